@@ -1,0 +1,264 @@
+"""Every abstract base of Frontdesk, in one place.
+
+Three plug-in kinds, each with few required methods:
+
+- `Store`: where the conversation stream lives (SQLite embedded, Redis for scale-out).
+- `Connector`: one channel's edge; parses what arrives and delivers what leaves.
+- `ConversationHandler`: whoever owns a conversation's turn (the bot, the humans' queue).
+  It *returns* replies and events; only the hub's delivery ever sends.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from aiohttp import web
+
+from hub.model import (
+    Conversation,
+    ConversationStatus,
+    Customer,
+    Delivery,
+    Event,
+    Inbound,
+    NewEvent,
+    Outbound,
+)
+
+if TYPE_CHECKING:
+    from hub.config import Section
+
+# --------------------------------------------------------------------------- handlers
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Turn:
+    """One inbound message to answer, with everything its owner may look at."""
+
+    conversation: Conversation
+    customer: Customer
+    event: Event
+    inbound: Inbound
+    now: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnResult:
+    """What an owner decided: replies to send, events to log, state and status to keep.
+
+    `state` and `status` left as None mean "unchanged".
+    """
+
+    replies: tuple[Outbound, ...] = ()
+    events: tuple[NewEvent, ...] = ()
+    state: Mapping[str, Any] | None = None
+    status: ConversationStatus | None = None
+    priority: int | None = None
+
+
+class ConversationHandler(abc.ABC):
+    """The owner of a conversation's turns (the dialog engine, the handoff queue …)."""
+
+    @abc.abstractmethod
+    async def handle(self, turn: Turn) -> TurnResult:
+        """Answer one turn. Must not send anything itself; return it instead."""
+
+
+# --------------------------------------------------------------------------- connectors
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestReceipt:
+    """What a connector learns once its message is stored (and may acknowledge)."""
+
+    conversation_id: str
+    customer_id: str
+    seq: int
+    duplicate: bool
+
+
+IngestFn = Callable[[Inbound], Awaitable[IngestReceipt]]
+
+
+class Connector(abc.ABC):
+    """One channel. Subclasses set `name`, parse inbound in `routes`/`start`, and `deliver`.
+
+    Optional abilities are data, not stubs: `supports_buttons` tells the hub whether quick
+    replies render natively (a connector that cannot must still render them as text).
+    Delivery failures raise `RetryLater` (transient) or `DeliveryError` (permanent); the
+    hub's outbox owns retries, backoff and parking.
+    """
+
+    name: ClassVar[str]
+    supports_buttons: ClassVar[bool] = False
+
+    def __init__(self, *, ingest: IngestFn) -> None:
+        self.ingest = ingest
+
+    @classmethod
+    @abc.abstractmethod
+    def from_config(
+        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+    ) -> Self:
+        """Build from the channel's config section (and secrets from `environ`); raise
+        `ConfigError` (via `settings.error(...)`) naming the key that is wrong."""
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        """aiohttp routes this channel adds to the hub's server (webhooks, sockets)."""
+        return ()
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Start background work. Must not raise when the upstream is unreachable."""
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        """Stop background work and release connections."""
+
+    @abc.abstractmethod
+    async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
+        """Send one reply; return receipt details (provider message id …) for the log."""
+
+
+# --------------------------------------------------------------------------- stores
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ingested:
+    """The result of storing one inbound message."""
+
+    conversation: Conversation
+    customer: Customer
+    event: Event
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnCommit:
+    """What a committed turn appended: the events and the deliveries now in the outbox."""
+
+    events: tuple[Event, ...] = ()
+    deliveries: tuple[Delivery, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page:
+    """One page of a listing; `next_cursor` is None on the last page."""
+
+    items: Sequence[Any] = field(default_factory=tuple)
+    next_cursor: str | None = None
+
+
+class Store(abc.ABC):
+    """Durable conversation stream. Every method is atomic: it happens whole or not at all.
+
+    One contract test suite (`tests/hub/test_store_contract.py`) runs unchanged against
+    every implementation.
+    """
+
+    @abc.abstractmethod
+    async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    # -- the write path
+    @abc.abstractmethod
+    async def record_inbound(self, inbound: Inbound, *, now: float) -> Ingested:
+        """Dedupe by (channel, message_id), resolve the customer by identity (creating one),
+        find their open conversation or open a new one, and append a `message.in` event.
+
+        A duplicate returns the original event with `duplicate=True` and writes nothing.
+        """
+
+    @abc.abstractmethod
+    async def commit_turn(
+        self,
+        conversation_id: str,
+        *,
+        handled_seq: int,
+        result: TurnResult,
+        now: float,
+        lease: float,
+    ) -> TurnCommit:
+        """Append the turn's events and replies, queue the replies for delivery (leased to
+        the caller for `lease` seconds so it can deliver them at once), and mark every
+        inbound event up to `handled_seq` as handled."""
+
+    @abc.abstractmethod
+    async def append_events(
+        self, conversation_id: str, events: Sequence[NewEvent], *, now: float
+    ) -> tuple[Event, ...]:
+        """Append events that are not part of a turn (delivery receipts, edits …)."""
+
+    @abc.abstractmethod
+    async def pending_conversations(self) -> list[str]:
+        """Conversations with acknowledged inbound messages whose turn has not run."""
+
+    @abc.abstractmethod
+    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
+        """Exclusive ownership of a conversation's turns (across processes for shared stores)."""
+
+    # -- the outbox
+    @abc.abstractmethod
+    async def claim_deliveries(self, *, now: float, limit: int, lease: float) -> list[Delivery]:
+        """Deliveries due now, leased to the caller for `lease` seconds."""
+
+    @abc.abstractmethod
+    async def delivery_succeeded(
+        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float
+    ) -> None:
+        """Remove from the outbox and log a `delivery.delivered` event."""
+
+    @abc.abstractmethod
+    async def delivery_failed(
+        self, delivery: Delivery, *, error: str, retry_at: float | None, now: float
+    ) -> Delivery:
+        """Reschedule for `retry_at`, or park it in the dead letters when `retry_at` is None."""
+
+    @abc.abstractmethod
+    async def dead_letters(self, *, limit: int, cursor: str | None = None) -> Page:
+        """Parked deliveries, oldest first."""
+
+    @abc.abstractmethod
+    async def redrive(self, delivery_id: str, *, now: float) -> Delivery | None:
+        """Move a parked delivery back into the outbox with a fresh retry budget."""
+
+    # -- reads
+    @abc.abstractmethod
+    async def get_conversation(self, conversation_id: str) -> Conversation | None: ...
+
+    @abc.abstractmethod
+    async def list_conversations(
+        self, *, limit: int, cursor: str | None = None, status: ConversationStatus | None = None
+    ) -> Page:
+        """Newest first."""
+
+    @abc.abstractmethod
+    async def events(
+        self, conversation_id: str, *, after_seq: int = 0, limit: int = 100
+    ) -> list[Event]:
+        """Events in sequence order, strictly after `after_seq`."""
+
+    @abc.abstractmethod
+    async def get_customer(self, customer_id: str) -> Customer | None: ...
+
+    @abc.abstractmethod
+    async def find_customer(self, identity: str) -> Customer | None: ...
+
+    @abc.abstractmethod
+    async def list_customers(self, *, limit: int, cursor: str | None = None) -> Page:
+        """Newest first."""
+
+    async def iter_events(self, conversation_id: str, *, batch: int = 500) -> AsyncIterator[Event]:
+        """Every event of a conversation, in order."""
+        after = 0
+        while True:
+            chunk = await self.events(conversation_id, after_seq=after, limit=batch)
+            for event in chunk:
+                yield event
+            if len(chunk) < batch:
+                return
+            after = chunk[-1].seq

@@ -1,0 +1,95 @@
+"""`create_app()`: the one place where the hub, its store, the bot, the humans and the
+channels are wired together. Nothing else reaches across packages."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+
+from aiohttp import web
+
+from hub.abc import Connector, ConversationHandler, Store
+from hub.api import API_TOKEN, HUB
+from hub.api import routes as api_routes
+from hub.config import Config
+from hub.echo import EchoBot
+from hub.http import json_errors
+from hub.hub import Hub, HubSettings
+from hub.observe import routes as observe_routes
+from hub.stores import store_from_url
+
+log = logging.getLogger("frontdesk.app")
+
+CONFIG = web.AppKey("config", Config)
+
+
+def build_bot(config: Config) -> ConversationHandler:
+    if config.bot_kind == "echo":
+        return EchoBot()
+    from dialogs.engine import DialogEngine  # the dialog engine arrives in its own package
+
+    return DialogEngine.from_path(config.dialogs_path)
+
+
+def build_connectors(config: Config, hub: Hub, environ: Mapping[str, str]) -> list[Connector]:
+    from connectors.registry import connector_class
+
+    connectors = []
+    for name, section in config.channels.items():
+        if not section.get_bool("enabled", True):
+            continue
+        cls = connector_class(name)
+        connectors.append(cls.from_config(section, ingest=hub.ingest, environ=environ))
+    return connectors
+
+
+def create_app(
+    config: Config,
+    *,
+    environ: Mapping[str, str] | None = None,
+    store: Store | None = None,
+    bot: ConversationHandler | None = None,
+) -> web.Application:
+    """Build the whole server. `store` and `bot` may be injected (tests, benchmarks)."""
+    environ = os.environ if environ is None else environ
+    hub = Hub(
+        store=store or store_from_url(config.store_url),
+        bot=bot or build_bot(config),
+        retry=config.delivery,
+        settings=HubSettings(),
+    )
+    connectors = build_connectors(config, hub, environ)
+    for connector in connectors:
+        hub.add_connector(connector)
+
+    app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[json_errors])
+    app[HUB] = hub
+    app[CONFIG] = config
+    app[API_TOKEN] = config.api_token
+    for connector in connectors:
+        app.router.add_routes(connector.routes())
+    app.router.add_routes(api_routes)
+    app.router.add_routes(observe_routes)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await hub.store.open()
+        for connector in connectors:
+            try:
+                await connector.start()
+            except Exception:
+                # A channel that cannot start never stops the others from serving.
+                log.exception("channel failed to start", extra={"channel": connector.name})
+        await hub.start()
+        log.info(
+            "hub started", extra={"channels": sorted(hub.connectors), "store": config.store_url}
+        )
+        yield
+        await hub.stop()
+        for connector in reversed(connectors):
+            await connector.stop()
+        await hub.store.close()
+        log.info("hub stopped")
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

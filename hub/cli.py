@@ -1,0 +1,97 @@
+"""The `frontdesk` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+
+from hub.errors import ConfigError
+
+DEFAULT_CONFIG = "config/frontdesk.yaml"
+
+log = logging.getLogger("frontdesk.cli")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from hub.app import create_app
+    from hub.config import load_config
+    from hub.logs import configure_logging
+
+    config = load_config(args.config)
+    configure_logging(config.log_level, config.log_format)
+    if not config.api_token:
+        token = secrets.token_urlsafe(24)
+        os.environ["FRONTDESK_API_TOKEN"] = token
+        config = load_config(args.config)
+        print(f"FRONTDESK_API_TOKEN was not set; this run's API token is: {token}", file=sys.stderr)
+    app = create_app(config)
+    url = f"http://{config.server.host}:{config.server.port}"
+    print(f"Frontdesk is serving on {url}  (Ctrl+C stops it)", file=sys.stderr, flush=True)
+    web.run_app(
+        app,
+        host=config.server.host,
+        port=config.server.port,
+        print=None,
+        shutdown_timeout=15,
+        access_log=None,
+    )
+    return 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from hub.app import build_connectors
+    from hub.config import load_config
+    from hub.echo import EchoBot
+    from hub.hub import Hub
+    from hub.stores import store_from_url
+
+    config = load_config(args.path)
+    hub = Hub(store=store_from_url(config.store_url), bot=EchoBot())
+    channels = build_connectors(config, hub, os.environ)
+    names = ", ".join(c.name for c in channels) or "none"
+    print(f"{args.path}: OK (store {config.store_url}; channels: {names})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="frontdesk", description="Frontdesk conversation hub")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the hub")
+    serve.add_argument(
+        "--config", default=DEFAULT_CONFIG, help=f"config file (default {DEFAULT_CONFIG})"
+    )
+    serve.set_defaults(run=_serve)
+
+    check = commands.add_parser("check-config", help="validate a config file and exit")
+    check.add_argument("path", nargs="?", default=DEFAULT_CONFIG)
+    check.set_defaults(run=_check_config)
+
+    for register in EXTRA_COMMANDS:
+        register(commands)
+    return parser
+
+
+# Other packages' commands (dialogs, customers, agents) register here, explicitly.
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ConfigError as error:
+        print(f"error: {error.located()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""The hub: one path for every message.
+
+    connector ─ ingest() ─► store (acknowledged) ─► turn runner ─► owner.handle()
+                                                          │
+    connector ◄─ deliver() ◄─ outbox (retry, park) ◄──────┘ commit_turn()
+
+One conversation's turns run strictly in order (the store's conversation lock, which is
+cross-process for shared stores); different conversations run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from hub.abc import (
+    Connector,
+    ConversationHandler,
+    IngestReceipt,
+    Store,
+    Turn,
+    TurnResult,
+)
+from hub.delivery import DeliveryWorker, RetryPolicy
+from hub.metrics import Metrics
+from hub.model import ConversationStatus, Event, EventType, Inbound, NewEvent, Outbound
+
+log = logging.getLogger("frontdesk.hub")
+
+EventListener = Callable[[Sequence[Event]], None]
+
+POLITE_FALLBACK = Outbound(
+    text="Sorry, something went wrong on our side. Please try again in a moment."
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HubSettings:
+    turn_lease: float = 30.0  # seconds an outbox entry stays with the process that made it
+    shutdown_grace: float = 10.0  # seconds to finish in-flight turns and deliveries
+
+
+class Hub:
+    """Ingests inbound messages, runs turns through the conversation's owner, delivers."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        bot: ConversationHandler,
+        humans: ConversationHandler | None = None,
+        retry: RetryPolicy | None = None,
+        settings: HubSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.store = store
+        self.bot = bot
+        self.humans = humans
+        self.settings = settings or HubSettings()
+        self.clock = clock
+        self.metrics = metrics or Metrics()
+        self.connectors: dict[str, Connector] = {}
+        self.delivery = DeliveryWorker(
+            store=store,
+            connectors=self.connectors,
+            policy=retry or RetryPolicy(),
+            clock=clock,
+            metrics=self.metrics,
+            lease=self.settings.turn_lease,
+        )
+        self._runners: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
+        self._listeners: list[EventListener] = []
+        self._accepting = False
+        self.metrics.describe("frontdesk_inbound_total", "Inbound messages acknowledged")
+        self.metrics.describe("frontdesk_inbound_duplicates_total", "Inbound duplicates dropped")
+        self.metrics.describe("frontdesk_turns_total", "Turns run")
+        self.metrics.describe("frontdesk_turn_failures_total", "Turns whose owner raised")
+        self.metrics.gauge(
+            "frontdesk_turns_in_flight",
+            "Conversations with a turn running",
+            lambda: len(self._runners),
+        )
+
+    # ------------------------------------------------------------------ wiring
+    def add_connector(self, connector: Connector) -> None:
+        if connector.name in self.connectors:
+            raise ValueError(f"connector {connector.name!r} is registered twice")
+        self.connectors[connector.name] = connector
+
+    def add_listener(self, listener: EventListener) -> None:
+        """Called with every batch of appended events (live feeds, websockets)."""
+        self._listeners.append(listener)
+
+    def _notify(self, events: Sequence[Event]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(events)
+            except Exception:
+                log.exception("event listener failed")
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Recover what a previous run left half-done, then accept traffic."""
+        self._accepting = True
+        pending = await self.store.pending_conversations()
+        if pending:
+            log.info("recovering unanswered turns", extra={"conversations": len(pending)})
+        for conversation_id in pending:
+            self._schedule(conversation_id)
+        await self.delivery.start()
+
+    async def stop(self) -> None:
+        """Finish in-flight turns and flush the outbox, within the grace period."""
+        self._accepting = False
+        grace = self.settings.shutdown_grace
+        if self._runners:
+            await asyncio.wait(list(self._runners.values()), timeout=grace)
+        await self.delivery.stop(grace=grace)
+
+    # ------------------------------------------------------------------ the write path
+    async def ingest(self, inbound: Inbound) -> IngestReceipt:
+        """Store one inbound message; once this returns, the connector may acknowledge it."""
+        ingested = await self.store.record_inbound(inbound, now=self.clock())
+        if ingested.duplicate:
+            self.metrics.inc("frontdesk_inbound_duplicates_total", channel=inbound.channel)
+        else:
+            self.metrics.inc("frontdesk_inbound_total", channel=inbound.channel)
+            self._notify((ingested.event,))
+            self._schedule(ingested.conversation.id)
+        return IngestReceipt(
+            conversation_id=ingested.conversation.id,
+            customer_id=ingested.customer.id,
+            seq=ingested.event.seq,
+            duplicate=ingested.duplicate,
+        )
+
+    async def append(self, conversation_id: str, events: Sequence[NewEvent]) -> tuple[Event, ...]:
+        """Log events that are not a turn (an edit, a typing notice worth keeping …)."""
+        appended = await self.store.append_events(conversation_id, events, now=self.clock())
+        self._notify(appended)
+        return appended
+
+    async def send(
+        self,
+        conversation_id: str,
+        replies: Sequence[Outbound],
+        *,
+        events: Sequence[NewEvent] = (),
+        status: ConversationStatus | None = None,
+    ) -> None:
+        """Send replies that are not an answer to an inbound turn (an agent's message …)."""
+        async with self.store.conversation_lock(conversation_id):
+            conversation = await self.store.get_conversation(conversation_id)
+            if conversation is None:
+                raise KeyError(conversation_id)
+            result = TurnResult(replies=tuple(replies), events=tuple(events), status=status)
+            commit = await self.store.commit_turn(
+                conversation_id,
+                handled_seq=conversation.handled_seq,
+                result=result,
+                now=self.clock(),
+                lease=self.settings.turn_lease,
+            )
+        self._notify(commit.events)
+        self.delivery.deliver_now(commit.deliveries)
+
+    def _schedule(self, conversation_id: str) -> None:
+        if conversation_id in self._runners:
+            self._again.add(conversation_id)  # the running task will look once more
+            return
+        task = asyncio.create_task(self._drain(conversation_id))
+        self._runners[conversation_id] = task
+        task.add_done_callback(lambda _: self._runners.pop(conversation_id, None))
+
+    async def _drain(self, conversation_id: str) -> None:
+        try:
+            while True:
+                self._again.discard(conversation_id)
+                async with self.store.conversation_lock(conversation_id):
+                    await self._run_pending_turns(conversation_id)
+                if conversation_id not in self._again:
+                    return
+        except Exception:
+            # The turn stays pending in the store; the next inbound or restart retries it.
+            log.exception("turn runner failed", extra={"conversation_id": conversation_id})
+
+    async def _run_pending_turns(self, conversation_id: str) -> None:
+        while True:
+            conversation = await self.store.get_conversation(conversation_id)
+            if conversation is None:
+                return
+            pending = [
+                event
+                for event in await self.store.events(
+                    conversation_id, after_seq=conversation.handled_seq, limit=200
+                )
+                if event.type == EventType.MESSAGE_IN
+            ]
+            if not pending:
+                return
+            event = pending[0]
+            customer = await self.store.get_customer(conversation.customer_id)
+            if customer is None:
+                log.error(
+                    "conversation without customer", extra={"conversation_id": conversation_id}
+                )
+                return
+            turn = Turn(
+                conversation=conversation,
+                customer=customer,
+                event=event,
+                inbound=Inbound.from_json(event.data),
+                now=self.clock(),
+            )
+            result = await self._handle(turn)
+            commit = await self.store.commit_turn(
+                conversation_id,
+                handled_seq=event.seq,
+                result=result,
+                now=self.clock(),
+                lease=self.settings.turn_lease,
+            )
+            self.metrics.inc("frontdesk_turns_total")
+            self._notify(commit.events)
+            self.delivery.deliver_now(commit.deliveries)
+
+    async def _handle(self, turn: Turn) -> TurnResult:
+        owner = self._owner(turn.conversation.status)
+        try:
+            return await owner.handle(turn)
+        except Exception as error:
+            # One failing conversation never stops the others: apologise, log, go on.
+            self.metrics.inc("frontdesk_turn_failures_total")
+            log.exception(
+                "turn failed",
+                extra={"conversation_id": turn.conversation.id, "seq": turn.event.seq},
+            )
+            return TurnResult(
+                replies=(POLITE_FALLBACK,),
+                events=(
+                    NewEvent(type=EventType.TURN_FAILED, data={"error": type(error).__name__}),
+                ),
+            )
+
+    def _owner(self, status: ConversationStatus) -> ConversationHandler:
+        if status in (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED) and self.humans:
+            return self.humans
+        return self.bot
+
+    @property
+    def accepting(self) -> bool:
+        return self._accepting

@@ -1,0 +1,52 @@
+"""Logic both stores share, so that they cannot disagree about what a turn writes."""
+
+from __future__ import annotations
+
+from hub.abc import TurnResult
+from hub.ids import new_id
+from hub.model import Conversation, Delivery, EventType, NewEvent, Outbound
+
+
+def conversation_update_events(conversation: Conversation, result: TurnResult) -> list[NewEvent]:
+    """The events that explain a turn's changes to the conversation record."""
+    events = []
+    if result.status is not None and result.status != conversation.status:
+        events.append(
+            NewEvent(
+                type=EventType.STATUS_CHANGED,
+                data={"from": conversation.status.value, "to": result.status.value},
+            )
+        )
+    return events
+
+
+def reply_event_and_delivery(
+    conversation: Conversation, outbound: Outbound, *, now: float, lease: float
+) -> tuple[NewEvent, Delivery]:
+    """A reply's `message.out` event and its outbox entry (seq filled in once appended).
+
+    The entry starts leased to the committing process for `lease` seconds, so it can
+    deliver at once while other pollers leave it alone; if that process dies the lease
+    runs out and any process redelivers it.
+    """
+    delivery_id = new_id("dlv")
+    event = NewEvent(
+        type=EventType.MESSAGE_OUT,
+        data={
+            "delivery_id": delivery_id,
+            "channel": conversation.channel,
+            "outbound": outbound.to_json(),
+        },
+    )
+    delivery = Delivery(
+        id=delivery_id,
+        conversation_id=conversation.id,
+        seq=0,
+        channel=conversation.channel,
+        address=conversation.address,
+        thread_hint=conversation.thread_hint,
+        outbound=outbound,
+        next_attempt_at=now + lease,
+        created_at=now,
+    )
+    return event, delivery

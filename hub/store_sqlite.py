@@ -1,0 +1,472 @@
+"""The embedded store: one SQLite file in WAL mode, zero setup.
+
+Every method runs one short transaction synchronously on the event loop. That is on
+purpose: each takes tens of microseconds, and running it without an `await` inside makes
+it atomic with respect to every other coroutine of the process. A process killed mid-way
+loses nothing committed (WAL with synchronous=NORMAL survives a process crash).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from hub.abc import Ingested, Page, Store, TurnCommit, TurnResult
+from hub.ids import new_id
+from hub.locks import KeyedLock
+from hub.model import (
+    Conversation,
+    ConversationStatus,
+    Customer,
+    Delivery,
+    Event,
+    EventType,
+    Inbound,
+    NewEvent,
+)
+from hub.store_common import conversation_update_events, reply_event_and_delivery
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS customers (
+    id TEXT PRIMARY KEY, data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS identities (
+    identity TEXT PRIMARY KEY, customer_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    inbound_seq INTEGER NOT NULL DEFAULT 0,
+    handled_seq INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_pending ON conversations (id) WHERE inbound_seq > handled_seq;
+CREATE INDEX IF NOT EXISTS conversations_by_customer ON conversations (customer_id, status);
+CREATE INDEX IF NOT EXISTS conversations_by_status ON conversations (status, id);
+CREATE TABLE IF NOT EXISTS events (
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    at REAL NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedupe (
+    channel TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (channel, message_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY,
+    next_attempt_at REAL NOT NULL,
+    parked_at REAL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE parked_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (id) WHERE parked_at IS NOT NULL;
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class SQLiteStore(Store):
+    """`sqlite:///path/to/file.db` (relative paths are relative to the working directory)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+        self._locks = KeyedLock()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def open(self) -> None:
+        if self.path.parent:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=5000")
+        db.executescript(SCHEMA)
+        self._db = db
+
+    async def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("store is not open")
+        return self._db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ helpers
+    def _load_conversation(
+        self, db: sqlite3.Connection, conversation_id: str
+    ) -> Conversation | None:
+        row = db.execute(
+            "SELECT data FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        return Conversation.from_json(json.loads(row[0])) if row else None
+
+    def _save_conversation(
+        self, db: sqlite3.Connection, conversation: Conversation, inbound_seq: int | None = None
+    ) -> None:
+        db.execute(
+            "INSERT INTO conversations (id, customer_id, status, handled_seq, data)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            " customer_id = excluded.customer_id, status = excluded.status,"
+            " handled_seq = excluded.handled_seq, data = excluded.data",
+            (
+                conversation.id,
+                conversation.customer_id,
+                conversation.status.value,
+                conversation.handled_seq,
+                _dumps(conversation.to_json()),
+            ),
+        )
+        if inbound_seq is not None:
+            db.execute(
+                "UPDATE conversations SET inbound_seq = ? WHERE id = ?",
+                (inbound_seq, conversation.id),
+            )
+
+    def _append(
+        self,
+        db: sqlite3.Connection,
+        conversation: Conversation,
+        new: Sequence[NewEvent],
+        now: float,
+    ) -> tuple[Conversation, list[Event]]:
+        seq = conversation.last_seq
+        appended = []
+        for event in new:
+            seq += 1
+            appended.append(
+                Event(
+                    conversation_id=conversation.id,
+                    seq=seq,
+                    type=event.type,
+                    at=now,
+                    data=event.data,
+                )
+            )
+        db.executemany(
+            "INSERT INTO events (conversation_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)",
+            [(e.conversation_id, e.seq, e.type, e.at, _dumps(dict(e.data))) for e in appended],
+        )
+        return replace(conversation, last_seq=seq, updated_at=now), appended
+
+    def _load_customer(self, db: sqlite3.Connection, customer_id: str) -> Customer | None:
+        row = db.execute("SELECT data FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        return Customer.from_json(json.loads(row[0])) if row else None
+
+    # ------------------------------------------------------------------ write path
+    async def record_inbound(self, inbound: Inbound, *, now: float) -> Ingested:
+        with self._transaction() as db:
+            seen = db.execute(
+                "SELECT conversation_id, seq FROM dedupe WHERE channel = ? AND message_id = ?",
+                (inbound.channel, inbound.message_id),
+            ).fetchone()
+            if seen:
+                conversation = self._load_conversation(db, seen[0])
+                assert conversation is not None
+                customer = self._load_customer(db, conversation.customer_id)
+                assert customer is not None
+                row = db.execute(
+                    "SELECT type, at, data FROM events WHERE conversation_id = ? AND seq = ?", seen
+                ).fetchone()
+                event = Event(
+                    conversation_id=seen[0],
+                    seq=seen[1],
+                    type=row[0],
+                    at=row[1],
+                    data=json.loads(row[2]),
+                )
+                return Ingested(
+                    conversation=conversation, customer=customer, event=event, duplicate=True
+                )
+
+            found = db.execute(
+                "SELECT customer_id FROM identities WHERE identity = ?", (inbound.identity,)
+            ).fetchone()
+            customer = self._load_customer(db, found[0]) if found else None
+            if customer is None:
+                customer = Customer(
+                    id=new_id("cus"), identities=(inbound.identity,), created_at=now
+                )
+                db.execute(
+                    "INSERT INTO customers (id, data) VALUES (?, ?)",
+                    (customer.id, _dumps(customer.to_json())),
+                )
+                db.execute(
+                    "INSERT INTO identities (identity, customer_id) VALUES (?, ?)",
+                    (inbound.identity, customer.id),
+                )
+
+            row = db.execute(
+                "SELECT data FROM conversations WHERE customer_id = ? AND status != 'resolved'"
+                " ORDER BY id DESC LIMIT 1",
+                (customer.id,),
+            ).fetchone()
+            opening: list[NewEvent] = []
+            if row:
+                conversation = Conversation.from_json(json.loads(row[0]))
+            else:
+                conversation = Conversation(
+                    id=new_id("con"),
+                    customer_id=customer.id,
+                    status=ConversationStatus.BOT,
+                    channel=inbound.channel,
+                    address=inbound.sender,
+                    created_at=now,
+                )
+                opening.append(NewEvent(type=EventType.OPENED, data={"channel": inbound.channel}))
+            conversation = replace(
+                conversation,
+                channel=inbound.channel,
+                address=inbound.sender,
+                thread_hint=inbound.thread_hint,
+            )
+            conversation, appended = self._append(
+                db,
+                conversation,
+                [*opening, NewEvent(type=EventType.MESSAGE_IN, data=inbound.to_json())],
+                now,
+            )
+            event = appended[-1]
+            self._save_conversation(db, conversation, inbound_seq=event.seq)
+            db.execute(
+                "INSERT INTO dedupe (channel, message_id, conversation_id, seq) VALUES (?, ?, ?, ?)",
+                (inbound.channel, inbound.message_id, conversation.id, event.seq),
+            )
+            return Ingested(
+                conversation=conversation, customer=customer, event=event, duplicate=False
+            )
+
+    async def commit_turn(
+        self,
+        conversation_id: str,
+        *,
+        handled_seq: int,
+        result: TurnResult,
+        now: float,
+        lease: float,
+    ) -> TurnCommit:
+        with self._transaction() as db:
+            conversation = self._load_conversation(db, conversation_id)
+            if conversation is None:
+                raise KeyError(conversation_id)
+            new_events = [*result.events, *conversation_update_events(conversation, result)]
+            conversation, appended = self._append(db, conversation, new_events, now)
+            deliveries: list[Delivery] = []
+            for outbound in result.replies:
+                event_data, delivery = reply_event_and_delivery(
+                    conversation, outbound, now=now, lease=lease
+                )
+                conversation, (event,) = self._append(db, conversation, [event_data], now)
+                delivery = replace(delivery, seq=event.seq)
+                appended.append(event)
+                deliveries.append(delivery)
+                db.execute(
+                    "INSERT INTO outbox (id, next_attempt_at, data) VALUES (?, ?, ?)",
+                    (delivery.id, delivery.next_attempt_at, _dumps(delivery.to_json())),
+                )
+            conversation = replace(
+                conversation,
+                handled_seq=max(conversation.handled_seq, handled_seq),
+                state=result.state if result.state is not None else conversation.state,
+                status=result.status or conversation.status,
+                priority=result.priority if result.priority is not None else conversation.priority,
+            )
+            self._save_conversation(db, conversation)
+            return TurnCommit(events=tuple(appended), deliveries=tuple(deliveries))
+
+    async def append_events(
+        self, conversation_id: str, events: Sequence[NewEvent], *, now: float
+    ) -> tuple[Event, ...]:
+        with self._transaction() as db:
+            conversation = self._load_conversation(db, conversation_id)
+            if conversation is None:
+                raise KeyError(conversation_id)
+            conversation, appended = self._append(db, conversation, events, now)
+            self._save_conversation(db, conversation)
+            return tuple(appended)
+
+    async def pending_conversations(self) -> list[str]:
+        rows = self.db.execute(
+            "SELECT id FROM conversations WHERE inbound_seq > handled_seq ORDER BY id"
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
+        # One process owns an SQLite file, so a process-local lock is ownership enough.
+        return self._locks.hold(conversation_id)
+
+    # ------------------------------------------------------------------ outbox
+    async def claim_deliveries(self, *, now: float, limit: int, lease: float) -> list[Delivery]:
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT data FROM outbox WHERE parked_at IS NULL AND next_attempt_at <= ?"
+                " ORDER BY next_attempt_at LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            claimed = [Delivery.from_json(json.loads(row[0])) for row in rows]
+            db.executemany(
+                "UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
+                [(now + lease, d.id) for d in claimed],
+            )
+            return claimed
+
+    async def delivery_succeeded(
+        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float
+    ) -> None:
+        with self._transaction() as db:
+            gone = db.execute("DELETE FROM outbox WHERE id = ?", (delivery.id,)).rowcount
+            if not gone:
+                return  # already recorded by an earlier, duplicated delivery
+            conversation = self._load_conversation(db, delivery.conversation_id)
+            if conversation is None:
+                return
+            data = {
+                "delivery_id": delivery.id,
+                "seq": delivery.seq,
+                "attempts": delivery.attempts + 1,
+                "receipt": dict(receipt),
+            }
+            conversation, _ = self._append(
+                db, conversation, [NewEvent(type=EventType.DELIVERED, data=data)], now
+            )
+            self._save_conversation(db, conversation)
+
+    async def delivery_failed(
+        self, delivery: Delivery, *, error: str, retry_at: float | None, now: float
+    ) -> Delivery:
+        updated = replace(
+            delivery,
+            attempts=delivery.attempts + 1,
+            last_error=error,
+            next_attempt_at=retry_at if retry_at is not None else now,
+        )
+        kind = EventType.DELIVERY_FAILED if retry_at is not None else EventType.DELIVERY_PARKED
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE outbox SET next_attempt_at = ?, parked_at = ?, data = ? WHERE id = ?",
+                (
+                    updated.next_attempt_at,
+                    None if retry_at is not None else now,
+                    _dumps(updated.to_json()),
+                    delivery.id,
+                ),
+            )
+            conversation = self._load_conversation(db, delivery.conversation_id)
+            if conversation is not None:
+                data = {
+                    "delivery_id": delivery.id,
+                    "seq": delivery.seq,
+                    "attempts": updated.attempts,
+                    "error": error,
+                    "retry_at": retry_at,
+                }
+                conversation, _ = self._append(
+                    db, conversation, [NewEvent(type=kind, data=data)], now
+                )
+                self._save_conversation(db, conversation)
+        return updated
+
+    async def dead_letters(self, *, limit: int, cursor: str | None = None) -> Page:
+        rows = self.db.execute(
+            "SELECT id, data FROM outbox WHERE parked_at IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
+            (cursor or "", limit + 1),
+        ).fetchall()
+        items = [Delivery.from_json(json.loads(row[1])) for row in rows[:limit]]
+        return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+    async def redrive(self, delivery_id: str, *, now: float) -> Delivery | None:
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT data FROM outbox WHERE id = ? AND parked_at IS NOT NULL", (delivery_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            delivery = replace(
+                Delivery.from_json(json.loads(row[0])), attempts=0, next_attempt_at=now
+            )
+            db.execute(
+                "UPDATE outbox SET parked_at = NULL, next_attempt_at = ?, data = ? WHERE id = ?",
+                (now, _dumps(delivery.to_json()), delivery_id),
+            )
+            conversation = self._load_conversation(db, delivery.conversation_id)
+            if conversation is not None:
+                event = NewEvent(
+                    type=EventType.DELIVERY_REDRIVEN,
+                    data={"delivery_id": delivery_id, "seq": delivery.seq},
+                )
+                conversation, _ = self._append(db, conversation, [event], now)
+                self._save_conversation(db, conversation)
+            return delivery
+
+    # ------------------------------------------------------------------ reads
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        return self._load_conversation(self.db, conversation_id)
+
+    async def list_conversations(
+        self, *, limit: int, cursor: str | None = None, status: ConversationStatus | None = None
+    ) -> Page:
+        query = "SELECT id, data FROM conversations WHERE id < ?"
+        args: list[Any] = [cursor or "\uffff"]
+        if status is not None:
+            query += " AND status = ?"
+            args.append(status.value)
+        rows = self.db.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit + 1)).fetchall()
+        items = [Conversation.from_json(json.loads(row[1])) for row in rows[:limit]]
+        return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+    async def events(
+        self, conversation_id: str, *, after_seq: int = 0, limit: int = 100
+    ) -> list[Event]:
+        rows = self.db.execute(
+            "SELECT seq, type, at, data FROM events WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (conversation_id, after_seq, limit),
+        ).fetchall()
+        return [
+            Event(conversation_id=conversation_id, seq=seq, type=kind, at=at, data=json.loads(data))
+            for seq, kind, at, data in rows
+        ]
+
+    async def get_customer(self, customer_id: str) -> Customer | None:
+        return self._load_customer(self.db, customer_id)
+
+    async def find_customer(self, identity: str) -> Customer | None:
+        row = self.db.execute(
+            "SELECT customer_id FROM identities WHERE identity = ?", (identity,)
+        ).fetchone()
+        return self._load_customer(self.db, row[0]) if row else None
+
+    async def list_customers(self, *, limit: int, cursor: str | None = None) -> Page:
+        rows = self.db.execute(
+            "SELECT id, data FROM customers WHERE id < ? ORDER BY id DESC LIMIT ?",
+            (cursor or "\uffff", limit + 1),
+        ).fetchall()
+        items = [Customer.from_json(json.loads(row[1])) for row in rows[:limit]]
+        return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
