@@ -10,6 +10,7 @@ from hub.errors import ConfigError
 
 BUILTIN: dict[str, str] = {
     "api": "connectors.api:ApiConnector",
+    "webchat": "connectors.webchat.connector:WebchatConnector",
 }
 
 ENTRY_POINT_GROUP = "frontdesk.connectors"

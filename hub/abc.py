@@ -14,7 +14,7 @@ import abc
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from aiohttp import web
 
@@ -67,6 +67,12 @@ class ConversationHandler(abc.ABC):
     async def handle(self, turn: Turn) -> TurnResult:
         """Answer one turn. Must not send anything itself; return it instead."""
 
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Start background work (file watchers, client sessions)."""
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        """Stop background work."""
+
 
 # --------------------------------------------------------------------------- connectors
 
@@ -84,20 +90,47 @@ class IngestReceipt:
 IngestFn = Callable[[Inbound], Awaitable[IngestReceipt]]
 
 
+class ConversationLog(Protocol):
+    """What a connector may read back (to resume a client, answer with context …)."""
+
+    async def latest_conversation(self, identity: str) -> Conversation | None:
+        """The open (else most recent) conversation of whoever owns `identity`."""
+
+    async def events(
+        self, conversation_id: str, *, after_seq: int = 0, limit: int = 100
+    ) -> list[Event]:
+        """A conversation's events after `after_seq`, in order."""
+
+
 class Connector(abc.ABC):
     """One channel. Subclasses set `name`, parse inbound in `routes`/`start`, and `deliver`.
 
     Optional abilities are data, not stubs: `supports_buttons` tells the hub whether quick
-    replies render natively (a connector that cannot must still render them as text).
+    replies render natively (a connector that cannot must still render them as text);
+    `supports_typing` makes the hub call `typing()` when a turn starts;
+    `observes_events` makes it call `on_events()` with every appended batch.
     Delivery failures raise `RetryLater` (transient) or `DeliveryError` (permanent); the
     hub's outbox owns retries, backoff and parking.
     """
 
     name: ClassVar[str]
     supports_buttons: ClassVar[bool] = False
+    supports_typing: ClassVar[bool] = False
+    observes_events: ClassVar[bool] = False
 
     def __init__(self, *, ingest: IngestFn) -> None:
         self.ingest = ingest
+        self.log: ConversationLog | None = None  # attached by the hub
+
+    def attach(self, log: ConversationLog) -> None:
+        self.log = log
+
+    async def typing(self, address: str, thread_hint: str) -> None:  # noqa: B027
+        """Show that a reply is being composed (only called when `supports_typing`)."""
+
+    def on_events(self, events: Sequence[Event]) -> None:  # noqa: B027
+        """Every batch of appended events, as it happens (only when `observes_events`);
+        e.g. to push live status to connected clients. Must not block."""
 
     @classmethod
     @abc.abstractmethod
@@ -247,6 +280,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def find_customer(self, identity: str) -> Customer | None: ...
+
+    @abc.abstractmethod
+    async def latest_conversation(self, customer_id: str) -> Conversation | None:
+        """The customer's open conversation, else their most recent one."""
 
     @abc.abstractmethod
     async def list_customers(self, *, limit: int, cursor: str | None = None) -> Page:

@@ -15,7 +15,7 @@ from hub.api import routes as api_routes
 from hub.config import Config
 from hub.echo import EchoBot
 from hub.http import json_errors
-from hub.hub import Hub, HubSettings
+from hub.hub import Hub
 from hub.observe import routes as observe_routes
 from hub.stores import store_from_url
 
@@ -29,7 +29,7 @@ def build_bot(config: Config) -> ConversationHandler:
         return EchoBot()
     from dialogs.engine import DialogEngine  # the dialog engine arrives in its own package
 
-    return DialogEngine.from_path(config.dialogs_path)
+    return DialogEngine.from_path(config.dialogs_path, action_endpoint=config.action_endpoint)
 
 
 def build_connectors(config: Config, hub: Hub, environ: Mapping[str, str]) -> list[Connector]:
@@ -57,7 +57,6 @@ def create_app(
         store=store or store_from_url(config.store_url),
         bot=bot or build_bot(config),
         retry=config.delivery,
-        settings=HubSettings(),
     )
     connectors = build_connectors(config, hub, environ)
     for connector in connectors:
@@ -74,6 +73,7 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await hub.store.open()
+        await hub.bot.start()
         for connector in connectors:
             try:
                 await connector.start()
@@ -88,6 +88,7 @@ def create_app(
         await hub.stop()
         for connector in reversed(connectors):
             await connector.stop()
+        await hub.bot.stop()
         await hub.store.close()
         log.info("hub stopped")
 

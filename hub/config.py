@@ -28,6 +28,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "FRONTDESK_LOG_FORMAT": "logging.format",
     "FRONTDESK_BOT": "bot.kind",
     "FRONTDESK_DIALOGS_PATH": "bot.dialogs_path",
+    "FRONTDESK_ACTION_ENDPOINT": "bot.action_endpoint",
     "FRONTDESK_API_CHANNEL_CALLBACK_URL": "channels.api.callback_url",
 }
 
@@ -153,6 +154,7 @@ class Config:
     log_format: str
     bot_kind: str
     dialogs_path: str
+    action_endpoint: str = ""
     channels: Mapping[str, Section] = field(default_factory=dict)
     api_token: str = ""  # FRONTDESK_API_TOKEN: the read/operator API's bearer token
 
@@ -222,6 +224,8 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         max_delay=delivery.get_float("max_delay", 300.0, minimum=0.001),
         send_timeout=delivery.get_float("send_timeout", 15.0, minimum=0.1),
         poll_interval=delivery.get_float("poll_interval", 1.0, minimum=0.01),
+        lease=delivery.get_float("lease", 30.0, minimum=0.1),
+        shutdown_grace=delivery.get_float("shutdown_grace", 10.0, minimum=0.0),
     )
     delivery.reject_unknown()
 
@@ -235,6 +239,9 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
     bot = root.section("bot")
     bot_kind = bot.get_str("kind", "dialogs", choices=("dialogs", "echo"))
     dialogs_path = bot.get_str("dialogs_path", "config/dialogs")
+    action_endpoint = bot.get_str("action_endpoint", "")
+    if action_endpoint and not action_endpoint.startswith(("http://", "https://")):
+        raise bot.error("action_endpoint", f"must be an http(s) URL (got {action_endpoint!r})")
     bot.reject_unknown()
 
     channels = root.section("channels")
@@ -250,6 +257,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         log_format=log_format,
         bot_kind=bot_kind,
         dialogs_path=dialogs_path,
+        action_endpoint=action_endpoint,
         channels=channel_sections,
         api_token=environ.get("FRONTDESK_API_TOKEN", ""),
     )

@@ -33,6 +33,8 @@ class RetryPolicy:
     max_delay: float = 300.0
     send_timeout: float = 15.0
     poll_interval: float = 1.0
+    lease: float = 30.0  # a fresh reply stays with the process that made it this long
+    shutdown_grace: float = 10.0  # seconds to finish in-flight turns and deliveries
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""

@@ -14,7 +14,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from hub.abc import (
     Connector,
@@ -26,7 +25,16 @@ from hub.abc import (
 )
 from hub.delivery import DeliveryWorker, RetryPolicy
 from hub.metrics import Metrics
-from hub.model import ConversationStatus, Event, EventType, Inbound, NewEvent, Outbound
+from hub.model import (
+    Conversation,
+    ConversationStatus,
+    Event,
+    EventType,
+    Inbound,
+    InboundKind,
+    NewEvent,
+    Outbound,
+)
 
 log = logging.getLogger("frontdesk.hub")
 
@@ -35,12 +43,6 @@ EventListener = Callable[[Sequence[Event]], None]
 POLITE_FALLBACK = Outbound(
     text="Sorry, something went wrong on our side. Please try again in a moment."
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HubSettings:
-    turn_lease: float = 30.0  # seconds an outbox entry stays with the process that made it
-    shutdown_grace: float = 10.0  # seconds to finish in-flight turns and deliveries
 
 
 class Hub:
@@ -53,24 +55,23 @@ class Hub:
         bot: ConversationHandler,
         humans: ConversationHandler | None = None,
         retry: RetryPolicy | None = None,
-        settings: HubSettings | None = None,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.bot = bot
         self.humans = humans
-        self.settings = settings or HubSettings()
+        self.retry = retry or RetryPolicy()
         self.clock = clock
         self.metrics = metrics or Metrics()
         self.connectors: dict[str, Connector] = {}
         self.delivery = DeliveryWorker(
             store=store,
             connectors=self.connectors,
-            policy=retry or RetryPolicy(),
+            policy=self.retry,
             clock=clock,
             metrics=self.metrics,
-            lease=self.settings.turn_lease,
+            lease=self.retry.lease,
         )
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
@@ -91,6 +92,19 @@ class Hub:
         if connector.name in self.connectors:
             raise ValueError(f"connector {connector.name!r} is registered twice")
         self.connectors[connector.name] = connector
+        connector.attach(self)
+        if connector.observes_events:
+            self.add_listener(connector.on_events)
+
+    # ------------------------------------------------------------------ ConversationLog
+    async def latest_conversation(self, identity: str) -> Conversation | None:
+        customer = await self.store.find_customer(identity)
+        return await self.store.latest_conversation(customer.id) if customer else None
+
+    async def events(
+        self, conversation_id: str, *, after_seq: int = 0, limit: int = 100
+    ) -> list[Event]:
+        return await self.store.events(conversation_id, after_seq=after_seq, limit=limit)
 
     def add_listener(self, listener: EventListener) -> None:
         """Called with every batch of appended events (live feeds, websockets)."""
@@ -117,7 +131,7 @@ class Hub:
     async def stop(self) -> None:
         """Finish in-flight turns and flush the outbox, within the grace period."""
         self._accepting = False
-        grace = self.settings.shutdown_grace
+        grace = self.retry.shutdown_grace
         if self._runners:
             await asyncio.wait(list(self._runners.values()), timeout=grace)
         await self.delivery.stop(grace=grace)
@@ -131,7 +145,8 @@ class Hub:
         else:
             self.metrics.inc("frontdesk_inbound_total", channel=inbound.channel)
             self._notify((ingested.event,))
-            self._schedule(ingested.conversation.id)
+            if inbound.kind == InboundKind.MESSAGE:
+                self._schedule(ingested.conversation.id)
         return IngestReceipt(
             conversation_id=ingested.conversation.id,
             customer_id=ingested.customer.id,
@@ -164,7 +179,7 @@ class Hub:
                 handled_seq=conversation.handled_seq,
                 result=result,
                 now=self.clock(),
-                lease=self.settings.turn_lease,
+                lease=self.retry.lease,
             )
         self._notify(commit.events)
         self.delivery.deliver_now(commit.deliveries)
@@ -217,13 +232,14 @@ class Hub:
                 inbound=Inbound.from_json(event.data),
                 now=self.clock(),
             )
+            self._show_typing(conversation)
             result = await self._handle(turn)
             commit = await self.store.commit_turn(
                 conversation_id,
                 handled_seq=event.seq,
                 result=result,
                 now=self.clock(),
-                lease=self.settings.turn_lease,
+                lease=self.retry.lease,
             )
             self.metrics.inc("frontdesk_turns_total")
             self._notify(commit.events)
@@ -247,6 +263,14 @@ class Hub:
                 ),
             )
 
+    def _show_typing(self, conversation: Conversation) -> None:
+        connector = self.connectors.get(conversation.channel)
+        if connector is not None and connector.supports_typing:
+            task = asyncio.create_task(
+                connector.typing(conversation.address, conversation.thread_hint)
+            )
+            task.add_done_callback(_log_typing_failure)
+
     def _owner(self, status: ConversationStatus) -> ConversationHandler:
         if status in (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED) and self.humans:
             return self.humans
@@ -255,3 +279,8 @@ class Hub:
     @property
     def accepting(self) -> bool:
         return self._accepting
+
+
+def _log_typing_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("typing indicator failed", extra={"error": repr(task.exception())})

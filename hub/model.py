@@ -24,12 +24,21 @@ class ConversationStatus(enum.StrEnum):
     RESOLVED = "resolved"
 
 
+class InboundKind(enum.StrEnum):
+    """A new message starts a turn; an edit or a notice is only logged."""
+
+    MESSAGE = "message"
+    EDIT = "edit"
+    NOTICE = "notice"  # recorded, never answered (auto-replies, bounces, rate-limited mail)
+
+
 class EventType(enum.StrEnum):
     """Everything that can happen in a conversation; the log is the source of truth."""
 
     OPENED = "conversation.opened"
     MESSAGE_IN = "message.in"
     MESSAGE_EDITED = "message.edited"
+    MESSAGE_NOTICED = "message.noticed"
     MESSAGE_OUT = "message.out"
     BOT_TURN = "bot.turn"
     STATUS_CHANGED = "status.changed"
@@ -104,6 +113,7 @@ class Inbound:
     thread_hint: str = ""
     timestamp: float = field(default_factory=time.time)
     raw: Mapping[str, Any] = field(default_factory=dict)
+    kind: InboundKind = InboundKind.MESSAGE
 
     @property
     def identity(self) -> str:
@@ -120,7 +130,23 @@ class Inbound:
             "thread_hint": self.thread_hint,
             "timestamp": self.timestamp,
             "raw": dict(self.raw),
+            "kind": self.kind.value,
         }
+
+    @property
+    def thread_key(self) -> str:
+        """Which open conversation this continues: "" means the customer's current one;
+        otherwise only a conversation opened on the same channel thread (an email thread)."""
+        return f"{self.channel}:{self.thread_hint}" if self.thread_hint else ""
+
+    @property
+    def event_type(self) -> EventType:
+        """The log entry this inbound becomes."""
+        if self.kind == InboundKind.NOTICE:
+            return EventType.MESSAGE_NOTICED
+        return (
+            EventType.MESSAGE_IN if self.kind == InboundKind.MESSAGE else EventType.MESSAGE_EDITED
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Inbound:
@@ -133,6 +159,7 @@ class Inbound:
             thread_hint=str(data.get("thread_hint", "")),
             timestamp=float(data.get("timestamp", 0.0)),
             raw=dict(data.get("raw", {})),
+            kind=InboundKind(data.get("kind", InboundKind.MESSAGE)),
         )
 
 

@@ -27,6 +27,7 @@ from hub.model import (
     Event,
     EventType,
     Inbound,
+    InboundKind,
     NewEvent,
 )
 from hub.store_common import conversation_update_events, reply_event_and_delivery
@@ -44,10 +45,12 @@ CREATE TABLE IF NOT EXISTS conversations (
     status TEXT NOT NULL,
     inbound_seq INTEGER NOT NULL DEFAULT 0,
     handled_seq INTEGER NOT NULL DEFAULT 0,
+    thread_key TEXT NOT NULL DEFAULT '',
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS conversations_pending ON conversations (id) WHERE inbound_seq > handled_seq;
-CREATE INDEX IF NOT EXISTS conversations_by_customer ON conversations (customer_id, status);
+CREATE INDEX IF NOT EXISTS conversations_by_customer
+    ON conversations (customer_id, thread_key, status);
 CREATE INDEX IF NOT EXISTS conversations_by_status ON conversations (status, id);
 CREATE TABLE IF NOT EXISTS events (
     conversation_id TEXT NOT NULL,
@@ -225,9 +228,9 @@ class SQLiteStore(Store):
                 )
 
             row = db.execute(
-                "SELECT data FROM conversations WHERE customer_id = ? AND status != 'resolved'"
-                " ORDER BY id DESC LIMIT 1",
-                (customer.id,),
+                "SELECT data FROM conversations WHERE customer_id = ? AND thread_key = ?"
+                " AND status != 'resolved' ORDER BY id DESC LIMIT 1",
+                (customer.id, inbound.thread_key),
             ).fetchone()
             opening: list[NewEvent] = []
             if row:
@@ -251,11 +254,19 @@ class SQLiteStore(Store):
             conversation, appended = self._append(
                 db,
                 conversation,
-                [*opening, NewEvent(type=EventType.MESSAGE_IN, data=inbound.to_json())],
+                [*opening, NewEvent(type=inbound.event_type, data=inbound.to_json())],
                 now,
             )
             event = appended[-1]
-            self._save_conversation(db, conversation, inbound_seq=event.seq)
+            starts_turn = inbound.kind == InboundKind.MESSAGE
+            self._save_conversation(
+                db, conversation, inbound_seq=event.seq if starts_turn else None
+            )
+            if opening:
+                db.execute(
+                    "UPDATE conversations SET thread_key = ? WHERE id = ?",
+                    (inbound.thread_key, conversation.id),
+                )
             db.execute(
                 "INSERT INTO dedupe (channel, message_id, conversation_id, seq) VALUES (?, ?, ?, ?)",
                 (inbound.channel, inbound.message_id, conversation.id, event.seq),
@@ -456,6 +467,14 @@ class SQLiteStore(Store):
 
     async def get_customer(self, customer_id: str) -> Customer | None:
         return self._load_customer(self.db, customer_id)
+
+    async def latest_conversation(self, customer_id: str) -> Conversation | None:
+        row = self.db.execute(
+            "SELECT data FROM conversations WHERE customer_id = ?"
+            " ORDER BY status != 'resolved' DESC, id DESC LIMIT 1",
+            (customer_id,),
+        ).fetchone()
+        return Conversation.from_json(json.loads(row[0])) if row else None
 
     async def find_customer(self, identity: str) -> Customer | None:
         row = self.db.execute(

@@ -1,0 +1,56 @@
+# Frontdesk — two commands:
+#   make serve   set everything up and run the hub with the demo config (SQLite, no servers)
+#   make test    set everything up and run lint, type checks and the whole test suite
+
+PYTHON ?= python3
+VENV := .venv
+ACTIONS_VENV := .venv-actions
+BIN := $(VENV)/bin
+FRONTDESK_ACTIONS_PORT ?= 5055
+
+.PHONY: serve test lint typecheck pytest bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Frontdesk needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+# rasa-sdk pins sanic/pydantic/protobuf/multidict, so the action server gets its own venv.
+$(ACTIONS_VENV)/.installed:
+	$(PYTHON) -m venv $(ACTIONS_VENV)
+	$(ACTIONS_VENV)/bin/pip install --quiet --upgrade pip
+	$(ACTIONS_VENV)/bin/pip install --quiet 'rasa-sdk>=3.21,<4'
+	@touch $@
+
+.test-deps.installed: scripts/install-test-deps scripts/install-test-deps.d/*.sh
+	scripts/install-test-deps
+	@touch $@
+
+serve: $(VENV)/.installed $(ACTIONS_VENV)/.installed
+	@mkdir -p data
+	@FRONTDESK_ACTIONS_PORT=$(FRONTDESK_ACTIONS_PORT) scripts/run-actions >data/actions.log 2>&1 & \
+	actions=$$!; trap 'kill $$actions 2>/dev/null' EXIT INT TERM; \
+	FRONTDESK_ACTION_ENDPOINT=http://127.0.0.1:$(FRONTDESK_ACTIONS_PORT)/webhook \
+	FRONTDESK_LOG_FORMAT=$${FRONTDESK_LOG_FORMAT:-text} \
+	$(BIN)/frontdesk serve --config config/frontdesk.yaml
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+pytest: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: $(VENV)/.installed $(ACTIONS_VENV)/.installed
+	$(BIN)/python bench/api.py --store sqlite
+	$(BIN)/python bench/api.py --store redis
+
+clean:
+	rm -rf $(VENV) $(ACTIONS_VENV) .test-deps.installed .mypy_cache .ruff_cache .pytest_cache

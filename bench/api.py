@@ -1,0 +1,252 @@
+"""Load generator for the `api` channel: turns per second and ingest→callback latency.
+
+It starts a real hub (`python -m hub serve`) as a subprocess on a temporary config,
+posts messages from N concurrent conversations, and receives the replies on its own
+callback server; a turn's latency runs from the POST to the reply reaching the receiver.
+
+    python bench/api.py --store sqlite --concurrency 64 --seconds 20       # closed loop
+    python bench/api.py --store redis --rate 500 --seconds 20              # open loop, fixed rate
+
+Progress goes to stderr; the last stdout line is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+REPO = Path(__file__).resolve().parents[1]
+CHANNEL_TOKEN = "bench-channel-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Receiver:
+    """Matches each reply to the oldest unanswered message of its conversation."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, collections.deque[tuple[float, asyncio.Future[float]]]] = {}
+        self.seen: set[str] = set()
+
+    def expect(self, sender: str) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting.setdefault(sender, collections.deque()).append((time.perf_counter(), future))
+        return future
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body["delivery_id"] in self.seen:  # at-least-once: drop duplicates
+            return web.Response(status=204)
+        self.seen.add(body["delivery_id"])
+        queue = self.waiting.get(body["recipient"])
+        if queue:
+            started, future = queue.popleft()
+            if not future.done():
+                future.set_result(time.perf_counter() - started)
+        return web.Response(status=204)
+
+
+async def start_receiver(receiver: Receiver, port: int) -> web.AppRunner:
+    app = web.Application()
+    app.router.add_post("/callback", receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+def start_redis(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--dir",
+            str(tmp),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    time.sleep(0.3)
+    return process, f"redis://127.0.0.1:{port}/0"
+
+
+async def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(600):
+            if process.poll() is not None:
+                raise SystemExit("hub exited during start-up")
+            try:
+                async with session.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise SystemExit("hub did not become healthy")
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    tmp = Path(tempfile.mkdtemp(prefix="fd-bench-"))
+    redis = None
+    if args.store == "redis":
+        redis, store_url = start_redis(tmp)
+    else:
+        store_url = f"sqlite:///{tmp}/bench.db"
+    hub_port, receiver_port = free_port(), free_port()
+    config = tmp / "frontdesk.yaml"
+    config.write_text(
+        f"server: {{host: 127.0.0.1, port: {hub_port}}}\n"
+        f"store: {{url: '{store_url}'}}\n"
+        "logging: {level: WARNING}\n"
+        f"bot: {{kind: {args.bot}}}\n"
+        f"channels: {{api: {{callback_url: 'http://127.0.0.1:{receiver_port}/callback'}}}}\n"
+    )
+    env = {
+        **os.environ,
+        "FRONTDESK_API_TOKEN": "bench",
+        "FRONTDESK_API_CHANNEL_TOKEN": CHANNEL_TOKEN,
+    }
+    hub = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve", "--config", str(config)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "hub.log", "wb"),
+    )
+    receiver = Receiver()
+    runner = await start_receiver(receiver, receiver_port)
+    url = f"http://127.0.0.1:{hub_port}"
+    latencies: list[float] = []
+    errors = 0
+    try:
+        await wait_healthy(url, hub)
+        progress(f"hub up ({args.store}, bot={args.bot}); warming up")
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            headers = {"Authorization": f"Bearer {CHANNEL_TOKEN}"}
+            counter = 0
+
+            async def one_turn(sender: str, record: bool) -> None:
+                nonlocal counter, errors
+                counter += 1
+                text = args.text or f"m{counter}"
+                future = receiver.expect(sender)
+                body = {"id": f"{sender}-{counter}", "sender": sender, "text": text}
+                async with session.post(
+                    f"{url}/api/v1/channels/api/messages", json=body, headers=headers
+                ) as response:
+                    if response.status not in (200, 202):
+                        errors += 1
+                try:
+                    latency = await asyncio.wait_for(future, 30)
+                except TimeoutError:
+                    errors += 1
+                    return
+                if record:
+                    latencies.append(latency)
+
+            await asyncio.gather(*(one_turn(f"warm{i}", False) for i in range(50)))
+            deadline = time.perf_counter() + args.seconds
+            started = time.perf_counter()
+            if args.rate:
+                tasks = []
+                interval = 1 / args.rate
+                n = 0
+                while time.perf_counter() < deadline:
+                    target = started + n * interval
+                    delay = target - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    tasks.append(asyncio.create_task(one_turn(f"c{n % args.conversations}", True)))
+                    n += 1
+                await asyncio.gather(*tasks)
+            else:
+
+                async def loop(index: int) -> None:
+                    while time.perf_counter() < deadline:
+                        await one_turn(f"c{index}", True)
+
+                async def report() -> None:
+                    while time.perf_counter() < deadline:
+                        await asyncio.sleep(5)
+                        elapsed = time.perf_counter() - started
+                        progress(f"  {elapsed:5.1f}s  {len(latencies) / elapsed:8.0f} turns/s")
+
+                reporter = asyncio.create_task(report())
+                await asyncio.gather(*(loop(i) for i in range(args.concurrency)))
+                reporter.cancel()
+            elapsed = time.perf_counter() - started
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        hub.wait(timeout=30)
+        await runner.cleanup()
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2)
+
+    return {
+        "store": args.store,
+        "bot": args.bot,
+        "mode": f"open loop {args.rate}/s" if args.rate else f"closed loop x{args.concurrency}",
+        "turns": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 2),
+        "turns_per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", choices=("sqlite", "redis"), default="sqlite")
+    parser.add_argument("--bot", choices=("echo", "dialogs"), default="echo")
+    parser.add_argument("--concurrency", type=int, default=64, help="closed-loop conversations")
+    parser.add_argument("--rate", type=float, default=0, help="open loop: turns per second")
+    parser.add_argument(
+        "--conversations", type=int, default=500, help="open loop: distinct senders"
+    )
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--text", default="", help="message text (default: a unique id)")
+    result = asyncio.run(run(parser.parse_args()))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,349 @@
+"""The Lua side of the Redis store: every multi-key write is one script, so it is atomic.
+
+Conventions shared by all scripts:
+
+- ``KEYS[1]`` names this call (``P op:{random}``): a write remembers there, for a couple of
+  minutes, that it happened, so redis-py may resend it after a dropped connection without
+  applying it twice (the reply to the first attempt may have been lost, not the write).
+- ``ARGV[1]`` is the key prefix (``fd:``). Keys are derived inside the script because some
+  depend on what it reads (the customer an identity points to), so a script touches keys
+  it was not handed in ``KEYS``: fine on a single Redis, not on a Redis Cluster.
+- User data never passes through cjson: events, customers and deliveries arrive as JSON
+  strings built in Python and are stored as they are. An event is stored *without* its
+  seq and conversation id (the seq is its position in the list, 1-based), so a script can
+  append it without editing it.
+- Times arrive as Python ``repr(float)`` strings and are stored unchanged, so they read
+  back bit for bit.
+
+Layout (``P`` = prefix):
+
+    P dedupe:{channel}             hash  message_id → "conversation_id seq op-key"
+    P identity:{identity}          str   customer id
+    P customer:{id}                str   customer JSON
+    P customer:{id}:conversations  zset  (lex) every conversation of the customer
+    P customer:{id}:open           zset  (lex) the customer's unresolved conversations
+    P customer:{id}:open:{key}     zset  (lex) … of them, those opened with thread key `key`
+    P customers                    zset  (lex) every customer id
+    P conv:{id}                    hash  id customer_id status channel address thread_hint
+                                         priority created_at updated_at last_seq
+                                         handled_seq inbound_seq thread_key state(JSON)
+    P conv:{id}:events             list  event JSON {"type","at","data"}; seq = index + 1
+    P conversations                zset  (lex) every conversation id
+    P conversations:{status}       zset  (lex) conversation ids by status
+    P pending                      zset  (lex) conversations with inbound_seq > handled_seq
+    P delivery:{id}                hash  data(JSON) seq
+    P outbox                       zset  delivery ids due at score (next_attempt_at)
+    P dead                         zset  (lex) parked delivery ids
+    P lock:conv:{id}               str   lease-lock token
+    P op:{random}                  str   a write's result, kept 2 minutes for its retries
+"""
+
+from __future__ import annotations
+
+# Appends ARGV[from..to] (event JSON strings) to a conversation; returns the last seq.
+_COMMON = """
+local P = ARGV[1]
+local OP = KEYS[1]
+local function remember(result)
+  redis.call('SET', OP, result, 'EX', 120)
+end
+local function append(conv_key, now, from, to)
+  local seq = tonumber(redis.call('HGET', conv_key, 'last_seq'))
+  for i = from, to do
+    redis.call('RPUSH', conv_key .. ':events', ARGV[i])
+    seq = seq + 1
+  end
+  redis.call('HSET', conv_key, 'last_seq', seq, 'updated_at', now)
+  return seq
+end
+"""
+
+# ARGV: P channel message_id identity new_customer_id new_customer_json new_conversation_id
+#       now sender thread_hint opened_event_json inbound_event_json thread_key starts_turn(1/0)
+# → {duplicate(0/1), seq, customer_json, event_json|false, conversation HGETALL}
+RECORD_INBOUND = (
+    _COMMON
+    + """
+local dedupe_key = P .. 'dedupe:' .. ARGV[2]
+local seen = redis.call('HGET', dedupe_key, ARGV[3])
+if seen then
+  local sep = string.find(seen, ' ', 1, true)
+  local sep2 = string.find(seen, ' ', sep + 1, true)
+  local conv_id = string.sub(seen, 1, sep - 1)
+  local seq = tonumber(string.sub(seen, sep + 1, sep2 - 1))
+  -- Our own write, resent after a lost reply, is not a duplicate.
+  local duplicate = 1
+  if string.sub(seen, sep2 + 1) == OP then duplicate = 0 end
+  local conv_key = P .. 'conv:' .. conv_id
+  local customer_id = redis.call('HGET', conv_key, 'customer_id')
+  local customer = false
+  if customer_id then customer = redis.call('GET', P .. 'customer:' .. customer_id) end
+  local event = redis.call('LINDEX', conv_key .. ':events', seq - 1)
+  return {duplicate, seq, customer, event, redis.call('HGETALL', conv_key)}
+end
+
+local now = ARGV[8]
+local identity_key = P .. 'identity:' .. ARGV[4]
+local customer_id = redis.call('GET', identity_key)
+local customer = false
+if customer_id then customer = redis.call('GET', P .. 'customer:' .. customer_id) end
+if not customer then
+  customer_id = ARGV[5]
+  customer = ARGV[6]
+  redis.call('SET', P .. 'customer:' .. customer_id, customer)
+  redis.call('SET', identity_key, customer_id)
+  redis.call('ZADD', P .. 'customers', 0, customer_id)
+end
+
+local customer_key = P .. 'customer:' .. customer_id
+local thread_open_key = customer_key .. ':open:' .. ARGV[13]
+local open = redis.call('ZREVRANGEBYLEX', thread_open_key, '+', '-', 'LIMIT', 0, 1)
+local conv_id = open[1]
+local conv_key
+if conv_id then
+  conv_key = P .. 'conv:' .. conv_id
+else
+  conv_id = ARGV[7]
+  conv_key = P .. 'conv:' .. conv_id
+  redis.call('HSET', conv_key, 'id', conv_id, 'customer_id', customer_id, 'status', 'bot',
+    'priority', 3, 'created_at', now, 'updated_at', now, 'last_seq', 0, 'handled_seq', 0,
+    'inbound_seq', 0, 'thread_key', ARGV[13], 'state', '{}')
+  redis.call('ZADD', P .. 'conversations', 0, conv_id)
+  redis.call('ZADD', P .. 'conversations:bot', 0, conv_id)
+  redis.call('ZADD', customer_key .. ':conversations', 0, conv_id)
+  redis.call('ZADD', customer_key .. ':open', 0, conv_id)
+  redis.call('ZADD', thread_open_key, 0, conv_id)
+  append(conv_key, now, 11, 11)
+end
+redis.call('HSET', conv_key, 'channel', ARGV[2], 'address', ARGV[9], 'thread_hint', ARGV[10])
+local seq = append(conv_key, now, 12, 12)
+if ARGV[14] == '1' then
+  redis.call('HSET', conv_key, 'inbound_seq', seq)
+  if seq > tonumber(redis.call('HGET', conv_key, 'handled_seq')) then
+    redis.call('ZADD', P .. 'pending', 0, conv_id)
+  end
+end
+redis.call('HSET', dedupe_key, ARGV[3], conv_id .. ' ' .. seq .. ' ' .. OP)
+return {0, seq, customer, false, redis.call('HGETALL', conv_key)}
+"""
+)
+
+# ARGV: P conversation_id now expect_status expect_channel expect_address expect_thread_hint
+#       handled_seq has_state state_json new_status|'' priority|'' n_events n_deliveries
+#       n_events event_json, then n_deliveries (delivery_id delivery_json next_attempt_at)
+# The last n_deliveries events are the deliveries' message.out events, in order.
+# → {'ok', first_seq} | {'missing'} | {'conflict'} (the conversation changed under us)
+COMMIT_TURN = (
+    _COMMON
+    + """
+local conv_id = ARGV[2]
+local conv_key = P .. 'conv:' .. conv_id
+local now = ARGV[3]
+local prior = redis.call('GET', OP)
+if prior then return {'ok', prior} end
+if redis.call('EXISTS', conv_key) == 0 then return {'missing'} end
+local cur = redis.call('HMGET', conv_key, 'status', 'channel', 'address', 'thread_hint',
+  'handled_seq', 'inbound_seq', 'customer_id', 'last_seq', 'thread_key')
+if cur[1] ~= ARGV[4] or cur[2] ~= ARGV[5] or cur[3] ~= ARGV[6] or cur[4] ~= ARGV[7] then
+  return {'conflict'}
+end
+local n_events = tonumber(ARGV[13])
+local n_deliveries = tonumber(ARGV[14])
+local first = tonumber(cur[8]) + 1
+local last = append(conv_key, now, 15, 14 + n_events)
+local base = 15 + n_events
+for i = 0, n_deliveries - 1 do
+  local id = ARGV[base + 3 * i]
+  local seq = last - n_deliveries + 1 + i
+  redis.call('HSET', P .. 'delivery:' .. id, 'data', ARGV[base + 3 * i + 1], 'seq', seq)
+  redis.call('ZADD', P .. 'outbox', ARGV[base + 3 * i + 2], id)
+end
+local handled = math.max(tonumber(cur[5]), tonumber(ARGV[8]))
+redis.call('HSET', conv_key, 'handled_seq', handled)
+if ARGV[9] == '1' then redis.call('HSET', conv_key, 'state', ARGV[10]) end
+local status = ARGV[11]
+if status ~= '' and status ~= cur[1] then
+  redis.call('ZREM', P .. 'conversations:' .. cur[1], conv_id)
+  redis.call('ZADD', P .. 'conversations:' .. status, 0, conv_id)
+  redis.call('HSET', conv_key, 'status', status)
+  local open_key = P .. 'customer:' .. cur[7] .. ':open'
+  local thread_open_key = open_key .. ':' .. (cur[9] or '')
+  if status == 'resolved' then
+    redis.call('ZREM', open_key, conv_id)
+    redis.call('ZREM', thread_open_key, conv_id)
+  else
+    redis.call('ZADD', open_key, 0, conv_id)
+    redis.call('ZADD', thread_open_key, 0, conv_id)
+  end
+end
+if ARGV[12] ~= '' then redis.call('HSET', conv_key, 'priority', ARGV[12]) end
+if handled >= tonumber(cur[6]) then redis.call('ZREM', P .. 'pending', conv_id) end
+remember(first)
+return {'ok', first}
+"""
+)
+
+# ARGV: P conversation_id now event_json… → first seq, or -1 when the conversation is unknown
+APPEND_EVENTS = (
+    _COMMON
+    + """
+local prior = redis.call('GET', OP)
+if prior then return tonumber(prior) end
+local conv_key = P .. 'conv:' .. ARGV[2]
+if redis.call('EXISTS', conv_key) == 0 then return -1 end
+local first = tonumber(redis.call('HGET', conv_key, 'last_seq')) + 1
+append(conv_key, ARGV[3], 4, #ARGV)
+remember(first)
+return first
+"""
+)
+
+# ARGV: P now limit lease_until → flat {data, seq, data, seq …}
+CLAIM_DELIVERIES = """
+local P = ARGV[1]
+local ids = redis.call('ZRANGEBYSCORE', P .. 'outbox', '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])
+local out = {}
+for _, id in ipairs(ids) do
+  redis.call('ZADD', P .. 'outbox', ARGV[4], id)
+  local d = redis.call('HMGET', P .. 'delivery:' .. id, 'data', 'seq')
+  out[#out + 1] = d[1]
+  out[#out + 1] = d[2]
+end
+return out
+"""
+
+# ARGV: P delivery_id conversation_id now event_json → 1, or 0 when already recorded
+DELIVERY_SUCCEEDED = (
+    _COMMON
+    + """
+if redis.call('DEL', P .. 'delivery:' .. ARGV[2]) == 0 then return 0 end
+redis.call('ZREM', P .. 'outbox', ARGV[2])
+redis.call('ZREM', P .. 'dead', ARGV[2])
+local conv_key = P .. 'conv:' .. ARGV[3]
+if redis.call('EXISTS', conv_key) == 1 then append(conv_key, ARGV[4], 5, 5) end
+return 1
+"""
+)
+
+# ARGV: P delivery_id conversation_id now delivery_json seq retry(1/0) retry_at event_json
+DELIVERY_FAILED = (
+    _COMMON
+    + """
+if redis.call('GET', OP) then return 1 end
+local id = ARGV[2]
+local delivery_key = P .. 'delivery:' .. id
+if redis.call('EXISTS', delivery_key) == 1 then
+  redis.call('HSET', delivery_key, 'data', ARGV[5], 'seq', ARGV[6])
+  if ARGV[7] == '1' then
+    redis.call('ZREM', P .. 'dead', id)
+    redis.call('ZADD', P .. 'outbox', ARGV[8], id)
+  else
+    redis.call('ZREM', P .. 'outbox', id)
+    redis.call('ZADD', P .. 'dead', 0, id)
+  end
+end
+local conv_key = P .. 'conv:' .. ARGV[3]
+if redis.call('EXISTS', conv_key) == 1 then append(conv_key, ARGV[4], 9, 9) end
+remember(1)
+return 1
+"""
+)
+
+# ARGV: P delivery_id → {data, seq} when parked, else {}
+PARKED_DELIVERY = """
+local P = ARGV[1]
+if not redis.call('ZSCORE', P .. 'dead', ARGV[2]) then return {} end
+return redis.call('HMGET', P .. 'delivery:' .. ARGV[2], 'data', 'seq')
+"""
+
+# ARGV: P delivery_id conversation_id now expect_data new_data event_json
+# → 'ok' | 'gone' (no longer parked) | 'conflict' (changed since it was read)
+REDRIVE = (
+    _COMMON
+    + """
+if redis.call('GET', OP) then return 'ok' end
+local id = ARGV[2]
+local delivery_key = P .. 'delivery:' .. id
+if not redis.call('ZSCORE', P .. 'dead', id) then return 'gone' end
+if redis.call('HGET', delivery_key, 'data') ~= ARGV[5] then return 'conflict' end
+redis.call('HSET', delivery_key, 'data', ARGV[6])
+redis.call('ZREM', P .. 'dead', id)
+redis.call('ZADD', P .. 'outbox', ARGV[4], id)
+local conv_key = P .. 'conv:' .. ARGV[3]
+if redis.call('EXISTS', conv_key) == 1 then append(conv_key, ARGV[4], 7, 7) end
+remember('ok')
+return 'ok'
+"""
+)
+
+# ARGV: P index_key max('+' or '(cursor') count → {HGETALL, HGETALL …}, newest first
+LIST_CONVERSATIONS = """
+local P = ARGV[1]
+local ids = redis.call('ZREVRANGEBYLEX', P .. ARGV[2], ARGV[3], '-', 'LIMIT', 0, ARGV[4])
+local out = {}
+for _, id in ipairs(ids) do out[#out + 1] = redis.call('HGETALL', P .. 'conv:' .. id) end
+return out
+"""
+
+# ARGV: P max('+' or '(cursor') count → customer JSON strings, newest first
+LIST_CUSTOMERS = """
+local P = ARGV[1]
+local ids = redis.call('ZREVRANGEBYLEX', P .. 'customers', ARGV[2], '-', 'LIMIT', 0, ARGV[3])
+local out = {}
+for _, id in ipairs(ids) do out[#out + 1] = redis.call('GET', P .. 'customer:' .. id) end
+return out
+"""
+
+# ARGV: P customer_id → HGETALL of the newest unresolved conversation, else of the newest one
+LATEST_CONVERSATION = """
+local P = ARGV[1]
+local customer_key = P .. 'customer:' .. ARGV[2]
+local ids = redis.call('ZREVRANGEBYLEX', customer_key .. ':open', '+', '-', 'LIMIT', 0, 1)
+if not ids[1] then
+  ids = redis.call('ZREVRANGEBYLEX', customer_key .. ':conversations', '+', '-', 'LIMIT', 0, 1)
+end
+if not ids[1] then return {} end
+return redis.call('HGETALL', P .. 'conv:' .. ids[1])
+"""
+
+# ARGV: P identity → customer JSON or nil
+FIND_CUSTOMER = """
+local P = ARGV[1]
+local id = redis.call('GET', P .. 'identity:' .. ARGV[2])
+if not id then return false end
+return redis.call('GET', P .. 'customer:' .. id)
+"""
+
+# ARGV: P min('-' or '(cursor') count → flat {data, seq …}, oldest id first
+DEAD_LETTERS = """
+local P = ARGV[1]
+local ids = redis.call('ZRANGEBYLEX', P .. 'dead', ARGV[2], '+', 'LIMIT', 0, ARGV[3])
+local out = {}
+for _, id in ipairs(ids) do
+  local d = redis.call('HMGET', P .. 'delivery:' .. id, 'data', 'seq')
+  out[#out + 1] = d[1]
+  out[#out + 1] = d[2]
+end
+return out
+"""
+
+# Lease lock. KEYS[1] lock key; ARGV[1] token, ARGV[2] ttl in ms.
+# Acquiring is SET NX PX, except that finding our own token counts as success: a resent
+# SET whose first reply was lost must not wait a whole ttl for itself.
+LOCK_ACQUIRE = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return 1 end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+LOCK_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+LOCK_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""

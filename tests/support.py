@@ -1,0 +1,105 @@
+"""Helpers shared by the tests: build a real hub app on a temporary store, receive callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from hub.config import Config, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_CONFIG = REPO / "config" / "frontdesk.yaml"
+
+API_TOKEN = "test-api-token"
+CHANNEL_TOKEN = "test-channel-token"
+
+
+def hub_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """Environment for a hub on a fresh SQLite file with known tokens."""
+    env = {
+        "FRONTDESK_STORE_URL": f"sqlite:///{tmp_path}/frontdesk.db",
+        "FRONTDESK_API_TOKEN": API_TOKEN,
+        "FRONTDESK_API_CHANNEL_TOKEN": CHANNEL_TOKEN,
+        "FRONTDESK_LOG_FORMAT": "text",
+    }
+    env.update(overrides)
+    return env
+
+
+def hub_config(env: Mapping[str, str], path: Path = DEMO_CONFIG) -> Config:
+    return load_config(path, env)
+
+
+def channel_auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {CHANNEL_TOKEN}"}
+
+
+def api_auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+class CallbackReceiver:
+    """A real HTTP server on loopback that records what the api channel posts to it."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.headers: list[Mapping[str, str]] = []
+        self.bodies: list[bytes] = []
+        self.fail_next = 0  # answer 503 to this many requests first
+        self.status_after_failures = 204
+        self._arrived = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return web.Response(status=503)
+        self.bodies.append(body)
+        self.headers.append(dict(request.headers))
+        self.received.append(json.loads(body))
+        async with self._arrived:
+            self._arrived.notify_all()
+        return web.Response(status=self.status_after_failures)
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/callback", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/callback"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until at least `count` callbacks arrived (fails the test after `timeout`)."""
+        async with self._arrived:
+            await asyncio.wait_for(
+                self._arrived.wait_for(lambda: len(self.received) >= count), timeout
+            )
+        return self.received
+
+
+def fast_retries(config: Config, **overrides: float) -> Config:
+    """The same config with retry delays short enough for tests."""
+    from dataclasses import replace
+
+    from hub.delivery import RetryPolicy
+
+    policy = dict(
+        max_attempts=4, base_delay=0.05, max_delay=0.2, send_timeout=2.0, poll_interval=0.05
+    )
+    policy.update(overrides)
+    return replace(config, delivery=RetryPolicy(**policy))  # type: ignore[arg-type]
