@@ -9,7 +9,9 @@ loses nothing committed (WAL with synchronous=NORMAL survives a process crash).
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import replace
@@ -31,6 +33,8 @@ from hub.model import (
     NewEvent,
 )
 from hub.store_common import conversation_update_events, reply_event_and_delivery
+
+log = logging.getLogger("frontdesk.store.sqlite")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS customers (
@@ -88,6 +92,7 @@ class SQLiteStore(Store):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
+        self._checkpointer: _Checkpointer | None = None
         self._locks = KeyedLock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -98,11 +103,19 @@ class SQLiteStore(Store):
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=5000")
+        # Checkpoints (which fsync) run on a thread of their own, never in a commit.
+        db.execute("PRAGMA wal_autocheckpoint=0")
         db.executescript(SCHEMA)
         self._db = db
+        self._checkpointer = _Checkpointer(self.path)
+        self._checkpointer.start()
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._db is not None:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
             self._db = None
 
@@ -489,3 +502,33 @@ class SQLiteStore(Store):
         ).fetchall()
         items = [Customer.from_json(json.loads(row[1])) for row in rows[:limit]]
         return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+
+class _Checkpointer(threading.Thread):
+    """Copies the WAL into the database file in the background.
+
+    sqlite3 releases the GIL while SQLite works, so the event loop keeps committing
+    (cheap appends to the WAL) while this thread pays for the fsyncs.
+    """
+
+    def __init__(self, path: Path, interval: float = 0.5) -> None:
+        super().__init__(name="sqlite-checkpointer", daemon=True)
+        self.path = path
+        self.interval = interval
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout=5000")
+        try:
+            while not self._stopped.wait(self.interval):
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    log.warning("sqlite checkpoint failed; will retry", exc_info=True)
+        finally:
+            db.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=10)
