@@ -28,6 +28,7 @@ from hub.metrics import Metrics
 from hub.model import (
     Conversation,
     ConversationStatus,
+    Customer,
     Event,
     EventType,
     Inbound,
@@ -77,6 +78,8 @@ class Hub:
         self._again: set[str] = set()
         self._listeners: list[EventListener] = []
         self._accepting = False
+        self._sweeper: asyncio.Task[None] | None = None
+        self.sweep_interval = 5.0
         self.metrics.describe("frontdesk_inbound_total", "Inbound messages acknowledged")
         self.metrics.describe("frontdesk_inbound_duplicates_total", "Inbound duplicates dropped")
         self.metrics.describe("frontdesk_turns_total", "Turns run")
@@ -127,10 +130,14 @@ class Hub:
         for conversation_id in pending:
             self._schedule(conversation_id)
         await self.delivery.start()
+        self._sweeper = asyncio.create_task(self._sweep())
 
     async def stop(self) -> None:
         """Finish in-flight turns and flush the outbox, within the grace period."""
         self._accepting = False
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         grace = self.retry.shutdown_grace
         if self._runners:
             await asyncio.wait(list(self._runners.values()), timeout=grace)
@@ -188,9 +195,7 @@ class Hub:
         if conversation_id in self._runners:
             self._again.add(conversation_id)  # the running task will look once more
             return
-        task = asyncio.create_task(self._drain(conversation_id))
-        self._runners[conversation_id] = task
-        task.add_done_callback(lambda _: self._runners.pop(conversation_id, None))
+        self._runners[conversation_id] = asyncio.create_task(self._drain(conversation_id))
 
     async def _drain(self, conversation_id: str) -> None:
         try:
@@ -201,49 +206,72 @@ class Hub:
                 if conversation_id not in self._again:
                     return
         except Exception:
-            # The turn stays pending in the store; the next inbound or restart retries it.
+            # The turn stays pending in the store; the sweep or the next inbound retries it.
             log.exception("turn runner failed", extra={"conversation_id": conversation_id})
+        finally:
+            # No await between the check above and this: a message stored meanwhile has
+            # either set `_again` (and we looped) or finds no runner and starts one.
+            self._runners.pop(conversation_id, None)
+
+    async def _sweep(self) -> None:
+        """Safety net: pick up any turn left pending (a runner that failed, another
+        process that died holding a conversation)."""
+        while True:
+            await asyncio.sleep(self.sweep_interval)
+            try:
+                for conversation_id in await self.store.pending_conversations():
+                    if conversation_id not in self._runners:
+                        self._schedule(conversation_id)
+            except Exception:
+                log.exception("pending-turn sweep failed")
 
     async def _run_pending_turns(self, conversation_id: str) -> None:
+        """Answer every acknowledged message not yet answered, oldest first."""
+        batch = 200
         while True:
             conversation = await self.store.get_conversation(conversation_id)
             if conversation is None:
                 return
-            pending = [
-                event
-                for event in await self.store.events(
-                    conversation_id, after_seq=conversation.handled_seq, limit=200
-                )
-                if event.type == EventType.MESSAGE_IN
-            ]
-            if not pending:
-                return
-            event = pending[0]
-            customer = await self.store.get_customer(conversation.customer_id)
-            if customer is None:
+            events = await self.store.events(
+                conversation_id, after_seq=conversation.handled_seq, limit=batch
+            )
+            pending = [event for event in events if event.type == EventType.MESSAGE_IN]
+            customer = await self.store.get_customer(conversation.customer_id) if pending else None
+            if pending and customer is None:
                 log.error(
                     "conversation without customer", extra={"conversation_id": conversation_id}
                 )
                 return
-            turn = Turn(
-                conversation=conversation,
-                customer=customer,
-                event=event,
-                inbound=Inbound.from_json(event.data),
-                now=self.clock(),
-            )
-            self._show_typing(conversation)
-            result = await self._handle(turn)
-            commit = await self.store.commit_turn(
-                conversation_id,
-                handled_seq=event.seq,
-                result=result,
-                now=self.clock(),
-                lease=self.retry.lease,
-            )
-            self.metrics.inc("frontdesk_turns_total")
-            self._notify(commit.events)
-            self.delivery.deliver_now(commit.deliveries)
+            for index, event in enumerate(pending):
+                assert customer is not None
+                if index:  # the previous turn may have changed state or status
+                    conversation = await self.store.get_conversation(conversation_id)
+                    if conversation is None:
+                        return
+                await self._run_turn(conversation, customer, event)
+            if len(events) < batch:
+                return
+
+    async def _run_turn(self, conversation: Conversation, customer: Customer, event: Event) -> None:
+        turn = Turn(
+            conversation=conversation,
+            customer=customer,
+            event=event,
+            inbound=Inbound.from_json(event.data),
+            now=self.clock(),
+        )
+        self._show_typing(conversation)
+        result = await self._handle(turn)
+        commit = await self.store.commit_turn(
+            conversation.id,
+            handled_seq=event.seq,
+            result=result,
+            now=self.clock(),
+            lease=self.retry.lease,
+        )
+        self.metrics.inc("frontdesk_turns_total")
+        self._notify(commit.events)
+        self.delivery.deliver_now(commit.deliveries)
 
     async def _handle(self, turn: Turn) -> TurnResult:
         owner = self._owner(turn.conversation.status)

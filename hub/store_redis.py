@@ -17,7 +17,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import EqualJitterBackoff
 from redis.commands.core import AsyncScript
@@ -67,9 +67,17 @@ class RedisStore(Store):
         # batch leased until its lease runs out. A Redis restart drops every pooled
         # connection at once, so without retries the next few calls would all fail.
         retry = Retry(EqualJitterBackoff(cap=1.0, base=0.02), retries=5)
-        redis = Redis.from_url(
-            self.url, decode_responses=True, socket_connect_timeout=5, retry=retry
+        # A bounded pool that makes callers wait for a free connection instead of failing
+        # with "Too many connections" under bursts.
+        pool = BlockingConnectionPool.from_url(
+            self.url,
+            max_connections=64,
+            timeout=30,
+            decode_responses=True,
+            socket_connect_timeout=5,
+            retry=retry,
         )
+        redis = Redis(connection_pool=pool)
         try:
             await redis.ping()
         except (RedisError, OSError) as error:
