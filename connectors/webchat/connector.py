@@ -1,0 +1,528 @@
+"""The web chat channel: WebSocket and long-polling endpoints, the widget and a demo page.
+
+Routes:
+    GET  /webchat/ws          WebSocket (protocol in docs/webchat-protocol.md)
+    POST /webchat/hello       long-polling fallback: token in, token + state out
+    GET  /webchat/poll        ... frames after a (conversation, seq), waiting for new ones
+    POST /webchat/messages    ... send one message (same ack / slow_down frames)
+    POST /webchat/read        ... tell the visitor's other tabs what was read
+    GET  /webchat/widget.js   the embeddable widget (one <script> tag)
+    GET  /webchat/widget.css
+    GET  /                    a demo shop page with the widget (`demo_page: true`)
+
+Delivery semantics: the conversation log is the visitor's mailbox. A reply is pushed live
+to every open tab as soon as it is appended (`on_events`, in log order); `deliver()` then
+pushes it to any tab that has not had it and reports how many tabs are connected. A
+visitor with no open tab is not an error: the reply is stored and replayed when they come
+back, so `deliver()` succeeds with ``stored_for_pickup`` instead of retrying and parking
+a message that is already safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from connectors.webchat import protocol, tokens
+from connectors.webchat.protocol import JSON, Hello, Read, SendMessage
+from connectors.webchat.sessions import Listener, PollListener, Sessions, SocketListener
+from hub.abc import Connector, IngestFn
+from hub.config import Section
+from hub.errors import InputError
+from hub.http import error_response, read_json
+from hub.model import Conversation, Delivery, Event
+
+log = logging.getLogger("frontdesk.connectors.webchat")
+
+STATIC = Path(__file__).parent / "static"
+SECRET_ENV = "FRONTDESK_WEBCHAT_SECRET"
+REPLAY_PAGE = 200
+
+# WebSocket close codes (4000-4999 are the application's own).
+CLOSE_IDLE = 4000
+CLOSE_BAD_FRAME = 4400
+CLOSE_BAD_TOKEN = 4401
+CLOSE_TOO_MANY = 4429
+CLOSE_GOING_AWAY = 1001
+
+_SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+_DEMO_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+class WebchatConnector(Connector):
+    name = "webchat"
+    supports_buttons = True
+    supports_typing = True
+    observes_events = True
+
+    def __init__(
+        self,
+        *,
+        ingest: IngestFn,
+        secret: bytes,
+        allowed_origins: Sequence[str] = (),
+        max_frame_bytes: int = 16_384,
+        max_text_length: int = 4_000,
+        rate_per_second: float = 1.0,
+        rate_burst: int = 8,
+        ping_interval: float = 25.0,
+        hello_timeout: float = 10.0,
+        idle_timeout: float = 1800.0,
+        poll_wait: float = 25.0,
+        max_tabs: int = 10,
+        max_pending: int = 256,
+        replay_limit: int = 2_000,
+        demo_page: bool = True,
+    ) -> None:
+        super().__init__(ingest=ingest)
+        self.secret = secret
+        self.allowed_origins = frozenset(o.rstrip("/") for o in allowed_origins)
+        self.max_frame_bytes = max_frame_bytes
+        self.max_text_length = max_text_length
+        self.ping_interval = ping_interval
+        self.hello_timeout = hello_timeout
+        self.idle_timeout = idle_timeout
+        self.poll_wait = poll_wait
+        self.max_pending = max_pending
+        self.replay_limit = replay_limit
+        self.demo_page = demo_page
+        self.sessions = Sessions(rate=rate_per_second, burst=rate_burst, max_per_visitor=max_tabs)
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._static: dict[str, bytes] = {}
+
+    @classmethod
+    def from_config(
+        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+    ) -> Self:
+        secret = environ.get(SECRET_ENV, "")
+        if not secret:
+            log.warning(
+                f"{SECRET_ENV} is not set: using a random secret for this process; web chat "
+                "visitors will be forgotten (new tokens, no history) when the server restarts"
+            )
+        origins = settings.get_list("allowed_origins", [])
+        for origin in origins:
+            if not isinstance(origin, str) or not (
+                origin == "*" or origin.startswith(("http://", "https://"))
+            ):
+                raise settings.error(
+                    "allowed_origins", f"entries must be http(s)://host[:port] or '*' ({origin!r})"
+                )
+        connector = cls(
+            ingest=ingest,
+            secret=secret.encode() if secret else secrets.token_bytes(32),
+            allowed_origins=origins,
+            max_frame_bytes=settings.get_int("max_frame_bytes", 16_384, minimum=1024),
+            max_text_length=settings.get_int("max_text_length", 4_000, minimum=1),
+            rate_per_second=settings.get_float("rate_per_second", 1.0, minimum=0.01),
+            rate_burst=settings.get_int("rate_burst", 8, minimum=1, maximum=10_000),
+            ping_interval=settings.get_float("ping_interval", 25.0, minimum=1.0),
+            hello_timeout=settings.get_float("hello_timeout", 10.0, minimum=0.1),
+            idle_timeout=settings.get_float("idle_timeout", 1800.0, minimum=1.0),
+            poll_wait=settings.get_float("poll_wait", 25.0, minimum=0.0),
+            max_tabs=settings.get_int("max_tabs", 10, minimum=1, maximum=1000),
+            replay_limit=settings.get_int("replay_limit", 2_000, minimum=1),
+            demo_page=settings.get_bool("demo_page", True),
+        )
+        settings.reject_unknown()
+        return connector
+
+    # ------------------------------------------------------------------ wiring
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        routes = [
+            web.get("/webchat/ws", self.websocket),
+            web.post("/webchat/hello", self.poll_hello),
+            web.get("/webchat/poll", self.poll),
+            web.post("/webchat/messages", self.poll_send),
+            web.post("/webchat/read", self.poll_read),
+            web.options("/webchat/{endpoint:(hello|poll|messages|read)}", self.preflight),
+            web.get("/webchat/widget.js", self.static("widget.js", "text/javascript")),
+            web.get("/webchat/widget.css", self.static("widget.css", "text/css")),
+        ]
+        if self.demo_page:
+            routes.append(web.get("/", self.static("demo.html", "text/html", csp=_DEMO_CSP)))
+        return routes
+
+    async def start(self) -> None:
+        for name in ("widget.js", "widget.css", "demo.html"):
+            self._static[name] = (STATIC / name).read_bytes()
+
+    async def stop(self) -> None:
+        await self.disconnect_all(code=CLOSE_GOING_AWAY, reason="server shutting down")
+
+    async def disconnect_all(self, *, code: int = CLOSE_GOING_AWAY, reason: str = "") -> int:
+        """Close every open socket (shutdown; tests of resume). Clients reconnect and resume."""
+        sockets = list(self._sockets)
+        for listener in self.sessions.all_listeners():
+            if isinstance(listener, SocketListener):
+                listener.close(code, reason)
+            elif isinstance(listener, PollListener):
+                listener.woken.set()
+        for ws in sockets:
+            with contextlib.suppress(Exception):
+                await ws.close(code=code, message=reason.encode())
+        return len(sockets)
+
+    # ------------------------------------------------------------------ hub callbacks
+    def on_events(self, events: Sequence[Event]) -> None:
+        for event in events:
+            data = event.data
+            if data.get("channel") == self.name and event.type == "message.in":
+                visitor: str | None = str(data.get("sender", ""))
+                self.sessions.follow(str(visitor), event.conversation_id)
+            else:
+                visitor = self.sessions.visitor_of(event.conversation_id)
+            if not visitor:
+                continue
+            frame = protocol.event_frame(event, channel=self.name)
+            if frame is not None:
+                self.sessions.publish(visitor, frame)
+
+    async def typing(self, address: str, thread_hint: str) -> None:
+        if not self.sessions.listeners(address) or self.log is None:
+            return
+        # The hub starts this alongside the turn; a fast bot may already have answered,
+        # and a late "typing…" after the reply would linger. Only show it while a customer
+        # message is still waiting for its turn.
+        conversation = await self.log.latest_conversation(f"{self.name}:{address}")
+        if conversation is None:
+            return
+        waiting = await self.log.events(conversation.id, after_seq=conversation.handled_seq)
+        if any(event.type == "message.in" for event in waiting):
+            self.sessions.publish(address, protocol.typing())
+
+    async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
+        tabs = 0
+        if self.sessions.visitor_of(delivery.conversation_id) == delivery.address:
+            frame = protocol.message_out(
+                conversation_id=delivery.conversation_id,
+                seq=delivery.seq,
+                at=delivery.created_at,
+                outbound=delivery.outbound,
+                delivery_id=delivery.id,
+            )
+            tabs = self.sessions.publish(delivery.address, frame)
+        return {"tabs": tabs, "stored_for_pickup": tabs == 0}
+
+    # ------------------------------------------------------------------ shared steps
+    def identify(self, token: str) -> tuple[str, str]:
+        """(visitor, token): a new visitor for no token; `TokenError` for a forged one."""
+        if not token:
+            visitor = tokens.new_visitor()
+            return visitor, tokens.issue(self.secret, visitor)
+        return tokens.verify(self.secret, token), token
+
+    async def current(self, listener: Listener) -> Conversation | None:
+        """The visitor's current conversation, from now on routed to them live.
+
+        Call it after registering the listener, and read the log only after it: then
+        nothing appended meanwhile falls between the read and the live feed.
+        """
+        if self.log is None:
+            raise RuntimeError("the webchat connector is not attached to a hub")
+        conversation = await self.log.latest_conversation(f"{self.name}:{listener.visitor}")
+        if conversation is not None:
+            self.sessions.follow(listener.visitor, conversation.id)
+        return conversation
+
+    async def replay(
+        self, listener: Listener, current: str, conversation_id: str, after: int
+    ) -> None:
+        """Pass on what the listener missed from the log, in order. A client that last saw
+        another conversation (the one before a resolution) gets the current one whole."""
+        if self.log is None or not current:
+            return
+        after = after if conversation_id == current else 0
+        listener.conversation_id, listener.high_seq = current, after
+        replayed = 0
+        while replayed < self.replay_limit:
+            page = await self.log.events(current, after_seq=after, limit=REPLAY_PAGE)
+            for event in page:
+                frame = protocol.event_frame(event, channel=self.name)
+                if frame is not None:
+                    listener.replay(frame)
+            replayed += len(page)
+            if len(page) < REPLAY_PAGE:
+                break
+            after = page[-1].seq
+
+    async def accept(self, visitor: str, message: SendMessage) -> tuple[JSON, int]:
+        """Rate-limit, then store one customer message; the frame to answer and its status."""
+        wait = self.sessions.take(visitor)
+        if wait > 0:
+            log.info("webchat rate limit", extra={"visitor": visitor, "retry_after": wait})
+            return protocol.slow_down(message.id, retry_after=wait), 429
+        inbound = protocol.to_inbound(self.name, visitor, message, received_at=time.time())
+        receipt = await self.ingest(inbound)
+        self.sessions.follow(visitor, receipt.conversation_id)
+        frame = protocol.ack(
+            message.id,
+            conversation_id=receipt.conversation_id,
+            seq=receipt.seq,
+            duplicate=receipt.duplicate,
+        )
+        return frame, 200 if receipt.duplicate else 202
+
+    def origin_allowed(self, request: web.Request) -> bool:
+        """Browsers always send Origin; a page on another site may only connect if listed."""
+        origin = request.headers.get("Origin")
+        if origin is None or "*" in self.allowed_origins:
+            return True
+        return origin.rstrip("/") in self.allowed_origins or urlsplit(origin).netloc == request.host
+
+    # ------------------------------------------------------------------ WebSocket
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        if not self.origin_allowed(request):
+            log.warning("webchat origin refused", extra={"origin": request.headers.get("Origin")})
+            return error_response(403, "this origin may not open the web chat socket")
+        ws = web.WebSocketResponse(
+            heartbeat=self.ping_interval, max_msg_size=self.max_frame_bytes, compress=False
+        )
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        try:
+            await self._serve_socket(ws)
+        finally:
+            self._sockets.discard(ws)
+        return ws
+
+    async def _serve_socket(self, ws: web.WebSocketResponse) -> None:
+        try:
+            first = await ws.receive(timeout=self.hello_timeout)
+        except TimeoutError:
+            await _refuse(ws, CLOSE_IDLE, "no_hello", f"say hello within {self.hello_timeout:g}s")
+            return
+        if first.type != WSMsgType.TEXT:
+            await ws.close()
+            return
+        try:
+            hello = protocol.parse_hello(_expect_type(protocol.decode(first.data), "hello"))
+            visitor, token = self.identify(hello.token)
+        except InputError as problem:
+            await _refuse(ws, CLOSE_BAD_FRAME, "bad_frame", problem.message)
+            return
+        except tokens.TokenError as problem:
+            await _refuse(ws, CLOSE_BAD_TOKEN, "bad_token", str(problem))
+            return
+        listener = SocketListener(visitor, max_pending=self.max_pending)
+        if not self.sessions.add(listener):
+            await _refuse(ws, CLOSE_TOO_MANY, "too_many_tabs", "too many open chat windows")
+            return
+        writer = asyncio.create_task(_write(ws, listener))
+        try:
+            await self._resume(listener, token, hello)
+            await self._read(ws, listener)
+        finally:
+            self.sessions.remove(listener)
+            listener.close(1000, "")
+            await writer
+
+    async def _resume(self, listener: SocketListener, token: str, hello: Hello) -> None:
+        listener.begin_sync()
+        conversation = await self.current(listener)
+        current = conversation.id if conversation else ""
+        listener.offer(
+            protocol.welcome(
+                token=token,
+                visitor=listener.visitor,
+                conversation_id=current,
+                status=conversation.status.value if conversation else "",
+            )
+        )
+        await self.replay(listener, current, hello.conversation_id, hello.last_seq)
+        listener.offer(protocol.synced(current, listener.high_seq))
+        listener.end_sync()
+
+    async def _read(self, ws: web.WebSocketResponse, listener: SocketListener) -> None:
+        while not ws.closed and not listener.close_code:
+            try:
+                message = await ws.receive(timeout=self.idle_timeout)
+            except TimeoutError:
+                listener.close(CLOSE_IDLE, "idle")
+                return
+            if message.type == WSMsgType.TEXT:
+                await self._handle(listener, message.data)
+            elif message.type == WSMsgType.ERROR:
+                log.info("webchat socket error", extra={"error": repr(ws.exception())})
+                return
+            elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                return
+            else:
+                listener.offer(protocol.error("bad_frame", "only JSON text frames are accepted"))
+
+    async def _handle(self, listener: SocketListener, text: str) -> None:
+        try:
+            frame = protocol.parse_client_frame(
+                protocol.decode(text), max_text_length=self.max_text_length
+            )
+        except InputError as problem:
+            listener.offer(protocol.error("bad_frame", problem.message))
+            return
+        if isinstance(frame, SendMessage):
+            answer, _ = await self.accept(listener.visitor, frame)
+            listener.offer(answer)
+        elif isinstance(frame, Read):
+            read = protocol.read(listener.conversation_id, frame.seq)
+            self.sessions.publish(listener.visitor, read)
+        else:
+            listener.offer(protocol.error("bad_frame", "hello was already said"))
+
+    # ------------------------------------------------------------------ long-polling
+    def _visitor(self, request: web.Request) -> str:
+        if not self.origin_allowed(request):
+            raise InputError("this origin may not use the web chat", status=403)
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InputError("missing 'Authorization: Bearer <visitor token>'", status=401)
+        try:
+            return tokens.verify(self.secret, token.strip())
+        except tokens.TokenError as problem:
+            raise InputError(str(problem), status=401) from None
+
+    async def poll_hello(self, request: web.Request) -> web.Response:
+        if not self.origin_allowed(request):
+            raise InputError("this origin may not use the web chat", status=403)
+        body = await read_json(request) if request.can_read_body else {}
+        try:
+            hello = protocol.parse_hello(body if isinstance(body, dict) else {})
+            visitor, token = self.identify(hello.token)
+        except tokens.TokenError as problem:
+            raise InputError(str(problem), status=401) from None
+        conversation = None
+        if self.log is not None:
+            conversation = await self.log.latest_conversation(f"{self.name}:{visitor}")
+        frame = protocol.welcome(
+            token=token,
+            visitor=visitor,
+            conversation_id=conversation.id if conversation else "",
+            status=conversation.status.value if conversation else "",
+        )
+        return self._cors(request, web.json_response(frame))
+
+    async def poll(self, request: web.Request) -> web.Response:
+        visitor = self._visitor(request)
+        conversation_id = request.query.get("conversation_id", "")
+        after = _query_int(request, "after", 0, high=2**62)
+        wait = min(float(_query_int(request, "wait", int(self.poll_wait), high=60)), self.poll_wait)
+        listener = PollListener(visitor)
+        if not self.sessions.add(listener):
+            raise InputError("too many open chat windows for this visitor", status=429)
+        try:
+            conversation = await self.current(listener)
+            current = conversation.id if conversation else ""
+            await self.replay(listener, current, conversation_id, after)
+            if not listener.frames and wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(listener.woken.wait(), timeout=wait)
+                conversation = await self.current(listener)
+                latest = conversation.id if conversation else ""
+                await self.replay(listener, latest, current, listener.high_seq)
+                current = latest
+        finally:
+            self.sessions.remove(listener)
+        body = {
+            "conversation_id": current or None,
+            "seq": listener.high_seq,
+            "frames": listener.frames + listener.ephemeral,
+        }
+        return self._cors(request, web.json_response(body))
+
+    async def poll_send(self, request: web.Request) -> web.Response:
+        visitor = self._visitor(request)
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise InputError("body must be a JSON object", status=422)
+        message = protocol.parse_message(body, max_text_length=self.max_text_length)
+        frame, status = await self.accept(visitor, message)
+        headers = {"Retry-After": str(max(1, round(frame["retry_after"])))} if status == 429 else {}
+        return self._cors(request, web.json_response(frame, status=status, headers=headers))
+
+    async def poll_read(self, request: web.Request) -> web.Response:
+        visitor = self._visitor(request)
+        body = await read_json(request)
+        read = protocol.parse_client_frame({**body, "type": "read"}, max_text_length=0)
+        conversation_id = str(body.get("conversation_id", ""))
+        if isinstance(read, Read):
+            self.sessions.publish(visitor, protocol.read(conversation_id, read.seq))
+        return self._cors(request, web.Response(status=204))
+
+    async def preflight(self, request: web.Request) -> web.Response:
+        if not self.origin_allowed(request):
+            return error_response(403, "this origin may not use the web chat")
+        response = web.Response(status=204)
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+        return self._cors(request, response)
+
+    def _cors(self, request: web.Request, response: web.Response) -> web.Response:
+        origin = request.headers.get("Origin")
+        if origin and self.origin_allowed(request):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        return response
+
+    # ------------------------------------------------------------------ static files
+    def static(self, name: str, content_type: str, *, csp: str = "") -> Any:
+        async def serve(request: web.Request) -> web.Response:
+            body = self._static.get(name)
+            if body is None:  # not started (a bare app in a test): read it now
+                body = self._static[name] = (STATIC / name).read_bytes()
+            headers = dict(_SECURITY_HEADERS)
+            if csp:
+                headers["Content-Security-Policy"] = csp
+            return web.Response(
+                body=body, content_type=content_type, charset="utf-8", headers=headers
+            )
+
+        return serve
+
+
+async def _write(ws: web.WebSocketResponse, listener: SocketListener) -> None:
+    """The one writer of a socket: frames leave in the order they were queued."""
+    while True:
+        frame = await listener.queue.get()
+        if frame is None:
+            with contextlib.suppress(Exception):
+                await ws.close(code=listener.close_code, message=listener.close_reason.encode())
+            return
+        try:
+            await ws.send_str(protocol.encode(frame))
+        except (ConnectionError, RuntimeError):
+            return  # the reader sees the socket close and cleans up
+
+
+async def _refuse(ws: web.WebSocketResponse, code: int, error: str, message: str) -> None:
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await ws.send_str(protocol.encode(protocol.error(error, message)))
+    await ws.close(code=code, message=message.encode()[:120])
+
+
+def _expect_type(data: Any, kind: str) -> dict[str, Any]:
+    if not isinstance(data, dict) or data.get("type") != kind:
+        raise InputError(f"the first frame must be {{'type': '{kind}', ...}}")
+    return data
+
+
+def _query_int(request: web.Request, name: str, default: int, *, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) > high:
+        raise InputError(f"query parameter '{name}' must be a whole number from 0 to {high}")
+    return int(raw)
+
+
+__all__ = ["WebchatConnector"]

@@ -1,0 +1,290 @@
+"""The web chat wire protocol: parse client frames, build server frames (pure functions).
+
+Every frame is one JSON object with a ``type``; the full description with examples is in
+``docs/webchat-protocol.md``. Client → server: ``hello``, ``message``, ``read``.
+Server → client: ``welcome``, ``message``, ``status``, ``synced``, ``ack``, ``typing``,
+``read``, ``slow_down``, ``error``. Frames that come from the conversation log carry its
+``conversation_id`` and ``seq``: a client resumes by saying the last pair it saw.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hub.errors import InputError
+from hub.model import Event, EventType, Inbound, Outbound
+
+JSON = dict[str, Any]
+
+MAX_ID_LENGTH = 64
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+# Events a customer's widget is shown; everything else (bot.turn, delivery.*) stays inside.
+STATUS_PREFIXES = ("handoff.",)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hello:
+    """The first frame of a connection: who the visitor is and where they stopped reading."""
+
+    token: str = ""
+    conversation_id: str = ""
+    last_seq: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendMessage:
+    """A customer's message. `id` is client-generated and makes re-sending idempotent;
+    `payload` is set when a quick-reply button was chosen (`text` is then its title)."""
+
+    id: str
+    text: str
+    payload: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Read:
+    """The client has shown everything up to `seq`."""
+
+    seq: int
+
+
+ClientFrame = Hello | SendMessage | Read
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def decode(text: str) -> Any:
+    """One WebSocket text frame → JSON, or an `InputError` that says why not."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"frame is not valid JSON: {error.msg} at column {error.colno}") from None
+
+
+def parse_client_frame(data: Any, *, max_text_length: int) -> ClientFrame:
+    """A decoded client frame → its typed value, or an `InputError` naming the field."""
+    if not isinstance(data, dict):
+        raise InputError(f"a frame must be a JSON object, not {type(data).__name__}")
+    kind = data.get("type")
+    if kind == "hello":
+        return parse_hello(data)
+    if kind == "message":
+        return parse_message(data, max_text_length=max_text_length)
+    if kind == "read":
+        return Read(seq=_seq(data, "seq"))
+    raise InputError(f"unknown frame type {kind!r} (expected hello, message or read)")
+
+
+def parse_hello(data: Mapping[str, Any]) -> Hello:
+    token = _optional_str(data, "token", max_length=512)
+    conversation_id = _optional_str(data, "conversation_id", max_length=128)
+    return Hello(token=token, conversation_id=conversation_id, last_seq=_seq(data, "last_seq"))
+
+
+def parse_message(data: Mapping[str, Any], *, max_text_length: int) -> SendMessage:
+    message_id = data.get("id")
+    if not isinstance(message_id, str) or not _CLIENT_ID.match(message_id):
+        raise InputError(
+            "field 'id' must be 1-64 characters of letters, digits, '_', '-', '.' or ':'"
+        )
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise InputError("field 'text' must be a string")
+    if not text.strip():
+        raise InputError("field 'text' must not be empty")
+    if len(text) > max_text_length:
+        raise InputError(f"field 'text' is longer than {max_text_length} characters")
+    payload = _optional_str(data, "payload", max_length=1000)
+    return SendMessage(id=message_id, text=text, payload=payload)
+
+
+def _optional_str(data: Mapping[str, Any], name: str, *, max_length: int) -> str:
+    value = data.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputError(f"field '{name}' must be a string")
+    if len(value) > max_length:
+        raise InputError(f"field '{name}' is longer than {max_length} characters")
+    return value
+
+
+def _seq(data: Mapping[str, Any], name: str) -> int:
+    value = data.get(name, 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InputError(f"field '{name}' must be a whole number of at least 0")
+    return value
+
+
+def to_inbound(channel: str, visitor: str, message: SendMessage, *, received_at: float) -> Inbound:
+    """A customer's message → `Inbound`. The idempotency key is scoped to the visitor, so
+    two visitors' client-generated ids can never collide."""
+    raw: JSON = {"client_id": message.id}
+    if message.payload:
+        raw["button_title"] = message.text
+    return Inbound(
+        channel=channel,
+        sender=visitor,
+        message_id=f"{visitor}:{message.id}",
+        text=message.payload or message.text,
+        timestamp=received_at,
+        raw=raw,
+    )
+
+
+# --------------------------------------------------------------------------- building
+
+
+def encode(frame: Mapping[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def welcome(*, token: str, visitor: str, conversation_id: str, status: str) -> JSON:
+    return {
+        "type": "welcome",
+        "token": token,
+        "visitor": visitor,
+        "conversation_id": conversation_id or None,
+        "status": status or None,
+    }
+
+
+def synced(conversation_id: str, seq: int) -> JSON:
+    return {"type": "synced", "conversation_id": conversation_id or None, "seq": seq}
+
+
+def ack(message_id: str, *, conversation_id: str, seq: int, duplicate: bool) -> JSON:
+    return {
+        "type": "ack",
+        "id": message_id,
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "duplicate": duplicate,
+    }
+
+
+def slow_down(message_id: str, *, retry_after: float) -> JSON:
+    return {
+        "type": "slow_down",
+        "id": message_id,
+        "retry_after": round(retry_after, 2),
+        "message": "too many messages; this one was not processed, send it again later",
+    }
+
+
+def error(code: str, message: str, *, message_id: str = "") -> JSON:
+    frame: JSON = {"type": "error", "code": code, "message": message}
+    if message_id:
+        frame["id"] = message_id
+    return frame
+
+
+def typing() -> JSON:
+    return {"type": "typing", "on": True}
+
+
+def read(conversation_id: str, seq: int) -> JSON:
+    return {"type": "read", "conversation_id": conversation_id, "seq": seq}
+
+
+def message_out(
+    *, conversation_id: str, seq: int, at: float, outbound: Outbound, delivery_id: str
+) -> JSON:
+    """A bot's or agent's reply, with its quick replies."""
+    return {
+        "type": "message",
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "at": at,
+        "direction": "out",
+        "id": delivery_id,
+        "text": outbound.text,
+        "buttons": [b.to_json() for b in outbound.buttons],
+        "attachments": [
+            {"kind": a.kind, "name": a.name, "url": a.url} for a in outbound.attachments
+        ],
+    }
+
+
+def event_frame(event: Event, *, channel: str) -> JSON | None:
+    """The frame a customer sees for one logged event, or None when it is internal.
+
+    Customer messages from other channels are shown too (it is one conversation);
+    their `id` is only meaningful to the widget that sent them.
+    """
+    data = event.data
+    base: JSON = {"conversation_id": event.conversation_id, "seq": event.seq, "at": event.at}
+    if event.type == EventType.MESSAGE_IN:
+        raw = data.get("raw") or {}
+        own = data.get("channel") == channel
+        return {
+            "type": "message",
+            **base,
+            "direction": "in",
+            "id": str(raw.get("client_id", "")) if own else "",
+            "text": str(raw.get("button_title") or data.get("text", "")),
+            "buttons": [],
+            "attachments": [],
+        }
+    if event.type == EventType.MESSAGE_OUT:
+        try:
+            outbound = Outbound.from_json(data.get("outbound") or {})
+        except (KeyError, TypeError, ValueError):
+            return None  # a malformed entry is never worth breaking a customer's feed
+        return message_out(
+            conversation_id=event.conversation_id,
+            seq=event.seq,
+            at=event.at,
+            outbound=outbound,
+            delivery_id=str(data.get("delivery_id", "")),
+        )
+    if event.type == EventType.STATUS_CHANGED:
+        return {"type": "status", **base, "event": event.type, "status": str(data.get("to", ""))}
+    if event.type.startswith(STATUS_PREFIXES):
+        return {"type": "status", **base, "event": event.type, **handoff_details(data)}
+    return None
+
+
+def handoff_details(data: Mapping[str, Any]) -> JSON:
+    """The few facts a customer may see about their ticket; anything else stays internal
+    (a hand-off summary holds notes meant for agents only)."""
+    details: JSON = {}
+    status = data.get("status") or data.get("to")
+    if isinstance(status, str):
+        details["status"] = status
+    position = data.get("position")
+    if isinstance(position, int) and not isinstance(position, bool):
+        details["position"] = position
+    wait = data.get("expected_wait", data.get("expected_wait_seconds"))
+    if isinstance(wait, int | float) and not isinstance(wait, bool):
+        details["expected_wait"] = float(wait)
+    agent = data.get("agent_name", data.get("agent"))
+    if isinstance(agent, Mapping):
+        agent = agent.get("name") or agent.get("display_name")
+    if isinstance(agent, str) and agent:
+        details["agent"] = agent
+    ticket = data.get("ticket_id", data.get("ticket"))
+    if isinstance(ticket, str) and ticket:
+        details["ticket"] = ticket
+    return details
+
+
+__all__ = [
+    "ClientFrame",
+    "Hello",
+    "Read",
+    "SendMessage",
+    "decode",
+    "encode",
+    "event_frame",
+    "parse_client_frame",
+    "to_inbound",
+]

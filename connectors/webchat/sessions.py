@@ -1,0 +1,228 @@
+"""Who is connected: every open tab (WebSocket) or waiting long-poll of every visitor.
+
+Frames from the conversation log are offered to each listener with their (conversation,
+seq); a listener passes on each one at most once and in log order. While a listener is
+catching up from the log ("syncing"), live frames are held back and released after the
+replay, minus those the replay already contained: that is what makes resume exactly-once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+class Listener:
+    """One client connection. Subclasses decide how frames leave (`_emit`)."""
+
+    def __init__(self, visitor: str) -> None:
+        self.visitor = visitor
+        self.conversation_id = ""
+        self.high_seq = 0  # the last logged frame passed on for `conversation_id`
+        self._held: list[JSON] | None = None  # live frames held back while syncing
+
+    def begin_sync(self) -> None:
+        self._held = []
+
+    def end_sync(self) -> None:
+        held, self._held = self._held or [], None
+        for frame in held:
+            self.offer(frame)
+
+    def offer(self, frame: JSON) -> None:
+        """A live frame: logged frames once each and in order, others as they come."""
+        if frame.get("seq") is None or frame.get("type") in ("ack", "synced", "read"):
+            self._emit(frame)
+        elif self._held is not None:
+            self._held.append(frame)
+        else:
+            self.replay(frame)
+
+    def replay(self, frame: JSON) -> None:
+        """A logged frame, read back from the log or pushed live; passed on unless seen."""
+        seq = frame.get("seq", 0)
+        conversation_id = str(frame.get("conversation_id", ""))
+        if conversation_id != self.conversation_id:
+            # A new conversation started (the last one was resolved): its seqs start afresh.
+            self.conversation_id = conversation_id
+            self.high_seq = 0
+        if int(seq) <= self.high_seq:
+            return
+        self.high_seq = int(seq)
+        self._emit(frame)
+
+    def _emit(self, frame: JSON) -> None:
+        raise NotImplementedError
+
+    def close(self, code: int, reason: str) -> None:
+        """Ask the connection to end (the client will resume)."""
+
+
+class SocketListener(Listener):
+    """A WebSocket tab: frames go through a bounded queue drained by one writer task,
+    so a slow browser can never block the hub (it is disconnected and resumes instead)."""
+
+    def __init__(self, visitor: str, *, max_pending: int) -> None:
+        super().__init__(visitor)
+        self.queue: asyncio.Queue[JSON | None] = asyncio.Queue(maxsize=max_pending)
+        self.close_code = 0
+        self.close_reason = ""
+
+    def _emit(self, frame: JSON) -> None:
+        if self.close_code:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.close(4008, "too many frames pending; reconnect to resume")
+
+    def close(self, code: int, reason: str) -> None:
+        if self.close_code:
+            return
+        self.close_code, self.close_reason = code, reason
+        # Make room for the stop marker: what was pending is replayed on resume anyway.
+        while self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
+
+class PollListener(Listener):
+    """A waiting long-poll: live frames only wake it; it re-reads the log itself, so the
+    frames it answers with are exactly those a socket would have had, in the same order."""
+
+    def __init__(self, visitor: str) -> None:
+        super().__init__(visitor)
+        self.woken = asyncio.Event()
+        self.frames: list[JSON] = []  # read back from the log
+        self.ephemeral: list[JSON] = []  # typing, read marks: not in the log
+
+    def offer(self, frame: JSON) -> None:
+        if frame.get("seq") is None or frame.get("type") == "read":
+            self.ephemeral.append(frame)
+        self.woken.set()
+
+    def _emit(self, frame: JSON) -> None:
+        self.frames.append(frame)
+
+
+@dataclass(slots=True, kw_only=True)
+class TokenBucket:
+    """`burst` messages at once, refilled at `rate` per second."""
+
+    rate: float
+    burst: float
+    tokens: float
+    updated: float = field(default_factory=time.monotonic)
+
+    def take(self, now: float) -> float:
+        """0 when a message may go now (and counts it); else seconds until one may."""
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class Sessions:
+    """Listeners by visitor, the conversation each visitor is in, and their rate limits."""
+
+    def __init__(
+        self,
+        *,
+        rate: float,
+        burst: int,
+        max_per_visitor: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.max_per_visitor = max_per_visitor
+        self.clock = clock
+        self._listeners: dict[str, set[Listener]] = {}
+        self._conversation_of: dict[str, str] = {}  # visitor → their current conversation
+        self._visitor_of: dict[str, str] = {}  # conversation → visitor
+        self._buckets: dict[str, TokenBucket] = {}
+
+    # -- membership
+    def add(self, listener: Listener) -> bool:
+        """Register a connection; False when the visitor already has too many."""
+        group = self._listeners.setdefault(listener.visitor, set())
+        if len(group) >= self.max_per_visitor:
+            return False
+        group.add(listener)
+        return True
+
+    def remove(self, listener: Listener) -> None:
+        group = self._listeners.get(listener.visitor)
+        if group is None:
+            return
+        group.discard(listener)
+        if not group:
+            del self._listeners[listener.visitor]
+            conversation_id = self._conversation_of.pop(listener.visitor, "")
+            self._visitor_of.pop(conversation_id, None)
+
+    def listeners(self, visitor: str) -> list[Listener]:
+        return list(self._listeners.get(visitor, ()))
+
+    def all_listeners(self) -> list[Listener]:
+        return [listener for group in self._listeners.values() for listener in group]
+
+    @property
+    def connected_visitors(self) -> int:
+        return len(self._listeners)
+
+    @property
+    def connections(self) -> int:
+        return sum(len(group) for group in self._listeners.values())
+
+    # -- which conversation a visitor's frames come from
+    def follow(self, visitor: str, conversation_id: str) -> None:
+        """Route `conversation_id`'s events to `visitor` (only while they are connected)."""
+        if not conversation_id or visitor not in self._listeners:
+            return
+        previous = self._conversation_of.get(visitor)
+        if previous == conversation_id:
+            return
+        if previous:
+            self._visitor_of.pop(previous, None)
+        self._conversation_of[visitor] = conversation_id
+        self._visitor_of[conversation_id] = visitor
+
+    def visitor_of(self, conversation_id: str) -> str | None:
+        return self._visitor_of.get(conversation_id)
+
+    def publish(self, visitor: str, frame: JSON) -> int:
+        """Offer a frame to every connection of `visitor`; how many there are."""
+        group = self._listeners.get(visitor, ())
+        for listener in list(group):
+            listener.offer(frame)
+        return len(group)
+
+    # -- abuse limits
+    def take(self, visitor: str) -> float:
+        """0 when `visitor` may send a message now; else the seconds to wait."""
+        bucket = self._buckets.get(visitor)
+        now = self.clock()
+        if bucket is None:
+            if len(self._buckets) > 10_000:
+                self._forget_idle_buckets(now)
+            bucket = TokenBucket(rate=self.rate, burst=self.burst, tokens=self.burst, updated=now)
+            self._buckets[visitor] = bucket
+        return bucket.take(now)
+
+    def _forget_idle_buckets(self, now: float) -> None:
+        # A bucket that would be full again carries no information: drop it.
+        refill = self.burst / self.rate
+        for visitor, bucket in list(self._buckets.items()):
+            if now - bucket.updated >= refill:
+                del self._buckets[visitor]
+
+
+__all__ = ["Listener", "PollListener", "Sessions", "SocketListener", "TokenBucket"]
