@@ -10,6 +10,8 @@ from hub.errors import ConfigError
 
 BUILTIN: dict[str, str] = {
     "api": "connectors.api:ApiConnector",
+    "email": "connectors.email.connector:EmailConnector",
+    "telegram": "connectors.telegram.connector:TelegramConnector",
     "webchat": "connectors.webchat.connector:WebchatConnector",
 }
 
