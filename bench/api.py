@@ -137,13 +137,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "FRONTDESK_API_TOKEN": "bench",
         "FRONTDESK_API_CHANNEL_TOKEN": CHANNEL_TOKEN,
     }
-    hub = subprocess.Popen(
-        [sys.executable, "-m", "hub", "serve", "--config", str(config)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp / "hub.log", "wb"),
-    )
+    with (tmp / "hub.log").open("wb") as hub_log:
+        hub = subprocess.Popen(
+            [sys.executable, "-m", "hub", "serve", "--config", str(config)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=hub_log,
+        )
     receiver = Receiver()
     runner = await start_receiver(receiver, receiver_port)
     url = f"http://127.0.0.1:{hub_port}"

@@ -9,6 +9,7 @@ import secrets
 import sys
 from collections.abc import Callable, Sequence
 
+from dialogs.cli import register as _dialogs_commands
 from hub.errors import ConfigError
 
 DEFAULT_CONFIG = "config/frontdesk.yaml"
@@ -79,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Other packages' commands (dialogs, customers, agents) register here, explicitly.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    _dialogs_commands,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

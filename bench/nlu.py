@@ -1,0 +1,182 @@
+"""Benchmark of the NLU intent classifier (`dialogs.nlu`) on CLINC150 or Banking77.
+
+    python bench/nlu.py --dataset clinc150 [--data-dir ../shared/data]
+    python bench/nlu.py --dataset banking77
+
+Trains on the train split, predicts the test split one utterance per call (as the hub does), and
+prints progress to stderr and, as the last stdout line, one JSON object with the figures
+(percentages, seconds, milliseconds).
+
+CLINC150: the out-of-scope threshold is chosen on the validation split only (in-scope and
+out-of-scope examples together): the threshold that maximizes accuracy over all validation
+utterances, out-of-scope counted as one more class. The test split is then scored with it.
+Banking77 has no out-of-scope examples: its accuracy is the arg-max accuracy (threshold 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from dialogs.nlu import IntentClassifier, Prediction  # noqa: E402
+
+DEFAULT_DATA_DIR = REPO.parent / "shared" / "data"
+LATENCY_SAMPLES = 2000
+OOS = "oos"
+
+Examples = list[tuple[str, str]]  # (utterance, intent); intent OOS for out of scope
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_clinc150(data_dir: Path) -> tuple[Examples, Examples, Examples]:
+    """Train, validation and test splits; validation and test include out-of-scope rows."""
+    data = json.loads((data_dir / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
+
+    def rows(*splits: str) -> Examples:
+        return [(text, label) for split in splits for text, label in data[split]]
+
+    return rows("train"), rows("val", "oos_val"), rows("test", "oos_test")
+
+
+def load_banking77(data_dir: Path) -> tuple[Examples, Examples]:
+    def rows(name: str) -> Examples:
+        with (data_dir / "banking77" / name).open(encoding="utf-8", newline="") as f:
+            return [(row["text"], row["category"]) for row in csv.DictReader(f)]
+
+    return rows("train.csv"), rows("test.csv")
+
+
+def train(rows: Examples) -> tuple[IntentClassifier, float]:
+    examples: dict[str, list[str]] = defaultdict(list)
+    for text, intent in rows:
+        examples[intent].append(text)
+    log(f"training on {len(rows)} examples, {len(examples)} intents ...")
+    start = time.perf_counter()
+    classifier = IntentClassifier.train(examples, threshold=0.0)
+    seconds = time.perf_counter() - start
+    log(f"trained in {seconds:.2f} s")
+    return classifier, seconds
+
+
+def predict_all(classifier: IntentClassifier, rows: Examples) -> list[Prediction]:
+    return [classifier.predict(text) for text, _ in rows]
+
+
+def scores(
+    predictions: Sequence[Prediction], rows: Examples, threshold: float
+) -> tuple[float, float, float, float]:
+    """In-scope accuracy, OOS recall, OOS precision, overall accuracy (all in percent)."""
+    in_scope = in_scope_correct = oos = oos_caught = flagged = 0
+    for prediction, (_, gold) in zip(predictions, rows, strict=True):
+        guess = prediction.ranking[0].intent if prediction.confidence >= threshold else OOS
+        flagged += guess == OOS
+        if gold == OOS:
+            oos += 1
+            oos_caught += guess == OOS
+        else:
+            in_scope += 1
+            in_scope_correct += guess == gold
+    return (
+        100.0 * in_scope_correct / max(in_scope, 1),
+        100.0 * oos_caught / max(oos, 1),
+        100.0 * oos_caught / max(flagged, 1),
+        100.0 * (in_scope_correct + oos_caught) / max(in_scope + oos, 1),
+    )
+
+
+def choose_threshold(predictions: Sequence[Prediction], rows: Examples) -> float:
+    """The confidence threshold that maximizes overall accuracy (OOS as a class) on `rows`."""
+    candidates = sorted({round(p.confidence, 3) for p in predictions} | {0.0})
+    return max(candidates, key=lambda threshold: scores(predictions, rows, threshold)[3])
+
+
+def latency(classifier: IntentClassifier, rows: Examples) -> tuple[float, float]:
+    """p50 and p99 in milliseconds of single `predict` calls, one utterance at a time."""
+    texts = [text for text, _ in rows[:LATENCY_SAMPLES]]
+    for text in texts[:100]:  # warm caches
+        classifier.predict(text)
+    timings: list[float] = []
+    gc.collect()
+    for text in texts:
+        start = time.perf_counter_ns()
+        classifier.predict(text)
+        timings.append((time.perf_counter_ns() - start) / 1e6)
+    cuts = statistics.quantiles(timings, n=100, method="inclusive")
+    return cuts[49], cuts[98]
+
+
+def bench_clinc150(data_dir: Path) -> dict[str, object]:
+    train_rows, val_rows, test_rows = load_clinc150(data_dir)
+    classifier, train_seconds = train(train_rows)
+    log("choosing the threshold on the validation split ...")
+    val_predictions = predict_all(classifier, val_rows)
+    threshold = choose_threshold(val_predictions, val_rows)
+    val_in_scope, val_recall, _, _ = scores(val_predictions, val_rows, threshold)
+    log(
+        f"threshold {threshold:.4f}: validation in-scope {val_in_scope:.2f} %, OOS {val_recall:.1f} %"
+    )
+    log("predicting the test split ...")
+    test_predictions = predict_all(classifier, test_rows)
+    in_scope, recall, precision, overall = scores(test_predictions, test_rows, threshold)
+    no_threshold = scores(test_predictions, test_rows, 0.0)[0]
+    p50, p99 = latency(classifier, test_rows)
+    return {
+        "dataset": "clinc150",
+        "in_scope_accuracy": round(in_scope, 2),
+        "oos_recall": round(recall, 2),
+        "oos_precision": round(precision, 2),
+        "overall_accuracy": round(overall, 2),
+        "in_scope_accuracy_no_threshold": round(no_threshold, 2),
+        "threshold": threshold,
+        "val_in_scope_accuracy": round(val_in_scope, 2),
+        "val_oos_recall": round(val_recall, 2),
+        "train_seconds": round(train_seconds, 2),
+        "predict_p50_ms": round(p50, 3),
+        "predict_p99_ms": round(p99, 3),
+    }
+
+
+def bench_banking77(data_dir: Path) -> dict[str, object]:
+    train_rows, test_rows = load_banking77(data_dir)
+    classifier, train_seconds = train(train_rows)
+    log("predicting the test split ...")
+    accuracy = scores(predict_all(classifier, test_rows), test_rows, 0.0)[0]
+    p50, p99 = latency(classifier, test_rows)
+    return {
+        "dataset": "banking77",
+        "accuracy": round(accuracy, 2),
+        "threshold": 0.0,
+        "train_seconds": round(train_seconds, 2),
+        "predict_p50_ms": round(p50, 3),
+        "predict_p99_ms": round(p99, 3),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--dataset", choices=("clinc150", "banking77"), required=True)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    args = parser.parse_args(argv)
+    bench = bench_clinc150 if args.dataset == "clinc150" else bench_banking77
+    result = bench(args.data_dir)
+    log(json.dumps(result, indent=2))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

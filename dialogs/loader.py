@@ -1,0 +1,472 @@
+"""YAML files → a validated `Bot`, or every problem found, each with `file:line`.
+
+Top-level keys of a dialog file (any number of files, merged):
+`settings` (in one file only), `slots`, `intents`, `faq`, `flows`, and Rasa's `nlu` list (so a
+Rasa `nlu.yml` can be dropped in unchanged). See docs/dialogs.md for the format.
+Cross-references (slots, flows, intents, step ids, template names) are checked in
+`dialogs.checks` once everything is read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateSyntaxError
+
+from dialogs import steps as step_parser
+from dialogs.checks import check_bot
+from dialogs.flows import (
+    Bot,
+    ButtonSpec,
+    Choice,
+    Faq,
+    Flow,
+    Intent,
+    Label,
+    Settings,
+    Slot,
+    Text,
+    Where,
+)
+from dialogs.messages import DEFAULT_MESSAGES
+from dialogs.templates import compile_template
+from dialogs.training import train
+from dialogs.yamlsource import DialogsInvalid, Node, Problems, dialog_files, read
+
+TOP_LEVEL = ("version", "settings", "slots", "intents", "faq", "flows", "nlu")
+SLOT_TYPES = ("text", "choice", "number", "email", "phone", "regex", "any")
+SLOT_KEYS = (
+    "type",
+    "choices",
+    "pattern",
+    "min",
+    "max",
+    "max_length",
+    "invalid",
+    "max_attempts",
+)
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def load_bot(path: str | Path) -> Bot:
+    """Read, validate and compile a bot; raises `DialogsInvalid` listing every problem."""
+    reader = Reader()
+    bot = reader.load(Path(path))
+    if reader.problems or bot is None:
+        raise DialogsInvalid(reader.problems.items)
+    return bot
+
+
+class Reader:
+    """One load: accumulates definitions and problems across files."""
+
+    def __init__(self) -> None:
+        self.problems = Problems()
+        self.settings_node: Node | None = None
+        self.slots: dict[str, Slot] = {}
+        self.intents: dict[str, Intent] = {}
+        self.faq_nodes: list[tuple[str, Node]] = []
+        self.flow_nodes: list[tuple[str, Node]] = []
+        self.languages: tuple[str, ...] = ("en", "zh")
+        # Where each example was written, for the duplicate-example check.
+        self.example_lines: dict[str, list[tuple[Where, str]]] = {}
+
+    # -- entry point
+    def load(self, path: Path) -> Bot | None:
+        if not path.exists():
+            self.problems.add(Where(path=str(path), line=1), "no such file or folder")
+            return None
+        files = dialog_files(path)
+        if not files:
+            self.problems.add(Where(path=str(path), line=1), "no .yml files here")
+            return None
+        roots = [root for file in files if (root := read(file, self.problems)) is not None]
+        for root in roots:
+            self._top_level(root)
+        settings = self._settings()
+        slots_section = [(name, node) for root in roots for name, node in _section(root, "slots")]
+        for name, node in slots_section:
+            self._slot(name, node)
+        for root in roots:
+            for name, node in _section(root, "intents"):
+                self._intent(name, node)
+            self._rasa_nlu(root)
+            for name, node in _section(root, "faq"):
+                self.faq_nodes.append((name, node))
+                if node.get("examples") is not None:
+                    self._intent(name, node, allow=("examples", "answer", "buttons", "title"))
+            self.flow_nodes.extend(_section(root, "flows"))
+        faqs = {name: faq for name, node in self.faq_nodes if (faq := self._faq(name, node))}
+        flows: dict[str, Flow] = {}
+        for name, node in self.flow_nodes:
+            if name in flows:
+                self.problems.add(
+                    node.where, f"flow {name!r} is already defined at {flows[name].where}"
+                )
+            elif (flow := step_parser.parse_flow(self, name, node)) is not None:
+                flows[name] = flow
+        triggers: dict[str, str] = {}
+        for flow in flows.values():
+            for intent in flow.intents:
+                if intent in triggers:
+                    self.problems.add(
+                        flow.where, f"intent {intent!r} already starts flow {triggers[intent]!r}"
+                    )
+                triggers.setdefault(intent, flow.name)
+        check_bot(
+            problems=self.problems,
+            settings=settings,
+            slots=self.slots,
+            intents=self.intents,
+            faqs=faqs,
+            flows=flows,
+            triggers=triggers,
+            example_lines=self.example_lines,
+        )
+        if self.problems:
+            return None
+        examples = {name: intent.examples for name, intent in self.intents.items()}
+        try:
+            classifier = train(examples, threshold=settings.nlu_threshold)
+        except ValueError as error:  # e.g. fewer than two intents with examples
+            self.problems.add(Where(path=str(files[0]), line=1), f"cannot train intents: {error}")
+            return None
+        return Bot(
+            settings=settings,
+            slots=self.slots,
+            intents=self.intents,
+            faqs=faqs,
+            flows=flows,
+            triggers=triggers,
+            classifier=classifier,
+            files=tuple(str(f) for f in files),
+        )
+
+    def _top_level(self, root: Node) -> None:
+        if root.value is None:
+            return
+        if not root.is_map:
+            self.problems.add(root.where, "a dialog file must be a mapping of sections")
+            return
+        for key, node in root.items():
+            if key not in TOP_LEVEL:
+                self.problems.add(
+                    node.where, f"unknown section {key!r} (expected one of {', '.join(TOP_LEVEL)})"
+                )
+            elif key == "settings":
+                if self.settings_node is not None:
+                    self.problems.add(
+                        node.where, f"settings are already given at {self.settings_node.where}"
+                    )
+                else:
+                    self.settings_node = node
+
+    # -- settings
+    def _settings(self) -> Settings:
+        node = self.settings_node
+        if node is None or not node.is_map:
+            if node is not None:
+                self.problems.add(node.where, "settings must be a mapping")
+            return Settings(messages=self._default_messages())
+        known = (
+            "languages",
+            "nlu_threshold",
+            "interrupt_confidence",
+            "max_fallbacks",
+            "flow_timeout",
+            "messages",
+        )
+        for key, child in node.items():
+            if key not in known:
+                self.problems.add(child.where, f"unknown setting {key!r}")
+        languages = self._languages(node.get("languages"))
+        self.languages = languages
+        messages = self._default_messages()
+        custom = node.get("messages")
+        if custom is not None:
+            for name, child in custom.items():
+                if name not in DEFAULT_MESSAGES:
+                    self.problems.add(
+                        child.where,
+                        f"unknown message {name!r} (known: {', '.join(sorted(DEFAULT_MESSAGES))})",
+                    )
+                elif (text := self.text(child)) is not None:
+                    messages[name] = text
+        threshold = self.number(node.get("nlu_threshold"), None, 0.0, 1.0)
+        return Settings(
+            languages=languages,
+            nlu_threshold=threshold,
+            interrupt_confidence=self.number(node.get("interrupt_confidence"), 0.6, 0.0, 1.0)
+            or 0.6,
+            max_fallbacks=int(self.number(node.get("max_fallbacks"), 2, 1, 100) or 2),
+            flow_timeout=self.number(node.get("flow_timeout"), 1800.0, 1.0, 10**7) or 1800.0,
+            messages=messages,
+        )
+
+    def _default_messages(self) -> dict[str, Text]:
+        defaults = Where(path="<built-in messages>", line=1)
+        return {
+            name: text
+            for name, value in DEFAULT_MESSAGES.items()
+            if (text := self.text(Node(value, defaults))) is not None
+        }
+
+    def _languages(self, node: Node | None) -> tuple[str, ...]:
+        if node is None:
+            return ("en", "zh")
+        if not node.is_list or not node.value or not all(isinstance(v, str) for v in node.value):
+            self.problems.add(node.where, "languages must be a list of language codes, e.g. [en]")
+            return ("en", "zh")
+        return tuple(str(v) for v in node.value)
+
+    # -- values
+    def number(
+        self, node: Node | None, default: float | None, low: float, high: float
+    ) -> float | None:
+        if node is None:
+            return default
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problems.add(node.where, f"must be a number, not {value!r}")
+            return default
+        if not low <= value <= high:
+            self.problems.add(node.where, f"must be between {low:g} and {high:g} (got {value})")
+            return default
+        return float(value)
+
+    def label(self, node: Node) -> Label | None:
+        if isinstance(node.value, str | int | float) and not isinstance(node.value, bool):
+            return Label(by_lang={lang: str(node.value) for lang in self.languages[:1]})
+        if node.is_map and node.value:
+            by_lang = {}
+            for lang, child in node.items():
+                if lang not in self.languages:
+                    self.problems.add(child.where, f"unknown language {lang!r}")
+                by_lang[lang] = str(child.value)
+            return Label(by_lang=by_lang)
+        self.problems.add(node.where, "expected a text or a mapping of language → text")
+        return None
+
+    def text(self, node: Node) -> Text | None:
+        """A template per language; syntax errors located at the template's own line."""
+        if isinstance(node.value, str | int | float) and not isinstance(node.value, bool):
+            sources = {"*": (str(node.value), node)}
+        elif node.is_map and node.value:
+            sources = {}
+            for lang, child in node.items():
+                if lang not in self.languages:
+                    self.problems.add(child.where, f"unknown language {lang!r}")
+                if not isinstance(child.value, str | int | float):
+                    self.problems.add(child.where, f"the {lang} text must be a string")
+                    continue
+                sources[lang] = (str(child.value), child)
+        else:
+            self.problems.add(node.where, "expected a text or a mapping of language → text")
+            return None
+        templates = {}
+        for lang, (source, child) in sources.items():
+            try:
+                templates[lang] = compile_template(source)
+            except TemplateSyntaxError as error:
+                line = child.where.line + child.text_offset + (error.lineno or 1) - 1
+                self.problems.add(
+                    Where(path=child.where.path, line=line), f"template syntax: {error.message}"
+                )
+        if len(templates) != len(sources):
+            return None
+        if "*" in templates:
+            templates = {self.languages[0]: templates["*"]}
+            sources = {self.languages[0]: sources["*"]}
+        return Text(
+            templates=templates,
+            sources={lang: source for lang, (source, _) in sources.items()},
+            where=node.where,
+        )
+
+    def buttons(self, node: Node | None) -> tuple[ButtonSpec, ...]:
+        if node is None:
+            return ()
+        if not node.is_list:
+            self.problems.add(node.where, "buttons must be a list of {title, payload}")
+            return ()
+        found = []
+        for item in node.elements():
+            title, payload = item.get("title"), item.get("payload")
+            if title is None or payload is None or not isinstance(payload.value, str | int):
+                self.problems.add(item.where, "a button needs a title and a payload")
+                continue
+            if (label := self.label(title)) is not None:
+                found.append(ButtonSpec(title=label, payload=str(payload.value)))
+        return tuple(found)
+
+    # -- definitions
+    def _slot(self, name: str, node: Node) -> None:
+        if not _NAME.match(name):
+            self.problems.add(node.where, f"slot name {name!r} must be letters, digits and _")
+        if name in self.slots:
+            self.problems.add(
+                node.where, f"slot {name!r} is already defined at {self.slots[name].where}"
+            )
+            return
+        if not node.is_map:
+            self.problems.add(node.where, f"slot {name!r} must be a mapping with a type")
+            return
+        for key, child in node.items():
+            if key not in SLOT_KEYS:
+                self.problems.add(child.where, f"unknown slot setting {key!r}")
+        kind = node.value.get("type", "text")
+        if kind not in SLOT_TYPES:
+            self.problems.add(node.where, f"slot type must be one of {', '.join(SLOT_TYPES)}")
+            return
+        pattern = None
+        if (pattern_node := node.get("pattern")) is not None:
+            try:
+                pattern = re.compile(str(pattern_node.value))
+            except re.error as error:
+                self.problems.add(pattern_node.where, f"invalid regular expression: {error}")
+        if kind == "regex" and pattern is None and pattern_node is None:
+            self.problems.add(node.where, f"slot {name!r} of type regex needs a pattern")
+        choices = self._choices(node.get("choices"))
+        if kind == "choice" and not choices:
+            self.problems.add(node.where, f"slot {name!r} of type choice needs choices")
+        invalid = node.get("invalid")
+        self.slots[name] = Slot(
+            name=name,
+            type=kind,
+            where=node.where,
+            choices=choices,
+            pattern=pattern,
+            minimum=self.number(node.get("min"), None, -(10**12), 10**12),
+            maximum=self.number(node.get("max"), None, -(10**12), 10**12),
+            max_length=int(self.number(node.get("max_length"), 500, 1, 100_000) or 500),
+            invalid=self.text(invalid) if invalid is not None else None,
+            max_attempts=int(self.number(node.get("max_attempts"), 3, 1, 100) or 3),
+        )
+
+    def _choices(self, node: Node | None) -> tuple[Choice, ...]:
+        if node is None:
+            return ()
+        if not node.is_list:
+            self.problems.add(node.where, "choices must be a list")
+            return ()
+        found = []
+        for item in node.elements():
+            if not item.is_map:
+                item = Node({"value": item.value}, item.where)
+            value = item.get("value")
+            if value is None or value.value is None:
+                self.problems.add(item.where, "a choice needs a value")
+                continue
+            title_node = item.get("title")
+            title = self.label(title_node) if title_node is not None else None
+            title = title or Label(by_lang={self.languages[0]: str(value.value)})
+            words = {str(value.value).casefold(), *(t.casefold() for t in title.by_lang.values())}
+            if (extra := item.get("words")) is not None:
+                words.update(str(w).casefold() for w in (extra.value or ()))
+            found.append(Choice(value=str(value.value), title=title, words=frozenset(words)))
+        return tuple(found)
+
+    def _intent(
+        self, name: str, node: Node, allow: tuple[str, ...] = ("examples", "title")
+    ) -> None:
+        if not _NAME.match(name):
+            self.problems.add(node.where, f"intent name {name!r} must be letters, digits and _")
+        if name in self.intents:
+            self.problems.add(
+                node.where,
+                f"duplicate intent {name!r} (first defined at {self.intents[name].where})",
+            )
+            return
+        examples_node: Node | None
+        if node.is_list:  # shorthand: `greet: [hi, hello]`
+            examples_node = node
+        elif node.is_map:
+            for key, child in node.items():
+                if key not in allow:
+                    self.problems.add(child.where, f"unknown intent setting {key!r}")
+            examples_node = node.get("examples")
+        else:
+            self.problems.add(node.where, f"intent {name!r} needs a list of examples")
+            return
+        examples = self._examples(examples_node, name)
+        title_node = node.get("title")
+        self.intents[name] = Intent(
+            name=name,
+            where=node.where,
+            examples=examples,
+            title=self.label(title_node) if title_node is not None else None,
+        )
+
+    def _examples(self, node: Node | None, intent: str) -> tuple[str, ...]:
+        if node is None or not node.is_list or not node.value:
+            where = node.where if node is not None else Where(path="?", line=1)
+            self.problems.add(where, f"intent {intent!r} needs a non-empty list of examples")
+            return ()
+        found = []
+        for item in node.elements():
+            if not isinstance(item.value, str | int | float) or not str(item.value).strip():
+                self.problems.add(item.where, "an example must be a non-empty text")
+                continue
+            found.append(str(item.value).strip())
+        self.example_lines[intent] = [(e.where, str(e.value).strip()) for e in node.elements()]
+        return tuple(found)
+
+    def _rasa_nlu(self, root: Node) -> None:
+        """Rasa's `nlu:` list: `- intent: greet` with `examples: |` as a Markdown list."""
+        nlu = root.get("nlu") if root.is_map else None
+        if nlu is None:
+            return
+        if not nlu.is_list:
+            self.problems.add(nlu.where, "nlu must be a list (Rasa nlu.yml format)")
+            return
+        for item in nlu.elements():
+            intent, examples = item.get("intent"), item.get("examples")
+            if intent is None:
+                continue  # synonyms, regexes, lookup tables: not used by Frontdesk
+            if examples is None or not isinstance(examples.value, str):
+                self.problems.add(item.where, "a Rasa nlu entry needs `examples: |` lines")
+                continue
+            lines = []
+            first = examples.where.line + examples.text_offset
+            for offset, raw in enumerate(str(examples.value).splitlines()):
+                text = raw.strip()
+                if text.startswith("- "):
+                    text = re.sub(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})", r"\1", text[2:].strip())
+                    lines.append(Node(text, Where(path=examples.where.path, line=first + offset)))
+            self._intent(str(intent.value), Node([n.value for n in lines], item.where))
+            # Exact lines for each example (the generic path only knows the block's line).
+            self.example_lines[str(intent.value)] = [(n.where, n.value) for n in lines]
+
+    def _faq(self, name: str, node: Node) -> Faq | None:
+        if not node.is_map or node.get("answer") is None:
+            self.problems.add(node.where, f"FAQ {name!r} needs an answer")
+            return None
+        if node.get("examples") is None and name not in self.intents:
+            self.problems.add(
+                node.where, f"FAQ {name!r} has no examples and no intent {name!r} is defined"
+            )
+        answer_node = node.get("answer")
+        assert answer_node is not None
+        answer = self.text(answer_node)
+        if answer is None:
+            return None
+        return Faq(
+            intent=name, where=node.where, answer=answer, buttons=self.buttons(node.get("buttons"))
+        )
+
+
+def _section(root: Node, key: str) -> list[tuple[str, Node]]:
+    if not root.is_map:
+        return []
+    section = root.get(key)
+    if section is None or section.value is None:
+        return []
+    if not section.is_map:
+        return []
+    return list(section.items())
+
+
+def as_text(value: Any) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,90 @@
+"""The engine's per-conversation state, kept by the hub as JSON between turns.
+
+Read tolerantly: the state may come from an older version of the bot (a hot reload renamed a
+flow) or be damaged; anything unusable is dropped rather than failing the turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: How many tried steps and answers a hand-off summary keeps.
+MAX_TRIED = 30
+#: How many interrupted flows wait to be resumed; older ones are forgotten.
+MAX_STACK = 3
+
+
+@dataclass(slots=True, kw_only=True)
+class State:
+    """Mutable during one turn only; the engine returns `to_json()` to the hub."""
+
+    lang: str
+    flow: str = ""
+    step: str = ""
+    attempts: int = 0  # invalid answers to the current ask
+    slots: dict[str, Any] = field(default_factory=dict)
+    stack: list[dict[str, str]] = field(default_factory=list)  # interrupted {flow, step}
+    fallbacks: int = 0  # consecutive turns not understood
+    offer: str = ""  # "human" while a hand-off offer awaits yes/no
+    last_activity: float = 0.0
+    tried: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, default_lang: str) -> State:
+        def get(key: str, kind: type, default: Any) -> Any:
+            value = data.get(key, default)
+            return value if isinstance(value, kind) else default
+
+        stack = [
+            {"flow": str(item["flow"]), "step": str(item["step"])}
+            for item in get("stack", list, [])
+            if isinstance(item, Mapping) and "flow" in item and "step" in item
+        ]
+        last = data.get("last_activity", 0.0)
+        return cls(
+            lang=get("lang", str, default_lang) or default_lang,
+            flow=get("flow", str, ""),
+            step=get("step", str, ""),
+            attempts=get("attempts", int, 0),
+            slots=dict(get("slots", dict, {})),
+            stack=stack[-MAX_STACK:],
+            fallbacks=get("fallbacks", int, 0),
+            offer=get("offer", str, ""),
+            last_activity=float(last) if isinstance(last, int | float) else 0.0,
+            tried=[t for t in get("tried", list, []) if isinstance(t, dict)][-MAX_TRIED:],
+            tags=[str(t) for t in get("tags", list, [])],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lang": self.lang,
+            "flow": self.flow,
+            "step": self.step,
+            "attempts": self.attempts,
+            "slots": dict(self.slots),
+            "stack": list(self.stack),
+            "fallbacks": self.fallbacks,
+            "offer": self.offer,
+            "last_activity": self.last_activity,
+            "tried": self.tried[-MAX_TRIED:],
+            "tags": list(self.tags),
+        }
+
+    def note(self, entry: dict[str, Any]) -> None:
+        """Remember a step or answer for the hand-off summary."""
+        self.tried.append(entry)
+        del self.tried[:-MAX_TRIED]
+
+    def push(self) -> None:
+        """Set the current flow aside to resume it after an interruption."""
+        if self.flow:
+            self.stack.append({"flow": self.flow, "step": self.step})
+            del self.stack[:-MAX_STACK]
+
+    def leave_flow(self) -> None:
+        self.flow = ""
+        self.step = ""
+        self.attempts = 0

@@ -1,0 +1,491 @@
+"""One turn of the bot: read the customer's message, move through the flow, collect replies.
+
+The order of decisions, each explained where it is made:
+
+1. clean the text, detect its language, expire an idle flow;
+2. a pending "talk to a person?" offer takes a yes/no;
+3. inside a flow waiting at an `ask`, the answer fills the slot, unless it is clearly another
+   intent (an *interruption*: a FAQ is answered and the ask repeated; a flow is started and the
+   interrupted one resumed when it ends);
+4. outside a flow, the intent starts a flow or gets its FAQ answer;
+5. anything else is a fallback: candidates as buttons, then an offer of a person.
+
+Replies are rendered from operator templates only; customer text is only ever a value.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dialogs.flows import (
+    Action,
+    Ask,
+    Bot,
+    Branch,
+    ButtonSpec,
+    End,
+    Flow,
+    Goto,
+    Handoff,
+    Jump,
+    Say,
+    Tag,
+    Text,
+)
+from dialogs.messages import NO_WORDS, YES_WORDS
+from dialogs.slots import Invalid, validate
+from dialogs.state import State
+from dialogs.templates import evaluate, render
+from dialogs.text import clean, detect_language
+from hub.model import Button, ConversationStatus, NewEvent, Outbound
+
+log = logging.getLogger("frontdesk.dialogs")
+
+#: Steps run in one turn before the engine assumes a `goto` loop and stops the flow.
+MAX_STEPS_PER_TURN = 50
+PRIORITY_NUMBER = {"P1": 1, "P2": 2, "P3": 3}
+MIN_CANDIDATE_CONFIDENCE = 0.05
+
+
+class ActionOutcomeLike(Protocol):
+    @property
+    def slots(self) -> Mapping[str, Any]: ...
+    @property
+    def replies(self) -> tuple[Outbound, ...]: ...
+    @property
+    def failed(self) -> bool: ...
+    @property
+    def error(self) -> str: ...
+
+
+class ActionRunner(Protocol):
+    """What a flow's `action` step needs (see `dialogs.actions.ActionClient`)."""
+
+    async def run(
+        self,
+        action: str,
+        *,
+        sender_id: str,
+        slots: Mapping[str, Any],
+        latest_message: Mapping[str, Any],
+        events: Sequence[Mapping[str, Any]],
+    ) -> ActionOutcomeLike: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    """What templates may read besides slots (kept small and JSON-like on purpose)."""
+
+    sender_id: str
+    customer: Mapping[str, Any]
+    conversation: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    replies: tuple[Outbound, ...]
+    events: tuple[NewEvent, ...]
+    state: State
+    status: ConversationStatus | None = None
+    priority: int | None = None
+
+
+class Dialogue:
+    """Runs one turn against an immutable `Bot` and a mutable copy of the state."""
+
+    def __init__(
+        self, bot: Bot, state: State, context: Context, actions: ActionRunner | None
+    ) -> None:
+        self.bot = bot
+        self.state = state
+        self.context = context
+        self.actions = actions
+        self.replies: list[Outbound] = []
+        self.events: list[NewEvent] = []
+        self.status: ConversationStatus | None = None
+        self.priority: int | None = None
+        self.text = ""
+        self.intent: str | None = None
+        self.confidence = 0.0
+        self.handled_as = ""
+        self.timed_out = ""
+
+    # ------------------------------------------------------------------ the turn
+    async def run(self, raw_text: str, *, now: float) -> Outcome:
+        state, settings = self.state, self.bot.settings
+        self.text = text = clean(raw_text)
+        state.lang = detect_language(text, previous=state.lang, languages=settings.languages)
+        self._forget_unknown_flow()
+        if state.flow and state.last_activity:
+            flow = self.bot.flows[state.flow]
+            timeout = flow.timeout or settings.flow_timeout
+            if now - state.last_activity > timeout:
+                # A customer returning hours later should not land in the middle of a flow.
+                self.timed_out = state.flow
+                state.leave_flow()
+                state.stack.clear()
+                self.say(self.bot.message("timeout"))
+        state.last_activity = now
+        if not text:
+            self.handled_as = "empty"
+            self.say(self.bot.message("empty"))
+        elif state.offer == "human" or text in ("/handoff_accept", "/handoff_decline"):
+            await self._answer_offer(text)
+        elif state.flow:
+            await self._answer_ask(text)
+        else:
+            await self._understand(text)
+        self.events.insert(0, NewEvent(type="bot.turn", data=self._turn_data()))
+        return Outcome(
+            replies=tuple(self.replies),
+            events=tuple(self.events),
+            state=state,
+            status=self.status,
+            priority=self.priority,
+        )
+
+    def _turn_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "intent": self.intent,
+            "confidence": round(self.confidence, 4),
+            "handled_as": self.handled_as,
+            "flow": self.state.flow,
+            "step": self.state.step,
+            "slots": dict(self.state.slots),
+            "lang": self.state.lang,
+            "fallbacks": self.state.fallbacks,
+        }
+        if self.timed_out:
+            data["timed_out"] = self.timed_out
+        return data
+
+    def _forget_unknown_flow(self) -> None:
+        # After a hot reload the flow or step this conversation was in may be gone.
+        state = self.state
+        state.stack = [
+            s
+            for s in state.stack
+            if s["flow"] in self.bot.flows
+            and self.bot.flows[s["flow"]].index(s["step"]) is not None
+        ]
+        if state.flow:
+            flow = self.bot.flows.get(state.flow)
+            if flow is None or flow.index(state.step) is None:
+                log.warning("dropping unknown flow position %s/%s", state.flow, state.step)
+                state.leave_flow()
+
+    # ------------------------------------------------------------------ understanding
+    def _classify(self, text: str) -> tuple[str | None, float, list[str]]:
+        """(intent, confidence, other candidates) — a `/intent` button payload is certain."""
+        if text.startswith("/") and text[1:] in self.bot.intents:
+            return text[1:], 1.0, []
+        prediction = self.bot.classifier.predict(text)
+        candidates = [
+            score.intent
+            for score in prediction.ranking
+            if self.bot.handles(score.intent) and score.confidence >= MIN_CANDIDATE_CONFIDENCE
+        ][:3]
+        intent = (
+            prediction.intent if prediction.intent and self.bot.handles(prediction.intent) else None
+        )
+        return intent, float(prediction.confidence), candidates
+
+    async def _understand(self, text: str) -> None:
+        intent, confidence, candidates = self._classify(text)
+        self.intent, self.confidence = intent, confidence
+        if intent is None:
+            self._fallback(candidates)
+            return
+        self.state.fallbacks = 0
+        await self._start_intent(intent)
+
+    async def _start_intent(self, intent: str) -> None:
+        faq = self.bot.faqs.get(intent)
+        if faq is not None:
+            self.handled_as = "faq"
+            self.say(faq.answer, faq.buttons)
+            return
+        self.handled_as = "flow"
+        await self._start_flow(self.bot.flows[self.bot.triggers[intent]])
+
+    def _fallback(self, candidates: list[str]) -> None:
+        state = self.state
+        state.fallbacks += 1
+        self.handled_as = "fallback"
+        if state.fallbacks >= self.bot.settings.max_fallbacks:
+            state.offer = "human"
+            yes, no = self.bot.message("yes"), self.bot.message("no")
+            self.reply(
+                self.bot.message("offer_human"),
+                (
+                    Button(title=self.render(yes), payload="/handoff_accept"),
+                    Button(title=self.render(no), payload="/handoff_decline"),
+                ),
+            )
+            return
+        buttons = tuple(
+            Button(title=self.bot.title(intent, state.lang), payload=f"/{intent}")
+            for intent in candidates
+        )
+        self.reply(self.bot.message("fallback" if buttons else "rephrase"), buttons)
+
+    async def _answer_offer(self, text: str) -> None:
+        state = self.state
+        state.offer = ""
+        answer = text.casefold().rstrip(".!。！")
+        if text == "/handoff_accept" or answer in YES_WORDS:
+            self.handled_as = "offer_accepted"
+            self._handoff(reason="fallback", skill="", priority="P3", text=None)
+        elif text == "/handoff_decline" or answer in NO_WORDS:
+            self.handled_as = "offer_declined"
+            state.fallbacks = 0
+            self.say(self.bot.message("offer_declined"))
+        elif state.flow:
+            await self._answer_ask(text)
+        else:
+            await self._understand(text)
+
+    # ------------------------------------------------------------------ flows
+    async def _answer_ask(self, text: str) -> None:
+        state = self.state
+        flow = self.bot.flows[state.flow]
+        step = flow.steps[flow.index(state.step) or 0]
+        if not isinstance(step, Ask):  # only asks wait for the customer; be forgiving
+            state.leave_flow()
+            await self._understand(text)
+            return
+        slot = self.bot.slots[step.slot]
+        explicit = text.startswith("/") and text[1:] in self.bot.intents
+        verdict = validate(slot, text)
+        free_text = slot.type in ("text", "any")
+        if explicit or isinstance(verdict, Invalid) or free_text:
+            intent, confidence, _ = self._classify(text)
+            # An answer that cannot fill the slot is better read as whatever intent it is;
+            # a free-text answer always fills it, so only a confident intent interrupts.
+            confident = not free_text or confidence >= self.bot.settings.interrupt_confidence
+            # Asking for the flow we are already in is not an interruption: an answer is due.
+            other = intent is not None and self.bot.triggers.get(intent) != flow.name
+            if intent is not None and other and (explicit or confident):
+                self.intent, self.confidence = intent, confidence
+                await self._interrupt(intent, step)
+                return
+        self.handled_as = "slot"
+        if isinstance(verdict, Invalid):
+            state.attempts += 1
+            if state.attempts >= slot.max_attempts:
+                state.note({"flow": flow.name, "step": step.id, "gave_up": step.slot})
+                if step.on_fail:
+                    await self._go(flow, step.on_fail)
+                else:
+                    self.say(self.bot.message("gave_up"))
+                    await self._end_flow()
+                return
+            self.say(slot.invalid or self.bot.message("invalid"))
+            self._prompt(step)
+            return
+        state.slots[step.slot] = verdict.value
+        state.attempts = 0
+        state.note(
+            {
+                "flow": flow.name,
+                "step": step.id,
+                "asked": self.render(step.prompt),
+                "answer": verdict.value,
+            }
+        )
+        await self._continue(flow, (flow.index(step.id) or 0) + 1)
+
+    async def _interrupt(self, intent: str, step: Ask) -> None:
+        """Another intent in the middle of a flow: answer it, then come back to `step`."""
+        self.state.fallbacks = 0
+        if intent in self.bot.faqs:
+            self.handled_as = "interruption"
+            faq = self.bot.faqs[intent]
+            self.say(faq.answer, faq.buttons)
+            self.say(self.bot.message("resume"))
+            self._prompt(step)
+            return
+        self.handled_as = "interruption"
+        self.state.push()
+        await self._start_flow(self.bot.flows[self.bot.triggers[intent]])
+
+    async def _start_flow(self, flow: Flow) -> None:
+        # A flow asks its questions afresh each time it starts.
+        for step in flow.steps:
+            if isinstance(step, Ask):
+                self.state.slots.pop(step.slot, None)
+        self.state.attempts = 0
+        await self._continue(flow, 0)
+
+    async def _go(self, flow: Flow, step_id: str) -> None:
+        await self._continue(flow, flow.index(step_id) or 0)
+
+    async def _continue(self, flow: Flow, position: int) -> None:
+        """Run steps from `position` until one waits for the customer or the flow ends."""
+        state = self.state
+        for _ in range(MAX_STEPS_PER_TURN):
+            if position >= len(flow.steps):
+                await self._end_flow()
+                return
+            step = flow.steps[position]
+            state.flow, state.step = flow.name, step.id
+            next_position = position + 1
+            match step:
+                case Say():
+                    state.note({"flow": flow.name, "step": step.id, "said": self.render(step.text)})
+                    self.say(step.text, step.buttons)
+                case Ask():
+                    self._prompt(step)
+                    return
+                case Branch():
+                    verdict = evaluate(step.condition, self.template_context())
+                    target = step.then if verdict else step.otherwise
+                    if target:
+                        next_position = flow.index(target) or 0
+                case Goto():
+                    next_position = flow.index(step.target) or 0
+                case Jump():
+                    await self._start_flow(self.bot.flows[step.flow])
+                    return
+                case Action():
+                    if not await self._action(flow, step):
+                        if step.on_error:
+                            next_position = flow.index(step.on_error) or 0
+                        else:
+                            await self._end_flow(resume=False)
+                            return
+                case Tag():
+                    if step.tag not in state.tags:
+                        state.tags.append(step.tag)
+                    self.events.append(NewEvent(type="customer.tagged", data={"tag": step.tag}))
+                case Handoff():
+                    self._handoff(
+                        reason=step.reason, skill=step.skill, priority=step.priority, text=step.text
+                    )
+                    return
+                case End():
+                    await self._end_flow()
+                    return
+            position = next_position
+        log.error("flow %s ran %d steps in one turn; stopping it", flow.name, MAX_STEPS_PER_TURN)
+        self.say(self.bot.message("error"))
+        state.leave_flow()
+
+    async def _end_flow(self, *, resume: bool = True) -> None:
+        state = self.state
+        state.leave_flow()
+        if not resume:
+            state.stack.clear()
+            return
+        while state.stack:
+            saved = state.stack.pop()
+            flow = self.bot.flows[saved["flow"]]
+            position = flow.index(saved["step"])
+            if position is not None:
+                self.say(self.bot.message("resume"))
+                await self._continue(flow, position)
+                return
+
+    def _prompt(self, step: Ask) -> None:
+        buttons = step.buttons
+        slot = self.bot.slots[step.slot]
+        if not buttons and slot.type == "choice":
+            buttons = tuple(ButtonSpec(title=c.title, payload=c.value) for c in slot.choices)
+        self.say(step.prompt, buttons)
+
+    async def _action(self, flow: Flow, step: Action) -> bool:
+        if self.actions is None:
+            log.error(
+                "flow %s calls %s but no action endpoint is configured", flow.name, step.action
+            )
+            self.say(self.bot.message("action_failed"))
+            return False
+        outcome = await self.actions.run(
+            step.action,
+            sender_id=self.context.sender_id,
+            # `language` lets an action answer in the customer's language.
+            slots={**self.state.slots, "language": self.state.lang},
+            latest_message={
+                "text": self.text,
+                "intent": {"name": self.intent, "confidence": self.confidence},
+            },
+            events=[],
+        )
+        if outcome.failed:
+            log.error("action %s failed: %s", step.action, outcome.error)
+            self.say(self.bot.message("action_failed"))
+            self.state.note(
+                {"flow": flow.name, "step": step.id, "action": step.action, "failed": True}
+            )
+            return False
+        for name, value in outcome.slots.items():
+            if name in self.bot.slots:
+                self.state.slots[name] = value
+            else:
+                log.warning("action %s set undeclared slot %r; ignored", step.action, name)
+        # Action replies are the server's plain text: shown as they are, never templated.
+        self.replies.extend(outcome.replies)
+        self.state.note({"flow": flow.name, "step": step.id, "action": step.action})
+        return True
+
+    def _handoff(self, *, reason: str, skill: str, priority: str, text: Text | None) -> None:
+        state = self.state
+        self.say(text or self.bot.message("handoff"))
+        self.events.append(
+            NewEvent(
+                type="handoff.requested",
+                data={
+                    "reason": reason,
+                    "skill": skill,
+                    "priority": priority,
+                    "flow": state.flow,
+                    "step": state.step,
+                    "slots": dict(state.slots),
+                    "tried": list(state.tried),
+                    "intent": self.intent,
+                    "lang": state.lang,
+                    "tags": list(state.tags),
+                },
+            )
+        )
+        self.status = ConversationStatus.QUEUED
+        self.priority = PRIORITY_NUMBER[priority]
+        state.leave_flow()
+        state.stack.clear()
+        state.offer = ""
+        state.fallbacks = 0
+        state.tried.clear()
+
+    # ------------------------------------------------------------------ replies
+    def template_context(self) -> dict[str, Any]:
+        return {
+            "slots": dict(self.state.slots),
+            "customer": self.context.customer,
+            "conversation": self.context.conversation,
+            "lang": self.state.lang,
+            "latest_message": {"text": self.text, "intent": self.intent},
+        }
+
+    def render(self, text: Text) -> str:
+        template = text.pick(self.state.lang, self.bot.settings.language)
+        rendered = render(template, self.template_context())
+        if rendered is None:
+            log.error("template at %s failed; answering with the error message", text.where)
+            fallback = self.bot.message("error").pick(self.state.lang, self.bot.settings.language)
+            return render(fallback, {}) or "Sorry, something went wrong on our side."
+        return rendered
+
+    def say(self, text: Text, buttons: Sequence[ButtonSpec] = ()) -> None:
+        lang, default = self.state.lang, self.bot.settings.language
+        self.reply(
+            text,
+            tuple(Button(title=b.title.pick(lang, default), payload=b.payload) for b in buttons),
+        )
+
+    def reply(self, text: Text, buttons: tuple[Button, ...] = ()) -> None:
+        rendered = self.render(text)
+        if rendered or buttons:
+            self.replies.append(Outbound(text=rendered, buttons=buttons))

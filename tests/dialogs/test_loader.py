@@ -1,0 +1,206 @@
+"""Loading and validation: every kind of problem is reported with its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dialogs.loader import load_bot
+from dialogs.yamlsource import DialogsInvalid
+from tests.dialogs.talk import DEMO_DIALOGS, write_bot
+
+BASE = """\
+slots:
+  answer:
+    type: text
+intents:
+  greet: [hello, hi there]
+faq:
+  greet_answer_placeholder_unused: null
+"""
+
+GOOD = """\
+slots:
+  answer:
+    type: text
+intents:
+  start_survey: [start the survey, survey please]
+faq:
+  greet:
+    examples: [hello, hi there]
+    answer: Hello!
+flows:
+  survey:
+    intent: start_survey
+    steps:
+      - ask: answer
+        prompt: What do you think?
+      - say: "Thanks, you said {{ slots.answer }}"
+"""
+
+
+def problems(folder: Path) -> list[str]:
+    with pytest.raises(DialogsInvalid) as caught:
+        load_bot(folder)
+    return [p.located() for p in caught.value.problems]
+
+
+def test_the_demo_bot_is_valid() -> None:
+    bot = load_bot(DEMO_DIALOGS)
+    assert {"power_troubleshooting", "order_status", "human", "complaint"} <= set(bot.flows)
+    assert {"refund_policy", "points_redemption", "opening_hours", "greet"} <= set(bot.faqs)
+
+
+def test_a_good_small_bot_loads(tmp_path: Path) -> None:
+    bot = load_bot(write_bot(tmp_path, bot=GOOD))
+    assert bot.triggers == {"start_survey": "survey"}
+    assert [s.id for s in bot.flows["survey"].steps] == ["1", "2"]
+
+
+def test_unknown_slot_in_ask_and_in_template(tmp_path: Path) -> None:
+    folder = write_bot(
+        tmp_path,
+        bot=GOOD.replace("- ask: answer", "- ask: anwser").replace(
+            "{{ slots.answer }}", "{{ slots.colour }}"
+        ),
+    )
+    found = problems(folder)
+    path = str(folder / "bot.yml")
+    assert f"{path}:14: ask: unknown slot 'anwser'" in found
+    assert f"{path}:16: template: unknown slot 'colour'" in found
+
+
+def test_unknown_flow_and_unknown_step(tmp_path: Path) -> None:
+    folder = write_bot(
+        tmp_path,
+        bot=GOOD + "      - flow: surveyy\n" + "      - goto: nowhere\n",
+    )
+    found = problems(folder)
+    path = str(folder / "bot.yml")
+    assert f"{path}:17: flow: unknown flow 'surveyy'" in found
+    assert f"{path}:18: goto: no step 'nowhere' in flow 'survey'" in found
+    # and the goto after the jump can never run
+    assert any(p.startswith(f"{path}:18: unreachable step '4'") for p in found)
+
+
+def test_duplicate_intent_across_files(tmp_path: Path) -> None:
+    folder = write_bot(tmp_path, bot=GOOD, more="intents:\n  greet: [good morning]\n")
+    found = problems(folder)
+    assert (
+        f"{folder / 'more.yml'}:2: duplicate intent 'greet' (first defined at {folder / 'bot.yml'}:7)"
+        in found
+    )
+
+
+def test_template_syntax_error_points_at_the_line(tmp_path: Path) -> None:
+    folder = write_bot(
+        tmp_path,
+        bot=GOOD.replace(
+            "    answer: Hello!",
+            "    answer:\n      en: |\n        Hello!\n        {{ slots.answer }\n      zh: 你好",
+        ),
+    )
+    found = problems(folder)
+    assert any(p.startswith(f"{folder / 'bot.yml'}:12: template syntax:") for p in found), found
+
+
+def test_unreachable_step(tmp_path: Path) -> None:
+    folder = write_bot(tmp_path, bot=GOOD + "      - end\n      - say: never said\n")
+    found = problems(folder)
+    assert any(p.startswith(f"{folder / 'bot.yml'}:18: unreachable step '4'") for p in found)
+
+
+def test_an_example_claimed_by_two_intents(tmp_path: Path) -> None:
+    folder = write_bot(
+        tmp_path,
+        bot=GOOD.replace("[start the survey, survey please]", "[start the survey, Hello!]"),
+    )
+    found = problems(folder)
+    assert any(
+        p.startswith(f"{folder / 'bot.yml'}:8:") and "already an example of intent" in p
+        for p in found
+    ), found
+
+
+def test_yaml_syntax_error(tmp_path: Path) -> None:
+    folder = write_bot(tmp_path, bot=GOOD, broken="flows:\n  x: [unclosed\n")
+    found = problems(folder)
+    assert any(p.startswith(f"{folder / 'broken.yml'}:") and "YAML syntax" in p for p in found)
+
+
+def test_unknown_keys_and_bad_values(tmp_path: Path) -> None:
+    folder = write_bot(
+        tmp_path,
+        bot=GOOD.replace("    type: text", "    type: colour")
+        + "      - handoff: {reason: x, priority: P9}\n"
+        + "      - say: hi\n        butons: []\n",
+        extra="flowz: {}\n",
+    )
+    found = "\n".join(problems(folder))
+    assert "slot type must be one of" in found
+    assert "priority must be one of P1, P2, P3" in found
+    assert "unknown option 'butons' for a say step" in found
+    assert f"{folder / 'extra.yml'}:1: unknown section 'flowz'" in found
+
+
+def test_unknown_intent_unanswered_intent_and_bad_button(tmp_path: Path) -> None:
+    folder = write_bot(
+        tmp_path,
+        bot=GOOD.replace("intent: start_survey", "intent: start_surveys")
+        + "      - say: pick\n        buttons: [{title: Go, payload: /nope}]\n",
+    )
+    found = "\n".join(problems(folder))
+    assert "flow 'survey': unknown intent 'start_surveys'" in found
+    assert "intent 'start_survey' has no FAQ answer and starts no flow" in found
+    assert "button payload '/nope': unknown intent 'nope'" in found
+
+
+def test_rasa_nlu_yml_is_accepted_unchanged(tmp_path: Path) -> None:
+    folder = write_bot(
+        tmp_path,
+        nlu="""\
+        version: "3.1"
+        nlu:
+        - intent: ask_warranty
+          examples: |
+            - how long is the warranty
+            - is my [phone](device) under warranty
+        - synonym: phone
+          examples: |
+            - mobile
+        """,
+        bot="""\
+        faq:
+          ask_warranty:
+            answer: Two years.
+          greet:
+            examples: [hello]
+            answer: Hi!
+        """,
+    )
+    bot = load_bot(folder)
+    assert bot.intents["ask_warranty"].examples == (
+        "how long is the warranty",
+        "is my phone under warranty",
+    )
+
+
+def test_rasa_example_clash_is_located_on_its_own_line(tmp_path: Path) -> None:
+    folder = write_bot(
+        tmp_path,
+        nlu="""\
+        nlu:
+        - intent: a
+          examples: |
+            - one
+            - two
+        - intent: b
+          examples: |
+            - three
+            - Two
+        """,
+        bot="faq:\n  a: {answer: A}\n  b: {answer: B}\n",
+    )
+    found = problems(folder)
+    assert any(p.startswith(f"{folder / 'nlu.yml'}:9:") for p in found), found

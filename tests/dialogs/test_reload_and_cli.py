@@ -1,0 +1,134 @@
+"""Hot reload of a running engine, and the `frontdesk dialogs check|test|try` commands."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dialogs import cli
+from dialogs.engine import DialogEngine
+from hub import cli as hub_cli
+from tests.dialogs.talk import DEMO_DIALOGS, Chat, write_bot
+
+RELOAD_DEADLINE = 20.0  # generous: polling is every 0.4 s; the machine may be busy
+
+
+async def wait_until(predicate, *, timeout: float = RELOAD_DEADLINE) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(DEMO_DIALOGS, tmp_path / "dialogs"))
+
+
+async def test_an_edit_is_reloaded_and_conversations_go_on(demo_copy: Path) -> None:
+    engine = DialogEngine.from_path(demo_copy)
+    await engine.start()
+    try:
+        chat = Chat(engine)
+        await chat.say("my phone won't turn on")
+        hours = demo_copy / "smalltalk.yml"
+        hours.write_text(
+            hours.read_text(encoding="utf-8").replace("10:00–21:00", "08:00–22:00"),
+            encoding="utf-8",
+        )
+        await wait_until(lambda: engine.reloads == 1)
+        # the troubleshooting flow survived the reload, and the new text is live
+        result = await chat.say("what are your opening hours")
+        assert "08:00–22:00" in Chat.texts(result)[0]
+        assert chat.state["flow"] == "power_troubleshooting"
+    finally:
+        await engine.stop()
+
+
+async def test_an_invalid_edit_keeps_the_old_bot_and_logs_file_line(
+    demo_copy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = DialogEngine.from_path(demo_copy)
+    old_bot = engine.bot
+    await engine.start()
+    try:
+        people = demo_copy / "people.yml"
+        people.write_text(
+            people.read_text(encoding="utf-8").replace(
+                "reason: complaint", "reason: complaint\n          priority: P7", 1
+            ),
+            encoding="utf-8",
+        )
+        with caplog.at_level(logging.ERROR, logger="frontdesk.dialogs"):
+            await wait_until(lambda: any("reload rejected" in r.message for r in caplog.records))
+        rejected = [r.getMessage() for r in caplog.records if "reload rejected" in r.getMessage()]
+        assert any(f"{people}:" in message and "priority" in message for message in rejected)
+        assert engine.bot is old_bot and engine.reloads == 0
+        result = await Chat(engine).say("I want to make a complaint")
+        assert Chat.event(result, "handoff.requested") is not None
+    finally:
+        await engine.stop()
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Through `frontdesk`'s own parser, as `hub/cli.py` will wire it."""
+    hub_cli.EXTRA_COMMANDS.append(cli.register)
+    try:
+        args = hub_cli.build_parser().parse_args(argv)
+        code = int(args.run(args))
+    finally:
+        hub_cli.EXTRA_COMMANDS.remove(cli.register)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_ok_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["dialogs", "check", str(DEMO_DIALOGS)], capsys)
+    assert code == 0 and "OK" in out and "flows" in out
+    broken = write_bot(
+        tmp_path,
+        bot="intents:\n  a: [one]\n  b: [two]\nflows:\n  f:\n    intent: a\n    steps:\n      - ask: nope\n        prompt: x\n",
+    )
+    code, _, err = run_cli(["dialogs", "check", str(broken)], capsys)
+    assert code == 2
+    assert f"{broken / 'bot.yml'}:8: ask: unknown slot 'nope'" in err
+    assert f"{broken / 'bot.yml'}:3: intent 'b' has no FAQ answer and starts no flow" in err
+
+
+def test_the_demo_conversation_tests_pass(
+    capsys: pytest.CaptureFixture[str], action_server
+) -> None:
+    code, out, _ = run_cli(
+        ["dialogs", "test", str(DEMO_DIALOGS), "--action-endpoint", action_server.url], capsys
+    )
+    assert code == 0, out
+    assert " 0 failed" in out and "FAIL " not in out
+
+
+def test_a_failing_conversation_test_exits_1_with_a_diff(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tests = tmp_path / "wrong.yml"
+    tests.write_text(
+        "tests:\n  - name: wrong greeting\n    steps:\n      - user: hello\n        bot: Bonjour\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run_cli(["dialogs", "test", str(DEMO_DIALOGS), "--tests", str(tests)], capsys)
+    assert code == 1
+    assert "FAIL  wrong greeting" in out
+    assert "-Bonjour" in out and "+Hello!" in out
+    assert "0 passed, 1 failed" in out
+
+
+async def test_try_chats_in_the_terminal() -> None:
+    engine = DialogEngine.from_path(DEMO_DIALOGS)
+    out = io.StringIO()
+    await cli.chat(engine, io.StringIO("my phone won't turn on\n2\nno\n"), out)
+    transcript = out.getvalue()
+    assert "[1] Yes" in transcript and "[2] No" in transcript
+    assert "charging light" in transcript
+    assert "different charger" in transcript
