@@ -41,11 +41,11 @@ DEMO_ORDERS: dict[str, DemoOrder] = {
 TEXTS: dict[str, tuple[str, str]] = {
     "shipped": (
         "Order {id} has shipped with {carrier} and should arrive by {eta}.",
-        "订单 {id} 已由{carrier}发出，预计 {eta} 前送达。",  # noqa: RUF001
+        "订单 {id} 已由{carrier}发出，预计 {eta} 前送达。",
     ),
     "processing": (
         "Order {id} is being prepared; we will send you the tracking number once it ships.",
-        "订单 {id} 正在备货，发货后我们会把快递单号发给您。",  # noqa: RUF001
+        "订单 {id} 正在备货，发货后我们会把快递单号发给您。",
     ),
     "delivered": (
         "Order {id} was delivered on {date}.",

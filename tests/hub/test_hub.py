@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -40,7 +41,7 @@ def make_app(tmp_path: Path, receiver: CallbackReceiver, bot: ConversationHandle
     return create_app(fast_retries(hub_config(env)), environ=env, bot=bot or EchoBot())
 
 
-async def post(client: TestClient, sender: str, message_id: str, text: str):
+async def post(client: TestClient[Any, Any], sender: str, message_id: str, text: str):
     response = await client.post(
         "/api/v1/channels/api/messages",
         json={"id": message_id, "sender": sender, "text": text},
@@ -116,7 +117,7 @@ async def test_turns_run_in_order_per_conversation_and_concurrently_across(
     assert bot.most_at_once > 1
 
 
-async def _inbound_texts(client: TestClient, receiver: CallbackReceiver, sender: str) -> list[str]:
+async def _inbound_texts(client: TestClient[Any, Any], receiver: CallbackReceiver, sender: str) -> list[str]:
     conversation_id = next(
         r["conversation_id"] for r in receiver.received if r["recipient"] == sender
     )
