@@ -117,7 +117,9 @@ async def test_turns_run_in_order_per_conversation_and_concurrently_across(
     assert bot.most_at_once > 1
 
 
-async def _inbound_texts(client: TestClient[Any, Any], receiver: CallbackReceiver, sender: str) -> list[str]:
+async def _inbound_texts(
+    client: TestClient[Any, Any], receiver: CallbackReceiver, sender: str
+) -> list[str]:
     conversation_id = next(
         r["conversation_id"] for r in receiver.received if r["recipient"] == sender
     )

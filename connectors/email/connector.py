@@ -1,0 +1,371 @@
+"""The `email` channel: mail in by SMTP/LMTP or IMAP, replies out through an SMTP relay.
+
+Inbound, for every message: parse → drop the hub's own mail come back → find the thread
+(headers, else the plus-address token) → auto-replies, bounces and over-the-limit senders
+are recorded as `notice` (never answered) → a bare number answering a numbered list
+becomes that button's payload → `ingest`. The transport acknowledges only after that.
+
+Outbound: the reply is threaded on the customer's last mail in the conversation (read
+back from the log), rendered to text + HTML, and sent with aiosmtplib. 4xx and network
+failures are `RetryLater`; 5xx refusals and unusable addresses are `DeliveryError`.
+
+Configuration (``channels.email``) and the environment variables are in
+docs/channels/email.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Self
+
+import aiosmtplib
+
+from connectors.email.imap_in import ImapPoller, ImapSettings
+from connectors.email.loops import RateLimit
+from connectors.email.parse import MailRejected, ParsedMail, parse_mail
+from connectors.email.render import (
+    ReplyContext,
+    Sender,
+    choice_number,
+    html_template,
+    render_reply,
+)
+from connectors.email.smtp_in import SmtpReceiver, SmtpSettings
+from connectors.email.threading import plus_token, root_from_own, token_in
+from hub.abc import Connector, IngestFn
+from hub.config import Section
+from hub.errors import DeliveryError, RetryLater
+from hub.model import Delivery, EventType, InboundKind, Outbound
+
+log = logging.getLogger("frontdesk.connectors.email")
+
+RELAY_PASSWORD = "FRONTDESK_EMAIL_RELAY_PASSWORD"
+IMAP_PASSWORD = "FRONTDESK_EMAIL_IMAP_PASSWORD"
+SMTP_IN_PASSWORD = "FRONTDESK_EMAIL_SMTP_IN_PASSWORD"
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+_HISTORY_PAGE = 100
+
+
+class EmailConnector(Connector):
+    name = "email"
+    supports_buttons = False  # rendered as a numbered list; a reply "2" picks the second
+
+    def __init__(
+        self,
+        *,
+        ingest: IngestFn,
+        sender: Sender,
+        relay: Mapping[str, Any],
+        smtp_in: SmtpSettings | None = None,
+        imap: ImapSettings | None = None,
+        rate_limit: RateLimit | None = None,
+        max_text_length: int = 20_000,
+        raw_source_limit: int = 256 * 1024,
+    ) -> None:
+        super().__init__(ingest=ingest)
+        self.sender = sender
+        self.relay = dict(relay)
+        self.rate_limit = rate_limit or RateLimit(limit=20, window=3600)
+        self.max_text_length = max_text_length
+        self.raw_source_limit = raw_source_limit
+        self.receiver = SmtpReceiver(smtp_in, self.receive) if smtp_in else None
+        self.poller = ImapPoller(imap, self.receive_fetched) if imap else None
+
+    # ------------------------------------------------------------------ config
+    @classmethod
+    def from_config(
+        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+    ) -> Self:
+        address = settings.get_str("address")
+        if not _ADDRESS.fullmatch(address):
+            raise settings.error("address", f"must be a mail address (got {address!r})")
+        template_path = settings.get_str("html_template", "")
+        template = None
+        if template_path:
+            try:
+                template = html_template(Path(template_path).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as error:
+                raise settings.error("html_template", f"cannot read: {error}") from None
+            except Exception as error:  # jinja2.TemplateSyntaxError
+                raise settings.error("html_template", f"invalid template: {error}") from None
+        sender = Sender(
+            address=address,
+            name=settings.get_str("name", ""),
+            signature=settings.get_str("signature", ""),
+            default_subject=settings.get_str("default_subject", "Your request"),
+            html_template=template,
+        )
+        inbound = settings.get_str("inbound", "smtp", choices=("smtp", "lmtp", "imap", "none"))
+        smtp_in = _smtp_settings(settings.section("smtp_in"), inbound, address, environ)
+        imap = _imap_settings(settings.section("imap"), inbound, address, environ)
+        relay = _relay_settings(settings.section("relay"), environ)
+        connector = cls(
+            ingest=ingest,
+            sender=sender,
+            relay=relay,
+            smtp_in=smtp_in,
+            imap=imap,
+            rate_limit=RateLimit(
+                limit=settings.get_int("rate_limit_messages", 20, minimum=0),
+                window=settings.get_float("rate_limit_window", 3600.0, minimum=1.0),
+            ),
+            max_text_length=settings.get_int("max_text_length", 20_000, minimum=1),
+            raw_source_limit=settings.get_int("raw_source_limit", 256 * 1024, minimum=0),
+        )
+        settings.reject_unknown()
+        return connector
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        if self.receiver is not None:
+            await self.receiver.start()
+        if self.poller is not None:
+            await self.poller.start()
+
+    async def stop(self) -> None:
+        if self.poller is not None:
+            await self.poller.stop()
+        if self.receiver is not None:
+            await self.receiver.stop()
+
+    # ------------------------------------------------------------------ inbound
+    async def receive_fetched(self, data: bytes) -> None:
+        """One message fetched by IMAP (no envelope: `Return-Path` tells the sender)."""
+        await self.receive(data, None, ())
+
+    async def receive(
+        self, data: bytes, envelope_sender: str | None, recipients: tuple[str, ...]
+    ) -> None:
+        """Store one message; returns once it is durable. Raises `MailRejected` for mail
+        that can never be stored, anything else for "try again later"."""
+        try:
+            mail = parse_mail(
+                data,
+                domain=self.sender.domain,
+                envelope_sender=envelope_sender,
+                envelope_recipients=recipients,
+                max_text_length=self.max_text_length,
+                raw_source_limit=self.raw_source_limit,
+            )
+        except MailRejected as error:
+            log.warning("email: refused a message", extra={"reason": str(error)})
+            raise
+        except Exception as error:
+            log.exception("email: unparseable message", extra={"bytes": len(data)})
+            raise MailRejected(f"unparseable message: {type(error).__name__}") from None
+        if mail.own:
+            log.info("email: ignored the hub's own mail", extra={"message_id": mail.message_id})
+            return
+        raw = dict(mail.raw)
+        sender, root = mail.sender, mail.thread.root
+        if mail.thread.source == "new":
+            root, raw = await self._plus_address_thread(mail, root, raw)
+        kind = InboundKind.MESSAGE
+        if mail.noise:
+            kind = InboundKind.NOTICE
+            if mail.noise == "bounce":
+                sender, root = self._bounce_owner(data, mail, sender, root)
+        elif not self.rate_limit.allow(sender):
+            kind = InboundKind.NOTICE
+            raw["noise"] = "rate-limited"
+            log.warning("email: sender over the reply rate limit", extra={"sender": sender})
+        text = mail.text
+        if kind == InboundKind.MESSAGE:
+            text, raw = await self._choice(mail, root, text, raw)
+        inbound = mail.inbound(channel=self.name, thread_root=root, kind=kind, text=text)
+        if sender != mail.sender:
+            raw["original_from"] = mail.sender
+        receipt = await self.ingest(replace(inbound, sender=sender, raw=raw))
+        log.info(
+            "email: stored",
+            extra={
+                "conversation_id": receipt.conversation_id,
+                "duplicate": receipt.duplicate,
+                "kind": kind.value,
+                "noise": raw.get("noise", ""),
+            },
+        )
+
+    async def _plus_address_thread(
+        self, mail: ParsedMail, root: str, raw: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """A client that dropped every threading header: the ``support+<token>@``
+        address it replied to still names the thread, if it is the sender's latest."""
+        token = token_in(list(mail.recipients), self.sender.address)
+        if token is None or self.log is None:
+            return root, raw
+        latest = await self.log.latest_conversation(f"{self.name}:{mail.sender}")
+        if latest is not None and latest.thread_hint and plus_token(latest.thread_hint) == token:
+            return latest.thread_hint, {**raw, "thread_source": "plus-address"}
+        return root, raw
+
+    def _bounce_owner(
+        self, data: bytes, mail: ParsedMail, sender: str, root: str
+    ) -> tuple[str, str]:
+        """A bounce of one of our replies belongs in that customer's conversation: the
+        returned headers carry our Message-ID (with the thread) and the failed address."""
+        domain = re.escape(self.sender.domain).encode()
+        for match in re.finditer(rb"<(fd\.[!-;=?-~]+@" + domain + rb")>", data, re.IGNORECASE):
+            own_root = root_from_own(match.group(1).decode("ascii", "replace"), self.sender.domain)
+            failed = mail.raw.get("failed_recipients") or []
+            if own_root and failed:
+                return str(failed[0]).lower(), own_root
+        return sender, root
+
+    async def _choice(
+        self, mail: ParsedMail, root: str, text: str, raw: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """A reply "2" to a numbered list becomes the second button's payload."""
+        number = choice_number(text)
+        if number is None or self.log is None:
+            return text, raw
+        conversation = await self.log.latest_conversation(f"{self.name}:{mail.sender}")
+        if conversation is None or conversation.thread_hint != root:
+            return text, raw
+        events = await self.log.events(
+            conversation.id, after_seq=max(0, conversation.last_seq - 50), limit=50
+        )
+        for event in reversed(events):
+            if event.type != EventType.MESSAGE_OUT:
+                continue
+            buttons = Outbound.from_json(event.data["outbound"]).buttons
+            if 1 <= number <= len(buttons):
+                chosen = buttons[number - 1]
+                choice = {"number": number, "title": chosen.title, "text": text}
+                return chosen.payload, {**raw, "choice": choice}
+            break
+        return text, raw
+
+    # ------------------------------------------------------------------ outbound
+    async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
+        context = await self._reply_context(delivery)
+        try:
+            message = render_reply(delivery, sender=self.sender, context=context, now=time.time())
+        except ValueError as error:
+            raise DeliveryError(f"cannot address the reply: {error}") from None
+        relay = self.relay
+        try:
+            _, response = await aiosmtplib.send(
+                message,
+                sender=self.sender.address,
+                recipients=[delivery.address.strip()],
+                hostname=relay["host"],
+                port=relay["port"],
+                username=relay["username"] or None,
+                password=relay["password"] or None,
+                use_tls=relay["security"] == "tls",
+                start_tls=relay["security"] == "starttls",
+                timeout=relay["timeout"],
+            )
+        except aiosmtplib.SMTPAuthenticationError as error:
+            log.error("email: the relay refused our credentials", extra={"code": error.code})
+            raise RetryLater(f"relay authentication failed: {error.code}") from None
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            codes = [refusal.code for refusal in error.recipients]
+            if codes and all(code >= 500 for code in codes):
+                raise DeliveryError(f"relay refused the recipient: {codes}") from None
+            raise RetryLater(f"relay deferred the recipient: {codes}") from None
+        except aiosmtplib.SMTPResponseException as error:
+            if error.code >= 500:
+                raise DeliveryError(f"relay refused: {error.code} {error.message}") from None
+            raise RetryLater(f"relay deferred: {error.code} {error.message}") from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            raise RetryLater(f"relay unreachable: {type(error).__name__}: {error}") from None
+        return {"message_id": str(message["Message-ID"]), "relay": response[:200]}
+
+    async def _reply_context(self, delivery: Delivery) -> ReplyContext:
+        """The customer's last mail before this reply: subject, Message-ID, References."""
+        if self.log is None:
+            return ReplyContext()
+        upper = delivery.seq  # exclusive: the reply's own message.out
+        while upper > 1:
+            after = max(0, upper - 1 - _HISTORY_PAGE)
+            events = await self.log.events(
+                delivery.conversation_id, after_seq=after, limit=upper - 1 - after
+            )
+            for event in reversed(events):
+                if event.type != EventType.MESSAGE_IN or event.data.get("channel") != self.name:
+                    continue
+                raw = event.data.get("raw") or {}
+                return ReplyContext(
+                    subject=str(raw.get("subject", "")),
+                    parent_id=str(raw.get("message_id", "")),
+                    references=tuple(str(ref) for ref in raw.get("references", ())),
+                )
+            upper = after + 1
+        return ReplyContext()
+
+
+def _smtp_settings(
+    section: Section, inbound: str, address: str, environ: Mapping[str, str]
+) -> SmtpSettings | None:
+    settings = SmtpSettings(
+        host=section.get_str("host", "127.0.0.1"),
+        port=section.get_int("port", 2525, minimum=0, maximum=65535),
+        lmtp=inbound == "lmtp",
+        hostname=section.get_str("hostname", "frontdesk"),
+        max_message_bytes=section.get_int(
+            "max_message_bytes", 50 * 1024 * 1024, minimum=1024, maximum=2**31
+        ),
+        recipients=tuple(str(r) for r in section.get_list("recipients", [address])),
+        auth_username=section.get_str("auth_username", ""),
+        auth_password=environ.get(SMTP_IN_PASSWORD, ""),
+        tls_cert=section.get_str("tls_cert", ""),
+        tls_key=section.get_str("tls_key", ""),
+        require_tls=section.get_bool("require_tls", False),
+    )
+    if settings.auth_username and not settings.auth_password:
+        raise section.error("auth_username", f"is set but {SMTP_IN_PASSWORD} is not")
+    if settings.require_tls and not settings.tls_cert:
+        raise section.error("require_tls", "needs tls_cert (and tls_key)")
+    section.reject_unknown()
+    return settings if inbound in ("smtp", "lmtp") else None
+
+
+def _imap_settings(
+    section: Section, inbound: str, address: str, environ: Mapping[str, str]
+) -> ImapSettings | None:
+    host = section.get_str("host", "")
+    settings = ImapSettings(
+        host=host,
+        port=section.get_int("port", 993, minimum=1, maximum=65535),
+        security=section.get_str("security", "tls", choices=("tls", "starttls", "none")),
+        username=section.get_str("username", address),
+        password=environ.get(IMAP_PASSWORD, ""),
+        mailbox=section.get_str("mailbox", "INBOX"),
+        processed_folder=section.get_str("processed_folder", ""),
+        poll_interval=section.get_float("poll_interval", 60.0, minimum=0.05),
+        idle=section.get_bool("idle", True),
+        timeout=section.get_float("timeout", 30.0, minimum=1.0),
+    )
+    section.reject_unknown()
+    if inbound != "imap":
+        return None
+    if not host:
+        raise section.error("host", "is required when inbound is imap")
+    if not settings.password:
+        raise section.error("username", f"needs the password in {IMAP_PASSWORD}")
+    return settings
+
+
+def _relay_settings(section: Section, environ: Mapping[str, str]) -> dict[str, Any]:
+    relay = {
+        "host": section.get_str("host"),
+        "port": section.get_int("port", 587, minimum=1, maximum=65535),
+        "security": section.get_str("security", "starttls", choices=("starttls", "tls", "none")),
+        "username": section.get_str("username", ""),
+        "password": environ.get(RELAY_PASSWORD, ""),
+        "timeout": section.get_float("timeout", 30.0, minimum=1.0),
+    }
+    if relay["username"] and not relay["password"]:
+        raise section.error("username", f"is set but {RELAY_PASSWORD} is not")
+    section.reject_unknown()
+    return relay
+
+
+__all__ = ["EmailConnector"]

@@ -1,0 +1,83 @@
+"""Separate the customer's new text from the quoted history and the signature (pure).
+
+`mail-parser-reply` knows the Gmail, Outlook and Apple Mail quote headers in many
+languages; the Chinese clients' separators (Foxmail/QQ's ``-----原始邮件-----``, Outlook's
+``发件人:`` block) are cut here first, because the library only recognises part of them.
+Signatures are cut here too, conservatively: the library's own signature rule takes any
+line starting with "- " for one, which would eat a customer's bullet list.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from mailparser_reply import EmailReplyParser  # type: ignore[import-untyped]
+
+log = logging.getLogger("frontdesk.connectors.email")
+
+MAX_SCANNED = 100_000
+LANGUAGES = ("en", "zh", "de", "fr", "es", "it", "nl", "ja", "ko")
+
+_CHINESE_SEPARATORS = (
+    re.compile(r"^\s*-{3,}\s*原始邮件\s*-{3,}\s*$", re.MULTILINE),
+    re.compile(r"^\s*-{3,}\s*Original\s+Message\s*-{3,}\s*$", re.MULTILINE | re.IGNORECASE),
+    re.compile(r"^\s*-{3,}\s*转发的邮件\s*-{3,}\s*$", re.MULTILINE),
+)
+# An Outlook-style header block in Chinese: "发件人:" followed within a few lines by a
+# date/recipient/subject field. A lone "发件人" in prose is not a separator.
+_CHINESE_HEADER_BLOCK = re.compile(
+    r"^\s*发件人\s*[:：].*\n(?:.*\n){0,3}?\s*(?:发送时间|日期|时间|收件人|主题)\s*[:：]",
+    re.MULTILINE,
+)
+_SIGNATURE = re.compile(
+    r"^(?:-- ?|__+|Sent from my \w+.*|Sent from (?:Mail|Outlook) for .*|Get Outlook for .*"
+    r"|发自我的\w+.*|从我的\w+发送.*|Von meinem \w+ gesendet.*|Envoyé de mon \w+.*)\s*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def strip_quotes(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> str:
+    """The new part of a reply: quoted history, forwarded headers and signature removed.
+
+    Falls back to the whole text (trimmed) when stripping would leave nothing, so a
+    message that is *only* a quote still reaches the bot.
+    """
+    # The new text is at the top; the regex-heavy parser need not read megabytes of history.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")[:MAX_SCANNED]
+    cut = _cut_chinese(text)
+    try:
+        reply = EmailReplyParser(languages=list(languages)).read(text=cut)
+        body = reply.replies[0].content if reply.replies else cut
+    except Exception:  # the parser is regex-heavy; bad input must not lose the message
+        log.warning("quote stripping failed; keeping the whole text", exc_info=True)
+        body = cut
+    body = _cut_trailing_quote(_cut_signature(body)).strip()
+    return body or text.strip()
+
+
+def _cut_trailing_quote(text: str) -> str:
+    """A ``>`` block at the end is history even without an "On … wrote:" line above it;
+    quotes between the customer's own lines (inline answers) stay."""
+    lines = text.rstrip().split("\n")
+    end = len(lines)
+    while end and (lines[end - 1].lstrip().startswith(">") or not lines[end - 1].strip()):
+        end -= 1
+    return "\n".join(lines[:end])
+
+
+def _cut_chinese(text: str) -> str:
+    end = len(text)
+    for pattern in (*_CHINESE_SEPARATORS, _CHINESE_HEADER_BLOCK):
+        match = pattern.search(text)
+        if match and match.start() < end:
+            end = match.start()
+    return text[:end]
+
+
+def _cut_signature(text: str) -> str:
+    match = _SIGNATURE.search(text)
+    return text[: match.start()] if match else text
+
+
+__all__ = ["strip_quotes"]

@@ -1,0 +1,179 @@
+"""Pure parsing: recorded `.eml` files → what the hub is told."""
+
+from __future__ import annotations
+
+import base64
+from email.message import EmailMessage
+
+import pytest
+
+from connectors.email.parse import MailRejected, decode_text, parse_mail
+from connectors.email.quotes import strip_quotes
+from tests.connectors.email.harness import fixture
+
+
+def test_gmail_alternative_prefers_the_plain_part_and_strips_the_quote() -> None:
+    mail = parse_mail(fixture("gmail_reply.eml"), domain="example.com")
+    assert mail.text == (
+        'It still shows "in transit" on the tracking page. Could you check with the courier?'
+    )
+    assert "wrote:" in mail.full_text  # the whole original stays in the raw payload
+    assert mail.raw["text"] == mail.full_text
+    assert mail.raw["in_reply_to"][0].startswith("fd.dlv_019a4f3c2b10a1b2c3d4e5.")
+    assert mail.thread.source == "in-reply-to:own"
+
+
+def test_outlook_latin1_quote_block_and_attachment_metadata() -> None:
+    mail = parse_mail(fixture("outlook_reply.eml"), domain="example.com")
+    assert mail.text.endswith("Best regards,\nBob Müller-Meyer")
+    assert "________________________________" not in mail.text
+    [photo] = mail.attachments
+    assert (photo.kind, photo.name, photo.mime_type, photo.size) == (
+        "image",
+        "blender-jar.jpg",
+        "image/jpeg",
+        48,
+    )
+
+
+def test_apple_mail_signature_and_quote() -> None:
+    mail = parse_mail(fixture("apple_mail_reply.eml"), domain="example.com")
+    assert mail.text == "Yes please, send it to Via Roma 12, Milano. Grazie!"
+    assert mail.sender == "carla.rossi@icloud.com" and mail.sender_name == "Carla Rossi"
+
+
+def test_chinese_gbk_labelled_gb2312_with_encoded_word_headers() -> None:
+    mail = parse_mail(fixture("chinese_gbk.eml"), domain="example.com")
+    assert mail.subject == "订单还没有收到"
+    assert mail.sender_name == "王喆"  # 喆 exists in GBK only, not in GB2312
+    assert (
+        mail.text == "你好，我的订单（编号 1042）还没有收到，收件人是王喆。请帮忙查一下。\n\n王喆"
+    )
+    assert "原始邮件" in mail.full_text
+    assert not mail.defects
+
+
+def test_html_only_mail_becomes_readable_text_and_inline_images_are_ignored() -> None:
+    mail = parse_mail(fixture("html_only_newsletter.eml"), domain="example.com")
+    assert mail.subject == "Question about your wholesale programme – Sunny Bakery"
+    assert mail.text.startswith("Hello Example team!\n\nWe are a small bakery & café")
+    assert "- wholesale prices\n- delivery to Lyon" in mail.text
+    assert "about us (https://shop-owner.example/about)" in mail.text
+    assert "alert" not in mail.text and "font-family" not in mail.text
+    assert mail.attachments == ()
+    assert mail.raw["html"].startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    ("name", "envelope_sender", "noise"),
+    [
+        ("auto_reply.eml", "ana.lima@gmail.com", "auto-submitted:auto-replied"),
+        ("bounce.eml", "", "bounce"),
+        ("bounce.eml", None, "bounce"),  # IMAP: no envelope, the report type tells
+        ("gmail_new.eml", "ana.lima@gmail.com", ""),
+    ],
+)
+def test_noise_is_classified(name: str, envelope_sender: str | None, noise: str) -> None:
+    mail = parse_mail(fixture(name), domain="example.com", envelope_sender=envelope_sender)
+    assert mail.noise == noise
+
+
+def test_precedence_and_x_autoreply_headers_mark_noise() -> None:
+    for header, value, reason in [
+        ("Precedence", "list", "precedence:list"),
+        ("Precedence", "junk", "precedence:junk"),
+        ("X-Autoreply", "yes", "auto-reply"),
+        ("Auto-Submitted", "auto-generated", "auto-submitted:auto-generated"),
+        ("Auto-Submitted", "no", ""),
+    ]:
+        message = EmailMessage()
+        message["From"] = "a@example.net"
+        message["Message-ID"] = "<x@example.net>"
+        message[header] = value
+        message.set_content("hi")
+        assert parse_mail(message.as_bytes(), domain="example.com").noise == reason, header
+
+
+def test_a_bounce_names_the_failed_recipient() -> None:
+    mail = parse_mail(fixture("bounce.eml"), domain="example.com", envelope_sender="")
+    assert mail.raw["failed_recipients"] == ["ana.lima@gmail.com"]
+    assert mail.attachments[0].mime_type == "text/rfc822-headers"
+
+
+def test_malformed_mime_degrades_and_says_so() -> None:
+    mail = parse_mail(fixture("malformed.eml"), domain="example.com")
+    assert mail.text == "Hello, my invoice is wrong."
+    assert mail.message_id.endswith("@missing-message-id")
+    again = parse_mail(fixture("malformed.eml"), domain="example.com")
+    assert again.message_id == mail.message_id  # stable: a re-fetch is a duplicate
+    assert {"CharsetFallback", "MissingMessageId"} <= set(mail.defects)
+    assert [a.name for a in mail.attachments] == ["invoice.pdf"]
+
+
+def test_header_injection_in_names_and_subjects_is_neutralised() -> None:
+    mail = parse_mail(fixture("header_injection.eml"), domain="example.com")
+    assert mail.sender == "mallory@example.org"
+    assert "\n" not in mail.subject and "\r" not in mail.subject
+    assert "\n" not in mail.sender_name and "\r" not in mail.sender_name
+
+
+def test_mail_without_any_sender_is_refused() -> None:
+    with pytest.raises(MailRejected):
+        parse_mail(b"Subject: hi\r\n\r\nbody\r\n", domain="example.com")
+    with pytest.raises(MailRejected):
+        parse_mail(b"From: not an address\r\n\r\nbody\r\n", domain="example.com")
+    mail = parse_mail(
+        b"Subject: hi\r\n\r\nbody\r\n", domain="example.com", envelope_sender="x@y.org"
+    )
+    assert mail.sender == "x@y.org"
+
+
+def test_the_hubs_own_mail_is_recognised() -> None:
+    message = EmailMessage()
+    message["From"] = "support@example.com"
+    message["Message-ID"] = "<fd.dlv_1.abc@example.com>"
+    message.set_content("You said: hi")
+    assert parse_mail(message.as_bytes(), domain="example.com").own
+    assert not parse_mail(fixture("gmail_new.eml"), domain="example.com").own
+
+
+@pytest.mark.parametrize(
+    ("text", "charset"),
+    [
+        ("繁體中文的訂單查詢", "big5"),
+        ("简体中文", "gb2312"),
+        ("Grüße", "iso-8859-1"),
+        ("ok", "utf-8"),
+    ],
+)
+def test_charsets_decode(text: str, charset: str) -> None:
+    encoded = text.encode(charset)
+    assert decode_text(encoded, charset) == (text, True)
+    message = EmailMessage()
+    message["From"] = "a@example.net"
+    message["Subject"] = f"=?{charset}?B?{base64.b64encode(encoded).decode()}?="
+    message["Content-Type"] = f"text/plain; charset={charset}"
+    message["Content-Transfer-Encoding"] = "base64"
+    data = message.as_bytes() + b"\n" + base64.encodebytes(encoded)
+    parsed = parse_mail(data, domain="example.com")
+    assert (parsed.subject, parsed.text) == (text, text)
+
+
+def test_unknown_or_lying_charsets_fall_back_without_failing() -> None:
+    assert decode_text("héllo".encode(), "x-no-such-charset") == ("héllo", False)
+    assert decode_text("中文".encode("gb18030"), "us-ascii") == ("中文", False)
+    text, exact = decode_text(b"\xff\xfe\xfa", "utf-8")
+    assert not exact and text
+
+
+def test_quote_stripping_keeps_a_message_that_is_only_a_quote() -> None:
+    assert strip_quotes("> all quoted") == "> all quoted"
+    assert strip_quotes("Hi\n\n> history\n> more") == "Hi"  # no "wrote:" line above it
+    assert strip_quotes("> q1\nanswer 1\n> q2\nanswer 2\n\n> tail") == (
+        "> q1\nanswer 1\n> q2\nanswer 2"
+    )  # inline answers keep their context
+    assert strip_quotes("好的\n\n-----原始邮件-----\n发件人: a") == "好的"
+    assert (
+        strip_quotes("OK\n\n发自我的iPhone\n\n------------------ 原始邮件 ------------------")
+        == "OK"
+    )
