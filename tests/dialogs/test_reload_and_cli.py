@@ -75,13 +75,8 @@ async def test_an_invalid_edit_keeps_the_old_bot_and_logs_file_line(
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Through `frontdesk`'s own parser, as `hub/cli.py` will wire it."""
-    hub_cli.EXTRA_COMMANDS.append(cli.register)
-    try:
-        args = hub_cli.build_parser().parse_args(argv)
-        code = int(args.run(args))
-    finally:
-        hub_cli.EXTRA_COMMANDS.remove(cli.register)
+    """Through `frontdesk`'s own parser, as `hub/cli.py` wires it."""
+    code = hub_cli.main(argv)
     out, err = capsys.readouterr()
     return code, out, err
 
