@@ -184,6 +184,56 @@ class Page:
     next_cursor: str | None = None
 
 
+CUSTOMER_MERGED = "customer.merged"
+CUSTOMER_UNMERGED = "customer.unmerged"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerMerge:
+    """Two customer records proved to be one person, joined into `kept_id`.
+
+    Both records are kept as they were before the merge, with the conversations that
+    moved, so that an operator can undo it exactly (`Store.unmerge_customers`).
+    """
+
+    id: str
+    kept_id: str
+    absorbed_id: str
+    kept_before: Customer
+    absorbed_before: Customer
+    moved_conversations: tuple[str, ...]
+    reason: Mapping[str, Any]
+    at: float
+    undone_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kept_id": self.kept_id,
+            "absorbed_id": self.absorbed_id,
+            "kept_before": self.kept_before.to_json(),
+            "absorbed_before": self.absorbed_before.to_json(),
+            "moved_conversations": list(self.moved_conversations),
+            "reason": dict(self.reason),
+            "at": self.at,
+            "undone_at": self.undone_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CustomerMerge:
+        return cls(
+            id=str(data["id"]),
+            kept_id=str(data["kept_id"]),
+            absorbed_id=str(data["absorbed_id"]),
+            kept_before=Customer.from_json(data["kept_before"]),
+            absorbed_before=Customer.from_json(data["absorbed_before"]),
+            moved_conversations=tuple(data.get("moved_conversations", ())),
+            reason=dict(data.get("reason", {})),
+            at=float(data["at"]),
+            undone_at=None if data.get("undone_at") is None else float(data["undone_at"]),
+        )
+
+
 class Store(abc.ABC):
     """Durable conversation stream. Every method is atomic: it happens whole or not at all.
 
@@ -299,3 +349,94 @@ class Store(abc.ABC):
             if len(chunk) < batch:
                 return
             after = chunk[-1].seq
+
+    # -- identity: one customer across channels (see `hub.identity` for the rules)
+    #
+    # Every identity belongs to exactly one customer and is looked up in O(1). Nothing here
+    # decides *whether* two records may be joined: the identity service does, on proof.
+
+    #: `record_inbound` continues the customer's open conversation from another channel only
+    #: if it moved within this many seconds (None: always). Set from `identity.continuity_window`.
+    continuity_window: float | None = 24 * 3600.0
+
+    @abc.abstractmethod
+    async def ensure_customer(self, identity: str, *, now: float) -> tuple[Customer, bool]:
+        """The customer owning `identity`, created (with only that identity) when there is
+        none; the flag says whether it was created."""
+
+    @abc.abstractmethod
+    async def add_identity(self, customer_id: str, identity: str, *, now: float) -> str | None:
+        """Give `identity` to the customer unless someone already owns it. Returns the owner
+        afterwards (`customer_id`, or the other customer: nothing changed), or None when
+        the customer does not exist."""
+
+    @abc.abstractmethod
+    async def update_customer(
+        self,
+        customer_id: str,
+        *,
+        attributes: Mapping[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        now: float,
+    ) -> Customer | None:
+        """Upsert attributes (a None value deletes the key) and, when given, replace the tags.
+        None when the customer does not exist."""
+
+    @abc.abstractmethod
+    async def merge_customers(
+        self, kept_id: str, absorbed_id: str, *, reason: Mapping[str, Any], now: float
+    ) -> CustomerMerge:
+        """Move the absorbed customer's identities, attributes (the kept record wins on
+        conflicts), tags and conversations to `kept_id`, delete the absorbed record, and log a
+        `customer.merged` event in every moved conversation. `KeyError` when either is missing,
+        `ValueError` when they are the same customer."""
+
+    @abc.abstractmethod
+    async def unmerge_customers(self, merge_id: str, *, now: float) -> CustomerMerge | None:
+        """Undo a merge: both records exactly as they were before it (identities linked to the
+        kept customer since then stay with it), the moved conversations back to the absorbed
+        customer, a `customer.unmerged` event in each. None when there is no such merge;
+        `ValueError` when it was undone already or the kept customer is gone."""
+
+    @abc.abstractmethod
+    async def get_merge(self, merge_id: str) -> CustomerMerge | None: ...
+
+    @abc.abstractmethod
+    async def customer_conversations(self, customer_id: str) -> list[Conversation]:
+        """Every conversation of the customer, oldest first."""
+
+    @abc.abstractmethod
+    async def erase_customer(self, customer_id: str, *, now: float) -> bool:
+        """Erase personal data: identities, attributes, tags, message texts and payloads,
+        addresses, merge snapshots, pending verification codes. Conversations and their event
+        types and times stay (anonymous counters). False when the customer does not exist."""
+
+    # -- identity: short-lived verification state
+    @abc.abstractmethod
+    async def count_hit(self, key: str, *, window: float, now: float) -> int:
+        """Count one hit on `key` in the fixed window containing `now`; the count so far."""
+
+    @abc.abstractmethod
+    async def put_challenge(
+        self, customer_id: str, challenge: Mapping[str, Any], *, expires_at: float
+    ) -> None:
+        """Store the customer's one pending verification (replacing an earlier one)."""
+
+    @abc.abstractmethod
+    async def attempt_challenge(self, customer_id: str, *, now: float) -> dict[str, Any] | None:
+        """Count one attempt at the pending challenge and return it with its `attempts`
+        incremented, atomically (so parallel guesses cannot exceed the budget); None when
+        there is none or it has expired."""
+
+    @abc.abstractmethod
+    async def drop_challenge(self, customer_id: str) -> None: ...
+
+    # -- identity: audit trail (links, merges, exports, erasures)
+    @abc.abstractmethod
+    async def append_audit(
+        self, customer_id: str, entry: Mapping[str, Any], *, now: float
+    ) -> None: ...
+
+    @abc.abstractmethod
+    async def audit_trail(self, customer_id: str, *, limit: int = 1000) -> list[dict[str, Any]]:
+        """The customer's audit entries, oldest first, each with its `at`."""

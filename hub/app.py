@@ -13,9 +13,12 @@ from hub.abc import Connector, ConversationHandler, Store
 from hub.api import API_TOKEN, HUB
 from hub.api import routes as api_routes
 from hub.config import Config
+from hub.customers_api import IDENTITY
+from hub.customers_api import routes as customer_routes
 from hub.echo import EchoBot
 from hub.http import json_errors
 from hub.hub import Hub
+from hub.identity import ConnectorCodeSender, IdentityGate, IdentityService, IdentitySettings
 from hub.observe import routes as observe_routes
 from hub.stores import store_from_url
 
@@ -53,11 +56,17 @@ def create_app(
 ) -> web.Application:
     """Build the whole server. `store` and `bot` may be injected (tests, benchmarks)."""
     environ = os.environ if environ is None else environ
+    store = store or store_from_url(config.store_url)
+    identity_settings = IdentitySettings.from_section(config.identity, environ)
+    store.continuity_window = identity_settings.continuity_window
+    identity = IdentityService(store, settings=identity_settings)
     hub = Hub(
-        store=store or store_from_url(config.store_url),
-        bot=bot or build_bot(config),
+        store=store,
+        bot=IdentityGate(bot or build_bot(config), identity),
         retry=config.delivery,
     )
+    identity.sender = ConnectorCodeSender(hub.connectors)
+    identity.clock = hub.clock
     connectors = build_connectors(config, hub, environ)
     for connector in connectors:
         hub.add_connector(connector)
@@ -66,8 +75,10 @@ def create_app(
     app[HUB] = hub
     app[CONFIG] = config
     app[API_TOKEN] = config.api_token
+    app[IDENTITY] = identity
     for connector in connectors:
         app.router.add_routes(connector.routes())
+    app.router.add_routes(customer_routes)
     app.router.add_routes(api_routes)
     app.router.add_routes(observe_routes)
 

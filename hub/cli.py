@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from dialogs.cli import register as _dialogs_commands
+from hub.customers_cli import register as _customers_commands
 from hub.errors import ConfigError
 
 DEFAULT_CONFIG = "config/frontdesk.yaml"
@@ -46,16 +47,16 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from hub.app import build_connectors
+    from aiohttp import web
+
+    from hub.api import HUB
+    from hub.app import create_app
     from hub.config import load_config
-    from hub.echo import EchoBot
-    from hub.hub import Hub
-    from hub.stores import store_from_url
 
     config = load_config(args.path)
-    hub = Hub(store=store_from_url(config.store_url), bot=EchoBot())
-    channels = build_connectors(config, hub, os.environ)
-    names = ", ".join(c.name for c in channels) or "none"
+    # Building the whole app validates every section: channels, dialogs, hand-off, identity.
+    app: web.Application = create_app(config)
+    names = ", ".join(sorted(app[HUB].connectors)) or "none"
     print(f"{args.path}: OK (store {config.store_url}; channels: {names})")
     return 0
 
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Other packages' commands (dialogs, customers, agents) register here, explicitly.
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _dialogs_commands,
+    _customers_commands,
 ]
 
 

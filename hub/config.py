@@ -157,6 +157,8 @@ class Config:
     action_endpoint: str = ""
     channels: Mapping[str, Section] = field(default_factory=dict)
     api_token: str = ""  # FRONTDESK_API_TOKEN: the read/operator API's bearer token
+    # Identity linking settings, checked by hub.identity (which knows its keys).
+    identity: Section = field(default_factory=lambda: Section({}, path=""))
 
 
 def _read_yaml(path: Path) -> Any:
@@ -247,6 +249,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
     channels = root.section("channels")
     channel_sections = {name: channels.section(name) for name in channels.names()}
 
+    identity = root.section("identity")
     root.reject_unknown()
     return Config(
         path=str(path),
@@ -260,4 +263,5 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         action_endpoint=action_endpoint,
         channels=channel_sections,
         api_token=environ.get("FRONTDESK_API_TOKEN", ""),
+        identity=identity,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from hub.abc import (
     Connector,
@@ -174,13 +174,23 @@ class Hub:
         *,
         events: Sequence[NewEvent] = (),
         status: ConversationStatus | None = None,
-    ) -> None:
-        """Send replies that are not an answer to an inbound turn (an agent's message …)."""
+        priority: int | None = None,
+        when: Callable[[Conversation], Awaitable[bool]] | None = None,
+    ) -> bool:
+        """Send replies that are not an answer to an inbound turn (an agent's message …).
+
+        With `when`, nothing is written unless it approves the conversation as re-read under
+        its lock: a check-and-set that holds across processes. Returns whether it was written.
+        """
         async with self.store.conversation_lock(conversation_id):
             conversation = await self.store.get_conversation(conversation_id)
             if conversation is None:
                 raise KeyError(conversation_id)
-            result = TurnResult(replies=tuple(replies), events=tuple(events), status=status)
+            if when is not None and not await when(conversation):
+                return False
+            result = TurnResult(
+                replies=tuple(replies), events=tuple(events), status=status, priority=priority
+            )
             commit = await self.store.commit_turn(
                 conversation_id,
                 handled_seq=conversation.handled_seq,
@@ -190,6 +200,7 @@ class Hub:
             )
         self._notify(commit.events)
         self.delivery.deliver_now(commit.deliveries)
+        return True
 
     def _schedule(self, conversation_id: str) -> None:
         if conversation_id in self._runners:

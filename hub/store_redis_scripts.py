@@ -36,6 +36,18 @@ Layout (``P`` = prefix):
     P dead                         zset  (lex) parked delivery ids
     P lock:conv:{id}               str   lease-lock token
     P op:{random}                  str   a write's result, kept 2 minutes for its retries
+
+Identity (see `hub.identity`):
+
+    P customer:{id}:merges         set   merge ids whose snapshots hold this person's data
+    P customer:{id}:audit          list  audit entry JSON, oldest first
+    P merge:{id}                   str   merge record JSON (both records before the merge)
+    P challenge:{customer id}      hash  data(JSON) expires_at attempts
+    P hits:{key}:{window start}    str   a rate-limit counter (expires after two windows)
+
+Identity writes that depend on user data (a merge, an unmerge, an erasure, a profile
+update) are read and built in Python and applied by `WRITE_IF`, which first checks that
+nothing they were built from has changed (the caller retries if it has).
 """
 
 from __future__ import annotations
@@ -60,6 +72,7 @@ end
 
 # ARGV: P channel message_id identity new_customer_id new_customer_json new_conversation_id
 #       now sender thread_hint opened_event_json inbound_event_json thread_key starts_turn(1/0)
+#       continuity_window_seconds|''
 # → {duplicate(0/1), seq, customer_json, event_json|false, conversation HGETALL}
 RECORD_INBOUND = (
     _COMMON
@@ -97,8 +110,21 @@ end
 
 local customer_key = P .. 'customer:' .. customer_id
 local thread_open_key = customer_key .. ':open:' .. ARGV[13]
-local open = redis.call('ZREVRANGEBYLEX', thread_open_key, '+', '-', 'LIMIT', 0, 1)
-local conv_id = open[1]
+-- The open conversation the customer moved last (after a merge they may have two); one
+-- quiet for longer than the continuity window (ARGV[15], '' = none) is not continued
+-- from another channel.
+local conv_id = false
+local moved_at = nil
+for _, id in ipairs(redis.call('ZRANGE', thread_open_key, 0, -1)) do
+  local at = tonumber(redis.call('HGET', P .. 'conv:' .. id, 'updated_at'))
+  if moved_at == nil or at >= moved_at then conv_id, moved_at = id, at end
+end
+if conv_id and ARGV[15] ~= '' then
+  local last_channel = redis.call('HGET', P .. 'conv:' .. conv_id, 'channel')
+  if last_channel ~= ARGV[2] and tonumber(now) - moved_at > tonumber(ARGV[15]) then
+    conv_id = false
+  end
+end
 local conv_key
 if conv_id then
   conv_key = P .. 'conv:' .. conv_id
@@ -182,6 +208,71 @@ remember(first)
 return {'ok', first}
 """
 )
+
+# ARGV: P now n_checks, then n_checks × (kind key field expected), then ops × (op key a b).
+# Checks: GET / HGET (a missing value reads as '') / ZCARD / EXISTS against `expected`.
+# Ops: SET DEL HSET HDEL ZADD(score 0) ZREM SADD RPUSH LSET, and APPEND (key = a
+# conversation hash, a = event JSON: appended as the next seq). Keys come without the prefix.
+# → 'ok' | 'conflict' (a check failed; nothing was written)
+WRITE_IF = (
+    _COMMON
+    + """
+if redis.call('GET', OP) then return 'ok' end
+local now = ARGV[2]
+local i = 4
+for _ = 1, tonumber(ARGV[3]) do
+  local kind, key, field = ARGV[i], P .. ARGV[i + 1], ARGV[i + 2]
+  local actual
+  if kind == 'GET' then actual = redis.call('GET', key) or ''
+  elseif kind == 'HGET' then actual = redis.call('HGET', key, field) or ''
+  elseif kind == 'ZCARD' then actual = tostring(redis.call('ZCARD', key))
+  else actual = tostring(redis.call('EXISTS', key)) end
+  if actual ~= ARGV[i + 3] then return 'conflict' end
+  i = i + 4
+end
+while i <= #ARGV do
+  local op, key, a, b = ARGV[i], P .. ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  if op == 'SET' then redis.call('SET', key, a)
+  elseif op == 'DEL' then redis.call('DEL', key)
+  elseif op == 'HSET' then redis.call('HSET', key, a, b)
+  elseif op == 'HDEL' then redis.call('HDEL', key, a)
+  elseif op == 'ZADD' then redis.call('ZADD', key, 0, a)
+  elseif op == 'ZREM' then redis.call('ZREM', key, a)
+  elseif op == 'SADD' then redis.call('SADD', key, a)
+  elseif op == 'RPUSH' then redis.call('RPUSH', key, a)
+  elseif op == 'LSET' then redis.call('LSET', key, tonumber(a), b)
+  elseif op == 'APPEND' then append(key, now, i + 2, i + 2)
+  else return redis.error_reply('WRITE_IF: unknown op ' .. op) end
+  i = i + 4
+end
+remember('ok')
+return 'ok'
+"""
+)
+
+# ARGV: P customer_id now → {data, attempts} after counting one attempt, or false when
+# there is no challenge or it expired (then it is deleted).
+ATTEMPT_CHALLENGE = """
+local P = ARGV[1]
+local key = P .. 'challenge:' .. ARGV[2]
+local expires_at = redis.call('HGET', key, 'expires_at')
+if not expires_at then return false end
+if tonumber(expires_at) <= tonumber(ARGV[3]) then
+  redis.call('DEL', key)
+  return false
+end
+local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+return {redis.call('HGET', key, 'data'), attempts}
+"""
+
+# ARGV: P customer_id → {HGETALL, HGETALL …} of every conversation of the customer, oldest first
+CUSTOMER_CONVERSATIONS = """
+local P = ARGV[1]
+local ids = redis.call('ZRANGE', P .. 'customer:' .. ARGV[2] .. ':conversations', 0, -1)
+local out = {}
+for _, id in ipairs(ids) do out[#out + 1] = redis.call('HGETALL', P .. 'conv:' .. id) end
+return out
+"""
 
 # ARGV: P conversation_id now event_json… → first seq, or -1 when the conversation is unknown
 APPEND_EVENTS = (

@@ -1,0 +1,432 @@
+"""One customer across channels, joined only on proof.
+
+Four proofs join records (`hub.identity_proofs` has the pure parts):
+
+a. a one-time code sent to the claimed address and typed back on the current channel
+   (6 digits, 10 minutes, 5 attempts, rate-limited per customer and per target);
+b. a Telegram contact the user shares about themself (the connector marks it ``own``);
+c. a signed identity token the company's website hands to the web chat widget;
+d. an operator linking or merging by hand through the API (audited).
+
+A claim without proof ("my email is x@y") is kept as an *unverified* attribute and joins
+nothing. When a proof shows that an identity already belongs to another record, the two
+records merge (the older one is kept) and the merge can be undone.
+
+Wiring: `IdentityGate` wraps the conversation owners, so codes, shared contacts and
+``/link`` commands are handled before the bot sees them; connectors and the API call
+`IdentityService` directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from hub import identity_proofs as proofs
+from hub.abc import ConversationHandler, CustomerMerge, Store, Turn, TurnResult
+from hub.errors import RetryLater
+from hub.ids import new_id
+from hub.model import Customer, Delivery, NewEvent, Outbound
+
+if TYPE_CHECKING:
+    from hub.abc import Connector
+    from hub.config import Section
+
+log = logging.getLogger("frontdesk.identity")
+
+UNVERIFIED = "unverified"  # customer attribute: {identity kind: [claimed identities]}
+IDENTITY_LINKED = "identity.linked"  # conversation event of a verified link
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentitySettings:
+    """The ``identity:`` config section."""
+
+    continuity_window: float = 24 * 3600.0
+    code_ttl: float = 600.0
+    code_attempts: int = 5
+    codes_per_customer_per_hour: int = 5
+    codes_per_target_per_hour: int = 3
+    widget_secret: bytes = b""  # FRONTDESK_IDENTITY_SECRET
+
+    @classmethod
+    def from_section(cls, section: Section, environ: Mapping[str, str]) -> IdentitySettings:
+        settings = cls(
+            continuity_window=section.get_float("continuity_window", 24 * 3600.0),
+            code_ttl=section.get_float("code_ttl", 600.0, minimum=30.0),
+            code_attempts=section.get_int("code_attempts", 5, minimum=1, maximum=20),
+            codes_per_customer_per_hour=section.get_int(
+                "codes_per_customer_per_hour", 5, minimum=1, maximum=1000
+            ),
+            codes_per_target_per_hour=section.get_int(
+                "codes_per_target_per_hour", 3, minimum=1, maximum=1000
+            ),
+            widget_secret=environ.get("FRONTDESK_IDENTITY_SECRET", "").encode(),
+        )
+        section.reject_unknown()
+        return settings
+
+
+# ------------------------------------------------------------------ code delivery
+
+
+class CodeSender(Protocol):
+    """Delivers a one-time code to the address being claimed."""
+
+    async def send(self, target_identity: str, code: str, language: str) -> None: ...
+
+
+@dataclass(slots=True)
+class CapturingCodeSender:
+    """Keeps codes instead of sending them (tests, the demo)."""
+
+    sent: list[tuple[str, str, str]] = field(default_factory=list)
+
+    async def send(self, target_identity: str, code: str, language: str) -> None:
+        self.sent.append((target_identity, code, language))
+
+    def last_code(self, target_identity: str) -> str:
+        return next(code for who, code, _ in reversed(self.sent) if who == target_identity)
+
+
+CODE_TEXT = {
+    "en": "Your Frontdesk verification code is {code}. It expires in 10 minutes. "
+    "If you did not ask for it, ignore this message.",
+    "zh": "您的验证码是 {code}，10 分钟内有效。如果不是您本人操作，请忽略此消息。",
+}
+
+
+class ConnectorCodeSender:
+    """Sends the code through the channel of the target identity (``email:…`` through the
+    email connector, ``telegram:…`` through Telegram). It calls the connector directly,
+    outside any conversation: the target may have none, and a code that is late is useless,
+    so it retries only briefly instead of queueing in the outbox."""
+
+    def __init__(self, connectors: Mapping[str, Connector], *, attempts: int = 3) -> None:
+        self.connectors = connectors
+        self.attempts = attempts
+
+    async def send(self, target_identity: str, code: str, language: str) -> None:
+        channel, _, address = target_identity.partition(":")
+        connector = self.connectors.get(channel)
+        if connector is None:
+            raise proofs.IdentityError(f"codes cannot be sent to {channel} addresses here")
+        text = CODE_TEXT.get(language, CODE_TEXT["en"]).format(code=code)
+        delivery = Delivery(
+            id=new_id("dlv"),
+            conversation_id="",
+            seq=0,
+            channel=channel,
+            address=address,
+            thread_hint="",
+            outbound=Outbound(text=text),
+            created_at=time.time(),
+        )
+        for attempt in range(self.attempts):
+            try:
+                await connector.deliver(delivery)
+                return
+            except RetryLater:
+                if attempt + 1 == self.attempts:
+                    raise
+
+
+# ------------------------------------------------------------------ the service
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkResult:
+    """A verified identity now belongs to `customer_id` (after `merge`, if one was needed)."""
+
+    customer_id: str
+    identity: str
+    merge: CustomerMerge | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeCheck:
+    """What typing a code achieved: `linked` on success, else the reason in `problem`."""
+
+    linked: LinkResult | None = None
+    problem: str = ""  # wrong | locked
+    attempts_left: int = 0
+
+
+def _hashed(text: str) -> str:
+    # Rate-limit keys outlive erasure by a window; they must not spell an address.
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class IdentityService:
+    """Verification, linking, merging, profile and privacy on top of a `Store`."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        sender: CodeSender | None = None,
+        settings: IdentitySettings | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.sender: CodeSender = sender or CapturingCodeSender()
+        self.settings = settings or IdentitySettings()
+        self.clock = clock
+
+    # -- (unverified) claims
+    async def note_claim(self, customer_id: str, identity: str) -> None:
+        """Remember what the customer says is theirs; it joins nothing."""
+        customer = await self.store.get_customer(customer_id)
+        if customer is None or identity in customer.identities:
+            return
+        kind = identity.partition(":")[0]
+        claims = dict(customer.attributes.get(UNVERIFIED) or {})
+        known = list(claims.get(kind) or [])
+        if identity not in known:
+            claims[kind] = [*known, identity][-5:]
+            await self.store.update_customer(
+                customer_id, attributes={UNVERIFIED: claims}, now=self.clock()
+            )
+
+    # -- (a) one-time codes
+    async def request_code(self, customer_id: str, target: str, *, language: str = "en") -> str:
+        """Send a code to `target` for `customer_id` to type back. Returns "sent",
+        "already_linked" or "rate_limited"."""
+        target = proofs.normalize_identity(target)
+        customer = await self.store.get_customer(customer_id)
+        if customer is None:
+            raise KeyError(customer_id)
+        if target in customer.identities:
+            return "already_linked"
+        await self.note_claim(customer_id, target)
+        now, hour = self.clock(), 3600.0
+        per_customer = await self.store.count_hit(f"code:c:{customer_id}", window=hour, now=now)
+        per_target = await self.store.count_hit(f"code:t:{_hashed(target)}", window=hour, now=now)
+        if (
+            per_customer > self.settings.codes_per_customer_per_hour
+            or per_target > self.settings.codes_per_target_per_hour
+        ):
+            log.info("verification code rate-limited", extra={"customer_id": customer_id})
+            return "rate_limited"
+        code, salt = proofs.new_code(), proofs.new_salt()
+        challenge = {"target": target, "salt": salt, "digest": proofs.code_digest(code, salt)}
+        await self.store.put_challenge(
+            customer_id, challenge, expires_at=now + self.settings.code_ttl
+        )
+        await self.sender.send(target, code, language)
+        return "sent"
+
+    async def check_code(self, customer_id: str, code: str) -> CodeCheck | None:
+        """Try a typed code; None when the customer has no live challenge (so the message
+        is an ordinary one)."""
+        challenge = await self.store.attempt_challenge(customer_id, now=self.clock())
+        if challenge is None:
+            return None
+        attempts = int(challenge["attempts"])
+        budget = self.settings.code_attempts
+        if attempts > budget:
+            await self.store.drop_challenge(customer_id)
+            return CodeCheck(problem="locked")
+        if not proofs.code_matches(code, str(challenge["salt"]), str(challenge["digest"])):
+            if attempts >= budget:
+                await self.store.drop_challenge(customer_id)
+                return CodeCheck(problem="locked")
+            return CodeCheck(problem="wrong", attempts_left=budget - attempts)
+        await self.store.drop_challenge(customer_id)
+        linked = await self.link(
+            customer_id, str(challenge["target"]), proof={"kind": "code", "actor": "customer"}
+        )
+        return CodeCheck(linked=linked)
+
+    # -- (b) Telegram shared contact
+    async def accept_shared_contact(
+        self, customer_id: str, raw: Mapping[str, Any]
+    ) -> LinkResult | None:
+        """Link the phone number of a contact the user shared *about themself*."""
+        contact = raw.get("contact")
+        if not isinstance(contact, Mapping) or contact.get("own") is not True:
+            return None
+        try:
+            phone = proofs.normalize_identity(f"phone:{contact.get('phone', '')}")
+        except proofs.IdentityError:
+            return None
+        return await self.link(customer_id, phone, proof={"kind": "telegram_contact"})
+
+    # -- (c) signed widget identity token
+    async def accept_widget_token(self, identity: str, token: str) -> LinkResult:
+        """Link a web chat visitor (``webchat:v_…``) to the website's user the token vouches
+        for (``user:<id>``, plus ``email:…`` when given). `IdentityError` when the token is
+        not good."""
+        vouched = proofs.verify_widget_token(self.settings.widget_secret, token, now=self.clock())
+        customer, _ = await self.store.ensure_customer(identity, now=self.clock())
+        proof = {"kind": "widget_token", "expires_at": vouched.expires_at}
+        result = await self.link(
+            customer.id, proofs.normalize_identity(f"user:{vouched.user_id}"), proof=proof
+        )
+        if vouched.email:
+            email = proofs.normalize_identity(f"email:{vouched.email}")
+            second = await self.link(result.customer_id, email, proof=proof)
+            result = replace(second, merge=second.merge or result.merge)
+        return result
+
+    # -- linking and merging (every proof ends here)
+    async def link(
+        self, customer_id: str, identity: str, *, proof: Mapping[str, Any]
+    ) -> LinkResult:
+        """Give a *verified* identity to the customer, merging with its owner if it has one."""
+        identity = proofs.normalize_identity(identity)
+        now = self.clock()
+        owner = await self.store.add_identity(customer_id, identity, now=now)
+        if owner is None:
+            raise KeyError(customer_id)
+        merge = None
+        if owner != customer_id:
+            first = await self.store.get_customer(customer_id)
+            second = await self.store.get_customer(owner)
+            if first is None or second is None:
+                raise KeyError(customer_id if first is None else owner)
+            kept, absorbed = sorted((first, second), key=lambda c: (c.created_at, c.id))
+            reason = {**dict(proof), "identity_kind": identity.partition(":")[0]}
+            merge = await self.merge(kept.id, absorbed.id, reason=reason, actor="")
+            owner = kept.id
+        await self._forget_claim(owner, identity)
+        await self.store.append_audit(
+            owner,
+            {"action": "identity.linked", "proof": dict(proof), "identity": identity},
+            now=now,
+        )
+        return LinkResult(customer_id=owner, identity=identity, merge=merge)
+
+    async def _forget_claim(self, customer_id: str, identity: str) -> None:
+        customer = await self.store.get_customer(customer_id)
+        claims = dict((customer.attributes.get(UNVERIFIED) or {}) if customer else {})
+        kind = identity.partition(":")[0]
+        if identity in (claims.get(kind) or []):
+            claims[kind] = [c for c in claims[kind] if c != identity]
+            if not claims[kind]:
+                del claims[kind]
+            await self.store.update_customer(
+                customer_id, attributes={UNVERIFIED: claims or None}, now=self.clock()
+            )
+
+    async def merge(
+        self, kept_id: str, absorbed_id: str, *, reason: Mapping[str, Any], actor: str
+    ) -> CustomerMerge:
+        merge = await self.store.merge_customers(
+            kept_id, absorbed_id, reason={**dict(reason), "actor": actor}, now=self.clock()
+        )
+        await self.store.append_audit(
+            kept_id,
+            {"action": "customer.merged", "merge_id": merge.id, "absorbed_id": absorbed_id},
+            now=self.clock(),
+        )
+        log.info(
+            "customers merged",
+            extra={"merge_id": merge.id, "kept_id": kept_id, "absorbed_id": absorbed_id},
+        )
+        return merge
+
+    async def unmerge(self, merge_id: str, *, actor: str) -> CustomerMerge | None:
+        merge = await self.store.unmerge_customers(merge_id, now=self.clock())
+        if merge is not None:
+            for customer_id in (merge.kept_id, merge.absorbed_id):
+                await self.store.append_audit(
+                    customer_id,
+                    {"action": "customer.unmerged", "merge_id": merge_id, "actor": actor},
+                    now=self.clock(),
+                )
+        return merge
+
+
+# ------------------------------------------------------------------ the gate before the bot
+
+REPLIES = {
+    "sent": "We sent a 6-digit code to {target}. Type it here to link it to this chat.",
+    "already_linked": "{target} is already linked to you.",
+    "rate_limited": "Too many codes were requested. Please try again in an hour.",
+    "invalid": "That does not look like an email address or phone number: {problem}",
+    "unavailable": "Sorry, we cannot send a code to that address right now.",
+    "linked": "Thanks, {target} is now linked. We will recognise you there too.",
+    "wrong": "That code is not right. You have {left} more tries.",
+    "locked": "That code is no longer valid. Ask for a new one with /link <address>.",
+    "contact": "Thanks, your phone number {target} is now linked.",
+}
+
+
+class IdentityGate(ConversationHandler):
+    """Handles identity messages before the conversation's owner sees them: a code typed
+    back while one is pending, a Telegram contact shared about oneself, ``/link <address>``.
+    Everything else goes to `inner` (claims in it are noted on the way)."""
+
+    def __init__(self, inner: ConversationHandler, service: IdentityService) -> None:
+        self.inner = inner
+        self.service = service
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def stop(self) -> None:
+        await self.inner.stop()
+
+    async def handle(self, turn: Turn) -> TurnResult:
+        try:
+            answer = await self._identity_turn(turn)
+        except Exception:
+            # Identity trouble must not cost the customer their answer.
+            log.exception("identity gate failed", extra={"conversation_id": turn.conversation.id})
+            answer = None
+        return answer if answer is not None else await self.inner.handle(turn)
+
+    async def _identity_turn(self, turn: Turn) -> TurnResult | None:
+        service, customer, text = self.service, turn.customer, turn.inbound.text
+        linked = await service.accept_shared_contact(customer.id, turn.inbound.raw)
+        if linked is not None:
+            return _reply("contact", linked, target=linked.identity.partition(":")[2])
+        code = proofs.code_at_start(text)
+        if code is not None:
+            check = await service.check_code(customer.id, code)
+            if check is not None:
+                if check.linked is not None:
+                    return _reply(
+                        "linked", check.linked, target=check.linked.identity.partition(":")[2]
+                    )
+                return _reply(check.problem, None, left=check.attempts_left)
+        target = proofs.link_command(text)
+        if target is not None:
+            return await self._start_link(customer, target, _language(customer))
+        for claim in proofs.find_claims(text):
+            await service.note_claim(customer.id, claim)
+        return None
+
+    async def _start_link(self, customer: Customer, typed: str, language: str) -> TurnResult:
+        try:
+            target = proofs.guess_identity(typed)
+        except proofs.IdentityError as error:
+            return _reply("invalid", None, problem=str(error))
+        try:
+            outcome = await self.service.request_code(customer.id, target, language=language)
+        except Exception:
+            log.warning("verification code could not be sent", exc_info=True)
+            outcome = "unavailable"
+        return _reply(outcome, None, target=target.partition(":")[2])
+
+
+def _language(customer: Customer) -> str:
+    return str(customer.attributes.get("language") or "en")
+
+
+def _reply(key: str, linked: LinkResult | None, **values: Any) -> TurnResult:
+    events: tuple[NewEvent, ...] = ()
+    if linked is not None:
+        data = {
+            "identity_kind": linked.identity.partition(":")[0],
+            "customer_id": linked.customer_id,
+        }
+        if linked.merge is not None:
+            data["merge_id"] = linked.merge.id
+        events = (NewEvent(type=IDENTITY_LINKED, data=data),)
+    return TurnResult(replies=(Outbound(text=REPLIES[key].format(**values)),), events=events)
