@@ -121,6 +121,9 @@ class Connector(abc.ABC):
     def __init__(self, *, ingest: IngestFn) -> None:
         self.ingest = ingest
         self.log: ConversationLog | None = None  # attached by the hub
+        # Set by the wiring: checks a token the company's site signed for `identity` and
+        # links it to that customer; raises ValueError with the reason when refused.
+        self.identity_tokens: Callable[[str, str], Awaitable[object]] | None = None
 
     def attach(self, log: ConversationLog) -> None:
         self.log = log

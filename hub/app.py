@@ -70,6 +70,7 @@ def create_app(
     connectors = build_connectors(config, hub, environ)
     for connector in connectors:
         hub.add_connector(connector)
+        connector.identity_tokens = identity.accept_widget_token
 
     app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[json_errors])
     app[HUB] = hub

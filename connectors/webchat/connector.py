@@ -321,6 +321,9 @@ class WebchatConnector(Connector):
             await _refuse(ws, CLOSE_TOO_MANY, "too_many_tabs", "too many open chat windows")
             return
         writer = asyncio.create_task(_write(ws, listener))
+        refusal = await self._link_identity(visitor, hello.identity_token)
+        if refusal:
+            listener.offer(protocol.error("bad_identity", refusal))
         try:
             await self._resume(listener, token, hello)
             await self._read(ws, listener)
@@ -391,6 +394,17 @@ class WebchatConnector(Connector):
         except tokens.TokenError as problem:
             raise InputError(str(problem), status=401) from None
 
+    async def _link_identity(self, visitor: str, identity_token: str) -> str:
+        """Hand a signed identity token to the hub's identity service; "" when accepted
+        (or when there is none), else why it was refused."""
+        if not identity_token or self.identity_tokens is None:
+            return ""
+        try:
+            await self.identity_tokens(f"{self.name}:{visitor}", identity_token)
+        except ValueError as problem:  # the identity service's refusals
+            return str(problem) or "identity token refused"
+        return ""
+
     async def poll_hello(self, request: web.Request) -> web.Response:
         if not self.origin_allowed(request):
             raise InputError("this origin may not use the web chat", status=403)
@@ -400,6 +414,9 @@ class WebchatConnector(Connector):
             visitor, token = self.identify(hello.token)
         except tokens.TokenError as problem:
             raise InputError(str(problem), status=401) from None
+        refusal = await self._link_identity(visitor, hello.identity_token)
+        if refusal:
+            raise InputError(refusal, status=401)
         conversation = None
         if self.log is not None:
             conversation = await self.log.latest_conversation(f"{self.name}:{visitor}")

@@ -34,6 +34,7 @@ class Hello:
     token: str = ""
     conversation_id: str = ""
     last_seq: int = 0
+    identity_token: str = ""  # signed by the company's site: who the visitor is
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,7 +85,12 @@ def parse_client_frame(data: Any, *, max_text_length: int) -> ClientFrame:
 def parse_hello(data: Mapping[str, Any]) -> Hello:
     token = _optional_str(data, "token", max_length=512)
     conversation_id = _optional_str(data, "conversation_id", max_length=128)
-    return Hello(token=token, conversation_id=conversation_id, last_seq=_seq(data, "last_seq"))
+    return Hello(
+        token=token,
+        conversation_id=conversation_id,
+        last_seq=_seq(data, "last_seq"),
+        identity_token=_optional_str(data, "identity_token", max_length=4096),
+    )
 
 
 def parse_message(data: Mapping[str, Any], *, max_text_length: int) -> SendMessage:

@@ -279,7 +279,11 @@
       ws.sock = s;
       s.onopen = function () {
         opened = everOpened = true; wsFailures = 0; delay = 500;
-        s.send(JSON.stringify({ type: "hello", token: token, conversation_id: conversationId, last_seq: lastSeq }));
+        var hello = { type: "hello", token: token, conversation_id: conversationId, last_seq: lastSeq };
+        // A signed identity token from the company's site (data-identity-token) links the
+        // visitor to their customer record; see docs/identity.md.
+        if (data.identityToken) hello.identity_token = data.identityToken;
+        s.send(JSON.stringify(hello));
       };
       s.onmessage = function (e) { try { handle(JSON.parse(e.data)); } catch (err) { if (window.console) console.warn(err); } };
       s.onclose = function (e) {
@@ -303,7 +307,9 @@
   var poll = {
     running: false,
     start: function () {
-      api("POST", "/webchat/hello", { token: token }).then(function (w) {
+      var pollHello = { token: token };
+      if (data.identityToken) pollHello.identity_token = data.identityToken;
+      api("POST", "/webchat/hello", pollHello).then(function (w) {
         if (w.__status === 401) { token = ""; store.set("token", ""); throw new Error("token refused"); }
         handle(w); delay = 500; poll.running = true; poll.loop(true);
       }).catch(function () { wentOffline(); backoff(poll.start); });
