@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hub.abc import TurnResult
 from hub.ids import new_id
 from hub.model import Conversation, Delivery, EventType, NewEvent, Outbound
@@ -50,3 +52,27 @@ def reply_event_and_delivery(
         created_at=now,
     )
     return event, delivery
+
+
+def failed_delivery(
+    delivery: Delivery, *, error: str, retry_at: float | None, now: float
+) -> tuple[Delivery, NewEvent]:
+    """A failed attempt: the rescheduled (or, with `retry_at` None, parked) outbox entry and
+    the event that logs it."""
+    updated = replace(
+        delivery,
+        attempts=delivery.attempts + 1,
+        last_error=error,
+        next_attempt_at=retry_at if retry_at is not None else now,
+    )
+    event = NewEvent(
+        type=EventType.DELIVERY_FAILED if retry_at is not None else EventType.DELIVERY_PARKED,
+        data={
+            "delivery_id": delivery.id,
+            "seq": delivery.seq,
+            "attempts": updated.attempts,
+            "error": error,
+            "retry_at": retry_at,
+        },
+    )
+    return updated, event

@@ -40,7 +40,11 @@ from hub.model import (
     InboundKind,
     NewEvent,
 )
-from hub.store_common import conversation_update_events, reply_event_and_delivery
+from hub.store_common import (
+    conversation_update_events,
+    failed_delivery,
+    reply_event_and_delivery,
+)
 from hub.store_redis_lock import RedisLeaseLocks
 
 _CAS_ATTEMPTS = 100
@@ -278,20 +282,7 @@ class RedisStore(Store):
     async def delivery_failed(
         self, delivery: Delivery, *, error: str, retry_at: float | None, now: float
     ) -> Delivery:
-        updated = replace(
-            delivery,
-            attempts=delivery.attempts + 1,
-            last_error=error,
-            next_attempt_at=retry_at if retry_at is not None else now,
-        )
-        kind = EventType.DELIVERY_FAILED if retry_at is not None else EventType.DELIVERY_PARKED
-        data = {
-            "delivery_id": delivery.id,
-            "seq": delivery.seq,
-            "attempts": updated.attempts,
-            "error": error,
-            "retry_at": retry_at,
-        }
+        updated, event = failed_delivery(delivery, error=error, retry_at=retry_at, now=now)
         await self._run(
             "DELIVERY_FAILED",
             delivery.id,
@@ -301,7 +292,7 @@ class RedisStore(Store):
             updated.seq,
             "0" if retry_at is None else "1",
             codec.num(updated.next_attempt_at),
-            codec.event_json(NewEvent(type=kind, data=data), now),
+            codec.event_json(event, now),
         )
         return updated
 

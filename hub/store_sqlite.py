@@ -33,7 +33,11 @@ from hub.model import (
     InboundKind,
     NewEvent,
 )
-from hub.store_common import conversation_update_events, reply_event_and_delivery
+from hub.store_common import (
+    conversation_update_events,
+    failed_delivery,
+    reply_event_and_delivery,
+)
 
 log = logging.getLogger("frontdesk.store.sqlite")
 
@@ -421,13 +425,7 @@ class SQLiteStore(Store):
     async def delivery_failed(
         self, delivery: Delivery, *, error: str, retry_at: float | None, now: float
     ) -> Delivery:
-        updated = replace(
-            delivery,
-            attempts=delivery.attempts + 1,
-            last_error=error,
-            next_attempt_at=retry_at if retry_at is not None else now,
-        )
-        kind = EventType.DELIVERY_FAILED if retry_at is not None else EventType.DELIVERY_PARKED
+        updated, event = failed_delivery(delivery, error=error, retry_at=retry_at, now=now)
         with self._transaction() as db:
             db.execute(
                 "UPDATE outbox SET next_attempt_at = ?, parked_at = ?, data = ? WHERE id = ?",
@@ -440,16 +438,7 @@ class SQLiteStore(Store):
             )
             conversation = self._load_conversation(db, delivery.conversation_id)
             if conversation is not None:
-                data = {
-                    "delivery_id": delivery.id,
-                    "seq": delivery.seq,
-                    "attempts": updated.attempts,
-                    "error": error,
-                    "retry_at": retry_at,
-                }
-                conversation, _ = self._append(
-                    db, conversation, [NewEvent(type=kind, data=data)], now
-                )
+                conversation, _ = self._append(db, conversation, [event], now)
                 self._save_conversation(db, conversation)
         return updated
 
