@@ -117,7 +117,10 @@ class Dialogue:
     async def run(self, raw_text: str, *, now: float) -> Outcome:
         state, settings = self.state, self.bot.settings
         self.text = text = clean(raw_text)
-        state.lang = detect_language(text, previous=state.lang, languages=settings.languages)
+        # A chosen button sends its payload ("no", "/greet"), which says nothing about the
+        # customer's language: keep the conversation's.
+        if not (text.startswith("/") or text in self._offered_payloads()):
+            state.lang = detect_language(text, previous=state.lang, languages=settings.languages)
         self._forget_unknown_flow()
         if state.flow and state.last_activity:
             flow = self.bot.flows[state.flow]
@@ -390,11 +393,22 @@ class Dialogue:
                 return
 
     def _prompt(self, step: Ask) -> None:
-        buttons = step.buttons
+        self.say(step.prompt, self._buttons(step))
+
+    def _buttons(self, step: Ask) -> tuple[ButtonSpec, ...]:
         slot = self.bot.slots[step.slot]
-        if not buttons and slot.type == "choice":
-            buttons = tuple(ButtonSpec(title=c.title, payload=c.value) for c in slot.choices)
-        self.say(step.prompt, buttons)
+        if not step.buttons and slot.type == "choice":
+            return tuple(ButtonSpec(title=c.title, payload=c.value) for c in slot.choices)
+        return step.buttons
+
+    def _offered_payloads(self) -> set[str]:
+        """The payloads of the buttons the customer was last asked to choose from."""
+        flow = self.bot.flows.get(self.state.flow)
+        position = flow.index(self.state.step) if flow else None
+        if flow is None or position is None:
+            return set()
+        step = flow.steps[position]
+        return {b.payload for b in self._buttons(step)} if isinstance(step, Ask) else set()
 
     async def _action(self, flow: Flow, step: Action) -> bool:
         if self.actions is None:

@@ -33,3 +33,8 @@ def redis_url(redis_server: RedisServer) -> str:
     redis_server.start()  # a test may have stopped it to simulate an outage
     redis_server.flushdb()
     return redis_server.url
+
+
+# ------------------------------------------------------------------ the rasa-sdk action server
+
+from tests.action_server import action_server  # noqa: E402, F401  (a session fixture)

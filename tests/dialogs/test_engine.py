@@ -303,3 +303,14 @@ async def test_state_from_an_older_bot_is_tolerated(engine: DialogEngine) -> Non
     result = await chat.say("/hours")
     assert Chat.texts(result)[0].startswith("We are open")
     assert chat.state["flow"] == ""
+
+
+async def test_a_chosen_button_keeps_the_conversation_language() -> None:
+    chat = Chat(DialogEngine.from_path(DEMO_DIALOGS))
+    asked = await chat.say("我的手机开不了机")
+    question = asked.replies[-1]
+    payloads = {button.payload for button in question.buttons}
+    assert "长按电源键" in question.text and payloads
+    no = next(p for p in payloads if p.lower() in ("no", "n", "否"))
+    answer = await chat.say(no)  # the payload is ASCII; the customer wrote Chinese
+    assert "充电" in Chat.texts(answer)[-1]

@@ -1,4 +1,4 @@
-"""Fixtures for the dialog tests: a real rasa-sdk action server on a free loopback port."""
+"""A real rasa-sdk action server for the tests that run custom actions (fixture `action_server`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import unused_port
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 ACTIONS_PYTHON = REPO / ".venv-actions" / "bin" / "python"
 STARTUP_TIMEOUT = 90.0  # importing rasa-sdk (grpc, opentelemetry) is slow on a busy machine
 
@@ -66,7 +66,7 @@ def action_server() -> Iterator[ActionServer]:
         **os.environ,
         "SANIC_HOST": "127.0.0.1",  # rasa-sdk binds every interface without it
         "ACTION_SERVER_SANIC_WORKERS": "1",
-        "PYTHONPATH": os.pathsep.join([str(REPO / "config"), str(Path(__file__).parent)]),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "config"), str(REPO / "tests" / "dialogs")]),
     }
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(

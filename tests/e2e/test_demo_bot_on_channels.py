@@ -1,0 +1,83 @@
+"""The demo bot through real channels: the same dialog engine answers on Telegram (through
+python-telegram-bot against the fake Bot API) and in web chat (over the real WebSocket)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dialogs.engine import DialogEngine
+from hub.app import create_app
+from tests.connectors.telegram.fake_bot_api import FakeBotApi
+from tests.connectors.telegram.harness import (
+    CHAT,
+    press_update,
+    ready,
+    secret_headers,
+    telegram_app,
+    text_update,
+)
+from tests.connectors.webchat.helpers import frames_until, hello, webchat_config, webchat_env
+
+DEMO = Path(__file__).resolve().parents[2] / "config" / "dialogs"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    fake = FakeBotApi()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def test_telegram_customer_gets_faq_and_troubleshooting_in_two_languages(
+    aiohttp_client: Any, tmp_path: Path, fake: FakeBotApi, action_server: Any
+) -> None:
+    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    app = telegram_app(tmp_path, fake, bot=bot)
+    client = await aiohttp_client(app)
+    await ready(app)
+
+    async def say(update: dict[str, Any], replies: int) -> None:
+        response = await client.post("/webhooks/telegram", json=update, headers=secret_headers())
+        assert response.status == 200
+        await fake.wait_for("sendMessage", replies)
+
+    await say(text_update(1, "what are your opening hours?"), 1)
+    assert "10:00–21:00" in fake.texts(CHAT)[-1]
+
+    await say(text_update(2, "我的手机开不了机"), 3)
+    prompt = fake.messages[CHAT][-1]
+    assert "长按电源键 10 秒" in prompt["visible"]
+    buttons = [b for row in (prompt["markup"] or {}).get("inline_keyboard", []) for b in row]
+    assert buttons, "a yes/no question is asked with inline buttons"
+    no = next(b for b in buttons if b["text"] in ("否", "不是", "没有", "No", "no"))
+    await say(press_update(3, no["callback_data"], message_id=prompt["id"]), 4)
+    assert "充电" in fake.texts(CHAT)[-1]
+
+
+async def test_webchat_visitor_gets_the_demo_bot(
+    aiohttp_client: Any, tmp_path: Path, action_server: Any
+) -> None:
+    env = webchat_env(tmp_path)
+    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    client = await aiohttp_client(create_app(webchat_config(tmp_path, env), environ=env, bot=bot))
+    async with client.ws_connect("/webchat/ws") as ws:
+        await hello(ws)
+        await ws.send_json({"type": "message", "id": "c1", "text": "where is my order"})
+        frames = await frames_until(
+            ws, lambda f: f["type"] == "message" and f["direction"] == "out"
+        )
+        asked = frames[-1]["text"]
+        assert "order number" in asked.lower()
+        await ws.send_json({"type": "message", "id": "c2", "text": "20261001"})
+        frames = await frames_until(
+            ws,
+            lambda f: (
+                f["type"] == "message" and f["direction"] == "out" and "20261001" in f["text"]
+            ),
+        )
+        assert "shipped" in frames[-1]["text"].lower()
