@@ -107,7 +107,8 @@ class Connector(abc.ABC):
 
     Optional abilities are data, not stubs: `supports_buttons` tells the hub whether quick
     replies render natively (a connector that cannot must still render them as text);
-    `supports_typing` makes the hub call `typing()` when a turn starts;
+    `supports_typing` makes the hub call `typing()` when a turn starts; `joins_replies`
+    makes it join a turn's replies into one (one email, not three);
     `observes_events` makes it call `on_events()` with every appended batch.
     Delivery failures raise `RetryLater` (transient) or `DeliveryError` (permanent); the
     hub's outbox owns retries, backoff and parking.
@@ -116,6 +117,7 @@ class Connector(abc.ABC):
     name: ClassVar[str]
     supports_buttons: ClassVar[bool] = False
     supports_typing: ClassVar[bool] = False
+    joins_replies: ClassVar[bool] = False  # one message per turn (email): the hub joins them
     observes_events: ClassVar[bool] = False
 
     def __init__(self, *, ingest: IngestFn) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 
 from hub.abc import (
     Connector,
@@ -272,7 +273,7 @@ class Hub:
             now=self.clock(),
         )
         self._show_typing(conversation)
-        result = await self._handle(turn)
+        result = self._shape_for_channel(conversation.channel, await self._handle(turn))
         commit = await self.store.commit_turn(
             conversation.id,
             handled_seq=event.seq,
@@ -302,6 +303,12 @@ class Hub:
                 ),
             )
 
+    def _shape_for_channel(self, channel: str, result: TurnResult) -> TurnResult:
+        connector = self.connectors.get(channel)
+        if connector is None or not connector.joins_replies or len(result.replies) < 2:
+            return result
+        return replace(result, replies=(join_replies(result.replies),))
+
     def _show_typing(self, conversation: Conversation) -> None:
         connector = self.connectors.get(conversation.channel)
         if connector is not None and connector.supports_typing:
@@ -318,6 +325,16 @@ class Hub:
     @property
     def accepting(self) -> bool:
         return self._accepting
+
+
+def join_replies(replies: Sequence[Outbound]) -> Outbound:
+    """Several replies as one message: texts in paragraphs; the buttons and attachments of
+    all of them (buttons normally come only with the last, the question)."""
+    return Outbound(
+        text="\n\n".join(reply.text for reply in replies if reply.text),
+        buttons=tuple(button for reply in replies for button in reply.buttons),
+        attachments=tuple(item for reply in replies for item in reply.attachments),
+    )
 
 
 def _log_typing_failure(task: asyncio.Task[None]) -> None:

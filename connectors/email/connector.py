@@ -54,6 +54,7 @@ _HISTORY_PAGE = 100
 class EmailConnector(Connector):
     name = "email"
     supports_buttons = False  # rendered as a numbered list; a reply "2" picks the second
+    joins_replies = True  # one mail per turn, not one per sentence
 
     def __init__(
         self,

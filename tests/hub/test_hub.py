@@ -241,3 +241,17 @@ async def test_graceful_shutdown_finishes_turns_and_flushes_outbox(
     await post(client, "ana", "m1", "hi")
     await client.close()  # runs the app's cleanup while the turn is still sleeping
     assert [r["text"] for r in receiver.received] == ["finished before shutdown"]
+
+
+def test_join_replies_makes_one_message_of_a_turn() -> None:
+    from hub.hub import join_replies
+    from hub.model import Button
+
+    joined = join_replies(
+        [
+            Outbound(text="Sorry to hear that."),
+            Outbound(text="Did it turn on?", buttons=(Button(title="Yes", payload="yes"),)),
+        ]
+    )
+    assert joined.text == "Sorry to hear that.\n\nDid it turn on?"
+    assert [b.payload for b in joined.buttons] == ["yes"]

@@ -374,3 +374,35 @@ async def test_relay_failures_retry_or_park(start_hub: Start) -> None:
     [dead] = parked.items
     assert dead.address == "carla.rossi@icloud.com"
     assert "554" in dead.last_error
+
+
+async def test_the_demo_bot_troubleshoots_by_email_with_numbered_options(
+    start_hub: Start, action_server: Any
+) -> None:
+    from dialogs.engine import DialogEngine
+
+    demo = Path(__file__).resolve().parents[3] / "config" / "dialogs"
+    env = await start_hub(bot=DialogEngine.from_path(demo, action_endpoint=action_server.url))
+    first = EmailMessage()
+    first["From"] = "li.na@example.net"
+    first["To"] = SUPPORT
+    first["Subject"] = "Phone is dead"
+    first["Message-ID"] = "<dead-phone-1@example.net>"
+    first.set_content("Hello, my device won't power on at all.")
+    await env.send(first.as_bytes(), sender="li.na@example.net")
+
+    [question] = await env.relay.wait_for(1)
+    body = plain_text(question)
+    assert "hold the power button for 10 seconds" in body
+    assert "1. " in body and "2. " in body  # the yes/no buttons as a numbered list
+    no_number = next(
+        line.split(".")[0].strip()
+        for line in body.splitlines()
+        if line.strip()[:1].isdigit() and "no" in line.lower()
+    )
+    await env.send(
+        reply_to(question, no_number, sender="li.na@example.net"), sender="li.na@example.net"
+    )
+    second = (await env.relay.wait_for(2))[1]
+    assert "charger" in plain_text(second).lower()
+    assert message_ids(second["References"])[0] == "dead-phone-1@example.net"
