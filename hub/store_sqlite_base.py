@@ -1,0 +1,242 @@
+"""The embedded store's foundation: the schema, the connection, transactions, and the
+row helpers the store's parts share (see `hub.store_sqlite` for the store itself).
+
+Every method runs one short transaction synchronously on the event loop. That is on
+purpose: each takes tens of microseconds, and running it without an `await` inside makes
+it atomic with respect to every other coroutine of the process. A process killed mid-way
+loses nothing committed (WAL with synchronous=NORMAL survives a process crash).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from hub.locks import KeyedLock
+from hub.model import (
+    Conversation,
+    Customer,
+    Event,
+    NewEvent,
+)
+
+log = logging.getLogger("frontdesk.store.sqlite")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS customers (
+    id TEXT PRIMARY KEY, data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS identities (
+    identity TEXT PRIMARY KEY, customer_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    inbound_seq INTEGER NOT NULL DEFAULT 0,
+    handled_seq INTEGER NOT NULL DEFAULT 0,
+    thread_key TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_pending ON conversations (id) WHERE inbound_seq > handled_seq;
+CREATE INDEX IF NOT EXISTS conversations_by_customer
+    ON conversations (customer_id, thread_key, status);
+CREATE INDEX IF NOT EXISTS conversations_by_status ON conversations (status, id);
+CREATE TABLE IF NOT EXISTS events (
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    at REAL NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedupe (
+    channel TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (channel, message_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY,
+    next_attempt_at REAL NOT NULL,
+    parked_at REAL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE parked_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (id) WHERE parked_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS identities_by_customer ON identities (customer_id);
+CREATE TABLE IF NOT EXISTS merges (
+    id TEXT PRIMARY KEY, kept_id TEXT NOT NULL, absorbed_id TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS merges_by_kept ON merges (kept_id);
+CREATE INDEX IF NOT EXISTS merges_by_absorbed ON merges (absorbed_id);
+CREATE TABLE IF NOT EXISTS challenges (
+    customer_id TEXT PRIMARY KEY, expires_at REAL NOT NULL, data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hits (
+    key TEXT PRIMARY KEY, window_start REAL NOT NULL, count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    customer_id TEXT NOT NULL, n INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (customer_id, n)
+) WITHOUT ROWID;
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class SQLiteBase:
+    """The connection and the helpers; `SQLiteStore` adds the Store's methods."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+        self._checkpointer: _Checkpointer | None = None
+        self._locks = KeyedLock()
+        # A customer writing from another channel continues their open conversation if it
+        # moved within this many seconds; else a new one opens (None: always continue).
+        self.continuity_window: float | None = 24 * 3600.0
+
+    # ------------------------------------------------------------------ lifecycle
+    async def open(self) -> None:
+        if self.path.parent:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=5000")
+        # Checkpoints (which fsync) run on a thread of their own, never in a commit.
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        # Erasure must leave no personal data in freed pages of the file.
+        db.execute("PRAGMA secure_delete=ON")
+        db.executescript(SCHEMA)
+        self._db = db
+        self._checkpointer = _Checkpointer(self.path)
+        self._checkpointer.start()
+
+    async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        if self._db is not None:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("store is not open")
+        return self._db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ helpers
+    def _load_conversation(
+        self, db: sqlite3.Connection, conversation_id: str
+    ) -> Conversation | None:
+        row = db.execute(
+            "SELECT data FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        return Conversation.from_json(json.loads(row[0])) if row else None
+
+    def _save_conversation(
+        self, db: sqlite3.Connection, conversation: Conversation, inbound_seq: int | None = None
+    ) -> None:
+        db.execute(
+            "INSERT INTO conversations (id, customer_id, status, handled_seq, data)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            " customer_id = excluded.customer_id, status = excluded.status,"
+            " handled_seq = excluded.handled_seq, data = excluded.data",
+            (
+                conversation.id,
+                conversation.customer_id,
+                conversation.status.value,
+                conversation.handled_seq,
+                _dumps(conversation.to_json()),
+            ),
+        )
+        if inbound_seq is not None:
+            db.execute(
+                "UPDATE conversations SET inbound_seq = ? WHERE id = ?",
+                (inbound_seq, conversation.id),
+            )
+
+    def _append(
+        self,
+        db: sqlite3.Connection,
+        conversation: Conversation,
+        new: Sequence[NewEvent],
+        now: float,
+    ) -> tuple[Conversation, list[Event]]:
+        seq = conversation.last_seq
+        appended = []
+        for event in new:
+            seq += 1
+            appended.append(
+                Event(
+                    conversation_id=conversation.id,
+                    seq=seq,
+                    type=event.type,
+                    at=now,
+                    data=event.data,
+                )
+            )
+        db.executemany(
+            "INSERT INTO events (conversation_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)",
+            [(e.conversation_id, e.seq, e.type, e.at, _dumps(dict(e.data))) for e in appended],
+        )
+        return replace(conversation, last_seq=seq, updated_at=now), appended
+
+    def _load_customer(self, db: sqlite3.Connection, customer_id: str) -> Customer | None:
+        row = db.execute("SELECT data FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        return Customer.from_json(json.loads(row[0])) if row else None
+
+
+class _Checkpointer(threading.Thread):
+    """Copies the WAL into the database file in the background.
+
+    sqlite3 releases the GIL while SQLite works, so the event loop keeps committing
+    (cheap appends to the WAL) while this thread pays for the fsyncs.
+    """
+
+    def __init__(self, path: Path, interval: float = 0.5) -> None:
+        super().__init__(name="sqlite-checkpointer", daemon=True)
+        self.path = path
+        self.interval = interval
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout=5000")
+        try:
+            while not self._stopped.wait(self.interval):
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    log.warning("sqlite checkpoint failed; will retry", exc_info=True)
+        finally:
+            db.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=10)
