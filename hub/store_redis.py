@@ -12,372 +12,31 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import EqualJitterBackoff
-from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
-
 from hub import identity_records as records
 from hub import store_redis_codec as codec
-from hub import store_redis_scripts as lua
-from hub.abc import CustomerMerge, Ingested, Page, Store, TurnCommit, TurnResult
+from hub.abc import CustomerMerge
 from hub.ids import new_id
 from hub.model import (
     Conversation,
     ConversationStatus,
     Customer,
-    Delivery,
-    Event,
-    EventType,
-    Inbound,
-    InboundKind,
     NewEvent,
 )
-from hub.store_common import (
-    conversation_update_events,
-    failed_delivery,
-    reply_event_and_delivery,
-)
-from hub.store_redis_lock import RedisLeaseLocks
+from hub.store_redis_core import CAS_ATTEMPTS, RedisCore
 
-_CAS_ATTEMPTS = 100
-_SCRIPTS = (
-    *("RECORD_INBOUND", "COMMIT_TURN", "APPEND_EVENTS", "CLAIM_DELIVERIES", "DEAD_LETTERS"),
-    *("DELIVERY_SUCCEEDED", "DELIVERY_FAILED", "PARKED_DELIVERY", "REDRIVE", "FIND_CUSTOMER"),
-    *("LIST_CONVERSATIONS", "LIST_CUSTOMERS", "LATEST_CONVERSATION"),
-    *("WRITE_IF", "ATTEMPT_CHALLENGE", "CUSTOMER_CONVERSATIONS"),
-)
 _CHALLENGE_SWEEP = 24 * 3600  # seconds an abandoned verification challenge lingers
 
 
-class RedisStore(Store):
-    """`redis://host:port/db` (or `rediss://`, `unix://`); every key starts with `prefix`."""
+class RedisStore(RedisCore):
+    """`redis://host:port/db` (or `rediss://`, `unix://`); every key starts with `prefix`.
 
-    def __init__(self, url: str, *, prefix: str = "fd:", lock_ttl: float = 10.0) -> None:
-        self.url = url
-        self.prefix = prefix
-        self.lock_ttl = lock_ttl
-        self._redis: Redis | None = None
-        self._scripts: dict[str, AsyncScript] = {}
-        self._locks: RedisLeaseLocks | None = None
-        # A customer writing from another channel continues their open conversation if it
-        # moved within this many seconds; else a new one opens (None: always continue).
-        self.continuity_window: float | None = 24 * 3600.0
+    The conversation stream is in `hub.store_redis_core`; this adds customer identity.
+    """
 
-    # ------------------------------------------------------------------ lifecycle
-    async def open(self) -> None:
-        # Resending after a dropped connection is safe: write scripts are idempotent per
-        # call (see `hub.store_redis_scripts`); a resent claim at worst leaves the first
-        # batch leased until its lease runs out. A Redis restart drops every pooled
-        # connection at once, so without retries the next few calls would all fail.
-        retry = Retry(EqualJitterBackoff(cap=1.0, base=0.02), retries=5)
-        # A bounded pool that makes callers wait for a free connection instead of failing
-        # with "Too many connections" under bursts.
-        pool = BlockingConnectionPool.from_url(
-            self.url,
-            max_connections=64,
-            timeout=30,
-            decode_responses=True,
-            socket_connect_timeout=5,
-            retry=retry,
-        )
-        redis = Redis(connection_pool=pool)
-        try:
-            await redis.ping()
-        except (RedisError, OSError) as error:
-            await redis.aclose()
-            raise ConnectionError(
-                f"cannot reach Redis at {codec.redacted(self.url)}: {error}"
-            ) from error
-        self._redis = redis
-        # Registered once; redis-py runs them by SHA and reloads them after a Redis restart.
-        self._scripts = {name: redis.register_script(getattr(lua, name)) for name in _SCRIPTS}
-        self._locks = RedisLeaseLocks(redis, prefix=self.prefix, ttl=self.lock_ttl)
-
-    async def close(self) -> None:
-        if self._redis is not None:
-            await self._redis.aclose()
-            self._redis = None
-            self._locks = None
-
-    @property
-    def redis(self) -> Redis:
-        if self._redis is None:
-            raise RuntimeError("store is not open")
-        return self._redis
-
-    async def _run(self, script: str, *args: str | int | float) -> Any:
-        if self._redis is None:
-            raise RuntimeError("store is not open")
-        call = f"{self.prefix}op:{os.urandom(8).hex()}"  # names this call for its retries
-        return await self._scripts[script](keys=[call], args=[self.prefix, *args])
-
-    # ------------------------------------------------------------------ write path
-    async def record_inbound(self, inbound: Inbound, *, now: float) -> Ingested:
-        customer = Customer(id=new_id("cus"), identities=(inbound.identity,), created_at=now)
-        opened = NewEvent(type=EventType.OPENED, data={"channel": inbound.channel})
-        message = NewEvent(type=inbound.event_type, data=inbound.to_json())
-        duplicate, seq, customer_json, event_json, fields = await self._run(
-            "RECORD_INBOUND",
-            inbound.channel,
-            inbound.message_id,
-            inbound.identity,
-            customer.id,
-            codec.dumps(customer.to_json()),
-            new_id("con"),
-            codec.num(now),
-            inbound.sender,
-            inbound.thread_hint,
-            codec.event_json(opened, now),
-            codec.event_json(message, now),
-            inbound.thread_key,
-            "1" if inbound.kind == InboundKind.MESSAGE else "0",
-            "" if self.continuity_window is None else codec.num(self.continuity_window),
-        )
-        if not customer_json:
-            raise RuntimeError(f"customer of {inbound.identity!r} is missing from the store")
-        conversation = codec.conversation(codec.pairs(fields))
-        if duplicate:
-            event = codec.event(conversation.id, int(seq), event_json)
-        else:
-            event = Event(
-                conversation_id=conversation.id,
-                seq=int(seq),
-                type=message.type,
-                at=now,
-                data=message.data,
-            )
-        return Ingested(
-            conversation=conversation,
-            customer=Customer.from_json(json.loads(customer_json)),
-            event=event,
-            duplicate=bool(duplicate),
-        )
-
-    async def commit_turn(
-        self,
-        conversation_id: str,
-        *,
-        handled_seq: int,
-        result: TurnResult,
-        now: float,
-        lease: float,
-    ) -> TurnCommit:
-        for _ in range(_CAS_ATTEMPTS):
-            conversation = await self.get_conversation(conversation_id)
-            if conversation is None:
-                raise KeyError(conversation_id)
-            new_events = [*result.events, *conversation_update_events(conversation, result)]
-            deliveries: list[Delivery] = []
-            for outbound in result.replies:
-                event, delivery = reply_event_and_delivery(
-                    conversation, outbound, now=now, lease=lease
-                )
-                new_events.append(event)
-                deliveries.append(delivery)
-            outbox: list[str] = []
-            for delivery in deliveries:
-                outbox += [
-                    delivery.id,
-                    codec.dumps(delivery.to_json()),
-                    codec.num(delivery.next_attempt_at),
-                ]
-            reply = await self._run(
-                "COMMIT_TURN",
-                conversation_id,
-                codec.num(now),
-                conversation.status.value,
-                conversation.channel,
-                conversation.address,
-                conversation.thread_hint,
-                handled_seq,
-                "0" if result.state is None else "1",
-                "" if result.state is None else codec.dumps(dict(result.state)),
-                "" if result.status is None else result.status.value,
-                "" if result.priority is None else int(result.priority),
-                len(new_events),
-                len(deliveries),
-                *(codec.event_json(event, now) for event in new_events),
-                *outbox,
-            )
-            if reply[0] == "missing":
-                raise KeyError(conversation_id)
-            if reply[0] == "conflict":
-                continue  # a new inbound moved the conversation; rebuild from a fresh read
-            first = int(reply[1])
-            appended = tuple(
-                Event(
-                    conversation_id=conversation_id, seq=first + i, type=e.type, at=now, data=e.data
-                )
-                for i, e in enumerate(new_events)
-            )
-            last = first + len(new_events) - 1
-            placed = tuple(
-                replace(delivery, seq=last - len(deliveries) + 1 + i)
-                for i, delivery in enumerate(deliveries)
-            )
-            return TurnCommit(events=appended, deliveries=placed)
-        raise RuntimeError(f"conversation {conversation_id} kept changing during commit_turn")
-
-    async def append_events(
-        self, conversation_id: str, events: Sequence[NewEvent], *, now: float
-    ) -> tuple[Event, ...]:
-        first = int(
-            await self._run(
-                "APPEND_EVENTS",
-                conversation_id,
-                codec.num(now),
-                *(codec.event_json(event, now) for event in events),
-            )
-        )
-        if first < 0:
-            raise KeyError(conversation_id)
-        return tuple(
-            Event(conversation_id=conversation_id, seq=first + i, type=e.type, at=now, data=e.data)
-            for i, e in enumerate(events)
-        )
-
-    async def pending_conversations(self) -> list[str]:
-        return [
-            codec.text(i) for i in await self.redis.zrangebylex(f"{self.prefix}pending", "-", "+")
-        ]
-
-    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
-        if self._locks is None:
-            raise RuntimeError("store is not open")
-        return self._locks.hold(f"conv:{conversation_id}")
-
-    # ------------------------------------------------------------------ outbox
-    async def claim_deliveries(self, *, now: float, limit: int, lease: float) -> list[Delivery]:
-        if limit == 0:
-            return []
-        flat = await self._run("CLAIM_DELIVERIES", codec.num(now), limit, codec.num(now + lease))
-        return codec.deliveries(flat)
-
-    async def delivery_succeeded(
-        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float
-    ) -> None:
-        data = {
-            "delivery_id": delivery.id,
-            "seq": delivery.seq,
-            "attempts": delivery.attempts + 1,
-            "receipt": dict(receipt),
-        }
-        event = NewEvent(type=EventType.DELIVERED, data=data)
-        await self._run(
-            "DELIVERY_SUCCEEDED",
-            delivery.id,
-            delivery.conversation_id,
-            codec.num(now),
-            codec.event_json(event, now),
-        )
-
-    async def delivery_failed(
-        self, delivery: Delivery, *, error: str, retry_at: float | None, now: float
-    ) -> Delivery:
-        updated, event = failed_delivery(delivery, error=error, retry_at=retry_at, now=now)
-        await self._run(
-            "DELIVERY_FAILED",
-            delivery.id,
-            delivery.conversation_id,
-            codec.num(now),
-            codec.dumps(updated.to_json()),
-            updated.seq,
-            "0" if retry_at is None else "1",
-            codec.num(updated.next_attempt_at),
-            codec.event_json(event, now),
-        )
-        return updated
-
-    async def dead_letters(self, *, limit: int, cursor: str | None = None) -> Page:
-        start = f"({cursor}" if cursor else "-"
-        flat = await self._run("DEAD_LETTERS", start, limit + 1)
-        rows = codec.deliveries(flat)
-        items = rows[:limit]
-        return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
-
-    async def redrive(self, delivery_id: str, *, now: float) -> Delivery | None:
-        for _ in range(_CAS_ATTEMPTS):
-            found = await self._run("PARKED_DELIVERY", delivery_id)
-            if not found or found[0] is None:
-                return None
-            stored, seq = found
-            delivery = replace(codec.delivery(stored, seq), attempts=0, next_attempt_at=now)
-            event = NewEvent(
-                type=EventType.DELIVERY_REDRIVEN,
-                data={"delivery_id": delivery_id, "seq": delivery.seq},
-            )
-            outcome = await self._run(
-                "REDRIVE",
-                delivery_id,
-                delivery.conversation_id,
-                codec.num(now),
-                stored,
-                codec.dumps(delivery.to_json()),
-                codec.event_json(event, now),
-            )
-            if outcome == "gone":
-                return None
-            if outcome == "ok":
-                return delivery
-        raise RuntimeError(f"delivery {delivery_id} kept changing during redrive")
-
-    # ------------------------------------------------------------------ reads
-    async def get_conversation(self, conversation_id: str) -> Conversation | None:
-        fields = await self.redis.hgetall(f"{self.prefix}conv:{conversation_id}")
-        return (
-            codec.conversation({codec.text(k): codec.text(v) for k, v in fields.items()})
-            if fields
-            else None
-        )
-
-    async def list_conversations(
-        self, *, limit: int, cursor: str | None = None, status: ConversationStatus | None = None
-    ) -> Page:
-        index = "conversations" if status is None else f"conversations:{status.value}"
-        top = f"({cursor}" if cursor else "+"
-        rows = await self._run("LIST_CONVERSATIONS", index, top, limit + 1)
-        items = [codec.conversation(codec.pairs(fields)) for fields in rows[:limit]]
-        return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
-
-    async def events(
-        self, conversation_id: str, *, after_seq: int = 0, limit: int = 100
-    ) -> list[Event]:
-        if limit == 0:
-            return []
-        start = max(after_seq, 0)
-        stop = -1 if limit < 0 else start + limit - 1
-        stored = await self.redis.lrange(f"{self.prefix}conv:{conversation_id}:events", start, stop)
-        return [
-            codec.event(conversation_id, start + 1 + i, codec.text(s)) for i, s in enumerate(stored)
-        ]
-
-    async def get_customer(self, customer_id: str) -> Customer | None:
-        stored = await self.redis.get(f"{self.prefix}customer:{customer_id}")
-        return Customer.from_json(json.loads(stored)) if stored else None
-
-    async def latest_conversation(self, customer_id: str) -> Conversation | None:
-        fields = await self._run("LATEST_CONVERSATION", customer_id)
-        return codec.conversation(codec.pairs(fields)) if fields else None
-
-    async def find_customer(self, identity: str) -> Customer | None:
-        stored = await self._run("FIND_CUSTOMER", identity)
-        return Customer.from_json(json.loads(stored)) if stored else None
-
-    async def list_customers(self, *, limit: int, cursor: str | None = None) -> Page:
-        top = f"({cursor}" if cursor else "+"
-        rows = await self._run("LIST_CUSTOMERS", top, limit + 1)
-        items = [Customer.from_json(json.loads(row)) for row in rows[:limit]]
-        return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
-
-    # ------------------------------------------------------------------ identity
     async def _write_if(self, writes: _Writes, *, now: float) -> bool:
         reply = await self._run(
             "WRITE_IF", codec.num(now), len(writes.checks) // 4, *writes.checks, *writes.ops
@@ -389,7 +48,7 @@ class RedisStore(Store):
         return codec.text(stored) if stored else ""
 
     async def ensure_customer(self, identity: str, *, now: float) -> tuple[Customer, bool]:
-        for _ in range(_CAS_ATTEMPTS):
+        for _ in range(CAS_ATTEMPTS):
             found = await self.find_customer(identity)
             if found is not None:
                 return found, False
@@ -404,7 +63,7 @@ class RedisStore(Store):
         raise RuntimeError(f"identity {identity!r} kept changing during ensure_customer")
 
     async def add_identity(self, customer_id: str, identity: str, *, now: float) -> str | None:
-        for _ in range(_CAS_ATTEMPTS):
+        for _ in range(CAS_ATTEMPTS):
             stored = await self._customer_json(customer_id)
             if not stored:
                 return None
@@ -430,7 +89,7 @@ class RedisStore(Store):
         tags: Sequence[str] | None = None,
         now: float,
     ) -> Customer | None:
-        for _ in range(_CAS_ATTEMPTS):
+        for _ in range(CAS_ATTEMPTS):
             stored = await self._customer_json(customer_id)
             if not stored:
                 return None
@@ -480,7 +139,7 @@ class RedisStore(Store):
     ) -> CustomerMerge:
         if kept_id == absorbed_id:
             raise ValueError("a customer cannot be merged with itself")
-        for _ in range(_CAS_ATTEMPTS):
+        for _ in range(CAS_ATTEMPTS):
             kept_json = await self._customer_json(kept_id)
             absorbed_json = await self._customer_json(absorbed_id)
             if not kept_json or not absorbed_json:
@@ -534,7 +193,7 @@ class RedisStore(Store):
         raise RuntimeError(f"customers {kept_id}, {absorbed_id} kept changing during a merge")
 
     async def unmerge_customers(self, merge_id: str, *, now: float) -> CustomerMerge | None:
-        for _ in range(_CAS_ATTEMPTS):
+        for _ in range(CAS_ATTEMPTS):
             merge_json = await self.redis.get(f"{self.prefix}merge:{merge_id}")
             if not merge_json:
                 return None
@@ -603,7 +262,7 @@ class RedisStore(Store):
         return merges
 
     async def erase_customer(self, customer_id: str, *, now: float) -> bool:
-        for _ in range(_CAS_ATTEMPTS):
+        for _ in range(CAS_ATTEMPTS):
             stored = await self._customer_json(customer_id)
             if not stored:
                 return False
