@@ -105,4 +105,10 @@ def create_app(
         log.info("hub stopped")
 
     app.cleanup_ctx.append(lifecycle)
+    if config.handoff_path:  # after the lifecycle: the engine reads the opened store
+        from handoff.install import install_handoff  # the humans arrive in their own package
+
+        install_handoff(app, hub, config)
+    if hub.humans is not None:  # a code typed while an agent owns the conversation still links
+        hub.humans = IdentityGate(hub.humans, identity)
     return app

@@ -29,6 +29,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "FRONTDESK_BOT": "bot.kind",
     "FRONTDESK_DIALOGS_PATH": "bot.dialogs_path",
     "FRONTDESK_ACTION_ENDPOINT": "bot.action_endpoint",
+    "FRONTDESK_HANDOFF_PATH": "bot.handoff_path",
     "FRONTDESK_API_CHANNEL_CALLBACK_URL": "channels.api.callback_url",
 }
 
@@ -155,6 +156,7 @@ class Config:
     bot_kind: str
     dialogs_path: str
     action_endpoint: str = ""
+    handoff_path: str = ""  # config/handoff.yaml; "" runs without the human hand-off
     channels: Mapping[str, Section] = field(default_factory=dict)
     api_token: str = ""  # FRONTDESK_API_TOKEN: the read/operator API's bearer token
     # Identity linking settings, checked by hub.identity (which knows its keys).
@@ -244,6 +246,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
     action_endpoint = bot.get_str("action_endpoint", "")
     if action_endpoint and not action_endpoint.startswith(("http://", "https://")):
         raise bot.error("action_endpoint", f"must be an http(s) URL (got {action_endpoint!r})")
+    handoff_path = bot.get_str("handoff_path", "")
     bot.reject_unknown()
 
     channels = root.section("channels")
@@ -261,6 +264,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         bot_kind=bot_kind,
         dialogs_path=dialogs_path,
         action_endpoint=action_endpoint,
+        handoff_path=handoff_path,
         channels=channel_sections,
         api_token=environ.get("FRONTDESK_API_TOKEN", ""),
         identity=identity,

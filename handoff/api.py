@@ -1,0 +1,251 @@
+"""The hand-off API under /api/v1/handoff/ (operator token for now; every action names its
+`agent_id` explicitly, so agent accounts with roles can replace the token later), and the
+live WebSocket feed at /api/v1/handoff/feed (token as ``?token=`` or a bearer header).
+
+    GET  queue                                  waiting and assigned tickets, in queue order
+    GET  agents · POST agents                   list / add an agent (same fields as the YAML)
+    PUT  agents/{agent_id}/presence             {"presence": "online" | "away" | "offline"}
+    GET  conversations/{id}                     ticket, summary (JSON + text), transcript
+    POST conversations/{id}/accept              {"agent_id"}
+    POST conversations/{id}/reply               {"agent_id", "text", "buttons"?: [{title, payload}]}
+    POST conversations/{id}/note                {"agent_id", "text"}   internal, never sent
+    POST conversations/{id}/transfer            {"agent_id", "to_agent" | "to_skill", "note"?}
+    POST conversations/{id}/reassign            {"supervisor_id", "to_agent", "note"?}
+    POST conversations/{id}/resolve             {"agent_id", "note"?}
+    POST conversations/{id}/handback            {"agent_id", "note"?}
+    GET  stats                                  SLA alert counts, waiting, pick-up times
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+
+from aiohttp import WSMsgType, web
+
+from handoff.engine import HandoffEngine
+from handoff.queue import Presence
+from handoff.settings import agent_spec, raw_section
+from hub.api import API_TOKEN, operator
+from hub.errors import ConfigError, InputError
+from hub.http import Fields, read_json, require_bearer
+from hub.model import Button
+
+HANDOFF = web.AppKey("handoff", HandoffEngine)
+PREFIX = "/api/v1/handoff"
+MAX_TEXT = 4000
+
+routes = web.RouteTableDef()
+
+
+def _engine(request: web.Request) -> HandoffEngine:
+    return request.app[HANDOFF]
+
+
+async def _body(request: web.Request) -> Fields:
+    return Fields(await read_json(request))
+
+
+def _ok(**extra: object) -> web.Response:
+    return web.json_response({"ok": True, **extra})
+
+
+@routes.get(f"{PREFIX}/queue")
+@operator
+async def get_queue(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    waiting = [
+        {**t.to_json(), "position": i} for i, t in enumerate(engine.queue.waiting(), start=1)
+    ]
+    assigned = [t.to_json() for t in engine.queue.tickets.values() if not t.waiting]
+    return web.json_response({"waiting": waiting, "assigned": assigned})
+
+
+@routes.get(f"{PREFIX}/agents")
+@operator
+async def list_agents(request: web.Request) -> web.Response:
+    agents = _engine(request).queue.agents.values()
+    return web.json_response({"items": [a.to_json() for a in agents]})
+
+
+@routes.post(f"{PREFIX}/agents")
+@operator
+async def add_agent(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise InputError("body must be a JSON object", status=422)
+    try:
+        spec = agent_spec(raw_section(body, key="agent"))
+    except ConfigError as error:
+        raise InputError(f"{error.key}: {error.message}", status=422) from None
+    engine = _engine(request)
+    engine.add_agent(spec)
+    return web.json_response(engine.queue.agents[spec.id].to_json(), status=201)
+
+
+@routes.put(f"{PREFIX}/agents/{{agent_id}}/presence")
+@operator
+async def set_presence(request: web.Request) -> web.Response:
+    text = (await _body(request)).text("presence", max_length=20)
+    try:
+        presence = Presence(text)
+    except ValueError:
+        allowed = ", ".join(p.value for p in Presence)
+        raise InputError(f"field 'presence' must be one of {allowed}", status=422) from None
+    _engine(request).set_presence(request.match_info["agent_id"], presence)
+    return _ok(presence=presence.value)
+
+
+@routes.get(f"{PREFIX}/conversations/{{conversation_id}}")
+@operator
+async def get_details(request: web.Request) -> web.Response:
+    return web.json_response(await _engine(request).details(request.match_info["conversation_id"]))
+
+
+@routes.post(f"{PREFIX}/conversations/{{conversation_id}}/accept")
+@operator
+async def accept(request: web.Request) -> web.Response:
+    body = await _body(request)
+    details = await _engine(request).accept(
+        request.match_info["conversation_id"], body.text("agent_id", max_length=64)
+    )
+    return web.json_response(details)
+
+
+@routes.post(f"{PREFIX}/conversations/{{conversation_id}}/reply")
+@operator
+async def reply(request: web.Request) -> web.Response:
+    body = await _body(request)
+    buttons = []
+    for index, raw in enumerate(body.items("buttons", max_items=10)):
+        button = Fields(raw, what=f"buttons[{index}]")
+        buttons.append(
+            Button(title=button.text("title", max_length=64), payload=button.text("payload"))
+        )
+    await _engine(request).reply(
+        request.match_info["conversation_id"],
+        body.text("agent_id", max_length=64),
+        body.text("text", max_length=MAX_TEXT),
+        buttons,
+    )
+    return _ok()
+
+
+@routes.post(f"{PREFIX}/conversations/{{conversation_id}}/note")
+@operator
+async def note(request: web.Request) -> web.Response:
+    body = await _body(request)
+    await _engine(request).note(
+        request.match_info["conversation_id"],
+        body.text("agent_id", max_length=64),
+        body.text("text", max_length=MAX_TEXT),
+    )
+    return _ok()
+
+
+@routes.post(f"{PREFIX}/conversations/{{conversation_id}}/transfer")
+@operator
+async def transfer(request: web.Request) -> web.Response:
+    body = await _body(request)
+    await _engine(request).transfer(
+        request.match_info["conversation_id"],
+        body.text("agent_id", max_length=64),
+        to_agent=body.text("to_agent", required=False, max_length=64),
+        to_skill=body.text("to_skill", required=False, max_length=64),
+        note=body.text("note", required=False, max_length=MAX_TEXT),
+    )
+    return _ok()
+
+
+@routes.post(f"{PREFIX}/conversations/{{conversation_id}}/reassign")
+@operator
+async def reassign(request: web.Request) -> web.Response:
+    body = await _body(request)
+    await _engine(request).reassign(
+        request.match_info["conversation_id"],
+        body.text("supervisor_id", max_length=64),
+        body.text("to_agent", max_length=64),
+        body.text("note", required=False, max_length=MAX_TEXT),
+    )
+    return _ok()
+
+
+@routes.post(f"{PREFIX}/conversations/{{conversation_id}}/resolve")
+@operator
+async def resolve(request: web.Request) -> web.Response:
+    body = await _body(request)
+    await _engine(request).resolve(
+        request.match_info["conversation_id"],
+        body.text("agent_id", max_length=64),
+        body.text("note", required=False, max_length=MAX_TEXT),
+    )
+    return _ok()
+
+
+@routes.post(f"{PREFIX}/conversations/{{conversation_id}}/handback")
+@operator
+async def hand_back(request: web.Request) -> web.Response:
+    body = await _body(request)
+    await _engine(request).hand_back(
+        request.match_info["conversation_id"],
+        body.text("agent_id", max_length=64),
+        body.text("note", required=False, max_length=MAX_TEXT),
+    )
+    return _ok()
+
+
+@routes.get(f"{PREFIX}/stats")
+@operator
+async def stats(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    return web.json_response(
+        {
+            "alerts": dict(engine.counters),
+            "waiting": sum(1 for _ in engine.queue.waiting()),
+            "assigned": sum(1 for t in engine.queue.tickets.values() if not t.waiting),
+            "recent_pickup_seconds": list(engine.queue.pickups),
+        }
+    )
+
+
+@routes.get(f"{PREFIX}/feed")
+async def feed(request: web.Request) -> web.StreamResponse:
+    """Queue and conversation changes as JSON text frames, until either side closes."""
+    token = request.app[API_TOKEN]
+    given = request.query.get("token")
+    if given is None:
+        require_bearer(request, token, realm="Frontdesk API")
+    elif not token or not hmac.compare_digest(given.encode(), token.encode()):
+        raise InputError("missing or wrong token for the Frontdesk API", status=401)
+    engine = _engine(request)
+    ws = web.WebSocketResponse(heartbeat=30.0)
+    await ws.prepare(request)
+    queue = engine.feed.subscribe()
+    reader = asyncio.create_task(_drain_client(ws))
+    try:
+        await ws.send_json({"type": "hello", "waiting": sum(1 for _ in engine.queue.waiting())})
+        while not ws.closed:
+            getter = asyncio.create_task(queue.get())
+            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                break
+            message = getter.result()
+            if message.get("type") == "closed":
+                break
+            await ws.send_json(message)
+    finally:
+        engine.feed.unsubscribe(queue)
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await ws.close()
+    return ws
+
+
+async def _drain_client(ws: web.WebSocketResponse) -> None:
+    # The feed is one-way; reading keeps pings answered and notices the client leaving.
+    async for message in ws:
+        if message.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+            return

@@ -1,0 +1,586 @@
+"""The hand-off engine: owner of queued and assigned conversations, and the agents' actions.
+
+    Escalation (bot-owned turns) ── handoff.requested ──► log ──► listener ──► Queue index
+                                                                              │
+    agents (API) ── accept/reply/note/transfer/resolve/hand back ──► hub.send ◄┘ dispatch
+
+Every change is an event written through `hub.send` (under the conversation's lock) and
+folded into the in-memory index by the hub's listener, so the index can always be rebuilt
+from the log. Assignment is a claim: `hub.send(..., when=...)` re-reads the conversation
+under its lock (cross-process with Redis) and writes only if it is still queued, so two
+processes never assign one conversation twice. While a human owns a conversation the bot
+says nothing: `handle()` answers only the status command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from handoff.feed import Feed
+from handoff.history import History
+from handoff.messages import Texts
+from handoff.queue import Presence, Queue, Ticket
+from handoff.settings import AgentSpec, HandoffSettings
+from handoff.status import StatusReporter
+from handoff.summary import as_text, summarize
+from hub.abc import ConversationHandler, Turn, TurnResult
+from hub.errors import InputError
+from hub.hub import Hub
+from hub.model import Button, Conversation, ConversationStatus, Event, NewEvent, Outbound
+
+log = logging.getLogger("frontdesk.handoff")
+
+QUEUED, ASSIGNED = ConversationStatus.QUEUED, ConversationStatus.ASSIGNED
+OPEN = (QUEUED, ASSIGNED)
+
+
+class HandoffEngine(ConversationHandler):
+    """Queue, routing, SLA clocks and agent actions; the hub's `humans` handler."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        settings: HandoffSettings,
+        *,
+        clock: Callable[[], float] | None = None,
+        alerts: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.hub = hub
+        self.settings = settings
+        self.clock = clock or hub.clock
+        self.queue = Queue({a.id: a for a in settings.agents})
+        self.history = History(nps=settings.feedback.nps)
+        self.texts = Texts(settings.messages)
+        self.status = StatusReporter(self)
+        self.feed = Feed()
+        self.counters: Counter[str] = Counter()
+        self.alert_sink = alerts  # the webhook notifier, set by install_handoff
+        self.tick_interval = settings.routing.tick_interval
+        self.resync_interval = settings.routing.resync_interval
+        self._last_resync = 0.0
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._again = False
+        self._ticker: asyncio.Task[None] | None = None
+        self._tick_lock = asyncio.Lock()
+        hub.add_listener(self.on_events)
+        hub.metrics.describe("frontdesk_handoff_sla_alerts_total", "SLA warnings and breaches")
+        hub.metrics.describe("frontdesk_handoff_assignments_total", "Conversations offered")
+        hub.metrics.describe(
+            "frontdesk_handoff_claims_lost_total", "Offers another process had already made"
+        )
+        hub.metrics.gauge(
+            "frontdesk_handoff_waiting",
+            "Hand-offs waiting for an agent",
+            lambda: sum(1 for _ in self.queue.waiting()),
+        )
+
+    # ------------------------------------------------------------------ turns
+    async def handle(self, turn: Turn) -> TurnResult:
+        """A customer message while a person owns the conversation: kept, never answered by
+        the bot; only the status command gets a reply."""
+        if self.status.is_command(turn.inbound.text):
+            return TurnResult(replies=(await self.status.reply(turn),))
+        return TurnResult()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        await self.resync()
+        await self.rebuild_history()
+        self._ticker = asyncio.create_task(self._tick_forever())
+
+    async def stop(self) -> None:
+        for task in (self._ticker, self._dispatcher):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self.feed.close()
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_interval)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("hand-off tick failed")
+
+    # ------------------------------------------------------------------ the index
+    def on_events(self, events: Sequence[Event]) -> None:
+        """The hub's listener: fold events into the index (no I/O), publish, dispatch."""
+        changed = False
+        for event in events:
+            change = self.queue.apply(event)
+            self.history.apply(event)
+            if change:
+                changed = True
+                ticket = self.queue.tickets.get(event.conversation_id)
+                self.feed.publish(
+                    {
+                        "type": "queue.changed",
+                        "change": change,
+                        "conversation_id": event.conversation_id,
+                        "ticket": ticket.to_json() if ticket else None,
+                    }
+                )
+            if event.type.startswith(("message.", "handoff.", "csat.", "nps.", "sla.")):
+                past = self.history.past(event.conversation_id)
+                if (past is not None and past.handed_off) or event.type.startswith("handoff."):
+                    self.feed.publish({"type": "conversation.event", "event": event.to_json()})
+        if changed:
+            self.kick()
+
+    async def catch_up(self, conversation_id: str) -> None:
+        """Read what other processes appended since the index last looked."""
+        ticket = self.queue.tickets.get(conversation_id)
+        after = ticket.seen_seq if ticket else 0
+        for event in await self.hub.store.events(conversation_id, after_seq=after, limit=1000):
+            self.queue.apply(event)
+            self.history.apply(event)
+
+    async def resync(self) -> None:
+        """Rebuild the open part of the index from the store (start, and periodically: other
+        processes' changes reach this one this way)."""
+        self._last_resync = self.clock()
+        open_ids: set[str] = set()
+        for status in OPEN:
+            cursor: str | None = None
+            while True:
+                page = await self.hub.store.list_conversations(
+                    limit=500, cursor=cursor, status=status
+                )
+                for conversation in page.items:
+                    open_ids.add(conversation.id)
+                    await self.catch_up(conversation.id)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        for conversation_id in [c for c in self.queue.tickets if c not in open_ids]:
+            self.queue.drop(conversation_id)
+        self.kick()
+
+    async def rebuild_history(self, *, limit: int = 5000) -> None:
+        """The last 90 days of conversations (at most `limit`), for the customer facts."""
+        cutoff = self.clock() - 90 * 86400.0
+        cursor: str | None = None
+        seen = 0
+        while seen < limit:
+            page = await self.hub.store.list_conversations(limit=200, cursor=cursor)
+            for conversation in page.items:
+                if conversation.created_at < cutoff:
+                    return
+                seen += 1
+                async for event in self.hub.store.iter_events(conversation.id):
+                    self.history.apply(event, conversation.customer_id)
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+    # ------------------------------------------------------------------ routing
+    def kick(self) -> None:
+        """Run a dispatch soon (coalesced: one at a time, once more if asked meanwhile)."""
+        if self._dispatcher is not None and not self._dispatcher.done():
+            self._again = True
+            return
+        # Without a running loop (an index built in a benchmark) the next tick dispatches.
+        with contextlib.suppress(RuntimeError):
+            self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch_loop())
+
+    async def _dispatch_loop(self) -> None:
+        try:
+            while True:
+                self._again = False
+                await self.dispatch()
+                if not self._again:
+                    return
+        except Exception:
+            log.exception("hand-off dispatch failed")
+
+    async def dispatch(self) -> int:
+        """Offer waiting conversations to the best free agents; returns how many."""
+        offered = 0
+        for ticket in self.queue.waiting():
+            if not any(
+                a.presence == Presence.ONLINE and a.free > 0 for a in self.queue.agents.values()
+            ):
+                break
+            if ticket.offline and not self.settings.calendar.is_open(self.clock()):
+                continue  # a message left out of hours waits for opening time
+            agent = self.queue.choose_agent(ticket, prefer_skill=self._preferred_skill(ticket))
+            if agent is not None and await self.offer(ticket, agent.id):
+                offered += 1
+        return offered
+
+    def _preferred_skill(self, ticket: Ticket) -> str:
+        return self.settings.routing.vip_skill if "vip" in ticket.reasons else ""
+
+    async def offer(self, ticket: Ticket, agent_id: str) -> bool:
+        """Claim `ticket` for `agent_id`: written only if the conversation is still queued."""
+        agent = self.queue.agents[agent_id]
+        auto = self.settings.routing.accept_timeout <= 0
+        now = self.clock()
+        data = {
+            "agent_id": agent_id,
+            "agent_name": agent.spec.name,
+            "accepted": auto,
+            "expires_at": now + self.settings.routing.accept_timeout,
+        }
+        replies = (
+            (self.texts.say("joined", ticket.language, agent=agent.spec.name),) if auto else ()
+        )
+
+        async def still_queued(conversation: Conversation) -> bool:
+            return conversation.status == QUEUED
+
+        won = await self.hub.send(
+            ticket.conversation_id,
+            replies,
+            events=(NewEvent(type="handoff.offered", data=data),),
+            status=ASSIGNED,
+            when=still_queued,
+        )
+        if won:
+            self.hub.metrics.inc("frontdesk_handoff_assignments_total")
+        else:
+            self.hub.metrics.inc("frontdesk_handoff_claims_lost_total")
+            await self.catch_up(ticket.conversation_id)  # someone else took it: learn who
+        return won
+
+    # ------------------------------------------------------------------ agent actions
+    def agent(self, agent_id: str) -> AgentSpec:
+        agent = self.queue.agents.get(agent_id)
+        if agent is None:
+            raise InputError(f"no agent {agent_id!r}", status=404)
+        return agent.spec
+
+    def ticket(self, conversation_id: str) -> Ticket:
+        ticket = self.queue.tickets.get(conversation_id)
+        if ticket is None:
+            raise InputError("no open hand-off for this conversation", status=404)
+        return ticket
+
+    def _held_by(self, conversation_id: str, agent_id: str, *, accepted: bool = True) -> Any:
+        """A `when` check: the conversation is assigned to `agent_id` (re-read under the
+        lock, catching up with other processes first)."""
+
+        async def check(conversation: Conversation) -> bool:
+            await self.catch_up(conversation_id)
+            ticket = self.queue.tickets.get(conversation_id)
+            return (
+                conversation.status == ASSIGNED
+                and ticket is not None
+                and ticket.agent_id == agent_id
+                and (ticket.accepted or not accepted)
+            )
+
+        return check
+
+    async def _act(
+        self,
+        conversation_id: str,
+        agent_id: str,
+        *,
+        events: Sequence[NewEvent],
+        replies: Sequence[Outbound] = (),
+        status: ConversationStatus | None = None,
+        accepted: bool = True,
+    ) -> None:
+        self.agent(agent_id)
+        self.ticket(conversation_id)
+        ok = await self.hub.send(
+            conversation_id,
+            replies,
+            events=events,
+            status=status,
+            when=self._held_by(conversation_id, agent_id, accepted=accepted),
+        )
+        if not ok:
+            verb = "offered to" if not accepted else "held by"
+            raise InputError(f"this conversation is not {verb} agent {agent_id!r}", status=409)
+
+    async def accept(self, conversation_id: str, agent_id: str) -> dict[str, Any]:
+        """The agent takes the offered conversation; returns the summary and the transcript
+        (messages sent while queued included)."""
+        ticket = self.ticket(conversation_id)
+        name = self.agent(agent_id).name
+        if not (ticket.agent_id == agent_id and ticket.accepted):
+            waited = round(self.clock() - ticket.requested_at, 1)
+            await self._act(
+                conversation_id,
+                agent_id,
+                events=(
+                    NewEvent(
+                        type="handoff.accepted", data={"agent_id": agent_id, "waited": waited}
+                    ),
+                ),
+                replies=(self.texts.say("joined", ticket.language, agent=name),),
+                accepted=False,
+            )
+        return await self.details(conversation_id)
+
+    async def reply(
+        self, conversation_id: str, agent_id: str, text: str, buttons: Sequence[Button] = ()
+    ) -> None:
+        name = self.agent(agent_id).name
+        await self._act(
+            conversation_id,
+            agent_id,
+            events=(
+                NewEvent(
+                    type="handoff.agent_message", data={"agent_id": agent_id, "agent_name": name}
+                ),
+            ),
+            replies=(Outbound(text=text, buttons=tuple(buttons)),),
+        )
+
+    async def note(self, conversation_id: str, agent_id: str, text: str) -> None:
+        """An internal note: logged for the team, never sent to the customer."""
+        self.agent(agent_id)
+        self.ticket(conversation_id)
+        await self.hub.append(
+            conversation_id,
+            (NewEvent(type="handoff.note", data={"agent_id": agent_id, "text": text}),),
+        )
+
+    async def transfer(
+        self,
+        conversation_id: str,
+        agent_id: str,
+        *,
+        to_agent: str = "",
+        to_skill: str = "",
+        note: str = "",
+    ) -> None:
+        if bool(to_agent) == bool(to_skill):
+            raise InputError("give exactly one of 'to_agent' or 'to_skill'")
+        if to_agent:
+            self.agent(to_agent)
+        data = {"from_agent": agent_id, "to_agent": to_agent, "to_skill": to_skill, "note": note}
+        await self._act(
+            conversation_id,
+            agent_id,
+            events=(NewEvent(type="handoff.transferred", data=data),),
+            status=QUEUED,
+        )
+
+    async def reassign(
+        self, conversation_id: str, supervisor_id: str, to_agent: str, note: str = ""
+    ) -> None:
+        """A supervisor moves a conversation (queued or assigned) to another agent."""
+        if not self.agent(supervisor_id).supervisor:
+            raise InputError(f"agent {supervisor_id!r} is not a supervisor", status=403)
+        self.agent(to_agent)
+        ticket = self.ticket(conversation_id)
+        data = {
+            "from_agent": ticket.agent_id,
+            "to_agent": to_agent,
+            "to_skill": "",
+            "note": note,
+            "by": supervisor_id,
+        }
+
+        async def still_open(conversation: Conversation) -> bool:
+            return conversation.status in OPEN
+
+        if not await self.hub.send(
+            conversation_id,
+            (),
+            events=(NewEvent(type="handoff.transferred", data=data),),
+            status=QUEUED,
+            when=still_open,
+        ):
+            raise InputError("this conversation is no longer with the agents", status=409)
+
+    async def resolve(self, conversation_id: str, agent_id: str, note: str = "") -> None:
+        ticket = self.ticket(conversation_id)
+        lang = ticket.language
+        replies = [self.texts.say("resolved", lang)]
+        events = [NewEvent(type="handoff.resolved", data={"agent_id": agent_id, "note": note})]
+        if self.settings.feedback.csat:
+            replies.append(self.texts.scale("csat", lang, 1, 5))
+            events.append(NewEvent(type="csat.asked", data={"scale": [1, 5]}))
+        await self._act(
+            conversation_id,
+            agent_id,
+            events=events,
+            replies=replies,
+            status=ConversationStatus.RESOLVED,
+        )
+
+    async def hand_back(self, conversation_id: str, agent_id: str, note: str = "") -> None:
+        """The bot resumes, with its own conversation state as it was before the hand-off."""
+        ticket = self.ticket(conversation_id)
+        await self._act(
+            conversation_id,
+            agent_id,
+            events=(
+                NewEvent(type="handoff.handed_back", data={"agent_id": agent_id, "note": note}),
+            ),
+            replies=(self.texts.say("handed_back", ticket.language),),
+            status=ConversationStatus.BOT,
+        )
+
+    def set_presence(self, agent_id: str, presence: Presence) -> None:
+        self.agent(agent_id)
+        self.queue.agents[agent_id].presence = presence
+        self.feed.publish({"type": "presence", "agent_id": agent_id, "presence": presence.value})
+        self.kick()
+
+    def add_agent(self, spec: AgentSpec) -> None:
+        self.queue.add_agent(spec)
+        self.feed.publish({"type": "agent", "agent": self.queue.agents[spec.id].to_json()})
+        self.kick()
+
+    # ------------------------------------------------------------------ reads
+    async def details(self, conversation_id: str) -> dict[str, Any]:
+        """Summary (recomputed: kept current), ticket and transcript for the console."""
+        ticket = self.ticket(conversation_id)
+        conversation = await self.hub.store.get_conversation(conversation_id)
+        customer = await self.hub.store.get_customer(ticket.customer_id)
+        if conversation is None or customer is None:
+            raise InputError("no such conversation", status=404)
+        events = [e async for e in self.hub.store.iter_events(conversation_id)]
+        summary = summarize(
+            events=events,
+            customer=customer,
+            facts=self.history.facts(customer.id, self.clock(), exclude=conversation_id),
+            channel=conversation.channel,
+            requested_at=ticket.requested_at,
+            now=self.clock(),
+            reasons=ticket.reasons,
+        )
+        transcript = [
+            {"seq": e.seq, "at": e.at, "type": e.type, **_visible(e)}
+            for e in events
+            if e.type in ("message.in", "message.out", "handoff.note")
+        ]
+        return {
+            "ticket": ticket.to_json(),
+            "position": self.queue.position(conversation_id),
+            "summary": summary,
+            "summary_text": as_text(summary),
+            "transcript": transcript[-500:],
+        }
+
+    # ------------------------------------------------------------------ time
+    async def tick(self) -> None:
+        """Offer timeouts, SLA alerts, queue updates, dispatch (the background task calls
+        this every `tick_interval`; tests call it after moving their clock)."""
+        async with self._tick_lock:
+            now = self.clock()
+            if now - self._last_resync >= self.resync_interval:
+                await self.resync()
+            for ticket in list(self.queue.tickets.values()):
+                try:
+                    await self._tick_ticket(ticket, now)
+                except Exception:
+                    log.exception(
+                        "hand-off tick failed", extra={"conversation_id": ticket.conversation_id}
+                    )
+            await self.dispatch()
+            await self._tell_positions(now)
+
+    async def _tick_ticket(self, ticket: Ticket, now: float) -> None:
+        timeout = self.settings.routing.accept_timeout
+        if (
+            ticket.agent_id
+            and not ticket.accepted
+            and timeout > 0
+            and now - ticket.offered_at >= timeout
+        ):
+            expired = NewEvent(type="handoff.offer_expired", data={"agent_id": ticket.agent_id})
+            await self.hub.send(
+                ticket.conversation_id,
+                (),
+                events=(expired,),
+                status=QUEUED,
+                when=self._held_by(ticket.conversation_id, ticket.agent_id, accepted=False),
+            )
+        checks = [("resolve", ticket.resolve_warn, ticket.resolve_due)]
+        if not ticket.accepted:
+            checks.insert(0, ("pickup", ticket.pickup_warn, ticket.pickup_due))
+        for kind, warn_at, due in checks:
+            level = "breached" if now >= due else "warning" if now >= warn_at else ""
+            if level and f"{kind}.{level}" not in ticket.alerts:
+                if level == "breached" and f"{kind}.warning" not in ticket.alerts:
+                    await self._alert(ticket, kind, "warning", due)
+                await self._alert(ticket, kind, level, due)
+
+    async def _alert(self, ticket: Ticket, kind: str, level: str, due: float) -> None:
+        await self.catch_up(ticket.conversation_id)  # another process may have raised it
+        if f"{kind}.{level}" in ticket.alerts or ticket.conversation_id not in self.queue.tickets:
+            return
+        data = {"kind": kind, "due": due, "priority": f"P{ticket.priority}"}
+        events = [NewEvent(type=f"sla.{level}", data=data)]
+        bumped = None
+        if level == "breached" and self.settings.sla.bump and ticket.priority > 1:
+            bumped = ticket.priority - 1
+            events.append(
+                NewEvent(
+                    type="handoff.priority_changed",
+                    data={"from": ticket.priority, "to": bumped, "why": f"sla.{kind}.breached"},
+                )
+            )
+
+        async def still_open(conversation: Conversation) -> bool:
+            return conversation.status in OPEN
+
+        if not await self.hub.send(
+            ticket.conversation_id, (), events=events, priority=bumped, when=still_open
+        ):
+            return
+        self.counters[f"{kind}.{level}"] += 1
+        self.hub.metrics.inc("frontdesk_handoff_sla_alerts_total", kind=kind, level=level)
+        alert = {
+            "type": "alert",
+            "alert": f"sla.{level}",
+            "kind": kind,
+            "conversation_id": ticket.conversation_id,
+            "priority": f"P{bumped or ticket.priority}",
+            "agent_id": ticket.agent_id,
+            "due": due,
+            "at": self.clock(),
+        }
+        self.feed.publish(alert)
+        if self.alert_sink is not None:
+            self.alert_sink(alert)
+
+    async def _tell_positions(self, now: float) -> None:
+        """Tell waiting customers their new place, at most once per update interval."""
+        interval = self.settings.routing.update_interval
+        for position, ticket in enumerate(self.queue.waiting(), start=1):
+            if (
+                ticket.offline
+                or position == ticket.told_position
+                or now - ticket.told_at < interval
+            ):
+                continue
+            wait = self.status.wait_text(position, ticket.language)
+            data = {"position": position, "wait": wait}
+            update = self.texts.say("queue_update", ticket.language, position=position, wait=wait)
+
+            async def still_queued(conversation: Conversation) -> bool:
+                return conversation.status == QUEUED
+
+            await self.hub.send(
+                ticket.conversation_id,
+                (update,),
+                events=(NewEvent(type="handoff.queue_update", data=data),),
+                when=still_queued,
+            )
+
+
+def _visible(event: Event) -> Mapping[str, Any]:
+    if event.type == "message.in":
+        return {"from": "customer", "text": event.data.get("text", "")}
+    if event.type == "message.out":
+        outbound = event.data.get("outbound", {})
+        return {"from": "us", "text": outbound.get("text", "")}
+    return {
+        "from": event.data.get("agent_id", ""),
+        "text": event.data.get("text", ""),
+        "internal": True,
+    }

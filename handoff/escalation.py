@@ -1,0 +1,357 @@
+"""`Escalation`: wraps the bot and decides, turn by turn, when a person should take over.
+
+On every bot-owned turn it answers the status command itself, takes CSAT/NPS answers and
+comments after a resolution, reopens a ticket on a reply soon after resolution; otherwise it
+lets the bot answer, scores the message's sentiment, evaluates the triggers on the bot's
+`bot.turn` event and the conversation's history, and — when one fires, or a flow asked for
+a hand-off — returns the hand-off instead: status QUEUED and one `handoff.requested` event
+with the reasons, priority, SLA deadlines and the structured summary, and tells the customer
+their place in the queue and the expected wait (or how to leave a message out of hours).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from handoff import sentiment
+from handoff.summary import summarize
+from handoff.triggers import Signals, find_words, fired, is_fallback, priority_for
+from hub.abc import ConversationHandler, Turn, TurnResult
+from hub.model import ConversationStatus, Event, NewEvent, Outbound
+
+if TYPE_CHECKING:
+    from handoff.engine import HandoffEngine
+    from handoff.history import Past
+
+HISTORY_EVENTS = 400  # how far back a turn looks in its own conversation
+_SCORE = re.compile(r"^\s*/?(?:csat|nps)?\s*(\d{1,2})(?!\d)\s*[.,;:!-]?\s*(.*)$", re.S | re.I)
+
+
+class Escalation(ConversationHandler):
+    """The bot, plus the judgement of when to hand off."""
+
+    def __init__(self, bot: ConversationHandler, engine: HandoffEngine) -> None:
+        self.bot = bot
+        self.engine = engine
+
+    async def start(self) -> None:
+        await self.bot.start()
+
+    async def stop(self) -> None:
+        await self.bot.stop()
+
+    async def handle(self, turn: Turn) -> TurnResult:
+        engine = self.engine
+        if engine.status.is_command(turn.inbound.text):
+            return TurnResult(replies=(await engine.status.reply(turn),))
+        first_turn = engine.history.fresh(turn.conversation.id)
+        last = engine.history.last_resolved(turn.customer.id)
+        reopen: Past | None = None
+        if last is not None and last.conversation_id != turn.conversation.id:
+            answered = await self._feedback(turn, last)
+            if answered is not None:
+                engine.history.note_turn(
+                    turn.customer.id, turn.conversation.id, "", turn.now, bot=False
+                )
+                return answered
+            if first_turn and turn.now - last.resolved_at <= engine.settings.feedback.reopen_window:
+                reopen = last
+        result = await self.bot.handle(turn)
+        return await self._judge(turn, result, reopen)
+
+    # ------------------------------------------------------------------ feedback
+    async def _feedback(self, turn: Turn, last: Past) -> TurnResult | None:
+        """A CSAT/NPS score or a comment about the last resolved conversation, if it is one."""
+        settings = self.engine.settings.feedback
+        stage = last.feedback_stage
+        if not stage or turn.now - last.feedback_at > max(settings.comment_window, 3600.0):
+            return None
+        lang = last.language or self._language(turn)
+        texts = self.engine.texts
+        if stage == "comment":
+            if turn.now - last.feedback_at > settings.comment_window:
+                return None
+            await self._append(last, "csat.comment", {"text": turn.inbound.text[:2000]})
+            return TurnResult(replies=(texts.say("comment_thanks", lang),))
+        high = 5 if stage == "csat" else 10
+        low = 1 if stage == "csat" else 0
+        match = _SCORE.match(turn.inbound.text)
+        if match is None or not low <= int(match.group(1)) <= high:
+            return None
+        data: dict[str, Any] = {"score": int(match.group(1)), "scale": [low, high]}
+        if match.group(2).strip():
+            data["comment"] = match.group(2).strip()[:2000]
+        await self._append(last, f"{stage}.answered", data)
+        if stage == "csat" and settings.nps:
+            return TurnResult(replies=(texts.scale("nps", lang, 0, 10),))
+        return TurnResult(replies=(texts.say("feedback_thanks", lang),))
+
+    async def _append(self, past: Past, kind: str, data: Mapping[str, Any]) -> None:
+        await self.engine.hub.append(past.conversation_id, (NewEvent(type=kind, data=data),))
+
+    async def _close_feedback(self, past: Past) -> None:
+        if past.feedback_stage:
+            await self._append(past, "feedback.closed", {"why": "new message"})
+
+    # ------------------------------------------------------------------ triggers
+    async def _judge(self, turn: Turn, result: TurnResult, reopen: Past | None) -> TurnResult:
+        engine = self.engine
+        settings = engine.settings.triggers
+        history = await self._history(turn)
+        bot_turn = next((e.data for e in result.events if e.type == "bot.turn"), {})
+        intent = str(bot_turn.get("intent") or "")
+        engine.history.note_turn(turn.customer.id, turn.conversation.id, intent, turn.now)
+        flow_request = next((e.data for e in result.events if e.type == "handoff.requested"), None)
+        text = turn.inbound.text
+        score = sentiment.score(text)
+        scores = [*self._scores(history), score]
+        fallback = bool(bot_turn) and is_fallback(bot_turn)
+        signals = Signals(
+            text=text,
+            language=self._language(turn, bot_turn),
+            intent=intent,
+            fallback=fallback,
+            fallbacks=_consecutive_fallbacks(history, fallback),
+            scores=scores,
+            tags=frozenset(t.casefold() for t in turn.customer.tags),
+            repeat_of=engine.history.repeat_of(
+                turn.customer.id,
+                turn.conversation.id,
+                intent,
+                now=turn.now,
+                days=settings.repeat_days,
+                ignore=settings.repeat_ignore | settings.human_intents,
+            ),
+            flow_request=flow_request,
+            matched_words={
+                "complaint": find_words(text, settings.complaint_words),
+                "urgent": find_words(text, settings.urgent_words),
+            },
+        )
+        scored = NewEvent(
+            type="sentiment.scored",
+            data={"message_seq": turn.event.seq, "score": score, "label": sentiment.label(score)},
+        )
+        reasons = (
+            fired(settings, signals)
+            if result.status != ConversationStatus.QUEUED or flow_request
+            else []
+        )
+        # A reply soon after resolution reopens, unless it only thanks or says goodbye.
+        if reopen is not None and intent not in settings.repeat_ignore:
+            if sentiment.label(score) != "positive" or reasons:
+                reasons.insert(0, "reopened")
+                await self._close_feedback(reopen)
+            else:
+                reopen = None
+        else:
+            reopen = None
+        if not reasons:
+            return _with_event(result, scored)
+        history = [*history, turn.event]
+        return await self._hand_off(
+            turn,
+            history,
+            reasons,
+            (scored,),
+            result=result,
+            signals=signals,
+            bot_turn=bot_turn,
+            prefer=reopen,
+        )
+
+    async def _hand_off(
+        self,
+        turn: Turn,
+        history: Sequence[Event],
+        reasons: list[str],
+        extra: Sequence[NewEvent],
+        *,
+        result: TurnResult | None = None,
+        signals: Signals | None = None,
+        bot_turn: Mapping[str, Any] | None = None,
+        prefer: Past | None = None,
+    ) -> TurnResult:
+        """The hand-off result: QUEUED, one `handoff.requested`, and what the customer is told."""
+        engine = self.engine
+        config = engine.settings
+        now = turn.now
+        bot_turn = bot_turn or {}
+        flow_request: Mapping[str, Any] = (signals.flow_request if signals else None) or {}
+        lang = signals.language if signals else self._language(turn)
+        tags = frozenset(t.casefold() for t in turn.customer.tags)
+        facts = engine.history.facts(turn.customer.id, now, exclude=turn.conversation.id)
+        score = (
+            signals.scores[-1] if signals and signals.scores else sentiment.score(turn.inbound.text)
+        )
+        priority = priority_for(
+            config.rules,
+            default=config.default_priority,
+            reasons=reasons,
+            tags=tags,
+            score=score,
+            complaints_90d=facts.complaints_90d + ("complaint_words" in reasons),
+            flow_priority=flow_request.get("priority"),
+        )
+        intent = str(bot_turn.get("intent") or flow_request.get("intent") or "")
+        skill = self._skill(reasons, intent, flow_request, tags)
+        calendar, sla = config.calendar, config.sla
+        pickup, resolve = sla.pickup[priority], sla.resolve[priority]
+        deadlines = {
+            "pickup_due": calendar.add(now, pickup),
+            "pickup_warn": calendar.add(now, pickup * sla.warn_at),
+            "resolve_due": calendar.add(now, resolve),
+            "resolve_warn": calendar.add(now, resolve * sla.warn_at),
+        }
+        offline = not calendar.is_open(now) or not engine.queue.anyone_online()
+        key = (priority, deadlines["pickup_due"], now, turn.conversation.id)
+        position = engine.queue.place_for(key)
+        wait = engine.status.wait_text(position, lang)
+        tried = flow_request.get("tried") or _tried_from_state(result)
+        summary = summarize(
+            events=history,
+            customer=turn.customer,
+            facts=facts,
+            channel=turn.conversation.channel,
+            requested_at=now,
+            now=now,
+            reasons=reasons,
+            tried=tried,
+        )
+        data = {
+            **{k: v for k, v in flow_request.items() if k not in ("priority", "skill")},
+            "reasons": reasons,
+            "reason": flow_request.get("reason") or reasons[0],  # a flow's own reason stays
+            "flow_reason": flow_request.get("reason", ""),
+            "intent": intent,
+            "skill": skill,
+            "language": lang,
+            "priority": f"P{priority}",
+            "priority_number": priority,
+            "customer_id": turn.customer.id,
+            "channel": turn.conversation.channel,
+            "sla": deadlines,
+            "offline": offline,
+            "position": 0 if offline else position,
+            "summary": summary,
+        }
+        if prefer is not None:
+            data["previous_conversation"] = prefer.conversation_id
+            data["prefer_agent"] = prefer.agent_id
+        if offline:
+            hours = _hours_text(engine, lang)
+            told: Outbound = engine.texts.say("queued_offline", lang, hours=hours)
+        else:
+            told = engine.texts.say("queued", lang, position=position, wait=wait)
+        replies: list[Outbound] = []
+        events: list[NewEvent] = []
+        if result is not None:
+            if flow_request:  # the flow's own words first ("connecting you to a person")
+                replies.extend(result.replies)
+            events.extend(e for e in result.events if e.type != "handoff.requested")
+        if prefer is not None and not offline:
+            told = engine.texts.say("reopened", lang)
+        events.extend(extra)
+        events.append(NewEvent(type="handoff.requested", data=data))
+        if replies:  # one message: the flow's words, then the place in the queue
+            last = replies[-1]
+            replies[-1] = replace(last, text=f"{last.text}\n{told.text}")
+        else:
+            replies.append(told)
+        return TurnResult(
+            replies=tuple(replies),
+            events=tuple(events),
+            state=result.state if result is not None else None,
+            status=ConversationStatus.QUEUED,
+            priority=priority,
+        )
+
+    def _skill(
+        self, reasons: Sequence[str], intent: str, flow: Mapping[str, Any], tags: frozenset[str]
+    ) -> str:
+        routing = self.engine.settings.routing
+        if flow.get("skill"):
+            return str(flow["skill"])
+        for reason in reasons:
+            if reason in routing.reason_skills:
+                return routing.reason_skills[reason]
+        return routing.intent_skills.get(intent, "")
+
+    # ------------------------------------------------------------------ context
+    async def _history(self, turn: Turn) -> list[Event]:
+        after = max(0, turn.event.seq - HISTORY_EVENTS)
+        events = await self.engine.hub.store.events(
+            turn.conversation.id, after_seq=after, limit=HISTORY_EVENTS
+        )
+        return [e for e in events if e.seq < turn.event.seq]
+
+    @staticmethod
+    def _scores(history: Sequence[Event]) -> list[float]:
+        scored = {
+            int(e.data.get("message_seq", 0)): float(e.data.get("score", 0.0))
+            for e in history
+            if e.type == "sentiment.scored"
+        }
+        return [
+            scored.get(e.seq, sentiment.score(str(e.data.get("text", ""))))
+            for e in history
+            if e.type == "message.in"
+        ]
+
+    @staticmethod
+    def _language(
+        turn: Turn, bot_turn: Mapping[str, Any] | None = None, *, default: str = ""
+    ) -> str:
+        for candidate in (
+            (bot_turn or {}).get("lang"),
+            turn.customer.attributes.get("language"),
+            default,
+        ):
+            if candidate in ("en", "zh"):
+                return str(candidate)
+        return sentiment.language_of(turn.inbound.text)
+
+
+def _consecutive_fallbacks(history: Sequence[Event], this_turn: bool) -> int:
+    if not this_turn:
+        return 0
+    count = 1
+    for event in reversed(history):
+        if event.type == "bot.turn":
+            if not is_fallback(event.data):
+                break
+            count += 1
+        elif event.type == "handoff.requested":
+            break
+    return count
+
+
+def _tried_from_state(result: TurnResult | None) -> list[Any]:
+    # The dialog engine keeps what a flow tried in its state; any bot may do the same.
+    state = result.state if result is not None and result.state is not None else {}
+    tried = state.get("tried", [])
+    return [t for t in tried if isinstance(t, Mapping)] if isinstance(tried, list) else []
+
+
+def _with_event(result: TurnResult, event: NewEvent) -> TurnResult:
+    return TurnResult(
+        replies=result.replies,
+        events=(*result.events, event),
+        state=result.state,
+        status=result.status,
+        priority=result.priority,
+    )
+
+
+def _hours_text(engine: HandoffEngine, lang: str) -> str:
+    calendar = engine.settings.calendar
+    now = engine.clock()
+    if calendar.always_open or calendar.is_open(now):
+        return "nobody is online" if lang == "en" else "暂无客服在线"
+    opens = dt.datetime.fromtimestamp(calendar.next_open(now), calendar.zone)
+    when = opens.strftime("%Y-%m-%d %H:%M")
+    return f"back at {when}" if lang == "en" else f"{when} 恢复服务"

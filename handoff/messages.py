@@ -1,0 +1,109 @@
+"""What the customer is told, in English and Chinese (each text can be overridden in
+handoff.yaml under `messages:`). Placeholders use str.format names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hub.model import Button, Outbound
+
+DEFAULTS: dict[str, dict[str, str]] = {
+    "queued": {
+        "en": "I'm passing you to a person. You are number {position} in the queue; "
+        "the expected wait is about {wait}.",
+        "zh": "正在为您转接人工客服。您排在第 {position} 位，预计等待约 {wait}。",
+    },
+    "queued_offline": {
+        "en": "Our team is not available right now ({hours}). Leave your message here and a "
+        "person will answer on this channel as soon as we are back.",
+        "zh": "人工客服暂时不在线（{hours}）。请直接留言，我们上班后会在这里回复您。",
+    },
+    "queue_update": {
+        "en": "Update: you are now number {position} in the queue (about {wait}).",
+        "zh": "最新进度：您现在排在第 {position} 位（约 {wait}）。",
+    },
+    "joined": {
+        "en": "{agent} from our team has joined the conversation.",
+        "zh": "客服 {agent} 已接入，为您服务。",
+    },
+    "status_none": {
+        "en": "You have no open ticket. Just write your question and I'll help.",
+        "zh": "您目前没有进行中的工单。直接告诉我您的问题即可。",
+    },
+    "status_resolved": {
+        "en": "You have no open ticket. Your last one ({ticket}) was resolved on {date}.",
+        "zh": "您目前没有进行中的工单。您上一个工单（{ticket}）已于 {date} 解决。",
+    },
+    "status_queued": {
+        "en": "Your ticket {ticket} is waiting for a person: number {position} in the queue, "
+        "about {wait}.",
+        "zh": "您的工单 {ticket} 正在排队：第 {position} 位，预计约 {wait}。",
+    },
+    "status_offline": {
+        "en": "Your ticket {ticket} is recorded; our team will answer here when we are back.",
+        "zh": "您的工单 {ticket} 已记录，客服上班后会在这里回复您。",
+    },
+    "status_assigned": {
+        "en": "Your ticket {ticket} is being handled by {agent}.",
+        "zh": "您的工单 {ticket} 正由客服 {agent} 处理。",
+    },
+    "resolved": {
+        "en": "Your request is resolved. Thank you for contacting us!",
+        "zh": "您的问题已处理完毕，感谢您的耐心！",
+    },
+    "csat": {
+        "en": "How satisfied are you with the help you got? (1 = very unhappy, 5 = very happy)",
+        "zh": "您对本次服务满意吗？（1 = 非常不满意，5 = 非常满意）",
+    },
+    "nps": {
+        "en": "How likely are you to recommend us to a friend? (0–10)",
+        "zh": "您有多大可能向朋友推荐我们？（0–10）",
+    },
+    "feedback_thanks": {
+        "en": "Thank you for your feedback! Anything you'd like to add? Just write it here.",
+        "zh": "感谢您的评价！如有其他意见，可以直接留言。",
+    },
+    "comment_thanks": {
+        "en": "Thanks, we've passed your comment on to the team.",
+        "zh": "谢谢，您的意见我们已转达给团队。",
+    },
+    "handed_back": {
+        "en": "I'm the assistant again. How else can I help?",
+        "zh": "我是智能助手，还有什么可以帮您？",
+    },
+    "reopened": {
+        "en": "Welcome back! I've reopened your ticket; a person will pick it up shortly.",
+        "zh": "欢迎回来！已为您重新打开工单，客服将尽快接入。",
+    },
+}
+
+
+class Texts:
+    """Customer-facing texts with operator overrides."""
+
+    def __init__(self, overrides: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        self._texts = {key: dict(value) for key, value in DEFAULTS.items()}
+        for key, value in (overrides or {}).items():
+            self._texts.setdefault(key, {}).update(value)
+
+    def text(self, key: str, lang: str, **values: object) -> str:
+        texts = self._texts[key]
+        template = texts.get(lang) or texts.get("en") or next(iter(texts.values()))
+        return template.format(**values)
+
+    def say(self, key: str, lang: str, **values: object) -> Outbound:
+        return Outbound(text=self.text(key, lang, **values))
+
+    def scale(self, key: str, lang: str, low: int, high: int) -> Outbound:
+        """A rating question with one button per score (channels without buttons number them)."""
+        buttons = tuple(Button(title=str(n), payload=f"/{key} {n}") for n in range(low, high + 1))
+        return Outbound(text=self.text(key, lang), buttons=buttons)
+
+
+def wait_text(seconds: float, lang: str) -> str:
+    minutes = max(1, round(seconds / 60))
+    if lang == "zh":
+        return f"{minutes} 分钟" if minutes < 120 else f"{round(minutes / 60)} 小时"
+    if minutes < 120:
+        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    return f"{round(minutes / 60)} hours"

@@ -1,0 +1,177 @@
+"""The structured hand-off summary: everything an agent needs so the customer never repeats.
+
+Deterministic and offline: built from the conversation log, the customer record and the
+customer's recent history. JSON for the API and the console, readable text for
+notifications. An optional `Summarizer` hook may add an abstract from an external service;
+the default needs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from handoff import sentiment
+from hub.model import Customer, Event
+
+KEY_SENTENCES = 3
+_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*")
+_WORD = re.compile(r"[a-z0-9']+|[\u4e00-\u9fff]")
+_DIGITS = re.compile(r"\d{3,}")
+_STOP = frozenset(
+    str.split(
+        "the a an and or but to of in on at for with is are was were be been it this that i you "
+        "me my we our your he she they them have has had do does did not no yes ok okay hi hello "
+        "hey thanks thank please can could would will just so very really what how why when"
+    )
+)
+_FILLER_ZH = frozenset("的了吗呢吧啊呀我你您是在有就都也还和")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerFacts:
+    """What the hand-off engine knows of the customer's past 90 days."""
+
+    conversations_90d: int = 0
+    complaints_90d: int = 0
+    last_csat: int | None = None
+
+
+class Summarizer(Protocol):
+    """An optional external abstract (an LLM, a service); must never be required."""
+
+    async def abstract(self, summary: Mapping[str, Any], transcript: Sequence[str]) -> str: ...
+
+
+def summarize(
+    *,
+    events: Sequence[Event],
+    customer: Customer,
+    facts: CustomerFacts,
+    channel: str,
+    requested_at: float,
+    now: float,
+    reasons: Sequence[str] = (),
+    tried: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """The summary as JSON-ready data (see `as_text` for the readable form)."""
+    scored: dict[int, float] = {}
+    turn: Mapping[str, Any] = {}
+    handoff: Mapping[str, Any] = {}
+    messages: list[tuple[int, str]] = []
+    for event in events:
+        if event.type == "message.in":
+            messages.append((event.seq, str(event.data.get("text", ""))))
+        elif event.type == "sentiment.scored":
+            scored[int(event.data.get("message_seq", 0))] = float(event.data.get("score", 0.0))
+        elif event.type == "bot.turn" and event.data.get("intent"):
+            turn = event.data
+        elif event.type == "handoff.requested":
+            handoff = event.data
+    scores = [scored[seq] if seq in scored else sentiment.score(text) for seq, text in messages]
+    mood = sentiment.mood(scores)
+    slots = dict(handoff.get("slots") or turn.get("slots") or {})
+    steps = list(tried or handoff.get("tried") or ())
+    tags = sorted(customer.tags)
+    return {
+        "who": {
+            "customer_id": customer.id,
+            "name": str(customer.attributes.get("name", "")),
+            "channels": sorted({i.split(":", 1)[0] for i in customer.identities}),
+            "identities": list(customer.identities),
+            "tags": tags,
+            "vip": any(t.casefold() == "vip" for t in tags),
+            "conversations_90d": facts.conversations_90d,
+            "complaints_90d": facts.complaints_90d,
+            "last_csat": facts.last_csat,
+        },
+        "what": {
+            "intent": turn.get("intent") or handoff.get("intent") or "",
+            "confidence": turn.get("confidence"),
+            "reasons": list(reasons),
+            "flow": handoff.get("flow") or turn.get("flow") or "",
+            "slots": slots,
+            "tried": [describe_step(step) for step in steps],
+        },
+        "feeling": mood.to_json(),
+        "key_sentences": key_sentences([text for _, text in messages], scores),
+        "messages": len(messages),
+        "waiting_seconds": round(max(0.0, now - requested_at), 1),
+        "channel": channel,
+    }
+
+
+def describe_step(step: Mapping[str, Any]) -> str:
+    """One tried step, short: ``held power 10s: yes`` or ``ran check_order (failed)``."""
+    name = str(step.get("step") or step.get("flow") or "step").replace("_", " ")
+    if "answer" in step:
+        return f"{name}: {step['answer']}"
+    if "gave_up" in step:
+        return f"{name}: no valid answer"
+    if "action" in step:
+        return f"ran {step['action']}" + (" (failed)" if step.get("failed") else "")
+    if "said" in step:
+        return f"{name}: told the customer"
+    return name
+
+
+def key_sentences(
+    texts: Sequence[str], scores: Sequence[float] | None = None, count: int = KEY_SENTENCES
+) -> list[str]:
+    """The `count` most informative customer sentences, in the order they were said.
+
+    `scores` are the messages' sentiment scores (from the log), so nothing is rescored."""
+    seen: set[str] = set()
+    candidates: list[tuple[float, int, str]] = []
+    index = 0
+    for position, text in enumerate(texts):
+        mood_score = scores[position] if scores is not None else sentiment.score(text)
+        for match in _SENTENCE.finditer(text):
+            sentence = match.group().strip()
+            folded = sentence.casefold()
+            if not sentence or folded in seen:
+                continue
+            seen.add(folded)
+            candidates.append((_information(sentence, mood_score), index, sentence))
+            index += 1
+    best = sorted(candidates, key=lambda c: (-c[0], c[1]))[:count]
+    return [sentence for score, _, sentence in sorted(best, key=lambda c: c[1]) if score > 0]
+
+
+def _information(sentence: str, mood_score: float) -> float:
+    words = _WORD.findall(sentence.casefold())
+    content = {w for w in words if w not in _STOP and w not in _FILLER_ZH and len(w) > 1}
+    content |= {w for w in words if "\u4e00" <= w <= "\u9fff" and w not in _FILLER_ZH}
+    if len(content) < 2:
+        return 0.0
+    value = min(len(content), 15) / 3
+    if _DIGITS.search(sentence):
+        value += 2.0  # order numbers, error codes, amounts
+    value += 2.0 * max(0.0, -mood_score)  # upset sentences tell the agent what matters
+    return round(value, 4)
+
+
+def as_text(summary: Mapping[str, Any]) -> str:
+    """The summary as a few readable lines (notifications, e-mail, chat ops)."""
+    who, what, feeling = summary["who"], summary["what"], summary["feeling"]
+    name = who["name"] or who["customer_id"]
+    tags = f" [{', '.join(who['tags'])}]" if who["tags"] else ""
+    csat = who["last_csat"] if who["last_csat"] is not None else "–"
+    lines = [
+        f"Who: {name}{tags} via {summary['channel']} (also {', '.join(who['channels'])}); "
+        f"{who['conversations_90d']} conversations and {who['complaints_90d']} complaints "
+        f"in 90 days; last CSAT {csat}",
+        f"Why: {', '.join(what['reasons']) or 'asked'}; intent {what['intent'] or 'unknown'}"
+        + (f" ({what['confidence']:.2f})" if isinstance(what["confidence"], float) else ""),
+    ]
+    if what["slots"]:
+        lines.append("Details: " + "; ".join(f"{k}: {v}" for k, v in what["slots"].items()))
+    if what["tried"]:
+        lines.append("Tried: " + "; ".join(what["tried"]))
+    lines.append(f"Feeling: {feeling['label']} ({feeling['score']:+.2f}), {feeling['trend_label']}")
+    for sentence in summary["key_sentences"]:
+        lines.append(f"» {sentence}")
+    lines.append(f"Waiting: {round(summary['waiting_seconds'] / 60)} min")
+    return "\n".join(lines)
