@@ -180,13 +180,13 @@ def test_choose_agent_by_skill_language_and_free_capacity() -> None:
     queue.agents["away"].presence = Presence.AWAY
     queue.apply(requested("c1", 3, 100, 1, skill="hardware"))
     ticket = queue.tickets["c1"]
-    assert queue.choose_agent(ticket).id == "roomy"
+    assert getattr(queue.choose_agent(ticket), "id", None) == "roomy"
     ticket.skipped.add("roomy")
-    assert queue.choose_agent(ticket).id == "busy"
+    assert getattr(queue.choose_agent(ticket), "id", None) == "busy"
     queue.agents["busy"].active.add("other")
     assert queue.choose_agent(ticket) is None  # full, skipped, wrong language/skill, away
     ticket.language = "zh"
-    assert queue.choose_agent(ticket).id == "zh"
+    assert getattr(queue.choose_agent(ticket), "id", None) == "zh"
 
 
 # ------------------------------------------------------------------ settings

@@ -28,7 +28,7 @@ CUSTOMER = Customer(
     attributes={"name": "Ana"},
     tags=("vip",),
 )
-TRIED = [
+TRIED: list[dict[str, Any]] = [
     {"flow": "router", "step": "held_power_10s", "asked": "Hold power 10 s?", "answer": "yes"},
     {"flow": "router", "step": "indicator_light", "answer": "off"},
     {"flow": "router", "step": "lookup", "action": "check_line", "failed": True},
