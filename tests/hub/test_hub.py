@@ -73,7 +73,8 @@ async def test_message_in_reply_out_signed_with_idempotency_key(
         f"/api/v1/conversations/{body['conversation_id']}/events", headers=api_auth()
     )
     types = [e["type"] for e in (await events.json())["items"]]
-    assert types[:3] == ["conversation.opened", "message.in", "message.out"]
+    core = [t for t in types if t in ("conversation.opened", "message.in", "message.out")]
+    assert core == ["conversation.opened", "message.in", "message.out"]
 
 
 def reply_time() -> float:
