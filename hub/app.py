@@ -111,4 +111,7 @@ def create_app(
         install_handoff(app, hub, config)
     if hub.humans is not None:  # a code typed while an agent owns the conversation still links
         hub.humans = IdentityGate(hub.humans, identity)
+    from handoff.console import install_console  # the agents' and supervisors' web app
+
+    install_console(app, hub, config)
     return app

@@ -158,6 +158,8 @@ class Config:
     action_endpoint: str = ""
     handoff_path: str = ""  # config/handoff.yaml; "" runs without the human hand-off
     channels: Mapping[str, Section] = field(default_factory=dict)
+    # The agent console's settings, checked by handoff.console (which knows its keys).
+    console: Section = field(default_factory=lambda: Section({}, path=""))
     api_token: str = ""  # FRONTDESK_API_TOKEN: the read/operator API's bearer token
     # Identity linking settings, checked by hub.identity (which knows its keys).
     identity: Section = field(default_factory=lambda: Section({}, path=""))
@@ -251,6 +253,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
 
     channels = root.section("channels")
     channel_sections = {name: channels.section(name) for name in channels.names()}
+    console = root.section("console")
 
     identity = root.section("identity")
     root.reject_unknown()
@@ -266,6 +269,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         action_endpoint=action_endpoint,
         handoff_path=handoff_path,
         channels=channel_sections,
+        console=console,
         api_token=environ.get("FRONTDESK_API_TOKEN", ""),
         identity=identity,
     )

@@ -1,0 +1,216 @@
+"""Agent console benchmark: first render with a long queue, and live fan-out to many agents.
+
+Runs the whole hub in this process (`create_app` with the hand-off and the console, SQLite
+in a temporary directory, a real TCP site on a free loopback port), then:
+
+1. `--queued` customers ask for a person through `Hub.ingest` (the real path: bot,
+   escalation, queue); with every agent offline they all wait in the queue. A supervisor
+   (who sees everything) loads the workspace page and the snapshot `--rounds` times:
+   server time per request, measured by a middleware around the handler (p50, p99, max);
+2. `--sockets` browsers of that supervisor hold `/console/ws` open; `--rounds` feed
+   messages are published and the time until *every* socket has each one is measured:
+   p50/p99 over all (message, socket) pairs. Client and server share this process's event
+   loop, so the figure includes the clients' own reading: an upper bound.
+
+    .venv/bin/python bench/console.py                                  # 500 queued, 200 sockets
+    .venv/bin/python bench/console.py --queued 50 --sockets 20 --rounds 5   # a quick look
+
+Everything stays on 127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from handoff.api import HANDOFF  # noqa: E402
+from handoff.console.accounts import Account, Role  # noqa: E402
+from handoff.console.accounts_sqlite import SQLiteAccounts  # noqa: E402
+from handoff.console.passwords import hash_password  # noqa: E402
+from hub.api import HUB  # noqa: E402
+from hub.app import create_app  # noqa: E402
+from hub.config import load_config  # noqa: E402
+from hub.echo import EchoBot  # noqa: E402
+from hub.model import Inbound  # noqa: E402
+
+PASSWORD = "benchmark password"
+HANDOFF_YAML = """\
+triggers:
+  human_request:
+    phrases: {en: ["talk to a person"]}
+routing: {accept_timeout: 600}
+agents:
+  - {id: boss, name: Boss, skills: [], languages: [en], capacity: 5, supervisor: true}
+"""
+
+
+def quantiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    p99 = ordered[max(0, round(0.99 * len(ordered)) - 1)]
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p99_ms": round(p99 * 1000, 2),
+        "max_ms": round(ordered[-1] * 1000, 2),
+        "n": len(ordered),
+    }
+
+
+async def build(directory: Path) -> tuple[web.Application, dict[str, list[float]]]:
+    (directory / "handoff.yaml").write_text(HANDOFF_YAML, encoding="utf-8")
+    env = {
+        "FRONTDESK_STORE_URL": f"sqlite:///{directory}/frontdesk.db",
+        "FRONTDESK_API_TOKEN": "bench-token",
+        "FRONTDESK_HANDOFF_PATH": str(directory / "handoff.yaml"),
+        "FRONTDESK_LOG_LEVEL": "WARNING",
+        "FRONTDESK_LOG_FORMAT": "text",
+        "FRONTDESK_WEBCHAT_SECRET": "bench-secret",
+    }
+    accounts = SQLiteAccounts(directory / "frontdesk.db")
+    await accounts.open()
+    await accounts.add(
+        Account(id="boss", name="Boss", role=Role.SUPERVISOR, password_hash=hash_password(PASSWORD))
+    )
+    await accounts.close()
+    app = create_app(
+        load_config(REPO / "config" / "frontdesk.yaml", env), environ=env, bot=EchoBot()
+    )
+    timings: dict[str, list[float]] = {}
+
+    @web.middleware
+    async def server_time(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        started = time.perf_counter()
+        response = await handler(request)
+        timings.setdefault(request.path, []).append(time.perf_counter() - started)
+        return response
+
+    app.middlewares.append(server_time)
+    return app, timings
+
+
+async def fill_queue(app: web.Application, count: int) -> float:
+    hub, engine = app[HUB], app[HANDOFF]
+    started = time.perf_counter()
+    for i in range(count):
+        await hub.ingest(
+            Inbound(
+                channel="api", sender=f"customer-{i}", message_id=f"m{i}", text="talk to a person"
+            )
+        )
+    while len(engine.queue.tickets) < count:
+        await asyncio.sleep(0.05)
+    return time.perf_counter() - started
+
+
+async def login(session: aiohttp.ClientSession, base: str) -> None:
+    page = await (await session.get(f"{base}/console/login")).text()
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match is not None
+    form = {"username": "boss", "password": PASSWORD, "csrf": match.group(1)}
+    response = await session.post(f"{base}/console/login", data=form, allow_redirects=False)
+    assert response.status == 303, await response.text()
+
+
+async def first_render(session: aiohttp.ClientSession, base: str, rounds: int) -> int:
+    size = 0
+    for _ in range(rounds):
+        async with session.get(f"{base}/console/") as response:
+            assert response.status == 200
+            await response.read()
+        async with session.get(f"{base}/console/api/snapshot") as response:
+            assert response.status == 200
+            size = len((await response.json())["queue"])
+    return size
+
+
+async def fan_out(
+    app: web.Application, session: aiohttp.ClientSession, base: str, sockets: int, rounds: int
+) -> list[float]:
+    engine = app[HANDOFF]
+    url = base.replace("http://", "ws://") + "/console/ws"
+    clients = [await session.ws_connect(url, origin=base) for _ in range(sockets)]
+    for ws in clients:
+        assert json.loads((await ws.receive(timeout=10)).data)["type"] == "hello"
+    latencies: list[float] = []
+    for round_number in range(rounds):
+        marker = f"bench-{round_number}"
+
+        async def receive(ws: aiohttp.ClientWebSocketResponse, marker: str = marker) -> float:
+            while True:
+                message = json.loads((await ws.receive(timeout=30)).data)
+                if message.get("conversation_id") == marker:
+                    return time.perf_counter()
+
+        waiters = [asyncio.create_task(receive(ws)) for ws in clients]
+        await asyncio.sleep(0)
+        sent = time.perf_counter()
+        engine.feed.publish({"type": "queue.changed", "change": "bench", "conversation_id": marker})
+        latencies += [arrived - sent for arrived in await asyncio.gather(*waiters)]
+        await asyncio.sleep(0.05)
+    for ws in clients:
+        await ws.close()
+    return latencies
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    # The api channel has no callback here: every reply is parked, which is not news.
+    logging.getLogger("frontdesk").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="frontdesk-console-bench-") as tmp:
+        app, timings = await build(Path(tmp))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        try:
+            fill_seconds = await fill_queue(app, args.queued)
+            jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
+            # No pool limit: each agent socket holds a connection of its own.
+            connector = aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as session:
+                await login(session, base)
+                timings.clear()
+                shown = await first_render(session, base, args.rounds)
+                page = quantiles(timings["/console/"])
+                snapshot = quantiles(timings["/console/api/snapshot"])
+                spread = await fan_out(app, session, base, args.sockets, args.rounds)
+        finally:
+            await runner.cleanup()
+    return {
+        "queued": args.queued,
+        "queue_fill_seconds": round(fill_seconds, 2),
+        "snapshot_items": shown,
+        "workspace_page_server": page,
+        "snapshot_server": snapshot,
+        "sockets": args.sockets,
+        "fan_out": quantiles(spread),
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--queued", type=int, default=500, help="conversations in the queue")
+    parser.add_argument("--sockets", type=int, default=200, help="connected agent sockets")
+    parser.add_argument("--rounds", type=int, default=20, help="renders and feed messages")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(parse_args())), indent=2))

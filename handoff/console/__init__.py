@@ -1,0 +1,65 @@
+"""The agent console: the web app where agents, supervisors and operators work.
+
+`install_console(app, hub, config)` adds its routes to the hub's application (called once from
+`hub.app.create_app`); `register(commands)` adds `frontdesk agents …` to the command line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from handoff.console.accounts import AccountStore, accounts_from_url
+from handoff.console.auth import security_headers
+from handoff.console.cli import register
+from handoff.console.settings import load_console_settings
+from handoff.console.state import CONSOLE, HERE, ConsoleState, template_environment
+from hub.config import Config
+from hub.hub import Hub
+
+__all__ = ["install_console", "register"]
+
+
+def install_console(
+    app: web.Application,
+    hub: Hub,
+    config: Config,
+    *,
+    accounts: AccountStore | None = None,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """Mount the console under `/console/`. `accounts` and `clock` may be injected (tests)."""
+    from handoff.console import login, pages, supervisor, workspace
+
+    settings = load_console_settings(config)
+    if not settings.enabled:
+        return
+    store = accounts or accounts_from_url(settings.accounts_url or config.store_url)
+    state = ConsoleState(
+        hub=hub,
+        accounts=store,
+        settings=settings,
+        clock=clock,
+        templates=template_environment(),
+    )
+    app[CONSOLE] = state
+    app.router.add_routes(login.routes)
+    app.router.add_routes(pages.routes)
+    app.router.add_routes(workspace.routes)
+    app.router.add_routes(supervisor.routes)
+    app.router.add_static("/console/static", HERE / "static", append_version=False)
+    app.on_response_prepare.append(security_headers)
+
+    figures = supervisor.MetricsFigures()
+    figures.register(hub.metrics)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await store.open()
+        # The state may have been replaced before start (tests inject a clock).
+        async for _ in figures.run(app[CONSOLE]):
+            yield
+        await store.close()
+
+    app.cleanup_ctx.append(lifecycle)

@@ -1,0 +1,214 @@
+"""The people who use the console: accounts with a role, their sessions, and login counters.
+
+`AccountStore` is small on purpose: accounts are few (a floor of agents, not customers), so
+they are read and written whole. Two implementations share one contract test suite:
+SQLite (`accounts_sqlite.py`, its own tables in the hub's SQLite file) and Redis
+(`accounts_redis.py`, its own keys in the hub's Redis), chosen from the hub's store URL so
+that several hub processes behind a load balancer share logins.
+
+Session tokens and API tokens never reach a store in clear: only their SHA-256 is kept, so
+a copy of the database lets nobody log in.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hub.errors import ConfigError, FrontdeskError
+
+ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+LANGUAGES = ("en", "zh")
+
+
+class Role(enum.StrEnum):
+    """What a person may do. Each role can do everything the ones before it can."""
+
+    AGENT = "agent"  # answers conversations
+    SUPERVISOR = "supervisor"  # watches and steers the floor, sees the dashboard
+    OPERATOR = "operator"  # manages accounts and integrations
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= needed.rank
+
+
+_RANKS = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.OPERATOR: 3}
+
+
+class AccountError(FrontdeskError):
+    """An account operation that cannot be done as asked (exists already, unknown id …)."""
+
+
+def check_account_id(account_id: str) -> str:
+    """The id itself, or AccountError saying what is wrong with it. Ids double as the
+    handoff engine's agent ids, so they follow the same rule."""
+    if not ACCOUNT_ID.match(account_id):
+        raise AccountError(f"account id {account_id!r} must be 1-64 letters, digits, '-' or '_'")
+    return account_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Account:
+    """One person. `password_hash` is an argon2id PHC string (see `passwords.py`)."""
+
+    id: str
+    name: str
+    role: Role
+    password_hash: str
+    language: str = "en"
+    disabled: bool = False
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role.value,
+            "password_hash": self.password_hash,
+            "language": self.language,
+            "disabled": self.disabled,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+    def public(self) -> dict[str, Any]:
+        """What the console and the CLI may show: everything but the hash."""
+        data = self.to_json()
+        del data["password_hash"]
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Account:
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name", data["id"])),
+            role=Role(data["role"]),
+            password_hash=str(data["password_hash"]),
+            language=str(data.get("language", "en")),
+            disabled=bool(data.get("disabled", False)),
+            created_at=float(data.get("created_at", 0.0)),
+            updated_at=float(data.get("updated_at", 0.0)),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """A login (browser cookie) or an API token (integrations), stored under `key`,
+    the SHA-256 of the secret the client holds. `csrf` guards a browser session's
+    state-changing requests; API tokens are not cookies and need none."""
+
+    key: str
+    account_id: str
+    csrf: str
+    created_at: float
+    expires_at: float
+    last_seen: float
+    api_token: bool = False
+    label: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "account_id": self.account_id,
+            "csrf": self.csrf,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "last_seen": self.last_seen,
+            "api_token": self.api_token,
+            "label": self.label,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Session:
+        return cls(
+            key=str(data["key"]),
+            account_id=str(data["account_id"]),
+            csrf=str(data["csrf"]),
+            created_at=float(data["created_at"]),
+            expires_at=float(data["expires_at"]),
+            last_seen=float(data["last_seen"]),
+            api_token=bool(data.get("api_token", False)),
+            label=str(data.get("label", "")),
+        )
+
+
+def token_key(secret: str) -> str:
+    """The stored key of a session or API token secret."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class AccountStore(abc.ABC):
+    """Accounts, sessions and hit counters. Every method is atomic."""
+
+    @abc.abstractmethod
+    async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    # -- accounts
+    @abc.abstractmethod
+    async def add(self, account: Account) -> None:
+        """Create the account; AccountError when the id is taken."""
+
+    @abc.abstractmethod
+    async def get(self, account_id: str) -> Account | None: ...
+
+    @abc.abstractmethod
+    async def all(self) -> list[Account]:
+        """Every account, by id."""
+
+    @abc.abstractmethod
+    async def replace(self, account: Account) -> None:
+        """Write the account whole; AccountError when it does not exist."""
+
+    # -- sessions and API tokens
+    @abc.abstractmethod
+    async def put_session(self, session: Session) -> None: ...
+
+    @abc.abstractmethod
+    async def get_session(self, key: str, *, now: float) -> Session | None:
+        """The session, or None when unknown or expired (expired ones are dropped)."""
+
+    @abc.abstractmethod
+    async def drop_session(self, key: str) -> None: ...
+
+    @abc.abstractmethod
+    async def drop_sessions(self, account_id: str, *, api_tokens: bool = False) -> int:
+        """Log the account out everywhere (and revoke its API tokens when asked)."""
+
+    # -- counters (login rate limiting)
+    @abc.abstractmethod
+    async def count_hit(self, key: str, *, window: float, now: float) -> int:
+        """Count one hit on `key` in the fixed window containing `now`; the count so far."""
+
+
+def accounts_from_url(url: str) -> AccountStore:
+    """The account store living next to the hub's store (`store.url`)."""
+    if url.startswith("sqlite:///"):
+        from handoff.console.accounts_sqlite import SQLiteAccounts
+
+        path = url.removeprefix("sqlite:///")
+        if not path:
+            raise ConfigError("sqlite URL needs a file path", key="console.accounts_url")
+        return SQLiteAccounts(path)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from handoff.console.accounts_redis import RedisAccounts
+
+        return RedisAccounts(url)
+    raise ConfigError(f"unknown account store URL {url!r}", key="console.accounts_url")

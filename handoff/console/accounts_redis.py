@@ -1,0 +1,118 @@
+"""Accounts in Redis, next to the hub's keys, so every hub process shares the logins.
+
+Keys (prefix `fd:console:`): `account:{id}` (JSON), `accounts` (set of ids),
+`session:{key}` (JSON, expiring with the session), `sessions:{account}` (set of keys),
+`hits:{window}:{key}` (counter expiring after its window).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from redis.asyncio import Redis
+
+from handoff.console.accounts import Account, AccountError, AccountStore, Session
+
+
+class RedisAccounts(AccountStore):
+    """`redis://host:port/db` (or `rediss://`, `unix://`)."""
+
+    def __init__(self, url: str, *, prefix: str = "fd:console:") -> None:
+        self.url = url
+        self.prefix = prefix
+        self._redis: Redis | None = None
+
+    async def open(self) -> None:
+        self._redis = Redis.from_url(self.url, decode_responses=True)
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+    @property
+    def redis(self) -> Redis:
+        if self._redis is None:
+            raise RuntimeError("account store is not open")
+        return self._redis
+
+    def _k(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    # ------------------------------------------------------------------ accounts
+    async def add(self, account: Account) -> None:
+        created = await self.redis.set(
+            self._k("account", account.id), json.dumps(account.to_json()), nx=True
+        )
+        if not created:
+            raise AccountError(f"account {account.id!r} exists already")
+        await self.redis.sadd(self._k("accounts"), account.id)
+
+    async def get(self, account_id: str) -> Account | None:
+        raw = await self.redis.get(self._k("account", account_id))
+        return Account.from_json(json.loads(raw)) if raw else None
+
+    async def all(self) -> list[Account]:
+        ids = sorted(str(i) for i in await self.redis.smembers(self._k("accounts")))
+        if not ids:
+            return []
+        raws = await self.redis.mget([self._k("account", i) for i in ids])
+        return [Account.from_json(json.loads(raw)) for raw in raws if raw]
+
+    async def replace(self, account: Account) -> None:
+        written = await self.redis.set(
+            self._k("account", account.id), json.dumps(account.to_json()), xx=True
+        )
+        if not written:
+            raise AccountError(f"no account {account.id!r}")
+
+    # ------------------------------------------------------------------ sessions
+    async def put_session(self, session: Session) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._k("session", session.key), json.dumps(session.to_json()))
+            # Relative to when it was written (`last_seen`), so that an injected clock and
+            # Redis agree; `get_session` checks the exact expiry against `now`.
+            ttl = max(1, math.ceil(session.expires_at - session.last_seen) + 1)
+            pipe.expire(self._k("session", session.key), ttl)
+            pipe.sadd(self._k("sessions", session.account_id), session.key)
+            await pipe.execute()
+
+    async def get_session(self, key: str, *, now: float) -> Session | None:
+        raw = await self.redis.get(self._k("session", key))
+        if not raw:
+            return None
+        session = Session.from_json(json.loads(raw))
+        if session.expires_at <= now:  # Redis expires in whole seconds; be exact here
+            await self.drop_session(key)
+            return None
+        return session
+
+    async def drop_session(self, key: str) -> None:
+        raw = await self.redis.getdel(self._k("session", key))
+        if raw:
+            account_id = json.loads(raw)["account_id"]
+            await self.redis.srem(self._k("sessions", account_id), key)
+
+    async def drop_sessions(self, account_id: str, *, api_tokens: bool = False) -> int:
+        dropped = 0
+        for member in await self.redis.smembers(self._k("sessions", account_id)):
+            key = str(member)
+            raw = await self.redis.get(self._k("session", key))
+            if raw is None:  # expired: only the index entry is left
+                await self.redis.srem(self._k("sessions", account_id), key)
+                continue
+            if api_tokens or not json.loads(raw).get("api_token", False):
+                await self.drop_session(key)
+                dropped += 1
+        return dropped
+
+    # ------------------------------------------------------------------ counters
+    async def count_hit(self, key: str, *, window: float, now: float) -> int:
+        start = math.floor(now / window) * window
+        name = self._k("hits", f"{start:.0f}", key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, math.ceil(window) + 1)
+            count, _ = await pipe.execute()
+        return int(count)

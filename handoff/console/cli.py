@@ -1,0 +1,209 @@
+"""`frontdesk agents add|list|disable|enable|reset-password|token`: console accounts.
+
+Passwords are read from the terminal without echo, or from standard input with
+`--password-stdin` (for scripts), or generated and printed once with `--generate`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import secrets
+import sys
+import time
+from dataclasses import replace
+
+from handoff.console import passwords
+from handoff.console.accounts import (
+    LANGUAGES,
+    Account,
+    AccountError,
+    AccountStore,
+    Role,
+    Session,
+    accounts_from_url,
+    check_account_id,
+    new_secret,
+    token_key,
+)
+from handoff.console.settings import load_console_settings
+
+DEFAULT_CONFIG = "config/frontdesk.yaml"
+TOKEN_LIFETIME_DAYS = 365
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `agents` command to the `frontdesk` command line."""
+    agents = commands.add_parser("agents", help="manage console accounts")
+    agents.add_argument(
+        "--config", default=DEFAULT_CONFIG, help=f"config file (default {DEFAULT_CONFIG})"
+    )
+    verbs = agents.add_subparsers(dest="verb", required=True)
+
+    add = verbs.add_parser("add", help="create an account")
+    add.add_argument("id", help="account id; also the agent id in config/handoff.yaml")
+    add.add_argument("--name", default="", help="display name (default: the id)")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.AGENT.value)
+    add.add_argument("--language", choices=LANGUAGES, default="en", help="console language")
+    _password_options(add)
+    add.set_defaults(run=lambda args: _run(args, _add))
+
+    listing = verbs.add_parser("list", help="show every account")
+    listing.set_defaults(run=lambda args: _run(args, _list))
+
+    disable = verbs.add_parser("disable", help="stop an account (and log it out everywhere)")
+    disable.add_argument("id")
+    disable.set_defaults(run=lambda args: _run(args, _disable))
+
+    enable = verbs.add_parser("enable", help="let a disabled account log in again")
+    enable.add_argument("id")
+    enable.set_defaults(run=lambda args: _run(args, _enable))
+
+    reset = verbs.add_parser("reset-password", help="set a new password (logs out everywhere)")
+    reset.add_argument("id")
+    _password_options(reset)
+    reset.set_defaults(run=lambda args: _run(args, _reset))
+
+    token = verbs.add_parser("token", help="issue an API token for an integration")
+    token.add_argument("id", help="the account the token acts as")
+    token.add_argument("--label", default="", help="what the token is for")
+    token.add_argument("--days", type=int, default=TOKEN_LIFETIME_DAYS, help="lifetime")
+    token.set_defaults(run=lambda args: _run(args, _token))
+
+
+def _password_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--password-stdin", action="store_true", help="read it from stdin")
+    group.add_argument("--generate", action="store_true", help="generate one and print it")
+
+
+def _run(args: argparse.Namespace, verb: object) -> int:
+    from hub.config import load_config
+
+    config = load_config(args.config)
+    settings = load_console_settings(config)
+    store = accounts_from_url(settings.accounts_url or config.store_url)
+
+    async def go() -> int:
+        await store.open()
+        try:
+            return await verb(store, args)  # type: ignore[operator, no-any-return]
+        except AccountError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    if args.generate:
+        password = secrets.token_urlsafe(15)
+        print(f"password: {password}")
+        return password
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise AccountError("the passwords differ")
+    problem = passwords.check_password(password)
+    if problem:
+        raise AccountError(f"the password {problem}")
+    return password
+
+
+async def _add(store: AccountStore, args: argparse.Namespace) -> int:
+    account_id = check_account_id(args.id)
+    if await store.get(account_id) is not None:
+        raise AccountError(f"account {account_id!r} exists already")
+    password = _new_password(args)
+    now = time.time()
+    await store.add(
+        Account(
+            id=account_id,
+            name=(args.name or account_id)[:80],
+            role=Role(args.role),
+            password_hash=passwords.hash_password(password),
+            language=args.language,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    print(f"added {args.role} {account_id}")
+    return 0
+
+
+async def _list(store: AccountStore, args: argparse.Namespace) -> int:
+    accounts = await store.all()
+    if not accounts:
+        print("no accounts yet: frontdesk agents add ID --role agent")
+        return 0
+    print(f"{'id':<20} {'role':<11} {'lang':<5} {'state':<9} name")
+    for account in accounts:
+        state = "disabled" if account.disabled else "active"
+        print(
+            f"{account.id:<20} {account.role.value:<11} {account.language:<5} {state:<9} "
+            f"{account.name}"
+        )
+    return 0
+
+
+async def _get(store: AccountStore, account_id: str) -> Account:
+    account = await store.get(account_id)
+    if account is None:
+        raise AccountError(f"no account {account_id!r}")
+    return account
+
+
+async def _disable(store: AccountStore, args: argparse.Namespace) -> int:
+    account = await _get(store, args.id)
+    await store.replace(replace(account, disabled=True, updated_at=time.time()))
+    dropped = await store.drop_sessions(account.id, api_tokens=True)
+    print(f"disabled {account.id} ({dropped} session(s) and token(s) ended)")
+    return 0
+
+
+async def _enable(store: AccountStore, args: argparse.Namespace) -> int:
+    account = await _get(store, args.id)
+    await store.replace(replace(account, disabled=False, updated_at=time.time()))
+    print(f"enabled {account.id}")
+    return 0
+
+
+async def _reset(store: AccountStore, args: argparse.Namespace) -> int:
+    account = await _get(store, args.id)
+    password = _new_password(args)
+    await store.replace(
+        replace(account, password_hash=passwords.hash_password(password), updated_at=time.time())
+    )
+    dropped = await store.drop_sessions(account.id)
+    print(f"password of {account.id} reset ({dropped} session(s) ended)")
+    return 0
+
+
+async def _token(store: AccountStore, args: argparse.Namespace) -> int:
+    account = await _get(store, args.id)
+    if account.disabled:
+        raise AccountError(f"account {account.id!r} is disabled")
+    if not 1 <= args.days <= 3650:
+        raise AccountError("--days must be between 1 and 3650")
+    secret = new_secret()
+    now = time.time()
+    await store.put_session(
+        Session(
+            key=token_key(secret),
+            account_id=account.id,
+            csrf="",
+            created_at=now,
+            expires_at=now + args.days * 86400,
+            last_seen=now,
+            api_token=True,
+            label=args.label[:80],
+        )
+    )
+    print(f"API token for {account.id} (shown once; send it as 'Authorization: Bearer …'):")
+    print(secret)
+    return 0

@@ -1,0 +1,52 @@
+"""Password hashing with argon2id (argon2-cffi), and the password rules.
+
+Hashing costs tens of milliseconds of CPU on purpose, so the web side runs it on a worker
+thread (`asyncio.to_thread`) and never on the event loop.
+"""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_LENGTH = 10
+MAX_LENGTH = 256  # a bound on the work one login request can cause
+
+_HASHER = PasswordHasher()  # argon2id with the library's current RFC 9106 low-memory profile
+
+# Verified when the account does not exist, so that an unknown user name takes as long as a
+# wrong password and does not reveal who has an account.
+_DUMMY = _HASHER.hash("frontdesk-no-such-account")
+
+
+def check_password(password: str) -> str | None:
+    """What is wrong with a new password, or None when it is acceptable."""
+    if len(password) < MIN_LENGTH:
+        return f"must be at least {MIN_LENGTH} characters long"
+    if len(password) > MAX_LENGTH:
+        return f"must be at most {MAX_LENGTH} characters long"
+    if not password.strip():
+        return "must not be only spaces"
+    return None
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether `password` matches; `None` (no such account) still does the work."""
+    if len(password) > MAX_LENGTH:
+        return False
+    try:
+        return _HASHER.verify(password_hash or _DUMMY, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than today's (rehash at login)."""
+    try:
+        return _HASHER.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True

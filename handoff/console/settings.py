@@ -1,0 +1,54 @@
+"""The console's settings: the `console:` section of frontdesk.yaml, checked key by key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from handoff.console.accounts import LANGUAGES
+from hub.config import Config
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsoleSettings:
+    enabled: bool = True
+    accounts_url: str = ""  # "" = next to the hub's store (same SQLite file or Redis)
+    session_idle: float = 8 * 3600.0  # a shift without activity logs out
+    session_max: float = 12 * 3600.0  # and no login outlives this
+    secure_cookies: str = "auto"  # auto: Secure when the request came over TLS
+    trust_forwarded_proto: bool = False  # believe X-Forwarded-Proto from a reverse proxy
+    login_window: float = 900.0
+    login_attempts_per_account: int = 10  # per window, successful or not
+    login_attempts_per_address: int = 50
+    canned_path: str = "config/canned"
+    default_language: str = "en"
+
+
+def load_console_settings(config: Config) -> ConsoleSettings:
+    section = config.console
+    settings = ConsoleSettings(
+        enabled=section.get_bool("enabled", True),
+        accounts_url=section.get_str("accounts_url", ""),
+        session_idle=section.get_float("session_idle_minutes", 480.0, minimum=1.0) * 60,
+        session_max=section.get_float("session_max_hours", 12.0, minimum=0.1) * 3600,
+        secure_cookies=section.get_str(
+            "secure_cookies", "auto", choices=("auto", "always", "never")
+        ),
+        trust_forwarded_proto=section.get_bool("trust_forwarded_proto", False),
+        login_window=section.get_float("login_window_seconds", 900.0, minimum=1.0),
+        login_attempts_per_account=section.get_int(
+            "login_attempts_per_account", 10, minimum=1, maximum=10_000
+        ),
+        login_attempts_per_address=section.get_int(
+            "login_attempts_per_address", 50, minimum=1, maximum=100_000
+        ),
+        canned_path=section.get_str("canned_path", str(_beside(config, "canned"))),
+        default_language=section.get_str("default_language", "en", choices=LANGUAGES),
+    )
+    section.reject_unknown()
+    return settings
+
+
+def _beside(config: Config, name: str) -> Path:
+    """A path next to the config file (config/canned for config/frontdesk.yaml)."""
+    return Path(config.path).parent / name if config.path else Path("config") / name

@@ -1,0 +1,53 @@
+"""What the console's handlers share, under one typed application key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+
+from handoff.console.accounts import AccountStore
+from handoff.console.settings import ConsoleSettings
+from hub.hub import Hub
+
+HERE = Path(__file__).parent
+
+
+def template_environment() -> jinja2.Environment:
+    """Autoescaping everywhere: whatever a customer typed is text, never markup."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["duration"] = duration
+    return env
+
+
+def duration(seconds: float | None) -> str:
+    """`95` → `1m 35s`; None → `—`."""
+    if seconds is None:
+        return "—"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsoleState:
+    hub: Hub
+    accounts: AccountStore
+    settings: ConsoleSettings
+    clock: Callable[[], float]
+    templates: jinja2.Environment
+
+
+CONSOLE = web.AppKey("console", ConsoleState)

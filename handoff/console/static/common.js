@@ -1,0 +1,113 @@
+/* Frontdesk console, shared helpers. Plain JavaScript, no build step.
+   Everything from the server is put into the page with textContent, never innerHTML:
+   what a customer typed stays text. */
+"use strict";
+
+const Console = (() => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const strings = JSON.parse(document.getElementById("strings").textContent);
+  let serverOffset = 0; // server clock minus browser clock, so countdowns use server time
+
+  function t(key) { return strings[key] || key; }
+
+  async function api(method, path, body, quiet) {
+    const options = { method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, options);
+    if (response.status === 401) { window.location.assign("/console/login"); throw new Error("logged out"); }
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const message = (data.error && data.error.message) || response.statusText;
+      if (!quiet) toast(t("error") + " " + message);
+      throw new Error(message);
+    }
+    if (typeof data.now === "number") serverOffset = data.now - Date.now() / 1000;
+    return data;
+  }
+
+  function now() { return Date.now() / 1000 + serverOffset; }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("data-") || key.startsWith("aria-")) node.setAttribute(key, value);
+      else node[key] = value;
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function duration(seconds) {
+    const s = Math.max(0, Math.round(Math.abs(seconds)));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    return h ? `${h}h ${m}m` : m ? `${m}m ${String(r).padStart(2, "0")}s` : `${r}s`;
+  }
+
+  function toast(message) {
+    const node = document.getElementById("toast");
+    node.textContent = message;
+    node.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => { node.hidden = true; }, 5000);
+  }
+
+  function beep() {
+    // A short tone from WebAudio: no media file, nothing inline; browsers may refuse
+    // sound before the first click on the page, which is fine.
+    try {
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.frequency.value = 880;
+      gain.gain.value = 0.08;
+      osc.connect(gain).connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.18);
+    } catch (_) { /* no audio here */ }
+  }
+
+  function live(onMessage) {
+    let delay = 500;
+    function connect() {
+      const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+      const socket = new WebSocket(`${scheme}//${location.host}/console/ws`);
+      socket.onopen = () => { delay = 500; document.body.classList.remove("offline-feed"); onMessage({ type: "hello" }); };
+      socket.onmessage = (event) => { try { onMessage(JSON.parse(event.data)); } catch (_) { /* ignore */ } };
+      socket.onclose = () => {
+        document.body.classList.add("offline-feed");
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 15000);
+      };
+    }
+    connect();
+  }
+
+  function debounce(fn, wait) {
+    let timer = null;
+    return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), wait); };
+  }
+
+  function setupHeader(onPresence) {
+    const presence = document.getElementById("presence");
+    presence.addEventListener("change", async () => {
+      await api("POST", "/console/api/presence", { presence: presence.value });
+      if (onPresence) onPresence(presence.value);
+    });
+    document.getElementById("language").addEventListener("click", async (event) => {
+      await api("POST", "/console/api/me/language", { language: event.target.dataset.switchTo });
+      window.location.reload();
+    });
+  }
+
+  const me = document.getElementById("me").dataset.id;
+
+  return { t, api, now, el, duration, toast, beep, live, debounce, setupHeader, me };
+})();

@@ -1,0 +1,225 @@
+/* The agent workspace: my conversations and the queue (live), one conversation open. */
+"use strict";
+
+(() => {
+  const { t, api, now, el, duration, beep, live, debounce, setupHeader, me } = Console;
+  // Letters in a coloured disc: emoji fonts are not on every agent's machine.
+  const CHANNEL_ICONS = { webchat: "W", telegram: "T", email: "@", api: "A" };
+  let snapshot = null;
+  let openId = null;
+  let openView = null;
+  let unseen = 0;
+  const baseTitle = document.title;
+
+  function slaText(ticket) {
+    const left = ticket.sla.due - now();
+    return left >= 0 ? `${duration(left)} ${t("left")}` : `${duration(left)} ${t("overdue")}`;
+  }
+
+  function slaLevel(ticket) {
+    const at = now();
+    return at >= ticket.sla.due ? "red" : at >= ticket.sla.warn ? "amber" : "ok";
+  }
+
+  function ticketItem(ticket) {
+    const item = el("li", {
+      class: "ticket" + (ticket.conversation_id === openId ? " selected" : ""),
+      tabIndex: 0,
+      "data-id": ticket.conversation_id,
+    },
+      el("span", { class: `prio prio-${ticket.priority}`, text: ticket.priority }),
+      el("span", { class: `channel channel-${ticket.channel}`, title: ticket.channel, "aria-hidden": "true", text: CHANNEL_ICONS[ticket.channel] || "?" }),
+      el("span", { class: "chan-name", text: ticket.channel }),
+      el("span", { class: "skill", text: ticket.skill || "" }),
+      el("span", { class: "wait", "data-since": String(ticket.requested_at), text: `${t("waiting")} ${duration(now() - ticket.requested_at)}` }),
+      el("span", { class: `sla sla-${slaLevel(ticket)}`, "data-due": String(ticket.sla.due), "data-warn": String(ticket.sla.warn), text: slaText(ticket) }),
+    );
+    if (ticket.agent_id === me && !ticket.accepted) item.classList.add("offered");
+    item.addEventListener("click", () => open(ticket.conversation_id));
+    item.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); open(ticket.conversation_id); }
+      if (event.key === "ArrowDown" && item.nextElementSibling) item.nextElementSibling.focus();
+      if (event.key === "ArrowUp" && item.previousElementSibling) item.previousElementSibling.focus();
+    });
+    return item;
+  }
+
+  function fillList(id, tickets) {
+    const list = document.getElementById(id);
+    const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.id : null;
+    list.replaceChildren(...(tickets.length ? tickets.map(ticketItem) : [el("li", { class: "muted", text: t("empty") })]));
+    document.getElementById(`${id}-count`).textContent = String(tickets.length);
+    if (focused) { const again = list.querySelector(`[data-id="${CSS.escape(focused)}"]`); if (again) again.focus(); }
+  }
+
+  async function refresh() {
+    const previous = snapshot ? new Set(snapshot.mine.map((x) => x.conversation_id)) : null;
+    snapshot = await api("GET", "/console/api/snapshot");
+    fillList("mine", snapshot.mine);
+    fillList("queue", snapshot.queue);
+    const agent = snapshot.me.agent;
+    if (agent) document.getElementById("presence").value = agent.presence;
+    if (previous) {
+      const fresh = snapshot.mine.filter((x) => !previous.has(x.conversation_id));
+      if (fresh.length) notify(fresh.length);
+    }
+    if (openId && !snapshot.mine.concat(snapshot.queue).some((x) => x.conversation_id === openId)) {
+      // Closed or taken by someone else: keep what is shown, but no more actions.
+      document.getElementById("open").classList.add("closed");
+    }
+  }
+
+  function notify(count) {
+    unseen += count;
+    document.title = `(${unseen}) ${t("new_assignment")} · ${baseTitle}`;
+    beep();
+  }
+
+  window.addEventListener("focus", () => { unseen = 0; document.title = baseTitle; });
+
+  function tick() {
+    // Countdowns move every second without a server round trip.
+    for (const node of document.querySelectorAll(".ticket .sla")) {
+      const due = Number(node.dataset.due), warn = Number(node.dataset.warn), at = now();
+      node.className = `sla sla-${at >= due ? "red" : at >= warn ? "amber" : "ok"}`;
+      const left = due - at;
+      node.textContent = left >= 0 ? `${duration(left)} ${t("left")}` : `${duration(left)} ${t("overdue")}`;
+    }
+    for (const node of document.querySelectorAll(".ticket .wait")) {
+      node.textContent = `${t("waiting")} ${duration(now() - Number(node.dataset.since))}`;
+    }
+  }
+
+  function renderSummary(view) {
+    const s = view.summary;
+    const box = document.getElementById("summary");
+    const rows = [
+      [t("who"), [s.who.name, (s.who.channels || []).join(", "), (s.who.tags || []).join(", "), s.who.vip ? "VIP" : ""].filter(Boolean).join(" · ")],
+      [t("what"), [s.what.intent, (s.what.reasons || []).join(", "), Object.entries(s.what.slots || {}).map(([k, v]) => `${k}=${v}`).join(", ")].filter(Boolean).join(" · ")],
+      [t("feeling"), s.feeling ? `${s.feeling.label || ""} ${s.feeling.trend_label || ""}`.trim() : ""],
+    ];
+    const list = el("dl", {});
+    for (const [label, value] of rows) list.append(el("dt", { text: label }), el("dd", { text: value || "—" }));
+    const keys = el("ul", { class: "key-sentences" }, ...(s.key_sentences || []).map((k) => el("li", { text: k })));
+    box.replaceChildren(el("h3", { text: t("summary") }), list, el("h4", { text: t("key") }), keys);
+  }
+
+  function renderTimeline(view) {
+    const list = document.getElementById("timeline");
+    list.replaceChildren(...view.timeline.map((item) => {
+      const when = new Date(item.at * 1000).toLocaleTimeString();
+      const head = el("div", { class: "meta" }, el("span", { text: when }));
+      if (item.who === "customer") head.append(el("span", { class: `badge badge-${item.channel}`, text: item.channel }));
+      if (item.agent) head.append(el("span", { class: "badge", text: item.agent }));
+      const body = el("div", { class: "text", text: item.text || "" });
+      const node = el("li", { class: `item item-${item.who}` }, head, body);
+      if (item.buttons && item.buttons.length) node.append(el("div", { class: "buttons", text: item.buttons.join(" | ") }));
+      return node;
+    }));
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function renderProfile(view) {
+    const p = view.profile;
+    const attrs = el("dl", {}, ...Object.entries(p.attributes).flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+    const past = el("ul", { class: "plain" }, ...p.conversations.map((c) =>
+      el("li", { class: c.id === openId ? "current" : "" }, el("span", { class: `badge badge-${c.channel}`, text: c.channel }), ` ${c.status} · ${new Date(c.created_at * 1000).toLocaleString()}`)));
+    document.getElementById("profile").replaceChildren(
+      el("h2", { text: t("profile") }),
+      el("p", { class: "name", text: p.name || p.customer_id }),
+      el("p", { class: "muted", text: p.identities.join(" · ") }),
+      el("p", { text: p.tags.join(", ") }),
+      attrs,
+      el("h3", { text: t("past") }),
+      past,
+    );
+  }
+
+  function renderCanned(view) {
+    const select = document.getElementById("canned");
+    select.replaceChildren(el("option", { value: "", text: `${t("canned")}…` }), ...view.canned.map((c, i) => el("option", { value: String(i), text: c.title })));
+  }
+
+  async function open(id, quiet) {
+    openId = id;
+    for (const node of document.querySelectorAll(".ticket")) node.classList.toggle("selected", node.dataset.id === id);
+    openView = await api("GET", `/console/api/conversations/${encodeURIComponent(id)}`, undefined, quiet);
+    document.getElementById("placeholder").hidden = true;
+    const box = document.getElementById("open");
+    box.hidden = false;
+    box.classList.remove("closed");
+    const ticket = openView.ticket;
+    document.getElementById("conv-title").textContent = `${ticket.priority} · ${ticket.channel} · ${ticket.skill || ""}`;
+    const mine = ticket.agent_id === me;
+    document.getElementById("accept").hidden = mine && ticket.accepted;
+    for (const id of ["transfer", "resolve", "handback"]) document.getElementById(id).disabled = !(mine && ticket.accepted);
+    renderSummary(openView);
+    renderTimeline(openView);
+    renderProfile(openView);
+    renderCanned(openView);
+  }
+
+  async function act(verb, body) {
+    if (!openId) return;
+    await api("POST", `/console/api/conversations/${encodeURIComponent(openId)}/${verb}`, body || {});
+    await refresh();
+    if (["resolve", "handback", "transfer"].includes(verb)) {
+      document.getElementById("open").classList.add("closed");
+      try { await open(openId, true); } catch (_) { /* no longer ours to show */ }
+    } else {
+      await open(openId);
+    }
+  }
+
+  function setup() {
+    setupHeader(() => refresh());
+    document.getElementById("accept").addEventListener("click", () => act("accept"));
+    document.getElementById("resolve").addEventListener("click", () => act("resolve"));
+    document.getElementById("handback").addEventListener("click", () => act("handback"));
+    const transferForm = document.getElementById("transfer-form");
+    document.getElementById("transfer").addEventListener("click", () => {
+      transferForm.hidden = !transferForm.hidden;
+      if (!transferForm.hidden) document.getElementById("transfer-to").focus();
+    });
+    transferForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const target = document.getElementById("transfer-to").value.trim();
+      if (!target) return;
+      // "skill:billing" sends it back to the queue for a skill; anything else names an agent.
+      const body = target.startsWith("skill:") ? { to_skill: target.slice(6) } : { to_agent: target };
+      transferForm.hidden = true;
+      await act("transfer", body);
+    });
+    const reply = document.getElementById("reply");
+    const asNote = document.getElementById("as-note");
+    asNote.addEventListener("change", () => {
+      reply.placeholder = asNote.checked ? t("note.placeholder") : t("reply.placeholder");
+      reply.classList.toggle("note-mode", asNote.checked);
+    });
+    async function send() {
+      const text = reply.value;
+      if (!text.trim()) return;
+      await act(asNote.checked ? "note" : "reply", { text });
+      reply.value = "";
+      reply.focus();
+    }
+    reply.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
+    });
+    document.getElementById("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
+    document.getElementById("canned").addEventListener("change", (event) => {
+      const chosen = openView && openView.canned[Number(event.target.value)];
+      if (chosen) { reply.value = chosen.text; reply.focus(); }
+      event.target.value = "";
+    });
+    const later = debounce(async (conversationId) => {
+      await refresh();
+      if (openId && conversationId === openId) await open(openId, true).catch(() => {});
+    }, 150);
+    live((message) => later(message.conversation_id || ""));
+    setInterval(tick, 1000);
+    refresh();
+  }
+
+  setup();
+})();

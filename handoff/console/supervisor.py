@@ -1,0 +1,158 @@
+"""The supervisor's view: the floor (queue per skill, agents, alerts) and the dashboard,
+as a server-rendered page with SVG charts, as JSON, and as Prometheus gauges."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from aiohttp import web
+
+from handoff.console.accounts import Role
+from handoff.console.auth import principal_of, require
+from handoff.console.charts import bar_chart, gauge
+from handoff.console.dashboard import RANGES, Filters, collect, figures, parse_filters
+from handoff.console.render import render
+from handoff.console.state import CONSOLE, ConsoleState
+from hub.metrics import Metrics
+
+log = logging.getLogger("frontdesk.console.supervisor")
+
+routes = web.RouteTableDef()
+
+REFRESH_EVERY = 60.0  # seconds between recomputations of the /metrics figures
+
+
+async def _figures(request: web.Request) -> dict[str, Any]:
+    state = request.app[CONSOLE]
+    now = state.clock()
+    filters = parse_filters(request.query, now)
+    return figures(await collect(state.hub.store, since=filters.since), filters)
+
+
+@routes.get("/console/api/dashboard")
+@require(Role.SUPERVISOR)
+async def dashboard_json(request: web.Request) -> web.Response:
+    """The dashboard's figures; `range` (1h, 24h, 7d, 30d), `channel`, `agent`, `intent`."""
+    return web.json_response(await _figures(request))
+
+
+@routes.get("/console/supervisor")
+@require(Role.SUPERVISOR, page=True)
+async def supervisor_page(request: web.Request) -> web.StreamResponse:
+    principal = principal_of(request)
+    data = await _figures(request)
+    t_first, t_resolve = data["first_response"], data["resolution"]
+    charts = [
+        bar_chart("Conversations by channel", list(data["by_channel"].items())),
+        bar_chart("Top intents", list(data["by_intent"].items())),
+        _times_chart(t_first, t_resolve),
+    ]
+    gauges = [
+        gauge("Bot containment", data["containment_rate"]),
+        gauge("Hand-off rate", data["handoff_rate"]),
+        gauge("SLA attainment", data["sla_attainment"]),
+        gauge("CSAT satisfied", data["csat"]["satisfied"]),
+    ]
+    return render(
+        request,
+        "supervisor.html",
+        language=principal.account.language,
+        me=principal.account.public(),
+        csrf=principal.session.csrf,
+        data=data,
+        charts=charts,
+        gauges=gauges,
+        ranges=list(RANGES),
+    )
+
+
+def _times_chart(first: dict[str, Any], resolve: dict[str, Any]) -> Any:
+    """Medians and p90s in seconds, or in minutes once any is two minutes or more."""
+    values = [
+        (label, value)
+        for label, value in (
+            ("first, median", first["median"]),
+            ("first, p90", first["p90"]),
+            ("resolve, median", resolve["median"]),
+            ("resolve, p90", resolve["p90"]),
+        )
+        if value is not None
+    ]
+    if any(value >= 120 for _, value in values):
+        return bar_chart("Response times", [(k, v / 60) for k, v in values], unit=" min")
+    return bar_chart("Response times", values, unit=" s")
+
+
+class MetricsFigures:
+    """The last 24 hours' figures, recomputed in the background and read by `/metrics`."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+
+    def register(self, metrics: Metrics) -> None:
+        def read(*path: str) -> Callable[[], float]:
+            def value() -> float:
+                node: Any = self.data
+                for key in path:
+                    node = node.get(key) if isinstance(node, dict) else None
+                return float(node) if isinstance(node, int | float) else float("nan")
+
+            return value
+
+        prefix = "frontdesk_console_"
+        metrics.gauge(
+            prefix + "conversations_24h", "Conversations, last 24 h", read("conversations")
+        )
+        metrics.gauge(
+            prefix + "containment_rate", "Bot containment, last 24 h", read("containment_rate")
+        )
+        metrics.gauge(prefix + "handoff_rate", "Hand-off rate, last 24 h", read("handoff_rate"))
+        metrics.gauge(
+            prefix + "first_response_median_seconds",
+            "First response median",
+            read("first_response", "median"),
+        )
+        metrics.gauge(
+            prefix + "first_response_p90_seconds",
+            "First response p90",
+            read("first_response", "p90"),
+        )
+        metrics.gauge(
+            prefix + "resolution_median_seconds", "Resolution median", read("resolution", "median")
+        )
+        metrics.gauge(
+            prefix + "resolution_p90_seconds", "Resolution p90", read("resolution", "p90")
+        )
+        metrics.gauge(
+            prefix + "csat_average", "CSAT average (1-5), last 24 h", read("csat", "average")
+        )
+        metrics.gauge(prefix + "nps", "NPS (-100..100), last 24 h", read("nps", "score"))
+        metrics.gauge(
+            prefix + "sla_attainment", "Hand-offs without an SLA breach", read("sla_attainment")
+        )
+
+    async def refresh(self, state: ConsoleState) -> None:
+        now = state.clock()
+        since = now - 86400.0
+        self.data = figures(await collect(state.hub.store, since=since), Filters(since=since))
+
+    async def run(self, state: ConsoleState) -> AsyncIterator[None]:
+        """A cleanup context body: refresh now and then, until the app stops."""
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await self.refresh(state)
+                except Exception:
+                    log.exception("console figures could not be computed")
+                await asyncio.sleep(REFRESH_EVERY)
+
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

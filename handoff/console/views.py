@@ -1,0 +1,162 @@
+"""Pure functions that turn the hand-off index and the log into what the console shows.
+
+Nothing here escapes anything: the JSON goes to `textContent` in the browser and templates
+autoescape. Nothing here does I/O either, so every rule is tested directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from handoff.queue import Agent, Ticket
+from hub.model import Conversation, Customer, Event
+
+# The timeline shows these; the rest (delivery receipts, scores …) is plumbing.
+TIMELINE_TYPES = (
+    "conversation.opened",
+    "message.in",
+    "message.out",
+    "bot.turn",
+    "handoff.",
+    "sla.",
+    "csat.",
+    "nps.",
+    "status.changed",
+    "customer.merged",
+    "delivery.parked",
+)
+
+
+def sla_state(ticket: Ticket, now: float) -> dict[str, Any]:
+    """The clock that matters now (pick-up until accepted, then resolution) and its colour:
+    `ok`, `amber` from the warning time, `red` once due."""
+    if ticket.accepted:
+        kind, warn, due = "resolve", ticket.resolve_warn, ticket.resolve_due
+    else:
+        kind, warn, due = "pickup", ticket.pickup_warn, ticket.pickup_due
+    level = "red" if now >= due else "amber" if now >= warn else "ok"
+    return {"kind": kind, "warn": warn, "due": due, "level": level, "left": round(due - now, 1)}
+
+
+def ticket_view(ticket: Ticket, now: float, *, position: int = 0) -> dict[str, Any]:
+    return {
+        "conversation_id": ticket.conversation_id,
+        "channel": ticket.channel,
+        "language": ticket.language,
+        "skill": ticket.skill,
+        "priority": f"P{ticket.priority}",
+        "reasons": list(ticket.reasons),
+        "requested_at": ticket.requested_at,
+        "waiting": round(now - ticket.requested_at, 1),
+        "agent_id": ticket.agent_id,
+        "accepted": ticket.accepted,
+        "offline": ticket.offline,
+        "position": position,
+        "sla": sla_state(ticket, now),
+        "alerts": sorted(ticket.alerts),
+    }
+
+
+def agent_view(agent: Agent) -> dict[str, Any]:
+    return {
+        "id": agent.id,
+        "name": agent.spec.name,
+        "presence": agent.presence.value,
+        "skills": sorted(agent.spec.skills),
+        "languages": sorted(agent.spec.languages),
+        "capacity": agent.spec.capacity,
+        "load": len(agent.active),
+        "supervisor": agent.spec.supervisor,
+    }
+
+
+def queue_by_skill(waiting: Iterable[Ticket]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for ticket in waiting:
+        skill = ticket.skill or "general"
+        counts[skill] = counts.get(skill, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def timeline(events: Sequence[Event], *, channel: str) -> list[dict[str, Any]]:
+    """The conversation as people read it: who said what on which channel, and what
+    happened in between. Agent replies are told apart from the bot's by the
+    `handoff.agent_message` event committed with them."""
+    items: list[dict[str, Any]] = []
+    agent_reply: Mapping[str, Any] | None = None
+    for event in events:
+        kind = event.type
+        if not kind.startswith(TIMELINE_TYPES):
+            continue
+        data = event.data
+        item: dict[str, Any] = {"seq": event.seq, "at": event.at, "type": kind}
+        if kind == "message.in":
+            item.update(
+                who="customer",
+                channel=str(data.get("channel") or channel),
+                text=str(data.get("text", "")),
+            )
+        elif kind == "message.out":
+            outbound = data.get("outbound") or {}
+            if agent_reply is not None:
+                item.update(who="agent", agent=str(agent_reply.get("agent_name", "")))
+                agent_reply = None
+            else:
+                item.update(who="bot")
+            item["text"] = str(outbound.get("text", ""))
+            item["buttons"] = [str(b.get("title", "")) for b in outbound.get("buttons", ())]
+        elif kind == "handoff.agent_message":
+            agent_reply = data
+            continue
+        elif kind == "handoff.note":
+            item.update(who="note", agent=str(data.get("agent_id", "")), text=str(data["text"]))
+        elif kind == "bot.turn":
+            item.update(who="event", text=_bot_turn(data))
+        else:
+            item.update(who="event", text=_describe(kind, data))
+        items.append(item)
+    return items
+
+
+def _bot_turn(data: Mapping[str, Any]) -> str:
+    intent = data.get("intent") or "?"
+    confidence = data.get("confidence")
+    if isinstance(confidence, int | float):
+        return f"bot: {intent} ({confidence:.2f})"
+    return f"bot: {intent}"
+
+
+def _describe(kind: str, data: Mapping[str, Any]) -> str:
+    """One line for an event; values are data, shown as text."""
+    keys = ("agent_id", "to_agent", "to_skill", "priority", "kind", "score", "to", "reasons")
+    details = ", ".join(f"{k}={_short(data[k])}" for k in keys if data.get(k) not in (None, ""))
+    return f"{kind} {details}".strip()
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "/".join(str(v) for v in value)
+    return str(value)[:80]
+
+
+def profile(customer: Customer, conversations: Sequence[Conversation]) -> dict[str, Any]:
+    """The side panel: who the customer is and their other conversations, newest first."""
+    return {
+        "customer_id": customer.id,
+        "name": str(customer.attributes.get("name", "")),
+        "identities": list(customer.identities),
+        "tags": list(customer.tags),
+        "attributes": {str(k): _short(v) for k, v in customer.attributes.items()},
+        "since": customer.created_at,
+        "conversations": [
+            {
+                "id": c.id,
+                "channel": c.channel,
+                "status": c.status.value,
+                "created_at": c.created_at,
+                "updated_at": c.updated_at,
+            }
+            for c in sorted(conversations, key=lambda c: c.created_at, reverse=True)[:20]
+        ],
+    }

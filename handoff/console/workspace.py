@@ -1,0 +1,285 @@
+"""The agent workspace's JSON API and live socket, on the hand-off engine's Python API.
+
+Agents see the waiting queue and their own conversations; supervisors and operators see
+every open one. Every action goes through `HandoffEngine` (which re-checks ownership under
+the conversation's lock) and so through the hub: the console never talks to a channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from handoff.api import HANDOFF, MAX_TEXT
+from handoff.console.accounts import Role
+from handoff.console.auth import Principal, principal_of, require, same_origin
+from handoff.console.canned import CannedResponses
+from handoff.console.state import CONSOLE
+from handoff.console.views import agent_view, profile, queue_by_skill, ticket_view, timeline
+from handoff.engine import HandoffEngine
+from handoff.queue import Presence, Ticket
+from hub.errors import InputError
+from hub.http import Fields, read_json
+
+log = logging.getLogger("frontdesk.console.workspace")
+
+routes = web.RouteTableDef()
+
+CONVERSATION = "/console/api/conversations/{conversation_id}"
+TIMELINE_LIMIT = 2000
+
+
+def _engine(request: web.Request) -> HandoffEngine:
+    engine = request.app.get(HANDOFF)
+    if engine is None:
+        raise InputError("the hand-off is not enabled (bot.handoff_path)", status=503)
+    return engine
+
+
+def _may_see(principal: Principal, ticket: Ticket) -> bool:
+    if principal.role.allows(Role.SUPERVISOR):
+        return True
+    return ticket.waiting or ticket.agent_id == principal.account.id
+
+
+def _ticket(request: web.Request, engine: HandoffEngine) -> Ticket:
+    ticket = engine.queue.tickets.get(request.match_info["conversation_id"])
+    # Not-found and not-yours look the same: ids of others' conversations are not confirmed.
+    if ticket is None or not _may_see(principal_of(request), ticket):
+        raise InputError("no open hand-off for this conversation", status=404)
+    return ticket
+
+
+def snapshot(engine: HandoffEngine, principal: Principal, now: float) -> dict[str, Any]:
+    """Everything the workspace's lists show, in one read of the in-memory index."""
+    me = principal.account.id
+    waiting = list(engine.queue.waiting())
+    mine = [ticket_view(t, now) for t in engine.queue.tickets.values() if t.agent_id == me]
+    agent = engine.queue.agents.get(me)
+    data: dict[str, Any] = {
+        "now": now,
+        "me": {
+            **principal.account.public(),
+            "agent": agent_view(agent) if agent else None,
+        },
+        "mine": sorted(mine, key=lambda v: (v["accepted"], v["requested_at"])),
+        "queue": [ticket_view(t, now, position=i) for i, t in enumerate(waiting, start=1)],
+    }
+    if principal.role.allows(Role.SUPERVISOR):
+        data["assigned"] = [
+            ticket_view(t, now) for t in engine.queue.tickets.values() if t.agent_id
+        ]
+        data["agents"] = [agent_view(a) for a in engine.queue.agents.values()]
+        data["by_skill"] = queue_by_skill(waiting)
+        data["alerts"] = dict(engine.counters)
+    return data
+
+
+@routes.get("/console/api/snapshot")
+@require(Role.AGENT)
+async def get_snapshot(request: web.Request) -> web.Response:
+    state = request.app[CONSOLE]
+    return web.json_response(snapshot(_engine(request), principal_of(request), state.clock()))
+
+
+@routes.get(CONVERSATION)
+@require(Role.AGENT)
+async def get_conversation(request: web.Request) -> web.Response:
+    """Summary, timeline, the customer's profile and the canned responses for this one."""
+    state = request.app[CONSOLE]
+    engine = _engine(request)
+    ticket = _ticket(request, engine)
+    details = await engine.details(ticket.conversation_id)
+    store = state.hub.store
+    conversation = await store.get_conversation(ticket.conversation_id)
+    customer = await store.get_customer(ticket.customer_id)
+    if conversation is None or customer is None:
+        raise InputError("no open hand-off for this conversation", status=404)
+    events = await store.events(ticket.conversation_id, limit=TIMELINE_LIMIT)
+    principal = principal_of(request)
+    values = {
+        "customer": {"name": str(customer.attributes.get("name", ""))},
+        "agent": {"name": principal.account.name, "id": principal.account.id},
+        "conversation": {"channel": conversation.channel, "language": ticket.language},
+    }
+    canned = CannedResponses(state.settings.canned_path).render(ticket.language, values)
+    return web.json_response(
+        {
+            "now": state.clock(),
+            "ticket": ticket_view(ticket, state.clock()),
+            "summary": details["summary"],
+            "summary_text": details["summary_text"],
+            "timeline": timeline(events, channel=conversation.channel),
+            "profile": profile(customer, await store.customer_conversations(customer.id)),
+            "canned": [{"name": c.name, "title": c.title, "text": c.text} for c in canned],
+        }
+    )
+
+
+async def _body(request: web.Request) -> Fields:
+    return Fields(await read_json(request))
+
+
+def _done(**extra: object) -> web.Response:
+    return web.json_response({"ok": True, **extra})
+
+
+@routes.post(CONVERSATION + "/accept")
+@require(Role.AGENT)
+async def accept(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    ticket = _ticket(request, engine)
+    await engine.accept(ticket.conversation_id, principal_of(request).account.id)
+    return _done()
+
+
+@routes.post(CONVERSATION + "/reply")
+@require(Role.AGENT)
+async def reply(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    ticket = _ticket(request, engine)
+    text = (await _body(request)).text("text", max_length=MAX_TEXT)
+    await engine.reply(ticket.conversation_id, principal_of(request).account.id, text)
+    return _done()
+
+
+@routes.post(CONVERSATION + "/note")
+@require(Role.AGENT)
+async def note(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    ticket = _ticket(request, engine)
+    text = (await _body(request)).text("text", max_length=MAX_TEXT)
+    await engine.note(ticket.conversation_id, principal_of(request).account.id, text)
+    return _done()
+
+
+@routes.post(CONVERSATION + "/transfer")
+@require(Role.AGENT)
+async def transfer(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    ticket = _ticket(request, engine)
+    body = await _body(request)
+    await engine.transfer(
+        ticket.conversation_id,
+        principal_of(request).account.id,
+        to_agent=body.text("to_agent", required=False, max_length=64),
+        to_skill=body.text("to_skill", required=False, max_length=64),
+        note=body.text("note", required=False, max_length=MAX_TEXT),
+    )
+    return _done()
+
+
+@routes.post(CONVERSATION + "/resolve")
+@require(Role.AGENT)
+async def resolve(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    ticket = _ticket(request, engine)
+    body = await _body(request)
+    await engine.resolve(
+        ticket.conversation_id,
+        principal_of(request).account.id,
+        body.text("note", required=False, max_length=MAX_TEXT),
+    )
+    return _done()
+
+
+@routes.post(CONVERSATION + "/handback")
+@require(Role.AGENT)
+async def hand_back(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    ticket = _ticket(request, engine)
+    body = await _body(request)
+    await engine.hand_back(
+        ticket.conversation_id,
+        principal_of(request).account.id,
+        body.text("note", required=False, max_length=MAX_TEXT),
+    )
+    return _done()
+
+
+@routes.post(CONVERSATION + "/reassign")
+@require(Role.SUPERVISOR)
+async def reassign(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    ticket = _ticket(request, engine)
+    body = await _body(request)
+    await engine.reassign(
+        ticket.conversation_id,
+        principal_of(request).account.id,
+        body.text("to_agent", max_length=64),
+        body.text("note", required=False, max_length=MAX_TEXT),
+    )
+    return _done()
+
+
+@routes.post("/console/api/presence")
+@require(Role.AGENT)
+async def set_presence(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    value = (await _body(request)).text("presence", max_length=16)
+    try:
+        presence = Presence(value)
+    except ValueError:
+        allowed = ", ".join(p.value for p in Presence)
+        raise InputError(f"field 'presence' must be one of {allowed}", status=422) from None
+    engine.set_presence(principal_of(request).account.id, presence)
+    return _done(presence=presence.value)
+
+
+@routes.get("/console/ws")
+@require(Role.AGENT)
+async def live(request: web.Request) -> web.StreamResponse:
+    """The hand-off feed, for this browser. Messages are hints to refresh; what an agent
+    may see is always read again through the guarded JSON routes."""
+    if not same_origin(request):
+        raise InputError("cross-site WebSocket refused", status=403)
+    engine = _engine(request)
+    ws = web.WebSocketResponse(heartbeat=30.0)
+    await ws.prepare(request)
+    queue = engine.feed.subscribe()
+    reader = asyncio.create_task(_drain(ws))
+    try:
+        await ws.send_json({"type": "hello"})
+        while not ws.closed:
+            getter = asyncio.create_task(queue.get())
+            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                break
+            message = getter.result()
+            if message.get("type") == "closed":
+                break
+            await ws.send_json(_hint(message))
+    finally:
+        engine.feed.unsubscribe(queue)
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await ws.close()
+    return ws
+
+
+def _hint(message: dict[str, Any]) -> dict[str, Any]:
+    """Only ids and kinds leave through the socket: no message text, no customer data."""
+    hint: dict[str, Any] = {"type": message.get("type", "")}
+    for key in ("change", "conversation_id", "agent_id", "alert", "kind", "presence"):
+        if key in message:
+            hint[key] = message[key]
+    event = message.get("event")
+    if isinstance(event, dict):
+        hint["conversation_id"] = event.get("conversation_id", "")
+        hint["event"] = event.get("type", "")
+    ticket = message.get("ticket")
+    if isinstance(ticket, dict):
+        hint["assigned_to"] = ticket.get("agent_id", "")
+    return hint
+
+
+async def _drain(ws: web.WebSocketResponse) -> None:
+    async for message in ws:
+        if message.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+            return

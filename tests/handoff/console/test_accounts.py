@@ -1,0 +1,116 @@
+"""The account store contract, run against SQLite and a real private Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from handoff.console import passwords
+from handoff.console.accounts import (
+    Account,
+    AccountError,
+    AccountStore,
+    Role,
+    Session,
+    accounts_from_url,
+    check_account_id,
+    token_key,
+)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AccountStore]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/accounts.db"
+    else:
+        url = request.getfixturevalue("redis_url")
+    accounts = accounts_from_url(url)
+    await accounts.open()
+    yield accounts
+    await accounts.close()
+
+
+def _account(account_id: str = "mei", role: Role = Role.AGENT) -> Account:
+    return Account(id=account_id, name="Mei", role=role, password_hash="$argon2id$x", language="zh")
+
+
+def _session(key: str, account_id: str = "mei", *, expires_at: float = 2000.0, api: bool = False):
+    return Session(
+        key=key,
+        account_id=account_id,
+        csrf="c",
+        created_at=1000.0,
+        expires_at=expires_at,
+        last_seen=1000.0,
+        api_token=api,
+    )
+
+
+async def test_accounts_are_added_read_listed_and_replaced(store: AccountStore) -> None:
+    await store.add(_account("tom", Role.SUPERVISOR))
+    await store.add(_account("mei"))
+    with pytest.raises(AccountError, match="exists already"):
+        await store.add(_account("mei"))
+    assert await store.get("mei") == _account("mei")
+    assert await store.get("nobody") is None
+    assert [a.id for a in await store.all()] == ["mei", "tom"]
+
+    disabled = Account(**{**_account().to_json(), "role": Role.AGENT, "disabled": True})
+    await store.replace(disabled)
+    stored = await store.get("mei")
+    assert stored is not None and stored.disabled
+    with pytest.raises(AccountError, match="no account"):
+        await store.replace(_account("ghost"))
+
+
+async def test_sessions_expire_and_are_dropped_per_account(store: AccountStore) -> None:
+    await store.put_session(_session("k1"))
+    await store.put_session(_session("k2"))
+    await store.put_session(_session("t1", api=True, expires_at=9000.0))
+    await store.put_session(_session("other", account_id="tom"))
+
+    assert await store.get_session("k1", now=1500.0) == _session("k1")
+    assert await store.get_session("k1", now=2000.0) is None  # expired exactly at expires_at
+    assert await store.get_session("k1", now=1500.0) is None  # and it is gone for good
+
+    assert await store.drop_sessions("mei") == 1  # k2; the API token stays
+    assert await store.get_session("k2", now=1500.0) is None
+    assert await store.get_session("t1", now=1500.0) is not None
+    assert await store.drop_sessions("mei", api_tokens=True) == 1
+    assert await store.get_session("t1", now=1500.0) is None
+    assert await store.get_session("other", now=1500.0) is not None
+
+    await store.drop_session("other")
+    assert await store.get_session("other", now=1500.0) is None
+
+
+async def test_hits_count_per_key_and_per_window(store: AccountStore) -> None:
+    counts = [await store.count_hit("login:a", window=60, now=120.0 + i) for i in range(3)]
+    assert counts == [1, 2, 3]
+    assert await store.count_hit("login:b", window=60, now=125.0) == 1
+    assert await store.count_hit("login:a", window=60, now=180.0) == 1  # the next window
+
+
+def test_passwords_hash_with_argon2id_and_verify() -> None:
+    hashed = passwords.hash_password("correct horse battery")
+    assert hashed.startswith("$argon2id$")
+    assert passwords.verify_password(hashed, "correct horse battery")
+    assert not passwords.verify_password(hashed, "correct horse battery!")
+    assert not passwords.verify_password(None, "correct horse battery")
+    assert not passwords.verify_password("not a hash", "x")
+    assert not passwords.needs_rehash(hashed)
+    assert passwords.check_password("short") == "must be at least 10 characters long"
+    assert passwords.check_password(" " * 12) == "must not be only spaces"
+    assert passwords.check_password("long enough pass") is None
+
+
+def test_account_ids_and_token_keys() -> None:
+    assert check_account_id("mei_2-x") == "mei_2-x"
+    for bad in ("", "a b", "x" * 65, "<script>", "../etc"):
+        with pytest.raises(AccountError):
+            check_account_id(bad)
+    assert token_key("secret") != "secret" and len(token_key("secret")) == 64
+    assert Role.OPERATOR.allows(Role.SUPERVISOR) and Role.SUPERVISOR.allows(Role.AGENT)
+    assert not Role.AGENT.allows(Role.SUPERVISOR)
