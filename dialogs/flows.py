@@ -207,6 +207,7 @@ class Faq:
 class Settings:
     languages: tuple[str, ...] = ("en", "zh")
     nlu_threshold: float | None = None  # None: the classifier's own default
+    word_vectors: bool = True  # static word embeddings in the NLU (False: n-grams only)
     interrupt_confidence: float = 0.6
     max_fallbacks: int = 2
     flow_timeout: float = 1800.0

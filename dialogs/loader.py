@@ -129,7 +129,9 @@ class Reader:
             return None
         examples = {name: intent.examples for name, intent in self.intents.items()}
         try:
-            classifier = train(examples, threshold=settings.nlu_threshold)
+            classifier = train(
+                examples, threshold=settings.nlu_threshold, word_vectors=settings.word_vectors
+            )
         except ValueError as error:  # e.g. fewer than two intents with examples
             self.problems.add(Where(path=str(files[0]), line=1), f"cannot train intents: {error}")
             return None
@@ -173,6 +175,7 @@ class Reader:
         known = (
             "languages",
             "nlu_threshold",
+            "word_vectors",
             "interrupt_confidence",
             "max_fallbacks",
             "flow_timeout",
@@ -195,7 +198,11 @@ class Reader:
                 elif (text := self.text(child)) is not None:
                     messages[name] = text
         threshold = self.number(node.get("nlu_threshold"), None, 0.0, 1.0)
+        word_vectors = node.get("word_vectors")
+        if word_vectors is not None and not isinstance(word_vectors.value, bool):
+            self.problems.add(word_vectors.where, "word_vectors must be true or false")
         return Settings(
+            word_vectors=bool(word_vectors.value) if word_vectors is not None else True,
             languages=languages,
             nlu_threshold=threshold,
             interrupt_confidence=self.number(node.get("interrupt_confidence"), 0.6, 0.0, 1.0)

@@ -24,18 +24,25 @@ _lock = threading.Lock()  # reloads train in a worker thread
 
 
 def train(
-    examples: Mapping[str, Sequence[str]], *, threshold: float | None = None
+    examples: Mapping[str, Sequence[str]],
+    *,
+    threshold: float | None = None,
+    word_vectors: bool = True,
 ) -> IntentClassifier:
     """A classifier for `examples` (intent → utterances), trained or from the cache."""
     key = hashlib.sha256(
-        json.dumps([sorted((k, list(v)) for k, v in examples.items()), threshold]).encode()
+        json.dumps(
+            [sorted((k, list(v)) for k, v in examples.items()), threshold, word_vectors]
+        ).encode()
     ).hexdigest()
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
     try:
-        classifier = IntentClassifier.train(examples, threshold=threshold)
+        classifier = IntentClassifier.train(
+            examples, threshold=threshold, word_vectors=word_vectors
+        )
     except (ImportError, FileNotFoundError) as error:
         # The word-vector table is optional: a bot that answers a little less well beats
         # a bot that does not start.

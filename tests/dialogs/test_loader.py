@@ -204,3 +204,11 @@ def test_rasa_example_clash_is_located_on_its_own_line(tmp_path: Path) -> None:
     )
     found = problems(folder)
     assert any(p.startswith(f"{folder / 'nlu.yml'}:9:") for p in found), found
+
+
+def test_word_vectors_can_be_switched_off_and_must_be_a_boolean(tmp_path: Path) -> None:
+    plain = load_bot(write_bot(tmp_path / "off", bot="settings:\n  word_vectors: false\n" + GOOD))
+    assert plain.settings.word_vectors is False
+    assert load_bot(write_bot(tmp_path / "on", bot=GOOD)).settings.word_vectors is True
+    folder = write_bot(tmp_path / "bad", bot="settings:\n  word_vectors: maybe\n" + GOOD)
+    assert f"{folder / 'bot.yml'}:2: word_vectors must be true or false" in problems(folder)
