@@ -196,3 +196,16 @@ def test_value_types_are_frozen_slotted_keyword_only(classifier: IntentClassifie
     with pytest.raises(TypeError):
         IntentScore("greeting", 0.5)  # type: ignore[call-arg]
     assert isinstance(prediction, Prediction)
+
+
+def test_training_is_deterministic() -> None:
+    first = IntentClassifier.train(EXAMPLES).predict("I'd like my money back please")
+    second = IntentClassifier.train(EXAMPLES).predict("I'd like my money back please")
+    assert first == second
+
+
+def test_two_intents_confidences_are_complementary() -> None:
+    examples = {"yes": ["yes", "sure", "ok", "是的"], "no": ["no", "nope", "never", "不要"]}
+    prediction = IntentClassifier.train(examples).predict("sure, ok")
+    assert prediction.intent == "yes"
+    assert sum(score.confidence for score in prediction.ranking) == pytest.approx(1.0, abs=1e-4)
