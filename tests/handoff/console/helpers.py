@@ -12,13 +12,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from handoff.console import install_console
 from handoff.console.accounts import Account, AccountStore, Role
 from handoff.console.accounts_sqlite import SQLiteAccounts
 from handoff.console.passwords import hash_password
 from handoff.console.state import CONSOLE
 from hub.abc import ConversationHandler
-from hub.api import HUB
 from hub.app import create_app
 from hub.echo import EchoBot
 from tests.support import DEMO_CONFIG, hub_config, hub_env
@@ -43,9 +41,16 @@ def console_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
 
 
 def config_with(tmp_path: Path, console_yaml: str) -> Path:
-    """The demo config plus a `console:` section (YAML text, indented by two spaces)."""
+    """The demo config with these `console:` settings (YAML text, indented by two spaces)
+    layered over the demo's own."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    config = yaml.load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    config["console"].update(yaml.load(console_yaml.replace("\n  ", "\n").strip()) or {})
     path = tmp_path / "frontdesk.yaml"
-    path.write_text(DEMO_CONFIG.read_text(encoding="utf-8") + "\nconsole:\n" + console_yaml)
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(config, out)
     return path
 
 
@@ -59,8 +64,6 @@ def console_app(
     """The whole hub (`create_app`) with the console mounted, optionally on a test clock."""
     config = hub_config(env, config_path)
     app = create_app(config, environ=env, bot=bot or EchoBot())
-    if CONSOLE not in app:  # until create_app wires the console itself
-        install_console(app, app[HUB], config)
     if clock is not None:
         app[CONSOLE] = replace(app[CONSOLE], clock=clock)
     return app
