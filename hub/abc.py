@@ -344,6 +344,17 @@ class Store(abc.ABC):
     async def list_customers(self, *, limit: int, cursor: str | None = None) -> Page:
         """Newest first."""
 
+    async def turn_context(
+        self, conversation_id: str, *, limit: int
+    ) -> tuple[Conversation, list[Event], Customer | None] | None:
+        """What the turn runner reads before a turn: the conversation, up to `limit` events
+        after its `handled_seq`, and its customer. A store may do it in one round trip."""
+        conversation = await self.get_conversation(conversation_id)
+        if conversation is None:
+            return None
+        events = await self.events(conversation_id, after_seq=conversation.handled_seq, limit=limit)
+        return conversation, events, await self.get_customer(conversation.customer_id)
+
     async def iter_events(self, conversation_id: str, *, batch: int = 500) -> AsyncIterator[Event]:
         """Every event of a conversation, in order."""
         after = 0

@@ -241,14 +241,11 @@ class Hub:
         """Answer every acknowledged message not yet answered, oldest first."""
         batch = 200
         while True:
-            conversation = await self.store.get_conversation(conversation_id)
-            if conversation is None:
+            context = await self.store.turn_context(conversation_id, limit=batch)
+            if context is None:
                 return
-            events = await self.store.events(
-                conversation_id, after_seq=conversation.handled_seq, limit=batch
-            )
+            conversation, events, customer = context
             pending = [event for event in events if event.type == EventType.MESSAGE_IN]
-            customer = await self.store.get_customer(conversation.customer_id) if pending else None
             if pending and customer is None:
                 log.error(
                     "conversation without customer", extra={"conversation_id": conversation_id}
@@ -257,9 +254,10 @@ class Hub:
             for index, event in enumerate(pending):
                 assert customer is not None
                 if index:  # the previous turn may have changed state or status
-                    conversation = await self.store.get_conversation(conversation_id)
-                    if conversation is None:
+                    fresh = await self.store.get_conversation(conversation_id)
+                    if fresh is None:
                         return
+                    conversation = fresh
                 await self._run_turn(conversation, customer, event)
             if len(events) < batch:
                 return

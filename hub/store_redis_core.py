@@ -52,7 +52,7 @@ CAS_ATTEMPTS = 100
 _SCRIPTS = (
     *("RECORD_INBOUND", "COMMIT_TURN", "APPEND_EVENTS", "CLAIM_DELIVERIES", "DEAD_LETTERS"),
     *("DELIVERY_SUCCEEDED", "DELIVERY_FAILED", "PARKED_DELIVERY", "REDRIVE", "FIND_CUSTOMER"),
-    *("LIST_CONVERSATIONS", "LIST_CUSTOMERS", "LATEST_CONVERSATION"),
+    *("LIST_CONVERSATIONS", "LIST_CUSTOMERS", "LATEST_CONVERSATION", "TURN_CONTEXT"),
     *("WRITE_IF", "ATTEMPT_CHALLENGE", "CUSTOMER_CONVERSATIONS"),
 )
 
@@ -358,6 +358,21 @@ class RedisCore(Store):
         return [
             codec.event(conversation_id, start + 1 + i, codec.text(s)) for i, s in enumerate(stored)
         ]
+
+    async def turn_context(
+        self, conversation_id: str, *, limit: int
+    ) -> tuple[Conversation, list[Event], Customer | None] | None:
+        reply = await self._run("TURN_CONTEXT", conversation_id, limit)
+        if not reply:
+            return None
+        fields, stored, customer = reply
+        conversation = codec.conversation(codec.pairs(fields))
+        start = conversation.handled_seq
+        events = [
+            codec.event(conversation_id, start + 1 + i, codec.text(s)) for i, s in enumerate(stored)
+        ]
+        found = Customer.from_json(json.loads(customer)) if customer else None
+        return conversation, events, found
 
     async def get_customer(self, customer_id: str) -> Customer | None:
         stored = await self.redis.get(f"{self.prefix}customer:{customer_id}")

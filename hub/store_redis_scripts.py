@@ -397,6 +397,22 @@ if not ids[1] then return {} end
 return redis.call('HGETALL', P .. 'conv:' .. ids[1])
 """
 
+# ARGV: P conversation_id limit → {} or {conversation hash (flat), events after
+# handled_seq (at most limit), customer JSON or false}: the turn runner's one read.
+TURN_CONTEXT = """
+local P = ARGV[1]
+local key = P .. 'conv:' .. ARGV[2]
+local fields = redis.call('HGETALL', key)
+if #fields == 0 then return {} end
+local handled, customer = 0, ''
+for i = 1, #fields, 2 do
+  if fields[i] == 'handled_seq' then handled = tonumber(fields[i + 1])
+  elseif fields[i] == 'customer_id' then customer = fields[i + 1] end
+end
+local events = redis.call('LRANGE', key .. ':events', handled, handled + tonumber(ARGV[3]) - 1)
+return {fields, events, redis.call('GET', P .. 'customer:' .. customer)}
+"""
+
 # ARGV: P identity → customer JSON or nil
 FIND_CUSTOMER = """
 local P = ARGV[1]

@@ -117,6 +117,8 @@ class SQLiteBase:
         db.execute("PRAGMA busy_timeout=5000")
         # Checkpoints (which fsync) run on a thread of their own, never in a commit.
         db.execute("PRAGMA wal_autocheckpoint=0")
+        # After a full checkpoint the WAL file is cut back to this size.
+        db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         # Erasure must leave no personal data in freed pages of the file.
         db.execute("PRAGMA secure_delete=ON")
         db.executescript(SCHEMA)
@@ -212,11 +214,17 @@ class SQLiteBase:
         return Customer.from_json(json.loads(row[0])) if row else None
 
 
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
+
+
 class _Checkpointer(threading.Thread):
     """Copies the WAL into the database file in the background.
 
     sqlite3 releases the GIL while SQLite works, so the event loop keeps committing
-    (cheap appends to the WAL) while this thread pays for the fsyncs.
+    (cheap appends to the WAL) while this thread pays for the fsyncs. Under sustained load
+    a passive checkpoint never catches up with the writers, and the WAL would grow without
+    bound; once it holds more than `WAL_LIMIT_BYTES` a RESTART checkpoint briefly holds the
+    writers back so the next one starts the WAL from the beginning again.
     """
 
     def __init__(self, path: Path, interval: float = 0.5) -> None:
@@ -229,9 +237,12 @@ class _Checkpointer(threading.Thread):
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA busy_timeout=5000")
         try:
+            page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
             while not self._stopped.wait(self.interval):
                 try:
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames * page_size > WAL_LIMIT_BYTES:
+                        db.execute("PRAGMA wal_checkpoint(RESTART)")
                 except sqlite3.Error:
                     log.warning("sqlite checkpoint failed; will retry", exc_info=True)
         finally:

@@ -266,3 +266,18 @@ async def test_conversation_lock_is_exclusive(store: Store) -> None:
 
     await asyncio.gather(hold("a"), hold("b"))
     assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
+
+
+async def test_turn_context_reads_what_a_turn_needs(store: Store) -> None:
+    got = await store.record_inbound(inbound(message_id="1"), now=1.0)
+    await store.commit_turn(
+        got.conversation.id, handled_seq=got.event.seq, result=TurnResult(), now=2.0, lease=30
+    )
+    second = await store.record_inbound(inbound("again", message_id="2"), now=3.0)
+    context = await store.turn_context(got.conversation.id, limit=10)
+    assert context is not None
+    conversation, events, customer = context
+    assert conversation.handled_seq == 2
+    assert [e.seq for e in events] == [second.event.seq]
+    assert customer == got.customer
+    assert await store.turn_context("con_missing", limit=10) is None
