@@ -34,12 +34,14 @@ from typing import Any
 import aiohttp
 
 REPO = Path(__file__).resolve().parents[1]
+# FAQ questions the demo bot answers with exactly one reply each, so that with
+# `--bot dialogs` a turn's reply is the next outbound frame.
 QUESTIONS = [
-    "How long does shipping take?",
-    "What is your return policy?",
-    "Do you ship to Shanghai?",
-    "运费多少？",
-    "Can I change my order?",
+    "what are your opening hours",
+    "what is your refund policy",
+    "how do I redeem my points",
+    "退货政策是什么",
+    "积分怎么兑换",
 ]
 
 
