@@ -214,7 +214,7 @@ class SQLiteBase:
         return Customer.from_json(json.loads(row[0])) if row else None
 
 
-WAL_LIMIT_BYTES = 64 * 1024 * 1024
+WAL_LIMIT_BYTES = 256 * 1024 * 1024
 
 
 class _Checkpointer(threading.Thread):
