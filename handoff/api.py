@@ -1,6 +1,7 @@
 """The hand-off API under /api/v1/handoff/ (operator token for now; every action names its
 `agent_id` explicitly, so agent accounts with roles can replace the token later), and the
-live WebSocket feed at /api/v1/handoff/feed (token as ``?token=`` or a bearer header).
+live WebSocket feed at /api/v1/handoff/feed (bearer header; never a token in the URL, where
+proxies and logs would keep it).
 
     GET  queue                                  waiting and assigned tickets, in queue order
     GET  agents · POST agents                   list / add an agent (same fields as the YAML)
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 
 from aiohttp import WSMsgType, web
 
@@ -212,12 +212,9 @@ async def stats(request: web.Request) -> web.Response:
 @routes.get(f"{PREFIX}/feed")
 async def feed(request: web.Request) -> web.StreamResponse:
     """Queue and conversation changes as JSON text frames, until either side closes."""
-    token = request.app[API_TOKEN]
-    given = request.query.get("token")
-    if given is None:
-        require_bearer(request, token, realm="Frontdesk API")
-    elif not token or not hmac.compare_digest(given.encode(), token.encode()):
-        raise InputError("missing or wrong token for the Frontdesk API", status=401)
+    if "token" in request.query:
+        raise InputError("put the token in the Authorization header, not in the URL", status=400)
+    require_bearer(request, request.app[API_TOKEN], realm="Frontdesk API")
     engine = _engine(request)
     ws = web.WebSocketResponse(heartbeat=30.0)
     await ws.prepare(request)

@@ -69,7 +69,7 @@ async def texts_until(receiver: CallbackReceiver, fragment: str) -> list[str]:
 
 
 async def test_generic_journey(client: TestClient, receiver: CallbackReceiver) -> None:
-    feed = await client.ws_connect(f"{H}/feed?token=test-api-token")
+    feed = await client.ws_connect(f"{H}/feed", headers=api_auth())
     assert (await feed.receive_json(timeout=10))["type"] == "hello"
 
     # Sue is online but has no hardware skill: the customer waits in the queue.
@@ -166,10 +166,12 @@ async def test_bad_requests_get_precise_errors(client, method, path, body, statu
 
 async def test_api_and_feed_need_the_token(client: TestClient) -> None:
     assert (await client.get(f"{H}/queue")).status == 401
-    response = await client.get(f"{H}/feed?token=wrong")
+    response = await client.get(f"{H}/feed", headers={"Authorization": "Bearer wrong"})
     assert response.status == 401
     response = await client.get(f"{H}/feed")
     assert response.status == 401
+    response = await client.get(f"{H}/feed?token=test-api-token")
+    assert response.status == 400  # secrets never travel in URLs
 
 
 async def test_agents_can_be_added_by_api(client: TestClient) -> None:
