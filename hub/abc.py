@@ -270,10 +270,14 @@ class Store(abc.ABC):
         result: TurnResult,
         now: float,
         lease: float,
+        known: Conversation | None = None,
     ) -> TurnCommit:
         """Append the turn's events and replies, queue the replies for delivery (leased to
         the caller for `lease` seconds so it can deliver them at once), and mark every
-        inbound event up to `handled_seq` as handled."""
+        inbound event up to `handled_seq` as handled.
+
+        `known` is the conversation as the caller last read it under its lock; a store may
+        use it instead of reading again, provided it still checks nothing has changed."""
 
     @abc.abstractmethod
     async def append_events(

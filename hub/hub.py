@@ -198,6 +198,7 @@ class Hub:
                 result=result,
                 now=self.clock(),
                 lease=self.retry.lease,
+                known=conversation,
             )
         self._notify(commit.events)
         self.delivery.deliver_now(commit.deliveries)
@@ -278,6 +279,7 @@ class Hub:
             result=result,
             now=self.clock(),
             lease=self.retry.lease,
+            known=conversation,
         )
         self.metrics.inc("frontdesk_turns_total")
         self._notify(commit.events)

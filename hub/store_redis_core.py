@@ -169,9 +169,13 @@ class RedisCore(Store):
         result: TurnResult,
         now: float,
         lease: float,
+        known: Conversation | None = None,
     ) -> TurnCommit:
-        for _ in range(CAS_ATTEMPTS):
-            conversation = await self.get_conversation(conversation_id)
+        for attempt in range(CAS_ATTEMPTS):
+            # The script checks the fields it relies on, so a stale `known` only costs a retry.
+            conversation = known if attempt == 0 and known is not None else None
+            if conversation is None:
+                conversation = await self.get_conversation(conversation_id)
             if conversation is None:
                 raise KeyError(conversation_id)
             new_events = [*result.events, *conversation_update_events(conversation, result)]

@@ -155,6 +155,7 @@ class SQLiteStore(SQLiteIdentity, Store):
         result: TurnResult,
         now: float,
         lease: float,
+        known: Conversation | None = None,
     ) -> TurnCommit:
         with self._transaction() as db:
             conversation = self._load_conversation(db, conversation_id)

@@ -281,3 +281,22 @@ async def test_turn_context_reads_what_a_turn_needs(store: Store) -> None:
     assert [e.seq for e in events] == [second.event.seq]
     assert customer == got.customer
     assert await store.turn_context("con_missing", limit=10) is None
+
+
+async def test_commit_turn_checks_a_stale_known_conversation(store: Store) -> None:
+    from dataclasses import replace
+
+    got = await store.record_inbound(inbound(), now=1.0)
+    stale = replace(got.conversation, status=ConversationStatus.QUEUED, channel="email")
+    commit = await store.commit_turn(
+        got.conversation.id,
+        handled_seq=got.event.seq,
+        result=TurnResult(replies=(Outbound(text="hi"),), status=ConversationStatus.BOT),
+        now=2.0,
+        lease=30,
+        known=stale,
+    )
+    # Judged against the stored conversation, not the stale copy: no status change, and
+    # the reply goes to the channel the customer really wrote from.
+    assert [e.type for e in commit.events] == [EventType.MESSAGE_OUT]
+    assert commit.deliveries[0].channel == "api"
