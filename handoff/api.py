@@ -19,12 +19,10 @@ proxies and logs would keep it).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from handoff.engine import HandoffEngine
+from handoff.feed import stream
 from handoff.queue import Presence
 from handoff.settings import agent_spec, raw_section
 from hub.api import API_TOKEN, operator
@@ -218,31 +216,6 @@ async def feed(request: web.Request) -> web.StreamResponse:
     engine = _engine(request)
     ws = web.WebSocketResponse(heartbeat=30.0)
     await ws.prepare(request)
-    queue = engine.feed.subscribe()
-    reader = asyncio.create_task(_drain_client(ws))
-    try:
-        await ws.send_json({"type": "hello", "waiting": sum(1 for _ in engine.queue.waiting())})
-        while not ws.closed:
-            getter = asyncio.create_task(queue.get())
-            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                break
-            message = getter.result()
-            if message.get("type") == "closed":
-                break
-            await ws.send_json(message)
-    finally:
-        engine.feed.unsubscribe(queue)
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
-        await ws.close()
+    waiting = sum(1 for _ in engine.queue.waiting())
+    await stream(ws, engine.feed, hello={"type": "hello", "waiting": waiting})
     return ws
-
-
-async def _drain_client(ws: web.WebSocketResponse) -> None:
-    # The feed is one-way; reading keeps pings answered and notices the client leaving.
-    async for message in ws:
-        if message.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
-            return

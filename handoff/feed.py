@@ -7,8 +7,12 @@ too far behind is dropped (its socket closes; the console reconnects and reloads
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from aiohttp import WSMsgType, web
 
 log = logging.getLogger("frontdesk.handoff.feed")
 
@@ -51,3 +55,41 @@ def _replace_last(queue: asyncio.Queue[dict[str, Any]], message: dict[str, Any])
     if queue.full():
         queue.get_nowait()
     queue.put_nowait(message)
+
+
+async def stream(
+    ws: web.WebSocketResponse,
+    feed: Feed,
+    *,
+    hello: Mapping[str, Any],
+    shape: Callable[[dict[str, Any]], Mapping[str, Any]] = lambda message: message,
+) -> None:
+    """Serve `feed` on a prepared WebSocket until either side closes it: `hello` first,
+    then every published message as `shape` makes it."""
+    queue = feed.subscribe()
+    reader = asyncio.create_task(_read_until_closed(ws))
+    try:
+        await ws.send_json(dict(hello))
+        while not ws.closed:
+            getter = asyncio.create_task(queue.get())
+            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                break
+            message = getter.result()
+            if message.get("type") == "closed":
+                break
+            await ws.send_json(dict(shape(message)))
+    finally:
+        feed.unsubscribe(queue)
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await ws.close()
+
+
+async def _read_until_closed(ws: web.WebSocketResponse) -> None:
+    # The feed is one-way; reading keeps pings answered and notices the client leaving.
+    async for message in ws:
+        if message.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+            return

@@ -7,12 +7,10 @@ the conversation's lock) and so through the hub: the console never talks to a ch
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from handoff.api import HANDOFF, MAX_TEXT
 from handoff.console.accounts import Role
@@ -21,6 +19,7 @@ from handoff.console.canned import CannedResponses
 from handoff.console.state import CONSOLE
 from handoff.console.views import agent_view, profile, queue_by_skill, ticket_view, timeline
 from handoff.engine import HandoffEngine
+from handoff.feed import stream
 from handoff.queue import Presence, Ticket
 from hub.errors import InputError
 from hub.http import Fields, read_json
@@ -240,26 +239,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     engine = _engine(request)
     ws = web.WebSocketResponse(heartbeat=30.0)
     await ws.prepare(request)
-    queue = engine.feed.subscribe()
-    reader = asyncio.create_task(_drain(ws))
-    try:
-        await ws.send_json({"type": "hello"})
-        while not ws.closed:
-            getter = asyncio.create_task(queue.get())
-            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                break
-            message = getter.result()
-            if message.get("type") == "closed":
-                break
-            await ws.send_json(_hint(message))
-    finally:
-        engine.feed.unsubscribe(queue)
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
-        await ws.close()
+    await stream(ws, engine.feed, hello={"type": "hello"}, shape=_hint)
     return ws
 
 
@@ -277,9 +257,3 @@ def _hint(message: dict[str, Any]) -> dict[str, Any]:
     if isinstance(ticket, dict):
         hint["assigned_to"] = ticket.get("agent_id", "")
     return hint
-
-
-async def _drain(ws: web.WebSocketResponse) -> None:
-    async for message in ws:
-        if message.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
-            return

@@ -11,22 +11,12 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from handoff.console.accounts import Role
+from tests.e2e.conftest import ARTIFACTS
 from tests.handoff.console.helpers import PASSWORD, console_app, handoff_env, seed_sqlite
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # the tests run as root
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 
@@ -62,19 +52,6 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
         yield Server(f"http://127.0.0.1:{port}", clock)
     finally:
         await runner.cleanup()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    assert Path(CHROMIUM).exists(), "run scripts/install-test-deps.d/chromium.sh first"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def sign_in(browser: Browser, url: str, username: str, csp: list[str]) -> Page:

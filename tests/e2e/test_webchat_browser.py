@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from connectors.webchat.connector import WebchatConnector
 from hub.abc import ConversationHandler, Turn, TurnResult
@@ -19,18 +19,7 @@ from hub.app import create_app
 from hub.hub import Hub
 from hub.model import Button, Outbound
 from tests.connectors.webchat.helpers import webchat_config, webchat_env
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # the tests run as root
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from tests.e2e.conftest import ARTIFACTS
 
 MENU = (Button(title="Shipping", payload="/shipping"), Button(title="Returns", payload="/returns"))
 ANSWERS = {
@@ -85,19 +74,6 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
         yield Server(f"http://127.0.0.1:{port}", hub, connector, gate)
     finally:
         await runner.cleanup()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    assert Path(CHROMIUM).exists(), "run scripts/install-test-deps.d/chromium.sh first"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def open_chat(browser: Browser, url: str, **context: object) -> Page:

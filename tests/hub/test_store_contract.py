@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-
-import pytest
 
 from hub.abc import Store, TurnResult
 from hub.model import (
@@ -17,27 +13,7 @@ from hub.model import (
     NewEvent,
     Outbound,
 )
-from hub.store_redis import RedisStore
-from hub.store_sqlite import SQLiteStore
-
-StoreFactory = Callable[[], Store]
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
-    """A factory, so a test can open a second store on the same data (a restart)."""
-    if request.param == "sqlite":
-        return lambda: SQLiteStore(tmp_path / "contract.db")
-    url = request.getfixturevalue("redis_url")
-    return lambda: RedisStore(url)
-
-
-@pytest.fixture
-async def store(make_store: StoreFactory) -> AsyncIterator[Store]:
-    store = make_store()
-    await store.open()
-    yield store
-    await store.close()
+from tests.hub.conftest import StoreFactory
 
 
 def inbound(text: str = "hello", *, sender: str = "ana", message_id: str = "m1", **kw) -> Inbound:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -14,24 +13,7 @@ from hub.model import ConversationStatus, EventType, Inbound, Outbound
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
 
-StoreFactory = Callable[[], Store]
 SECRET_TEXT = "my card is 4111-SECRET-TEXT"
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
-    if request.param == "sqlite":
-        return lambda: SQLiteStore(tmp_path / "identity.db")
-    url = request.getfixturevalue("redis_url")
-    return lambda: RedisStore(url)
-
-
-@pytest.fixture
-async def store(make_store: StoreFactory) -> AsyncIterator[Store]:
-    store = make_store()
-    await store.open()
-    yield store
-    await store.close()
 
 
 def inbound(channel: str, sender: str, message_id: str, text: str = "hi") -> Inbound:
@@ -195,7 +177,7 @@ async def test_audit_trail_keeps_order(store: Store) -> None:
 def _raw_bytes(store: Store, tmp_path: Path) -> bytes:
     """Every byte the store holds: the SQLite files, or every Redis key and value."""
     if isinstance(store, SQLiteStore):
-        return b"".join(p.read_bytes() for p in tmp_path.glob("identity.db*"))
+        return b"".join(p.read_bytes() for p in tmp_path.glob("contract.db*"))
     assert isinstance(store, RedisStore)
     client = Redis.from_url(store.url)
     chunks = []

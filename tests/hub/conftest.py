@@ -1,0 +1,32 @@
+"""The store fixtures every contract test shares: each test runs once per store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from hub.abc import Store
+from hub.store_redis import RedisStore
+from hub.store_sqlite import SQLiteStore
+
+StoreFactory = Callable[[], Store]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+    """A factory, so a test can open a second store on the same data (a restart). The
+    Redis one is a private redis-server the harness started (`redis_url`)."""
+    if request.param == "sqlite":
+        return lambda: SQLiteStore(tmp_path / "contract.db")
+    url = request.getfixturevalue("redis_url")
+    return lambda: RedisStore(url)
+
+
+@pytest.fixture
+async def store(make_store: StoreFactory) -> AsyncIterator[Store]:
+    store = make_store()
+    await store.open()
+    yield store
+    await store.close()
