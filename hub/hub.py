@@ -284,6 +284,24 @@ class Hub:
         self.metrics.inc("frontdesk_turns_total")
         self._notify(commit.events)
         self.delivery.deliver_now(commit.deliveries)
+        await self._apply_tags(customer.id, commit.events)
+
+    async def _apply_tags(self, customer_id: str, events: Sequence[Event]) -> None:
+        """`customer.tagged` events (a flow's tag step) become the customer's tags, so
+        later conditions, routing and the agent's profile see them."""
+        tags = [
+            e.data["tag"]
+            for e in events
+            if e.type == EventType.CUSTOMER_TAGGED and isinstance(e.data.get("tag"), str)
+        ]
+        if not tags:
+            return
+        customer = await self.store.get_customer(customer_id)
+        if customer is None:
+            return
+        merged = tuple(dict.fromkeys([*customer.tags, *tags]))
+        if merged != customer.tags:
+            await self.store.update_customer(customer_id, tags=merged, now=self.clock())
 
     async def _handle(self, turn: Turn) -> TurnResult:
         owner = self._owner(turn.conversation.status)

@@ -47,6 +47,7 @@ class EventType(enum.StrEnum):
     DELIVERY_PARKED = "delivery.parked"
     DELIVERY_REDRIVEN = "delivery.redriven"
     TURN_FAILED = "turn.failed"
+    CUSTOMER_TAGGED = "customer.tagged"  # the hub adds data["tag"] to the customer's tags
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -256,3 +256,31 @@ def test_join_replies_makes_one_message_of_a_turn() -> None:
     )
     assert joined.text == "Sorry to hear that.\n\nDid it turn on?"
     assert [b.payload for b in joined.buttons] == ["yes"]
+
+
+class Tagger(ConversationHandler):
+    async def handle(self, turn: Turn) -> TurnResult:
+        from hub.model import EventType, NewEvent
+
+        return TurnResult(
+            replies=(Outbound(text="noted"),),
+            events=(NewEvent(type=EventType.CUSTOMER_TAGGED, data={"tag": "vip"}),),
+        )
+
+
+async def test_a_tag_event_tags_the_customer(
+    aiohttp_client, tmp_path: Path, receiver: CallbackReceiver
+) -> None:
+    client = await aiohttp_client(make_app(tmp_path, receiver, Tagger()))
+    _, body = await post(client, "ana", "m1", "tag me")
+    await receiver.wait_for(1)
+    for _ in range(100):
+        response = await client.get(f"/api/v1/customers/{body['customer_id']}", headers=api_auth())
+        if (await response.json())["tags"]:
+            break
+        await asyncio.sleep(0.02)
+    assert (await response.json())["tags"] == ["vip"]
+    await post(client, "ana", "m2", "again")  # tagging twice keeps one tag
+    await receiver.wait_for(2)
+    response = await client.get(f"/api/v1/customers/{body['customer_id']}", headers=api_auth())
+    assert (await response.json())["tags"] == ["vip"]
