@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -63,25 +63,39 @@ async def stream(
     *,
     hello: Mapping[str, Any],
     shape: Callable[[dict[str, Any]], Mapping[str, Any]] = lambda message: message,
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    recheck: float = 15.0,
 ) -> None:
     """Serve `feed` on a prepared WebSocket until either side closes it: `hello` first,
-    then every published message as `shape` makes it."""
+    then every published message as `shape` makes it. With `still_allowed`, it is asked
+    every `recheck` seconds and the socket closes once it says no (a session that ended)."""
+    loop = asyncio.get_running_loop()
     queue = feed.subscribe()
     reader = asyncio.create_task(_read_until_closed(ws))
+    getter = asyncio.create_task(queue.get())
+    checked = loop.time()
     try:
         await ws.send_json(dict(hello))
         while not ws.closed:
-            getter = asyncio.create_task(queue.get())
-            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
+            done, _ = await asyncio.wait(
+                {getter, reader}, timeout=recheck, return_when=asyncio.FIRST_COMPLETED
+            )
+            if reader in done:
                 break
+            if still_allowed is not None and loop.time() - checked >= recheck:
+                if not await still_allowed():
+                    break
+                checked = loop.time()
+            if getter not in done:
+                continue
             message = getter.result()
+            getter = asyncio.create_task(queue.get())
             if message.get("type") == "closed":
                 break
             await ws.send_json(dict(shape(message)))
     finally:
         feed.unsubscribe(queue)
+        getter.cancel()
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader

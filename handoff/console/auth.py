@@ -140,6 +140,16 @@ async def authenticate(request: web.Request, state: ConsoleState) -> Principal |
     return Principal(account=account, session=session)
 
 
+async def session_alive(state: ConsoleState, key: str) -> bool:
+    """Whether a session still stands (not logged out, not expired, account enabled),
+    without touching its idle timer: an open socket is not activity."""
+    session = await state.accounts.get_session(key, now=state.clock())
+    if session is None:
+        return False
+    account = await state.accounts.get(session.account_id)
+    return account is not None and not account.disabled
+
+
 def same_origin(request: web.Request) -> bool:
     """False when the browser says the request comes from another site.
 

@@ -22,6 +22,7 @@ class ConsoleSettings:
     login_attempts_per_address: int = 50
     canned_path: str = "config/canned"
     default_language: str = "en"
+    socket_recheck: float = 15.0  # seconds: an open live socket closes once its session ends
 
 
 def load_console_settings(config: Config) -> ConsoleSettings:
@@ -44,6 +45,7 @@ def load_console_settings(config: Config) -> ConsoleSettings:
         ),
         canned_path=section.get_str("canned_path", str(_beside(config, "canned"))),
         default_language=section.get_str("default_language", "en", choices=LANGUAGES),
+        socket_recheck=section.get_float("socket_recheck_seconds", 15.0, minimum=0.05),
     )
     section.reject_unknown()
     return settings

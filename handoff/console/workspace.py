@@ -14,7 +14,14 @@ from aiohttp import web
 
 from handoff.api import HANDOFF, MAX_TEXT
 from handoff.console.accounts import Role
-from handoff.console.auth import Principal, principal_of, require, same_origin
+from handoff.console.auth import (
+    PRINCIPAL,
+    Principal,
+    principal_of,
+    require,
+    same_origin,
+    session_alive,
+)
 from handoff.console.canned import CannedResponses
 from handoff.console.state import CONSOLE
 from handoff.console.views import agent_view, profile, queue_by_skill, ticket_view, timeline
@@ -237,9 +244,23 @@ async def live(request: web.Request) -> web.StreamResponse:
     if not same_origin(request):
         raise InputError("cross-site WebSocket refused", status=403)
     engine = _engine(request)
+    state = request.app[CONSOLE]
+    session_key = request[PRINCIPAL].session.key
+
+    async def still_signed_in() -> bool:
+        # Logging out, an expired session or a disabled account ends the live feed too.
+        return await session_alive(state, session_key)
+
     ws = web.WebSocketResponse(heartbeat=30.0)
     await ws.prepare(request)
-    await stream(ws, engine.feed, hello={"type": "hello"}, shape=_hint)
+    await stream(
+        ws,
+        engine.feed,
+        hello={"type": "hello"},
+        shape=_hint,
+        still_allowed=still_signed_in,
+        recheck=state.settings.socket_recheck,
+    )
     return ws
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
 from handoff.console.accounts import Role
 from hub.api import HUB
 from tests.handoff.console.helpers import (
+    config_with,
     console_app,
     handoff_env,
     login,
@@ -148,3 +150,17 @@ async def test_the_workspace_needs_the_hand_off(tmp_path: Path, aiohttp_client) 
     response = await client.get("/console/api/snapshot")
     assert response.status == 503
     assert "hand-off is not enabled" in (await response.json())["error"]["message"]
+
+
+async def test_logging_out_closes_the_live_socket(tmp_path: Path, aiohttp_client) -> None:
+    await seed_sqlite(tmp_path, ("mei", Role.AGENT))
+    config = config_with(tmp_path, "  socket_recheck_seconds: 0.1\n")
+    app = console_app(handoff_env(tmp_path), config_path=config)
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    csrf = await login(client, "mei")
+    async with client.ws_connect("/console/ws") as ws:
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        out = await client.post("/console/logout", data={"csrf": csrf}, allow_redirects=False)
+        assert out.status == 303
+        closing = await ws.receive(timeout=5)  # the session ended: the feed ends too
+        assert closing.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)
