@@ -125,6 +125,21 @@ if conv_id and ARGV[15] ~= '' then
     conv_id = false
   end
 end
+-- A new thread (a new email) from a customer who has a recent open conversation on a
+-- channel without threads (linked web chat, Telegram …) continues that conversation.
+if not conv_id and ARGV[13] ~= '' then
+  for _, id in ipairs(redis.call('ZRANGE', customer_key .. ':open:', 0, -1)) do
+    local at = tonumber(redis.call('HGET', P .. 'conv:' .. id, 'updated_at'))
+    if moved_at == nil or at >= moved_at then conv_id, moved_at = id, at end
+  end
+  if conv_id then
+    -- Only a conversation opened on another channel (the api channel's own threads stay
+    -- apart from its unthreaded messages); the event list starts with conversation.opened.
+    local opened = cjson.decode(redis.call('LINDEX', P .. 'conv:' .. conv_id .. ':events', 0))
+    local stale = ARGV[15] ~= '' and tonumber(now) - moved_at > tonumber(ARGV[15])
+    if opened['data']['channel'] == ARGV[2] or stale then conv_id = false end
+  end
+end
 local conv_key
 if conv_id then
   conv_key = P .. 'conv:' .. conv_id

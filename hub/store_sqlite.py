@@ -9,6 +9,7 @@ loses nothing committed (WAL with synchronous=NORMAL survives a process crash).
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
@@ -97,6 +98,8 @@ class SQLiteStore(SQLiteIdentity, Store):
             found_open = Conversation.from_json(json.loads(row[0])) if row else None
             if found_open is not None and not self._continues(found_open, inbound, now):
                 found_open = None
+            if found_open is None and inbound.thread_key:
+                found_open = self._continued_across_channels(db, customer.id, inbound, now)
             if found_open is not None:
                 conversation = found_open
             else:
@@ -138,6 +141,32 @@ class SQLiteStore(SQLiteIdentity, Store):
             return Ingested(
                 conversation=conversation, customer=customer, event=event, duplicate=False
             )
+
+    def _continued_across_channels(
+        self, db: sqlite3.Connection, customer_id: str, inbound: Inbound, now: float
+    ) -> Conversation | None:
+        """A new thread (a new email) from a customer who has a recent open conversation on
+        a channel without threads (linked web chat, Telegram …) continues that one."""
+        row = db.execute(
+            "SELECT data FROM conversations WHERE customer_id = ? AND thread_key = ''"
+            " AND status != 'resolved'"
+            " ORDER BY json_extract(data, '$.updated_at') DESC, id DESC LIMIT 1",
+            (customer_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        conversation = Conversation.from_json(json.loads(row[0]))
+        # Only a conversation opened on another channel: the api channel's own threads stay
+        # apart from its unthreaded messages. The log starts with conversation.opened.
+        opened = db.execute(
+            "SELECT data FROM events WHERE conversation_id = ? AND seq = 1", (conversation.id,)
+        ).fetchone()
+        if opened is None or json.loads(opened[0]).get("channel") == inbound.channel:
+            return None
+        # A new thread is a new subject: only a conversation active within the window.
+        window = self.continuity_window
+        fresh = window is None or now - conversation.updated_at <= window
+        return conversation if fresh else None
 
     def _continues(self, conversation: Conversation, inbound: Inbound, now: float) -> bool:
         window = self.continuity_window

@@ -254,3 +254,31 @@ async def test_erasure_leaves_no_personal_data_in_the_raw_store(
     fresh = await store.record_inbound(inbound("webchat", "v1", "w3"), now=30.0)
     assert fresh.customer.id != web_id
     assert fresh.conversation.status == ConversationStatus.BOT
+
+
+async def test_a_new_email_thread_continues_a_linked_open_chat(store: Store) -> None:
+    chat = await store.record_inbound(inbound("webchat", "v1", "w1", "my phone is dead"), now=100.0)
+    assert await store.add_identity(chat.customer.id, "email:ana@example.com", now=101.0)
+
+    def mail(message_id: str, thread: str, at: float) -> Inbound:
+        return Inbound(
+            channel="email",
+            sender="ana@example.com",
+            message_id=message_id,
+            text="following up",
+            thread_hint=thread,
+            timestamp=at,
+        )
+
+    first = await store.record_inbound(mail("e1", "<root-1@mail>", 200.0), now=200.0)
+    assert first.conversation.id == chat.conversation.id  # one conversation across channels
+    assert (first.conversation.channel, first.conversation.thread_hint) == (
+        "email",
+        "<root-1@mail>",
+    )
+    again = await store.record_inbound(mail("e2", "<root-1@mail>", 300.0), now=300.0)
+    assert again.conversation.id == chat.conversation.id
+    # Once the open chat has been quiet past the continuity window, a new thread is its own.
+    later = await store.record_inbound(mail("e3", "<root-2@mail>", 400_000.0), now=400_000.0)
+    assert later.conversation.id != chat.conversation.id
+    assert later.customer.id == chat.customer.id
