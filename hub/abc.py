@@ -27,6 +27,7 @@ from hub.model import (
     Inbound,
     NewEvent,
     Outbound,
+    Route,
 )
 
 if TYPE_CHECKING:
@@ -271,13 +272,15 @@ class Store(abc.ABC):
         now: float,
         lease: float,
         known: Conversation | None = None,
+        route: Route | None = None,
     ) -> TurnCommit:
         """Append the turn's events and replies, queue the replies for delivery (leased to
         the caller for `lease` seconds so it can deliver them at once), and mark every
         inbound event up to `handled_seq` as handled.
 
         `known` is the conversation as the caller last read it under its lock; a store may
-        use it instead of reading again, provided it still checks nothing has changed."""
+        use it instead of reading again, provided it still checks nothing has changed.
+        `route` sends the replies somewhere other than where the customer last wrote from."""
 
     @abc.abstractmethod
     async def append_events(

@@ -64,6 +64,7 @@ def create_app(
         store=store,
         bot=IdentityGate(bot or build_bot(config), identity),
         retry=config.delivery,
+        reply_to=identity_settings.reply_to,
     )
     identity.sender = ConnectorCodeSender(hub.connectors)
     identity.clock = hub.clock

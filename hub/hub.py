@@ -36,6 +36,7 @@ from hub.model import (
     InboundKind,
     NewEvent,
     Outbound,
+    Route,
 )
 
 log = logging.getLogger("frontdesk.hub")
@@ -59,8 +60,12 @@ class Hub:
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
+        reply_to: str = "last",
     ) -> None:
+        if reply_to not in ("last", "preferred"):
+            raise ValueError(f"reply_to must be 'last' or 'preferred', not {reply_to!r}")
         self.store = store
+        self.reply_to = reply_to
         self.bot = bot
         self.humans = humans
         self.retry = retry or RetryPolicy()
@@ -189,6 +194,7 @@ class Hub:
                 raise KeyError(conversation_id)
             if when is not None and not await when(conversation):
                 return False
+            route = await self._route(conversation)
             result = TurnResult(
                 replies=tuple(replies), events=tuple(events), status=status, priority=priority
             )
@@ -199,6 +205,7 @@ class Hub:
                 now=self.clock(),
                 lease=self.retry.lease,
                 known=conversation,
+                route=route,
             )
         self._notify(commit.events)
         self.delivery.deliver_now(commit.deliveries)
@@ -280,11 +287,33 @@ class Hub:
             now=self.clock(),
             lease=self.retry.lease,
             known=conversation,
+            route=await self._route(conversation, customer),
         )
         self.metrics.inc("frontdesk_turns_total")
         self._notify(commit.events)
         self.delivery.deliver_now(commit.deliveries)
         await self._apply_tags(customer.id, commit.events)
+
+    async def _route(
+        self, conversation: Conversation, customer: Customer | None = None
+    ) -> Route | None:
+        """With `reply_to="preferred"`, replies go to the customer's preferred channel (the
+        `preferred_channel` attribute, e.g. from the CRM) when they have an identity there
+        and it is enabled; otherwise, and by default, to where they last wrote from."""
+        if self.reply_to != "preferred":
+            return None
+        if customer is None:
+            customer = await self.store.get_customer(conversation.customer_id)
+        preferred = customer.attributes.get("preferred_channel") if customer else None
+        if not isinstance(preferred, str) or preferred == conversation.channel:
+            return None
+        if preferred not in self.connectors or customer is None:
+            return None
+        for identity in customer.identities:
+            channel, _, address = identity.partition(":")
+            if channel == preferred and address:
+                return Route(channel=channel, address=address)
+        return None
 
     async def _apply_tags(self, customer_id: str, events: Sequence[Event]) -> None:
         """`customer.tagged` events (a flow's tag step) become the customer's tags, so

@@ -52,6 +52,7 @@ class IdentitySettings:
     codes_per_customer_per_hour: int = 5
     codes_per_target_per_hour: int = 3
     widget_secret: bytes = b""  # FRONTDESK_IDENTITY_SECRET
+    reply_to: str = "last"  # or "preferred": the customer's preferred_channel attribute
 
     @classmethod
     def from_section(cls, section: Section, environ: Mapping[str, str]) -> IdentitySettings:
@@ -66,6 +67,7 @@ class IdentitySettings:
                 "codes_per_target_per_hour", 3, minimum=1, maximum=1000
             ),
             widget_secret=environ.get("FRONTDESK_IDENTITY_SECRET", "").encode(),
+            reply_to=section.get_str("reply_to", "last", choices=("last", "preferred")),
         )
         section.reject_unknown()
         return settings

@@ -313,6 +313,15 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Route:
+    """Where a reply goes: a channel, the customer's address there, and its thread."""
+
+    channel: str
+    address: str
+    thread_hint: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Delivery:
     """One outbound message waiting in (or leaving) the outbox.
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from hub.abc import TurnResult
 from hub.ids import new_id
-from hub.model import Conversation, Delivery, EventType, NewEvent, Outbound
+from hub.model import Conversation, Delivery, EventType, NewEvent, Outbound, Route
 
 
 def conversation_update_events(conversation: Conversation, result: TurnResult) -> list[NewEvent]:
@@ -23,20 +23,32 @@ def conversation_update_events(conversation: Conversation, result: TurnResult) -
 
 
 def reply_event_and_delivery(
-    conversation: Conversation, outbound: Outbound, *, now: float, lease: float
+    conversation: Conversation,
+    outbound: Outbound,
+    *,
+    now: float,
+    lease: float,
+    route: Route | None = None,
 ) -> tuple[NewEvent, Delivery]:
     """A reply's `message.out` event and its outbox entry (seq filled in once appended).
+
+    It goes where the customer last wrote from, unless `route` says otherwise.
 
     The entry starts leased to the committing process for `lease` seconds, so it can
     deliver at once while other pollers leave it alone; if that process dies the lease
     runs out and any process redelivers it.
     """
+    route = route or Route(
+        channel=conversation.channel,
+        address=conversation.address,
+        thread_hint=conversation.thread_hint,
+    )
     delivery_id = new_id("dlv")
     event = NewEvent(
         type=EventType.MESSAGE_OUT,
         data={
             "delivery_id": delivery_id,
-            "channel": conversation.channel,
+            "channel": route.channel,
             "outbound": outbound.to_json(),
         },
     )
@@ -44,9 +56,9 @@ def reply_event_and_delivery(
         id=delivery_id,
         conversation_id=conversation.id,
         seq=0,
-        channel=conversation.channel,
-        address=conversation.address,
-        thread_hint=conversation.thread_hint,
+        channel=route.channel,
+        address=route.address,
+        thread_hint=route.thread_hint,
         outbound=outbound,
         next_attempt_at=now + lease,
         created_at=now,

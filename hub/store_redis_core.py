@@ -40,6 +40,7 @@ from hub.model import (
     Inbound,
     InboundKind,
     NewEvent,
+    Route,
 )
 from hub.store_common import (
     conversation_update_events,
@@ -170,6 +171,7 @@ class RedisCore(Store):
         now: float,
         lease: float,
         known: Conversation | None = None,
+        route: Route | None = None,
     ) -> TurnCommit:
         for attempt in range(CAS_ATTEMPTS):
             # The script checks the fields it relies on, so a stale `known` only costs a retry.
@@ -182,7 +184,7 @@ class RedisCore(Store):
             deliveries: list[Delivery] = []
             for outbound in result.replies:
                 event, delivery = reply_event_and_delivery(
-                    conversation, outbound, now=now, lease=lease
+                    conversation, outbound, now=now, lease=lease, route=route
                 )
                 new_events.append(event)
                 deliveries.append(delivery)

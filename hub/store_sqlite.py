@@ -27,6 +27,7 @@ from hub.model import (
     Inbound,
     InboundKind,
     NewEvent,
+    Route,
 )
 from hub.store_common import (
     conversation_update_events,
@@ -185,6 +186,7 @@ class SQLiteStore(SQLiteIdentity, Store):
         now: float,
         lease: float,
         known: Conversation | None = None,
+        route: Route | None = None,
     ) -> TurnCommit:
         with self._transaction() as db:
             conversation = self._load_conversation(db, conversation_id)
@@ -195,7 +197,7 @@ class SQLiteStore(SQLiteIdentity, Store):
             deliveries: list[Delivery] = []
             for outbound in result.replies:
                 event_data, delivery = reply_event_and_delivery(
-                    conversation, outbound, now=now, lease=lease
+                    conversation, outbound, now=now, lease=lease, route=route
                 )
                 conversation, (event,) = self._append(db, conversation, [event_data], now)
                 delivery = replace(delivery, seq=event.seq)

@@ -276,3 +276,20 @@ async def test_commit_turn_checks_a_stale_known_conversation(store: Store) -> No
     # the reply goes to the channel the customer really wrote from.
     assert [e.type for e in commit.events] == [EventType.MESSAGE_OUT]
     assert commit.deliveries[0].channel == "api"
+
+
+async def test_commit_turn_can_route_replies_elsewhere(store: Store) -> None:
+    from hub.model import Route
+
+    got = await store.record_inbound(inbound(), now=1.0)
+    commit = await store.commit_turn(
+        got.conversation.id,
+        handled_seq=got.event.seq,
+        result=TurnResult(replies=(Outbound(text="by mail"),)),
+        now=2.0,
+        lease=30,
+        route=Route(channel="email", address="ana@example.com"),
+    )
+    (delivery,) = commit.deliveries
+    assert (delivery.channel, delivery.address) == ("email", "ana@example.com")
+    assert commit.events[-1].data["channel"] == "email"
