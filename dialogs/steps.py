@@ -17,6 +17,8 @@ Every step may have an `id`; steps without one are numbered from 1 within their 
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from jinja2 import TemplateSyntaxError
@@ -73,8 +75,9 @@ def parse_flow(reader: Reader, name: str, node: Node) -> Flow | None:
     if steps_node is None or not steps_node.is_list or not steps_node.value:
         problems.add(node.where, f"flow {name!r} needs a non-empty list of steps")
         return None
-    steps = []
+    steps: list[Step] = []
     ids: dict[str, Where] = {}
+    unnamed_asks: list[int] = []
     for number, item in enumerate(steps_node.elements(), start=1):
         step = parse_step(reader, item, default_id=str(number))
         if step is None:
@@ -82,7 +85,10 @@ def parse_flow(reader: Reader, name: str, node: Node) -> Flow | None:
         if step.id in ids:
             problems.add(step.where, f"step id {step.id!r} is already used at {ids[step.id]}")
         ids.setdefault(step.id, step.where)
+        if isinstance(step, Ask) and item.is_map and item.get("id") is None:
+            unnamed_asks.append(len(steps))
         steps.append(step)
+    _name_asks_by_slot(steps, unnamed_asks, ids)
     title = node.get("title")
     timeout = node.get("timeout")
     return Flow(
@@ -206,3 +212,17 @@ def _handoff(reader: Reader, value: Node, step_id: str) -> Handoff | None:
         priority=priority,
         text=reader.text(say) if say is not None else None,
     )
+
+
+def _name_asks_by_slot(steps: list[Step], unnamed: list[int], ids: dict[str, Where]) -> None:
+    """A conversation waits at an ask step and is saved there by the step's id. An unnamed
+    ask is called after its slot (`ask:<slot>`) rather than its position, so inserting a
+    step above it in a hot reload does not move waiting conversations to another step."""
+    asked = Counter(step.slot for step in steps if isinstance(step, Ask))
+    for position in unnamed:
+        step = steps[position]
+        assert isinstance(step, Ask)
+        name = f"ask:{step.slot}"
+        if asked[step.slot] == 1 and name not in ids:
+            steps[position] = replace(step, id=name)
+            ids[name] = step.where

@@ -55,7 +55,7 @@ def test_the_demo_bot_is_valid() -> None:
 def test_a_good_small_bot_loads(tmp_path: Path) -> None:
     bot = load_bot(write_bot(tmp_path, bot=GOOD))
     assert bot.triggers == {"start_survey": "survey"}
-    assert [s.id for s in bot.flows["survey"].steps] == ["1", "2"]
+    assert [s.id for s in bot.flows["survey"].steps] == ["ask:answer", "2"]
 
 
 def test_unknown_slot_in_ask_and_in_template(tmp_path: Path) -> None:
@@ -212,3 +212,16 @@ def test_word_vectors_can_be_switched_off_and_must_be_a_boolean(tmp_path: Path) 
     assert load_bot(write_bot(tmp_path / "on", bot=GOOD)).settings.word_vectors is True
     folder = write_bot(tmp_path / "bad", bot="settings:\n  word_vectors: maybe\n" + GOOD)
     assert f"{folder / 'bot.yml'}:2: word_vectors must be true or false" in problems(folder)
+
+
+def test_an_unnamed_ask_keeps_its_id_when_a_step_is_inserted_above(tmp_path: Path) -> None:
+    before = load_bot(write_bot(tmp_path / "v1", bot=GOOD))
+    edited = GOOD.replace(
+        "      - ask: answer", "      - say: Quick question first.\n      - ask: answer"
+    )
+    after = load_bot(write_bot(tmp_path / "v2", bot=edited))
+    # A conversation saved at the ask before the edit resumes at the same ask after it.
+    saved = "ask:answer"
+    assert before.flows["survey"].steps[before.flows["survey"].index(saved) or 0].id == saved
+    position = after.flows["survey"].index(saved)
+    assert position == 1 and after.flows["survey"].steps[position].id == saved
