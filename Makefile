@@ -48,9 +48,21 @@ pytest: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
 
 test: lint typecheck pytest
 
-bench: $(VENV)/.installed $(ACTIONS_VENV)/.installed
-	$(BIN)/python bench/api.py --store sqlite
-	$(BIN)/python bench/api.py --store redis
+# Every benchmark in docs/benchmarks.md, with the same commands (about 10 minutes; the NLU
+# benchmarks need the data sets in ../shared/data).
+bench: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
+	$(BIN)/python bench/api.py --store sqlite --concurrency 64 --seconds 20
+	$(BIN)/python bench/api.py --store sqlite --rate 500 --seconds 30
+	$(BIN)/python bench/api.py --store redis --concurrency 64 --seconds 20
+	$(BIN)/python bench/api.py --store redis --rate 500 --seconds 20
+	$(BIN)/python bench/nlu.py --dataset clinc150
+	$(BIN)/python bench/nlu.py --dataset banking77
+	$(BIN)/python bench/webchat.py --visitors 100 --duration 20 --idle 10000 --json
+	$(BIN)/python bench/webchat.py --visitors 100 --duration 20 --idle 0 --bot dialogs --json
+	$(BIN)/python bench/identity.py --store sqlite --identities 1000000
+	$(BIN)/python bench/identity.py --store redis --identities 1000000
+	$(BIN)/python bench/handoff.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) $(ACTIONS_VENV) .test-deps.installed .mypy_cache .ruff_cache .pytest_cache
