@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from dialogs.flows import Bot
@@ -36,15 +34,12 @@ class DialogEngine(ConversationHandler):
         *,
         path: Path | None = None,
         actions: ActionRunner | None = None,
-        clock: Callable[[], float] = time.time,
         reload_interval: float = 0.4,
     ) -> None:
         self._bot = bot
         self.path = path
         self.actions = actions
-        self.clock = clock
         self.reload_interval = reload_interval
-        self.loaded_at = clock()
         self.reloads = 0  # successful reloads since start (observable by tests and metrics)
         # What the files looked like when this bot was read: edits after it are reloaded.
         self._files_at_load = snapshot(path) if path is not None else {}
@@ -56,7 +51,6 @@ class DialogEngine(ConversationHandler):
         path: str | Path,
         *,
         action_endpoint: str = "",
-        clock: Callable[[], float] = time.time,
     ) -> DialogEngine:
         """Load the bot under `path`; custom actions go to the rasa-sdk `action_endpoint`."""
         actions: ActionRunner | None = None
@@ -64,7 +58,7 @@ class DialogEngine(ConversationHandler):
             from dialogs.actions import ActionClient
 
             actions = ActionClient(action_endpoint)
-        return cls(load_bot(path), path=Path(path), actions=actions, clock=clock)
+        return cls(load_bot(path), path=Path(path), actions=actions)
 
     @property
     def bot(self) -> Bot:
@@ -107,7 +101,6 @@ class DialogEngine(ConversationHandler):
             log.error("dialogs: keeping the previous version (%s)", self._bot.summary())
             return False
         self._bot = bot
-        self.loaded_at = self.clock()
         self.reloads += 1
         log.info("dialogs reloaded: %s", bot.summary())
         return True

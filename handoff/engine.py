@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from handoff.feed import Feed
-from handoff.history import History
+from handoff.history import WINDOW_90D, History
 from handoff.messages import Texts
 from handoff.queue import Presence, Queue, Ticket
 from handoff.settings import AgentSpec, HandoffSettings
@@ -473,6 +473,8 @@ class HandoffEngine(ConversationHandler):
             now = self.clock()
             if now - self._last_resync >= self.resync_interval:
                 await self.resync()
+                # Nothing reads further back than 90 days: keep memory bounded.
+                self.history.forget_before(now - WINDOW_90D)
             for ticket in list(self.queue.tickets.values()):
                 try:
                     await self._tick_ticket(ticket, now)

@@ -7,7 +7,6 @@ the queue: rebuilt at start from recent conversations, then kept current by the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from handoff.summary import CustomerFacts
@@ -159,7 +158,3 @@ class History:
                 ids.remove(conversation_id)
             if not ids:
                 self._by_customer.pop(past.customer_id, None)
-
-
-def intents_of(events: Sequence[Event]) -> set[str]:
-    return {str(e.data["intent"]) for e in events if e.type == "bot.turn" and e.data.get("intent")}

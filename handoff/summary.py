@@ -2,8 +2,7 @@
 
 Deterministic and offline: built from the conversation log, the customer record and the
 customer's recent history. JSON for the API and the console, readable text for
-notifications. An optional `Summarizer` hook may add an abstract from an external service;
-the default needs nothing.
+notifications. Nothing external is called: no service, no model.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from handoff import sentiment
 from hub.model import Customer, Event
@@ -37,12 +36,6 @@ class CustomerFacts:
     conversations_90d: int = 0
     complaints_90d: int = 0
     last_csat: int | None = None
-
-
-class Summarizer(Protocol):
-    """An optional external abstract (an LLM, a service); must never be required."""
-
-    async def abstract(self, summary: Mapping[str, Any], transcript: Sequence[str]) -> str: ...
 
 
 def summarize(

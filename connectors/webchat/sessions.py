@@ -174,14 +174,6 @@ class Sessions:
     def all_listeners(self) -> list[Listener]:
         return [listener for group in self._listeners.values() for listener in group]
 
-    @property
-    def connected_visitors(self) -> int:
-        return len(self._listeners)
-
-    @property
-    def connections(self) -> int:
-        return sum(len(group) for group in self._listeners.values())
-
     # -- which conversation a visitor's frames come from
     def follow(self, visitor: str, conversation_id: str) -> None:
         """Route `conversation_id`'s events to `visitor` (only while they are connected)."""

@@ -459,3 +459,14 @@ async def test_agent_actions_check_ownership(rig: Rig) -> None:
     with pytest.raises(InputError) as no_ticket:
         await rig.engine.accept("cnv-missing", "ana")
     assert no_ticket.value.status == 404
+
+
+async def test_history_older_than_ninety_days_is_forgotten(rig: Rig) -> None:
+    rig.online("ana")
+    conversation_id = await rig.say("cus", "my router, talk to a person")
+    await rig.engine.accept(conversation_id, "ana")
+    await rig.engine.resolve(conversation_id, "ana", "fixed")
+    assert rig.engine.history.past(conversation_id) is not None
+    rig.clock.advance(91 * 86400)
+    await rig.engine.tick()  # the periodic resync also trims what nothing reads any more
+    assert rig.engine.history.past(conversation_id) is None
