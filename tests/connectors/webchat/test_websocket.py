@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import WSCloseCode
+from aiohttp import WSCloseCode, WSMsgType
 
 from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.api import HUB
@@ -201,6 +201,15 @@ async def test_a_socket_that_never_says_hello_is_closed(make_client) -> None:
         frame = await next_frame(ws)
         await ws.receive()
     assert frame["code"] == "no_hello"
+    assert ws.close_code == 4000
+
+
+async def test_a_silent_connection_is_closed_after_the_idle_timeout(make_client) -> None:
+    client = await make_client(idle_timeout=1.0, ping_interval=1.0)
+    async with client.ws_connect(WS) as ws:  # aiohttp answers the server's pings itself
+        await hello(ws)
+        while (await ws.receive(timeout=10)).type == WSMsgType.TEXT:
+            pass  # nothing but the server's own frames until it gives up on us
     assert ws.close_code == 4000
 
 
