@@ -195,8 +195,11 @@ class Hub:
             if when is not None and not await when(conversation):
                 return False
             route = await self._route(conversation)
-            result = TurnResult(
-                replies=tuple(replies), events=tuple(events), status=status, priority=priority
+            result = self._shape_for_channel(
+                route.channel if route else conversation.channel,
+                TurnResult(
+                    replies=tuple(replies), events=tuple(events), status=status, priority=priority
+                ),
             )
             commit = await self.store.commit_turn(
                 conversation_id,
@@ -279,7 +282,10 @@ class Hub:
             now=self.clock(),
         )
         self._show_typing(conversation)
-        result = self._shape_for_channel(conversation.channel, await self._handle(turn))
+        route = await self._route(conversation, customer)
+        result = self._shape_for_channel(
+            route.channel if route else conversation.channel, await self._handle(turn)
+        )
         commit = await self.store.commit_turn(
             conversation.id,
             handled_seq=event.seq,
@@ -287,7 +293,7 @@ class Hub:
             now=self.clock(),
             lease=self.retry.lease,
             known=conversation,
-            route=await self._route(conversation, customer),
+            route=route,
         )
         self.metrics.inc("frontdesk_turns_total")
         self._notify(commit.events)
