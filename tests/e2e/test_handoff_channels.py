@@ -1,4 +1,4 @@
-"""Channel journeys: a web chat customer and a Telegram customer (through the fake Bot API)
+"""Channel journeys: web chat, Telegram (through the fake Bot API) and email (real SMTP) customers
 ask for a person; an agent accepts over the API, sees the summary, holds a long conversation
 during which the bot says nothing, resolves; the customer answers the CSAT question."""
 
@@ -233,3 +233,84 @@ async def test_telegram_journey(aiohttp_client, tmp_path: Path, fake: FakeBotApi
     await shown("感谢您的评价")
     events = await app[HUB].store.events(conversation.id, limit=1000)
     assert [e.data["score"] for e in events if e.type == "csat.answered"] == [4]
+
+
+# ------------------------------------------------------------------ email
+
+
+async def test_email_journey(aiohttp_client, tmp_path: Path) -> None:
+    from email.message import EmailMessage
+
+    from tests.connectors.email.harness import (
+        SUPPORT,
+        CaptureRelay,
+        plain_text,
+        reply_to,
+        send_mail,
+    )
+
+    relay = CaptureRelay()
+    await relay.start()
+    bot = TinyBot()
+    channel = {
+        "enabled": True,
+        "address": SUPPORT,
+        "name": "Example Support",
+        "inbound": "smtp",
+        "smtp_in": {"host": "127.0.0.1", "port": 0},
+        "relay": {"host": "127.0.0.1", "port": relay.port, "security": "none"},
+    }
+    app = build(tmp_path, {"email": channel}, {}, bot)
+    client = await aiohttp_client(app)
+    port = app[HUB].connectors["email"].receiver.port
+    customer = "carla@example.net"
+    try:
+        await api(client, "PUT", "/agents/sue/presence", {"presence": "online"})
+        first = EmailMessage()
+        first["From"], first["To"], first["Subject"] = customer, SUPPORT, "Router"
+        first["Message-ID"] = "<router-1@example.net>"
+        first.set_content("my router is dead")
+        await send_mail(port, first.as_bytes(), sender=customer)
+
+        async def next_mail(count: int, fragment: str) -> EmailMessage:
+            mail = (await relay.wait_for(count))[count - 1]
+            assert fragment in plain_text(mail), plain_text(mail)
+            return mail
+
+        async def answer(mail: EmailMessage, text: str) -> None:
+            await send_mail(port, reply_to(mail, text, sender=customer), sender=customer)
+
+        last = await next_mail(1, "Try restarting")
+        await answer(last, "router still dead, I want to talk to a person")
+        last = await next_mail(2, "in the queue")
+        conversation = await app[HUB].latest_conversation(f"email:{customer}")
+        assert conversation is not None
+        turns = bot.turns
+
+        details = await agent_takes_over(client, conversation.id)
+        assert details["summary"]["channel"] == "email"
+        last = await next_mail(3, "Ana from our team has joined")
+        count = 3
+        for number in range(6):  # a long agent conversation, by mail
+            await answer(last, f"question {number}: is the router fine?")
+            await api(
+                client,
+                "POST",
+                f"/conversations/{conversation.id}/reply",
+                {"agent_id": "ana", "text": f"answer {number} from Ana"},
+            )
+            count += 1
+            last = await next_mail(count, f"answer {number} from Ana")
+        assert bot.turns == turns  # the bot never ran while Ana owned the conversation
+        texts = [plain_text(mail) for mail in relay.messages[3:]]
+        assert not any(word in text for text in texts for word in BOT_WORDS)
+        assert len(relay.messages) == count  # nothing but Ana's answers went out
+
+        await api(client, "POST", f"/conversations/{conversation.id}/resolve", {"agent_id": "ana"})
+        last = await next_mail(count + 1, "How satisfied")
+        await answer(last, "5")  # the numbered list stands in for the buttons
+        await next_mail(count + 2, "Thank you for your feedback")
+    finally:
+        await relay.stop()
+    events = await app[HUB].store.events(conversation.id, limit=1000)
+    assert [e.data["score"] for e in events if e.type == "csat.answered"] == [5]
