@@ -40,6 +40,7 @@ log = logging.getLogger("frontdesk.identity")
 
 UNVERIFIED = "unverified"  # customer attribute: {identity kind: [claimed identities]}
 IDENTITY_LINKED = "identity.linked"  # conversation event of a verified link
+IDENTITY_REFUSED = "identity.refused"  # a /link from a sender the channel did not verify
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -384,6 +385,8 @@ class IdentityGate(ConversationHandler):
         return answer if answer is not None else await self.inner.handle(turn)
 
     async def _identity_turn(self, turn: Turn) -> TurnResult | None:
+        if not turn.inbound.sender_verified:
+            return _unverified_sender_turn(turn)
         service, customer, text = self.service, turn.customer, turn.inbound.text
         linked = await service.accept_shared_contact(customer.id, turn.inbound.raw)
         if linked is not None:
@@ -415,6 +418,17 @@ class IdentityGate(ConversationHandler):
             log.warning("verification code could not be sent", exc_info=True)
             outcome = "unavailable"
         return _reply(outcome, None, target=target.partition(":")[2])
+
+
+def _unverified_sender_turn(turn: Turn) -> TurnResult | None:
+    """A sender the channel could not authenticate (a forged From:) proves nothing: no
+    code is sent or checked, no contact linked, no claim noted, nothing merged. A
+    ``/link`` is not answered at all (the answer would go to the forged address) and
+    is logged for the agents instead; anything else goes to the bot as usual."""
+    if proofs.link_command(turn.inbound.text) is None:
+        return None
+    refused = NewEvent(type=IDENTITY_REFUSED, data={"reason": "sender-not-verified"})
+    return TurnResult(replies=(), events=(refused,))
 
 
 def _language(customer: Customer) -> str:

@@ -24,6 +24,10 @@ class ConversationStatus(enum.StrEnum):
     RESOLVED = "resolved"
 
 
+#: Identity namespace of senders a channel could not authenticate (see `Inbound.identity`).
+UNVERIFIED_SENDER = "unverified"
+
+
 class InboundKind(enum.StrEnum):
     """A new message starts a turn; an edit or a notice is only logged."""
 
@@ -115,11 +119,18 @@ class Inbound:
     timestamp: float = field(default_factory=time.time)
     raw: Mapping[str, Any] = field(default_factory=dict)
     kind: InboundKind = InboundKind.MESSAGE
+    # False when the channel could not prove the sender owns `sender` (an email whose
+    # From: failed DKIM/DMARC). Such a message never speaks for that address's customer.
+    sender_verified: bool = True
 
     @property
     def identity(self) -> str:
-        """The sender as a channel identity, e.g. ``telegram:123``."""
-        return f"{self.channel}:{self.sender}"
+        """The sender as a channel identity, e.g. ``telegram:123``.
+
+        An unverified sender gets its own ``unverified:`` namespace, so the directory never
+        resolves it to the customer who owns the address (nor to their conversations)."""
+        plain = f"{self.channel}:{self.sender}"
+        return plain if self.sender_verified else f"{UNVERIFIED_SENDER}:{plain}"
 
     def to_json(self) -> JSON:
         return {
@@ -132,6 +143,8 @@ class Inbound:
             "timestamp": self.timestamp,
             "raw": dict(self.raw),
             "kind": self.kind.value,
+            # Only written when False: rows from before the flag read back as verified.
+            **({} if self.sender_verified else {"sender_verified": False}),
         }
 
     @property
@@ -161,6 +174,7 @@ class Inbound:
             timestamp=float(data.get("timestamp", 0.0)),
             raw=dict(data.get("raw", {})),
             kind=InboundKind(data.get("kind", InboundKind.MESSAGE)),
+            sender_verified=data.get("sender_verified", True) is not False,
         )
 
 

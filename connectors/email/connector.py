@@ -15,7 +15,9 @@ docs/channels/email.md.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import re
 import time
 from collections.abc import Mapping
@@ -25,10 +27,12 @@ from typing import Any, Self
 
 import aiosmtplib
 
+from connectors.email.auth import POLICIES, AuthSettings, DnsLookup, authenticate
 from connectors.email.imap_in import ImapPoller, ImapSettings
 from connectors.email.loops import RateLimit
 from connectors.email.parse import MailRejected, ParsedMail, parse_mail
 from connectors.email.render import (
+    OUTBOUND_POLICY,
     ReplyContext,
     Sender,
     choice_number,
@@ -36,17 +40,21 @@ from connectors.email.render import (
     render_reply,
 )
 from connectors.email.smtp_in import SmtpReceiver, SmtpSettings
-from connectors.email.threading import plus_token, root_from_own, token_in
+from connectors.email.threading import plus_token, token_in
+from connectors.email.verp import Verp
 from hub.abc import Connector, IngestFn
 from hub.config import Section
 from hub.errors import DeliveryError, RetryLater
-from hub.model import Delivery, EventType, InboundKind, Outbound
+from hub.model import Delivery, EventType, Inbound, InboundKind, Outbound
 
 log = logging.getLogger("frontdesk.connectors.email")
 
 RELAY_PASSWORD = "FRONTDESK_EMAIL_RELAY_PASSWORD"
 IMAP_PASSWORD = "FRONTDESK_EMAIL_IMAP_PASSWORD"
 SMTP_IN_PASSWORD = "FRONTDESK_EMAIL_SMTP_IN_PASSWORD"
+VERP_SECRET = "FRONTDESK_EMAIL_VERP_SECRET"
+# The event that precedes an agent's reply in the log (written by the hand-off engine).
+AGENT_MESSAGE_EVENT = "handoff.agent_message"
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
 _HISTORY_PAGE = 100
 
@@ -67,9 +75,15 @@ class EmailConnector(Connector):
         rate_limit: RateLimit | None = None,
         max_text_length: int = 20_000,
         raw_source_limit: int = 256 * 1024,
+        auth: AuthSettings | None = None,
+        dns: DnsLookup | None = None,
+        verp: Verp | None = None,
     ) -> None:
         super().__init__(ingest=ingest)
         self.sender = sender
+        self.auth = auth or AuthSettings()
+        self.dns = dns  # None: dkimpy asks the system's resolver
+        self.verp = verp or Verp(secret=os.urandom(32), local_part="bounces", domain=sender.domain)
         self.relay = dict(relay)
         self.rate_limit = rate_limit or RateLimit(limit=20, window=3600)
         self.max_text_length = max_text_length
@@ -102,7 +116,20 @@ class EmailConnector(Connector):
             html_template=template,
         )
         inbound = settings.get_str("inbound", "smtp", choices=("smtp", "lmtp", "imap", "none"))
+        auth = AuthSettings(
+            policy=settings.get_str("sender_auth", "require", choices=POLICIES),
+            trusted_authserv_ids=tuple(
+                str(authserv).strip().lower()
+                for authserv in settings.get_list("trusted_authserv_ids", [])
+                if str(authserv).strip()
+            ),
+        )
+        verp = _verp(settings, sender, environ)
         smtp_in = _smtp_settings(settings.section("smtp_in"), inbound, address, environ)
+        if smtp_in is not None and smtp_in.recipients:
+            # Bounces come back to the VERP return path: accept it at RCPT too.
+            bounces = f"{verp.local_part}@{verp.domain}"
+            smtp_in = replace(smtp_in, recipients=(*smtp_in.recipients, bounces))
         imap = _imap_settings(settings.section("imap"), inbound, address, environ)
         relay = _relay_settings(settings.section("relay"), environ)
         connector = cls(
@@ -117,6 +144,8 @@ class EmailConnector(Connector):
             ),
             max_text_length=settings.get_int("max_text_length", 20_000, minimum=1),
             raw_source_limit=settings.get_int("raw_source_limit", 256 * 1024, minimum=0),
+            auth=auth,
+            verp=verp,
         )
         settings.reject_unknown()
         return connector
@@ -164,24 +193,34 @@ class EmailConnector(Connector):
             return
         raw = dict(mail.raw)
         sender, root = mail.sender, mail.thread.root
-        if mail.thread.source == "new":
+        verified = await self._sender_verified(data, mail, raw)
+        if mail.noise == "bounce":
+            owner = self.verp.owner(data, mail.recipients, list(raw.get("failed_recipients", ())))
+            if owner is not None:
+                # Our own return path vouches for it, whoever the bounce says it is from.
+                (sender, root), verified, raw["bounce"] = owner, True, "verp"
+            else:
+                root, raw["bounce"] = mail.message_id, "unmatched"  # never by In-Reply-To
+        elif mail.thread.source == "new" and verified:
             root, raw = await self._plus_address_thread(mail, root, raw)
         kind = InboundKind.MESSAGE
         if mail.noise:
             kind = InboundKind.NOTICE
-            if mail.noise == "bounce":
-                sender, root = self._bounce_owner(data, mail, sender, root)
         elif not self.rate_limit.allow(sender):
             kind = InboundKind.NOTICE
             raw["noise"] = "rate-limited"
             log.warning("email: sender over the reply rate limit", extra={"sender": sender})
-        text = mail.text
+        inbound = replace(
+            mail.inbound(channel=self.name, thread_root=root, kind=kind),
+            sender=sender,
+            sender_verified=verified,
+        )
         if kind == InboundKind.MESSAGE:
-            text, raw = await self._choice(mail, root, text, raw)
-        inbound = mail.inbound(channel=self.name, thread_root=root, kind=kind, text=text)
+            text, raw = await self._choice(inbound, raw)
+            inbound = replace(inbound, text=text)
         if sender != mail.sender:
             raw["original_from"] = mail.sender
-        receipt = await self.ingest(replace(inbound, sender=sender, raw=raw))
+        receipt = await self.ingest(replace(inbound, raw=raw))
         log.info(
             "email: stored",
             extra={
@@ -205,27 +244,38 @@ class EmailConnector(Connector):
             return latest.thread_hint, {**raw, "thread_source": "plus-address"}
         return root, raw
 
-    def _bounce_owner(
-        self, data: bytes, mail: ParsedMail, sender: str, root: str
-    ) -> tuple[str, str]:
-        """A bounce of one of our replies belongs in that customer's conversation: the
-        returned headers carry our Message-ID (with the thread) and the failed address."""
-        domain = re.escape(self.sender.domain).encode()
-        for match in re.finditer(rb"<(fd\.[!-;=?-~]+@" + domain + rb")>", data, re.IGNORECASE):
-            own_root = root_from_own(match.group(1).decode("ascii", "replace"), self.sender.domain)
-            failed = mail.raw.get("failed_recipients") or []
-            if own_root and failed:
-                return str(failed[0]).lower(), own_root
-        return sender, root
+    async def _sender_verified(self, data: bytes, mail: ParsedMail, raw: dict[str, Any]) -> bool:
+        """Decide whether the mail speaks for its From: address (`sender_auth`): `require`
+        enforces the verdict, `flag` only records it in ``raw.auth``, `off` skips it."""
+        if self.auth.policy == "off":
+            return True
+        headers = [(str(name), str(value)) for name, value in raw.get("headers", ())]
+        # dkimpy asks DNS, which blocks: keep the event loop free for other mail.
+        verdict = await asyncio.to_thread(
+            authenticate,
+            data,
+            headers,
+            trusted_authserv_ids=self.auth.trusted_authserv_ids,
+            dns=self.dns,
+        )
+        if verdict.authenticated and verdict.domain != mail.sender.rpartition("@")[2]:
+            # The sender was read from Sender:/the envelope, not the From: that was vouched for.
+            verdict = replace(verdict, authenticated=False, reason="From: is not the sender")
+        raw["auth"] = verdict.to_json()
+        if not verdict.authenticated:
+            log.info(
+                "email: sender not verified",
+                extra={"reason": verdict.reason, "policy": self.auth.policy},
+            )
+        return verdict.authenticated or self.auth.policy != "require"
 
-    async def _choice(
-        self, mail: ParsedMail, root: str, text: str, raw: dict[str, Any]
-    ) -> tuple[str, dict[str, Any]]:
+    async def _choice(self, inbound: Inbound, raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """A reply "2" to a numbered list becomes the second button's payload."""
+        text, root = inbound.text, inbound.thread_hint
         number = choice_number(text)
         if number is None or self.log is None:
             return text, raw
-        conversation = await self.log.latest_conversation(f"{self.name}:{mail.sender}")
+        conversation = await self.log.latest_conversation(inbound.identity)
         if conversation is None or conversation.thread_hint != root:
             return text, raw
         events = await self.log.events(
@@ -250,11 +300,15 @@ class EmailConnector(Connector):
         except ValueError as error:
             raise DeliveryError(f"cannot address the reply: {error}") from None
         relay = self.relay
+        recipient = delivery.address.strip()
+        # Flattened here, with our policy: handed an EmailMessage, aiosmtplib would fold it
+        # again at 78 columns and turn long Message-IDs into encoded-words.
+        source = message.as_bytes(policy=OUTBOUND_POLICY.clone(linesep="\r\n"))
         try:
             _, response = await aiosmtplib.send(
-                message,
-                sender=self.sender.address,
-                recipients=[delivery.address.strip()],
+                source,
+                sender=self.verp.return_path(str(message["Message-ID"]), recipient),
+                recipients=[recipient],
                 hostname=relay["host"],
                 port=relay["port"],
                 username=relay["username"] or None,
@@ -284,12 +338,17 @@ class EmailConnector(Connector):
         if self.log is None:
             return ReplyContext()
         upper = delivery.seq  # exclusive: the reply's own message.out
+        automatic: bool | None = None  # decided by the first author-telling event back
         while upper > 1:
             after = max(0, upper - 1 - _HISTORY_PAGE)
             events = await self.log.events(
                 delivery.conversation_id, after_seq=after, limit=upper - 1 - after
             )
             for event in reversed(events):
+                if automatic is None and event.type == AGENT_MESSAGE_EVENT:
+                    automatic = False  # a person wrote it: not Auto-Submitted (RFC 3834)
+                elif event.type in (EventType.MESSAGE_OUT, EventType.BOT_TURN):
+                    automatic = True if automatic is None else automatic
                 if event.type != EventType.MESSAGE_IN or event.data.get("channel") != self.name:
                     continue
                 raw = event.data.get("raw") or {}
@@ -297,9 +356,10 @@ class EmailConnector(Connector):
                     subject=str(raw.get("subject", "")),
                     parent_id=str(raw.get("message_id", "")),
                     references=tuple(str(ref) for ref in raw.get("references", ())),
+                    automatic=automatic is not False,
                 )
             upper = after + 1
-        return ReplyContext()
+        return ReplyContext(automatic=automatic is not False)
 
 
 def _smtp_settings(
@@ -367,6 +427,19 @@ def _relay_settings(section: Section, environ: Mapping[str, str]) -> dict[str, A
         raise section.error("username", f"is set but {RELAY_PASSWORD} is not")
     section.reject_unknown()
     return relay
+
+
+def _verp(settings: Section, sender: Sender, environ: Mapping[str, str]) -> Verp:
+    local_part = settings.get_str("bounce_local_part", "bounces")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,30}", local_part):
+        raise settings.error("bounce_local_part", "must be a plain local part like 'bounces'")
+    secret = environ.get(VERP_SECRET, "").encode()
+    if not secret:
+        # Without a shared secret each process signs its own return paths: bounces of mail
+        # sent before a restart (or by another process) are recorded, not attributed.
+        log.warning("email: %s is not set; using a per-process bounce secret", VERP_SECRET)
+        secret = os.urandom(32)
+    return Verp(secret=secret, local_part=local_part, domain=sender.domain)
 
 
 __all__ = ["EmailConnector"]

@@ -8,6 +8,7 @@ answered messages per time window; past it, messages are recorded without a turn
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -18,6 +19,30 @@ from flufl.bounce import scan_message
 AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponder")
 NOISY_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 DAEMON_LOCALS = {"mailer-daemon", "postmaster"}
+# Out-of-office mail that carries none of the machine headers above still says what it is
+# in its subject ("Automatic reply: …", "自动回复: …") or in its first lines. The subject
+# words must stand as a label (followed by a colon, a bracket or the end), so a customer
+# asking about "out of office hours" is still answered.
+_AUTO_SUBJECT = re.compile(
+    r"^\s*[\[【(（]?\s*(?:automatic\s+reply|auto[\s-]?reply|auto[\s-]?response|"
+    r"out\s+of\s+(?:the\s+)?office(?:\s+reply)?|autoreply|"
+    r"自动回复|自動回覆|自动答复|休假(?:中|通知|自动回复)?|外出(?:通知)?|"
+    r"abwesenheitsnotiz|automatische\s+antwort|réponse\s+automatique|absence\s+du\s+bureau)"
+    r"\s*(?:[\]】)）:：]|$)",
+    re.IGNORECASE,
+)
+_AUTO_BODY = re.compile(
+    r"\bthis\s+is\s+an?\s+(?:automatic|automated|auto-generated)\s+(?:reply|response|message)"
+    r"|\bI(?:'m|’m|\s+am)\s+(?:currently\s+|now\s+)?(?:out\s+of\s+(?:the\s+)?office"
+    r"|away\s+from\s+(?:the\s+|my\s+)?(?:office|desk)|on\s+(?:annual\s+)?(?:leave|vacation|holiday))"
+    r"|我(?:目前|现在|正在|已)?(?:休假|不在办公室|外出|出差)"
+    r"|(?:这|此|本)(?:是)?(?:一)?(?:封|条)?(?:邮件|信件|消息)?(?:为|是)自动(?:回复|答复)"
+    r"|\bich\s+bin\s+(?:bis|vom|derzeit|zurzeit|momentan|ab)\b.{0,80}?"
+    r"(?:nicht\s+im\s+büro|abwesend|im\s+urlaub|nicht\s+erreichbar)"
+    r"|\bdies\s+ist\s+eine\s+automatische\s+(?:antwort|nachricht|benachrichtigung)",
+    re.IGNORECASE | re.DOTALL,
+)
+_BODY_SCANNED = 1000
 
 
 def noise_reason(message: EmailMessage, *, envelope_sender: str | None, sender: str) -> str:
@@ -45,6 +70,16 @@ def noise_reason(message: EmailMessage, *, envelope_sender: str | None, sender: 
         return f"precedence:{precedence}"
     if content_type == "multipart/report":
         return f"report:{report_type}"
+    return ""
+
+
+def auto_reply_text(subject: str, text: str) -> str:
+    """Why a mail without machine headers is still an auto-reply (by its subject or the
+    start of its new text), or "" when it reads like a person's mail."""
+    if _AUTO_SUBJECT.match(subject):
+        return "auto-reply:subject"
+    if _AUTO_BODY.search(text[:_BODY_SCANNED]):
+        return "auto-reply:body"
     return ""
 
 
@@ -93,4 +128,4 @@ def _header(message: EmailMessage, name: str) -> str:
     return "" if value is None else str(value)
 
 
-__all__ = ["RateLimit", "failed_recipients", "noise_reason"]
+__all__ = ["RateLimit", "auto_reply_text", "failed_recipients", "noise_reason"]

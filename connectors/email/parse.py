@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.header import decode_header, make_header
+from email.header import decode_header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -19,7 +19,7 @@ from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from connectors.email.htmltext import html_to_text
-from connectors.email.loops import failed_recipients, noise_reason
+from connectors.email.loops import auto_reply_text, failed_recipients, noise_reason
 from connectors.email.quotes import strip_quotes
 from connectors.email.threading import ThreadRef, is_own, message_ids, thread_of
 from hub.model import Attachment, Inbound, InboundKind
@@ -38,6 +38,7 @@ _CHARSET_ALIASES = {
 }
 _ANGLE_ADDR = re.compile(r"<([^<>\s]+@[^<>\s]+)>$")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
 class MailRejected(Exception):
@@ -120,13 +121,16 @@ def parse_mail(
     full_text = full_text.replace("\r\n", "\n").strip()
     text = strip_quotes(full_text)[:max_text_length] if full_text else ""
 
-    subject = clean_header_text(_header(message, "Subject"))
+    # From the raw value: the email package decodes a "gb2312" encoded-word with the
+    # GB2312 codec, which garbles GBK-only characters (喆); ours reads it as GB18030.
+    subject = clean_header_text(decode_words(_raw_header(message, "Subject")))
     recipients = tuple(
         dict.fromkeys(
             [*envelope_recipients, *_addresses(message, "Delivered-To", "To", "Cc")]
         ).keys()
     )
     noise = noise_reason(message, envelope_sender=envelope_sender, sender=sender)
+    noise = noise or auto_reply_text(subject, text)
     own = message.get(OWN_HEADER) is not None or is_own(message_id, domain)
     raw: dict[str, Any] = {
         "message_id": message_id,
@@ -279,7 +283,10 @@ def _safe_items(message: Message) -> list[tuple[str, str]]:
     items = []
     for name, value in message.raw_items() if isinstance(message, EmailMessage) else []:
         try:
-            items.append((name, str(message.policy.header_fetch_parse(name, value))))
+            if "=?" in value:
+                items.append((name, decode_words(str(value))))
+            else:
+                items.append((name, str(message.policy.header_fetch_parse(name, value))))
         except Exception:
             items.append((name, str(value)))
     return items
@@ -309,7 +316,7 @@ def _sender(message: Message, envelope_sender: str | None) -> tuple[str, str]:
         else:
             display, address = parseaddr(value)
         if _valid_address(address):
-            return clean_header_text(_decode_words(display))[:200], address.lower()
+            return clean_header_text(decode_words(display))[:200], address.lower()
     if envelope_sender and _valid_address(envelope_sender):
         return "", envelope_sender.lower()
     return "", ""
@@ -322,11 +329,21 @@ def _raw_header(message: Message, name: str) -> str:
     return ""
 
 
-def _decode_words(value: str) -> str:
+def decode_words(value: str) -> str:
+    """A header value with its RFC 2047 encoded-words decoded, each charset read as
+    `decode_text` reads bodies (GB2312/GBK as GB18030, lying labels falling back)."""
+    value = _FOLD.sub("", value)
     try:
-        return str(make_header(decode_header(value)))
-    except Exception:  # unknown charset or broken encoded-word: show it as written
+        chunks = decode_header(value)
+    except Exception:  # a broken encoded-word: show it as written
         return value
+    decoded = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, str):
+            decoded.append(chunk)
+        else:
+            decoded.append(decode_text(chunk, charset)[0])
+    return "".join(decoded)
 
 
 def _valid_address(address: str) -> bool:
@@ -342,4 +359,11 @@ def _valid_address(address: str) -> bool:
     return True
 
 
-__all__ = ["MailRejected", "ParsedMail", "clean_header_text", "decode_text", "parse_mail"]
+__all__ = [
+    "MailRejected",
+    "ParsedMail",
+    "clean_header_text",
+    "decode_text",
+    "decode_words",
+    "parse_mail",
+]

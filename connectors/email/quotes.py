@@ -2,7 +2,8 @@
 
 `mail-parser-reply` knows the Gmail, Outlook and Apple Mail quote headers in many
 languages; the Chinese clients' separators (Foxmail/QQ's ``-----原始邮件-----``, Outlook's
-``发件人:`` block) are cut here first, because the library only recognises part of them.
+``-----邮件原件-----`` and ``发件人:`` block) are cut here first, because the library only
+recognises part of them.
 Signatures are cut here too, conservatively: the library's own signature rule takes any
 line starting with "- " for one, which would eat a customer's bullet list.
 """
@@ -21,6 +22,7 @@ LANGUAGES = ("en", "zh", "de", "fr", "es", "it", "nl", "ja", "ko")
 
 _CHINESE_SEPARATORS = (
     re.compile(r"^\s*-{3,}\s*原始邮件\s*-{3,}\s*$", re.MULTILINE),
+    re.compile(r"^\s*-{3,}\s*邮件原件\s*-{3,}\s*$", re.MULTILINE),  # Outlook (zh-CN)
     re.compile(r"^\s*-{3,}\s*Original\s+Message\s*-{3,}\s*$", re.MULTILINE | re.IGNORECASE),
     re.compile(r"^\s*-{3,}\s*转发的邮件\s*-{3,}\s*$", re.MULTILINE),
 )

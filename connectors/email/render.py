@@ -22,6 +22,7 @@ from connectors.email.threading import own_message_id, plus_address, reply_refer
 from hub.model import Button, Delivery
 
 CHOOSE_HINT = "Reply with the number of your choice."
+CHOOSE_HINTS = {"en": CHOOSE_HINT, "zh": "请回复您选择的编号。"}
 DEFAULT_HTML_TEMPLATE = """\
 <!DOCTYPE html>
 <html><body style="font-family: -apple-system, 'Segoe UI', Arial, sans-serif; font-size: 14px;">
@@ -40,11 +41,16 @@ DEFAULT_HTML_TEMPLATE = """\
 """
 # Message-IDs are single tokens often longer than 78 characters; with the default line
 # length the email package would turn them into encoded-words, which breaks threading.
-# RFC 5322 allows 998.
+# RFC 5322 allows 998. This is the policy the message is *flattened* with; bodies are
+# encoded under BODY_POLICY instead, whose 78 columns keep base64 and quoted-printable
+# lines at 76 characters (RFC 2045) — with 998 they would be 996 long.
 OUTBOUND_POLICY = policy.SMTP.clone(max_line_length=998)
+BODY_POLICY = policy.SMTP
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SAFE_ID = re.compile(r"[!-;=?-~]{1,500}@[!-;=?-~]{1,255}")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|vs|回复|答复)\s*[:：]", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_UNDECODED = re.compile(r"[\ufffd\ud800-\udfff]")
 _CHOICE = re.compile(r"^\s*(?:#|no\.?\s*|option\s*)?(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
 
 
@@ -70,6 +76,7 @@ class ReplyContext:
     subject: str = ""
     parent_id: str = ""  # the Message-ID being answered (no brackets)
     references: tuple[str, ...] = ()  # the parent's References
+    automatic: bool = True  # the bot's (or the hub's) reply; False for a person's
 
 
 def html_template(source: str = DEFAULT_HTML_TEMPLATE) -> jinja2.Template:
@@ -81,8 +88,12 @@ _DEFAULT_TEMPLATE = html_template()
 
 
 def reply_subject(subject: str, default: str) -> str:
-    """``Re: <subject>``, without stacking prefixes, on one line."""
-    subject = one_line(subject) or default
+    """``Re: <subject>``, without stacking prefixes, on one line. A subject we could not
+    decode (replacement characters, stray surrogates) is not echoed: mojibake in the
+    customer's inbox is worse than the default subject."""
+    subject = one_line(subject)
+    if not subject or _UNDECODED.search(subject):
+        subject = default
     return subject if _REPLY_PREFIX.match(subject) else f"Re: {subject}"
 
 
@@ -105,6 +116,12 @@ def recipient_address(address: str) -> Address:
     return recipient
 
 
+def choose_hint(text: str, buttons: tuple[Button, ...] = ()) -> str:
+    """The numbered-list hint in the reply's own language (Chinese when it has any)."""
+    written = " ".join([text, *(button.title for button in buttons)])
+    return CHOOSE_HINTS["zh" if _CJK.search(written) else "en"]
+
+
 def render_text(
     text: str, buttons: tuple[Button, ...], signature: str, links: tuple[str, ...] = ()
 ) -> str:
@@ -112,7 +129,7 @@ def render_text(
     parts = [text.strip()]
     if buttons:
         parts.append("\n".join(f"{i}. {b.title}" for i, b in enumerate(buttons, 1)))
-        parts.append(CHOOSE_HINT)
+        parts.append(choose_hint(text, buttons))
     if links:
         parts.append("\n".join(f"- {link}" for link in links))
     body = "\n\n".join(part for part in parts if part)
@@ -129,7 +146,7 @@ def render_reply(
     recipient = recipient_address(delivery.address)
     outbound = delivery.outbound
     root = delivery.thread_hint or context.parent_id
-    message = EmailMessage(policy=OUTBOUND_POLICY)
+    message = EmailMessage(policy=BODY_POLICY)
     message["From"] = Address(display_name=one_line(sender.name), addr_spec=sender.address)
     message["To"] = recipient
     message["Reply-To"] = (
@@ -149,8 +166,10 @@ def render_reply(
     chain = reply_references(chain, parent)
     if chain:
         message["References"] = " ".join(f"<{ref}>" for ref in chain)
-    # Tell autoresponders (RFC 3834) and Exchange not to answer us: no mail loops.
-    message["Auto-Submitted"] = "auto-replied"
+    # Tell autoresponders (RFC 3834) and Exchange not to answer us: no mail loops. A
+    # person's reply is not auto-submitted (RFC 3834 5.1): only the bot's says so.
+    if context.automatic:
+        message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"
     message["X-Frontdesk-Delivery"] = one_line(delivery.id)
 
@@ -162,11 +181,12 @@ def render_reply(
     html = template.render(
         paragraphs=[p.split("\n") for p in re.split(r"\n\s*\n", text.strip()) if p.strip()],
         buttons=outbound.buttons,
-        choose_hint=CHOOSE_HINT,
+        choose_hint=choose_hint(text, outbound.buttons),
         attachments=attachments,
         signature=[line for line in sender.signature.strip().split("\n") if sender.signature],
     )
     message.add_alternative(html, subtype="html")
+    message.policy = OUTBOUND_POLICY  # headers are folded when flattened: keep ids whole
     return message
 
 
@@ -178,10 +198,13 @@ def choice_number(text: str) -> int | None:
 
 __all__ = [
     "CHOOSE_HINT",
+    "CHOOSE_HINTS",
     "DEFAULT_HTML_TEMPLATE",
+    "OUTBOUND_POLICY",
     "ReplyContext",
     "Sender",
     "choice_number",
+    "choose_hint",
     "html_template",
     "render_reply",
     "render_text",

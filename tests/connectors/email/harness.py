@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import re
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -17,7 +18,8 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from hub.abc import ConversationHandler, Turn, TurnResult
-from hub.model import Button, Outbound
+from hub.hub import Hub
+from hub.model import Button, Event, Outbound
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SUPPORT = "support@example.com"
@@ -76,6 +78,9 @@ class CaptureRelay:
 def config_yaml(tmp_path: Path, *, relay_port: int, inbound: str = "smtp", **email: Any) -> Path:
     """A hub config with only the email channel enabled (on loopback)."""
     smtp_in = {"host": "127.0.0.1", "port": 0, **email.pop("smtp_in", {})}
+    # Journeys about threading, loops or hand-off send unsigned mail; sender
+    # authentication has its own tests (test_sender_auth*.py), which set this.
+    email.setdefault("sender_auth", "off")
     imap = email.pop("imap", None)
     lines = [
         "delivery:",
@@ -176,3 +181,31 @@ class MenuBot(ConversationHandler):
         if text.startswith("/"):
             return TurnResult(replies=(Outbound(text=f"Chosen: {text}"),))
         return TurnResult(replies=(Outbound(text="How can we help?", buttons=self.BUTTONS),))
+
+
+def bounce_of(reply: EmailMessage, *, failed: str) -> bytes:
+    """A Postfix delivery-status report for one of the hub's replies (`fixtures/bounce.eml`
+    with that reply's Message-ID and recipient), as the relay would send it back."""
+    template = fixture("bounce.eml").decode("ascii")
+    template = re.sub(r"Message-ID: <fd\.[^>]+>", f"Message-ID: {reply['Message-ID']}", template)
+    return template.replace("ana.lima@gmail.com", failed).encode("ascii")
+
+
+@dataclass
+class EmailHub:
+    """A running hub with the email channel, its capturing relay and its SMTP port."""
+
+    hub: Hub
+    relay: CaptureRelay
+    port: int
+
+    async def send(self, data: bytes, **kwargs: Any) -> None:
+        await send_mail(self.port, data, **kwargs)
+
+    async def events(self, identity: str) -> list[Event]:
+        conversation = await self.hub.latest_conversation(identity)
+        assert conversation is not None, f"no conversation for {identity}"
+        return await self.hub.events(conversation.id, limit=1000)
+
+
+Start = Callable[..., Awaitable[EmailHub]]

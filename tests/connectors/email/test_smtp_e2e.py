@@ -5,80 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import smtplib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
-from connectors.email.connector import EmailConnector
 from connectors.email.threading import is_own, message_ids, plus_address
-from hub.abc import ConversationHandler
-from hub.api import HUB
-from hub.app import create_app
-from hub.echo import EchoBot
-from hub.hub import Hub
 from hub.model import Event, EventType, Outbound
 from tests.connectors.email.harness import (
     SUPPORT,
-    CaptureRelay,
     MenuBot,
-    config_yaml,
+    Start,
+    bounce_of,
     fixture,
     html_text,
     plain_text,
     reply_to,
-    send_mail,
 )
-from tests.support import hub_config, hub_env
 
 ROOT_ANA = "CAJ1xK2fQm7yH8b0rder1042=pA@mail.gmail.com"
-
-
-@dataclass
-class EmailHub:
-    hub: Hub
-    relay: CaptureRelay
-    port: int
-
-    async def send(self, data: bytes, **kwargs: Any) -> None:
-        await send_mail(self.port, data, **kwargs)
-
-    async def events(self, identity: str) -> list[Event]:
-        conversation = await self.hub.latest_conversation(identity)
-        assert conversation is not None, f"no conversation for {identity}"
-        return await self.hub.events(conversation.id, limit=1000)
-
-
-Start = Callable[..., Awaitable[EmailHub]]
-
-
-@pytest.fixture
-async def start_hub(tmp_path: Path, aiohttp_client: Any) -> AsyncIterator[Start]:
-    relays: list[CaptureRelay] = []
-
-    async def start(bot: ConversationHandler | None = None, **email: Any) -> EmailHub:
-        relay = CaptureRelay()
-        await relay.start()
-        relays.append(relay)
-        folder = tmp_path / f"hub{len(relays)}"
-        folder.mkdir()
-        env = hub_env(folder)
-        config = hub_config(env, config_yaml(folder, relay_port=relay.port, **email))
-        app: web.Application = create_app(config, environ=env, bot=bot or EchoBot())
-        await aiohttp_client(app)  # runs the app's start-up: store, channels, hub
-        hub = app[HUB]
-        connector = hub.connectors["email"]
-        assert isinstance(connector, EmailConnector) and connector.receiver is not None
-        return EmailHub(hub=hub, relay=relay, port=connector.receiver.port)
-
-    yield start
-    for relay in relays:
-        await relay.stop()
 
 
 def of_type(events: list[Event], kind: str) -> list[Event]:
@@ -90,7 +38,9 @@ async def test_a_new_mail_is_answered_in_the_customers_thread(start_hub: Start) 
     await env.send(fixture("gmail_new.eml"), sender="ana.lima@gmail.com")
 
     [reply] = await env.relay.wait_for(1)
-    assert env.relay.envelopes[0] == (SUPPORT, ["ana.lima@gmail.com"])
+    return_path, envelope_recipients = env.relay.envelopes[0]
+    assert envelope_recipients == ["ana.lima@gmail.com"]
+    assert re.fullmatch(r"bounces\+[a-z2-7]{26}@example\.com", return_path)  # VERP
     assert reply["To"] == "ana.lima@gmail.com"
     assert reply["Subject"] == "Re: Order #1042 has not arrived"
     assert message_ids(reply["In-Reply-To"]) == [ROOT_ANA]
@@ -240,10 +190,12 @@ async def test_client_fixtures_through_smtp(
 async def test_auto_replies_and_bounces_are_recorded_never_answered(start_hub: Start) -> None:
     env = await start_hub()
     await env.send(fixture("gmail_new.eml"))
-    await env.relay.wait_for(1)
+    [reply] = await env.relay.wait_for(1)
     await env.send(fixture("auto_reply.eml"))
-    # The bounce returns the headers of one of our replies in Ana's thread.
-    await env.send(fixture("bounce.eml"), sender="")
+    # The bounce returns the headers of our reply to its VERP return path.
+    return_path = env.relay.envelopes[0][0]
+    bounce = bounce_of(reply, failed="ana.lima@gmail.com")
+    await env.send(bounce, sender="", recipients=[return_path])
     # A person's mail afterwards is answered: everything before it has been handled.
     await env.send(fixture("apple_mail_reply.eml"))
     await env.relay.wait_for(2)
