@@ -36,7 +36,7 @@ _AUTO_BODY = re.compile(
     r"|\bI(?:'m|’m|\s+am)\s+(?:currently\s+|now\s+)?(?:out\s+of\s+(?:the\s+)?office"
     r"|away\s+from\s+(?:the\s+|my\s+)?(?:office|desk)|on\s+(?:annual\s+)?(?:leave|vacation|holiday))"
     r"|我(?:目前|现在|正在|已)?(?:休假|不在办公室|外出|出差)"
-    r"|(?:这|此|本)(?:是)?(?:一)?(?:封|条)?(?:邮件|信件|消息)?(?:为|是)自动(?:回复|答复)"
+    r"|(?:这|此|本)(?:是|为)?一?(?:封|条)?(?:邮件|信件|消息)?(?:为|是)?自动(?:回复|答复)"
     r"|\bich\s+bin\s+(?:bis|vom|derzeit|zurzeit|momentan|ab)\b.{0,80}?"
     r"(?:nicht\s+im\s+büro|abwesend|im\s+urlaub|nicht\s+erreichbar)"
     r"|\bdies\s+ist\s+eine\s+automatische\s+(?:antwort|nachricht|benachrichtigung)",

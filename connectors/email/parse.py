@@ -38,6 +38,7 @@ _CHARSET_ALIASES = {
 }
 _ANGLE_ADDR = re.compile(r"<([^<>\s]+@[^<>\s]+)>$")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
+_SURROGATE = re.compile("[\udc80-\udcff]")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
@@ -340,7 +341,9 @@ def decode_words(value: str) -> str:
     decoded = []
     for chunk, charset in chunks:
         if isinstance(chunk, str):
-            decoded.append(chunk)
+            # Raw 8-bit bytes in a header arrive as surrogate escapes: decode them too.
+            raw = chunk.encode("utf-8", "surrogateescape")
+            decoded.append(decode_text(raw, "utf-8")[0] if _SURROGATE.search(chunk) else chunk)
         else:
             decoded.append(decode_text(chunk, charset)[0])
     return "".join(decoded)

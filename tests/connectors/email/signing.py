@@ -8,6 +8,7 @@ from email.message import EmailMessage
 
 import dkim  # type: ignore[import-untyped]
 
+from connectors.email.auth import DnsLookup
 from tests.connectors.email.harness import FIXTURES
 
 SELECTOR = "s2026"
@@ -21,7 +22,7 @@ def dns_records(*domains: str) -> dict[str, str]:
     return {f"{SELECTOR}._domainkey.{d}.": f"v=DKIM1; k=rsa; p={PUBLIC_KEY}" for d in domains}
 
 
-def lookup(records: dict[str, str]):  # type: ignore[no-untyped-def]
+def lookup(records: dict[str, str]) -> DnsLookup:
     """A dkimpy ``dnsfunc`` answering from `records` (no network)."""
 
     def txt(name: bytes | str, timeout: float = 5) -> bytes | None:
