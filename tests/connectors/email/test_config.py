@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from connectors.email.connector import EmailConnector
+from connectors.email.smtp_in import recipient_allowed
+from hub.api import HUB
 from hub.app import create_app
 from hub.echo import EchoBot
 from hub.errors import ConfigError
@@ -32,11 +35,14 @@ def build(
     extra: str = "",
     relay_host: str = "127.0.0.1",
     **env: str,
-) -> None:
+) -> EmailConnector:
     path = tmp_path / "frontdesk.yaml"
     path.write_text(BASE.format(inbound=inbound, extra=extra, relay_host=relay_host))
     environ = hub_env(tmp_path, **env)
-    create_app(hub_config(environ, path), environ=environ, bot=EchoBot())
+    app = create_app(hub_config(environ, path), environ=environ, bot=EchoBot())
+    connector = app[HUB].connectors["email"]
+    assert isinstance(connector, EmailConnector)
+    return connector
 
 
 def test_a_valid_section_builds(tmp_path: Path) -> None:
@@ -93,3 +99,45 @@ def test_the_address_must_be_an_address(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         create_app(hub_config(environ, path), environ=environ, bot=EchoBot())
     assert error.value.key == "channels.email.address"
+
+
+def test_sender_authentication_is_required_unless_configured_otherwise(tmp_path: Path) -> None:
+    connector = build(tmp_path)
+    assert connector.auth.policy == "require"
+    assert connector.auth.trusted_authserv_ids == ()
+    trusted = build(
+        tmp_path, extra="    sender_auth: flag\n    trusted_authserv_ids: [MX.example.com]\n"
+    )
+    assert (trusted.auth.policy, trusted.auth.trusted_authserv_ids) == ("flag", ("mx.example.com",))
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "message"),
+    [
+        ("    sender_auth: maybe\n", "channels.email.sender_auth", "require, flag, off"),
+        (
+            "    trusted_authserv_ids: mx.example.com\n",
+            "channels.email.trusted_authserv_ids",
+            "list",
+        ),
+        ("    bounce_local_part: 'a b'\n", "channels.email.bounce_local_part", "local part"),
+    ],
+)
+def test_bad_sender_auth_settings_are_named(
+    tmp_path: Path, extra: str, key: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        build(tmp_path, extra=extra)
+    assert error.value.key == key and error.value.line == 7
+    assert message in str(error.value)
+
+
+def test_verp_return_paths_use_the_shared_secret_and_are_accepted(tmp_path: Path) -> None:
+    one = build(tmp_path, FRONTDESK_EMAIL_VERP_SECRET="s3cret")
+    two = build(tmp_path, FRONTDESK_EMAIL_VERP_SECRET="s3cret")
+    path = one.verp.return_path("<fd.dlv_1.x@example.com>", "ana@example.net")
+    assert path == two.verp.return_path("<fd.dlv_1.x@example.com>", "ana@example.net")
+    assert path.startswith("bounces+") and path.endswith("@example.com")
+    assert one.receiver is not None
+    assert recipient_allowed(path, one.receiver.settings.recipients)
+    assert not recipient_allowed("postmaster@example.com", one.receiver.settings.recipients)

@@ -177,3 +177,43 @@ def test_quote_stripping_keeps_a_message_that_is_only_a_quote() -> None:
         strip_quotes("OK\n\n发自我的iPhone\n\n------------------ 原始邮件 ------------------")
         == "OK"
     )
+
+
+def test_gbk_only_characters_in_gb2312_labelled_headers_decode_as_gb18030() -> None:
+    mail = parse_mail(fixture("outlook_zh_gbk_name.eml"), domain="example.com")
+    assert mail.subject == "关于王喆的订单"
+    assert mail.sender_name == "王喆"
+    headers = dict(mail.raw["headers"])
+    assert headers["Subject"] == "关于王喆的订单" and "\ufffd" not in headers["From"]
+    # Outlook's Chinese separator "-----邮件原件-----" starts the quote.
+    assert mail.text == "你好，我是王喆。订单还没到。"
+    assert "邮件原件" in mail.full_text
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "noise"),
+    [
+        ("自动回复: 订单", "谢谢", "auto-reply:subject"),
+        ("【自动回复】订单", "谢谢", "auto-reply:subject"),
+        ("Automatic reply: Order", "Thanks", "auto-reply:subject"),
+        ("Out of Office: Order", "Back Monday", "auto-reply:subject"),
+        ("休假", "谢谢", "auto-reply:subject"),
+        ("Abwesenheitsnotiz: Bestellung", "Danke", "auto-reply:subject"),
+        ("Re: Order", "I'm out of the office until Monday.", "auto-reply:body"),
+        ("Re: 订单", "您好，我目前休假，12月1日回来。", "auto-reply:body"),
+        ("AW: Bestellung", "Ich bin derzeit nicht im Büro.", "auto-reply:body"),
+        ("Re: Order", "This is an automated response.", "auto-reply:body"),
+        # People, who must be answered:
+        ("Out of office hours delivery?", "Can you deliver at night?", ""),
+        ("休假期间能发货吗", "能发货吗？", ""),
+        ("Re: Order", "I got an automatic reply from you, but no answer.", ""),
+        ("Re: 订单", "我收到了你们的自动回复，但没人回答。", ""),
+    ],
+)
+def test_auto_replies_are_recognised_by_subject_and_text(
+    subject: str, text: str, noise: str
+) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "li@example.cn", "s@example.com", subject
+    message.set_content(text)
+    assert parse_mail(message.as_bytes(), domain="example.com").noise == noise

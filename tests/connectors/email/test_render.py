@@ -9,6 +9,7 @@ from email.parser import BytesParser
 import pytest
 
 from connectors.email.render import (
+    CHOOSE_HINTS,
     ReplyContext,
     Sender,
     choice_number,
@@ -130,3 +131,60 @@ def test_a_custom_html_template_is_autoescaped() -> None:
         )
     )
     assert body(message, "html").strip() == "<p>&lt;i&gt;x&lt;/i&gt;</p>"
+
+
+def test_a_persons_reply_is_not_auto_submitted_and_the_bots_is() -> None:
+    bot = render_reply(delivery(Outbound(text="Hi")), sender=SENDER, context=ReplyContext(), now=0)
+    person = render_reply(
+        delivery(Outbound(text="Hi, Li here")),
+        sender=SENDER,
+        context=ReplyContext(automatic=False),
+        now=0,
+    )
+    assert bot["Auto-Submitted"] == "auto-replied"
+    assert person["Auto-Submitted"] is None
+    assert person["X-Auto-Response-Suppress"] == "All"
+
+
+@pytest.mark.parametrize("text", ["退款" * 400, "Refund " + "é" * 800])
+def test_encoded_body_lines_are_at_most_76_characters(text: str) -> None:
+    message = render_reply(
+        delivery(Outbound(text=text)), sender=SENDER, context=ReplyContext(), now=0
+    )
+    source = message.as_bytes()
+    assert b"Content-Transfer-Encoding: base64" in source or b"quoted-printable" in source
+    assert max(len(line) for line in source.split(b"\r\n\r\n", 1)[1].split(b"\r\n")) <= 76
+    assert body(reparse(message), "plain").startswith(text)
+
+
+def test_long_message_ids_are_not_encoded_when_flattened() -> None:
+    parent = "TYZPR06MB6211B3C4D5E6F7A8B9C0D1E2F3A4B5C6D7E8F9A0B1C2@TYZPR06MB6211.apcprd06.prod.outlook.com"
+    context = ReplyContext(subject="订单", parent_id=parent, references=(ROOT,))
+    source = render_reply(
+        delivery(Outbound(text="好的")), sender=SENDER, context=context, now=0
+    ).as_bytes()
+    assert f"\r\nIn-Reply-To: <{parent}>\r\n".encode() in source
+    assert f"\r\nReferences: <{ROOT}> <{parent}>\r\n".encode() in source
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [("Pick one:", CHOOSE_HINTS["en"]), ("请选择：", CHOOSE_HINTS["zh"])],
+)
+def test_the_choice_hint_is_in_the_replys_language(text: str, hint: str) -> None:
+    buttons = (Button(title="A", payload="/a"), Button(title="B", payload="/b"))
+    message = reparse(
+        render_reply(
+            delivery(Outbound(text=text, buttons=buttons)),
+            sender=SENDER,
+            context=ReplyContext(),
+            now=0,
+        )
+    )
+    assert hint in body(message, "plain") and hint in body(message, "html")
+
+
+def test_a_subject_we_could_not_decode_is_not_echoed() -> None:
+    assert reply_subject("Re: 订单 \ufffd\ufffd", "Your request") == "Re: Your request"
+    assert reply_subject("bad \udcb6\udca9", "您的请求") == "Re: 您的请求"
+    assert reply_subject("关于王喆的订单", "Your request") == "Re: 关于王喆的订单"
