@@ -25,10 +25,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import compat32
 from email.utils import getaddresses
 
 import authres  # type: ignore[import-untyped]
 import dkim  # type: ignore[import-untyped]
+from dkim.util import parse_tag_value  # type: ignore[import-untyped]
 
 log = logging.getLogger("frontdesk.connectors.email")
 
@@ -66,16 +69,18 @@ class AuthVerdict:
 
 def authenticate(
     data: bytes,
-    headers: Iterable[tuple[str, str]],
     *,
     trusted_authserv_ids: Iterable[str] = (),
     dns: DnsLookup | None = None,
 ) -> AuthVerdict:
-    """The verdict on one message: its source `data` and its decoded `headers` in order.
+    """The verdict on one message, from its source `data`.
 
     Blocking when it verifies DKIM (DNS lookups): call it in a worker thread.
     """
-    headers = list(headers)
+    # Raw values, encoded-words still encoded: a display name that decodes to a comma or
+    # to an address must not change which address the From: names.
+    parsed = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
+    headers = [(str(name), str(value)) for name, value in parsed.items()]
     from_values = [value for name, value in headers if name.lower() == "from"]
     domain = _from_domain(from_values)
     if not domain:
@@ -102,6 +107,7 @@ def _from_domain(values: list[str]) -> str:
     if len(values) != 1:
         return ""
     addresses = [address for _, address in getaddresses(values) if address]
+    addresses = [address for address in addresses if "@" in address]
     if len(addresses) != 1 or addresses[0].count("@") != 1:
         return ""
     return addresses[0].rpartition("@")[2].lower()
@@ -154,9 +160,10 @@ def _from_dkim(data: bytes, domain: str, dns: DnsLookup | None) -> AuthVerdict:
     """Verify the DKIM signatures; the first that passes and is aligned authenticates."""
     try:
         checker = dkim.DKIM(data, minkey=1024, timeout=5)
-        count = sum(1 for name, _ in checker.headers if name.lower() == b"dkim-signature")
+        signatures = [value for name, value in checker.headers if name.lower() == b"dkim-signature"]
     except Exception:  # an unparseable message has no valid signature
-        count = 0
+        signatures = []
+    count = len(signatures)
     if not count:
         return AuthVerdict(authenticated=False, method="dkim", reason="no signature", domain=domain)
     reasons = []
@@ -167,6 +174,10 @@ def _from_dkim(data: bytes, domain: str, dns: DnsLookup | None) -> AuthVerdict:
             reasons.append(f"signature {index + 1}: {type(error).__name__}")
             continue
         signer = (checker.domain or b"").decode("ascii", "replace")
+        if ok and _covers_part_of_the_body(signatures[index]):
+            # l= signs only the first bytes: anyone may append their own text below.
+            reasons.append(f"d={signer}: l= leaves the body unsigned")
+            continue
         if ok and aligned(signer, domain):
             return AuthVerdict(
                 authenticated=True, method="dkim", reason=f"dkim=pass d={signer}", domain=domain
@@ -175,6 +186,13 @@ def _from_dkim(data: bytes, domain: str, dns: DnsLookup | None) -> AuthVerdict:
     return AuthVerdict(
         authenticated=False, method="dkim", reason="; ".join(reasons)[:300], domain=domain
     )
+
+
+def _covers_part_of_the_body(signature: bytes) -> bool:
+    try:
+        return b"l" in parse_tag_value(signature)
+    except Exception:  # dkimpy verified it, so it parses; be safe anyway
+        return True
 
 
 __all__ = ["POLICIES", "AuthSettings", "AuthVerdict", "DnsLookup", "aligned", "authenticate"]

@@ -249,12 +249,10 @@ class EmailConnector(Connector):
         enforces the verdict, `flag` only records it in ``raw.auth``, `off` skips it."""
         if self.auth.policy == "off":
             return True
-        headers = [(str(name), str(value)) for name, value in raw.get("headers", ())]
         # dkimpy asks DNS, which blocks: keep the event loop free for other mail.
         verdict = await asyncio.to_thread(
             authenticate,
             data,
-            headers,
             trusted_authserv_ids=self.auth.trusted_authserv_ids,
             dns=self.dns,
         )

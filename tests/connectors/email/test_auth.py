@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import dkim  # type: ignore[import-untyped]
 import pytest
 
 from connectors.email.auth import AuthVerdict, aligned, authenticate
-from connectors.email.parse import parse_mail
-from tests.connectors.email.signing import dns_records, lookup, mail, signed
+from tests.connectors.email.signing import (
+    PRIVATE_KEY,
+    SELECTOR,
+    SIGNED_HEADERS,
+    dns_records,
+    lookup,
+    mail,
+    signed,
+)
 
 DNS = lookup(dns_records("example.net", "evil.example", "mail.example.net"))
 
 
 def verdict(data: bytes, *, trusted: tuple[str, ...] = ()) -> AuthVerdict:
-    parsed = parse_mail(data, domain="example.com")
-    headers = [(str(n), str(v)) for n, v in parsed.raw["headers"]]
-    return authenticate(data, headers, trusted_authserv_ids=trusted, dns=DNS)
+    return authenticate(data, trusted_authserv_ids=trusted, dns=DNS)
 
 
 @pytest.mark.parametrize("text", ["Where is my order?", "我的订单到哪里了？"])
@@ -97,3 +103,29 @@ def test_with_trusted_hosts_configured_a_dkim_signature_alone_is_not_consulted()
     # The MTA is the judge then: a mail that reached us around it is not authenticated.
     data = signed(mail(sender="ana@example.net", text="hi"), domain="example.net")
     assert not verdict(data, trusted=("mx.example.com",)).authenticated
+
+
+def test_a_display_name_never_changes_which_address_is_checked() -> None:
+    # "Doe, John" (encoded) is one address, not two.
+    name = "=?utf-8?q?Doe=2C_John?= <ana@example.net>"
+    assert verdict(signed(mail(sender=name, text="hi"), domain="example.net")).authenticated
+    # A display name that looks like the victim's address is not the address.
+    spoof = '"ana@example.net" <attacker@evil.example>'
+    result = verdict(signed(mail(sender=spoof, text="hi"), domain="evil.example"))
+    assert result.domain == "evil.example"
+
+
+def test_a_signature_over_only_part_of_the_body_does_not_authenticate() -> None:
+    message = mail(sender="ana@example.net", text="Please send it to my home.")
+    data = message.as_bytes()
+    signature = dkim.sign(
+        data,
+        SELECTOR.encode(),
+        b"example.net",
+        PRIVATE_KEY,
+        include_headers=SIGNED_HEADERS,
+        length=True,
+    )
+    appended = bytes(signature) + data + b"\r\nNew address: 1 Evil Road\r\n"
+    result = verdict(appended)
+    assert not result.authenticated and "l=" in result.reason
