@@ -1,13 +1,16 @@
 """The `email` channel: mail in by SMTP/LMTP or IMAP, replies out through an SMTP relay.
 
-Inbound, for every message: parse → drop the hub's own mail come back → find the thread
-(headers, else the plus-address token) → auto-replies, bounces and over-the-limit senders
-are recorded as `notice` (never answered) → a bare number answering a numbered list
-becomes that button's payload → `ingest`. The transport acknowledges only after that.
+Inbound, for every message: parse → drop the hub's own mail come back → decide whether
+the From: is authenticated (`auth`; an unverified sender is kept apart from the address's
+customer) → a bounce counts only through our VERP return path (`verp`), else find the
+thread (headers, else the plus-address token) → auto-replies, bounces and over-the-limit
+senders are recorded as `notice` (never answered) → a bare number answering a numbered
+list becomes that button's payload → `ingest`. The transport acknowledges only after that.
 
 Outbound: the reply is threaded on the customer's last mail in the conversation (read
-back from the log), rendered to text + HTML, and sent with aiosmtplib. 4xx and network
-failures are `RetryLater`; 5xx refusals and unusable addresses are `DeliveryError`.
+back from the log), rendered to text + HTML, flattened here (so long Message-IDs stay
+whole) and sent with aiosmtplib from a VERP return path. 4xx and network failures are
+`RetryLater`; 5xx refusals and unusable addresses are `DeliveryError`.
 
 Configuration (``channels.email``) and the environment variables are in
 docs/channels/email.md.
@@ -27,7 +30,7 @@ from typing import Any, Self
 
 import aiosmtplib
 
-from connectors.email.auth import POLICIES, AuthSettings, DnsLookup, authenticate
+from connectors.email.auth import AuthSettings, DnsLookup, authenticate
 from connectors.email.imap_in import ImapPoller, ImapSettings
 from connectors.email.loops import RateLimit
 from connectors.email.parse import MailRejected, ParsedMail, parse_mail
@@ -39,6 +42,13 @@ from connectors.email.render import (
     html_template,
     render_reply,
 )
+from connectors.email.settings import (
+    auth_settings,
+    imap_settings,
+    relay_settings,
+    smtp_settings,
+    verp_settings,
+)
 from connectors.email.smtp_in import SmtpReceiver, SmtpSettings
 from connectors.email.threading import plus_token, token_in
 from connectors.email.verp import Verp
@@ -49,10 +59,6 @@ from hub.model import Delivery, EventType, Inbound, InboundKind, Outbound
 
 log = logging.getLogger("frontdesk.connectors.email")
 
-RELAY_PASSWORD = "FRONTDESK_EMAIL_RELAY_PASSWORD"
-IMAP_PASSWORD = "FRONTDESK_EMAIL_IMAP_PASSWORD"
-SMTP_IN_PASSWORD = "FRONTDESK_EMAIL_SMTP_IN_PASSWORD"
-VERP_SECRET = "FRONTDESK_EMAIL_VERP_SECRET"
 # The event that precedes an agent's reply in the log (written by the hand-off engine).
 AGENT_MESSAGE_EVENT = "handoff.agent_message"
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
@@ -116,22 +122,15 @@ class EmailConnector(Connector):
             html_template=template,
         )
         inbound = settings.get_str("inbound", "smtp", choices=("smtp", "lmtp", "imap", "none"))
-        auth = AuthSettings(
-            policy=settings.get_str("sender_auth", "require", choices=POLICIES),
-            trusted_authserv_ids=tuple(
-                str(authserv).strip().lower()
-                for authserv in settings.get_list("trusted_authserv_ids", [])
-                if str(authserv).strip()
-            ),
-        )
-        verp = _verp(settings, sender, environ)
-        smtp_in = _smtp_settings(settings.section("smtp_in"), inbound, address, environ)
+        auth = auth_settings(settings)
+        verp = verp_settings(settings, sender.domain, environ)
+        smtp_in = smtp_settings(settings.section("smtp_in"), inbound, address, environ)
         if smtp_in is not None and smtp_in.recipients:
             # Bounces come back to the VERP return path: accept it at RCPT too.
             bounces = f"{verp.local_part}@{verp.domain}"
             smtp_in = replace(smtp_in, recipients=(*smtp_in.recipients, bounces))
-        imap = _imap_settings(settings.section("imap"), inbound, address, environ)
-        relay = _relay_settings(settings.section("relay"), environ)
+        imap = imap_settings(settings.section("imap"), inbound, address, environ)
+        relay = relay_settings(settings.section("relay"), environ)
         connector = cls(
             ingest=ingest,
             sender=sender,
@@ -358,86 +357,6 @@ class EmailConnector(Connector):
                 )
             upper = after + 1
         return ReplyContext(automatic=automatic is not False)
-
-
-def _smtp_settings(
-    section: Section, inbound: str, address: str, environ: Mapping[str, str]
-) -> SmtpSettings | None:
-    settings = SmtpSettings(
-        host=section.get_str("host", "127.0.0.1"),
-        port=section.get_int("port", 2525, minimum=0, maximum=65535),
-        lmtp=inbound == "lmtp",
-        hostname=section.get_str("hostname", "frontdesk"),
-        max_message_bytes=section.get_int(
-            "max_message_bytes", 50 * 1024 * 1024, minimum=1024, maximum=2**31
-        ),
-        recipients=tuple(str(r) for r in section.get_list("recipients", [address])),
-        auth_username=section.get_str("auth_username", ""),
-        auth_password=environ.get(SMTP_IN_PASSWORD, ""),
-        tls_cert=section.get_str("tls_cert", ""),
-        tls_key=section.get_str("tls_key", ""),
-        require_tls=section.get_bool("require_tls", False),
-    )
-    if settings.auth_username and not settings.auth_password:
-        raise section.error("auth_username", f"is set but {SMTP_IN_PASSWORD} is not")
-    if settings.require_tls and not settings.tls_cert:
-        raise section.error("require_tls", "needs tls_cert (and tls_key)")
-    section.reject_unknown()
-    return settings if inbound in ("smtp", "lmtp") else None
-
-
-def _imap_settings(
-    section: Section, inbound: str, address: str, environ: Mapping[str, str]
-) -> ImapSettings | None:
-    host = section.get_str("host", "")
-    settings = ImapSettings(
-        host=host,
-        port=section.get_int("port", 993, minimum=1, maximum=65535),
-        security=section.get_str("security", "tls", choices=("tls", "starttls", "none")),
-        username=section.get_str("username", address),
-        password=environ.get(IMAP_PASSWORD, ""),
-        mailbox=section.get_str("mailbox", "INBOX"),
-        processed_folder=section.get_str("processed_folder", ""),
-        poll_interval=section.get_float("poll_interval", 60.0, minimum=0.05),
-        idle=section.get_bool("idle", True),
-        timeout=section.get_float("timeout", 30.0, minimum=1.0),
-    )
-    section.reject_unknown()
-    if inbound != "imap":
-        return None
-    if not host:
-        raise section.error("host", "is required when inbound is imap")
-    if not settings.password:
-        raise section.error("username", f"needs the password in {IMAP_PASSWORD}")
-    return settings
-
-
-def _relay_settings(section: Section, environ: Mapping[str, str]) -> dict[str, Any]:
-    relay = {
-        "host": section.get_str("host"),
-        "port": section.get_int("port", 587, minimum=1, maximum=65535),
-        "security": section.get_str("security", "starttls", choices=("starttls", "tls", "none")),
-        "username": section.get_str("username", ""),
-        "password": environ.get(RELAY_PASSWORD, ""),
-        "timeout": section.get_float("timeout", 30.0, minimum=1.0),
-    }
-    if relay["username"] and not relay["password"]:
-        raise section.error("username", f"is set but {RELAY_PASSWORD} is not")
-    section.reject_unknown()
-    return relay
-
-
-def _verp(settings: Section, sender: Sender, environ: Mapping[str, str]) -> Verp:
-    local_part = settings.get_str("bounce_local_part", "bounces")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,30}", local_part):
-        raise settings.error("bounce_local_part", "must be a plain local part like 'bounces'")
-    secret = environ.get(VERP_SECRET, "").encode()
-    if not secret:
-        # Without a shared secret each process signs its own return paths: bounces of mail
-        # sent before a restart (or by another process) are recorded, not attributed.
-        log.warning("email: %s is not set; using a per-process bounce secret", VERP_SECRET)
-        secret = os.urandom(32)
-    return Verp(secret=secret, local_part=local_part, domain=sender.domain)
 
 
 __all__ = ["EmailConnector"]
