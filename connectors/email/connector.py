@@ -205,7 +205,8 @@ class EmailConnector(Connector):
         kind = InboundKind.MESSAGE
         if mail.noise:
             kind = InboundKind.NOTICE
-        elif not self.rate_limit.allow(sender):
+        # Unverified mail has its own budget: forging her address must not use up Ana's.
+        elif not self.rate_limit.allow(sender if verified else f"unverified:{sender}"):
             kind = InboundKind.NOTICE
             raw["noise"] = "rate-limited"
             log.warning("email: sender over the reply rate limit", extra={"sender": sender})

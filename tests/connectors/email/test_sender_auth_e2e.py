@@ -142,3 +142,24 @@ async def test_bounces_count_only_through_our_verp_return_path(start_hub: Start)
     assert [e.data["raw"]["bounce"] for e in noticed] == ["verp"]
     assert noticed[0].data["raw"]["failed_recipients"] == [ANA]
     assert all(b"charged twice" not in str(e.data).encode() for e in events)
+
+
+@pytest.mark.parametrize("text", ["Refund please", "请退款"])
+async def test_forged_mail_does_not_use_up_the_customers_reply_budget(
+    start_hub: Start, text: str
+) -> None:
+    env = await start_hub(sender_auth="require", dns=DNS, rate_limit_messages=2)
+    for number in range(3):
+        forged = mail(sender=ANA, text=text, message_id=f"<f{number}@evil.example>")
+        await env.send(forged.as_bytes(), sender=ATTACKER)
+    genuine = mail(sender=ANA, text=text, message_id="<a1@example.net>")
+    await env.send(signed(genuine, domain="example.net"), sender=ANA)
+    await env.relay.wait_for(3)  # two forged ones answered (to Ana), then Ana's
+    events = await env.events(f"email:{ANA}")
+    assert [e.data["message_id"] for e in events if e.type == EventType.MESSAGE_IN] == [
+        "a1@example.net"
+    ]
+    flagged = await env.events(f"unverified:email:{ANA}")
+    assert [e.data["raw"]["noise"] for e in flagged if e.type == EventType.MESSAGE_NOTICED] == [
+        "rate-limited"
+    ]
