@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from aiohttp import web
@@ -20,6 +19,7 @@ from tests.connectors.telegram.harness import (
     secret_headers,
     telegram_app,
     text_update,
+    wait_for_event,
 )
 
 URL = "/webhooks/telegram"
@@ -28,14 +28,6 @@ URL = "/webhooks/telegram"
 async def say(client: TestClient[web.Request, web.Application], update_id: int, text: str) -> None:
     response = await client.post(URL, json=text_update(update_id, text), headers=secret_headers())
     assert response.status == 200
-
-
-async def wait_for_event(app: web.Application, event_type: str, count: int = 1) -> None:
-    async def arrived() -> None:
-        while sum(e.type == event_type for e in await all_events(app)) < count:
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(arrived(), 10)
 
 
 async def test_429_retry_after_is_honoured(
