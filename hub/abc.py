@@ -325,9 +325,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def delivery_succeeded(
-        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float
-    ) -> None:
-        """Remove from the outbox and log a `delivery.delivered` event."""
+        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
+    ) -> Delivery | None:
+        """Remove from the outbox and log a `delivery.delivered` event. With `lease`, also
+        claim the conversation's next reply if it is due, as `claim_next` would (in the same
+        step: one round trip per reply), and return it."""
 
     @abc.abstractmethod
     async def delivery_failed(

@@ -147,35 +147,42 @@ class DeliveryWorker:
         one has to wait (a retry) or none is left."""
         delivery: Delivery | None = head
         while delivery is not None:
-            if not await self._deliver(delivery):
-                return
-            delivery = await self.store.claim_next(
-                delivery.conversation_id, now=self.clock(), lease=self.lease
-            )
+            delivery = await self._deliver(delivery)
 
-    async def _deliver(self, delivery: Delivery) -> bool:
-        """One attempt. True when the conversation may go on: delivered, or parked."""
+    async def _deliver(self, delivery: Delivery) -> Delivery | None:
+        """One attempt; then the conversation's next reply, claimed, if it may go now
+        (this one was delivered or parked, and the next is due)."""
         connector = self.connectors.get(delivery.channel)
         try:
             if connector is None:
                 raise RetryLater(f"channel {delivery.channel!r} is not enabled")
             receipt = await asyncio.wait_for(connector.deliver(delivery), self.policy.send_timeout)
         except DeliveryError as error:
-            return await self._failed(delivery, f"{type(error).__name__}: {error}", permanent=True)
+            parked = await self._failed(
+                delivery, f"{type(error).__name__}: {error}", permanent=True
+            )
         except RetryLater as error:
-            return await self._failed(
+            parked = await self._failed(
                 delivery, f"RetryLater: {error}", retry_after=error.retry_after
             )
         except TimeoutError:
-            return await self._failed(delivery, f"timed out after {self.policy.send_timeout:g}s")
+            parked = await self._failed(delivery, f"timed out after {self.policy.send_timeout:g}s")
         except Exception as error:
             log.exception("connector raised while delivering", extra={"delivery_id": delivery.id})
-            return await self._failed(delivery, f"{type(error).__name__}: {error}")
-        await self.store.delivery_succeeded(delivery, receipt=receipt, now=self.clock())
-        self.metrics.inc(
-            "frontdesk_deliveries_total", channel=delivery.channel, outcome="delivered"
+            parked = await self._failed(delivery, f"{type(error).__name__}: {error}")
+        else:
+            self.metrics.inc(
+                "frontdesk_deliveries_total", channel=delivery.channel, outcome="delivered"
+            )
+            # Recording the receipt claims the next reply in the same step.
+            return await self.store.delivery_succeeded(
+                delivery, receipt=receipt, now=self.clock(), lease=self.lease
+            )
+        if not parked:
+            return None  # it waits for its retry, and the conversation's later replies with it
+        return await self.store.claim_next(
+            delivery.conversation_id, now=self.clock(), lease=self.lease
         )
-        return True
 
     async def _failed(
         self,

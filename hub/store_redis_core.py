@@ -279,8 +279,8 @@ class RedisCore(Store):
         return codec.delivery(*found) if found else None
 
     async def delivery_succeeded(
-        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float
-    ) -> None:
+        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
+    ) -> Delivery | None:
         data = {
             "delivery_id": delivery.id,
             "seq": delivery.seq,
@@ -288,13 +288,15 @@ class RedisCore(Store):
             "receipt": dict(receipt),
         }
         event = NewEvent(type=EventType.DELIVERED, data=data)
-        await self._run(
+        following = await self._run(
             "DELIVERY_SUCCEEDED",
             delivery.id,
             delivery.conversation_id,
             codec.num(now),
             codec.event_json(event, now),
+            codec.num(now + lease) if lease else "",
         )
+        return codec.delivery(*following) if following else None
 
     async def delivery_failed(
         self,

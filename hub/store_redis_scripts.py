@@ -367,18 +367,27 @@ redis.call('HSET', key, 'parts', ARGV[3])
 return 1
 """
 
-# ARGV: P delivery_id conversation_id now event_json → 1, or 0 when already recorded
+# ARGV: P delivery_id conversation_id now event_json lease_until|''
+# → {data, seq, parts} of the conversation's next reply when lease_until is given and it is
+# due (now leased to the caller), else {} (also when the delivery was recorded already)
 DELIVERY_SUCCEEDED = (
     _COMMON
     + """
-if redis.call('DEL', P .. 'delivery:' .. ARGV[2]) == 0 then return 0 end
+if redis.call('DEL', P .. 'delivery:' .. ARGV[2]) == 0 then return {} end
 redis.call('ZREM', P .. 'outbox', ARGV[2])
 redis.call('ZREM', P .. 'dead', ARGV[2])
 redis.call('ZREM', P .. 'conv:' .. ARGV[3] .. ':outbox', ARGV[2])
 promote(ARGV[3], ARGV[4])
 local conv_key = P .. 'conv:' .. ARGV[3]
 if redis.call('EXISTS', conv_key) == 1 then append(conv_key, ARGV[4], 5, 5) end
-return 1
+if ARGV[6] == '' then return {} end
+local head = redis.call('ZRANGE', conv_key .. ':outbox', 0, 0)[1]
+if not head then return {} end
+local due = redis.call('ZSCORE', P .. 'outbox', head)
+if not due or tonumber(due) > tonumber(ARGV[4]) then return {} end
+redis.call('ZADD', P .. 'outbox', ARGV[6], head)
+local d = redis.call('HMGET', P .. 'delivery:' .. head, 'data', 'seq', 'parts')
+return {d[1], d[2], d[3] or '[]'}
 """
 )
 

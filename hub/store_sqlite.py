@@ -281,29 +281,37 @@ class SQLiteStore(SQLiteIdentity, Store):
         self, conversation_id: str, *, now: float, lease: float
     ) -> Delivery | None:
         with self._transaction() as db:
-            row = db.execute(
-                "SELECT data, parts, next_attempt_at FROM outbox"
-                " WHERE conversation_id = ? AND parked_at IS NULL ORDER BY seq LIMIT 1",
-                (conversation_id,),
-            ).fetchone()
-            if row is None or row[2] > now:
-                return None
-            claimed = _delivery(row[0], row[1])
-            db.execute(
-                "UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (now + lease, claimed.id)
-            )
-            return claimed
+            return self._claim_head(db, conversation_id, now=now, lease=lease)
+
+    def _claim_head(
+        self, db: sqlite3.Connection, conversation_id: str, *, now: float, lease: float
+    ) -> Delivery | None:
+        row = db.execute(
+            "SELECT data, parts, next_attempt_at FROM outbox"
+            " WHERE conversation_id = ? AND parked_at IS NULL ORDER BY seq LIMIT 1",
+            (conversation_id,),
+        ).fetchone()
+        if row is None or row[2] > now:
+            return None
+        claimed = _delivery(row[0], row[1])
+        db.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (now + lease, claimed.id))
+        return claimed
 
     async def delivery_succeeded(
-        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float
-    ) -> None:
+        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
+    ) -> Delivery | None:
         with self._transaction() as db:
             gone = db.execute("DELETE FROM outbox WHERE id = ?", (delivery.id,)).rowcount
             if not gone:
-                return  # already recorded by an earlier, duplicated delivery
+                return None  # already recorded by an earlier, duplicated delivery
+            following = (
+                self._claim_head(db, delivery.conversation_id, now=now, lease=lease)
+                if lease
+                else None
+            )
             conversation = self._load_conversation(db, delivery.conversation_id)
             if conversation is None:
-                return
+                return following
             data = {
                 "delivery_id": delivery.id,
                 "seq": delivery.seq,
@@ -314,6 +322,7 @@ class SQLiteStore(SQLiteIdentity, Store):
                 db, conversation, [NewEvent(type=EventType.DELIVERED, data=data)], now
             )
             self._save_conversation(db, conversation)
+            return following
 
     async def delivery_failed(
         self,

@@ -328,12 +328,12 @@ async def test_outbox_hands_out_one_conversations_replies_strictly_in_order(
     assert retried.failing_since == 101.0
     assert await store.claim_next(one.conversation_id, now=111.0, lease=30) is None  # in flight
 
-    # Delivered: the next one is handed out at once, then the next turn's.
-    await store.delivery_succeeded(retried, receipt={}, now=111.0)
-    following = await store.claim_next(one.conversation_id, now=111.0, lease=30)
+    # Delivered: recording it hands out the next one at once (leased to us) …
+    following = await store.delivery_succeeded(retried, receipt={}, now=111.0, lease=30)
     assert following is not None and following.id == two.id
     assert await store.claim_deliveries(now=112.0, limit=10, lease=30) == []
-    await store.delivery_succeeded(following, receipt={}, now=112.0)
+    # … and without a lease it is left to whoever claims first.
+    assert await store.delivery_succeeded(following, receipt={}, now=112.0) is None
     (answer,) = await store.claim_deliveries(now=112.0, limit=10, lease=30)
     assert answer.outbound.text == "Still here. 还在。"
     await store.delivery_succeeded(answer, receipt={}, now=113.0)
