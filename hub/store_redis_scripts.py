@@ -83,6 +83,17 @@ local function promote(conv_id, now)
     redis.call('ZADD', P .. 'outbox', due, head)
   end
 end
+-- The conversation's head, leased until `lease_until`, if it is due: {data, seq, parts};
+-- else {}.
+local function claim_head(conv_id, now, lease_until)
+  local head = redis.call('ZRANGE', P .. 'conv:' .. conv_id .. ':outbox', 0, 0)[1]
+  if not head then return {} end
+  local due = redis.call('ZSCORE', P .. 'outbox', head)
+  if not due or tonumber(due) > tonumber(now) then return {} end
+  redis.call('ZADD', P .. 'outbox', lease_until, head)
+  local d = redis.call('HMGET', P .. 'delivery:' .. head, 'data', 'seq', 'parts')
+  return {d[1], d[2], d[3] or '[]'}
+end
 """
 
 # ARGV: P channel message_id identity new_customer_id new_customer_json new_conversation_id
@@ -347,16 +358,12 @@ return out
 
 # ARGV: P conversation_id now lease_until → {data, seq, parts} of the conversation's head
 # when it is due (now leased to the caller), else {}
-CLAIM_NEXT = """
-local P = ARGV[1]
-local head = redis.call('ZRANGE', P .. 'conv:' .. ARGV[2] .. ':outbox', 0, 0)[1]
-if not head then return {} end
-local due = redis.call('ZSCORE', P .. 'outbox', head)
-if not due or tonumber(due) > tonumber(ARGV[3]) then return {} end
-redis.call('ZADD', P .. 'outbox', ARGV[4], head)
-local d = redis.call('HMGET', P .. 'delivery:' .. head, 'data', 'seq', 'parts')
-return {d[1], d[2], d[3] or '[]'}
+CLAIM_NEXT = (
+    _COMMON
+    + """
+return claim_head(ARGV[2], ARGV[3], ARGV[4])
 """
+)
 
 # ARGV: P delivery_id parts_json → 1, or 0 when the delivery is no longer in the outbox
 DELIVERY_PROGRESS = """
@@ -381,13 +388,7 @@ promote(ARGV[3], ARGV[4])
 local conv_key = P .. 'conv:' .. ARGV[3]
 if redis.call('EXISTS', conv_key) == 1 then append(conv_key, ARGV[4], 5, 5) end
 if ARGV[6] == '' then return {} end
-local head = redis.call('ZRANGE', conv_key .. ':outbox', 0, 0)[1]
-if not head then return {} end
-local due = redis.call('ZSCORE', P .. 'outbox', head)
-if not due or tonumber(due) > tonumber(ARGV[4]) then return {} end
-redis.call('ZADD', P .. 'outbox', ARGV[6], head)
-local d = redis.call('HMGET', P .. 'delivery:' .. head, 'data', 'seq', 'parts')
-return {d[1], d[2], d[3] or '[]'}
+return claim_head(ARGV[3], ARGV[4], ARGV[6])
 """
 )
 

@@ -169,17 +169,22 @@ async def test_two_hub_processes_on_one_redis_keep_the_order(
 # --------------------------------------------------------------------------- patience
 
 
-def ride(policy: RetryPolicy, *, outage: float, retry_after: float | None = None) -> list[float]:
-    """Fail a delivery until the policy parks it; the times of the attempts (clock from 0)."""
-    delivery = Delivery(
+def a_delivery(**fields: Any) -> Delivery:
+    return Delivery(
         id="dlv_1",
         conversation_id="con_1",
         seq=3,
         channel="telegram",
         address="1",
         thread_hint="",
-        outbound=Outbound(text="hi"),
+        outbound=Outbound(text="hi 你好"),
+        **fields,
     )
+
+
+def ride(policy: RetryPolicy, *, outage: float, retry_after: float | None = None) -> list[float]:
+    """Fail a delivery until the policy parks it; the times of the attempts (clock from 0)."""
+    delivery = a_delivery()
     now, attempts = 0.0, [0.0]
     while now < outage:
         retry_at = policy.retry_at(delivery, now=now, retry_after=retry_after)
@@ -209,17 +214,7 @@ def test_a_failing_reply_is_parked_after_the_retry_horizon() -> None:
     policy = RetryPolicy(retry_for=600.0)
     with pytest.raises(AssertionError, match="parked after"):
         ride(policy, outage=10_000.0)
-    delivery = Delivery(
-        id="d",
-        conversation_id="c",
-        seq=1,
-        channel="email",
-        address="a",
-        thread_hint="",
-        outbound=Outbound(text="x"),
-        attempts=5,
-        failing_since=1000.0,
-    )
+    delivery = a_delivery(attempts=5, failing_since=1000.0)
     assert policy.retry_at(delivery, now=1599.0) is not None
     assert policy.retry_at(delivery, now=1600.0) is None
 
