@@ -170,16 +170,16 @@ async def test_two_hub_processes_on_one_redis_keep_the_order(
 
 
 def a_delivery(**fields: Any) -> Delivery:
-    return Delivery(
-        id="dlv_1",
-        conversation_id="con_1",
-        seq=3,
-        channel="telegram",
-        address="1",
-        thread_hint="",
-        outbound=Outbound(text="hi 你好"),
-        **fields,
-    )
+    defaults: dict[str, Any] = {
+        "id": "dlv_1",
+        "conversation_id": "con_1",
+        "seq": 3,
+        "channel": "telegram",
+        "address": "1",
+        "thread_hint": "",
+        "outbound": Outbound(text="hi 你好"),
+    }
+    return Delivery(**(defaults | fields))
 
 
 def ride(policy: RetryPolicy, *, outage: float, retry_after: float | None = None) -> list[float]:
@@ -269,3 +269,33 @@ async def test_the_worker_retries_through_an_outage_on_its_clock(
         assert (await store.dead_letters(limit=10)).items == []
     finally:
         await stop(hub)
+
+
+async def test_an_outbox_written_before_ordering_is_migrated(tmp_path: Path) -> None:
+    """A file from before the outbox knew its conversations opens, and its replies go."""
+    import json
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE outbox (id TEXT PRIMARY KEY, next_attempt_at REAL NOT NULL,"
+        " parked_at REAL, data TEXT NOT NULL)"
+    )
+    for seq, text in ((5, "Hello"), (6, "你好")):
+        entry = a_delivery(id=f"dlv_{seq}", seq=seq, outbound=Outbound(text=text))
+        old.execute(
+            "INSERT INTO outbox VALUES (?, 1.0, NULL, ?)", (entry.id, json.dumps(entry.to_json()))
+        )
+    old.commit()
+    old.close()
+
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        (head,) = await store.claim_deliveries(now=2.0, limit=10, lease=30)
+        assert head.outbound.text == "Hello"  # the second waits behind it
+        following = await store.delivery_succeeded(head, receipt={}, now=3.0, lease=30)
+        assert following is not None and following.outbound.text == "你好"
+    finally:
+        await store.close()
