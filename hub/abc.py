@@ -114,8 +114,11 @@ class Connector(abc.ABC):
     `supports_typing` makes the hub call `typing()` when a turn starts; `joins_replies`
     makes it join a turn's replies into one (one email, not three);
     `observes_events` makes it call `on_events()` with every appended batch.
-    Delivery failures raise `RetryLater` (transient) or `DeliveryError` (permanent); the
-    hub's outbox owns retries, backoff and parking.
+    Delivery failures raise `RetryLater` (transient; with `retry_after` when the upstream
+    said when to come back) or `DeliveryError` (permanent); the hub's outbox owns retries,
+    backoff, parking and the order of a conversation's replies. A connector that sends a
+    reply in parts starts after `delivery.parts_sent` and reports each part it sent with
+    `self.log.delivery_progress`, so a retry never repeats one.
     """
 
     name: ClassVar[str]
