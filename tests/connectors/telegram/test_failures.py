@@ -102,3 +102,18 @@ async def test_unreachable_telegram_at_start_is_retried(
     assert fake.called("setWebhook")
     await say(client, 1, "hello")
     await fake.wait_for("sendMessage", 1)
+
+
+async def test_replies_keep_their_order_through_a_429(
+    aiohttp_client, tmp_path: Path, fake: FakeBotApi
+) -> None:
+    fake.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    app = telegram_app(tmp_path, fake, bot=EchoBot())
+    client = await aiohttp_client(app)
+    await ready(app)
+    await say(client, 1, "hello")
+    await fake.wait_for("sendMessage", 1)  # refused: the chat waits a second
+    await say(client, 2, "你好")  # the next turn's answer must not overtake it
+    await fake.wait_for("sendMessage", 3)
+    await wait_for_event(app, EventType.DELIVERED, 2)
+    assert fake.texts(CHAT) == ["You said: hello", "You said: 你好"]
