@@ -102,6 +102,9 @@ class ConversationLog(Protocol):
     ) -> list[Event]:
         """A conversation's events after `after_seq`, in order."""
 
+    async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
+        """Remember the parts of a split reply sent so far (`Delivery.parts_sent`)."""
+
 
 class Connector(abc.ABC):
     """One channel. Subclasses set `name`, parse inbound in `routes`/`start`, and `deliver`.
@@ -111,8 +114,11 @@ class Connector(abc.ABC):
     `supports_typing` makes the hub call `typing()` when a turn starts; `joins_replies`
     makes it join a turn's replies into one (one email, not three);
     `observes_events` makes it call `on_events()` with every appended batch.
-    Delivery failures raise `RetryLater` (transient) or `DeliveryError` (permanent); the
-    hub's outbox owns retries, backoff and parking.
+    Delivery failures raise `RetryLater` (transient; with `retry_after` when the upstream
+    said when to come back) or `DeliveryError` (permanent); the hub's outbox owns retries,
+    backoff, parking and the order of a conversation's replies. A connector that sends a
+    reply in parts starts after `delivery.parts_sent` and reports each part it sent with
+    `self.log.delivery_progress`, so a retry never repeats one.
     """
 
     name: ClassVar[str]
@@ -176,10 +182,16 @@ class Ingested:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TurnCommit:
-    """What a committed turn appended: the events and the deliveries now in the outbox."""
+    """What a committed turn appended: the events and the deliveries now in the outbox.
+
+    `lead` is the first of them when it is at the head of its conversation's outbox
+    (nothing earlier is still waiting to go): it is leased to the caller to send at once.
+    When an earlier reply is still outstanding, `lead` is None and these wait their turn.
+    """
 
     events: tuple[Event, ...] = ()
     deliveries: tuple[Delivery, ...] = ()
+    lead: Delivery | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -297,21 +309,50 @@ class Store(abc.ABC):
         """Exclusive ownership of a conversation's turns (across processes for shared stores)."""
 
     # -- the outbox
+    #
+    # One conversation's replies leave strictly in order (of their `message.out` seq): only
+    # the conversation's earliest outstanding (not parked) delivery, its *head*, can be
+    # claimed; the next one waits until it is delivered or parked. This holds across
+    # processes, because the store alone decides what is claimable.
     @abc.abstractmethod
     async def claim_deliveries(self, *, now: float, limit: int, lease: float) -> list[Delivery]:
-        """Deliveries due now, leased to the caller for `lease` seconds."""
+        """Heads due now (at most one per conversation), leased to the caller for `lease`
+        seconds."""
+
+    @abc.abstractmethod
+    async def claim_next(
+        self, conversation_id: str, *, now: float, lease: float
+    ) -> Delivery | None:
+        """The conversation's head if it is due, leased to the caller (after a delivery was
+        recorded, to carry on with the conversation's next reply at once)."""
 
     @abc.abstractmethod
     async def delivery_succeeded(
-        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float
-    ) -> None:
-        """Remove from the outbox and log a `delivery.delivered` event."""
+        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
+    ) -> Delivery | None:
+        """Remove from the outbox and log a `delivery.delivered` event. With `lease`, also
+        claim the conversation's next reply if it is due, as `claim_next` would (in the same
+        step: one round trip per reply), and return it."""
 
     @abc.abstractmethod
     async def delivery_failed(
-        self, delivery: Delivery, *, error: str, retry_at: float | None, now: float
+        self,
+        delivery: Delivery,
+        *,
+        error: str,
+        retry_at: float | None,
+        now: float,
+        throttled: bool = False,
     ) -> Delivery:
-        """Reschedule for `retry_at`, or park it in the dead letters when `retry_at` is None."""
+        """Reschedule for `retry_at`, or park it in the dead letters when `retry_at` is None
+        (the conversation's next reply may then go). `throttled`: the channel asked us to
+        come back later; counted apart from failures."""
+
+    @abc.abstractmethod
+    async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
+        """Remember which parts of a split reply have gone out (the provider's ids), so a
+        retry in any process, after a restart too, resumes after them (`Delivery.parts_sent`).
+        A delivery no longer in the outbox is left alone."""
 
     @abc.abstractmethod
     async def dead_letters(self, *, limit: int, cursor: str | None = None) -> Page:

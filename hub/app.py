@@ -19,6 +19,7 @@ from hub.echo import EchoBot
 from hub.http import json_errors
 from hub.hub import Hub
 from hub.identity import ConnectorCodeSender, IdentityGate, IdentityService, IdentitySettings
+from hub.logs import redact_secrets, secrets_in
 from hub.observe import routes as observe_routes
 from hub.stores import store_from_url
 
@@ -56,6 +57,7 @@ def create_app(
 ) -> web.Application:
     """Build the whole server. `store` and `bot` may be injected (tests, benchmarks)."""
     environ = os.environ if environ is None else environ
+    redact_secrets(*secrets_in(environ))  # no configured secret ever reaches a log
     store = store or store_from_url(config.store_url)
     identity_settings = IdentitySettings.from_section(config.identity, environ)
     store.continuity_window = identity_settings.continuity_window

@@ -225,7 +225,8 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
 
     delivery = root.section("delivery")
     policy = RetryPolicy(
-        max_attempts=delivery.get_int("max_attempts", 8, minimum=1, maximum=100),
+        max_attempts=delivery.get_int("max_attempts", 0, minimum=0, maximum=1000),
+        retry_for=delivery.get_float("retry_for", 3600.0, minimum=0.0),
         base_delay=delivery.get_float("base_delay", 0.5, minimum=0.001),
         max_delay=delivery.get_float("max_delay", 300.0, minimum=0.001),
         send_timeout=delivery.get_float("send_timeout", 15.0, minimum=0.1),

@@ -1,9 +1,23 @@
-"""The outbox's delivery side: send, retry with backoff and jitter, park what cannot go.
+"""The outbox's delivery side: send in order, retry with backoff and jitter, park what
+cannot go.
 
-Fresh replies are delivered at once by the process that committed them (their outbox
-entry is leased to it). A poller picks up everything else that is due: retries, and
-entries whose lease ran out because the process that made them died. Delivery is
-at-least-once; the delivery id is the receiver's idempotency key.
+Order: one conversation's replies leave strictly one after another, in the order they were
+logged. The store decides what may be claimed (only a conversation's *head*, its earliest
+outstanding reply), so this holds across processes too; a worker that delivered a head
+asks the store for the conversation's next reply and carries on. A reply that keeps
+failing holds the conversation's later replies back until it is delivered or parked.
+
+Patience: a failed attempt is retried after an exponential backoff with jitter, capped at
+`max_delay`; a reply is parked only once it has been failing for `retry_for` seconds
+(an hour by default), so an outage of the channel is ridden out. A `RetryLater` that
+says when to come back (`retry_after`, e.g. a 429) is throttling, not failure: it waits
+exactly that long and does not count against `max_attempts`.
+
+Fresh replies are delivered at once by the process that committed them (the store leases
+the conversation's head to it). A poller picks up everything else that is due: retries,
+replies that waited behind an earlier one, and entries whose lease ran out because the
+process that held them died. Delivery is at-least-once; the delivery id is the receiver's
+idempotency key.
 """
 
 from __future__ import annotations
@@ -12,12 +26,11 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from hub.abc import Connector, Store
 from hub.errors import DeliveryError, RetryLater
-from hub.locks import KeyedLock
 from hub.metrics import Metrics
 from hub.model import Delivery
 
@@ -26,9 +39,15 @@ log = logging.getLogger("frontdesk.delivery")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter; after `max_attempts` a delivery is parked."""
+    """When to try a failed delivery again, and when to give up on it (park it).
 
-    max_attempts: int = 8
+    A delivery is parked once it has been failing for `retry_for` seconds, or after
+    `max_attempts` failed attempts when that is set (0: no limit by count). Throttled
+    attempts (the channel said when to come back) do not count as failed attempts.
+    """
+
+    max_attempts: int = 0
+    retry_for: float = 3600.0  # the retry horizon: how long a failing reply is retried
     base_delay: float = 0.5
     max_delay: float = 300.0
     send_timeout: float = 15.0
@@ -38,8 +57,24 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        exponent = min(attempt - 1, 64)  # 2**64 × base is past any cap; avoids overflow
+        ceiling = min(self.max_delay, self.base_delay * 2**exponent)
         return random.uniform(ceiling / 2, ceiling)
+
+    def retry_at(
+        self, delivery: Delivery, *, now: float, retry_after: float | None = None
+    ) -> float | None:
+        """When to try `delivery` again after the attempt that just failed at `now`, or
+        None to park it. `retry_after`: the channel said when (a throttle, not a failure)."""
+        throttled = retry_after is not None
+        failures = delivery.attempts - delivery.throttled + (0 if throttled else 1)
+        if not throttled and self.max_attempts and failures >= self.max_attempts:
+            return None
+        failing_since = delivery.failing_since or now
+        if now - failing_since >= self.retry_for:
+            return None
+        wait = retry_after if retry_after is not None else self.delay(failures)
+        return now + wait
 
 
 class DeliveryWorker:
@@ -60,7 +95,6 @@ class DeliveryWorker:
         self.metrics = metrics
         self.lease = lease
         self._tasks: set[asyncio.Task[None]] = set()
-        self._order = KeyedLock()  # one conversation's replies leave in order
         self._poller: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         metrics.describe("frontdesk_deliveries_total", "Delivery attempts by outcome")
@@ -79,9 +113,11 @@ class DeliveryWorker:
             await asyncio.gather(self._poller, return_exceptions=True)
             self._poller = None
 
-    def deliver_now(self, deliveries: Sequence[Delivery]) -> None:
-        if deliveries:
-            self._spawn(self._deliver_in_order(deliveries))
+    def deliver_now(self, lead: Delivery | None) -> None:
+        """Send a just-committed reply the store leased to us (`TurnCommit.lead`), then the
+        rest of its conversation's replies in order."""
+        if lead is not None:
+            self._spawn(self._drain(lead))
 
     def wake(self) -> None:
         """Look for due deliveries now instead of at the next poll (after a redrive …)."""
@@ -98,42 +134,55 @@ class DeliveryWorker:
                 due = await self.store.claim_deliveries(
                     now=self.clock(), limit=200, lease=self.lease
                 )
-                by_conversation: dict[str, list[Delivery]] = {}
-                for delivery in due:
-                    by_conversation.setdefault(delivery.conversation_id, []).append(delivery)
-                for batch in by_conversation.values():
-                    self._spawn(self._deliver_in_order(sorted(batch, key=lambda d: d.seq)))
+                for head in due:  # at most one per conversation
+                    self._spawn(self._drain(head))
             except Exception:
                 log.exception("outbox poll failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.policy.poll_interval)
             self._wake.clear()
 
-    async def _deliver_in_order(self, deliveries: Sequence[Delivery]) -> None:
-        async with self._order.hold(deliveries[0].conversation_id):
-            for delivery in deliveries:
-                await self._deliver(delivery)
+    async def _drain(self, head: Delivery) -> None:
+        """Deliver a conversation's head, then each next reply the store hands us, until
+        one has to wait (a retry) or none is left."""
+        delivery: Delivery | None = head
+        while delivery is not None:
+            delivery = await self._deliver(delivery)
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _deliver(self, delivery: Delivery) -> Delivery | None:
+        """One attempt; then the conversation's next reply, claimed, if it may go now
+        (this one was delivered or parked, and the next is due)."""
         connector = self.connectors.get(delivery.channel)
         try:
             if connector is None:
                 raise RetryLater(f"channel {delivery.channel!r} is not enabled")
             receipt = await asyncio.wait_for(connector.deliver(delivery), self.policy.send_timeout)
         except DeliveryError as error:
-            await self._failed(delivery, f"{type(error).__name__}: {error}", permanent=True)
+            parked = await self._failed(
+                delivery, f"{type(error).__name__}: {error}", permanent=True
+            )
         except RetryLater as error:
-            await self._failed(delivery, f"RetryLater: {error}", retry_after=error.retry_after)
+            parked = await self._failed(
+                delivery, f"RetryLater: {error}", retry_after=error.retry_after
+            )
         except TimeoutError:
-            await self._failed(delivery, f"timed out after {self.policy.send_timeout:g}s")
+            parked = await self._failed(delivery, f"timed out after {self.policy.send_timeout:g}s")
         except Exception as error:
             log.exception("connector raised while delivering", extra={"delivery_id": delivery.id})
-            await self._failed(delivery, f"{type(error).__name__}: {error}")
+            parked = await self._failed(delivery, f"{type(error).__name__}: {error}")
         else:
-            await self.store.delivery_succeeded(delivery, receipt=receipt, now=self.clock())
             self.metrics.inc(
                 "frontdesk_deliveries_total", channel=delivery.channel, outcome="delivered"
             )
+            # Recording the receipt claims the next reply in the same step.
+            return await self.store.delivery_succeeded(
+                delivery, receipt=receipt, now=self.clock(), lease=self.lease
+            )
+        if not parked:
+            return None  # it waits for its retry, and the conversation's later replies with it
+        return await self.store.claim_next(
+            delivery.conversation_id, now=self.clock(), lease=self.lease
+        )
 
     async def _failed(
         self,
@@ -142,11 +191,13 @@ class DeliveryWorker:
         *,
         permanent: bool = False,
         retry_after: float | None = None,
-    ) -> None:
-        attempt = delivery.attempts + 1
+    ) -> bool:
         now = self.clock()
-        if permanent or attempt >= self.policy.max_attempts:
-            retry_at = None
+        retry_at = (
+            None if permanent else self.policy.retry_at(delivery, now=now, retry_after=retry_after)
+        )
+        throttled = retry_at is not None and retry_after is not None
+        if retry_at is None:
             outcome = "parked"
             log.warning(
                 "delivery parked",
@@ -157,8 +208,9 @@ class DeliveryWorker:
                 },
             )
         else:
-            wait = retry_after if retry_after is not None else self.policy.delay(attempt)
-            retry_at = now + wait
-            outcome = "retry"
-        await self.store.delivery_failed(delivery, error=error, retry_at=retry_at, now=now)
+            outcome = "throttled" if throttled else "retry"
+        await self.store.delivery_failed(
+            delivery, error=error, retry_at=retry_at, now=now, throttled=throttled
+        )
         self.metrics.inc("frontdesk_deliveries_total", channel=delivery.channel, outcome=outcome)
+        return retry_at is None

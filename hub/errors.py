@@ -4,7 +4,8 @@ FrontdeskError
 ├── ConfigError        a config or flow file is wrong; names file, line and key
 ├── InputError         a request or payload from outside is malformed (→ 4xx)
 ├── DeliveryError      a reply can never be delivered as it is (→ parked at once)
-└── RetryLater         a delivery failed for now; try again (optionally after `retry_after`)
+└── RetryLater         a delivery failed for now; try again (with `retry_after`: throttled,
+                       wait exactly that long; not counted as a failed attempt)
 """
 
 from __future__ import annotations

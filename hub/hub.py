@@ -115,6 +115,11 @@ class Hub:
     ) -> list[Event]:
         return await self.store.events(conversation_id, after_seq=after_seq, limit=limit)
 
+    async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
+        """A connector sent some parts of a split reply: remember them in the store, so a
+        retry (in any process, after a restart too) resumes after them."""
+        await self.store.delivery_progress(delivery_id, parts_sent)
+
     def add_listener(self, listener: EventListener) -> None:
         """Called with every batch of appended events (live feeds, websockets)."""
         self._listeners.append(listener)
@@ -211,7 +216,7 @@ class Hub:
                 route=route,
             )
         self._notify(commit.events)
-        self.delivery.deliver_now(commit.deliveries)
+        self.delivery.deliver_now(commit.lead)
         return True
 
     def _schedule(self, conversation_id: str) -> None:
@@ -297,7 +302,7 @@ class Hub:
         )
         self.metrics.inc("frontdesk_turns_total")
         self._notify(commit.events)
-        self.delivery.deliver_now(commit.deliveries)
+        self.delivery.deliver_now(commit.lead)
         await self._apply_tags(customer.id, commit.events)
 
     async def _route(

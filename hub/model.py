@@ -354,6 +354,13 @@ class Delivery:
     next_attempt_at: float = 0.0
     last_error: str = ""
     created_at: float = 0.0
+    # When the current run of failed attempts began (0: none yet); the retry horizon
+    # counts from here. Throttled attempts (a 429's `retry_after`) are not failures.
+    failing_since: float = 0.0
+    throttled: int = 0
+    # Provider ids of the parts already sent of a reply the channel splits, so a retry in
+    # any process resumes after them. Kept by the store apart from the rest of the entry.
+    parts_sent: tuple[str, ...] = ()
 
     def to_json(self) -> JSON:
         return {
@@ -368,6 +375,9 @@ class Delivery:
             "next_attempt_at": self.next_attempt_at,
             "last_error": self.last_error,
             "created_at": self.created_at,
+            "failing_since": self.failing_since,
+            "throttled": self.throttled,
+            "parts_sent": list(self.parts_sent),
         }
 
     @classmethod
@@ -384,4 +394,7 @@ class Delivery:
             next_attempt_at=float(data.get("next_attempt_at", 0.0)),
             last_error=str(data.get("last_error", "")),
             created_at=float(data.get("created_at", 0.0)),
+            failing_since=float(data.get("failing_since", 0.0)),
+            throttled=int(data.get("throttled", 0)),
+            parts_sent=tuple(str(part) for part in data.get("parts_sent", ())),
         )

@@ -27,16 +27,16 @@ def reply_event_and_delivery(
     outbound: Outbound,
     *,
     now: float,
-    lease: float,
     route: Route | None = None,
 ) -> tuple[NewEvent, Delivery]:
     """A reply's `message.out` event and its outbox entry (seq filled in once appended).
 
     It goes where the customer last wrote from, unless `route` says otherwise.
 
-    The entry starts leased to the committing process for `lease` seconds, so it can
-    deliver at once while other pollers leave it alone; if that process dies the lease
-    runs out and any process redelivers it.
+    The entry is due at once; the store leases it to the committing process when it heads
+    its conversation's outbox, so it can deliver at once while other
+    pollers leave it alone; if that process dies the lease runs out and any process
+    redelivers it.
     """
     route = route or Route(
         channel=conversation.channel,
@@ -60,31 +60,47 @@ def reply_event_and_delivery(
         address=route.address,
         thread_hint=route.thread_hint,
         outbound=outbound,
-        next_attempt_at=now + lease,
+        next_attempt_at=now,
         created_at=now,
     )
     return event, delivery
 
 
 def failed_delivery(
-    delivery: Delivery, *, error: str, retry_at: float | None, now: float
+    delivery: Delivery,
+    *,
+    error: str,
+    retry_at: float | None,
+    now: float,
+    throttled: bool = False,
 ) -> tuple[Delivery, NewEvent]:
     """A failed attempt: the rescheduled (or, with `retry_at` None, parked) outbox entry and
-    the event that logs it."""
+    the event that logs it. A `throttled` attempt (the channel said when to come back) is
+    counted apart from failures."""
     updated = replace(
         delivery,
         attempts=delivery.attempts + 1,
+        throttled=delivery.throttled + (1 if throttled else 0),
+        failing_since=delivery.failing_since or now,
         last_error=error,
         next_attempt_at=retry_at if retry_at is not None else now,
     )
+    data: dict[str, object] = {
+        "delivery_id": delivery.id,
+        "seq": delivery.seq,
+        "attempts": updated.attempts,
+        "error": error,
+        "retry_at": retry_at,
+    }
+    if throttled:
+        data["throttled"] = True
     event = NewEvent(
         type=EventType.DELIVERY_FAILED if retry_at is not None else EventType.DELIVERY_PARKED,
-        data={
-            "delivery_id": delivery.id,
-            "seq": delivery.seq,
-            "attempts": updated.attempts,
-            "error": error,
-            "retry_at": retry_at,
-        },
+        data=data,
     )
     return updated, event
+
+
+def redriven_delivery(delivery: Delivery, *, now: float) -> Delivery:
+    """A parked delivery back in the outbox with a fresh retry budget (its sent parts kept)."""
+    return replace(delivery, attempts=0, throttled=0, failing_since=0.0, next_attempt_at=now)

@@ -284,7 +284,7 @@ class RedisStore(RedisCore):
                 for channel, message_id in records.dedupe_keys(logged):
                     writes.op("HDEL", f"dedupe:{channel}", message_id)
                 for delivery_id in records.delivery_ids(logged):
-                    for index_key in ("outbox", "dead"):
+                    for index_key in ("outbox", "dead", f"{key}:outbox"):
                         writes.op("ZREM", index_key, delivery_id)
                     writes.op("DEL", f"delivery:{delivery_id}")
                 (thread_key,) = await self._conversation_fields(conversation.id, "thread_key")

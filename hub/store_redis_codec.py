@@ -69,14 +69,20 @@ def conversation(fields: Mapping[str, str]) -> Conversation:
     )
 
 
-def delivery(data: str, seq: str) -> Delivery:
-    """A delivery from its hash; `seq` is kept apart because a script assigns it."""
-    return replace(Delivery.from_json(json.loads(data)), seq=int(seq))
+def delivery(data: str, seq: str, parts: str = "[]") -> Delivery:
+    """A delivery from its hash; `seq` is kept apart because a script assigns it, and the
+    parts sent because they are recorded while the rest of the entry may be rewritten."""
+    return replace(
+        Delivery.from_json(json.loads(data)),
+        seq=int(seq),
+        parts_sent=tuple(str(part) for part in json.loads(parts)),
+    )
 
 
 def deliveries(flat: Sequence[str]) -> list[Delivery]:
-    """Deliveries from a flat `data, seq, data, seq …` script reply."""
-    return [delivery(data, seq) for data, seq in zip(flat[::2], flat[1::2], strict=True)]
+    """Deliveries from a flat `data, seq, parts, data, seq, parts …` script reply."""
+    triples = zip(flat[::3], flat[1::3], flat[2::3], strict=True)
+    return [delivery(data, seq, parts) for data, seq, parts in triples]
 
 
 def redacted(url: str) -> str:

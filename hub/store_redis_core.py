@@ -45,6 +45,7 @@ from hub.model import (
 from hub.store_common import (
     conversation_update_events,
     failed_delivery,
+    redriven_delivery,
     reply_event_and_delivery,
 )
 from hub.store_redis_lock import RedisLeaseLocks
@@ -54,7 +55,8 @@ _SCRIPTS = (
     *("RECORD_INBOUND", "COMMIT_TURN", "APPEND_EVENTS", "CLAIM_DELIVERIES", "DEAD_LETTERS"),
     *("DELIVERY_SUCCEEDED", "DELIVERY_FAILED", "PARKED_DELIVERY", "REDRIVE", "FIND_CUSTOMER"),
     *("LIST_CONVERSATIONS", "LIST_CUSTOMERS", "LATEST_CONVERSATION", "TURN_CONTEXT"),
-    *("WRITE_IF", "ATTEMPT_CHALLENGE", "CUSTOMER_CONVERSATIONS"),
+    *("WRITE_IF", "ATTEMPT_CHALLENGE", "CUSTOMER_CONVERSATIONS", "CLAIM_NEXT"),
+    "DELIVERY_PROGRESS",
 )
 
 
@@ -184,17 +186,13 @@ class RedisCore(Store):
             deliveries: list[Delivery] = []
             for outbound in result.replies:
                 event, delivery = reply_event_and_delivery(
-                    conversation, outbound, now=now, lease=lease, route=route
+                    conversation, outbound, now=now, route=route
                 )
                 new_events.append(event)
                 deliveries.append(delivery)
             outbox: list[str] = []
             for delivery in deliveries:
-                outbox += [
-                    delivery.id,
-                    codec.dumps(delivery.to_json()),
-                    codec.num(delivery.next_attempt_at),
-                ]
+                outbox += [delivery.id, codec.dumps(delivery.to_json())]
             reply = await self._run(
                 "COMMIT_TURN",
                 conversation_id,
@@ -210,6 +208,7 @@ class RedisCore(Store):
                 "" if result.priority is None else int(result.priority),
                 len(new_events),
                 len(deliveries),
+                codec.num(now + lease),
                 *(codec.event_json(event, now) for event in new_events),
                 *outbox,
             )
@@ -229,7 +228,11 @@ class RedisCore(Store):
                 replace(delivery, seq=last - len(deliveries) + 1 + i)
                 for i, delivery in enumerate(deliveries)
             )
-            return TurnCommit(events=appended, deliveries=placed)
+            lead = None
+            if placed and str(reply[2]) == "1":
+                lead = replace(placed[0], next_attempt_at=now + lease)
+                placed = (lead, *placed[1:])
+            return TurnCommit(events=appended, deliveries=placed, lead=lead)
         raise RuntimeError(f"conversation {conversation_id} kept changing during commit_turn")
 
     async def append_events(
@@ -267,9 +270,17 @@ class RedisCore(Store):
         flat = await self._run("CLAIM_DELIVERIES", codec.num(now), limit, codec.num(now + lease))
         return codec.deliveries(flat)
 
+    async def claim_next(
+        self, conversation_id: str, *, now: float, lease: float
+    ) -> Delivery | None:
+        found = await self._run(
+            "CLAIM_NEXT", conversation_id, codec.num(now), codec.num(now + lease)
+        )
+        return codec.delivery(*found) if found else None
+
     async def delivery_succeeded(
-        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float
-    ) -> None:
+        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
+    ) -> Delivery | None:
         data = {
             "delivery_id": delivery.id,
             "seq": delivery.seq,
@@ -277,18 +288,28 @@ class RedisCore(Store):
             "receipt": dict(receipt),
         }
         event = NewEvent(type=EventType.DELIVERED, data=data)
-        await self._run(
+        following = await self._run(
             "DELIVERY_SUCCEEDED",
             delivery.id,
             delivery.conversation_id,
             codec.num(now),
             codec.event_json(event, now),
+            codec.num(now + lease) if lease else "",
         )
+        return codec.delivery(*following) if following else None
 
     async def delivery_failed(
-        self, delivery: Delivery, *, error: str, retry_at: float | None, now: float
+        self,
+        delivery: Delivery,
+        *,
+        error: str,
+        retry_at: float | None,
+        now: float,
+        throttled: bool = False,
     ) -> Delivery:
-        updated, event = failed_delivery(delivery, error=error, retry_at=retry_at, now=now)
+        updated, event = failed_delivery(
+            delivery, error=error, retry_at=retry_at, now=now, throttled=throttled
+        )
         await self._run(
             "DELIVERY_FAILED",
             delivery.id,
@@ -302,6 +323,9 @@ class RedisCore(Store):
         )
         return updated
 
+    async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
+        await self._run("DELIVERY_PROGRESS", delivery_id, codec.dumps(list(parts_sent)))
+
     async def dead_letters(self, *, limit: int, cursor: str | None = None) -> Page:
         start = f"({cursor}" if cursor else "-"
         flat = await self._run("DEAD_LETTERS", start, limit + 1)
@@ -314,8 +338,8 @@ class RedisCore(Store):
             found = await self._run("PARKED_DELIVERY", delivery_id)
             if not found or found[0] is None:
                 return None
-            stored, seq = found
-            delivery = replace(codec.delivery(stored, seq), attempts=0, next_attempt_at=now)
+            stored, seq, parts = found
+            delivery = redriven_delivery(codec.delivery(stored, seq, parts), now=now)
             event = NewEvent(
                 type=EventType.DELIVERY_REDRIVEN,
                 data={"delivery_id": delivery_id, "seq": delivery.seq},

@@ -31,8 +31,11 @@ Layout (``P`` = prefix):
     P conversations                zset  (lex) every conversation id
     P conversations:{status}       zset  (lex) conversation ids by status
     P pending                      zset  (lex) conversations with inbound_seq > handled_seq
-    P delivery:{id}                hash  data(JSON) seq
-    P outbox                       zset  delivery ids due at score (next_attempt_at)
+    P delivery:{id}                hash  data(JSON) seq conv next(its due time) parts(JSON)
+    P conv:{id}:outbox             zset  the conversation's outstanding (unparked) delivery
+                                         ids by seq; the first is its head
+    P outbox                       zset  each conversation's head only, due at score
+                                         (next attempt, or lease expiry while claimed)
     P dead                         zset  (lex) parked delivery ids
     P lock:conv:{id}               str   lease-lock token
     P op:{random}                  str   a write's result, kept 2 minutes for its retries
@@ -67,6 +70,29 @@ local function append(conv_key, now, from, to)
   end
   redis.call('HSET', conv_key, 'last_seq', seq, 'updated_at', now)
   return seq
+end
+-- Keeps "the outbox index holds each conversation's head and nothing else" after its
+-- lane changed: the second of the lane leaves the index (a redriven reply may have gone
+-- in front of it) and the head joins it, due at its own `next` (a new head: at once).
+local function promote(conv_id, now)
+  local lane = redis.call('ZRANGE', P .. 'conv:' .. conv_id .. ':outbox', 0, 1)
+  if lane[2] then redis.call('ZREM', P .. 'outbox', lane[2]) end
+  local head = lane[1]
+  if head and not redis.call('ZSCORE', P .. 'outbox', head) then
+    local due = redis.call('HGET', P .. 'delivery:' .. head, 'next') or now
+    redis.call('ZADD', P .. 'outbox', due, head)
+  end
+end
+-- The conversation's head, leased until `lease_until`, if it is due: {data, seq, parts};
+-- else {}.
+local function claim_head(conv_id, now, lease_until)
+  local head = redis.call('ZRANGE', P .. 'conv:' .. conv_id .. ':outbox', 0, 0)[1]
+  if not head then return {} end
+  local due = redis.call('ZSCORE', P .. 'outbox', head)
+  if not due or tonumber(due) > tonumber(now) then return {} end
+  redis.call('ZADD', P .. 'outbox', lease_until, head)
+  local d = redis.call('HMGET', P .. 'delivery:' .. head, 'data', 'seq', 'parts')
+  return {d[1], d[2], d[3] or '[]'}
 end
 """
 
@@ -171,9 +197,11 @@ return {0, seq, customer, false, redis.call('HGETALL', conv_key)}
 
 # ARGV: P conversation_id now expect_status expect_channel expect_address expect_thread_hint
 #       handled_seq has_state state_json new_status|'' priority|'' n_events n_deliveries
-#       n_events event_json, then n_deliveries (delivery_id delivery_json next_attempt_at)
-# The last n_deliveries events are the deliveries' message.out events, in order.
-# → {'ok', first_seq} | {'missing'} | {'conflict'} (the conversation changed under us)
+#       lease_until, n_events event_json, then n_deliveries (delivery_id delivery_json)
+# The last n_deliveries events are the deliveries' message.out events, in order. The first
+# delivery is leased to the caller until lease_until when the conversation had nothing
+# outstanding; the others wait in its lane.
+# → {'ok', first_seq, leased(1/0)} | {'missing'} | {'conflict'} (the conversation changed)
 COMMIT_TURN = (
     _COMMON
     + """
@@ -181,7 +209,10 @@ local conv_id = ARGV[2]
 local conv_key = P .. 'conv:' .. conv_id
 local now = ARGV[3]
 local prior = redis.call('GET', OP)
-if prior then return {'ok', prior} end
+if prior then
+  local sep = string.find(prior, ' ', 1, true)
+  return {'ok', string.sub(prior, 1, sep - 1), string.sub(prior, sep + 1)}
+end
 if redis.call('EXISTS', conv_key) == 0 then return {'missing'} end
 local cur = redis.call('HMGET', conv_key, 'status', 'channel', 'address', 'thread_hint',
   'handled_seq', 'inbound_seq', 'customer_id', 'last_seq', 'thread_key')
@@ -191,13 +222,18 @@ end
 local n_events = tonumber(ARGV[13])
 local n_deliveries = tonumber(ARGV[14])
 local first = tonumber(cur[8]) + 1
-local last = append(conv_key, now, 15, 14 + n_events)
-local base = 15 + n_events
+local last = append(conv_key, now, 16, 15 + n_events)
+local base = 16 + n_events
+local lane = conv_key .. ':outbox'
+local leased = 0
+if n_deliveries > 0 and redis.call('ZCARD', lane) == 0 then leased = 1 end
 for i = 0, n_deliveries - 1 do
-  local id = ARGV[base + 3 * i]
+  local id = ARGV[base + 2 * i]
   local seq = last - n_deliveries + 1 + i
-  redis.call('HSET', P .. 'delivery:' .. id, 'data', ARGV[base + 3 * i + 1], 'seq', seq)
-  redis.call('ZADD', P .. 'outbox', ARGV[base + 3 * i + 2], id)
+  redis.call('HSET', P .. 'delivery:' .. id, 'data', ARGV[base + 2 * i + 1], 'seq', seq,
+    'conv', conv_id, 'next', now)
+  redis.call('ZADD', lane, seq, id)
+  if i == 0 and leased == 1 then redis.call('ZADD', P .. 'outbox', ARGV[15], id) end
 end
 local handled = math.max(tonumber(cur[5]), tonumber(ARGV[8]))
 redis.call('HSET', conv_key, 'handled_seq', handled)
@@ -219,8 +255,8 @@ if status ~= '' and status ~= cur[1] then
 end
 if ARGV[12] ~= '' then redis.call('HSET', conv_key, 'priority', ARGV[12]) end
 if handled >= tonumber(cur[6]) then redis.call('ZREM', P .. 'pending', conv_id) end
-remember(first)
-return {'ok', first}
+remember(first .. ' ' .. leased)
+return {'ok', first, leased}
 """
 )
 
@@ -304,30 +340,55 @@ return first
 """
 )
 
-# ARGV: P now limit lease_until → flat {data, seq, data, seq …}
+# ARGV: P now limit lease_until → flat {data, seq, parts, data, seq, parts …}
+# The index holds heads only, so whatever is due may go.
 CLAIM_DELIVERIES = """
 local P = ARGV[1]
 local ids = redis.call('ZRANGEBYSCORE', P .. 'outbox', '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])
 local out = {}
 for _, id in ipairs(ids) do
   redis.call('ZADD', P .. 'outbox', ARGV[4], id)
-  local d = redis.call('HMGET', P .. 'delivery:' .. id, 'data', 'seq')
+  local d = redis.call('HMGET', P .. 'delivery:' .. id, 'data', 'seq', 'parts')
   out[#out + 1] = d[1]
   out[#out + 1] = d[2]
+  out[#out + 1] = d[3] or '[]'
 end
 return out
 """
 
-# ARGV: P delivery_id conversation_id now event_json → 1, or 0 when already recorded
+# ARGV: P conversation_id now lease_until → {data, seq, parts} of the conversation's head
+# when it is due (now leased to the caller), else {}
+CLAIM_NEXT = (
+    _COMMON
+    + """
+return claim_head(ARGV[2], ARGV[3], ARGV[4])
+"""
+)
+
+# ARGV: P delivery_id parts_json → 1, or 0 when the delivery is no longer in the outbox
+DELIVERY_PROGRESS = """
+local P = ARGV[1]
+local key = P .. 'delivery:' .. ARGV[2]
+if redis.call('EXISTS', key) == 0 then return 0 end
+redis.call('HSET', key, 'parts', ARGV[3])
+return 1
+"""
+
+# ARGV: P delivery_id conversation_id now event_json lease_until|''
+# → {data, seq, parts} of the conversation's next reply when lease_until is given and it is
+# due (now leased to the caller), else {} (also when the delivery was recorded already)
 DELIVERY_SUCCEEDED = (
     _COMMON
     + """
-if redis.call('DEL', P .. 'delivery:' .. ARGV[2]) == 0 then return 0 end
+if redis.call('DEL', P .. 'delivery:' .. ARGV[2]) == 0 then return {} end
 redis.call('ZREM', P .. 'outbox', ARGV[2])
 redis.call('ZREM', P .. 'dead', ARGV[2])
+redis.call('ZREM', P .. 'conv:' .. ARGV[3] .. ':outbox', ARGV[2])
+promote(ARGV[3], ARGV[4])
 local conv_key = P .. 'conv:' .. ARGV[3]
 if redis.call('EXISTS', conv_key) == 1 then append(conv_key, ARGV[4], 5, 5) end
-return 1
+if ARGV[6] == '' then return {} end
+return claim_head(ARGV[3], ARGV[4], ARGV[6])
 """
 )
 
@@ -338,15 +399,20 @@ DELIVERY_FAILED = (
 if redis.call('GET', OP) then return 1 end
 local id = ARGV[2]
 local delivery_key = P .. 'delivery:' .. id
+local lane = P .. 'conv:' .. ARGV[3] .. ':outbox'
 if redis.call('EXISTS', delivery_key) == 1 then
-  redis.call('HSET', delivery_key, 'data', ARGV[5], 'seq', ARGV[6])
+  redis.call('HSET', delivery_key, 'data', ARGV[5], 'seq', ARGV[6], 'next', ARGV[8])
+  redis.call('ZREM', P .. 'outbox', id)
   if ARGV[7] == '1' then
     redis.call('ZREM', P .. 'dead', id)
-    redis.call('ZADD', P .. 'outbox', ARGV[8], id)
+    redis.call('ZADD', lane, ARGV[6], id)
   else
-    redis.call('ZREM', P .. 'outbox', id)
+    redis.call('ZREM', lane, id)
     redis.call('ZADD', P .. 'dead', 0, id)
   end
+  -- Back in the index at its retry time if it still heads the lane; a parked head lets
+  -- the conversation's next reply go.
+  promote(ARGV[3], ARGV[4])
 end
 local conv_key = P .. 'conv:' .. ARGV[3]
 if redis.call('EXISTS', conv_key) == 1 then append(conv_key, ARGV[4], 9, 9) end
@@ -355,11 +421,12 @@ return 1
 """
 )
 
-# ARGV: P delivery_id → {data, seq} when parked, else {}
+# ARGV: P delivery_id → {data, seq, parts} when parked, else {}
 PARKED_DELIVERY = """
 local P = ARGV[1]
 if not redis.call('ZSCORE', P .. 'dead', ARGV[2]) then return {} end
-return redis.call('HMGET', P .. 'delivery:' .. ARGV[2], 'data', 'seq')
+local d = redis.call('HMGET', P .. 'delivery:' .. ARGV[2], 'data', 'seq', 'parts')
+return {d[1], d[2], d[3] or '[]'}
 """
 
 # ARGV: P delivery_id conversation_id now expect_data new_data event_json
@@ -372,9 +439,11 @@ local id = ARGV[2]
 local delivery_key = P .. 'delivery:' .. id
 if not redis.call('ZSCORE', P .. 'dead', id) then return 'gone' end
 if redis.call('HGET', delivery_key, 'data') ~= ARGV[5] then return 'conflict' end
-redis.call('HSET', delivery_key, 'data', ARGV[6])
+redis.call('HSET', delivery_key, 'data', ARGV[6], 'next', ARGV[4], 'conv', ARGV[3])
 redis.call('ZREM', P .. 'dead', id)
-redis.call('ZADD', P .. 'outbox', ARGV[4], id)
+local seq = redis.call('HGET', delivery_key, 'seq')
+redis.call('ZADD', P .. 'conv:' .. ARGV[3] .. ':outbox', seq, id)
+promote(ARGV[3], ARGV[4])
 local conv_key = P .. 'conv:' .. ARGV[3]
 if redis.call('EXISTS', conv_key) == 1 then append(conv_key, ARGV[4], 7, 7) end
 remember('ok')
@@ -436,15 +505,16 @@ if not id then return false end
 return redis.call('GET', P .. 'customer:' .. id)
 """
 
-# ARGV: P min('-' or '(cursor') count → flat {data, seq …}, oldest id first
+# ARGV: P min('-' or '(cursor') count → flat {data, seq, parts …}, oldest id first
 DEAD_LETTERS = """
 local P = ARGV[1]
 local ids = redis.call('ZRANGEBYLEX', P .. 'dead', ARGV[2], '+', 'LIMIT', 0, ARGV[3])
 local out = {}
 for _, id in ipairs(ids) do
-  local d = redis.call('HMGET', P .. 'delivery:' .. id, 'data', 'seq')
+  local d = redis.call('HMGET', P .. 'delivery:' .. id, 'data', 'seq', 'parts')
   out[#out + 1] = d[1]
   out[#out + 1] = d[2]
+  out[#out + 1] = d[3] or '[]'
 end
 return out
 """

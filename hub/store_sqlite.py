@@ -32,6 +32,7 @@ from hub.model import (
 from hub.store_common import (
     conversation_update_events,
     failed_delivery,
+    redriven_delivery,
     reply_event_and_delivery,
 )
 from hub.store_sqlite_base import _dumps
@@ -195,17 +196,32 @@ class SQLiteStore(SQLiteIdentity, Store):
             new_events = [*result.events, *conversation_update_events(conversation, result)]
             conversation, appended = self._append(db, conversation, new_events, now)
             deliveries: list[Delivery] = []
+            # The first reply is leased to the caller only if nothing of the conversation
+            # is still waiting to go: otherwise it queues behind that.
+            waiting = db.execute(
+                "SELECT 1 FROM outbox WHERE conversation_id = ? AND parked_at IS NULL LIMIT 1",
+                (conversation_id,),
+            ).fetchone()
             for outbound in result.replies:
                 event_data, delivery = reply_event_and_delivery(
-                    conversation, outbound, now=now, lease=lease, route=route
+                    conversation, outbound, now=now, route=route
                 )
                 conversation, (event,) = self._append(db, conversation, [event_data], now)
                 delivery = replace(delivery, seq=event.seq)
+                if not deliveries and not waiting:
+                    delivery = replace(delivery, next_attempt_at=now + lease)
                 appended.append(event)
                 deliveries.append(delivery)
                 db.execute(
-                    "INSERT INTO outbox (id, next_attempt_at, data) VALUES (?, ?, ?)",
-                    (delivery.id, delivery.next_attempt_at, _dumps(delivery.to_json())),
+                    "INSERT INTO outbox (id, next_attempt_at, data, conversation_id, seq)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        delivery.id,
+                        delivery.next_attempt_at,
+                        _dumps(delivery.to_json()),
+                        conversation_id,
+                        delivery.seq,
+                    ),
                 )
             conversation = replace(
                 conversation,
@@ -215,7 +231,8 @@ class SQLiteStore(SQLiteIdentity, Store):
                 priority=result.priority if result.priority is not None else conversation.priority,
             )
             self._save_conversation(db, conversation)
-            return TurnCommit(events=tuple(appended), deliveries=tuple(deliveries))
+            lead = deliveries[0] if deliveries and not waiting else None
+            return TurnCommit(events=tuple(appended), deliveries=tuple(deliveries), lead=lead)
 
     async def append_events(
         self, conversation_id: str, events: Sequence[NewEvent], *, now: float
@@ -239,30 +256,62 @@ class SQLiteStore(SQLiteIdentity, Store):
         return self._locks.hold(conversation_id)
 
     # ------------------------------------------------------------------ outbox
+    # A conversation's head: its outstanding entry with the lowest seq. Only heads are sent.
+    _HEAD = (
+        "parked_at IS NULL AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
+        " WHERE earlier.conversation_id = outbox.conversation_id"
+        " AND earlier.parked_at IS NULL AND earlier.seq < outbox.seq)"
+    )
+
     async def claim_deliveries(self, *, now: float, limit: int, lease: float) -> list[Delivery]:
         with self._transaction() as db:
             rows = db.execute(
-                "SELECT data FROM outbox WHERE parked_at IS NULL AND next_attempt_at <= ?"
+                f"SELECT data, parts FROM outbox WHERE next_attempt_at <= ? AND {self._HEAD}"
                 " ORDER BY next_attempt_at LIMIT ?",
                 (now, limit),
             ).fetchall()
-            claimed = [Delivery.from_json(json.loads(row[0])) for row in rows]
+            claimed = [_delivery(data, parts) for data, parts in rows]
             db.executemany(
                 "UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
                 [(now + lease, d.id) for d in claimed],
             )
             return claimed
 
+    async def claim_next(
+        self, conversation_id: str, *, now: float, lease: float
+    ) -> Delivery | None:
+        with self._transaction() as db:
+            return self._claim_head(db, conversation_id, now=now, lease=lease)
+
+    def _claim_head(
+        self, db: sqlite3.Connection, conversation_id: str, *, now: float, lease: float
+    ) -> Delivery | None:
+        row = db.execute(
+            "SELECT data, parts, next_attempt_at FROM outbox"
+            " WHERE conversation_id = ? AND parked_at IS NULL ORDER BY seq LIMIT 1",
+            (conversation_id,),
+        ).fetchone()
+        if row is None or row[2] > now:
+            return None
+        claimed = _delivery(row[0], row[1])
+        db.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (now + lease, claimed.id))
+        return claimed
+
     async def delivery_succeeded(
-        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float
-    ) -> None:
+        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
+    ) -> Delivery | None:
         with self._transaction() as db:
             gone = db.execute("DELETE FROM outbox WHERE id = ?", (delivery.id,)).rowcount
             if not gone:
-                return  # already recorded by an earlier, duplicated delivery
+                return None  # already recorded by an earlier, duplicated delivery
+            following = (
+                self._claim_head(db, delivery.conversation_id, now=now, lease=lease)
+                if lease
+                else None
+            )
             conversation = self._load_conversation(db, delivery.conversation_id)
             if conversation is None:
-                return
+                return following
             data = {
                 "delivery_id": delivery.id,
                 "seq": delivery.seq,
@@ -273,11 +322,20 @@ class SQLiteStore(SQLiteIdentity, Store):
                 db, conversation, [NewEvent(type=EventType.DELIVERED, data=data)], now
             )
             self._save_conversation(db, conversation)
+            return following
 
     async def delivery_failed(
-        self, delivery: Delivery, *, error: str, retry_at: float | None, now: float
+        self,
+        delivery: Delivery,
+        *,
+        error: str,
+        retry_at: float | None,
+        now: float,
+        throttled: bool = False,
     ) -> Delivery:
-        updated, event = failed_delivery(delivery, error=error, retry_at=retry_at, now=now)
+        updated, event = failed_delivery(
+            delivery, error=error, retry_at=retry_at, now=now, throttled=throttled
+        )
         with self._transaction() as db:
             db.execute(
                 "UPDATE outbox SET next_attempt_at = ?, parked_at = ?, data = ? WHERE id = ?",
@@ -294,24 +352,30 @@ class SQLiteStore(SQLiteIdentity, Store):
                 self._save_conversation(db, conversation)
         return updated
 
+    async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE outbox SET parts = ? WHERE id = ?", (_dumps(list(parts_sent)), delivery_id)
+            )
+
     async def dead_letters(self, *, limit: int, cursor: str | None = None) -> Page:
         rows = self.db.execute(
-            "SELECT id, data FROM outbox WHERE parked_at IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
+            "SELECT id, data, parts FROM outbox WHERE parked_at IS NOT NULL AND id > ?"
+            " ORDER BY id LIMIT ?",
             (cursor or "", limit + 1),
         ).fetchall()
-        items = [Delivery.from_json(json.loads(row[1])) for row in rows[:limit]]
+        items = [_delivery(row[1], row[2]) for row in rows[:limit]]
         return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
     async def redrive(self, delivery_id: str, *, now: float) -> Delivery | None:
         with self._transaction() as db:
             row = db.execute(
-                "SELECT data FROM outbox WHERE id = ? AND parked_at IS NOT NULL", (delivery_id,)
+                "SELECT data, parts FROM outbox WHERE id = ? AND parked_at IS NOT NULL",
+                (delivery_id,),
             ).fetchone()
             if row is None:
                 return None
-            delivery = replace(
-                Delivery.from_json(json.loads(row[0])), attempts=0, next_attempt_at=now
-            )
+            delivery = redriven_delivery(_delivery(row[0], row[1]), now=now)
             db.execute(
                 "UPDATE outbox SET parked_at = NULL, next_attempt_at = ?, data = ? WHERE id = ?",
                 (now, _dumps(delivery.to_json()), delivery_id),
@@ -378,3 +442,11 @@ class SQLiteStore(SQLiteIdentity, Store):
         ).fetchall()
         items = [Customer.from_json(json.loads(row[1])) for row in rows[:limit]]
         return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+
+def _delivery(data: str, parts: str) -> Delivery:
+    """An outbox row → `Delivery`; the parts sent live in a column of their own, so that
+    recording a failure (which rewrites `data`) never forgets them."""
+    return replace(
+        Delivery.from_json(json.loads(data)), parts_sent=tuple(str(p) for p in json.loads(parts))
+    )

@@ -68,7 +68,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     id TEXT PRIMARY KEY,
     next_attempt_at REAL NOT NULL,
     parked_at REAL,
-    data TEXT NOT NULL
+    data TEXT NOT NULL,
+    conversation_id TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL DEFAULT 0,
+    parts TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE parked_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (id) WHERE parked_at IS NOT NULL;
@@ -122,6 +125,7 @@ class SQLiteBase:
         # Erasure must leave no personal data in freed pages of the file.
         db.execute("PRAGMA secure_delete=ON")
         db.executescript(SCHEMA)
+        _migrate(db)
         self._db = db
         self._checkpointer = _Checkpointer(self.path)
         self._checkpointer.start()
@@ -215,6 +219,38 @@ class SQLiteBase:
 
 
 WAL_LIMIT_BYTES = 256 * 1024 * 1024
+
+# Columns added since the first schema: (table, column, definition, backfill or "").
+_ADDED_COLUMNS = (
+    (
+        "outbox",
+        "conversation_id",
+        "TEXT NOT NULL DEFAULT ''",
+        "UPDATE outbox SET conversation_id = json_extract(data, '$.conversation_id')",
+    ),
+    (
+        "outbox",
+        "seq",
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE outbox SET seq = json_extract(data, '$.seq')",
+    ),
+    ("outbox", "parts", "TEXT NOT NULL DEFAULT '[]'", ""),
+)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a file written by an earlier version forward (idempotent)."""
+    for table, column, definition, backfill in _ADDED_COLUMNS:
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            if backfill:
+                db.execute(backfill)
+    # Each conversation's outstanding replies in order: its head is the first of them.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS outbox_lane ON outbox (conversation_id, seq)"
+        " WHERE parked_at IS NULL"
+    )
 
 
 class _Checkpointer(threading.Thread):

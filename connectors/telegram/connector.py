@@ -31,7 +31,6 @@ import random
 import re
 import time
 import warnings
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -53,12 +52,13 @@ from telegram.warnings import PTBDeprecationWarning
 
 from connectors.telegram.callbacks import CallbackCache, payload_from_events
 from connectors.telegram.pacing import Pacer
-from connectors.telegram.parse import CHANNEL, ButtonPress, Ignored, parse_update
+from connectors.telegram.parse import CHANNEL, ButtonPress, Ignored, Malformed, parse_update
 from connectors.telegram.render import is_token, render
 from hub.abc import Connector, IngestFn
 from hub.config import Section
 from hub.errors import ConfigError, DeliveryError, InputError, RetryLater
 from hub.http import error_response, read_json
+from hub.logs import redact_secrets
 from hub.model import Delivery, Inbound
 
 log = logging.getLogger("frontdesk.connectors.telegram")
@@ -72,6 +72,7 @@ _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 _LOG_SCAN = 200  # events read back to map a button token to its payload
+BUTTON_EXPIRED = "This button has expired."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,8 +128,6 @@ class TelegramConnector(Connector):
         self._ready = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        # Message ids already sent for a split reply, so a retry resumes instead of repeating.
-        self._progress: OrderedDict[str, list[int]] = OrderedDict()
 
     # ------------------------------------------------------------------ configuration
     @classmethod
@@ -137,6 +136,8 @@ class TelegramConnector(Connector):
     ) -> Self:
         token = environ.get(TOKEN_ENV, "").strip()
         secret = environ.get(SECRET_ENV, "").strip()
+        # Every Bot API URL carries the token, and HTTP libraries log URLs.
+        redact_secrets(token, secret)
         if secret and not _SECRET_SHAPE.match(secret):
             raise ConfigError(
                 "must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)",
@@ -312,34 +313,55 @@ class TelegramConnector(Connector):
         return web.json_response({"ok": True})
 
     async def handle_update(self, data: Any) -> None:
-        """Parse one update and hand it to the hub. Raises `InputError` when malformed."""
-        parsed = parse_update(
-            data, allow_groups=self.settings.allow_groups, received_at=time.time()
-        )
-        if isinstance(parsed, Ignored):
-            log.info(
-                "telegram update ignored",
-                extra={"update_id": parsed.update_id, "reason": parsed.reason},
-            )
-            return
-        if isinstance(parsed, Inbound):
-            await self.ingest(parsed)
-            return
-        await self._button_pressed(parsed)
+        """Parse one update and hand it to the hub. Raises `InputError` when it is not an
+        update at all; records one whose content is unreadable and goes on.
 
-    async def _button_pressed(self, press: ButtonPress) -> None:
+        A button press is always answered (`answerCallbackQuery`), whatever becomes of it,
+        so the user's spinner stops."""
+        query_id = _query_id(data)
+        answered = False
+        try:
+            parsed = parse_update(
+                data, allow_groups=self.settings.allow_groups, received_at=time.time()
+            )
+            if isinstance(parsed, Ignored):
+                log.info(
+                    "telegram update ignored",
+                    extra={"update_id": parsed.update_id, "reason": parsed.reason},
+                )
+            elif isinstance(parsed, Malformed):
+                log.warning(
+                    "telegram update malformed: recorded and skipped",
+                    extra={
+                        "update_id": parsed.update_id,
+                        "chat_id": parsed.chat_id,
+                        "reason": parsed.reason,
+                    },
+                )
+                await self.ingest(parsed.notice(received_at=time.time()))
+            elif isinstance(parsed, Inbound):
+                await self.ingest(parsed)
+            else:
+                answered = await self._button_pressed(parsed)
+        finally:
+            if query_id and not answered:
+                self._background(self._answer(query_id, text=None))
+
+    async def _button_pressed(self, press: ButtonPress) -> bool:
+        """Store the press; True once its answer (and the keyboard's removal) is under way."""
         payload = await self._payload(press)
         if payload is None:
             log.info(
                 "telegram button expired",
                 extra={"update_id": press.update_id, "chat_id": press.chat_id},
             )
-            self._background(self._answer(press, text="This button has expired."))
-            return
+            self._background(self._answer(press.query_id, text=BUTTON_EXPIRED))
+            return True
         await self.ingest(press.inbound(payload))
         # Stored: now stop the button's spinner and take the keyboard away, so a second tap
         # cannot answer the same question twice.
-        self._background(self._answer(press, text=None))
+        self._background(self._answer(press.query_id, text=None, keyboard_of=press))
+        return True
 
     async def _payload(self, press: ButtonPress) -> str | None:
         if not is_token(press.data):
@@ -355,15 +377,19 @@ class TelegramConnector(Connector):
         )
         return payload_from_events(press.data, events)
 
-    async def _answer(self, press: ButtonPress, *, text: str | None) -> None:
+    async def _answer(
+        self, query_id: str, *, text: str | None, keyboard_of: ButtonPress | None = None
+    ) -> None:
         bot = self._bot
         if bot is None:
             return
         try:
-            await bot.answer_callback_query(press.query_id, text=text)
-            if text is None and press.message_id is not None:
+            await bot.answer_callback_query(query_id, text=text)
+            if keyboard_of is not None and keyboard_of.message_id is not None:
                 await bot.edit_message_reply_markup(
-                    chat_id=press.chat_id, message_id=press.message_id, reply_markup=None
+                    chat_id=keyboard_of.chat_id,
+                    message_id=keyboard_of.message_id,
+                    reply_markup=None,
                 )
         except TelegramError as error:
             # The press is stored; a stale spinner or keyboard is cosmetic.
@@ -392,8 +418,9 @@ class TelegramConnector(Connector):
         if not rendered.parts:
             raise DeliveryError("the reply has no text, buttons or links to send")
         self.callbacks.remember(rendered.callbacks)
-        sent = self._progress.setdefault(delivery.id, [])
-        for part in rendered.parts[len(sent) :]:
+        # Parts an earlier attempt (in any process, before a restart too) already sent.
+        sent = [int(part) for part in delivery.parts_sent]
+        for index, part in enumerate(rendered.parts[len(sent) :], start=len(sent) + 1):
             wait = self.pacer.reserve(chat_id, max_wait=self.settings.max_queue_wait)
             if wait is None:
                 raise RetryLater(
@@ -404,8 +431,8 @@ class TelegramConnector(Connector):
                 await asyncio.sleep(wait)
             message = await self._send(bot, chat_id, part.html, part.keyboard)
             sent.append(message)
-            self._remember_progress(delivery.id, sent)
-        self._progress.pop(delivery.id, None)
+            if index < len(rendered.parts) and self.log is not None:
+                await self.log.delivery_progress(delivery.id, [str(m) for m in sent])
         return {"message_ids": sent, "chat_id": chat_id}
 
     async def _send(self, bot: _Bot, chat_id: int, text: str, keyboard: Any) -> int:
@@ -434,11 +461,12 @@ class TelegramConnector(Connector):
             raise RetryLater(f"telegram unreachable: {_describe(error)}") from None
         return message.message_id
 
-    def _remember_progress(self, delivery_id: str, sent: list[int]) -> None:
-        self._progress[delivery_id] = sent
-        self._progress.move_to_end(delivery_id)
-        while len(self._progress) > 10_000:
-            self._progress.popitem(last=False)
+
+def _query_id(data: Any) -> str:
+    """The id of a button press (callback query), or "" for any other update."""
+    query = data.get("callback_query") if isinstance(data, dict) else None
+    query_id = query.get("id") if isinstance(query, dict) else None
+    return query_id if isinstance(query_id, str) else ""
 
 
 def _chat_id(address: str) -> int:

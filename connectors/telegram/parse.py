@@ -1,14 +1,19 @@
 """Telegram update JSON → what the hub understands. Pure functions, no network.
 
-An update becomes one of three things:
+An update becomes one of four things:
 
 - an `Inbound` (a message, an edit, a shared contact, a photo …) ready for `ingest`;
 - a `ButtonPress` (a callback query from an inline keyboard) whose callback data still has
   to be mapped back to the button's payload before it becomes an `Inbound`;
 - `Ignored`, with the reason (group chats unless allowed, other bots, update types the hub
-  has no use for), so the caller can log one clear line and acknowledge the update.
+  has no use for), so the caller can log one clear line and acknowledge the update;
+- `Malformed`: the envelope is sound (an update id, a chat) but a field inside it is not
+  what Telegram documents. It is recorded in the chat's conversation as a notice (for
+  audit) and acknowledged, so that one odd update never stalls the ones behind it.
 
-Malformed input raises `InputError` (→ 400 on the webhook, one log line in polling).
+An envelope that is not an update at all (not an object, no integer ``update_id``, a
+message without a chat) raises `InputError` (→ 400 on the webhook, one log line in
+polling) and writes nothing.
 
 Normalized extras live beside the original update in `Inbound.raw`:
 ``{"update": <update JSON as received>, "deep_link": "<payload of /start>",
@@ -60,7 +65,31 @@ class Ignored:
     reason: str
 
 
-Parsed = Inbound | ButtonPress | Ignored
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Malformed:
+    """An update whose chat is known but whose content cannot be read; `query_id` is set
+    when it was a button press (its spinner still has to be stopped)."""
+
+    update_id: int
+    chat_id: int
+    reason: str
+    update: Mapping[str, Any]
+    query_id: str = ""
+
+    def notice(self, *, received_at: float) -> Inbound:
+        """The audit record: a notice in the chat's conversation, never answered."""
+        return Inbound(
+            channel=CHANNEL,
+            sender=str(self.chat_id),
+            message_id=f"update:{self.update_id}",
+            text="",
+            timestamp=received_at,
+            raw={"update": dict(self.update), "malformed": self.reason},
+            kind=InboundKind.NOTICE,
+        )
+
+
+Parsed = Inbound | ButtonPress | Ignored | Malformed
 
 
 def parse_update(data: Any, *, allow_groups: bool = False, received_at: float) -> Parsed:
@@ -80,19 +109,55 @@ def parse_update(data: Any, *, allow_groups: bool = False, received_at: float) -
         member = data[kind].get("new_chat_member") if isinstance(data[kind], dict) else None
         status = member.get("status") if isinstance(member, dict) else "?"
         return Ignored(update_id=update_id, reason=f"the bot's membership changed to {status}")
+    chat_id, query_id = _envelope(update_id, kind, data[kind])
     try:
         update = Update.de_json({"update_id": update_id, kind: data[kind]}, None)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise InputError(
-            f"update {update_id} is malformed: {type(error).__name__}: {error}"
-        ) from None
-    if update.message is not None:
-        return _message(update, update.message, data, allow_groups, InboundKind.MESSAGE)
-    if update.edited_message is not None:
-        return _message(update, update.edited_message, data, allow_groups, InboundKind.EDIT)
-    if update.callback_query is not None:
-        return _button_press(update, data, allow_groups, received_at)
+        if update.message is not None:
+            return _message(update, update.message, data, allow_groups, InboundKind.MESSAGE)
+        if update.edited_message is not None:
+            return _message(update, update.edited_message, data, allow_groups, InboundKind.EDIT)
+        if update.callback_query is not None:
+            return _button_press(update, data, allow_groups, received_at)
+    except InputError:
+        raise
+    except Exception as error:
+        # PTB (or our reading) choked on a field inside a sound envelope: record, go on.
+        if chat_id is None:
+            return Ignored(update_id=update_id, reason=f"an unreadable {kind} without a chat")
+        if chat_id < 0 and not allow_groups:  # a group's: not ours to record
+            return Ignored(update_id=update_id, reason=f"an unreadable {kind} from a group")
+        return Malformed(
+            update_id=update_id,
+            chat_id=chat_id,
+            reason=f"{type(error).__name__}: {error}"[:500],
+            update=data,
+            query_id=query_id,
+        )
     raise InputError(f"update {update_id} has an empty {kind!r}")
+
+
+def _envelope(update_id: int, kind: str, body: Any) -> tuple[int | None, str]:
+    """Check what every update of `kind` must have; its chat id (None for an inline-mode
+    button press, which has none) and, for a button press, the query id."""
+    if not isinstance(body, dict):
+        raise InputError(f"update {update_id} is malformed: {kind!r} must be an object")
+    query_id = ""
+    message: Any = body
+    if kind == "callback_query":
+        given = body.get("id")
+        query_id = given if isinstance(given, str) else ""
+        if not query_id:
+            raise InputError(f"update {update_id} is malformed: the button press has no id")
+        message = body.get("message")
+        if message is None:
+            return None, query_id
+        if not isinstance(message, dict):
+            raise InputError(f"update {update_id} is malformed: its message must be an object")
+    chat = message.get("chat")
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    if isinstance(chat_id, bool) or not isinstance(chat_id, int):
+        raise InputError(f"update {update_id} is malformed: the message has no chat")
+    return chat_id, query_id
 
 
 def _message(
@@ -252,4 +317,4 @@ def _phone(number: str) -> str:
     return f"+{digits}" if digits else ""
 
 
-__all__ = ["CHANNEL", "ButtonPress", "Ignored", "Parsed", "parse_update"]
+__all__ = ["CHANNEL", "ButtonPress", "Ignored", "Malformed", "Parsed", "parse_update"]

@@ -103,3 +103,15 @@ def test_check_config_cli_exit_codes(tmp_path: Path) -> None:
     assert "Traceback" not in bad.stderr
     missing = run_cli("check-config", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2 and "file not found" in missing.stderr
+
+
+def test_delivery_rides_out_an_hour_by_default_and_the_horizon_is_configurable(
+    tmp_path: Path,
+) -> None:
+    for config in (load_config(DEMO_CONFIG, {}), load_config(write(tmp_path, "{}\n"), {})):
+        assert (config.delivery.retry_for, config.delivery.max_attempts) == (3600.0, 0)
+        assert config.delivery.max_delay <= 300.0
+    custom = load_config(write(tmp_path, "delivery:\n  retry_for: 7200\n  max_attempts: 50\n"), {})
+    assert (custom.delivery.retry_for, custom.delivery.max_attempts) == (7200.0, 50)
+    with pytest.raises(ConfigError, match="retry_for"):
+        load_config(write(tmp_path, "delivery:\n  retry_for: -1\n"), {})

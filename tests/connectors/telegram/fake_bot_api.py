@@ -118,6 +118,7 @@ class FakeBotApi:
         self.blocked: set[int] = set()  # chats whose user blocked the bot → 403
         self.failures: dict[str, list[Failure]] = {}
         self.failures_at: dict[tuple[str, int], Failure] = {}
+        self.failing_from: dict[str, tuple[int, Failure]] = {}
         self.messages: dict[int, list[dict[str, Any]]] = {}  # chat id → sent messages
         self._changed = asyncio.Condition()
         self._next_message_id = 1000
@@ -149,6 +150,14 @@ class FakeBotApi:
     def fail_call(self, method: str, number: int, status: int, description: str) -> None:
         """Call number `number` (1-based) of `method` answers this error instead."""
         self.failures_at[(method, number)] = Failure(status, description)
+
+    def fail_from(self, method: str, number: int, status: int, description: str) -> None:
+        """Call number `number` (1-based) of `method` and every later one answer this error,
+        until `recover(method)`: an outage that begins mid-way."""
+        self.failing_from[method] = (number, Failure(status, description))
+
+    def recover(self, method: str) -> None:
+        self.failing_from.pop(method, None)
 
     async def push_update(self, update: dict[str, Any]) -> None:
         """Queue an update for `getUpdates` (polling mode)."""
@@ -188,6 +197,9 @@ class FakeBotApi:
         scripted = self.failures_at.pop((method, len(self.called(method))), None)
         if scripted is not None:
             return _error(scripted)
+        down = self.failing_from.get(method)
+        if down is not None and len(self.called(method)) >= down[0]:
+            return _error(down[1])
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(Failure(404, "Not Found: method not found"))

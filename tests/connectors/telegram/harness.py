@@ -102,6 +102,18 @@ async def all_events(app: web.Application, chat: int = CHAT) -> list[Event]:
     return await hub_of(app).store.events(conversation.id, limit=1000)
 
 
+async def wait_for_event(
+    app: web.Application, event_type: str, count: int = 1, chat: int = CHAT
+) -> None:
+    """Until the chat's conversation logged `count` events of `event_type`."""
+
+    async def arrived() -> None:
+        while sum(e.type == event_type for e in await all_events(app, chat)) < count:
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(arrived(), 10)
+
+
 def text_update(
     update_id: int, text: str, *, chat: int = CHAT, message_id: int = 0
 ) -> dict[str, Any]:

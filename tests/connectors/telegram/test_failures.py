@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from aiohttp import web
@@ -20,6 +19,7 @@ from tests.connectors.telegram.harness import (
     secret_headers,
     telegram_app,
     text_update,
+    wait_for_event,
 )
 
 URL = "/webhooks/telegram"
@@ -28,14 +28,6 @@ URL = "/webhooks/telegram"
 async def say(client: TestClient[web.Request, web.Application], update_id: int, text: str) -> None:
     response = await client.post(URL, json=text_update(update_id, text), headers=secret_headers())
     assert response.status == 200
-
-
-async def wait_for_event(app: web.Application, event_type: str, count: int = 1) -> None:
-    async def arrived() -> None:
-        while sum(e.type == event_type for e in await all_events(app)) < count:
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(arrived(), 10)
 
 
 async def test_429_retry_after_is_honoured(
@@ -110,3 +102,18 @@ async def test_unreachable_telegram_at_start_is_retried(
     assert fake.called("setWebhook")
     await say(client, 1, "hello")
     await fake.wait_for("sendMessage", 1)
+
+
+async def test_replies_keep_their_order_through_a_429(
+    aiohttp_client, tmp_path: Path, fake: FakeBotApi
+) -> None:
+    fake.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    app = telegram_app(tmp_path, fake, bot=EchoBot())
+    client = await aiohttp_client(app)
+    await ready(app)
+    await say(client, 1, "hello")
+    await fake.wait_for("sendMessage", 1)  # refused: the chat waits a second
+    await say(client, 2, "你好")  # the next turn's answer must not overtake it
+    await fake.wait_for("sendMessage", 3)
+    await wait_for_event(app, EventType.DELIVERED, 2)
+    assert fake.texts(CHAT) == ["You said: hello", "You said: 你好"]

@@ -150,3 +150,35 @@ def test_messages_from_bots_and_service_messages_are_ignored() -> None:
 def test_malformed_updates_are_input_errors(data: object, message: str) -> None:
     with pytest.raises(InputError, match=message):
         parse_update(data, received_at=0)
+
+
+def test_an_unreadable_field_inside_a_sound_envelope_is_malformed_not_an_error() -> None:
+    from connectors.telegram.parse import Malformed
+
+    update = fixture("text_message")
+    update["message"]["text"] = 42  # not text
+    parsed = parse_update(update, received_at=7.0)
+    assert isinstance(parsed, Malformed)
+    assert (parsed.chat_id, parsed.update_id) == (CHAT, update["update_id"])
+    notice = parsed.notice(received_at=7.0)
+    assert notice.kind == InboundKind.NOTICE and notice.identity == f"telegram:{CHAT}"
+    assert notice.raw["update"] == update and "TypeError" in notice.raw["malformed"]
+
+    press = fixture("callback_query")
+    press["callback_query"]["from"] = "Ana"
+    parsed = parse_update(press, received_at=7.0)
+    assert isinstance(parsed, Malformed) and parsed.query_id == "4242424242424242421"
+
+    group = fixture("group_message")
+    group["message"]["text"] = ["你好"]
+    assert isinstance(parse_update(group, received_at=0), Ignored)  # not ours to record
+
+
+@pytest.mark.parametrize(
+    "chat", [None, {"type": "private"}, {"id": "987654321", "type": "private"}, {"id": True}]
+)
+def test_a_message_without_a_chat_id_is_an_input_error(chat: object) -> None:
+    update = fixture("text_message")
+    update["message"]["chat"] = chat
+    with pytest.raises(InputError, match="has no chat"):
+        parse_update(update, received_at=0)
