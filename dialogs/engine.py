@@ -78,8 +78,12 @@ class DialogEngine(ConversationHandler):
             },
             conversation={"id": turn.conversation.id, "channel": turn.conversation.channel},
         )
+        # Telegram's `/start <payload>` keeps the payload out of the text (see its parser).
+        deep_link = turn.inbound.raw.get("deep_link")
         outcome = await Dialogue(bot, state, context, self.actions).run(
-            turn.inbound.text, now=turn.now
+            turn.inbound.text,
+            now=turn.now,
+            deep_link=deep_link if isinstance(deep_link, str) else "",
         )
         return TurnResult(
             replies=outcome.replies,

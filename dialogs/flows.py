@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from jinja2 import Template
     from jinja2.environment import TemplateExpression
 
+    from dialogs.entities import EntityDef
     from dialogs.nlu import IntentClassifier
 
 
@@ -95,6 +96,7 @@ class Slot:
     max_length: int = 500
     invalid: Text | None = None  # said when an answer does not validate (else a default)
     max_attempts: int = 3
+    entity: str = ""  # filled from this entity whenever a message contains it
 
 
 # ----------------------------------------------------------------------------- steps
@@ -145,6 +147,14 @@ class Action(StepBase):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Set(StepBase):
+    """Record fixed slot values (an outcome such as "fixed"), for later steps and the
+    hand-off summary."""
+
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Tag(StepBase):
     tag: str
 
@@ -162,7 +172,7 @@ class End(StepBase):
     pass
 
 
-Step = Say | Ask | Branch | Goto | Jump | Action | Tag | Handoff | End
+Step = Say | Ask | Branch | Goto | Jump | Action | Set | Tag | Handoff | End
 #: Steps after which the flow never falls through to the next one.
 TERMINAL = (Goto, Jump, Handoff, End)
 
@@ -230,6 +240,7 @@ class Bot:
     triggers: Mapping[str, str]  # intent → flow name
     classifier: IntentClassifier
     files: tuple[str, ...] = ()
+    entities: Mapping[str, EntityDef] = field(default_factory=dict)  # declared and built-in
 
     def message(self, name: str) -> Text:
         return self.settings.messages[name]

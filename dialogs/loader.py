@@ -1,7 +1,7 @@
 """YAML files → a validated `Bot`, or every problem found, each with `file:line`.
 
 Top-level keys of a dialog file (any number of files, merged):
-`settings` (in one file only), `slots`, `intents`, `faq`, `flows`, and Rasa's `nlu` list (so a
+`settings` (in one file only), `entities`, `slots`, `intents`, `faq`, `flows`, and Rasa's `nlu` list (so a
 Rasa `nlu.yml` can be dropped in unchanged). See docs/dialogs.md for the format.
 Cross-references (slots, flows, intents, step ids, template names) are checked in
 `dialogs.checks` once everything is read.
@@ -17,6 +17,7 @@ from jinja2 import TemplateSyntaxError
 
 from dialogs import steps as step_parser
 from dialogs.checks import check_bot
+from dialogs.entities import BUILTINS, EntityDef, builtin
 from dialogs.flows import (
     Bot,
     ButtonSpec,
@@ -30,12 +31,13 @@ from dialogs.flows import (
     Text,
     Where,
 )
+from dialogs.folding import fold
 from dialogs.messages import DEFAULT_MESSAGES
 from dialogs.templates import compile_template
 from dialogs.training import train
 from dialogs.yamlsource import DialogsInvalid, Node, Problems, dialog_files, read
 
-TOP_LEVEL = ("version", "settings", "slots", "intents", "faq", "flows", "nlu")
+TOP_LEVEL = ("version", "settings", "entities", "slots", "intents", "faq", "flows", "nlu")
 SLOT_TYPES = ("text", "choice", "number", "email", "phone", "regex", "any")
 SLOT_KEYS = (
     "type",
@@ -46,7 +48,10 @@ SLOT_KEYS = (
     "max_length",
     "invalid",
     "max_attempts",
+    "entity",
 )
+#: Slot types that are filled from a built-in entity without saying so.
+IMPLICIT_ENTITY = {"email": "email", "phone": "phone"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -66,6 +71,7 @@ class Reader:
         self.problems = Problems()
         self.settings_node: Node | None = None
         self.slots: dict[str, Slot] = {}
+        self.entities: dict[str, EntityDef] = {name: builtin(name) for name in BUILTINS}
         self.intents: dict[str, Intent] = {}
         self.faq_nodes: list[tuple[str, Node]] = []
         self.flow_nodes: list[tuple[str, Node]] = []
@@ -86,6 +92,9 @@ class Reader:
         for root in roots:
             self._top_level(root)
         settings = self._settings()
+        for root in roots:
+            for name, node in _section(root, "entities"):
+                self._entity(name, node)
         slots_section = [(name, node) for root in roots for name, node in _section(root, "slots")]
         for name, node in slots_section:
             self._slot(name, node)
@@ -144,6 +153,7 @@ class Reader:
             triggers=triggers,
             classifier=classifier,
             files=tuple(str(f) for f in files),
+            entities=self.entities,
         )
 
     def _top_level(self, root: Node) -> None:
@@ -339,6 +349,11 @@ class Reader:
         if kind == "choice" and not choices:
             self.problems.add(node.where, f"slot {name!r} of type choice needs choices")
         invalid = node.get("invalid")
+        entity = str(node.value.get("entity") or IMPLICIT_ENTITY.get(kind, ""))
+        if entity and entity not in self.entities:
+            where = (node.get("entity") or node).where
+            known = ", ".join(sorted(self.entities))
+            self.problems.add(where, f"slot {name!r}: unknown entity {entity!r} (known: {known})")
         self.slots[name] = Slot(
             name=name,
             type=kind,
@@ -350,7 +365,41 @@ class Reader:
             max_length=int(self.number(node.get("max_length"), 500, 1, 100_000) or 500),
             invalid=self.text(invalid) if invalid is not None else None,
             max_attempts=int(self.number(node.get("max_attempts"), 3, 1, 100) or 3),
+            entity=entity,
         )
+
+    def _entity(self, name: str, node: Node) -> None:
+        """`regex: <pattern>` or `lookup: {value: [synonyms]}` (synonyms in any language)."""
+        if not _NAME.match(name):
+            self.problems.add(node.where, f"entity name {name!r} must be letters, digits and _")
+        if name in self.entities:
+            first = self.entities[name].where
+            self.problems.add(node.where, f"entity {name!r} is already defined at {first}")
+            return
+        kinds = [key for key in node.names() if key in ("regex", "lookup")]
+        if len(kinds) != 1 or len(node.names()) != 1:
+            self.problems.add(node.where, f"entity {name!r} needs exactly one of regex, lookup")
+            return
+        value = node.get(kinds[0])
+        assert value is not None
+        if kinds[0] == "regex":
+            try:
+                pattern = re.compile(str(value.value))
+            except re.error as error:
+                self.problems.add(value.where, f"invalid regular expression: {error}")
+                return
+            self.entities[name] = EntityDef(name=name, where=node.where, pattern=pattern)
+            return
+        if not value.is_map or not value.value:
+            self.problems.add(value.where, "lookup needs a mapping of value → list of synonyms")
+            return
+        lookup: dict[str, str] = {}
+        for canonical, synonyms in value.items():
+            words = synonyms.value if synonyms.is_list else [synonyms.value]
+            for word in [canonical, *(str(w) for w in words if w is not None)]:
+                if (folded := fold(str(word))) and folded not in lookup:
+                    lookup[folded] = canonical
+        self.entities[name] = EntityDef(name=name, where=node.where, lookup=lookup)
 
     def _choices(self, node: Node | None) -> tuple[Choice, ...]:
         if node is None:

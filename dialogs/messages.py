@@ -29,9 +29,36 @@ DEFAULT_MESSAGES: dict[str, dict[str, str]] = {
         "en": "It's been a while, so I've closed our earlier conversation.",
         "zh": "由于长时间没有回复，之前的对话已结束。",
     },
+    # Validation: `answer` is the value the customer gave, quoted so they see what was wrong.
     "invalid": {
-        "en": "Sorry, that doesn't look right.",
-        "zh": "抱歉，输入的格式似乎不对。",
+        "en": "Sorry, “{{ answer }}” doesn't look right.",
+        "zh": "抱歉，“{{ answer }}”的格式似乎不对。",
+    },
+    "invalid_choice": {
+        "en": "Sorry, I couldn't match “{{ answer }}” to one of the options.",
+        "zh": "抱歉，没能把“{{ answer }}”对应到任何一个选项。",
+    },
+    "invalid_number": {
+        "en": "Sorry, “{{ answer }}” is not a number.",
+        "zh": "抱歉，“{{ answer }}”不是一个数字。",
+    },
+    "invalid_email": {
+        "en": "Sorry, “{{ answer }}” is not an email address (like ana@example.com).",
+        "zh": "抱歉，“{{ answer }}”不是有效的邮箱地址（例如 ana@example.com）。",
+    },
+    "invalid_phone": {
+        "en": "Sorry, “{{ answer }}” is not a phone number.",
+        "zh": "抱歉，“{{ answer }}”不是有效的电话号码。",
+    },
+    # A button of an older copy of a question that was asked again (or already answered).
+    "expired": {
+        "en": "This question has expired. Please answer the latest one.",
+        "zh": "这个问题已过期，请回答最新的问题。",
+    },
+    # An opening (Telegram /start) when the bot has no `greet` FAQ.
+    "welcome": {
+        "en": "Hello! How can I help you today?",
+        "zh": "您好！请问有什么可以帮您？",
     },
     "gave_up": {
         "en": "Let's leave that for now. Is there anything else I can help with?",
@@ -52,27 +79,3 @@ DEFAULT_MESSAGES: dict[str, dict[str, str]] = {
     "yes": {"en": "Yes", "zh": "是的"},
     "no": {"en": "No", "zh": "不用"},
 }
-
-#: Typed answers to a yes/no offer (buttons send /handoff_accept or /handoff_decline).
-YES_WORDS = frozenset(
-    [
-        "yes",
-        "y",
-        "yeah",
-        "yep",
-        "sure",
-        "ok",
-        "okay",
-        "please",
-        "是",
-        "是的",
-        "好",
-        "好的",
-        "要",
-        "可以",
-        "对",
-        "需要",
-        "嗯",
-    ]
-)
-NO_WORDS = frozenset(["no", "n", "nope", "nah", "不", "不用", "不要", "不需要", "没有", "算了"])

@@ -28,6 +28,8 @@ class State:
     stack: list[dict[str, str]] = field(default_factory=list)  # interrupted {flow, step}
     fallbacks: int = 0  # consecutive turns not understood
     offer: str = ""  # "human" while a hand-off offer awaits yes/no
+    offer_repeats: int = 0  # times the offer was asked again after an unclear answer
+    question: int = 0  # number of the latest question asked with buttons (see `mark_question`)
     last_activity: float = 0.0
     tried: list[dict[str, Any]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
@@ -53,6 +55,8 @@ class State:
             stack=stack[-MAX_STACK:],
             fallbacks=get("fallbacks", int, 0),
             offer=get("offer", str, ""),
+            offer_repeats=get("offer_repeats", int, 0),
+            question=get("question", int, 0),
             last_activity=float(last) if isinstance(last, int | float) else 0.0,
             tried=[t for t in get("tried", list, []) if isinstance(t, dict)][-MAX_TRIED:],
             tags=[str(t) for t in get("tags", list, [])],
@@ -68,6 +72,8 @@ class State:
             "stack": list(self.stack),
             "fallbacks": self.fallbacks,
             "offer": self.offer,
+            "offer_repeats": self.offer_repeats,
+            "question": self.question,
             "last_activity": self.last_activity,
             "tried": self.tried[-MAX_TRIED:],
             "tags": list(self.tags),

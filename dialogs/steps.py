@@ -9,6 +9,7 @@ A step is a mapping with exactly one *kind* key and a few options:
     flow: <flow name>
     action: <action name>  [on_error: <step id>]
     tag: <tag>
+    set: {<slot>: <value>, ...}
     handoff: {reason, skill, priority, say}
     end: true              (or the bare string `end`)
 
@@ -33,6 +34,7 @@ from dialogs.flows import (
     Handoff,
     Jump,
     Say,
+    Set,
     Step,
     Tag,
     Where,
@@ -51,6 +53,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "flow": (),
     "action": ("on_error",),
     "tag": (),
+    "set": (),
     "handoff": (),
     "end": (),
 }
@@ -179,6 +182,12 @@ def parse_step(reader: Reader, node: Node, *, default_id: str) -> Step | None:
             )
         case "tag":
             return Tag(id=step_id, where=where, tag=str(value.value))
+        case "set":
+            if not value.is_map or not value.value:
+                problems.add(where, "set needs a mapping of slot → value")
+                return None
+            values = {name: "" if v.value is None else str(v.value) for name, v in value.items()}
+            return Set(id=step_id, where=where, values=values)
         case "handoff":
             return _handoff(reader, value, step_id)
         case _:

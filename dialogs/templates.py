@@ -19,7 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 log = logging.getLogger("frontdesk.dialogs")
 
 #: Names a template may use; anything else is reported by `frontdesk dialogs check`.
-CONTEXT_NAMES = frozenset({"slots", "customer", "conversation", "lang", "latest_message"})
+CONTEXT_NAMES = frozenset({"slots", "customer", "conversation", "lang", "latest_message", "answer"})
 
 
 def _finalize(value: Any) -> Any:

@@ -2,13 +2,21 @@
 
 The order of decisions, each explained where it is made:
 
-1. clean the text, detect its language, expire an idle flow;
-2. a pending "talk to a person?" offer takes a yes/no;
-3. inside a flow waiting at an `ask`, the answer fills the slot, unless it is clearly another
-   intent (an *interruption*: a FAQ is answered and the ask repeated; a flow is started and the
-   interrupted one resumed when it ends);
-4. outside a flow, the intent starts a flow or gets its FAQ answer;
-5. anything else is a fallback: candidates as buttons, then an offer of a person.
+1. clean the text; a press on a button of an older question is answered "this question has
+   expired" and changes nothing; detect the language, expire an idle flow, take the entities
+   (`dialogs.entities`) from the message;
+2. an opening (`/start`) gets the greeting, never a flow (a deep link naming a flow or intent
+   starts it);
+3. a pending "talk to a person?" offer takes a yes (`dialogs.affirm`); a no declines it; a
+   question the bot knows is answered; anything else asks once more, then lets it go;
+4. inside a flow waiting at an `ask`, the answer fills the slot — typed as a button's title,
+   close to one, as a yes/no in the customer's own words (`dialogs.options`), or as an entity
+   inside a sentence — unless it is clearly another intent (an *interruption*: a FAQ is
+   answered and the ask repeated; a flow is started and the interrupted one resumed when it
+   ends);
+5. outside a flow, the intent starts a flow or gets its FAQ answer; a flow skips the asks whose
+   slots the message already gave ("where is my order 20261001");
+6. anything else is a fallback: candidates as buttons, then an offer of a person.
 
 Replies are rendered from operator templates only; customer text is only ever a value.
 """
@@ -18,8 +26,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
+from dialogs.affirm import polarity
+from dialogs.entities import Found, extract_all
 from dialogs.flows import (
     Action,
     Ask,
@@ -32,15 +43,24 @@ from dialogs.flows import (
     Handoff,
     Jump,
     Say,
+    Set,
+    Slot,
     Tag,
     Text,
 )
-from dialogs.messages import NO_WORDS, YES_WORDS
-from dialogs.slots import Invalid, validate
+from dialogs.options import Option, choose
+from dialogs.slots import Invalid, Valid, Verdict, validate
 from dialogs.state import State
 from dialogs.templates import evaluate, render
 from dialogs.text import clean, detect_language
-from hub.model import Button, ConversationStatus, NewEvent, Outbound
+from hub.model import (
+    Button,
+    ConversationStatus,
+    NewEvent,
+    Outbound,
+    mark_question,
+    split_question,
+)
 
 log = logging.getLogger("frontdesk.dialogs")
 
@@ -48,6 +68,16 @@ log = logging.getLogger("frontdesk.dialogs")
 MAX_STEPS_PER_TURN = 50
 PRIORITY_NUMBER = {"P1": 1, "P2": 2, "P3": 3}
 MIN_CANDIDATE_CONFIDENCE = 0.05
+#: What an opening such as Telegram's `/start` is answered with, when the bot has it.
+GREETING_INTENT = "greet"
+#: Longest stretch of a customer's answer quoted back in a validation message.
+MAX_QUOTED = 60
+INVALID_MESSAGES = {
+    "not_a_choice": "invalid_choice",
+    "not_a_number": "invalid_number",
+    "not_an_email": "invalid_email",
+    "not_a_phone": "invalid_phone",
+}
 
 
 class ActionOutcomeLike(Protocol):
@@ -112,11 +142,24 @@ class Dialogue:
         self.confidence = 0.0
         self.handled_as = ""
         self.timed_out = ""
+        self.found: dict[str, list[Found]] = {}  # entities in this message
+        self.given: dict[str, Any] = {}  # slots this message filled from its entities
+        self.rejected: dict[str, str] = {}  # slots whose entity in this message was invalid
+        self.answer = ""  # the customer's answer quoted in a validation message
 
     # ------------------------------------------------------------------ the turn
-    async def run(self, raw_text: str, *, now: float) -> Outcome:
+    async def run(self, raw_text: str, *, now: float, deep_link: str = "") -> Outcome:
         state, settings = self.state, self.bot.settings
         self.text = text = clean(raw_text)
+        text, question = split_question(text)
+        if question is not None:
+            if question != state.question or not self._question_open():
+                # A button of an earlier copy of a re-asked (or answered) question: taking it
+                # would answer the current question with a stale choice.
+                self.handled_as = "expired"
+                self.say(self.bot.message("expired"))
+                return self._outcome()
+            self.text = text
         # A chosen button sends its payload ("no", "/greet"), which says nothing about the
         # customer's language: keep the conversation's.
         if not (text.startswith("/") or text in self._offered_payloads()):
@@ -132,15 +175,22 @@ class Dialogue:
                 state.stack.clear()
                 self.say(self.bot.message("timeout"))
         state.last_activity = now
+        self.found = extract_all(text, self.bot.entities.values(), today=date.fromtimestamp(now))
         if not text:
             self.handled_as = "empty"
             self.say(self.bot.message("empty"))
+        elif text == "/start":
+            await self._opening(deep_link)
         elif state.offer == "human" or text in ("/handoff_accept", "/handoff_decline"):
             await self._answer_offer(text)
         elif state.flow:
             await self._answer_ask(text)
         else:
             await self._understand(text)
+        return self._outcome()
+
+    def _outcome(self) -> Outcome:
+        state = self.state
         self.events.insert(0, NewEvent(type="bot.turn", data=self._turn_data()))
         return Outcome(
             replies=tuple(self.replies),
@@ -163,7 +213,17 @@ class Dialogue:
         }
         if self.timed_out:
             data["timed_out"] = self.timed_out
+        if self.found:
+            data["entities"] = {name: [f.value for f in hits] for name, hits in self.found.items()}
         return data
+
+    def _question_open(self) -> bool:
+        """Whether the bot is waiting for an answer to a question it asked."""
+        if self.state.offer:
+            return True
+        flow = self.bot.flows.get(self.state.flow)
+        position = flow.index(self.state.step) if flow else None
+        return flow is not None and position is not None and isinstance(flow.steps[position], Ask)
 
     def _forget_unknown_flow(self) -> None:
         # After a hot reload the flow or step this conversation was in may be gone.
@@ -219,15 +279,7 @@ class Dialogue:
         state.fallbacks += 1
         self.handled_as = "fallback"
         if state.fallbacks >= self.bot.settings.max_fallbacks:
-            state.offer = "human"
-            yes, no = self.bot.message("yes"), self.bot.message("no")
-            self.reply(
-                self.bot.message("offer_human"),
-                (
-                    Button(title=self.render(yes), payload="/handoff_accept"),
-                    Button(title=self.render(no), payload="/handoff_decline"),
-                ),
-            )
+            self._offer_human()
             return
         buttons = tuple(
             Button(title=self.bot.title(intent, state.lang), payload=f"/{intent}")
@@ -235,21 +287,81 @@ class Dialogue:
         )
         self.reply(self.bot.message("fallback" if buttons else "rephrase"), buttons)
 
+    def _offer_human(self) -> None:
+        state = self.state
+        state.offer = "human"
+        state.question += 1
+        yes, no = self.bot.message("yes"), self.bot.message("no")
+        self.reply(
+            self.bot.message("offer_human"),
+            (
+                Button(
+                    title=self.render(yes),
+                    payload=mark_question("/handoff_accept", state.question),
+                ),
+                Button(
+                    title=self.render(no),
+                    payload=mark_question("/handoff_decline", state.question),
+                ),
+            ),
+        )
+
     async def _answer_offer(self, text: str) -> None:
+        """Only a yes hands off: a person's time is spent on purpose, never by a misreading."""
         state = self.state
         state.offer = ""
-        answer = text.casefold().rstrip(".!。！")
-        if text == "/handoff_accept" or answer in YES_WORDS:
-            self.handled_as = "offer_accepted"
-            self._handoff(reason="fallback", skill="", priority="P3", text=None)
-        elif text == "/handoff_decline" or answer in NO_WORDS:
-            self.handled_as = "offer_declined"
-            state.fallbacks = 0
-            self.say(self.bot.message("offer_declined"))
-        elif state.flow:
-            await self._answer_ask(text)
+        if text == "/handoff_accept":
+            said: str | None = "yes"
+        elif text == "/handoff_decline":
+            said = "no"
         else:
-            await self._understand(text)
+            said = polarity(text)
+        if said == "yes":
+            self.handled_as = "offer_accepted"
+            state.offer_repeats = 0
+            self._handoff(reason="fallback", skill="", priority="P3", text=None)
+            return
+        if said == "no":
+            self.handled_as = "offer_declined"
+            state.fallbacks = state.offer_repeats = 0
+            self.say(self.bot.message("offer_declined"))
+            return
+        intent = self._classify(text)[0]
+        if intent is not None:
+            # A new question the bot can answer: answer it, the offer lapses.
+            state.offer_repeats = 0
+            if state.flow:
+                await self._answer_ask(text)
+            else:
+                await self._understand(text)
+        elif state.offer_repeats < 1:
+            self.handled_as = "offer_repeated"
+            state.offer_repeats += 1
+            self._offer_human()
+        else:
+            self.handled_as = "offer_unclear"
+            state.fallbacks = state.offer_repeats = 0
+            self.say(self.bot.message("rephrase"))
+
+    async def _opening(self, deep_link: str) -> None:
+        """`/start`: the greeting, or what a deep link names (a flow or an intent)."""
+        state = self.state
+        state.leave_flow()
+        state.stack.clear()
+        state.offer = ""
+        state.fallbacks = 0
+        self.handled_as = "opening"
+        if deep_link in self.bot.flows:
+            await self._start_flow(self.bot.flows[deep_link])
+        elif deep_link and self.bot.handles(deep_link):
+            self.intent, self.confidence = deep_link, 1.0
+            await self._start_intent(deep_link)
+            self.handled_as = "opening"
+        elif self.bot.handles(GREETING_INTENT) and GREETING_INTENT in self.bot.faqs:
+            faq = self.bot.faqs[GREETING_INTENT]
+            self.say(faq.answer, faq.buttons)
+        else:
+            self.say(self.bot.message("welcome"))
 
     # ------------------------------------------------------------------ flows
     async def _answer_ask(self, text: str) -> None:
@@ -264,11 +376,23 @@ class Dialogue:
         explicit = text.startswith("/") and text[1:] in self.bot.intents
         verdict = validate(slot, text)
         free_text = slot.type in ("text", "any")
-        if explicit or isinstance(verdict, Invalid) or free_text:
+        lenient = False
+        if isinstance(verdict, Invalid) and not explicit:
+            chosen = self._choose(step, text)
+            if chosen is not None and chosen.startswith("/") and chosen[1:] in self.bot.intents:
+                # Typed the title of a button that stands for an intent: as if tapped.
+                text, explicit = chosen, True
+                verdict = validate(slot, text)
+            else:
+                verdict = self._read_answer(slot, text, chosen, verdict)
+                lenient = isinstance(verdict, Valid)
+        if explicit or isinstance(verdict, Invalid) or free_text or lenient:
             intent, confidence, _ = self._classify(text)
             # An answer that cannot fill the slot is better read as whatever intent it is;
-            # a free-text answer always fills it, so only a confident intent interrupts.
-            confident = not free_text or confidence >= self.bot.settings.interrupt_confidence
+            # a free-text answer always fills it, and an answer read generously ("开了" as a
+            # yes) may still be a new question, so then only a confident intent interrupts.
+            generous = free_text or lenient
+            confident = not generous or confidence >= self.bot.settings.interrupt_confidence
             # Asking for the flow we are already in is not an interruption: an answer is due.
             other = intent is not None and self.bot.triggers.get(intent) != flow.name
             if intent is not None and other and (explicit or confident):
@@ -286,7 +410,7 @@ class Dialogue:
                     self.say(self.bot.message("gave_up"))
                     await self._end_flow()
                 return
-            self.say(slot.invalid or self.bot.message("invalid"))
+            self._say_invalid(slot, verdict)
             self._prompt(step)
             return
         state.slots[step.slot] = verdict.value
@@ -299,7 +423,64 @@ class Dialogue:
                 "answer": verdict.value,
             }
         )
+        # The same message may answer later questions too ("20261001, ana@example.com").
+        self._fill_from_message(skip=step.slot)
         await self._continue(flow, (flow.index(step.id) or 0) + 1)
+
+    def _choose(self, step: Ask, text: str) -> str | None:
+        """The option of `step` that free text means (see `dialogs.options`)."""
+        options = self._options(step)
+        if not options:
+            return None
+        wanted = {o.value[1:] for o in options if o.value.startswith("/")}
+        intent = self._classify(text)[0] if wanted else None
+        return choose(text, options, intent=intent if intent in wanted else None)
+
+    def _read_answer(self, slot: Slot, text: str, chosen: str | None, exact: Invalid) -> Verdict:
+        """An answer that does not validate as written: an option it means, or an entity
+        inside the sentence ("it's 20261001"); else the reason, with the value to quote."""
+        if chosen is not None and isinstance(verdict := validate(slot, chosen), Valid):
+            return verdict
+        candidates = self.found.get(slot.entity, []) if slot.entity else []
+        for found in candidates:
+            if isinstance(verdict := validate(slot, found.value), Valid):
+                return verdict
+        self.answer = (candidates[0].text if candidates else text)[:MAX_QUOTED]
+        if candidates and isinstance(verdict := validate(slot, candidates[0].value), Invalid):
+            return verdict
+        return exact
+
+    def _options(self, step: Ask) -> list[Option]:
+        slot = self.bot.slots[step.slot]
+        if slot.type == "choice" and not step.buttons:
+            return [
+                Option(value=c.value, titles=tuple(c.title.by_lang.values()), words=tuple(c.words))
+                for c in slot.choices
+            ]
+        return [
+            Option(value=b.payload, titles=tuple(b.title.by_lang.values())) for b in step.buttons
+        ]
+
+    def _fill_from_message(self, *, skip: str = "") -> None:
+        """Slots whose entity this message contains are filled now, so their asks are skipped;
+        an invalid value is kept to be quoted when its ask comes."""
+        for slot in self.bot.slots.values():
+            if not slot.entity or slot.name == skip or slot.entity not in self.found:
+                continue
+            for found in self.found[slot.entity]:
+                verdict = validate(slot, found.value)
+                if isinstance(verdict, Valid):
+                    self.state.slots[slot.name] = verdict.value
+                    self.given[slot.name] = verdict.value
+                    self.rejected.pop(slot.name, None)
+                    break
+                self.rejected.setdefault(slot.name, found.text[:MAX_QUOTED])
+
+    def _say_invalid(self, slot: Slot, verdict: Invalid) -> None:
+        if not self.answer:
+            self.answer = self.text[:MAX_QUOTED]
+        name = INVALID_MESSAGES.get(verdict.reason, "invalid")
+        self.say(slot.invalid or self.bot.message(name))
 
     async def _interrupt(self, intent: str, step: Ask) -> None:
         """Another intent in the middle of a flow: answer it, then come back to `step`."""
@@ -316,11 +497,13 @@ class Dialogue:
         await self._start_flow(self.bot.flows[self.bot.triggers[intent]])
 
     async def _start_flow(self, flow: Flow) -> None:
-        # A flow asks its questions afresh each time it starts.
+        # A flow asks its questions afresh each time it starts, except what this very
+        # message already says ("where is my order 20261001").
         for step in flow.steps:
             if isinstance(step, Ask):
                 self.state.slots.pop(step.slot, None)
         self.state.attempts = 0
+        self._fill_from_message()
         await self._continue(flow, 0)
 
     async def _go(self, flow: Flow, step_id: str) -> None:
@@ -341,8 +524,25 @@ class Dialogue:
                     state.note({"flow": flow.name, "step": step.id, "said": self.render(step.text)})
                     self.say(step.text, step.buttons)
                 case Ask():
-                    self._prompt(step)
-                    return
+                    if step.slot in self.given:
+                        state.note(
+                            {
+                                "flow": flow.name,
+                                "step": step.id,
+                                "answer": self.given.pop(step.slot),
+                                "from_message": True,
+                            }
+                        )
+                    else:
+                        if step.slot in self.rejected:
+                            # Say what was wrong with the value the customer gave.
+                            self.answer = self.rejected.pop(step.slot)
+                            slot = self.bot.slots[step.slot]
+                            reason = validate(slot, self.answer)
+                            if isinstance(reason, Invalid):
+                                self._say_invalid(slot, reason)
+                        self._prompt(step)
+                        return
                 case Branch():
                     verdict = evaluate(step.condition, self.template_context())
                     target = step.then if verdict else step.otherwise
@@ -360,6 +560,10 @@ class Dialogue:
                         else:
                             await self._end_flow(resume=False)
                             return
+                case Set():
+                    for name, value in step.values.items():
+                        state.slots[name] = value
+                    state.note({"flow": flow.name, "step": step.id, "set": dict(step.values)})
                 case Tag():
                     if step.tag not in state.tags:
                         state.tags.append(step.tag)
@@ -393,7 +597,9 @@ class Dialogue:
                 return
 
     def _prompt(self, step: Ask) -> None:
-        self.say(step.prompt, self._buttons(step))
+        # Every asking is a new question: buttons of earlier copies expire (see `run`).
+        self.state.question += 1
+        self.say(step.prompt, self._buttons(step), question=self.state.question)
 
     def _buttons(self, step: Ask) -> tuple[ButtonSpec, ...]:
         slot = self.bot.slots[step.slot]
@@ -481,6 +687,7 @@ class Dialogue:
             "conversation": self.context.conversation,
             "lang": self.state.lang,
             "latest_message": {"text": self.text, "intent": self.intent},
+            "answer": self.answer,
         }
 
     def render(self, text: Text) -> str:
@@ -492,11 +699,18 @@ class Dialogue:
             return render(fallback, {}) or "Sorry, something went wrong on our side."
         return rendered
 
-    def say(self, text: Text, buttons: Sequence[ButtonSpec] = ()) -> None:
+    def say(self, text: Text, buttons: Sequence[ButtonSpec] = (), *, question: int = 0) -> None:
+        """Reply with `text`; the buttons of a question carry its number."""
         lang, default = self.state.lang, self.bot.settings.language
         self.reply(
             text,
-            tuple(Button(title=b.title.pick(lang, default), payload=b.payload) for b in buttons),
+            tuple(
+                Button(
+                    title=b.title.pick(lang, default),
+                    payload=mark_question(b.payload, question) if question else b.payload,
+                )
+                for b in buttons
+            ),
         )
 
     def reply(self, text: Text, buttons: tuple[Button, ...] = ()) -> None:

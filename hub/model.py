@@ -102,6 +102,24 @@ class Button:
         return cls(title=str(data["title"]), payload=str(data["payload"]))
 
 
+#: Buttons that answer a question carry the question's number after this mark
+#: (``yes#q3``), so a press on an older copy of a re-asked question can be told apart.
+QUESTION_MARK = "#q"
+
+
+def mark_question(payload: str, question: int) -> str:
+    """`payload` as a button of question number `question`."""
+    return f"{payload}{QUESTION_MARK}{question}"
+
+
+def split_question(payload: str) -> tuple[str, int | None]:
+    """(payload, question number) of a marked payload; (payload, None) of any other text."""
+    head, mark, number = payload.rpartition(QUESTION_MARK)
+    if mark and head and number.isdigit() and len(number) < 10:
+        return head, int(number)
+    return payload, None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inbound:
     """One message as a connector hands it to the hub.

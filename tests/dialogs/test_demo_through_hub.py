@@ -90,7 +90,7 @@ async def test_order_status_through_the_real_action_server(client, receiver) -> 
 async def test_power_troubleshooting_hands_off_with_what_was_tried(client, receiver) -> None:
     cy = Customer(client, receiver, "cy")
     first = await cy.say("my phone won't turn on", replies=2)
-    assert [b["payload"] for b in first[-1]["buttons"]] == ["yes", "no"]
+    assert [b["payload"] for b in first[-1]["buttons"]] == ["yes#q1", "no#q1"]
     assert "charging light" in texts(await cy.say("no"))
     assert "different charger" in texts(await cy.say("no"))
     assert "hardware team" in texts(await cy.say("no"))
@@ -144,8 +144,9 @@ async def test_fallbacks_then_offer_of_a_person(client, receiver) -> None:
     first = await jo.say("vvvv wwww kkkk")
     assert "Did you mean" in texts(first) or "another way" in texts(first)
     offer = await jo.say("xyzzy plugh qwerty")
-    assert [b["payload"] for b in offer[0]["buttons"]] == ["/handoff_accept", "/handoff_decline"]
-    await jo.say("/handoff_accept")
+    payloads = [b["payload"] for b in offer[0]["buttons"]]
+    assert payloads == ["/handoff_accept#q1", "/handoff_decline#q1"]
+    await jo.say(payloads[0])
     handoff = [e for e in await jo.events() if e["type"] == "handoff.requested"]
     assert handoff[0]["data"]["reason"] == "fallback"
 

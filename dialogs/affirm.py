@@ -1,0 +1,183 @@
+"""Yes or no? Reading a customer's short answer to a yes/no question, in English and Chinese.
+
+Customers rarely type the button's word. To "Did the device turn on?" they answer "开机了",
+"开了", "亮了" (yes) or "没亮", "看不到", "还是不行", "no still nothing" (no). The rules, in
+order:
+
+1. a question ("can I return it?", "可以退货吗") is not an answer;
+2. "I don't know", "不知道", "not sure" say neither;
+3. a negation anywhere ("not", "n't", "nothing", 没, 不, 未, 无 …) makes it a no: customers
+   qualify a no ("no, still nothing") far more often than they negate a yes;
+4. otherwise a yes word ("yes", "works", "did", 是, 对, 好, 可以, 亮, …) or, in Chinese, a
+   verb with the completed-action particle 了 ("开了", "开机了") makes it a yes.
+
+Only short replies are read this way (a long message is more likely a new question).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from dialogs.folding import fold
+
+Polarity = Literal["yes", "no"]
+
+#: Longer answers (in words, or CJK characters) are not read as yes/no.
+MAX_WORDS = 8
+MAX_CJK = 12
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"[a-z]+")
+_QUESTION_END = re.compile(r"[?？]\s*$|[吗嘛呢么]\s*[?？!！.。~]*\s*$")
+_QUESTION_START = frozenset(
+    [
+        "what",
+        "how",
+        "why",
+        "when",
+        "where",
+        "who",
+        "which",
+        "can",
+        "could",
+        "do",
+        "does",
+        "is",
+        "are",
+        "will",
+        "would",
+        "should",
+        "may",
+    ]
+)
+
+_UNSURE_EN = ("not sure", "don't know", "do not know", "no idea", "dunno", "maybe", "not certain")
+_UNSURE_ZH = ("不知道", "不确定", "不清楚", "说不准", "不好说", "也许", "可能吧")
+
+_NO_EN = frozenset(
+    [
+        "no",
+        "nope",
+        "nah",
+        "n",
+        "not",
+        "never",
+        "nothing",
+        "none",
+        "nobody",
+        "negative",
+        "cannot",
+        "cant",
+        "neither",
+        "nor",
+        "wont",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "arent",
+        "wasnt",
+        "werent",
+        "hasnt",
+        "havent",
+        "dead",
+        "off",
+        "broken",
+    ]
+)
+_YES_EN = frozenset(
+    [
+        "yes",
+        "yeah",
+        "yea",
+        "yep",
+        "yup",
+        "y",
+        "sure",
+        "ok",
+        "okay",
+        "k",
+        "correct",
+        "right",
+        "indeed",
+        "affirmative",
+        "absolutely",
+        "definitely",
+        "certainly",
+        "works",
+        "working",
+        "worked",
+        "did",
+        "does",
+        "do",
+        "is",
+        "it's",
+        "on",
+        "fixed",
+        "lit",
+        "see",
+        "seen",
+        "great",
+        "perfect",
+        "good",
+        "fine",
+        "alright",
+        "please",
+        "done",
+    ]
+)
+_NO_ZH = ("没", "不", "未", "无", "否", "别", "还是一样", "老样子", "黑屏")
+# "不错" (not bad) and "没问题" (no problem) are yeses in spite of their negation.
+_YES_DESPITE_NO_ZH = ("不错", "没问题", "没错", "不客气")
+_YES_ZH = (
+    "是",
+    "对",
+    "有",
+    "好",
+    "行",
+    "可以",
+    "能",
+    "嗯",
+    "恩",
+    "亮",
+    "开",
+    "看到",
+    "成功",
+    "正常",
+    "当然",
+    "确定",
+    "需要",
+    "要",
+    "了",
+)
+
+
+def is_question(text: str) -> bool:
+    """A message that asks rather than answers."""
+    folded = fold(text)
+    if _QUESTION_END.search(folded):
+        return True
+    words = _WORD.findall(folded)
+    return len(words) >= 3 and words[0] in _QUESTION_START
+
+
+def polarity(text: str) -> Polarity | None:
+    """ "yes", "no" or None (not a yes/no answer, or one that cannot be read)."""
+    folded = fold(text)
+    if not folded or is_question(folded):
+        return None
+    cjk = _CJK.findall(folded)
+    words = _WORD.findall(folded.replace("n't", " not").replace("'", ""))
+    if len(words) > MAX_WORDS or len(cjk) > MAX_CJK or (not words and not cjk):
+        return None
+    if any(phrase in folded for phrase in (*_UNSURE_EN, *_UNSURE_ZH)):
+        return None
+    chinese = "".join(cjk)
+    if any(phrase in chinese for phrase in _YES_DESPITE_NO_ZH):
+        return "yes"
+    if any(word in _NO_EN for word in words) or any(mark in chinese for mark in _NO_ZH):
+        return "no"
+    if any(word in _YES_EN for word in words) or any(mark in chinese for mark in _YES_ZH):
+        return "yes"
+    return None
