@@ -7,6 +7,7 @@ example claimed by two intents (the classifier could only guess between them).
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 
@@ -48,7 +49,10 @@ def check_bot(
     flows: Mapping[str, Flow],
     triggers: Mapping[str, str],
     example_lines: Mapping[str, list[tuple[Where, str]]],
+    broken: frozenset[str] = frozenset(),
 ) -> None:
+    """Report every cross-reference problem. `broken` are intents whose FAQ or flow was
+    written but did not parse (already reported): they are not also "unanswered"."""
     for text in settings.messages.values():
         _check_text(problems, text, slots)
     for slot in slots.values():
@@ -74,7 +78,7 @@ def check_bot(
             )
         _check_flow(problems, flow, slots, flows, intents)
     for name, defined in intents.items():
-        if name not in faqs and name not in triggers:
+        if name not in faqs and name not in triggers and name not in broken:
             problems.add(defined.where, f"intent {name!r} has no FAQ answer and starts no flow")
     _check_examples(problems, example_lines)
 
@@ -87,10 +91,15 @@ def _check_flow(
     intents: Mapping[str, Intent],
 ) -> None:
     ids = {step.id for step in flow.steps}
+    dangling = False
 
     def target(step: Step, what: str, step_id: str) -> None:
+        nonlocal dangling
         if step_id and step_id not in ids:
-            problems.add(step.where, f"{what}: no step {step_id!r} in flow {flow.name!r}")
+            dangling = True
+            close = difflib.get_close_matches(step_id, sorted(ids), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.add(step.where, f"{what}: no step {step_id!r} in flow {flow.name!r}{hint}")
 
     for step in flow.steps:
         match step:
@@ -114,6 +123,10 @@ def _check_flow(
                     problems.add(step.where, f"flow: unknown flow {step.flow!r}")
             case Action():
                 target(step, "on_error", step.on_error)
+    if dangling:
+        # Which steps are unreachable depends on where the broken jump was meant to go:
+        # reporting them now would bury the one real mistake under knock-on errors.
+        return
     for position in sorted(set(range(len(flow.steps))) - _reachable(flow)):
         step = flow.steps[position]
         problems.add(

@@ -4,8 +4,9 @@
     frontdesk dialogs test [PATH]    run the conversation tests in PATH/tests/; exit 1 on failure
     frontdesk dialogs try [PATH]     chat with the bot in the terminal (no server)
 
-PATH defaults to `config/dialogs`. Custom actions need a rasa-sdk action server:
-`--action-endpoint URL` or `FRONTDESK_ACTION_ENDPOINT`.
+PATH defaults to `config/dialogs`. Custom actions go to the rasa-sdk action server configured
+in `config/frontdesk.yaml` (`bot.action_endpoint`, or `FRONTDESK_ACTION_ENDPOINT`), the same one
+the hub uses; `--action-endpoint URL` overrides it and `--config FILE` reads another file.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from dialogs.conversation_tests import TestResult, load_tests, report, run_test,
 from dialogs.engine import DialogEngine
 from dialogs.yamlsource import DialogsInvalid, Problems
 from hub.abc import Turn
+from hub.config import load_config
+from hub.errors import ConfigError
 from hub.model import Conversation, ConversationStatus, Customer, Event, Inbound
 
 DEFAULT_PATH = "config/dialogs"
+DEFAULT_CONFIG = "config/frontdesk.yaml"
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 
@@ -47,8 +51,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         command.add_argument("path", nargs="?", default=DEFAULT_PATH)
         command.add_argument(
             "--action-endpoint",
-            default=os.environ.get("FRONTDESK_ACTION_ENDPOINT", ""),
-            help="rasa-sdk action server webhook URL (default $FRONTDESK_ACTION_ENDPOINT)",
+            default="",
+            help="rasa-sdk action server webhook URL (default: bot.action_endpoint of --config)",
+        )
+        command.add_argument(
+            "--config",
+            default="",
+            help=f"hub config file to read the action endpoint from (default {DEFAULT_CONFIG})",
         )
         command.set_defaults(run=run)
     sub.choices["test"].add_argument(
@@ -66,6 +75,24 @@ def _load(path: str, action_endpoint: str = "") -> DialogEngine | None:
         return None
 
 
+def action_endpoint(args: argparse.Namespace) -> str | None:
+    """The flag, else the hub config's `bot.action_endpoint` (with its environment override);
+    None (reported) when an explicitly named config file cannot be read."""
+    if args.action_endpoint:
+        return str(args.action_endpoint)
+    path = Path(args.config or DEFAULT_CONFIG)
+    if not path.exists():
+        if args.config:
+            print(f"{path}: no such config file", file=sys.stderr)
+            return None
+        return os.environ.get("FRONTDESK_ACTION_ENDPOINT", "")
+    try:
+        return load_config(path).action_endpoint
+    except ConfigError as error:
+        print(f"{error.located()}", file=sys.stderr)
+        return None
+
+
 def _check(args: argparse.Namespace) -> int:
     engine = _load(args.path)
     if engine is None:
@@ -75,7 +102,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    engine = _load(args.path, args.action_endpoint)
+    endpoint = action_endpoint(args)
+    if endpoint is None:
+        return EXIT_INVALID
+    engine = _load(args.path, endpoint)
     if engine is None:
         return EXIT_INVALID
     problems = Problems()
@@ -97,17 +127,21 @@ def _test(args: argparse.Namespace) -> int:
 
     results = asyncio.run(run_all())
     print(report(results))
-    if not args.action_endpoint and any(not r.passed for r in results):
+    if not endpoint and any(not r.passed for r in results):
         print(
-            "note: no action endpoint was given; tests of custom actions need "
-            "--action-endpoint URL or FRONTDESK_ACTION_ENDPOINT",
+            "note: no action endpoint is configured; tests of custom actions need "
+            "bot.action_endpoint in the config, --action-endpoint URL or "
+            "FRONTDESK_ACTION_ENDPOINT",
             file=sys.stderr,
         )
     return 0 if all(r.passed for r in results) else EXIT_FAILED
 
 
 def _try(args: argparse.Namespace) -> int:
-    engine = _load(args.path, args.action_endpoint)
+    endpoint = action_endpoint(args)
+    if endpoint is None:
+        return EXIT_INVALID
+    engine = _load(args.path, endpoint)
     if engine is None:
         return EXIT_INVALID
     return asyncio.run(chat(engine, sys.stdin, sys.stdout))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
+from ruamel.yaml.scalarstring import FoldedScalarString
 
 from dialogs import steps as step_parser
 from dialogs.checks import check_bot
@@ -124,6 +125,14 @@ class Reader:
                         flow.where, f"intent {intent!r} already starts flow {triggers[intent]!r}"
                     )
                 triggers.setdefault(intent, flow.name)
+        # Intents whose FAQ or flow was written but did not parse (reported already).
+        broken = {name for name, _ in self.faq_nodes if name not in faqs}
+        for name, node in self.flow_nodes:
+            if name not in flows:
+                written = [node.get(key) for key in ("intent", "intents")]
+                for found in (w for w in written if w is not None):
+                    values = found.value if found.is_list else [found.value]
+                    broken.update(str(v) for v in values)
         check_bot(
             problems=self.problems,
             settings=settings,
@@ -133,6 +142,7 @@ class Reader:
             flows=flows,
             triggers=triggers,
             example_lines=self.example_lines,
+            broken=frozenset(broken),
         )
         if self.problems:
             return None
@@ -287,7 +297,7 @@ class Reader:
             try:
                 templates[lang] = compile_template(source)
             except TemplateSyntaxError as error:
-                line = child.where.line + child.text_offset + (error.lineno or 1) - 1
+                line = child.text_line(_error_line(child, error))
                 self.problems.add(
                     Where(path=child.where.path, line=line), f"template syntax: {error.message}"
                 )
@@ -511,6 +521,17 @@ class Reader:
         return Faq(
             intent=name, where=node.where, answer=answer, buttons=self.buttons(node.get("buttons"))
         )
+
+
+def _error_line(node: Node, error: TemplateSyntaxError) -> int:
+    """The line of a template error within the text as written: a folded (`>`) text is one
+    line once read, so the error is found again in its lines as they are in the file."""
+    if isinstance(node.value, FoldedScalarString):
+        try:
+            compile_template("\n".join(node.block_lines()))
+        except TemplateSyntaxError as again:
+            return again.lineno or 1
+    return error.lineno or 1
 
 
 def _section(root: Node, key: str) -> list[tuple[str, Node]]:

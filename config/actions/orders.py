@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -25,15 +26,23 @@ ORDER_ID = re.compile(r"\d{8}")
 class DemoOrder:
     status: str  # shipped, processing or delivered
     carrier: str = ""
-    eta: str = ""  # ISO date the parcel should arrive (shipped orders)
-    delivered_on: str = ""  # ISO date (delivered orders)
+    # Days from today: the demo's dates move with the calendar, so a shipped order is never
+    # "due" on a day already past, whenever the demo is run.
+    eta_in_days: int = 0  # shipped orders: when the parcel should arrive
+    delivered_days_ago: int = 0  # delivered orders
+
+    def eta(self, today: date) -> str:
+        return (today + timedelta(days=self.eta_in_days)).isoformat()
+
+    def delivered_on(self, today: date) -> str:
+        return (today - timedelta(days=self.delivered_days_ago)).isoformat()
 
 
 # A real deployment asks the order system here; the demo keeps a table in the file.
 DEMO_ORDERS: dict[str, DemoOrder] = {
-    "20261001": DemoOrder(status="shipped", carrier="SF Express", eta="2026-11-25"),
+    "20261001": DemoOrder(status="shipped", carrier="SF Express", eta_in_days=2),
     "20261002": DemoOrder(status="processing"),
-    "20261003": DemoOrder(status="delivered", delivered_on="2026-11-18"),
+    "20261003": DemoOrder(status="delivered", delivered_days_ago=3),
 }
 
 # (English, Chinese) per answer; `{id}`, `{carrier}`, `{eta}`, `{date}` are filled in.
@@ -97,9 +106,13 @@ class ActionCheckOrder(Action):
                 ],
             )
             return [SlotSet("order_status", "not_found")]
+        today = date.today()
         dispatcher.utter_message(
             text=TEXTS[order.status][lang].format(
-                id=order_id, carrier=order.carrier, eta=order.eta, date=order.delivered_on
+                id=order_id,
+                carrier=order.carrier,
+                eta=order.eta(today),
+                date=order.delivered_on(today),
             )
         )
         return [SlotSet("order_status", order.status)]

@@ -80,8 +80,30 @@ def test_unknown_flow_and_unknown_step(tmp_path: Path) -> None:
     path = str(folder / "bot.yml")
     assert f"{path}:17: flow: unknown flow 'surveyy'" in found
     assert f"{path}:18: goto: no step 'nowhere' in flow 'survey'" in found
-    # and the goto after the jump can never run
-    assert any(p.startswith(f"{path}:18: unreachable step '4'") for p in found)
+    # The goto after the jump can never run, but which steps are unreachable depends on
+    # where the broken goto was meant to go: no knock-on "unreachable" errors.
+    assert found == [
+        f"{path}:17: flow: unknown flow 'surveyy'",
+        f"{path}:18: goto: no step 'nowhere' in flow 'survey'",
+    ]
+
+
+def test_one_bad_goto_is_one_error_with_a_suggestion(tmp_path: Path) -> None:
+    steps = "".join(f"      - say: step {n}\n" for n in range(6))
+    folder = write_bot(
+        tmp_path,
+        bot=GOOD + "      - goto: thanx\n" + steps + "      - id: thanks\n        say: bye\n",
+    )
+    found = problems(folder)
+    assert found == [
+        f"{folder / 'bot.yml'}:17: goto: no step 'thanx' in flow 'survey'; did you mean 'thanks'?"
+    ]
+
+
+def test_a_faq_with_a_template_error_is_not_also_unanswered(tmp_path: Path) -> None:
+    folder = write_bot(tmp_path, bot=GOOD.replace("answer: Hello!", "answer: 'Hello {{'"))
+    found = problems(folder)
+    assert len(found) == 1 and "template syntax" in found[0], found
 
 
 def test_duplicate_intent_across_files(tmp_path: Path) -> None:
@@ -123,10 +145,49 @@ def test_an_example_claimed_by_two_intents(tmp_path: Path) -> None:
     ), found
 
 
-def test_yaml_syntax_error(tmp_path: Path) -> None:
-    folder = write_bot(tmp_path, bot=GOOD, broken="flows:\n  x: [unclosed\n")
+@pytest.mark.parametrize(
+    ("text", "line", "plain"),
+    [
+        ("flows:\n  x: [unclosed\n  y: 1\n", 3, "the [ ] opened on line 2 is not closed"),
+        (
+            "intents:\n  greet:\n    - hi\n   bye: [bye]\n",
+            4,
+            "the indentation of this line does not match the lines above it",
+        ),
+        ("intents:\n\tgreet: [hi]\n", 2, "a tab is used for indentation here"),
+        ("intents:\n  greet: [hi]\n  greet: [yo]\n", 3, "'greet' is written twice"),
+        ("faq:\n  x:\n    answer: note: this\n", 3, "a ': ' inside a text starts a new key"),
+        ('faq:\n  x:\n    answer: "open\n', 4, "a quoted text that starts on line 3"),
+    ],
+)
+def test_yaml_syntax_errors_in_plain_words(
+    tmp_path: Path, text: str, line: int, plain: str
+) -> None:
+    folder = write_bot(tmp_path, bot=GOOD, broken=text)
     found = problems(folder)
-    assert any(p.startswith(f"{folder / 'broken.yml'}:") and "YAML syntax" in p for p in found)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"{folder / 'broken.yml'}:{line}: {plain}"), found
+
+
+def test_template_errors_in_folded_and_next_line_texts_point_at_their_line(
+    tmp_path: Path,
+) -> None:
+    folder = write_bot(
+        tmp_path,
+        bot=GOOD.replace(
+            "    answer: Hello!",
+            "    answer: >-\n      Hello and\n      welcome {{ slots.answer\n      more words",
+        ).replace(
+            '      - say: "Thanks, you said {{ slots.answer }}"',
+            '      - say:\n          "{% if %}"',
+        ),
+    )
+    found = problems(folder)
+    path = folder / "bot.yml"
+    assert (
+        f"{path}:12: template syntax: expected token 'end of print statement', got 'more'" in found
+    )
+    assert any(p.startswith(f"{path}:20: template syntax:") for p in found), found
 
 
 def test_unknown_keys_and_bad_values(tmp_path: Path) -> None:

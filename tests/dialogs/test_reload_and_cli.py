@@ -104,6 +104,36 @@ def test_the_demo_conversation_tests_pass(
     assert " 0 failed" in out and "FAIL " not in out
 
 
+def test_dialogs_test_uses_the_configured_action_endpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], action_server
+) -> None:
+    config = tmp_path / "frontdesk.yaml"
+    config.write_text(f"bot:\n  action_endpoint: {action_server.url}\n", encoding="utf-8")
+    code, out, _ = run_cli(["dialogs", "test", str(DEMO_DIALOGS), "--config", str(config)], capsys)
+    assert code == 0, out
+    assert " 0 failed" in out
+    # The flag wins over the file.
+    config.write_text("bot:\n  action_endpoint: http://127.0.0.1:9/webhook\n", encoding="utf-8")
+    code, out, _ = run_cli(
+        [
+            "dialogs",
+            "test",
+            str(DEMO_DIALOGS),
+            "--config",
+            str(config),
+            "--action-endpoint",
+            action_server.url,
+        ],
+        capsys,
+    )
+    assert code == 0, out
+    code, _, err = run_cli(
+        ["dialogs", "test", str(DEMO_DIALOGS), "--config", str(tmp_path / "missing.yaml")],
+        capsys,
+    )
+    assert code == 2 and "missing.yaml: no such config file" in err
+
+
 def test_a_failing_conversation_test_exits_1_with_a_diff(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
