@@ -52,6 +52,28 @@ _QUESTION_START = frozenset(
     ]
 )
 
+# Chinese questions often have no question mark: "你们几点开门", "怎么退货".
+_QUESTION_WORDS_ZH = (
+    "几",
+    "什么",
+    "怎么",
+    "怎样",
+    "哪",
+    "多少",
+    "为什么",
+    "为啥",
+    "是否",
+    "能不能",
+    "可不可以",
+    "有没有",
+    "是不是",
+    "要不要",
+)
+#: An answer this short is read as yes/no even when the classifier sees an intent in it
+#: ("好" looks like a greeting, "可以" like the refund question).
+SHORT_WORDS = 2
+SHORT_CJK = 3
+
 _UNSURE_EN = ("not sure", "don't know", "do not know", "no idea", "dunno", "maybe", "not certain")
 _UNSURE_ZH = ("不知道", "不确定", "不清楚", "说不准", "不好说", "也许", "可能吧")
 
@@ -140,9 +162,9 @@ _YES_ZH = (
     "能",
     "嗯",
     "恩",
-    "亮",
-    "开",
     "看到",
+    "看得到",
+    "亮着",
     "成功",
     "正常",
     "当然",
@@ -156,10 +178,16 @@ _YES_ZH = (
 def is_question(text: str) -> bool:
     """A message that asks rather than answers."""
     folded = fold(text)
-    if _QUESTION_END.search(folded):
+    if _QUESTION_END.search(folded) or any(w in folded for w in _QUESTION_WORDS_ZH):
         return True
     words = _WORD.findall(folded)
     return len(words) >= 3 and words[0] in _QUESTION_START
+
+
+def is_short(text: str) -> bool:
+    """A reply of a word or two ("yes please", "好的", "开机了")."""
+    folded = fold(text)
+    return len(_WORD.findall(folded)) <= SHORT_WORDS and len(_CJK.findall(folded)) <= SHORT_CJK
 
 
 def polarity(text: str) -> Polarity | None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from dialogs.affirm import polarity
+from dialogs.affirm import is_short, polarity
 from dialogs.entities import Found, extract_all
 from dialogs.flows import (
     Action,
@@ -316,6 +316,11 @@ class Dialogue:
             said = "no"
         else:
             said = polarity(text)
+            if said is not None and not is_short(text):
+                # "我要投诉", "你们几点开门": a confident question wins over a yes-like word.
+                intent, confidence, _ = self._classify(text)
+                if intent is not None and confidence >= self.bot.settings.interrupt_confidence:
+                    said = None
         if said == "yes":
             self.handled_as = "offer_accepted"
             state.offer_repeats = 0
@@ -393,6 +398,8 @@ class Dialogue:
             # yes) may still be a new question, so then only a confident intent interrupts.
             generous = free_text or lenient
             confident = not generous or confidence >= self.bot.settings.interrupt_confidence
+            if lenient and is_short(text):
+                confident = False  # "好", "可以": an answer, whatever else it resembles
             # Asking for the flow we are already in is not an interruption: an answer is due.
             other = intent is not None and self.bot.triggers.get(intent) != flow.name
             if intent is not None and other and (explicit or confident):

@@ -3,67 +3,10 @@ signed callback. Every demo flow, in English and Chinese, plus bad input at the 
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-
 import pytest
 
-from dialogs.engine import DialogEngine
-from hub.app import create_app
-from tests.dialogs.talk import DEMO_DIALOGS
-from tests.support import CallbackReceiver, api_auth, channel_auth, hub_config, hub_env
-
-_ids = itertools.count(1)
-
-
-class Customer:
-    """One customer talking through the api channel; `say` waits for the bot's replies."""
-
-    def __init__(self, client: Any, receiver: CallbackReceiver, sender: str) -> None:
-        self.client, self.receiver, self.sender = client, receiver, sender
-        self.conversation_id = ""
-
-    async def say(self, text: str, *, replies: int = 1) -> list[dict[str, Any]]:
-        before = len(self.receiver.received)
-        response = await self.client.post(
-            "/api/v1/channels/api/messages",
-            json={"id": f"m{next(_ids)}", "sender": self.sender, "text": text},
-            headers=channel_auth(),
-        )
-        assert response.status == 202, await response.text()
-        self.conversation_id = (await response.json())["conversation_id"]
-        await self.receiver.wait_for(before + replies)
-        got = [r for r in self.receiver.received[before:] if r["recipient"] == self.sender]
-        return sorted(got, key=lambda r: r["seq"])
-
-    async def events(self) -> list[dict[str, Any]]:
-        response = await self.client.get(
-            f"/api/v1/conversations/{self.conversation_id}/events", headers=api_auth()
-        )
-        assert response.status == 200
-        body = await response.json()
-        return list(body.get("items", body.get("events", [])))
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[CallbackReceiver]:
-    receiver = CallbackReceiver()
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
-
-
-@pytest.fixture
-async def client(aiohttp_client, tmp_path: Path, receiver: CallbackReceiver, action_server):
-    env = hub_env(tmp_path, FRONTDESK_API_CHANNEL_CALLBACK_URL=receiver.url)
-    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
-    return await aiohttp_client(create_app(hub_config(env), environ=env, bot=bot))
-
-
-def texts(replies: list[dict[str, Any]]) -> str:
-    return "\n".join(r["text"] for r in replies)
+from tests.dialogs.through_hub import Customer, texts
+from tests.support import api_auth, channel_auth
 
 
 async def test_greeting_hours_policies_and_goodbye(client, receiver) -> None:
@@ -153,8 +96,36 @@ async def test_fallbacks_then_offer_of_a_person(client, receiver) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["a" * 10_000, "😀😀😀", "order 订单 help", "hi\x00\x1b[2J\u202e", "{{ 7*7 }}{% raw %}"],
-    ids=["10k", "emoji", "mixed", "control", "injection"],
+    [
+        "a" * 10_000,
+        "😀😀😀",
+        "order 订单 help",
+        "hi\x00\x1b[2J\u202e",
+        "{{ 7*7 }}{% raw %}",
+        "\u202eredro ym si erehw\u202c",
+        "哈" * 500,
+        "20261001",
+        "?!。…—!!",
+        "https://example.com/orders?id=20261001",
+        "#q1",
+        "yes#q99",
+        "/start#q1",
+    ],
+    ids=[
+        "10k",
+        "emoji",
+        "mixed",
+        "control",
+        "injection",
+        "rtl",
+        "500-same",
+        "only-order-number",
+        "only-punctuation",
+        "only-url",
+        "bare-question-mark",
+        "stale-mark",
+        "marked-start",
+    ],
 )
 async def test_bad_input_through_the_hub(client, receiver, text: str) -> None:
     ka = Customer(client, receiver, "ka")

@@ -1,0 +1,219 @@
+"""What real customers write, through the real path (api channel → hub → dialog engine →
+rasa-sdk action server → signed callback), in English and Chinese: order numbers inside
+sentences, yes/no in their own words, stale buttons, the offer of a person."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.dialogs.through_hub import Customer, payloads, texts
+
+# --------------------------------------------------------------------------- entities
+
+
+@pytest.mark.parametrize(
+    ("sentence", "answer"),
+    [
+        ("where is my order 20261001", "has shipped with SF Express"),
+        ("我的订单20261001到哪了", "已由SF Express发出"),
+    ],
+)
+async def test_an_order_number_in_the_sentence_goes_straight_to_the_lookup(
+    client, receiver, sentence: str, answer: str
+) -> None:
+    an = Customer(client, receiver, f"an-{len(sentence)}")
+    replies = await an.say(sentence)
+    assert len(replies) == 1, texts(replies)  # no "What's your order number?"
+    assert answer in texts(replies)
+    # The demo's dates follow the calendar: never "should arrive by" a day already past.
+    assert (date.today() + timedelta(days=2)).isoformat() in texts(replies)
+    (turn,) = await an.turns()
+    assert turn["slots"]["order_id"] == "20261001"
+    assert turn["entities"]["order_number"] == ["20261001"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "answer"),
+    [
+        ("my order 99999999 hasn't arrived", "could not find an order with the number 99999999"),
+        ("订单99999999还没到", "没有找到订单号为 99999999 的订单"),
+    ],
+)
+async def test_an_unknown_order_number_in_the_sentence_is_looked_up_and_not_found(
+    client, receiver, sentence: str, answer: str
+) -> None:
+    bo = Customer(client, receiver, f"bo-{len(sentence)}")
+    replies = await bo.say(sentence)
+    assert answer in texts(replies)
+    assert "8 位数字，例如" not in texts(replies) and "for example" not in texts(replies)
+    turns = await bo.turns()
+    assert turns[-1]["slots"]["order_status"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "quoted", "prompt", "answer"),
+    [
+        (
+            "my order 1234 hasn't arrived",
+            "“1234” is not an order number",
+            "order number",
+            "it's 20261002",
+        ),
+        ("我的订单1234还没到", "“1234”不是有效的订单号", "请提供您的订单号", "订单号是20261002"),
+    ],
+)
+async def test_a_wrong_order_number_is_quoted_back_then_read_from_the_next_sentence(
+    client, receiver, sentence: str, quoted: str, prompt: str, answer: str
+) -> None:
+    cy = Customer(client, receiver, f"cy-{len(sentence)}")
+    replies = await cy.say(sentence, replies=2)
+    assert quoted in replies[0]["text"]
+    assert prompt in replies[1]["text"]
+    # The answer to "what's your order number?" is a sentence with the number inside.
+    assert "20261002" in texts(await cy.say(answer))
+    assert (await cy.turns())[-1]["slots"]["order_status"] == "processing"
+
+
+# --------------------------------------------------------------------------- yes / no
+
+
+@pytest.mark.parametrize(
+    ("opening", "yes", "fixed"),
+    [
+        ("我的手机开不了机", "开机了", "恢复正常"),
+        ("手机开不了机", "开了", "恢复正常"),
+        ("my phone won't turn on", "yes it did", "working again"),
+    ],
+)
+async def test_a_natural_yes_fixes_the_device_and_a_later_summary_knows(
+    client, receiver, opening: str, yes: str, fixed: str
+) -> None:
+    di = Customer(client, receiver, f"di-{yes}")
+    await di.say(opening, replies=2)
+    assert fixed in texts(await di.say(yes))
+    # Later the customer asks for a person: the hand-off carries what the bot learnt.
+    await di.say("转人工" if opening.isascii() is False else "talk to a human")
+    (handoff,) = await di.handoffs()
+    assert handoff["slots"]["on_after_hold"] == "yes"
+    assert handoff["slots"]["power_outcome"] == "fixed"
+    assert handoff["slots"]["device"] == "phone"
+
+
+@pytest.mark.parametrize(
+    ("opening", "answers", "asks"),
+    [
+        (
+            "平板电脑开不了机",
+            ["没有亮", "看不到", "还是不行"],
+            ["充电指示灯", "换一个充电器", "硬件客服"],
+        ),
+        (
+            "我的平板开不了机",
+            ["没亮", "没有", "没反应"],
+            ["充电指示灯", "换一个充电器", "硬件客服"],
+        ),
+        (
+            "my tablet won't turn on",
+            ["no still nothing", "nope, nothing", "still no light"],
+            ["charging light", "different charger", "hardware team"],
+        ),
+    ],
+)
+async def test_natural_noes_walk_the_troubleshooting_to_the_hardware_team(
+    client, receiver, opening: str, answers: list[str], asks: list[str]
+) -> None:
+    ed = Customer(client, receiver, f"ed-{answers[0]}")
+    await ed.say(opening, replies=2)
+    for answer, asked in zip(answers, asks, strict=True):
+        replies = await ed.say(answer)
+        assert asked in texts(replies), (answer, texts(replies))
+        assert "doesn't look right" not in texts(replies) and "格式" not in texts(replies)
+    (handoff,) = await ed.handoffs()
+    assert handoff["reason"] == "device_wont_power_on"
+    assert handoff["slots"]["device"] == "tablet"
+    assert [t["answer"] for t in handoff["tried"] if "answer" in t] == ["no", "no", "no"]
+
+
+@pytest.mark.parametrize(
+    ("opening", "typed", "then"),
+    [
+        ("my phone won't turn on", "Yess", "working again"),  # a typo of a button title
+        ("手机开不了机", "否。", "充电指示灯"),
+    ],
+)
+async def test_button_titles_typed_loosely_are_understood(
+    client, receiver, opening: str, typed: str, then: str
+) -> None:
+    fa = Customer(client, receiver, f"fa-{typed}")
+    await fa.say(opening, replies=2)
+    assert then in texts(await fa.say(typed))
+
+
+# --------------------------------------------------------------------------- stale buttons
+
+
+@pytest.mark.parametrize(
+    ("opening", "unclear", "expired", "light"),
+    [
+        ("my phone won't turn on", "banana", "This question has expired", "charging light"),
+        ("手机开不了机", "香蕉", "这个问题已过期", "充电指示灯"),
+    ],
+)
+async def test_a_button_of_an_earlier_copy_of_a_question_has_expired(
+    client, receiver, opening: str, unclear: str, expired: str, light: str
+) -> None:
+    gu = Customer(client, receiver, f"gu-{unclear}")
+    first = (await gu.say(opening, replies=2))[-1]
+    again = (await gu.say(unclear, replies=2))[-1]  # not an answer: the question is re-asked
+    old_yes, new_no = payloads(first)[0], payloads(again)[1]
+    assert old_yes != payloads(again)[0]
+    stale = await gu.say(old_yes)
+    assert expired in texts(stale)
+    turns = await gu.turns()
+    assert turns[-1]["handled_as"] == "expired"
+    assert "on_after_hold" not in turns[-1]["slots"]  # nothing changed
+    assert light in texts(await gu.say(new_no))  # the current copy still answers
+
+
+# --------------------------------------------------------------------------- a person?
+
+
+@pytest.mark.parametrize(
+    ("lost", "gibberish", "question", "answer"),
+    [
+        (["xyzzy plugh", "qwerty asdf"], "zzzz", "what are your opening hours", "10:00–21:00"),
+        (["啊啊啊啊", "呃呃呃"], "哦哦哦", "你们几点开门", "10:00–21:00"),
+    ],
+)
+async def test_the_offer_of_a_person_hands_off_only_on_a_yes(
+    client, receiver, lost: list[str], gibberish: str, question: str, answer: str
+) -> None:
+    ha = Customer(client, receiver, f"ha-{gibberish}")
+    await ha.say(lost[0])
+    offer = await ha.say(lost[1])
+    assert payloads(offer[0])[0].startswith("/handoff_accept")
+    again = await ha.say(gibberish)  # not a yes: asked once more, nobody is queued
+    assert payloads(again[0])[0].startswith("/handoff_accept")
+    assert answer in texts(await ha.say(question))  # a question the bot knows is answered
+    assert await ha.handoffs() == []
+    assert await ha.status() == "bot"
+
+
+@pytest.mark.parametrize(
+    ("lost", "yes", "queued"),
+    [
+        (["xyzzy plugh", "qwerty asdf"], "yes please", "passing you"),
+        (["啊啊啊啊", "呃呃呃"], "好的", "转接"),
+    ],
+)
+async def test_a_typed_yes_to_the_offer_hands_off(
+    client, receiver, lost: list[str], yes: str, queued: str
+) -> None:
+    io = Customer(client, receiver, f"io-{yes}")
+    for line in lost:
+        await io.say(line)
+    assert queued in texts(await io.say(yes))
+    (handoff,) = await io.handoffs()
+    assert handoff["reason"] == "fallback"
