@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
 from connectors.telegram.render import callback_data
-from hub.model import Event, EventType
+from hub.model import Event, EventType, split_question
 
 
 class CallbackCache:
@@ -41,13 +41,32 @@ def payload_from_events(token: str, events: Iterable[Event]) -> str | None:
     for event in reversed(list(events)):
         if event.type != EventType.MESSAGE_OUT:
             continue
-        outbound = event.data.get("outbound")
-        buttons = outbound.get("buttons", ()) if isinstance(outbound, Mapping) else ()
-        for button in buttons:
-            payload = button.get("payload") if isinstance(button, Mapping) else None
-            if isinstance(payload, str) and callback_data(payload) == token:
+        for payload in _payloads(event):
+            if callback_data(payload) == token:
                 return payload
     return None
 
 
-__all__ = ["CallbackCache", "payload_from_events"]
+def newest_question(events: Iterable[Event]) -> int | None:
+    """The highest question number on the buttons of these `message.out` events."""
+    numbers = [
+        number
+        for event in events
+        if event.type == EventType.MESSAGE_OUT
+        for payload in _payloads(event)
+        if (number := split_question(payload)[1]) is not None
+    ]
+    return max(numbers, default=None)
+
+
+def _payloads(event: Event) -> list[str]:
+    outbound = event.data.get("outbound")
+    buttons = outbound.get("buttons", ()) if isinstance(outbound, Mapping) else ()
+    return [
+        b["payload"]
+        for b in buttons
+        if isinstance(b, Mapping) and isinstance(b.get("payload"), str)
+    ]
+
+
+__all__ = ["CallbackCache", "newest_question", "payload_from_events"]

@@ -50,7 +50,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from connectors.telegram.callbacks import CallbackCache, payload_from_events
+from connectors.telegram.callbacks import CallbackCache, newest_question, payload_from_events
 from connectors.telegram.pacing import Pacer
 from connectors.telegram.parse import CHANNEL, ButtonPress, Ignored, Malformed, parse_update
 from connectors.telegram.render import is_token, render
@@ -59,7 +59,7 @@ from hub.config import Section
 from hub.errors import ConfigError, DeliveryError, InputError, RetryLater
 from hub.http import error_response, read_json
 from hub.logs import redact_secrets
-from hub.model import Delivery, Inbound
+from hub.model import Delivery, Event, Inbound, split_question
 
 log = logging.getLogger("frontdesk.connectors.telegram")
 
@@ -73,6 +73,9 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 _LOG_SCAN = 200  # events read back to map a button token to its payload
 BUTTON_EXPIRED = "This button has expired."
+# Shown on a tap on an older copy of a question the bot has asked again since; the chat's
+# language is not the connector's business, so both are said.
+QUESTION_EXPIRED = "This question has expired. 这个问题已过期。"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -357,6 +360,13 @@ class TelegramConnector(Connector):
             )
             self._background(self._answer(press.query_id, text=BUTTON_EXPIRED))
             return True
+        if await self._superseded(press, payload):
+            log.info(
+                "telegram button of an earlier question",
+                extra={"update_id": press.update_id, "chat_id": press.chat_id},
+            )
+            self._background(self._answer(press.query_id, text=QUESTION_EXPIRED))
+            return True
         await self.ingest(press.inbound(payload))
         # Stored: now stop the button's spinner and take the keyboard away, so a second tap
         # cannot answer the same question twice.
@@ -369,13 +379,27 @@ class TelegramConnector(Connector):
         cached = self.callbacks.get(press.data)
         if cached is not None or self.log is None:
             return cached
+        return payload_from_events(press.data, await self._recent_events(press))
+
+    async def _superseded(self, press: ButtonPress, payload: str) -> bool:
+        """Whether the button belongs to a question asked again (or followed by another)
+        since: it would answer the current question with a stale choice."""
+        question = split_question(payload)[1]
+        if question is None or self.log is None:
+            return False
+        newest = newest_question(await self._recent_events(press))
+        return newest is not None and question < newest
+
+    async def _recent_events(self, press: ButtonPress) -> Sequence[Event]:
+        """The last events of the chat's conversation, where its buttons were sent."""
+        if self.log is None:
+            return ()
         conversation = await self.log.latest_conversation(press.template.identity)
         if conversation is None:
-            return None
-        events = await self.log.events(
+            return ()
+        return await self.log.events(
             conversation.id, after_seq=max(0, conversation.last_seq - _LOG_SCAN), limit=_LOG_SCAN
         )
-        return payload_from_events(press.data, events)
 
     async def _answer(
         self, query_id: str, *, text: str | None, keyboard_of: ButtonPress | None = None

@@ -14,6 +14,7 @@ from hub.app import create_app
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
 from tests.connectors.telegram.harness import (
     CHAT,
+    all_events,
     press_update,
     ready,
     secret_headers,
@@ -57,6 +58,101 @@ async def test_telegram_customer_gets_faq_and_troubleshooting_in_two_languages(
     no = next(b for b in buttons if b["text"] in ("否", "不是", "没有", "No", "no"))
     await say(press_update(3, no["callback_data"], message_id=prompt["id"]), 4)
     assert "充电" in fake.texts(CHAT)[-1]
+
+
+@pytest.mark.parametrize(
+    ("start", "first", "answer"),
+    [
+        ("/start", "my phone won't turn on", "hold the power button"),
+        ("/start ref-7f3a9c", "我的手机开不了机", "长按电源键"),
+    ],
+)
+async def test_telegram_start_greets_and_the_first_message_is_understood(
+    aiohttp_client: Any,
+    tmp_path: Path,
+    fake: FakeBotApi,
+    action_server: Any,
+    start: str,
+    first: str,
+    answer: str,
+) -> None:
+    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    app = telegram_app(tmp_path, fake, bot=bot)
+    client = await aiohttp_client(app)
+    await ready(app)
+    response = await client.post(
+        "/webhooks/telegram", json=text_update(1, start), headers=secret_headers()
+    )
+    assert response.status == 200
+    await fake.wait_for("sendMessage", 1)
+    # The greeting, never the "device won't turn on" flow that "it won't start" resembles.
+    assert "Frontdesk assistant" in fake.texts(CHAT)[-1]
+    response = await client.post(
+        "/webhooks/telegram", json=text_update(2, first), headers=secret_headers()
+    )
+    await fake.wait_for("sendMessage", 3)
+    assert answer in fake.texts(CHAT)[-1]
+    assert not any("doesn't look right" in t or "格式" in t for t in fake.texts(CHAT))
+
+
+async def test_telegram_start_with_a_deep_link_naming_a_flow_starts_it(
+    aiohttp_client: Any, tmp_path: Path, fake: FakeBotApi, action_server: Any
+) -> None:
+    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    app = telegram_app(tmp_path, fake, bot=bot)
+    client = await aiohttp_client(app)
+    await ready(app)
+    await client.post(
+        "/webhooks/telegram",
+        json=text_update(1, "/start order_status"),
+        headers=secret_headers(),
+    )
+    await fake.wait_for("sendMessage", 1)
+    assert "order number" in fake.texts(CHAT)[-1]
+
+
+@pytest.mark.parametrize(
+    ("opening", "unclear"), [("my phone won't turn on", "banana"), ("手机开不了机", "香蕉")]
+)
+async def test_telegram_button_of_a_re_asked_question_has_expired(
+    aiohttp_client: Any,
+    tmp_path: Path,
+    fake: FakeBotApi,
+    action_server: Any,
+    opening: str,
+    unclear: str,
+) -> None:
+    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    app = telegram_app(tmp_path, fake, bot=bot)
+    client = await aiohttp_client(app)
+    await ready(app)
+
+    async def post(update: dict[str, Any]) -> None:
+        response = await client.post("/webhooks/telegram", json=update, headers=secret_headers())
+        assert response.status == 200
+
+    def keyboard() -> tuple[int, list[dict[str, Any]]]:
+        message = fake.messages[CHAT][-1]
+        rows = (message["markup"] or {}).get("inline_keyboard", [])
+        return message["id"], [b for row in rows for b in row]
+
+    await post(text_update(1, opening))
+    await fake.wait_for("sendMessage", 2)
+    old_id, old_buttons = keyboard()
+    await post(text_update(2, unclear))  # not an answer: the question is asked again
+    await fake.wait_for("sendMessage", 4)
+    new_id, new_buttons = keyboard()
+    assert new_id != old_id
+    await post(press_update(3, old_buttons[0]["callback_data"], message_id=old_id))  # "Yes"
+    (answer,) = await fake.wait_for("answerCallbackQuery", 1)
+    assert "This question has expired" in answer.params["text"]
+    assert "这个问题已过期" in answer.params["text"]
+    events = await all_events(app)
+    assert [e.data["text"] for e in events if e.type == "message.in"] == [opening, unclear]
+    # The current copy still answers: "No" moves on to the charging light.
+    await post(press_update(4, new_buttons[1]["callback_data"], message_id=new_id))
+    await fake.wait_for("sendMessage", 5)
+    assert "charging light" in fake.texts(CHAT)[-1] or "充电指示灯" in fake.texts(CHAT)[-1]
 
 
 async def test_webchat_visitor_gets_the_demo_bot(
