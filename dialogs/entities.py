@@ -109,9 +109,12 @@ def _lookup(entity: EntityDef, folded: str) -> list[Found]:
 Hit = tuple[int, str, str]  # (start, as written, canonical value)
 
 _EMAIL = re.compile(r"[a-z0-9._%+-]{1,64}@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
-_PHONE = re.compile(r"(?<![\w+])\+?\d[\d ().-]{5,18}\d(?!\w)")
+_PHONE = re.compile(r"(?<![0-9a-z+])\+?\d[\d ().-]{5,18}\d(?![0-9a-z])")
+# Lookarounds name ASCII on purpose: a number right after a Chinese word ("订单99999999")
+# is still a number, though CJK characters count as word characters for `\w`.
 _NUMBER = re.compile(
-    r"(?<![\w.])[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])[+-]?\d+(?:\.\d+)?"
+    r"(?<![0-9a-z.])[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![0-9a-z])"
+    r"|(?<![0-9a-z.])[+-]?\d+(?:\.\d+)?"
 )
 _ZH_DIGITS = {
     "零": 0,

@@ -319,3 +319,33 @@ async def test_a_chosen_button_keeps_the_conversation_language() -> None:
     no = next(p for p in payloads if split_question(p)[0] in ("no", "n", "否"))
     answer = await chat.say(no)  # the payload is ASCII; the customer wrote Chinese
     assert "充电" in Chat.texts(answer)[-1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \t\n ",
+        "a" * 10_000,
+        "😀🎉👍",
+        "\x00\x07\x1b[2J",
+        "\ud800\udfff lone surrogates \udc00",
+        "\u202e\u2066 rtl override \u2069",
+        "啊" * 500,
+        "20261001",
+        "?!。…",
+        "https://example.com/a?b=c",
+        "yes#q999",
+        "/start#q1",
+        "/handoff_accept#q7",
+    ],
+)
+async def test_bad_input_in_a_flow_and_outside_gets_a_sensible_reply(text: str) -> None:
+    engine = DialogEngine.from_path(DEMO_DIALOGS)
+    for opening in ("", "我的手机开不了机"):
+        chat = Chat(engine)
+        if opening:
+            await chat.say(opening)
+        result = await chat.say(text)
+        assert result.replies and all(r.text for r in result.replies)
+        assert result.status is None  # nobody is queued by noise

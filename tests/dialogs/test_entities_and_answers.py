@@ -1,0 +1,187 @@
+"""Pure functions behind understanding: entities, yes/no, options (English and Chinese)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from dialogs.affirm import is_question, polarity
+from dialogs.entities import EntityDef, builtin, extract
+from dialogs.flows import Where
+from dialogs.options import Option, choose
+
+SUNDAY = date(2026, 11, 29)
+WEDNESDAY = date(2026, 12, 2)
+HERE = Where(path="test", line=1)
+
+
+def values(name: str, text: str, today: date = SUNDAY) -> list[str]:
+    return [found.value for found in extract(text, builtin(name), today=today)]
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected"),
+    [
+        ("can you deliver it tomorrow?", SUNDAY, ["2026-11-30"]),
+        ("明天能送到吗", SUNDAY, ["2026-11-30"]),
+        ("後天", SUNDAY, ["2026-12-01"]),  # Traditional
+        ("下周一来取", SUNDAY, ["2026-11-30"]),
+        ("下周一来取", WEDNESDAY, ["2026-12-07"]),
+        ("next Monday please", WEDNESDAY, ["2026-12-07"]),
+        ("on Friday", WEDNESDAY, ["2026-12-04"]),
+        ("星期五", WEDNESDAY, ["2026-12-04"]),
+        ("last monday", WEDNESDAY, ["2026-11-30"]),
+        ("delivered on 2026-11-18", SUNDAY, ["2026-11-18"]),
+        ("12月3日到货", SUNDAY, ["2026-12-03"]),
+        ("Dec 3rd or 5 December", SUNDAY, ["2026-12-03", "2026-12-05"]),
+        ("2026-02-30", SUNDAY, []),
+        ("no date here", SUNDAY, []),
+    ],
+)
+def test_dates_in_english_and_chinese(text: str, today: date, expected: list[str]) -> None:
+    assert values("date", text, today) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("time", "call me at 3pm", ["15:00"]),
+        ("time", "下午3点半", ["15:30"]),
+        ("time", "晚上八点", ["20:00"]),
+        ("time", "at 09:45", ["09:45"]),
+        ("amount", "I was charged ¥25 twice", ["25 CNY"]),
+        ("amount", "扣了25块钱", ["25 CNY"]),
+        ("amount", "it cost 19.99 dollars", ["19.99 USD"]),
+        ("number", "I want 3 of them", ["3"]),
+        ("number", "买两个", ["2"]),
+        ("number", "1,200.50 total", ["1200.5"]),
+        ("email", "mail me at Ana@Example.COM.", ["ana@example.com"]),
+        ("email", "我的邮箱是ｌｉ＠ｅｘａｍｐｌｅ．ｃｎ", ["li@example.cn"]),  # full-width
+        ("phone", "call +86 138 0013 8000 please", ["+8613800138000"]),
+        ("phone", "我的电话13800138000", ["13800138000"]),
+        ("phone", "call 12345", []),
+    ],
+)
+def test_built_in_entities(name: str, text: str, expected: list[str]) -> None:
+    assert values(name, text) == expected
+
+
+def test_regex_and_lookup_entities() -> None:
+    order = EntityDef(name="order", where=HERE, pattern=re.compile(r"(?<!\d)\d{4,12}(?!\d)"))
+    assert [f.value for f in extract("where is my order 20261001?", order, today=SUNDAY)] == [
+        "20261001"
+    ]
+    device = EntityDef(
+        name="device",
+        where=HERE,
+        lookup={"phone": "phone", "手机": "phone", "smart watch": "watch", "watch": "watch"},
+    )
+    found = extract("My Smart Watch and my 手机", device, today=SUNDAY)
+    assert [(f.value, f.text) for f in found] == [("watch", "smart watch"), ("phone", "手机")]
+    assert extract("watchful", device, today=SUNDAY) == []  # whole words only in English
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "开机了",
+        "开了",
+        "亮了",
+        "開機了",
+        "是的",
+        "好",
+        "可以",
+        "看得到",
+        "yes",
+        "Yep!",
+        "yes it did",
+        "it works now",
+        "ＯＫ",
+    ],
+)
+def test_yes_in_the_customers_own_words(text: str) -> None:
+    assert polarity(text) == "yes"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "没有",
+        "没亮",
+        "没有亮",
+        "沒亮",
+        "看不到",
+        "还是不行",
+        "没反应",
+        "不用了",
+        "no",
+        "no still nothing",
+        "nope",
+        "it didn't",
+        "not really",
+    ],
+)
+def test_no_in_the_customers_own_words(text: str) -> None:
+    assert polarity(text) == "no"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "banana",
+        "kkkk",
+        "不知道",
+        "I don't know",
+        "可以退货吗",
+        "你们几点开门",
+        "what is your refund policy",
+        "😀",
+        "x" * 500,
+    ],
+)
+def test_neither_yes_nor_no(text: str) -> None:
+    assert polarity(text) is None
+
+
+def test_questions() -> None:
+    assert (
+        is_question("可以退货吗") and is_question("怎么退货") and is_question("how do I return it")
+    )
+    assert not is_question("开机了") and not is_question("no still nothing")
+
+
+YES_NO = [
+    Option(value="yes", titles=("Yes", "是")),
+    Option(value="no", titles=("No", "否"), words=("still dead",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "chosen"),
+    [
+        ("YES", "yes"),
+        ("否。", "no"),
+        ("still dead", "no"),
+        ("开机了", "yes"),
+        ("no still nothing", "no"),
+        ("Yess", "yes"),
+        ("banana", None),
+        ("", None),
+    ],
+)
+def test_choosing_a_yes_no_option(text: str, chosen: str | None) -> None:
+    assert choose(text, YES_NO) == chosen
+
+
+def test_choosing_by_title_typo_or_by_the_buttons_intent() -> None:
+    options = [
+        Option(value="check my order", titles=("Try another number", "换一个订单号")),
+        Option(value="/talk_to_human", titles=("Talk to a human", "转人工客服")),
+    ]
+    assert choose("try anther number", options) == "check my order"
+    assert choose("换个订单号", options) == "check my order"
+    assert choose("I want a real person", options, intent="talk_to_human") == "/talk_to_human"
+    assert choose("I want a real person", options) is None
