@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from dialogs.engine import DialogEngine
 from hub.app import create_app
@@ -34,29 +35,51 @@ async def fake() -> AsyncIterator[FakeBotApi]:
     await fake.stop()
 
 
-async def test_telegram_customer_gets_faq_and_troubleshooting_in_two_languages(
+class DemoOnTelegram:
+    """The demo bot behind the Telegram connector; `say` posts an update and waits for the
+    bot's `sendMessage` calls to reach `replies` in all."""
+
+    def __init__(self, client: Any, app: web.Application, fake: FakeBotApi) -> None:
+        self.client, self.app, self.fake = client, app, fake
+
+    async def say(self, update: dict[str, Any], replies: int) -> None:
+        response = await self.client.post(
+            "/webhooks/telegram", json=update, headers=secret_headers()
+        )
+        assert response.status == 200
+        await self.fake.wait_for("sendMessage", replies)
+
+    def keyboard(self) -> tuple[int, list[dict[str, Any]]]:
+        """The id and the buttons of the latest message."""
+        message = self.fake.messages[CHAT][-1]
+        rows = (message["markup"] or {}).get("inline_keyboard", [])
+        return message["id"], [b for row in rows for b in row]
+
+
+@pytest.fixture
+async def telegram(
     aiohttp_client: Any, tmp_path: Path, fake: FakeBotApi, action_server: Any
-) -> None:
+) -> DemoOnTelegram:
     bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
     app = telegram_app(tmp_path, fake, bot=bot)
     client = await aiohttp_client(app)
     await ready(app)
+    return DemoOnTelegram(client, app, fake)
 
-    async def say(update: dict[str, Any], replies: int) -> None:
-        response = await client.post("/webhooks/telegram", json=update, headers=secret_headers())
-        assert response.status == 200
-        await fake.wait_for("sendMessage", replies)
 
-    await say(text_update(1, "what are your opening hours?"), 1)
+async def test_telegram_customer_gets_faq_and_troubleshooting_in_two_languages(
+    telegram: DemoOnTelegram, fake: FakeBotApi
+) -> None:
+    await telegram.say(text_update(1, "what are your opening hours?"), 1)
     assert "10:00–21:00" in fake.texts(CHAT)[-1]
 
-    await say(text_update(2, "我的手机开不了机"), 3)
+    await telegram.say(text_update(2, "我的手机开不了机"), 3)
     prompt = fake.messages[CHAT][-1]
     assert "长按电源键 10 秒" in prompt["visible"]
-    buttons = [b for row in (prompt["markup"] or {}).get("inline_keyboard", []) for b in row]
+    _, buttons = telegram.keyboard()
     assert buttons, "a yes/no question is asked with inline buttons"
     no = next(b for b in buttons if b["text"] in ("否", "不是", "没有", "No", "no"))
-    await say(press_update(3, no["callback_data"], message_id=prompt["id"]), 4)
+    await telegram.say(press_update(3, no["callback_data"], message_id=prompt["id"]), 4)
     assert "充电" in fake.texts(CHAT)[-1]
 
 
@@ -68,91 +91,52 @@ async def test_telegram_customer_gets_faq_and_troubleshooting_in_two_languages(
     ],
 )
 async def test_telegram_start_greets_and_the_first_message_is_understood(
-    aiohttp_client: Any,
-    tmp_path: Path,
-    fake: FakeBotApi,
-    action_server: Any,
-    start: str,
-    first: str,
-    answer: str,
+    telegram: DemoOnTelegram, fake: FakeBotApi, start: str, first: str, answer: str
 ) -> None:
-    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
-    app = telegram_app(tmp_path, fake, bot=bot)
-    client = await aiohttp_client(app)
-    await ready(app)
-    response = await client.post(
-        "/webhooks/telegram", json=text_update(1, start), headers=secret_headers()
-    )
-    assert response.status == 200
-    await fake.wait_for("sendMessage", 1)
+    await telegram.say(text_update(1, start), 1)
     # The greeting, never the "device won't turn on" flow that "it won't start" resembles.
     assert "Frontdesk assistant" in fake.texts(CHAT)[-1]
-    response = await client.post(
-        "/webhooks/telegram", json=text_update(2, first), headers=secret_headers()
-    )
-    await fake.wait_for("sendMessage", 3)
+    await telegram.say(text_update(2, first), 3)
     assert answer in fake.texts(CHAT)[-1]
     assert not any("doesn't look right" in t or "格式" in t for t in fake.texts(CHAT))
 
 
 async def test_telegram_start_with_a_deep_link_naming_a_flow_starts_it(
-    aiohttp_client: Any, tmp_path: Path, fake: FakeBotApi, action_server: Any
+    telegram: DemoOnTelegram, fake: FakeBotApi
 ) -> None:
-    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
-    app = telegram_app(tmp_path, fake, bot=bot)
-    client = await aiohttp_client(app)
-    await ready(app)
-    await client.post(
-        "/webhooks/telegram",
-        json=text_update(1, "/start order_status"),
-        headers=secret_headers(),
-    )
-    await fake.wait_for("sendMessage", 1)
+    await telegram.say(text_update(1, "/start order_status"), 1)
     assert "order number" in fake.texts(CHAT)[-1]
 
 
 @pytest.mark.parametrize(
-    ("opening", "unclear"), [("my phone won't turn on", "banana"), ("手机开不了机", "香蕉")]
+    ("opening", "unclear", "light"),
+    [
+        ("my phone won't turn on", "banana", "charging light"),
+        ("手机开不了机", "香蕉", "充电指示灯"),
+    ],
 )
 async def test_telegram_button_of_a_re_asked_question_has_expired(
-    aiohttp_client: Any,
-    tmp_path: Path,
-    fake: FakeBotApi,
-    action_server: Any,
-    opening: str,
-    unclear: str,
+    telegram: DemoOnTelegram, fake: FakeBotApi, opening: str, unclear: str, light: str
 ) -> None:
-    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
-    app = telegram_app(tmp_path, fake, bot=bot)
-    client = await aiohttp_client(app)
-    await ready(app)
-
-    async def post(update: dict[str, Any]) -> None:
-        response = await client.post("/webhooks/telegram", json=update, headers=secret_headers())
-        assert response.status == 200
-
-    def keyboard() -> tuple[int, list[dict[str, Any]]]:
-        message = fake.messages[CHAT][-1]
-        rows = (message["markup"] or {}).get("inline_keyboard", [])
-        return message["id"], [b for row in rows for b in row]
-
-    await post(text_update(1, opening))
-    await fake.wait_for("sendMessage", 2)
-    old_id, old_buttons = keyboard()
-    await post(text_update(2, unclear))  # not an answer: the question is asked again
-    await fake.wait_for("sendMessage", 4)
-    new_id, new_buttons = keyboard()
+    await telegram.say(text_update(1, opening), 2)
+    old_id, old_buttons = telegram.keyboard()
+    await telegram.say(text_update(2, unclear), 4)  # not an answer: the question is asked again
+    new_id, new_buttons = telegram.keyboard()
     assert new_id != old_id
-    await post(press_update(3, old_buttons[0]["callback_data"], message_id=old_id))  # "Yes"
+    response = await telegram.client.post(
+        "/webhooks/telegram",
+        json=press_update(3, old_buttons[0]["callback_data"], message_id=old_id),  # "Yes"
+        headers=secret_headers(),
+    )
+    assert response.status == 200
     (answer,) = await fake.wait_for("answerCallbackQuery", 1)
     assert "This question has expired" in answer.params["text"]
     assert "这个问题已过期" in answer.params["text"]
-    events = await all_events(app)
+    events = await all_events(telegram.app)
     assert [e.data["text"] for e in events if e.type == "message.in"] == [opening, unclear]
     # The current copy still answers: "No" moves on to the charging light.
-    await post(press_update(4, new_buttons[1]["callback_data"], message_id=new_id))
-    await fake.wait_for("sendMessage", 5)
-    assert "charging light" in fake.texts(CHAT)[-1] or "充电指示灯" in fake.texts(CHAT)[-1]
+    await telegram.say(press_update(4, new_buttons[1]["callback_data"], message_id=new_id), 5)
+    assert light in fake.texts(CHAT)[-1]
 
 
 async def test_webchat_visitor_gets_the_demo_bot(
