@@ -30,6 +30,7 @@ MAX_CJK = 12
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[a-z]+")
 _QUESTION_END = re.compile(r"[?？]\s*$|[吗嘛呢么]\s*[?？!！.。~]*\s*$")
+_A_NOT_A = re.compile(r"([\u3400-\u9fff])[不没]\1")
 _QUESTION_START = frozenset(
     [
         "what",
@@ -179,6 +180,8 @@ def is_question(text: str) -> bool:
     """A message that asks rather than answers."""
     folded = fold(text)
     if _QUESTION_END.search(folded) or any(w in folded for w in _QUESTION_WORDS_ZH):
+        return True
+    if _A_NOT_A.search(folded):  # "卖不卖", "好不好", "有没有": a question in itself
         return True
     words = _WORD.findall(folded)
     return len(words) >= 3 and words[0] in _QUESTION_START

@@ -219,6 +219,7 @@ class Settings:
     nlu_threshold: float | None = None  # None: the classifier's own default
     word_vectors: bool = True  # static word embeddings in the NLU (False: n-grams only)
     interrupt_confidence: float = 0.6
+    handoff_confidence: float = 0.6  # a flow that starts with a hand-off needs this much
     max_fallbacks: int = 2
     flow_timeout: float = 1800.0
     messages: Mapping[str, Text] = field(default_factory=dict)

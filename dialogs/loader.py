@@ -197,6 +197,7 @@ class Reader:
             "nlu_threshold",
             "word_vectors",
             "interrupt_confidence",
+            "handoff_confidence",
             "max_fallbacks",
             "flow_timeout",
             "messages",
@@ -227,6 +228,7 @@ class Reader:
             nlu_threshold=threshold,
             interrupt_confidence=self.number(node.get("interrupt_confidence"), 0.6, 0.0, 1.0)
             or 0.6,
+            handoff_confidence=self.number(node.get("handoff_confidence"), 0.6, 0.0, 1.0) or 0.6,
             max_fallbacks=int(self.number(node.get("max_fallbacks"), 2, 1, 100) or 2),
             flow_timeout=self.number(node.get("flow_timeout"), 1800.0, 1.0, 10**7) or 1800.0,
             messages=messages,

@@ -262,8 +262,19 @@ class Dialogue:
         if intent is None:
             self._fallback(candidates)
             return
+        if confidence < self.bot.settings.handoff_confidence and self._hands_off(intent):
+            # A person's queue (often at high priority) is never entered on a guess: the
+            # intent is offered as a button with the others, one tap confirms it.
+            self.intent = None
+            self._fallback([intent, *(c for c in candidates if c != intent)][:3])
+            return
         self.state.fallbacks = 0
         await self._start_intent(intent)
+
+    def _hands_off(self, intent: str) -> bool:
+        """Whether `intent` starts a flow whose first step is a hand-off."""
+        flow = self.bot.flows.get(self.bot.triggers.get(intent, ""))
+        return flow is not None and isinstance(flow.steps[0], Handoff)
 
     async def _start_intent(self, intent: str) -> None:
         faq = self.bot.faqs.get(intent)
@@ -402,6 +413,10 @@ class Dialogue:
                 confident = False  # "好", "可以": an answer, whatever else it resembles
             # Asking for the flow we are already in is not an interruption: an answer is due.
             other = intent is not None and self.bot.triggers.get(intent) != flow.name
+            # A hand-off, as outside a flow, is never entered on a guess.
+            sure = explicit or confidence >= self.bot.settings.handoff_confidence
+            if intent is not None and self._hands_off(intent) and not sure:
+                intent = None
             if intent is not None and other and (explicit or confident):
                 self.intent, self.confidence = intent, confidence
                 await self._interrupt(intent, step)

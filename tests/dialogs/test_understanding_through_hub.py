@@ -217,3 +217,24 @@ async def test_a_typed_yes_to_the_offer_hands_off(
     assert queued in texts(await io.say(yes))
     (handoff,) = await io.handoffs()
     assert handoff["reason"] == "fallback"
+
+
+# --------------------------------------------------------------------------- no hand-off on a guess
+
+
+@pytest.mark.parametrize(
+    ("text", "button"),
+    [("the staff member was nice", "Make a complaint"), ("你们卖不卖礼品卡", "投诉")],
+)
+async def test_a_guess_at_a_complaint_offers_it_as_a_button_and_queues_nobody(
+    client, receiver, text: str, button: str
+) -> None:
+    jo = Customer(client, receiver, f"jo-{len(text)}")
+    replies = await jo.say(text)
+    assert button in [b["title"] for b in replies[0]["buttons"]]
+    assert await jo.handoffs() == [] and await jo.status() == "bot"
+    # Inside a flow too: not read as an answer ("卖不卖" is a question), not a P1 hand-off.
+    await jo.say("手机开不了机" if not text.isascii() else "my phone won't turn on", replies=2)
+    await jo.say(text, replies=2)
+    assert await jo.handoffs() == []
+    assert "on_after_hold" not in (await jo.turns())[-1]["slots"]
