@@ -23,6 +23,7 @@ from dialogs.flows import (
     Intent,
     Jump,
     Say,
+    Set,
     Settings,
     Slot,
     Step,
@@ -123,6 +124,10 @@ def _check_flow(
                     problems.add(step.where, f"flow: unknown flow {step.flow!r}")
             case Action():
                 target(step, "on_error", step.on_error)
+            case Set():
+                for name in step.values:
+                    if name not in slots:
+                        problems.add(step.where, f"set: unknown slot {name!r}")
     if dangling:
         # Which steps are unreachable depends on where the broken jump was meant to go:
         # reporting them now would bury the one real mistake under knock-on errors.

@@ -583,9 +583,9 @@ class Dialogue:
                             await self._end_flow(resume=False)
                             return
                 case Set():
+                    # Slots, not a note: the hand-off summary lists slots as details.
                     for name, value in step.values.items():
                         state.slots[name] = value
-                    state.note({"flow": flow.name, "step": step.id, "set": dict(step.values)})
                 case Tag():
                     if step.tag not in state.tags:
                         state.tags.append(step.tag)

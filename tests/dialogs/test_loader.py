@@ -88,6 +88,40 @@ def test_unknown_flow_and_unknown_step(tmp_path: Path) -> None:
     ]
 
 
+def test_entities_are_declared_and_named_by_slots(tmp_path: Path) -> None:
+    entities = (
+        "entities:\n"
+        "  order_number: {regex: '\\d{8}'}\n"
+        "  city: {lookup: {shanghai: [上海, 沪], beijing: [北京]}}\n"
+    )
+    bot = load_bot(
+        write_bot(
+            tmp_path / "good",
+            bot=GOOD.replace("    type: text", "    type: text\n    entity: city"),
+            entities=entities,
+        )
+    )
+    assert bot.slots["answer"].entity == "city"
+    assert bot.entities["city"].lookup["沪"] == "shanghai"
+    found = problems(
+        write_bot(
+            tmp_path / "bad",
+            bot=GOOD.replace("    type: text", "    type: text\n    entity: ctiy"),
+            entities="entities:\n  broken: {regex: '(('}\n  both: {regex: x, lookup: {a: [b]}}\n",
+        )
+    )
+    text = "\n".join(found)
+    assert "slot 'answer': unknown entity 'ctiy'" in text
+    assert "entities.yml:2: invalid regular expression" in text
+    assert "entity 'both' needs exactly one of regex, lookup" in text
+
+
+def test_set_step_records_declared_slots_only(tmp_path: Path) -> None:
+    assert load_bot(write_bot(tmp_path / "good", bot=GOOD + "      - set: {answer: done}\n"))
+    found = problems(write_bot(tmp_path / "bad", bot=GOOD + "      - set: {outcome: done}\n"))
+    assert found == [f"{tmp_path / 'bad' / 'bot.yml'}:17: set: unknown slot 'outcome'"]
+
+
 def test_one_bad_goto_is_one_error_with_a_suggestion(tmp_path: Path) -> None:
     steps = "".join(f"      - say: step {n}\n" for n in range(6))
     folder = write_bot(

@@ -84,6 +84,7 @@ async def test_a_wrong_order_number_is_quoted_back_then_read_from_the_next_sente
     [
         ("我的手机开不了机", "开机了", "恢复正常"),
         ("手机开不了机", "开了", "恢复正常"),
+        ("手機開不了機", "開機了", "恢复正常"),  # Traditional
         ("my phone won't turn on", "yes it did", "working again"),
     ],
 )
