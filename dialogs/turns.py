@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from dialogs import answers
 from dialogs.affirm import is_short, polarity
 from dialogs.entities import Found, extract_all
 from dialogs.flows import (
@@ -48,8 +49,7 @@ from dialogs.flows import (
     Tag,
     Text,
 )
-from dialogs.options import Option, choose
-from dialogs.slots import Invalid, Valid, Verdict, validate
+from dialogs.slots import Invalid, validate
 from dialogs.state import State
 from dialogs.templates import evaluate, render
 from dialogs.text import clean, detect_language
@@ -70,8 +70,6 @@ PRIORITY_NUMBER = {"P1": 1, "P2": 2, "P3": 3}
 MIN_CANDIDATE_CONFIDENCE = 0.05
 #: What an opening such as Telegram's `/start` is answered with, when the bot has it.
 GREETING_INTENT = "greet"
-#: Longest stretch of a customer's answer quoted back in a validation message.
-MAX_QUOTED = 60
 INVALID_MESSAGES = {
     "not_a_choice": "invalid_choice",
     "not_a_number": "invalid_number",
@@ -389,19 +387,19 @@ class Dialogue:
             await self._understand(text)
             return
         slot = self.bot.slots[step.slot]
+        reading = answers.read(
+            text,
+            step,
+            slot,
+            self.found,
+            intents=self.bot.intents,
+            classify=lambda t: self._classify(t)[0],
+        )
+        # Typing the title of a button that stands for an intent is as if it was tapped.
+        text = reading.intent or text
         explicit = text.startswith("/") and text[1:] in self.bot.intents
-        verdict = validate(slot, text)
+        verdict, lenient, self.answer = reading.verdict, reading.lenient, reading.quoted
         free_text = slot.type in ("text", "any")
-        lenient = False
-        if isinstance(verdict, Invalid) and not explicit:
-            chosen = self._choose(step, text)
-            if chosen is not None and chosen.startswith("/") and chosen[1:] in self.bot.intents:
-                # Typed the title of a button that stands for an intent: as if tapped.
-                text, explicit = chosen, True
-                verdict = validate(slot, text)
-            else:
-                verdict = self._read_answer(slot, text, chosen, verdict)
-                lenient = isinstance(verdict, Valid)
         if explicit or isinstance(verdict, Invalid) or free_text or lenient:
             intent, confidence, _ = self._classify(text)
             # An answer that cannot fill the slot is better read as whatever intent it is;
@@ -449,58 +447,19 @@ class Dialogue:
         self._fill_from_message(skip=step.slot)
         await self._continue(flow, (flow.index(step.id) or 0) + 1)
 
-    def _choose(self, step: Ask, text: str) -> str | None:
-        """The option of `step` that free text means (see `dialogs.options`)."""
-        options = self._options(step)
-        if not options:
-            return None
-        wanted = {o.value[1:] for o in options if o.value.startswith("/")}
-        intent = self._classify(text)[0] if wanted else None
-        return choose(text, options, intent=intent if intent in wanted else None)
-
-    def _read_answer(self, slot: Slot, text: str, chosen: str | None, exact: Invalid) -> Verdict:
-        """An answer that does not validate as written: an option it means, or an entity
-        inside the sentence ("it's 20261001"); else the reason, with the value to quote."""
-        if chosen is not None and isinstance(verdict := validate(slot, chosen), Valid):
-            return verdict
-        candidates = self.found.get(slot.entity, []) if slot.entity else []
-        for found in candidates:
-            if isinstance(verdict := validate(slot, found.value), Valid):
-                return verdict
-        self.answer = (candidates[0].text if candidates else text)[:MAX_QUOTED]
-        if candidates and isinstance(verdict := validate(slot, candidates[0].value), Invalid):
-            return verdict
-        return exact
-
-    def _options(self, step: Ask) -> list[Option]:
-        slot = self.bot.slots[step.slot]
-        if slot.type == "choice" and not step.buttons:
-            return [
-                Option(value=c.value, titles=tuple(c.title.by_lang.values()), words=tuple(c.words))
-                for c in slot.choices
-            ]
-        return [
-            Option(value=b.payload, titles=tuple(b.title.by_lang.values())) for b in step.buttons
-        ]
-
     def _fill_from_message(self, *, skip: str = "") -> None:
         """Slots whose entity this message contains are filled now, so their asks are skipped;
         an invalid value is kept to be quoted when its ask comes."""
-        for slot in self.bot.slots.values():
-            if not slot.entity or slot.name == skip or slot.entity not in self.found:
-                continue
-            for found in self.found[slot.entity]:
-                verdict = validate(slot, found.value)
-                if isinstance(verdict, Valid):
-                    self.state.slots[slot.name] = verdict.value
-                    self.given[slot.name] = verdict.value
-                    self.rejected.pop(slot.name, None)
-                    break
-                self.rejected.setdefault(slot.name, found.text[:MAX_QUOTED])
+        given, rejected = answers.from_message(self.bot.slots.values(), self.found, skip=skip)
+        self.state.slots.update(given)
+        self.given.update(given)
+        for name in given:
+            self.rejected.pop(name, None)
+        self.rejected.update(rejected)
 
     def _say_invalid(self, slot: Slot, verdict: Invalid) -> None:
         if not self.answer:
-            self.answer = self.text[:MAX_QUOTED]
+            self.answer = self.text[: answers.MAX_QUOTED]
         name = INVALID_MESSAGES.get(verdict.reason, "invalid")
         self.say(slot.invalid or self.bot.message(name))
 
@@ -624,10 +583,7 @@ class Dialogue:
         self.say(step.prompt, self._buttons(step), question=self.state.question)
 
     def _buttons(self, step: Ask) -> tuple[ButtonSpec, ...]:
-        slot = self.bot.slots[step.slot]
-        if not step.buttons and slot.type == "choice":
-            return tuple(ButtonSpec(title=c.title, payload=c.value) for c in slot.choices)
-        return step.buttons
+        return answers.buttons(step, self.bot.slots[step.slot])
 
     def _offered_payloads(self) -> set[str]:
         """The payloads of the buttons the customer was last asked to choose from."""
