@@ -16,6 +16,8 @@ A file under `<dialogs>/tests/` holds a list of tests; each is a name and turns:
             buttons: []                  # button titles across the replies, exactly
             handoff: {reason: complaint, priority: P1}   # or true / false
           - wait: 3600                   # seconds pass (flow timeouts)
+          - press: "Yes"                 # taps the button titled "Yes" of the latest buttons
+          - press: {title: "No", back: 1}   # …of the buttons shown one question earlier
 
 Every expectation is optional. A failure shows what was expected next to what happened.
 """
@@ -33,7 +35,7 @@ from dialogs.engine import DialogEngine
 from dialogs.flows import Where
 from dialogs.yamlsource import Node, Problems, read
 from hub.abc import Turn
-from hub.model import Conversation, ConversationStatus, Customer, Event, Inbound
+from hub.model import Button, Conversation, ConversationStatus, Customer, Event, Inbound
 
 EXPECTATIONS = ("bot", "intent", "slots", "flow", "buttons", "handoff", "status")
 START = 1_800_000_000.0  # a fixed clock: tests must not depend on today
@@ -43,6 +45,8 @@ START = 1_800_000_000.0  # a fixed clock: tests must not depend on today
 class TestStep:
     where: Where
     user: str | None = None
+    press: str | None = None  # a button title
+    back: int = 0  # which buttons: 0 the latest shown, 1 those before, …
     wait: float = 0.0
     expect: dict[str, Any] = field(default_factory=dict)
 
@@ -96,19 +100,29 @@ def _test(node: Node, problems: Problems) -> ConversationTest | None:
         return None
     parsed = []
     for item in steps.elements():
-        if not item.is_map or ("user" not in item.names() and "wait" not in item.names()):
-            problems.add(item.where, "a test step needs `user: <text>` or `wait: <seconds>`")
+        if not item.is_map or not {"user", "wait", "press"} & set(item.names()):
+            problems.add(
+                item.where,
+                "a test step needs `user: <text>`, `press: <button title>` or `wait: <seconds>`",
+            )
             continue
-        unknown = set(item.names()) - {"user", "wait", *EXPECTATIONS}
+        unknown = set(item.names()) - {"user", "wait", "press", *EXPECTATIONS}
         for key in sorted(unknown):
             problems.add(
                 item.where, f"unknown test key {key!r} (expected {', '.join(EXPECTATIONS)})"
             )
         user = item.value.get("user")
+        press = item.value.get("press")
+        back = 0
+        if isinstance(press, Mapping):
+            back = int(press.get("back", 0) or 0)
+            press = press.get("title")
         parsed.append(
             TestStep(
                 where=item.where,
                 user=None if user is None else str(user),
+                press=None if press is None else str(press),
+                back=back,
                 wait=float(item.value.get("wait", 0) or 0),
                 expect={k: item.value[k] for k in EXPECTATIONS if k in item.value},
             )
@@ -123,9 +137,16 @@ async def run_test(engine: DialogEngine, test: ConversationTest, *, number: int)
     status = ConversationStatus.BOT
     customer = Customer(id=f"test-customer-{number}", identities=(f"test:{number}",))
     failures: list[str] = []
+    shown: list[tuple[Button, ...]] = []  # the buttons of each reply that had some
     for index, step in enumerate(test.steps):
         now += step.wait or 1.0
-        if step.user is None:
+        text = step.user
+        if step.press is not None:
+            text = _payload(shown, step.press, step.back)
+            if text is None:
+                failures.append(f"{step.where}: no button {step.press!r} to press")
+                break
+        if text is None:
             continue
         if status != ConversationStatus.BOT:
             failures.append(f"{step.where}: the conversation was already handed off")
@@ -138,7 +159,7 @@ async def run_test(engine: DialogEngine, test: ConversationTest, *, number: int)
             address="tester",
             state=state,
         )
-        inbound = Inbound(channel="test", sender="tester", message_id=str(index), text=step.user)
+        inbound = Inbound(channel="test", sender="tester", message_id=str(index), text=text)
         event = Event(
             conversation_id=conversation.id, seq=index + 1, type="message.in", at=now, data={}
         )
@@ -149,8 +170,17 @@ async def run_test(engine: DialogEngine, test: ConversationTest, *, number: int)
         )
         state = dict(result.state or state)
         status = result.status or status
+        shown.extend(reply.buttons for reply in result.replies if reply.buttons)
         failures.extend(_compare(step, result, state))
     return TestResult(test=test, failures=tuple(failures))
+
+
+def _payload(shown: list[tuple[Button, ...]], title: str, back: int) -> str | None:
+    """What tapping the button titled `title` sends, `back` sets of buttons ago."""
+    if back >= len(shown):
+        return None
+    buttons = shown[-1 - back]
+    return next((b.payload for b in buttons if b.title == title), None)
 
 
 def _compare(step: TestStep, result: Any, state: dict[str, Any]) -> Iterator[str]:
@@ -158,7 +188,8 @@ def _compare(step: TestStep, result: Any, state: dict[str, Any]) -> Iterator[str
     replies = [reply.text for reply in result.replies]
     turn: Mapping[str, Any] = next((e.data for e in result.events if e.type == "bot.turn"), {})
     handoff = next((e.data for e in result.events if e.type == "handoff.requested"), None)
-    where = f"{step.where}: user {step.user!r}"
+    said = f"press {step.press!r}" if step.press is not None else f"user {step.user!r}"
+    where = f"{step.where}: {said}"
     if "bot" in expect:
         wanted = expect["bot"]
         patterns = [str(p) for p in wanted] if isinstance(wanted, list) else [str(wanted)]

@@ -43,7 +43,8 @@ class EntityDef:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Found:
-    """One occurrence: `value` is canonical (an ISO date, "25 CNY"), `text` as written."""
+    """One occurrence: `value` is canonical (an ISO date, "25 CNY"), `text` as found in
+    the folded message (half-width, lower case), `start` where."""
 
     entity: str
     value: str

@@ -149,6 +149,26 @@ def test_a_failing_conversation_test_exits_1_with_a_diff(
     assert "0 passed, 1 failed" in out
 
 
+def test_a_test_presses_buttons_by_title(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tests = tmp_path / "press.yml"
+    tests.write_text(
+        "tests:\n"
+        "  - name: pressing\n"
+        "    steps:\n"
+        "      - user: my phone won't turn on\n"
+        "      - press: 'No'\n"
+        "        bot: charging light\n"
+        "      - press: Maybe\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run_cli(["dialogs", "test", str(DEMO_DIALOGS), "--tests", str(tests)], capsys)
+    assert code == 1
+    assert "press.yml:7: no button 'Maybe' to press" in out
+    assert "charging light" not in out  # the first press passed
+
+
 async def test_try_chats_in_the_terminal() -> None:
     engine = DialogEngine.from_path(DEMO_DIALOGS)
     out = io.StringIO()
