@@ -241,7 +241,7 @@ class Bot:
     triggers: Mapping[str, str]  # intent → flow name
     classifier: IntentClassifier
     files: tuple[str, ...] = ()
-    entities: Mapping[str, EntityDef] = field(default_factory=dict)  # declared and built-in
+    entities: Mapping[str, EntityDef] = field(default_factory=dict)  # looked for in every message
 
     def message(self, name: str) -> Text:
         return self.settings.messages[name]

@@ -163,7 +163,7 @@ class Reader:
             triggers=triggers,
             classifier=classifier,
             files=tuple(str(f) for f in files),
-            entities=self.entities,
+            entities=self._entities_in_use(),
         )
 
     def _top_level(self, root: Node) -> None:
@@ -379,6 +379,12 @@ class Reader:
             max_attempts=int(self.number(node.get("max_attempts"), 3, 1, 100) or 3),
             entity=entity,
         )
+
+    def _entities_in_use(self) -> dict[str, EntityDef]:
+        """Declared entities, and the built-ins a slot is filled from: the ones worth
+        looking for in every message (and listing in `bot.turn` events)."""
+        used = {slot.entity for slot in self.slots.values()}
+        return {n: e for n, e in self.entities.items() if not e.builtin or n in used}
 
     def _entity(self, name: str, node: Node) -> None:
         """`regex: <pattern>` or `lookup: {value: [synonyms]}` (synonyms in any language)."""
