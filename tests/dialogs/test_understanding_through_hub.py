@@ -100,6 +100,9 @@ async def test_a_natural_yes_fixes_the_device_and_a_later_summary_knows(
     assert handoff["slots"]["on_after_hold"] == "yes"
     assert handoff["slots"]["power_outcome"] == "fixed"
     assert handoff["slots"]["device"] == "phone"
+    # …and so does the summary the agent reads.
+    summary = await di.summary_text()
+    assert "power_outcome: fixed" in summary and "on_after_hold: yes" in summary
 
 
 @pytest.mark.parametrize(

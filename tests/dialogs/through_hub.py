@@ -46,6 +46,14 @@ class Customer:
     async def handoffs(self) -> list[dict[str, Any]]:
         return [e["data"] for e in await self.events() if e["type"] == "handoff.requested"]
 
+    async def summary_text(self) -> str:
+        """The hand-off summary an agent reads for this conversation."""
+        response = await self.client.get(
+            f"/api/v1/handoff/conversations/{self.conversation_id}", headers=api_auth()
+        )
+        assert response.status == 200, await response.text()
+        return str((await response.json())["summary_text"])
+
     async def status(self) -> str:
         response = await self.client.get(
             f"/api/v1/conversations/{self.conversation_id}", headers=api_auth()
