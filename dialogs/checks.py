@@ -79,7 +79,13 @@ def check_bot(
             )
         _check_flow(problems, flow, slots, flows, intents)
     for name, defined in intents.items():
-        if name not in faqs and name not in triggers and name not in broken:
+        # `out_of_scope` lists lines the bot must not answer: it calibrates, nobody answers it.
+        if (
+            name not in faqs
+            and name not in triggers
+            and name not in broken
+            and name != "out_of_scope"
+        ):
             problems.add(defined.where, f"intent {name!r} has no FAQ answer and starts no flow")
     _check_examples(problems, example_lines)
 

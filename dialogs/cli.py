@@ -3,6 +3,8 @@
     frontdesk dialogs check [PATH]   validate; `file:line: message` per problem, exit 2 on errors
     frontdesk dialogs test [PATH]    run the conversation tests in PATH/tests/; exit 1 on failure
     frontdesk dialogs try [PATH]     chat with the bot in the terminal (no server)
+    frontdesk dialogs evaluate [PATH] [--folds K] [--report FILE.md|FILE.html]
+                                     cross-validate the intents, per language
 
 PATH defaults to `config/dialogs`. Custom actions go to the rasa-sdk action server configured
 in `config/frontdesk.yaml` (`bot.action_endpoint`, or `FRONTDESK_ACTION_ENDPOINT`), the same one
@@ -60,6 +62,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             help=f"hub config file to read the action endpoint from (default {DEFAULT_CONFIG})",
         )
         command.set_defaults(run=run)
+    evaluate = sub.add_parser(
+        "evaluate", help="cross-validate the intent examples (per language) and report"
+    )
+    evaluate.add_argument("path", nargs="?", default=DEFAULT_PATH)
+    evaluate.add_argument("--folds", type=int, default=5, help="k of the k-fold (default 5)")
+    evaluate.add_argument(
+        "--report", default="", help="also write the report to FILE (.html, else Markdown)"
+    )
+    evaluate.set_defaults(run=_evaluate)
+
     sub.choices["test"].add_argument(
         "--tests", default="", help="test file or folder (default PATH/tests)"
     )
@@ -135,6 +147,36 @@ def _test(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0 if all(r.passed for r in results) else EXIT_FAILED
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from dialogs.evaluation import evaluate, render_html, render_markdown
+    from dialogs.training import bot_vocabulary
+
+    engine = _load(args.path)
+    if engine is None:
+        return EXIT_INVALID
+    if not 2 <= args.folds <= 20:
+        print("--folds must be between 2 and 20", file=sys.stderr)
+        return EXIT_INVALID
+    bot = engine.bot
+    result = evaluate(
+        {name: intent.examples for name, intent in bot.intents.items()},
+        languages=bot.settings.languages,
+        folds=args.folds,
+        word_vectors=bot.settings.word_vectors,
+        vocabulary=bot_vocabulary(bot.intents.values()),
+    )
+    print(render_markdown(result), end="")
+    if args.report:
+        page = render_html(result) if args.report.endswith((".html", ".htm")) else None
+        try:
+            Path(args.report).write_text(page or render_markdown(result), encoding="utf-8")
+        except OSError as error:
+            print(f"cannot write {args.report}: {error.strerror}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"report written to {args.report}", file=sys.stderr)
+    return 0
 
 
 def _try(args: argparse.Namespace) -> int:

@@ -201,6 +201,7 @@ class Intent:
     where: Where
     examples: tuple[str, ...]
     title: Label | None = None
+    threshold: float | None = None  # `nlu_threshold` of this intent (None: the bot's)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

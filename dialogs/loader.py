@@ -35,7 +35,7 @@ from dialogs.flows import (
 from dialogs.folding import fold
 from dialogs.messages import DEFAULT_MESSAGES
 from dialogs.templates import compile_template
-from dialogs.training import train
+from dialogs.training import bot_vocabulary, train
 from dialogs.yamlsource import DialogsInvalid, Node, Problems, dialog_files, read
 
 TOP_LEVEL = ("version", "settings", "entities", "slots", "intents", "faq", "flows", "nlu")
@@ -106,7 +106,11 @@ class Reader:
             for name, node in _section(root, "faq"):
                 self.faq_nodes.append((name, node))
                 if node.get("examples") is not None:
-                    self._intent(name, node, allow=("examples", "answer", "buttons", "title"))
+                    self._intent(
+                        name,
+                        node,
+                        allow=("examples", "answer", "buttons", "title", "nlu_threshold"),
+                    )
             self.flow_nodes.extend(_section(root, "flows"))
         faqs = {name: faq for name, node in self.faq_nodes if (faq := self._faq(name, node))}
         flows: dict[str, Flow] = {}
@@ -149,7 +153,15 @@ class Reader:
         examples = {name: intent.examples for name, intent in self.intents.items()}
         try:
             classifier = train(
-                examples, threshold=settings.nlu_threshold, word_vectors=settings.word_vectors
+                examples,
+                threshold=settings.nlu_threshold,
+                intent_thresholds={
+                    name: intent.threshold
+                    for name, intent in self.intents.items()
+                    if intent.threshold is not None
+                },
+                word_vectors=settings.word_vectors,
+                vocabulary=bot_vocabulary(self.intents.values()),
             )
         except ValueError as error:  # e.g. fewer than two intents with examples
             self.problems.add(Where(path=str(files[0]), line=1), f"cannot train intents: {error}")
@@ -443,7 +455,7 @@ class Reader:
         return tuple(found)
 
     def _intent(
-        self, name: str, node: Node, allow: tuple[str, ...] = ("examples", "title")
+        self, name: str, node: Node, allow: tuple[str, ...] = ("examples", "title", "nlu_threshold")
     ) -> None:
         if not _NAME.match(name):
             self.problems.add(node.where, f"intent name {name!r} must be letters, digits and _")
@@ -471,6 +483,9 @@ class Reader:
             where=node.where,
             examples=examples,
             title=self.label(title_node) if title_node is not None else None,
+            threshold=self.number(node.get("nlu_threshold"), None, 0.0, 1.0)
+            if node.is_map
+            else None,
         )
 
     def _examples(self, node: Node | None, intent: str) -> tuple[str, ...]:

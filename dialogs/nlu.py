@@ -7,12 +7,12 @@ p.intent          # "greet", or None when out of scope (confidence below `clf.th
 p.ranking[0]      # IntentScore(intent="greet", confidence=0.87)
 ```
 
-The model is linear over TF-IDF word 1-2-grams and character 2-5-grams (English and Chinese
-alike, no word segmentation, tolerant to typos) plus averaged static token embeddings from the
-`wordllama` wheel (synonyms the examples lack). Its scores are the logits of
-a multinomial logistic regression plus half the scores of a linear SVM fitted on the same
-features: one weight matrix, so one product scores an utterance; the confidences are the
-softmax of these scores.
+Text is normalized first (`dialogs.text.normalize`: Traditional → Simplified, full-width →
+half-width, contractions spelt out, Chinese words by jieba). The model is linear over TF-IDF
+word 1-2-grams, character 2-5-grams (tolerant to typos) and single Chinese characters, plus
+averaged static token embeddings from the `wordllama` wheel (synonyms the examples lack). Its
+scores are those of a linear SVM (one-vs-rest): one weight matrix, so one product scores an
+utterance; the confidences are the softmax of the scaled scores.
 Everything runs on the CPU from installed files; nothing is downloaded. scikit-learn fits the
 weights; prediction is a few dictionary look-ups and small numpy products (well under a
 millisecond), because scikit-learn's own per-call overhead is several milliseconds.
@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -33,25 +34,28 @@ from dialogs.nlu_features import (
     WordVectors,
     default_word_vectors,
     extract_terms,
-    normalize,
 )
+from dialogs.text import Segmenter, normalize
+
+if TYPE_CHECKING:
+    from scipy import sparse  # type: ignore[import-untyped, unused-ignore]
+
+    from dialogs.nlu_calibration import Calibration
 
 __all__ = ["IntentClassifier", "IntentScore", "Prediction", "default_threshold"]
 
 #: How many intents `Prediction.ranking` lists (fewer if the bot has fewer).
 RANKING_SIZE = 5
 
-# Hyper-parameters chosen on validation data only (CLINC150's validation split and a held-out
-# tenth of Banking77's training split, see bench/nlu.py and docs/nlu-bench-results.md):
-# inverse L2 regularization of the logistic regression and of the linear SVM; the weight of the
-# embedding block relative to the two unit-length n-gram blocks; and the weight of the SVM's
-# scores added to the logistic regression's logits. The SVM sharpens the ranking of the
-# intents; a small weight leaves the softmax confidences on the logistic regression's scale,
-# which `default_threshold` and the bots' `nlu_threshold`s were set on.
-_C = 10.0
-_SVM_C = 1.0
+# Hyper-parameters chosen on validation data only (CLINC150's validation split, see
+# bench/nlu.py and docs/nlu-bench-results.md): inverse L2 regularization of the linear SVM; the
+# weight of the embedding block relative to the two unit-length n-gram blocks; and the scale of
+# the SVM scores before the softmax that turns them into confidences. One linear SVM replaced
+# a logistic regression + SVM blend: as accurate on validation within 0.2 point, and the
+# logistic regression's solver took most of the training time and memory.
+_SVM_C = 0.5
 _VECTOR_WEIGHT = 1.2
-_SVM_BLEND = 0.5
+_TEMPERATURE = 3.0
 
 Floats = npt.NDArray[np.float32]
 
@@ -95,26 +99,44 @@ class IntentClassifier:
     Instances are immutable and safe to share between conversations and threads.
     """
 
-    __slots__ = ("_bias", "_intents", "_ngram_weights", "_threshold", "_vectors", "_vocabulary")
+    __slots__ = (
+        "_bias",
+        "_intent_thresholds",
+        "_intents",
+        "_ngram_weights",
+        "_segmenter",
+        "_threshold",
+        "_vectors",
+        "_vocabulary",
+        "calibration",
+    )
 
     def __init__(
         self,
         *,
         intents: tuple[str, ...],
         vocabulary: NgramVocabulary,
+        segmenter: Segmenter,
         ngram_weights: Floats,
         bias: Floats,
         vectors: _VectorBlock | None,
         threshold: float,
+        intent_thresholds: Mapping[str, float] | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
-        if not 0.0 <= threshold <= 1.0 or math.isnan(threshold):
-            raise ValueError(f"threshold must be within [0, 1], got {threshold!r}")
+        for value in (threshold, *(intent_thresholds or {}).values()):
+            if not 0.0 <= value <= 1.0 or math.isnan(value):
+                raise ValueError(f"threshold must be within [0, 1], got {value!r}")
         self._intents = intents
         self._vocabulary = vocabulary
+        self._segmenter = segmenter
         self._ngram_weights = ngram_weights  # (n-gram terms, intents)
         self._bias = bias  # (intents,)
         self._vectors = vectors
         self._threshold = float(threshold)
+        self._intent_thresholds = dict(intent_thresholds or {})
+        #: How the threshold was derived from the bot's own examples (None: given, not derived).
+        self.calibration = calibration
 
     @property
     def intents(self) -> tuple[str, ...]:
@@ -126,15 +148,28 @@ class IntentClassifier:
         """Confidence below which `predict` answers out of scope (`intent=None`)."""
         return self._threshold
 
-    def with_threshold(self, threshold: float) -> IntentClassifier:
-        """A classifier sharing this one's weights, with another threshold."""
+    def threshold_for(self, intent: str) -> float:
+        """The threshold `intent` must reach: its own override, else `threshold`."""
+        return self._intent_thresholds.get(intent, self._threshold)
+
+    def with_threshold(
+        self,
+        threshold: float,
+        *,
+        intent_thresholds: Mapping[str, float] | None = None,
+        calibration: Calibration | None = None,
+    ) -> IntentClassifier:
+        """A classifier sharing this one's weights, with other thresholds."""
         return IntentClassifier(
             intents=self._intents,
             vocabulary=self._vocabulary,
+            segmenter=self._segmenter,
             ngram_weights=self._ngram_weights,
             bias=self._bias,
             vectors=self._vectors,
             threshold=threshold,
+            intent_thresholds=intent_thresholds,
+            calibration=calibration if calibration is not None else self.calibration,
         )
 
     @classmethod
@@ -144,23 +179,16 @@ class IntentClassifier:
         *,
         threshold: float | None = None,
         word_vectors: bool = True,
+        vocabulary: Iterable[str] = (),
     ) -> IntentClassifier:
         """Fit a classifier on `examples` (intent → example utterances, any language mix).
 
-        `threshold` defaults to `default_threshold(len(examples))`. `word_vectors=False` leaves out the
+        `threshold` defaults to `default_threshold(len(examples))` (`dialogs.nlu_calibration`
+        derives a better one from the examples). `word_vectors=False` leaves out the
         `wordllama` embeddings (n-grams only: a little less accurate, no 32 MB matrix).
-        Raises `ValueError` unless at least two intents have a non-blank example.
+        `vocabulary`: the bot's own words (product names …) that Chinese segmentation keeps
+        whole. Raises `ValueError` unless at least two intents have a non-blank example.
         """
-        # scikit-learn is imported here: predicting needs none of it.
-        from scipy import sparse  # type: ignore[import-untyped, unused-ignore]
-        from sklearn.linear_model import (  # type: ignore[import-untyped, unused-ignore]
-            LogisticRegression,
-        )
-        from sklearn.svm import LinearSVC  # type: ignore[import-untyped, unused-ignore]
-        from threadpoolctl import (  # type: ignore[import-untyped, unused-ignore]
-            threadpool_limits,
-        )
-
         intents = tuple(examples)
         texts: list[str] = []
         labels: list[int] = []
@@ -175,44 +203,21 @@ class IntentClassifier:
         if len(set(labels)) < 2 or len(set(labels)) < len(intents):
             raise ValueError("every intent needs a non-blank example, and at least two intents")
 
-        documents = [extract_terms(text) for text in texts]
-        vocabulary = NgramVocabulary.fit(documents)
-        rows = [vocabulary.vectorize(terms) for terms in documents]
-        features = sparse.csr_matrix(
-            (
-                np.fromiter((v for _, values in rows for v in values), dtype=np.float64),
-                np.fromiter((c for columns, _ in rows for c in columns), dtype=np.int64),
-                np.cumsum([0] + [len(columns) for columns, _ in rows]),
-            ),
-            shape=(len(rows), len(vocabulary)),
+        segmenter = Segmenter(vocabulary)
+        ngrams, features = NgramVocabulary.fit_transform(
+            extract_terms(text, segmenter.tokens(text)) for text in texts
         )
         block = _VectorBlock.fit(default_word_vectors(), texts) if word_vectors else None
-        if block is not None:
-            dense = np.vstack([block.embed(text) for text in texts]) * _VECTOR_WEIGHT
-            features = sparse.hstack([features, sparse.csr_matrix(dense)], format="csr")
-
-        target = np.asarray(labels)
-        logistic = LogisticRegression(C=_C, max_iter=1000)
-        svm = LinearSVC(C=_SVM_C, random_state=0)  # its coordinate descent shuffles
-        # One BLAS thread: on a small shared machine, threads spinning against each other made
-        # the fit of a 30-intent bot six times slower; and the hub has other work to do.
-        with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
-            # Hitting max_iter on a large bot costs a little accuracy, not correctness.
-            warnings.simplefilter("ignore", category=UserWarning)
-            logistic.fit(features, target)
-            svm.fit(features, target)
-        lr_coef, lr_bias = _per_intent(logistic.coef_, logistic.intercept_)
-        svm_coef, svm_bias = _per_intent(svm.coef_, svm.intercept_)
-        coef = lr_coef + _SVM_BLEND * svm_coef
-        bias = lr_bias + _SVM_BLEND * svm_bias
-        n_terms = len(vocabulary)
+        coef, bias = _fit(features, block, texts, np.asarray(labels))
+        n_terms = len(ngrams)
         if block is not None:
             block = block.with_weights(
                 np.ascontiguousarray(coef[:, n_terms:].T * _VECTOR_WEIGHT, dtype=np.float32)
             )
         return cls(
             intents=intents,
-            vocabulary=vocabulary,
+            vocabulary=ngrams,
+            segmenter=segmenter,
             ngram_weights=np.ascontiguousarray(coef[:, :n_terms].T),
             bias=bias,
             vectors=block,
@@ -221,14 +226,22 @@ class IntentClassifier:
 
     def predict(self, text: str) -> Prediction:
         """Classify one utterance. Blank or meaningless text is out of scope; never raises."""
-        normalized = normalize(text) if isinstance(text, str) else ""
-        columns, values = self._vocabulary.vectorize(extract_terms(normalized))
+        normalized = normalize(text)
+        columns, values = self._vocabulary.vectorize(
+            extract_terms(normalized, self._segmenter.tokens(normalized))
+        )
         if not columns:
-            # No known n-gram: nothing resembles any example, whatever the embeddings say.
-            return self._out_of_scope()
+            # No known n-gram: nothing resembles any example. The embedding may still say
+            # which intents the line is near (suggestions), but it never decides alone.
+            if self._vectors is None or not normalized:
+                return self._out_of_scope()
+            return self._rank(self._bias + self._vectors.scores(normalized), accept=False)
         logits = self._bias + np.asarray(values, dtype=np.float32) @ self._ngram_weights[columns]
         if self._vectors is not None:
             logits += self._vectors.scores(normalized)
+        return self._rank(logits, accept=True)
+
+    def _rank(self, logits: Floats, *, accept: bool) -> Prediction:
         exp = np.exp(logits - logits.max())
         probabilities = exp / exp.sum()
         k = min(RANKING_SIZE, len(self._intents))
@@ -243,10 +256,12 @@ class IntentClassifier:
             IntentScore(intent=intents[i], confidence=float(probabilities[i]))
             for i in order.tolist()
         )
-        confidence = ranking[0].confidence
+        top = ranking[0]
         return Prediction(
-            intent=ranking[0].intent if confidence >= self._threshold else None,
-            confidence=confidence,
+            intent=top.intent
+            if accept and top.confidence >= self.threshold_for(top.intent)
+            else None,
+            confidence=top.confidence if accept else 0.0,
             ranking=ranking,
         )
 
@@ -255,6 +270,38 @@ class IntentClassifier:
             IntentScore(intent=intent, confidence=0.0) for intent in self._intents[:RANKING_SIZE]
         )
         return Prediction(intent=None, confidence=0.0, ranking=ranking)
+
+
+def _fit(
+    features: sparse.csr_matrix,
+    block: _VectorBlock | None,
+    texts: Sequence[str],
+    target: npt.NDArray[np.int64],
+) -> tuple[Floats, Floats]:
+    """(intents, features) weights and (intents,) biases of the blended linear model."""
+    # scikit-learn is imported here: predicting needs none of it.
+    from scipy import sparse
+    from sklearn.exceptions import (  # type: ignore[import-untyped, unused-ignore]
+        ConvergenceWarning,
+    )
+    from sklearn.svm import LinearSVC  # type: ignore[import-untyped, unused-ignore]
+    from threadpoolctl import (  # type: ignore[import-untyped, unused-ignore]
+        threadpool_limits,
+    )
+
+    if block is not None:
+        dense = block.embed_many(texts) * _VECTOR_WEIGHT
+        features = sparse.hstack([features, sparse.csr_matrix(dense)], format="csr")
+    svm = LinearSVC(C=_SVM_C, random_state=0)  # its coordinate descent shuffles
+    # One BLAS thread: on a small shared machine, threads spinning against each other made
+    # the fit of a 30-intent bot six times slower; and the hub has other work to do.
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+        # Hitting max_iter on a large bot costs a little accuracy, not correctness.
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        svm.fit(features, target)
+    coef, bias = _per_intent(svm.coef_, svm.intercept_)
+    # The softmax of the scaled SVM scores is the confidence (see `_TEMPERATURE`).
+    return coef * _TEMPERATURE, bias * _TEMPERATURE
 
 
 def _per_intent(coef: object, intercept: object) -> tuple[Floats, Floats]:
@@ -283,6 +330,14 @@ class _VectorBlock:
     def fit(cls, vectors: WordVectors, texts: Sequence[str]) -> _VectorBlock:
         mean = vectors.embed_many(texts).mean(axis=0).astype(np.float32)
         return cls(vectors=vectors, mean=mean)
+
+    def embed_many(self, texts: Sequence[str]) -> Floats:
+        centred = self.vectors.embed_many(texts) - self.mean
+        norms = np.linalg.norm(centred, axis=1, keepdims=True)
+        result: Floats = np.where(norms > 1e-6, centred / np.maximum(norms, 1e-6), 0.0).astype(
+            np.float32
+        )
+        return result
 
     def with_weights(self, weights: Floats) -> _VectorBlock:
         return _VectorBlock(vectors=self.vectors, mean=self.mean, weights=weights)

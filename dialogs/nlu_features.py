@@ -1,14 +1,18 @@
 """Feature extraction for the intent classifier (private to `dialogs.nlu`).
 
-Two feature blocks, both computed the same way at training and at prediction time:
+Two feature blocks, both computed the same way at training and at prediction time, on text that
+`dialogs.text.normalize` has put in its one canonical form:
 
-* sparse TF-IDF over word 1-2-grams and character 2-5-grams. Character n-grams make the
-  model work for Chinese without word segmentation and tolerate typos;
+* sparse TF-IDF over word 1-2-grams (Chinese words by jieba, see `dialogs.text.Segmenter`),
+  character 2-5-grams of Latin runs (typos), character 1-3-grams of the unsegmented Chinese
+  runs (evidence whatever the segmentation did, even for a two-character line);
 * optionally the average of static token embeddings shipped inside the `wordllama` wheel
   (a 32k-token vocabulary, 256 dimensions), which brings synonyms the examples lack.
 
 The prediction path is plain Python plus a few small numpy calls: scikit-learn is only used to
 fit the weights (see `dialogs.nlu`), because its per-call overhead alone exceeds our budget.
+Training featurizes with numpy over integer arrays, never one dictionary per example: 15 000
+examples would otherwise take hundreds of megabytes.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import functools
 import importlib.util
 import math
 import re
-import unicodedata
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,26 +30,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from dialogs.text import has_cjk
+
 if TYPE_CHECKING:
+    from scipy import sparse  # type: ignore[import-untyped, unused-ignore]
     from tokenizers import Tokenizer
 
 __all__ = [
-    "MAX_CHARS",
     "NgramVocabulary",
     "WordVectors",
     "default_word_vectors",
     "extract_terms",
-    "normalize",
 ]
 
-#: Longer inputs are cut: intents are carried by short utterances, and this bounds latency.
-MAX_CHARS = 1000
-
 _CHAR_NGRAMS = (2, 3, 4, 5)
+_CJK_NGRAMS = (2, 3)
 #: Weight of the character block relative to the word block (each is L2-normalized).
 CHAR_WEIGHT = 1.0
-_WORD_RE = re.compile(r"\w+")
-_SPACE_RE = re.compile(r"\s+")
+_RUN_RE = re.compile(r"[^\W_]+")
+_CJK_CHAR_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Word terms get a prefix that cannot occur in normalized text, so they never collide with
 # character n-grams.
 _WORD_PREFIX = "\x00"
@@ -53,24 +56,8 @@ _WORD_PREFIX = "\x00"
 Floats = npt.NDArray[np.float32]
 
 
-def normalize(text: str) -> str:
-    """Return `text` NFKC-folded, case-folded, without control characters, whitespace collapsed."""
-    text = text[: MAX_CHARS * 2]
-    if text.isascii() and text.isprintable():  # the common case, ten times faster
-        return " ".join(text.lower().split())[:MAX_CHARS]
-    text = unicodedata.normalize("NFKC", text).casefold()
-    # Control (Cc), format (Cf), surrogate (Cs), private use (Co) and unassigned (Cn) code
-    # points carry no meaning for intent; whitespace controls become spaces first.
-    text = "".join(
-        ch if unicodedata.category(ch)[0] != "C" else (" " if ch.isspace() else "")
-        for ch in _SPACE_RE.sub(" ", text)
-    )
-    return _SPACE_RE.sub(" ", text).strip()[:MAX_CHARS]
-
-
-def extract_terms(text: str) -> dict[str, int]:
-    """Count the word 1-2-grams and character 2-5-grams of an already normalized text."""
-    words = _WORD_RE.findall(text)
+def extract_terms(normalized: str, words: Sequence[str]) -> dict[str, int]:
+    """Count the word 1-2-grams of `words` and the character n-grams of `normalized`."""
     counts: dict[str, int] = {}
     get = counts.get
     for i, word in enumerate(words):
@@ -79,10 +66,27 @@ def extract_terms(text: str) -> dict[str, int]:
         if i:
             key = _WORD_PREFIX + words[i - 1] + " " + word
             counts[key] = get(key, 0) + 1
-    if not words:
+    # Character n-grams run over the letter/digit runs only: punctuation and emoji are noise.
+    # Chinese runs get 1-3-grams: on the demo bot's cross-validation, longer ones memorized
+    # whole examples (-1.9 points of Chinese accuracy); single characters give a two-character
+    # line some evidence whatever jieba made of it.
+    runs = _RUN_RE.findall(normalized)
+    if not runs:
         return counts
-    # Character n-grams run over the words only: punctuation and emoji are noise here.
-    padded = " " + " ".join(words) + " "
+    if has_cjk(normalized):
+        chinese = [run for run in runs if _CJK_CHAR_RE.match(run)]
+        runs = [run for run in runs if not _CJK_CHAR_RE.match(run)]
+        for run in chinese:
+            for char in run:
+                counts[char] = get(char, 0) + 1
+            padded = " " + run + " "
+            for n in _CJK_NGRAMS:
+                for i in range(len(padded) - n + 1):
+                    key = padded[i : i + n]
+                    counts[key] = get(key, 0) + 1
+        if not runs:
+            return counts
+    padded = " " + " ".join(runs) + " "
     size = len(padded)
     for n in _CHAR_NGRAMS:
         for i in range(size - n + 1):
@@ -96,31 +100,71 @@ class NgramVocabulary:
     """Term → column index and inverse document frequency, learnt from the training texts."""
 
     index: dict[str, int]
-    idf: tuple[float, ...]
+    idf: list[float]
+    word: list[bool]  # per column: a word term (else a character term)
 
     @classmethod
-    def fit(cls, documents: Sequence[dict[str, int]], *, min_df: int = 1) -> NgramVocabulary:
-        """Keep the terms seen in at least `min_df` documents; smooth IDF as scikit-learn does."""
-        df: dict[str, int] = {}
+    def fit_transform(
+        cls, documents: Iterable[dict[str, int]], *, min_df: int = 1
+    ) -> tuple[NgramVocabulary, sparse.csr_matrix]:
+        """Learn the vocabulary of `documents` (term counts) and return their TF-IDF rows.
+
+        Keeps the terms seen in at least `min_df` documents; IDF smoothed as scikit-learn does;
+        sublinear TF; the word and character blocks of each row L2-normalized separately
+        (as two scikit-learn vectorizers side by side would be).
+        """
+        from scipy import sparse
+
+        provisional: dict[str, int] = {}
+        columns = array("l")
+        counts = array("f")
+        indptr = array("l", [0])
         for terms in documents:
-            for term in terms:
-                df[term] = df.get(term, 0) + 1
-        kept = sorted(term for term, count in df.items() if count >= min_df)
-        n = len(documents)
-        idf = tuple(math.log((1 + n) / (1 + df[term])) + 1.0 for term in kept)
-        return cls(index={term: i for i, term in enumerate(kept)}, idf=idf)
+            for term, count in terms.items():
+                columns.append(provisional.setdefault(term, len(provisional)))
+                counts.append(count)
+            indptr.append(len(columns))
+        n_docs = len(indptr) - 1
+        cols = np.frombuffer(columns, dtype=np.int64) if columns else np.zeros(0, np.int64)
+        tf = np.frombuffer(counts, dtype=np.float32) if counts else np.zeros(0, np.float32)
+        df = np.bincount(cols, minlength=len(provisional))
+        names = list(provisional)
+        kept = [i for i in range(len(names)) if df[i] >= min_df]
+        kept.sort(key=names.__getitem__)  # columns in term order: training is reproducible
+        new_id = np.full(len(names), -1, dtype=np.int64)
+        new_id[kept] = np.arange(len(kept))
+        idf = np.log((1 + n_docs) / (1 + df[kept])) + 1.0
+        word = np.array([names[i][0] == _WORD_PREFIX for i in kept], dtype=np.int64)
+        vocabulary = cls(
+            index={names[i]: j for j, i in enumerate(kept)},
+            idf=idf.tolist(),
+            word=[bool(w) for w in word],
+        )
+        offsets = np.frombuffer(indptr, dtype=np.int64)
+        rows = np.repeat(np.arange(n_docs), offsets[1:] - offsets[:-1])
+        mapped = new_id[cols]
+        keep = mapped >= 0
+        rows, mapped, tf = rows[keep], mapped[keep], tf[keep]
+        values = (1.0 + np.log(tf)) * idf[mapped]
+        # One norm per (row, block): block 1 for words, 0 for characters.
+        key = rows * 2 + word[mapped]
+        norms = np.sqrt(np.bincount(key, weights=values * values, minlength=2 * n_docs))
+        norms[0::2] /= CHAR_WEIGHT
+        norms[norms == 0.0] = 1.0
+        values = values / norms[key]
+        matrix = sparse.csr_matrix(
+            (values, (rows, mapped)), shape=(n_docs, len(kept)), dtype=np.float64
+        )
+        return vocabulary, matrix
 
     def __len__(self) -> int:
         return len(self.index)
 
     def vectorize(self, terms: dict[str, int]) -> tuple[list[int], list[float]]:
-        """Sparse sublinear TF-IDF vector: (column indices, values).
-
-        Word and character terms are L2-normalized separately (as two scikit-learn vectorizers
-        side by side would be): otherwise the many character n-grams drown the few words.
-        """
+        """Sparse sublinear TF-IDF vector of one text: (column indices, values)."""
         index = self.index
         idf = self.idf
+        is_word = self.word
         word_columns: list[int] = []
         word_values: list[float] = []
         char_columns: list[int] = []
@@ -129,12 +173,13 @@ class NgramVocabulary:
             column = index.get(term)
             if column is None:
                 continue
-            if term[0] == _WORD_PREFIX:
+            value = (1.0 + math.log(count)) * idf[column]
+            if is_word[column]:
                 word_columns.append(column)
-                word_values.append((1.0 + math.log(count)) * idf[column])
+                word_values.append(value)
             else:
                 char_columns.append(column)
-                char_values.append((1.0 + math.log(count)) * idf[column])
+                char_values.append(value)
         word_norm = math.sqrt(sum(v * v for v in word_values)) or 1.0
         char_norm = math.sqrt(sum(v * v for v in char_values)) / CHAR_WEIGHT or 1.0
         values = [v / word_norm for v in word_values]
@@ -198,12 +243,19 @@ class WordVectors:
         norm = float(np.linalg.norm(mean))
         return mean / norm if norm > 0.0 else mean
 
-    def embed_many(self, texts: Iterable[str]) -> Floats:
-        """Stack `embed` over `texts`."""
-        rows = [self.embed(text) for text in texts]
-        if not rows:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack(rows)
+    def embed_many(self, texts: Sequence[str]) -> Floats:
+        """`embed` of each of `texts`, as rows (batched: the tokenizer runs in Rust)."""
+        result = np.zeros((len(texts), self.dim), dtype=np.float32)
+        skip = self._skip
+        for row, encoding in enumerate(
+            self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        ):
+            ids = [i for i in encoding.ids if i not in skip]
+            if ids:
+                mean = self._matrix[ids].mean(axis=0)
+                norm = float(np.linalg.norm(mean))
+                result[row] = mean / norm if norm > 0.0 else mean
+        return result
 
 
 @functools.cache

@@ -1,16 +1,102 @@
-"""What the bot does to a customer's raw text before reading it: cleaning and language."""
+"""What the bot does to a customer's raw text before reading it: cleaning, language, and the
+one normalization step every reader of a message shares.
+
+```python
+clean("  hi\x00 there ")                 # "hi there": what the bot shows and keeps
+normalize("我登不進ＡＰＰ了，won't work")  # "我登不进 app 了,will not work"
+tokenize("你们卖不卖礼品卡")               # ["你们", "卖不卖", "礼品卡"] with a `Segmenter`
+```
+
+`normalize` folds the forms a customer may type one meaning in: full-width to half-width and
+case (NFKC + casefold), Traditional to Simplified Chinese (OpenCC `t2s`), English contractions
+spelt out ("won't" → "will not", also without the apostrophe), and Latin or digit runs inside
+Chinese set apart by spaces. `Segmenter.tokens` splits normalized text into words: Chinese by
+`jieba` (its dictionary is loaded once per process, on first use), with the bot's own vocabulary
+kept whole; everything else at non-word characters.
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
+import threading
 import unicodedata
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opencc import OpenCC
+
+__all__ = [
+    "MAX_TEXT",
+    "Segmenter",
+    "clean",
+    "detect_language",
+    "has_cjk",
+    "normalize",
+    "tokenize",
+]
 
 #: Longer messages are cut before understanding them; intents live in short utterances.
 MAX_TEXT = 2000
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_CJK = re.compile(f"[{_CJK_CHARS}]")
+_CJK_RUN = re.compile(f"[{_CJK_CHARS}]+")
 _LATIN = re.compile(r"[A-Za-z]")
 _SPACE = re.compile(r"\s+")
+# A Latin letter or digit next to a Chinese character, in either order ("登不进app了").
+_SCRIPT_EDGE = re.compile(f"(?<=[{_CJK_CHARS}])(?=[a-z0-9])|(?<=[a-z0-9])(?=[{_CJK_CHARS}])")
+# A run of Chinese characters, or of letters/digits (`\w` without the Chinese and the `_`).
+_TOKEN = re.compile(f"[{_CJK_CHARS}]+|[^\\W_{_CJK_CHARS}]+")
+
+# English contractions, spelt out before anything reads the words: "won't" must not look like
+# "won", nor "can't" like "can". The apostrophe-less spellings customers type on phones are
+# included where they are not English words of their own ("wont", "cant", "dont" …; not
+# "well", "were", "its" or "id").
+_CONTRACTIONS = {
+    "won't": "will not",
+    "wont": "will not",
+    "can't": "can not",
+    "cant": "can not",
+    "cannot": "can not",
+    "shan't": "shall not",
+    "ain't": "is not",
+    "let's": "let us",
+    "y'all": "you all",
+}
+_NOT_WORDS = [
+    "do",
+    "does",
+    "did",
+    "is",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+    "could",
+    "would",
+    "should",
+    "must",
+    "need",
+    "might",
+    "dare",
+]
+for _word in _NOT_WORDS:
+    _CONTRACTIONS[_word + "n't"] = _word + " not"
+    _CONTRACTIONS[_word + "nt"] = _word + " not"
+_IS_WORDS = ["it", "that", "what", "where", "who", "how", "there", "here", "he", "she"]
+for _word in _IS_WORDS:
+    _CONTRACTIONS[_word + "'s"] = _word + " is"
+_SUFFIXES = {"'re": " are", "'m": " am", "'ll": " will", "'ve": " have", "'d": " would"}
+_CONTRACTION = re.compile(
+    r"\b(?:" + "|".join(re.escape(c) for c in sorted(_CONTRACTIONS, key=len, reverse=True)) + r")\b"
+)
+_SUFFIX = re.compile(r"(?<=[a-z])(?:'re|'m|'ll|'ve|'d)\b")
+_POSSESSIVE = re.compile(r"(?<=[a-z])'s\b")
 
 
 def clean(text: str) -> str:
@@ -37,3 +123,124 @@ def detect_language(text: str, *, previous: str, languages: tuple[str, ...]) -> 
     if "en" in languages and _LATIN.search(text):
         return "en"
     return previous if previous in languages else languages[0]
+
+
+def has_cjk(text: str) -> bool:
+    """Whether `text` has a Chinese character."""
+    return _CJK.search(text) is not None
+
+
+@functools.cache
+def _t2s() -> OpenCC:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def normalize(text: str) -> str:
+    """The canonical form of a message for understanding it (never raises).
+
+    NFKC (full-width → half-width) and case folding, no control/format/unassigned characters,
+    whitespace collapsed, cut to `MAX_TEXT`; Traditional → Simplified Chinese; English
+    contractions spelt out; Latin letters and digits set apart from Chinese characters.
+    """
+    if not isinstance(text, str):
+        return ""  # type: ignore[unreachable]  # callers outside the type checker
+    text = text[: MAX_TEXT * 2]
+    if not (text.isascii() and text.isprintable()):
+        text = unicodedata.normalize("NFKC", text)
+        # Control (Cc), format (Cf), surrogate (Cs), private use (Co) and unassigned (Cn)
+        # code points carry no meaning; whitespace controls become spaces first.
+        text = "".join(
+            ch if unicodedata.category(ch)[0] != "C" else (" " if ch.isspace() else "")
+            for ch in text
+        )
+        text = text.replace("\u2019", "'").replace("\u2018", "'")  # typographic apostrophes
+    text = " ".join(text.casefold().split())[:MAX_TEXT]
+    if "'" in text or "nt" in text or "cannot" in text:
+        text = _CONTRACTION.sub(lambda m: _CONTRACTIONS[m.group()], text)
+        text = _SUFFIX.sub(lambda m: _SUFFIXES[m.group()], text)
+        text = _POSSESSIVE.sub("", text)
+    if _CJK.search(text):
+        text = _SCRIPT_EDGE.sub(" ", _t2s().convert(text))
+    return text
+
+
+class Segmenter:
+    """Splits normalized text into words; Chinese by jieba, the bot's own words kept whole.
+
+    The bot's vocabulary (product names, short examples such as "礼品卡") is matched first,
+    longest first, and jieba segments what lies between. This keeps jieba's process-wide
+    dictionary untouched, so two bots loaded in one process never change each other's words.
+    """
+
+    __slots__ = ("_words",)
+
+    def __init__(self, words: Iterable[str] = ()) -> None:
+        kept = {
+            word
+            for raw in words
+            if (word := normalize(raw).replace(" ", ""))
+            and 2 <= len(word) <= 12
+            and _CJK_RUN.fullmatch(word)
+        }
+        self._words = (
+            re.compile("|".join(re.escape(w) for w in sorted(kept, key=len, reverse=True)))
+            if kept
+            else None
+        )
+
+    def tokens(self, normalized: str) -> list[str]:
+        """The words of an already normalized text, in order; punctuation and emoji dropped."""
+        found: list[str] = []
+        for match in _TOKEN.finditer(normalized):
+            run = match.group()
+            if not _CJK.match(run) or len(run) == 1:
+                found.append(run)
+            else:
+                found.extend(self._chinese(run))
+        return found
+
+    def _chinese(self, run: str) -> list[str]:
+        if self._words is None:
+            return _jieba_cut(run)
+        words: list[str] = []
+        start = 0
+        for match in self._words.finditer(run):
+            if match.start() > start:
+                words.extend(_jieba_cut(run[start : match.start()]))
+            words.append(match.group())
+            start = match.end()
+        if start < len(run):
+            words.extend(_jieba_cut(run[start:]))
+        return words
+
+
+_jieba_lock = threading.Lock()
+
+
+@functools.cache
+def _jieba() -> object:
+    import jieba  # type: ignore[import-untyped, unused-ignore]
+
+    # jieba announces its dictionary loading on the root logger's stderr; quiet it.
+    jieba.setLogLevel(logging.WARNING)
+    with _jieba_lock:
+        jieba.initialize()
+    return jieba
+
+
+def _jieba_cut(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    jieba = _jieba()
+    words: list[str] = jieba.lcut(run)  # type: ignore[attr-defined]
+    return words
+
+
+_PLAIN = Segmenter()
+
+
+def tokenize(text: str, segmenter: Segmenter | None = None) -> list[str]:
+    """`normalize` then `Segmenter.tokens` (with the bot's `segmenter`, or none of its words)."""
+    return (segmenter or _PLAIN).tokens(normalize(text))
