@@ -197,7 +197,8 @@ def render_markdown(evaluation: Evaluation) -> str:
     """The report as Markdown (cells escaped for tables)."""
 
     def cell(text: object) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
+        # Markdown renders inline HTML: examples are customer-like text, so escape it.
+        return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
 
     out = ["# NLU evaluation", ""]
     out += [f"- **{cell(k)}**: {cell(v)}" for k, v in _summary_lines(evaluation)]

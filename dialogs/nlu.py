@@ -233,7 +233,7 @@ class IntentClassifier:
         if not columns:
             # No known n-gram: nothing resembles any example. The embedding may still say
             # which intents the line is near (suggestions), but it never decides alone.
-            if self._vectors is None or not normalized:
+            if self._vectors is None or not self._vectors.knows(normalized):
                 return self._out_of_scope()
             return self._rank(self._bias + self._vectors.scores(normalized), accept=False)
         logits = self._bias + np.asarray(values, dtype=np.float32) @ self._ngram_weights[columns]
@@ -346,6 +346,10 @@ class _VectorBlock:
         centred = self.vectors.embed(text) - self.mean
         norm = float(np.linalg.norm(centred))
         return centred / norm if norm > 1e-6 else np.zeros_like(centred)
+
+    def knows(self, text: str) -> bool:
+        """Whether any token of `text` has a vector (else its embedding is only the centring)."""
+        return bool(self.vectors.embed(text).any())
 
     def scores(self, text: str) -> Floats:
         assert self.weights is not None

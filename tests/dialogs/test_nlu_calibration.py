@@ -1,0 +1,161 @@
+"""The out-of-scope threshold is derived per bot from its own examples, and can be overridden."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from dialogs.loader import load_bot
+from dialogs.nlu import IntentClassifier
+from dialogs.nlu_calibration import FLOOR, HeldBack, choose_threshold, held_back
+from dialogs.training import train
+from tests.dialogs.talk import DEMO_DIALOGS, write_bot
+from tests.dialogs.test_nlu import EXAMPLES
+
+OUT_OF_SCOPE = [
+    "what's the weather tomorrow",
+    "tell me a joke",
+    "who won the football game",
+    "how tall is the eiffel tower",
+    "今天天气怎么样",
+    "讲个笑话",
+    "谁赢了足球比赛",
+    "埃菲尔铁塔有多高",
+]
+
+
+def scored(intent: str | None, predicted: str, confidence: float) -> HeldBack:
+    return HeldBack(text="x", intent=intent, predicted=predicted, confidence=confidence, second="")
+
+
+def test_without_out_of_scope_lines_the_highest_threshold_within_the_rejection_budget() -> None:
+    # 20 understood examples at 0.50 … 0.88, two misunderstood at 0.3: at most 10 % of the
+    # understood ones (2) may be turned away, so the threshold is the third lowest of them.
+    rows = [scored("a", "a", 0.5 + 0.02 * i) for i in range(20)]
+    rows += [scored("a", "b", 0.3), scored("b", "a", 0.3)]
+    calibration = choose_threshold(rows, folds=5)
+    assert calibration.threshold == pytest.approx(0.54)
+    assert calibration.rejected == pytest.approx(0.10)
+    assert calibration.oos_caught is None
+    assert calibration.in_scope == 22 and calibration.folds == 5
+
+
+def test_out_of_scope_lines_pick_the_best_balanced_threshold_within_the_budget() -> None:
+    rows = [scored("a", "a", 0.6 + 0.01 * i) for i in range(20)]
+    rows += [scored(None, "a", c) for c in (0.1, 0.2, 0.3, 0.55, 0.7)]
+    calibration = choose_threshold(rows, folds=5)
+    # 0.6 catches 4 of 5 out-of-scope lines and turns away nothing understood.
+    assert calibration.threshold == pytest.approx(0.6)
+    assert calibration.oos_caught == pytest.approx(0.8)
+    assert calibration.rejected == 0.0
+
+
+def test_a_bot_with_no_confident_examples_gets_the_floor() -> None:
+    assert choose_threshold([scored("a", "b", 0.01)], folds=2).threshold == FLOOR
+
+
+def test_every_example_is_held_back_once_in_k_fold() -> None:
+    seen: list[str] = []
+
+    def train_subset(
+        subset: Mapping[str, Sequence[str]],
+    ) -> Callable[[str], tuple[str, float, str]]:
+        def score(text: str) -> tuple[str, float, str]:
+            # A classifier must never score a line it was trained on.
+            assert all(text not in texts for texts in subset.values())
+            seen.append(text)
+            return "a", 0.5, "b"
+
+        return score
+
+    examples = {"a": [f"a{i}" for i in range(7)], "b": [f"b{i}" for i in range(5)], "c": ["c0"]}
+    rows, rounds = held_back(examples, ["oos0", "oos1"], train_subset, folds=3)
+    assert rounds == 3
+    # Every example of an intent with two or more is held back exactly once; "c0" never.
+    assert sorted(seen) == sorted([*examples["a"], *examples["b"], "oos0", "oos1"])
+    assert {r.intent for r in rows} == {"a", "b", None}
+
+
+def test_thresholds_are_derived_per_bot_from_its_examples() -> None:
+    small = train(EXAMPLES)
+    assert small.calibration is not None
+    assert small.threshold == small.calibration.threshold
+    assert small.calibration.rejected <= 0.10
+    with_oos = train({**EXAMPLES, "out_of_scope": OUT_OF_SCOPE})
+    assert with_oos.calibration is not None
+    assert with_oos.calibration.out_of_scope == len(OUT_OF_SCOPE)
+    assert with_oos.calibration.oos_caught is not None
+    # `out_of_scope` is no intent: nothing is ever predicted as it.
+    assert "out_of_scope" not in with_oos.intents
+    assert with_oos.predict("讲个笑话吧").ranking[0].intent != "out_of_scope"
+    # Two different bots, two different thresholds (neither is a global constant).
+    demo = load_bot(DEMO_DIALOGS).classifier
+    assert demo.calibration is not None
+    assert demo.threshold != small.threshold
+
+
+def test_operators_override_the_threshold_per_bot_and_per_intent(tmp_path: Path) -> None:
+    folder = write_bot(
+        tmp_path / "bot",
+        bot="""
+        settings:
+          nlu_threshold: 0.42
+        faq:
+          greet:
+            examples: [hello, hi there, good morning, 你好, 早上好]
+            answer: {en: Hello!, zh: 您好！}
+          refund:
+            nlu_threshold: 0.93
+            examples: [I want a refund, give me my money back, 我要退款, 怎么退款]
+            answer: {en: Refunds take 5 days., zh: 退款需要 5 天。}
+        """,
+    )
+    classifier = load_bot(folder).classifier
+    assert classifier.threshold == 0.42
+    assert classifier.calibration is None  # given, not derived
+    assert classifier.threshold_for("greet") == 0.42
+    assert classifier.threshold_for("refund") == 0.93
+    prediction = classifier.predict("refund please")
+    if prediction.ranking[0].intent == "refund" and prediction.confidence < 0.93:
+        assert prediction.intent is None
+
+
+def test_an_intent_threshold_outside_the_unit_interval_is_a_located_problem(
+    tmp_path: Path,
+) -> None:
+    from dialogs.yamlsource import DialogsInvalid
+
+    folder = write_bot(
+        tmp_path / "bot",
+        bot="""
+        faq:
+          greet:
+            nlu_threshold: 1.5
+            examples: [hello, hi]
+            answer: Hello!
+          bye:
+            examples: [bye, see you]
+            answer: Bye!
+        """,
+    )
+    with pytest.raises(DialogsInvalid) as raised:
+        load_bot(folder)
+    located = [p.located() for p in raised.value.problems]
+    assert any(p.endswith("bot.yml:4: must be between 0 and 1 (got 1.5)") for p in located)
+
+
+def test_a_line_without_known_ngrams_still_gets_suggestions_from_the_embedding() -> None:
+    chinese_only = {
+        intent: [e for e in examples if not e.isascii()] for intent, examples in EXAMPLES.items()
+    }
+    classifier = IntentClassifier.train(chinese_only)
+    # No character or word of this line occurs in any example: only the embedding places it.
+    prediction = classifier.predict("hello, good morning")
+    # Never decided by the embedding alone: out of scope, with a ranking to suggest from.
+    assert prediction.intent is None
+    assert prediction.confidence == 0.0
+    assert all(score.confidence > 0.0 for score in prediction.ranking)
+    # Nothing at all to go on: no ranking worth showing.
+    assert all(s.confidence == 0.0 for s in classifier.predict("😀🎉").ranking)
