@@ -217,7 +217,7 @@ class Faq:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     languages: tuple[str, ...] = ("en", "zh")
-    nlu_threshold: float | None = None  # None: the classifier's own default
+    nlu_threshold: float | None = None  # None: calibrated on the bot's own examples
     word_vectors: bool = True  # static word embeddings in the NLU (False: n-grams only)
     interrupt_confidence: float = 0.6
     handoff_confidence: float = 0.6  # a flow that starts with a hand-off needs this much
