@@ -56,6 +56,8 @@ RANKING_SIZE = 5
 _SVM_C = 0.5
 _VECTOR_WEIGHT = 1.2
 _TEMPERATURE = 3.0
+_PROJECT_FROM = 1000
+_PROJECTED = 64
 
 Floats = npt.NDArray[np.float32]
 
@@ -207,8 +209,11 @@ class IntentClassifier:
         ngrams, features = NgramVocabulary.fit_transform(
             extract_terms(text, segmenter.tokens(text)) for text in texts
         )
-        block = _VectorBlock.fit(default_word_vectors(), texts) if word_vectors else None
-        coef, bias = _fit(features, block, texts, np.asarray(labels))
+        block: _VectorBlock | None = None
+        if word_vectors:
+            block, dense = _VectorBlock.fit(default_word_vectors(), texts)
+            features = _with_dense(features, dense * _VECTOR_WEIGHT)
+        coef, bias = _fit(features, np.asarray(labels))
         n_terms = len(ngrams)
         if block is not None:
             block = block.with_weights(
@@ -272,15 +277,15 @@ class IntentClassifier:
         return Prediction(intent=None, confidence=0.0, ranking=ranking)
 
 
-def _fit(
-    features: sparse.csr_matrix,
-    block: _VectorBlock | None,
-    texts: Sequence[str],
-    target: npt.NDArray[np.int64],
-) -> tuple[Floats, Floats]:
+def _with_dense(features: sparse.csr_matrix, dense: Floats) -> sparse.csr_matrix:
+    from scipy import sparse
+
+    return sparse.hstack([features, sparse.csr_matrix(dense)], format="csr")
+
+
+def _fit(features: sparse.csr_matrix, target: npt.NDArray[np.int64]) -> tuple[Floats, Floats]:
     """(intents, features) weights and (intents,) biases of the blended linear model."""
     # scikit-learn is imported here: predicting needs none of it.
-    from scipy import sparse
     from sklearn.exceptions import (  # type: ignore[import-untyped, unused-ignore]
         ConvergenceWarning,
     )
@@ -289,9 +294,6 @@ def _fit(
         threadpool_limits,
     )
 
-    if block is not None:
-        dense = block.embed_many(texts) * _VECTOR_WEIGHT
-        features = sparse.hstack([features, sparse.csr_matrix(dense)], format="csr")
     svm = LinearSVC(C=_SVM_C, random_state=0)  # its coordinate descent shuffles
     # One BLAS thread: on a small shared machine, threads spinning against each other made
     # the fit of a 30-intent bot six times slower; and the hub has other work to do.
@@ -320,32 +322,54 @@ def _per_intent(coef: object, intercept: object) -> tuple[Floats, Floats]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _VectorBlock:
-    """Centred averaged token embeddings and, once trained, their weights per intent."""
+    """Centred averaged token embeddings and, once trained, their weights per intent.
+
+    A bot of `_PROJECT_FROM` examples or more keeps only the `_PROJECTED` principal axes of its
+    own (centred, unit-length) example embeddings: on CLINC150's validation split this was both
+    more accurate (94.03 % in scope at 60 % OOS recall, against 93.90 % with all 256
+    dimensions) and half the training time, since the dense block was most of the non-zero
+    features. Smaller bots have too few examples to estimate those axes and keep all 256.
+    """
 
     vectors: WordVectors
     mean: Floats  # mean training embedding, removed so that the block is centred
+    projection: Floats | None = None  # (256, _PROJECTED) principal axes, for large bots
     weights: Floats | None = None  # (dimensions, intents)
 
     @classmethod
-    def fit(cls, vectors: WordVectors, texts: Sequence[str]) -> _VectorBlock:
-        mean = vectors.embed_many(texts).mean(axis=0).astype(np.float32)
-        return cls(vectors=vectors, mean=mean)
-
-    def embed_many(self, texts: Sequence[str]) -> Floats:
-        centred = self.vectors.embed_many(texts) - self.mean
-        norms = np.linalg.norm(centred, axis=1, keepdims=True)
-        result: Floats = np.where(norms > 1e-6, centred / np.maximum(norms, 1e-6), 0.0).astype(
-            np.float32
-        )
-        return result
+    def fit(cls, vectors: WordVectors, texts: Sequence[str]) -> tuple[_VectorBlock, Floats]:
+        """The block for `texts` and their rows in it."""
+        raw = vectors.embed_many(texts)
+        mean = raw.mean(axis=0).astype(np.float32)
+        centred = _unit_rows(raw - mean)
+        projection: Floats | None = None
+        if len(texts) >= _PROJECT_FROM:
+            # Right singular vectors = principal axes of the example embeddings.
+            _, _, axes = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
+            projection = np.ascontiguousarray(axes[:_PROJECTED].T, dtype=np.float32)
+            centred = _unit_rows(centred @ projection)
+        return cls(vectors=vectors, mean=mean, projection=projection), centred
 
     def with_weights(self, weights: Floats) -> _VectorBlock:
-        return _VectorBlock(vectors=self.vectors, mean=self.mean, weights=weights)
+        return _VectorBlock(
+            vectors=self.vectors, mean=self.mean, projection=self.projection, weights=weights
+        )
 
     def embed(self, text: str) -> Floats:
-        centred = self.vectors.embed(text) - self.mean
+        centred: Floats = self.vectors.embed(text) - self.mean
         norm = float(np.linalg.norm(centred))
-        return centred / norm if norm > 1e-6 else np.zeros_like(centred)
+        if norm <= 1e-6:
+            return np.zeros(self.dimensions, dtype=np.float32)
+        centred = (centred / norm).astype(np.float32)
+        if self.projection is None:
+            return centred
+        projected: Floats = centred @ self.projection
+        norm = float(np.linalg.norm(projected))
+        return projected / norm if norm > 1e-6 else np.zeros_like(projected)
+
+    @property
+    def dimensions(self) -> int:
+        return self.vectors.dim if self.projection is None else int(self.projection.shape[1])
 
     def knows(self, text: str) -> bool:
         """Whether any token of `text` has a vector (else its embedding is only the centring)."""
@@ -355,3 +379,9 @@ class _VectorBlock:
         assert self.weights is not None
         result: Floats = self.embed(text) @ self.weights
         return result
+
+
+def _unit_rows(rows: Floats) -> Floats:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    result: Floats = np.where(norms > 1e-6, rows / np.maximum(norms, 1e-6), 0.0).astype(np.float32)
+    return result

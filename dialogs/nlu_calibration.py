@@ -5,8 +5,9 @@ A constant cannot fit every bot: confidences spread over 5 intents look nothing 
 
 1. **Held-back examples.** The examples are dealt into folds (each intent's examples in turn,
    after a seeded shuffle); a classifier trained without a fold scores that fold. Small bots use
-   `FOLDS` folds; a bot with more than `LARGE_BOT` examples holds back one fold of at most
-   `LARGE_HOLD_OUT` examples, so calibrating costs one extra fit instead of five. Intents with a
+   `FOLDS` folds; a bot with more than `LARGE_BOT` examples holds back one fold only (a fifth,
+   or about `LARGE_HOLD_OUT` examples for a very large bot), so calibrating costs one extra fit
+   instead of five. Intents with a
    single example stay in training and are never held back.
 2. **Out-of-scope examples.** Lines the operator lists under the `out_of_scope` intent are
    scored by the same held-back classifiers (they are never trained on as an intent).
@@ -89,7 +90,7 @@ def held_back(
     elif total <= LARGE_BOT:
         rounds = folds = FOLDS
     else:
-        folds, rounds = max(2, round(total / LARGE_HOLD_OUT)), 1
+        folds, rounds = max(FOLDS, round(total / LARGE_HOLD_OUT)), 1
     fold_of: dict[str, list[int]] = {}
     for intent, texts in examples.items():
         position = np.empty(len(texts), dtype=np.int64)
