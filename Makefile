@@ -57,6 +57,7 @@ bench: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
 	$(BIN)/python bench/api.py --store redis --rate 500 --seconds 20
 	$(BIN)/python bench/nlu.py --dataset clinc150
 	$(BIN)/python bench/nlu.py --dataset banking77
+	$(BIN)/python bench/nlu.py --dataset frontdesk-bilingual
 	$(BIN)/python bench/webchat.py --visitors 100 --duration 20 --idle 10000 --json
 	$(BIN)/python bench/webchat.py --visitors 100 --duration 20 --idle 0 --bot dialogs --json
 	$(BIN)/python bench/identity.py --store sqlite --identities 1000000
