@@ -43,7 +43,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from dialogs.nlu import IntentClassifier, Prediction  # noqa: E402
-from dialogs.text import normalize  # noqa: E402
 
 DEFAULT_DATA_DIR = REPO.parent / "shared" / "data"
 LATENCY_SAMPLES = 2000
@@ -250,15 +249,18 @@ def load_bilingual(folder: Path = BILINGUAL) -> dict[str, Examples]:
     return found
 
 
-def variant(text: str) -> str:
-    """`traditional`, `mixed` (Chinese with Latin letters) or `simplified`, for Chinese lines."""
-    import re
-
-    if normalize(text) != normalize(text).replace(" ", "") and re.search(r"[A-Za-z]", text):
-        return "mixed"
+def opencc_t2s(text: str) -> str:
     from opencc import OpenCC
 
-    return "traditional" if OpenCC("t2s").convert(text) != text else "simplified"
+    return str(OpenCC("t2s").convert(text))
+
+
+def variant(text: str) -> str:
+    """`traditional`, `mixed` (Chinese with Latin letters) or `simplified`, for Chinese lines."""
+    if any("a" <= ch.casefold() <= "z" for ch in text):
+        return "mixed"
+    # Traditional text is what OpenCC's Traditional → Simplified conversion changes.
+    return "traditional" if opencc_t2s(text) != text else "simplified"
 
 
 def baseline(examples: dict[str, list[str]]) -> object:

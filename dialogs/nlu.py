@@ -284,7 +284,8 @@ def _with_dense(features: sparse.csr_matrix, dense: Floats) -> sparse.csr_matrix
 
 
 def _fit(features: sparse.csr_matrix, target: npt.NDArray[np.int64]) -> tuple[Floats, Floats]:
-    """(intents, features) weights and (intents,) biases of the blended linear model."""
+    """(intents, features) weights and (intents,) biases of the linear SVM, pre-scaled by the
+    softmax temperature."""
     # scikit-learn is imported here: predicting needs none of it.
     from sklearn.exceptions import (  # type: ignore[import-untyped, unused-ignore]
         ConvergenceWarning,
