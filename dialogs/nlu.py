@@ -246,7 +246,10 @@ class IntentClassifier:
         logits = self._bias + np.asarray(values, dtype=np.float32) @ self._ngram_weights[columns]
         if self._vectors is not None:
             logits += self._vectors.scores(normalized)
-        return self._rank(logits, accept=True)
+        # Nor do single Chinese characters: a line sharing nothing longer with the examples
+        # gets suggestions, not an answer.
+        single = self._vocabulary.single
+        return self._rank(logits, accept=not single.issuperset(columns))
 
     def _rank(self, logits: Floats, *, accept: bool) -> Prediction:
         exp = np.exp(logits - logits.max())

@@ -102,6 +102,9 @@ class NgramVocabulary:
     index: dict[str, int]
     idf: list[float]
     word: list[bool]  # per column: a word term (else a character term)
+    #: Columns of single Chinese characters: evidence for ranking, too weak to decide alone
+    #: ("香蕉" shares only "香" with "香港").
+    single: frozenset[int] = frozenset()
 
     @classmethod
     def fit_transform(
@@ -139,6 +142,7 @@ class NgramVocabulary:
             index={names[i]: j for j, i in enumerate(kept)},
             idf=idf.tolist(),
             word=[bool(w) for w in word],
+            single=frozenset(j for j, i in enumerate(kept) if len(names[i]) == 1),
         )
         offsets = np.frombuffer(indptr, dtype=np.int64)
         rows = np.repeat(np.arange(n_docs), offsets[1:] - offsets[:-1])

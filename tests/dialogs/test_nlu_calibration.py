@@ -159,3 +159,19 @@ def test_a_line_without_known_ngrams_still_gets_suggestions_from_the_embedding()
     assert all(score.confidence > 0.0 for score in prediction.ranking)
     # Nothing at all to go on: no ranking worth showing.
     assert all(s.confidence == 0.0 for s in classifier.predict("😀🎉").ranking)
+
+
+def test_single_chinese_characters_suggest_but_never_decide() -> None:
+    classifier = IntentClassifier.train(
+        {
+            "abroad": ["能发到香港吗", "可以寄到香港吗", "do you ship to Hong Kong"],
+            "greet": ["你好", "早上好", "hello"],
+        },
+        threshold=0.0,
+    )
+    # "香蕉" (banana) shares only the character "香" with "香港": a suggestion at most.
+    banana = classifier.predict("香蕉")
+    assert banana.intent is None and banana.confidence == 0.0
+    assert banana.ranking[0].intent == "abroad"
+    # Two characters in a row are evidence enough.
+    assert classifier.predict("香港").intent == "abroad"
