@@ -19,6 +19,7 @@ further, so "it doesn't turn on, urgent!" and "开不了机，急" still fire.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -76,12 +77,10 @@ class Occurrence:
 
 
 def normalise(text: str) -> str:
-    """Case-folded, curly apostrophes straightened, full-width ASCII made half-width."""
-    folded = text.casefold().replace("\u2019", "'").replace("\u2018", "'")
-    return folded.translate(_FULL_WIDTH)
-
-
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+    """Full-width made half-width (NFKC), case-folded, curly apostrophes straightened
+    (offsets of matches refer to this text)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return folded.replace("\u2019", "'").replace("\u2018", "'")
 
 
 @lru_cache(maxsize=512)
