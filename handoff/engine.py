@@ -100,8 +100,9 @@ class HandoffEngine(ConversationHandler):
             return self._withdraw(turn, ticket)
         if ticket.noted or not self.settings.leave.acknowledge:
             return TurnResult()
+        noted = self.texts.say("noted", self.status.language(turn.inbound.text, ticket))
         return TurnResult(
-            replies=(self._with_leave_button(self.texts.say("noted", ticket.language), ticket),),
+            replies=(self._with_leave_button(noted, ticket),),
             events=(NewEvent(type="handoff.message_noted", data={"message_seq": turn.event.seq}),),
         )
 
@@ -109,8 +110,9 @@ class HandoffEngine(ConversationHandler):
         """The customer goes back to the bot before anyone took the conversation."""
         waited = round(max(0.0, turn.now - ticket.requested_at), 1)
         data = {"message_seq": turn.event.seq, "waited": waited, "agent_id": ticket.agent_id}
+        lang = self.status.language(turn.inbound.text, ticket)
         return TurnResult(
-            replies=(self.texts.say("left_queue", ticket.language),),
+            replies=(self.texts.say("left_queue", lang),),
             events=(NewEvent(type="handoff.withdrawn", data=data),),
             status=ConversationStatus.BOT,
         )

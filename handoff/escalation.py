@@ -67,12 +67,12 @@ class Escalation(ConversationHandler):
         last = engine.history.last_resolved(turn.customer.id)
         reopen: Past | None = None
         if last is not None and last.conversation_id != turn.conversation.id:
-            answered = await self._feedback(turn, last)
-            if answered is not None:
+            feedback = await self._feedback(turn, last)
+            if feedback is not None:
                 engine.history.note_turn(
                     turn.customer.id, turn.conversation.id, "", turn.now, bot=False
                 )
-                return answered
+                return feedback
             if first_turn and turn.now - last.resolved_at <= engine.settings.feedback.reopen_window:
                 reopen = last
         result = await self.bot.handle(turn)

@@ -223,7 +223,9 @@ async def test_customers_leave_the_queue_and_the_bot_answers_again(desk: Desk) -
         queued = await desk.say(sender, ASK[lang])
         conversation_id = queued.conversation_id
         assert queued.status == "queued", text
-        # The way back is offered with the queue message.
+        # Nobody is online: the customer is asked to leave a message (out of hours alike) …
+        assert ("not available" if lang == "en" else "暂时不在线") in queued.text
+        # … and the way back is offered with it.
         assert {"title": BACK[lang], "payload": LEAVE_PAYLOAD} in queued.buttons
         assert conversation_id in await desk.waiting()
 
