@@ -25,7 +25,7 @@ from typing import Any
 from handoff.feed import Feed
 from handoff.history import WINDOW_90D, History
 from handoff.leaving import wants_to_leave
-from handoff.messages import Texts
+from handoff.messages import LEAVE_PAYLOAD, Texts
 from handoff.queue import Presence, Queue, Ticket
 from handoff.settings import AgentSpec, HandoffSettings
 from handoff.status import StatusReporter
@@ -94,6 +94,10 @@ class HandoffEngine(ConversationHandler):
         conversation_id = turn.conversation.id
         await self.catch_up(conversation_id)
         ticket = self.queue.tickets.get(conversation_id)
+        if ticket is not None and ticket.accepted and turn.inbound.text.strip() == LEAVE_PAYLOAD:
+            # An earlier "Back to the bot" button, pressed once a person has joined.
+            lang = self.status.language("", ticket)
+            return TurnResult(replies=(self.texts.say("leave_too_late", lang),))
         if ticket is None or ticket.accepted:
             return TurnResult()
         if wants_to_leave(self.settings.leave, turn.inbound.text):
@@ -597,7 +601,10 @@ class HandoffEngine(ConversationHandler):
                 continue
             wait = self.status.wait_text(position, ticket.language)
             data = {"position": position, "wait": wait}
-            update = self.texts.say("queue_update", ticket.language, position=position, wait=wait)
+            update = self._with_leave_button(
+                self.texts.say("queue_update", ticket.language, position=position, wait=wait),
+                ticket,
+            )
 
             async def still_queued(conversation: Conversation) -> bool:
                 return conversation.status == QUEUED

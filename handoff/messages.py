@@ -83,6 +83,10 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "en": "You are not waiting for a person. I'm the assistant: what can I help you with?",
         "zh": "您目前没有在等待人工客服。我是智能助手，有什么可以帮您？",
     },
+    "leave_too_late": {
+        "en": "A person from our team is already with you; just write here.",
+        "zh": "客服已经接入，请直接在这里留言。",
+    },
     "noted": {
         "en": "Got it. I've added this to your request; an agent will see it when they pick "
         "up your conversation.",

@@ -287,9 +287,13 @@ async def test_messages_while_waiting_are_acknowledged_once_and_reach_the_agent(
         assert status == 200
         texts = [item["text"] for item in details["transcript"] if item["from"] == "customer"]
         assert first in texts and second in texts
-        # Accepted: "cancel" is now a message for the agent, not a way out.
+        # Accepted: "cancel" is now a message for the agent, not a way out, and an old
+        # "Back to the bot" button says a person is here.
         kept = await desk.say(sender, "cancel" if lang == "en" else "算了")
         assert kept.status == "assigned" and kept.replies == []
+        late = await desk.say(sender, LEAVE_PAYLOAD)
+        assert late.status == "assigned"
+        assert ("already with you" if lang == "en" else "客服已经接入") in late.text
         await desk.api("POST", f"/conversations/{conversation_id}/resolve", {"agent_id": "gen"})
         await desk.api("PUT", "/agents/gen/presence", {"presence": "offline"})
 

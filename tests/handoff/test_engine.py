@@ -231,6 +231,8 @@ async def test_queue_update_when_the_place_changes(rig: Rig) -> None:
     rig.clock.advance(61)
     await rig.engine.tick()
     await rig.wait_text("b", "now number 1")
+    update = rig.connector.sent["b"][-1]
+    assert [(b.title, b.payload) for b in update.buttons] == [("Back to the bot", "/handoff_leave")]
 
 
 async def test_out_of_hours_the_customer_leaves_a_message(tmp_path: Path) -> None:
@@ -242,6 +244,7 @@ async def test_out_of_hours_the_customer_leaves_a_message(tmp_path: Path) -> Non
         assert "Leave your message here" in rig.texts("cus")[-1]
         assert "2026-11-30 09:00" in rig.texts("cus")[-1]
         await rig.say("cus", "My invoice 2231 is wrong, please call me back")
+        assert "an agent will see it" in rig.texts("cus")[-1]
         await rig.engine.tick()
         assert (await rig.conversation(conversation_id)).status == ConversationStatus.QUEUED
         saturday_night.now = at("2026-11-30 09:01")
@@ -470,3 +473,23 @@ async def test_history_older_than_ninety_days_is_forgotten(rig: Rig) -> None:
     rig.clock.advance(91 * 86400)
     await rig.engine.tick()  # the periodic resync also trims what nothing reads any more
     assert rig.engine.history.past(conversation_id) is None
+
+
+async def test_out_of_hours_the_customer_can_leave_the_queue(tmp_path: Path) -> None:
+    # Out of hours the wait lasts until Monday: "算了" ends it now, and Monday's agent is
+    # not offered a conversation nobody waits in any more.
+    saturday_night = FakeClock(at("2026-11-28 23:00"))
+    hours = {"calendar": {"hours": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed")}}}
+    async for rig in rig_for(tmp_path, saturday_night, **hours):
+        rig.online("bo")
+        conversation_id = await rig.say("cus", "转人工")
+        assert "留言" in rig.texts("cus")[-1]
+        await rig.say("cus", "算了")
+        assert "已为您取消人工客服请求" in rig.texts("cus")[-1]
+        assert (await rig.conversation(conversation_id)).status == ConversationStatus.BOT
+        saturday_night.now = at("2026-11-30 09:01")
+        await rig.engine.tick()
+        assert (await rig.conversation(conversation_id)).status == ConversationStatus.BOT
+        assert not rig.engine.queue.agents["bo"].active
+        await rig.say("cus", "路由器怎么办")  # the bot answers again
+        assert rig.texts("cus")[-1] == "请重启路由器。"
