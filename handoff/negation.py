@@ -5,9 +5,10 @@ urgent", "不急" and "I don't want to complain" do not. The rules are deliberat
 in the spirit of NegEx: a negation reaches forward a short way inside its own clause and no
 further, so "it doesn't turn on, urgent!" and "开不了机，急" still fire.
 
-- English: a negator ("not", "no", "never", "don't", "can't", "without", "nothing" …) at
-  most `EN_SCOPE` words before the phrase, with no clause break (punctuation, "but",
-  "and", "so", "because" …) in between.
+- English: a negator ("not", "never", "don't", "can't", "without", "nothing" …) with at
+  most `EN_SCOPE` words between it and the phrase, and no clause break (punctuation,
+  "but", "and", "so", "because" …); "no" denies only the noun right after it ("no
+  emergency", not "no it's urgent").
 - Chinese: a negator (不, 没, 没有, 别, 无需, 不用 …) directly before the phrase, or
   separated from it only by modal and degree words (想, 要, 是, 很, 那么, 着, 打算 …):
   "不想投诉", "不是很急", "没那么急", "不着急", "不用马上". Chinese has no spaces, so a
