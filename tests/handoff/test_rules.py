@@ -170,7 +170,7 @@ def test_priority_rules(kwargs: dict, expected: int) -> None:
 CAREFUL = (
     PriorityRule(priority=1, reasons=frozenset({"urgent_words"})),
     PriorityRule(reasons=frozenset({"flow"}), use_flow_priority=True, min_confidence=0.6),
-    PriorityRule(intents=frozenset({"gift_card"}), no_higher_than=2),
+    PriorityRule(intents=frozenset({"gift_cards"}), no_higher_than=2),
 )
 
 
@@ -181,9 +181,9 @@ CAREFUL = (
         ({"reasons": ["flow"], "flow_priority": "P1", "confidence": 0.9}, 1),
         ({"reasons": ["flow"], "flow_priority": "P1", "confidence": 0.41}, 3),
         # Gift-card questions are never P1, whatever words they carry.
-        ({"reasons": ["urgent_words"], "intent": "gift_card"}, 2),
+        ({"reasons": ["urgent_words"], "intent": "gift_cards"}, 2),
         ({"reasons": ["urgent_words"], "intent": "check_order"}, 1),
-        ({"reasons": ["human_request"], "intent": "gift_card"}, 3),
+        ({"reasons": ["human_request"], "intent": "gift_cards"}, 3),
     ],
 )
 def test_priority_rules_with_care(kwargs: dict, expected: int) -> None:
@@ -202,7 +202,7 @@ def test_shipped_rules_never_make_a_gift_card_question_p1() -> None:
             score=-0.3,
             complaints_90d=0,
             flow_priority="P1",
-            intent="gift_card",
+            intent="gift_cards",
             confidence=0.95,
         )
         assert priority > 1, reasons
