@@ -235,10 +235,12 @@ async def test_queue_update_when_the_place_changes(rig: Rig) -> None:
     assert [(b.title, b.payload) for b in update.buttons] == [("Back to the bot", "/handoff_leave")]
 
 
+MON_TO_WED = {"calendar": {"hours": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed")}}}
+
+
 async def test_out_of_hours_the_customer_leaves_a_message(tmp_path: Path) -> None:
     saturday_night = FakeClock(at("2026-11-28 23:00"))
-    hours = {"calendar": {"hours": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed")}}}
-    async for rig in rig_for(tmp_path, saturday_night, **hours):
+    async for rig in rig_for(tmp_path, saturday_night, **MON_TO_WED):
         rig.online("ana")
         conversation_id = await rig.say("cus", "talk to a person")
         assert "Leave your message here" in rig.texts("cus")[-1]
@@ -479,8 +481,7 @@ async def test_out_of_hours_the_customer_can_leave_the_queue(tmp_path: Path) -> 
     # Out of hours the wait lasts until Monday: "算了" ends it now, and Monday's agent is
     # not offered a conversation nobody waits in any more.
     saturday_night = FakeClock(at("2026-11-28 23:00"))
-    hours = {"calendar": {"hours": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed")}}}
-    async for rig in rig_for(tmp_path, saturday_night, **hours):
+    async for rig in rig_for(tmp_path, saturday_night, **MON_TO_WED):
         rig.online("bo")
         conversation_id = await rig.say("cus", "转人工")
         assert "留言" in rig.texts("cus")[-1]
