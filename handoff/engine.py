@@ -19,11 +19,13 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from handoff.feed import Feed
 from handoff.history import WINDOW_90D, History
-from handoff.messages import Texts
+from handoff.leaving import wants_to_leave
+from handoff.messages import LEAVE_PAYLOAD, Texts
 from handoff.queue import Presence, Queue, Ticket
 from handoff.settings import AgentSpec, HandoffSettings
 from handoff.status import StatusReporter
@@ -81,11 +83,48 @@ class HandoffEngine(ConversationHandler):
 
     # ------------------------------------------------------------------ turns
     async def handle(self, turn: Turn) -> TurnResult:
-        """A customer message while a person owns the conversation: kept, never answered by
-        the bot; only the status command gets a reply."""
+        """A customer message while the conversation is with the people: the bot never
+        answers it. The status command gets a reply; while nobody has accepted yet, "cancel",
+        "算了" or the "Back to the bot" button withdraw the hand-off, and the first other
+        message is acknowledged once ("an agent will see this"). Every message is kept for
+        the agent. Turns run under the conversation's lock, as agents' actions do, so after
+        catching up the index is exact: an accept cannot slip in between."""
         if self.status.is_command(turn.inbound.text):
             return TurnResult(replies=(await self.status.reply(turn),))
-        return TurnResult()
+        conversation_id = turn.conversation.id
+        await self.catch_up(conversation_id)
+        ticket = self.queue.tickets.get(conversation_id)
+        if ticket is not None and ticket.accepted and turn.inbound.text.strip() == LEAVE_PAYLOAD:
+            # An earlier "Back to the bot" button, pressed once a person has joined.
+            lang = self.status.language("", ticket)
+            return TurnResult(replies=(self.texts.say("leave_too_late", lang),))
+        if ticket is None or ticket.accepted:
+            return TurnResult()
+        if wants_to_leave(self.settings.leave, turn.inbound.text):
+            return self._withdraw(turn, ticket)
+        if ticket.noted or not self.settings.leave.acknowledge:
+            return TurnResult()
+        noted = self.texts.say("noted", self.status.language(turn.inbound.text, ticket))
+        return TurnResult(
+            replies=(self._with_leave_button(noted, ticket),),
+            events=(NewEvent(type="handoff.message_noted", data={"message_seq": turn.event.seq}),),
+        )
+
+    def _withdraw(self, turn: Turn, ticket: Ticket) -> TurnResult:
+        """The customer goes back to the bot before anyone took the conversation."""
+        waited = round(max(0.0, turn.now - ticket.requested_at), 1)
+        data = {"message_seq": turn.event.seq, "waited": waited, "agent_id": ticket.agent_id}
+        lang = self.status.language(turn.inbound.text, ticket)
+        return TurnResult(
+            replies=(self.texts.say("left_queue", lang),),
+            events=(NewEvent(type="handoff.withdrawn", data=data),),
+            status=ConversationStatus.BOT,
+        )
+
+    def _with_leave_button(self, outbound: Outbound, ticket: Ticket) -> Outbound:
+        if not self.settings.leave.button:
+            return outbound
+        return replace(outbound, buttons=(self.texts.leave_button(ticket.language),))
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -562,7 +601,10 @@ class HandoffEngine(ConversationHandler):
                 continue
             wait = self.status.wait_text(position, ticket.language)
             data = {"position": position, "wait": wait}
-            update = self.texts.say("queue_update", ticket.language, position=position, wait=wait)
+            update = self._with_leave_button(
+                self.texts.say("queue_update", ticket.language, position=position, wait=wait),
+                ticket,
+            )
 
             async def still_queued(conversation: Conversation) -> bool:
                 return conversation.status == QUEUED

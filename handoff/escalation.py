@@ -18,8 +18,17 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from handoff import sentiment
+from handoff.messages import LEAVE_PAYLOAD
 from handoff.summary import summarize
-from handoff.triggers import Signals, find_words, fired, is_fallback, priority_for
+from handoff.triggers import (
+    ANSWERED_AS,
+    Signals,
+    answered,
+    find_words,
+    fired,
+    is_fallback,
+    priority_for,
+)
 from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.model import ConversationStatus, Event, NewEvent, Outbound
 
@@ -48,16 +57,22 @@ class Escalation(ConversationHandler):
         engine = self.engine
         if engine.status.is_command(turn.inbound.text):
             return TurnResult(replies=(await engine.status.reply(turn),))
+        if turn.inbound.text.strip() == LEAVE_PAYLOAD:
+            # An old "Back to the bot" button, pressed after the hand-off ended: the bot has
+            # the conversation already; say so rather than misread the payload as a question.
+            past = engine.history.past(turn.conversation.id)
+            lang = past.language if past is not None and past.language else self._language(turn)
+            return TurnResult(replies=(engine.texts.say("not_queued", lang),))
         first_turn = engine.history.fresh(turn.conversation.id)
         last = engine.history.last_resolved(turn.customer.id)
         reopen: Past | None = None
         if last is not None and last.conversation_id != turn.conversation.id:
-            answered = await self._feedback(turn, last)
-            if answered is not None:
+            feedback = await self._feedback(turn, last)
+            if feedback is not None:
                 engine.history.note_turn(
                     turn.customer.id, turn.conversation.id, "", turn.now, bot=False
                 )
-                return answered
+                return feedback
             if first_turn and turn.now - last.resolved_at <= engine.settings.feedback.reopen_window:
                 reopen = last
         result = await self.bot.handle(turn)
@@ -100,23 +115,63 @@ class Escalation(ConversationHandler):
     # ------------------------------------------------------------------ triggers
     async def _judge(self, turn: Turn, result: TurnResult, reopen: Past | None) -> TurnResult:
         engine = self.engine
-        settings = engine.settings.triggers
         history = await self._history(turn)
         bot_turn = next((e.data for e in result.events if e.type == "bot.turn"), {})
+        engine.history.note_turn(
+            turn.customer.id, turn.conversation.id, str(bot_turn.get("intent") or ""), turn.now
+        )
+        signals = self._signals(turn, result, bot_turn, history)
+        score = signals.scores[-1]
+        scored = NewEvent(
+            type="sentiment.scored",
+            data={"message_seq": turn.event.seq, "score": score, "label": sentiment.label(score)},
+        )
+        reasons = (
+            fired(engine.settings.triggers, signals)
+            if result.status != ConversationStatus.QUEUED or signals.flow_request
+            else []
+        )
+        reopen = self._reopens(reopen, signals.intent, score, reasons)
+        if reopen is not None:
+            reasons.insert(0, "reopened")
+            await self._close_feedback(reopen)
+        if not reasons:
+            return _with_event(result, scored)
+        return await self._hand_off(
+            turn,
+            [*history, turn.event],
+            reasons,
+            scored,
+            result=result,
+            signals=signals,
+            prefer=reopen,
+        )
+
+    def _signals(
+        self,
+        turn: Turn,
+        result: TurnResult,
+        bot_turn: Mapping[str, Any],
+        history: Sequence[Event],
+    ) -> Signals:
+        """What this turn tells the triggers, read from the bot's `bot.turn` event (its
+        intent and confidence: never a second guess of the NLU) and the history."""
+        engine = self.engine
+        settings = engine.settings.triggers
         intent = str(bot_turn.get("intent") or "")
-        engine.history.note_turn(turn.customer.id, turn.conversation.id, intent, turn.now)
         flow_request = next((e.data for e in result.events if e.type == "handoff.requested"), None)
         text = turn.inbound.text
-        score = sentiment.score(text)
-        scores = [*self._scores(history), score]
         fallback = bool(bot_turn) and is_fallback(bot_turn)
-        signals = Signals(
+        return Signals(
             text=text,
             language=self._language(turn, bot_turn),
             intent=intent,
+            confidence=_confidence(bot_turn),
+            answered=flow_request is None
+            and answered(bot_turn, human_intents=settings.human_intents),
             fallback=fallback,
             fallbacks=_consecutive_fallbacks(history, fallback),
-            scores=scores,
+            scores=[*self._scores(history), sentiment.score(text)],
             tags=frozenset(t.casefold() for t in turn.customer.tags),
             repeat_of=engine.history.repeat_of(
                 turn.customer.id,
@@ -132,86 +187,41 @@ class Escalation(ConversationHandler):
                 "urgent": find_words(text, settings.urgent_words),
             },
         )
-        scored = NewEvent(
-            type="sentiment.scored",
-            data={"message_seq": turn.event.seq, "score": score, "label": sentiment.label(score)},
-        )
-        reasons = (
-            fired(settings, signals)
-            if result.status != ConversationStatus.QUEUED or flow_request
-            else []
-        )
-        # A reply soon after resolution reopens, unless it only thanks or says goodbye.
-        if reopen is not None and intent not in settings.repeat_ignore:
-            if sentiment.label(score) != "positive" or reasons:
-                reasons.insert(0, "reopened")
-                await self._close_feedback(reopen)
-            else:
-                reopen = None
-        else:
-            reopen = None
-        if not reasons:
-            return _with_event(result, scored)
-        history = [*history, turn.event]
-        return await self._hand_off(
-            turn,
-            history,
-            reasons,
-            (scored,),
-            result=result,
-            signals=signals,
-            bot_turn=bot_turn,
-            prefer=reopen,
-        )
+
+    def _reopens(
+        self, reopen: Past | None, intent: str, score: float, reasons: Sequence[str]
+    ) -> Past | None:
+        """A reply soon after resolution reopens, unless it only thanks or says goodbye."""
+        if reopen is None or intent in self.engine.settings.triggers.repeat_ignore:
+            return None
+        if sentiment.label(score) != "positive" or reasons:
+            return reopen
+        return None
 
     async def _hand_off(
         self,
         turn: Turn,
         history: Sequence[Event],
         reasons: list[str],
-        extra: Sequence[NewEvent],
+        scored: NewEvent,
         *,
-        result: TurnResult | None = None,
-        signals: Signals | None = None,
-        bot_turn: Mapping[str, Any] | None = None,
+        result: TurnResult,
+        signals: Signals,
         prefer: Past | None = None,
     ) -> TurnResult:
         """The hand-off result: QUEUED, one `handoff.requested`, and what the customer is told."""
         engine = self.engine
-        config = engine.settings
         now = turn.now
-        bot_turn = bot_turn or {}
-        flow_request: Mapping[str, Any] = (signals.flow_request if signals else None) or {}
-        lang = signals.language if signals else self._language(turn)
-        tags = frozenset(t.casefold() for t in turn.customer.tags)
+        flow_request: Mapping[str, Any] = signals.flow_request or {}
+        lang = signals.language
         facts = engine.history.facts(turn.customer.id, now, exclude=turn.conversation.id)
-        score = (
-            signals.scores[-1] if signals and signals.scores else sentiment.score(turn.inbound.text)
+        priority = self._priority(reasons, signals, facts.complaints_90d)
+        intent = signals.intent or str(flow_request.get("intent") or "")
+        deadlines = self._deadlines(now, priority)
+        offline = not engine.settings.calendar.is_open(now) or not engine.queue.anyone_online()
+        position = engine.queue.place_for(
+            (priority, deadlines["pickup_due"], now, turn.conversation.id)
         )
-        priority = priority_for(
-            config.rules,
-            default=config.default_priority,
-            reasons=reasons,
-            tags=tags,
-            score=score,
-            complaints_90d=facts.complaints_90d + ("complaint_words" in reasons),
-            flow_priority=flow_request.get("priority"),
-        )
-        intent = str(bot_turn.get("intent") or flow_request.get("intent") or "")
-        skill = self._skill(reasons, intent, flow_request, tags)
-        calendar, sla = config.calendar, config.sla
-        pickup, resolve = sla.pickup[priority], sla.resolve[priority]
-        deadlines = {
-            "pickup_due": calendar.add(now, pickup),
-            "pickup_warn": calendar.add(now, pickup * sla.warn_at),
-            "resolve_due": calendar.add(now, resolve),
-            "resolve_warn": calendar.add(now, resolve * sla.warn_at),
-        }
-        offline = not calendar.is_open(now) or not engine.queue.anyone_online()
-        key = (priority, deadlines["pickup_due"], now, turn.conversation.id)
-        position = engine.queue.place_for(key)
-        wait = engine.status.wait_text(position, lang)
-        tried = flow_request.get("tried") or _tried_from_state(result)
         summary = summarize(
             events=history,
             customer=turn.customer,
@@ -220,7 +230,7 @@ class Escalation(ConversationHandler):
             requested_at=now,
             now=now,
             reasons=reasons,
-            tried=tried,
+            tried=flow_request.get("tried") or _tried_from_state(result),
         )
         data = {
             **{k: v for k, v in flow_request.items() if k not in ("priority", "skill")},
@@ -228,7 +238,7 @@ class Escalation(ConversationHandler):
             "reason": flow_request.get("reason") or reasons[0],  # a flow's own reason stays
             "flow_reason": flow_request.get("reason", ""),
             "intent": intent,
-            "skill": skill,
+            "skill": self._skill(reasons, intent, flow_request, signals.tags),
             "language": lang,
             "priority": f"P{priority}",
             "priority_number": priority,
@@ -242,33 +252,67 @@ class Escalation(ConversationHandler):
         if prefer is not None:
             data["previous_conversation"] = prefer.conversation_id
             data["prefer_agent"] = prefer.agent_id
-        if offline:
-            hours = _hours_text(engine, lang)
-            told: Outbound = engine.texts.say("queued_offline", lang, hours=hours)
-        else:
-            told = engine.texts.say("queued", lang, position=position, wait=wait)
-        replies: list[Outbound] = []
-        events: list[NewEvent] = []
-        if result is not None:
-            if flow_request:  # the flow's own words first ("connecting you to a person")
-                replies.extend(result.replies)
-            events.extend(e for e in result.events if e.type != "handoff.requested")
-        if prefer is not None and not offline:
-            told = engine.texts.say("reopened", lang)
-        events.extend(extra)
-        events.append(NewEvent(type="handoff.requested", data=data))
-        if replies:  # one message: the flow's words, then the place in the queue
+        told = self._told(lang, offline=offline, position=position, reopened=prefer is not None)
+        # The flow's own words first ("connecting you to a person"), then the place in the
+        # queue, as one message.
+        replies = list(result.replies) if flow_request else []
+        if replies:
             last = replies[-1]
-            replies[-1] = replace(last, text=f"{last.text}\n{told.text}")
+            replies[-1] = replace(
+                last, text=f"{last.text}\n{told.text}", buttons=(*last.buttons, *told.buttons)
+            )
         else:
             replies.append(told)
+        events = [e for e in result.events if e.type != "handoff.requested"]
+        events += [scored, NewEvent(type="handoff.requested", data=data)]
         return TurnResult(
             replies=tuple(replies),
             events=tuple(events),
-            state=result.state if result is not None else None,
+            state=result.state,
             status=ConversationStatus.QUEUED,
             priority=priority,
         )
+
+    def _priority(self, reasons: Sequence[str], signals: Signals, complaints_90d: int) -> int:
+        config = self.engine.settings
+        flow_request = signals.flow_request or {}
+        return priority_for(
+            config.rules,
+            default=config.default_priority,
+            reasons=reasons,
+            tags=signals.tags,
+            score=signals.scores[-1],
+            complaints_90d=complaints_90d + ("complaint_words" in reasons),
+            flow_priority=flow_request.get("priority"),
+            intent=signals.intent or str(flow_request.get("intent") or ""),
+            confidence=signals.confidence,
+        )
+
+    def _deadlines(self, now: float, priority: int) -> dict[str, float]:
+        """SLA deadlines, counted in business time."""
+        calendar, sla = self.engine.settings.calendar, self.engine.settings.sla
+        pickup, resolve = sla.pickup[priority], sla.resolve[priority]
+        return {
+            "pickup_due": calendar.add(now, pickup),
+            "pickup_warn": calendar.add(now, pickup * sla.warn_at),
+            "resolve_due": calendar.add(now, resolve),
+            "resolve_warn": calendar.add(now, resolve * sla.warn_at),
+        }
+
+    def _told(self, lang: str, *, offline: bool, position: int, reopened: bool) -> Outbound:
+        """What the customer hears: their place and wait, or how to leave a message out of
+        hours, or that their ticket is reopened; with the way back to the bot."""
+        texts = self.engine.texts
+        if offline:
+            told = texts.say("queued_offline", lang, hours=_hours_text(self.engine, lang))
+        elif reopened:
+            told = texts.say("reopened", lang)
+        else:
+            wait = self.engine.status.wait_text(position, lang)
+            told = texts.say("queued", lang, position=position, wait=wait)
+        if not self.engine.settings.leave.button:
+            return told
+        return replace(told, buttons=(texts.leave_button(lang),))
 
     def _skill(
         self, reasons: Sequence[str], intent: str, flow: Mapping[str, Any], tags: frozenset[str]
@@ -328,6 +372,15 @@ def _consecutive_fallbacks(history: Sequence[Event], this_turn: bool) -> int:
         elif event.type == "handoff.requested":
             break
     return count
+
+
+def _confidence(turn: Mapping[str, Any]) -> float:
+    """The bot's confidence in the intent it acted on this turn; 1.0 when it classified
+    nothing new (an answer inside a flow that then hands off: the flow is established)."""
+    if str(turn.get("handled_as", "")) not in ANSWERED_AS:
+        return 1.0
+    value = turn.get("confidence", 0.0)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 def _tried_from_state(result: TurnResult | None) -> list[Any]:

@@ -88,6 +88,8 @@ class History:
                 )
                 if data.get("intent"):
                     past.intents.add(str(data["intent"]))
+            case "handoff.withdrawn":
+                past.handed_off = False  # the customer went back to the bot before anyone came
             case "handoff.offered" | "handoff.accepted":
                 past.agent_id = str(data.get("agent_id", past.agent_id))
             case "handoff.resolved":

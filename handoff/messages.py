@@ -7,6 +7,9 @@ from collections.abc import Mapping
 
 from hub.model import Button, Outbound
 
+#: What the "Back to the bot" button sends; the hand-off engine withdraws the request on it.
+LEAVE_PAYLOAD = "/handoff_leave"
+
 DEFAULTS: dict[str, dict[str, str]] = {
     "queued": {
         "en": "I'm passing you to a person. You are number {position} in the queue; "
@@ -71,6 +74,28 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "en": "I'm the assistant again. How else can I help?",
         "zh": "我是智能助手，还有什么可以帮您？",
     },
+    "left_queue": {
+        "en": "OK, I've cancelled your request for a person. I'm the assistant again: "
+        "what can I help you with?",
+        "zh": "好的，已为您取消人工客服请求。我是智能助手，有什么可以帮您？",
+    },
+    "not_queued": {
+        "en": "You are not waiting for a person. I'm the assistant: what can I help you with?",
+        "zh": "您目前没有在等待人工客服。我是智能助手，有什么可以帮您？",
+    },
+    "leave_too_late": {
+        "en": "A person from our team is already with you; just write here.",
+        "zh": "客服已经接入，请直接在这里留言。",
+    },
+    "noted": {
+        "en": "Got it. I've added this to your request; an agent will see it when they pick "
+        "up your conversation.",
+        "zh": "已收到，这条消息已加到您的请求中，客服接入后会看到。",
+    },
+    "leave_button": {
+        "en": "Back to the bot",
+        "zh": "返回机器人",
+    },
     "reopened": {
         "en": "Welcome back! I've reopened your ticket; a person will pick it up shortly.",
         "zh": "欢迎回来！已为您重新打开工单，客服将尽快接入。",
@@ -93,6 +118,10 @@ class Texts:
 
     def say(self, key: str, lang: str, **values: object) -> Outbound:
         return Outbound(text=self.text(key, lang, **values))
+
+    def leave_button(self, lang: str) -> Button:
+        """The button that withdraws a waiting hand-off ("Back to the bot" / "返回机器人")."""
+        return Button(title=self.text("leave_button", lang), payload=LEAVE_PAYLOAD)
 
     def scale(self, key: str, lang: str, low: int, high: int) -> Outbound:
         """A rating question with one button per score (channels without buttons number them)."""

@@ -86,6 +86,7 @@ class Ticket:
     seen_seq: int = 0
     told_position: int = 0
     told_at: float = 0.0
+    noted: bool = False  # the customer was told once that the agent will see their messages
 
     @property
     def key(self) -> tuple[int, float, float, str]:
@@ -266,6 +267,12 @@ class Queue:
             case "handoff.queue_update":
                 ticket.told_position, ticket.told_at = int(data["position"]), event.at
                 return ""
+            case "handoff.message_noted":
+                ticket.noted = True
+                return ""
+            case "handoff.withdrawn":
+                self.drop(event.conversation_id)
+                return "withdrawn"
             case "handoff.resolved" | "handoff.handed_back":
                 self.drop(event.conversation_id)
                 return "closed"

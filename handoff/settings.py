@@ -34,6 +34,8 @@ class Triggers:
     trend_window: int = 4
     complaint_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     urgent_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    answers_win: bool = True  # a confident FAQ/flow answer wins over complaint/urgent words …
+    words_despite_below: float = -0.5  # … unless the message's sentiment is this negative
     vip_tags: frozenset[str] = frozenset({"vip"})
     vip_mode: str = "on_fallback"
     repeat_days: float = 7.0
@@ -43,14 +45,18 @@ class Triggers:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PriorityRule:
-    """Matches when every condition given holds; proposes `priority` (or the flow's)."""
+    """Matches when every condition given holds; proposes `priority` (or the flow's), or,
+    with `no_higher_than`, caps how urgent the hand-off may be ("gift cards are never P1")."""
 
     priority: int = 3
     reasons: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
+    intents: frozenset[str] = frozenset()
     complaints_90d: int = 0
     sentiment_below: float | None = None
+    min_confidence: float = 0.0  # the bot's confidence in the turn's intent
     use_flow_priority: bool = False
+    no_higher_than: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +98,16 @@ class Feedback:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LeaveQueue:
+    """How a customer still waiting for a person (not yet accepted) goes back to the bot."""
+
+    button: bool = True  # a "Back to the bot" button with the queue message
+    whole: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # the whole message
+    phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # anywhere, not denied
+    acknowledge: bool = True  # the first message written while waiting gets "an agent will see"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HandoffSettings:
     triggers: Triggers = field(default_factory=Triggers)
     default_priority: int = 3
@@ -106,6 +122,7 @@ class HandoffSettings:
     agents: tuple[AgentSpec, ...] = ()
     alert_webhook: str = ""
     feedback: Feedback = field(default_factory=Feedback)
+    leave: LeaveQueue = field(default_factory=LeaveQueue)
     status_commands: frozenset[str] = frozenset({"status", "/status", "进度"})
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
@@ -135,6 +152,7 @@ def load_settings(path: str | Path) -> HandoffSettings:
         agents=_agents(root),
         alert_webhook=_webhook(root.section("alerts")),
         feedback=_feedback(root.section("feedback")),
+        leave=_leave(root.section("leave_queue")),
         status_commands=frozenset(
             str(c).casefold() for c in root.get_list("status_commands", ["status", "进度"])
         ),
@@ -169,6 +187,8 @@ def _triggers(section: Section) -> Triggers:
         trend_window=sentiment.get_int("trend_window", 4, minimum=3, maximum=50),
         complaint_words=_words(words, "complaint"),
         urgent_words=_words(words, "urgent"),
+        answers_win=words.get_bool("answers_win", True),
+        words_despite_below=words.get_float("unless_sentiment_below", -0.5, minimum=-1.0),
         vip_tags=frozenset(str(t).casefold() for t in vip.get_list("tags", ["vip"])),
         vip_mode=vip.get_str("mode", "on_fallback", choices=("immediate", "on_fallback", "off")),
         repeat_days=repeat.get_float("within_days", 7.0),
@@ -192,19 +212,32 @@ def _rules(section: Section) -> tuple[PriorityRule, ...]:
         rule = Section(raw, path=section.path, key=f"priority.rules[{index}]")
         use_flow = rule.get_bool("use_flow_priority", False)
         below = rule.get_float("sentiment_below", -9.0, minimum=-9.0)
+        cap = _priority(rule, "no_higher_than", "P3") if "no_higher_than" in rule.data else None
+        if cap is not None and (use_flow or "priority" in rule.data):
+            raise rule.error("no_higher_than", "a cap cannot also propose a priority")
         rules.append(
             PriorityRule(
                 priority=_priority(rule, "priority", "P3") if not use_flow else 3,
                 reasons=frozenset(rule.get_list("reasons", [])),
                 tags=frozenset(str(t).casefold() for t in rule.get_list("tags", [])),
+                intents=frozenset(str(i) for i in rule.get_list("intents", [])),
                 complaints_90d=rule.get_int("complaints_90d", 0),
                 sentiment_below=None if below == -9.0 else below,
+                min_confidence=_share(rule, "min_confidence"),
                 use_flow_priority=use_flow,
+                no_higher_than=cap,
             )
         )
         rule.reject_unknown()
     section.reject_unknown()
     return tuple(rules)
+
+
+def _share(section: Section, name: str) -> float:
+    value = section.get_float(name, 0.0)
+    if value > 1:
+        raise section.error(name, f"must be between 0 and 1 (got {value:g})")
+    return value
 
 
 def _sla(section: Section) -> Sla:
@@ -321,6 +354,17 @@ def _feedback(section: Section) -> Feedback:
     )
     section.reject_unknown()
     return feedback
+
+
+def _leave(section: Section) -> LeaveQueue:
+    leave = LeaveQueue(
+        button=section.get_bool("button", True),
+        whole=_words(section, "whole"),
+        phrases=_words(section, "phrases"),
+        acknowledge=section.get_bool("acknowledge", True),
+    )
+    section.reject_unknown()
+    return leave
 
 
 def _messages(root: Section) -> dict[str, dict[str, str]]:

@@ -13,6 +13,7 @@ from hub.model import ConversationStatus, Outbound
 
 if TYPE_CHECKING:
     from handoff.engine import HandoffEngine
+    from handoff.queue import Ticket
 
 
 class StatusReporter:
@@ -22,6 +23,13 @@ class StatusReporter:
     def is_command(self, text: str) -> bool:
         return text.strip().casefold().rstrip("?？!！.。") in self.engine.settings.status_commands
 
+    @staticmethod
+    def language(text: str, ticket: Ticket | None) -> str:
+        """Chinese when the message is; else the hand-off's language ("ok", "cancel" and
+        button payloads say little about it)."""
+        lang = language_of(text)
+        return ticket.language if ticket is not None and lang == "en" else lang
+
     def wait_text(self, position: int, lang: str) -> str:
         default = self.engine.settings.routing.default_wait
         return wait_text(self.engine.queue.expected_wait(position, default), lang)
@@ -30,9 +38,7 @@ class StatusReporter:
         engine = self.engine
         conversation = turn.conversation
         ticket = engine.queue.tickets.get(conversation.id)
-        lang = language_of(turn.inbound.text)
-        if ticket is not None and lang == "en":
-            lang = ticket.language
+        lang = self.language(turn.inbound.text, ticket)
         texts = engine.texts
         if ticket is not None and conversation.status in (
             ConversationStatus.QUEUED,

@@ -5,7 +5,10 @@ Reasons a hand-off can record:
 - ``human_request``   the customer asked for a person (an intent, or a phrase in en/zh)
 - ``fallbacks``       N consecutive turns the bot did not understand
 - ``negative_sentiment`` / ``falling_sentiment``  one very negative message, or a slide
-- ``complaint_words`` / ``urgent_words``          configured words in either language
+- ``complaint_words`` / ``urgent_words``          configured words in either language, said
+  and not denied ("不想投诉", "not urgent" do not count); when the bot answered the message
+  with a confident FAQ or flow they yield to that answer, unless the message is strongly
+  negative
 - ``vip``             the customer carries a VIP tag
 - ``repeat_contact``  the same issue (intent) in another conversation within N days
 - ``flow``            a dialog flow's hand-off step
@@ -14,12 +17,11 @@ Reasons a hand-off can record:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
+from handoff.negation import asserted
 from handoff.sentiment import mood
 from handoff.settings import PRIORITIES, PriorityRule, Triggers, priority_number
 
@@ -31,6 +33,8 @@ class Signals:
     text: str
     language: str
     intent: str = ""
+    confidence: float = 1.0  # in the intent the bot acted on this turn (1.0: none new)
+    answered: bool = False  # the bot answered this message from a confident FAQ or flow
     fallback: bool = False  # this turn was not understood
     fallbacks: int = 0  # consecutive, this turn included
     scores: Sequence[float] = ()  # the customer's messages, oldest first, this one last
@@ -47,25 +51,42 @@ def is_fallback(turn: Mapping[str, Any]) -> bool:
     return not turn.get("intent")
 
 
-@lru_cache(maxsize=256)
-def _pattern(word: str) -> re.Pattern[str]:
-    # Latin words match whole words ("urgent" not in "insurgent"); Chinese anywhere.
-    if re.fullmatch(r"[\w' ]+", word, flags=re.ASCII):
-        return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", flags=re.ASCII)
-    return re.compile(re.escape(word))
+ANSWERED_AS = frozenset({"faq", "flow", "interruption"})  # `handled_as` of a real answer
 
 
 def find_words(text: str, words: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
-    """Which of the configured words (any language) occur in `text`."""
-    folded = text.casefold()
-    found: list[str] = []
-    for language_words in words.values():
-        found.extend(w for w in language_words if w and _pattern(w).search(folded))
-    return tuple(dict.fromkeys(found))
+    """Which of the configured words (any language) `text` says without denying them."""
+    return asserted(text, words)
+
+
+def answered(turn: Mapping[str, Any], *, human_intents: frozenset[str]) -> bool:
+    """Whether a `bot.turn` event's data says the bot answered with one of its FAQs or
+    flows (its own out-of-scope threshold already passed), not a fallback or a hand-off."""
+    intent = turn.get("intent")
+    return (
+        bool(intent)
+        and intent not in human_intents
+        and str(turn.get("handled_as", "")) in ANSWERED_AS
+    )
 
 
 def asked_for_person(settings: Triggers, text: str, intent: str) -> bool:
     return intent in settings.human_intents or bool(find_words(text, settings.human_phrases))
+
+
+def word_reasons(settings: Triggers, signals: Signals) -> list[str]:
+    """`complaint_words` / `urgent_words`, unless a confident answer wins over them."""
+    reasons = [
+        reason
+        for kind, reason in (("complaint", "complaint_words"), ("urgent", "urgent_words"))
+        if signals.matched_words.get(kind)
+    ]
+    strongly_negative = bool(signals.scores) and signals.scores[-1] <= settings.words_despite_below
+    if reasons and signals.answered and settings.answers_win and not strongly_negative:
+        # "How long does a refund take? urgent" is a question the bot just answered; the
+        # words alone are no reason to queue the customer (and as P1, ahead of real ones).
+        return []
+    return reasons
 
 
 def fired(settings: Triggers, signals: Signals) -> list[str]:
@@ -83,10 +104,7 @@ def fired(settings: Triggers, signals: Signals) -> list[str]:
         window = signals.scores[-settings.trend_window :]
         if len(window) >= 3 and feeling.trend <= settings.sentiment_trend and current < 0:
             reasons.append("falling_sentiment")
-    if signals.matched_words.get("complaint"):
-        reasons.append("complaint_words")
-    if signals.matched_words.get("urgent"):
-        reasons.append("urgent_words")
+    reasons.extend(word_reasons(settings, signals))
     if signals.tags & settings.vip_tags and (
         settings.vip_mode == "immediate"
         or (settings.vip_mode == "on_fallback" and signals.fallback)
@@ -108,23 +126,52 @@ def priority_for(
     score: float,
     complaints_90d: int,
     flow_priority: Any = None,
+    intent: str = "",
+    confidence: float = 1.0,
 ) -> int:
-    """The most urgent priority (1 = P1) any matching rule proposes; `default` otherwise."""
+    """The most urgent priority (1 = P1) any matching rule proposes (`default` otherwise),
+    then made no more urgent than any matching cap allows (`no_higher_than`)."""
     best = default
+    caps: list[int] = []
     for rule in rules:
-        if rule.reasons and not rule.reasons & set(reasons):
+        if not _matches(
+            rule,
+            reasons=reasons,
+            tags=tags,
+            score=score,
+            complaints_90d=complaints_90d,
+            intent=intent,
+            confidence=confidence,
+        ):
             continue
-        if rule.tags and not rule.tags & tags:
-            continue
-        if rule.complaints_90d and complaints_90d < rule.complaints_90d:
-            continue
-        if rule.sentiment_below is not None and score >= rule.sentiment_below:
+        if rule.no_higher_than is not None:
+            caps.append(rule.no_higher_than)
             continue
         proposed = rule.priority
         if rule.use_flow_priority:
             proposed = _flow_priority(flow_priority, default)
         best = min(best, proposed)
-    return best
+    return max([best, *caps])
+
+
+def _matches(
+    rule: PriorityRule,
+    *,
+    reasons: Sequence[str],
+    tags: frozenset[str],
+    score: float,
+    complaints_90d: int,
+    intent: str,
+    confidence: float,
+) -> bool:
+    return not (
+        (rule.reasons and not rule.reasons & set(reasons))
+        or (rule.tags and not rule.tags & tags)
+        or (rule.intents and intent not in rule.intents)
+        or (rule.complaints_90d and complaints_90d < rule.complaints_90d)
+        or (rule.sentiment_below is not None and score >= rule.sentiment_below)
+        or confidence < rule.min_confidence
+    )
 
 
 def _flow_priority(value: Any, default: int) -> int:

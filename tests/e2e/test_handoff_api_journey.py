@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 
 from hub.app import create_app
 from hub.config import load_config
-from tests.handoff.helpers import TinyBot, handoff_yaml
+from tests.handoff.helpers import TinyBot, api_channel_config, handoff_yaml
 from tests.support import CallbackReceiver, api_auth, channel_auth, hub_env
 
 H = "/api/v1/handoff"
@@ -31,14 +31,8 @@ async def receiver() -> AsyncIterator[CallbackReceiver]:
 
 @pytest.fixture
 async def client(aiohttp_client, tmp_path: Path, receiver: CallbackReceiver) -> TestClient:
-    config = {
-        "bot": {"kind": "echo", "handoff_path": str(handoff_yaml(tmp_path))},
-        "delivery": {"base_delay": 0.05, "max_delay": 0.2, "poll_interval": 0.05},
-        "logging": {"format": "text"},
-        "channels": {"api": {"enabled": True, "callback_url": receiver.url}},
-    }
-    path = tmp_path / "frontdesk.yaml"
-    path.write_text(json.dumps(config), encoding="utf-8")
+    bot = {"kind": "echo", "handoff_path": str(handoff_yaml(tmp_path))}
+    path = api_channel_config(tmp_path, bot=bot, callback_url=receiver.url)
     env = hub_env(tmp_path)
     return await aiohttp_client(create_app(load_config(path, env), environ=env, bot=TinyBot()))
 

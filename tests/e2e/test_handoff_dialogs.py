@@ -1,17 +1,17 @@
 """The demo dialog engine (config/dialogs) behind the hand-off: its flows' hand-off steps
 and the triggers reach the queue with the flow's skill and priority, and the bot then stays
-silent while the conversation waits."""
+silent while the conversation waits (the hand-off only acknowledges, once, that an agent
+will see what the customer writes)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 from hub.api import HUB
 from hub.app import create_app
 from hub.config import load_config
-from tests.handoff.helpers import handoff_yaml
+from tests.handoff.helpers import api_channel_config, handoff_yaml
 from tests.support import REPO, CallbackReceiver, api_auth, channel_auth, hub_env
 
 
@@ -19,18 +19,12 @@ async def test_demo_flows_hand_off_through_the_engine(aiohttp_client, tmp_path: 
     receiver = CallbackReceiver()
     await receiver.start()
     agents = [{"id": "gen", "skills": ["general", "complaints"], "languages": ["en", "zh"]}]
-    config = {
-        "bot": {
-            "kind": "dialogs",
-            "dialogs_path": str(REPO / "config" / "dialogs"),
-            "handoff_path": str(handoff_yaml(tmp_path, agents=agents)),
-        },
-        "delivery": {"base_delay": 0.05, "max_delay": 0.2, "poll_interval": 0.05},
-        "logging": {"format": "text"},
-        "channels": {"api": {"enabled": True, "callback_url": receiver.url}},
+    bot = {
+        "kind": "dialogs",
+        "dialogs_path": str(REPO / "config" / "dialogs"),
+        "handoff_path": str(handoff_yaml(tmp_path, agents=agents)),
     }
-    path = tmp_path / "frontdesk.yaml"
-    path.write_text(json.dumps(config), encoding="utf-8")
+    path = api_channel_config(tmp_path, bot=bot, callback_url=receiver.url)
     env = hub_env(tmp_path)
     client = await aiohttp_client(create_app(load_config(path, env), environ=env))
     try:
@@ -60,7 +54,7 @@ async def test_demo_flows_hand_off_through_the_engine(aiohttp_client, tmp_path: 
             headers=channel_auth(),
         )
         seq = (await response.json())["seq"]
-        for _ in range(1000):  # until the turn has run (and said nothing)
+        for _ in range(1000):  # until the turn has run
             conversation = await store.get_conversation(conversation_id)
             if conversation is not None and conversation.handled_seq >= seq:
                 break
@@ -68,8 +62,10 @@ async def test_demo_flows_hand_off_through_the_engine(aiohttp_client, tmp_path: 
         assert conversation is not None and conversation.handled_seq >= seq
         queue = await client.get("/api/v1/handoff/queue", headers=api_auth())
         assert [t["conversation_id"] for t in (await queue.json())["waiting"]] == [conversation_id]
-        events = await store.events(conversation_id, limit=200)
-        assert events[-1].type == "message.in"  # kept for the agent; the bot did not answer
-        assert len(receiver.received) == before
+        events = await store.events(conversation_id, after_seq=seq - 1, limit=200)
+        assert events[0].type == "message.in"  # kept for the agent; the bot did not answer:
+        assert not [e for e in events if e.type == "bot.turn"]
+        told = await receiver.wait_for(before + 1)
+        assert "客服接入后会看到" in told[-1]["text"]  # only "an agent will see this", in zh
     finally:
         await receiver.stop()

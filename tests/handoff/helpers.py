@@ -171,6 +171,20 @@ def handoff_yaml(tmp_path: Path, **overrides: Any) -> Path:
     return path
 
 
+def api_channel_config(tmp_path: Path, *, bot: Mapping[str, Any], callback_url: str) -> Path:
+    """A frontdesk.yaml with `bot`, fast deliveries and the api channel posting to
+    `callback_url`: the real path the end-to-end hand-off tests drive."""
+    config = {
+        "bot": dict(bot),
+        "delivery": {"base_delay": 0.05, "max_delay": 0.2, "poll_interval": 0.05},
+        "logging": {"format": "text"},
+        "channels": {"api": {"enabled": True, "callback_url": callback_url}},
+    }
+    path = tmp_path / "frontdesk.yaml"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
 class RecordingConnector(Connector):
     """The network edge of the rig: keeps what the hub delivers, per address."""
 

@@ -50,10 +50,10 @@ async def rig(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Rig]:
             ["This is the worst, most useless, horrible service ever. I hate it!"],
             "negative_sentiment",
         ),
-        (["I have a complaint about my router"], "complaint_words"),
+        (["I have a complaint about the courier"], "complaint_words"),
         (["我要投诉你们"], "complaint_words"),
         (["打12315吗"], "complaint_words"),
-        (["urgent: my router is down"], "urgent_words"),
+        (["urgent: my internet is down"], "urgent_words"),
         (["路由器紧急问题"], "urgent_words"),
         (["/flow refund"], "flow"),
     ],
@@ -231,17 +231,22 @@ async def test_queue_update_when_the_place_changes(rig: Rig) -> None:
     rig.clock.advance(61)
     await rig.engine.tick()
     await rig.wait_text("b", "now number 1")
+    update = rig.connector.sent["b"][-1]
+    assert [(b.title, b.payload) for b in update.buttons] == [("Back to the bot", "/handoff_leave")]
+
+
+MON_TO_WED = {"calendar": {"hours": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed")}}}
 
 
 async def test_out_of_hours_the_customer_leaves_a_message(tmp_path: Path) -> None:
     saturday_night = FakeClock(at("2026-11-28 23:00"))
-    hours = {"calendar": {"hours": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed")}}}
-    async for rig in rig_for(tmp_path, saturday_night, **hours):
+    async for rig in rig_for(tmp_path, saturday_night, **MON_TO_WED):
         rig.online("ana")
         conversation_id = await rig.say("cus", "talk to a person")
         assert "Leave your message here" in rig.texts("cus")[-1]
         assert "2026-11-30 09:00" in rig.texts("cus")[-1]
         await rig.say("cus", "My invoice 2231 is wrong, please call me back")
+        assert "an agent will see it" in rig.texts("cus")[-1]
         await rig.engine.tick()
         assert (await rig.conversation(conversation_id)).status == ConversationStatus.QUEUED
         saturday_night.now = at("2026-11-30 09:01")
@@ -470,3 +475,22 @@ async def test_history_older_than_ninety_days_is_forgotten(rig: Rig) -> None:
     rig.clock.advance(91 * 86400)
     await rig.engine.tick()  # the periodic resync also trims what nothing reads any more
     assert rig.engine.history.past(conversation_id) is None
+
+
+async def test_out_of_hours_the_customer_can_leave_the_queue(tmp_path: Path) -> None:
+    # Out of hours the wait lasts until Monday: "算了" ends it now, and Monday's agent is
+    # not offered a conversation nobody waits in any more.
+    saturday_night = FakeClock(at("2026-11-28 23:00"))
+    async for rig in rig_for(tmp_path, saturday_night, **MON_TO_WED):
+        rig.online("bo")
+        conversation_id = await rig.say("cus", "转人工")
+        assert "留言" in rig.texts("cus")[-1]
+        await rig.say("cus", "算了")
+        assert "已为您取消人工客服请求" in rig.texts("cus")[-1]
+        assert (await rig.conversation(conversation_id)).status == ConversationStatus.BOT
+        saturday_night.now = at("2026-11-30 09:01")
+        await rig.engine.tick()
+        assert (await rig.conversation(conversation_id)).status == ConversationStatus.BOT
+        assert not rig.engine.queue.agents["bo"].active
+        await rig.say("cus", "路由器怎么办")  # the bot answers again
+        assert rig.texts("cus")[-1] == "请重启路由器。"

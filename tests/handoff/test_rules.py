@@ -10,7 +10,7 @@ import pytest
 from handoff.calendar import BusinessCalendar, weekly
 from handoff.queue import Presence, Queue
 from handoff.settings import AgentSpec, PriorityRule, Triggers, load_settings
-from handoff.triggers import Signals, find_words, fired, priority_for
+from handoff.triggers import Signals, answered, find_words, fired, priority_for
 from hub.errors import ConfigError
 from hub.model import Event
 from tests.handoff.helpers import at, handoff_yaml
@@ -95,6 +95,50 @@ def test_fired(signals: Signals, reasons: list[str]) -> None:
     assert fired(SETTINGS, signals) == reasons
 
 
+WORDS = {"complaint": ("complaint",), "urgent": ("urgent",)}
+
+
+@pytest.mark.parametrize(
+    ("signals", "reasons"),
+    [
+        # The bot answered from a confident FAQ/flow: the words yield to the answer …
+        (Signals(text="x", language="en", answered=True, matched_words=WORDS, scores=(0.1,)), []),
+        # … unless the message is strongly negative,
+        (
+            Signals(text="x", language="en", answered=True, matched_words=WORDS, scores=(-0.55,)),
+            ["complaint_words", "urgent_words"],
+        ),
+        # … or asks for a person,
+        (
+            Signals(text="a real person please", language="en", answered=True, matched_words=WORDS),
+            ["human_request"],
+        ),
+        # and without an answer (a fallback) the words hand off as before.
+        (
+            Signals(text="x", language="en", fallback=True, fallbacks=1, matched_words=WORDS),
+            ["complaint_words", "urgent_words"],
+        ),
+    ],
+)
+def test_a_confident_answer_wins_over_words(signals: Signals, reasons: list[str]) -> None:
+    assert fired(SETTINGS, signals) == reasons
+
+
+def test_words_win_when_answers_are_not_preferred() -> None:
+    settings = Triggers(answers_win=False)
+    signals = Signals(text="x", language="en", answered=True, matched_words=WORDS)
+    assert fired(settings, signals) == ["complaint_words", "urgent_words"]
+
+
+def test_answered_reads_the_bot_turn() -> None:
+    human = frozenset({"talk_to_human"})
+    assert answered({"intent": "refund_policy", "handled_as": "faq"}, human_intents=human)
+    assert answered({"intent": "check_order", "handled_as": "flow"}, human_intents=human)
+    assert not answered({"intent": None, "handled_as": "fallback"}, human_intents=human)
+    assert not answered({"intent": "talk_to_human", "handled_as": "flow"}, human_intents=human)
+    assert not answered({"intent": "x", "handled_as": "slot"}, human_intents=human)
+
+
 RULES = (
     PriorityRule(priority=1, reasons=frozenset({"complaint_words"})),
     PriorityRule(priority=1, tags=frozenset({"vip"})),
@@ -121,6 +165,47 @@ RULES = (
 def test_priority_rules(kwargs: dict, expected: int) -> None:
     arguments = {"tags": frozenset(), "score": 0.0, "complaints_90d": 0, **kwargs}
     assert priority_for(RULES, default=3, **arguments) == expected
+
+
+CAREFUL = (
+    PriorityRule(priority=1, reasons=frozenset({"urgent_words"})),
+    PriorityRule(reasons=frozenset({"flow"}), use_flow_priority=True, min_confidence=0.6),
+    PriorityRule(intents=frozenset({"gift_cards"}), no_higher_than=2),
+)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        # A flow's P1 needs the bot to have been sure of the intent that started it.
+        ({"reasons": ["flow"], "flow_priority": "P1", "confidence": 0.9}, 1),
+        ({"reasons": ["flow"], "flow_priority": "P1", "confidence": 0.41}, 3),
+        # Gift-card questions are never P1, whatever words they carry.
+        ({"reasons": ["urgent_words"], "intent": "gift_cards"}, 2),
+        ({"reasons": ["urgent_words"], "intent": "check_order"}, 1),
+        ({"reasons": ["human_request"], "intent": "gift_cards"}, 3),
+    ],
+)
+def test_priority_rules_with_care(kwargs: dict, expected: int) -> None:
+    arguments = {"tags": frozenset(), "score": 0.0, "complaints_90d": 0, **kwargs}
+    assert priority_for(CAREFUL, default=3, **arguments) == expected
+
+
+def test_shipped_rules_never_make_a_gift_card_question_p1() -> None:
+    settings = load_settings(Path(__file__).parents[2] / "config" / "handoff.yaml")
+    for reasons in (["urgent_words"], ["complaint_words", "human_request"], ["flow"]):
+        priority = priority_for(
+            settings.rules,
+            default=settings.default_priority,
+            reasons=reasons,
+            tags=frozenset(),
+            score=-0.3,
+            complaints_90d=0,
+            flow_priority="P1",
+            intent="gift_cards",
+            confidence=0.95,
+        )
+        assert priority > 1, reasons
 
 
 # ------------------------------------------------------------------ routing
@@ -209,6 +294,16 @@ def test_demo_settings_load() -> None:
         ({"priority": {"default": "P9"}}, "priority.default: must be one of P1, P2, P3"),
         ({"agents": [{"id": "a"}, {"id": "a"}]}, "agent ids must be unique"),
         ({"alerts": {"webhook_url": "ftp://x"}}, "must be an http(s) URL"),
+        (
+            {"priority": {"rules": [{"intents": ["x"], "no_higher_than": "P2", "priority": "P1"}]}},
+            "priority.rules[0].no_higher_than: a cap cannot also propose a priority",
+        ),
+        (
+            {"priority": {"rules": [{"reasons": ["flow"], "min_confidence": 1.5}]}},
+            "priority.rules[0].min_confidence: must be between 0 and 1",
+        ),
+        ({"leave_queue": {"whole": {"fr": ["annuler"]}}}, "must be one of en, zh"),
+        ({"leave_queue": {"buton": True}}, "leave_queue.buton: is not a known setting"),
     ],
 )
 def test_settings_errors_name_the_key(tmp_path: Path, override: dict, message: str) -> None:

@@ -66,3 +66,26 @@ def test_mood_trend() -> None:
     assert falling.trend_label == "falling" and falling.lowest == -0.7
     assert sentiment.mood([0.1, 0.1, 0.1]).trend_label == "steady"
     assert sentiment.mood([]).scored == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不急，慢慢来",  # patience, not a slow service
+        "不着急，慢慢处理就行",
+        "我想退款",  # a request, not anger
+        "退款要多久到账？",
+        "I don't want to complain, how do I redeem my points?",
+        "it's not urgent, where is my order?",
+        "我不想投诉，只是想问一下积分怎么兑换",
+    ],
+)
+def test_calm_requests_and_denied_complaints_are_not_negative(text: str) -> None:
+    assert sentiment.label(sentiment.score(text)) != "negative", sentiment.score(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["骗子！马上给我退款", "This is a scam, I want a refund now!", "退款拖了一个月，太慢了"]
+)
+def test_angry_refund_demands_stay_negative(text: str) -> None:
+    assert sentiment.score(text) <= -0.5, sentiment.score(text)

@@ -164,3 +164,43 @@ async def test_logging_out_closes_the_live_socket(tmp_path: Path, aiohttp_client
         assert out.status == 303
         closing = await ws.receive(timeout=5)  # the session ended: the feed ends too
         assert closing.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)
+
+
+async def test_a_customer_who_leaves_the_queue_leaves_the_console(
+    tmp_path: Path, aiohttp_client
+) -> None:
+    await seed_sqlite(tmp_path, ("mei", Role.AGENT))
+    app = console_app(handoff_env(tmp_path))
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    csrf = await login(client, "mei")
+    async with client.ws_connect("/console/ws") as ws:
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        for number, (ask, leave) in enumerate(
+            (("I want to talk to a person", "never mind"), ("我要转人工", "不需要人工了"))
+        ):
+            response = await client.post(
+                "/api/v1/channels/api/messages",
+                json={"id": f"ask-{number}", "sender": f"leaver-{number}", "text": ask},
+                headers=channel_auth(),
+            )
+            conversation_id = (await response.json())["conversation_id"]
+
+            async def queued(conversation_id: str = conversation_id) -> bool:
+                waiting = (await snapshot(client, csrf))["queue"]
+                return [t["conversation_id"] for t in waiting] == [conversation_id]
+
+            await wait_until(queued)
+            await client.post(
+                "/api/v1/channels/api/messages",
+                json={"id": f"leave-{number}", "sender": f"leaver-{number}", "text": leave},
+                headers=channel_auth(),
+            )
+            seen: list[dict[str, Any]] = []
+            while not any(
+                m.get("change") == "withdrawn" and m.get("conversation_id") == conversation_id
+                for m in seen
+            ):
+                seen.append(await ws.receive_json(timeout=5))
+            assert (await snapshot(client, csrf))["queue"] == []
+            gone = await client.get(f"/console/api/conversations/{conversation_id}")
+            assert gone.status == 404
