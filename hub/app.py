@@ -16,10 +16,12 @@ from hub.config import Config
 from hub.customers_api import IDENTITY
 from hub.customers_api import routes as customer_routes
 from hub.echo import EchoBot
+from hub.edge import edge_middleware, hide_versions, parse_networks
 from hub.http import json_errors
 from hub.hub import Hub
 from hub.identity import ConnectorCodeSender, IdentityGate, IdentityService, IdentitySettings
 from hub.logs import redact_secrets, secrets_in
+from hub.observe import READINESS, Readiness
 from hub.observe import routes as observe_routes
 from hub.stores import store_from_url
 
@@ -75,7 +77,19 @@ def create_app(
         hub.add_connector(connector)
         connector.identity_tokens = identity.accept_widget_token
 
-    app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[json_errors])
+    edge = edge_middleware(
+        trusted_proxies=parse_networks(config.server.trusted_proxies),
+        body_timeout=config.server.body_timeout,
+    )
+    app = web.Application(
+        client_max_size=config.server.max_body_bytes, middlewares=[json_errors, edge]
+    )
+    app.on_response_prepare.append(hide_versions)
+    app[READINESS] = Readiness(
+        store=store,
+        action_endpoint=config.action_endpoint if config.bot_kind == "dialogs" else "",
+        metrics_public=config.server.metrics_public,
+    )
     app[HUB] = hub
     app[CONFIG] = config
     app[API_TOKEN] = config.api_token

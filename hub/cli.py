@@ -24,6 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from hub.app import create_app
     from hub.config import load_config
+    from hub.edge import handler_options
     from hub.logs import configure_logging
 
     config = load_config(args.config)
@@ -43,6 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
         print=None,
         shutdown_timeout=15,
         access_log=None,
+        **handler_options(keepalive_timeout=config.server.keepalive_timeout),
     )
     return 0
 

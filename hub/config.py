@@ -23,6 +23,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "FRONTDESK_HOST": "server.host",
     "FRONTDESK_PORT": "server.port",
     "FRONTDESK_MAX_BODY_BYTES": "server.max_body_bytes",
+    "FRONTDESK_METRICS_PUBLIC": "server.metrics_public",
     "FRONTDESK_STORE_URL": "store.url",
     "FRONTDESK_LOG_LEVEL": "logging.level",
     "FRONTDESK_LOG_FORMAT": "logging.format",
@@ -143,6 +144,11 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 64 * 1024
+    # The edge (hub/edge.py): proxies whose X-Forwarded-For is believed, slow clients.
+    trusted_proxies: tuple[str, ...] = ()
+    keepalive_timeout: float = 15.0  # idle, or still sending its headers: then closed
+    body_timeout: float = 30.0  # a request body must arrive within this
+    metrics_public: bool = False  # /metrics without the API token
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,6 +201,20 @@ def _apply_env(data: Any, environ: Mapping[str, str]) -> dict[str, str]:
     return applied
 
 
+def _networks(section: Section, name: str) -> tuple[str, ...]:
+    """A list of IP addresses or networks, each checked now rather than at the first request."""
+    from hub.edge import parse_networks
+
+    entries = section.get_list(name, [])
+    if not all(isinstance(entry, str) for entry in entries):
+        raise section.error(name, "entries must be IP addresses or networks as strings")
+    try:
+        parse_networks(entries)
+    except ValueError as problem:
+        raise section.error(name, str(problem)) from None
+    return tuple(entries)
+
+
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read, override from the environment, and validate the hub's configuration."""
     environ = os.environ if environ is None else environ
@@ -214,6 +234,10 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         max_body_bytes=server.get_int(
             "max_body_bytes", 64 * 1024, minimum=1024, maximum=64 * 1024 * 1024
         ),
+        trusted_proxies=_networks(server, "trusted_proxies"),
+        keepalive_timeout=server.get_float("keepalive_timeout", 15.0, minimum=1.0),
+        body_timeout=server.get_float("body_timeout", 30.0, minimum=0.1),
+        metrics_public=server.get_bool("metrics_public", False),
     )
     server.reject_unknown()
 

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.errors import InputError
+from hub.stores import is_outage
 
 log = logging.getLogger("frontdesk.http")
 
@@ -42,9 +43,25 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
                 status=error.status, text=error.text, content_type="application/json"
             )
         return error_response(error.status, message)
-    except Exception:
+    except Exception as error:
+        if is_outage(error):
+            return store_unavailable(request, error)
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(500, "internal error; the incident is logged")
+
+
+STORE_RETRY_AFTER = 5  # seconds; a store outage is usually a restart or a failover
+
+
+def store_unavailable(request: web.Request, error: BaseException) -> web.Response:
+    """A store outage is the client's cue to retry, not a bug: 503 with `Retry-After`."""
+    log.error(
+        "store unavailable",
+        extra={"path": request.path, "method": request.method, "error": repr(error)[:200]},
+    )
+    response = error_response(503, "the store is unavailable; try again shortly")
+    response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
+    return response
 
 
 async def read_json(request: web.Request) -> Any:

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from hub.errors import ConfigError
 from hub.locks import KeyedLock
 from hub.model import (
     Conversation,
@@ -112,23 +113,41 @@ class SQLiteBase:
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
-        if self.path.parent:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA busy_timeout=5000")
-        # Checkpoints (which fsync) run on a thread of their own, never in a commit.
-        db.execute("PRAGMA wal_autocheckpoint=0")
-        # After a full checkpoint the WAL file is cut back to this size.
-        db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
-        # Erasure must leave no personal data in freed pages of the file.
-        db.execute("PRAGMA secure_delete=ON")
-        db.executescript(SCHEMA)
-        _migrate(db)
+        try:
+            db = self._connect()
+        except (OSError, sqlite3.Error) as error:
+            # Named here, at start-up: otherwise the first customer message fails instead.
+            raise ConfigError(
+                f"cannot open the SQLite store at {self.path.absolute()}: {error}; the file "
+                "and its directory must be writable by this process (SQLite also writes "
+                f"{self.path.name}-wal and {self.path.name}-shm beside it)",
+                key="store.url",
+            ) from None
         self._db = db
         self._checkpointer = _Checkpointer(self.path)
         self._checkpointer.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.path.parent:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            # WAL and the schema both write: a read-only file or directory fails here.
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=5000")
+            # Checkpoints (which fsync) run on a thread of their own, never in a commit.
+            db.execute("PRAGMA wal_autocheckpoint=0")
+            # After a full checkpoint the WAL file is cut back to this size.
+            db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+            # Erasure must leave no personal data in freed pages of the file.
+            db.execute("PRAGMA secure_delete=ON")
+            db.executescript(SCHEMA)
+            _migrate(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     async def close(self) -> None:
         if self._checkpointer is not None:

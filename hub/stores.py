@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+from redis.exceptions import BusyLoadingError, ReadOnlyError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from hub.abc import Store
 from hub.errors import ConfigError
 
@@ -20,3 +26,32 @@ def store_from_url(url: str) -> Store:
 
         return RedisStore(url)
     raise ConfigError(f"unknown store URL {url!r}", key="store.url")
+
+
+# SQLite's words for "the database cannot take this now" (as opposed to a bug in a query).
+_SQLITE_OUTAGES = (
+    "database is locked",
+    "database or disk is full",
+    "readonly database",
+    "disk i/o error",
+    "unable to open database",
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the store is unreachable or cannot write,
+    rather than that the request or the code is wrong: then the client should retry."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(
+            current, RedisConnectionError | RedisTimeoutError | BusyLoadingError | ReadOnlyError
+        ):
+            return True
+        if isinstance(current, sqlite3.OperationalError) and any(
+            words in str(current).lower() for words in _SQLITE_OUTAGES
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -132,7 +132,7 @@ async def test_health_and_metrics(client) -> None:
     health = await client.get("/healthz")
     assert health.status == 200 and "api" in (await health.json())["channels"]
     await client.post(URL, json={"id": "1", "sender": "a", "text": "hi"}, headers=channel_auth())
-    metrics = await (await client.get("/metrics")).text()
+    metrics = await (await client.get("/metrics", headers=api_auth())).text()
     assert 'frontdesk_inbound_total{channel="api"} 1' in metrics
 
 

@@ -13,6 +13,7 @@ from handoff.console.dashboard import Filters, facts_of, figures, parse_filters,
 from hub.errors import InputError
 from hub.model import Conversation, ConversationStatus, Event
 from tests.handoff.console.helpers import console_app, handoff_env, login, seed_sqlite
+from tests.support import api_auth
 
 
 def conversation(cid: str, channel: str, created: float) -> Conversation:
@@ -105,7 +106,7 @@ async def test_supervisor_page_json_and_metrics(tmp_path: Path, aiohttp_client) 
     assert data["conversations"] == 1 and data["handoff_rate"] == 1.0
     bad = await client.get("/console/api/dashboard?range=forever")
     assert bad.status == 400
-    metrics = await (await client.get("/metrics")).text()
+    metrics = await (await client.get("/metrics", headers=api_auth())).text()
     assert "frontdesk_console_handoff_rate" in metrics
     await login(client, "mei")
     assert (await client.get("/console/api/dashboard")).status == 403

@@ -16,11 +16,11 @@ from handoff.console.accounts import Role
 from tests.handoff.console.helpers import console_app, console_env, login, seed_sqlite
 from tests.support import api_auth
 
-# Routes anyone may call: health and metrics for the infrastructure, the login form and the
-# console's static files, and the channels, which authenticate callers their own way.
+# Routes anyone may call: liveness and readiness for the infrastructure, the login form and
+# the console's static files, and the channels, which authenticate callers their own way.
 PUBLIC = {
     ("GET", "/healthz"),
-    ("GET", "/metrics"),
+    ("GET", "/readyz"),
     ("GET", "/"),  # the web chat demo shop page
     ("GET", "/webchat/ws"),
     ("POST", "/webchat/hello"),
@@ -63,6 +63,8 @@ CONSOLE: dict[tuple[str, str], tuple[Role, bool]] = {
 
 # Everything else under /api/v1/ is the operator API: only the operator's bearer token.
 OPERATOR_API = "/api/v1/"
+# Outside it, the same token guards the metrics (unless `server.metrics_public`).
+OPERATOR_TOKEN = {("GET", "/metrics")}
 
 
 def _sample(path: str) -> str:
@@ -121,7 +123,9 @@ async def test_every_route_is_guarded_by_its_role(tmp_path: Path, aiohttp_client
                 status = await call(method, path, None, Cookie=f"fd_console={cookie}")
                 assert status == 403, f"{method} {path} without its CSRF token: {status}"
             continue
-        assert path.startswith(OPERATOR_API), f"unclassified route {method} {path}"
+        assert path.startswith(OPERATOR_API) or (method, path) in OPERATOR_TOKEN, (
+            f"unclassified route {method} {path}"
+        )
         for caller in (None, "mei", "sara"):
             assert await call(method, path, caller) == 401, f"{method} {path} as {caller}"
         assert await call(method, path, None, **api_auth()) not in (401, 403), (method, path)
