@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from hub import identity_proofs as proofs
 from hub.abc import ConversationHandler, CustomerMerge, Store, Turn, TurnResult
 from hub.errors import RetryLater
+from hub.identity_limits import rate_key
 from hub.ids import new_id
 from hub.model import Customer, Delivery, NewEvent, Outbound
 
@@ -208,7 +209,9 @@ class IdentityService:
         await self.note_claim(customer_id, target)
         now, hour = self.clock(), 3600.0
         per_customer = await self.store.count_hit(f"code:c:{customer_id}", window=hour, now=now)
-        per_target = await self.store.count_hit(f"code:t:{_hashed(target)}", window=hour, now=now)
+        per_target = await self.store.count_hit(
+            f"code:t:{_hashed(rate_key(target))}", window=hour, now=now
+        )
         if (
             per_customer > self.settings.codes_per_customer_per_hour
             or per_target > self.settings.codes_per_target_per_hour

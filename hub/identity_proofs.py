@@ -28,6 +28,7 @@ CODE_DIGITS = 6
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}$")
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]{6,24}$")
+_TELEGRAM_ID = re.compile(r"^[+-]?\d+(?:_\d+)*$")
 _KINDS = ("email", "phone", "telegram", "webchat", "wechat", "user", "crm", "api")
 _CODE_AT_START = re.compile(rf"^\s*(\d{{{CODE_DIGITS}}})(?!\d)")
 _CLAIM = re.compile(
@@ -59,6 +60,8 @@ def normalize_identity(identity: str) -> str:
         return f"email:{value.lower()}"
     if kind == "phone":
         return f"phone:{normalize_phone(value)}"
+    if kind == "telegram":
+        return f"telegram:{normalize_telegram(value)}"
     if kind not in _KINDS:
         raise IdentityError(f"unknown identity kind {kind!r} (expected one of {', '.join(_KINDS)})")
     if len(value) > 256 or any(c.isspace() for c in value):
@@ -75,6 +78,14 @@ def normalize_phone(number: str) -> str:
     if not 8 <= len(digits) <= 15:
         raise IdentityError(f"{number!r} is not a phone number in international format")
     return f"+{digits}"
+
+
+def normalize_telegram(chat_id: str) -> str:
+    """A Telegram chat id as the Bot API spells it. The connector sends to `int(address)`,
+    so `0555`, `+555` and `5_55` all reach chat 555: they must be one identity too."""
+    if not _TELEGRAM_ID.match(chat_id):
+        raise IdentityError(f"{chat_id!r} is not a Telegram chat id (a whole number)")
+    return str(int(chat_id))
 
 
 def guess_identity(text: str) -> str:
