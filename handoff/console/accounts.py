@@ -192,10 +192,26 @@ class AccountStore(abc.ABC):
     async def drop_sessions(self, account_id: str, *, api_tokens: bool = False) -> int:
         """Log the account out everywhere (and revoke its API tokens when asked)."""
 
-    # -- counters (login rate limiting)
+    # -- failed logins (throttle.py decides what they cost)
     @abc.abstractmethod
-    async def count_hit(self, key: str, *, window: float, now: float) -> int:
-        """Count one hit on `key` in the fixed window containing `now`; the count so far."""
+    async def failures(self, key: str, *, now: float) -> Failures:
+        """The failures recorded on `key`: none once their streak was forgotten."""
+
+    @abc.abstractmethod
+    async def add_failure(self, key: str, *, now: float, forget_after: float) -> Failures:
+        """Record one failure on `key` at `now`. A streak is forgotten `forget_after`
+        seconds after its last failure; the next one then starts a new streak at 1."""
+
+    @abc.abstractmethod
+    async def clear_failures(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failures:
+    """A streak of failed logins on one key: how many, and when the last one was."""
+
+    count: int = 0
+    last: float = 0.0
 
 
 def accounts_from_url(url: str) -> AccountStore:

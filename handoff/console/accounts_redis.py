@@ -2,7 +2,7 @@
 
 Keys (prefix `fd:console:`): `account:{id}` (JSON), `accounts` (set of ids),
 `session:{key}` (JSON, expiring with the session), `sessions:{account}` (set of keys),
-`hits:{window}:{key}` (counter expiring after its window).
+`failures:{key}` (hash: count, last, forget_at; expiring once forgotten).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 
 from redis.asyncio import Redis
 
-from handoff.console.accounts import Account, AccountError, AccountStore, Session
+from handoff.console.accounts import Account, AccountError, AccountStore, Failures, Session
 
 
 class RedisAccounts(AccountStore):
@@ -107,12 +107,34 @@ class RedisAccounts(AccountStore):
                 dropped += 1
         return dropped
 
-    # ------------------------------------------------------------------ counters
-    async def count_hit(self, key: str, *, window: float, now: float) -> int:
-        start = math.floor(now / window) * window
-        name = self._k("hits", f"{start:.0f}", key)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, math.ceil(window) + 1)
-            count, _ = await pipe.execute()
-        return int(count)
+    # ------------------------------------------------------------------ failed logins
+    async def failures(self, key: str, *, now: float) -> Failures:
+        count, last, forget_at = await self.redis.hmget(
+            self._k("failures", key), ["count", "last", "forget_at"]
+        )
+        if count is None or last is None or forget_at is None or float(forget_at) <= now:
+            return Failures()
+        return Failures(count=int(count), last=float(last))
+
+    async def add_failure(self, key: str, *, now: float, forget_after: float) -> Failures:
+        # One script: two processes counting the same streak must not lose a failure.
+        count = await self.redis.eval(
+            _ADD_FAILURE, 1, self._k("failures", key), repr(now), repr(forget_after)
+        )
+        return Failures(count=int(count), last=now)
+
+    async def clear_failures(self, key: str) -> None:
+        await self.redis.delete(self._k("failures", key))
+
+
+# The streak restarts once forgotten (by the caller's clock, which tests move); the key's
+# own expiry only collects garbage.
+_ADD_FAILURE = """
+local now, forget = tonumber(ARGV[1]), tonumber(ARGV[2])
+local old = redis.call('HMGET', KEYS[1], 'count', 'forget_at')
+local count = 1
+if old[1] and tonumber(old[2]) > now then count = tonumber(old[1]) + 1 end
+redis.call('HSET', KEYS[1], 'count', count, 'last', ARGV[1], 'forget_at', now + forget)
+redis.call('EXPIRE', KEYS[1], math.ceil(forget) + 1)
+return count
+"""

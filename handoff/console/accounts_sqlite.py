@@ -7,11 +7,10 @@ the connection is private so that nothing here can hold the hub's transactions.
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from pathlib import Path
 
-from handoff.console.accounts import Account, AccountError, AccountStore, Session
+from handoff.console.accounts import Account, AccountError, AccountStore, Failures, Session
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS console_accounts (
@@ -25,11 +24,11 @@ CREATE TABLE IF NOT EXISTS console_sessions (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS console_sessions_account ON console_sessions (account_id);
-CREATE TABLE IF NOT EXISTS console_hits (
-    key TEXT NOT NULL,
-    window_start REAL NOT NULL,
+CREATE TABLE IF NOT EXISTS console_failures (
+    key TEXT PRIMARY KEY,
     count INTEGER NOT NULL,
-    PRIMARY KEY (key, window_start)
+    last REAL NOT NULL,
+    forget_at REAL NOT NULL
 );
 """
 
@@ -121,24 +120,30 @@ class SQLiteAccounts(AccountStore):
                 dropped += 1
         return dropped
 
-    # ------------------------------------------------------------------ counters
-    async def count_hit(self, key: str, *, window: float, now: float) -> int:
-        start = math.floor(now / window) * window
+    # ------------------------------------------------------------------ failed logins
+    async def failures(self, key: str, *, now: float) -> Failures:
+        row = self.db.execute(
+            "SELECT count, last FROM console_failures WHERE key = ? AND forget_at > ?", (key, now)
+        ).fetchone()
+        return Failures() if row is None else Failures(count=int(row[0]), last=float(row[1]))
+
+    async def add_failure(self, key: str, *, now: float, forget_after: float) -> Failures:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            # Old windows are swept as we go: the table holds one row per recent key.
-            db.execute("DELETE FROM console_hits WHERE window_start < ?", (start - window,))
-            db.execute(
-                "INSERT INTO console_hits (key, window_start, count) VALUES (?, ?, 1)"
-                " ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1",
-                (key, start),
-            )
+            # Forgotten streaks are swept as we go: the table holds recent keys only.
+            db.execute("DELETE FROM console_failures WHERE forget_at <= ?", (now,))
             row = db.execute(
-                "SELECT count FROM console_hits WHERE key = ? AND window_start = ?", (key, start)
+                "INSERT INTO console_failures (key, count, last, forget_at) VALUES (?, 1, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET count = count + 1, last = excluded.last,"
+                " forget_at = excluded.forget_at RETURNING count, last",
+                (key, now, now + forget_after),
             ).fetchone()
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-        return int(row[0])
+        return Failures(count=int(row[0]), last=float(row[1]))
+
+    async def clear_failures(self, key: str) -> None:
+        self.db.execute("DELETE FROM console_failures WHERE key = ?", (key,))

@@ -14,8 +14,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "login.submit": {"en": "Sign in", "zh": "登录"},
     "login.failed": {"en": "Wrong user name or password.", "zh": "用户名或密码错误。"},
     "login.throttled": {
-        "en": "Too many attempts. Try again in a few minutes.",
-        "zh": "尝试次数过多，请几分钟后再试。",
+        "en": "Too many failed attempts. Wait a little, then try again.",
+        "zh": "登录失败次数过多，请稍候再试。",
     },
     "login.expired": {
         "en": "The form expired. Please try again.",

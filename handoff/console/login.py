@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import secrets
 from dataclasses import replace
 from typing import Any
@@ -32,6 +33,8 @@ from handoff.console.auth import (
 from handoff.console.i18n import pick_language
 from handoff.console.render import render
 from handoff.console.state import CONSOLE, ConsoleState
+from handoff.console.throttle import LoginThrottle
+from hub.edge import client_address
 
 log = logging.getLogger("frontdesk.console.login")
 
@@ -79,24 +82,19 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await _form(request, state, status=403, error="login.expired", username=username)
 
     now = state.clock()
-    window = state.settings.login_window
-    per_account = await state.accounts.count_hit(
-        f"login:account:{username.lower()}", window=window, now=now
-    )
-    per_address = await state.accounts.count_hit(
-        f"login:address:{request.remote or '-'}", window=window, now=now
-    )
-    if (
-        per_account > state.settings.login_attempts_per_account
-        or per_address > state.settings.login_attempts_per_address
-    ):
+    address = client_address(request)
+    throttle = LoginThrottle(state.accounts, state.settings.throttle, state.clock)
+    wait = await throttle.wait(username, address)
+    if wait > 0:
+        # Refused unheard and uncounted: hammering does not make the wait any longer.
         log.warning(
-            "console login throttled", extra={"account": username, "remote": request.remote}
+            "console login throttled",
+            extra={"account": username, "remote": address, "retry_after": round(wait, 1)},
         )
         response = await _form(
             request, state, status=429, error="login.throttled", username=username
         )
-        response.headers["Retry-After"] = str(int(window))
+        response.headers["Retry-After"] = str(math.ceil(wait))
         return response
 
     account = await state.accounts.get(username) if username else None
@@ -104,9 +102,11 @@ async def login(request: web.Request) -> web.StreamResponse:
     # argon2 takes tens of milliseconds on purpose: keep it off the event loop.
     ok = await asyncio.to_thread(passwords.verify_password, stored_hash, password)
     if account is None or not ok:
-        log.warning("console login failed", extra={"account": username, "remote": request.remote})
+        await throttle.failed(username, address)
+        log.warning("console login failed", extra={"account": username, "remote": address})
         return await _form(request, state, status=401, error="login.failed", username=username)
 
+    await throttle.succeeded(username, address)
     if passwords.needs_rehash(account.password_hash):
         rehashed = await asyncio.to_thread(passwords.hash_password, password)
         account = replace(account, password_hash=rehashed, updated_at=now)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from handoff.console.accounts import LANGUAGES
+from handoff.console.throttle import ThrottlePolicy
 from hub.config import Config
 
 
@@ -17,9 +18,7 @@ class ConsoleSettings:
     session_max: float = 12 * 3600.0  # and no login outlives this
     secure_cookies: str = "auto"  # auto: Secure when the request came over TLS
     trust_forwarded_proto: bool = False  # believe X-Forwarded-Proto from a reverse proxy
-    login_window: float = 900.0
-    login_attempts_per_account: int = 10  # per window, successful or not
-    login_attempts_per_address: int = 50
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)  # failed logins only
     canned_path: str = "config/canned"
     default_language: str = "en"
     socket_recheck: float = 15.0  # seconds: an open live socket closes once its session ends
@@ -36,12 +35,16 @@ def load_console_settings(config: Config) -> ConsoleSettings:
             "secure_cookies", "auto", choices=("auto", "always", "never")
         ),
         trust_forwarded_proto=section.get_bool("trust_forwarded_proto", False),
-        login_window=section.get_float("login_window_seconds", 900.0, minimum=1.0),
-        login_attempts_per_account=section.get_int(
-            "login_attempts_per_account", 10, minimum=1, maximum=10_000
-        ),
-        login_attempts_per_address=section.get_int(
-            "login_attempts_per_address", 50, minimum=1, maximum=100_000
+        throttle=ThrottlePolicy(
+            free_per_account=section.get_int(
+                "login_free_failures_per_account", 5, minimum=1, maximum=10_000
+            ),
+            free_per_address=section.get_int(
+                "login_free_failures_per_address", 20, minimum=1, maximum=100_000
+            ),
+            delay=section.get_float("login_delay_seconds", 1.0, minimum=0.01),
+            max_delay=section.get_float("login_max_delay_seconds", 300.0, minimum=0.01),
+            forget_after=section.get_float("login_window_seconds", 900.0, minimum=1.0),
         ),
         canned_path=section.get_str("canned_path", str(_beside(config, "canned"))),
         default_language=section.get_str("default_language", "en", choices=LANGUAGES),

@@ -40,14 +40,15 @@ def console_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     return hub_env(tmp_path, **overrides)
 
 
-def config_with(tmp_path: Path, console_yaml: str) -> Path:
+def config_with(tmp_path: Path, console_yaml: str, *, server: dict[str, Any] | None = None) -> Path:
     """The demo config with these `console:` settings (YAML text, indented by two spaces)
-    layered over the demo's own."""
+    layered over the demo's own, and any `server:` settings."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
     config = yaml.load(DEMO_CONFIG.read_text(encoding="utf-8"))
     config["console"].update(yaml.load(console_yaml.replace("\n  ", "\n").strip()) or {})
+    config["server"].update(server or {})
     path = tmp_path / "frontdesk.yaml"
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(config, out)

@@ -12,6 +12,7 @@ from handoff.console.accounts import (
     Account,
     AccountError,
     AccountStore,
+    Failures,
     Role,
     Session,
     accounts_from_url,
@@ -86,11 +87,21 @@ async def test_sessions_expire_and_are_dropped_per_account(store: AccountStore) 
     assert await store.get_session("other", now=1500.0) is None
 
 
-async def test_hits_count_per_key_and_per_window(store: AccountStore) -> None:
-    counts = [await store.count_hit("login:a", window=60, now=120.0 + i) for i in range(3)]
+async def test_failures_form_streaks_that_are_forgotten(store: AccountStore) -> None:
+    assert await store.failures("login:a", now=100.0) == Failures()
+    counts = [
+        (await store.add_failure("login:a", now=100.0 + i, forget_after=60)).count for i in range(3)
+    ]
     assert counts == [1, 2, 3]
-    assert await store.count_hit("login:b", window=60, now=125.0) == 1
-    assert await store.count_hit("login:a", window=60, now=180.0) == 1  # the next window
+    assert await store.failures("login:a", now=130.0) == Failures(count=3, last=102.0)
+    assert await store.failures("login:b", now=130.0) == Failures()
+    assert await store.failures("login:a", now=162.0) == Failures()  # forgotten
+    restarted = await store.add_failure("login:a", now=170.0, forget_after=60)
+    assert restarted == Failures(count=1, last=170.0)
+    await store.add_failure("login:b", now=170.0, forget_after=60)
+    await store.clear_failures("login:a")
+    assert await store.failures("login:a", now=171.0) == Failures()
+    assert (await store.failures("login:b", now=171.0)).count == 1
 
 
 def test_passwords_hash_with_argon2id_and_verify() -> None:
