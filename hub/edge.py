@@ -95,6 +95,7 @@ def edge_middleware(*, trusted_proxies: tuple[Network, ...], body_timeout: float
         if request.body_exists and request.content_type != "multipart/form-data":
             # Read (and keep: request.read/json/post reuse it) while the clock runs.
             # Multipart is read as a stream by its handler; no route here accepts it.
+            # Handlers ask `body_exists`: `can_read_body` is False once the body is read.
             try:
                 async with asyncio.timeout(body_timeout):
                     await request.read()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import secrets
 import time
 from collections.abc import Mapping, Sequence
@@ -33,10 +34,12 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from connectors.webchat import protocol, tokens
+from connectors.webchat.limits import AddressLimits, AddressPolicy
 from connectors.webchat.protocol import JSON, Hello, Read, SendMessage
 from connectors.webchat.sessions import Listener, PollListener, Sessions, SocketListener
 from hub.abc import Connector, IngestFn
 from hub.config import Section
+from hub.edge import client_address
 from hub.errors import InputError
 from hub.http import error_response, read_json
 from hub.model import Conversation, Delivery, Event
@@ -85,6 +88,7 @@ class WebchatConnector(Connector):
         max_pending: int = 256,
         replay_limit: int = 2_000,
         demo_page: bool = True,
+        per_address: AddressPolicy | None = None,
     ) -> None:
         super().__init__(ingest=ingest)
         self.secret = secret
@@ -99,6 +103,7 @@ class WebchatConnector(Connector):
         self.replay_limit = replay_limit
         self.demo_page = demo_page
         self.sessions = Sessions(rate=rate_per_second, burst=rate_burst, max_per_visitor=max_tabs)
+        self.addresses = AddressLimits(per_address or AddressPolicy())
         self._sockets: set[web.WebSocketResponse] = set()
         self._static: dict[str, bytes] = {}
 
@@ -135,6 +140,20 @@ class WebchatConnector(Connector):
             max_tabs=settings.get_int("max_tabs", 10, minimum=1, maximum=1000),
             replay_limit=settings.get_int("replay_limit", 2_000, minimum=1),
             demo_page=settings.get_bool("demo_page", True),
+            per_address=AddressPolicy(
+                max_connections=settings.get_int(
+                    "max_connections_per_address", 50, minimum=1, maximum=1_000_000
+                ),
+                new_visitors_per_minute=settings.get_int(
+                    "new_visitors_per_minute_per_address", 30, minimum=1, maximum=1_000_000
+                ),
+                messages_per_second=settings.get_float(
+                    "messages_per_second_per_address", 5.0, minimum=0.01
+                ),
+                message_burst=settings.get_int(
+                    "message_burst_per_address", 20, minimum=1, maximum=1_000_000
+                ),
+            ),
         )
         settings.reject_unknown()
         return connector
@@ -217,9 +236,18 @@ class WebchatConnector(Connector):
         return {"tabs": tabs, "stored_for_pickup": tabs == 0}
 
     # ------------------------------------------------------------------ shared steps
-    def identify(self, token: str) -> tuple[str, str]:
-        """(visitor, token): a new visitor for no token; `TokenError` for a forged one."""
+    def identify(self, token: str, address: str) -> tuple[str, str]:
+        """(visitor, token): a new visitor for no token; `TokenError` for a forged one,
+        `TooMany` when `address` has had too many new visitors lately."""
         if not token:
+            wait = self.addresses.new_visitor(address)
+            if wait > 0:
+                log.info("webchat new visitors limited", extra={"remote": address})
+                raise TooMany(
+                    "too_many_visitors",
+                    "too many new chats from this network; try again shortly",
+                    retry_after=wait,
+                )
             visitor = tokens.new_visitor()
             return visitor, tokens.issue(self.secret, visitor)
         return tokens.verify(self.secret, token), token
@@ -258,11 +286,14 @@ class WebchatConnector(Connector):
                 break
             after = page[-1].seq
 
-    async def accept(self, visitor: str, message: SendMessage) -> tuple[JSON, int]:
+    async def accept(self, visitor: str, message: SendMessage, address: str) -> tuple[JSON, int]:
         """Rate-limit, then store one customer message; the frame to answer and its status."""
-        wait = self.sessions.take(visitor)
+        wait = self.sessions.take(visitor) or self.addresses.message(address)
         if wait > 0:
-            log.info("webchat rate limit", extra={"visitor": visitor, "retry_after": wait})
+            log.info(
+                "webchat rate limit",
+                extra={"visitor": visitor, "remote": address, "retry_after": wait},
+            )
             return protocol.slow_down(message.id, retry_after=wait), 429
         inbound = protocol.to_inbound(self.name, visitor, message, received_at=time.time())
         receipt = await self.ingest(inbound)
@@ -290,15 +321,24 @@ class WebchatConnector(Connector):
         ws = web.WebSocketResponse(
             heartbeat=self.ping_interval, max_msg_size=self.max_frame_bytes, compress=False
         )
-        await ws.prepare(request)
-        self._sockets.add(ws)
+        address = client_address(request)
+        if not self.addresses.connect(address):
+            log.info("webchat connections limited", extra={"remote": address})
+            await ws.prepare(request)  # refused in the protocol, so the widget can say why
+            await _refuse(
+                ws, CLOSE_TOO_MANY, "too_many_connections", "too many open chats from this network"
+            )
+            return ws
         try:
-            await self._serve_socket(ws)
+            await ws.prepare(request)
+            self._sockets.add(ws)
+            await self._serve_socket(ws, address)
         finally:
             self._sockets.discard(ws)
+            self.addresses.disconnect(address)
         return ws
 
-    async def _serve_socket(self, ws: web.WebSocketResponse) -> None:
+    async def _serve_socket(self, ws: web.WebSocketResponse, address: str) -> None:
         try:
             first = await ws.receive(timeout=self.hello_timeout)
         except TimeoutError:
@@ -309,9 +349,12 @@ class WebchatConnector(Connector):
             return
         try:
             hello = protocol.parse_hello(_expect_type(protocol.decode(first.data), "hello"))
-            visitor, token = self.identify(hello.token)
+            visitor, token = self.identify(hello.token, address)
         except InputError as problem:
             await _refuse(ws, CLOSE_BAD_FRAME, "bad_frame", problem.message)
+            return
+        except TooMany as limited:
+            await _refuse(ws, CLOSE_TOO_MANY, limited.code, limited.message)
             return
         except tokens.TokenError as problem:
             await _refuse(ws, CLOSE_BAD_TOKEN, "bad_token", str(problem))
@@ -326,7 +369,7 @@ class WebchatConnector(Connector):
             listener.offer(protocol.error("bad_identity", refusal))
         try:
             await self._resume(listener, token, hello)
-            await self._read(ws, listener)
+            await self._read(ws, listener, address)
         finally:
             self.sessions.remove(listener)
             listener.close(1000, "")
@@ -348,7 +391,9 @@ class WebchatConnector(Connector):
         listener.offer(protocol.synced(current, listener.high_seq))
         listener.end_sync()
 
-    async def _read(self, ws: web.WebSocketResponse, listener: SocketListener) -> None:
+    async def _read(
+        self, ws: web.WebSocketResponse, listener: SocketListener, address: str
+    ) -> None:
         while not ws.closed and not listener.close_code:
             try:
                 message = await ws.receive(timeout=self.idle_timeout)
@@ -356,7 +401,7 @@ class WebchatConnector(Connector):
                 listener.close(CLOSE_IDLE, "idle")
                 return
             if message.type == WSMsgType.TEXT:
-                await self._handle(listener, message.data)
+                await self._handle(listener, message.data, address)
             elif message.type == WSMsgType.ERROR:
                 log.info("webchat socket error", extra={"error": repr(ws.exception())})
                 return
@@ -365,7 +410,7 @@ class WebchatConnector(Connector):
             else:
                 listener.offer(protocol.error("bad_frame", "only JSON text frames are accepted"))
 
-    async def _handle(self, listener: SocketListener, text: str) -> None:
+    async def _handle(self, listener: SocketListener, text: str, address: str) -> None:
         try:
             frame = protocol.parse_client_frame(
                 protocol.decode(text), max_text_length=self.max_text_length
@@ -374,7 +419,7 @@ class WebchatConnector(Connector):
             listener.offer(protocol.error("bad_frame", problem.message))
             return
         if isinstance(frame, SendMessage):
-            answer, _ = await self.accept(listener.visitor, frame)
+            answer, _ = await self.accept(listener.visitor, frame, address)
             listener.offer(answer)
         elif isinstance(frame, Read):
             read = protocol.read(listener.conversation_id, frame.seq)
@@ -408,12 +453,14 @@ class WebchatConnector(Connector):
     async def poll_hello(self, request: web.Request) -> web.Response:
         if not self.origin_allowed(request):
             raise InputError("this origin may not use the web chat", status=403)
-        body = await read_json(request) if request.can_read_body else {}
+        body = await read_json(request) if request.body_exists else {}
         try:
             hello = protocol.parse_hello(body if isinstance(body, dict) else {})
-            visitor, token = self.identify(hello.token)
+            visitor, token = self.identify(hello.token, client_address(request))
         except tokens.TokenError as problem:
             raise InputError(str(problem), status=401) from None
+        except TooMany as limited:
+            return self._cors(request, limited.response())
         refusal = await self._link_identity(visitor, hello.identity_token)
         if refusal:
             raise InputError(refusal, status=401)
@@ -433,8 +480,13 @@ class WebchatConnector(Connector):
         conversation_id = request.query.get("conversation_id", "")
         after = _query_int(request, "after", 0, high=2**62)
         wait = min(float(_query_int(request, "wait", int(self.poll_wait), high=60)), self.poll_wait)
+        address = client_address(request)
+        if not self.addresses.connect(address):
+            limited = TooMany("too_many_connections", "too many open chats from this network")
+            return self._cors(request, limited.response())
         listener = PollListener(visitor)
         if not self.sessions.add(listener):
+            self.addresses.disconnect(address)
             raise InputError("too many open chat windows for this visitor", status=429)
         try:
             conversation = await self.current(listener)
@@ -449,6 +501,7 @@ class WebchatConnector(Connector):
                 current = latest
         finally:
             self.sessions.remove(listener)
+            self.addresses.disconnect(address)
         body = {
             "conversation_id": current or None,
             "seq": listener.high_seq,
@@ -462,7 +515,7 @@ class WebchatConnector(Connector):
         if not isinstance(body, dict):
             raise InputError("body must be a JSON object", status=422)
         message = protocol.parse_message(body, max_text_length=self.max_text_length)
-        frame, status = await self.accept(visitor, message)
+        frame, status = await self.accept(visitor, message, client_address(request))
         headers = {"Retry-After": str(max(1, round(frame["retry_after"])))} if status == 429 else {}
         return self._cors(request, web.json_response(frame, status=status, headers=headers))
 
@@ -505,6 +558,23 @@ class WebchatConnector(Connector):
             )
 
         return serve
+
+
+class TooMany(Exception):
+    """A per-address limit said no: `code` for the widget, seconds to wait if known."""
+
+    def __init__(self, code: str, message: str, *, retry_after: float = 5.0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+    def response(self) -> web.Response:
+        return web.json_response(
+            protocol.error(self.code, self.message),
+            status=429,
+            headers={"Retry-After": str(max(1, math.ceil(self.retry_after)))},
+        )
 
 
 async def _write(ws: web.WebSocketResponse, listener: SocketListener) -> None:

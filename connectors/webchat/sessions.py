@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from connectors.webchat.limits import Buckets
 
 JSON = dict[str, Any]
 
@@ -110,25 +111,6 @@ class PollListener(Listener):
         self.frames.append(frame)
 
 
-@dataclass(slots=True, kw_only=True)
-class TokenBucket:
-    """`burst` messages at once, refilled at `rate` per second."""
-
-    rate: float
-    burst: float
-    tokens: float
-    updated: float = field(default_factory=time.monotonic)
-
-    def take(self, now: float) -> float:
-        """0 when a message may go now (and counts it); else seconds until one may."""
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
 class Sessions:
     """Listeners by visitor, the conversation each visitor is in, and their rate limits."""
 
@@ -147,7 +129,7 @@ class Sessions:
         self._listeners: dict[str, set[Listener]] = {}
         self._conversation_of: dict[str, str] = {}  # visitor → their current conversation
         self._visitor_of: dict[str, str] = {}  # conversation → visitor
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets = Buckets(rate=rate, burst=burst, clock=clock)
 
     # -- membership
     def add(self, listener: Listener) -> bool:
@@ -200,21 +182,7 @@ class Sessions:
     # -- abuse limits
     def take(self, visitor: str) -> float:
         """0 when `visitor` may send a message now; else the seconds to wait."""
-        bucket = self._buckets.get(visitor)
-        now = self.clock()
-        if bucket is None:
-            if len(self._buckets) > 10_000:
-                self._forget_idle_buckets(now)
-            bucket = TokenBucket(rate=self.rate, burst=self.burst, tokens=self.burst, updated=now)
-            self._buckets[visitor] = bucket
-        return bucket.take(now)
-
-    def _forget_idle_buckets(self, now: float) -> None:
-        # A bucket that would be full again carries no information: drop it.
-        refill = self.burst / self.rate
-        for visitor, bucket in list(self._buckets.items()):
-            if now - bucket.updated >= refill:
-                del self._buckets[visitor]
+        return self._buckets.take(visitor)
 
 
-__all__ = ["Listener", "PollListener", "Sessions", "SocketListener", "TokenBucket"]
+__all__ = ["Listener", "PollListener", "Sessions", "SocketListener"]

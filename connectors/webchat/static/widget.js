@@ -22,6 +22,7 @@
       wait: "expected wait about {m} min", agent: "You are chatting with {name}",
       agentAnon: "You are chatting with an agent", resolved: "This conversation is resolved",
       slow: "You are sending messages quickly; we will send the next one in a moment.",
+      busy: "Too many chats are open from your network; we will connect you in a moment.",
       log: "Conversation", you: "You", them: "Support"
     },
     zh: {
@@ -32,6 +33,7 @@
       waiting: "正在等待人工客服", position: "您前面还有 {n} 位", wait: "预计等待约 {m} 分钟",
       agent: "客服 {name} 正在为您服务", agentAnon: "人工客服正在为您服务",
       resolved: "本次会话已解决", slow: "您发送得太快了，稍后将自动发送下一条。",
+      busy: "您所在网络打开的聊天过多，稍后将自动为您连接。",
       log: "会话", you: "我", them: "客服"
     }
   };
@@ -183,7 +185,7 @@
     switch (f.type) {
       case "welcome":
         token = f.token; store.set("token", token);
-        online = true; setConn("");
+        online = true; busy = false; setConn("");
         break;
       case "synced":
         flush();
@@ -218,6 +220,8 @@
         if (f.id) acked(f.id);  // a message the server will never take: do not resend forever
         if (window.console) console.warn("frontdesk webchat:", f.code, f.message);
         if (f.code === "bad_token") { token = ""; store.set("token", ""); }
+        // A per-address limit of the server: say so, and keep retrying with backoff.
+        if (f.code === "too_many_visitors" || f.code === "too_many_connections") { busy = true; setConn(t.busy); }
         break;
     }
   }
@@ -256,9 +260,10 @@
   function markRead() {
     if (online && conversationId && lastSeq) transport.read(conversationId, lastSeq);
   }
+  var busy = false;
   function wentOffline() {
     online = false; inFlight = null;
-    setConn(navigator.onLine === false ? t.offline : t.reconnecting);
+    setConn(busy ? t.busy : navigator.onLine === false ? t.offline : t.reconnecting);
     Object.keys(pendingEls).forEach(function (id) { pendingEls[id].querySelector(".fdw-state").textContent = t.queued; });
   }
 
@@ -311,13 +316,15 @@
       if (data.identityToken) pollHello.identity_token = data.identityToken;
       api("POST", "/webchat/hello", pollHello).then(function (w) {
         if (w.__status === 401) { token = ""; store.set("token", ""); throw new Error("token refused"); }
+        if (w.__status === 429) { handle(w); throw new Error("busy"); }
         handle(w); delay = 500; poll.running = true; poll.loop(true);
       }).catch(function () { wentOffline(); backoff(poll.start); });
     },
     loop: function (first) {
       var q = "/webchat/poll?after=" + lastSeq + "&wait=" + (first ? 0 : 25) + (conversationId ? "&conversation_id=" + encodeURIComponent(conversationId) : "");
       api("GET", q).then(function (r) {
-        if (!online) { online = true; setConn(""); }
+        if (r.__status >= 400) { handle(r); throw new Error("poll refused"); }  // backoff, no spin
+        if (!online) { online = true; busy = false; setConn(""); }
         (r.frames || []).forEach(handle);
         if (first) flush();
         poll.loop(false);
