@@ -48,8 +48,9 @@ DEFAULT_DATA_DIR = REPO.parent / "shared" / "data"
 LATENCY_SAMPLES = 2000
 OOS = "oos"
 #: The CLINC150 threshold must catch this share of the validation out-of-scope utterances: the
-#: 55 % target plus a margin of about one standard error for 100 validation utterances.
-OOS_RECALL_FLOOR = 60.0
+#: 60 % target (issue 12; 55 % before) plus a margin of about one standard error for 100
+#: validation utterances (4.9 points): at exactly the target, test recall fell below it.
+OOS_RECALL_FLOOR = 65.0
 BANKING77_HELD_OUT_SEED = 0
 
 Examples = list[tuple[str, str]]  # (utterance, intent); intent OOS for out of scope
@@ -190,6 +191,8 @@ def bench_clinc150(data_dir: Path, *, validation: bool = False) -> dict[str, obj
             ),
             "threshold": threshold,
             "train_seconds": round(train_seconds, 2),
+            "train_cpu_seconds": round(TRAIN_CPU[0], 2),
+            "peak_rss_mb": peak_rss_mb(),
         }
     log("predicting the test split ...")
     test_predictions = predict_all(classifier, test_rows)

@@ -20,6 +20,7 @@ millisecond), because scikit-learn's own per-call overhead is several millisecon
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -58,6 +59,13 @@ _VECTOR_WEIGHT = 1.2
 _TEMPERATURE = 3.0
 _PROJECT_FROM = 1000
 _PROJECTED = 64
+# Bots of `_PROJECT_FROM` examples or more drop the n-grams seen in one example only: on
+# CLINC150's validation split as accurate (in scope at 60 % OOS recall 94.03 → 93.93 %, at
+# 65 % 93.43 → 93.50 %), and 43 % fewer weights to fit and keep (97 k → 55 k terms), which
+# is most of the training memory. A small bot needs its rare terms: they are most of its words.
+_LARGE_MIN_DF = 2
+#: At most this many intents per solver call (see `_fit_group`).
+_FIT_GROUP = 50
 
 Floats = npt.NDArray[np.float32]
 
@@ -209,7 +217,8 @@ class IntentClassifier:
 
         segmenter = Segmenter(vocabulary)
         ngrams, features = NgramVocabulary.fit_transform(
-            extract_terms(text, segmenter.tokens(text)) for text in texts
+            (extract_terms(text, segmenter.tokens(text)) for text in texts),
+            min_df=_LARGE_MIN_DF if len(texts) >= _PROJECT_FROM else 1,
         )
         block: _VectorBlock | None = None
         if word_vectors:
@@ -300,16 +309,52 @@ def _fit(features: sparse.csr_matrix, target: npt.NDArray[np.int64]) -> tuple[Fl
         threadpool_limits,
     )
 
-    svm = LinearSVC(C=_SVM_C, random_state=0)  # its coordinate descent shuffles
+    n_intents = int(target.max()) + 1
+    groups = -(-n_intents // _FIT_GROUP)  # ceil: groups of at least two intents each
+    bounds = np.linspace(0, n_intents, groups + 1).round().astype(int).tolist()
+    coefs: list[Floats] = []
+    biases: list[Floats] = []
     # One BLAS thread: on a small shared machine, threads spinning against each other made
     # the fit of a 30-intent bot six times slower; and the hub has other work to do.
     with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
         # Hitting max_iter on a large bot costs a little accuracy, not correctness.
         warnings.simplefilter("ignore", category=ConvergenceWarning)
-        svm.fit(features, target)
-    coef, bias = _per_intent(svm.coef_, svm.intercept_)
+        for start, stop in itertools.pairwise(bounds):
+            coef, bias = _fit_group(LinearSVC, features, target, start, stop, n_intents)
+            coefs.append(coef)
+            biases.append(bias)
     # The softmax of the scaled SVM scores is the confidence (see `_TEMPERATURE`).
-    return coef * _TEMPERATURE, bias * _TEMPERATURE
+    coef = np.vstack(coefs) if len(coefs) > 1 else coefs[0]
+    coef *= _TEMPERATURE
+    bias = np.concatenate(biases) * _TEMPERATURE
+    return coef, bias
+
+
+def _fit_group(
+    svm_class: type,
+    features: sparse.csr_matrix,
+    target: npt.NDArray[np.int64],
+    start: int,
+    stop: int,
+    n_intents: int,
+) -> tuple[Floats, Floats]:
+    """The one-vs-rest SVMs of intents `start` … `stop - 1`.
+
+    One-vs-rest, intent k's SVM separates k from all the others, however those are labelled;
+    so the intents outside the group share one extra label, whose own SVM is dropped. The
+    solver keeps two float64 copies of the weights of the intents it fits (2 × 66 MB for
+    CLINC150's 150 intents and 55 k features); in groups of `_FIT_GROUP` the benchmark's peak
+    fell from 446 to 417 MB, for one extra SVM per group (3 more than 150).
+    """
+    if start == 0 and stop == n_intents:
+        labels = target
+    else:
+        inside = (target >= start) & (target < stop)
+        labels = np.where(inside, target - start, stop - start)
+    svm = svm_class(C=_SVM_C, random_state=0)  # its coordinate descent shuffles
+    svm.fit(features, labels)
+    coef, bias = _per_intent(svm.coef_, svm.intercept_)
+    return coef[: stop - start], bias[: stop - start]
 
 
 def _per_intent(coef: object, intercept: object) -> tuple[Floats, Floats]:
@@ -350,9 +395,12 @@ class _VectorBlock:
         centred = _unit_rows(raw - mean)
         projection: Floats | None = None
         if len(texts) >= _PROJECT_FROM:
-            # Right singular vectors = principal axes of the example embeddings.
-            _, _, axes = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
-            projection = np.ascontiguousarray(axes[:_PROJECTED].T, dtype=np.float32)
+            # Principal axes of the example embeddings: eigenvectors of their (dimensions ×
+            # dimensions) scatter matrix, largest first. Same axes as an SVD of the examples,
+            # without its (examples × dimensions) float64 factor.
+            scatter = centred.T.astype(np.float64) @ centred.astype(np.float64)
+            _, axes = np.linalg.eigh(scatter)  # ascending eigenvalues
+            projection = np.ascontiguousarray(axes[:, ::-1][:, :_PROJECTED], dtype=np.float32)
             centred = _unit_rows(centred @ projection)
         return cls(vectors=vectors, mean=mean, projection=projection), centred
 

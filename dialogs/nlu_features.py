@@ -52,6 +52,7 @@ _CJK_CHAR_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Word terms get a prefix that cannot occur in normalized text, so they never collide with
 # character n-grams.
 _WORD_PREFIX = "\x00"
+_EMBED_BATCH = 1000
 
 Floats = npt.NDArray[np.float32]
 
@@ -119,7 +120,7 @@ class NgramVocabulary:
         from scipy import sparse
 
         provisional: dict[str, int] = {}
-        columns = array("l")
+        columns = array("i")  # 32-bit: a vocabulary never nears 2**31 terms
         counts = array("f")
         indptr = array("l", [0])
         for terms in documents:
@@ -128,37 +129,48 @@ class NgramVocabulary:
                 counts.append(count)
             indptr.append(len(columns))
         n_docs = len(indptr) - 1
-        cols = np.frombuffer(columns, dtype=np.int64) if columns else np.zeros(0, np.int64)
+        cols = np.frombuffer(columns, dtype=np.int32) if columns else np.zeros(0, np.int32)
         tf = np.frombuffer(counts, dtype=np.float32) if counts else np.zeros(0, np.float32)
         df = np.bincount(cols, minlength=len(provisional))
         names = list(provisional)
         kept = [i for i in range(len(names)) if df[i] >= min_df]
         kept.sort(key=names.__getitem__)  # columns in term order: training is reproducible
-        new_id = np.full(len(names), -1, dtype=np.int64)
+        new_id = np.full(len(names), -1, dtype=np.int32)
         new_id[kept] = np.arange(len(kept))
         idf = np.log((1 + n_docs) / (1 + df[kept])) + 1.0
-        word = np.array([names[i][0] == _WORD_PREFIX for i in kept], dtype=np.int64)
+        word = np.array([names[i][0] == _WORD_PREFIX for i in kept], dtype=np.int32)
         vocabulary = cls(
             index={names[i]: j for j, i in enumerate(kept)},
             idf=idf.tolist(),
             word=[bool(w) for w in word],
             single=frozenset(j for j, i in enumerate(kept) if len(names[i]) == 1),
         )
+        # The rows are already in order and each term occurs once per document, so the CSR
+        # arrays are built directly (32-bit indices): going through COO triplets kept several
+        # 64-bit copies of every non-zero alive at once, the peak memory of training.
         offsets = np.frombuffer(indptr, dtype=np.int64)
-        rows = np.repeat(np.arange(n_docs), offsets[1:] - offsets[:-1])
         mapped = new_id[cols]
+        del cols
         keep = mapped >= 0
-        rows, mapped, tf = rows[keep], mapped[keep], tf[keep]
-        values = (1.0 + np.log(tf)) * idf[mapped]
+        kept_before = np.zeros(len(keep) + 1, dtype=np.int64)
+        np.cumsum(keep, out=kept_before[1:])
+        row_sizes = kept_before[offsets[1:]] - kept_before[offsets[:-1]]
+        mapped = mapped[keep]
+        values = np.log(tf[keep], dtype=np.float64)
+        values += 1.0
+        values *= idf[mapped]
+        rows = np.repeat(np.arange(n_docs, dtype=np.int32), row_sizes)
         # One norm per (row, block): block 1 for words, 0 for characters.
         key = rows * 2 + word[mapped]
+        del rows
         norms = np.sqrt(np.bincount(key, weights=values * values, minlength=2 * n_docs))
         norms[0::2] /= CHAR_WEIGHT
         norms[norms == 0.0] = 1.0
-        values = values / norms[key]
-        matrix = sparse.csr_matrix(
-            (values, (rows, mapped)), shape=(n_docs, len(kept)), dtype=np.float64
-        )
+        values /= norms[key]
+        del key
+        row_offsets = np.zeros(n_docs + 1, dtype=np.int32)
+        np.cumsum(row_sizes, out=row_offsets[1:], dtype=np.int32)
+        matrix = sparse.csr_matrix((values, mapped, row_offsets), shape=(n_docs, len(kept)))
         return vocabulary, matrix
 
     def __len__(self) -> int:
@@ -251,14 +263,18 @@ class WordVectors:
         """`embed` of each of `texts`, as rows (batched: the tokenizer runs in Rust)."""
         result = np.zeros((len(texts), self.dim), dtype=np.float32)
         skip = self._skip
-        for row, encoding in enumerate(
-            self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        ):
-            ids = [i for i in encoding.ids if i not in skip]
-            if ids:
-                mean = self._matrix[ids].mean(axis=0)
-                norm = float(np.linalg.norm(mean))
-                result[row] = mean / norm if norm > 0.0 else mean
+        # In slices: the tokenizer's encodings of 15 000 lines at once (offsets, token strings)
+        # were the peak memory of training, over 150 MB, for ids only.
+        for start in range(0, len(texts), _EMBED_BATCH):
+            batch = list(texts[start : start + _EMBED_BATCH])
+            for row, encoding in enumerate(
+                self._tokenizer.encode_batch(batch, add_special_tokens=False), start
+            ):
+                ids = [i for i in encoding.ids if i not in skip]
+                if ids:
+                    mean = self._matrix[ids].mean(axis=0)
+                    norm = float(np.linalg.norm(mean))
+                    result[row] = mean / norm if norm > 0.0 else mean
         return result
 
 

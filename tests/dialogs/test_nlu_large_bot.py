@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
+from dialogs import nlu
+from dialogs.nlu import IntentClassifier
 from dialogs.nlu_calibration import LARGE_BOT
 from dialogs.training import train
 
@@ -38,3 +42,43 @@ def test_a_large_bot_trains_calibrates_on_one_fold_and_understands() -> None:
     assert classifier.predict("can you cancel my parcel now").intent == "cancel_parcel"
     assert classifier.predict("how do i renew my subscription").intent == "renew_subscription"
     assert 0.05 <= classifier.threshold <= 0.9
+
+
+def test_fitting_intents_in_groups_gives_the_svms_of_one_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One-vs-rest, each intent's SVM is the same however the other intents are labelled, so
+    # fitting them in groups (which bounds the solver's memory) changes no weight.
+    examples = dict(list(large_bot().items())[:7])
+    examples["track_order"] = [
+        "track my order",
+        "where is my order",
+        "我的订单到哪了",
+        "查一下订单",
+    ]
+    whole = IntentClassifier.train(examples)
+    monkeypatch.setattr(nlu, "_FIT_GROUP", 3)  # 8 intents: groups of 3, 3 and 2
+    grouped = IntentClassifier.train(examples)
+    for line in ["can you change my parcel now", "i want to check my order", "我的订单到哪了"]:
+        a, b = whole.predict(line), grouped.predict(line)
+        assert a.ranking[0].intent == b.ranking[0].intent
+        assert a.confidence == pytest.approx(b.confidence, abs=0.02)
+    assert grouped.predict("我的订单到哪了").ranking[0].intent == "track_order"
+
+
+def test_a_large_bot_leaves_out_words_of_one_example_a_small_bot_keeps() -> None:
+    examples = large_bot()
+    examples["check_order"] = [*examples["check_order"], "check my order zyxwv", "查订单啊"]
+    large = IntentClassifier.train(examples)
+    small = IntentClassifier.train(
+        {k: v[:5] for k, v in examples.items()}
+        | {"check_order": ["check my order zyxwv", "查订单啊"]}
+    )
+    assert large.predict("check my order please").intent == "check_order"
+    assert large.predict("查订单").ranking[0].intent == "check_order"
+    # A word of one example is no feature of a large bot: the line is known only to the word
+    # vectors, which suggest but never decide (confidence 0) …
+    assert large.predict("zyxwv").confidence == 0.0
+    # … while a small bot, whose words are mostly rare, keeps it.
+    assert small.predict("zyxwv").ranking[0].intent == "check_order"
+    assert small.predict("zyxwv").confidence > 0.0

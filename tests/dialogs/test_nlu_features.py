@@ -1,0 +1,56 @@
+"""Feature extraction of the intent classifier: the training matrix and the embeddings agree with
+what prediction computes for one line at a time (English and Chinese)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dialogs.nlu_features import NgramVocabulary, default_word_vectors, extract_terms
+from dialogs.text import Segmenter, normalize
+
+LINES = [
+    "where is my parcel",
+    "",  # a blank line is a row of zeros, not a shifted matrix
+    "我的包裹到哪了",
+    "track my parcel please, my parcel",
+    "",
+    "查一下 parcel 状态",
+]
+
+
+def terms(line: str) -> dict[str, int]:
+    text = normalize(line)
+    return extract_terms(text, Segmenter().tokens(text))
+
+
+@pytest.mark.parametrize("min_df", [1, 2])
+def test_training_rows_equal_the_rows_prediction_computes(min_df: int) -> None:
+    vocabulary, matrix = NgramVocabulary.fit_transform(
+        (terms(line) for line in LINES), min_df=min_df
+    )
+    assert matrix.shape == (len(LINES), len(vocabulary))
+    for row, line in enumerate(LINES):
+        columns, values = vocabulary.vectorize(terms(line))
+        expected = np.zeros(len(vocabulary))
+        expected[columns] = values
+        assert np.allclose(matrix[row].toarray().ravel(), expected, atol=1e-6), line
+    if min_df == 2:  # terms of one line only are left out
+        assert "\x00where" not in vocabulary.index
+        assert "\x00parcel" in vocabulary.index
+        assert "包裹" not in vocabulary.index
+        assert "状态" not in vocabulary.index
+
+
+def test_no_documents_give_an_empty_matrix() -> None:
+    vocabulary, matrix = NgramVocabulary.fit_transform([{}, {}])
+    assert len(vocabulary) == 0
+    assert matrix.shape == (2, 0)
+
+
+def test_embedding_many_lines_in_slices_equals_one_at_a_time() -> None:
+    vectors = default_word_vectors()
+    lines = [f"cancel my order number {n}" for n in range(1500)] + ["取消我的订单 order", "你好"]
+    rows = vectors.embed_many(lines)
+    for i in (0, 999, 1000, 1499, 1500, 1501):
+        assert np.allclose(rows[i], vectors.embed(lines[i]), atol=1e-6), lines[i]
