@@ -86,6 +86,13 @@ class BusinessCalendar:
         first = next(self._intervals(at), None)
         return first[0] if first else at
 
+    def local_time(self, at: float) -> str:
+        """``2026-11-30 09:00 (Asia/Shanghai, UTC+08:00)``: a time a customer anywhere
+        can read, because the zone is named."""
+        local = dt.datetime.fromtimestamp(at, self.zone)
+        offset = local.strftime("%z")
+        return f"{local:%Y-%m-%d %H:%M} ({self.timezone}, UTC{offset[:3]}:{offset[3:]})"
+
 
 def parse_interval(text: str) -> tuple[int, int]:
     """``"09:00-18:00"`` → minutes (540, 1080); raises ValueError with the reason."""

@@ -246,8 +246,8 @@ class HandoffEngine(ConversationHandler):
                 a.presence == Presence.ONLINE and a.free > 0 for a in self.queue.agents.values()
             ):
                 break
-            if ticket.offline and not self.settings.calendar.is_open(self.clock()):
-                continue  # a message left out of hours waits for opening time
+            # Business hours shape SLA clocks and what the customer is told, never whether
+            # an online agent is offered work.
             agent = self.queue.choose_agent(ticket, prefer_skill=self._preferred_skill(ticket))
             if agent is not None and await self.offer(ticket, agent.id):
                 offered += 1
@@ -266,6 +266,8 @@ class HandoffEngine(ConversationHandler):
             "agent_name": agent.spec.name,
             "accepted": auto,
             "expires_at": now + self.settings.routing.accept_timeout,
+            # What the customer's channel may show: an offer is still waiting.
+            "status": "assigned" if auto else "offered",
         }
         replies = (
             (self.texts.say("joined", ticket.language, agent=agent.spec.name),) if auto else ()
@@ -341,24 +343,71 @@ class HandoffEngine(ConversationHandler):
             raise InputError(f"this conversation is not {verb} agent {agent_id!r}", status=409)
 
     async def accept(self, conversation_id: str, agent_id: str) -> dict[str, Any]:
-        """The agent takes the offered conversation; returns the summary and the transcript
-        (messages sent while queued included)."""
+        """The agent takes the conversation — offered to them, or waiting in the queue
+        ("Take") — and gets the summary and the transcript (messages sent while queued
+        included). A 409 says why when they cannot."""
         ticket = self.ticket(conversation_id)
         name = self.agent(agent_id).name
-        if not (ticket.agent_id == agent_id and ticket.accepted):
+        if not ticket.agent_id:
+            await self._take(ticket, agent_id)
+        elif not (ticket.agent_id == agent_id and ticket.accepted):
             waited = round(self.clock() - ticket.requested_at, 1)
+            refusal = self.queue.refusal(ticket, agent_id)
+            if refusal:
+                raise InputError(refusal, status=409)
             await self._act(
                 conversation_id,
                 agent_id,
                 events=(
                     NewEvent(
-                        type="handoff.accepted", data={"agent_id": agent_id, "waited": waited}
+                        type="handoff.accepted",
+                        data={
+                            "agent_id": agent_id,
+                            "agent_name": name,
+                            "waited": waited,
+                            "status": "assigned",
+                        },
                     ),
                 ),
                 replies=(self.texts.say("joined", ticket.language, agent=name),),
                 accepted=False,
             )
         return await self.details(conversation_id)
+
+    async def _take(self, ticket: Ticket, agent_id: str, extra: Sequence[NewEvent] = ()) -> None:
+        """Assign a waiting conversation to `agent_id`, accepted at once, if the queue (re-read
+        under the conversation's lock) still lets them; else a 409 with the reason."""
+        conversation_id = ticket.conversation_id
+        refusal = ""
+
+        async def still_theirs_to_take(conversation: Conversation) -> bool:
+            nonlocal refusal
+            await self.catch_up(conversation_id)
+            current = self.queue.tickets.get(conversation_id)
+            if conversation.status not in OPEN or current is None:
+                refusal = "this conversation is no longer with the agents"
+            else:
+                # After `extra` (a reassign's transfer) the current holder lets go.
+                check = replace(current, agent_id="", pinned_agent="") if extra else current
+                refusal = self.queue.refusal(check, agent_id)
+            return not refusal
+
+        agent = self.agent(agent_id)
+        data = {
+            "agent_id": agent_id,
+            "agent_name": agent.name,
+            "accepted": True,
+            "status": "assigned",
+        }
+        won = await self.hub.send(
+            conversation_id,
+            (self.texts.say("joined", ticket.language, agent=agent.name),),
+            events=(*extra, NewEvent(type="handoff.offered", data=data)),
+            status=ASSIGNED,
+            when=still_theirs_to_take,
+        )
+        if not won:
+            raise InputError(refusal or "this conversation cannot be taken now", status=409)
 
     async def reply(
         self, conversation_id: str, agent_id: str, text: str, buttons: Sequence[Button] = ()
@@ -397,7 +446,13 @@ class HandoffEngine(ConversationHandler):
             raise InputError("give exactly one of 'to_agent' or 'to_skill'")
         if to_agent:
             self.agent(to_agent)
-        data = {"from_agent": agent_id, "to_agent": to_agent, "to_skill": to_skill, "note": note}
+        data = {
+            "from_agent": agent_id,
+            "to_agent": to_agent,
+            "to_skill": to_skill,
+            "note": note,
+            "status": "queued",
+        }
         await self._act(
             conversation_id,
             agent_id,
@@ -408,11 +463,15 @@ class HandoffEngine(ConversationHandler):
     async def reassign(
         self, conversation_id: str, supervisor_id: str, to_agent: str, note: str = ""
     ) -> None:
-        """A supervisor moves a conversation (queued or assigned) to another agent."""
+        """A supervisor gives a conversation (queued or assigned) to another agent: it is
+        assigned to them at once, or nothing is written and a 409 says why (offline, no free
+        capacity …). Giving it to the agent who already holds it changes nothing."""
         if not self.agent(supervisor_id).supervisor:
             raise InputError(f"agent {supervisor_id!r} is not a supervisor", status=403)
         self.agent(to_agent)
         ticket = self.ticket(conversation_id)
+        if ticket.agent_id == to_agent and ticket.accepted:
+            return
         data = {
             "from_agent": ticket.agent_id,
             "to_agent": to_agent,
@@ -420,18 +479,7 @@ class HandoffEngine(ConversationHandler):
             "note": note,
             "by": supervisor_id,
         }
-
-        async def still_open(conversation: Conversation) -> bool:
-            return conversation.status in OPEN
-
-        if not await self.hub.send(
-            conversation_id,
-            (),
-            events=(NewEvent(type="handoff.transferred", data=data),),
-            status=QUEUED,
-            when=still_open,
-        ):
-            raise InputError("this conversation is no longer with the agents", status=409)
+        await self._take(ticket, to_agent, (NewEvent(type="handoff.transferred", data=data),))
 
     async def resolve(self, conversation_id: str, agent_id: str, note: str = "") -> None:
         ticket = self.ticket(conversation_id)
@@ -532,7 +580,10 @@ class HandoffEngine(ConversationHandler):
             and timeout > 0
             and now - ticket.offered_at >= timeout
         ):
-            expired = NewEvent(type="handoff.offer_expired", data={"agent_id": ticket.agent_id})
+            expired = NewEvent(
+                type="handoff.offer_expired",
+                data={"agent_id": ticket.agent_id, "status": "queued"},
+            )
             await self.hub.send(
                 ticket.conversation_id,
                 (),

@@ -11,7 +11,6 @@ their place in the queue and the expected wait (or how to leave a message out of
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -218,7 +217,8 @@ class Escalation(ConversationHandler):
         priority = self._priority(reasons, signals, facts.complaints_90d)
         intent = signals.intent or str(flow_request.get("intent") or "")
         deadlines = self._deadlines(now, priority)
-        offline = not engine.settings.calendar.is_open(now) or not engine.queue.anyone_online()
+        # Out of hours with someone online is an ordinary queue: the agent may take it.
+        offline = not engine.queue.anyone_online()
         position = engine.queue.place_for(
             (priority, deadlines["pickup_due"], now, turn.conversation.id)
         )
@@ -405,6 +405,5 @@ def _hours_text(engine: HandoffEngine, lang: str) -> str:
     now = engine.clock()
     if calendar.always_open or calendar.is_open(now):
         return "nobody is online" if lang == "en" else "暂无客服在线"
-    opens = dt.datetime.fromtimestamp(calendar.next_open(now), calendar.zone)
-    when = opens.strftime("%Y-%m-%d %H:%M")
+    when = calendar.local_time(calendar.next_open(now))
     return f"back at {when}" if lang == "en" else f"{when} 恢复服务"

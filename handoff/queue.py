@@ -54,6 +54,7 @@ class Agent:
             "languages": sorted(self.spec.languages),
             "capacity": self.spec.capacity,
             "supervisor": self.spec.supervisor,
+            "team": self.spec.team,
             "presence": self.presence.value,
             "active": sorted(self.active),
         }
@@ -154,6 +155,30 @@ class Queue:
     def anyone_online(self) -> bool:
         return any(a.presence == Presence.ONLINE for a in self.agents.values())
 
+    def refusal(self, ticket: Ticket, agent_id: str) -> str:
+        """Why `agent_id` cannot take `ticket` now ("" when they can). Skills and languages
+        steer automatic offers; a person who takes or is given a conversation is trusted
+        with it. Business hours never matter here: an online agent may always work."""
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return f"there is no agent {agent_id!r}"
+        name = agent.spec.name
+        if ticket.agent_id == agent_id:
+            return ""
+        if ticket.agent_id:
+            holder = self.agents.get(ticket.agent_id)
+            holder_name = holder.spec.name if holder else ticket.agent_id
+            verb = "assigned to" if ticket.accepted else "offered to"
+            return f"this conversation is {verb} {holder_name} at the moment"
+        if ticket.pinned_agent and ticket.pinned_agent != agent_id:
+            pinned = self.agents.get(ticket.pinned_agent)
+            return f"this conversation was transferred to {pinned.spec.name if pinned else ticket.pinned_agent}"
+        if agent.presence != Presence.ONLINE:
+            return f"{name} is {agent.presence.value}: only an online agent can take a conversation"
+        if agent.free <= 0:
+            return f"{name} has no free capacity ({len(agent.active)} of {agent.spec.capacity})"
+        return ""
+
     def choose_agent(self, ticket: Ticket, *, prefer_skill: str = "") -> Agent | None:
         """The best online agent for `ticket`, or None (pure: decides, assigns nothing)."""
         if ticket.pinned_agent:
@@ -189,7 +214,11 @@ class Queue:
         return agent
 
     def _enqueue(self, ticket: Ticket) -> None:
-        bisect.insort(self._order, ticket.key)
+        # Idempotent: a ticket stands in the queue once, however often it is requeued (a
+        # reassign or transfer of a ticket that was already waiting, a replay after restart).
+        index = bisect.bisect_left(self._order, ticket.key)
+        if index == len(self._order) or self._order[index] != ticket.key:
+            self._order.insert(index, ticket.key)
 
     def _dequeue(self, ticket: Ticket) -> None:
         index = bisect.bisect_left(self._order, ticket.key)

@@ -241,16 +241,17 @@ MON_TO_WED = {"calendar": {"hours": {d: ["09:00-18:00"] for d in ("mon", "tue", 
 async def test_out_of_hours_the_customer_leaves_a_message(tmp_path: Path) -> None:
     saturday_night = FakeClock(at("2026-11-28 23:00"))
     async for rig in rig_for(tmp_path, saturday_night, **MON_TO_WED):
-        rig.online("ana")
-        conversation_id = await rig.say("cus", "talk to a person")
+        conversation_id = await rig.say("cus", "talk to a person")  # nobody is online
         assert "Leave your message here" in rig.texts("cus")[-1]
-        assert "2026-11-30 09:00" in rig.texts("cus")[-1]
+        assert "2026-11-30 09:00 (Asia/Shanghai, UTC+08:00)" in rig.texts("cus")[-1]
         await rig.say("cus", "My invoice 2231 is wrong, please call me back")
         assert "an agent will see it" in rig.texts("cus")[-1]
         await rig.engine.tick()
         assert (await rig.conversation(conversation_id)).status == ConversationStatus.QUEUED
-        saturday_night.now = at("2026-11-30 09:01")
-        await rig.engine.tick()
+        # An agent who comes online on Saturday night is offered it: hours never decide.
+        saturday_night.now = at("2026-11-28 23:05")
+        rig.online("ana")
+        await rig.settle()
         assert (await rig.conversation(conversation_id)).status == ConversationStatus.ASSIGNED
         details = await rig.engine.accept(conversation_id, "ana")
         assert (
@@ -482,13 +483,13 @@ async def test_out_of_hours_the_customer_can_leave_the_queue(tmp_path: Path) -> 
     # not offered a conversation nobody waits in any more.
     saturday_night = FakeClock(at("2026-11-28 23:00"))
     async for rig in rig_for(tmp_path, saturday_night, **MON_TO_WED):
-        rig.online("bo")
-        conversation_id = await rig.say("cus", "转人工")
+        conversation_id = await rig.say("cus", "转人工")  # nobody is online
         assert "留言" in rig.texts("cus")[-1]
         await rig.say("cus", "算了")
         assert "已为您取消人工客服请求" in rig.texts("cus")[-1]
         assert (await rig.conversation(conversation_id)).status == ConversationStatus.BOT
         saturday_night.now = at("2026-11-30 09:01")
+        rig.online("bo")
         await rig.engine.tick()
         assert (await rig.conversation(conversation_id)).status == ConversationStatus.BOT
         assert not rig.engine.queue.agents["bo"].active

@@ -151,7 +151,10 @@
     const ticket = openView.ticket;
     document.getElementById("conv-title").textContent = `${ticket.priority} · ${ticket.channel} · ${ticket.skill || ""}`;
     const mine = ticket.agent_id === me;
-    document.getElementById("accept").hidden = mine && ticket.accepted;
+    const accept = document.getElementById("accept");
+    accept.hidden = mine && ticket.accepted;
+    // A waiting conversation can be taken by any online agent, at any hour.
+    accept.textContent = ticket.agent_id ? t("accept") : t("take");
     for (const id of ["transfer", "resolve", "handback"]) document.getElementById(id).disabled = !(mine && ticket.accepted);
     renderSummary(openView);
     renderTimeline(openView);
