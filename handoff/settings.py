@@ -75,6 +75,7 @@ class AgentSpec:
     languages: frozenset[str]
     capacity: int
     supervisor: bool = False
+    team: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -332,6 +333,7 @@ def agent_spec(section: Section) -> AgentSpec:
         languages=languages,
         capacity=section.get_int("capacity", 3, minimum=1, maximum=100),
         supervisor=section.get_bool("supervisor", False),
+        team=section.get_str("team", "")[:80],
     )
     section.reject_unknown()
     return spec

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from handoff.api import HANDOFF
 from handoff.console.accounts import AccountStore, accounts_from_url
 from handoff.console.auth import security_headers
 from handoff.console.cli import register
@@ -31,7 +32,7 @@ def install_console(
     clock: Callable[[], float] = time.time,
 ) -> None:
     """Mount the console under `/console/`. `accounts` and `clock` may be injected (tests)."""
-    from handoff.console import login, pages, supervisor, workspace
+    from handoff.console import login, pages, roster, supervisor, workspace
 
     settings = load_console_settings(config)
     if not settings.enabled:
@@ -57,9 +58,16 @@ def install_console(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await store.open()
+        # The hand-off engine's agents are these accounts (handoff.yaml only seeds them).
+        engine = app.get(HANDOFF)
+        agents = roster.run(store, engine, clock=clock) if engine is not None else None
+        if agents is not None:
+            await anext(agents)
         # The state may have been replaced before start (tests inject a clock).
         async for _ in figures.run(app[CONSOLE]):
             yield
+        if agents is not None:
+            await anext(agents, None)
         await store.close()
 
     app.cleanup_ctx.append(lifecycle)

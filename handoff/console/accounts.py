@@ -58,8 +58,39 @@ def check_account_id(account_id: str) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AgentProfile:
+    """What routing needs to know about a person who answers conversations."""
+
+    skills: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ("en",)
+    capacity: int = 3
+    team: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "skills": list(self.skills),
+            "languages": list(self.languages),
+            "capacity": self.capacity,
+            "team": self.team,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AgentProfile:
+        return cls(
+            skills=tuple(str(s) for s in data.get("skills", ())),
+            languages=tuple(str(s) for s in data.get("languages", ("en",))),
+            capacity=int(data.get("capacity", 3)),
+            team=str(data.get("team", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Account:
-    """One person. `password_hash` is an argon2id PHC string (see `passwords.py`)."""
+    """One person: the one source of truth for who an agent is. `password_hash` is an
+    argon2id PHC string (see `passwords.py`), empty for an account seeded from
+    `handoff.yaml` that nobody has set a password for yet (it cannot log in). `agent` is
+    the routing profile (None: not set yet, so `handoff.yaml` may seed it); `presence` is
+    the last one the person chose, kept across restarts."""
 
     id: str
     name: str
@@ -69,6 +100,8 @@ class Account:
     disabled: bool = False
     created_at: float = 0.0
     updated_at: float = 0.0
+    agent: AgentProfile | None = None
+    presence: str = "offline"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +113,8 @@ class Account:
             "disabled": self.disabled,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "agent": self.agent.to_json() if self.agent else None,
+            "presence": self.presence,
         }
 
     def public(self) -> dict[str, Any]:
@@ -99,6 +134,8 @@ class Account:
             disabled=bool(data.get("disabled", False)),
             created_at=float(data.get("created_at", 0.0)),
             updated_at=float(data.get("updated_at", 0.0)),
+            agent=AgentProfile.from_json(data["agent"]) if data.get("agent") else None,
+            presence=str(data.get("presence", "offline")),
         )
 
 

@@ -1,4 +1,5 @@
-"""`frontdesk agents add|list|disable|enable|reset-password|token`: console accounts.
+"""`frontdesk agents add|set|list|disable|enable|reset-password|token`: the people who
+answer and steer conversations — their console accounts and routing profiles.
 
 Passwords are read from the terminal without echo, or from standard input with
 `--password-stdin` (for scripts), or generated and printed once with `--generate`.
@@ -20,6 +21,7 @@ from handoff.console.accounts import (
     Account,
     AccountError,
     AccountStore,
+    AgentProfile,
     Role,
     Session,
     accounts_from_url,
@@ -46,8 +48,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add.add_argument("--name", default="", help="display name (default: the id)")
     add.add_argument("--role", choices=[r.value for r in Role], default=Role.AGENT.value)
     add.add_argument("--language", choices=LANGUAGES, default="en", help="console language")
+    _profile_options(add)
     _password_options(add)
     add.set_defaults(run=lambda args: _run(args, _add))
+
+    edit = verbs.add_parser("set", help="change who an agent is (name, role, routing profile)")
+    edit.add_argument("id")
+    edit.add_argument("--name", default="", help="display name")
+    edit.add_argument("--role", choices=[r.value for r in Role], default="")
+    _profile_options(edit)
+    edit.set_defaults(run=lambda args: _run(args, _set))
 
     listing = verbs.add_parser("list", help="show every account")
     listing.set_defaults(run=lambda args: _run(args, _list))
@@ -70,6 +80,42 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     token.add_argument("--label", default="", help="what the token is for")
     token.add_argument("--days", type=int, default=TOKEN_LIFETIME_DAYS, help="lifetime")
     token.set_defaults(run=lambda args: _run(args, _token))
+
+
+def _profile_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("routing (default: handoff.yaml's entry for this id)")
+    group.add_argument("--skills", type=_words, help="comma-separated, e.g. billing,hardware")
+    group.add_argument("--languages", type=_languages, help="comma-separated: en, zh")
+    group.add_argument("--capacity", type=int, help="conversations at once (1-100)")
+    group.add_argument("--team", help="team name")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(sorted({w.strip() for w in text.split(",") if w.strip()}))
+
+
+def _languages(text: str) -> tuple[str, ...]:
+    languages = _words(text)
+    if not languages or not set(languages) <= set(LANGUAGES):
+        raise argparse.ArgumentTypeError(
+            f"must be a comma-separated list of {', '.join(LANGUAGES)}"
+        )
+    return languages
+
+
+def _profile(args: argparse.Namespace, current: AgentProfile | None) -> AgentProfile | None:
+    """The profile with the options given applied; None when none was given and there was
+    none (then handoff.yaml seeds it on the next start)."""
+    given = {
+        key: getattr(args, key)
+        for key in ("skills", "languages", "capacity", "team")
+        if getattr(args, key) is not None
+    }
+    if not given:
+        return current
+    if "capacity" in given and not 1 <= given["capacity"] <= 100:
+        raise AccountError("--capacity must be between 1 and 100")
+    return replace(current or AgentProfile(), **given)
 
 
 def _password_options(parser: argparse.ArgumentParser) -> None:
@@ -117,23 +163,54 @@ def _new_password(args: argparse.Namespace) -> str:
 
 async def _add(store: AccountStore, args: argparse.Namespace) -> int:
     account_id = check_account_id(args.id)
-    if await store.get(account_id) is not None:
+    existing = await store.get(account_id)
+    # An agent seeded from handoff.yaml has an account without a password: adding it
+    # completes that account (and keeps its routing profile unless options change it).
+    if existing is not None and existing.password_hash:
         raise AccountError(f"account {account_id!r} exists already")
     password = _new_password(args)
     now = time.time()
-    await store.add(
-        Account(
-            id=account_id,
-            name=(args.name or account_id)[:80],
-            role=Role(args.role),
-            password_hash=passwords.hash_password(password),
-            language=args.language,
-            created_at=now,
-            updated_at=now,
-        )
+    account = Account(
+        id=account_id,
+        name=(args.name or (existing.name if existing else account_id))[:80],
+        role=Role(args.role),
+        password_hash=passwords.hash_password(password),
+        language=args.language,
+        created_at=existing.created_at if existing else now,
+        updated_at=now,
+        agent=_profile(args, existing.agent if existing else None),
     )
+    if existing is None:
+        await store.add(account)
+    else:
+        await store.replace(account)
     print(f"added {args.role} {account_id}")
     return 0
+
+
+async def _set(store: AccountStore, args: argparse.Namespace) -> int:
+    account = await _get(store, args.id)
+    changed = replace(
+        account,
+        name=(args.name or account.name)[:80],
+        role=Role(args.role) if args.role else account.role,
+        agent=_profile(args, account.agent),
+        updated_at=time.time(),
+    )
+    await store.replace(changed)
+    print(f"{changed.id}: {_describe(changed)}")
+    return 0
+
+
+def _describe(account: Account) -> str:
+    profile = account.agent
+    if profile is None:
+        return f"{account.role.value}, no routing profile yet"
+    skills = ",".join(profile.skills) or "-"
+    return (
+        f"{account.role.value}, skills {skills}, languages {','.join(profile.languages)}, "
+        f"capacity {profile.capacity}" + (f", team {profile.team}" if profile.team else "")
+    )
 
 
 async def _list(store: AccountStore, args: argparse.Namespace) -> int:
@@ -141,12 +218,21 @@ async def _list(store: AccountStore, args: argparse.Namespace) -> int:
     if not accounts:
         print("no accounts yet: frontdesk agents add ID --role agent")
         return 0
-    print(f"{'id':<20} {'role':<11} {'lang':<5} {'state':<9} name")
+    print(f"{'id':<20} {'role':<11} {'lang':<5} {'state':<9} {'name':<16} routing")
     for account in accounts:
         state = "disabled" if account.disabled else "active"
+        if not account.password_hash:
+            state = "no-login"  # seeded from handoff.yaml: `agents add ID` sets a password
+        profile = account.agent
+        routing = (
+            f"skills={','.join(profile.skills) or '-'} languages={','.join(profile.languages)}"
+            f" capacity={profile.capacity}" + (f" team={profile.team}" if profile.team else "")
+            if profile
+            else "-"
+        )
         print(
             f"{account.id:<20} {account.role.value:<11} {account.language:<5} {state:<9} "
-            f"{account.name}"
+            f"{account.name:<16} {routing}"
         )
     return 0
 

@@ -35,11 +35,13 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """Whether `password` matches; `None` (no such account) still does the work."""
+    """Whether `password` matches; `None` (no such account) or "" (no password set yet)
+    still does the work."""
     if len(password) > MAX_LENGTH:
         return False
     try:
-        return _HASHER.verify(password_hash or _DUMMY, password) and password_hash is not None
+        # An empty hash (an account seeded without a password) never matches.
+        return _HASHER.verify(password_hash or _DUMMY, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -76,10 +76,19 @@ const Console = (() => {
 
   function live(onMessage) {
     let delay = 500;
+    let opened = false;
     function connect() {
       const scheme = location.protocol === "https:" ? "wss:" : "ws:";
       const socket = new WebSocket(`${scheme}//${location.host}/console/ws`);
-      socket.onopen = () => { delay = 500; document.body.classList.remove("offline-feed"); onMessage({ type: "hello" }); };
+      socket.onopen = () => {
+        delay = 500;
+        document.body.classList.remove("offline-feed");
+        // Back after a drop (a restart, a network hiccup): say again what this person chose,
+        // so the page never shows "Online" while the server thinks otherwise.
+        if (opened) announcePresence();
+        opened = true;
+        onMessage({ type: "hello" });
+      };
       socket.onmessage = (event) => { try { onMessage(JSON.parse(event.data)); } catch (_) { /* ignore */ } };
       socket.onclose = () => {
         document.body.classList.add("offline-feed");
@@ -93,6 +102,11 @@ const Console = (() => {
   function debounce(fn, wait) {
     let timer = null;
     return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), wait); };
+  }
+
+  function announcePresence() {
+    const presence = document.getElementById("presence");
+    if (presence && presence.value) api("POST", "/console/api/presence", { presence: presence.value }, true).catch(() => {});
   }
 
   function setupHeader(onPresence) {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from handoff.console.accounts import (
     Account,
     AccountError,
     AccountStore,
+    AgentProfile,
     Failures,
     Role,
     Session,
@@ -66,6 +68,14 @@ async def test_accounts_are_added_read_listed_and_replaced(store: AccountStore) 
         await store.replace(_account("ghost"))
 
 
+async def test_the_routing_profile_and_presence_are_kept(store: AccountStore) -> None:
+    profile = AgentProfile(skills=("billing", "vip"), languages=("en", "zh"), capacity=2, team="n")
+    await store.add(replace(_account(), agent=profile, presence="online"))
+    stored = await store.get("mei")
+    assert stored is not None and stored.agent == profile and stored.presence == "online"
+    assert "password_hash" not in stored.public() and stored.public()["agent"]["team"] == "n"
+
+
 async def test_sessions_expire_and_are_dropped_per_account(store: AccountStore) -> None:
     await store.put_session(_session("k1"))
     await store.put_session(_session("k2"))
@@ -110,6 +120,7 @@ def test_passwords_hash_with_argon2id_and_verify() -> None:
     assert passwords.verify_password(hashed, "correct horse battery")
     assert not passwords.verify_password(hashed, "correct horse battery!")
     assert not passwords.verify_password(None, "correct horse battery")
+    assert not passwords.verify_password("", "frontdesk-no-such-account")  # seeded, no password
     assert not passwords.verify_password("not a hash", "x")
     assert not passwords.needs_rehash(hashed)
     assert passwords.check_password("short") == "must be at least 10 characters long"

@@ -1,0 +1,144 @@
+"""The roster: the hand-off engine's agents are the console's accounts.
+
+One source of truth for who an agent is — name, role, skills, languages, capacity, team and
+last presence — in the account store, edited with `frontdesk agents …` and by supervisors in
+the console. `handoff.yaml`'s `agents:` only seeds it: an agent listed there gets an account
+(without a password until someone sets one) or, when the account has no routing profile yet,
+that profile. A supervisor is an account whose role is supervisor or above, and nothing else.
+
+The engine's in-memory agents are refreshed from the store on start and every
+`REFRESH_EVERY` seconds (other processes, the CLI), and every presence change the engine
+publishes is written back, so a restart brings people back as they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
+
+from handoff.console.accounts import Account, AccountStore, AgentProfile, Role
+from handoff.engine import HandoffEngine
+from handoff.queue import Presence
+from handoff.settings import AgentSpec
+
+log = logging.getLogger("frontdesk.console.roster")
+
+REFRESH_EVERY = 15.0
+
+
+def profile_of(spec: AgentSpec) -> AgentProfile:
+    return AgentProfile(
+        skills=tuple(sorted(spec.skills)),
+        languages=tuple(sorted(spec.languages)),
+        capacity=spec.capacity,
+        team=spec.team,
+    )
+
+
+def spec_of(account: Account) -> AgentSpec:
+    """The engine's view of an account. Without a profile: no skills, the console language,
+    capacity 3 — enough to take conversations from the queue by hand."""
+    profile = account.agent or AgentProfile(languages=(account.language,))
+    return AgentSpec(
+        id=account.id,
+        name=account.name,
+        skills=frozenset(profile.skills),
+        languages=frozenset(profile.languages),
+        capacity=profile.capacity,
+        supervisor=account.role.allows(Role.SUPERVISOR),
+        team=profile.team,
+    )
+
+
+async def seed(store: AccountStore, specs: Iterable[AgentSpec], *, now: float) -> list[str]:
+    """Create or complete the accounts of the agents in `handoff.yaml`; returns their ids.
+    What the store already says is never overwritten."""
+    seeded: list[str] = []
+    for spec in specs:
+        account = await store.get(spec.id)
+        if account is None:
+            role = Role.SUPERVISOR if spec.supervisor else Role.AGENT
+            await store.add(
+                Account(
+                    id=spec.id,
+                    name=spec.name,
+                    role=role,
+                    password_hash="",
+                    agent=profile_of(spec),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        elif account.agent is None:
+            await store.replace(replace(account, agent=profile_of(spec), updated_at=now))
+        else:
+            continue
+        seeded.append(spec.id)
+    return seeded
+
+
+async def refresh(store: AccountStore, engine: HandoffEngine, *, presence: bool = False) -> None:
+    """Make the engine's agents match the accounts (and their stored presence, on start).
+    A disabled account keeps its open work visible but is offered nothing new."""
+    for account in await store.all():
+        spec = spec_of(account)
+        known = engine.queue.agents.get(account.id)
+        if known is None or known.spec != spec:
+            engine.add_agent(spec)
+        if account.disabled:
+            if engine.queue.agents[account.id].presence != Presence.OFFLINE:
+                engine.set_presence(account.id, Presence.OFFLINE)
+        elif presence and account.presence != engine.queue.agents[account.id].presence:
+            with contextlib.suppress(ValueError):
+                engine.set_presence(account.id, Presence(account.presence))
+
+
+async def keep_presence(
+    store: AccountStore, engine: HandoffEngine, clock: Callable[[], float]
+) -> None:
+    """Write every presence change the engine publishes to the account (until the feed
+    closes)."""
+    queue = engine.feed.subscribe()
+    try:
+        while True:
+            message = await queue.get()
+            if message.get("type") == "closed":
+                return
+            if message.get("type") != "presence":
+                continue
+            account = await store.get(str(message.get("agent_id", "")))
+            value = str(message.get("presence", ""))
+            if account is not None and account.presence != value:
+                await store.replace(replace(account, presence=value, updated_at=clock()))
+    finally:
+        engine.feed.unsubscribe(queue)
+
+
+async def run(
+    store: AccountStore,
+    engine: HandoffEngine,
+    *,
+    clock: Callable[[], float] = time.time,
+    every: float = REFRESH_EVERY,
+) -> AsyncIterator[None]:
+    """A cleanup-context body: seed, load, then keep engine and store in step."""
+    await seed(store, engine.settings.agents, now=clock())
+    await refresh(store, engine, presence=True)
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await refresh(store, engine)
+            except Exception:
+                log.exception("the roster could not be refreshed")
+
+    tasks = [asyncio.create_task(loop()), asyncio.create_task(keep_presence(store, engine, clock))]
+    yield
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
