@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from handoff import sentiment
 from handoff.messages import LEAVE_PAYLOAD
 from handoff.summary import summarize
+from handoff.tickets import label, next_number
 from handoff.triggers import (
     ANSWERED_AS,
     Signals,
@@ -219,6 +220,8 @@ class Escalation(ConversationHandler):
         deadlines = self._deadlines(now, priority)
         # Out of hours with someone online is an ordinary queue: the agent may take it.
         offline = not engine.queue.anyone_online()
+        number = await next_number(engine.hub.store)
+        ticket = label(number, turn.conversation.id)
         position = engine.queue.place_for(
             (priority, deadlines["pickup_due"], now, turn.conversation.id)
         )
@@ -246,13 +249,16 @@ class Escalation(ConversationHandler):
             "channel": turn.conversation.channel,
             "sla": deadlines,
             "offline": offline,
+            "ticket_number": number,
             "position": 0 if offline else position,
             "summary": summary,
         }
         if prefer is not None:
             data["previous_conversation"] = prefer.conversation_id
             data["prefer_agent"] = prefer.agent_id
-        told = self._told(lang, offline=offline, position=position, reopened=prefer is not None)
+        told = self._told(
+            lang, offline=offline, position=position, reopened=prefer is not None, ticket=ticket
+        )
         # The flow's own words first ("connecting you to a person"), then the place in the
         # queue, as one message.
         replies = list(result.replies) if flow_request else []
@@ -299,17 +305,21 @@ class Escalation(ConversationHandler):
             "resolve_warn": calendar.add(now, resolve * sla.warn_at),
         }
 
-    def _told(self, lang: str, *, offline: bool, position: int, reopened: bool) -> Outbound:
+    def _told(
+        self, lang: str, *, offline: bool, position: int, reopened: bool, ticket: str
+    ) -> Outbound:
         """What the customer hears: their place and wait, or how to leave a message out of
-        hours, or that their ticket is reopened; with the way back to the bot."""
+        hours, or that their ticket is reopened; with the ticket's number and the way back
+        to the bot."""
         texts = self.engine.texts
         if offline:
-            told = texts.say("queued_offline", lang, hours=_hours_text(self.engine, lang))
+            hours = _hours_text(self.engine, lang)
+            told = texts.say("queued_offline", lang, hours=hours, ticket=ticket)
         elif reopened:
-            told = texts.say("reopened", lang)
+            told = texts.say("reopened", lang, ticket=ticket)
         else:
             wait = self.engine.status.wait_text(position, lang)
-            told = texts.say("queued", lang, position=position, wait=wait)
+            told = texts.say("queued", lang, position=position, wait=wait, ticket=ticket)
         if not self.engine.settings.leave.button:
             return told
         return replace(told, buttons=(texts.leave_button(lang),))
@@ -401,9 +411,4 @@ def _with_event(result: TurnResult, event: NewEvent) -> TurnResult:
 
 
 def _hours_text(engine: HandoffEngine, lang: str) -> str:
-    calendar = engine.settings.calendar
-    now = engine.clock()
-    if calendar.always_open or calendar.is_open(now):
-        return "nobody is online" if lang == "en" else "暂无客服在线"
-    when = calendar.local_time(calendar.next_open(now))
-    return f"back at {when}" if lang == "en" else f"{when} 恢复服务"
+    return engine.status.away_text(lang)

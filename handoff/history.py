@@ -28,6 +28,7 @@ class Past:
     complaint: bool = False
     agent_id: str = ""
     language: str = ""
+    number: int = 0  # the ticket number (#1042)
     resolved_at: float = 0.0
     csat: int | None = None
     nps: int | None = None
@@ -82,6 +83,7 @@ class History:
             case "handoff.requested":
                 past.handed_off = True
                 past.language = str(data.get("language", past.language))
+                past.number = int(data.get("ticket_number", past.number))
                 reasons = set(data.get("reasons", ()))
                 past.complaint = past.complaint or bool(
                     reasons & COMPLAINT_REASONS or data.get("skill") == "complaints"

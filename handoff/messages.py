@@ -12,14 +12,14 @@ LEAVE_PAYLOAD = "/handoff_leave"
 
 DEFAULTS: dict[str, dict[str, str]] = {
     "queued": {
-        "en": "I'm passing you to a person. You are number {position} in the queue; "
-        "the expected wait is about {wait}.",
-        "zh": "正在为您转接人工客服。您排在第 {position} 位，预计等待约 {wait}。",
+        "en": "I'm passing you to a person (ticket {ticket}). You are number {position} in "
+        "the queue; the expected wait is about {wait}.",
+        "zh": "正在为您转接人工客服（工单 {ticket}）。您排在第 {position} 位，预计等待约 {wait}。",
     },
     "queued_offline": {
         "en": "Our team is not available right now ({hours}). Leave your message here and a "
-        "person will answer on this channel as soon as we are back.",
-        "zh": "人工客服暂时不在线（{hours}）。请直接留言，我们上班后会在这里回复您。",
+        "person will answer on this channel as soon as we are back (ticket {ticket}).",
+        "zh": "人工客服暂时不在线（{hours}）。请直接留言，我们上班后会在这里回复您（工单 {ticket}）。",
     },
     "queue_update": {
         "en": "Update: you are now number {position} in the queue (about {wait}).",
@@ -43,8 +43,13 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "zh": "您的工单 {ticket} 正在排队：第 {position} 位，预计约 {wait}。",
     },
     "status_offline": {
-        "en": "Your ticket {ticket} is recorded; our team will answer here when we are back.",
-        "zh": "您的工单 {ticket} 已记录，客服上班后会在这里回复您。",
+        "en": "Your ticket {ticket} is recorded; our team will answer here when we are back "
+        "({hours}).",
+        "zh": "您的工单 {ticket} 已记录，客服上班后会在这里回复您（{hours}）。",
+    },
+    "status_offered": {
+        "en": "Your ticket {ticket} is still waiting: a person is about to pick it up.",
+        "zh": "您的工单 {ticket} 仍在等待：客服即将接入。",
     },
     "status_assigned": {
         "en": "Your ticket {ticket} is being handled by {agent}.",
@@ -97,8 +102,9 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "zh": "返回机器人",
     },
     "reopened": {
-        "en": "Welcome back! I've reopened your ticket; a person will pick it up shortly.",
-        "zh": "欢迎回来！已为您重新打开工单，客服将尽快接入。",
+        "en": "Welcome back! I've reopened your ticket ({ticket}); a person will pick it up "
+        "shortly.",
+        "zh": "欢迎回来！已为您重新打开工单（{ticket}），客服将尽快接入。",
     },
 }
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handoff.settings import AgentSpec
+from handoff.tickets import label
 from hub.model import Event
 
 PICKUP_HISTORY = 50  # recent pick-up times that estimate the expected wait
@@ -77,6 +78,7 @@ class Ticket:
     resolve_due: float
     resolve_warn: float
     offline: bool = False
+    number: int = 0  # the short ticket number customers are told (#1042)
     agent_id: str = ""
     accepted: bool = False
     offered_at: float = 0.0
@@ -110,6 +112,7 @@ class Ticket:
             "pickup_due": self.pickup_due,
             "resolve_due": self.resolve_due,
             "offline": self.offline,
+            "ticket": label(self.number, self.conversation_id),
             "agent_id": self.agent_id,
             "accepted": self.accepted,
             "alerts": sorted(self.alerts),
@@ -329,6 +332,7 @@ def ticket_from(event: Event) -> Ticket:
         resolve_due=float(sla.get("resolve_due", event.at)),
         resolve_warn=float(sla.get("resolve_warn", event.at)),
         offline=bool(data.get("offline", False)),
+        number=int(data.get("ticket_number", 0)),
         prefer_agent=str(data.get("prefer_agent", "")),
         seen_seq=event.seq,
         told_position=int(data.get("position", 0)),

@@ -1,19 +1,40 @@
 """The customer's "status" / "进度" command: where is my ticket? Answered on any channel,
-whoever owns the conversation, in the customer's language."""
+whoever owns the conversation, in the customer's language.
+
+One state machine tells the truth, read from the queue index at the moment of asking:
+
+    queued   waiting, nobody holds it  → place and expected wait (or, with nobody online,
+                                         that it is recorded and when the team is back)
+    offered  an agent was offered it   → still waiting, someone is about to pick it up
+    assigned an agent accepted it      → the agent's display name
+    resolved no open ticket            → the last one's number and when, with its zone
+
+Tickets are named by their short number (``#1042``), never by internal ids, and times carry
+their time zone.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from handoff.messages import wait_text
+from handoff.queue import Ticket
 from handoff.sentiment import language_of
+from handoff.tickets import label
 from hub.abc import Turn
 from hub.model import ConversationStatus, Outbound
 
 if TYPE_CHECKING:
     from handoff.engine import HandoffEngine
-    from handoff.queue import Ticket
+
+OPEN = (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
+
+
+def state_of(ticket: Ticket) -> str:
+    """``queued``, ``offered`` or ``assigned``: what the customer may be told of a ticket."""
+    if not ticket.agent_id:
+        return "queued"
+    return "assigned" if ticket.accepted else "offered"
 
 
 class StatusReporter:
@@ -34,32 +55,44 @@ class StatusReporter:
         default = self.engine.settings.routing.default_wait
         return wait_text(self.engine.queue.expected_wait(position, default), lang)
 
+    def away_text(self, lang: str) -> str:
+        """Why nobody answers now: closed until a named time (with its zone), or simply
+        nobody online during opening hours."""
+        calendar = self.engine.settings.calendar
+        now = self.engine.clock()
+        if calendar.always_open or calendar.is_open(now):
+            return "nobody is online right now" if lang == "en" else "暂无客服在线"
+        when = calendar.local_time(calendar.next_open(now))
+        return f"back at {when}" if lang == "en" else f"{when} 恢复服务"
+
     async def reply(self, turn: Turn) -> Outbound:
         engine = self.engine
         conversation = turn.conversation
         ticket = engine.queue.tickets.get(conversation.id)
         lang = self.language(turn.inbound.text, ticket)
         texts = engine.texts
-        if ticket is not None and conversation.status in (
-            ConversationStatus.QUEUED,
-            ConversationStatus.ASSIGNED,
-        ):
-            if ticket.agent_id:
+        if ticket is not None and conversation.status in OPEN:
+            number = label(ticket.number, conversation.id)
+            state = state_of(ticket)
+            if state == "assigned":
                 name = engine.queue.agents[ticket.agent_id].spec.name
-                return texts.say("status_assigned", lang, ticket=conversation.id, agent=name)
-            if ticket.offline:
-                return texts.say("status_offline", lang, ticket=conversation.id)
+                return texts.say("status_assigned", lang, ticket=number, agent=name)
+            if state == "offered":
+                return texts.say("status_offered", lang, ticket=number)
+            if not engine.queue.anyone_online():
+                return texts.say("status_offline", lang, ticket=number, hours=self.away_text(lang))
             position = engine.queue.position(conversation.id)
             return texts.say(
                 "status_queued",
                 lang,
-                ticket=conversation.id,
+                ticket=number,
                 position=position,
                 wait=self.wait_text(position, lang),
             )
         last = engine.history.last_resolved(turn.customer.id)
         if last is None:
             return texts.say("status_none", lang)
-        zone = engine.settings.calendar.zone
-        date = dt.datetime.fromtimestamp(last.resolved_at, zone).strftime("%Y-%m-%d %H:%M")
-        return texts.say("status_resolved", lang, ticket=last.conversation_id, date=date)
+        date = engine.settings.calendar.local_time(last.resolved_at)
+        return texts.say(
+            "status_resolved", lang, ticket=label(last.number, last.conversation_id), date=date
+        )

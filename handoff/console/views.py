@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from handoff.queue import Agent, Ticket
+from handoff.tickets import label
 from hub.model import Conversation, Customer, Event
 
 # The timeline shows these; the rest (delivery receipts, scores …) is plumbing.
@@ -42,6 +43,7 @@ def sla_state(ticket: Ticket, now: float) -> dict[str, Any]:
 def ticket_view(ticket: Ticket, now: float, *, position: int = 0) -> dict[str, Any]:
     return {
         "conversation_id": ticket.conversation_id,
+        "ticket": label(ticket.number, ticket.conversation_id),
         "channel": ticket.channel,
         "language": ticket.language,
         "skill": ticket.skill,

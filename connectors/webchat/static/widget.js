@@ -21,6 +21,7 @@
       waiting: "Waiting for an agent", position: "you are number {n} in line",
       wait: "expected wait about {m} min", agent: "You are chatting with {name}",
       agentAnon: "You are chatting with an agent", resolved: "This conversation is resolved",
+      offered: "an agent is about to join",
       slow: "You are sending messages quickly; we will send the next one in a moment.",
       busy: "Too many chats are open from your network; we will connect you in a moment.",
       log: "Conversation", you: "You", them: "Support"
@@ -32,6 +33,7 @@
       queued: "等待发送", sent: "已发送", typing: "正在输入…", unread: "条未读消息",
       waiting: "正在等待人工客服", position: "您前面还有 {n} 位", wait: "预计等待约 {m} 分钟",
       agent: "客服 {name} 正在为您服务", agentAnon: "人工客服正在为您服务",
+      offered: "客服即将接入",
       resolved: "本次会话已解决", slow: "您发送得太快了，稍后将自动发送下一条。",
       busy: "您所在网络打开的聊天过多，稍后将自动为您连接。",
       log: "会话", you: "我", them: "客服"
@@ -158,12 +160,17 @@
   function showStatus(f) {
     var s = f.status, parts;
     if (f.event === "handoff.assigned" && !s) s = "assigned";
+    // The conversation record says "assigned" as soon as an agent is offered it; only the
+    // hand-off's own events (offered → assigned with the agent's name) tell the customer.
+    if (f.event === "status.changed" && s === "assigned") return;
     if (!s) { if (!f.position && !f.expected_wait) return; s = "queued"; }
     if (s === "queued") {
       parts = [t.waiting];
       if (f.position) parts.push(fill(t.position, "n", f.position));
       if (f.expected_wait) parts.push(fill(t.wait, "m", Math.max(1, Math.round(f.expected_wait / 60))));
       ticket.textContent = parts.join(" — ");
+    } else if (s === "offered") {
+      ticket.textContent = t.waiting + " — " + t.offered;
     } else if (s === "assigned") {
       ticket.textContent = f.agent ? fill(t.agent, "name", f.agent) : t.agentAnon;
     } else if (s === "resolved") {
