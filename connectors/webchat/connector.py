@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import secrets
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from aiohttp import WSMsgType, web
 from connectors.webchat import protocol, tokens
 from connectors.webchat.limits import AddressLimits, AddressPolicy
 from connectors.webchat.protocol import JSON, Hello, Read, SendMessage
+from connectors.webchat.secret import default_path, kept_secret
 from connectors.webchat.sessions import Listener, PollListener, Sessions, SocketListener
 from hub.abc import Connector, IngestFn
 from hub.config import Section
@@ -111,12 +111,13 @@ class WebchatConnector(Connector):
     def from_config(
         cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
     ) -> Self:
-        secret = environ.get(SECRET_ENV, "")
-        if not secret:
-            log.warning(
-                f"{SECRET_ENV} is not set: using a random secret for this process; web chat "
-                "visitors will be forgotten (new tokens, no history) when the server restarts"
-            )
+        secret = environ.get(SECRET_ENV, "").encode()
+        path = settings.get_str("secret_file", "") or str(default_path(environ))
+        if not secret:  # generated once and kept, so a restart does not forget visitors
+            try:
+                secret = kept_secret(Path(path))
+            except (OSError, ValueError) as error:
+                raise settings.error("secret_file", f"cannot keep the secret: {error}") from None
         origins = settings.get_list("allowed_origins", [])
         for origin in origins:
             if not isinstance(origin, str) or not (
@@ -127,7 +128,7 @@ class WebchatConnector(Connector):
                 )
         connector = cls(
             ingest=ingest,
-            secret=secret.encode() if secret else secrets.token_bytes(32),
+            secret=secret,
             allowed_origins=origins,
             max_frame_bytes=settings.get_int("max_frame_bytes", 16_384, minimum=1024),
             max_text_length=settings.get_int("max_text_length", 4_000, minimum=1),

@@ -1,0 +1,47 @@
+"""The kept web chat secret: created once with mode 0600, made private again if loosened,
+and a file that holds no secret stops the start with the key to fix."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from connectors.webchat.connector import WebchatConnector
+from connectors.webchat.secret import default_path, kept_secret
+from hub.config import Section
+from hub.errors import ConfigError
+
+
+async def _ingest(*_: object, **__: object) -> None:  # never called: nothing is received
+    raise AssertionError
+
+
+def test_created_once_private_and_reused(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "webchat.secret"
+    first = kept_secret(path)
+    assert len(first) == 64 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    os.chmod(path, 0o644)
+    assert kept_secret(path) == first
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["webchat.secret"]  # no temporaries
+
+
+def test_the_data_directory_follows_the_sqlite_store(tmp_path: Path) -> None:
+    env = {"FRONTDESK_STORE_URL": f"sqlite:///{tmp_path}/x/frontdesk.db"}
+    assert default_path(env) == tmp_path / "x" / "webchat.secret"
+    assert default_path({"FRONTDESK_STORE_URL": "redis://127.0.0.1:6379/0"}) == Path(
+        "data/webchat.secret"
+    )
+
+
+def test_a_file_without_a_secret_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "webchat.secret"
+    path.write_text("\n")
+    os.chmod(path, 0o600)
+    section = Section({"secret_file": str(path)}, path="frontdesk.yaml", key="channels.webchat")
+    with pytest.raises(ConfigError) as error:
+        WebchatConnector.from_config(section, ingest=_ingest, environ={})  # type: ignore[arg-type]
+    assert "secret_file" in str(error.value) and "64 hex digits" in str(error.value)
