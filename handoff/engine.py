@@ -538,6 +538,7 @@ class HandoffEngine(ConversationHandler):
             requested_at=ticket.requested_at,
             now=self.clock(),
             reasons=ticket.reasons,
+            commands=self.settings.status_commands,
         )
         transcript = [
             {"seq": e.seq, "at": e.at, "type": e.type, **_visible(e)}

@@ -16,6 +16,23 @@ from handoff import sentiment
 from hub.model import Customer, Event
 
 KEY_SENTENCES = 3
+RECENCY = 0.7  # each older customer message weighs this much of the next one in the mood
+# The demo's status commands; the engine passes the configured ones.
+STATUS_CHECKS = frozenset({"status", "/status", "ticket status", "进度", "查询进度", "状态"})
+# Human labels of common slots (en, zh); any other slot name is spelled out from its id.
+SLOT_LABELS: dict[str, tuple[str, str]] = {
+    "order_id": ("Order number", "订单号"),
+    "order_status": ("Order status", "订单状态"),
+    "email": ("Email", "邮箱"),
+    "phone": ("Phone", "电话"),
+    "amount": ("Amount", "金额"),
+    "model": ("Model", "型号"),
+    "date": ("Date", "日期"),
+    "on_after_hold": ("Turns on after holding power", "长按电源后能开机"),
+    "charging_light": ("Charging light", "充电指示灯"),
+    "on_after_charge": ("Turns on after charging", "充电后能开机"),
+    "light_other_charger": ("Light with another charger", "换充电器后指示灯"),
+}
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*")
 _WORD = re.compile(r"[a-z0-9']+|[\u4e00-\u9fff]")
 _DIGITS = re.compile(r"\d{3,}")
@@ -48,8 +65,10 @@ def summarize(
     now: float,
     reasons: Sequence[str] = (),
     tried: Sequence[Mapping[str, Any]] = (),
+    commands: frozenset[str] = STATUS_CHECKS,
 ) -> dict[str, Any]:
-    """The summary as JSON-ready data (see `as_text` for the readable form)."""
+    """The summary as JSON-ready data (see `as_text` for the readable form). `commands`
+    (the status commands) say nothing about the problem or the mood: they are left out."""
     scored: dict[int, float] = {}
     turn: Mapping[str, Any] = {}
     handoff: Mapping[str, Any] = {}
@@ -63,8 +82,8 @@ def summarize(
             turn = event.data
         elif event.type == "handoff.requested":
             handoff = event.data
+    messages = [(seq, text) for seq, text in messages if not is_command(text, commands)]
     scores = [scored[seq] if seq in scored else sentiment.score(text) for seq, text in messages]
-    mood = sentiment.mood(scores)
     slots = dict(handoff.get("slots") or turn.get("slots") or {})
     steps = list(tried or handoff.get("tried") or ())
     tags = sorted(customer.tags)
@@ -86,14 +105,55 @@ def summarize(
             "reasons": list(reasons),
             "flow": handoff.get("flow") or turn.get("flow") or "",
             "slots": slots,
+            "details": [
+                {"slot": name, "label": slot_label(name), "value": value}
+                for name, value in slots.items()
+            ],
             "tried": [describe_step(step) for step in steps],
         },
-        "feeling": mood.to_json(),
+        "feeling": feeling(scores, [text for _, text in messages]),
         "key_sentences": key_sentences([text for _, text in messages], scores),
         "messages": len(messages),
         "waiting_seconds": round(max(0.0, now - requested_at), 1),
         "channel": channel,
     }
+
+
+def is_command(text: str, commands: frozenset[str] = STATUS_CHECKS) -> bool:
+    """A command (``/csat 4``) or a status check (``status``, ``进度``): not what the problem
+    is, and not how the customer feels."""
+    folded = text.strip().casefold().rstrip("?？!！.。")
+    return folded.startswith("/") or folded in commands
+
+
+def feeling(scores: Sequence[float], texts: Sequence[str]) -> dict[str, Any]:
+    """The mood over the whole customer side, the latest messages weighing most and short
+    acknowledgements least (an angry complaint followed by "ok" is still an angry
+    conversation), plus the trend and the lowest point."""
+    # The trend follows what the customer wrote, not their "ok"s.
+    said = [score for score, text in zip(scores, texts, strict=True) if not _one_word(text)]
+    mood = sentiment.mood(said or scores).to_json()
+    if scores:
+        mood["lowest"] = min(scores)
+        weights = [
+            RECENCY ** (len(scores) - 1 - i)
+            * min(4, max(1, len(_WORD.findall(text.casefold()))))
+            / 4
+            for i, text in enumerate(texts)
+        ]
+        overall = sum(w * s for w, s in zip(weights, scores, strict=True)) / sum(weights)
+        mood["latest"] = scores[-1]
+        mood["score"] = round(overall, 4)
+        mood["label"] = sentiment.label(overall)
+    return mood
+
+
+def slot_label(name: str) -> dict[str, str]:
+    """``order_id`` → ``{"en": "Order number", "zh": "订单号"}``; unknown slots are spelled
+    out (``delivery_city`` → ``Delivery city``)."""
+    en, zh = SLOT_LABELS.get(name, ("", ""))
+    spelled = name.replace("_", " ").strip().capitalize() or name
+    return {"en": en or spelled, "zh": zh or en or spelled}
 
 
 def describe_step(step: Mapping[str, Any]) -> str:
@@ -121,6 +181,8 @@ def key_sentences(
     index = 0
     for position, text in enumerate(texts):
         mood_score = scores[position] if scores is not None else sentiment.score(text)
+        if is_command(text) or _one_word(text):
+            continue  # "进度", "ok", "/csat 4": nothing an agent needs to read
         for match in _SENTENCE.finditer(text):
             sentence = match.group().strip()
             folded = sentence.casefold()
@@ -131,6 +193,12 @@ def key_sentences(
             index += 1
     best = sorted(candidates, key=lambda c: (-c[0], c[1]))[:count]
     return [sentence for score, _, sentence in sorted(best, key=lambda c: c[1]) if score > 0]
+
+
+def _one_word(text: str) -> bool:
+    words = _WORD.findall(text.casefold())
+    han = sum(1 for w in words if "\u4e00" <= w <= "\u9fff")
+    return len(words) - han <= 1 and han <= 2
 
 
 def _information(sentence: str, mood_score: float) -> float:
@@ -159,8 +227,10 @@ def as_text(summary: Mapping[str, Any]) -> str:
         f"Why: {', '.join(what['reasons']) or 'asked'}; intent {what['intent'] or 'unknown'}"
         + (f" ({what['confidence']:.2f})" if isinstance(what["confidence"], float) else ""),
     ]
-    if what["slots"]:
-        lines.append("Details: " + "; ".join(f"{k}: {v}" for k, v in what["slots"].items()))
+    if what["details"]:
+        lines.append(
+            "Details: " + "; ".join(f"{d['label']['en']}: {d['value']}" for d in what["details"])
+        )
     if what["tried"]:
         lines.append("Tried: " + "; ".join(what["tried"]))
     lines.append(f"Feeling: {feeling['label']} ({feeling['score']:+.2f}), {feeling['trend_label']}")

@@ -96,3 +96,66 @@ def test_deterministic_and_readable() -> None:
 def test_describe_step_variants() -> None:
     assert describe_step({"step": "ask_email", "gave_up": "email"}) == "ask email: no valid answer"
     assert describe_step({"step": "explain", "said": "…"}) == "explain: told the customer"
+
+
+def said(*texts: str) -> list[Event]:
+    return [event(i + 1, "message.in", text=text) for i, text in enumerate(texts)]
+
+
+def summary_of(events: list[Event], **what: Any) -> dict[str, Any]:
+    return summarize(
+        events=[*events, event(99, "bot.turn", intent="order_status", confidence=0.9, **what)],
+        customer=CUSTOMER,
+        facts=CustomerFacts(),
+        channel="webchat",
+        requested_at=1000.0,
+        now=1000.0,
+    )
+
+
+def test_the_mood_is_the_whole_customer_side_not_the_last_message() -> None:
+    angry = said(
+        "This is the worst service ever, I am furious and I want my money back!",
+        "Nobody answers, this is a disgrace.",
+        "status",
+        "ok",
+    )
+    feeling = summary_of(angry)["feeling"]
+    assert feeling["label"] == "negative" and feeling["latest"] > 0  # "ok" reads positive
+    assert feeling["trend_label"] != "rising"  # the status check is no change of heart
+    angry_zh = said("你们的服务太差了，气死我了，我要投诉！", "一直没人理，太过分了", "进度")
+    assert summary_of(angry_zh)["feeling"]["label"] == "negative"
+    # Recent messages weigh most: a customer who calmed down reads calmer than they began.
+    calmed = said("This is awful and broken.", "ok it works now, great, thank you so much!")
+    assert summary_of(calmed)["feeling"]["score"] > sentiment_score("This is awful and broken.")
+
+
+def sentiment_score(text: str) -> float:
+    from handoff import sentiment
+
+    return sentiment.score(text)
+
+
+def test_slots_are_shown_with_their_human_labels() -> None:
+    summary = summary_of(
+        said("where is my order 20261001"),
+        slots={"order_id": "20261001", "order_status": "shipped", "delivery_city": "Hangzhou"},
+    )
+    details = summary["what"]["details"]
+    assert [(d["label"]["en"], d["value"]) for d in details] == [
+        ("Order number", "20261001"),
+        ("Order status", "shipped"),
+        ("Delivery city", "Hangzhou"),
+    ]
+    assert details[0]["label"]["zh"] == "订单号"
+    text = as_text(summary)
+    assert "Details: Order number: 20261001; Order status: shipped" in text
+    assert "order_id=" not in text and "order_id:" not in text
+
+
+def test_commands_and_one_word_status_checks_are_never_key_sentences() -> None:
+    sentences = summary_of(
+        said("进度", "status", "/csat 4", "ok", "我的订单 20261001 三天没动了", "查询进度")
+    )["key_sentences"]
+    assert sentences == ["我的订单 20261001 三天没动了"]
+    assert key_sentences(["进度", "状态?", "thanks"]) == []

@@ -90,12 +90,18 @@
     }
   }
 
+  // Slots with their human labels, in the console's language ("Order number: 20261001").
+  function details(what) {
+    const zh = document.documentElement.lang.startsWith("zh");
+    return (what.details || []).map((d) => `${(zh ? d.label.zh : d.label.en) || d.slot}${zh ? "：" : ": "}${d.value}`).join(zh ? "；" : "; ");
+  }
+
   function renderSummary(view) {
     const s = view.summary;
     const box = document.getElementById("summary");
     const rows = [
       [t("who"), [s.who.name, (s.who.channels || []).join(", "), (s.who.tags || []).join(", "), s.who.vip ? "VIP" : ""].filter(Boolean).join(" · ")],
-      [t("what"), [s.what.intent, (s.what.reasons || []).join(", "), Object.entries(s.what.slots || {}).map(([k, v]) => `${k}=${v}`).join(", ")].filter(Boolean).join(" · ")],
+      [t("what"), [s.what.intent, (s.what.reasons || []).join(", "), details(s.what)].filter(Boolean).join(" · ")],
       [t("feeling"), s.feeling ? `${s.feeling.label || ""} ${s.feeling.trend_label || ""}`.trim() : ""],
     ];
     const list = el("dl", {});
