@@ -39,18 +39,21 @@
       log: "会话", you: "我", them: "客服"
     }
   };
-  var lang = (data.lang || document.documentElement.lang || "en").slice(0, 2) === "zh" ? "zh" : "en";
+  var KEY = "frontdesk.webchat." + origin + ".";
+  var store = {
+    get: function (k, d) { try { var v = localStorage.getItem(KEY + k); return v === null ? d : JSON.parse(v); } catch (e) { return d; } },
+    set: function (k, v) { try { localStorage.setItem(KEY + k, JSON.stringify(v)); } catch (e) { /* private mode */ } }
+  };
+  // The widget's own words follow the conversation's language once it is known (a Chinese
+  // visitor on an English page), else the page's (data-lang, then <html lang>).
+  function langOf(code) { return String(code || "").slice(0, 2).toLowerCase() === "zh" ? "zh" : "en"; }
+  var lang = langOf(store.get("lang", "") || data.lang || document.documentElement.lang || "en");
   var t = STRINGS[lang];
   var cfg = {
     title: data.title || t.title,
     greeting: data.greeting || t.greeting,
     color: /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#0a5cad",
     transport: data.transport === "poll" ? "poll" : "auto"
-  };
-  var KEY = "frontdesk.webchat." + origin + ".";
-  var store = {
-    get: function (k, d) { try { var v = localStorage.getItem(KEY + k); return v === null ? d : JSON.parse(v); } catch (e) { return d; } },
-    set: function (k, v) { try { localStorage.setItem(KEY + k, JSON.stringify(v)); } catch (e) { /* private mode */ } }
   };
 
   // ------------------------------------------------------------------ DOM (textContent only)
@@ -64,6 +67,7 @@
   document.head.appendChild(css);
   var root = el("div", "fdw", { "data-frontdesk-webchat": "" });
   root.style.setProperty("--fdw-accent", cfg.color);
+  root.setAttribute("lang", lang === "zh" ? "zh-CN" : "en");
   var launcher = el("button", "fdw-launcher", { type: "button", "aria-label": t.open, "aria-expanded": "false", "aria-controls": "fdw-panel" });
   var SVG = "http://www.w3.org/2000/svg";
   var icon = document.createElementNS(SVG, "svg");
@@ -109,7 +113,7 @@
   var lastSeq = 0;                          // a reload replays the whole conversation
   var seen = {};                            // rendered message ids (ours and the server's)
   var pendingEls = {};                      // client id → bubble waiting for its ack
-  var unread = 0, isOpen = false, online = false, inFlight = null, typingTimer = null;
+  var unread = 0, isOpen = false, online = false, inFlight = null, typingTimer = null, greet = null;
 
   function fmtTime(at) {
     var d = at ? new Date(at * 1000) : new Date();
@@ -133,10 +137,39 @@
     li.appendChild(body);
     li.appendChild(meta);
     logEl.appendChild(li);
-    logEl.scrollTop = logEl.scrollHeight;
+    if (direction === "in" || pinned) toBottom();
+    if (direction === "in") noteLanguage(text);
     return li;
   }
+  // The log stays at its newest message while the reader is there, whatever changes its
+  // height: quick replies or a rating question appearing, the banner, the panel opening.
+  var pinned = true;
+  function toBottom() { logEl.scrollTop = logEl.scrollHeight; pinned = true; }
+  logEl.addEventListener("scroll", function () {
+    pinned = logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < 24;
+  });
+  if (window.ResizeObserver) new ResizeObserver(function () { if (pinned) toBottom(); }).observe(logEl);
+  function noteLanguage(text) {
+    var words = String(text).match(/[A-Za-z]{2,}/g) || [];
+    var seen = /[\u3400-\u9fff]/.test(text) ? "zh" : words.length >= 2 ? "en" : "";
+    if (seen && seen !== lang) setLanguage(seen);
+  }
+  function setLanguage(code) {
+    lang = code; t = STRINGS[code]; store.set("lang", code);
+    closeBtn.setAttribute("aria-label", t.close);
+    logEl.setAttribute("aria-label", t.log);
+    typingEl.textContent = t.typing;
+    input.setAttribute("aria-label", t.placeholder);
+    input.setAttribute("placeholder", t.placeholder);
+    sendBtn.textContent = t.send;
+    if (!data.title) title.textContent = t.title;
+    if (!data.greeting && greet) greet.firstChild.textContent = t.greeting;
+    root.setAttribute("lang", code === "zh" ? "zh-CN" : "en");
+    setBadge();
+    if (lastStatus) showStatus(lastStatus);
+  }
   function showButtons(buttons) {
+    var stay = pinned;
     while (replies.firstChild) replies.removeChild(replies.firstChild);
     (buttons || []).forEach(function (b) {
       var btn = el("button", "fdw-reply", { type: "button" });
@@ -144,6 +177,7 @@
       btn.addEventListener("click", function () { send(b.title, b.payload); });
       replies.appendChild(btn);
     });
+    if (stay) toBottom();
   }
   function setTyping(on) {
     typingEl.hidden = !on;
@@ -157,6 +191,7 @@
   }
   function setConn(text) { conn.hidden = !text; conn.textContent = text || ""; }
   function fill(s, k, v) { return s.replace("{" + k + "}", String(v)); }
+  var lastStatus = null;
   function showStatus(f) {
     var s = f.status, parts;
     if (f.event === "handoff.assigned" && !s) s = "assigned";
@@ -178,6 +213,7 @@
     } else {
       ticket.textContent = "";
     }
+    lastStatus = f;
     ticket.setAttribute("data-status", s);
     ticket.hidden = !ticket.textContent;
   }
@@ -351,6 +387,7 @@
   // ------------------------------------------------------------------ opening, closing, keys
   function open() {
     isOpen = true; panel.hidden = false; launcher.setAttribute("aria-expanded", "true");
+    toBottom();  // a reload replays the log while the panel is closed: open at the newest
     unread = 0; setBadge(); markRead(); input.focus();
   }
   function close() {
@@ -366,7 +403,7 @@
   document.addEventListener("visibilitychange", function () { if (!document.hidden && isOpen) markRead(); });
   window.addEventListener("online", function () { delay = 500; });
 
-  var greet = el("li", "fdw-msg fdw-out fdw-greeting");
+  greet = el("li", "fdw-msg fdw-out fdw-greeting");
   greet.appendChild(el("p", "fdw-text")).textContent = cfg.greeting;
   logEl.appendChild(greet);
   outbox.forEach(function (m) { seen[m.id] = true; pendingEls[m.id] = bubble("in", m.text, 0, t.queued); });
