@@ -85,6 +85,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "nps": {"en": "NPS", "zh": "净推荐值"},
     "first_response": {"en": "First response", "zh": "首次响应"},
     "resolution": {"en": "Resolution", "zh": "解决时长"},
+    "edit": {"en": "Edit", "zh": "编辑"},
+    "edit_agent": {"en": "Routing profile of", "zh": "路由设置："},
+    "skills": {"en": "Skills (comma-separated)", "zh": "技能（逗号分隔）"},
+    "languages": {"en": "Languages", "zh": "语言"},
+    "capacity": {"en": "Capacity", "zh": "同时接待上限"},
+    "team": {"en": "Team", "zh": "团队"},
+    "save": {"en": "Save", "zh": "保存"},
+    "saved": {"en": "Saved.", "zh": "已保存。"},
 }
 
 # What the workspace's script needs, handed over as a JSON data block (never as script).
@@ -120,6 +128,8 @@ SCRIPT_KEYS = (
     "presence.online",
     "presence.away",
     "presence.offline",
+    "edit",
+    "saved",
 )
 
 

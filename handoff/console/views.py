@@ -68,6 +68,7 @@ def agent_view(agent: Agent) -> dict[str, Any]:
         "skills": sorted(agent.spec.skills),
         "languages": sorted(agent.spec.languages),
         "capacity": agent.spec.capacity,
+        "team": agent.spec.team,
         "load": len(agent.active),
         "supervisor": agent.spec.supervisor,
     }

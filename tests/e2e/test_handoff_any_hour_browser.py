@@ -117,6 +117,15 @@ async def test_the_hand_off_works_on_a_sunday_night(server: Server, browser: Bro
     await expect(sara.locator("#floor-rows tr", has_text="pickup")).to_have_count(0)
     await sara.screenshot(path=str(ARTIFACTS / "console-reassign-sunday.png"))
 
+    # The supervisor edits who Tom is; the floor shows it at once.
+    await sara.get_by_role("button", name="Edit Tom").click()
+    await sara.locator("#agent-skills").fill("billing, hardware")
+    await sara.locator("#agent-capacity").fill("2")
+    await sara.locator("#agent-team").fill("night shift")
+    await sara.locator("#agent-form").get_by_role("button", name="Save").click()
+    await expect(sara.locator("#toast")).to_contain_text("Saved.")
+    await expect(sara.locator("#agents")).to_contain_text("Tom · Online · 2/2")
+
     # Mei comes online on Sunday night: the next conversation is offered to her at once.
     mei = await sign_in(browser, server.url, "mei", csp)
     bo = await open_chat(browser, server.url)

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { t, api, now, el, duration, live, debounce, setupHeader } = Console;
+  const { t, api, now, el, duration, live, debounce, setupHeader, toast } = Console;
   const alerts = [];
 
   function level(ticket) {
@@ -25,7 +25,8 @@
     const data = await api("GET", "/console/api/snapshot");
     document.getElementById("by-skill").replaceChildren(...Object.entries(data.by_skill).map(([skill, n]) => el("li", { text: `${skill}: ${n}` })));
     document.getElementById("agents").replaceChildren(...data.agents.map((a) =>
-      el("li", {}, el("span", { class: `dot presence-${a.presence}`, text: "●" }), ` ${a.name} · ${t("presence." + a.presence)} · ${a.load}/${a.capacity}`)));
+      el("li", {}, el("span", { class: `dot presence-${a.presence}`, text: "●" }), ` ${a.name} · ${t("presence." + a.presence)} · ${a.load}/${a.capacity} `,
+        el("button", { type: "button", class: "link", text: t("edit"), "aria-label": `${t("edit")} ${a.name}`, onclick: () => editAgent(a) }))));
     const rows = data.queue.concat(data.assigned).map((ticket) => el("tr", { class: `sla-row-${level(ticket)}` },
       el("td", { text: ticket.priority }),
       el("td", { text: ticket.channel }),
@@ -37,6 +38,37 @@
     const me = data.me.agent;
     if (me) document.getElementById("presence").value = me.presence;
   }
+
+  // Who an agent is (skills, languages, capacity, team) is edited here and kept in the
+  // account store; the engine follows at once.
+  let editing = null;
+  function editAgent(agent) {
+    editing = agent.id;
+    const form = document.getElementById("agent-form");
+    document.getElementById("agent-form-name").textContent = agent.name;
+    document.getElementById("agent-skills").value = (agent.skills || []).join(", ");
+    for (const box of form.querySelectorAll('input[name="agent-language"]')) box.checked = (agent.languages || []).includes(box.value);
+    document.getElementById("agent-capacity").value = String(agent.capacity);
+    document.getElementById("agent-team").value = agent.team || "";
+    form.hidden = false;
+    document.getElementById("agent-skills").focus();
+  }
+
+  document.getElementById("agent-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!editing) return;
+    const form = event.target;
+    const body = {
+      skills: document.getElementById("agent-skills").value.split(/[,，\s]+/).filter(Boolean),
+      languages: [...form.querySelectorAll('input[name="agent-language"]:checked')].map((b) => b.value),
+      capacity: Number(document.getElementById("agent-capacity").value),
+      team: document.getElementById("agent-team").value,
+    };
+    await api("PUT", `/console/api/agents/${encodeURIComponent(editing)}`, body);
+    form.hidden = true;
+    toast(t("saved"));
+    refresh();
+  });
 
   function showAlert(message) {
     alerts.unshift(`${new Date().toLocaleTimeString()} ${message.alert} ${message.kind || ""}`);

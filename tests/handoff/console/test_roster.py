@@ -157,3 +157,52 @@ async def test_presence_is_kept_across_a_restart(tmp_path: Path, aiohttp_client)
         return [t["conversation_id"] for t in mine] == [conversation_id]
 
     await wait_until(offered_to_mei)
+
+
+async def test_a_supervisor_edits_an_agent_in_the_console(tmp_path: Path, aiohttp_client) -> None:
+    await seed_sqlite(tmp_path, ("mei", Role.AGENT), ("sara", Role.SUPERVISOR))
+    app = console_app(handoff_env(tmp_path))
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    engine, store = app[HANDOFF], app[CONSOLE].accounts
+    sara = await login(client, "sara")
+    headers = {"X-CSRF-Token": sara}
+    profile = {
+        "skills": ["billing", "vip"],
+        "languages": ["zh", "en"],
+        "capacity": 5,
+        "team": "东区",
+    }
+    response = await client.put("/console/api/agents/tom", json=profile, headers=headers)
+    assert response.status == 200, await response.text()
+    tom = engine.agent("tom")
+    assert (tom.skills, tom.languages, tom.capacity, tom.team) == (
+        {"billing", "vip"},
+        {"en", "zh"},
+        5,
+        "东区",
+    )
+    stored_tom = await store.get("tom")
+    assert stored_tom is not None and stored_tom.agent is not None
+    assert stored_tom.agent.capacity == 5
+    floor = await snapshot(client, sara)
+    assert next(a for a in floor["agents"] if a["id"] == "tom")["team"] == "东区"
+
+    for bad, field in [
+        ({**profile, "capacity": 0}, "capacity"),
+        ({**profile, "capacity": 2.5}, "capacity"),
+        ({**profile, "languages": ["fr"]}, "languages"),
+        ({**profile, "languages": []}, "languages"),
+        ({**profile, "skills": ["<b>x</b>"]}, "skills"),
+        ({**profile, "skills": "billing"}, "skills"),
+    ]:
+        refused = await client.put("/console/api/agents/tom", json=bad, headers=headers)
+        assert refused.status == 422 and field in (await refused.json())["error"]["message"]
+    assert (await store.get("tom")) == stored_tom  # nothing written
+    missing = await client.put("/console/api/agents/nobody", json=profile, headers=headers)
+    assert missing.status == 404
+
+    mei = await login(client, "mei")
+    forbidden = await client.put(
+        "/console/api/agents/mei", json=profile, headers={"X-CSRF-Token": mei}
+    )
+    assert forbidden.status == 403
