@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,11 @@ from playwright.async_api import Browser, expect
 
 from handoff.api import HANDOFF
 from handoff.console.accounts import Role
+from handoff.engine import HandoffEngine
+from handoff.queue import Presence
 from hub.api import HUB
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_console_browser import OffsetClock, Server, open_chat, say, sign_in
+from tests.e2e.test_console_browser import OffsetClock, open_chat, say, sign_in
 from tests.handoff.console.helpers import HANDOFF_YAML, console_app, handoff_env, seed_sqlite
 from tests.handoff.helpers import at
 
@@ -37,6 +40,13 @@ calendar:
 SUNDAY_NIGHT = at("2026-11-29 03:00")  # closed until Monday 09:00
 
 
+@dataclass
+class Server:
+    url: str
+    clock: OffsetClock
+    engine: HandoffEngine
+
+
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     await seed_sqlite(tmp_path, ("mei", Role.AGENT), ("tom", Role.AGENT), ("sara", Role.SUPERVISOR))
@@ -53,7 +63,7 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     try:
-        yield Server(f"http://127.0.0.1:{runner.addresses[0][1]}", clock)
+        yield Server(f"http://127.0.0.1:{runner.addresses[0][1]}", clock, app[HANDOFF])
     finally:
         await runner.cleanup()
 
@@ -137,3 +147,26 @@ async def test_the_hand_off_works_on_a_sunday_night(server: Server, browser: Bro
     await mei.get_by_role("button", name="Accept").click()
     await expect(bo.get_by_role("log")).to_contain_text("Mei from our team has joined")
     assert csp == []
+
+
+async def test_the_console_announces_presence_again_after_its_socket_reconnects(
+    server: Server, browser: Browser
+) -> None:
+    csp: list[str] = []
+    mei = await sign_in(browser, server.url, "mei", csp)
+    agents = server.engine.queue.agents
+
+    async def mei_is_online() -> bool:
+        for _ in range(200):
+            if agents["mei"].presence == Presence.ONLINE:
+                return True
+            await mei.wait_for_timeout(50)
+        return False
+
+    assert await mei_is_online()
+    # A server that lost the agent's presence (what a restart without a store would do)
+    # while the page still says "Online"; then the live socket drops and comes back.
+    agents["mei"].presence = Presence.OFFLINE
+    server.engine.feed.close()
+    assert await mei_is_online()
+    await expect(mei.locator("#presence")).to_have_value("online")

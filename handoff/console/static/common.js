@@ -104,14 +104,16 @@ const Console = (() => {
     return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), wait); };
   }
 
+  // What this person chose in this page (the select itself also shows what the server says).
+  let chosenPresence = "";
   function announcePresence() {
-    const presence = document.getElementById("presence");
-    if (presence && presence.value) api("POST", "/console/api/presence", { presence: presence.value }, true).catch(() => {});
+    if (chosenPresence) api("POST", "/console/api/presence", { presence: chosenPresence }, true).catch(() => {});
   }
 
   function setupHeader(onPresence) {
     const presence = document.getElementById("presence");
     presence.addEventListener("change", async () => {
+      chosenPresence = presence.value;
       await api("POST", "/console/api/presence", { presence: presence.value });
       if (onPresence) onPresence(presence.value);
     });
