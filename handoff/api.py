@@ -7,11 +7,11 @@ proxies and logs would keep it).
     GET  agents · POST agents                   list / add an agent (same fields as the YAML)
     PUT  agents/{agent_id}/presence             {"presence": "online" | "away" | "offline"}
     GET  conversations/{id}                     ticket, summary (JSON + text), transcript
-    POST conversations/{id}/accept              {"agent_id"}
+    POST conversations/{id}/accept              {"agent_id"}  offered to them, or waiting ("Take")
     POST conversations/{id}/reply               {"agent_id", "text", "buttons"?: [{title, payload}]}
     POST conversations/{id}/note                {"agent_id", "text"}   internal, never sent
     POST conversations/{id}/transfer            {"agent_id", "to_agent" | "to_skill", "note"?}
-    POST conversations/{id}/reassign            {"supervisor_id", "to_agent", "note"?}
+    POST conversations/{id}/reassign            {"supervisor_id", "to_agent", "note"?}  assigns, or 409
     POST conversations/{id}/resolve             {"agent_id", "note"?}
     POST conversations/{id}/handback            {"agent_id", "note"?}
     GET  stats                                  SLA alert counts, waiting, pick-up times

@@ -85,6 +85,8 @@ async def refresh(store: AccountStore, engine: HandoffEngine, *, presence: bool 
     """Make the engine's agents match the accounts (and their stored presence, on start).
     A disabled account keeps its open work visible but is offered nothing new."""
     for account in await store.all():
+        if account.agent is None and account.role == Role.OPERATOR:
+            continue  # an operator (or an integration's account) answers no conversations
         spec = spec_of(account)
         known = engine.queue.agents.get(account.id)
         if known is None or known.spec != spec:

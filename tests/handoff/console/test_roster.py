@@ -124,7 +124,10 @@ async def test_the_cli_edits_the_profile_and_the_engine_follows(
     assert await cli(tmp_path, monkeypatch, *args, "--team", "north") == 0
     assert await cli(tmp_path, monkeypatch, "add", "kai", "--name", "Kai", "--password-stdin") == 0
     assert await cli(tmp_path, monkeypatch, "set", "tom", "--capacity", "0") == 1
+    operator = ("add", "ops", "--role", "operator", "--password-stdin")
+    assert await cli(tmp_path, monkeypatch, *operator) == 0
     await roster.refresh(store, engine)  # what the background loop does every 15 s
+    assert "ops" not in engine.queue.agents  # an operator without a routing profile
     tom = engine.agent("tom")
     assert tom.skills == {"billing", "vip"} and tom.languages == {"en", "zh"}
     assert tom.capacity == 1 and tom.team == "north"
