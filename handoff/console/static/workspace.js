@@ -155,7 +155,8 @@
     box.hidden = false;
     box.classList.remove("closed");
     const ticket = openView.ticket;
-    document.getElementById("conv-title").textContent = `${ticket.priority} · ${ticket.channel} · ${ticket.skill || ""}`;
+    // The ticket number is what the customer was told and will quote (#1042).
+    document.getElementById("conv-title").textContent = [ticket.ticket, ticket.priority, ticket.channel, ticket.skill].filter(Boolean).join(" · ");
     const mine = ticket.agent_id === me;
     const accept = document.getElementById("accept");
     accept.hidden = mine && ticket.accepted;
