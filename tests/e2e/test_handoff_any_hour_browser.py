@@ -85,7 +85,6 @@ async def test_the_hand_off_works_on_a_sunday_night(server: Server, browser: Bro
     queue = tom.locator("#queue .ticket")
     await expect(queue).to_have_count(1, timeout=10_000)
     await queue.first.click()
-    await expect(tom.locator("#conv-title")).to_have_text("#1001 · P3 · webchat")
     take = tom.get_by_role("button", name="Take")
     await expect(take).to_be_visible()
     await take.click()

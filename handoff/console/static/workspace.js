@@ -155,8 +155,7 @@
     box.hidden = false;
     box.classList.remove("closed");
     const ticket = openView.ticket;
-    // The ticket number is what the customer was told and will quote (#1042).
-    document.getElementById("conv-title").textContent = [ticket.ticket, ticket.priority, ticket.channel, ticket.skill].filter(Boolean).join(" · ");
+    document.getElementById("conv-title").textContent = `${ticket.priority} · ${ticket.channel} · ${ticket.skill || ""}`;
     const mine = ticket.agent_id === me;
     const accept = document.getElementById("accept");
     accept.hidden = mine && ticket.accepted;
