@@ -17,8 +17,27 @@ from hub.model import Customer, Event
 
 KEY_SENTENCES = 3
 RECENCY = 0.7  # each older customer message weighs this much of the next one in the mood
-# The demo's status commands; the engine passes the configured ones.
+# The demo's status commands; the engine passes the configured ones. Asking for a person
+# says nothing about the problem either.
 STATUS_CHECKS = frozenset({"status", "/status", "ticket status", "进度", "查询进度", "状态"})
+PERSON_REQUESTS = frozenset(
+    {
+        "转人工",
+        "人工",
+        "人工客服",
+        "找人工",
+        "找客服",
+        "真人",
+        "human",
+        "agent",
+        "a human",
+        "talk to a human",
+        "talk to a person",
+        "speak to a person",
+        "real person",
+        "human agent",
+    }
+)
 # Human labels of common slots (en, zh); any other slot name is spelled out from its id.
 SLOT_LABELS: dict[str, tuple[str, str]] = {
     "order_id": ("Order number", "订单号"),
@@ -123,7 +142,7 @@ def is_command(text: str, commands: frozenset[str] = STATUS_CHECKS) -> bool:
     """A command (``/csat 4``) or a status check (``status``, ``进度``): not what the problem
     is, and not how the customer feels."""
     folded = text.strip().casefold().rstrip("?？!！.。")
-    return folded.startswith("/") or folded in commands
+    return folded.startswith("/") or folded in commands or folded in PERSON_REQUESTS
 
 
 def feeling(scores: Sequence[float], texts: Sequence[str]) -> dict[str, Any]:
@@ -196,9 +215,12 @@ def key_sentences(
 
 
 def _one_word(text: str) -> bool:
+    """``ok``, ``进度``, ``开机了``: one word (Chinese: at most two characters besides
+    particles)."""
     words = _WORD.findall(text.casefold())
-    han = sum(1 for w in words if "\u4e00" <= w <= "\u9fff")
-    return len(words) - han <= 1 and han <= 2
+    han = [w for w in words if "\u4e00" <= w <= "\u9fff"]
+    content = sum(1 for w in han if w not in _FILLER_ZH)
+    return len(words) - len(han) <= 1 and content <= 2
 
 
 def _information(sentence: str, mood_score: float) -> float:

@@ -102,7 +102,8 @@ async def test_a_natural_yes_fixes_the_device_and_a_later_summary_knows(
     assert handoff["slots"]["device"] == "phone"
     # …and so does the summary the agent reads.
     summary = await di.summary_text()
-    assert "power_outcome: fixed" in summary and "on_after_hold: yes" in summary
+    # (slots are shown with their human labels, never as raw ids)
+    assert "Power outcome: fixed" in summary and "Turns on after holding power: yes" in summary
 
 
 @pytest.mark.parametrize(

@@ -158,4 +158,4 @@ def test_commands_and_one_word_status_checks_are_never_key_sentences() -> None:
         said("进度", "status", "/csat 4", "ok", "我的订单 20261001 三天没动了", "查询进度")
     )["key_sentences"]
     assert sentences == ["我的订单 20261001 三天没动了"]
-    assert key_sentences(["进度", "状态?", "thanks"]) == []
+    assert key_sentences(["进度", "状态?", "thanks", "开机了", "转人工", "Talk to a human!"]) == []
