@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import secrets
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -116,8 +117,18 @@ class WebchatConnector(Connector):
         if not secret:  # generated once and kept, so a restart does not forget visitors
             try:
                 secret = kept_secret(Path(path))
-            except (OSError, ValueError) as error:
+            except ValueError as error:
                 raise settings.error("secret_file", f"cannot keep the secret: {error}") from None
+            except OSError as error:
+                # An unwritable data directory is the store's to report (it fails next);
+                # until it is fixed, visitors are remembered for this process only.
+                log.warning(
+                    "cannot keep the web chat secret in %s (%s): using one for this process; "
+                    "visitors will be forgotten when the server restarts",
+                    path,
+                    error.strerror or error,
+                )
+                secret = secrets.token_bytes(32)
         origins = settings.get_list("allowed_origins", [])
         for origin in origins:
             if not isinstance(origin, str) or not (

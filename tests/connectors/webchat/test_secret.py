@@ -45,3 +45,17 @@ def test_a_file_without_a_secret_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         WebchatConnector.from_config(section, ingest=_ingest, environ={})  # type: ignore[arg-type]
     assert "secret_file" in str(error.value) and "64 hex digits" in str(error.value)
+
+
+def test_an_unwritable_data_directory_falls_back_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Not even root may create files in /proc; the store reports such a path at start.
+    section = Section(
+        {"secret_file": "/proc/frontdesk-data/webchat.secret"},
+        path="frontdesk.yaml",
+        key="channels.webchat",
+    )
+    connector = WebchatConnector.from_config(section, ingest=_ingest, environ={})  # type: ignore[arg-type]
+    assert len(connector.secret) == 32
+    assert "cannot keep the web chat secret in /proc/frontdesk-data" in caplog.text
