@@ -51,6 +51,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "as_note": {"en": "Internal note", "zh": "内部备注"},
     "canned": {"en": "Canned responses", "zh": "快捷回复"},
+    "unverified": {"en": "sender not verified", "zh": "发件人未验证"},
     "send": {"en": "Send", "zh": "发送"},
     "accept": {"en": "Accept", "zh": "接入"},
     "take": {"en": "Take", "zh": "接手"},
@@ -130,6 +131,7 @@ SCRIPT_KEYS = (
     "presence.offline",
     "edit",
     "saved",
+    "unverified",
 )
 
 

@@ -99,6 +99,8 @@ def timeline(events: Sequence[Event], *, channel: str) -> list[dict[str, Any]]:
                 who="customer",
                 channel=str(data.get("channel") or channel),
                 text=str(data.get("text", "")),
+                # The channel could not prove who sent it (e.g. a mail failing DKIM/DMARC).
+                unverified=data.get("sender_verified") is False,
             )
         elif kind == "message.out":
             outbound = data.get("outbound") or {}

@@ -116,6 +116,7 @@
       const when = new Date(item.at * 1000).toLocaleTimeString();
       const head = el("div", { class: "meta" }, el("span", { text: when }));
       if (item.who === "customer") head.append(el("span", { class: `badge badge-${item.channel}`, text: item.channel }));
+      if (item.unverified) head.append(el("span", { class: "badge badge-unverified", text: t("unverified") }));
       if (item.agent) head.append(el("span", { class: "badge", text: item.agent }));
       const body = el("div", { class: "text", text: item.text || "" });
       const node = el("li", { class: `item item-${item.who}` }, head, body);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from handoff.console.views import timeline
 from hub.identity import IDENTITY_REFUSED
 from hub.model import EventType
 from tests.connectors.email.harness import Start, bounce_of
@@ -57,6 +58,12 @@ async def test_a_forged_from_opens_a_separate_flagged_conversation(
     assert [e.data["sender_verified"] for e in forged_in] == [False, False]
     assert forged_in[0].data["raw"]["auth"]["reason"] == "d=evil.example: not aligned"
     assert forged_in[1].data["raw"]["auth"]["reason"] == "no signature"
+    # Agents see the flag beside each forged message in the console's timeline; Ana's own
+    # messages carry none.
+    said = [item for item in timeline(events, channel="email") if item["who"] == "customer"]
+    assert [item["unverified"] for item in said] == [True, True]
+    own = [item for item in timeline(ana_events, channel="email") if item["who"] == "customer"]
+    assert [item["unverified"] for item in own] == [False]
     # No code went anywhere, nothing was linked or merged, the /link got no answer.
     assert [e.type for e in events].count(IDENTITY_REFUSED) == 1
     assert all(ATTACKER not in to for _, to in env.relay.envelopes)
