@@ -97,18 +97,25 @@ class DeliveryWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
         metrics.describe("frontdesk_deliveries_total", "Delivery attempts by outcome")
         metrics.gauge(
             "frontdesk_deliveries_in_flight", "Deliveries being sent", lambda: len(self._tasks)
         )
 
     async def start(self) -> None:
+        self._stopping = False
         self._poller = asyncio.create_task(self._poll())
 
     async def stop(self, *, grace: float) -> None:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=grace)
         if self._poller is not None:
+            # The poller ends by itself once it sees the flag. Cancelling alone is not enough
+            # on Python 3.11: `asyncio.wait_for` can swallow a cancellation that arrives just
+            # as the wake event fires, and the loop would then go on for ever.
+            self._stopping = True
+            self._wake.set()
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
             self._poller = None
@@ -129,7 +136,7 @@ class DeliveryWorker:
         task.add_done_callback(self._tasks.discard)
 
     async def _poll(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 due = await self.store.claim_deliveries(
                     now=self.clock(), limit=200, lease=self.lease
