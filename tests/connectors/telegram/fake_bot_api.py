@@ -167,7 +167,7 @@ class FakeBotApi:
     def called(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
         """Until `method` was called at least `count` times (fails the test after `timeout`)."""
         async with self._changed:
             await asyncio.wait_for(
