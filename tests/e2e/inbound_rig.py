@@ -99,7 +99,7 @@ class Rig:
         await self.client.start_server()
         telegram = self.hub.connectors["telegram"]
         assert isinstance(telegram, TelegramConnector)
-        await asyncio.wait_for(telegram.wait_ready(), 10)
+        await asyncio.wait_for(telegram.wait_ready(), 60)
         await self._seed_conversation()
 
     async def stop(self) -> None:
@@ -145,6 +145,17 @@ class Rig:
         hello = await self.http.post("/webchat/hello", json={})
         assert hello.status == 200, await hello.text()
         self.visitor_token = (await hello.json())["token"]
+        await self.settle()
+
+    async def take_conversation(self) -> None:
+        """Sara goes online and accepts Ana's conversation (through the hand-off API)."""
+        base = "/api/v1/handoff"
+        for method, path, body in (
+            ("PUT", f"{base}/agents/{AGENT}/presence", {"presence": "online"}),
+            ("POST", f"{base}/conversations/{self.conversation_id}/accept", {"agent_id": AGENT}),
+        ):
+            response = await self.http.request(method, path, json=body, headers=api_auth())
+            assert response.status == 200, await response.text()
         await self.settle()
 
     # ------------------------------------------------------------------ access
@@ -201,7 +212,7 @@ class Rig:
     async def settle(self) -> str:
         """The snapshot once background work (turns, deliveries) has stopped changing it."""
         previous = await self.snapshot()
-        for _ in range(400):
+        for _ in range(1200):  # a minute at most, for a loaded machine
             await asyncio.sleep(0.05)
             current = await self.snapshot()
             if current == previous and not await self.hub.store.pending_conversations():

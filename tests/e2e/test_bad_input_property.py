@@ -103,8 +103,12 @@ def update_shape(update_id: Callable[[], int]) -> st.SearchStrategy[Any]:
         optional={"first_name": good_or_bad("Ana", "安娜")},
     )
     sender = st.fixed_dictionaries(
-        {"id": good_or_bad(987654321), "is_bot": good_or_bad(False)},
-        optional={"first_name": good_or_bad("Ana"), "language_code": good_or_bad("en", "zh")},
+        {
+            "id": good_or_bad(987654321),
+            "is_bot": good_or_bad(False),
+            "first_name": good_or_bad("Ana", "安娜"),
+        },
+        optional={"language_code": good_or_bad("en", "zh")},
     )
     message = st.fixed_dictionaries(
         {
@@ -112,21 +116,24 @@ def update_shape(update_id: Callable[[], int]) -> st.SearchStrategy[Any]:
             "date": good_or_bad(1795339200),
             "chat": chat,
             "from": sender,
+            "text": st.one_of(SAID, TEXTS),
         },
-        optional={"text": TEXTS},
     )
     return st.builds(lambda m: {"update_id": update_id(), "message": m}, message)
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """How to call one route: its credentials, its path, the fields of its body, and
-    which text a 2xx must have stored (None: nothing to look up, e.g. a hello)."""
+    """How to call one route: its credentials, a body it accepts (`base`), what each field
+    may be turned into (`fields`), and which text a 2xx must have stored (None: nothing to
+    look up, e.g. a hello). `accepted`: Sara holds the conversation before the fuzzing."""
 
     auth: str
+    base: dict[str, Any] = field(default_factory=dict)
     fields: dict[str, st.SearchStrategy[Any]] = field(default_factory=dict)
     stored_text: Callable[[dict[str, Any]], str | None] = lambda body: None
     form: bool = False  # a urlencoded form (the console login), not JSON
+    accepted: bool = False
 
 
 def text_of(name: str) -> Callable[[dict[str, Any]], str | None]:
@@ -145,12 +152,16 @@ def webchat_text(body: dict[str, Any]) -> str | None:
 CONSOLE_ACTION = "/console/api/conversations/{conversation_id}"
 HANDOFF_ACTION = "/api/v1/handoff/conversations/{conversation_id}"
 
+UNIQUE_ID = st.uuids().map(str)
+SAID = st.sampled_from(ENGLISH_AND_CHINESE)
+
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     # the channels
     ("POST", "/api/v1/channels/api/messages"): Endpoint(
         "channel",
-        {
-            "id": st.one_of(st.uuids().map(str), TEXTS, NUMBERS),
+        base={"id": UNIQUE_ID, "sender": st.sampled_from(["bo", "li"]), "text": SAID},
+        fields={
+            "id": st.one_of(UNIQUE_ID, TEXTS, NUMBERS),
             "sender": good_or_bad("ana", "bo"),
             "text": TEXTS,
             "thread": good_or_bad("", "order-55821"),
@@ -163,25 +174,32 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("POST", "/api/v1/channels/{channel}/messages"): Endpoint("channel"),
     ("POST", "/webchat/hello"): Endpoint(
         "none",
-        {"token": TEXTS, "conversation_id": TEXTS, "last_seq": NUMBERS, "identity_token": TEXTS},
+        fields={
+            "token": TEXTS,
+            "conversation_id": TEXTS,
+            "last_seq": NUMBERS,
+            "identity_token": TEXTS,
+        },
     ),
     ("POST", "/webchat/messages"): Endpoint(
         "visitor",
-        {
-            "id": st.one_of(st.uuids().map(str), TEXTS, NUMBERS),
+        base={"id": UNIQUE_ID, "text": SAID},
+        fields={
+            "id": st.one_of(UNIQUE_ID, TEXTS, NUMBERS),
             "text": TEXTS,
             "payload": good_or_bad("", "/csat 5"),
         },
         stored_text=webchat_text,
     ),
     ("POST", "/webchat/read"): Endpoint(
-        "visitor", {"seq": good_or_bad(0, 1, 3), "conversation_id": TEXTS}
+        "visitor", base={"seq": 1}, fields={"seq": good_or_bad(0, 1, 3), "conversation_id": TEXTS}
     ),
     ("POST", "/webhooks/telegram"): Endpoint("telegram"),  # bodies: `update_shape`
     # the operator API
     ("PUT", "/api/v1/customers/{external_id}"): Endpoint(
         "operator",
-        {
+        base={"attributes": {"tier": "gold", "城市": "北京"}, "tags": ["vip"]},
+        fields={
             "attributes": st.one_of(
                 st.dictionaries(st.sampled_from(["name", "tier", "score", "城市"]), SCALARS),
                 ANY_JSON,
@@ -195,17 +213,25 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ),
     ("POST", "/api/v1/customers/{customer_id}/links"): Endpoint(
         "operator",
-        {"identity": good_or_bad("email:ana@example.com", "telegram:42"), "merge": ANY_JSON},
+        base={"identity": st.sampled_from(["email:ana@example.com", "telegram:42"])},
+        fields={"identity": good_or_bad("email:ana@example.com"), "merge": ANY_JSON},
     ),
     ("POST", "/api/v1/customers/{customer_id}/merge"): Endpoint(
-        "operator", {"other": TEXTS, "reason": NOTE}
+        "operator", base={"other": "no-such-customer"}, fields={"other": TEXTS, "reason": NOTE}
     ),
     ("POST", "/api/v1/merges/{merge_id}/undo"): Endpoint("operator"),
     ("POST", "/api/v1/deliveries/{delivery_id}/redrive"): Endpoint("operator"),
     # the hand-off API
     ("POST", "/api/v1/handoff/agents"): Endpoint(
         "operator",
-        {
+        base={
+            "id": UNIQUE_ID.map(lambda u: f"a{u[:8]}"),
+            "name": st.sampled_from(["Li", "王芳"]),
+            "skills": ["billing"],
+            "languages": ["en", "zh"],
+            "capacity": 2,
+        },
+        fields={
             "id": good_or_bad("li", "wang"),
             "name": good_or_bad("Li", "王芳"),
             "skills": st.one_of(st.lists(good_or_bad("hardware", "billing"), max_size=2), ANY_JSON),
@@ -214,43 +240,94 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         },
     ),
     ("PUT", "/api/v1/handoff/agents/{agent_id}/presence"): Endpoint(
-        "operator", {"presence": good_or_bad("online", "away", "offline")}
+        "operator",
+        base={"presence": st.sampled_from(["online", "away"])},
+        fields={"presence": good_or_bad("online", "away", "offline")},
     ),
-    ("POST", f"{HANDOFF_ACTION}/accept"): Endpoint("operator", {"agent_id": AGENTS}),
+    ("POST", f"{HANDOFF_ACTION}/accept"): Endpoint(
+        "operator", base={"agent_id": AGENT}, fields={"agent_id": AGENTS}
+    ),
     ("POST", f"{HANDOFF_ACTION}/reply"): Endpoint(
-        "operator", {"agent_id": AGENTS, "text": TEXTS, "buttons": ANY_JSON}, text_of("text")
+        "operator",
+        base={"agent_id": AGENT, "text": SAID},
+        fields={"agent_id": AGENTS, "text": TEXTS, "buttons": ANY_JSON},
+        stored_text=text_of("text"),
+        accepted=True,
     ),
     ("POST", f"{HANDOFF_ACTION}/note"): Endpoint(
-        "operator", {"agent_id": AGENTS, "text": TEXTS}, text_of("text")
+        "operator",
+        base={"agent_id": AGENT, "text": SAID},
+        fields={"agent_id": AGENTS, "text": TEXTS},
+        stored_text=text_of("text"),
+        accepted=True,
     ),
     ("POST", f"{HANDOFF_ACTION}/transfer"): Endpoint(
         "operator",
-        {"agent_id": AGENTS, "to_agent": AGENTS, "to_skill": good_or_bad("billing"), "note": NOTE},
+        base={"agent_id": AGENT, "to_agent": "mei"},
+        fields={"agent_id": AGENTS, "to_agent": AGENTS, "to_skill": good_or_bad("billing")},
+        accepted=True,
     ),
     ("POST", f"{HANDOFF_ACTION}/reassign"): Endpoint(
-        "operator", {"supervisor_id": AGENTS, "to_agent": AGENTS, "note": NOTE}
+        "operator",
+        base={"supervisor_id": AGENT, "to_agent": "mei"},
+        fields={"supervisor_id": AGENTS, "to_agent": AGENTS, "note": NOTE},
+        accepted=True,
     ),
-    ("POST", f"{HANDOFF_ACTION}/resolve"): Endpoint("operator", {"agent_id": AGENTS, "note": NOTE}),
+    ("POST", f"{HANDOFF_ACTION}/resolve"): Endpoint(
+        "operator",
+        base={"agent_id": AGENT},
+        fields={"agent_id": AGENTS, "note": NOTE},
+        accepted=True,
+    ),
     ("POST", f"{HANDOFF_ACTION}/handback"): Endpoint(
-        "operator", {"agent_id": AGENTS, "note": NOTE}
+        "operator",
+        base={"agent_id": AGENT},
+        fields={"agent_id": AGENTS, "note": NOTE},
+        accepted=True,
     ),
     # the console (an API token, so no CSRF) and its login form
     ("POST", f"{CONSOLE_ACTION}/accept"): Endpoint("console"),
     ("POST", f"{CONSOLE_ACTION}/reply"): Endpoint(
-        "console", {"text": TEXTS, "buttons": ANY_JSON}, text_of("text")
+        "console",
+        base={"text": SAID},
+        fields={"text": TEXTS, "buttons": ANY_JSON},
+        stored_text=text_of("text"),
+        accepted=True,
     ),
-    ("POST", f"{CONSOLE_ACTION}/note"): Endpoint("console", {"text": TEXTS}, text_of("text")),
+    ("POST", f"{CONSOLE_ACTION}/note"): Endpoint(
+        "console",
+        base={"text": SAID},
+        fields={"text": TEXTS},
+        stored_text=text_of("text"),
+        accepted=True,
+    ),
     ("POST", f"{CONSOLE_ACTION}/transfer"): Endpoint(
-        "console", {"to_agent": AGENTS, "to_skill": good_or_bad("billing"), "note": NOTE}
+        "console",
+        base={"to_agent": "mei"},
+        fields={"to_agent": AGENTS, "to_skill": good_or_bad("billing"), "note": NOTE},
+        accepted=True,
     ),
-    ("POST", f"{CONSOLE_ACTION}/reassign"): Endpoint("console", {"to_agent": AGENTS, "note": NOTE}),
-    ("POST", f"{CONSOLE_ACTION}/resolve"): Endpoint("console", {"note": NOTE}),
-    ("POST", f"{CONSOLE_ACTION}/handback"): Endpoint("console", {"note": NOTE}),
+    ("POST", f"{CONSOLE_ACTION}/reassign"): Endpoint(
+        "console",
+        base={"to_agent": "mei"},
+        fields={"to_agent": AGENTS, "note": NOTE},
+        accepted=True,
+    ),
+    ("POST", f"{CONSOLE_ACTION}/resolve"): Endpoint(
+        "console", fields={"note": NOTE}, accepted=True
+    ),
+    ("POST", f"{CONSOLE_ACTION}/handback"): Endpoint(
+        "console", fields={"note": NOTE}, accepted=True
+    ),
     ("POST", "/console/api/me/language"): Endpoint(
-        "console", {"language": good_or_bad("en", "zh")}
+        "console",
+        base={"language": st.sampled_from(["en", "zh"])},
+        fields={"language": good_or_bad("en", "zh")},
     ),
     ("POST", "/console/api/presence"): Endpoint(
-        "console", {"presence": good_or_bad("online", "away", "offline")}
+        "console",
+        base={"presence": st.sampled_from(["online", "away"])},
+        fields={"presence": good_or_bad("online", "away", "offline")},
     ),
     ("POST", "/console/login"): Endpoint("none", form=True),
     ("POST", "/console/logout"): Endpoint("console"),
@@ -284,6 +361,32 @@ def deep(depth: int, opener: str) -> bytes:
     return ('{"a":' * depth + "1" + "}" * depth).encode()
 
 
+def shaped_like(endpoint: Endpoint) -> st.SearchStrategy[dict[str, Any]]:
+    """The endpoint's good body with up to two fields changed and maybe one left out."""
+    base = st.fixed_dictionaries(
+        {
+            name: value if isinstance(value, st.SearchStrategy) else st.just(value)
+            for name, value in endpoint.base.items()
+        }
+    )
+    if not endpoint.fields:
+        return base
+    names = sorted(endpoint.fields)
+    change = st.sampled_from(names).flatmap(
+        lambda name: endpoint.fields[name].map(lambda value: (name, value))
+    )
+
+    def build(body: dict[str, Any], changes: list[tuple[str, Any]], drop: list[str]) -> Any:
+        body = {**body, **dict(changes)}
+        for name in drop:
+            body.pop(name, None)
+        return body
+
+    return st.builds(
+        build, base, st.lists(change, max_size=2), st.lists(st.sampled_from(names), max_size=1)
+    )
+
+
 def bodies(endpoint: Endpoint, rig: Rig) -> st.SearchStrategy[tuple[bytes, Any]]:
     """(the bytes sent, the value they encode — or None when they are not JSON)."""
     if endpoint.form:
@@ -299,7 +402,7 @@ def bodies(endpoint: Endpoint, rig: Rig) -> st.SearchStrategy[tuple[bytes, Any]]
     if endpoint.auth == "telegram":
         shaped = update_shape(rig.next_update_id)
     else:
-        shaped = st.fixed_dictionaries({}, optional=endpoint.fields)
+        shaped = shaped_like(endpoint)
     as_json = st.one_of(shaped, shaped, ANY_JSON).map(lambda value: (encode(value), value))
     return st.one_of(
         as_json,
@@ -417,6 +520,8 @@ def test_2xx_stored_4xx_nothing_written_never_5xx(
     method, template = key
     endpoint = ENDPOINTS[key]
     verdicts = Verdicts()
+    if endpoint.accepted:
+        loop.run_until_complete(rig.take_conversation())
 
     @SETTINGS
     @given(body=bodies(endpoint, rig))
