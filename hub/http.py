@@ -169,9 +169,10 @@ class Fields:
             )
         # The shared reader already refuses NaN and overflow; data built in code may not.
         if not math.isfinite(value) or not low <= value <= high:
-            raise InputError(
-                f"field '{name}' must be a number from {low:g} to {high:g}", status=422
-            )
+            bounds = [f"from {_number(low)}"] if math.isfinite(low) else []
+            bounds += [f"to {_number(high)}"] if math.isfinite(high) else []
+            range_ = " ".join(["a finite number", *bounds])
+            raise InputError(f"field '{name}' must be {range_}", status=422)
         return float(value)
 
     def whole(self, name: str, *, low: int = 0, high: int = jsonio.MAX_INT) -> int | None:
@@ -209,6 +210,10 @@ class Fields:
                 f"field '{name}' must be an object, not {_json_type(value)}", status=422
             )
         return value
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
 
 
 def _json_type(value: Any) -> str:

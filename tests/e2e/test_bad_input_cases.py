@@ -189,7 +189,7 @@ async def test_timestamp_beyond_any_date_is_a_422(rig: Rig, timestamp: float) ->
     error = await refused(
         rig, "POST", "/api/v1/channels/api/messages", body, auth="channel", status=422
     )
-    assert error["message"].startswith("field 'timestamp' must be a number from 0 to")
+    assert error["message"] == ("field 'timestamp' must be a finite number from 0 to 253402300799")
 
 
 # ------------------------------------------------------------------ shapes and encodings
