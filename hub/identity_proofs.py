@@ -184,10 +184,14 @@ def verify_widget_token(secret: bytes, token: str, *, now: float) -> WidgetIdent
     if not hmac.compare_digest(signature.encode(), expected.encode()):
         raise IdentityError("the identity token's signature does not match")
     try:
+        decoded = _unb64(payload)
+    except (binascii.Error, ValueError):
+        raise IdentityError("the identity token's payload is not base64url") from None
+    try:
         # The shared reader: a NaN `exp` would otherwise compare as never expired.
-        data = jsonio.loads(_unb64(payload), what="payload")
-    except (binascii.Error, ValueError, InputError):
-        raise IdentityError("the identity token's payload is not JSON") from None
+        data = jsonio.loads(decoded, what="payload")
+    except InputError as error:
+        raise IdentityError(f"the identity token's {error.message}") from None
     if not isinstance(data, dict):
         raise IdentityError("the identity token's payload is not an object")
     user_id, email, expires = data.get("user_id"), data.get("email", ""), data.get("exp")
