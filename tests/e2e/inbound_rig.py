@@ -103,6 +103,10 @@ class Rig:
         await self._seed_conversation()
 
     async def stop(self) -> None:
+        # Bounded: a part that never stops fails the test instead of hanging the whole suite.
+        await asyncio.wait_for(self._stop(), timeout=180)
+
+    async def _stop(self) -> None:
         if self.client is not None:
             await self.client.close()
         await self.telegram.stop()
