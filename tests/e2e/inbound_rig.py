@@ -81,7 +81,10 @@ class Rig:
             base_file_url=self.telegram.base_file_url,
             per_chat_interval=0,
         )
-        config["delivery"].update(base_delay=0.05, max_delay=0.2, poll_interval=0.05)
+        # The outbox poll keeps its default (1 s): replies leave at once without it, and on
+        # Python 3.11 a stop that lands as a short poll times out can be lost, which hangs
+        # the hub's shutdown (see `Rig.stop`).
+        config["delivery"].update(base_delay=0.05, max_delay=0.2)
         path = self.tmp_path / "frontdesk.yaml"
         with path.open("w", encoding="utf-8") as out:
             yaml.dump(config, out)
