@@ -73,7 +73,14 @@ class Rig:
         yaml = YAML(typ="rt")
         config = yaml.load(DEMO_CONFIG.read_text(encoding="utf-8"))
         config["channels"]["api"] = {"enabled": True, "callback_url": self.receiver.url}
-        config["channels"]["webchat"].update(rate_per_second=1000, rate_burst=1000)
+        # Rate limits are another test's subject: here they would only turn bodies into 429s.
+        config["channels"]["webchat"].update(
+            rate_per_second=1000,
+            rate_burst=1000,
+            new_visitors_per_minute_per_address=100_000,
+            messages_per_second_per_address=1000,
+            message_burst_per_address=1000,
+        )
         config["channels"]["telegram"].update(
             mode="webhook",
             webhook_url="https://localhost/webhooks/telegram",
