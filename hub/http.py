@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
@@ -103,8 +104,12 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
 def json_response(
     data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> web.Response:
-    """`web.json_response` through the strict writer: NaN or infinity is never sent."""
-    return web.json_response(data, status=status, headers=headers, dumps=jsonio.dumps)
+    """`web.json_response` made strict: NaN or infinity is never sent (`ValueError`). The
+    bytes are otherwise aiohttp's own, so clients see the same formatting as before."""
+    return web.json_response(data, status=status, headers=headers, dumps=_strict_dumps)
+
+
+_strict_dumps = functools.partial(json.dumps, allow_nan=False)
 
 
 def require_bearer(request: web.Request, token: str, *, realm: str) -> None:
