@@ -329,6 +329,16 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         base={"presence": st.sampled_from(["online", "away"])},
         fields={"presence": good_or_bad("online", "away", "offline")},
     ),
+    ("PUT", "/console/api/agents/{agent_id}"): Endpoint(
+        "console",
+        base={"skills": ["hardware"], "languages": ["en", "zh"], "capacity": 3, "team": "售后"},
+        fields={
+            "skills": st.one_of(st.lists(good_or_bad("hardware", "billing"), max_size=2), ANY_JSON),
+            "languages": st.one_of(st.lists(good_or_bad("en", "zh"), max_size=2), ANY_JSON),
+            "capacity": good_or_bad(1, 3, 3.0),
+            "team": good_or_bad("support", "售后"),
+        },
+    ),
     ("POST", "/console/login"): Endpoint("none", form=True),
     ("POST", "/console/logout"): Endpoint("console"),
 }
