@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -29,10 +28,11 @@ from typing import Any, Self
 import aiohttp
 from aiohttp import web
 
+from hub import jsonio
 from hub.abc import Connector, IngestFn
 from hub.config import Section
 from hub.errors import DeliveryError, RetryLater
-from hub.http import Fields, read_json, require_bearer
+from hub.http import Fields, json_response, read_json, require_bearer
 from hub.model import Attachment, Delivery, Inbound
 
 log = logging.getLogger("frontdesk.connectors.api")
@@ -40,6 +40,7 @@ log = logging.getLogger("frontdesk.connectors.api")
 SIGNATURE_HEADER = "X-Frontdesk-Signature"
 DELIVERY_HEADER = "X-Frontdesk-Delivery"
 MAX_ID_LENGTH = 200
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z: the last second a datetime can show
 
 
 def parse_message(body: Any, *, received_at: float, max_text_length: int) -> Inbound:
@@ -54,7 +55,7 @@ def parse_message(body: Any, *, received_at: float, max_text_length: int) -> Inb
                 name=attachment.text("name", required=False, max_length=255),
                 mime_type=attachment.text("mime_type", required=False, max_length=255),
                 url=attachment.text("url", required=False, max_length=2048),
-                size=int(attachment.number("size", default=0)) or None,
+                size=attachment.whole("size") or None,
             )
         )
     text = fields.text("text", required=not attachments, max_length=max_text_length)
@@ -66,7 +67,7 @@ def parse_message(body: Any, *, received_at: float, max_text_length: int) -> Inb
         text=text,
         attachments=tuple(attachments),
         thread_hint=fields.text("thread", required=False, max_length=MAX_ID_LENGTH),
-        timestamp=fields.number("timestamp", default=received_at),
+        timestamp=fields.number("timestamp", default=received_at, low=0, high=MAX_TIMESTAMP),
         raw={"metadata": metadata} if metadata else {},
     )
 
@@ -169,7 +170,7 @@ class ApiConnector(Connector):
             await read_json(request), received_at=time.time(), max_text_length=self.max_text_length
         )
         receipt = await self.ingest(inbound)
-        return web.json_response(
+        return json_response(
             {
                 "conversation_id": receipt.conversation_id,
                 "customer_id": receipt.customer_id,
@@ -184,7 +185,7 @@ class ApiConnector(Connector):
             raise DeliveryError("channels.api.callback_url is not configured")
         if self._session is None:
             raise RetryLater("api channel is not started")
-        body = json.dumps(render_delivery(delivery), ensure_ascii=False).encode()
+        body = jsonio.dumps(render_delivery(delivery)).encode()
         headers = {
             "Content-Type": "application/json",
             DELIVERY_HEADER: delivery.id,

@@ -27,7 +27,7 @@ from handoff.queue import Presence
 from handoff.settings import agent_spec, raw_section
 from hub.api import API_TOKEN, operator
 from hub.errors import ConfigError, InputError
-from hub.http import Fields, read_json, require_bearer
+from hub.http import Fields, json_response, read_object, require_bearer
 from hub.model import Button
 
 HANDOFF = web.AppKey("handoff", HandoffEngine)
@@ -42,11 +42,11 @@ def _engine(request: web.Request) -> HandoffEngine:
 
 
 async def _body(request: web.Request) -> Fields:
-    return Fields(await read_json(request))
+    return Fields(await read_object(request))
 
 
 def _ok(**extra: object) -> web.Response:
-    return web.json_response({"ok": True, **extra})
+    return json_response({"ok": True, **extra})
 
 
 @routes.get(f"{PREFIX}/queue")
@@ -57,29 +57,27 @@ async def get_queue(request: web.Request) -> web.Response:
         {**t.to_json(), "position": i} for i, t in enumerate(engine.queue.waiting(), start=1)
     ]
     assigned = [t.to_json() for t in engine.queue.tickets.values() if not t.waiting]
-    return web.json_response({"waiting": waiting, "assigned": assigned})
+    return json_response({"waiting": waiting, "assigned": assigned})
 
 
 @routes.get(f"{PREFIX}/agents")
 @operator
 async def list_agents(request: web.Request) -> web.Response:
     agents = _engine(request).queue.agents.values()
-    return web.json_response({"items": [a.to_json() for a in agents]})
+    return json_response({"items": [a.to_json() for a in agents]})
 
 
 @routes.post(f"{PREFIX}/agents")
 @operator
 async def add_agent(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise InputError("body must be a JSON object", status=422)
+    body = await read_object(request)
     try:
         spec = agent_spec(raw_section(body, key="agent"))
     except ConfigError as error:
         raise InputError(f"{error.key}: {error.message}", status=422) from None
     engine = _engine(request)
     engine.add_agent(spec)
-    return web.json_response(engine.queue.agents[spec.id].to_json(), status=201)
+    return json_response(engine.queue.agents[spec.id].to_json(), status=201)
 
 
 @routes.put(f"{PREFIX}/agents/{{agent_id}}/presence")
@@ -98,7 +96,7 @@ async def set_presence(request: web.Request) -> web.Response:
 @routes.get(f"{PREFIX}/conversations/{{conversation_id}}")
 @operator
 async def get_details(request: web.Request) -> web.Response:
-    return web.json_response(await _engine(request).details(request.match_info["conversation_id"]))
+    return json_response(await _engine(request).details(request.match_info["conversation_id"]))
 
 
 @routes.post(f"{PREFIX}/conversations/{{conversation_id}}/accept")
@@ -108,7 +106,7 @@ async def accept(request: web.Request) -> web.Response:
     details = await _engine(request).accept(
         request.match_info["conversation_id"], body.text("agent_id", max_length=64)
     )
-    return web.json_response(details)
+    return json_response(details)
 
 
 @routes.post(f"{PREFIX}/conversations/{{conversation_id}}/reply")
@@ -197,7 +195,7 @@ async def hand_back(request: web.Request) -> web.Response:
 @operator
 async def stats(request: web.Request) -> web.Response:
     engine = _engine(request)
-    return web.json_response(
+    return json_response(
         {
             "alerts": dict(engine.counters),
             "waiting": sum(1 for _ in engine.queue.waiting()),

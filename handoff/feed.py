@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from hub import jsonio
+
 log = logging.getLogger("frontdesk.handoff.feed")
 
 BACKLOG = 1000
@@ -75,7 +77,7 @@ async def stream(
     getter = asyncio.create_task(queue.get())
     checked = loop.time()
     try:
-        await ws.send_json(dict(hello))
+        await ws.send_json(dict(hello), dumps=jsonio.dumps)
         while not ws.closed:
             done, _ = await asyncio.wait(
                 {getter, reader}, timeout=recheck, return_when=asyncio.FIRST_COMPLETED
@@ -92,7 +94,7 @@ async def stream(
             getter = asyncio.create_task(queue.get())
             if message.get("type") == "closed":
                 break
-            await ws.send_json(dict(shape(message)))
+            await ws.send_json(dict(shape(message)), dumps=jsonio.dumps)
     finally:
         feed.unsubscribe(queue)
         getter.cancel()

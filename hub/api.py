@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.errors import InputError
-from hub.http import error_response, require_bearer
+from hub.http import error_response, json_response, require_bearer
 from hub.hub import Hub
 from hub.model import ConversationStatus
 
@@ -44,7 +44,7 @@ def _int_param(request: web.Request, name: str, default: int, *, low: int, high:
 
 
 def _page(items: list[dict[str, Any]], next_cursor: str | None) -> web.Response:
-    return web.json_response({"items": items, "next_cursor": next_cursor})
+    return json_response({"items": items, "next_cursor": next_cursor})
 
 
 @routes.get("/api/v1/conversations")
@@ -72,7 +72,7 @@ async def get_conversation(request: web.Request) -> web.Response:
     )
     if conversation is None:
         return error_response(404, "no such conversation")
-    return web.json_response(conversation.to_json())
+    return json_response(conversation.to_json())
 
 
 @routes.get("/api/v1/conversations/{conversation_id}/events")
@@ -104,7 +104,7 @@ async def get_customer(request: web.Request) -> web.Response:
     customer = await request.app[HUB].store.get_customer(request.match_info["customer_id"])
     if customer is None:
         return error_response(404, "no such customer")
-    return web.json_response(customer.to_json())
+    return json_response(customer.to_json())
 
 
 @routes.get("/api/v1/deliveries/parked")
@@ -124,7 +124,7 @@ async def redrive_delivery(request: web.Request) -> web.Response:
     if delivery is None:
         return error_response(404, "no parked delivery with that id")
     hub.delivery.wake()
-    return web.json_response(delivery.to_json())
+    return json_response(delivery.to_json())
 
 
 @routes.post("/api/v1/channels/{channel}/messages")

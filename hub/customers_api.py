@@ -20,7 +20,7 @@ from aiohttp import web
 from hub import profile as profiles
 from hub.api import HUB, operator
 from hub.errors import InputError
-from hub.http import Fields, error_response, read_json
+from hub.http import Fields, error_response, json_response, read_object
 from hub.identity import IdentityService
 from hub.identity_proofs import IdentityError, normalize_identity
 
@@ -53,9 +53,7 @@ async def _audit(request: web.Request, customer_id: str, action: str, **details:
 @routes.put("/api/v1/customers/{external_id}")
 @operator
 async def upsert_customer(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise InputError("body must be a JSON object", status=422)
+    body = await read_object(request)
     try:
         record = profiles.crm_record({**body, "external_id": request.match_info["external_id"]})
     except ValueError as error:
@@ -63,7 +61,7 @@ async def upsert_customer(request: web.Request) -> web.Response:
     service = _service(request)
     done = await profiles.upsert_from_crm(service.store, record, now=service.clock())
     await _audit(request, done.customer.id, "customer.upserted")
-    return web.json_response(
+    return json_response(
         {**done.customer.to_json(), "conflicts": list(done.conflicts)},
         status=201 if done.created else 200,
     )
@@ -78,13 +76,13 @@ async def get_profile(request: web.Request) -> web.Response:
     )
     if found is None:
         return error_response(404, "no such customer")
-    return web.json_response(found)
+    return json_response(found)
 
 
 @routes.post("/api/v1/customers/{customer_id}/links")
 @operator
 async def link_identity(request: web.Request) -> web.Response:
-    fields = Fields(await read_json(request))
+    fields = Fields(await read_object(request))
     try:
         identity = normalize_identity(fields.text("identity", max_length=300))
     except IdentityError as error:
@@ -104,7 +102,7 @@ async def link_identity(request: web.Request) -> web.Response:
     result = await service.link(
         customer_id, identity, proof={"kind": "operator", "actor": _actor(request)}
     )
-    return web.json_response(
+    return json_response(
         {
             "customer_id": result.customer_id,
             "identity": result.identity,
@@ -116,7 +114,7 @@ async def link_identity(request: web.Request) -> web.Response:
 @routes.post("/api/v1/customers/{customer_id}/merge")
 @operator
 async def merge_customers(request: web.Request) -> web.Response:
-    fields = Fields(await read_json(request))
+    fields = Fields(await read_object(request))
     other = fields.text("other", max_length=100)
     reason = fields.text("reason", required=False, max_length=1000)
     service, kept = _service(request), request.match_info["customer_id"]
@@ -128,7 +126,7 @@ async def merge_customers(request: web.Request) -> web.Response:
         )
     except KeyError as error:
         return error_response(404, f"no such customer {error.args[0]!r}")
-    return web.json_response(merge.to_json())
+    return json_response(merge.to_json())
 
 
 @routes.get("/api/v1/merges/{merge_id}")
@@ -137,7 +135,7 @@ async def get_merge(request: web.Request) -> web.Response:
     merge = await _service(request).store.get_merge(request.match_info["merge_id"])
     if merge is None:
         return error_response(404, "no such merge")
-    return web.json_response(merge.to_json())
+    return json_response(merge.to_json())
 
 
 @routes.post("/api/v1/merges/{merge_id}/undo")
@@ -151,7 +149,7 @@ async def undo_merge(request: web.Request) -> web.Response:
         return error_response(409, str(error))
     if merge is None:
         return error_response(404, "no such merge")
-    return web.json_response(merge.to_json())
+    return json_response(merge.to_json())
 
 
 @routes.get("/api/v1/customers/{customer_id}/export")
@@ -162,7 +160,7 @@ async def export_customer(request: web.Request) -> web.Response:
         return error_response(404, "no such customer")
     await _audit(request, customer_id, "customer.exported")
     exported = await profiles.export_customer(service.store, customer_id, now=service.clock())
-    return web.json_response(
+    return json_response(
         exported, headers={"Content-Disposition": f'attachment; filename="{customer_id}.json"'}
     )
 
@@ -174,4 +172,4 @@ async def erase_customer(request: web.Request) -> web.Response:
     if not await service.store.erase_customer(customer_id, now=service.clock()):
         return error_response(404, "no such customer")
     await _audit(request, customer_id, "customer.erased")
-    return web.json_response({"id": customer_id, "erased": True})
+    return json_response({"id": customer_id, "erased": True})

@@ -16,14 +16,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import json
 import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from hub import jsonio
 from hub.abc import Store
+from hub.errors import InputError
 from hub.profile import crm_record, upsert_from_crm
 
 IDENTITY_COLUMNS = ("email", "phone", "telegram", "wechat")
@@ -83,9 +84,9 @@ def _jsonl_records(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]
         if not text.strip():
             continue
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            yield line, f"not valid JSON: {error.msg} (column {error.colno})"
+            data = jsonio.loads(text, what="line")
+        except InputError as error:  # the shared reader's limits, as for the API
+            yield line, error.message
             continue
         yield line, data if isinstance(data, dict) else "a line must be a JSON object"
 

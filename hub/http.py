@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
+from hub import jsonio
 from hub.errors import InputError
 from hub.stores import is_outage
 
@@ -19,7 +23,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def error_response(status: int, message: str) -> web.Response:
-    return web.json_response({"error": {"status": status, "message": message}}, status=status)
+    return json_response({"error": {"status": status, "message": message}}, status=status)
 
 
 @web.middleware
@@ -64,8 +68,9 @@ def store_unavailable(request: web.Request, error: BaseException) -> web.Respons
     return response
 
 
-async def read_json(request: web.Request) -> Any:
-    """The request body as JSON, or an InputError saying exactly what is wrong with it."""
+async def read_json(request: web.Request, *, what: str = "body") -> Any:
+    """The request body as JSON under the shared limits (`hub.jsonio`: size, nesting depth,
+    finite 64-bit numbers, valid Unicode), or an InputError saying exactly what is wrong."""
     if request.content_length is not None and request.content_length > request.app._client_max_size:
         raise InputError(
             f"body is larger than the limit of {request.app._client_max_size} bytes", status=413
@@ -73,16 +78,38 @@ async def read_json(request: web.Request) -> Any:
     body = await request.read()
     if not body:
         raise InputError("body is empty; expected a JSON object")
+    return jsonio.loads(body, what=what)
+
+
+async def read_object(request: web.Request, *, what: str = "body") -> dict[str, Any]:
+    """`read_json` for endpoints that take a JSON object: anything else is a 422."""
+    data = await read_json(request, what=what)
+    if not isinstance(data, dict):
+        raise InputError(f"{what} must be a JSON object, not {_json_type(data)}", status=422)
+    return data
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """A urlencoded or multipart form, or a 400 when its bytes are not valid UTF-8 (aiohttp
+    raises `UnicodeDecodeError` from inside `post()`, which would otherwise be a 500)."""
     try:
-        text = body.decode("utf-8")
+        form = await request.post()
     except UnicodeDecodeError as error:
-        raise InputError(f"body is not valid UTF-8 (byte {error.start})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
+        raise InputError(f"form is not valid UTF-8 (byte {error.start})") from None
+    except ValueError as error:  # a malformed multipart body
+        raise InputError(f"form is malformed: {error}") from None
+    return form
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """`web.json_response` made strict: NaN or infinity is never sent (`ValueError`). The
+    bytes are otherwise aiohttp's own, so clients see the same formatting as before."""
+    return web.json_response(data, status=status, headers=headers, dumps=_strict_dumps)
+
+
+_strict_dumps = functools.partial(json.dumps, allow_nan=False)
 
 
 def require_bearer(request: web.Request, token: str, *, realm: str) -> None:
@@ -135,7 +162,9 @@ class Fields:
             raise InputError(f"field '{name}' is longer than {max_length} characters", status=422)
         return value
 
-    def number(self, name: str, *, default: float) -> float:
+    def number(
+        self, name: str, *, default: float, low: float = -math.inf, high: float = math.inf
+    ) -> float:
         value = self.data.get(name)
         if value is None:
             return default
@@ -143,7 +172,29 @@ class Fields:
             raise InputError(
                 f"field '{name}' must be a number, not {_json_type(value)}", status=422
             )
+        # The shared reader already refuses NaN and overflow; data built in code may not.
+        if not math.isfinite(value) or not low <= value <= high:
+            bounds = [f"from {_number(low)}"] if math.isfinite(low) else []
+            bounds += [f"to {_number(high)}"] if math.isfinite(high) else []
+            range_ = " ".join(["a finite number", *bounds])
+            raise InputError(f"field '{name}' must be {range_}", status=422)
         return float(value)
+
+    def whole(self, name: str, *, low: int = 0, high: int = jsonio.MAX_INT) -> int | None:
+        """A whole number in [low, high] (``12.0`` counts), or None when absent."""
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (isinstance(value, float) and not value.is_integer())
+            or not low <= value <= high
+        ):
+            raise InputError(
+                f"field '{name}' must be a whole number from {low} to {high}", status=422
+            )
+        return int(value)
 
     def items(self, name: str, *, max_items: int = 20) -> list[Any]:
         value = self.data.get(name)
@@ -164,6 +215,10 @@ class Fields:
                 f"field '{name}' must be an object, not {_json_type(value)}", status=422
             )
         return value
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
 
 
 def _json_type(value: Any) -> str:

@@ -24,6 +24,9 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from hub import jsonio
+from hub.errors import InputError
+
 CODE_DIGITS = 6
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}$")
@@ -181,9 +184,14 @@ def verify_widget_token(secret: bytes, token: str, *, now: float) -> WidgetIdent
     if not hmac.compare_digest(signature.encode(), expected.encode()):
         raise IdentityError("the identity token's signature does not match")
     try:
-        data = json.loads(_unb64(payload))
+        decoded = _unb64(payload)
     except (binascii.Error, ValueError):
-        raise IdentityError("the identity token's payload is not JSON") from None
+        raise IdentityError("the identity token's payload is not base64url") from None
+    try:
+        # The shared reader: a NaN `exp` would otherwise compare as never expired.
+        data = jsonio.loads(decoded, what="payload")
+    except InputError as error:
+        raise IdentityError(f"the identity token's {error.message}") from None
     if not isinstance(data, dict):
         raise IdentityError("the identity token's payload is not an object")
     user_id, email, expires = data.get("user_id"), data.get("email", ""), data.get("exp")

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub import jsonio
+from hub.jsonio import MAX_INT
+
 JSON = dict[str, Any]
 
 
@@ -64,6 +67,20 @@ class Attachment:
     size: int | None = None
     url: str = ""
     ref: str = ""  # the channel's own handle for the file (e.g. a Telegram file_id)
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "kind", "name", "mime_type", "url", "ref")
+        if self.size is not None and (
+            isinstance(self.size, bool)
+            or not isinstance(self.size, int | float)
+            or not 0 <= self.size <= MAX_INT  # False for NaN too
+            or not float(self.size).is_integer()
+        ):
+            # A channel's metadata is advisory: an impossible size (NaN, Infinity, -1) is
+            # dropped rather than stored where strict JSON readers would choke on it.
+            object.__setattr__(self, "size", None)
+        elif self.size is not None:
+            object.__setattr__(self, "size", int(self.size))
 
     def to_json(self) -> JSON:
         return {
@@ -141,6 +158,13 @@ class Inbound:
     # From: failed DKIM/DMARC). Such a message never speaks for that address's customer.
     sender_verified: bool = True
 
+    def __post_init__(self) -> None:
+        # The edge every channel passes: text that is not valid Unicode (a lone surrogate
+        # from a leniently decoded mail header …) can be stored by neither store.
+        _clean_fields(self, "channel", "sender", "message_id", "text", "thread_hint")
+        if not jsonio.is_clean(self.raw):
+            object.__setattr__(self, "raw", jsonio.clean(self.raw))
+
     @property
     def identity(self) -> str:
         """The sender as a channel identity, e.g. ``telegram:123``.
@@ -203,6 +227,9 @@ class Outbound:
     text: str
     buttons: tuple[Button, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "text")
 
     def to_json(self) -> JSON:
         return {
@@ -416,3 +443,14 @@ class Delivery:
             throttled=int(data.get("throttled", 0)),
             parts_sent=tuple(str(part) for part in data.get("parts_sent", ())),
         )
+
+
+def _clean_fields(instance: object, *names: str) -> None:
+    """Replace lone surrogates in the named text fields of a frozen dataclass (in place,
+    which only `__post_init__` may do)."""
+    for name in names:
+        value = getattr(instance, name)
+        if isinstance(value, str):
+            cleaned = jsonio.clean_text(value)
+            if cleaned is not value:
+                object.__setattr__(instance, name, cleaned)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub import identity_proofs as proofs
+from hub import jsonio
 from hub.abc import Store
 from hub.model import Customer, EventType
 
@@ -118,6 +119,9 @@ def crm_record(data: Mapping[str, Any]) -> CrmRecord:
     for key in attributes:
         if not isinstance(key, str) or not key or key == "unverified":
             raise ValueError(f"attribute name {key!r} is not allowed")
+    if not jsonio.finite(attributes):
+        # Stored, a NaN would break every strict JSON reader of the profile and the export.
+        raise ValueError("field 'attributes' must hold finite numbers only (no NaN or Infinity)")
     tags = data.get("tags")
     if tags is not None and (
         not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags)

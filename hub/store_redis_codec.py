@@ -11,12 +11,13 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from hub import jsonio
 from hub.model import Conversation, ConversationStatus, Delivery, Event, NewEvent
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON, the same bytes the SQLite store writes."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact strict JSON (no NaN or infinity), the same bytes the SQLite store writes."""
+    return jsonio.dumps(value)
 
 
 def num(value: float) -> str:

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from hub import jsonio
 from hub.errors import ConfigError
 from hub.locks import KeyedLock
 from hub.model import (
@@ -96,7 +97,9 @@ CREATE TABLE IF NOT EXISTS audit (
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # Strict: a NaN or infinity raises here instead of being stored where strict JSON
+    # readers of the API, the export and the other store would choke on it.
+    return jsonio.dumps(value)
 
 
 class SQLiteBase:

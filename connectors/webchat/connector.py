@@ -42,7 +42,7 @@ from hub.abc import Connector, IngestFn
 from hub.config import Section
 from hub.edge import client_address
 from hub.errors import InputError
-from hub.http import error_response, read_json
+from hub.http import error_response, json_response, read_object
 from hub.model import Conversation, Delivery, Event
 
 log = logging.getLogger("frontdesk.connectors.webchat")
@@ -465,9 +465,9 @@ class WebchatConnector(Connector):
     async def poll_hello(self, request: web.Request) -> web.Response:
         if not self.origin_allowed(request):
             raise InputError("this origin may not use the web chat", status=403)
-        body = await read_json(request) if request.body_exists else {}
+        body = await read_object(request) if request.body_exists else {}
         try:
-            hello = protocol.parse_hello(body if isinstance(body, dict) else {})
+            hello = protocol.parse_hello(body)
             visitor, token = self.identify(hello.token, client_address(request))
         except tokens.TokenError as problem:
             raise InputError(str(problem), status=401) from None
@@ -485,7 +485,7 @@ class WebchatConnector(Connector):
             conversation_id=conversation.id if conversation else "",
             status=conversation.status.value if conversation else "",
         )
-        return self._cors(request, web.json_response(frame))
+        return self._cors(request, json_response(frame))
 
     async def poll(self, request: web.Request) -> web.Response:
         visitor = self._visitor(request)
@@ -519,21 +519,19 @@ class WebchatConnector(Connector):
             "seq": listener.high_seq,
             "frames": listener.frames + listener.ephemeral,
         }
-        return self._cors(request, web.json_response(body))
+        return self._cors(request, json_response(body))
 
     async def poll_send(self, request: web.Request) -> web.Response:
         visitor = self._visitor(request)
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise InputError("body must be a JSON object", status=422)
+        body = await read_object(request)
         message = protocol.parse_message(body, max_text_length=self.max_text_length)
         frame, status = await self.accept(visitor, message, client_address(request))
         headers = {"Retry-After": str(max(1, round(frame["retry_after"])))} if status == 429 else {}
-        return self._cors(request, web.json_response(frame, status=status, headers=headers))
+        return self._cors(request, json_response(frame, status=status, headers=headers))
 
     async def poll_read(self, request: web.Request) -> web.Response:
         visitor = self._visitor(request)
-        body = await read_json(request)
+        body = await read_object(request)
         read = protocol.parse_client_frame({**body, "type": "read"}, max_text_length=0)
         conversation_id = str(body.get("conversation_id", ""))
         if isinstance(read, Read):

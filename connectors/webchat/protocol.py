@@ -9,12 +9,12 @@ Server → client: ``welcome``, ``message``, ``status``, ``synced``, ``ack``, ``
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hub import jsonio
 from hub.errors import InputError
 from hub.model import Event, EventType, Inbound, Outbound
 
@@ -61,11 +61,9 @@ ClientFrame = Hello | SendMessage | Read
 
 
 def decode(text: str) -> Any:
-    """One WebSocket text frame → JSON, or an `InputError` that says why not."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"frame is not valid JSON: {error.msg} at column {error.colno}") from None
+    """One WebSocket text frame → JSON under the shared limits (`hub.jsonio`), or an
+    `InputError` that says why not."""
+    return jsonio.loads(text, what="frame")
 
 
 def parse_client_frame(data: Any, *, max_text_length: int) -> ClientFrame:
@@ -150,7 +148,7 @@ def to_inbound(channel: str, visitor: str, message: SendMessage, *, received_at:
 
 
 def encode(frame: Mapping[str, Any]) -> str:
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    return jsonio.dumps(frame)
 
 
 def welcome(*, token: str, visitor: str, conversation_id: str, status: str) -> JSON:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from handoff.console.accounts import Account, Role, Session, token_key
-from hub.http import error_response
+from hub.http import error_response, read_form
 
 if TYPE_CHECKING:
     from handoff.console.state import ConsoleState
@@ -180,7 +180,7 @@ async def _check_csrf(request: web.Request, principal: Principal) -> bool:
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
-        form = await request.post()
+        form = await read_form(request)
         value = form.get("csrf", "")
         given = value if isinstance(value, str) else ""
     return csrf_matches(principal.session.csrf, given)

@@ -35,6 +35,7 @@ from handoff.console.render import render
 from handoff.console.state import CONSOLE, ConsoleState
 from handoff.console.throttle import LoginThrottle
 from hub.edge import client_address
+from hub.http import read_form
 
 log = logging.getLogger("frontdesk.console.login")
 
@@ -66,7 +67,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 @routes.post("/console/login")
 async def login(request: web.Request) -> web.StreamResponse:
     state = request.app[CONSOLE]
-    form = await request.post()
+    form = await read_form(request)  # invalid UTF-8 → 400, not a traceback
     username = _field(form.get("username"))[:MAX_NAME].strip()
     password = _field(form.get("password"))
     given = _field(form.get("csrf"))

@@ -10,7 +10,7 @@ from handoff.console.accounts import LANGUAGES, Role
 from handoff.console.auth import principal_of, require
 from handoff.console.render import render
 from handoff.console.state import CONSOLE
-from hub.http import Fields, read_json
+from hub.http import Fields, json_response, read_object
 
 routes = web.RouteTableDef()
 
@@ -37,7 +37,7 @@ async def workspace(request: web.Request) -> web.StreamResponse:
 @require(Role.AGENT)
 async def me(request: web.Request) -> web.Response:
     principal = principal_of(request)
-    return web.json_response({"account": principal.account.public()})
+    return json_response({"account": principal.account.public()})
 
 
 @routes.post("/console/api/me/language")
@@ -46,15 +46,15 @@ async def set_language(request: web.Request) -> web.Response:
     """Switch the console's language for this account (`{"language": "zh"}`)."""
     state = request.app[CONSOLE]
     principal = principal_of(request)
-    language = Fields(await read_json(request)).text("language", max_length=8)
+    language = Fields(await read_object(request)).text("language", max_length=8)
     if language not in LANGUAGES:
-        return web.json_response(
+        return json_response(
             {"error": {"status": 422, "message": f"field 'language' must be one of {LANGUAGES}"}},
             status=422,
         )
     account = replace(principal.account, language=language, updated_at=state.clock())
     await state.accounts.replace(account)
-    return web.json_response({"account": account.public()})
+    return json_response({"account": account.public()})
 
 
 @routes.get("/console/api/accounts")
@@ -62,4 +62,4 @@ async def set_language(request: web.Request) -> web.Response:
 async def accounts(request: web.Request) -> web.Response:
     """Every account without its hash (operators manage them with `frontdesk agents`)."""
     listed = await request.app[CONSOLE].accounts.all()
-    return web.json_response({"items": [a.public() for a in listed]})
+    return json_response({"items": [a.public() for a in listed]})

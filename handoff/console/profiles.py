@@ -17,7 +17,7 @@ from handoff.console.auth import principal_of, require
 from handoff.console.roster import spec_of
 from handoff.console.state import CONSOLE
 from hub.errors import InputError
-from hub.http import Fields, read_json
+from hub.http import Fields, json_response, read_object
 
 log = logging.getLogger("frontdesk.console.profiles")
 
@@ -40,7 +40,7 @@ def profile_from(body: Fields) -> AgentProfile:
         raise InputError(
             f"field 'languages' must list one or more of {', '.join(LANGUAGES)}", status=422
         )
-    capacity = body.number("capacity", default=0)
+    capacity = body.number("capacity", default=0.0)  # a float: int has no is_integer() on 3.11
     if not capacity.is_integer() or not 1 <= capacity <= 100:
         raise InputError("field 'capacity' must be a whole number from 1 to 100", status=422)
     return AgentProfile(
@@ -55,7 +55,7 @@ def profile_from(body: Fields) -> AgentProfile:
 @require(Role.SUPERVISOR)
 async def edit_agent(request: web.Request) -> web.Response:
     state = request.app[CONSOLE]
-    profile = profile_from(Fields(await read_json(request)))
+    profile = profile_from(Fields(await read_object(request)))
     account = await state.accounts.get(request.match_info["agent_id"])
     if account is None:
         raise InputError("no such agent", status=404)
@@ -68,4 +68,4 @@ async def edit_agent(request: web.Request) -> web.Response:
         "agent profile changed",
         extra={"agent_id": account.id, "by": principal_of(request).account.id},
     )
-    return web.json_response({"ok": True, "agent": profile.to_json()})
+    return json_response({"ok": True, "agent": profile.to_json()})

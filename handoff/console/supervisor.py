@@ -17,6 +17,7 @@ from handoff.console.charts import bar_chart, gauge
 from handoff.console.dashboard import RANGES, Filters, collect, figures, parse_filters
 from handoff.console.render import render
 from handoff.console.state import CONSOLE, ConsoleState
+from hub.http import json_response
 from hub.metrics import Metrics
 
 log = logging.getLogger("frontdesk.console.supervisor")
@@ -37,7 +38,7 @@ async def _figures(request: web.Request) -> dict[str, Any]:
 @require(Role.SUPERVISOR)
 async def dashboard_json(request: web.Request) -> web.Response:
     """The dashboard's figures; `range` (1h, 24h, 7d, 30d), `channel`, `agent`, `intent`."""
-    return web.json_response(await _figures(request))
+    return json_response(await _figures(request))
 
 
 @routes.get("/console/supervisor")

@@ -29,7 +29,7 @@ from handoff.engine import HandoffEngine
 from handoff.feed import stream
 from handoff.queue import Presence, Ticket
 from hub.errors import InputError
-from hub.http import Fields, read_json
+from hub.http import Fields, json_response, read_object
 
 log = logging.getLogger("frontdesk.console.workspace")
 
@@ -89,7 +89,7 @@ def snapshot(engine: HandoffEngine, principal: Principal, now: float) -> dict[st
 @require(Role.AGENT)
 async def get_snapshot(request: web.Request) -> web.Response:
     state = request.app[CONSOLE]
-    return web.json_response(snapshot(_engine(request), principal_of(request), state.clock()))
+    return json_response(snapshot(_engine(request), principal_of(request), state.clock()))
 
 
 @routes.get(CONVERSATION)
@@ -113,7 +113,7 @@ async def get_conversation(request: web.Request) -> web.Response:
         "conversation": {"channel": conversation.channel, "language": ticket.language},
     }
     canned = CannedResponses(state.settings.canned_path).render(ticket.language, values)
-    return web.json_response(
+    return json_response(
         {
             "now": state.clock(),
             "ticket": ticket_view(ticket, state.clock()),
@@ -127,11 +127,11 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 
 async def _body(request: web.Request) -> Fields:
-    return Fields(await read_json(request))
+    return Fields(await read_object(request))
 
 
 def _done(**extra: object) -> web.Response:
-    return web.json_response({"ok": True, **extra})
+    return json_response({"ok": True, **extra})
 
 
 @routes.post(CONVERSATION + "/accept")

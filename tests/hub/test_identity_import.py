@@ -74,7 +74,7 @@ def test_jsonl_import_reports_bad_json(
     )
     assert run(path, monkeypatch, tmp_path) == 1
     err = capsys.readouterr().err
-    assert f"{path}:2: not valid JSON" in err
+    assert f"{path}:2: line is not valid JSON" in err
     assert f"{path}:3: a line must be a JSON object" in err
     assert "1 created, 0 updated, 2 lines with errors" in err
 

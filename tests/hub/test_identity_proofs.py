@@ -79,3 +79,15 @@ def test_a_token_without_expiry_or_user_is_refused() -> None:
         token = f"{payload}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
         with pytest.raises(proofs.IdentityError):
             proofs.verify_widget_token(secret, token, now=0)
+
+
+@pytest.mark.parametrize("exp", ["NaN", "Infinity", "1e400"])
+def test_a_token_whose_expiry_is_not_a_finite_number_is_refused(exp: str) -> None:
+    """Signed, but `NaN <= now` is False: read leniently it would never expire."""
+    secret = b"k"
+    claims = f'{{"user_id": "u-1", "email": "ana@example.com", "exp": {exp}}}'.encode()
+    payload = base64.urlsafe_b64encode(claims).rstrip(b"=").decode()
+    mac = hmac.new(secret, payload.encode(), hashlib.sha256).digest()
+    token = f"{payload}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    with pytest.raises(proofs.IdentityError, match=r"the identity token's payload has"):
+        proofs.verify_widget_token(secret, token, now=0)

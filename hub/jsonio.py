@@ -1,0 +1,177 @@
+"""Strict JSON in and out, and text that every store can hold.
+
+Reading (`loads`) accepts only what both stores and every strict JSON reader downstream
+can hold, and says precisely why anything else is refused (`InputError`, 400):
+
+- nesting deeper than `MAX_DEPTH` (scanned before parsing, so the parser never recurses
+  tens of thousands of levels and never runs out of stack);
+- ``NaN``, ``Infinity`` and ``-Infinity`` (not JSON: RFC 8259 §6);
+- numbers that overflow: a float that rounds to infinity (``1e400``) or an integer beyond
+  64 bits (SQLite's INTEGER, Redis's counters, and Python refuses >4300 digits anyway);
+- a lone UTF-16 surrogate in any string or key (``"\\ud800"``): it is not a character, and
+  neither SQLite nor Redis can encode it (RFC 7493 §2.1).
+
+Writing (`dumps`) refuses NaN and infinities (`allow_nan=False`) so the hub never emits a
+document a strict reader (a browser's ``JSON.parse``, Go, Rust …) cannot read.
+
+Text that arrives without JSON (mail headers decoded leniently, a channel's own library)
+passes `clean_text` / `clean` at the edge: lone surrogates become U+FFFD, so a store never
+sees them and nothing is lost that was ever a character.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from hub.errors import InputError
+
+MAX_DEPTH = 32  # objects and lists inside each other; real payloads stay under 10
+MAX_INT = 2**63 - 1  # the widest integer both stores hold as a number
+_MAX_INT_DIGITS = len(str(MAX_INT))
+
+# A JSON string literal (so brackets inside strings are not counted) or a bracket.
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _Refused(ValueError):
+    """Raised from inside the parser's hooks; carries the user-facing message."""
+
+
+def loads(text: str | bytes, *, what: str = "body") -> Any:
+    """Parse one JSON document under the limits above; `InputError` (400) otherwise.
+
+    `what` names the document in messages ("body", "frame", "update" …).
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(f"{what} is not valid UTF-8 (byte {error.start})") from None
+    _check_depth(text, what)
+    try:
+        value = json.loads(
+            text, parse_constant=_constant, parse_float=_float, parse_int=_int, strict=True
+        )
+    except _Refused as error:
+        raise InputError(f"{what} has {error}") from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{what} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    except RecursionError:  # unreachable after the depth scan; kept as the last line
+        raise InputError(f"{what} is nested deeper than {MAX_DEPTH} levels") from None
+    if _ESCAPED_SURROGATE.search(text):  # only an escape can yield a lone surrogate
+        where = _surrogate_path(value)
+        if where is not None:
+            raise InputError(
+                f"{what} has a lone UTF-16 surrogate in {where}; "
+                "text must be valid Unicode (pair \\ud800-\\udbff with \\udc00-\\udfff)"
+            )
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Compact, UTF-8-friendly JSON; `ValueError` on NaN or infinity (never written)."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def clean_text(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD (a no-op on valid text)."""
+    if not _SURROGATE.search(text):
+        return text
+    # A properly paired surrogate cannot occur in a Python str (it would be one code
+    # point), so every surrogate here is lone.
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def clean(value: Any) -> Any:
+    """`clean_text` applied to every string (keys included) of a JSON-like value."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, Mapping):
+        return {clean_text(str(k)): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
+
+
+def is_clean(value: Any) -> bool:
+    """True when no string (key or value) inside `value` holds a lone surrogate."""
+    return _surrogate_path(value) is None
+
+
+def finite(value: Any) -> bool:
+    """True when no float inside `value` (a JSON-like value) is NaN or infinite."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return True
+
+
+# ------------------------------------------------------------------ the parser's hooks
+
+
+def _constant(name: str) -> Any:
+    raise _Refused(f"{name}, which is not a JSON number (numbers must be finite)")
+
+
+def _float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _Refused(f"the number {literal[:40]}, which is out of range")
+    return value
+
+
+def _int(literal: str) -> int:
+    digits = literal.lstrip("-")
+    if len(digits) > _MAX_INT_DIGITS or abs(value := int(literal)) > MAX_INT:
+        shown = literal if len(literal) <= 40 else f"{literal[:20]}…({len(digits)} digits)"
+        raise _Refused(f"the number {shown}, which is out of range (at most 2^63-1)")
+    return value
+
+
+def _check_depth(text: str, what: str) -> None:
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # cannot be too deep: the common case costs two C-speed counts
+    depth = 0
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InputError(f"{what} is nested deeper than {MAX_DEPTH} levels")
+        elif token in "]}":
+            depth -= 1
+
+
+def _surrogate_path(value: Any) -> str | None:
+    """Where the first lone surrogate sits, as `$.a[0].b` (key or value), or None."""
+    stack: list[tuple[str, Any]] = [("$", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return path if len(path) <= 200 else f"{path[:200]}…"
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return f"a key of {path}"
+                stack.append((f"{path}.{key}", child))
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
+    return None
+
+
+__all__ = ["MAX_DEPTH", "MAX_INT", "clean", "clean_text", "dumps", "finite", "is_clean", "loads"]
