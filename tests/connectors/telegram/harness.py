@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.test_utils import TestClient
 
 from connectors.telegram.connector import SECRET_HEADER, TelegramConnector
 from hub.abc import ConversationHandler, Turn, TurnResult
@@ -94,6 +95,19 @@ async def ready(app: web.Application) -> TelegramConnector:
 
 def secret_headers(secret: str = SECRET) -> dict[str, str]:
     return {SECRET_HEADER: secret}
+
+
+WEBHOOK_PATH = "/webhooks/telegram"
+
+
+async def post_update(
+    client: TestClient[web.Request, web.Application],
+    update: Any,
+    headers: dict[str, str] | None = None,
+) -> int:
+    """POST one update to the webhook as Telegram does; the status the hub answered."""
+    response = await client.post(WEBHOOK_PATH, json=update, headers=headers or secret_headers())
+    return response.status
 
 
 async def all_events(app: web.Application, chat: int = CHAT) -> list[Event]:

@@ -12,6 +12,7 @@ from hub.model import EventType
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
 from tests.connectors.telegram.harness import (
     CHAT,
+    WEBHOOK_PATH,
     LongBot,
     all_events,
     hub_of,
@@ -22,11 +23,11 @@ from tests.connectors.telegram.harness import (
     wait_for_event,
 )
 
-URL = "/webhooks/telegram"
-
 
 async def say(client: TestClient[web.Request, web.Application], update_id: int, text: str) -> None:
-    response = await client.post(URL, json=text_update(update_id, text), headers=secret_headers())
+    response = await client.post(
+        WEBHOOK_PATH, json=text_update(update_id, text), headers=secret_headers()
+    )
     assert response.status == 200
 
 

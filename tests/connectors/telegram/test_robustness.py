@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from hub.echo import EchoBot
 from hub.logs import JsonFormatter, TextFormatter
@@ -18,10 +16,12 @@ from tests.connectors.telegram.fake_bot_api import TOKEN, FakeBotApi
 from tests.connectors.telegram.harness import (
     CHAT,
     SECRET,
+    WEBHOOK_PATH,
     LongBot,
     all_events,
     fixture,
     hub_of,
+    post_update,
     press_update,
     ready,
     secret_headers,
@@ -30,13 +30,7 @@ from tests.connectors.telegram.harness import (
     wait_for_event,
 )
 
-URL = "/webhooks/telegram"
 BO = 555000111  # a second customer, who writes after the odd update
-
-
-async def post(client: TestClient[web.Request, web.Application], update: Any) -> int:
-    response = await client.post(URL, json=update, headers=secret_headers())
-    return response.status
 
 
 def unreadable(update_id: int, chat: int = CHAT) -> dict[str, Any]:
@@ -57,7 +51,7 @@ async def test_the_bot_token_never_reaches_a_log(
     await ready(app)
     for update in (text_update(1, "hello"), text_update(2, "你好")):
         if mode == "webhook":
-            assert await post(client, update) == 200
+            assert await post_update(client, update) == 200
         else:
             await fake.push_update(update)
     await fake.wait_for("sendMessage", 3)
@@ -81,10 +75,10 @@ async def test_an_unreadable_update_is_recorded_and_skipped_by_the_webhook(
     app = telegram_app(tmp_path, fake, bot=EchoBot())
     client = await aiohttp_client(app)
     await ready(app)
-    assert await post(client, unreadable(1)) == 200  # Telegram must not resend it for ever
-    assert await post(client, unreadable(1)) == 200  # … and if it does, it is kept once
-    assert await post(client, text_update(2, "Hello?", chat=BO)) == 200
-    assert await post(client, text_update(3, "你好，在吗？", chat=BO)) == 200
+    assert await post_update(client, unreadable(1)) == 200  # Telegram must not resend it for ever
+    assert await post_update(client, unreadable(1)) == 200  # … and if it does, it is kept once
+    assert await post_update(client, text_update(2, "Hello?", chat=BO)) == 200
+    assert await post_update(client, text_update(3, "你好，在吗？", chat=BO)) == 200
     await fake.wait_for("sendMessage", 2)
     assert fake.texts(BO) == ["You said: Hello?", "You said: 你好，在吗？"]
 
@@ -109,7 +103,7 @@ async def test_a_message_without_a_chat_is_a_400_and_writes_nothing(
     for update_id, text in ((1, "hello"), (2, "你好")):
         update = text_update(update_id, text)
         del update["message"]["chat"]
-        response = await client.post(URL, json=update, headers=secret_headers())
+        response = await client.post(WEBHOOK_PATH, json=update, headers=secret_headers())
         assert response.status == 400
         assert "has no chat" in (await response.json())["error"]["message"]
     assert (await hub_of(app).store.list_conversations(limit=10)).items == []
@@ -141,7 +135,7 @@ async def test_a_split_reply_is_not_repeated_after_a_restart(
     fake.fail_from("sendMessage", 2, 502, "Bad Gateway")  # part 2 keeps failing
     first = await aiohttp_client(telegram_app(tmp_path, fake, bot=LongBot(text)))
     await ready(first.app)
-    assert await post(first, text_update(1, "全部告诉我 / tell me everything")) == 200
+    assert await post_update(first, text_update(1, "全部告诉我 / tell me everything")) == 200
     await wait_for_event(first.app, EventType.DELIVERY_FAILED)
     await first.close()  # the hub restarts while part 2 is failing
 
@@ -169,7 +163,7 @@ async def test_every_button_press_is_answered(
     unreadable_press["callback_query"]["from"] = "Ana"
     stored = press_update(4, "营业时间", message_id=7)
     for update in (in_a_group, a_game, unreadable_press, stored):
-        assert await post(client, update) == 200
+        assert await post_update(client, update) == 200
     answered = await fake.wait_for("answerCallbackQuery", 4)
     assert sorted(call.params["callback_query_id"] for call in answered) == [
         "cbq-1",

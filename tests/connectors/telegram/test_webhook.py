@@ -17,12 +17,14 @@ from tests.connectors.telegram.harness import (
     LONG_PAYLOAD,
     OPENING_HOURS,
     SECRET,
+    WEBHOOK_PATH,
     WEBHOOK_URL,
     FaqBot,
     LongBot,
     all_events,
     fixture,
     hub_of,
+    post_update,
     press_update,
     ready,
     secret_headers,
@@ -30,16 +32,13 @@ from tests.connectors.telegram.harness import (
     text_update,
 )
 
-URL = "/webhooks/telegram"
-
 
 async def post(
     client: TestClient[web.Request, web.Application],
     update: Any,
     headers: dict[str, str] | None = None,
 ) -> None:
-    response = await client.post(URL, json=update, headers=headers or secret_headers())
-    assert response.status == 200, await response.text()
+    assert await post_update(client, update, headers) == 200
 
 
 async def test_faq_conversation(aiohttp_client, tmp_path: Path, fake: FakeBotApi) -> None:
@@ -141,7 +140,7 @@ async def test_secret_token_is_required(aiohttp_client, tmp_path: Path, fake: Fa
     app = telegram_app(tmp_path, fake, bot=FaqBot())
     client = await aiohttp_client(app)
     for headers in ({}, secret_headers("wrong"), secret_headers(SECRET + "x")):
-        response = await client.post(URL, json=text_update(1, "hello"), headers=headers)
+        response = await client.post(WEBHOOK_PATH, json=text_update(1, "hello"), headers=headers)
         assert response.status == 403
         assert "X-Telegram-Bot-Api-Secret-Token" in (await response.json())["error"]["message"]
     assert await hub_of(app).latest_conversation(f"telegram:{CHAT}") is None
@@ -248,7 +247,9 @@ async def test_bad_input_gets_4xx_and_is_never_stored(
     ]
     for body, status, message in cases:
         response = await client.post(
-            URL, data=body, headers={**secret_headers(), "Content-Type": "application/json"}
+            WEBHOOK_PATH,
+            data=body,
+            headers={**secret_headers(), "Content-Type": "application/json"},
         )
         assert response.status == status, body[:40]
         assert message in (await response.json())["error"]["message"]
