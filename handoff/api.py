@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from handoff.actions import Actor, AgentActions
 from handoff.engine import HandoffEngine
 from handoff.feed import stream
-from handoff.queue import Presence
 from handoff.settings import agent_spec, raw_section
 from hub.api import API_TOKEN, operator
 from hub.errors import ConfigError, InputError
@@ -43,6 +43,29 @@ def _engine(request: web.Request) -> HandoffEngine:
 
 async def _body(request: web.Request) -> Fields:
     return Fields(await read_object(request))
+
+
+def _actions(request: web.Request) -> AgentActions:
+    return AgentActions(_engine(request))
+
+
+def note_field(body: Fields) -> str:
+    """The optional `note` of resolve, hand back, transfer and reassign (both surfaces)."""
+    return body.text("note", required=False, max_length=MAX_TEXT)
+
+
+def transfer_fields(body: Fields) -> dict[str, str]:
+    """`to_agent` or `to_skill`, and `note`: a transfer's fields on both surfaces."""
+    return {
+        "to_agent": body.text("to_agent", required=False, max_length=64),
+        "to_skill": body.text("to_skill", required=False, max_length=64),
+        "note": note_field(body),
+    }
+
+
+def reassign_fields(body: Fields) -> tuple[str, str]:
+    """`to_agent` and `note`: a reassign's fields on both surfaces."""
+    return body.text("to_agent", max_length=64), note_field(body)
 
 
 def _ok(**extra: object) -> web.Response:
@@ -84,12 +107,7 @@ async def add_agent(request: web.Request) -> web.Response:
 @operator
 async def set_presence(request: web.Request) -> web.Response:
     text = (await _body(request)).text("presence", max_length=20)
-    try:
-        presence = Presence(text)
-    except ValueError:
-        allowed = ", ".join(p.value for p in Presence)
-        raise InputError(f"field 'presence' must be one of {allowed}", status=422) from None
-    _engine(request).set_presence(request.match_info["agent_id"], presence)
+    presence = _actions(request).set_presence(Actor(request.match_info["agent_id"]), text)
     return _ok(presence=presence.value)
 
 
@@ -99,14 +117,15 @@ async def get_details(request: web.Request) -> web.Response:
     return json_response(await _engine(request).details(request.match_info["conversation_id"]))
 
 
+def _id(request: web.Request) -> str:
+    return request.match_info["conversation_id"]
+
+
 @routes.post(f"{PREFIX}/conversations/{{conversation_id}}/accept")
 @operator
 async def accept(request: web.Request) -> web.Response:
-    body = await _body(request)
-    details = await _engine(request).accept(
-        request.match_info["conversation_id"], body.text("agent_id", max_length=64)
-    )
-    return json_response(details)
+    actor = Actor((await _body(request)).text("agent_id", max_length=64))
+    return json_response((await _actions(request).accept(actor, _id(request))).details)
 
 
 @routes.post(f"{PREFIX}/conversations/{{conversation_id}}/reply")
@@ -119,12 +138,9 @@ async def reply(request: web.Request) -> web.Response:
         buttons.append(
             Button(title=button.text("title", max_length=64), payload=button.text("payload"))
         )
-    await _engine(request).reply(
-        request.match_info["conversation_id"],
-        body.text("agent_id", max_length=64),
-        body.text("text", max_length=MAX_TEXT),
-        buttons,
-    )
+    actor = Actor(body.text("agent_id", max_length=64))
+    text = body.text("text", max_length=MAX_TEXT)
+    await _actions(request).reply(actor, _id(request), text, buttons)
     return _ok()
 
 
@@ -132,11 +148,8 @@ async def reply(request: web.Request) -> web.Response:
 @operator
 async def note(request: web.Request) -> web.Response:
     body = await _body(request)
-    await _engine(request).note(
-        request.match_info["conversation_id"],
-        body.text("agent_id", max_length=64),
-        body.text("text", max_length=MAX_TEXT),
-    )
+    actor = Actor(body.text("agent_id", max_length=64))
+    await _actions(request).note(actor, _id(request), body.text("text", max_length=MAX_TEXT))
     return _ok()
 
 
@@ -144,12 +157,8 @@ async def note(request: web.Request) -> web.Response:
 @operator
 async def transfer(request: web.Request) -> web.Response:
     body = await _body(request)
-    await _engine(request).transfer(
-        request.match_info["conversation_id"],
-        body.text("agent_id", max_length=64),
-        to_agent=body.text("to_agent", required=False, max_length=64),
-        to_skill=body.text("to_skill", required=False, max_length=64),
-        note=body.text("note", required=False, max_length=MAX_TEXT),
+    await _actions(request).transfer(
+        Actor(body.text("agent_id", max_length=64)), _id(request), **transfer_fields(body)
     )
     return _ok()
 
@@ -158,12 +167,8 @@ async def transfer(request: web.Request) -> web.Response:
 @operator
 async def reassign(request: web.Request) -> web.Response:
     body = await _body(request)
-    await _engine(request).reassign(
-        request.match_info["conversation_id"],
-        body.text("supervisor_id", max_length=64),
-        body.text("to_agent", max_length=64),
-        body.text("note", required=False, max_length=MAX_TEXT),
-    )
+    actor = Actor(body.text("supervisor_id", max_length=64))
+    await _actions(request).reassign(actor, _id(request), *reassign_fields(body))
     return _ok()
 
 
@@ -171,11 +176,8 @@ async def reassign(request: web.Request) -> web.Response:
 @operator
 async def resolve(request: web.Request) -> web.Response:
     body = await _body(request)
-    await _engine(request).resolve(
-        request.match_info["conversation_id"],
-        body.text("agent_id", max_length=64),
-        body.text("note", required=False, max_length=MAX_TEXT),
-    )
+    actor = Actor(body.text("agent_id", max_length=64))
+    await _actions(request).resolve(actor, _id(request), note_field(body))
     return _ok()
 
 
@@ -183,11 +185,8 @@ async def resolve(request: web.Request) -> web.Response:
 @operator
 async def hand_back(request: web.Request) -> web.Response:
     body = await _body(request)
-    await _engine(request).hand_back(
-        request.match_info["conversation_id"],
-        body.text("agent_id", max_length=64),
-        body.text("note", required=False, max_length=MAX_TEXT),
-    )
+    actor = Actor(body.text("agent_id", max_length=64))
+    await _actions(request).hand_back(actor, _id(request), note_field(body))
     return _ok()
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from handoff.api import HANDOFF, MAX_TEXT
+from handoff.actions import Actor, AgentActions
+from handoff.api import HANDOFF, MAX_TEXT, note_field, reassign_fields, transfer_fields
 from handoff.console.accounts import Role
 from handoff.console.auth import (
     PRINCIPAL,
@@ -27,7 +28,7 @@ from handoff.console.state import CONSOLE
 from handoff.console.views import agent_view, profile, queue_by_skill, ticket_view, timeline
 from handoff.engine import HandoffEngine
 from handoff.feed import stream
-from handoff.queue import Presence, Ticket
+from handoff.queue import Ticket
 from hub.errors import InputError
 from hub.http import Fields, json_response, read_object
 
@@ -46,18 +47,8 @@ def _engine(request: web.Request) -> HandoffEngine:
     return engine
 
 
-def _may_see(principal: Principal, ticket: Ticket) -> bool:
-    if principal.role.allows(Role.SUPERVISOR):
-        return True
-    return ticket.waiting or ticket.agent_id == principal.account.id
-
-
 def _ticket(request: web.Request, engine: HandoffEngine) -> Ticket:
-    ticket = engine.queue.tickets.get(request.match_info["conversation_id"])
-    # Not-found and not-yours look the same: ids of others' conversations are not confirmed.
-    if ticket is None or not _may_see(principal_of(request), ticket):
-        raise InputError("no open hand-off for this conversation", status=404)
-    return ticket
+    return AgentActions(engine).ticket(_actor(request), request.match_info["conversation_id"])
 
 
 def snapshot(engine: HandoffEngine, principal: Principal, now: float) -> dict[str, Any]:
@@ -134,91 +125,79 @@ def _done(**extra: object) -> web.Response:
     return json_response({"ok": True, **extra})
 
 
+def _actor(request: web.Request) -> Actor:
+    """The signed-in account acts; supervisors and operators see every open conversation."""
+    principal = principal_of(request)
+    return Actor(principal.account.id, sees_all=principal.role.allows(Role.SUPERVISOR))
+
+
+def _call(request: web.Request) -> tuple[AgentActions, Actor, str]:
+    return AgentActions(_engine(request)), _actor(request), request.match_info["conversation_id"]
+
+
 @routes.post(CONVERSATION + "/accept")
 @require(Role.AGENT)
 async def accept(request: web.Request) -> web.Response:
-    engine = _engine(request)
-    ticket = _ticket(request, engine)
-    await engine.accept(ticket.conversation_id, principal_of(request).account.id)
+    actions, actor, conversation_id = _call(request)
+    await actions.accept(actor, conversation_id)
     return _done()
 
 
 @routes.post(CONVERSATION + "/reply")
 @require(Role.AGENT)
 async def reply(request: web.Request) -> web.Response:
-    engine = _engine(request)
-    ticket = _ticket(request, engine)
+    actions, actor, conversation_id = _call(request)
+    actions.ticket(actor, conversation_id)  # 404 before the body is read, as always
     text = (await _body(request)).text("text", max_length=MAX_TEXT)
-    await engine.reply(ticket.conversation_id, principal_of(request).account.id, text)
+    await actions.reply(actor, conversation_id, text)
     return _done()
 
 
 @routes.post(CONVERSATION + "/note")
 @require(Role.AGENT)
 async def note(request: web.Request) -> web.Response:
-    engine = _engine(request)
-    ticket = _ticket(request, engine)
+    actions, actor, conversation_id = _call(request)
+    actions.ticket(actor, conversation_id)
     text = (await _body(request)).text("text", max_length=MAX_TEXT)
-    await engine.note(ticket.conversation_id, principal_of(request).account.id, text)
+    await actions.note(actor, conversation_id, text)
     return _done()
 
 
 @routes.post(CONVERSATION + "/transfer")
 @require(Role.AGENT)
 async def transfer(request: web.Request) -> web.Response:
-    engine = _engine(request)
-    ticket = _ticket(request, engine)
-    body = await _body(request)
-    await engine.transfer(
-        ticket.conversation_id,
-        principal_of(request).account.id,
-        to_agent=body.text("to_agent", required=False, max_length=64),
-        to_skill=body.text("to_skill", required=False, max_length=64),
-        note=body.text("note", required=False, max_length=MAX_TEXT),
-    )
+    actions, actor, conversation_id = _call(request)
+    actions.ticket(actor, conversation_id)
+    fields = transfer_fields(await _body(request))
+    await actions.transfer(actor, conversation_id, **fields)
     return _done()
 
 
 @routes.post(CONVERSATION + "/resolve")
 @require(Role.AGENT)
 async def resolve(request: web.Request) -> web.Response:
-    engine = _engine(request)
-    ticket = _ticket(request, engine)
-    body = await _body(request)
-    await engine.resolve(
-        ticket.conversation_id,
-        principal_of(request).account.id,
-        body.text("note", required=False, max_length=MAX_TEXT),
-    )
+    actions, actor, conversation_id = _call(request)
+    actions.ticket(actor, conversation_id)
+    await actions.resolve(actor, conversation_id, note_field(await _body(request)))
     return _done()
 
 
 @routes.post(CONVERSATION + "/handback")
 @require(Role.AGENT)
 async def hand_back(request: web.Request) -> web.Response:
-    engine = _engine(request)
-    ticket = _ticket(request, engine)
-    body = await _body(request)
-    await engine.hand_back(
-        ticket.conversation_id,
-        principal_of(request).account.id,
-        body.text("note", required=False, max_length=MAX_TEXT),
-    )
+    actions, actor, conversation_id = _call(request)
+    actions.ticket(actor, conversation_id)
+    await actions.hand_back(actor, conversation_id, note_field(await _body(request)))
     return _done()
 
 
 @routes.post(CONVERSATION + "/reassign")
 @require(Role.SUPERVISOR)
 async def reassign(request: web.Request) -> web.Response:
-    engine = _engine(request)
-    ticket = _ticket(request, engine)
-    body = await _body(request)
-    await engine.reassign(
-        ticket.conversation_id,
-        principal_of(request).account.id,
-        body.text("to_agent", max_length=64),
-        body.text("note", required=False, max_length=MAX_TEXT),
-    )
+    actions, actor, conversation_id = _call(request)
+    actions.ticket(actor, conversation_id)
+    fields = reassign_fields(await _body(request))
+    await actions.reassign(actor, conversation_id, *fields)
     return _done()
 
 
@@ -227,12 +206,7 @@ async def reassign(request: web.Request) -> web.Response:
 async def set_presence(request: web.Request) -> web.Response:
     engine = _engine(request)
     value = (await _body(request)).text("presence", max_length=16)
-    try:
-        presence = Presence(value)
-    except ValueError:
-        allowed = ", ".join(p.value for p in Presence)
-        raise InputError(f"field 'presence' must be one of {allowed}", status=422) from None
-    engine.set_presence(principal_of(request).account.id, presence)
+    presence = AgentActions(engine).set_presence(_actor(request), value)
     return _done(presence=presence.value)
 
 
