@@ -22,6 +22,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "表单已过期，请重试。",
     },
     "logout": {"en": "Sign out", "zh": "退出"},
+    "nav": {"en": "Console", "zh": "工作台导航"},
     "nav.workspace": {"en": "Workspace", "zh": "工作区"},
     "nav.supervisor": {"en": "Supervisor", "zh": "主管视图"},
     "role.agent": {"en": "Agent", "zh": "客服"},
@@ -94,6 +95,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "team": {"en": "Team", "zh": "团队"},
     "save": {"en": "Save", "zh": "保存"},
     "saved": {"en": "Saved.", "zh": "已保存。"},
+    "language.en": {"en": "English", "zh": "英语"},
+    "language.zh": {"en": "Chinese", "zh": "中文"},
+    "sla": {"en": "SLA", "zh": "SLA 时限"},
+    "median_p90": {"en": "(median / p90)", "zh": "（中位数 / P90）"},
+    "unit.h": {"en": "h", "zh": "小时"},
+    "unit.m": {"en": "m", "zh": "分"},
+    "unit.s": {"en": "s", "zh": "秒"},
+    "sla.pickup": {"en": "pick-up", "zh": "接入时限"},
+    "sla.resolve": {"en": "resolution", "zh": "解决时限"},
 }
 
 # What the workspace's script needs, handed over as a JSON data block (never as script).
@@ -132,6 +142,11 @@ SCRIPT_KEYS = (
     "edit",
     "saved",
     "unverified",
+    "unit.h",
+    "unit.m",
+    "unit.s",
+    "sla.pickup",
+    "sla.resolve",
 )
 
 

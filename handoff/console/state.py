@@ -10,6 +10,7 @@ import jinja2
 from aiohttp import web
 
 from handoff.console.accounts import AccountStore
+from handoff.console.i18n import translator
 from handoff.console.settings import ConsoleSettings
 from hub.hub import Hub
 
@@ -29,16 +30,19 @@ def template_environment() -> jinja2.Environment:
     return env
 
 
-def duration(seconds: float | None) -> str:
-    """`95` → `1m 35s`; None → `—`."""
+def duration(seconds: float | None, t: Callable[[str], str] | None = None) -> str:
+    """`95` → `1m 35s` (`1分 35秒` with the Chinese `t`); None → `—`. Units come from the
+    catalogue's `unit.*` keys (English without a translator)."""
+    t = t or translator("en")
     if seconds is None:
         return "—"
     whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
+    h, m, s = t("unit.h"), t("unit.m"), t("unit.s")
     if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+        return f"{hours}{h} {minutes}{m}"
+    return f"{minutes}{m} {secs}{s}" if minutes else f"{secs}{s}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -48,7 +48,9 @@ const Console = (() => {
   function duration(seconds) {
     const s = Math.max(0, Math.round(Math.abs(seconds)));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-    return h ? `${h}h ${m}m` : m ? `${m}m ${String(r).padStart(2, "0")}s` : `${r}s`;
+    // Units from the catalogue: "1h 5m" in English, "1小时 5分" in Chinese.
+    const [uh, um, us] = [t("unit.h"), t("unit.m"), t("unit.s")];
+    return h ? `${h}${uh} ${m}${um}` : m ? `${m}${um} ${String(r).padStart(2, "0")}${us}` : `${r}${us}`;
   }
 
   function toast(message) {

@@ -31,7 +31,7 @@
       el("td", { text: ticket.priority }),
       el("td", { text: ticket.channel }),
       el("td", { text: ticket.agent_id || "—" }),
-      el("td", { class: `sla sla-${level(ticket)}`, text: `${ticket.sla.kind} ${duration(ticket.sla.due - now())}` }),
+      el("td", { class: `sla sla-${level(ticket)}`, text: `${t("sla." + ticket.sla.kind)} ${duration(ticket.sla.due - now())}` }),
       reassignCell(ticket, data.agents),
     ));
     document.getElementById("floor-rows").replaceChildren(...rows);
