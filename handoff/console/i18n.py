@@ -102,8 +102,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "unit.h": {"en": "h", "zh": "小时"},
     "unit.m": {"en": "m", "zh": "分"},
     "unit.s": {"en": "s", "zh": "秒"},
-    "sla.pickup": {"en": "pick-up", "zh": "接入时限"},
-    "sla.resolve": {"en": "resolution", "zh": "解决时限"},
+    "sla.pickup": {"en": "pickup", "zh": "接入时限"},
+    "sla.resolve": {"en": "resolve", "zh": "解决时限"},
 }
 
 # What the workspace's script needs, handed over as a JSON data block (never as script).
