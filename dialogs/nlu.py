@@ -12,7 +12,8 @@ half-width, contractions spelt out, Chinese words by jieba). The model is linear
 word 1-2-grams, character 2-5-grams (tolerant to typos) and single Chinese characters, plus
 averaged static token embeddings from the `wordllama` wheel (synonyms the examples lack). Its
 scores are those of a linear SVM (one-vs-rest): one weight matrix, so one product scores an
-utterance; the confidences are the softmax of the scaled scores.
+utterance; the confidences are the softmax of the scaled scores (in a bot of 1,000 examples
+or more, scaled by the line's cosine to the nearest example of the best intent).
 Everything runs on the CPU from installed files; nothing is downloaded. scikit-learn fits the
 weights; prediction is a few dictionary look-ups and small numpy products (well under a
 millisecond), because scikit-learn's own per-call overhead is several milliseconds.
@@ -228,7 +229,8 @@ class IntentClassifier:
         n_terms = len(ngrams)
         if block is not None:
             block = block.with_weights(
-                np.ascontiguousarray(coef[:, n_terms:].T * _VECTOR_WEIGHT, dtype=np.float32)
+                np.ascontiguousarray(coef[:, n_terms:].T * _VECTOR_WEIGHT, dtype=np.float32),
+                examples=(dense, labels) if block.projection is not None else None,
             )
         return cls(
             intents=intents,
@@ -253,16 +255,22 @@ class IntentClassifier:
                 return self._out_of_scope()
             return self._rank(self._bias + self._vectors.scores(normalized), accept=False)
         logits = self._bias + np.asarray(values, dtype=np.float32) @ self._ngram_weights[columns]
+        embedding: Floats | None = None
         if self._vectors is not None:
-            logits += self._vectors.scores(normalized)
+            embedding = self._vectors.embed(normalized)
+            logits += self._vectors.score_embedding(embedding)
         # Nor do single Chinese characters: a line sharing nothing longer with the examples
         # gets suggestions, not an answer.
         single = self._vocabulary.single
-        return self._rank(logits, accept=not single.issuperset(columns))
+        return self._rank(logits, accept=not single.issuperset(columns), embedding=embedding)
 
-    def _rank(self, logits: Floats, *, accept: bool) -> Prediction:
+    def _rank(self, logits: Floats, *, accept: bool, embedding: Floats | None = None) -> Prediction:
         exp = np.exp(logits - logits.max())
         probabilities = exp / exp.sum()
+        if embedding is not None and self._vectors is not None:
+            # A large bot scales the confidences by how near the line is to the nearest
+            # example of the best intent (see `_VectorBlock.nearness`).
+            probabilities *= self._vectors.nearness(int(probabilities.argmax()), embedding)
         k = min(RANKING_SIZE, len(self._intents))
         best = np.argpartition(-probabilities, k - 1)[:k] if k < len(probabilities) else None
         order = (
@@ -386,6 +394,10 @@ class _VectorBlock:
     mean: Floats  # mean training embedding, removed so that the block is centred
     projection: Floats | None = None  # (256, _PROJECTED) principal axes, for large bots
     weights: Floats | None = None  # (dimensions, intents)
+    # Large bots only: their training rows in this block, grouped by intent (intent k's rows
+    # are examples[starts[k]:starts[k + 1]]), for `nearness`.
+    examples: Floats | None = None
+    starts: tuple[int, ...] = ()
 
     @classmethod
     def fit(cls, vectors: WordVectors, texts: Sequence[str]) -> tuple[_VectorBlock, Floats]:
@@ -404,10 +416,43 @@ class _VectorBlock:
             centred = _unit_rows(centred @ projection)
         return cls(vectors=vectors, mean=mean, projection=projection), centred
 
-    def with_weights(self, weights: Floats) -> _VectorBlock:
+    def with_weights(
+        self, weights: Floats, *, examples: tuple[Floats, Sequence[int]] | None = None
+    ) -> _VectorBlock:
+        """This block with its intents' weights and, optionally, its training rows (unit
+        length, one per example) and their intents, kept for `nearness`."""
+        rows: Floats | None = None
+        starts: tuple[int, ...] = ()
+        if examples is not None:
+            dense, labels = examples
+            order = np.argsort(np.asarray(labels), kind="stable")
+            rows = np.ascontiguousarray(dense[order], dtype=np.float32)
+            counts = np.bincount(np.asarray(labels), minlength=weights.shape[1])
+            starts = tuple(np.concatenate([[0], np.cumsum(counts)]).tolist())
         return _VectorBlock(
-            vectors=self.vectors, mean=self.mean, projection=self.projection, weights=weights
+            vectors=self.vectors,
+            mean=self.mean,
+            projection=self.projection,
+            weights=weights,
+            examples=rows,
+            starts=starts,
         )
+
+    def nearness(self, intent: int, embedding: Floats) -> float:
+        """The cosine between `embedding` and the nearest training example of `intent`,
+        at least 0; 1 when this block keeps no examples or the line has no word vector.
+
+        On CLINC150's validation split, confidences scaled by it ranked in-scope lines above
+        out-of-scope ones better: in scope at the threshold catching 65 % of the out-of-scope
+        lines 93.47 → 93.87 % (60 %: 93.90 → 94.10 %); the arg-max is unchanged. An
+        out-of-scope line can share words with an intent's examples and still be far from
+        every one of them. Small bots do not keep it: their examples are few, and the word
+        vectors know little Chinese.
+        """
+        if self.examples is None or not embedding.any():
+            return 1.0
+        rows = self.examples[self.starts[intent] : self.starts[intent + 1]]
+        return max(0.0, float((rows @ embedding).max()))
 
     def embed(self, text: str) -> Floats:
         centred: Floats = self.vectors.embed(text) - self.mean
@@ -430,8 +475,11 @@ class _VectorBlock:
         return bool(self.vectors.embed(text).any())
 
     def scores(self, text: str) -> Floats:
+        return self.score_embedding(self.embed(text))
+
+    def score_embedding(self, embedding: Floats) -> Floats:
         assert self.weights is not None
-        result: Floats = self.embed(text) @ self.weights
+        result: Floats = embedding @ self.weights
         return result
 
 

@@ -82,3 +82,28 @@ def test_a_large_bot_leaves_out_words_of_one_example_a_small_bot_keeps() -> None
     # … while a small bot, whose words are mostly rare, keeps it.
     assert small.predict("zyxwv").ranking[0].intent == "check_order"
     assert small.predict("zyxwv").confidence > 0.0
+
+
+def test_a_large_bot_scales_confidence_by_the_nearest_example(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A line sharing an intent's words but near none of its examples is less sure in a large
+    # bot than the softmax alone says; a line like the examples keeps its confidence (English
+    # and Chinese); the ranking is unchanged; a small bot does not scale at all.
+    examples = large_bot()
+    examples["track_order"] = [*examples["track_order"], "我的订单到哪了", "查一下我的订单"]
+    large = IntentClassifier.train(examples)
+    small = IntentClassifier.train({k: v[:5] for k, v in examples.items()})
+    near = ["can you cancel my parcel now", "我的订单到哪了"]
+    far = "cancel parcel bananas weather purple dinosaur"
+    lines = [*near, far]
+    scaled = {line: large.predict(line) for line in lines}
+    small_before = {line: small.predict(line) for line in lines}
+    monkeypatch.setattr(nlu._VectorBlock, "nearness", lambda *_: 1.0)
+    plain = {line: large.predict(line) for line in lines}
+    for line in lines:
+        assert scaled[line].ranking[0].intent == plain[line].ranking[0].intent
+        assert small.predict(line) == small_before[line]
+    for line in near:
+        assert scaled[line].confidence == pytest.approx(plain[line].confidence, rel=0.05)
+    assert scaled[far].confidence < 0.8 * plain[far].confidence
