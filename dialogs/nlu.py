@@ -21,6 +21,7 @@ millisecond), because scikit-learn's own per-call overhead is several millisecon
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import warnings
@@ -429,14 +430,7 @@ class _VectorBlock:
             rows = np.ascontiguousarray(dense[order], dtype=np.float32)
             counts = np.bincount(np.asarray(labels), minlength=weights.shape[1])
             starts = tuple(np.concatenate([[0], np.cumsum(counts)]).tolist())
-        return _VectorBlock(
-            vectors=self.vectors,
-            mean=self.mean,
-            projection=self.projection,
-            weights=weights,
-            examples=rows,
-            starts=starts,
-        )
+        return dataclasses.replace(self, weights=weights, examples=rows, starts=starts)
 
     def nearness(self, intent: int, embedding: Floats) -> float:
         """The cosine between `embedding` and the nearest training example of `intent`,
