@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from handoff.console.accounts import Role
 from tests.e2e.conftest import ARTIFACTS
 from tests.handoff.console.helpers import PASSWORD, console_app, handoff_env, seed_sqlite
+from tests.support import served
 
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
@@ -43,15 +43,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
     env = handoff_env(tmp_path, FRONTDESK_WEBCHAT_SECRET="test-webchat-secret")
     clock = OffsetClock()
     app = console_app(env, clock=clock)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield Server(f"http://127.0.0.1:{port}", clock)
-    finally:
-        await runner.cleanup()
+    async with served(app) as base:
+        yield Server(base, clock)
 
 
 async def sign_in(browser: Browser, url: str, username: str, csp: list[str]) -> Page:

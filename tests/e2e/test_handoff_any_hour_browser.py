@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from playwright.async_api import Browser, expect
 
 from handoff.api import HANDOFF
@@ -24,6 +23,7 @@ from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_console_browser import OffsetClock, open_chat, say, sign_in
 from tests.handoff.console.helpers import HANDOFF_YAML, console_app, handoff_env, seed_sqlite
 from tests.handoff.helpers import at
+from tests.support import served
 
 DEMO_CALENDAR = """
 calendar:
@@ -58,14 +58,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
     # The whole server lives on Sunday night: the hub's log, the engine's SLA clocks.
     app[HUB].clock = clock
     app[HANDOFF].clock = clock
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield Server(f"http://127.0.0.1:{runner.addresses[0][1]}", clock, app[HANDOFF])
-    finally:
-        await runner.cleanup()
+    async with served(app) as base:
+        yield Server(base, clock, app[HANDOFF])
 
 
 async def test_the_hand_off_works_on_a_sunday_night(server: Server, browser: Browser) -> None:

@@ -13,6 +13,7 @@ from playwright.async_api import Browser, expect
 from hub.app import create_app
 from hub.echo import EchoBot
 from tests.connectors.webchat.helpers import webchat_config, webchat_env
+from tests.support import served
 
 PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>shop</title>
@@ -34,14 +35,8 @@ async def url(tmp_path: Path) -> AsyncIterator[str]:
         return web.Response(text=html, content_type="text/html")
 
     app.router.add_get("/shop/{lang:(en|zh)}", shop)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
+    async with served(app) as base:
+        yield base
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from hub.app import create_app
 from hub.model import Button, Outbound
 from tests.connectors.webchat.helpers import webchat_config, webchat_env
 from tests.e2e.conftest import ARTIFACTS
+from tests.support import served
 
 SIZES: dict[str, ViewportSize] = {
     "desktop": {"width": 1280, "height": 800},
@@ -57,14 +58,8 @@ async def url(tmp_path: Path) -> AsyncIterator[str]:
         return web.Response(text=ZH_PAGE, content_type="text/html")
 
     app.router.add_get("/zh", zh_page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
+    async with served(app) as base:
+        yield base
 
 
 async def open_chat(page: Page, url: str, button: str = "Open chat") -> None:
