@@ -55,6 +55,7 @@ bench: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
 	$(BIN)/python bench/api.py --store sqlite --rate 500 --seconds 30
 	$(BIN)/python bench/api.py --store redis --concurrency 64 --seconds 20
 	$(BIN)/python bench/api.py --store redis --rate 500 --seconds 20
+	$(BIN)/python bench/webchat_vs_peer.py
 	$(BIN)/python bench/nlu.py --dataset clinc150
 	$(BIN)/python bench/nlu.py --dataset banking77
 	$(BIN)/python bench/nlu.py --dataset frontdesk-bilingual

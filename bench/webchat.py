@@ -112,7 +112,7 @@ async def start_server(args: argparse.Namespace, directory: Path) -> tuple[Any, 
     )
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as session:
-        for _ in range(300):
+        for _ in range(1200):
             if process.poll() is not None:
                 log = (directory / "server.log").read_text(errors="replace")
                 raise SystemExit(f"the server exited early:\n{log[-3000:]}")
@@ -122,7 +122,7 @@ async def start_server(args: argparse.Namespace, directory: Path) -> tuple[Any, 
                         return process, url
             await asyncio.sleep(0.1)
     process.terminate()
-    raise SystemExit("the server did not become healthy within 30 s")
+    raise SystemExit("the server did not become healthy within 120 s")
 
 
 async def connect(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
