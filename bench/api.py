@@ -6,6 +6,11 @@ callback server; a turn's latency runs from the POST to the reply reaching the r
 
     python bench/api.py --store sqlite --concurrency 64 --seconds 20       # closed loop
     python bench/api.py --store redis --rate 500 --seconds 20              # open loop, fixed rate
+    python bench/api.py --baseline ../frontdesk-old --rounds 3             # this tree ÷ another
+
+`--baseline PATH` runs the same load against a hub started from another checkout (its own
+code, this venv), alternating with this tree `--rounds` times, and prints both medians and
+the ratio: figures move between machines, a ratio taken in one run does not.
 
 Progress goes to stderr; the last stdout line is one JSON object with the figures.
 """
@@ -116,7 +121,7 @@ async def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("hub did not become healthy")
 
 
-async def run(args: argparse.Namespace) -> dict[str, object]:
+async def run(args: argparse.Namespace, repo: Path = REPO) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="fd-bench-"))
     redis = None
     if args.store == "redis":
@@ -134,13 +139,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     )
     env = {
         **os.environ,
+        "PYTHONPATH": str(repo),  # the editable install points at one tree; pick this one
         "FRONTDESK_API_TOKEN": "bench",
         "FRONTDESK_API_CHANNEL_TOKEN": CHANNEL_TOKEN,
     }
     with (tmp / "hub.log").open("wb") as hub_log:
         hub = subprocess.Popen(
             [sys.executable, "-m", "hub", "serve", "--config", str(config)],
-            cwd=REPO,
+            cwd=repo,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=hub_log,
@@ -245,8 +251,42 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--text", default="", help="message text (default: a unique id)")
-    result = asyncio.run(run(parser.parse_args()))
-    print(json.dumps(result))
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare against")
+    parser.add_argument("--rounds", type=int, default=3, help="with --baseline: runs of each")
+    args = parser.parse_args()
+    if args.baseline is None:
+        print(json.dumps(asyncio.run(run(args))))
+        return
+    print(json.dumps(asyncio.run(compare(args, args.baseline.resolve()))))
+
+
+async def compare(args: argparse.Namespace, baseline: Path) -> dict[str, object]:
+    """This tree and the baseline in alternation; the median run of each, and the ratio."""
+    if not (baseline / "hub" / "__main__.py").exists():
+        raise SystemExit(f"--baseline {baseline}: not a Frontdesk checkout (no hub/__main__.py)")
+    runs: dict[str, list[dict[str, object]]] = {"this": [], "baseline": []}
+    for round_number in range(1, args.rounds + 1):
+        for name, repo in (("this", REPO), ("baseline", baseline)):
+            progress(f"round {round_number}/{args.rounds}: {name} ({repo})")
+            runs[name].append(await run(args, repo))
+
+    def median(results: list[dict[str, object]]) -> dict[str, object]:
+        return sorted(results, key=lambda r: float(str(r["turns_per_second"])))[len(results) // 2]
+
+    this, base = median(runs["this"]), median(runs["baseline"])
+    ratio = float(str(this["turns_per_second"])) / max(float(str(base["turns_per_second"])), 1e-9)
+    p99_ratio = float(str(this["p99_ms"])) / max(float(str(base["p99_ms"])), 1e-9)
+    progress(
+        f"this {this['turns_per_second']} turns/s (p99 {this['p99_ms']} ms) · baseline "
+        f"{base['turns_per_second']} turns/s (p99 {base['p99_ms']} ms) · {ratio:.2f}× turns/s, "
+        f"{p99_ratio:.2f}× p99"
+    )
+    return {
+        "this": this,
+        "baseline": base,
+        "throughput_ratio": round(ratio, 2),
+        "p99_ratio": round(p99_ratio, 2),
+    }
 
 
 if __name__ == "__main__":
