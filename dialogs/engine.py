@@ -5,6 +5,9 @@
 started, watches the files: a valid edit is swapped in whole between two turns, an invalid one
 is logged with its `file:line` problems and the previous bot keeps serving.
 Conversations keep their state (flow, step, slots) across reloads.
+
+With a knowledge base (`knowledge_path`, Markdown articles: `dialogs.knowledge`), lines with
+no confident intent are answered from it; its files are watched and reloaded the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import logging
 from pathlib import Path
 
 from dialogs.flows import Bot
+from dialogs.kb_articles import article_files
+from dialogs.knowledge import KnowledgeBase
 from dialogs.loader import load_bot
 from dialogs.reload import snapshot, watch
 from dialogs.state import State
@@ -35,15 +40,21 @@ class DialogEngine(ConversationHandler):
         path: Path | None = None,
         actions: ActionRunner | None = None,
         reload_interval: float = 0.4,
+        knowledge: KnowledgeBase | None = None,
     ) -> None:
         self._bot = bot
+        self._knowledge = knowledge
         self.path = path
         self.actions = actions
         self.reload_interval = reload_interval
         self.reloads = 0  # successful reloads since start (observable by tests and metrics)
         # What the files looked like when this bot was read: edits after it are reloaded.
         self._files_at_load = snapshot(path) if path is not None else {}
+        self._knowledge_at_load = (
+            snapshot(knowledge.path, article_files) if knowledge is not None else {}
+        )
         self._watcher: asyncio.Task[None] | None = None
+        self._knowledge_watcher: asyncio.Task[None] | None = None
 
     @classmethod
     def from_path(
@@ -51,21 +62,31 @@ class DialogEngine(ConversationHandler):
         path: str | Path,
         *,
         action_endpoint: str = "",
+        knowledge_path: str | Path = "",
+        public_url: str = "",
     ) -> DialogEngine:
-        """Load the bot under `path`; custom actions go to the rasa-sdk `action_endpoint`."""
+        """Load the bot under `path`; custom actions go to the rasa-sdk `action_endpoint`;
+        articles under `knowledge_path` ("" for none) answer what no intent does."""
         actions: ActionRunner | None = None
         if action_endpoint:
             from dialogs.actions import ActionClient
 
             actions = ActionClient(action_endpoint)
-        return cls(load_bot(path), path=Path(path), actions=actions)
+        bot = load_bot(path)
+        knowledge = KnowledgeBase.load(knowledge_path, bot, public_url) if knowledge_path else None
+        return cls(bot, path=Path(path), actions=actions, knowledge=knowledge)
 
     @property
     def bot(self) -> Bot:
         return self._bot
 
+    @property
+    def knowledge(self) -> KnowledgeBase | None:
+        return self._knowledge
+
     async def handle(self, turn: Turn) -> TurnResult:
-        bot = self._bot  # one bot for the whole turn, even if a reload lands meanwhile
+        # One bot and knowledge base for the whole turn, even if a reload lands meanwhile.
+        bot, knowledge = self._bot, self._knowledge
         state = State.from_json(turn.conversation.state, default_lang=bot.settings.language)
         customer = turn.customer
         context = Context(
@@ -80,7 +101,7 @@ class DialogEngine(ConversationHandler):
         )
         # Telegram's `/start <payload>` keeps the payload out of the text (see its parser).
         deep_link = turn.inbound.raw.get("deep_link")
-        outcome = await Dialogue(bot, state, context, self.actions).run(
+        outcome = await Dialogue(bot, state, context, self.actions, knowledge).run(
             turn.inbound.text,
             now=turn.now,
             deep_link=deep_link if isinstance(deep_link, str) else "",
@@ -107,7 +128,31 @@ class DialogEngine(ConversationHandler):
         self._bot = bot
         self.reloads += 1
         log.info("dialogs reloaded: %s", bot.summary())
+        if self._knowledge is not None:
+            # The threshold is calibrated on the bot's out-of-scope lines, which may have changed.
+            await self.reload_knowledge()
         return True
+
+    async def reload_knowledge(self) -> bool:
+        """Read the articles again; keep the current ones when the files are invalid."""
+        current = self._knowledge
+        if current is None:
+            return False
+        try:
+            knowledge = await asyncio.to_thread(
+                KnowledgeBase.load, current.path, self._bot, current.public_url
+            )
+        except DialogsInvalid as error:
+            for problem in error.problems:
+                log.error("knowledge base reload rejected: %s", problem.located())
+            log.error("knowledge base: keeping the previous %d articles", len(current.articles))
+            return False
+        self._knowledge = knowledge
+        self.reloads += 1
+        return True
+
+    async def _on_knowledge_change(self) -> None:
+        await self.reload_knowledge()
 
     async def _on_change(self) -> None:
         await self.reload()
@@ -123,13 +168,25 @@ class DialogEngine(ConversationHandler):
                 ),
                 name="dialogs-reload",
             )
+        if self._knowledge is not None and self._knowledge_watcher is None:
+            self._knowledge_watcher = asyncio.create_task(
+                watch(
+                    self._knowledge.path,
+                    self._on_knowledge_change,
+                    interval=self.reload_interval,
+                    initial=self._knowledge_at_load,
+                    files_of=article_files,
+                ),
+                name="knowledge-reload",
+            )
 
     async def stop(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-            self._watcher = None
+        for watcher in (self._watcher, self._knowledge_watcher):
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+        self._watcher = self._knowledge_watcher = None
         close = getattr(self.actions, "close", None)
         if close is not None:
             await close()

@@ -224,6 +224,7 @@ class Settings:
     max_fallbacks: int = 2
     flow_timeout: float = 1800.0
     messages: Mapping[str, Text] = field(default_factory=dict)
+    knowledge: bool = True  # answer from the knowledge base when no intent is confident
 
     @property
     def language(self) -> str:

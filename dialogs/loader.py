@@ -213,6 +213,7 @@ class Reader:
             "max_fallbacks",
             "flow_timeout",
             "messages",
+            "knowledge",
         )
         for key, child in node.items():
             if key not in known:
@@ -234,7 +235,11 @@ class Reader:
         word_vectors = node.get("word_vectors")
         if word_vectors is not None and not isinstance(word_vectors.value, bool):
             self.problems.add(word_vectors.where, "word_vectors must be true or false")
+        knowledge = node.get("knowledge")
+        if knowledge is not None and not isinstance(knowledge.value, bool):
+            self.problems.add(knowledge.where, "knowledge must be true or false")
         return Settings(
+            knowledge=bool(knowledge.value) if knowledge is not None else True,
             word_vectors=bool(word_vectors.value) if word_vectors is not None else True,
             languages=languages,
             nlu_threshold=threshold,

@@ -12,6 +12,21 @@ DEFAULT_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry, I didn't understand that. Could you say it another way?",
         "zh": "抱歉，我没有理解。能换个说法吗？",
     },
+    # A knowledge-base answer: `article.title`, `article.link`, `article.passage` (quoted).
+    "kb_answer": {
+        "en": "From our help centre, “{{ article.title }}”:\n\n{{ article.passage }}\n\nMore: {{ article.link }}\n\nDid this help?",
+        "zh": "帮助中心《{{ article.title }}》中写道：\n\n{{ article.passage }}\n\n详情：{{ article.link }}\n\n这对您有帮助吗？",
+    },
+    "kb_yes": {"en": "Yes, thanks", "zh": "有帮助"},
+    "kb_no": {"en": "No", "zh": "没有帮助"},
+    "kb_helped": {
+        "en": "Glad it helped! Anything else I can do for you?",
+        "zh": "很高兴能帮到您！还有其他问题吗？",
+    },
+    "kb_not_helped": {
+        "en": "Sorry it didn't help.",
+        "zh": "抱歉没能帮到您。",
+    },
     "offer_human": {
         "en": "I'm having trouble understanding. Would you like to talk to a person?",
         "zh": "我好像没能理解您的问题。需要为您转接人工客服吗？",

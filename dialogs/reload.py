@@ -16,13 +16,15 @@ from dialogs.yamlsource import dialog_files
 log = logging.getLogger("frontdesk.dialogs.reload")
 
 Snapshot = dict[str, tuple[int, int]]
+#: Which files under a path make up what is watched (the dialogs' YAML by default).
+Lister = Callable[[Path], list[Path]]
 
 
-def snapshot(path: Path) -> Snapshot:
-    """(mtime in ns, size) of every dialog file; a vanished folder is an empty snapshot."""
+def snapshot(path: Path, files_of: Lister = dialog_files) -> Snapshot:
+    """(mtime in ns, size) of every watched file; a vanished folder is an empty snapshot."""
     found: Snapshot = {}
     try:
-        files = dialog_files(path)
+        files = files_of(path)
     except OSError:
         return found
     for file in files:
@@ -40,6 +42,7 @@ async def watch(
     *,
     interval: float = 0.4,
     initial: Snapshot | None = None,
+    files_of: Lister = dialog_files,
 ) -> None:
     """Call `on_change` after the files under `path` change (until cancelled).
 
@@ -47,14 +50,14 @@ async def watch(
     `git checkout` of several files is reloaded once, whole. Pass `initial` (taken when the
     files were loaded) so that an edit made before the first poll is not missed.
     """
-    last = initial if initial is not None else await asyncio.to_thread(snapshot, path)
+    last = initial if initial is not None else await asyncio.to_thread(snapshot, path, files_of)
     while True:
         await asyncio.sleep(interval)
-        current = await asyncio.to_thread(snapshot, path)
+        current = await asyncio.to_thread(snapshot, path, files_of)
         if current == last:
             continue
         await asyncio.sleep(interval / 2)
-        settled = await asyncio.to_thread(snapshot, path)
+        settled = await asyncio.to_thread(snapshot, path, files_of)
         if settled != current:
             continue  # still being written; look again next round
         last = settled

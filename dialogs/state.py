@@ -27,7 +27,8 @@ class State:
     slots: dict[str, Any] = field(default_factory=dict)
     stack: list[dict[str, str]] = field(default_factory=list)  # interrupted {flow, step}
     fallbacks: int = 0  # consecutive turns not understood
-    offer: str = ""  # "human" while a hand-off offer awaits yes/no
+    offer: str = ""  # "human" while a hand-off offer awaits yes/no; "kb": "did this help?"
+    offer_article: str = ""  # the knowledge-base article "did this help?" is about
     offer_repeats: int = 0  # times the offer was asked again after an unclear answer
     question: int = 0  # number of the latest question asked with buttons (see `mark_question`)
     last_activity: float = 0.0
@@ -55,6 +56,7 @@ class State:
             stack=stack[-MAX_STACK:],
             fallbacks=get("fallbacks", int, 0),
             offer=get("offer", str, ""),
+            offer_article=get("offer_article", str, ""),
             offer_repeats=get("offer_repeats", int, 0),
             question=get("question", int, 0),
             last_activity=float(last) if isinstance(last, int | float) else 0.0,
@@ -72,6 +74,7 @@ class State:
             "stack": list(self.stack),
             "fallbacks": self.fallbacks,
             "offer": self.offer,
+            "offer_article": self.offer_article,
             "offer_repeats": self.offer_repeats,
             "question": self.question,
             "last_activity": self.last_activity,

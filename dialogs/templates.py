@@ -19,7 +19,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 log = logging.getLogger("frontdesk.dialogs")
 
 #: Names a template may use; anything else is reported by `frontdesk dialogs check`.
-CONTEXT_NAMES = frozenset({"slots", "customer", "conversation", "lang", "latest_message", "answer"})
+CONTEXT_NAMES = frozenset(
+    # `article` (title, passage, link) is set in a knowledge-base answer (`kb_answer`).
+    {"slots", "customer", "conversation", "lang", "latest_message", "answer", "article"}
+)
 
 
 def _finalize(value: Any) -> Any:

@@ -16,7 +16,9 @@ The order of decisions, each explained where it is made:
    ends);
 5. outside a flow, the intent starts a flow or gets its FAQ answer; a flow skips the asks whose
    slots the message already gave ("where is my order 20261001");
-6. anything else is a fallback: candidates as buttons, then an offer of a person.
+6. anything else is answered from the knowledge base when a passage is confident enough
+   (`dialogs.knowledge`; "Did this help?" follows, and the answer is recorded per article);
+   otherwise it is a fallback: candidates as buttons, then an offer of a person.
 
 Replies are rendered from operator templates only; customer text is only ever a value.
 """
@@ -49,6 +51,7 @@ from dialogs.flows import (
     Tag,
     Text,
 )
+from dialogs.knowledge import KnowledgeBase
 from dialogs.slots import Invalid, validate
 from dialogs.state import State
 from dialogs.templates import evaluate, render
@@ -70,6 +73,10 @@ PRIORITY_NUMBER = {"P1": 1, "P2": 2, "P3": 3}
 MIN_CANDIDATE_CONFIDENCE = 0.05
 #: What an opening such as Telegram's `/start` is answered with, when the bot has it.
 GREETING_INTENT = "greet"
+#: Below this NLU confidence an intent gives way to a strong knowledge-base answer.
+WEAK_INTENT = 0.3
+#: The payloads of "Did this help?" after a knowledge-base answer.
+KB_HELPED, KB_NOT_HELPED = "/kb_helped", "/kb_not_helped"
 INVALID_MESSAGES = {
     "not_a_choice": "invalid_choice",
     "not_a_number": "invalid_number",
@@ -125,9 +132,15 @@ class Dialogue:
     """Runs one turn against an immutable `Bot` and a mutable copy of the state."""
 
     def __init__(
-        self, bot: Bot, state: State, context: Context, actions: ActionRunner | None
+        self,
+        bot: Bot,
+        state: State,
+        context: Context,
+        actions: ActionRunner | None,
+        knowledge: KnowledgeBase | None = None,
     ) -> None:
         self.bot = bot
+        self.knowledge = knowledge if bot.settings.knowledge else None
         self.state = state
         self.context = context
         self.actions = actions
@@ -181,6 +194,8 @@ class Dialogue:
             await self._opening(deep_link)
         elif state.offer == "human" or text in ("/handoff_accept", "/handoff_decline"):
             await self._answer_offer(text)
+        elif state.offer == "kb" or text in (KB_HELPED, KB_NOT_HELPED):
+            await self._answer_kb_feedback(text)
         elif state.flow:
             await self._answer_ask(text)
         else:
@@ -258,7 +273,13 @@ class Dialogue:
         intent, confidence, candidates = self._classify(text)
         self.intent, self.confidence = intent, confidence
         if intent is None:
-            self._fallback(candidates)
+            if not self._answer_from_knowledge(text):
+                self._fallback(candidates)
+            return
+        if confidence < WEAK_INTENT and self._answer_from_knowledge(text, strong_only=True):
+            # A weak guess at an intent loses to an article that clearly answers the line:
+            # "耳机只有一边有声音" is not worth a power-on troubleshooting flow.
+            self.intent = None
             return
         if confidence < self.bot.settings.handoff_confidence and self._hands_off(intent):
             # A person's queue (often at high priority) is never entered on a guess: the
@@ -268,6 +289,80 @@ class Dialogue:
             return
         self.state.fallbacks = 0
         await self._start_intent(intent)
+
+    def _answer_from_knowledge(self, text: str, *, strong_only: bool = False) -> bool:
+        """Quote the passage that answers `text`, if one is confident enough (twice the
+        threshold when `strong_only`); ask if it helped."""
+        lang = self.state.lang
+        hit = self.knowledge.answer(text, lang, strong=strong_only) if self.knowledge else None
+        if hit is None or self.knowledge is None:
+            return False
+        state, passage = self.state, hit.passage
+        article = self.knowledge.articles[passage.article]
+        self.handled_as = "knowledge"
+        state.fallbacks = 0
+        state.offer, state.offer_article = "kb", article.id
+        state.question += 1
+        context = self.template_context()
+        context["article"] = {
+            "title": article.title(passage.lang),
+            "passage": passage.text,
+            "link": self.knowledge.link(article.id, passage.lang),
+        }
+        lang, default = state.lang, self.bot.settings.language
+        answer = render(self.bot.message("kb_answer").pick(lang, default), context)
+        yes, no = self.bot.message("kb_yes"), self.bot.message("kb_no")
+        self.replies.append(
+            Outbound(
+                text=answer or passage.text,
+                buttons=(
+                    Button(
+                        title=self.render(yes), payload=mark_question(KB_HELPED, state.question)
+                    ),
+                    Button(
+                        title=self.render(no), payload=mark_question(KB_NOT_HELPED, state.question)
+                    ),
+                ),
+            )
+        )
+        self.events.append(
+            NewEvent(
+                type="kb.answered",
+                data={
+                    "article": article.id,
+                    "lang": passage.lang,
+                    "passage": passage.position,
+                    "confidence": round(hit.confidence, 4),
+                },
+            )
+        )
+        return True
+
+    async def _answer_kb_feedback(self, text: str) -> None:
+        """ "Did this help?": a yes or no is recorded for the article; anything else is a new
+        question, and the article is left unrated."""
+        state = self.state
+        article, state.offer, state.offer_article = state.offer_article, "", ""
+        said = {KB_HELPED: "yes", KB_NOT_HELPED: "no"}.get(text) or polarity(text)
+        if said is not None and not is_short(text):
+            intent, confidence, _ = self._classify(text)
+            if intent is not None and confidence >= self.bot.settings.interrupt_confidence:
+                said = None  # "no, how do I reset my password": the question wins
+        if said is None or not article:
+            await self._understand(text)
+            return
+        helpful = said == "yes"
+        self.events.append(
+            NewEvent(type="kb.feedback", data={"article": article, "helpful": helpful})
+        )
+        if helpful:
+            self.handled_as = "kb_helped"
+            self.say(self.bot.message("kb_helped"))
+        else:
+            # The bot has nothing better than its best article: a person may.
+            self.handled_as = "kb_not_helped"
+            self.say(self.bot.message("kb_not_helped"))
+            self._offer_human()
 
     def _hands_off(self, intent: str) -> bool:
         """Whether `intent` starts a flow whose first step is a hand-off."""

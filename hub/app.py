@@ -35,7 +35,12 @@ def build_bot(config: Config) -> ConversationHandler:
         return EchoBot()
     from dialogs.engine import DialogEngine  # the dialog engine arrives in its own package
 
-    return DialogEngine.from_path(config.dialogs_path, action_endpoint=config.action_endpoint)
+    return DialogEngine.from_path(
+        config.dialogs_path,
+        action_endpoint=config.action_endpoint,
+        knowledge_path=config.knowledge_path,
+        public_url=config.public_url,
+    )
 
 
 def build_connectors(config: Config, hub: Hub, environ: Mapping[str, str]) -> list[Connector]:
@@ -64,9 +69,10 @@ def create_app(
     identity_settings = IdentitySettings.from_section(config.identity, environ)
     store.continuity_window = identity_settings.continuity_window
     identity = IdentityService(store, settings=identity_settings)
+    bot = bot or build_bot(config)
     hub = Hub(
         store=store,
-        bot=IdentityGate(bot or build_bot(config), identity),
+        bot=IdentityGate(bot, identity),
         retry=config.delivery,
         reply_to=identity_settings.reply_to,
     )
@@ -99,6 +105,11 @@ def create_app(
     app.router.add_routes(customer_routes)
     app.router.add_routes(api_routes)
     app.router.add_routes(observe_routes)
+    knowledge = getattr(bot, "knowledge", None)
+    if knowledge is not None:  # the help centre serves the articles the bot answers from
+        from dialogs.help_centre import help_routes
+
+        app.router.add_routes(help_routes(lambda: getattr(bot, "knowledge", None)))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await hub.store.open()

@@ -31,6 +31,8 @@ ENV_OVERRIDES: dict[str, str] = {
     "FRONTDESK_DIALOGS_PATH": "bot.dialogs_path",
     "FRONTDESK_ACTION_ENDPOINT": "bot.action_endpoint",
     "FRONTDESK_HANDOFF_PATH": "bot.handoff_path",
+    "FRONTDESK_KNOWLEDGE_PATH": "bot.knowledge_path",
+    "FRONTDESK_PUBLIC_URL": "bot.public_url",
     "FRONTDESK_API_CHANNEL_CALLBACK_URL": "channels.api.callback_url",
 }
 
@@ -163,6 +165,8 @@ class Config:
     dialogs_path: str
     action_endpoint: str = ""
     handoff_path: str = ""  # config/handoff.yaml; "" runs without the human hand-off
+    knowledge_path: str = ""  # config/knowledge; "" runs without a knowledge base
+    public_url: str = ""  # how customers reach this hub (links to the help centre)
     channels: Mapping[str, Section] = field(default_factory=dict)
     # The agent console's settings, checked by handoff.console (which knows its keys).
     console: Section = field(default_factory=lambda: Section({}, path=""))
@@ -274,6 +278,10 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
     if action_endpoint and not action_endpoint.startswith(("http://", "https://")):
         raise bot.error("action_endpoint", f"must be an http(s) URL (got {action_endpoint!r})")
     handoff_path = bot.get_str("handoff_path", "")
+    knowledge_path = bot.get_str("knowledge_path", "")
+    public_url = bot.get_str("public_url", "").rstrip("/")
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise bot.error("public_url", f"must be an http(s) URL (got {public_url!r})")
     bot.reject_unknown()
 
     channels = root.section("channels")
@@ -293,6 +301,8 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         dialogs_path=dialogs_path,
         action_endpoint=action_endpoint,
         handoff_path=handoff_path,
+        knowledge_path=knowledge_path,
+        public_url=public_url,
         channels=channel_sections,
         console=console,
         api_token=environ.get("FRONTDESK_API_TOKEN", ""),

@@ -1,0 +1,380 @@
+"""Finding the passage of the knowledge base that answers a customer's line.
+
+Articles are cut into passages (a heading and the paragraphs under it, a few hundred
+characters each). Each language has its own BM25 index (`bm25s`) over the passages' words —
+Chinese segmented with jieba exactly as the NLU does (`dialogs.text.tokenize`), plus the
+character bigrams of every Chinese run so a differently segmented query still meets its
+passage. The ten best BM25 passages are re-ranked with the word vectors the NLU already
+loads (cosine of averaged static embeddings), which lets "my screen cracked" meet a
+passage that says "broken display".
+
+**Confidence.** A raw BM25 score grows with the length of the query, so it is divided by the
+best score the query could reach — each query word's IDF × (k1 + 1), words the index has
+never seen counted as rare (a question about the weather is mostly unknown words and gets a
+low confidence, not a high one from its one known word); Chinese bigrams the index has never
+seen count for nothing (most straddle two words). The confidence is
+w × that coverage + (1 − w) × the cosine, w = 0.7 in English and 0.85 in Chinese. The threshold under which the bot falls back as
+before is derived per language when the index is built (`calibrate`), from lines the bot
+must not answer — its `out_of_scope` examples: the threshold sits just above the score the
+95th percentile of them reach, never below `MIN_THRESHOLD`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import bm25s  # type: ignore[import-untyped]
+import numpy as np
+
+from dialogs.kb_articles import Article
+from dialogs.nlu_features import Floats
+from dialogs.text import has_cjk, normalize, tokenize
+
+log = logging.getLogger("frontdesk.dialogs.kb")
+
+K1 = 1.5  # bm25s' default; the coverage bound below uses the same k1
+CANDIDATES = 10
+#: Share of the BM25 coverage in the confidence (the rest is the cosine), per language:
+#: chosen on the validation split of bench/data/knowledge-bilingual (docs/knowledge.md).
+#: The word vectors know Chinese less well, so they weigh less there.
+BM25_WEIGHT = {"en": 0.7, "zh": 0.85}
+MIN_THRESHOLD = 0.15
+DEFAULT_THRESHOLD = 0.2  # when the bot has no out-of-scope examples in a language
+PASSAGE_CHARS = {"en": 600, "zh": 260}
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
+# Words that say nothing about which article answers: kept out of queries and of the bound.
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "do",
+        "does",
+        "did",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "it",
+        "its",
+        "this",
+        "that",
+        "to",
+        "of",
+        "in",
+        "on",
+        "for",
+        "at",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "but",
+        "if",
+        "so",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "how",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "there",
+        "here",
+        "have",
+        "has",
+        "had",
+        "not",
+        "no",
+        "please",
+        "hi",
+        "hello",
+        "thanks",
+        "我",
+        "你",
+        "你们",
+        "您",
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "是",
+        "在",
+        "有",
+        "和",
+        "就",
+        "都",
+        "也",
+        "要",
+        "会",
+        "能",
+        "可以",
+        "怎么",
+        "怎样",
+        "如何",
+        "什么",
+        "请问",
+        "请",
+        "一下",
+        "这个",
+        "那个",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A piece of an article small enough to quote in a chat."""
+
+    article: str
+    lang: str
+    heading: str  # the section's heading, "" for the text before the first one
+    text: str  # the Markdown shown to the customer
+    position: int  # the passage's index within its article and language (its URL anchor)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A passage and how sure the index is that it answers the line."""
+
+    passage: Passage
+    confidence: float
+    bm25: float
+    cosine: float
+
+
+class Embedder(Protocol):
+    """What re-ranking needs of `dialogs.nlu_features.WordVectors`."""
+
+    def embed(self, text: str) -> Floats: ...
+    def embed_many(self, texts: Sequence[str]) -> Floats: ...
+
+
+def split_passages(article: Article, lang: str) -> list[Passage]:
+    """The article's text in `lang` as passages: a heading with what follows, cut to size."""
+    limit = PASSAGE_CHARS.get(lang, 600)
+    passages: list[Passage] = []
+    heading = ""
+    chunk: list[str] = []
+
+    def flush() -> None:
+        text = "\n\n".join(chunk).strip()
+        if text:
+            passages.append(Passage(article.id, lang, heading, text, len(passages)))
+        chunk.clear()
+
+    for block in re.split(r"\n\s*\n", article.bodies[lang]):
+        block = block.strip()
+        if not block:
+            continue
+        first, _, rest = block.partition("\n")
+        heading_match = _HEADING.match(first)
+        if heading_match:
+            flush()
+            heading = heading_match.group(2).strip()
+            block = rest.strip()
+            if not block:
+                continue
+        if chunk and sum(map(len, chunk)) + len(block) > limit:
+            flush()
+        chunk.append(block)
+    flush()
+    return passages
+
+
+@functools.cache
+def _stemmer() -> Any:
+    import snowballstemmer  # type: ignore[import-untyped, unused-ignore]
+
+    return snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    # "trading" meets "trade", "batteries" meets "battery"; Chinese has no inflection.
+    stem: str = _stemmer().stemWord(word) if word.isascii() and word.isalpha() else word
+    return stem
+
+
+def terms(text: str) -> list[str]:
+    """The words BM25 matches on: NLU tokens without stop words (English stemmed), plus
+    Chinese bigrams."""
+    words, bigrams = split_terms(text)
+    return words + bigrams
+
+
+def split_terms(text: str) -> tuple[list[str], list[str]]:
+    """(words, Chinese character bigrams) of `text`, as `terms` joins them."""
+    words = [_stem(w) for w in tokenize(text) if w not in _STOP and (len(w) > 1 or has_cjk(w))]
+    bigrams: list[str] = []
+    normalized = normalize(text)
+    if has_cjk(normalized):
+        for run in _CJK_RUN.findall(normalized):
+            bigrams.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return words, bigrams
+
+
+class LanguageIndex:
+    """BM25 over one language's passages, with their vectors for re-ranking."""
+
+    def __init__(
+        self,
+        lang: str,
+        passages: Sequence[Passage],
+        titles: Mapping[str, str],
+        vectors: Embedder | None,
+    ) -> None:
+        self.passages = tuple(passages)
+        self._weight = BM25_WEIGHT.get(lang, 0.7)
+        documents = [terms(f"{titles[p.article]} {p.heading} {p.text}") for p in self.passages]
+        self._retriever = bm25s.BM25(k1=K1)
+        self._retriever.index(documents, show_progress=False)
+        frequency: dict[str, int] = {}
+        for document in documents:
+            for word in set(document):
+                frequency[word] = frequency.get(word, 0) + 1
+        count = len(documents)
+        self._idf = {w: _idf(df, count) for w, df in frequency.items()}
+        self._rare = _idf(1, count)
+        self._vectors = vectors
+        self._matrix = (
+            vectors.embed_many([f"{titles[p.article]} {p.text}" for p in self.passages])
+            if vectors is not None
+            else None
+        )
+
+    def search(self, query: str, k: int = 3) -> list[Hit]:
+        words, bigrams = split_terms(query)
+        if not (words or bigrams) or not self.passages:
+            return []
+        scores = self._retriever.get_scores(words + bigrams)
+        # Unknown words count as rare (they lower the confidence); unknown bigrams count for
+        # nothing: most straddle two words ("价了") and say nothing about the question.
+        known_bigrams = {b for b in bigrams if b not in words}
+        bound = (
+            sum(self._idf.get(w, self._rare) for w in set(words))
+            + sum(self._idf.get(b, 0.0) for b in known_bigrams)
+        ) * (K1 + 1)
+        if bound <= 0.0:
+            return []
+        if scores.size > CANDIDATES:  # O(n) selection of the candidates, then sort those
+            top = np.argpartition(-scores, CANDIDATES)[:CANDIDATES]
+            top = top[np.argsort(-scores[top])]
+        else:
+            top = np.argsort(-scores)
+        top = top[scores[top] > 0]
+        if top.size == 0:
+            return []
+        cosines = np.zeros(top.size, dtype=np.float32)
+        if self._vectors is not None and self._matrix is not None:
+            cosines = self._matrix[top] @ self._vectors.embed(query)
+        hits = [
+            Hit(
+                passage=self.passages[int(i)],
+                confidence=self._weight * min(1.0, float(scores[i]) / bound)
+                + (1.0 - self._weight) * max(0.0, float(c)),
+                bm25=float(scores[i]),
+                cosine=float(c),
+            )
+            for i, c in zip(top, cosines, strict=True)
+        ]
+        hits.sort(key=lambda hit: hit.confidence, reverse=True)
+        # One hit per article: the best passage speaks for it.
+        best: dict[str, Hit] = {}
+        for hit in hits:
+            best.setdefault(hit.passage.article, hit)
+        return list(best.values())[:k]
+
+
+def _idf(df: int, count: int) -> float:
+    # bm25s' default ("lucene") IDF, so the bound matches the scores it returns.
+    return math.log(1 + (count - df + 0.5) / (df + 0.5))
+
+
+class KnowledgeIndex:
+    """All articles, searchable per language, with a calibrated threshold per language."""
+
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        *,
+        vectors: Embedder | None = None,
+        negatives: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        self.articles = {article.id: article for article in articles}
+        self._indexes: dict[str, LanguageIndex] = {}
+        for lang in ("en", "zh"):
+            passages = [
+                passage
+                for article in articles
+                if lang in article.bodies
+                for passage in split_passages(article, lang)
+            ]
+            if passages:
+                titles = {a.id: a.title(lang) for a in articles}
+                self._indexes[lang] = LanguageIndex(lang, passages, titles, vectors)
+        self.thresholds = calibrate(self, negatives or {})
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self._indexes)
+
+    def __len__(self) -> int:
+        return sum(len(index.passages) for index in self._indexes.values())
+
+    def search(self, query: str, lang: str, k: int = 3) -> list[Hit]:
+        """The best `k` passages in `lang` (in the other language if `lang` has none)."""
+        index = self._indexes.get(lang) or next(iter(self._indexes.values()), None)
+        return index.search(query, k) if index is not None else []
+
+    def answer(self, query: str, lang: str, margin: float = 1.0) -> Hit | None:
+        """The passage to answer with, or None when nothing reaches `margin` × threshold."""
+        hits = self.search(query, lang, k=1)
+        if not hits:
+            return None
+        hit = hits[0]
+        threshold = self.thresholds.get(hit.passage.lang, DEFAULT_THRESHOLD)
+        return hit if hit.confidence >= threshold * margin else None
+
+
+def calibrate(index: KnowledgeIndex, negatives: Mapping[str, Iterable[str]]) -> dict[str, float]:
+    """Per language: just above what 95 % of the lines the bot must not answer reach."""
+    thresholds: dict[str, float] = {}
+    for lang in index.languages:
+        scores = sorted(
+            hits[0].confidence if (hits := index.search(line, lang, k=1)) else 0.0
+            for line in negatives.get(lang, ())
+        )
+        if len(scores) < 5:
+            thresholds[lang] = DEFAULT_THRESHOLD
+            continue
+        percentile = scores[min(len(scores) - 1, math.ceil(0.95 * len(scores)) - 1)]
+        thresholds[lang] = round(max(MIN_THRESHOLD, percentile + 0.01), 4)
+    log.info("knowledge base thresholds: %s", thresholds)
+    return thresholds

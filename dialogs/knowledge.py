@@ -1,0 +1,70 @@
+"""The knowledge base a bot answers from when it has no confident intent.
+
+`KnowledgeBase.load(path, bot)` reads the articles under `path` (`dialogs.kb_articles`) and
+builds the index (`dialogs.kb_index`), calibrated on the bot's own `out_of_scope` lines. The
+dialog engine holds one and swaps it whole when the files change, like the flows: an invalid
+edit is logged with its `file:line` problems and the previous articles keep serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dialogs.flows import Bot
+from dialogs.kb_articles import Article, load_articles
+from dialogs.kb_index import Hit, KnowledgeIndex
+from dialogs.text import has_cjk
+from dialogs.training import OUT_OF_SCOPE
+
+log = logging.getLogger("frontdesk.dialogs.kb")
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    """Articles and their index: the unit a reload swaps."""
+
+    path: Path
+    index: KnowledgeIndex
+    #: Where the help centre is reached from outside (`bot.public_url`); "" keeps links
+    #: relative to the hub, which the web chat widget resolves.
+    public_url: str = ""
+
+    @property
+    def articles(self) -> Mapping[str, Article]:
+        return self.index.articles
+
+    def link(self, article_id: str, lang: str) -> str:
+        """The help-centre page of an article, in `lang`."""
+        return f"{self.public_url.rstrip('/')}/help/{article_id}?lang={lang}"
+
+    @classmethod
+    def load(cls, path: str | Path, bot: Bot | None = None, public_url: str = "") -> KnowledgeBase:
+        """Read and index; raises `DialogsInvalid` listing every problem of the files."""
+        articles = load_articles(path)
+        vectors = None
+        if bot is None or bot.settings.word_vectors:
+            try:
+                from dialogs.nlu_features import default_word_vectors
+
+                vectors = default_word_vectors()
+            except FileNotFoundError:
+                log.warning("knowledge base: no word vectors; ranking by words only")
+        index = KnowledgeIndex(articles, vectors=vectors, negatives=negatives_of(bot))
+        log.info("knowledge base: %d articles, %d passages", len(articles), len(index))
+        return cls(Path(path), index, public_url)
+
+    def answer(self, text: str, lang: str, *, strong: bool = False) -> Hit | None:
+        """The passage to answer with; `strong` asks for twice the calibrated threshold."""
+        return self.index.answer(text, lang, margin=2.0 if strong else 1.0)
+
+
+def negatives_of(bot: Bot | None) -> dict[str, list[str]]:
+    """The bot's out-of-scope lines by language: what the knowledge base must not answer."""
+    lines: dict[str, list[str]] = {"en": [], "zh": []}
+    intent = bot.intents.get(OUT_OF_SCOPE) if bot is not None else None
+    for example in intent.examples if intent is not None else ():
+        lines["zh" if has_cjk(example) else "en"].append(example)
+    return lines

@@ -1,0 +1,64 @@
+"""`frontdesk knowledge check [PATH]` and `frontdesk knowledge search QUERY`: the operator's
+tools for the articles under `config/knowledge/` (docs/knowledge.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dialogs.kb_articles import load_articles
+from dialogs.knowledge import KnowledgeBase
+from dialogs.loader import load_bot
+from dialogs.text import detect_language
+from dialogs.yamlsource import DialogsInvalid
+
+DEFAULT_PATH = "config/knowledge"
+DEFAULT_DIALOGS = "config/dialogs"
+EXIT_INVALID = 2
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `knowledge check|search` to the `frontdesk` command."""
+    knowledge = commands.add_parser("knowledge", help="check and search the knowledge base")
+    sub = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    check = sub.add_parser("check", help="validate the articles (file:line for each problem)")
+    check.add_argument("path", nargs="?", default=DEFAULT_PATH)
+    check.set_defaults(run=_check)
+    search = sub.add_parser("search", help="what the bot would answer a line with, and why")
+    search.add_argument("query")
+    search.add_argument("--path", default=DEFAULT_PATH)
+    search.add_argument("--dialogs", default=DEFAULT_DIALOGS, help="the bot that calibrates")
+    search.add_argument("--lang", choices=("en", "zh"), default="", help="default: detected")
+    search.set_defaults(run=_search)
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        articles = load_articles(args.path)
+    except DialogsInvalid as error:
+        for problem in error.problems:
+            print(problem.located(), file=sys.stderr)
+        print(f"{len(error.problems)} problem(s) found", file=sys.stderr)
+        return EXIT_INVALID
+    both = sum(1 for a in articles if len(a.languages) == 2)
+    print(f"{args.path}: OK ({len(articles)} articles, {both} in both languages)")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    try:
+        kb = KnowledgeBase.load(args.path, load_bot(args.dialogs))
+    except DialogsInvalid as error:
+        for problem in error.problems:
+            print(problem.located(), file=sys.stderr)
+        return EXIT_INVALID
+    lang = args.lang or detect_language(args.query, previous="en", languages=("en", "zh"))
+    threshold = kb.index.thresholds.get(lang, 0.0)
+    print(f"language {lang}, answer threshold {threshold:.3f}")
+    for rank, hit in enumerate(kb.index.search(args.query, lang, k=3), 1):
+        mark = "answers" if rank == 1 and hit.confidence >= threshold else "       "
+        print(
+            f"{rank}. {mark} {hit.confidence:.3f}  {hit.passage.article}"
+            f" #{hit.passage.position} (bm25 {hit.bm25:.2f}, cosine {hit.cosine:.2f})"
+        )
+    return 0

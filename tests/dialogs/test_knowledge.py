@@ -1,0 +1,331 @@
+"""The knowledge base: articles read and validated, passages found, answers through the hub,
+"did this help?" recorded per article, the help centre served and escaped."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dialogs.engine import DialogEngine
+from dialogs.kb_articles import MAX_ARTICLE_BYTES, load_articles
+from dialogs.knowledge import KnowledgeBase
+from dialogs.loader import load_bot
+from dialogs.yamlsource import DialogsInvalid
+from hub.app import create_app
+from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
+from tests.dialogs.through_hub import Customer
+from tests.support import CallbackReceiver, hub_config, hub_env
+
+DEMO_KNOWLEDGE = REPO / "config" / "knowledge"
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.md"
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_kb() -> KnowledgeBase:
+    return KnowledgeBase.load(DEMO_KNOWLEDGE, load_bot(DEMO_DIALOGS))
+
+
+@pytest.fixture(scope="module")
+def engine() -> DialogEngine:
+    return DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=DEMO_KNOWLEDGE)
+
+
+# ---------------------------------------------------------------- articles
+
+
+def test_demo_articles_are_valid_and_bilingual() -> None:
+    articles = load_articles(DEMO_KNOWLEDGE)
+    assert len(articles) >= 20
+    assert all(a.languages == ("en", "zh") for a in articles)
+
+
+def test_one_language_article(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "opening",
+        """
+        ---
+        title: 春节营业时间
+        language: zh
+        ---
+        春节期间门店营业时间为 10:00–18:00。
+        """,
+    )
+    (article,) = load_articles(tmp_path)
+    assert article.languages == ("zh",) and article.title("en") == "春节营业时间"
+
+
+def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
+    write(tmp_path, "bad-yaml", "---\ntitle: [unclosed\n---\nbody\n")
+    write(tmp_path, "no-title", "---\nlanguage: en\n---\nbody\n")
+    write(tmp_path, "unknown-key", "---\ntitle: x\nlanguage: en\ncolour: red\n---\nbody\n")
+    write(
+        tmp_path,
+        "stray-text",
+        "---\ntitle: {en: a, zh: 乙}\n---\nbefore any marker\n<!-- en -->\na\n<!-- zh -->\n乙\n",
+    )
+    write(tmp_path, "missing-zh", "---\ntitle: {en: a, zh: 乙}\n---\n<!-- en -->\ntext\n")
+    write(tmp_path, "Bad_Name", "---\ntitle: x\nlanguage: en\n---\nbody\n")
+    (tmp_path / "huge.md").write_text("---\n" + "x" * (MAX_ARTICLE_BYTES + 1), encoding="utf-8")
+    with pytest.raises(DialogsInvalid) as caught:
+        load_articles(tmp_path)
+    located = caught.value.located()
+    assert "bad-yaml.md:2: the front matter is not valid YAML" in located
+    assert "no-title.md:2: 'title' is missing" in located
+    assert "unknown-key.md:2: unknown front matter key(s): colour" in located
+    assert "stray-text.md:4: text before the first" in located
+    assert "missing-zh.md:4: the article has no zh text" in located
+    assert "Bad_Name.md:1: the file name must be lower-case" in located
+    assert "huge.md:1: the article is" in located and "the limit is" in located
+    assert len(caught.value.problems) == 7
+
+
+# ---------------------------------------------------------------- retrieval
+
+
+@pytest.mark.parametrize(
+    ("line", "lang", "article"),
+    [
+        ("only the left earbud plays music", "en", "bluetooth-pairing"),
+        ("the price dropped a week after my order arrived", "en", "price-protection"),
+        ("I dropped my phone in the bath", "en", "water-resistance"),
+        ("耳机只有一边有声音", "zh", "bluetooth-pairing"),
+        ("买完一周就降价了，能补差价吗", "zh", "price-protection"),
+        ("手錶可以戴著去海裡游泳嗎", "zh", "water-resistance"),  # Traditional
+    ],
+)
+def test_realistic_lines_find_their_article(
+    demo_kb: KnowledgeBase, line: str, lang: str, article: str
+) -> None:
+    hit = demo_kb.answer(line, lang)
+    assert hit is not None and hit.passage.article == article
+
+
+@pytest.mark.parametrize(
+    ("line", "lang"),
+    [
+        ("who won the champions league final", "en"),
+        ("recommend me a good pizza place", "en"),
+        ("欧冠决赛谁赢了", "zh"),
+        ("推荐一部好看的电影", "zh"),
+    ],
+)
+def test_unrelated_lines_get_no_answer(demo_kb: KnowledgeBase, line: str, lang: str) -> None:
+    assert demo_kb.answer(line, lang) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["", "   ", "😀😀😀", "?!.,", "a" * 10_000, "\x00\x07\u202e\ud800", "哈" * 500, "https://x.y"],
+)
+def test_bad_input_never_raises(demo_kb: KnowledgeBase, line: str) -> None:
+    for lang in ("en", "zh"):
+        assert demo_kb.index.search(line, lang) is not None
+
+
+def test_thresholds_are_calibrated_per_language(demo_kb: KnowledgeBase) -> None:
+    thresholds = demo_kb.index.thresholds
+    assert set(thresholds) == {"en", "zh"} and all(0 < t < 1 for t in thresholds.values())
+
+
+# ---------------------------------------------------------------- the bot
+
+
+@pytest.mark.parametrize(
+    ("line", "article", "helped", "thanks"),
+    [
+        ("my earbuds only play on one side", "bluetooth-pairing", "/kb_helped", "Glad"),
+        ("耳机只有一边有声音", "bluetooth-pairing", "有帮助", "很高兴"),
+    ],
+)
+async def test_answer_and_helpful_feedback(
+    engine: DialogEngine, line: str, article: str, helped: str, thanks: str
+) -> None:
+    chat = Chat(engine)
+    result = await chat.say(line)
+    answered = [e for e in result.events if e.type == "kb.answered"]
+    assert [e.data["article"] for e in answered] == [article]
+    (reply,) = result.replies
+    assert "/help/bluetooth-pairing" in reply.text
+    assert len(reply.buttons) == 2
+    result = await chat.say(reply.buttons[0].payload if helped.startswith("/") else helped)
+    feedback = [e.data for e in result.events if e.type == "kb.feedback"]
+    assert feedback == [{"article": article, "helpful": True}]
+    assert result.replies[0].text.startswith(thanks)
+
+
+@pytest.mark.parametrize(
+    ("line", "no", "offer"),
+    [
+        ("is my watch ok for swimming in the sea", "no, not really", "talk to a person"),
+        ("手表能戴着游泳吗", "没有帮助", "人工客服"),
+    ],
+)
+async def test_not_helpful_is_recorded_and_offers_a_person(
+    engine: DialogEngine, line: str, no: str, offer: str
+) -> None:
+    chat = Chat(engine)
+    result = await chat.say(line)
+    assert [e.data["article"] for e in result.events if e.type == "kb.answered"] == [
+        "water-resistance"
+    ]
+    result = await chat.say(no)
+    assert [e.data for e in result.events if e.type == "kb.feedback"] == [
+        {"article": "water-resistance", "helpful": False}
+    ]
+    assert offer in " ".join(r.text for r in result.replies)
+
+
+async def test_a_new_question_instead_of_feedback_is_answered(engine: DialogEngine) -> None:
+    chat = Chat(engine)
+    await chat.say("is my watch ok for swimming in the sea")
+    result = await chat.say("what are your opening hours")
+    assert not [e for e in result.events if e.type == "kb.feedback"]
+    assert "10:00" in result.replies[0].text
+
+
+async def test_operators_can_turn_knowledge_answers_off(tmp_path: Path) -> None:
+    dialogs = tmp_path / "dialogs"
+    dialogs.mkdir()
+    for file in DEMO_DIALOGS.glob("*.yml"):
+        text = file.read_text(encoding="utf-8")
+        if file.name == "bot.yml":
+            text = text.replace("settings:\n", "settings:\n  knowledge: false\n", 1)
+        (dialogs / file.name).write_text(text, encoding="utf-8")
+    engine = DialogEngine.from_path(dialogs, knowledge_path=DEMO_KNOWLEDGE)
+    result = await Chat(engine).say("my earbuds only play on one side")
+    assert not [e for e in result.events if e.type == "kb.answered"]
+
+
+async def test_edited_articles_are_reloaded_and_bad_edits_kept_out(tmp_path: Path) -> None:
+    folder = tmp_path / "knowledge"
+    write(
+        folder,
+        "parking",
+        """
+        ---
+        title: {en: Parking at our stores, zh: 门店停车}
+        ---
+        <!-- en -->
+        Every store has free customer parking for two hours in the basement garage.
+        <!-- zh -->
+        每家门店地下车库均为顾客提供两小时免费停车。
+        """,
+    )
+    engine = DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=folder)
+    engine.reload_interval = 0.05
+    await engine.start()
+    try:
+        assert (await Chat(engine).say("is parking free at the store")).replies
+        write(folder, "broken", "---\ntitle: [\n---\n")
+        await asyncio.sleep(0.5)
+        assert set(engine.knowledge.articles) == {"parking"}  # type: ignore[union-attr]
+        (folder / "broken.md").unlink()
+        write(
+            folder,
+            "gift-wrap",
+            """
+            ---
+            title: {en: Gift wrapping, zh: 礼品包装}
+            ---
+            <!-- en -->
+            We wrap any item as a gift for free; choose gift wrapping at checkout.
+            <!-- zh -->
+            所有商品均可免费礼品包装，结账时选择“礼品包装”即可。
+            """,
+        )
+        for _ in range(100):
+            if engine.knowledge is not None and "gift-wrap" in engine.knowledge.articles:
+                break
+            await asyncio.sleep(0.05)
+        assert engine.knowledge is not None
+        for line, lang in (("do you do gift wrapping", "en"), ("结账时能选礼品包装吗", "zh")):
+            hit = engine.knowledge.answer(line, lang)
+            assert hit is not None and hit.passage.article == "gift-wrap"
+    finally:
+        await engine.stop()
+
+
+# ---------------------------------------------------------------- through the hub
+
+
+@pytest.fixture
+async def kb_client(
+    aiohttp_client: Any, tmp_path: Path, receiver: CallbackReceiver, action_server: Any
+) -> Any:
+    env = hub_env(tmp_path, FRONTDESK_API_CHANNEL_CALLBACK_URL=receiver.url)
+    bot = DialogEngine.from_path(
+        DEMO_DIALOGS, action_endpoint=action_server.url, knowledge_path=DEMO_KNOWLEDGE
+    )
+    return await aiohttp_client(create_app(hub_config(env), environ=env, bot=bot))
+
+
+@pytest.mark.parametrize(
+    ("line", "title"),
+    [
+        ("where can I drop off old cables for recycling", "Recycling old electronics"),
+        ("旧数据线和充电器你们回收吗", "电子产品回收"),
+    ],
+)
+async def test_knowledge_answer_through_the_api_channel(
+    kb_client: Any, receiver: CallbackReceiver, line: str, title: str
+) -> None:
+    customer = Customer(kb_client, receiver, f"kb-{title}")
+    (reply,) = await customer.say(line)
+    assert title in reply["text"] and "/help/recycling" in reply["text"]
+    assert [b["title"] for b in reply["buttons"]] in (["Yes, thanks", "No"], ["有帮助", "没有帮助"])
+    await customer.say(reply["buttons"][0]["payload"])
+    events = await customer.events()
+    assert [e["data"] for e in events if e["type"] == "kb.feedback"] == [
+        {"article": "recycling", "helpful": True}
+    ]
+
+
+async def test_help_centre_pages(kb_client: Any) -> None:
+    page = await kb_client.get("/help?lang=en")
+    assert page.status == 200
+    html = await page.text()
+    assert "Help centre" in html and "Trading in an old device" in html
+    assert "script-src" not in page.headers["Content-Security-Policy"]  # none at all
+    page = await kb_client.get("/help", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert "帮助中心" in await page.text()
+    page = await kb_client.get("/help", params={"q": "耳机只有一边有声音", "lang": "zh"})
+    assert "/help/bluetooth-pairing?lang=zh" in await page.text()
+    page = await kb_client.get("/help/water-resistance?lang=zh")
+    assert page.status == 200 and "5 ATM" in await page.text()
+    assert (await kb_client.get("/help/no-such-article")).status == 404
+    assert (await kb_client.get("/help", params={"q": "x" * 201})).status == 400
+
+
+async def test_help_centre_escapes_what_articles_say(aiohttp_client: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "knowledge"
+    write(
+        folder,
+        "hostile",
+        """
+        ---
+        title: "<script>alert(1)</script> Returns"
+        language: en
+        ---
+        <img src=x onerror=alert(2)> Read [this](javascript:alert(3)) about returns.
+        """,
+    )
+    env = hub_env(tmp_path)
+    bot = DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=folder)
+    client = await aiohttp_client(create_app(hub_config(env), environ=env, bot=bot))
+    html = await (await client.get("/help/hostile")).text()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html
+    assert "<img" not in html and "&lt;img src=x" in html
+    assert 'href="javascript:' not in html
+    search = await (await client.get("/help", params={"q": "<b>returns</b>"})).text()
+    assert "<b>returns</b>" not in search and "&lt;b&gt;returns&lt;/b&gt;" in search
