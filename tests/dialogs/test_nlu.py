@@ -209,3 +209,45 @@ def test_two_intents_confidences_are_complementary() -> None:
     prediction = IntentClassifier.train(examples).predict("sure, ok")
     assert prediction.intent == "yes"
     assert sum(score.confidence for score in prediction.ranking) == pytest.approx(1.0, abs=1e-4)
+
+
+#: Lines a bot must not answer, in both languages (as a bot's `out_of_scope` lines).
+OUT_OF_SCOPE_LINES = [
+    "what is the weather tomorrow",
+    "tell me a joke",
+    "who won the football game",
+    "play some music",
+    "明天天气怎么样",
+    "讲个笑话",
+    "谁赢了足球比赛",
+    "放一首歌",
+]
+
+
+def test_out_of_scope_lines_train_a_class_that_answers_nothing() -> None:
+    plain = IntentClassifier.train(EXAMPLES, threshold=0.0)
+    rejecting = IntentClassifier.train(EXAMPLES, threshold=0.0, out_of_scope=OUT_OF_SCOPE_LINES)
+    assert rejecting.intents == plain.intents
+    for line in ["what will the weather be like tomorrow", "明天的天气怎么样啊"]:
+        assert plain.predict(line).intent is not None  # threshold 0: it answers anything
+        prediction = rejecting.predict(line)
+        assert prediction.intent is None
+        assert prediction.confidence == 0.0
+        # Suggestions are intents only, and still probabilities best first.
+        assert {score.intent for score in prediction.ranking} <= set(EXAMPLES)
+        confidences = [score.confidence for score in prediction.ranking]
+        assert confidences == sorted(confidences, reverse=True)
+        assert 0.0 < sum(confidences) < 1.0  # the out-of-scope class holds the rest
+        assert rejecting.with_threshold(0.0).predict(line).intent is None
+    for line, intent in [
+        ("where is my order", "order_status"),
+        ("I want my money back", "refund"),
+        ("我的订单到哪了", "order_status"),
+        ("我要退款", "refund"),
+    ]:
+        assert rejecting.predict(line).intent == intent, line
+
+
+def test_out_of_scope_lines_must_be_a_sequence_of_strings() -> None:
+    with pytest.raises(TypeError):
+        IntentClassifier.train(EXAMPLES, out_of_scope="tell me a joke")

@@ -24,10 +24,10 @@ def terms(line: str) -> dict[str, int]:
     return extract_terms(text, Segmenter().tokens(text))
 
 
-@pytest.mark.parametrize("min_df", [1, 2])
-def test_training_rows_equal_the_rows_prediction_computes(min_df: int) -> None:
+@pytest.mark.parametrize(("min_df", "max_char_df"), [(1, 1.0), (2, 1.0), (1, 0.3)])
+def test_training_rows_equal_the_rows_prediction_computes(min_df: int, max_char_df: float) -> None:
     vocabulary, matrix = NgramVocabulary.fit_transform(
-        (terms(line) for line in LINES), min_df=min_df
+        (terms(line) for line in LINES), min_df=min_df, max_char_df=max_char_df
     )
     assert matrix.shape == (len(LINES), len(vocabulary))
     for row, line in enumerate(LINES):
@@ -40,6 +40,12 @@ def test_training_rows_equal_the_rows_prediction_computes(min_df: int) -> None:
         assert "\x00parcel" in vocabulary.index
         assert "包裹" not in vocabulary.index
         assert "状态" not in vocabulary.index
+    if max_char_df < 1.0:  # character terms of two lines or more (of six) are left out …
+        assert "par" not in vocabulary.index
+        assert "whe" in vocabulary.index
+        assert "包裹" in vocabulary.index
+        # … word terms never: a frequent word is still a word of the bot
+        assert "\x00parcel" in vocabulary.index
 
 
 def test_no_documents_give_an_empty_matrix() -> None:
