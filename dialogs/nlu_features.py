@@ -224,12 +224,14 @@ class WordVectors:
     could reach for the network, and we need neither.
     """
 
-    __slots__ = ("_matrix", "_skip", "_tokenizer")
+    __slots__ = ("_matrix", "_skip", "_skip_mask", "_tokenizer")
 
     def __init__(self, matrix: Floats, tokenizer: Tokenizer, skip: frozenset[int]) -> None:
         self._matrix = matrix
         self._tokenizer = tokenizer
         self._skip = skip
+        self._skip_mask = np.zeros(len(matrix), dtype=bool)  # `skip` as a mask, for batches
+        self._skip_mask[[i for i in skip if i < len(matrix)]] = True
 
     @property
     def dim(self) -> int:
@@ -275,19 +277,27 @@ class WordVectors:
     def embed_many(self, texts: Sequence[str]) -> Floats:
         """`embed` of each of `texts`, as rows (batched: the tokenizer runs in Rust)."""
         result = np.zeros((len(texts), self.dim), dtype=np.float32)
-        skip = self._skip
         # In slices: the tokenizer's encodings of 15 000 lines at once (offsets, token strings)
         # were the peak memory of training, over 150 MB, for ids only.
         for start in range(0, len(texts), _EMBED_BATCH):
             batch = list(texts[start : start + _EMBED_BATCH])
-            for row, encoding in enumerate(
-                self._tokenizer.encode_batch(batch, add_special_tokens=False), start
-            ):
-                ids = [i for i in encoding.ids if i not in skip]
-                if ids:
-                    mean = self._matrix[ids].mean(axis=0)
-                    norm = float(np.linalg.norm(mean))
-                    result[row] = mean / norm if norm > 0.0 else mean
+            encodings = self._tokenizer.encode_batch(batch, add_special_tokens=False)
+            # All the slice's token ids in one array, and the row each belongs to: the sums
+            # per row are one `reduceat` instead of a numpy call per line.
+            sizes = np.fromiter((len(e.ids) for e in encodings), np.int64, len(encodings))
+            ids = np.fromiter(
+                itertools.chain.from_iterable(e.ids for e in encodings), np.int64, sizes.sum()
+            )
+            rows = np.repeat(np.arange(start, start + len(batch)), sizes)
+            kept = ~self._skip_mask[ids]
+            ids, rows = ids[kept], rows[kept]
+            if not len(ids):
+                continue
+            firsts = np.flatnonzero(np.diff(rows, prepend=-1))  # rows are in order
+            sums = np.add.reduceat(self._matrix[ids], firsts, axis=0)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            # The unit-length mean is the unit-length sum.
+            result[rows[firsts]] = sums / np.where(norms > 0.0, norms, 1.0)
         return result
 
 
