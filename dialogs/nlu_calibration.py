@@ -9,10 +9,8 @@ A constant cannot fit every bot: confidences spread over 5 intents look nothing 
    or about `LARGE_HOLD_OUT` examples for a very large bot), so calibrating costs one extra fit
    instead of five. Intents with a
    single example stay in training and are never held back.
-2. **Out-of-scope examples.** Lines the operator lists under the `out_of_scope` intent are dealt
-   into the same folds: the classifier trained without a fold learns the others as its
-   out-of-scope class (`IntentClassifier.train(out_of_scope=…)`) and scores that fold's (a
-   large bot, which holds back one fold, scores a fifth of its out-of-scope lines).
+2. **Out-of-scope examples.** Lines the operator lists under the `out_of_scope` intent are
+   scored by the same held-back classifiers (they are never trained on as an intent).
 3. **The rule.** Candidate thresholds are the observed confidences. Only thresholds that
    turn away at most `MAX_REJECTED` of the held-back in-scope examples the classifier got
    right are allowed (turning away one it got wrong is a gain: suggestions beat a wrong
@@ -69,8 +67,7 @@ class Calibration:
     oos_caught: float | None  # out-of-scope turned away (None without such examples)
 
 
-#: (examples, out-of-scope lines) → how the classifier trained on them scores a line.
-Trainer = Callable[[Mapping[str, Sequence[str]], Sequence[str]], "Scorer"]
+Trainer = Callable[[Mapping[str, Sequence[str]]], "Scorer"]
 Scorer = Callable[[str], tuple[str, float, str]]  # text → (best, confidence, runner-up)
 
 
@@ -107,8 +104,7 @@ def held_back(
         }
         if any(not texts for texts in kept.values()):
             continue  # cannot happen with ≥ 2 examples per held-back intent; be safe
-        held_oos = out_of_scope[fold::folds]
-        score = train(kept, [t for i, t in enumerate(out_of_scope) if i % folds != fold])
+        score = train(kept)
         for intent, texts in examples.items():
             for text, f in zip(texts, fold_of[intent], strict=True):
                 if f == fold:
@@ -122,7 +118,7 @@ def held_back(
                             second=second,
                         )
                     )
-        for text in held_oos:
+        for text in out_of_scope[fold::rounds]:
             best, confidence, second = score(text)
             found.append(
                 HeldBack(

@@ -26,8 +26,7 @@ log = logging.getLogger("frontdesk.dialogs")
 
 __all__ = ["OUT_OF_SCOPE", "bot_vocabulary", "fit", "train"]
 
-#: The intent whose examples are out-of-scope lines: the classifier's out-of-scope class (no
-#: intent), and the lines the threshold is calibrated on.
+#: The intent whose examples are out-of-scope lines: used to calibrate, never trained on.
 OUT_OF_SCOPE = "out_of_scope"
 
 _CACHE_SIZE = 4
@@ -62,22 +61,17 @@ def fit(
     *,
     word_vectors: bool = True,
     vocabulary: Iterable[str] = (),
-    out_of_scope: Sequence[str] = (),
 ) -> IntentClassifier:
     """A classifier with the default threshold; n-grams only if word vectors are missing."""
     try:
-        return IntentClassifier.train(
-            examples, word_vectors=word_vectors, vocabulary=vocabulary, out_of_scope=out_of_scope
-        )
+        return IntentClassifier.train(examples, word_vectors=word_vectors, vocabulary=vocabulary)
     except (ImportError, FileNotFoundError) as error:
         if not word_vectors:
             raise
         # The word-vector table is optional: a bot that answers a little less well beats
         # a bot that does not start.
         log.warning("word vectors unavailable (%s); training on n-grams only", error)
-        return IntentClassifier.train(
-            examples, word_vectors=False, vocabulary=vocabulary, out_of_scope=out_of_scope
-        )
+        return IntentClassifier.train(examples, word_vectors=False, vocabulary=vocabulary)
 
 
 def train(
@@ -91,8 +85,7 @@ def train(
 ) -> IntentClassifier:
     """A classifier for `examples` (intent → utterances), trained or from the cache.
 
-    Examples of the `OUT_OF_SCOPE` intent are not an intent: they train the classifier's
-    out-of-scope class and calibrate the threshold.
+    Examples of the `OUT_OF_SCOPE` intent are not an intent: they calibrate the threshold.
     The threshold is `threshold` when given, else calibrated on the bot's own examples
     (`dialogs.nlu_calibration`) unless `calibrated=False`; `intent_thresholds` override it per
     intent.
@@ -116,9 +109,7 @@ def train(
             return _cache[key]
     in_scope = {k: list(v) for k, v in examples.items() if k != OUT_OF_SCOPE}
     out_of_scope = list(examples.get(OUT_OF_SCOPE, ()))
-    classifier = fit(
-        in_scope, word_vectors=word_vectors, vocabulary=words, out_of_scope=out_of_scope
-    )
+    classifier = fit(in_scope, word_vectors=word_vectors, vocabulary=words)
     calibration: Calibration | None = None
     if threshold is None and calibrated:
         calibration, _ = calibrate(in_scope, out_of_scope, scorer(word_vectors, words))
@@ -137,17 +128,13 @@ def train(
 
 def scorer(
     word_vectors: bool, vocabulary: Sequence[str]
-) -> Callable[
-    [Mapping[str, Sequence[str]], Sequence[str]], Callable[[str], tuple[str, float, str]]
-]:
+) -> Callable[[Mapping[str, Sequence[str]]], Callable[[str], tuple[str, float, str]]]:
     """How calibration trains on a subset and scores a line: (best, confidence, runner-up)."""
 
     def train_subset(
-        subset: Mapping[str, Sequence[str]], out_of_scope: Sequence[str]
+        subset: Mapping[str, Sequence[str]],
     ) -> Callable[[str], tuple[str, float, str]]:
-        classifier = fit(
-            subset, word_vectors=word_vectors, vocabulary=vocabulary, out_of_scope=out_of_scope
-        )
+        classifier = fit(subset, word_vectors=word_vectors, vocabulary=vocabulary)
 
         def score(text: str) -> tuple[str, float, str]:
             prediction = classifier.predict(text)
