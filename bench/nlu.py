@@ -9,10 +9,7 @@ Trains on the train split, predicts the test split one utterance per call (as th
 prints progress to stderr and, as the last stdout line, one JSON object with the figures
 (percentages, seconds, milliseconds).
 
-CLINC150: its 100 out-of-scope training lines (`oos_train`) are given to the classifier as a
-bot's `out_of_scope` lines, trained as a class of their own that answers nothing (CLINC150's
-"out-of-scope as a class" setting; `--without-oos-train` leaves them out, as this benchmark did
-before). The out-of-scope threshold is chosen on the validation split only (in-scope and
+CLINC150: the out-of-scope threshold is chosen on the validation split only (in-scope and
 out-of-scope examples together): the one giving the best validation in-scope accuracy among
 those catching at least `OOS_RECALL_FLOOR` % of the validation out-of-scope utterances. The test
 split is then scored with it. Banking77 has no out-of-scope examples: its accuracy is the
@@ -63,16 +60,14 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def load_clinc150(data_dir: Path) -> tuple[Examples, Examples, Examples, list[str]]:
-    """Train, validation and test splits (validation and test include out-of-scope rows), and
-    the out-of-scope training lines."""
+def load_clinc150(data_dir: Path) -> tuple[Examples, Examples, Examples]:
+    """Train, validation and test splits; validation and test include out-of-scope rows."""
     data = json.loads((data_dir / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
 
     def rows(*splits: str) -> Examples:
         return [(text, label) for split in splits for text, label in data[split]]
 
-    oos_train = [text for text, _ in data["oos_train"]]
-    return rows("train"), rows("val", "oos_val"), rows("test", "oos_test"), oos_train
+    return rows("train"), rows("val", "oos_val"), rows("test", "oos_test")
 
 
 def load_banking77(data_dir: Path) -> tuple[Examples, Examples]:
@@ -96,16 +91,13 @@ def hold_out(rows: Examples, share: float = 0.1) -> tuple[Examples, Examples]:
 TRAIN_CPU: list[float] = []
 
 
-def train(rows: Examples, out_of_scope: Sequence[str] = ()) -> tuple[IntentClassifier, float]:
+def train(rows: Examples) -> tuple[IntentClassifier, float]:
     examples: dict[str, list[str]] = defaultdict(list)
     for text, intent in rows:
         examples[intent].append(text)
-    log(
-        f"training on {len(rows)} examples, {len(examples)} intents, "
-        f"{len(out_of_scope)} out-of-scope lines ..."
-    )
+    log(f"training on {len(rows)} examples, {len(examples)} intents ...")
     start, start_cpu = time.perf_counter(), time.process_time()
-    classifier = IntentClassifier.train(examples, threshold=0.0, out_of_scope=out_of_scope)
+    classifier = IntentClassifier.train(examples, threshold=0.0)
     seconds = time.perf_counter() - start
     TRAIN_CPU[:] = [time.process_time() - start_cpu]
     log(f"trained in {seconds:.2f} s ({TRAIN_CPU[0]:.2f} s CPU)")
@@ -179,12 +171,9 @@ def latencies(classifier: IntentClassifier, rows: Examples) -> tuple[float, floa
     return cuts[49], cuts[98], statistics.quantiles(cpu, n=100, method="inclusive")[98]
 
 
-def bench_clinc150(
-    data_dir: Path, *, validation: bool = False, oos_train: bool = True
-) -> dict[str, object]:
-    train_rows, val_rows, test_rows, oos_rows = load_clinc150(data_dir)
-    oos_lines = oos_rows if oos_train else []
-    classifier, train_seconds = train(train_rows, oos_lines)
+def bench_clinc150(data_dir: Path, *, validation: bool = False) -> dict[str, object]:
+    train_rows, val_rows, test_rows = load_clinc150(data_dir)
+    classifier, train_seconds = train(train_rows)
     log("choosing the threshold on the validation split ...")
     val_predictions = predict_all(classifier, val_rows)
     threshold = choose_threshold(val_predictions, val_rows)
@@ -195,7 +184,6 @@ def bench_clinc150(
     if validation:
         return {
             "dataset": "clinc150 validation",
-            "oos_train_lines": len(oos_lines),
             "val_in_scope_accuracy": round(val_in_scope, 2),
             "val_oos_recall": round(val_recall, 2),
             "val_in_scope_accuracy_no_threshold": round(
@@ -213,7 +201,6 @@ def bench_clinc150(
     p50, p99 = latency(classifier, test_rows)
     return {
         "dataset": "clinc150",
-        "oos_train_lines": len(oos_lines),
         "in_scope_accuracy": round(in_scope, 2),
         "oos_recall": round(recall, 2),
         "oos_precision": round(precision, 2),
@@ -370,19 +357,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--validation", action="store_true", help="tune on validation data; never read test"
     )
-    parser.add_argument(
-        "--without-oos-train",
-        action="store_true",
-        help="CLINC150: leave its out-of-scope training lines out (the earlier protocol)",
-    )
     args = parser.parse_args(argv)
-    if args.dataset == "clinc150":
-        result = bench_clinc150(
-            args.data_dir, validation=args.validation, oos_train=not args.without_oos_train
-        )
-    else:
-        bench = {"banking77": bench_banking77, "frontdesk-bilingual": bench_bilingual}
-        result = bench[args.dataset](args.data_dir, validation=args.validation)
+    bench = {
+        "clinc150": bench_clinc150,
+        "banking77": bench_banking77,
+        "frontdesk-bilingual": bench_bilingual,
+    }[args.dataset]
+    result = bench(args.data_dir, validation=args.validation)
     log(json.dumps(result, indent=2))
     print(json.dumps(result))
     return 0

@@ -124,7 +124,6 @@ class IntentClassifier:
         "_intent_thresholds",
         "_intents",
         "_ngram_weights",
-        "_rejects",
         "_segmenter",
         "_threshold",
         "_vectors",
@@ -144,7 +143,6 @@ class IntentClassifier:
         threshold: float,
         intent_thresholds: Mapping[str, float] | None = None,
         calibration: Calibration | None = None,
-        rejects: bool = False,
     ) -> None:
         for value in (threshold, *(intent_thresholds or {}).values()):
             if not 0.0 <= value <= 1.0 or math.isnan(value):
@@ -152,10 +150,8 @@ class IntentClassifier:
         self._intents = intents
         self._vocabulary = vocabulary
         self._segmenter = segmenter
-        # One column per intent, and a last one for the out-of-scope class when `rejects`.
-        self._ngram_weights = ngram_weights  # (n-gram terms, classes)
-        self._bias = bias  # (classes,)
-        self._rejects = rejects
+        self._ngram_weights = ngram_weights  # (n-gram terms, intents)
+        self._bias = bias  # (intents,)
         self._vectors = vectors
         self._threshold = float(threshold)
         self._intent_thresholds = dict(intent_thresholds or {})
@@ -194,7 +190,6 @@ class IntentClassifier:
             threshold=threshold,
             intent_thresholds=intent_thresholds,
             calibration=calibration if calibration is not None else self.calibration,
-            rejects=self._rejects,
         )
 
     @classmethod
@@ -205,7 +200,6 @@ class IntentClassifier:
         threshold: float | None = None,
         word_vectors: bool = True,
         vocabulary: Iterable[str] = (),
-        out_of_scope: Sequence[str] = (),
     ) -> IntentClassifier:
         """Fit a classifier on `examples` (intent → example utterances, any language mix).
 
@@ -213,10 +207,7 @@ class IntentClassifier:
         derives a better one from the examples). `word_vectors=False` leaves out the
         `wordllama` embeddings (n-grams only: a little less accurate, no 32 MB matrix).
         `vocabulary`: the bot's own words (product names …) that Chinese segmentation keeps
-        whole. `out_of_scope`: lines the bot must not answer, trained as one more class that
-        is no intent: a line nearer to them than to any intent is out of scope whatever its
-        confidence (see `_rank`). Raises `ValueError` unless at least two
-        intents have a non-blank example.
+        whole. Raises `ValueError` unless at least two intents have a non-blank example.
         """
         intents = tuple(examples)
         texts: list[str] = []
@@ -231,11 +222,6 @@ class IntentClassifier:
                     labels.append(label)
         if len(set(labels)) < 2 or len(set(labels)) < len(intents):
             raise ValueError("every intent needs a non-blank example, and at least two intents")
-        if isinstance(out_of_scope, str):
-            raise TypeError("out_of_scope must be a sequence of strings")
-        rejected = [text for text in map(normalize, out_of_scope) if text]
-        texts.extend(rejected)
-        labels.extend([len(intents)] * len(rejected))
 
         segmenter = Segmenter(vocabulary)
         ngrams, features = NgramVocabulary.fit_transform(
@@ -262,7 +248,6 @@ class IntentClassifier:
             bias=bias,
             vectors=block,
             threshold=default_threshold(len(intents)) if threshold is None else threshold,
-            rejects=bool(rejected),
         )
 
     def predict(self, text: str) -> Prediction:
@@ -290,12 +275,6 @@ class IntentClassifier:
     def _rank(self, logits: Floats, *, accept: bool, embedding: Floats | None = None) -> Prediction:
         exp = np.exp(logits - logits.max())
         probabilities = exp / exp.sum()
-        if self._rejects:
-            # The out-of-scope class is no intent: it ranks nothing, and when it wins the line
-            # gets suggestions only. Its share stays out of the intents' confidences, which
-            # is how it also lowers them for lines half-way between.
-            accept = accept and bool(probabilities[:-1].max() > probabilities[-1])
-            probabilities = probabilities[:-1]
         if embedding is not None and self._vectors is not None:
             # A large bot scales the confidences by how near the line is to the nearest
             # example of the best intent (see `_VectorBlock.nearness`).
