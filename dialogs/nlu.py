@@ -70,7 +70,7 @@ _LARGE_MIN_DF = 2
 # "the", "ow "…): a third of CLINC150's non-zero features, little evidence (the lowest IDF),
 # and the solver's time is proportional to the non-zeros. On CLINC150's validation split in
 # scope at 60 / 65 % OOS recall 94.10 / 93.87 → 94.07 / 93.83 %, Banking77's held-out tenth
-# 91.9 → 92.0 %; the fit about 1.8 s CPU shorter (2 %: 93.97 / 93.63 %, Banking77 91.5 %).
+# 91.9 → 92.0 %; the fit ~1.8 s CPU shorter, one run each (2 %: 93.97 / 93.63, 91.5 %).
 _LARGE_MAX_CHAR_DF = 0.05
 #: At most this many intents per solver call (see `_fit_group`).
 _FIT_GROUP = 50

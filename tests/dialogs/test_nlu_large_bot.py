@@ -82,6 +82,11 @@ def test_a_large_bot_leaves_out_words_of_one_example_a_small_bot_keeps() -> None
     # … while a small bot, whose words are mostly rare, keeps it.
     assert small.predict("zyxwv").ranking[0].intent == "check_order"
     assert small.predict("zyxwv").confidence > 0.0
+    # A large bot also leaves out the character n-grams of more than 5 % of its examples
+    # (" my " is in nearly all of them); its words stay, however frequent.
+    assert " my " not in large._vocabulary.index
+    assert "\x00my" in large._vocabulary.index
+    assert " my " in small._vocabulary.index
 
 
 def test_a_large_bot_scales_confidence_by_the_nearest_example(
