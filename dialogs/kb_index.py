@@ -216,7 +216,7 @@ def _stemmer() -> Any:
 
 
 @functools.lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
+def stem_word(word: str) -> str:
     # "trading" meets "trade", "batteries" meets "battery"; Chinese has no inflection.
     stem: str = _stemmer().stemWord(word) if word.isascii() and word.isalpha() else word
     return stem
@@ -231,7 +231,7 @@ def terms(text: str) -> list[str]:
 
 def split_terms(text: str) -> tuple[list[str], list[str]]:
     """(words, Chinese character bigrams) of `text`, as `terms` joins them."""
-    words = [_stem(w) for w in tokenize(text) if w not in _STOP and (len(w) > 1 or has_cjk(w))]
+    words = [stem_word(w) for w in tokenize(text) if w not in _STOP and (len(w) > 1 or has_cjk(w))]
     bigrams: list[str] = []
     normalized = normalize(text)
     if has_cjk(normalized):

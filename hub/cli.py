@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dialogs.cli import register as _dialogs_commands
 from dialogs.knowledge_cli import register as _knowledge_commands
 from handoff.console import register as _agents_commands
+from handoff.reports.cli import register as _reports_commands
 from hub.customers_cli import register as _customers_commands
 from hub.errors import ConfigError
 
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _dialogs_commands,
     _knowledge_commands,
+    _reports_commands,
     _customers_commands,
     _agents_commands,
 ]

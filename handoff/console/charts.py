@@ -59,3 +59,52 @@ def gauge(title: str, share: float | None, *, width: int = 170) -> Markup:
 
 def _number(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def heatmap_chart(title: str, grid: Sequence[Sequence[int]], days: Sequence[str]) -> Markup:
+    """Weekday × hour cells, darker for more; each cell says its count on hover."""
+    cell, left, top = 22, 44, 30
+    width, height = left + 24 * cell + 4, top + len(grid) * cell + 22
+    largest = max((v for row in grid for v in row), default=0) or 1
+    parts = [
+        f'<svg class="chart heatmap" role="img" aria-label="{escape(title)}" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="0" y="16" class="chart-title">{escape(title)}</text>',
+    ]
+    for d, row in enumerate(grid):
+        y = top + d * cell
+        parts.append(f'<text x="0" y="{y + 15}" class="chart-label">{escape(days[d])}</text>')
+        for h, value in enumerate(row):
+            parts.append(
+                f'<rect x="{left + h * cell}" y="{y}" width="{cell - 2}" height="{cell - 2}" '
+                f'rx="2" fill="{PALETTE[0]}" fill-opacity="{0.06 + 0.94 * value / largest:.2f}">'
+                f"<title>{escape(days[d])} {h:02d}:00 · {value}</title></rect>"
+            )
+    for h in range(0, 24, 3):
+        parts.append(
+            f'<text x="{left + h * cell}" y="{height - 4}" class="chart-label">{h:02d}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def line_chart(
+    title: str, values: Sequence[float], *, width: int = 560, height: int = 140
+) -> Markup:
+    """One series as a line, scaled to its largest value (the forecast by hour)."""
+    top, bottom = 26, 8
+    largest = max(values, default=0.0) or 1.0
+    step = (width - 8) / max(1, len(values) - 1)
+    points = " ".join(
+        f"{4 + i * step:.1f},{top + (height - top - bottom) * (1 - v / largest):.1f}"
+        for i, v in enumerate(values)
+    )
+    return Markup(
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>"
+        f'<text x="0" y="16" class="chart-title">{escape(title)} (max {escape(_number(largest))})'
+        f"</text>"
+        f'<polyline fill="none" stroke="{PALETTE[0]}" stroke-width="2" points="{points}"/></svg>'
+    )

@@ -104,6 +104,65 @@ STRINGS: dict[str, dict[str, str]] = {
     "unit.s": {"en": "s", "zh": "秒"},
     "sla.pickup": {"en": "pickup", "zh": "接入时限"},
     "sla.resolve": {"en": "resolve", "zh": "解决时限"},
+    # --- reports (hotspots, unanswered questions, volume and staffing)
+    "nav.reports": {"en": "Reports", "zh": "报表"},
+    "reports": {"en": "Reports", "zh": "报表"},
+    "report.hotspots": {"en": "Complaint hotspots", "zh": "投诉热点"},
+    "report.unanswered": {"en": "Unanswered questions", "zh": "未解答问题"},
+    "report.volume": {"en": "Volume and staffing", "zh": "话务量与排班"},
+    "report.days": {"en": "Days", "zh": "天数"},
+    "report.show": {"en": "Show", "zh": "查看"},
+    "report.csv": {"en": "Download CSV", "zh": "下载 CSV"},
+    "report.hotspots.hint": {
+        "en": "Hand-offs and complaints by reason and by the words customers used, each week "
+        "beside the week before.",
+        "zh": "按原因和客户用词统计的转人工与投诉，每周与上一周对比。",
+    },
+    "report.week_of": {"en": "Week of", "zh": "周起始日"},
+    "report.before": {"en": "week before", "zh": "上周"},
+    "report.reason": {"en": "Reason", "zh": "原因"},
+    "report.word": {"en": "Word", "zh": "关键词"},
+    "report.count": {"en": "Count", "zh": "数量"},
+    "report.conversations": {"en": "Conversations", "zh": "会话"},
+    "report.unanswered.hint": {
+        "en": "Lines the bot could not answer or whose article did not help, grouped by what "
+        "they ask: candidates for new intents or articles. Lines",
+        "zh": "机器人未能解答或文章未能帮到客户的问题，按内容分组，可作为新增意图或文章的依据。问题数",
+    },
+    "report.copy_yaml": {"en": "Copy as YAML intent", "zh": "复制为 YAML 意图"},
+    "report.copied": {"en": "Copied.", "zh": "已复制。"},
+    "report.volume.hint": {
+        "en": "Incoming conversations by weekday and hour, in the time zone",
+        "zh": "按星期和小时统计的进线会话，时区",
+    },
+    "report.heatmap": {"en": "Conversations by weekday and hour", "zh": "各时段会话量"},
+    "report.forecast": {"en": "Forecast, next 7 days by hour", "zh": "未来 7 天逐小时预测"},
+    "report.method.holt-winters": {
+        "en": "Holt-Winters (weekly season)",
+        "zh": "Holt-Winters 模型（周季节性）",
+    },
+    "report.method.weekly average": {
+        "en": "Average of each hour of the week (less than two weeks of history)",
+        "zh": "按周内各小时取平均（历史不足两周）",
+    },
+    "report.mae": {"en": "mean error per hour", "zh": "每小时平均误差"},
+    "report.backtest": {"en": "back-test error on the last week", "zh": "上周回测误差"},
+    "report.staffing": {"en": "Agents needed", "zh": "所需客服人数"},
+    "report.staffing.hint": {
+        "en": "Erlang C for the service level",
+        "zh": "按 Erlang C 计算，服务水平目标",
+    },
+    "report.handle": {"en": "handle time", "zh": "平均处理时长"},
+    "report.hour": {"en": "Hour", "zh": "时段"},
+    "report.expected": {"en": "Expected conversations", "zh": "预计会话数"},
+    "report.agents": {"en": "Agents", "zh": "客服人数"},
+    "day.0": {"en": "Mon", "zh": "周一"},
+    "day.1": {"en": "Tue", "zh": "周二"},
+    "day.2": {"en": "Wed", "zh": "周三"},
+    "day.3": {"en": "Thu", "zh": "周四"},
+    "day.4": {"en": "Fri", "zh": "周五"},
+    "day.5": {"en": "Sat", "zh": "周六"},
+    "day.6": {"en": "Sun", "zh": "周日"},
 }
 
 # What the workspace's script needs, handed over as a JSON data block (never as script).

@@ -23,10 +23,16 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # t("key") and t("prefix." + value) in the scripts.
 SCRIPT_CALL = re.compile(r"""\bt\(\s*(["'`])([^"'`]*)\1\s*(\+)?""")
 # Keys reached from a value (`t("role." ~ me.role)`): every value the value can take.
+from handoff.console.reports_view import REPORTS  # noqa: E402
+from handoff.reports.staffing import FORECAST_METHODS  # noqa: E402
+
 DYNAMIC = {
     "role.": [r.value for r in Role],
     "presence.": [p.value for p in Presence],
     "sla.": ["pickup", "resolve"],  # the two clocks of `views.sla_state`
+    "report.": list(REPORTS),  # the report pages' tabs
+    "report.method.": list(FORECAST_METHODS),
+    "language.": ["en", "zh"],
 }
 LOGIN_ERRORS = ("login.failed", "login.throttled", "login.expired")  # `t(error)` in login.html
 

@@ -43,6 +43,9 @@ PUBLIC = {
 CONSOLE: dict[tuple[str, str], tuple[Role, bool]] = {
     ("GET", "/console/"): (Role.AGENT, True),
     ("GET", "/console/supervisor"): (Role.SUPERVISOR, True),
+    ("GET", "/console/reports"): (Role.SUPERVISOR, True),
+    ("GET", "/console/reports/{name}"): (Role.SUPERVISOR, True),
+    ("GET", "/console/api/reports/{name}"): (Role.SUPERVISOR, False),
     ("GET", "/console/api/me"): (Role.AGENT, False),
     ("POST", "/console/api/me/language"): (Role.AGENT, False),
     ("GET", "/console/api/accounts"): (Role.OPERATOR, False),
