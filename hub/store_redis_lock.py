@@ -17,11 +17,11 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from hub.locks import KeyedLock
+from hub.store_redis_connect import RedisClient
 from hub.store_redis_scripts import LOCK_ACQUIRE, LOCK_EXTEND, LOCK_RELEASE
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ _MAX_BACKOFF = 0.25
 class RedisLeaseLocks:
     """Keyed exclusive locks shared by every process using the same Redis."""
 
-    def __init__(self, redis: Redis, *, prefix: str, ttl: float) -> None:
+    def __init__(self, redis: RedisClient, *, prefix: str, ttl: float) -> None:
         self._redis = redis
         self._prefix = prefix
         self._ttl_ms = max(int(ttl * 1000), 10)

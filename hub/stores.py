@@ -11,9 +11,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from hub.abc import Store
 from hub.errors import ConfigError
 
+# One server, or any node of a Redis Cluster (`hub.store_redis_connect` tells them apart).
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
+
 
 def store_from_url(url: str) -> Store:
-    """`sqlite:///relative/or//absolute/path.db` or `redis://host:port/db`."""
+    """`sqlite:///relative/or//absolute/path.db`, `redis://host:port/db` (also `rediss://`,
+    `unix://`) or `redis+cluster://host:port` (also `rediss+cluster://`: any node of a
+    Redis Cluster)."""
     if url.startswith("sqlite:///"):
         from hub.store_sqlite import SQLiteStore
 
@@ -21,7 +26,7 @@ def store_from_url(url: str) -> Store:
         if not path:
             raise ConfigError("sqlite URL needs a file path", key="store.url")
         return SQLiteStore(path)
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if url.startswith(REDIS_SCHEMES):
         from hub.store_redis import RedisStore
 
         return RedisStore(url)
