@@ -25,7 +25,9 @@ from redis.commands.core import AsyncScript
 from hub import store_redis_codec as codec
 from hub import store_redis_scripts as lua
 from hub.abc import Ingested, Page, Store, TurnCommit, TurnResult
+from hub.errors import LeaseLost
 from hub.ids import new_id
+from hub.locks import Lease
 from hub.migrations_redis import migrate
 from hub.model import (
     Conversation,
@@ -157,6 +159,7 @@ class RedisCore(Store):
         lease: float,
         known: Conversation | None = None,
         route: Route | None = None,
+        fence: int | None = None,
     ) -> TurnCommit:
         for attempt in range(CAS_ATTEMPTS):
             # The script checks the fields it relies on, so a stale `known` only costs a retry.
@@ -192,9 +195,12 @@ class RedisCore(Store):
                 len(new_events),
                 len(deliveries),
                 codec.num(now + lease),
+                "" if fence is None else fence,
                 *(codec.event_json(event, now) for event in new_events),
                 *outbox,
             )
+            if reply[0] == "fenced":
+                raise LeaseLost(f"conversation {conversation_id}: lease {fence} is no longer held")
             if reply[0] == "missing":
                 raise KeyError(conversation_id)
             if reply[0] == "conflict":
@@ -241,7 +247,7 @@ class RedisCore(Store):
             codec.text(i) for i in await self.redis.zrangebylex(f"{self.prefix}pending", "-", "+")
         ]
 
-    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
+    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[Lease]:
         if self._locks is None:
             raise RuntimeError("store is not open")
         return self._locks.hold(f"conv:{conversation_id}")

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
 from hub.abc import Ingested, Page, Store, TurnCommit, TurnResult
+from hub.errors import LeaseLost
 from hub.ids import new_id
+from hub.locks import Lease
 from hub.model import (
     Conversation,
     ConversationStatus,
@@ -188,8 +190,11 @@ class SQLiteStore(SQLiteIdentity, Store):
         lease: float,
         known: Conversation | None = None,
         route: Route | None = None,
+        fence: int | None = None,
     ) -> TurnCommit:
         with self._transaction() as db:
+            if fence is not None:
+                self._check_fence(db, f"conv:{conversation_id}", fence)
             conversation = self._load_conversation(db, conversation_id)
             if conversation is None:
                 raise KeyError(conversation_id)
@@ -245,15 +250,32 @@ class SQLiteStore(SQLiteIdentity, Store):
             self._save_conversation(db, conversation)
             return tuple(appended)
 
+    @staticmethod
+    def _check_fence(db: sqlite3.Connection, name: str, fence: int) -> None:
+        row = db.execute("SELECT fence FROM leases WHERE name = ?", (name,)).fetchone()
+        if row is None or int(row[0]) != fence:
+            raise LeaseLost(f"{name}: lease {fence} is no longer held")
+
     async def pending_conversations(self) -> list[str]:
         rows = self.db.execute(
             "SELECT id FROM conversations WHERE inbound_seq > handled_seq ORDER BY id"
         ).fetchall()
         return [row[0] for row in rows]
 
-    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
-        # One process owns an SQLite file, so a process-local lock is ownership enough.
-        return self._locks.hold(conversation_id)
+    @asynccontextmanager
+    async def conversation_lock(self, conversation_id: str) -> AsyncIterator[Lease]:
+        # One process owns an SQLite file, so a process-local lock is ownership enough; the
+        # fence still makes a second process that opened the same file by mistake lose its
+        # commits to whoever took the conversation last, instead of interleaving with it.
+        name = f"conv:{conversation_id}"
+        async with self._locks.hold(name):
+            with self._transaction() as db:
+                (fence,) = db.execute(
+                    "INSERT INTO leases (name, fence) VALUES (?, 1)"
+                    " ON CONFLICT (name) DO UPDATE SET fence = fence + 1 RETURNING fence",
+                    (name,),
+                ).fetchone()
+            yield Lease(fence=int(fence))
 
     # ------------------------------------------------------------------ outbox
     # A conversation's head: its outstanding entry with the lowest seq. Only heads are sent.
