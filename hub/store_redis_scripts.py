@@ -2,12 +2,13 @@
 
 Conventions shared by all scripts:
 
-- ``KEYS[1]`` names this call (``P op:{random}``): a write remembers there, for a couple of
+- ``KEYS[1]`` names this call (``P op:<random>``): a write remembers there, for a couple of
   minutes, that it happened, so redis-py may resend it after a dropped connection without
   applying it twice (the reply to the first attempt may have been lost, not the write).
-- ``ARGV[1]`` is the key prefix (``fd:``). Keys are derived inside the script because some
-  depend on what it reads (the customer an identity points to), so a script touches keys
-  it was not handed in ``KEYS``: fine on a single Redis, not on a Redis Cluster.
+- ``ARGV[1]`` is the key prefix (``fd:{fd}:``). Keys are derived inside the script because
+  some depend on what it reads (the customer an identity points to), so a script touches
+  keys it was not handed in ``KEYS``. Every key shares the hash tag ``{fd}``, so they all
+  live on one slot, which a Redis Cluster accepts (see docs/architecture.md).
 - User data never passes through cjson: events, customers and deliveries arrive as JSON
   strings built in Python and are stored as they are. An event is stored *without* its
   seq and conversation id (the seq is its position in the list, 1-based), so a script can
@@ -15,7 +16,7 @@ Conventions shared by all scripts:
 - Times arrive as Python ``repr(float)`` strings and are stored unchanged, so they read
   back bit for bit.
 
-Layout (``P`` = prefix):
+Layout (``P`` = prefix, ``fd:{fd}:``; `hub.migrations_redis` moved the untagged layout here):
 
     P dedupe:{channel}             hash  message_id → "conversation_id seq op-key"
     P identity:{identity}          str   customer id
