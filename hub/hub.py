@@ -25,6 +25,7 @@ from hub.abc import (
     TurnResult,
 )
 from hub.delivery import DeliveryWorker, RetryPolicy
+from hub.errors import LeaseLost
 from hub.locks import Lease
 from hub.metrics import Metrics
 from hub.model import (
@@ -235,6 +236,12 @@ class Hub:
                     await self._run_pending_turns(conversation_id, lease)
                 if conversation_id not in self._again:
                     return
+        except LeaseLost:
+            # This process stalled past its lease and another one owns the conversation
+            # now: it answers the turn; nothing of ours was written.
+            log.warning(
+                "conversation lease lost mid-turn", extra={"conversation_id": conversation_id}
+            )
         except Exception:
             # The turn stays pending in the store; the sweep or the next inbound retries it.
             log.exception("turn runner failed", extra={"conversation_id": conversation_id})
