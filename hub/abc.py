@@ -295,8 +295,9 @@ class Store(abc.ABC):
         `known` is the conversation as the caller last read it under its lock; a store may
         use it instead of reading again, provided it still checks nothing has changed.
         `route` sends the replies somewhere other than where the customer last wrote from.
-        `fence` is the caller's `Lease.fence` from `conversation_lock`: when a later lease
-        of the conversation has been handed out since, the commit raises `LeaseLost` and
+        `fence` is the caller's `Lease.fence` from `conversation_lock`: when that lease is
+        no longer current (a shared store: the lease expired and may be someone else's; an
+        embedded one: a later lease has committed), the commit raises `LeaseLost` and
         writes nothing."""
 
     @abc.abstractmethod

@@ -10,7 +10,7 @@ Versions:
 0. Files of the releases before versions existed (or a new, empty file).
 1. The schema of the release that introduced versions; migrating to it brings any earlier
    file forward (tables created if missing, outbox columns added and backfilled).
-2. `leases`: each conversation lock's last fencing token.
+2. `leases` and `lease_epoch`: fencing tokens of conversation leases.
 """
 
 from __future__ import annotations
@@ -122,10 +122,17 @@ def _to_v1(db: sqlite3.Connection) -> None:
 
 
 def _to_v2(db: sqlite3.Connection) -> None:
+    # The highest fence that has committed, per lease; and the count of opens, the high
+    # half of every fence a process hands out (see `SQLiteStore.conversation_lock`).
     db.execute(
         "CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, fence INTEGER NOT NULL)"
         " WITHOUT ROWID"
     )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS lease_epoch"
+        " (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL)"
+    )
+    db.execute("INSERT OR IGNORE INTO lease_epoch VALUES (1, 0)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -252,9 +252,17 @@ class SQLiteStore(SQLiteIdentity, Store):
 
     @staticmethod
     def _check_fence(db: sqlite3.Connection, name: str, fence: int) -> None:
+        """Refuse a commit under an older lease than one that committed already; else
+        remember this one (in the commit's transaction)."""
         row = db.execute("SELECT fence FROM leases WHERE name = ?", (name,)).fetchone()
-        if row is None or int(row[0]) != fence:
-            raise LeaseLost(f"{name}: lease {fence} is no longer held")
+        if row is not None and int(row[0]) > fence:
+            raise LeaseLost(f"{name}: lease {fence} was superseded by {row[0]}")
+        if row is None or int(row[0]) < fence:
+            db.execute(
+                "INSERT INTO leases (name, fence) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET fence = excluded.fence",
+                (name, fence),
+            )
 
     async def pending_conversations(self) -> list[str]:
         rows = self.db.execute(
@@ -264,20 +272,15 @@ class SQLiteStore(SQLiteIdentity, Store):
 
     @asynccontextmanager
     async def conversation_lock(self, conversation_id: str) -> AsyncIterator[Lease]:
-        # One process owns an SQLite file, so a process-local lock is ownership enough; the
-        # fence still makes a second process that opened the same file by mistake lose its
-        # commits to whoever took the conversation last, instead of interleaving with it.
-        name = f"conv:{conversation_id}"
-        async with self._locks.hold(name):
-            with self._transaction() as db:
-                (fence,) = db.execute(
-                    "INSERT INTO leases (name, fence) VALUES (?, 1)"
-                    " ON CONFLICT (name) DO UPDATE SET fence = fence + 1 RETURNING fence",
-                    (name,),
-                ).fetchone()
-            yield Lease(fence=int(fence))
+        # One process owns an SQLite file, so a process-local lock is ownership enough and
+        # costs no write. Its fence is this open's epoch (counted in the file) above a
+        # counter, so fences grow across restarts; a commit records the highest fence it
+        # saw, so a second process that opened the same file by mistake loses its commits
+        # once someone with a later lease has committed, instead of interleaving with them.
+        async with self._locks.hold(conversation_id):
+            yield Lease(fence=self._next_fence())
 
-    # ------------------------------------------------------------------ outbox
+    # ------------------------------------------------------------------ outbox    # ------------------------------------------------------------------ outbox
     # A conversation's head: its outstanding entry with the lowest seq. Only heads are sent.
     _HEAD = (
         "parked_at IS NULL AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"

@@ -9,6 +9,7 @@ loses nothing committed (WAL with synchronous=NORMAL survives a process crash).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import sqlite3
@@ -47,6 +48,7 @@ class SQLiteBase:
         self._db: sqlite3.Connection | None = None
         self._checkpointer: _Checkpointer | None = None
         self._locks = KeyedLock()
+        self._fences = itertools.count(1)  # from this open's epoch, once open
         # A customer writing from another channel continues their open conversation if it
         # moved within this many seconds; else a new one opens (None: always continue).
         self.continuity_window: float | None = 24 * 3600.0
@@ -64,6 +66,11 @@ class SQLiteBase:
                 key="store.url",
             ) from None
         self._db = db
+        with self._transaction():
+            (epoch,) = db.execute(
+                "UPDATE lease_epoch SET epoch = epoch + 1 RETURNING epoch"
+            ).fetchone()
+        self._fences = itertools.count((int(epoch) << _FENCE_BITS) + 1)
         self._checkpointer = _Checkpointer(self.path)
         self._checkpointer.start()
 
@@ -102,6 +109,9 @@ class SQLiteBase:
         if self._db is None:
             raise RuntimeError("store is not open")
         return self._db
+
+    def _next_fence(self) -> int:
+        return next(self._fences)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -177,6 +187,8 @@ class SQLiteBase:
 
 
 WAL_LIMIT_BYTES = 256 * 1024 * 1024
+# A fence is (epoch << _FENCE_BITS) + a counter of leases in that open of the file.
+_FENCE_BITS = 32
 
 
 class _Checkpointer(threading.Thread):
