@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 
-from redis.exceptions import BusyLoadingError, ReadOnlyError
+from redis.exceptions import (
+    BusyLoadingError,
+    ClusterDownError,
+    ReadOnlyError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -53,6 +59,9 @@ def is_outage(error: BaseException) -> bool:
         if isinstance(
             current, RedisConnectionError | RedisTimeoutError | BusyLoadingError | ReadOnlyError
         ):
+            return True
+        # A Redis Cluster failing over or moving slots: the same request succeeds later.
+        if isinstance(current, ClusterDownError | TryAgainError | SlotNotCoveredError):
             return True
         if isinstance(current, sqlite3.OperationalError) and any(
             words in str(current).lower() for words in _SQLITE_OUTAGES
