@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.redis_cluster import RedisCluster
+from tests.redis_cluster import RedisTestCluster
 from tests.redis_server import RedisServer, redis_server_binary
 
 # ------------------------------------------------------------------ a private Redis
@@ -37,9 +37,9 @@ def redis_url(redis_server: RedisServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def redis_cluster() -> Iterator[RedisCluster]:
+def redis_cluster() -> Iterator[RedisTestCluster]:
     """A private three-master Redis Cluster on free loopback ports, for the session."""
-    cluster = RedisCluster()
+    cluster = RedisTestCluster()
     cluster.start()
     try:
         yield cluster
@@ -48,7 +48,7 @@ def redis_cluster() -> Iterator[RedisCluster]:
 
 
 @pytest.fixture
-def redis_cluster_url(redis_cluster: RedisCluster) -> str:
+def redis_cluster_url(redis_cluster: RedisTestCluster) -> str:
     """The private cluster's `redis+cluster://` URL, with every master emptied first."""
     redis_cluster.flushall()
     return redis_cluster.url

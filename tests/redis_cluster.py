@@ -22,7 +22,7 @@ def redis_cli_binary() -> str | None:
     return shutil.which("redis-cli")
 
 
-class RedisCluster:
+class RedisTestCluster:
     """Three cluster-enabled redis-servers joined into one cluster; `url` names it."""
 
     def __init__(self, masters: int = 3) -> None:
