@@ -43,8 +43,9 @@ def keyspace(prefix: str) -> str:
 async def connect(url: str) -> RedisClient:
     """A pinged client for `url`; `ConnectionError` naming the (redacted) URL otherwise."""
     # Resending after a dropped connection is safe: write scripts are idempotent per
-    # call (see `hub.store_redis_scripts`). A restart drops every pooled connection at
-    # once, so without retries the next few calls would all fail.
+    # call (see `hub.store_redis_scripts`); a resent claim at worst leaves the first batch
+    # leased until its lease runs out. A restart drops every pooled connection at once,
+    # so without retries the next few calls would all fail.
     retry = Retry(EqualJitterBackoff(cap=1.0, base=0.02), retries=5)
     client: RedisClient
     if is_cluster_url(url):
