@@ -15,7 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from hub.abc import Store
-from hub.errors import ConfigError
+from hub.errors import ConfigError, LeaseLost
 
 # One server, or any node of a Redis Cluster (`hub.store_redis_connect` tells them apart).
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
@@ -60,8 +60,9 @@ def is_outage(error: BaseException) -> bool:
             current, RedisConnectionError | RedisTimeoutError | BusyLoadingError | ReadOnlyError
         ):
             return True
-        # A Redis Cluster failing over or moving slots: the same request succeeds later.
-        if isinstance(current, ClusterDownError | TryAgainError | SlotNotCoveredError):
+        # A Redis Cluster failing over or moving slots, or this process having stalled past
+        # a conversation's lease: the same request succeeds later.
+        if isinstance(current, ClusterDownError | TryAgainError | SlotNotCoveredError | LeaseLost):
             return True
         if isinstance(current, sqlite3.OperationalError) and any(
             words in str(current).lower() for words in _SQLITE_OUTAGES
