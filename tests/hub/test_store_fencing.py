@@ -1,17 +1,21 @@
 """Fencing tokens on the conversation lease, on every store: a holder that stalled past its
-lease while another process took the conversation cannot commit afterwards."""
+lease while another process took the conversation cannot commit afterwards; and through a
+real hub, a turn whose lease ran out while it stalled sends nothing."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
 
-from hub.abc import Store, TurnResult
+from hub.abc import ConversationHandler, Store, Turn, TurnResult
 from hub.errors import LeaseLost
+from hub.hub import Hub
 from hub.model import EventType, Inbound, Outbound
 from hub.store_redis import RedisStore
 from tests.hub.conftest import StoreFactory
+from tests.hub.test_delivery import FAST, FlakyChannel, until
 
 LEASE_TTL = 0.3  # seconds; the Redis lease of the stalled holder runs out during its pause
 
@@ -125,4 +129,53 @@ async def test_a_commit_with_the_current_fence_goes_through(make_store: StoreFac
         assert [d.outbound.text for d in commit.deliveries] == ["您好！"]
         assert await store.pending_conversations() == []
     finally:
+        await store.close()
+
+
+class StallsOnce(ConversationHandler):
+    """Answers each message; the first time, the process stalls past its lease first (the
+    whole event loop blocks, as in a long GC pause), so that answer must never be sent."""
+
+    def __init__(self) -> None:
+        self.stalled = False
+
+    async def handle(self, turn: Turn) -> TurnResult:
+        if not self.stalled:
+            self.stalled = True
+            time.sleep(LEASE_TTL * 4)
+            return TurnResult(replies=(Outbound(text=f"late: {turn.inbound.text}"),))
+        return TurnResult(replies=(Outbound(text=f"answer: {turn.inbound.text}"),))
+
+
+@pytest.mark.parametrize(("first", "second"), [("hello", "anyone?"), ("你好", "有人吗？")])
+async def test_a_hub_that_stalled_past_its_lease_sends_nothing_of_that_turn(
+    shared_store_url: str, caplog: pytest.LogCaptureFixture, first: str, second: str
+) -> None:
+    store = RedisStore(shared_store_url, lock_ttl=LEASE_TTL)
+    await store.open()
+    bot = StallsOnce()
+    hub = Hub(store=store, bot=bot, retry=FAST)
+    sent: list[str] = []
+    hub.add_connector(FlakyChannel(ingest=hub.ingest, sent=sent))
+    await hub.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="frontdesk.hub"):
+            await hub.ingest(Inbound(channel="flaky", sender="ana", message_id="m1", text=first))
+            await until(lambda: "conversation lease lost mid-turn" in caplog.text)
+        # The refused turn is still pending; the next message answers both, in order.
+        await hub.ingest(Inbound(channel="flaky", sender="ana", message_id="m2", text=second))
+        await until(lambda: len(sent) == 2)
+        assert sent == [f"answer: {first}", f"answer: {second}"]
+        customer = await store.find_customer("flaky:ana")
+        assert customer is not None
+        conversation = await store.latest_conversation(customer.id)
+        assert conversation is not None
+        texts = [
+            e.data["outbound"]["text"]
+            for e in await store.events(conversation.id)
+            if e.type == EventType.MESSAGE_OUT
+        ]
+        assert texts == sent  # nothing of the stalled attempt was logged either
+    finally:
+        await hub.stop()
         await store.close()
