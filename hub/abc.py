@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from aiohttp import web
 
+from hub.locks import Lease
 from hub.model import (
     Conversation,
     ConversationStatus,
@@ -285,6 +286,7 @@ class Store(abc.ABC):
         lease: float,
         known: Conversation | None = None,
         route: Route | None = None,
+        fence: int | None = None,
     ) -> TurnCommit:
         """Append the turn's events and replies, queue the replies for delivery (leased to
         the caller for `lease` seconds so it can deliver them at once), and mark every
@@ -292,7 +294,11 @@ class Store(abc.ABC):
 
         `known` is the conversation as the caller last read it under its lock; a store may
         use it instead of reading again, provided it still checks nothing has changed.
-        `route` sends the replies somewhere other than where the customer last wrote from."""
+        `route` sends the replies somewhere other than where the customer last wrote from.
+        `fence` is the caller's `Lease.fence` from `conversation_lock`: when that lease is
+        no longer current (a shared store: the lease expired and may be someone else's; an
+        embedded one: a later lease has committed), the commit raises `LeaseLost` and
+        writes nothing."""
 
     @abc.abstractmethod
     async def append_events(
@@ -305,8 +311,9 @@ class Store(abc.ABC):
         """Conversations with acknowledged inbound messages whose turn has not run."""
 
     @abc.abstractmethod
-    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
-        """Exclusive ownership of a conversation's turns (across processes for shared stores)."""
+    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[Lease]:
+        """Exclusive ownership of a conversation's turns (across processes for shared stores),
+        with a fencing token to commit under (`commit_turn(fence=...)`)."""
 
     # -- the outbox
     #

@@ -17,6 +17,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from hub.delivery import RetryPolicy
 from hub.errors import ConfigError
+from hub.stores import REDIS_SCHEMES
 
 # Environment variable → dotted key in the YAML file.
 ENV_OVERRIDES: dict[str, str] = {
@@ -247,8 +248,12 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
 
     store = root.section("store")
     store_url = store.get_str("url", "sqlite:///data/frontdesk.db")
-    if not store_url.startswith(("sqlite:///", "redis://", "rediss://", "unix://")):
-        raise store.error("url", f"must start with sqlite:/// or redis:// (got {store_url!r})")
+    if not store_url.startswith(("sqlite:///", *REDIS_SCHEMES)):
+        raise store.error(
+            "url",
+            f"must start with sqlite:/// or redis:// (redis+cluster:// for a Redis Cluster; "
+            f"got {store_url!r})",
+        )
     store.reject_unknown()
 
     delivery = root.section("delivery")

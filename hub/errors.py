@@ -4,8 +4,10 @@ FrontdeskError
 ├── ConfigError        a config or flow file is wrong; names file, line and key
 ├── InputError         a request or payload from outside is malformed (→ 4xx)
 ├── DeliveryError      a reply can never be delivered as it is (→ parked at once)
-└── RetryLater         a delivery failed for now; try again (with `retry_after`: throttled,
-                       wait exactly that long; not counted as a failed attempt)
+├── RetryLater         a delivery failed for now; try again (with `retry_after`: throttled,
+│                      wait exactly that long; not counted as a failed attempt)
+└── LeaseLost          a commit came from a conversation lease that has expired and been
+                       handed to someone else since: refused, nothing written
 """
 
 from __future__ import annotations
@@ -53,3 +55,9 @@ class RetryLater(FrontdeskError):
     def __init__(self, message: str, *, retry_after: float | None = None):
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class LeaseLost(FrontdeskError):
+    """A commit under a lease whose fencing token is no longer current: nothing written.
+
+    The turn stays pending, and whoever holds the conversation now answers it."""

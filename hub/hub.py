@@ -25,6 +25,8 @@ from hub.abc import (
     TurnResult,
 )
 from hub.delivery import DeliveryWorker, RetryPolicy
+from hub.errors import LeaseLost
+from hub.locks import Lease
 from hub.metrics import Metrics
 from hub.model import (
     Conversation,
@@ -193,7 +195,7 @@ class Hub:
         With `when`, nothing is written unless it approves the conversation as re-read under
         its lock: a check-and-set that holds across processes. Returns whether it was written.
         """
-        async with self.store.conversation_lock(conversation_id):
+        async with self.store.conversation_lock(conversation_id) as lease:
             conversation = await self.store.get_conversation(conversation_id)
             if conversation is None:
                 raise KeyError(conversation_id)
@@ -214,6 +216,7 @@ class Hub:
                 lease=self.retry.lease,
                 known=conversation,
                 route=route,
+                fence=lease.fence,
             )
         self._notify(commit.events)
         self.delivery.deliver_now(commit.lead)
@@ -229,10 +232,16 @@ class Hub:
         try:
             while True:
                 self._again.discard(conversation_id)
-                async with self.store.conversation_lock(conversation_id):
-                    await self._run_pending_turns(conversation_id)
+                async with self.store.conversation_lock(conversation_id) as lease:
+                    await self._run_pending_turns(conversation_id, lease)
                 if conversation_id not in self._again:
                     return
+        except LeaseLost:
+            # This process stalled past its lease and another one owns the conversation
+            # now: it answers the turn; nothing of ours was written.
+            log.warning(
+                "conversation lease lost mid-turn", extra={"conversation_id": conversation_id}
+            )
         except Exception:
             # The turn stays pending in the store; the sweep or the next inbound retries it.
             log.exception("turn runner failed", extra={"conversation_id": conversation_id})
@@ -253,7 +262,7 @@ class Hub:
             except Exception:
                 log.exception("pending-turn sweep failed")
 
-    async def _run_pending_turns(self, conversation_id: str) -> None:
+    async def _run_pending_turns(self, conversation_id: str, lease: Lease) -> None:
         """Answer every acknowledged message not yet answered, oldest first."""
         batch = 200
         while True:
@@ -274,11 +283,13 @@ class Hub:
                     if fresh is None:
                         return
                     conversation = fresh
-                await self._run_turn(conversation, customer, event)
+                await self._run_turn(conversation, customer, event, lease)
             if len(events) < batch:
                 return
 
-    async def _run_turn(self, conversation: Conversation, customer: Customer, event: Event) -> None:
+    async def _run_turn(
+        self, conversation: Conversation, customer: Customer, event: Event, lease: Lease
+    ) -> None:
         turn = Turn(
             conversation=conversation,
             customer=customer,
@@ -299,6 +310,7 @@ class Hub:
             lease=self.retry.lease,
             known=conversation,
             route=route,
+            fence=lease.fence,  # refused if this process stalled and lost the conversation
         )
         self.metrics.inc("frontdesk_turns_total")
         self._notify(commit.events)

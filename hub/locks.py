@@ -1,10 +1,24 @@
-"""Per-key asyncio locks that are forgotten once nobody holds or waits for them."""
+"""Per-key asyncio locks that are forgotten once nobody holds or waits for them, and the
+`Lease` a store's conversation lock hands its holder."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Ownership of one conversation's turns, with its fencing token.
+
+    `fence` grows with every lease of the same conversation (across processes and
+    restarts). A holder that paused past its lease's expiry, while someone else took the
+    conversation, still believes it holds it; the store refuses its commit because a
+    later fence has been handed out since (`LeaseLost`), so nothing of it is written."""
+
+    fence: int
 
 
 class KeyedLock:

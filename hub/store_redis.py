@@ -32,7 +32,8 @@ _CHALLENGE_SWEEP = 24 * 3600  # seconds an abandoned verification challenge ling
 
 
 class RedisStore(RedisCore):
-    """`redis://host:port/db` (or `rediss://`, `unix://`); every key starts with `prefix`.
+    """`redis://host:port/db` (or `rediss://`, `unix://`; `redis+cluster://host:port` for a
+    Redis Cluster); every key starts with `prefix` and its hash tag (`fd:{fd}:`).
 
     The conversation stream is in `hub.store_redis_core`; this adds customer identity.
     """

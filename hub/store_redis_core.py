@@ -20,16 +20,15 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import EqualJitterBackoff
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
 
 from hub import store_redis_codec as codec
 from hub import store_redis_scripts as lua
 from hub.abc import Ingested, Page, Store, TurnCommit, TurnResult
+from hub.errors import LeaseLost
 from hub.ids import new_id
+from hub.locks import Lease
+from hub.migrations_redis import migrate
 from hub.model import (
     Conversation,
     ConversationStatus,
@@ -48,6 +47,7 @@ from hub.store_common import (
     redriven_delivery,
     reply_event_and_delivery,
 )
+from hub.store_redis_connect import RedisClient, connect, keyspace
 from hub.store_redis_lock import RedisLeaseLocks
 
 CAS_ATTEMPTS = 100
@@ -65,9 +65,11 @@ class RedisCore(Store):
 
     def __init__(self, url: str, *, prefix: str = "fd:", lock_ttl: float = 10.0) -> None:
         self.url = url
-        self.prefix = prefix
+        self.base_prefix = prefix
+        # Every key starts with this (`fd:{fd}:`): one hash tag, so one cluster slot.
+        self.prefix = keyspace(prefix)
         self.lock_ttl = lock_ttl
-        self._redis: Redis | None = None
+        self._redis: RedisClient | None = None
         self._scripts: dict[str, AsyncScript] = {}
         self._locks: RedisLeaseLocks | None = None
         # A customer writing from another channel continues their open conversation if it
@@ -76,29 +78,12 @@ class RedisCore(Store):
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
-        # Resending after a dropped connection is safe: write scripts are idempotent per
-        # call (see `hub.store_redis_scripts`); a resent claim at worst leaves the first
-        # batch leased until its lease runs out. A Redis restart drops every pooled
-        # connection at once, so without retries the next few calls would all fail.
-        retry = Retry(EqualJitterBackoff(cap=1.0, base=0.02), retries=5)
-        # A bounded pool that makes callers wait for a free connection instead of failing
-        # with "Too many connections" under bursts.
-        pool = BlockingConnectionPool.from_url(
-            self.url,
-            max_connections=64,
-            timeout=30,
-            decode_responses=True,
-            socket_connect_timeout=5,
-            retry=retry,
-        )
-        redis = Redis(connection_pool=pool)
+        redis = await connect(self.url)
         try:
-            await redis.ping()
-        except (RedisError, OSError) as error:
+            await migrate(redis, base=self.base_prefix, keyspace=self.prefix)
+        except BaseException:
             await redis.aclose()
-            raise ConnectionError(
-                f"cannot reach Redis at {codec.redacted(self.url)}: {error}"
-            ) from error
+            raise
         self._redis = redis
         # Registered once; redis-py runs them by SHA and reloads them after a Redis restart.
         self._scripts = {name: redis.register_script(getattr(lua, name)) for name in _SCRIPTS}
@@ -111,7 +96,7 @@ class RedisCore(Store):
             self._locks = None
 
     @property
-    def redis(self) -> Redis:
+    def redis(self) -> RedisClient:
         if self._redis is None:
             raise RuntimeError("store is not open")
         return self._redis
@@ -174,6 +159,7 @@ class RedisCore(Store):
         lease: float,
         known: Conversation | None = None,
         route: Route | None = None,
+        fence: int | None = None,
     ) -> TurnCommit:
         for attempt in range(CAS_ATTEMPTS):
             # The script checks the fields it relies on, so a stale `known` only costs a retry.
@@ -209,9 +195,12 @@ class RedisCore(Store):
                 len(new_events),
                 len(deliveries),
                 codec.num(now + lease),
+                "" if fence is None else fence,
                 *(codec.event_json(event, now) for event in new_events),
                 *outbox,
             )
+            if reply[0] == "fenced":
+                raise LeaseLost(f"conversation {conversation_id}: lease {fence} is no longer held")
             if reply[0] == "missing":
                 raise KeyError(conversation_id)
             if reply[0] == "conflict":
@@ -258,7 +247,7 @@ class RedisCore(Store):
             codec.text(i) for i in await self.redis.zrangebylex(f"{self.prefix}pending", "-", "+")
         ]
 
-    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
+    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[Lease]:
         if self._locks is None:
             raise RuntimeError("store is not open")
         return self._locks.hold(f"conv:{conversation_id}")

@@ -2,12 +2,13 @@
 
 Conventions shared by all scripts:
 
-- ``KEYS[1]`` names this call (``P op:{random}``): a write remembers there, for a couple of
+- ``KEYS[1]`` names this call (``P op:<random>``): a write remembers there, for a couple of
   minutes, that it happened, so redis-py may resend it after a dropped connection without
   applying it twice (the reply to the first attempt may have been lost, not the write).
-- ``ARGV[1]`` is the key prefix (``fd:``). Keys are derived inside the script because some
-  depend on what it reads (the customer an identity points to), so a script touches keys
-  it was not handed in ``KEYS``: fine on a single Redis, not on a Redis Cluster.
+- ``ARGV[1]`` is the key prefix (``fd:{fd}:``). Keys are derived inside the script because
+  some depend on what it reads (the customer an identity points to), so a script touches
+  keys it was not handed in ``KEYS``. Every key shares the hash tag ``{fd}``, so they all
+  live on one slot, which a Redis Cluster accepts (see docs/architecture.md).
 - User data never passes through cjson: events, customers and deliveries arrive as JSON
   strings built in Python and are stored as they are. An event is stored *without* its
   seq and conversation id (the seq is its position in the list, 1-based), so a script can
@@ -15,7 +16,7 @@ Conventions shared by all scripts:
 - Times arrive as Python ``repr(float)`` strings and are stored unchanged, so they read
   back bit for bit.
 
-Layout (``P`` = prefix):
+Layout (``P`` = prefix, ``fd:{fd}:``; `hub.migrations_redis` moved the untagged layout here):
 
     P dedupe:{channel}             hash  message_id → "conversation_id seq op-key"
     P identity:{identity}          str   customer id
@@ -37,7 +38,8 @@ Layout (``P`` = prefix):
     P outbox                       zset  each conversation's head only, due at score
                                          (next attempt, or lease expiry while claimed)
     P dead                         zset  (lex) parked delivery ids
-    P lock:conv:{id}               str   lease-lock token
+    P lock:conv:{id}               str   lease lock: "fence token"
+    P lock:conv:{id}:fence         str   the conversation's last fencing token (INCR)
     P op:{random}                  str   a write's result, kept 2 minutes for its retries
 
 Identity (see `hub.identity`):
@@ -197,11 +199,14 @@ return {0, seq, customer, false, redis.call('HGETALL', conv_key)}
 
 # ARGV: P conversation_id now expect_status expect_channel expect_address expect_thread_hint
 #       handled_seq has_state state_json new_status|'' priority|'' n_events n_deliveries
-#       lease_until, n_events event_json, then n_deliveries (delivery_id delivery_json)
+#       lease_until fence|'', n_events event_json, then n_deliveries (delivery_id delivery_json)
 # The last n_deliveries events are the deliveries' message.out events, in order. The first
 # delivery is leased to the caller until lease_until when the conversation had nothing
 # outstanding; the others wait in its lane.
+# With a fence, the conversation's lease lock must still hold that fence (its holder has
+# not lost it to expiry and someone else since).
 # → {'ok', first_seq, leased(1/0)} | {'missing'} | {'conflict'} (the conversation changed)
+#   | {'fenced'} (the lease was lost; nothing written)
 COMMIT_TURN = (
     _COMMON
     + """
@@ -213,6 +218,10 @@ if prior then
   local sep = string.find(prior, ' ', 1, true)
   return {'ok', string.sub(prior, 1, sep - 1), string.sub(prior, sep + 1)}
 end
+if ARGV[16] ~= '' then
+  local holder = redis.call('GET', P .. 'lock:conv:' .. conv_id) or ''
+  if string.sub(holder, 1, #ARGV[16] + 1) ~= ARGV[16] .. ' ' then return {'fenced'} end
+end
 if redis.call('EXISTS', conv_key) == 0 then return {'missing'} end
 local cur = redis.call('HMGET', conv_key, 'status', 'channel', 'address', 'thread_hint',
   'handled_seq', 'inbound_seq', 'customer_id', 'last_seq', 'thread_key')
@@ -222,8 +231,8 @@ end
 local n_events = tonumber(ARGV[13])
 local n_deliveries = tonumber(ARGV[14])
 local first = tonumber(cur[8]) + 1
-local last = append(conv_key, now, 16, 15 + n_events)
-local base = 16 + n_events
+local last = append(conv_key, now, 17, 16 + n_events)
+local base = 17 + n_events
 local lane = conv_key .. ':outbox'
 local leased = 0
 if n_deliveries > 0 and redis.call('ZCARD', lane) == 0 then leased = 1 end
@@ -519,19 +528,36 @@ end
 return out
 """
 
-# Lease lock. KEYS[1] lock key; ARGV[1] token, ARGV[2] ttl in ms.
-# Acquiring is SET NX PX, except that finding our own token counts as success: a resent
-# SET whose first reply was lost must not wait a whole ttl for itself.
+# Lease lock. KEYS[1] lock key, KEYS[2] its fencing counter; ARGV[1] token, ARGV[2] ttl in
+# ms. The lock holds "fence token". Acquiring is SET NX PX with the next fence, except that
+# finding our own token counts as success: a resent SET whose first reply was lost must
+# not wait a whole ttl for itself. → the fence, or 0 when someone else holds it.
 LOCK_ACQUIRE = """
 local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then return 1 end
-if holder then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
+if holder then
+  local sep = string.find(holder, ' ', 1, true)
+  if sep and string.sub(holder, sep + 1) == ARGV[1] then
+    return tonumber(string.sub(holder, 1, sep - 1))
+  end
+  return 0
+end
+local fence = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], fence .. ' ' .. ARGV[1], 'PX', ARGV[2])
+return fence
 """
 
+# KEYS[1] lock key; ARGV[1] the holder's "fence token".
 LOCK_RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS[1] lock key; ARGV[1] our token, whatever fence it came with.
+LOCK_RELEASE_TOKEN = """
+local holder = redis.call('GET', KEYS[1])
+if not holder then return 0 end
+local sep = string.find(holder, ' ', 1, true)
+if sep and string.sub(holder, sep + 1) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
 from hub.abc import Ingested, Page, Store, TurnCommit, TurnResult
+from hub.errors import LeaseLost
 from hub.ids import new_id
+from hub.locks import Lease
 from hub.model import (
     Conversation,
     ConversationStatus,
@@ -188,8 +190,11 @@ class SQLiteStore(SQLiteIdentity, Store):
         lease: float,
         known: Conversation | None = None,
         route: Route | None = None,
+        fence: int | None = None,
     ) -> TurnCommit:
         with self._transaction() as db:
+            if fence is not None:
+                self._check_fence(db, f"conv:{conversation_id}", fence)
             conversation = self._load_conversation(db, conversation_id)
             if conversation is None:
                 raise KeyError(conversation_id)
@@ -245,17 +250,37 @@ class SQLiteStore(SQLiteIdentity, Store):
             self._save_conversation(db, conversation)
             return tuple(appended)
 
+    @staticmethod
+    def _check_fence(db: sqlite3.Connection, name: str, fence: int) -> None:
+        """Refuse a commit under an older lease than one that committed already; else
+        remember this one (in the commit's transaction)."""
+        row = db.execute("SELECT fence FROM leases WHERE name = ?", (name,)).fetchone()
+        if row is not None and int(row[0]) > fence:
+            raise LeaseLost(f"{name}: lease {fence} was superseded by {row[0]}")
+        if row is None or int(row[0]) < fence:
+            db.execute(
+                "INSERT INTO leases (name, fence) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET fence = excluded.fence",
+                (name, fence),
+            )
+
     async def pending_conversations(self) -> list[str]:
         rows = self.db.execute(
             "SELECT id FROM conversations WHERE inbound_seq > handled_seq ORDER BY id"
         ).fetchall()
         return [row[0] for row in rows]
 
-    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
-        # One process owns an SQLite file, so a process-local lock is ownership enough.
-        return self._locks.hold(conversation_id)
+    @asynccontextmanager
+    async def conversation_lock(self, conversation_id: str) -> AsyncIterator[Lease]:
+        # One process owns an SQLite file, so a process-local lock is ownership enough and
+        # costs no write. Its fence is this open's epoch (counted in the file) above a
+        # counter, so fences grow across restarts; a commit records the highest fence it
+        # saw, so a second process that opened the same file by mistake loses its commits
+        # once someone with a later lease has committed, instead of interleaving with them.
+        async with self._locks.hold(conversation_id):
+            yield Lease(fence=self._next_fence())
 
-    # ------------------------------------------------------------------ outbox
+    # ------------------------------------------------------------------ outbox    # ------------------------------------------------------------------ outbox
     # A conversation's head: its outstanding entry with the lowest seq. Only heads are sent.
     _HEAD = (
         "parked_at IS NULL AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"

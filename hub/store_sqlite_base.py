@@ -1,5 +1,5 @@
-"""The embedded store's foundation: the schema, the connection, transactions, and the
-row helpers the store's parts share (see `hub.store_sqlite` for the store itself).
+"""The embedded store's foundation: the connection (schema in `hub.migrations_sqlite`),
+transactions, and the row helpers the store's parts share (see `hub.store_sqlite` for the store itself).
 
 Every method runs one short transaction synchronously on the event loop. That is on
 purpose: each takes tens of microseconds, and running it without an `await` inside makes
@@ -9,6 +9,7 @@ loses nothing committed (WAL with synchronous=NORMAL survives a process crash).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import sqlite3
@@ -22,6 +23,7 @@ from typing import Any
 from hub import jsonio
 from hub.errors import ConfigError
 from hub.locks import KeyedLock
+from hub.migrations_sqlite import migrate
 from hub.model import (
     Conversation,
     Customer,
@@ -30,70 +32,6 @@ from hub.model import (
 )
 
 log = logging.getLogger("frontdesk.store.sqlite")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS customers (
-    id TEXT PRIMARY KEY, data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS identities (
-    identity TEXT PRIMARY KEY, customer_id TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY,
-    customer_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    inbound_seq INTEGER NOT NULL DEFAULT 0,
-    handled_seq INTEGER NOT NULL DEFAULT 0,
-    thread_key TEXT NOT NULL DEFAULT '',
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS conversations_pending ON conversations (id) WHERE inbound_seq > handled_seq;
-CREATE INDEX IF NOT EXISTS conversations_by_customer
-    ON conversations (customer_id, thread_key, status);
-CREATE INDEX IF NOT EXISTS conversations_by_status ON conversations (status, id);
-CREATE TABLE IF NOT EXISTS events (
-    conversation_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    at REAL NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (conversation_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dedupe (
-    channel TEXT NOT NULL,
-    message_id TEXT NOT NULL,
-    conversation_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (channel, message_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS outbox (
-    id TEXT PRIMARY KEY,
-    next_attempt_at REAL NOT NULL,
-    parked_at REAL,
-    data TEXT NOT NULL,
-    conversation_id TEXT NOT NULL DEFAULT '',
-    seq INTEGER NOT NULL DEFAULT 0,
-    parts TEXT NOT NULL DEFAULT '[]'
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE parked_at IS NULL;
-CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (id) WHERE parked_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS identities_by_customer ON identities (customer_id);
-CREATE TABLE IF NOT EXISTS merges (
-    id TEXT PRIMARY KEY, kept_id TEXT NOT NULL, absorbed_id TEXT NOT NULL, data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS merges_by_kept ON merges (kept_id);
-CREATE INDEX IF NOT EXISTS merges_by_absorbed ON merges (absorbed_id);
-CREATE TABLE IF NOT EXISTS challenges (
-    customer_id TEXT PRIMARY KEY, expires_at REAL NOT NULL, data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS hits (
-    key TEXT PRIMARY KEY, window_start REAL NOT NULL, count INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS audit (
-    customer_id TEXT NOT NULL, n INTEGER NOT NULL, data TEXT NOT NULL,
-    PRIMARY KEY (customer_id, n)
-) WITHOUT ROWID;
-"""
 
 
 def _dumps(value: Any) -> str:
@@ -110,6 +48,7 @@ class SQLiteBase:
         self._db: sqlite3.Connection | None = None
         self._checkpointer: _Checkpointer | None = None
         self._locks = KeyedLock()
+        self._fences = itertools.count(1)  # from this open's epoch, once open
         # A customer writing from another channel continues their open conversation if it
         # moved within this many seconds; else a new one opens (None: always continue).
         self.continuity_window: float | None = 24 * 3600.0
@@ -127,6 +66,11 @@ class SQLiteBase:
                 key="store.url",
             ) from None
         self._db = db
+        with self._transaction():
+            (epoch,) = db.execute(
+                "UPDATE lease_epoch SET epoch = epoch + 1 RETURNING epoch"
+            ).fetchone()
+        self._fences = itertools.count((int(epoch) << _FENCE_BITS) + 1)
         self._checkpointer = _Checkpointer(self.path)
         self._checkpointer.start()
 
@@ -145,8 +89,7 @@ class SQLiteBase:
             db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             # Erasure must leave no personal data in freed pages of the file.
             db.execute("PRAGMA secure_delete=ON")
-            db.executescript(SCHEMA)
-            _migrate(db)
+            migrate(db, path=str(self.path.absolute()))
         except BaseException:
             db.close()
             raise
@@ -166,6 +109,9 @@ class SQLiteBase:
         if self._db is None:
             raise RuntimeError("store is not open")
         return self._db
+
+    def _next_fence(self) -> int:
+        return next(self._fences)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -241,38 +187,8 @@ class SQLiteBase:
 
 
 WAL_LIMIT_BYTES = 256 * 1024 * 1024
-
-# Columns added since the first schema: (table, column, definition, backfill or "").
-_ADDED_COLUMNS = (
-    (
-        "outbox",
-        "conversation_id",
-        "TEXT NOT NULL DEFAULT ''",
-        "UPDATE outbox SET conversation_id = json_extract(data, '$.conversation_id')",
-    ),
-    (
-        "outbox",
-        "seq",
-        "INTEGER NOT NULL DEFAULT 0",
-        "UPDATE outbox SET seq = json_extract(data, '$.seq')",
-    ),
-    ("outbox", "parts", "TEXT NOT NULL DEFAULT '[]'", ""),
-)
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a file written by an earlier version forward (idempotent)."""
-    for table, column, definition, backfill in _ADDED_COLUMNS:
-        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        if column not in present:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-            if backfill:
-                db.execute(backfill)
-    # Each conversation's outstanding replies in order: its head is the first of them.
-    db.execute(
-        "CREATE INDEX IF NOT EXISTS outbox_lane ON outbox (conversation_id, seq)"
-        " WHERE parked_at IS NULL"
-    )
+# A fence is (epoch << _FENCE_BITS) + a counter of leases in that open of the file.
+_FENCE_BITS = 32
 
 
 class _Checkpointer(threading.Thread):

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import sqlite3
 
-from redis.exceptions import BusyLoadingError, ReadOnlyError
+from redis.exceptions import (
+    BusyLoadingError,
+    ClusterDownError,
+    ReadOnlyError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from hub.abc import Store
-from hub.errors import ConfigError
+from hub.errors import ConfigError, LeaseLost
+
+# One server, or any node of a Redis Cluster (`hub.store_redis_connect` tells them apart).
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
 
 
 def store_from_url(url: str) -> Store:
-    """`sqlite:///relative/or//absolute/path.db` or `redis://host:port/db`."""
+    """`sqlite:///relative/or//absolute/path.db`, `redis://host:port/db` (also `rediss://`,
+    `unix://`) or `redis+cluster://host:port` (also `rediss+cluster://`: any node of a
+    Redis Cluster)."""
     if url.startswith("sqlite:///"):
         from hub.store_sqlite import SQLiteStore
 
@@ -21,7 +32,7 @@ def store_from_url(url: str) -> Store:
         if not path:
             raise ConfigError("sqlite URL needs a file path", key="store.url")
         return SQLiteStore(path)
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if url.startswith(REDIS_SCHEMES):
         from hub.store_redis import RedisStore
 
         return RedisStore(url)
@@ -48,6 +59,10 @@ def is_outage(error: BaseException) -> bool:
         if isinstance(
             current, RedisConnectionError | RedisTimeoutError | BusyLoadingError | ReadOnlyError
         ):
+            return True
+        # A Redis Cluster failing over or moving slots, or this process having stalled past
+        # a conversation's lease: the same request succeeds later.
+        if isinstance(current, ClusterDownError | TryAgainError | SlotNotCoveredError | LeaseLost):
             return True
         if isinstance(current, sqlite3.OperationalError) and any(
             words in str(current).lower() for words in _SQLITE_OUTAGES

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.redis_cluster import RedisTestCluster
 from tests.redis_server import RedisServer, redis_server_binary
 
 # ------------------------------------------------------------------ a private Redis
@@ -33,6 +34,31 @@ def redis_url(redis_server: RedisServer) -> str:
     redis_server.start()  # a test may have stopped it to simulate an outage
     redis_server.flushdb()
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisTestCluster]:
+    """A private three-master Redis Cluster on free loopback ports, for the session."""
+    cluster = RedisTestCluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture
+def redis_cluster_url(redis_cluster: RedisTestCluster) -> str:
+    """The private cluster's `redis+cluster://` URL, with every master emptied first."""
+    redis_cluster.flushall()
+    return redis_cluster.url
+
+
+@pytest.fixture(params=["redis", "redis-cluster"])
+def shared_store_url(request: pytest.FixtureRequest) -> str:
+    """Each scale-out test twice: on one private redis-server and on the private cluster."""
+    fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
+    return str(request.getfixturevalue(fixture))
 
 
 # ------------------------------------------------------------------ the rasa-sdk action server

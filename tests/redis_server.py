@@ -28,7 +28,7 @@ def redis_server_binary() -> str | None:
     return str(path) if path and Path(str(path)).exists() else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -44,7 +44,7 @@ class RedisServer:
         self.binary = found
         self._tmp = tempfile.TemporaryDirectory(prefix="fd-redis-")
         self.dir = Path(self._tmp.name)
-        self.port = _free_port()
+        self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
         self._started = False
 
@@ -64,7 +64,7 @@ class RedisServer:
                 # have taken the free port between probing and binding it.
                 if self._started or attempt == 2:
                     raise
-                self.port = _free_port()
+                self.port = free_port()
                 continue
             self._started = True
             return

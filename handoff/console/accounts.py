@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.errors import ConfigError, FrontdeskError
+from hub.stores import REDIS_SCHEMES
 
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 LANGUAGES = ("en", "zh")
@@ -260,7 +261,7 @@ def accounts_from_url(url: str) -> AccountStore:
         if not path:
             raise ConfigError("sqlite URL needs a file path", key="console.accounts_url")
         return SQLiteAccounts(path)
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if url.startswith(REDIS_SCHEMES):
         from handoff.console.accounts_redis import RedisAccounts
 
         return RedisAccounts(url)

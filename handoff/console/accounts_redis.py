@@ -2,7 +2,9 @@
 
 Keys (prefix `fd:console:`): `account:{id}` (JSON), `accounts` (set of ids),
 `session:{key}` (JSON, expiring with the session), `sessions:{account}` (set of keys),
-`failures:{key}` (hash: count, last, forget_at; expiring once forgotten).
+`failures:{key}` (hash: count, last, forget_at; expiring once forgotten). On a Redis
+Cluster (`redis+cluster://`) the prefix carries a hash tag (`fd:console:{console}:`) so
+that each transaction's keys share a slot.
 """
 
 from __future__ import annotations
@@ -10,21 +12,20 @@ from __future__ import annotations
 import json
 import math
 
-from redis.asyncio import Redis
-
 from handoff.console.accounts import Account, AccountError, AccountStore, Failures, Session
+from hub.store_redis_connect import RedisClient, connect, is_cluster_url
 
 
 class RedisAccounts(AccountStore):
-    """`redis://host:port/db` (or `rediss://`, `unix://`)."""
+    """`redis://host:port/db` (or `rediss://`, `unix://`, `redis+cluster://`)."""
 
     def __init__(self, url: str, *, prefix: str = "fd:console:") -> None:
         self.url = url
-        self.prefix = prefix
-        self._redis: Redis | None = None
+        self.prefix = f"{prefix}{{console}}:" if is_cluster_url(url) else prefix
+        self._redis: RedisClient | None = None
 
     async def open(self) -> None:
-        self._redis = Redis.from_url(self.url, decode_responses=True)
+        self._redis = await connect(self.url)
 
     async def close(self) -> None:
         if self._redis is not None:
@@ -32,7 +33,7 @@ class RedisAccounts(AccountStore):
             self._redis = None
 
     @property
-    def redis(self) -> Redis:
+    def redis(self) -> RedisClient:
         if self._redis is None:
             raise RuntimeError("account store is not open")
         return self._redis

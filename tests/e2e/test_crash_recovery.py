@@ -100,12 +100,14 @@ channels:
                 self.kill()
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/frontdesk.db"
-    else:
+    elif request.param == "redis":
         yield request.getfixturevalue("redis_url")
+    else:
+        yield request.getfixturevalue("redis_cluster_url")
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Two hub processes' worth of Hub + HandoffEngine on two RedisStore connections to one real
-redis-server race to assign the same queued conversations: each is assigned exactly once."""
+redis-server (and to a Redis Cluster) race to assign the same queued conversations: each is
+assigned exactly once."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ CONVERSATIONS = 40
 
 
 async def test_two_processes_never_assign_one_conversation_twice(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, shared_store_url: str
 ) -> None:
     clock = FakeClock(at("2026-11-23 10:00"))
     agents = {
@@ -25,8 +26,8 @@ async def test_two_processes_never_assign_one_conversation_twice(
     }
     path = handoff_yaml(tmp_path, **agents)
     async with (
-        Rig.running(redis_url, path, clock) as one,
-        Rig.running(redis_url, path, clock) as two,
+        Rig.running(shared_store_url, path, clock) as one,
+        Rig.running(shared_store_url, path, clock) as two,
     ):
         ids = []
         for n in range(CONVERSATIONS):  # queued through process one, nobody online yet

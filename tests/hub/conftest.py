@@ -14,13 +14,15 @@ from hub.store_sqlite import SQLiteStore
 StoreFactory = Callable[[], Store]
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
     """A factory, so a test can open a second store on the same data (a restart). The
-    Redis one is a private redis-server the harness started (`redis_url`)."""
+    Redis one is a private redis-server the harness started (`redis_url`), the cluster
+    one a private three-master Redis Cluster (`redis_cluster_url`)."""
     if request.param == "sqlite":
         return lambda: SQLiteStore(tmp_path / "contract.db")
-    url = request.getfixturevalue("redis_url")
+    fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
+    url = request.getfixturevalue(fixture)
     return lambda: RedisStore(url)
 
 

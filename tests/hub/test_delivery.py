@@ -69,11 +69,12 @@ def message(text: str, message_id: str) -> Inbound:
 StoreMaker = Callable[[], Store]
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreMaker:
     if request.param == "sqlite":
         return lambda: SQLiteStore(tmp_path / "delivery.db")
-    url = request.getfixturevalue("redis_url")
+    fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
+    url = request.getfixturevalue(fixture)
     return lambda: RedisStore(url)
 
 
@@ -143,12 +144,13 @@ async def test_a_transient_failure_holds_the_conversation_not_others(
 
 
 async def test_two_hub_processes_on_one_redis_keep_the_order(
-    redis_url: str, sent: list[str]
+    shared_store_url: str, sent: list[str]
 ) -> None:
     """Turn one is answered by hub A, whose first send fails; turn two arrives at hub B.
-    B's answer must wait for A's retry, though B could send at once."""
-    first = await running_hub(RedisStore(redis_url), sent, fail=1, retry_after=0.2)
-    second = await running_hub(RedisStore(redis_url), sent)
+    B's answer must wait for A's retry, though B could send at once (one Redis, and a
+    Redis Cluster)."""
+    first = await running_hub(RedisStore(shared_store_url), sent, fail=1, retry_after=0.2)
+    second = await running_hub(RedisStore(shared_store_url), sent)
     try:
         await first.ingest(message("Is the shop open?", "m1"))
         channel = first.connectors["flaky"]

@@ -6,10 +6,12 @@ import sqlite3
 from pathlib import Path
 
 from aiohttp.test_utils import unused_port
+from redis.exceptions import ClusterDownError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from hub.app import create_app
 from hub.echo import EchoBot
+from hub.errors import LeaseLost
 from hub.stores import is_outage
 from tests.action_server import ActionServer
 from tests.redis_server import RedisServer
@@ -98,6 +100,9 @@ async def test_server_header_names_no_versions(aiohttp_client, tmp_path: Path) -
 
 def test_outages_are_told_apart_from_bugs() -> None:
     assert is_outage(RedisConnectionError("Connection refused"))
+    assert is_outage(ClusterDownError("CLUSTERDOWN The cluster is down"))
+    assert is_outage(TryAgainError("TRYAGAIN Multiple keys request during rehashing of slot"))
+    assert is_outage(LeaseLost("conv:con_1: lease 3 is no longer held"))
     assert is_outage(sqlite3.OperationalError("database or disk is full"))
     assert is_outage(sqlite3.OperationalError("attempt to write a readonly database"))
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
+from redis.cluster import RedisCluster
 
 from hub.abc import CUSTOMER_MERGED, CUSTOMER_UNMERGED, Store, TurnResult
 from hub.model import ConversationStatus, EventType, Inbound, Outbound
@@ -179,7 +180,12 @@ def _raw_bytes(store: Store, tmp_path: Path) -> bytes:
     if isinstance(store, SQLiteStore):
         return b"".join(p.read_bytes() for p in tmp_path.glob("contract.db*"))
     assert isinstance(store, RedisStore)
-    client = Redis.from_url(store.url)
+    # A cluster's client scans every master.
+    client = (
+        RedisCluster.from_url(store.url.replace("+cluster://", "://"))
+        if "+cluster://" in store.url
+        else Redis.from_url(store.url)
+    )
     chunks = []
     try:
         for key in client.scan_iter(count=1000):

@@ -1,8 +1,10 @@
-"""A SQLite store that cannot be written says so at start-up, naming the path."""
+"""A SQLite store that cannot be written, or is newer than the code, says so at start-up,
+naming the path."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -32,17 +34,18 @@ async def test_a_file_that_is_no_database_is_named_too(tmp_path: Path) -> None:
     assert str(path) in raised.value.message
 
 
-def test_serve_exits_with_the_path_in_its_error(tmp_path: Path) -> None:
+def serve(store_url: str) -> subprocess.CompletedProcess[str]:
+    """`frontdesk serve` on the demo config with this store; it should exit at start-up."""
     env = {
         **os.environ,
-        "FRONTDESK_STORE_URL": f"sqlite:///{UNWRITABLE}",
+        "FRONTDESK_STORE_URL": store_url,
         "FRONTDESK_PORT": "0",
         "FRONTDESK_BOT": "echo",
         "FRONTDESK_HANDOFF_PATH": "",
         "FRONTDESK_API_TOKEN": "t",
         "FRONTDESK_LOG_FORMAT": "text",
     }
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "hub", "serve", "--config", str(DEMO_CONFIG)],
         cwd=REPO,
         env=env,
@@ -50,6 +53,24 @@ def test_serve_exits_with_the_path_in_its_error(tmp_path: Path) -> None:
         text=True,
         timeout=120,
     )
+
+
+def test_serve_exits_with_the_path_in_its_error(tmp_path: Path) -> None:
+    done = serve(f"sqlite:///{UNWRITABLE}")
     assert done.returncode == 2, done.stderr[-2000:]
     assert f"cannot open the SQLite store at {UNWRITABLE}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_serve_refuses_a_store_newer_than_itself(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    done = serve(f"sqlite:///{path}")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert f"the SQLite store at {path} has schema version 99, newer than" in done.stderr
+    assert "Traceback" not in done.stderr
+    after = sqlite3.connect(path)
+    assert after.execute("PRAGMA user_version").fetchone()[0] == 99  # left as it was
+    after.close()

@@ -23,12 +23,14 @@ from handoff.console.accounts import (
 )
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AccountStore]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/accounts.db"
-    else:
+    elif request.param == "redis":
         url = request.getfixturevalue("redis_url")
+    else:
+        url = request.getfixturevalue("redis_cluster_url")
     accounts = accounts_from_url(url)
     await accounts.open()
     yield accounts

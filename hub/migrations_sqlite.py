@@ -1,0 +1,180 @@
+"""Schema versions of the SQLite store, migrated forward when a store opens.
+
+The version is SQLite's `PRAGMA user_version`. Each migration runs in one transaction
+together with the version bump, so a crash leaves the file at the version before it or
+after it, never in between. A file newer than this code knows refuses to open: an older
+Frontdesk must not write into tables it does not understand.
+
+Versions:
+
+0. Files of the releases before versions existed (or a new, empty file).
+1. The schema of the release that introduced versions; migrating to it brings any earlier
+   file forward (tables created if missing, outbox columns added and backfilled).
+2. `leases` and `lease_epoch`: fencing tokens of conversation leases.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hub.errors import ConfigError
+
+_SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS customers (
+    id TEXT PRIMARY KEY, data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS identities (
+    identity TEXT PRIMARY KEY, customer_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    inbound_seq INTEGER NOT NULL DEFAULT 0,
+    handled_seq INTEGER NOT NULL DEFAULT 0,
+    thread_key TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_pending ON conversations (id)
+    WHERE inbound_seq > handled_seq;
+CREATE INDEX IF NOT EXISTS conversations_by_customer
+    ON conversations (customer_id, thread_key, status);
+CREATE INDEX IF NOT EXISTS conversations_by_status ON conversations (status, id);
+CREATE TABLE IF NOT EXISTS events (
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    at REAL NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedupe (
+    channel TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (channel, message_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY,
+    next_attempt_at REAL NOT NULL,
+    parked_at REAL,
+    data TEXT NOT NULL,
+    conversation_id TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL DEFAULT 0,
+    parts TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE parked_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (id) WHERE parked_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS identities_by_customer ON identities (customer_id);
+CREATE TABLE IF NOT EXISTS merges (
+    id TEXT PRIMARY KEY, kept_id TEXT NOT NULL, absorbed_id TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS merges_by_kept ON merges (kept_id);
+CREATE INDEX IF NOT EXISTS merges_by_absorbed ON merges (absorbed_id);
+CREATE TABLE IF NOT EXISTS challenges (
+    customer_id TEXT PRIMARY KEY, expires_at REAL NOT NULL, data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hits (
+    key TEXT PRIMARY KEY, window_start REAL NOT NULL, count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    customer_id TEXT NOT NULL, n INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (customer_id, n)
+) WITHOUT ROWID
+"""
+
+# Columns the outbox gained before versions existed: (table, column, definition, backfill).
+_ADDED_COLUMNS = (
+    (
+        "outbox",
+        "conversation_id",
+        "TEXT NOT NULL DEFAULT ''",
+        "UPDATE outbox SET conversation_id = json_extract(data, '$.conversation_id')",
+    ),
+    (
+        "outbox",
+        "seq",
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE outbox SET seq = json_extract(data, '$.seq')",
+    ),
+    ("outbox", "parts", "TEXT NOT NULL DEFAULT '[]'", ""),
+)
+
+
+def _to_v1(db: sqlite3.Connection) -> None:
+    # Statement by statement: `executescript` would commit the migration's transaction.
+    for statement in _SCHEMA_V1.split(";"):
+        db.execute(statement)
+    for table, column, definition, backfill in _ADDED_COLUMNS:
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            if backfill:
+                db.execute(backfill)
+    # Each conversation's outstanding replies in order: its head is the first of them.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS outbox_lane ON outbox (conversation_id, seq)"
+        " WHERE parked_at IS NULL"
+    )
+
+
+def _to_v2(db: sqlite3.Connection) -> None:
+    # The highest fence that has committed, per lease; and the count of opens, the high
+    # half of every fence a process hands out (see `SQLiteStore.conversation_lock`).
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, fence INTEGER NOT NULL)"
+        " WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS lease_epoch"
+        " (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL)"
+    )
+    db.execute("INSERT OR IGNORE INTO lease_epoch VALUES (1, 0)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Migration:
+    """Brings the file from `version - 1` to `version`."""
+
+    version: int
+    summary: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(version=1, summary="the schema before versions, brought forward", apply=_to_v1),
+    Migration(version=2, summary="fencing tokens of conversation leases", apply=_to_v2),
+)
+CURRENT = MIGRATIONS[-1].version
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite3.Connection, *, path: str) -> int:
+    """Bring an open file (autocommit mode) to `CURRENT`; returns the version found."""
+    found = schema_version(db)
+    if found > CURRENT:
+        raise ConfigError(
+            f"the SQLite store at {path} has schema version {found}, newer than this "
+            f"Frontdesk knows ({CURRENT}); run the newer Frontdesk, or restore a backup",
+            key="store.url",
+        )
+    for migration in MIGRATIONS:
+        if migration.version <= found:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # Read again under the write lock: another process may have just migrated.
+            if schema_version(db) < migration.version:
+                migration.apply(db)
+                db.execute(f"PRAGMA user_version = {migration.version}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    return found

@@ -1,0 +1,78 @@
+"""One Redis connection for the store, to a single server or to a Redis Cluster.
+
+`redis+cluster://host:port` (or `rediss+cluster://` for TLS) names any node of a cluster;
+the client discovers the others and routes each command to the node owning its slot.
+Every other `redis://`, `rediss://` or `unix://` URL is one server.
+
+On both, every key of the store shares one hash tag (`keyspace`), so every Lua script
+and every transaction runs on one slot: on a cluster, a deployment's store lives on the
+master owning that slot (see docs/architecture.md, "Redis Cluster").
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import EqualJitterBackoff
+from redis.exceptions import RedisError
+
+from hub.store_redis_codec import redacted
+
+RedisClient: TypeAlias = Redis | RedisCluster
+
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+SINGLE_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def is_cluster_url(url: str) -> bool:
+    return url.startswith(CLUSTER_SCHEMES)
+
+
+def keyspace(prefix: str) -> str:
+    """The prefix of every key of a store configured with `prefix` (`fd:` → `fd:{fd}:`).
+
+    The braces are a Redis Cluster hash tag: only what is inside them picks the slot, so
+    all of the store's keys hash to one slot and a script may touch any of them."""
+    tag = prefix.strip(":") or "fd"
+    return f"{prefix}{{{tag}}}:"
+
+
+async def connect(url: str) -> RedisClient:
+    """A pinged client for `url`; `ConnectionError` naming the (redacted) URL otherwise."""
+    # Resending after a dropped connection is safe: write scripts are idempotent per
+    # call (see `hub.store_redis_scripts`); a resent claim at worst leaves the first batch
+    # leased until its lease runs out. A restart drops every pooled connection at once,
+    # so without retries the next few calls would all fail.
+    retry = Retry(EqualJitterBackoff(cap=1.0, base=0.02), retries=5)
+    client: RedisClient
+    if is_cluster_url(url):
+        # redis-py names cluster nodes with the plain schemes.
+        plain = url.replace("+cluster://", "://", 1)
+        client = RedisCluster.from_url(
+            plain,
+            decode_responses=True,
+            socket_connect_timeout=5,
+            retry=retry,
+            max_connections=64,
+        )
+    else:
+        # A bounded pool that makes callers wait for a free connection instead of failing
+        # with "Too many connections" under bursts.
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=64,
+            timeout=30,
+            decode_responses=True,
+            socket_connect_timeout=5,
+            retry=retry,
+        )
+        client = Redis(connection_pool=pool)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as error:
+        await client.aclose()
+        raise ConnectionError(f"cannot reach Redis at {redacted(url)}: {error}") from error
+    return client

@@ -1,0 +1,65 @@
+"""On a Redis Cluster every key the store and the console's accounts write carries their hash
+tag, so each Lua script and transaction stays on one slot (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import pytest
+from redis.cluster import RedisCluster
+
+from handoff.console.accounts import Account, Role, accounts_from_url
+from hub.abc import TurnResult
+from hub.model import Inbound, Outbound
+from hub.store_redis import RedisStore
+
+
+def every_key(url: str) -> set[str]:
+    client = RedisCluster.from_url(url.replace("+cluster://", "://"), decode_responses=True)
+    try:
+        return {str(key) for key in client.scan_iter(count=1000)}
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [("Where is my order?", "It left today."), ("我的订单呢？", "今天发货了。")],
+)
+async def test_every_key_carries_the_hash_tag(
+    redis_cluster_url: str, question: str, answer: str
+) -> None:
+    store = RedisStore(redis_cluster_url)
+    accounts = accounts_from_url(redis_cluster_url)
+    await store.open()
+    await accounts.open()
+    try:
+        web = await store.record_inbound(
+            Inbound(channel="webchat", sender="v1", message_id="w1", text=question), now=1.0
+        )
+        tg = await store.record_inbound(
+            Inbound(channel="telegram", sender="42", message_id="t1", text=question), now=2.0
+        )
+        async with store.conversation_lock(web.conversation.id) as lease:
+            commit = await store.commit_turn(
+                web.conversation.id,
+                handled_seq=web.event.seq,
+                result=TurnResult(replies=(Outbound(text=answer),)),
+                now=3.0,
+                lease=30,
+                fence=lease.fence,
+            )
+        assert commit.lead is not None
+        await store.delivery_failed(commit.lead, error="down", retry_at=None, now=4.0)
+        await store.merge_customers(web.customer.id, tg.customer.id, reason={}, now=5.0)
+        await store.put_challenge(web.customer.id, {"code": "x"}, expires_at=99.0)
+        await store.count_hit("code:webchat:v1", window=60, now=6.0)
+        await store.append_audit(web.customer.id, {"action": "merge"}, now=7.0)
+        await accounts.add(
+            Account(id="mei", name="Mei", role=Role.AGENT, password_hash="$argon2id$x")
+        )
+        keys = every_key(redis_cluster_url)
+    finally:
+        await accounts.close()
+        await store.close()
+    assert {k for k in keys if not k.startswith(("fd:{fd}:", "fd:console:{console}:"))} == set()
+    assert any(k.startswith("fd:{fd}:conv:") for k in keys)
+    assert any(k.startswith("fd:console:{console}:account:") for k in keys)

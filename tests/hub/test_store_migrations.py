@@ -1,0 +1,270 @@
+"""Schema versions: a store written by the previous release opens, its data reads back and
+its version moves forward; a store newer than the code refuses to start.
+
+The old data is written with raw SQL and raw Redis commands, exactly as the previous
+release laid it out, not through today's store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from hub import migrations_redis, migrations_sqlite
+from hub.abc import TurnResult
+from hub.errors import ConfigError
+from hub.model import Customer, Delivery, EventType, Inbound, NewEvent, Outbound
+from hub.store_redis import RedisStore
+from hub.store_redis_codec import dumps, event_json
+from hub.store_sqlite import SQLiteStore
+
+# The SQLite schema of the release before versions, as it created it.
+OLD_SQLITE_SCHEMA = """
+CREATE TABLE customers (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE identities (identity TEXT PRIMARY KEY, customer_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE conversations (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, status TEXT NOT NULL,
+    inbound_seq INTEGER NOT NULL DEFAULT 0, handled_seq INTEGER NOT NULL DEFAULT 0,
+    thread_key TEXT NOT NULL DEFAULT '', data TEXT NOT NULL
+);
+CREATE TABLE events (
+    conversation_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, at REAL NOT NULL,
+    data TEXT NOT NULL, PRIMARY KEY (conversation_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE dedupe (
+    channel TEXT NOT NULL, message_id TEXT NOT NULL, conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL, PRIMARY KEY (channel, message_id)
+) WITHOUT ROWID;
+CREATE TABLE outbox (
+    id TEXT PRIMARY KEY, next_attempt_at REAL NOT NULL, parked_at REAL, data TEXT NOT NULL,
+    conversation_id TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL DEFAULT 0,
+    parts TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE merges (
+    id TEXT PRIMARY KEY, kept_id TEXT NOT NULL, absorbed_id TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE TABLE challenges (customer_id TEXT PRIMARY KEY, expires_at REAL NOT NULL, data TEXT NOT NULL);
+CREATE TABLE hits (key TEXT PRIMARY KEY, window_start REAL NOT NULL, count INTEGER NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE audit (
+    customer_id TEXT NOT NULL, n INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (customer_id, n)
+) WITHOUT ROWID;
+"""
+
+CASES = [
+    ("ana", "Where is my order?", "It left today."),
+    ("li", "我的订单在哪里？", "今天发货了。"),
+]
+
+
+def an_inbound(sender: str, text: str, message_id: str = "m1") -> Inbound:
+    return Inbound(channel="api", sender=sender, message_id=message_id, text=text, timestamp=1.0)
+
+
+def a_reply(conversation_id: str, sender: str, text: str) -> Delivery:
+    return Delivery(
+        id="dlv_old",
+        conversation_id=conversation_id,
+        seq=3,
+        channel="api",
+        address=sender,
+        thread_hint="",
+        outbound=Outbound(text=text),
+        created_at=2.0,
+    )
+
+
+def conversation_json(conversation_id: str, customer_id: str, sender: str) -> dict[str, object]:
+    return {
+        "id": conversation_id,
+        "customer_id": customer_id,
+        "status": "bot",
+        "channel": "api",
+        "address": sender,
+        "thread_hint": "",
+        "priority": 3,
+        "created_at": 1.0,
+        "updated_at": 2.0,
+        "last_seq": 3,
+        "handled_seq": 2,
+        "state": {"step": 1},
+    }
+
+
+# ------------------------------------------------------------------ SQLite
+
+
+def write_old_sqlite(path: Path, sender: str, question: str, answer: str) -> None:
+    db = sqlite3.connect(path)
+    db.executescript(OLD_SQLITE_SCHEMA)
+    customer = Customer(id="cus_old", identities=(f"api:{sender}",), created_at=1.0)
+    db.execute("INSERT INTO customers VALUES (?, ?)", (customer.id, dumps(customer.to_json())))
+    db.execute("INSERT INTO identities VALUES (?, ?)", (f"api:{sender}", customer.id))
+    data = dumps(conversation_json("con_old", customer.id, sender))
+    db.execute(
+        "INSERT INTO conversations VALUES ('con_old', 'cus_old', 'bot', 2, 2, '', ?)", (data,)
+    )
+    events = [
+        (1, EventType.OPENED, {"channel": "api"}),
+        (2, EventType.MESSAGE_IN, an_inbound(sender, question).to_json()),
+        (3, EventType.MESSAGE_OUT, {"outbound": Outbound(text=answer).to_json()}),
+    ]
+    for seq, kind, event_data in events:
+        db.execute(
+            "INSERT INTO events VALUES ('con_old', ?, ?, 2.0, ?)",
+            (seq, str(kind), dumps(event_data)),
+        )
+    db.execute("INSERT INTO dedupe VALUES ('api', 'm1', 'con_old', 2)")
+    reply = a_reply("con_old", sender, answer)
+    db.execute(
+        "INSERT INTO outbox VALUES (?, 2.0, NULL, ?, 'con_old', 3, '[]')",
+        (reply.id, dumps(reply.to_json())),
+    )
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize(("sender", "question", "answer"), CASES)
+async def test_sqlite_from_the_previous_release_keeps_its_data(
+    tmp_path: Path, sender: str, question: str, answer: str
+) -> None:
+    path = tmp_path / "old.db"
+    write_old_sqlite(path, sender, question, answer)
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        assert migrations_sqlite.schema_version(store.db) == migrations_sqlite.CURRENT == 2
+        again = await store.record_inbound(an_inbound(sender, question), now=5.0)
+        assert again.duplicate and again.conversation.id == "con_old"
+        conversation = await store.get_conversation("con_old")
+        assert conversation is not None and dict(conversation.state) == {"step": 1}
+        events = await store.events("con_old")
+        assert Inbound.from_json(events[1].data).text == question
+        (waiting,) = await store.claim_deliveries(now=10.0, limit=10, lease=30)
+        assert waiting.outbound.text == answer
+        # The new table works: the conversation's lease and a fenced commit.
+        nxt = await store.record_inbound(an_inbound(sender, question, "m2"), now=6.0)
+        async with store.conversation_lock("con_old") as lease:
+            await store.commit_turn(
+                "con_old", handled_seq=nxt.event.seq, result=TurnResult(), now=7.0, lease=30,
+                fence=lease.fence,
+            )  # fmt: skip
+    finally:
+        await store.close()
+    # Opening again is a no-op.
+    reopened = SQLiteStore(path)
+    await reopened.open()
+    try:
+        assert migrations_sqlite.schema_version(reopened.db) == 2
+        assert len(await reopened.events("con_old")) == 4
+    finally:
+        await reopened.close()
+
+
+async def test_a_newer_sqlite_file_refuses_to_open(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(ConfigError) as raised:
+        await SQLiteStore(path).open()
+    assert "schema version 99, newer than this Frontdesk knows (2)" in raised.value.message
+    assert str(path) in raised.value.message
+
+
+# ------------------------------------------------------------------ Redis
+
+
+async def write_old_redis(url: str, sender: str, question: str, answer: str) -> None:
+    """The previous release's layout: `fd:<name>`, no hash tag, no schema key."""
+    redis = Redis.from_url(url, decode_responses=True)
+    customer = Customer(id="cus_old", identities=(f"api:{sender}",), created_at=1.0)
+    conv = "fd:conv:con_old"
+    reply = a_reply("con_old", sender, answer)
+    try:
+        await redis.set("fd:customer:cus_old", dumps(customer.to_json()))
+        await redis.set(f"fd:identity:api:{sender}", "cus_old")
+        await redis.zadd("fd:customers", {"cus_old": 0})
+        await redis.hset(
+            conv,
+            mapping={
+                "id": "con_old", "customer_id": "cus_old", "status": "bot", "channel": "api",
+                "address": sender, "thread_hint": "", "priority": 3, "created_at": "1.0",
+                "updated_at": "2.0", "last_seq": 3, "handled_seq": 2, "inbound_seq": 2,
+                "thread_key": "", "state": dumps({"step": 1}),
+            },
+        )  # fmt: skip
+        opened = NewEvent(type=EventType.OPENED, data={"channel": "api"})
+        message = NewEvent(type=EventType.MESSAGE_IN, data=an_inbound(sender, question).to_json())
+        out = NewEvent(type=EventType.MESSAGE_OUT, data={"outbound": {"text": answer}})
+        await redis.rpush(f"{conv}:events", *(event_json(e, 2.0) for e in (opened, message, out)))
+        for index in ("fd:conversations", "fd:conversations:bot"):
+            await redis.zadd(index, {"con_old": 0})
+        for suffix in (":conversations", ":open", ":open:"):
+            await redis.zadd(f"fd:customer:cus_old{suffix}", {"con_old": 0})
+        await redis.hset("fd:dedupe:api", "m1", "con_old 2 fd:op:gone")
+        await redis.hset(
+            "fd:delivery:dlv_old",
+            mapping={"data": dumps(reply.to_json()), "seq": 3, "conv": "con_old", "next": "2.0"},
+        )
+        await redis.zadd(f"{conv}:outbox", {"dlv_old": 3})
+        await redis.zadd("fd:outbox", {"dlv_old": 2.0})
+        # Not the store's: the console's accounts live beside it and must stay where they are.
+        await redis.set("fd:console:account:agent1", "{}")
+    finally:
+        await redis.aclose()
+
+
+@pytest.mark.parametrize(("sender", "question", "answer"), CASES)
+async def test_redis_from_the_previous_release_is_moved_under_the_hash_tag(
+    redis_url: str, sender: str, question: str, answer: str
+) -> None:
+    await write_old_redis(redis_url, sender, question, answer)
+    # Two processes starting together: one migrates, the other waits for it.
+    stores = [RedisStore(redis_url), RedisStore(redis_url)]
+    await asyncio.gather(*(store.open() for store in stores))
+    store = stores[0]
+    try:
+        keys = {str(key) for key in await store.redis.keys("*")}
+        assert "fd:console:account:agent1" in keys
+        untagged = {k for k in keys if not k.startswith("fd:{fd}:") and "console" not in k}
+        assert untagged == set()
+        assert await store.redis.get("fd:{fd}:schema") == str(migrations_redis.CURRENT)
+        again = await store.record_inbound(an_inbound(sender, question), now=5.0)
+        assert again.duplicate and again.conversation.id == "con_old"
+        nxt = await store.record_inbound(an_inbound(sender, question, "m2"), now=6.0)
+        assert nxt.conversation.id == "con_old" and nxt.event.seq == 4
+        found = await store.find_customer(f"api:{sender}")
+        assert found is not None and found.id == "cus_old"
+        assert [c.id for c in (await store.list_conversations(limit=10)).items] == ["con_old"]
+        assert await store.pending_conversations() == ["con_old"]  # m2 waits for its turn
+        (waiting,) = await store.claim_deliveries(now=10.0, limit=10, lease=30)
+        assert waiting.outbound.text == answer
+        events = await store.events("con_old")
+        assert json.loads(json.dumps(events[1].data))["text"] == question
+    finally:
+        for opened in stores:
+            await opened.close()
+
+
+async def test_a_newer_redis_store_refuses_to_open(redis_url: str) -> None:
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    await redis.set("fd:{fd}:schema", "99")
+    await redis.aclose()
+    with pytest.raises(ConfigError) as raised:
+        await RedisStore(redis_url).open()
+    assert "schema version 99, newer than this Frontdesk knows (1)" in raised.value.message
+
+
+async def test_a_new_redis_store_starts_at_the_current_version(redis_url: str) -> None:
+    store = RedisStore(redis_url)
+    await store.open()
+    try:
+        assert await store.redis.get("fd:{fd}:schema") == str(migrations_redis.CURRENT)
+    finally:
+        await store.close()

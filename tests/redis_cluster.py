@@ -1,0 +1,126 @@
+"""A private, throwaway Redis Cluster for tests: three masters on free loopback ports.
+
+Each node is a `redis-server --cluster-enabled yes` in its own temporary directory (no
+persistence: a test cluster lives for one session); `redis-cli --cluster create` joins
+them with no replicas and assigns the 16384 slots. Never the system Redis, never a fake:
+the cluster suites must exercise the real scripts under the real slot rules.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from tests.redis_server import free_port, redis_server_binary
+
+
+def redis_cli_binary() -> str | None:
+    return shutil.which("redis-cli")
+
+
+class RedisTestCluster:
+    """Three cluster-enabled redis-servers joined into one cluster; `url` names it."""
+
+    def __init__(self, masters: int = 3) -> None:
+        server, cli = redis_server_binary(), redis_cli_binary()
+        if server is None or cli is None:
+            raise RuntimeError("redis-server and redis-cli are needed (Debian: redis-server)")
+        self.server, self.cli = server, cli
+        self._tmp = tempfile.TemporaryDirectory(prefix="fd-redis-cluster-")
+        self.dir = Path(self._tmp.name)
+        self.masters = masters
+        self.ports: list[int] = []
+        self._processes: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        """The store URL; the client discovers the other nodes from the first."""
+        return f"redis+cluster://127.0.0.1:{self.ports[0]}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        for index in range(self.masters):
+            self._spawn(index, timeout)
+        nodes = [f"127.0.0.1:{port}" for port in self.ports]
+        created = subprocess.run(
+            [self.cli, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+        if created.returncode != 0:
+            self.close()
+            raise RuntimeError(f"redis-cli --cluster create failed:\n{created.stdout!r}")
+        deadline = time.monotonic() + timeout
+        while not all(self._state_ok(port) for port in self.ports):
+            if time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("the test cluster did not reach cluster_state:ok")
+            time.sleep(0.05)
+
+    def _spawn(self, index: int, timeout: float) -> None:
+        for _ in range(3):  # another process may take the free port before we bind it
+            port = free_port()
+            node_dir = self.dir / str(port)
+            node_dir.mkdir()
+            args = [
+                self.server,
+                "--bind", "127.0.0.1",
+                "--port", str(port),
+                "--protected-mode", "yes",
+                "--cluster-enabled", "yes",
+                "--cluster-config-file", str(node_dir / "nodes.conf"),
+                "--cluster-node-timeout", "5000",
+                "--dir", str(node_dir),
+                "--save", "",
+                "--appendonly", "no",
+                "--daemonize", "no",
+                "--logfile", str(node_dir / "redis.log"),
+            ]  # fmt: skip
+            process = subprocess.Popen(
+                args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+            )
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and process.poll() is None:
+                if self._command(port, b"PING").startswith(b"+PONG"):
+                    self.ports.append(port)
+                    self._processes.append(process)
+                    return
+                time.sleep(0.02)
+            process.kill()
+            process.wait()
+        raise RuntimeError(f"cluster node {index} did not start")
+
+    def _state_ok(self, port: int) -> bool:
+        return b"cluster_state:ok" in self._command(port, b"CLUSTER INFO")
+
+    @staticmethod
+    def _command(port: int, line: bytes) -> bytes:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                sock.sendall(line + b"\r\n")
+                return sock.recv(4096)
+        except OSError:
+            return b""
+
+    def flushall(self) -> None:
+        """Empty every master (FLUSHALL acts on one node only, so ask each)."""
+        for port in self.ports:
+            reply = self._command(port, b"FLUSHALL")
+            if not reply.startswith(b"+OK"):
+                raise RuntimeError(f"FLUSHALL on {port} failed: {reply!r}")
+
+    def close(self) -> None:
+        for process in self._processes:
+            process.terminate()
+        for process in self._processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._processes.clear()
+        self._tmp.cleanup()
