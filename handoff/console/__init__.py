@@ -32,7 +32,15 @@ def install_console(
     clock: Callable[[], float] = time.time,
 ) -> None:
     """Mount the console under `/console/`. `accounts` and `clock` may be injected (tests)."""
-    from handoff.console import login, pages, profiles, roster, supervisor, workspace
+    from handoff.console import (
+        contacts_api,
+        login,
+        pages,
+        profiles,
+        roster,
+        supervisor,
+        workspace,
+    )
 
     settings = load_console_settings(config)
     if not settings.enabled:
@@ -51,6 +59,7 @@ def install_console(
     app.router.add_routes(workspace.routes)
     app.router.add_routes(supervisor.routes)
     app.router.add_routes(profiles.routes)
+    app.router.add_routes(contacts_api.routes)
     app.router.add_static("/console/static", HERE / "static", append_version=False)
     app.on_response_prepare.append(security_headers)
 
