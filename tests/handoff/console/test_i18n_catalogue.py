@@ -27,6 +27,7 @@ DYNAMIC = {
     "role.": [r.value for r in Role],
     "presence.": [p.value for p in Presence],
     "sla.": ["pickup", "resolve"],  # the two clocks of `views.sla_state`
+    "contact.merge.": ["same_mailbox", "crm"],  # the reasons of `hub.contacts` suggestions
 }
 LOGIN_ERRORS = ("login.failed", "login.throttled", "login.expired")  # `t(error)` in login.html
 
