@@ -32,7 +32,12 @@ WORDS = {
         "note": "wants a refund",
         "whisper": "offer the 10% voucher",
     },
-    "zh": {"ask": "转人工", "reply": "您好，我是小梅。", "note": "想要退款", "whisper": "可以给九折券"},
+    "zh": {
+        "ask": "转人工",
+        "reply": "您好，我是小梅。",
+        "note": "想要退款",
+        "whisper": "可以给九折券",
+    },
 }
 
 

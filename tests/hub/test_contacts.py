@@ -42,7 +42,11 @@ async def test_edits_are_audited_with_who_when_old_and_new(store: Store) -> None
     customer, _ = await store.ensure_customer("telegram:42", now=1.0)
     await store.update_customer(customer.id, attributes={"tier": "silver"}, now=2.0)
     change = parse_change(
-        {"name": "Ana Li", "tags": ["vip", "重要客户"], "attributes": {"tier": "gold", "plan": "pro"}}
+        {
+            "name": "Ana Li",
+            "tags": ["vip", "重要客户"],
+            "attributes": {"tier": "gold", "plan": "pro"},
+        }
     )
     contact = await contacts.edit(customer.id, change, actor="mei", now=100.0)
     view = contact.to_json()
@@ -118,7 +122,10 @@ async def test_notes_in_both_languages_newest_first_and_gone_on_erasure(store: S
 
 @pytest.mark.parametrize(
     ("words", "query"),
-    [(("my router is broken", "where is my order"), "ROUTER"), (("路由器坏了", "我的订单在哪"), "订单")],
+    [
+        (("my router is broken", "where is my order"), "ROUTER"),
+        (("路由器坏了", "我的订单在哪"), "订单"),
+    ],
 )
 async def test_every_conversation_on_every_channel_filtered_by_text(
     store: Store, words: tuple[str, str], query: str
