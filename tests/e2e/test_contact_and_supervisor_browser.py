@@ -131,7 +131,8 @@ async def test_contact_panel_whisper_reassign_and_drill_down(
     await expect(panel.locator("#transcript")).to_contain_text(words["before"])
     if language == "en":
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        await mei.screenshot(path=str(DOCS_IMG / "console-contact.png"), full_page=True)
+        await panel.locator("#contact-notes").scroll_into_view_if_needed()
+        await mei.screenshot(path=str(DOCS_IMG / "console-contact.png"))
 
     # Sara opens Mei's conversation from the floor and whispers: Mei sees it, the customer never.
     sara = await sign_in(browser, server, "sara", csp)
