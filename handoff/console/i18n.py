@@ -107,7 +107,7 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 # What the workspace's script needs, handed over as a JSON data block (never as script).
-SCRIPT_KEYS = (
+SCRIPT_KEYS: tuple[str, ...] = (
     "mine",
     "queue",
     "empty",
@@ -155,7 +155,10 @@ SCRIPT_KEYS = (
 STRINGS.update(
     {
         "contact": {"en": "Contact", "zh": "联系人"},
-        "contact.none": {"en": "Open a conversation to see its customer.", "zh": "打开会话以查看客户资料。"},
+        "contact.none": {
+            "en": "Open a conversation to see its customer.",
+            "zh": "打开会话以查看客户资料。",
+        },
         "contact.name": {"en": "Name", "zh": "姓名"},
         "contact.identities": {"en": "Identities", "zh": "身份"},
         "contact.verified": {"en": "verified", "zh": "已验证"},

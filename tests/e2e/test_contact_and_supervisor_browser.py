@@ -56,10 +56,12 @@ async def server(tmp_path: Path) -> AsyncIterator[str]:
 
 async def rest(method: str, url: str, body: dict[str, Any] | None = None, **kw: Any) -> Any:
     headers = kw.pop("headers", api_auth())
-    async with aiohttp.ClientSession() as session:
-        async with session.request(method, url, json=body, headers=headers) as response:
-            assert response.status < 300, await response.text()
-            return await response.json()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, json=body, headers=headers) as response,
+    ):
+        assert response.status < 300, await response.text()
+        return await response.json()
 
 
 async def in_language(page: Page, language: str) -> None:

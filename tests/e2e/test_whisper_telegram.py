@@ -21,6 +21,8 @@ from tests.connectors.telegram.harness import (
     secret_headers,
     text_update,
 )
+
+# `fake`: the fake Bot API fixture of the hand-off journeys, shared rather than written again.
 from tests.e2e.test_handoff_channels import agent_takes_over, api, build, fake  # noqa: F401
 from tests.handoff.helpers import TinyBot
 
@@ -44,7 +46,10 @@ CASES = {
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 async def test_a_whisper_never_reaches_the_telegram_customer(
-    aiohttp_client: Any, tmp_path: Path, fake: FakeBotApi, language: str
+    aiohttp_client: Any,
+    tmp_path: Path,
+    fake: FakeBotApi,  # noqa: F811 - the imported fixture
+    language: str,
 ) -> None:
     case = CASES[language]
     channel = {
