@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from handoff.console.accounts import Role
-from tests.e2e.test_console_browser import open_chat, say, sign_in
+from tests.e2e.test_console_browser import XSS, open_chat, say, sign_in
 from tests.handoff.console.helpers import console_app, handoff_env, seed_sqlite
 from tests.support import api_auth, channel_auth, served
 
@@ -120,6 +120,13 @@ async def test_contact_panel_whisper_reassign_and_drill_down(
     await panel.locator("#contact-note-form button").click()
     await expect(panel.locator("#contact-notes")).to_contain_text(words["note"])
     await expect(panel.locator("#contact-notes")).to_contain_text("mei")
+    # What anyone typed stays text: an attribute holding markup never runs.
+    await panel.locator("#contact-attribute-key").fill("nickname")
+    await panel.locator("#contact-attribute-value").fill(XSS)
+    await panel.locator("#contact-attribute-form button").click()
+    await expect(panel.locator("#contact-attributes dd")).to_contain_text(XSS)
+    assert await panel.locator("img, script").count() == 0
+    assert await mei.evaluate("window.__xss") is None
     trail = await rest("GET", server + f"/api/v1/customers/{webchat_customer}/export")
     actions = [(e["action"], e.get("actor")) for e in trail["audit"]]
     assert ("customer.tags_changed", "mei") in actions and ("customer.note", "mei") in actions
