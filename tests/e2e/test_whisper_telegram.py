@@ -12,18 +12,16 @@ from typing import Any
 import pytest
 
 from hub.api import HUB
-from tests.connectors.telegram.fake_bot_api import TOKEN, FakeBotApi
-from tests.connectors.telegram.harness import (
-    CHAT,
-    SECRET,
-    WEBHOOK_URL,
-    ready,
-    secret_headers,
-    text_update,
-)
+from tests.connectors.telegram.fake_bot_api import FakeBotApi
+from tests.connectors.telegram.harness import CHAT, ready, secret_headers, text_update
 
 # `fake`: the fake Bot API fixture of the hand-off journeys, shared rather than written again.
-from tests.e2e.test_handoff_channels import agent_takes_over, api, build, fake  # noqa: F401
+from tests.e2e.test_handoff_channels import (  # noqa: F401
+    agent_takes_over,
+    api,
+    build_telegram,
+    fake,
+)
 from tests.handoff.helpers import TinyBot
 
 CASES = {
@@ -52,16 +50,7 @@ async def test_a_whisper_never_reaches_the_telegram_customer(
     language: str,
 ) -> None:
     case = CASES[language]
-    channel = {
-        "enabled": True,
-        "mode": "webhook",
-        "webhook_url": WEBHOOK_URL,
-        "base_url": fake.base_url,
-        "base_file_url": fake.base_file_url,
-        "per_chat_interval": 0,
-    }
-    env = {"FRONTDESK_TELEGRAM_TOKEN": TOKEN, "FRONTDESK_TELEGRAM_SECRET": SECRET}
-    app = build(tmp_path, {"telegram": channel}, env, TinyBot())
+    app = build_telegram(tmp_path, fake, TinyBot())
     client = await aiohttp_client(app)
     await ready(app)
 

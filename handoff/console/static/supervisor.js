@@ -63,22 +63,19 @@
     toast(t("joined"));
     openReader(reading);
   });
-  document.getElementById("whisper-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const box = document.getElementById("whisper-text");
-    if (!box.value.trim()) return;
-    await api("POST", readerPath("whisper"), { text: box.value });
-    box.value = "";
-    openReader(reading);
-  });
-  document.getElementById("reader-reply-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const box = document.getElementById("reader-reply");
-    if (!box.value.trim()) return;
-    await api("POST", readerPath("reply"), { text: box.value });
-    box.value = "";
-    openReader(reading);
-  });
+  // A whisper (to the agent only) and a joined supervisor's reply (to the customer).
+  function sends(formId, boxId, verb) {
+    document.getElementById(formId).addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const box = document.getElementById(boxId);
+      if (!box.value.trim()) return;
+      await api("POST", readerPath(verb), { text: box.value });
+      box.value = "";
+      openReader(reading);
+    });
+  }
+  sends("whisper-form", "whisper-text", "whisper");
+  sends("reader-reply-form", "reader-reply", "reply");
   document.getElementById("reassign-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const to = document.getElementById("reassign-to").value;
