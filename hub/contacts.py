@@ -344,11 +344,6 @@ class Contacts:
         ]
         return found[::-1]
 
-    async def history(self, customer_id: str) -> list[dict[str, Any]]:
-        """The customer's audit entries of panel edits (who, when, old, new), newest first."""
-        trail = await self.store.audit_trail(customer_id, limit=-1)
-        return [e for e in trail if str(e.get("action", "")).startswith("customer.")][::-1]
-
     async def conversations(self, customer_id: str, query: str = "") -> list[dict[str, Any]]:
         """Every conversation of the customer on any channel, newest first; with `query`,
         only those where a message contains it."""
