@@ -5,6 +5,7 @@ English and in Chinese. Screenshots for docs/console.md land in docs/img/."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ WORDS = {
         "hello": "Hello, Mei here.",
         "reason": "Billing question for Tom",
         "join": "Join",
+        "name": "Ana Li",
+        "company": "Acme Ltd",
     },
     "zh": {
         "before": "我的发票有误",
@@ -42,6 +45,8 @@ WORDS = {
         "hello": "您好，我是小梅。",
         "reason": "账单问题请汤姆处理",
         "join": "加入会话",
+        "name": "李安娜",
+        "company": "安可有限公司",
     },
 }
 
@@ -112,7 +117,19 @@ async def test_contact_panel_whisper_reassign_and_drill_down(
     panel = mei.locator("#profile")
     await expect(panel.locator("#contact-identities")).to_contain_text("webchat")
     await expect(panel.locator("#contact-identities")).to_contain_text("api")
-    # A tag and a note, saved and shown; both edits audited on the server.
+    # The name and a CRM field, a tag and a note: saved, shown, audited on the server.
+    await panel.locator("#contact-name").fill(words["name"])
+    await panel.locator("#contact-name-form button").click()
+    await expect(panel.locator("#contact-title")).to_have_text(words["name"])
+    await panel.locator('#contact-crm-fields input[data-key="company"]').fill(words["company"])
+    await panel.locator("#contact-crm-form button").click()
+    contact_url = server + f"/api/v1/customers/{webchat_customer}/contact"
+    for _ in range(200):  # the field holds what was typed at once: wait for the server
+        crm = {f["key"]: f["value"] for f in (await rest("GET", contact_url))["crm"]}
+        if crm["company"] == words["company"]:
+            break
+        await asyncio.sleep(0.05)
+    assert crm["company"] == words["company"]
     await panel.locator("#contact-tag").fill(words["tag"])
     await panel.locator("#contact-tag-form button").click()
     await expect(panel.locator("#contact-tags")).to_contain_text(words["tag"])
@@ -120,16 +137,11 @@ async def test_contact_panel_whisper_reassign_and_drill_down(
     await panel.locator("#contact-note-form button").click()
     await expect(panel.locator("#contact-notes")).to_contain_text(words["note"])
     await expect(panel.locator("#contact-notes")).to_contain_text("mei")
-    # What anyone typed stays text: an attribute holding markup never runs.
-    await panel.locator("#contact-attribute-key").fill("nickname")
-    await panel.locator("#contact-attribute-value").fill(XSS)
-    await panel.locator("#contact-attribute-form button").click()
-    await expect(panel.locator("#contact-attributes dd")).to_contain_text(XSS)
-    assert await panel.locator("img, script").count() == 0
-    assert await mei.evaluate("window.__xss") is None
     trail = await rest("GET", server + f"/api/v1/customers/{webchat_customer}/export")
     actions = [(e["action"], e.get("actor")) for e in trail["audit"]]
     assert ("customer.tags_changed", "mei") in actions and ("customer.note", "mei") in actions
+    changed = {e["field"]: e["new"] for e in trail["audit"] if "field" in e}
+    assert changed["name"] == words["name"] and changed["company"] == words["company"]
     # The earlier conversation from the api channel: listed, filtered, read.
     past = panel.locator("#contact-conversations .past-item")
     await expect(past).to_have_count(2)
@@ -140,8 +152,18 @@ async def test_contact_panel_whisper_reassign_and_drill_down(
     await expect(panel.locator("#transcript")).to_contain_text(words["before"])
     if language == "en":
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        await panel.locator("#contact-notes").scroll_into_view_if_needed()
+        await mei.set_viewport_size({"width": 1400, "height": 1500})  # the whole panel
+        await panel.evaluate("node => { node.scrollTop = 0; }")
         await mei.screenshot(path=str(DOCS_IMG / "console-contact.png"))
+        await mei.set_viewport_size({"width": 1280, "height": 800})
+
+    # What anyone typed stays text: an attribute holding markup never runs.
+    await panel.locator("#contact-attribute-key").fill("nickname")
+    await panel.locator("#contact-attribute-value").fill(XSS)
+    await panel.locator("#contact-attribute-form button").click()
+    await expect(panel.locator("#contact-attributes dd")).to_contain_text(XSS)
+    assert await panel.locator("img, script").count() == 0
+    assert await mei.evaluate("window.__xss") is None
 
     # Sara opens Mei's conversation from the floor and whispers: Mei sees it, the customer never.
     sara = await sign_in(browser, server, "sara", csp)
