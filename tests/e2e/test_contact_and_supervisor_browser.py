@@ -1,7 +1,7 @@
 """The contact panel and the supervisor's tools in Debian's Chromium (Playwright), on a real
 TCP server built by `create_app`: a customer in the web chat widget who wrote earlier on the
 api channel, Mei working the conversation, Sara supervising, Tom receiving a reassign — in
-English and in Chinese. Screenshots for docs/console.md land in docs/img/."""
+English and in Chinese. Screenshots land in tests/e2e/artifacts/ (docs/img/ holds copies)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,10 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from handoff.console.accounts import Role
+from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_console_browser import XSS, open_chat, say, sign_in
 from tests.handoff.console.helpers import console_app, handoff_env, seed_sqlite
 from tests.support import api_auth, channel_auth, served
-
-DOCS_IMG = Path(__file__).parents[2] / "docs" / "img"
 
 WORDS = {
     "en": {
@@ -151,10 +150,10 @@ async def test_contact_panel_whisper_reassign_and_drill_down(
     await past.first.locator("button").click()
     await expect(panel.locator("#transcript")).to_contain_text(words["before"])
     if language == "en":
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        ARTIFACTS.mkdir(exist_ok=True)
         await mei.set_viewport_size({"width": 1400, "height": 1500})  # the whole panel
         await panel.evaluate("node => { node.scrollTop = 0; }")
-        await mei.screenshot(path=str(DOCS_IMG / "console-contact.png"))
+        await mei.screenshot(path=str(ARTIFACTS / "console-contact.png"))
         await mei.set_viewport_size({"width": 1280, "height": 800})
 
     # What anyone typed stays text: an attribute holding markup never runs.
@@ -200,7 +199,7 @@ async def test_contact_panel_whisper_reassign_and_drill_down(
     # Tom does not see the whisper meant for Mei.
     await expect(tom.locator("#timeline .item-whisper")).to_have_count(0)
     if language == "en":
-        await sara.screenshot(path=str(DOCS_IMG / "console-supervisor.png"), full_page=True)
+        await sara.screenshot(path=str(ARTIFACTS / "console-supervisor.png"), full_page=True)
 
     # The dashboard: from the hand-off figure to the conversation behind it.
     await sara.reload()

@@ -9,6 +9,8 @@
   let customerId = null;
   let conversationId = null;
   let contact = null;
+  // Forms the agent is typing in: a refresh (a live event, another tab's edit) leaves them be.
+  const dirty = new Set();
 
   const base = () => `/console/api/customers/${encodeURIComponent(customerId)}`;
 
@@ -16,7 +18,7 @@
     const badges = [el("span", { class: `badge badge-${row.channel}`, text: row.channel })];
     const mark = row.verified ? t("contact.verified") : row.claimed ? t("contact.claimed") : t("unverified");
     badges.push(el("span", { class: row.verified ? "badge badge-verified" : "badge badge-unverified", text: mark }));
-    return el("li", { class: row.verified ? "identity verified" : "identity unverified" }, ...badges, " ", el("span", { text: row.value }));
+    return el("li", { class: row.verified ? "identity verified" : "identity unverified" }, ...badges, " ", el("span", { text: row.identity }));
   }
 
   function tagItem(tag) {
@@ -46,10 +48,10 @@
     $("contact-empty").hidden = true;
     $("contact").hidden = false;
     $("contact-title").textContent = data.name || data.customer_id;
-    $("contact-name").value = data.name;
+    if (!dirty.has("contact-name-form")) $("contact-name").value = data.name;
     $("contact-identities").replaceChildren(...data.identities.map(identityItem));
     $("contact-tags").replaceChildren(...data.tags.map(tagItem));
-    crmForm(data);
+    if (!dirty.has("contact-crm-form")) crmForm(data);
     attributeRows(data);
     $("contact-notes").replaceChildren(...(data.notes.length ? data.notes.map((n) =>
       el("li", { class: "note" }, el("div", { class: "meta", text: `${n.actor} · ${new Date(n.at * 1000).toLocaleString()}` }), el("div", { class: "text", text: n.text })))
@@ -90,8 +92,10 @@
     await conversations();
   }
 
-  async function edit(change) {
-    render(await api("PATCH", base(), change));
+  async function edit(change, form) {
+    const data = await api("PATCH", base(), change);
+    if (form) dirty.delete(form);
+    render(data);
     toast(t("saved"));
   }
 
@@ -99,11 +103,17 @@
     const view = event.detail;
     const next = view.profile.customer_id;
     conversationId = view.ticket.conversation_id;
-    if (next !== customerId) { customerId = next; $("contact-filter").value = ""; $("transcript-box").hidden = true; }
+    if (next !== customerId) {
+      customerId = next;
+      dirty.clear();
+      $("contact-filter").value = "";
+      $("transcript-box").hidden = true;
+    }
     load().catch(() => {});
   });
 
-  $("contact-name-form").addEventListener("submit", (event) => { event.preventDefault(); edit({ name: $("contact-name").value }); });
+  for (const form of ["contact-name-form", "contact-crm-form"]) $(form).addEventListener("input", () => dirty.add(form));
+  $("contact-name-form").addEventListener("submit", (event) => { event.preventDefault(); edit({ name: $("contact-name").value }, "contact-name-form"); });
   $("contact-tag-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const tag = $("contact-tag").value.trim();
@@ -114,7 +124,7 @@
     event.preventDefault();
     const attributes = {};
     for (const input of event.target.querySelectorAll("input[data-key]")) attributes[input.dataset.key] = input.value.trim() || null;
-    edit({ attributes });
+    edit({ attributes }, "contact-crm-form");
   });
   $("contact-attribute-form").addEventListener("submit", (event) => {
     event.preventDefault();
