@@ -99,3 +99,26 @@ async def test_console_and_rest_edit_through_one_audited_service(
     await login(client, "sara")
     seen = await client.get(base + "/contact")
     assert seen.status == 200 and (await seen.json())["tags"] == [words["tag"]]
+
+
+async def test_a_crm_conflict_becomes_a_merge_suggestion_never_a_merge(
+    tmp_path: Path, aiohttp_client: Any
+) -> None:
+    app = console_app(handoff_env(tmp_path))
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    chatter, _ = await ask(client, "ana", "hello")
+    # The CRM vouches for api:ana, which the chat customer already holds: reported, kept apart.
+    upsert = await client.put(
+        "/api/v1/customers/C-1", json={"identities": ["api:ana"]}, headers=api_auth()
+    )
+    assert upsert.status == 201 and (await upsert.json())["conflicts"] == ["api:ana"]
+    crm_id = (await upsert.json())["id"]
+    contact = await (
+        await client.get(f"/api/v1/customers/{crm_id}/contact", headers=api_auth())
+    ).json()
+    assert [(s["customer_id"], s["reason"]) for s in contact["merge_suggestions"]] == [
+        (chatter, "crm")
+    ]
+    assert contact["crm_ids"] == ["C-1"]
+    unmerged = await client.get(f"/api/v1/customers/{chatter}/contact", headers=api_auth())
+    assert (await unmerged.json())["identities"][0]["identity"] == "api:ana"
