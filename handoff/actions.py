@@ -17,7 +17,7 @@ from typing import Any
 from handoff.engine import HandoffEngine
 from handoff.queue import Presence, Ticket
 from hub.errors import InputError
-from hub.model import Button
+from hub.model import Button, Event
 
 # A reason in Chinese for the engine's refusals, by status: the English message keeps the
 # specifics (agent names, the queue's exact refusal), which both surfaces already show.
@@ -28,6 +28,7 @@ _ZH_BY_STATUS = {
     409: "当前无法执行此操作",
     422: "字段无效",
 }
+WHISPER = "handoff.whisper"
 NOT_FOUND_EN = "no open hand-off for this conversation"
 NOT_FOUND_ZH = "该会话没有进行中的人工接待"
 
@@ -153,6 +154,29 @@ class AgentActions:
         with _refusals():
             await self.engine.reassign(conversation_id, actor.agent_id, to_agent, note)
         return Done(conversation_id)
+
+    async def join(self, actor: Actor, conversation_id: str) -> Done:
+        """A supervisor joins an assigned conversation: a participant who may reply."""
+        self.ticket(actor, conversation_id)
+        with _refusals():
+            await self.engine.join(conversation_id, actor.agent_id)
+        return Done(conversation_id)
+
+    async def whisper(self, actor: Actor, conversation_id: str, text: str) -> Done:
+        """A supervisor's note for the conversation's agent only; never sent to the customer."""
+        self.ticket(actor, conversation_id)
+        with _refusals():
+            await self.engine.whisper(conversation_id, actor.agent_id, text)
+        return Done(conversation_id)
+
+    def visible_events(self, actor: Actor, events: Sequence[Event]) -> list[Event]:
+        """The events `actor` may read: a whisper only by the agent it is meant for and by
+        those who see every conversation (supervisors, the operator token)."""
+        return [
+            e
+            for e in events
+            if e.type != WHISPER or actor.sees_all or e.data.get("to_agent") == actor.agent_id
+        ]
 
     async def resolve(self, actor: Actor, conversation_id: str, note: str = "") -> Done:
         self.ticket(actor, conversation_id)

@@ -12,6 +12,8 @@ proxies and logs would keep it).
     POST conversations/{id}/note                {"agent_id", "text"}   internal, never sent
     POST conversations/{id}/transfer            {"agent_id", "to_agent" | "to_skill", "note"?}
     POST conversations/{id}/reassign            {"supervisor_id", "to_agent", "note"?}  assigns, or 409
+    POST conversations/{id}/join                {"supervisor_id"}  a participant who may reply
+    POST conversations/{id}/whisper             {"supervisor_id", "text"}  to the agent only
     POST conversations/{id}/resolve             {"agent_id", "note"?}
     POST conversations/{id}/handback            {"agent_id", "note"?}
     GET  stats                                  SLA alert counts, waiting, pick-up times
@@ -169,6 +171,23 @@ async def reassign(request: web.Request) -> web.Response:
     body = await _body(request)
     actor = Actor(body.text("supervisor_id", max_length=64))
     await _actions(request).reassign(actor, _id(request), *reassign_fields(body))
+    return _ok()
+
+
+@routes.post(f"{PREFIX}/conversations/{{conversation_id}}/join")
+@operator
+async def join(request: web.Request) -> web.Response:
+    actor = Actor((await _body(request)).text("supervisor_id", max_length=64))
+    await _actions(request).join(actor, _id(request))
+    return _ok()
+
+
+@routes.post(f"{PREFIX}/conversations/{{conversation_id}}/whisper")
+@operator
+async def whisper(request: web.Request) -> web.Response:
+    body = await _body(request)
+    actor = Actor(body.text("supervisor_id", max_length=64))
+    await _actions(request).whisper(actor, _id(request), body.text("text", max_length=MAX_TEXT))
     return _ok()
 
 

@@ -303,19 +303,21 @@ class HandoffEngine(ConversationHandler):
             raise InputError("no open hand-off for this conversation", status=404)
         return ticket
 
-    def _held_by(self, conversation_id: str, agent_id: str, *, accepted: bool = True) -> Any:
+    def _held_by(
+        self, conversation_id: str, agent_id: str, *, accepted: bool = True, joined: bool = False
+    ) -> Any:
         """A `when` check: the conversation is assigned to `agent_id` (re-read under the
-        lock, catching up with other processes first)."""
+        lock, catching up with other processes first); with `joined`, a supervisor who
+        joined it passes too."""
 
         async def check(conversation: Conversation) -> bool:
             await self.catch_up(conversation_id)
             ticket = self.queue.tickets.get(conversation_id)
-            return (
-                conversation.status == ASSIGNED
-                and ticket is not None
-                and ticket.agent_id == agent_id
-                and (ticket.accepted or not accepted)
-            )
+            if conversation.status != ASSIGNED or ticket is None:
+                return False
+            if joined and agent_id in ticket.participants:
+                return True
+            return ticket.agent_id == agent_id and (ticket.accepted or not accepted)
 
         return check
 
@@ -328,6 +330,7 @@ class HandoffEngine(ConversationHandler):
         replies: Sequence[Outbound] = (),
         status: ConversationStatus | None = None,
         accepted: bool = True,
+        joined: bool = False,
     ) -> None:
         self.agent(agent_id)
         self.ticket(conversation_id)
@@ -336,7 +339,7 @@ class HandoffEngine(ConversationHandler):
             replies,
             events=events,
             status=status,
-            when=self._held_by(conversation_id, agent_id, accepted=accepted),
+            when=self._held_by(conversation_id, agent_id, accepted=accepted, joined=joined),
         )
         if not ok:
             verb = "offered to" if not accepted else "held by"
@@ -422,6 +425,7 @@ class HandoffEngine(ConversationHandler):
                 ),
             ),
             replies=(Outbound(text=text, buttons=tuple(buttons)),),
+            joined=True,  # a supervisor who joined replies too
         )
 
     async def note(self, conversation_id: str, agent_id: str, text: str) -> None:
@@ -432,6 +436,45 @@ class HandoffEngine(ConversationHandler):
             conversation_id,
             (NewEvent(type="handoff.note", data={"agent_id": agent_id, "text": text}),),
         )
+
+    def _supervisor(self, agent_id: str) -> AgentSpec:
+        spec = self.agent(agent_id)
+        if not spec.supervisor:
+            raise InputError(f"agent {agent_id!r} is not a supervisor", status=403)
+        return spec
+
+    async def join(self, conversation_id: str, supervisor_id: str) -> None:
+        """A supervisor becomes a participant of an assigned conversation and may reply
+        beside its agent (who keeps it). The customer is told nothing until they write."""
+        spec = self._supervisor(supervisor_id)
+        ticket = self.ticket(conversation_id)
+        if supervisor_id in ticket.participants or ticket.agent_id == supervisor_id:
+            return
+
+        async def assigned(conversation: Conversation) -> bool:
+            return conversation.status == ASSIGNED
+
+        # `by`, not `agent_id`/`agent_name`: channels show the customer who their agent is
+        # from those, and the agent holding the conversation has not changed.
+        data = {"by": supervisor_id, "by_name": spec.name, "holder": ticket.agent_id}
+        won = await self.hub.send(
+            conversation_id, (), events=(NewEvent(type="handoff.joined", data=data),),
+            when=assigned,
+        )  # fmt: skip
+        if not won:
+            raise InputError("only a conversation an agent holds can be joined", status=409)
+
+    async def whisper(self, conversation_id: str, supervisor_id: str, text: str) -> None:
+        """A note for the agent who holds the conversation only: logged, never sent to the
+        customer (no reply, no outbox entry), shown to that agent and to supervisors."""
+        spec = self._supervisor(supervisor_id)
+        ticket = self.ticket(conversation_id)
+        if not ticket.agent_id:
+            raise InputError("nobody holds this conversation yet: there is no one to whisper to",
+                             status=409)  # fmt: skip
+        data = {"by": supervisor_id, "by_name": spec.name, "to_agent": ticket.agent_id,
+                "text": text}  # fmt: skip
+        await self.hub.append(conversation_id, (NewEvent(type="handoff.whisper", data=data),))
 
     async def transfer(
         self,
@@ -466,8 +509,7 @@ class HandoffEngine(ConversationHandler):
         """A supervisor gives a conversation (queued or assigned) to another agent: it is
         assigned to them at once, or nothing is written and a 409 says why (offline, no free
         capacity …). Giving it to the agent who already holds it changes nothing."""
-        if not self.agent(supervisor_id).supervisor:
-            raise InputError(f"agent {supervisor_id!r} is not a supervisor", status=403)
+        self._supervisor(supervisor_id)
         self.agent(to_agent)
         ticket = self.ticket(conversation_id)
         if ticket.agent_id == to_agent and ticket.accepted:

@@ -90,6 +90,7 @@ class Ticket:
     told_position: int = 0
     told_at: float = 0.0
     noted: bool = False  # the customer was told once that the agent will see their messages
+    participants: set[str] = field(default_factory=set)  # supervisors who joined (may reply)
 
     @property
     def key(self) -> tuple[int, float, float, str]:
@@ -302,6 +303,9 @@ class Queue:
             case "handoff.message_noted":
                 ticket.noted = True
                 return ""
+            case "handoff.joined":
+                ticket.participants.add(str(data.get("by", "")))
+                return "joined"
             case "handoff.withdrawn":
                 self.drop(event.conversation_id)
                 return "withdrawn"

@@ -8,6 +8,10 @@
     POST   /api/v1/merges/{merge_id}/undo           unmerge, restoring both records
     GET    /api/v1/customers/{id}/export            everything held (audited)
     DELETE /api/v1/customers/{id}                   erase personal data (audited)
+    GET    /api/v1/customers/{id}/contact           the contact panel's view (notes included)
+    PATCH  /api/v1/customers/{id}                   name, tags, attributes (each change audited)
+    POST   /api/v1/customers/{id}/notes             a note on the customer (audited)
+    GET    /api/v1/customers/{id}/conversations     every conversation, `?q=` filters by text
 
 Who acted is taken from the ``X-Frontdesk-Actor`` header (the console sends the agent's
 name) and written to the customer's audit trail.
@@ -19,6 +23,7 @@ from aiohttp import web
 
 from hub import profile as profiles
 from hub.api import HUB, operator
+from hub.contacts import Contacts, parse_change
 from hub.errors import InputError
 from hub.http import Fields, error_response, json_response, read_object
 from hub.identity import IdentityService
@@ -44,7 +49,7 @@ def _actor(request: web.Request) -> str:
     return actor
 
 
-async def _audit(request: web.Request, customer_id: str, action: str, **details: str) -> None:
+async def _audit(request: web.Request, customer_id: str, action: str, **details: object) -> None:
     service = _service(request)
     entry = {"action": action, "actor": _actor(request), **details}
     await service.store.append_audit(customer_id, entry, now=service.clock())
@@ -60,7 +65,10 @@ async def upsert_customer(request: web.Request) -> web.Response:
         raise InputError(str(error), status=422) from None
     service = _service(request)
     done = await profiles.upsert_from_crm(service.store, record, now=service.clock())
-    await _audit(request, done.customer.id, "customer.upserted")
+    # Conflicts are kept: an identity the CRM vouches for that another record proved is a
+    # merge suggestion from verified data on the contact panel (`hub/contacts.py`).
+    extra = {"conflicts": list(done.conflicts)} if done.conflicts else {}
+    await _audit(request, done.customer.id, "customer.upserted", **extra)
     return json_response(
         {**done.customer.to_json(), "conflicts": list(done.conflicts)},
         status=201 if done.created else 200,
@@ -173,3 +181,48 @@ async def erase_customer(request: web.Request) -> web.Response:
         return error_response(404, "no such customer")
     await _audit(request, customer_id, "customer.erased")
     return json_response({"id": customer_id, "erased": True})
+
+
+# ------------------------------------------------------------------ the contact panel's actions
+# The same service as the console's contact panel: these routes only parse and render.
+
+
+@routes.get("/api/v1/customers/{customer_id}/contact")
+@operator
+async def get_contact(request: web.Request) -> web.Response:
+    contacts = Contacts(_service(request).store)
+    contact = await contacts.contact(request.match_info["customer_id"])
+    return json_response(contact.to_json())
+
+
+@routes.patch("/api/v1/customers/{customer_id}")
+@operator
+async def edit_contact(request: web.Request) -> web.Response:
+    change = parse_change(await read_object(request))
+    service = _service(request)
+    contact = await Contacts(service.store).edit(
+        request.match_info["customer_id"], change, actor=_actor(request), now=service.clock()
+    )
+    return json_response(contact.to_json())
+
+
+@routes.post("/api/v1/customers/{customer_id}/notes")
+@operator
+async def add_note(request: web.Request) -> web.Response:
+    body = await read_object(request)
+    service = _service(request)
+    note = await Contacts(service.store).add_note(
+        request.match_info["customer_id"], body.get("text"), actor=_actor(request),
+        now=service.clock(),
+    )  # fmt: skip
+    return json_response(note, status=201)
+
+
+@routes.get("/api/v1/customers/{customer_id}/conversations")
+@operator
+async def list_conversations(request: web.Request) -> web.Response:
+    contacts = Contacts(_service(request).store)
+    rows = await contacts.conversations(
+        request.match_info["customer_id"], request.query.get("q", "")
+    )
+    return json_response({"items": rows})

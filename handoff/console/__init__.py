@@ -33,6 +33,7 @@ def install_console(
 ) -> None:
     """Mount the console under `/console/`. `accounts` and `clock` may be injected (tests)."""
     from handoff.console import (
+        contacts_api,
         login,
         pages,
         profiles,
@@ -60,6 +61,7 @@ def install_console(
     app.router.add_routes(supervisor.routes)
     app.router.add_routes(profiles.routes)
     app.router.add_routes(reports_view.routes)
+    app.router.add_routes(contacts_api.routes)
     app.router.add_static("/console/static", HERE / "static", append_version=False)
     app.on_response_prepare.append(security_headers)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,8 +122,8 @@ def percentile(values: Sequence[float], share: float) -> float | None:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def figures(all_facts: Sequence[Facts], filters: Filters) -> dict[str, Any]:
-    chosen = [
+def chosen_by(all_facts: Sequence[Facts], filters: Filters) -> list[Facts]:
+    return [
         f
         for f in all_facts
         if f.created_at >= filters.since
@@ -131,6 +131,62 @@ def figures(all_facts: Sequence[Facts], filters: Filters) -> dict[str, Any]:
         and (not filters.agent or f.agent == filters.agent)
         and (not filters.intent or f.intent == filters.intent)
     ]
+
+
+# The conversations behind each figure a supervisor can click ("channel:…" and "intent:…"
+# name one bar of those charts).
+DRILLS: dict[str, Callable[[Facts], bool]] = {
+    "conversations": lambda f: True,
+    "contained": lambda f: not f.handed_off,
+    "handed_off": lambda f: f.handed_off,
+    "first_response": lambda f: f.first_response is not None,
+    "resolution": lambda f: f.resolution is not None,
+    "csat": lambda f: f.csat is not None,
+    "nps": lambda f: f.nps is not None,
+    "sla_breached": lambda f: f.handed_off and f.sla_breached,
+}
+MAX_DRILL = 500
+
+
+def parse_drill(value: str) -> Callable[[Facts], bool]:
+    """The predicate a `figure` query parameter names, or an InputError listing them."""
+    kind, sep, name = value.partition(":")
+    if sep and kind == "channel" and 0 < len(name) <= MAX_FILTER:
+        return lambda f: f.channel == name
+    if sep and kind == "intent" and 0 < len(name) <= MAX_FILTER:
+        return lambda f: (f.intent or "(none)") == name
+    if not sep and value in DRILLS:
+        return DRILLS[value]
+    known = ", ".join([*DRILLS, "channel:NAME", "intent:NAME"])
+    raise InputError(f"query parameter 'figure' must be one of {known}")
+
+
+def behind(
+    all_facts: Sequence[Facts], filters: Filters, drill: Callable[[Facts], bool]
+) -> list[dict[str, Any]]:
+    """The conversations a figure counts, newest first (at most `MAX_DRILL`)."""
+    rows = sorted(
+        (f for f in chosen_by(all_facts, filters) if drill(f)),
+        key=lambda f: f.created_at,
+        reverse=True,
+    )
+    return [
+        {
+            "conversation_id": f.conversation_id,
+            "channel": f.channel,
+            "created_at": f.created_at,
+            "intent": f.intent,
+            "agent": f.agent,
+            "handed_off": f.handed_off,
+            "sla_breached": f.sla_breached,
+            "csat": f.csat,
+        }
+        for f in rows[:MAX_DRILL]
+    ]
+
+
+def figures(all_facts: Sequence[Facts], filters: Filters) -> dict[str, Any]:
+    chosen = chosen_by(all_facts, filters)
     total = len(chosen)
     handed = [f for f in chosen if f.handed_off]
     first = [f.first_response for f in handed if f.first_response is not None]
@@ -142,6 +198,9 @@ def figures(all_facts: Sequence[Facts], filters: Filters) -> dict[str, Any]:
         "conversations": total,
         "by_channel": dict(sorted(Counter(f.channel for f in chosen).items())),
         "by_intent": dict(Counter(f.intent or "(none)" for f in chosen).most_common(10)),
+        "handed_off": len(handed),
+        "contained": total - len(handed),
+        "sla_breached": sum(1 for f in handed if f.sla_breached),
         "containment_rate": _ratio(total - len(handed), total),
         "handoff_rate": _ratio(len(handed), total),
         "first_response": {"median": percentile(first, 0.5), "p90": percentile(first, 0.9)},

@@ -166,7 +166,7 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 # What the workspace's script needs, handed over as a JSON data block (never as script).
-SCRIPT_KEYS = (
+SCRIPT_KEYS: tuple[str, ...] = (
     "mine",
     "queue",
     "empty",
@@ -206,6 +206,79 @@ SCRIPT_KEYS = (
     "unit.s",
     "sla.pickup",
     "sla.resolve",
+)
+
+
+# -- the contact panel and the supervisor's tools (join, whisper, reassign with a reason,
+#    each agent's conversations, the dashboard's drill-down)
+STRINGS.update(
+    {
+        "contact": {"en": "Contact", "zh": "联系人"},
+        "contact.none": {
+            "en": "Open a conversation to see its customer.",
+            "zh": "打开会话以查看客户资料。",
+        },
+        "contact.name": {"en": "Name", "zh": "姓名"},
+        "contact.identities": {"en": "Identities", "zh": "身份"},
+        "contact.verified": {"en": "verified", "zh": "已验证"},
+        "contact.claimed": {"en": "claimed", "zh": "自称"},
+        "contact.tags": {"en": "Tags", "zh": "标签"},
+        "contact.tag_add": {"en": "New tag", "zh": "新标签"},
+        "contact.add": {"en": "Add", "zh": "添加"},
+        "contact.remove": {"en": "Remove", "zh": "移除"},
+        "contact.crm": {"en": "CRM fields", "zh": "CRM 字段"},
+        "contact.crm_id": {"en": "CRM id", "zh": "CRM 编号"},
+        "contact.attributes": {"en": "Attributes", "zh": "属性"},
+        "contact.key": {"en": "Name of the attribute", "zh": "属性名"},
+        "contact.value": {"en": "Value", "zh": "值"},
+        "contact.notes": {"en": "Notes on the customer", "zh": "客户备注"},
+        "contact.note_add": {"en": "A note on the customer", "zh": "添加客户备注"},
+        "contact.add_note": {"en": "Add note", "zh": "添加备注"},
+        "contact.merge": {"en": "Possibly the same person", "zh": "可能是同一人"},
+        "contact.merge.same_mailbox": {"en": "same mailbox", "zh": "同一邮箱"},
+        "contact.merge.crm": {"en": "the CRM lists this identity", "zh": "CRM 记录了此身份"},
+        "contact.none_found": {"en": "None", "zh": "无"},
+        "contact.filter": {"en": "Filter by words", "zh": "按文字筛选"},
+        "contact.open": {"en": "Read", "zh": "查看"},
+        "contact.current": {"en": "this one", "zh": "当前会话"},
+        "contact.messages": {"en": "messages", "zh": "条消息"},
+        "close": {"en": "Close", "zh": "关闭"},
+        "read_only": {"en": "Read only", "zh": "只读"},
+        "whisper": {"en": "Whisper to the agent", "zh": "悄悄话（仅客服可见）"},
+        "whisper.send": {"en": "Whisper", "zh": "发送悄悄话"},
+        "whisper.label": {"en": "whisper", "zh": "悄悄话"},
+        "join": {"en": "Join", "zh": "加入会话"},
+        "joined": {"en": "You joined this conversation", "zh": "您已加入此会话"},
+        "reassign.reason": {"en": "Reason", "zh": "原因"},
+        "reassign.to": {"en": "Reassign to", "zh": "重新分配给"},
+        "open_conversation": {"en": "Open", "zh": "打开"},
+        "floor.conversations": {"en": "Open conversations", "zh": "进行中的会话"},
+        "drill": {"en": "Conversations behind the figure", "zh": "该数字对应的会话"},
+        "drill.handed_off": {"en": "Handed off", "zh": "转人工"},
+        "drill.contained": {"en": "Bot only", "zh": "机器人独立解决"},
+        "drill.sla_breached": {"en": "SLA breached", "zh": "超出 SLA"},
+        "drill.csat": {"en": "CSAT answers", "zh": "满意度回复"},
+        "created": {"en": "Started", "zh": "开始时间"},
+    }
+)
+SCRIPT_KEYS += (
+    "contact.verified",
+    "contact.claimed",
+    "contact.remove",
+    "contact.crm_id",
+    "contact.merge.same_mailbox",
+    "contact.merge.crm",
+    "contact.none_found",
+    "contact.open",
+    "contact.current",
+    "contact.messages",
+    "read_only",
+    "whisper.label",
+    "joined",
+    "open_conversation",
+    "drill",
+    "reassign.reason",
+    "floor.conversations",
 )
 
 

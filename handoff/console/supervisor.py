@@ -11,13 +11,25 @@ from typing import Any
 
 from aiohttp import web
 
+from handoff.api import HANDOFF, MAX_TEXT
 from handoff.console.accounts import Role
 from handoff.console.auth import principal_of, require
 from handoff.console.charts import bar_chart, gauge
-from handoff.console.dashboard import RANGES, Filters, collect, figures, parse_filters
+from handoff.console.dashboard import (
+    RANGES,
+    Filters,
+    behind,
+    collect,
+    figures,
+    parse_drill,
+    parse_filters,
+)
 from handoff.console.render import render
 from handoff.console.state import CONSOLE, ConsoleState
-from hub.http import json_response
+from handoff.console.views import ticket_view, timeline
+from handoff.console.workspace import CONVERSATION, TIMELINE_LIMIT, _call
+from hub.errors import InputError
+from hub.http import Fields, json_response, read_object
 from hub.metrics import Metrics
 
 log = logging.getLogger("frontdesk.console.supervisor")
@@ -39,6 +51,64 @@ async def _figures(request: web.Request) -> dict[str, Any]:
 async def dashboard_json(request: web.Request) -> web.Response:
     """The dashboard's figures; `range` (1h, 24h, 7d, 30d), `channel`, `agent`, `intent`."""
     return json_response(await _figures(request))
+
+
+@routes.get("/console/api/dashboard/conversations")
+@require(Role.SUPERVISOR)
+async def dashboard_drill(request: web.Request) -> web.Response:
+    """The conversations behind one figure (`figure=handed_off`, `channel:email` …), under
+    the same filters as the figures."""
+    state = request.app[CONSOLE]
+    filters = parse_filters(request.query, state.clock())
+    drill = parse_drill(request.query.get("figure", ""))
+    facts = await collect(state.hub.store, since=filters.since)
+    return json_response({"items": behind(facts, filters, drill), "now": state.clock()})
+
+
+@routes.get("/console/api/transcripts/{conversation_id}")
+@require(Role.SUPERVISOR)
+async def transcript(request: web.Request) -> web.Response:
+    """Any conversation, open or closed, to read: the supervisor's reader."""
+    store = request.app[CONSOLE].hub.store
+    conversation = await store.get_conversation(request.match_info["conversation_id"])
+    if conversation is None:
+        raise InputError("no such conversation", status=404)
+    events = await store.events(conversation.id, limit=TIMELINE_LIMIT)
+    engine = request.app.get(HANDOFF)
+    ticket = engine.queue.tickets.get(conversation.id) if engine is not None else None
+    return json_response(
+        {
+            "now": request.app[CONSOLE].clock(),
+            "conversation": {
+                "id": conversation.id,
+                "customer_id": conversation.customer_id,
+                "channel": conversation.channel,
+                "status": conversation.status.value,
+                "created_at": conversation.created_at,
+            },
+            "ticket": ticket_view(ticket, request.app[CONSOLE].clock()) if ticket else None,
+            "participants": sorted(ticket.participants) if ticket else [],
+            "timeline": timeline(events, channel=conversation.channel),
+        }
+    )
+
+
+@routes.post(CONVERSATION + "/join")
+@require(Role.SUPERVISOR)
+async def join(request: web.Request) -> web.Response:
+    actions, actor, conversation_id = _call(request)
+    await actions.join(actor, conversation_id)
+    return json_response({"ok": True})
+
+
+@routes.post(CONVERSATION + "/whisper")
+@require(Role.SUPERVISOR)
+async def whisper(request: web.Request) -> web.Response:
+    actions, actor, conversation_id = _call(request)
+    actions.ticket(actor, conversation_id)  # 404 before the body is read, as always
+    text = Fields(await read_object(request)).text("text", max_length=MAX_TEXT)
+    await actions.whisper(actor, conversation_id, text)
+    return json_response({"ok": True})
 
 
 @routes.get("/console/supervisor")

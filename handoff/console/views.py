@@ -116,6 +116,8 @@ def timeline(events: Sequence[Event], *, channel: str) -> list[dict[str, Any]]:
             continue
         elif kind == "handoff.note":
             item.update(who="note", agent=str(data.get("agent_id", "")), text=str(data["text"]))
+        elif kind == "handoff.whisper":  # a supervisor's word to the agent, never the customer's
+            item.update(who="whisper", agent=str(data.get("by_name", "")), text=str(data["text"]))
         elif kind == "bot.turn":
             item.update(who="event", text=_bot_turn(data))
         else:
@@ -134,15 +136,21 @@ def _bot_turn(data: Mapping[str, Any]) -> str:
 
 def _describe(kind: str, data: Mapping[str, Any]) -> str:
     """One line for an event; values are data, shown as text."""
-    keys = ("agent_id", "to_agent", "to_skill", "priority", "kind", "score", "to", "reasons")
-    details = ", ".join(f"{k}={_short(data[k])}" for k in keys if data.get(k) not in (None, ""))
+    # `note`: a transfer's or reassign's reason, for the agent who receives it.
+    keys: tuple[str, ...] = ("agent_id", "by", "to_agent", "to_skill", "priority", "kind")
+    keys += ("score", "to", "reasons", "note")
+    details = ", ".join(
+        f"{k}={_short(data[k], 500 if k == 'note' else 80)}"
+        for k in keys
+        if data.get(k) not in (None, "")
+    )
     return f"{kind} {details}".strip()
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, limit: int = 80) -> str:
     if isinstance(value, list | tuple):
         return "/".join(str(v) for v in value)
-    return str(value)[:80]
+    return str(value)[:limit]
 
 
 def profile(customer: Customer, conversations: Sequence[Conversation]) -> dict[str, Any]:

@@ -97,6 +97,7 @@ async def get_conversation(request: web.Request) -> web.Response:
     if conversation is None or customer is None:
         raise InputError("no open hand-off for this conversation", status=404)
     events = await store.events(ticket.conversation_id, limit=TIMELINE_LIMIT)
+    events = AgentActions(engine).visible_events(_actor(request), events)  # whispers
     principal = principal_of(request)
     values = {
         "customer": {"name": str(customer.attributes.get("name", ""))},

@@ -155,6 +155,17 @@ HANDOFF_ACTION = "/api/v1/handoff/conversations/{conversation_id}"
 UNIQUE_ID = st.uuids().map(str)
 SAID = st.sampled_from(ENGLISH_AND_CHINESE)
 
+CONTACT_FIELDS = {
+    "name": TEXTS,
+    "tags": st.one_of(st.lists(good_or_bad("vip", "贵宾", "two words"), max_size=3), ANY_JSON),
+    "attributes": st.one_of(
+        st.dictionaries(
+            st.sampled_from(["tier", "company", "Bad Key", "城市", "unverified", "name"]), SCALARS
+        ),
+        ANY_JSON,
+    ),
+}
+
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     # the channels
     ("POST", "/api/v1/channels/api/messages"): Endpoint(
@@ -338,6 +349,40 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
             "capacity": good_or_bad(1, 3, 3.0),
             "team": good_or_bad("support", "售后"),
         },
+    ),
+    # the contact panel (the same service behind the console and the operator API) and the
+    # supervisor's join and whisper
+    **{
+        ("PATCH", path): Endpoint(auth, base={"tags": ["vip"]}, fields=CONTACT_FIELDS)
+        for auth, path in (
+            ("operator", "/api/v1/customers/{customer_id}"),
+            ("console", "/console/api/customers/{customer_id}"),
+        )
+    },
+    **{
+        ("POST", path): Endpoint(auth, base={"text": SAID}, fields={"text": TEXTS})
+        for auth, path in (
+            ("operator", "/api/v1/customers/{customer_id}/notes"),
+            ("console", "/console/api/customers/{customer_id}/notes"),
+        )
+    },
+    ("POST", f"{HANDOFF_ACTION}/join"): Endpoint(
+        "operator", base={"supervisor_id": AGENT}, fields={"supervisor_id": AGENTS}, accepted=True
+    ),
+    ("POST", f"{HANDOFF_ACTION}/whisper"): Endpoint(
+        "operator",
+        base={"supervisor_id": AGENT, "text": SAID},
+        fields={"supervisor_id": AGENTS, "text": TEXTS},
+        stored_text=text_of("text"),
+        accepted=True,
+    ),
+    ("POST", f"{CONSOLE_ACTION}/join"): Endpoint("console", accepted=True),
+    ("POST", f"{CONSOLE_ACTION}/whisper"): Endpoint(
+        "console",
+        base={"text": SAID},
+        fields={"text": TEXTS},
+        stored_text=text_of("text"),
+        accepted=True,
     ),
     ("POST", "/console/login"): Endpoint("none", form=True),
     ("POST", "/console/logout"): Endpoint("console"),

@@ -306,9 +306,11 @@ async def test_customer_payloads_from_every_channel_stay_text(rig: Rig, browser:
         mei,
         "email",
         MAIL_TEXT,
-        (f"email:{CUSTOMER_MAIL}", CRM_NAME, CRM_COMPANY, payload("crm-tag")),
+        (f"email:{CUSTOMER_MAIL}", CRM_NAME, payload("crm-tag")),
     )
     await expect(mei.locator("#profile .name")).to_have_text(CRM_NAME)
+    # The contact panel shows CRM fields in their edit boxes: a value, never markup.
+    await expect(mei.locator('#profile input[data-key="company"]')).to_have_value(CRM_COMPANY)
     await mei.screenshot(path=str(ARTIFACTS / "console-xss-channels.png"))
 
     # Sara reads them again with the CSP out of the way: escaping alone has to hold.

@@ -158,8 +158,8 @@ async def fake() -> AsyncIterator[FakeBotApi]:
     await api_server.stop()
 
 
-async def test_telegram_journey(aiohttp_client, tmp_path: Path, fake: FakeBotApi) -> None:
-    bot = TinyBot()
+def build_telegram(tmp_path: Path, fake: FakeBotApi, bot: TinyBot) -> Any:
+    """The hub with the Telegram channel (webhook mode) talking to the fake Bot API."""
     channel = {
         "enabled": True,
         "mode": "webhook",
@@ -169,7 +169,12 @@ async def test_telegram_journey(aiohttp_client, tmp_path: Path, fake: FakeBotApi
         "per_chat_interval": 0,
     }
     env = {"FRONTDESK_TELEGRAM_TOKEN": TOKEN, "FRONTDESK_TELEGRAM_SECRET": SECRET}
-    app = build(tmp_path, {"telegram": channel}, env, bot)
+    return build(tmp_path, {"telegram": channel}, env, bot)
+
+
+async def test_telegram_journey(aiohttp_client, tmp_path: Path, fake: FakeBotApi) -> None:
+    bot = TinyBot()
+    app = build_telegram(tmp_path, fake, bot)
     client = await aiohttp_client(app)
     await ready(app)
     await api(client, "PUT", "/agents/sue/presence", {"presence": "online"})

@@ -26,8 +26,18 @@ H = "/api/v1/handoff"
 GENERATED_ID = re.compile(r"^[a-z]{3}_[0-9a-f]{16,}$")
 
 WORDS = {
-    "en": {"ask": "talk to a person", "reply": "Hello, Mei here.", "note": "wants a refund"},
-    "zh": {"ask": "转人工", "reply": "您好，我是小梅。", "note": "想要退款"},
+    "en": {
+        "ask": "talk to a person",
+        "reply": "Hello, Mei here.",
+        "note": "wants a refund",
+        "whisper": "offer the 10% voucher",
+    },
+    "zh": {
+        "ask": "转人工",
+        "reply": "您好，我是小梅。",
+        "note": "想要退款",
+        "whisper": "可以给九折券",
+    },
 }
 
 
@@ -64,7 +74,8 @@ class RestSurface(Surface):
             body = step.body
         else:
             path, method = f"{H}/conversations/{conversation_id}/{step.action}", "POST"
-            who = "supervisor_id" if step.action == "reassign" else "agent_id"
+            supervised = step.action in ("reassign", "join", "whisper")
+            who = "supervisor_id" if supervised else "agent_id"
             body = {who: step.actor, **step.body}
         response = await self.client.request(method, path, json=body, headers=api_auth())
         return await self.answer(response)
@@ -111,6 +122,11 @@ def shift(words: dict[str, str]) -> list[Step | str]:
         Step("sara", "resolve", "first", {}),  # 404: no longer open
         "second",
         Step("mei", "accept", "second"),
+        Step("sara", "whisper", "second", {"text": words["whisper"]}),
+        Step("sara", "whisper", "second", {"text": "  "}),  # 422: empty
+        Step("sara", "join", "second"),
+        Step("sara", "join", "second"),  # again: changes nothing
+        Step("sara", "reply", "second", {"text": words["reply"]}),  # a participant replies
         Step("mei", "handback", "second", {"note": words["note"]}),
         Step("mei", "presence", body={"presence": "away"}),
     ]
@@ -204,6 +220,11 @@ async def test_both_surfaces_answer_and_write_the_same(
         404,
         200,
         200,
+        422,
+        200,
+        200,
+        200,
+        200,
         200,
     ]
     assert rest_events == console_events
@@ -211,7 +232,13 @@ async def test_both_surfaces_answer_and_write_the_same(
     assert {"handoff.agent_message", "handoff.note", "handoff.transferred"} <= set(first)
     assert first.count("handoff.transferred") == 1  # the refused reassign wrote nothing
     assert "handoff.resolved" in first
-    assert "handoff.handed_back" in [kind for kind, _ in rest_events["second"]]
+    second = [kind for kind, _ in rest_events["second"]]
+    assert "handoff.handed_back" in second
+    assert second.count("handoff.whisper") == 1 and second.count("handoff.joined") == 1
+    assert second.count("handoff.agent_message") == 1  # Sara's reply, as a participant
+    # The whisper is logged for the agent and never becomes a message to the customer.
+    outbound = [d["outbound"]["text"] for k, d in rest_events["second"] if k == "message.out"]
+    assert words["whisper"] not in outbound and words["reply"] in outbound
 
 
 def test_refusals_carry_a_reason_in_both_languages() -> None:

@@ -126,22 +126,6 @@
     list.scrollTop = list.scrollHeight;
   }
 
-  function renderProfile(view) {
-    const p = view.profile;
-    const attrs = el("dl", {}, ...Object.entries(p.attributes).flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
-    const past = el("ul", { class: "plain" }, ...p.conversations.map((c) =>
-      el("li", { class: c.id === openId ? "current" : "" }, el("span", { class: `badge badge-${c.channel}`, text: c.channel }), ` ${c.status} · ${new Date(c.created_at * 1000).toLocaleString()}`)));
-    document.getElementById("profile").replaceChildren(
-      el("h2", { text: t("profile") }),
-      el("p", { class: "name", text: p.name || p.customer_id }),
-      el("p", { class: "muted", text: p.identities.join(" · ") }),
-      el("p", { text: p.tags.join(", ") }),
-      attrs,
-      el("h3", { text: t("past") }),
-      past,
-    );
-  }
-
   function renderCanned(view) {
     const select = document.getElementById("canned");
     select.replaceChildren(el("option", { value: "", text: `${t("canned")}…` }), ...view.canned.map((c, i) => el("option", { value: String(i), text: c.title })));
@@ -165,7 +149,8 @@
     for (const id of ["transfer", "resolve", "handback"]) document.getElementById(id).disabled = !(mine && ticket.accepted);
     renderSummary(openView);
     renderTimeline(openView);
-    renderProfile(openView);
+    // The contact panel (contact.js) follows the open conversation.
+    document.dispatchEvent(new CustomEvent("conversation:open", { detail: openView }));
     renderCanned(openView);
   }
 

@@ -33,6 +33,7 @@ DYNAMIC = {
     "report.": list(REPORTS),  # the report pages' tabs
     "report.method.": list(FORECAST_METHODS),
     "language.": ["en", "zh"],
+    "contact.merge.": ["same_mailbox", "crm"],  # the reasons of `hub.contacts` suggestions
 }
 LOGIN_ERRORS = ("login.failed", "login.throttled", "login.expired")  # `t(error)` in login.html
 

@@ -63,6 +63,20 @@ CONSOLE: dict[tuple[str, str], tuple[Role, bool]] = {
     ("POST", "/console/api/conversations/{conversation_id}/reassign"): (Role.SUPERVISOR, False),
     ("GET", "/console/api/dashboard"): (Role.SUPERVISOR, False),
     ("PUT", "/console/api/agents/{agent_id}"): (Role.SUPERVISOR, False),
+    # The contact panel (an agent sees only the customers of conversations they may open).
+    ("GET", "/console/api/customers/{customer_id}/contact"): (Role.AGENT, False),
+    ("PATCH", "/console/api/customers/{customer_id}"): (Role.AGENT, False),
+    ("POST", "/console/api/customers/{customer_id}/notes"): (Role.AGENT, False),
+    ("GET", "/console/api/customers/{customer_id}/conversations"): (Role.AGENT, False),
+    (
+        "GET",
+        "/console/api/customers/{customer_id}/conversations/{conversation_id}",
+    ): (Role.AGENT, False),
+    # The supervisor's tools.
+    ("GET", "/console/api/dashboard/conversations"): (Role.SUPERVISOR, False),
+    ("GET", "/console/api/transcripts/{conversation_id}"): (Role.SUPERVISOR, False),
+    ("POST", "/console/api/conversations/{conversation_id}/join"): (Role.SUPERVISOR, False),
+    ("POST", "/console/api/conversations/{conversation_id}/whisper"): (Role.SUPERVISOR, False),
 }
 
 # Everything else under /api/v1/ is the operator API: only the operator's bearer token.
