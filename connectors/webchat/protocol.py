@@ -25,6 +25,17 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 # Events a customer's widget is shown; everything else (bot.turn, delivery.*) stays inside.
 STATUS_PREFIXES = ("handoff.",)
+# Hand-off events that are the agents' business only: not even their kind reaches the
+# visitor's socket (that a whisper or an internal note happened is itself internal).
+INTERNAL_HANDOFF_EVENTS = frozenset(
+    {
+        "handoff.whisper",
+        "handoff.note",
+        "handoff.offered",
+        "handoff.offer_expired",
+        "handoff.priority_changed",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,7 +263,7 @@ def event_frame(event: Event, *, channel: str) -> JSON | None:
         )
     if event.type == EventType.STATUS_CHANGED:
         return {"type": "status", **base, "event": event.type, "status": str(data.get("to", ""))}
-    if event.type.startswith(STATUS_PREFIXES):
+    if event.type.startswith(STATUS_PREFIXES) and event.type not in INTERNAL_HANDOFF_EVENTS:
         return {"type": "status", **base, "event": event.type, **handoff_details(data)}
     return None
 

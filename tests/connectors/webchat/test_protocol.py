@@ -116,6 +116,15 @@ def test_customers_see_their_ticket_but_not_internal_events() -> None:
     assert "email" not in str(assigned)
 
 
+@pytest.mark.parametrize(
+    "kind",
+    ["handoff.whisper", "handoff.note", "handoff.offered", "handoff.offer_expired"],
+)
+def test_agents_only_events_do_not_even_show_their_kind(kind: str) -> None:
+    internal = event(kind, text="customer seems upset, 别提退款", agent_id="tom")
+    assert protocol.event_frame(internal, channel="webchat") is None
+
+
 def test_tokens_round_trip_and_refuse_tampering() -> None:
     secret = b"s" * 32
     visitor = tokens.new_visitor()
