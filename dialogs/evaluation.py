@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dialogs.nlu_calibration import Calibration, HeldBack, choose_threshold, held_back
-from dialogs.text import detect_language, normalize
 from dialogs.training import OUT_OF_SCOPE, scorer
+from hub.text import detect_language, normalize
 
 __all__ = [
     "Evaluation",

@@ -2,7 +2,7 @@
 
 Articles are cut into passages (a heading and the paragraphs under it, a few hundred
 characters each). Each language has its own BM25 index (`bm25s`) over the passages' words —
-Chinese segmented with jieba exactly as the NLU does (`dialogs.text.tokenize`), plus the
+Chinese segmented with jieba exactly as the NLU does (`hub.text.tokenize`), plus the
 character bigrams of every Chinese run so a differently segmented query still meets its
 passage. The ten best BM25 passages are re-ranked with the word vectors the NLU already
 loads (cosine of averaged static embeddings), which lets "my screen cracked" meet a
@@ -21,20 +21,19 @@ must not answer — its `out_of_scope` examples: the threshold sits just above t
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import bm25s  # type: ignore[import-untyped]
 import numpy as np
 
 from dialogs.kb_articles import Article
 from dialogs.nlu_features import Floats
-from dialogs.text import has_cjk, normalize, tokenize
+from hub.terms import split_terms, terms
 
 log = logging.getLogger("frontdesk.dialogs.kb")
 
@@ -49,103 +48,6 @@ DEFAULT_THRESHOLD = 0.2  # when the bot has no out-of-scope examples in a langua
 PASSAGE_CHARS = {"en": 600, "zh": 260}
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
-# Words that say nothing about which article answers: kept out of queries and of the bound.
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "am",
-        "do",
-        "does",
-        "did",
-        "i",
-        "me",
-        "my",
-        "we",
-        "our",
-        "you",
-        "your",
-        "it",
-        "its",
-        "this",
-        "that",
-        "to",
-        "of",
-        "in",
-        "on",
-        "for",
-        "at",
-        "by",
-        "with",
-        "from",
-        "and",
-        "or",
-        "but",
-        "if",
-        "so",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "how",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "there",
-        "here",
-        "have",
-        "has",
-        "had",
-        "not",
-        "no",
-        "please",
-        "hi",
-        "hello",
-        "thanks",
-        "我",
-        "你",
-        "你们",
-        "您",
-        "的",
-        "了",
-        "吗",
-        "呢",
-        "吧",
-        "啊",
-        "是",
-        "在",
-        "有",
-        "和",
-        "就",
-        "都",
-        "也",
-        "要",
-        "会",
-        "能",
-        "可以",
-        "怎么",
-        "怎样",
-        "如何",
-        "什么",
-        "请问",
-        "请",
-        "一下",
-        "这个",
-        "那个",
-    ]
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,38 +108,6 @@ def split_passages(article: Article, lang: str) -> list[Passage]:
         chunk.append(block)
     flush()
     return passages
-
-
-@functools.cache
-def _stemmer() -> Any:
-    import snowballstemmer  # type: ignore[import-untyped, unused-ignore]
-
-    return snowballstemmer.stemmer("english")
-
-
-@functools.lru_cache(maxsize=65536)
-def stem_word(word: str) -> str:
-    # "trading" meets "trade", "batteries" meets "battery"; Chinese has no inflection.
-    stem: str = _stemmer().stemWord(word) if word.isascii() and word.isalpha() else word
-    return stem
-
-
-def terms(text: str) -> list[str]:
-    """The words BM25 matches on: NLU tokens without stop words (English stemmed), plus
-    Chinese bigrams."""
-    words, bigrams = split_terms(text)
-    return words + bigrams
-
-
-def split_terms(text: str) -> tuple[list[str], list[str]]:
-    """(words, Chinese character bigrams) of `text`, as `terms` joins them."""
-    words = [stem_word(w) for w in tokenize(text) if w not in _STOP and (len(w) > 1 or has_cjk(w))]
-    bigrams: list[str] = []
-    normalized = normalize(text)
-    if has_cjk(normalized):
-        for run in _CJK_RUN.findall(normalized):
-            bigrams.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return words, bigrams
 
 
 class LanguageIndex:

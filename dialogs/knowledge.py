@@ -16,8 +16,8 @@ from pathlib import Path
 from dialogs.flows import Bot
 from dialogs.kb_articles import Article, load_articles
 from dialogs.kb_index import Hit, KnowledgeIndex
-from dialogs.text import has_cjk
 from dialogs.training import OUT_OF_SCOPE
+from hub.text import has_cjk
 
 log = logging.getLogger("frontdesk.dialogs.kb")
 

@@ -9,8 +9,8 @@ import sys
 from dialogs.kb_articles import load_articles
 from dialogs.knowledge import KnowledgeBase
 from dialogs.loader import load_bot
-from dialogs.text import detect_language
 from dialogs.yamlsource import DialogsInvalid
+from hub.text import detect_language
 
 DEFAULT_PATH = "config/knowledge"
 DEFAULT_DIALOGS = "config/dialogs"

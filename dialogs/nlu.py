@@ -7,7 +7,7 @@ p.intent          # "greet", or None when out of scope (confidence below `clf.th
 p.ranking[0]      # IntentScore(intent="greet", confidence=0.87)
 ```
 
-Text is normalized first (`dialogs.text.normalize`: Traditional → Simplified, full-width →
+Text is normalized first (`hub.text.normalize`: Traditional → Simplified, full-width →
 half-width, contractions spelt out, Chinese words by jieba). The model is linear over TF-IDF
 word 1-2-grams, character 2-5-grams (tolerant to typos) and single Chinese characters, plus
 averaged static token embeddings from the `wordllama` wheel (synonyms the examples lack). Its
@@ -38,7 +38,7 @@ from dialogs.nlu_features import (
     default_word_vectors,
     extract_terms,
 )
-from dialogs.text import Segmenter, normalize
+from hub.text import Segmenter, normalize
 
 if TYPE_CHECKING:
     from scipy import sparse  # type: ignore[import-untyped, unused-ignore]

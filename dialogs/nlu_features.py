@@ -1,9 +1,9 @@
 """Feature extraction for the intent classifier (private to `dialogs.nlu`).
 
 Two feature blocks, both computed the same way at training and at prediction time, on text that
-`dialogs.text.normalize` has put in its one canonical form:
+`hub.text.normalize` has put in its one canonical form:
 
-* sparse TF-IDF over word 1-2-grams (Chinese words by jieba, see `dialogs.text.Segmenter`),
+* sparse TF-IDF over word 1-2-grams (Chinese words by jieba, see `hub.text.Segmenter`),
   character 2-5-grams of Latin runs (typos), character 1-3-grams of the unsegmented Chinese
   runs (evidence whatever the segmentation did, even for a two-character line);
 * optionally the average of static token embeddings shipped inside the `wordllama` wheel
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from dialogs.text import has_cjk
+from hub.text import has_cjk
 
 if TYPE_CHECKING:
     from scipy import sparse  # type: ignore[import-untyped, unused-ignore]

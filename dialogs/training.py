@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dialogs.flows import Intent
 from dialogs.nlu import IntentClassifier
 from dialogs.nlu_calibration import Calibration, calibrate
-from dialogs.text import normalize
+from hub.text import normalize
 
 log = logging.getLogger("frontdesk.dialogs")
 

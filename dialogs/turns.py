@@ -55,7 +55,6 @@ from dialogs.knowledge import KnowledgeBase
 from dialogs.slots import Invalid, validate
 from dialogs.state import State
 from dialogs.templates import evaluate, render
-from dialogs.text import clean, detect_language
 from hub.model import (
     Button,
     ConversationStatus,
@@ -64,6 +63,7 @@ from hub.model import (
     mark_question,
     split_question,
 )
+from hub.text import clean, detect_language
 
 log = logging.getLogger("frontdesk.dialogs")
 

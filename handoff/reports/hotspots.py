@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dialogs.kb_index import split_terms
 from handoff.reports.unanswered import surface_words
 from hub.model import Conversation, Event
+from hub.terms import split_terms
 
 TOP = 10
 COMPLAINT = "complaint"

@@ -23,9 +23,9 @@ from sklearn.feature_extraction.text import (  # type: ignore[import-untyped, un
     TfidfVectorizer,
 )
 
-from dialogs.kb_index import stem_word, terms
-from dialogs.text import has_cjk, tokenize
 from hub.model import Conversation, Event
+from hub.terms import stem_word, terms
+from hub.text import has_cjk, tokenize
 
 SIMILARITY = 0.45
 UNANSWERED_TURNS = frozenset({"fallback", "offer_unclear", "offer_repeated"})

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dialogs.nlu_features import NgramVocabulary, default_word_vectors, extract_terms
-from dialogs.text import Segmenter, normalize
+from hub.text import Segmenter, normalize
 
 LINES = [
     "where is my parcel",

@@ -9,7 +9,7 @@ import pytest
 from dialogs.flows import Choice, Label, Slot, Where
 from dialogs.slots import Invalid, Valid, validate
 from dialogs.templates import compile_template, references, render
-from dialogs.text import MAX_TEXT, clean, detect_language
+from hub.text import MAX_TEXT, clean, detect_language
 
 HERE = Where(path="test.yml", line=1)
 

@@ -1,10 +1,10 @@
-"""The one normalization step every message passes (`dialogs.text.normalize` / `tokenize`)."""
+"""The one normalization step every message passes (`hub.text.normalize` / `tokenize`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from dialogs.text import MAX_TEXT, Segmenter, has_cjk, normalize, tokenize
+from hub.text import MAX_TEXT, Segmenter, has_cjk, normalize, tokenize
 
 
 @pytest.mark.parametrize(
