@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, async_playwright, expect
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots; ignored by git
@@ -19,6 +19,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+# Assertions wait for the page to reach the expected state; on a busy two-core CI machine a
+# hand-off crossing the hub, the store and a second browser context can take longer than
+# Playwright's 5 s default. Waiting longer never makes a wrong page pass.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture
