@@ -328,7 +328,7 @@ class WhatsAppConnector(Connector):
         try:
             return await self.graph.send({"to": address, **message})
         except GraphError as error:
-            outcome = classify(error)
+            outcome = classify(error, pause=self.settings.rate_limit_pause)
             if isinstance(outcome, RetryLater) and outcome.retry_after:
                 self.pacer.pause(number, outcome.retry_after)
             raise outcome from None

@@ -22,18 +22,18 @@ THROTTLED = frozenset({4, 80007, 130429, 131056})
 WINDOW_CLOSED = 131047
 TOKEN = 190
 TRANSIENT = frozenset({1, 2, 131000, 131016, 133004})
-THROTTLE_PAUSE = 6.0  # seconds; Meta's pair limit is about one message per 6 s a customer
 
 
 class WindowClosed(Exception):
     """WhatsApp refused free text: the customer last wrote more than 24 hours ago."""
 
 
-def classify(error: GraphError) -> Exception:
-    """The exception the connector raises (or handles, for `WindowClosed`) for `error`."""
+def classify(error: GraphError, *, pause: float) -> Exception:
+    """The exception the connector raises (or handles, for `WindowClosed`) for `error`;
+    a rate limit asks to come back after `pause` seconds."""
     reason = error.describe()
     if error.code in THROTTLED or error.status == 429:
-        return RetryLater(f"whatsapp rate limit: {reason}", retry_after=THROTTLE_PAUSE)
+        return RetryLater(f"whatsapp rate limit: {reason}", retry_after=pause)
     if error.code == WINDOW_CLOSED:
         return WindowClosed(reason)
     if error.code == TOKEN or error.status == 401:
@@ -43,4 +43,4 @@ def classify(error: GraphError) -> Exception:
     return DeliveryError(f"whatsapp refused the message: {reason}")
 
 
-__all__ = ["THROTTLE_PAUSE", "WINDOW_CLOSED", "WindowClosed", "classify"]
+__all__ = ["WINDOW_CLOSED", "WindowClosed", "classify"]

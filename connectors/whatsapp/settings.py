@@ -43,6 +43,9 @@ class WhatsAppSettings:
     per_customer_interval: float = 0.5
     max_queue_wait: float = 5.0
     request_timeout: float = 10.0
+    # Meta's rate-limit errors say no "retry after"; its pair limit is about one message
+    # per 6 seconds to one customer, so a throttled customer waits this long.
+    rate_limit_pause: float = 6.0
 
     @property
     def configured(self) -> bool:
@@ -85,6 +88,7 @@ def read_settings(section: Section, environ: Mapping[str, str]) -> WhatsAppSetti
         per_customer_interval=section.get_float("per_customer_interval", 0.5),
         max_queue_wait=section.get_float("max_queue_wait", 5.0),
         request_timeout=section.get_float("request_timeout", 10.0, minimum=0.1),
+        rate_limit_pause=section.get_float("rate_limit_pause", 6.0, minimum=0.01),
     )
     section.reject_unknown()
     return settings
