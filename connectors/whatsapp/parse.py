@@ -123,7 +123,10 @@ def _content(base: Inbound, message: Mapping[str, Any]) -> Inbound:
         )
         return _with(base, text=_str(body.get("caption", "")), attachments=(attachment,))
     if kind == "location":
-        where = f"{float(body['latitude'])},{float(body['longitude'])}"
+        latitude, longitude = float(body["latitude"]), float(body["longitude"])
+        if not (abs(latitude) <= 90 and abs(longitude) <= 180):  # False for NaN too
+            raise ValueError("coordinates out of range")
+        where = f"{latitude},{longitude}"
         label = ", ".join(_str(body[k]) for k in ("name", "address") if body.get(k))
         return _with(base, text=label, attachments=(Attachment(kind="location", name=where),))
     if kind == "contacts":

@@ -37,6 +37,7 @@ class FakeProvider:
         self.calls: list[Call] = []
         self.base_url = ""
         self._failures: dict[str, list[Scripted]] = {}
+        self._failures_at: dict[tuple[str, int], Scripted] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
 
@@ -60,16 +61,19 @@ class FakeProvider:
         """The next `times` calls named `name` answer `status` with the JSON `body`."""
         self._failures.setdefault(name, []).extend([Scripted(status, body)] * times)
 
+    def fail_call(self, name: str, number: int, status: int, body: Any) -> None:
+        """Call number `number` (1-based) named `name` answers `status` with `body`."""
+        self._failures_at[(name, number)] = Scripted(status, body)
+
     async def record(self, name: str, body: Any) -> web.Response | None:
         """Log one call; the scripted failure to answer with, if one is due."""
         self.calls.append(Call(name, body))
         async with self._changed:
             self._changed.notify_all()
         queued = self._failures.get(name)
-        if queued:
-            failure = queued.pop(0)
-            return web.json_response(failure.body, status=failure.status)
-        return None
+        failure = queued.pop(0) if queued else None
+        failure = failure or self._failures_at.pop((name, len(self.called(name))), None)
+        return None if failure is None else web.json_response(failure.body, status=failure.status)
 
     def called(self, name: str) -> list[Call]:
         return [call for call in self.calls if call.name == name]

@@ -102,3 +102,20 @@ def test_another_business_number_and_senders_without_an_id_are_left_out() -> Non
     nameless = message(1, "text", {"body": "hi"})
     del nameless["id"]
     assert parse(webhook(nameless, message(2, "text", {"body": "x"}, sender="not-a-number"))) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [({"text": "5", "payload": "/csat 5"}, "/csat 5"), ({"text": "非常满意"}, "非常满意")],
+)
+def test_a_template_quick_reply_button_gives_its_payload(
+    content: dict[str, str], expected: str
+) -> None:
+    (inbound,) = parse(webhook(message(1, "button", content)))
+    assert isinstance(inbound, Inbound) and inbound.text == expected
+
+
+def test_a_location_that_is_not_a_number_is_a_notice() -> None:
+    for where in ({"latitude": "north", "longitude": 1}, {"latitude": "nan", "longitude": 1}):
+        (inbound,) = parse(webhook(message(1, "location", where)))
+        assert isinstance(inbound, Inbound) and inbound.kind == InboundKind.NOTICE
