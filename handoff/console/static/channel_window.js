@@ -25,7 +25,12 @@ const ChannelWindow = (() => {
     return t("channel.window_closes").replace("{hours}", String(Math.max(1, Math.ceil(left / 3600))));
   }
 
+  let shown = null;
+  // The countdown moves on while the conversation stays open.
+  setInterval(() => { if (shown) show(shown); }, 60_000);
+
   function show(view) {
+    shown = view;
     const title = document.getElementById("conv-title");
     let badge = document.getElementById("channel-window");
     if (!badge) {
