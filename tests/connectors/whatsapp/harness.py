@@ -68,9 +68,11 @@ def whatsapp_app(
     *,
     bot: ConversationHandler,
     handoff: Path | None = None,
+    store_url: str = "",
     **settings: Any,
 ) -> web.Application:
-    """The whole hub, on SQLite in `tmp_path`, with WhatsApp pointed at the fake."""
+    """The whole hub, on SQLite in `tmp_path` (or `store_url`), with WhatsApp pointed at
+    the fake."""
     config: dict[str, Any] = {
         "delivery": {
             "max_attempts": 4,
@@ -84,7 +86,8 @@ def whatsapp_app(
     }
     path = tmp_path / "frontdesk.yaml"
     path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
-    return create_app(load_config(path, env(tmp_path)), environ=env(tmp_path), bot=bot)
+    environ = {**env(tmp_path), **({"FRONTDESK_STORE_URL": store_url} if store_url else {})}
+    return create_app(load_config(path, environ), environ=environ, bot=bot)
 
 
 def hub_of(app: web.Application) -> Hub:

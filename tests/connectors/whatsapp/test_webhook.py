@@ -162,3 +162,20 @@ async def test_several_messages_in_one_body_are_stored_in_order(
     await fake.wait_for("messages", 2)
     events = await all_events(client.app)
     assert [e.data["text"] for e in events if e.type == "message.in"] == ["first", "第二"]
+
+
+async def test_a_message_that_cannot_be_stored_is_not_acknowledged(
+    aiohttp_client: Any, tmp_path: Path, fake: FakeGraphApi, redis_server: Any, redis_url: str
+) -> None:
+    client = await aiohttp_client(whatsapp_app(tmp_path, fake, bot=EchoBot(), store_url=redis_url))
+    redis_server.stop()  # the store goes away under a running hub
+    try:
+        for number, words in enumerate(("hello", "你好"), start=1):
+            assert await post(client, text(number, words)) == 503
+    finally:
+        redis_server.start()
+    # Meta delivers the same bodies again: now they are stored, answered, in order.
+    for number, words in enumerate(("hello", "你好"), start=1):
+        assert await post(client, text(number, words)) == 200
+    await fake.wait_for("messages", 2)
+    assert fake.texts(NUMBER) == ["You said: hello", "You said: 你好"]
