@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -31,7 +31,7 @@ class Scripted:
 
 
 class FakeProvider:
-    """Start with `await start()`; point the connector at `base_url`."""
+    """Start with `await start()` (or `async with`); point the connector at `base_url`."""
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -56,6 +56,13 @@ class FakeProvider:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     def fail(self, name: str, status: int, body: Any, *, times: int = 1) -> None:
         """The next `times` calls named `name` answer `status` with the JSON `body`."""

@@ -24,12 +24,8 @@ from tests.support import DEMO_CONFIG, served
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeGraphApi]:
-    api = FakeGraphApi()
-    await api.start()
-    try:
+    async with FakeGraphApi() as api:
         yield api
-    finally:
-        await api.stop()
 
 
 def whatsapp_config(tmp_path: Path, fake: FakeGraphApi) -> Path:

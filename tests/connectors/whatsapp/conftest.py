@@ -11,9 +11,5 @@ from tests.connectors.whatsapp.fake_graph import FakeGraphApi
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeGraphApi]:
-    api = FakeGraphApi()
-    await api.start()
-    try:
+    async with FakeGraphApi() as api:
         yield api
-    finally:
-        await api.stop()

@@ -18,11 +18,10 @@ from aiohttp.test_utils import TestClient
 
 from connectors.whatsapp.connector import SIGNATURE_HEADER, WEBHOOK_PATH, WhatsAppConnector
 from hub.abc import ConversationHandler
-from hub.api import HUB
 from hub.app import create_app
 from hub.config import load_config
-from hub.hub import Hub
 from hub.model import Event
+from tests.connectors.telegram.harness import hub_of as hub_of  # re-exported for the tests
 from tests.connectors.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, VERSION, FakeGraphApi
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -88,10 +87,6 @@ def whatsapp_app(
     path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
     environ = {**env(tmp_path), **({"FRONTDESK_STORE_URL": store_url} if store_url else {})}
     return create_app(load_config(path, environ), environ=environ, bot=bot)
-
-
-def hub_of(app: web.Application) -> Hub:
-    return app[HUB]
 
 
 def connector_of(app: web.Application) -> WhatsAppConnector:
