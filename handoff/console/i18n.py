@@ -321,4 +321,4 @@ STRINGS.update(
         },
     }
 )
-SCRIPT_KEYS = (*SCRIPT_KEYS, "channel.window_closes", "channel.window_closed")
+SCRIPT_KEYS += ("channel.window_closes", "channel.window_closed")
