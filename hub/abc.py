@@ -106,6 +106,9 @@ class ConversationLog(Protocol):
     async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
         """Remember the parts of a split reply sent so far (`Delivery.parts_sent`)."""
 
+    async def append(self, conversation_id: str, events: Sequence[NewEvent]) -> tuple[Event, ...]:
+        """Log events that are not a turn (a provider's delivery receipt …)."""
+
 
 class Connector(abc.ABC):
     """One channel. Subclasses set `name`, parse inbound in `routes`/`start`, and `deliver`.

@@ -306,3 +306,19 @@ def translator(language: str) -> Callable[[str], str]:
         return entry.get(language) or entry["en"]
 
     return t
+
+
+# --- WhatsApp channel: the 24-hour customer-service window (connectors/whatsapp) ---
+STRINGS.update(
+    {
+        "channel.window_closes": {
+            "en": "WhatsApp window closes in {hours} h",
+            "zh": "WhatsApp 会话窗口 {hours} 小时后关闭",
+        },
+        "channel.window_closed": {
+            "en": "WhatsApp window closed: replies go as templates or are parked",
+            "zh": "WhatsApp 会话窗口已关闭：回复将以模板发送，否则暂存待处理",
+        },
+    }
+)
+SCRIPT_KEYS += ("channel.window_closes", "channel.window_closed")

@@ -4,7 +4,7 @@
 (() => {
   const { t, api, now, el, duration, beep, live, debounce, setupHeader, me } = Console;
   // Letters in a coloured disc: emoji fonts are not on every agent's machine.
-  const CHANNEL_ICONS = { webchat: "W", telegram: "T", email: "@", api: "A" };
+  const CHANNEL_ICONS = { webchat: "W", telegram: "T", whatsapp: "WA", email: "@", api: "A" };
   let snapshot = null;
   let openId = null;
   let openView = null;

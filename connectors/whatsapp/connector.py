@@ -1,0 +1,341 @@
+"""The WhatsApp channel (Cloud API), on a thin aiohttp Graph client.
+
+Inbound: Meta POSTs webhooks to ``/webhooks/whatsapp``. The raw body's HMAC-SHA256 with the
+app secret must match ``X-Hub-Signature-256`` (compared in constant time) before anything
+is parsed: otherwise 401 and nothing is stored. Every message and status in the body is
+stored first; only then does the hub answer 200, so Meta redelivers whatever a crash lost.
+A redelivered message (same ``wamid``) is dropped by the hub's dedupe. The ``GET`` on the
+same path answers Meta's verification handshake.
+
+Outbound: `render` (text split at 4,096; reply buttons; list; numbered list), paced per
+customer and per number. WhatsApp accepts free-form messages only within 24 hours of the
+customer's last message; after that the connector sends the operator's approved template
+for the kind of reply (an agent's reply, the CSAT question), or parks the reply with the
+reason. Graph error codes map onto the outbox in `connectors.whatsapp.errors`.
+
+Why not pywa: its webhook layer answers Meta before the message is stored (we must store
+first), and its client is built on httpx; the hub needs three Graph calls, which a thin
+client on the aiohttp session already in use does with full control of timeouts and errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Protocol, Self
+
+from aiohttp import web
+
+from connectors import choices
+from connectors.service_window import ServiceWindow, reply_purpose
+from connectors.telegram.pacing import Pacer
+from connectors.whatsapp import render
+from connectors.whatsapp.errors import WindowClosed, classify
+from connectors.whatsapp.graph import GraphClient, GraphError, Media
+from connectors.whatsapp.parse import CHANNEL, Receipt, parse_webhook
+from connectors.whatsapp.settings import (
+    APP_SECRET_ENV,
+    TOKEN_ENV,
+    WhatsAppSettings,
+    read_settings,
+)
+from hub import jsonio
+from hub.abc import Connector, IngestFn
+from hub.config import Section
+from hub.errors import DeliveryError, InputError, RetryLater
+from hub.http import error_response, json_response
+from hub.logs import redact_secrets
+from hub.model import Attachment, Delivery, Event, EventType, Inbound, NewEvent
+
+log = logging.getLogger("frontdesk.connectors.whatsapp")
+
+WEBHOOK_PATH = "/webhooks/whatsapp"
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+WINDOW_HOURS = 24
+RECEIPT = "delivery.receipt"  # a provider's word on a reply: sent, delivered, read, failed
+_SCAN = 200  # events read back to find a reply's buttons or the message a status refers to
+
+
+class MediaSink(Protocol):
+    """Where downloaded inbound media go (the hub's attachment store); returns the URL (or
+    handle) the stored copy is known by."""
+
+    async def store(self, media: Media, *, name: str, sender: str) -> str: ...
+
+
+class WhatsAppConnector(Connector):
+    name = CHANNEL
+    supports_buttons = True
+
+    def __init__(
+        self,
+        *,
+        ingest: IngestFn,
+        settings: WhatsAppSettings,
+        clock: Callable[[], float] = time.time,
+        media_sink: MediaSink | None = None,
+    ) -> None:
+        super().__init__(ingest=ingest)
+        self.settings = settings
+        self.clock = clock
+        self.media_sink = media_sink
+        self.window = ServiceWindow(channel=CHANNEL, length=WINDOW_HOURS * 3600.0)
+        self.pacer = Pacer(
+            per_second=settings.messages_per_second,
+            chat_interval=settings.per_customer_interval,
+            group_interval=settings.per_customer_interval,
+        )
+        self.graph = GraphClient(
+            base_url=settings.graph_url,
+            api_version=settings.api_version,
+            phone_number_id=settings.phone_number_id,
+            token=settings.token,
+            timeout=settings.request_timeout,
+        )
+
+    @classmethod
+    def from_config(
+        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+    ) -> Self:
+        read = read_settings(settings, environ)
+        redact_secrets(*(s for s in (read.token, read.app_secret, read.verify_token) if s))
+        return cls(ingest=ingest, settings=read)
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.receive)]
+
+    async def start(self) -> None:
+        if not self.settings.configured:
+            log.warning(f"{TOKEN_ENV} is not set: the whatsapp channel stays idle")
+
+    async def stop(self) -> None:
+        await self.graph.close()
+
+    # ------------------------------------------------------------------ inbound
+    async def verify(self, request: web.Request) -> web.Response:
+        """Meta's subscription handshake: echo ``hub.challenge`` when the token matches."""
+        query = request.query
+        given = query.get("hub.verify_token", "").encode()
+        expected = self.settings.verify_token.encode()
+        challenge = query.get("hub.challenge", "")
+        if (
+            query.get("hub.mode") != "subscribe"
+            or not expected
+            or not hmac.compare_digest(given, expected)
+        ):
+            log.warning("whatsapp verification refused", extra={"remote": request.remote})
+            return error_response(403, "wrong hub.mode or hub.verify_token")
+        if not challenge.isdigit() or len(challenge) > 64:
+            return error_response(400, "hub.challenge must be digits")
+        return web.Response(text=challenge, content_type="text/plain")
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """The webhook: check the signature on the raw body, store everything, then 200."""
+        limit = request.app._client_max_size
+        if request.content_length is not None and request.content_length > limit:
+            raise InputError(f"body is larger than the limit of {limit} bytes", status=413)
+        body = await request.read()
+        if not self._signed(body, request.headers.get(SIGNATURE_HEADER, "")):
+            log.warning(
+                "whatsapp webhook refused: missing or wrong signature",
+                extra={"remote": request.remote},
+            )
+            return error_response(401, f"missing or wrong {SIGNATURE_HEADER}")
+        data = jsonio.loads(body, what="webhook") if body else None
+        items = parse_webhook(
+            data, phone_number_id=self.settings.phone_number_id, received_at=self.clock()
+        )
+        try:
+            for item in items:
+                if isinstance(item, Receipt):
+                    await self.record_receipt(item)
+                else:
+                    await self.ingest(await self._resolved(item))
+        except Exception:
+            log.exception("whatsapp webhook not stored; Meta will send it again")
+            return error_response(503, "the webhook could not be stored; retry later")
+        return json_response({"ok": True})
+
+    def _signed(self, body: bytes, header: str) -> bool:
+        secret = self.settings.app_secret
+        if not secret:
+            log.error(f"{APP_SECRET_ENV} is not set: every webhook is refused")
+            return False
+        scheme, _, given = header.partition("=")
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return scheme == "sha256" and hmac.compare_digest(given.strip().encode(), expected.encode())
+
+    async def _resolved(self, inbound: Inbound) -> Inbound:
+        """The message as the hub should read it: a choice's token or a typed number
+        becomes the chosen payload; media is downloaded when an attachment store is set."""
+        choice = inbound.raw.get("choice")
+        if isinstance(choice, Mapping) and choices.is_token(inbound.text):
+            payload = choices.payload_from_events(inbound.text, await self._recent(inbound))
+            text = payload if payload is not None else str(choice.get("title", ""))
+            inbound = replace(inbound, text=text)
+        elif choices.typed_number(inbound.text) is not None:
+            # An answer to a numbered list (more choices than a list message holds)?
+            buttons = choices.last_buttons(await self._recent(inbound))
+            picked = choices.chosen(inbound.text, buttons)
+            if picked is not None and len(buttons) > render.MAX_ROWS:
+                inbound = replace(
+                    inbound, text=picked.payload, raw={**inbound.raw, "typed": inbound.text}
+                )
+        if self.media_sink is not None and any(a.ref for a in inbound.attachments):
+            inbound = replace(inbound, attachments=await self._download(inbound))
+        return inbound
+
+    async def _download(self, inbound: Inbound) -> tuple[Attachment, ...]:
+        assert self.media_sink is not None
+        stored = []
+        for attachment in inbound.attachments:
+            if attachment.ref and attachment.kind != "contact":
+                try:
+                    media = await self.graph.media(
+                        attachment.ref, max_bytes=self.settings.max_media_bytes
+                    )
+                    url = await self.media_sink.store(
+                        media, name=attachment.name, sender=inbound.sender
+                    )
+                    attachment = replace(attachment, url=url, size=len(media.data))
+                except GraphError as error:
+                    # Kept as a reference: the message itself must not be lost over a file.
+                    log.warning("whatsapp media not downloaded", extra={"error": error.describe()})
+            stored.append(attachment)
+        return tuple(stored)
+
+    async def _recent(self, inbound: Inbound) -> Sequence[Event]:
+        """The last events of the sender's conversation."""
+        if self.log is None:
+            return ()
+        conversation = await self.log.latest_conversation(inbound.identity)
+        if conversation is None:
+            return ()
+        return await self.log.events(
+            conversation.id, after_seq=max(0, conversation.last_seq - _SCAN), limit=_SCAN
+        )
+
+    async def record_receipt(self, receipt: Receipt) -> None:
+        """A status becomes a `delivery.receipt` event beside the reply it refers to."""
+        if self.log is None:
+            return
+        conversation = await self.log.latest_conversation(f"{CHANNEL}:{receipt.recipient}")
+        if conversation is None:
+            log.info("whatsapp status for an unknown customer ignored")
+            return
+        events = await self.log.events(
+            conversation.id, after_seq=max(0, conversation.last_seq - _SCAN), limit=_SCAN
+        )
+        data: dict[str, Any] = {
+            "channel": CHANNEL,
+            "wamid": receipt.wamid,
+            "status": receipt.status,
+            "at": receipt.timestamp,
+        }
+        if receipt.errors:
+            data["errors"] = [dict(e) for e in receipt.errors]
+        for event in events:
+            if event.type == RECEIPT and (
+                event.data.get("wamid"),
+                event.data.get("status"),
+            ) == (receipt.wamid, receipt.status):
+                return  # Meta sent this status again
+            sent = event.data.get("receipt")
+            ids = sent.get("message_ids") if isinstance(sent, Mapping) else None
+            if event.type == EventType.DELIVERED and isinstance(ids, list) and receipt.wamid in ids:
+                data["delivery_id"] = event.data.get("delivery_id")
+                data["seq"] = event.data.get("seq")
+        await self.log.append(conversation.id, (NewEvent(type=RECEIPT, data=data),))
+
+    # ------------------------------------------------------------------ outbound
+    async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
+        if not self.settings.configured:
+            raise DeliveryError(f"{TOKEN_ENV} is not set")
+        if not delivery.address.isdigit():
+            raise DeliveryError(f"not a WhatsApp number: {delivery.address!r}")
+        last = None
+        if self.log is not None:
+            last = await self.window.last_inbound(
+                self.log,
+                delivery.conversation_id,
+                before_seq=delivery.seq,
+                address=delivery.address,
+            )
+        if not self.window.is_open(last, self.clock()):
+            return await self._after_window(delivery, last)
+        messages = render.render(delivery.outbound)
+        if not messages:
+            raise DeliveryError("the reply has no text, buttons or links to send")
+        sent = list(delivery.parts_sent)
+        for index, message in enumerate(messages[len(sent) :], start=len(sent) + 1):
+            try:
+                sent.append(await self._send(delivery.address, message))
+            except WindowClosed:
+                return await self._after_window(delivery, last)
+            if index < len(messages) and self.log is not None:
+                await self.log.delivery_progress(delivery.id, sent)
+        return {"message_ids": sent, "to": delivery.address}
+
+    async def _after_window(self, delivery: Delivery, last: float | None) -> Mapping[str, Any]:
+        """Outside the 24-hour window: the configured template for this kind of reply, or
+        park with the reason."""
+        events: Sequence[Event] = ()
+        if self.log is not None:
+            events = await self.log.events(
+                delivery.conversation_id, after_seq=max(0, delivery.seq - 50), limit=60
+            )
+        purpose = reply_purpose(events, delivery.seq)
+        spec = self.settings.templates.get(purpose)
+        closed = (
+            "the customer has not written on WhatsApp yet"
+            if last is None
+            else f"the 24-hour window closed at {_utc(last + self.window.length)}"
+        )
+        language = choices.language_of(delivery.outbound.text)
+        if spec is None:
+            raise DeliveryError(
+                f"whatsapp: {closed}; no template is configured for a reply of kind "
+                f"{purpose!r} (channels.whatsapp.templates.{purpose})"
+            )
+        code = spec.languages.get(language) or next(iter(spec.languages.values()))
+        message = render.template(
+            spec.name, code, delivery.outbound.text if spec.with_text else None
+        )
+        try:
+            wamid = await self._send(delivery.address, message)
+        except WindowClosed as error:
+            raise DeliveryError(f"whatsapp refused the template {spec.name!r}: {error}") from None
+        log.info(
+            "whatsapp reply sent as a template",
+            extra={"delivery_id": delivery.id, "template": spec.name, "purpose": purpose},
+        )
+        return {"message_ids": [wamid], "to": delivery.address, "template": spec.name}
+
+    async def _send(self, address: str, message: Mapping[str, Any]) -> str:
+        number = int(address)
+        wait = self.pacer.reserve(number, max_wait=self.settings.max_queue_wait)
+        if wait is None:
+            raise RetryLater(
+                "queued behind this customer's pacing", retry_after=self.pacer.wait_for(number)
+            )
+        if wait > 0:
+            await asyncio.sleep(wait)
+        try:
+            return await self.graph.send({"to": address, **message})
+        except GraphError as error:
+            outcome = classify(error, pause=self.settings.rate_limit_pause)
+            if isinstance(outcome, RetryLater) and outcome.retry_after:
+                self.pacer.pause(number, outcome.retry_after)
+            raise outcome from None
+
+
+def _utc(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
+
+
+__all__ = ["WEBHOOK_PATH", "MediaSink", "WhatsAppConnector"]

@@ -1,0 +1,48 @@
+/* The provider's customer-service window of the open conversation (WhatsApp: 24 hours after
+   the customer last wrote), shown beside its title: after it, replies go as templates or are
+   parked, so the agent should know before typing. */
+"use strict";
+
+const ChannelWindow = (() => {
+  const { t, now, el } = Console;
+  const WINDOWS = { whatsapp: 24 * 3600 }; // seconds, per channel that has one
+
+  function lastCustomerMessage(view, channel) {
+    let last = null;
+    for (const item of view.timeline || []) {
+      if (item.who === "customer" && item.channel === channel && (last === null || item.at > last)) last = item.at;
+    }
+    return last;
+  }
+
+  function text(view) {
+    const channel = view.ticket && view.ticket.channel;
+    const length = WINDOWS[channel];
+    if (!length) return "";
+    const last = lastCustomerMessage(view, channel);
+    const left = last === null ? 0 : last + length - now();
+    if (left <= 0) return t("channel.window_closed");
+    return t("channel.window_closes").replace("{hours}", String(Math.max(1, Math.ceil(left / 3600))));
+  }
+
+  let shown = null;
+  // The countdown moves on while the conversation stays open.
+  setInterval(() => { if (shown) show(shown); }, 60_000);
+
+  function show(view) {
+    shown = view;
+    const title = document.getElementById("conv-title");
+    let badge = document.getElementById("channel-window");
+    if (!badge) {
+      badge = el("span", { id: "channel-window", class: "channel-window" });
+      title.after(badge);
+    }
+    badge.textContent = text(view);
+    badge.hidden = !badge.textContent;
+  }
+
+  // The workspace announces each conversation it opens (workspace.js).
+  document.addEventListener("conversation:open", (event) => show(event.detail));
+
+  return { show, text };
+})();

@@ -1,0 +1,205 @@
+"""The demo bot and the human hand-off on WhatsApp, end to end through the fake Graph API,
+in English and in Chinese: an FAQ, a flow answered with reply buttons, a hand-off, an
+agent's reply, the CSAT question as a list, and — once the 24-hour window has closed — the
+agent's reply and the CSAT question carried by their approved templates."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from dialogs.engine import DialogEngine
+from tests.connectors.whatsapp.fake_graph import FakeGraphApi, choices_of
+from tests.connectors.whatsapp.harness import (
+    NUMBER,
+    all_events,
+    connector_of,
+    hub_of,
+    post,
+    reply,
+    text,
+    whatsapp_app,
+)
+from tests.handoff.helpers import TinyBot, handoff_yaml
+from tests.support import api_auth
+
+DEMO = Path(__file__).resolve().parents[3] / "config" / "dialogs"
+H = "/api/v1/handoff"
+
+
+class Customer:
+    """Sheena on WhatsApp: says things and waits to see what comes back."""
+
+    def __init__(self, client: TestClient[Any, Any], fake: FakeGraphApi) -> None:
+        self.client, self.fake, self.number = client, fake, 0
+
+    async def say(self, words: str) -> None:
+        self.number += 1
+        assert await post(self.client, text(self.number, words)) == 200
+
+    async def choose(self, choice: dict[str, str], kind: str = "button_reply") -> None:
+        self.number += 1
+        assert await post(self.client, reply(self.number, choice, kind=kind)) == 200
+
+    async def sees(self, fragment: str) -> dict[str, Any]:
+        """The newest message showing `fragment`, once it has arrived."""
+        for _ in range(3000):
+            for message in reversed(self.fake.sent.get(NUMBER, [])):
+                if fragment in self.fake.texts(NUMBER)[self.fake.sent[NUMBER].index(message)]:
+                    return message
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{fragment!r} never shown; saw {self.fake.texts(NUMBER)}")
+
+
+@pytest.mark.parametrize(
+    ("faq", "hours", "problem", "check", "no", "light"),
+    [
+        (
+            "what are your opening hours?",
+            "10:00–21:00",
+            "my phone won't turn on",
+            "power button",
+            "No",
+            "charging light",
+        ),
+        ("你们几点开门？", "10:00–21:00", "我的手机开不了机", "长按电源键", "否", "充电"),
+    ],
+)
+async def test_the_demo_bot_answers_an_faq_and_a_flow_with_reply_buttons(
+    aiohttp_client: Any,
+    tmp_path: Path,
+    fake: FakeGraphApi,
+    action_server: Any,
+    faq: str,
+    hours: str,
+    problem: str,
+    check: str,
+    no: str,
+    light: str,
+) -> None:
+    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    customer = Customer(await aiohttp_client(whatsapp_app(tmp_path, fake, bot=bot)), fake)
+    await customer.say(faq)
+    await customer.sees(hours)
+    await customer.say(problem)
+    question = await customer.sees(check)
+    assert question["type"] == "interactive" and question["interactive"]["type"] == "button"
+    choice = next(c for c in choices_of(question) if c["title"] in (no, "否", "不是", "No"))
+    await customer.choose(choice)
+    await customer.sees(light)
+
+
+async def accept(client: TestClient[Any, Any], agent: str) -> str:
+    """The agent comes online and takes the customer's waiting conversation."""
+    auth = api_auth()
+    await client.put(f"{H}/agents/{agent}/presence", json={"presence": "online"}, headers=auth)
+    conversation = await hub_of(client.app).latest_conversation(f"whatsapp:{NUMBER}")
+    assert conversation is not None
+    for _ in range(3000):
+        queue = await (await client.get(f"{H}/queue", headers=auth)).json()
+        if any(t["conversation_id"] == conversation.id for t in queue["assigned"]):
+            break
+        await asyncio.sleep(0.01)
+    url = f"{H}/conversations/{conversation.id}/accept"
+    response = await client.post(url, json={"agent_id": agent}, headers=auth)
+    assert response.status == 200, await response.text()
+    return conversation.id
+
+
+async def act(client: TestClient[Any, Any], conversation: str, verb: str, body: Any) -> None:
+    url = f"{H}/conversations/{conversation}/{verb}"
+    response = await client.post(url, json=body, headers=api_auth())
+    assert response.status == 200, await response.text()
+
+
+@pytest.mark.parametrize(
+    ("agent", "broken", "person", "queued", "joined", "answer", "csat", "thanks", "code"),
+    [
+        (
+            "ana",
+            "my router is dead",
+            "router still dead, talk to a person",
+            "passing you to a person",
+            "Ana from our team has joined",
+            "Please try the reset button.",
+            "How satisfied",
+            "Thank you for your feedback",
+            "en",
+        ),
+        (
+            "bo",
+            "路由器坏了",
+            "路由器还是不行，转人工",
+            "正在为您转接人工客服",
+            "客服 Bo 已接入",
+            "请按一下复位键。",
+            "您对本次服务满意吗",
+            "感谢您的评价",
+            "zh_CN",
+        ),
+    ],
+)
+async def test_hand_off_agent_reply_csat_and_templates_after_the_24_hour_window(
+    aiohttp_client: Any,
+    tmp_path: Path,
+    fake: FakeGraphApi,
+    agent: str,
+    broken: str,
+    person: str,
+    queued: str,
+    joined: str,
+    answer: str,
+    csat: str,
+    thanks: str,
+    code: str,
+) -> None:
+    # No comment window after the rating: the customer's next words are a new request.
+    handoff = handoff_yaml(tmp_path, feedback={"comment_window": 0})
+    app = whatsapp_app(tmp_path, fake, bot=TinyBot(), handoff=handoff)
+    client = await aiohttp_client(app)
+    customer = Customer(client, fake)
+    # Sue is online but lacks the skill: the team is open, the customer waits in the queue.
+    sue = {"presence": "online"}
+    await client.put(f"{H}/agents/sue/presence", json=sue, headers=api_auth())
+
+    # Within the window: free text, and the 1–5 rating as a list message.
+    await customer.say(broken)
+    await customer.say(person)
+    await customer.sees(queued)
+    conversation = await accept(client, agent)
+    await customer.sees(joined)
+    await act(client, conversation, "reply", {"agent_id": agent, "text": answer})
+    await customer.sees(answer)
+    await act(client, conversation, "resolve", {"agent_id": agent})
+    rating = await customer.sees(csat)
+    assert rating["interactive"]["type"] == "list"
+    rows = choices_of(rating)
+    assert [r["title"] for r in rows] == ["1", "2", "3", "4", "5"]
+    await customer.choose(rows[4], kind="list_reply")
+    await customer.sees(thanks)
+    events = await hub_of(app).store.events(conversation, limit=1000)
+    assert [e.data["score"] for e in events if e.type == "csat.answered"] == [5]
+
+    # A day later the customer is back; the agent answers after the window has closed.
+    await customer.say(person)
+    second = await accept(client, agent)
+    connector_of(app).clock = lambda: time.time() + 25 * 3600
+    late = f"{answer} (2)"
+    await act(client, second, "reply", {"agent_id": agent, "text": late})
+    carried = await customer.sees(f"[frontdesk_agent_reply:{code}] {late}")
+    assert carried["type"] == "template"
+    await act(client, second, "resolve", {"agent_id": agent})
+    await customer.sees(f"[frontdesk_csat:{code}]")
+    # The "resolved" note has no template: it is parked, visibly, with the reason.
+    for _ in range(3000):
+        parked = [e for e in await all_events(app) if e.type == "delivery.parked"]
+        if parked:
+            break
+        await asyncio.sleep(0.01)
+    assert "24-hour window closed" in parked[0].data["error"]
+    assert "templates.other" in parked[0].data["error"]

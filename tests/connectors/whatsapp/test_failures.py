@@ -1,0 +1,138 @@
+"""Graph API refusals through the real delivery path: rate limits and outages are retried,
+an undeliverable message is parked, the closed 24-hour window parks a reply that no
+template may carry. Media downloads keep to their size limit."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.whatsapp.graph import GraphClient, GraphError, Media
+from hub.echo import EchoBot
+from tests.connectors.whatsapp.fake_graph import (
+    PHONE_NUMBER_ID,
+    TOKEN,
+    VERSION,
+    FakeGraphApi,
+    graph_error,
+)
+from tests.connectors.whatsapp.harness import (
+    NUMBER,
+    connector_of,
+    message,
+    post,
+    text,
+    wait_for_event,
+    webhook,
+    whatsapp_app,
+)
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, tmp_path: Path, fake: FakeGraphApi) -> Any:
+    return await aiohttp_client(whatsapp_app(tmp_path, fake, bot=EchoBot(), rate_limit_pause=0.05))
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "logged"),
+    [
+        (400, graph_error(130429, "Rate limit hit"), "rate limit"),
+        (400, graph_error(131056, "Pair rate limit hit"), "rate limit"),
+        (401, graph_error(190, "Error validating access token"), "access token"),
+        (500, graph_error(131000, "Something went wrong"), "unavailable"),
+        (503, {}, "unavailable"),
+    ],
+)
+async def test_transient_refusals_are_retried_until_delivered(
+    client: Any, fake: FakeGraphApi, status: int, error: dict[str, Any], logged: str
+) -> None:
+    fake.fail("messages", status, error, times=2)
+    assert await post(client, text(1, "hello")) == 200
+    events = await wait_for_event(client.app, "delivery.delivered")
+    failures = [e.data["error"] for e in events if e.type == "delivery.failed"]
+    assert len(failures) == 2 and all(logged in f for f in failures)
+    assert fake.texts(NUMBER) == ["You said: hello"]
+    assert "Bearer" not in " ".join(failures) and TOKEN not in " ".join(failures)
+
+
+async def test_an_undeliverable_message_is_parked_with_the_reason(
+    client: Any, fake: FakeGraphApi
+) -> None:
+    fake.fail("messages", 400, graph_error(131026, "Message undeliverable"))
+    assert await post(client, text(1, "hello")) == 200
+    events = await wait_for_event(client.app, "delivery.parked")
+    (parked,) = [e for e in events if e.type == "delivery.parked"]
+    assert "131026" in parked.data["error"]
+    assert len(fake.called("messages")) == 1  # parked at once, never retried
+
+
+async def test_whatsapp_refusing_free_text_parks_a_reply_no_template_may_carry(
+    client: Any, fake: FakeGraphApi
+) -> None:
+    fake.closed.add(NUMBER)
+    assert await post(client, text(1, "hello")) == 200
+    events = await wait_for_event(client.app, "delivery.parked")
+    (parked,) = [e for e in events if e.type == "delivery.parked"]
+    assert "no template is configured" in parked.data["error"]
+    assert fake.sent.get(NUMBER) is None
+
+
+@pytest.mark.parametrize("words", ["hello", "你好"])
+async def test_after_24_hours_a_bot_reply_is_parked_visibly_not_sent(
+    client: Any, fake: FakeGraphApi, words: str
+) -> None:
+    connector = connector_of(client.app)
+    connector.clock = lambda: time.time() + 25 * 3600
+    assert await post(client, text(1, words)) == 200
+    events = await wait_for_event(client.app, "delivery.parked")
+    (parked,) = [e for e in events if e.type == "delivery.parked"]
+    assert "the 24-hour window closed at" in parked.data["error"]
+    assert fake.called("messages") == []
+
+
+async def test_inbound_media_is_downloaded_into_the_attachment_store_when_there_is_one(
+    client: Any, fake: FakeGraphApi
+) -> None:
+    stored: list[Media] = []
+
+    class Sink:
+        async def store(self, media: Media, *, name: str, sender: str) -> str:
+            stored.append(media)
+            return f"https://files.test/{media.media_id}"
+
+    fake.media["M1"] = ("image/jpeg", b"\xff\xd8 a photo")
+    connector_of(client.app).media_sink = Sink()
+    image = message(1, "image", {"caption": "破了", "mime_type": "image/jpeg", "id": "M1"})
+    assert await post(client, webhook(image)) == 200
+    events = await wait_for_event(client.app, "message.in")
+    (incoming,) = [e for e in events if e.type == "message.in"]
+    (attachment,) = incoming.data["attachments"]
+    assert attachment["url"] == "https://files.test/M1" and attachment["ref"] == "M1"
+    assert stored[0].data == b"\xff\xd8 a photo"
+
+
+async def test_media_over_the_limit_is_refused_before_and_while_downloading(
+    fake: FakeGraphApi,
+) -> None:
+    fake.media["BIG"] = ("video/mp4", b"x" * 5000)
+    graph = GraphClient(
+        base_url=fake.base_url,
+        api_version=VERSION,
+        phone_number_id=PHONE_NUMBER_ID,
+        token=TOKEN,
+        timeout=10,
+    )
+    try:
+        with pytest.raises(GraphError) as refused:
+            await graph.media("BIG", max_bytes=4096)
+        assert refused.value.status == 413
+        assert fake.called("download") == []  # the declared size was enough to say no
+        media = await graph.media("BIG", max_bytes=5000)
+        assert len(media.data) == 5000 and media.mime_type == "video/mp4"
+        with pytest.raises(GraphError):
+            await graph.media("missing", max_bytes=5000)
+    finally:
+        await graph.close()
