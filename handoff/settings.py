@@ -9,12 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
-
 from handoff.calendar import DAYS, BusinessCalendar, weekly
-from hub.config import Section
-from hub.errors import ConfigError
+from hub.config import Section, read_section
 
 PRIORITIES = ("P1", "P2", "P3")
 LANGUAGES = ("en", "zh")
@@ -130,17 +126,7 @@ class HandoffSettings:
 
 def load_settings(path: str | Path) -> HandoffSettings:
     """Read and validate a handoff.yaml."""
-    path = Path(path)
-    try:
-        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("file not found", path=str(path)) from None
-    except MarkedYAMLError as error:
-        line = error.problem_mark.line + 1 if error.problem_mark else None
-        raise ConfigError(f"invalid YAML: {error.problem}", path=str(path), line=line) from None
-    if not isinstance(data, Mapping):
-        raise ConfigError("the top level must be a mapping of sections", path=str(path), line=1)
-    root = Section(data, path=str(path))
+    root = read_section(path)
     priority = root.section("priority")
     default_priority = _priority(priority, "default", "P3")
     settings = HandoffSettings(

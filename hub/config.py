@@ -190,6 +190,16 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"invalid YAML: {error.problem}", path=str(path), line=line) from None
 
 
+def read_section(path: str | Path) -> Section:
+    """A YAML settings file (handoff.yaml, qa.yaml) as its top-level `Section`; a missing
+    file, bad YAML or a top level that is not a mapping is a `ConfigError` with file:line."""
+    path = Path(path)
+    data = _read_yaml(path)
+    if not isinstance(data, Mapping):
+        raise ConfigError("the top level must be a mapping of sections", path=str(path), line=1)
+    return Section(data, path=str(path))
+
+
 def _apply_env(data: Any, environ: Mapping[str, str]) -> dict[str, str]:
     applied: dict[str, str] = {}
     for variable, dotted in ENV_OVERRIDES.items():

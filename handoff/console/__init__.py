@@ -37,6 +37,7 @@ def install_console(
         login,
         pages,
         profiles,
+        qa_view,
         reports_view,
         roster,
         supervisor,
@@ -62,6 +63,7 @@ def install_console(
     app.router.add_routes(profiles.routes)
     app.router.add_routes(reports_view.routes)
     app.router.add_routes(contacts_api.routes)
+    qa_view.install_qa(app)
     app.router.add_static("/console/static", HERE / "static", append_version=False)
     app.on_response_prepare.append(security_headers)
 

@@ -20,6 +20,7 @@ class ConsoleSettings:
     trust_forwarded_proto: bool = False  # believe X-Forwarded-Proto from a reverse proxy
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)  # failed logins only
     canned_path: str = "config/canned"
+    qa_path: str = "config/qa.yaml"  # quality inspection rules; "" turns inspection off
     default_language: str = "en"
     socket_recheck: float = 15.0  # seconds: an open live socket closes once its session ends
 
@@ -47,11 +48,18 @@ def load_console_settings(config: Config) -> ConsoleSettings:
             forget_after=section.get_float("login_window_seconds", 900.0, minimum=1.0),
         ),
         canned_path=section.get_str("canned_path", str(_beside(config, "canned"))),
+        qa_path=section.get_str("qa_path", _qa_default(config)),
         default_language=section.get_str("default_language", "en", choices=LANGUAGES),
         socket_recheck=section.get_float("socket_recheck_seconds", 15.0, minimum=0.05),
     )
     section.reject_unknown()
     return settings
+
+
+def _qa_default(config: Config) -> str:
+    """config/qa.yaml beside the config file, when it exists (else inspection is off)."""
+    path = _beside(config, "qa.yaml")
+    return str(path) if path.exists() else ""
 
 
 def _beside(config: Config, name: str) -> Path:

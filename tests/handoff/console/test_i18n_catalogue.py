@@ -33,6 +33,8 @@ DYNAMIC = {
     "report.": list(REPORTS),  # the report pages' tabs
     "report.method.": list(FORECAST_METHODS),
     "language.": ["en", "zh"],
+    "qa.reason.": ["percent", "complaint", "low_csat", "sla_breached"],
+    "qa.who.": ["customer", "agent", "bot"],
     "contact.merge.": ["same_mailbox", "crm"],  # the reasons of `hub.contacts` suggestions
 }
 LOGIN_ERRORS = ("login.failed", "login.throttled", "login.expired")  # `t(error)` in login.html
