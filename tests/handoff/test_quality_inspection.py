@@ -90,16 +90,18 @@ def test_prechecks_read_greeting_silences_and_mood(first_reply: str, greeted: bo
 
 def test_review_forms_are_checked() -> None:
     rubric = SETTINGS.rubric
-    good = {"scores": {item.key: 4 for item in rubric}, "comment": "耐心，解答准确"}
+    scores: dict[str, object] = {item.key: 4 for item in rubric}
+    good: dict[str, object] = {"scores": scores, "comment": "耐心，解答准确"}
     event = review_event(rubric, reviewer="sara", agent="mei", body=good)
     assert event.type == "qa.reviewed" and event.data["scores"]["accuracy"] == 4
-    for bad, message in [
+    cases: list[tuple[dict[str, object], str]] = [
         ({}, "field 'scores'"),
-        ({"scores": {**good["scores"], "accuracy": 6}}, "score 'accuracy'"),
-        ({"scores": {**good["scores"], "empathy": True}}, "score 'empathy'"),
-        ({"scores": {**good["scores"], "speed": 3}}, "unknown rubric item(s): speed"),
-        ({"scores": good["scores"], "comment": "x" * 2001}, "field 'comment'"),
-    ]:
+        ({"scores": {**scores, "accuracy": 6}}, "score 'accuracy'"),
+        ({"scores": {**scores, "empathy": True}}, "score 'empathy'"),
+        ({"scores": {**scores, "speed": 3}}, "unknown rubric item(s): speed"),
+        ({"scores": scores, "comment": "x" * 2001}, "field 'comment'"),
+    ]
+    for bad, message in cases:
         with pytest.raises(InputError, match=re.escape(message)):
             review_event(rubric, reviewer="sara", agent="mei", body=bad)
 
