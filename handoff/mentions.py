@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Container
 
-# An agent id after "@", not glued to a word before it (so "ana@example.com" is no mention).
-_MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
+# An agent id after "@", not glued to a Latin word before it (so "ana@example.com" is no
+# mention); Chinese runs straight into it ("请@mei看一下") and ends it.
+_MENTION = re.compile(r"(?<![A-Za-z0-9_.@])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
 
 
 def mentions(text: str, agents: Container[str], *, author: str = "") -> tuple[str, ...]:
