@@ -64,12 +64,13 @@ async def stream(
     feed: Feed,
     *,
     hello: Mapping[str, Any],
-    shape: Callable[[dict[str, Any]], Mapping[str, Any]] = lambda message: message,
+    shape: Callable[[dict[str, Any]], Mapping[str, Any] | None] = lambda message: message,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
     recheck: float = 15.0,
 ) -> None:
     """Serve `feed` on a prepared WebSocket until either side closes it: `hello` first,
-    then every published message as `shape` makes it. With `still_allowed`, it is asked
+    then every published message as `shape` makes it (None: not for this socket). With
+    `still_allowed`, it is asked
     every `recheck` seconds and the socket closes once it says no (a session that ended)."""
     loop = asyncio.get_running_loop()
     queue = feed.subscribe()
@@ -94,7 +95,9 @@ async def stream(
             getter = asyncio.create_task(queue.get())
             if message.get("type") == "closed":
                 break
-            await ws.send_json(dict(shape(message)), dumps=jsonio.dumps)
+            shaped = shape(message)
+            if shaped is not None:
+                await ws.send_json(dict(shaped), dumps=jsonio.dumps)
     finally:
         feed.unsubscribe(queue)
         getter.cancel()

@@ -10,7 +10,7 @@ the console shows "Customer is typing…". Nothing of either is logged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -55,6 +55,23 @@ def customer_typing_to_feed(engine: HandoffEngine) -> TypingListener:
             engine.feed.publish({"type": "typing", **signal.to_json()})
 
     return publish
+
+
+def for_this_console(
+    engine: HandoffEngine, actor: Actor, hint: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """The feed as one console gets it: typing hints (many, and only of use to whoever has
+    the conversation open) go to the agent who holds the conversation and to supervisors;
+    everything else to everyone, as `hint` shapes it."""
+
+    def shape(message: dict[str, Any]) -> dict[str, Any] | None:
+        if message.get("type") == "typing" and not actor.sees_all:
+            ticket = engine.queue.tickets.get(str(message.get("conversation_id", "")))
+            if ticket is None or ticket.agent_id != actor.agent_id:
+                return None
+        return hint(message)
+
+    return shape
 
 
 def mention_hint(event: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from handoff.console.auth import (
     session_alive,
 )
 from handoff.console.canned import CannedResponses
-from handoff.console.composing import mention_hint
+from handoff.console.composing import for_this_console, mention_hint
 from handoff.console.state import CONSOLE
 from handoff.console.views import agent_view, profile, queue_by_skill, ticket_view, timeline
 from handoff.engine import HandoffEngine
@@ -233,7 +233,7 @@ async def live(request: web.Request) -> web.StreamResponse:
         ws,
         engine.feed,
         hello={"type": "hello"},
-        shape=_hint,
+        shape=for_this_console(engine, _actor(request), _hint),
         still_allowed=still_signed_in,
         recheck=state.settings.socket_recheck,
     )

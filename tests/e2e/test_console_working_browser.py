@@ -29,6 +29,7 @@ from tests.handoff.console.helpers import (
 from tests.support import REPO, served
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+DOCS_IMG = REPO / "docs" / "img"
 WAIT = 20_000  # ms: generous, for a busy machine
 REFUND = {
     lang: (REPO / "config" / "canned" / f"refund_policy.{lang}.j2")
@@ -140,6 +141,14 @@ async def test_typing_canned_note_and_resolve_with_undo(
     await box.press_sequentially("Is it" if lang == "en" else "请问")
     await expect(customer_typing).to_be_visible(timeout=WAIT)
     await expect(customer_typing).to_have_text(word("typing.customer", lang))
+    # Meanwhile "/" lists every canned response (the picture in docs/console.md).
+    await reply.press_sequentially("/")
+    await expect(mei.locator("#canned-suggest [role=option]")).to_have_count(3)
+    if lang == "en":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        await mei.screenshot(path=str(DOCS_IMG / "console-workspace.png"))
+    await reply.press("Escape")
+    await reply.fill("")
     await box.press("Enter")
     await expect(customer_typing).to_be_hidden(timeout=WAIT)
 
@@ -228,16 +237,14 @@ async def test_notifications_title_count_and_mentions(
     # A new offer: an in-page notice, a browser notification, "(1)" in the tab title.
     notices = mei.locator("#notices .notice")
     offer = mei.locator("#notices .notice-offer")
-    offered_or_waiting = mei.locator("#mine .ticket, #queue .ticket")
-    await expect(offered_or_waiting).to_have_count(1, timeout=WAIT)
-    if await mei.locator("#mine .ticket").count():  # offered to Mei (not left in the queue)
-        await expect(offer).to_have_count(1, timeout=WAIT)
-        await expect(offer).to_contain_text(word("notify.offer", lang))
-        await expect(mei).to_have_title(f"(1) {title}")
-        shown = await mei.evaluate("window.__notifications")
-        assert shown[0]["title"] == word("notify.offer", lang)
-        await offer.click()  # opens it, and the agent has now seen what was new
-        await expect(mei).to_have_title(title)
+    await expect(offer).to_have_count(1, timeout=WAIT)
+    await expect(offer).to_contain_text(word("notify.offer", lang))
+    await expect(mei).to_have_title(f"(1) {title}")
+    shown = await mei.evaluate("window.__notifications")
+    assert [n["title"] for n in shown] == [word("notify.offer", lang)]
+    await offer.click()  # opens it, and the agent has now seen what was new
+    await expect(mei).to_have_title(title)
+    await expect(mei.locator("#open")).to_be_visible()
     await take_first(mei)
 
     # A new message in one of Mei's conversations.

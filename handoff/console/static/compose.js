@@ -163,9 +163,13 @@
     if (message.type === "conversation.event" && message.event === "message.in") showCustomerTyping(false);
   });
 
+  let shownId = null;
   document.addEventListener("console:opened", (event) => {
-    if (typingIn && typingIn !== event.detail.ticket.conversation_id) stopTyping();
-    if (pending && pending.conversationId !== event.detail.ticket.conversation_id) commitResolve();
+    const id = event.detail.ticket.conversation_id;
+    if (id === shownId) return; // the same one read again after a live update: carry on
+    shownId = id;
+    if (typingIn && typingIn !== id) stopTyping();
+    if (pending && pending.conversationId !== id) commitResolve();
     showCustomerTyping(false);
     closeSuggest();
   });

@@ -63,9 +63,10 @@ async def test_typing_route_refusals_and_hints(
     conversation_id, headers = await accepted_by_mei(client, ask)
     typing = f"/console/api/conversations/{conversation_id}/typing"
     view = f"/console/api/conversations/{conversation_id}"
-    # Another agent does not see Mei's conversation …
+    # Another agent does not see Mei's conversation … (his live socket stays open)
     await login(client, "tom")
     assert (await client.get(view)).status == 404
+    toms_feed = await client.ws_connect("/console/ws")
     headers = {"X-CSRF-Token": await login(client, "mei")}
 
     # The api channel cannot show typing: accepted, and nothing went out.
@@ -99,6 +100,12 @@ async def test_typing_route_refusals_and_hints(
         hint = await feed_until(ws, lambda h: h.get("event") == "handoff.note")
         assert (hint["mentions"], hint["by"]) == (["tom"], "mei")
         assert "text" not in hint
+    # Tom's socket had the note's hint, but no typing of a conversation he does not hold.
+    seen: list[dict[str, Any]] = []
+    await feed_until(toms_feed, lambda h: seen.append(h) or h.get("event") == "handoff.note")
+    assert seen[-1]["mentions"] == ["tom"]
+    assert [h for h in seen if h["type"] == "typing"] == []
+    await toms_feed.close()
 
     # … until she mentions him: now he may read it.
     tom = await login(client, "tom")
