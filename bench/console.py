@@ -12,8 +12,15 @@ in a temporary directory, a real TCP site on a free loopback port), then:
    p50/p99 over all (message, socket) pairs. Client and server share this process's event
    loop, so the figure includes the clients' own reading: an upper bound.
 
+With `--typing`, instead: `--sockets` agent sockets stay open while the customers of the
+`--queued` conversations type, `--typing-rate` signals a second through the hub's typing
+path (`Hub.customer_typing` → rate limit → the hand-off's live feed → every socket), each
+customer starting and then stopping once. Reported: typing hints delivered per second (all
+sockets together) and the lag from signal to arrival at a socket (p50/p99/max).
+
     .venv/bin/python bench/console.py                                  # 500 queued, 200 sockets
     .venv/bin/python bench/console.py --queued 50 --sockets 20 --rounds 5   # a quick look
+    .venv/bin/python bench/console.py --typing                         # typing fan-out
 
 Everything stays on 127.0.0.1 and stops by itself.
 """
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -29,7 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +177,61 @@ async def fan_out(
     return latencies
 
 
-async def main(args: argparse.Namespace) -> dict[str, Any]:
+async def typing_fan_out(
+    app: web.Application, session: aiohttp.ClientSession, base: str, sockets: int, rate: float
+) -> dict[str, Any]:
+    """Every queued customer starts typing, then stops, at `rate` signals a second; each
+    socket must receive every hint. Hints a socket never got (it fell too far behind and was
+    dropped by the feed) are counted as lost."""
+    hub, engine = app[HUB], app[HANDOFF]
+    signals = [(c, on) for on in (True, False) for c in engine.queue.tickets]
+    url = base.replace("http://", "ws://") + "/console/ws"
+    clients = [await session.ws_connect(url, origin=base) for _ in range(sockets)]
+    for ws in clients:
+        assert json.loads((await ws.receive(timeout=10)).data)["type"] == "hello"
+    sent: dict[tuple[str, bool], float] = {}
+    lags: list[float] = []
+
+    async def read(ws: aiohttp.ClientWebSocketResponse) -> None:
+        got = 0
+        while got < len(signals):
+            message = await ws.receive(timeout=60)
+            if message.type != aiohttp.WSMsgType.TEXT:
+                return  # dropped by the feed: the rest is lost
+            hint = json.loads(message.data)
+            if hint.get("type") == "typing":
+                lags.append(time.perf_counter() - sent[(hint["conversation_id"], hint["on"])])
+                got += 1
+
+    readers = [asyncio.create_task(read(ws)) for ws in clients]
+    started = time.perf_counter()
+    for number, (conversation_id, on) in enumerate(signals):
+        wait = started + number / rate - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        sent[(conversation_id, on)] = time.perf_counter()
+        hub.customer_typing(conversation_id, on=on)
+    await asyncio.gather(*readers)
+    elapsed = time.perf_counter() - started
+    for ws in clients:
+        await ws.close()
+    expected = len(signals) * len(clients)
+    return {
+        "typing_signals": len(signals),
+        "offered_signals_per_second": rate,
+        "hints_delivered": len(lags),
+        "hints_lost": expected - len(lags),
+        "hints_delivered_per_second": round(len(lags) / elapsed),
+        "lag": quantiles(lags),
+    }
+
+
+@contextlib.asynccontextmanager
+async def running(
+    queued: int,
+) -> AsyncIterator[tuple[web.Application, dict[str, list[float]], str, float]]:
+    """The hub on a free loopback port with `queued` conversations waiting: (app, server
+    timings, base URL, seconds the queue took to fill)."""
     # The api channel has no callback here: every reply is parked, which is not news.
     logging.getLogger("frontdesk").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="frontdesk-console-bench-") as tmp:
@@ -178,21 +240,39 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
         try:
-            fill_seconds = await fill_queue(app, args.queued)
-            jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
-            # No pool limit: each agent socket holds a connection of its own.
-            connector = aiohttp.TCPConnector(limit=0)
-            async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as session:
-                await login(session, base)
-                timings.clear()
-                shown = await first_render(session, base, args.rounds)
-                page = quantiles(timings["/console/"])
-                snapshot = quantiles(timings["/console/api/snapshot"])
-                spread = await fan_out(app, session, base, args.sockets, args.rounds)
+            fill_seconds = await fill_queue(app, queued)
+            yield app, timings, f"http://127.0.0.1:{runner.addresses[0][1]}", fill_seconds
         finally:
             await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def signed_in(base: str) -> AsyncIterator[aiohttp.ClientSession]:
+    jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
+    # No pool limit: each agent socket holds a connection of its own.
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as session:
+        await login(session, base)
+        yield session
+
+
+async def typing_main(args: argparse.Namespace) -> dict[str, Any]:
+    async with running(args.queued) as (app, _, base, _), signed_in(base) as session:
+        flowing = await typing_fan_out(app, session, base, args.sockets, args.typing_rate)
+    return {"queued": args.queued, "sockets": args.sockets, **flowing}
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    async with (
+        running(args.queued) as (app, timings, base, fill_seconds),
+        signed_in(base) as session,
+    ):
+        timings.clear()
+        shown = await first_render(session, base, args.rounds)
+        page = quantiles(timings["/console/"])
+        snapshot = quantiles(timings["/console/api/snapshot"])
+        spread = await fan_out(app, session, base, args.sockets, args.rounds)
     return {
         "queued": args.queued,
         "queue_fill_seconds": round(fill_seconds, 2),
@@ -209,8 +289,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--queued", type=int, default=500, help="conversations in the queue")
     parser.add_argument("--sockets", type=int, default=200, help="connected agent sockets")
     parser.add_argument("--rounds", type=int, default=20, help="renders and feed messages")
+    parser.add_argument("--typing", action="store_true", help="measure the typing fan-out")
+    parser.add_argument(
+        "--typing-rate", type=float, default=50.0, help="customer typing signals a second"
+    )
     return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(parse_args())), indent=2))
+    arguments = parse_args()
+    bench = typing_main if arguments.typing else main
+    print(json.dumps(asyncio.run(bench(arguments)), indent=2))
