@@ -47,6 +47,7 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from handoff.actions import Actor, AgentActions  # noqa: E402
 from handoff.api import HANDOFF  # noqa: E402
 from handoff.console.accounts import Account, Role  # noqa: E402
 from handoff.console.accounts_sqlite import SQLiteAccounts  # noqa: E402
@@ -79,7 +80,7 @@ def quantiles(values: list[float]) -> dict[str, float]:
     }
 
 
-async def build(directory: Path) -> tuple[web.Application, dict[str, list[float]]]:
+async def build(directory: Path, agents: int = 0) -> tuple[web.Application, dict[str, list[float]]]:
     (directory / "handoff.yaml").write_text(HANDOFF_YAML, encoding="utf-8")
     env = {
         "FRONTDESK_STORE_URL": f"sqlite:///{directory}/frontdesk.db",
@@ -91,9 +92,11 @@ async def build(directory: Path) -> tuple[web.Application, dict[str, list[float]
     }
     accounts = SQLiteAccounts(directory / "frontdesk.db")
     await accounts.open()
-    await accounts.add(
-        Account(id="boss", name="Boss", role=Role.SUPERVISOR, password_hash=hash_password(PASSWORD))
-    )
+    hashed = hash_password(PASSWORD)
+    await accounts.add(Account(id="boss", name="Boss", role=Role.SUPERVISOR, password_hash=hashed))
+    for number in range(agents):  # agent-0 … : each holds conversations of their own
+        name = f"agent-{number}"
+        await accounts.add(Account(id=name, name=name, role=Role.AGENT, password_hash=hashed))
     await accounts.close()
     app = create_app(
         load_config(REPO / "config" / "frontdesk.yaml", env), environ=env, bot=EchoBot()
@@ -127,11 +130,11 @@ async def fill_queue(app: web.Application, count: int) -> float:
     return time.perf_counter() - started
 
 
-async def login(session: aiohttp.ClientSession, base: str) -> None:
+async def login(session: aiohttp.ClientSession, base: str, username: str = "boss") -> None:
     page = await (await session.get(f"{base}/console/login")).text()
     match = re.search(r'name="csrf" value="([^"]+)"', page)
     assert match is not None
-    form = {"username": "boss", "password": PASSWORD, "csrf": match.group(1)}
+    form = {"username": username, "password": PASSWORD, "csrf": match.group(1)}
     response = await session.post(f"{base}/console/login", data=form, allow_redirects=False)
     assert response.status == 303, await response.text()
 
@@ -177,33 +180,54 @@ async def fan_out(
     return latencies
 
 
+async def hold_two_each(app: web.Application, agents: list[str]) -> dict[str, list[str]]:
+    """Every agent goes online and accepts what the queue offers them: agent → conversations."""
+    engine = app[HANDOFF]
+    actions = AgentActions(engine)
+    for agent in agents:
+        actions.set_presence(Actor(agent), "online")
+    while any(t.waiting for t in engine.queue.tickets.values()):
+        await asyncio.sleep(0.05)
+    held: dict[str, list[str]] = {agent: [] for agent in agents}
+    for conversation_id, ticket in list(engine.queue.tickets.items()):
+        await actions.accept(Actor(ticket.agent_id), conversation_id)
+        held[ticket.agent_id].append(conversation_id)
+    return held
+
+
 async def typing_fan_out(
-    app: web.Application, session: aiohttp.ClientSession, base: str, sockets: int, rate: float
+    app: web.Application,
+    feeds: list[tuple[aiohttp.ClientWebSocketResponse, set[str]]],
+    rate: float,
 ) -> dict[str, Any]:
-    """Every queued customer starts typing, then stops, at `rate` signals a second; each
-    socket must receive every hint. Hints a socket never got (it fell too far behind and was
-    dropped by the feed) are counted as lost."""
-    hub, engine = app[HUB], app[HANDOFF]
-    signals = [(c, on) for on in (True, False) for c in engine.queue.tickets]
-    url = base.replace("http://", "ws://") + "/console/ws"
-    clients = [await session.ws_connect(url, origin=base) for _ in range(sockets)]
-    for ws in clients:
-        assert json.loads((await ws.receive(timeout=10)).data)["type"] == "hello"
+    """Every watched conversation's customer starts typing, then stops, at `rate` signals a
+    second; each socket must receive the hints of the conversations in its set, and only
+    those. Hints a socket never got (the feed drops a socket that falls too far behind)
+    count as lost."""
+    hub = app[HUB]
+    conversations = sorted({c for _, watched in feeds for c in watched})
+    signals = [(c, on) for on in (True, False) for c in conversations]
     sent: dict[tuple[str, bool], float] = {}
     lags: list[float] = []
+    stray = 0
 
-    async def read(ws: aiohttp.ClientWebSocketResponse) -> None:
+    async def read(ws: aiohttp.ClientWebSocketResponse, watched: set[str]) -> None:
+        nonlocal stray
         got = 0
-        while got < len(signals):
-            message = await ws.receive(timeout=60)
+        while got < 2 * len(watched):
+            message = await ws.receive(timeout=120)
             if message.type != aiohttp.WSMsgType.TEXT:
                 return  # dropped by the feed: the rest is lost
             hint = json.loads(message.data)
-            if hint.get("type") == "typing":
-                lags.append(time.perf_counter() - sent[(hint["conversation_id"], hint["on"])])
-                got += 1
+            if hint.get("type") != "typing":
+                continue
+            if hint["conversation_id"] not in watched:
+                stray += 1
+                continue
+            lags.append(time.perf_counter() - sent[(hint["conversation_id"], hint["on"])])
+            got += 1
 
-    readers = [asyncio.create_task(read(ws)) for ws in clients]
+    readers = [asyncio.create_task(read(ws, watched)) for ws, watched in feeds]
     started = time.perf_counter()
     for number, (conversation_id, on) in enumerate(signals):
         wait = started + number / rate - time.perf_counter()
@@ -213,14 +237,13 @@ async def typing_fan_out(
         hub.customer_typing(conversation_id, on=on)
     await asyncio.gather(*readers)
     elapsed = time.perf_counter() - started
-    for ws in clients:
-        await ws.close()
-    expected = len(signals) * len(clients)
+    expected = sum(2 * len(watched) for _, watched in feeds)
     return {
         "typing_signals": len(signals),
         "offered_signals_per_second": rate,
         "hints_delivered": len(lags),
         "hints_lost": expected - len(lags),
+        "hints_to_the_wrong_socket": stray,
         "hints_delivered_per_second": round(len(lags) / elapsed),
         "lag": quantiles(lags),
     }
@@ -228,14 +251,14 @@ async def typing_fan_out(
 
 @contextlib.asynccontextmanager
 async def running(
-    queued: int,
+    queued: int, agents: int = 0
 ) -> AsyncIterator[tuple[web.Application, dict[str, list[float]], str, float]]:
     """The hub on a free loopback port with `queued` conversations waiting: (app, server
     timings, base URL, seconds the queue took to fill)."""
     # The api channel has no callback here: every reply is parked, which is not news.
     logging.getLogger("frontdesk").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="frontdesk-console-bench-") as tmp:
-        app, timings = await build(Path(tmp))
+        app, timings = await build(Path(tmp), agents)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -248,19 +271,52 @@ async def running(
 
 
 @contextlib.asynccontextmanager
-async def signed_in(base: str) -> AsyncIterator[aiohttp.ClientSession]:
+async def signed_in(
+    base: str, username: str = "boss", connector: aiohttp.BaseConnector | None = None
+) -> AsyncIterator[aiohttp.ClientSession]:
     jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
     # No pool limit: each agent socket holds a connection of its own.
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as session:
-        await login(session, base)
+    async with aiohttp.ClientSession(
+        cookie_jar=jar,
+        connector=connector or aiohttp.TCPConnector(limit=0),
+        connector_owner=connector is None,
+    ) as session:
+        await login(session, base, username)
         yield session
 
 
 async def typing_main(args: argparse.Namespace) -> dict[str, Any]:
-    async with running(args.queued) as (app, _, base, _), signed_in(base) as session:
-        flowing = await typing_fan_out(app, session, base, args.sockets, args.typing_rate)
-    return {"queued": args.queued, "sockets": args.sockets, **flowing}
+    """`--sockets` agents, each signed in on a socket of their own and holding two
+    conversations (or, with `--typing-as supervisors`, as many sockets of one supervisor,
+    each getting every conversation's hints: the worst case)."""
+    as_agents = args.typing_as == "agents"
+    agents = [f"agent-{n}" for n in range(args.sockets)] if as_agents else []
+    queued = 2 * args.sockets if as_agents else args.queued
+    async with contextlib.AsyncExitStack() as stack:
+        app, _, base, _ = await stack.enter_async_context(running(queued, agents=len(agents)))
+        shared = await stack.enter_async_context(aiohttp.TCPConnector(limit=0))
+        url = base.replace("http://", "ws://") + "/console/ws"
+        if as_agents:
+            held = await hold_two_each(app, agents)
+            people = [(agent, set(held[agent])) for agent in agents]
+        else:
+            everything = set(app[HANDOFF].queue.tickets)
+            people = [("boss", everything) for _ in range(args.sockets)]
+        sessions = [
+            await stack.enter_async_context(signed_in(base, username, shared))
+            for username, _ in people
+        ]
+        # Only now the sockets, all at once: one left unread while the others sign in would
+        # miss the server's pings and be closed.
+        feeds = []
+        for session, (_, watched) in zip(sessions, people, strict=True):
+            ws = await session.ws_connect(url, origin=base)
+            assert json.loads((await ws.receive(timeout=10)).data)["type"] == "hello"
+            feeds.append((ws, watched))
+        flowing = await typing_fan_out(app, feeds, args.typing_rate)
+        for ws, _ in feeds:
+            await ws.close()
+    return {"sockets": args.sockets, "as": args.typing_as, "conversations": queued, **flowing}
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -292,6 +348,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--typing", action="store_true", help="measure the typing fan-out")
     parser.add_argument(
         "--typing-rate", type=float, default=50.0, help="customer typing signals a second"
+    )
+    parser.add_argument(
+        "--typing-as",
+        choices=("agents", "supervisors"),
+        default="agents",
+        help="agents: one account per socket, two conversations each; supervisors: every "
+        "socket gets every hint",
     )
     return parser.parse_args(argv)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, ex
 from handoff.console.accounts import Role
 from handoff.console.i18n import STRINGS
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_console_browser import OffsetClock, open_chat, say
+from tests.e2e.test_console_browser import open_chat, say
 from tests.handoff.console.helpers import (
     HANDOFF_YAML,
     PASSWORD,
@@ -59,19 +58,13 @@ def word(key: str, lang: str) -> str:
     return STRINGS[key][lang]
 
 
-@dataclass
-class Server:
-    url: str
-    clock: OffsetClock
-
-
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
+async def server(tmp_path: Path) -> AsyncIterator[str]:
+    """The whole hub with the hand-off and the console; agents Mei and Tom. Its URL."""
     await seed_sqlite(tmp_path, ("mei", Role.AGENT), ("tom", Role.AGENT))
     env = handoff_env(tmp_path, FRONTDESK_WEBCHAT_SECRET="test-webchat-secret")
-    clock = OffsetClock()
-    async with served(console_app(env, clock=clock)) as base:
-        yield Server(base, clock)
+    async with served(console_app(env)) as base:
+        yield base
 
 
 async def agent(
@@ -117,10 +110,10 @@ CASES = [
 
 @pytest.mark.parametrize(("lang", "ask"), CASES)
 async def test_typing_canned_note_and_resolve_with_undo(
-    server: Server, browser: Browser, lang: str, ask: str
+    server: str, browser: Browser, lang: str, ask: str
 ) -> None:
-    mei = await agent(browser, server.url, "mei", lang=lang)
-    customer = await open_chat(browser, server.url)
+    mei = await agent(browser, server, "mei", lang=lang)
+    customer = await open_chat(browser, server)
     chat = customer.get_by_role("log")
     await say(customer, ask)
     await take_first(mei)
@@ -224,14 +217,14 @@ async def test_typing_canned_note_and_resolve_with_undo(
 
 @pytest.mark.parametrize(("lang", "ask"), CASES)
 async def test_notifications_title_count_and_mentions(
-    server: Server, browser: Browser, lang: str, ask: str
+    server: str, browser: Browser, lang: str, ask: str
 ) -> None:
-    mei = await agent(browser, server.url, "mei", lang=lang, notifications=True)
-    tom = await agent(browser, server.url, "tom", lang=lang, notifications=True)
+    mei = await agent(browser, server, "mei", lang=lang, notifications=True)
+    tom = await agent(browser, server, "tom", lang=lang, notifications=True)
     title = word("title", lang)
     await expect(mei).to_have_title(title)
 
-    customer = await open_chat(browser, server.url)
+    customer = await open_chat(browser, server)
     await say(customer, ask)
 
     # A new offer: an in-page notice, a browser notification, "(1)" in the tab title.
@@ -297,11 +290,9 @@ async def test_an_sla_about_to_breach_notifies(tmp_path: Path, browser: Browser)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-async def test_keyboard_shortcuts_and_their_help(
-    server: Server, browser: Browser, lang: str
-) -> None:
-    mei = await agent(browser, server.url, "mei", lang=lang)
-    customer = await open_chat(browser, server.url)
+async def test_keyboard_shortcuts_and_their_help(server: str, browser: Browser, lang: str) -> None:
+    mei = await agent(browser, server, "mei", lang=lang)
+    customer = await open_chat(browser, server)
     await say(customer, "My router is broken, I want to talk to a person")
     await expect(mei.locator("#mine .ticket, #queue .ticket")).to_have_count(1, timeout=WAIT)
 

@@ -102,7 +102,12 @@ async def test_typing_route_refusals_and_hints(
         assert "text" not in hint
     # Tom's socket had the note's hint, but no typing of a conversation he does not hold.
     seen: list[dict[str, Any]] = []
-    await feed_until(toms_feed, lambda h: seen.append(h) or h.get("event") == "handoff.note")
+
+    def note_hint(hint: dict[str, Any]) -> bool:
+        seen.append(hint)
+        return hint.get("event") == "handoff.note"
+
+    await feed_until(toms_feed, note_hint)
     assert seen[-1]["mentions"] == ["tom"]
     assert [h for h in seen if h["type"] == "typing"] == []
     await toms_feed.close()
