@@ -137,13 +137,13 @@ class Hub:
         with `for_turn=False`). Ephemeral: not logged, not retried, never waited for.
         Returns whether a signal went to a channel (rate limit and abilities allowing)."""
         signal = Typing(conversation_id=conversation_id, side=Side.AGENT, on=on)
+        if not self.typing_signals.admit(signal):  # first: keystrokes cost no store read
+            return False
         conversation = await self.store.get_conversation(conversation_id)
         if conversation is None:
             return False
         connector = self.connectors.get(conversation.channel)
         if connector is None or not connector.supports_typing:
-            return False
-        if not self.typing_signals.admit(signal):
             return False
         self._spawn_typing(
             connector.typing(conversation.address, conversation.thread_hint, on=on, for_turn=False)

@@ -57,21 +57,18 @@ def customer_typing_to_feed(engine: HandoffEngine) -> TypingListener:
     return publish
 
 
-def for_this_console(
-    engine: HandoffEngine, actor: Actor, hint: Callable[[dict[str, Any]], dict[str, Any]]
-) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
-    """The feed as one console gets it: typing hints (many, and only of use to whoever has
-    the conversation open) go to the agent who holds the conversation and to supervisors;
-    everything else to everyone, as `hint` shapes it."""
+def for_this_console(engine: HandoffEngine, actor: Actor) -> Callable[[dict[str, Any]], bool]:
+    """Which feed messages one console wants: typing hints (many, and only of use to whoever
+    has the conversation open) for the agent holding the conversation and for supervisors;
+    everything else, everyone."""
 
-    def shape(message: dict[str, Any]) -> dict[str, Any] | None:
-        if message.get("type") == "typing" and not actor.sees_all:
-            ticket = engine.queue.tickets.get(str(message.get("conversation_id", "")))
-            if ticket is None or ticket.agent_id != actor.agent_id:
-                return None
-        return hint(message)
+    def wants(message: dict[str, Any]) -> bool:
+        if message.get("type") != "typing" or actor.sees_all:
+            return True
+        ticket = engine.queue.tickets.get(str(message.get("conversation_id", "")))
+        return ticket is not None and ticket.agent_id == actor.agent_id
 
-    return shape
+    return wants
 
 
 def mention_hint(event: Mapping[str, Any]) -> dict[str, Any]:

@@ -233,7 +233,8 @@ async def live(request: web.Request) -> web.StreamResponse:
         ws,
         engine.feed,
         hello={"type": "hello"},
-        shape=for_this_console(engine, _actor(request), _hint),
+        shape=_hint,
+        wants=for_this_console(engine, _actor(request)),
         still_allowed=still_signed_in,
         recheck=state.settings.socket_recheck,
     )
