@@ -6,6 +6,7 @@
 (() => {
   const { t, api, el } = Console;
   const UNDO_SECONDS = 5;        // Resolve waits this long for an Undo before it is sent
+                                 // (a page may set another: data-undo-seconds on #resolve)
   const TYPING_EVERY_MS = 2000;  // an "on" at most this often (the hub passes one per 4 s)
   const TYPING_IDLE_MS = 5000;   // no key for this long: the agent stopped
   const CUSTOMER_TYPING_MS = 10000; // hide "Customer is typing…" without a renewal
@@ -187,8 +188,9 @@
   function startResolve() {
     const conversationId = W().openId();
     if (!conversationId || pending || resolveButton.disabled) return;
-    pending = { conversationId, left: UNDO_SECONDS };
-    pending.timer = setTimeout(commitResolve, UNDO_SECONDS * 1000);
+    const seconds = Number(resolveButton.dataset.undoSeconds) || UNDO_SECONDS;
+    pending = { conversationId, left: seconds };
+    pending.timer = setTimeout(commitResolve, seconds * 1000);
     pending.tick = setInterval(() => { if (pending && pending.left > 1) { pending.left -= 1; showPending(); } }, 1000);
     showPending();
     undoBar.hidden = false;

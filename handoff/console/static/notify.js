@@ -1,7 +1,8 @@
 /* Notifications: a new offer, a new message in one of my conversations, an SLA about to
    breach, a mention in a note. Each one is an in-page notice (click to open), a short tone,
    a browser notification when the agent allowed them, and one more in the tab title's
-   unread count, "(3) Frontdesk console", until the agent comes back to the page.
+   unread count, "(3) Frontdesk console", until the agent comes back to the page (a key, a
+   click, the tab shown again); the notices stay until then, and a few seconds more.
    Reads the live feed through the "console:live" events workspace.js dispatches. */
 "use strict";
 
@@ -18,7 +19,14 @@
     document.title = unread ? `(${unread}) ${baseTitle}` : baseTitle;
   }
 
+  // The agent is back: the count goes, and the notices leave a little later. Until then
+  // they stay, however long the agent was away.
   function seen() {
+    for (const item of notices.children) {
+      if (item.dataset.leaving) continue;
+      item.dataset.leaving = "1";
+      setTimeout(() => item.remove(), NOTICE_MS);
+    }
     if (!unread) return;
     unread = 0;
     showTitle();
@@ -44,7 +52,6 @@
     item.addEventListener("keydown", (event) => { if (event.key === "Enter") openIt(); });
     notices.prepend(item);
     while (notices.children.length > MAX_NOTICES) notices.lastElementChild.remove();
-    setTimeout(() => item.remove(), NOTICE_MS);
     unread += 1;
     showTitle();
     beep();
