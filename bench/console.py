@@ -12,8 +12,15 @@ in a temporary directory, a real TCP site on a free loopback port), then:
    p50/p99 over all (message, socket) pairs. Client and server share this process's event
    loop, so the figure includes the clients' own reading: an upper bound.
 
+With `--typing`, instead: `--sockets` agent sockets stay open while the customers of the
+`--queued` conversations type, `--typing-rate` signals a second through the hub's typing
+path (`Hub.customer_typing` → rate limit → the hand-off's live feed → every socket), each
+customer starting and then stopping once. Reported: typing hints delivered per second (all
+sockets together) and the lag from signal to arrival at a socket (p50/p99/max).
+
     .venv/bin/python bench/console.py                                  # 500 queued, 200 sockets
     .venv/bin/python bench/console.py --queued 50 --sockets 20 --rounds 5   # a quick look
+    .venv/bin/python bench/console.py --typing                         # typing fan-out
 
 Everything stays on 127.0.0.1 and stops by itself.
 """
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -29,7 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +47,7 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from handoff.actions import Actor, AgentActions  # noqa: E402
 from handoff.api import HANDOFF  # noqa: E402
 from handoff.console.accounts import Account, Role  # noqa: E402
 from handoff.console.accounts_sqlite import SQLiteAccounts  # noqa: E402
@@ -71,7 +80,7 @@ def quantiles(values: list[float]) -> dict[str, float]:
     }
 
 
-async def build(directory: Path) -> tuple[web.Application, dict[str, list[float]]]:
+async def build(directory: Path, agents: int = 0) -> tuple[web.Application, dict[str, list[float]]]:
     (directory / "handoff.yaml").write_text(HANDOFF_YAML, encoding="utf-8")
     env = {
         "FRONTDESK_STORE_URL": f"sqlite:///{directory}/frontdesk.db",
@@ -83,9 +92,11 @@ async def build(directory: Path) -> tuple[web.Application, dict[str, list[float]
     }
     accounts = SQLiteAccounts(directory / "frontdesk.db")
     await accounts.open()
-    await accounts.add(
-        Account(id="boss", name="Boss", role=Role.SUPERVISOR, password_hash=hash_password(PASSWORD))
-    )
+    hashed = hash_password(PASSWORD)
+    await accounts.add(Account(id="boss", name="Boss", role=Role.SUPERVISOR, password_hash=hashed))
+    for number in range(agents):  # agent-0 … : each holds conversations of their own
+        name = f"agent-{number}"
+        await accounts.add(Account(id=name, name=name, role=Role.AGENT, password_hash=hashed))
     await accounts.close()
     app = create_app(
         load_config(REPO / "config" / "frontdesk.yaml", env), environ=env, bot=EchoBot()
@@ -119,11 +130,11 @@ async def fill_queue(app: web.Application, count: int) -> float:
     return time.perf_counter() - started
 
 
-async def login(session: aiohttp.ClientSession, base: str) -> None:
+async def login(session: aiohttp.ClientSession, base: str, username: str = "boss") -> None:
     page = await (await session.get(f"{base}/console/login")).text()
     match = re.search(r'name="csrf" value="([^"]+)"', page)
     assert match is not None
-    form = {"username": "boss", "password": PASSWORD, "csrf": match.group(1)}
+    form = {"username": username, "password": PASSWORD, "csrf": match.group(1)}
     response = await session.post(f"{base}/console/login", data=form, allow_redirects=False)
     assert response.status == 303, await response.text()
 
@@ -169,30 +180,155 @@ async def fan_out(
     return latencies
 
 
-async def main(args: argparse.Namespace) -> dict[str, Any]:
+async def hold_two_each(app: web.Application, agents: list[str]) -> dict[str, list[str]]:
+    """Every agent goes online and accepts what the queue offers them: agent → conversations."""
+    engine = app[HANDOFF]
+    actions = AgentActions(engine)
+    for agent in agents:
+        actions.set_presence(Actor(agent), "online")
+    while any(t.waiting for t in engine.queue.tickets.values()):
+        await asyncio.sleep(0.05)
+    held: dict[str, list[str]] = {agent: [] for agent in agents}
+    for conversation_id, ticket in list(engine.queue.tickets.items()):
+        await actions.accept(Actor(ticket.agent_id), conversation_id)
+        held[ticket.agent_id].append(conversation_id)
+    return held
+
+
+async def typing_fan_out(
+    app: web.Application,
+    feeds: list[tuple[aiohttp.ClientWebSocketResponse, set[str]]],
+    rate: float,
+) -> dict[str, Any]:
+    """Every watched conversation's customer starts typing, then stops, at `rate` signals a
+    second; each socket must receive the hints of the conversations in its set, and only
+    those. Hints a socket never got (the feed drops a socket that falls too far behind)
+    count as lost."""
+    hub = app[HUB]
+    conversations = sorted({c for _, watched in feeds for c in watched})
+    signals = [(c, on) for on in (True, False) for c in conversations]
+    sent: dict[tuple[str, bool], float] = {}
+    lags: list[float] = []
+    stray = 0
+
+    async def read(ws: aiohttp.ClientWebSocketResponse, watched: set[str]) -> None:
+        nonlocal stray
+        got = 0
+        while got < 2 * len(watched):
+            message = await ws.receive(timeout=120)
+            if message.type != aiohttp.WSMsgType.TEXT:
+                return  # dropped by the feed: the rest is lost
+            hint = json.loads(message.data)
+            if hint.get("type") != "typing":
+                continue
+            if hint["conversation_id"] not in watched:
+                stray += 1
+                continue
+            lags.append(time.perf_counter() - sent[(hint["conversation_id"], hint["on"])])
+            got += 1
+
+    readers = [asyncio.create_task(read(ws, watched)) for ws, watched in feeds]
+    started = time.perf_counter()
+    for number, (conversation_id, on) in enumerate(signals):
+        wait = started + number / rate - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        sent[(conversation_id, on)] = time.perf_counter()
+        hub.customer_typing(conversation_id, on=on)
+    await asyncio.gather(*readers)
+    elapsed = time.perf_counter() - started
+    expected = sum(2 * len(watched) for _, watched in feeds)
+    return {
+        "typing_signals": len(signals),
+        "offered_signals_per_second": rate,
+        "hints_delivered": len(lags),
+        "hints_lost": expected - len(lags),
+        "hints_to_the_wrong_socket": stray,
+        "hints_delivered_per_second": round(len(lags) / elapsed),
+        "lag": quantiles(lags),
+    }
+
+
+@contextlib.asynccontextmanager
+async def running(
+    queued: int, agents: int = 0
+) -> AsyncIterator[tuple[web.Application, dict[str, list[float]], str, float]]:
+    """The hub on a free loopback port with `queued` conversations waiting: (app, server
+    timings, base URL, seconds the queue took to fill)."""
     # The api channel has no callback here: every reply is parked, which is not news.
     logging.getLogger("frontdesk").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="frontdesk-console-bench-") as tmp:
-        app, timings = await build(Path(tmp))
+        app, timings = await build(Path(tmp), agents)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
         try:
-            fill_seconds = await fill_queue(app, args.queued)
-            jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
-            # No pool limit: each agent socket holds a connection of its own.
-            connector = aiohttp.TCPConnector(limit=0)
-            async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as session:
-                await login(session, base)
-                timings.clear()
-                shown = await first_render(session, base, args.rounds)
-                page = quantiles(timings["/console/"])
-                snapshot = quantiles(timings["/console/api/snapshot"])
-                spread = await fan_out(app, session, base, args.sockets, args.rounds)
+            fill_seconds = await fill_queue(app, queued)
+            yield app, timings, f"http://127.0.0.1:{runner.addresses[0][1]}", fill_seconds
         finally:
             await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def signed_in(
+    base: str, username: str = "boss", connector: aiohttp.BaseConnector | None = None
+) -> AsyncIterator[aiohttp.ClientSession]:
+    jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
+    # No pool limit: each agent socket holds a connection of its own.
+    async with aiohttp.ClientSession(
+        cookie_jar=jar,
+        connector=connector or aiohttp.TCPConnector(limit=0),
+        connector_owner=connector is None,
+    ) as session:
+        await login(session, base, username)
+        yield session
+
+
+async def typing_main(args: argparse.Namespace) -> dict[str, Any]:
+    """`--sockets` agents, each signed in on a socket of their own and holding two
+    conversations (or, with `--typing-as supervisors`, as many sockets of one supervisor,
+    each getting every conversation's hints: the worst case)."""
+    as_agents = args.typing_as == "agents"
+    agents = [f"agent-{n}" for n in range(args.sockets)] if as_agents else []
+    queued = 2 * args.sockets if as_agents else args.queued
+    async with contextlib.AsyncExitStack() as stack:
+        app, _, base, _ = await stack.enter_async_context(running(queued, agents=len(agents)))
+        shared = await stack.enter_async_context(aiohttp.TCPConnector(limit=0))
+        url = base.replace("http://", "ws://") + "/console/ws"
+        if as_agents:
+            held = await hold_two_each(app, agents)
+            people = [(agent, set(held[agent])) for agent in agents]
+        else:
+            everything = set(app[HANDOFF].queue.tickets)
+            people = [("boss", everything) for _ in range(args.sockets)]
+        sessions = [
+            await stack.enter_async_context(signed_in(base, username, shared))
+            for username, _ in people
+        ]
+        # Only now the sockets, all at once: one left unread while the others sign in would
+        # miss the server's pings and be closed.
+        feeds = []
+        for session, (_, watched) in zip(sessions, people, strict=True):
+            ws = await session.ws_connect(url, origin=base)
+            assert json.loads((await ws.receive(timeout=10)).data)["type"] == "hello"
+            feeds.append((ws, watched))
+        flowing = await typing_fan_out(app, feeds, args.typing_rate)
+        for ws, _ in feeds:
+            await ws.close()
+    return {"sockets": args.sockets, "as": args.typing_as, "conversations": queued, **flowing}
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    async with (
+        running(args.queued) as (app, timings, base, fill_seconds),
+        signed_in(base) as session,
+    ):
+        timings.clear()
+        shown = await first_render(session, base, args.rounds)
+        page = quantiles(timings["/console/"])
+        snapshot = quantiles(timings["/console/api/snapshot"])
+        spread = await fan_out(app, session, base, args.sockets, args.rounds)
     return {
         "queued": args.queued,
         "queue_fill_seconds": round(fill_seconds, 2),
@@ -209,8 +345,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--queued", type=int, default=500, help="conversations in the queue")
     parser.add_argument("--sockets", type=int, default=200, help="connected agent sockets")
     parser.add_argument("--rounds", type=int, default=20, help="renders and feed messages")
+    parser.add_argument("--typing", action="store_true", help="measure the typing fan-out")
+    parser.add_argument(
+        "--typing-rate", type=float, default=50.0, help="customer typing signals a second"
+    )
+    parser.add_argument(
+        "--typing-as",
+        choices=("agents", "supervisors"),
+        default="agents",
+        help="agents: one account per socket, two conversations each; supervisors: every "
+        "socket gets every hint",
+    )
     return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(parse_args())), indent=2))
+    arguments = parse_args()
+    bench = typing_main if arguments.typing else main
+    print(json.dumps(asyncio.run(bench(arguments)), indent=2))

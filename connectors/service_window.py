@@ -17,9 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from hub.abc import ConversationLog
 from hub.model import Event, EventType
+
+
+class EventReader(Protocol):
+    """What the window needs of the hub's log: a conversation's events, in pages."""
+
+    async def events(
+        self, conversation_id: str, *, after_seq: int = 0, limit: int = 100
+    ) -> list[Event]: ...
+
 
 AGENT_REPLY = "agent_reply"
 CSAT = "csat"
@@ -43,7 +52,7 @@ class ServiceWindow:
         return closes is not None and now < closes
 
     async def last_inbound(
-        self, log: ConversationLog, conversation_id: str, *, before_seq: int, address: str
+        self, log: EventReader, conversation_id: str, *, before_seq: int, address: str
     ) -> float | None:
         """When the customer at `address` last wrote on this channel in the conversation,
         reading its log backwards from `before_seq`; None when they never did."""

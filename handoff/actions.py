@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.engine import HandoffEngine
+from handoff.mentions import mentions
 from handoff.queue import Presence, Ticket
 from hub.errors import InputError
 from hub.model import Button, Event
@@ -95,7 +96,10 @@ class AgentActions:
         ids of others' conversations are not confirmed)."""
         ticket = self.engine.queue.tickets.get(conversation_id)
         visible = ticket is not None and (
-            actor.sees_all or ticket.waiting or ticket.agent_id == actor.agent_id
+            actor.sees_all
+            or ticket.waiting
+            or ticket.agent_id == actor.agent_id
+            or actor.agent_id in ticket.mentioned
         )
         if ticket is None or not visible:
             raise ActionError(NOT_FOUND_EN, NOT_FOUND_ZH, status=404)
@@ -117,11 +121,24 @@ class AgentActions:
         return Done(conversation_id)
 
     async def note(self, actor: Actor, conversation_id: str, text: str) -> Done:
-        """An internal note: logged for the team, never sent to the customer."""
+        """An internal note: logged for the team, never sent to the customer. Agents it
+        mentions (`@mei`) are recorded with it: their consoles notify them, and they may
+        open the conversation to read it."""
         self.ticket(actor, conversation_id)
+        mentioned = mentions(text, self.engine.queue.agents, author=actor.agent_id)
         with _refusals():
-            await self.engine.note(conversation_id, actor.agent_id, text)
+            await self.engine.note(conversation_id, actor.agent_id, text, mentions=mentioned)
         return Done(conversation_id)
+
+    async def typing(self, actor: Actor, conversation_id: str, *, on: bool = True) -> bool:
+        """The agent holding the conversation is typing a reply (`on`) or stopped: the
+        customer's channel shows it if it can. Ephemeral and rate-limited (`hub.signals`);
+        from anyone else (a supervisor reading along) it is ignored. Returns whether a
+        signal went out."""
+        ticket = self.ticket(actor, conversation_id)
+        if ticket.agent_id != actor.agent_id or not ticket.accepted:
+            return False
+        return await self.engine.hub.agent_typing(conversation_id, on=on)
 
     async def transfer(
         self,

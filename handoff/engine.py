@@ -428,14 +428,17 @@ class HandoffEngine(ConversationHandler):
             joined=True,  # a supervisor who joined replies too
         )
 
-    async def note(self, conversation_id: str, agent_id: str, text: str) -> None:
-        """An internal note: logged for the team, never sent to the customer."""
+    async def note(
+        self, conversation_id: str, agent_id: str, text: str, *, mentions: Sequence[str] = ()
+    ) -> None:
+        """An internal note: logged for the team, never sent to the customer; `mentions`
+        are the agents it calls on (their consoles notify them)."""
         self.agent(agent_id)
         self.ticket(conversation_id)
-        await self.hub.append(
-            conversation_id,
-            (NewEvent(type="handoff.note", data={"agent_id": agent_id, "text": text}),),
-        )
+        data: dict[str, Any] = {"agent_id": agent_id, "text": text}
+        if mentions:
+            data["mentions"] = list(mentions)
+        await self.hub.append(conversation_id, (NewEvent(type="handoff.note", data=data),))
 
     def _supervisor(self, agent_id: str) -> AgentSpec:
         spec = self.agent(agent_id)

@@ -1,7 +1,9 @@
 """The live feed: queue and conversation changes pushed to every console socket.
 
 Publishing never blocks the hub: each subscriber has a bounded queue, and one that falls
-too far behind is dropped (its socket closes; the console reconnects and reloads).
+too far behind is dropped (its socket closes; the console reconnects and reloads). A
+subscriber may say which messages it wants: the others never reach its queue (typing hints
+are many, and each is for a few consoles only).
 """
 
 from __future__ import annotations
@@ -22,25 +24,31 @@ BACKLOG = 1000
 CLOSED: dict[str, Any] = {"type": "closed"}
 
 
+Wants = Callable[[dict[str, Any]], bool]
+
+
 class Feed:
     def __init__(self) -> None:
-        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._subscribers: dict[asyncio.Queue[dict[str, Any]], Wants | None] = {}
 
-    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
+    def subscribe(self, wants: Wants | None = None) -> asyncio.Queue[dict[str, Any]]:
+        """A queue of every message published from now on (only those `wants` accepts)."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=BACKLOG)
-        self._subscribers.add(queue)
+        self._subscribers[queue] = wants
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        self._subscribers.discard(queue)
+        self._subscribers.pop(queue, None)
 
     def publish(self, message: dict[str, Any]) -> None:
-        for queue in list(self._subscribers):
+        for queue, wants in list(self._subscribers.items()):
+            if wants is not None and not wants(message):
+                continue
             try:
                 queue.put_nowait(message)
             except asyncio.QueueFull:
                 log.warning("dropping a feed subscriber that fell %d messages behind", BACKLOG)
-                self._subscribers.discard(queue)
+                self._subscribers.pop(queue, None)
                 _replace_last(queue, CLOSED)
 
     def close(self) -> None:
@@ -65,14 +73,16 @@ async def stream(
     *,
     hello: Mapping[str, Any],
     shape: Callable[[dict[str, Any]], Mapping[str, Any]] = lambda message: message,
+    wants: Wants | None = None,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
     recheck: float = 15.0,
 ) -> None:
     """Serve `feed` on a prepared WebSocket until either side closes it: `hello` first,
-    then every published message as `shape` makes it. With `still_allowed`, it is asked
+    then every published message (that `wants` accepts) as `shape` makes it. With
+    `still_allowed`, it is asked
     every `recheck` seconds and the socket closes once it says no (a session that ended)."""
     loop = asyncio.get_running_loop()
-    queue = feed.subscribe()
+    queue = feed.subscribe(wants)
     reader = asyncio.create_task(_read_until_closed(ws))
     getter = asyncio.create_task(queue.get())
     checked = loop.time()

@@ -91,6 +91,7 @@ class Ticket:
     told_at: float = 0.0
     noted: bool = False  # the customer was told once that the agent will see their messages
     participants: set[str] = field(default_factory=set)  # supervisors who joined (may reply)
+    mentioned: set[str] = field(default_factory=set)  # agents called on in its notes
 
     @property
     def key(self) -> tuple[int, float, float, str]:
@@ -306,6 +307,9 @@ class Queue:
             case "handoff.joined":
                 ticket.participants.add(str(data.get("by", "")))
                 return "joined"
+            case "handoff.note":
+                ticket.mentioned.update(str(agent) for agent in data.get("mentions", ()))
+                return ""
             case "handoff.withdrawn":
                 self.drop(event.conversation_id)
                 return "withdrawn"

@@ -109,13 +109,18 @@ class ConversationLog(Protocol):
     async def append(self, conversation_id: str, events: Sequence[NewEvent]) -> tuple[Event, ...]:
         """Log events that are not a turn (a provider's delivery receipt …)."""
 
+    def customer_typing(self, conversation_id: str, *, on: bool = True) -> None:
+        """The customer of `conversation_id` is (or stopped) typing: an ephemeral signal for
+        whoever handles the conversation (`hub.signals`), never logged."""
+
 
 class Connector(abc.ABC):
     """One channel. Subclasses set `name`, parse inbound in `routes`/`start`, and `deliver`.
 
     Optional abilities are data, not stubs: `supports_buttons` tells the hub whether quick
     replies render natively (a connector that cannot must still render them as text);
-    `supports_typing` makes the hub call `typing()` when a turn starts; `joins_replies`
+    `supports_typing` makes the hub call `typing()` when a turn starts and while an agent
+    types; `joins_replies`
     makes it join a turn's replies into one (one email, not three);
     `observes_events` makes it call `on_events()` with every appended batch.
     Delivery failures raise `RetryLater` (transient; with `retry_after` when the upstream
@@ -141,8 +146,15 @@ class Connector(abc.ABC):
     def attach(self, log: ConversationLog) -> None:
         self.log = log
 
-    async def typing(self, address: str, thread_hint: str) -> None:  # noqa: B027
-        """Show that a reply is being composed (only called when `supports_typing`)."""
+    async def typing(  # noqa: B027
+        self, address: str, thread_hint: str, *, on: bool = True, for_turn: bool = True
+    ) -> None:
+        """Show that a reply is being composed (only called when `supports_typing`).
+
+        `for_turn`: the hub started a turn, a reply to a waiting message is on its way (a
+        connector may skip it when the reply already went). Otherwise a person (an agent
+        in the console) is typing, and `on=False` says they stopped; a channel that cannot
+        hide the indicator lets it lapse. Never retried: a failure is only logged."""
 
     def on_events(self, events: Sequence[Event]) -> None:  # noqa: B027
         """Every batch of appended events, as it happens (only when `observes_events`);

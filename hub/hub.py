@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
+from typing import Any
 
 from hub.abc import (
     Connector,
@@ -40,6 +41,7 @@ from hub.model import (
     Outbound,
     Route,
 )
+from hub.signals import Side, Typing, TypingListener, TypingSignals
 
 log = logging.getLogger("frontdesk.hub")
 
@@ -85,6 +87,8 @@ class Hub:
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._listeners: list[EventListener] = []
+        self.typing_signals = TypingSignals()
+        self._typing_tasks: set[asyncio.Task[None]] = set()
         self._accepting = False
         self._sweeper: asyncio.Task[None] | None = None
         self.sweep_interval = 5.0
@@ -121,6 +125,35 @@ class Hub:
         """A connector sent some parts of a split reply: remember them in the store, so a
         retry (in any process, after a restart too) resumes after them."""
         await self.store.delivery_progress(delivery_id, parts_sent)
+
+    def customer_typing(self, conversation_id: str, *, on: bool = True) -> None:
+        """A connector saw its customer type: tell the typing listeners (the console)."""
+        signal = Typing(conversation_id=conversation_id, side=Side.CUSTOMER, on=on)
+        if self.typing_signals.admit(signal):
+            self.typing_signals.publish(signal)
+
+    async def agent_typing(self, conversation_id: str, *, on: bool = True) -> bool:
+        """An agent is typing a reply: the channel shows it if it can (`Connector.typing`,
+        with `for_turn=False`). Ephemeral: not logged, not retried, never waited for.
+        Returns whether a signal went to a channel (rate limit and abilities allowing)."""
+        signal = Typing(conversation_id=conversation_id, side=Side.AGENT, on=on)
+        if not self.typing_signals.admit(signal):  # first: keystrokes cost no store read
+            return False
+        conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None:
+            return False
+        connector = self.connectors.get(conversation.channel)
+        if connector is None or not connector.supports_typing:
+            return False
+        self._spawn_typing(
+            connector.typing(conversation.address, conversation.thread_hint, on=on, for_turn=False)
+        )
+        self.typing_signals.publish(signal)
+        return True
+
+    def add_typing_listener(self, listener: TypingListener) -> None:
+        """Called with every typing signal that passed the rate limit (either side)."""
+        self.typing_signals.add_listener(listener)
 
     def add_listener(self, listener: EventListener) -> None:
         """Called with every batch of appended events (live feeds, websockets)."""
@@ -382,10 +415,14 @@ class Hub:
     def _show_typing(self, conversation: Conversation) -> None:
         connector = self.connectors.get(conversation.channel)
         if connector is not None and connector.supports_typing:
-            task = asyncio.create_task(
-                connector.typing(conversation.address, conversation.thread_hint)
-            )
-            task.add_done_callback(_log_typing_failure)
+            self._spawn_typing(connector.typing(conversation.address, conversation.thread_hint))
+
+    def _spawn_typing(self, typing: Coroutine[Any, Any, None]) -> None:
+        # Nobody waits for a typing indicator; the set only keeps the task alive until done.
+        task = asyncio.create_task(typing)
+        self._typing_tasks.add(task)
+        task.add_done_callback(self._typing_tasks.discard)
+        task.add_done_callback(_log_typing_failure)
 
     def _owner(self, status: ConversationStatus) -> ConversationHandler:
         if status in (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED) and self.humans:

@@ -425,9 +425,12 @@ class TelegramConnector(Connector):
         task.add_done_callback(self._tasks.discard)
 
     # ------------------------------------------------------------------ outbound
-    async def typing(self, address: str, thread_hint: str) -> None:
+    async def typing(
+        self, address: str, thread_hint: str, *, on: bool = True, for_turn: bool = True
+    ) -> None:
         bot = self._bot
-        if bot is None or not self._ready.is_set():
+        # Telegram cannot take a chat action back: it lapses after 5 s or at the next message.
+        if not on or bot is None or not self._ready.is_set():
             return
         await bot.send_chat_action(chat_id=_chat_id(address), action=ChatAction.TYPING)
 

@@ -35,7 +35,7 @@ from aiohttp import WSMsgType, web
 
 from connectors.webchat import protocol, tokens
 from connectors.webchat.limits import AddressLimits, AddressPolicy
-from connectors.webchat.protocol import JSON, Hello, Read, SendMessage
+from connectors.webchat.protocol import JSON, CustomerTyping, Hello, Read, SendMessage
 from connectors.webchat.secret import default_path, kept_secret
 from connectors.webchat.sessions import Listener, PollListener, Sessions, SocketListener
 from hub.abc import Connector, IngestFn
@@ -221,8 +221,13 @@ class WebchatConnector(Connector):
             if frame is not None:
                 self.sessions.publish(visitor, frame)
 
-    async def typing(self, address: str, thread_hint: str) -> None:
+    async def typing(
+        self, address: str, thread_hint: str, *, on: bool = True, for_turn: bool = True
+    ) -> None:
         if not self.sessions.listeners(address) or self.log is None:
+            return
+        if not for_turn:  # an agent typing (or stopping): shown as it happens
+            self.sessions.publish(address, protocol.typing(on=on))
             return
         # The hub starts this alongside the turn; a fast bot may already have answered,
         # and a late "typing…" after the reply would linger. Only show it while a customer
@@ -233,6 +238,13 @@ class WebchatConnector(Connector):
         waiting = await self.log.events(conversation.id, after_seq=conversation.handled_seq)
         if any(event.type == "message.in" for event in waiting):
             self.sessions.publish(address, protocol.typing())
+
+    def customer_typing(self, visitor: str, on: bool) -> None:
+        """The visitor types in their current conversation: an ephemeral signal to the hub
+        (rate-limited there); nothing when they have no conversation yet."""
+        conversation_id = self.sessions.conversation_of(visitor)
+        if conversation_id and self.log is not None:
+            self.log.customer_typing(conversation_id, on=on)
 
     async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
         tabs = 0
@@ -436,6 +448,8 @@ class WebchatConnector(Connector):
         elif isinstance(frame, Read):
             read = protocol.read(listener.conversation_id, frame.seq)
             self.sessions.publish(listener.visitor, read)
+        elif isinstance(frame, CustomerTyping):
+            self.customer_typing(listener.visitor, frame.on)
         else:
             listener.offer(protocol.error("bad_frame", "hello was already said"))
 

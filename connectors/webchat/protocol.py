@@ -1,7 +1,7 @@
 """The web chat wire protocol: parse client frames, build server frames (pure functions).
 
 Every frame is one JSON object with a ``type``; the full description with examples is in
-``docs/webchat-protocol.md``. Client → server: ``hello``, ``message``, ``read``.
+``docs/webchat-protocol.md``. Client → server: ``hello``, ``message``, ``read``, ``typing``.
 Server → client: ``welcome``, ``message``, ``status``, ``synced``, ``ack``, ``typing``,
 ``read``, ``slow_down``, ``error``. Frames that come from the conversation log carry its
 ``conversation_id`` and ``seq``: a client resumes by saying the last pair it saw.
@@ -65,7 +65,14 @@ class Read:
     seq: int
 
 
-ClientFrame = Hello | SendMessage | Read
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerTyping:
+    """The customer is typing (`on`) or stopped; ephemeral, never logged."""
+
+    on: bool = True
+
+
+ClientFrame = Hello | SendMessage | Read | CustomerTyping
 
 
 # --------------------------------------------------------------------------- parsing
@@ -88,7 +95,12 @@ def parse_client_frame(data: Any, *, max_text_length: int) -> ClientFrame:
         return parse_message(data, max_text_length=max_text_length)
     if kind == "read":
         return Read(seq=_seq(data, "seq"))
-    raise InputError(f"unknown frame type {kind!r} (expected hello, message or read)")
+    if kind == "typing":
+        on = data.get("on", True)
+        if not isinstance(on, bool):
+            raise InputError("field 'on' must be true or false")
+        return CustomerTyping(on=on)
+    raise InputError(f"unknown frame type {kind!r} (expected hello, message, read or typing)")
 
 
 def parse_hello(data: Mapping[str, Any]) -> Hello:
@@ -202,8 +214,8 @@ def error(code: str, message: str, *, message_id: str = "") -> JSON:
     return frame
 
 
-def typing() -> JSON:
-    return {"type": "typing", "on": True}
+def typing(*, on: bool = True) -> JSON:
+    return {"type": "typing", "on": on}
 
 
 def read(conversation_id: str, seq: int) -> JSON:

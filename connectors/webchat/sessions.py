@@ -169,6 +169,10 @@ class Sessions:
         self._conversation_of[visitor] = conversation_id
         self._visitor_of[conversation_id] = visitor
 
+    def conversation_of(self, visitor: str) -> str:
+        """The conversation `visitor`'s frames come from ("" when none yet)."""
+        return self._conversation_of.get(visitor, "")
+
     def visitor_of(self, conversation_id: str) -> str | None:
         return self._visitor_of.get(conversation_id)
 

@@ -33,6 +33,7 @@ def install_console(
 ) -> None:
     """Mount the console under `/console/`. `accounts` and `clock` may be injected (tests)."""
     from handoff.console import (
+        composing,
         contacts_api,
         login,
         pages,
@@ -63,9 +64,14 @@ def install_console(
     app.router.add_routes(profiles.routes)
     app.router.add_routes(reports_view.routes)
     app.router.add_routes(contacts_api.routes)
+    app.router.add_routes(composing.routes)
     qa_view.install_qa(app)
     app.router.add_static("/console/static", HERE / "static", append_version=False)
     app.on_response_prepare.append(security_headers)
+
+    handoff = app.get(HANDOFF)
+    if handoff is not None:  # the customer's typing, shown in the workspace
+        hub.add_typing_listener(composing.customer_typing_to_feed(handoff))
 
     figures = supervisor.MetricsFigures()
     figures.register(hub.metrics)

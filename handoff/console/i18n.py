@@ -205,6 +205,26 @@ STRINGS: dict[str, dict[str, str]] = {
     "qa.rubric": {"en": "Rubric", "zh": "评分项"},
     "qa.save": {"en": "Save review", "zh": "保存评审"},
     "qa.saved": {"en": "Saved. Score:", "zh": "已保存。得分："},
+    # Working a conversation, notifications and shortcuts (compose.js, notify.js, shortcuts.js)
+    "typing.customer": {"en": "Customer is typing…", "zh": "客户正在输入…"},
+    "canned.none": {"en": "No canned response matches.", "zh": "没有匹配的快捷回复。"},
+    "resolve.pending": {"en": "Resolving in {n} s…", "zh": "{n} 秒后解决…"},
+    "undo": {"en": "Undo", "zh": "撤销"},
+    "notify.offer": {"en": "New conversation for you", "zh": "有新会话分配给您"},
+    "notify.message": {"en": "New message from your customer", "zh": "您的客户发来新消息"},
+    "notify.mention": {"en": "{who} mentioned you in a note", "zh": "{who} 在备注中提到了您"},
+    "notify.sla": {"en": "SLA about to breach", "zh": "SLA 即将超时"},
+    "notify.enable": {"en": "Enable desktop notifications", "zh": "开启桌面通知"},
+    "shortcuts.title": {"en": "Keyboard shortcuts", "zh": "键盘快捷键"},
+    "shortcuts.next": {"en": "Next conversation", "zh": "下一个会话"},
+    "shortcuts.previous": {"en": "Previous conversation", "zh": "上一个会话"},
+    "shortcuts.take": {"en": "Take or accept", "zh": "接手或接受"},
+    "shortcuts.reply": {"en": "Write a reply", "zh": "回复客户"},
+    "shortcuts.note": {"en": "Write an internal note", "zh": "写内部备注"},
+    "shortcuts.resolve": {"en": "Resolve", "zh": "解决"},
+    "shortcuts.transfer": {"en": "Transfer", "zh": "转接"},
+    "shortcuts.help": {"en": "Show this help", "zh": "显示此帮助"},
+    "shortcuts.close": {"en": "Close", "zh": "关闭"},
 }
 
 # What the workspace's script needs, handed over as a JSON data block (never as script).
@@ -248,6 +268,13 @@ SCRIPT_KEYS: tuple[str, ...] = (
     "unit.s",
     "sla.pickup",
     "sla.resolve",
+    # working a conversation and notifications
+    "canned.none",
+    "resolve.pending",
+    "notify.offer",
+    "notify.message",
+    "notify.mention",
+    "notify.sla",
 )
 
 

@@ -24,6 +24,7 @@ from handoff.console.auth import (
     session_alive,
 )
 from handoff.console.canned import CannedResponses
+from handoff.console.composing import for_this_console, mention_hint
 from handoff.console.state import CONSOLE
 from handoff.console.views import agent_view, profile, queue_by_skill, ticket_view, timeline
 from handoff.engine import HandoffEngine
@@ -233,6 +234,7 @@ async def live(request: web.Request) -> web.StreamResponse:
         engine.feed,
         hello={"type": "hello"},
         shape=_hint,
+        wants=for_this_console(engine, _actor(request)),
         still_allowed=still_signed_in,
         recheck=state.settings.socket_recheck,
     )
@@ -242,13 +244,14 @@ async def live(request: web.Request) -> web.StreamResponse:
 def _hint(message: dict[str, Any]) -> dict[str, Any]:
     """Only ids and kinds leave through the socket: no message text, no customer data."""
     hint: dict[str, Any] = {"type": message.get("type", "")}
-    for key in ("change", "conversation_id", "agent_id", "alert", "kind", "presence"):
+    for key in ("change", "conversation_id", "agent_id", "alert", "kind", "presence", "side", "on"):
         if key in message:
             hint[key] = message[key]
     event = message.get("event")
     if isinstance(event, dict):
         hint["conversation_id"] = event.get("conversation_id", "")
         hint["event"] = event.get("type", "")
+        hint.update(mention_hint(event))
     ticket = message.get("ticket")
     if isinstance(ticket, dict):
         hint["assigned_to"] = ticket.get("agent_id", "")

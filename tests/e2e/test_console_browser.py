@@ -145,7 +145,8 @@ async def test_a_whole_hand_off_in_the_browser(server: Server, browser: Browser)
     await sara.get_by_role("button", name="Accept").click()
     await expect(sara.get_by_role("button", name="Resolve")).to_be_enabled()
     await sara.get_by_role("button", name="Resolve").click()
-    await expect(chat).to_contain_text("How satisfied are you")
+    # Resolve waits 5 s for an Undo before it is sent.
+    await expect(chat).to_contain_text("How satisfied are you", timeout=20_000)
     await customer.screenshot(path=str(ARTIFACTS / "console-customer-csat.png"))
 
     await sara.goto(server.url + "/console/supervisor")

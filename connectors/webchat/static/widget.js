@@ -249,7 +249,7 @@
         }
         break;
       case "status": showStatus(f); break;
-      case "typing": setTyping(true); break;
+      case "typing": setTyping(f.on !== false); break;
       case "read":
         if (f.conversation_id === conversationId && f.seq >= lastSeq) { unread = 0; setBadge(); }
         break;
@@ -402,6 +402,27 @@
   });
   document.addEventListener("visibilitychange", function () { if (!document.hidden && isOpen) markRead(); });
   window.addEventListener("online", function () { delay = 500; });
+
+  // ------------------------------------------------------------------ the visitor's typing
+  // Shows the agent "Customer is typing…" (the `typing` frame, docs/webchat-protocol.md):
+  // at most one "on" every 2 s while keys are pressed, "off" when the box is emptied or 5 s
+  // after the last key. WebSocket only: the long-polling fallback does not send it.
+  function reportOwnTyping() {
+    var lastOn = 0, idle = null;
+    function signal(on) {
+      if (online && ws.sock && ws.sock.readyState === 1) ws.sock.send(JSON.stringify({ type: "typing", on: on }));
+    }
+    function stopped() { clearTimeout(idle); if (lastOn) { lastOn = 0; signal(false); } }
+    input.addEventListener("input", function () {
+      if (!input.value.trim()) { stopped(); return; }
+      clearTimeout(idle);
+      if (Date.now() - lastOn >= 2000) { lastOn = Date.now(); signal(true); }
+      idle = setTimeout(stopped, 5000);
+    });
+    // The message itself ends the indicator on the agent's side.
+    form.addEventListener("submit", function () { clearTimeout(idle); lastOn = 0; });
+  }
+  reportOwnTyping();
 
   greet = el("li", "fdw-msg fdw-out fdw-greeting");
   greet.appendChild(el("p", "fdw-text")).textContent = cfg.greeting;

@@ -2,14 +2,12 @@
 "use strict";
 
 (() => {
-  const { t, api, now, el, duration, beep, live, debounce, setupHeader, me } = Console;
+  const { t, api, now, el, duration, live, debounce, setupHeader, me } = Console;
   // Letters in a coloured disc: emoji fonts are not on every agent's machine.
   const CHANNEL_ICONS = { webchat: "W", telegram: "T", whatsapp: "WA", email: "@", api: "A" };
   let snapshot = null;
   let openId = null;
   let openView = null;
-  let unseen = 0;
-  const baseTitle = document.title;
 
   function slaText(ticket) {
     const left = ticket.sla.due - now();
@@ -53,29 +51,16 @@
   }
 
   async function refresh() {
-    const previous = snapshot ? new Set(snapshot.mine.map((x) => x.conversation_id)) : null;
     snapshot = await api("GET", "/console/api/snapshot");
     fillList("mine", snapshot.mine);
     fillList("queue", snapshot.queue);
     const agent = snapshot.me.agent;
     if (agent) document.getElementById("presence").value = agent.presence;
-    if (previous) {
-      const fresh = snapshot.mine.filter((x) => !previous.has(x.conversation_id));
-      if (fresh.length) notify(fresh.length);
-    }
     if (openId && !snapshot.mine.concat(snapshot.queue).some((x) => x.conversation_id === openId)) {
       // Closed or taken by someone else: keep what is shown, but no more actions.
       document.getElementById("open").classList.add("closed");
     }
   }
-
-  function notify(count) {
-    unseen += count;
-    document.title = `(${unseen}) ${t("new_assignment")} · ${baseTitle}`;
-    beep();
-  }
-
-  window.addEventListener("focus", () => { unseen = 0; document.title = baseTitle; });
 
   function tick() {
     // Countdowns move every second without a server round trip.
@@ -152,6 +137,7 @@
     // The contact panel (contact.js) follows the open conversation.
     document.dispatchEvent(new CustomEvent("conversation:open", { detail: openView }));
     renderCanned(openView);
+    document.dispatchEvent(new CustomEvent("console:opened", { detail: openView }));
   }
 
   async function act(verb, body) {
@@ -169,7 +155,6 @@
   function setup() {
     setupHeader(() => refresh());
     document.getElementById("accept").addEventListener("click", () => act("accept"));
-    document.getElementById("resolve").addEventListener("click", () => act("resolve"));
     document.getElementById("handback").addEventListener("click", () => act("handback"));
     const transferForm = document.getElementById("transfer-form");
     document.getElementById("transfer").addEventListener("click", () => {
@@ -196,22 +181,26 @@
       if (!text.trim()) return;
       await act(asNote.checked ? "note" : "reply", { text });
       reply.value = "";
+      // "Internal note" is for one message: the next one goes to the customer again.
+      asNote.checked = false;
+      asNote.dispatchEvent(new Event("change"));
       reply.focus();
     }
     reply.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
     });
     document.getElementById("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
-    document.getElementById("canned").addEventListener("change", (event) => {
-      const chosen = openView && openView.canned[Number(event.target.value)];
-      if (chosen) { reply.value = chosen.text; reply.focus(); }
-      event.target.value = "";
-    });
     const later = debounce(async (conversationId) => {
       await refresh();
       if (openId && conversationId === openId) await open(openId, true).catch(() => {});
     }, 150);
-    live((message) => later(message.conversation_id || ""));
+    live((message) => {
+      // notify.js and compose.js read the feed too (offers, mentions, the customer typing).
+      document.dispatchEvent(new CustomEvent("console:live", { detail: message }));
+      if (message.type !== "typing") later(message.conversation_id || "");
+    });
+    // What the workspace's other scripts (compose, notify, shortcuts) may drive.
+    window.Workspace = { open, act, refresh, openId: () => openId, view: () => openView, snapshot: () => snapshot };
     setInterval(tick, 1000);
     refresh();
   }

@@ -39,9 +39,11 @@ def telegram_app(
     *,
     bot: ConversationHandler,
     mode: str = "webhook",
+    handoff_path: Path | None = None,
     **settings: Any,
 ) -> web.Application:
-    """The whole hub, on SQLite in `tmp_path`, with Telegram pointed at the fake."""
+    """The whole hub, on SQLite in `tmp_path`, with Telegram pointed at the fake (and the
+    hand-off configured by `handoff_path`, when given)."""
     channel = {
         "enabled": True,
         "mode": mode,
@@ -74,6 +76,8 @@ def telegram_app(
     }
     if mode == "webhook":
         env["FRONTDESK_TELEGRAM_SECRET"] = SECRET
+    if handoff_path is not None:
+        env["FRONTDESK_HANDOFF_PATH"] = str(handoff_path)
     return create_app(load_config(path, env), environ=env, bot=bot)
 
 

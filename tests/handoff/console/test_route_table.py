@@ -64,6 +64,7 @@ CONSOLE: dict[tuple[str, str], tuple[Role, bool]] = {
     ("POST", "/console/api/conversations/{conversation_id}/transfer"): (Role.AGENT, False),
     ("POST", "/console/api/conversations/{conversation_id}/resolve"): (Role.AGENT, False),
     ("POST", "/console/api/conversations/{conversation_id}/handback"): (Role.AGENT, False),
+    ("POST", "/console/api/conversations/{conversation_id}/typing"): (Role.AGENT, False),
     ("POST", "/console/api/conversations/{conversation_id}/reassign"): (Role.SUPERVISOR, False),
     ("GET", "/console/api/dashboard"): (Role.SUPERVISOR, False),
     ("PUT", "/console/api/agents/{agent_id}"): (Role.SUPERVISOR, False),
