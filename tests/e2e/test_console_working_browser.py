@@ -28,7 +28,6 @@ from tests.handoff.console.helpers import (
 from tests.support import REPO, served
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-DOCS_IMG = REPO / "docs" / "img"
 WAIT = 20_000  # ms: generous, for a busy machine
 REFUND = {
     lang: (REPO / "config" / "canned" / f"refund_policy.{lang}.j2")
@@ -138,8 +137,9 @@ async def test_typing_canned_note_and_resolve_with_undo(
     await reply.press_sequentially("/")
     await expect(mei.locator("#canned-suggest [role=option]")).to_have_count(3)
     if lang == "en":
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        await mei.screenshot(path=str(DOCS_IMG / "console-workspace.png"))
+        # docs/img/console-workspace.png is a copy of this one: tests never write into docs/.
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        await mei.screenshot(path=str(ARTIFACTS / "console-workspace.png"))
     await reply.press("Escape")
     await reply.fill("")
     await box.press("Enter")
