@@ -17,6 +17,7 @@ from dialogs.flows import Bot
 from dialogs.kb_articles import Article, load_articles
 from dialogs.kb_index import Hit, KnowledgeIndex
 from dialogs.training import OUT_OF_SCOPE
+from hub.knowledge import Suggestion
 from hub.text import has_cjk
 
 log = logging.getLogger("frontdesk.dialogs.kb")
@@ -55,6 +56,22 @@ class KnowledgeBase:
         index = KnowledgeIndex(articles, vectors=vectors, negatives=negatives_of(bot))
         log.info("knowledge base: %d articles, %d passages", len(articles), len(index))
         return cls(Path(path), index, public_url)
+
+    def suggest(self, text: str, lang: str, k: int = 3) -> list[Suggestion]:
+        """Articles for an agent to consider (`hub.knowledge.ArticleSearch`): the best `k`,
+        down to half the answer threshold — an agent judges what the bot would not risk."""
+        floor = self.index.thresholds.get(lang, 0.0) / 2
+        return [
+            Suggestion(
+                article=hit.passage.article,
+                title=self.articles[hit.passage.article].title(hit.passage.lang),
+                passage=hit.passage.text,
+                link=self.link(hit.passage.article, hit.passage.lang),
+                confidence=hit.confidence,
+            )
+            for hit in self.index.search(text, lang, k=k)
+            if hit.confidence >= floor
+        ]
 
     def answer(self, text: str, lang: str, *, strong: bool = False) -> Hit | None:
         """The passage to answer with; `strong` asks for twice the calibrated threshold."""

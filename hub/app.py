@@ -20,6 +20,7 @@ from hub.edge import edge_middleware, hide_versions, parse_networks
 from hub.http import json_errors
 from hub.hub import Hub
 from hub.identity import ConnectorCodeSender, IdentityGate, IdentityService, IdentitySettings
+from hub.knowledge import ARTICLES, Suggestion
 from hub.logs import redact_secrets, secrets_in
 from hub.observe import READINESS, Readiness
 from hub.observe import routes as observe_routes
@@ -41,6 +42,17 @@ def build_bot(config: Config) -> ConversationHandler:
         knowledge_path=config.knowledge_path,
         public_url=config.public_url,
     )
+
+
+class CurrentArticles:
+    """The dialog engine's knowledge base as it is now (hot reloads swap it)."""
+
+    def __init__(self, engine: object) -> None:
+        self.engine = engine
+
+    def suggest(self, text: str, lang: str, k: int = 3) -> list[Suggestion]:
+        knowledge = getattr(self.engine, "knowledge", None)
+        return knowledge.suggest(text, lang, k) if knowledge is not None else []
 
 
 def build_connectors(config: Config, hub: Hub, environ: Mapping[str, str]) -> list[Connector]:
@@ -110,6 +122,7 @@ def create_app(
         from dialogs.help_centre import help_routes
 
         app.router.add_routes(help_routes(lambda: getattr(bot, "knowledge", None)))
+        app[ARTICLES] = CurrentArticles(bot)  # agent assist in the console
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await hub.store.open()

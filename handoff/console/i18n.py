@@ -163,6 +163,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "day.4": {"en": "Fri", "zh": "周五"},
     "day.5": {"en": "Sat", "zh": "周六"},
     "day.6": {"en": "Sun", "zh": "周日"},
+    # --- agent assist
+    "assist": {"en": "Suggested for this conversation", "zh": "本会话推荐"},
+    "assist.insert": {"en": "Insert", "zh": "插入"},
+    "assist.article": {"en": "Article", "zh": "文章"},
+    "assist.canned": {"en": "Canned", "zh": "快捷回复"},
     # --- quality inspection (抽检)
     "nav.qa": {"en": "Quality", "zh": "质检"},
     "qa.title": {"en": "Quality inspection", "zh": "质量抽检"},
@@ -229,6 +234,9 @@ STRINGS: dict[str, dict[str, str]] = {
 
 # What the workspace's script needs, handed over as a JSON data block (never as script).
 SCRIPT_KEYS: tuple[str, ...] = (
+    "assist.insert",
+    "assist.article",
+    "assist.canned",
     "mine",
     "queue",
     "empty",

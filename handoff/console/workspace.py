@@ -15,6 +15,7 @@ from aiohttp import web
 from handoff.actions import Actor, AgentActions
 from handoff.api import HANDOFF, MAX_TEXT, note_field, reassign_fields, transfer_fields
 from handoff.console.accounts import Role
+from handoff.console.assist import assist
 from handoff.console.auth import (
     PRINCIPAL,
     Principal,
@@ -115,6 +116,7 @@ async def get_conversation(request: web.Request) -> web.Response:
             "timeline": timeline(events, channel=conversation.channel),
             "profile": profile(customer, await store.customer_conversations(customer.id)),
             "canned": [{"name": c.name, "title": c.title, "text": c.text} for c in canned],
+            "assist": assist(request, events, canned, ticket.language),
         }
     )
 
