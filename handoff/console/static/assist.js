@@ -32,7 +32,7 @@
     const assist = view.assist || { articles: [], canned: [] };
     const canned = new Map((view.canned || []).map((c) => [c.name, c]));
     list.replaceChildren(
-      ...assist.articles.map((a) => item("article", a.title, a.passage, `${a.passage}\n${a.link}`)),
+      ...assist.articles.map((a) => item("article", a.title, a.passage, a.passage + "\n" + a.link)),
       ...assist.canned.filter((name) => canned.has(name)).map((name) => {
         const c = canned.get(name);
         return item("canned", c.title, c.text, c.text);
