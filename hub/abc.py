@@ -32,6 +32,7 @@ from hub.model import (
 )
 
 if TYPE_CHECKING:
+    from hub.attachments import AttachmentStore
     from hub.config import Section
 
 # --------------------------------------------------------------------------- handlers
@@ -142,6 +143,9 @@ class Connector(abc.ABC):
         # Set by the wiring: checks a token the company's site signed for `identity` and
         # links it to that customer; raises ValueError with the reason when refused.
         self.identity_tokens: Callable[[str, str], Awaitable[object]] | None = None
+        # Set by the wiring: where the bytes of files sent either way are kept (a connector
+        # stores what arrives before ingesting it, and reads what it delivers).
+        self.attachments: AttachmentStore | None = None
 
     def attach(self, log: ConversationLog) -> None:
         self.log = log

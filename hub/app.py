@@ -12,6 +12,8 @@ from aiohttp import web
 from hub.abc import Connector, ConversationHandler, Store
 from hub.api import API_TOKEN, HUB
 from hub.api import routes as api_routes
+from hub.attachments import AttachmentSettings, AttachmentStore, attachment_store_from
+from hub.attachments_http import ATTACHMENTS
 from hub.config import Config
 from hub.customers_api import IDENTITY
 from hub.customers_api import routes as customer_routes
@@ -73,8 +75,10 @@ def create_app(
     environ: Mapping[str, str] | None = None,
     store: Store | None = None,
     bot: ConversationHandler | None = None,
+    attachments: AttachmentStore | None = None,
 ) -> web.Application:
-    """Build the whole server. `store` and `bot` may be injected (tests, benchmarks)."""
+    """Build the whole server. `store`, `bot` and `attachments` may be injected (tests,
+    benchmarks)."""
     environ = os.environ if environ is None else environ
     redact_secrets(*secrets_in(environ))  # no configured secret ever reaches a log
     store = store or store_from_url(config.store_url)
@@ -90,10 +94,14 @@ def create_app(
     )
     identity.sender = ConnectorCodeSender(hub.connectors)
     identity.clock = hub.clock
+    attachments = attachments or attachment_store_from(
+        config.store_url, AttachmentSettings.from_section(config.attachments)
+    )
     connectors = build_connectors(config, hub, environ)
     for connector in connectors:
         hub.add_connector(connector)
         connector.identity_tokens = identity.accept_widget_token
+        connector.attachments = attachments
 
     edge = edge_middleware(
         trusted_proxies=parse_networks(config.server.trusted_proxies),
@@ -112,6 +120,7 @@ def create_app(
     app[CONFIG] = config
     app[API_TOKEN] = config.api_token
     app[IDENTITY] = identity
+    app[ATTACHMENTS] = attachments
     for connector in connectors:
         app.router.add_routes(connector.routes())
     app.router.add_routes(customer_routes)
@@ -126,6 +135,7 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await hub.store.open()
+        await attachments.open()
         await hub.bot.start()
         for connector in connectors:
             try:
@@ -142,6 +152,7 @@ def create_app(
         for connector in reversed(connectors):
             await connector.stop()
         await hub.bot.stop()
+        await attachments.close()
         await hub.store.close()
         log.info("hub stopped")
 

@@ -174,6 +174,8 @@ class Config:
     api_token: str = ""  # FRONTDESK_API_TOKEN: the read/operator API's bearer token
     # Identity linking settings, checked by hub.identity (which knows its keys).
     identity: Section = field(default_factory=lambda: Section({}, path=""))
+    # Attachment limits and storage, checked by hub.attachments (which knows its keys).
+    attachments: Section = field(default_factory=lambda: Section({}, path=""))
 
 
 def _read_yaml(path: Path) -> Any:
@@ -304,6 +306,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
     console = root.section("console")
 
     identity = root.section("identity")
+    attachments = root.section("attachments")
     root.reject_unknown()
     return Config(
         path=str(path),
@@ -322,4 +325,5 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         console=console,
         api_token=environ.get("FRONTDESK_API_TOKEN", ""),
         identity=identity,
+        attachments=attachments,
     )

@@ -59,7 +59,10 @@ class EventType(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Attachment:
-    """A file the customer or the bot sent; the hub keeps metadata, not the bytes."""
+    """A file the customer, the bot or an agent sent; the log keeps metadata, not the bytes.
+
+    `id` names the bytes in the attachment store (`hub.attachments`) when they were kept
+    there; then `mime_type` is the type sniffed from the content, never the one declared."""
 
     kind: str  # image, document, audio, video, sticker, location, contact …
     name: str = ""
@@ -67,9 +70,11 @@ class Attachment:
     size: int | None = None
     url: str = ""
     ref: str = ""  # the channel's own handle for the file (e.g. a Telegram file_id)
+    id: str = ""  # the attachment store's id ("" when the bytes are not kept)
+    sha256: str = ""
 
     def __post_init__(self) -> None:
-        _clean_fields(self, "kind", "name", "mime_type", "url", "ref")
+        _clean_fields(self, "kind", "name", "mime_type", "url", "ref", "id", "sha256")
         if self.size is not None and (
             isinstance(self.size, bool)
             or not isinstance(self.size, int | float)
@@ -90,6 +95,8 @@ class Attachment:
             "size": self.size,
             "url": self.url,
             "ref": self.ref,
+            # Only written when kept: rows from before the store read back unchanged.
+            **({"id": self.id, "sha256": self.sha256} if self.id else {}),
         }
 
     @classmethod
@@ -101,6 +108,8 @@ class Attachment:
             size=data.get("size"),
             url=str(data.get("url", "")),
             ref=str(data.get("ref", "")),
+            id=str(data.get("id", "")),
+            sha256=str(data.get("sha256", "")),
         )
 
 

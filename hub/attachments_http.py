@@ -1,0 +1,113 @@
+"""Attachments over HTTP: reading an upload, and the one way a stored file is served.
+
+Uploads are ``multipart/form-data`` with one ``file`` part. The server's body limit
+(`server.max_body_bytes`, small on purpose) does not apply to them: the part is read as a
+stream and cut off at `attachments.max_bytes` (+1 byte to tell "too large"), within
+`attachments.upload_timeout`.
+
+Serving (`download_response`) is the same on every surface, whoever asked: the sniffed
+type as `Content-Type`, `X-Content-Type-Options: nosniff`, a sandboxing CSP of its own, and
+`Content-Disposition: attachment` for anything that is not a sniffed PNG, JPEG, GIF or
+WebP, so no stored file is ever shown inline as HTML or SVG. Authorisation is the
+caller's: the console's session, a web chat visitor's signed link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from aiohttp import BodyPartReader, web
+
+from hub.attachments import (
+    AttachmentRefused,
+    AttachmentSettings,
+    AttachmentStore,
+    StoredAttachment,
+    too_large,
+)
+from hub.errors import InputError
+
+#: The application's attachment store, set by `hub.app.create_app`.
+ATTACHMENTS = web.AppKey[AttachmentStore]("attachments")
+
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    data: bytes
+    name: str
+    declared_type: str
+
+
+async def read_upload(request: web.Request, settings: AttachmentSettings) -> Upload:
+    """The ``file`` part of a multipart upload, or an `InputError` (400, 408, 413, 415)."""
+    if request.content_type != "multipart/form-data":
+        raise AttachmentRefused(
+            "upload the file as multipart/form-data with a 'file' part",
+            "请以 multipart/form-data 上传，文件字段名为 'file'",
+            status=415,
+            code="bad_upload",
+        )
+    limit = settings.max_bytes
+    if request.content_length is not None and request.content_length > limit + _CHUNK:
+        raise too_large(limit)  # refused before a byte is read
+    try:
+        async with asyncio.timeout(settings.upload_timeout):
+            return await _file_part(request, limit)
+    except TimeoutError:
+        raise InputError(
+            f"the upload did not arrive within {settings.upload_timeout:g} seconds", status=408
+        ) from None
+    except ValueError as error:  # aiohttp's words for a malformed multipart body
+        raise InputError(f"malformed multipart body: {error}") from None
+
+
+async def _file_part(request: web.Request, limit: int) -> Upload:
+    reader = await request.multipart()
+    while True:
+        part = await reader.next()
+        if part is None:
+            break
+        if not isinstance(part, BodyPartReader) or part.name != "file":
+            continue
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await part.read_chunk(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            chunks.append(chunk)
+        return Upload(
+            data=b"".join(chunks),
+            name=part.filename or "",
+            declared_type=part.headers.get("Content-Type", ""),
+        )
+    raise AttachmentRefused(
+        "the upload has no 'file' part", "上传内容缺少 'file' 字段", status=400, code="bad_upload"
+    )
+
+
+def download_response(stored: StoredAttachment, data: bytes) -> web.Response:
+    """A stored file as its owner may read it (see the module docstring)."""
+    name, sniffed = stored.name, stored.sniffed_type
+    content_type = "text/plain; charset=utf-8" if sniffed == "text/plain" else sniffed
+    disposition = "inline" if stored.inline else "attachment"
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
+    )
+    headers = {
+        "Content-Type": content_type,
+        "Content-Disposition": (
+            f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=3600",
+    }
+    return web.Response(body=data, headers=headers)
+
+
+__all__ = ["ATTACHMENTS", "Upload", "download_response", "read_upload"]

@@ -1,0 +1,115 @@
+"""Attachments in Redis (the store for a Redis deployment: any number of hub processes).
+
+Keys (prefix ``fd:``): ``att:{<id>}:data`` the bytes, ``att:{<id>}:meta`` the metadata as
+JSON, both with the configured time to live (`attachments.ttl`) and sharing a hash tag, so
+one `MULTI` writes both on Redis Cluster too. ``attquota:<uploader>:<day>`` counts the
+bytes an uploader stored that day (UTC); it is raised before the write and lowered again
+if the quota is passed or the write fails, so concurrent uploads cannot overshoot it.
+Redis keeps every byte in memory: the size limit, the quota and the expiry are what stop a
+busy channel from eating it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from redis.asyncio import Redis
+
+from hub.attachments import (
+    MEGABYTE,
+    AttachmentRefused,
+    AttachmentSettings,
+    StoredAttachment,
+    prepare,
+    valid_id,
+)
+
+DAY = 24 * 3600
+
+
+class RedisAttachments:
+    """`AttachmentStore` on Redis."""
+
+    def __init__(self, url: str, settings: AttachmentSettings, *, prefix: str = "fd:") -> None:
+        self.url = url
+        self.settings = settings
+        self.prefix = prefix
+        self._redis: Redis | None = None
+
+    async def open(self) -> None:
+        self._redis = Redis.from_url(self.url, socket_connect_timeout=5)
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+    @property
+    def redis(self) -> Redis:
+        if self._redis is None:
+            raise RuntimeError("the attachment store is not open")
+        return self._redis
+
+    def _key(self, attachment_id: str, part: str) -> str:
+        return f"{self.prefix}att:{{{attachment_id}}}:{part}"
+
+    async def put(
+        self,
+        data: bytes,
+        *,
+        name: str,
+        declared_type: str,
+        uploader: str,
+        conversation_id: str = "",
+    ) -> StoredAttachment:
+        stored = prepare(
+            data,
+            name=name,
+            declared_type=declared_type,
+            uploader=uploader,
+            conversation_id=conversation_id,
+            settings=self.settings,
+        )
+        quota = self.settings.daily_quota_bytes
+        counter = f"{self.prefix}attquota:{uploader}:{int(time.time() // DAY)}"
+        if quota:
+            used = int(await self.redis.incrby(counter, stored.size))
+            await self.redis.expire(counter, 2 * DAY)
+            if used > quota:
+                await self.redis.decrby(counter, stored.size)
+                megabytes = f"{quota / MEGABYTE:g}"
+                raise AttachmentRefused(
+                    f"the daily quota of {megabytes} MB of files is used up; try tomorrow",
+                    f"今日 {megabytes} MB 的文件额度已用完，请明天再试",
+                    status=429,
+                    code="quota",
+                )
+        ttl = max(1, int(self.settings.ttl))
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.set(self._key(stored.id, "data"), data, ex=ttl)
+                pipe.set(self._key(stored.id, "meta"), json.dumps(stored.to_json()), ex=ttl)
+                await pipe.execute()
+        except BaseException:
+            if quota:
+                await self.redis.decrby(counter, stored.size)
+            raise
+        return stored
+
+    async def meta(self, attachment_id: str) -> StoredAttachment | None:
+        if not valid_id(attachment_id):
+            return None
+        raw = await self.redis.get(self._key(attachment_id, "meta"))
+        return StoredAttachment.from_json(json.loads(raw)) if raw else None
+
+    async def read(self, attachment_id: str) -> bytes | None:
+        if not valid_id(attachment_id):
+            return None
+        raw = await self.redis.get(self._key(attachment_id, "data"))
+        if raw is None:
+            return None
+        return raw if isinstance(raw, bytes) else raw.encode()
+
+
+__all__ = ["RedisAttachments"]
