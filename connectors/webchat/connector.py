@@ -6,6 +6,8 @@ Routes:
     GET  /webchat/poll        ... frames after a (conversation, seq), waiting for new ones
     POST /webchat/messages    ... send one message (same ack / slow_down frames)
     POST /webchat/read        ... tell the visitor's other tabs what was read
+    POST /webchat/attachments upload a file (multipart, visitor token); a message names it
+    GET  /webchat/attachments/{id}  a file, by a link signed for the visitor (files.py)
     GET  /webchat/widget.js   the embeddable widget (one <script> tag)
     GET  /webchat/widget.css
     GET  /                    a demo shop page with the widget (`demo_page: true`)
@@ -33,17 +35,18 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from connectors.webchat import protocol, tokens
+from connectors.webchat import files, protocol, tokens
 from connectors.webchat.limits import AddressLimits, AddressPolicy
 from connectors.webchat.protocol import JSON, CustomerTyping, Hello, Read, SendMessage
 from connectors.webchat.secret import default_path, kept_secret
 from connectors.webchat.sessions import Listener, PollListener, Sessions, SocketListener
 from hub.abc import Connector, IngestFn
+from hub.attachments_http import download_response, read_upload
 from hub.config import Section
 from hub.edge import client_address
 from hub.errors import InputError
 from hub.http import error_response, json_response, read_object
-from hub.model import Conversation, Delivery, Event
+from hub.model import Attachment, Conversation, Delivery, Event
 
 log = logging.getLogger("frontdesk.connectors.webchat")
 
@@ -178,7 +181,11 @@ class WebchatConnector(Connector):
             web.get("/webchat/poll", self.poll),
             web.post("/webchat/messages", self.poll_send),
             web.post("/webchat/read", self.poll_read),
-            web.options("/webchat/{endpoint:(hello|poll|messages|read)}", self.preflight),
+            web.post(files.DOWNLOAD_PATH, self.upload),
+            web.get(files.DOWNLOAD_PATH + "/{attachment_id}", self.download),
+            web.options(
+                "/webchat/{endpoint:(hello|poll|messages|read|attachments)}", self.preflight
+            ),
             web.get("/webchat/widget.js", self.static("widget.js", "text/javascript")),
             web.get("/webchat/widget.css", self.static("widget.css", "text/css")),
         ]
@@ -219,7 +226,7 @@ class WebchatConnector(Connector):
                 continue
             frame = protocol.event_frame(event, channel=self.name)
             if frame is not None:
-                self.sessions.publish(visitor, frame)
+                self.sessions.publish(visitor, files.with_links(frame, self.secret, visitor))
 
     async def typing(
         self, address: str, thread_hint: str, *, on: bool = True, for_turn: bool = True
@@ -256,6 +263,7 @@ class WebchatConnector(Connector):
                 outbound=delivery.outbound,
                 delivery_id=delivery.id,
             )
+            frame = files.with_links(frame, self.secret, delivery.address)
             tabs = self.sessions.publish(delivery.address, frame)
         return {"tabs": tabs, "stored_for_pickup": tabs == 0}
 
@@ -304,7 +312,7 @@ class WebchatConnector(Connector):
             for event in page:
                 frame = protocol.event_frame(event, channel=self.name)
                 if frame is not None:
-                    listener.replay(frame)
+                    listener.replay(files.with_links(frame, self.secret, listener.visitor))
             replayed += len(page)
             if len(page) < REPLAY_PAGE:
                 break
@@ -319,7 +327,21 @@ class WebchatConnector(Connector):
                 extra={"visitor": visitor, "remote": address, "retry_after": wait},
             )
             return protocol.slow_down(message.id, retry_after=wait), 429
-        inbound = protocol.to_inbound(self.name, visitor, message, received_at=time.time())
+        attached: tuple[Attachment, ...] = ()
+        if message.attachments:
+            if self.attachments is None:
+                return protocol.error(
+                    "bad_attachment", "files are not enabled", message_id=message.id
+                ), 404
+            try:
+                attached = await files.owned(
+                    self.attachments, f"{self.name}:{visitor}", message.attachments
+                )
+            except InputError as problem:
+                return protocol.error("bad_attachment", problem.message, message_id=message.id), 404
+        inbound = protocol.to_inbound(
+            self.name, visitor, message, received_at=time.time(), attachments=attached
+        )
         receipt = await self.ingest(inbound)
         self.sessions.follow(visitor, receipt.conversation_id)
         frame = protocol.ack(
@@ -551,6 +573,59 @@ class WebchatConnector(Connector):
         if isinstance(read, Read):
             self.sessions.publish(visitor, protocol.read(conversation_id, read.seq))
         return self._cors(request, web.Response(status=204))
+
+    # ------------------------------------------------------------------ files
+    async def upload(self, request: web.Request) -> web.Response:
+        """Store one file for the visitor; a message frame then refers to its id. Limited
+        like messages (per visitor and per address), refused in both languages."""
+        visitor = self._visitor(request)
+        try:
+            if self.attachments is None:
+                raise InputError("files are not enabled on this server", status=404)
+            wait = self.sessions.take(visitor) or self.addresses.message(client_address(request))
+            if wait > 0:
+                limited = TooMany(
+                    "slow_down", "too many uploads; try again shortly", retry_after=wait
+                )
+                return self._cors(request, limited.response())
+            upload = await read_upload(request, self.attachments.settings)
+            stored = await self.attachments.put(
+                upload.data,
+                name=upload.name,
+                declared_type=upload.declared_type,
+                uploader=f"{self.name}:{visitor}",
+            )
+        except InputError as problem:
+            log.info(
+                "webchat upload refused",
+                extra={"visitor": visitor, "status": problem.status, "reason": problem.message},
+            )
+            return self._cors(request, files.refusal(problem))
+        log.info(
+            "webchat file stored",
+            extra={"visitor": visitor, "attachment": stored.id, "size": stored.size},
+        )
+        return self._cors(
+            request, json_response({"attachment": files.upload_view(stored)}, status=201)
+        )
+
+    async def download(self, request: web.Request) -> web.Response:
+        """A file for the visitor a signed link (or a bearer token) names; else 404."""
+        attachment_id = request.match_info["attachment_id"]
+        visitor = files.signed_visitor(self.secret, request, attachment_id)
+        if not visitor:
+            if "Authorization" not in request.headers:
+                raise files.NOT_FOUND
+            visitor = self._visitor(request)
+        if self.attachments is None:
+            raise files.NOT_FOUND
+        identity = f"{self.name}:{visitor}"
+
+        async def current() -> Conversation | None:
+            return await self.log.latest_conversation(identity) if self.log else None
+
+        stored, data = await files.readable(self.attachments, attachment_id, identity, current)
+        return download_response(stored, data)
 
     async def preflight(self, request: web.Request) -> web.Response:
         if not self.origin_allowed(request):

@@ -16,11 +16,13 @@ from typing import Any
 
 from hub import jsonio
 from hub.errors import InputError
-from hub.model import Event, EventType, Inbound, Outbound
+from hub.model import Attachment, Event, EventType, Inbound, Outbound
 
 JSON = dict[str, Any]
 
 MAX_ID_LENGTH = 64
+MAX_ATTACHMENTS = 10  # files one message may refer to
+_ATTACHMENT_ID = re.compile(r"^att_[0-9a-f]{32}$")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 # Events a customer's widget is shown; everything else (bot.turn, delivery.*) stays inside.
@@ -56,6 +58,7 @@ class SendMessage:
     id: str
     text: str
     payload: str = ""
+    attachments: tuple[str, ...] = ()  # ids of files uploaded first (POST /webchat/attachments)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,12 +126,25 @@ def parse_message(data: Mapping[str, Any], *, max_text_length: int) -> SendMessa
     text = data.get("text")
     if not isinstance(text, str):
         raise InputError("field 'text' must be a string")
-    if not text.strip():
+    attachments = _attachment_ids(data.get("attachments"))
+    if not text.strip() and not attachments:
         raise InputError("field 'text' must not be empty")
     if len(text) > max_text_length:
         raise InputError(f"field 'text' is longer than {max_text_length} characters")
     payload = _optional_str(data, "payload", max_length=1000)
-    return SendMessage(id=message_id, text=text, payload=payload)
+    return SendMessage(id=message_id, text=text, payload=payload, attachments=attachments)
+
+
+def _attachment_ids(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError("field 'attachments' must be a list of attachment ids")
+    if len(value) > MAX_ATTACHMENTS:
+        raise InputError(f"a message may carry at most {MAX_ATTACHMENTS} attachments")
+    if not all(_ATTACHMENT_ID.match(v) for v in value):
+        raise InputError("field 'attachments' holds something that is not an attachment id")
+    return tuple(dict.fromkeys(value))
 
 
 def _optional_str(data: Mapping[str, Any], name: str, *, max_length: int) -> str:
@@ -151,9 +167,17 @@ def _seq(data: Mapping[str, Any], name: str) -> int:
     return value
 
 
-def to_inbound(channel: str, visitor: str, message: SendMessage, *, received_at: float) -> Inbound:
+def to_inbound(
+    channel: str,
+    visitor: str,
+    message: SendMessage,
+    *,
+    received_at: float,
+    attachments: tuple[Attachment, ...] = (),
+) -> Inbound:
     """A customer's message → `Inbound`. The idempotency key is scoped to the visitor, so
-    two visitors' client-generated ids can never collide."""
+    two visitors' client-generated ids can never collide. `attachments` are the stored
+    files `message.attachments` named, already checked to be the visitor's own."""
     raw: JSON = {"client_id": message.id}
     if message.payload:
         raw["button_title"] = message.text
@@ -162,6 +186,7 @@ def to_inbound(channel: str, visitor: str, message: SendMessage, *, received_at:
         sender=visitor,
         message_id=f"{visitor}:{message.id}",
         text=message.payload or message.text,
+        attachments=attachments,
         timestamp=received_at,
         raw=raw,
     )
@@ -235,10 +260,33 @@ def message_out(
         "id": delivery_id,
         "text": outbound.text,
         "buttons": [b.to_json() for b in outbound.buttons],
-        "attachments": [
-            {"kind": a.kind, "name": a.name, "url": a.url} for a in outbound.attachments
-        ],
+        "attachments": [attachment_view(a) for a in outbound.attachments],
     }
+
+
+def attachment_view(attachment: Attachment) -> JSON:
+    """What the widget shows of a file. A stored one (with an `id`) gets its `url` from the
+    connector, signed for the visitor it is sent to; others keep the URL they came with."""
+    view: JSON = {
+        "kind": attachment.kind,
+        "name": attachment.name,
+        "mime_type": attachment.mime_type,
+        "size": attachment.size,
+        "url": "" if attachment.id else attachment.url,
+    }
+    if attachment.id:
+        view["id"] = attachment.id
+    return view
+
+
+def _logged_attachments(data: Mapping[str, Any]) -> list[JSON]:
+    views = []
+    for item in data.get("attachments") or ():
+        try:
+            views.append(attachment_view(Attachment.from_json(item)))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # a malformed entry is never worth breaking a customer's feed
+    return views
 
 
 def event_frame(event: Event, *, channel: str) -> JSON | None:
@@ -259,7 +307,7 @@ def event_frame(event: Event, *, channel: str) -> JSON | None:
             "id": str(raw.get("client_id", "")) if own else "",
             "text": str(raw.get("button_title") or data.get("text", "")),
             "buttons": [],
-            "attachments": [],
+            "attachments": _logged_attachments(data),
         }
     if event.type == EventType.MESSAGE_OUT:
         try:

@@ -101,6 +101,7 @@
   sendBtn.textContent = t.send;
   form.appendChild(input);
   form.appendChild(sendBtn);
+  var files;  // attachments: the block at the end of this file
   [header, conn, ticket, logEl, typingEl, replies, form].forEach(function (n) { panel.appendChild(n); });
   root.appendChild(panel);
   root.appendChild(launcher);
@@ -235,15 +236,16 @@
         break;
       case "message":
         if (f.direction === "in") {
-          if (f.id && pendingEls[f.id]) { pendingEls[f.id].querySelector(".fdw-state").textContent = t.sent; delete pendingEls[f.id]; }
-          else if (!(f.id && seen[f.id])) bubble("in", f.text, f.at);
+          if (f.id && files.mine(f)) { /* our own file message: its links are filled in */ }
+          else if (f.id && pendingEls[f.id]) { pendingEls[f.id].querySelector(".fdw-state").textContent = t.sent; delete pendingEls[f.id]; }
+          else if (!(f.id && seen[f.id])) files.show(bubble("in", f.text, f.at), f.attachments);
           if (f.id) seen[f.id] = true;
           showButtons([]);
         } else {
           if (f.id && seen[f.id]) return;
           if (f.id) seen[f.id] = true;
           setTyping(false);
-          bubble("out", f.text, f.at);
+          files.show(bubble("out", f.text, f.at), f.attachments);
           showButtons(f.buttons);
           if (!isOpen || document.hidden) { unread += 1; setBadge(); } else markRead();
         }
@@ -427,7 +429,103 @@
   greet = el("li", "fdw-msg fdw-out fdw-greeting");
   greet.appendChild(el("p", "fdw-text")).textContent = cfg.greeting;
   logEl.appendChild(greet);
-  outbox.forEach(function (m) { seen[m.id] = true; pendingEls[m.id] = bubble("in", m.text, 0, t.queued); });
+  // ------------------------------------------------------------------ attachments (files both ways)
+  // A file is uploaded first (POST /webchat/attachments with the visitor token), then a
+  // message frame names its id, queued like any other message. Files in the log come with
+  // links the server signed for this visitor: images are shown scaled down (CSS), anything
+  // else is a download link. Names are put on the page with textContent.
+  files = (function () {
+    var W = {
+      en: { attach: "Attach a file", uploading: "Uploading {name}…", failed: "The file could not be sent: {why}", download: "Download" },
+      zh: { attach: "添加附件", uploading: "正在上传 {name}…", failed: "文件未能发送：{why}", download: "下载" }
+    };
+    function w(k) { return W[lang][k]; }
+    var ACCEPT = "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,.txt,.pdf";
+    var button = el("button", "fdw-attach", { type: "button", "aria-label": w("attach"), title: w("attach") });
+    button.textContent = "📎";
+    var picker = el("input", "fdw-file", { type: "file", accept: ACCEPT, hidden: "", tabindex: "-1" });
+    var notice = el("div", "fdw-file-notice", { role: "alert", hidden: "" });
+    form.insertBefore(button, input);
+    form.appendChild(picker);
+    panel.insertBefore(notice, form);
+    var mineEls = {};                       // client id → our bubble with files, until linked
+    function say(text) { notice.textContent = text || ""; notice.hidden = !text; }
+    function size(n) { return n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB"; }
+    function show(li, list) {
+      if (!li || !list || !list.length) return li;
+      var box = li.querySelector(".fdw-files") || li.insertBefore(el("div", "fdw-files"), li.querySelector(".fdw-meta"));
+      while (box.firstChild) box.removeChild(box.firstChild);
+      list.forEach(function (a) {
+        var url = a.url ? (a.url.charAt(0) === "/" ? origin + a.url : a.url) : "";
+        var item;
+        if (url && a.kind === "image") {
+          item = el("a", "fdw-file-image", { href: url, target: "_blank", rel: "noopener noreferrer" });
+          var img = el("img", "fdw-thumb", { src: url, alt: a.name || "" });
+          item.appendChild(img);
+        } else if (url) {
+          item = el("a", "fdw-file-link", { href: url, download: a.name || "", rel: "noopener noreferrer" });
+          item.textContent = "📄 " + (a.name || w("download")) + (a.size ? " (" + size(a.size) + ")" : "");
+        } else {
+          item = el("span", "fdw-file-link");
+          item.textContent = "📄 " + (a.name || "");
+        }
+        box.appendChild(item);
+      });
+      if (pinned) toBottom();
+      return li;
+    }
+    function pending(li, m) {
+      if (m.files && m.files.length) { mineEls[m.id] = li; show(li, m.files); }
+      return li;
+    }
+    function mine(f) {
+      var li = mineEls[f.id];
+      if (!li) return false;
+      delete mineEls[f.id];
+      show(li, f.attachments);
+      li.querySelector(".fdw-state").textContent = t.sent;
+      delete pendingEls[f.id];
+      return true;
+    }
+    function refused(body) {
+      var e = (body && body.error) || {};
+      var why = (lang === "zh" && e.message_zh) || e.message || String(body && body.__status || "");
+      say(w("failed").replace("{why}", why));
+    }
+    function upload(file) {
+      if (!token) { refused({ error: { message: t.reconnecting, message_zh: t.reconnecting } }); return; }
+      say(w("uploading").replace("{name}", file.name));
+      var body = new FormData();
+      body.append("file", file, file.name);
+      fetch(origin + "/webchat/attachments", { method: "POST", body: body, headers: { Authorization: "Bearer " + token }, mode: "cors", credentials: "omit" })
+        .then(function (r) { return r.json().then(function (j) { j.__status = r.status; return j; }); })
+        .then(function (j) {
+          if (j.__status !== 201 || !j.attachment) { refused(j); return; }
+          say("");
+          var a = j.attachment;
+          var m = { id: newId(), text: input.value.trim(), attachments: [a.id], files: [{ kind: a.kind, name: a.name, size: a.size }] };
+          input.value = "";
+          outbox.push(m);
+          store.set("outbox", outbox);
+          seen[m.id] = true;
+          pendingEls[m.id] = pending(bubble("in", m.text, 0, online ? "" : t.queued), m);
+          showButtons([]);
+          flush();
+        })
+        .catch(function () { refused({ error: { message: t.offline, message_zh: STRINGS.zh.offline } }); });
+    }
+    button.addEventListener("click", function () { picker.click(); });
+    picker.addEventListener("change", function () {
+      var chosen = picker.files && picker.files[0];
+      picker.value = "";
+      if (chosen) upload(chosen);
+    });
+    return { show: show, pending: pending, mine: mine, upload: upload };
+  })();
+  // ------------------------------------------------------------------ end of attachments
+
+  outbox.forEach(function (m) { seen[m.id] = true; pendingEls[m.id] = files.pending(bubble("in", m.text, 0, t.queued), m); });
+
   window.FrontdeskWebchat = { open: open, close: close, send: send };
   transport.start();
 })();
