@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from urllib.parse import quote
+import re
+from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
 
@@ -33,6 +34,7 @@ from hub.errors import InputError
 ATTACHMENTS = web.AppKey[AttachmentStore]("attachments")
 
 _CHUNK = 64 * 1024
+_ESCAPED = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +84,26 @@ async def _file_part(request: web.Request, limit: int) -> Upload:
             chunks.append(chunk)
         return Upload(
             data=b"".join(chunks),
-            name=part.filename or "",
+            name=_part_name(part.filename or ""),
             declared_type=part.headers.get("Content-Type", ""),
         )
     raise AttachmentRefused(
         "the upload has no 'file' part", "上传内容缺少 'file' 字段", status=400, code="bad_upload"
     )
+
+
+def _part_name(raw: str) -> str:
+    """Browsers send a file name as UTF-8; some clients (aiohttp's own) percent-encode it.
+    An all-ASCII name whose escapes decode to non-ASCII UTF-8 is taken as encoded; any
+    other is kept as sent ("100%25.txt" stays itself)."""
+    if raw.isascii() and _ESCAPED.search(raw):
+        try:
+            decoded = unquote(raw, errors="strict")
+        except UnicodeDecodeError:
+            return raw
+        if not decoded.isascii():
+            return decoded
+    return raw
 
 
 def download_response(stored: StoredAttachment, data: bytes) -> web.Response:
