@@ -18,7 +18,7 @@ from handoff.engine import HandoffEngine
 from handoff.mentions import mentions
 from handoff.queue import Presence, Ticket
 from hub.errors import InputError
-from hub.model import Button, Event
+from hub.model import Attachment, Button, Event
 
 # A reason in Chinese for the engine's refusals, by status: the English message keeps the
 # specifics (agent names, the queue's exact refusal), which both surfaces already show.
@@ -113,11 +113,17 @@ class AgentActions:
         return Accepted(conversation_id, details)
 
     async def reply(
-        self, actor: Actor, conversation_id: str, text: str, buttons: Sequence[Button] = ()
+        self,
+        actor: Actor,
+        conversation_id: str,
+        text: str,
+        buttons: Sequence[Button] = (),
+        attachments: Sequence[Attachment] = (),
     ) -> Done:
+        """`attachments` are references to files already stored for this conversation."""
         self.ticket(actor, conversation_id)
         with _refusals():
-            await self.engine.reply(conversation_id, actor.agent_id, text, buttons)
+            await self.engine.reply(conversation_id, actor.agent_id, text, buttons, attachments)
         return Done(conversation_id)
 
     async def note(self, actor: Actor, conversation_id: str, text: str) -> Done:

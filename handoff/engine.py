@@ -33,7 +33,15 @@ from handoff.summary import as_text, summarize
 from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.errors import InputError
 from hub.hub import Hub
-from hub.model import Button, Conversation, ConversationStatus, Event, NewEvent, Outbound
+from hub.model import (
+    Attachment,
+    Button,
+    Conversation,
+    ConversationStatus,
+    Event,
+    NewEvent,
+    Outbound,
+)
 
 log = logging.getLogger("frontdesk.handoff")
 
@@ -413,7 +421,12 @@ class HandoffEngine(ConversationHandler):
             raise InputError(refusal or "this conversation cannot be taken now", status=409)
 
     async def reply(
-        self, conversation_id: str, agent_id: str, text: str, buttons: Sequence[Button] = ()
+        self,
+        conversation_id: str,
+        agent_id: str,
+        text: str,
+        buttons: Sequence[Button] = (),
+        attachments: Sequence[Attachment] = (),
     ) -> None:
         name = self.agent(agent_id).name
         await self._act(
@@ -424,7 +437,9 @@ class HandoffEngine(ConversationHandler):
                     type="handoff.agent_message", data={"agent_id": agent_id, "agent_name": name}
                 ),
             ),
-            replies=(Outbound(text=text, buttons=tuple(buttons)),),
+            replies=(
+                Outbound(text=text, buttons=tuple(buttons), attachments=tuple(attachments)),
+            ),
             joined=True,  # a supervisor who joined replies too
         )
 

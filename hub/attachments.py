@@ -23,7 +23,7 @@ import re
 import secrets
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -326,6 +326,26 @@ def prepare(
     )
 
 
+async def conversation_files(
+    store: AttachmentStore, ids: Sequence[str], *, conversation_id: str
+) -> tuple[Attachment, ...]:
+    """The references for files uploaded into `conversation_id` (an agent's, before a
+    reply): a 404 names the first id that is not one, so a reply cannot carry another
+    conversation's file."""
+    references = []
+    for attachment_id in dict.fromkeys(ids):
+        stored = await store.meta(attachment_id) if isinstance(attachment_id, str) else None
+        if stored is None or stored.conversation_id != conversation_id:
+            raise AttachmentRefused(
+                f"attachment {attachment_id!s:.40} is not a file of this conversation",
+                "附件不属于此会话",
+                status=404,
+                code="not_found",
+            )
+        references.append(stored.reference())
+    return tuple(references)
+
+
 def new_attachment_id() -> str:
     """Random, not content-addressed: an id says nothing about the file, cannot be guessed,
     and two customers sending the same bytes never share an entry (nor its expiry)."""
@@ -363,6 +383,7 @@ __all__ = [
     "StoredAttachment",
     "attachment_store_from",
     "clean_name",
+    "conversation_files",
     "plain_name",
     "prepare",
     "sniff",

@@ -15,8 +15,8 @@ caller's: the console's session, a web chat visitor's signed link.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 import re
+from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web

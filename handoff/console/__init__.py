@@ -35,6 +35,7 @@ def install_console(
     from handoff.console import (
         composing,
         contacts_api,
+        files,
         login,
         pages,
         profiles,
@@ -66,6 +67,7 @@ def install_console(
     app.router.add_routes(contacts_api.routes)
     app.router.add_routes(composing.routes)
     qa_view.install_qa(app)
+    app.router.add_routes(files.routes)
     app.router.add_static("/console/static", HERE / "static", append_version=False)
     app.on_response_prepare.append(security_headers)
 

@@ -399,3 +399,15 @@ STRINGS.update(
     }
 )
 SCRIPT_KEYS += ("channel.window_closes", "channel.window_closed")
+
+# ------------------------------------------------------------------ attachments (files)
+STRINGS.update(
+    {
+        "attach": {"en": "Attach files", "zh": "添加附件"},
+        "attach.remove": {"en": "Remove", "zh": "移除"},
+        "attach.failed": {"en": "File not sent:", "zh": "文件未发送："},
+        "unit.kb": {"en": "KB", "zh": "KB"},
+        "unit.mb": {"en": "MB", "zh": "MB"},
+    }
+)
+SCRIPT_KEYS += ("attach", "attach.remove", "attach.failed", "unit.kb", "unit.mb")

@@ -101,6 +101,7 @@ def timeline(events: Sequence[Event], *, channel: str) -> list[dict[str, Any]]:
                 text=str(data.get("text", "")),
                 # The channel could not prove who sent it (e.g. a mail failing DKIM/DMARC).
                 unverified=data.get("sender_verified") is False,
+                attachments=_files(data.get("attachments")),
             )
         elif kind == "message.out":
             outbound = data.get("outbound") or {}
@@ -111,6 +112,7 @@ def timeline(events: Sequence[Event], *, channel: str) -> list[dict[str, Any]]:
                 item.update(who="bot")
             item["text"] = str(outbound.get("text", ""))
             item["buttons"] = [str(b.get("title", "")) for b in outbound.get("buttons", ())]
+            item["attachments"] = _files(outbound.get("attachments"))
         elif kind == "handoff.agent_message":
             agent_reply = data
             continue
@@ -124,6 +126,26 @@ def timeline(events: Sequence[Event], *, channel: str) -> list[dict[str, Any]]:
             item.update(who="event", text=_describe(kind, data))
         items.append(item)
     return items
+
+
+def _files(logged: Any) -> list[dict[str, Any]]:
+    """A message's files as the transcript shows them: a stored one links to the console's
+    download route (the browser shows sniffed images inline, anything else downloads)."""
+    files = []
+    for item in logged if isinstance(logged, list) else ():
+        if not isinstance(item, Mapping):
+            continue
+        attachment_id = str(item.get("id", ""))
+        files.append(
+            {
+                "kind": str(item.get("kind", "")),
+                "name": str(item.get("name", "")),
+                "mime_type": str(item.get("mime_type", "")),
+                "size": item.get("size") if isinstance(item.get("size"), int) else None,
+                "url": f"/console/api/attachments/{attachment_id}" if attachment_id else "",
+            }
+        )
+    return files
 
 
 def _bot_turn(data: Mapping[str, Any]) -> str:

@@ -26,6 +26,7 @@ from handoff.console.auth import (
 )
 from handoff.console.canned import CannedResponses
 from handoff.console.composing import for_this_console, mention_hint
+from handoff.console.files import reply_files
 from handoff.console.state import CONSOLE
 from handoff.console.views import agent_view, profile, queue_by_skill, ticket_view, timeline
 from handoff.engine import HandoffEngine
@@ -152,8 +153,11 @@ async def accept(request: web.Request) -> web.Response:
 async def reply(request: web.Request) -> web.Response:
     actions, actor, conversation_id = _call(request)
     actions.ticket(actor, conversation_id)  # 404 before the body is read, as always
-    text = (await _body(request)).text("text", max_length=MAX_TEXT)
-    await actions.reply(actor, conversation_id, text)
+    body = await _body(request)
+    # Files are uploaded first (console/files.py); a reply with files may have no text.
+    attachments = await reply_files(request, body, conversation_id)
+    text = body.text("text", max_length=MAX_TEXT, required=not attachments)
+    await actions.reply(actor, conversation_id, text, attachments=attachments)
     return _done()
 
 

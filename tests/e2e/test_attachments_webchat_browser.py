@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession, web
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, FilePayload, Page, expect
 
 from hub.api import HUB
 from hub.app import create_app
@@ -61,7 +61,7 @@ async def open_chat(browser: Browser, url: str, lang: str) -> Page:
 
 async def attach(page: Page, name: str, mime: str, data: bytes) -> None:
     await page.locator(".fdw-file").set_input_files(
-        files=[{"name": name, "mimeType": mime, "buffer": data}]
+        files=[FilePayload(name=name, mimeType=mime, buffer=data)]
     )
 
 

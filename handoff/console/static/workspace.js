@@ -106,6 +106,7 @@
       const body = el("div", { class: "text", text: item.text || "" });
       const node = el("li", { class: `item item-${item.who}` }, head, body);
       if (item.buttons && item.buttons.length) node.append(el("div", { class: "buttons", text: item.buttons.join(" | ") }));
+      if (item.attachments && item.attachments.length) node.append(ConsoleFiles.render(item.attachments));
       return node;
     }));
     list.scrollTop = list.scrollHeight;
@@ -178,8 +179,11 @@
     });
     async function send() {
       const text = reply.value;
-      if (!text.trim()) return;
-      await act(asNote.checked ? "note" : "reply", { text });
+      // Files go with replies only (attachments.js); a note stays text.
+      const files = asNote.checked ? 0 : ConsoleFiles.pending();
+      if (!text.trim() && !files) return;
+      const attachments = files ? await ConsoleFiles.upload(openId) : [];
+      await act(asNote.checked ? "note" : "reply", attachments.length ? { text, attachments } : { text });
       reply.value = "";
       // "Internal note" is for one message: the next one goes to the customer again.
       asNote.checked = false;

@@ -140,7 +140,8 @@ async def test_text_and_images_are_served_safely(client: TestClient[Any, Any]) -
     _, image = await upload(client, token, "photo.png", png(), "application/octet-stream")
     _, text = await upload(client, token, "notes.txt", "备注 notes".encode(), "text/html")
     files = client.app[ATTACHMENTS]
-    assert (await files.meta(text["attachment"]["id"])).sniffed_type == "text/plain"  # type: ignore[union-attr]
+    stored = await files.meta(text["attachment"]["id"])
+    assert stored is not None and stored.sniffed_type == "text/plain"
     async with client.get(f"{UPLOAD}/{image['attachment']['id']}", headers=headers) as r:
         assert r.headers["Content-Type"] == "image/png"
         assert r.headers["Content-Disposition"].startswith("inline;")

@@ -27,6 +27,8 @@ PUBLIC = {
     ("GET", "/webchat/poll"),
     ("POST", "/webchat/messages"),
     ("POST", "/webchat/read"),
+    ("POST", "/webchat/attachments"),  # the visitor token
+    ("GET", "/webchat/attachments/{attachment_id}"),  # a link signed for one visitor
     ("OPTIONS", "/webchat/{endpoint}"),
     ("GET", "/webchat/widget.js"),
     ("GET", "/webchat/widget.css"),
@@ -82,6 +84,9 @@ CONSOLE: dict[tuple[str, str], tuple[Role, bool]] = {
     ("GET", "/console/api/transcripts/{conversation_id}"): (Role.SUPERVISOR, False),
     ("POST", "/console/api/conversations/{conversation_id}/join"): (Role.SUPERVISOR, False),
     ("POST", "/console/api/conversations/{conversation_id}/whisper"): (Role.SUPERVISOR, False),
+    # Files (docs/attachments.md).
+    ("POST", "/console/api/conversations/{conversation_id}/attachments"): (Role.AGENT, False),
+    ("GET", "/console/api/attachments/{attachment_id}"): (Role.AGENT, False),
 }
 
 # Everything else under /api/v1/ is the operator API: only the operator's bearer token.
