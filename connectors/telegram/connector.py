@@ -31,13 +31,13 @@ import random
 import re
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Self
 
 from aiohttp import web
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import (
     BadRequest,
@@ -51,15 +51,16 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from connectors.telegram.callbacks import CallbackCache, newest_question, payload_from_events
+from connectors.telegram.files import keep_files, send_file
 from connectors.telegram.pacing import Pacer
 from connectors.telegram.parse import CHANNEL, ButtonPress, Ignored, Malformed, parse_update
-from connectors.telegram.render import is_token, render
+from connectors.telegram.render import Part, is_token, render
 from hub.abc import Connector, IngestFn
 from hub.config import Section
 from hub.errors import ConfigError, DeliveryError, InputError, RetryLater
 from hub.http import error_response, read_json
 from hub.logs import redact_secrets
-from hub.model import Delivery, Event, Inbound, split_question
+from hub.model import Attachment, Delivery, Event, Inbound, split_question
 
 log = logging.getLogger("frontdesk.connectors.telegram")
 
@@ -343,6 +344,8 @@ class TelegramConnector(Connector):
                 )
                 await self.ingest(parsed.notice(received_at=time.time()))
             elif isinstance(parsed, Inbound):
+                if self.attachments is not None and self._bot is not None:
+                    parsed = await keep_files(self._bot, self.attachments, parsed)
                 await self.ingest(parsed)
             else:
                 answered = await self._button_pressed(parsed)
@@ -442,12 +445,15 @@ class TelegramConnector(Connector):
             raise RetryLater("telegram is not connected yet")
         chat_id = _chat_id(delivery.address)
         rendered = render(delivery.outbound)
-        if not rendered.parts:
+        # Stored files follow the text, one message each (their bytes read on every attempt).
+        steps: list[Part | Attachment] = [*rendered.parts]
+        steps += [a for a in delivery.outbound.attachments if a.id]
+        if not steps:
             raise DeliveryError("the reply has no text, buttons or links to send")
         self.callbacks.remember(rendered.callbacks)
         # Parts an earlier attempt (in any process, before a restart too) already sent.
         sent = [int(part) for part in delivery.parts_sent]
-        for index, part in enumerate(rendered.parts[len(sent) :], start=len(sent) + 1):
+        for index, part in enumerate(steps[len(sent) :], start=len(sent) + 1):
             wait = self.pacer.reserve(chat_id, max_wait=self.settings.max_queue_wait)
             if wait is None:
                 raise RetryLater(
@@ -456,17 +462,29 @@ class TelegramConnector(Connector):
                 )
             if wait > 0:
                 await asyncio.sleep(wait)
-            message = await self._send(bot, chat_id, part.html, part.keyboard)
+            if isinstance(part, Part):
+                message = await self._send(bot, chat_id, part.html, part.keyboard)
+            else:
+                message = await self._guarded(
+                    chat_id, send_file(bot, self.attachments, chat_id, part)
+                )
             sent.append(message)
-            if index < len(rendered.parts) and self.log is not None:
+            if index < len(steps) and self.log is not None:
                 await self.log.delivery_progress(delivery.id, [str(m) for m in sent])
         return {"message_ids": sent, "chat_id": chat_id}
 
     async def _send(self, bot: _Bot, chat_id: int, text: str, keyboard: Any) -> int:
-        try:
-            message = await bot.send_message(
+        return await self._guarded(
+            chat_id,
+            bot.send_message(
                 chat_id=chat_id, text=text, parse_mode=ParseMode.HTML, reply_markup=keyboard
-            )
+            ),
+        )
+
+    async def _guarded(self, chat_id: int, call: Awaitable[Message]) -> int:
+        """Await one send; Telegram's failures as the outbox's retry or park."""
+        try:
+            message = await call
         except RetryAfter as error:
             seconds = _retry_after(error)
             self.pacer.pause(chat_id, seconds)

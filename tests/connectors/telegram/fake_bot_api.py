@@ -120,6 +120,11 @@ class FakeBotApi:
         self.failures_at: dict[tuple[str, int], Failure] = {}
         self.failing_from: dict[str, tuple[int, Failure]] = {}
         self.messages: dict[int, list[dict[str, Any]]] = {}  # chat id → sent messages
+        # Files: what users sent (file_id → bytes, served by getFile and /file/bot…) and
+        # what the bot sent (chat id → {"method", "name", "data", "caption"}).
+        self.user_files: dict[str, bytes] = {}
+        self.sent_files: dict[int, list[dict[str, Any]]] = {}
+        self.downloads: list[str] = []
         self._changed = asyncio.Condition()
         self._next_message_id = 1000
         self._runner: web.AppRunner | None = None
@@ -130,6 +135,7 @@ class FakeBotApi:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{file_path:.+}", self._download)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -209,6 +215,15 @@ class FakeBotApi:
             return _error(error.failure)
         return web.json_response({"ok": True, "result": result})
 
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """Telegram's file server: `getFile`'s `file_path` under the token."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["file_path"].removeprefix("documents/")
+        self.downloads.append(file_id)
+        data = self.user_files.get(file_id)
+        return web.Response(status=404) if data is None else web.Response(body=data)
+
     async def _params(self, request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/json":
             body = await request.json()
@@ -216,6 +231,9 @@ class FakeBotApi:
         form = await request.post() if request.can_read_body else {}
         params: dict[str, Any] = {}
         for key, value in form.items():
+            if isinstance(value, web.FileField):  # an uploaded file (sendPhoto, sendDocument)
+                params[key] = {"name": value.filename, "data": value.file.read()}
+                continue
             text = value if isinstance(value, str) else str(value)
             if key in _STRING_FIELDS:
                 params[key] = text
@@ -284,6 +302,56 @@ class FakeBotApi:
         self.messages.setdefault(chat_id, []).append(
             {"visible": visible, "html": text, "markup": markup, "id": self._next_message_id}
         )
+        return message
+
+    async def _api_getFile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.user_files:
+            raise TelegramApiError(400, "Bad Request: invalid file_id")
+        size = len(self.user_files[file_id])
+        if size > 20 * 1024 * 1024:
+            raise TelegramApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": size,
+            "file_path": f"documents/{file_id}",
+        }
+
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        return self._sent_file("sendPhoto", "photo", params)
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> Any:
+        return self._sent_file("sendDocument", "document", params)
+
+    def _sent_file(self, method: str, field_name: str, params: dict[str, Any]) -> Any:
+        chat_id = _chat(params)
+        if chat_id in self.blocked:
+            raise TelegramApiError(403, "Forbidden: bot was blocked by the user")
+        upload = params.get(field_name)
+        if not isinstance(upload, dict) or not upload.get("data"):
+            raise TelegramApiError(400, f"Bad Request: there is no {field_name} in the request")
+        self._next_message_id += 1
+        self.sent_files.setdefault(chat_id, []).append(
+            {
+                "method": method,
+                "name": upload["name"],
+                "data": upload["data"],
+                "caption": params.get("caption"),
+                "id": self._next_message_id,
+            }
+        )
+        file_object = {"file_id": f"sent{self._next_message_id}", "file_unique_id": "s"}
+        message: dict[str, Any] = {
+            "message_id": self._next_message_id,
+            "from": BOT_USER,
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "date": int(time.time()),
+        }
+        if field_name == "photo":
+            message["photo"] = [{**file_object, "width": 1, "height": 1}]
+        else:
+            message["document"] = {**file_object, "file_name": upload["name"]}
         return message
 
     async def _api_sendChatAction(self, params: dict[str, Any]) -> Any:
