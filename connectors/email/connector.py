@@ -31,6 +31,7 @@ from typing import Any, Self
 import aiosmtplib
 
 from connectors.email.auth import AuthSettings, DnsLookup, authenticate
+from connectors.email.files import keep_mail_files, reply_files
 from connectors.email.imap_in import ImapPoller, ImapSettings
 from connectors.email.loops import RateLimit
 from connectors.email.parse import MailRejected, ParsedMail, parse_mail
@@ -218,6 +219,14 @@ class EmailConnector(Connector):
         if kind == InboundKind.MESSAGE:
             text, raw = await self._choice(inbound, raw)
             inbound = replace(inbound, text=text)
+            if self.attachments is not None:  # stored before the mail is acknowledged
+                files, refused = await keep_mail_files(self.attachments, mail, inbound.identity)
+                inbound = replace(inbound, attachments=files)
+                if refused:
+                    raw["attachments_refused"] = refused
+                if any(f.id for f in files) and raw.pop("source", None) is not None:
+                    # The source would carry the files' bytes into the log a second time.
+                    raw["source_omitted"] = "attachments are kept in the attachment store"
         if sender != mail.sender:
             raw["original_from"] = mail.sender
         receipt = await self.ingest(replace(inbound, raw=raw))
@@ -293,8 +302,11 @@ class EmailConnector(Connector):
     # ------------------------------------------------------------------ outbound
     async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
         context = await self._reply_context(delivery)
+        files = await reply_files(self.attachments, delivery.outbound.attachments)
         try:
-            message = render_reply(delivery, sender=self.sender, context=context, now=time.time())
+            message = render_reply(
+                delivery, sender=self.sender, context=context, now=time.time(), files=files
+            )
         except ValueError as error:
             raise DeliveryError(f"cannot address the reply: {error}") from None
         relay = self.relay

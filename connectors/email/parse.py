@@ -63,6 +63,10 @@ class ParsedMail:
     own: bool  # the hub's own outbound mail, come back
     defects: tuple[str, ...]
     raw: dict[str, Any] = field(default_factory=dict)
+    # The decoded bytes of each of `attachments` (b"" for an attached mail), and images
+    # shown inline in the body, for the connector to store; never part of the log.
+    payloads: tuple[bytes, ...] = ()
+    inline_images: tuple[tuple[Attachment, bytes], ...] = ()
 
     def inbound(
         self, *, channel: str, thread_root: str, kind: InboundKind, text: str | None = None
@@ -168,6 +172,8 @@ def parse_mail(
         text=text,
         full_text=full_text,
         attachments=tuple(walker.attachments),
+        payloads=tuple(walker.payloads),
+        inline_images=tuple(walker.inline_images),
         thread=thread,
         recipients=recipients,
         noise=noise,
@@ -207,6 +213,8 @@ class _Walker:
         self.plain: list[str] = []
         self.html: list[str] = []
         self.attachments: list[Attachment] = []
+        self.payloads: list[bytes] = []
+        self.inline_images: list[tuple[Attachment, bytes]] = []
         self.defects: list[str] = []
 
     def walk(self, part: Message) -> None:
@@ -224,7 +232,16 @@ class _Walker:
             return
         inline = disposition == "inline" or (disposition is None and part.get("Content-ID"))
         if content_type.startswith("image/") and inline:
-            return  # inline images (logos, signatures) are decoration
+            # Shown in the body (a pasted screenshot, a signature's logo): not listed as an
+            # attachment, but kept aside for the connector to store.
+            image = Attachment(
+                kind="image",
+                name=clean_header_text(filename or "image")[:255],
+                mime_type=content_type,
+                size=_size(part),
+            )
+            self.inline_images.append((image, _payload(part)))
+            return
         is_body = content_type in ("text/plain", "text/html") and disposition != "attachment"
         if is_body and not filename:
             payload = _payload(part)
@@ -236,6 +253,7 @@ class _Walker:
         self._attach(part, _kind(content_type), filename)
 
     def _attach(self, part: Message, kind: str, name: str) -> None:
+        self.payloads.append(b"" if kind == "email" else _payload(part))
         self.attachments.append(
             Attachment(
                 kind=kind,

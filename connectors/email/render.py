@@ -1,7 +1,8 @@
 """`Outbound` → a threaded `EmailMessage`, multipart text + HTML (pure).
 
 Quick-reply buttons degrade to a numbered list (a reply "2" picks the second; see
-`choice_number`); attachments, which the hub knows only by URL, become links. Every
+`choice_number`); stored attachments (handed in with their bytes) become MIME parts, and
+any known only by URL becomes a link. Every
 header value that came from outside is stripped of CR/LF first, so a crafted name or
 subject can never inject a header into our reply.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
 from email.headerregistry import Address
@@ -19,7 +21,7 @@ from email.utils import formatdate
 import jinja2
 
 from connectors.email.threading import own_message_id, plus_address, reply_references
-from hub.model import Button, Delivery
+from hub.model import Attachment, Button, Delivery
 
 CHOOSE_HINT = "Reply with the number of your choice."
 CHOOSE_HINTS = {"en": CHOOSE_HINT, "zh": "请回复您选择的编号。"}
@@ -139,10 +141,16 @@ def render_text(
 
 
 def render_reply(
-    delivery: Delivery, *, sender: Sender, context: ReplyContext, now: float
+    delivery: Delivery,
+    *,
+    sender: Sender,
+    context: ReplyContext,
+    now: float,
+    files: Sequence[tuple[Attachment, bytes]] = (),
 ) -> EmailMessage:
     """Build the reply for `delivery`; raises ValueError when the recipient address is
-    not a single valid address (the connector parks such a delivery)."""
+    not a single valid address (the connector parks such a delivery). `files` are the
+    reply's stored attachments with their bytes, attached as MIME parts."""
     recipient = recipient_address(delivery.address)
     outbound = delivery.outbound
     root = delivery.thread_hint or context.parent_id
@@ -186,6 +194,15 @@ def render_reply(
         signature=[line for line in sender.signature.strip().split("\n") if sender.signature],
     )
     message.add_alternative(html, subtype="html")
+    for attachment, data in files:
+        # The sniffed type (never HTML), and a name without CR/LF (header injection).
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        message.add_attachment(
+            data,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=one_line(attachment.name) or "attachment",
+        )
     message.policy = OUTBOUND_POLICY  # headers are folded when flattened: keep ids whole
     return message
 
