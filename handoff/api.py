@@ -8,7 +8,10 @@ proxies and logs would keep it).
     PUT  agents/{agent_id}/presence             {"presence": "online" | "away" | "offline"}
     GET  conversations/{id}                     ticket, summary (JSON + text), transcript
     POST conversations/{id}/accept              {"agent_id"}  offered to them, or waiting ("Take")
-    POST conversations/{id}/reply               {"agent_id", "text", "buttons"?: [{title, payload}]}
+    POST conversations/{id}/attachments         multipart `file` (+ ?agent_id=): a file for a reply
+    POST conversations/{id}/reply               {"agent_id", "text", "buttons"?: [{title, payload}],
+                                                 "attachments"?: [id]}  (text optional with files)
+    GET  attachments/{id}                       a stored file (images inline, others download)
     POST conversations/{id}/note                {"agent_id", "text"}   internal, never sent
     POST conversations/{id}/transfer            {"agent_id", "to_agent" | "to_skill", "note"?}
     POST conversations/{id}/reassign            {"supervisor_id", "to_agent", "note"?}  assigns, or 409
@@ -28,13 +31,16 @@ from handoff.engine import HandoffEngine
 from handoff.feed import stream
 from handoff.settings import agent_spec, raw_section
 from hub.api import API_TOKEN, operator
+from hub.attachments import conversation_files
+from hub.attachments_http import attachment_store, serve_stored, upload_response
 from hub.errors import ConfigError, InputError
 from hub.http import Fields, json_response, read_object, require_bearer
-from hub.model import Button
+from hub.model import Attachment, Button
 
 HANDOFF = web.AppKey("handoff", HandoffEngine)
 PREFIX = "/api/v1/handoff"
 MAX_TEXT = 4000
+MAX_FILES = 10  # per reply
 
 routes = web.RouteTableDef()
 
@@ -49,6 +55,20 @@ async def _body(request: web.Request) -> Fields:
 
 def _actions(request: web.Request) -> AgentActions:
     return AgentActions(_engine(request))
+
+
+async def attachment_field(
+    request: web.Request, body: Fields, conversation_id: str
+) -> tuple[Attachment, ...]:
+    """The optional `attachments` of a reply (both surfaces): ids of files uploaded into
+    this conversation first; a 404 names one that is not."""
+    ids = body.items("attachments", max_items=MAX_FILES)
+    if not ids:
+        return ()
+    if not all(isinstance(i, str) for i in ids):
+        raise InputError("field 'attachments' must be a list of attachment ids", status=422)
+    store = attachment_store(request)
+    return await conversation_files(store, ids, conversation_id=conversation_id)
 
 
 def note_field(body: Fields) -> str:
@@ -141,9 +161,34 @@ async def reply(request: web.Request) -> web.Response:
             Button(title=button.text("title", max_length=64), payload=button.text("payload"))
         )
     actor = Actor(body.text("agent_id", max_length=64))
-    text = body.text("text", max_length=MAX_TEXT)
-    await _actions(request).reply(actor, _id(request), text, buttons)
+    attachments = await attachment_field(request, body, _id(request))
+    text = body.text("text", max_length=MAX_TEXT, required=not attachments)
+    await _actions(request).reply(actor, _id(request), text, buttons, attachments)
     return _ok()
+
+
+@routes.post(f"{PREFIX}/conversations/{{conversation_id}}/attachments")
+@operator
+async def upload(request: web.Request) -> web.Response:
+    """A file for a reply, uploaded as `agent_id` (a query parameter: the body is the file)."""
+    agent_id = request.query.get("agent_id", "")
+    if not agent_id or len(agent_id) > 64:
+        raise InputError(
+            "query parameter 'agent_id' is required (at most 64 characters)", status=422
+        )
+    _actions(request).ticket(Actor(agent_id), _id(request))
+    return await upload_response(
+        request,
+        attachment_store(request),
+        uploader=f"agent:{agent_id}",
+        conversation_id=_id(request),
+    )
+
+
+@routes.get(f"{PREFIX}/attachments/{{attachment_id}}")
+@operator
+async def download(request: web.Request) -> web.Response:
+    return await serve_stored(attachment_store(request), request.match_info["attachment_id"])
 
 
 @routes.post(f"{PREFIX}/conversations/{{conversation_id}}/note")

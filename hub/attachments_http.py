@@ -15,8 +15,10 @@ caller's: the console's session, a web chat visitor's signed link.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
@@ -29,6 +31,9 @@ from hub.attachments import (
     too_large,
 )
 from hub.errors import InputError
+from hub.http import json_response
+
+log = logging.getLogger("frontdesk.attachments")
 
 #: The application's attachment store, set by `hub.app.create_app`.
 ATTACHMENTS = web.AppKey[AttachmentStore]("attachments")
@@ -92,6 +97,70 @@ async def _file_part(request: web.Request, limit: int) -> Upload:
     )
 
 
+def attachment_store(request: web.Request) -> AttachmentStore:
+    """The application's store, or a 404 where none is wired (a bare test app)."""
+    store = request.app.get(ATTACHMENTS)
+    if store is None:
+        raise InputError("files are not enabled on this server", status=404)
+    return store
+
+
+async def serve_stored(store: AttachmentStore, attachment_id: str) -> web.Response:
+    """A stored file by id, for a caller already allowed to read it; else a 404."""
+    stored = await store.meta(attachment_id)
+    data = await store.read(attachment_id) if stored is not None else None
+    if stored is None or data is None:
+        raise InputError("no such attachment", status=404)
+    return download_response(stored, data)
+
+
+async def upload_response(
+    request: web.Request, store: AttachmentStore, *, uploader: str, conversation_id: str = ""
+) -> web.Response:
+    """Read an upload and store it: 201 with the file's metadata, or the refusal with its
+    reason in English and Chinese (``{"error": {status, code, message, message_zh}}``).
+    Every surface that takes files (web chat, console, hand-off API) answers the same."""
+    try:
+        upload = await read_upload(request, store.settings)
+        stored = await store.put(
+            upload.data,
+            name=upload.name,
+            declared_type=upload.declared_type,
+            uploader=uploader,
+            conversation_id=conversation_id,
+        )
+    except InputError as problem:
+        log.info(
+            "upload refused",
+            extra={"uploader": uploader, "status": problem.status, "reason": problem.message},
+        )
+        return refusal_response(problem)
+    log.info(
+        "file stored", extra={"uploader": uploader, "attachment": stored.id, "size": stored.size}
+    )
+    return json_response({"attachment": stored_view(stored)}, status=201)
+
+
+def stored_view(stored: StoredAttachment) -> dict[str, Any]:
+    """What an uploader is told of the file it stored (never where it lies)."""
+    return {
+        "id": stored.id,
+        "name": stored.name,
+        "kind": stored.kind,
+        "mime_type": stored.sniffed_type,
+        "size": stored.size,
+    }
+
+
+def refusal_response(error: InputError) -> web.Response:
+    body: dict[str, Any]
+    if isinstance(error, AttachmentRefused):
+        body = error.to_json()
+    else:  # the transport's refusals (408, a malformed body): English only, as everywhere
+        body = {"status": error.status, "code": "bad_upload", "message": error.message}
+    return json_response({"error": body}, status=error.status)
+
+
 def _part_name(raw: str) -> str:
     """Browsers send a file name as UTF-8; some clients (aiohttp's own) percent-encode it.
     An all-ASCII name whose escapes decode to non-ASCII UTF-8 is taken as encoded; any
@@ -126,4 +195,14 @@ def download_response(stored: StoredAttachment, data: bytes) -> web.Response:
     return web.Response(body=data, headers=headers)
 
 
-__all__ = ["ATTACHMENTS", "Upload", "download_response", "read_upload"]
+__all__ = [
+    "ATTACHMENTS",
+    "Upload",
+    "attachment_store",
+    "download_response",
+    "read_upload",
+    "refusal_response",
+    "serve_stored",
+    "stored_view",
+    "upload_response",
+]

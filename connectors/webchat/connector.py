@@ -41,7 +41,7 @@ from connectors.webchat.protocol import JSON, CustomerTyping, Hello, Read, SendM
 from connectors.webchat.secret import default_path, kept_secret
 from connectors.webchat.sessions import Listener, PollListener, Sessions, SocketListener
 from hub.abc import Connector, IngestFn
-from hub.attachments_http import download_response, read_upload
+from hub.attachments_http import download_response, upload_response
 from hub.config import Section
 from hub.edge import client_address
 from hub.errors import InputError
@@ -579,35 +579,16 @@ class WebchatConnector(Connector):
         """Store one file for the visitor; a message frame then refers to its id. Limited
         like messages (per visitor and per address), refused in both languages."""
         visitor = self._visitor(request)
-        try:
-            if self.attachments is None:
-                raise InputError("files are not enabled on this server", status=404)
-            wait = self.sessions.take(visitor) or self.addresses.message(client_address(request))
-            if wait > 0:
-                limited = TooMany(
-                    "slow_down", "too many uploads; try again shortly", retry_after=wait
-                )
-                return self._cors(request, limited.response())
-            upload = await read_upload(request, self.attachments.settings)
-            stored = await self.attachments.put(
-                upload.data,
-                name=upload.name,
-                declared_type=upload.declared_type,
-                uploader=f"{self.name}:{visitor}",
-            )
-        except InputError as problem:
-            log.info(
-                "webchat upload refused",
-                extra={"visitor": visitor, "status": problem.status, "reason": problem.message},
-            )
-            return self._cors(request, files.refusal(problem))
-        log.info(
-            "webchat file stored",
-            extra={"visitor": visitor, "attachment": stored.id, "size": stored.size},
+        if self.attachments is None:
+            return self._cors(request, error_response(404, "files are not enabled here"))
+        wait = self.sessions.take(visitor) or self.addresses.message(client_address(request))
+        if wait > 0:
+            limited = TooMany("slow_down", "too many uploads; try again shortly", retry_after=wait)
+            return self._cors(request, limited.response())
+        response = await upload_response(
+            request, self.attachments, uploader=f"{self.name}:{visitor}"
         )
-        return self._cors(
-            request, json_response({"attachment": files.upload_view(stored)}, status=201)
-        )
+        return self._cors(request, response)
 
     async def download(self, request: web.Request) -> web.Response:
         """A file for the visitor a signed link (or a bearer token) names; else 404."""

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from hub.attachments import AttachmentRefused, AttachmentStore, StoredAttachment
+from hub.attachments import AttachmentStore, StoredAttachment
 from hub.errors import InputError
 from hub.model import Attachment, Conversation
 
@@ -96,24 +96,4 @@ async def readable(
     return stored, data
 
 
-def refusal(error: InputError) -> web.Response:
-    """An upload refused, with the reason in both languages for the widget to show."""
-    body: dict[str, Any]
-    if isinstance(error, AttachmentRefused):
-        body = error.to_json()
-    else:
-        body = {"status": error.status, "code": "bad_upload", "message": error.message}
-    return web.json_response({"type": "error", "error": body}, status=error.status)
-
-
-def upload_view(stored: StoredAttachment) -> dict[str, Any]:
-    return {
-        "id": stored.id,
-        "name": stored.name,
-        "kind": stored.kind,
-        "mime_type": stored.sniffed_type,
-        "size": stored.size,
-    }
-
-
-__all__ = ["link", "owned", "readable", "refusal", "signed_visitor", "with_links"]
+__all__ = ["link", "owned", "readable", "signed_visitor", "with_links"]

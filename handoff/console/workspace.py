@@ -13,7 +13,14 @@ from typing import Any
 from aiohttp import web
 
 from handoff.actions import Actor, AgentActions
-from handoff.api import HANDOFF, MAX_TEXT, note_field, reassign_fields, transfer_fields
+from handoff.api import (
+    HANDOFF,
+    MAX_TEXT,
+    attachment_field,
+    note_field,
+    reassign_fields,
+    transfer_fields,
+)
 from handoff.console.accounts import Role
 from handoff.console.assist import assist
 from handoff.console.auth import (
@@ -26,7 +33,6 @@ from handoff.console.auth import (
 )
 from handoff.console.canned import CannedResponses
 from handoff.console.composing import for_this_console, mention_hint
-from handoff.console.files import reply_files
 from handoff.console.state import CONSOLE
 from handoff.console.views import agent_view, profile, queue_by_skill, ticket_view, timeline
 from handoff.engine import HandoffEngine
@@ -155,7 +161,7 @@ async def reply(request: web.Request) -> web.Response:
     actions.ticket(actor, conversation_id)  # 404 before the body is read, as always
     body = await _body(request)
     # Files are uploaded first (console/files.py); a reply with files may have no text.
-    attachments = await reply_files(request, body, conversation_id)
+    attachments = await attachment_field(request, body, conversation_id)
     text = body.text("text", max_length=MAX_TEXT, required=not attachments)
     await actions.reply(actor, conversation_id, text, attachments=attachments)
     return _done()

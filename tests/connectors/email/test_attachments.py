@@ -28,7 +28,8 @@ def customer_mail(document: str, text: str) -> bytes:
     mail["Message-ID"] = f"<files.{abs(hash(document))}@mail.gmail.com>"
     mail.set_content(text)
     mail.add_alternative(f"<p>{text}</p><img src='cid:shot1'>", subtype="html")
-    html = mail.get_payload()[1]  # type: ignore[index]
+    html = mail.get_body(preferencelist=("html",))
+    assert isinstance(html, EmailMessage)
     html.add_related(png(6, 4), maintype="image", subtype="png", cid="<shot1>", filename="shot.png")
     mail.add_attachment(pdf(document), maintype="application", subtype="pdf", filename=document)
     mail.add_attachment(HTML_AS_PNG, maintype="image", subtype="png", filename="cat.png")
