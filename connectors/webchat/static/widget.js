@@ -168,6 +168,7 @@
     root.setAttribute("lang", code === "zh" ? "zh-CN" : "en");
     setBadge();
     if (lastStatus) showStatus(lastStatus);
+    if (files) files.relabel();
   }
   function showButtons(buttons) {
     var stay = pinned;
@@ -520,7 +521,8 @@
       picker.value = "";
       if (chosen) upload(chosen);
     });
-    return { show: show, pending: pending, mine: mine, upload: upload };
+    function relabel() { button.setAttribute("aria-label", w("attach")); button.setAttribute("title", w("attach")); }
+    return { show: show, pending: pending, mine: mine, upload: upload, relabel: relabel };
   })();
   // ------------------------------------------------------------------ end of attachments
 

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from hub.app import create_app
 from hub.attachments_http import ATTACHMENTS
+from hub.attachments_redis import RedisAttachments
 from hub.config import load_config
 from hub.echo import EchoBot
 from tests.attachment_samples import HTML_AS_PNG, SVG, pdf, png
@@ -151,3 +152,22 @@ async def test_text_and_images_are_served_safely(client: TestClient[Any, Any]) -
         assert r.headers["Content-Disposition"].startswith("attachment;")
         assert "filename*=UTF-8''notes.txt" in r.headers["Content-Disposition"]
         assert (await r.read()).decode() == "备注 notes"
+
+
+async def test_on_a_redis_store_files_live_in_redis(
+    aiohttp_client: Any, tmp_path: Path, redis_url: str
+) -> None:
+    env = {**webchat_env(tmp_path), "FRONTDESK_STORE_URL": redis_url}
+    app = create_app(webchat_config(tmp_path, env), environ=env, bot=EchoBot())
+    client = await aiohttp_client(app)
+    token = await visitor(client)
+    status, body = await upload(client, token, "发票.pdf", pdf(), "application/pdf")
+    assert status == 201
+    file_id = body["attachment"]["id"]
+    store = app[ATTACHMENTS]
+    assert isinstance(store, RedisAttachments)
+    assert await store.redis.exists(f"fd:att:{{{file_id}}}:data") == 1
+    assert not (tmp_path / "attachments").exists()
+    headers = {"Authorization": f"Bearer {token}"}
+    async with client.get(f"{UPLOAD}/{file_id}", headers=headers) as response:
+        assert response.status == 200 and await response.read() == pdf()
