@@ -199,9 +199,12 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
             "id": st.one_of(UNIQUE_ID, TEXTS, NUMBERS),
             "text": TEXTS,
             "payload": good_or_bad("", "/csat 5"),
+            "attachments": ANY_JSON,
         },
         stored_text=webchat_text,
     ),
+    # File uploads take multipart only: every JSON or form body is refused (415).
+    ("POST", "/webchat/attachments"): Endpoint("visitor", fields={"file": ANY_JSON}),
     ("POST", "/webchat/read"): Endpoint(
         "visitor", base={"seq": 1}, fields={"seq": good_or_bad(0, 1, 3), "conversation_id": TEXTS}
     ),
@@ -261,9 +264,12 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("POST", f"{HANDOFF_ACTION}/reply"): Endpoint(
         "operator",
         base={"agent_id": AGENT, "text": SAID},
-        fields={"agent_id": AGENTS, "text": TEXTS, "buttons": ANY_JSON},
+        fields={"agent_id": AGENTS, "text": TEXTS, "buttons": ANY_JSON, "attachments": ANY_JSON},
         stored_text=text_of("text"),
         accepted=True,
+    ),
+    ("POST", f"{HANDOFF_ACTION}/attachments"): Endpoint(
+        "operator", fields={"file": ANY_JSON}, accepted=True
     ),
     ("POST", f"{HANDOFF_ACTION}/note"): Endpoint(
         "operator",
@@ -301,9 +307,12 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("POST", f"{CONSOLE_ACTION}/reply"): Endpoint(
         "console",
         base={"text": SAID},
-        fields={"text": TEXTS, "buttons": ANY_JSON},
+        fields={"text": TEXTS, "buttons": ANY_JSON, "attachments": ANY_JSON},
         stored_text=text_of("text"),
         accepted=True,
+    ),
+    ("POST", f"{CONSOLE_ACTION}/attachments"): Endpoint(
+        "console", fields={"file": ANY_JSON}, accepted=True
     ),
     ("POST", f"{CONSOLE_ACTION}/note"): Endpoint(
         "console",
