@@ -18,6 +18,7 @@ reason in English and Chinese.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import re
 import secrets
@@ -25,7 +26,8 @@ import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any
 
 from hub.config import Section
 from hub.errors import ConfigError, InputError
@@ -183,15 +185,22 @@ class StoredAttachment:
         )
 
 
-class AttachmentStore(Protocol):
+class AttachmentStore(abc.ABC):
     """The port. `put` refuses (`AttachmentRefused`) or returns once the bytes are durable;
-    `meta` and `read` answer None for an unknown, malformed or expired id."""
+    `meta` and `read` answer None for an unknown, malformed or expired id.
 
-    settings: AttachmentSettings
+    A backend implements `_keep`, `_meta` and `_read`; the base owns what they share: `put`
+    passes the gate (`prepare`) before `_keep` writes anything, and no malformed id ever
+    reaches `_meta` or `_read`, so none ever names a path or a key."""
 
-    async def open(self) -> None: ...
+    def __init__(self, settings: AttachmentSettings) -> None:
+        self.settings = settings
 
-    async def close(self) -> None: ...
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Connect or create what the backend needs."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
 
     async def put(
         self,
@@ -201,11 +210,33 @@ class AttachmentStore(Protocol):
         declared_type: str,
         uploader: str,
         conversation_id: str = "",
-    ) -> StoredAttachment: ...
+    ) -> StoredAttachment:
+        stored = prepare(
+            data,
+            name=name,
+            declared_type=declared_type,
+            uploader=uploader,
+            conversation_id=conversation_id,
+            settings=self.settings,
+        )
+        await self._keep(stored, data)
+        return stored
 
-    async def meta(self, attachment_id: str) -> StoredAttachment | None: ...
+    async def meta(self, attachment_id: str) -> StoredAttachment | None:
+        return await self._meta(attachment_id) if valid_id(attachment_id) else None
 
-    async def read(self, attachment_id: str) -> bytes | None: ...
+    async def read(self, attachment_id: str) -> bytes | None:
+        return await self._read(attachment_id) if valid_id(attachment_id) else None
+
+    @abc.abstractmethod
+    async def _keep(self, stored: StoredAttachment, data: bytes) -> None:
+        """Write the bytes and the metadata durably, or raise (`AttachmentRefused` too)."""
+
+    @abc.abstractmethod
+    async def _meta(self, attachment_id: str) -> StoredAttachment | None: ...
+
+    @abc.abstractmethod
+    async def _read(self, attachment_id: str) -> bytes | None: ...
 
 
 # --------------------------------------------------------------------------- the gate
@@ -363,8 +394,6 @@ def attachment_store_from(store_url: str, settings: AttachmentSettings) -> Attac
 
         return RedisAttachments(store_url, settings)
     if store_url.startswith("sqlite:///"):
-        from pathlib import Path
-
         from hub.attachments_fs import FileAttachments
 
         directory = settings.directory or str(

@@ -17,50 +17,26 @@ import os
 import tempfile
 from pathlib import Path
 
-from hub.attachments import AttachmentSettings, StoredAttachment, prepare, valid_id
+from hub.attachments import AttachmentSettings, AttachmentStore, StoredAttachment
 
 
-class FileAttachments:
+class FileAttachments(AttachmentStore):
     """`AttachmentStore` on a directory."""
 
     def __init__(self, directory: str | Path, settings: AttachmentSettings) -> None:
+        super().__init__(settings)
         self.directory = Path(directory)
-        self.settings = settings
 
     async def open(self) -> None:
         await asyncio.to_thread(self.directory.mkdir, parents=True, exist_ok=True, mode=0o700)
 
-    async def close(self) -> None:
-        return None
-
-    async def put(
-        self,
-        data: bytes,
-        *,
-        name: str,
-        declared_type: str,
-        uploader: str,
-        conversation_id: str = "",
-    ) -> StoredAttachment:
-        stored = prepare(
-            data,
-            name=name,
-            declared_type=declared_type,
-            uploader=uploader,
-            conversation_id=conversation_id,
-            settings=self.settings,
-        )
+    async def _keep(self, stored: StoredAttachment, data: bytes) -> None:
         await asyncio.to_thread(self._write, stored, data)
-        return stored
 
-    async def meta(self, attachment_id: str) -> StoredAttachment | None:
-        if not valid_id(attachment_id):
-            return None
+    async def _meta(self, attachment_id: str) -> StoredAttachment | None:
         return await asyncio.to_thread(self._read_meta, attachment_id)
 
-    async def read(self, attachment_id: str) -> bytes | None:
-        if not valid_id(attachment_id):
-            return None
+    async def _read(self, attachment_id: str) -> bytes | None:
         return await asyncio.to_thread(self._read_bytes, attachment_id)
 
     # ------------------------------------------------------------------ on a worker thread

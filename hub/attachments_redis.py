@@ -20,20 +20,19 @@ from hub.attachments import (
     MEGABYTE,
     AttachmentRefused,
     AttachmentSettings,
+    AttachmentStore,
     StoredAttachment,
-    prepare,
-    valid_id,
 )
 
 DAY = 24 * 3600
 
 
-class RedisAttachments:
+class RedisAttachments(AttachmentStore):
     """`AttachmentStore` on Redis."""
 
     def __init__(self, url: str, settings: AttachmentSettings, *, prefix: str = "fd:") -> None:
+        super().__init__(settings)
         self.url = url
-        self.settings = settings
         self.prefix = prefix
         self._redis: Redis | None = None
 
@@ -54,25 +53,9 @@ class RedisAttachments:
     def _key(self, attachment_id: str, part: str) -> str:
         return f"{self.prefix}att:{{{attachment_id}}}:{part}"
 
-    async def put(
-        self,
-        data: bytes,
-        *,
-        name: str,
-        declared_type: str,
-        uploader: str,
-        conversation_id: str = "",
-    ) -> StoredAttachment:
-        stored = prepare(
-            data,
-            name=name,
-            declared_type=declared_type,
-            uploader=uploader,
-            conversation_id=conversation_id,
-            settings=self.settings,
-        )
+    async def _keep(self, stored: StoredAttachment, data: bytes) -> None:
         quota = self.settings.daily_quota_bytes
-        counter = f"{self.prefix}attquota:{uploader}:{int(time.time() // DAY)}"
+        counter = f"{self.prefix}attquota:{stored.uploader}:{int(time.time() // DAY)}"
         if quota:
             used = int(await self.redis.incrby(counter, stored.size))
             await self.redis.expire(counter, 2 * DAY)
@@ -95,17 +78,12 @@ class RedisAttachments:
             if quota:
                 await self.redis.decrby(counter, stored.size)
             raise
-        return stored
 
-    async def meta(self, attachment_id: str) -> StoredAttachment | None:
-        if not valid_id(attachment_id):
-            return None
+    async def _meta(self, attachment_id: str) -> StoredAttachment | None:
         raw = await self.redis.get(self._key(attachment_id, "meta"))
         return StoredAttachment.from_json(json.loads(raw)) if raw else None
 
-    async def read(self, attachment_id: str) -> bytes | None:
-        if not valid_id(attachment_id):
-            return None
+    async def _read(self, attachment_id: str) -> bytes | None:
         raw = await self.redis.get(self._key(attachment_id, "data"))
         if raw is None:
             return None

@@ -19,7 +19,7 @@ from hub.attachments import AttachmentStore
 from hub.attachments_http import ATTACHMENTS
 from hub.hub import Hub
 from hub.model import Outbound
-from tests.attachment_samples import HTML_AS_PNG, pdf, png
+from tests.attachment_samples import HTML_AS_PNG, agent_files, pdf, png
 from tests.connectors.webchat.helpers import webchat_config, webchat_env
 
 
@@ -91,19 +91,8 @@ async def test_files_go_both_ways_on_the_web_chat(
 
     # An agent's reply with a file (stored for this conversation) comes back to the widget.
     reply_name = "回执.pdf" if lang == "zh" else "receipt.pdf"
-    image = await server.files.put(
-        png(10, 4),
-        name="map.png",
-        declared_type="image/png",
-        uploader="agent:mei",
-        conversation_id=conversation.id,
-    )
-    receipt = await server.files.put(
-        pdf("receipt"),
-        name=reply_name,
-        declared_type="application/pdf",
-        uploader="agent:mei",
-        conversation_id=conversation.id,
+    image, receipt = await agent_files(
+        server.files, conversation.id, ("map.png", png(10, 4)), (reply_name, pdf("receipt"))
     )
     await server.hub.send(
         conversation.id,

@@ -10,7 +10,7 @@ import pytest
 
 from hub.attachments import AttachmentStore
 from hub.model import EventType, Outbound
-from tests.attachment_samples import HTML_AS_PNG, pdf, png
+from tests.attachment_samples import HTML_AS_PNG, agent_files, pdf, png
 from tests.connectors.email.harness import SUPPORT, EmailHub, Start, plain_text
 
 
@@ -70,20 +70,8 @@ async def test_an_agents_files_leave_as_mime_parts_and_survive_a_retry(
     await env.relay.wait_for(1)  # the bot's answer
     conversation = await env.hub.latest_conversation("email:ana.lima@gmail.com")
     assert conversation is not None
-    store = files_of(env)
-    receipt = await store.put(
-        pdf(name),
-        name=name,
-        declared_type="application/pdf",
-        uploader="agent:mei",
-        conversation_id=conversation.id,
-    )
-    image = await store.put(
-        png(3, 3),
-        name="map.png",
-        declared_type="",
-        uploader="agent:mei",
-        conversation_id=conversation.id,
+    receipt, image = await agent_files(
+        files_of(env), conversation.id, (name, pdf(name)), ("map.png", png(3, 3))
     )
     env.relay.refuse_next = ["451 4.3.0 try later"]  # the first attempt is deferred
     await env.hub.send(

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient
 from hub.attachments_http import ATTACHMENTS
 from hub.echo import EchoBot
 from hub.model import Outbound
-from tests.attachment_samples import HTML_AS_PNG, pdf, png
+from tests.attachment_samples import HTML_AS_PNG, agent_files, pdf, png
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
 from tests.connectors.telegram.harness import (
     CHAT,
@@ -135,20 +135,8 @@ async def test_an_agents_files_go_out_as_photo_and_document(
     hub = hub_of(app)
     conversation = await hub.latest_conversation(f"telegram:{CHAT}")
     assert conversation is not None
-    store = app[ATTACHMENTS]
-    image = await store.put(
-        png(9, 9),
-        name="map.png",
-        declared_type="image/png",
-        uploader="agent:mei",
-        conversation_id=conversation.id,
-    )
-    receipt = await store.put(
-        pdf(name),
-        name=name,
-        declared_type="application/pdf",
-        uploader="agent:mei",
-        conversation_id=conversation.id,
+    image, receipt = await agent_files(
+        app[ATTACHMENTS], conversation.id, ("map.png", png(9, 9)), (name, pdf(name))
     )
     # The first document upload fails: the retry reads the bytes again and repeats nothing.
     fake.fail("sendDocument", 502, "Bad Gateway")

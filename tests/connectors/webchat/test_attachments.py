@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from hub.app import create_app
@@ -16,7 +15,7 @@ from hub.attachments_http import ATTACHMENTS
 from hub.attachments_redis import RedisAttachments
 from hub.config import load_config
 from hub.echo import EchoBot
-from tests.attachment_samples import HTML_AS_PNG, SVG, pdf, png
+from tests.attachment_samples import BAD_UPLOADS, pdf, png, upload_form
 from tests.connectors.webchat.helpers import frames_until, webchat_config, webchat_env
 
 UPLOAD = "/webchat/attachments"
@@ -36,17 +35,11 @@ async def visitor(client: TestClient[Any, Any]) -> str:
         return str((await response.json())["token"])
 
 
-def form(name: str, data: bytes, mime: str) -> FormData:
-    body = FormData()
-    body.add_field("file", data, filename=name, content_type=mime)
-    return body
-
-
 async def upload(
     client: TestClient[Any, Any], token: str, name: str, data: bytes, mime: str
 ) -> tuple[int, dict[str, Any]]:
     headers = {"Authorization": f"Bearer {token}"}
-    async with client.post(UPLOAD, data=form(name, data, mime), headers=headers) as response:
+    async with client.post(UPLOAD, data=upload_form(name, data, mime), headers=headers) as response:
         return response.status, await response.json()
 
 
@@ -56,16 +49,8 @@ def stored_files(tmp_path: Path) -> list[Path]:
 
 @pytest.mark.parametrize(
     ("name", "data", "mime", "status", "zh"),
-    [
-        ("big.pdf", pdf() + b"x" * 5000, "application/pdf", 413, "上限"),
-        ("cat.png", HTML_AS_PNG, "image/png", 415, "不符"),
-        ("page.html", HTML_AS_PNG, "text/html", 415, "不接受"),
-        ("logo.svg", SVG, "image/svg+xml", 415, "不接受"),
-        ("../../etc/passwd", b"root:x:0:0\n", "text/plain", 400, "路径"),
-        ("..\\发票.pdf", pdf(), "application/pdf", 400, "路径"),
-        ("empty.txt", b"", "text/plain", 400, "空"),
-        ("空白.txt", b"", "text/plain", 400, "空"),
-    ],
+    BAD_UPLOADS,
+    ids=[bad[0] for bad in BAD_UPLOADS],
 )
 async def test_bad_uploads_are_refused_in_both_languages_and_nothing_is_stored(
     client: TestClient[Any, Any],
@@ -86,7 +71,7 @@ async def test_bad_uploads_are_refused_in_both_languages_and_nothing_is_stored(
 async def test_uploads_need_a_visitor_token_and_multipart(
     client: TestClient[Any, Any], tmp_path: Path
 ) -> None:
-    async with client.post(UPLOAD, data=form("a.png", png(), "image/png")) as response:
+    async with client.post(UPLOAD, data=upload_form("a.png", png(), "image/png")) as response:
         assert response.status == 401
     token = await visitor(client)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "image/png"}

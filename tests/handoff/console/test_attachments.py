@@ -9,31 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from handoff.console.accounts import Role
 from hub.api import HUB
 from hub.attachments_http import ATTACHMENTS
-from tests.attachment_samples import HTML_AS_PNG, SVG, pdf, png
+from tests.attachment_samples import BAD_UPLOADS, pdf, png, upload_form
 from tests.handoff.console.helpers import console_app, handoff_env, login, seed_sqlite, wait_until
-from tests.support import api_auth, channel_auth
-
-
-def form(name: str, data: bytes, mime: str) -> FormData:
-    body = FormData()
-    body.add_field("file", data, filename=name, content_type=mime)
-    return body
-
-
-async def customer_says(client: TestClient[Any, Any], sender: str, text: str) -> str:
-    response = await client.post(
-        "/api/v1/channels/api/messages",
-        json={"id": f"{sender}-1", "sender": sender, "text": text},
-        headers=channel_auth(),
-    )
-    assert response.status == 202, await response.text()
-    return str((await response.json())["conversation_id"])
+from tests.handoff.test_actions_contract import customer_asks
+from tests.support import api_auth
 
 
 @pytest.fixture
@@ -41,7 +25,7 @@ async def shift(tmp_path: Path, aiohttp_client: Any) -> tuple[TestClient[Any, An
     """Mei signed in, online, holding Ana's conversation; the CSRF token and its id."""
     await seed_sqlite(tmp_path, ("mei", Role.AGENT))
     client: TestClient[Any, Any] = await aiohttp_client(console_app(handoff_env(tmp_path)))
-    conversation_id = await customer_says(client, "ana", "I want to talk to a person")
+    conversation_id = await customer_asks(client, "ana", "I want to talk to a person")
     csrf = await login(client, "mei")
     headers = {"X-CSRF-Token": csrf}
     await client.post("/console/api/presence", json={"presence": "online"}, headers=headers)
@@ -62,13 +46,8 @@ def stored_files(tmp_path: Path) -> list[Path]:
 
 @pytest.mark.parametrize(
     ("name", "data", "mime", "status", "zh"),
-    [
-        ("big.pdf", pdf() + b"x" * (10 * 1024 * 1024), "application/pdf", 413, "上限"),
-        ("cat.png", HTML_AS_PNG, "image/png", 415, "不符"),
-        ("logo.svg", SVG, "image/svg+xml", 415, "不接受"),
-        ("../发票.pdf", pdf(), "application/pdf", 400, "路径"),
-        ("empty.pdf", b"", "application/pdf", 400, "空"),
-    ],
+    BAD_UPLOADS,
+    ids=[bad[0] for bad in BAD_UPLOADS],
 )
 async def test_bad_uploads_are_refused_and_nothing_is_stored(
     shift: tuple[TestClient[Any, Any], str, str],
@@ -81,7 +60,9 @@ async def test_bad_uploads_are_refused_and_nothing_is_stored(
 ) -> None:
     client, csrf, conversation_id = shift
     url = f"/console/api/conversations/{conversation_id}/attachments"
-    response = await client.post(url, data=form(name, data, mime), headers={"X-CSRF-Token": csrf})
+    response = await client.post(
+        url, data=upload_form(name, data, mime), headers={"X-CSRF-Token": csrf}
+    )
     assert response.status == status
     error = (await response.json())["error"]
     assert error["message"] and zh in error["message_zh"]
@@ -96,7 +77,7 @@ async def test_a_reply_carries_files_of_its_own_conversation_only(
     headers = {"X-CSRF-Token": csrf}
     base = f"/console/api/conversations/{conversation_id}"
     uploaded = await client.post(
-        base + "/attachments", data=form(name, pdf(name), "application/pdf"), headers=headers
+        base + "/attachments", data=upload_form(name, pdf(name), "application/pdf"), headers=headers
     )
     assert uploaded.status == 201
     file_id = (await uploaded.json())["attachment"]["id"]
@@ -139,10 +120,10 @@ async def test_the_hand_off_api_takes_files_the_same_way(
 ) -> None:
     client, _, conversation_id = shift
     base = f"/api/v1/handoff/conversations/{conversation_id}"
-    body = form("收据.pdf", pdf("r"), "application/pdf")
+    body = upload_form("收据.pdf", pdf("r"), "application/pdf")
     unauthorised = await client.post(base + "/attachments?agent_id=mei", data=body)
     assert unauthorised.status == 401
-    body = form("收据.pdf", pdf("r"), "application/pdf")
+    body = upload_form("收据.pdf", pdf("r"), "application/pdf")
     uploaded = await client.post(base + "/attachments?agent_id=mei", data=body, headers=api_auth())
     assert uploaded.status == 201, await uploaded.text()
     attachment = (await uploaded.json())["attachment"]
