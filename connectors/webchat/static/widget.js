@@ -489,7 +489,7 @@
       return true;
     }
     function refused(body) {
-      var e = (body && body.error) || {};
+      var e = (body && (body.error || body)) || {};  // a limit answers {code, message}
       var why = (lang === "zh" && e.message_zh) || e.message || String(body && body.__status || "");
       say(w("failed").replace("{why}", why));
     }
