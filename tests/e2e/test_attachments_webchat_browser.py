@@ -115,6 +115,13 @@ async def test_files_go_both_ways_on_the_web_chat(
         async with http.get(other) as response:
             assert response.status == 404
 
+    # After a reload the log is replayed with fresh links: every file is shown again.
+    await page.reload()
+    await page.locator(".fdw-launcher").click()
+    await expect(chat.locator("img.fdw-thumb")).to_have_count(2)
+    await expect(chat.locator("a.fdw-file-link")).to_have_count(2)
+    await expect(chat.locator(".fdw-in img.fdw-thumb")).to_have_js_property("naturalWidth", 8)
+
     # A page disguised as a picture is refused, and the visitor is told why in their language.
     await attach(page, "cat.png", "image/png", HTML_AS_PNG)
     alert = page.locator(".fdw-file-notice")
