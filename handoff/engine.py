@@ -437,9 +437,7 @@ class HandoffEngine(ConversationHandler):
                     type="handoff.agent_message", data={"agent_id": agent_id, "agent_name": name}
                 ),
             ),
-            replies=(
-                Outbound(text=text, buttons=tuple(buttons), attachments=tuple(attachments)),
-            ),
+            replies=(Outbound(text=text, buttons=tuple(buttons), attachments=tuple(attachments)),),
             joined=True,  # a supervisor who joined replies too
         )
 
