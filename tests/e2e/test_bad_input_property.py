@@ -339,6 +339,17 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("POST", f"{CONSOLE_ACTION}/handback"): Endpoint(
         "console", fields={"note": NOTE}, accepted=True
     ),
+    # Typing is a signal, never stored: a 2xx writes nothing either.
+    ("POST", f"{CONSOLE_ACTION}/typing"): Endpoint(
+        "console", base={"on": True}, fields={"on": good_or_bad(True, False)}, accepted=True
+    ),
+    # Only a resolved conversation can be reviewed: the held one gets 422s, never a 5xx.
+    ("POST", "/console/api/qa/{conversation_id}/review"): Endpoint(
+        "console",
+        base={"scores": {"greeting": 4, "accuracy": 4, "empathy": 4, "resolution": 4, "policy": 4}},
+        fields={"scores": ANY_JSON, "comment": TEXTS},
+        accepted=True,
+    ),
     ("POST", "/console/api/me/language"): Endpoint(
         "console",
         base={"language": st.sampled_from(["en", "zh"])},
