@@ -24,6 +24,7 @@ from hub.knowledge import ARTICLES, Suggestion
 from hub.logs import redact_secrets, secrets_in
 from hub.observe import READINESS, Readiness
 from hub.observe import routes as observe_routes
+from hub.search import SEARCH, search_index
 from hub.stores import store_from_url
 
 log = logging.getLogger("frontdesk.app")
@@ -88,6 +89,8 @@ def create_app(
         retry=config.delivery,
         reply_to=identity_settings.reply_to,
     )
+    search = search_index(store)
+    hub.add_listener(search.on_events)
     identity.sender = ConnectorCodeSender(hub.connectors)
     identity.clock = hub.clock
     connectors = build_connectors(config, hub, environ)
@@ -112,6 +115,7 @@ def create_app(
     app[CONFIG] = config
     app[API_TOKEN] = config.api_token
     app[IDENTITY] = identity
+    app[SEARCH] = search
     for connector in connectors:
         app.router.add_routes(connector.routes())
     app.router.add_routes(customer_routes)
@@ -126,6 +130,7 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await hub.store.open()
+        await search.start()
         await hub.bot.start()
         for connector in connectors:
             try:
@@ -142,6 +147,7 @@ def create_app(
         for connector in reversed(connectors):
             await connector.stop()
         await hub.bot.stop()
+        await search.stop()
         await hub.store.close()
         log.info("hub stopped")
 

@@ -35,6 +35,7 @@ def install_console(
     from handoff.console import (
         composing,
         contacts_api,
+        inbox_routes,
         login,
         pages,
         profiles,
@@ -60,6 +61,7 @@ def install_console(
     app.router.add_routes(login.routes)
     app.router.add_routes(pages.routes)
     app.router.add_routes(workspace.routes)
+    app.router.add_routes(inbox_routes.routes)
     app.router.add_routes(supervisor.routes)
     app.router.add_routes(profiles.routes)
     app.router.add_routes(reports_view.routes)

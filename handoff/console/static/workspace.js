@@ -44,6 +44,7 @@
 
   function fillList(id, tickets) {
     const list = document.getElementById(id);
+    if (!list) return; // the conversation list (inbox.js) draws the rows instead
     const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.id : null;
     list.replaceChildren(...(tickets.length ? tickets.map(ticketItem) : [el("li", { class: "muted", text: t("empty") })]));
     document.getElementById(`${id}-count`).textContent = String(tickets.length);
@@ -52,6 +53,7 @@
 
   async function refresh() {
     snapshot = await api("GET", "/console/api/snapshot");
+    document.dispatchEvent(new CustomEvent("console:refreshed"));
     fillList("mine", snapshot.mine);
     fillList("queue", snapshot.queue);
     const agent = snapshot.me.agent;
@@ -201,6 +203,8 @@
     });
     // What the workspace's other scripts (compose, notify, shortcuts) may drive.
     window.Workspace = { open, act, refresh, openId: () => openId, view: () => openView, snapshot: () => snapshot };
+    // The conversation list and search results open a conversation here.
+    document.addEventListener("console:open", (event) => open(event.detail));
     setInterval(tick, 1000);
     refresh();
   }
