@@ -198,19 +198,28 @@ def customer_name(customer: Customer | None) -> str:
 
 
 def last_message(events: Sequence[Event]) -> tuple[str, str, int]:
-    """(text, who said it, customer messages since the last reply) from a log's tail."""
+    """(text, who said it, unread) from the tail of a hand-off's log: the last message
+    of the customer or an agent (or the bot before the hand-off), and the customer's
+    messages since an agent last replied. The bot's notices to a waiting customer ("you
+    are number 3") are neither: they answer nothing."""
     text, who, unread = "", "", 0
     agent_reply = False
+    # A tail that starts after the request is all hand-off.
+    handed = not any(e.type == "handoff.requested" for e in events)
     for event in events:
-        if event.type == "handoff.agent_message":
+        if event.type == "handoff.requested":
+            handed = True
+        elif event.type == "handoff.agent_message":
             agent_reply = True
         elif event.type == "message.in":
             text, who = str(event.data.get("text") or ""), "customer"
             unread += 1
         elif event.type == "message.out":
-            outbound = event.data.get("outbound") or {}
-            text = str(outbound.get("text") or "") if isinstance(outbound, Mapping) else ""
-            who, unread, agent_reply = ("agent" if agent_reply else "bot"), 0, False
+            if agent_reply or not handed:  # the bot's notices to a waiting customer are not shown
+                outbound = event.data.get("outbound") or {}
+                text = str(outbound.get("text") or "") if isinstance(outbound, Mapping) else ""
+                who, unread = ("agent" if agent_reply else "bot"), 0
+            agent_reply = False
     text = " ".join(text.split())
     return (text[: PREVIEW - 1] + "…" if len(text) > PREVIEW else text), who, unread
 
