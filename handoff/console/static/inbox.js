@@ -1,4 +1,4 @@
-/* The conversation list (tabs Mine / Queue / All, filters, pages) and search.
+/* The conversation list (tabs Mine / Queue / All, each its own list; filters; pages) and search.
    Rows come from /console/api/conversations, results from /console/api/search; every
    value is put on the page with textContent (matches in <mark> elements), never as markup.
    The list reloads whenever the workspace refreshes (the live feed, an action). */
@@ -6,23 +6,24 @@
 
 (() => {
   const { t, api, now, el, duration, debounce } = Console;
-  const ICONS = { webchat: "W", telegram: "T", email: "@", api: "A" };
+  // Letters in a coloured disc: emoji fonts are not on every agent's machine.
+  const ICONS = { webchat: "W", telegram: "T", whatsapp: "WA", email: "@", api: "A" };
   const STATUS = { queued: t("status.queued"), offered: t("status.offered"), assigned: t("status.assigned") };
   const FROM = {
     customer: t("from.customer"), agent: t("from.agent"), bot: t("from.bot"),
     reply: t("from.reply"), note: t("from.note"), ticket: t("from.ticket"),
   };
-  const list = document.getElementById("conversations");
   const more = document.getElementById("inbox-more");
+  const panels = Object.fromEntries([...document.querySelectorAll(".inbox .tab-panel")].map((ul) => [ul.id, ul]));
   const filters = document.getElementById("filters");
   const searchBox = document.getElementById("search");
   const results = document.getElementById("search-results");
   const inbox = document.getElementById("inbox");
   const closeSearch = document.getElementById("search-close");
   let tab = "mine";
-  let cursor = null;
+  const cursors = {};
+  const loading = {};
   let selected = null;
-  let loading = 0;
 
   function open(id) {
     selected = id;
@@ -55,6 +56,7 @@
         el("span", { class: `prio prio-${r.priority}`, text: r.priority }),
         channelIcon(r.channel),
         el("span", { class: "who", text: who }),
+        el("span", { class: "chan-name", text: r.channel }),
         el("span", { class: "lang", text: r.language.toUpperCase() }),
         r.unread ? el("span", { class: "unread", title: `${r.unread} ${t("inbox.unread")}`, text: String(r.unread) }) : null,
       ),
@@ -75,37 +77,47 @@
     return item;
   }
 
-  function query(extra) {
-    const params = new URLSearchParams({ tab });
+  function query(name, cursor) {
+    const params = new URLSearchParams({ tab: name });
     for (const [key, value] of new FormData(filters)) if (String(value).trim()) params.set(key, String(value).trim());
-    if (extra) params.set("cursor", extra);
+    if (cursor) params.set("cursor", cursor);
     return params;
   }
 
-  async function load(append) {
-    const mine = ++loading;
-    const params = query(append ? cursor : null);
+  // One tab's list: its first page again, or (`append`) the next page below what is shown.
+  async function load(name, append) {
+    const list = panels[name];
+    const mine = (loading[name] || 0) + 1;
+    loading[name] = mine;
+    const params = query(name, append ? cursors[name] : null);
     const data = await api("GET", `/console/api/conversations?${params}`, undefined, true).catch(() => null);
-    if (!data || mine !== loading) return; // a newer load is on its way
+    if (!data || mine !== loading[name]) return; // a newer load is on its way
+    const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.dataset.id : null;
     const rows = data.rows.map(row);
     if (append) list.append(...rows);
     else list.replaceChildren(...(rows.length ? rows : [el("li", { class: "muted", text: t("empty") })]));
-    cursor = data.next_cursor;
-    more.hidden = !cursor;
-    for (const [name, count] of Object.entries(data.counts)) {
-      const node = document.getElementById(`${name}-count`);
+    if (focused) { const again = list.querySelector(`[data-id="${CSS.escape(focused)}"]`); if (again) again.focus(); }
+    cursors[name] = data.next_cursor;
+    if (name === tab) more.hidden = !data.next_cursor;
+    for (const [key, count] of Object.entries(data.counts)) {
+      const node = document.getElementById(`${key}-count`);
       if (node) node.textContent = String(count);
     }
+  }
+
+  function reload() {
     const active = [...new FormData(filters)].filter(([, v]) => String(v).trim()).length;
     const badge = document.getElementById("filter-count");
     badge.hidden = !active;
     badge.textContent = String(active);
+    for (const name of Object.keys(panels)) load(name, false);
   }
 
   function choose(name) {
     tab = name;
     for (const button of document.querySelectorAll(".tabs .tab")) button.setAttribute("aria-selected", String(button.dataset.tab === name));
-    load(false);
+    for (const [key, list] of Object.entries(panels)) list.hidden = key !== name;
+    more.hidden = !cursors[name];
   }
 
   // ------------------------------------------------------------------ search
@@ -164,18 +176,18 @@
 
   function setup() {
     for (const button of document.querySelectorAll(".tabs .tab")) button.addEventListener("click", () => choose(button.dataset.tab));
-    filters.addEventListener("change", () => load(false));
-    filters.addEventListener("input", debounce(() => load(false), 300));
-    filters.addEventListener("reset", () => setTimeout(() => load(false), 0));
-    filters.addEventListener("submit", (event) => { event.preventDefault(); load(false); });
-    more.addEventListener("click", () => load(true));
+    filters.addEventListener("change", reload);
+    filters.addEventListener("input", debounce(reload, 300));
+    filters.addEventListener("reset", () => setTimeout(reload, 0));
+    filters.addEventListener("submit", (event) => { event.preventDefault(); reload(); });
+    more.addEventListener("click", () => load(tab, true));
     document.getElementById("search-form").addEventListener("submit", (event) => { event.preventDefault(); search(); });
     searchBox.addEventListener("input", debounce(search, 250));
     searchBox.addEventListener("keydown", (event) => { if (event.key === "Escape") { searchBox.value = ""; search(); } });
     closeSearch.addEventListener("click", () => { searchBox.value = ""; search(); searchBox.focus(); });
     // The workspace refreshes on every feed hint and after every action: so does the list.
-    document.addEventListener("console:refreshed", debounce(() => load(false), 100));
-    load(false);
+    document.addEventListener("console:refreshed", debounce(reload, 100));
+    reload();
   }
 
   setup();
