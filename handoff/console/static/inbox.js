@@ -84,7 +84,7 @@
     return params;
   }
 
-  // One tab's list: its first page again, or (`append`) the next page below what is shown.
+  // One tab's list: its first page again, or (append) the next page below what is shown.
   async function load(name, append) {
     const list = panels[name];
     const mine = (loading[name] || 0) + 1;
