@@ -69,7 +69,7 @@ class ConversationSearch:
             )
         except QueryError as error:
             raise ActionError(str(error), zh_reason(str(error)), status=400) from None
-        messages = await asyncio.gather(*(self._message(actor, query, h) for h in hits.items))
+        messages = await self._messages(actor, query, hits.items)
         customers = (
             await asyncio.gather(*(self._customer(actor, query, h) for h in people.items))
             if people
@@ -77,7 +77,7 @@ class ConversationSearch:
         )
         return Results(
             query=query.text,
-            messages=[m for m in messages if m is not None],
+            messages=messages,
             customers=[c for c in customers if c is not None],
             next_cursor=hits.next_cursor,
         )
@@ -103,23 +103,40 @@ class ConversationSearch:
             },
         }
 
-    async def _message(self, actor: Actor, query: Query, hit: Hit) -> dict[str, Any] | None:
-        conversation = await self.store.get_conversation(hit.conversation_id)
-        events = await self.store.events(hit.conversation_id, after_seq=hit.seq - 1, limit=1)
-        if conversation is None or not events:
-            return None
-        event = events[0]
-        customer = await self.store.get_customer(conversation.customer_id)
-        return {
-            **self._conversation_view(actor, conversation, customer),
-            "kind": hit.kind,
-            "seq": hit.seq,
-            "at": event.at,
-            "who": _who(event.type),
-            "snippet": [
-                [text, mark] for text, mark in snippet(event_text(event.type, event.data), query)
-            ],
-        }
+    async def _messages(
+        self, actor: Actor, query: Query, hits: Sequence[Hit]
+    ) -> list[dict[str, Any]]:
+        """The hits as results; each conversation and customer read once per page."""
+        store = self.store
+        ids = list(dict.fromkeys(h.conversation_id for h in hits))
+        read = await asyncio.gather(*map(store.get_conversation, ids))
+        conversations = dict(zip(ids, read, strict=True))
+        people = list(dict.fromkeys(c.customer_id for c in read if c))
+        customers = dict(
+            zip(people, await asyncio.gather(*map(store.get_customer, people)), strict=True)
+        )
+        events = await asyncio.gather(
+            *(store.events(h.conversation_id, after_seq=h.seq - 1, limit=1) for h in hits)
+        )
+        results = []
+        for hit, found in zip(hits, events, strict=True):
+            conversation = conversations.get(hit.conversation_id)
+            if conversation is None or not found:
+                continue  # gone since it was indexed
+            event = found[0]
+            pieces = snippet(event_text(event.type, event.data), query)
+            customer = customers.get(conversation.customer_id)
+            results.append(
+                {
+                    **self._conversation_view(actor, conversation, customer),
+                    "kind": hit.kind,
+                    "seq": hit.seq,
+                    "at": event.at,
+                    "who": _who(event.type),
+                    "snippet": [[text, mark] for text, mark in pieces],
+                }
+            )
+        return results
 
     async def _customer(self, actor: Actor, query: Query, hit: Hit) -> dict[str, Any] | None:
         customer = await self.store.get_customer(hit.customer_id)

@@ -46,6 +46,8 @@ from hub.search_text import (
 )
 
 if TYPE_CHECKING:
+    from redis.commands.core import AsyncScript
+
     from hub.store_redis_core import RedisCore
 
 log = logging.getLogger("frontdesk.search.redis")
@@ -53,6 +55,7 @@ log = logging.getLogger("frontdesk.search.redis")
 EXPANSION = 256  # tokens a prefix may stand for (the most recent words past that are not)
 BATCH = 200  # documents read per round trip while filling a page
 EVENTS_BATCH = 500
+CATCH_UP_PARALLEL = 16  # conversations indexed at once while catching up
 
 # Adds documents unless their reference is known; moves the watermark forward only.
 # KEYS: next, docs, ref, dict, seen, conv set, token keys…
@@ -163,6 +166,13 @@ class RedisSearch:
         self.keys = _Keys(store.prefix)
         self._work: _Work | None = None
         self._task: asyncio.Task[None] | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+
+    def _script(self, source: str) -> AsyncScript:
+        # Sent once, then called by its SHA (redis-py reloads it after a Redis restart).
+        if source not in self._scripts:
+            self._scripts[source] = self.store.redis.register_script(source)
+        return self._scripts[source]
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -213,10 +223,16 @@ class RedisSearch:
             page = await self.store.list_conversations(limit=500, cursor=cursor)
             ids = [c.id for c in page.items]
             seen = await self.store.redis.hmget(self.keys.of("seen"), ids) if ids else []
-            for conversation, mark in zip(page.items, seen, strict=True):
-                if conversation.last_seq > int(mark or 0):
-                    behind += 1
-                    await self.index_conversation(conversation.id)
+            late = [
+                c.id
+                for c, mark in zip(page.items, seen, strict=True)
+                if c.last_seq > int(mark or 0)
+            ]
+            behind += len(late)
+            for start in range(0, len(late), CATCH_UP_PARALLEL):
+                await asyncio.gather(
+                    *map(self.index_conversation, late[start : start + CATCH_UP_PARALLEL])
+                )
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
@@ -266,7 +282,7 @@ class RedisSearch:
             conversation_set,
             *(self.keys.term(t, kind) for t in terms),
         ]
-        await self.store.redis.eval(_ADD, len(keys), *keys, *args)
+        await self._script(_ADD)(keys=keys, args=args)
 
     async def _remove(
         self,
@@ -294,7 +310,7 @@ class RedisSearch:
             self.keys.dictionary(kind),
             *(self.keys.term(t, kind) for t in terms),
         ]
-        await self.store.redis.eval(_REMOVE, len(keys), *keys, *args)
+        await self._script(_REMOVE)(keys=keys, args=args)
 
     async def _index_customer(self, customer_id: str) -> None:
         """The customer's document as their record is now (replaced when it changed)."""
@@ -360,7 +376,7 @@ class RedisSearch:
                 result = sources[0]
             else:
                 result = scratch()
-                await redis.eval(_INTERSECT, 1 + len(sources), result, *sources)
+                await self._script(_INTERSECT)(keys=[result, *sources])
                 await redis.expire(result, 60)
             hits: list[tuple[Hit, float, str]] = []
             offset = 0
