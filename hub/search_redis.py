@@ -26,7 +26,6 @@ customer hit is checked against the live record before it is shown.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -156,6 +155,7 @@ class _Keys:
 class _Work:
     pending: set[str] = field(default_factory=set)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    stopped: bool = False
 
 
 class RedisSearch:
@@ -180,11 +180,15 @@ class RedisSearch:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._task is None or self._work is None:
+            return
+        # A flag as well as a cancel: on Python 3.11 a cancel that lands inside the Redis
+        # client's own timeouts can be swallowed, and the task would wait for work forever.
+        self._work.stopped = True
+        self._work.wake.set()
+        self._task.cancel()
+        await asyncio.wait({self._task}, timeout=10)
+        self._task = None
 
     def on_events(self, events: Sequence[Event]) -> None:
         if self._work is None:
@@ -201,11 +205,13 @@ class RedisSearch:
             await self.catch_up()
         except Exception:
             log.exception("search index catch-up failed; new messages are still indexed")
-        while True:
+        while not work.stopped:
             await work.wake.wait()
             work.wake.clear()
             batch, work.pending = work.pending, set()
             for conversation_id in sorted(batch):
+                if work.stopped:
+                    return
                 try:
                     await self.index_conversation(conversation_id)
                 except Exception:
