@@ -198,6 +198,9 @@ class RedisSearch:
                 self._work.pending.add(event.conversation_id)
                 self._work.wake.set()
 
+    def _stopped(self) -> bool:
+        return self._work is None or self._work.stopped
+
     async def _run(self) -> None:
         work = self._work
         assert work is not None
@@ -205,12 +208,12 @@ class RedisSearch:
             await self.catch_up()
         except Exception:
             log.exception("search index catch-up failed; new messages are still indexed")
-        while not work.stopped:
+        while not self._stopped():
             await work.wake.wait()
             work.wake.clear()
             batch, work.pending = work.pending, set()
             for conversation_id in sorted(batch):
-                if work.stopped:
+                if self._stopped():
                     return
                 try:
                     await self.index_conversation(conversation_id)
