@@ -182,7 +182,7 @@ class Inbox:
             ticket=ticket,
             status=status_of(ticket),
             customer_name=customer_name(customer),
-            customer_identity=customer.identities[0] if customer and customer.identities else "",
+            customer_identity=customer_identity(customer),
             preview=preview,
             preview_from=said_by,
             unread=unread,
@@ -195,6 +195,11 @@ def customer_name(customer: Customer | None) -> str:
     if customer is None:
         return ""
     return str(customer.attributes.get("name") or "")
+
+
+def customer_identity(customer: Customer | None) -> str:
+    """The identity a customer is shown by when they have no name (`telegram:42`)."""
+    return customer.identities[0] if customer is not None and customer.identities else ""
 
 
 def last_message(events: Sequence[Event]) -> tuple[str, str, int]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from handoff.actions import ActionError, Actor, may_see
 from handoff.engine import HandoffEngine
-from handoff.inbox import customer_name, status_of
+from handoff.inbox import customer_identity, customer_name, status_of
 from handoff.tickets import label
 from hub.abc import Store
 from hub.model import Conversation, Customer
@@ -99,7 +99,7 @@ class ConversationSearch:
             "customer": {
                 "id": conversation.customer_id,
                 "name": customer_name(customer),
-                "identity": customer.identities[0] if customer and customer.identities else "",
+                "identity": customer_identity(customer),
             },
         }
 
@@ -149,7 +149,7 @@ class ConversationSearch:
             "customer": {
                 "id": customer.id,
                 "name": customer_name(customer),
-                "identity": customer.identities[0] if customer.identities else "",
+                "identity": customer_identity(customer),
             },
             "snippet": [[text, mark] for text, mark in pieces],
             "conversation": self._conversation_view(actor, conversation, customer)
