@@ -134,23 +134,14 @@ def install(db: sqlite3.Connection) -> None:
     """Make `db` keep the search index (every connection), creating and filling it once."""
     db.create_function("fd_search_event", 2, _event_body, deterministic=True)
     db.create_function("fd_search_customer", 1, _customer_body, deterministic=True)
-    if _version(db) == VERSION:
-        return
+    if _version(db) == VERSION and _triggers(db) == set(TRIGGERS):
+        return  # (a migration that rebuilt `events` would have dropped its triggers)
     db.execute("BEGIN IMMEDIATE")
     try:
         for statement in _DROP.strip().split(";"):
             if statement.strip():
                 db.execute(statement)
-        for name in (
-            "search_doc_added",
-            "search_doc_removed",
-            "search_event_added",
-            "search_event_changed",
-            "search_event_removed",
-            "search_customer_added",
-            "search_customer_changed",
-            "search_customer_removed",
-        ):
+        for name in TRIGGERS:
             db.execute(f"DROP TRIGGER IF EXISTS {name}")
         _create(db)
         _backfill(db)
@@ -161,6 +152,25 @@ def install(db: sqlite3.Connection) -> None:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+TRIGGERS = (
+    "search_doc_added",
+    "search_doc_removed",
+    "search_event_added",
+    "search_event_changed",
+    "search_event_removed",
+    "search_customer_added",
+    "search_customer_changed",
+    "search_customer_removed",
+)
+
+
+def _triggers(db: sqlite3.Connection) -> set[str]:
+    rows = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'search\\_%' ESCAPE '\\'"
+    ).fetchall()
+    return {str(row[0]) for row in rows}
 
 
 def _version(db: sqlite3.Connection) -> str:

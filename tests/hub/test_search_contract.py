@@ -249,3 +249,28 @@ async def test_new_messages_are_indexed_as_they_are_appended(make_store: StoreFa
     finally:
         await index.stop()
         await store.close()
+
+
+async def test_sqlite_puts_its_triggers_back_after_a_table_is_rebuilt(tmp_path: Path) -> None:
+    """A schema migration that rebuilds `events` drops the triggers on it: the next open
+    notices and indexes again, instead of silently indexing nothing."""
+    store = SQLiteStore(tmp_path / "rebuilt.db")
+    await store.open()
+    await store.close()
+    db = sqlite3.connect(tmp_path / "rebuilt.db")
+    db.executescript(
+        "CREATE TABLE events_new AS SELECT * FROM events; DROP TABLE events;"
+        " ALTER TABLE events_new RENAME TO events;"
+    )
+    db.close()
+    store = SQLiteStore(tmp_path / "rebuilt.db")
+    await store.open()
+    try:
+        got = await store.record_inbound(
+            Inbound(channel="api", sender="x", message_id="r1", text="重建之后的退款"), now=1.0
+        )
+        index = search_index(store)
+        hits = await index.search(parse_query("退款"), kind="conversation", scope=None, limit=5)
+        assert [h.conversation_id for h in hits.items] == [got.conversation.id]
+    finally:
+        await store.close()
