@@ -106,6 +106,12 @@ class Inbox:
 
     def tickets(self, actor: Actor, tab: str, filters: Filters) -> list[Ticket]:
         """The tab's tickets after the filters, in the tab's order (no I/O)."""
+        return self._tabs(actor, tab, filters)[0]
+
+    def _tabs(
+        self, actor: Actor, tab: str, filters: Filters
+    ) -> tuple[list[Ticket], dict[str, int]]:
+        """The tab's tickets in order, and every tab's count: one pass over the index."""
         if tab not in TABS:
             raise _bad(
                 f"tab must be one of {', '.join(TABS)}", f"标签必须是以下之一：{', '.join(TABS)}"
@@ -114,32 +120,37 @@ class Inbox:
             raise ActionError(
                 "only supervisors see every conversation", "只有主管可以查看全部会话", status=403
             )
-        queue = self.engine.queue
-        if tab == "queue":
-            chosen = list(queue.waiting())
-        elif tab == "mine":
-            chosen = sorted(
-                (t for t in queue.tickets.values() if t.agent_id == actor.agent_id),
-                key=lambda t: (t.accepted, t.requested_at, t.conversation_id),
-            )
-        else:
-            chosen = sorted(
-                (t for t in queue.tickets.values() if may_see(actor, t)), key=lambda t: t.key
-            )
-        return [t for t in chosen if self._passes(t, filters)]
+        passing = [
+            t
+            for t in self.engine.queue.tickets.values()
+            if may_see(actor, t) and self._passes(t, filters)
+        ]
+        mine = [t for t in passing if t.agent_id == actor.agent_id]
+        waiting = [t for t in passing if t.waiting]
+        counts = {"mine": len(mine), "queue": len(waiting)}
+        if actor.sees_all:
+            counts["all"] = len(passing)
+        if tab == "mine":
+            # Offers first (they time out), then the longest waiting.
+            chosen = sorted(mine, key=lambda t: (t.accepted, t.requested_at, t.conversation_id))
+        else:  # the queue's own order: priority, pick-up deadline, age
+            chosen = sorted(waiting if tab == "queue" else passing, key=lambda t: t.key)
+        return chosen, counts
 
     def _passes(self, ticket: Ticket, f: Filters) -> bool:
-        agent = self.engine.queue.agents.get(ticket.agent_id)
-        team = agent.spec.team if agent is not None else ""
-        return (
+        if not (
             (not f.status or status_of(ticket) == f.status)
             and (not f.channel or ticket.channel == f.channel)
             and (not f.priority or f"P{ticket.priority}" == f.priority)
             and (not f.skill or ticket.skill == f.skill)
-            and (not f.team or team == f.team)
             and (not f.language or ticket.language == f.language)
             and (not f.agent or ticket.agent_id == f.agent)
-        )
+        ):
+            return False
+        if not f.team:
+            return True
+        agent = self.engine.queue.agents.get(ticket.agent_id)
+        return agent is not None and agent.spec.team == f.team
 
     async def page(
         self,
@@ -152,12 +163,7 @@ class Inbox:
     ) -> ListPage:
         start = _offset(cursor)
         limit = max(1, min(limit, MAX_PAGE))
-        chosen = self.tickets(actor, tab, filters)
-        counts = {
-            name: len(self.tickets(actor, name, filters))
-            for name in TABS
-            if name != "all" or actor.sees_all
-        }
+        chosen, counts = self._tabs(actor, tab, filters)
         shown = chosen[start : start + limit]
         rows = await asyncio.gather(*(self.row(t) for t in shown))
         more = start + limit < len(chosen)

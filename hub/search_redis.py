@@ -390,11 +390,13 @@ class RedisSearch:
             hits: list[tuple[Hit, float, str]] = []
             offset = 0
             more = False
+            # A page and one more first (most hits hold); wider rounds when checks drop some.
+            batch = limit + 1 + (1 if skip else 0)
             while len(hits) <= limit:
                 rows = cast(
                     list[tuple[str, float]],
                     await redis.zrevrangebyscore(
-                        result, top, "-inf", start=offset, num=BATCH, withscores=True
+                        result, top, "-inf", start=offset, num=batch, withscores=True
                     ),
                 )
                 offset += len(rows)
@@ -404,8 +406,9 @@ class RedisSearch:
                     if not (skip and float(s) == top and str(m) >= skip)
                 ]
                 hits += await self._verified(query, fresh)
-                if len(rows) < BATCH:
+                if len(rows) < batch:
                     break
+                batch = min(BATCH, batch * 2)
             if len(hits) > limit:
                 more, hits = True, hits[:limit]
         finally:
