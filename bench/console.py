@@ -1,4 +1,5 @@
-"""Agent console benchmark: first render with a long queue, and live fan-out to many agents.
+"""Agent console benchmark: first render with a long queue, the conversation list, live
+fan-out to many agents, and search over many messages.
 
 Runs the whole hub in this process (`create_app` with the hand-off and the console, SQLite
 in a temporary directory, a real TCP site on a free loopback port), then:
@@ -10,7 +11,14 @@ in a temporary directory, a real TCP site on a free loopback port), then:
 2. `--sockets` browsers of that supervisor hold `/console/ws` open; `--rounds` feed
    messages are published and the time until *every* socket has each one is measured:
    p50/p99 over all (message, socket) pairs. Client and server share this process's event
-   loop, so the figure includes the clients' own reading: an upper bound.
+   loop, so the figure includes the clients' own reading: an upper bound;
+3. the conversation list (`/console/api/conversations`, the All tab's first page of 50 and
+   the Queue tab's) with every one of those conversations open: server time;
+4. search: `--search-messages` messages (half English, half Chinese, ten per customer) are
+   written straight into a fresh store of each kind in `--search-stores` (Redis: a private
+   redis-server on a free loopback port, indexed from the log as on start), then English
+   and Chinese queries run `--rounds` times each, through the index alone and through the
+   console's search service (a page of 20 results with snippets): p50, p99.
 
 With `--typing`, instead: `--sockets` agent sockets stay open while the customers of the
 `--queued` conversations type, `--typing-rate` signals a second through the hub's typing
@@ -18,8 +26,9 @@ path (`Hub.customer_typing` → rate limit → the hand-off's live feed → ever
 customer starting and then stopping once. Reported: typing hints delivered per second (all
 sockets together) and the lag from signal to arrival at a socket (p50/p99/max).
 
-    .venv/bin/python bench/console.py                                  # 500 queued, 200 sockets
-    .venv/bin/python bench/console.py --queued 50 --sockets 20 --rounds 5   # a quick look
+    .venv/bin/python bench/console.py                   # 5,000 open, 200 sockets, 100k messages
+    .venv/bin/python bench/console.py --queued 500 --search-messages 0     # no search
+    .venv/bin/python bench/console.py --queued 50 --sockets 20 --rounds 5 --search-messages 2000
     .venv/bin/python bench/console.py --typing                         # typing fan-out
 
 Everything stays on 127.0.0.1 and stops by itself.
@@ -47,6 +56,7 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.console_search import search_bench  # noqa: E402
 from handoff.actions import Actor, AgentActions  # noqa: E402
 from handoff.api import HANDOFF  # noqa: E402
 from handoff.console.accounts import Account, Role  # noqa: E402
@@ -328,21 +338,51 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         shown = await first_render(session, base, args.rounds)
         page = quantiles(timings["/console/"])
         snapshot = quantiles(timings["/console/api/snapshot"])
+        lists = await conversation_list(session, base, args.rounds, timings)
         spread = await fan_out(app, session, base, args.sockets, args.rounds)
+    searches = {
+        kind: await search_bench(kind, args.search_messages, args.rounds)
+        for kind in args.search_stores.split(",")
+        if kind and args.search_messages
+    }
     return {
         "queued": args.queued,
         "queue_fill_seconds": round(fill_seconds, 2),
         "snapshot_items": shown,
         "workspace_page_server": page,
         "snapshot_server": snapshot,
+        "conversation_list_server": lists,
         "sockets": args.sockets,
         "fan_out": quantiles(spread),
+        "search": searches,
     }
+
+
+async def conversation_list(
+    session: aiohttp.ClientSession, base: str, rounds: int, timings: dict[str, list[float]]
+) -> dict[str, dict[str, float]]:
+    """The list's first page of 50, per tab: server time."""
+    path = "/console/api/conversations"
+    figures = {}
+    for tab in ("all", "queue"):
+        timings.pop(path, None)
+        for _ in range(rounds):
+            async with session.get(base + path, params={"tab": tab, "limit": "50"}) as response:
+                assert response.status == 200, await response.text()
+                assert len((await response.json())["rows"]) == 50
+        figures[tab] = quantiles(timings[path])
+    return figures
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--queued", type=int, default=500, help="conversations in the queue")
+    parser.add_argument("--queued", type=int, default=5000, help="conversations in the queue")
+    parser.add_argument(
+        "--search-messages", type=int, default=100_000, help="messages to search (0: skip)"
+    )
+    parser.add_argument(
+        "--search-stores", default="sqlite,redis", help="stores to search on (comma-separated)"
+    )
     parser.add_argument("--sockets", type=int, default=200, help="connected agent sockets")
     parser.add_argument("--rounds", type=int, default=20, help="renders and feed messages")
     parser.add_argument("--typing", action="store_true", help="measure the typing fan-out")

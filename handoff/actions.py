@@ -71,6 +71,18 @@ class Actor:
     sees_all: bool = True
 
 
+def may_see(actor: Actor, ticket: Ticket) -> bool:
+    """The one visibility rule (actions, the conversation list, search): everything for
+    supervisors, else the waiting queue, the actor's own conversations and those a note
+    mentioned them in."""
+    return (
+        actor.sees_all
+        or ticket.waiting
+        or ticket.agent_id == actor.agent_id
+        or actor.agent_id in ticket.mentioned  # mentioned in a note: may read it
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Done:
     """An action that changed (or, idempotently, confirmed) the conversation."""
@@ -95,13 +107,7 @@ class AgentActions:
         """The open ticket `actor` may see, or a 404 (not-found and not-yours look the same:
         ids of others' conversations are not confirmed)."""
         ticket = self.engine.queue.tickets.get(conversation_id)
-        visible = ticket is not None and (
-            actor.sees_all
-            or ticket.waiting
-            or ticket.agent_id == actor.agent_id
-            or actor.agent_id in ticket.mentioned
-        )
-        if ticket is None or not visible:
+        if ticket is None or not may_see(actor, ticket):
             raise ActionError(NOT_FOUND_EN, NOT_FOUND_ZH, status=404)
         return ticket
 

@@ -79,6 +79,7 @@ class Ticket:
     resolve_warn: float
     offline: bool = False
     number: int = 0  # the short ticket number customers are told (#1042)
+    intent: str = ""  # what the bot understood the customer wanted (the list shows it)
     agent_id: str = ""
     accepted: bool = False
     offered_at: float = 0.0
@@ -341,6 +342,7 @@ def ticket_from(event: Event) -> Ticket:
         resolve_warn=float(sla.get("resolve_warn", event.at)),
         offline=bool(data.get("offline", False)),
         number=int(data.get("ticket_number", 0)),
+        intent=str(data.get("intent") or ""),
         prefer_agent=str(data.get("prefer_agent", "")),
         seen_seq=event.seq,
         told_position=int(data.get("position", 0)),

@@ -26,6 +26,7 @@ from hub.knowledge import ARTICLES, Suggestion
 from hub.logs import redact_secrets, secrets_in
 from hub.observe import READINESS, Readiness
 from hub.observe import routes as observe_routes
+from hub.search import SEARCH, search_index
 from hub.stores import store_from_url
 
 log = logging.getLogger("frontdesk.app")
@@ -92,6 +93,8 @@ def create_app(
         retry=config.delivery,
         reply_to=identity_settings.reply_to,
     )
+    search = search_index(store)
+    hub.add_listener(search.on_events)
     identity.sender = ConnectorCodeSender(hub.connectors)
     identity.clock = hub.clock
     attachments = attachments or attachment_store_from(
@@ -121,6 +124,7 @@ def create_app(
     app[API_TOKEN] = config.api_token
     app[IDENTITY] = identity
     app[ATTACHMENTS] = attachments
+    app[SEARCH] = search
     for connector in connectors:
         app.router.add_routes(connector.routes())
     app.router.add_routes(customer_routes)
@@ -136,6 +140,7 @@ def create_app(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await hub.store.open()
         await attachments.open()
+        await search.start()
         await hub.bot.start()
         for connector in connectors:
             try:
@@ -153,6 +158,7 @@ def create_app(
             await connector.stop()
         await hub.bot.stop()
         await attachments.close()
+        await search.stop()
         await hub.store.close()
         log.info("hub stopped")
 

@@ -28,6 +28,7 @@ from hub.errors import InputError
 from hub.http import Fields, error_response, json_response, read_object
 from hub.identity import IdentityService
 from hub.identity_proofs import IdentityError, normalize_identity
+from hub.search import SEARCH
 
 IDENTITY = web.AppKey("identity", IdentityService)
 
@@ -179,6 +180,10 @@ async def erase_customer(request: web.Request) -> web.Response:
     service, customer_id = _service(request), request.match_info["customer_id"]
     if not await service.store.erase_customer(customer_id, now=service.clock()):
         return error_response(404, "no such customer")
+    search = request.app.get(SEARCH)
+    if search is not None:  # the search index holds the texts too
+        conversations = await service.store.customer_conversations(customer_id)
+        await search.forget_customer(customer_id, [c.id for c in conversations])
     await _audit(request, customer_id, "customer.erased")
     return json_response({"id": customer_id, "erased": True})
 

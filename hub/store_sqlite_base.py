@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hub import jsonio
+from hub import jsonio, search_sqlite
 from hub.errors import ConfigError
 from hub.locks import KeyedLock
 from hub.migrations_sqlite import migrate
@@ -90,6 +90,8 @@ class SQLiteBase:
             # Erasure must leave no personal data in freed pages of the file.
             db.execute("PRAGMA secure_delete=ON")
             migrate(db, path=str(self.path.absolute()))
+            # The search index is kept by triggers in every write's own transaction.
+            search_sqlite.install(db)
         except BaseException:
             db.close()
             raise

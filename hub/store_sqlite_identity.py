@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from hub import identity_records as records
+from hub import search_sqlite
 from hub.abc import CustomerMerge
 from hub.ids import new_id
 from hub.model import (
@@ -253,6 +254,7 @@ class SQLiteIdentity(SQLiteBase):
                 "UPDATE audit SET data = ? WHERE customer_id = ? AND n = ?",
                 [(_dumps(a), customer_id, n) for (n, _), a in zip(trail, anonymous, strict=True)],
             )
+            search_sqlite.purge(db)  # the index's deleted entries, merged out of the file
         # Old page versions live on in the WAL until it is checkpointed and truncated.
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return True

@@ -36,6 +36,7 @@ def install_console(
         composing,
         contacts_api,
         files,
+        inbox_routes,
         login,
         pages,
         profiles,
@@ -61,6 +62,7 @@ def install_console(
     app.router.add_routes(login.routes)
     app.router.add_routes(pages.routes)
     app.router.add_routes(workspace.routes)
+    app.router.add_routes(inbox_routes.routes)
     app.router.add_routes(supervisor.routes)
     app.router.add_routes(profiles.routes)
     app.router.add_routes(reports_view.routes)

@@ -232,6 +232,42 @@ STRINGS: dict[str, dict[str, str]] = {
     "shortcuts.close": {"en": "Close", "zh": "关闭"},
 }
 
+# Conversation list and search (the workspace's left column, `static/inbox.js`).
+INBOX_STRINGS: dict[str, dict[str, str]] = {
+    "inbox": {"en": "Conversations", "zh": "会话列表"},
+    "inbox.all": {"en": "All", "zh": "全部"},
+    "inbox.filters": {"en": "Filters", "zh": "筛选"},
+    "inbox.any": {"en": "Any", "zh": "不限"},
+    "inbox.more": {"en": "Show more", "zh": "加载更多"},
+    "inbox.unread": {"en": "messages waiting for a reply", "zh": "条消息待回复"},
+    "inbox.clear": {"en": "Clear filters", "zh": "清除筛选"},
+    "filter.status": {"en": "Status", "zh": "状态"},
+    "filter.priority": {"en": "Priority", "zh": "优先级"},
+    "filter.skill": {"en": "Skill", "zh": "技能"},
+    "filter.language": {"en": "Language", "zh": "语言"},
+    "filter.agent": {"en": "Agent id", "zh": "客服 ID"},
+    "status.queued": {"en": "Waiting", "zh": "排队中"},
+    "status.offered": {"en": "Offered", "zh": "待接入"},
+    "status.assigned": {"en": "Assigned", "zh": "处理中"},
+    "from.customer": {"en": "Customer", "zh": "客户"},
+    "from.agent": {"en": "Agent", "zh": "客服"},
+    "from.bot": {"en": "Bot", "zh": "机器人"},
+    "from.reply": {"en": "Reply", "zh": "回复"},
+    "from.note": {"en": "Note", "zh": "备注"},
+    "from.ticket": {"en": "Ticket", "zh": "工单"},
+    "search": {"en": "Search", "zh": "搜索"},
+    "search.placeholder": {
+        "en": "Search conversations, messages, customers",
+        "zh": "搜索会话、消息、客户",
+    },
+    "search.none": {"en": "No matches.", "zh": "没有找到匹配的结果。"},
+    "search.customers": {"en": "Customers", "zh": "客户"},
+    "search.messages": {"en": "Messages", "zh": "消息"},
+    "search.not_open": {"en": "not an open hand-off", "zh": "非进行中的人工会话"},
+    "search.close": {"en": "Close search", "zh": "关闭搜索"},
+}
+STRINGS.update(INBOX_STRINGS)
+
 # What the workspace's script needs, handed over as a JSON data block (never as script).
 SCRIPT_KEYS: tuple[str, ...] = (
     "assist.insert",
@@ -284,6 +320,8 @@ SCRIPT_KEYS: tuple[str, ...] = (
     "notify.mention",
     "notify.sla",
 )
+
+SCRIPT_KEYS += (*INBOX_STRINGS, "channel", "team", "language.en", "language.zh")
 
 
 # -- the contact panel and the supervisor's tools (join, whisper, reassign with a reason,

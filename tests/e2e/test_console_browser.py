@@ -157,6 +157,7 @@ async def test_a_whole_hand_off_in_the_browser(server: Server, browser: Browser)
     # A tablet's width: the lists and the conversation stay usable.
     await mei.set_viewport_size({"width": 820, "height": 1180})
     await expect(mei.locator("#mine")).to_be_visible()
+    await mei.get_by_role("tab", name="Queue").click()
     await expect(mei.locator("#queue")).to_be_visible()
     await mei.screenshot(path=str(ARTIFACTS / "console-tablet.png"))
 

@@ -223,6 +223,7 @@ async def nothing_ran(page: Page) -> None:
 
 async def read_conversation(page: Page, channel: str, text: str, shown: tuple[str, ...]) -> None:
     """Open the waiting conversation from `channel` and check every payload reads as text."""
+    await page.get_by_role("tab", name="Queue").click()
     ticket = page.locator("#queue .ticket").filter(has_text=channel)
     await expect(ticket).to_have_count(1)
     await ticket.click()

@@ -76,6 +76,7 @@ async def test_the_hand_off_works_on_a_sunday_night(server: Server, browser: Bro
 
     # Tom comes online (English and billing only: nothing is offered to him) and takes it.
     tom = await sign_in(browser, server.url, "tom", csp)
+    await tom.get_by_role("tab", name="Queue").click()
     queue = tom.locator("#queue .ticket")
     await expect(queue).to_have_count(1, timeout=10_000)
     await queue.first.click()

@@ -3,57 +3,14 @@
 
 (() => {
   const { t, api, now, el, duration, live, debounce, setupHeader, me } = Console;
-  // Letters in a coloured disc: emoji fonts are not on every agent's machine.
-  const CHANNEL_ICONS = { webchat: "W", telegram: "T", whatsapp: "WA", email: "@", api: "A" };
   let snapshot = null;
   let openId = null;
   let openView = null;
 
-  function slaText(ticket) {
-    const left = ticket.sla.due - now();
-    return left >= 0 ? `${duration(left)} ${t("left")}` : `${duration(left)} ${t("overdue")}`;
-  }
-
-  function slaLevel(ticket) {
-    const at = now();
-    return at >= ticket.sla.due ? "red" : at >= ticket.sla.warn ? "amber" : "ok";
-  }
-
-  function ticketItem(ticket) {
-    const item = el("li", {
-      class: "ticket" + (ticket.conversation_id === openId ? " selected" : ""),
-      tabIndex: 0,
-      "data-id": ticket.conversation_id,
-    },
-      el("span", { class: `prio prio-${ticket.priority}`, text: ticket.priority }),
-      el("span", { class: `channel channel-${ticket.channel}`, title: ticket.channel, "aria-hidden": "true", text: CHANNEL_ICONS[ticket.channel] || "?" }),
-      el("span", { class: "chan-name", text: ticket.channel }),
-      el("span", { class: "skill", text: ticket.skill || "" }),
-      el("span", { class: "wait", "data-since": String(ticket.requested_at), text: `${t("waiting")} ${duration(now() - ticket.requested_at)}` }),
-      el("span", { class: `sla sla-${slaLevel(ticket)}`, "data-due": String(ticket.sla.due), "data-warn": String(ticket.sla.warn), text: slaText(ticket) }),
-    );
-    if (ticket.agent_id === me && !ticket.accepted) item.classList.add("offered");
-    item.addEventListener("click", () => open(ticket.conversation_id));
-    item.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); open(ticket.conversation_id); }
-      if (event.key === "ArrowDown" && item.nextElementSibling) item.nextElementSibling.focus();
-      if (event.key === "ArrowUp" && item.previousElementSibling) item.previousElementSibling.focus();
-    });
-    return item;
-  }
-
-  function fillList(id, tickets) {
-    const list = document.getElementById(id);
-    const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.id : null;
-    list.replaceChildren(...(tickets.length ? tickets.map(ticketItem) : [el("li", { class: "muted", text: t("empty") })]));
-    document.getElementById(`${id}-count`).textContent = String(tickets.length);
-    if (focused) { const again = list.querySelector(`[data-id="${CSS.escape(focused)}"]`); if (again) again.focus(); }
-  }
-
   async function refresh() {
     snapshot = await api("GET", "/console/api/snapshot");
-    fillList("mine", snapshot.mine);
-    fillList("queue", snapshot.queue);
+    // The conversation list (inbox.js) redraws its rows from the server on this.
+    document.dispatchEvent(new CustomEvent("console:refreshed"));
     const agent = snapshot.me.agent;
     if (agent) document.getElementById("presence").value = agent.presence;
     if (openId && !snapshot.mine.concat(snapshot.queue).some((x) => x.conversation_id === openId)) {
@@ -205,6 +162,8 @@
     });
     // What the workspace's other scripts (compose, notify, shortcuts) may drive.
     window.Workspace = { open, act, refresh, openId: () => openId, view: () => openView, snapshot: () => snapshot };
+    // The conversation list and search results open a conversation here.
+    document.addEventListener("console:open", (event) => open(event.detail));
     setInterval(tick, 1000);
     refresh();
   }

@@ -68,6 +68,8 @@ CONSOLE: dict[tuple[str, str], tuple[Role, bool]] = {
     ("POST", "/console/api/conversations/{conversation_id}/handback"): (Role.AGENT, False),
     ("POST", "/console/api/conversations/{conversation_id}/typing"): (Role.AGENT, False),
     ("POST", "/console/api/conversations/{conversation_id}/reassign"): (Role.SUPERVISOR, False),
+    ("GET", "/console/api/conversations"): (Role.AGENT, False),
+    ("GET", "/console/api/search"): (Role.AGENT, False),
     ("GET", "/console/api/dashboard"): (Role.SUPERVISOR, False),
     ("PUT", "/console/api/agents/{agent_id}"): (Role.SUPERVISOR, False),
     # The contact panel (an agent sees only the customers of conversations they may open).

@@ -1,0 +1,526 @@
+"""Conversation search on the Redis store: an inverted index of tokens in sorted sets.
+
+RediSearch is not assumed. Every indexed thing (a message, a ticket, a customer) is a
+document with a member id (`000000000042`); each token (`hub.search_text.tokens`) has a
+sorted set of the documents holding it, scored by the message's time, so a query is an
+intersection (`ZINTERSTORE`, unions first for prefixes) read newest first. Keys, all under
+the `{search}` hash tag (one Redis Cluster slot, so the multi-key steps are legal there):
+
+    {p}{search}:t:<token>   zset   message/ticket member → time  (one per token)
+    {p}{search}:u:<token>   zset   customer member → created time (one per token)
+    {p}{search}:dict|udict  zset   every token (score 0), for prefix ranges (ZRANGEBYLEX)
+    {p}{search}:docs        hash   doc member → JSON {kind, c, s, u, b (tokens)}
+    {p}{search}:ref         hash   m:<conv>:<seq> | c:<customer> → doc member
+    {p}{search}:conv:<id>   set    the conversation's doc members (erasure, scopes)
+    {p}{search}:seen        hash   conversation → highest seq indexed (the watermark)
+    {p}{search}:next        string the last member id given out
+
+Indexing reads the conversation log behind the watermark, so it is idempotent and can
+run anywhere: this process's own appends are indexed moments after they are stored (the
+hub's event listener wakes a background task), and on start every conversation whose log
+has moved past its watermark is caught up (this is also the migration for existing data).
+A customer's record is re-indexed whenever one of their conversations is, and each
+customer hit is checked against the live record before it is shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+from hub.model import Event
+from hub.search import Hit, Hits, Kind, Scope
+from hub.search_text import (
+    INDEXED_TYPES,
+    TICKET_TYPE,
+    Query,
+    QueryError,
+    customer_body,
+    event_body,
+)
+
+if TYPE_CHECKING:
+    from redis.commands.core import AsyncScript
+
+    from hub.store_redis_core import RedisCore
+
+log = logging.getLogger("frontdesk.search.redis")
+
+EXPANSION = 256  # tokens a prefix may stand for (the most recent words past that are not)
+BATCH = 200  # documents read per round trip while filling a page
+EVENTS_BATCH = 500
+CATCH_UP_PARALLEL = 16  # conversations indexed at once while catching up
+
+# Adds documents unless their reference is known; moves the watermark forward only.
+# KEYS: next, docs, ref, dict, seen, conv set, token keys…
+# ARGV: conversation, seq, token count, tokens…, doc count, then per doc:
+#       ref, json, score, n, n token positions (1-based among the tokens)
+_ADD = """
+local ntok = tonumber(ARGV[3])
+for j = 1, ntok do redis.call('ZADD', KEYS[4], 0, ARGV[3 + j]) end
+local i = 4 + ntok
+local ndocs = tonumber(ARGV[i]); i = i + 1
+for d = 1, ndocs do
+  local ref, doc, score, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  if redis.call('HEXISTS', KEYS[3], ref) == 0 then
+    local member = string.format('%012d', redis.call('INCR', KEYS[1]))
+    redis.call('HSET', KEYS[2], member, doc)
+    redis.call('HSET', KEYS[3], ref, member)
+    if KEYS[6] ~= KEYS[1] then redis.call('SADD', KEYS[6], member) end
+    for t = 0, n - 1 do redis.call('ZADD', KEYS[6 + tonumber(ARGV[i + t])], score, member) end
+  end
+  i = i + n
+end
+if ARGV[1] ~= '' then
+  local old = tonumber(redis.call('HGET', KEYS[5], ARGV[1]) or '0')
+  if tonumber(ARGV[2]) > old then redis.call('HSET', KEYS[5], ARGV[1], ARGV[2]) end
+end
+return 1
+"""
+
+# Removes documents (checked: each must still be as read), and tokens left with no
+# document from the dictionary (an erased word must not linger there either).
+# KEYS: docs, ref, conv set, dict, token keys…
+# ARGV: token count, tokens…, doc count, then per doc: member, ref, json, n, n positions.
+_REMOVE = """
+local ntok = tonumber(ARGV[1])
+local i = ntok + 2
+for d = 1, tonumber(ARGV[i]) do
+  i = i + 1
+  local member, ref, doc, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  if redis.call('HGET', KEYS[1], member) == doc then
+    for t = 0, n - 1 do redis.call('ZREM', KEYS[4 + tonumber(ARGV[i + t])], member) end
+    redis.call('HDEL', KEYS[1], member)
+    redis.call('HDEL', KEYS[2], ref)
+    redis.call('SREM', KEYS[3], member)
+  end
+  i = i + n - 1
+end
+for j = 1, ntok do
+  if redis.call('EXISTS', KEYS[4 + j]) == 0 then redis.call('ZREM', KEYS[4], ARGV[1 + j]) end
+end
+return 1
+"""
+
+# The documents in every one of KEYS[2…], into KEYS[1], each scored by its time.
+_INTERSECT = """
+local args = {'ZINTERSTORE', KEYS[1], #KEYS - 1}
+for i = 2, #KEYS do args[#args + 1] = KEYS[i] end
+args[#args + 1] = 'AGGREGATE'
+args[#args + 1] = 'MAX'
+return redis.call(unpack(args))
+"""
+
+
+@dataclass(slots=True)
+class _Doc:
+    ref: str
+    doc: dict[str, Any]
+    score: float
+
+    @property
+    def terms(self) -> list[str]:
+        return sorted(set(str(self.doc["b"]).split()))
+
+
+@dataclass(slots=True)
+class _Keys:
+    prefix: str
+
+    def __post_init__(self) -> None:
+        self.prefix = f"{self.prefix}{{search}}:"
+
+    def of(self, name: str) -> str:
+        return self.prefix + name
+
+    def term(self, token: str, kind: Kind = "conversation") -> str:
+        # Customers' tokens apart from messages': one kind is searched at a time.
+        return f"{self.prefix}{'u' if kind == 'customer' else 't'}:{token}"
+
+    def dictionary(self, kind: Kind = "conversation") -> str:
+        return self.of("udict" if kind == "customer" else "dict")
+
+    def conversation(self, conversation_id: str) -> str:
+        return f"{self.prefix}conv:{conversation_id}"
+
+
+@dataclass(slots=True)
+class _Work:
+    pending: set[str] = field(default_factory=set)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    stopped: bool = False
+
+
+class RedisSearch:
+    """The `SearchIndex` of a Redis store (see the module docstring)."""
+
+    def __init__(self, store: RedisCore) -> None:
+        self.store = store
+        self.keys = _Keys(store.prefix)
+        self._work: _Work | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+
+    def _script(self, source: str) -> AsyncScript:
+        # Sent once, then called by its SHA (redis-py reloads it after a Redis restart).
+        if source not in self._scripts:
+            self._scripts[source] = self.store.redis.register_script(source)
+        return self._scripts[source]
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        self._work = _Work()
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is None or self._work is None:
+            return
+        # A flag as well as a cancel: on Python 3.11 a cancel that lands inside the Redis
+        # client's own timeouts can be swallowed, and the task would wait for work forever.
+        self._work.stopped = True
+        self._work.wake.set()
+        self._task.cancel()
+        await asyncio.wait({self._task}, timeout=10)
+        self._task = None
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        if self._work is None:
+            return
+        for event in events:
+            if event.type in INDEXED_TYPES or event.type.startswith("customer."):
+                self._work.pending.add(event.conversation_id)
+                self._work.wake.set()
+
+    def _stopped(self) -> bool:
+        return self._work is None or self._work.stopped
+
+    async def _run(self) -> None:
+        work = self._work
+        assert work is not None
+        try:
+            await self.catch_up()
+        except Exception:
+            log.exception("search index catch-up failed; new messages are still indexed")
+        while not self._stopped():
+            await work.wake.wait()
+            work.wake.clear()
+            batch, work.pending = work.pending, set()
+            for conversation_id in sorted(batch):
+                if self._stopped():
+                    return
+                try:
+                    await self.index_conversation(conversation_id)
+                except Exception:
+                    # Left behind its watermark: the next event or start catches it up.
+                    log.exception(
+                        "cannot index a conversation", extra={"conversation_id": conversation_id}
+                    )
+
+    async def catch_up(self) -> int:
+        """Index every conversation whose log moved past its watermark, and every customer;
+        returns how many conversations were behind."""
+        behind = 0
+        cursor: str | None = None
+        while True:
+            page = await self.store.list_conversations(limit=500, cursor=cursor)
+            ids = [c.id for c in page.items]
+            seen = await self.store.redis.hmget(self.keys.of("seen"), ids) if ids else []
+            late = [
+                c.id
+                for c, mark in zip(page.items, seen, strict=True)
+                if c.last_seq > int(mark or 0)
+            ]
+            behind += len(late)
+            for start in range(0, len(late), CATCH_UP_PARALLEL):
+                await asyncio.gather(
+                    *map(self.index_conversation, late[start : start + CATCH_UP_PARALLEL])
+                )
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        cursor = None
+        while True:
+            customers = await self.store.list_customers(limit=500, cursor=cursor)
+            for customer in customers.items:
+                await self._index_customer(customer.id)
+            if customers.next_cursor is None:
+                return behind
+            cursor = customers.next_cursor
+
+    # ------------------------------------------------------------------ writing
+    async def index_conversation(self, conversation_id: str) -> None:
+        """Index the conversation's events past its watermark, and its customer."""
+        redis = self.store.redis
+        conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None:
+            return
+        after = int(await redis.hget(self.keys.of("seen"), conversation_id) or 0)
+        while after < conversation.last_seq:
+            events = await self.store.events(conversation_id, after_seq=after, limit=EVENTS_BATCH)
+            if not events:
+                break
+            docs = [doc for doc in map(_event_doc, events) if doc is not None]
+            await self._add(docs, conversation_id=conversation_id, seq=events[-1].seq)
+            after = events[-1].seq
+        await self._index_customer(conversation.customer_id)
+
+    async def _add(
+        self, docs: Sequence[_Doc], *, conversation_id: str, seq: int, kind: Kind = "conversation"
+    ) -> None:
+        terms = sorted({t for d in docs for t in d.terms})
+        position = {t: j for j, t in enumerate(terms, start=1)}
+        args: list[str | int | float] = [conversation_id, seq, len(terms), *terms, len(docs)]
+        for d in docs:
+            mine = d.terms
+            args += [d.ref, json.dumps(d.doc, ensure_ascii=False), repr(d.score), len(mine)]
+            args += [position[t] for t in mine]
+        conversation_set = (
+            self.keys.conversation(conversation_id) if conversation_id else self.keys.of("next")
+        )
+        keys = [
+            *(self.keys.of(k) for k in ("next", "docs", "ref")),
+            self.keys.dictionary(kind),
+            self.keys.of("seen"),
+            conversation_set,
+            *(self.keys.term(t, kind) for t in terms),
+        ]
+        await self._script(_ADD)(keys=keys, args=args)
+
+    async def _remove(
+        self,
+        members: Sequence[tuple[str, str, str]],
+        conversation_id: str,
+        kind: Kind = "conversation",
+    ) -> None:
+        """Remove (member, ref, json) documents, each only if unchanged since read."""
+        if not members:
+            return
+        bodies = [str(json.loads(doc)["b"]).split() for _, _, doc in members]
+        terms = sorted({t for body in bodies for t in body})
+        position = {t: j for j, t in enumerate(terms, start=1)}
+        args: list[str | int] = [len(terms), *terms, len(members)]
+        for (member, ref, doc), body in zip(members, bodies, strict=True):
+            mine = sorted(set(body))
+            args += [member, ref, doc, len(mine), *(position[t] for t in mine)]
+        conversation_set = (
+            self.keys.conversation(conversation_id) if conversation_id else self.keys.of("none")
+        )
+        keys = [
+            self.keys.of("docs"),
+            self.keys.of("ref"),
+            conversation_set,
+            self.keys.dictionary(kind),
+            *(self.keys.term(t, kind) for t in terms),
+        ]
+        await self._script(_REMOVE)(keys=keys, args=args)
+
+    async def _index_customer(self, customer_id: str) -> None:
+        """The customer's document as their record is now (replaced when it changed)."""
+        redis = self.store.redis
+        ref = f"c:{customer_id}"
+        for _ in range(5):
+            member = await redis.hget(self.keys.of("ref"), ref)
+            stored = await redis.hget(self.keys.of("docs"), member) if member else None
+            customer = await self.store.get_customer(customer_id)
+            body = customer_body(customer.to_json()) if customer is not None else ""
+            if stored is not None and json.loads(stored)["b"] == body:
+                return
+            if member and stored is not None:
+                await self._remove([(str(member), ref, str(stored))], "", "customer")
+                if await redis.hexists(self.keys.of("docs"), member):
+                    continue  # changed meanwhile: read again
+            if not body:
+                return
+            doc = _Doc(ref, {"k": "customer", "c": "", "s": 0, "u": customer_id, "b": body}, 0.0)
+            doc.score = customer.created_at if customer is not None else 0.0
+            await self._add([doc], conversation_id="", seq=0, kind="customer")
+            return
+
+    async def forget_customer(self, customer_id: str, conversation_ids: Sequence[str]) -> None:
+        redis = self.store.redis
+        for conversation_id in conversation_ids:
+            members = sorted(await redis.smembers(self.keys.conversation(conversation_id)))
+            for start in range(0, len(members), BATCH):
+                chunk = [str(m) for m in members[start : start + BATCH]]
+                docs = await redis.hmget(self.keys.of("docs"), chunk)
+                found = []
+                for member, doc in zip(chunk, docs, strict=True):
+                    if doc is not None:
+                        data = json.loads(doc)
+                        found.append((member, _ref(data), str(doc)))
+                await self._remove(found, conversation_id)
+        await self._index_customer(customer_id)  # the erased record has nothing left
+
+    # ------------------------------------------------------------------ reading
+    async def search(
+        self,
+        query: Query,
+        *,
+        kind: Kind,
+        scope: Scope | None,
+        limit: int,
+        cursor: str | None = None,
+    ) -> Hits:
+        top, skip = _cursor(cursor)
+        redis = self.store.redis
+        temporary: list[str] = []
+
+        def scratch() -> str:
+            key = self.keys.of(f"tmp:{os.urandom(8).hex()}")
+            temporary.append(key)
+            return key
+
+        try:
+            sources = await self._sources(query, kind, scope, scratch)
+            if sources is None:
+                return Hits(items=())
+            if len(sources) == 1:
+                result = sources[0]
+            else:
+                result = scratch()
+                await self._script(_INTERSECT)(keys=[result, *sources])
+                await redis.expire(result, 60)
+            hits: list[tuple[Hit, float, str]] = []
+            offset = 0
+            more = False
+            # A page and one more first (most hits hold); wider rounds when checks drop some.
+            batch = limit + 1 + (1 if skip else 0)
+            while len(hits) <= limit:
+                rows = cast(
+                    list[tuple[str, float]],
+                    await redis.zrevrangebyscore(
+                        result, top, "-inf", start=offset, num=batch, withscores=True
+                    ),
+                )
+                offset += len(rows)
+                fresh = [
+                    (str(m), float(s))
+                    for m, s in rows
+                    if not (skip and float(s) == top and str(m) >= skip)
+                ]
+                hits += await self._verified(query, fresh)
+                if len(rows) < batch:
+                    break
+                batch = min(BATCH, batch * 2)
+            if len(hits) > limit:
+                more, hits = True, hits[:limit]
+        finally:
+            if temporary:
+                await redis.delete(*temporary)
+        next_cursor = f"{hits[-1][1]!r}:{hits[-1][2]}" if more and hits else None
+        return Hits(items=[hit for hit, _, _ in hits], next_cursor=next_cursor)
+
+    async def _sources(
+        self, query: Query, kind: Kind, scope: Scope | None, scratch: Any
+    ) -> list[str] | None:
+        """The sorted sets to intersect, one per required token (None: nothing matches)."""
+        redis = self.store.redis
+        sources: list[str] = []
+        for term in query.terms:
+            if term.prefix:
+                low = term.tokens[0]
+                words = await redis.zrevrangebylex(
+                    self.keys.dictionary(kind),
+                    f"[{low}\U0010ffff",
+                    f"[{low}",
+                    start=0,
+                    num=EXPANSION,
+                )
+                if not words:
+                    return None
+                if len(words) == 1:
+                    sources.append(self.keys.term(str(words[0]), kind))
+                else:
+                    union = scratch()
+                    await redis.zunionstore(
+                        union, [self.keys.term(str(w), kind) for w in words], aggregate="MAX"
+                    )
+                    await redis.expire(union, 60)
+                    sources.append(union)
+            else:
+                sources.extend(self.keys.term(t, kind) for t in term.tokens)
+        if scope is not None:
+            allowed = scratch()
+            if kind == "customer":
+                refs = [f"c:{c}" for c in sorted(scope.customers)]
+                members = await redis.hmget(self.keys.of("ref"), refs) if refs else []
+                found = [str(m) for m in members if m]
+                if not found:
+                    return None
+                await redis.sadd(allowed, *found)
+            else:
+                if not scope.conversations:
+                    return None
+                await redis.sunionstore(
+                    allowed, [self.keys.conversation(c) for c in sorted(scope.conversations)]
+                )
+            await redis.expire(allowed, 60)
+            sources.append(allowed)
+        return sources
+
+    async def _verified(
+        self, query: Query, rows: Sequence[tuple[str, float]]
+    ) -> list[tuple[Hit, float, str]]:
+        if not rows:
+            return []
+        docs = await self.store.redis.hmget(self.keys.of("docs"), [m for m, _ in rows])
+        out: list[tuple[Hit, float, str]] = []
+        for (member, score), doc in zip(rows, docs, strict=True):
+            if doc is None:
+                continue
+            data = json.loads(doc)
+            if not query.matches(str(data["b"])):
+                continue  # a phrase's pairs present, but not in a row
+            if data["k"] == "customer" and not await self._customer_still(query, str(data["u"])):
+                continue
+            hit = Hit(
+                kind=str(data["k"]),
+                conversation_id=str(data["c"]),
+                seq=int(data["s"]),
+                customer_id=str(data["u"]),
+            )
+            out.append((hit, score, member))
+        return out
+
+    async def _customer_still(self, query: Query, customer_id: str) -> bool:
+        """A customer hit holds only if the record as it is now still matches (records
+        change without events: a merge, an edit in the contact panel)."""
+        customer = await self.store.get_customer(customer_id)
+        return customer is not None and query.matches(customer_body(customer.to_json()))
+
+
+def _event_doc(event: Event) -> _Doc | None:
+    if event.type not in INDEXED_TYPES:
+        return None
+    body = event_body(event.type, event.data)
+    if not body:
+        return None
+    kind = "ticket" if event.type == TICKET_TYPE else "message"
+    doc = {"k": kind, "c": event.conversation_id, "s": event.seq, "u": "", "b": body}
+    return _Doc(f"m:{event.conversation_id}:{event.seq}", doc, event.at)
+
+
+def _ref(data: dict[str, Any]) -> str:
+    if data.get("k") == "customer":
+        return f"c:{data['u']}"
+    return f"m:{data['c']}:{data['s']}"
+
+
+def _cursor(cursor: str | None) -> tuple[float, str]:
+    if not cursor:
+        return float("inf"), ""
+    score, _, member = cursor.partition(":")
+    try:
+        top = float(score)
+    except ValueError:
+        top = float("nan")
+    if top != top or not member.isdigit() or len(member) != 12:
+        raise QueryError("the page cursor is not one this search gave out")
+    return top, member
