@@ -29,15 +29,8 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 STATUS_PREFIXES = ("handoff.",)
 # Hand-off events that are the agents' business only: not even their kind reaches the
 # visitor's socket (that a whisper or an internal note happened is itself internal).
-INTERNAL_HANDOFF_EVENTS = frozenset(
-    {
-        "handoff.whisper",
-        "handoff.note",
-        "handoff.offered",
-        "handoff.offer_expired",
-        "handoff.priority_changed",
-    }
-)
+# (Offers stay: "offered, still waiting" and "assigned to Tom" are the customer's truth.)
+INTERNAL_HANDOFF_EVENTS = frozenset({"handoff.whisper", "handoff.note", "handoff.priority_changed"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

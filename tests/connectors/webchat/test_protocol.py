@@ -118,7 +118,7 @@ def test_customers_see_their_ticket_but_not_internal_events() -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    ["handoff.whisper", "handoff.note", "handoff.offered", "handoff.offer_expired"],
+    ["handoff.whisper", "handoff.note", "handoff.priority_changed"],
 )
 def test_agents_only_events_do_not_even_show_their_kind(kind: str) -> None:
     internal = event(kind, text="customer seems upset, 别提退款", agent_id="tom")
