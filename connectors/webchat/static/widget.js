@@ -24,7 +24,7 @@
       offered: "an agent is about to join",
       slow: "You are sending messages quickly; we will send the next one in a moment.",
       busy: "Too many chats are open from your network; we will connect you in a moment.",
-      log: "Conversation", you: "You", them: "Support"
+      log: "Conversation", you: "You", them: "Support", help: "Help centre"
     },
     zh: {
       open: "打开聊天", close: "关闭聊天", title: "在线客服", send: "发送",
@@ -36,7 +36,7 @@
       offered: "客服即将接入",
       resolved: "本次会话已解决", slow: "您发送得太快了，稍后将自动发送下一条。",
       busy: "您所在网络打开的聊天过多，稍后将自动为您连接。",
-      log: "会话", you: "我", them: "客服"
+      log: "会话", you: "我", them: "客服", help: "帮助中心"
     }
   };
   var KEY = "frontdesk.webchat." + origin + ".";
@@ -88,6 +88,18 @@
   var closeBtn = el("button", "fdw-close", { type: "button", "aria-label": t.close });
   closeBtn.textContent = "×";
   header.appendChild(title);
+  // The help centre (the knowledge base's articles at /help), unless the page says data-help="off".
+  var helpLink = null;
+  if (script.getAttribute("data-help") !== "off") {
+    helpLink = el("a", "fdw-help", { target: "_blank", rel: "noopener" });
+    header.appendChild(helpLink);
+  }
+  function showHelpLink() {
+    if (!helpLink) return;
+    helpLink.textContent = t.help;
+    helpLink.setAttribute("href", origin + "/help?lang=" + lang);
+  }
+  showHelpLink();
   header.appendChild(closeBtn);
   var conn = el("div", "fdw-conn", { role: "status", hidden: "" });
   var ticket = el("div", "fdw-ticket", { role: "status", "aria-live": "polite", hidden: "" });
@@ -158,6 +170,7 @@
   function setLanguage(code) {
     lang = code; t = STRINGS[code]; store.set("lang", code);
     closeBtn.setAttribute("aria-label", t.close);
+    showHelpLink();
     logEl.setAttribute("aria-label", t.log);
     typingEl.textContent = t.typing;
     input.setAttribute("aria-label", t.placeholder);
