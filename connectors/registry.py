@@ -12,6 +12,7 @@ BUILTIN: dict[str, str] = {
     "api": "connectors.api:ApiConnector",
     "email": "connectors.email.connector:EmailConnector",
     "telegram": "connectors.telegram.connector:TelegramConnector",
+    "wechat": "connectors.wechat.connector:WeChatConnector",
     "whatsapp": "connectors.whatsapp.connector:WhatsAppConnector",
     "webchat": "connectors.webchat.connector:WebchatConnector",
 }

@@ -1,0 +1,130 @@
+"""A thin aiohttp client for the two WeChat API calls the channel needs.
+
+``GET /cgi-bin/token`` gives an ``access_token`` valid for ``expires_in`` seconds (7,200),
+and every account has a daily quota of them: each new one also retires the last after a
+five-minute overlap. So the token lives in the shared key-value store (`hub.kv`), not in a
+process: one process refreshes under a lease (`put_new`), the others wait for its result.
+``POST /cgi-bin/message/custom/send`` sends one customer-service message; an ``errcode``
+of 40001/40014/42001 (invalid or expired token) drops the cached token (only if it is still
+the one that failed), fetches a new one and tries once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+import aiohttp
+
+from hub.kv import KeyValue, MemoryKeyValue
+
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+_EARLY = 300.0  # refresh five minutes early: WeChat's overlap for the outgoing token
+_POLL = 0.05
+
+
+class WeChatError(Exception):
+    """WeChat said no (``errcode``), or HTTP failed (`status` set, `code` 0)."""
+
+    def __init__(self, code: int, message: str, status: int = 200) -> None:
+        super().__init__(code, message, status)
+        self.code, self.message, self.status = code, message, status
+
+    def __str__(self) -> str:
+        if self.status != 200:
+            return f"HTTP {self.status}: {self.message}"
+        return f"errcode {self.code}: {self.message}"
+
+
+class WeChatApi:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        app_id: str,
+        app_secret: str,
+        timeout: float,
+        kv: KeyValue | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.app_id = app_id
+        self._secret = app_secret
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self.kv: KeyValue = kv or MemoryKeyValue()
+        self._session: aiohttp.ClientSession | None = None
+        self.token_key = f"wechat:token:{app_id}"
+        self._lease_key = f"wechat:token-lease:{app_id}"
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """One customer-service message; WeChatError when WeChat refuses it."""
+        token = await self.access_token()
+        try:
+            await self._post("/cgi-bin/message/custom/send", token, message)
+        except WeChatError as error:
+            if error.code not in TOKEN_ERRORS:
+                raise
+            # Someone (another process, the admin console's debugger) retired our token.
+            await self.kv.delete(self.token_key, only_if=token)
+            await self._post("/cgi-bin/message/custom/send", await self.access_token(), message)
+
+    async def access_token(self) -> str:
+        """The cached token, or a new one fetched by exactly one process at a time."""
+        owner = secrets.token_hex(8)
+        lease = self._timeout.total or 10.0
+        waited = 0.0
+        while True:
+            token = await self.kv.get(self.token_key)
+            if token:
+                return token
+            if await self.kv.put_new(self._lease_key, owner, ttl=lease):
+                try:
+                    token, lifetime = await self._fetch_token()
+                    await self.kv.put(self.token_key, token, ttl=max(60.0, lifetime - _EARLY))
+                    return token
+                finally:
+                    await self.kv.delete(self._lease_key, only_if=owner)
+            if waited > lease * 2:
+                raise WeChatError(0, "another process is still fetching the access token", 503)
+            await asyncio.sleep(_POLL)
+            waited += _POLL
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        query = {"grant_type": "client_credential", "appid": self.app_id, "secret": self._secret}
+        data = await self._call("GET", "/cgi-bin/token", params=query)
+        token, lifetime = data.get("access_token"), data.get("expires_in")
+        if not isinstance(token, str) or not token or not isinstance(lifetime, int | float):
+            raise WeChatError(0, "the token answer has no access_token", 502)
+        return token, float(lifetime)
+
+    async def _post(self, path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", path, params={"access_token": token}, json=body)
+
+    async def _call(
+        self, method: str, path: str, *, params: dict[str, str], json: Any = None
+    ) -> dict[str, Any]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        try:
+            async with self._session.request(
+                method, self.base_url + path, params=params, json=json
+            ) as response:
+                if response.status != 200:
+                    raise WeChatError(0, response.reason or "", response.status)
+                data = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            raise WeChatError(0, f"{type(error).__name__}: {error}", 599) from None
+        if not isinstance(data, dict):
+            raise WeChatError(0, "the answer is not a JSON object", 502)
+        code = data.get("errcode", 0)
+        if isinstance(code, int) and code != 0:
+            raise WeChatError(code, str(data.get("errmsg", "")))
+        return data
+
+
+__all__ = ["TOKEN_ERRORS", "WeChatApi", "WeChatError"]

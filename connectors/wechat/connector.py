@@ -1,0 +1,285 @@
+"""The WeChat Official Account channel (微信公众号).
+
+Inbound: WeChat POSTs each message to ``/webhooks/wechat?signature=…&timestamp=…&nonce=…``
+(plus ``encrypt_type=aes&msg_signature=…`` in safe mode). The signature is checked before
+anything is parsed (wrong or missing → 403, nothing stored); the body is parsed with
+defusedxml (`connectors.wechat.envelope`), decrypted in safe mode, stored through
+`ingest`, and only then answered ``success``. WeChat resends a message it got no answer
+for within 5 seconds, up to three times: the store drops the copies by ``MsgId`` (events:
+``FromUserName`` + ``CreateTime``). The ``GET`` on the same path answers the admin
+console's server verification (``echostr``).
+
+Outbound: never a passive reply (it must come within those 5 seconds, before the bot has
+thought); always the customer-service message API, which WeChat accepts only within 48
+hours of the customer's last message (and for at most a few messages per message). The
+window is read from the conversation's log (`connectors.service_window`): outside it the
+reply is parked with the reason, and WeChat's own verdict (45015, 45047) parks it too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Self
+
+from aiohttp import web
+
+from connectors import choices
+from connectors.service_window import ServiceWindow
+from connectors.wechat import envelope, render
+from connectors.wechat.api import TOKEN_ERRORS, WeChatApi, WeChatError
+from connectors.wechat.parse import CHANNEL, Ignored, openid_of, parse_message
+from connectors.wechat.settings import (
+    APP_SECRET_ENV,
+    TOKEN_ENV,
+    WeChatSettings,
+    read_settings,
+)
+from hub.abc import Connector, ConversationLog, IngestFn, Store
+from hub.config import Section
+from hub.errors import DeliveryError, InputError, RetryLater
+from hub.http import error_response
+from hub.kv import KeyValue, kv_for
+from hub.logs import redact_secrets
+from hub.model import Delivery, Event, Inbound
+
+log = logging.getLogger("frontdesk.connectors.wechat")
+
+WEBHOOK_PATH = "/webhooks/wechat"
+WINDOW_HOURS = 48
+_SCAN = 200  # events read back to find the menu a click answers
+# WeChat's verdicts that no retry can change, with what they mean for the operator.
+_PARK = {
+    45015: "the 48-hour window has closed (45015: response out of time limit)",
+    45047: "too many messages since the customer's last one (45047)",
+    43004: "the customer no longer follows the account (43004)",
+    40003: "not a follower of this account (40003: invalid openid)",
+    40007: "WeChat does not know the image (40007: invalid media_id)",
+    45002: "the message is too long for WeChat (45002)",
+}
+# Quotas: come back later rather than park.
+_RATE_LIMITS = frozenset({45009, 45011, -1})  # daily quota, minute quota, "system busy"
+
+
+class WeChatConnector(Connector):
+    name = CHANNEL
+    supports_buttons = True
+
+    def __init__(
+        self,
+        *,
+        ingest: IngestFn,
+        settings: WeChatSettings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(ingest=ingest)
+        self.settings = settings
+        self.clock = clock
+        self.window = ServiceWindow(channel=CHANNEL, length=WINDOW_HOURS * 3600.0)
+        self.api = WeChatApi(
+            base_url=settings.api_url,
+            app_id=settings.app_id,
+            app_secret=settings.app_secret,
+            timeout=settings.request_timeout,
+        )
+        self._kv: KeyValue | None = None
+
+    @classmethod
+    def from_config(
+        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+    ) -> Self:
+        read = read_settings(settings, environ)
+        # The secret rides in the token URL's query, and HTTP libraries log URLs.
+        redact_secrets(*(s for s in (read.app_secret, read.token) if s))
+        return cls(ingest=ingest, settings=read)
+
+    def attach(self, log: ConversationLog) -> None:
+        super().attach(log)
+        store = getattr(log, "store", None)
+        if isinstance(store, Store):
+            # The access token is shared by every process on this store.
+            self._kv = self.api.kv = kv_for(store)
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.receive)]
+
+    async def start(self) -> None:
+        if not self.settings.configured:
+            log.warning(
+                f"{APP_SECRET_ENV}, {TOKEN_ENV} or channels.wechat.app_id is not set: "
+                "the wechat channel stays idle"
+            )
+
+    async def stop(self) -> None:
+        await self.api.close()
+        if self._kv is not None:
+            await self._kv.close()
+
+    # ------------------------------------------------------------------ inbound
+    def _signed(self, request: web.Request) -> bool:
+        query = request.query
+        token = self.settings.token
+        return bool(token) and envelope.signed(
+            query.get("signature", ""), token, query.get("timestamp", ""), query.get("nonce", "")
+        )
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """The admin console's server check: echo ``echostr`` when the signature holds."""
+        if not self._signed(request):
+            log.warning("wechat verification refused", extra={"remote": request.remote})
+            return error_response(403, "missing or wrong signature")
+        echo = request.query.get("echostr", "")
+        if not echo or len(echo) > 128 or not echo.isascii() or not echo.isalnum():
+            return error_response(400, "echostr must be 1-128 letters or digits")
+        return web.Response(text=echo, content_type="text/plain")
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """The push: check the signature, open the message, store it, then ``success``."""
+        if not self._signed(request):
+            log.warning("wechat push refused: wrong signature", extra={"remote": request.remote})
+            return error_response(403, "missing or wrong signature")
+        body = await self._body(request)
+        fields = self._open(request, envelope.parse_xml(body))
+        if fields is None:
+            return error_response(403, "missing or wrong msg_signature")
+        parsed = parse_message(fields, app_id=self.settings.app_id)
+        if isinstance(parsed, Ignored):
+            log.info("wechat push ignored", extra={"reason": parsed.reason})
+            return web.Response(text="success", content_type="text/plain")
+        try:
+            await self.ingest(await self._resolved(parsed))
+        except Exception:
+            # No "success": WeChat sends the message again.
+            log.exception("wechat message not stored; WeChat will send it again")
+            return error_response(503, "the message could not be stored; retry later")
+        return web.Response(text="success", content_type="text/plain")
+
+    async def _body(self, request: web.Request) -> bytes:
+        limit = self.settings.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise InputError(f"body is larger than the limit of {limit} bytes", status=413)
+        body = await request.content.read(limit + 1)
+        if len(body) > limit:
+            raise InputError(f"body is larger than the limit of {limit} bytes", status=413)
+        if not body:
+            raise InputError("the body is empty")
+        return body
+
+    def _open(self, request: web.Request, outer: Mapping[str, str]) -> Mapping[str, str] | None:
+        """The message's fields, decrypted in safe mode; None when ``msg_signature`` is wrong."""
+        encrypted = outer.get("Encrypt", "")
+        if not self.settings.safe_mode:
+            if encrypted or request.query.get("encrypt_type") == "aes":
+                raise InputError(
+                    f"an encrypted message, but safe mode is not configured ({TOKEN_ENV} set, "
+                    "FRONTDESK_WECHAT_AES_KEY not)"
+                )
+            return outer
+        if not encrypted:
+            # Safe mode means every message is encrypted; a plaintext one is not WeChat's.
+            raise InputError("safe mode is on: the message must be encrypted")
+        query = request.query
+        if not envelope.signed(
+            query.get("msg_signature", ""),
+            self.settings.token,
+            query.get("timestamp", ""),
+            query.get("nonce", ""),
+            encrypted,
+        ):
+            log.warning(
+                "wechat push refused: wrong msg_signature", extra={"remote": request.remote}
+            )
+            return None
+        plaintext = envelope.decrypt(
+            encrypted, key=self.settings.aes_key, app_id=self.settings.app_id
+        )
+        return envelope.parse_xml(plaintext, what="decrypted message")
+
+    async def _resolved(self, inbound: Inbound) -> Inbound:
+        """A click on a msgmenu line (or a number typed at a numbered list) becomes the
+        chosen button's payload."""
+        menu_id = inbound.raw.get("menu_id")
+        if isinstance(menu_id, str) and choices.is_token(menu_id):
+            payload = choices.payload_from_events(menu_id, await self._recent(inbound))
+            if payload is not None:
+                return replace(inbound, text=payload)
+        elif choices.typed_number(inbound.text) is not None:
+            buttons = choices.last_buttons(await self._recent(inbound))
+            picked = choices.chosen(inbound.text, buttons)
+            if picked is not None and len(buttons) > render.MAX_MENU_ITEMS:
+                typed = {**inbound.raw, "typed": inbound.text}
+                return replace(inbound, text=picked.payload, raw=typed)
+        return inbound
+
+    async def _recent(self, inbound: Inbound) -> Sequence[Event]:
+        if self.log is None:
+            return ()
+        conversation = await self.log.latest_conversation(inbound.identity)
+        if conversation is None:
+            return ()
+        return await self.log.events(
+            conversation.id, after_seq=max(0, conversation.last_seq - _SCAN), limit=_SCAN
+        )
+
+    # ------------------------------------------------------------------ outbound
+    async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
+        if not self.settings.configured:
+            raise DeliveryError(f"{APP_SECRET_ENV} or {TOKEN_ENV} is not set")
+        last = None
+        if self.log is not None:
+            last = await self.window.last_inbound(
+                self.log,
+                delivery.conversation_id,
+                before_seq=delivery.seq,
+                address=delivery.address,
+            )
+        if not self.window.is_open(last, self.clock()):
+            closed = (
+                "the customer has not written on WeChat yet"
+                if last is None
+                else f"the 48-hour window closed at {_utc(last + self.window.length)}"
+            )
+            raise DeliveryError(
+                f"wechat: {closed}; WeChat takes customer-service messages only within "
+                "48 hours of the customer's last message"
+            )
+        messages = render.render(delivery.outbound)
+        if not messages:
+            raise DeliveryError("the reply has no text, buttons or images to send")
+        openid = openid_of(delivery.address)
+        sent = list(delivery.parts_sent)
+        for index in range(len(sent), len(messages)):
+            await self._send({"touser": openid, **messages[index]})
+            sent.append(str(index))
+            if index + 1 < len(messages) and self.log is not None:
+                await self.log.delivery_progress(delivery.id, sent)
+        return {"parts": len(messages), "to": openid}
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        try:
+            await self.api.send(message)
+        except WeChatError as error:
+            raise self._outcome(error) from None
+
+    def _outcome(self, error: WeChatError) -> RetryLater | DeliveryError:
+        """WeChat's answer → the outbox's verb: park what cannot change, retry the rest."""
+        if error.code in _PARK:
+            return DeliveryError(f"wechat: {_PARK[error.code]}: {error.message}")
+        if error.code in _RATE_LIMITS:
+            return RetryLater(
+                f"wechat rate limit ({error})", retry_after=self.settings.rate_limit_pause
+            )
+        if error.code in TOKEN_ERRORS:
+            return RetryLater(f"wechat refused a fresh access token too ({error})")
+        if error.status != 200 or error.code == 0:
+            return RetryLater(f"wechat unreachable ({error})")
+        return DeliveryError(f"wechat refused the message ({error})")
+
+
+def _utc(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
+
+
+__all__ = ["WEBHOOK_PATH", "WeChatConnector"]
