@@ -14,7 +14,7 @@ import asyncio
 import sqlite3
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -51,35 +51,40 @@ class SQLiteKeyValue:
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
             # isolation_level=None: each BEGIN IMMEDIATE below is the whole transaction.
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            # check_same_thread=False: calls run in worker threads, one at a time (`_lock`).
+            db = sqlite3.connect(
+                self.path, timeout=10, isolation_level=None, check_same_thread=False
+            )
             db.execute(self._SCHEMA)
             self._db = db
         return self._db
 
-    async def _run(self, sql: str, *args: object, write: bool = False) -> sqlite3.Cursor:
-        def run() -> sqlite3.Cursor:
+    async def _run(self, sql: str, *args: object, write: bool = False) -> tuple[list[Any], int]:
+        """The rows and the changed-row count of one statement (a write in its own
+        transaction, after dropping expired keys)."""
+
+        def run() -> tuple[list[Any], int]:
             db = self._conn()
             if not write:
-                return db.execute(sql, args)
+                return db.execute(sql, args).fetchall(), 0
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute("DELETE FROM kv WHERE expires <= ?", (time.time(),))
-                cursor = db.execute(sql, args)
+                changed = db.execute(sql, args).rowcount
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
-            return cursor
+            return [], changed
 
         async with self._lock:
             return await asyncio.to_thread(run)
 
     async def get(self, key: str) -> str | None:
-        cursor = await self._run(
+        rows, _ = await self._run(
             "SELECT value FROM kv WHERE key = ? AND expires > ?", key, time.time()
         )
-        row = cursor.fetchone()
-        return None if row is None else str(row[0])
+        return str(rows[0][0]) if rows else None
 
     async def put(self, key: str, value: str, *, ttl: float) -> None:
         await self._run(
@@ -92,14 +97,14 @@ class SQLiteKeyValue:
 
     async def put_new(self, key: str, value: str, *, ttl: float) -> bool:
         # Expired rows were deleted in the same transaction, so "absent" is exact.
-        cursor = await self._run(
+        _, changed = await self._run(
             "INSERT OR IGNORE INTO kv (key, value, expires) VALUES (?, ?, ?)",
             key,
             value,
             time.time() + ttl,
             write=True,
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     async def delete(self, key: str, *, only_if: str | None = None) -> None:
         if only_if is None:

@@ -160,7 +160,7 @@ class WeChatConnector(Connector):
         limit = self.settings.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
             raise InputError(f"body is larger than the limit of {limit} bytes", status=413)
-        body = await request.content.read(limit + 1)
+        body = await request.read()  # the server's own cap applies while reading
         if len(body) > limit:
             raise InputError(f"body is larger than the limit of {limit} bytes", status=413)
         if not body:

@@ -1,0 +1,92 @@
+"""A fake of WeChat's API (``api.weixin.qq.com``) on 127.0.0.1, built on the shared
+`FakeProvider` rig, speaking the documented shapes:
+
+- ``GET /cgi-bin/token?grant_type=client_credential&appid=…&secret=…`` →
+  ``{"access_token": …, "expires_in": 7200}`` or ``{"errcode": 40125, …}``;
+- ``POST /cgi-bin/message/custom/send?access_token=…`` with ``{"touser", "msgtype", …}`` →
+  ``{"errcode": 0, "errmsg": "ok"}``; a token that is not the newest issued gets 40001
+  (as WeChat does once a new token has replaced it), text over 2,048 bytes gets 45002, an
+  unknown ``msgtype`` 40008.
+
+Each new token retires the previous ones (`issued` counts them), so a test sees at once
+if two processes both refreshed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from tests.connectors.fake_provider import FakeProvider
+
+APP_ID = "wx1234567890abcdef"
+APP_SECRET = "wechat-app-secret-for-tests"
+
+
+class FakeWeChatApi(FakeProvider):
+    def __init__(self) -> None:
+        super().__init__()
+        self.issued = 0
+        self.valid: set[str] = set()
+        self.sent: dict[str, list[dict[str, Any]]] = {}
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/cgi-bin/token", self.token),
+            web.post("/cgi-bin/message/custom/send", self.send),
+        ]
+
+    def revoke(self) -> None:
+        """Every issued token stops working (as after a refresh elsewhere)."""
+        self.valid.clear()
+
+    async def token(self, request: web.Request) -> web.Response:
+        query = dict(request.query)
+        scripted = await self.record("token", query)
+        if scripted is not None:
+            return scripted
+        if query.get("appid") != APP_ID or query.get("grant_type") != "client_credential":
+            return web.json_response({"errcode": 40013, "errmsg": "invalid appid"})
+        if query.get("secret") != APP_SECRET:
+            return web.json_response({"errcode": 40125, "errmsg": "invalid appsecret"})
+        self.issued += 1
+        token = f"ACCESS_TOKEN_{self.issued}"
+        self.valid = {token}
+        return web.json_response({"access_token": token, "expires_in": 7200})
+
+    async def send(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        scripted = await self.record("send", body)
+        if scripted is not None:
+            return scripted
+        if request.query.get("access_token") not in self.valid:
+            return web.json_response(
+                {
+                    "errcode": 40001,
+                    "errmsg": "invalid credential, access_token is invalid or not latest",
+                }
+            )
+        kind = body.get("msgtype")
+        if kind == "text" and len(body["text"]["content"].encode("utf-8")) > 2048:
+            return web.json_response({"errcode": 45002, "errmsg": "content size out of limit"})
+        if kind not in ("text", "image", "msgmenu"):
+            return web.json_response({"errcode": 40008, "errmsg": "invalid message type"})
+        self.sent.setdefault(body["touser"], []).append(body)
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    def texts(self, openid: str) -> list[str]:
+        """What the customer sees of each message: the text, or a menu's head and lines."""
+        return [visible(message) for message in self.sent.get(openid, [])]
+
+
+def visible(message: dict[str, Any]) -> str:
+    if message["msgtype"] == "text":
+        return str(message["text"]["content"])
+    if message["msgtype"] == "msgmenu":
+        menu = message["msgmenu"]
+        return "\n".join([menu["head_content"], *(item["content"] for item in menu["list"])])
+    return f"[{message['msgtype']}]"
+
+
+__all__ = ["APP_ID", "APP_SECRET", "FakeWeChatApi", "visible"]
