@@ -84,6 +84,10 @@ class WeChatApi:
                 return token
             if await self.kv.put_new(self._lease_key, owner, ttl=lease):
                 try:
+                    # Someone may have stored a token between our read and our lease.
+                    token = await self.kv.get(self.token_key)
+                    if token:
+                        return token
                     token, lifetime = await self._fetch_token()
                     await self.kv.put(self.token_key, token, ttl=max(60.0, lifetime - _EARLY))
                     return token
