@@ -1,0 +1,203 @@
+"""The demo bot and the human hand-off on WeChat, end to end through the fake WeChat API,
+in English and in Chinese: following the account (greeting; a parametric QR code opening a
+flow), an FAQ, a flow answered by clicking a msgmenu line, a hand-off, an agent's reply and
+the CSAT question as a msgmenu — in plaintext and in safe mode."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from dialogs.engine import DialogEngine
+from tests.connectors.wechat.fake_wechat import FakeWeChatApi
+from tests.connectors.wechat.harness import (
+    CUSTOMER,
+    event,
+    hub_of,
+    menu_click,
+    push,
+    sees,
+    text,
+    wechat_app,
+)
+from tests.handoff.helpers import TinyBot, handoff_yaml
+from tests.support import api_auth
+
+DEMO = Path(__file__).resolve().parents[3] / "config" / "dialogs"
+H = "/api/v1/handoff"
+
+
+class Customer:
+    """Li on WeChat: says things, clicks menu lines, and waits to see what comes back."""
+
+    def __init__(self, client: TestClient[Any, Any], fake: FakeWeChatApi, safe: bool) -> None:
+        self.client, self.fake, self.safe, self.number = client, fake, safe, 0
+
+    async def send(self, fields: dict[str, Any]) -> None:
+        assert await push(self.client, fields, safe=self.safe) == (200, "success")
+
+    async def say(self, words: str) -> None:
+        self.number += 1
+        await self.send(text(7000 + self.number, words))
+
+    async def click(self, item: dict[str, str]) -> None:
+        self.number += 1
+        await self.send(menu_click(7000 + self.number, item))
+
+    async def sees(self, fragment: str) -> dict[str, Any]:
+        return await sees(self.fake, fragment)
+
+
+def items(menu: dict[str, Any]) -> list[dict[str, str]]:
+    assert menu["msgtype"] == "msgmenu", menu
+    return list(menu["msgmenu"]["list"])
+
+
+@pytest.mark.parametrize(
+    ("faq", "hours", "problem", "check", "no", "light"),
+    [
+        (
+            "what are your opening hours?",
+            "10:00–21:00",
+            "my phone won't turn on",
+            "power button",
+            "No",
+            "charging light",
+        ),
+        ("你们几点开门？", "10:00–21:00", "我的手机开不了机", "长按电源键", "否", "充电"),
+    ],
+    ids=["en", "zh"],
+)
+@pytest.mark.parametrize("safe", [False, True], ids=["plaintext", "safe-mode"])
+async def test_the_demo_bot_greets_answers_an_faq_and_a_flow_through_msgmenu(
+    aiohttp_client: Any,
+    tmp_path: Path,
+    fake: FakeWeChatApi,
+    action_server: Any,
+    safe: bool,
+    faq: str,
+    hours: str,
+    problem: str,
+    check: str,
+    no: str,
+    light: str,
+) -> None:
+    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    app = wechat_app(tmp_path, fake, bot=bot, safe=safe)
+    customer = Customer(await aiohttp_client(app), fake, safe)
+    await customer.send(event("subscribe"))
+    await customer.sees("Frontdesk assistant")
+    await customer.say(faq)
+    await customer.sees(hours)
+    await customer.say(problem)
+    question = await customer.sees(check)
+    choice = next(i for i in items(question) if i["content"] in (no, "否", "不是", "No"))
+    await customer.click(choice)
+    await customer.sees(light)
+    # The click was read by its menu id: the bot got the button's payload, not its title.
+    events = await hub_of(app).store.events(
+        (await hub_of(app).latest_conversation(CUSTOMER)).id,  # type: ignore[union-attr]
+        limit=1000,
+    )
+    asked = [e for e in events if e.type == "message.out" and e.data["outbound"]["buttons"]]
+    payloads = {b["payload"] for e in asked for b in e.data["outbound"]["buttons"]}
+    clicked = [e.data["text"] for e in events if e.type == "message.in"][-1]
+    assert clicked in payloads and clicked != choice["content"]
+
+
+async def test_a_parametric_qr_code_opens_the_flow_it_names(
+    aiohttp_client: Any, tmp_path: Path, fake: FakeWeChatApi, action_server: Any
+) -> None:
+    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    customer = Customer(await aiohttp_client(wechat_app(tmp_path, fake, bot=bot)), fake, False)
+    await customer.send(event("subscribe", "qrscene_order_status"))
+    await customer.sees("order number")
+
+
+async def accept(client: TestClient[Any, Any], agent: str) -> str:
+    """The agent comes online and takes the customer's waiting conversation."""
+    auth = api_auth()
+    await client.put(f"{H}/agents/{agent}/presence", json={"presence": "online"}, headers=auth)
+    conversation = await hub_of(client.app).latest_conversation(CUSTOMER)
+    assert conversation is not None
+    for _ in range(3000):
+        queue = await (await client.get(f"{H}/queue", headers=auth)).json()
+        if any(t["conversation_id"] == conversation.id for t in queue["assigned"]):
+            break
+        await asyncio.sleep(0.01)
+    url = f"{H}/conversations/{conversation.id}/accept"
+    response = await client.post(url, json={"agent_id": agent}, headers=auth)
+    assert response.status == 200, await response.text()
+    return conversation.id
+
+
+async def act(client: TestClient[Any, Any], conversation: str, verb: str, body: Any) -> None:
+    url = f"{H}/conversations/{conversation}/{verb}"
+    response = await client.post(url, json=body, headers=api_auth())
+    assert response.status == 200, await response.text()
+
+
+@pytest.mark.parametrize(
+    ("agent", "broken", "person", "queued", "joined", "answer", "csat", "thanks"),
+    [
+        (
+            "ana",
+            "my router is dead",
+            "router still dead, talk to a person",
+            "passing you to a person",
+            "Ana from our team has joined",
+            "Please try the reset button.",
+            "How satisfied",
+            "Thank you for your feedback",
+        ),
+        (
+            "bo",
+            "路由器坏了",
+            "路由器还是不行，转人工",
+            "正在为您转接人工客服",
+            "客服 Bo 已接入",
+            "请按一下复位键。",
+            "您对本次服务满意吗",
+            "感谢您的评价",
+        ),
+    ],
+    ids=["en", "zh"],
+)
+async def test_hand_off_agent_reply_and_csat_through_msgmenu(
+    aiohttp_client: Any,
+    tmp_path: Path,
+    fake: FakeWeChatApi,
+    agent: str,
+    broken: str,
+    person: str,
+    queued: str,
+    joined: str,
+    answer: str,
+    csat: str,
+    thanks: str,
+) -> None:
+    handoff = handoff_yaml(tmp_path, feedback={"comment_window": 0})
+    app = wechat_app(tmp_path, fake, bot=TinyBot(), handoff=handoff)
+    client = await aiohttp_client(app)
+    customer = Customer(client, fake, False)
+    await client.put(f"{H}/agents/sue/presence", json={"presence": "online"}, headers=api_auth())
+
+    await customer.say(broken)
+    await customer.say(person)
+    await customer.sees(queued)
+    conversation = await accept(client, agent)
+    await customer.sees(joined)
+    await act(client, conversation, "reply", {"agent_id": agent, "text": answer})
+    await customer.sees(answer)
+    await act(client, conversation, "resolve", {"agent_id": agent})
+    rating = await customer.sees(csat)
+    lines = items(rating)
+    assert [line["content"] for line in lines] == ["1", "2", "3", "4", "5"]
+    await customer.click(lines[-1])
+    await customer.sees(thanks)
+    events = await hub_of(app).store.events(conversation, limit=1000)
+    assert [e.data["score"] for e in events if e.type == "csat.answered"] == [5]
