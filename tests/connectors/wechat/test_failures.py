@@ -116,3 +116,25 @@ async def test_a_long_reply_is_split_under_2048_bytes_and_resumes_after_its_sent
     assert len(parts) == 3
     assert all(len(part.encode()) <= 2048 for part in parts)
     assert "".join(parts) == f"You said: {words}".strip()
+
+
+async def test_a_message_the_store_could_not_take_gets_no_success_and_wechats_retry_lands(
+    aiohttp_client: Any, tmp_path: Path, fake: FakeWeChatApi
+) -> None:
+    client = await start(aiohttp_client, tmp_path, fake)
+    connector = connector_of(client.app)
+    real = connector.ingest
+    calls = 0
+
+    async def store_down_once(inbound: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("store unreachable")
+        return await real(inbound)
+
+    connector.ingest = store_down_once
+    status, answer = await push(client, text(1, "还在吗 still there?"))
+    assert status == 503 and answer != "success"
+    assert await push(client, text(1, "还在吗 still there?")) == (200, "success")
+    await sees(fake, "还在吗 still there?")

@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from connectors.wechat.api import WeChatApi, WeChatError
+from hub.echo import EchoBot
 from hub.kv import KeyValue, RedisKeyValue, SQLiteKeyValue
 from tests.connectors.wechat.fake_wechat import APP_ID, APP_SECRET, FakeWeChatApi
+from tests.connectors.wechat.harness import push, sees, text, wechat_app
 
 
 def api(fake: FakeWeChatApi, kv: KeyValue, secret: str = APP_SECRET) -> WeChatApi:
@@ -71,3 +74,17 @@ async def test_tokens_are_kept_apart_per_account(fake: FakeWeChatApi, tmp_path: 
     finally:
         await client.close()
         await kv.close()
+
+
+async def test_on_a_redis_store_the_hub_keeps_the_token_in_redis(
+    aiohttp_client: Any, tmp_path: Path, fake: FakeWeChatApi, redis_url: str
+) -> None:
+    app = wechat_app(tmp_path, fake, bot=EchoBot(), store_url=redis_url)
+    client = await aiohttp_client(app)
+    assert await push(client, text(1, "hi 你好")) == (200, "success")
+    await sees(fake, "hi 你好")
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        assert await redis.get(f"fd:kv:wechat:token:{APP_ID}") == "ACCESS_TOKEN_1"
+    finally:
+        await redis.aclose()
