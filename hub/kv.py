@@ -16,9 +16,8 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from redis.asyncio import Redis
-
 from hub.abc import Store
+from hub.store_redis_connect import RedisClient, connect
 
 
 class KeyValue(Protocol):
@@ -155,31 +154,45 @@ return 0
 
 
 class RedisKeyValue:
-    """Keys under ``<prefix>kv:`` in the store's Redis; expiry is Redis's own."""
+    """Keys under ``<prefix>kv:`` in the store's Redis (a single server or a cluster: the
+    same URL and connection rules as the store); expiry is Redis's own."""
 
     def __init__(self, url: str, *, prefix: str = "fd:") -> None:
+        self.url = url
         self.prefix = f"{prefix}kv:"
-        self._redis: Redis = Redis.from_url(url, decode_responses=True)
+        self._redis: RedisClient | None = None
+        self._connecting = asyncio.Lock()
+
+    async def _client(self) -> RedisClient:
+        if self._redis is None:
+            async with self._connecting:
+                if self._redis is None:
+                    self._redis = await connect(self.url)
+        return self._redis
 
     async def get(self, key: str) -> str | None:
-        value = await self._redis.get(self.prefix + key)
+        value = await (await self._client()).get(self.prefix + key)
         return None if value is None else str(value)
 
     async def put(self, key: str, value: str, *, ttl: float) -> None:
-        await self._redis.set(self.prefix + key, value, px=max(1, int(ttl * 1000)))
+        await (await self._client()).set(self.prefix + key, value, px=max(1, int(ttl * 1000)))
 
     async def put_new(self, key: str, value: str, *, ttl: float) -> bool:
-        done = await self._redis.set(self.prefix + key, value, px=max(1, int(ttl * 1000)), nx=True)
+        client = await self._client()
+        done = await client.set(self.prefix + key, value, px=max(1, int(ttl * 1000)), nx=True)
         return bool(done)
 
     async def delete(self, key: str, *, only_if: str | None = None) -> None:
+        client = await self._client()
         if only_if is None:
-            await self._redis.delete(self.prefix + key)
+            await client.delete(self.prefix + key)
         else:
-            await self._redis.eval(_DELETE_IF, 1, self.prefix + key, only_if)
+            await client.eval(_DELETE_IF, 1, self.prefix + key, only_if)
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
 
 
 def kv_for(store: Store) -> KeyValue:

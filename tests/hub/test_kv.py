@@ -1,4 +1,4 @@
-"""The key-value port's contract, on SQLite and on a real redis-server: values expire,
+"""The key-value port's contract, on SQLite, a real redis-server and a Redis Cluster: values expire,
 `put_new` is set-if-absent (a lease), `delete(only_if=…)` spares a value replaced since."""
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import pytest
 from hub.kv import KeyValue, MemoryKeyValue, RedisKeyValue, SQLiteKeyValue
 
 
-@pytest.fixture(params=["sqlite", "redis", "memory"])
+@pytest.fixture(params=["sqlite", "redis", "redis-cluster", "memory"])
 async def kv(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[KeyValue]:
     port: KeyValue
     if request.param == "sqlite":
         port = SQLiteKeyValue(tmp_path / "kv.db")
     elif request.param == "redis":
         port = RedisKeyValue(request.getfixturevalue("redis_url"), prefix="test:")
+    elif request.param == "redis-cluster":
+        port = RedisKeyValue(request.getfixturevalue("redis_cluster_url"), prefix="test:{t}:")
     else:
         port = MemoryKeyValue()
     yield port

@@ -14,7 +14,7 @@ from connectors.wechat.api import WeChatApi, WeChatError
 from hub.echo import EchoBot
 from hub.kv import KeyValue, RedisKeyValue, SQLiteKeyValue
 from tests.connectors.wechat.fake_wechat import APP_ID, APP_SECRET, FakeWeChatApi
-from tests.connectors.wechat.harness import push, sees, text, wechat_app
+from tests.connectors.wechat.harness import hub_of, push, sees, text, wechat_app
 
 
 def api(fake: FakeWeChatApi, kv: KeyValue, secret: str = APP_SECRET) -> WeChatApi:
@@ -85,6 +85,7 @@ async def test_on_a_redis_store_the_hub_keeps_the_token_in_redis(
     await sees(fake, "hi 你好")
     redis = Redis.from_url(redis_url, decode_responses=True)
     try:
-        assert await redis.get(f"fd:kv:wechat:token:{APP_ID}") == "ACCESS_TOKEN_1"
+        key = f"{hub_of(app).store.prefix}kv:wechat:token:{APP_ID}"  # type: ignore[attr-defined]
+        assert await redis.get(key) == "ACCESS_TOKEN_1"
     finally:
         await redis.aclose()
