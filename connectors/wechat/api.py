@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from hub.kv import KeyValue, MemoryKeyValue
+from hub.logs import redact_secrets
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 _EARLY = 300.0  # refresh five minutes early: WeChat's overlap for the outgoing token
@@ -104,6 +105,7 @@ class WeChatApi:
         token, lifetime = data.get("access_token"), data.get("expires_in")
         if not isinstance(token, str) or not token or not isinstance(lifetime, int | float):
             raise WeChatError(0, "the token answer has no access_token", 502)
+        redact_secrets(token)  # it rides in every API URL's query
         return token, float(lifetime)
 
     async def _post(self, path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -235,3 +235,17 @@ async def test_events_subscribe_starts_unsubscribe_is_recorded_and_retries_are_d
     assert said[0]["raw"]["deep_link"] == "order_status"
     noticed = [e.data["raw"]["event"] for e in events if e.type == "message.noticed"]
     assert noticed == ["VIEW", "unsubscribe"]
+
+
+async def test_compatible_mode_is_read_from_the_encrypted_copy(
+    aiohttp_client: Any, tmp_path: Path, fake: FakeWeChatApi
+) -> None:
+    client = await client_for(aiohttp_client, tmp_path, fake, safe=True)
+    body, query = sealed(xml(text(5005, "加密的 sealed")), signed_query())
+    # Compatible mode: the plaintext fields beside the encrypted copy; only the latter counts.
+    plain = xml(text(5005, "forged plaintext"))[len("<xml>") : -len("</xml>")]
+    both = body.replace("</xml>", plain + "</xml>")
+    response = await client.post(WEBHOOK_PATH, params=query, data=both)
+    assert (response.status, await response.text()) == (200, "success")
+    await sees(fake, "加密的 sealed")
+    assert not any("forged" in t for t in fake.texts(OPENID))
