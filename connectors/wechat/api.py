@@ -28,9 +28,10 @@ _POLL = 0.05
 class WeChatError(Exception):
     """WeChat said no (``errcode``), or HTTP failed (`status` set, `code` 0)."""
 
-    def __init__(self, code: int, message: str, status: int = 200) -> None:
+    def __init__(self, code: int, message: str, status: int = 200, *, token: bool = False) -> None:
         super().__init__(code, message, status)
         self.code, self.message, self.status = code, message, status
+        self.token = token  # raised while fetching the access_token, not sending
 
     def __str__(self) -> str:
         if self.status != 200:
@@ -101,7 +102,10 @@ class WeChatApi:
 
     async def _fetch_token(self) -> tuple[str, float]:
         query = {"grant_type": "client_credential", "appid": self.app_id, "secret": self._secret}
-        data = await self._call("GET", "/cgi-bin/token", params=query)
+        try:
+            data = await self._call("GET", "/cgi-bin/token", params=query)
+        except WeChatError as error:
+            raise WeChatError(error.code, error.message, error.status, token=True) from None
         token, lifetime = data.get("access_token"), data.get("expires_in")
         if not isinstance(token, str) or not token or not isinstance(lifetime, int | float):
             raise WeChatError(0, "the token answer has no access_token", 502)

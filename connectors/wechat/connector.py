@@ -265,6 +265,13 @@ class WeChatConnector(Connector):
 
     def _outcome(self, error: WeChatError) -> RetryLater | DeliveryError:
         """WeChat's answer → the outbox's verb: park what cannot change, retry the rest."""
+        if error.token:
+            # A wrong AppSecret or a server missing from the IP whitelist (40125, 40164):
+            # fixable in the console, so the reply waits rather than being parked at once.
+            return RetryLater(
+                f"wechat: no access_token ({error}); check {APP_SECRET_ENV}, "
+                "channels.wechat.app_id and the console's IP whitelist"
+            )
         if error.code in _PARK:
             return DeliveryError(f"wechat: {_PARK[error.code]}: {error.message}")
         if error.code in _RATE_LIMITS:

@@ -138,3 +138,17 @@ async def test_a_message_the_store_could_not_take_gets_no_success_and_wechats_re
     assert status == 503 and answer != "success"
     assert await push(client, text(1, "还在吗 still there?")) == (200, "success")
     await sees(fake, "还在吗 still there?")
+
+
+async def test_a_refused_access_token_request_is_retried_with_the_reason(
+    aiohttp_client: Any, tmp_path: Path, fake: FakeWeChatApi
+) -> None:
+    client = await start(aiohttp_client, tmp_path, fake)
+    fake.fail(
+        "token", 200, {"errcode": 40164, "errmsg": "invalid ip 203.0.113.9, not in whitelist"}
+    )
+    assert (await push(client, text(1, "hello 你好")))[0] == 200
+    await sees(fake, "hello 你好")  # the next attempt got a token
+    events = await wait_for_event(client.app, "delivery.failed")
+    error = next(e for e in events if e.type == "delivery.failed").data["error"]
+    assert "40164" in error and "IP whitelist" in error
