@@ -449,3 +449,18 @@ STRINGS.update(
     }
 )
 SCRIPT_KEYS += ("attach", "attach.remove", "attach.failed", "unit.kb", "unit.mb")
+
+# --- WeChat channel: the 48-hour customer-service window (connectors/wechat) ---
+STRINGS.update(
+    {
+        "channel.wechat_window_closes": {
+            "en": "WeChat window closes in {hours} h",
+            "zh": "微信客服消息窗口 {hours} 小时后关闭",
+        },
+        "channel.wechat_window_closed": {
+            "en": "WeChat window closed: replies are parked until the customer writes again",
+            "zh": "微信客服消息窗口已关闭：回复将暂存，待客户再次发消息后才能发送",
+        },
+    }
+)
+SCRIPT_KEYS += ("channel.wechat_window_closes", "channel.wechat_window_closed")

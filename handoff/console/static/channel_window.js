@@ -1,11 +1,15 @@
-/* The provider's customer-service window of the open conversation (WhatsApp: 24 hours after
-   the customer last wrote), shown beside its title: after it, replies go as templates or are
-   parked, so the agent should know before typing. */
+/* The provider's customer-service window of the open conversation (WhatsApp: 24 hours,
+   WeChat: 48 hours after the customer last wrote), shown beside its title: after it, replies
+   go as templates or are parked, so the agent should know before typing. */
 "use strict";
 
 const ChannelWindow = (() => {
   const { t, now, el } = Console;
-  const WINDOWS = { whatsapp: 24 * 3600 }; // seconds, per channel that has one
+  // Per channel that has one: its length in seconds and the words for "closes in" / "closed".
+  const WINDOWS = {
+    whatsapp: [24 * 3600, "channel.window_closes", "channel.window_closed"],
+    wechat: [48 * 3600, "channel.wechat_window_closes", "channel.wechat_window_closed"],
+  };
 
   function lastCustomerMessage(view, channel) {
     let last = null;
@@ -17,12 +21,12 @@ const ChannelWindow = (() => {
 
   function text(view) {
     const channel = view.ticket && view.ticket.channel;
-    const length = WINDOWS[channel];
-    if (!length) return "";
+    if (!WINDOWS[channel]) return "";
+    const [length, closes, closed] = WINDOWS[channel];
     const last = lastCustomerMessage(view, channel);
     const left = last === null ? 0 : last + length - now();
-    if (left <= 0) return t("channel.window_closed");
-    return t("channel.window_closes").replace("{hours}", String(Math.max(1, Math.ceil(left / 3600))));
+    if (left <= 0) return t(closed);
+    return t(closes).replace("{hours}", String(Math.max(1, Math.ceil(left / 3600))));
   }
 
   let shown = null;
