@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from hub.model import Event, EventType
+from hub.model import Delivery, Event, EventType
 
 
 class EventReader(Protocol):
@@ -65,6 +65,14 @@ class ServiceWindow:
                 return found
             upper = after
         return None
+
+    async def last_before(self, log: EventReader | None, delivery: Delivery) -> float | None:
+        """When the customer `delivery` goes to last wrote before it (None without a log)."""
+        if log is None:
+            return None
+        return await self.last_inbound(
+            log, delivery.conversation_id, before_seq=delivery.seq, address=delivery.address
+        )
 
 
 def last_inbound_at(events: Iterable[Event], *, channel: str, address: str) -> float | None:

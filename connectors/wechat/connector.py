@@ -227,14 +227,7 @@ class WeChatConnector(Connector):
     async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
         if not self.settings.configured:
             raise DeliveryError(f"{APP_SECRET_ENV} or {TOKEN_ENV} is not set")
-        last = None
-        if self.log is not None:
-            last = await self.window.last_inbound(
-                self.log,
-                delivery.conversation_id,
-                before_seq=delivery.seq,
-                address=delivery.address,
-            )
+        last = await self.window.last_before(self.log, delivery)
         if not self.window.is_open(last, self.clock()):
             closed = (
                 "the customer has not written on WeChat yet"

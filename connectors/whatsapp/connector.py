@@ -258,14 +258,7 @@ class WhatsAppConnector(Connector):
             raise DeliveryError(f"{TOKEN_ENV} is not set")
         if not delivery.address.isdigit():
             raise DeliveryError(f"not a WhatsApp number: {delivery.address!r}")
-        last = None
-        if self.log is not None:
-            last = await self.window.last_inbound(
-                self.log,
-                delivery.conversation_id,
-                before_seq=delivery.seq,
-                address=delivery.address,
-            )
+        last = await self.window.last_before(self.log, delivery)
         if not self.window.is_open(last, self.clock()):
             return await self._after_window(delivery, last)
         messages = render.render(delivery.outbound)

@@ -5,7 +5,6 @@ the CSAT question as a msgmenu — in plaintext and in safe mode."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from dialogs.engine import DialogEngine
+from tests.connectors.agent_steps import H, accept, act
 from tests.connectors.wechat.fake_wechat import FakeWeChatApi
 from tests.connectors.wechat.harness import (
     CUSTOMER,
@@ -28,7 +28,6 @@ from tests.handoff.helpers import TinyBot, handoff_yaml
 from tests.support import api_auth
 
 DEMO = Path(__file__).resolve().parents[3] / "config" / "dialogs"
-H = "/api/v1/handoff"
 
 
 class Customer:
@@ -118,29 +117,6 @@ async def test_a_parametric_qr_code_opens_the_flow_it_names(
     await customer.sees("order number")
 
 
-async def accept(client: TestClient[Any, Any], agent: str) -> str:
-    """The agent comes online and takes the customer's waiting conversation."""
-    auth = api_auth()
-    await client.put(f"{H}/agents/{agent}/presence", json={"presence": "online"}, headers=auth)
-    conversation = await hub_of(client.app).latest_conversation(CUSTOMER)
-    assert conversation is not None
-    for _ in range(3000):
-        queue = await (await client.get(f"{H}/queue", headers=auth)).json()
-        if any(t["conversation_id"] == conversation.id for t in queue["assigned"]):
-            break
-        await asyncio.sleep(0.01)
-    url = f"{H}/conversations/{conversation.id}/accept"
-    response = await client.post(url, json={"agent_id": agent}, headers=auth)
-    assert response.status == 200, await response.text()
-    return conversation.id
-
-
-async def act(client: TestClient[Any, Any], conversation: str, verb: str, body: Any) -> None:
-    url = f"{H}/conversations/{conversation}/{verb}"
-    response = await client.post(url, json=body, headers=api_auth())
-    assert response.status == 200, await response.text()
-
-
 @pytest.mark.parametrize(
     ("agent", "broken", "person", "queued", "joined", "answer", "csat", "thanks"),
     [
@@ -189,7 +165,7 @@ async def test_hand_off_agent_reply_and_csat_through_msgmenu(
     await customer.say(broken)
     await customer.say(person)
     await customer.sees(queued)
-    conversation = await accept(client, agent)
+    conversation = await accept(client, agent, CUSTOMER)
     await customer.sees(joined)
     await act(client, conversation, "reply", {"agent_id": agent, "text": answer})
     await customer.sees(answer)

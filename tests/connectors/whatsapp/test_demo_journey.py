@@ -14,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from dialogs.engine import DialogEngine
+from tests.connectors.agent_steps import H, accept, act
 from tests.connectors.whatsapp.fake_graph import FakeGraphApi, choices_of
 from tests.connectors.whatsapp.harness import (
     NUMBER,
@@ -29,7 +30,6 @@ from tests.handoff.helpers import TinyBot, handoff_yaml
 from tests.support import api_auth
 
 DEMO = Path(__file__).resolve().parents[3] / "config" / "dialogs"
-H = "/api/v1/handoff"
 
 
 class Customer:
@@ -94,29 +94,6 @@ async def test_the_demo_bot_answers_an_faq_and_a_flow_with_reply_buttons(
     await customer.sees(light)
 
 
-async def accept(client: TestClient[Any, Any], agent: str) -> str:
-    """The agent comes online and takes the customer's waiting conversation."""
-    auth = api_auth()
-    await client.put(f"{H}/agents/{agent}/presence", json={"presence": "online"}, headers=auth)
-    conversation = await hub_of(client.app).latest_conversation(f"whatsapp:{NUMBER}")
-    assert conversation is not None
-    for _ in range(3000):
-        queue = await (await client.get(f"{H}/queue", headers=auth)).json()
-        if any(t["conversation_id"] == conversation.id for t in queue["assigned"]):
-            break
-        await asyncio.sleep(0.01)
-    url = f"{H}/conversations/{conversation.id}/accept"
-    response = await client.post(url, json={"agent_id": agent}, headers=auth)
-    assert response.status == 200, await response.text()
-    return conversation.id
-
-
-async def act(client: TestClient[Any, Any], conversation: str, verb: str, body: Any) -> None:
-    url = f"{H}/conversations/{conversation}/{verb}"
-    response = await client.post(url, json=body, headers=api_auth())
-    assert response.status == 200, await response.text()
-
-
 @pytest.mark.parametrize(
     ("agent", "broken", "person", "queued", "joined", "answer", "csat", "thanks", "code"),
     [
@@ -171,7 +148,7 @@ async def test_hand_off_agent_reply_csat_and_templates_after_the_24_hour_window(
     await customer.say(broken)
     await customer.say(person)
     await customer.sees(queued)
-    conversation = await accept(client, agent)
+    conversation = await accept(client, agent, f"whatsapp:{NUMBER}")
     await customer.sees(joined)
     await act(client, conversation, "reply", {"agent_id": agent, "text": answer})
     await customer.sees(answer)
@@ -187,7 +164,7 @@ async def test_hand_off_agent_reply_csat_and_templates_after_the_24_hour_window(
 
     # A day later the customer is back; the agent answers after the window has closed.
     await customer.say(person)
-    second = await accept(client, agent)
+    second = await accept(client, agent, f"whatsapp:{NUMBER}")
     connector_of(app).clock = lambda: time.time() + 25 * 3600
     late = f"{answer} (2)"
     await act(client, second, "reply", {"agent_id": agent, "text": late})
