@@ -22,17 +22,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from handoff.capacity import CapacityGuard
 from handoff.feed import Feed
 from handoff.history import WINDOW_90D, History
 from handoff.leaving import wants_to_leave
 from handoff.messages import LEAVE_PAYLOAD, Texts
 from handoff.queue import Presence, Queue, Ticket
-from handoff.settings import AgentSpec, HandoffSettings
+from handoff.settings import AgentSpec, HandoffSettings, agent_spec, raw_section
 from handoff.status import StatusReporter
 from handoff.summary import as_text, summarize
 from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.errors import InputError
 from hub.hub import Hub
+from hub.leader import Lease, SoleLease
 from hub.model import (
     Attachment,
     Button,
@@ -47,6 +49,8 @@ log = logging.getLogger("frontdesk.handoff")
 
 QUEUED, ASSIGNED = ConversationStatus.QUEUED, ConversationStatus.ASSIGNED
 OPEN = (QUEUED, ASSIGNED)
+# What of an agent's JSON a profile signal carries to the other processes.
+AGENT_FIELDS = ("id", "name", "skills", "languages", "capacity", "supervisor", "team")
 
 
 class HandoffEngine(ConversationHandler):
@@ -59,6 +63,7 @@ class HandoffEngine(ConversationHandler):
         *,
         clock: Callable[[], float] | None = None,
         alerts: Callable[[dict[str, Any]], None] | None = None,
+        leader: Lease | None = None,
     ) -> None:
         self.hub = hub
         self.settings = settings
@@ -77,11 +82,24 @@ class HandoffEngine(ConversationHandler):
         self._again = False
         self._ticker: asyncio.Task[None] | None = None
         self._tick_lock = asyncio.Lock()
+        # Clocks (offer timeouts, SLA alerts, queue positions) run on one process: the leader.
+        self.leader: Lease = leader or SoleLease()
+        self.capacity = CapacityGuard(hub)
         hub.add_listener(self.on_events)
+        # Other processes' agents: presence and profile changes arrive as bus signals, and a
+        # gap in the bus (a lost connection) is closed by rebuilding the index from the log.
+        hub.bus.on_signal("handoff.presence", self._presence_signal)
+        hub.bus.on_signal("handoff.agent", self._agent_signal)
+        hub.bus.on_gap(self.resync)
         hub.metrics.describe("frontdesk_handoff_sla_alerts_total", "SLA warnings and breaches")
         hub.metrics.describe("frontdesk_handoff_assignments_total", "Conversations offered")
         hub.metrics.describe(
             "frontdesk_handoff_claims_lost_total", "Offers another process had already made"
+        )
+        hub.metrics.gauge(
+            "frontdesk_handoff_clock_leader",
+            "1 on the one process that runs offer timeouts, SLA alerts and queue updates",
+            lambda: float(self.leader.leading),
         )
         hub.metrics.gauge(
             "frontdesk_handoff_waiting",
@@ -136,6 +154,7 @@ class HandoffEngine(ConversationHandler):
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
+        await self.leader.start()
         await self.resync()
         await self.rebuild_history()
         self._ticker = asyncio.create_task(self._tick_forever())
@@ -145,6 +164,7 @@ class HandoffEngine(ConversationHandler):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        await self.leader.stop()
         self.feed.close()
 
     async def _tick_forever(self) -> None:
@@ -265,7 +285,15 @@ class HandoffEngine(ConversationHandler):
         return self.settings.routing.vip_skill if "vip" in ticket.reasons else ""
 
     async def offer(self, ticket: Ticket, agent_id: str) -> bool:
-        """Claim `ticket` for `agent_id`: written only if the conversation is still queued."""
+        """Claim `ticket` for `agent_id`: written only if the conversation is still queued
+        and the agent still has a free slot, counted across every process."""
+        async with self.capacity.hold(agent_id):
+            agent = self.queue.agents[agent_id]
+            if agent.presence != Presence.ONLINE or agent.free <= 0:
+                return False
+            return await self._offer(ticket, agent_id)
+
+    async def _offer(self, ticket: Ticket, agent_id: str) -> bool:
         agent = self.queue.agents[agent_id]
         auto = self.settings.routing.accept_timeout <= 0
         now = self.clock()
@@ -410,13 +438,14 @@ class HandoffEngine(ConversationHandler):
             "accepted": True,
             "status": "assigned",
         }
-        won = await self.hub.send(
-            conversation_id,
-            (self.texts.say("joined", ticket.language, agent=agent.name),),
-            events=(*extra, NewEvent(type="handoff.offered", data=data)),
-            status=ASSIGNED,
-            when=still_theirs_to_take,
-        )
+        async with self.capacity.hold(agent_id):  # their free slots, counted everywhere
+            won = await self.hub.send(
+                conversation_id,
+                (self.texts.say("joined", ticket.language, agent=agent.name),),
+                events=(*extra, NewEvent(type="handoff.offered", data=data)),
+                status=ASSIGNED,
+                when=still_theirs_to_take,
+            )
         if not won:
             raise InputError(refusal or "this conversation cannot be taken now", status=409)
 
@@ -569,15 +598,35 @@ class HandoffEngine(ConversationHandler):
         )
 
     def set_presence(self, agent_id: str, presence: Presence) -> None:
+        """Here at once, and on every other process through the bus."""
+        self._set_presence(agent_id, presence)
+        data = {"agent_id": agent_id, "presence": presence.value}
+        self.hub.bus.signal("handoff.presence", data)
+
+    def _set_presence(self, agent_id: str, presence: Presence) -> None:
         self.agent(agent_id)
         self.queue.agents[agent_id].presence = presence
         self.feed.publish({"type": "presence", "agent_id": agent_id, "presence": presence.value})
         self.kick()
 
+    def _presence_signal(self, data: Mapping[str, Any]) -> None:
+        agent_id = str(data.get("agent_id", ""))
+        with contextlib.suppress(ValueError, InputError):  # an unknown agent or value
+            self._set_presence(agent_id, Presence(str(data.get("presence", ""))))
+
     def add_agent(self, spec: AgentSpec) -> None:
+        """Here at once, and on every other process through the bus."""
+        self._add_agent(spec)
+        self.hub.bus.signal("handoff.agent", self.queue.agents[spec.id].to_json())
+
+    def _add_agent(self, spec: AgentSpec) -> None:
         self.queue.add_agent(spec)
         self.feed.publish({"type": "agent", "agent": self.queue.agents[spec.id].to_json()})
         self.kick()
+
+    def _agent_signal(self, data: Mapping[str, Any]) -> None:
+        fields = {k: data[k] for k in AGENT_FIELDS if k in data}
+        self._add_agent(agent_spec(raw_section(fields, key="agent")))
 
     # ------------------------------------------------------------------ reads
     async def details(self, conversation_id: str) -> dict[str, Any]:
@@ -621,7 +670,8 @@ class HandoffEngine(ConversationHandler):
                 await self.resync()
                 # Nothing reads further back than 90 days: keep memory bounded.
                 self.history.forget_before(now - WINDOW_90D)
-            for ticket in list(self.queue.tickets.values()):
+            leading = self.leader.leading
+            for ticket in list(self.queue.tickets.values()) if leading else ():
                 try:
                     await self._tick_ticket(ticket, now)
                 except Exception:
@@ -629,7 +679,8 @@ class HandoffEngine(ConversationHandler):
                         "hand-off tick failed", extra={"conversation_id": ticket.conversation_id}
                     )
             await self.dispatch()
-            await self._tell_positions(now)
+            if leading:
+                await self._tell_positions(now)
 
     async def _tick_ticket(self, ticket: Ticket, now: float) -> None:
         timeout = self.settings.routing.accept_timeout

@@ -13,6 +13,7 @@ from handoff.escalation import Escalation
 from handoff.settings import load_settings
 from hub.config import Config
 from hub.hub import Hub
+from hub.leader import lease_for
 
 
 def install_handoff(
@@ -29,7 +30,8 @@ def install_handoff(
     if not config.handoff_path:
         return None
     settings = load_settings(config.handoff_path)
-    engine = HandoffEngine(hub, settings, clock=clock)
+    # Offer timeouts, SLA alerts and queue positions: one process of many runs them.
+    engine = HandoffEngine(hub, settings, clock=clock, leader=lease_for(hub.store, "handoff-clock"))
     hub.bot = Escalation(hub.bot, engine)
     hub.humans = engine
     app[HANDOFF] = engine

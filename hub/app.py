@@ -14,6 +14,7 @@ from hub.api import API_TOKEN, HUB
 from hub.api import routes as api_routes
 from hub.attachments import AttachmentSettings, AttachmentStore, attachment_store_from
 from hub.attachments_http import ATTACHMENTS
+from hub.bus_redis import bus_for
 from hub.config import Config
 from hub.customers_api import IDENTITY
 from hub.customers_api import routes as customer_routes
@@ -92,6 +93,7 @@ def create_app(
         bot=IdentityGate(bot, identity),
         retry=config.delivery,
         reply_to=identity_settings.reply_to,
+        bus=bus_for(store),
     )
     search = search_index(store)
     hub.add_listener(search.on_events)
@@ -139,6 +141,7 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await hub.store.open()
+        await hub.bus.start()  # before anything reads the log, so nothing falls in between
         await attachments.open()
         await search.start()
         await hub.bot.start()
@@ -159,6 +162,7 @@ def create_app(
         await hub.bot.stop()
         await attachments.close()
         await search.stop()
+        await hub.bus.stop()
         await hub.store.close()
         log.info("hub stopped")
 

@@ -25,6 +25,7 @@ from hub.abc import (
     Turn,
     TurnResult,
 )
+from hub.bus import EventBus, EventListener, LocalBus
 from hub.delivery import DeliveryWorker, RetryPolicy
 from hub.errors import LeaseLost
 from hub.locks import Lease
@@ -45,8 +46,6 @@ from hub.signals import Side, Typing, TypingListener, TypingSignals
 
 log = logging.getLogger("frontdesk.hub")
 
-EventListener = Callable[[Sequence[Event]], None]
-
 POLITE_FALLBACK = Outbound(
     text="Sorry, something went wrong on our side. Please try again in a moment."
 )
@@ -65,6 +64,7 @@ class Hub:
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
         reply_to: str = "last",
+        bus: EventBus | None = None,
     ) -> None:
         if reply_to not in ("last", "preferred"):
             raise ValueError(f"reply_to must be 'last' or 'preferred', not {reply_to!r}")
@@ -76,6 +76,8 @@ class Hub:
         self.clock = clock
         self.metrics = metrics or Metrics()
         self.connectors: dict[str, Connector] = {}
+        # Every appended event reaches every process's listeners through the bus.
+        self.bus: EventBus = bus or LocalBus()
         self.delivery = DeliveryWorker(
             store=store,
             connectors=self.connectors,
@@ -86,7 +88,6 @@ class Hub:
         )
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
-        self._listeners: list[EventListener] = []
         self.typing_signals = TypingSignals()
         self._typing_tasks: set[asyncio.Task[None]] = set()
         self._accepting = False
@@ -156,15 +157,12 @@ class Hub:
         self.typing_signals.add_listener(listener)
 
     def add_listener(self, listener: EventListener) -> None:
-        """Called with every batch of appended events (live feeds, websockets)."""
-        self._listeners.append(listener)
+        """Called with every batch of events appended by any process sharing the store
+        (live feeds, websockets), in log order per conversation."""
+        self.bus.subscribe(listener)
 
     def _notify(self, events: Sequence[Event]) -> None:
-        for listener in self._listeners:
-            try:
-                listener(events)
-            except Exception:
-                log.exception("event listener failed")
+        self.bus.publish(events)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:

@@ -254,17 +254,13 @@ class WebchatConnector(Connector):
             self.log.customer_typing(conversation_id, on=on)
 
     async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
+        # The reply's frame went out with its `message.out` event (`on_events`, which the
+        # hub's event bus calls in log order on every process): pushing it again from
+        # here could put it ahead of an event of another process still on its way, and
+        # the tab would then skip that one. Delivery only says who had it open.
         tabs = 0
         if self.sessions.visitor_of(delivery.conversation_id) == delivery.address:
-            frame = protocol.message_out(
-                conversation_id=delivery.conversation_id,
-                seq=delivery.seq,
-                at=delivery.created_at,
-                outbound=delivery.outbound,
-                delivery_id=delivery.id,
-            )
-            frame = files.with_links(frame, self.secret, delivery.address)
-            tabs = self.sessions.publish(delivery.address, frame)
+            tabs = len(self.sessions.listeners(delivery.address))
         return {"tabs": tabs, "stored_for_pickup": tabs == 0}
 
     # ------------------------------------------------------------------ shared steps

@@ -1,0 +1,88 @@
+"""Log order per conversation for a bus whose notices can arrive out of order.
+
+Two processes append to one conversation one after the other (the conversation lock
+orders the appends), but each tells the bus *after* its append, so their notices may
+arrive the other way round: seq 9 from B before seq 8 from A. The `Sequencer` keeps, per
+conversation, the last seq it passed on (its watermark): events at or below it are dropped
+(seen already: our own echo, or a catch-up that got there first), and a batch that starts
+above watermark + 1 is completed from the log first. So subscribers see each
+conversation's events once each and in log order, whichever process appended them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+
+from hub.model import Event
+
+ReadLog = Callable[[str, int, int], Awaitable[Sequence[Event]]]  # (conversation, after, limit)
+
+MAX_TRACKED = 50_000  # conversations whose watermark is kept (least recently used forgotten)
+READ_PAGE = 500
+
+
+class Sequencer:
+    """Per-conversation watermarks and gap filling from the log."""
+
+    def __init__(self, read_log: ReadLog, *, max_tracked: int = MAX_TRACKED) -> None:
+        self.read_log = read_log
+        self.max_tracked = max_tracked
+        self._seen: OrderedDict[str, int] = OrderedDict()
+        self.gaps_filled = 0  # batches completed from the log (observable by tests, bench)
+
+    def watermark(self, conversation_id: str) -> int | None:
+        return self._seen.get(conversation_id)
+
+    def take(self, events: Sequence[Event]) -> list[Event] | None:
+        """Like `order` when nothing is missing before `events` (it advances the watermark);
+        None, and nothing changed, when the log must be read first."""
+        if not events:
+            return []
+        conversation_id = events[0].conversation_id
+        seen = self._seen.get(conversation_id)
+        fresh = [event for event in events if seen is None or event.seq > seen]
+        if not fresh:
+            return []
+        if seen is not None and fresh[0].seq > seen + 1:
+            return None
+        self._remember(conversation_id, fresh[-1].seq)
+        return fresh
+
+    async def order(self, events: Sequence[Event]) -> list[Event]:
+        """What of `events` (one conversation's, ascending) subscribers have not seen, with
+        anything missing before them read from the log; advances the watermark."""
+        if not events:
+            return []
+        conversation_id = events[0].conversation_id
+        seen = self._seen.get(conversation_id)
+        fresh = [event for event in events if seen is None or event.seq > seen]
+        if not fresh:
+            return []
+        if seen is not None and fresh[0].seq > seen + 1:
+            # A conversation never seen here (a process that just started) has no
+            # watermark: its first batch is taken as it comes.
+            missing = await self._read(conversation_id, seen, fresh[0].seq)
+            fresh = [*missing, *fresh]
+            self.gaps_filled += 1
+        self._remember(conversation_id, fresh[-1].seq)
+        return fresh
+
+    async def _read(self, conversation_id: str, after: int, before: int) -> list[Event]:
+        found: list[Event] = []
+        while after < before - 1:
+            page = await self.read_log(conversation_id, after, min(READ_PAGE, before - 1 - after))
+            found.extend(event for event in page if event.seq < before)
+            if not page:
+                break
+            after = page[-1].seq
+        return found
+
+    def _remember(self, conversation_id: str, seq: int) -> None:
+        self._seen[conversation_id] = seq
+        self._seen.move_to_end(conversation_id)
+        while len(self._seen) > self.max_tracked:
+            self._seen.popitem(last=False)
+
+
+__all__ = ["ReadLog", "Sequencer"]

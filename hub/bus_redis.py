@@ -1,0 +1,283 @@
+"""The event bus across processes: one Redis Stream shared by every hub process.
+
+    process A ─ publish ─► local inbox ─┐                       ┌─► dispatcher ─► subscribers
+              └─ writer ─ XADD ─► fd:{bus}:events ─ XREAD ─► reader ─┘ (in order per conversation)
+
+Key: ``<prefix>{bus}:events``, one stream for the whole deployment, trimmed to about
+`maxlen` entries. One stream rather than one per conversation because every process needs
+every conversation (the queue index, the console feed, customer history): with one stream a
+process reads everything with a single blocking XREAD on one connection, where per-
+conversation streams would need a key list that grows without bound. The ``{bus}`` hash tag
+puts it on one Redis Cluster slot; its cost is one XADD per committed batch, far below what
+one shard serves. Entries carry the events themselves, so a reader does not go back to the
+log for each one; the log remains the truth for catching up.
+
+Order and catch-up: every batch goes through the `hub.bus_order.Sequencer`, which drops
+what was seen and fills gaps from the log. A batch of this process is dispatched at once,
+inside `publish()` (as the in-process bus does, so a reply's frame is out before its
+delivery starts), unless that conversation has batches waiting or a gap to fill: then it
+queues behind them. The echo of our own entries only moves the read position. After a
+lost connection the reader resumes from its last stream id and the gap listeners rebuild
+what they derive from the log (the stream may have been trimmed meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from hub.bus import EventBus, EventListener, GapListener, LocalBus, SignalListener, Subscribers
+from hub.bus_order import ReadLog, Sequencer
+from hub.model import Event
+
+log = logging.getLogger("frontdesk.bus")
+
+MAXLEN = 100_000
+BLOCK_MS = 5_000
+READ_COUNT = 500
+SETTLE_TIMEOUT = 10.0  # a bus that cannot settle delays a turn this long at most, then it goes on
+
+_Item = tuple[
+    str, Any, Any
+]  # ("events", events, stream id) | ("signal", (topic, data), id) | ("mark", None, id)
+
+
+def stream_key(prefix: str) -> str:
+    return f"{prefix}{{bus}}:events"
+
+
+def _id(stream_id: str) -> tuple[int, int]:
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class RedisBus:
+    """An `hub.bus.EventBus` on a Redis Stream; `read_log` reads a conversation's events."""
+
+    def __init__(
+        self, url: str, *, read_log: ReadLog, prefix: str = "fd:", maxlen: int = MAXLEN
+    ) -> None:
+        self.url = url
+        self.key = stream_key(prefix)
+        self.maxlen = maxlen
+        self.node = os.urandom(8).hex()  # tells this process's entries from the others'
+        self.subscribers = Subscribers()
+        self.sequencer = Sequencer(read_log)
+        self._redis: Redis | None = None
+        self._reader_redis: Redis | None = None  # a blocking XREAD holds its connection
+        self._inbox: asyncio.Queue[_Item] = asyncio.Queue()
+        self._outbox: list[dict[Any, Any]] = []
+        self._out_ready = asyncio.Event()
+        self._queued = 0  # entries handed to the writer …
+        self._written = 0  # … and those it has written (or given up on)
+        self._progress = asyncio.Condition()
+        self._dispatched = (0, 0)  # the last stream id dispatched here
+        self._waiting: Counter[str] = Counter()  # batches queued per conversation
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------------ subscriptions
+    def subscribe(self, listener: EventListener) -> None:
+        self.subscribers.events.append(listener)
+
+    def on_signal(self, topic: str, listener: SignalListener) -> None:
+        self.subscribers.signals.setdefault(topic, []).append(listener)
+
+    def on_gap(self, listener: GapListener) -> None:
+        self.subscribers.gaps.append(listener)
+
+    # ------------------------------------------------------------------ publishing
+    def publish(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        if not self._waiting[events[0].conversation_id]:
+            ordered = self.sequencer.take(events)
+            if ordered is not None:
+                self.subscribers.dispatch(ordered)
+            else:
+                self._enqueue(events, None)
+        else:
+            self._enqueue(events, None)
+        payload = json.dumps([e.to_json() for e in events], ensure_ascii=False)
+        self._send({"n": self.node, "k": "e", "d": payload})
+
+    def signal(self, topic: str, data: Mapping[str, Any]) -> None:
+        self._send({"n": self.node, "k": "s", "t": topic, "d": json.dumps(dict(data))})
+
+    def _enqueue(self, events: Sequence[Event], entry_id: str | None) -> None:
+        for conversation_id in {event.conversation_id for event in events}:
+            self._waiting[conversation_id] += 1
+        self._inbox.put_nowait(("events", events, entry_id))
+
+    def _send(self, fields: dict[Any, Any]) -> None:
+        self._outbox.append(fields)
+        self._queued += 1
+        self._out_ready.set()
+
+    # ------------------------------------------------------------------ read your writes
+    async def settled(self) -> None:
+        try:
+            await asyncio.wait_for(self._settle(), SETTLE_TIMEOUT)
+        except (TimeoutError, RedisError, OSError):
+            log.warning("event bus did not settle; going on with what this process has seen")
+
+    async def _settle(self) -> None:
+        target = self._queued
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._written >= target)
+        last = await self._last_id()
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._dispatched >= last)
+
+    async def _last_id(self) -> tuple[int, int]:
+        entries: Any = await self._client().xrevrange(self.key, count=1)
+        return _id(str(entries[0][0])) if entries else (0, 0)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        self._redis = Redis.from_url(self.url, decode_responses=True)
+        self._reader_redis = Redis.from_url(self.url, decode_responses=True)
+        # Start after what is there now: what came before is in the log, which the
+        # consumers read when they start (after this, so nothing falls in between).
+        last = await self._last_id()
+        self._dispatched = last
+        start_id = f"{last[0]}-{last[1]}"
+        self._tasks = [
+            asyncio.create_task(self._read_forever(start_id)),
+            asyncio.create_task(self._write_forever()),
+            asyncio.create_task(self._dispatch_forever()),
+        ]
+
+    async def stop(self) -> None:
+        if self._outbox:  # a last chance for what this process appended
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flush(), 2.0)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        for client in (self._redis, self._reader_redis):
+            if client is not None:
+                await client.aclose()
+        self._redis = self._reader_redis = None
+
+    async def _flush(self) -> None:
+        target = self._queued
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._written >= target)
+
+    def _client(self) -> Redis:
+        if self._redis is None:
+            raise RuntimeError("the event bus is not started")
+        return self._redis
+
+    # ------------------------------------------------------------------ background work
+    async def _write_forever(self) -> None:
+        """One pipeline per burst: a busy process writes many entries per round trip."""
+        while True:
+            await self._out_ready.wait()
+            self._out_ready.clear()
+            batch, self._outbox = self._outbox, []
+            for attempt in range(5):
+                try:
+                    async with self._client().pipeline(transaction=False) as pipe:
+                        for fields in batch:
+                            pipe.xadd(self.key, fields, maxlen=self.maxlen, approximate=True)
+                        await pipe.execute()
+                    break
+                except (RedisError, OSError) as error:
+                    # Others learn of these events later (their next event, or a resync).
+                    log.warning("event bus write failed", extra={"error": repr(error)})
+                    await asyncio.sleep(0.1 * 2**attempt)
+            async with self._progress:
+                self._written += len(batch)
+                self._progress.notify_all()
+
+    async def _read_forever(self, last_id: str) -> None:
+        assert self._reader_redis is not None
+        delay = 0.1
+        lost = False
+        while True:
+            try:
+                reply: Any = await self._reader_redis.xread(
+                    {self.key: last_id}, count=READ_COUNT, block=BLOCK_MS
+                )
+            except (RedisError, OSError) as error:
+                if not lost:
+                    log.warning("event bus connection lost", extra={"error": repr(error)})
+                lost = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if lost:
+                log.info("event bus connection back; catching up from the log")
+                self._inbox.put_nowait(("gap", None, None))
+                lost, delay = False, 0.1
+            for _key, entries in reply or ():
+                for entry_id, fields in entries:
+                    last_id = entry_id
+                    if fields.get("n") == self.node:
+                        self._inbox.put_nowait(("mark", None, entry_id))
+                    elif fields.get("k") == "s":
+                        data = json.loads(fields.get("d") or "{}")
+                        self._inbox.put_nowait(("signal", (fields.get("t", ""), data), entry_id))
+                    else:
+                        events = [Event.from_json(e) for e in json.loads(fields.get("d") or "[]")]
+                        self._enqueue(events, entry_id)
+
+    async def _dispatch_forever(self) -> None:
+        while True:
+            kind, payload, entry_id = await self._inbox.get()
+            try:
+                if kind == "events":
+                    await self._dispatch_events(payload)
+                elif kind == "signal":
+                    self.subscribers.dispatch_signal(*payload)
+                elif kind == "gap":
+                    await self.subscribers.dispatch_gap()
+            except Exception:
+                log.exception("event bus dispatch failed")
+            if entry_id is not None:
+                async with self._progress:
+                    self._dispatched = max(self._dispatched, _id(entry_id))
+                    self._progress.notify_all()
+
+    async def _dispatch_events(self, events: Sequence[Event]) -> None:
+        by_conversation: dict[str, list[Event]] = {}
+        for event in events:
+            by_conversation.setdefault(event.conversation_id, []).append(event)
+        for batch in by_conversation.values():
+            try:
+                ordered = await self.sequencer.order(sorted(batch, key=lambda e: e.seq))
+                if ordered:
+                    self.subscribers.dispatch(ordered)
+            finally:
+                conversation_id = batch[0].conversation_id
+                self._waiting[conversation_id] -= 1
+                if self._waiting[conversation_id] <= 0:
+                    del self._waiting[conversation_id]
+
+
+def bus_for(store: object) -> EventBus:
+    """The bus that goes with a store: Redis Streams beside a Redis store (every process
+    sharing it), in-process beside SQLite (one process)."""
+    from hub.store_redis_core import RedisCore
+
+    if isinstance(store, RedisCore):
+
+        async def read_log(conversation_id: str, after: int, limit: int) -> Sequence[Event]:
+            return await store.events(conversation_id, after_seq=after, limit=limit)
+
+        return RedisBus(store.url, read_log=read_log, prefix=store.prefix)
+    return LocalBus()
+
+
+__all__ = ["RedisBus", "bus_for", "stream_key"]
