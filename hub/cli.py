@@ -36,9 +36,12 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["FRONTDESK_API_TOKEN"] = token
         config = load_config(args.config)
         print(f"FRONTDESK_API_TOKEN was not set; this run's API token is: {token}", file=sys.stderr)
-    app = create_app(config)
     url = f"http://{config.server.host}:{config.server.port}"
-    print(f"Frontdesk is serving on {url}  (Ctrl+C stops it)", file=sys.stderr, flush=True)
+    if args.workers > 1:
+        return _serve_workers(args, config.store_url, url)
+    app = create_app(config)
+    if not args.reuse_port:
+        print(f"Frontdesk is serving on {url}  (Ctrl+C stops it)", file=sys.stderr, flush=True)
     web.run_app(
         app,
         host=config.server.host,
@@ -46,9 +49,35 @@ def _serve(args: argparse.Namespace) -> int:
         print=None,
         shutdown_timeout=15,
         access_log=None,
+        reuse_port=args.reuse_port or None,
         **handler_options(keepalive_timeout=config.server.keepalive_timeout),
     )
     return 0
+
+
+def _serve_workers(args: argparse.Namespace, store_url: str, url: str) -> int:
+    from hub.workers import Supervisor, check_shared_store
+
+    check_shared_store(store_url, args.workers)
+    # Each worker is `frontdesk serve` binding the same port with SO_REUSEPORT; the
+    # environment (the API token just generated included) is theirs too.
+    argv = [sys.executable, "-m", "hub", "serve", "--config", args.config, "--reuse-port"]
+    print(
+        f"Frontdesk is serving on {url} with {args.workers} workers  (Ctrl+C stops them)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return Supervisor(argv, args.workers, env=os.environ).run()
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 64 (got {count})")
+    return count
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -74,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--config", default=DEFAULT_CONFIG, help=f"config file (default {DEFAULT_CONFIG})"
     )
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="hub processes sharing the port (SO_REUSEPORT); more than 1 needs a Redis store",
+    )
+    # Set by --workers on the processes it starts: bind the shared port.
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(run=_serve)
 
     check = commands.add_parser("check-config", help="validate a config file and exit")

@@ -9,6 +9,7 @@ can explain a change arriving on another process.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -147,7 +148,7 @@ async def test_an_agent_is_never_offered_more_than_capacity_by_three_processes(
             return len((await operator.queue())["waiting"]) == 6
 
         for operator in operators:
-            await eventually(lambda op=operator: all_waiting(op), "six waiting everywhere")
+            await eventually(partial(all_waiting, operator), "six waiting everywhere")
         # Ana (capacity 2) comes online on all three at once: each dispatches.
         await asyncio.gather(*(op.presence("ana", "online") for op in operators))
 
@@ -155,7 +156,7 @@ async def test_an_agent_is_never_offered_more_than_capacity_by_three_processes(
             return len((await operator.agents())["ana"]["active"]) >= 2
 
         for operator in operators:
-            await eventually(lambda op=operator: ana_full(op), "ana full everywhere")
+            await eventually(partial(ana_full, operator), "ana full everywhere")
         # Then Bo (capacity 3) takes what is left up to his capacity: once he is full, every
         # offer to Ana that any process was going to make has been made.
         await operators[2].presence("bo", "online")
@@ -164,7 +165,7 @@ async def test_an_agent_is_never_offered_more_than_capacity_by_three_processes(
             return len((await operator.agents())["bo"]["active"]) >= 3
 
         for operator in operators:
-            await eventually(lambda op=operator: bo_full(op), "bo full everywhere")
+            await eventually(partial(bo_full, operator), "bo full everywhere")
         offers: dict[str, int] = {"ana": 0, "bo": 0}
         for conversation_id in conversations:
             for event in await operators[0].events(conversation_id):

@@ -1,0 +1,259 @@
+"""Scale-out: turns/s and latency for N = 1, 2, 4 hub processes on one Redis, and what a
+turn costs Redis.
+
+For each N it runs `frontdesk serve --workers N` (one port, SO_REUSEPORT) on a fresh Redis
+database, drives it through the `api` channel in a closed loop (each conversation waits for
+its reply before the next message; the signed reply reaching our callback server ends a
+turn), then:
+
+- throughput and p50/p99 latency over `--seconds`;
+- Redis commands per turn over that window (`INFO commandstats` delta, scripts' inner
+  commands included), with the busiest commands;
+- round trips per turn: a short second phase under `MONITOR`, counting the commands clients
+  sent (each pipelined command counts once, a script call counts once; the commands a
+  script runs inside Redis are counted apart). Background work (bus reads, lease renewals,
+  pollers) is included, spread over the turns.
+
+    python bench/scale.py --workers 1 2 4 --seconds 20 --concurrency 64
+
+Progress goes to stderr; the last stdout line is one JSON list with a row per N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# The repository root is on the path from here on.
+from bench.api import (
+    CHANNEL_TOKEN,
+    REPO,
+    Receiver,
+    free_port,
+    progress,
+    start_receiver,
+    start_redis,
+)
+
+HEADERS = {"Authorization": f"Bearer {CHANNEL_TOKEN}"}
+
+
+async def _commandstats(redis: Redis) -> Counter[str]:
+    info: dict[str, Any] = await redis.info("commandstats")
+    return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in info.items()})
+
+
+async def _all_workers_up(url: str, workers: int) -> None:
+    """Every worker answers: many fresh connections in a row get a 200."""
+    deadline = time.monotonic() + 120
+    good = 0
+    while good < 10 * workers:
+        if time.monotonic() > deadline:
+            raise SystemExit("the workers did not come up")
+        try:
+            async with aiohttp.ClientSession() as session, session.get(f"{url}/readyz") as answer:
+                good = good + 1 if answer.status == 200 else 0
+        except aiohttp.ClientError:
+            good = 0
+            await asyncio.sleep(0.1)
+
+
+class Driver:
+    """Closed-loop conversations against one URL."""
+
+    def __init__(self, url: str, receiver: Receiver, session: aiohttp.ClientSession) -> None:
+        self.url = url
+        self.receiver = receiver
+        self.session = session
+        self.counter = 0
+        self.errors = 0
+
+    async def turn(self, sender: str) -> float | None:
+        self.counter += 1
+        future = self.receiver.expect(sender)
+        body = {"id": f"{sender}-{self.counter}", "sender": sender, "text": f"m{self.counter}"}
+        async with self.session.post(
+            f"{self.url}/api/v1/channels/api/messages", json=body, headers=HEADERS
+        ) as response:
+            if response.status not in (200, 202):
+                self.errors += 1
+        try:
+            return await asyncio.wait_for(future, 30)
+        except TimeoutError:
+            self.errors += 1
+            return None
+
+    async def loop(self, senders: int, seconds: float, prefix: str) -> list[float]:
+        latencies: list[float] = []
+        deadline = time.perf_counter() + seconds
+
+        async def one(index: int) -> None:
+            while time.perf_counter() < deadline:
+                latency = await self.turn(f"{prefix}{index}")
+                if latency is not None:
+                    latencies.append(latency)
+
+        await asyncio.gather(*(one(i) for i in range(senders)))
+        return latencies
+
+
+async def _monitored(redis_url: str, driver: Driver, args: argparse.Namespace) -> dict[str, Any]:
+    """Round trips per turn: commands clients sent while `MONITOR` watched some turns."""
+    counts: Counter[str] = Counter()
+    monitor_client = Redis.from_url(redis_url, decode_responses=True)
+    stop = asyncio.Event()
+
+    async def watch() -> None:
+        async with monitor_client.monitor() as monitor:
+            async for command in monitor.listen():
+                if stop.is_set():
+                    return
+                kind = "script" if command.get("client_type") == "lua" else "client"
+                counts[kind] += 1
+                if kind == "client":
+                    counts["cmd:" + str(command.get("command", "")).split(" ", 1)[0].upper()] += 1
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(0.5)
+    before = Counter(counts)
+    latencies = await driver.loop(args.concurrency, args.monitor_seconds, "mon")
+    after = Counter(counts)
+    stop.set()
+    watcher.cancel()
+    await asyncio.gather(watcher, return_exceptions=True)
+    await monitor_client.aclose()
+    turns = max(1, len(latencies))
+    sent = after - before
+    return {
+        "monitored_turns": len(latencies),
+        "round_trips_per_turn": round(sent["client"] / turns, 1),
+        "script_inner_commands_per_turn": round(sent["script"] / turns, 1),
+        "round_trips_by_command": {
+            k.removeprefix("cmd:"): round(v / turns, 2)
+            for k, v in sent.most_common()
+            if k.startswith("cmd:") and v / turns >= 0.05
+        },
+    }
+
+
+async def measure(workers: int, redis_url: str, tmp: Path, args: argparse.Namespace) -> dict:
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    await redis.flushdb()
+    hub_port, receiver_port = free_port(), free_port()
+    config = tmp / f"frontdesk-{workers}.yaml"
+    config.write_text(
+        f"server: {{host: 127.0.0.1, port: {hub_port}}}\n"
+        f"store: {{url: '{redis_url}'}}\n"
+        "logging: {level: WARNING}\n"
+        "bot: {kind: echo, handoff_path: ''}\n"
+        "console: {enabled: false}\n"
+        f"channels: {{api: {{callback_url: 'http://127.0.0.1:{receiver_port}/callback'}}}}\n"
+    )
+    env = {
+        **os.environ,
+        "FRONTDESK_API_TOKEN": "bench",
+        "FRONTDESK_API_CHANNEL_TOKEN": CHANNEL_TOKEN,
+    }
+    with (tmp / f"hub-{workers}.log").open("wb") as hub_log:
+        hub = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hub",
+                "serve",
+                "--config",
+                str(config),
+                "--workers",
+                str(workers),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=hub_log,
+        )
+    receiver = Receiver()
+    runner = await start_receiver(receiver, receiver_port)
+    url = f"http://127.0.0.1:{hub_port}"
+    try:
+        await _all_workers_up(url, workers)
+        progress(f"N={workers}: {workers} worker(s) up; warming up")
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            driver = Driver(url, receiver, session)
+            await driver.loop(args.concurrency, 3, "warm")
+            stats_before = await _commandstats(redis)
+            started = time.perf_counter()
+            latencies = await driver.loop(args.concurrency, args.seconds, "c")
+            elapsed = time.perf_counter() - started
+            stats = await _commandstats(redis) - stats_before
+            stats.pop("info", None)
+            monitored = await _monitored(redis_url, driver, args)
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        hub.wait(timeout=60)
+        await runner.cleanup()
+        await redis.aclose()
+    ordered = sorted(latencies)
+    turns = max(1, len(ordered))
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 1)
+
+    row = {
+        "workers": workers,
+        "concurrency": args.concurrency,
+        "turns": len(ordered),
+        "errors": driver.errors,
+        "turns_per_second": round(len(ordered) / elapsed, 1),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else 0.0,
+        "redis_commands_per_turn": round(sum(stats.values()) / turns, 1),
+        "top_commands_per_turn": {k: round(v / turns, 2) for k, v in stats.most_common(10)},
+        **monitored,
+    }
+    progress(
+        f"N={workers}: {row['turns_per_second']} turns/s, p50 {row['p50_ms']} ms, "
+        f"p99 {row['p99_ms']} ms, {row['redis_commands_per_turn']} Redis commands/turn, "
+        f"{row['round_trips_per_turn']} round trips/turn"
+    )
+    return row
+
+
+async def run(args: argparse.Namespace) -> list[dict]:
+    tmp = Path(tempfile.mkdtemp(prefix="fd-scale-"))
+    redis_process, redis_url = start_redis(tmp)
+    try:
+        return [await measure(n, redis_url, tmp, args) for n in args.workers]
+    finally:
+        redis_process.terminate()
+        redis_process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--concurrency", type=int, default=64, help="closed-loop conversations")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--monitor-seconds", type=float, default=3)
+    print(json.dumps(asyncio.run(run(parser.parse_args()))))
+
+
+if __name__ == "__main__":
+    main()
