@@ -55,6 +55,9 @@ class Escalation(ConversationHandler):
 
     async def handle(self, turn: Turn) -> TurnResult:
         engine = self.engine
+        # The customer history read below is derived from the log: first let it see every
+        # event any process appended before this turn (a CSAT asked on another process …).
+        await engine.hub.bus.settled()
         if engine.status.is_command(turn.inbound.text):
             return TurnResult(replies=(await engine.status.reply(turn),))
         if turn.inbound.text.strip() == LEAVE_PAYLOAD:

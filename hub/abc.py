@@ -30,6 +30,7 @@ from hub.model import (
     Outbound,
     Route,
 )
+from hub.shared_limits import RateLimiter
 
 if TYPE_CHECKING:
     from hub.attachments import AttachmentStore
@@ -95,6 +96,10 @@ IngestFn = Callable[[Inbound], Awaitable[IngestReceipt]]
 
 class ConversationLog(Protocol):
     """What a connector may read back (to resume a client, answer with context …)."""
+
+    # Rate limits shared by every process on the store (a per-process limit would be N
+    # times the configured one behind a load balancer).
+    limiter: RateLimiter
 
     async def latest_conversation(self, identity: str) -> Conversation | None:
         """The open (else most recent) conversation of whoever owns `identity`."""

@@ -28,6 +28,7 @@ from hub.logs import redact_secrets, secrets_in
 from hub.observe import READINESS, Readiness
 from hub.observe import routes as observe_routes
 from hub.search import SEARCH, search_index
+from hub.shared_limits import limiter_for
 from hub.stores import store_from_url
 
 log = logging.getLogger("frontdesk.app")
@@ -94,6 +95,7 @@ def create_app(
         retry=config.delivery,
         reply_to=identity_settings.reply_to,
         bus=bus_for(store),
+        limiter=limiter_for(store),
     )
     search = search_index(store)
     hub.add_listener(search.on_events)

@@ -83,6 +83,7 @@ class RedisBus:
         self._dispatched = (0, 0)  # the last stream id dispatched here
         self._waiting: Counter[str] = Counter()  # batches queued per conversation
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
 
     # ------------------------------------------------------------------ subscriptions
     def subscribe(self, listener: EventListener) -> None:
@@ -160,9 +161,13 @@ class RedisBus:
         if self._outbox:  # a last chance for what this process appended
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._flush(), 2.0)
+        # The loops also stop on this flag: a cancel that redis-py's own timeouts swallow
+        # (Python 3.11's wait_for can) must not keep one running and hang the shutdown.
+        self._closing = True
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5.0)
         self._tasks = []
         for client in (self._redis, self._reader_redis):
             if client is not None:
@@ -182,7 +187,7 @@ class RedisBus:
     # ------------------------------------------------------------------ background work
     async def _write_forever(self) -> None:
         """One pipeline per burst: a busy process writes many entries per round trip."""
-        while True:
+        while not self._closing:
             await self._out_ready.wait()
             self._out_ready.clear()
             batch, self._outbox = self._outbox, []
@@ -205,7 +210,7 @@ class RedisBus:
         assert self._reader_redis is not None
         delay = 0.1
         lost = False
-        while True:
+        while not self._closing:
             try:
                 reply: Any = await self._reader_redis.xread(
                     {self.key: last_id}, count=READ_COUNT, block=BLOCK_MS
@@ -234,7 +239,7 @@ class RedisBus:
                         self._enqueue(events, entry_id)
 
     async def _dispatch_forever(self) -> None:
-        while True:
+        while not self._closing:
             kind, payload, entry_id = await self._inbox.get()
             try:
                 if kind == "events":

@@ -42,6 +42,7 @@ from hub.model import (
     Outbound,
     Route,
 )
+from hub.shared_limits import LocalRateLimiter, RateLimiter
 from hub.signals import Side, Typing, TypingListener, TypingSignals
 
 log = logging.getLogger("frontdesk.hub")
@@ -65,6 +66,7 @@ class Hub:
         metrics: Metrics | None = None,
         reply_to: str = "last",
         bus: EventBus | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         if reply_to not in ("last", "preferred"):
             raise ValueError(f"reply_to must be 'last' or 'preferred', not {reply_to!r}")
@@ -78,6 +80,7 @@ class Hub:
         self.connectors: dict[str, Connector] = {}
         # Every appended event reaches every process's listeners through the bus.
         self.bus: EventBus = bus or LocalBus()
+        self.limiter: RateLimiter = limiter or LocalRateLimiter()
         self.delivery = DeliveryWorker(
             store=store,
             connectors=self.connectors,

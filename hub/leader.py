@@ -99,6 +99,7 @@ class RedisLease:
         self.on_change = on_change
         self._token = 0
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self.terms = 0  # how many times this process became the leader
 
     @property
@@ -114,9 +115,10 @@ class RedisLease:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        self._closing = True  # as well as the cancel, which a redis-py timeout may swallow
         if self._task is not None:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await asyncio.wait([self._task], timeout=5.0)
             self._task = None
         if self.leading:
             with contextlib.suppress(RedisError, OSError, RuntimeError):
@@ -124,7 +126,7 @@ class RedisLease:
             self._set(0)
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(self.ttl_ms / 3000)
             await self._try()
 

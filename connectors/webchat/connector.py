@@ -40,7 +40,7 @@ from connectors.webchat.limits import AddressLimits, AddressPolicy
 from connectors.webchat.protocol import JSON, CustomerTyping, Hello, Read, SendMessage
 from connectors.webchat.secret import default_path, kept_secret
 from connectors.webchat.sessions import Listener, PollListener, Sessions, SocketListener
-from hub.abc import Connector, IngestFn
+from hub.abc import Connector, ConversationLog, IngestFn
 from hub.attachments_http import download_response, upload_response
 from hub.config import Section
 from hub.edge import client_address
@@ -263,12 +263,17 @@ class WebchatConnector(Connector):
             tabs = len(self.sessions.listeners(delivery.address))
         return {"tabs": tabs, "stored_for_pickup": tabs == 0}
 
+    def attach(self, log: ConversationLog) -> None:
+        super().attach(log)
+        # Message and new-visitor buckets are the hub's: shared by every process.
+        self.sessions.limiter = self.addresses.limiter = log.limiter
+
     # ------------------------------------------------------------------ shared steps
-    def identify(self, token: str, address: str) -> tuple[str, str]:
+    async def identify(self, token: str, address: str) -> tuple[str, str]:
         """(visitor, token): a new visitor for no token; `TokenError` for a forged one,
         `TooMany` when `address` has had too many new visitors lately."""
         if not token:
-            wait = self.addresses.new_visitor(address)
+            wait = await self.addresses.new_visitor(address)
             if wait > 0:
                 log.info("webchat new visitors limited", extra={"remote": address})
                 raise TooMany(
@@ -316,7 +321,7 @@ class WebchatConnector(Connector):
 
     async def accept(self, visitor: str, message: SendMessage, address: str) -> tuple[JSON, int]:
         """Rate-limit, then store one customer message; the frame to answer and its status."""
-        wait = self.sessions.take(visitor) or self.addresses.message(address)
+        wait = await self.sessions.take(visitor) or await self.addresses.message(address)
         if wait > 0:
             log.info(
                 "webchat rate limit",
@@ -391,7 +396,7 @@ class WebchatConnector(Connector):
             return
         try:
             hello = protocol.parse_hello(_expect_type(protocol.decode(first.data), "hello"))
-            visitor, token = self.identify(hello.token, address)
+            visitor, token = await self.identify(hello.token, address)
         except InputError as problem:
             await _refuse(ws, CLOSE_BAD_FRAME, "bad_frame", problem.message)
             return
@@ -500,7 +505,7 @@ class WebchatConnector(Connector):
         body = await read_object(request) if request.body_exists else {}
         try:
             hello = protocol.parse_hello(body)
-            visitor, token = self.identify(hello.token, client_address(request))
+            visitor, token = await self.identify(hello.token, client_address(request))
         except tokens.TokenError as problem:
             raise InputError(str(problem), status=401) from None
         except TooMany as limited:

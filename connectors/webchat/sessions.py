@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from connectors.webchat.limits import Buckets
+from hub.shared_limits import LocalRateLimiter, RateLimiter
 
 JSON = dict[str, Any]
 
@@ -129,7 +129,9 @@ class Sessions:
         self._listeners: dict[str, set[Listener]] = {}
         self._conversation_of: dict[str, str] = {}  # visitor → their current conversation
         self._visitor_of: dict[str, str] = {}  # conversation → visitor
-        self._buckets = Buckets(rate=rate, burst=burst, clock=clock)
+        # Per-visitor message bucket: the hub's shared limiter once attached to a hub.
+        self.limiter: RateLimiter = LocalRateLimiter(clock)
+        self.prefix = "webchat"
 
     # -- membership
     def add(self, listener: Listener) -> bool:
@@ -184,9 +186,10 @@ class Sessions:
         return len(group)
 
     # -- abuse limits
-    def take(self, visitor: str) -> float:
+    async def take(self, visitor: str) -> float:
         """0 when `visitor` may send a message now; else the seconds to wait."""
-        return self._buckets.take(visitor)
+        key = f"{self.prefix}:visitor:{visitor}"
+        return await self.limiter.take(key, rate=self.rate, burst=self.burst)
 
 
 __all__ = ["Listener", "PollListener", "Sessions", "SocketListener"]

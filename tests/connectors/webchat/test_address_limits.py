@@ -140,7 +140,7 @@ async def test_messages_per_address_are_limited_across_visitors(
     assert stored == 4  # what was slowed down was not stored
 
 
-def test_address_limits_count_and_release_connections() -> None:
+async def test_address_limits_count_and_release_connections() -> None:
     now = [0.0]
     limits = AddressLimits(
         AddressPolicy(max_connections=2, new_visitors_per_minute=2), clock=lambda: now[0]
@@ -148,7 +148,7 @@ def test_address_limits_count_and_release_connections() -> None:
     assert [limits.connect("a") for _ in range(3)] == [True, True, False]
     limits.disconnect("a")
     assert limits.connect("a") and limits.connections("a") == 2
-    assert limits.new_visitor("a") == limits.new_visitor("a") == 0.0
-    assert limits.new_visitor("a") == pytest.approx(30.0)  # one more in half a minute
+    assert await limits.new_visitor("a") == await limits.new_visitor("a") == 0.0
+    assert await limits.new_visitor("a") == pytest.approx(30.0)  # one more in half a minute
     now[0] += 30
-    assert limits.new_visitor("a") == 0.0
+    assert await limits.new_visitor("a") == 0.0
