@@ -1,0 +1,74 @@
+"""The bus's promises, one at a time: log order per conversation, each event once, gaps
+filled from the log, read-your-writes across buses on one real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from hub.bus_order import Sequencer
+from hub.bus_redis import RedisBus
+from hub.model import Event
+
+LOG: dict[str, list[Event]] = {}
+
+
+def event(seq: int, conversation_id: str = "c1", text: str = "") -> Event:
+    return Event(
+        conversation_id=conversation_id, seq=seq, type="message.in", at=0.0, data={"text": text}
+    )
+
+
+async def read_log(conversation_id: str, after: int, limit: int) -> Sequence[Event]:
+    return [e for e in LOG.get(conversation_id, []) if e.seq > after][:limit]
+
+
+async def test_the_sequencer_drops_what_was_seen_and_fills_gaps_from_the_log() -> None:
+    LOG["c1"] = [event(n) for n in range(1, 8)]
+    sequencer = Sequencer(read_log)
+    assert [e.seq for e in await sequencer.order([event(2), event(3)])] == [2, 3]  # first: as is
+    assert await sequencer.order([event(3)]) == []  # an echo
+    # 6 arrives before 4 and 5 (appended by another process, announced later): read them.
+    assert [e.seq for e in await sequencer.order([event(6)])] == [4, 5, 6]
+    assert await sequencer.order([event(4), event(5)]) == []
+    assert sequencer.gaps_filled == 1
+
+
+def test_take_passes_what_follows_on_and_refuses_a_gap_without_changing_anything() -> None:
+    sequencer = Sequencer(read_log)
+    assert [e.seq for e in sequencer.take([event(5)]) or []] == [5]
+    assert [e.seq for e in sequencer.take([event(6), event(7)]) or []] == [6, 7]
+    assert sequencer.take([event(9)]) is None
+    assert sequencer.watermark("c1") == 7
+
+
+async def test_every_bus_sees_every_batch_in_log_order_and_settles(redis_url: str) -> None:
+    zh, en = "您好，我想查订单", "Hello, where is my order?"
+    LOG["c2"] = [event(1, "c2", en), event(2, "c2", zh), event(3, "c2", en)]
+    buses = [RedisBus(redis_url, read_log=read_log) for _ in range(3)]
+    seen: list[list[tuple[int, str]]] = [[] for _ in buses]
+    for index, bus in enumerate(buses):
+        bus.subscribe(
+            lambda events, mine=seen[index]: mine.extend((e.seq, e.data["text"]) for e in events)
+        )
+        await bus.start()
+    try:
+        a, b, c = buses
+        a.publish([LOG["c2"][0]])
+        await c.settled()  # read your writes: c has dispatched a's batch
+        assert seen[2] == [(1, en)]
+        b.publish([LOG["c2"][2]])  # seq 3 announced before seq 2: c fills 2 from the log
+        a.publish([LOG["c2"][1]])
+        for bus in buses:
+            await bus.settled()
+        expected = [(1, en), (2, zh), (3, en)]
+        assert seen[2] == expected
+        assert seen[0] == expected and seen[1][-1] == (3, en)
+        a.signal("handoff.presence", {"agent_id": "ana", "presence": "online"})
+        got: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+        b.on_signal("handoff.presence", lambda data: got.put_nowait(dict(data)))
+        a.signal("handoff.presence", {"agent_id": "bo", "presence": "away"})
+        assert (await asyncio.wait_for(got.get(), 30))["agent_id"] in ("ana", "bo")
+    finally:
+        for bus in buses:
+            await bus.stop()
