@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from functools import partial
 
 from hub.bus_order import Sequencer
 from hub.bus_redis import RedisBus
@@ -42,15 +43,17 @@ def test_take_passes_what_follows_on_and_refuses_a_gap_without_changing_anything
     assert sequencer.watermark("c1") == 7
 
 
+def _record(into: list[tuple[int, str]], events: Sequence[Event]) -> None:
+    into.extend((e.seq, str(e.data["text"])) for e in events)
+
+
 async def test_every_bus_sees_every_batch_in_log_order_and_settles(redis_url: str) -> None:
     zh, en = "您好，我想查订单", "Hello, where is my order?"
     LOG["c2"] = [event(1, "c2", en), event(2, "c2", zh), event(3, "c2", en)]
     buses = [RedisBus(redis_url, read_log=read_log) for _ in range(3)]
     seen: list[list[tuple[int, str]]] = [[] for _ in buses]
     for index, bus in enumerate(buses):
-        bus.subscribe(
-            lambda events, mine=seen[index]: mine.extend((e.seq, e.data["text"]) for e in events)
-        )
+        bus.subscribe(partial(_record, seen[index]))
         await bus.start()
     try:
         a, b, c = buses
