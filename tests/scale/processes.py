@@ -17,7 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,14 +64,15 @@ def api_headers() -> dict[str, str]:
 class HubProcess:
     """One `python -m hub serve` in its own process group."""
 
-    def __init__(self, directory: Path, name: str, config: Mapping[str, Any]) -> None:
+    def __init__(
+        self, directory: Path, name: str, config: Mapping[str, Any], *, args: Sequence[str] = ()
+    ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.name = name
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = list(args)  # more `serve` options (`--workers 3` …)
+        self.settings = dict(config)
         self.config = directory / "frontdesk.yaml"
-        body = {**config, "server": {"host": "127.0.0.1", "port": self.port}}
-        self.config.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+        self._use_port(free_port())
         self.log = directory / "hub.log"
         self.env = {
             **os.environ,
@@ -82,10 +83,16 @@ class HubProcess:
         }
         self.process: subprocess.Popen[bytes] | None = None
 
+    def _use_port(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        body = {**self.settings, "server": {"host": "127.0.0.1", "port": port}}
+        self.config.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+
     def spawn(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "hub", "serve", "--config", str(self.config)],
+                [sys.executable, "-m", "hub", "serve", "--config", str(self.config), *self.args],
                 cwd=REPO,
                 env=self.env,
                 stdout=log,
@@ -97,8 +104,15 @@ class HubProcess:
         """Wait for `/healthz` (fails with the process's log if it died or never answered)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT
+        rebinds = 0
         while loop.time() < deadline:
             assert self.process is not None
+            if self.process.poll() is not None and rebinds < 3 and _lost_port(self.log):
+                # Another program took the free port between probing and binding it.
+                rebinds += 1
+                self._use_port(free_port())
+                self.spawn()
+                continue
             assert self.process.poll() is None, f"{self.name} died:\n{self.log.read_text()}"
             try:
                 async with session.get(f"{self.url}/healthz") as response:
@@ -118,6 +132,10 @@ class HubProcess:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+def _lost_port(log: Path) -> bool:
+    return "address already in use" in log.read_text(errors="replace").lower()
 
 
 def group_config(

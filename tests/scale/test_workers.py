@@ -57,18 +57,10 @@ def test_a_worker_count_out_of_range_is_refused(tmp_path: Path) -> None:
 async def test_three_workers_share_one_port_and_stop_together(
     tmp_path: Path, redis_url: str, receiver: CallbackReceiver
 ) -> None:
-    path, port = _config(tmp_path, redis_url, receiver.url)
-    hub = HubProcess(tmp_path / "parent", "workers", {})
-    hub.config, hub.port, hub.url = path, port, f"http://127.0.0.1:{port}"
-    with hub.log.open("ab") as log:
-        hub.process = subprocess.Popen(
-            [sys.executable, "-m", "hub", "serve", "--config", str(path), "--workers", "3"],
-            cwd=REPO,
-            env=hub.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    config = group_config(tmp_path, redis_url, receiver.url)
+    hub = HubProcess(tmp_path / "parent", "workers", config, args=("--workers", "3"))
+    hub.spawn()
+    assert hub.process is not None
     try:
         async with aiohttp.ClientSession() as session:
             await hub.ready(session)
