@@ -30,11 +30,11 @@ from hub.model import (
     Outbound,
     Route,
 )
-from hub.shared_limits import RateLimiter
 
 if TYPE_CHECKING:
     from hub.attachments import AttachmentStore
     from hub.config import Section
+    from hub.shared_limits import RateLimiter
 
 # --------------------------------------------------------------------------- handlers
 
