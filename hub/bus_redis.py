@@ -46,9 +46,9 @@ BLOCK_MS = 5_000
 READ_COUNT = 500
 SETTLE_TIMEOUT = 10.0  # a bus that cannot settle delays a turn this long at most, then it goes on
 
-_Item = tuple[
-    str, Any, Any
-]  # ("events", events, stream id) | ("signal", (topic, data), id) | ("mark", None, id)
+# What the dispatcher works through, in order: ("events", events, stream id or None),
+# ("signal", (topic, data), id), ("mark", None, id) for an echo of ours, ("gap", None, None).
+_Item = tuple[str, Any, Any]
 
 
 def stream_key(prefix: str) -> str:
