@@ -3,13 +3,13 @@
     process A ─ publish ─► local inbox ─┐                       ┌─► dispatcher ─► subscribers
               └─ writer ─ XADD ─► fd:{bus}:events ─ XREAD ─► reader ─┘ (in order per conversation)
 
-Key: ``<prefix>{bus}:events``, one stream for the whole deployment, trimmed to about
-`maxlen` entries. One stream rather than one per conversation because every process needs
+Key: ``<store prefix>{bus}:events`` (``fd:{fd}:{bus}:events``), one stream for the whole
+deployment, trimmed to about `maxlen` entries. One stream rather than one per conversation because every process needs
 every conversation (the queue index, the console feed, customer history): with one stream a
 process reads everything with a single blocking XREAD on one connection, where per-
-conversation streams would need a key list that grows without bound. The ``{bus}`` hash tag
-puts it on one Redis Cluster slot; its cost is one XADD per committed batch, far below what
-one shard serves. Entries carry the events themselves, so a reader does not go back to the
+conversation streams would need a key list that grows without bound. The first hash tag
+(the store's ``{fd}``) puts it on the store's own Redis Cluster slot; its cost is one XADD
+per committed batch. Entries carry the events themselves, so a reader does not go back to the
 log for each one; the log remains the truth for catching up.
 
 Order and catch-up: every batch goes through the `hub.bus_order.Sequencer`, which drops
@@ -32,12 +32,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from hub.bus import EventBus, EventListener, GapListener, LocalBus, SignalListener, Subscribers
 from hub.bus_order import ReadLog, Sequencer
 from hub.model import Event
+from hub.store_redis_connect import RedisClient, connect
 
 log = logging.getLogger("frontdesk.bus")
 
@@ -72,8 +72,8 @@ class RedisBus:
         self.node = os.urandom(8).hex()  # tells this process's entries from the others'
         self.subscribers = Subscribers()
         self.sequencer = Sequencer(read_log)
-        self._redis: Redis | None = None
-        self._reader_redis: Redis | None = None  # a blocking XREAD holds its connection
+        self._redis: RedisClient | None = None
+        self._reader_redis: RedisClient | None = None  # a blocking XREAD holds its connection
         self._inbox: asyncio.Queue[_Item] = asyncio.Queue()
         self._outbox: list[dict[Any, Any]] = []
         self._out_ready = asyncio.Event()
@@ -144,8 +144,10 @@ class RedisBus:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        self._redis = Redis.from_url(self.url, decode_responses=True)
-        self._reader_redis = Redis.from_url(self.url, decode_responses=True)
+        # The store's own way to connect: one server or a Redis Cluster (the stream's key
+        # carries the store's hash tag, so it lives on the store's slot).
+        self._redis = await connect(self.url)
+        self._reader_redis = await connect(self.url)
         # Start after what is there now: what came before is in the log, which the
         # consumers read when they start (after this, so nothing falls in between).
         last = await self._last_id()
@@ -179,7 +181,7 @@ class RedisBus:
         async with self._progress:
             await self._progress.wait_for(lambda: self._written >= target)
 
-    def _client(self) -> Redis:
+    def _client(self) -> RedisClient:
         if self._redis is None:
             raise RuntimeError("the event bus is not started")
         return self._redis

@@ -19,8 +19,9 @@ import os
 from collections.abc import Callable
 from typing import Protocol
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from hub.store_redis_connect import RedisClient
 
 log = logging.getLogger("frontdesk.leader")
 
@@ -83,7 +84,7 @@ class RedisLease:
 
     def __init__(
         self,
-        redis: Callable[[], Redis],
+        redis: Callable[[], RedisClient],
         name: str,
         *,
         prefix: str = "fd:",

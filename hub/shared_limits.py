@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from redis.asyncio import Redis
+from hub.store_redis_connect import RedisClient
 
 MAX_TRACKED = 10_000  # buckets kept in memory before idle ones are forgotten
 
@@ -111,7 +111,7 @@ return tostring(wait)
 class RedisRateLimiter:
     """Shared by every process on one Redis; `redis` is called once the store is open."""
 
-    def __init__(self, redis: Callable[[], Redis], *, prefix: str = "fd:") -> None:
+    def __init__(self, redis: Callable[[], RedisClient], *, prefix: str = "fd:") -> None:
         self._redis = redis
         self.prefix = prefix
 

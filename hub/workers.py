@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from types import FrameType
 
 from hub.errors import ConfigError
+from hub.store_redis_connect import CLUSTER_SCHEMES, SINGLE_SCHEMES
 
 log = logging.getLogger("frontdesk.workers")
 
@@ -29,7 +30,7 @@ STOP_GRACE = 30.0
 
 def check_shared_store(store_url: str, workers: int) -> None:
     """Several workers need a store they can share: Redis, not a SQLite file."""
-    if workers > 1 and not store_url.startswith(("redis://", "rediss://", "unix://")):
+    if workers > 1 and not store_url.startswith((*SINGLE_SCHEMES, *CLUSTER_SCHEMES)):
         raise ConfigError(
             f"--workers {workers} needs a shared store: set store.url to redis://host:port/db "
             f"(a SQLite store is served by one process; got {store_url.split(':', 1)[0]}:…)",
