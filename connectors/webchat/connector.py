@@ -582,7 +582,8 @@ class WebchatConnector(Connector):
         visitor = self._visitor(request)
         if self.attachments is None:
             return self._cors(request, error_response(404, "files are not enabled here"))
-        wait = self.sessions.take(visitor) or self.addresses.message(client_address(request))
+        address = client_address(request)
+        wait = await self.sessions.take(visitor) or await self.addresses.message(address)
         if wait > 0:
             limited = TooMany("slow_down", "too many uploads; try again shortly", retry_after=wait)
             return self._cors(request, limited.response())
