@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,23 @@ async def visitor(
         await ws.close()
 
 
+def count_failures(results: Sequence[object], who: str) -> int:
+    """How many closed-loop clients failed; the first few say why on stderr."""
+    errors = [r for r in results if isinstance(r, BaseException)]
+    for error in errors[:3]:
+        print(f"  {who} failed: {error!r}", file=sys.stderr)
+    return len(errors)
+
+
+def latency_figures(ordered: list[float], elapsed: float) -> dict[str, float]:
+    """Replies per second and nearest-rank p50/p99 (ms) of sorted latencies in seconds."""
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else 0.0
+
+    return {"replies_per_s": len(ordered) / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
+
+
 async def closed_loop(url: str, visitors: int, duration: float) -> dict[str, float]:
     latencies: list[float] = []
     connector = aiohttp.TCPConnector(limit=0)
@@ -171,22 +189,14 @@ async def closed_loop(url: str, visitors: int, duration: float) -> dict[str, flo
             return_exceptions=True,
         )
         elapsed = time.monotonic() - started
-    errors = [r for r in results if isinstance(r, BaseException)]
-    for error in errors[:3]:
-        print(f"  visitor failed: {error!r}", file=sys.stderr)
+    failed = count_failures(results, "visitor")
     ordered = sorted(latencies)
-
-    def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else 0.0
-
     return {
         "visitors": visitors,
         "replies": len(ordered),
-        "replies_per_s": len(ordered) / elapsed,
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
+        **latency_figures(ordered, elapsed),
         "mean_ms": statistics.fmean(ordered) * 1000 if ordered else 0.0,
-        "failed_visitors": len(errors),
+        "failed_visitors": failed,
     }
 
 

@@ -37,7 +37,14 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.webchat import QUESTIONS, free_port, raise_fd_limit, start_server
+from bench.webchat import (
+    QUESTIONS,
+    count_failures,
+    free_port,
+    latency_figures,
+    raise_fd_limit,
+    start_server,
+)
 
 PEER_DIR = Path(__file__).resolve().parent / "peers" / "opsdroid"
 PEER_VENV = PEER_DIR / ".venv"
@@ -121,20 +128,8 @@ async def closed_loop(target: Target, clients: int, seconds: float) -> dict[str,
             return_exceptions=True,
         )
         elapsed = time.monotonic() - started
-    errors = [r for r in results if isinstance(r, BaseException)]
-    for error in errors[:3]:
-        print(f"  {target.name} client failed: {error!r}", file=sys.stderr)
-    ordered = sorted(latencies)
-
-    def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else 0.0
-
-    return {
-        "replies_per_s": len(ordered) / elapsed,
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
-        "failed_clients": len(errors),
-    }
+    failed = count_failures(results, f"{target.name} client")
+    return {**latency_figures(sorted(latencies), elapsed), "failed_clients": failed}
 
 
 def ensure_peer_installed() -> Path:
