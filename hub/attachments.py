@@ -389,7 +389,9 @@ def valid_id(attachment_id: str) -> bool:
 
 def attachment_store_from(store_url: str, settings: AttachmentSettings) -> AttachmentStore:
     """The attachment store that goes with the configured conversation store."""
-    if store_url.startswith(("redis://", "rediss://", "unix://")):
+    from hub.stores import REDIS_SCHEMES
+
+    if store_url.startswith(REDIS_SCHEMES):
         from hub.attachments_redis import RedisAttachments
 
         return RedisAttachments(store_url, settings)

@@ -1,8 +1,9 @@
 """Attachments in Redis (the store for a Redis deployment: any number of hub processes).
 
 Keys (prefix ``fd:``): ``att:{<id>}:data`` the bytes, ``att:{<id>}:meta`` the metadata as
-JSON, both with the configured time to live (`attachments.ttl`) and sharing a hash tag, so
-one `MULTI` writes both on Redis Cluster too. ``attquota:<uploader>:<day>`` counts the
+JSON, both with the configured time to live (`attachments.ttl`) and sharing a hash tag. On a
+single Redis one `MULTI` writes both; on Redis Cluster (`redis+cluster://`) the bytes are
+written first and the metadata last, so a reader that finds the metadata finds the bytes. ``attquota:<uploader>:<day>`` counts the
 bytes an uploader stored that day (UTC); it is raised before the write and lowered again
 if the quota is passed or the write fails, so concurrent uploads cannot overshoot it.
 Redis keeps every byte in memory: the size limit, the quota and the expiry are what stop a
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from hub.attachments import (
     MEGABYTE,
@@ -23,6 +24,7 @@ from hub.attachments import (
     AttachmentStore,
     StoredAttachment,
 )
+from hub.store_redis_connect import is_cluster_url
 
 DAY = 24 * 3600
 
@@ -34,10 +36,16 @@ class RedisAttachments(AttachmentStore):
         super().__init__(settings)
         self.url = url
         self.prefix = prefix
-        self._redis: Redis | None = None
+        self._redis: Redis | RedisCluster | None = None
+        self._cluster = is_cluster_url(url)
 
     async def open(self) -> None:
-        self._redis = Redis.from_url(self.url, socket_connect_timeout=5)
+        if self._cluster:
+            # redis-py names cluster nodes with the plain schemes; bytes stay bytes here.
+            plain = self.url.replace("+cluster://", "://", 1)
+            self._redis = RedisCluster.from_url(plain, socket_connect_timeout=5)
+        else:
+            self._redis = Redis.from_url(self.url, socket_connect_timeout=5)
 
     async def close(self) -> None:
         if self._redis is not None:
@@ -45,7 +53,7 @@ class RedisAttachments(AttachmentStore):
             self._redis = None
 
     @property
-    def redis(self) -> Redis:
+    def redis(self) -> Redis | RedisCluster:
         if self._redis is None:
             raise RuntimeError("the attachment store is not open")
         return self._redis
@@ -69,11 +77,16 @@ class RedisAttachments(AttachmentStore):
                     code="quota",
                 )
         ttl = max(1, int(self.settings.ttl))
+        meta = json.dumps(stored.to_json())
         try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.set(self._key(stored.id, "data"), data, ex=ttl)
-                pipe.set(self._key(stored.id, "meta"), json.dumps(stored.to_json()), ex=ttl)
-                await pipe.execute()
+            if isinstance(self.redis, RedisCluster):
+                await self.redis.set(self._key(stored.id, "data"), data, ex=ttl)
+                await self.redis.set(self._key(stored.id, "meta"), meta, ex=ttl)
+            else:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.set(self._key(stored.id, "data"), data, ex=ttl)
+                    pipe.set(self._key(stored.id, "meta"), meta, ex=ttl)
+                    await pipe.execute()
         except BaseException:
             if quota:
                 await self.redis.decrby(counter, stored.size)

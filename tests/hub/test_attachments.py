@@ -102,13 +102,14 @@ def test_references_in_old_events_read_back_unchanged() -> None:
 # --------------------------------------------------------------------------- both backends
 
 
-@pytest.fixture(params=["fs", "redis"])
+@pytest.fixture(params=["fs", "redis", "redis-cluster"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AttachmentStore]:
     chosen: AttachmentStore
     if request.param == "fs":
         chosen = FileAttachments(tmp_path / "attachments", SMALL)
     else:
-        chosen = RedisAttachments(request.getfixturevalue("redis_url"), SMALL)
+        fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
+        chosen = RedisAttachments(request.getfixturevalue(fixture), SMALL)
     await chosen.open()
     yield chosen
     await chosen.close()
