@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
 
-from handoff.console.accounts import Account, AccountStore, AgentProfile, Role
+from handoff.console.accounts import Account, AccountError, AccountStore, AgentProfile, Role
 from handoff.engine import HandoffEngine
 from handoff.queue import Presence
 from handoff.settings import AgentSpec
@@ -62,17 +62,24 @@ async def seed(store: AccountStore, specs: Iterable[AgentSpec], *, now: float) -
         account = await store.get(spec.id)
         if account is None:
             role = Role.SUPERVISOR if spec.supervisor else Role.AGENT
-            await store.add(
-                Account(
-                    id=spec.id,
-                    name=spec.name,
-                    role=role,
-                    password_hash="",
-                    agent=profile_of(spec),
-                    created_at=now,
-                    updated_at=now,
+            try:
+                await store.add(
+                    Account(
+                        id=spec.id,
+                        name=spec.name,
+                        role=role,
+                        password_hash="",
+                        agent=profile_of(spec),
+                        created_at=now,
+                        updated_at=now,
+                    )
                 )
-            )
+            except AccountError:
+                # Another hub process starting at the same moment seeded it first: the
+                # store now says who the agent is, which is all seeding wanted.
+                if await store.get(spec.id) is None:
+                    raise
+                continue
         elif account.agent is None:
             await store.replace(replace(account, agent=profile_of(spec), updated_at=now))
         else:
