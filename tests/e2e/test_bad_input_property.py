@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from tests.e2e.inbound_rig import AGENT, Rig, strict_loads
 
-EXAMPLES = 30  # per endpoint and store; each is a real HTTP request and a store snapshot
+EXAMPLES = 12  # per endpoint and store; each is a real HTTP request and a store snapshot
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,  # real I/O on a shared machine: no timing in the verdict

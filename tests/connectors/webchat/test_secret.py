@@ -58,4 +58,6 @@ def test_an_unwritable_data_directory_falls_back_with_a_warning(
     )
     connector = WebchatConnector.from_config(section, ingest=_ingest, environ={})  # type: ignore[arg-type]
     assert len(connector.secret) == 32
-    assert "cannot keep the web chat secret in /proc/frontdesk-data" in caplog.text
+    # Another test in the same process may have registered a secret that the log redactor
+    # then hides wherever it appears, even inside words: check the parts that stay.
+    assert "cannot keep the web chat" in caplog.text and "/proc/frontdesk-data" in caplog.text
