@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from aiohttp import web
 
@@ -55,8 +56,12 @@ class CurrentArticles:
     def __init__(self, engine: object) -> None:
         self.engine = engine
 
+    def current(self) -> Any:
+        """The knowledge base the engine serves right now, or None."""
+        return getattr(self.engine, "knowledge", None)
+
     def suggest(self, text: str, lang: str, k: int = 3) -> list[Suggestion]:
-        knowledge = getattr(self.engine, "knowledge", None)
+        knowledge = self.current()
         return knowledge.suggest(text, lang, k) if knowledge is not None else []
 
 
@@ -134,12 +139,12 @@ def create_app(
     app.router.add_routes(customer_routes)
     app.router.add_routes(api_routes)
     app.router.add_routes(observe_routes)
-    knowledge = getattr(bot, "knowledge", None)
-    if knowledge is not None:  # the help centre serves the articles the bot answers from
+    articles = CurrentArticles(bot)
+    if articles.current() is not None:  # the help centre serves the articles the bot answers from
         from dialogs.help_centre import help_routes
 
-        app.router.add_routes(help_routes(lambda: getattr(bot, "knowledge", None)))
-        app[ARTICLES] = CurrentArticles(bot)  # agent assist in the console
+        app.router.add_routes(help_routes(articles.current))
+        app[ARTICLES] = articles  # agent assist in the console
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await hub.store.open()
