@@ -339,3 +339,23 @@ async def test_keyboard_shortcuts_and_their_help(server: str, browser: Browser, 
     await mei.keyboard.press("t")
     await expect(mei.locator("#transfer-form")).to_be_visible()
     await expect(mei.locator("#transfer-to")).to_be_focused()
+
+
+@pytest.mark.parametrize(("lang", "ask"), CASES)
+async def test_a_row_keeps_its_element_through_live_updates(
+    server: str, browser: Browser, lang: str, ask: str
+) -> None:
+    """The list redraws on every live event. A row must stay the same element (updated in
+    place): a row replaced between the agent's mouse down and mouse up swallows the click."""
+    mei = await agent(browser, server, "mei", lang=lang)
+    customer = await open_chat(browser, server)
+    await say(customer, ask)
+    row = mei.locator("#mine .ticket").first
+    await expect(row).to_be_visible(timeout=WAIT)
+    await row.evaluate("(node) => { node.__marked = true; }")
+    more = "Are you there?" if lang == "en" else "有人吗？"
+    await say(customer, more)
+    await expect(row.locator(".preview")).to_contain_text(more, timeout=WAIT)
+    assert await row.evaluate("(node) => node.__marked === true")
+    await row.click()
+    await expect(mei.locator("#timeline")).to_contain_text(more, timeout=WAIT)

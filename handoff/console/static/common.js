@@ -101,6 +101,26 @@ const Console = (() => {
     connect();
   }
 
+  // Lists redrawn from the server on every live update keep their elements: a node whose
+  // data-key is already shown stays (updated in place when its data-sig changed). Replacing an
+  // element under the pointer between mouse down and mouse up would swallow the click.
+  function update(list, fresh) {
+    const shown = new Map();
+    for (const node of list.children) if (node.dataset.key) shown.set(node.dataset.key, node);
+    const next = fresh.map((node) => {
+      const kept = node.dataset.key ? shown.get(node.dataset.key) : undefined;
+      if (!kept) return node;
+      if (kept.dataset.sig !== node.dataset.sig) {
+        kept.className = node.className;
+        kept.dataset.sig = node.dataset.sig;
+        kept.replaceChildren(...node.childNodes);
+      }
+      return kept;
+    });
+    const same = next.length === list.children.length && next.every((node, i) => list.children[i] === node);
+    if (!same) list.replaceChildren(...next);
+  }
+
   function debounce(fn, wait) {
     let timer = null;
     return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), wait); };
@@ -127,5 +147,5 @@ const Console = (() => {
 
   const me = document.getElementById("me").dataset.id;
 
-  return { t, api, now, el, duration, toast, beep, live, debounce, setupHeader, me };
+  return { t, api, now, el, duration, toast, beep, live, update, debounce, setupHeader, me };
 })();

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { t, api, now, el, duration, debounce } = Console;
+  const { t, api, now, el, duration, debounce, update } = Console;
   // Letters in a coloured disc: emoji fonts are not on every agent's machine.
   const ICONS = { webchat: "W", telegram: "T", whatsapp: "WA", wechat: "WX", email: "@", api: "A" };
   const STATUS = { queued: t("status.queued"), offered: t("status.offered"), assigned: t("status.assigned") };
@@ -73,6 +73,8 @@
       el("span", { class: `sla sla-${r.sla.level}`, "data-due": String(r.sla.due), "data-warn": String(r.sla.warn), text: slaText(r) }),
     );
     if (r.status === "offered") item.classList.add("offered");
+    item.dataset.key = r.conversation_id;
+    item.dataset.sig = JSON.stringify(r);
     keys(item, r.conversation_id);
     return item;
   }
@@ -95,7 +97,8 @@
     const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.dataset.id : null;
     const rows = data.rows.map(row);
     if (append) list.append(...rows);
-    else list.replaceChildren(...(rows.length ? rows : [el("li", { class: "muted", text: t("empty") })]));
+    else if (rows.length) update(list, rows);
+    else list.replaceChildren(el("li", { class: "muted", text: t("empty") }));
     if (focused) { const again = list.querySelector(`[data-id="${CSS.escape(focused)}"]`); if (again) again.focus(); }
     cursors[name] = data.next_cursor;
     if (name === tab) more.hidden = !data.next_cursor;

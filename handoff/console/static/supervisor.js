@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { t, api, now, el, duration, live, debounce, setupHeader, toast } = Console;
+  const { t, api, now, el, duration, live, update, debounce, setupHeader, toast } = Console;
   const alerts = [];
 
   function level(ticket) {
@@ -115,8 +115,8 @@
     // Each agent's open conversations, one click from the reader.
     const held = (agent) => data.assigned.filter((x) => x.agent_id === agent.id).map((x) =>
       el("button", { type: "button", class: "link held", "data-id": x.conversation_id, text: `${x.ticket} ${x.priority} ${x.channel}`, onclick: () => openReader(x.conversation_id) }));
-    document.getElementById("agents").replaceChildren(...data.agents.map((a) =>
-      el("li", { "data-agent": a.id }, el("span", { class: `dot presence-${a.presence}`, text: "●" }), ` ${a.name} · ${t("presence." + a.presence)} · ${a.load}/${a.capacity} `,
+    update(document.getElementById("agents"), data.agents.map((a) =>
+      el("li", { "data-agent": a.id, "data-key": a.id, "data-sig": JSON.stringify([a, held(a).map((b) => b.textContent + b.dataset.id)]) }, el("span", { class: `dot presence-${a.presence}`, text: "●" }), ` ${a.name} · ${t("presence." + a.presence)} · ${a.load}/${a.capacity} `,
         el("button", { type: "button", class: "link", text: t("edit"), "aria-label": `${t("edit")} ${a.name}`, onclick: () => editAgent(a) }),
         el("div", { class: "held-list", "aria-label": `${t("floor.conversations")} ${a.name}` }, ...held(a)))));
     const rows = data.queue.concat(data.assigned).map((ticket) => el("tr", { class: `sla-row-${level(ticket)}` },
