@@ -46,7 +46,7 @@ typecheck: $(VENV)/.installed
 # Two workers, one file each at a time (pytest-xdist): the suite's real servers and browsers
 # keep both cores busy, and CI stays within its time budget.
 pytest: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=25
 
 test: lint typecheck pytest
 
