@@ -32,6 +32,7 @@ from typing import Any, Protocol, Self
 from aiohttp import web
 
 from connectors import choices
+from connectors.history import recent_events, record_receipt
 from connectors.service_window import ServiceWindow, reply_purpose
 from connectors.telegram.pacing import Pacer
 from connectors.whatsapp import render
@@ -50,15 +51,13 @@ from hub.config import Section
 from hub.errors import DeliveryError, InputError, RetryLater
 from hub.http import error_response, json_response
 from hub.logs import redact_secrets
-from hub.model import Attachment, Delivery, Event, EventType, Inbound, NewEvent
+from hub.model import Attachment, Delivery, Event, Inbound
 
 log = logging.getLogger("frontdesk.connectors.whatsapp")
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 WINDOW_HOURS = 24
-RECEIPT = "delivery.receipt"  # a provider's word on a reply: sent, delivered, read, failed
-_SCAN = 200  # events read back to find a reply's buttons or the message a status refers to
 
 
 class MediaSink(Protocol):
@@ -211,46 +210,21 @@ class WhatsAppConnector(Connector):
 
     async def _recent(self, inbound: Inbound) -> Sequence[Event]:
         """The last events of the sender's conversation."""
-        if self.log is None:
-            return ()
-        conversation = await self.log.latest_conversation(inbound.identity)
-        if conversation is None:
-            return ()
-        return await self.log.events(
-            conversation.id, after_seq=max(0, conversation.last_seq - _SCAN), limit=_SCAN
-        )
+        return await recent_events(self.log, inbound.identity)
 
     async def record_receipt(self, receipt: Receipt) -> None:
         """A status becomes a `delivery.receipt` event beside the reply it refers to."""
-        if self.log is None:
-            return
-        conversation = await self.log.latest_conversation(f"{CHANNEL}:{receipt.recipient}")
-        if conversation is None:
-            log.info("whatsapp status for an unknown customer ignored")
-            return
-        events = await self.log.events(
-            conversation.id, after_seq=max(0, conversation.last_seq - _SCAN), limit=_SCAN
+        extra = {"errors": [dict(e) for e in receipt.errors]} if receipt.errors else {}
+        await record_receipt(
+            self.log,
+            identity=f"{CHANNEL}:{receipt.recipient}",
+            channel=CHANNEL,
+            id_key="wamid",
+            message_id=receipt.wamid,
+            status=receipt.status,
+            at=receipt.timestamp,
+            extra=extra,
         )
-        data: dict[str, Any] = {
-            "channel": CHANNEL,
-            "wamid": receipt.wamid,
-            "status": receipt.status,
-            "at": receipt.timestamp,
-        }
-        if receipt.errors:
-            data["errors"] = [dict(e) for e in receipt.errors]
-        for event in events:
-            if event.type == RECEIPT and (
-                event.data.get("wamid"),
-                event.data.get("status"),
-            ) == (receipt.wamid, receipt.status):
-                return  # Meta sent this status again
-            sent = event.data.get("receipt")
-            ids = sent.get("message_ids") if isinstance(sent, Mapping) else None
-            if event.type == EventType.DELIVERED and isinstance(ids, list) and receipt.wamid in ids:
-                data["delivery_id"] = event.data.get("delivery_id")
-                data["seq"] = event.data.get("seq")
-        await self.log.append(conversation.id, (NewEvent(type=RECEIPT, data=data),))
 
     # ------------------------------------------------------------------ outbound
     async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
