@@ -11,6 +11,7 @@ from hub.errors import ConfigError
 BUILTIN: dict[str, str] = {
     "api": "connectors.api:ApiConnector",
     "email": "connectors.email.connector:EmailConnector",
+    "sms": "connectors.sms.connector:SmsConnector",
     "telegram": "connectors.telegram.connector:TelegramConnector",
     "wechat": "connectors.wechat.connector:WeChatConnector",
     "whatsapp": "connectors.whatsapp.connector:WhatsAppConnector",

@@ -128,7 +128,9 @@ class Connector(abc.ABC):
     `supports_typing` makes the hub call `typing()` when a turn starts and while an agent
     types; `joins_replies`
     makes it join a turn's replies into one (one email, not three);
-    `observes_events` makes it call `on_events()` with every appended batch.
+    `observes_events` makes it call `on_events()` with every appended batch;
+    `code_identities` names the identity kinds besides its own whose verification codes it
+    carries (SMS carries ``phone:`` codes).
     Delivery failures raise `RetryLater` (transient; with `retry_after` when the upstream
     said when to come back) or `DeliveryError` (permanent); the hub's outbox owns retries,
     backoff, parking and the order of a conversation's replies. A connector that sends a
@@ -141,6 +143,7 @@ class Connector(abc.ABC):
     supports_typing: ClassVar[bool] = False
     joins_replies: ClassVar[bool] = False  # one message per turn (email): the hub joins them
     observes_events: ClassVar[bool] = False
+    code_identities: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, ingest: IngestFn) -> None:
         self.ingest = ingest

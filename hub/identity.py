@@ -106,7 +106,8 @@ CODE_TEXT = {
 
 class ConnectorCodeSender:
     """Sends the code through the channel of the target identity (``email:…`` through the
-    email connector, ``telegram:…`` through Telegram). It calls the connector directly,
+    email connector, ``telegram:…`` through Telegram, ``phone:…`` through the channel that
+    declares it in `Connector.code_identities`, i.e. SMS). It calls the connector directly,
     outside any conversation: the target may have none, and a code that is late is useless,
     so it retries only briefly instead of queueing in the outbox."""
 
@@ -116,7 +117,9 @@ class ConnectorCodeSender:
 
     async def send(self, target_identity: str, code: str, language: str) -> None:
         channel, _, address = target_identity.partition(":")
-        connector = self.connectors.get(channel)
+        connector = self.connectors.get(channel) or next(
+            (c for c in self.connectors.values() if channel in c.code_identities), None
+        )
         if connector is None:
             raise proofs.IdentityError(f"codes cannot be sent to {channel} addresses here")
         text = CODE_TEXT.get(language, CODE_TEXT["en"]).format(code=code)
@@ -124,7 +127,7 @@ class ConnectorCodeSender:
             id=new_id("dlv"),
             conversation_id="",
             seq=0,
-            channel=channel,
+            channel=connector.name,
             address=address,
             thread_hint="",
             outbound=Outbound(text=text),
