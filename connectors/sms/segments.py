@@ -51,8 +51,10 @@ SMART = str.maketrans(
 
 
 def smart(text: str) -> str:
-    """`text` with typographic look-alikes replaced by GSM-7 characters."""
-    return text.translate(SMART)
+    """`text` with typographic look-alikes replaced by GSM-7 characters, when that makes
+    it GSM-7 (a Chinese text keeps its "…" and "“”": it is UCS-2 either way)."""
+    replaced = text.translate(SMART)
+    return replaced if encoding(replaced) == GSM7 else text
 
 
 def encoding(text: str) -> str:
