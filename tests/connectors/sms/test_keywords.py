@@ -13,6 +13,7 @@ import pytest
 
 from connectors.sms.connector import OPTED_OUT
 from hub.echo import EchoBot
+from hub.model import Outbound
 from tests.connectors.sms.fake_twilio import FakeTwilio
 from tests.connectors.sms.harness import (
     IDENTITY,
@@ -74,7 +75,7 @@ async def test_stop_opts_out_replies_are_parked_and_start_opts_back_in(
     # Anything for the number now is parked, visibly, with the reason.
     conversation = await hub_of(client.app).latest_conversation(IDENTITY)
     assert conversation is not None
-    await hub_of(client.app).send(conversation.id, [_outbound("Your order shipped")])
+    await hub_of(client.app).send(conversation.id, [Outbound(text="Your order shipped")])
     parked = await wait_for_event(client.app, "delivery.parked")
     reason = next(e for e in parked if e.type == "delivery.parked").data["error"]
     assert "opted out (STOP)" in reason and "START" in reason
@@ -145,9 +146,3 @@ async def test_twilio_saying_the_number_unsubscribed_records_the_opt_out(
     assert "21610" in next(e for e in parked if e.type == "delivery.parked").data["error"]
     assert await opted_out_attribute(client)
     assert await connector_of(client.app).opted_out(NUMBER) is not None
-
-
-def _outbound(text: str) -> Any:
-    from hub.model import Outbound
-
-    return Outbound(text=text)

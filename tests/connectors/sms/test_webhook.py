@@ -9,10 +9,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from twilio.request_validator import RequestValidator
 
 from connectors.sms.connector import SIGNATURE_HEADER, STATUS_PATH
 from hub.echo import EchoBot
-from tests.connectors.sms.fake_twilio import FakeTwilio
+from tests.connectors.sms.fake_twilio import AUTH_TOKEN, FakeTwilio
 from tests.connectors.sms.harness import (
     IDENTITY,
     NUMBER,
@@ -75,10 +76,6 @@ async def test_the_signature_is_over_the_public_url_not_the_host_the_request_rea
 ) -> None:
     fields = incoming("hi")
     local = f"http://{client.host}:{client.port}/webhooks/sms"
-    from twilio.request_validator import RequestValidator
-
-    from tests.connectors.sms.fake_twilio import AUTH_TOKEN
-
     wrong = RequestValidator(AUTH_TOKEN).compute_signature(local, fields)
     code, _ = await post(client, fields, headers={SIGNATURE_HEADER: wrong})
     assert code == 403 and await nothing_stored(client)
