@@ -34,6 +34,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {
         "FRONTDESK_STORE_URL": f"sqlite:///{tmp_path}/frontdesk.db",
         "FRONTDESK_API_TOKEN": "test-api-token",
+        "FRONTDESK_API_CHANNEL_TOKEN": "test-channel-token",
         "FRONTDESK_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "FRONTDESK_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
     }
@@ -55,9 +56,11 @@ def sms_app(
     *,
     bot: ConversationHandler,
     handoff: Path | None = None,
+    channels: dict[str, Any] | None = None,
     **settings: Any,
 ) -> web.Application:
-    """The whole hub, on SQLite in `tmp_path`, with SMS pointed at the fake."""
+    """The whole hub, on SQLite in `tmp_path`, with SMS pointed at the fake (and any other
+    `channels`)."""
     config: dict[str, Any] = {
         "delivery": {
             "max_attempts": 4,
@@ -67,7 +70,7 @@ def sms_app(
         },
         "logging": {"format": "text"},
         "bot": {"kind": "echo", **({"handoff_path": str(handoff)} if handoff else {})},
-        "channels": {"sms": channel(fake, **settings)},
+        "channels": {"sms": channel(fake, **settings), **(channels or {})},
     }
     path = tmp_path / "frontdesk.yaml"
     path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
