@@ -464,3 +464,18 @@ STRINGS.update(
     }
 )
 SCRIPT_KEYS += ("channel.wechat_window_closes", "channel.wechat_window_closed")
+
+# --- SMS channel: carrier rules (connectors/sms) ---
+STRINGS.update(
+    {
+        "channel.sms_text_only": {
+            "en": "SMS: text only; long replies are shortened, choices become a numbered list",
+            "zh": "短信：仅限文字；过长的回复会被截短，选项以编号列表发送",
+        },
+        "channel.sms_opted_out": {
+            "en": "SMS: the customer texted STOP; replies are parked until they text START",
+            "zh": "短信：客户已回复退订（STOP）；在其回复 START 之前，回复将暂存不发送",
+        },
+    }
+)
+SCRIPT_KEYS += ("channel.sms_text_only", "channel.sms_opted_out")

@@ -1,6 +1,7 @@
 /* The provider's customer-service window of the open conversation (WhatsApp: 24 hours,
    WeChat: 48 hours after the customer last wrote), shown beside its title: after it, replies
-   go as templates or are parked, so the agent should know before typing. */
+   go as templates or are parked, so the agent should know before typing. On SMS: text only,
+   long replies shortened, and whether the number opted out (STOP). */
 "use strict";
 
 const ChannelWindow = (() => {
@@ -19,8 +20,16 @@ const ChannelWindow = (() => {
     return last;
   }
 
+  // SMS has no window but carrier rules: a number that texted STOP gets nothing until START
+  // (connectors/sms records when, on the customer, as sms_opted_out).
+  function smsNote(view) {
+    const attributes = (view.profile && view.profile.attributes) || {};
+    return t(attributes.sms_opted_out ? "channel.sms_opted_out" : "channel.sms_text_only");
+  }
+
   function text(view) {
     const channel = view.ticket && view.ticket.channel;
+    if (channel === "sms") return smsNote(view);
     if (!WINDOWS[channel]) return "";
     const [length, closes, closed] = WINDOWS[channel];
     const last = lastCustomerMessage(view, channel);

@@ -7,7 +7,7 @@
 (() => {
   const { t, api, now, el, duration, debounce, update } = Console;
   // Letters in a coloured disc: emoji fonts are not on every agent's machine.
-  const ICONS = { webchat: "W", telegram: "T", whatsapp: "WA", wechat: "WX", email: "@", api: "A" };
+  const ICONS = { webchat: "W", telegram: "T", whatsapp: "WA", wechat: "WX", sms: "SMS", email: "@", api: "A" };
   const STATUS = { queued: t("status.queued"), offered: t("status.offered"), assigned: t("status.assigned") };
   const FROM = {
     customer: t("from.customer"), agent: t("from.agent"), bot: t("from.bot"),
