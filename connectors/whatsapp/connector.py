@@ -27,17 +27,18 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Protocol, Self
+from typing import Any, Self
 
 from aiohttp import web
 
 from connectors import choices
 from connectors.history import recent_events, record_receipt
+from connectors.media import Fetched, MediaUnavailable, keep_media
 from connectors.service_window import ServiceWindow, reply_purpose
 from connectors.telegram.pacing import Pacer
 from connectors.whatsapp import render
 from connectors.whatsapp.errors import WindowClosed, classify
-from connectors.whatsapp.graph import GraphClient, GraphError, Media
+from connectors.whatsapp.graph import GraphClient, GraphError
 from connectors.whatsapp.parse import CHANNEL, Receipt, parse_webhook
 from connectors.whatsapp.settings import (
     APP_SECRET_ENV,
@@ -47,24 +48,21 @@ from connectors.whatsapp.settings import (
 )
 from hub import jsonio
 from hub.abc import Connector, IngestFn
+from hub.attachments import too_large
 from hub.config import Section
 from hub.errors import DeliveryError, InputError, RetryLater
 from hub.http import error_response, json_response
 from hub.logs import redact_secrets
-from hub.model import Attachment, Delivery, Event, Inbound
+from hub.model import Delivery, Event, Inbound
 
 log = logging.getLogger("frontdesk.connectors.whatsapp")
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
+# Media kinds the attachment store can hold (voice notes, videos stay references), with the
+# name a file gets when WhatsApp gave none.
+KEPT_KINDS = {"image": "photo", "document": "document"}
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 WINDOW_HOURS = 24
-
-
-class MediaSink(Protocol):
-    """Where downloaded inbound media go (the hub's attachment store); returns the URL (or
-    handle) the stored copy is known by."""
-
-    async def store(self, media: Media, *, name: str, sender: str) -> str: ...
 
 
 class WhatsAppConnector(Connector):
@@ -77,12 +75,10 @@ class WhatsAppConnector(Connector):
         ingest: IngestFn,
         settings: WhatsAppSettings,
         clock: Callable[[], float] = time.time,
-        media_sink: MediaSink | None = None,
     ) -> None:
         super().__init__(ingest=ingest)
         self.settings = settings
         self.clock = clock
-        self.media_sink = media_sink
         self.window = ServiceWindow(channel=CHANNEL, length=WINDOW_HOURS * 3600.0)
         self.pacer = Pacer(
             per_second=settings.messages_per_second,
@@ -185,28 +181,27 @@ class WhatsAppConnector(Connector):
                 inbound = replace(
                     inbound, text=picked.payload, raw={**inbound.raw, "typed": inbound.text}
                 )
-        if self.media_sink is not None and any(a.ref for a in inbound.attachments):
-            inbound = replace(inbound, attachments=await self._download(inbound))
-        return inbound
+        return await keep_media(
+            self.attachments,
+            inbound,
+            self._fetch,
+            names=KEPT_KINDS,
+            max_bytes=self.settings.max_media_bytes,
+        )
 
-    async def _download(self, inbound: Inbound) -> tuple[Attachment, ...]:
-        assert self.media_sink is not None
-        stored = []
-        for attachment in inbound.attachments:
-            if attachment.ref and attachment.kind != "contact":
-                try:
-                    media = await self.graph.media(
-                        attachment.ref, max_bytes=self.settings.max_media_bytes
-                    )
-                    url = await self.media_sink.store(
-                        media, name=attachment.name, sender=inbound.sender
-                    )
-                    attachment = replace(attachment, url=url, size=len(media.data))
-                except GraphError as error:
-                    # Kept as a reference: the message itself must not be lost over a file.
-                    log.warning("whatsapp media not downloaded", extra={"error": error.describe()})
-            stored.append(attachment)
-        return tuple(stored)
+    async def _fetch(self, media_id: str, max_bytes: int) -> Fetched:
+        """One media id's bytes through the Graph API. What Meta refuses (gone, too large)
+        is unavailable for good; trouble reaching Meta propagates (no 200: Meta retries)."""
+        try:
+            media = await self.graph.media(media_id, max_bytes=max_bytes)
+        except GraphError as error:
+            if error.status == 0 or error.status >= 500:
+                raise
+            if error.status == 413:  # over the limit by its declared size or its bytes
+                raise too_large(max_bytes) from None
+            reason = f"whatsapp would not hand the media over: {error.describe()}"
+            raise MediaUnavailable(reason) from None
+        return Fetched(data=media.data, mime_type=media.mime_type)
 
     async def _recent(self, inbound: Inbound) -> Sequence[Event]:
         """The last events of the sender's conversation."""
@@ -305,4 +300,4 @@ def _utc(at: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
 
 
-__all__ = ["WEBHOOK_PATH", "MediaSink", "WhatsAppConnector"]
+__all__ = ["WEBHOOK_PATH", "WhatsAppConnector"]

@@ -1,6 +1,7 @@
 """Graph API refusals through the real delivery path: rate limits and outages are retried,
 an undeliverable message is parked, the closed 24-hour window parks a reply that no
-template may carry. Media downloads keep to their size limit."""
+template may carry. Media downloads keep to their size limit (`test_media.py`: into the
+attachment store)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from connectors.whatsapp.graph import GraphClient, GraphError, Media
+from connectors.whatsapp.graph import GraphClient, GraphError
 from hub.echo import EchoBot
 from tests.connectors.whatsapp.fake_graph import (
     PHONE_NUMBER_ID,
@@ -22,11 +23,9 @@ from tests.connectors.whatsapp.fake_graph import (
 from tests.connectors.whatsapp.harness import (
     NUMBER,
     connector_of,
-    message,
     post,
     text,
     wait_for_event,
-    webhook,
     whatsapp_app,
 )
 
@@ -91,27 +90,6 @@ async def test_after_24_hours_a_bot_reply_is_parked_visibly_not_sent(
     (parked,) = [e for e in events if e.type == "delivery.parked"]
     assert "the 24-hour window closed at" in parked.data["error"]
     assert fake.called("messages") == []
-
-
-async def test_inbound_media_is_downloaded_into_the_attachment_store_when_there_is_one(
-    client: Any, fake: FakeGraphApi
-) -> None:
-    stored: list[Media] = []
-
-    class Sink:
-        async def store(self, media: Media, *, name: str, sender: str) -> str:
-            stored.append(media)
-            return f"https://files.test/{media.media_id}"
-
-    fake.media["M1"] = ("image/jpeg", b"\xff\xd8 a photo")
-    connector_of(client.app).media_sink = Sink()
-    image = message(1, "image", {"caption": "破了", "mime_type": "image/jpeg", "id": "M1"})
-    assert await post(client, webhook(image)) == 200
-    events = await wait_for_event(client.app, "message.in")
-    (incoming,) = [e for e in events if e.type == "message.in"]
-    (attachment,) = incoming.data["attachments"]
-    assert attachment["url"] == "https://files.test/M1" and attachment["ref"] == "M1"
-    assert stored[0].data == b"\xff\xd8 a photo"
 
 
 async def test_media_over_the_limit_is_refused_before_and_while_downloading(
