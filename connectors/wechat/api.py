@@ -1,10 +1,11 @@
-"""A thin aiohttp client for the two WeChat API calls the channel needs.
+"""A thin aiohttp client for the WeChat API calls the channel needs.
 
 ``GET /cgi-bin/token`` gives an ``access_token`` valid for ``expires_in`` seconds (7,200),
 and every account has a daily quota of them: each new one also retires the last after a
 five-minute overlap. So the token lives in the shared key-value store (`hub.kv`), not in a
 process: one process refreshes under a lease (`put_new`), the others wait for its result.
-``POST /cgi-bin/message/custom/send`` sends one customer-service message; an ``errcode``
+``POST /cgi-bin/message/custom/send`` sends one customer-service message, and
+``GET /cgi-bin/media/get`` fetches a customer's file by its ``MediaId``; an ``errcode``
 of 40001/40014/42001 (invalid or expired token) drops the cached token (only if it is still
 the one that failed), fetches a new one and tries once more.
 """
@@ -12,6 +13,7 @@ the one that failed), fetches a new one and tries once more.
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from typing import Any
 
@@ -74,6 +76,50 @@ class WeChatApi:
             # Someone (another process, the admin console's debugger) retired our token.
             await self.kv.delete(self.token_key, only_if=token)
             await self._post("/cgi-bin/message/custom/send", await self.access_token(), message)
+
+    async def media(self, media_id: str, *, max_bytes: int) -> tuple[bytes, str]:
+        """A customer's file by its ``MediaId`` (``GET /cgi-bin/media/get``, kept by WeChat
+        for three days): its bytes and declared type. WeChatError when WeChat refuses it
+        (40007: unknown id), or with `status` 413 when it is over `max_bytes`."""
+        token = await self.access_token()
+        try:
+            return await self._download(token, media_id, max_bytes)
+        except WeChatError as error:
+            if error.code not in TOKEN_ERRORS:
+                raise
+            await self.kv.delete(self.token_key, only_if=token)
+            return await self._download(await self.access_token(), media_id, max_bytes)
+
+    async def _download(self, token: str, media_id: str, max_bytes: int) -> tuple[bytes, str]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        query = {"access_token": token, "media_id": media_id}
+        try:
+            async with self._session.get(
+                self.base_url + "/cgi-bin/media/get", params=query
+            ) as response:
+                if response.status != 200:
+                    raise WeChatError(0, response.reason or "", response.status)
+                declared = response.content_length
+                if declared is not None and declared > max_bytes:
+                    raise WeChatError(0, f"media of {declared} bytes is over {max_bytes}", 413)
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise WeChatError(0, f"media is over {max_bytes} bytes", 413)
+                kind = response.content_type
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise WeChatError(0, f"{type(error).__name__}: {error}", 599) from None
+        if kind in ("application/json", "text/plain"):  # an error, not a file
+            try:
+                answer = json.loads(bytes(data))
+            except ValueError:
+                answer = {}
+            code = answer.get("errcode") if isinstance(answer, dict) else None
+            if isinstance(code, int) and code != 0:
+                raise WeChatError(code, str(answer.get("errmsg", "")))
+        return bytes(data), kind
 
     async def access_token(self) -> str:
         """The cached token, or a new one fetched by exactly one process at a time."""

@@ -18,6 +18,7 @@ reply is parked with the reason, and WeChat's own verdict (45015, 45047) parks i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +28,8 @@ from typing import Any, Self
 from aiohttp import web
 
 from connectors import choices
+from connectors.history import recent_events
+from connectors.media import Fetched, MediaUnavailable, keep_media
 from connectors.service_window import ServiceWindow
 from connectors.wechat import envelope, render
 from connectors.wechat.api import TOKEN_ERRORS, WeChatApi, WeChatError
@@ -38,6 +41,7 @@ from connectors.wechat.settings import (
     read_settings,
 )
 from hub.abc import Connector, ConversationLog, IngestFn, Store
+from hub.attachments import too_large
 from hub.config import Section
 from hub.errors import DeliveryError, InputError, RetryLater
 from hub.http import error_response
@@ -49,7 +53,11 @@ log = logging.getLogger("frontdesk.connectors.wechat")
 
 WEBHOOK_PATH = "/webhooks/wechat"
 WINDOW_HOURS = 48
-_SCAN = 200  # events read back to find the menu a click answers
+# Photos go into the attachment store (voice and video stay references); WeChat's own limit
+# on an image is 10 MB.
+KEPT_KINDS = {"image": "photo.jpg"}
+MEDIA_LIMIT = 10 * 1024 * 1024
+MEDIA_SECONDS = 3.0  # of the 5 WeChat waits for "success"
 # WeChat's verdicts that no retry can change, with what they mean for the operator.
 _PARK = {
     45015: "the 48-hour window has closed (45015: response out of time limit)",
@@ -199,29 +207,39 @@ class WeChatConnector(Connector):
 
     async def _resolved(self, inbound: Inbound) -> Inbound:
         """A click on a msgmenu line (or a number typed at a numbered list) becomes the
-        chosen button's payload."""
+        chosen button's payload; a photo is fetched into the attachment store."""
         menu_id = inbound.raw.get("menu_id")
         if isinstance(menu_id, str) and choices.is_token(menu_id):
             payload = choices.payload_from_events(menu_id, await self._recent(inbound))
             if payload is not None:
-                return replace(inbound, text=payload)
+                inbound = replace(inbound, text=payload)
         elif choices.typed_number(inbound.text) is not None:
             buttons = choices.last_buttons(await self._recent(inbound))
             picked = choices.chosen(inbound.text, buttons)
             if picked is not None and len(buttons) > render.MAX_MENU_ITEMS:
                 typed = {**inbound.raw, "typed": inbound.text}
-                return replace(inbound, text=picked.payload, raw=typed)
-        return inbound
+                inbound = replace(inbound, text=picked.payload, raw=typed)
+        return await keep_media(
+            self.attachments, inbound, self._fetch, names=KEPT_KINDS, max_bytes=MEDIA_LIMIT
+        )
+
+    async def _fetch(self, media_id: str, max_bytes: int) -> Fetched:
+        """A photo's bytes through the media API. Any failure leaves it a reference (its
+        ``PicUrl`` stays): WeChat wants ``success`` within 5 seconds, so a download gets
+        `MEDIA_SECONDS` of them and is never a reason to make WeChat send the push again."""
+        try:
+            async with asyncio.timeout(MEDIA_SECONDS):
+                data, kind = await self.api.media(media_id, max_bytes=max_bytes)
+        except TimeoutError:
+            raise MediaUnavailable(f"wechat media not fetched within {MEDIA_SECONDS} s") from None
+        except WeChatError as error:
+            if error.status == 413:
+                raise too_large(max_bytes) from None
+            raise MediaUnavailable(f"wechat would not hand the media over ({error})") from None
+        return Fetched(data=data, mime_type=kind)
 
     async def _recent(self, inbound: Inbound) -> Sequence[Event]:
-        if self.log is None:
-            return ()
-        conversation = await self.log.latest_conversation(inbound.identity)
-        if conversation is None:
-            return ()
-        return await self.log.events(
-            conversation.id, after_seq=max(0, conversation.last_seq - _SCAN), limit=_SCAN
-        )
+        return await recent_events(self.log, inbound.identity)
 
     # ------------------------------------------------------------------ outbound
     async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:

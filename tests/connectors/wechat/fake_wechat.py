@@ -6,7 +6,9 @@
 - ``POST /cgi-bin/message/custom/send?access_token=…`` with ``{"touser", "msgtype", …}`` →
   ``{"errcode": 0, "errmsg": "ok"}``; a token that is not the newest issued gets 40001
   (as WeChat does once a new token has replaced it), text over 2,048 bytes gets 45002, an
-  unknown ``msgtype`` 40008.
+  unknown ``msgtype`` 40008;
+- ``GET /cgi-bin/media/get?access_token=…&media_id=…`` → the file's bytes, or
+  ``{"errcode": 40007, "errmsg": "invalid media_id"}`` as text/plain.
 
 Each new token retires the previous ones (`issued` counts them), so a test sees at once
 if two processes both refreshed.
@@ -14,6 +16,8 @@ if two processes both refreshed.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 from aiohttp import web
@@ -30,11 +34,14 @@ class FakeWeChatApi(FakeProvider):
         self.issued = 0
         self.valid: set[str] = set()
         self.sent: dict[str, list[dict[str, Any]]] = {}
+        self.media: dict[str, tuple[str, bytes]] = {}  # MediaId → (content type, bytes)
+        self.media_delay = 0.0  # seconds before a download answers (a slow CDN)
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/cgi-bin/token", self.token),
             web.post("/cgi-bin/message/custom/send", self.send),
+            web.get("/cgi-bin/media/get", self.get_media),
         ]
 
     def revoke(self) -> None:
@@ -74,6 +81,29 @@ class FakeWeChatApi(FakeProvider):
             return web.json_response({"errcode": 40008, "errmsg": "invalid message type"})
         self.sent.setdefault(body["touser"], []).append(body)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def get_media(self, request: web.Request) -> web.Response:
+        media_id = request.query.get("media_id", "")
+        scripted = await self.record("media", media_id)
+        if scripted is not None:
+            return scripted
+        if request.query.get("access_token") not in self.valid:
+            return web.json_response(
+                {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}
+            )
+        if media_id not in self.media:
+            # WeChat answers errors with a JSON body labelled text/plain.
+            return web.Response(
+                text=json.dumps({"errcode": 40007, "errmsg": "invalid media_id"}),
+                content_type="text/plain",
+            )
+        kind, data = self.media[media_id]
+        await asyncio.sleep(self.media_delay)
+        return web.Response(
+            body=data,
+            content_type=kind,
+            headers={"Content-Disposition": f'attachment; filename="{media_id}.jpg"'},
+        )
 
     def texts(self, openid: str) -> list[str]:
         """What the customer sees of each message: the text, or a menu's head and lines."""

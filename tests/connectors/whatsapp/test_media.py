@@ -41,7 +41,7 @@ async def inbound(client: Any) -> list[Any]:
 async def test_a_photo_and_a_document_are_stored_before_the_200_and_shown_to_the_agent(
     client: Any, fake: FakeGraphApi, caption: str, name: str
 ) -> None:
-    fake.media["M1"] = ("image/jpeg", png(6, 4))  # declared JPEG, sniffed as what it is
+    fake.media["M1"] = ("image/png", png(6, 4))
     fake.media["D1"] = ("application/pdf", pdf(name))
     photo = message(1, "image", {"caption": caption, "mime_type": "image/png", "id": "M1"})
     document = message(
