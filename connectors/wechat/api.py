@@ -4,8 +4,9 @@
 and every account has a daily quota of them: each new one also retires the last after a
 five-minute overlap. So the token lives in the shared key-value store (`hub.kv`), not in a
 process: one process refreshes under a lease (`put_new`), the others wait for its result.
-``POST /cgi-bin/message/custom/send`` sends one customer-service message, and
-``GET /cgi-bin/media/get`` fetches a customer's file by its ``MediaId``; an ``errcode``
+``POST /cgi-bin/message/custom/send`` sends one customer-service message,
+``GET /cgi-bin/media/get`` fetches a customer's file by its ``MediaId`` and
+``POST /cgi-bin/media/upload`` puts an agent's image in temporary media; an ``errcode``
 of 40001/40014/42001 (invalid or expired token) drops the cached token (only if it is still
 the one that failed), fetches a new one and tries once more.
 """
@@ -76,6 +77,28 @@ class WeChatApi:
             # Someone (another process, the admin console's debugger) retired our token.
             await self.kv.delete(self.token_key, only_if=token)
             await self._post("/cgi-bin/message/custom/send", await self.access_token(), message)
+
+    async def upload_image(self, data: bytes, *, name: str, mime_type: str) -> str:
+        """Put an image in WeChat's temporary media (``POST /cgi-bin/media/upload?type=image``,
+        kept three days) for an image message; its ``media_id``."""
+        token = await self.access_token()
+        try:
+            return await self._upload(token, data, name, mime_type)
+        except WeChatError as error:
+            if error.code not in TOKEN_ERRORS:
+                raise
+            await self.kv.delete(self.token_key, only_if=token)
+            return await self._upload(await self.access_token(), data, name, mime_type)
+
+    async def _upload(self, token: str, data: bytes, name: str, mime_type: str) -> str:
+        form = aiohttp.FormData()
+        form.add_field("media", data, filename=name, content_type=mime_type)
+        query = {"access_token": token, "type": "image"}
+        answer = await self._call("POST", "/cgi-bin/media/upload", params=query, data=form)
+        media_id = answer.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise WeChatError(0, "the upload answer has no media_id", 502)
+        return media_id
 
     async def media(self, media_id: str, *, max_bytes: int) -> tuple[bytes, str]:
         """A customer's file by its ``MediaId`` (``GET /cgi-bin/media/get``, kept by WeChat
@@ -162,13 +185,19 @@ class WeChatApi:
         return await self._call("POST", path, params={"access_token": token}, json=body)
 
     async def _call(
-        self, method: str, path: str, *, params: dict[str, str], json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str],
+        json: Any = None,
+        data: aiohttp.FormData | None = None,
     ) -> dict[str, Any]:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         try:
             async with self._session.request(
-                method, self.base_url + path, params=params, json=json
+                method, self.base_url + path, params=params, json=json, data=data
             ) as response:
                 if response.status != 200:
                     raise WeChatError(0, response.reason or "", response.status)

@@ -47,7 +47,7 @@ from hub.errors import DeliveryError, InputError, RetryLater
 from hub.http import error_response
 from hub.kv import KeyValue, kv_for
 from hub.logs import redact_secrets
-from hub.model import Delivery, Event, Inbound
+from hub.model import Attachment, Delivery, Event, Inbound, Outbound
 
 log = logging.getLogger("frontdesk.connectors.wechat")
 
@@ -58,6 +58,10 @@ WINDOW_HOURS = 48
 KEPT_KINDS = {"image": "photo.jpg"}
 MEDIA_LIMIT = 10 * 1024 * 1024
 MEDIA_SECONDS = 3.0  # of the 5 WeChat waits for "success"
+# An agent's images go as image messages (WeChat takes JPEG, PNG and GIF); its temporary
+# media live three days, a little less is remembered.
+UPLOADS = frozenset({"image/jpeg", "image/png", "image/gif"})
+UPLOAD_TTL = 2.5 * 24 * 3600
 # WeChat's verdicts that no retry can change, with what they mean for the operator.
 _PARK = {
     45015: "the 48-hour window has closed (45015: response out of time limit)",
@@ -256,7 +260,7 @@ class WeChatConnector(Connector):
                 f"wechat: {closed}; WeChat takes customer-service messages only within "
                 "48 hours of the customer's last message"
             )
-        messages = render.render(delivery.outbound)
+        messages = render.render(await self._with_uploads(delivery.outbound))
         if not messages:
             raise DeliveryError("the reply has no text, buttons or images to send")
         openid = openid_of(delivery.address)
@@ -267,6 +271,37 @@ class WeChatConnector(Connector):
             if index + 1 < len(messages) and self.log is not None:
                 await self.log.delivery_progress(delivery.id, sent)
         return {"parts": len(messages), "to": openid}
+
+    async def _with_uploads(self, outbound: Outbound) -> Outbound:
+        """An agent's stored images as media WeChat holds (`Attachment.ref` = a temporary
+        ``media_id``), uploaded once and remembered for `UPLOAD_TTL` (WeChat keeps them three
+        days), so a retried reply never uploads twice."""
+        wanted = [a for a in outbound.attachments if a.id and not a.ref and a.mime_type in UPLOADS]
+        if not wanted:
+            return outbound
+        attachments = []
+        for attachment in outbound.attachments:
+            if attachment in wanted:
+                attachment = replace(attachment, kind="image", ref=await self._upload(attachment))
+            attachments.append(attachment)
+        return replace(outbound, attachments=tuple(attachments))
+
+    async def _upload(self, attachment: Attachment) -> str:
+        key = f"wechat:media:{self.settings.app_id}:{attachment.id}"
+        known = await self.api.kv.get(key)
+        if known:
+            return known
+        data = await self.attachments.read(attachment.id) if self.attachments else None
+        if data is None:
+            raise DeliveryError(f"attachment {attachment.id} is no longer stored")
+        try:
+            media_id = await self.api.upload_image(
+                data, name=_upload_name(attachment), mime_type=attachment.mime_type
+            )
+        except WeChatError as error:
+            raise self._outcome(error) from None
+        await self.api.kv.put(key, media_id, ttl=UPLOAD_TTL)
+        return media_id
 
     async def _send(self, message: dict[str, Any]) -> None:
         try:
@@ -294,6 +329,15 @@ class WeChatConnector(Connector):
         if error.status != 200 or error.code == 0:
             return RetryLater(f"wechat unreachable ({error})")
         return DeliveryError(f"wechat refused the message ({error})")
+
+
+def _upload_name(attachment: Attachment) -> str:
+    """The file name an upload carries: WeChat reads only its extension, and a non-ASCII
+    name would travel percent-encoded, so such a name is replaced."""
+    name = attachment.name
+    if name.isascii() and name.isprintable() and "." in name and '"' not in name:
+        return name
+    return "image." + attachment.mime_type.partition("/")[2].replace("jpeg", "jpg")
 
 
 def _utc(at: float) -> str:

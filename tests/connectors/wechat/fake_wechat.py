@@ -8,7 +8,10 @@
   (as WeChat does once a new token has replaced it), text over 2,048 bytes gets 45002, an
   unknown ``msgtype`` 40008;
 - ``GET /cgi-bin/media/get?access_token=…&media_id=…`` → the file's bytes, or
-  ``{"errcode": 40007, "errmsg": "invalid media_id"}`` as text/plain.
+  ``{"errcode": 40007, "errmsg": "invalid media_id"}`` as text/plain;
+- ``POST /cgi-bin/media/upload?access_token=…&type=image`` (multipart ``media``) →
+  ``{"type": "image", "media_id", "created_at"}``; an image message must name such a
+  ``media_id`` (40007 otherwise).
 
 Each new token retires the previous ones (`issued` counts them), so a test sees at once
 if two processes both refreshed.
@@ -36,12 +39,14 @@ class FakeWeChatApi(FakeProvider):
         self.sent: dict[str, list[dict[str, Any]]] = {}
         self.media: dict[str, tuple[str, bytes]] = {}  # MediaId → (content type, bytes)
         self.media_delay = 0.0  # seconds before a download answers (a slow CDN)
+        self.uploaded: dict[str, tuple[str, bytes]] = {}  # media_id → (file name, bytes)
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/cgi-bin/token", self.token),
             web.post("/cgi-bin/message/custom/send", self.send),
             web.get("/cgi-bin/media/get", self.get_media),
+            web.post("/cgi-bin/media/upload", self.upload),
         ]
 
     def revoke(self) -> None:
@@ -79,8 +84,27 @@ class FakeWeChatApi(FakeProvider):
             return web.json_response({"errcode": 45002, "errmsg": "content size out of limit"})
         if kind not in ("text", "image", "msgmenu"):
             return web.json_response({"errcode": 40008, "errmsg": "invalid message type"})
+        if kind == "image" and body["image"]["media_id"] not in self.uploaded:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
         self.sent.setdefault(body["touser"], []).append(body)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def upload(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        part = form.get("media")
+        scripted = await self.record("upload", getattr(part, "filename", None))
+        if scripted is not None:
+            return scripted
+        if request.query.get("access_token") not in self.valid:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        if request.query.get("type") != "image" or not isinstance(part, web.FileField):
+            return web.json_response({"errcode": 40004, "errmsg": "invalid media type"})
+        data = part.file.read()
+        if not data or len(data) > 10 * 1024 * 1024:
+            return web.json_response({"errcode": 40009, "errmsg": "invalid image size"})
+        media_id = f"TEMP_MEDIA_{len(self.uploaded) + 1}"
+        self.uploaded[media_id] = (part.filename, data)
+        return web.json_response({"type": "image", "media_id": media_id, "created_at": 1795000000})
 
     async def get_media(self, request: web.Request) -> web.Response:
         media_id = request.query.get("media_id", "")

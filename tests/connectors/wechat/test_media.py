@@ -15,9 +15,20 @@ from connectors.wechat.api import WeChatApi, WeChatError
 from handoff.console.views import timeline
 from hub.attachments_http import ATTACHMENTS
 from hub.echo import EchoBot
-from tests.attachment_samples import HTML_AS_PNG, png
+from hub.model import Outbound
+from tests.attachment_samples import HTML_AS_PNG, agent_files, png
 from tests.connectors.wechat.fake_wechat import APP_ID, APP_SECRET, FakeWeChatApi
-from tests.connectors.wechat.harness import CUSTOMER, all_events, message, push, text, wechat_app
+from tests.connectors.wechat.harness import (
+    CUSTOMER,
+    OPENID,
+    all_events,
+    hub_of,
+    message,
+    push,
+    text,
+    wait_for_event,
+    wechat_app,
+)
 
 PIC_URL = "http://mmbiz.qpic.cn/mmbiz_jpg/example/0"
 
@@ -117,3 +128,28 @@ async def test_a_slow_download_leaves_a_reference_within_wechats_five_seconds(
     assert "id" not in attachment and attachment["url"] == PIC_URL
     (refused,) = event.data["raw"]["attachments_refused"]
     assert refused["code"] == "unavailable" and "within" in refused["reason"]
+
+
+@pytest.mark.parametrize(
+    ("words", "name"), [("Here is the map", "map.png"), ("这是地图", "地图.png")]
+)
+async def test_an_agents_image_is_uploaded_once_and_sent_as_an_image(
+    client: Any, fake: FakeWeChatApi, words: str, name: str
+) -> None:
+    await push(client, text(1001, "hello"))
+    await fake.wait_for("send")
+    hub = hub_of(client.app)
+    conversation = await hub.latest_conversation(CUSTOMER)
+    assert conversation is not None
+    (image,) = await agent_files(client.app[ATTACHMENTS], conversation.id, (name, png(9, 9)))
+    # The image message fails once: the retry sends the uploaded media again, no new upload.
+    fake.fail_call("send", 3, 502, {})
+    await hub.send(conversation.id, [Outbound(text=words, attachments=(image.reference(),))])
+    await fake.wait_for("send", 4)
+    await wait_for_event(client.app, "delivery.delivered", 2)
+    sent = fake.sent[OPENID]
+    assert [m["msgtype"] for m in sent] == ["text", "text", "image"]
+    assert sent[1]["text"]["content"] == words
+    media_id = sent[2]["image"]["media_id"]
+    assert fake.uploaded[media_id] == (name if name.isascii() else "image.png", png(9, 9))
+    assert len(fake.called("upload")) == 1
