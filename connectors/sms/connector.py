@@ -251,8 +251,6 @@ class SmsConnector(Connector):
         number = delivery.address
         if not E164.match(number):
             raise DeliveryError(f"not a phone number in E.164 form: {number!r}")
-        if delivery.parts_sent:  # sent before a crash lost the outcome: never twice
-            return {"message_ids": list(delivery.parts_sent), "to": number}
         since = await self.opted_out(number)
         if since is not None:
             raise DeliveryError(

@@ -11,10 +11,21 @@ import pytest
 from aiohttp import web
 
 from connectors.sms.twilio_api import TwilioClient, TwilioError, classify
+from hub.attachments_http import ATTACHMENTS
 from hub.echo import EchoBot
 from hub.errors import RetryLater
+from hub.model import Outbound
+from tests.attachment_samples import agent_files, pdf
 from tests.connectors.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, twilio_error
-from tests.connectors.sms.harness import NUMBER, incoming, post, sms_app, wait_for_event
+from tests.connectors.sms.harness import (
+    IDENTITY,
+    NUMBER,
+    hub_of,
+    incoming,
+    post,
+    sms_app,
+    wait_for_event,
+)
 
 
 @pytest.fixture
@@ -102,3 +113,21 @@ async def test_an_unreachable_twilio_is_a_network_error(fake: FakeTwilio) -> Non
     finally:
         await twilio.close()
     assert isinstance(classify(error.value, pause=1), RetryLater)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_an_agents_file_alone_cannot_go_by_sms_and_is_parked(
+    client: Any, fake: FakeTwilio, language: str
+) -> None:
+    words = "hello" if language == "en" else "你好"
+    await post(client, incoming(words))
+    await wait_for_event(client.app, "delivery.delivered")
+    hub = hub_of(client.app)
+    conversation = await hub.latest_conversation(IDENTITY)
+    assert conversation is not None
+    (invoice,) = await agent_files(client.app[ATTACHMENTS], conversation.id, ("发票.pdf", pdf()))
+    await hub.send(conversation.id, [Outbound(text="", attachments=(invoice.reference(),))])
+    events = await wait_for_event(client.app, "delivery.parked")
+    (parked,) = [e for e in events if e.type == "delivery.parked"]
+    assert "no text or links" in parked.data["error"]
+    assert len(fake.called("messages")) == 1
