@@ -58,7 +58,13 @@ from connectors.sms.settings import (
     SmsSettings,
     read_settings,
 )
-from connectors.sms.twilio_api import OptedOut, TwilioClient, TwilioError, classify
+from connectors.sms.twilio_api import (
+    UNSUBSCRIBED,
+    OptedOut,
+    TwilioClient,
+    TwilioError,
+    classify,
+)
 from hub.abc import Connector, IngestFn, IngestReceipt, Store
 from hub.config import Section
 from hub.errors import DeliveryError, InputError
@@ -106,7 +112,8 @@ class SmsConnector(Connector):
         cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
     ) -> Self:
         read = read_settings(settings, environ)
-        redact_secrets(*(s for s in (read.auth_token,) if s))
+        if read.auth_token:
+            redact_secrets(read.auth_token)
         return cls(ingest=ingest, settings=read)
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
@@ -217,7 +224,7 @@ class SmsConnector(Connector):
                 at=self.clock(),
                 extra=extra,
             )
-            if report.error_code == 21610:
+            if report.error_code == UNSUBSCRIBED:
                 await self._opt_out_number(report.to)
         except Exception:
             log.exception("sms status not stored")

@@ -24,6 +24,7 @@ from tests.connectors.sms.harness import (
     incoming,
     post,
     sms_app,
+    status,
     wait_for_event,
 )
 from tests.support import api_auth
@@ -146,3 +147,14 @@ async def test_twilio_saying_the_number_unsubscribed_records_the_opt_out(
     assert "21610" in next(e for e in parked if e.type == "delivery.parked").data["error"]
     assert await opted_out_attribute(client)
     assert await connector_of(client.app).opted_out(NUMBER) is not None
+
+
+async def test_a_status_saying_21610_records_the_opt_out(client: Any, fake: FakeTwilio) -> None:
+    await post(client, incoming("hello"))
+    events = await wait_for_event(client.app, "delivery.delivered")
+    (sid,) = next(e for e in events if e.type == "delivery.delivered").data["receipt"][
+        "message_ids"
+    ]
+    assert not await opted_out_attribute(client)
+    assert await status(client, sid, "undelivered", error="21610") == 200
+    assert await opted_out_attribute(client)
