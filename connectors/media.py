@@ -1,5 +1,5 @@
-"""Inbound files a provider keeps by id (WhatsApp's media id, WeChat's ``MediaId``), fetched
-and put in the attachment store before the message is stored.
+"""Inbound files a provider keeps by id (Telegram's ``file_id``, WhatsApp's media id,
+WeChat's ``MediaId``), fetched and put in the attachment store before the message is stored.
 
 The message then carries the stored reference (`hub.model.Attachment` with its ``id``, the
 sniffed type, size and sha256), with the provider's id kept as ``ref``, so the agent console
@@ -42,6 +42,13 @@ class Fetched:
 
 # (the provider's id, the most bytes to accept) → the file
 Fetch = Callable[[str, int], Awaitable[Fetched]]
+# The type a file was declared as, checked against its bytes ("" to declare nothing).
+Declared = Callable[[Attachment, Fetched], str]
+
+
+def declared_by_sender(attachment: Attachment, fetched: Fetched) -> str:
+    """What the message said the file is, else what the provider served it as."""
+    return attachment.mime_type or fetched.mime_type
 
 
 async def keep_media(
@@ -51,9 +58,12 @@ async def keep_media(
     *,
     names: Mapping[str, str],
     max_bytes: int,
+    declared: Declared = declared_by_sender,
+    keep_url: bool = True,
 ) -> Inbound:
     """`inbound` with its files of the kinds in `names` (kind → the name to give a file
-    that came without one) fetched and stored; unchanged without a store."""
+    that came without one) fetched and stored; unchanged without a store. `declared` says
+    what type each claimed to be; `keep_url` keeps the provider's link on the reference."""
     if store is None or not any(_wanted(a, names) for a in inbound.attachments):
         return inbound
     limit = min(max_bytes, store.settings.max_bytes)
@@ -64,7 +74,8 @@ async def keep_media(
             kept.append(attachment)
             continue
         try:
-            kept.append(await _keep(store, inbound.identity, attachment, fetch, names, limit))
+            stored = await _keep(store, inbound.identity, attachment, fetch, names, limit, declared)
+            kept.append(dataclasses.replace(stored, url=attachment.url if keep_url else ""))
         except AttachmentRefused as refusal:
             refused.append({"ref": attachment.ref, "code": refusal.code, "reason": refusal.message})
             kept.append(attachment)
@@ -91,6 +102,7 @@ async def _keep(
     fetch: Fetch,
     names: Mapping[str, str],
     limit: int,
+    declared: Declared,
 ) -> Attachment:
     if attachment.size is not None and attachment.size > limit:
         raise too_large(limit)  # said by the provider: no need to download it to know
@@ -100,12 +112,19 @@ async def _keep(
     stored = await store.put(
         fetched.data,
         name=plain_name(attachment.name, names[attachment.kind]),
-        declared_type=attachment.mime_type or fetched.mime_type,
+        declared_type=declared(attachment, fetched),
         uploader=uploader,
     )
     log.info("inbound file stored", extra={"attachment": stored.id, "size": stored.size})
-    # The provider's own handle and link stay: an operator can look the file up there.
-    return dataclasses.replace(stored.reference(), ref=attachment.ref, url=attachment.url)
+    # The provider's own handle stays: an operator can look the file up there.
+    return dataclasses.replace(stored.reference(), ref=attachment.ref)
 
 
-__all__ = ["Fetch", "Fetched", "MediaUnavailable", "keep_media"]
+__all__ = [
+    "Declared",
+    "Fetch",
+    "Fetched",
+    "MediaUnavailable",
+    "declared_by_sender",
+    "keep_media",
+]

@@ -14,74 +14,44 @@ read from the store on every attempt.
 
 from __future__ import annotations
 
-import dataclasses
-import logging
-from typing import Any
-
 from telegram import Bot, Message
 from telegram.error import BadRequest
 
-from hub.attachments import (
-    INLINE_IMAGES,
-    AttachmentRefused,
-    AttachmentStore,
-    plain_name,
-    too_large,
-)
+from connectors.media import Fetched, MediaUnavailable, keep_media
+from hub.attachments import INLINE_IMAGES, AttachmentStore, too_large
 from hub.errors import DeliveryError
 from hub.model import Attachment, Inbound
-
-log = logging.getLogger("frontdesk.connectors.telegram")
 
 KEPT_KINDS = {"image": "photo.jpg", "document": "document"}  # kind → name when none is given
 
 
 async def keep_files(bot: Bot, store: AttachmentStore, inbound: Inbound) -> Inbound:
     """`inbound` with its photos and documents stored (see the module docstring)."""
-    if not any(a.kind in KEPT_KINDS and a.ref for a in inbound.attachments):
-        return inbound
-    kept: list[Attachment] = []
-    refused: list[dict[str, Any]] = []
-    for attachment in inbound.attachments:
-        if attachment.kind not in KEPT_KINDS or not attachment.ref:
-            kept.append(attachment)
-            continue
+
+    async def fetch(file_id: str, limit: int) -> Fetched:
         try:
-            kept.append(await _keep(bot, store, inbound.identity, attachment))
-        except AttachmentRefused as refusal:
-            refused.append({"ref": attachment.ref, "code": refusal.code, "reason": refusal.message})
-            kept.append(attachment)
-    raw = {**inbound.raw, "attachments_refused": refused} if refused else inbound.raw
-    return dataclasses.replace(inbound, attachments=tuple(kept), raw=raw)
+            remote = await bot.get_file(file_id)
+        except BadRequest as error:  # "file is too big" and the like: asking again cannot help
+            reason = f"telegram would not hand over the file: {error.message}"
+            raise MediaUnavailable(reason) from None
+        if remote.file_size is not None and remote.file_size > limit:
+            raise too_large(limit)
+        return Fetched(data=bytes(await remote.download_as_bytearray()))
 
-
-async def _keep(
-    bot: Bot, store: AttachmentStore, identity: str, attachment: Attachment
-) -> Attachment:
-    limit = store.settings.max_bytes
-    if attachment.size is not None and attachment.size > limit:
-        raise too_large(limit)  # said by Telegram: no need to download it to know
-    try:
-        remote = await bot.get_file(attachment.ref)
-    except BadRequest as error:  # "file is too big" and the like: asking again cannot help
-        raise AttachmentRefused(
-            f"telegram would not hand over the file: {error.message}",
-            f"Telegram 未提供该文件：{error.message}",
-            status=422,
-            code="unavailable",
-        ) from None
-    if remote.file_size is not None and remote.file_size > limit:
-        raise too_large(limit)
-    data = bytes(await remote.download_as_bytearray())
-    stored = await store.put(
-        data,
-        name=plain_name(attachment.name, KEPT_KINDS[attachment.kind]),
-        # Telegram re-encodes photos and declares nothing; a document's type is the user's.
-        declared_type=attachment.mime_type if attachment.kind == "document" else "",
-        uploader=identity,
+    return await keep_media(
+        store,
+        inbound,
+        fetch,
+        names=KEPT_KINDS,
+        max_bytes=store.settings.max_bytes,
+        declared=_declared,
+        keep_url=False,
     )
-    log.info("telegram file stored", extra={"attachment": stored.id, "size": stored.size})
-    return dataclasses.replace(stored.reference(), ref=attachment.ref)
+
+
+def _declared(attachment: Attachment, fetched: Fetched) -> str:
+    # Telegram re-encodes photos and declares nothing; a document's type is the user's.
+    return attachment.mime_type if attachment.kind == "document" else ""
 
 
 async def send_file(
