@@ -1,6 +1,7 @@
 """The agent console on an SMS conversation, in Debian's Chromium: the channel's icon, the
 carrier's rules beside the title ("SMS: text only …" / "短信：仅限文字 …"), and, once the
-customer texted STOP, that replies are parked until they text START."""
+customer texted STOP, that replies are parked until they text START. Markup in an SMS is
+shown as text and never runs."""
 
 from __future__ import annotations
 
@@ -59,12 +60,18 @@ async def text_in(url: str, words: str) -> None:
     [
         (
             "en",
-            "My router is broken, I want to talk to a person",
+            "My router is broken <img src=x onerror=window.__xss=1>, talk to a person",
             "STOP",
             "SMS: text only",
             "SMS: the customer texted STOP",
         ),
-        ("zh", "路由器坏了，我要转人工", "退订", "短信：仅限文字", "短信：客户已回复退订"),
+        (
+            "zh",
+            "路由器坏了<script>window.__xss=1</script>，我要转人工",
+            "退订",
+            "短信：仅限文字",
+            "短信：客户已回复退订",
+        ),
     ],
 )
 async def test_the_console_shows_the_sms_icon_and_the_carrier_rules(
@@ -94,6 +101,13 @@ async def test_the_console_shows_the_sms_icon_and_the_carrier_rules(
         await ticket.click()
         await mei.locator("#accept").click()
         await expect(mei.locator("#channel-window")).to_contain_text(plain)
+        customer = mei.locator("#timeline .item-customer")
+        await expect(customer.locator(".text")).to_have_text(words)
+        await expect(customer.locator(".badge").first).to_have_text("sms")
+        # The number is a claim: the agent sees the sender marked as not verified.
+        await expect(customer.locator(".badge-unverified")).to_have_count(1)
+        assert await mei.evaluate("window.__xss") is None
+        assert await mei.locator("#timeline img").count() == 0
 
         await text_in(url, stop)
         await mei.locator("#mine .ticket").click()
