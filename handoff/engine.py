@@ -24,6 +24,7 @@ from typing import Any
 
 from handoff.capacity import CapacityGuard
 from handoff.feed import Feed
+from handoff.followups import FollowUps
 from handoff.history import WINDOW_90D, History
 from handoff.leaving import wants_to_leave
 from handoff.messages import LEAVE_PAYLOAD, Texts
@@ -85,6 +86,7 @@ class HandoffEngine(ConversationHandler):
         # Clocks (offer timeouts, SLA alerts, queue positions) run on one process: the leader.
         self.leader: Lease = leader or SoleLease()
         self.capacity = CapacityGuard(hub)
+        self.followups = FollowUps(self)
         hub.add_listener(self.on_events)
         # Other processes' agents: presence and profile changes arrive as bus signals, and a
         # gap in the bus (a lost connection) is closed by rebuilding the index from the log.
@@ -681,6 +683,7 @@ class HandoffEngine(ConversationHandler):
             await self.dispatch()
             if leading:
                 await self._tell_positions(now)
+                await self.followups.run(now)
 
     async def _tick_ticket(self, ticket: Ticket, now: float) -> None:
         timeout = self.settings.routing.accept_timeout

@@ -66,6 +66,11 @@ class Escalation(ConversationHandler):
             past = engine.history.past(turn.conversation.id)
             lang = past.language if past is not None and past.language else self._language(turn)
             return TurnResult(replies=(engine.texts.say("not_queued", lang),))
+        followed_up = engine.followups.awaiting(turn.customer.id, turn.now)
+        if followed_up is not None and followed_up.conversation_id != turn.conversation.id:
+            answered = await self._followup_answer(turn, followed_up)
+            if answered is not None:
+                return answered
         first_turn = engine.history.fresh(turn.conversation.id)
         last = engine.history.last_resolved(turn.customer.id)
         reopen: Past | None = None
@@ -107,6 +112,36 @@ class Escalation(ConversationHandler):
         if stage == "csat" and settings.nps:
             return TurnResult(replies=(texts.scale("nps", lang, 0, 10),))
         return TurnResult(replies=(texts.say("feedback_thanks", lang),))
+
+    async def _followup_answer(self, turn: Turn, past: Past) -> TurnResult | None:
+        """The answer to a follow-up question: thanks for "yes", the opt-out for "stop", and
+        for "no" a hand-off back to the agent who resolved it, with the old conversation as
+        context. None when the message does not answer it."""
+        engine = self.engine
+        kind = engine.followups.classify(turn.inbound.text)
+        result = await engine.followups.answer(turn, past, kind) if kind else None
+        if result is None:
+            return None
+        engine.history.note_turn(turn.customer.id, turn.conversation.id, "", turn.now, bot=False)
+        if kind != "no":
+            return result
+        history = await self._history(turn)
+        answer = {"lang": past.language, "handled_as": "followup"}
+        signals = self._signals(turn, result, answer, history)
+        score = signals.scores[-1]
+        scored = NewEvent(
+            type="sentiment.scored",
+            data={"message_seq": turn.event.seq, "score": score, "label": sentiment.label(score)},
+        )
+        return await self._hand_off(
+            turn,
+            [*history, turn.event],
+            ["followup_unsolved"],
+            scored,
+            result=result,
+            signals=signals,
+            prefer=past,
+        )
 
     async def _append(self, past: Past, kind: str, data: Mapping[str, Any]) -> None:
         await self.engine.hub.append(past.conversation_id, (NewEvent(type=kind, data=data),))

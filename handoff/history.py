@@ -35,6 +35,9 @@ class Past:
     bot_turns: int = 0  # turns the bot answered (feedback answers are not counted)
     feedback_stage: str = ""  # "csat", "nps", "comment" or "" (nothing asked)
     feedback_at: float = 0.0
+    priority: int = 0  # of the hand-off (1 = P1); 0 when never handed off
+    followup: str = ""  # "", or the last follow-up event's kind: sent, task, answered …
+    followup_at: float = 0.0
 
 
 class History:
@@ -84,6 +87,7 @@ class History:
                 past.handed_off = True
                 past.language = str(data.get("language", past.language))
                 past.number = int(data.get("ticket_number", past.number))
+                past.priority = int(data.get("priority_number", past.priority) or 0)
                 reasons = set(data.get("reasons", ()))
                 past.complaint = past.complaint or bool(
                     reasons & COMPLAINT_REASONS or data.get("skill") == "complaints"
@@ -108,6 +112,10 @@ class History:
                 past.feedback_stage, past.feedback_at = "comment", event.at
             case "csat.comment" | "feedback.closed":
                 past.feedback_stage = ""
+            case "handoff.priority_changed":
+                past.priority = int(data.get("to", past.priority) or past.priority)
+            case kind if kind.startswith("followup."):
+                past.followup, past.followup_at = kind.removeprefix("followup."), event.at
 
     def _recent(self, customer_id: str, now: float, window: float) -> list[Past]:
         pasts = (self._pasts[c] for c in self._by_customer.get(customer_id, ()))
@@ -149,6 +157,13 @@ class History:
             if self._pasts[c].resolved_at
         ]
         return max(resolved, key=lambda p: p.resolved_at) if resolved else None
+
+    def resolved(self) -> list[Past]:
+        """Every resolved conversation still remembered (follow-ups look through them)."""
+        return [p for p in self._pasts.values() if p.resolved_at]
+
+    def of_customer(self, customer_id: str) -> list[Past]:
+        return [self._pasts[c] for c in self._by_customer.get(customer_id, ())]
 
     def complaints(self, customer_id: str, now: float) -> int:
         return self.facts(customer_id, now).complaints_90d

@@ -10,6 +10,7 @@ from handoff.alerts import WebhookNotifier
 from handoff.api import HANDOFF, routes
 from handoff.engine import HandoffEngine
 from handoff.escalation import Escalation
+from handoff.followup_api import routes as followup_routes
 from handoff.settings import load_settings
 from hub.config import Config
 from hub.hub import Hub
@@ -36,6 +37,7 @@ def install_handoff(
     hub.humans = engine
     app[HANDOFF] = engine
     app.router.add_routes(routes)
+    app.router.add_routes(followup_routes)
     notifier = WebhookNotifier(settings.alert_webhook) if settings.alert_webhook else None
     if notifier is not None:
         engine.alert_sink = notifier.send

@@ -9,6 +9,8 @@ from hub.model import Button, Outbound
 
 #: What the "Back to the bot" button sends; the hand-off engine withdraws the request on it.
 LEAVE_PAYLOAD = "/handoff_leave"
+#: What the follow-up question's buttons send, followed by yes, no or stop.
+FOLLOWUP_PAYLOAD = "/followup"
 
 DEFAULTS: dict[str, dict[str, str]] = {
     "queued": {
@@ -101,6 +103,22 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "en": "Back to the bot",
         "zh": "返回机器人",
     },
+    "followup_question": {
+        "en": "Hello again! We helped you with ticket {ticket} on {date}. Is the problem "
+        "still solved?",
+        "zh": "您好！我们在 {date} 处理了您的工单 {ticket}。请问问题现在还解决着吗？",
+    },
+    "followup_yes": {"en": "Yes, all good", "zh": "是的，已解决"},
+    "followup_no": {"en": "No, not solved", "zh": "没有，还有问题"},
+    "followup_stop": {"en": "Don't ask me again", "zh": "不要再回访我"},
+    "followup_thanks": {
+        "en": "Great to hear, thank you for letting us know!",
+        "zh": "太好了，感谢您的反馈！",
+    },
+    "followup_stopped": {
+        "en": "Understood: we won't follow up with you again.",
+        "zh": "好的，我们以后不会再回访您。",
+    },
     "reopened": {
         "en": "Welcome back! I've reopened your ticket ({ticket}); a person will pick it up "
         "shortly.",
@@ -133,6 +151,18 @@ class Texts:
         """A rating question with one button per score (channels without buttons number them)."""
         buttons = tuple(Button(title=str(n), payload=f"/{key} {n}") for n in range(low, high + 1))
         return Outbound(text=self.text(key, lang), buttons=buttons)
+
+
+def followup_question(texts: Texts, lang: str, *, ticket: str, date: str) -> Outbound:
+    """The follow-up question with its three answers as buttons (a numbered list where a
+    channel has no buttons); the payloads are language-free so any channel's reply parses."""
+    buttons = tuple(
+        Button(title=texts.text(f"followup_{kind}", lang), payload=f"{FOLLOWUP_PAYLOAD} {kind}")
+        for kind in ("yes", "no", "stop")
+    )
+    return Outbound(
+        text=texts.text("followup_question", lang, ticket=ticket, date=date), buttons=buttons
+    )
 
 
 def wait_text(seconds: float, lang: str) -> str:

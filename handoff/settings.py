@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handoff.calendar import DAYS, BusinessCalendar, weekly
+from handoff.followup_settings import FollowUpSettings, followup_settings
 from hub.config import Section, read_section
 
 PRIORITIES = ("P1", "P2", "P3")
@@ -120,6 +121,7 @@ class HandoffSettings:
     alert_webhook: str = ""
     feedback: Feedback = field(default_factory=Feedback)
     leave: LeaveQueue = field(default_factory=LeaveQueue)
+    followups: FollowUpSettings = field(default_factory=FollowUpSettings)
     status_commands: frozenset[str] = frozenset({"status", "/status", "进度"})
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
@@ -140,6 +142,7 @@ def load_settings(path: str | Path) -> HandoffSettings:
         alert_webhook=_webhook(root.section("alerts")),
         feedback=_feedback(root.section("feedback")),
         leave=_leave(root.section("leave_queue")),
+        followups=followup_settings(root.section("followups")),
         status_commands=frozenset(
             str(c).casefold() for c in root.get_list("status_commands", ["status", "进度"])
         ),

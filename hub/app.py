@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -84,9 +85,10 @@ def create_app(
     store: Store | None = None,
     bot: ConversationHandler | None = None,
     attachments: AttachmentStore | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> web.Application:
-    """Build the whole server. `store`, `bot` and `attachments` may be injected (tests,
-    benchmarks)."""
+    """Build the whole server. `store`, `bot`, `attachments` and the `clock` every timer
+    reads may be injected (tests, benchmarks)."""
     environ = os.environ if environ is None else environ
     redact_secrets(*secrets_in(environ))  # no configured secret ever reaches a log
     store = store or store_from_url(config.store_url)
@@ -101,6 +103,7 @@ def create_app(
         reply_to=identity_settings.reply_to,
         bus=bus_for(store),
         limiter=limiter_for(store),
+        clock=clock or time.time,
     )
     search = search_index(store)
     hub.add_listener(search.on_events)
@@ -177,7 +180,7 @@ def create_app(
     if config.handoff_path:  # after the lifecycle: the engine reads the opened store
         from handoff.install import install_handoff  # the humans arrive in their own package
 
-        install_handoff(app, hub, config)
+        install_handoff(app, hub, config, clock=clock)
     if hub.humans is not None:  # a code typed while an agent owns the conversation still links
         hub.humans = IdentityGate(hub.humans, identity)
     from handoff.console import install_console  # the agents' and supervisors' web app
