@@ -36,6 +36,7 @@ def install_console(
         composing,
         contacts_api,
         files,
+        followups_view,
         inbox_routes,
         login,
         pages,
@@ -66,6 +67,7 @@ def install_console(
     app.router.add_routes(supervisor.routes)
     app.router.add_routes(profiles.routes)
     app.router.add_routes(reports_view.routes)
+    app.router.add_routes(followups_view.routes)
     app.router.add_routes(contacts_api.routes)
     app.router.add_routes(composing.routes)
     qa_view.install_qa(app)

@@ -16,18 +16,18 @@ from handoff.console.charts import heatmap_chart, line_chart
 from handoff.console.i18n import translator
 from handoff.console.render import render
 from handoff.console.state import CONSOLE
-from handoff.reports.service import CSV, Reports, days_from
+from handoff.reports.service import CSV, DEFAULT_DAYS, Reports, days_from
 from hub.errors import InputError
 from hub.http import json_response
 
 routes = web.RouteTableDef()
 
-DEFAULT_DAYS = {"hotspots": 28, "unanswered": 7, "volume": 56}
 Report = Callable[[Reports, int], Awaitable[dict[str, object]]]
 REPORTS: dict[str, Report] = {
     "hotspots": Reports.hotspots,
     "unanswered": Reports.unanswered,
     "volume": Reports.volume,
+    "followups": Reports.followups,
 }
 
 

@@ -10,7 +10,7 @@ import sys
 import time
 
 DEFAULT_CONFIG = "config/frontdesk.yaml"
-REPORT_NAMES = ("hotspots", "unanswered", "volume")
+REPORT_NAMES = ("hotspots", "unanswered", "volume", "followups")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,7 +64,7 @@ def _progress(day: int, days: int, written: int) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from handoff.reports.service import CSV, Reports
+    from handoff.reports.service import CSV, DEFAULT_DAYS, Reports
     from handoff.settings import load_settings
     from hub.config import load_config
     from hub.stores import store_from_url
@@ -73,8 +73,7 @@ def _report(args: argparse.Namespace) -> int:
     settings = load_settings(config.handoff_path) if config.handoff_path else None
     zone = settings.calendar.timezone if settings is not None else "UTC"
     capacities = [agent.capacity for agent in settings.agents] if settings is not None else []
-    default_days = {"hotspots": 28, "unanswered": 7, "volume": 56}[args.name]
-    days = args.days or default_days
+    days = args.days or DEFAULT_DAYS[args.name]
     if not 1 <= days <= 90:
         print("--days must be from 1 to 90", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from handoff.reports import followups as followup_report
 from handoff.reports import hotspots as hotspot_report
 from handoff.reports import staffing
 from handoff.reports.export import csv_lines
@@ -16,6 +17,8 @@ from handoff.reports.unanswered import group_lines, unanswered_lines, yaml_stub
 from hub.errors import InputError
 
 MAX_DAYS = 90
+#: Each report's range when none is asked for (console, API, CLI and the scheduled email).
+DEFAULT_DAYS = {"hotspots": 28, "unanswered": 7, "volume": 56, "followups": 28}
 DEFAULT_HANDLE_SECONDS = 600.0
 
 
@@ -111,6 +114,23 @@ class Reports:
             ),
         }
 
+    async def followups(self, days: int = 28) -> dict[str, object]:
+        """Follow-ups made in the range (of conversations resolved in it or a little
+        before: the longest rule waits days), per week, and the open call-back tasks."""
+        since = self._since(days)
+        made = []
+        async for conversation, events in read_conversations(self.store, since=since - 14 * 86400):
+            followup = followup_report.followup_of(conversation, events)
+            if followup is not None and followup.at >= since:
+                made.append(followup)
+        return {
+            "days": days,
+            "zone": self.zone,
+            "followups": len(made),
+            "weeks": followup_report.weekly(made, self.zone),
+            "open_tasks": followup_report.open_tasks(made)[:200],
+        }
+
     def _since(self, days: int) -> float:
         return self.clock() - days * 86400
 
@@ -164,4 +184,19 @@ def volume_csv(report: dict[str, object]) -> Iterator[str]:
     )
 
 
-CSV = {"hotspots": hotspots_csv, "unanswered": unanswered_csv, "volume": volume_csv}
+def followups_csv(report: dict[str, object]) -> Iterator[str]:
+    weeks = report["weeks"]
+    assert isinstance(weeks, list)
+    columns = followup_report.COLUMNS
+    return csv_lines(
+        ("week", *columns, "solved_share"),
+        ((w["week"], *(w[c] for c in columns), w["solved_share"]) for w in weeks),
+    )
+
+
+CSV = {
+    "hotspots": hotspots_csv,
+    "unanswered": unanswered_csv,
+    "volume": volume_csv,
+    "followups": followups_csv,
+}

@@ -24,6 +24,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 SCRIPT_CALL = re.compile(r"""\bt\(\s*(["'`])([^"'`]*)\1\s*(\+)?""")
 # Keys reached from a value (`t("role." ~ me.role)`): every value the value can take.
 from handoff.console.reports_view import REPORTS  # noqa: E402
+from handoff.reports.followups import COLUMNS as FOLLOWUP_COLUMNS  # noqa: E402
 from handoff.reports.staffing import FORECAST_METHODS  # noqa: E402
 
 DYNAMIC = {
@@ -32,6 +33,7 @@ DYNAMIC = {
     "sla.": ["pickup", "resolve"],  # the two clocks of `views.sla_state`
     "report.": list(REPORTS),  # the report pages' tabs
     "report.method.": list(FORECAST_METHODS),
+    "followup.": list(FOLLOWUP_COLUMNS),  # the follow-up report's columns and outcomes
     "language.": ["en", "zh"],
     "qa.reason.": ["percent", "complaint", "low_csat", "sla_breached"],
     "qa.who.": ["customer", "agent", "bot"],

@@ -51,6 +51,8 @@ CONSOLE: dict[tuple[str, str], tuple[Role, bool]] = {
     ("GET", "/console/api/qa"): (Role.AGENT, False),
     ("POST", "/console/api/qa/{conversation_id}/review"): (Role.SUPERVISOR, False),
     ("GET", "/console/reports/{name}"): (Role.SUPERVISOR, True),
+    ("GET", "/console/followups"): (Role.AGENT, True),
+    ("POST", "/console/followups/{conversation_id}"): (Role.AGENT, True),
     ("GET", "/console/api/reports/{name}"): (Role.SUPERVISOR, False),
     ("GET", "/console/api/me"): (Role.AGENT, False),
     ("POST", "/console/api/me/language"): (Role.AGENT, False),
