@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -87,6 +87,8 @@ class HandoffEngine(ConversationHandler):
         self.leader: Lease = leader or SoleLease()
         self.capacity = CapacityGuard(hub)
         self.followups = FollowUps(self)
+        # Scheduled work beside the clocks (the report email …): run by the leader's tick.
+        self.leader_jobs: list[Callable[[float], Awaitable[None]]] = []
         hub.add_listener(self.on_events)
         # Other processes' agents: presence and profile changes arrive as bus signals, and a
         # gap in the bus (a lost connection) is closed by rebuilding the index from the log.
@@ -684,6 +686,11 @@ class HandoffEngine(ConversationHandler):
             if leading:
                 await self._tell_positions(now)
                 await self.followups.run(now)
+                for job in self.leader_jobs:
+                    try:
+                        await job(now)
+                    except Exception:
+                        log.exception("scheduled job failed")
 
     async def _tick_ticket(self, ticket: Ticket, now: float) -> None:
         timeout = self.settings.routing.accept_timeout

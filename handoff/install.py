@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 
 from aiohttp import web
 
@@ -11,9 +11,13 @@ from handoff.api import HANDOFF, routes
 from handoff.engine import HandoffEngine
 from handoff.escalation import Escalation
 from handoff.followup_api import routes as followup_routes
+from handoff.reports.mail import ReportMailer
+from handoff.reports.mail_settings import report_mail_settings
+from handoff.reports.service import Reports
 from handoff.settings import load_settings
 from hub.config import Config
 from hub.hub import Hub
+from hub.kv import kv_for
 from hub.leader import lease_for
 
 
@@ -23,6 +27,7 @@ def install_handoff(
     config: Config,
     *,
     clock: Callable[[], float] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> HandoffEngine | None:
     """Wrap the bot with the triggers, make the engine own queued and assigned
     conversations, add the API and start the engine with the app. Does nothing when
@@ -38,6 +43,9 @@ def install_handoff(
     app[HANDOFF] = engine
     app.router.add_routes(routes)
     app.router.add_routes(followup_routes)
+    mailer = report_mailer(hub, config, engine, environ)
+    if mailer is not None:
+        engine.leader_jobs.append(mailer.run)
     notifier = WebhookNotifier(settings.alert_webhook) if settings.alert_webhook else None
     if notifier is not None:
         engine.alert_sink = notifier.send
@@ -48,8 +56,32 @@ def install_handoff(
         await engine.start()
         yield
         await engine.stop()
+        if mailer is not None:
+            await mailer.close()
         if notifier is not None:
             await notifier.stop()
 
     app.cleanup_ctx.append(lifecycle)
     return engine
+
+
+def report_mailer(
+    hub: Hub, config: Config, engine: HandoffEngine, environ: Mapping[str, str] | None
+) -> ReportMailer | None:
+    """The scheduled report email, when `reports.email` is enabled (a bad section stops
+    the hub at start with its file:line)."""
+    settings = report_mail_settings(config.reports, environ)
+    if not settings.enabled:
+        return None
+    zone = engine.settings.calendar.timezone
+    capacities = [agent.capacity for agent in engine.settings.agents] or [1]
+
+    def reports(at: float) -> Reports:
+        return Reports(
+            hub.store,
+            zone=zone,
+            concurrency=lambda: round(sum(capacities) / len(capacities)),
+            clock=lambda: at,
+        )
+
+    return ReportMailer(settings, reports=reports, kv=kv_for(hub.store), zone=zone)

@@ -180,7 +180,7 @@ def create_app(
     if config.handoff_path:  # after the lifecycle: the engine reads the opened store
         from handoff.install import install_handoff  # the humans arrive in their own package
 
-        install_handoff(app, hub, config, clock=clock)
+        install_handoff(app, hub, config, clock=clock, environ=environ)
     if hub.humans is not None:  # a code typed while an agent owns the conversation still links
         hub.humans = IdentityGate(hub.humans, identity)
     from handoff.console import install_console  # the agents' and supervisors' web app

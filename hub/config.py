@@ -176,6 +176,8 @@ class Config:
     identity: Section = field(default_factory=lambda: Section({}, path=""))
     # Attachment limits and storage, checked by hub.attachments (which knows its keys).
     attachments: Section = field(default_factory=lambda: Section({}, path=""))
+    # The scheduled report email, checked by handoff.reports.mail (which knows its keys).
+    reports: Section = field(default_factory=lambda: Section({}, path=""))
 
 
 def _read_yaml(path: Path) -> Any:
@@ -307,6 +309,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
 
     identity = root.section("identity")
     attachments = root.section("attachments")
+    reports = root.section("reports")
     root.reject_unknown()
     return Config(
         path=str(path),
@@ -326,4 +329,5 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         api_token=environ.get("FRONTDESK_API_TOKEN", ""),
         identity=identity,
         attachments=attachments,
+        reports=reports,
     )
