@@ -200,6 +200,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "assist.canned": {"en": "Canned", "zh": "快捷回复"},
     # --- quality inspection (抽检)
     "nav.qa": {"en": "Quality", "zh": "质检"},
+    "qa.trend": {"en": "Scores over time (weekly average)", "zh": "质检得分趋势（周平均）"},
+    "qa.by_team": {"en": "By team", "zh": "按团队"},
+    "qa.by_agent": {"en": "By agent", "zh": "按客服"},
+    "qa.team": {"en": "Team", "zh": "团队"},
+    "qa.week": {"en": "Week of", "zh": "周起始日"},
+    "qa.agreement_items": {
+        "en": "Reviewer agreement by rubric item (conversations two reviewers scored)",
+        "zh": "各评分项的质检员一致性（两位质检员评过的会话）",
+    },
+    "qa.item": {"en": "Item", "zh": "评分项"},
+    "qa.pairs": {"en": "Pairs", "zh": "对数"},
+    "qa.exact": {"en": "Same score", "zh": "评分一致"},
     "qa.title": {"en": "Quality inspection", "zh": "质量抽检"},
     "qa.sampled": {"en": "Sampled conversations", "zh": "抽中的会话"},
     "qa.days": {"en": "days", "zh": "天数"},

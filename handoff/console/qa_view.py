@@ -8,6 +8,8 @@ from aiohttp import web
 from handoff.api import HANDOFF
 from handoff.console.accounts import Role
 from handoff.console.auth import principal_of, require
+from handoff.console.charts import line_chart
+from handoff.console.i18n import translator
 from handoff.console.render import render
 from handoff.console.state import CONSOLE
 from handoff.qa.service import QualityInspection
@@ -27,7 +29,14 @@ def install_qa(app: web.Application) -> None:
     settings = load_qa_settings(state.settings.qa_path)
     engine = app.get(HANDOFF)
     zone = engine.settings.calendar.timezone if engine is not None else "UTC"
-    app[QA] = QualityInspection(state.hub.store, settings, zone=zone, clock=state.clock)
+
+    def teams() -> dict[str, str]:  # as the agents' profiles say now (a team may change)
+        agents = engine.queue.agents.values() if engine is not None else ()
+        return {agent.spec.id: agent.spec.team for agent in agents}
+
+    app[QA] = QualityInspection(
+        state.hub.store, settings, zone=zone, clock=state.clock, teams=teams
+    )
     app.router.add_routes(routes)
 
 
@@ -56,6 +65,11 @@ async def qa_page(request: web.Request) -> web.StreamResponse:
     overview = await _qa(request).overview(
         reviewer=principal.account.id, agent=None if supervisor else principal.account.id
     )
+    t = translator(principal.account.language)
+    charts = {
+        row["name"]: line_chart(f"{t('qa.team')} {row['name']}", [w or 0.0 for w in row["weeks"]])
+        for row in overview["trend"]["teams"]
+    }
     return render(
         request,
         "qa.html",
@@ -64,6 +78,7 @@ async def qa_page(request: web.Request) -> web.StreamResponse:
         csrf=principal.session.csrf,
         overview=overview,
         supervisor=supervisor,
+        team_charts=charts,
     )
 
 

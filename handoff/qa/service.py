@@ -19,11 +19,13 @@ from handoff.qa.inspection import (
     sample_reasons,
 )
 from handoff.qa.settings import QASettings
+from handoff.qa.trends import agreement_by_item, start_of, team_of, weekly_scores, weeks_back
 from handoff.reports.source import read_conversations
 from hub.abc import Store
 from hub.errors import InputError
 
 DAYS = 14
+TREND_WEEKS = 8  # the scores over time: this many weeks, this one last
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +47,13 @@ class QualityInspection:
         *,
         zone: str,
         clock: Callable[[], float] = time.time,
+        teams: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self.store = store
         self.settings = settings
         self.zone = zone
         self.clock = clock
+        self.teams = teams  # agent id → team, as the agents' profiles say now
 
     async def overview(self, *, reviewer: str, agent: str | None = None) -> dict[str, Any]:
         """The sample still to review (by `reviewer`), and scores per agent over the days.
@@ -57,14 +61,20 @@ class QualityInspection:
         waiting: list[dict[str, Any]] = []
         reviews: list[Review] = []
         sampled = 0
-        since = self.clock() - DAYS * 86400
-        async for conversation, events in read_conversations(self.store, since=since):
+        now = self.clock()
+        since = now - DAYS * 86400
+        weeks = weeks_back(now, self.zone, TREND_WEEKS)
+        earliest = min(since, start_of(weeks[0], self.zone))
+        older: list[Review] = []  # reviewed before the sampling window: the trend only
+        async for conversation, events in read_conversations(self.store, since=earliest):
             facts = facts_of(conversation, events)
-            done = reviews_of(events)
-            if agent is not None:
-                reviews.extend(r for r in done if r.agent == agent)
+            done = [r for r in reviews_of(events) if agent is None or r.agent == agent]
+            if conversation.created_at < since:
+                older.extend(done)
                 continue
             reviews.extend(done)
+            if agent is not None:
+                continue
             reasons = sample_reasons(facts, self.settings)
             if not reasons:
                 continue
@@ -88,6 +98,8 @@ class QualityInspection:
             "waiting": waiting[:200],
             "agents": self._per_agent(reviews),
             "agreement": agreement(reviews),
+            "agreement_items": agreement_by_item(reviews, self.settings.rubric),
+            "trend": self._trend([*older, *reviews], weeks),
             "reviews": [
                 {
                     "conversation_id": r.conversation_id,
@@ -100,6 +112,20 @@ class QualityInspection:
                 }
                 for r in sorted(reviews, key=lambda r: r.at, reverse=True)[:200]
             ],
+        }
+
+    def _trend(self, reviews: list[Review], weeks: list[str]) -> dict[str, Any]:
+        """Weekly average scores per agent and per team over the last `TREND_WEEKS`."""
+        rubric = self.settings.rubric
+        teams = self.teams()
+        return {
+            "weeks": weeks,
+            "agents": weekly_scores(
+                reviews, rubric, zone=self.zone, weeks=weeks, group=lambda r: r.agent
+            ),
+            "teams": weekly_scores(
+                reviews, rubric, zone=self.zone, weeks=weeks, group=team_of(teams)
+            ),
         }
 
     def _per_agent(self, reviews: list[Review]) -> list[dict[str, Any]]:
