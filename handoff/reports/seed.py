@@ -103,14 +103,16 @@ async def seed_history(
         local = datetime.fromtimestamp(at, tz)
         rate = hourly_rate(local.weekday(), local.hour, plan.per_hour_peak)
         for _ in range(_poisson(rng, rate)):
-            await _conversation(store, rng, at + rng.uniform(0, 3599), written)
+            await _conversation(store, rng, at + rng.uniform(0, 3599), written, now)
             written += 1
         if progress is not None and hour % 24 == 23:
             progress(hour // 24 + 1, plan.days, written)
     return written
 
 
-async def _conversation(store: Store, rng: random.Random, at: float, number: int) -> None:
+async def _conversation(
+    store: Store, rng: random.Random, at: float, number: int, now: float
+) -> None:
     lang = rng.choice(("en", "zh"))
     channel = rng.choice(CHANNELS)
     kind = rng.choices(("answered", "unanswered", "complaint"), weights=(70, 15, 15))[0]
@@ -153,6 +155,26 @@ async def _conversation(store: Store, rng: random.Random, at: float, number: int
             ],
             now=resolved,
         )
+        await _followup(store, conversation_id, number, resolved + 86400, now)
+
+
+#: What the complaints' follow-ups (a day after resolution) came to, in turn: drawn from the
+#: conversation's number, not the random generator, so the rest of the history stays the same.
+FOLLOWUP_OUTCOMES = ("solved", "solved", "unsolved", "solved", "no_answer", "opted_out")
+
+
+async def _followup(store: Store, conversation_id: str, number: int, at: float, now: float) -> None:
+    if at + 3600 > now:
+        return  # not due yet when the history ends
+    outcome = FOLLOWUP_OUTCOMES[number % len(FOLLOWUP_OUTCOMES)]
+    sent = NewEvent(type="followup.sent", data={"rule": "complaints", "due": at})
+    await store.append_events(conversation_id, [sent], now=at)
+    closing = (
+        NewEvent(type="followup.expired", data={})
+        if outcome == "no_answer"
+        else NewEvent(type="followup.answered", data={"outcome": outcome, "by": "customer"})
+    )
+    await store.append_events(conversation_id, [closing], now=at + 3600)
 
 
 async def write_conversation(

@@ -17,7 +17,7 @@ import pytest
 from handoff.api import HANDOFF
 from handoff.console.accounts import Role
 from handoff.console.state import CONSOLE
-from handoff.reports.seed import write_conversation
+from handoff.reports.seed import SeedPlan, seed_history, write_conversation
 from handoff.reports.service import Reports
 from hub.abc import Store
 from hub.model import NewEvent
@@ -168,3 +168,13 @@ async def test_supervisors_read_the_weekly_results(
     assert rows[0][0] == "week" and rows[1][:2] == ["2026-11-23", "3"]
     # A supervisor sees every agent's tasks on the follow-ups page, and may record one.
     assert console.ids["task"] in await (await console.get("/console/followups")).text()
+
+
+async def test_demo_history_has_followups_to_report(store: Store) -> None:
+    await seed_history(store, now=NOW, plan=SeedPlan(days=10, per_hour_peak=2.0))
+    report = await Reports(store, zone="Asia/Shanghai", clock=lambda: NOW).followups(28)
+    weeks: list[dict[str, Any]] = report["weeks"]  # type: ignore[assignment]
+    assert isinstance(report["followups"], int) and report["followups"] > 0
+    for week in weeks:  # every question of the demo was answered or ran out
+        closed = week["solved"] + week["unsolved"] + week["opted_out"] + week["no_answer"]
+        assert week["sent"] == closed and week["waiting"] == 0
