@@ -281,8 +281,9 @@ async def test_a_due_followup_survives_a_restart_and_is_sent_once(
 
 
 async def test_two_processes_send_one_followup(
-    tmp_path: Path, redis_url: str, receiver: CallbackReceiver
+    tmp_path: Path, shared_store_url: str, receiver: CallbackReceiver
 ) -> None:
+    redis_url = shared_store_url  # a single Redis, then a Redis Cluster
     clock = FakeClock(at("2026-11-23 10:00"))
     async with (
         hub(tmp_path, redis_url, clock, receiver) as (first, first_engine),
