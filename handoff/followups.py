@@ -8,7 +8,7 @@ and every process reads the same facts:
     followup.task      a call-back task for the resolving agent
     followup.answered  {"outcome": solved | unsolved | opted_out | unreachable, "by": …}
     followup.expired   nobody answered within `answer_within_days`
-    followup.skipped   {"why": opted_out | came_back}: a rule matched, nothing was sent
+    followup.skipped   {"why": opted_out | came_back | erased}: a rule matched, nothing sent
 
 Which conversations are due is read from the hand-off's `History` (kept current by the bus on
 every process); only the leader acts on it (`HandoffEngine.tick`). Each action is written by
@@ -160,8 +160,9 @@ class FollowUps:
 
     async def _skip_reason(self, past: Past) -> str:
         customer = await self.engine.hub.store.get_customer(past.customer_id)
-        tags = {t.casefold() for t in customer.tags} if customer is not None else set()
-        if tags & self.settings.opt_out_tags:
+        if customer is None or "erased_at" in customer.attributes:
+            return "erased"  # their data is gone: so is any way, or right, to ask them
+        if {t.casefold() for t in customer.tags} & self.settings.opt_out_tags:
             return "opted_out"
         # The customer wrote again and was handed off since: that conversation is the
         # follow-up, a question about the old one would only confuse.
@@ -175,12 +176,16 @@ class FollowUps:
     ) -> int:
         """Write `event` (and send `replies`) if the log, re-read under the conversation's
         lock, still allows it: no follow-up yet — or, `closing`, an open question or task."""
-        written = await self.engine.hub.send(
-            past.conversation_id,
-            replies,
-            events=(event,),
-            when=self._allows(past.conversation_id, closing=closing),
-        )
+        try:
+            written = await self.engine.hub.send(
+                past.conversation_id,
+                replies,
+                events=(event,),
+                when=self._allows(past.conversation_id, closing=closing),
+            )
+        except KeyError:  # the conversation is gone from the store: nothing to follow up
+            past.followup = "gone"
+            return 0
         if not written:
             await self.engine.catch_up(past.conversation_id)  # learn what the other wrote
         return int(written)

@@ -304,3 +304,20 @@ async def test_two_processes_send_one_followup(
         await Customer(first, receiver, "ana").hears(QUESTION["en"])
         assert [e["type"] for e in await kinds(second, old, "followup.")] == ["followup.sent"]
     assert len([r for r in receiver.received if QUESTION["en"] in r["text"]]) == 1
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_an_erased_customer_is_not_followed_up(
+    tmp_path: Path, store_url: str, receiver: CallbackReceiver, language: str
+) -> None:
+    clock = FakeClock(at("2026-11-23 10:00"))
+    async with hub(tmp_path, store_url, clock, receiver) as (client, engine):
+        customer = Customer(client, receiver, "ana")
+        old = await resolved_complaint(client, customer, language, clock)
+        conversation = await call(client, "GET", f"/api/v1/conversations/{old}")
+        await call(client, "DELETE", f"/api/v1/customers/{conversation['customer_id']}")
+        clock.advance(2 * 86400)
+        await engine.tick()
+        skipped = await kinds(client, old, "followup.")
+        assert [(e["type"], e["data"]["why"]) for e in skipped] == [("followup.skipped", "erased")]
+        assert not any(QUESTION[language] in r["text"] for r in receiver.received)
