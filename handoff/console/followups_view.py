@@ -66,8 +66,8 @@ async def record_result(request: web.Request) -> web.StreamResponse:
     try:
         if len(note) > MAX_NOTE:
             raise InputError(f"the note must be at most {MAX_NOTE} characters")
-        by = principal.account.id if task is None or not supervisor else str(task["agent_id"])
-        await engine.followups.record(conversation_id, by, outcome, note.strip())
+        # Recorded as who did it: the agent, or a supervisor who called instead.
+        await engine.followups.record(conversation_id, principal.account.id, outcome, note.strip())
     except InputError as error:
         return _page(request, error=error.message, status=error.status)
     raise web.HTTPSeeOther("/console/followups")

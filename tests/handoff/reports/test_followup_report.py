@@ -167,7 +167,13 @@ async def test_supervisors_read_the_weekly_results(
     rows = list(csv.reader(io.StringIO((await response.text()).lstrip("\ufeff"))))
     assert rows[0][0] == "week" and rows[1][:2] == ["2026-11-23", "3"]
     # A supervisor sees every agent's tasks on the follow-ups page, and may record one.
-    assert console.ids["task"] in await (await console.get("/console/followups")).text()
+    task = console.ids["task"]
+    assert task in await (await console.get("/console/followups")).text()
+    form = {"csrf": csrf, "outcome": "solved", "note": "called instead of Mei"}
+    done = await console.post(f"/console/followups/{task}", data=form, allow_redirects=False)
+    assert done.status == 303
+    events = await console.app[CONSOLE].hub.store.events(task, limit=100)
+    assert [e.data["by"] for e in events if e.type == "followup.answered"] == ["sara"]
 
 
 async def test_demo_history_has_followups_to_report(store: Store) -> None:
