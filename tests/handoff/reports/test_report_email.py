@@ -195,3 +195,20 @@ def test_the_password_comes_from_the_environment() -> None:
         report_mail_settings(
             Section({"email": {"smtp": {"password": "x"}}}, path="f.yaml", key="reports")
         )
+
+
+async def test_two_processes_send_one_email(
+    tmp_path: Path, shared_store_url: str, relay: CaptureRelay
+) -> None:
+    clock = FakeClock(at("2026-11-30 08:00"))
+    email = email_section(relay)
+    async with (
+        hub(tmp_path, shared_store_url, clock, email) as (first, first_mailer),
+        hub(tmp_path, shared_store_url, clock, email) as (second, second_mailer),
+    ):
+        for engine in (first, second, first, second):
+            await engine.tick()
+        outcomes = [await first_mailer.wait(), await second_mailer.wait()]
+        assert sorted(outcomes) == [False, True]
+        assert first_mailer.sent + second_mailer.sent == 1
+    assert len(relay.messages) == 1
