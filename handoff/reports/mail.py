@@ -83,8 +83,13 @@ class ReportMailer:
 
     async def wait(self) -> bool:
         """Whether the send `run` started last (if any, and not asked about yet) went out."""
-        task, self._task = self._task, None
-        return await task if task is not None else False
+        task = self._task
+        if task is None:
+            return False
+        result = await task
+        if self._task is task:  # kept until done: `run` must not start another meanwhile
+            self._task = None
+        return result
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():
@@ -115,8 +120,8 @@ class ReportMailer:
         except Exception as error:
             # Never the password: aiosmtplib's errors carry the server's reply only.
             log.warning("report email failed", extra={"slot": int(slot), "error": repr(error)})
+            self._retry_at = now + RETRY_AFTER  # before the claim is given back
             await self.kv.delete(key, only_if=claim)
-            self._retry_at = now + RETRY_AFTER
             return False
         await self.kv.put(key, "sent", ttl=KEEP_SENT)
         self._done = slot
