@@ -1,8 +1,10 @@
 """The embedded store: one SQLite file in WAL mode, zero setup.
 
-Every method runs one short transaction synchronously on the event loop. That is on
-purpose: each takes tens of microseconds, and running it without an `await` inside makes
-it atomic with respect to every other coroutine of the process. A process killed mid-way
+Every method runs its SQL synchronously on the event loop. That is on purpose: each takes
+tens of microseconds, and running it without an `await` inside makes it atomic with respect
+to every other coroutine of the process. The writes of the turn path are group-committed
+(`hub.store_sqlite_batch`): those of concurrent coroutines share one transaction, and each
+returns only once it has committed. A process killed mid-way
 loses nothing committed (WAL with synchronous=NORMAL survives a process crash).
 """
 
@@ -44,13 +46,13 @@ from hub.store_sqlite_identity import SQLiteIdentity
 class SQLiteStore(SQLiteIdentity, Store):
     """`sqlite:///path/to/file.db` (relative paths are relative to the working directory).
 
-    Every method runs one short transaction synchronously on the event loop: see
-    `hub.store_sqlite_base`. The identity methods live in `hub.store_sqlite_identity`.
+    Every method runs synchronously on the event loop, the turn path's writes in group
+    commits: see `hub.store_sqlite_base`. The identity methods live in `hub.store_sqlite_identity`.
     """
 
     # ------------------------------------------------------------------ write path
     async def record_inbound(self, inbound: Inbound, *, now: float) -> Ingested:
-        with self._transaction() as db:
+        def work(db: sqlite3.Connection) -> Ingested:
             seen = db.execute(
                 "SELECT conversation_id, seq FROM dedupe WHERE channel = ? AND message_id = ?",
                 (inbound.channel, inbound.message_id),
@@ -146,6 +148,8 @@ class SQLiteStore(SQLiteIdentity, Store):
                 conversation=conversation, customer=customer, event=event, duplicate=False
             )
 
+        return await self._write(work)
+
     def _continued_across_channels(
         self, db: sqlite3.Connection, customer_id: str, inbound: Inbound, now: float
     ) -> Conversation | None:
@@ -192,7 +196,7 @@ class SQLiteStore(SQLiteIdentity, Store):
         route: Route | None = None,
         fence: int | None = None,
     ) -> TurnCommit:
-        with self._transaction() as db:
+        def work(db: sqlite3.Connection) -> TurnCommit:
             if fence is not None:
                 self._check_fence(db, f"conv:{conversation_id}", fence)
             conversation = self._load_conversation(db, conversation_id)
@@ -239,16 +243,20 @@ class SQLiteStore(SQLiteIdentity, Store):
             lead = deliveries[0] if deliveries and not waiting else None
             return TurnCommit(events=tuple(appended), deliveries=tuple(deliveries), lead=lead)
 
+        return await self._write(work)
+
     async def append_events(
         self, conversation_id: str, events: Sequence[NewEvent], *, now: float
     ) -> tuple[Event, ...]:
-        with self._transaction() as db:
+        def work(db: sqlite3.Connection) -> tuple[Event, ...]:
             conversation = self._load_conversation(db, conversation_id)
             if conversation is None:
                 raise KeyError(conversation_id)
             conversation, appended = self._append(db, conversation, events, now)
             self._save_conversation(db, conversation)
             return tuple(appended)
+
+        return await self._write(work)
 
     @staticmethod
     def _check_fence(db: sqlite3.Connection, name: str, fence: int) -> None:
@@ -289,7 +297,7 @@ class SQLiteStore(SQLiteIdentity, Store):
     )
 
     async def claim_deliveries(self, *, now: float, limit: int, lease: float) -> list[Delivery]:
-        with self._transaction() as db:
+        def work(db: sqlite3.Connection) -> list[Delivery]:
             rows = db.execute(
                 f"SELECT data, parts FROM outbox WHERE next_attempt_at <= ? AND {self._HEAD}"
                 " ORDER BY next_attempt_at LIMIT ?",
@@ -302,11 +310,15 @@ class SQLiteStore(SQLiteIdentity, Store):
             )
             return claimed
 
+        return await self._write(work)
+
     async def claim_next(
         self, conversation_id: str, *, now: float, lease: float
     ) -> Delivery | None:
-        with self._transaction() as db:
+        def work(db: sqlite3.Connection) -> Delivery | None:
             return self._claim_head(db, conversation_id, now=now, lease=lease)
+
+        return await self._write(work)
 
     def _claim_head(
         self, db: sqlite3.Connection, conversation_id: str, *, now: float, lease: float
@@ -325,7 +337,7 @@ class SQLiteStore(SQLiteIdentity, Store):
     async def delivery_succeeded(
         self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
     ) -> Delivery | None:
-        with self._transaction() as db:
+        def work(db: sqlite3.Connection) -> Delivery | None:
             gone = db.execute("DELETE FROM outbox WHERE id = ?", (delivery.id,)).rowcount
             if not gone:
                 return None  # already recorded by an earlier, duplicated delivery
@@ -349,6 +361,8 @@ class SQLiteStore(SQLiteIdentity, Store):
             self._save_conversation(db, conversation)
             return following
 
+        return await self._write(work)
+
     async def delivery_failed(
         self,
         delivery: Delivery,
@@ -361,7 +375,8 @@ class SQLiteStore(SQLiteIdentity, Store):
         updated, event = failed_delivery(
             delivery, error=error, retry_at=retry_at, now=now, throttled=throttled
         )
-        with self._transaction() as db:
+
+        def work(db: sqlite3.Connection) -> None:
             db.execute(
                 "UPDATE outbox SET next_attempt_at = ?, parked_at = ?, data = ? WHERE id = ?",
                 (
@@ -375,13 +390,17 @@ class SQLiteStore(SQLiteIdentity, Store):
             if conversation is not None:
                 conversation, _ = self._append(db, conversation, [event], now)
                 self._save_conversation(db, conversation)
+
+        await self._write(work)
         return updated
 
     async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
-        with self._transaction() as db:
+        def work(db: sqlite3.Connection) -> None:
             db.execute(
                 "UPDATE outbox SET parts = ? WHERE id = ?", (_dumps(list(parts_sent)), delivery_id)
             )
+
+        await self._write(work)
 
     async def dead_letters(self, *, limit: int, cursor: str | None = None) -> Page:
         rows = self.db.execute(
@@ -393,7 +412,7 @@ class SQLiteStore(SQLiteIdentity, Store):
         return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
     async def redrive(self, delivery_id: str, *, now: float) -> Delivery | None:
-        with self._transaction() as db:
+        def work(db: sqlite3.Connection) -> Delivery | None:
             row = db.execute(
                 "SELECT data, parts FROM outbox WHERE id = ? AND parked_at IS NOT NULL",
                 (delivery_id,),
@@ -414,6 +433,8 @@ class SQLiteStore(SQLiteIdentity, Store):
                 conversation, _ = self._append(db, conversation, [event], now)
                 self._save_conversation(db, conversation)
             return delivery
+
+        return await self._write(work)
 
     # ------------------------------------------------------------------ reads
     async def get_conversation(self, conversation_id: str) -> Conversation | None:

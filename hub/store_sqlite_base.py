@@ -1,9 +1,11 @@
 """The embedded store's foundation: the connection (schema in `hub.migrations_sqlite`),
 transactions, and the row helpers the store's parts share (see `hub.store_sqlite` for the store itself).
 
-Every method runs one short transaction synchronously on the event loop. That is on
-purpose: each takes tens of microseconds, and running it without an `await` inside makes
-it atomic with respect to every other coroutine of the process. A process killed mid-way
+Every method runs its SQL synchronously on the event loop. That is on purpose: each takes
+tens of microseconds, and running it without an `await` inside makes it atomic with respect
+to every other coroutine of the process. The writes of the turn path are group-committed
+(`hub.store_sqlite_batch`): those of concurrent coroutines share one transaction, and each
+returns only once it has committed. A process killed mid-way
 loses nothing committed (WAL with synchronous=NORMAL survives a process crash).
 """
 
@@ -14,11 +16,11 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hub import jsonio, search_sqlite
 from hub.errors import ConfigError
@@ -30,8 +32,11 @@ from hub.model import (
     Event,
     NewEvent,
 )
+from hub.store_sqlite_batch import GroupCommit
 
 log = logging.getLogger("frontdesk.store.sqlite")
+
+T = TypeVar("T")
 
 
 def _dumps(value: Any) -> str:
@@ -49,6 +54,7 @@ class SQLiteBase:
         self._checkpointer: _Checkpointer | None = None
         self._locks = KeyedLock()
         self._fences = itertools.count(1)  # from this open's epoch, once open
+        self._group = GroupCommit(lambda: self.db)
         # A customer writing from another channel continues their open conversation if it
         # moved within this many seconds; else a new one opens (None: always continue).
         self.continuity_window: float | None = 24 * 3600.0
@@ -98,6 +104,7 @@ class SQLiteBase:
         return db
 
     async def close(self) -> None:
+        self._group.flush()  # writes still queued are committed (and answered) first
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
@@ -114,6 +121,11 @@ class SQLiteBase:
 
     def _next_fence(self) -> int:
         return next(self._fences)
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(db)` in a transaction shared with the writes of concurrent coroutines
+        (`hub.store_sqlite_batch`); returns once that transaction has committed."""
+        return await self._group.run(work)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -1,0 +1,135 @@
+"""Group commit on the embedded store: concurrent writes share one transaction, each is
+answered only once that transaction committed, and one that fails is rolled back alone."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hub.abc import TurnResult
+from hub.errors import LeaseLost
+from hub.model import EventType, Inbound, Outbound
+from hub.store_sqlite import SQLiteStore
+
+TEXTS = {
+    "en": ("Where is my order?", "It ships today."),
+    "zh": ("我的订单在哪里？", "今天发货。"),
+}
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    opened = SQLiteStore(tmp_path / "frontdesk.db")
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+def committed_rows(path: Path, table: str) -> int:
+    """Rows another connection sees: what is committed, not what is in a transaction."""
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_concurrent_writes_share_one_transaction(store: SQLiteStore, language: str) -> None:
+    question, _ = TEXTS[language]
+    batches, writes = store._group.batches, store._group.writes
+    got = await asyncio.gather(
+        *(
+            store.record_inbound(
+                Inbound(channel="api", sender=f"s{i}", message_id=f"m{i}", text=question),
+                now=1.0,
+            )
+            for i in range(20)
+        )
+    )
+    assert len({g.conversation.id for g in got}) == 20
+    assert store._group.writes - writes == 20
+    assert store._group.batches - batches == 1
+    # Answered means committed: another connection sees every message.
+    assert committed_rows(store.path, "dedupe") == 20
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_write_that_fails_is_rolled_back_alone(store: SQLiteStore, language: str) -> None:
+    question, answer = TEXTS[language]
+    first = await store.record_inbound(
+        Inbound(channel="api", sender="ana", message_id="m1", text=question), now=1.0
+    )
+    conversation_id = first.conversation.id
+    async with (
+        store.conversation_lock(conversation_id) as stale,
+        store.conversation_lock("other") as fresh,
+    ):
+        pass
+    # The fresher lease commits first, so the stale one is refused; both are in one batch
+    # with a message of another customer, which must commit regardless.
+    await store.commit_turn(
+        conversation_id,
+        handled_seq=first.event.seq,
+        result=TurnResult(),
+        now=2.0,
+        lease=30.0,
+        fence=fresh.fence,
+    )
+    outcomes = await asyncio.gather(
+        store.commit_turn(
+            conversation_id,
+            handled_seq=first.event.seq,
+            result=TurnResult(replies=(Outbound(text=answer),)),
+            now=3.0,
+            lease=30.0,
+            fence=stale.fence,
+        ),
+        store.record_inbound(
+            Inbound(channel="api", sender="bo", message_id="m2", text=question), now=3.0
+        ),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], LeaseLost)
+    assert not isinstance(outcomes[1], BaseException)
+    events = await store.events(conversation_id)
+    assert [e.type for e in events] == [EventType.OPENED, EventType.MESSAGE_IN]
+    assert committed_rows(store.path, "outbox") == 0
+    assert await store.get_conversation(outcomes[1].conversation.id) is not None
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_batch_whose_commit_fails_acknowledges_none(
+    store: SQLiteStore, tmp_path: Path, language: str
+) -> None:
+    question, _ = TEXTS[language]
+    # Another connection holds the write lock: BEGIN IMMEDIATE cannot start, and every
+    # write of the batch must fail rather than be answered.
+    store.db.execute("PRAGMA busy_timeout=50")
+    blocker = sqlite3.connect(store.path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        outcomes = await asyncio.gather(
+            *(
+                store.record_inbound(
+                    Inbound(channel="api", sender=f"s{i}", message_id=f"m{i}", text=question),
+                    now=1.0,
+                )
+                for i in range(3)
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert all(isinstance(o, sqlite3.OperationalError) for o in outcomes)
+    assert committed_rows(store.path, "dedupe") == 0
+    # The store goes on: the same messages are accepted once the file is free again.
+    again = await store.record_inbound(
+        Inbound(channel="api", sender="s0", message_id="m0", text=question), now=2.0
+    )
+    assert not again.duplicate
