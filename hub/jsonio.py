@@ -78,7 +78,11 @@ def loads(text: str | bytes, *, what: str = "body") -> Any:
 
 def dumps(value: Any) -> str:
     """Compact, UTF-8-friendly JSON; `ValueError` on NaN or infinity (never written)."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
+
+
+# One encoder for every call: `json.dumps` with options builds a new one each time.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def clean_text(text: str) -> str:

@@ -455,6 +455,19 @@ class SQLiteStore(SQLiteIdentity, Store):
     async def events(
         self, conversation_id: str, *, after_seq: int = 0, limit: int = 100
     ) -> list[Event]:
+        return self._events(conversation_id, after_seq, limit)
+
+    async def turn_context(
+        self, conversation_id: str, *, limit: int
+    ) -> tuple[Conversation, list[Event], Customer | None] | None:
+        # The three reads in one step: no await between them, so they see one state.
+        conversation = self._load_conversation(self.db, conversation_id)
+        if conversation is None:
+            return None
+        events = self._events(conversation_id, conversation.handled_seq, limit)
+        return conversation, events, self._load_customer(self.db, conversation.customer_id)
+
+    def _events(self, conversation_id: str, after_seq: int, limit: int) -> list[Event]:
         rows = self.db.execute(
             "SELECT seq, type, at, data FROM events WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             (conversation_id, after_seq, limit),

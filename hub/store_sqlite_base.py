@@ -150,24 +150,23 @@ class SQLiteBase:
     def _save_conversation(
         self, db: sqlite3.Connection, conversation: Conversation, inbound_seq: int | None = None
     ) -> None:
+        # One statement either way: the inbound mark rides on the same upsert.
         db.execute(
-            "INSERT INTO conversations (id, customer_id, status, handled_seq, data)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            "INSERT INTO conversations (id, customer_id, status, handled_seq, data, inbound_seq)"
+            " VALUES (?, ?, ?, ?, ?, coalesce(?, 0)) ON CONFLICT (id) DO UPDATE SET"
             " customer_id = excluded.customer_id, status = excluded.status,"
-            " handled_seq = excluded.handled_seq, data = excluded.data",
+            " handled_seq = excluded.handled_seq, data = excluded.data,"
+            " inbound_seq = coalesce(?, inbound_seq)",
             (
                 conversation.id,
                 conversation.customer_id,
                 conversation.status.value,
                 conversation.handled_seq,
                 _dumps(conversation.to_json()),
+                inbound_seq,
+                inbound_seq,
             ),
         )
-        if inbound_seq is not None:
-            db.execute(
-                "UPDATE conversations SET inbound_seq = ? WHERE id = ?",
-                (inbound_seq, conversation.id),
-            )
 
     def _append(
         self,
