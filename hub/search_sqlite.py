@@ -36,6 +36,7 @@ log = logging.getLogger("frontdesk.search.sqlite")
 
 VERSION = "1"  # bump to rebuild every index from the log on the next open
 _TYPES = ", ".join(f"'{t}'" for t in INDEXED_TYPES)
+_INDEXED = frozenset(INDEXED_TYPES)
 
 _EVENT_DOC = f"""
     INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)
@@ -115,6 +116,10 @@ DROP TABLE IF EXISTS search_docs;
 
 def _event_body(kind: str, data: str) -> str:
     # Never raise: an exception here would fail the write that stores a message.
+    # SQLite computes the body before the trigger's WHERE filters on the type: most events
+    # of a turn (opened, delivered, state changes) are not indexed, so skip their decode.
+    if kind not in _INDEXED:
+        return ""
     try:
         return event_body(kind, json.loads(data))
     except Exception:
