@@ -10,7 +10,9 @@ callback server; a turn's latency runs from the POST to the reply reaching the r
 
 `--baseline PATH` runs the same load against a hub started from another checkout (its own
 code, this venv), alternating with this tree `--rounds` times, and prints both medians and
-the ratio: figures move between machines, a ratio taken in one run does not.
+the ratio: figures move between machines, a ratio taken in one run does not. Each run also
+reports the hub process's own CPU time per turn (from `/proc`): on a busy machine, or once
+the load generator is the bottleneck, turns/s stops showing what a turn costs, and that does.
 
 Progress goes to stderr; the last stdout line is one JSON object with the figures.
 """
@@ -36,6 +38,12 @@ from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
 CHANNEL_TOKEN = "bench-channel-token"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux `/proc`)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -186,6 +194,9 @@ async def run(args: argparse.Namespace, repo: Path = REPO) -> dict[str, object]:
             await asyncio.gather(*(one_turn(f"warm{i}", False) for i in range(50)))
             deadline = time.perf_counter() + args.seconds
             started = time.perf_counter()
+            # The hub's own CPU per turn: what a turn costs, whatever else the machine
+            # (the load generator included) is doing meanwhile.
+            cpu_started = cpu_seconds(hub.pid)
             if args.rate:
                 tasks = []
                 interval = 1 / args.rate
@@ -214,6 +225,7 @@ async def run(args: argparse.Namespace, repo: Path = REPO) -> dict[str, object]:
                 await asyncio.gather(*(loop(i) for i in range(args.concurrency)))
                 reporter.cancel()
             elapsed = time.perf_counter() - started
+            hub_cpu = cpu_seconds(hub.pid) - cpu_started
     finally:
         hub.send_signal(signal.SIGTERM)
         hub.wait(timeout=30)
@@ -237,6 +249,7 @@ async def run(args: argparse.Namespace, repo: Path = REPO) -> dict[str, object]:
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
         "mean_ms": round(statistics.fmean(ordered) * 1000, 2),
+        "hub_cpu_ms_per_turn": round(hub_cpu * 1000 / max(len(latencies), 1), 3),
     }
 
 
@@ -276,16 +289,24 @@ async def compare(args: argparse.Namespace, baseline: Path) -> dict[str, object]
     this, base = median(runs["this"]), median(runs["baseline"])
     ratio = float(str(this["turns_per_second"])) / max(float(str(base["turns_per_second"])), 1e-9)
     p99_ratio = float(str(this["p99_ms"])) / max(float(str(base["p99_ms"])), 1e-9)
+    cpu = [
+        statistics.median(float(str(r["hub_cpu_ms_per_turn"])) for r in runs[name])
+        for name in ("this", "baseline")
+    ]
+    cpu_ratio = cpu[1] / max(cpu[0], 1e-9)
     progress(
         f"this {this['turns_per_second']} turns/s (p99 {this['p99_ms']} ms) · baseline "
         f"{base['turns_per_second']} turns/s (p99 {base['p99_ms']} ms) · {ratio:.2f}× turns/s, "
-        f"{p99_ratio:.2f}× p99"
+        f"{p99_ratio:.2f}× p99 · hub CPU per turn {cpu[0]:.3f} ms vs {cpu[1]:.3f} ms: "
+        f"{cpu_ratio:.2f}× cheaper"
     )
     return {
         "this": this,
         "baseline": base,
         "throughput_ratio": round(ratio, 2),
         "p99_ratio": round(p99_ratio, 2),
+        "hub_cpu_ms_per_turn": {"this": round(cpu[0], 3), "baseline": round(cpu[1], 3)},
+        "cpu_per_turn_ratio": round(cpu_ratio, 2),
     }
 
 
