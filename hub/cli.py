@@ -28,6 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
     from hub.config import load_config
     from hub.edge import handler_options
     from hub.logs import configure_logging
+    from hub.loops import new_event_loop
 
     config = load_config(args.config)
     configure_logging(config.log_level, config.log_format)
@@ -39,6 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
     url = f"http://{config.server.host}:{config.server.port}"
     if args.workers > 1:
         return _serve_workers(args, config.store_url, url)
+    loop = new_event_loop()  # $FRONTDESK_EVENT_LOOP: asyncio (default) or uvloop
     app = create_app(config)
     if not args.reuse_port:
         print(f"Frontdesk is serving on {url}  (Ctrl+C stops it)", file=sys.stderr, flush=True)
@@ -50,6 +52,7 @@ def _serve(args: argparse.Namespace) -> int:
         shutdown_timeout=15,
         access_log=None,
         reuse_port=args.reuse_port or None,
+        loop=loop,
         **handler_options(keepalive_timeout=config.server.keepalive_timeout),
     )
     return 0
