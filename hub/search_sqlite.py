@@ -35,19 +35,24 @@ if TYPE_CHECKING:  # the store imports this module to install the index
 log = logging.getLogger("frontdesk.search.sqlite")
 
 VERSION = "1"  # bump to rebuild every index from the log on the next open
+# Bump when only the triggers' text changes: they are replaced, the index is kept.
+TRIGGERS_VERSION = "2"
 _TYPES = ", ".join(f"'{t}'" for t in INDEXED_TYPES)
 _INDEXED = frozenset(INDEXED_TYPES)
 
+# `LIMIT 1` keeps SQLite from flattening the subquery into the outer one, which would
+# compute the body twice (once for the WHERE, once for the row): a Python call each.
 _EVENT_DOC = f"""
     INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)
     SELECT CASE WHEN new.type = '{TICKET_TYPE}' THEN 'ticket' ELSE 'message' END,
            new.conversation_id, new.seq, '', body
-    FROM (SELECT fd_search_event(new.type, new.data) AS body)
+    FROM (SELECT fd_search_event(new.type, new.data) AS body LIMIT 1)
     WHERE new.type IN ({_TYPES}) AND body != '';
 """
 _CUSTOMER_DOC = """
     INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)
-    SELECT 'customer', '', 0, new.id, body FROM (SELECT fd_search_customer(new.data) AS body)
+    SELECT 'customer', '', 0, new.id, body
+    FROM (SELECT fd_search_customer(new.data) AS body LIMIT 1)
     WHERE body != '';
 """
 
@@ -140,7 +145,10 @@ def install(db: sqlite3.Connection) -> None:
     db.create_function("fd_search_event", 2, _event_body, deterministic=True)
     db.create_function("fd_search_customer", 1, _customer_body, deterministic=True)
     if _version(db) == VERSION and _triggers(db) == set(TRIGGERS):
-        return  # (a migration that rebuilt `events` would have dropped its triggers)
+        # (a migration that rebuilt `events` would have dropped its triggers)
+        if _version(db, "triggers") != TRIGGERS_VERSION:
+            _replace_triggers(db)
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         for statement in _DROP.strip().split(";"):
@@ -151,7 +159,26 @@ def install(db: sqlite3.Connection) -> None:
         _create(db)
         _backfill(db)
         db.execute(
-            "INSERT OR REPLACE INTO search_meta (key, value) VALUES ('version', ?)", (VERSION,)
+            "INSERT OR REPLACE INTO search_meta (key, value) VALUES ('version', ?), "
+            "('triggers', ?)",
+            (VERSION, TRIGGERS_VERSION),
+        )
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _replace_triggers(db: sqlite3.Connection) -> None:
+    """New trigger definitions over the same index (nothing to rebuild)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for name in TRIGGERS:
+            db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        _create(db)  # every table exists already: this creates the triggers
+        db.execute(
+            "INSERT OR REPLACE INTO search_meta (key, value) VALUES ('triggers', ?)",
+            (TRIGGERS_VERSION,),
         )
     except BaseException:
         db.execute("ROLLBACK")
@@ -178,10 +205,10 @@ def _triggers(db: sqlite3.Connection) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
-def _version(db: sqlite3.Connection) -> str:
+def _version(db: sqlite3.Connection, key: str = "version") -> str:
     if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_meta'").fetchone():
         return ""
-    row = db.execute("SELECT value FROM search_meta WHERE key = 'version'").fetchone()
+    row = db.execute("SELECT value FROM search_meta WHERE key = ?", (key,)).fetchone()
     return str(row[0]) if row else ""
 
 

@@ -1,0 +1,86 @@
+"""The SQLite index's triggers: an event's search body is computed once, and a file written
+with older trigger definitions gets the new ones on open without losing its index."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from hub import search_sqlite
+from hub.model import Inbound
+from hub.search import search_index
+from hub.search_text import parse_query
+from hub.store_sqlite import SQLiteStore
+
+TEXTS = {"en": ("refund for my order", "refund"), "zh": ("我想退款，订单还没到", "退款")}
+
+# The event trigger as files before TRIGGERS_VERSION 2 hold it: its subquery is flattened,
+# so the body function runs twice per event.
+OLD_EVENT_TRIGGER = f"""
+CREATE TRIGGER search_event_added AFTER INSERT ON events BEGIN
+    INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)
+    SELECT 'message', new.conversation_id, new.seq, '', body
+    FROM (SELECT fd_search_event(new.type, new.data) AS body)
+    WHERE new.type IN ({search_sqlite._TYPES}) AND body != '';
+END
+"""
+
+
+def count_body_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = [0]
+    real = search_sqlite._event_body
+
+    def counting(kind: str, data: str) -> str:
+        calls[0] += 1
+        return real(kind, data)
+
+    monkeypatch.setattr(search_sqlite, "_event_body", counting)
+    return calls
+
+
+async def hits(store: SQLiteStore, word: str) -> list[str]:
+    index = search_index(store)
+    found = await index.search(parse_query(word), kind="conversation", scope=None, limit=10)
+    return [hit.conversation_id for hit in found.items]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_old_triggers_are_replaced_and_the_index_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    text, word = TEXTS[language]
+    path = tmp_path / "frontdesk.db"
+    store = SQLiteStore(path)
+    await store.open()
+    first = await store.record_inbound(
+        Inbound(channel="api", sender="ana", message_id="m1", text=text), now=1.0
+    )
+    await store.close()
+
+    # Make it a file of the previous version: old trigger text, no triggers version.
+    db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER search_event_added")
+    db.execute(OLD_EVENT_TRIGGER)
+    db.execute("DELETE FROM search_meta WHERE key = 'triggers'")
+    db.commit()
+    db.close()
+
+    calls = count_body_calls(monkeypatch)
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        second = await store.record_inbound(
+            Inbound(channel="api", sender="bo", message_id="m2", text=text), now=2.0
+        )
+        assert calls[0] == 1  # the message's body, once (the old trigger: twice)
+        assert sorted(await hits(store, word)) == sorted(
+            [first.conversation.id, second.conversation.id]
+        )
+        version = store.db.execute(
+            "SELECT value FROM search_meta WHERE key = 'triggers'"
+        ).fetchone()
+        assert version == (search_sqlite.TRIGGERS_VERSION,)
+    finally:
+        await store.close()
