@@ -92,10 +92,14 @@ def write_config(directory: Path, args: argparse.Namespace) -> Path:
     return config
 
 
-async def start_server(args: argparse.Namespace, directory: Path) -> tuple[Any, str]:
+async def start_server(
+    args: argparse.Namespace, directory: Path, repo: Path = REPO
+) -> tuple[Any, str]:
+    """`frontdesk serve` from the checkout `repo` (default: this one) on a fresh SQLite file."""
     port = free_port()
     env = {
         **os.environ,
+        "PYTHONPATH": str(repo),  # the editable install points at one tree; pick this one
         "FRONTDESK_HOST": "127.0.0.1",
         "FRONTDESK_PORT": str(port),
         "FRONTDESK_STORE_URL": f"sqlite:///{directory}/bench.db",
@@ -106,7 +110,7 @@ async def start_server(args: argparse.Namespace, directory: Path) -> tuple[Any, 
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "hub", "serve", "--config", str(write_config(directory, args))],
-        cwd=REPO,
+        cwd=repo,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(directory / "server.log", "wb"),  # noqa: SIM115 - lives as long as it

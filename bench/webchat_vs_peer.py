@@ -10,10 +10,12 @@ the same run on the same machine with the same closed-loop WebSocket load genera
 
 For each client count the two servers are measured in alternation (`--rounds` times each,
 Frontdesk first), and the median round is reported with p50/p99 and the ratios
-(Frontdesk ÷ opsdroid for replies/s; p99 Frontdesk ÷ p99 opsdroid).
+(Frontdesk ÷ opsdroid for replies/s; p99 Frontdesk ÷ p99 opsdroid), and each server
+process's own CPU time per reply, which a busy machine disturbs far less than replies/s.
 
     .venv/bin/python bench/webchat_vs_peer.py                        # 10/50/100 clients
     .venv/bin/python bench/webchat_vs_peer.py --clients 50 --seconds 5 --rounds 1
+    .venv/bin/python bench/webchat_vs_peer.py --baseline ../frontdesk-old   # before/after too
 
 Everything stays on 127.0.0.1 and stops by itself.
 """
@@ -37,6 +39,7 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.api import cpu_seconds
 from bench.webchat import (
     QUESTIONS,
     count_failures,
@@ -67,7 +70,7 @@ async def receive_text(ws: aiohttp.ClientWebSocketResponse) -> str:
     return text
 
 
-def frontdesk_target(url: str) -> Target:
+def frontdesk_target(url: str, name: str = "frontdesk") -> Target:
     async def open_socket(session: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
         ws = await session.ws_connect(url.replace("http", "ws", 1) + "/webchat/ws")
         await ws.send_json({"type": "hello"})
@@ -84,7 +87,7 @@ def frontdesk_target(url: str) -> Target:
             if frame["type"] in ("slow_down", "error"):
                 raise RuntimeError(f"server said {frame}")
 
-    return Target("frontdesk", open_socket, ask)
+    return Target(name, open_socket, ask)
 
 
 def opsdroid_target(url: str) -> Target:
@@ -105,9 +108,14 @@ def opsdroid_target(url: str) -> Target:
     return Target("opsdroid", open_socket, ask)
 
 
-async def closed_loop(target: Target, clients: int, seconds: float) -> dict[str, float]:
-    """`clients` sockets each ask, await the reply, ask again, for `seconds`."""
+async def closed_loop(
+    target: Target, clients: int, seconds: float, pid: int | None = None
+) -> dict[str, float]:
+    """`clients` sockets each ask, await the reply, ask again, for `seconds`; with `pid`,
+    also the server process's own CPU time per reply (what a reply costs it, however busy
+    the machine and the load generator are)."""
     latencies: list[float] = []
+    cpu_started = cpu_seconds(pid) if pid else 0.0
 
     async def client(n: int, session: aiohttp.ClientSession, deadline: float) -> None:
         ws = await target.open_socket(session)
@@ -128,8 +136,13 @@ async def closed_loop(target: Target, clients: int, seconds: float) -> dict[str,
             return_exceptions=True,
         )
         elapsed = time.monotonic() - started
+    cpu = cpu_seconds(pid) - cpu_started if pid else 0.0
     failed = count_failures(results, f"{target.name} client")
-    return {**latency_figures(sorted(latencies), elapsed), "failed_clients": failed}
+    return {
+        **latency_figures(sorted(latencies), elapsed),
+        "failed_clients": failed,
+        "cpu_ms_per_reply": cpu * 1000 / max(len(latencies), 1),
+    }
 
 
 def ensure_peer_installed() -> Path:
@@ -200,6 +213,14 @@ async def main(args: argparse.Namespace) -> None:
         frontdesk, frontdesk_url = await start_server(server_args, directory)
         peer, peer_url = await start_peer(directory)
         targets = [frontdesk_target(frontdesk_url), opsdroid_target(peer_url)]
+        servers = {"frontdesk": frontdesk, "opsdroid": peer}
+        if args.baseline is not None:  # another checkout of Frontdesk, in the same rounds
+            (directory / "baseline").mkdir()
+            servers["baseline"], baseline_url = await start_server(
+                server_args, directory / "baseline", args.baseline.resolve()
+            )
+            targets.append(frontdesk_target(baseline_url, "baseline"))
+        pids = {name: process.pid for name, process in servers.items()}
         rows: list[dict[str, Any]] = []
         try:
             for target in targets:  # warm both (JIT-free, but caches, NLU model, SQLite pages)
@@ -208,28 +229,38 @@ async def main(args: argparse.Namespace) -> None:
                 runs: dict[str, list[dict[str, float]]] = {t.name: [] for t in targets}
                 for _ in range(args.rounds):
                     for target in targets:
-                        runs[target.name].append(await closed_loop(target, clients, args.seconds))
+                        runs[target.name].append(
+                            await closed_loop(target, clients, args.seconds, pids[target.name])
+                        )
                 rows.append({"clients": clients, **{k: median_run(v) for k, v in runs.items()}})
                 print_row(rows[-1])
         finally:
-            for process in (frontdesk, peer):
+            for process in servers.values():
                 process.terminate()
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=10)
     print()
     print(
-        "| clients | opsdroid replies/s (p50 / p99) | Frontdesk replies/s (p50 / p99) "
-        "| replies/s ratio | p99 ratio |"
+        "| clients | Frontdesk | opsdroid replies/s (p50 / p99) | Frontdesk replies/s (p50 / p99) "
+        "| replies/s ratio | p99 ratio | CPU per reply, Frontdesk / opsdroid |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for row in rows:
-        peer_run, ours = row["opsdroid"], row["frontdesk"]
-        print(
-            f"| {row['clients']} | {peer_run['replies_per_s']:,.0f} ({peer_run['p50_ms']:.1f} / "
-            f"{peer_run['p99_ms']:.1f} ms) | {ours['replies_per_s']:,.0f} ({ours['p50_ms']:.1f} / "
-            f"{ours['p99_ms']:.1f} ms) | {ours['replies_per_s'] / peer_run['replies_per_s']:.2f}× "
-            f"| {ours['p99_ms'] / peer_run['p99_ms']:.1f}× |"
-        )
+        peer_run = row["opsdroid"]
+        for name in ("frontdesk", "baseline"):
+            if name not in row:
+                continue
+            ours = row[name]
+            label = "this tree" if name == "frontdesk" else f"baseline ({args.baseline})"
+            print(
+                f"| {row['clients']} | {label} | {peer_run['replies_per_s']:,.0f} "
+                f"({peer_run['p50_ms']:.1f} / {peer_run['p99_ms']:.1f} ms) "
+                f"| {ours['replies_per_s']:,.0f} ({ours['p50_ms']:.1f} / {ours['p99_ms']:.1f} ms) "
+                f"| {ours['replies_per_s'] / peer_run['replies_per_s']:.2f}× "
+                f"| {ours['p99_ms'] / peer_run['p99_ms']:.1f}× "
+                f"| {ours['cpu_ms_per_reply']:.2f} / {peer_run['cpu_ms_per_reply']:.2f} ms "
+                f"({ours['cpu_ms_per_reply'] / max(peer_run['cpu_ms_per_reply'], 1e-9):.1f}×) |"
+            )
 
 
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -238,16 +269,21 @@ def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
 
 
 def print_row(row: dict[str, Any]) -> None:
-    for name in ("frontdesk", "opsdroid"):
+    for name in ("frontdesk", "baseline", "opsdroid"):
+        if name not in row:
+            continue
         run = row[name]
         print(
             f"{row['clients']:>4} clients  {name:<9} {run['replies_per_s']:>9,.0f} replies/s  "
-            f"p50 {run['p50_ms']:7.1f} ms  p99 {run['p99_ms']:7.1f} ms"
+            f"p50 {run['p50_ms']:7.1f} ms  p99 {run['p99_ms']:7.1f} ms  "
+            f"CPU {run['cpu_ms_per_reply']:.2f} ms/reply"
             + (f"  ({run['failed_clients']:.0f} clients failed)" if run["failed_clients"] else ""),
             flush=True,
         )
-    ratio = row["frontdesk"]["replies_per_s"] / max(row["opsdroid"]["replies_per_s"], 1e-9)
-    print(f"{'':>13} ratio {ratio:.2f}×", flush=True)
+    for name in ("frontdesk", "baseline"):
+        if name in row:
+            ratio = row[name]["replies_per_s"] / max(row["opsdroid"]["replies_per_s"], 1e-9)
+            print(f"{'':>13} {name} ÷ opsdroid {ratio:.2f}×", flush=True)
 
 
 if __name__ == "__main__":
@@ -255,4 +291,7 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 50, 100])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--baseline", type=Path, help="another Frontdesk checkout, measured in the same rounds"
+    )
     asyncio.run(main(parser.parse_args()))
