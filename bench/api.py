@@ -228,7 +228,12 @@ async def run(args: argparse.Namespace, repo: Path = REPO) -> dict[str, object]:
             hub_cpu = cpu_seconds(hub.pid) - cpu_started
     finally:
         hub.send_signal(signal.SIGTERM)
-        hub.wait(timeout=30)
+        try:
+            hub.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # an overloaded hub still draining: do not leak it
+            progress("the hub did not stop within 30 s; killing it")
+            hub.kill()
+            hub.wait()
         await runner.cleanup()
         if redis is not None:
             redis.terminate()
