@@ -189,7 +189,24 @@ def to_inbound(
 
 
 def encode(frame: Mapping[str, Any]) -> str:
+    if isinstance(frame, SharedFrame):
+        return frame.text()
     return jsonio.dumps(frame)
+
+
+class SharedFrame(dict[str, Any]):
+    """A frame going to several tabs of one visitor: encoded once, by the first writer.
+
+    Frames are never changed once published, so the text cannot go stale."""
+
+    __slots__ = ("_text",)
+
+    def text(self) -> str:
+        try:
+            return self._text
+        except AttributeError:
+            self._text: str = jsonio.dumps(self)
+            return self._text
 
 
 def welcome(*, token: str, visitor: str, conversation_id: str, status: str) -> JSON:

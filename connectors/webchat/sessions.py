@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from connectors.webchat.protocol import SharedFrame
 from hub.shared_limits import LocalRateLimiter, RateLimiter
 
 JSON = dict[str, Any]
@@ -181,6 +182,8 @@ class Sessions:
     def publish(self, visitor: str, frame: JSON) -> int:
         """Offer a frame to every connection of `visitor`; how many there are."""
         group = self._listeners.get(visitor, ())
+        if len(group) > 1:  # several tabs: the JSON text is made once for all of them
+            frame = SharedFrame(frame)
         for listener in list(group):
             listener.offer(frame)
         return len(group)
