@@ -57,9 +57,12 @@ class GroupCommit:
         self._scheduled = False
         if not self._pending:
             return
-        batch, self._pending = self._pending, []
-        # A caller cancelled while queued (a client gone) still has its write committed, as
-        # a single transaction would have: cancelling after the fact cannot unwrite it.
+        # A caller cancelled while its write waited (a client gone, a shutdown) has it
+        # dropped: it never ran, as if the call had not been made.
+        batch = [item for item in self._pending if not item[1].cancelled()]
+        self._pending = []
+        if not batch:
+            return
         try:
             outcomes = self._commit(self._connection(), batch)
         except BaseException as error:  # every caller must hear of it

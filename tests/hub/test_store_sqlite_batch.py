@@ -133,3 +133,20 @@ async def test_a_batch_whose_commit_fails_acknowledges_none(
         Inbound(channel="api", sender="s0", message_id="m0", text=question), now=2.0
     )
     assert not again.duplicate
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_write_cancelled_while_queued_is_not_made(
+    store: SQLiteStore, language: str
+) -> None:
+    question, _ = TEXTS[language]
+    message = Inbound(channel="api", sender="ana", message_id="m1", text=question)
+    task = asyncio.create_task(store.record_inbound(message, now=1.0))
+    await asyncio.sleep(0)  # the write is queued, its batch not yet run
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0)  # the batch's turn has come and gone
+    assert committed_rows(store.path, "dedupe") == 0
+    again = await store.record_inbound(message, now=2.0)
+    assert not again.duplicate
