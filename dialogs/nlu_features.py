@@ -116,11 +116,13 @@ class NgramVocabulary:
         *,
         min_df: int = 1,
         max_char_df: float = 1.0,
+        max_char_len: int | None = None,
     ) -> tuple[NgramVocabulary, sparse.csr_matrix]:
         """Learn the vocabulary of `documents` (term counts) and return their TF-IDF rows.
 
         Keeps the terms seen in at least `min_df` documents, and the character terms seen in
-        at most the share `max_char_df` of them; IDF smoothed as scikit-learn does;
+        at most the share `max_char_df` of them and no longer than `max_char_len` characters
+        (None: any length); IDF smoothed as scikit-learn does;
         sublinear TF; the word and character blocks of each row L2-normalized separately
         (as two scikit-learn vectorizers side by side would be).
         """
@@ -142,10 +144,12 @@ class NgramVocabulary:
         df = np.bincount(cols, minlength=len(provisional))
         names = list(provisional)
         most = max_char_df * n_docs
+        longest = math.inf if max_char_len is None else max_char_len
         kept = [
             i
             for i in range(len(names))
-            if df[i] >= min_df and (df[i] <= most or names[i][0] == _WORD_PREFIX)
+            if df[i] >= min_df
+            and (names[i][0] == _WORD_PREFIX or (df[i] <= most and len(names[i]) <= longest))
         ]
         kept.sort(key=names.__getitem__)  # columns in term order: training is reproducible
         new_id = np.full(len(names), -1, dtype=np.int32)
