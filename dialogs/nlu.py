@@ -232,11 +232,12 @@ class IntentClassifier:
 
         segmenter = Segmenter(vocabulary)
         large = len(texts) >= _PROJECT_FROM
+        longest = _LARGE_MAX_CHAR_LEN if large else None
         ngrams, features = NgramVocabulary.fit_transform(
-            (extract_terms(text, segmenter.tokens(text)) for text in texts),
+            (extract_terms(text, segmenter.tokens(text), longest=longest) for text in texts),
             min_df=_LARGE_MIN_DF if large else 1,
             max_char_df=_LARGE_MAX_CHAR_DF if large else 1.0,
-            max_char_len=_LARGE_MAX_CHAR_LEN if large else None,
+            max_char_len=longest,
         )
         block: _VectorBlock | None = None
         if word_vectors:
@@ -262,8 +263,13 @@ class IntentClassifier:
     def predict(self, text: str) -> Prediction:
         """Classify one utterance. Blank or meaningless text is out of scope; never raises."""
         normalized = normalize(text)
-        columns, values = self._vocabulary.vectorize(
-            extract_terms(normalized, self._segmenter.tokens(normalized))
+        vocabulary = self._vocabulary
+        columns, values = vocabulary.vectorize(
+            # Terms the vocabulary cannot hold are not worth counting (a fifth of a large
+            # bot's character n-grams).
+            extract_terms(
+                normalized, self._segmenter.tokens(normalized), longest=vocabulary.longest_char
+            )
         )
         if not columns:
             # No known n-gram: nothing resembles any example. The embedding may still say

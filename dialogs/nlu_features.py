@@ -59,8 +59,14 @@ _EMBED_BATCH = 1000
 Floats = npt.NDArray[np.float32]
 
 
-def extract_terms(normalized: str, words: Sequence[str]) -> dict[str, int]:
-    """Count the word 1-2-grams of `words` and the character n-grams of `normalized`."""
+def extract_terms(
+    normalized: str, words: Sequence[str], *, longest: int | None = None
+) -> dict[str, int]:
+    """Count the word 1-2-grams of `words` and the character n-grams of `normalized`.
+
+    `longest`: no Latin character n-gram longer than this (a vocabulary that keeps none needs
+    none counted: `NgramVocabulary.longest_char`); None for all of them.
+    """
     counts: dict[str, int] = {}
     get = counts.get
     for i, word in enumerate(words):
@@ -92,6 +98,8 @@ def extract_terms(normalized: str, words: Sequence[str]) -> dict[str, int]:
     padded = " " + " ".join(runs) + " "
     size = len(padded)
     for n in _CHAR_NGRAMS:
+        if longest is not None and n > longest:
+            break
         for i in range(size - n + 1):
             key = padded[i : i + n]
             counts[key] = get(key, 0) + 1
@@ -108,6 +116,8 @@ class NgramVocabulary:
     #: Columns of single Chinese characters: evidence for ranking, too weak to decide alone
     #: ("香蕉" shares only "香" with "香港").
     single: frozenset[int] = frozenset()
+    #: The longest character term kept (`fit_transform`'s `max_char_len`; None: any length).
+    longest_char: int | None = None
 
     @classmethod
     def fit_transform(
@@ -161,6 +171,7 @@ class NgramVocabulary:
             idf=idf.tolist(),
             word=[bool(w) for w in word],
             single=frozenset(j for j, i in enumerate(kept) if len(names[i]) == 1),
+            longest_char=max_char_len,
         )
         # The rows are already in order and each term occurs once per document, so the CSR
         # arrays are built directly (32-bit indices): going through COO triplets kept several

@@ -64,6 +64,18 @@ def test_training_rows_equal_the_rows_prediction_computes(
         assert "parce" in vocabulary.index
 
 
+@pytest.mark.parametrize("line", [*LINES, "parcels, parcels and more parcels 包裹"])
+def test_a_vocabulary_without_long_character_terms_reads_the_same_without_counting_them(
+    line: str,
+) -> None:
+    vocabulary, _ = NgramVocabulary.fit_transform((terms(x) for x in LINES), max_char_len=4)
+    assert vocabulary.longest_char == 4
+    text = normalize(line)
+    short = extract_terms(text, Segmenter().tokens(text), longest=vocabulary.longest_char)
+    assert not any(len(term) == 5 for term in short if term[0] != "\x00")
+    assert vocabulary.vectorize(short) == vocabulary.vectorize(terms(line))
+
+
 def test_no_documents_give_an_empty_matrix() -> None:
     vocabulary, matrix = NgramVocabulary.fit_transform([{}, {}])
     assert len(vocabulary) == 0
