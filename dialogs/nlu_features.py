@@ -59,8 +59,14 @@ _EMBED_BATCH = 1000
 Floats = npt.NDArray[np.float32]
 
 
-def extract_terms(normalized: str, words: Sequence[str]) -> dict[str, int]:
-    """Count the word 1-2-grams of `words` and the character n-grams of `normalized`."""
+def extract_terms(
+    normalized: str, words: Sequence[str], *, longest: int | None = None
+) -> dict[str, int]:
+    """Count the word 1-2-grams of `words` and the character n-grams of `normalized`.
+
+    `longest`: no Latin character n-gram longer than this (a vocabulary that keeps none needs
+    none counted: `NgramVocabulary.longest_char`); None for all of them.
+    """
     counts: dict[str, int] = {}
     get = counts.get
     for i, word in enumerate(words):
@@ -92,6 +98,8 @@ def extract_terms(normalized: str, words: Sequence[str]) -> dict[str, int]:
     padded = " " + " ".join(runs) + " "
     size = len(padded)
     for n in _CHAR_NGRAMS:
+        if longest is not None and n > longest:
+            break
         for i in range(size - n + 1):
             key = padded[i : i + n]
             counts[key] = get(key, 0) + 1
@@ -108,6 +116,8 @@ class NgramVocabulary:
     #: Columns of single Chinese characters: evidence for ranking, too weak to decide alone
     #: ("香蕉" shares only "香" with "香港").
     single: frozenset[int] = frozenset()
+    #: The longest character term kept (`fit_transform`'s `max_char_len`; None: any length).
+    longest_char: int | None = None
 
     @classmethod
     def fit_transform(
@@ -116,11 +126,13 @@ class NgramVocabulary:
         *,
         min_df: int = 1,
         max_char_df: float = 1.0,
+        max_char_len: int | None = None,
     ) -> tuple[NgramVocabulary, sparse.csr_matrix]:
         """Learn the vocabulary of `documents` (term counts) and return their TF-IDF rows.
 
         Keeps the terms seen in at least `min_df` documents, and the character terms seen in
-        at most the share `max_char_df` of them; IDF smoothed as scikit-learn does;
+        at most the share `max_char_df` of them and no longer than `max_char_len` characters
+        (None: any length); IDF smoothed as scikit-learn does;
         sublinear TF; the word and character blocks of each row L2-normalized separately
         (as two scikit-learn vectorizers side by side would be).
         """
@@ -142,10 +154,12 @@ class NgramVocabulary:
         df = np.bincount(cols, minlength=len(provisional))
         names = list(provisional)
         most = max_char_df * n_docs
+        longest = math.inf if max_char_len is None else max_char_len
         kept = [
             i
             for i in range(len(names))
-            if df[i] >= min_df and (df[i] <= most or names[i][0] == _WORD_PREFIX)
+            if df[i] >= min_df
+            and (names[i][0] == _WORD_PREFIX or (df[i] <= most and len(names[i]) <= longest))
         ]
         kept.sort(key=names.__getitem__)  # columns in term order: training is reproducible
         new_id = np.full(len(names), -1, dtype=np.int32)
@@ -157,6 +171,7 @@ class NgramVocabulary:
             idf=idf.tolist(),
             word=[bool(w) for w in word],
             single=frozenset(j for j, i in enumerate(kept) if len(names[i]) == 1),
+            longest_char=max_char_len,
         )
         # The rows are already in order and each term occurs once per document, so the CSR
         # arrays are built directly (32-bit indices): going through COO triplets kept several

@@ -24,10 +24,18 @@ def terms(line: str) -> dict[str, int]:
     return extract_terms(text, Segmenter().tokens(text))
 
 
-@pytest.mark.parametrize(("min_df", "max_char_df"), [(1, 1.0), (2, 1.0), (1, 0.3)])
-def test_training_rows_equal_the_rows_prediction_computes(min_df: int, max_char_df: float) -> None:
+@pytest.mark.parametrize(
+    ("min_df", "max_char_df", "max_char_len"),
+    [(1, 1.0, None), (2, 1.0, None), (1, 0.3, None), (1, 1.0, 4)],
+)
+def test_training_rows_equal_the_rows_prediction_computes(
+    min_df: int, max_char_df: float, max_char_len: int | None
+) -> None:
     vocabulary, matrix = NgramVocabulary.fit_transform(
-        (terms(line) for line in LINES), min_df=min_df, max_char_df=max_char_df
+        (terms(line) for line in LINES),
+        min_df=min_df,
+        max_char_df=max_char_df,
+        max_char_len=max_char_len,
     )
     assert matrix.shape == (len(LINES), len(vocabulary))
     for row, line in enumerate(LINES):
@@ -46,6 +54,26 @@ def test_training_rows_equal_the_rows_prediction_computes(min_df: int, max_char_
         assert "包裹" in vocabulary.index
         # … word terms never: a frequent word is still a word of the bot
         assert "\x00parcel" in vocabulary.index
+    if max_char_len is not None:  # character 5-grams are left out, not 4-grams or words …
+        assert "parce" not in vocabulary.index
+        assert "parc" in vocabulary.index
+        assert "\x00parcel" in vocabulary.index
+        assert "\x00where is" in vocabulary.index  # (a word 2-gram is longer, and stays)
+        assert "我的包" in vocabulary.index  # … nor Chinese 1-3-grams
+    elif max_char_df == 1.0:
+        assert "parce" in vocabulary.index
+
+
+@pytest.mark.parametrize("line", [*LINES, "parcels, parcels and more parcels 包裹"])
+def test_a_vocabulary_without_long_character_terms_reads_the_same_without_counting_them(
+    line: str,
+) -> None:
+    vocabulary, _ = NgramVocabulary.fit_transform((terms(x) for x in LINES), max_char_len=4)
+    assert vocabulary.longest_char == 4
+    text = normalize(line)
+    short = extract_terms(text, Segmenter().tokens(text), longest=vocabulary.longest_char)
+    assert not any(len(term) == 5 for term in short if term[0] != "\x00")
+    assert vocabulary.vectorize(short) == vocabulary.vectorize(terms(line))
 
 
 def test_no_documents_give_an_empty_matrix() -> None:
