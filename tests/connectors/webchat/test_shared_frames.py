@@ -9,6 +9,7 @@ import pytest
 
 from connectors.webchat import protocol
 from connectors.webchat.sessions import Sessions, SocketListener
+from hub import jsonio
 
 TEXTS = {"en": "Your order ships today.", "zh": "您的订单今天发货。"}
 
@@ -31,13 +32,13 @@ async def test_one_encoding_for_every_tab(monkeypatch: pytest.MonkeyPatch, langu
     for tab in tabs:
         assert sessions.add(tab)
     encoded: list[object] = []
-    real = protocol.jsonio.dumps
+    real = jsonio.dumps
 
     def counting(value: object) -> str:
         encoded.append(value)
         return real(value)
 
-    monkeypatch.setattr(protocol.jsonio, "dumps", counting)
+    monkeypatch.setattr(jsonio, "dumps", counting)  # the module protocol encodes with
     frame = reply_frame(TEXTS[language])
     assert sessions.publish("v1", frame) == 3
     texts = [protocol.encode(tab.queue.get_nowait() or {}) for tab in tabs]
