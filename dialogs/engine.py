@@ -6,6 +6,11 @@ started, watches the files: a valid edit is swapped in whole between two turns, 
 is logged with its `file:line` problems and the previous bot keeps serving.
 Conversations keep their state (flow, step, slots) across reloads.
 
+`version` names what is served: a digest of the dialog files and the articles, equal on
+every process that loaded the same files. A reload this process noticed itself is told to
+`on_reloaded` listeners (the wiring announces it to the other processes); `follow(version)`
+reloads at once when another process announced a version this one does not serve yet.
+
 With a knowledge base (`knowledge_path`, Markdown articles: `dialogs.knowledge`), lines with
 no confident intent are answered from it; its files are watched and reloaded the same way.
 """
@@ -14,14 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from dialogs.flows import Bot
 from dialogs.kb_articles import article_files
 from dialogs.knowledge import KnowledgeBase
 from dialogs.loader import load_bot
-from dialogs.reload import snapshot, watch
+from dialogs.reload import content_hash, snapshot, watch
 from dialogs.state import State
 from dialogs.turns import ActionRunner, Context, Dialogue
 from dialogs.yamlsource import DialogsInvalid
@@ -55,6 +62,11 @@ class DialogEngine(ConversationHandler):
         )
         self._watcher: asyncio.Task[None] | None = None
         self._knowledge_watcher: asyncio.Task[None] | None = None
+        self._dialogs_hash = content_hash(path) if path is not None else ""
+        self._knowledge_hash = (
+            content_hash(knowledge.path, article_files) if knowledge is not None else ""
+        )
+        self._listeners: list[Callable[[str], None]] = []
 
     @classmethod
     def from_path(
@@ -64,6 +76,7 @@ class DialogEngine(ConversationHandler):
         action_endpoint: str = "",
         knowledge_path: str | Path = "",
         public_url: str = "",
+        reload_interval: float = 0.4,
     ) -> DialogEngine:
         """Load the bot under `path`; custom actions go to the rasa-sdk `action_endpoint`;
         articles under `knowledge_path` ("" for none) answer what no intent does."""
@@ -74,7 +87,13 @@ class DialogEngine(ConversationHandler):
             actions = ActionClient(action_endpoint)
         bot = load_bot(path)
         knowledge = KnowledgeBase.load(knowledge_path, bot, public_url) if knowledge_path else None
-        return cls(bot, path=Path(path), actions=actions, knowledge=knowledge)
+        return cls(
+            bot,
+            path=Path(path),
+            actions=actions,
+            knowledge=knowledge,
+            reload_interval=reload_interval,
+        )
 
     @property
     def bot(self) -> Bot:
@@ -83,6 +102,44 @@ class DialogEngine(ConversationHandler):
     @property
     def knowledge(self) -> KnowledgeBase | None:
         return self._knowledge
+
+    @property
+    def version(self) -> str:
+        """What this process serves: a short digest of the dialog files and articles."""
+        return _version(self._dialogs_hash, self._knowledge_hash)
+
+    def on_reloaded(self, listener: Callable[[str], None]) -> None:
+        """Call `listener` with the new version after a reload this process noticed itself
+        (its file watcher), not after one it made to `follow` another process."""
+        self._listeners.append(listener)
+
+    async def follow(self, version: str) -> bool:
+        """Serve `version` (another process announced it): reload now unless the files
+        here already are that version. False when the files here are not (yet) the same."""
+        if version == self.version:
+            return True
+        if await self._files_version() != self.version:
+            await self.reload(announce=False)
+        return self.version == version
+
+    async def _files_version(self) -> str:
+        dialogs = await asyncio.to_thread(content_hash, self.path) if self.path else ""
+        knowledge = self._knowledge
+        articles = (
+            await asyncio.to_thread(content_hash, knowledge.path, article_files)
+            if knowledge is not None
+            else ""
+        )
+        return _version(dialogs, articles)
+
+    def _reloaded(self, before: str, *, announce: bool) -> None:
+        if not announce or self.version == before:
+            return
+        for listener in self._listeners:
+            try:
+                listener(self.version)
+            except Exception:
+                log.exception("reload listener failed")
 
     async def handle(self, turn: Turn) -> TurnResult:
         # One bot and knowledge base for the whole turn, even if a reload lands meanwhile.
@@ -114,11 +171,15 @@ class DialogEngine(ConversationHandler):
             priority=outcome.priority,
         )
 
-    async def reload(self) -> bool:
+    async def reload(self, *, announce: bool = True) -> bool:
         """Load the files again; keep the current bot when they are invalid."""
         if self.path is None:
             return False
+        before = self.version
         try:
+            # Hashed before loading: an edit landing in between is newer than the hash, so
+            # the watcher reloads once more rather than the version naming unserved files.
+            digest = await asyncio.to_thread(content_hash, self.path)
             bot = await asyncio.to_thread(load_bot, self.path)
         except DialogsInvalid as error:
             for problem in error.problems:
@@ -126,19 +187,23 @@ class DialogEngine(ConversationHandler):
             log.error("dialogs: keeping the previous version (%s)", self._bot.summary())
             return False
         self._bot = bot
+        self._dialogs_hash = digest
         self.reloads += 1
         log.info("dialogs reloaded: %s", bot.summary())
         if self._knowledge is not None:
             # The threshold is calibrated on the bot's out-of-scope lines, which may have changed.
-            await self.reload_knowledge()
+            await self.reload_knowledge(announce=False)
+        self._reloaded(before, announce=announce)
         return True
 
-    async def reload_knowledge(self) -> bool:
+    async def reload_knowledge(self, *, announce: bool = True) -> bool:
         """Read the articles again; keep the current ones when the files are invalid."""
         current = self._knowledge
         if current is None:
             return False
+        before = self.version
         try:
+            digest = await asyncio.to_thread(content_hash, current.path, article_files)
             knowledge = await asyncio.to_thread(
                 KnowledgeBase.load, current.path, self._bot, current.public_url
             )
@@ -148,7 +213,9 @@ class DialogEngine(ConversationHandler):
             log.error("knowledge base: keeping the previous %d articles", len(current.articles))
             return False
         self._knowledge = knowledge
+        self._knowledge_hash = digest
         self.reloads += 1
+        self._reloaded(before, announce=announce)
         return True
 
     async def _on_knowledge_change(self) -> None:
@@ -190,3 +257,8 @@ class DialogEngine(ConversationHandler):
         close = getattr(self.actions, "close", None)
         if close is not None:
             await close()
+
+
+def _version(dialogs: str, knowledge: str) -> str:
+    digest = hashlib.sha256(f"{dialogs}\0{knowledge}".encode()).hexdigest()
+    return digest[:16]

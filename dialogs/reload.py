@@ -7,6 +7,7 @@ platform and inside containers (where inotify on bind mounts is unreliable).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -66,3 +67,22 @@ async def watch(
         except Exception:
             # The watcher must outlive any bad edit; the old bot keeps serving.
             log.exception("dialogs reload failed")
+
+
+def content_hash(path: Path, files_of: Lister = dialog_files) -> str:
+    """A digest of the watched files' names (relative to `path`) and bytes: equal on every
+    machine that holds the same files, whatever their mtimes. "" for a missing folder."""
+    digest = hashlib.sha256()
+    try:
+        files = sorted(files_of(path))
+    except OSError:
+        return ""
+    for file in files:
+        try:
+            body = file.read_bytes()
+        except OSError:
+            continue  # removed since listing: the next reload reads what is there
+        name = file.relative_to(path) if file.is_relative_to(path) else file
+        digest.update(f"{name.as_posix()}\0{len(body)}\0".encode())
+        digest.update(body)
+    return digest.hexdigest()

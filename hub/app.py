@@ -16,6 +16,7 @@ from hub.api import API_TOKEN, HUB
 from hub.api import routes as api_routes
 from hub.attachments import AttachmentSettings, AttachmentStore, attachment_store_from
 from hub.attachments_http import ATTACHMENTS
+from hub.bot_sync import BotSync, VersionedBot
 from hub.bus_redis import bus_for
 from hub.config import Config
 from hub.customers_api import IDENTITY
@@ -48,6 +49,7 @@ def build_bot(config: Config) -> ConversationHandler:
         action_endpoint=config.action_endpoint,
         knowledge_path=config.knowledge_path,
         public_url=config.public_url,
+        reload_interval=config.reload_interval,
     )
 
 
@@ -105,6 +107,8 @@ def create_app(
         limiter=limiter_for(store),
         clock=clock or time.time,
     )
+    # Every process serves the bot version the last reload announced (`hub.bot_sync`).
+    bot_sync = BotSync(hub.bus, bot) if isinstance(bot, VersionedBot) else None
     search = search_index(store)
     hub.add_listener(search.on_events)
     identity.sender = ConnectorCodeSender(hub.connectors)
@@ -130,6 +134,7 @@ def create_app(
         store=store,
         action_endpoint=config.action_endpoint if config.bot_kind == "dialogs" else "",
         metrics_public=config.server.metrics_public,
+        bot=bot_sync.status if bot_sync is not None else None,
     )
     app[HUB] = hub
     app[CONFIG] = config
@@ -169,6 +174,8 @@ def create_app(
         await hub.stop()
         for connector in reversed(connectors):
             await connector.stop()
+        if bot_sync is not None:
+            await bot_sync.stop()
         await hub.bot.stop()
         await attachments.close()
         await search.stop()

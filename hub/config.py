@@ -168,6 +168,7 @@ class Config:
     handoff_path: str = ""  # config/handoff.yaml; "" runs without the human hand-off
     knowledge_path: str = ""  # config/knowledge; "" runs without a knowledge base
     public_url: str = ""  # how customers reach this hub (links to the help centre)
+    reload_interval: float = 0.4  # seconds between looks at the dialog files and articles
     channels: Mapping[str, Section] = field(default_factory=dict)
     # The agent console's settings, checked by handoff.console (which knows its keys).
     console: Section = field(default_factory=lambda: Section({}, path=""))
@@ -301,6 +302,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
     public_url = bot.get_str("public_url", "").rstrip("/")
     if public_url and not public_url.startswith(("http://", "https://")):
         raise bot.error("public_url", f"must be an http(s) URL (got {public_url!r})")
+    reload_interval = bot.get_float("reload_interval", 0.4, minimum=0.05)
     bot.reject_unknown()
 
     channels = root.section("channels")
@@ -324,6 +326,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         handoff_path=handoff_path,
         knowledge_path=knowledge_path,
         public_url=public_url,
+        reload_interval=reload_interval,
         channels=channel_sections,
         console=console,
         api_token=environ.get("FRONTDESK_API_TOKEN", ""),

@@ -5,7 +5,8 @@
 - `GET /readyz` is readiness: the store takes a write and reads it back (a probe counter),
   and the custom-action server answers its `/health`, when one is configured. 503 with
   which check failed (the why goes to the log), and `Retry-After`, when not ready; a load
-  balancer stops sending traffic.
+  balancer stops sending traffic. With the dialog engine it also names the bot version this
+  process serves and the last one any process announced (`hub.bot_sync`).
 - `GET /metrics` is Prometheus text; it needs the API token unless `server.metrics_public`.
 """
 
@@ -14,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -41,6 +43,7 @@ class Readiness:
     action_endpoint: str = ""  # the rasa-sdk webhook; its server's /health is probed
     timeout: float = 2.0
     metrics_public: bool = False
+    bot: Callable[[], Mapping[str, Any]] | None = None  # `hub.bot_sync.BotSync.status`
 
     async def check(self) -> dict[str, str]:
         """Each dependency → "ok" or what is wrong with it."""
@@ -100,8 +103,16 @@ async def readyz(request: web.Request) -> web.Response:
         # The details (hosts, ports, errors) go to the log, not to whoever asked.
         log.warning("not ready", extra={"checks": details, "accepting": hub.accepting})
     checks = {name: "ok" if result == "ok" else "failing" for name, result in details.items()}
+    body: dict[str, Any] = {
+        "status": "ready" if ready else "not ready",
+        "accepting": hub.accepting,
+        "checks": checks,
+    }
+    bot = request.app[READINESS].bot
+    if bot is not None:
+        body["bot"] = dict(bot())
     return web.json_response(
-        {"status": "ready" if ready else "not ready", "accepting": hub.accepting, "checks": checks},
+        body,
         status=200 if ready else 503,
         headers={} if ready else {"Retry-After": str(RETRY_AFTER)},
     )

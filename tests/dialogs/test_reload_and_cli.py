@@ -49,6 +49,42 @@ async def test_an_edit_is_reloaded_and_conversations_go_on(demo_copy: Path) -> N
         await engine.stop()
 
 
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_the_version_names_the_files_and_follow_reloads_without_announcing(
+    demo_copy: Path, tmp_path: Path, language: str
+) -> None:
+    """Two engines on copies of the same files serve the same version; an edit seen by
+    one's watcher is announced, and the other follows it at once without announcing."""
+    other_copy = Path(shutil.copytree(demo_copy, tmp_path / "other"))
+    leader, follower = DialogEngine.from_path(demo_copy), DialogEngine.from_path(other_copy)
+    assert leader.version == follower.version != ""
+    announced: list[str] = []
+    followed: list[str] = []
+    leader.on_reloaded(announced.append)
+    follower.on_reloaded(followed.append)
+    old = leader.version
+    new_hours = {"en": "08:00–22:00", "zh": "八点到二十二点"}[language]
+    for copy in (demo_copy, other_copy):
+        hours = copy / "smalltalk.yml"
+        hours.write_text(
+            hours.read_text(encoding="utf-8").replace("10:00–21:00", new_hours), encoding="utf-8"
+        )
+    await leader.start()
+    try:
+        await wait_until(lambda: bool(announced))
+    finally:
+        await leader.stop()
+    assert announced == [leader.version] and leader.version != old
+    assert await follower.follow(leader.version)
+    assert follower.version == leader.version and followed == []
+    question = {"en": "what are your opening hours", "zh": "你们几点开门"}[language]
+    result = await Chat(follower).say(question)
+    assert new_hours in Chat.texts(result)[0]
+    # A version whose files are not here: the follower keeps what it serves.
+    assert not await follower.follow("0" * 16)
+    assert follower.version == leader.version
+
+
 async def test_an_invalid_edit_keeps_the_old_bot_and_logs_file_line(
     demo_copy: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,7 +1,9 @@
-"""A dialog edit is served by every process: each watches the same files and reloads."""
+"""A dialog edit is served by every process: each watches the same files and reloads, and a
+reload one process noticed is followed by the others at once (`hub.bot_sync`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ import aiohttp
 import pytest
 
 from tests.scale.clients import eventually, post_message
-from tests.scale.processes import HubGroup, group_config
+from tests.scale.processes import HubGroup, HubProcess, group_config
 from tests.support import CallbackReceiver
 
 QUESTION = {"en": "what are your opening hours", "zh": "你们的营业时间是什么"}
@@ -87,3 +89,80 @@ async def test_every_process_answers_from_the_reloaded_dialogs(
                 await eventually(reloaded, f"process {index} serving the new answer")
     finally:
         group.stop()
+
+
+async def _bot(session: aiohttp.ClientSession, hub: HubProcess) -> dict[str, Any]:
+    async with session.get(f"{hub.url}/readyz") as response:
+        assert response.status == 200, await response.text()
+        found: dict[str, Any] = (await response.json())["bot"]
+        return found
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_a_reload_on_one_process_is_followed_by_the_others(
+    tmp_path: Path, scale_store_url: str, receiver: CallbackReceiver, lang: str
+) -> None:
+    """A notices the edit itself; B watches the same files but only once an hour, so only
+    A's announcement can make it reload; C's files (another machine) were not edited."""
+    edited, elsewhere = tmp_path / "dialogs", tmp_path / "elsewhere"
+    _write_bot(edited, BEFORE)
+    _write_bot(elsewhere, BEFORE)
+    config = group_config(tmp_path, scale_store_url, receiver.url)
+    bot = {"kind": "dialogs", "action_endpoint": ""}
+    settings = [(edited, 0.2), (edited, 3600.0), (elsewhere, 3600.0)]
+    hubs = [
+        HubProcess(
+            tmp_path / f"hub{n}",
+            "ABC"[n],
+            {**config, "bot": {**bot, "dialogs_path": str(path), "reload_interval": interval}},
+        )
+        for n, (path, interval) in enumerate(settings)
+    ]
+    asked = 0
+
+    async def answer(session: aiohttp.ClientSession, hub: HubProcess) -> str:
+        nonlocal asked
+        asked += 1
+        sender = f"follow-{lang}-{asked}"
+        before = len(receiver.received)
+        await post_message(session, hub, sender, QUESTION[lang], f"f{asked}")
+        replies: list[dict[str, Any]] = []
+
+        async def replied() -> bool:
+            replies[:] = [r for r in receiver.received[before:] if r.get("recipient") == sender]
+            return bool(replies)
+
+        await eventually(replied, f"an answer from process {hub.name}")
+        return str(replies[-1]["text"])
+
+    try:
+        for hub in hubs:
+            hub.spawn()
+        async with aiohttp.ClientSession() as session:
+            await asyncio.gather(*(hub.ready(session) for hub in hubs))
+            first = [await _bot(session, hub) for hub in hubs]
+            assert len({found["version"] for found in first}) == 1, first
+            assert all(found["current"] for found in first), first
+            old = first[0]["version"]
+
+            _write_bot(edited, AFTER)  # the operator edits the answer once
+
+            async def followed() -> list[dict[str, Any]] | None:
+                found = [await _bot(session, hub) for hub in hubs]
+                return (
+                    found
+                    if found[0]["version"] != old == found[2]["version"]
+                    and (found[1]["version"] == found[0]["version"])
+                    and found[2]["announced"] == found[0]["version"]
+                    else None
+                )
+
+            a, b, c = await eventually(followed, "B following A's reload, C told of it")
+            assert a["current"] and b["current"]
+            assert not c["current"]  # C's files are not that version: it says so
+            assert await answer(session, hubs[1]) == AFTER[lang]
+            assert await answer(session, hubs[0]) == AFTER[lang]
+            assert await answer(session, hubs[2]) == BEFORE[lang]
+    finally:
+        for hub in hubs:
+            hub.stop()
