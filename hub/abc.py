@@ -34,6 +34,7 @@ from hub.model import (
 if TYPE_CHECKING:
     from hub.attachments import AttachmentStore
     from hub.config import Section
+    from hub.leader import Lease as LeaderLease
     from hub.shared_limits import RateLimiter
 
 # --------------------------------------------------------------------------- handlers
@@ -100,6 +101,11 @@ class ConversationLog(Protocol):
     # Rate limits shared by every process on the store (a per-process limit would be N
     # times the configured one behind a load balancer).
     limiter: RateLimiter
+
+    def leader(self, job: str) -> LeaderLease:
+        """A lease for a job only one process may run at a time (mail polling …): held by
+        one process of those sharing the store; a single process always leads. The
+        caller starts and stops it."""
 
     async def latest_conversation(self, identity: str) -> Conversation | None:
         """The open (else most recent) conversation of whoever owns `identity`."""

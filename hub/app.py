@@ -27,6 +27,7 @@ from hub.http import json_errors
 from hub.hub import Hub
 from hub.identity import ConnectorCodeSender, IdentityGate, IdentityService, IdentitySettings
 from hub.knowledge import ARTICLES, Suggestion
+from hub.leader import lease_for
 from hub.logs import redact_secrets, secrets_in
 from hub.observe import READINESS, Readiness
 from hub.observe import routes as observe_routes
@@ -106,6 +107,7 @@ def create_app(
         bus=bus_for(store),
         limiter=limiter_for(store),
         clock=clock or time.time,
+        leaders=lambda job: lease_for(store, job),
     )
     # Every process serves the bot version the last reload announced (`hub.bot_sync`).
     bot_sync = BotSync(hub.bus, bot) if isinstance(bot, VersionedBot) else None

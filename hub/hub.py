@@ -28,6 +28,8 @@ from hub.abc import (
 from hub.bus import EventBus, EventListener, LocalBus
 from hub.delivery import DeliveryWorker, RetryPolicy
 from hub.errors import LeaseLost
+from hub.leader import Lease as LeaderLease
+from hub.leader import SoleLease
 from hub.locks import Lease
 from hub.metrics import Metrics
 from hub.model import (
@@ -67,6 +69,7 @@ class Hub:
         reply_to: str = "last",
         bus: EventBus | None = None,
         limiter: RateLimiter | None = None,
+        leaders: Callable[[str], LeaderLease] | None = None,
     ) -> None:
         if reply_to not in ("last", "preferred"):
             raise ValueError(f"reply_to must be 'last' or 'preferred', not {reply_to!r}")
@@ -81,6 +84,7 @@ class Hub:
         # Every appended event reaches every process's listeners through the bus.
         self.bus: EventBus = bus or LocalBus()
         self.limiter: RateLimiter = limiter or LocalRateLimiter()
+        self._leaders = leaders or (lambda job: SoleLease())
         self.delivery = DeliveryWorker(
             store=store,
             connectors=self.connectors,
@@ -116,6 +120,9 @@ class Hub:
             self.add_listener(connector.on_events)
 
     # ------------------------------------------------------------------ ConversationLog
+    def leader(self, job: str) -> LeaderLease:
+        return self._leaders(job)
+
     async def latest_conversation(self, identity: str) -> Conversation | None:
         customer = await self.store.find_customer(identity)
         return await self.store.latest_conversation(customer.id) if customer else None

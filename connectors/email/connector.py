@@ -19,6 +19,7 @@ docs/channels/email.md.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
@@ -53,9 +54,10 @@ from connectors.email.settings import (
 from connectors.email.smtp_in import SmtpReceiver, SmtpSettings
 from connectors.email.threading import plus_token, token_in
 from connectors.email.verp import Verp
-from hub.abc import Connector, IngestFn
+from hub.abc import Connector, ConversationLog, IngestFn
 from hub.config import Section
 from hub.errors import DeliveryError, RetryLater
+from hub.leader import Lease as LeaderLease
 from hub.model import Delivery, EventType, Inbound, InboundKind, Outbound
 
 log = logging.getLogger("frontdesk.connectors.email")
@@ -96,7 +98,8 @@ class EmailConnector(Connector):
         self.max_text_length = max_text_length
         self.raw_source_limit = raw_source_limit
         self.receiver = SmtpReceiver(smtp_in, self.receive) if smtp_in else None
-        self.poller = ImapPoller(imap, self.receive_fetched) if imap else None
+        self.poller = ImapPoller(imap, self.receive_fetched, leading=self._leads) if imap else None
+        self._imap_lease: LeaderLease | None = None
 
     # ------------------------------------------------------------------ config
     @classmethod
@@ -151,15 +154,34 @@ class EmailConnector(Connector):
         return connector
 
     # ------------------------------------------------------------------ lifecycle
+    def attach(self, log: ConversationLog) -> None:
+        super().attach(log)
+        # The loop breaker's budget is the hub's: one per address across every process.
+        self.rate_limit.limiter = log.limiter
+        self.rate_limit.prefix = self.name
+        if self.poller is not None:
+            # One process polls a mailbox at a time (named by a digest: no address in keys).
+            imap = self.poller.settings
+            mailbox = f"{imap.host}:{imap.port}/{imap.username}/{imap.mailbox}"
+            digest = hashlib.sha256(mailbox.encode()).hexdigest()[:16]
+            self._imap_lease = log.leader(f"{self.name}-imap:{digest}")
+
+    def _leads(self) -> bool:
+        return self._imap_lease is None or self._imap_lease.leading
+
     async def start(self) -> None:
         if self.receiver is not None:
             await self.receiver.start()
         if self.poller is not None:
+            if self._imap_lease is not None:
+                await self._imap_lease.start()
             await self.poller.start()
 
     async def stop(self) -> None:
         if self.poller is not None:
             await self.poller.stop()
+            if self._imap_lease is not None:
+                await self._imap_lease.stop()
         if self.receiver is not None:
             await self.receiver.stop()
 
@@ -207,7 +229,7 @@ class EmailConnector(Connector):
         if mail.noise:
             kind = InboundKind.NOTICE
         # Unverified mail has its own budget: forging her address must not use up Ana's.
-        elif not self.rate_limit.allow(sender if verified else f"unverified:{sender}"):
+        elif not await self.rate_limit.allow(sender if verified else f"unverified:{sender}"):
             kind = InboundKind.NOTICE
             raw["noise"] = "rate-limited"
             log.warning("email: sender over the reply rate limit", extra={"sender": sender})

@@ -8,6 +8,12 @@ the hub's dedupe by Message-ID drops the second copy. Nothing is lost.
 
 Connection failures reconnect with exponential backoff and jitter; they are logged, and
 never stop the hub.
+
+With several hub processes, one polls a mailbox at a time: the poller runs only while
+`leading()` says so (the connector's leader lease for that mailbox), checked before each
+session and each poll. A process that stops leading ends its session after the message in
+hand; another takes over within the lease's ttl. If two ever overlap, the hub's dedupe
+keeps each mail once.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from connectors.email.parse import MailRejected
 log = logging.getLogger("frontdesk.connectors.email")
 
 OnMessage = Callable[[bytes], Awaitable[None]]
+FOLLOWER_CHECK = 1.0  # seconds between a non-leading poller's looks at its lease
 _UID = re.compile(rb"UID (\d+)")
 
 
@@ -50,9 +57,16 @@ class ImapSettings:
 class ImapPoller:
     """Fetches unseen mail from one mailbox and hands each message to `on_message`."""
 
-    def __init__(self, settings: ImapSettings, on_message: OnMessage) -> None:
+    def __init__(
+        self,
+        settings: ImapSettings,
+        on_message: OnMessage,
+        *,
+        leading: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.settings = settings
         self.on_message = on_message
+        self.leading = leading
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._wake_read, self._wake_write = socket.socketpair()
@@ -77,6 +91,11 @@ class ImapPoller:
     async def _run(self) -> None:
         failures = 0
         while not self._stopping.is_set():
+            if not self.leading():
+                # Another process polls this mailbox; look again soon in case it stops.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), FOLLOWER_CHECK)
+                continue
             try:
                 await self._session()
                 failures = 0
@@ -101,7 +120,7 @@ class ImapPoller:
         try:
             self.connected.set()
             can_idle = self.settings.idle and "IDLE" in client.capabilities
-            while not self._stopping.is_set():
+            while not self._stopping.is_set() and self.leading():
                 fetched = await self._poll_once(client)
                 if fetched >= self.settings.batch:
                     continue  # more waiting: no need to sleep
@@ -116,6 +135,8 @@ class ImapPoller:
     async def _poll_once(self, client: imaplib.IMAP4) -> int:
         uids = await asyncio.to_thread(_unseen, client)
         for uid in uids[: self.settings.batch]:
+            if not self.leading():
+                break  # another process leads now: it fetches the rest
             data = await asyncio.to_thread(_fetch, client, uid)
             if data is None:
                 continue  # deleted meanwhile

@@ -3,18 +3,19 @@
 Mail that a machine sent (an out-of-office, a bounce, a list) is recorded in the
 conversation but never answered: answering would start a mail loop. Two autoresponders
 that do not mark their mail would still ping-pong, so each address also gets a budget of
-answered messages per time window; past it, messages are recorded without a turn.
+answered messages per time window; past it, messages are recorded without a turn. The
+budget is one shared token bucket per address (`hub.shared_limits`): with several hub
+processes receiving mail, a looping address gets the budget once, not once per process.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections import deque
-from collections.abc import Callable
 from email.message import EmailMessage
 
 from flufl.bounce import scan_message
+
+from hub.shared_limits import LocalRateLimiter, RateLimiter
 
 AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponder")
 NOISY_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
@@ -93,31 +94,24 @@ def failed_recipients(message: EmailMessage) -> list[str]:
 
 
 class RateLimit:
-    """At most `limit` answered messages per address per `window` seconds (in memory,
-    per process: it is a loop breaker, not an accounting system)."""
+    """At most `limit` answered messages per address at once, refilled at `limit` per
+    `window` seconds: a token bucket per address on `limiter` (in memory until the
+    connector is attached to a hub, then the hub's, shared by every process on a Redis
+    store). A loop breaker, not an accounting system."""
 
-    def __init__(
-        self, *, limit: int, window: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, *, limit: int, window: float, limiter: RateLimiter | None = None) -> None:
         self.limit = limit
         self.window = window
-        self.clock = clock
-        self._seen: dict[str, deque[float]] = {}
+        self.limiter: RateLimiter = limiter or LocalRateLimiter()
+        self.prefix = "email"  # the connector's name, keying its shared buckets
 
-    def allow(self, address: str) -> bool:
+    async def allow(self, address: str) -> bool:
         """Count one message from `address`; False once it is over its budget."""
         if self.limit <= 0:
             return True
-        now = self.clock()
-        times = self._seen.setdefault(address.lower(), deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if len(times) >= self.limit:
-            return False
-        times.append(now)
-        if len(self._seen) > 10_000:  # forget idle addresses so memory stays bounded
-            self._seen = {key: value for key, value in self._seen.items() if value}
-        return True
+        key = f"{self.prefix}:loop:{address.lower()}"
+        wait = await self.limiter.take(key, rate=self.limit / self.window, burst=self.limit)
+        return wait == 0
 
 
 def _header(message: EmailMessage, name: str) -> str:
