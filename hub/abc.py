@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from hub.config import Section
     from hub.leader import Lease as LeaderLease
     from hub.shared_limits import RateLimiter
+    from hub.shared_pacing import Pacing
 
 # --------------------------------------------------------------------------- handlers
 
@@ -101,6 +102,8 @@ class ConversationLog(Protocol):
     # Rate limits shared by every process on the store (a per-process limit would be N
     # times the configured one behind a load balancer).
     limiter: RateLimiter
+    # Send slots on a provider's rate limits, booked by every process together.
+    pacing: Pacing
 
     def leader(self, job: str) -> LeaderLease:
         """A lease for a job only one process may run at a time (mail polling …): held by

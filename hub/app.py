@@ -33,6 +33,7 @@ from hub.observe import READINESS, Readiness
 from hub.observe import routes as observe_routes
 from hub.search import SEARCH, search_index
 from hub.shared_limits import limiter_for
+from hub.shared_pacing import pacing_for
 from hub.stores import store_from_url
 
 log = logging.getLogger("frontdesk.app")
@@ -108,6 +109,7 @@ def create_app(
         limiter=limiter_for(store),
         clock=clock or time.time,
         leaders=lambda job: lease_for(store, job),
+        pacing=pacing_for(store),
     )
     # Every process serves the bot version the last reload announced (`hub.bot_sync`).
     bot_sync = BotSync(hub.bus, bot) if isinstance(bot, VersionedBot) else None

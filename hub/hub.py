@@ -45,6 +45,7 @@ from hub.model import (
     Route,
 )
 from hub.shared_limits import LocalRateLimiter, RateLimiter
+from hub.shared_pacing import LocalPacing, Pacing
 from hub.signals import Side, Typing, TypingListener, TypingSignals
 
 log = logging.getLogger("frontdesk.hub")
@@ -70,6 +71,7 @@ class Hub:
         bus: EventBus | None = None,
         limiter: RateLimiter | None = None,
         leaders: Callable[[str], LeaderLease] | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         if reply_to not in ("last", "preferred"):
             raise ValueError(f"reply_to must be 'last' or 'preferred', not {reply_to!r}")
@@ -85,6 +87,7 @@ class Hub:
         self.bus: EventBus = bus or LocalBus()
         self.limiter: RateLimiter = limiter or LocalRateLimiter()
         self._leaders = leaders or (lambda job: SoleLease())
+        self.pacing: Pacing = pacing or LocalPacing()
         self.delivery = DeliveryWorker(
             store=store,
             connectors=self.connectors,

@@ -55,7 +55,7 @@ from connectors.telegram.files import keep_files, send_file
 from connectors.telegram.pacing import Pacer
 from connectors.telegram.parse import CHANNEL, ButtonPress, Ignored, Malformed, parse_update
 from connectors.telegram.render import Part, is_token, render
-from hub.abc import Connector, IngestFn
+from hub.abc import Connector, ConversationLog, IngestFn
 from hub.config import Section
 from hub.errors import ConfigError, DeliveryError, InputError, RetryLater
 from hub.http import error_response, read_json
@@ -126,6 +126,8 @@ class TelegramConnector(Connector):
             per_second=settings.max_per_second,
             chat_interval=settings.per_chat_interval,
             group_interval=settings.per_group_interval,
+            # One bot's budget, whoever sends: named by the bot id (the token's public half).
+            bot=f"{CHANNEL}:{settings.token.partition(':')[0]}",
         )
         self.callbacks = CallbackCache()
         self._bot: _Bot | None = None
@@ -194,6 +196,11 @@ class TelegramConnector(Connector):
         return [web.post(WEBHOOK_PATH, self.receive)]
 
     # ------------------------------------------------------------------ lifecycle
+    def attach(self, log: ConversationLog) -> None:
+        super().attach(log)
+        # The bot's send budget is the hub's: booked by every process together.
+        self.pacer.pacing = log.pacing
+
     async def start(self) -> None:
         if not self.settings.token:
             log.warning(f"{TOKEN_ENV} is not set: the telegram channel stays idle")
@@ -454,11 +461,11 @@ class TelegramConnector(Connector):
         # Parts an earlier attempt (in any process, before a restart too) already sent.
         sent = [int(part) for part in delivery.parts_sent]
         for index, part in enumerate(steps[len(sent) :], start=len(sent) + 1):
-            wait = self.pacer.reserve(chat_id, max_wait=self.settings.max_queue_wait)
+            wait = await self.pacer.reserve(chat_id, max_wait=self.settings.max_queue_wait)
             if wait is None:
                 raise RetryLater(
                     "queued behind this chat's rate limit",
-                    retry_after=self.pacer.wait_for(chat_id),
+                    retry_after=await self.pacer.wait_for(chat_id),
                 )
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -487,7 +494,7 @@ class TelegramConnector(Connector):
             message = await call
         except RetryAfter as error:
             seconds = _retry_after(error)
-            self.pacer.pause(chat_id, seconds)
+            await self.pacer.pause(chat_id, seconds)
             raise RetryLater("telegram rate limit (429)", retry_after=seconds) from None
         except Forbidden as error:
             # The identity is unreachable until the user writes again; retrying cannot help.

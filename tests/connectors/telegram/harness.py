@@ -40,10 +40,11 @@ def telegram_app(
     bot: ConversationHandler,
     mode: str = "webhook",
     handoff_path: Path | None = None,
+    store_url: str = "",
     **settings: Any,
 ) -> web.Application:
-    """The whole hub, on SQLite in `tmp_path`, with Telegram pointed at the fake (and the
-    hand-off configured by `handoff_path`, when given)."""
+    """The whole hub, on SQLite in `tmp_path` (or on `store_url`), with Telegram pointed at
+    the fake (and the hand-off configured by `handoff_path`, when given)."""
     channel = {
         "enabled": True,
         "mode": mode,
@@ -71,7 +72,7 @@ def telegram_app(
     path = tmp_path / "frontdesk.yaml"
     path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
     env = {
-        "FRONTDESK_STORE_URL": f"sqlite:///{tmp_path}/frontdesk.db",
+        "FRONTDESK_STORE_URL": store_url or f"sqlite:///{tmp_path}/frontdesk.db",
         "FRONTDESK_TELEGRAM_TOKEN": TOKEN,
     }
     if mode == "webhook":

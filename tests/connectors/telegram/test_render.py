@@ -129,30 +129,32 @@ class Clock:
         return self.now
 
 
-def test_pacer_spaces_one_chat_and_lets_others_through() -> None:
+async def test_pacer_spaces_one_chat_and_lets_others_through() -> None:
     clock = Clock()
     pacer = Pacer(per_second=30, chat_interval=1.0, group_interval=3.0, clock=clock)
-    assert pacer.reserve(1, max_wait=5) == 0
-    assert pacer.reserve(1, max_wait=5) == pytest.approx(1.0)
-    assert pacer.reserve(1, max_wait=5) == pytest.approx(2.0)
+    assert await pacer.reserve(1, max_wait=5) == 0
+    assert await pacer.reserve(1, max_wait=5) == pytest.approx(1.0)
+    assert await pacer.reserve(1, max_wait=5) == pytest.approx(2.0)
     # Another chat is not held up by chat 1's spacing, only by the global rate.
-    assert pacer.reserve(2, max_wait=5) == pytest.approx(1 / 30)
-    assert pacer.reserve(-100, max_wait=5) == pytest.approx(2 / 30)
-    assert pacer.reserve(-100, max_wait=5) == pytest.approx(2 / 30 + 3.0)  # groups: 20 a minute
+    assert await pacer.reserve(2, max_wait=5) == pytest.approx(1 / 30)
+    assert await pacer.reserve(-100, max_wait=5) == pytest.approx(2 / 30)
+    assert await pacer.reserve(-100, max_wait=5) == pytest.approx(
+        2 / 30 + 3.0
+    )  # groups: 20 a minute
 
 
-def test_pacer_refuses_long_waits_and_honours_pauses() -> None:
+async def test_pacer_refuses_long_waits_and_honours_pauses() -> None:
     clock = Clock()
     pacer = Pacer(per_second=1000, chat_interval=1.0, group_interval=3.0, clock=clock)
-    pacer.pause(7, 30)
-    assert pacer.reserve(7, max_wait=5) is None
-    assert pacer.wait_for(7) == pytest.approx(30)
+    await pacer.pause(7, 30)
+    assert await pacer.reserve(7, max_wait=5) is None
+    assert await pacer.wait_for(7) == pytest.approx(30)
     clock.now += 30
-    assert pacer.reserve(7, max_wait=5) == 0
+    assert await pacer.reserve(7, max_wait=5) == 0
 
 
-def test_global_rate_is_respected() -> None:
+async def test_global_rate_is_respected() -> None:
     clock = Clock()
     pacer = Pacer(per_second=30, chat_interval=0, group_interval=0, clock=clock)
-    waits = [pacer.reserve(chat, max_wait=10) for chat in range(60)]
+    waits = [await pacer.reserve(chat, max_wait=10) for chat in range(60)]
     assert waits[-1] == pytest.approx(59 / 30)  # 60 chats take two seconds, none dropped
