@@ -59,6 +59,7 @@ from hub.abc import Connector, ConversationLog, IngestFn
 from hub.config import Section
 from hub.errors import ConfigError, DeliveryError, InputError, RetryLater
 from hub.http import error_response, read_json
+from hub.leader import Lease as LeaderLease
 from hub.logs import redact_secrets
 from hub.model import Attachment, Delivery, Event, Inbound, split_question
 
@@ -73,6 +74,7 @@ _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 _LOG_SCAN = 200  # events read back to map a button token to its payload
+FOLLOWER_CHECK = 1.0  # seconds between a non-polling process's looks at the poll lease
 BUTTON_EXPIRED = "This button has expired."
 # Shown on a tap on an older copy of a question the bot has asked again since; the chat's
 # language is not the connector's business, so both are said.
@@ -134,6 +136,8 @@ class TelegramConnector(Connector):
         self._ready = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._poll_lease: LeaderLease | None = None
+        self.polling = False  # this process is the one calling getUpdates (polling mode)
 
     # ------------------------------------------------------------------ configuration
     @classmethod
@@ -200,6 +204,10 @@ class TelegramConnector(Connector):
         super().attach(log)
         # The bot's send budget is the hub's: booked by every process together.
         self.pacer.pacing = log.pacing
+        if self.settings.mode == "polling":
+            # Telegram serves getUpdates to one caller per bot (a second gets 409): with
+            # several processes, the one leading for this bot polls.
+            self._poll_lease = log.leader(f"{CHANNEL}-poll:{self.settings.token.partition(':')[0]}")
 
     async def start(self) -> None:
         if not self.settings.token:
@@ -213,6 +221,8 @@ class TelegramConnector(Connector):
             request=HTTPXRequest(read_timeout=timeout, write_timeout=timeout),
             get_updates_request=HTTPXRequest(read_timeout=timeout, write_timeout=timeout),
         )
+        if self._poll_lease is not None:
+            await self._poll_lease.start()
         self._runner = asyncio.create_task(self._run(self._bot))
 
     async def stop(self) -> None:
@@ -223,6 +233,8 @@ class TelegramConnector(Connector):
         await asyncio.gather(*tasks, return_exceptions=True)
         self._runner = None
         self._ready.clear()
+        if self._poll_lease is not None:
+            await self._poll_lease.stop()
         if self._bot is not None:
             with contextlib.suppress(Exception):
                 await self._bot.shutdown()
@@ -269,6 +281,13 @@ class TelegramConnector(Connector):
         offset: int | None = None
         delay = self.settings.reconnect_delay
         while True:
+            if self._poll_lease is not None and not self._poll_lease.leading:
+                # Another process polls; what it confirmed is gone from getUpdates, so a
+                # later turn of ours starts from whatever is still unconfirmed.
+                self.polling, offset = False, None
+                await asyncio.sleep(FOLLOWER_CHECK)
+                continue
+            self.polling = True
             try:
                 batch = await bot.raw_updates(
                     offset=offset,

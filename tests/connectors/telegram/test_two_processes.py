@@ -1,7 +1,8 @@
-"""Two hub processes on one Redis store send for one bot: Telegram's per-bot rate is booked
+"""Two hub processes on one Redis store serve one bot: Telegram's per-bot rate is booked
 by both together, so their sends never share a slot (each process on its own would send
-at once), and a long reply split in parts resumes on the other process after the first
-stopped halfway, without repeating a part."""
+at once); a long reply split in parts resumes on the other process after the first
+stopped halfway, without repeating a part; in polling mode one process calls getUpdates
+and the other takes over when it stops."""
 
 from __future__ import annotations
 
@@ -112,6 +113,43 @@ async def test_a_split_reply_resumes_on_the_other_process(
             while not await delivered():
                 await asyncio.sleep(0.05)
         assert [part[0] for part in fake.texts(CHAT)] == list(letters)  # none resent
+    finally:
+        for client in clients:
+            await client.close()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_one_process_polls_and_the_other_takes_over(
+    tmp_path: Path, fake: FakeBotApi, redis_url: str, language: str
+) -> None:
+    first, second = TEXTS[language]
+    for n in range(2):
+        (tmp_path / f"p{n}").mkdir()
+    apps = [
+        telegram_app(tmp_path / f"p{n}", fake, bot=EchoBot(), mode="polling", store_url=redis_url)
+        for n in range(2)
+    ]
+    clients = [await _client(app) for app in apps]
+    try:
+        connectors = [await ready(app) for app in apps]
+
+        async def one_polling() -> int:
+            async with asyncio.timeout(60):
+                while [c.polling for c in connectors].count(True) != 1:
+                    await asyncio.sleep(0.05)
+            return [c.polling for c in connectors].index(True)
+
+        leader = await one_polling()
+        await fake.push_update(text_update(1, first))
+        await fake.wait_for("sendMessage", 1, timeout=60)
+        assert [c.polling for c in connectors].count(True) == 1
+
+        await clients[leader].close()  # the polling process stops
+        follower = connectors[1 - leader]
+        await fake.push_update(text_update(2, second))
+        await fake.wait_for("sendMessage", 2, timeout=60)
+        assert follower.polling
+        assert fake.texts(CHAT) == [f"You said: {first}", f"You said: {second}"]
     finally:
         for client in clients:
             await client.close()
