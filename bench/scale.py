@@ -1,8 +1,8 @@
-"""Scale-out: turns/s and latency for N = 1, 2, 4 hub processes on one Redis, and what a
-turn costs Redis.
+"""Scale-out: turns/s and latency for N = 1, 2, 4 hub processes on one Redis and on a
+three-master Redis Cluster, and what a turn costs Redis.
 
-For each N it runs `frontdesk serve --workers N` (one port, SO_REUSEPORT) on a fresh Redis
-database, drives it through the `api` channel in a closed loop (each conversation waits for
+For each store and N it runs `frontdesk serve --workers N` (one port, SO_REUSEPORT) on a
+fresh Redis (or cluster), drives it through the `api` channel in a closed loop (each conversation waits for
 its reply before the next message; the signed reply reaching our callback server ends a
 turn), then:
 
@@ -13,8 +13,10 @@ turn), then:
   sent (each pipelined command counts once, a script call counts once; the commands a
   script runs inside Redis are counted apart). Background work (bus reads, lease renewals,
   pollers) is included, spread over the turns.
+- on the cluster, every master's counts are summed, and `busiest_node_share` says how much
+  of the work one master did (the slots the keys hash to decide it).
 
-    python bench/scale.py --workers 1 2 4 --seconds 20 --concurrency 64
+    python bench/scale.py --workers 1 2 4 --seconds 20 --concurrency 64 --store redis cluster
 
 Progress goes to stderr; the last stdout line is one JSON list with a row per N.
 """
@@ -32,6 +34,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +59,44 @@ from bench.api import (
 HEADERS = {"Authorization": f"Bearer {CHANNEL_TOKEN}"}
 
 
-async def _commandstats(redis: Redis) -> Counter[str]:
-    info: dict[str, Any] = await redis.info("commandstats")
-    return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in info.items()})
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """Where the store lives: its URL, and every server behind it (to count on each)."""
+
+    name: str
+    url: str
+    nodes: tuple[str, ...]
+
+
+@contextmanager
+def backend(name: str, tmp: Path) -> Iterator[Backend]:
+    if name == "redis":
+        process, url = start_redis(tmp)
+        try:
+            yield Backend(name, url, (url,))
+        finally:
+            process.terminate()
+            process.wait()
+        return
+    from tests.redis_cluster import RedisTestCluster  # the test harness's private cluster
+
+    cluster = RedisTestCluster()
+    cluster.start()
+    try:
+        nodes = tuple(f"redis://127.0.0.1:{port}/0" for port in cluster.ports)
+        yield Backend(name, cluster.url, nodes)
+    finally:
+        cluster.close()
+
+
+async def _commandstats(nodes: list[Redis]) -> list[Counter[str]]:
+    found = []
+    for redis in nodes:
+        info: dict[str, Any] = await redis.info("commandstats")
+        found.append(
+            Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in info.items()})
+        )
+    return found
 
 
 async def _all_workers_up(url: str, workers: int) -> None:
@@ -113,13 +153,14 @@ class Driver:
         return latencies
 
 
-async def _monitored(redis_url: str, driver: Driver, args: argparse.Namespace) -> dict[str, Any]:
-    """Round trips per turn: commands clients sent while `MONITOR` watched some turns."""
+async def _monitored(nodes: tuple[str, ...], driver: Driver, args: argparse.Namespace) -> dict:
+    """Round trips per turn: commands clients sent while `MONITOR` watched some turns (on
+    every server)."""
     counts: Counter[str] = Counter()
-    monitor_client = Redis.from_url(redis_url, decode_responses=True)
+    monitor_clients = [Redis.from_url(url, decode_responses=True) for url in nodes]
     stop = asyncio.Event()
 
-    async def watch() -> None:
+    async def watch(monitor_client: Redis) -> None:
         async with monitor_client.monitor() as monitor:
             async for command in monitor.listen():
                 if stop.is_set():
@@ -129,15 +170,17 @@ async def _monitored(redis_url: str, driver: Driver, args: argparse.Namespace) -
                 if kind == "client":
                     counts["cmd:" + str(command.get("command", "")).split(" ", 1)[0].upper()] += 1
 
-    watcher = asyncio.create_task(watch())
+    watchers = [asyncio.create_task(watch(client)) for client in monitor_clients]
     await asyncio.sleep(0.5)
     before = Counter(counts)
     latencies = await driver.loop(args.concurrency, args.monitor_seconds, "mon")
     after = Counter(counts)
     stop.set()
-    watcher.cancel()
-    await asyncio.gather(watcher, return_exceptions=True)
-    await monitor_client.aclose()
+    for watcher in watchers:
+        watcher.cancel()
+    await asyncio.gather(*watchers, return_exceptions=True)
+    for client in monitor_clients:
+        await client.aclose()
     turns = max(1, len(latencies))
     sent = after - before
     return {
@@ -152,11 +195,13 @@ async def _monitored(redis_url: str, driver: Driver, args: argparse.Namespace) -
     }
 
 
-async def measure(workers: int, redis_url: str, tmp: Path, args: argparse.Namespace) -> dict:
-    redis = Redis.from_url(redis_url, decode_responses=True)
-    await redis.flushdb()
+async def measure(workers: int, store: Backend, tmp: Path, args: argparse.Namespace) -> dict:
+    nodes = [Redis.from_url(url, decode_responses=True) for url in store.nodes]
+    for redis in nodes:
+        await redis.flushall()
+    redis_url = store.url
     hub_port, receiver_port = free_port(), free_port()
-    config = tmp / f"frontdesk-{workers}.yaml"
+    config = tmp / f"frontdesk-{store.name}-{workers}.yaml"
     config.write_text(
         f"server: {{host: 127.0.0.1, port: {hub_port}}}\n"
         f"store: {{url: '{redis_url}'}}\n"
@@ -170,7 +215,7 @@ async def measure(workers: int, redis_url: str, tmp: Path, args: argparse.Namesp
         "FRONTDESK_API_TOKEN": "bench",
         "FRONTDESK_API_CHANNEL_TOKEN": CHANNEL_TOKEN,
     }
-    with (tmp / f"hub-{workers}.log").open("wb") as hub_log:
+    with (tmp / f"hub-{store.name}-{workers}.log").open("wb") as hub_log:
         hub = subprocess.Popen(
             [
                 sys.executable,
@@ -192,30 +237,38 @@ async def measure(workers: int, redis_url: str, tmp: Path, args: argparse.Namesp
     url = f"http://127.0.0.1:{hub_port}"
     try:
         await _all_workers_up(url, workers)
-        progress(f"N={workers}: {workers} worker(s) up; warming up")
+        progress(f"{store.name} N={workers}: {workers} worker(s) up; warming up")
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
             driver = Driver(url, receiver, session)
             await driver.loop(args.concurrency, 3, "warm")
-            stats_before = await _commandstats(redis)
+            stats_before = await _commandstats(nodes)
             started = time.perf_counter()
             latencies = await driver.loop(args.concurrency, args.seconds, "c")
             elapsed = time.perf_counter() - started
-            stats = await _commandstats(redis) - stats_before
-            stats.pop("info", None)
-            monitored = await _monitored(redis_url, driver, args)
+            per_node = [
+                after - before
+                for after, before in zip(await _commandstats(nodes), stats_before, strict=True)
+            ]
+            for counts in per_node:
+                counts.pop("info", None)
+            stats = sum(per_node, Counter[str]())
+            monitored = await _monitored(store.nodes, driver, args)
     finally:
         hub.send_signal(signal.SIGTERM)
         hub.wait(timeout=60)
         await runner.cleanup()
-        await redis.aclose()
+        for redis in nodes:
+            await redis.aclose()
     ordered = sorted(latencies)
     turns = max(1, len(ordered))
 
     def pct(p: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 1)
 
+    total = max(1, sum(stats.values()))
     row = {
+        "store": store.name,
         "workers": workers,
         "concurrency": args.concurrency,
         "turns": len(ordered),
@@ -226,24 +279,25 @@ async def measure(workers: int, redis_url: str, tmp: Path, args: argparse.Namesp
         "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else 0.0,
         "redis_commands_per_turn": round(sum(stats.values()) / turns, 1),
         "top_commands_per_turn": {k: round(v / turns, 2) for k, v in stats.most_common(10)},
+        "busiest_node_share": round(max(sum(c.values()) for c in per_node) / total, 2),
         **monitored,
     }
     progress(
-        f"N={workers}: {row['turns_per_second']} turns/s, p50 {row['p50_ms']} ms, "
+        f"{store.name} N={workers}: {row['turns_per_second']} turns/s, p50 {row['p50_ms']} ms, "
         f"p99 {row['p99_ms']} ms, {row['redis_commands_per_turn']} Redis commands/turn, "
-        f"{row['round_trips_per_turn']} round trips/turn"
+        f"{row['round_trips_per_turn']} round trips/turn, "
+        f"busiest node {row['busiest_node_share']:.0%}"
     )
     return row
 
 
 async def run(args: argparse.Namespace) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="fd-scale-"))
-    redis_process, redis_url = start_redis(tmp)
-    try:
-        return [await measure(n, redis_url, tmp, args) for n in args.workers]
-    finally:
-        redis_process.terminate()
-        redis_process.wait()
+    rows = []
+    for name in args.store:
+        with backend(name, tmp) as store:
+            rows += [await measure(n, store, tmp, args) for n in args.workers]
+    return rows
 
 
 def main() -> None:
@@ -252,6 +306,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64, help="closed-loop conversations")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--monitor-seconds", type=float, default=3)
+    parser.add_argument(
+        "--store", nargs="+", choices=("redis", "cluster"), default=["redis", "cluster"]
+    )
     print(json.dumps(asyncio.run(run(parser.parse_args()))))
 
 
