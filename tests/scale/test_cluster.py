@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.scale.test_hot_reload import (
+    test_a_reload_on_one_process_is_followed_by_the_others as test_reload_on_a_cluster,
+)
 from tests.scale.test_shared_limits import (
     test_an_address_burst_is_shared_by_three_processes as test_limits_on_a_cluster,
 )
@@ -21,4 +24,9 @@ def scale_store_url(redis_cluster_url: str) -> str:
     return redis_cluster_url
 
 
-__all__ = ["test_capacity_on_a_cluster", "test_limits_on_a_cluster", "test_web_chat_on_a_cluster"]
+__all__ = [
+    "test_capacity_on_a_cluster",
+    "test_limits_on_a_cluster",
+    "test_reload_on_a_cluster",
+    "test_web_chat_on_a_cluster",
+]

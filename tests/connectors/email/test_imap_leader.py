@@ -1,6 +1,6 @@
-"""Two hub processes on one Redis store, both configured to poll the same IMAP mailbox (a
-real Dovecot): one polls at a time, each mail is answered once, and when the polling
-process stops the other takes over."""
+"""Two hub processes on one Redis store (one server, and a three-master cluster), both
+configured to poll the same IMAP mailbox (a real Dovecot): one polls at a time, each mail
+is answered once, and when the polling process stops the other takes over."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ async def until(check: Callable[[], bool | Awaitable[bool]], what: str) -> None:
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 async def test_one_process_polls_the_mailbox_and_another_takes_over(
-    dovecot: Dovecot, tmp_path: Path, redis_url: str, language: str
+    dovecot: Dovecot, tmp_path: Path, shared_store_url: str, language: str
 ) -> None:
     first, later = MAILS[language]
     relay = CaptureRelay()
@@ -67,7 +67,9 @@ async def test_one_process_polls_the_mailbox_and_another_takes_over(
             directory = tmp_path / f"process{n}"
             directory.mkdir()
             env = hub_env(
-                directory, FRONTDESK_EMAIL_IMAP_PASSWORD=PASSWORD, FRONTDESK_STORE_URL=redis_url
+                directory,
+                FRONTDESK_EMAIL_IMAP_PASSWORD=PASSWORD,
+                FRONTDESK_STORE_URL=shared_store_url,
             )
             path = config_yaml(directory, relay_port=relay.port, inbound="imap", imap=imap)
             app = create_app(hub_config(env, path), environ=env, bot=EchoBot())

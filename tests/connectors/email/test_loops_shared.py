@@ -1,6 +1,7 @@
 """The email loop breaker's budget is one per address across every hub process on a Redis
-store: an unmarked autoresponder writing to two processes in turn is cut off after the
-configured number of answers in all, not after that number on each process."""
+store (one server, and a three-master cluster): an unmarked autoresponder writing to two
+processes in turn is cut off after the configured number of answers in all, not after
+that number on each process."""
 
 from __future__ import annotations
 
@@ -31,9 +32,9 @@ def robot_mail(language: str, number: int) -> bytes:
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 async def test_the_loop_breaker_budget_is_shared_by_every_process(
-    start_hub: Start, redis_url: str, language: str
+    start_hub: Start, shared_store_url: str, language: str
 ) -> None:
-    shared = {"FRONTDESK_STORE_URL": redis_url}
+    shared = {"FRONTDESK_STORE_URL": shared_store_url}
     hubs: list[EmailHub] = [
         await start_hub(environ=shared, rate_limit_messages=2) for _ in range(2)
     ]

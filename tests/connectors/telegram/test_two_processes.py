@@ -1,8 +1,9 @@
-"""Two hub processes on one Redis store serve one bot: Telegram's per-bot rate is booked
-by both together, so their sends never share a slot (each process on its own would send
-at once); a long reply split in parts resumes on the other process after the first
-stopped halfway, without repeating a part; in polling mode one process calls getUpdates
-and the other takes over when it stops."""
+"""Two hub processes on one Redis store (one server and, for the rate and polling, a
+three-master cluster) serve one bot: Telegram's per-bot rate is booked by both together,
+so their sends never share a slot (each process on its own would send at once); a long
+reply split in parts resumes on the other process after the first stopped halfway,
+without repeating a part; in polling mode one process calls getUpdates and the other
+takes over when it stops."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ async def _client(app: Any) -> TestClient[Any, Any]:
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 async def test_two_processes_share_the_bots_send_rate(
-    tmp_path: Path, fake: FakeBotApi, redis_url: str, language: str
+    tmp_path: Path, fake: FakeBotApi, shared_store_url: str, language: str
 ) -> None:
     for n in range(2):
         (tmp_path / f"p{n}").mkdir()
@@ -48,7 +49,7 @@ async def test_two_processes_share_the_bots_send_rate(
             tmp_path / f"p{n}",
             fake,
             bot=EchoBot(),
-            store_url=redis_url,
+            store_url=shared_store_url,
             max_per_second=PER_SECOND,
             max_queue_wait=30,
         )
@@ -120,13 +121,15 @@ async def test_a_split_reply_resumes_on_the_other_process(
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 async def test_one_process_polls_and_the_other_takes_over(
-    tmp_path: Path, fake: FakeBotApi, redis_url: str, language: str
+    tmp_path: Path, fake: FakeBotApi, shared_store_url: str, language: str
 ) -> None:
     first, second = TEXTS[language]
     for n in range(2):
         (tmp_path / f"p{n}").mkdir()
     apps = [
-        telegram_app(tmp_path / f"p{n}", fake, bot=EchoBot(), mode="polling", store_url=redis_url)
+        telegram_app(
+            tmp_path / f"p{n}", fake, bot=EchoBot(), mode="polling", store_url=shared_store_url
+        )
         for n in range(2)
     ]
     clients = [await _client(app) for app in apps]
