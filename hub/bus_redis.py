@@ -1,9 +1,9 @@
 """The event bus across processes: one Redis Stream shared by every hub process.
 
     process A ─ publish ─► local inbox ─┐                       ┌─► dispatcher ─► subscribers
-              └─ writer ─ XADD ─► fd:{bus}:events ─ XREAD ─► reader ─┘ (in order per conversation)
+              └─ writer ─ XADD ─► fd:{fd:bus}:events ─ XREAD ─► reader ─┘ (in order per conversation)
 
-Key: ``<store prefix>{bus}:events`` (``fd:{fd}:{bus}:events``), one stream for the whole
+Key: ``<prefix>{<tag>:bus}:events`` (``fd:{fd:bus}:events``), one stream for the whole
 deployment, trimmed to about `maxlen` entries. One stream rather than one per conversation because every process needs
 every conversation (the queue index, the console feed, customer history): with one stream a
 process reads everything with a single blocking XREAD on one connection, where per-
@@ -37,7 +37,7 @@ from redis.exceptions import RedisError
 from hub.bus import EventBus, EventListener, GapListener, LocalBus, SignalListener, Subscribers
 from hub.bus_order import ReadLog, Sequencer
 from hub.model import Event
-from hub.store_redis_connect import RedisClient, connect
+from hub.store_redis_connect import RedisClient, connect, own_tag
 
 log = logging.getLogger("frontdesk.bus")
 
@@ -52,7 +52,8 @@ _Item = tuple[str, Any, Any]
 
 
 def stream_key(prefix: str) -> str:
-    return f"{prefix}{{bus}}:events"
+    """The stream of a deployment whose keys start with `prefix` (`fd:`)."""
+    return f"{own_tag(prefix, 'bus')}:events"
 
 
 def _id(stream_id: str) -> tuple[int, int]:
@@ -283,7 +284,7 @@ def bus_for(store: object) -> EventBus:
         async def read_log(conversation_id: str, after: int, limit: int) -> Sequence[Event]:
             return await store.events(conversation_id, after_seq=after, limit=limit)
 
-        return RedisBus(store.url, read_log=read_log, prefix=store.prefix)
+        return RedisBus(store.url, read_log=read_log, prefix=store.base_prefix)
     return LocalBus()
 
 

@@ -2,10 +2,10 @@
 timeouts, queue-position updates, mail polling, scheduled jobs.
 
 A `Lease` is held by at most one process at a time. On Redis it is
-``SET <prefix>{lease:<name>} <holder> NX PX ttl``, renewed every third of the ttl by a
+``SET fd:{fd:lease:<name>} <holder> NX PX ttl``, renewed every third of the ttl by a
 compare-and-extend script, so a process that dies or stalls loses it after one ttl and
 another takes over. Each acquisition also draws a **fencing token** (``INCR`` on
-``<prefix>{lease:<name>}:fence``, same hash tag): it only ever grows, so anything the
+``fd:{fd:lease:<name>}:fence``, same hash tag): it only ever grows, so anything the
 leader writes can carry it and a store can refuse a write from a holder that has since
 been replaced. A single process (SQLite) is always the leader, with token 1.
 """
@@ -21,7 +21,7 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 
-from hub.store_redis_connect import RedisClient
+from hub.store_redis_connect import RedisClient, own_tag
 
 log = logging.getLogger("frontdesk.leader")
 
@@ -93,7 +93,7 @@ class RedisLease:
     ) -> None:
         self._redis = redis
         self.name = name
-        self.key = f"{prefix}{{lease:{name}}}"
+        self.key = own_tag(prefix, f"lease:{name}")
         self.fence_key = f"{self.key}:fence"
         self.ttl_ms = max(int(ttl * 1000), 100)
         self.holder = os.urandom(12).hex()
@@ -164,7 +164,7 @@ def lease_for(store: object, name: str, *, ttl: float = 10.0) -> Lease:
     from hub.store_redis_core import RedisCore
 
     if isinstance(store, RedisCore):
-        return RedisLease(lambda: store.redis, name, prefix=store.prefix, ttl=ttl)
+        return RedisLease(lambda: store.redis, name, prefix=store.base_prefix, ttl=ttl)
     return SoleLease()
 
 

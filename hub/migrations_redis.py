@@ -13,6 +13,13 @@ Versions:
    nothing at all (a new store).
 1. Every key `fd:{fd}:<name>`: one hash tag, so a Redis Cluster keeps the store on one slot.
    Fencing counters (`fd:{fd}:lock:<name>:fence`) start at 0 when first needed.
+2. What is not the store's own scripts' gets a hash tag of its own, so a cluster spreads it
+   over other masters: the event bus's stream (`fd:{fd:bus}:events`), leader leases and
+   their fencing counters (`fd:{fd:lease:<name>}`), rate-limit buckets
+   (`fd:{fd:limit:<key>}`), send pacing (`fd:{fd:pace:<group>}:…`). Fencing counters move
+   (a token never goes back); the stream and lease holders of the stopped processes are
+   dropped (the logs hold every event; a lease is taken again at start); old buckets are
+   left to expire within their refill time.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from dataclasses import dataclass
 from redis.asyncio.cluster import RedisCluster
 
 from hub.errors import ConfigError
-from hub.store_redis_connect import RedisClient
+from hub.store_redis_connect import RedisClient, own_tag
 
 log = logging.getLogger("frontdesk.store.redis")
 
@@ -77,8 +84,27 @@ async def _hash_tag_every_key(redis: RedisClient, base: str, keyspace: str) -> N
     log.info("redis store: %d keys moved under the hash tag %s", moved, keyspace)
 
 
+async def _own_tags(redis: RedisClient, base: str, keyspace: str) -> None:
+    leases = f"{keyspace}{{lease:"
+    async for key in redis.scan_iter(match=f"{leases}*}}:fence", count=1000):
+        name = str(key)[len(leases) : -len("}:fence")]
+        target = f"{own_tag(base, f'lease:{name}')}:fence"
+        # Fencing tokens only ever grow: the new counter goes on from the old one.
+        old, new = int(await redis.get(key) or 0), int(await redis.get(target) or 0)
+        if old > new:
+            await redis.set(target, old)
+        await redis.delete(key)
+    stale = [f"{keyspace}{{bus}}:events"]
+    async for key in redis.scan_iter(match=f"{leases}*}}", count=1000):
+        stale.append(str(key))  # a holder's lease; every process stopped for the upgrade
+    for key in stale:
+        await redis.delete(key)  # one by one: on a cluster they may sit on other slots
+    log.info("redis store: bus, leases and limits moved to hash tags of their own")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, summary="every key under one hash tag", apply=_hash_tag_every_key),
+    Migration(version=2, summary="bus, leases, limits under their own tags", apply=_own_tags),
 )
 CURRENT = MIGRATIONS[-1].version
 

@@ -6,7 +6,7 @@ A limit counted per process is N times the limit with N processes behind a load 
 
 - `LocalRateLimiter`: in memory (SQLite: one process). Buckets that would be full again
   are forgotten, so a flood of keys cannot grow memory without bound.
-- `RedisRateLimiter`: one Lua script per take on ``<prefix>{limit:<key>}`` (a hash: tokens,
+- `RedisRateLimiter`: one Lua script per take on ``fd:{fd:limit:<key>}`` (a hash: tokens,
   updated), on Redis's own clock (``TIME``) so machines with skewed clocks agree; the key
   expires once the bucket would be full again.
 """
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hub.store_redis_connect import RedisClient
+from hub.store_redis_connect import RedisClient, own_tag
 
 MAX_TRACKED = 10_000  # buckets kept in memory before idle ones are forgotten
 
@@ -119,7 +119,7 @@ class RedisRateLimiter:
         # Gone once it would be full again: an idle key costs nothing.
         ttl_ms = math.ceil(burst / rate * 1000) + 1000
         wait = await self._redis().eval(
-            _TAKE, 1, f"{self.prefix}{{limit:{key}}}", rate, burst, ttl_ms
+            _TAKE, 1, own_tag(self.prefix, f"limit:{key}"), rate, burst, ttl_ms
         )
         return float(wait)
 
@@ -129,7 +129,7 @@ def limiter_for(store: object) -> RateLimiter:
     from hub.store_redis_core import RedisCore
 
     if isinstance(store, RedisCore):
-        return RedisRateLimiter(lambda: store.redis, prefix=store.prefix)
+        return RedisRateLimiter(lambda: store.redis, prefix=store.base_prefix)
     return LocalRateLimiter()
 
 

@@ -10,10 +10,10 @@ is further than `max_wait` (nothing is booked then). `pause` keeps a lane quiet 
 provider said "too many requests".
 
 - `LocalPacing`: in memory (SQLite: one process), on an injected clock.
-- `RedisPacing`: one Lua script per call on ``<prefix>{pace:<group>}:…`` keys (the ticks,
+- `RedisPacing`: one Lua script per call on ``fd:{fd:pace:<group>}:…`` keys (the ticks,
   and one key per lane holding its next free time), on Redis's own clock so machines with
-  skewed clocks agree. The keys share the store prefix's hash tag, so on a Redis Cluster a
-  call is one slot; the script names every key it touches.
+  skewed clocks agree. A group's keys share their own hash tag, so on a Redis Cluster a
+  call is one slot (apart from the store's); the script names every key it touches.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from hub.store_redis_connect import RedisClient
+from hub.store_redis_connect import RedisClient, own_tag
 
 MAX_TRACKED = 10_000  # lanes and ticks kept in memory before past ones are forgotten
 
@@ -165,7 +165,7 @@ class RedisPacing:
         self.prefix = prefix
 
     def _keys(self, group: str, lane: str) -> list[str]:
-        base = f"{self.prefix}{{pace:{group}}}"
+        base = own_tag(self.prefix, f"pace:{group}")
         return [f"{base}:ticks", f"{base}:lane:{lane}"]
 
     async def _call(self, group: str, lane: str, *args: float | int) -> float:
@@ -190,7 +190,7 @@ def pacing_for(store: object) -> Pacing:
     from hub.store_redis_core import RedisCore
 
     if isinstance(store, RedisCore):
-        return RedisPacing(lambda: store.redis, prefix=store.prefix)
+        return RedisPacing(lambda: store.redis, prefix=store.base_prefix)
     return LocalPacing()
 
 

@@ -6,7 +6,9 @@ Every other `redis://`, `rediss://` or `unix://` URL is one server.
 
 On both, every key of the store shares one hash tag (`keyspace`), so every Lua script
 and every transaction runs on one slot: on a cluster, a deployment's store lives on the
-master owning that slot (see docs/architecture.md, "Redis Cluster").
+master owning that slot (see docs/architecture.md, "Redis Cluster"). What stands apart from
+the store's scripts (the event bus's stream, leader leases, rate-limit buckets, send
+pacing) carries a tag of its own (`own_tag`), so a cluster spreads it over other masters.
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ def keyspace(prefix: str) -> str:
     all of the store's keys hash to one slot and a script may touch any of them."""
     tag = prefix.strip(":") or "fd"
     return f"{prefix}{{{tag}}}:"
+
+
+def own_tag(prefix: str, name: str) -> str:
+    """The prefix of keys that hash apart from the store's (`fd:`, `bus` → `fd:{fd:bus}`).
+
+    Only keys used together must share a slot; a lease and its fencing counter do, the
+    event bus and the conversations do not. Each such group gets its own hash tag, still
+    named by the deployment's prefix so two deployments on one Redis stay apart."""
+    tag = prefix.strip(":") or "fd"
+    return f"{prefix}{{{tag}:{name}}}"
 
 
 async def connect(url: str) -> RedisClient:

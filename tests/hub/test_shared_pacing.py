@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from hub.shared_pacing import LocalPacing, Pacing, RedisPacing
-from hub.store_redis_connect import RedisClient, connect, keyspace
+from hub.store_redis_connect import RedisClient, connect
 
 SPACING = 60.0  # seconds between two sends to one chat
 PER_SECOND = 0.1  # the bot: one send every ten seconds
@@ -29,9 +29,7 @@ async def pacers(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Pacing, 
     url = request.getfixturevalue("redis_url" if request.param == "redis" else "redis_cluster_url")
     clients = [await connect(url), await connect(url)]
     try:
-        first, second = (
-            RedisPacing(_returns(client), prefix=keyspace("fd:")) for client in clients
-        )
+        first, second = (RedisPacing(_returns(client), prefix="fd:") for client in clients)
         yield first, second
     finally:
         for client in clients:

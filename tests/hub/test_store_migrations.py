@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from hub import migrations_redis, migrations_sqlite
+from hub import bus_redis, migrations_redis, migrations_sqlite
 from hub.abc import TurnResult
 from hub.errors import ConfigError
+from hub.leader import lease_for
 from hub.model import Customer, Delivery, EventType, Inbound, NewEvent, Outbound
 from hub.store_redis import RedisStore
 from hub.store_redis_codec import dumps, event_json
+from hub.store_redis_connect import connect
 from hub.store_sqlite import SQLiteStore
 
 # The SQLite schema of the release before versions, as it created it.
@@ -252,13 +254,46 @@ async def test_redis_from_the_previous_release_is_moved_under_the_hash_tag(
             await opened.close()
 
 
+async def test_version_1_bus_leases_and_limits_move_to_their_own_tags(
+    shared_store_url: str,
+) -> None:
+    """Version 1 kept the bus, the leases and the buckets under the store's tag `{fd}`;
+    version 2 gives each its own, and a fencing token never goes back."""
+    redis = await connect(shared_store_url)
+    try:
+        await redis.set("fd:{fd}:schema", "1")
+        await redis.set("fd:{fd}:{lease:handoff-clock}:fence", "7")
+        await redis.set("fd:{fd}:{lease:handoff-clock}", "gone-holder", px=60_000)
+        await redis.xadd("fd:{fd}:{bus}:events", {"n": "old", "k": "s", "t": "x", "d": "{}"})
+    finally:
+        await redis.aclose()
+    stores = [RedisStore(shared_store_url), RedisStore(shared_store_url)]
+    await asyncio.gather(*(store.open() for store in stores))
+    store = stores[0]
+    try:
+        assert await store.redis.get("fd:{fd}:schema") == "2"
+        for old in ("{lease:handoff-clock}:fence", "{lease:handoff-clock}", "{bus}:events"):
+            assert not await store.redis.exists(f"fd:{{fd}}:{old}")
+        assert await store.redis.get("fd:{fd:lease:handoff-clock}:fence") == "7"
+        lease = lease_for(store, "handoff-clock")
+        await lease.start()
+        try:
+            assert lease.leading and lease.token == 8  # the next term, after the old ones
+        finally:
+            await lease.stop()
+        assert bus_redis.stream_key(store.base_prefix) == "fd:{fd:bus}:events"
+    finally:
+        for opened in stores:
+            await opened.close()
+
+
 async def test_a_newer_redis_store_refuses_to_open(redis_url: str) -> None:
     redis = Redis.from_url(redis_url, decode_responses=True)
     await redis.set("fd:{fd}:schema", "99")
     await redis.aclose()
     with pytest.raises(ConfigError) as raised:
         await RedisStore(redis_url).open()
-    assert "schema version 99, newer than this Frontdesk knows (1)" in raised.value.message
+    assert "schema version 99, newer than this Frontdesk knows (2)" in raised.value.message
 
 
 async def test_a_new_redis_store_starts_at_the_current_version(redis_url: str) -> None:
