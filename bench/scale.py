@@ -13,8 +13,8 @@ turn), then:
   sent (each pipelined command counts once, a script call counts once; the commands a
   script runs inside Redis are counted apart). Background work (bus reads, lease renewals,
   pollers) is included, spread over the turns.
-- on the cluster, every master's counts are summed, and `busiest_node_share` says how much
-  of the work one master did (the slots the keys hash to decide it).
+- on the cluster, every master's counts are summed, and `node_shares` says how much of the
+  commands each master ran (the slots the keys hash to decide it).
 
     python bench/scale.py --workers 1 2 4 --seconds 20 --concurrency 64 --store redis cluster
 
@@ -279,14 +279,14 @@ async def measure(workers: int, store: Backend, tmp: Path, args: argparse.Namesp
         "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else 0.0,
         "redis_commands_per_turn": round(sum(stats.values()) / turns, 1),
         "top_commands_per_turn": {k: round(v / turns, 2) for k, v in stats.most_common(10)},
-        "busiest_node_share": round(max(sum(c.values()) for c in per_node) / total, 2),
+        "node_shares": sorted((round(sum(c.values()) / total, 3) for c in per_node), reverse=True),
         **monitored,
     }
     progress(
         f"{store.name} N={workers}: {row['turns_per_second']} turns/s, p50 {row['p50_ms']} ms, "
         f"p99 {row['p99_ms']} ms, {row['redis_commands_per_turn']} Redis commands/turn, "
         f"{row['round_trips_per_turn']} round trips/turn, "
-        f"busiest node {row['busiest_node_share']:.0%}"
+        f"shares of the servers {row['node_shares']}"
     )
     return row
 

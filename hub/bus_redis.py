@@ -1,15 +1,15 @@
 """The event bus across processes: one Redis Stream shared by every hub process.
 
-    process A ─ publish ─► local inbox ─┐                       ┌─► dispatcher ─► subscribers
-              └─ writer ─ XADD ─► fd:{fd:bus}:events ─ XREAD ─► reader ─┘ (in order per conversation)
+    process A ─ publish ─► local inbox ─┐                            ┌─► dispatcher ─► subscribers
+              └─ writer ─ XADD ─► fd:{fd:events}:stream ─ XREAD ─► reader ─┘ (in order per conversation)
 
-Key: ``<prefix>{<tag>:bus}:events`` (``fd:{fd:bus}:events``), one stream for the whole
-deployment, trimmed to about `maxlen` entries. One stream rather than one per conversation because every process needs
-every conversation (the queue index, the console feed, customer history): with one stream a
-process reads everything with a single blocking XREAD on one connection, where per-
-conversation streams would need a key list that grows without bound. The first hash tag
-(the store's ``{fd}``) puts it on the store's own Redis Cluster slot; its cost is one XADD
-per committed batch. Entries carry the events themselves, so a reader does not go back to the
+Key: ``<prefix>{<tag>:events}:stream`` (``fd:{fd:events}:stream``), one stream for the
+whole deployment, trimmed to about `maxlen` entries. One stream rather than one per
+conversation because every process needs every conversation (the queue index, the console
+feed, customer history): with one stream a process reads everything with a single blocking
+XREAD on one connection, where per-conversation streams would need a key list that grows
+without bound. Its own hash tag puts it on another Redis Cluster slot than the store's
+``{fd}`` (no script touches both); its cost is one XADD per committed batch. Entries carry the events themselves, so a reader does not go back to the
 log for each one; the log remains the truth for catching up.
 
 Order and catch-up: every batch goes through the `hub.bus_order.Sequencer`, which drops
@@ -53,7 +53,7 @@ _Item = tuple[str, Any, Any]
 
 def stream_key(prefix: str) -> str:
     """The stream of a deployment whose keys start with `prefix` (`fd:`)."""
-    return f"{own_tag(prefix, 'bus')}:events"
+    return f"{own_tag(prefix, 'events')}:stream"
 
 
 def _id(stream_id: str) -> tuple[int, int]:

@@ -14,7 +14,7 @@ Versions:
 1. Every key `fd:{fd}:<name>`: one hash tag, so a Redis Cluster keeps the store on one slot.
    Fencing counters (`fd:{fd}:lock:<name>:fence`) start at 0 when first needed.
 2. What is not the store's own scripts' gets a hash tag of its own, so a cluster spreads it
-   over other masters: the event bus's stream (`fd:{fd:bus}:events`), leader leases and
+   over other masters: the event bus's stream (`fd:{fd:events}:stream`), leader leases and
    their fencing counters (`fd:{fd:lease:<name>}`), rate-limit buckets
    (`fd:{fd:limit:<key>}`), send pacing (`fd:{fd:pace:<group>}:…`). Fencing counters move
    (a token never goes back); the stream and lease holders of the stopped processes are

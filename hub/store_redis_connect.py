@@ -43,7 +43,7 @@ def keyspace(prefix: str) -> str:
 
 
 def own_tag(prefix: str, name: str) -> str:
-    """The prefix of keys that hash apart from the store's (`fd:`, `bus` → `fd:{fd:bus}`).
+    """The prefix of keys that hash apart from the store's (`fd:`, `events` → `fd:{fd:events}`).
 
     Only keys used together must share a slot; a lease and its fencing counter do, the
     event bus and the conversations do not. Each such group gets its own hash tag, still

@@ -281,7 +281,7 @@ async def test_version_1_bus_leases_and_limits_move_to_their_own_tags(
             assert lease.leading and lease.token == 8  # the next term, after the old ones
         finally:
             await lease.stop()
-        assert bus_redis.stream_key(store.base_prefix) == "fd:{fd:bus}:events"
+        assert bus_redis.stream_key(store.base_prefix) == "fd:{fd:events}:stream"
     finally:
         for opened in stores:
             await opened.close()
