@@ -68,7 +68,10 @@ async def connect(url: str) -> RedisClient:
             decode_responses=True,
             socket_connect_timeout=5,
             retry=retry,
-            max_connections=64,
+            # The cluster client cannot wait for a free connection: past the cap it raises
+            # (a ConnectionError, which also makes it reload the slot map). Bursts of turns
+            # need a cap no burst reaches; Redis's own limit is 10,000 clients.
+            max_connections=512,
         )
     else:
         # A bounded pool that makes callers wait for a free connection instead of failing
