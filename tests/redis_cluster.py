@@ -42,8 +42,12 @@ class RedisTestCluster:
         return f"redis+cluster://127.0.0.1:{self.ports[0]}"
 
     def start(self, timeout: float = 30.0) -> None:
-        for index in range(self.masters):
-            self._spawn(index, timeout)
+        try:
+            for index in range(self.masters):
+                self._spawn(index, timeout)
+        except BaseException:
+            self.close()  # the nodes that did start must not outlive the failed start
+            raise
         nodes = [f"127.0.0.1:{port}" for port in self.ports]
         created = subprocess.run(
             [self.cli, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
