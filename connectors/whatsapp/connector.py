@@ -47,7 +47,7 @@ from connectors.whatsapp.settings import (
     read_settings,
 )
 from hub import jsonio
-from hub.abc import Connector, IngestFn
+from hub.abc import Connector, ConversationLog, IngestFn
 from hub.attachments import too_large
 from hub.config import Section
 from hub.errors import DeliveryError, InputError, RetryLater
@@ -84,6 +84,8 @@ class WhatsAppConnector(Connector):
             per_second=settings.messages_per_second,
             chat_interval=settings.per_customer_interval,
             group_interval=settings.per_customer_interval,
+            # One business number's budget, whichever process sends.
+            bot=f"{CHANNEL}:{settings.phone_number_id}",
         )
         self.graph = GraphClient(
             base_url=settings.graph_url,
@@ -103,6 +105,11 @@ class WhatsAppConnector(Connector):
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.receive)]
+
+    def attach(self, log: ConversationLog) -> None:
+        super().attach(log)
+        # Send slots are booked by every process together (Redis beside a Redis store).
+        self.pacer.pacing = log.pacing
 
     async def start(self) -> None:
         if not self.settings.configured:
@@ -280,10 +287,11 @@ class WhatsAppConnector(Connector):
 
     async def _send(self, address: str, message: Mapping[str, Any]) -> str:
         number = int(address)
-        wait = self.pacer.reserve(number, max_wait=self.settings.max_queue_wait)
+        wait = await self.pacer.reserve(number, max_wait=self.settings.max_queue_wait)
         if wait is None:
             raise RetryLater(
-                "queued behind this customer's pacing", retry_after=self.pacer.wait_for(number)
+                "queued behind this customer's pacing",
+                retry_after=await self.pacer.wait_for(number),
             )
         if wait > 0:
             await asyncio.sleep(wait)
@@ -292,7 +300,7 @@ class WhatsAppConnector(Connector):
         except GraphError as error:
             outcome = classify(error, pause=self.settings.rate_limit_pause)
             if isinstance(outcome, RetryLater) and outcome.retry_after:
-                self.pacer.pause(number, outcome.retry_after)
+                await self.pacer.pause(number, outcome.retry_after)
             raise outcome from None
 
 
