@@ -113,6 +113,8 @@ class FakeBotApi:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.calls: list[Call] = []
+        # Calls whose answer is ready (what they stored is visible): what `wait_for` counts.
+        self.answered: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] = {}
         self.blocked: set[int] = set()  # chats whose user blocked the bot → 403
@@ -174,11 +176,14 @@ class FakeBotApi:
         return [call for call in self.calls if call.method == method]
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
-        """Until `method` was called at least `count` times (fails the test after `timeout`)."""
+        """Until `method` was answered at least `count` times, with what those calls stored in
+        place (fails the test after `timeout`)."""
+
+        def answered() -> int:
+            return sum(1 for call in self.answered if call.method == method)
+
         async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(self.called(method)) >= count), timeout
-            )
+            await asyncio.wait_for(self._changed.wait_for(lambda: answered() >= count), timeout)
         return self.called(method)
 
     def texts(self, chat_id: int) -> list[str]:
@@ -193,8 +198,17 @@ class FakeBotApi:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
-        self.calls.append(Call(method, params))
-        await self._notify()
+        call = Call(method, params)
+        self.calls.append(call)
+        try:
+            return await self._answer(request, method, params)
+        finally:
+            self.answered.append(call)
+            await self._notify()
+
+    async def _answer(
+        self, request: web.Request, method: str, params: dict[str, Any]
+    ) -> web.Response:
         if request.match_info["token"] != self.token:
             return _error(Failure(401, "Unauthorized"))
         queued = self.failures.get(method)

@@ -77,7 +77,8 @@ async def test_agent_typing_becomes_send_chat_action(
         await actions.typing(TOM, conversation_id)
     assert refused.value.status == 404
 
-    # Ephemeral: nothing of it is in the conversation's log.
+    # Ephemeral: nothing of it is in the conversation's log (the receipt of the agent's
+    # greeting, delivered meanwhile, may be).
     events = await all_events(app)
-    assert len(events) == logged
+    assert [e.type for e in events[logged:] if not e.type.startswith("delivery.")] == []
     assert not [e for e in events if "typing" in e.type]
