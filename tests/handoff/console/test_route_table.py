@@ -83,9 +83,10 @@ CONSOLE: dict[tuple[str, str], tuple[Role, bool]] = {
         "GET",
         "/console/api/customers/{customer_id}/conversations/{conversation_id}",
     ): (Role.AGENT, False),
+    # A conversation to read (agents: a customer whose hand-off they may see; else 404).
+    ("GET", "/console/api/transcripts/{conversation_id}"): (Role.AGENT, False),
     # The supervisor's tools.
     ("GET", "/console/api/dashboard/conversations"): (Role.SUPERVISOR, False),
-    ("GET", "/console/api/transcripts/{conversation_id}"): (Role.SUPERVISOR, False),
     ("POST", "/console/api/conversations/{conversation_id}/join"): (Role.SUPERVISOR, False),
     ("POST", "/console/api/conversations/{conversation_id}/whisper"): (Role.SUPERVISOR, False),
     # Files (docs/attachments.md).
