@@ -72,6 +72,7 @@ class WebchatConnector(Connector):
     name = "webchat"
     supports_buttons = True
     supports_typing = True
+    typing_per_process = True  # a typing frame reaches only the sockets of this process
     observes_events = True
 
     def __init__(
