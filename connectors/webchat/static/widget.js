@@ -474,7 +474,15 @@
         var item;
         if (url && a.kind === "image") {
           item = el("a", "fdw-file-image", { href: url, target: "_blank", rel: "noopener noreferrer" });
-          var img = el("img", "fdw-thumb", { src: url, alt: a.name || "" });
+          // The thumbnail made when the image was stored; without one, a file icon (an
+          // image too large to decode safely is never handed to the browser whole).
+          var thumb = a.thumbnail_url ? (a.thumbnail_url.charAt(0) === "/" ? origin + a.thumbnail_url : a.thumbnail_url) : url;
+          var img = el("img", "fdw-thumb", { src: thumb, alt: a.name || "" });
+          img.addEventListener("error", function () {
+            var icon = el("span", "fdw-file-link");
+            icon.textContent = "🖼 " + (a.name || w("download"));
+            if (img.parentNode) img.parentNode.replaceChild(icon, img);
+          });
           item.appendChild(img);
         } else if (url) {
           item = el("a", "fdw-file-link", { href: url, download: a.name || "", rel: "noopener noreferrer" });

@@ -92,6 +92,7 @@ CONSOLE: dict[tuple[str, str], tuple[Role, bool]] = {
     # Files (docs/attachments.md).
     ("POST", "/console/api/conversations/{conversation_id}/attachments"): (Role.AGENT, False),
     ("GET", "/console/api/attachments/{attachment_id}"): (Role.AGENT, False),
+    ("GET", "/console/api/attachments/{attachment_id}/thumbnail"): (Role.AGENT, False),
 }
 
 # Everything else under /api/v1/ is the operator API: only the operator's bearer token.
