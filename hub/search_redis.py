@@ -3,7 +3,8 @@
 RediSearch is not assumed. Every indexed thing (a message, a ticket, a customer) is a
 document with a member id (`000000000042`); each token (`hub.search_text.tokens`) has a
 sorted set of the documents holding it, scored by the message's time, so a query is an
-intersection (`ZINTERSTORE`, unions first for prefixes) read newest first. Keys, all under
+intersection (unions first for prefixes) walked newest first from the shortest set, and
+stopped as soon as a page is found. Keys, all under
 the `{search}` hash tag (one Redis Cluster slot, so the multi-key steps are legal there):
 
     {p}{search}:t:<token>   zset   message/ticket member → time  (one per token)
@@ -31,7 +32,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from hub.model import Event
 from hub.search import Hit, Hits, Kind, Scope
@@ -109,13 +110,49 @@ end
 return 1
 """
 
-# The documents in every one of KEYS[2…], into KEYS[1], each scored by its time.
-_INTERSECT = """
-local args = {'ZINTERSTORE', KEYS[1], #KEYS - 1}
-for i = 2, #KEYS do args[#args + 1] = KEYS[i] end
-args[#args + 1] = 'AGGREGATE'
-args[#args + 1] = 'MAX'
-return redis.call(unpack(args))
+# The newest documents every one of KEYS holds, walked from the shortest sorted set down
+# (time order), each checked against the other keys (sorted sets, or a plain set of the
+# searcher's scope): the work stops once ARGV[3] are found, so a page costs a page's worth
+# of lookups, not the whole intersection (ZINTERSTORE would build all of it, and Redis
+# does nothing else meanwhile). ARGV: top score, entries of the walk to skip, how many to
+# find. Answers {entries walked (skipped ones included), 1 if the walk reached the end,
+# member, score, member, score …}.
+_NEWEST_COMMON = """
+local driver, shortest, kinds = nil, nil, {}
+for i = 1, #KEYS do
+  kinds[i] = redis.call('TYPE', KEYS[i]).ok
+  if kinds[i] == 'zset' then
+    local n = redis.call('ZCARD', KEYS[i])
+    if shortest == nil or n < shortest then driver, shortest = i, n end
+  elseif kinds[i] ~= 'set' then
+    return {0, 1}
+  end
+end
+if driver == nil then return {0, 1} end
+local top, walked, want = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local out, found, chunk = {0, 0}, 0, 100
+while true do
+  local rows = redis.call('ZREVRANGEBYSCORE', KEYS[driver], top, '-inf', 'WITHSCORES',
+    'LIMIT', walked, chunk)
+  for r = 1, #rows, 2 do
+    walked = walked + 1
+    local member, everywhere = rows[r], true
+    for i = 1, #KEYS do
+      if i ~= driver then
+        local held
+        if kinds[i] == 'zset' then held = redis.call('ZSCORE', KEYS[i], member)
+        else held = redis.call('SISMEMBER', KEYS[i], member) == 1 end
+        if not held then everywhere = false; break end
+      end
+    end
+    if everywhere then
+      out[#out + 1] = member; out[#out + 1] = rows[r + 1]; found = found + 1
+      if found >= want then out[1] = walked; return out end
+    end
+  end
+  if #rows < chunk * 2 then out[1] = walked; out[2] = 1; return out end
+  chunk = math.min(chunk * 2, 1000)
+end
 """
 
 
@@ -381,32 +418,24 @@ class RedisSearch:
             sources = await self._sources(query, kind, scope, scratch)
             if sources is None:
                 return Hits(items=())
-            if len(sources) == 1:
-                result = sources[0]
-            else:
-                result = scratch()
-                await self._script(_INTERSECT)(keys=[result, *sources])
-                await redis.expire(result, 60)
             hits: list[tuple[Hit, float, str]] = []
-            offset = 0
+            walked = 0
             more = False
             # A page and one more first (most hits hold); wider rounds when checks drop some.
             batch = limit + 1 + (1 if skip else 0)
             while len(hits) <= limit:
-                rows = cast(
-                    list[tuple[str, float]],
-                    await redis.zrevrangebyscore(
-                        result, top, "-inf", start=offset, num=batch, withscores=True
-                    ),
+                reply = await self._script(_NEWEST_COMMON)(
+                    keys=sources, args=["+inf" if top == float("inf") else repr(top), walked, batch]
                 )
-                offset += len(rows)
+                walked, ended = int(reply[0]), bool(int(reply[1]))
+                pairs = reply[2:]
                 fresh = [
                     (str(m), float(s))
-                    for m, s in rows
+                    for m, s in zip(pairs[::2], pairs[1::2], strict=True)
                     if not (skip and float(s) == top and str(m) >= skip)
                 ]
                 hits += await self._verified(query, fresh)
-                if len(rows) < batch:
+                if ended:
                     break
                 batch = min(BATCH, batch * 2)
             if len(hits) > limit:
