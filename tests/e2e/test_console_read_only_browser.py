@@ -137,6 +137,7 @@ async def test_closed_and_bot_only_search_results_open_read_only(
     await expect(sara.locator("#contact-identities")).to_contain_text(f"api:{closed}")
     await expect(sara.locator("#composer")).to_be_hidden()
     ARTIFACTS.mkdir(exist_ok=True)
+    # docs/img/console-read-only.png is the English picture.
     await sara.screenshot(path=str(ARTIFACTS / f"console-read-only-{language}.png"))
 
     # An open hand-off found next opens to work on again: the tools are back.
