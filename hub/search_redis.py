@@ -54,6 +54,11 @@ log = logging.getLogger("frontdesk.search.redis")
 
 EXPANSION = 256  # tokens a prefix may stand for (the most recent words past that are not)
 BATCH = 200  # documents read per round trip while filling a page
+# An agent's scope up to this many conversations becomes a set of their documents in Redis
+# (a union), checked in the walk; a larger one (an agent sees the whole queue) is checked
+# here on each document read. Measured over 50k messages: 5,000 conversations took ~300 ms
+# as a union and ~1 ms read here; 400, 45 ms against 13 ms; 50, 23 ms against 26 ms.
+SCOPE_IN_REDIS = 100
 EVENTS_BATCH = 500
 CATCH_UP_PARALLEL = 16  # conversations indexed at once while catching up
 
@@ -112,11 +117,11 @@ return 1
 
 # The newest documents every one of KEYS holds, walked from the shortest sorted set down
 # (time order), each checked against the other keys (sorted sets, or a plain set of the
-# searcher's scope): the work stops once ARGV[3] are found, so a page costs a page's worth
-# of lookups, not the whole intersection (ZINTERSTORE would build all of it, and Redis
-# does nothing else meanwhile). ARGV: top score, entries of the walk to skip, how many to
-# find. Answers {entries walked (skipped ones included), 1 if the walk reached the end,
-# member, score, member, score …}.
+# documents a searcher may see): the work stops once ARGV[3] are found, so a page costs a
+# page's worth of lookups, not the whole intersection (ZINTERSTORE would build all of it,
+# and Redis does nothing else meanwhile). ARGV: top score, entries of the walk to skip,
+# how many to find. Answers {entries walked (skipped ones included), 1 if the walk reached
+# the end, member, score, member, score …}.
 _NEWEST_COMMON = """
 local driver, shortest, kinds = nil, nil, {}
 for i = 1, #KEYS do
@@ -418,6 +423,13 @@ class RedisSearch:
             sources = await self._sources(query, kind, scope, scratch)
             if sources is None:
                 return Hits(items=())
+            here = None  # a large scope is checked on each document read (SCOPE_IN_REDIS)
+            if (
+                scope is not None
+                and kind != "customer"
+                and len(scope.conversations) > SCOPE_IN_REDIS
+            ):
+                here = scope.conversations
             hits: list[tuple[Hit, float, str]] = []
             walked = 0
             more = False
@@ -434,7 +446,7 @@ class RedisSearch:
                     for m, s in zip(pairs[::2], pairs[1::2], strict=True)
                     if not (skip and float(s) == top and str(m) >= skip)
                 ]
-                hits += await self._verified(query, fresh)
+                hits += await self._verified(query, fresh, here)
                 if ended:
                     break
                 batch = min(BATCH, batch * 2)
@@ -449,7 +461,8 @@ class RedisSearch:
     async def _sources(
         self, query: Query, kind: Kind, scope: Scope | None, scratch: Any
     ) -> list[str] | None:
-        """The sorted sets to intersect, one per required token (None: nothing matches)."""
+        """The sets to intersect, one per required token, and one of the documents in a
+        scope small enough to send (None: nothing matches)."""
         redis = self.store.redis
         sources: list[str] = []
         for term in query.terms:
@@ -487,6 +500,8 @@ class RedisSearch:
             else:
                 if not scope.conversations:
                     return None
+                if len(scope.conversations) > SCOPE_IN_REDIS:
+                    return sources  # checked on each document read instead
                 await redis.sunionstore(
                     allowed, [self.keys.conversation(c) for c in sorted(scope.conversations)]
                 )
@@ -495,7 +510,10 @@ class RedisSearch:
         return sources
 
     async def _verified(
-        self, query: Query, rows: Sequence[tuple[str, float]]
+        self,
+        query: Query,
+        rows: Sequence[tuple[str, float]],
+        conversations: frozenset[str] | None = None,
     ) -> list[tuple[Hit, float, str]]:
         if not rows:
             return []
@@ -505,6 +523,8 @@ class RedisSearch:
             if doc is None:
                 continue
             data = json.loads(doc)
+            if conversations is not None and data["c"] not in conversations:
+                continue  # outside the searcher's (large) scope
             if not query.matches(str(data["b"])):
                 continue  # a phrase's pairs present, but not in a row
             if data["k"] == "customer" and not await self._customer_still(query, str(data["u"])):

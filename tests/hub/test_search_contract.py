@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from hub import search_redis
 from hub.abc import Store, TurnResult
 from hub.model import Inbound, NewEvent, Outbound
 from hub.search import Scope, SearchIndex, search_index
@@ -278,7 +279,7 @@ async def test_sqlite_puts_its_triggers_back_after_a_table_is_rebuilt(tmp_path: 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 async def test_every_page_of_a_many_word_search_in_time_order(
-    make_store: StoreFactory, language: str
+    make_store: StoreFactory, language: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Many documents hold one word, few hold all: the pages, one after the other, are
     exactly the documents holding every word, newest first, each once (phrases checked)."""
@@ -313,6 +314,11 @@ async def test_every_page_of_a_many_word_search_in_time_order(
         some = Scope(conversations=frozenset(expected[:3]))
         hits = await index.search(query, kind="conversation", scope=some, limit=10)
         assert [h.conversation_id for h in hits.items] == expected[:3][::-1]
+        # A scope too large to send to Redis is checked on each document read instead.
+        monkeypatch.setattr(search_redis, "SCOPE_IN_REDIS", 2)
+        hits = await index.search(query, kind="conversation", scope=some, limit=2)
+        assert [h.conversation_id for h in hits.items] == expected[1:3][::-1]
+        assert hits.next_cursor
     finally:
         await index.stop()
         await store.close()
