@@ -9,7 +9,7 @@ both surfaces share: who may see which conversation, presence parsing, argument 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +80,17 @@ def may_see(actor: Actor, ticket: Ticket) -> bool:
         or ticket.waiting
         or ticket.agent_id == actor.agent_id
         or actor.agent_id in ticket.mentioned  # mentioned in a note: may read it
+    )
+
+
+def may_read(actor: Actor, customer_id: str, tickets: Iterable[Ticket]) -> bool:
+    """Whether `actor` may read this customer's record and every conversation of theirs,
+    open, closed or bot-only (never act on them): supervisors always, agents while one of
+    the customer's hand-offs is visible to them or joined by them (the contact panel, the
+    read-only transcript, search results)."""
+    return actor.sees_all or any(
+        t.customer_id == customer_id and (may_see(actor, t) or actor.agent_id in t.participants)
+        for t in tickets
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from handoff.actions import ActionError, Actor, may_see
+from handoff.actions import ActionError, Actor, may_read, may_see
 from handoff.engine import HandoffEngine
 from handoff.inbox import customer_identity, customer_name, status_of
 from handoff.tickets import label
@@ -94,8 +94,11 @@ class ConversationSearch:
             "ticket": label(ticket.number, ticket.conversation_id) if ticket else "",
             "handoff": status_of(ticket) if ticket else "",
             "priority": f"P{ticket.priority}" if ticket else "",
-            # An open hand-off opens in the workspace; anything else is only listed.
+            # An open hand-off opens in the workspace to work on; a closed or bot-only
+            # conversation (or one held by someone else) opens there to read.
             "open": open_here,
+            "read": open_here
+            or may_read(actor, conversation.customer_id, self.engine.queue.tickets.values()),
             "customer": {
                 "id": conversation.customer_id,
                 "name": customer_name(customer),

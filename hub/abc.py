@@ -135,7 +135,8 @@ class Connector(abc.ABC):
     Optional abilities are data, not stubs: `supports_buttons` tells the hub whether quick
     replies render natively (a connector that cannot must still render them as text);
     `supports_typing` makes the hub call `typing()` when a turn starts and while an agent
-    types; `joins_replies`
+    types (`typing_per_process`: the indicator reaches only the clients connected to this
+    process, so every hub process is asked to show an agent's typing); `joins_replies`
     makes it join a turn's replies into one (one email, not three);
     `observes_events` makes it call `on_events()` with every appended batch;
     `code_identities` names the identity kinds besides its own whose verification codes it
@@ -150,6 +151,7 @@ class Connector(abc.ABC):
     name: ClassVar[str]
     supports_buttons: ClassVar[bool] = False
     supports_typing: ClassVar[bool] = False
+    typing_per_process: ClassVar[bool] = False
     joins_replies: ClassVar[bool] = False  # one message per turn (email): the hub joins them
     observes_events: ClassVar[bool] = False
     code_identities: ClassVar[tuple[str, ...]] = ()

@@ -19,19 +19,21 @@ reason in English and Chinese.
 from __future__ import annotations
 
 import abc
+import asyncio
 import hashlib
 import re
 import secrets
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from hub.config import Section
 from hub.errors import ConfigError, InputError
 from hub.model import Attachment
+from hub.thumbnails import make_thumbnail
 
 MEGABYTE = 1024 * 1024
 DEFAULT_MAX_BYTES = 10 * MEGABYTE
@@ -136,6 +138,7 @@ class StoredAttachment:
     uploader: str
     conversation_id: str = ""
     created_at: float = field(default_factory=time.time)
+    thumbnail_id: str = ""  # an image's thumbnail, stored as a file of its own (hub.thumbnails)
 
     @property
     def kind(self) -> str:
@@ -168,6 +171,7 @@ class StoredAttachment:
             "uploader": self.uploader,
             "conversation_id": self.conversation_id,
             "created_at": self.created_at,
+            "thumbnail_id": self.thumbnail_id,
         }
 
     @classmethod
@@ -182,6 +186,7 @@ class StoredAttachment:
             uploader=str(data.get("uploader", "")),
             conversation_id=str(data.get("conversation_id", "")),
             created_at=float(data.get("created_at", 0.0)),
+            thumbnail_id=str(data.get("thumbnail_id", "")),
         )
 
 
@@ -219,8 +224,40 @@ class AttachmentStore(abc.ABC):
             conversation_id=conversation_id,
             settings=self.settings,
         )
+        if stored.inline:
+            # Made once, here: the thumbnail first, so the original's metadata (the commit)
+            # never names a thumbnail that is not there.
+            thumbnail = await self._thumbnail(stored, data)
+            if thumbnail is not None:
+                stored = replace(stored, thumbnail_id=thumbnail.id)
         await self._keep(stored, data)
         return stored
+
+    async def thumbnail(self, stored: StoredAttachment) -> tuple[StoredAttachment, bytes] | None:
+        """An image's thumbnail and its bytes; None for a file without one (not an image,
+        too large to decode safely, unreadable, or stored before thumbnails were made)."""
+        if not stored.thumbnail_id:
+            return None
+        meta = await self.meta(stored.thumbnail_id)
+        data = await self.read(stored.thumbnail_id) if meta is not None else None
+        return (meta, data) if meta is not None and data is not None else None
+
+    async def _thumbnail(self, image: StoredAttachment, data: bytes) -> StoredAttachment | None:
+        made = await asyncio.to_thread(make_thumbnail, data)
+        if made is None:
+            return None
+        thumbnail = StoredAttachment(
+            id=new_attachment_id(),
+            name=f"thumbnail-{image.name}",
+            declared_type=made.mime_type,
+            sniffed_type=made.mime_type,
+            size=len(made.data),
+            sha256=hashlib.sha256(made.data).hexdigest(),
+            uploader=image.uploader,
+            conversation_id=image.conversation_id,
+        )
+        await self._keep(thumbnail, made.data)
+        return thumbnail
 
     async def meta(self, attachment_id: str) -> StoredAttachment | None:
         return await self._meta(attachment_id) if valid_id(attachment_id) else None

@@ -114,6 +114,16 @@ async def serve_stored(store: AttachmentStore, attachment_id: str) -> web.Respon
     return download_response(stored, data)
 
 
+async def serve_thumbnail(store: AttachmentStore, attachment_id: str) -> web.Response:
+    """The thumbnail of a stored image (`hub.thumbnails`), for a caller already allowed to
+    read the image; a 404 where there is none (the page shows a file icon instead)."""
+    stored = await store.meta(attachment_id)
+    found = await store.thumbnail(stored) if stored is not None else None
+    if found is None:
+        raise InputError("no thumbnail for this attachment", status=404)
+    return download_response(*found)
+
+
 async def upload_response(
     request: web.Request, store: AttachmentStore, *, uploader: str, conversation_id: str = ""
 ) -> web.Response:
@@ -203,6 +213,7 @@ __all__ = [
     "read_upload",
     "refusal_response",
     "serve_stored",
+    "serve_thumbnail",
     "stored_view",
     "upload_response",
 ]

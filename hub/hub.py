@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -46,6 +46,7 @@ from hub.model import (
 )
 from hub.shared_limits import LocalRateLimiter, RateLimiter
 from hub.shared_pacing import LocalPacing, Pacing
+from hub.signals import TOPIC as TYPING_TOPIC
 from hub.signals import Side, Typing, TypingListener, TypingSignals
 
 log = logging.getLogger("frontdesk.hub")
@@ -100,6 +101,7 @@ class Hub:
         self._again: set[str] = set()
         self.typing_signals = TypingSignals()
         self._typing_tasks: set[asyncio.Task[None]] = set()
+        self.bus.on_signal(TYPING_TOPIC, self._typing_elsewhere)
         self._accepting = False
         self._sweeper: asyncio.Task[None] | None = None
         self.sweep_interval = 5.0
@@ -145,6 +147,7 @@ class Hub:
         signal = Typing(conversation_id=conversation_id, side=Side.CUSTOMER, on=on)
         if self.typing_signals.admit(signal):
             self.typing_signals.publish(signal)
+            self.bus.signal(TYPING_TOPIC, signal.to_json())
 
     async def agent_typing(self, conversation_id: str, *, on: bool = True) -> bool:
         """An agent is typing a reply: the channel shows it if it can (`Connector.typing`,
@@ -163,7 +166,32 @@ class Hub:
             connector.typing(conversation.address, conversation.thread_hint, on=on, for_turn=False)
         )
         self.typing_signals.publish(signal)
+        self.bus.signal(TYPING_TOPIC, signal.to_json())
         return True
+
+    def _typing_elsewhere(self, data: Mapping[str, Any]) -> None:
+        """A typing signal another process admitted: this process's listeners get it, and an
+        agent's typing goes to this process's clients of a channel that shows it only to
+        them (web chat's sockets); a channel shown through one API call (Telegram) was
+        already told by the process where the agent typed."""
+        try:
+            signal = Typing.from_json(data)
+        except ValueError:
+            log.warning("malformed typing signal on the bus")
+            return
+        self.typing_signals.publish(signal)
+        if signal.side is Side.AGENT:
+            self._spawn_typing(self._agent_typing_here(signal))
+
+    async def _agent_typing_here(self, signal: Typing) -> None:
+        conversation = await self.store.get_conversation(signal.conversation_id)
+        connector = self.connectors.get(conversation.channel) if conversation else None
+        if conversation is None or connector is None:
+            return
+        if connector.supports_typing and connector.typing_per_process:
+            await connector.typing(
+                conversation.address, conversation.thread_hint, on=signal.on, for_turn=False
+            )
 
     def add_typing_listener(self, listener: TypingListener) -> None:
         """Called with every typing signal that passed the rate limit (either side)."""

@@ -3,7 +3,8 @@
 RediSearch is not assumed. Every indexed thing (a message, a ticket, a customer) is a
 document with a member id (`000000000042`); each token (`hub.search_text.tokens`) has a
 sorted set of the documents holding it, scored by the message's time, so a query is an
-intersection (`ZINTERSTORE`, unions first for prefixes) read newest first. Keys, all under
+intersection (unions first for prefixes) walked newest first from the shortest set, and
+stopped as soon as a page is found. Keys, all under
 the `{search}` hash tag (one Redis Cluster slot, so the multi-key steps are legal there):
 
     {p}{search}:t:<token>   zset   message/ticket member → time  (one per token)
@@ -31,7 +32,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from hub.model import Event
 from hub.search import Hit, Hits, Kind, Scope
@@ -53,6 +54,11 @@ log = logging.getLogger("frontdesk.search.redis")
 
 EXPANSION = 256  # tokens a prefix may stand for (the most recent words past that are not)
 BATCH = 200  # documents read per round trip while filling a page
+# An agent's scope up to this many conversations becomes a set of their documents in Redis
+# (a union), checked in the walk; a larger one (an agent sees the whole queue) is checked
+# here on each document read. Measured over 50k messages: 5,000 conversations took ~300 ms
+# as a union and ~1 ms read here; 400, 45 ms against 13 ms; 50, 23 ms against 26 ms.
+SCOPE_IN_REDIS = 100
 EVENTS_BATCH = 500
 CATCH_UP_PARALLEL = 16  # conversations indexed at once while catching up
 
@@ -109,13 +115,49 @@ end
 return 1
 """
 
-# The documents in every one of KEYS[2…], into KEYS[1], each scored by its time.
-_INTERSECT = """
-local args = {'ZINTERSTORE', KEYS[1], #KEYS - 1}
-for i = 2, #KEYS do args[#args + 1] = KEYS[i] end
-args[#args + 1] = 'AGGREGATE'
-args[#args + 1] = 'MAX'
-return redis.call(unpack(args))
+# The newest documents every one of KEYS holds, walked from the shortest sorted set down
+# (time order), each checked against the other keys (sorted sets, or a plain set of the
+# documents a searcher may see): the work stops once ARGV[3] are found, so a page costs a
+# page's worth of lookups, not the whole intersection (ZINTERSTORE would build all of it,
+# and Redis does nothing else meanwhile). ARGV: top score, entries of the walk to skip,
+# how many to find. Answers {entries walked (skipped ones included), 1 if the walk reached
+# the end, member, score, member, score …}.
+_NEWEST_COMMON = """
+local driver, shortest, kinds = nil, nil, {}
+for i = 1, #KEYS do
+  kinds[i] = redis.call('TYPE', KEYS[i]).ok
+  if kinds[i] == 'zset' then
+    local n = redis.call('ZCARD', KEYS[i])
+    if shortest == nil or n < shortest then driver, shortest = i, n end
+  elseif kinds[i] ~= 'set' then
+    return {0, 1}
+  end
+end
+if driver == nil then return {0, 1} end
+local top, walked, want = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local out, found, chunk = {0, 0}, 0, 100
+while true do
+  local rows = redis.call('ZREVRANGEBYSCORE', KEYS[driver], top, '-inf', 'WITHSCORES',
+    'LIMIT', walked, chunk)
+  for r = 1, #rows, 2 do
+    walked = walked + 1
+    local member, everywhere = rows[r], true
+    for i = 1, #KEYS do
+      if i ~= driver then
+        local held
+        if kinds[i] == 'zset' then held = redis.call('ZSCORE', KEYS[i], member)
+        else held = redis.call('SISMEMBER', KEYS[i], member) == 1 end
+        if not held then everywhere = false; break end
+      end
+    end
+    if everywhere then
+      out[#out + 1] = member; out[#out + 1] = rows[r + 1]; found = found + 1
+      if found >= want then out[1] = walked; return out end
+    end
+  end
+  if #rows < chunk * 2 then out[1] = walked; out[2] = 1; return out end
+  chunk = math.min(chunk * 2, 1000)
+end
 """
 
 
@@ -381,32 +423,31 @@ class RedisSearch:
             sources = await self._sources(query, kind, scope, scratch)
             if sources is None:
                 return Hits(items=())
-            if len(sources) == 1:
-                result = sources[0]
-            else:
-                result = scratch()
-                await self._script(_INTERSECT)(keys=[result, *sources])
-                await redis.expire(result, 60)
+            here = None  # a large scope is checked on each document read (SCOPE_IN_REDIS)
+            if (
+                scope is not None
+                and kind != "customer"
+                and len(scope.conversations) > SCOPE_IN_REDIS
+            ):
+                here = scope.conversations
             hits: list[tuple[Hit, float, str]] = []
-            offset = 0
+            walked = 0
             more = False
             # A page and one more first (most hits hold); wider rounds when checks drop some.
             batch = limit + 1 + (1 if skip else 0)
             while len(hits) <= limit:
-                rows = cast(
-                    list[tuple[str, float]],
-                    await redis.zrevrangebyscore(
-                        result, top, "-inf", start=offset, num=batch, withscores=True
-                    ),
+                reply = await self._script(_NEWEST_COMMON)(
+                    keys=sources, args=["+inf" if top == float("inf") else repr(top), walked, batch]
                 )
-                offset += len(rows)
+                walked, ended = int(reply[0]), bool(int(reply[1]))
+                pairs = reply[2:]
                 fresh = [
                     (str(m), float(s))
-                    for m, s in rows
+                    for m, s in zip(pairs[::2], pairs[1::2], strict=True)
                     if not (skip and float(s) == top and str(m) >= skip)
                 ]
-                hits += await self._verified(query, fresh)
-                if len(rows) < batch:
+                hits += await self._verified(query, fresh, here)
+                if ended:
                     break
                 batch = min(BATCH, batch * 2)
             if len(hits) > limit:
@@ -420,7 +461,8 @@ class RedisSearch:
     async def _sources(
         self, query: Query, kind: Kind, scope: Scope | None, scratch: Any
     ) -> list[str] | None:
-        """The sorted sets to intersect, one per required token (None: nothing matches)."""
+        """The sets to intersect, one per required token, and one of the documents in a
+        scope small enough to send (None: nothing matches)."""
         redis = self.store.redis
         sources: list[str] = []
         for term in query.terms:
@@ -458,6 +500,8 @@ class RedisSearch:
             else:
                 if not scope.conversations:
                     return None
+                if len(scope.conversations) > SCOPE_IN_REDIS:
+                    return sources  # checked on each document read instead
                 await redis.sunionstore(
                     allowed, [self.keys.conversation(c) for c in sorted(scope.conversations)]
                 )
@@ -466,7 +510,10 @@ class RedisSearch:
         return sources
 
     async def _verified(
-        self, query: Query, rows: Sequence[tuple[str, float]]
+        self,
+        query: Query,
+        rows: Sequence[tuple[str, float]],
+        conversations: frozenset[str] | None = None,
     ) -> list[tuple[Hit, float, str]]:
         if not rows:
             return []
@@ -476,6 +523,8 @@ class RedisSearch:
             if doc is None:
                 continue
             data = json.loads(doc)
+            if conversations is not None and data["c"] not in conversations:
+                continue  # outside the searcher's (large) scope
             if not query.matches(str(data["b"])):
                 continue  # a phrase's pairs present, but not in a row
             if data["k"] == "customer" and not await self._customer_still(query, str(data["u"])):

@@ -214,9 +214,17 @@ SNIPPET_BEFORE = 40
 SNIPPET_LENGTH = 160
 
 
+@functools.lru_cache(maxsize=8192)
+def _fold_char(char: str) -> str:
+    return unicodedata.normalize("NFKC", char).casefold()
+
+
 def _folded_chars(text: str) -> list[str]:
     """`text` folded one character at a time, so positions map back to the original."""
-    parts = [unicodedata.normalize("NFKC", c).casefold() for c in text]
+    if text.isascii():  # NFKC leaves ASCII alone, its case folding is lower(), no Chinese
+        return list(text.lower())
+    # Messages repeat their characters: each is normalised once per process, not per hit.
+    parts = [_fold_char(c) for c in text]
     joined = "".join(parts)
     simplified = _simplified(joined)
     if len(simplified) == len(joined):

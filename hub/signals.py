@@ -7,8 +7,11 @@ keystrokes: an "on" passes at most once per `interval` (4 s), which is also how 
 channel such as Telegram needs it renewed (its chat action lasts 5 s); an "off" passes only
 right after an "on" did, so flipping the two yields at most two signals per interval.
 
-The hub keeps signals in this process: a console and a customer connected to different hub
-processes do not see each other type (messages, which are logged, reach every process).
+A signal that passed goes to this process's listeners at once and, on the event bus's
+`typing` topic, to every other hub process sharing the store (`Hub`): a console on one
+process sees a customer type on another, and an agent's typing reaches a web chat visitor
+connected to any process. The rate limit stays with the process where the keystrokes
+arrive; the others only pass the signal on.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 log = logging.getLogger("frontdesk.hub.signals")
 
 TYPING_INTERVAL = 4.0
+TOPIC = "typing"  # the event bus topic that carries signals to the other processes
 _PRUNE_ABOVE = 10_000  # remembered (conversation, side) pairs before old ones are dropped
 
 
@@ -40,6 +44,14 @@ class Typing:
 
     def to_json(self) -> dict[str, object]:
         return {"conversation_id": self.conversation_id, "side": self.side.value, "on": self.on}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Typing:
+        """A signal from another process; a `ValueError` for anything malformed."""
+        conversation_id, side, on = data.get("conversation_id"), data.get("side"), data.get("on")
+        if not (isinstance(conversation_id, str) and conversation_id and isinstance(on, bool)):
+            raise ValueError(f"not a typing signal: {data!r}")
+        return cls(conversation_id=conversation_id, side=Side(str(side)), on=on)
 
 
 TypingListener = Callable[[Typing], None]

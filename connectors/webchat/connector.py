@@ -41,7 +41,7 @@ from connectors.webchat.protocol import JSON, CustomerTyping, Hello, Read, SendM
 from connectors.webchat.secret import default_path, kept_secret
 from connectors.webchat.sessions import Listener, PollListener, Sessions, SocketListener
 from hub.abc import Connector, ConversationLog, IngestFn
-from hub.attachments_http import download_response, upload_response
+from hub.attachments_http import download_response, serve_thumbnail, upload_response
 from hub.config import Section
 from hub.edge import client_address
 from hub.errors import InputError
@@ -72,6 +72,7 @@ class WebchatConnector(Connector):
     name = "webchat"
     supports_buttons = True
     supports_typing = True
+    typing_per_process = True  # a typing frame reaches only the sockets of this process
     observes_events = True
 
     def __init__(
@@ -608,6 +609,8 @@ class WebchatConnector(Connector):
             return await self.log.latest_conversation(identity) if self.log else None
 
         stored, data = await files.readable(self.attachments, attachment_id, identity, current)
+        if request.query.get("size") == "thumbnail":
+            return await serve_thumbnail(self.attachments, attachment_id)
         return download_response(stored, data)
 
     async def preflight(self, request: web.Request) -> web.Response:

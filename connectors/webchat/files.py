@@ -7,7 +7,8 @@ visitor token must never sit in a URL (logs, history, Referer): so each file in 
 sent to a visitor gets a link signed for that visitor and that file only,
 ``/webchat/attachments/<id>?v=<visitor>&s=<HMAC(secret, visitor, id)>``. A link is
 honoured only while the file is the visitor's own upload or belongs to their current
-conversation (an agent's file), so a link passed on outlives neither.
+conversation (an agent's file), so a link passed on outlives neither. The same link with
+``&size=thumbnail`` answers an image's thumbnail (`hub.thumbnails`), or 404 without one.
 """
 
 from __future__ import annotations
@@ -55,8 +56,16 @@ def with_links(frame: dict[str, Any], secret: bytes, visitor: str) -> dict[str, 
     files = frame.get("attachments")
     if not files or not any("id" in f for f in files):
         return frame
-    linked = [{**f, "url": link(secret, visitor, f["id"])} if "id" in f else f for f in files]
+    linked = [_linked(f, link(secret, visitor, f["id"])) if "id" in f else f for f in files]
     return {**frame, "attachments": linked}
+
+
+def _linked(file: dict[str, Any], url: str) -> dict[str, Any]:
+    """A file with its link, and an image with its thumbnail's (the same link asking for
+    `size=thumbnail`: the signature names the file, the thumbnail is a view of it)."""
+    if file.get("kind") == "image":
+        return {**file, "url": url, "thumbnail_url": f"{url}&size=thumbnail"}
+    return {**file, "url": url}
 
 
 async def owned(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handoff.actions import AgentActions
+from handoff.actions import AgentActions, may_read
 from handoff.api import HANDOFF
 from handoff.console.accounts import Role
 from handoff.console.auth import principal_of, require
@@ -35,16 +35,10 @@ CUSTOMER = "/console/api/customers/{customer_id}"
 def _contacts(request: web.Request) -> tuple[Contacts, str]:
     """The service and the customer id the signed-in person may see (or a 404)."""
     customer_id = request.match_info["customer_id"]
-    principal = principal_of(request)
-    if not principal.role.allows(Role.SUPERVISOR):
-        engine = request.app.get(HANDOFF)
-        me = principal.account.id
-        tickets = engine.queue.tickets.values() if engine is not None else ()
-        if not any(
-            t.customer_id == customer_id and (t.waiting or t.agent_id == me or me in t.participants)
-            for t in tickets
-        ):
-            raise InputError("no such customer", status=404)
+    engine = request.app.get(HANDOFF)
+    tickets = engine.queue.tickets.values() if engine is not None else ()
+    if not may_read(actor_of(request), customer_id, tickets):
+        raise InputError("no such customer", status=404)
     return Contacts(request.app[CONSOLE].hub.store), customer_id
 
 

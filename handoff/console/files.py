@@ -6,7 +6,7 @@ the file for that conversation (`hub.attachments`: size, name and sniffed-type l
 answers its id; the reply then names the ids (``{"text", "attachments": [id]}``), and only
 files of that same conversation are accepted. ``GET /console/api/attachments/{id}`` serves
 a file with the hub's one set of download headers (images inline, anything else as a
-download, never HTML). Refusals carry the reason in English and Chinese.
+download, never HTML), and ``…/{id}/thumbnail`` an image's thumbnail (`hub.thumbnails`). Refusals carry the reason in English and Chinese.
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from handoff.actions import Actor, AgentActions
 from handoff.api import HANDOFF
 from handoff.console.accounts import Role
 from handoff.console.auth import principal_of, require
-from hub.attachments_http import attachment_store, serve_stored, upload_response
+from hub.attachments_http import (
+    attachment_store,
+    serve_stored,
+    serve_thumbnail,
+    upload_response,
+)
 from hub.errors import InputError
 
 routes = web.RouteTableDef()
@@ -45,3 +50,10 @@ async def upload(request: web.Request) -> web.Response:
 @require(Role.AGENT)
 async def download(request: web.Request) -> web.Response:
     return await serve_stored(attachment_store(request), request.match_info["attachment_id"])
+
+
+@routes.get("/console/api/attachments/{attachment_id}/thumbnail")
+@require(Role.AGENT)
+async def thumbnail(request: web.Request) -> web.Response:
+    """An image's thumbnail, made when it was stored; a 404 when it has none."""
+    return await serve_thumbnail(attachment_store(request), request.match_info["attachment_id"])

@@ -521,3 +521,29 @@ STRINGS.update(
     }
 )
 SCRIPT_KEYS += ("channel.sms_text_only", "channel.sms_opted_out")
+
+# --- the read-only view: a search result that is no open hand-off (closed, bot-only …) ---
+STRINGS.update(
+    {
+        "conversation.bot": {"en": "With the bot only", "zh": "仅机器人接待"},
+        "conversation.queued": {"en": "Waiting for an agent", "zh": "等待人工"},
+        "conversation.assigned": {"en": "With an agent", "zh": "人工处理中"},
+        "conversation.resolved": {"en": "Closed", "zh": "已结束"},
+        "search.read": {"en": "read only", "zh": "只读"},
+        "ticket": {"en": "Ticket", "zh": "工单"},
+        "read.hint": {
+            "en": "Read only: this conversation is not an open hand-off of yours.",
+            "zh": "只读：此会话不是您正在处理的人工会话。",
+        },
+    }
+)
+SCRIPT_KEYS += (
+    "conversation.bot",
+    "conversation.queued",
+    "conversation.assigned",
+    "conversation.resolved",
+    "search.read",
+    "read.hint",
+    "created",
+    "ticket",
+)

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from handoff.actions import AgentActions, may_read
 from handoff.api import HANDOFF, MAX_TEXT
 from handoff.console.accounts import Role
 from handoff.console.auth import principal_of, require
@@ -28,6 +29,8 @@ from handoff.console.render import render
 from handoff.console.state import CONSOLE, ConsoleState
 from handoff.console.views import ticket_view, timeline
 from handoff.console.workspace import CONVERSATION, TIMELINE_LIMIT, _call
+from handoff.console.workspace import _actor as actor_of
+from handoff.tickets import label
 from hub.errors import InputError
 from hub.http import Fields, json_response, read_object
 from hub.metrics import Metrics
@@ -66,15 +69,22 @@ async def dashboard_drill(request: web.Request) -> web.Response:
 
 
 @routes.get("/console/api/transcripts/{conversation_id}")
-@require(Role.SUPERVISOR)
+@require(Role.AGENT)
 async def transcript(request: web.Request) -> web.Response:
-    """Any conversation, open or closed, to read: the supervisor's reader."""
+    """A conversation to read, never to act on, open, closed or bot-only: the supervisor's
+    reader and the workspace's read-only view (a search result that is no open hand-off).
+    Supervisors read any; an agent those of a customer whose hand-off they may see (the
+    contact panel's rule), whispers only their own. Anything else is a 404."""
     store = request.app[CONSOLE].hub.store
     conversation = await store.get_conversation(request.match_info["conversation_id"])
-    if conversation is None:
+    engine = request.app.get(HANDOFF)
+    actor = actor_of(request)
+    tickets = engine.queue.tickets.values() if engine is not None else ()
+    if conversation is None or not may_read(actor, conversation.customer_id, tickets):
         raise InputError("no such conversation", status=404)
     events = await store.events(conversation.id, limit=TIMELINE_LIMIT)
-    engine = request.app.get(HANDOFF)
+    if engine is not None:
+        events = AgentActions(engine).visible_events(actor, events)
     ticket = engine.queue.tickets.get(conversation.id) if engine is not None else None
     return json_response(
         {
@@ -88,6 +98,17 @@ async def transcript(request: web.Request) -> web.Response:
             },
             "ticket": ticket_view(ticket, request.app[CONSOLE].clock()) if ticket else None,
             "participants": sorted(ticket.participants) if ticket else [],
+            # Every hand-off the log holds, open or closed: its ticket number and why.
+            "handoffs": [
+                {
+                    "ticket": label(int(e.data.get("ticket_number") or 0), conversation.id),
+                    "priority": str(e.data.get("priority", "")),
+                    "reason": str(e.data.get("reason", "")),
+                    "at": e.at,
+                }
+                for e in events
+                if e.type == "handoff.requested"
+            ],
             "timeline": timeline(events, channel=conversation.channel),
         }
     )

@@ -143,6 +143,10 @@ def _files(logged: Any) -> list[dict[str, Any]]:
                 "mime_type": str(item.get("mime_type", "")),
                 "size": item.get("size") if isinstance(item.get("size"), int) else None,
                 "url": f"/console/api/attachments/{attachment_id}" if attachment_id else "",
+                # Images are shown by their thumbnail (a 404 when none could be made).
+                "thumbnail_url": f"/console/api/attachments/{attachment_id}/thumbnail"
+                if attachment_id and item.get("kind") == "image"
+                else "",
             }
         )
     return files

@@ -5,6 +5,7 @@ a page disguised as a picture is refused in the console's language, with nothing
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -58,9 +59,13 @@ async def test_files_between_a_customer_and_an_agent(
     chat = customer.get_by_role("log")
     await expect(chat).to_contain_text("in the queue")
     await customer.locator(".fdw-file").set_input_files(
-        files=[payload("router.png", "image/png", png(12, 9))]
+        files=[payload("router.png", "image/png", png(1200, 900))]
     )
-    await expect(chat.locator(".fdw-in img.fdw-thumb")).to_have_js_property("naturalWidth", 12)
+    # A thumbnail made on the server when the photo was stored (320 px), linking to the photo.
+    await expect(chat.locator(".fdw-in img.fdw-thumb")).to_have_js_property("naturalWidth", 320)
+    original = await chat.locator(".fdw-in a.fdw-file-image").get_attribute("href")
+    assert original and "size=thumbnail" not in original
+    assert (await (await customer.request.get(original)).body()) == png(1200, 900)
 
     ticket = mei.locator("#mine .ticket")
     await expect(ticket).to_have_count(1, timeout=15_000)
@@ -69,7 +74,8 @@ async def test_files_between_a_customer_and_an_agent(
     timeline = mei.locator("#timeline")
     # The customer's photo, served by the console's own route, decoded by the browser.
     thumb = timeline.locator(".item-customer img.thumb")
-    await expect(thumb).to_have_js_property("naturalWidth", 12)
+    await expect(thumb).to_have_js_property("naturalWidth", 320)
+    await expect(thumb).to_have_attribute("src", re.compile(r"/thumbnail$"))
 
     # A disguised page is refused in the console's language; nothing reaches the customer.
     await mei.locator("#attach-file").set_input_files(
@@ -93,6 +99,7 @@ async def test_files_between_a_customer_and_an_agent(
 
     agent = timeline.locator(".item-agent").last
     await expect(agent.locator("a.file-link")).to_contain_text(document)
+    await expect(agent.locator("a.file-link .file-icon")).to_have_text("PDF")  # not an image
     await expect(agent.locator("img.thumb")).to_have_js_property("naturalWidth", 7)
     theirs = chat.locator(".fdw-out").last
     await expect(theirs.locator("a.fdw-file-link")).to_contain_text(document)

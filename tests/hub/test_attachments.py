@@ -176,7 +176,9 @@ async def test_files_are_written_whole(tmp_path: Path) -> None:
     await store.open()
     stored = await store.put(png(), name="a.png", declared_type="image/png", uploader="agent:tom")
     files = sorted(p.name for p in (tmp_path / "a").rglob("*") if p.is_file())
-    assert files == [stored.id, f"{stored.id}.json"]  # no temporary file left behind
+    # The image and its thumbnail, each with its metadata; no temporary file left behind.
+    thumbnail = stored.thumbnail_id
+    assert files == sorted([stored.id, f"{stored.id}.json", thumbnail, f"{thumbnail}.json"])
     (tmp_path / "a" / stored.id[4:6] / f"{stored.id}.json").unlink()
     assert await store.read(stored.id) is None  # bytes without metadata never count
 

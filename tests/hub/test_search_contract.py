@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from hub import search_redis
 from hub.abc import Store, TurnResult
 from hub.model import Inbound, NewEvent, Outbound
 from hub.search import Scope, SearchIndex, search_index
@@ -273,4 +274,51 @@ async def test_sqlite_puts_its_triggers_back_after_a_table_is_rebuilt(tmp_path: 
         hits = await index.search(parse_query("退款"), kind="conversation", scope=None, limit=5)
         assert [h.conversation_id for h in hits.items] == [got.conversation.id]
     finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_every_page_of_a_many_word_search_in_time_order(
+    make_store: StoreFactory, language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many documents hold one word, few hold all: the pages, one after the other, are
+    exactly the documents holding every word, newest first, each once (phrases checked)."""
+    words = {
+        "en": ("card", "gift card", "gift shop", "gift card"),
+        "zh": ("卡", "礼品卡", "礼品和卡片", "礼品卡"),
+    }[language]
+    one, both, apart, query_text = words
+    store = make_store()
+    await store.open()
+    index = search_index(store)
+    expected = []
+    try:
+        for i in range(90):
+            text = (both, one, one, apart, one)[i % 5] + f" {i}"
+            got = await store.record_inbound(
+                Inbound(channel="api", sender=f"c{i}", message_id=f"w{i}", text=text),
+                now=1000.0 + i,
+            )
+            if i % 5 == 0:
+                expected.append(got.conversation.id)
+        await settle(index)
+        query, seen, cursor = parse_query(query_text), [], None
+        while True:
+            page = await index.search(
+                query, kind="conversation", scope=None, limit=4, cursor=cursor
+            )
+            seen += [h.conversation_id for h in page.items]
+            if not (cursor := page.next_cursor):
+                break
+        assert seen == expected[::-1]
+        some = Scope(conversations=frozenset(expected[:3]))
+        hits = await index.search(query, kind="conversation", scope=some, limit=10)
+        assert [h.conversation_id for h in hits.items] == expected[:3][::-1]
+        # A scope too large to send to Redis is checked on each document read instead.
+        monkeypatch.setattr(search_redis, "SCOPE_IN_REDIS", 2)
+        hits = await index.search(query, kind="conversation", scope=some, limit=2)
+        assert [h.conversation_id for h in hits.items] == expected[1:3][::-1]
+        assert hits.next_cursor
+    finally:
+        await index.stop()
         await store.close()

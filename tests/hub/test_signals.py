@@ -65,3 +65,17 @@ def test_old_entries_are_forgotten_when_many_pile_up(monkeypatch: pytest.MonkeyP
     assert signals.admit(on("d"))  # over the bound: a, b and c are stale and dropped
     assert len(signals._last) == 1
     assert signals.admit(on("a"))
+
+
+def test_a_signal_from_another_process_is_read_back_or_refused() -> None:
+    signal = off("c9", Side.CUSTOMER)
+    assert Typing.from_json(signal.to_json()) == signal
+    for bad in (
+        {},
+        {"conversation_id": "c9", "side": "robot", "on": True},
+        {"conversation_id": "", "side": "agent", "on": True},
+        {"conversation_id": "c9", "side": "agent", "on": "yes"},
+        {"conversation_id": 7, "side": "agent", "on": True},
+    ):
+        with pytest.raises(ValueError):
+            Typing.from_json(bad)

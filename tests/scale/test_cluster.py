@@ -17,6 +17,9 @@ from tests.scale.test_three_processes import (
 from tests.scale.test_three_processes import (
     test_an_agent_is_never_offered_more_than_capacity_by_three_processes as test_capacity_on_a_cluster,
 )
+from tests.scale.test_typing import (
+    test_typing_reaches_the_other_process_both_ways as test_typing_on_a_cluster,
+)
 
 
 @pytest.fixture
@@ -28,5 +31,6 @@ __all__ = [
     "test_capacity_on_a_cluster",
     "test_limits_on_a_cluster",
     "test_reload_on_a_cluster",
+    "test_typing_on_a_cluster",
     "test_web_chat_on_a_cluster",
 ]

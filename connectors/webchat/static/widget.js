@@ -474,7 +474,15 @@
         var item;
         if (url && a.kind === "image") {
           item = el("a", "fdw-file-image", { href: url, target: "_blank", rel: "noopener noreferrer" });
-          var img = el("img", "fdw-thumb", { src: url, alt: a.name || "" });
+          // The thumbnail made when the image was stored; without one, a file icon (an
+          // image too large to decode safely is never handed to the browser whole).
+          var thumb = a.thumbnail_url ? (a.thumbnail_url.charAt(0) === "/" ? origin + a.thumbnail_url : a.thumbnail_url) : url;
+          var img = el("img", "fdw-thumb", { src: thumb, alt: a.name || "" });
+          img.addEventListener("error", function () {
+            var icon = el("span", "fdw-file-link");
+            icon.textContent = "🖼 " + (a.name || w("download"));
+            if (img.parentNode) img.parentNode.replaceChild(icon, img);
+          });
           item.appendChild(img);
         } else if (url) {
           item = el("a", "fdw-file-link", { href: url, download: a.name || "", rel: "noopener noreferrer" });
@@ -506,12 +514,19 @@
       var why = (lang === "zh" && e.message_zh) || e.message || String(body && body.__status || "");
       say(w("failed").replace("{why}", why));
     }
+    // Files go one after another, so their messages keep the order they were chosen in
+    // (a large file, or an image the server makes a thumbnail of, takes longer to store).
+    var uploads = Promise.resolve();
     function upload(file) {
+      uploads = uploads.then(function () { return uploadOne(file); });
+      return uploads;
+    }
+    function uploadOne(file) {
       if (!token) { refused({ error: { message: t.reconnecting, message_zh: t.reconnecting } }); return; }
       say(w("uploading").replace("{name}", file.name));
       var body = new FormData();
       body.append("file", file, file.name);
-      fetch(origin + "/webchat/attachments", { method: "POST", body: body, headers: { Authorization: "Bearer " + token }, mode: "cors", credentials: "omit" })
+      return fetch(origin + "/webchat/attachments", { method: "POST", body: body, headers: { Authorization: "Bearer " + token }, mode: "cors", credentials: "omit" })
         .then(function (r) { return r.json().then(function (j) { j.__status = r.status; return j; }); })
         .then(function (j) {
           if (j.__status !== 201 || !j.attachment) { refused(j); return; }

@@ -68,14 +68,24 @@ const ConsoleFiles = (() => {
     return ids;
   }
 
+  // A file's icon: its type's short name in a badge (no emoji: not every agent has the font).
+  function icon(file) {
+    const type = (file.mime_type || "").split("/").pop().replace("plain", "txt").toUpperCase().slice(0, 4);
+    return el("span", { class: `file-icon file-icon-${file.kind || "document"}`, "aria-hidden": "true", text: type || "?" });
+  }
+
   function render(files) {
     const box = el("div", { class: "files" });
     for (const file of files || []) {
       if (file.url && file.kind === "image") {
-        const image = el("img", { class: "thumb", src: file.url, alt: file.name, loading: "lazy" });
-        box.append(el("a", { class: "file-image", href: file.url, target: "_blank", rel: "noopener" }, image));
+        // The thumbnail made when the image was stored, linking to the original; without
+        // one (too large to decode safely), the file's icon and a link.
+        const image = el("img", { class: "thumb", src: file.thumbnail_url || file.url, alt: file.name, loading: "lazy" });
+        const link = el("a", { class: "file-image", href: file.url, target: "_blank", rel: "noopener" }, image);
+        image.addEventListener("error", () => link.replaceChildren(icon(file), el("span", { text: ` ${file.name} ${size(file.size)}`.trimEnd() })));
+        box.append(link);
       } else if (file.url) {
-        box.append(el("a", { class: "file-link", href: file.url, download: file.name, text: `${file.name} ${size(file.size)}`.trim() }));
+        box.append(el("a", { class: "file-link", href: file.url, download: file.name }, icon(file), el("span", { text: ` ${file.name} ${size(file.size)}`.trimEnd() })));
       } else {
         box.append(el("span", { class: "file-link", text: file.name || file.kind }));
       }

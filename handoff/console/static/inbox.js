@@ -31,15 +31,21 @@
     document.dispatchEvent(new CustomEvent("console:open", { detail: id }));
   }
 
+  // A result that is no open hand-off of this agent's: the workspace shows it read only.
+  function read(id) {
+    selected = null;
+    document.dispatchEvent(new CustomEvent("console:read", { detail: id }));
+  }
+
   function slaText(row) {
     const left = row.sla.due - now();
     return `${duration(left)} ${left >= 0 ? t("left") : t("overdue")}`;
   }
 
-  function keys(item, id) {
-    item.addEventListener("click", () => open(id));
+  function keys(item, id, go = open) {
+    item.addEventListener("click", () => go(id));
     item.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); open(id); }
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); go(id); }
       if (event.key === "ArrowDown" && item.nextElementSibling) item.nextElementSibling.focus();
       if (event.key === "ArrowUp" && item.previousElementSibling) item.previousElementSibling.focus();
     });
@@ -134,18 +140,20 @@
       el("span", { class: "who", text: customer.name || customer.identity || customer.id }),
       view && view.ticket ? el("span", { class: "ticket-label", text: view.ticket }) : null,
       view && view.handoff ? el("span", { class: "state", text: STATUS[view.handoff] || view.handoff }) : null,
-      view && !view.open ? el("span", { class: "muted", text: t("search.not_open") }) : null,
+      view && !view.open && view.read ? el("span", { class: "muted read-label", text: `${t("conversation." + view.status)} · ${t("search.read")}` }) : null,
+      view && !view.open && !view.read ? el("span", { class: "muted", text: t("search.not_open") }) : null,
     );
   }
 
   function result(view, customer, pieces, label) {
-    const item = el("li", { class: "result" + (view && view.open ? " openable" : ""), tabIndex: view && view.open ? 0 : -1 },
+    const reachable = Boolean(view && (view.open || view.read));
+    const item = el("li", { class: "result" + (reachable ? " openable" : "") + (reachable && !view.open ? " read-only" : ""), tabIndex: reachable ? 0 : -1 },
       resultHead(view, customer),
       label ? el("span", { class: "from", text: label }) : null,
       marked(pieces));
-    if (view && view.open) {
+    if (reachable) {
       item.dataset.id = view.conversation_id;
-      keys(item, view.conversation_id);
+      keys(item, view.conversation_id, view.open ? open : read);
     }
     return item;
   }

@@ -6,6 +6,7 @@
   let snapshot = null;
   let openId = null;
   let openView = null;
+  let readId = null; // a conversation shown read only (no open hand-off of this agent's)
 
   async function refresh() {
     snapshot = await api("GET", "/console/api/snapshot");
@@ -74,14 +75,42 @@
     select.replaceChildren(el("option", { value: "", text: `${t("canned")}…` }), ...view.canned.map((c, i) => el("option", { value: String(i), text: c.title })));
   }
 
+  // A search result that is no open hand-off (closed, only ever with the bot, or held by
+  // someone else) opens here to read: the transcript and the contact panel, no actions.
+  async function read(id, quiet) {
+    const data = await api("GET", `/console/api/transcripts/${encodeURIComponent(id)}`, undefined, quiet);
+    openId = null;
+    openView = null;
+    readId = id;
+    for (const node of document.querySelectorAll(".ticket")) node.classList.remove("selected");
+    document.getElementById("placeholder").hidden = true;
+    const box = document.getElementById("open");
+    box.hidden = false;
+    box.classList.remove("closed");
+    box.classList.add("read-only");
+    const c = data.conversation;
+    const status = t("conversation." + c.status);
+    document.getElementById("conv-title").textContent = `${t("read_only")} · ${c.channel} · ${status}`;
+    const facts = [[t("filter.status"), status], [t("channel"), c.channel], [t("created"), new Date(c.created_at * 1000).toLocaleString()]];
+    for (const h of data.handoffs) facts.push([t("ticket"), [h.ticket, h.priority, h.reason].filter(Boolean).join(" · ")]);
+    const list = el("dl", {});
+    for (const [label, value] of facts) list.append(el("dt", { text: label }), el("dd", { text: value }));
+    document.getElementById("summary").replaceChildren(el("p", { class: "muted read-hint", text: t("read.hint") }), list);
+    renderTimeline(data);
+    // The contact panel and the channel's window badge follow it as they follow an open one.
+    const view = { ticket: { conversation_id: c.id, channel: c.channel }, profile: { customer_id: c.customer_id }, timeline: data.timeline };
+    document.dispatchEvent(new CustomEvent("conversation:open", { detail: view }));
+  }
+
   async function open(id, quiet) {
     openId = id;
+    readId = null;
     for (const node of document.querySelectorAll(".ticket")) node.classList.toggle("selected", node.dataset.id === id);
     openView = await api("GET", `/console/api/conversations/${encodeURIComponent(id)}`, undefined, quiet);
     document.getElementById("placeholder").hidden = true;
     const box = document.getElementById("open");
     box.hidden = false;
-    box.classList.remove("closed");
+    box.classList.remove("closed", "read-only");
     const ticket = openView.ticket;
     document.getElementById("conv-title").textContent = `${ticket.priority} · ${ticket.channel} · ${ticket.skill || ""}`;
     const mine = ticket.agent_id === me;
@@ -154,6 +183,7 @@
     const later = debounce(async (conversationId) => {
       await refresh();
       if (openId && conversationId === openId) await open(openId, true).catch(() => {});
+      if (readId && conversationId === readId) await read(readId, true).catch(() => {});
     }, 150);
     live((message) => {
       // notify.js and compose.js read the feed too (offers, mentions, the customer typing).
@@ -161,9 +191,10 @@
       if (message.type !== "typing") later(message.conversation_id || "");
     });
     // What the workspace's other scripts (compose, notify, shortcuts) may drive.
-    window.Workspace = { open, act, refresh, openId: () => openId, view: () => openView, snapshot: () => snapshot };
+    window.Workspace = { open, read, act, refresh, openId: () => openId, view: () => openView, snapshot: () => snapshot };
     // The conversation list and search results open a conversation here.
     document.addEventListener("console:open", (event) => open(event.detail));
+    document.addEventListener("console:read", (event) => read(event.detail));
     setInterval(tick, 1000);
     refresh();
   }

@@ -118,6 +118,10 @@ async def test_a_message_names_only_the_visitors_own_files(
         assert response.status == 404
     async with client.get(link.split("?")[0], headers={"Authorization": f"Bearer {ana}"}) as r:
         assert r.status == 200
+    # A document has no thumbnail: no thumbnail link, and asking for one finds nothing.
+    assert "thumbnail_url" not in shown
+    async with client.get(link + "&size=thumbnail") as response:
+        assert response.status == 404
 
 
 async def test_text_and_images_are_served_safely(client: TestClient[Any, Any]) -> None:
@@ -132,6 +136,14 @@ async def test_text_and_images_are_served_safely(client: TestClient[Any, Any]) -
         assert r.headers["Content-Type"] == "image/png"
         assert r.headers["Content-Disposition"].startswith("inline;")
         assert "sandbox" in r.headers["Content-Security-Policy"]
+    # Its thumbnail, made when it was stored: the same headers, a JPEG.
+    thumbnail = f"{UPLOAD}/{image['attachment']['id']}?size=thumbnail"
+    async with client.get(thumbnail, headers=headers) as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "image/jpeg"
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert (await r.read()).startswith(b"\xff\xd8\xff")
+    async with client.get(thumbnail) as r:  # the thumbnail is guarded as the image is
+        assert r.status == 404
     async with client.get(f"{UPLOAD}/{text['attachment']['id']}", headers=headers) as r:
         assert r.headers["Content-Type"] == "text/plain; charset=utf-8"
         assert r.headers["Content-Disposition"].startswith("attachment;")

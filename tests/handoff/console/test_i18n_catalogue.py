@@ -15,6 +15,7 @@ from handoff.console.accounts import Role
 from handoff.console.i18n import SCRIPT_KEYS, STRINGS, script_strings, translator
 from handoff.console.state import duration
 from handoff.queue import Presence
+from hub.model import ConversationStatus
 
 CONSOLE = Path(__file__).parents[3] / "handoff" / "console"
 TEMPLATES = sorted((CONSOLE / "templates").glob("*.html"))
@@ -38,6 +39,7 @@ DYNAMIC = {
     "qa.reason.": ["percent", "complaint", "low_csat", "sla_breached"],
     "qa.who.": ["customer", "agent", "bot"],
     "contact.merge.": ["same_mailbox", "crm"],  # the reasons of `hub.contacts` suggestions
+    "conversation.": [s.value for s in ConversationStatus],  # the read-only view's status
 }
 LOGIN_ERRORS = ("login.failed", "login.throttled", "login.expired")  # `t(error)` in login.html
 

@@ -157,6 +157,34 @@ async def test_search_in_english_and_chinese_shows_only_what_the_agent_may_see(f
     await login(client, "sara")  # a supervisor sees everything; the bot's chat is not open
     by_id = {m["conversation_id"]: m for m in (await search("refund"))["messages"]}
     assert set(by_id) == {ana, chen} and by_id[chen]["open"] is False
+    assert by_id[chen]["read"] is True and by_id[ana]["read"] is True  # both open to read
+
+
+async def test_conversations_to_read_only(floor) -> None:
+    """The read-only transcript behind a search result: supervisors read any conversation,
+    an agent only a customer's whose hand-off they may see; everyone else gets a 404."""
+    client, ana, bo, chen = floor["client"], floor["ana"], floor["bo"], floor["chen"]
+
+    async def transcript(conversation_id: str) -> tuple[int, Any]:
+        return await get(client, f"/console/api/transcripts/{conversation_id}")
+
+    await login(client, "sara")
+    status, data = await transcript(chen)  # only the bot ever answered Chen
+    assert status == 200 and data["ticket"] is None
+    assert data["conversation"]["status"] == "bot"
+    assert data["conversation"]["customer_id"]
+    texts = [i["text"] for i in data["timeline"] if i["who"] == "customer"]
+    assert texts == ["just checking a refund policy"]
+    assert (await transcript("con_nothing"))[0] == 404 and data["handoffs"] == []
+    status, data = await transcript(ana)
+    assert [h["ticket"][0] for h in data["handoffs"]] == ["#"] and data["ticket"]
+
+    await login(client, "mei")
+    status, data = await transcript(bo)  # offered to her
+    assert status == 200 and "还在吗？" in [i["text"] for i in data["timeline"]]
+    assert (await transcript(chen))[0] == 404  # never handed to anyone
+    await login(client, "tom")
+    assert (await transcript(ana))[0] == 404 and (await transcript(bo))[0] == 404
 
 
 async def test_bad_searches_and_list_requests_are_clear_refusals(floor) -> None:

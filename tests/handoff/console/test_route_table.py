@@ -83,14 +83,16 @@ CONSOLE: dict[tuple[str, str], tuple[Role, bool]] = {
         "GET",
         "/console/api/customers/{customer_id}/conversations/{conversation_id}",
     ): (Role.AGENT, False),
+    # A conversation to read (agents: a customer whose hand-off they may see; else 404).
+    ("GET", "/console/api/transcripts/{conversation_id}"): (Role.AGENT, False),
     # The supervisor's tools.
     ("GET", "/console/api/dashboard/conversations"): (Role.SUPERVISOR, False),
-    ("GET", "/console/api/transcripts/{conversation_id}"): (Role.SUPERVISOR, False),
     ("POST", "/console/api/conversations/{conversation_id}/join"): (Role.SUPERVISOR, False),
     ("POST", "/console/api/conversations/{conversation_id}/whisper"): (Role.SUPERVISOR, False),
     # Files (docs/attachments.md).
     ("POST", "/console/api/conversations/{conversation_id}/attachments"): (Role.AGENT, False),
     ("GET", "/console/api/attachments/{attachment_id}"): (Role.AGENT, False),
+    ("GET", "/console/api/attachments/{attachment_id}/thumbnail"): (Role.AGENT, False),
 }
 
 # Everything else under /api/v1/ is the operator API: only the operator's bearer token.
