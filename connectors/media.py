@@ -10,8 +10,8 @@ reason is kept in ``raw.attachments_refused``: the message itself is never lost 
 Any other failure of `fetch` (the provider unreachable) propagates, so the channel does not
 acknowledge the message and the provider sends it again.
 
-Only kinds the store can hold are fetched (images, documents): voice notes and videos stay
-references, not downloaded to be refused.
+Only the kinds each channel names are fetched (images, documents; WhatsApp's voice notes):
+videos stay references, not downloaded to be refused.
 """
 
 from __future__ import annotations

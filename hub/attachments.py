@@ -9,7 +9,8 @@ acknowledged, and delivery reads the bytes again on every attempt (the outbox ke
 the reference).
 
 What a file *is* comes from its bytes, never from the name or type its sender declared:
-`sniff` knows PNG, JPEG, GIF, WebP, PDF and plain text, and calls anything that reads as
+`sniff` knows PNG, JPEG, GIF, WebP, PDF, plain text and the common voice-note formats (OGG,
+MP3, AAC, M4A, AMR), and calls anything that reads as
 markup `text/html`, which no allow-list admits. `prepare` is the one gate both backends and
 every surface pass: size, emptiness, name, type, and a declared type that contradicts the
 content. Refusals are `AttachmentRefused` (an `InputError`: 413, 415, 400 or 429) with the
@@ -45,6 +46,13 @@ SAFE_TYPES: tuple[str, ...] = (
     "image/webp",
     "application/pdf",
     "text/plain",
+    # Voice notes from the messaging channels (WhatsApp's OGG/Opus, AAC, MP3, M4A, AMR):
+    # served as downloads, never inline.
+    "audio/ogg",
+    "audio/mpeg",
+    "audio/aac",
+    "audio/mp4",
+    "audio/amr",
 )
 #: Sniffed types a browser may show in the page (`<img>`); everything else is a download.
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -57,6 +65,14 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
     (b"%PDF-", "application/pdf"),
+    (b"OggS", "audio/ogg"),
+    (b"#!AMR\n", "audio/amr"),
+    (b"ID3", "audio/mpeg"),
+    # MPEG audio frame sync without an ID3 tag (layer III), and AAC's ADTS frames.
+    (b"\xff\xfb", "audio/mpeg"),
+    (b"\xff\xf3", "audio/mpeg"),
+    (b"\xff\xf1", "audio/aac"),
+    (b"\xff\xf9", "audio/aac"),
 )
 # Openings that make a browser (or a careless viewer) treat text as a document with
 # scripts: the WHATWG sniffing table's HTML openings, plus SVG and XML.
@@ -287,6 +303,8 @@ def sniff(data: bytes) -> str:
             return kind
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
+    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in (b"M4A ", b"M4B "):
+        return "audio/mp4"
     head = data[:4096]
     if _MARKUP.match(head.removeprefix(b"\xef\xbb\xbf")) or _MARKUP_ANYWHERE.search(head):
         return "text/html"

@@ -58,9 +58,9 @@ from hub.model import Delivery, Event, Inbound
 log = logging.getLogger("frontdesk.connectors.whatsapp")
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
-# Media kinds the attachment store can hold (voice notes, videos stay references), with the
-# name a file gets when WhatsApp gave none.
-KEPT_KINDS = {"image": "photo", "document": "document"}
+# Media kinds the attachment store can hold (videos stay references: too large for it), with
+# the name a file gets when WhatsApp gave none. Voice notes are kept so an agent can listen.
+KEPT_KINDS = {"image": "photo", "document": "document", "audio": "voice message"}
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 WINDOW_HOURS = 24
 

@@ -42,6 +42,13 @@ SMALL = AttachmentSettings(max_bytes=2048, daily_quota_bytes=5000)
         (SVG, "text/html"),
         (b"  <html><body>hi</body></html>", "text/html"),
         (b"notes\n<script>steal()</script>", "text/html"),
+        (b"OggS\x00\x02\x00\x00opus", "audio/ogg"),
+        (b"ID3\x04\x00\x00\x00\x00\x00\x00", "audio/mpeg"),
+        (b"\xff\xfb\x90\x64\x00", "audio/mpeg"),
+        (b"\xff\xf1\x50\x80\x02", "audio/aac"),
+        (b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00", "audio/mp4"),
+        (b"\x00\x00\x00\x18ftypmp42\x00\x00", "application/octet-stream"),  # a video
+        (b"#!AMR\n\x3c", "audio/amr"),
         (b"\x00\x01\x02binary", "application/octet-stream"),
         (b"\xff\xfe\xfa not utf-8", "application/octet-stream"),
     ],

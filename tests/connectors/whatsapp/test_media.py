@@ -73,17 +73,55 @@ async def test_a_photo_and_a_document_are_stored_before_the_200_and_shown_to_the
     ]
 
 
+@pytest.mark.parametrize(
+    ("media", "data", "sniffed", "name"),
+    [
+        # A voice note recorded in WhatsApp (OGG/Opus) and an MP3 shared from the phone.
+        (
+            {"mime_type": "audio/ogg; codecs=opus", "voice": True},
+            b"OggS\x00\x02opus",
+            "audio/ogg",
+            "voice message",
+        ),
+        (
+            {"mime_type": "audio/mpeg"},
+            b"ID3\x04\x00\x00\x00\x00\x00\x00mp3",
+            "audio/mpeg",
+            "voice message",
+        ),
+    ],
+)
+async def test_a_voice_note_is_downloaded_and_stored_for_the_agent(
+    client: Any, fake: FakeGraphApi, media: dict[str, Any], data: bytes, sniffed: str, name: str
+) -> None:
+    fake.media["A1"] = (media["mime_type"], data)
+    assert await post(client, webhook(message(1, "audio", {**media, "id": "A1"}))) == 200
+    (event,) = await inbound(client)
+    (audio,) = event.data["attachments"]
+    assert audio["id"] and audio["ref"] == "A1" and audio["mime_type"] == sniffed
+    assert audio["name"] == name
+    assert await client.app[ATTACHMENTS].read(audio["id"]) == data
+    assert [c.body for c in fake.called("download")] == ["A1"]
+    # Offered to the agent as a download, like any stored file.
+    (shown,) = [
+        f
+        for item in timeline(await all_events(client.app), channel="whatsapp")
+        for f in item.get("attachments", ())
+    ]
+    assert shown["url"] == f"/console/api/attachments/{audio['id']}"
+
+
 async def test_refused_media_keep_their_message(client: Any, fake: FakeGraphApi) -> None:
     fake.media["PAGE"] = ("image/png", HTML_AS_PNG)  # markup dressed as an image
     fake.media["BIG"] = ("application/pdf", pdf() + b"x" * (11 * 1024 * 1024))
-    fake.media["VOICE"] = ("audio/ogg", b"OggS voice")
+    fake.media["FILM"] = ("video/mp4", b"\x00\x00\x00\x18ftypmp42")
     items = [
         message(1, "image", {"mime_type": "image/png", "id": "PAGE"}),
         message(
             2, "document", {"filename": "big.pdf", "mime_type": "application/pdf", "id": "BIG"}
         ),
         message(3, "image", {"mime_type": "image/jpeg", "id": "GONE"}),  # Meta: unknown media
-        message(4, "audio", {"mime_type": "audio/ogg", "id": "VOICE", "voice": True}),
+        message(4, "video", {"mime_type": "video/mp4", "id": "FILM"}),
     ]
     for item in items:
         assert await post(client, webhook(item)) == 200
@@ -94,7 +132,7 @@ async def test_refused_media_keep_their_message(client: Any, fake: FakeGraphApi)
         assert "id" not in attachment  # a reference without bytes
     codes = [[r["code"] for r in e.data["raw"].get("attachments_refused", ())] for e in events]
     assert codes == [["type_mismatch"], ["too_large"], ["unavailable"], []]
-    # Over the limit by WhatsApp's own word: never downloaded; the voice note neither.
+    # Over the limit by WhatsApp's own word: never downloaded; the video neither.
     assert [c.body for c in fake.called("download")] == ["PAGE"]
 
 
