@@ -22,6 +22,7 @@ from tests.connectors.whatsapp.fake_graph import (
 )
 from tests.connectors.whatsapp.harness import (
     NUMBER,
+    all_events,
     connector_of,
     post,
     text,
@@ -114,3 +115,25 @@ async def test_media_over_the_limit_is_refused_before_and_while_downloading(
             await graph.media("missing", max_bytes=5000)
     finally:
         await graph.close()
+
+
+async def test_one_customers_replies_are_paced_and_others_are_not_held_up(
+    aiohttp_client: Any, tmp_path: Path, fake: FakeGraphApi
+) -> None:
+    # One message per 3 s to a customer; a wait longer than none goes back to the outbox.
+    app = whatsapp_app(tmp_path, fake, bot=EchoBot(), per_customer_interval=3.0, max_queue_wait=0)
+    client = await aiohttp_client(app)
+    other = "8613800138000"
+    assert await post(client, text(1, "hello")) == 200
+    assert await post(client, text(2, "你好")) == 200
+    assert await post(client, text(3, "hi", sender=other)) == 200
+    events = await wait_for_event(app, "delivery.delivered", 2)
+    # Both replies arrived, in order; the second waited its turn in the outbox (a throttle,
+    # not a failure: it is not counted towards parking).
+    assert fake.texts(NUMBER) == ["You said: hello", "You said: 你好"]
+    waits = [e.data["error"] for e in events if e.type == "delivery.failed"]
+    assert waits and all("pacing" in w for w in waits)
+    # The other customer's reply did not queue behind Sheena's.
+    assert fake.texts(other) == ["You said: hi"]
+    theirs = await all_events(app, other)
+    assert not [e for e in theirs if e.type == "delivery.failed"]
