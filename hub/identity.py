@@ -1,12 +1,14 @@
 """One customer across channels, joined only on proof.
 
-Four proofs join records (`hub.identity_proofs` has the pure parts):
+Five proofs join records (`hub.identity_proofs` has the pure parts):
 
 a. a one-time code sent to the claimed address and typed back on the current channel
    (6 digits, 10 minutes, 5 attempts, rate-limited per customer and per target);
 b. a Telegram contact the user shares about themself (the connector marks it ``own``);
 c. a signed identity token the company's website hands to the web chat widget;
-d. an operator linking or merging by hand through the API (audited).
+d. an operator linking or merging by hand through the API (audited);
+e. an identity the channel's provider vouches for in a signed push (``raw["vouched"]``:
+   WeChat's UnionID, the same person across one developer's accounts and apps).
 
 A claim without proof ("my email is x@y") is kept as an *unverified* attribute and joins
 nothing. When a proof shows that an identity already belongs to another record, the two
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("frontdesk.identity")
 
 UNVERIFIED = "unverified"  # customer attribute: {identity kind: [claimed identities]}
+VOUCHED = "vouched"  # Inbound.raw key: an identity the provider vouches the sender holds
 IDENTITY_LINKED = "identity.linked"  # conversation event of a verified link
 IDENTITY_REFUSED = "identity.refused"  # a /link from a sender the channel did not verify
 
@@ -265,6 +268,26 @@ class IdentityService:
             return None
         return await self.link(customer_id, phone, proof={"kind": "telegram_contact"})
 
+    # -- (e) an identity the provider vouches for
+    async def accept_vouched(
+        self, customer: Customer, raw: Mapping[str, Any], *, channel: str
+    ) -> LinkResult | None:
+        """Link the identity a connector read from its provider's signed message
+        (``raw["vouched"]``), unless the customer already holds it."""
+        vouched = raw.get(VOUCHED)
+        if not isinstance(vouched, str) or not vouched:
+            return None
+        try:
+            identity = proofs.normalize_identity(vouched)
+        except proofs.IdentityError:
+            log.warning("vouched identity not usable", extra={"channel": channel})
+            return None
+        if identity in customer.identities:
+            return None
+        return await self.link(
+            customer.id, identity, proof={"kind": "provider", "channel": channel}
+        )
+
     # -- (c) signed widget identity token
     async def accept_widget_token(self, identity: str, token: str) -> LinkResult:
         """Link a web chat visitor (``webchat:v_…``) to the website's user the token vouches
@@ -382,13 +405,22 @@ class IdentityGate(ConversationHandler):
         await self.inner.stop()
 
     async def handle(self, turn: Turn) -> TurnResult:
+        vouched: LinkResult | None = None
         try:
+            if turn.inbound.sender_verified:
+                vouched = await self.service.accept_vouched(
+                    turn.customer, turn.inbound.raw, channel=turn.inbound.channel
+                )
             answer = await self._identity_turn(turn)
         except Exception:
             # Identity trouble must not cost the customer their answer.
             log.exception("identity gate failed", extra={"conversation_id": turn.conversation.id})
             answer = None
-        return answer if answer is not None else await self.inner.handle(turn)
+        result = answer if answer is not None else await self.inner.handle(turn)
+        if vouched is None:
+            return result
+        # Linked silently: the customer asked nothing; the log says what was joined.
+        return replace(result, events=(*result.events, *_linked_events(vouched)))
 
     async def _identity_turn(self, turn: Turn) -> TurnResult | None:
         if not turn.inbound.sender_verified:
@@ -441,14 +473,13 @@ def _language(customer: Customer) -> str:
     return str(customer.attributes.get("language") or "en")
 
 
+def _linked_events(linked: LinkResult) -> tuple[NewEvent, ...]:
+    data = {"identity_kind": linked.identity.partition(":")[0], "customer_id": linked.customer_id}
+    if linked.merge is not None:
+        data["merge_id"] = linked.merge.id
+    return (NewEvent(type=IDENTITY_LINKED, data=data),)
+
+
 def _reply(key: str, linked: LinkResult | None, **values: Any) -> TurnResult:
-    events: tuple[NewEvent, ...] = ()
-    if linked is not None:
-        data = {
-            "identity_kind": linked.identity.partition(":")[0],
-            "customer_id": linked.customer_id,
-        }
-        if linked.merge is not None:
-            data["merge_id"] = linked.merge.id
-        events = (NewEvent(type=IDENTITY_LINKED, data=data),)
+    events = _linked_events(linked) if linked is not None else ()
     return TurnResult(replies=(Outbound(text=REPLIES[key].format(**values)),), events=events)

@@ -32,7 +32,8 @@ CODE_DIGITS = 6
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}$")
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]{6,24}$")
 _TELEGRAM_ID = re.compile(r"^[+-]?\d+(?:_\d+)*$")
-_KINDS = ("email", "phone", "telegram", "webchat", "wechat", "user", "crm", "api")
+# ``wechat-union``: a WeChat UnionID, one person across the apps of one WeChat developer.
+_KINDS = ("email", "phone", "telegram", "webchat", "wechat", "wechat-union", "user", "crm", "api")
 _CODE_AT_START = re.compile(rf"^\s*(\d{{{CODE_DIGITS}}})(?!\d)")
 _CLAIM = re.compile(
     r"(?:my\s+(?P<kind>e-?mail|phone|mobile|number)(?:\s+address|\s+number)?\s*(?:is|:|=)"

@@ -6,7 +6,8 @@ five-minute overlap. So the token lives in the shared key-value store (`hub.kv`)
 process: one process refreshes under a lease (`put_new`), the others wait for its result.
 ``POST /cgi-bin/message/custom/send`` sends one customer-service message,
 ``GET /cgi-bin/media/get`` fetches a customer's file by its ``MediaId`` and
-``POST /cgi-bin/media/upload`` puts an agent's image in temporary media; an ``errcode``
+``POST /cgi-bin/media/upload`` puts an agent's image in temporary media and
+``GET /cgi-bin/user/info`` gives a follower's UnionID; an ``errcode``
 of 40001/40014/42001 (invalid or expired token) drops the cached token (only if it is still
 the one that failed), fetches a new one and tries once more.
 """
@@ -16,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -26,6 +28,7 @@ from hub.logs import redact_secrets
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 _EARLY = 300.0  # refresh five minutes early: WeChat's overlap for the outgoing token
 _POLL = 0.05
+T = TypeVar("T")
 
 
 class WeChatError(Exception):
@@ -66,29 +69,39 @@ class WeChatApi:
             await self._session.close()
             self._session = None
 
-    async def send(self, message: dict[str, Any]) -> None:
-        """One customer-service message; WeChatError when WeChat refuses it."""
+    async def _authorised(self, call: Callable[[str], Awaitable[T]]) -> T:
+        """`call` with the access token; once more with a fresh one when WeChat says the
+        token is invalid or expired (another process, or the admin console's debugger,
+        retired it). The cached token is dropped only if it is still the one that failed."""
         token = await self.access_token()
         try:
-            await self._post("/cgi-bin/message/custom/send", token, message)
+            return await call(token)
         except WeChatError as error:
             if error.code not in TOKEN_ERRORS:
                 raise
-            # Someone (another process, the admin console's debugger) retired our token.
             await self.kv.delete(self.token_key, only_if=token)
-            await self._post("/cgi-bin/message/custom/send", await self.access_token(), message)
+            return await call(await self.access_token())
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """One customer-service message; WeChatError when WeChat refuses it."""
+        await self._authorised(
+            lambda token: self._post("/cgi-bin/message/custom/send", token, message)
+        )
+
+    async def user_info(self, openid: str) -> dict[str, Any]:
+        """A follower's profile (``GET /cgi-bin/user/info``): ``subscribe``, ``openid`` and,
+        when the account is bound to a WeChat Open Platform account, ``unionid``."""
+        query = {"openid": openid, "lang": "zh_CN"}
+        return await self._authorised(
+            lambda token: self._call(
+                "GET", "/cgi-bin/user/info", params={"access_token": token, **query}
+            )
+        )
 
     async def upload_image(self, data: bytes, *, name: str, mime_type: str) -> str:
         """Put an image in WeChat's temporary media (``POST /cgi-bin/media/upload?type=image``,
         kept three days) for an image message; its ``media_id``."""
-        token = await self.access_token()
-        try:
-            return await self._upload(token, data, name, mime_type)
-        except WeChatError as error:
-            if error.code not in TOKEN_ERRORS:
-                raise
-            await self.kv.delete(self.token_key, only_if=token)
-            return await self._upload(await self.access_token(), data, name, mime_type)
+        return await self._authorised(lambda token: self._upload(token, data, name, mime_type))
 
     async def _upload(self, token: str, data: bytes, name: str, mime_type: str) -> str:
         form = aiohttp.FormData()
@@ -104,14 +117,7 @@ class WeChatApi:
         """A customer's file by its ``MediaId`` (``GET /cgi-bin/media/get``, kept by WeChat
         for three days): its bytes and declared type. WeChatError when WeChat refuses it
         (40007: unknown id), or with `status` 413 when it is over `max_bytes`."""
-        token = await self.access_token()
-        try:
-            return await self._download(token, media_id, max_bytes)
-        except WeChatError as error:
-            if error.code not in TOKEN_ERRORS:
-                raise
-            await self.kv.delete(self.token_key, only_if=token)
-            return await self._download(await self.access_token(), media_id, max_bytes)
+        return await self._authorised(lambda token: self._download(token, media_id, max_bytes))
 
     async def _download(self, token: str, media_id: str, max_bytes: int) -> tuple[bytes, str]:
         if self._session is None:

@@ -45,9 +45,10 @@ from hub.attachments import too_large
 from hub.config import Section
 from hub.errors import DeliveryError, InputError, RetryLater
 from hub.http import error_response
+from hub.identity import VOUCHED
 from hub.kv import KeyValue, kv_for
 from hub.logs import redact_secrets
-from hub.model import Attachment, Delivery, Event, Inbound, Outbound
+from hub.model import Attachment, Delivery, Event, Inbound, InboundKind, Outbound
 
 log = logging.getLogger("frontdesk.connectors.wechat")
 
@@ -62,6 +63,11 @@ MEDIA_SECONDS = 3.0  # of the 5 WeChat waits for "success"
 # media live three days, a little less is remembered.
 UPLOADS = frozenset({"image/jpeg", "image/png", "image/gif"})
 UPLOAD_TTL = 2.5 * 24 * 3600
+# A follower's UnionID (`settings.unionid`) is asked for once and remembered this long; the
+# lookup gets this much of the 5 seconds (the photo's download has MEDIA_SECONDS).
+UNIONID_TTL = 30 * 24 * 3600.0
+UNIONID_SECONDS = 1.0
+NO_UNIONID = "-"  # remembered too: a follower without one is not asked about every message
 # WeChat's verdicts that no retry can change, with what they mean for the operator.
 _PARK = {
     45015: "the 48-hour window has closed (45015: response out of time limit)",
@@ -211,7 +217,9 @@ class WeChatConnector(Connector):
 
     async def _resolved(self, inbound: Inbound) -> Inbound:
         """A click on a msgmenu line (or a number typed at a numbered list) becomes the
-        chosen button's payload; a photo is fetched into the attachment store."""
+        chosen button's payload; a photo is fetched into the attachment store; the
+        sender's UnionID, when known, is vouched for (linked by the hub's identity gate)."""
+        inbound = await self._with_unionid(inbound)
         menu_id = inbound.raw.get("menu_id")
         if isinstance(menu_id, str) and choices.is_token(menu_id):
             payload = choices.payload_from_events(menu_id, await self._recent(inbound))
@@ -226,6 +234,36 @@ class WeChatConnector(Connector):
         return await keep_media(
             self.attachments, inbound, self._fetch, names=KEPT_KINDS, max_bytes=MEDIA_LIMIT
         )
+
+    async def _with_unionid(self, inbound: Inbound) -> Inbound:
+        """`inbound` vouching for ``wechat-union:<unionid>``: from the push when WeChat put it
+        there, else (with `settings.unionid`) from the follower's profile."""
+        unionid = inbound.raw.get("unionid")
+        if not unionid and self.settings.unionid and inbound.kind == InboundKind.MESSAGE:
+            unionid = await self._unionid(openid_of(inbound.sender))
+        if not isinstance(unionid, str) or not unionid:
+            return inbound
+        raw = {**inbound.raw, "unionid": unionid, VOUCHED: f"wechat-union:{unionid}"}
+        return replace(inbound, raw=raw)
+
+    async def _unionid(self, openid: str) -> str | None:
+        """The follower's UnionID through ``/cgi-bin/user/info``, remembered in the shared
+        store. A lookup that fails or is slow is skipped (asked again next message): the
+        message is stored either way."""
+        key = f"wechat:unionid:{self.settings.app_id}:{openid}"
+        known = await self.api.kv.get(key)
+        if known is not None:
+            return None if known == NO_UNIONID else known
+        try:
+            async with asyncio.timeout(UNIONID_SECONDS):
+                info = await self.api.user_info(openid)
+        except (TimeoutError, WeChatError) as error:
+            log.warning("wechat unionid not looked up", extra={"reason": str(error)[:200]})
+            return None
+        unionid = info.get("unionid")
+        found = unionid if isinstance(unionid, str) and 0 < len(unionid) <= 128 else None
+        await self.api.kv.put(key, found or NO_UNIONID, ttl=UNIONID_TTL)
+        return found
 
     async def _fetch(self, media_id: str, max_bytes: int) -> Fetched:
         """A photo's bytes through the media API. Any failure leaves it a reference (its

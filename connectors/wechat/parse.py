@@ -2,7 +2,9 @@
 
 Identity: the sender's ``openid`` is unique per official account, so the hub's address is
 ``<appid>:<openid>`` and the identity ``wechat:<appid>:<openid>``. A ``UnionID`` (present
-when the account is bound to a WeChat Open Platform account) is kept in ``raw["unionid"]``.
+when the account is bound to a WeChat Open Platform account) is kept in ``raw["unionid"]``;
+the connector vouches for it as ``wechat-union:<unionid>`` (or looks it up, when
+``channels.wechat.unionid`` is on) and the hub links it.
 
 Idempotency: a message's ``MsgId``; an event has none, so ``FromUserName`` + ``CreateTime``
 (+ the event's name) — WeChat's own advice for deduplicating its retries.

@@ -28,6 +28,9 @@ class WeChatSettings:
     request_timeout: float = 10.0
     max_body_bytes: int = 64 * 1024  # WeChat's pushes are a few hundred bytes
     rate_limit_pause: float = 60.0  # 45009 and friends: try again after this long
+    # The account is bound to a WeChat Open Platform account: look each follower's UnionID
+    # up (once a month) and link it, so one person is one customer across its apps.
+    unionid: bool = False
 
     @property
     def configured(self) -> bool:
@@ -74,6 +77,7 @@ def read_settings(section: Section, environ: Mapping[str, str]) -> WeChatSetting
         request_timeout=section.get_float("request_timeout", 10.0, minimum=0.1),
         max_body_bytes=section.get_int("max_body_bytes", 64 * 1024, minimum=1024, maximum=1 << 20),
         rate_limit_pause=section.get_float("rate_limit_pause", 60.0, minimum=0.0),
+        unionid=section.get_bool("unionid", False),
     )
     section.reject_unknown()
     return settings

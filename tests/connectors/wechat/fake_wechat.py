@@ -12,6 +12,9 @@
 - ``POST /cgi-bin/media/upload?access_token=…&type=image`` (multipart ``media``) →
   ``{"type": "image", "media_id", "created_at"}``; an image message must name such a
   ``media_id`` (40007 otherwise).
+- ``GET /cgi-bin/user/info?access_token=…&openid=…&lang=zh_CN`` → the follower's profile,
+  with ``unionid`` when `unionids` holds one for the openid (an account bound to the Open
+  Platform); 40003 for an openid that does not follow.
 
 Each new token retires the previous ones (`issued` counts them), so a test sees at once
 if two processes both refreshed.
@@ -40,6 +43,8 @@ class FakeWeChatApi(FakeProvider):
         self.media: dict[str, tuple[str, bytes]] = {}  # MediaId → (content type, bytes)
         self.media_delay = 0.0  # seconds before a download answers (a slow CDN)
         self.uploaded: dict[str, tuple[str, bytes]] = {}  # media_id → (file name, bytes)
+        self.followers: set[str] = set()
+        self.unionids: dict[str, str] = {}  # openid → UnionID
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -47,6 +52,7 @@ class FakeWeChatApi(FakeProvider):
             web.post("/cgi-bin/message/custom/send", self.send),
             web.get("/cgi-bin/media/get", self.get_media),
             web.post("/cgi-bin/media/upload", self.upload),
+            web.get("/cgi-bin/user/info", self.user_info),
         ]
 
     def revoke(self) -> None:
@@ -128,6 +134,31 @@ class FakeWeChatApi(FakeProvider):
             content_type=kind,
             headers={"Content-Disposition": f'attachment; filename="{media_id}.jpg"'},
         )
+
+    async def user_info(self, request: web.Request) -> web.Response:
+        openid = request.query.get("openid", "")
+        scripted = await self.record("user_info", openid)
+        if scripted is not None:
+            return scripted
+        if request.query.get("access_token") not in self.valid:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        if openid not in self.followers:
+            return web.json_response({"errcode": 40003, "errmsg": "invalid openid"})
+        profile: dict[str, Any] = {
+            "subscribe": 1,
+            "openid": openid,
+            "language": "zh_CN",
+            "subscribe_time": 1382694957,
+            "remark": "",
+            "groupid": 0,
+            "tagid_list": [],
+            "subscribe_scene": "ADD_SCENE_QR_CODE",
+            "qr_scene": 98765,
+            "qr_scene_str": "",
+        }
+        if openid in self.unionids:
+            profile["unionid"] = self.unionids[openid]
+        return web.json_response(profile)
 
     def texts(self, openid: str) -> list[str]:
         """What the customer sees of each message: the text, or a menu's head and lines."""
