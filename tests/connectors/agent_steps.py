@@ -1,6 +1,7 @@
 """An agent's steps through the hand-off REST API, for the channels' end-to-end journeys
 (WhatsApp, WeChat …): come online and take the customer's waiting conversation, then act
-on it (reply, resolve)."""
+on it (reply, resolve); and what a customer says and sees on the demo bot's whole journey
+(FAQ, a flow's choice, hand-off, the agent's reply, CSAT) in English and Chinese."""
 
 from __future__ import annotations
 
@@ -38,4 +39,40 @@ async def act(client: TestClient[Any, Any], conversation: str, verb: str, body: 
     assert response.status == 200, await response.text()
 
 
-__all__ = ["H", "accept", "act"]
+# Agents who take the demo bot's hand-offs (its "talk to a person" flow asks for "general").
+DEMO_AGENTS = [
+    {"id": "ana", "name": "Ana", "skills": ["general"], "languages": ["en"]},
+    {"id": "bo", "name": "Bo", "skills": ["general"], "languages": ["en", "zh"]},
+]
+# en, zh: the FAQ, the flow and its "No" choice, then the hand-off, the agent and the CSAT.
+WHOLE_JOURNEY = [
+    {
+        "agent": "ana",
+        "faq": "what are your opening hours?",
+        "problem": "my phone won't turn on",
+        "check": "power button",
+        "light": "charging light",
+        "person": "talk to a person",
+        "queued": "passing you to one of our support team",
+        "joined": "Ana from our team has joined",
+        "answer": "Please try the reset button.",
+        "csat": "How satisfied",
+        "thanks": "Thank you for your feedback",
+    },
+    {
+        "agent": "bo",
+        "faq": "你们几点开门？",
+        "problem": "我的手机开不了机",
+        "check": "长按电源键",
+        "light": "充电",
+        "person": "转人工",
+        "queued": "正在为您转接客服专员",
+        "joined": "客服 Bo 已接入",
+        "answer": "请按一下复位键。",
+        "csat": "您对本次服务满意吗",
+        "thanks": "感谢您的评价",
+    },
+]
+
+
+__all__ = ["DEMO_AGENTS", "WHOLE_JOURNEY", "H", "accept", "act"]

@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from dialogs.engine import DialogEngine
-from tests.connectors.agent_steps import H, accept, act
+from tests.connectors.agent_steps import DEMO_AGENTS, WHOLE_JOURNEY, H, accept, act
 from tests.connectors.sms.fake_twilio import FakeTwilio
 from tests.connectors.sms.harness import IDENTITY, NUMBER, hub_of, incoming, post, sms_app
 from tests.handoff.helpers import TinyBot, handoff_yaml
@@ -157,3 +157,40 @@ async def test_hand_off_agent_reply_and_csat_over_sms(
         if e.type == "message.in" and e.data["raw"].get("typed") == "5"
     ]
     assert len(typed) == 1 and typed[0]["text"] != "5"
+
+
+@pytest.mark.parametrize("say", WHOLE_JOURNEY, ids=["en", "zh"])
+async def test_the_demo_bot_end_to_end_faq_flow_hand_off_agent_reply_and_csat(
+    aiohttp_client: Any,
+    tmp_path: Path,
+    fake: FakeTwilio,
+    action_server: Any,
+    say: dict[str, str],
+) -> None:
+    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    handoff = handoff_yaml(tmp_path, agents=DEMO_AGENTS, feedback={"comment_window": 0})
+    app = sms_app(tmp_path, fake, bot=bot, handoff=handoff)
+    client = await aiohttp_client(app)
+    customer = Customer(client, fake)
+    await customer.say(say["faq"])
+    await customer.sees("10:00")
+    await customer.say(say["problem"])
+    question = await customer.sees(say["check"])
+    await customer.say(
+        next(n for title, n in numbered(question).items() if title in ("No", "否", "不是"))
+    )
+    await customer.sees(say["light"])
+    await customer.say(say["person"])
+    await customer.sees(say["queued"])
+    conversation = await accept(client, say["agent"], IDENTITY)
+    await customer.sees(say["joined"])
+    await act(client, conversation, "reply", {"agent_id": say["agent"], "text": say["answer"]})
+    await customer.sees(say["answer"])
+    await act(client, conversation, "resolve", {"agent_id": say["agent"]})
+    await customer.sees(say["csat"])
+    await customer.say("4")
+    await customer.sees(say["thanks"])
+    events = await hub_of(app).store.events(conversation, limit=1000)
+    assert [e.data["score"] for e in events if e.type == "csat.answered"] == [4]
+    requested = [e.data for e in events if e.type == "handoff.requested"]
+    assert len(requested) == 1 and requested[0]["skill"] == "general"

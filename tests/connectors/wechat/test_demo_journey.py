@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from dialogs.engine import DialogEngine
-from tests.connectors.agent_steps import H, accept, act
+from tests.connectors.agent_steps import DEMO_AGENTS, WHOLE_JOURNEY, H, accept, act
 from tests.connectors.wechat.fake_wechat import FakeWeChatApi
 from tests.connectors.wechat.harness import (
     CUSTOMER,
@@ -177,3 +177,38 @@ async def test_hand_off_agent_reply_and_csat_through_msgmenu(
     await customer.sees(thanks)
     events = await hub_of(app).store.events(conversation, limit=1000)
     assert [e.data["score"] for e in events if e.type == "csat.answered"] == [5]
+
+
+@pytest.mark.parametrize("say", WHOLE_JOURNEY, ids=["en", "zh"])
+async def test_the_demo_bot_end_to_end_faq_flow_hand_off_agent_reply_and_csat(
+    aiohttp_client: Any,
+    tmp_path: Path,
+    fake: FakeWeChatApi,
+    action_server: Any,
+    say: dict[str, str],
+) -> None:
+    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    handoff = handoff_yaml(tmp_path, agents=DEMO_AGENTS, feedback={"comment_window": 0})
+    app = wechat_app(tmp_path, fake, bot=bot, handoff=handoff)
+    client = await aiohttp_client(app)
+    customer = Customer(client, fake, False)
+    await customer.say(say["faq"])
+    await customer.sees("10:00–21:00")
+    await customer.say(say["problem"])
+    question = await customer.sees(say["check"])
+    await customer.click(next(i for i in items(question) if i["content"] in ("No", "否", "不是")))
+    await customer.sees(say["light"])
+    await customer.say(say["person"])
+    await customer.sees(say["queued"])
+    conversation = await accept(client, say["agent"], CUSTOMER)
+    await customer.sees(say["joined"])
+    await act(client, conversation, "reply", {"agent_id": say["agent"], "text": say["answer"]})
+    await customer.sees(say["answer"])
+    await act(client, conversation, "resolve", {"agent_id": say["agent"]})
+    rating = await customer.sees(say["csat"])
+    await customer.click(items(rating)[3])
+    await customer.sees(say["thanks"])
+    events = await hub_of(app).store.events(conversation, limit=1000)
+    assert [e.data["score"] for e in events if e.type == "csat.answered"] == [4]
+    requested = [e.data for e in events if e.type == "handoff.requested"]
+    assert len(requested) == 1 and requested[0]["skill"] == "general"
