@@ -24,6 +24,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import mimetypes
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -53,7 +54,7 @@ from hub.config import Section
 from hub.errors import DeliveryError, InputError, RetryLater
 from hub.http import error_response, json_response
 from hub.logs import redact_secrets
-from hub.model import Delivery, Event, Inbound
+from hub.model import Attachment, Delivery, Event, Inbound, Outbound
 
 log = logging.getLogger("frontdesk.connectors.whatsapp")
 
@@ -61,6 +62,8 @@ WEBHOOK_PATH = "/webhooks/whatsapp"
 # Media kinds the attachment store can hold (videos stay references: too large for it), with
 # the name a file gets when WhatsApp gave none. Voice notes are kept so an agent can listen.
 KEPT_KINDS = {"image": "photo", "document": "document", "audio": "voice message"}
+# What WhatsApp sends as an image; an agent's other stored files go as audio or documents.
+UPLOAD_IMAGES = frozenset({"image/jpeg", "image/png"})
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 WINDOW_HOURS = 24
 
@@ -237,7 +240,7 @@ class WhatsAppConnector(Connector):
         last = await self.window.last_before(self.log, delivery)
         if not self.window.is_open(last, self.clock()):
             return await self._after_window(delivery, last)
-        messages = render.render(delivery.outbound)
+        messages = render.render(await self._with_uploads(delivery))
         if not messages:
             raise DeliveryError("the reply has no text, buttons or links to send")
         sent = list(delivery.parts_sent)
@@ -249,6 +252,44 @@ class WhatsAppConnector(Connector):
             if index < len(messages) and self.log is not None:
                 await self.log.delivery_progress(delivery.id, sent)
         return {"message_ids": sent, "to": delivery.address}
+
+    async def _with_uploads(self, delivery: Delivery) -> Outbound:
+        """The reply with an agent's stored files uploaded to WhatsApp (their media ids in
+        ``ref``), as an image (JPEG, PNG), a voice/audio file or a document. The bytes are
+        read from the store on every attempt (the outbox keeps only the reference)."""
+        outbound = delivery.outbound
+        wanted = [a for a in outbound.attachments if a.id and not a.url and not a.ref]
+        if not wanted:
+            return outbound
+        attachments = []
+        for attachment in outbound.attachments:
+            if attachment in wanted:
+                attachment = await self._upload(attachment)
+            attachments.append(attachment)
+        return replace(outbound, attachments=tuple(attachments))
+
+    async def _upload(self, attachment: Attachment) -> Attachment:
+        data = await self.attachments.read(attachment.id) if self.attachments else None
+        if data is None:
+            raise DeliveryError(f"attachment {attachment.id} is no longer stored")
+        mime = attachment.mime_type
+        kind = (
+            "image"
+            if mime in UPLOAD_IMAGES
+            else "audio"
+            if mime.startswith("audio/")
+            else "document"
+        )
+        try:
+            media_id = await self.graph.upload(
+                data, mime_type=mime or "application/octet-stream", name=_upload_name(attachment)
+            )
+        except GraphError as error:
+            outcome = classify(error, pause=self.settings.rate_limit_pause)
+            raise (
+                outcome if not isinstance(outcome, WindowClosed) else RetryLater(str(error))
+            ) from None
+        return replace(attachment, kind=kind, ref=media_id)
 
     async def _after_window(self, delivery: Delivery, last: float | None) -> Mapping[str, Any]:
         """Outside the 24-hour window: the configured template for this kind of reply, or
@@ -302,6 +343,15 @@ class WhatsAppConnector(Connector):
             if isinstance(outcome, RetryLater) and outcome.retry_after:
                 await self.pacer.pause(number, outcome.retry_after)
             raise outcome from None
+
+
+def _upload_name(attachment: Attachment) -> str:
+    """The name an upload carries: a non-ASCII one would travel percent-encoded, so it is
+    replaced (the customer sees the real name: a document message names its file)."""
+    name = attachment.name
+    if name and name.isascii() and name.isprintable() and '"' not in name:
+        return name
+    return "file" + (mimetypes.guess_extension(attachment.mime_type) or "")
 
 
 def _utc(at: float) -> str:

@@ -1,8 +1,9 @@
 """A thin client for the parts of Meta's Graph API the WhatsApp channel uses.
 
-Three calls: send a message (``POST /{version}/{phone_number_id}/messages``), look a media
-id up (``GET /{version}/{media_id}``) and download the media's bytes from the URL that
-answers (same bearer token). The base URL is configurable so tests speak to a fake server
+Four calls: send a message (``POST /{version}/{phone_number_id}/messages``), upload an
+agent's file (``POST /{version}/{phone_number_id}/media``), look a media id up
+(``GET /{version}/{media_id}``) and download the media's bytes from the URL that answers
+(same bearer token). The base URL is configurable so tests speak to a fake server
 on loopback. One `aiohttp.ClientSession` for the connector's life, never one per send.
 
 Every refusal becomes a `GraphError` carrying the Graph error `code` (131047, 130429 …),
@@ -86,6 +87,18 @@ class GraphClient:
             raise GraphError("the answer to a send names no message id", status=200)
         return wamid
 
+    async def upload(self, data: bytes, *, mime_type: str, name: str) -> str:
+        """Put a file in the number's media (kept 30 days) to send by id; its media id."""
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", "whatsapp")
+        form.add_field("type", mime_type)
+        form.add_field("file", data, filename=name, content_type=mime_type)
+        answer = await self._json("POST", f"{self.base}/{self.phone_number_id}/media", form=form)
+        media_id = answer.get("id")
+        if not isinstance(media_id, str) or not media_id:
+            raise GraphError("the answer to an upload names no media id", status=200)
+        return media_id
+
     async def media(self, media_id: str, *, max_bytes: int) -> Media:
         """Look `media_id` up and download it; `GraphError` (413) when it is larger than
         `max_bytes`, judged by the declared size first and by the bytes as they arrive."""
@@ -116,12 +129,17 @@ class GraphClient:
         )
 
     async def _json(
-        self, method: str, url: str, *, json_body: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: Mapping[str, Any] | None = None,
+        form: aiohttp.FormData | None = None,
     ) -> dict[str, Any]:
         session = self._open()
         try:
             async with session.request(
-                method, url, json=json_body, headers=self._headers
+                method, url, json=json_body, data=form, headers=self._headers
             ) as response:
                 text = await response.text(errors="replace")
                 status = response.status

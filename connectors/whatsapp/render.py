@@ -10,7 +10,8 @@ Each object is what goes after ``"to"`` in a ``POST /{phone_number_id}/messages`
   ≤ 24 characters, the full title as the row's description when it had to be shortened);
 - more than 10: the choices as a numbered list in the text ("Reply 1, 2 or 3"), which the
   connector maps back when the customer types a number;
-- attachments with a URL: image/document/audio/video messages by link, others as a line.
+- attachments with a URL: image/document/audio/video messages by link, others as a line;
+  an agent's stored file, once uploaded (its media id in ``ref``), by id.
 
 Titles are shortened at a word boundary (English) or anywhere (Chinese) with "…"; a
 payload too long for an id travels as a token (`connectors.choices.payload_token`).
@@ -45,7 +46,7 @@ Message = dict[str, Any]
 def render(outbound: Outbound) -> list[Message]:
     """One reply → the messages to send, in order."""
     text = outbound.text.strip()
-    media = [a for a in outbound.attachments if a.url and a.kind in MEDIA_KINDS]
+    media = [a for a in outbound.attachments if (a.url or a.ref) and a.kind in MEDIA_KINDS]
     links = [
         f"{a.name or a.kind}: {a.url}" for a in outbound.attachments if a.url and a not in media
     ]
@@ -135,7 +136,8 @@ def _list(body: str, buttons: Sequence[Button], language: str) -> Message:
 
 
 def _media(attachment: Attachment) -> Message:
-    content: dict[str, str] = {"link": attachment.url}
+    # By link, or by the media id an agent's stored file was uploaded as.
+    content = {"link": attachment.url} if attachment.url else {"id": attachment.ref}
     if attachment.kind == "document" and attachment.name:
         content["filename"] = attachment.name
     return {"type": attachment.kind, attachment.kind: content}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -44,10 +45,12 @@ class FakeGraphApi(FakeProvider):
         self.closed: set[str] = set()  # numbers whose 24-hour window WhatsApp sees closed
         self.media: dict[str, tuple[str, bytes]] = {}  # media id → (mime type, bytes)
         self._ids = itertools.count(1)
+        self.uploaded: dict[str, tuple[str, str, bytes]] = {}  # media id → (type, name, bytes)
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post(f"/{VERSION}/{{phone}}/messages", self._message),
+            web.post(f"/{VERSION}/{{phone}}/media", self._upload),
             web.get("/download/{media_id}", self._download),
             web.get(f"/{VERSION}/{{media_id}}", self._media),
         ]
@@ -70,7 +73,7 @@ class FakeGraphApi(FakeProvider):
             return web.json_response(graph_error(190, "Invalid OAuth access token"), status=401)
         if request.match_info["phone"] != PHONE_NUMBER_ID:
             return web.json_response(graph_error(100, "Unknown phone number id"), status=400)
-        problem = check(body, self.templates)
+        problem = check(body, self.templates, self.uploaded)
         if problem:
             return web.json_response(graph_error(100, "Invalid parameter", problem), status=400)
         number = body["to"]
@@ -87,6 +90,20 @@ class FakeGraphApi(FakeProvider):
                 "messages": [{"id": wamid}],
             }
         )
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        part = form.get("file")
+        scripted = await self.record("upload", getattr(part, "filename", None))
+        if scripted is not None:
+            return scripted
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return web.json_response(graph_error(190, "Invalid OAuth access token"), status=401)
+        if form.get("messaging_product") != "whatsapp" or not isinstance(part, web.FileField):
+            return web.json_response(graph_error(100, "Invalid parameter"), status=400)
+        media_id = f"UPLOADED{len(self.uploaded) + 1}"
+        self.uploaded[media_id] = (str(form.get("type", "")), part.filename, part.file.read())
+        return web.json_response({"id": media_id})
 
     async def _media(self, request: web.Request) -> web.Response:
         media_id = request.match_info["media_id"]
@@ -115,7 +132,7 @@ class FakeGraphApi(FakeProvider):
         return web.Response(body=data, content_type=mime.split(";")[0])
 
 
-def check(body: Any, templates: set[str]) -> str:
+def check(body: Any, templates: set[str], uploaded: Mapping[str, Any] | None = None) -> str:
     """What WhatsApp would refuse in a send body, or ""."""
     if body.get("messaging_product") != "whatsapp" or not str(body.get("to", "")).isdigit():
         return "messaging_product and to are required"
@@ -127,7 +144,10 @@ def check(body: Any, templates: set[str]) -> str:
         name = body["template"]["name"]
         return "" if name in templates else f"template {name} does not exist"
     if kind in ("image", "document", "audio", "video"):
-        return "" if body[kind].get("link") else "media needs a link"
+        media = body[kind]
+        if media.get("id") and media["id"] not in (uploaded or {}):
+            return f"unknown media id {media['id']}"
+        return "" if media.get("link") or media.get("id") else "media needs a link or an id"
     if kind != "interactive":
         return f"unsupported type {kind}"
     interactive = body["interactive"]
@@ -162,7 +182,7 @@ def visible(message: dict[str, Any]) -> str:
         return f"[{template['name']}:{template['language']['code']}] {' '.join(params)}".strip()
     if kind == "interactive":
         return str(message["interactive"]["body"]["text"])
-    return f"{kind}: {message[kind].get('link', '')}"
+    return f"{kind}: {message[kind].get('link') or message[kind].get('id', '')}"
 
 
 def choices_of(message: dict[str, Any]) -> list[dict[str, str]]:

@@ -120,8 +120,8 @@ async def test_media_over_the_limit_is_refused_before_and_while_downloading(
 async def test_one_customers_replies_are_paced_and_others_are_not_held_up(
     aiohttp_client: Any, tmp_path: Path, fake: FakeGraphApi
 ) -> None:
-    # One message per 3 s to a customer; a wait longer than none goes back to the outbox.
-    app = whatsapp_app(tmp_path, fake, bot=EchoBot(), per_customer_interval=3.0, max_queue_wait=0)
+    # One message per 3 s to a customer; a wait longer than 0.5 s goes back to the outbox.
+    app = whatsapp_app(tmp_path, fake, bot=EchoBot(), per_customer_interval=3.0, max_queue_wait=0.5)
     client = await aiohttp_client(app)
     other = "8613800138000"
     assert await post(client, text(1, "hello")) == 200

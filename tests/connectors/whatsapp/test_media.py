@@ -13,7 +13,8 @@ import pytest
 from handoff.console.views import timeline
 from hub.attachments_http import ATTACHMENTS
 from hub.echo import EchoBot
-from tests.attachment_samples import HTML_AS_PNG, pdf, png
+from hub.model import Attachment, Outbound
+from tests.attachment_samples import HTML_AS_PNG, agent_files, pdf, png
 from tests.connectors.whatsapp.fake_graph import FakeGraphApi, graph_error
 from tests.connectors.whatsapp.harness import (
     NUMBER,
@@ -21,6 +22,8 @@ from tests.connectors.whatsapp.harness import (
     hub_of,
     message,
     post,
+    text,
+    wait_for_event,
     webhook,
     whatsapp_app,
 )
@@ -146,3 +149,53 @@ async def test_an_outage_at_meta_is_not_acknowledged(client: Any, fake: FakeGrap
     (event,) = await inbound(client)
     (image,) = event.data["attachments"]
     assert await client.app[ATTACHMENTS].read(image["id"]) == png()
+
+
+@pytest.mark.parametrize(
+    ("words", "name"), [("Here is your invoice.", "invoice.pdf"), ("这是您的发票。", "发票.pdf")]
+)
+async def test_an_agents_files_are_uploaded_and_sent_by_media_id(
+    client: Any, fake: FakeGraphApi, words: str, name: str
+) -> None:
+    assert await post(client, text(1, "hello")) == 200
+    await fake.wait_for("messages")
+    hub = hub_of(client.app)
+    conversation = await hub.latest_conversation(f"whatsapp:{NUMBER}")
+    assert conversation is not None
+    photo, paper, voice = await agent_files(
+        client.app[ATTACHMENTS],
+        conversation.id,
+        ("photo.png", png(5, 5)),
+        (name, pdf(name)),
+        ("answer.ogg", b"OggS\x00\x02opus"),
+    )
+    files = (photo.reference(), paper.reference(), voice.reference())
+    await hub.send(conversation.id, [Outbound(text=words, attachments=files)])
+    await wait_for_event(client.app, "delivery.delivered", 2)
+    sent = fake.sent[NUMBER][1:]
+    assert [m["type"] for m in sent] == ["text", "image", "document", "audio"]
+    assert sent[0]["text"]["body"] == words
+    image, document, audio = (m[m["type"]]["id"] for m in sent[1:])
+    assert fake.uploaded[image] == ("image/png", "photo.png", png(5, 5))
+    # The upload's name in ASCII (multipart would percent-encode it); the message names it.
+    uploaded_as = name if name.isascii() else "file.pdf"
+    assert fake.uploaded[document] == ("application/pdf", uploaded_as, pdf(name))
+    assert fake.uploaded[audio][0] == "audio/ogg"
+    assert sent[2]["document"]["filename"] == name
+
+
+async def test_an_agents_file_no_longer_stored_parks_the_reply_with_the_reason(
+    client: Any, fake: FakeGraphApi
+) -> None:
+    assert await post(client, text(1, "hello")) == 200
+    await fake.wait_for("messages")
+    hub = hub_of(client.app)
+    conversation = await hub.latest_conversation(f"whatsapp:{NUMBER}")
+    assert conversation is not None
+    # Expired from the store (Redis keeps files for a time) before the reply went out.
+    gone = Attachment(kind="image", name="p.png", mime_type="image/png", id="att_" + "0" * 32)
+    await hub.send(conversation.id, [Outbound(text="see", attachments=(gone,))])
+    events = await wait_for_event(client.app, "delivery.parked")
+    (parked,) = [e.data["error"] for e in events if e.type == "delivery.parked"]
+    assert "no longer stored" in parked
+    assert fake.called("upload") == []
