@@ -42,6 +42,12 @@ class Pacing(Protocol):
         """Nothing more goes to `lane` for `seconds` (the provider said 429)."""
 
 
+def _tick(per_second: float) -> float:
+    """How long one tick of the bot's rate lasts. The next tick is always a little ahead, so
+    it never counts against `max_wait` (`max_wait=0` still sends, on the next tick)."""
+    return 1.0 / per_second if per_second > 0 else 0.0
+
+
 class SlotBook:
     """One group's slots in memory. Ticks are booked one by one, so a lane waiting for its
     own spacing never holds up another lane that could send now."""
@@ -56,7 +62,7 @@ class SlotBook:
     ) -> float | None:
         now = self.clock()
         tick, slot = self._slot(lane, now, per_second)
-        if slot - now > max_wait:
+        if slot - now > max_wait + _tick(per_second):
             return None
         if tick is not None:
             self._ticks.add(tick)
@@ -134,7 +140,10 @@ if per_second > 0 then
 end
 local wait = math.max(0, slot - now)
 if ARGV[4] ~= '1' then return tostring(wait) end
-if slot - now > tonumber(ARGV[3]) then return '-1' end
+-- The bot's next tick is never "too long a wait": with a rate, some slot is always ahead.
+local tick_length = 0
+if per_second > 0 then tick_length = 1 / per_second end
+if slot - now > tonumber(ARGV[3]) + tick_length then return '-1' end
 if tick then
   redis.call('ZADD', KEYS[1], tick, tick)
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', math.floor(now * per_second) - 1)

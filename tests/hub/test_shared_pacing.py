@@ -79,3 +79,12 @@ async def test_a_pause_on_one_process_holds_the_chat_on_the_other(
     assert 80 < await b.wait_for("bot", "chat-9", per_second=0) <= 90
     await b.pause("bot", "chat-9", 10)  # a shorter pause never shortens a longer one
     assert 80 < await a.wait_for("bot", "chat-9", per_second=0) <= 90
+
+
+async def test_no_queue_wait_still_sends_on_the_next_tick(pacers: tuple[Pacing, Pacing]) -> None:
+    """`max_wait=0`: the next tick of the bot's rate is taken (it is always a little ahead);
+    anything later is handed back."""
+    a, b = pacers
+    first = await a.reserve("bot", "chat-1", per_second=PER_SECOND, spacing=0, max_wait=0)
+    assert first is not None and first <= 1 / PER_SECOND
+    assert await b.reserve("bot", "chat-2", per_second=PER_SECOND, spacing=0, max_wait=0) is None
