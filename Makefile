@@ -44,9 +44,10 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
 # Two workers, one file each at a time (pytest-xdist): the suite's real servers and browsers
-# keep both cores busy, and CI stays within its time budget.
+# keep both cores busy, and CI stays within its time budget. Files go out in the order
+# tests/conftest.py gives them (the long process and browser files first), not by test count.
 pytest: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
-	$(BIN)/pytest -n 2 --dist loadfile --durations=25
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 test: lint typecheck pytest
 

@@ -64,3 +64,26 @@ def shared_store_url(request: pytest.FixtureRequest) -> str:
 # ------------------------------------------------------------------ the rasa-sdk action server
 
 from tests.action_server import action_server  # noqa: E402, F401  (a session fixture)
+
+# ------------------------------------------------------------------ file order for two workers
+
+# Files that start real hub processes or browsers take tens of seconds each however few tests
+# they hold. With `--dist loadfile --no-loadscope-reorder` (see the Makefile) the workers take
+# files in this order: the long ones first, the many short ones after, so that neither worker
+# is left alone with a long file at the end while the other one idles.
+HEAVY_FIRST = ("scale", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order whole files: `HEAVY_FIRST` folders first, then files with more tests first."""
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.path.as_posix(), []).append(item)
+
+    def weight(path: str) -> tuple[int, int]:
+        folder = path.rsplit("/tests/", 1)[-1].split("/", 1)[0]
+        rank = HEAVY_FIRST.index(folder) if folder in HEAVY_FIRST else len(HEAVY_FIRST)
+        return rank, -len(files[path])
+
+    # sorted() is stable: a file's own tests, and files of equal weight, keep their order.
+    items[:] = [item for path in sorted(files, key=weight) for item in files[path]]
