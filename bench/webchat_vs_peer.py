@@ -73,21 +73,29 @@ async def receive_text(ws: aiohttp.ClientWebSocketResponse) -> str:
 def frontdesk_target(url: str, name: str = "frontdesk") -> Target:
     async def open_socket(session: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
         ws = await session.ws_connect(url.replace("http", "ws", 1) + "/webchat/ws")
-        await ws.send_json({"type": "hello"})
-        while json.loads(await receive_text(ws))["type"] != "synced":
+        # As the widget does: frames ready together come as one `frames` message (a
+        # server that predates it ignores the field and sends them one by one).
+        await ws.send_json({"type": "hello", "batch": True})
+        while not any(f["type"] == "synced" for f in unpack(await receive_text(ws))):
             pass
         return ws
 
     async def ask(ws: aiohttp.ClientWebSocketResponse, message_id: str, text: str) -> None:
         await ws.send_json({"type": "message", "id": message_id, "text": text})
         while True:
-            frame = json.loads(await receive_text(ws))
-            if frame["type"] == "message" and frame["direction"] == "out":
-                return
-            if frame["type"] in ("slow_down", "error"):
-                raise RuntimeError(f"server said {frame}")
+            for frame in unpack(await receive_text(ws)):
+                if frame["type"] == "message" and frame["direction"] == "out":
+                    return
+                if frame["type"] in ("slow_down", "error"):
+                    raise RuntimeError(f"server said {frame}")
 
     return Target(name, open_socket, ask)
+
+
+def unpack(text: str) -> list[dict[str, Any]]:
+    """The frames of one web chat WebSocket message (one, or several in a `frames`)."""
+    frame = json.loads(text)
+    return list(frame["frames"]) if frame["type"] == "frames" else [frame]
 
 
 def opsdroid_target(url: str) -> Target:

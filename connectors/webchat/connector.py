@@ -411,7 +411,7 @@ class WebchatConnector(Connector):
         if not self.sessions.add(listener):
             await _refuse(ws, CLOSE_TOO_MANY, "too_many_tabs", "too many open chat windows")
             return
-        writer = asyncio.create_task(_write(ws, listener))
+        writer = asyncio.create_task(_write(ws, listener, batch=hello.batch))
         refusal = await self._link_identity(visitor, hello.identity_token)
         if refusal:
             listener.offer(protocol.error("bad_identity", refusal))
@@ -662,18 +662,35 @@ class TooMany(Exception):
         )
 
 
-async def _write(ws: web.WebSocketResponse, listener: SocketListener) -> None:
-    """The one writer of a socket: frames leave in the order they were queued."""
+async def _write(ws: web.WebSocketResponse, listener: SocketListener, *, batch: bool) -> None:
+    """The one writer of a socket: frames leave in the order they were queued.
+
+    It takes every frame queued by the time it runs (a turn's acknowledgement and echo are
+    queued together; under load, more), drops a "typing" a reply right behind it makes
+    pointless, and — for a client that reads them (`batch`) — sends them as one `frames`
+    message: each send is a system call, the largest part of what a frame costs."""
+    queue = listener.queue
     while True:
-        frame = await listener.queue.get()
-        if frame is None:
+        pending = [await queue.get()]
+        while pending[-1] is not None and not queue.empty():
+            pending.append(queue.get_nowait())
+        stop = pending[-1] is None
+        texts = [
+            protocol.encode(frame)
+            for frame in protocol.without_stale_typing([f for f in pending if f is not None])
+        ]
+        try:
+            if batch and len(texts) > 1:
+                await ws.send_str(protocol.frames(texts))
+            else:
+                for text in texts:
+                    await ws.send_str(text)
+        except (ConnectionError, RuntimeError):
+            return  # the reader sees the socket close and cleans up
+        if stop:
             with contextlib.suppress(Exception):
                 await ws.close(code=listener.close_code, message=listener.close_reason.encode())
             return
-        try:
-            await ws.send_str(protocol.encode(frame))
-        except (ConnectionError, RuntimeError):
-            return  # the reader sees the socket close and cleans up
 
 
 async def _refuse(ws: web.WebSocketResponse, code: int, error: str, message: str) -> None:

@@ -3,14 +3,15 @@
 Every frame is one JSON object with a ``type``; the full description with examples is in
 ``docs/webchat-protocol.md``. Client → server: ``hello``, ``message``, ``read``, ``typing``.
 Server → client: ``welcome``, ``message``, ``status``, ``synced``, ``ack``, ``typing``,
-``read``, ``slow_down``, ``error``. Frames that come from the conversation log carry its
+``read``, ``slow_down``, ``error``, and ``frames`` (several of those in one, for a client that
+asked for it in its ``hello``). Frames that come from the conversation log carry its
 ``conversation_id`` and ``seq``: a client resumes by saying the last pair it saw.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,9 @@ class Hello:
     conversation_id: str = ""
     last_seq: int = 0
     identity_token: str = ""  # signed by the company's site: who the visitor is
+    # The client reads `frames` frames (several frames in one): frames that are ready
+    # together then leave in one WebSocket message, one send instead of several.
+    batch: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +111,7 @@ def parse_hello(data: Mapping[str, Any]) -> Hello:
         conversation_id=conversation_id,
         last_seq=_seq(data, "last_seq"),
         identity_token=_optional_str(data, "identity_token", max_length=4096),
+        batch=_optional_bool(data, "batch"),
     )
 
 
@@ -151,6 +156,13 @@ def _optional_str(data: Mapping[str, Any], name: str, *, max_length: int) -> str
     return value
 
 
+def _optional_bool(data: Mapping[str, Any], name: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise InputError(f"field '{name}' must be true or false")
+    return value
+
+
 def _seq(data: Mapping[str, Any], name: str) -> int:
     value = data.get(name, 0)
     if value is None:
@@ -192,6 +204,29 @@ def encode(frame: Mapping[str, Any]) -> str:
     if isinstance(frame, SharedFrame):
         return frame.text()
     return jsonio.dumps(frame)
+
+
+def frames(texts: Sequence[str]) -> str:
+    """Several encoded frames as one `frames` frame, for a client that said it reads them
+    (`Hello.batch`); each keeps its own text, joined rather than encoded again."""
+    return '{"type":"frames","frames":[' + ",".join(texts) + "]}"
+
+
+def without_stale_typing(pending: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """`pending` without the `typing` frames a later reply in it makes pointless: a client
+    hides the indicator at the next `out` message, so "typing" sent just before the reply
+    would only flicker (and cost a send)."""
+    last_reply = -1
+    for index, frame in enumerate(pending):
+        if frame.get("type") == "message" and frame.get("direction") == "out":
+            last_reply = index
+    if last_reply < 0:
+        return list(pending)
+    return [
+        frame
+        for index, frame in enumerate(pending)
+        if index > last_reply or frame.get("type") != "typing"
+    ]
 
 
 class SharedFrame(dict[str, Any]):
@@ -370,6 +405,8 @@ __all__ = [
     "decode",
     "encode",
     "event_frame",
+    "frames",
     "parse_client_frame",
     "to_inbound",
+    "without_stale_typing",
 ]

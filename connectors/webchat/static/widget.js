@@ -235,6 +235,8 @@
 
   // ------------------------------------------------------------------ frames from the server
   function handle(f) {
+    // Several frames in one message (asked for with `batch` in hello): each in its order.
+    if (f.type === "frames") { (f.frames || []).forEach(handle); return; }
     if (f.conversation_id && f.seq && f.type !== "ack" && f.type !== "read") {
       if (f.conversation_id !== conversationId) { conversationId = f.conversation_id; lastSeq = 0; }
       if (f.seq <= lastSeq && f.type !== "synced") return;   // exactly once, whatever the path
@@ -343,7 +345,7 @@
       ws.sock = s;
       s.onopen = function () {
         opened = everOpened = true; wsFailures = 0; delay = 500;
-        var hello = { type: "hello", token: token, conversation_id: conversationId, last_seq: lastSeq };
+        var hello = { type: "hello", token: token, conversation_id: conversationId, last_seq: lastSeq, batch: true };
         // A signed identity token from the company's site (data-identity-token) links the
         // visitor to their customer record; see docs/identity.md.
         if (data.identityToken) hello.identity_token = data.identityToken;
