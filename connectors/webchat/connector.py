@@ -225,6 +225,8 @@ class WebchatConnector(Connector):
                 visitor = self.sessions.visitor_of(event.conversation_id)
             if not visitor:
                 continue
+            if event.type in ("message.in", "message.out"):
+                self.sessions.seen(event.conversation_id, unanswered=event.type == "message.in")
             frame = protocol.event_frame(event, channel=self.name)
             if frame is not None:
                 self.sessions.publish(visitor, files.with_links(frame, self.secret, visitor))
@@ -239,7 +241,11 @@ class WebchatConnector(Connector):
             return
         # The hub starts this alongside the turn; a fast bot may already have answered,
         # and a late "typing…" after the reply would linger. Only show it while a customer
-        # message is still waiting for its turn.
+        # message is still waiting for its turn. The live feed usually says so already
+        # (a reply seen since, or another process's turn, leave it to the log).
+        if self.sessions.unanswered(self.sessions.conversation_of(address)):
+            self.sessions.publish(address, protocol.typing())
+            return
         conversation = await self.log.latest_conversation(f"{self.name}:{address}")
         if conversation is None:
             return

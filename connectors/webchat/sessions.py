@@ -130,6 +130,9 @@ class Sessions:
         self._listeners: dict[str, set[Listener]] = {}
         self._conversation_of: dict[str, str] = {}  # visitor → their current conversation
         self._visitor_of: dict[str, str] = {}  # conversation → visitor
+        # Followed conversations whose last customer message this process has seen, and
+        # no reply after it yet: a turn starting now may say "typing" without a store read.
+        self._unanswered: set[str] = set()
         # Per-visitor message bucket: the hub's shared limiter once attached to a hub.
         self.limiter: RateLimiter = LocalRateLimiter(clock)
         self.prefix = "webchat"
@@ -152,6 +155,7 @@ class Sessions:
             del self._listeners[listener.visitor]
             conversation_id = self._conversation_of.pop(listener.visitor, "")
             self._visitor_of.pop(conversation_id, None)
+            self._unanswered.discard(conversation_id)
 
     def listeners(self, visitor: str) -> list[Listener]:
         return list(self._listeners.get(visitor, ()))
@@ -169,6 +173,7 @@ class Sessions:
             return
         if previous:
             self._visitor_of.pop(previous, None)
+            self._unanswered.discard(previous)
         self._conversation_of[visitor] = conversation_id
         self._visitor_of[conversation_id] = visitor
 
@@ -178,6 +183,18 @@ class Sessions:
 
     def visitor_of(self, conversation_id: str) -> str | None:
         return self._visitor_of.get(conversation_id)
+
+    def seen(self, conversation_id: str, *, unanswered: bool) -> None:
+        """A followed conversation's customer message (`unanswered`) or reply went by."""
+        if unanswered:
+            self._unanswered.add(conversation_id)
+        else:
+            self._unanswered.discard(conversation_id)
+
+    def unanswered(self, conversation_id: str) -> bool:
+        """True when this process saw the conversation's last customer message and no
+        reply since; False means "not known here" as much as "answered"."""
+        return conversation_id in self._unanswered
 
     def publish(self, visitor: str, frame: JSON) -> int:
         """Offer a frame to every connection of `visitor`; how many there are."""
