@@ -92,6 +92,7 @@ class WebchatConnector(Connector):
         max_tabs: int = 10,
         max_pending: int = 256,
         replay_limit: int = 2_000,
+        typing_grace: float = 0.25,
         demo_page: bool = True,
         per_address: AddressPolicy | None = None,
     ) -> None:
@@ -106,6 +107,7 @@ class WebchatConnector(Connector):
         self.poll_wait = poll_wait
         self.max_pending = max_pending
         self.replay_limit = replay_limit
+        self.typing_grace = typing_grace
         self.demo_page = demo_page
         self.sessions = Sessions(rate=rate_per_second, burst=rate_burst, max_per_visitor=max_tabs)
         self.addresses = AddressLimits(per_address or AddressPolicy())
@@ -155,6 +157,7 @@ class WebchatConnector(Connector):
             poll_wait=settings.get_float("poll_wait", 25.0, minimum=0.0),
             max_tabs=settings.get_int("max_tabs", 10, minimum=1, maximum=1000),
             replay_limit=settings.get_int("replay_limit", 2_000, minimum=1),
+            typing_grace=settings.get_float("typing_grace", 0.25, minimum=0.0),
             demo_page=settings.get_bool("demo_page", True),
             per_address=AddressPolicy(
                 max_connections=settings.get_int(
@@ -417,7 +420,9 @@ class WebchatConnector(Connector):
         if not self.sessions.add(listener):
             await _refuse(ws, CLOSE_TOO_MANY, "too_many_tabs", "too many open chat windows")
             return
-        writer = asyncio.create_task(_write(ws, listener, batch=hello.batch))
+        writer = asyncio.create_task(
+            _write(ws, listener, batch=hello.batch, typing_grace=self.typing_grace)
+        )
         refusal = await self._link_identity(visitor, hello.identity_token)
         if refusal:
             listener.offer(protocol.error("bad_identity", refusal))
@@ -668,18 +673,28 @@ class TooMany(Exception):
         )
 
 
-async def _write(ws: web.WebSocketResponse, listener: SocketListener, *, batch: bool) -> None:
+async def _write(
+    ws: web.WebSocketResponse, listener: SocketListener, *, batch: bool, typing_grace: float
+) -> None:
     """The one writer of a socket: frames leave in the order they were queued.
 
     It takes every frame queued by the time it runs (a turn's acknowledgement and echo are
     queued together; under load, more), drops a "typing" a reply right behind it makes
     pointless, and — for a client that reads them (`batch`) — sends them as one `frames`
-    message: each send is a system call, the largest part of what a frame costs."""
+    message: each send is a system call, the largest part of what a frame costs.
+
+    A lone "typing" first waits up to `typing_grace` seconds for what follows it: most
+    replies come sooner, and then the indicator would only flicker (a send for nothing);
+    a slower turn shows it."""
     queue = listener.queue
     while True:
         pending = [await queue.get()]
-        while pending[-1] is not None and not queue.empty():
-            pending.append(queue.get_nowait())
+        _take_queued(queue, pending)
+        if typing_grace > 0 and all(f is not None and f.get("type") == "typing" for f in pending):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(typing_grace):
+                    pending.append(await queue.get())
+            _take_queued(queue, pending)
         stop = pending[-1] is None
         texts = [
             protocol.encode(frame)
@@ -697,6 +712,12 @@ async def _write(ws: web.WebSocketResponse, listener: SocketListener, *, batch: 
             with contextlib.suppress(Exception):
                 await ws.close(code=listener.close_code, message=listener.close_reason.encode())
             return
+
+
+def _take_queued(queue: asyncio.Queue[JSON | None], pending: list[JSON | None]) -> None:
+    """Move what is queued now into `pending`, up to the stop marker."""
+    while pending[-1] is not None and not queue.empty():
+        pending.append(queue.get_nowait())
 
 
 async def _refuse(ws: web.WebSocketResponse, code: int, error: str, message: str) -> None:

@@ -4,6 +4,7 @@ never after the reply, where it would linger."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from connectors.webchat.sessions import Sessions, SocketListener
 from hub.api import HUB
 from hub.app import create_app
 from hub.echo import EchoBot
+from hub.model import Outbound
 from tests.connectors.webchat.helpers import (
     frames_until,
     hello,
@@ -83,3 +85,50 @@ def test_what_the_feed_said_is_forgotten_with_the_conversation() -> None:
     sessions.seen("con_2", unanswered=True)
     sessions.remove(tab)
     assert not sessions.unanswered("con_2")
+
+
+@pytest.fixture
+async def patient_chat(aiohttp_client: Any, tmp_path: Path) -> Any:
+    """A server whose "typing" waits (far) longer than any test for what follows it."""
+    env = webchat_env(tmp_path)
+    config = webchat_config(tmp_path, env, typing_grace=30)
+    return await aiohttp_client(create_app(config, environ=env, bot=EchoBot()))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_reply_within_the_grace_takes_the_place_of_typing(
+    patient_chat: Any, language: str
+) -> None:
+    connector = patient_chat.app[HUB].connectors["webchat"]
+    assert isinstance(connector, WebchatConnector)
+    async with patient_chat.ws_connect(WS) as ws:
+        visitor = (await hello(ws))[0]["visitor"]
+        connector.sessions.publish(visitor, protocol.typing())
+        for _ in range(5):  # the socket's writer takes the typing and waits behind it
+            await asyncio.sleep(0)
+        reply = protocol.message_out(
+            conversation_id="con_1",
+            seq=2,
+            at=1.0,
+            outbound=Outbound(text=TEXTS[language]),
+            delivery_id="d_1",
+        )
+        connector.sessions.publish(visitor, reply)
+        received = await frames_until(ws, lambda f: f["type"] == "message")
+    assert received == [reply]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_typing_goes_with_what_follows_when_that_is_not_a_reply(
+    patient_chat: Any, language: str
+) -> None:
+    async with patient_chat.ws_connect(WS) as ws:
+        visitor = (await hello(ws))[0]["visitor"]
+        await ws.send_json({"type": "message", "id": "c_1", "text": TEXTS[language]})
+        await frames_until(ws, is_reply(f"You said: {TEXTS[language]}"))
+        connector = patient_chat.app[HUB].connectors["webchat"]
+        assert isinstance(connector, WebchatConnector)
+        connector.sessions.publish(visitor, protocol.typing())
+        await ws.send_json({"type": "read", "seq": 3})  # the server answers with a read mark
+        received = await frames_until(ws, lambda f: f["type"] == "read")
+    assert [f["type"] for f in received] == ["typing", "read"]
