@@ -58,7 +58,10 @@ def builtin(name: str) -> EntityDef:
 
 def extract(text: str, entity: EntityDef, *, today: date) -> list[Found]:
     """Every occurrence of `entity` in `text`, in the order written."""
-    folded = fold(text)
+    return _extract_folded(fold(text), entity, today=today)
+
+
+def _extract_folded(folded: str, entity: EntityDef, *, today: date) -> list[Found]:
     if entity.pattern is not None:
         return [
             Found(entity=entity.name, value=m.group(0), text=m.group(0), start=m.start())
@@ -76,8 +79,9 @@ def extract(text: str, entity: EntityDef, *, today: date) -> list[Found]:
 def extract_all(text: str, entities: Iterable[EntityDef], *, today: date) -> dict[str, list[Found]]:
     """`extract` for each entity; entities not in the text are left out."""
     found = {}
+    folded = fold(text)  # once for every entity: a turn asks for all of them
     for entity in entities:
-        if hits := extract(text, entity, today=today):
+        if hits := _extract_folded(folded, entity, today=today):
             found[entity.name] = hits
     return found
 
