@@ -405,6 +405,20 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         accepted=True,
     ),
     ("POST", "/console/login"): Endpoint("none", form=True),
+    # A follow-up's outcome: the conversation has no follow-up task, so only refusals (never a
+    # 5xx) can come back, from the operator API and the console's form alike.
+    ("POST", "/api/v1/handoff/followups/{conversation_id}"): Endpoint(
+        "operator",
+        base={"agent_id": AGENT, "outcome": "solved"},
+        fields={
+            "agent_id": AGENTS,
+            "outcome": good_or_bad("solved", "unsolved", "unreachable"),
+            "note": NOTE,
+        },
+    ),
+    ("POST", "/console/followups/{conversation_id}"): Endpoint(
+        "console", base={"outcome": "solved"}, form=True
+    ),
     ("POST", "/console/logout"): Endpoint("console"),
 }
 
