@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.abc import Connector, ConversationHandler, Store
+from hub.abc import Connector, ConversationHandler
 from hub.api import API_TOKEN, HUB
 from hub.api import routes as api_routes
 from hub.attachments import AttachmentSettings, AttachmentStore, attachment_store_from
@@ -27,10 +27,12 @@ from hub.http import json_errors
 from hub.hub import Hub
 from hub.identity import ConnectorCodeSender, IdentityGate, IdentityService, IdentitySettings
 from hub.knowledge import ARTICLES, Suggestion
+from hub.kv import kv_for
 from hub.leader import lease_for
 from hub.logs import redact_secrets, secrets_in
 from hub.observe import READINESS, Readiness
 from hub.observe import routes as observe_routes
+from hub.ports import Backend
 from hub.search import SEARCH, search_index
 from hub.shared_limits import limiter_for
 from hub.shared_pacing import pacing_for
@@ -86,7 +88,7 @@ def create_app(
     config: Config,
     *,
     environ: Mapping[str, str] | None = None,
-    store: Store | None = None,
+    store: Backend | None = None,
     bot: ConversationHandler | None = None,
     attachments: AttachmentStore | None = None,
     clock: Callable[[], float] | None = None,
@@ -100,6 +102,7 @@ def create_app(
     store.continuity_window = identity_settings.continuity_window
     identity = IdentityService(store, settings=identity_settings)
     bot = bot or build_bot(config)
+    kv = kv_for(store)  # closed with the app, after the channels that use it
     hub = Hub(
         store=store,
         bot=IdentityGate(bot, identity),
@@ -110,6 +113,7 @@ def create_app(
         clock=clock or time.time,
         leaders=lambda job: lease_for(store, job),
         pacing=pacing_for(store),
+        kv=kv,
     )
     # Every process serves the bot version the last reload announced (`hub.bot_sync`).
     bot_sync = BotSync(hub.bus, bot) if isinstance(bot, VersionedBot) else None
@@ -159,7 +163,7 @@ def create_app(
         app[ARTICLES] = articles  # agent assist in the console
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        await hub.store.open()
+        await store.open()
         await hub.bus.start()  # before anything reads the log, so nothing falls in between
         await attachments.open()
         await search.start()
@@ -181,10 +185,11 @@ def create_app(
         if bot_sync is not None:
             await bot_sync.stop()
         await hub.bot.stop()
+        await kv.close()
         await attachments.close()
         await search.stop()
         await hub.bus.stop()
-        await hub.store.close()
+        await store.close()
         log.info("hub stopped")
 
     app.cleanup_ctx.append(lifecycle)

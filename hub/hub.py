@@ -15,19 +15,19 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from hub.abc import (
     Connector,
     ConversationHandler,
     IngestReceipt,
-    Store,
     Turn,
     TurnResult,
 )
 from hub.bus import EventBus, EventListener, LocalBus
 from hub.delivery import DeliveryWorker, RetryPolicy
 from hub.errors import LeaseLost
+from hub.kv import KeyValue, MemoryKeyValue
 from hub.leader import Lease as LeaderLease
 from hub.leader import SoleLease
 from hub.locks import Lease
@@ -44,6 +44,7 @@ from hub.model import (
     Outbound,
     Route,
 )
+from hub.ports import CustomerDirectory, EventLog, Leases, Limits, Outbox
 from hub.shared_limits import LocalRateLimiter, RateLimiter
 from hub.shared_pacing import LocalPacing, Pacing
 from hub.signals import TOPIC as TYPING_TOPIC
@@ -56,13 +57,18 @@ POLITE_FALLBACK = Outbound(
 )
 
 
+class HubStore(EventLog, Outbox, CustomerDirectory, Leases, Limits, Protocol):
+    """The ports the hub and what it runs use; opening and closing the backend belongs to
+    the composition root (`hub.app`), not to the hub."""
+
+
 class Hub:
     """Ingests inbound messages, runs turns through the conversation's owner, delivers."""
 
     def __init__(
         self,
         *,
-        store: Store,
+        store: HubStore,
         bot: ConversationHandler,
         humans: ConversationHandler | None = None,
         retry: RetryPolicy | None = None,
@@ -73,6 +79,7 @@ class Hub:
         limiter: RateLimiter | None = None,
         leaders: Callable[[str], LeaderLease] | None = None,
         pacing: Pacing | None = None,
+        kv: KeyValue | None = None,
     ) -> None:
         if reply_to not in ("last", "preferred"):
             raise ValueError(f"reply_to must be 'last' or 'preferred', not {reply_to!r}")
@@ -89,6 +96,7 @@ class Hub:
         self.limiter: RateLimiter = limiter or LocalRateLimiter()
         self._leaders = leaders or (lambda job: SoleLease())
         self.pacing: Pacing = pacing or LocalPacing()
+        self.kv: KeyValue = kv or MemoryKeyValue()
         self.delivery = DeliveryWorker(
             store=store,
             connectors=self.connectors,

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from hub.abc import Store
+from hub.ports import Backend
 from hub.store_redis_connect import RedisClient, connect
 
 
@@ -195,7 +195,7 @@ class RedisKeyValue:
             self._redis = None
 
 
-def kv_for(store: Store) -> KeyValue:
+def kv_for(store: Backend) -> KeyValue:
     """The port beside `store` (SQLite file or Redis); TypeError for any other store."""
     from hub.store_redis import RedisStore
     from hub.store_sqlite import SQLiteStore

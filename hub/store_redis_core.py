@@ -24,7 +24,7 @@ from redis.commands.core import AsyncScript
 
 from hub import store_redis_codec as codec
 from hub import store_redis_scripts as lua
-from hub.abc import Ingested, Page, Store, TurnCommit, TurnResult
+from hub.abc import TurnResult
 from hub.errors import LeaseLost
 from hub.ids import new_id
 from hub.locks import Lease
@@ -41,6 +41,7 @@ from hub.model import (
     NewEvent,
     Route,
 )
+from hub.ports import Backend, Ingested, Page, TurnCommit
 from hub.store_common import (
     conversation_update_events,
     failed_delivery,
@@ -60,7 +61,7 @@ _SCRIPTS = (
 )
 
 
-class RedisCore(Store):
+class RedisCore(Backend):
     """The conversation stream on Redis; `hub.store_redis.RedisStore` adds identity."""
 
     def __init__(self, url: str, *, prefix: str = "fd:", lock_ttl: float = 10.0) -> None:

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from hub.abc import Ingested, Page, Store, TurnCommit, TurnResult
+from hub.abc import TurnResult
 from hub.errors import LeaseLost
 from hub.ids import new_id
 from hub.locks import Lease
@@ -33,6 +33,7 @@ from hub.model import (
     NewEvent,
     Route,
 )
+from hub.ports import Backend, Ingested, Page, TurnCommit
 from hub.store_common import (
     conversation_update_events,
     failed_delivery,
@@ -43,7 +44,7 @@ from hub.store_sqlite_base import _dumps
 from hub.store_sqlite_identity import SQLiteIdentity
 
 
-class SQLiteStore(SQLiteIdentity, Store):
+class SQLiteStore(SQLiteIdentity, Backend):
     """`sqlite:///path/to/file.db` (relative paths are relative to the working directory).
 
     Every method runs synchronously on the event loop, the turn path's writes in group

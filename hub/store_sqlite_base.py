@@ -46,7 +46,7 @@ def _dumps(value: Any) -> str:
 
 
 class SQLiteBase:
-    """The connection and the helpers; `SQLiteStore` adds the Store's methods."""
+    """The connection and the helpers; `SQLiteStore` adds the ports' methods (`hub.ports`)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

@@ -17,7 +17,7 @@ from handoff.engine import HandoffEngine
 from handoff.escalation import Escalation
 from handoff.queue import Presence
 from handoff.settings import HandoffSettings, load_settings
-from hub.abc import Connector, ConversationHandler, IngestFn, Store, Turn, TurnResult
+from hub.abc import Connector, ConversationHandler, IngestFn, Turn, TurnResult
 from hub.config import Section
 from hub.delivery import RetryPolicy
 from hub.hub import Hub
@@ -30,6 +30,7 @@ from hub.model import (
     NewEvent,
     Outbound,
 )
+from hub.ports import Backend
 from hub.stores import store_from_url
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -208,7 +209,7 @@ class RecordingConnector(Connector):
 class Rig:
     """A real Hub on a real store with the hand-off installed, driven by a fake clock."""
 
-    def __init__(self, store: Store, settings: HandoffSettings, clock: FakeClock) -> None:
+    def __init__(self, store: Backend, settings: HandoffSettings, clock: FakeClock) -> None:
         self.clock = clock
         self.bot = TinyBot()
         self.hub = Hub(

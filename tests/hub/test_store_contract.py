@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hub.abc import Store, TurnResult
+from hub.abc import TurnResult
 from hub.model import (
     ConversationStatus,
     EventType,
@@ -13,6 +13,7 @@ from hub.model import (
     NewEvent,
     Outbound,
 )
+from hub.ports import Backend
 from tests.hub.conftest import StoreFactory
 
 
@@ -21,7 +22,7 @@ def inbound(text: str = "hello", *, sender: str = "ana", message_id: str = "m1",
     return Inbound(channel="api", sender=sender, message_id=message_id, text=text, **kw)
 
 
-async def test_first_message_opens_customer_and_conversation(store: Store) -> None:
+async def test_first_message_opens_customer_and_conversation(store: Backend) -> None:
     got = await store.record_inbound(inbound(), now=100.0)
     assert not got.duplicate
     assert got.customer.identities == ("api:ana",)
@@ -33,7 +34,7 @@ async def test_first_message_opens_customer_and_conversation(store: Store) -> No
     assert got.event == events[1]
 
 
-async def test_duplicate_message_is_stored_once(store: Store) -> None:
+async def test_duplicate_message_is_stored_once(store: Backend) -> None:
     first = await store.record_inbound(inbound(), now=100.0)
     again = await store.record_inbound(inbound("changed text"), now=101.0)
     assert again.duplicate
@@ -42,7 +43,7 @@ async def test_duplicate_message_is_stored_once(store: Store) -> None:
     assert len(await store.events(first.conversation.id)) == 2
 
 
-async def test_same_sender_continues_and_other_sender_is_someone_else(store: Store) -> None:
+async def test_same_sender_continues_and_other_sender_is_someone_else(store: Backend) -> None:
     a1 = await store.record_inbound(inbound(message_id="1"), now=1.0)
     a2 = await store.record_inbound(inbound(message_id="2"), now=2.0)
     b1 = await store.record_inbound(inbound(sender="bo", message_id="1b"), now=3.0)
@@ -56,7 +57,7 @@ async def test_same_sender_continues_and_other_sender_is_someone_else(store: Sto
     assert await store.find_customer("api:nobody") is None
 
 
-async def test_thread_hint_scopes_the_conversation(store: Store) -> None:
+async def test_thread_hint_scopes_the_conversation(store: Backend) -> None:
     plain = await store.record_inbound(inbound(message_id="1"), now=1.0)
     thread_a = await store.record_inbound(inbound(message_id="2", thread_hint="A"), now=2.0)
     thread_a2 = await store.record_inbound(inbound(message_id="3", thread_hint="A"), now=3.0)
@@ -66,7 +67,7 @@ async def test_thread_hint_scopes_the_conversation(store: Store) -> None:
     assert thread_a2.conversation.thread_hint == "A"
 
 
-async def test_edits_are_logged_without_a_turn(store: Store) -> None:
+async def test_edits_are_logged_without_a_turn(store: Backend) -> None:
     got = await store.record_inbound(inbound(), now=1.0)
     await store.commit_turn(
         got.conversation.id, handled_seq=got.event.seq, result=TurnResult(), now=2.0, lease=30
@@ -78,7 +79,7 @@ async def test_edits_are_logged_without_a_turn(store: Store) -> None:
     assert await store.pending_conversations() == []
 
 
-async def test_commit_turn_appends_in_order_and_queues_replies(store: Store) -> None:
+async def test_commit_turn_appends_in_order_and_queues_replies(store: Backend) -> None:
     got = await store.record_inbound(inbound(), now=10.0)
     assert await store.pending_conversations() == [got.conversation.id]
     result = TurnResult(
@@ -111,7 +112,7 @@ async def test_commit_turn_appends_in_order_and_queues_replies(store: Store) -> 
     assert await store.events(got.conversation.id, after_seq=2) == list(commit.events)
 
 
-async def test_resolved_conversation_is_not_continued(store: Store) -> None:
+async def test_resolved_conversation_is_not_continued(store: Backend) -> None:
     first = await store.record_inbound(inbound(message_id="1"), now=1.0)
     await store.commit_turn(
         first.conversation.id,
@@ -126,7 +127,7 @@ async def test_resolved_conversation_is_not_continued(store: Store) -> None:
     assert latest is not None and latest.id == second.conversation.id
 
 
-async def test_outbox_lease_retry_park_and_redrive(store: Store) -> None:
+async def test_outbox_lease_retry_park_and_redrive(store: Backend) -> None:
     got = await store.record_inbound(inbound(), now=100.0)
     commit = await store.commit_turn(
         got.conversation.id,
@@ -170,7 +171,7 @@ async def test_outbox_lease_retry_park_and_redrive(store: Store) -> None:
     ]
 
 
-async def test_listings_page_newest_first(store: Store) -> None:
+async def test_listings_page_newest_first(store: Backend) -> None:
     ids = []
     for n in range(5):
         got = await store.record_inbound(inbound(sender=f"s{n}", message_id=f"m{n}"), now=n)
@@ -188,7 +189,7 @@ async def test_listings_page_newest_first(store: Store) -> None:
     assert queued.items == []
 
 
-async def test_events_page_by_sequence(store: Store) -> None:
+async def test_events_page_by_sequence(store: Backend) -> None:
     got = await store.record_inbound(inbound(), now=1.0)
     for n in range(2, 8):
         await store.record_inbound(inbound(message_id=f"m{n}"), now=n)
@@ -198,7 +199,7 @@ async def test_events_page_by_sequence(store: Store) -> None:
     assert everything == list(range(1, 9))
 
 
-async def test_concurrent_messages_get_gapless_sequence_numbers(store: Store) -> None:
+async def test_concurrent_messages_get_gapless_sequence_numbers(store: Backend) -> None:
     await asyncio.gather(
         *(store.record_inbound(inbound(message_id=f"m{n}"), now=n) for n in range(40))
     )
@@ -231,7 +232,7 @@ async def test_data_survives_reopening(make_store: StoreFactory) -> None:
         await second.close()
 
 
-async def test_conversation_lock_is_exclusive(store: Store) -> None:
+async def test_conversation_lock_is_exclusive(store: Backend) -> None:
     order: list[str] = []
 
     async def hold(name: str) -> None:
@@ -244,7 +245,7 @@ async def test_conversation_lock_is_exclusive(store: Store) -> None:
     assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
 
 
-async def test_turn_context_reads_what_a_turn_needs(store: Store) -> None:
+async def test_turn_context_reads_what_a_turn_needs(store: Backend) -> None:
     got = await store.record_inbound(inbound(message_id="1"), now=1.0)
     await store.commit_turn(
         got.conversation.id, handled_seq=got.event.seq, result=TurnResult(), now=2.0, lease=30
@@ -259,7 +260,7 @@ async def test_turn_context_reads_what_a_turn_needs(store: Store) -> None:
     assert await store.turn_context("con_missing", limit=10) is None
 
 
-async def test_commit_turn_checks_a_stale_known_conversation(store: Store) -> None:
+async def test_commit_turn_checks_a_stale_known_conversation(store: Backend) -> None:
     from dataclasses import replace
 
     got = await store.record_inbound(inbound(), now=1.0)
@@ -278,7 +279,7 @@ async def test_commit_turn_checks_a_stale_known_conversation(store: Store) -> No
     assert commit.deliveries[0].channel == "api"
 
 
-async def test_commit_turn_can_route_replies_elsewhere(store: Store) -> None:
+async def test_commit_turn_can_route_replies_elsewhere(store: Backend) -> None:
     from hub.model import Route
 
     got = await store.record_inbound(inbound(), now=1.0)
@@ -295,7 +296,7 @@ async def test_commit_turn_can_route_replies_elsewhere(store: Store) -> None:
     assert commit.events[-1].data["channel"] == "email"
 
 
-async def _turn(store: Store, text: str, *texts: str, message_id: str, now: float):
+async def _turn(store: Backend, text: str, *texts: str, message_id: str, now: float):
     got = await store.record_inbound(inbound(text, message_id=message_id), now=now)
     replies = tuple(Outbound(text=t) for t in texts)
     return await store.commit_turn(
@@ -308,7 +309,7 @@ async def _turn(store: Store, text: str, *texts: str, message_id: str, now: floa
 
 
 async def test_outbox_hands_out_one_conversations_replies_strictly_in_order(
-    store: Store,
+    store: Backend,
 ) -> None:
     first = await _turn(store, "hi", "Hello!", "你好！", message_id="m1", now=100.0)
     one, two = first.deliveries
@@ -342,7 +343,7 @@ async def test_outbox_hands_out_one_conversations_replies_strictly_in_order(
     assert fresh.lead is not None  # nothing outstanding: leased to us again
 
 
-async def test_a_parked_reply_lets_the_next_go_and_others_are_not_held_up(store: Store) -> None:
+async def test_a_parked_reply_lets_the_next_go_and_others_are_not_held_up(store: Backend) -> None:
     ana = await _turn(store, "hi", "Hello", "Second", message_id="m1", now=100.0)
     bo_got = await store.record_inbound(inbound("你好", sender="bo", message_id="b1"), now=100.0)
     bo = await store.commit_turn(

@@ -9,10 +9,11 @@ import time
 
 import pytest
 
-from hub.abc import ConversationHandler, Store, Turn, TurnResult
+from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.errors import LeaseLost
 from hub.hub import Hub
 from hub.model import EventType, Inbound, Outbound
+from hub.ports import Backend
 from hub.store_redis import RedisStore
 from tests.hub.conftest import StoreFactory
 from tests.hub.test_delivery import FAST, FlakyChannel, until
@@ -20,14 +21,14 @@ from tests.hub.test_delivery import FAST, FlakyChannel, until
 LEASE_TTL = 0.3  # seconds; the Redis lease of the stalled holder runs out during its pause
 
 
-def opened_with_short_lease(make_store: StoreFactory) -> Store:
+def opened_with_short_lease(make_store: StoreFactory) -> Backend:
     store = make_store()
     if isinstance(store, RedisStore):
         store.lock_ttl = LEASE_TTL
     return store
 
 
-def stall_past_the_lease(store: Store) -> None:
+def stall_past_the_lease(store: Backend) -> None:
     """Block the whole event loop, as a GC pause or a stopped VM would: not even the task
     that extends the Redis lease runs. (SQLite leases do not expire: one process owns
     the file, and a second one opening it takes the conversation at once.)"""
