@@ -33,7 +33,7 @@ from hub.model import (
     NewEvent,
     Route,
 )
-from hub.ports import Backend, Ingested, Page, TurnCommit
+from hub.ports import Backend, Ingested, Page, TurnCommit, policy
 from hub.store_common import (
     conversation_update_events,
     failed_delivery,
@@ -170,19 +170,24 @@ class SQLiteStore(SQLiteIdentity, Backend):
         opened = db.execute(
             "SELECT data FROM events WHERE conversation_id = ? AND seq = 1", (conversation.id,)
         ).fetchone()
-        if opened is None or json.loads(opened[0]).get("channel") == inbound.channel:
+        if opened is None:
             return None
-        # A new thread is a new subject: only a conversation active within the window.
-        window = self.continuity_window
-        fresh = window is None or now - conversation.updated_at <= window
-        return conversation if fresh else None
+        continues = policy.continues_across_channels(
+            json.loads(opened[0]).get("channel", ""),
+            conversation.updated_at,
+            channel=inbound.channel,
+            now=now,
+            window=self.continuity_window,
+        )
+        return conversation if continues else None
 
     def _continues(self, conversation: Conversation, inbound: Inbound, now: float) -> bool:
-        window = self.continuity_window
-        return (
-            window is None
-            or conversation.channel == inbound.channel
-            or now - conversation.updated_at <= window
+        return policy.continues_thread(
+            conversation.channel,
+            conversation.updated_at,
+            channel=inbound.channel,
+            now=now,
+            window=self.continuity_window,
         )
 
     async def commit_turn(
