@@ -20,6 +20,12 @@ from hub.ports import Backend
 from hub.ports.policy import OpenConversation, continued_conversation, latest
 
 W = 1000.0  # the continuity window of most cases
+
+
+def identity_inbound(channel: str, sender: str, message_id: str, text: str = "hi") -> Inbound:
+    return Inbound(channel=channel, sender=sender, message_id=message_id, text=text, timestamp=1.0)
+
+
 SENDERS = {"webchat": "v1", "telegram": "42", "email": "ana@example.com", "api": "client-1"}
 
 
@@ -196,3 +202,52 @@ async def test_every_backend_follows_the_rule(store: Backend, case: str) -> None
         else:
             assert got.conversation.id not in ids.values(), step
             ids[step.lands_in] = got.conversation.id
+
+
+# The same rule, told as journeys.
+
+
+async def test_continuity_window_opens_a_new_conversation_for_a_stale_one(store: Backend) -> None:
+    first = await store.record_inbound(identity_inbound("webchat", "v1", "w1"), now=100.0)
+    await store.add_identity(first.customer.id, "telegram:42", now=101.0)
+    window = 24 * 3600.0
+    soon = await store.record_inbound(
+        identity_inbound("telegram", "42", "t1"), now=100.0 + window - 1
+    )
+    assert soon.conversation.id == first.conversation.id
+    # Same channel: always continued; another channel after the window: a new conversation.
+    later = await store.record_inbound(
+        identity_inbound("webchat", "v1", "w2"), now=100.0 + 3 * window
+    )
+    assert later.conversation.id != first.conversation.id
+    assert later.customer.id == first.customer.id
+
+
+async def test_a_new_email_thread_continues_a_linked_open_chat(store: Backend) -> None:
+    chat = await store.record_inbound(
+        identity_inbound("webchat", "v1", "w1", "my phone is dead"), now=100.0
+    )
+    assert await store.add_identity(chat.customer.id, "email:ana@example.com", now=101.0)
+
+    def mail(message_id: str, thread: str, at: float) -> Inbound:
+        return Inbound(
+            channel="email",
+            sender="ana@example.com",
+            message_id=message_id,
+            text="following up",
+            thread_hint=thread,
+            timestamp=at,
+        )
+
+    first = await store.record_inbound(mail("e1", "<root-1@mail>", 200.0), now=200.0)
+    assert first.conversation.id == chat.conversation.id  # one conversation across channels
+    assert (first.conversation.channel, first.conversation.thread_hint) == (
+        "email",
+        "<root-1@mail>",
+    )
+    again = await store.record_inbound(mail("e2", "<root-1@mail>", 300.0), now=300.0)
+    assert again.conversation.id == chat.conversation.id
+    # Once the open chat has been quiet past the continuity window, a new thread is its own.
+    later = await store.record_inbound(mail("e3", "<root-2@mail>", 400_000.0), now=400_000.0)
+    assert later.conversation.id != chat.conversation.id
+    assert later.customer.id == chat.customer.id

@@ -21,7 +21,7 @@ from hub.search_redis import RedisSearch
 from hub.search_text import QueryError, parse_query
 from hub.store_sqlite import SQLiteStore
 from tests.hub.conftest import StoreFactory
-from tests.hub.test_store_identity_contract import _raw_bytes
+from tests.hub.test_port_directory import _raw_bytes
 
 MESSAGES = [
     # (sender, text) — one conversation each, written at 100, 101, … in this order

@@ -1,4 +1,5 @@
-"""The identity part of the store contract: the same tests against SQLite and redis-server."""
+"""The customer directory port (`hub.ports.CustomerDirectory`): identities, profile,
+merge and unmerge, erasure and audit, on SQLite, a real redis-server and a Redis Cluster."""
 
 from __future__ import annotations
 
@@ -136,37 +137,6 @@ async def test_merged_customer_continues_the_open_conversation_from_another_chan
     assert (commit.deliveries[0].channel, commit.deliveries[0].address) == ("telegram", "42")
 
 
-async def test_continuity_window_opens_a_new_conversation_for_a_stale_one(store: Backend) -> None:
-    first = await store.record_inbound(inbound("webchat", "v1", "w1"), now=100.0)
-    await store.add_identity(first.customer.id, "telegram:42", now=101.0)
-    window = 24 * 3600.0
-    soon = await store.record_inbound(inbound("telegram", "42", "t1"), now=100.0 + window - 1)
-    assert soon.conversation.id == first.conversation.id
-    # Same channel: always continued; another channel after the window: a new conversation.
-    later = await store.record_inbound(inbound("webchat", "v1", "w2"), now=100.0 + 3 * window)
-    assert later.conversation.id != first.conversation.id
-    assert later.customer.id == first.customer.id
-
-
-async def test_challenge_attempts_are_counted_and_expire(store: Backend) -> None:
-    await store.put_challenge("cus_1", {"target": "email:a@b.co", "digest": "d"}, expires_at=50.0)
-    first = await store.attempt_challenge("cus_1", now=10.0)
-    second = await store.attempt_challenge("cus_1", now=11.0)
-    assert first == {"target": "email:a@b.co", "digest": "d", "attempts": 1}
-    assert second is not None and second["attempts"] == 2
-    assert await store.attempt_challenge("cus_1", now=50.0) is None  # expired
-    assert await store.attempt_challenge("cus_1", now=12.0) is None  # and gone
-    await store.put_challenge("cus_1", {"target": "x"}, expires_at=100.0)
-    await store.drop_challenge("cus_1")
-    assert await store.attempt_challenge("cus_1", now=12.0) is None
-
-
-async def test_count_hit_counts_per_fixed_window(store: Backend) -> None:
-    assert [await store.count_hit("k", window=60, now=t) for t in (0, 10, 59)] == [1, 2, 3]
-    assert await store.count_hit("k", window=60, now=61) == 1
-    assert await store.count_hit("other", window=60, now=61) == 1
-
-
 async def test_audit_trail_keeps_order(store: Backend) -> None:
     await store.append_audit("cus_1", {"action": "a"}, now=1.0)
     await store.append_audit("cus_1", {"action": "b", "actor": "op"}, now=2.0)
@@ -261,31 +231,3 @@ async def test_erasure_leaves_no_personal_data_in_the_raw_store(
     fresh = await store.record_inbound(inbound("webchat", "v1", "w3"), now=30.0)
     assert fresh.customer.id != web_id
     assert fresh.conversation.status == ConversationStatus.BOT
-
-
-async def test_a_new_email_thread_continues_a_linked_open_chat(store: Backend) -> None:
-    chat = await store.record_inbound(inbound("webchat", "v1", "w1", "my phone is dead"), now=100.0)
-    assert await store.add_identity(chat.customer.id, "email:ana@example.com", now=101.0)
-
-    def mail(message_id: str, thread: str, at: float) -> Inbound:
-        return Inbound(
-            channel="email",
-            sender="ana@example.com",
-            message_id=message_id,
-            text="following up",
-            thread_hint=thread,
-            timestamp=at,
-        )
-
-    first = await store.record_inbound(mail("e1", "<root-1@mail>", 200.0), now=200.0)
-    assert first.conversation.id == chat.conversation.id  # one conversation across channels
-    assert (first.conversation.channel, first.conversation.thread_hint) == (
-        "email",
-        "<root-1@mail>",
-    )
-    again = await store.record_inbound(mail("e2", "<root-1@mail>", 300.0), now=300.0)
-    assert again.conversation.id == chat.conversation.id
-    # Once the open chat has been quiet past the continuity window, a new thread is its own.
-    later = await store.record_inbound(mail("e3", "<root-2@mail>", 400_000.0), now=400_000.0)
-    assert later.conversation.id != chat.conversation.id
-    assert later.customer.id == chat.customer.id

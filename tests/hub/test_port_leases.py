@@ -1,9 +1,11 @@
-"""Fencing tokens on the conversation lease, on every store: a holder that stalled past its
-lease while another process took the conversation cannot commit afterwards; and through a
-real hub, a turn whose lease ran out while it stalled sends nothing."""
+"""The leases port (`hub.ports.Leases`), on every backend: a conversation's lease is
+exclusive; a holder that stalled past its lease while another process took the
+conversation cannot commit afterwards (fencing); and through a real hub, a turn whose
+lease ran out while it stalled sends nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -19,6 +21,19 @@ from tests.hub.conftest import StoreFactory
 from tests.hub.test_delivery import FAST, FlakyChannel, until
 
 LEASE_TTL = 0.3  # seconds; the Redis lease of the stalled holder runs out during its pause
+
+
+async def test_conversation_lock_is_exclusive(store: Backend) -> None:
+    order: list[str] = []
+
+    async def hold(name: str) -> None:
+        async with store.conversation_lock("con_x"):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.05)
+            order.append(f"{name} out")
+
+    await asyncio.gather(hold("a"), hold("b"))
+    assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
 
 
 def opened_with_short_lease(make_store: StoreFactory) -> Backend:
