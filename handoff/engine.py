@@ -26,6 +26,7 @@ from handoff.capacity import CapacityGuard
 from handoff.feed import Feed
 from handoff.followups import FollowUps
 from handoff.history import WINDOW_90D, History
+from handoff.hub_link import HubLink
 from handoff.leaving import wants_to_leave
 from handoff.messages import LEAVE_PAYLOAD, Texts
 from handoff.queue import Presence, Queue, Ticket
@@ -34,7 +35,6 @@ from handoff.status import StatusReporter
 from handoff.summary import as_text, summarize
 from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.errors import InputError
-from hub.hub import Hub
 from hub.leader import Lease, SoleLease
 from hub.model import (
     Attachment,
@@ -59,12 +59,13 @@ class HandoffEngine(ConversationHandler):
 
     def __init__(
         self,
-        hub: Hub,
+        hub: HubLink,
         settings: HandoffSettings,
         *,
         clock: Callable[[], float] | None = None,
         alerts: Callable[[dict[str, Any]], None] | None = None,
         leader: Lease | None = None,
+        leader_jobs: Sequence[Callable[[float], Awaitable[None]]] = (),
     ) -> None:
         self.hub = hub
         self.settings = settings
@@ -75,7 +76,7 @@ class HandoffEngine(ConversationHandler):
         self.status = StatusReporter(self)
         self.feed = Feed()
         self.counters: Counter[str] = Counter()
-        self.alert_sink = alerts  # the webhook notifier, set by install_handoff
+        self.alert_sink = alerts  # the webhook notifier (`handoff.alerts`), or a test's list
         self.tick_interval = settings.routing.tick_interval
         self.resync_interval = settings.routing.resync_interval
         self._last_resync = 0.0
@@ -85,10 +86,10 @@ class HandoffEngine(ConversationHandler):
         self._tick_lock = asyncio.Lock()
         # Clocks (offer timeouts, SLA alerts, queue positions) run on one process: the leader.
         self.leader: Lease = leader or SoleLease()
-        self.capacity = CapacityGuard(hub)
+        self.capacity = CapacityGuard(hub.store, hub.bus)
         self.followups = FollowUps(self)
         # Scheduled work beside the clocks (the report email …): run by the leader's tick.
-        self.leader_jobs: list[Callable[[float], Awaitable[None]]] = []
+        self.leader_jobs: list[Callable[[float], Awaitable[None]]] = list(leader_jobs)
         hub.add_listener(self.on_events)
         # Other processes' agents: presence and profile changes arrive as bus signals, and a
         # gap in the bus (a lost connection) is closed by rebuilding the index from the log.

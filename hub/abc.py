@@ -80,6 +80,15 @@ class ConversationHandler(abc.ABC):
         """Stop background work."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Owners:
+    """Who answers a conversation's turns: the bot, and the people (the hand-off) while it
+    is queued or assigned (None: the bot always)."""
+
+    bot: ConversationHandler
+    humans: ConversationHandler | None = None
+
+
 # --------------------------------------------------------------------------- connectors
 
 

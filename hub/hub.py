@@ -21,6 +21,7 @@ from hub.abc import (
     Connector,
     ConversationHandler,
     IngestReceipt,
+    Owners,
     Turn,
     TurnResult,
 )
@@ -69,8 +70,10 @@ class Hub:
         self,
         *,
         store: HubStore,
-        bot: ConversationHandler,
+        bot: ConversationHandler | None = None,
         humans: ConversationHandler | None = None,
+        owners: Callable[[Hub], Owners] | None = None,
+        connectors: dict[str, Connector] | None = None,
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
@@ -85,12 +88,11 @@ class Hub:
             raise ValueError(f"reply_to must be 'last' or 'preferred', not {reply_to!r}")
         self.store = store
         self.reply_to = reply_to
-        self.bot = bot
-        self.humans = humans
         self.retry = retry or RetryPolicy()
         self.clock = clock
         self.metrics = metrics or Metrics()
-        self.connectors: dict[str, Connector] = {}
+        # Shared with whoever else sends through a channel (the identity service's codes).
+        self.connectors: dict[str, Connector] = {} if connectors is None else connectors
         # Every appended event reaches every process's listeners through the bus.
         self.bus: EventBus = bus or LocalBus()
         self.limiter: RateLimiter = limiter or LocalRateLimiter()
@@ -122,8 +124,27 @@ class Hub:
             "Conversations with a turn running",
             lambda: len(self._runners),
         )
+        # The owners come last: the hand-off is built with this hub (it writes through
+        # `send`), and the hub runs it, so a builder receives the hub once it is whole.
+        # Either way they are fixed from here on (`bot` and `humans` are read-only).
+        if owners is not None and bot is None and humans is None:
+            self._owners = owners(self)
+        elif owners is None and bot is not None:
+            self._owners = Owners(bot=bot, humans=humans)
+        else:
+            raise ValueError("give the hub either bot= (and humans=) or owners=")
 
     # ------------------------------------------------------------------ wiring
+    @property
+    def bot(self) -> ConversationHandler:
+        """Who answers while the bot owns the conversation."""
+        return self._owners.bot
+
+    @property
+    def humans(self) -> ConversationHandler | None:
+        """Who answers while the conversation is queued or assigned (the hand-off)."""
+        return self._owners.humans
+
     def add_connector(self, connector: Connector) -> None:
         if connector.name in self.connectors:
             raise ValueError(f"connector {connector.name!r} is registered twice")
