@@ -3,7 +3,9 @@
 =====================  ===============================================  ==================
 port                   what                                             contract suite
 =====================  ===============================================  ==================
-`EventLog`             append, read, handled-turn watermark             tests/hub/test_port_log.py
+`EventLog`             append, read, handled-turn watermark             tests/hub/test_port_log.py,
+                       (which conversation a message continues:         tests/hub/test_port_continuation.py
+                       `hub.ports.policy`)
 `Outbox`               claim in conversation order, receipt, park,      tests/hub/test_port_outbox.py
                        redrive
 `CustomerDirectory`    identities, profile, merge/unmerge, erasure,     tests/hub/test_port_directory.py
