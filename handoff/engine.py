@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from handoff.capacity import CapacityGuard
+from handoff.dispatcher import Dispatcher
 from handoff.feed import Feed
 from handoff.followups import FollowUps
 from handoff.history import WINDOW_90D, History
@@ -80,8 +81,6 @@ class HandoffEngine(ConversationHandler):
         self.tick_interval = settings.routing.tick_interval
         self.resync_interval = settings.routing.resync_interval
         self._last_resync = 0.0
-        self._dispatcher: asyncio.Task[None] | None = None
-        self._again = False
         self._ticker: asyncio.Task[None] | None = None
         self._tick_lock = asyncio.Lock()
         # Clocks (offer timeouts, SLA alerts, queue positions) run on one process: the leader.
@@ -90,6 +89,15 @@ class HandoffEngine(ConversationHandler):
         self.followups = FollowUps(self)
         # Scheduled work beside the clocks (the report email …): run by the leader's tick.
         self.leader_jobs: list[Callable[[float], Awaitable[None]]] = list(leader_jobs)
+        self.dispatcher = Dispatcher(
+            hub,
+            self.queue,
+            settings,
+            texts=self.texts,
+            capacity=self.capacity,
+            clock=self.clock,
+            catch_up=self.catch_up,
+        )
         hub.add_listener(self.on_events)
         # Other processes' agents: presence and profile changes arrive as bus signals, and a
         # gap in the bus (a lost connection) is closed by rebuilding the index from the log.
@@ -165,10 +173,10 @@ class HandoffEngine(ConversationHandler):
         self._ticker = asyncio.create_task(self._tick_forever())
 
     async def stop(self) -> None:
-        for task in (self._ticker, self._dispatcher):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+        await self.dispatcher.stop()
         await self.leader.stop()
         self.feed.close()
 
@@ -253,83 +261,12 @@ class HandoffEngine(ConversationHandler):
 
     # ------------------------------------------------------------------ routing
     def kick(self) -> None:
-        """Run a dispatch soon (coalesced: one at a time, once more if asked meanwhile)."""
-        if self._dispatcher is not None and not self._dispatcher.done():
-            self._again = True
-            return
-        # Without a running loop (an index built in a benchmark) the next tick dispatches.
-        with contextlib.suppress(RuntimeError):
-            self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch_loop())
-
-    async def _dispatch_loop(self) -> None:
-        try:
-            while True:
-                self._again = False
-                await self.dispatch()
-                if not self._again:
-                    return
-        except Exception:
-            log.exception("hand-off dispatch failed")
+        """Run a dispatch soon (`Dispatcher.kick`)."""
+        self.dispatcher.kick()
 
     async def dispatch(self) -> int:
-        """Offer waiting conversations to the best free agents; returns how many."""
-        offered = 0
-        for ticket in self.queue.waiting():
-            if not any(
-                a.presence == Presence.ONLINE and a.free > 0 for a in self.queue.agents.values()
-            ):
-                break
-            # Business hours shape SLA clocks and what the customer is told, never whether
-            # an online agent is offered work.
-            agent = self.queue.choose_agent(ticket, prefer_skill=self._preferred_skill(ticket))
-            if agent is not None and await self.offer(ticket, agent.id):
-                offered += 1
-        return offered
-
-    def _preferred_skill(self, ticket: Ticket) -> str:
-        return self.settings.routing.vip_skill if "vip" in ticket.reasons else ""
-
-    async def offer(self, ticket: Ticket, agent_id: str) -> bool:
-        """Claim `ticket` for `agent_id`: written only if the conversation is still queued
-        and the agent still has a free slot, counted across every process."""
-        async with self.capacity.hold(agent_id):
-            agent = self.queue.agents[agent_id]
-            if agent.presence != Presence.ONLINE or agent.free <= 0:
-                return False
-            return await self._offer(ticket, agent_id)
-
-    async def _offer(self, ticket: Ticket, agent_id: str) -> bool:
-        agent = self.queue.agents[agent_id]
-        auto = self.settings.routing.accept_timeout <= 0
-        now = self.clock()
-        data = {
-            "agent_id": agent_id,
-            "agent_name": agent.spec.name,
-            "accepted": auto,
-            "expires_at": now + self.settings.routing.accept_timeout,
-            # What the customer's channel may show: an offer is still waiting.
-            "status": "assigned" if auto else "offered",
-        }
-        replies = (
-            (self.texts.say("joined", ticket.language, agent=agent.spec.name),) if auto else ()
-        )
-
-        async def still_queued(conversation: Conversation) -> bool:
-            return conversation.status == QUEUED
-
-        won = await self.hub.send(
-            ticket.conversation_id,
-            replies,
-            events=(NewEvent(type="handoff.offered", data=data),),
-            status=ASSIGNED,
-            when=still_queued,
-        )
-        if won:
-            self.hub.metrics.inc("frontdesk_handoff_assignments_total")
-        else:
-            self.hub.metrics.inc("frontdesk_handoff_claims_lost_total")
-            await self.catch_up(ticket.conversation_id)  # someone else took it: learn who
-        return won
+        """Offer waiting conversations to the best free agents now; returns how many."""
+        return await self.dispatcher.dispatch()
 
     # ------------------------------------------------------------------ agent actions
     def agent(self, agent_id: str) -> AgentSpec:

@@ -253,7 +253,7 @@ class Rig:
     async def settle(self) -> None:
         """Let dispatch and deliveries that the last action started finish."""
         for _ in range(5):
-            task = self.engine._dispatcher
+            task = self.engine.dispatcher.task
             if task is not None and not task.done():
                 await task
             await asyncio.sleep(0.01)
