@@ -10,6 +10,10 @@ from the log. Assignment is a claim: `hub.send(..., when=...)` re-reads the conv
 under its lock (cross-process with Redis) and writes only if it is still queued, so two
 processes never assign one conversation twice. While a human owns a conversation the bot
 says nothing: `handle()` answers only the status command.
+
+Beside the engine: `handoff.dispatcher` (when to route, and offers as claims under the
+agent's capacity lease) and `handoff.sla` (offer timeouts, SLA alerts, queue positions);
+the engine keeps the index, the agents' actions and the tick that runs the clocks.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from handoff.leaving import wants_to_leave
 from handoff.messages import LEAVE_PAYLOAD, Texts
 from handoff.queue import Presence, Queue, Ticket
 from handoff.settings import AgentSpec, HandoffSettings, agent_spec, raw_section
+from handoff.sla import SlaClock
 from handoff.status import StatusReporter
 from handoff.summary import as_text, summarize
 from hub.abc import ConversationHandler, Turn, TurnResult
@@ -56,7 +61,8 @@ AGENT_FIELDS = ("id", "name", "skills", "languages", "capacity", "supervisor", "
 
 
 class HandoffEngine(ConversationHandler):
-    """Queue, routing, SLA clocks and agent actions; the hub's `humans` handler."""
+    """The index and the agents' actions, with its dispatcher and SLA clock; the hub's
+    `humans` handler. It sees the hub only as a `HubLink`."""
 
     def __init__(
         self,
@@ -89,6 +95,19 @@ class HandoffEngine(ConversationHandler):
         self.followups = FollowUps(self)
         # Scheduled work beside the clocks (the report email …): run by the leader's tick.
         self.leader_jobs: list[Callable[[float], Awaitable[None]]] = list(leader_jobs)
+        self.sla = SlaClock(
+            hub,
+            self.queue,
+            settings,
+            texts=self.texts,
+            status=self.status,
+            clock=self.clock,
+            catch_up=self.catch_up,
+            held_by=self._held_by,
+            leave_button=self._with_leave_button,
+            counters=self.counters,
+            announce=self._announce,
+        )
         self.dispatcher = Dispatcher(
             hub,
             self.queue,
@@ -164,6 +183,12 @@ class HandoffEngine(ConversationHandler):
         if not self.settings.leave.button:
             return outbound
         return replace(outbound, buttons=(self.texts.leave_button(ticket.language),))
+
+    def _announce(self, alert: dict[str, Any]) -> None:
+        """An SLA alert: to the console's feed and the alert sink (the webhook)."""
+        self.feed.publish(alert)
+        if self.alert_sink is not None:
+            self.alert_sink(alert)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -615,115 +640,20 @@ class HandoffEngine(ConversationHandler):
             leading = self.leader.leading
             for ticket in list(self.queue.tickets.values()) if leading else ():
                 try:
-                    await self._tick_ticket(ticket, now)
+                    await self.sla.tick_ticket(ticket, now)
                 except Exception:
                     log.exception(
                         "hand-off tick failed", extra={"conversation_id": ticket.conversation_id}
                     )
             await self.dispatch()
             if leading:
-                await self._tell_positions(now)
+                await self.sla.tell_positions(now)
                 await self.followups.run(now)
                 for job in self.leader_jobs:
                     try:
                         await job(now)
                     except Exception:
                         log.exception("scheduled job failed")
-
-    async def _tick_ticket(self, ticket: Ticket, now: float) -> None:
-        timeout = self.settings.routing.accept_timeout
-        if (
-            ticket.agent_id
-            and not ticket.accepted
-            and timeout > 0
-            and now - ticket.offered_at >= timeout
-        ):
-            expired = NewEvent(
-                type="handoff.offer_expired",
-                data={"agent_id": ticket.agent_id, "status": "queued"},
-            )
-            await self.hub.send(
-                ticket.conversation_id,
-                (),
-                events=(expired,),
-                status=QUEUED,
-                when=self._held_by(ticket.conversation_id, ticket.agent_id, accepted=False),
-            )
-        checks = [("resolve", ticket.resolve_warn, ticket.resolve_due)]
-        if not ticket.accepted:
-            checks.insert(0, ("pickup", ticket.pickup_warn, ticket.pickup_due))
-        for kind, warn_at, due in checks:
-            level = "breached" if now >= due else "warning" if now >= warn_at else ""
-            if level and f"{kind}.{level}" not in ticket.alerts:
-                if level == "breached" and f"{kind}.warning" not in ticket.alerts:
-                    await self._alert(ticket, kind, "warning", due)
-                await self._alert(ticket, kind, level, due)
-
-    async def _alert(self, ticket: Ticket, kind: str, level: str, due: float) -> None:
-        await self.catch_up(ticket.conversation_id)  # another process may have raised it
-        if f"{kind}.{level}" in ticket.alerts or ticket.conversation_id not in self.queue.tickets:
-            return
-        data = {"kind": kind, "due": due, "priority": f"P{ticket.priority}"}
-        events = [NewEvent(type=f"sla.{level}", data=data)]
-        bumped = None
-        if level == "breached" and self.settings.sla.bump and ticket.priority > 1:
-            bumped = ticket.priority - 1
-            events.append(
-                NewEvent(
-                    type="handoff.priority_changed",
-                    data={"from": ticket.priority, "to": bumped, "why": f"sla.{kind}.breached"},
-                )
-            )
-
-        async def still_open(conversation: Conversation) -> bool:
-            return conversation.status in OPEN
-
-        if not await self.hub.send(
-            ticket.conversation_id, (), events=events, priority=bumped, when=still_open
-        ):
-            return
-        self.counters[f"{kind}.{level}"] += 1
-        self.hub.metrics.inc("frontdesk_handoff_sla_alerts_total", kind=kind, level=level)
-        alert = {
-            "type": "alert",
-            "alert": f"sla.{level}",
-            "kind": kind,
-            "conversation_id": ticket.conversation_id,
-            "priority": f"P{bumped or ticket.priority}",
-            "agent_id": ticket.agent_id,
-            "due": due,
-            "at": self.clock(),
-        }
-        self.feed.publish(alert)
-        if self.alert_sink is not None:
-            self.alert_sink(alert)
-
-    async def _tell_positions(self, now: float) -> None:
-        """Tell waiting customers their new place, at most once per update interval."""
-        interval = self.settings.routing.update_interval
-        for position, ticket in enumerate(self.queue.waiting(), start=1):
-            if (
-                ticket.offline
-                or position == ticket.told_position
-                or now - ticket.told_at < interval
-            ):
-                continue
-            wait = self.status.wait_text(position, ticket.language)
-            data = {"position": position, "wait": wait}
-            update = self._with_leave_button(
-                self.texts.say("queue_update", ticket.language, position=position, wait=wait),
-                ticket,
-            )
-
-            async def still_queued(conversation: Conversation) -> bool:
-                return conversation.status == QUEUED
-
-            await self.hub.send(
-                ticket.conversation_id,
-                (update,),
-                events=(NewEvent(type="handoff.queue_update", data=data),),
-                when=still_queued,
-            )
 
 
 def _visible(event: Event) -> Mapping[str, Any]:
