@@ -94,12 +94,15 @@ def create_app(
     clock: Callable[[], float] | None = None,
 ) -> web.Application:
     """Build the whole server. `store`, `bot`, `attachments` and the `clock` every timer
-    reads may be injected (tests, benchmarks)."""
+    reads may be injected (tests, benchmarks); an injected store is used as it was built
+    (its continuity window too)."""
     environ = os.environ if environ is None else environ
     redact_secrets(*secrets_in(environ))  # no configured secret ever reaches a log
-    store = store or store_from_url(config.store_url)
     identity_settings = IdentitySettings.from_section(config.identity, environ)
-    store.continuity_window = identity_settings.continuity_window
+    # An injected backend keeps the continuity window it was built with.
+    store = store or store_from_url(
+        config.store_url, continuity_window=identity_settings.continuity_window
+    )
     clock = clock or time.time
     # The channels, filled in below: the hub delivers through them, and so do identity codes.
     channels: dict[str, Connector] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from typing import Protocol
 
 from redis.exceptions import (
     BusyLoadingError,
@@ -17,29 +17,36 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from hub.errors import ConfigError, LeaseLost
 from hub.ports import Backend
+from hub.ports.policy import DAY
 
 
-def _sqlite(url: str) -> Backend:
+class BuildBackend(Protocol):
+    """Builds a backend from its URL and the policy settings it applies."""
+
+    def __call__(self, url: str, *, continuity_window: float | None) -> Backend: ...
+
+
+def _sqlite(url: str, *, continuity_window: float | None) -> Backend:
     """`sqlite:///relative/or//absolute/path.db`: the embedded backend, one process."""
     from hub.store_sqlite import SQLiteStore
 
     path = url.removeprefix("sqlite:///")
     if not path:
         raise ConfigError("sqlite URL needs a file path", key="store.url")
-    return SQLiteStore(path)
+    return SQLiteStore(path, continuity_window=continuity_window)
 
 
-def _redis(url: str) -> Backend:
+def _redis(url: str, *, continuity_window: float | None) -> Backend:
     """One Redis server, or any node of a Redis Cluster (`hub.store_redis_connect` tells
     them apart by scheme): any number of processes and machines."""
     from hub.store_redis import RedisStore
 
-    return RedisStore(url)
+    return RedisStore(url, continuity_window=continuity_window)
 
 
 #: URL prefix (scheme) → the built-in backend it names. Every backend implements all the
 #: ports of `hub.ports`; a backend's module is imported only when its scheme is used.
-BACKENDS: dict[str, Callable[[str], Backend]] = {
+BACKENDS: dict[str, BuildBackend] = {
     "sqlite:///": _sqlite,  # sqlite:///relative/path.db, sqlite:////absolute/path.db
     "redis://": _redis,  # redis://host:port/db
     "rediss://": _redis,  # the same over TLS
@@ -54,12 +61,12 @@ REDIS_SCHEMES = tuple(prefix for prefix, build in BACKENDS.items() if build is _
 STORE_SCHEMES = tuple(BACKENDS)
 
 
-def store_from_url(url: str) -> Backend:
+def store_from_url(url: str, *, continuity_window: float | None = DAY) -> Backend:
     """The backend a store URL names (`BACKENDS`), not yet opened; `ConfigError` for an
-    unknown scheme."""
+    unknown scheme. `continuity_window`: `identity.continuity_window` (`hub.ports.policy`)."""
     for prefix, build in BACKENDS.items():
         if url.startswith(prefix):
-            return build(url)
+            return build(url, continuity_window=continuity_window)
     raise ConfigError(f"unknown store URL {url!r}", key="store.url")
 
 

@@ -25,6 +25,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+#: The default continuity window (`identity.continuity_window`): a day.
+DAY = 24 * 3600.0
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpenConversation:
@@ -92,6 +95,7 @@ def continued_conversation(
 
 
 __all__ = [
+    "DAY",
     "OpenConversation",
     "continued_conversation",
     "continues_across_channels",
