@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from hub.config import Section
     from hub.kv import KeyValue
     from hub.leader import Lease as LeaderLease
+    from hub.ports.directory import CustomerDirectory
     from hub.ports.limits import RateLimiter
     from hub.shared_pacing import Pacing
 
@@ -121,6 +122,11 @@ class ConversationLog(Protocol):
         """A lease for a job only one process may run at a time (mail polling …): held by
         one process of those sharing the store; a single process always leads. The
         caller starts and stops it."""
+
+    @property
+    def customers(self) -> CustomerDirectory:
+        """The customer directory, for a channel that keeps a fact on the customer (an SMS
+        number's opt-out)."""
 
     async def latest_conversation(self, identity: str) -> Conversation | None:
         """The open (else most recent) conversation of whoever owns `identity`."""

@@ -157,6 +157,11 @@ class Hub:
     def leader(self, job: str) -> LeaderLease:
         return self._leaders(job)
 
+    @property
+    def customers(self) -> CustomerDirectory:
+        """The customer directory, as the channels see it."""
+        return self.store
+
     async def latest_conversation(self, identity: str) -> Conversation | None:
         customer = await self.store.find_customer(identity)
         return await self.store.latest_conversation(customer.id) if customer else None
