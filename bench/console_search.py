@@ -20,8 +20,8 @@ from handoff.actions import Actor
 from handoff.engine import HandoffEngine
 from handoff.queue import Queue
 from handoff.search import ConversationSearch
-from hub.abc import Store
 from hub.model import Inbound
+from hub.ports import Backend
 from hub.search import search_index
 from hub.search_redis import RedisSearch
 from hub.search_text import parse_query
@@ -56,10 +56,10 @@ def _free_port() -> int:
 
 
 @asynccontextmanager
-async def fresh_store(kind: str) -> AsyncIterator[Store]:
+async def fresh_store(kind: str) -> AsyncIterator[Backend]:
     with tempfile.TemporaryDirectory(prefix="frontdesk-search-bench-") as tmp:
         if kind == "sqlite":
-            store: Store = SQLiteStore(Path(tmp) / "search.db")
+            store: Backend = SQLiteStore(Path(tmp) / "search.db")
             await store.open()
             try:
                 yield store

@@ -26,8 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hub.abc import Store  # noqa: E402
 from hub.model import Customer  # noqa: E402
+from hub.ports import Backend  # noqa: E402
 from hub.store_redis import RedisStore  # noqa: E402
 from hub.store_sqlite import SQLiteStore  # noqa: E402
 
@@ -81,7 +81,7 @@ async def fill_redis(store: RedisStore, count: int) -> None:
             progress(f"  filled {stop:,}")
 
 
-async def measure(store: Store, count: int, lookups: int) -> dict[str, float]:
+async def measure(store: Backend, count: int, lookups: int) -> dict[str, float]:
     rng = random.Random(7)
     timings = []
     misses = 0
@@ -107,7 +107,7 @@ async def measure(store: Store, count: int, lookups: int) -> dict[str, float]:
 async def run(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="fd-bench-") as scratch:
         server = None
-        store: Store
+        store: Backend
         if args.store == "sqlite":
             store = SQLiteStore(Path(scratch) / "bench.db")
         else:

@@ -13,23 +13,25 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from hub.hub import Hub
+from hub.bus import EventBus
+from hub.ports import Leases
 
 
 class CapacityGuard:
     """Serialises the offers to one agent across every process sharing the store."""
 
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
+    def __init__(self, leases: Leases, bus: EventBus) -> None:
+        self.leases = leases
+        self.bus = bus
 
     @asynccontextmanager
     async def hold(self, agent_id: str) -> AsyncIterator[None]:
-        async with self.hub.store.conversation_lock(f"agent:{agent_id}"):
-            await self.hub.bus.settled()
+        async with self.leases.conversation_lock(f"agent:{agent_id}"):
+            await self.bus.settled()
             try:
                 yield
             finally:
-                await self.hub.bus.settled()  # the next holder sees what this one wrote
+                await self.bus.settled()  # the next holder sees what this one wrote
 
 
 __all__ = ["CapacityGuard"]

@@ -10,6 +10,10 @@ from the log. Assignment is a claim: `hub.send(..., when=...)` re-reads the conv
 under its lock (cross-process with Redis) and writes only if it is still queued, so two
 processes never assign one conversation twice. While a human owns a conversation the bot
 says nothing: `handle()` answers only the status command.
+
+Beside the engine: `handoff.dispatcher` (when to route, and offers as claims under the
+agent's capacity lease) and `handoff.sla` (offer timeouts, SLA alerts, queue positions);
+the engine keeps the index, the agents' actions and the tick that runs the clocks.
 """
 
 from __future__ import annotations
@@ -23,18 +27,20 @@ from dataclasses import replace
 from typing import Any
 
 from handoff.capacity import CapacityGuard
+from handoff.dispatcher import Dispatcher
 from handoff.feed import Feed
 from handoff.followups import FollowUps
 from handoff.history import WINDOW_90D, History
+from handoff.hub_link import HubLink
 from handoff.leaving import wants_to_leave
 from handoff.messages import LEAVE_PAYLOAD, Texts
 from handoff.queue import Presence, Queue, Ticket
 from handoff.settings import AgentSpec, HandoffSettings, agent_spec, raw_section
+from handoff.sla import SlaClock
 from handoff.status import StatusReporter
 from handoff.summary import as_text, summarize
 from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.errors import InputError
-from hub.hub import Hub
 from hub.leader import Lease, SoleLease
 from hub.model import (
     Attachment,
@@ -55,16 +61,18 @@ AGENT_FIELDS = ("id", "name", "skills", "languages", "capacity", "supervisor", "
 
 
 class HandoffEngine(ConversationHandler):
-    """Queue, routing, SLA clocks and agent actions; the hub's `humans` handler."""
+    """The index and the agents' actions, with its dispatcher and SLA clock; the hub's
+    `humans` handler. It sees the hub only as a `HubLink`."""
 
     def __init__(
         self,
-        hub: Hub,
+        hub: HubLink,
         settings: HandoffSettings,
         *,
         clock: Callable[[], float] | None = None,
         alerts: Callable[[dict[str, Any]], None] | None = None,
         leader: Lease | None = None,
+        leader_jobs: Sequence[Callable[[float], Awaitable[None]]] = (),
     ) -> None:
         self.hub = hub
         self.settings = settings
@@ -75,20 +83,40 @@ class HandoffEngine(ConversationHandler):
         self.status = StatusReporter(self)
         self.feed = Feed()
         self.counters: Counter[str] = Counter()
-        self.alert_sink = alerts  # the webhook notifier, set by install_handoff
+        self.alert_sink = alerts  # the webhook notifier (`handoff.alerts`), or a test's list
         self.tick_interval = settings.routing.tick_interval
         self.resync_interval = settings.routing.resync_interval
         self._last_resync = 0.0
-        self._dispatcher: asyncio.Task[None] | None = None
-        self._again = False
         self._ticker: asyncio.Task[None] | None = None
         self._tick_lock = asyncio.Lock()
         # Clocks (offer timeouts, SLA alerts, queue positions) run on one process: the leader.
         self.leader: Lease = leader or SoleLease()
-        self.capacity = CapacityGuard(hub)
+        self.capacity = CapacityGuard(hub.store, hub.bus)
         self.followups = FollowUps(self)
         # Scheduled work beside the clocks (the report email …): run by the leader's tick.
-        self.leader_jobs: list[Callable[[float], Awaitable[None]]] = []
+        self.leader_jobs: list[Callable[[float], Awaitable[None]]] = list(leader_jobs)
+        self.sla = SlaClock(
+            hub,
+            self.queue,
+            settings,
+            texts=self.texts,
+            status=self.status,
+            clock=self.clock,
+            catch_up=self.catch_up,
+            held_by=self._held_by,
+            leave_button=self._with_leave_button,
+            counters=self.counters,
+            announce=self._announce,
+        )
+        self.dispatcher = Dispatcher(
+            hub,
+            self.queue,
+            settings,
+            texts=self.texts,
+            capacity=self.capacity,
+            clock=self.clock,
+            catch_up=self.catch_up,
+        )
         hub.add_listener(self.on_events)
         # Other processes' agents: presence and profile changes arrive as bus signals, and a
         # gap in the bus (a lost connection) is closed by rebuilding the index from the log.
@@ -156,6 +184,12 @@ class HandoffEngine(ConversationHandler):
             return outbound
         return replace(outbound, buttons=(self.texts.leave_button(ticket.language),))
 
+    def _announce(self, alert: dict[str, Any]) -> None:
+        """An SLA alert: to the console's feed and the alert sink (the webhook)."""
+        self.feed.publish(alert)
+        if self.alert_sink is not None:
+            self.alert_sink(alert)
+
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         await self.leader.start()
@@ -164,10 +198,10 @@ class HandoffEngine(ConversationHandler):
         self._ticker = asyncio.create_task(self._tick_forever())
 
     async def stop(self) -> None:
-        for task in (self._ticker, self._dispatcher):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+        await self.dispatcher.stop()
         await self.leader.stop()
         self.feed.close()
 
@@ -252,83 +286,12 @@ class HandoffEngine(ConversationHandler):
 
     # ------------------------------------------------------------------ routing
     def kick(self) -> None:
-        """Run a dispatch soon (coalesced: one at a time, once more if asked meanwhile)."""
-        if self._dispatcher is not None and not self._dispatcher.done():
-            self._again = True
-            return
-        # Without a running loop (an index built in a benchmark) the next tick dispatches.
-        with contextlib.suppress(RuntimeError):
-            self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch_loop())
-
-    async def _dispatch_loop(self) -> None:
-        try:
-            while True:
-                self._again = False
-                await self.dispatch()
-                if not self._again:
-                    return
-        except Exception:
-            log.exception("hand-off dispatch failed")
+        """Run a dispatch soon (`Dispatcher.kick`)."""
+        self.dispatcher.kick()
 
     async def dispatch(self) -> int:
-        """Offer waiting conversations to the best free agents; returns how many."""
-        offered = 0
-        for ticket in self.queue.waiting():
-            if not any(
-                a.presence == Presence.ONLINE and a.free > 0 for a in self.queue.agents.values()
-            ):
-                break
-            # Business hours shape SLA clocks and what the customer is told, never whether
-            # an online agent is offered work.
-            agent = self.queue.choose_agent(ticket, prefer_skill=self._preferred_skill(ticket))
-            if agent is not None and await self.offer(ticket, agent.id):
-                offered += 1
-        return offered
-
-    def _preferred_skill(self, ticket: Ticket) -> str:
-        return self.settings.routing.vip_skill if "vip" in ticket.reasons else ""
-
-    async def offer(self, ticket: Ticket, agent_id: str) -> bool:
-        """Claim `ticket` for `agent_id`: written only if the conversation is still queued
-        and the agent still has a free slot, counted across every process."""
-        async with self.capacity.hold(agent_id):
-            agent = self.queue.agents[agent_id]
-            if agent.presence != Presence.ONLINE or agent.free <= 0:
-                return False
-            return await self._offer(ticket, agent_id)
-
-    async def _offer(self, ticket: Ticket, agent_id: str) -> bool:
-        agent = self.queue.agents[agent_id]
-        auto = self.settings.routing.accept_timeout <= 0
-        now = self.clock()
-        data = {
-            "agent_id": agent_id,
-            "agent_name": agent.spec.name,
-            "accepted": auto,
-            "expires_at": now + self.settings.routing.accept_timeout,
-            # What the customer's channel may show: an offer is still waiting.
-            "status": "assigned" if auto else "offered",
-        }
-        replies = (
-            (self.texts.say("joined", ticket.language, agent=agent.spec.name),) if auto else ()
-        )
-
-        async def still_queued(conversation: Conversation) -> bool:
-            return conversation.status == QUEUED
-
-        won = await self.hub.send(
-            ticket.conversation_id,
-            replies,
-            events=(NewEvent(type="handoff.offered", data=data),),
-            status=ASSIGNED,
-            when=still_queued,
-        )
-        if won:
-            self.hub.metrics.inc("frontdesk_handoff_assignments_total")
-        else:
-            self.hub.metrics.inc("frontdesk_handoff_claims_lost_total")
-            await self.catch_up(ticket.conversation_id)  # someone else took it: learn who
-        return won
+        """Offer waiting conversations to the best free agents now; returns how many."""
+        return await self.dispatcher.dispatch()
 
     # ------------------------------------------------------------------ agent actions
     def agent(self, agent_id: str) -> AgentSpec:
@@ -677,115 +640,20 @@ class HandoffEngine(ConversationHandler):
             leading = self.leader.leading
             for ticket in list(self.queue.tickets.values()) if leading else ():
                 try:
-                    await self._tick_ticket(ticket, now)
+                    await self.sla.tick_ticket(ticket, now)
                 except Exception:
                     log.exception(
                         "hand-off tick failed", extra={"conversation_id": ticket.conversation_id}
                     )
             await self.dispatch()
             if leading:
-                await self._tell_positions(now)
+                await self.sla.tell_positions(now)
                 await self.followups.run(now)
                 for job in self.leader_jobs:
                     try:
                         await job(now)
                     except Exception:
                         log.exception("scheduled job failed")
-
-    async def _tick_ticket(self, ticket: Ticket, now: float) -> None:
-        timeout = self.settings.routing.accept_timeout
-        if (
-            ticket.agent_id
-            and not ticket.accepted
-            and timeout > 0
-            and now - ticket.offered_at >= timeout
-        ):
-            expired = NewEvent(
-                type="handoff.offer_expired",
-                data={"agent_id": ticket.agent_id, "status": "queued"},
-            )
-            await self.hub.send(
-                ticket.conversation_id,
-                (),
-                events=(expired,),
-                status=QUEUED,
-                when=self._held_by(ticket.conversation_id, ticket.agent_id, accepted=False),
-            )
-        checks = [("resolve", ticket.resolve_warn, ticket.resolve_due)]
-        if not ticket.accepted:
-            checks.insert(0, ("pickup", ticket.pickup_warn, ticket.pickup_due))
-        for kind, warn_at, due in checks:
-            level = "breached" if now >= due else "warning" if now >= warn_at else ""
-            if level and f"{kind}.{level}" not in ticket.alerts:
-                if level == "breached" and f"{kind}.warning" not in ticket.alerts:
-                    await self._alert(ticket, kind, "warning", due)
-                await self._alert(ticket, kind, level, due)
-
-    async def _alert(self, ticket: Ticket, kind: str, level: str, due: float) -> None:
-        await self.catch_up(ticket.conversation_id)  # another process may have raised it
-        if f"{kind}.{level}" in ticket.alerts or ticket.conversation_id not in self.queue.tickets:
-            return
-        data = {"kind": kind, "due": due, "priority": f"P{ticket.priority}"}
-        events = [NewEvent(type=f"sla.{level}", data=data)]
-        bumped = None
-        if level == "breached" and self.settings.sla.bump and ticket.priority > 1:
-            bumped = ticket.priority - 1
-            events.append(
-                NewEvent(
-                    type="handoff.priority_changed",
-                    data={"from": ticket.priority, "to": bumped, "why": f"sla.{kind}.breached"},
-                )
-            )
-
-        async def still_open(conversation: Conversation) -> bool:
-            return conversation.status in OPEN
-
-        if not await self.hub.send(
-            ticket.conversation_id, (), events=events, priority=bumped, when=still_open
-        ):
-            return
-        self.counters[f"{kind}.{level}"] += 1
-        self.hub.metrics.inc("frontdesk_handoff_sla_alerts_total", kind=kind, level=level)
-        alert = {
-            "type": "alert",
-            "alert": f"sla.{level}",
-            "kind": kind,
-            "conversation_id": ticket.conversation_id,
-            "priority": f"P{bumped or ticket.priority}",
-            "agent_id": ticket.agent_id,
-            "due": due,
-            "at": self.clock(),
-        }
-        self.feed.publish(alert)
-        if self.alert_sink is not None:
-            self.alert_sink(alert)
-
-    async def _tell_positions(self, now: float) -> None:
-        """Tell waiting customers their new place, at most once per update interval."""
-        interval = self.settings.routing.update_interval
-        for position, ticket in enumerate(self.queue.waiting(), start=1):
-            if (
-                ticket.offline
-                or position == ticket.told_position
-                or now - ticket.told_at < interval
-            ):
-                continue
-            wait = self.status.wait_text(position, ticket.language)
-            data = {"position": position, "wait": wait}
-            update = self._with_leave_button(
-                self.texts.say("queue_update", ticket.language, position=position, wait=wait),
-                ticket,
-            )
-
-            async def still_queued(conversation: Conversation) -> bool:
-                return conversation.status == QUEUED
-
-            await self.hub.send(
-                ticket.conversation_id,
-                (update,),
-                events=(NewEvent(type="handoff.queue_update", data=data),),
-                when=still_queued,
-            )
 
 
 def _visible(event: Event) -> Mapping[str, Any]:

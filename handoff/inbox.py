@@ -19,8 +19,8 @@ from dataclasses import dataclass, fields
 from handoff.actions import ActionError, Actor, may_see
 from handoff.engine import HandoffEngine
 from handoff.queue import Ticket
-from hub.abc import Store
 from hub.model import Customer, Event
+from hub.ports import Records
 
 TABS = ("mine", "queue", "all")
 STATUSES = ("queued", "offered", "assigned")
@@ -100,7 +100,7 @@ class ListPage:
 class Inbox:
     """The list's query service (cheap to build: one per request)."""
 
-    def __init__(self, engine: HandoffEngine, store: Store) -> None:
+    def __init__(self, engine: HandoffEngine, store: Records) -> None:
         self.engine = engine
         self.store = store
 

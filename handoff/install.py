@@ -1,4 +1,12 @@
-"""`install_handoff()`: the one call `create_app()` makes to put humans behind the bot."""
+"""`HandoffWiring`: how `create_app()` puts humans behind the bot, by construction.
+
+The hand-off and the hub need each other: the hub runs the hand-off's turns, and the
+hand-off writes through the hub (`HubLink.send`). So the composition root builds it in
+three steps, none of which replaces anything afterwards: the settings, the alert
+notifier and the report mailer first; the engine inside the hub's constructor (`owners`,
+which `Hub` calls once it is whole); its routes and lifecycle on the app last (`install`,
+after the app's main lifecycle, because the engine reads the opened store when it starts).
+"""
 
 from __future__ import annotations
 
@@ -11,77 +19,125 @@ from handoff.api import HANDOFF, routes
 from handoff.engine import HandoffEngine
 from handoff.escalation import Escalation
 from handoff.followup_api import routes as followup_routes
+from handoff.hub_link import HubLink
 from handoff.reports.mail import ReportMailer
 from handoff.reports.mail_settings import report_mail_settings
 from handoff.reports.service import Reports
-from handoff.settings import load_settings
+from handoff.settings import HandoffSettings, load_settings
+from hub.abc import ConversationHandler, Owners
 from hub.config import Config
-from hub.hub import Hub
 from hub.kv import kv_for
-from hub.leader import lease_for
+from hub.leader import Lease
+from hub.ports import Backend
+
+Gate = Callable[[ConversationHandler], ConversationHandler]
 
 
-def install_handoff(
-    app: web.Application,
-    hub: Hub,
-    config: Config,
-    *,
-    clock: Callable[[], float] | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> HandoffEngine | None:
-    """Wrap the bot with the triggers, make the engine own queued and assigned
-    conversations, add the API and start the engine with the app. Does nothing when
-    `bot.handoff_path` is empty. Call it after the app's main lifecycle is registered (the
-    engine reads the store when it starts)."""
-    if not config.handoff_path:
-        return None
-    settings = load_settings(config.handoff_path)
-    # Offer timeouts, SLA alerts and queue positions: one process of many runs them.
-    engine = HandoffEngine(hub, settings, clock=clock, leader=lease_for(hub.store, "handoff-clock"))
-    hub.bot = Escalation(hub.bot, engine)
-    hub.humans = engine
-    app[HANDOFF] = engine
-    app.router.add_routes(routes)
-    app.router.add_routes(followup_routes)
-    mailer = report_mailer(hub, config, engine, environ)
-    if mailer is not None:
-        engine.leader_jobs.append(mailer.run)
-    notifier = WebhookNotifier(settings.alert_webhook) if settings.alert_webhook else None
-    if notifier is not None:
-        engine.alert_sink = notifier.send
+class HandoffWiring:
+    """The hand-off's parts, built in the order the hub needs them."""
 
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        if notifier is not None:
-            await notifier.start()
-        await engine.start()
-        yield
-        await engine.stop()
-        if mailer is not None:
-            await mailer.close()
-        if notifier is not None:
-            await notifier.stop()
+    def __init__(
+        self,
+        settings: HandoffSettings,
+        *,
+        leader: Lease,
+        clock: Callable[[], float] | None = None,
+        mailer: ReportMailer | None = None,
+    ) -> None:
+        self.settings = settings
+        # Offer timeouts, SLA alerts and queue positions: one process of many runs them.
+        self.leader = leader
+        self.clock = clock
+        url = settings.alert_webhook
+        self.notifier = WebhookNotifier(url) if url else None
+        # Scheduled beside the clocks, by the leader's tick.
+        self.mailer = mailer
+        self._engine: HandoffEngine | None = None
 
-    app.cleanup_ctx.append(lifecycle)
-    return engine
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        store: Backend,
+        leader: Lease,
+        clock: Callable[[], float] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> HandoffWiring:
+        settings = load_settings(config.handoff_path)
+        mailer = report_mailer(store, config, settings, environ)
+        return cls(settings, leader=leader, clock=clock, mailer=mailer)
+
+    def owners(self, hub: HubLink, bot: ConversationHandler, gate: Gate) -> Owners:
+        """The hub's owners with the hand-off: the bot behind the triggers (`Escalation`),
+        the engine for queued and assigned conversations. `gate` wraps each handler in
+        what must see every message first (identity codes), whoever owns the turn."""
+        if self._engine is not None:
+            raise RuntimeError("the hand-off belongs to one hub")
+        engine = HandoffEngine(
+            hub,
+            self.settings,
+            clock=self.clock,
+            alerts=self.notifier.send if self.notifier else None,
+            leader=self.leader,
+            leader_jobs=(self.mailer.run,) if self.mailer else (),
+        )
+        self._engine = engine
+        return Owners(bot=Escalation(gate(bot), engine), humans=gate(engine))
+
+    @property
+    def engine(self) -> HandoffEngine:
+        if self._engine is None:
+            raise RuntimeError("the hub has not built the hand-off yet (Hub(owners=...))")
+        return self._engine
+
+    def install(self, app: web.Application) -> HandoffEngine:
+        """Add the hand-off API and start and stop the engine with the app."""
+        engine = self.engine
+        notifier = self.notifier
+        mailer = self.mailer
+        app[HANDOFF] = engine
+        app.router.add_routes(routes)
+        app.router.add_routes(followup_routes)
+
+        async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+            if notifier is not None:
+                await notifier.start()
+            await engine.start()
+            yield
+            await engine.stop()
+            if mailer is not None:
+                await mailer.close()
+            if notifier is not None:
+                await notifier.stop()
+
+        app.cleanup_ctx.append(lifecycle)
+        return engine
 
 
 def report_mailer(
-    hub: Hub, config: Config, engine: HandoffEngine, environ: Mapping[str, str] | None
+    store: Backend,
+    config: Config,
+    settings: HandoffSettings,
+    environ: Mapping[str, str] | None,
 ) -> ReportMailer | None:
     """The scheduled report email, when `reports.email` is enabled (a bad section stops
     the hub at start with its file:line)."""
-    settings = report_mail_settings(config.reports, environ)
-    if not settings.enabled:
+    mail = report_mail_settings(config.reports, environ)
+    if not mail.enabled:
         return None
-    zone = engine.settings.calendar.timezone
-    capacities = [agent.capacity for agent in engine.settings.agents] or [1]
+    zone = settings.calendar.timezone
+    capacities = [agent.capacity for agent in settings.agents] or [1]
 
     def reports(at: float) -> Reports:
         return Reports(
-            hub.store,
+            store,
             zone=zone,
             concurrency=lambda: round(sum(capacities) / len(capacities)),
             clock=lambda: at,
         )
 
-    return ReportMailer(settings, reports=reports, kv=kv_for(hub.store), zone=zone)
+    return ReportMailer(mail, reports=reports, kv=kv_for(store), zone=zone)
+
+
+__all__ = ["HandoffWiring", "report_mailer"]

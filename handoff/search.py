@@ -19,8 +19,8 @@ from handoff.actions import ActionError, Actor, may_read, may_see
 from handoff.engine import HandoffEngine
 from handoff.inbox import customer_identity, customer_name, status_of
 from handoff.tickets import label
-from hub.abc import Store
 from hub.model import Conversation, Customer
+from hub.ports import Records
 from hub.search import Hit, Scope, SearchIndex
 from hub.search_text import Query, QueryError, customer_text, event_text, parse_query, snippet
 
@@ -39,7 +39,7 @@ class Results:
 class ConversationSearch:
     """One per request: the index, and the engine's queue for who may see what."""
 
-    def __init__(self, index: SearchIndex, engine: HandoffEngine, store: Store) -> None:
+    def __init__(self, index: SearchIndex, engine: HandoffEngine, store: Records) -> None:
         self.index = index
         self.engine = engine
         self.store = store

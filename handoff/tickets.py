@@ -8,7 +8,7 @@ share across processes.
 
 from __future__ import annotations
 
-from hub.abc import Store
+from hub.ports import Limits
 
 FIRST = 1000  # the first ticket is #1001: a number that reads like a ticket, not a count
 _KEY = "handoff:ticket-number"
@@ -18,7 +18,7 @@ _WINDOW = 1e11  # seconds: one window for millennia
 _AT = 4e11
 
 
-async def next_number(store: Store) -> int:
+async def next_number(store: Limits) -> int:
     """A new ticket number, unique across processes."""
     return FIRST + await store.count_hit(_KEY, window=_WINDOW, now=_AT)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.abc import Connector, ConversationHandler, Store
+from hub.abc import Connector, ConversationHandler, Owners
 from hub.api import API_TOKEN, HUB
 from hub.api import routes as api_routes
 from hub.attachments import AttachmentSettings, AttachmentStore, attachment_store_from
@@ -27,10 +27,12 @@ from hub.http import json_errors
 from hub.hub import Hub
 from hub.identity import ConnectorCodeSender, IdentityGate, IdentityService, IdentitySettings
 from hub.knowledge import ARTICLES, Suggestion
+from hub.kv import kv_for
 from hub.leader import lease_for
 from hub.logs import redact_secrets, secrets_in
 from hub.observe import READINESS, Readiness
 from hub.observe import routes as observe_routes
+from hub.ports import Backend
 from hub.search import SEARCH, search_index
 from hub.shared_limits import limiter_for
 from hub.shared_pacing import pacing_for
@@ -86,37 +88,67 @@ def create_app(
     config: Config,
     *,
     environ: Mapping[str, str] | None = None,
-    store: Store | None = None,
+    store: Backend | None = None,
     bot: ConversationHandler | None = None,
     attachments: AttachmentStore | None = None,
     clock: Callable[[], float] | None = None,
 ) -> web.Application:
     """Build the whole server. `store`, `bot`, `attachments` and the `clock` every timer
-    reads may be injected (tests, benchmarks)."""
+    reads may be injected (tests, benchmarks); an injected store is used as it was built
+    (its continuity window too)."""
     environ = os.environ if environ is None else environ
     redact_secrets(*secrets_in(environ))  # no configured secret ever reaches a log
-    store = store or store_from_url(config.store_url)
     identity_settings = IdentitySettings.from_section(config.identity, environ)
-    store.continuity_window = identity_settings.continuity_window
-    identity = IdentityService(store, settings=identity_settings)
+    # An injected backend keeps the continuity window it was built with.
+    store = store or store_from_url(
+        config.store_url, continuity_window=identity_settings.continuity_window
+    )
+    clock = clock or time.time
+    # The channels, filled in below: the hub delivers through them, and so do identity codes.
+    channels: dict[str, Connector] = {}
+    identity = IdentityService(
+        store, sender=ConnectorCodeSender(channels), settings=identity_settings, clock=clock
+    )
     bot = bot or build_bot(config)
+    handoff = None
+    if config.handoff_path:  # the humans arrive in their own package
+        from handoff.install import HandoffWiring
+
+        handoff = HandoffWiring.from_config(
+            config,
+            store=store,
+            leader=lease_for(store, "handoff-clock"),
+            clock=clock,
+            environ=environ,
+        )
+
+    def gate(handler: ConversationHandler) -> ConversationHandler:
+        # A code typed while the bot or an agent owns the conversation still links.
+        return IdentityGate(handler, identity)
+
+    def owners(hub: Hub) -> Owners:
+        if handoff is None:
+            return Owners(bot=gate(bot))
+        return handoff.owners(hub, bot, gate)
+
+    kv = kv_for(store)  # closed with the app, after the channels that use it
     hub = Hub(
         store=store,
-        bot=IdentityGate(bot, identity),
+        owners=owners,
+        connectors=channels,
         retry=config.delivery,
+        clock=clock,
         reply_to=identity_settings.reply_to,
         bus=bus_for(store),
         limiter=limiter_for(store),
-        clock=clock or time.time,
         leaders=lambda job: lease_for(store, job),
         pacing=pacing_for(store),
+        kv=kv,
     )
     # Every process serves the bot version the last reload announced (`hub.bot_sync`).
     bot_sync = BotSync(hub.bus, bot) if isinstance(bot, VersionedBot) else None
     search = search_index(store)
     hub.add_listener(search.on_events)
-    identity.sender = ConnectorCodeSender(hub.connectors)
-    identity.clock = hub.clock
     attachments = attachments or attachment_store_from(
         config.store_url, AttachmentSettings.from_section(config.attachments)
     )
@@ -159,7 +191,7 @@ def create_app(
         app[ARTICLES] = articles  # agent assist in the console
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        await hub.store.open()
+        await store.open()
         await hub.bus.start()  # before anything reads the log, so nothing falls in between
         await attachments.open()
         await search.start()
@@ -181,19 +213,16 @@ def create_app(
         if bot_sync is not None:
             await bot_sync.stop()
         await hub.bot.stop()
+        await kv.close()
         await attachments.close()
         await search.stop()
         await hub.bus.stop()
-        await hub.store.close()
+        await store.close()
         log.info("hub stopped")
 
     app.cleanup_ctx.append(lifecycle)
-    if config.handoff_path:  # after the lifecycle: the engine reads the opened store
-        from handoff.install import install_handoff  # the humans arrive in their own package
-
-        install_handoff(app, hub, config, clock=clock, environ=environ)
-    if hub.humans is not None:  # a code typed while an agent owns the conversation still links
-        hub.humans = IdentityGate(hub.humans, identity)
+    if handoff is not None:  # after the lifecycle: the engine reads the opened store
+        handoff.install(app)
     from handoff.console import install_console  # the agents' and supervisors' web app
 
     install_console(app, hub, config)

@@ -17,7 +17,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from hub.delivery import RetryPolicy
 from hub.errors import ConfigError
-from hub.stores import REDIS_SCHEMES
+from hub.stores import STORE_SCHEMES
 
 # Environment variable → dotted key in the YAML file.
 ENV_OVERRIDES: dict[str, str] = {
@@ -263,7 +263,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
 
     store = root.section("store")
     store_url = store.get_str("url", "sqlite:///data/frontdesk.db")
-    if not store_url.startswith(("sqlite:///", *REDIS_SCHEMES)):
+    if not store_url.startswith(STORE_SCHEMES):
         raise store.error(
             "url",
             f"must start with sqlite:/// or redis:// (redis+cluster:// for a Redis Cluster; "

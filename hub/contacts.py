@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub import identity_proofs as proofs
-from hub.abc import Store
 from hub.errors import InputError
 from hub.identity import UNVERIFIED
 from hub.model import UNVERIFIED_SENDER, Conversation, Customer, Event, EventType
+from hub.ports import Records
 
 MAX_TAGS = 30
 MAX_TAG = 32
@@ -273,9 +273,9 @@ def _text(value: Any) -> str:
 
 
 class Contacts:
-    """The contact panel's reads and edits on a `Store`; `actor` is who acts (audited)."""
+    """The contact panel's reads and edits on a `Records`; `actor` is who acts (audited)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Records) -> None:
         self.store = store
 
     async def customer(self, customer_id: str) -> Customer:

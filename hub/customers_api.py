@@ -28,6 +28,7 @@ from hub.errors import InputError
 from hub.http import Fields, error_response, json_response, read_object
 from hub.identity import IdentityService
 from hub.identity_proofs import IdentityError, normalize_identity
+from hub.ports import Records
 from hub.search import SEARCH
 
 IDENTITY = web.AppKey("identity", IdentityService)
@@ -41,6 +42,11 @@ def _service(request: web.Request) -> IdentityService:
         hub = request.app[HUB]
         service = IdentityService(hub.store, clock=hub.clock)
     return service
+
+
+def _records(request: web.Request) -> Records:
+    """The log and the directory, for the views that read both (profile, contact panel)."""
+    return request.app[HUB].store
 
 
 def _actor(request: web.Request) -> str:
@@ -81,7 +87,7 @@ async def upsert_customer(request: web.Request) -> web.Response:
 async def get_profile(request: web.Request) -> web.Response:
     service = _service(request)
     found = await profiles.profile(
-        service.store, request.match_info["customer_id"], now=service.clock()
+        _records(request), request.match_info["customer_id"], now=service.clock()
     )
     if found is None:
         return error_response(404, "no such customer")
@@ -168,7 +174,7 @@ async def export_customer(request: web.Request) -> web.Response:
     if await service.store.get_customer(customer_id) is None:
         return error_response(404, "no such customer")
     await _audit(request, customer_id, "customer.exported")
-    exported = await profiles.export_customer(service.store, customer_id, now=service.clock())
+    exported = await profiles.export_customer(_records(request), customer_id, now=service.clock())
     return json_response(
         exported, headers={"Content-Disposition": f'attachment; filename="{customer_id}.json"'}
     )
@@ -195,7 +201,7 @@ async def erase_customer(request: web.Request) -> web.Response:
 @routes.get("/api/v1/customers/{customer_id}/contact")
 @operator
 async def get_contact(request: web.Request) -> web.Response:
-    contacts = Contacts(_service(request).store)
+    contacts = Contacts(_records(request))
     contact = await contacts.contact(request.match_info["customer_id"])
     return json_response(contact.to_json())
 
@@ -205,7 +211,7 @@ async def get_contact(request: web.Request) -> web.Response:
 async def edit_contact(request: web.Request) -> web.Response:
     change = parse_change(await read_object(request))
     service = _service(request)
-    contact = await Contacts(service.store).edit(
+    contact = await Contacts(_records(request)).edit(
         request.match_info["customer_id"], change, actor=_actor(request), now=service.clock()
     )
     return json_response(contact.to_json())
@@ -216,7 +222,7 @@ async def edit_contact(request: web.Request) -> web.Response:
 async def add_note(request: web.Request) -> web.Response:
     body = await read_object(request)
     service = _service(request)
-    note = await Contacts(service.store).add_note(
+    note = await Contacts(_records(request)).add_note(
         request.match_info["customer_id"], body.get("text"), actor=_actor(request),
         now=service.clock(),
     )  # fmt: skip
@@ -226,7 +232,7 @@ async def add_note(request: web.Request) -> web.Response:
 @routes.get("/api/v1/customers/{customer_id}/conversations")
 @operator
 async def list_conversations(request: web.Request) -> web.Response:
-    contacts = Contacts(_service(request).store)
+    contacts = Contacts(_records(request))
     rows = await contacts.conversations(
         request.match_info["customer_id"], request.query.get("q", "")
     )

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from hub import jsonio
-from hub.abc import Store
 from hub.errors import InputError
+from hub.ports import Backend
 from hub.profile import crm_record, upsert_from_crm
 
 IDENTITY_COLUMNS = ("email", "phone", "telegram", "wechat")
@@ -114,7 +114,7 @@ class Progress:
         self.out.flush()
 
 
-async def import_file(store: Store, path: Path, *, err: TextIO | None = None) -> int:
+async def import_file(store: Backend, path: Path, *, err: TextIO | None = None) -> int:
     """Import every good line of `path` into `store` (opened and closed here)."""
     err = err or sys.stderr
     suffix = path.suffix.lower()

@@ -29,10 +29,11 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from hub.abc import Connector, Store
+from hub.abc import Connector
 from hub.errors import DeliveryError, RetryLater
 from hub.metrics import Metrics
 from hub.model import Delivery
+from hub.ports import Outbox
 
 log = logging.getLogger("frontdesk.delivery")
 
@@ -81,7 +82,7 @@ class DeliveryWorker:
     def __init__(
         self,
         *,
-        store: Store,
+        store: Outbox,
         connectors: Mapping[str, Connector],
         policy: RetryPolicy,
         clock: Callable[[], float],

@@ -15,19 +15,20 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from hub.abc import (
     Connector,
     ConversationHandler,
     IngestReceipt,
-    Store,
+    Owners,
     Turn,
     TurnResult,
 )
 from hub.bus import EventBus, EventListener, LocalBus
 from hub.delivery import DeliveryWorker, RetryPolicy
 from hub.errors import LeaseLost
+from hub.kv import KeyValue, MemoryKeyValue
 from hub.leader import Lease as LeaderLease
 from hub.leader import SoleLease
 from hub.locks import Lease
@@ -44,6 +45,7 @@ from hub.model import (
     Outbound,
     Route,
 )
+from hub.ports import CustomerDirectory, EventLog, Leases, Limits, Outbox
 from hub.shared_limits import LocalRateLimiter, RateLimiter
 from hub.shared_pacing import LocalPacing, Pacing
 from hub.signals import TOPIC as TYPING_TOPIC
@@ -56,15 +58,22 @@ POLITE_FALLBACK = Outbound(
 )
 
 
+class HubStore(EventLog, Outbox, CustomerDirectory, Leases, Limits, Protocol):
+    """The ports the hub and what it runs use; opening and closing the backend belongs to
+    the composition root (`hub.app`), not to the hub."""
+
+
 class Hub:
     """Ingests inbound messages, runs turns through the conversation's owner, delivers."""
 
     def __init__(
         self,
         *,
-        store: Store,
-        bot: ConversationHandler,
+        store: HubStore,
+        bot: ConversationHandler | None = None,
         humans: ConversationHandler | None = None,
+        owners: Callable[[Hub], Owners] | None = None,
+        connectors: dict[str, Connector] | None = None,
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
@@ -73,22 +82,23 @@ class Hub:
         limiter: RateLimiter | None = None,
         leaders: Callable[[str], LeaderLease] | None = None,
         pacing: Pacing | None = None,
+        kv: KeyValue | None = None,
     ) -> None:
         if reply_to not in ("last", "preferred"):
             raise ValueError(f"reply_to must be 'last' or 'preferred', not {reply_to!r}")
         self.store = store
         self.reply_to = reply_to
-        self.bot = bot
-        self.humans = humans
         self.retry = retry or RetryPolicy()
         self.clock = clock
         self.metrics = metrics or Metrics()
-        self.connectors: dict[str, Connector] = {}
+        # Shared with whoever else sends through a channel (the identity service's codes).
+        self.connectors: dict[str, Connector] = {} if connectors is None else connectors
         # Every appended event reaches every process's listeners through the bus.
         self.bus: EventBus = bus or LocalBus()
         self.limiter: RateLimiter = limiter or LocalRateLimiter()
         self._leaders = leaders or (lambda job: SoleLease())
         self.pacing: Pacing = pacing or LocalPacing()
+        self.kv: KeyValue = kv or MemoryKeyValue()
         self.delivery = DeliveryWorker(
             store=store,
             connectors=self.connectors,
@@ -114,8 +124,27 @@ class Hub:
             "Conversations with a turn running",
             lambda: len(self._runners),
         )
+        # The owners come last: the hand-off is built with this hub (it writes through
+        # `send`), and the hub runs it, so a builder receives the hub once it is whole.
+        # Either way they are fixed from here on (`bot` and `humans` are read-only).
+        if owners is not None and bot is None and humans is None:
+            self._owners = owners(self)
+        elif owners is None and bot is not None:
+            self._owners = Owners(bot=bot, humans=humans)
+        else:
+            raise ValueError("give the hub either bot= (and humans=) or owners=")
 
     # ------------------------------------------------------------------ wiring
+    @property
+    def bot(self) -> ConversationHandler:
+        """Who answers while the bot owns the conversation."""
+        return self._owners.bot
+
+    @property
+    def humans(self) -> ConversationHandler | None:
+        """Who answers while the conversation is queued or assigned (the hand-off)."""
+        return self._owners.humans
+
     def add_connector(self, connector: Connector) -> None:
         if connector.name in self.connectors:
             raise ValueError(f"connector {connector.name!r} is registered twice")
@@ -127,6 +156,11 @@ class Hub:
     # ------------------------------------------------------------------ ConversationLog
     def leader(self, job: str) -> LeaderLease:
         return self._leaders(job)
+
+    @property
+    def customers(self) -> CustomerDirectory:
+        """The customer directory, as the channels see it."""
+        return self.store
 
     async def latest_conversation(self, identity: str) -> Conversation | None:
         customer = await self.store.find_customer(identity)

@@ -29,11 +29,12 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hub import identity_proofs as proofs
-from hub.abc import ConversationHandler, CustomerMerge, Store, Turn, TurnResult
+from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.errors import RetryLater
 from hub.identity_limits import rate_key
 from hub.ids import new_id
 from hub.model import Customer, Delivery, NewEvent, Outbound
+from hub.ports import CustomerDirectory, CustomerMerge, Limits
 
 if TYPE_CHECKING:
     from hub.abc import Connector
@@ -171,12 +172,18 @@ def _hashed(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+class IdentityRecords(CustomerDirectory, Limits, Protocol):
+    """What the identity service reads and writes: the directory, and the limits that
+    count code requests and guesses."""
+
+
 class IdentityService:
-    """Verification, linking, merging, profile and privacy on top of a `Store`."""
+    """Verification, linking, merging, profile and privacy on top of the customer
+    directory and the limits."""
 
     def __init__(
         self,
-        store: Store,
+        store: IdentityRecords,
         *,
         sender: CodeSender | None = None,
         settings: IdentitySettings | None = None,

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hub.abc import CUSTOMER_MERGED, CUSTOMER_UNMERGED, CustomerMerge
 from hub.model import Conversation, Customer, EventType, NewEvent
+from hub.ports import CUSTOMER_MERGED, CUSTOMER_UNMERGED, CustomerMerge
 
 ERASED = {"erased": True}
 

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 from aiohttp import web
 
-from hub.abc import Store
 from hub.api import API_TOKEN, HUB
 from hub.http import require_bearer
+from hub.ports import Limits
 
 log = logging.getLogger("frontdesk.observe")
 
@@ -39,7 +39,7 @@ RETRY_AFTER = 5  # seconds a client waits before asking a not-ready server again
 class Readiness:
     """What `/readyz` checks, and whether `/metrics` is public."""
 
-    store: Store
+    store: Limits
     action_endpoint: str = ""  # the rasa-sdk webhook; its server's /health is probed
     timeout: float = 2.0
     metrics_public: bool = False

@@ -14,8 +14,8 @@ from typing import Any
 
 from hub import identity_proofs as proofs
 from hub import jsonio
-from hub.abc import Store
 from hub.model import Customer, EventType
+from hub.ports import CustomerDirectory, Records
 
 RECENT = 90 * 24 * 3600.0
 
@@ -49,7 +49,7 @@ def _csat(kind: str, data: Mapping[str, Any]) -> float | None:
     return None
 
 
-async def derived_facts(store: Store, customer: Customer, *, now: float) -> DerivedFacts:
+async def derived_facts(store: Records, customer: Customer, *, now: float) -> DerivedFacts:
     """Facts from the log (reads every recent conversation: fine for one profile, not for
     a listing)."""
     channels = {i.partition(":")[0] for i in customer.identities} - {"crm", "user"}
@@ -76,7 +76,7 @@ async def derived_facts(store: Store, customer: Customer, *, now: float) -> Deri
     )
 
 
-async def profile(store: Store, customer_id: str, *, now: float) -> dict[str, Any] | None:
+async def profile(store: Records, customer_id: str, *, now: float) -> dict[str, Any] | None:
     """The customer record with its derived facts, as templates and the console see it."""
     customer = await store.get_customer(customer_id)
     if customer is None:
@@ -142,7 +142,7 @@ def crm_record(data: Mapping[str, Any]) -> CrmRecord:
     )
 
 
-async def upsert_from_crm(store: Store, record: CrmRecord, *, now: float) -> Upserted:
+async def upsert_from_crm(store: CustomerDirectory, record: CrmRecord, *, now: float) -> Upserted:
     """Create or update the customer known to the CRM as `external_id` (idempotent).
     Identities owned by another customer are reported, never merged: merging is an
     operator's decision (`POST /api/v1/customers/{id}/merge`)."""
@@ -163,7 +163,7 @@ async def upsert_from_crm(store: Store, record: CrmRecord, *, now: float) -> Ups
 # ------------------------------------------------------------------ privacy
 
 
-async def export_customer(store: Store, customer_id: str, *, now: float) -> dict[str, Any] | None:
+async def export_customer(store: Records, customer_id: str, *, now: float) -> dict[str, Any] | None:
     """Everything held about a customer, as one JSON document."""
     found = await profile(store, customer_id, now=now)
     if found is None:

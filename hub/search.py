@@ -19,8 +19,8 @@ from typing import Literal, Protocol
 
 from aiohttp import web
 
-from hub.abc import Store
 from hub.model import Event
+from hub.ports import Backend
 from hub.search_text import Query
 
 Kind = Literal["conversation", "customer"]
@@ -81,7 +81,7 @@ class SearchIndex(Protocol):
 SEARCH = web.AppKey("search", SearchIndex)
 
 
-def search_index(store: Store) -> SearchIndex:
+def search_index(store: Backend) -> SearchIndex:
     """The index that lives beside `store`."""
     from hub.store_sqlite import SQLiteStore
 

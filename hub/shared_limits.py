@@ -17,16 +17,11 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from hub.ports.limits import RateLimiter
 from hub.store_redis_connect import RedisClient, own_tag
 
 MAX_TRACKED = 10_000  # buckets kept in memory before idle ones are forgotten
-
-
-class RateLimiter(Protocol):
-    async def take(self, key: str, *, rate: float, burst: float) -> float:
-        """0 when one more may go now (and it is counted); else the seconds to wait."""
 
 
 @dataclass(slots=True, kw_only=True)

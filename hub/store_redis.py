@@ -18,7 +18,6 @@ from typing import Any
 
 from hub import identity_records as records
 from hub import store_redis_codec as codec
-from hub.abc import CustomerMerge
 from hub.ids import new_id
 from hub.model import (
     Conversation,
@@ -26,6 +25,7 @@ from hub.model import (
     Customer,
     NewEvent,
 )
+from hub.ports import CustomerMerge
 from hub.store_redis_core import CAS_ATTEMPTS, RedisCore
 
 _CHALLENGE_SWEEP = 24 * 3600  # seconds an abandoned verification challenge lingers

@@ -24,7 +24,7 @@ from redis.commands.core import AsyncScript
 
 from hub import store_redis_codec as codec
 from hub import store_redis_scripts as lua
-from hub.abc import Ingested, Page, Store, TurnCommit, TurnResult
+from hub.abc import TurnResult
 from hub.errors import LeaseLost
 from hub.ids import new_id
 from hub.locks import Lease
@@ -41,6 +41,8 @@ from hub.model import (
     NewEvent,
     Route,
 )
+from hub.ports import Backend, Ingested, Page, TurnCommit
+from hub.ports.policy import DAY
 from hub.store_common import (
     conversation_update_events,
     failed_delivery,
@@ -60,10 +62,17 @@ _SCRIPTS = (
 )
 
 
-class RedisCore(Store):
+class RedisCore(Backend):
     """The conversation stream on Redis; `hub.store_redis.RedisStore` adds identity."""
 
-    def __init__(self, url: str, *, prefix: str = "fd:", lock_ttl: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "fd:",
+        lock_ttl: float = 10.0,
+        continuity_window: float | None = DAY,
+    ) -> None:
         self.url = url
         self.base_prefix = prefix
         # Every key starts with this (`fd:{fd}:`): one hash tag, so one cluster slot.
@@ -74,7 +83,7 @@ class RedisCore(Store):
         self._locks: RedisLeaseLocks | None = None
         # A customer writing from another channel continues their open conversation if it
         # moved within this many seconds; else a new one opens (None: always continue).
-        self.continuity_window: float | None = 24 * 3600.0
+        self.continuity_window = continuity_window
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:

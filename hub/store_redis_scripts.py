@@ -138,7 +138,10 @@ end
 
 local customer_key = P .. 'customer:' .. customer_id
 local thread_open_key = customer_key .. ':open:' .. ARGV[13]
--- The open conversation the customer moved last (after a merge they may have two); one
+-- Which open conversation this continues: the rule of `hub.ports.policy`, decided here
+-- because it must be atomic with the write (tests/hub/test_port_continuation.py holds both
+-- to one table of cases). Rule 1: the open conversation the customer moved last on this
+-- thread (after a merge they may have two; ties: the greater id, last in ZRANGE); one
 -- quiet for longer than the continuity window (ARGV[15], '' = none) is not continued
 -- from another channel.
 local conv_id = false
@@ -153,8 +156,10 @@ if conv_id and ARGV[15] ~= '' then
     conv_id = false
   end
 end
--- A new thread (a new email) from a customer who has a recent open conversation on a
--- channel without threads (linked web chat, Telegram …) continues that conversation.
+-- Rule 2: a new thread (a new email) from a customer who has a recent open conversation on
+-- a channel without threads (linked web chat, Telegram …) continues that conversation.
+-- (Only those that moved at or after a stale rule-1 candidate are looked at: any older
+-- one is stale too.)
 if not conv_id and ARGV[13] ~= '' then
   for _, id in ipairs(redis.call('ZRANGE', customer_key .. ':open:', 0, -1)) do
     local at = tonumber(redis.call('HGET', P .. 'conv:' .. id, 'updated_at'))

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from hub.abc import Ingested, Page, Store, TurnCommit, TurnResult
+from hub.abc import TurnResult
 from hub.errors import LeaseLost
 from hub.ids import new_id
 from hub.locks import Lease
@@ -33,6 +33,7 @@ from hub.model import (
     NewEvent,
     Route,
 )
+from hub.ports import Backend, Ingested, Page, TurnCommit, policy
 from hub.store_common import (
     conversation_update_events,
     failed_delivery,
@@ -43,7 +44,7 @@ from hub.store_sqlite_base import _dumps
 from hub.store_sqlite_identity import SQLiteIdentity
 
 
-class SQLiteStore(SQLiteIdentity, Store):
+class SQLiteStore(SQLiteIdentity, Backend):
     """`sqlite:///path/to/file.db` (relative paths are relative to the working directory).
 
     Every method runs synchronously on the event loop, the turn path's writes in group
@@ -169,19 +170,24 @@ class SQLiteStore(SQLiteIdentity, Store):
         opened = db.execute(
             "SELECT data FROM events WHERE conversation_id = ? AND seq = 1", (conversation.id,)
         ).fetchone()
-        if opened is None or json.loads(opened[0]).get("channel") == inbound.channel:
+        if opened is None:
             return None
-        # A new thread is a new subject: only a conversation active within the window.
-        window = self.continuity_window
-        fresh = window is None or now - conversation.updated_at <= window
-        return conversation if fresh else None
+        continues = policy.continues_across_channels(
+            json.loads(opened[0]).get("channel", ""),
+            conversation.updated_at,
+            channel=inbound.channel,
+            now=now,
+            window=self.continuity_window,
+        )
+        return conversation if continues else None
 
     def _continues(self, conversation: Conversation, inbound: Inbound, now: float) -> bool:
-        window = self.continuity_window
-        return (
-            window is None
-            or conversation.channel == inbound.channel
-            or now - conversation.updated_at <= window
+        return policy.continues_thread(
+            conversation.channel,
+            conversation.updated_at,
+            channel=inbound.channel,
+            now=now,
+            window=self.continuity_window,
         )
 
     async def commit_turn(

@@ -32,6 +32,7 @@ from hub.model import (
     Event,
     NewEvent,
 )
+from hub.ports.policy import DAY
 from hub.store_sqlite_batch import GroupCommit
 
 log = logging.getLogger("frontdesk.store.sqlite")
@@ -46,9 +47,9 @@ def _dumps(value: Any) -> str:
 
 
 class SQLiteBase:
-    """The connection and the helpers; `SQLiteStore` adds the Store's methods."""
+    """The connection and the helpers; `SQLiteStore` adds the ports' methods (`hub.ports`)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, continuity_window: float | None = DAY) -> None:
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
         self._checkpointer: _Checkpointer | None = None
@@ -57,7 +58,7 @@ class SQLiteBase:
         self._group = GroupCommit(lambda: self.db)
         # A customer writing from another channel continues their open conversation if it
         # moved within this many seconds; else a new one opens (None: always continue).
-        self.continuity_window: float | None = 24 * 3600.0
+        self.continuity_window = continuity_window
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:

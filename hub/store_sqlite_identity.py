@@ -11,13 +11,13 @@ from typing import Any
 
 from hub import identity_records as records
 from hub import search_sqlite
-from hub.abc import CustomerMerge
 from hub.ids import new_id
 from hub.model import (
     Conversation,
     Customer,
     NewEvent,
 )
+from hub.ports import CustomerMerge
 from hub.store_sqlite_base import SQLiteBase, _dumps
 
 

@@ -65,12 +65,13 @@ from connectors.sms.twilio_api import (
     TwilioError,
     classify,
 )
-from hub.abc import Connector, IngestFn, IngestReceipt, Store
+from hub.abc import Connector, IngestFn, IngestReceipt
 from hub.config import Section
 from hub.errors import DeliveryError, InputError
 from hub.http import error_response
 from hub.logs import redact_secrets
 from hub.model import Delivery, Inbound, InboundKind, NewEvent
+from hub.ports import CustomerDirectory
 
 log = logging.getLogger("frontdesk.connectors.sms")
 
@@ -127,9 +128,9 @@ class SmsConnector(Connector):
         await self.twilio.close()
 
     @property
-    def _store(self) -> Store | None:
-        store = getattr(self.log, "store", None)
-        return store if isinstance(store, Store) else None
+    def _store(self) -> CustomerDirectory | None:
+        # The customer directory the hub shares with its channels (None: not attached yet).
+        return self.log.customers if self.log is not None else None
 
     # ------------------------------------------------------------------ inbound
     async def _signed_form(self, request: web.Request) -> MultiDictProxy[str] | None:

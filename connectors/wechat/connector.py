@@ -40,13 +40,12 @@ from connectors.wechat.settings import (
     WeChatSettings,
     read_settings,
 )
-from hub.abc import Connector, ConversationLog, IngestFn, Store
+from hub.abc import Connector, ConversationLog, IngestFn
 from hub.attachments import too_large
 from hub.config import Section
 from hub.errors import DeliveryError, InputError, RetryLater
 from hub.http import error_response
 from hub.identity import VOUCHED
-from hub.kv import KeyValue, kv_for
 from hub.logs import redact_secrets
 from hub.model import Attachment, Delivery, Event, Inbound, InboundKind, Outbound
 
@@ -102,7 +101,6 @@ class WeChatConnector(Connector):
             app_secret=settings.app_secret,
             timeout=settings.request_timeout,
         )
-        self._kv: KeyValue | None = None
 
     @classmethod
     def from_config(
@@ -115,10 +113,9 @@ class WeChatConnector(Connector):
 
     def attach(self, log: ConversationLog) -> None:
         super().attach(log)
-        store = getattr(log, "store", None)
-        if isinstance(store, Store):
-            # The access token is shared by every process on this store.
-            self._kv = self.api.kv = kv_for(store)
+        # The access token is shared by every process on the store (the wiring owns the
+        # key-value port and closes it).
+        self.api.kv = log.kv
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.receive)]
@@ -132,8 +129,6 @@ class WeChatConnector(Connector):
 
     async def stop(self) -> None:
         await self.api.close()
-        if self._kv is not None:
-            await self._kv.close()
 
     # ------------------------------------------------------------------ inbound
     def _signed(self, request: web.Request) -> bool:

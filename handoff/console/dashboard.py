@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.abc import Store
 from hub.errors import InputError
 from hub.model import Conversation, Event
+from hub.ports import EventLog
 
 RANGES = {"1h": 3600.0, "24h": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
 MAX_FILTER = 64
@@ -231,7 +231,7 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-async def collect(store: Store, *, since: float, limit: int = 2000) -> list[Facts]:
+async def collect(store: EventLog, *, since: float, limit: int = 2000) -> list[Facts]:
     """Facts of the newest conversations created since `since` (at most `limit`)."""
     result: list[Facts] = []
     cursor: str | None = None

@@ -21,8 +21,8 @@ from handoff.qa.inspection import (
 from handoff.qa.settings import QASettings
 from handoff.qa.trends import agreement_by_item, start_of, team_of, weekly_scores, weeks_back
 from handoff.reports.source import read_conversations
-from hub.abc import Store
 from hub.errors import InputError
+from hub.ports import EventLog
 
 DAYS = 14
 TREND_WEEKS = 8  # the scores over time: this many weeks, this one last
@@ -42,7 +42,7 @@ class Transcript:
 class QualityInspection:
     def __init__(
         self,
-        store: Store,
+        store: EventLog,
         settings: QASettings,
         *,
         zone: str,

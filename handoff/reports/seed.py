@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from hub.abc import Store, TurnResult
+from hub.abc import TurnResult
 from hub.model import ConversationStatus, Inbound, NewEvent
+from hub.ports import EventLog
 
 CHANNELS = ("webchat", "telegram", "email", "api")
 ANSWERED = {
@@ -85,7 +86,7 @@ def hourly_rate(weekday: int, hour: int, peak: float) -> float:
 
 
 async def seed_history(
-    store: Store,
+    store: EventLog,
     *,
     now: float,
     plan: SeedPlan | None = None,
@@ -111,7 +112,7 @@ async def seed_history(
 
 
 async def _conversation(
-    store: Store, rng: random.Random, at: float, number: int, now: float
+    store: EventLog, rng: random.Random, at: float, number: int, now: float
 ) -> None:
     lang = rng.choice(("en", "zh"))
     channel = rng.choice(CHANNELS)
@@ -163,7 +164,9 @@ async def _conversation(
 FOLLOWUP_OUTCOMES = ("solved", "solved", "unsolved", "solved", "no_answer", "opted_out")
 
 
-async def _followup(store: Store, conversation_id: str, number: int, at: float, now: float) -> None:
+async def _followup(
+    store: EventLog, conversation_id: str, number: int, at: float, now: float
+) -> None:
     if at + 3600 > now:
         return  # not due yet when the history ends
     outcome = FOLLOWUP_OUTCOMES[number % len(FOLLOWUP_OUTCOMES)]
@@ -178,7 +181,7 @@ async def _followup(store: Store, conversation_id: str, number: int, at: float, 
 
 
 async def write_conversation(
-    store: Store, channel: str, number: int, text: str, at: float, events: Sequence[NewEvent]
+    store: EventLog, channel: str, number: int, text: str, at: float, events: Sequence[NewEvent]
 ) -> str:
     """One customer line at `at`, its turn's `events` committed: the conversation's id."""
     inbound = Inbound(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from hub.abc import Page
 from hub.model import Conversation, Event
+from hub.ports import Page
 
 #: A report never reads more than this many conversations, whatever range it is asked for.
 MAX_CONVERSATIONS = 20_000

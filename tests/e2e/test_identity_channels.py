@@ -27,13 +27,13 @@ from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
 from connectors.email.connector import EmailConnector
-from hub.abc import CUSTOMER_MERGED
 from hub.api import HUB
 from hub.app import create_app
 from hub.echo import EchoBot
 from hub.hub import Hub
 from hub.identity import IDENTITY_LINKED, UNVERIFIED
 from hub.model import Customer, Event, EventType
+from hub.ports import CUSTOMER_MERGED
 from tests.connectors.email.harness import (
     SUPPORT,
     CaptureRelay,

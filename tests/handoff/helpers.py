@@ -17,7 +17,7 @@ from handoff.engine import HandoffEngine
 from handoff.escalation import Escalation
 from handoff.queue import Presence
 from handoff.settings import HandoffSettings, load_settings
-from hub.abc import Connector, ConversationHandler, IngestFn, Store, Turn, TurnResult
+from hub.abc import Connector, ConversationHandler, IngestFn, Owners, Turn, TurnResult
 from hub.config import Section
 from hub.delivery import RetryPolicy
 from hub.hub import Hub
@@ -30,6 +30,7 @@ from hub.model import (
     NewEvent,
     Outbound,
 )
+from hub.ports import Backend
 from hub.stores import store_from_url
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -208,23 +209,25 @@ class RecordingConnector(Connector):
 class Rig:
     """A real Hub on a real store with the hand-off installed, driven by a fake clock."""
 
-    def __init__(self, store: Store, settings: HandoffSettings, clock: FakeClock) -> None:
+    def __init__(self, store: Backend, settings: HandoffSettings, clock: FakeClock) -> None:
         self.clock = clock
         self.bot = TinyBot()
+        self.alerts: list[dict[str, Any]] = []
+
+        def owners(hub: Hub) -> Owners:
+            engine = HandoffEngine(hub, settings, clock=clock, alerts=self.alerts.append)
+            engine.tick_interval = 3600.0  # the tests tick by hand
+            self.engine = engine
+            return Owners(bot=Escalation(self.bot, engine), humans=engine)
+
         self.hub = Hub(
             store=store,
-            bot=self.bot,
+            owners=owners,
             clock=clock,
             retry=RetryPolicy(base_delay=0.01, max_delay=0.05, poll_interval=0.02),
         )
-        self.engine = HandoffEngine(self.hub, settings, clock=clock)
-        self.engine.tick_interval = 3600.0  # the tests tick by hand
-        self.hub.bot = Escalation(self.bot, self.engine)
-        self.hub.humans = self.engine
         self.connector = RecordingConnector(ingest=self.hub.ingest)
         self.hub.add_connector(self.connector)
-        self.alerts: list[dict[str, Any]] = []
-        self.engine.alert_sink = self.alerts.append
         self._seq = 0
 
     async def say(self, sender: str, text: str) -> str:
@@ -250,7 +253,7 @@ class Rig:
     async def settle(self) -> None:
         """Let dispatch and deliveries that the last action started finish."""
         for _ in range(5):
-            task = self.engine._dispatcher
+            task = self.engine.dispatcher.task
             if task is not None and not task.done():
                 await task
             await asyncio.sleep(0.01)

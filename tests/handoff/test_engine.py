@@ -111,7 +111,7 @@ async def test_vip_tag(tmp_path: Path, clock: FakeClock) -> None:
 
 
 async def _tag(rig: Rig, customer_id: str, tag: str) -> None:
-    # Customer tags belong to the identity work (`Store.update_customer`).
+    # Customer tags belong to the identity work (`CustomerDirectory.update_customer`).
     await rig.hub.store.update_customer(customer_id, tags=[tag], now=rig.clock())
 
 

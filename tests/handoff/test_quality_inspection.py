@@ -25,9 +25,9 @@ from handoff.qa.inspection import (
 from handoff.qa.service import QualityInspection
 from handoff.qa.settings import load_qa_settings
 from handoff.reports.seed import write_conversation
-from hub.abc import Store
 from hub.errors import ConfigError, InputError
 from hub.model import NewEvent
+from hub.ports import Backend
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
 from tests.handoff.console.helpers import FakeClock, console_app, handoff_env, login, seed_sqlite
@@ -130,8 +130,8 @@ def test_a_broken_rubric_is_refused_with_its_line(tmp_path: Path) -> None:
 
 
 @pytest.fixture(params=["sqlite", "redis"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    store: Store = (
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    store: Backend = (
         SQLiteStore(tmp_path / "qa.db")
         if request.param == "sqlite"
         else RedisStore(request.getfixturevalue("redis_url"))
@@ -141,7 +141,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await store.close()
 
 
-async def handled_conversation(store: Store, number: int, first_reply: str, csat: int) -> str:
+async def handled_conversation(store: Backend, number: int, first_reply: str, csat: int) -> str:
     """A complaint an agent (mei) took, answered and resolved, through the store."""
     start = NOW - 3600
     conversation_id = await write_conversation(
@@ -163,7 +163,7 @@ async def handled_conversation(store: Store, number: int, first_reply: str, csat
     return conversation_id
 
 
-async def test_reviews_are_events_and_scores_add_up(store: Store) -> None:
+async def test_reviews_are_events_and_scores_add_up(store: Backend) -> None:
     qa = QualityInspection(store, SETTINGS, zone="Asia/Shanghai", clock=lambda: NOW)
     first = await handled_conversation(store, 1, "您好，我是 Mei，马上为您查询。", csat=2)
     await handled_conversation(store, 2, "Order is late.", csat=5)

@@ -18,8 +18,8 @@ from handoff.qa.service import QualityInspection
 from handoff.qa.settings import load_qa_settings
 from handoff.qa.trends import NO_TEAM, agreement_by_item, weekly_scores, weeks_back
 from handoff.reports.seed import write_conversation
-from hub.abc import Store
 from hub.model import NewEvent
+from hub.ports import Backend
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
 from tests.handoff.console.helpers import (
@@ -95,8 +95,8 @@ def test_agreement_by_item_uses_each_reviewers_latest_review() -> None:
 
 
 @pytest.fixture(params=["sqlite", "redis"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    store: Store = (
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    store: Backend = (
         SQLiteStore(tmp_path / "qa.db")
         if request.param == "sqlite"
         else RedisStore(request.getfixturevalue("redis_url"))
@@ -106,7 +106,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await store.close()
 
 
-async def resolved_by(store: Store, number: int, agent: str, at: float) -> str:
+async def resolved_by(store: Backend, number: int, agent: str, at: float) -> str:
     conversation_id = await write_conversation(
         store, "webchat", number, "my parcel is late", at,
         [NewEvent(type="handoff.requested", data={"reason": "complaint", "intent": "complaint"})],
@@ -127,7 +127,7 @@ class Clock:
         return self.now
 
 
-async def test_the_overview_shows_weeks_teams_and_item_agreement(store: Store) -> None:
+async def test_the_overview_shows_weeks_teams_and_item_agreement(store: Backend) -> None:
     clock = Clock(LAST_WEEK)
     qa = QualityInspection(
         store, SETTINGS, zone="Asia/Shanghai", clock=clock, teams=lambda: {"mei": "North"}

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from hub.abc import Store
+from hub.ports import Backend
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
 
-StoreFactory = Callable[[], Store]
+StoreFactory = Callable[[], Backend]
 
 
 @pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
@@ -27,7 +27,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
 
 
 @pytest.fixture
-async def store(make_store: StoreFactory) -> AsyncIterator[Store]:
+async def store(make_store: StoreFactory) -> AsyncIterator[Backend]:
     store = make_store()
     await store.open()
     yield store

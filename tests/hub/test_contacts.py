@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from hub.abc import Store, TurnResult
+from hub.abc import TurnResult
 from hub.contacts import MAX_TAGS, Contacts, parse_change
 from hub.errors import InputError
 from hub.identity import IdentityService
 from hub.model import Inbound, Outbound
+from hub.ports import Backend
 
 
 def inbound(channel: str, sender: str, message_id: str, text: str, **extra: Any) -> Inbound:
@@ -22,7 +23,7 @@ def inbound(channel: str, sender: str, message_id: str, text: str, **extra: Any)
     )
 
 
-async def one_customer_two_channels(store: Store, words: tuple[str, str]) -> tuple[str, str, str]:
+async def one_customer_two_channels(store: Backend, words: tuple[str, str]) -> tuple[str, str, str]:
     """A customer who wrote on the web chat, then (proven the same person) on Telegram."""
     web = await store.record_inbound(inbound("webchat", "v1", "w1", words[0]), now=10.0)
     await store.commit_turn(
@@ -37,7 +38,7 @@ async def one_customer_two_channels(store: Store, words: tuple[str, str]) -> tup
     return web.customer.id, web.conversation.id, tg.conversation.id
 
 
-async def test_edits_are_audited_with_who_when_old_and_new(store: Store) -> None:
+async def test_edits_are_audited_with_who_when_old_and_new(store: Backend) -> None:
     contacts = Contacts(store)
     customer, _ = await store.ensure_customer("telegram:42", now=1.0)
     await store.update_customer(customer.id, attributes={"tier": "silver"}, now=2.0)
@@ -100,7 +101,7 @@ def test_bad_edits_are_refused_with_a_clear_400(body: dict[str, Any], problem: s
     assert refused.value.status == 400 and problem in refused.value.message
 
 
-async def test_notes_in_both_languages_newest_first_and_gone_on_erasure(store: Store) -> None:
+async def test_notes_in_both_languages_newest_first_and_gone_on_erasure(store: Backend) -> None:
     contacts = Contacts(store)
     customer, _ = await store.ensure_customer("email:ana@example.com", now=1.0)
     await contacts.add_note(customer.id, "Prefers email", actor="mei", now=10.0)
@@ -128,7 +129,7 @@ async def test_notes_in_both_languages_newest_first_and_gone_on_erasure(store: S
     ],
 )
 async def test_every_conversation_on_every_channel_filtered_by_text(
-    store: Store, words: tuple[str, str], query: str
+    store: Backend, words: tuple[str, str], query: str
 ) -> None:
     contacts = Contacts(store)
     customer_id, web_conv, tg_conv = await one_customer_two_channels(store, words)
@@ -153,7 +154,7 @@ async def test_every_conversation_on_every_channel_filtered_by_text(
         await contacts.conversations(customer_id, "x" * 201)
 
 
-async def test_merge_suggestions_come_only_from_verified_data(store: Store) -> None:
+async def test_merge_suggestions_come_only_from_verified_data(store: Backend) -> None:
     contacts = Contacts(store)
     identity = IdentityService(store, clock=lambda: 50.0)
     # Ana proved ana+shop@ by a code; another record proved ana@ (the same mailbox).

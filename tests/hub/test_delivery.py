@@ -11,12 +11,13 @@ from typing import Any, Self
 
 import pytest
 
-from hub.abc import Connector, ConversationHandler, IngestFn, Store, Turn, TurnResult
+from hub.abc import Connector, ConversationHandler, IngestFn, Turn, TurnResult
 from hub.config import Section
 from hub.delivery import RetryPolicy
 from hub.errors import RetryLater
 from hub.hub import Hub
 from hub.model import Delivery, EventType, Inbound, Outbound
+from hub.ports import Backend
 from hub.store_common import failed_delivery
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
@@ -66,7 +67,7 @@ def message(text: str, message_id: str) -> Inbound:
     return Inbound(channel="flaky", sender="ana", message_id=message_id, text=text)
 
 
-StoreMaker = Callable[[], Store]
+StoreMaker = Callable[[], Backend]
 
 
 @pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
@@ -78,7 +79,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreMaker:
     return lambda: RedisStore(url)
 
 
-async def running_hub(store: Store, channel_sent: list[str], **channel: Any) -> Hub:
+async def running_hub(store: Backend, channel_sent: list[str], **channel: Any) -> Hub:
     await store.open()
     hub = Hub(store=store, bot=TwoReplies(), retry=FAST)
     hub.add_connector(FlakyChannel(ingest=hub.ingest, sent=channel_sent, **channel))

@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 from hub import search_redis
-from hub.abc import Store, TurnResult
+from hub.abc import TurnResult
 from hub.model import Inbound, NewEvent, Outbound
+from hub.ports import Backend
 from hub.search import Scope, SearchIndex, search_index
 from hub.search_redis import RedisSearch
 from hub.search_text import QueryError, parse_query
 from hub.store_sqlite import SQLiteStore
 from tests.hub.conftest import StoreFactory
-from tests.hub.test_store_identity_contract import _raw_bytes
+from tests.hub.test_port_directory import _raw_bytes
 
 MESSAGES = [
     # (sender, text) — one conversation each, written at 100, 101, … in this order
@@ -35,7 +36,9 @@ MESSAGES = [
 
 
 @pytest.fixture
-async def indexed(make_store: StoreFactory) -> AsyncIterator[tuple[Store, SearchIndex, list[str]]]:
+async def indexed(
+    make_store: StoreFactory,
+) -> AsyncIterator[tuple[Backend, SearchIndex, list[str]]]:
     """The store with MESSAGES written, and its index brought up to date."""
     store = make_store()
     await store.open()

@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from hub.abc import ConversationHandler, Store, Turn, TurnResult
+from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.hub import Hub
 from hub.identity import IDENTITY_REFUSED, CapturingCodeSender, IdentityGate, IdentityService
 from hub.model import Event, EventType, Inbound, Outbound
+from hub.ports import Backend
 
 ANA = "ana@example.com"
 
@@ -23,7 +24,7 @@ class Echo(ConversationHandler):
 
 
 class Rig:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Backend) -> None:
         self.store = store
         self.codes = CapturingCodeSender()
         self.service = IdentityService(store, sender=self.codes)
@@ -54,7 +55,7 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(store: Store) -> AsyncIterator[Rig]:
+async def rig(store: Backend) -> AsyncIterator[Rig]:
     rig = Rig(store)
     await rig.hub.start()
     yield rig

@@ -19,8 +19,8 @@ from handoff.console.accounts import Role
 from handoff.console.state import CONSOLE
 from handoff.reports.seed import SeedPlan, seed_history, write_conversation
 from handoff.reports.service import Reports
-from hub.abc import Store
 from hub.model import NewEvent
+from hub.ports import Backend
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
 from tests.handoff.console.helpers import FakeClock, console_app, handoff_env, login, seed_sqlite
@@ -50,7 +50,7 @@ def answered(outcome: str) -> NewEvent:
     return NewEvent(type="followup.answered", data={"outcome": outcome, "by": "customer"})
 
 
-async def write_known_followups(store: Store) -> dict[str, str]:
+async def write_known_followups(store: Backend) -> dict[str, str]:
     """Five follow-ups in the week of Mon 23 Nov, one in the week before; their ids."""
     cases = {
         "solved": (at(24), [sent(), answered("solved")]),
@@ -70,8 +70,8 @@ async def write_known_followups(store: Store) -> dict[str, str]:
 
 
 @pytest.fixture(params=["sqlite", "redis"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    store: Store = (
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    store: Backend = (
         SQLiteStore(tmp_path / "reports.db")
         if request.param == "sqlite"
         else RedisStore(request.getfixturevalue("redis_url"))
@@ -81,7 +81,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await store.close()
 
 
-async def test_followup_report_has_the_known_answers(store: Store) -> None:
+async def test_followup_report_has_the_known_answers(store: Backend) -> None:
     ids = await write_known_followups(store)
     report = await Reports(store, zone="Asia/Shanghai", clock=lambda: NOW).followups(28)
     assert report["followups"] == 6
@@ -176,7 +176,7 @@ async def test_supervisors_read_the_weekly_results(
     assert [e.data["by"] for e in events if e.type == "followup.answered"] == ["sara"]
 
 
-async def test_demo_history_has_followups_to_report(store: Store) -> None:
+async def test_demo_history_has_followups_to_report(store: Backend) -> None:
     await seed_history(store, now=NOW, plan=SeedPlan(days=10, per_hour_peak=2.0))
     report = await Reports(store, zone="Asia/Shanghai", clock=lambda: NOW).followups(28)
     weeks: list[dict[str, Any]] = report["weeks"]  # type: ignore[assignment]

@@ -17,8 +17,8 @@ from handoff.console.accounts import Role
 from handoff.console.state import CONSOLE
 from handoff.reports.seed import SeedPlan, seed_history, write_conversation
 from handoff.reports.service import Reports
-from hub.abc import Store
 from hub.model import NewEvent
+from hub.ports import Backend
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
 from tests.handoff.console.helpers import (
@@ -34,8 +34,8 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=SHANGHAI).timestamp()  # a Sunday noo
 
 
 @pytest.fixture(params=["sqlite", "redis"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    store: Store = (
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    store: Backend = (
         SQLiteStore(tmp_path / "reports.db")
         if request.param == "sqlite"
         else RedisStore(request.getfixturevalue("redis_url"))
@@ -62,7 +62,7 @@ def at(day: int, hour: int) -> float:
     return datetime(2026, 11, day, hour, 30, tzinfo=SHANGHAI).timestamp()
 
 
-async def write_known_history(store: Store) -> None:
+async def write_known_history(store: Backend) -> None:
     lines = [
         (at(28, 20), "do you sell refurbished phones", [turn("fallback", "en")]),
         (at(28, 20), "Do you sell refurbished phones?", [turn("fallback", "en")]),
@@ -82,7 +82,7 @@ async def write_known_history(store: Store) -> None:
         await write_conversation(store, "webchat", number, text, when, events)
 
 
-async def test_reports_have_the_known_answers(store: Store) -> None:
+async def test_reports_have_the_known_answers(store: Backend) -> None:
     await write_known_history(store)
     reports = Reports(store, zone="Asia/Shanghai", concurrency=lambda: 2, clock=lambda: NOW)
 
@@ -112,7 +112,7 @@ async def test_reports_have_the_known_answers(store: Store) -> None:
     assert plan[0]["at"].startswith("2026-11-29T12:00+08:00")
 
 
-async def test_seeded_history_is_deterministic_and_marked_handled(store: Store) -> None:
+async def test_seeded_history_is_deterministic_and_marked_handled(store: Backend) -> None:
     plan = SeedPlan(days=2, per_hour_peak=3.0, seed=7)
     written = await seed_history(store, now=NOW, plan=plan)
     assert written > 10

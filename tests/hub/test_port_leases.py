@@ -1,18 +1,21 @@
-"""Fencing tokens on the conversation lease, on every store: a holder that stalled past its
-lease while another process took the conversation cannot commit afterwards; and through a
-real hub, a turn whose lease ran out while it stalled sends nothing."""
+"""The leases port (`hub.ports.Leases`), on every backend: a conversation's lease is
+exclusive; a holder that stalled past its lease while another process took the
+conversation cannot commit afterwards (fencing); and through a real hub, a turn whose
+lease ran out while it stalled sends nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
 import pytest
 
-from hub.abc import ConversationHandler, Store, Turn, TurnResult
+from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.errors import LeaseLost
 from hub.hub import Hub
 from hub.model import EventType, Inbound, Outbound
+from hub.ports import Backend
 from hub.store_redis import RedisStore
 from tests.hub.conftest import StoreFactory
 from tests.hub.test_delivery import FAST, FlakyChannel, until
@@ -20,14 +23,27 @@ from tests.hub.test_delivery import FAST, FlakyChannel, until
 LEASE_TTL = 0.3  # seconds; the Redis lease of the stalled holder runs out during its pause
 
 
-def opened_with_short_lease(make_store: StoreFactory) -> Store:
+async def test_conversation_lock_is_exclusive(store: Backend) -> None:
+    order: list[str] = []
+
+    async def hold(name: str) -> None:
+        async with store.conversation_lock("con_x"):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.05)
+            order.append(f"{name} out")
+
+    await asyncio.gather(hold("a"), hold("b"))
+    assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
+
+
+def opened_with_short_lease(make_store: StoreFactory) -> Backend:
     store = make_store()
     if isinstance(store, RedisStore):
         store.lock_ttl = LEASE_TTL
     return store
 
 
-def stall_past_the_lease(store: Store) -> None:
+def stall_past_the_lease(store: Backend) -> None:
     """Block the whole event loop, as a GC pause or a stopped VM would: not even the task
     that extends the Redis lease runs. (SQLite leases do not expire: one process owns
     the file, and a second one opening it takes the conversation at once.)"""

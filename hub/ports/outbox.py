@@ -1,0 +1,73 @@
+"""The outbox port: replies waiting for their channel, claimed in per-conversation order.
+
+Replies enter the outbox with the turn that wrote them (`EventLog.commit_turn`), in the
+same atomic step as their `message.out` events. From there one conversation's replies
+leave strictly in order (of their `message.out` seq): only the conversation's earliest
+outstanding (not parked) delivery, its *head*, can be claimed; the next one waits until
+it is delivered or parked. This holds across processes, because the backend alone
+decides what is claimable.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from hub.model import Delivery
+from hub.ports.page import Page
+
+
+class Outbox(Protocol):
+    """Claim, receipt, retry or park, and redrive of the replies to send."""
+
+    @abc.abstractmethod
+    async def claim_deliveries(self, *, now: float, limit: int, lease: float) -> list[Delivery]:
+        """Heads due now (at most one per conversation), leased to the caller for `lease`
+        seconds."""
+
+    @abc.abstractmethod
+    async def claim_next(
+        self, conversation_id: str, *, now: float, lease: float
+    ) -> Delivery | None:
+        """The conversation's head if it is due, leased to the caller (after a delivery was
+        recorded, to carry on with the conversation's next reply at once)."""
+
+    @abc.abstractmethod
+    async def delivery_succeeded(
+        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
+    ) -> Delivery | None:
+        """Remove from the outbox and log a `delivery.delivered` event. With `lease`, also
+        claim the conversation's next reply if it is due, as `claim_next` would (in the same
+        step: one round trip per reply), and return it."""
+
+    @abc.abstractmethod
+    async def delivery_failed(
+        self,
+        delivery: Delivery,
+        *,
+        error: str,
+        retry_at: float | None,
+        now: float,
+        throttled: bool = False,
+    ) -> Delivery:
+        """Reschedule for `retry_at`, or park it in the dead letters when `retry_at` is None
+        (the conversation's next reply may then go). `throttled`: the channel asked us to
+        come back later; counted apart from failures."""
+
+    @abc.abstractmethod
+    async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
+        """Remember which parts of a split reply have gone out (the provider's ids), so a
+        retry in any process, after a restart too, resumes after them (`Delivery.parts_sent`).
+        A delivery no longer in the outbox is left alone."""
+
+    @abc.abstractmethod
+    async def dead_letters(self, *, limit: int, cursor: str | None = None) -> Page:
+        """Parked deliveries, oldest first."""
+
+    @abc.abstractmethod
+    async def redrive(self, delivery_id: str, *, now: float) -> Delivery | None:
+        """Move a parked delivery back into the outbox with a fresh retry budget."""
+
+
+__all__ = ["Outbox"]
