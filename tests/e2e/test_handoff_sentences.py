@@ -312,6 +312,11 @@ async def test_an_offered_hand_off_can_still_be_withdrawn(desk: Desk) -> None:
         assert desk.engine.queue.tickets[conversation_id].accepted is False
         left = await desk.say(sender, leave)
         assert left.status == "bot" and LEFT[lang] in left.text
+        # The queue index follows the committed log (the reply may reach the customer first).
+        for _ in range(500):
+            if conversation_id not in desk.engine.queue.agents["gen"].active:
+                break
+            await asyncio.sleep(0.01)
         assert conversation_id not in desk.engine.queue.agents["gen"].active
         status, _ = await desk.api(
             "POST", f"/conversations/{conversation_id}/accept", {"agent_id": "gen"}

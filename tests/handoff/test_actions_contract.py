@@ -257,6 +257,8 @@ async def test_the_service_refuses_with_status_and_both_reasons(
     client = await aiohttp_client(app)
     actions = AgentActions(app[HANDOFF])
     conversation_id = await customer_asks(client, "ana", WORDS["zh"]["ask"])
+    # Stored is answered (202); the turn that queues the hand-off runs after it.
+    await wait_until(lambda: conversation_id in app[HANDOFF].queue.tickets)
     with pytest.raises(ActionError) as bad:
         actions.set_presence(Actor("mei"), "busy")
     assert bad.value.status == 422 and "online, away, offline" in bad.value.reason("zh")

@@ -27,7 +27,7 @@ from handoff.qa.settings import load_qa_settings
 from handoff.reports.seed import write_conversation
 from hub.errors import ConfigError, InputError
 from hub.model import NewEvent
-from hub.ports import Backend
+from hub.ports import Backend, EventLog
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
 from tests.handoff.console.helpers import FakeClock, console_app, handoff_env, login, seed_sqlite
@@ -141,7 +141,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await store.close()
 
 
-async def handled_conversation(store: Backend, number: int, first_reply: str, csat: int) -> str:
+async def handled_conversation(store: EventLog, number: int, first_reply: str, csat: int) -> str:
     """A complaint an agent (mei) took, answered and resolved, through the store."""
     start = NOW - 3600
     conversation_id = await write_conversation(

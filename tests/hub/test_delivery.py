@@ -7,7 +7,7 @@ import asyncio
 import itertools
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import pytest
 
@@ -90,7 +90,7 @@ async def running_hub(store: Backend, channel_sent: list[str], **channel: Any) -
 async def stop(*hubs: Hub) -> None:
     for hub in hubs:
         await hub.stop()
-        await hub.store.close()
+        await cast(Backend, hub.store).close()  # the backend `running_hub` opened
 
 
 async def until(condition: Callable[[], bool]) -> None:
