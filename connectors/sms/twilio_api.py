@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from connectors.http_session import LazySession
 from hub.errors import DeliveryError, RetryLater
 
 THROTTLED = 20429
@@ -84,23 +85,17 @@ class TwilioClient:
         self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode("ascii")
         self._headers = {"Authorization": f"Basic {credentials}"}
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
-
-    def _open(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self._session
+        self._http = LazySession(timeout=timeout)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._http.close()
 
     async def send(self, form: dict[str, str]) -> Sent:
         """Create one message; its ``sid`` and the segments Twilio counted."""
         try:
-            async with self._open().post(self.url, data=form, headers=self._headers) as response:
+            async with self._http.open().post(
+                self.url, data=form, headers=self._headers
+            ) as response:
                 text = await response.text(errors="replace")
                 status = response.status
                 retry_after = _seconds(response.headers.get("Retry-After"))

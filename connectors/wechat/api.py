@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from connectors.http_session import LazySession
 from hub.kv import KeyValue, MemoryKeyValue
 from hub.logs import redact_secrets
 
@@ -58,16 +59,13 @@ class WeChatApi:
         self.base_url = base_url
         self.app_id = app_id
         self._secret = app_secret
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._http = LazySession(timeout=timeout)
         self.kv: KeyValue = kv or MemoryKeyValue()
-        self._session: aiohttp.ClientSession | None = None
         self.token_key = f"wechat:token:{app_id}"
         self._lease_key = f"wechat:token-lease:{app_id}"
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._http.close()
 
     async def _authorised(self, call: Callable[[str], Awaitable[T]]) -> T:
         """`call` with the access token; once more with a fresh one when WeChat says the
@@ -120,11 +118,9 @@ class WeChatApi:
         return await self._authorised(lambda token: self._download(token, media_id, max_bytes))
 
     async def _download(self, token: str, media_id: str, max_bytes: int) -> tuple[bytes, str]:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
         query = {"access_token": token, "media_id": media_id}
         try:
-            async with self._session.get(
+            async with self._http.open().get(
                 self.base_url + "/cgi-bin/media/get", params=query
             ) as response:
                 if response.status != 200:
@@ -153,7 +149,7 @@ class WeChatApi:
     async def access_token(self) -> str:
         """The cached token, or a new one fetched by exactly one process at a time."""
         owner = secrets.token_hex(8)
-        lease = self._timeout.total or 10.0
+        lease = self._http.timeout.total or 10.0
         waited = 0.0
         while True:
             token = await self.kv.get(self.token_key)
@@ -199,10 +195,8 @@ class WeChatApi:
         json: Any = None,
         data: aiohttp.FormData | None = None,
     ) -> dict[str, Any]:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
         try:
-            async with self._session.request(
+            async with self._http.open().request(
                 method, self.base_url + path, params=params, json=json, data=data
             ) as response:
                 if response.status != 200:

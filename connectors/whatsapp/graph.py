@@ -20,6 +20,8 @@ from typing import Any
 
 import aiohttp
 
+from connectors.http_session import LazySession
+
 
 class GraphError(Exception):
     """The Graph API said no (or could not be reached: `code` 0, `status` 0)."""
@@ -61,18 +63,10 @@ class GraphClient:
         self.base = f"{base_url.rstrip('/')}/{api_version}"
         self.phone_number_id = phone_number_id
         self._headers = {"Authorization": f"Bearer {token}"}
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
-
-    def _open(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self._session
+        self._http = LazySession(timeout=timeout)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._http.close()
 
     async def send(self, message: Mapping[str, Any]) -> str:
         """Send one message object (without the envelope); the new message's ``wamid``."""
@@ -109,7 +103,7 @@ class GraphClient:
         declared = _size(info.get("file_size"))
         if declared is not None and declared > max_bytes:
             raise GraphError(f"media of {declared} bytes is over {max_bytes}", status=413)
-        session = self._open()
+        session = self._http.open()
         try:
             async with session.get(url, headers=self._headers) as response:
                 if response.status >= 400:
@@ -136,7 +130,7 @@ class GraphClient:
         json_body: Mapping[str, Any] | None = None,
         form: aiohttp.FormData | None = None,
     ) -> dict[str, Any]:
-        session = self._open()
+        session = self._http.open()
         try:
             async with session.request(
                 method, url, json=json_body, data=form, headers=self._headers
