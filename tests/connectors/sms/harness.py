@@ -5,7 +5,6 @@ stands between Twilio and the hub)."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from pathlib import Path
@@ -21,6 +20,7 @@ from hub.abc import ConversationHandler
 from hub.app import create_app
 from hub.config import load_config
 from hub.model import Event
+from tests.connectors.agent_steps import events_of, wait_for_events
 from tests.connectors.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from tests.connectors.telegram.harness import hub_of as hub_of  # re-exported for the tests
 
@@ -161,19 +161,9 @@ async def status(
 
 
 async def all_events(app: web.Application, identity: str = IDENTITY) -> list[Event]:
-    conversation = await hub_of(app).latest_conversation(identity)
-    assert conversation is not None
-    return await hub_of(app).store.events(conversation.id, limit=1000)
+    return await events_of(app, identity)
 
 
 async def wait_for_event(app: web.Application, event_type: str, count: int = 1) -> list[Event]:
     """Until the customer's conversation logged `count` events of `event_type`."""
-
-    async def arrived() -> list[Event]:
-        while True:
-            events = await all_events(app)
-            if sum(e.type == event_type for e in events) >= count:
-                return events
-            await asyncio.sleep(0.02)
-
-    return await asyncio.wait_for(arrived(), 30)
+    return await wait_for_events(app, IDENTITY, event_type, count)

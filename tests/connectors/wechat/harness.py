@@ -19,6 +19,7 @@ from hub.abc import ConversationHandler
 from hub.app import create_app
 from hub.config import load_config
 from hub.model import Event
+from tests.connectors.agent_steps import events_of, wait_for_events
 from tests.connectors.telegram.harness import hub_of as hub_of  # re-exported for the tests
 from tests.connectors.wechat.fake_wechat import APP_ID, APP_SECRET, FakeWeChatApi
 
@@ -165,20 +166,12 @@ async def push(
 
 
 async def all_events(app: web.Application) -> list[Event]:
-    conversation = await hub_of(app).latest_conversation(CUSTOMER)
-    assert conversation is not None
-    return await hub_of(app).store.events(conversation.id, limit=1000)
+    return await events_of(app, CUSTOMER)
 
 
 async def wait_for_event(app: web.Application, event_type: str, count: int = 1) -> list[Event]:
-    async def arrived() -> list[Event]:
-        while True:
-            events = await all_events(app)
-            if sum(e.type == event_type for e in events) >= count:
-                return events
-            await asyncio.sleep(0.02)
-
-    return await asyncio.wait_for(arrived(), 30)
+    """Until the customer's conversation logged `count` events of `event_type`."""
+    return await wait_for_events(app, CUSTOMER, event_type, count)
 
 
 async def sees(fake: FakeWeChatApi, fragment: str, openid: str = OPENID) -> dict[str, Any]:

@@ -12,7 +12,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from dialogs.engine import DialogEngine
-from tests.connectors.agent_steps import DEMO_AGENTS, WHOLE_JOURNEY, H, accept, act
+from tests.connectors.agent_steps import (
+    DEMO_AGENTS,
+    HAND_OFF,
+    WHOLE_JOURNEY,
+    H,
+    agent_answers,
+)
 from tests.connectors.wechat.fake_wechat import FakeWeChatApi
 from tests.connectors.wechat.harness import (
     CUSTOMER,
@@ -117,44 +123,12 @@ async def test_a_parametric_qr_code_opens_the_flow_it_names(
     await customer.sees("order number")
 
 
-@pytest.mark.parametrize(
-    ("agent", "broken", "person", "queued", "joined", "answer", "csat", "thanks"),
-    [
-        (
-            "ana",
-            "my router is dead",
-            "router still dead, talk to a person",
-            "passing you to a person",
-            "Ana from our team has joined",
-            "Please try the reset button.",
-            "How satisfied",
-            "Thank you for your feedback",
-        ),
-        (
-            "bo",
-            "路由器坏了",
-            "路由器还是不行，转人工",
-            "正在为您转接人工客服",
-            "客服 Bo 已接入",
-            "请按一下复位键。",
-            "您对本次服务满意吗",
-            "感谢您的评价",
-        ),
-    ],
-    ids=["en", "zh"],
-)
+@pytest.mark.parametrize("say", HAND_OFF, ids=["en", "zh"])
 async def test_hand_off_agent_reply_and_csat_through_msgmenu(
     aiohttp_client: Any,
     tmp_path: Path,
     fake: FakeWeChatApi,
-    agent: str,
-    broken: str,
-    person: str,
-    queued: str,
-    joined: str,
-    answer: str,
-    csat: str,
-    thanks: str,
+    say: dict[str, str],
 ) -> None:
     handoff = handoff_yaml(tmp_path, feedback={"comment_window": 0})
     app = wechat_app(tmp_path, fake, bot=TinyBot(), handoff=handoff)
@@ -162,19 +136,14 @@ async def test_hand_off_agent_reply_and_csat_through_msgmenu(
     customer = Customer(client, fake, False)
     await client.put(f"{H}/agents/sue/presence", json={"presence": "online"}, headers=api_auth())
 
-    await customer.say(broken)
-    await customer.say(person)
-    await customer.sees(queued)
-    conversation = await accept(client, agent, CUSTOMER)
-    await customer.sees(joined)
-    await act(client, conversation, "reply", {"agent_id": agent, "text": answer})
-    await customer.sees(answer)
-    await act(client, conversation, "resolve", {"agent_id": agent})
-    rating = await customer.sees(csat)
+    await customer.say(say["broken"])
+    await customer.say(say["person"])
+    conversation = await agent_answers(client, customer, say, identity=CUSTOMER)
+    rating = await customer.sees(say["csat"])
     lines = items(rating)
     assert [line["content"] for line in lines] == ["1", "2", "3", "4", "5"]
     await customer.click(lines[-1])
-    await customer.sees(thanks)
+    await customer.sees(say["thanks"])
     events = await hub_of(app).store.events(conversation, limit=1000)
     assert [e.data["score"] for e in events if e.type == "csat.answered"] == [5]
 
@@ -199,12 +168,7 @@ async def test_the_demo_bot_end_to_end_faq_flow_hand_off_agent_reply_and_csat(
     await customer.click(next(i for i in items(question) if i["content"] in ("No", "否", "不是")))
     await customer.sees(say["light"])
     await customer.say(say["person"])
-    await customer.sees(say["queued"])
-    conversation = await accept(client, say["agent"], CUSTOMER)
-    await customer.sees(say["joined"])
-    await act(client, conversation, "reply", {"agent_id": say["agent"], "text": say["answer"]})
-    await customer.sees(say["answer"])
-    await act(client, conversation, "resolve", {"agent_id": say["agent"]})
+    conversation = await agent_answers(client, customer, say, identity=CUSTOMER)
     rating = await customer.sees(say["csat"])
     await customer.click(items(rating)[3])
     await customer.sees(say["thanks"])

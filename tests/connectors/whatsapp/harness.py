@@ -4,7 +4,6 @@ webhook posts, and message builders with the shapes of Meta's documented example
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import hashlib
 import hmac
@@ -21,6 +20,7 @@ from hub.abc import ConversationHandler
 from hub.app import create_app
 from hub.config import load_config
 from hub.model import Event
+from tests.connectors.agent_steps import events_of, wait_for_events
 from tests.connectors.telegram.harness import hub_of as hub_of  # re-exported for the tests
 from tests.connectors.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, VERSION, FakeGraphApi
 
@@ -155,19 +155,9 @@ def status(wamid: str, state: str, *, errors: list[dict[str, Any]] | None = None
 
 
 async def all_events(app: web.Application, number: str = NUMBER) -> list[Event]:
-    conversation = await hub_of(app).latest_conversation(f"whatsapp:{number}")
-    assert conversation is not None
-    return await hub_of(app).store.events(conversation.id, limit=1000)
+    return await events_of(app, f"whatsapp:{number}")
 
 
 async def wait_for_event(app: web.Application, event_type: str, count: int = 1) -> list[Event]:
     """Until the customer's conversation logged `count` events of `event_type`."""
-
-    async def arrived() -> list[Event]:
-        while True:
-            events = await all_events(app)
-            if sum(e.type == event_type for e in events) >= count:
-                return events
-            await asyncio.sleep(0.02)
-
-    return await asyncio.wait_for(arrived(), 30)
+    return await wait_for_events(app, f"whatsapp:{NUMBER}", event_type, count)

@@ -14,7 +14,15 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from dialogs.engine import DialogEngine
-from tests.connectors.agent_steps import DEMO_AGENTS, WHOLE_JOURNEY, H, accept, act
+from tests.connectors.agent_steps import (
+    DEMO_AGENTS,
+    HAND_OFF,
+    WHOLE_JOURNEY,
+    H,
+    accept,
+    act,
+    agent_answers,
+)
 from tests.connectors.whatsapp.fake_graph import FakeGraphApi, choices_of
 from tests.connectors.whatsapp.harness import (
     NUMBER,
@@ -94,46 +102,15 @@ async def test_the_demo_bot_answers_an_faq_and_a_flow_with_reply_buttons(
     await customer.sees(light)
 
 
+# The hand-off journey, with the language code WhatsApp's templates are sent in.
 @pytest.mark.parametrize(
-    ("agent", "broken", "person", "queued", "joined", "answer", "csat", "thanks", "code"),
-    [
-        (
-            "ana",
-            "my router is dead",
-            "router still dead, talk to a person",
-            "passing you to a person",
-            "Ana from our team has joined",
-            "Please try the reset button.",
-            "How satisfied",
-            "Thank you for your feedback",
-            "en",
-        ),
-        (
-            "bo",
-            "路由器坏了",
-            "路由器还是不行，转人工",
-            "正在为您转接人工客服",
-            "客服 Bo 已接入",
-            "请按一下复位键。",
-            "您对本次服务满意吗",
-            "感谢您的评价",
-            "zh_CN",
-        ),
-    ],
+    "say", [{**HAND_OFF[0], "code": "en"}, {**HAND_OFF[1], "code": "zh_CN"}], ids=["en", "zh"]
 )
 async def test_hand_off_agent_reply_csat_and_templates_after_the_24_hour_window(
     aiohttp_client: Any,
     tmp_path: Path,
     fake: FakeGraphApi,
-    agent: str,
-    broken: str,
-    person: str,
-    queued: str,
-    joined: str,
-    answer: str,
-    csat: str,
-    thanks: str,
-    code: str,
+    say: dict[str, str],
 ) -> None:
     # No comment window after the rating: the customer's next words are a new request.
     handoff = handoff_yaml(tmp_path, feedback={"comment_window": 0})
@@ -145,28 +122,24 @@ async def test_hand_off_agent_reply_csat_and_templates_after_the_24_hour_window(
     await client.put(f"{H}/agents/sue/presence", json=sue, headers=api_auth())
 
     # Within the window: free text, and the 1–5 rating as a list message.
-    await customer.say(broken)
-    await customer.say(person)
-    await customer.sees(queued)
-    conversation = await accept(client, agent, f"whatsapp:{NUMBER}")
-    await customer.sees(joined)
-    await act(client, conversation, "reply", {"agent_id": agent, "text": answer})
-    await customer.sees(answer)
-    await act(client, conversation, "resolve", {"agent_id": agent})
-    rating = await customer.sees(csat)
+    await customer.say(say["broken"])
+    await customer.say(say["person"])
+    conversation = await agent_answers(client, customer, say, identity=f"whatsapp:{NUMBER}")
+    rating = await customer.sees(say["csat"])
     assert rating["interactive"]["type"] == "list"
     rows = choices_of(rating)
     assert [r["title"] for r in rows] == ["1", "2", "3", "4", "5"]
     await customer.choose(rows[4], kind="list_reply")
-    await customer.sees(thanks)
+    await customer.sees(say["thanks"])
     events = await hub_of(app).store.events(conversation, limit=1000)
     assert [e.data["score"] for e in events if e.type == "csat.answered"] == [5]
 
     # A day later the customer is back; the agent answers after the window has closed.
-    await customer.say(person)
+    agent, code = say["agent"], say["code"]
+    await customer.say(say["person"])
     second = await accept(client, agent, f"whatsapp:{NUMBER}")
     connector_of(app).clock = lambda: time.time() + 25 * 3600
-    late = f"{answer} (2)"
+    late = f"{say['answer']} (2)"
     await act(client, second, "reply", {"agent_id": agent, "text": late})
     carried = await customer.sees(f"[frontdesk_agent_reply:{code}] {late}")
     assert carried["type"] == "template"
@@ -203,12 +176,7 @@ async def test_the_demo_bot_end_to_end_faq_flow_hand_off_agent_reply_and_csat(
     await customer.choose(no)
     await customer.sees(say["light"])
     await customer.say(say["person"])
-    await customer.sees(say["queued"])
-    conversation = await accept(client, say["agent"], f"whatsapp:{NUMBER}")
-    await customer.sees(say["joined"])
-    await act(client, conversation, "reply", {"agent_id": say["agent"], "text": say["answer"]})
-    await customer.sees(say["answer"])
-    await act(client, conversation, "resolve", {"agent_id": say["agent"]})
+    conversation = await agent_answers(client, customer, say, identity=f"whatsapp:{NUMBER}")
     rating = await customer.sees(say["csat"])
     await customer.choose(choices_of(rating)[3], kind="list_reply")
     await customer.sees(say["thanks"])
