@@ -6,7 +6,6 @@ stands between Twilio and the hub)."""
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,10 +16,9 @@ from twilio.request_validator import RequestValidator
 
 from connectors.sms.connector import SIGNATURE_HEADER, STATUS_PATH, WEBHOOK_PATH, SmsConnector
 from hub.abc import ConversationHandler
-from hub.app import create_app
-from hub.config import load_config
 from hub.model import Event
 from tests.connectors.agent_steps import events_of, wait_for_events
+from tests.connectors.hub_app import hub_app
 from tests.connectors.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from tests.connectors.telegram.harness import hub_of as hub_of  # re-exported for the tests
 
@@ -61,21 +59,13 @@ def sms_app(
 ) -> web.Application:
     """The whole hub, on SQLite in `tmp_path`, with SMS pointed at the fake (and any other
     `channels`)."""
-    config: dict[str, Any] = {
-        "delivery": {
-            "max_attempts": 4,
-            "base_delay": 0.05,
-            "max_delay": 0.2,
-            "poll_interval": 0.05,
-        },
-        "logging": {"format": "text"},
-        "bot": {"kind": "echo", **({"handoff_path": str(handoff)} if handoff else {})},
-        "channels": {"sms": channel(fake, **settings), **(channels or {})},
-    }
-    path = tmp_path / "frontdesk.yaml"
-    path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
-    environ = env(tmp_path)
-    return create_app(load_config(path, environ), environ=environ, bot=bot)
+    return hub_app(
+        tmp_path,
+        channels={"sms": channel(fake, **settings), **(channels or {})},
+        environ=env(tmp_path),
+        bot=bot,
+        handoff=handoff,
+    )
 
 
 def connector_of(app: web.Application) -> SmsConnector:

@@ -14,10 +14,9 @@ from aiohttp.test_utils import TestClient
 from connectors.telegram.connector import SECRET_HEADER, TelegramConnector
 from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.api import HUB
-from hub.app import create_app
-from hub.config import load_config
 from hub.hub import Hub
 from hub.model import Button, Event, Outbound
+from tests.connectors.hub_app import hub_app
 from tests.connectors.telegram.fake_bot_api import TOKEN, FakeBotApi
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -58,19 +57,6 @@ def telegram_app(
     }
     if mode == "webhook":
         channel.setdefault("webhook_url", WEBHOOK_URL)
-    config = {
-        "delivery": {
-            "max_attempts": 4,
-            "base_delay": 0.05,
-            "max_delay": 0.2,
-            "poll_interval": 0.05,
-        },
-        "logging": {"format": "text"},
-        "bot": {"kind": "echo"},
-        "channels": {"telegram": channel},
-    }
-    path = tmp_path / "frontdesk.yaml"
-    path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
     env = {
         "FRONTDESK_STORE_URL": store_url or f"sqlite:///{tmp_path}/frontdesk.db",
         "FRONTDESK_TELEGRAM_TOKEN": TOKEN,
@@ -79,7 +65,7 @@ def telegram_app(
         env["FRONTDESK_TELEGRAM_SECRET"] = SECRET
     if handoff_path is not None:
         env["FRONTDESK_HANDOFF_PATH"] = str(handoff_path)
-    return create_app(load_config(path, env), environ=env, bot=bot)
+    return hub_app(tmp_path, channels={"telegram": channel}, environ=env, bot=bot)
 
 
 def hub_of(app: web.Application) -> Hub:

@@ -5,7 +5,6 @@ shapes of WeChat's documented examples."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,9 @@ from aiohttp.test_utils import TestClient
 from connectors.wechat.connector import WEBHOOK_PATH, WeChatConnector
 from connectors.wechat.envelope import aes_key, encrypt, sign
 from hub.abc import ConversationHandler
-from hub.app import create_app
-from hub.config import load_config
 from hub.model import Event
 from tests.connectors.agent_steps import events_of, wait_for_events
+from tests.connectors.hub_app import hub_app
 from tests.connectors.telegram.harness import hub_of as hub_of  # re-exported for the tests
 from tests.connectors.wechat.fake_wechat import APP_ID, APP_SECRET, FakeWeChatApi
 
@@ -54,26 +52,12 @@ def wechat_app(
 ) -> web.Application:
     """The whole hub, on SQLite in `tmp_path` (or `store_url`), with WeChat pointed at the
     fake."""
-    config: dict[str, Any] = {
-        "delivery": {
-            "max_attempts": 4,
-            "base_delay": 0.05,
-            "max_delay": 0.2,
-            "poll_interval": 0.05,
-        },
-        "logging": {"format": "text"},
-        "bot": {"kind": "echo", **({"handoff_path": str(handoff)} if handoff else {})},
-        "channels": {
-            "wechat": {"enabled": True, "app_id": APP_ID, "api_url": fake.base_url, **settings}
-        },
-    }
-    path = tmp_path / "frontdesk.yaml"
-    path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
     environ = {
         **env(tmp_path, safe=safe),
         **({"FRONTDESK_STORE_URL": store_url} if store_url else {}),
     }
-    return create_app(load_config(path, environ), environ=environ, bot=bot)
+    wechat = {"enabled": True, "app_id": APP_ID, "api_url": fake.base_url, **settings}
+    return hub_app(tmp_path, channels={"wechat": wechat}, environ=environ, bot=bot, handoff=handoff)
 
 
 def connector_of(app: web.Application) -> WeChatConnector:

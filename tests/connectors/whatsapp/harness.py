@@ -17,10 +17,9 @@ from aiohttp.test_utils import TestClient
 
 from connectors.whatsapp.connector import SIGNATURE_HEADER, WEBHOOK_PATH, WhatsAppConnector
 from hub.abc import ConversationHandler
-from hub.app import create_app
-from hub.config import load_config
 from hub.model import Event
 from tests.connectors.agent_steps import events_of, wait_for_events
+from tests.connectors.hub_app import hub_app
 from tests.connectors.telegram.harness import hub_of as hub_of  # re-exported for the tests
 from tests.connectors.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, VERSION, FakeGraphApi
 
@@ -72,21 +71,14 @@ def whatsapp_app(
 ) -> web.Application:
     """The whole hub, on SQLite in `tmp_path` (or `store_url`), with WhatsApp pointed at
     the fake."""
-    config: dict[str, Any] = {
-        "delivery": {
-            "max_attempts": 4,
-            "base_delay": 0.05,
-            "max_delay": 0.2,
-            "poll_interval": 0.05,
-        },
-        "logging": {"format": "text"},
-        "bot": {"kind": "echo", **({"handoff_path": str(handoff)} if handoff else {})},
-        "channels": {"whatsapp": channel(fake, **settings)},
-    }
-    path = tmp_path / "frontdesk.yaml"
-    path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
     environ = {**env(tmp_path), **({"FRONTDESK_STORE_URL": store_url} if store_url else {})}
-    return create_app(load_config(path, environ), environ=environ, bot=bot)
+    return hub_app(
+        tmp_path,
+        channels={"whatsapp": channel(fake, **settings)},
+        environ=environ,
+        bot=bot,
+        handoff=handoff,
+    )
 
 
 def connector_of(app: web.Application) -> WhatsAppConnector:
