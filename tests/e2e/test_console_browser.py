@@ -58,8 +58,24 @@ async def sign_in(browser: Browser, url: str, username: str, csp: list[str]) -> 
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(url + "/console/")
-    await page.locator("#presence").select_option("online")
+    await go_online(page)
     return page
+
+
+async def go_online(page: Page) -> None:
+    """Choose "Online" once the console's scripts listen, and wait until the server has it:
+    the URL changes before the page's scripts run, and a choice made before they listen is
+    never sent (the agent would stay offline and be offered nothing)."""
+    await page.wait_for_load_state("load")
+    await page.locator("#presence").select_option("online")
+    await page.wait_for_function(
+        """async () => {
+          const answer = await fetch("/console/api/snapshot", { credentials: "same-origin" });
+          const data = await answer.json();
+          return Boolean(data.me && data.me.agent && data.me.agent.presence === "online");
+        }""",
+        polling=200,
+    )
 
 
 async def open_chat(browser: Browser, url: str) -> Page:
