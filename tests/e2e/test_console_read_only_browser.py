@@ -6,7 +6,6 @@ the English and the Chinese console."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,9 @@ from playwright.async_api import Browser, Page, expect
 
 from handoff.console.accounts import Role
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_console_search_browser import customer_says
 from tests.handoff.console.helpers import PASSWORD, console_app, handoff_env, seed_sqlite
-from tests.support import api_auth, channel_auth, served
+from tests.support import api_auth, served
 
 TEXTS = {
     "en": {
@@ -52,19 +52,6 @@ async def server(tmp_path: Path) -> AsyncIterator[str]:
     app = console_app(handoff_env(tmp_path, FRONTDESK_WEBCHAT_SECRET="test-webchat-secret"))
     async with served(app) as base:
         yield base
-
-
-async def customer_says(base: str, sender: str, text: str) -> str:
-    async with (
-        ClientSession() as http,
-        http.post(
-            base + "/api/v1/channels/api/messages",
-            json={"id": f"{sender}-{time.monotonic_ns()}", "sender": sender, "text": text},
-            headers=channel_auth(),
-        ) as response,
-    ):
-        assert response.status == 202, await response.text()
-        return str((await response.json())["conversation_id"])
 
 
 async def handoff(base: str, method: str, path: str, body: dict[str, Any]) -> None:

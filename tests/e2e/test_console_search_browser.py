@@ -29,7 +29,8 @@ async def server(tmp_path: Path) -> AsyncIterator[str]:
         yield base
 
 
-async def customer_says(base: str, sender: str, text: str) -> None:
+async def customer_says(base: str, sender: str, text: str) -> str:
+    """`text` from `sender` on the api channel: the conversation's id."""
     async with (
         ClientSession() as http,
         http.post(
@@ -39,6 +40,7 @@ async def customer_says(base: str, sender: str, text: str) -> None:
         ) as response,
     ):
         assert response.status == 202, await response.text()
+        return str((await response.json())["conversation_id"])
 
 
 async def sign_in(browser: Browser, base: str, username: str) -> Page:

@@ -23,10 +23,9 @@ from tests.connectors.agent_steps import (
 )
 from tests.connectors.sms.fake_twilio import FakeTwilio
 from tests.connectors.sms.harness import IDENTITY, NUMBER, hub_of, incoming, post, sms_app
+from tests.dialogs.talk import DEMO_DIALOGS
 from tests.handoff.helpers import TinyBot, handoff_yaml
 from tests.support import api_auth
-
-DEMO = Path(__file__).resolve().parents[3] / "config" / "dialogs"
 
 
 class Customer:
@@ -82,7 +81,7 @@ async def test_the_demo_bot_answers_an_faq_and_a_flow_with_a_numbered_list(
     light: str,
     hint: str,
 ) -> None:
-    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
     customer = Customer(await aiohttp_client(sms_app(tmp_path, fake, bot=bot)), fake)
     await customer.say(faq)
     await customer.sees(hours)
@@ -137,7 +136,7 @@ async def test_the_demo_bot_end_to_end_faq_flow_hand_off_agent_reply_and_csat(
     action_server: Any,
     say: dict[str, str],
 ) -> None:
-    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
     handoff = handoff_yaml(tmp_path, agents=DEMO_AGENTS, feedback={"comment_window": 0})
     app = sms_app(tmp_path, fake, bot=bot, handoff=handoff)
     client = await aiohttp_client(app)

@@ -30,10 +30,9 @@ from tests.connectors.wechat.harness import (
     text,
     wechat_app,
 )
+from tests.dialogs.talk import DEMO_DIALOGS
 from tests.handoff.helpers import TinyBot, handoff_yaml
 from tests.support import api_auth
-
-DEMO = Path(__file__).resolve().parents[3] / "config" / "dialogs"
 
 
 class Customer:
@@ -91,7 +90,7 @@ async def test_the_demo_bot_greets_answers_an_faq_and_a_flow_through_msgmenu(
     no: str,
     light: str,
 ) -> None:
-    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
     app = wechat_app(tmp_path, fake, bot=bot, safe=safe)
     customer = Customer(await aiohttp_client(app), fake, safe)
     await customer.send(event("subscribe"))
@@ -117,7 +116,7 @@ async def test_the_demo_bot_greets_answers_an_faq_and_a_flow_through_msgmenu(
 async def test_a_parametric_qr_code_opens_the_flow_it_names(
     aiohttp_client: Any, tmp_path: Path, fake: FakeWeChatApi, action_server: Any
 ) -> None:
-    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
     customer = Customer(await aiohttp_client(wechat_app(tmp_path, fake, bot=bot)), fake, False)
     await customer.send(event("subscribe", "qrscene_order_status"))
     await customer.sees("order number")
@@ -156,7 +155,7 @@ async def test_the_demo_bot_end_to_end_faq_flow_hand_off_agent_reply_and_csat(
     action_server: Any,
     say: dict[str, str],
 ) -> None:
-    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
     handoff = handoff_yaml(tmp_path, agents=DEMO_AGENTS, feedback={"comment_window": 0})
     app = wechat_app(tmp_path, fake, bot=bot, handoff=handoff)
     client = await aiohttp_client(app)

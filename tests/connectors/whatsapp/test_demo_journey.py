@@ -34,10 +34,9 @@ from tests.connectors.whatsapp.harness import (
     text,
     whatsapp_app,
 )
+from tests.dialogs.talk import DEMO_DIALOGS
 from tests.handoff.helpers import TinyBot, handoff_yaml
 from tests.support import api_auth
-
-DEMO = Path(__file__).resolve().parents[3] / "config" / "dialogs"
 
 
 class Customer:
@@ -90,7 +89,7 @@ async def test_the_demo_bot_answers_an_faq_and_a_flow_with_reply_buttons(
     no: str,
     light: str,
 ) -> None:
-    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
     customer = Customer(await aiohttp_client(whatsapp_app(tmp_path, fake, bot=bot)), fake)
     await customer.say(faq)
     await customer.sees(hours)
@@ -163,7 +162,7 @@ async def test_the_demo_bot_end_to_end_faq_flow_hand_off_agent_reply_and_csat(
     action_server: Any,
     say: dict[str, str],
 ) -> None:
-    bot = DialogEngine.from_path(DEMO, action_endpoint=action_server.url)
+    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
     handoff = handoff_yaml(tmp_path, agents=DEMO_AGENTS, feedback={"comment_window": 0})
     app = whatsapp_app(tmp_path, fake, bot=bot, handoff=handoff)
     client = await aiohttp_client(app)
