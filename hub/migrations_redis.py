@@ -20,6 +20,12 @@ Versions:
    (a token never goes back); the stream and lease holders of the stopped processes are
    dropped (the logs hold every event; a lease is taken again at start); old buckets are
    left to expire within their refill time.
+3. The search index leaves the store's slot for one of its own, across the slot space
+   (`fd:{fd}:{search}:…` → `fd:{fd:search:4}:…`, see `hub.search_redis`), and rate-limit
+   counters get a tag per key (`fd:{fd}:hits:<key>:<window>` → `fd:{fd:hits:<key>}:…`).
+   Index keys are copied with DUMP/RESTORE (a RENAME cannot cross slots on a cluster) and
+   then deleted, one at a time, so a run that stops half way carries on where it stopped;
+   old counters are left to expire within two windows (a limit's window restarts once).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from dataclasses import dataclass
 
 from redis.asyncio.cluster import RedisCluster
 
+from hub import search_redis
 from hub.errors import ConfigError
 from hub.store_redis_connect import RedisClient, own_tag
 
@@ -102,9 +109,32 @@ async def _own_tags(redis: RedisClient, base: str, keyspace: str) -> None:
     log.info("redis store: bus, leases and limits moved to hash tags of their own")
 
 
+async def _move_key(redis: RedisClient, key: str, target: str) -> bool:
+    """Copy `key` (value and expiry) to `target`, on any slot, then delete it; False when
+    it is gone already. A copy interrupted before the delete is made again from `key`."""
+    value = await redis.dump(key)  # redis-py never decodes a DUMP
+    ttl = int(await redis.pttl(key))
+    if value is None or ttl == -2:
+        return False
+    await redis.restore(target, max(ttl, 0), value, replace=True)
+    await redis.delete(key)
+    return True
+
+
+async def _search_apart(redis: RedisClient, base: str, keyspace: str) -> None:
+    old, new = f"{keyspace}{{search}}:", search_redis.keyspace(base)
+    moved = 0
+    async for key in redis.scan_iter(match=f"{old}*", count=1000):
+        moved += await _move_key(redis, str(key), new + str(key)[len(old) :])
+    log.info("redis store: %d search index keys moved under %s", moved, new)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, summary="every key under one hash tag", apply=_hash_tag_every_key),
     Migration(version=2, summary="bus, leases, limits under their own tags", apply=_own_tags),
+    Migration(
+        version=3, summary="search index and counters under their own tags", apply=_search_apart
+    ),
 )
 CURRENT = MIGRATIONS[-1].version
 

@@ -4,17 +4,23 @@ RediSearch is not assumed. Every indexed thing (a message, a ticket, a customer)
 document with a member id (`000000000042`); each token (`hub.search_text.tokens`) has a
 sorted set of the documents holding it, scored by the message's time, so a query is an
 intersection (unions first for prefixes) walked newest first from the shortest set, and
-stopped as soon as a page is found. Keys, all under
-the `{search}` hash tag (one Redis Cluster slot, so the multi-key steps are legal there):
+stopped as soon as a page is found. Keys, all under one hash tag of their own
+(`keyspace`: `fd:{fd:search:4}:` for the prefix `fd:`, so one Redis Cluster slot and the
+multi-key steps are legal there; a slot across the slot space from the store's, so a new
+cluster puts the index on another master, see `hub.store_redis_connect.far_tag`):
 
-    {p}{search}:t:<token>   zset   message/ticket member → time  (one per token)
-    {p}{search}:u:<token>   zset   customer member → created time (one per token)
-    {p}{search}:dict|udict  zset   every token (score 0), for prefix ranges (ZRANGEBYLEX)
-    {p}{search}:docs        hash   doc member → JSON {kind, c, s, u, b (tokens)}
-    {p}{search}:ref         hash   m:<conv>:<seq> | c:<customer> → doc member
-    {p}{search}:conv:<id>   set    the conversation's doc members (erasure, scopes)
-    {p}{search}:seen        hash   conversation → highest seq indexed (the watermark)
-    {p}{search}:next        string the last member id given out
+    S t:<token>   zset   message/ticket member → time  (one per token)
+    S u:<token>   zset   customer member → created time (one per token)
+    S dict|udict  zset   every token (score 0), for prefix ranges (ZRANGEBYLEX)
+    S docs        hash   doc member → JSON {kind, c, s, u, b (tokens)}
+    S ref         hash   m:<conv>:<seq> | c:<customer> → doc member
+    S conv:<id>   set    the conversation's doc members (erasure, scopes)
+    S seen        hash   conversation → highest seq indexed (the watermark)
+    S next        string the last member id given out
+    S tmp:<rand>  zset   a query's union of prefix tokens, deleted after the query
+
+Up to schema version 2 they were under the store's own tag (`fd:{fd}:{search}:`: the first
+braces decide the slot); `hub.migrations_redis` moves them.
 
 Indexing reads the conversation log behind the watermark, so it is idempotent and can
 run anywhere: this process's own appends are indexed moments after they are stored (the
@@ -44,6 +50,7 @@ from hub.search_text import (
     customer_body,
     event_body,
 )
+from hub.store_redis_connect import far_tag
 
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
@@ -172,12 +179,14 @@ class _Doc:
         return sorted(set(str(self.doc["b"]).split()))
 
 
+def keyspace(base: str) -> str:
+    """The prefix of every key of the index beside a store configured with `base` (`fd:`)."""
+    return f"{far_tag(base, 'search')}:"
+
+
 @dataclass(slots=True)
 class _Keys:
     prefix: str
-
-    def __post_init__(self) -> None:
-        self.prefix = f"{self.prefix}{{search}}:"
 
     def of(self, name: str) -> str:
         return self.prefix + name
@@ -205,7 +214,7 @@ class RedisSearch:
 
     def __init__(self, store: RedisCore) -> None:
         self.store = store
-        self.keys = _Keys(store.prefix)
+        self.keys = _Keys(keyspace(store.base_prefix))
         self._work: _Work | None = None
         self._task: asyncio.Task[None] | None = None
         self._scripts: dict[str, AsyncScript] = {}

@@ -26,6 +26,7 @@ from hub.model import (
     NewEvent,
 )
 from hub.ports import CustomerMerge
+from hub.store_redis_connect import own_tag
 from hub.store_redis_core import CAS_ATTEMPTS, RedisCore
 
 _CHALLENGE_SWEEP = 24 * 3600  # seconds an abandoned verification challenge lingers
@@ -313,7 +314,8 @@ class RedisStore(RedisCore):
 
     async def count_hit(self, key: str, *, window: float, now: float) -> int:
         start = now - now % window
-        name = f"{self.prefix}hits:{key}:{codec.num(start)}"
+        # A counter is only ever used alone, so each key's counters get a slot of their own.
+        name = f"{own_tag(self.base_prefix, f'hits:{key}')}:{codec.num(start)}"
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(name)
             pipe.expire(name, max(1, math.ceil(2 * window)))

@@ -7,8 +7,10 @@ Every other `redis://`, `rediss://` or `unix://` URL is one server.
 On both, every key of the store shares one hash tag (`keyspace`), so every Lua script
 and every transaction runs on one slot: on a cluster, a deployment's store lives on the
 master owning that slot (see docs/architecture.md, "Redis Cluster"). What stands apart from
-the store's scripts (the event bus's stream, leader leases, rate-limit buckets, send
-pacing) carries a tag of its own (`own_tag`), so a cluster spreads it over other masters.
+the store's scripts (the event bus's stream, leader leases, rate-limit buckets and
+counters, send pacing) carries a tag of its own (`own_tag`), so a cluster spreads it over
+other masters; the search index, busy on every message, gets one across the slot space
+from the store's (`far_tag`), so that a new cluster does not put it on the store's master.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import EqualJitterBackoff
+from redis.crc import key_slot
 from redis.exceptions import RedisError
 
 from hub.store_redis_codec import redacted
@@ -50,6 +53,31 @@ def own_tag(prefix: str, name: str) -> str:
     named by the deployment's prefix so two deployments on one Redis stay apart."""
     tag = prefix.strip(":") or "fd"
     return f"{prefix}{{{tag}:{name}}}"
+
+
+# Numbered tags `far_tag` chooses from; the farthest of them is about half the slot space
+# away (each lands on a uniformly random slot).
+_FAR_CANDIDATES = 64
+
+
+def far_tag(prefix: str, name: str) -> str:
+    """A tag of its own (`own_tag`) whose slot is as far as possible from the store's.
+
+    A cluster created with `redis-cli --cluster create` gives each master one contiguous,
+    equal range of slots, so two slots at least half the slot space apart are on
+    different masters whenever there are two or more; `own_tag` alone leaves that to
+    chance (`{fd:search}` hashes to slot 4501, on the same master of three as the store's
+    3502). Of the numbered tags `{fd:<name>:0}` … the one farthest from the store's slot is
+    taken (`{fd:search:4}`, slot 16343), the same in every process: it only depends on
+    `prefix` and `name`. A store whose own slot is near the middle of the space gets one
+    a little under half of it away. Operators who move slots choose for themselves."""
+    home = key_slot(keyspace(prefix).encode())
+
+    def distance(n: int) -> int:
+        return abs(key_slot(f"{own_tag(prefix, f'{name}:{n}')}:".encode()) - home)
+
+    best = max(range(_FAR_CANDIDATES), key=lambda n: (distance(n), -n))
+    return own_tag(prefix, f"{name}:{best}")
 
 
 async def connect(url: str) -> RedisClient:

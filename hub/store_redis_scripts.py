@@ -48,7 +48,10 @@ Identity (see `hub.identity`):
     P customer:{id}:audit          list  audit entry JSON, oldest first
     P merge:{id}                   str   merge record JSON (both records before the merge)
     P challenge:{customer id}      hash  data(JSON) expires_at attempts
-    P hits:{key}:{window start}    str   a rate-limit counter (expires after two windows)
+
+Rate-limit counters (`count_hit`, never touched by a script) have a tag of their own per
+key, `fd:{fd:hits:<key>}:<window start>`; the search index has its own too
+(`hub.search_redis`).
 
 Identity writes that depend on user data (a merge, an unmerge, an erasure, a profile
 update) are read and built in Python and applied by `WRITE_IF`, which first checks that

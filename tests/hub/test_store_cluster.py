@@ -1,5 +1,7 @@
 """On a Redis Cluster every key the store and the console's accounts write carries their hash
-tag, so each Lua script and transaction stays on one slot (docs/architecture.md)."""
+tag, so each Lua script and transaction stays on one slot (docs/architecture.md); the search
+index and the rate-limit counters carry tags of their own, and the index sits on another
+master than the store."""
 
 from __future__ import annotations
 
@@ -7,15 +9,22 @@ import pytest
 from redis.cluster import RedisCluster
 
 from handoff.console.accounts import Account, Role, accounts_from_url
+from hub import search_redis
 from hub.abc import TurnResult
 from hub.model import Inbound, Outbound
+from hub.search_redis import RedisSearch
+from hub.search_text import parse_query
 from hub.store_redis import RedisStore
 
 
-def every_key(url: str) -> set[str]:
+def every_key(url: str) -> dict[str, int]:
+    """Every key of the cluster, and the port of the master that holds it."""
     client = RedisCluster.from_url(url.replace("+cluster://", "://"), decode_responses=True)
     try:
-        return {str(key) for key in client.scan_iter(count=1000)}
+        return {
+            str(key): int(client.get_node_from_key(str(key)).port)
+            for key in client.scan_iter(count=1000)
+        }
     finally:
         client.close()
 
@@ -60,6 +69,36 @@ async def test_every_key_carries_the_hash_tag(
     finally:
         await accounts.close()
         await store.close()
-    assert {k for k in keys if not k.startswith(("fd:{fd}:", "fd:console:{console}:"))} == set()
+    tags = ("fd:{fd}:", "fd:console:{console}:", "fd:{fd:hits:code:webchat:v1}:")
+    assert {k for k in keys if not k.startswith(tags)} == set()
     assert any(k.startswith("fd:{fd}:conv:") for k in keys)
     assert any(k.startswith("fd:console:{console}:account:") for k in keys)
+    assert any(k.startswith("fd:{fd:hits:") for k in keys)
+
+
+@pytest.mark.parametrize(
+    ("question", "word"), [("Where is my refund?", "refund"), ("我的退款呢？", "退款")]
+)
+async def test_the_search_index_lives_on_another_master_than_the_store(
+    redis_cluster_url: str, question: str, word: str
+) -> None:
+    store = RedisStore(redis_cluster_url)
+    await store.open()
+    index = RedisSearch(store)
+    try:
+        got = await store.record_inbound(
+            Inbound(channel="webchat", sender="v1", message_id="w1", text=question), now=1.0
+        )
+        await index.index_conversation(got.conversation.id)
+        hits = await index.search(parse_query(word), kind="conversation", scope=None, limit=5)
+        keys = every_key(redis_cluster_url)
+    finally:
+        await store.close()
+    assert [hit.conversation_id for hit in hits.items] == [got.conversation.id]
+    prefix = search_redis.keyspace("fd:")
+    assert prefix == "fd:{fd:search:4}:"
+    index_masters = {port for key, port in keys.items() if key.startswith(prefix)}
+    store_masters = {port for key, port in keys.items() if key.startswith("fd:{fd}:")}
+    assert len(index_masters) == 1 and len(store_masters) == 1
+    assert index_masters != store_masters
+    assert {k for k in keys if not k.startswith((prefix, "fd:{fd}:"))} == set()

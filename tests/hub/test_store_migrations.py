@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from hub import bus_redis, migrations_redis, migrations_sqlite
+from hub import bus_redis, migrations_redis, migrations_sqlite, search_redis
 from hub.abc import TurnResult
 from hub.errors import ConfigError
 from hub.leader import lease_for
 from hub.model import Customer, Delivery, EventType, Inbound, NewEvent, Outbound
+from hub.search_text import parse_query, tokens
 from hub.store_redis import RedisStore
 from hub.store_redis_codec import dumps, event_json
 from hub.store_redis_connect import connect
@@ -271,7 +272,7 @@ async def test_version_1_bus_leases_and_limits_move_to_their_own_tags(
     await asyncio.gather(*(store.open() for store in stores))
     store = stores[0]
     try:
-        assert await store.redis.get("fd:{fd}:schema") == "2"
+        assert await store.redis.get("fd:{fd}:schema") == str(migrations_redis.CURRENT)
         for old in ("{lease:handoff-clock}:fence", "{lease:handoff-clock}", "{bus}:events"):
             assert not await store.redis.exists(f"fd:{{fd}}:{old}")
         assert await store.redis.get("fd:{fd:lease:handoff-clock}:fence") == "7"
@@ -293,7 +294,7 @@ async def test_a_newer_redis_store_refuses_to_open(redis_url: str) -> None:
     await redis.aclose()
     with pytest.raises(ConfigError) as raised:
         await RedisStore(redis_url).open()
-    assert "schema version 99, newer than this Frontdesk knows (2)" in raised.value.message
+    assert "schema version 99, newer than this Frontdesk knows (3)" in raised.value.message
 
 
 async def test_a_new_redis_store_starts_at_the_current_version(redis_url: str) -> None:
@@ -303,3 +304,62 @@ async def test_a_new_redis_store_starts_at_the_current_version(redis_url: str) -
         assert await store.redis.get("fd:{fd}:schema") == str(migrations_redis.CURRENT)
     finally:
         await store.close()
+
+
+# A version-2 search index: one message document and its tokens under the store's own tag.
+OLD_INDEX = "fd:{fd}:{search}:"
+
+
+async def write_version_2_index(url: str, word: str, text: str) -> None:
+    redis = await connect(url)
+    try:
+        await redis.set("fd:{fd}:schema", "2")
+        words = tokens(f"{word} {text}")  # the body keeps them in text order (phrases)
+        doc = {"k": "message", "c": "con_old", "s": 2, "u": "", "b": " ".join(words)}
+        await redis.hset(f"{OLD_INDEX}docs", "000000000001", json.dumps(doc, ensure_ascii=False))
+        await redis.hset(f"{OLD_INDEX}ref", "m:con_old:2", "000000000001")
+        for token in set(words):
+            await redis.zadd(f"{OLD_INDEX}t:{token}", {"000000000001": 2.0})
+            await redis.zadd(f"{OLD_INDEX}dict", {token: 0})
+        await redis.sadd(f"{OLD_INDEX}conv:con_old", "000000000001")
+        await redis.hset(f"{OLD_INDEX}seen", "con_old", "2")
+        await redis.set(f"{OLD_INDEX}next", "1")
+        await redis.zadd(f"{OLD_INDEX}tmp:abc", {"000000000001": 2.0})
+        await redis.pexpire(f"{OLD_INDEX}tmp:abc", 600_000)
+        await redis.set("fd:{fd}:hits:code:api:ana:0", "3", ex=120)
+    finally:
+        await redis.aclose()
+
+
+@pytest.mark.parametrize(("word", "text"), [("refund", "late"), ("退款", "还没到")])
+async def test_version_2_search_index_moves_to_a_slot_of_its_own(
+    shared_store_url: str, word: str, text: str
+) -> None:
+    """Version 2 kept the search index under the store's tag `{fd}`; version 3 copies each
+    key to the index's own tag, expiry included, and carries on after an interruption."""
+    await write_version_2_index(shared_store_url, word, text)
+    new = search_redis.keyspace("fd:")
+    redis = await connect(shared_store_url)
+    try:
+        # A run stopped between copying the documents and deleting the originals.
+        await redis.hset(f"{new}docs", "000000000001", "half copied")
+    finally:
+        await redis.aclose()
+    stores = [RedisStore(shared_store_url), RedisStore(shared_store_url)]
+    await asyncio.gather(*(store.open() for store in stores))
+    store = stores[0]
+    try:
+        assert await store.redis.get("fd:{fd}:schema") == str(migrations_redis.CURRENT) == "3"
+        left = [str(k) async for k in store.redis.scan_iter(match=f"{OLD_INDEX}*")]
+        assert left == []
+        assert await store.redis.hget(f"{new}seen", "con_old") == "2"  # nothing to re-index
+        assert 0 < await store.redis.pttl(f"{new}tmp:abc") <= 600_000
+        index = search_redis.RedisSearch(store)
+        for query in (word, text):
+            hits = await index.search(parse_query(query), kind="conversation", scope=None, limit=5)
+            assert [(hit.conversation_id, hit.seq) for hit in hits.items] == [("con_old", 2)]
+        # A counter of version 2 is left to expire; counting starts again under its own tag.
+        assert await store.count_hit("code:api:ana", window=60, now=1.0) == 1
+    finally:
+        for opened in stores:
+            await opened.close()
