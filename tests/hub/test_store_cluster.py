@@ -6,7 +6,7 @@ master than the store."""
 from __future__ import annotations
 
 import pytest
-from redis.cluster import RedisCluster
+from redis import Redis
 
 from handoff.console.accounts import Account, Role, accounts_from_url
 from hub import search_redis
@@ -15,18 +15,19 @@ from hub.model import Inbound, Outbound
 from hub.search_redis import RedisSearch
 from hub.search_text import parse_query
 from hub.store_redis import RedisStore
+from tests.redis_cluster import RedisTestCluster
 
 
-def every_key(url: str) -> dict[str, int]:
+def every_key(cluster: RedisTestCluster) -> dict[str, int]:
     """Every key of the cluster, and the port of the master that holds it."""
-    client = RedisCluster.from_url(url.replace("+cluster://", "://"), decode_responses=True)
-    try:
-        return {
-            str(key): int(client.get_node_from_key(str(key)).port)
-            for key in client.scan_iter(count=1000)
-        }
-    finally:
-        client.close()
+    found: dict[str, int] = {}
+    for port in cluster.ports:
+        node = Redis(host="127.0.0.1", port=port, decode_responses=True)
+        try:
+            found.update((str(key), port) for key in node.scan_iter(count=1000))
+        finally:
+            node.close()
+    return found
 
 
 @pytest.mark.parametrize(
@@ -34,7 +35,7 @@ def every_key(url: str) -> dict[str, int]:
     [("Where is my order?", "It left today."), ("我的订单呢？", "今天发货了。")],
 )
 async def test_every_key_carries_the_hash_tag(
-    redis_cluster_url: str, question: str, answer: str
+    redis_cluster: RedisTestCluster, redis_cluster_url: str, question: str, answer: str
 ) -> None:
     store = RedisStore(redis_cluster_url)
     accounts = accounts_from_url(redis_cluster_url)
@@ -65,7 +66,7 @@ async def test_every_key_carries_the_hash_tag(
         await accounts.add(
             Account(id="mei", name="Mei", role=Role.AGENT, password_hash="$argon2id$x")
         )
-        keys = every_key(redis_cluster_url)
+        keys = every_key(redis_cluster)
     finally:
         await accounts.close()
         await store.close()
@@ -80,7 +81,7 @@ async def test_every_key_carries_the_hash_tag(
     ("question", "word"), [("Where is my refund?", "refund"), ("我的退款呢？", "退款")]
 )
 async def test_the_search_index_lives_on_another_master_than_the_store(
-    redis_cluster_url: str, question: str, word: str
+    redis_cluster: RedisTestCluster, redis_cluster_url: str, question: str, word: str
 ) -> None:
     store = RedisStore(redis_cluster_url)
     await store.open()
@@ -91,7 +92,7 @@ async def test_the_search_index_lives_on_another_master_than_the_store(
         )
         await index.index_conversation(got.conversation.id)
         hits = await index.search(parse_query(word), kind="conversation", scope=None, limit=5)
-        keys = every_key(redis_cluster_url)
+        keys = every_key(redis_cluster)
     finally:
         await store.close()
     assert [hit.conversation_id for hit in hits.items] == [got.conversation.id]
