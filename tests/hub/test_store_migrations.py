@@ -7,8 +7,10 @@ release laid it out, not through today's store."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,19 @@ from hub.store_redis import RedisStore
 from hub.store_redis_codec import dumps, event_json
 from hub.store_redis_connect import connect
 from hub.store_sqlite import SQLiteStore
+
+
+@contextlib.asynccontextmanager
+async def opened_by_two(url: str) -> AsyncIterator[RedisStore]:
+    """Two processes starting together on `url`: one migrates, the other waits for it."""
+    stores = [RedisStore(url), RedisStore(url)]
+    await asyncio.gather(*(store.open() for store in stores))
+    try:
+        yield stores[0]
+    finally:
+        for store in stores:
+            await store.close()
+
 
 # The SQLite schema of the release before versions, as it created it.
 OLD_SQLITE_SCHEMA = """
@@ -229,10 +244,7 @@ async def test_redis_from_the_previous_release_is_moved_under_the_hash_tag(
 ) -> None:
     await write_old_redis(redis_url, sender, question, answer)
     # Two processes starting together: one migrates, the other waits for it.
-    stores = [RedisStore(redis_url), RedisStore(redis_url)]
-    await asyncio.gather(*(store.open() for store in stores))
-    store = stores[0]
-    try:
+    async with opened_by_two(redis_url) as store:
         keys = {str(key) for key in await store.redis.keys("*")}
         assert "fd:console:account:agent1" in keys
         untagged = {k for k in keys if not k.startswith("fd:{fd}:") and "console" not in k}
@@ -250,9 +262,6 @@ async def test_redis_from_the_previous_release_is_moved_under_the_hash_tag(
         assert waiting.outbound.text == answer
         events = await store.events("con_old")
         assert json.loads(json.dumps(events[1].data))["text"] == question
-    finally:
-        for opened in stores:
-            await opened.close()
 
 
 async def test_version_1_bus_leases_and_limits_move_to_their_own_tags(
@@ -268,10 +277,7 @@ async def test_version_1_bus_leases_and_limits_move_to_their_own_tags(
         await redis.xadd("fd:{fd}:{bus}:events", {"n": "old", "k": "s", "t": "x", "d": "{}"})
     finally:
         await redis.aclose()
-    stores = [RedisStore(shared_store_url), RedisStore(shared_store_url)]
-    await asyncio.gather(*(store.open() for store in stores))
-    store = stores[0]
-    try:
+    async with opened_by_two(shared_store_url) as store:
         assert await store.redis.get("fd:{fd}:schema") == str(migrations_redis.CURRENT)
         for old in ("{lease:handoff-clock}:fence", "{lease:handoff-clock}", "{bus}:events"):
             assert not await store.redis.exists(f"fd:{{fd}}:{old}")
@@ -283,9 +289,6 @@ async def test_version_1_bus_leases_and_limits_move_to_their_own_tags(
         finally:
             await lease.stop()
         assert bus_redis.stream_key(store.base_prefix) == "fd:{fd:events}:stream"
-    finally:
-        for opened in stores:
-            await opened.close()
 
 
 async def test_a_newer_redis_store_refuses_to_open(redis_url: str) -> None:
@@ -345,10 +348,7 @@ async def test_version_2_search_index_moves_to_a_slot_of_its_own(
         await redis.hset(f"{new}docs", "000000000001", "half copied")
     finally:
         await redis.aclose()
-    stores = [RedisStore(shared_store_url), RedisStore(shared_store_url)]
-    await asyncio.gather(*(store.open() for store in stores))
-    store = stores[0]
-    try:
+    async with opened_by_two(shared_store_url) as store:
         assert await store.redis.get("fd:{fd}:schema") == str(migrations_redis.CURRENT) == "3"
         left = [str(k) async for k in store.redis.scan_iter(match=f"{OLD_INDEX}*")]
         assert left == []
@@ -360,6 +360,3 @@ async def test_version_2_search_index_moves_to_a_slot_of_its_own(
             assert [(hit.conversation_id, hit.seq) for hit in hits.items] == [("con_old", 2)]
         # A counter of version 2 is left to expire; counting starts again under its own tag.
         assert await store.count_hit("code:api:ana", window=60, now=1.0) == 1
-    finally:
-        for opened in stores:
-            await opened.close()
