@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from redis import Redis
+from redis.crc import key_slot
 
 from handoff.console.accounts import Account, Role, accounts_from_url
 from hub import search_redis
@@ -15,6 +16,7 @@ from hub.model import Inbound, Outbound
 from hub.search_redis import RedisSearch
 from hub.search_text import parse_query
 from hub.store_redis import RedisStore
+from hub.store_redis_connect import keyspace
 from tests.redis_cluster import RedisTestCluster
 
 
@@ -103,3 +105,12 @@ async def test_the_search_index_lives_on_another_master_than_the_store(
     assert len(index_masters) == 1 and len(store_masters) == 1
     assert index_masters != store_masters
     assert {k for k in keys if not k.startswith((prefix, "fd:{fd}:"))} == set()
+
+
+@pytest.mark.parametrize("prefix", ["fd:", "acme:", "客服:"])
+def test_the_index_tag_is_half_the_slot_space_from_the_store(prefix: str) -> None:
+    """Equal contiguous ranges put slots 8,192 apart on different masters, for any count."""
+    home = key_slot(keyspace(prefix).encode())
+    index = key_slot(search_redis.keyspace(prefix).encode())
+    assert abs(index - home) >= 8192
+    assert search_redis.keyspace(prefix).startswith(f"{prefix}{{{prefix.strip(':')}:search:")
