@@ -23,9 +23,9 @@ Versions:
 3. The search index leaves the store's slot for one of its own, across the slot space
    (`fd:{fd}:{search}:…` → `fd:{fd:search:4}:…`, see `hub.search_redis`), and rate-limit
    counters get a tag per key (`fd:{fd}:hits:<key>:<window>` → `fd:{fd:hits:<key>}:…`).
-   Index keys are copied with DUMP/RESTORE (a RENAME cannot cross slots on a cluster) and
-   then deleted, one at a time, so a run that stops half way carries on where it stopped;
-   old counters are left to expire within two windows (a limit's window restarts once).
+   Each key is copied with DUMP/RESTORE (a RENAME cannot cross slots on a cluster), expiry
+   included, and then deleted, one at a time, so a run that stops half way carries on
+   where it stopped.
 """
 
 from __future__ import annotations
@@ -127,6 +127,13 @@ async def _search_apart(redis: RedisClient, base: str, keyspace: str) -> None:
     async for key in redis.scan_iter(match=f"{old}*", count=1000):
         moved += await _move_key(redis, str(key), new + str(key)[len(old) :])
     log.info("redis store: %d search index keys moved under %s", moved, new)
+    # A counter moves too: restarting a window at the upgrade would let through one more
+    # window's worth of what it limits (verification codes …).
+    hits, moved = f"{keyspace}hits:", 0
+    async for key in redis.scan_iter(match=f"{hits}*", count=1000):
+        name, _, window = str(key)[len(hits) :].rpartition(":")
+        moved += await _move_key(redis, str(key), f"{own_tag(base, f'hits:{name}')}:{window}")
+    log.info("redis store: %d rate-limit counters moved to tags of their own", moved)
 
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -329,17 +329,18 @@ async def write_version_2_index(url: str, word: str, text: str) -> None:
         await redis.set(f"{OLD_INDEX}next", "1")
         await redis.zadd(f"{OLD_INDEX}tmp:abc", {"000000000001": 2.0})
         await redis.pexpire(f"{OLD_INDEX}tmp:abc", 600_000)
-        await redis.set("fd:{fd}:hits:code:api:ana:0", "3", ex=120)
+        await redis.set("fd:{fd}:hits:code:api:ana:0.0", "3", ex=120)
     finally:
         await redis.aclose()
 
 
 @pytest.mark.parametrize(("word", "text"), [("refund", "late"), ("退款", "还没到")])
-async def test_version_2_search_index_moves_to_a_slot_of_its_own(
+async def test_version_2_search_index_and_counters_move_to_slots_of_their_own(
     shared_store_url: str, word: str, text: str
 ) -> None:
-    """Version 2 kept the search index under the store's tag `{fd}`; version 3 copies each
-    key to the index's own tag, expiry included, and carries on after an interruption."""
+    """Version 2 kept the search index and the rate-limit counters under the store's tag
+    `{fd}`; version 3 copies each key to its own tag, expiry included, and carries on after
+    an interruption."""
     await write_version_2_index(shared_store_url, word, text)
     new = search_redis.keyspace("fd:")
     redis = await connect(shared_store_url)
@@ -358,5 +359,7 @@ async def test_version_2_search_index_moves_to_a_slot_of_its_own(
         for query in (word, text):
             hits = await index.search(parse_query(query), kind="conversation", scope=None, limit=5)
             assert [(hit.conversation_id, hit.seq) for hit in hits.items] == [("con_old", 2)]
-        # A counter of version 2 is left to expire; counting starts again under its own tag.
-        assert await store.count_hit("code:api:ana", window=60, now=1.0) == 1
+        # A counter of version 2 goes on counting under its own tag, expiry kept.
+        assert not await store.redis.exists("fd:{fd}:hits:code:api:ana:0.0")
+        assert 0 < await store.redis.pttl("fd:{fd:hits:code:api:ana}:0.0") <= 120_000
+        assert await store.count_hit("code:api:ana", window=60, now=1.0) == 4
