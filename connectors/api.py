@@ -29,7 +29,7 @@ import aiohttp
 from aiohttp import web
 
 from hub import jsonio
-from hub.abc import Connector, IngestFn
+from hub.abc import ChannelLinks, Connector
 from hub.config import Section
 from hub.errors import DeliveryError, RetryLater
 from hub.http import Fields, json_response, read_json, require_bearer
@@ -110,14 +110,14 @@ class ApiConnector(Connector):
     def __init__(
         self,
         *,
-        ingest: IngestFn,
+        links: ChannelLinks,
         token: str,
         secret: str,
         callback_url: str,
         max_text_length: int = 10_000,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(ingest=ingest)
+        super().__init__(links=links)
         self.token = token
         self.secret = secret or token
         self.callback_url = callback_url
@@ -127,7 +127,7 @@ class ApiConnector(Connector):
 
     @classmethod
     def from_config(
-        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
     ) -> Self:
         callback_url = settings.get_str("callback_url", "")
         if callback_url and not callback_url.startswith(("http://", "https://")):
@@ -135,7 +135,7 @@ class ApiConnector(Connector):
                 "callback_url", f"must be an http:// or https:// URL (got {callback_url!r})"
             )
         connector = cls(
-            ingest=ingest,
+            links=links,
             token=environ.get("FRONTDESK_API_CHANNEL_TOKEN", ""),
             secret=environ.get("FRONTDESK_API_CHANNEL_SECRET", ""),
             callback_url=callback_url,

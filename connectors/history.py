@@ -23,11 +23,9 @@ RECEIPT = "delivery.receipt"  # a provider's word on a reply: sent, delivered, r
 SCAN = 200  # events read back to find a reply's buttons or the message a status refers to
 
 
-async def recent_events(log_: ConversationLog | None, identity: str) -> Sequence[Event]:
+async def recent_events(log_: ConversationLog, identity: str) -> Sequence[Event]:
     """The last `SCAN` events of the conversation `identity` last wrote in (none without a
-    log or a conversation)."""
-    if log_ is None:
-        return ()
+    conversation)."""
     conversation = await log_.latest_conversation(identity)
     if conversation is None:
         return ()
@@ -37,7 +35,7 @@ async def recent_events(log_: ConversationLog | None, identity: str) -> Sequence
 
 
 async def record_receipt(
-    log_: ConversationLog | None,
+    log_: ConversationLog,
     *,
     identity: str,
     channel: str,
@@ -52,8 +50,6 @@ async def record_receipt(
     (``delivery_id``, ``seq``) when that is among the recent events. A status already
     recorded for that message is not recorded twice (providers repeat themselves).
     Whether a receipt was appended."""
-    if log_ is None:
-        return False
     conversation = await log_.latest_conversation(identity)
     if conversation is None:
         log.info("status for an unknown customer ignored", extra={"channel": channel})

@@ -66,10 +66,8 @@ class ServiceWindow:
             upper = after
         return None
 
-    async def last_before(self, log: EventReader | None, delivery: Delivery) -> float | None:
-        """When the customer `delivery` goes to last wrote before it (None without a log)."""
-        if log is None:
-            return None
+    async def last_before(self, log: EventReader, delivery: Delivery) -> float | None:
+        """When the customer `delivery` goes to last wrote before it (None: never)."""
         return await self.last_inbound(
             log, delivery.conversation_id, before_seq=delivery.seq, address=delivery.address
         )

@@ -104,6 +104,9 @@ class IngestReceipt:
 
 
 IngestFn = Callable[[Inbound], Awaitable[IngestReceipt]]
+# Checks a token the company's site signed for an identity (`hub.identity`) and links it to
+# that customer; raises ValueError with the reason when refused.
+TokenCheck = Callable[[str, str], Awaitable[object]]
 
 
 class ConversationLog(Protocol):
@@ -147,6 +150,21 @@ class ConversationLog(Protocol):
         whoever handles the conversation (`hub.signals`), never logged."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelLinks:
+    """What every channel is built with, by the composition root (`hub.app`): where its
+    messages go in (`ingest`), what it may read back (`log`), where the bytes of files sent
+    either way are kept (`attachments`: a connector stores what arrives before ingesting
+    it, and reads what it delivers), and the check of a signed identity token (None: the
+    deployment has no identity service). A connector is whole once constructed: nothing
+    is attached to it afterwards."""
+
+    ingest: IngestFn
+    log: ConversationLog
+    attachments: AttachmentStore
+    identity_tokens: TokenCheck | None = None
+
+
 class Connector(abc.ABC):
     """One channel. Subclasses set `name`, parse inbound in `routes`/`start`, and `deliver`.
 
@@ -174,18 +192,11 @@ class Connector(abc.ABC):
     observes_events: ClassVar[bool] = False
     code_identities: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, *, ingest: IngestFn) -> None:
-        self.ingest = ingest
-        self.log: ConversationLog | None = None  # attached by the hub
-        # Set by the wiring: checks a token the company's site signed for `identity` and
-        # links it to that customer; raises ValueError with the reason when refused.
-        self.identity_tokens: Callable[[str, str], Awaitable[object]] | None = None
-        # Set by the wiring: where the bytes of files sent either way are kept (a connector
-        # stores what arrives before ingesting it, and reads what it delivers).
-        self.attachments: AttachmentStore | None = None
-
-    def attach(self, log: ConversationLog) -> None:
-        self.log = log
+    def __init__(self, *, links: ChannelLinks) -> None:
+        self.ingest = links.ingest
+        self.log = links.log
+        self.attachments = links.attachments
+        self.identity_tokens = links.identity_tokens
 
     async def typing(  # noqa: B027
         self, address: str, thread_hint: str, *, on: bool = True, for_turn: bool = True
@@ -204,7 +215,7 @@ class Connector(abc.ABC):
     @classmethod
     @abc.abstractmethod
     def from_config(
-        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
     ) -> Self:
         """Build from the channel's config section (and secrets from `environ`); raise
         `ConfigError` (via `settings.error(...)`) naming the key that is wrong."""

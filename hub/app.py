@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.abc import Connector, ConversationHandler, Owners
+from hub.abc import ChannelLinks, Connector, ConversationHandler, Owners
 from hub.api import API_TOKEN, HUB
 from hub.api import routes as api_routes
 from hub.attachments import AttachmentSettings, AttachmentStore, attachment_store_from
@@ -72,7 +72,10 @@ class CurrentArticles:
         return knowledge.suggest(text, lang, k) if knowledge is not None else []
 
 
-def build_connectors(config: Config, hub: Hub, environ: Mapping[str, str]) -> list[Connector]:
+def build_connectors(
+    config: Config, links: ChannelLinks, environ: Mapping[str, str]
+) -> list[Connector]:
+    """Every enabled channel, each whole once constructed (`ChannelLinks`)."""
     from connectors.registry import connector_class
 
     connectors = []
@@ -80,7 +83,7 @@ def build_connectors(config: Config, hub: Hub, environ: Mapping[str, str]) -> li
         if not section.get_bool("enabled", True):
             continue
         cls = connector_class(name)
-        connectors.append(cls.from_config(section, ingest=hub.ingest, environ=environ))
+        connectors.append(cls.from_config(section, links=links, environ=environ))
     return connectors
 
 
@@ -152,11 +155,15 @@ def create_app(
     attachments = attachments or attachment_store_from(
         config.store_url, AttachmentSettings.from_section(config.attachments)
     )
-    connectors = build_connectors(config, hub, environ)
+    links = ChannelLinks(
+        ingest=hub.ingest,
+        log=hub,
+        attachments=attachments,
+        identity_tokens=identity.accept_widget_token,
+    )
+    connectors = build_connectors(config, links, environ)
     for connector in connectors:
         hub.add_connector(connector)
-        connector.identity_tokens = identity.accept_widget_token
-        connector.attachments = attachments
 
     edge = edge_middleware(
         trusted_proxies=parse_networks(config.server.trusted_proxies),

@@ -149,7 +149,6 @@ class Hub:
         if connector.name in self.connectors:
             raise ValueError(f"connector {connector.name!r} is registered twice")
         self.connectors[connector.name] = connector
-        connector.attach(self)
         if connector.observes_events:
             self.add_listener(connector.on_events)
 

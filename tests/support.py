@@ -11,7 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.abc import ChannelLinks
+from hub.attachments import AttachmentSettings
+from hub.attachments_fs import FileAttachments
 from hub.config import Config, load_config
+from hub.hub import Hub
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "config" / "frontdesk.yaml"
@@ -34,6 +38,14 @@ def hub_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
 
 def hub_config(env: Mapping[str, str], path: Path = DEMO_CONFIG) -> Config:
     return load_config(path, env)
+
+
+def channel_links(hub: Hub, directory: Path) -> ChannelLinks:
+    """What a channel built outside `create_app` is linked to: `hub`, and files kept in
+    `directory` (never opened: a test that stores files opens it)."""
+    return ChannelLinks(
+        ingest=hub.ingest, log=hub, attachments=FileAttachments(directory, AttachmentSettings())
+    )
 
 
 def channel_auth() -> dict[str, str]:

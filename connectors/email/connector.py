@@ -54,7 +54,7 @@ from connectors.email.settings import (
 from connectors.email.smtp_in import SmtpReceiver, SmtpSettings
 from connectors.email.threading import plus_token, token_in
 from connectors.email.verp import Verp
-from hub.abc import Connector, ConversationLog, IngestFn
+from hub.abc import ChannelLinks, Connector
 from hub.config import Section
 from hub.errors import DeliveryError, RetryLater
 from hub.leader import Lease as LeaderLease
@@ -76,7 +76,7 @@ class EmailConnector(Connector):
     def __init__(
         self,
         *,
-        ingest: IngestFn,
+        links: ChannelLinks,
         sender: Sender,
         relay: Mapping[str, Any],
         smtp_in: SmtpSettings | None = None,
@@ -88,23 +88,31 @@ class EmailConnector(Connector):
         dns: DnsLookup | None = None,
         verp: Verp | None = None,
     ) -> None:
-        super().__init__(ingest=ingest)
+        super().__init__(links=links)
         self.sender = sender
         self.auth = auth or AuthSettings()
         self.dns = dns  # None: dkimpy asks the system's resolver
         self.verp = verp or Verp(secret=os.urandom(32), local_part="bounces", domain=sender.domain)
         self.relay = dict(relay)
-        self.rate_limit = rate_limit or RateLimit(limit=20, window=3600)
+        # The loop breaker's budget is the hub's: one per address across every process.
+        self.rate_limit = rate_limit or RateLimit(
+            limit=20, window=3600, limiter=links.log.limiter, prefix=self.name
+        )
         self.max_text_length = max_text_length
         self.raw_source_limit = raw_source_limit
         self.receiver = SmtpReceiver(smtp_in, self.receive) if smtp_in else None
         self.poller = ImapPoller(imap, self.receive_fetched, leading=self._leads) if imap else None
         self._imap_lease: LeaderLease | None = None
+        if imap is not None:
+            # One process polls a mailbox at a time (named by a digest: no address in keys).
+            mailbox = f"{imap.host}:{imap.port}/{imap.username}/{imap.mailbox}"
+            digest = hashlib.sha256(mailbox.encode()).hexdigest()[:16]
+            self._imap_lease = links.log.leader(f"{self.name}-imap:{digest}")
 
     # ------------------------------------------------------------------ config
     @classmethod
     def from_config(
-        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
     ) -> Self:
         address = settings.get_str("address")
         if not _ADDRESS.fullmatch(address):
@@ -136,7 +144,7 @@ class EmailConnector(Connector):
         imap = imap_settings(settings.section("imap"), inbound, address, environ)
         relay = relay_settings(settings.section("relay"), environ)
         connector = cls(
-            ingest=ingest,
+            links=links,
             sender=sender,
             relay=relay,
             smtp_in=smtp_in,
@@ -144,6 +152,8 @@ class EmailConnector(Connector):
             rate_limit=RateLimit(
                 limit=settings.get_int("rate_limit_messages", 20, minimum=0),
                 window=settings.get_float("rate_limit_window", 3600.0, minimum=1.0),
+                limiter=links.log.limiter,
+                prefix=cls.name,
             ),
             max_text_length=settings.get_int("max_text_length", 20_000, minimum=1),
             raw_source_limit=settings.get_int("raw_source_limit", 256 * 1024, minimum=0),
@@ -154,18 +164,6 @@ class EmailConnector(Connector):
         return connector
 
     # ------------------------------------------------------------------ lifecycle
-    def attach(self, log: ConversationLog) -> None:
-        super().attach(log)
-        # The loop breaker's budget is the hub's: one per address across every process.
-        self.rate_limit.limiter = log.limiter
-        self.rate_limit.prefix = self.name
-        if self.poller is not None:
-            # One process polls a mailbox at a time (named by a digest: no address in keys).
-            imap = self.poller.settings
-            mailbox = f"{imap.host}:{imap.port}/{imap.username}/{imap.mailbox}"
-            digest = hashlib.sha256(mailbox.encode()).hexdigest()[:16]
-            self._imap_lease = log.leader(f"{self.name}-imap:{digest}")
-
     def _leads(self) -> bool:
         return self._imap_lease is None or self._imap_lease.leading
 
@@ -241,11 +239,11 @@ class EmailConnector(Connector):
         if kind == InboundKind.MESSAGE:
             text, raw = await self._choice(inbound, raw)
             inbound = replace(inbound, text=text)
-            if self.attachments is not None:  # stored before the mail is acknowledged
-                files, refused = await keep_mail_files(self.attachments, mail, inbound.identity)
-                inbound = replace(inbound, attachments=files)
-                if refused:
-                    raw["attachments_refused"] = refused
+            # Stored before the mail is acknowledged.
+            files, refused = await keep_mail_files(self.attachments, mail, inbound.identity)
+            inbound = replace(inbound, attachments=files)
+            if refused:
+                raw["attachments_refused"] = refused
                 if any(f.id for f in files) and raw.pop("source", None) is not None:
                     # The source would carry the files' bytes into the log a second time.
                     raw["source_omitted"] = "attachments are kept in the attachment store"
@@ -268,7 +266,7 @@ class EmailConnector(Connector):
         """A client that dropped every threading header: the ``support+<token>@``
         address it replied to still names the thread, if it is the sender's latest."""
         token = token_in(list(mail.recipients), self.sender.address)
-        if token is None or self.log is None:
+        if token is None:
             return root, raw
         latest = await self.log.latest_conversation(f"{self.name}:{mail.sender}")
         if latest is not None and latest.thread_hint and plus_token(latest.thread_hint) == token:
@@ -302,7 +300,7 @@ class EmailConnector(Connector):
         """A reply "2" to a numbered list becomes the second button's payload."""
         text, root = inbound.text, inbound.thread_hint
         number = choice_number(text)
-        if number is None or self.log is None:
+        if number is None:
             return text, raw
         conversation = await self.log.latest_conversation(inbound.identity)
         if conversation is None or conversation.thread_hint != root:
@@ -367,8 +365,6 @@ class EmailConnector(Connector):
 
     async def _reply_context(self, delivery: Delivery) -> ReplyContext:
         """The customer's last mail before this reply: subject, Message-ID, References."""
-        if self.log is None:
-            return ReplyContext()
         upper = delivery.seq  # exclusive: the reply's own message.out
         automatic: bool | None = None  # decided by the first author-telling event back
         while upper > 1:

@@ -95,15 +95,22 @@ def failed_recipients(message: EmailMessage) -> list[str]:
 
 class RateLimit:
     """At most `limit` answered messages per address at once, refilled at `limit` per
-    `window` seconds: a token bucket per address on `limiter` (in memory until the
-    connector is attached to a hub, then the hub's, shared by every process on a Redis
-    store). A loop breaker, not an accounting system."""
+    `window` seconds: a token bucket per address on `limiter` (the hub's, shared by every
+    process on a Redis store; in memory when none is given). A loop breaker, not an
+    accounting system."""
 
-    def __init__(self, *, limit: int, window: float, limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        limit: int,
+        window: float,
+        limiter: RateLimiter | None = None,
+        prefix: str = "email",
+    ) -> None:
         self.limit = limit
         self.window = window
         self.limiter: RateLimiter = limiter or LocalRateLimiter()
-        self.prefix = "email"  # the connector's name, keying its shared buckets
+        self.prefix = prefix  # the connector's name, keying its shared buckets
 
     async def allow(self, address: str) -> bool:
         """Count one message from `address`; False once it is over its budget."""

@@ -65,7 +65,7 @@ from connectors.sms.twilio_api import (
     TwilioError,
     classify,
 )
-from hub.abc import Connector, IngestFn, IngestReceipt
+from hub.abc import ChannelLinks, Connector, IngestReceipt
 from hub.config import Section
 from hub.errors import DeliveryError, InputError
 from hub.http import error_response
@@ -93,11 +93,11 @@ class SmsConnector(Connector):
     def __init__(
         self,
         *,
-        ingest: IngestFn,
+        links: ChannelLinks,
         settings: SmsSettings,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(ingest=ingest)
+        super().__init__(links=links)
         self.settings = settings
         self.clock = clock
         self.validator = RequestValidator(settings.auth_token)
@@ -110,12 +110,12 @@ class SmsConnector(Connector):
 
     @classmethod
     def from_config(
-        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
     ) -> Self:
         read = read_settings(settings, environ)
         if read.auth_token:
             redact_secrets(read.auth_token)
-        return cls(ingest=ingest, settings=read)
+        return cls(links=links, settings=read)
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [web.post(WEBHOOK_PATH, self.receive), web.post(STATUS_PATH, self.status)]
@@ -128,9 +128,9 @@ class SmsConnector(Connector):
         await self.twilio.close()
 
     @property
-    def _store(self) -> CustomerDirectory | None:
-        # The customer directory the hub shares with its channels (None: not attached yet).
-        return self.log.customers if self.log is not None else None
+    def _store(self) -> CustomerDirectory:
+        # The customer directory the hub shares with its channels.
+        return self.log.customers
 
     # ------------------------------------------------------------------ inbound
     async def _signed_form(self, request: web.Request) -> MultiDictProxy[str] | None:
@@ -201,7 +201,7 @@ class SmsConnector(Connector):
             event = NewEvent(type=OPTED_OUT_EVENT if word == STOP else OPTED_IN_EVENT, data=data)
             # Twilio confirms STOP and START to the customer itself (Advanced Opt-Out).
             answer = _EMPTY
-        if not stored.duplicate and self.log is not None:
+        if not stored.duplicate:
             await self.log.append(stored.conversation_id, (event,))
         log.info("sms keyword", extra={"keyword": word, "conversation_id": stored.conversation_id})
         return answer
@@ -235,20 +235,16 @@ class SmsConnector(Connector):
     # ------------------------------------------------------------------ opt-out
     async def opted_out(self, number: str) -> str | None:
         """When `number` replied STOP (None while it may receive messages)."""
-        store = self._store
-        customer = await store.find_customer(identity_of(number)) if store else None
+        customer = await self._store.find_customer(identity_of(number))
         value = customer.attributes.get(OPTED_OUT) if customer is not None else None
         return str(value) if value else None
 
     async def _record_opt_out(self, customer_id: str, at: str | None) -> None:
-        store = self._store
-        if store is not None:
-            await store.update_customer(customer_id, attributes={OPTED_OUT: at}, now=self.clock())
+        await self._store.update_customer(customer_id, attributes={OPTED_OUT: at}, now=self.clock())
 
     async def _opt_out_number(self, number: str) -> None:
         """Twilio says the number opted out (21610) though we missed its STOP."""
-        store = self._store
-        customer = await store.find_customer(identity_of(number)) if store else None
+        customer = await self._store.find_customer(identity_of(number))
         if customer is not None and not customer.attributes.get(OPTED_OUT):
             await self._record_opt_out(customer.id, _utc(self.clock()))
 

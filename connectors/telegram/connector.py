@@ -55,7 +55,7 @@ from connectors.telegram.files import keep_files, send_file
 from connectors.telegram.pacing import Pacer
 from connectors.telegram.parse import CHANNEL, ButtonPress, Ignored, Malformed, parse_update
 from connectors.telegram.render import Part, is_token, render
-from hub.abc import Connector, ConversationLog, IngestFn
+from hub.abc import ChannelLinks, Connector
 from hub.config import Section
 from hub.errors import ConfigError, DeliveryError, InputError, RetryLater
 from hub.http import error_response, read_json
@@ -121,8 +121,8 @@ class TelegramConnector(Connector):
     supports_buttons = True
     supports_typing = True
 
-    def __init__(self, *, ingest: IngestFn, settings: TelegramSettings) -> None:
-        super().__init__(ingest=ingest)
+    def __init__(self, *, links: ChannelLinks, settings: TelegramSettings) -> None:
+        super().__init__(links=links)
         self.settings = settings
         self.pacer = Pacer(
             per_second=settings.max_per_second,
@@ -130,19 +130,27 @@ class TelegramConnector(Connector):
             group_interval=settings.per_group_interval,
             # One bot's budget, whoever sends: named by the bot id (the token's public half).
             bot=f"{CHANNEL}:{settings.token.partition(':')[0]}",
+            # The bot's send budget is the hub's: booked by every process together.
+            pacing=links.log.pacing,
         )
         self.callbacks = CallbackCache()
         self._bot: _Bot | None = None
         self._ready = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._poll_lease: LeaderLease | None = None
+        # Telegram serves getUpdates to one caller per bot (a second gets 409): with several
+        # processes, the one leading for this bot polls.
+        self._poll_lease: LeaderLease | None = (
+            links.log.leader(f"{CHANNEL}-poll:{settings.token.partition(':')[0]}")
+            if settings.mode == "polling"
+            else None
+        )
         self.polling = False  # this process is the one calling getUpdates (polling mode)
 
     # ------------------------------------------------------------------ configuration
     @classmethod
     def from_config(
-        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
     ) -> Self:
         token = environ.get(TOKEN_ENV, "").strip()
         secret = environ.get(SECRET_ENV, "").strip()
@@ -172,7 +180,7 @@ class TelegramConnector(Connector):
             if not url.startswith(("https://", "http://")):
                 raise settings.error(key, f"must be an http(s) URL (got {url!r})")
         connector = cls(
-            ingest=ingest,
+            links=links,
             settings=TelegramSettings(
                 token=token,
                 secret=secret,
@@ -200,15 +208,6 @@ class TelegramConnector(Connector):
         return [web.post(WEBHOOK_PATH, self.receive)]
 
     # ------------------------------------------------------------------ lifecycle
-    def attach(self, log: ConversationLog) -> None:
-        super().attach(log)
-        # The bot's send budget is the hub's: booked by every process together.
-        self.pacer.pacing = log.pacing
-        if self.settings.mode == "polling":
-            # Telegram serves getUpdates to one caller per bot (a second gets 409): with
-            # several processes, the one leading for this bot polls.
-            self._poll_lease = log.leader(f"{CHANNEL}-poll:{self.settings.token.partition(':')[0]}")
-
     async def start(self) -> None:
         if not self.settings.token:
             log.warning(f"{TOKEN_ENV} is not set: the telegram channel stays idle")
@@ -370,7 +369,7 @@ class TelegramConnector(Connector):
                 )
                 await self.ingest(parsed.notice(received_at=time.time()))
             elif isinstance(parsed, Inbound):
-                if self.attachments is not None and self._bot is not None:
+                if self._bot is not None:
                     parsed = await keep_files(self._bot, self.attachments, parsed)
                 await self.ingest(parsed)
             else:
@@ -406,7 +405,7 @@ class TelegramConnector(Connector):
         if not is_token(press.data):
             return press.data
         cached = self.callbacks.get(press.data)
-        if cached is not None or self.log is None:
+        if cached is not None:
             return cached
         return payload_from_events(press.data, await self._recent_events(press))
 
@@ -414,15 +413,13 @@ class TelegramConnector(Connector):
         """Whether the button belongs to a question asked again (or followed by another)
         since: it would answer the current question with a stale choice."""
         question = split_question(payload)[1]
-        if question is None or self.log is None:
+        if question is None:
             return False
         newest = newest_question(await self._recent_events(press))
         return newest is not None and question < newest
 
     async def _recent_events(self, press: ButtonPress) -> Sequence[Event]:
         """The last events of the chat's conversation, where its buttons were sent."""
-        if self.log is None:
-            return ()
         conversation = await self.log.latest_conversation(press.template.identity)
         if conversation is None:
             return ()
@@ -495,7 +492,7 @@ class TelegramConnector(Connector):
                     chat_id, send_file(bot, self.attachments, chat_id, part)
                 )
             sent.append(message)
-            if index < len(steps) and self.log is not None:
+            if index < len(steps):
                 await self.log.delivery_progress(delivery.id, [str(m) for m in sent])
         return {"message_ids": sent, "chat_id": chat_id}
 

@@ -7,9 +7,8 @@ would trip the outbox's timeout. So the connector books a slot here before each 
 either waits for it (short waits) or hands the delivery back to the outbox with
 `RetryLater(retry_after=...)` (long waits); a 429's `retry_after` pauses the chat.
 
-The slots are booked on a `hub.shared_pacing.Pacing`: in memory until the connector is
-attached to a hub, then the hub's (Redis-backed beside a Redis store), so several hub
-processes sending for one bot stay within the bot's limits together, not each on its own.
+The slots are booked on a `hub.shared_pacing.Pacing`: the hub's (Redis-backed beside a
+Redis store; in memory when none is given), so several hub processes sending for one bot stay within the bot's limits together, not each on its own.
 """
 
 from __future__ import annotations
@@ -32,11 +31,13 @@ class Pacer:
         group_interval: float,
         clock: Callable[[], float] = time.monotonic,
         bot: str = "telegram",
+        pacing: Pacing | None = None,
     ) -> None:
         self.per_second = per_second
         self.chat_interval = chat_interval
         self.group_interval = group_interval
-        self.pacing: Pacing = LocalPacing(clock)
+        # The hub's (booked by every process together); alone, this process's own.
+        self.pacing: Pacing = pacing or LocalPacing(clock)
         self.bot = bot  # the group the slots are booked in: one bot's budget
 
     async def reserve(self, chat_id: int, *, max_wait: float) -> float | None:

@@ -40,7 +40,7 @@ from connectors.webchat.limits import AddressLimits, AddressPolicy
 from connectors.webchat.protocol import JSON, CustomerTyping, Hello, Read, SendMessage
 from connectors.webchat.secret import default_path, kept_secret
 from connectors.webchat.sessions import Listener, PollListener, Sessions, SocketListener
-from hub.abc import Connector, ConversationLog, IngestFn
+from hub.abc import ChannelLinks, Connector
 from hub.attachments_http import download_response, serve_thumbnail, upload_response
 from hub.config import Section
 from hub.edge import client_address
@@ -78,7 +78,7 @@ class WebchatConnector(Connector):
     def __init__(
         self,
         *,
-        ingest: IngestFn,
+        links: ChannelLinks,
         secret: bytes,
         allowed_origins: Sequence[str] = (),
         max_frame_bytes: int = 16_384,
@@ -96,7 +96,7 @@ class WebchatConnector(Connector):
         demo_page: bool = True,
         per_address: AddressPolicy | None = None,
     ) -> None:
-        super().__init__(ingest=ingest)
+        super().__init__(links=links)
         self.secret = secret
         self.allowed_origins = frozenset(o.rstrip("/") for o in allowed_origins)
         self.max_frame_bytes = max_frame_bytes
@@ -109,14 +109,20 @@ class WebchatConnector(Connector):
         self.replay_limit = replay_limit
         self.typing_grace = typing_grace
         self.demo_page = demo_page
-        self.sessions = Sessions(rate=rate_per_second, burst=rate_burst, max_per_visitor=max_tabs)
-        self.addresses = AddressLimits(per_address or AddressPolicy())
+        # Message and new-visitor buckets are the hub's: shared by every process.
+        self.sessions = Sessions(
+            rate=rate_per_second, burst=rate_burst, max_per_visitor=max_tabs,
+            limiter=links.log.limiter,
+        )  # fmt: skip
+        self.addresses = AddressLimits(
+            per_address or AddressPolicy(), limiter=links.log.limiter, prefix=self.name
+        )
         self._sockets: set[web.WebSocketResponse] = set()
         self._static: dict[str, bytes] = {}
 
     @classmethod
     def from_config(
-        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
     ) -> Self:
         secret = environ.get(SECRET_ENV, "").encode()
         path = settings.get_str("secret_file", "") or str(default_path(environ))
@@ -144,7 +150,7 @@ class WebchatConnector(Connector):
                     "allowed_origins", f"entries must be http(s)://host[:port] or '*' ({origin!r})"
                 )
         connector = cls(
-            ingest=ingest,
+            links=links,
             secret=secret,
             allowed_origins=origins,
             max_frame_bytes=settings.get_int("max_frame_bytes", 16_384, minimum=1024),
@@ -237,7 +243,7 @@ class WebchatConnector(Connector):
     async def typing(
         self, address: str, thread_hint: str, *, on: bool = True, for_turn: bool = True
     ) -> None:
-        if not self.sessions.listeners(address) or self.log is None:
+        if not self.sessions.listeners(address):
             return
         if not for_turn:  # an agent typing (or stopping): shown as it happens
             self.sessions.publish(address, protocol.typing(on=on))
@@ -260,7 +266,7 @@ class WebchatConnector(Connector):
         """The visitor types in their current conversation: an ephemeral signal to the hub
         (rate-limited there); nothing when they have no conversation yet."""
         conversation_id = self.sessions.conversation_of(visitor)
-        if conversation_id and self.log is not None:
+        if conversation_id:
             self.log.customer_typing(conversation_id, on=on)
 
     async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
@@ -272,11 +278,6 @@ class WebchatConnector(Connector):
         if self.sessions.visitor_of(delivery.conversation_id) == delivery.address:
             tabs = len(self.sessions.listeners(delivery.address))
         return {"tabs": tabs, "stored_for_pickup": tabs == 0}
-
-    def attach(self, log: ConversationLog) -> None:
-        super().attach(log)
-        # Message and new-visitor buckets are the hub's: shared by every process.
-        self.sessions.limiter = self.addresses.limiter = log.limiter
 
     # ------------------------------------------------------------------ shared steps
     async def identify(self, token: str, address: str) -> tuple[str, str]:
@@ -301,8 +302,6 @@ class WebchatConnector(Connector):
         Call it after registering the listener, and read the log only after it: then
         nothing appended meanwhile falls between the read and the live feed.
         """
-        if self.log is None:
-            raise RuntimeError("the webchat connector is not attached to a hub")
         conversation = await self.log.latest_conversation(f"{self.name}:{listener.visitor}")
         if conversation is not None:
             self.sessions.follow(listener.visitor, conversation.id)
@@ -313,7 +312,7 @@ class WebchatConnector(Connector):
     ) -> None:
         """Pass on what the listener missed from the log, in order. A client that last saw
         another conversation (the one before a resolution) gets the current one whole."""
-        if self.log is None or not current:
+        if not current:
             return
         after = after if conversation_id == current else 0
         listener.conversation_id, listener.high_seq = current, after
@@ -340,10 +339,6 @@ class WebchatConnector(Connector):
             return protocol.slow_down(message.id, retry_after=wait), 429
         attached: tuple[Attachment, ...] = ()
         if message.attachments:
-            if self.attachments is None:
-                return protocol.error(
-                    "bad_attachment", "files are not enabled", message_id=message.id
-                ), 404
             try:
                 attached = await files.owned(
                     self.attachments, f"{self.name}:{visitor}", message.attachments
@@ -525,9 +520,7 @@ class WebchatConnector(Connector):
         refusal = await self._link_identity(visitor, hello.identity_token)
         if refusal:
             raise InputError(refusal, status=401)
-        conversation = None
-        if self.log is not None:
-            conversation = await self.log.latest_conversation(f"{self.name}:{visitor}")
+        conversation = await self.log.latest_conversation(f"{self.name}:{visitor}")
         frame = protocol.welcome(
             token=token,
             visitor=visitor,
@@ -592,8 +585,6 @@ class WebchatConnector(Connector):
         """Store one file for the visitor; a message frame then refers to its id. Limited
         like messages (per visitor and per address), refused in both languages."""
         visitor = self._visitor(request)
-        if self.attachments is None:
-            return self._cors(request, error_response(404, "files are not enabled here"))
         address = client_address(request)
         wait = await self.sessions.take(visitor) or await self.addresses.message(address)
         if wait > 0:
@@ -612,8 +603,6 @@ class WebchatConnector(Connector):
             if "Authorization" not in request.headers:
                 raise files.NOT_FOUND
             visitor = self._visitor(request)
-        if self.attachments is None:
-            raise files.NOT_FOUND
         identity = f"{self.name}:{visitor}"
 
         async def current() -> Conversation | None:

@@ -11,9 +11,9 @@ proxy vouched for) and bound:
 - messages per second, across all the address's visitors and every process (a shared
   token bucket with a burst).
 
-The buckets are `hub.shared_limits` buckets: in memory until the connector is attached to
-a hub, then the hub's limiter (Redis-backed when the store is Redis, so N processes behind
-a load balancer still allow the configured rate, not N times it).
+The buckets are `hub.shared_limits` buckets: the hub's limiter (Redis-backed when the
+store is Redis, so N processes behind a load balancer still allow the configured rate, not
+N times it).
 
 An office behind one NAT address shares them, so the defaults leave room for a floor of
 people chatting at once.
@@ -39,11 +39,18 @@ class AddressPolicy:
 class AddressLimits:
     """The three per-address limits of one web chat connector."""
 
-    def __init__(self, policy: AddressPolicy, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        limiter: RateLimiter | None = None,
+        prefix: str = "webchat",
+    ) -> None:
         self.policy = policy
         self._open: dict[str, int] = {}
-        self.limiter: RateLimiter = LocalRateLimiter(clock)
-        self.prefix = "webchat"  # the connector's name, keying its shared buckets
+        self.limiter: RateLimiter = limiter or LocalRateLimiter(clock)
+        self.prefix = prefix  # the connector's name, keying its shared buckets
 
     def connect(self, address: str) -> bool:
         """Count one more open connection; False (and nothing counted) when at the limit."""

@@ -122,6 +122,7 @@ class Sessions:
         burst: int,
         max_per_visitor: int,
         clock: Callable[[], float] = time.monotonic,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.rate = rate
         self.burst = burst
@@ -133,8 +134,8 @@ class Sessions:
         # Followed conversations whose last customer message this process has seen, and
         # no reply after it yet: a turn starting now may say "typing" without a store read.
         self._unanswered: set[str] = set()
-        # Per-visitor message bucket: the hub's shared limiter once attached to a hub.
-        self.limiter: RateLimiter = LocalRateLimiter(clock)
+        # Per-visitor message bucket: the hub's shared limiter (alone: this process's own).
+        self.limiter: RateLimiter = limiter or LocalRateLimiter(clock)
         self.prefix = "webchat"
 
     # -- membership

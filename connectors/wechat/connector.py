@@ -40,7 +40,7 @@ from connectors.wechat.settings import (
     WeChatSettings,
     read_settings,
 )
-from hub.abc import Connector, ConversationLog, IngestFn
+from hub.abc import ChannelLinks, Connector
 from hub.attachments import too_large
 from hub.config import Section
 from hub.errors import DeliveryError, InputError, RetryLater
@@ -87,11 +87,11 @@ class WeChatConnector(Connector):
     def __init__(
         self,
         *,
-        ingest: IngestFn,
+        links: ChannelLinks,
         settings: WeChatSettings,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(ingest=ingest)
+        super().__init__(links=links)
         self.settings = settings
         self.clock = clock
         self.window = ServiceWindow(channel=CHANNEL, length=WINDOW_HOURS * 3600.0)
@@ -100,22 +100,19 @@ class WeChatConnector(Connector):
             app_id=settings.app_id,
             app_secret=settings.app_secret,
             timeout=settings.request_timeout,
+            # The access token is shared by every process on the store (the composition
+            # root owns the key-value port and closes it).
+            kv=links.log.kv,
         )
 
     @classmethod
     def from_config(
-        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
     ) -> Self:
         read = read_settings(settings, environ)
         # The secret rides in the token URL's query, and HTTP libraries log URLs.
         redact_secrets(*(s for s in (read.app_secret, read.token) if s))
-        return cls(ingest=ingest, settings=read)
-
-    def attach(self, log: ConversationLog) -> None:
-        super().attach(log)
-        # The access token is shared by every process on the store (the wiring owns the
-        # key-value port and closes it).
-        self.api.kv = log.kv
+        return cls(links=links, settings=read)
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.receive)]
@@ -301,7 +298,7 @@ class WeChatConnector(Connector):
         for index in range(len(sent), len(messages)):
             await self._send({"touser": openid, **messages[index]})
             sent.append(str(index))
-            if index + 1 < len(messages) and self.log is not None:
+            if index + 1 < len(messages):
                 await self.log.delivery_progress(delivery.id, sent)
         return {"parts": len(messages), "to": openid}
 
@@ -324,7 +321,7 @@ class WeChatConnector(Connector):
         known = await self.api.kv.get(key)
         if known:
             return known
-        data = await self.attachments.read(attachment.id) if self.attachments else None
+        data = await self.attachments.read(attachment.id)
         if data is None:
             raise DeliveryError(f"attachment {attachment.id} is no longer stored")
         try:

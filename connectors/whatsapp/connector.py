@@ -48,7 +48,7 @@ from connectors.whatsapp.settings import (
     read_settings,
 )
 from hub import jsonio
-from hub.abc import Connector, ConversationLog, IngestFn
+from hub.abc import ChannelLinks, Connector
 from hub.attachments import too_large
 from hub.config import Section
 from hub.errors import DeliveryError, InputError, RetryLater
@@ -75,11 +75,11 @@ class WhatsAppConnector(Connector):
     def __init__(
         self,
         *,
-        ingest: IngestFn,
+        links: ChannelLinks,
         settings: WhatsAppSettings,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(ingest=ingest)
+        super().__init__(links=links)
         self.settings = settings
         self.clock = clock
         self.window = ServiceWindow(channel=CHANNEL, length=WINDOW_HOURS * 3600.0)
@@ -89,6 +89,8 @@ class WhatsAppConnector(Connector):
             group_interval=settings.per_customer_interval,
             # One business number's budget, whichever process sends.
             bot=f"{CHANNEL}:{settings.phone_number_id}",
+            # Send slots are booked by every process together (Redis beside a Redis store).
+            pacing=links.log.pacing,
         )
         self.graph = GraphClient(
             base_url=settings.graph_url,
@@ -100,19 +102,14 @@ class WhatsAppConnector(Connector):
 
     @classmethod
     def from_config(
-        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
     ) -> Self:
         read = read_settings(settings, environ)
         redact_secrets(*(s for s in (read.token, read.app_secret, read.verify_token) if s))
-        return cls(ingest=ingest, settings=read)
+        return cls(links=links, settings=read)
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.receive)]
-
-    def attach(self, log: ConversationLog) -> None:
-        super().attach(log)
-        # Send slots are booked by every process together (Redis beside a Redis store).
-        self.pacer.pacing = log.pacing
 
     async def start(self) -> None:
         if not self.settings.configured:
@@ -249,7 +246,7 @@ class WhatsAppConnector(Connector):
                 sent.append(await self._send(delivery.address, message))
             except WindowClosed:
                 return await self._after_window(delivery, last)
-            if index < len(messages) and self.log is not None:
+            if index < len(messages):
                 await self.log.delivery_progress(delivery.id, sent)
         return {"message_ids": sent, "to": delivery.address}
 
@@ -269,7 +266,7 @@ class WhatsAppConnector(Connector):
         return replace(outbound, attachments=tuple(attachments))
 
     async def _upload(self, attachment: Attachment) -> Attachment:
-        data = await self.attachments.read(attachment.id) if self.attachments else None
+        data = await self.attachments.read(attachment.id)
         if data is None:
             raise DeliveryError(f"attachment {attachment.id} is no longer stored")
         mime = attachment.mime_type
@@ -294,11 +291,9 @@ class WhatsAppConnector(Connector):
     async def _after_window(self, delivery: Delivery, last: float | None) -> Mapping[str, Any]:
         """Outside the 24-hour window: the configured template for this kind of reply, or
         park with the reason."""
-        events: Sequence[Event] = ()
-        if self.log is not None:
-            events = await self.log.events(
-                delivery.conversation_id, after_seq=max(0, delivery.seq - 50), limit=60
-            )
+        events: Sequence[Event] = await self.log.events(
+            delivery.conversation_id, after_seq=max(0, delivery.seq - 50), limit=60
+        )
         purpose = reply_purpose(events, delivery.seq)
         spec = self.settings.templates.get(purpose)
         closed = (

@@ -17,7 +17,7 @@ from handoff.engine import HandoffEngine
 from handoff.escalation import Escalation
 from handoff.queue import Presence
 from handoff.settings import HandoffSettings, load_settings
-from hub.abc import Connector, ConversationHandler, IngestFn, Owners, Turn, TurnResult
+from hub.abc import ChannelLinks, Connector, ConversationHandler, Owners, Turn, TurnResult
 from hub.config import Section
 from hub.delivery import RetryPolicy
 from hub.hub import Hub
@@ -32,6 +32,7 @@ from hub.model import (
 )
 from hub.ports import Backend
 from hub.stores import store_from_url
+from tests.support import channel_links
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -191,15 +192,15 @@ class RecordingConnector(Connector):
 
     name = "test"
 
-    def __init__(self, *, ingest: IngestFn) -> None:
-        super().__init__(ingest=ingest)
+    def __init__(self, *, links: ChannelLinks) -> None:
+        super().__init__(links=links)
         self.sent: dict[str, list[Outbound]] = {}
 
     @classmethod
     def from_config(
-        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
     ) -> Self:
-        return cls(ingest=ingest)
+        return cls(links=links)
 
     async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
         self.sent.setdefault(delivery.address, []).append(delivery.outbound)
@@ -209,7 +210,9 @@ class RecordingConnector(Connector):
 class Rig:
     """A real Hub on a real store with the hand-off installed, driven by a fake clock."""
 
-    def __init__(self, store: Backend, settings: HandoffSettings, clock: FakeClock) -> None:
+    def __init__(
+        self, store: Backend, settings: HandoffSettings, clock: FakeClock, *, files: Path
+    ) -> None:
         self.clock = clock
         self.bot = TinyBot()
         self.alerts: list[dict[str, Any]] = []
@@ -226,7 +229,7 @@ class Rig:
             clock=clock,
             retry=RetryPolicy(base_delay=0.01, max_delay=0.05, poll_interval=0.02),
         )
-        self.connector = RecordingConnector(ingest=self.hub.ingest)
+        self.connector = RecordingConnector(links=channel_links(self.hub, files))
         self.hub.add_connector(self.connector)
         self._seq = 0
 
@@ -289,7 +292,7 @@ class Rig:
         cls, store_url: str, settings_path: Path, clock: FakeClock
     ) -> AsyncIterator[Rig]:
         store = store_from_url(store_url)
-        rig = cls(store, load_settings(settings_path), clock)
+        rig = cls(store, load_settings(settings_path), clock, files=settings_path.parent / "files")
         await store.open()
         await rig.hub.start()
         await rig.engine.start()

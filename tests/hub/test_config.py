@@ -68,11 +68,13 @@ def test_errors_name_file_line_and_key(tmp_path: Path, text: str, expected: str)
     from hub.echo import EchoBot
     from hub.hub import Hub
     from hub.store_sqlite import SQLiteStore
+    from tests.support import channel_links
 
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         config = load_config(path, {})
-        build_connectors(config, Hub(store=SQLiteStore(tmp_path / "x.db"), bot=EchoBot()), {})
+        hub = Hub(store=SQLiteStore(tmp_path / "x.db"), bot=EchoBot())
+        build_connectors(config, channel_links(hub, tmp_path), {})
     assert expected in caught.value.located()
 
 

@@ -11,7 +11,7 @@ from typing import Any, Self, cast
 
 import pytest
 
-from hub.abc import Connector, ConversationHandler, IngestFn, Turn, TurnResult
+from hub.abc import ChannelLinks, Connector, ConversationHandler, Turn, TurnResult
 from hub.config import Section
 from hub.delivery import RetryPolicy
 from hub.errors import RetryLater
@@ -21,6 +21,7 @@ from hub.ports import Backend
 from hub.store_common import failed_delivery
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
+from tests.support import channel_links
 
 FAST = RetryPolicy(base_delay=0.05, max_delay=0.1, poll_interval=0.02, lease=5.0)
 
@@ -31,8 +32,8 @@ class FlakyChannel(Connector):
 
     name = "flaky"
 
-    def __init__(self, *, ingest: IngestFn, sent: list[str], fail: int = 0, **how: Any) -> None:
-        super().__init__(ingest=ingest)
+    def __init__(self, *, links: ChannelLinks, sent: list[str], fail: int = 0, **how: Any) -> None:
+        super().__init__(links=links)
         self.sent = sent
         self.fail = fail
         self.how = how  # RetryLater's keywords: retry_after=… for a 429
@@ -41,9 +42,9 @@ class FlakyChannel(Connector):
 
     @classmethod
     def from_config(
-        cls, settings: Section, *, ingest: IngestFn, environ: Mapping[str, str]
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
     ) -> Self:
-        return cls(ingest=ingest, sent=[])
+        return cls(links=links, sent=[])
 
     async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
         self.attempts += 1
@@ -79,10 +80,10 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreMaker:
     return lambda: RedisStore(url)
 
 
-async def running_hub(store: Backend, channel_sent: list[str], **channel: Any) -> Hub:
+async def running_hub(store: Backend, channel_sent: list[str], files: Path, **channel: Any) -> Hub:
     await store.open()
     hub = Hub(store=store, bot=TwoReplies(), retry=FAST)
-    hub.add_connector(FlakyChannel(ingest=hub.ingest, sent=channel_sent, **channel))
+    hub.add_connector(FlakyChannel(links=channel_links(hub, files), sent=channel_sent, **channel))
     await hub.start()
     return hub
 
@@ -108,9 +109,11 @@ def sent() -> list[str]:
     return []
 
 
-async def test_a_retried_reply_is_not_overtaken(make_store: StoreMaker, sent: list[str]) -> None:
+async def test_a_retried_reply_is_not_overtaken(
+    make_store: StoreMaker, sent: list[str], tmp_path: Path
+) -> None:
     """The first send gets a 429; the turn's second reply and the next turn's answers wait."""
-    hub = await running_hub(make_store(), sent, fail=1, retry_after=0.05)
+    hub = await running_hub(make_store(), sent, tmp_path, fail=1, retry_after=0.05)
     try:
         await hub.ingest(message("hello", "m1"))
         await hub.ingest(message("你好", "m2"))  # back to back
@@ -121,9 +124,9 @@ async def test_a_retried_reply_is_not_overtaken(make_store: StoreMaker, sent: li
 
 
 async def test_a_transient_failure_holds_the_conversation_not_others(
-    make_store: StoreMaker, sent: list[str]
+    make_store: StoreMaker, sent: list[str], tmp_path: Path
 ) -> None:
-    hub = await running_hub(make_store(), sent, fail=1)  # a 502: backoff, no retry_after
+    hub = await running_hub(make_store(), sent, tmp_path, fail=1)  # a 502: backoff, no retry_after
     try:
         await hub.ingest(message("where is my order?", "m1"))
         await hub.ingest(message("我的订单在哪里？", "m2"))
@@ -145,13 +148,15 @@ async def test_a_transient_failure_holds_the_conversation_not_others(
 
 
 async def test_two_hub_processes_on_one_redis_keep_the_order(
-    shared_store_url: str, sent: list[str]
+    shared_store_url: str, sent: list[str], tmp_path: Path
 ) -> None:
     """Turn one is answered by hub A, whose first send fails; turn two arrives at hub B.
     B's answer must wait for A's retry, though B could send at once (one Redis, and a
     Redis Cluster)."""
-    first = await running_hub(RedisStore(shared_store_url), sent, fail=1, retry_after=0.2)
-    second = await running_hub(RedisStore(shared_store_url), sent)
+    first = await running_hub(
+        RedisStore(shared_store_url), sent, tmp_path / "a", fail=1, retry_after=0.2
+    )
+    second = await running_hub(RedisStore(shared_store_url), sent, tmp_path / "b")
     try:
         await first.ingest(message("Is the shop open?", "m1"))
         channel = first.connectors["flaky"]
@@ -247,7 +252,7 @@ async def test_the_worker_retries_through_an_outage_on_its_clock(
     store = SQLiteStore(tmp_path / "patience.db")
     await store.open()
     hub = Hub(store=store, bot=TwoReplies(), retry=RetryPolicy(poll_interval=0.01), clock=clock)
-    channel = FlakyChannel(ingest=hub.ingest, sent=sent, fail=10_000)
+    channel = FlakyChannel(links=channel_links(hub, tmp_path), sent=sent, fail=10_000)
     hub.add_connector(channel)
     await hub.start()
     try:

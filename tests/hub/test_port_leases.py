@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from hub.ports import Backend
 from hub.store_redis import RedisStore
 from tests.hub.conftest import StoreFactory
 from tests.hub.test_delivery import FAST, FlakyChannel, until
+from tests.support import channel_links
 
 LEASE_TTL = 0.3  # seconds; the Redis lease of the stalled holder runs out during its pause
 
@@ -165,14 +167,18 @@ class StallsOnce(ConversationHandler):
 
 @pytest.mark.parametrize(("first", "second"), [("hello", "anyone?"), ("你好", "有人吗？")])
 async def test_a_hub_that_stalled_past_its_lease_sends_nothing_of_that_turn(
-    shared_store_url: str, caplog: pytest.LogCaptureFixture, first: str, second: str
+    shared_store_url: str,
+    caplog: pytest.LogCaptureFixture,
+    first: str,
+    second: str,
+    tmp_path: Path,
 ) -> None:
     store = RedisStore(shared_store_url, lock_ttl=LEASE_TTL)
     await store.open()
     bot = StallsOnce()
     hub = Hub(store=store, bot=bot, retry=FAST)
     sent: list[str] = []
-    hub.add_connector(FlakyChannel(ingest=hub.ingest, sent=sent))
+    hub.add_connector(FlakyChannel(links=channel_links(hub, tmp_path), sent=sent))
     await hub.start()
     try:
         with caplog.at_level(logging.WARNING, logger="frontdesk.hub"):

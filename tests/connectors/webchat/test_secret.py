@@ -11,12 +11,13 @@ import pytest
 
 from connectors.webchat.connector import WebchatConnector
 from connectors.webchat.secret import default_path, kept_secret
+from hub.abc import ChannelLinks
 from hub.config import Section
+from hub.echo import EchoBot
 from hub.errors import ConfigError
-
-
-async def _ingest(*_: object, **__: object) -> None:  # never called: nothing is received
-    raise AssertionError
+from hub.hub import Hub
+from hub.store_sqlite import SQLiteStore
+from tests.support import channel_links
 
 
 def test_created_once_private_and_reused(tmp_path: Path) -> None:
@@ -37,18 +38,23 @@ def test_the_data_directory_follows_the_sqlite_store(tmp_path: Path) -> None:
     )
 
 
+def _links(directory: Path) -> ChannelLinks:
+    """A hub on a store never opened: nothing is received here."""
+    return channel_links(Hub(store=SQLiteStore(directory / "hub.db"), bot=EchoBot()), directory)
+
+
 def test_a_file_without_a_secret_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "webchat.secret"
     path.write_text("\n")
     os.chmod(path, 0o600)
     section = Section({"secret_file": str(path)}, path="frontdesk.yaml", key="channels.webchat")
     with pytest.raises(ConfigError) as error:
-        WebchatConnector.from_config(section, ingest=_ingest, environ={})  # type: ignore[arg-type]
+        WebchatConnector.from_config(section, links=_links(tmp_path), environ={})
     assert "secret_file" in str(error.value) and "64 hex digits" in str(error.value)
 
 
 def test_an_unwritable_data_directory_falls_back_with_a_warning(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     # Not even root may create files in /proc; the store reports such a path at start.
     section = Section(
@@ -56,7 +62,7 @@ def test_an_unwritable_data_directory_falls_back_with_a_warning(
         path="frontdesk.yaml",
         key="channels.webchat",
     )
-    connector = WebchatConnector.from_config(section, ingest=_ingest, environ={})  # type: ignore[arg-type]
+    connector = WebchatConnector.from_config(section, links=_links(tmp_path), environ={})
     assert len(connector.secret) == 32
     # Another test in the same process may have registered a secret that the log redactor
     # then hides wherever it appears, even inside words: check the parts that stay.
