@@ -22,11 +22,11 @@ from handoff.queue import Queue
 from handoff.search import ConversationSearch
 from hub.model import Inbound
 from hub.ports import Backend
-from hub.search import search_index
 from hub.search_redis import RedisSearch
 from hub.search_text import parse_query
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
+from hub.stores import beside
 
 EN = ["refund", "order", "delivery", "gift card", "password", "router", "invoice", "screen"]
 EN_STATE = ["late", "broken", "missing", "wrong", "charged twice", "not working"]
@@ -124,7 +124,7 @@ async def search_bench(kind: str, messages: int, rounds: int) -> dict[str, Any]:
                 )
             )
         written = time.perf_counter() - started
-        index = search_index(store)
+        index = beside(store).search()
         started = time.perf_counter()
         if isinstance(index, RedisSearch):
             await index.catch_up()  # what the start does for data written before

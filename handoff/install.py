@@ -25,8 +25,8 @@ from handoff.reports.mail_settings import report_mail_settings
 from handoff.reports.service import Reports
 from handoff.settings import HandoffSettings, load_settings
 from hub.abc import ConversationHandler, Owners
+from hub.beside import Beside
 from hub.config import Config
-from hub.kv import kv_for
 from hub.leader import Lease
 from hub.ports import Backend
 
@@ -60,12 +60,14 @@ class HandoffWiring:
         config: Config,
         *,
         store: Backend,
-        leader: Lease,
+        beside: Beside,
         clock: Callable[[], float] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> HandoffWiring:
+        """`beside`: the store's shared parts (the clocks' lease, the mailer's values)."""
         settings = load_settings(config.handoff_path)
-        mailer = report_mailer(store, config, settings, environ)
+        mailer = report_mailer(store, config, settings, environ, beside=beside)
+        leader = beside.lease("handoff-clock")
         return cls(settings, leader=leader, clock=clock, mailer=mailer)
 
     def owners(self, hub: HubLink, bot: ConversationHandler, gate: Gate) -> Owners:
@@ -120,6 +122,8 @@ def report_mailer(
     config: Config,
     settings: HandoffSettings,
     environ: Mapping[str, str] | None,
+    *,
+    beside: Beside,
 ) -> ReportMailer | None:
     """The scheduled report email, when `reports.email` is enabled (a bad section stops
     the hub at start with its file:line)."""
@@ -137,7 +141,8 @@ def report_mailer(
             clock=lambda: at,
         )
 
-    return ReportMailer(mail, reports=reports, kv=kv_for(store), zone=zone)
+    # Whether a report went out is shared by every process on the store: one sends it.
+    return ReportMailer(mail, reports=reports, kv=beside.kv(), zone=zone)
 
 
 __all__ = ["HandoffWiring", "report_mailer"]

@@ -14,10 +14,9 @@ from aiohttp import web
 from hub.abc import ChannelLinks, Connector, ConversationHandler, Owners
 from hub.api import API_TOKEN, HUB
 from hub.api import routes as api_routes
-from hub.attachments import AttachmentSettings, AttachmentStore, attachment_store_from
+from hub.attachments import AttachmentSettings, AttachmentStore
 from hub.attachments_http import ATTACHMENTS
 from hub.bot_sync import BotSync, VersionedBot
-from hub.bus_redis import bus_for
 from hub.config import Config
 from hub.customers_api import IDENTITY
 from hub.customers_api import routes as customer_routes
@@ -27,16 +26,12 @@ from hub.http import json_errors
 from hub.hub import Hub
 from hub.identity import ConnectorCodeSender, IdentityGate, IdentityService, IdentitySettings
 from hub.knowledge import ARTICLES, Suggestion
-from hub.kv import kv_for
-from hub.leader import lease_for
 from hub.logs import redact_secrets, secrets_in
 from hub.observe import READINESS, Readiness
 from hub.observe import routes as observe_routes
 from hub.ports import Backend
-from hub.search import SEARCH, search_index
-from hub.shared_limits import limiter_for
-from hub.shared_pacing import pacing_for
-from hub.stores import store_from_url
+from hub.search import SEARCH
+from hub.stores import attachments_beside, beside, store_from_url
 
 log = logging.getLogger("frontdesk.app")
 
@@ -107,6 +102,8 @@ def create_app(
         config.store_url, continuity_window=identity_settings.continuity_window
     )
     clock = clock or time.time
+    # Everything shared with the other processes on the store, as its family provides it.
+    shared = beside(store)
     # The channels, filled in below: the hub delivers through them, and so do identity codes.
     channels: dict[str, Connector] = {}
     identity = IdentityService(
@@ -120,7 +117,7 @@ def create_app(
         handoff = HandoffWiring.from_config(
             config,
             store=store,
-            leader=lease_for(store, "handoff-clock"),
+            beside=shared,
             clock=clock,
             environ=environ,
         )
@@ -134,7 +131,7 @@ def create_app(
             return Owners(bot=gate(bot))
         return handoff.owners(hub, bot, gate)
 
-    kv = kv_for(store)  # closed with the app, after the channels that use it
+    kv = shared.kv()  # closed with the app, after the channels that use it
     hub = Hub(
         store=store,
         owners=owners,
@@ -142,17 +139,17 @@ def create_app(
         retry=config.delivery,
         clock=clock,
         reply_to=identity_settings.reply_to,
-        bus=bus_for(store),
-        limiter=limiter_for(store),
-        leaders=lambda job: lease_for(store, job),
-        pacing=pacing_for(store),
+        bus=shared.bus(),
+        limiter=shared.limiter(),
+        leaders=shared.lease,
+        pacing=shared.pacing(),
         kv=kv,
     )
     # Every process serves the bot version the last reload announced (`hub.bot_sync`).
     bot_sync = BotSync(hub.bus, bot) if isinstance(bot, VersionedBot) else None
-    search = search_index(store)
+    search = shared.search()
     hub.add_listener(search.on_events)
-    attachments = attachments or attachment_store_from(
+    attachments = attachments or attachments_beside(
         config.store_url, AttachmentSettings.from_section(config.attachments)
     )
     links = ChannelLinks(

@@ -28,11 +28,10 @@ import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from hub.config import Section
-from hub.errors import ConfigError, InputError
+from hub.errors import InputError
 from hub.model import Attachment
 from hub.thumbnails import make_thumbnail
 
@@ -442,24 +441,6 @@ def valid_id(attachment_id: str) -> bool:
     return bool(ID_PATTERN.match(attachment_id))
 
 
-def attachment_store_from(store_url: str, settings: AttachmentSettings) -> AttachmentStore:
-    """The attachment store that goes with the configured conversation store."""
-    from hub.stores import REDIS_SCHEMES
-
-    if store_url.startswith(REDIS_SCHEMES):
-        from hub.attachments_redis import RedisAttachments
-
-        return RedisAttachments(store_url, settings)
-    if store_url.startswith("sqlite:///"):
-        from hub.attachments_fs import FileAttachments
-
-        directory = settings.directory or str(
-            Path(store_url.removeprefix("sqlite:///")).parent / "attachments"
-        )
-        return FileAttachments(directory, settings)
-    raise ConfigError(f"unknown store URL {store_url!r}", key="store.url")
-
-
 __all__ = [
     "INLINE_IMAGES",
     "SAFE_TYPES",
@@ -467,7 +448,6 @@ __all__ = [
     "AttachmentSettings",
     "AttachmentStore",
     "StoredAttachment",
-    "attachment_store_from",
     "clean_name",
     "conversation_files",
     "plain_name",

@@ -34,7 +34,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from hub.bus import EventBus, EventListener, GapListener, LocalBus, SignalListener, Subscribers
+from hub.bus import EventListener, GapListener, SignalListener, Subscribers
 from hub.bus_order import ReadLog, Sequencer
 from hub.model import Event
 from hub.store_redis_connect import RedisClient, connect, own_tag
@@ -274,18 +274,4 @@ class RedisBus:
                     del self._waiting[conversation_id]
 
 
-def bus_for(store: object) -> EventBus:
-    """The bus that goes with a store: Redis Streams beside a Redis store (every process
-    sharing it), in-process beside SQLite (one process)."""
-    from hub.store_redis_core import RedisCore
-
-    if isinstance(store, RedisCore):
-
-        async def read_log(conversation_id: str, after: int, limit: int) -> Sequence[Event]:
-            return await store.events(conversation_id, after_seq=after, limit=limit)
-
-        return RedisBus(store.url, read_log=read_log, prefix=store.base_prefix)
-    return LocalBus()
-
-
-__all__ = ["RedisBus", "bus_for", "stream_key"]
+__all__ = ["RedisBus", "stream_key"]

@@ -4,7 +4,7 @@ For state that is neither a conversation nor a customer but must be shared by ev
 process on the same store — a provider's access token and the lease that says who is
 refreshing it. Keys expire; `put_new` is the atomic "set if absent" a lease needs.
 
-`kv_for(store)` opens the port beside the store the hub already uses: a table of its own
+`hub.beside` opens the port beside the store the hub already uses: a table of its own
 in the same SQLite file, or keys under the store's prefix in the same Redis.
 """
 
@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from hub.ports import Backend
 from hub.store_redis_connect import RedisClient, connect
 
 
@@ -195,17 +194,4 @@ class RedisKeyValue:
             self._redis = None
 
 
-def kv_for(store: Backend) -> KeyValue:
-    """The port beside `store` (SQLite file or Redis); in memory beside any other backend
-    (a test double serves one process, which is all a memory port can share with)."""
-    from hub.store_redis import RedisStore
-    from hub.store_sqlite import SQLiteStore
-
-    if isinstance(store, SQLiteStore):
-        return SQLiteKeyValue(store.path)
-    if isinstance(store, RedisStore):
-        return RedisKeyValue(store.url, prefix=store.prefix)
-    return MemoryKeyValue()
-
-
-__all__ = ["KeyValue", "MemoryKeyValue", "RedisKeyValue", "SQLiteKeyValue", "kv_for"]
+__all__ = ["KeyValue", "MemoryKeyValue", "RedisKeyValue", "SQLiteKeyValue"]

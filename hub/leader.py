@@ -159,13 +159,4 @@ class RedisLease:
             self.on_change(self.leading)
 
 
-def lease_for(store: object, name: str, *, ttl: float = 10.0) -> Lease:
-    """A Redis lease beside a Redis store; alone (always leading) beside SQLite."""
-    from hub.store_redis_core import RedisCore
-
-    if isinstance(store, RedisCore):
-        return RedisLease(lambda: store.redis, name, prefix=store.base_prefix, ttl=ttl)
-    return SoleLease()
-
-
-__all__ = ["Lease", "RedisLease", "SoleLease", "lease_for"]
+__all__ = ["Lease", "RedisLease", "SoleLease"]

@@ -20,7 +20,6 @@ from typing import Literal, Protocol
 from aiohttp import web
 
 from hub.model import Event
-from hub.ports import Backend
 from hub.search_text import Query
 
 Kind = Literal["conversation", "customer"]
@@ -79,23 +78,6 @@ class SearchIndex(Protocol):
 
 
 SEARCH = web.AppKey("search", SearchIndex)
-
-
-def search_index(store: Backend) -> SearchIndex:
-    """The index that lives beside `store`."""
-    from hub.store_sqlite import SQLiteStore
-
-    if isinstance(store, SQLiteStore):
-        from hub.search_sqlite import SQLiteSearch
-
-        return SQLiteSearch(store)
-    from hub.store_redis_core import RedisCore
-
-    if isinstance(store, RedisCore):
-        from hub.search_redis import RedisSearch
-
-        return RedisSearch(store)
-    return NoSearch()
 
 
 class NoSearch:

@@ -119,20 +119,10 @@ class RedisRateLimiter:
         return float(wait)
 
 
-def limiter_for(store: object) -> RateLimiter:
-    """Redis buckets beside a Redis store; in memory beside SQLite."""
-    from hub.store_redis_core import RedisCore
-
-    if isinstance(store, RedisCore):
-        return RedisRateLimiter(lambda: store.redis, prefix=store.base_prefix)
-    return LocalRateLimiter()
-
-
 __all__ = [
     "Buckets",
     "LocalRateLimiter",
     "RateLimiter",
     "RedisRateLimiter",
     "TokenBucket",
-    "limiter_for",
 ]

@@ -194,13 +194,4 @@ class RedisPacing:
         await self._redis().eval(_PAUSE, 1, self._keys(group, lane)[1], seconds)
 
 
-def pacing_for(store: object) -> Pacing:
-    """Redis slots beside a Redis store; in memory beside SQLite."""
-    from hub.store_redis_core import RedisCore
-
-    if isinstance(store, RedisCore):
-        return RedisPacing(lambda: store.redis, prefix=store.base_prefix)
-    return LocalPacing()
-
-
-__all__ = ["LocalPacing", "Pacing", "RedisPacing", "SlotBook", "pacing_for"]
+__all__ = ["LocalPacing", "Pacing", "RedisPacing", "SlotBook"]

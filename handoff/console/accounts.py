@@ -17,12 +17,12 @@ import enum
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hub.errors import ConfigError, FrontdeskError
-from hub.stores import REDIS_SCHEMES
+from hub.stores import backend_kind, sqlite_path
 
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 LANGUAGES = ("en", "zh")
@@ -252,17 +252,30 @@ class Failures:
     last: float = 0.0
 
 
+def _sqlite_accounts(url: str) -> AccountStore:
+    from handoff.console.accounts_sqlite import SQLiteAccounts
+
+    return SQLiteAccounts(sqlite_path(url, key=ACCOUNTS_KEY))
+
+
+def _redis_accounts(url: str) -> AccountStore:
+    from handoff.console.accounts_redis import RedisAccounts
+
+    return RedisAccounts(url)
+
+
+# The account store of each backend family (`hub.stores.BACKENDS` names the family of a URL).
+ACCOUNT_STORES: dict[str, Callable[[str], AccountStore]] = {
+    "sqlite": _sqlite_accounts,
+    "redis": _redis_accounts,
+}
+ACCOUNTS_KEY = "console.accounts_url"
+
+
 def accounts_from_url(url: str) -> AccountStore:
     """The account store living next to the hub's store (`store.url`)."""
-    if url.startswith("sqlite:///"):
-        from handoff.console.accounts_sqlite import SQLiteAccounts
-
-        path = url.removeprefix("sqlite:///")
-        if not path:
-            raise ConfigError("sqlite URL needs a file path", key="console.accounts_url")
-        return SQLiteAccounts(path)
-    if url.startswith(REDIS_SCHEMES):
-        from handoff.console.accounts_redis import RedisAccounts
-
-        return RedisAccounts(url)
-    raise ConfigError(f"unknown account store URL {url!r}", key="console.accounts_url")
+    kind = backend_kind(url, key=ACCOUNTS_KEY)
+    build = ACCOUNT_STORES.get(kind.name)
+    if build is None:
+        raise ConfigError(f"no account store beside {kind.name} stores", key=ACCOUNTS_KEY)
+    return build(url)

@@ -13,7 +13,6 @@ from hub.attachments import (
     AttachmentRefused,
     AttachmentSettings,
     AttachmentStore,
-    attachment_store_from,
     clean_name,
     plain_name,
     sniff,
@@ -23,6 +22,7 @@ from hub.attachments_redis import RedisAttachments
 from hub.config import Section
 from hub.errors import ConfigError
 from hub.model import Attachment, Inbound
+from hub.stores import attachments_beside
 from tests.attachment_samples import HTML_AS_PNG, SVG, pdf, png
 
 SMALL = AttachmentSettings(max_bytes=2048, daily_quota_bytes=5000)
@@ -87,9 +87,9 @@ def test_settings_from_config_refuse_unsafe_types() -> None:
 
 
 def test_the_store_goes_with_the_configured_store(tmp_path: Path) -> None:
-    fs = attachment_store_from(f"sqlite:///{tmp_path}/data/fd.db", SMALL)
+    fs = attachments_beside(f"sqlite:///{tmp_path}/data/fd.db", SMALL)
     assert isinstance(fs, FileAttachments) and fs.directory == tmp_path / "data" / "attachments"
-    assert isinstance(attachment_store_from("redis://127.0.0.1:1/0", SMALL), RedisAttachments)
+    assert isinstance(attachments_beside("redis://127.0.0.1:1/0", SMALL), RedisAttachments)
 
 
 def test_references_in_old_events_read_back_unchanged() -> None:

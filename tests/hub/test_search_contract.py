@@ -16,10 +16,11 @@ from hub import search_redis
 from hub.abc import TurnResult
 from hub.model import Inbound, NewEvent, Outbound
 from hub.ports import Backend
-from hub.search import Scope, SearchIndex, search_index
+from hub.search import Scope, SearchIndex
 from hub.search_redis import RedisSearch
 from hub.search_text import QueryError, parse_query
 from hub.store_sqlite import SQLiteStore
+from hub.stores import beside
 from tests.hub.conftest import StoreFactory
 from tests.hub.test_port_directory import _raw_bytes
 
@@ -48,7 +49,7 @@ async def indexed(
             Inbound(channel="api", sender=sender, message_id=f"m{i}", text=text), now=100.0 + i
         )
         conversations.append(got.conversation.id)
-    index = search_index(store)
+    index = beside(store).search()
     await settle(index)
     yield store, index, conversations
     await index.stop()
@@ -212,7 +213,7 @@ async def test_data_written_before_search_existed_is_indexed_on_start(
         db.close()
         store = make_store()
         await store.open()
-    index = search_index(store)
+    index = beside(store).search()
     await index.start()  # Redis: the catch-up runs in the background
     try:
         query = parse_query("退款")
@@ -235,7 +236,7 @@ async def test_new_messages_are_indexed_as_they_are_appended(make_store: StoreFa
     """Through the listener the hub calls (Redis indexes behind a watermark)."""
     store = make_store()
     await store.open()
-    index = search_index(store)
+    index = beside(store).search()
     await index.start()
     try:
         got = await store.record_inbound(
@@ -273,7 +274,7 @@ async def test_sqlite_puts_its_triggers_back_after_a_table_is_rebuilt(tmp_path: 
         got = await store.record_inbound(
             Inbound(channel="api", sender="x", message_id="r1", text="重建之后的退款"), now=1.0
         )
-        index = search_index(store)
+        index = beside(store).search()
         hits = await index.search(parse_query("退款"), kind="conversation", scope=None, limit=5)
         assert [h.conversation_id for h in hits.items] == [got.conversation.id]
     finally:
@@ -293,7 +294,7 @@ async def test_every_page_of_a_many_word_search_in_time_order(
     one, both, apart, query_text = words
     store = make_store()
     await store.open()
-    index = search_index(store)
+    index = beside(store).search()
     expected = []
     try:
         for i in range(90):

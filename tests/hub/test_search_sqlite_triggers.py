@@ -10,9 +10,9 @@ import pytest
 
 from hub import search_sqlite
 from hub.model import Inbound
-from hub.search import search_index
 from hub.search_text import parse_query
 from hub.store_sqlite import SQLiteStore
+from hub.stores import beside
 
 TEXTS = {"en": ("refund for my order", "refund"), "zh": ("我想退款，订单还没到", "退款")}
 
@@ -41,7 +41,7 @@ def count_body_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 async def hits(store: SQLiteStore, word: str) -> list[str]:
-    index = search_index(store)
+    index = beside(store).search()
     found = await index.search(parse_query(word), kind="conversation", scope=None, limit=10)
     return [hit.conversation_id for hit in found.items]
 

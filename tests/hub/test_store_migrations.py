@@ -19,13 +19,13 @@ from redis.asyncio import Redis
 from hub import bus_redis, migrations_redis, migrations_sqlite, search_redis
 from hub.abc import TurnResult
 from hub.errors import ConfigError
-from hub.leader import lease_for
 from hub.model import Customer, Delivery, EventType, Inbound, NewEvent, Outbound
 from hub.search_text import parse_query, tokens
 from hub.store_redis import RedisStore
 from hub.store_redis_codec import dumps, event_json
 from hub.store_redis_connect import connect
 from hub.store_sqlite import SQLiteStore
+from hub.stores import beside
 
 
 @contextlib.asynccontextmanager
@@ -282,7 +282,7 @@ async def test_version_1_bus_leases_and_limits_move_to_their_own_tags(
         for old in ("{lease:handoff-clock}:fence", "{lease:handoff-clock}", "{bus}:events"):
             assert not await store.redis.exists(f"fd:{{fd}}:{old}")
         assert await store.redis.get("fd:{fd:lease:handoff-clock}:fence") == "7"
-        lease = lease_for(store, "handoff-clock")
+        lease = beside(store).lease("handoff-clock")
         await lease.start()
         try:
             assert lease.leading and lease.token == 8  # the next term, after the old ones

@@ -10,6 +10,7 @@ import pytest
 
 from handoff.console import passwords
 from handoff.console.accounts import (
+    ACCOUNT_STORES,
     Account,
     AccountError,
     AccountStore,
@@ -21,6 +22,10 @@ from handoff.console.accounts import (
     check_account_id,
     token_key,
 )
+from handoff.console.accounts_redis import RedisAccounts
+from handoff.console.accounts_sqlite import SQLiteAccounts
+from hub.errors import ConfigError
+from hub.stores import BACKENDS
 
 
 @pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
@@ -138,3 +143,14 @@ def test_account_ids_and_token_keys() -> None:
     assert token_key("secret") != "secret" and len(token_key("secret")) == 64
     assert Role.OPERATOR.allows(Role.SUPERVISOR) and Role.SUPERVISOR.allows(Role.AGENT)
     assert not Role.AGENT.allows(Role.SUPERVISOR)
+
+
+def test_every_backend_family_has_its_account_store(tmp_path: Path) -> None:
+    """The console's accounts live beside the hub's store, whatever family its URL names."""
+    assert {kind.name for kind in BACKENDS.values()} == set(ACCOUNT_STORES)
+    assert isinstance(accounts_from_url(f"sqlite:///{tmp_path}/a.db"), SQLiteAccounts)
+    assert isinstance(accounts_from_url("redis+cluster://127.0.0.1:1"), RedisAccounts)
+    for url in ("postgres://db/frontdesk", "sqlite:///"):
+        with pytest.raises(ConfigError) as caught:
+            accounts_from_url(url)
+        assert caught.value.key == "console.accounts_url"
