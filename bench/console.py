@@ -57,8 +57,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.console_search import search_bench  # noqa: E402
-from handoff.actions import Actor, AgentActions  # noqa: E402
-from handoff.api import HANDOFF  # noqa: E402
+from handoff.actions import Actor  # noqa: E402
+from handoff.api import ACTIONS, HANDOFF  # noqa: E402
 from handoff.console.accounts import Account, Role  # noqa: E402
 from handoff.console.accounts_sqlite import SQLiteAccounts  # noqa: E402
 from handoff.console.passwords import hash_password  # noqa: E402
@@ -193,7 +193,7 @@ async def fan_out(
 async def hold_two_each(app: web.Application, agents: list[str]) -> dict[str, list[str]]:
     """Every agent goes online and accepts what the queue offers them: agent → conversations."""
     engine = app[HANDOFF]
-    actions = AgentActions(engine)
+    actions = app[ACTIONS]
     for agent in agents:
         actions.set_presence(Actor(agent), "online")
     while any(t.waiting for t in engine.queue.tickets.values()):

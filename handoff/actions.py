@@ -3,8 +3,8 @@ thin adapters over `AgentActions` (parse → call → render), so the two surfac
 
 Each method takes the acting agent (`Actor`) and typed arguments, and either returns a typed
 result or raises `ActionError`, which carries the HTTP status and a reason in English and
-Chinese. The engine re-checks ownership under the conversation's lock; this layer adds what
-both surfaces share: who may see which conversation, presence parsing, argument checks.
+Chinese. The write (`handoff.agent_actions`) re-checks ownership under the conversation's
+lock; this layer adds what both surfaces share: who may see which conversation, presence parsing, argument checks.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from handoff.agent_actions import HandoffActions
 from handoff.engine import HandoffEngine
 from handoff.mentions import mentions
 from handoff.queue import Presence, Ticket
@@ -109,10 +110,12 @@ class Accepted(Done):
 
 
 class AgentActions:
-    """Every agent action, one method each, on the hand-off engine."""
+    """Every agent action, one method each: who may act (`Actor`), then the write
+    (`HandoffActions`). Built once, with the hand-off (`handoff.install`)."""
 
-    def __init__(self, engine: HandoffEngine) -> None:
+    def __init__(self, engine: HandoffEngine, writes: HandoffActions) -> None:
         self.engine = engine
+        self.writes = writes
 
     def ticket(self, actor: Actor, conversation_id: str) -> Ticket:
         """The open ticket `actor` may see, or a 404 (not-found and not-yours look the same:
@@ -126,7 +129,7 @@ class AgentActions:
         """Accept an offer, or take a waiting conversation from the queue ("Take")."""
         self.ticket(actor, conversation_id)
         with _refusals():
-            details = await self.engine.accept(conversation_id, actor.agent_id)
+            details = await self.writes.accept(conversation_id, actor.agent_id)
         return Accepted(conversation_id, details)
 
     async def reply(
@@ -140,7 +143,7 @@ class AgentActions:
         """`attachments` are references to files already stored for this conversation."""
         self.ticket(actor, conversation_id)
         with _refusals():
-            await self.engine.reply(conversation_id, actor.agent_id, text, buttons, attachments)
+            await self.writes.reply(conversation_id, actor.agent_id, text, buttons, attachments)
         return Done(conversation_id)
 
     async def note(self, actor: Actor, conversation_id: str, text: str) -> Done:
@@ -150,7 +153,7 @@ class AgentActions:
         self.ticket(actor, conversation_id)
         mentioned = mentions(text, self.engine.queue.agents, author=actor.agent_id)
         with _refusals():
-            await self.engine.note(conversation_id, actor.agent_id, text, mentions=mentioned)
+            await self.writes.note(conversation_id, actor.agent_id, text, mentions=mentioned)
         return Done(conversation_id)
 
     async def typing(self, actor: Actor, conversation_id: str, *, on: bool = True) -> bool:
@@ -181,7 +184,7 @@ class AgentActions:
                 status=400,
             )
         with _refusals():
-            await self.engine.transfer(
+            await self.writes.transfer(
                 conversation_id, actor.agent_id, to_agent=to_agent, to_skill=to_skill, note=note
             )
         return Done(conversation_id)
@@ -192,21 +195,21 @@ class AgentActions:
         """A supervisor gives the conversation to `to_agent`: assigned at once, or a 409."""
         self.ticket(actor, conversation_id)
         with _refusals():
-            await self.engine.reassign(conversation_id, actor.agent_id, to_agent, note)
+            await self.writes.reassign(conversation_id, actor.agent_id, to_agent, note)
         return Done(conversation_id)
 
     async def join(self, actor: Actor, conversation_id: str) -> Done:
         """A supervisor joins an assigned conversation: a participant who may reply."""
         self.ticket(actor, conversation_id)
         with _refusals():
-            await self.engine.join(conversation_id, actor.agent_id)
+            await self.writes.join(conversation_id, actor.agent_id)
         return Done(conversation_id)
 
     async def whisper(self, actor: Actor, conversation_id: str, text: str) -> Done:
         """A supervisor's note for the conversation's agent only; never sent to the customer."""
         self.ticket(actor, conversation_id)
         with _refusals():
-            await self.engine.whisper(conversation_id, actor.agent_id, text)
+            await self.writes.whisper(conversation_id, actor.agent_id, text)
         return Done(conversation_id)
 
     def visible_events(self, actor: Actor, events: Sequence[Event]) -> list[Event]:
@@ -221,14 +224,14 @@ class AgentActions:
     async def resolve(self, actor: Actor, conversation_id: str, note: str = "") -> Done:
         self.ticket(actor, conversation_id)
         with _refusals():
-            await self.engine.resolve(conversation_id, actor.agent_id, note)
+            await self.writes.resolve(conversation_id, actor.agent_id, note)
         return Done(conversation_id)
 
     async def hand_back(self, actor: Actor, conversation_id: str, note: str = "") -> Done:
         """The bot resumes the conversation."""
         self.ticket(actor, conversation_id)
         with _refusals():
-            await self.engine.hand_back(conversation_id, actor.agent_id, note)
+            await self.writes.hand_back(conversation_id, actor.agent_id, note)
         return Done(conversation_id)
 
     def set_presence(self, actor: Actor, value: str) -> Presence:
@@ -243,5 +246,5 @@ class AgentActions:
                 status=422,
             ) from None
         with _refusals():
-            self.engine.set_presence(actor.agent_id, presence)
+            self.writes.set_presence(actor.agent_id, presence)
         return presence

@@ -38,6 +38,8 @@ from hub.http import Fields, json_response, read_object, require_bearer
 from hub.model import Attachment, Button
 
 HANDOFF = web.AppKey("handoff", HandoffEngine)
+# The one service of agent actions, whichever surface (this API, the console) calls it.
+ACTIONS = web.AppKey("handoff_actions", AgentActions)
 PREFIX = "/api/v1/handoff"
 MAX_TEXT = 4000
 MAX_FILES = 10  # per reply
@@ -54,7 +56,7 @@ async def _body(request: web.Request) -> Fields:
 
 
 def _actions(request: web.Request) -> AgentActions:
-    return AgentActions(_engine(request))
+    return request.app[ACTIONS]
 
 
 async def attachment_field(
@@ -120,9 +122,8 @@ async def add_agent(request: web.Request) -> web.Response:
         spec = agent_spec(raw_section(body, key="agent"))
     except ConfigError as error:
         raise InputError(f"{error.key}: {error.message}", status=422) from None
-    engine = _engine(request)
-    engine.add_agent(spec)
-    return json_response(engine.queue.agents[spec.id].to_json(), status=201)
+    _actions(request).writes.add_agent(spec)
+    return json_response(_engine(request).queue.agents[spec.id].to_json(), status=201)
 
 
 @routes.put(f"{PREFIX}/agents/{{agent_id}}/presence")

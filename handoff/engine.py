@@ -1,8 +1,8 @@
-"""The hand-off engine: owner of queued and assigned conversations, and the agents' actions.
+"""The hand-off engine: owner of queued and assigned conversations, and their index.
 
     Escalation (bot-owned turns) ── handoff.requested ──► log ──► listener ──► Queue index
                                                                               │
-    agents (API) ── accept/reply/note/transfer/resolve/hand back ──► hub.send ◄┘ dispatch
+    agents (HandoffActions) ── accept/reply/note/transfer/resolve … ──► hub.send ◄┘ dispatch
 
 Every change is an event written through `hub.send` (under the conversation's lock) and
 folded into the in-memory index by the hub's listener, so the index can always be rebuilt
@@ -12,8 +12,9 @@ processes never assign one conversation twice. While a human owns a conversation
 says nothing: `handle()` answers only the status command.
 
 Beside the engine: `handoff.dispatcher` (when to route, and offers as claims under the
-agent's capacity lease) and `handoff.sla` (offer timeouts, SLA alerts, queue positions);
-the engine keeps the index, the agents' actions and the tick that runs the clocks.
+agent's capacity lease), `handoff.sla` (offer timeouts, SLA alerts, queue positions) and
+`handoff.agent_actions` (what agents do, each a write checked under the lock); the engine
+keeps the index, the customer's turns and the tick that runs the clocks.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from handoff.agent_actions import AGENT_SIGNAL, OPEN, PRESENCE_SIGNAL, When
 from handoff.capacity import CapacityGuard
 from handoff.dispatcher import Dispatcher
 from handoff.feed import Feed
@@ -43,8 +45,6 @@ from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.errors import InputError
 from hub.leader import Lease, SoleLease
 from hub.model import (
-    Attachment,
-    Button,
     Conversation,
     ConversationStatus,
     Event,
@@ -54,15 +54,15 @@ from hub.model import (
 
 log = logging.getLogger("frontdesk.handoff")
 
-QUEUED, ASSIGNED = ConversationStatus.QUEUED, ConversationStatus.ASSIGNED
-OPEN = (QUEUED, ASSIGNED)
+ASSIGNED = ConversationStatus.ASSIGNED
 # What of an agent's JSON a profile signal carries to the other processes.
 AGENT_FIELDS = ("id", "name", "skills", "languages", "capacity", "supervisor", "team")
 
 
 class HandoffEngine(ConversationHandler):
-    """The index and the agents' actions, with its dispatcher and SLA clock; the hub's
-    `humans` handler. It sees the hub only as a `HubLink`."""
+    """The index, with its dispatcher and SLA clock; the hub's `humans` handler. It sees
+    the hub only as a `HubLink`; the agents' actions (`HandoffActions`) see it only as a
+    `HandoffIndex`."""
 
     def __init__(
         self,
@@ -103,7 +103,7 @@ class HandoffEngine(ConversationHandler):
             status=self.status,
             clock=self.clock,
             catch_up=self.catch_up,
-            held_by=self._held_by,
+            held_by=self.held_by,
             leave_button=self._with_leave_button,
             counters=self.counters,
             announce=self._announce,
@@ -120,8 +120,8 @@ class HandoffEngine(ConversationHandler):
         hub.add_listener(self.on_events)
         # Other processes' agents: presence and profile changes arrive as bus signals, and a
         # gap in the bus (a lost connection) is closed by rebuilding the index from the log.
-        hub.bus.on_signal("handoff.presence", self._presence_signal)
-        hub.bus.on_signal("handoff.agent", self._agent_signal)
+        hub.bus.on_signal(PRESENCE_SIGNAL, self._presence_signal)
+        hub.bus.on_signal(AGENT_SIGNAL, self._agent_signal)
         hub.bus.on_gap(self.resync)
         hub.metrics.describe("frontdesk_handoff_sla_alerts_total", "SLA warnings and breaches")
         hub.metrics.describe("frontdesk_handoff_assignments_total", "Conversations offered")
@@ -293,7 +293,7 @@ class HandoffEngine(ConversationHandler):
         """Offer waiting conversations to the best free agents now; returns how many."""
         return await self.dispatcher.dispatch()
 
-    # ------------------------------------------------------------------ agent actions
+    # ------------------------------------------------------------------ lookups
     def agent(self, agent_id: str) -> AgentSpec:
         agent = self.queue.agents.get(agent_id)
         if agent is None:
@@ -306,9 +306,9 @@ class HandoffEngine(ConversationHandler):
             raise InputError("no open hand-off for this conversation", status=404)
         return ticket
 
-    def _held_by(
+    def held_by(
         self, conversation_id: str, agent_id: str, *, accepted: bool = True, joined: bool = False
-    ) -> Any:
+    ) -> When:
         """A `when` check: the conversation is assigned to `agent_id` (re-read under the
         lock, catching up with other processes first); with `joined`, a supervisor who
         joined it passes too."""
@@ -324,253 +324,8 @@ class HandoffEngine(ConversationHandler):
 
         return check
 
-    async def _act(
-        self,
-        conversation_id: str,
-        agent_id: str,
-        *,
-        events: Sequence[NewEvent],
-        replies: Sequence[Outbound] = (),
-        status: ConversationStatus | None = None,
-        accepted: bool = True,
-        joined: bool = False,
-    ) -> None:
-        self.agent(agent_id)
-        self.ticket(conversation_id)
-        ok = await self.hub.send(
-            conversation_id,
-            replies,
-            events=events,
-            status=status,
-            when=self._held_by(conversation_id, agent_id, accepted=accepted, joined=joined),
-        )
-        if not ok:
-            verb = "offered to" if not accepted else "held by"
-            raise InputError(f"this conversation is not {verb} agent {agent_id!r}", status=409)
-
-    async def accept(self, conversation_id: str, agent_id: str) -> dict[str, Any]:
-        """The agent takes the conversation — offered to them, or waiting in the queue
-        ("Take") — and gets the summary and the transcript (messages sent while queued
-        included). A 409 says why when they cannot."""
-        ticket = self.ticket(conversation_id)
-        name = self.agent(agent_id).name
-        if not ticket.agent_id:
-            await self._take(ticket, agent_id)
-        elif not (ticket.agent_id == agent_id and ticket.accepted):
-            waited = round(self.clock() - ticket.requested_at, 1)
-            refusal = self.queue.refusal(ticket, agent_id)
-            if refusal:
-                raise InputError(refusal, status=409)
-            await self._act(
-                conversation_id,
-                agent_id,
-                events=(
-                    NewEvent(
-                        type="handoff.accepted",
-                        data={
-                            "agent_id": agent_id,
-                            "agent_name": name,
-                            "waited": waited,
-                            "status": "assigned",
-                        },
-                    ),
-                ),
-                replies=(self.texts.say("joined", ticket.language, agent=name),),
-                accepted=False,
-            )
-        return await self.details(conversation_id)
-
-    async def _take(self, ticket: Ticket, agent_id: str, extra: Sequence[NewEvent] = ()) -> None:
-        """Assign a waiting conversation to `agent_id`, accepted at once, if the queue (re-read
-        under the conversation's lock) still lets them; else a 409 with the reason."""
-        conversation_id = ticket.conversation_id
-        refusal = ""
-
-        async def still_theirs_to_take(conversation: Conversation) -> bool:
-            nonlocal refusal
-            await self.catch_up(conversation_id)
-            current = self.queue.tickets.get(conversation_id)
-            if conversation.status not in OPEN or current is None:
-                refusal = "this conversation is no longer with the agents"
-            else:
-                # After `extra` (a reassign's transfer) the current holder lets go.
-                check = replace(current, agent_id="", pinned_agent="") if extra else current
-                refusal = self.queue.refusal(check, agent_id)
-            return not refusal
-
-        agent = self.agent(agent_id)
-        data = {
-            "agent_id": agent_id,
-            "agent_name": agent.name,
-            "accepted": True,
-            "status": "assigned",
-        }
-        async with self.capacity.hold(agent_id):  # their free slots, counted everywhere
-            won = await self.hub.send(
-                conversation_id,
-                (self.texts.say("joined", ticket.language, agent=agent.name),),
-                events=(*extra, NewEvent(type="handoff.offered", data=data)),
-                status=ASSIGNED,
-                when=still_theirs_to_take,
-            )
-        if not won:
-            raise InputError(refusal or "this conversation cannot be taken now", status=409)
-
-    async def reply(
-        self,
-        conversation_id: str,
-        agent_id: str,
-        text: str,
-        buttons: Sequence[Button] = (),
-        attachments: Sequence[Attachment] = (),
-    ) -> None:
-        name = self.agent(agent_id).name
-        await self._act(
-            conversation_id,
-            agent_id,
-            events=(
-                NewEvent(
-                    type="handoff.agent_message", data={"agent_id": agent_id, "agent_name": name}
-                ),
-            ),
-            replies=(Outbound(text=text, buttons=tuple(buttons), attachments=tuple(attachments)),),
-            joined=True,  # a supervisor who joined replies too
-        )
-
-    async def note(
-        self, conversation_id: str, agent_id: str, text: str, *, mentions: Sequence[str] = ()
-    ) -> None:
-        """An internal note: logged for the team, never sent to the customer; `mentions`
-        are the agents it calls on (their consoles notify them)."""
-        self.agent(agent_id)
-        self.ticket(conversation_id)
-        data: dict[str, Any] = {"agent_id": agent_id, "text": text}
-        if mentions:
-            data["mentions"] = list(mentions)
-        await self.hub.append(conversation_id, (NewEvent(type="handoff.note", data=data),))
-
-    def _supervisor(self, agent_id: str) -> AgentSpec:
-        spec = self.agent(agent_id)
-        if not spec.supervisor:
-            raise InputError(f"agent {agent_id!r} is not a supervisor", status=403)
-        return spec
-
-    async def join(self, conversation_id: str, supervisor_id: str) -> None:
-        """A supervisor becomes a participant of an assigned conversation and may reply
-        beside its agent (who keeps it). The customer is told nothing until they write."""
-        spec = self._supervisor(supervisor_id)
-        ticket = self.ticket(conversation_id)
-        if supervisor_id in ticket.participants or ticket.agent_id == supervisor_id:
-            return
-
-        async def assigned(conversation: Conversation) -> bool:
-            return conversation.status == ASSIGNED
-
-        # `by`, not `agent_id`/`agent_name`: channels show the customer who their agent is
-        # from those, and the agent holding the conversation has not changed.
-        data = {"by": supervisor_id, "by_name": spec.name, "holder": ticket.agent_id}
-        won = await self.hub.send(
-            conversation_id, (), events=(NewEvent(type="handoff.joined", data=data),),
-            when=assigned,
-        )  # fmt: skip
-        if not won:
-            raise InputError("only a conversation an agent holds can be joined", status=409)
-
-    async def whisper(self, conversation_id: str, supervisor_id: str, text: str) -> None:
-        """A note for the agent who holds the conversation only: logged, never sent to the
-        customer (no reply, no outbox entry), shown to that agent and to supervisors."""
-        spec = self._supervisor(supervisor_id)
-        ticket = self.ticket(conversation_id)
-        if not ticket.agent_id:
-            raise InputError("nobody holds this conversation yet: there is no one to whisper to",
-                             status=409)  # fmt: skip
-        data = {"by": supervisor_id, "by_name": spec.name, "to_agent": ticket.agent_id,
-                "text": text}  # fmt: skip
-        await self.hub.append(conversation_id, (NewEvent(type="handoff.whisper", data=data),))
-
-    async def transfer(
-        self,
-        conversation_id: str,
-        agent_id: str,
-        *,
-        to_agent: str = "",
-        to_skill: str = "",
-        note: str = "",
-    ) -> None:
-        if bool(to_agent) == bool(to_skill):
-            raise InputError("give exactly one of 'to_agent' or 'to_skill'")
-        if to_agent:
-            self.agent(to_agent)
-        data = {
-            "from_agent": agent_id,
-            "to_agent": to_agent,
-            "to_skill": to_skill,
-            "note": note,
-            "status": "queued",
-        }
-        await self._act(
-            conversation_id,
-            agent_id,
-            events=(NewEvent(type="handoff.transferred", data=data),),
-            status=QUEUED,
-        )
-
-    async def reassign(
-        self, conversation_id: str, supervisor_id: str, to_agent: str, note: str = ""
-    ) -> None:
-        """A supervisor gives a conversation (queued or assigned) to another agent: it is
-        assigned to them at once, or nothing is written and a 409 says why (offline, no free
-        capacity …). Giving it to the agent who already holds it changes nothing."""
-        self._supervisor(supervisor_id)
-        self.agent(to_agent)
-        ticket = self.ticket(conversation_id)
-        if ticket.agent_id == to_agent and ticket.accepted:
-            return
-        data = {
-            "from_agent": ticket.agent_id,
-            "to_agent": to_agent,
-            "to_skill": "",
-            "note": note,
-            "by": supervisor_id,
-        }
-        await self._take(ticket, to_agent, (NewEvent(type="handoff.transferred", data=data),))
-
-    async def resolve(self, conversation_id: str, agent_id: str, note: str = "") -> None:
-        ticket = self.ticket(conversation_id)
-        lang = ticket.language
-        replies = [self.texts.say("resolved", lang)]
-        events = [NewEvent(type="handoff.resolved", data={"agent_id": agent_id, "note": note})]
-        if self.settings.feedback.csat:
-            replies.append(self.texts.scale("csat", lang, 1, 5))
-            events.append(NewEvent(type="csat.asked", data={"scale": [1, 5]}))
-        await self._act(
-            conversation_id,
-            agent_id,
-            events=events,
-            replies=replies,
-            status=ConversationStatus.RESOLVED,
-        )
-
-    async def hand_back(self, conversation_id: str, agent_id: str, note: str = "") -> None:
-        """The bot resumes, with its own conversation state as it was before the hand-off."""
-        ticket = self.ticket(conversation_id)
-        await self._act(
-            conversation_id,
-            agent_id,
-            events=(
-                NewEvent(type="handoff.handed_back", data={"agent_id": agent_id, "note": note}),
-            ),
-            replies=(self.texts.say("handed_back", ticket.language),),
-            status=ConversationStatus.BOT,
-        )
-
-    def set_presence(self, agent_id: str, presence: Presence) -> None:
-        """Here at once, and on every other process through the bus."""
-        self._set_presence(agent_id, presence)
-        data = {"agent_id": agent_id, "presence": presence.value}
-        self.hub.bus.signal("handoff.presence", data)
-
-    def _set_presence(self, agent_id: str, presence: Presence) -> None:
+    def apply_presence(self, agent_id: str, presence: Presence) -> None:
+        """An agent's presence, here (`HandoffActions.set_presence` tells the others)."""
         self.agent(agent_id)
         self.queue.agents[agent_id].presence = presence
         self.feed.publish({"type": "presence", "agent_id": agent_id, "presence": presence.value})
@@ -579,21 +334,17 @@ class HandoffEngine(ConversationHandler):
     def _presence_signal(self, data: Mapping[str, Any]) -> None:
         agent_id = str(data.get("agent_id", ""))
         with contextlib.suppress(ValueError, InputError):  # an unknown agent or value
-            self._set_presence(agent_id, Presence(str(data.get("presence", ""))))
+            self.apply_presence(agent_id, Presence(str(data.get("presence", ""))))
 
-    def add_agent(self, spec: AgentSpec) -> None:
-        """Here at once, and on every other process through the bus."""
-        self._add_agent(spec)
-        self.hub.bus.signal("handoff.agent", self.queue.agents[spec.id].to_json())
-
-    def _add_agent(self, spec: AgentSpec) -> None:
+    def apply_agent(self, spec: AgentSpec) -> None:
+        """An agent added or changed, here (`HandoffActions.add_agent` tells the others)."""
         self.queue.add_agent(spec)
         self.feed.publish({"type": "agent", "agent": self.queue.agents[spec.id].to_json()})
         self.kick()
 
     def _agent_signal(self, data: Mapping[str, Any]) -> None:
         fields = {k: data[k] for k in AGENT_FIELDS if k in data}
-        self._add_agent(agent_spec(raw_section(fields, key="agent")))
+        self.apply_agent(agent_spec(raw_section(fields, key="agent")))
 
     # ------------------------------------------------------------------ reads
     async def details(self, conversation_id: str) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 The hand-off and the hub need each other: the hub runs the hand-off's turns, and the
 hand-off writes through the hub (`HubLink.send`). So the composition root builds it in
 three steps, none of which replaces anything afterwards: the settings, the alert
-notifier and the report mailer first; the engine inside the hub's constructor (`owners`,
-which `Hub` calls once it is whole); its routes and lifecycle on the app last (`install`,
+notifier and the report mailer first; the engine and the agents' actions inside the hub's
+constructor (`owners`, which `Hub` calls once it is whole); its routes and lifecycle on the app last (`install`,
 after the app's main lifecycle, because the engine reads the opened store when it starts).
 """
 
@@ -14,8 +14,10 @@ from collections.abc import AsyncIterator, Callable, Mapping
 
 from aiohttp import web
 
+from handoff.actions import AgentActions
+from handoff.agent_actions import HandoffActions
 from handoff.alerts import WebhookNotifier
-from handoff.api import HANDOFF, routes
+from handoff.api import ACTIONS, HANDOFF, routes
 from handoff.engine import HandoffEngine
 from handoff.escalation import Escalation
 from handoff.followup_api import routes as followup_routes
@@ -53,6 +55,7 @@ class HandoffWiring:
         # Scheduled beside the clocks, by the leader's tick.
         self.mailer = mailer
         self._engine: HandoffEngine | None = None
+        self._actions: AgentActions | None = None
 
     @classmethod
     def from_config(
@@ -85,6 +88,8 @@ class HandoffWiring:
             leader_jobs=(self.mailer.run,) if self.mailer else (),
         )
         self._engine = engine
+        # One service for every surface: the writes, and who may make them.
+        self._actions = AgentActions(engine, HandoffActions(engine))
         return Owners(bot=Escalation(gate(bot), engine), humans=gate(engine))
 
     @property
@@ -93,12 +98,19 @@ class HandoffWiring:
             raise RuntimeError("the hub has not built the hand-off yet (Hub(owners=...))")
         return self._engine
 
+    @property
+    def actions(self) -> AgentActions:
+        if self._actions is None:
+            raise RuntimeError("the hub has not built the hand-off yet (Hub(owners=...))")
+        return self._actions
+
     def install(self, app: web.Application) -> HandoffEngine:
         """Add the hand-off API and start and stop the engine with the app."""
         engine = self.engine
         notifier = self.notifier
         mailer = self.mailer
         app[HANDOFF] = engine
+        app[ACTIONS] = self.actions
         app.router.add_routes(routes)
         app.router.add_routes(followup_routes)
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from handoff.api import HANDOFF
+from handoff.api import ACTIONS, HANDOFF
 from handoff.console.accounts import AccountStore, accounts_from_url
 from handoff.console.auth import security_headers
 from handoff.console.cli import register
@@ -85,8 +85,8 @@ def install_console(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await store.open()
         # The hand-off engine's agents are these accounts (handoff.yaml only seeds them).
-        engine = app.get(HANDOFF)
-        agents = roster.run(store, engine, clock=clock) if engine is not None else None
+        actions = app.get(ACTIONS)
+        agents = roster.run(store, actions, clock=clock) if actions is not None else None
         if agents is not None:
             await anext(agents)
         # The state may have been replaced before start (tests inject a clock).

@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from handoff.actions import Actor, AgentActions
-from handoff.api import HANDOFF
+from handoff.actions import Actor
+from handoff.api import ACTIONS, HANDOFF
 from handoff.console.accounts import Role
 from handoff.console.auth import principal_of, require
 from handoff.engine import HandoffEngine
@@ -36,7 +36,7 @@ async def agent_typing(request: web.Request) -> web.Response:
     principal = principal_of(request)
     actor = Actor(principal.account.id, sees_all=principal.role.allows(Role.SUPERVISOR))
     conversation_id = request.match_info["conversation_id"]
-    actions = AgentActions(engine)
+    actions = request.app[ACTIONS]
     actions.ticket(actor, conversation_id)  # 404 before the body is read, as every action
     body = await read_object(request)
     on = body.get("on", True) if isinstance(body, dict) else None

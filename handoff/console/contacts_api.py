@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handoff.actions import AgentActions, may_read
-from handoff.api import HANDOFF
+from handoff.actions import may_read
+from handoff.api import ACTIONS, HANDOFF
 from handoff.console.accounts import Role
 from handoff.console.auth import principal_of, require
 from handoff.console.state import CONSOLE
@@ -91,7 +91,7 @@ async def get_transcript(request: web.Request) -> web.Response:
     )
     engine = request.app.get(HANDOFF)
     if engine is not None:
-        events = AgentActions(engine).visible_events(actor_of(request), events)
+        events = request.app[ACTIONS].visible_events(actor_of(request), events)
     return json_response(
         {
             "conversation": {

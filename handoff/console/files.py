@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handoff.actions import Actor, AgentActions
-from handoff.api import HANDOFF
+from handoff.actions import Actor
+from handoff.api import ACTIONS, HANDOFF
 from handoff.console.accounts import Role
 from handoff.console.auth import principal_of, require
 from hub.attachments_http import (
@@ -37,7 +37,7 @@ async def upload(request: web.Request) -> web.Response:
     if engine is None:
         raise InputError("the hand-off is not enabled (bot.handoff_path)", status=503)
     actor = Actor(principal.account.id, sees_all=principal.role.allows(Role.SUPERVISOR))
-    AgentActions(engine).ticket(actor, conversation_id)  # 404 before the body is read
+    request.app[ACTIONS].ticket(actor, conversation_id)  # 404 before the body is read
     return await upload_response(
         request,
         attachment_store(request),

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from handoff.api import HANDOFF
+from handoff.api import ACTIONS
 from handoff.console.accounts import LANGUAGES, AgentProfile, Role
 from handoff.console.auth import principal_of, require
 from handoff.console.roster import spec_of
@@ -61,9 +61,9 @@ async def edit_agent(request: web.Request) -> web.Response:
         raise InputError("no such agent", status=404)
     account = replace(account, agent=profile, updated_at=state.clock())
     await state.accounts.replace(account)
-    engine = request.app.get(HANDOFF)
-    if engine is not None:
-        engine.add_agent(spec_of(account))
+    actions = request.app.get(ACTIONS)
+    if actions is not None:
+        actions.writes.add_agent(spec_of(account))
     log.info(
         "agent profile changed",
         extra={"agent_id": account.id, "by": principal_of(request).account.id},

@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
 
+from handoff.actions import AgentActions
 from handoff.console.accounts import Account, AccountError, AccountStore, AgentProfile, Role
 from handoff.engine import HandoffEngine
 from handoff.queue import Presence
@@ -88,22 +89,23 @@ async def seed(store: AccountStore, specs: Iterable[AgentSpec], *, now: float) -
     return seeded
 
 
-async def refresh(store: AccountStore, engine: HandoffEngine, *, presence: bool = False) -> None:
+async def refresh(store: AccountStore, actions: AgentActions, *, presence: bool = False) -> None:
     """Make the engine's agents match the accounts (and their stored presence, on start).
     A disabled account keeps its open work visible but is offered nothing new."""
+    engine, writes = actions.engine, actions.writes
     for account in await store.all():
         if account.agent is None and account.role == Role.OPERATOR:
             continue  # an operator (or an integration's account) answers no conversations
         spec = spec_of(account)
         known = engine.queue.agents.get(account.id)
         if known is None or known.spec != spec:
-            engine.add_agent(spec)
+            writes.add_agent(spec)
         if account.disabled:
             if engine.queue.agents[account.id].presence != Presence.OFFLINE:
-                engine.set_presence(account.id, Presence.OFFLINE)
+                writes.set_presence(account.id, Presence.OFFLINE)
         elif presence and account.presence != engine.queue.agents[account.id].presence:
             with contextlib.suppress(ValueError):
-                engine.set_presence(account.id, Presence(account.presence))
+                writes.set_presence(account.id, Presence(account.presence))
 
 
 async def keep_presence(
@@ -129,20 +131,21 @@ async def keep_presence(
 
 async def run(
     store: AccountStore,
-    engine: HandoffEngine,
+    actions: AgentActions,
     *,
     clock: Callable[[], float] = time.time,
     every: float = REFRESH_EVERY,
 ) -> AsyncIterator[None]:
     """A cleanup-context body: seed, load, then keep engine and store in step."""
+    engine = actions.engine
     await seed(store, engine.settings.agents, now=clock())
-    await refresh(store, engine, presence=True)
+    await refresh(store, actions, presence=True)
 
     async def loop() -> None:
         while True:
             await asyncio.sleep(every)
             try:
-                await refresh(store, engine)
+                await refresh(store, actions)
             except Exception:
                 log.exception("the roster could not be refreshed")
 

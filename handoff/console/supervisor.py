@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from handoff.actions import AgentActions, may_read
-from handoff.api import HANDOFF, MAX_TEXT
+from handoff.actions import may_read
+from handoff.api import ACTIONS, HANDOFF, MAX_TEXT
 from handoff.console.accounts import Role
 from handoff.console.auth import principal_of, require
 from handoff.console.charts import bar_chart, gauge
@@ -84,7 +84,7 @@ async def transcript(request: web.Request) -> web.Response:
         raise InputError("no such conversation", status=404)
     events = await store.events(conversation.id, limit=TIMELINE_LIMIT)
     if engine is not None:
-        events = AgentActions(engine).visible_events(actor, events)
+        events = request.app[ACTIONS].visible_events(actor, events)
     ticket = engine.queue.tickets.get(conversation.id) if engine is not None else None
     return json_response(
         {

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from handoff.actions import Actor, AgentActions
 from handoff.api import (
+    ACTIONS,
     HANDOFF,
     MAX_TEXT,
     attachment_field,
@@ -56,8 +57,8 @@ def _engine(request: web.Request) -> HandoffEngine:
     return engine
 
 
-def _ticket(request: web.Request, engine: HandoffEngine) -> Ticket:
-    return AgentActions(engine).ticket(_actor(request), request.match_info["conversation_id"])
+def _ticket(request: web.Request) -> Ticket:
+    return request.app[ACTIONS].ticket(_actor(request), request.match_info["conversation_id"])
 
 
 def snapshot(engine: HandoffEngine, principal: Principal, now: float) -> dict[str, Any]:
@@ -98,7 +99,7 @@ async def get_conversation(request: web.Request) -> web.Response:
     """Summary, timeline, the customer's profile and the canned responses for this one."""
     state = request.app[CONSOLE]
     engine = _engine(request)
-    ticket = _ticket(request, engine)
+    ticket = _ticket(request)
     details = await engine.details(ticket.conversation_id)
     store = state.hub.store
     conversation = await store.get_conversation(ticket.conversation_id)
@@ -106,7 +107,7 @@ async def get_conversation(request: web.Request) -> web.Response:
     if conversation is None or customer is None:
         raise InputError("no open hand-off for this conversation", status=404)
     events = await store.events(ticket.conversation_id, limit=TIMELINE_LIMIT)
-    events = AgentActions(engine).visible_events(_actor(request), events)  # whispers
+    events = request.app[ACTIONS].visible_events(_actor(request), events)  # whispers
     principal = principal_of(request)
     values = {
         "customer": {"name": str(customer.attributes.get("name", ""))},
@@ -143,7 +144,8 @@ def _actor(request: web.Request) -> Actor:
 
 
 def _call(request: web.Request) -> tuple[AgentActions, Actor, str]:
-    return AgentActions(_engine(request)), _actor(request), request.match_info["conversation_id"]
+    _engine(request)  # a 503 without the hand-off
+    return request.app[ACTIONS], _actor(request), request.match_info["conversation_id"]
 
 
 @routes.post(CONVERSATION + "/accept")
@@ -218,9 +220,9 @@ async def reassign(request: web.Request) -> web.Response:
 @routes.post("/console/api/presence")
 @require(Role.AGENT)
 async def set_presence(request: web.Request) -> web.Response:
-    engine = _engine(request)
+    _engine(request)  # a 503 without the hand-off
     value = (await _body(request)).text("presence", max_length=16)
-    presence = AgentActions(engine).set_presence(_actor(request), value)
+    presence = request.app[ACTIONS].set_presence(_actor(request), value)
     return _done(presence=presence.value)
 
 

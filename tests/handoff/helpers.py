@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
+from handoff.actions import AgentActions
+from handoff.agent_actions import HandoffActions
 from handoff.engine import HandoffEngine
 from handoff.escalation import Escalation
 from handoff.queue import Presence
@@ -221,6 +223,9 @@ class Rig:
             engine = HandoffEngine(hub, settings, clock=clock, alerts=self.alerts.append)
             engine.tick_interval = 3600.0  # the tests tick by hand
             self.engine = engine
+            # What agents do, by agent id, and the same with who may act (the APIs' service).
+            self.agents = HandoffActions(engine)
+            self.actions = AgentActions(engine, self.agents)
             return Owners(bot=Escalation(self.bot, engine), humans=engine)
 
         self.hub = Hub(
@@ -284,7 +289,7 @@ class Rig:
 
     def online(self, *agent_ids: str) -> None:
         for agent_id in agent_ids:
-            self.engine.set_presence(agent_id, Presence.ONLINE)
+            self.agents.set_presence(agent_id, Presence.ONLINE)
 
     @classmethod
     @asynccontextmanager

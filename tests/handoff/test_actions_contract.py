@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from handoff.actions import ActionError, Actor, AgentActions
-from handoff.api import HANDOFF
+from handoff.actions import ActionError, Actor
+from handoff.api import ACTIONS, HANDOFF
 from handoff.console.accounts import Role
 from hub.api import HUB
 from tests.handoff.console.helpers import console_app, handoff_env, login, seed_sqlite, wait_until
@@ -255,7 +255,7 @@ async def test_the_service_refuses_with_status_and_both_reasons(
 ) -> None:
     app = console_app(handoff_env(tmp_path))
     client = await aiohttp_client(app)
-    actions = AgentActions(app[HANDOFF])
+    actions = app[ACTIONS]
     conversation_id = await customer_asks(client, "ana", WORDS["zh"]["ask"])
     # Stored is answered (202); the turn that queues the hand-off runs after it.
     await wait_until(lambda: conversation_id in app[HANDOFF].queue.tickets)

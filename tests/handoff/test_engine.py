@@ -117,11 +117,11 @@ async def _tag(rig: Rig, customer_id: str, tag: str) -> None:
 
 async def test_repeat_contact_within_seven_days(rig: Rig) -> None:
     first = await rig.say("cus", "my router is broken")
-    rig.engine.set_presence("ana", Presence.ONLINE)
+    rig.agents.set_presence("ana", Presence.ONLINE)
     await rig.say("cus", "talk to a person")
     await rig.settle()
-    await rig.engine.accept(first, "ana")
-    await rig.engine.resolve(first, "ana")
+    await rig.agents.accept(first, "ana")
+    await rig.agents.resolve(first, "ana")
     rig.clock.advance(2 * 86400)  # past the reopen window, within 7 days
     second = await rig.say("cus", "the router again")
     assert second != first
@@ -135,8 +135,8 @@ async def test_repeat_contact_is_forgotten_after_seven_days(rig: Rig) -> None:
     rig.online("ana")
     await rig.say("cus", "talk to a person")
     await rig.settle()
-    await rig.engine.accept(first, "ana")
-    await rig.engine.resolve(first, "ana")
+    await rig.agents.accept(first, "ana")
+    await rig.agents.resolve(first, "ana")
     rig.clock.advance(8 * 86400)
     second = await rig.say("cus", "the router again")
     assert (await rig.conversation(second)).status == ConversationStatus.BOT
@@ -147,8 +147,8 @@ async def test_two_complaints_in_90_days_make_p1(rig: Rig) -> None:
     for _ in range(2):
         conversation_id = await rig.say("cus", "I have a complaint")
         await rig.settle()
-        await rig.engine.accept(conversation_id, "bo")
-        await rig.engine.resolve(conversation_id, "bo")
+        await rig.agents.accept(conversation_id, "bo")
+        await rig.agents.resolve(conversation_id, "bo")
         rig.clock.advance(2 * 86400)
     conversation_id = await rig.say("cus", "blah")
     await rig.say("cus", "blah blah")
@@ -169,7 +169,7 @@ async def test_bot_stays_silent_while_a_person_owns_the_conversation(rig: Rig) -
         await rig.say("cus", text)  # queued: kept for the agent, never answered by the bot
     rig.online("ana")
     await rig.settle()
-    details = await rig.engine.accept(conversation_id, "ana")
+    details = await rig.agents.accept(conversation_id, "ana")
     assert [m["text"] for m in details["transcript"] if m["from"] == "customer"][-5:] == [
         "hello?",
         "blah",
@@ -179,7 +179,7 @@ async def test_bot_stays_silent_while_a_person_owns_the_conversation(rig: Rig) -
     ]
     for number in range(30):
         await rig.say("cus", f"message {number} about my router, blah")
-        await rig.engine.reply(conversation_id, "ana", f"agent answer {number}")
+        await rig.agents.reply(conversation_id, "ana", f"agent answer {number}")
     assert rig.bot.turns == turns_before
     texts = rig.texts("cus")
     assert not any("Sorry, I didn't get that" in t or "restarting" in t for t in texts[2:])
@@ -195,10 +195,10 @@ async def test_status_command_in_every_state(rig: Rig) -> None:
     assert "is recorded; our team will answer here" in rig.texts("cus")[-1]
     rig.online("ana")
     await rig.settle()
-    await rig.engine.accept(conversation_id, "ana")
+    await rig.agents.accept(conversation_id, "ana")
     await rig.say("cus", "进度")
     assert "Ana" in rig.texts("cus")[-1] and "处理" in rig.texts("cus")[-1]
-    await rig.engine.resolve(conversation_id, "ana")
+    await rig.agents.resolve(conversation_id, "ana")
     rig.clock.advance(7200)
     await rig.say("cus", "status")
     await rig.wait_text("cus", "resolved on 2026-11-23")
@@ -206,10 +206,10 @@ async def test_status_command_in_every_state(rig: Rig) -> None:
 
 async def test_customer_is_told_place_and_wait_in_their_language(rig: Rig) -> None:
     rig.online("bo")
-    rig.engine.set_presence("bo", Presence.AWAY)
+    rig.agents.set_presence("bo", Presence.AWAY)
     rig.online("ana")
-    rig.engine.set_presence("ana", Presence.AWAY)
-    rig.engine.set_presence("sue", Presence.ONLINE)  # online but without the skill
+    rig.agents.set_presence("ana", Presence.AWAY)
+    rig.agents.set_presence("sue", Presence.ONLINE)  # online but without the skill
     await rig.say("a", "my router: talk to a person")
     await rig.say("b", "路由器坏了，转人工")
     assert "number 1 in the queue" in rig.texts("a")[-1]
@@ -223,11 +223,11 @@ async def test_queue_update_when_the_place_changes(rig: Rig) -> None:
     first = await rig.say("a", "router: talk to a person")
     await rig.say("b", "router: talk to a person")
     assert "number 2" in rig.texts("b")[-1]
-    rig.engine.add_agent(replace(rig.engine.agent("ana"), capacity=1))
+    rig.agents.add_agent(replace(rig.engine.agent("ana"), capacity=1))
     rig.online("ana")
     await rig.settle()
     assert (await rig.conversation(first)).status == ConversationStatus.ASSIGNED
-    await rig.engine.accept(first, "ana")
+    await rig.agents.accept(first, "ana")
     rig.clock.advance(61)
     await rig.engine.tick()
     await rig.wait_text("b", "now number 1")
@@ -253,11 +253,11 @@ async def test_out_of_hours_the_customer_leaves_a_message(tmp_path: Path) -> Non
         rig.online("ana")
         await rig.settle()
         assert (await rig.conversation(conversation_id)).status == ConversationStatus.ASSIGNED
-        details = await rig.engine.accept(conversation_id, "ana")
+        details = await rig.agents.accept(conversation_id, "ana")
         assert (
             "My invoice 2231 is wrong, please call me back" in details["summary"]["key_sentences"]
         )
-        await rig.engine.reply(conversation_id, "ana", "Hi, the invoice is corrected.")
+        await rig.agents.reply(conversation_id, "ana", "Hi, the invoice is corrected.")
         await rig.wait_text("cus", "invoice is corrected")
 
 
@@ -304,29 +304,29 @@ async def test_unaccepted_offer_goes_to_the_next_agent(rig: Rig) -> None:
     second = rig.engine.queue.tickets[conversation_id].agent_id
     assert second and second != first
     with pytest.raises(InputError) as late:
-        await rig.engine.accept(conversation_id, first)
+        await rig.agents.accept(conversation_id, first)
     assert late.value.status == 409
-    await rig.engine.accept(conversation_id, second)
+    await rig.agents.accept(conversation_id, second)
     assert len(await rig.events(conversation_id, "handoff.offer_expired")) == 1
 
 
 async def test_transfer_to_skill_and_to_agent_with_note(rig: Rig) -> None:
     rig.online("ana", "bo")
     conversation_id = await rig.say("cus", "my bill, talk to a person")
-    await rig.engine.accept(conversation_id, "ana")
-    await rig.engine.transfer(
+    await rig.agents.accept(conversation_id, "ana")
+    await rig.agents.transfer(
         conversation_id, "ana", to_skill="complaints", note="angry about fees"
     )
     await rig.settle()
     assert rig.engine.queue.tickets[conversation_id].agent_id == "bo"
-    await rig.engine.accept(conversation_id, "bo")
+    await rig.agents.accept(conversation_id, "bo")
     notes = await rig.events(conversation_id, "handoff.transferred")
     assert notes[0].data["note"] == "angry about fees"
-    await rig.engine.note(conversation_id, "bo", "called the customer back")
+    await rig.agents.note(conversation_id, "bo", "called the customer back")
     assert "called the customer back" not in " ".join(rig.texts("cus"))
     with pytest.raises(InputError):
-        await rig.engine.transfer(conversation_id, "ana", to_agent="bo")  # not ana's anymore
-    await rig.engine.transfer(conversation_id, "bo", to_agent="ana")
+        await rig.agents.transfer(conversation_id, "ana", to_agent="bo")  # not ana's anymore
+    await rig.agents.transfer(conversation_id, "bo", to_agent="ana")
     await rig.settle()
     assert rig.engine.queue.tickets[conversation_id].agent_id == "ana"
 
@@ -335,9 +335,9 @@ async def test_supervisor_reassigns(rig: Rig) -> None:
     rig.online("ana", "bo")
     conversation_id = await rig.say("cus", "my router, talk to a person")
     with pytest.raises(InputError) as refused:
-        await rig.engine.reassign(conversation_id, "ana", "bo")
+        await rig.agents.reassign(conversation_id, "ana", "bo")
     assert refused.value.status == 403
-    await rig.engine.reassign(conversation_id, "sue", "bo", "bo knows this customer")
+    await rig.agents.reassign(conversation_id, "sue", "bo", "bo knows this customer")
     await rig.settle()
     assert rig.engine.queue.tickets[conversation_id].agent_id == "bo"
 
@@ -409,8 +409,8 @@ async def test_sla_alert_reaches_the_webhook(tmp_path: Path, aiohttp_server) -> 
 async def test_resolve_csat_comment_and_reopen(rig: Rig) -> None:
     rig.online("ana")
     conversation_id = await rig.say("cus", "my router, talk to a person")
-    await rig.engine.accept(conversation_id, "ana")
-    await rig.engine.resolve(conversation_id, "ana", "replaced the adapter")
+    await rig.agents.accept(conversation_id, "ana")
+    await rig.agents.resolve(conversation_id, "ana", "replaced the adapter")
     assert (await rig.conversation(conversation_id)).status == ConversationStatus.RESOLVED
     await rig.wait_text("cus", "How satisfied")
     csat = rig.connector.sent["cus"][-1]
@@ -435,8 +435,8 @@ async def test_resolve_csat_comment_and_reopen(rig: Rig) -> None:
 async def test_thanks_after_resolution_does_not_reopen(rig: Rig) -> None:
     rig.online("ana")
     conversation_id = await rig.say("cus", "my router, talk to a person")
-    await rig.engine.accept(conversation_id, "ana")
-    await rig.engine.resolve(conversation_id, "ana")
+    await rig.agents.accept(conversation_id, "ana")
+    await rig.agents.resolve(conversation_id, "ana")
     later = await rig.say("cus", "thank you so much!")
     assert (await rig.conversation(later)).status == ConversationStatus.BOT
 
@@ -444,8 +444,8 @@ async def test_thanks_after_resolution_does_not_reopen(rig: Rig) -> None:
 async def test_hand_back_resumes_the_bot(rig: Rig) -> None:
     rig.online("ana")
     conversation_id = await rig.say("cus", "my router, talk to a person")
-    await rig.engine.accept(conversation_id, "ana")
-    await rig.engine.hand_back(conversation_id, "ana", "bot can take the rest")
+    await rig.agents.accept(conversation_id, "ana")
+    await rig.agents.hand_back(conversation_id, "ana", "bot can take the rest")
     assert (await rig.conversation(conversation_id)).status == ConversationStatus.BOT
     turns = rig.bot.turns
     await rig.say("cus", "my order?")
@@ -457,21 +457,21 @@ async def test_agent_actions_check_ownership(rig: Rig) -> None:
     rig.online("ana")
     conversation_id = await rig.say("cus", "my router, talk to a person")
     with pytest.raises(InputError) as not_accepted:
-        await rig.engine.reply(conversation_id, "ana", "hi")
+        await rig.agents.reply(conversation_id, "ana", "hi")
     assert not_accepted.value.status == 409
     with pytest.raises(InputError) as unknown:
-        await rig.engine.accept(conversation_id, "nobody")
+        await rig.agents.accept(conversation_id, "nobody")
     assert unknown.value.status == 404
     with pytest.raises(InputError) as no_ticket:
-        await rig.engine.accept("cnv-missing", "ana")
+        await rig.agents.accept("cnv-missing", "ana")
     assert no_ticket.value.status == 404
 
 
 async def test_history_older_than_ninety_days_is_forgotten(rig: Rig) -> None:
     rig.online("ana")
     conversation_id = await rig.say("cus", "my router, talk to a person")
-    await rig.engine.accept(conversation_id, "ana")
-    await rig.engine.resolve(conversation_id, "ana", "fixed")
+    await rig.agents.accept(conversation_id, "ana")
+    await rig.agents.resolve(conversation_id, "ana", "fixed")
     assert rig.engine.history.past(conversation_id) is not None
     rig.clock.advance(91 * 86400)
     await rig.engine.tick()  # the periodic resync also trims what nothing reads any more

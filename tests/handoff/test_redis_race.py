@@ -56,4 +56,4 @@ async def test_two_processes_never_assign_one_conversation_twice(
         for conversation_id in ids[:5]:
             agent_id = one.engine.queue.tickets[conversation_id].agent_id
             assert two.engine.queue.tickets[conversation_id].agent_id == agent_id
-            await two.engine.accept(conversation_id, agent_id)
+            await two.agents.accept(conversation_id, agent_id)

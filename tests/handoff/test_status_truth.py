@@ -68,12 +68,12 @@ async def test_status_follows_one_state_machine(
     await rig.say("cus", ask)
     assert rig.texts("cus")[-1] == offered  # offered is not "being handled"
 
-    await rig.engine.accept(conversation_id, "bo")
+    await rig.agents.accept(conversation_id, "bo")
     await rig.say("cus", ask)
     assert rig.texts("cus")[-1] == assigned
 
     rig.clock.advance(300)
-    await rig.engine.resolve(conversation_id, "bo")
+    await rig.agents.resolve(conversation_id, "bo")
     rig.clock.advance(3600)
     await rig.say("cus", ask)
     await rig.wait_text("cus", resolved)

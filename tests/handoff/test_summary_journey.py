@@ -39,7 +39,7 @@ async def test_the_agent_reads_an_angry_customer_as_angry(
     await rig.say("cus", check)
     rig.online("bo")
     await rig.settle()
-    details = await rig.engine.accept(conversation_id, "bo")
+    details = await rig.agents.accept(conversation_id, "bo")
     summary = details["summary"]
     assert summary["feeling"]["label"] == "negative"
     assert check not in summary["key_sentences"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from handoff.actions import Actor, AgentActions
+from handoff.actions import Actor
 from hub.errors import InputError
 from tests.handoff.helpers import FakeClock, Rig, handoff_yaml
 
@@ -46,8 +46,8 @@ async def test_join_replies_and_a_whisper_is_never_sent(
     async with make_rig() as rig:
         rig.online(agent)
         conversation_id = await rig.say("cus", ask)
-        await rig.engine.accept(conversation_id, agent)
-        actions = AgentActions(rig.engine)
+        await rig.agents.accept(conversation_id, agent)
+        actions = rig.actions
         sue = Actor("sue")
         await actions.whisper(sue, conversation_id, whisper)
         await actions.join(sue, conversation_id)
@@ -66,12 +66,12 @@ async def test_join_replies_and_a_whisper_is_never_sent(
     # After a restart the index, rebuilt from the log, still knows who joined.
     async with make_rig() as again:
         assert again.engine.queue.tickets[conversation_id].participants == {"sue"}
-        await AgentActions(again.engine).reply(Actor("sue"), conversation_id, reply + "!")
+        await again.actions.reply(Actor("sue"), conversation_id, reply + "!")
 
 
 async def test_refusals_say_why(rig: Rig) -> None:
     conversation_id = await rig.say("cus", "my router, talk to a person")
-    actions = AgentActions(rig.engine)
+    actions = rig.actions
     with pytest.raises(InputError) as nobody:
         await actions.whisper(Actor("sue"), conversation_id, "psst")
     assert nobody.value.status == 409 and "nobody holds" in nobody.value.message
@@ -80,7 +80,7 @@ async def test_refusals_say_why(rig: Rig) -> None:
     assert queued.value.status == 409
     rig.online("ana")
     await rig.settle()
-    await rig.engine.accept(conversation_id, "ana")
+    await rig.agents.accept(conversation_id, "ana")
     with pytest.raises(InputError) as not_supervisor:
         await actions.whisper(Actor("bo"), conversation_id, "psst")
     assert not_supervisor.value.status == 403

@@ -53,7 +53,7 @@ async def test_an_online_agent_is_offered_work_outside_business_hours(
     conversation_id = await rig.say("cus", text)
     ticket = rig.engine.queue.tickets[conversation_id]
     assert ticket.agent_id, "nobody was offered the conversation on Sunday night"
-    await rig.engine.accept(conversation_id, ticket.agent_id)
+    await rig.agents.accept(conversation_id, ticket.agent_id)
     await rig.wait_text("cus", joined)
     # The SLA clock still runs in business hours: pick-up is due after Monday's opening.
     assert ticket.pickup_due > at("2026-11-30 09:00")
@@ -64,18 +64,18 @@ async def test_take_from_the_queue_at_any_hour(rig: Rig) -> None:
     conversation_id = await rig.say("cus", "my router, talk to a person")
     assert waiting(rig) == [conversation_id]
     assert "number 1 in the queue" in rig.texts("cus")[-1]
-    details = await rig.engine.accept(conversation_id, "sue")  # "Take"
+    details = await rig.agents.accept(conversation_id, "sue")  # "Take"
     assert details["ticket"]["agent_id"] == "sue" and details["ticket"]["accepted"]
     assert (await rig.conversation(conversation_id)).status == ConversationStatus.ASSIGNED
     await rig.wait_text("cus", "Sue from our team has joined")
-    await rig.engine.reply(conversation_id, "sue", "Hello, I can help with the router.")
+    await rig.agents.reply(conversation_id, "sue", "Hello, I can help with the router.")
     await rig.wait_text("cus", "I can help with the router")
 
 
 async def test_take_says_why_it_cannot(rig: Rig) -> None:
     conversation_id = await rig.say("cus", "我要转人工")
     with pytest.raises(InputError) as offline:
-        await rig.engine.accept(conversation_id, "bo")
+        await rig.agents.accept(conversation_id, "bo")
     assert offline.value.status == 409
     assert "Bo is offline" in offline.value.message
     rig.online("bo")
@@ -83,7 +83,7 @@ async def test_take_says_why_it_cannot(rig: Rig) -> None:
     assert rig.engine.queue.tickets[conversation_id].agent_id == "bo"  # offered at once
     rig.online("sue")
     with pytest.raises(InputError) as taken:
-        await rig.engine.accept(conversation_id, "sue")
+        await rig.agents.accept(conversation_id, "sue")
     assert taken.value.status == 409 and "offered to Bo" in taken.value.message
     assert (await rig.events(conversation_id, "handoff.accepted")) == []
 
@@ -96,7 +96,7 @@ async def test_reassign_to_an_agent_who_cannot_take_it_is_a_409_and_writes_nothi
     before = len(await rig.events(conversation_id))
     for _ in range(3):
         with pytest.raises(InputError) as refused:
-            await rig.engine.reassign(conversation_id, "sue", "bo", "bo knows routers")
+            await rig.agents.reassign(conversation_id, "sue", "bo", "bo knows routers")
         assert refused.value.status == 409
         assert "Bo is offline" in refused.value.message
     assert len(await rig.events(conversation_id)) == before
@@ -110,13 +110,13 @@ async def test_reassign_assigns_at_once_and_repeating_it_changes_nothing(rig: Ri
     other = await rig.say("other", "my router, talk to a person")
     assert waiting(rig) == [conversation_id, other]
     for _ in range(2):
-        await rig.engine.reassign(conversation_id, "sue", "sue", "I'll take this one")
+        await rig.agents.reassign(conversation_id, "sue", "sue", "I'll take this one")
     ticket = rig.engine.queue.tickets[conversation_id]
     assert ticket.agent_id == "sue" and ticket.accepted
     assert waiting(rig) == [other] and rig.engine.queue.position(other) == 1
     assert len(await rig.events(conversation_id, "handoff.transferred")) == 1
     await rig.wait_text("cus", "Sue from our team has joined")
-    await rig.engine.reply(conversation_id, "sue", "On it.")
+    await rig.agents.reply(conversation_id, "sue", "On it.")
     await rig.wait_text("cus", "On it.")
 
 

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from handoff.actions import ActionError, Actor, AgentActions
-from handoff.api import HANDOFF
+from handoff.api import ACTIONS, HANDOFF
 from hub.echo import EchoBot
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
 from tests.connectors.telegram.harness import (
@@ -30,7 +30,7 @@ MEI, TOM, SARA = Actor("mei", sees_all=False), Actor("tom", sees_all=False), Act
 async def handed_to_mei(app: web.Application, client, ask: str) -> tuple[AgentActions, str]:
     """The customer asks for a person on Telegram; Mei (online) is offered it and accepts."""
     engine = app[HANDOFF]
-    actions = AgentActions(engine)
+    actions = app[ACTIONS]
     actions.set_presence(MEI, "online")
     assert await post_update(client, text_update(1, ask)) == 200
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from handoff.api import HANDOFF
+from handoff.api import ACTIONS, HANDOFF
 from handoff.console.accounts import Role
 from handoff.queue import Presence
 from tests.handoff.console.helpers import console_app, handoff_env, login, seed_sqlite, wait_until
@@ -90,7 +90,7 @@ async def test_console_and_rest_edit_through_one_audited_service(
 
     # Offered to someone else and out of the queue: Mei sees no such customer any more;
     # a supervisor sees every customer.
-    engine.set_presence("sara", Presence.ONLINE)
+    app[ACTIONS].writes.set_presence("sara", Presence.ONLINE)
     await wait_until(lambda: engine.queue.tickets[conversation_id].agent_id == "sara")
     hidden = await client.get(base + "/contact")
     assert hidden.status == 404

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from handoff.api import HANDOFF
+from handoff.api import ACTIONS, HANDOFF
 from handoff.console import roster
 from handoff.console.accounts import Role
 from handoff.console.state import CONSOLE
@@ -126,7 +126,7 @@ async def test_the_cli_edits_the_profile_and_the_engine_follows(
     assert await cli(tmp_path, monkeypatch, "set", "tom", "--capacity", "0") == 1
     operator = ("add", "ops", "--role", "operator", "--password-stdin")
     assert await cli(tmp_path, monkeypatch, *operator) == 0
-    await roster.refresh(store, engine)  # what the background loop does every 15 s
+    await roster.refresh(store, app[ACTIONS])  # what the background loop does every 15 s
     assert "ops" not in engine.queue.agents  # an operator without a routing profile
     tom = engine.agent("tom")
     assert tom.skills == {"billing", "vip"} and tom.languages == {"en", "zh"}
