@@ -7,6 +7,23 @@ lets the bot answer, scores the message's sentiment, evaluates the triggers on t
 a hand-off — returns the hand-off instead: status QUEUED and one `handoff.requested` event
 with the reasons, priority, SLA deadlines and the structured summary, and tells the customer
 their place in the queue and the expected wait (or how to leave a message out of hours).
+
+Writes outside the turn. A CSAT or NPS score, a comment and a follow-up answer belong to the
+conversation that asked for them, not to the one the customer writes in; they are appended
+there (`hub.append`/`hub.send`, under *that* conversation's lock) while the turn runs,
+rather than returned with it, because a turn commits exactly one conversation and two
+conversations may sit on different Redis Cluster slots, where no single write covers both.
+What keeps that safe:
+
+- the answer names the message it came from (``answer_to``: `history.message_key`);
+- if this turn's own commit is then lost (a crash, the lease lost mid-turn) the turn runs
+  again, finds the answer recorded (`History.answered_by`) and replies as the first run
+  did, writing nothing twice: never a lost answer, never one counted twice (a score read
+  again as the next question's answer);
+- closing a pending question (``feedback.closed``) is idempotent as it is, and a follow-up
+  answer is written only while the question is open, re-read under the lock;
+- the ticket number (`handoff.tickets.next_number`) a lost turn drew stays unused: the
+  numbers have a gap, never a duplicate.
 """
 
 from __future__ import annotations
@@ -17,6 +34,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from handoff import sentiment
+from handoff.history import Past, message_key
 from handoff.messages import LEAVE_PAYLOAD
 from handoff.summary import summarize
 from handoff.tickets import label, next_number
@@ -34,7 +52,6 @@ from hub.model import ConversationStatus, Event, NewEvent, Outbound
 
 if TYPE_CHECKING:
     from handoff.engine import HandoffEngine
-    from handoff.history import Past
 
 HISTORY_EVENTS = 400  # how far back a turn looks in its own conversation
 _SCORE = re.compile(r"^\s*/?(?:csat|nps)?\s*(\d{1,2})(?!\d)\s*[.,;:!-]?\s*(.*)$", re.S | re.I)
@@ -66,6 +83,11 @@ class Escalation(ConversationHandler):
             past = engine.history.past(turn.conversation.id)
             lang = past.language if past is not None and past.language else self._language(turn)
             return TurnResult(replies=(engine.texts.say("not_queued", lang),))
+        recorded = engine.history.answered_by(
+            turn.customer.id, message_key(turn.conversation.id, turn.event.seq)
+        )
+        if recorded is not None:
+            return await self._answered_again(turn, recorded)
         followed_up = engine.followups.awaiting(turn.customer.id, turn.now)
         if followed_up is not None and followed_up.conversation_id != turn.conversation.id:
             answered = await self._followup_answer(turn, followed_up)
@@ -87,6 +109,32 @@ class Escalation(ConversationHandler):
         return await self._judge(turn, result, reopen)
 
     # ------------------------------------------------------------------ feedback
+    async def _answered_again(self, turn: Turn, past: Past) -> TurnResult:
+        """This very message was already recorded as an answer on `past`, by an earlier run
+        of this turn whose own commit was then lost (a crash, a lease lost mid-turn): the
+        turn runs again and must answer as that run did, writing nothing twice."""
+        self.engine.history.note_turn(
+            turn.customer.id, turn.conversation.id, "", turn.now, bot=False
+        )
+        recorded = past.answered_as
+        if recorded.startswith("followup."):
+            outcome = recorded.removeprefix("followup.")
+            if outcome == "unsolved":
+                return await self._followup_hand_off(turn, past, TurnResult())
+            return self.engine.followups.reply(outcome, past)
+        lang = past.language or self._language(turn)
+        return TurnResult(replies=(self._thanks(recorded, lang),))
+
+    def _thanks(self, recorded: str, lang: str) -> Outbound:
+        """The reply to a recorded score or comment: the NPS question after the CSAT score
+        when NPS is asked too, else thanks."""
+        texts = self.engine.texts
+        if recorded == "csat.comment":
+            return texts.say("comment_thanks", lang)
+        if recorded == "csat.answered" and self.engine.settings.feedback.nps:
+            return texts.scale("nps", lang, 0, 10)
+        return texts.say("feedback_thanks", lang)
+
     async def _feedback(self, turn: Turn, last: Past) -> TurnResult | None:
         """A CSAT/NPS score or a comment about the last resolved conversation, if it is one."""
         settings = self.engine.settings.feedback
@@ -94,12 +142,11 @@ class Escalation(ConversationHandler):
         if not stage or turn.now - last.feedback_at > max(settings.comment_window, 3600.0):
             return None
         lang = last.language or self._language(turn)
-        texts = self.engine.texts
         if stage == "comment":
             if turn.now - last.feedback_at > settings.comment_window:
                 return None
-            await self._append(last, "csat.comment", {"text": turn.inbound.text[:2000]})
-            return TurnResult(replies=(texts.say("comment_thanks", lang),))
+            await self._append(turn, last, "csat.comment", {"text": turn.inbound.text[:2000]})
+            return TurnResult(replies=(self._thanks("csat.comment", lang),))
         high = 5 if stage == "csat" else 10
         low = 1 if stage == "csat" else 0
         match = _SCORE.match(turn.inbound.text)
@@ -108,10 +155,8 @@ class Escalation(ConversationHandler):
         data: dict[str, Any] = {"score": int(match.group(1)), "scale": [low, high]}
         if match.group(2).strip():
             data["comment"] = match.group(2).strip()[:2000]
-        await self._append(last, f"{stage}.answered", data)
-        if stage == "csat" and settings.nps:
-            return TurnResult(replies=(texts.scale("nps", lang, 0, 10),))
-        return TurnResult(replies=(texts.say("feedback_thanks", lang),))
+        await self._append(turn, last, f"{stage}.answered", data)
+        return TurnResult(replies=(self._thanks(f"{stage}.answered", lang),))
 
     async def _followup_answer(self, turn: Turn, past: Past) -> TurnResult | None:
         """The answer to a follow-up question: thanks for "yes", the opt-out for "stop", and
@@ -125,6 +170,11 @@ class Escalation(ConversationHandler):
         engine.history.note_turn(turn.customer.id, turn.conversation.id, "", turn.now, bot=False)
         if kind != "no":
             return result
+        return await self._followup_hand_off(turn, past, result)
+
+    async def _followup_hand_off(self, turn: Turn, past: Past, result: TurnResult) -> TurnResult:
+        """A follow-up answered "not solved": a hand-off back to the agent who resolved it,
+        with the old conversation as context."""
         history = await self._history(turn)
         answer = {"lang": past.language, "handled_as": "followup"}
         signals = self._signals(turn, result, answer, history)
@@ -143,12 +193,20 @@ class Escalation(ConversationHandler):
             prefer=past,
         )
 
-    async def _append(self, past: Past, kind: str, data: Mapping[str, Any]) -> None:
-        await self.engine.hub.append(past.conversation_id, (NewEvent(type=kind, data=data),))
+    async def _append(self, turn: Turn, past: Past, kind: str, data: Mapping[str, Any]) -> None:
+        """Record the customer's answer on the conversation that asked (see the module
+        docstring for why it is not part of this turn's commit), naming this message so a
+        turn run again does not record it twice."""
+        answer = {**data, "answer_to": message_key(turn.conversation.id, turn.event.seq)}
+        await self.engine.hub.append(past.conversation_id, (NewEvent(type=kind, data=answer),))
 
     async def _close_feedback(self, past: Past) -> None:
+        # Idempotent as it is: a turn run again finds the stage closed and writes nothing.
         if past.feedback_stage:
-            await self._append(past, "feedback.closed", {"why": "new message"})
+            await self.engine.hub.append(
+                past.conversation_id,
+                (NewEvent(type="feedback.closed", data={"why": "new message"}),),
+            )
 
     # ------------------------------------------------------------------ triggers
     async def _judge(self, turn: Turn, result: TurnResult, reopen: Past | None) -> TurnResult:

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from handoff.followup_settings import FollowUpRule, FollowUpSettings
-from handoff.history import Past
+from handoff.history import Past, message_key
 from handoff.messages import FOLLOWUP_PAYLOAD, followup_question
 from handoff.tickets import label
 from hub.abc import Turn, TurnResult
@@ -221,15 +221,26 @@ class FollowUps:
         for "no" (the caller reopens a hand-off). None when the question was closed meanwhile
         (expired on the leader): the message is then an ordinary one."""
         outcome = {"yes": "solved", "no": "unsolved", "stop": "opted_out"}[kind]
-        data = {"outcome": outcome, "by": "customer", "in": turn.conversation.id}
+        data = {
+            "outcome": outcome,
+            "by": "customer",
+            "in": turn.conversation.id,
+            "answer_to": message_key(turn.conversation.id, turn.event.seq),
+        }
         answered = NewEvent(type="followup.answered", data=data)
         if not await self._write(past, answered, closing=True):
             return None
+        return self.reply(outcome, past)
+
+    def reply(self, outcome: str, past: Past) -> TurnResult:
+        """What the customer is told once their answer (`outcome`) is recorded: thanks for
+        "solved", the opt-out (tagging the customer) for "opted_out", nothing for
+        "unsolved" (the caller reopens a hand-off)."""
         lang = past.language or "en"
         texts = self.engine.texts
-        if kind == "no":
+        if outcome == "unsolved":
             return TurnResult()
-        if kind == "yes":
+        if outcome == "solved":
             return TurnResult(replies=(texts.say("followup_thanks", lang),))
         tag = min(self.settings.opt_out_tags) if self.settings.opt_out_tags else "no_followup"
         return TurnResult(

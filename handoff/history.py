@@ -38,6 +38,16 @@ class Past:
     priority: int = 0  # of the hand-off (1 = P1); 0 when never handed off
     followup: str = ""  # "", or the last follow-up event's kind: sent, task, answered …
     followup_at: float = 0.0
+    # The customer message (`message_key`) whose answer was last recorded here, and what it
+    # was recorded as ("csat.answered", "nps.answered", "csat.comment", "followup.unsolved"
+    # …): a turn run again after its commit was lost finds its answer already written.
+    answered_by: str = ""
+    answered_as: str = ""
+
+
+def message_key(conversation_id: str, seq: int) -> str:
+    """Names one customer message across conversations ("conversation:seq")."""
+    return f"{conversation_id}:{seq}"
 
 
 class History:
@@ -104,18 +114,22 @@ class History:
             case "csat.asked":
                 past.feedback_stage, past.feedback_at = "csat", event.at
             case "csat.answered":
+                _answered(past, event, event.type)
                 past.csat = int(data["score"])
                 past.feedback_stage = "nps" if self.nps else "comment"
                 past.feedback_at = event.at
             case "nps.answered":
+                _answered(past, event, event.type)
                 past.nps = int(data["score"])
                 past.feedback_stage, past.feedback_at = "comment", event.at
             case "csat.comment" | "feedback.closed":
+                _answered(past, event, event.type)
                 past.feedback_stage = ""
             case "handoff.priority_changed":
                 past.priority = int(data.get("to", past.priority) or past.priority)
             case kind if kind.startswith("followup."):
                 past.followup, past.followup_at = kind.removeprefix("followup."), event.at
+                _answered(past, event, f"followup.{data.get('outcome', '')}")
 
     def _recent(self, customer_id: str, now: float, window: float) -> list[Past]:
         pasts = (self._pasts[c] for c in self._by_customer.get(customer_id, ()))
@@ -150,6 +164,11 @@ class History:
                 return past.conversation_id
         return ""
 
+    def answered_by(self, customer_id: str, message: str) -> Past | None:
+        """The customer's conversation where `message` (`message_key`) was recorded as the
+        answer to a question asked there (a score, a comment, a follow-up), or None."""
+        return next((p for p in self.of_customer(customer_id) if p.answered_by == message), None)
+
     def last_resolved(self, customer_id: str) -> Past | None:
         resolved = [
             self._pasts[c]
@@ -177,3 +196,9 @@ class History:
                 ids.remove(conversation_id)
             if not ids:
                 self._by_customer.pop(past.customer_id, None)
+
+
+def _answered(past: Past, event: Event, recorded_as: str) -> None:
+    message = event.data.get("answer_to")
+    if isinstance(message, str) and message:
+        past.answered_by, past.answered_as = message, recorded_as

@@ -17,6 +17,22 @@ records merge (the older one is kept) and the merge can be undone.
 Wiring: `IdentityGate` wraps the conversation owners, so codes, shared contacts and
 ``/link`` commands are handled before the bot sees them; connectors and the API call
 `IdentityService` directly.
+
+Two effects of a turn are not part of its commit, on purpose:
+
+- A link or merge writes the customer directory during the turn (`IdentityService.link`),
+  not the conversation log the turn commits: the directory is another port, keyed by
+  customer (another Redis Cluster slot than the conversation), and a merge moves every
+  conversation of the absorbed record. Linking again what is linked merges nothing; every
+  link is audited and every merge can be undone (`unmerge`). If the turn's
+  commit is then lost, the link stays made (it was proved); what is lost is the
+  confirmation and the ``identity.linked`` event of that run: the turn runs again, finds
+  no pending code, and the message goes on to the conversation's owner as an ordinary one.
+- A verification code goes straight to the claimed address (`ConnectorCodeSender`), not
+  through the outbox: the address may have no conversation (the outbox keeps one
+  conversation's replies in order), and a code that arrives late is useless, so it is
+  retried briefly instead of queued. A turn run again after a lost commit asks for a
+  code again within the same rate limits; the newest code is the one that works.
 """
 
 from __future__ import annotations

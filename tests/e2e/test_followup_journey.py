@@ -16,14 +16,17 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from handoff.api import HANDOFF
 from handoff.engine import HandoffEngine
+from hub.api import HUB
 from hub.app import create_app
 from hub.config import load_config
+from hub.model import ConversationStatus
 from tests.handoff.helpers import (
     FakeClock,
     TinyBot,
     api_channel_config,
     at,
     handoff_yaml,
+    run_turn_again,
     until,
 )
 from tests.support import CallbackReceiver, api_auth, channel_auth, hub_env
@@ -173,6 +176,13 @@ async def test_no_reopens_to_the_agent_who_resolved_it(
             return [t["agent_id"] for t in queue["assigned"]] == ["bo"]
 
         await until(offered_back_to_bo)
+
+        # The turn of "no" runs again, its commit lost: the same hand-off, one answer.
+        again = await run_turn_again(client.app[HUB], new, clock())
+        assert again.status == ConversationStatus.QUEUED
+        reasons = [e.data["reasons"] for e in again.events if e.type == "handoff.requested"]
+        assert reasons == [["followup_unsolved"]]
+        assert len(await kinds(client, old, "followup.answered")) == 1
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
