@@ -79,7 +79,8 @@ def test_every_channel_is_whole_once_constructed(tmp_path: Path) -> None:
     its log, the app's attachment store, the identity check, and the hub's shared limits,
     send slots and key-value port inside its parts. Nothing is attached afterwards."""
     environ = {"FRONTDESK_STORE_URL": f"sqlite:///{tmp_path}/hub.db", "FRONTDESK_LOG_FORMAT": "text",
-               "FRONTDESK_TELEGRAM_TOKEN": "123:abc", "FRONTDESK_EMAIL_IMAP_PASSWORD": "pw"}  # fmt: skip
+               "FRONTDESK_TELEGRAM_TOKEN": "424242:wiring-test-token",
+               "FRONTDESK_EMAIL_IMAP_PASSWORD": "wiring-test-imap-password"}  # fmt: skip
     app = hub_app(tmp_path, channels=every_channel(tmp_path), environ=environ, bot=Quiet())
     hub = app[HUB]
     assert sorted(hub.connectors) == sorted(BUILTIN)
