@@ -15,7 +15,7 @@ rather than returned with it, because a turn commits exactly one conversation an
 conversations may sit on different Redis Cluster slots, where no single write covers both.
 What keeps that safe:
 
-- the answer names the message it came from (``answer_to``: `history.message_key`);
+- the answer names the message it came from (``answer_to``: `Turn.message_key`);
 - if this turn's own commit is then lost (a crash, the lease lost mid-turn) the turn runs
   again, finds the answer recorded (`History.answered_by`) and replies as the first run
   did, writing nothing twice: never a lost answer, never one counted twice (a score read
@@ -34,7 +34,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from handoff import sentiment
-from handoff.history import Past, message_key
+from handoff.history import Past
 from handoff.messages import LEAVE_PAYLOAD
 from handoff.summary import summarize
 from handoff.tickets import label, next_number
@@ -83,9 +83,7 @@ class Escalation(ConversationHandler):
             past = engine.history.past(turn.conversation.id)
             lang = past.language if past is not None and past.language else self._language(turn)
             return TurnResult(replies=(engine.texts.say("not_queued", lang),))
-        recorded = engine.history.answered_by(
-            turn.customer.id, message_key(turn.conversation.id, turn.event.seq)
-        )
+        recorded = engine.history.answered_by(turn.customer.id, turn.message_key)
         if recorded is not None:
             return await self._answered_again(turn, recorded)
         followed_up = engine.followups.awaiting(turn.customer.id, turn.now)
@@ -197,7 +195,7 @@ class Escalation(ConversationHandler):
         """Record the customer's answer on the conversation that asked (see the module
         docstring for why it is not part of this turn's commit), naming this message so a
         turn run again does not record it twice."""
-        answer = {**data, "answer_to": message_key(turn.conversation.id, turn.event.seq)}
+        answer = {**data, "answer_to": turn.message_key}
         await self.engine.hub.append(past.conversation_id, (NewEvent(type=kind, data=answer),))
 
     async def _close_feedback(self, past: Past) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from handoff.followup_settings import FollowUpRule, FollowUpSettings
-from handoff.history import Past, message_key
+from handoff.history import Past
 from handoff.messages import FOLLOWUP_PAYLOAD, followup_question
 from handoff.tickets import label
 from hub.abc import Turn, TurnResult
@@ -225,7 +225,7 @@ class FollowUps:
             "outcome": outcome,
             "by": "customer",
             "in": turn.conversation.id,
-            "answer_to": message_key(turn.conversation.id, turn.event.seq),
+            "answer_to": turn.message_key,
         }
         answered = NewEvent(type="followup.answered", data=data)
         if not await self._write(past, answered, closing=True):

@@ -38,16 +38,12 @@ class Past:
     priority: int = 0  # of the hand-off (1 = P1); 0 when never handed off
     followup: str = ""  # "", or the last follow-up event's kind: sent, task, answered …
     followup_at: float = 0.0
-    # The customer message (`message_key`) whose answer was last recorded here, and what it
-    # was recorded as ("csat.answered", "nps.answered", "csat.comment", "followup.unsolved"
-    # …): a turn run again after its commit was lost finds its answer already written.
+    # The customer message (`Turn.message_key`) whose answer was last recorded here, and
+    # what it was recorded as ("csat.answered", "nps.answered", "csat.comment",
+    # "followup.unsolved" …): a turn run again after its commit was lost finds its answer
+    # already written.
     answered_by: str = ""
     answered_as: str = ""
-
-
-def message_key(conversation_id: str, seq: int) -> str:
-    """Names one customer message across conversations ("conversation:seq")."""
-    return f"{conversation_id}:{seq}"
 
 
 class History:
@@ -165,7 +161,7 @@ class History:
         return ""
 
     def answered_by(self, customer_id: str, message: str) -> Past | None:
-        """The customer's conversation where `message` (`message_key`) was recorded as the
+        """The customer's conversation where `message` (`Turn.message_key`) was recorded as the
         answer to a question asked there (a score, a comment, a follow-up), or None."""
         return next((p for p in self.of_customer(customer_id) if p.answered_by == message), None)
 

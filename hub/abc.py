@@ -52,6 +52,13 @@ class Turn:
     inbound: Inbound
     now: float
 
+    @property
+    def message_key(self) -> str:
+        """Names the message this turn answers across conversations ("conversation:seq"):
+        what an effect outside the turn's commit records, so that the turn, run again
+        after its commit was lost, finds the effect made and does not make it twice."""
+        return f"{self.conversation.id}:{self.event.seq}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TurnResult:

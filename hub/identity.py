@@ -26,8 +26,9 @@ Two effects of a turn are not part of its commit, on purpose:
   conversation of the absorbed record. Linking again what is linked merges nothing; every
   link is audited and every merge can be undone (`unmerge`). If the turn's
   commit is then lost, the link stays made (it was proved); what is lost is the
-  confirmation and the ``identity.linked`` event of that run: the turn runs again, finds
-  no pending code, and the message goes on to the conversation's owner as an ordinary one.
+  confirmation and the ``identity.linked`` event of that run, which the turn run again
+  gives: it finds the code used up, and the link it made in the audit trail
+  (`IdentityService.linked_by`, by `Turn.message_key`).
 - A verification code goes straight to the claimed address (`ConnectorCodeSender`), not
   through the outbox: the address may have no conversation (the outbox keeps one
   conversation's replies in order), and a code that arrives late is useless, so it is
@@ -255,9 +256,12 @@ class IdentityService:
         await self.sender.send(target, code, language)
         return "sent"
 
-    async def check_code(self, customer_id: str, code: str) -> CodeCheck | None:
+    async def check_code(
+        self, customer_id: str, code: str, *, message: str = ""
+    ) -> CodeCheck | None:
         """Try a typed code; None when the customer has no live challenge (so the message
-        is an ordinary one)."""
+        is an ordinary one). `message` (`Turn.message_key`) is kept with the link's proof:
+        `linked_by` finds it again."""
         challenge = await self.store.attempt_challenge(customer_id, now=self.clock())
         if challenge is None:
             return None
@@ -272,10 +276,25 @@ class IdentityService:
                 return CodeCheck(problem="locked")
             return CodeCheck(problem="wrong", attempts_left=budget - attempts)
         await self.store.drop_challenge(customer_id)
-        linked = await self.link(
-            customer_id, str(challenge["target"]), proof={"kind": "code", "actor": "customer"}
-        )
+        proof = {"kind": "code", "actor": "customer", **({"message": message} if message else {})}
+        linked = await self.link(customer_id, str(challenge["target"]), proof=proof)
         return CodeCheck(linked=linked)
+
+    async def linked_by(self, customer_id: str, message: str) -> LinkResult | None:
+        """The link a code typed in `message` made, if one did (from the audit trail): a
+        turn run again after its commit was lost finds the code used up, and answers with
+        the link instead of passing the code on as an ordinary message."""
+        for entry in reversed(await self.store.audit_trail(customer_id)):
+            proof = entry.get("proof")
+            if entry.get("action") != "identity.linked" or not isinstance(proof, Mapping):
+                continue
+            if proof.get("message") == message:
+                merge_id = entry.get("merge_id")
+                merge = await self.store.get_merge(merge_id) if merge_id else None
+                return LinkResult(
+                    customer_id=customer_id, identity=str(entry["identity"]), merge=merge
+                )
+        return None
 
     # -- (b) Telegram shared contact
     async def accept_shared_contact(
@@ -349,11 +368,10 @@ class IdentityService:
             merge = await self.merge(kept.id, absorbed.id, reason=reason, actor="")
             owner = kept.id
         await self._forget_claim(owner, identity)
-        await self.store.append_audit(
-            owner,
-            {"action": "identity.linked", "proof": dict(proof), "identity": identity},
-            now=now,
-        )
+        entry = {"action": "identity.linked", "proof": dict(proof), "identity": identity}
+        if merge is not None:
+            entry["merge_id"] = merge.id
+        await self.store.append_audit(owner, entry, now=now)
         return LinkResult(customer_id=owner, identity=identity, merge=merge)
 
     async def _forget_claim(self, customer_id: str, identity: str) -> None:
@@ -454,12 +472,17 @@ class IdentityGate(ConversationHandler):
             return _reply("contact", linked, target=linked.identity.partition(":")[2])
         code = proofs.code_at_start(text)
         if code is not None:
-            check = await service.check_code(customer.id, code)
+            check = await service.check_code(customer.id, code, message=turn.message_key)
+            # No code pending: perhaps this very message used it up, in a run whose commit
+            # was lost.
+            linked = (
+                await service.linked_by(customer.id, turn.message_key)
+                if check is None
+                else check.linked
+            )
+            if linked is not None:
+                return _reply("linked", linked, target=linked.identity.partition(":")[2])
             if check is not None:
-                if check.linked is not None:
-                    return _reply(
-                        "linked", check.linked, target=check.linked.identity.partition(":")[2]
-                    )
                 return _reply(check.problem, None, left=check.attempts_left)
         target = proofs.link_command(text)
         if target is not None:

@@ -11,11 +11,12 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.abc import ChannelLinks
+from hub.abc import ChannelLinks, Turn, TurnResult
 from hub.attachments import AttachmentSettings
 from hub.attachments_fs import FileAttachments
 from hub.config import Config, load_config
 from hub.hub import Hub
+from hub.model import Inbound
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "config" / "frontdesk.yaml"
@@ -46,6 +47,24 @@ def channel_links(hub: Hub, directory: Path) -> ChannelLinks:
     return ChannelLinks(
         ingest=hub.ingest, log=hub, attachments=FileAttachments(directory, AttachmentSettings())
     )
+
+
+async def run_turn_again(hub: Hub, conversation_id: str, now: float) -> TurnResult:
+    """The last customer message's turn, run once more by the hub's bot-side owner, as
+    the hub does when the first run's commit was lost (a crash, the lease lost mid-turn)."""
+    conversation = await hub.store.get_conversation(conversation_id)
+    assert conversation is not None
+    customer = await hub.store.get_customer(conversation.customer_id)
+    assert customer is not None
+    events = await hub.store.events(conversation_id, limit=1000)
+    message = [e for e in events if e.type == "message.in"][-1]
+    inbound = Inbound(
+        channel=conversation.channel, sender=conversation.address, message_id="again",
+        text=str(message.data["text"]),
+    )  # fmt: skip
+    turn = Turn(conversation=conversation, customer=customer, event=message, inbound=inbound,
+                now=now)  # fmt: skip
+    return await hub.bot.handle(turn)
 
 
 def channel_auth() -> dict[str, str]:

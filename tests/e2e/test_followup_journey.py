@@ -26,10 +26,9 @@ from tests.handoff.helpers import (
     api_channel_config,
     at,
     handoff_yaml,
-    run_turn_again,
     until,
 )
-from tests.support import CallbackReceiver, api_auth, channel_auth, hub_env
+from tests.support import CallbackReceiver, api_auth, channel_auth, hub_env, run_turn_again
 
 H = "/api/v1/handoff"
 WEEKDAYS = {day: ["09:00-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")}

@@ -309,24 +309,6 @@ class Rig:
             await store.close()
 
 
-async def run_turn_again(hub: Hub, conversation_id: str, now: float) -> TurnResult:
-    """The last customer message's turn, run once more by the hub's bot-side owner, as
-    the hub does when the first run's commit was lost (a crash, the lease lost mid-turn)."""
-    conversation = await hub.store.get_conversation(conversation_id)
-    assert conversation is not None
-    customer = await hub.store.get_customer(conversation.customer_id)
-    assert customer is not None
-    events = await hub.store.events(conversation_id, limit=1000)
-    message = [e for e in events if e.type == "message.in"][-1]
-    inbound = Inbound(
-        channel=conversation.channel, sender=customer.id, message_id="again",
-        text=str(message.data["text"]),
-    )  # fmt: skip
-    turn = Turn(conversation=conversation, customer=customer, event=message, inbound=inbound,
-                now=now)  # fmt: skip
-    return await hub.bot.handle(turn)
-
-
 async def _async(value: bool) -> bool:
     return value
 

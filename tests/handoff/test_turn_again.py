@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.handoff.helpers import FakeClock, Rig, at, handoff_yaml, run_turn_again
+from tests.handoff.helpers import FakeClock, Rig, at, handoff_yaml
+from tests.support import run_turn_again
 
 ASK = {"en": "my router, talk to a person", "zh": "路由器坏了，转人工"}
 SCORE = {"en": "/csat 4", "zh": "4 很好"}

@@ -19,6 +19,7 @@ from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.app import create_app
 from hub.hub import Hub
 from hub.identity import (
+    IDENTITY_LINKED,
     UNVERIFIED,
     CapturingCodeSender,
     ConnectorCodeSender,
@@ -28,7 +29,14 @@ from hub.identity import (
 from hub.identity_proofs import IdentityError, sign_widget_token
 from hub.model import EventType, Inbound, Outbound
 from hub.store_sqlite import SQLiteStore
-from tests.support import CallbackReceiver, channel_auth, fast_retries, hub_config, hub_env
+from tests.support import (
+    CallbackReceiver,
+    channel_auth,
+    fast_retries,
+    hub_config,
+    hub_env,
+    run_turn_again,
+)
 
 SECRET = b"widget-secret"
 
@@ -268,3 +276,21 @@ async def test_codes_travel_through_the_real_api_channel(
         assert linked is not None and set(linked.identities) == {"api:desk-7", "api:phone-7"}
     finally:
         await receiver.stop()
+
+
+async def test_a_code_turn_run_again_answers_with_the_link_it_made(rig: Rig) -> None:
+    """The turn of a typed code is run again, its first commit lost: the code is used up,
+    and the link it made (a merge) is what the customer hears again, not the bot's answer
+    to six digits; nothing is linked twice."""
+    await rig.say("email", "ana@example.com", "hello from mail")  # a record to merge with
+    web, _ = await rig.say("webchat", "v_ana", "/link ana@example.com")
+    _, reply = await rig.say("webchat", "v_ana", rig.sender.last_code("email:ana@example.com"))
+    assert reply == "Thanks, ana@example.com is now linked. We will recognise you there too."
+    again = await run_turn_again(rig.hub, web, time.time())
+    assert [r.text for r in again.replies] == [reply]
+    (linked,) = [e.data for e in again.events if e.type == IDENTITY_LINKED]
+    assert linked["identity_kind"] == "email" and linked["merge_id"]
+    kept = await rig.store.find_customer("webchat:v_ana")
+    assert kept is not None and kept.id == linked["customer_id"]
+    trail = await rig.store.audit_trail(kept.id)
+    assert sum(1 for e in trail if e["action"] == "identity.linked") == 1
