@@ -52,6 +52,7 @@ from hub.identity_limits import rate_key
 from hub.ids import new_id
 from hub.model import Customer, Delivery, NewEvent, Outbound
 from hub.ports import CustomerDirectory, CustomerMerge, Limits
+from hub.text import detect_language
 
 if TYPE_CHECKING:
     from hub.abc import Connector
@@ -417,16 +418,29 @@ class IdentityService:
 
 # ------------------------------------------------------------------ the gate before the bot
 
-REPLIES = {
-    "sent": "We sent a 6-digit code to {target}. Type it here to link it to this chat.",
-    "already_linked": "{target} is already linked to you.",
-    "rate_limited": "Too many codes were requested. Please try again in an hour.",
-    "invalid": "That does not look like an email address or phone number: {problem}",
-    "unavailable": "Sorry, we cannot send a code to that address right now.",
-    "linked": "Thanks, {target} is now linked. We will recognise you there too.",
-    "wrong": "That code is not right. You have {left} more tries.",
-    "locked": "That code is no longer valid. Ask for a new one with /link <address>.",
-    "contact": "Thanks, your phone number {target} is now linked.",
+REPLIES: dict[str, dict[str, str]] = {
+    "en": {
+        "sent": "We sent a 6-digit code to {target}. Type it here to link it to this chat.",
+        "already_linked": "{target} is already linked to you.",
+        "rate_limited": "Too many codes were requested. Please try again in an hour.",
+        "invalid": "That does not look like an email address or phone number: {problem}",
+        "unavailable": "Sorry, we cannot send a code to that address right now.",
+        "linked": "Thanks, {target} is now linked. We will recognise you there too.",
+        "wrong": "That code is not right. You have {left} more tries.",
+        "locked": "That code is no longer valid. Ask for a new one with /link <address>.",
+        "contact": "Thanks, your phone number {target} is now linked.",
+    },
+    "zh": {
+        "sent": "我们已向 {target} 发送了 6 位验证码，请在这里输入，即可把它与本次对话关联。",
+        "already_linked": "{target} 已经关联到您的账户。",
+        "rate_limited": "验证码请求次数过多，请一小时后再试。",
+        "invalid": "“{typed}”看起来不像邮箱地址或手机号码（手机号请带国家代码，如 +86 138 0013 8000）。",
+        "unavailable": "抱歉，暂时无法向该地址发送验证码。",
+        "linked": "谢谢，{target} 已关联。以后您从那里联系我们，我们也能认出您。",
+        "wrong": "验证码不正确，您还可以再试 {left} 次。",
+        "locked": "该验证码已失效。请发送 /link <地址> 获取新的验证码。",
+        "contact": "谢谢，您的手机号码 {target} 已关联。",
+    },
 }
 
 
@@ -467,9 +481,10 @@ class IdentityGate(ConversationHandler):
         if not turn.inbound.sender_verified:
             return _unverified_sender_turn(turn)
         service, customer, text = self.service, turn.customer, turn.inbound.text
+        language = _language(turn)
         linked = await service.accept_shared_contact(customer.id, turn.inbound.raw)
         if linked is not None:
-            return _reply("contact", linked, target=linked.identity.partition(":")[2])
+            return _reply("contact", language, linked, target=linked.identity.partition(":")[2])
         code = proofs.code_at_start(text)
         if code is not None:
             check = await service.check_code(customer.id, code, message=turn.message_key)
@@ -481,12 +496,12 @@ class IdentityGate(ConversationHandler):
                 else check.linked
             )
             if linked is not None:
-                return _reply("linked", linked, target=linked.identity.partition(":")[2])
+                return _reply("linked", language, linked, target=linked.identity.partition(":")[2])
             if check is not None:
-                return _reply(check.problem, None, left=check.attempts_left)
+                return _reply(check.problem, language, None, left=check.attempts_left)
         target = proofs.link_command(text)
         if target is not None:
-            return await self._start_link(customer, target, _language(customer))
+            return await self._start_link(customer, target, language)
         for claim in proofs.find_claims(text):
             await service.note_claim(customer.id, claim)
         return None
@@ -495,13 +510,13 @@ class IdentityGate(ConversationHandler):
         try:
             target = proofs.guess_identity(typed)
         except proofs.IdentityError as error:
-            return _reply("invalid", None, problem=str(error))
+            return _reply("invalid", language, None, problem=str(error), typed=typed)
         try:
             outcome = await self.service.request_code(customer.id, target, language=language)
         except Exception:
             log.warning("verification code could not be sent", exc_info=True)
             outcome = "unavailable"
-        return _reply(outcome, None, target=target.partition(":")[2])
+        return _reply(outcome, language, None, target=target.partition(":")[2])
 
 
 def _unverified_sender_turn(turn: Turn) -> TurnResult | None:
@@ -515,8 +530,18 @@ def _unverified_sender_turn(turn: Turn) -> TurnResult | None:
     return TurnResult(replies=(), events=(refused,))
 
 
-def _language(customer: Customer) -> str:
-    return str(customer.attributes.get("language") or "en")
+def _language(turn: Turn) -> str:
+    """The language to answer in: this message's own, with the command, code and address
+    left out (`/link a@b.com` says nothing of it); else the conversation's, as the bot
+    last saw it; else the customer's; else English."""
+    text = turn.inbound.text
+    code = proofs.code_at_start(text)
+    if proofs.link_command(text) is not None:
+        text = ""
+    elif code is not None:
+        text = text.strip()[len(code) :]
+    previous = turn.conversation.state.get("lang") or turn.customer.attributes.get("language")
+    return detect_language(text, previous=str(previous or "en"), languages=("en", "zh"))
 
 
 def _linked_events(linked: LinkResult) -> tuple[NewEvent, ...]:
@@ -526,6 +551,7 @@ def _linked_events(linked: LinkResult) -> tuple[NewEvent, ...]:
     return (NewEvent(type=IDENTITY_LINKED, data=data),)
 
 
-def _reply(key: str, linked: LinkResult | None, **values: Any) -> TurnResult:
+def _reply(key: str, language: str, linked: LinkResult | None, **values: Any) -> TurnResult:
     events = _linked_events(linked) if linked is not None else ()
-    return TurnResult(replies=(Outbound(text=REPLIES[key].format(**values)),), events=events)
+    text = REPLIES.get(language, REPLIES["en"])[key].format(**values)
+    return TurnResult(replies=(Outbound(text=text),), events=events)

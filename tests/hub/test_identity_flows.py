@@ -29,6 +29,7 @@ from hub.identity import (
 from hub.identity_proofs import IdentityError, sign_widget_token
 from hub.model import EventType, Inbound, Outbound
 from hub.store_sqlite import SQLiteStore
+from hub.text import detect_language
 from tests.support import (
     CallbackReceiver,
     channel_auth,
@@ -128,6 +129,77 @@ async def test_email_code_links_web_chat_and_email_and_the_flow_continues(rig: R
     assert dict(record.state) == {"step": "done", "order": "A-1234"}
     trail = await rig.store.audit_trail(record.customer_id)
     assert trail[-1]["action"] == "identity.linked" and trail[-1]["proof"]["kind"] == "code"
+
+
+class LanguageFlow(ConversationHandler):
+    """Keeps the conversation's language in its state, as the dialog engine does."""
+
+    async def handle(self, turn: Turn) -> TurnResult:
+        lang = detect_language(turn.inbound.text, previous="en", languages=("en", "zh"))
+        return TurnResult(
+            replies=(Outbound(text=f"[{lang}] {turn.inbound.text}"),), state={"lang": lang}
+        )
+
+
+@pytest.mark.parametrize(
+    ("opening", "sent", "wrong", "linked", "invalid", "code_language"),
+    [
+        (
+            "where is my order",
+            "We sent a 6-digit code to ana@example.com.",
+            "That code is not right. You have 4 more tries.",
+            "Thanks, ana@example.com is now linked.",
+            "That does not look like an email address or phone number",
+            "en",
+        ),
+        (
+            "我的订单到哪了",
+            "我们已向 ana@example.com 发送了 6 位验证码",
+            "验证码不正确，您还可以再试 4 次。",
+            "谢谢，ana@example.com 已关联。",
+            "“not-an-address”看起来不像邮箱地址或手机号码",
+            "zh",
+        ),
+        (
+            "我的訂單到哪了",  # Traditional: still Chinese
+            "我们已向 ana@example.com 发送了 6 位验证码",
+            "验证码不正确，您还可以再试 4 次。",
+            "谢谢，ana@example.com 已关联。",
+            "“not-an-address”看起来不像邮箱地址或手机号码",
+            "zh",
+        ),
+    ],
+)
+async def test_linking_answers_in_the_conversations_language(
+    tmp_path: Path,
+    opening: str,
+    sent: str,
+    wrong: str,
+    linked: str,
+    invalid: str,
+    code_language: str,
+) -> None:
+    rig = Rig(tmp_path)
+    rig.hub = Hub(store=rig.store, bot=IdentityGate(LanguageFlow(), rig.service))
+    await rig.store.open()
+    await rig.hub.start()
+    try:
+        await rig.say("webchat", "v_ana", opening)
+        # The command, the address and the code are not words of either language: the
+        # conversation's language decides.
+        _, reply = await rig.say("webchat", "v_ana", "/link not-an-address")
+        assert reply.startswith(invalid)
+        _, reply = await rig.say("webchat", "v_ana", "/link ana@example.com")
+        assert reply.startswith(sent)
+        ((_, code, language),) = rig.sender.sent
+        assert language == code_language
+        _, reply = await rig.say("webchat", "v_ana", f"{(int(code) + 1) % 1_000_000:06d}")
+        assert reply == wrong
+        _, reply = await rig.say("webchat", "v_ana", code)
+        assert reply.startswith(linked)
+    finally:
+        await rig.hub.stop()
+        await rig.store.close()
 
 
 async def test_verifying_an_address_with_its_own_history_merges_both(rig: Rig) -> None:
