@@ -276,15 +276,15 @@ class SQLiteStore(SQLiteIdentity, Backend):
     def _check_fence(db: sqlite3.Connection, name: str, fence: int) -> None:
         """Refuse a commit under an older lease than one that committed already; else
         remember this one (in the commit's transaction)."""
-        row = db.execute("SELECT fence FROM leases WHERE name = ?", (name,)).fetchone()
-        if row is not None and int(row[0]) > fence:
-            raise LeaseLost(f"{name}: lease {fence} was superseded by {row[0]}")
-        if row is None or int(row[0]) < fence:
-            db.execute(
-                "INSERT INTO leases (name, fence) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET fence = excluded.fence",
-                (name, fence),
-            )
+        # One statement: the highest fence is kept, and a higher one than ours means
+        # someone else committed under a later lease (the write is rolled back with ours).
+        (highest,) = db.execute(
+            "INSERT INTO leases (name, fence) VALUES (?, ?) ON CONFLICT (name)"
+            " DO UPDATE SET fence = max(fence, excluded.fence) RETURNING fence",
+            (name, fence),
+        ).fetchone()
+        if int(highest) > fence:
+            raise LeaseLost(f"{name}: lease {fence} was superseded by {highest}")
 
     async def pending_conversations(self) -> list[str]:
         rows = self.db.execute(
