@@ -7,8 +7,8 @@ group-committed as they are under load. Each run is a fresh process on a fresh f
 
 Besides CPU time per turn (user + system, every thread, the checkpointer included) it
 counts what does not depend on how busy the machine is: SQL statements executed (those
-of triggers included), JSON documents decoded, model objects copied with
-`dataclasses.replace`, and WAL bytes written per turn.
+of triggers included), JSON documents decoded, and model objects copied with
+`dataclasses.replace`.
 
     python bench/store_turn.py                                   # this tree
     python bench/store_turn.py --baseline ../frontdesk-old --rounds 5
@@ -88,10 +88,8 @@ async def main():
     cpu = time.process_time()
     await asyncio.gather(*(conversation(i) for i in range(conversations)))
     cpu = time.process_time() - cpu
-    wal = os.path.getsize(os.path.join(folder, "bench.db-wal"))
     await store.close()
-    figures = {"cpu_us_per_turn": round(cpu / done * 1e6, 1), "turns": done,
-               "wal_bytes_per_turn": round(wal / done)}
+    figures = {"cpu_us_per_turn": round(cpu / done * 1e6, 1), "turns": done}
     figures.update({f"{k}_per_turn": round(v / done, 2) for k, v in calls.items()})
     print(json.dumps(figures))
 
