@@ -271,7 +271,12 @@ class _Checkpointer(threading.Thread):
     writers back so the next one starts the WAL from the beginning again.
     """
 
-    def __init__(self, path: Path, interval: float = 0.5) -> None:
+    # Each checkpoint copies every page written since the last one, however often it was
+    # written: hot pages (the conversations being answered, the outbox, the search index's
+    # newest segment) are copied once per checkpoint. Every 2 s instead of every 0.5 s
+    # halved the thread's CPU per turn (`docs/performance.md`); the WAL stays bounded by
+    # the RESTART below either way.
+    def __init__(self, path: Path, interval: float = 2.0) -> None:
         super().__init__(name="sqlite-checkpointer", daemon=True)
         self.path = path
         self.interval = interval
