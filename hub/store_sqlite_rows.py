@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 # Enough for every conversation a busy process has in flight, small enough to be no
 # concern for memory (a conversation's object and text are well under a kilobyte).
-DEFAULT_SIZE = 4096
+DEFAULT_SIZE = 1024
 
 
 class DecodedRows(Generic[T]):
