@@ -95,20 +95,17 @@ class GroupCommit:
         try:
             outcomes: list[tuple[bool, Any]] = [(True, work(db)) for work, _ in batch]
         except Exception as error:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            _rollback(db)
             if len(batch) == 1:  # alone: the transaction itself was its savepoint
                 return [(False, error)]
             outcomes = GroupCommit._each_in_savepoint(db, batch)
         except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            _rollback(db)
             raise
         try:
             db.execute("COMMIT")
         except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            _rollback(db)
             raise
         return outcomes
 
@@ -123,9 +120,13 @@ class GroupCommit:
         except BaseException:
             # A savepoint could not be rolled back (SQLite already dropped the whole
             # transaction): nothing of this batch is kept.
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            _rollback(db)
             raise
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    if db.in_transaction:  # SQLite may have rolled back already (some errors do)
+        db.execute("ROLLBACK")
 
 
 def _in_savepoint(db: sqlite3.Connection, work: Work) -> tuple[bool, Any]:
