@@ -164,7 +164,9 @@ class DeliveryWorker:
         try:
             if connector is None:
                 raise RetryLater(f"channel {delivery.channel!r} is not enabled")
-            receipt = await asyncio.wait_for(connector.deliver(delivery), self.policy.send_timeout)
+            # `timeout`, not `wait_for`: the send runs in this task, not in one more per reply.
+            async with asyncio.timeout(self.policy.send_timeout):
+                receipt = await connector.deliver(delivery)
         except DeliveryError as error:
             parked = await self._failed(
                 delivery, f"{type(error).__name__}: {error}", permanent=True

@@ -85,10 +85,9 @@ class SQLiteStore(SQLiteIdentity, Backend):
                 customer = Customer(
                     id=new_id("cus"), identities=(inbound.identity,), created_at=now
                 )
-                db.execute(
-                    "INSERT INTO customers (id, data) VALUES (?, ?)",
-                    (customer.id, _dumps(customer.to_json())),
-                )
+                text = _dumps(customer.to_json())
+                db.execute("INSERT INTO customers (id, data) VALUES (?, ?)", (customer.id, text))
+                self._customers.keep(customer.id, text, customer)
                 db.execute(
                     "INSERT INTO identities (identity, customer_id) VALUES (?, ?)",
                     (inbound.identity, customer.id),
@@ -96,46 +95,49 @@ class SQLiteStore(SQLiteIdentity, Backend):
 
             # The conversation the customer moved last (after a merge they may have two).
             row = db.execute(
-                "SELECT data FROM conversations WHERE customer_id = ? AND thread_key = ?"
+                "SELECT id, data FROM conversations WHERE customer_id = ? AND thread_key = ?"
                 " AND status != 'resolved'"
                 " ORDER BY json_extract(data, '$.updated_at') DESC, id DESC LIMIT 1",
                 (customer.id, inbound.thread_key),
             ).fetchone()
             opening: list[NewEvent] = []
-            found_open = Conversation.from_json(json.loads(row[0])) if row else None
+            found_open = self._conversations.decode(row[0], row[1]) if row else None
             if found_open is not None and not self._continues(found_open, inbound, now):
                 found_open = None
             if found_open is None and inbound.thread_key:
                 found_open = self._continued_across_channels(db, customer.id, inbound, now)
-            if found_open is not None:
-                conversation = found_open
-            else:
-                conversation = Conversation(
-                    id=new_id("con"),
-                    customer_id=customer.id,
-                    status=ConversationStatus.BOT,
-                    channel=inbound.channel,
-                    address=inbound.sender,
-                    created_at=now,
-                )
-                opening.append(NewEvent(type=EventType.OPENED, data={"channel": inbound.channel}))
-            conversation = replace(
-                conversation,
+            before = found_open or Conversation(
+                id=new_id("con"),
+                customer_id=customer.id,
+                status=ConversationStatus.BOT,
                 channel=inbound.channel,
                 address=inbound.sender,
-                thread_hint=inbound.thread_hint,
+                created_at=now,
             )
-            conversation, appended = self._append(
+            if found_open is None:
+                opening.append(NewEvent(type=EventType.OPENED, data={"channel": inbound.channel}))
+            appended = self._insert_events(
                 db,
-                conversation,
+                before,
                 [*opening, NewEvent(type=inbound.event_type, data=inbound.to_json())],
                 now,
             )
             event = appended[-1]
-            starts_turn = inbound.kind == InboundKind.MESSAGE
-            self._save_conversation(
-                db, conversation, inbound_seq=event.seq if starts_turn else None
+            # One copy of the conversation for the whole write: the address it was last
+            # reached at, and its log moved on.
+            conversation = replace(
+                before,
+                channel=inbound.channel,
+                address=inbound.sender,
+                thread_hint=inbound.thread_hint,
+                last_seq=event.seq,
+                updated_at=now,
             )
+            inbound_seq = event.seq if inbound.kind == InboundKind.MESSAGE else None
+            if found_open is None:
+                self._save_conversation(db, conversation, inbound_seq=inbound_seq)
+            else:
+                self._update_conversation(db, conversation, before, inbound_seq=inbound_seq)
             if opening:
                 db.execute(
                     "UPDATE conversations SET thread_key = ? WHERE id = ?",
@@ -205,47 +207,54 @@ class SQLiteStore(SQLiteIdentity, Backend):
         def work(db: sqlite3.Connection) -> TurnCommit:
             if fence is not None:
                 self._check_fence(db, f"conv:{conversation_id}", fence)
-            conversation = self._load_conversation(db, conversation_id)
-            if conversation is None:
+            before = self._load_conversation(db, conversation_id)
+            if before is None:
                 raise KeyError(conversation_id)
-            new_events = [*result.events, *conversation_update_events(conversation, result)]
-            conversation, appended = self._append(db, conversation, new_events, now)
-            deliveries: list[Delivery] = []
             # The first reply is leased to the caller only if nothing of the conversation
             # is still waiting to go: otherwise it queues behind that.
             waiting = db.execute(
                 "SELECT 1 FROM outbox WHERE conversation_id = ? AND parked_at IS NULL LIMIT 1",
                 (conversation_id,),
             ).fetchone()
-            for outbound in result.replies:
-                event_data, delivery = reply_event_and_delivery(
-                    conversation, outbound, now=now, route=route
-                )
-                conversation, (event,) = self._append(db, conversation, [event_data], now)
-                delivery = replace(delivery, seq=event.seq)
-                if not deliveries and not waiting:
-                    delivery = replace(delivery, next_attempt_at=now + lease)
-                appended.append(event)
-                deliveries.append(delivery)
-                db.execute(
-                    "INSERT INTO outbox (id, next_attempt_at, data, conversation_id, seq)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (
-                        delivery.id,
-                        delivery.next_attempt_at,
-                        _dumps(delivery.to_json()),
-                        conversation_id,
-                        delivery.seq,
+            logged = [*result.events, *conversation_update_events(before, result)]
+            replies = [
+                reply_event_and_delivery(before, outbound, now=now, route=route)
+                for outbound in result.replies
+            ]
+            # Every event of the turn in one statement: the logged ones, then the replies.
+            appended = self._insert_events(
+                db, before, [*logged, *(event for event, _ in replies)], now
+            )
+            first_reply_seq = before.last_seq + len(logged) + 1
+            deliveries = [
+                replace(
+                    delivery,
+                    seq=first_reply_seq + index,
+                    next_attempt_at=(
+                        now + lease if index == 0 and not waiting else delivery.next_attempt_at
                     ),
                 )
-            conversation = replace(
-                conversation,
-                handled_seq=max(conversation.handled_seq, handled_seq),
-                state=result.state if result.state is not None else conversation.state,
-                status=result.status or conversation.status,
-                priority=result.priority if result.priority is not None else conversation.priority,
+                for index, (_, delivery) in enumerate(replies)
+            ]
+            db.executemany(
+                "INSERT INTO outbox (id, next_attempt_at, data, conversation_id, seq)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (d.id, d.next_attempt_at, _dumps(d.to_json()), conversation_id, d.seq)
+                    for d in deliveries
+                ],
             )
-            self._save_conversation(db, conversation)
+            conversation = replace(
+                before,
+                last_seq=appended[-1].seq if appended else before.last_seq,
+                updated_at=now,
+                handled_seq=max(before.handled_seq, handled_seq),
+                # A copy: the stored object must not change with the owner's dict.
+                state=dict(result.state) if result.state is not None else before.state,
+                status=result.status or before.status,
+                priority=result.priority if result.priority is not None else before.priority,
+            )
+            self._update_conversation(db, conversation, before)
             lead = deliveries[0] if deliveries and not waiting else None
             return TurnCommit(events=tuple(appended), deliveries=tuple(deliveries), lead=lead)
 
@@ -258,8 +267,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
             conversation = self._load_conversation(db, conversation_id)
             if conversation is None:
                 raise KeyError(conversation_id)
-            conversation, appended = self._append(db, conversation, events, now)
-            self._save_conversation(db, conversation)
+            _, appended = self._log(db, conversation, events, now)
             return tuple(appended)
 
         return await self._write(work)
@@ -268,15 +276,15 @@ class SQLiteStore(SQLiteIdentity, Backend):
     def _check_fence(db: sqlite3.Connection, name: str, fence: int) -> None:
         """Refuse a commit under an older lease than one that committed already; else
         remember this one (in the commit's transaction)."""
-        row = db.execute("SELECT fence FROM leases WHERE name = ?", (name,)).fetchone()
-        if row is not None and int(row[0]) > fence:
-            raise LeaseLost(f"{name}: lease {fence} was superseded by {row[0]}")
-        if row is None or int(row[0]) < fence:
-            db.execute(
-                "INSERT INTO leases (name, fence) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET fence = excluded.fence",
-                (name, fence),
-            )
+        # One statement: the highest fence is kept, and a higher one than ours means
+        # someone else committed under a later lease (the write is rolled back with ours).
+        (highest,) = db.execute(
+            "INSERT INTO leases (name, fence) VALUES (?, ?) ON CONFLICT (name)"
+            " DO UPDATE SET fence = max(fence, excluded.fence) RETURNING fence",
+            (name, fence),
+        ).fetchone()
+        if int(highest) > fence:
+            raise LeaseLost(f"{name}: lease {fence} was superseded by {highest}")
 
     async def pending_conversations(self) -> list[str]:
         rows = self.db.execute(
@@ -361,10 +369,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
                 "attempts": delivery.attempts + 1,
                 "receipt": dict(receipt),
             }
-            conversation, _ = self._append(
-                db, conversation, [NewEvent(type=EventType.DELIVERED, data=data)], now
-            )
-            self._save_conversation(db, conversation)
+            self._log(db, conversation, [NewEvent(type=EventType.DELIVERED, data=data)], now)
             return following
 
         return await self._write(work)
@@ -394,8 +399,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
             )
             conversation = self._load_conversation(db, delivery.conversation_id)
             if conversation is not None:
-                conversation, _ = self._append(db, conversation, [event], now)
-                self._save_conversation(db, conversation)
+                self._log(db, conversation, [event], now)
 
         await self._write(work)
         return updated
@@ -436,8 +440,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
                     type=EventType.DELIVERY_REDRIVEN,
                     data={"delivery_id": delivery_id, "seq": delivery.seq},
                 )
-                conversation, _ = self._append(db, conversation, [event], now)
-                self._save_conversation(db, conversation)
+                self._log(db, conversation, [event], now)
             return delivery
 
         return await self._write(work)

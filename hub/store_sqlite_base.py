@@ -12,7 +12,6 @@ loses nothing committed (WAL with synchronous=NORMAL survives a process crash).
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import sqlite3
 import threading
@@ -34,6 +33,7 @@ from hub.model import (
 )
 from hub.ports.policy import DAY
 from hub.store_sqlite_batch import GroupCommit
+from hub.store_sqlite_rows import DecodedRows
 
 log = logging.getLogger("frontdesk.store.sqlite")
 
@@ -56,6 +56,10 @@ class SQLiteBase:
         self._locks = KeyedLock()
         self._fences = itertools.count(1)  # from this open's epoch, once open
         self._group = GroupCommit(lambda: self.db)
+        # A turn reads its conversation and customer rows several times: each text is
+        # decoded once (`hub.store_sqlite_rows`).
+        self._conversations = DecodedRows(Conversation.from_json)
+        self._customers = DecodedRows(Customer.from_json)
         # A customer writing from another channel continues their open conversation if it
         # moved within this many seconds; else a new one opens (None: always continue).
         self.continuity_window = continuity_window
@@ -146,12 +150,13 @@ class SQLiteBase:
         row = db.execute(
             "SELECT data FROM conversations WHERE id = ?", (conversation_id,)
         ).fetchone()
-        return Conversation.from_json(json.loads(row[0])) if row else None
+        return self._conversations.decode(conversation_id, row[0]) if row else None
 
     def _save_conversation(
         self, db: sqlite3.Connection, conversation: Conversation, inbound_seq: int | None = None
     ) -> None:
         # One statement either way: the inbound mark rides on the same upsert.
+        data = _dumps(conversation.to_json())
         db.execute(
             "INSERT INTO conversations (id, customer_id, status, handled_seq, data, inbound_seq)"
             " VALUES (?, ?, ?, ?, ?, coalesce(?, 0)) ON CONFLICT (id) DO UPDATE SET"
@@ -163,11 +168,41 @@ class SQLiteBase:
                 conversation.customer_id,
                 conversation.status.value,
                 conversation.handled_seq,
-                _dumps(conversation.to_json()),
+                data,
                 inbound_seq,
                 inbound_seq,
             ),
         )
+        self._conversations.keep(conversation.id, data, conversation)
+
+    def _update_conversation(
+        self,
+        db: sqlite3.Connection,
+        conversation: Conversation,
+        before: Conversation,
+        inbound_seq: int | None = None,
+    ) -> None:
+        """Save a conversation whose row exists (`before` is what it held), setting only the
+        columns that changed: an unchanged status or owner costs no index update, where the
+        upsert of `_save_conversation` rewrites every indexed column."""
+        data = _dumps(conversation.to_json())
+        columns = ["data = ?"]
+        values: list[Any] = [data]
+        if conversation.handled_seq != before.handled_seq:
+            columns.append("handled_seq = ?")
+            values.append(conversation.handled_seq)
+        if conversation.status is not before.status:
+            columns.append("status = ?")
+            values.append(conversation.status.value)
+        if conversation.customer_id != before.customer_id:
+            columns.append("customer_id = ?")
+            values.append(conversation.customer_id)
+        if inbound_seq is not None:
+            columns.append("inbound_seq = ?")
+            values.append(inbound_seq)
+        values.append(conversation.id)
+        db.execute(f"UPDATE conversations SET {', '.join(columns)} WHERE id = ?", values)
+        self._conversations.keep(conversation.id, data, conversation)
 
     def _append(
         self,
@@ -176,28 +211,49 @@ class SQLiteBase:
         new: Sequence[NewEvent],
         now: float,
     ) -> tuple[Conversation, list[Event]]:
+        appended = self._insert_events(db, conversation, new, now)
+        last_seq = appended[-1].seq if appended else conversation.last_seq
+        return replace(conversation, last_seq=last_seq, updated_at=now), appended
+
+    def _log(
+        self, db: sqlite3.Connection, before: Conversation, new: Sequence[NewEvent], now: float
+    ) -> tuple[Conversation, list[Event]]:
+        """Append events to an existing conversation and save it: a write's usual end."""
+        conversation, appended = self._append(db, before, new, now)
+        self._update_conversation(db, conversation, before)
+        return conversation, appended
+
+    @staticmethod
+    def _insert_events(
+        db: sqlite3.Connection, conversation: Conversation, new: Sequence[NewEvent], now: float
+    ) -> list[Event]:
+        """Log `new` after the conversation's last event; the caller moves `last_seq` (in
+        the one copy of the conversation it makes for the whole write)."""
+        conversation_id = conversation.id
         seq = conversation.last_seq
         appended = []
+        rows = []
         for event in new:
             seq += 1
             appended.append(
                 Event(
-                    conversation_id=conversation.id,
+                    conversation_id=conversation_id,
                     seq=seq,
                     type=event.type,
                     at=now,
                     data=event.data,
                 )
             )
+            rows.append((conversation_id, seq, event.type, now, _dumps(dict(event.data))))
         db.executemany(
             "INSERT INTO events (conversation_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)",
-            [(e.conversation_id, e.seq, e.type, e.at, _dumps(dict(e.data))) for e in appended],
+            rows,
         )
-        return replace(conversation, last_seq=seq, updated_at=now), appended
+        return appended
 
     def _load_customer(self, db: sqlite3.Connection, customer_id: str) -> Customer | None:
         row = db.execute("SELECT data FROM customers WHERE id = ?", (customer_id,)).fetchone()
-        return Customer.from_json(json.loads(row[0])) if row else None
+        return self._customers.decode(customer_id, row[0]) if row else None
 
 
 WAL_LIMIT_BYTES = 256 * 1024 * 1024
@@ -215,7 +271,12 @@ class _Checkpointer(threading.Thread):
     writers back so the next one starts the WAL from the beginning again.
     """
 
-    def __init__(self, path: Path, interval: float = 0.5) -> None:
+    # Each checkpoint copies every page written since the last one, however often it was
+    # written: hot pages (the conversations being answered, the outbox, the search index's
+    # newest segment) are copied once per checkpoint. Every 2 s instead of every 0.5 s
+    # halved the thread's CPU per turn (`docs/performance.md`); the WAL stays bounded by
+    # the RESTART below either way.
+    def __init__(self, path: Path, interval: float = 2.0) -> None:
         super().__init__(name="sqlite-checkpointer", daemon=True)
         self.path = path
         self.interval = interval

@@ -9,8 +9,10 @@ by then in a single `BEGIN IMMEDIATE … COMMIT` and only then resolves their fu
 
 - Durability is unchanged: a caller's await returns after the COMMIT holding its write, never
   before, so nothing is acknowledged that a crash could lose.
-- Each write stays atomic on its own: it runs inside a savepoint, and one that raises (a lost
-  lease, a constraint) is rolled back alone and gets its exception; the others commit.
+- Each write stays atomic on its own: one that raises (a lost lease, a constraint) is rolled
+  back alone and gets its exception; the others commit. The batch first runs without
+  savepoints (they are costly, see `_commit`); only when a write raised does it run again
+  with each write in a savepoint.
 - The batch runs synchronously, with no `await` inside, so no other coroutine of the process
   sees it half-done, exactly as a single transaction was before.
 - A failed COMMIT (disk full, I/O error) fails every write of the batch: none is acknowledged.
@@ -82,29 +84,49 @@ class GroupCommit:
     def _commit(
         db: sqlite3.Connection, batch: list[tuple[Work, asyncio.Future[Any]]]
     ) -> list[tuple[bool, Any]]:
-        outcomes: list[tuple[bool, Any]] = []
+        # First without savepoints: the full-text index (FTS5) writes out what it holds at
+        # every savepoint, so one savepoint per write made a segment of the index per
+        # message, and merging those cost more than the rest of the write. Writes rarely
+        # fail; when one does, the whole attempt is rolled back and the batch runs again
+        # with a savepoint around each write, so that only the failing one is lost. The
+        # work functions only read and write the database (their results go nowhere until
+        # the batch commits), so running them again is running them once.
         db.execute("BEGIN IMMEDIATE")
         try:
-            if len(batch) == 1:  # alone: the transaction itself is the savepoint
-                outcomes.append((True, batch[0][0](db)))
-            else:
-                for work, _ in batch:
-                    outcomes.append(_in_savepoint(db, work))
-        except BaseException as error:
-            # A lone write raised, or a savepoint could not be rolled back (SQLite already
-            # rolled the whole transaction back): nothing of this batch is kept.
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            if len(batch) == 1:
+            outcomes: list[tuple[bool, Any]] = [(True, work(db)) for work, _ in batch]
+        except Exception as error:
+            _rollback(db)
+            if len(batch) == 1:  # alone: the transaction itself was its savepoint
                 return [(False, error)]
+            outcomes = GroupCommit._each_in_savepoint(db, batch)
+        except BaseException:
+            _rollback(db)
             raise
         try:
             db.execute("COMMIT")
         except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            _rollback(db)
             raise
         return outcomes
+
+    @staticmethod
+    def _each_in_savepoint(
+        db: sqlite3.Connection, batch: list[tuple[Work, asyncio.Future[Any]]]
+    ) -> list[tuple[bool, Any]]:
+        """The batch again, in a new transaction, each write in a savepoint of its own."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            return [_in_savepoint(db, work) for work, _ in batch]
+        except BaseException:
+            # A savepoint could not be rolled back (SQLite already dropped the whole
+            # transaction): nothing of this batch is kept.
+            _rollback(db)
+            raise
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    if db.in_transaction:  # SQLite may have rolled back already (some errors do)
+        db.execute("ROLLBACK")
 
 
 def _in_savepoint(db: sqlite3.Connection, work: Work) -> tuple[bool, Any]:

@@ -25,11 +25,13 @@ class SQLiteIdentity(SQLiteBase):
     """Customers, identities and merges; each method one transaction, like the rest."""
 
     def _save_customer(self, db: sqlite3.Connection, customer: Customer) -> None:
+        data = _dumps(customer.to_json())
         db.execute(
             "INSERT INTO customers (id, data) VALUES (?, ?)"
             " ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-            (customer.id, _dumps(customer.to_json())),
+            (customer.id, data),
         )
+        self._customers.keep(customer.id, data, customer)
 
     def _load_merge(self, db: sqlite3.Connection, merge_id: str) -> CustomerMerge | None:
         row = db.execute("SELECT data FROM merges WHERE id = ?", (merge_id,)).fetchone()
@@ -255,6 +257,9 @@ class SQLiteIdentity(SQLiteBase):
                 [(_dumps(a), customer_id, n) for (n, _), a in zip(trail, anonymous, strict=True)],
             )
             search_sqlite.purge(db)  # the index's deleted entries, merged out of the file
+        # Nor in this process's memory: the decoded rows kept of them are dropped too.
+        self._conversations.clear()
+        self._customers.clear()
         # Old page versions live on in the WAL until it is checkpointed and truncated.
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return True

@@ -13,6 +13,8 @@ import pytest
 from hub.abc import TurnResult
 from hub.errors import LeaseLost
 from hub.model import EventType, Inbound, Outbound
+from hub.search import search_index
+from hub.search_text import parse_query
 from hub.store_sqlite import SQLiteStore
 
 TEXTS = {
@@ -150,3 +152,74 @@ async def test_a_write_cancelled_while_queued_is_not_made(
     assert committed_rows(store.path, "dedupe") == 0
     again = await store.record_inbound(message, now=2.0)
     assert not again.duplicate
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_batch_that_succeeds_runs_without_savepoints_and_indexes_every_message(
+    store: SQLiteStore, language: str
+) -> None:
+    # FTS5 writes a segment of its index at every savepoint: a batch of writes that all
+    # succeed must not pay for one per write, and every message must still be searchable.
+    question, _ = TEXTS[language]
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    got = await asyncio.gather(
+        *(
+            store.record_inbound(
+                Inbound(channel="api", sender=f"s{i}", message_id=f"m{i}", text=f"{question} {i}"),
+                now=1.0,
+            )
+            for i in range(5)
+        )
+    )
+    store.db.set_trace_callback(None)
+    assert not [s for s in statements if s.startswith("SAVEPOINT")]
+    index = search_index(store)
+    for word in (question, "3"):
+        found = await index.search(parse_query(word), kind="conversation", scope=None, limit=10)
+        expected = 5 if word == question else 1
+        assert len(found.items) == expected, word
+    assert {hit.conversation_id for hit in found.items} == {got[3].conversation.id}
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_failing_write_makes_its_batch_run_again_with_savepoints(
+    store: SQLiteStore, language: str
+) -> None:
+    question, answer = TEXTS[language]
+    first = await store.record_inbound(
+        Inbound(channel="api", sender="ana", message_id="m1", text=question), now=1.0
+    )
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    outcomes = await asyncio.gather(
+        store.record_inbound(
+            Inbound(channel="api", sender="bo", message_id="m2", text=question), now=2.0
+        ),
+        store.commit_turn(  # no such conversation: this write raises
+            "con_missing", handled_seq=1, result=TurnResult(), now=2.0, lease=30.0
+        ),
+        store.commit_turn(
+            first.conversation.id,
+            handled_seq=first.event.seq,
+            result=TurnResult(replies=(Outbound(text=answer),)),
+            now=2.0,
+            lease=30.0,
+        ),
+        return_exceptions=True,
+    )
+    store.db.set_trace_callback(None)
+    assert isinstance(outcomes[1], KeyError)
+    assert not isinstance(outcomes[0], BaseException)
+    assert not isinstance(outcomes[2], BaseException)
+    assert len([s for s in statements if s.startswith("SAVEPOINT")]) == 3
+    assert statements.count("ROLLBACK") == 1  # the first attempt, and nothing after it
+    # The two good writes are there exactly once, not twice (the batch ran again).
+    events = await store.events(first.conversation.id)
+    assert [e.type for e in events] == [
+        EventType.OPENED,
+        EventType.MESSAGE_IN,
+        EventType.MESSAGE_OUT,
+    ]
+    assert committed_rows(store.path, "outbox") == 1
+    assert committed_rows(store.path, "dedupe") == 2
