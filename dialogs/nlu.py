@@ -12,8 +12,10 @@ half-width, contractions spelt out, Chinese words by jieba). The model is linear
 word 1-2-grams, character 2-5-grams (tolerant to typos) and single Chinese characters, plus
 averaged static token embeddings from the `wordllama` wheel (synonyms the examples lack). Its
 scores are those of a linear SVM (one-vs-rest): one weight matrix, so one product scores an
-utterance; the confidences are the softmax of the scaled scores (in a bot of 1,000 examples
-or more, scaled by the line's cosine to the nearest example of the best intent).
+utterance; the confidences are the softmax of the scaled scores. A bot of 1,000 examples or
+more adds a multinomial naive Bayes over the same n-grams (folded into the same weights) and a
+vote of the nearest examples of its best intents, and scales the confidences by the line's
+cosine to the nearest example of the best intent.
 Everything runs on the CPU from installed files; nothing is downloaded. scikit-learn fits the
 weights; prediction is a few dictionary look-ups and small numpy products (well under a
 millisecond), because scikit-learn's own per-call overhead is several milliseconds.
