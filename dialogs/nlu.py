@@ -304,7 +304,7 @@ class IntentClassifier:
         if self._vectors is not None:
             embedding = self._vectors.embed(normalized)
             logits += self._vectors.score_embedding(embedding)
-            nearest = self._vectors.nearest(embedding, _best(logits, _VOTE_INTENTS))
+            nearest = self._vectors.nearest(embedding, logits)
             if nearest is not None:
                 logits += _VOTE_WEIGHT * nearest  # the nearest-example vote (`_VOTE_WEIGHT`)
         # Nor do single Chinese characters: a line sharing nothing longer with the examples
@@ -488,12 +488,14 @@ class _VectorBlock:
                 rows[intent, : len(own)] = own
         return dataclasses.replace(self, weights=weights, examples=rows)
 
-    def nearest(self, embedding: Floats, intents: npt.NDArray[np.intp]) -> Floats | None:
+    def nearest(self, embedding: Floats, scores: Floats) -> Floats | None:
         """Per intent, the cosine between `embedding` and the intent's nearest training
-        example, at least 0, for `intents` (0 for the others); None when this block keeps no
-        examples (small bots) or the line has no word vector."""
+        example, at least 0, for the `_VOTE_INTENTS` intents of the highest `scores` (0 for
+        the others); None when this block keeps no examples (small bots) or the line has no
+        word vector."""
         if self.examples is None or not embedding.any():
             return None
+        intents = _best(scores, _VOTE_INTENTS)
         cosines = np.zeros(self.examples.shape[0], dtype=np.float32)
         cosines[intents] = np.maximum((self.examples[intents] @ embedding).max(axis=1), 0.0)
         return cosines

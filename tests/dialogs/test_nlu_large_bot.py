@@ -164,7 +164,9 @@ def test_a_large_bot_adds_naive_bayes_and_the_nearest_example_vote_a_small_bot_d
     np.testing.assert_array_equal(small._ngram_weights, small_without._ngram_weights)
 
 
-def test_the_nearest_example_vote_looks_only_at_the_intents_it_is_asked_about() -> None:
+def test_the_nearest_example_vote_looks_only_at_the_best_intents_so_far(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     examples = large_bot()
     classifier = IntentClassifier.train(examples)
     block = classifier._vectors
@@ -173,12 +175,15 @@ def test_the_nearest_example_vote_looks_only_at_the_intents_it_is_asked_about() 
     assert block.examples.shape == (len(examples), 100, nlu._PROJECTED)
     embedding = block.embed("can you cancel my parcel now")
     cancel = classifier.intents.index("cancel_parcel")
-    asked = np.array([cancel, 0])
-    nearest = block.nearest(embedding, asked)
+    scores = np.zeros(len(examples), dtype=np.float32)
+    scores[[cancel, 0]] = 1.0  # the two best intents so far
+    monkeypatch.setattr(nlu, "_VOTE_INTENTS", 2)
+    nearest = block.nearest(embedding, scores)
     assert nearest is not None
     assert nearest[cancel] > 0.9  # an example of it says nearly the same
     assert np.count_nonzero(nearest) <= 2
-    assert block.nearest(np.zeros_like(embedding), asked) is None  # no word vector
+    assert set(np.flatnonzero(nearest).tolist()) <= {cancel, 0}
+    assert block.nearest(np.zeros_like(embedding), scores) is None  # no word vector
 
 
 def test_one_huge_intent_keeps_an_even_sample_for_the_vote() -> None:
