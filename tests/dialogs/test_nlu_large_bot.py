@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import random
 
+import numpy as np
 import pytest
 
 from dialogs import nlu
@@ -121,3 +123,78 @@ def test_a_large_bot_scales_confidence_by_the_nearest_example(
     for line in near:
         assert scaled[line].confidence == pytest.approx(plain[line].confidence, rel=0.05)
     assert scaled[far].confidence < 0.8 * plain[far].confidence
+
+
+def test_naive_bayes_weights_are_each_intents_log_probabilities_of_its_terms() -> None:
+    from scipy import sparse  # type: ignore[import-untyped, unused-ignore]
+
+    # Two intents over three terms: intent 0's rows use terms 0 and 1, intent 1's term 2.
+    rows = sparse.csr_matrix(
+        np.array([[1.0, 0.5, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    )
+    weights = nlu._naive_bayes(rows, [0, 0, 1], 2)
+    assert weights.shape == (3, 2)  # (terms, intents), like the n-gram weights
+    assert np.exp(weights).sum(axis=0) == pytest.approx([1.0, 1.0], abs=1e-5)
+    assert weights[0, 0] > weights[1, 0] > weights[2, 0]  # intent 0: term 0 most of all
+    assert weights[2, 1] > weights[0, 1]
+
+
+def test_a_large_bot_adds_naive_bayes_and_the_nearest_example_vote_a_small_bot_does_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    examples = large_bot()
+    examples["track_order"] = [*examples["track_order"], "我的订单到哪了", "查一下我的订单"]
+    small_examples = {k: v[:5] for k, v in examples.items()}
+    lines = ["can you cancel my parcel now", "我的订单到哪了", "renew subscription"]
+    large = IntentClassifier.train(examples)
+    small = IntentClassifier.train(small_examples)
+    monkeypatch.setattr(nlu, "_NB_WEIGHT", 0.0)
+    monkeypatch.setattr(nlu, "_VOTE_WEIGHT", 0.0)
+    large_without = IntentClassifier.train(examples)
+    small_without = IntentClassifier.train(small_examples)
+    for line in lines:
+        assert small.predict(line) == small_without.predict(line)
+    # Both scores favour the intent the line is like, so its confidence grows (English and
+    # Chinese alike); the intent stays the same.
+    for line, intent in zip(lines[:2], ["cancel_parcel", "track_order"], strict=True):
+        with_both, without = large.predict(line), large_without.predict(line)
+        assert with_both.ranking[0].intent == without.ranking[0].intent == intent
+        assert with_both.confidence > without.confidence
+    assert not np.array_equal(large._ngram_weights, large_without._ngram_weights)
+    np.testing.assert_array_equal(small._ngram_weights, small_without._ngram_weights)
+
+
+def test_the_nearest_example_vote_looks_only_at_the_best_intents_so_far(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    examples = large_bot()
+    classifier = IntentClassifier.train(examples)
+    block = classifier._vectors
+    assert block is not None and block.examples is not None
+    # Every intent has 100 examples: no padding, one row per example.
+    assert block.examples.shape == (len(examples), 100, nlu._PROJECTED)
+    embedding = block.embed("can you cancel my parcel now")
+    cancel = classifier.intents.index("cancel_parcel")
+    scores = np.zeros(len(examples), dtype=np.float32)
+    scores[[cancel, 0]] = 1.0  # the two best intents so far
+    monkeypatch.setattr(nlu, "_VOTE_INTENTS", 2)
+    nearest = block.nearest(embedding, scores)
+    assert nearest is not None
+    assert nearest[cancel] > 0.9  # an example of it says nearly the same
+    assert np.count_nonzero(nearest) <= 2
+    assert set(np.flatnonzero(nearest).tolist()) <= {cancel, 0}
+    assert block.nearest(np.zeros_like(embedding), scores) is None  # no word vector
+
+
+def test_one_huge_intent_keeps_an_even_sample_for_the_vote() -> None:
+    examples = large_bot()
+    # 32 intents of 100 examples; one more of 2,000: the width is capped at 4 × the mean.
+    examples["chat"] = [f"just chatting about item {n} today" for n in range(2000)]
+    classifier = IntentClassifier.train(examples)
+    block = classifier._vectors
+    assert block is not None and block.examples is not None
+    mean = sum(len(v) for v in examples.values()) / len(examples)
+    assert block.examples.shape[1] == math.ceil(nlu._NEAREST_WIDTH * mean) < 2000
+    chat = classifier.intents.index("chat")
+    assert np.all(np.linalg.norm(block.examples[chat], axis=1) > 0.99)  # all rows real
+    assert classifier.predict("just chatting about item 1999 today").intent == "chat"
