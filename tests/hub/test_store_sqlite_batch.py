@@ -13,9 +13,9 @@ import pytest
 from hub.abc import TurnResult
 from hub.errors import LeaseLost
 from hub.model import EventType, Inbound, Outbound
-from hub.search import search_index
 from hub.search_text import parse_query
 from hub.store_sqlite import SQLiteStore
+from hub.stores import beside
 
 TEXTS = {
     "en": ("Where is my order?", "It ships today."),
@@ -174,7 +174,7 @@ async def test_a_batch_that_succeeds_runs_without_savepoints_and_indexes_every_m
     )
     store.db.set_trace_callback(None)
     assert not [s for s in statements if s.startswith("SAVEPOINT")]
-    index = search_index(store)
+    index = beside(store).search()
     for word in (question, "3"):
         found = await index.search(parse_query(word), kind="conversation", scope=None, limit=10)
         expected = 5 if word == question else 1
