@@ -40,6 +40,7 @@ from dialogs.nlu_features import (
     default_word_vectors,
     extract_terms,
 )
+from hub.memo import Memo
 from hub.text import Segmenter, normalize
 
 if TYPE_CHECKING:
@@ -99,6 +100,10 @@ _VOTE_WEIGHT = 3.0
 _VOTE_INTENTS = 10
 #: An intent keeps at most this many × the mean number of examples per intent for the vote.
 _NEAREST_WIDTH = 4
+#: Predictions kept per classifier (customers repeat FAQ wording), for lines up to
+#: `_MEMO_LENGTH` characters: ~1 kB each, so a bot's memo stays near a megabyte.
+_MEMO_SIZE = 1024
+_MEMO_LENGTH = 200
 
 Floats = npt.NDArray[np.float32]
 
@@ -148,6 +153,7 @@ class IntentClassifier:
         "_bias",
         "_intent_thresholds",
         "_intents",
+        "_memo",
         "_ngram_weights",
         "_segmenter",
         "_threshold",
@@ -182,6 +188,8 @@ class IntentClassifier:
         self._intent_thresholds = dict(intent_thresholds or {})
         #: How the threshold was derived from the bot's own examples (None: given, not derived).
         self.calibration = calibration
+        # The model never changes, so a line's prediction is the same every time it is asked.
+        self._memo: Memo[str, Prediction] = Memo(maxsize=_MEMO_SIZE)
 
     @property
     def intents(self) -> tuple[str, ...]:
@@ -287,6 +295,11 @@ class IntentClassifier:
     def predict(self, text: str) -> Prediction:
         """Classify one utterance. Blank or meaningless text is out of scope; never raises."""
         normalized = normalize(text)
+        if len(normalized) > _MEMO_LENGTH:
+            return self._predict(normalized)
+        return self._memo.get(normalized, self._predict)
+
+    def _predict(self, normalized: str) -> Prediction:
         vocabulary = self._vocabulary
         columns, values = vocabulary.vectorize(
             # Terms the vocabulary cannot hold are not worth counting (a fifth of a large
