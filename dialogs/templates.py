@@ -8,7 +8,9 @@ zero in a condition) are logged and answered with a fallback, never raised into 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -37,9 +39,27 @@ ENV = ImmutableSandboxedEnvironment(
 )
 
 
+# What a template without a single expression or tag renders to (most FAQ answers are
+# plain text): rendering it anyway builds a Jinja context per reply for the same words.
+_CONSTANT: weakref.WeakKeyDictionary[Template, str] = weakref.WeakKeyDictionary()
+
+
 def compile_template(source: str) -> Template:
     """Compile operator text; raises `jinja2.TemplateSyntaxError` with a `lineno`."""
-    return ENV.from_string(source)
+    template = ENV.from_string(source)
+    if _is_plain_text(source):
+        with contextlib.suppress(TemplateError):
+            _CONSTANT[template] = template.render().strip()
+    return template
+
+
+def _is_plain_text(source: str) -> bool:
+    """Whether the template is only text (and comments): no expression or tag in it."""
+    return all(
+        isinstance(node, nodes.Output)
+        and all(isinstance(part, nodes.TemplateData) for part in node.nodes)
+        for node in ENV.parse(source).body
+    )
 
 
 def compile_condition(source: str) -> TemplateExpression:
@@ -74,6 +94,9 @@ def references(source: str, *, expression: bool = False) -> Iterator[tuple[str, 
 
 def render(template: Template, context: Mapping[str, Any]) -> str | None:
     """Render, or None (logged) when the template fails at run time."""
+    constant = _CONSTANT.get(template)
+    if constant is not None:
+        return constant
     try:
         return template.render(context).strip()
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as error:
