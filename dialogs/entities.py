@@ -91,6 +91,8 @@ def _lookup(entity: EntityDef, folded: str) -> list[Found]:
     taken: list[range] = []
     # Longest synonyms first, so "smart watch" wins over "watch" at the same place.
     for synonym in sorted(entity.lookup, key=len, reverse=True):
+        if synonym not in folded:
+            continue  # no match possible: most synonyms, without building a pattern each
         pattern = re.escape(synonym)
         if synonym.isascii():
             pattern = rf"(?<![a-z0-9]){pattern}(?![a-z0-9])"
