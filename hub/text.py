@@ -102,8 +102,12 @@ _POSSESSIVE = re.compile(r"(?<=[a-z])'s\b")
 def clean(text: str) -> str:
     """Drop control and format characters (keeping line breaks as spaces), collapse
     whitespace, cut to `MAX_TEXT` characters."""
+    text = text[: MAX_TEXT * 2]
+    if text.isascii() and text.isprintable():
+        # Most messages: no control character to drop, nothing to look up character by character.
+        return _SPACE.sub(" ", text).strip()[:MAX_TEXT]
     kept = []
-    for char in text[: MAX_TEXT * 2]:
+    for char in text:
         category = unicodedata.category(char)
         if char in "\n\r\t":
             kept.append(" ")

@@ -67,6 +67,10 @@ def test_clean_strips_controls_and_bounds_length() -> None:
     assert clean("hi\x00\x07 there\n\tfriend\u202e") == "hi there friend"
     assert clean("👩\u200d💻") == "👩\u200d💻"  # emoji sequences stay whole
     assert len(clean("a" * 50_000)) == MAX_TEXT
+    assert len(clean("好" * 50_000)) == MAX_TEXT
+    assert clean("  what  are your\topening hours?  ") == "what are your opening hours?"
+    assert clean("  退货   政策\n是什么 ") == "退货 政策 是什么"
+    assert clean(" " * 5_000 + "hi") == ""  # only the first 2 × MAX_TEXT characters are read
 
 
 @pytest.mark.parametrize(
