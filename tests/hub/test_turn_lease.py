@@ -13,8 +13,8 @@ from redis.asyncio import Redis
 
 from hub.abc import TurnResult
 from hub.errors import LeaseLost
-from hub.model import Inbound, InboundKind, Outbound
-from hub.ports import Backend
+from hub.model import Conversation, Inbound, InboundKind, Outbound
+from hub.ports import Backend, TurnCommit
 from hub.store_redis import RedisStore
 
 TEXTS = [("Where is my order?", "It left today."), ("我的订单在哪里？", "今天已发出。")]
@@ -22,6 +22,28 @@ TEXTS = [("Where is my order?", "It left today."), ("我的订单在哪里？", 
 
 def message(text: str, message_id: str = "m1", *, sender: str = "ana", **kw: Any) -> Inbound:
     return Inbound(channel="api", sender=sender, message_id=message_id, text=text, **kw)
+
+
+async def commit_reply(
+    store: Backend,
+    conversation_id: str,
+    handled_seq: int,
+    text: str,
+    *,
+    now: float,
+    fence: int,
+    known: Conversation | None = None,
+) -> TurnCommit:
+    """Commit a turn answering `handled_seq` with one reply, under `fence`."""
+    return await store.commit_turn(
+        conversation_id,
+        handled_seq=handled_seq,
+        result=TurnResult(replies=(Outbound(text=text),)),
+        now=now,
+        lease=30,
+        known=known,
+        fence=fence,
+    )
 
 
 @pytest.mark.parametrize(("question", "answer"), TEXTS)
@@ -46,14 +68,14 @@ async def test_turn_lease_reads_the_context_under_an_exclusive_lease(
         assert events[-1].seq == got.event.seq
         assert Inbound.from_json(events[-1].data).text == question
         assert customer == got.customer
-        await store.commit_turn(
+        await commit_reply(
+            store,
             conversation_id,
-            handled_seq=got.event.seq,
-            result=TurnResult(replies=(Outbound(text=answer),)),
+            got.event.seq,
+            answer,
             now=2.0,
-            lease=30,
-            known=conversation,
             fence=lease.fence,
+            known=conversation,
         )
     await waiting
     assert order == ["turn", "other"]
@@ -102,13 +124,8 @@ async def warm_up(store: RedisStore) -> None:
     `SCRIPT LOAD` more) and holds its connection."""
     got = await store.record_inbound(message("warm up", "warm-1", sender="warm"), now=0.5)
     async with store.turn_lease(got.conversation.id, limit=10) as (lease, _):
-        await store.commit_turn(
-            got.conversation.id,
-            handled_seq=got.event.seq,
-            result=TurnResult(replies=(Outbound(text="ok"),)),
-            now=0.6,
-            lease=30,
-            fence=lease.fence,
+        await commit_reply(
+            store, got.conversation.id, got.event.seq, "ok", now=0.6, fence=lease.fence
         )
     async with store.conversation_lock("warm"):
         pass
@@ -125,14 +142,14 @@ async def test_a_turn_takes_its_lease_with_the_context_and_frees_it_with_the_com
     async with redis_store.turn_lease(conversation_id, limit=10) as (lease, context):
         assert context is not None
         assert await observer.get(lock_key(redis_store, conversation_id)) is not None
-        commit = await redis_store.commit_turn(
+        commit = await commit_reply(
+            redis_store,
             conversation_id,
-            handled_seq=got.event.seq,
-            result=TurnResult(replies=(Outbound(text=answer),)),
+            got.event.seq,
+            answer,
             now=2.0,
-            lease=30,
-            known=context[0],
             fence=lease.fence,
+            known=context[0],
         )
         # Nothing is pending: the commit freed the lease.
         assert await observer.get(lock_key(redis_store, conversation_id)) is None
@@ -140,13 +157,8 @@ async def test_a_turn_takes_its_lease_with_the_context_and_frees_it_with_the_com
     assert [d.outbound.text for d in commit.deliveries] == [answer]
     # The freed lease fences its holder out like an expired one.
     with pytest.raises(LeaseLost):
-        await redis_store.commit_turn(
-            conversation_id,
-            handled_seq=got.event.seq,
-            result=TurnResult(replies=(Outbound(text=answer),)),
-            now=3.0,
-            lease=30,
-            fence=lease.fence,
+        await commit_reply(
+            redis_store, conversation_id, got.event.seq, answer, now=3.0, fence=lease.fence
         )
     async with redis_store.turn_lease(conversation_id, limit=10) as (after, _):
         assert after.fence > lease.fence
@@ -162,14 +174,14 @@ async def test_a_commit_that_leaves_a_message_pending_keeps_the_lease(
     sent = count_commands(redis_store)
     async with redis_store.turn_lease(conversation_id, limit=10) as (lease, context):
         assert context is not None
-        await redis_store.commit_turn(
+        await commit_reply(
+            redis_store,
             conversation_id,
-            handled_seq=first.event.seq,
-            result=TurnResult(replies=(Outbound(text="hi"),)),
+            first.event.seq,
+            "hi",
             now=2.0,
-            lease=30,
-            known=context[0],
             fence=lease.fence,
+            known=context[0],
         )
         held = await observer.get(lock_key(redis_store, conversation_id))
         assert held is not None
@@ -190,13 +202,8 @@ async def test_a_full_context_keeps_the_lease_for_the_next_read(
     conversation_id = first.conversation.id
     async with redis_store.turn_lease(conversation_id, limit=2) as (lease, context):
         assert context is not None and len(context[1]) == 2
-        await redis_store.commit_turn(
-            conversation_id,
-            handled_seq=first.event.seq,
-            result=TurnResult(replies=(Outbound(text="您好"),)),
-            now=2.0,
-            lease=30,
-            fence=lease.fence,
+        await commit_reply(
+            redis_store, conversation_id, first.event.seq, "您好", now=2.0, fence=lease.fence
         )
         assert await observer.get(lock_key(redis_store, conversation_id)) is not None
     assert await observer.get(lock_key(redis_store, conversation_id)) is None
