@@ -46,12 +46,15 @@ from hub.model import (
     Route,
 )
 from hub.ports import CustomerDirectory, EventLog, Leases, Limits, Outbox
+from hub.ports.leases import TurnContext
 from hub.shared_limits import LocalRateLimiter, RateLimiter
 from hub.shared_pacing import LocalPacing, Pacing
 from hub.signals import TOPIC as TYPING_TOPIC
 from hub.signals import Side, Typing, TypingListener, TypingSignals
 
 log = logging.getLogger("frontdesk.hub")
+
+TURN_BATCH = 200  # events read per turn context
 
 POLITE_FALLBACK = Outbound(
     text="Sorry, something went wrong on our side. Please try again in a moment."
@@ -337,8 +340,9 @@ class Hub:
         try:
             while True:
                 self._again.discard(conversation_id)
-                async with self.store.conversation_lock(conversation_id) as lease:
-                    await self._run_pending_turns(conversation_id, lease)
+                lease_and_context = self.store.turn_lease(conversation_id, limit=TURN_BATCH)
+                async with lease_and_context as (lease, context):
+                    await self._run_pending_turns(conversation_id, lease, context)
                 if conversation_id not in self._again:
                     return
         except LeaseLost:
@@ -367,11 +371,11 @@ class Hub:
             except Exception:
                 log.exception("pending-turn sweep failed")
 
-    async def _run_pending_turns(self, conversation_id: str, lease: Lease) -> None:
+    async def _run_pending_turns(
+        self, conversation_id: str, lease: Lease, context: TurnContext
+    ) -> None:
         """Answer every acknowledged message not yet answered, oldest first."""
-        batch = 200
         while True:
-            context = await self.store.turn_context(conversation_id, limit=batch)
             if context is None:
                 return
             conversation, events, customer = context
@@ -389,8 +393,9 @@ class Hub:
                         return
                     conversation = fresh
                 await self._run_turn(conversation, customer, event, lease)
-            if len(events) < batch:
+            if len(events) < TURN_BATCH:  # the lease may be gone with the last commit
                 return
+            context = await self.store.turn_context(conversation_id, limit=TURN_BATCH)
 
     async def _run_turn(
         self, conversation: Conversation, customer: Customer, event: Event, lease: Lease

@@ -5,7 +5,8 @@ so it is atomic across processes; sequence numbers are allocated inside the scri
 What a script cannot compute without decoding user data (a turn's `status.changed` and
 reply routing, a redriven delivery) is built in Python from a fresh read and applied by a
 script that first checks nothing it relied on has changed, retrying if it has.
-Conversation ownership is a Redis lease lock (`hub.store_redis_lock`).
+Conversation ownership is a Redis lease lock (`hub.store_redis_lock`); a turn runner takes
+it with its turn context and frees it with its last commit (`turn_lease`).
 
 This module: connection, conversations, events and the outbox; the identity methods
 and the public `RedisStore` are in `hub.store_redis`.
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -42,6 +43,7 @@ from hub.model import (
     Route,
 )
 from hub.ports import Backend, Ingested, Page, TurnCommit
+from hub.ports.leases import TurnContext
 from hub.ports.policy import DAY
 from hub.store_common import (
     conversation_update_events,
@@ -58,7 +60,7 @@ _SCRIPTS = (
     *("DELIVERY_SUCCEEDED", "DELIVERY_FAILED", "PARKED_DELIVERY", "REDRIVE", "FIND_CUSTOMER"),
     *("LIST_CONVERSATIONS", "LIST_CUSTOMERS", "LATEST_CONVERSATION", "TURN_CONTEXT"),
     *("WRITE_IF", "ATTEMPT_CHALLENGE", "CUSTOMER_CONVERSATIONS", "CLAIM_NEXT"),
-    "DELIVERY_PROGRESS",
+    *("DELIVERY_PROGRESS", "TURN_LEASE"),
 )
 
 
@@ -170,6 +172,9 @@ class RedisCore(Backend):
         route: Route | None = None,
         fence: int | None = None,
     ) -> TurnCommit:
+        held = self._locks.held(f"conv:{conversation_id}") if self._locks else None
+        # The turn runner's lease goes with the commit that leaves nothing pending.
+        release = held.value if held and held.fence == fence and held.releasable else ""
         for attempt in range(CAS_ATTEMPTS):
             # The script checks the fields it relies on, so a stale `known` only costs a retry.
             conversation = known if attempt == 0 and known is not None else None
@@ -205,6 +210,7 @@ class RedisCore(Backend):
                 len(deliveries),
                 codec.num(now + lease),
                 "" if fence is None else fence,
+                release,
                 *(codec.event_json(event, now) for event in new_events),
                 *outbox,
             )
@@ -214,6 +220,8 @@ class RedisCore(Backend):
                 raise KeyError(conversation_id)
             if reply[0] == "conflict":
                 continue  # a new inbound moved the conversation; rebuild from a fresh read
+            if held and str(reply[3]) == "1":
+                held.released = True
             first = int(reply[1])
             appended = tuple(
                 Event(
@@ -257,9 +265,33 @@ class RedisCore(Backend):
         ]
 
     def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[Lease]:
+        return self._lease(f"conv:{conversation_id}")
+
+    @asynccontextmanager
+    async def _lease(self, key: str) -> AsyncIterator[Lease]:
         if self._locks is None:
             raise RuntimeError("store is not open")
-        return self._locks.hold(f"conv:{conversation_id}")
+        async with self._locks.hold(key) as held:
+            yield Lease(fence=held.fence)
+
+    @asynccontextmanager
+    async def turn_lease(
+        self, conversation_id: str, *, limit: int
+    ) -> AsyncIterator[tuple[Lease, TurnContext]]:
+        """The lease and the turn context in one script (`TURN_LEASE`), retried while
+        another process holds the conversation; the commit that leaves nothing pending frees
+        it (`COMMIT_TURN`), unless the context was full (the runner reads on)."""
+        if self._locks is None:
+            raise RuntimeError("store is not open")
+
+        async def take(_: str, token: str, ttl_ms: int) -> tuple[int, TurnContext] | None:
+            reply = await self._run("TURN_LEASE", conversation_id, token, ttl_ms, limit)
+            fence = int(reply[0])
+            return (fence, self._turn_context(conversation_id, reply[1:])) if fence else None
+
+        async with self._locks.hold_with(f"conv:{conversation_id}", take) as (held, context):
+            held.releasable = context is not None and len(context[1]) < limit
+            yield Lease(fence=held.fence), context
 
     # ------------------------------------------------------------------ outbox
     async def claim_deliveries(self, *, now: float, limit: int, lease: float) -> list[Delivery]:
@@ -390,7 +422,13 @@ class RedisCore(Backend):
     async def turn_context(
         self, conversation_id: str, *, limit: int
     ) -> tuple[Conversation, list[Event], Customer | None] | None:
-        reply = await self._run("TURN_CONTEXT", conversation_id, limit)
+        return self._turn_context(
+            conversation_id, await self._run("TURN_CONTEXT", conversation_id, limit)
+        )
+
+    @staticmethod
+    def _turn_context(conversation_id: str, reply: Sequence[Any]) -> TurnContext:
+        """The turn context from its script's reply ({} for an unknown conversation)."""
         if not reply:
             return None
         fields, stored, customer = reply

@@ -11,6 +11,10 @@ someone else has taken since.
 The fence comes from ``INCR key:fence`` at each acquisition, so it only grows. A holder
 that stalls past the ttl (a long GC pause, a stopped VM) cannot tell it lost the lock;
 its commit names its fence and the store refuses it unless the lock still holds it.
+
+A turn runner's lease is taken by the script that reads its turn context
+(`RedisCore.turn_lease`), and freed by its last commit (`COMMIT_TURN`), which finds
+nothing pending any more: a turn then costs Redis no round trip for the lock itself.
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ import asyncio
 import logging
 import os
 import random
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import TypeVar
 
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from hub.locks import KeyedLock, Lease
+from hub.locks import KeyedLock
 from hub.store_redis_connect import RedisClient
 from hub.store_redis_scripts import LOCK_ACQUIRE, LOCK_EXTEND, LOCK_RELEASE, LOCK_RELEASE_TOKEN
 
@@ -34,6 +40,22 @@ log = logging.getLogger(__name__)
 _FIRST_BACKOFF = 0.005
 _MAX_BACKOFF = 0.25
 
+T = TypeVar("T")
+# Takes the lock in one call: (its Redis key, our token, ttl in ms) → (fence, whatever else
+# the call read), or None while someone else holds it.
+Take = Callable[[str, str, int], Awaitable[tuple[int, T] | None]]
+
+
+@dataclass
+class Held:
+    """A lock this process holds. A commit may free it (`releasable`: the holder will not
+    commit again under it once nothing is pending); `released` then spares the release."""
+
+    fence: int
+    value: str  # "fence token": what the lock holds while it is ours
+    releasable: bool = False
+    released: bool = False
+
 
 class RedisLeaseLocks:
     """Keyed exclusive locks shared by every process using the same Redis."""
@@ -41,43 +63,69 @@ class RedisLeaseLocks:
     def __init__(self, redis: RedisClient, *, prefix: str, ttl: float) -> None:
         self._redis = redis
         self._prefix = prefix
-        self._ttl_ms = max(int(ttl * 1000), 10)
+        self.ttl_ms = max(int(ttl * 1000), 10)
         self._local = KeyedLock()
+        self._held: dict[str, Held] = {}
         self._acquire_script: AsyncScript = redis.register_script(LOCK_ACQUIRE)
         self._release: AsyncScript = redis.register_script(LOCK_RELEASE)
         self._release_token: AsyncScript = redis.register_script(LOCK_RELEASE_TOKEN)
         self._extend: AsyncScript = redis.register_script(LOCK_EXTEND)
 
+    def held(self, key: str) -> Held | None:
+        """The lock on `key` if this process holds it."""
+        return self._held.get(key)
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[Held]:
+        """The lock alone."""
+        return self._just_the_lock(key)
+
     @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[Lease]:
+    async def _just_the_lock(self, key: str) -> AsyncIterator[Held]:
+        async def take(redis_key: str, token: str, ttl_ms: int) -> tuple[int, None] | None:
+            fence_key = f"{redis_key}:fence"
+            fence = int(
+                await self._acquire_script(keys=[redis_key, fence_key], args=[token, ttl_ms])
+            )
+            return (fence, None) if fence else None
+
+        async with self.hold_with(key, take) as (held, _):
+            yield held
+
+    @asynccontextmanager
+    async def hold_with(self, key: str, take: Take[T]) -> AsyncIterator[tuple[Held, T]]:
+        """The lock on `key`, taken by `take`, which may read what its holder needs in the
+        same round trip."""
         async with self._local.hold(key):
-            redis_key = f"{self._prefix}lock:{key}"
+            redis_key = self.redis_key(key)
             token = os.urandom(16).hex()
-            fence = await self._acquire(redis_key, token)
-            held = f"{fence} {token}"  # what the lock holds while it is ours
+            fence, read = await self._acquire(redis_key, token, take)
+            held = Held(fence=fence, value=f"{fence} {token}")
+            self._held[key] = held
             keeper = asyncio.create_task(self._keep(redis_key, held))
             try:
-                yield Lease(fence=fence)
+                yield held, read
             finally:
+                del self._held[key]
                 keeper.cancel()
                 try:
-                    await self._release_shielded(redis_key, held)
+                    if not held.released:
+                        await self._release_shielded(redis_key, held.value)
                 finally:
                     # asyncio.wait never raises the keeper's CancelledError, so a
                     # cancellation of *this* task is not swallowed here.
                     await asyncio.wait([keeper])
 
-    async def _acquire(self, key: str, token: str) -> int:
-        """Wait for the lock; its fence."""
+    def redis_key(self, key: str) -> str:
+        return f"{self._prefix}lock:{key}"
+
+    async def _acquire(self, key: str, token: str, take: Take[T]) -> tuple[int, T]:
+        """Wait for the lock; its fence and what `take` read with it."""
         delay = _FIRST_BACKOFF
-        fence_key = f"{key}:fence"
         try:
             while True:
-                fence = int(
-                    await self._acquire_script(keys=[key, fence_key], args=[token, self._ttl_ms])
-                )
-                if fence:
-                    return fence
+                taken = await take(key, token, self.ttl_ms)
+                if taken is not None:
+                    return taken
                 # Jitter keeps waiters of several processes from retrying in lockstep.
                 await asyncio.sleep(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 2, _MAX_BACKOFF)
@@ -86,17 +134,20 @@ class RedisLeaseLocks:
             await self._release_shielded(key, token, by_token=True)
             raise
 
-    async def _keep(self, key: str, held: str) -> None:
-        interval = self._ttl_ms / 3000
+    async def _keep(self, key: str, held: Held) -> None:
+        interval = self.ttl_ms / 3000
         while True:
             await asyncio.sleep(interval)
+            if held.released:
+                return
             try:
-                kept = await self._extend(keys=[key], args=[held, self._ttl_ms])
+                kept = await self._extend(keys=[key], args=[held.value, self.ttl_ms])
             except RedisError:
                 log.warning("could not extend conversation lock", extra={"lock": key})
                 continue
             if not kept:
-                log.error("conversation lock lost to its lease expiring", extra={"lock": key})
+                if not held.released:  # a commit freeing it meanwhile is no loss
+                    log.error("conversation lock lost to its lease expiring", extra={"lock": key})
                 return
 
     async def _release_shielded(self, key: str, value: str, *, by_token: bool = False) -> None:

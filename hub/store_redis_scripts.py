@@ -207,14 +207,17 @@ return {0, seq, customer, false, redis.call('HGETALL', conv_key)}
 
 # ARGV: P conversation_id now expect_status expect_channel expect_address expect_thread_hint
 #       handled_seq has_state state_json new_status|'' priority|'' n_events n_deliveries
-#       lease_until fence|'', n_events event_json, then n_deliveries (delivery_id delivery_json)
+#       lease_until fence|'' release|'', n_events event_json, then n_deliveries (delivery_id
+#       delivery_json)
 # The last n_deliveries events are the deliveries' message.out events, in order. The first
 # delivery is leased to the caller until lease_until when the conversation had nothing
 # outstanding; the others wait in its lane.
 # With a fence, the conversation's lease lock must still hold that fence (its holder has
-# not lost it to expiry and someone else since).
-# → {'ok', first_seq, leased(1/0)} | {'missing'} | {'conflict'} (the conversation changed)
-#   | {'fenced'} (the lease was lost; nothing written)
+# not lost it to expiry and someone else since). With `release` (the holder's "fence
+# token"), a commit that leaves nothing pending frees the lock too: the turn runner's last
+# commit ends its lease without a round trip of its own.
+# → {'ok', first_seq, leased(1/0), released(1/0)} | {'missing'} | {'conflict'} (the
+#   conversation changed) | {'fenced'} (the lease was lost; nothing written)
 COMMIT_TURN = (
     _COMMON
     + """
@@ -224,10 +227,13 @@ local now = ARGV[3]
 local prior = redis.call('GET', OP)
 if prior then
   local sep = string.find(prior, ' ', 1, true)
-  return {'ok', string.sub(prior, 1, sep - 1), string.sub(prior, sep + 1)}
+  local sep2 = string.find(prior, ' ', sep + 1, true)
+  return {'ok', string.sub(prior, 1, sep - 1), string.sub(prior, sep + 1, sep2 - 1),
+    string.sub(prior, sep2 + 1)}
 end
+local lock_key = P .. 'lock:conv:' .. conv_id
 if ARGV[16] ~= '' then
-  local holder = redis.call('GET', P .. 'lock:conv:' .. conv_id) or ''
+  local holder = redis.call('GET', lock_key) or ''
   if string.sub(holder, 1, #ARGV[16] + 1) ~= ARGV[16] .. ' ' then return {'fenced'} end
 end
 if redis.call('EXISTS', conv_key) == 0 then return {'missing'} end
@@ -239,8 +245,8 @@ end
 local n_events = tonumber(ARGV[13])
 local n_deliveries = tonumber(ARGV[14])
 local first = tonumber(cur[8]) + 1
-local last = append(conv_key, now, 17, 16 + n_events)
-local base = 17 + n_events
+local last = append(conv_key, now, 18, 17 + n_events)
+local base = 18 + n_events
 local lane = conv_key .. ':outbox'
 local leased = 0
 if n_deliveries > 0 and redis.call('ZCARD', lane) == 0 then leased = 1 end
@@ -271,9 +277,16 @@ if status ~= '' and status ~= cur[1] then
   end
 end
 if ARGV[12] ~= '' then redis.call('HSET', conv_key, 'priority', ARGV[12]) end
-if handled >= tonumber(cur[6]) then redis.call('ZREM', P .. 'pending', conv_id) end
-remember(first .. ' ' .. leased)
-return {'ok', first, leased}
+local released = 0
+if handled >= tonumber(cur[6]) then
+  redis.call('ZREM', P .. 'pending', conv_id)
+  if ARGV[17] ~= '' and redis.call('GET', lock_key) == ARGV[17] then
+    redis.call('DEL', lock_key)
+    released = 1
+  end
+end
+remember(first .. ' ' .. leased .. ' ' .. released)
+return {'ok', first, leased, released}
 """
 )
 
@@ -498,21 +511,30 @@ if not ids[1] then return {} end
 return redis.call('HGETALL', P .. 'conv:' .. ids[1])
 """
 
-# ARGV: P conversation_id limit → {} or {conversation hash (flat), events after
-# handled_seq (at most limit), customer JSON or false}: the turn runner's one read.
-TURN_CONTEXT = """
-local P = ARGV[1]
-local key = P .. 'conv:' .. ARGV[2]
-local fields = redis.call('HGETALL', key)
-if #fields == 0 then return {} end
-local handled, customer = 0, ''
-for i = 1, #fields, 2 do
-  if fields[i] == 'handled_seq' then handled = tonumber(fields[i + 1])
-  elseif fields[i] == 'customer_id' then customer = fields[i + 1] end
+# The turn runner's one read: {} or {conversation hash (flat), events after handled_seq
+# (at most `limit`), customer JSON or false}.
+_CONTEXT = """
+local function read_context(P, conv_id, limit)
+  local key = P .. 'conv:' .. conv_id
+  local fields = redis.call('HGETALL', key)
+  if #fields == 0 then return {} end
+  local handled, customer = 0, ''
+  for i = 1, #fields, 2 do
+    if fields[i] == 'handled_seq' then handled = tonumber(fields[i + 1])
+    elseif fields[i] == 'customer_id' then customer = fields[i + 1] end
+  end
+  local events = redis.call('LRANGE', key .. ':events', handled, handled + tonumber(limit) - 1)
+  return {fields, events, redis.call('GET', P .. 'customer:' .. customer)}
 end
-local events = redis.call('LRANGE', key .. ':events', handled, handled + tonumber(ARGV[3]) - 1)
-return {fields, events, redis.call('GET', P .. 'customer:' .. customer)}
 """
+
+# ARGV: P conversation_id limit → the turn context (above)
+TURN_CONTEXT = (
+    _CONTEXT
+    + """
+return read_context(ARGV[1], ARGV[2], ARGV[3])
+"""
+)
 
 # ARGV: P identity → customer JSON or nil
 FIND_CUSTOMER = """
@@ -536,23 +558,47 @@ end
 return out
 """
 
-# Lease lock. KEYS[1] lock key, KEYS[2] its fencing counter; ARGV[1] token, ARGV[2] ttl in
-# ms. The lock holds "fence token". Acquiring is SET NX PX with the next fence, except that
-# finding our own token counts as success: a resent SET whose first reply was lost must
-# not wait a whole ttl for itself. → the fence, or 0 when someone else holds it.
-LOCK_ACQUIRE = """
-local holder = redis.call('GET', KEYS[1])
-if holder then
-  local sep = string.find(holder, ' ', 1, true)
-  if sep and string.sub(holder, sep + 1) == ARGV[1] then
-    return tonumber(string.sub(holder, 1, sep - 1))
+# Lease lock: `take_lease(lock_key, token, ttl_ms)`. The lock holds "fence token", its
+# fencing counter is `lock_key:fence`. Taking it is SET NX PX with the next fence, except
+# that finding our own token counts as success: a resent call whose first reply was lost
+# must not wait a whole ttl for itself. → the fence, or 0 when someone else holds it.
+_LEASE = """
+local function take_lease(lock_key, token, ttl_ms)
+  local holder = redis.call('GET', lock_key)
+  if holder then
+    local sep = string.find(holder, ' ', 1, true)
+    if sep and string.sub(holder, sep + 1) == token then
+      return tonumber(string.sub(holder, 1, sep - 1))
+    end
+    return 0
   end
-  return 0
+  local fence = redis.call('INCR', lock_key .. ':fence')
+  redis.call('SET', lock_key, fence .. ' ' .. token, 'PX', ttl_ms)
+  return fence
 end
-local fence = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], fence .. ' ' .. ARGV[1], 'PX', ARGV[2])
-return fence
 """
+
+# KEYS[1] lock key; ARGV[1] token, ARGV[2] ttl in ms → the fence, or 0 (held by another).
+LOCK_ACQUIRE = (
+    _LEASE
+    + """
+return take_lease(KEYS[1], ARGV[1], ARGV[2])
+"""
+)
+
+# A conversation's lease and its turn context in one call (the turn runner's first step).
+# ARGV: P conversation_id token ttl_ms limit → {0} when another holder has the lease, else
+# {fence, then the turn context's items (none for an unknown conversation)}.
+TURN_LEASE = (
+    _LEASE
+    + _CONTEXT
+    + """
+local fence = take_lease(ARGV[1] .. 'lock:conv:' .. ARGV[2], ARGV[3], ARGV[4])
+if fence == 0 then return {0} end
+local context = read_context(ARGV[1], ARGV[2], ARGV[5])
+return {fence, context[1], context[2], context[3]}
+"""
+)
 
 # KEYS[1] lock key; ARGV[1] the holder's "fence token".
 LOCK_RELEASE = """

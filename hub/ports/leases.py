@@ -12,10 +12,17 @@ Singletons (the hand-off clock, IMAP polling) take a leader lease instead
 from __future__ import annotations
 
 import abc
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 from hub.locks import Lease
+from hub.model import Conversation, Customer, Event
+from hub.ports.log import EventLog
+
+# What the turn runner reads under its lease: the conversation, events after its
+# `handled_seq`, its customer (`EventLog.turn_context`); None for an unknown conversation.
+TurnContext = tuple[Conversation, list[Event], Customer | None] | None
 
 
 class Leases(Protocol):
@@ -26,5 +33,30 @@ class Leases(Protocol):
         """Exclusive ownership of a conversation's turns (or of any other key, such as
         ``agent:<id>``), with a fencing token to commit under (`commit_turn(fence=...)`)."""
 
+    def turn_lease(
+        self: _LeasedLog, conversation_id: str, *, limit: int
+    ) -> AbstractAsyncContextManager[tuple[Lease, TurnContext]]:
+        """The turn runner's lease and its first `turn_context(limit=limit)`, read under it.
 
-__all__ = ["Lease", "Leases"]
+        A shared backend may take the lease and read in one round trip, and may free the
+        lease in the commit (under its fence) that leaves the conversation with nothing
+        pending, when the context held fewer than `limit` events: its holder then reads
+        and commits nothing more under it. Here: the lock, then the read."""
+        return _lock_then_read(self, conversation_id, limit)
+
+
+class _LeasedLog(Leases, EventLog, Protocol):
+    """A backend with both, and customers to read: what the default `turn_lease` needs."""
+
+    async def get_customer(self, customer_id: str) -> Customer | None: ...
+
+
+@asynccontextmanager
+async def _lock_then_read(
+    store: _LeasedLog, conversation_id: str, limit: int
+) -> AsyncIterator[tuple[Lease, TurnContext]]:
+    async with store.conversation_lock(conversation_id) as lease:
+        yield lease, await store.turn_context(conversation_id, limit=limit)
+
+
+__all__ = ["Lease", "Leases", "TurnContext"]
