@@ -32,3 +32,19 @@ async def store(make_store: StoreFactory) -> AsyncIterator[Backend]:
     await store.open()
     yield store
     await store.close()
+
+
+#: A question and its answer in each language, for tests of one store's turn writes.
+TURN_TEXTS = {
+    "en": ("Where is my order?", "It ships today."),
+    "zh": ("我的订单在哪里？", "今天发货。"),
+}
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    """An opened SQLite store alone, for tests of what only that backend does."""
+    opened = SQLiteStore(tmp_path / "frontdesk.db")
+    await opened.open()
+    yield opened
+    await opened.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,14 @@ from hub.model import EventType, Inbound, Outbound
 from hub.search_text import parse_query
 from hub.store_sqlite import SQLiteStore
 from hub.stores import beside
+from tests.hub.conftest import TURN_TEXTS
 
-TEXTS = {
-    "en": ("Where is my order?", "It ships today."),
-    "zh": ("我的订单在哪里？", "今天发货。"),
-}
+TEXTS = TURN_TEXTS
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    opened = SQLiteStore(tmp_path / "frontdesk.db")
-    await opened.open()
-    yield opened
-    await opened.close()
+def store(sqlite_store: SQLiteStore) -> SQLiteStore:
+    return sqlite_store
 
 
 def committed_rows(path: Path, table: str) -> int:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -14,19 +13,14 @@ from hub.abc import TurnResult
 from hub.model import Conversation, ConversationStatus, Inbound, Outbound
 from hub.store_sqlite import SQLiteStore
 from hub.store_sqlite_rows import DecodedRows
+from tests.hub.conftest import TURN_TEXTS
 
-TEXTS = {
-    "en": ("Where is my order?", "It ships today."),
-    "zh": ("我的订单在哪里？", "今天发货。"),
-}
+TEXTS = TURN_TEXTS
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    opened = SQLiteStore(tmp_path / "frontdesk.db")
-    await opened.open()
-    yield opened
-    await opened.close()
+def store(sqlite_store: SQLiteStore) -> SQLiteStore:
+    return sqlite_store
 
 
 def test_one_text_is_decoded_once_and_another_text_afresh() -> None:
