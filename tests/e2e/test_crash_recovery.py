@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from tests.support import API_TOKEN, CHANNEL_TOKEN, REPO, CallbackReceiver
 MESSAGES_PER_SENDER = 60
 SENDERS = 6
 KILL_AFTER_ACKS = 120
+START_WITHIN = 90.0  # seconds for `hub serve` to answer /healthz
 
 
 def free_port() -> int:
@@ -74,16 +76,21 @@ channels:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        # A bound on liveness, not a speed check: a loaded machine can take many seconds to
+        # import and open the store. A hub that never answers is killed, not left running.
+        deadline = time.monotonic() + START_WITHIN
         async with aiohttp.ClientSession() as session:
-            for _ in range(300):
+            while time.monotonic() < deadline:
                 try:
                     async with session.get(f"{self.url}/healthz") as response:
                         if response.status == 200:
                             return
                 except aiohttp.ClientError:
                     pass
-                assert self.process.poll() is None, self.log.read_text()
+                if self.process.poll() is not None:
+                    raise AssertionError(f"hub exited:\n{self.log.read_text()}")
                 await asyncio.sleep(0.05)
+        self.kill()
         raise AssertionError(f"hub did not start:\n{self.log.read_text()}")
 
     def kill(self) -> None:
