@@ -15,6 +15,7 @@ from playwright.async_api import Browser, FilePayload, Page, expect
 from handoff.console.accounts import Role
 from tests.attachment_samples import HTML_AS_PNG, pdf, png
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_console_browser import switch_to_chinese
 from tests.handoff.console.helpers import PASSWORD, console_app, handoff_env, seed_sqlite
 from tests.support import served
 
@@ -35,8 +36,7 @@ async def sign_in(browser: Browser, url: str, lang: str) -> Page:
     await page.locator("form button[type=submit]").click()
     await expect(page).to_have_url(url + "/console/")
     if lang == "zh":
-        await page.locator("#language").click()
-        await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        await switch_to_chinese(page)
     await page.locator("#presence").select_option("online")
     return page
 

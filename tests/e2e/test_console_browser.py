@@ -78,6 +78,14 @@ async def go_online(page: Page) -> None:
     )
 
 
+async def switch_to_chinese(page: Page) -> None:
+    """Press 中文 once the console's scripts listen, and wait for the page in Chinese: the URL
+    changes before the page's scripts run, and a click before they listen does nothing."""
+    await page.wait_for_load_state("load")
+    await page.locator("#language").click()
+    await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+
 async def open_chat(browser: Browser, url: str) -> Page:
     page = await (await browser.new_context(viewport={"width": 390, "height": 760})).new_page()
     await page.goto(url + "/")

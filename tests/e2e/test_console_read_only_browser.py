@@ -16,6 +16,7 @@ from playwright.async_api import Browser, Page, expect
 
 from handoff.console.accounts import Role
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_console_browser import switch_to_chinese
 from tests.e2e.test_console_search_browser import customer_says
 from tests.handoff.console.helpers import PASSWORD, console_app, handoff_env, seed_sqlite
 from tests.support import api_auth, served
@@ -91,7 +92,7 @@ async def test_closed_and_bot_only_search_results_open_read_only(
 
     sara = await sign_in(browser, server, "sara")
     if language == "zh":
-        await sara.get_by_role("button", name="中文").click()
+        await switch_to_chinese(sara)
         await expect(sara.get_by_role("searchbox", name="搜索")).to_be_visible()
     search = sara.locator("#search")
     results = sara.locator("#search-results .result")

@@ -15,6 +15,7 @@ from playwright.async_api import Browser, Page, expect
 
 from handoff.console.accounts import Role
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_console_browser import switch_to_chinese
 from tests.handoff.console.helpers import PASSWORD, console_app, handoff_env, seed_sqlite
 from tests.support import channel_auth, served
 
@@ -126,7 +127,7 @@ async def test_list_filters_tabs_and_a_chinese_search_that_opens_the_conversatio
 
     # A supervisor in the Chinese console: the All tab, and a search across the floor.
     sara = await sign_in(browser, server, "sara")
-    await sara.get_by_role("button", name="中文").click()
+    await switch_to_chinese(sara)
     await expect(sara.get_by_role("tab", name="全部")).to_be_visible()
     await sara.get_by_role("tab", name="全部").click()
     await expect(sara.locator("#all .ticket")).to_have_count(4)

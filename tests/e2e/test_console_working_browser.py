@@ -16,7 +16,7 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, ex
 from handoff.console.accounts import Role
 from handoff.console.i18n import STRINGS
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_console_browser import go_online, open_chat, say
+from tests.e2e.test_console_browser import go_online, open_chat, say, switch_to_chinese
 from tests.handoff.console.helpers import (
     HANDOFF_YAML,
     PASSWORD,
@@ -80,8 +80,7 @@ async def agent(
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(url + "/console/")
     if lang == "zh":
-        await page.locator("#language").click()
-        await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        await switch_to_chinese(page)
     await go_online(page)
     return page
 

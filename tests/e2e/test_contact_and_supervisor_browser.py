@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Page, expect
 
 from handoff.console.accounts import Role
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_console_browser import XSS, open_chat, say, sign_in
+from tests.e2e.test_console_browser import XSS, open_chat, say, sign_in, switch_to_chinese
 from tests.handoff.console.helpers import console_app, handoff_env, seed_sqlite
 from tests.support import api_auth, channel_auth, served
 
@@ -70,8 +70,7 @@ async def rest(method: str, url: str, body: dict[str, Any] | None = None, **kw: 
 
 async def in_language(page: Page, language: str) -> None:
     if language == "zh":
-        await page.locator("#language").click()
-        await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        await switch_to_chinese(page)
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])

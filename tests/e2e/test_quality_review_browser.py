@@ -12,6 +12,7 @@ from playwright.async_api import Browser, expect
 from handoff.console.accounts import Role
 from handoff.console.state import CONSOLE
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_console_browser import switch_to_chinese
 from tests.handoff.console.helpers import PASSWORD, console_app, handoff_env, seed_sqlite
 from tests.handoff.test_quality_inspection import handled_conversation
 from tests.support import served
@@ -55,8 +56,7 @@ async def test_a_supervisor_scores_a_conversation_beside_its_transcript(
     await page.get_by_role("button", name=sign_in).click()
     await expect(page).to_have_url(base + "/console/")
     if language == "zh" and await page.locator("#language").get_attribute("data-switch-to") == "zh":
-        async with page.expect_navigation():  # the switch reloads the page in Chinese
-            await page.locator("#language").click()
+        await switch_to_chinese(page)  # the switch reloads the page in Chinese
     await page.goto(base + "/console/qa")
     await page.locator(f'a[href="/console/qa/{conversation_id}"]').click()
     await expect(page.locator("#qa-transcript")).to_contain_text("快递一周了还没到")

@@ -19,7 +19,7 @@ from connectors.sms.connector import SIGNATURE_HEADER, WEBHOOK_PATH
 from handoff.console.accounts import Role
 from tests.connectors.sms.fake_twilio import FakeTwilio
 from tests.connectors.sms.harness import channel, env, incoming, signature
-from tests.e2e.test_console_browser import sign_in
+from tests.e2e.test_console_browser import sign_in, switch_to_chinese
 from tests.handoff.console.helpers import console_app, handoff_env, seed_sqlite
 from tests.support import DEMO_CONFIG, served
 
@@ -90,8 +90,7 @@ async def test_the_console_shows_the_sms_icon_and_the_carrier_rules(
     async with served(app) as url:
         mei = await sign_in(browser, url, "mei", [])
         if language == "zh":
-            await mei.locator("#language").click()
-            await expect(mei.locator("html")).to_have_attribute("lang", "zh-CN")
+            await switch_to_chinese(mei)
         await text_in(url, words)
 
         ticket = mei.locator(".ticket")

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from handoff.console.accounts import Role
 from tests.connectors.wechat.fake_wechat import APP_ID, FakeWeChatApi
 from tests.connectors.wechat.harness import env, signed_query, text, xml
-from tests.e2e.test_console_browser import OffsetClock, sign_in
+from tests.e2e.test_console_browser import OffsetClock, sign_in, switch_to_chinese
 from tests.handoff.console.helpers import console_app, handoff_env, seed_sqlite
 from tests.support import DEMO_CONFIG, served
 
@@ -68,8 +68,7 @@ async def test_the_console_shows_the_wechat_icon_and_the_48_hour_window(
     async with served(app) as url:
         mei = await sign_in(browser, url, "mei", [])
         if language == "zh":
-            await mei.locator("#language").click()
-            await expect(mei.locator("html")).to_have_attribute("lang", "zh-CN")
+            await switch_to_chinese(mei)
         async with (
             aiohttp.ClientSession() as session,  # WeChat pushes the customer's message
             session.post(

@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from handoff.console.accounts import Role
 from tests.connectors.whatsapp.fake_graph import FakeGraphApi
 from tests.connectors.whatsapp.harness import channel, env, sign, text
-from tests.e2e.test_console_browser import OffsetClock, sign_in
+from tests.e2e.test_console_browser import OffsetClock, sign_in, switch_to_chinese
 from tests.handoff.console.helpers import console_app, handoff_env, seed_sqlite
 from tests.support import DEMO_CONFIG, served
 
@@ -74,8 +74,7 @@ async def test_the_console_shows_the_whatsapp_icon_and_the_window(
     async with served(app) as url:
         mei = await sign_in(browser, url, "mei", [])
         if language == "zh":
-            await mei.locator("#language").click()
-            await expect(mei.locator("html")).to_have_attribute("lang", "zh-CN")
+            await switch_to_chinese(mei)
         body = json.dumps(text(1, words)).encode()
         async with (
             aiohttp.ClientSession() as session,  # Meta posts the customer's message
