@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from dialogs.engine import DialogEngine
 from hub.api import HUB
 from hub.model import Event
+from tests.dialogs.talk import DEMO_DIALOGS
+from tests.handoff.helpers import handoff_yaml
 from tests.support import api_auth
 
 H = "/api/v1/handoff"
@@ -95,6 +99,16 @@ DEMO_AGENTS = [
     {"id": "ana", "name": "Ana", "skills": ["general"], "languages": ["en"]},
     {"id": "bo", "name": "Bo", "skills": ["general"], "languages": ["en", "zh"]},
 ]
+
+
+def journey_bot_and_handoff(tmp_path: Path, action_endpoint: str) -> tuple[DialogEngine, Path]:
+    """The demo bot on the real action server, and a hand-off file with `DEMO_AGENTS` and
+    no comment window (the CSAT answer ends the journey)."""
+    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_endpoint)
+    handoff = handoff_yaml(tmp_path, agents=DEMO_AGENTS, feedback={"comment_window": 0})
+    return bot, handoff
+
+
 # en, zh: the FAQ, the flow and its "No" choice, then the hand-off, the agent and the CSAT.
 WHOLE_JOURNEY = [
     {

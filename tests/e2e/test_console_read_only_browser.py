@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from handoff.console.accounts import Role
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_console_browser import switch_to_chinese
-from tests.e2e.test_console_search_browser import customer_says
-from tests.handoff.console.helpers import PASSWORD, console_app, handoff_env, seed_sqlite
+from tests.e2e.test_console_search_browser import customer_says, sign_in
+from tests.handoff.console.helpers import console_app, handoff_env, seed_sqlite
 from tests.support import api_auth, served
 
 TEXTS = {
@@ -64,17 +64,6 @@ async def handoff(base: str, method: str, path: str, body: dict[str, Any]) -> No
         ) as response,
     ):
         assert response.status == 200, await response.text()
-
-
-async def sign_in(browser: Browser, base: str, username: str) -> Page:
-    context = await browser.new_context(viewport={"width": 1280, "height": 760})
-    page = await context.new_page()
-    await page.goto(base + "/console/")
-    await page.get_by_label("User name").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(base + "/console/")
-    return page
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])

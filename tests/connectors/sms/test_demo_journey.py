@@ -15,11 +15,11 @@ from aiohttp.test_utils import TestClient
 
 from dialogs.engine import DialogEngine
 from tests.connectors.agent_steps import (
-    DEMO_AGENTS,
     HAND_OFF,
     WHOLE_JOURNEY,
     H,
     agent_answers,
+    journey_bot_and_handoff,
 )
 from tests.connectors.sms.fake_twilio import FakeTwilio
 from tests.connectors.sms.harness import IDENTITY, NUMBER, hub_of, incoming, post, sms_app
@@ -136,8 +136,7 @@ async def test_the_demo_bot_end_to_end_faq_flow_hand_off_agent_reply_and_csat(
     action_server: Any,
     say: dict[str, str],
 ) -> None:
-    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
-    handoff = handoff_yaml(tmp_path, agents=DEMO_AGENTS, feedback={"comment_window": 0})
+    bot, handoff = journey_bot_and_handoff(tmp_path, action_server.url)
     app = sms_app(tmp_path, fake, bot=bot, handoff=handoff)
     client = await aiohttp_client(app)
     customer = Customer(client, fake)

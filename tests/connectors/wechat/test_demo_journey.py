@@ -13,11 +13,11 @@ from aiohttp.test_utils import TestClient
 
 from dialogs.engine import DialogEngine
 from tests.connectors.agent_steps import (
-    DEMO_AGENTS,
     HAND_OFF,
     WHOLE_JOURNEY,
     H,
     agent_answers,
+    journey_bot_and_handoff,
 )
 from tests.connectors.wechat.fake_wechat import FakeWeChatApi
 from tests.connectors.wechat.harness import (
@@ -155,8 +155,7 @@ async def test_the_demo_bot_end_to_end_faq_flow_hand_off_agent_reply_and_csat(
     action_server: Any,
     say: dict[str, str],
 ) -> None:
-    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
-    handoff = handoff_yaml(tmp_path, agents=DEMO_AGENTS, feedback={"comment_window": 0})
+    bot, handoff = journey_bot_and_handoff(tmp_path, action_server.url)
     app = wechat_app(tmp_path, fake, bot=bot, handoff=handoff)
     client = await aiohttp_client(app)
     customer = Customer(client, fake, False)
