@@ -1,14 +1,18 @@
-"""Conversation search on the embedded store: SQLite FTS5, kept by triggers.
+"""Conversation search on the embedded store: SQLite FTS5, fed from the log.
 
-`install(db)` runs on every connection the SQLite store opens. It registers the two
-functions that turn an event or a customer into index tokens (`hub.search_text`), creates
-the tables and triggers when missing, and indexes whatever the file already holds (a file
-written before search existed is indexed once, on its first open by this version).
+`install(db)` runs on every connection the SQLite store opens. It registers the functions
+that turn an event or a customer into index tokens (`hub.search_text`), creates the tables
+and triggers when missing, and indexes whatever the file already holds (a file written
+before search existed is indexed once, on its first open by this version).
 
-Because triggers on `events` and `customers` write the index, a message is indexed in the
-same transaction that stores it, and every write path (a turn, a merge, an erasure that
-blanks texts) keeps the index true without the store's code knowing about it. The price:
-the file needs these functions to write events, so only Frontdesk should write to it.
+Messages are indexed off the turn: a trigger on `events` only notes an indexed event's key
+in `search_pending` (in the write's own transaction, so nothing is missed, even after a
+crash), and `hub.search_sqlite_indexer` turns what is pending into index entries in
+batches, a moment later, and before every search (so a search finds everything stored
+before it). An edit or an erasure deletes the event's entry in its own transaction and
+notes the event again; a deleted event takes its entry with it. Customers are few and
+written rarely: triggers index them in their write's transaction. Only Frontdesk should
+write to the file (the customer triggers need its functions).
 
 Layout: `search_docs` holds one row per indexed thing (a message, a ticket, a customer)
 with its tokens; two external-content FTS5 tables index those rows, one for conversations
@@ -27,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from hub.model import Event
 from hub.search import Hit, Hits, Kind, Scope
-from hub.search_text import INDEXED_TYPES, TICKET_TYPE, Query, QueryError, customer_body, event_body
+from hub.search_sqlite_indexer import Indexer, row_body
+from hub.search_text import INDEXED_TYPES, TICKET_TYPE, Query, QueryError, customer_body
 
 if TYPE_CHECKING:  # the store imports this module to install the index
     from hub.store_sqlite_base import SQLiteBase
@@ -36,19 +41,19 @@ log = logging.getLogger("frontdesk.search.sqlite")
 
 VERSION = "1"  # bump to rebuild every index from the log on the next open
 # Bump when only the triggers' text changes: they are replaced, the index is kept.
-TRIGGERS_VERSION = "2"
+TRIGGERS_VERSION = "3"
 _TYPES = ", ".join(f"'{t}'" for t in INDEXED_TYPES)
-_INDEXED = frozenset(INDEXED_TYPES)
 
+# An indexed event is noted, not indexed: the indexer reads it back in a batch (the FTS5
+# index and the tokenizer cost far less per document in batches, and nothing of them is
+# paid inside a turn's write). `OR REPLACE`: an event noted again (edited before it was
+# indexed) is indexed once, from its latest text.
+_EVENT_PENDING = f"""
+    INSERT OR REPLACE INTO search_pending (conversation_id, seq)
+    SELECT new.conversation_id, new.seq WHERE new.type IN ({_TYPES});
+"""
 # `LIMIT 1` keeps SQLite from flattening the subquery into the outer one, which would
 # compute the body twice (once for the WHERE, once for the row): a Python call each.
-_EVENT_DOC = f"""
-    INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)
-    SELECT CASE WHEN new.type = '{TICKET_TYPE}' THEN 'ticket' ELSE 'message' END,
-           new.conversation_id, new.seq, '', body
-    FROM (SELECT fd_search_event(new.type, new.data) AS body LIMIT 1)
-    WHERE new.type IN ({_TYPES}) AND body != '';
-"""
 _CUSTOMER_DOC = """
     INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)
     SELECT 'customer', '', 0, new.id, body
@@ -69,6 +74,12 @@ CREATE TABLE IF NOT EXISTS search_docs (
 CREATE INDEX IF NOT EXISTS search_docs_by_event ON search_docs (conversation_id, seq);
 CREATE INDEX IF NOT EXISTS search_docs_by_customer ON search_docs (customer_id)
     WHERE kind = 'customer';
+CREATE TABLE IF NOT EXISTS search_pending (
+    id INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    UNIQUE (conversation_id, seq)
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5 (
     body, content = 'search_docs', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 0'
@@ -88,17 +99,19 @@ CREATE TRIGGER IF NOT EXISTS search_doc_removed AFTER DELETE ON search_docs BEGI
     INSERT INTO search_customer_fts (search_customer_fts, rowid, body)
         SELECT 'delete', old.id, old.body WHERE old.kind = 'customer';
 END;
-CREATE TRIGGER IF NOT EXISTS search_event_added AFTER INSERT ON events BEGIN
-    {_EVENT_DOC}
+CREATE TRIGGER IF NOT EXISTS search_event_added AFTER INSERT ON events
+WHEN new.type IN ({_TYPES}) BEGIN
+    {_EVENT_PENDING}
 END;
 CREATE TRIGGER IF NOT EXISTS search_event_changed AFTER UPDATE OF data ON events BEGIN
     DELETE FROM search_docs
         WHERE conversation_id = old.conversation_id AND seq = old.seq AND kind != 'customer';
-    {_EVENT_DOC}
+    {_EVENT_PENDING}
 END;
 CREATE TRIGGER IF NOT EXISTS search_event_removed AFTER DELETE ON events BEGIN
     DELETE FROM search_docs
         WHERE conversation_id = old.conversation_id AND seq = old.seq AND kind != 'customer';
+    DELETE FROM search_pending WHERE conversation_id = old.conversation_id AND seq = old.seq;
 END;
 CREATE TRIGGER IF NOT EXISTS search_customer_added AFTER INSERT ON customers BEGIN
     {_CUSTOMER_DOC}
@@ -113,23 +126,11 @@ END;
 """
 
 _DROP = """
+DROP TABLE IF EXISTS search_pending;
 DROP TABLE IF EXISTS search_fts;
 DROP TABLE IF EXISTS search_customer_fts;
 DROP TABLE IF EXISTS search_docs;
 """
-
-
-def _event_body(kind: str, data: str) -> str:
-    # Never raise: an exception here would fail the write that stores a message.
-    # SQLite computes the body before the trigger's WHERE filters on the type: most events
-    # of a turn (opened, delivered, state changes) are not indexed, so skip their decode.
-    if kind not in _INDEXED:
-        return ""
-    try:
-        return event_body(kind, json.loads(data))
-    except Exception:
-        log.exception("cannot index an event; it is stored but not searchable")
-        return ""
 
 
 def _customer_body(data: str) -> str:
@@ -142,7 +143,7 @@ def _customer_body(data: str) -> str:
 
 def install(db: sqlite3.Connection) -> None:
     """Make `db` keep the search index (every connection), creating and filling it once."""
-    db.create_function("fd_search_event", 2, _event_body, deterministic=True)
+    db.create_function("fd_search_event", 2, row_body, deterministic=True)
     db.create_function("fd_search_customer", 1, _customer_body, deterministic=True)
     if _version(db) == VERSION and _triggers(db) == set(TRIGGERS):
         # (a migration that rebuilt `events` would have dropped its triggers)
@@ -259,15 +260,16 @@ class SQLiteSearch:
 
     def __init__(self, store: SQLiteBase) -> None:
         self.store = store
+        self.indexer = Indexer(store)
 
     async def start(self) -> None:
-        return None
+        await self.indexer.start()
 
     async def stop(self) -> None:
-        return None
+        await self.indexer.stop()
 
     def on_events(self, events: Sequence[Event]) -> None:
-        return None  # indexed by the store's own transaction
+        self.indexer.wake(events)
 
     async def forget_customer(self, customer_id: str, conversation_ids: Sequence[str]) -> None:
         # The erasure's own writes removed the entries (triggers); merge them away for good.
@@ -285,6 +287,8 @@ class SQLiteSearch:
     ) -> Hits:
         table = "search_customer_fts" if kind == "customer" else "search_fts"
         after = _cursor(cursor)
+        if kind != "customer":  # messages stored before this search are found by it
+            await self.indexer.catch_up()
         sql = (
             f"SELECT d.id, d.kind, d.conversation_id, d.seq, d.customer_id FROM {table}"
             f" JOIN search_docs AS d ON d.id = {table}.rowid"

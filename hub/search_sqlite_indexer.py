@@ -1,0 +1,133 @@
+"""The SQLite search index's indexer: what `search_pending` notes, made searchable in batches.
+
+A turn's write only notes each message it stores (a trigger, see `hub.search_sqlite`);
+this turns the notes into index entries, many per transaction, off the turn. In a batch
+the FTS5 index costs far less per document than one message at a time, and the turn's
+write no longer waits for the tokenizer or the index.
+
+- **How far behind**: the hub's listener wakes the indexer after every write that stored a
+  message; it waits `delay` (0.1 s) for more to gather and indexes them all. A search first
+  indexes whatever is still pending, so it finds everything stored before it.
+- **Nothing is missed**: the note is written in the message's own transaction, and a note
+  is removed only in the transaction that indexes it. A crash loses no note; a restart
+  (`start`) indexes what the previous run left.
+- **Edits and erasures**: the event's entry is deleted in the edit's own transaction (by
+  trigger) and the event noted again, so the old text is never found, even before the
+  indexer runs.
+- **One batch is one write**: it runs in the store's group commit (`hub.store_sqlite_batch`),
+  synchronously, like any other write of the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from hub.model import Event
+from hub.search_text import INDEXED_TYPES, TICKET_TYPE, event_body
+
+if TYPE_CHECKING:  # the store imports the search module, which imports this one
+    from hub.store_sqlite_base import SQLiteBase
+
+log = logging.getLogger("frontdesk.search.sqlite")
+
+BATCH = 512  # notes per write: bounds how long one batch holds the event loop
+DELAY = 0.1  # seconds a woken indexer waits for more messages to join its batch
+IDLE_CHECK = 5.0  # seconds between looks for notes written by another process
+_INDEXED = frozenset(INDEXED_TYPES)
+
+
+def row_body(kind: str, data: str) -> str:
+    """The index body of a stored event row ("" for one not indexed)."""
+    # Never raise: an exception here would fail the whole batch, again at every attempt.
+    if kind not in _INDEXED:
+        return ""
+    try:
+        return event_body(kind, json.loads(data))
+    except Exception:
+        log.exception("cannot index an event; it is stored but not searchable")
+        return ""
+
+
+def index_pending(db: sqlite3.Connection, limit: int = BATCH) -> int:
+    """Index up to `limit` noted events, oldest note first, and drop their notes (in the
+    caller's transaction). Returns how many notes were taken."""
+    rows = db.execute(
+        "SELECT p.id, p.conversation_id, p.seq, e.type, e.data FROM search_pending AS p"
+        " LEFT JOIN events AS e ON e.conversation_id = p.conversation_id AND e.seq = p.seq"
+        " ORDER BY p.id LIMIT ?",
+        (limit,),
+    ).fetchall()
+    if not rows:
+        return 0
+    documents = []
+    for _, conversation_id, seq, kind, data in rows:
+        body = row_body(kind, data) if kind is not None else ""  # None: the event is gone
+        if body:
+            what = "ticket" if kind == TICKET_TYPE else "message"
+            documents.append((what, conversation_id, seq, body))
+    # An event noted again after an edit had its entry deleted by the edit's trigger, and
+    # `OR REPLACE` keeps one note per event: each is indexed once.
+    db.executemany(
+        "INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)"
+        " VALUES (?, ?, ?, '', ?)",
+        documents,
+    )
+    db.execute("DELETE FROM search_pending WHERE id <= ?", (rows[-1][0],))
+    return len(rows)
+
+
+class Indexer:
+    """Follows `search_pending` for one store: a task between `start` and `stop`, woken
+    by `wake`; `catch_up` indexes everything pending now (what a search does first)."""
+
+    def __init__(self, store: SQLiteBase, *, delay: float = DELAY, batch: int = BATCH) -> None:
+        self.store = store
+        self.delay = delay
+        self.batch = batch
+        self._woken = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._woken.set()  # first, what a previous run left pending
+        self._task = asyncio.create_task(self._run(), name="sqlite-search-indexer")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    def wake(self, events: Sequence[Event]) -> None:
+        """After a write of this process (a hub listener: must not block)."""
+        if not self._woken.is_set() and any(e.type in _INDEXED for e in events):
+            self._woken.set()
+
+    def pending(self) -> bool:
+        return self.store.db.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is not None
+
+    async def catch_up(self) -> int:
+        """Index every note there is now; returns how many were taken."""
+        taken = 0
+        while self.pending():
+            taken += await self.store._write(lambda db: index_pending(db, self.batch))
+        return taken
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(IDLE_CHECK):
+                    await self._woken.wait()
+            self._woken.clear()
+            await asyncio.sleep(self.delay)  # let the messages of the next moments join
+            try:
+                await self.catch_up()
+            except Exception:  # the notes stay: the next wake tries again
+                log.exception("search indexing failed; will retry")

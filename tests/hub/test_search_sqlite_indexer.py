@@ -1,0 +1,127 @@
+"""The SQLite search index is written off the turn: a message's write only notes it, the
+indexer makes it searchable a moment later (or a search, before it runs), a restart indexes
+what was left, and an erasure before the indexer ran leaves nothing to find."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from hub import search_sqlite_indexer
+from hub.model import Inbound
+from hub.search_sqlite import SQLiteSearch
+from hub.search_text import parse_query
+from hub.store_sqlite import SQLiteStore
+
+TEXTS = {"en": ("where is my gift card", "gift"), "zh": ("我的礼品卡在哪里", "礼品卡")}
+
+
+def indexed(store: SQLiteStore) -> int:
+    (count,) = store.db.execute(
+        "SELECT count(*) FROM search_docs WHERE kind = 'message'"
+    ).fetchone()
+    return int(count)
+
+
+def pending(store: SQLiteStore) -> int:
+    (count,) = store.db.execute("SELECT count(*) FROM search_pending").fetchone()
+    return int(count)
+
+
+async def until_indexed(store: SQLiteStore, count: int) -> None:
+    """Wait for the running indexer (no search, which would index first itself)."""
+    for _ in range(1000):
+        if indexed(store) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{indexed(store)} of {count} messages indexed")
+
+
+async def say(store: SQLiteStore, sender: str, text: str, n: int = 1) -> str:
+    got = await store.record_inbound(
+        Inbound(channel="api", sender=sender, message_id=f"{sender}-{n}", text=text), now=10.0 + n
+    )
+    return got.conversation.id
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_message_is_noted_in_its_write_and_indexed_after(
+    sqlite_store: SQLiteStore, language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text, word = TEXTS[language]
+    bodies = [0]
+    real = search_sqlite_indexer.row_body
+
+    def counting(kind: str, data: str) -> str:
+        bodies[0] += 1
+        return real(kind, data)
+
+    monkeypatch.setattr(search_sqlite_indexer, "row_body", counting)
+    search = SQLiteSearch(sqlite_store)
+    await search.start()
+    try:
+        got = await sqlite_store.record_inbound(
+            Inbound(channel="api", sender="ana", message_id="m1", text=text), now=1.0
+        )
+        # The write committed the message and its note, and nothing of the index.
+        assert (indexed(sqlite_store), pending(sqlite_store), bodies[0]) == (0, 1, 0)
+        search.on_events([got.event])  # as the hub's listener does after the write
+        await until_indexed(sqlite_store, 1)
+        assert pending(sqlite_store) == 0 and bodies[0] == 1
+        hits = await search.search(parse_query(word), kind="conversation", scope=None, limit=5)
+        assert [h.conversation_id for h in hits.items] == [got.conversation.id]
+    finally:
+        await search.stop()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_search_finds_every_message_stored_before_it(
+    sqlite_store: SQLiteStore, language: str
+) -> None:
+    text, word = TEXTS[language]
+    conversations = [await say(sqlite_store, f"c{i}", f"{text} {i}") for i in range(5)]
+    search = SQLiteSearch(sqlite_store)  # not started: the search itself indexes first
+    search.indexer.batch = 2  # several batches
+    hits = await search.search(parse_query(word), kind="conversation", scope=None, limit=10)
+    assert [h.conversation_id for h in hits.items] == conversations[::-1]
+    assert (indexed(sqlite_store), pending(sqlite_store)) == (5, 0)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_restart_indexes_what_the_previous_run_left(tmp_path: Path, language: str) -> None:
+    text, _ = TEXTS[language]
+    store = SQLiteStore(tmp_path / "frontdesk.db")
+    await store.open()
+    for i in range(3):
+        await say(store, f"c{i}", text)
+    await store.close()  # as a crash would: notes written, nothing indexed
+
+    store = SQLiteStore(tmp_path / "frontdesk.db")
+    await store.open()
+    search = SQLiteSearch(store)
+    try:
+        assert (indexed(store), pending(store)) == (0, 3)
+        await search.start()
+        await until_indexed(store, 3)
+        assert pending(store) == 0
+    finally:
+        await search.stop()
+        await store.close()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_an_erasure_before_the_indexer_ran_leaves_nothing_to_find(
+    sqlite_store: SQLiteStore, language: str, tmp_path: Path
+) -> None:
+    text, word = TEXTS[language]
+    await say(sqlite_store, "bo", text)
+    other = await say(sqlite_store, "eve", text)
+    bo = await sqlite_store.find_customer("api:bo")
+    assert bo is not None and indexed(sqlite_store) == 0
+    assert await sqlite_store.erase_customer(bo.id, now=50.0)
+    search = SQLiteSearch(sqlite_store)
+    hits = await search.search(parse_query(word), kind="conversation", scope=None, limit=10)
+    assert [h.conversation_id for h in hits.items] == [other]
+    assert (indexed(sqlite_store), pending(sqlite_store)) == (1, 0)
