@@ -28,8 +28,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from hub.memo import Memo
 from hub.model import Event
-from hub.search_text import INDEXED_TYPES, TICKET_TYPE, event_body
+from hub.search_text import INDEXED_TYPES, TICKET_TYPE, event_text, tokens
 
 if TYPE_CHECKING:  # the store imports the search module, which imports this one
     from hub.store_sqlite_base import SQLiteBase
@@ -41,6 +42,23 @@ DELAY = 0.1  # seconds a woken indexer waits for more messages to join its batch
 IDLE_CHECK = 5.0  # seconds between looks for notes written by another process
 _INDEXED = frozenset(INDEXED_TYPES)
 
+# Bot replies are the same few answers over and over, and customers repeat FAQ wording:
+# the tokens of a short text are kept (they depend on nothing but the text), so a repeated
+# one costs a look-up instead of the tokenizer, the largest part of indexing a message.
+MEMO_TEXT_CHARS = 500
+_bodies: Memo[str, str] = Memo(maxsize=2048)
+
+
+def _body(text: str) -> str:
+    return " ".join(tokens(text))
+
+
+def text_body(text: str) -> str:
+    """What the index stores for a text: its tokens, space-separated (`event_body`)."""
+    if len(text) > MEMO_TEXT_CHARS:  # long texts rarely repeat; keep the memo small
+        return _body(text)
+    return _bodies.get(text, _body)
+
 
 def row_body(kind: str, data: str) -> str:
     """The index body of a stored event row ("" for one not indexed)."""
@@ -48,7 +66,8 @@ def row_body(kind: str, data: str) -> str:
     if kind not in _INDEXED:
         return ""
     try:
-        return event_body(kind, json.loads(data))
+        text = event_text(kind, json.loads(data))
+        return text_body(text) if text else ""
     except Exception:
         log.exception("cannot index an event; it is stored but not searchable")
         return ""

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from hub import search_sqlite_indexer
+from hub import jsonio, search_sqlite_indexer, search_text
+from hub.memo import Memo
 from hub.model import Inbound
 from hub.search_sqlite import SQLiteSearch
-from hub.search_text import parse_query
+from hub.search_text import event_body, parse_query
 from hub.store_sqlite import SQLiteStore
 
 TEXTS = {"en": ("where is my gift card", "gift"), "zh": ("我的礼品卡在哪里", "礼品卡")}
@@ -125,3 +126,33 @@ async def test_an_erasure_before_the_indexer_ran_leaves_nothing_to_find(
     hits = await search.search(parse_query(word), kind="conversation", scope=None, limit=10)
     assert [h.conversation_id for h in hits.items] == [other]
     assert (indexed(sqlite_store), pending(sqlite_store)) == (1, 0)
+
+
+def test_a_repeated_text_is_tokenized_once_with_the_same_body(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bot answers repeat: their tokens come from the memo, the very body computing gives,
+    also once the memo has turned over."""
+    monkeypatch.setattr(search_sqlite_indexer, "_bodies", Memo(maxsize=3))
+    calls = [0]
+    real = search_text.tokens
+
+    def counting(text: str) -> list[str]:
+        calls[0] += 1
+        return real(text)
+
+    monkeypatch.setattr(search_sqlite_indexer, "tokens", counting)
+    texts = [*(t for t, _ in TEXTS.values()), "Our opening hours are 9–17", "營業時間是幾點"]
+    for text in texts * 3:
+        data = jsonio.dumps({"text": text})
+        assert search_sqlite_indexer.row_body("message.in", data) == event_body(
+            "message.in", {"text": text}
+        )
+    assert calls[0] == len(texts) * 3  # a memo of 3 turned over by 4 texts in a cycle
+    calls[0] = 0
+    for _ in range(3):
+        search_sqlite_indexer.row_body("message.in", jsonio.dumps({"text": texts[0]}))
+    assert calls[0] == 1  # then kept
+    long = "退款 refund " * 100
+    assert search_sqlite_indexer.text_body(long) == event_body("message.in", {"text": long})
+    assert long not in search_sqlite_indexer._bodies._items
