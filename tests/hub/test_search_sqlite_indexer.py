@@ -15,6 +15,7 @@ from hub.model import Inbound
 from hub.search_sqlite import SQLiteSearch
 from hub.search_text import event_body, parse_query
 from hub.store_sqlite import SQLiteStore
+from tests.hub.test_search_sqlite_triggers import count_body_calls
 
 TEXTS = {"en": ("where is my gift card", "gift"), "zh": ("我的礼品卡在哪里", "礼品卡")}
 
@@ -52,14 +53,7 @@ async def test_a_message_is_noted_in_its_write_and_indexed_after(
     sqlite_store: SQLiteStore, language: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     text, word = TEXTS[language]
-    bodies = [0]
-    real = search_sqlite_indexer.row_body
-
-    def counting(kind: str, data: str) -> str:
-        bodies[0] += 1
-        return real(kind, data)
-
-    monkeypatch.setattr(search_sqlite_indexer, "row_body", counting)
+    bodies = count_body_calls(monkeypatch)
     search = SQLiteSearch(sqlite_store)
     await search.start()
     try:
