@@ -51,7 +51,7 @@ from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.model import ConversationStatus, Event, NewEvent, Outbound
 
 if TYPE_CHECKING:
-    from handoff.engine import HandoffEngine
+    from handoff.views import EscalationView
 
 HISTORY_EVENTS = 400  # how far back a turn looks in its own conversation
 _SCORE = re.compile(r"^\s*/?(?:csat|nps)?\s*(\d{1,2})(?!\d)\s*[.,;:!-]?\s*(.*)$", re.S | re.I)
@@ -60,7 +60,7 @@ _SCORE = re.compile(r"^\s*/?(?:csat|nps)?\s*(\d{1,2})(?!\d)\s*[.,;:!-]?\s*(.*)$"
 class Escalation(ConversationHandler):
     """The bot, plus the judgement of when to hand off."""
 
-    def __init__(self, bot: ConversationHandler, engine: HandoffEngine) -> None:
+    def __init__(self, bot: ConversationHandler, engine: EscalationView) -> None:
         self.bot = bot
         self.engine = engine
 
@@ -504,5 +504,5 @@ def _with_event(result: TurnResult, event: NewEvent) -> TurnResult:
     )
 
 
-def _hours_text(engine: HandoffEngine, lang: str) -> str:
+def _hours_text(engine: EscalationView, lang: str) -> str:
     return engine.status.away_text(lang)

@@ -34,7 +34,7 @@ from hub.errors import InputError
 from hub.model import Conversation, EventType, NewEvent
 
 if TYPE_CHECKING:
-    from handoff.engine import HandoffEngine
+    from handoff.views import FollowUpView
 
 log = logging.getLogger("frontdesk.followups")
 
@@ -84,7 +84,7 @@ def classify(text: str, words: dict[str, dict[str, tuple[str, ...]]] | None = No
 class FollowUps:
     """Due follow-ups (run by the leader), answers, and agents' call-back tasks."""
 
-    def __init__(self, engine: HandoffEngine) -> None:
+    def __init__(self, engine: FollowUpView) -> None:
         self.engine = engine
 
     @property

@@ -25,7 +25,7 @@ from hub.abc import Turn
 from hub.model import ConversationStatus, Outbound
 
 if TYPE_CHECKING:
-    from handoff.engine import HandoffEngine
+    from handoff.views import StatusView
 
 OPEN = (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 
@@ -38,7 +38,7 @@ def state_of(ticket: Ticket) -> str:
 
 
 class StatusReporter:
-    def __init__(self, engine: HandoffEngine) -> None:
+    def __init__(self, engine: StatusView) -> None:
         self.engine = engine
 
     def is_command(self, text: str) -> bool:

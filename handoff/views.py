@@ -1,0 +1,110 @@
+"""What each part of the hand-off sees of the others: narrow interfaces, never the engine.
+
+`HandoffEngine` provides all of them, and the one composition root (`handoff.install`, or a
+test's rig) hands the engine to each part typed as the interface the part needs, so a part
+depends on what it reads and nothing else, and a test may provide it otherwise:
+
+- `StatusView`: the status command's reporter (`handoff.status.StatusReporter`) reads the
+  queue, the history and the settings;
+- `FollowUpView`: follow-ups (`handoff.followups.FollowUps`) read the history and write, as
+  the leader's job or an agent's action, through the hub under the conversation's lock;
+- `EscalationView`: the bot-side judge (`handoff.escalation.Escalation`) reads the log, the
+  history and the queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from handoff.history import History
+from handoff.hub_link import HandoffStore, HubLink
+from handoff.messages import Texts
+from handoff.queue import Queue
+from handoff.settings import AgentSpec, HandoffSettings
+from hub.bus import EventBus
+from hub.model import Event, NewEvent
+
+if TYPE_CHECKING:
+    from handoff.followups import FollowUps
+    from handoff.status import StatusReporter
+
+
+class StatusView(Protocol):
+    """What the status command reads."""
+
+    @property
+    def settings(self) -> HandoffSettings: ...
+
+    @property
+    def queue(self) -> Queue: ...
+
+    @property
+    def history(self) -> History: ...
+
+    @property
+    def texts(self) -> Texts: ...
+
+    def clock(self) -> float: ...
+
+
+class FollowUpView(Protocol):
+    """What follow-ups read, and where they write (outside any customer's turn)."""
+
+    @property
+    def hub(self) -> HubLink: ...
+
+    @property
+    def settings(self) -> HandoffSettings: ...
+
+    @property
+    def history(self) -> History: ...
+
+    @property
+    def texts(self) -> Texts: ...
+
+    async def catch_up(self, conversation_id: str) -> None: ...
+
+    def agent(self, agent_id: str) -> AgentSpec: ...
+
+
+class TurnReads(Protocol):
+    """The hub as a bot-side turn sees it: the log and ticket numbers to read, the bus to
+    settle, and (for now) the append of an answer into the conversation that asked."""
+
+    @property
+    def store(self) -> HandoffStore: ...
+
+    @property
+    def bus(self) -> EventBus: ...
+
+    async def append(self, conversation_id: str, events: Sequence[NewEvent]) -> tuple[Event, ...]:
+        """Log events that are not a turn."""
+
+
+class EscalationView(Protocol):
+    """What `Escalation` reads to judge a bot-owned turn."""
+
+    @property
+    def hub(self) -> TurnReads: ...
+
+    @property
+    def settings(self) -> HandoffSettings: ...
+
+    @property
+    def history(self) -> History: ...
+
+    @property
+    def queue(self) -> Queue: ...
+
+    @property
+    def texts(self) -> Texts: ...
+
+    @property
+    def status(self) -> StatusReporter: ...
+
+    @property
+    def followups(self) -> FollowUps: ...
+
+
+__all__ = ["EscalationView", "FollowUpView", "StatusView", "TurnReads"]
