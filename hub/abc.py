@@ -61,8 +61,19 @@ class Turn:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Elsewhere:
+    """Events a turn logs in *another* conversation: a CSAT score, a comment or a follow-up
+    answer belongs to the conversation that asked for it, not to the one the customer
+    writes in. Returned with the turn and committed with it, in the same store write."""
+
+    conversation_id: str
+    events: tuple[NewEvent, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TurnResult:
-    """What an owner decided: replies to send, events to log, state and status to keep.
+    """What an owner decided: replies to send, events to log, state and status to keep,
+    and events for other conversations (`elsewhere`), all committed in one write.
 
     `state` and `status` left as None mean "unchanged".
     """
@@ -72,6 +83,7 @@ class TurnResult:
     state: Mapping[str, Any] | None = None
     status: ConversationStatus | None = None
     priority: int | None = None
+    elsewhere: tuple[Elsewhere, ...] = ()
 
 
 class ConversationHandler(abc.ABC):

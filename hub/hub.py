@@ -423,7 +423,8 @@ class Hub:
             fence=lease.fence,  # refused if this process stalled and lost the conversation
         )
         self.metrics.inc("frontdesk_turns_total")
-        self._notify(commit.events)
+        # What the turn logged in other conversations (a CSAT answer …) was committed with it.
+        self._notify((*commit.events, *commit.elsewhere))
         self.delivery.deliver_now(commit.lead)
         await self._apply_tags(customer.id, commit.events)
 

@@ -193,6 +193,11 @@ class RedisCore(Backend):
             outbox: list[str] = []
             for delivery in deliveries:
                 outbox += [delivery.id, codec.dumps(delivery.to_json())]
+            for write in result.elsewhere:
+                if write.conversation_id == conversation_id:
+                    raise ValueError("TurnResult.elsewhere names the turn's own conversation")
+                outbox += [write.conversation_id, str(len(write.events))]
+                outbox += [codec.event_json(event, now) for event in write.events]
             reply = await self._run(
                 "COMMIT_TURN",
                 conversation_id,
@@ -238,7 +243,12 @@ class RedisCore(Backend):
             if placed and str(reply[2]) == "1":
                 lead = replace(placed[0], next_attempt_at=now + lease)
                 placed = (lead, *placed[1:])
-            return TurnCommit(events=appended, deliveries=placed, lead=lead)
+            return TurnCommit(
+                events=appended,
+                deliveries=placed,
+                lead=lead,
+                elsewhere=_elsewhere(result, reply[4:], now),
+            )
         raise RuntimeError(f"conversation {conversation_id} kept changing during commit_turn")
 
     async def append_events(
@@ -457,3 +467,20 @@ class RedisCore(Backend):
         rows = await self._run("LIST_CUSTOMERS", top, limit + 1)
         items = [Customer.from_json(json.loads(row)) for row in rows[:limit]]
         return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+
+def _elsewhere(result: TurnResult, firsts: Sequence[Any], now: float) -> tuple[Event, ...]:
+    """The events `COMMIT_TURN` appended to other conversations, from the first seq it
+    gave each (-1: the conversation is gone, nothing was appended)."""
+    return tuple(
+        Event(
+            conversation_id=write.conversation_id,
+            seq=int(first) + i,
+            type=e.type,
+            at=now,
+            data=e.data,
+        )
+        for write, first in zip(result.elsewhere, firsts, strict=True)
+        if int(first) > 0
+        for i, e in enumerate(write.events)
+    )

@@ -208,7 +208,7 @@ return {0, seq, customer, false, redis.call('HGETALL', conv_key)}
 # ARGV: P conversation_id now expect_status expect_channel expect_address expect_thread_hint
 #       handled_seq has_state state_json new_status|'' priority|'' n_events n_deliveries
 #       lease_until fence|'' release|'', n_events event_json, then n_deliveries (delivery_id
-#       delivery_json)
+#       delivery_json), then any number of (other_conversation_id n event_json × n)
 # The last n_deliveries events are the deliveries' message.out events, in order. The first
 # delivery is leased to the caller until lease_until when the conversation had nothing
 # outstanding; the others wait in its lane.
@@ -216,8 +216,11 @@ return {0, seq, customer, false, redis.call('HGETALL', conv_key)}
 # not lost it to expiry and someone else since). With `release` (the holder's "fence
 # token"), a commit that leaves nothing pending frees the lock too: the turn runner's last
 # commit ends its lease without a round trip of its own.
-# → {'ok', first_seq, leased(1/0), released(1/0)} | {'missing'} | {'conflict'} (the
-#   conversation changed) | {'fenced'} (the lease was lost; nothing written)
+# The trailing groups are the turn's events for other conversations (a CSAT answer for the
+# one that asked), appended in the same script: on this layout every conversation is in
+# the slot of `{fd}`. One that no longer exists is passed over (its first seq reads -1).
+# → {'ok', first_seq, leased(1/0), released(1/0), other_first_seq …} | {'missing'} |
+#   {'conflict'} (the conversation changed) | {'fenced'} (the lease was lost; nothing written)
 COMMIT_TURN = (
     _COMMON
     + """
@@ -226,10 +229,9 @@ local conv_key = P .. 'conv:' .. conv_id
 local now = ARGV[3]
 local prior = redis.call('GET', OP)
 if prior then
-  local sep = string.find(prior, ' ', 1, true)
-  local sep2 = string.find(prior, ' ', sep + 1, true)
-  return {'ok', string.sub(prior, 1, sep - 1), string.sub(prior, sep + 1, sep2 - 1),
-    string.sub(prior, sep2 + 1)}
+  local out = {'ok'}
+  for part in string.gmatch(prior, '%S+') do out[#out + 1] = part end
+  return out
 end
 local lock_key = P .. 'lock:conv:' .. conv_id
 if ARGV[16] ~= '' then
@@ -285,8 +287,21 @@ if handled >= tonumber(cur[6]) then
     released = 1
   end
 end
-remember(first .. ' ' .. leased .. ' ' .. released)
-return {'ok', first, leased, released}
+local out = {'ok', first, leased, released}
+local i = base + 2 * n_deliveries
+while i <= #ARGV do
+  local other_key = P .. 'conv:' .. ARGV[i]
+  local n = tonumber(ARGV[i + 1])
+  if redis.call('EXISTS', other_key) == 1 then
+    out[#out + 1] = tonumber(redis.call('HGET', other_key, 'last_seq')) + 1
+    append(other_key, now, i + 2, i + 1 + n)
+  else
+    out[#out + 1] = -1
+  end
+  i = i + 2 + n
+end
+remember(table.concat(out, ' ', 2))
+return out
 """
 )
 

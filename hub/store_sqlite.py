@@ -256,9 +256,27 @@ class SQLiteStore(SQLiteIdentity, Backend):
             )
             self._update_conversation(db, conversation, before)
             lead = deliveries[0] if deliveries and not waiting else None
-            return TurnCommit(events=tuple(appended), deliveries=tuple(deliveries), lead=lead)
+            return TurnCommit(
+                events=tuple(appended),
+                deliveries=tuple(deliveries),
+                lead=lead,
+                elsewhere=self._log_elsewhere(db, conversation_id, result, now),
+            )
 
         return await self._write(work)
+
+    def _log_elsewhere(
+        self, db: sqlite3.Connection, conversation_id: str, result: TurnResult, now: float
+    ) -> tuple[Event, ...]:
+        """A turn's events for other conversations, in the turn's own transaction."""
+        appended: list[Event] = []
+        for write in result.elsewhere:
+            if write.conversation_id == conversation_id:
+                raise ValueError("TurnResult.elsewhere names the turn's own conversation")
+            other = self._load_conversation(db, write.conversation_id)
+            if other is not None:
+                appended += self._log(db, other, write.events, now)[1]
+        return tuple(appended)
 
     async def append_events(
         self, conversation_id: str, events: Sequence[NewEvent], *, now: float

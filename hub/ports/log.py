@@ -3,7 +3,7 @@
 Everything that happens to a conversation is an event appended to its log with a
 per-conversation sequence number; `handled_seq` is the watermark up to which the turns
 have run. A turn commits in one atomic step: its events, its replies (which enter the
-`Outbox` with them) and the new watermark.
+`Outbox` with them), the new watermark, and what it logs in other conversations.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class TurnCommit:
     events: tuple[Event, ...] = ()
     deliveries: tuple[Delivery, ...] = ()
     lead: Delivery | None = None
+    # What the turn appended to other conversations (`TurnResult.elsewhere`), in order.
+    elsewhere: tuple[Event, ...] = ()
 
 
 class _LogWithCustomers(Protocol):
@@ -95,7 +97,9 @@ class EventLog(Protocol):
     ) -> TurnCommit:
         """Append the turn's events and replies, queue the replies for delivery (leased to
         the caller for `lease` seconds so it can deliver them at once), and move the
-        watermark: every inbound event up to `handled_seq` is handled.
+        watermark: every inbound event up to `handled_seq` is handled. In the same write,
+        append `result.elsewhere`'s events to their (other) conversations; a conversation
+        that no longer exists is passed over (what was said about it has nowhere to go).
 
         `known` is the conversation as the caller last read it under its lock; a backend may
         use it instead of reading again, provided it still checks nothing has changed.
