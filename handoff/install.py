@@ -4,13 +4,19 @@ The hand-off and the hub need each other: the hub runs the hand-off's turns, and
 hand-off writes through the hub (`HubLink.send`). So the composition root builds it in
 three steps, none of which replaces anything afterwards: the settings, the alert
 notifier and the report mailer first; the engine and the agents' actions inside the hub's
-constructor (`owners`, which `Hub` calls once it is whole); its routes and lifecycle on the app last (`install`,
-after the app's main lifecycle, because the engine reads the opened store when it starts).
+constructor (`owners`, which `Hub` calls once it is whole); its routes on the app last
+(`install`).
+
+The app's lifecycle starts it (`start`) once the store is open and the bus runs, and
+*before* the hub: the hub's start runs the turns a crash left unanswered, and such a turn
+may be a CSAT score or a follow-up answer, which `Escalation` recognises only from the
+customer history the engine rebuilds from the log when it starts. It stops after the hub
+(`stop`), so the turns the hub finishes on its way out still have it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
@@ -105,28 +111,28 @@ class HandoffWiring:
         return self._actions
 
     def install(self, app: web.Application) -> HandoffEngine:
-        """Add the hand-off API and start and stop the engine with the app."""
+        """Add the hand-off API (the app's lifecycle calls `start` and `stop`)."""
         engine = self.engine
-        notifier = self.notifier
-        mailer = self.mailer
         app[HANDOFF] = engine
         app[ACTIONS] = self.actions
         app.router.add_routes(routes)
         app.router.add_routes(followup_routes)
-
-        async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-            if notifier is not None:
-                await notifier.start()
-            await engine.start()
-            yield
-            await engine.stop()
-            if mailer is not None:
-                await mailer.close()
-            if notifier is not None:
-                await notifier.stop()
-
-        app.cleanup_ctx.append(lifecycle)
         return engine
+
+    async def start(self) -> None:
+        """The alert notifier, then the engine (its index and the customer history, read
+        from the opened store): before the hub runs any turn."""
+        if self.notifier is not None:
+            await self.notifier.start()
+        await self.engine.start()
+
+    async def stop(self) -> None:
+        """After the hub has stopped."""
+        await self.engine.stop()
+        if self.mailer is not None:
+            await self.mailer.close()
+        if self.notifier is not None:
+            await self.notifier.stop()
 
 
 def report_mailer(

@@ -206,12 +206,16 @@ def create_app(
             except Exception:
                 # A channel that cannot start never stops the others from serving.
                 log.exception("channel failed to start", extra={"channel": connector.name})
+        if handoff is not None:  # before the hub runs the turns a crash left unanswered
+            await handoff.start()
         await hub.start()
         log.info(
             "hub started", extra={"channels": sorted(hub.connectors), "store": config.store_url}
         )
         yield
         await hub.stop()
+        if handoff is not None:  # the turns the hub finished on its way out had it
+            await handoff.stop()
         for connector in reversed(connectors):
             await connector.stop()
         if bot_sync is not None:
@@ -225,7 +229,7 @@ def create_app(
         log.info("hub stopped")
 
     app.cleanup_ctx.append(lifecycle)
-    if handoff is not None:  # after the lifecycle: the engine reads the opened store
+    if handoff is not None:
         handoff.install(app)
     from handoff.console import install_console  # the agents' and supervisors' web app
 

@@ -299,13 +299,15 @@ class Rig:
         store = store_from_url(store_url)
         rig = cls(store, load_settings(settings_path), clock, files=settings_path.parent / "files")
         await store.open()
-        await rig.hub.start()
+        # As the app does: the engine (and the history it reads) before the hub runs the
+        # turns left pending, and after the hub has finished its own.
         await rig.engine.start()
+        await rig.hub.start()
         try:
             yield rig
         finally:
-            await rig.engine.stop()
             await rig.hub.stop()
+            await rig.engine.stop()
             await store.close()
 
 

@@ -1,16 +1,30 @@
 """A turn whose commit is lost runs again. When the customer's message answered a question
 asked in another conversation (a CSAT or NPS score, a comment), that answer was written
 there during the first run: the second run must answer as the first did and write nothing
-twice, in English and in Chinese."""
+twice, in English and in Chinese.
+
+The hub restarted after a crash runs that turn with the hand-off already started, so the
+answer is recognised (`test_the_app_starts_the_hand_off_before_it_answers_what_a_crash_left`).
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.handoff.helpers import FakeClock, Rig, at, handoff_yaml
+from handoff.api import HANDOFF
+from hub.abc import IngestReceipt
+from hub.api import HUB
+from hub.app import create_app
+from hub.config import load_config
+from hub.hub import Hub
+from hub.model import Inbound
+from hub.ports import TurnCommit
+from tests.handoff.helpers import FakeClock, Rig, at, handoff_yaml, until
 from tests.support import run_turn_again
 
 ASK = {"en": "my router, talk to a person", "zh": "路由器坏了，转人工"}
@@ -69,3 +83,99 @@ async def test_a_comment_is_kept_once_when_its_turn_runs_again(rig: Rig, lang: s
     assert [e.data["text"] for e in comments] == [COMMENT[lang]]
     # The run again did not hand the comment to the bot either: nothing else was asked.
     assert (await rig.conversation(comment_id)).status.value == "bot"
+
+
+# ------------------------------------------------------------------ a crash at the commit
+
+
+class ProcessDied(Exception):
+    """Stands for the hub process being killed at that point."""
+
+
+@pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/hub.db"
+    fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
+    return str(request.getfixturevalue(fixture))
+
+
+def die_at_next_commit(rig: Rig, monkeypatch: pytest.MonkeyPatch, *, after: bool) -> list[str]:
+    """The next commit dies: before its store write, or (`after`) right after it, before
+    the hub publishes or delivers anything; and so does every later commit of that
+    conversation in this process (a killed process does nothing more: its sweep does not
+    run the turn again). Returns where it died, once it has."""
+    store = rig.hub.store
+    real = store.commit_turn
+    died: list[str] = []
+
+    async def commit_turn(conversation_id: str, **kw: Any) -> TurnCommit:
+        if died and conversation_id not in died:
+            return await real(conversation_id, **kw)
+        if after and not died:
+            await real(conversation_id, **kw)
+        died.append(conversation_id)
+        raise ProcessDied
+
+    monkeypatch.setattr(store, "commit_turn", commit_turn)
+    return died
+
+
+async def score_until_it_dies(rig: Rig, died: list[str], lang: str) -> IngestReceipt:
+    receipt = await rig.hub.ingest(
+        Inbound(channel="test", sender="cus", message_id="score", text=SCORE[lang])
+    )
+    await until(lambda: _true(bool(died)))
+    return receipt
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_the_app_starts_the_hand_off_before_it_answers_what_a_crash_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aiohttp_client: Any, lang: str
+) -> None:
+    """`create_app`'s lifecycle: the turn a crash left unanswered is a CSAT score, which
+    only the hand-off's history (read from the log when the engine starts) recognises."""
+    url = f"sqlite:///{tmp_path}/hub.db"
+    path = handoff_yaml(tmp_path, feedback={"csat": True, "nps": False})
+    clock = FakeClock(at("2026-11-23 10:00"))
+    async with Rig.running(url, path, clock) as rig:
+        resolved_id = await resolved(rig, lang)
+        receipt = await score_until_it_dies(
+            rig, die_at_next_commit(rig, monkeypatch, after=False), lang
+        )
+    config = tmp_path / "frontdesk.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "store": {"url": url},
+                "logging": {"format": "text"},
+                "bot": {"kind": "echo", "handoff_path": str(path)},
+            }
+        ),
+        encoding="utf-8",
+    )
+    known_at_hub_start: list[bool] = []
+    hub_start = Hub.start
+
+    async def start(hub: Hub) -> None:
+        engine = app[HANDOFF]
+        known_at_hub_start.append(engine.history.past(resolved_id) is not None)
+        await hub_start(hub)
+
+    monkeypatch.setattr(Hub, "start", start)
+    app = create_app(load_config(config, {}), environ={}, clock=clock)
+    await aiohttp_client(app)  # started: the hub has recovered the pending turn
+    assert known_at_hub_start == [True]
+    hub = app[HUB]
+    await until(lambda: _handled(hub, receipt.conversation_id, receipt.seq))
+    answered = await hub.store.events(resolved_id, limit=1000)
+    assert [e.data["score"] for e in answered if e.type == "csat.answered"] == [4]
+
+
+async def _handled(hub: Hub, conversation_id: str, seq: int) -> bool:
+    conversation = await hub.store.get_conversation(conversation_id)
+    return conversation is not None and conversation.handled_seq >= seq
