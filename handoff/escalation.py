@@ -8,20 +8,19 @@ a hand-off — returns the hand-off instead: status QUEUED and one `handoff.requ
 with the reasons, priority, SLA deadlines and the structured summary, and tells the customer
 their place in the queue and the expected wait (or how to leave a message out of hours).
 
-Writes outside the turn. A CSAT or NPS score, a comment and a follow-up answer belong to the
-conversation that asked for them, not to the one the customer writes in; they are appended
-there (`hub.append`/`hub.send`, under *that* conversation's lock) while the turn runs,
-rather than returned with it, because a turn commits exactly one conversation and two
-conversations may sit on different Redis Cluster slots, where no single write covers both.
-What keeps that safe:
+Writes into another conversation. A CSAT or NPS score, a comment and a follow-up answer
+belong to the conversation that asked for them, not to the one the customer writes in, and
+a reopened ticket closes the pending question of the one it reopens. `Escalation` writes
+none of them: it returns them with the turn (`TurnResult.elsewhere`), and the hub commits
+them in the turn's own store write. So they are recorded exactly when the turn is: a turn
+whose commit is lost (a crash, the lease lost mid-turn) recorded nothing and runs again
+from the start, and a committed one is never run again. Beyond that:
 
-- the answer names the message it came from (``answer_to``: `Turn.message_key`);
-- if this turn's own commit is then lost (a crash, the lease lost mid-turn) the turn runs
-  again, finds the answer recorded (`History.answered_by`) and replies as the first run
-  did, writing nothing twice: never a lost answer, never one counted twice (a score read
-  again as the next question's answer);
-- closing a pending question (``feedback.closed``) is idempotent as it is, and a follow-up
-  answer is written only while the question is open, re-read under the lock;
+- the answer names the message it came from (``answer_to``: `Turn.message_key`), and a
+  turn that finds its message already recorded as an answer (`History.answered_by`)
+  replies as before and returns nothing to record: never an answer counted twice (a score
+  read again as the next question's answer);
+- a follow-up answer is returned only while the log shows the question open;
 - the ticket number (`handoff.tickets.next_number`) a lost turn drew stays unused: the
   numbers have a gap, never a duplicate.
 """
@@ -47,7 +46,7 @@ from handoff.triggers import (
     is_fallback,
     priority_for,
 )
-from hub.abc import ConversationHandler, Turn, TurnResult
+from hub.abc import ConversationHandler, Elsewhere, Turn, TurnResult
 from hub.model import ConversationStatus, Event, NewEvent, Outbound
 
 if TYPE_CHECKING:
@@ -143,8 +142,8 @@ class Escalation(ConversationHandler):
         if stage == "comment":
             if turn.now - last.feedback_at > settings.comment_window:
                 return None
-            await self._append(turn, last, "csat.comment", {"text": turn.inbound.text[:2000]})
-            return TurnResult(replies=(self._thanks("csat.comment", lang),))
+            comment = _answer(turn, last, "csat.comment", {"text": turn.inbound.text[:2000]})
+            return TurnResult(replies=(self._thanks("csat.comment", lang),), elsewhere=(comment,))
         high = 5 if stage == "csat" else 10
         low = 1 if stage == "csat" else 0
         match = _SCORE.match(turn.inbound.text)
@@ -153,8 +152,8 @@ class Escalation(ConversationHandler):
         data: dict[str, Any] = {"score": int(match.group(1)), "scale": [low, high]}
         if match.group(2).strip():
             data["comment"] = match.group(2).strip()[:2000]
-        await self._append(turn, last, f"{stage}.answered", data)
-        return TurnResult(replies=(self._thanks(f"{stage}.answered", lang),))
+        score = _answer(turn, last, f"{stage}.answered", data)
+        return TurnResult(replies=(self._thanks(f"{stage}.answered", lang),), elsewhere=(score,))
 
     async def _followup_answer(self, turn: Turn, past: Past) -> TurnResult | None:
         """The answer to a follow-up question: thanks for "yes", the opt-out for "stop", and
@@ -191,21 +190,6 @@ class Escalation(ConversationHandler):
             prefer=past,
         )
 
-    async def _append(self, turn: Turn, past: Past, kind: str, data: Mapping[str, Any]) -> None:
-        """Record the customer's answer on the conversation that asked (see the module
-        docstring for why it is not part of this turn's commit), naming this message so a
-        turn run again does not record it twice."""
-        answer = {**data, "answer_to": turn.message_key}
-        await self.engine.hub.append(past.conversation_id, (NewEvent(type=kind, data=answer),))
-
-    async def _close_feedback(self, past: Past) -> None:
-        # Idempotent as it is: a turn run again finds the stage closed and writes nothing.
-        if past.feedback_stage:
-            await self.engine.hub.append(
-                past.conversation_id,
-                (NewEvent(type="feedback.closed", data={"why": "new message"}),),
-            )
-
     # ------------------------------------------------------------------ triggers
     async def _judge(self, turn: Turn, result: TurnResult, reopen: Past | None) -> TurnResult:
         engine = self.engine
@@ -228,7 +212,10 @@ class Escalation(ConversationHandler):
         reopen = self._reopens(reopen, signals.intent, score, reasons)
         if reopen is not None:
             reasons.insert(0, "reopened")
-            await self._close_feedback(reopen)
+            if reopen.feedback_stage:  # its pending question closes with this turn
+                closed = NewEvent(type="feedback.closed", data={"why": "new message"})
+                closing = Elsewhere(conversation_id=reopen.conversation_id, events=(closed,))
+                result = replace(result, elsewhere=(*result.elsewhere, closing))
         if not reasons:
             return _with_event(result, scored)
         return await self._hand_off(
@@ -371,6 +358,7 @@ class Escalation(ConversationHandler):
             state=result.state,
             status=ConversationStatus.QUEUED,
             priority=priority,
+            elsewhere=result.elsewhere,
         )
 
     def _priority(self, reasons: Sequence[str], signals: Signals, complaints_90d: int) -> int:
@@ -495,13 +483,14 @@ def _tried_from_state(result: TurnResult | None) -> list[Any]:
 
 
 def _with_event(result: TurnResult, event: NewEvent) -> TurnResult:
-    return TurnResult(
-        replies=result.replies,
-        events=(*result.events, event),
-        state=result.state,
-        status=result.status,
-        priority=result.priority,
-    )
+    return replace(result, events=(*result.events, event))
+
+
+def _answer(turn: Turn, past: Past, kind: str, data: Mapping[str, Any]) -> Elsewhere:
+    """The customer's answer, for the conversation that asked (committed with this turn),
+    naming this message (`History.answered_by` finds it)."""
+    answer = NewEvent(type=kind, data={**data, "answer_to": turn.message_key})
+    return Elsewhere(conversation_id=past.conversation_id, events=(answer,))
 
 
 def _hours_text(engine: EscalationView, lang: str) -> str:

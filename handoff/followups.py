@@ -11,10 +11,15 @@ and every process reads the same facts:
     followup.skipped   {"why": opted_out | came_back | erased}: a rule matched, nothing sent
 
 Which conversations are due is read from the hand-off's `History` (kept current by the bus on
-every process); only the leader acts on it (`HandoffEngine.tick`). Each action is written by
-`hub.send(..., when=...)`, which re-reads the conversation's log under its lock: if another
-process (a former leader) already wrote a follow-up event, nothing is written or sent twice.
-A "no" is turned into a hand-off by `Escalation`, back to the agent who resolved it.
+every process); only the leader acts on it (`HandoffEngine.tick`). Each of its actions, and
+an agent's result of a call-back task, is written by `hub.send(..., when=...)`, which re-reads
+the conversation's log under its lock: if another process (a former leader) already wrote a
+follow-up event, nothing is written or sent twice.
+
+The customer's answer is different: it arrives as a turn in another conversation, so it is
+*returned* with that turn (`TurnResult.elsewhere`) and committed with it, in one store
+write, once the question was found still open in the log. A "no" is turned into a hand-off
+by `Escalation`, back to the agent who resolved it.
 """
 
 from __future__ import annotations
@@ -23,13 +28,14 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from handoff.followup_settings import FollowUpRule, FollowUpSettings
 from handoff.history import Past
 from handoff.messages import FOLLOWUP_PAYLOAD, followup_question
 from handoff.tickets import label
-from hub.abc import Turn, TurnResult
+from hub.abc import Elsewhere, Turn, TurnResult
 from hub.errors import InputError
 from hub.model import Conversation, EventType, NewEvent
 
@@ -194,13 +200,19 @@ class FollowUps:
         self, conversation_id: str, *, closing: bool
     ) -> Callable[[Conversation], Awaitable[bool]]:
         async def check(conversation: Conversation) -> bool:
-            last = ""
-            async for event in self.engine.hub.store.iter_events(conversation_id):
-                if event.type.startswith("followup."):
-                    last = event.type
+            last = await self._last_followup(conversation_id)
             return last in OPEN if closing else not last
 
         return check
+
+    async def _last_followup(self, conversation_id: str) -> str:
+        """The type of the conversation's last follow-up event, read from its log ("" when
+        it has none, or is gone)."""
+        last = ""
+        async for event in self.engine.hub.store.iter_events(conversation_id):
+            if event.type.startswith("followup."):
+                last = event.type
+        return last
 
     # ------------------------------------------------------------------ answers
     def awaiting(self, customer_id: str, now: float) -> Past | None:
@@ -216,10 +228,14 @@ class FollowUps:
         return classify(text, {k: dict(v) for k, v in self.settings.words.items()})
 
     async def answer(self, turn: Turn, past: Past, kind: str) -> TurnResult | None:
-        """Record the customer's answer on the followed-up conversation and return the
-        reply to it: thanks for "yes", the opt-out (tagging the customer) for "stop", nothing
-        for "no" (the caller reopens a hand-off). None when the question was closed meanwhile
+        """The reply to the customer's answer — thanks for "yes", the opt-out (tagging the
+        customer) for "stop", nothing for "no" (the caller reopens a hand-off) — with the
+        answer for the followed-up conversation, committed with the turn
+        (`TurnResult.elsewhere`). None when the log shows the question closed meanwhile
         (expired on the leader): the message is then an ordinary one."""
+        if await self._last_followup(past.conversation_id) not in OPEN:
+            await self.engine.catch_up(past.conversation_id)  # learn what closed it
+            return None
         outcome = {"yes": "solved", "no": "unsolved", "stop": "opted_out"}[kind]
         data = {
             "outcome": outcome,
@@ -228,9 +244,8 @@ class FollowUps:
             "answer_to": turn.message_key,
         }
         answered = NewEvent(type="followup.answered", data=data)
-        if not await self._write(past, answered, closing=True):
-            return None
-        return self.reply(outcome, past)
+        elsewhere = Elsewhere(conversation_id=past.conversation_id, events=(answered,))
+        return replace(self.reply(outcome, past), elsewhere=(elsewhere,))
 
     def reply(self, outcome: str, past: Past) -> TurnResult:
         """What the customer is told once their answer (`outcome`) is recorded: thanks for

@@ -9,12 +9,12 @@ depends on what it reads and nothing else, and a test may provide it otherwise:
 - `FollowUpView`: follow-ups (`handoff.followups.FollowUps`) read the history and write, as
   the leader's job or an agent's action, through the hub under the conversation's lock;
 - `EscalationView`: the bot-side judge (`handoff.escalation.Escalation`) reads the log, the
-  history and the queue.
+  history and the queue, and writes nothing: what it decides, including what goes into
+  another conversation, it returns with the turn (`hub.abc.TurnResult.elsewhere`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from handoff.history import History
@@ -23,7 +23,6 @@ from handoff.messages import Texts
 from handoff.queue import Queue
 from handoff.settings import AgentSpec, HandoffSettings
 from hub.bus import EventBus
-from hub.model import Event, NewEvent
 
 if TYPE_CHECKING:
     from handoff.followups import FollowUps
@@ -70,16 +69,13 @@ class FollowUpView(Protocol):
 
 class TurnReads(Protocol):
     """The hub as a bot-side turn sees it: the log and ticket numbers to read, the bus to
-    settle, and (for now) the append of an answer into the conversation that asked."""
+    settle. No writes: a turn returns them."""
 
     @property
     def store(self) -> HandoffStore: ...
 
     @property
     def bus(self) -> EventBus: ...
-
-    async def append(self, conversation_id: str, events: Sequence[NewEvent]) -> tuple[Event, ...]:
-        """Log events that are not a turn."""
 
 
 class EscalationView(Protocol):

@@ -46,7 +46,8 @@ class EventBus(Protocol):
         it should rebuild what it derives from the log."""
 
     def publish(self, events: Sequence[Event]) -> None:
-        """Events just appended to the log by this process (never blocks)."""
+        """Events just appended to one conversation's log by this process, in order
+        (never blocks)."""
 
     def signal(self, topic: str, data: Mapping[str, Any]) -> None:
         """Tell the other processes something that is not in a log (the sender has

@@ -239,7 +239,13 @@ class Hub:
         self.bus.subscribe(listener)
 
     def _notify(self, events: Sequence[Event]) -> None:
-        self.bus.publish(events)
+        # The bus orders a batch as one conversation's: a turn's commit also appends to
+        # other conversations (`TurnResult.elsewhere`), each published as its own batch.
+        batches: dict[str, list[Event]] = {}
+        for event in events:
+            batches.setdefault(event.conversation_id, []).append(event)
+        for batch in batches.values():
+            self.bus.publish(batch)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:

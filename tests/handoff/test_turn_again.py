@@ -1,11 +1,9 @@
-"""A turn whose commit is lost runs again. When the customer's message answered a question
-asked in another conversation (a CSAT or NPS score, a comment), that answer was written
-there during the first run: the second run must answer as the first did and write nothing
-twice, in English and in Chinese.
-
-The hub restarted after a crash runs that turn with the hand-off already started, so the
-answer is recognised (`test_the_app_starts_the_hand_off_before_it_answers_what_a_crash_left`).
-"""
+"""A customer's answer to a question asked in another conversation (a CSAT or NPS score, a
+comment) is recorded there exactly once, in English and in Chinese: it is committed with
+the turn that read it (`TurnResult.elsewhere`), so a process that dies before that commit
+recorded nothing and the turn, run again after a restart, records it once; one that dies
+right after it recorded it, and nothing runs it again. A turn that finds its message
+already recorded as an answer replies as before and records nothing twice."""
 
 from __future__ import annotations
 
@@ -21,6 +19,7 @@ from hub.abc import IngestReceipt
 from hub.api import HUB
 from hub.app import create_app
 from hub.config import load_config
+from hub.delivery import RetryPolicy
 from hub.hub import Hub
 from hub.model import Inbound
 from hub.ports import TurnCommit
@@ -131,6 +130,53 @@ async def score_until_it_dies(rig: Rig, died: list[str], lang: str) -> IngestRec
 
 async def _true(value: bool) -> bool:
     return value
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_a_score_whose_commit_died_is_recorded_once_when_the_turn_runs_again(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    path = handoff_yaml(tmp_path, feedback={"csat": True, "nps": False})
+    clock = FakeClock(at("2026-11-23 10:00"))
+    async with Rig.running(store_url, path, clock) as rig:
+        resolved_id = await resolved(rig, lang)
+        died = die_at_next_commit(rig, monkeypatch, after=False)
+        receipt = await score_until_it_dies(rig, died, lang)
+        assert set(died) == {receipt.conversation_id}
+        # The answer is part of the turn's commit: nothing of it was written.
+        assert await rig.events(resolved_id, "csat.answered") == []
+        assert (await rig.conversation(receipt.conversation_id)).handled_seq < receipt.seq
+    async with Rig.running(store_url, path, clock) as again:  # the hub restarts
+        await until(lambda: again._handled(receipt.conversation_id, receipt.seq))
+        thanks = again.engine.texts.say("feedback_thanks", lang).text
+        await again.wait_text("cus", thanks)
+        assert [e.data["score"] for e in await again.events(resolved_id, "csat.answered")] == [4]
+        assert again.texts("cus") == [thanks]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_a_score_committed_before_a_crash_is_recorded_once_and_answered(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    path = handoff_yaml(tmp_path, feedback={"csat": True, "nps": False})
+    clock = FakeClock(at("2026-11-23 10:00"))
+    async with Rig.running(store_url, path, clock) as rig:
+        resolved_id = await resolved(rig, lang)
+        died = die_at_next_commit(rig, monkeypatch, after=True)
+        receipt = await score_until_it_dies(rig, died, lang)
+        # Committed with the turn: the score is there although the process died before
+        # it told anyone or sent the thanks.
+        assert [e.data["score"] for e in await rig.events(resolved_id, "csat.answered")] == [4]
+        assert (await rig.conversation(receipt.conversation_id)).handled_seq == receipt.seq
+    async with Rig.running(store_url, path, clock) as again:  # the hub restarts
+        clock.advance(RetryPolicy().lease + 1)  # the dead process's lease on the reply ends
+        thanks = again.engine.texts.say("feedback_thanks", lang).text
+        await again.wait_text("cus", thanks)
+        assert again.texts("cus") == [thanks]  # the turn did not run again
+        assert [e.data["score"] for e in await again.events(resolved_id, "csat.answered")] == [4]
+        # The new process's history, read from the log, knows the question is answered.
+        past = again.engine.history.past(resolved_id)
+        assert past is not None and past.csat == 4
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
