@@ -418,6 +418,10 @@ class Hub:
         result = self._shape_for_channel(
             route.channel if route else conversation.channel, await self._handle(turn)
         )
+        # Before the commit, not after: tags are a set, so a turn whose commit is lost and
+        # runs again adds nothing twice, while a crash right after the commit cannot lose
+        # them (a "stop" to follow-ups is such a tag).
+        await self._apply_tags(customer.id, result.events)
         commit = await self.store.commit_turn(
             conversation.id,
             handled_seq=event.seq,
@@ -432,7 +436,6 @@ class Hub:
         # What the turn logged in other conversations (a CSAT answer …) was committed with it.
         self._notify((*commit.events, *commit.elsewhere))
         self.delivery.deliver_now(commit.lead)
-        await self._apply_tags(customer.id, commit.events)
 
     async def _route(
         self, conversation: Conversation, customer: Customer | None = None
@@ -455,7 +458,7 @@ class Hub:
                 return Route(channel=channel, address=address)
         return None
 
-    async def _apply_tags(self, customer_id: str, events: Sequence[Event]) -> None:
+    async def _apply_tags(self, customer_id: str, events: Sequence[NewEvent]) -> None:
         """`customer.tagged` events (a flow's tag step) become the customer's tags, so
         later conditions, routing and the agent's profile see them."""
         tags = [
