@@ -31,9 +31,15 @@ Two effects of a turn are not part of its commit, on purpose:
   (`IdentityService.linked_by`, by `Turn.message_key`).
 - A verification code goes straight to the claimed address (`ConnectorCodeSender`), not
   through the outbox: the address may have no conversation (the outbox keeps one
-  conversation's replies in order), and a code that arrives late is useless, so it is
-  retried briefly instead of queued. A turn run again after a lost commit asks for a
+  conversation's replies in order), a code that arrives late is useless, so it is
+  retried briefly instead of queued, and the customer is told at once when it cannot be
+  sent. And a reply in the outbox is a `message.out` in the log: the code would be kept
+  in clear in the log, the console's transcript and the search index, where the
+  challenge keeps only its salted digest. A turn run again after a lost commit asks for a
   code again within the same rate limits; the newest code is the one that works.
+
+Everything else a turn decides is returned in its `TurnResult` and committed with it
+(docs/architecture.md, "What a turn commits, and what it writes elsewhere").
 """
 
 from __future__ import annotations
