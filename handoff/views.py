@@ -29,38 +29,33 @@ if TYPE_CHECKING:
     from handoff.status import StatusReporter
 
 
-class StatusView(Protocol):
-    """What the status command reads."""
+class Shared(Protocol):
+    """What every part reads: the settings, the customer history, the texts."""
 
     @property
     def settings(self) -> HandoffSettings: ...
+
+    @property
+    def history(self) -> History: ...
+
+    @property
+    def texts(self) -> Texts: ...
+
+
+class StatusView(Shared, Protocol):
+    """What the status command reads."""
 
     @property
     def queue(self) -> Queue: ...
 
-    @property
-    def history(self) -> History: ...
-
-    @property
-    def texts(self) -> Texts: ...
-
     def clock(self) -> float: ...
 
 
-class FollowUpView(Protocol):
+class FollowUpView(Shared, Protocol):
     """What follow-ups read, and where they write (outside any customer's turn)."""
 
     @property
     def hub(self) -> HubLink: ...
-
-    @property
-    def settings(self) -> HandoffSettings: ...
-
-    @property
-    def history(self) -> History: ...
-
-    @property
-    def texts(self) -> Texts: ...
 
     async def catch_up(self, conversation_id: str) -> None: ...
 
@@ -78,23 +73,14 @@ class TurnReads(Protocol):
     def bus(self) -> EventBus: ...
 
 
-class EscalationView(Protocol):
+class EscalationView(Shared, Protocol):
     """What `Escalation` reads to judge a bot-owned turn."""
 
     @property
     def hub(self) -> TurnReads: ...
 
     @property
-    def settings(self) -> HandoffSettings: ...
-
-    @property
-    def history(self) -> History: ...
-
-    @property
     def queue(self) -> Queue: ...
-
-    @property
-    def texts(self) -> Texts: ...
 
     @property
     def status(self) -> StatusReporter: ...
@@ -103,4 +89,4 @@ class EscalationView(Protocol):
     def followups(self) -> FollowUps: ...
 
 
-__all__ = ["EscalationView", "FollowUpView", "StatusView", "TurnReads"]
+__all__ = ["EscalationView", "FollowUpView", "Shared", "StatusView", "TurnReads"]

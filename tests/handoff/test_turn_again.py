@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -120,12 +121,30 @@ def die_at_next_commit(rig: Rig, monkeypatch: pytest.MonkeyPatch, *, after: bool
     return died
 
 
-async def score_until_it_dies(rig: Rig, died: list[str], lang: str) -> IngestReceipt:
-    receipt = await rig.hub.ingest(
-        Inbound(channel="test", sender="cus", message_id="score", text=SCORE[lang])
-    )
-    await until(lambda: _true(bool(died)))
-    return receipt
+class Crash(NamedTuple):
+    rig: Rig  # the process that died
+    settings: Path
+    resolved_id: str  # the conversation that asked for the score
+    score: IngestReceipt  # the message whose turn's commit died
+
+
+@asynccontextmanager
+async def score_dies(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, *, after: bool
+) -> AsyncIterator[Crash]:
+    """A hub process: Bo resolves a hand-off, the customer gives the score, and the commit
+    of that turn dies (before or `after` its store write). The process is stopped when
+    the block ends; `Rig.running(store_url, crash.settings, crash.rig.clock)` restarts it."""
+    settings = handoff_yaml(tmp_path, feedback={"csat": True, "nps": False})
+    async with Rig.running(store_url, settings, FakeClock(at("2026-11-23 10:00"))) as rig:
+        resolved_id = await resolved(rig, lang)
+        died = die_at_next_commit(rig, monkeypatch, after=after)
+        score = await rig.hub.ingest(
+            Inbound(channel="test", sender="cus", message_id="score", text=SCORE[lang])
+        )
+        await until(lambda: _true(bool(died)))
+        assert set(died) == {score.conversation_id}
+        yield Crash(rig=rig, settings=settings, resolved_id=resolved_id, score=score)
 
 
 async def _true(value: bool) -> bool:
@@ -136,21 +155,17 @@ async def _true(value: bool) -> bool:
 async def test_a_score_whose_commit_died_is_recorded_once_when_the_turn_runs_again(
     store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str
 ) -> None:
-    path = handoff_yaml(tmp_path, feedback={"csat": True, "nps": False})
-    clock = FakeClock(at("2026-11-23 10:00"))
-    async with Rig.running(store_url, path, clock) as rig:
-        resolved_id = await resolved(rig, lang)
-        died = die_at_next_commit(rig, monkeypatch, after=False)
-        receipt = await score_until_it_dies(rig, died, lang)
-        assert set(died) == {receipt.conversation_id}
+    async with score_dies(store_url, tmp_path, monkeypatch, lang, after=False) as crash:
+        rig, score = crash.rig, crash.score
         # The answer is part of the turn's commit: nothing of it was written.
-        assert await rig.events(resolved_id, "csat.answered") == []
-        assert (await rig.conversation(receipt.conversation_id)).handled_seq < receipt.seq
-    async with Rig.running(store_url, path, clock) as again:  # the hub restarts
-        await until(lambda: again._handled(receipt.conversation_id, receipt.seq))
+        assert await rig.events(crash.resolved_id, "csat.answered") == []
+        assert (await rig.conversation(score.conversation_id)).handled_seq < score.seq
+    async with Rig.running(store_url, crash.settings, rig.clock) as again:  # a restart
+        await until(lambda: again._handled(score.conversation_id, score.seq))
         thanks = again.engine.texts.say("feedback_thanks", lang).text
         await again.wait_text("cus", thanks)
-        assert [e.data["score"] for e in await again.events(resolved_id, "csat.answered")] == [4]
+        answered = await again.events(crash.resolved_id, "csat.answered")
+        assert [e.data["score"] for e in answered] == [4]
         assert again.texts("cus") == [thanks]
 
 
@@ -158,24 +173,22 @@ async def test_a_score_whose_commit_died_is_recorded_once_when_the_turn_runs_aga
 async def test_a_score_committed_before_a_crash_is_recorded_once_and_answered(
     store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str
 ) -> None:
-    path = handoff_yaml(tmp_path, feedback={"csat": True, "nps": False})
-    clock = FakeClock(at("2026-11-23 10:00"))
-    async with Rig.running(store_url, path, clock) as rig:
-        resolved_id = await resolved(rig, lang)
-        died = die_at_next_commit(rig, monkeypatch, after=True)
-        receipt = await score_until_it_dies(rig, died, lang)
+    async with score_dies(store_url, tmp_path, monkeypatch, lang, after=True) as crash:
+        rig, score = crash.rig, crash.score
         # Committed with the turn: the score is there although the process died before
         # it told anyone or sent the thanks.
-        assert [e.data["score"] for e in await rig.events(resolved_id, "csat.answered")] == [4]
-        assert (await rig.conversation(receipt.conversation_id)).handled_seq == receipt.seq
-    async with Rig.running(store_url, path, clock) as again:  # the hub restarts
-        clock.advance(RetryPolicy().lease + 1)  # the dead process's lease on the reply ends
+        answered = await rig.events(crash.resolved_id, "csat.answered")
+        assert [e.data["score"] for e in answered] == [4]
+        assert (await rig.conversation(score.conversation_id)).handled_seq == score.seq
+    async with Rig.running(store_url, crash.settings, rig.clock) as again:  # a restart
+        rig.clock.advance(RetryPolicy().lease + 1)  # the dead process's lease on the reply ends
         thanks = again.engine.texts.say("feedback_thanks", lang).text
         await again.wait_text("cus", thanks)
         assert again.texts("cus") == [thanks]  # the turn did not run again
-        assert [e.data["score"] for e in await again.events(resolved_id, "csat.answered")] == [4]
+        answered = await again.events(crash.resolved_id, "csat.answered")
+        assert [e.data["score"] for e in answered] == [4]
         # The new process's history, read from the log, knows the question is answered.
-        past = again.engine.history.past(resolved_id)
+        past = again.engine.history.past(crash.resolved_id)
         assert past is not None and past.csat == 4
 
 
@@ -186,20 +199,15 @@ async def test_the_app_starts_the_hand_off_before_it_answers_what_a_crash_left(
     """`create_app`'s lifecycle: the turn a crash left unanswered is a CSAT score, which
     only the hand-off's history (read from the log when the engine starts) recognises."""
     url = f"sqlite:///{tmp_path}/hub.db"
-    path = handoff_yaml(tmp_path, feedback={"csat": True, "nps": False})
-    clock = FakeClock(at("2026-11-23 10:00"))
-    async with Rig.running(url, path, clock) as rig:
-        resolved_id = await resolved(rig, lang)
-        receipt = await score_until_it_dies(
-            rig, die_at_next_commit(rig, monkeypatch, after=False), lang
-        )
+    async with score_dies(url, tmp_path, monkeypatch, lang, after=False) as crash:
+        pass
     config = tmp_path / "frontdesk.yaml"
     config.write_text(
         json.dumps(
             {
                 "store": {"url": url},
                 "logging": {"format": "text"},
-                "bot": {"kind": "echo", "handoff_path": str(path)},
+                "bot": {"kind": "echo", "handoff_path": str(crash.settings)},
             }
         ),
         encoding="utf-8",
@@ -209,16 +217,16 @@ async def test_the_app_starts_the_hand_off_before_it_answers_what_a_crash_left(
 
     async def start(hub: Hub) -> None:
         engine = app[HANDOFF]
-        known_at_hub_start.append(engine.history.past(resolved_id) is not None)
+        known_at_hub_start.append(engine.history.past(crash.resolved_id) is not None)
         await hub_start(hub)
 
     monkeypatch.setattr(Hub, "start", start)
-    app = create_app(load_config(config, {}), environ={}, clock=clock)
+    app = create_app(load_config(config, {}), environ={}, clock=crash.rig.clock)
     await aiohttp_client(app)  # started: the hub has recovered the pending turn
     assert known_at_hub_start == [True]
     hub = app[HUB]
-    await until(lambda: _handled(hub, receipt.conversation_id, receipt.seq))
-    answered = await hub.store.events(resolved_id, limit=1000)
+    await until(lambda: _handled(hub, crash.score.conversation_id, crash.score.seq))
+    answered = await hub.store.events(crash.resolved_id, limit=1000)
     assert [e.data["score"] for e in answered if e.type == "csat.answered"] == [4]
 
 
