@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.agent_actions import HandoffActions
-from handoff.engine import HandoffEngine
 from handoff.mentions import mentions
 from handoff.queue import Presence, Ticket
+from handoff.views import ActingView
 from hub.errors import InputError
 from hub.model import Attachment, Button, Event
 
@@ -113,7 +113,7 @@ class AgentActions:
     """Every agent action, one method each: who may act (`Actor`), then the write
     (`HandoffActions`). Built once, with the hand-off (`handoff.install`)."""
 
-    def __init__(self, engine: HandoffEngine, writes: HandoffActions) -> None:
+    def __init__(self, engine: ActingView, writes: HandoffActions) -> None:
         self.engine = engine
         self.writes = writes
 

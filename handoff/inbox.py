@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
 from handoff.actions import ActionError, Actor, may_see
-from handoff.engine import HandoffEngine
 from handoff.queue import Ticket
+from handoff.views import QueueView
 from hub.model import Customer, Event
 from hub.ports import Records
 
@@ -100,7 +100,7 @@ class ListPage:
 class Inbox:
     """The list's query service (cheap to build: one per request)."""
 
-    def __init__(self, engine: HandoffEngine, store: Records) -> None:
+    def __init__(self, engine: QueueView, store: Records) -> None:
         self.engine = engine
         self.store = store
 

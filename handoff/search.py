@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.actions import ActionError, Actor, may_read, may_see
-from handoff.engine import HandoffEngine
 from handoff.inbox import customer_identity, customer_name, status_of
 from handoff.tickets import label
+from handoff.views import QueueView
 from hub.model import Conversation, Customer
 from hub.ports import Records
 from hub.search import Hit, Scope, SearchIndex
@@ -39,7 +39,7 @@ class Results:
 class ConversationSearch:
     """One per request: the index, and the engine's queue for who may see what."""
 
-    def __init__(self, index: SearchIndex, engine: HandoffEngine, store: Records) -> None:
+    def __init__(self, index: SearchIndex, engine: QueueView, store: Records) -> None:
         self.index = index
         self.engine = engine
         self.store = store

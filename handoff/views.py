@@ -8,6 +8,8 @@ depends on what it reads and nothing else, and a test may provide it otherwise:
   queue, the history and the settings;
 - `FollowUpView`: follow-ups (`handoff.followups.FollowUps`) read the history and write, as
   the leader's job or an agent's action, through the hub under the conversation's lock;
+- `QueueView`, `ActingView`: the inbox, console search and who-may-act
+  (`handoff.actions.AgentActions`) read the queue;
 - `EscalationView`: the bot-side judge (`handoff.escalation.Escalation`) reads the log, the
   history and the queue, and writes nothing: what it decides, including what goes into
   another conversation, it returns with the turn (`hub.abc.TurnResult.elsewhere`).
@@ -62,6 +64,21 @@ class FollowUpView(Shared, Protocol):
     def agent(self, agent_id: str) -> AgentSpec: ...
 
 
+class QueueView(Protocol):
+    """What the inbox and console search read: the queue, for who may see what."""
+
+    @property
+    def queue(self) -> Queue: ...
+
+
+class ActingView(QueueView, Protocol):
+    """What `AgentActions` reads in front of the writes: the queue (who may act), and the
+    hub for an agent's typing."""
+
+    @property
+    def hub(self) -> HubLink: ...
+
+
 class TurnReads(Protocol):
     """The hub as a bot-side turn sees it: the log and ticket numbers to read, the bus to
     settle. No writes: a turn returns them."""
@@ -89,4 +106,12 @@ class EscalationView(Shared, Protocol):
     def followups(self) -> FollowUps: ...
 
 
-__all__ = ["EscalationView", "FollowUpView", "Shared", "StatusView", "TurnReads"]
+__all__ = [
+    "ActingView",
+    "EscalationView",
+    "FollowUpView",
+    "QueueView",
+    "Shared",
+    "StatusView",
+    "TurnReads",
+]

@@ -16,16 +16,15 @@ from handoff.console.accounts import AccountStore, accounts_from_url
 from handoff.console.auth import security_headers
 from handoff.console.cli import register
 from handoff.console.settings import load_console_settings
-from handoff.console.state import CONSOLE, HERE, ConsoleState, template_environment
+from handoff.console.state import CONSOLE, HERE, ConsoleLink, ConsoleState, template_environment
 from hub.config import Config
-from hub.hub import Hub
 
 __all__ = ["install_console", "register"]
 
 
 def install_console(
     app: web.Application,
-    hub: Hub,
+    hub: ConsoleLink,
     config: Config,
     *,
     accounts: AccountStore | None = None,
@@ -85,8 +84,12 @@ def install_console(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await store.open()
         # The hand-off engine's agents are these accounts (handoff.yaml only seeds them).
-        actions = app.get(ACTIONS)
-        agents = roster.run(store, actions, clock=clock) if actions is not None else None
+        actions, engine = app.get(ACTIONS), app.get(HANDOFF)
+        agents = (
+            roster.run(store, actions, engine, clock=clock)
+            if actions is not None and engine is not None
+            else None
+        )
         if agents is not None:
             await anext(agents)
         # The state may have been replaced before start (tests inject a clock).

@@ -132,12 +132,12 @@ async def keep_presence(
 async def run(
     store: AccountStore,
     actions: AgentActions,
+    engine: HandoffEngine,
     *,
     clock: Callable[[], float] = time.time,
     every: float = REFRESH_EVERY,
 ) -> AsyncIterator[None]:
     """A cleanup-context body: seed, load, then keep engine and store in step."""
-    engine = actions.engine
     await seed(store, engine.settings.agents, now=clock())
     await refresh(store, actions, presence=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import jinja2
 from aiohttp import web
@@ -12,7 +13,9 @@ from aiohttp import web
 from handoff.console.accounts import AccountStore
 from handoff.console.i18n import translator
 from handoff.console.settings import ConsoleSettings
-from hub.hub import Hub
+from handoff.hub_link import HandoffStore
+from hub.metrics import Metrics
+from hub.signals import TypingListener
 
 HERE = Path(__file__).parent
 
@@ -45,9 +48,23 @@ def duration(seconds: float | None, t: Callable[[str], str] | None = None) -> st
     return f"{minutes}{m} {secs}{s}" if minutes else f"{secs}{s}"
 
 
+class ConsoleLink(Protocol):
+    """The hub as the console sees it: the log and the directory it reads, the metrics it
+    adds its figures to, and the customers' typing it shows (its writes go through the
+    hand-off's actions)."""
+
+    @property
+    def store(self) -> HandoffStore: ...
+
+    @property
+    def metrics(self) -> Metrics: ...
+
+    def add_typing_listener(self, listener: TypingListener) -> None: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConsoleState:
-    hub: Hub
+    hub: ConsoleLink
     accounts: AccountStore
     settings: ConsoleSettings
     clock: Callable[[], float]
