@@ -10,6 +10,7 @@ from hub.abc import Elsewhere, TurnResult
 from hub.errors import LeaseLost
 from hub.model import EventType, Inbound, NewEvent, Outbound
 from hub.ports import Backend, Ingested
+from hub.store_redis import RedisStore
 
 SCORE = NewEvent(type="csat.answered", data={"score": 4, "answer_to": "c:2"})
 COMMENT = NewEvent(type="csat.comment", data={"text": "很快，谢谢"})
@@ -106,3 +107,32 @@ async def test_its_own_conversation_is_not_elsewhere(store: Backend) -> None:
             now=12.0, lease=30,
         )  # fmt: skip
     assert await store.events(answering.conversation.id, after_seq=answering.event.seq) == []
+
+
+async def test_a_resent_commit_script_appends_nowhere_twice(
+    shared_store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """redis-py resends a script after a dropped connection (the reply, not the write, may
+    have been lost): the call's idempotency record answers with what the first wrote,
+    the other conversation's first seq too."""
+    store = RedisStore(shared_store_url)
+    await store.open()
+    try:
+        asked, answering = await two_conversations(store)
+        # Both calls named alike: the second is the first one's resend.
+        monkeypatch.setattr("hub.store_redis_core.os.urandom", lambda n: b"\x01" * n)
+        commits = [
+            await store.commit_turn(
+                answering.conversation.id,
+                handled_seq=answering.event.seq,
+                result=answer(asked),
+                now=12.0,
+                lease=30,
+            )
+            for _ in range(2)
+        ]
+        assert commits[0].elsewhere == commits[1].elsewhere != ()
+        there = await store.events(asked.conversation.id, after_seq=asked.event.seq)
+        assert [e.type for e in there] == ["csat.answered", "csat.comment"]
+    finally:
+        await store.close()
