@@ -200,3 +200,55 @@ def test_one_huge_intent_keeps_an_even_sample_for_the_vote() -> None:
     chat = classifier.intents.index("chat")
     assert np.all(np.linalg.norm(block.examples[chat], axis=1) > 0.99)  # all rows real
     assert classifier.predict("just chatting about item 1999 today").intent == "chat"
+
+
+def test_a_large_bots_looser_solver_tolerance_keeps_its_predictions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Large bots stop the SVM solver at liblinear's own tolerance (a third of the passes on
+    # CLINC150); the intents and, nearly, the confidences are those of the tight tolerance, in
+    # English and Chinese. Small bots keep the tight one: their weights do not change at all.
+    examples = large_bot()
+    examples["track_order"] = [*examples["track_order"], "我的订单到哪了", "查一下我的订单"]
+    small_examples = {k: v[:5] for k, v in examples.items()}
+    loose = IntentClassifier.train(examples)
+    small = IntentClassifier.train(small_examples)
+    monkeypatch.setattr(nlu, "_LARGE_TOL", nlu._TOL)
+    tight = IntentClassifier.train(examples)
+    lines = [
+        "can you cancel my parcel now",
+        "how do i renew my subscription",
+        "help me repair my laptop today",
+        "我的订单到哪了",
+        "查一下我的订单",
+        "cancel parcel bananas weather purple dinosaur",
+    ]
+    for line in lines:
+        a, b = loose.predict(line), tight.predict(line)
+        assert a.ranking[0].intent == b.ranking[0].intent, line
+        assert a.confidence == pytest.approx(b.confidence, abs=0.02), line
+    monkeypatch.setattr(nlu, "_LARGE_TOL", 0.5)
+    np.testing.assert_array_equal(
+        IntentClassifier.train(small_examples)._ngram_weights, small._ngram_weights
+    )
+
+
+def test_training_runs_on_one_blas_thread_throughout(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The principal axes of a large bot's embeddings took ten times the CPU on two BLAS
+    # threads spinning on a shared machine as on one; the SVM fit had its own limit already.
+    from threadpoolctl import (  # type: ignore[import-untyped, unused-ignore]
+        threadpool_info,
+        threadpool_limits,
+    )
+
+    seen: list[int] = []
+    fit = nlu._VectorBlock.fit
+
+    def recording_fit(*args: object, **kwargs: object) -> object:
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return fit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nlu._VectorBlock, "fit", recording_fit)
+    with threadpool_limits(limits=2, user_api="blas"):  # the caller's setting, whatever it is
+        IntentClassifier.train(large_bot())
+    assert seen and set(seen) == {1}
