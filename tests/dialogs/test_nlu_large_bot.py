@@ -32,6 +32,13 @@ def large_bot() -> dict[str, list[str]]:
     return examples
 
 
+def bilingual_large_bot() -> dict[str, list[str]]:
+    """`large_bot` with two Chinese examples of tracking an order."""
+    examples = large_bot()
+    examples["track_order"] = [*examples["track_order"], "我的订单到哪了", "查一下我的订单"]
+    return examples
+
+
 def test_a_large_bot_trains_calibrates_on_one_fold_and_understands() -> None:
     examples = large_bot()
     total = sum(len(v) for v in examples.values())
@@ -106,8 +113,7 @@ def test_a_large_bot_scales_confidence_by_the_nearest_example(
     # A line sharing an intent's words but near none of its examples is less sure in a large
     # bot than the softmax alone says; a line like the examples keeps its confidence (English
     # and Chinese); the ranking is unchanged; a small bot does not scale at all.
-    examples = large_bot()
-    examples["track_order"] = [*examples["track_order"], "我的订单到哪了", "查一下我的订单"]
+    examples = bilingual_large_bot()
     large = IntentClassifier.train(examples)
     small = IntentClassifier.train({k: v[:5] for k, v in examples.items()})
     near = ["can you cancel my parcel now", "我的订单到哪了"]
@@ -144,8 +150,7 @@ def test_naive_bayes_weights_are_each_intents_log_probabilities_of_its_terms() -
 def test_a_large_bot_adds_naive_bayes_and_the_nearest_example_vote_a_small_bot_does_not(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    examples = large_bot()
-    examples["track_order"] = [*examples["track_order"], "我的订单到哪了", "查一下我的订单"]
+    examples = bilingual_large_bot()
     small_examples = {k: v[:5] for k, v in examples.items()}
     lines = ["can you cancel my parcel now", "我的订单到哪了", "renew subscription"]
     large = IntentClassifier.train(examples)
@@ -208,8 +213,7 @@ def test_a_large_bots_looser_solver_tolerance_keeps_its_predictions(
     # Large bots stop the SVM solver at liblinear's own tolerance (a third of the passes on
     # CLINC150); the intents and, nearly, the confidences are those of the tight tolerance, in
     # English and Chinese. Small bots keep the tight one: their weights do not change at all.
-    examples = large_bot()
-    examples["track_order"] = [*examples["track_order"], "我的订单到哪了", "查一下我的订单"]
+    examples = bilingual_large_bot()
     small_examples = {k: v[:5] for k, v in examples.items()}
     loose = IntentClassifier.train(examples)
     small = IntentClassifier.train(small_examples)
