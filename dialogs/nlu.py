@@ -84,7 +84,7 @@ _LARGE_MAX_CHAR_DF = 0.05
 # (CLINC150's training 16.1 → 13.5 s CPU, two runs each, alternated, load average 8-15).
 _LARGE_MAX_CHAR_LEN = 4
 # The SVM solver's stopping tolerance: scikit-learn's default for small bots (their fit is
-# quick, and their weights stay exactly what they were), liblinear's own default for this
+# quick, and the demo bot's cross-validation stays what it was), liblinear's own default for this
 # dual solver for large bots. On CLINC150's validation split the looser tolerance stopped the
 # solver after at most 16 passes instead of 47 and predicted the same intent for all 3,100
 # lines (confidences within 0.011; in scope at 60 / 65 / 70 % OOS recall 94.50 / 94.37 / 94.10
