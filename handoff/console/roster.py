@@ -25,6 +25,7 @@ from handoff.console.accounts import Account, AccountError, AccountStore, AgentP
 from handoff.engine import HandoffEngine
 from handoff.queue import Presence
 from handoff.settings import AgentSpec
+from hub.periodic import Periodic
 
 log = logging.getLogger("frontdesk.console.roster")
 
@@ -141,16 +142,12 @@ async def run(
     await seed(store, engine.settings.agents, now=clock())
     await refresh(store, actions, presence=True)
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await refresh(store, actions)
-            except Exception:
-                log.exception("the roster could not be refreshed")
-
-    tasks = [asyncio.create_task(loop()), asyncio.create_task(keep_presence(store, engine, clock))]
+    # Stops on a flag as well as a cancel (see hub.periodic): a refresh reading Redis may
+    # swallow the cancel, and the app's shutdown must not wait for it for ever.
+    refreshing = Periodic("roster", lambda: refresh(store, actions), every, first=False)
+    refreshing.start()
+    presence = asyncio.create_task(keep_presence(store, engine, clock))
     yield
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await refreshing.stop()
+    presence.cancel()
+    await asyncio.gather(presence, return_exceptions=True)

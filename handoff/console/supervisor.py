@@ -3,8 +3,6 @@ as a server-rendered page with SVG charts, as JSON, and as Prometheus gauges."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -34,6 +32,7 @@ from handoff.tickets import label
 from hub.errors import InputError
 from hub.http import Fields, json_response, read_object
 from hub.metrics import Metrics
+from hub.periodic import Periodic
 
 log = logging.getLogger("frontdesk.console.supervisor")
 
@@ -235,16 +234,9 @@ class MetricsFigures:
     async def run(self, state: ConsoleState) -> AsyncIterator[None]:
         """A cleanup context body: refresh now and then, until the app stops."""
 
-        async def loop() -> None:
-            while True:
-                try:
-                    await self.refresh(state)
-                except Exception:
-                    log.exception("console figures could not be computed")
-                await asyncio.sleep(REFRESH_EVERY)
-
-        task = asyncio.create_task(loop())
+        # Stops on a flag as well as a cancel (see hub.periodic): a refresh reading Redis may
+        # swallow the cancel, and the app's shutdown must not wait for it for ever.
+        refreshing = Periodic("console figures", lambda: self.refresh(state), REFRESH_EVERY)
+        refreshing.start()
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await refreshing.stop()
