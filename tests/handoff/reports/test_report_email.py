@@ -4,12 +4,13 @@ restart — retried after a refused delivery, bilingual or in one language, and 
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -26,6 +27,18 @@ from hub.model import NewEvent
 from tests.connectors.email.harness import CaptureRelay, html_text, plain_text
 from tests.handoff.helpers import FakeClock, TinyBot, api_channel_config, at, handoff_yaml
 from tests.support import hub_env
+
+T = TypeVar("T")
+# Only a hang reaches this bound (the send, or a hub that does not stop): the test then fails
+# saying what hung, instead of sitting until pytest-timeout on a loaded machine.
+HANG = 60.0
+
+
+async def within(step: Awaitable[T], what: str) -> T:
+    try:
+        return await asyncio.wait_for(step, HANG)
+    except TimeoutError:
+        pytest.fail(f"{what} did not finish within {HANG:.0f} s")
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -79,7 +92,8 @@ async def hub(
         assert isinstance(mailer, ReportMailer)
         yield engine, mailer
     finally:
-        await client.close()
+        # A background task that ignores its cancel would hang the hub's shutdown.
+        await within(client.close(), "stopping the hub")
 
 
 async def write_week(engine: HandoffEngine) -> None:
@@ -208,7 +222,10 @@ async def test_two_processes_send_one_email(
     ):
         for engine in (first, second, first, second):
             await engine.tick()
-        outcomes = [await first_mailer.wait(), await second_mailer.wait()]
+        outcomes = [
+            await within(first_mailer.wait(), "the first process's send"),
+            await within(second_mailer.wait(), "the second process's send"),
+        ]
         assert sorted(outcomes) == [False, True]
         assert first_mailer.sent + second_mailer.sent == 1
     assert len(relay.messages) == 1
