@@ -17,6 +17,29 @@ from pathlib import Path
 
 from tests.redis_server import free_port, redis_server_binary
 
+# A cluster node also listens on its port + 10000 (the cluster bus), so its port must be at
+# most 55535; Linux hands out free ports up to 60999, about one in five of them too high.
+BUS_OFFSET = 10_000
+HIGHEST_PORT = 65_535 - BUS_OFFSET
+
+
+def free_node_port() -> int:
+    """A free loopback port whose cluster-bus port (+10000) exists and is free too."""
+    for _ in range(200):
+        port = free_port()
+        if port <= HIGHEST_PORT and _free(port + BUS_OFFSET):
+            return port
+    raise RuntimeError("no free port pair (port, port + 10000) on 127.0.0.1")
+
+
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
 
 def redis_cli_binary() -> str | None:
     return shutil.which("redis-cli")
@@ -67,7 +90,7 @@ class RedisTestCluster:
 
     def _spawn(self, index: int, timeout: float) -> None:
         for _ in range(3):  # another process may take the free port before we bind it
-            port = free_port()
+            port = free_node_port()
             node_dir = self.dir / str(port)
             node_dir.mkdir()
             args = [
