@@ -51,6 +51,7 @@ from hub.model import (
     NewEvent,
     Outbound,
 )
+from hub.periodic import Periodic
 
 log = logging.getLogger("frontdesk.handoff")
 
@@ -87,7 +88,7 @@ class HandoffEngine(ConversationHandler):
         self.tick_interval = settings.routing.tick_interval
         self.resync_interval = settings.routing.resync_interval
         self._last_resync = 0.0
-        self._ticker: asyncio.Task[None] | None = None
+        self._ticker: Periodic | None = None
         self._tick_lock = asyncio.Lock()
         # Clocks (offer timeouts, SLA alerts, queue positions) run on one process: the leader.
         self.leader: Lease = leader or SoleLease()
@@ -195,23 +196,18 @@ class HandoffEngine(ConversationHandler):
         await self.leader.start()
         await self.resync()
         await self.rebuild_history()
-        self._ticker = asyncio.create_task(self._tick_forever())
+        # Stops on a flag as well as a cancel (see hub.periodic): a tick reading Redis may
+        # swallow the cancel, and the hub's shutdown must not wait for it for ever.
+        self._ticker = Periodic("hand-off tick", self.tick, self.tick_interval, first=False)
+        self._ticker.start()
 
     async def stop(self) -> None:
         if self._ticker is not None:
-            self._ticker.cancel()
-            await asyncio.gather(self._ticker, return_exceptions=True)
+            await self._ticker.stop()
+            self._ticker = None
         await self.dispatcher.stop()
         await self.leader.stop()
         self.feed.close()
-
-    async def _tick_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.tick_interval)
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("hand-off tick failed")
 
     # ------------------------------------------------------------------ the index
     def on_events(self, events: Sequence[Event]) -> None:

@@ -45,6 +45,7 @@ from hub.model import (
     Outbound,
     Route,
 )
+from hub.periodic import Periodic
 from hub.ports import CustomerDirectory, EventLog, Leases, Limits, Outbox
 from hub.ports.leases import TurnContext
 from hub.shared_limits import LocalRateLimiter, RateLimiter
@@ -116,7 +117,7 @@ class Hub:
         self._typing_tasks: set[asyncio.Task[None]] = set()
         self.bus.on_signal(TYPING_TOPIC, self._typing_elsewhere)
         self._accepting = False
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper: Periodic | None = None
         self.sweep_interval = 5.0
         self.metrics.describe("frontdesk_inbound_total", "Inbound messages acknowledged")
         self.metrics.describe("frontdesk_inbound_duplicates_total", "Inbound duplicates dropped")
@@ -257,14 +258,19 @@ class Hub:
         for conversation_id in pending:
             self._schedule(conversation_id)
         await self.delivery.start()
-        self._sweeper = asyncio.create_task(self._sweep())
+        # Stops on a flag as well as a cancel (see hub.periodic): a sweep reading Redis may
+        # swallow the cancel, and the shutdown must not wait for it for ever.
+        self._sweeper = Periodic(
+            "pending-turn sweep", self._sweep, self.sweep_interval, first=False
+        )
+        self._sweeper.start()
 
     async def stop(self) -> None:
         """Finish in-flight turns and flush the outbox, within the grace period."""
         self._accepting = False
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
+            await self._sweeper.stop()
+            self._sweeper = None
         grace = self.retry.shutdown_grace
         if self._runners:
             await asyncio.wait(list(self._runners.values()), timeout=grace)
@@ -368,14 +374,9 @@ class Hub:
     async def _sweep(self) -> None:
         """Safety net: pick up any turn left pending (a runner that failed, another
         process that died holding a conversation)."""
-        while True:
-            await asyncio.sleep(self.sweep_interval)
-            try:
-                for conversation_id in await self.store.pending_conversations():
-                    if conversation_id not in self._runners:
-                        self._schedule(conversation_id)
-            except Exception:
-                log.exception("pending-turn sweep failed")
+        for conversation_id in await self.store.pending_conversations():
+            if conversation_id not in self._runners:
+                self._schedule(conversation_id)
 
     async def _run_pending_turns(
         self, conversation_id: str, lease: Lease, context: TurnContext
