@@ -25,7 +25,6 @@ from ruamel.yaml import YAML
 from connectors.telegram.connector import SECRET_HEADER, TelegramConnector
 from handoff.api import HANDOFF
 from handoff.console.accounts import Account, Role, Session, accounts_from_url, token_key
-from handoff.console.passwords import hash_password
 from handoff.console.state import CONSOLE
 from hub.api import HUB
 from hub.app import create_app
@@ -36,7 +35,7 @@ from hub.store_redis_connect import keyspace
 from hub.stores import sqlite_path
 from tests.connectors.telegram.fake_bot_api import TOKEN as TELEGRAM_TOKEN
 from tests.connectors.telegram.fake_bot_api import FakeBotApi
-from tests.handoff.console.helpers import HANDOFF_YAML, PASSWORD
+from tests.handoff.console.helpers import HANDOFF_YAML, password_hash
 from tests.support import DEMO_CONFIG, CallbackReceiver, api_auth, channel_auth, hub_env
 
 TELEGRAM_SECRET = "bad-input-webhook-secret"
@@ -131,7 +130,7 @@ class Rig:
         accounts = accounts_from_url(self.store_url)
         await accounts.open()
         try:
-            hashed = await _password_hash()
+            hashed = await password_hash()
             await accounts.add(
                 Account(id=AGENT, name="Sara", role=Role.SUPERVISOR, password_hash=hashed)
             )
@@ -274,16 +273,6 @@ class Rig:
                 if isinstance(outbound, Mapping):
                     texts.append(str(outbound.get("text", "")))
         return texts
-
-
-_HASHES: list[str] = []
-
-
-async def _password_hash() -> str:
-    """argon2 is slow on purpose: hash the test password once per test session."""
-    if not _HASHES:
-        _HASHES.append(await asyncio.to_thread(hash_password, PASSWORD))
-    return _HASHES[0]
 
 
 async def _all(listing: Any, *, limit: int) -> list[dict[str, Any]]:

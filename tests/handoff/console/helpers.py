@@ -70,9 +70,21 @@ def console_app(
     return app
 
 
+_HASHES: list[str] = []
+
+
+async def password_hash() -> str:
+    """An argon2 hash of `PASSWORD`, made once per worker: hashing is slow on purpose (64 MiB
+    of memory work: a tenth of a second, seconds on a loaded machine). Logging in still
+    verifies it for real."""
+    if not _HASHES:
+        _HASHES.append(await asyncio.to_thread(hash_password, PASSWORD))
+    return _HASHES[0]
+
+
 async def add_accounts(store: AccountStore, *people: tuple[str, Role]) -> None:
     """Create accounts (password `PASSWORD`) in a store that is not open yet."""
-    hashed = await asyncio.to_thread(hash_password, PASSWORD)
+    hashed = await password_hash()
     await store.open()
     try:
         for account_id, role in people:
