@@ -1,24 +1,20 @@
-"""Debian's Chromium, driven by Playwright, for the browser journeys (never a downloaded one)."""
+"""Debian's Chromium, driven by Playwright, for the browser journeys (never a downloaded one).
+
+One Chromium per pytest worker (`tests/e2e/chromium_host.py`), and a fresh browser context
+for each test: a test's `browser` is a new CDP connection to it, and closing that connection
+closes every context the test opened, so no cookie or storage outlives the test."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.e2e.chromium_host import SharedChromium
+
 ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots; ignored by git
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # the tests run as root
-    "--disable-gpu",
-    "--disable-background-networking",  # this machine reaches nothing but loopback
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 # Assertions wait for the page to reach the expected state; on a busy two-core CI machine a
@@ -27,14 +23,21 @@ CHROMIUM_ARGS = [
 expect.set_options(timeout=20_000)
 
 
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[SharedChromium]:
+    """This worker's Chromium, launched on first use and closed with the session."""
+    shared = SharedChromium()
+    try:
+        yield shared
+    finally:
+        shared.close()
+
+
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    assert Path(CHROMIUM).exists(), "run scripts/install-test-deps.d/chromium.sh first"
+async def browser(chromium: SharedChromium) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = await playwright.chromium.connect_over_cdp(chromium.url())
         try:
             yield browser
         finally:
-            await browser.close()
+            await browser.close()  # closes the contexts this test opened
