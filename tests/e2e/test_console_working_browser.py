@@ -29,6 +29,7 @@ from tests.support import REPO, served
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 WAIT = 20_000  # ms: generous, for a busy machine
+UNDO_MS = 5_000  # the console's own Resolve countdown (UNDO_SECONDS in compose.js)
 REFUND = {
     lang: (REPO / "config" / "canned" / f"refund_policy.{lang}.j2")
     .read_text(encoding="utf-8")
@@ -93,6 +94,12 @@ async def take_first(page: Page) -> None:
     await expect(page.locator("#accept")).to_be_visible()
     await page.locator("#accept").click()
     await expect(page.locator("#resolve")).to_be_enabled(timeout=WAIT)
+
+
+async def pause_clock(page: Page) -> None:
+    """Stop the page's (installed) clock: its timers fire only when the test moves it."""
+    now_ms = await page.evaluate("Date.now()")
+    await page.clock.pause_at((now_ms + 1_000) / 1000)  # seconds, in Playwright for Python
 
 
 async def blur(page: Page) -> None:
@@ -183,11 +190,12 @@ async def test_typing_canned_note_and_resolve_with_undo(
     await expect(mei.locator("#as-note")).not_to_be_checked()
     await expect(reply).to_have_attribute("placeholder", word("reply.placeholder", lang))
 
-    # Resolve waits for an Undo; Undo means nothing was sent. (A 15 s window here, so a busy
-    # machine cannot outrun the click on Undo; the page's own is 5 s, used further down.)
+    # Resolve waits for an Undo; Undo means nothing was sent. The page runs on Playwright's
+    # clock, which stands still while the test clicks (a busy machine cannot outrun the click
+    # on Undo) and then jumps past the countdown instead of sitting it out.
     undo_bar = mei.locator("#undo-bar")
-    await mei.locator("#resolve").evaluate("(button) => { button.dataset.undoSeconds = '15'; }")
-    started = await mei.evaluate("Date.now()")
+    await mei.clock.install()
+    await pause_clock(mei)
     await mei.locator("#resolve").click()
     await expect(undo_bar).to_be_visible()
     await expect(undo_bar).to_contain_text(word("resolve.pending", lang).split("{n}")[-1].strip())
@@ -195,9 +203,8 @@ async def test_typing_canned_note_and_resolve_with_undo(
     await expect(undo_bar).to_be_hidden()
     await expect(mei.locator("#resolve")).to_be_enabled()
     # Past the moment the countdown would have resolved: still ours, the customer still hears.
-    await mei.wait_for_function(
-        "(deadline) => Date.now() > deadline", arg=started + 17_000, timeout=WAIT + 17_000
-    )
+    await mei.clock.run_for(UNDO_MS + 2_000)
+    await mei.clock.resume()
     still = "Still here." if lang == "en" else "我还在。"
     await reply.fill(still)
     await reply.press("Enter")
@@ -205,14 +212,16 @@ async def test_typing_canned_note_and_resolve_with_undo(
     await expect(mei.locator("#mine .ticket")).to_have_count(1)
     assert "How satisfied" not in await chat.inner_text()
 
-    # Without Undo it resolves (the "e" shortcut asks the same), and the customer is asked
-    # for a rating.
-    await mei.locator("#resolve").evaluate("(button) => { button.dataset.undoSeconds = '10'; }")
+    # Without Undo it resolves once the countdown ends (the "e" shortcut asks the same), and
+    # the customer is asked for a rating.
+    await pause_clock(mei)
     await blur(mei)
     await mei.keyboard.press("e")
     await expect(undo_bar).to_be_visible()
+    await mei.clock.run_for(UNDO_MS)
+    await mei.clock.resume()
     rating = "How satisfied" if lang == "en" else "满意"
-    await expect(chat).to_contain_text(rating, timeout=WAIT + 10_000)
+    await expect(chat).to_contain_text(rating, timeout=WAIT)
     await expect(undo_bar).to_be_hidden()
     await expect(mei.locator("#mine .ticket")).to_have_count(0, timeout=WAIT)
 
