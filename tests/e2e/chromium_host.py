@@ -96,6 +96,11 @@ class SharedChromium:
             self._start()
         return self._url
 
+    @property
+    def pid(self) -> int | None:
+        """The host process's id while one runs."""
+        return None if self._process is None else self._process.pid
+
     def _start(self) -> None:
         assert Path(CHROMIUM).exists(), "run scripts/install-test-deps.d/chromium.sh first"
         process = subprocess.Popen(

@@ -106,9 +106,9 @@ async def test_chromium_ends_with_the_worker_however_it_ends(host: SharedChromiu
     await asyncio.wait_for(gone(url), 30)
 
     url = host.url()  # started again on next use
-    process = host._process
-    assert process is not None and listening(url)
-    os.kill(process.pid, signal.SIGKILL)  # the host itself killed
+    pid = host.pid
+    assert pid is not None and listening(url)
+    os.kill(pid, signal.SIGKILL)  # the host itself killed
     await asyncio.wait_for(gone(url), 30)
     assert host.url() != url  # a new browser, after the old one died
 
