@@ -12,11 +12,17 @@ turn), then:
 - round trips per turn: a short second phase under `MONITOR`, counting the commands clients
   sent (each pipelined command counts once, a script call counts once; the commands a
   script runs inside Redis are counted apart). Background work (bus reads, lease renewals,
-  pollers) is included, spread over the turns.
+  pollers) is included, spread over the turns. Script calls are named (`scripts_per_turn`:
+  `RECORD_INBOUND`, `COMMIT_TURN` …) by the SHA1 of each script of the checkout that ran.
 - on the cluster, every master's counts are summed, and `node_shares` says how much of the
   commands each master ran (the slots the keys hash to decide it).
 
     python bench/scale.py --workers 1 2 4 --seconds 20 --concurrency 64 --store redis cluster
+    python bench/scale.py --workers 1 --baseline ../frontdesk-main --rounds 2   # this ÷ another
+
+`--baseline PATH` runs each store and N against a hub started from another checkout too (its
+own code, this venv), alternating with this tree `--rounds` times: figures taken minutes
+apart on a shared machine do not compare, figures taken in turn do better.
 
 Progress goes to stderr; the last stdout line is one JSON list with a row per N.
 """
@@ -24,7 +30,9 @@ Progress goes to stderr; the last stdout line is one JSON list with a row per N.
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
+import hashlib
 import json
 import os
 import signal
@@ -153,7 +161,41 @@ class Driver:
         return latencies
 
 
-async def _monitored(nodes: tuple[str, ...], driver: Driver, args: argparse.Namespace) -> dict:
+def script_names(repo: Path) -> dict[str, str]:
+    """SHA1 → name of every Lua script a checkout's code sends (what `EVALSHA` names): the
+    module-level string constants of `hub` and `handoff`, and their concatenations."""
+    names: dict[str, str] = {}
+    for path in sorted([*(repo / "hub").rglob("*.py"), *(repo / "handoff").rglob("*.py")]):
+        known: dict[str, str] = {}
+        for node in ast.parse(path.read_text()).body:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+                continue
+            target = node.targets[0]
+            text = _text(node.value, known)
+            if isinstance(target, ast.Name) and text is not None:
+                known[target.id] = text
+                name = target.id.lstrip("_")
+                if path.stem != "store_redis_scripts":
+                    name = f"{path.stem}.{name}"  # the store's own are named alone
+                names[hashlib.sha1(text.encode()).hexdigest()] = name
+    return names
+
+
+def _text(node: ast.expr, known: dict[str, str]) -> str | None:
+    """A string constant, a name bound to one, or `+` of those; else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return known.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _text(node.left, known), _text(node.right, known)
+        return None if left is None or right is None else left + right
+    return None
+
+
+async def _monitored(
+    nodes: tuple[str, ...], driver: Driver, args: argparse.Namespace, scripts: dict[str, str]
+) -> dict:
     """Round trips per turn: commands clients sent while `MONITOR` watched some turns (on
     every server)."""
     counts: Counter[str] = Counter()
@@ -168,7 +210,10 @@ async def _monitored(nodes: tuple[str, ...], driver: Driver, args: argparse.Name
                 kind = "script" if command.get("client_type") == "lua" else "client"
                 counts[kind] += 1
                 if kind == "client":
-                    counts["cmd:" + str(command.get("command", "")).split(" ", 1)[0].upper()] += 1
+                    words = str(command.get("command", "")).split(" ", 2)
+                    counts["cmd:" + words[0].upper()] += 1
+                    if words[0].upper() == "EVALSHA" and len(words) > 1:
+                        counts["script:" + scripts.get(words[1], words[1][:8])] += 1
 
     watchers = [asyncio.create_task(watch(client)) for client in monitor_clients]
     await asyncio.sleep(0.5)
@@ -192,10 +237,17 @@ async def _monitored(nodes: tuple[str, ...], driver: Driver, args: argparse.Name
             for k, v in sent.most_common()
             if k.startswith("cmd:") and v / turns >= 0.05
         },
+        "scripts_per_turn": {
+            k.removeprefix("script:"): round(v / turns, 2)
+            for k, v in sent.most_common()
+            if k.startswith("script:") and v / turns >= 0.01
+        },
     }
 
 
-async def measure(workers: int, store: Backend, tmp: Path, args: argparse.Namespace) -> dict:
+async def measure(
+    workers: int, store: Backend, tmp: Path, args: argparse.Namespace, repo: Path = REPO
+) -> dict:
     nodes = [Redis.from_url(url, decode_responses=True) for url in store.nodes]
     for redis in nodes:
         await redis.flushall()
@@ -212,6 +264,7 @@ async def measure(workers: int, store: Backend, tmp: Path, args: argparse.Namesp
     )
     env = {
         **os.environ,
+        "PYTHONPATH": str(repo),  # the editable install points at one tree; pick this one
         "FRONTDESK_API_TOKEN": "bench",
         "FRONTDESK_API_CHANNEL_TOKEN": CHANNEL_TOKEN,
     }
@@ -227,7 +280,7 @@ async def measure(workers: int, store: Backend, tmp: Path, args: argparse.Namesp
                 "--workers",
                 str(workers),
             ],
-            cwd=REPO,
+            cwd=repo,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=hub_log,
@@ -253,7 +306,7 @@ async def measure(workers: int, store: Backend, tmp: Path, args: argparse.Namesp
             for counts in per_node:
                 counts.pop("info", None)
             stats = sum(per_node, Counter[str]())
-            monitored = await _monitored(store.nodes, driver, args)
+            monitored = await _monitored(store.nodes, driver, args, script_names(repo))
     finally:
         hub.send_signal(signal.SIGTERM)
         hub.wait(timeout=60)
@@ -268,6 +321,7 @@ async def measure(workers: int, store: Backend, tmp: Path, args: argparse.Namesp
 
     total = max(1, sum(stats.values()))
     row = {
+        "code": "this" if repo == REPO else str(repo),
         "store": store.name,
         "workers": workers,
         "concurrency": args.concurrency,
@@ -283,10 +337,10 @@ async def measure(workers: int, store: Backend, tmp: Path, args: argparse.Namesp
         **monitored,
     }
     progress(
-        f"{store.name} N={workers}: {row['turns_per_second']} turns/s, p50 {row['p50_ms']} ms, "
+        f"{row['code']} {store.name} N={workers}: {row['turns_per_second']} turns/s, p50 {row['p50_ms']} ms, "
         f"p99 {row['p99_ms']} ms, {row['redis_commands_per_turn']} Redis commands/turn, "
         f"{row['round_trips_per_turn']} round trips/turn, "
-        f"shares of the servers {row['node_shares']}"
+        f"shares of the servers {row['node_shares']}, scripts/turn {row['scripts_per_turn']}"
     )
     return row
 
@@ -294,9 +348,17 @@ async def measure(workers: int, store: Backend, tmp: Path, args: argparse.Namesp
 async def run(args: argparse.Namespace) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="fd-scale-"))
     rows = []
+    checkouts = [REPO] if args.baseline is None else [REPO, args.baseline.resolve()]
+    for checkout in checkouts[1:]:
+        if not (checkout / "hub" / "__main__.py").exists():
+            raise SystemExit(f"--baseline {checkout}: not a Frontdesk checkout")
     for name in args.store:
         with backend(name, tmp) as store:
-            rows += [await measure(n, store, tmp, args) for n in args.workers]
+            for round_number in range(1, args.rounds + 1):
+                for n in args.workers:
+                    for checkout in checkouts:
+                        row = await measure(n, store, tmp, args, checkout)
+                        rows.append({**row, "round": round_number})
     return rows
 
 
@@ -309,6 +371,8 @@ def main() -> None:
     parser.add_argument(
         "--store", nargs="+", choices=("redis", "cluster"), default=["redis", "cluster"]
     )
+    parser.add_argument("--baseline", type=Path, help="another checkout to run in alternation")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each checkout")
     print(json.dumps(asyncio.run(run(parser.parse_args()))))
 
 
