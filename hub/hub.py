@@ -278,8 +278,13 @@ class Hub:
 
     # ------------------------------------------------------------------ the write path
     async def ingest(self, inbound: Inbound) -> IngestReceipt:
-        """Store one inbound message; once this returns, the connector may acknowledge it."""
-        ingested = await self.store.record_inbound(inbound, now=self.clock())
+        """Store one inbound message; once this returns, the connector may acknowledge it.
+
+        The store may take the conversation's turn lease with it (the turn runner scheduled
+        below adopts it): a turn then costs no round trip of its own for its lease."""
+        ingested = await self.store.record_inbound_and_lease(
+            inbound, now=self.clock(), limit=TURN_BATCH
+        )
         if ingested.duplicate:
             self.metrics.inc("frontdesk_inbound_duplicates_total", channel=inbound.channel)
         else:

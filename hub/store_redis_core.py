@@ -5,8 +5,10 @@ so it is atomic across processes; sequence numbers are allocated inside the scri
 What a script cannot compute without decoding user data (a turn's `status.changed` and
 reply routing, a redriven delivery) is built in Python from a fresh read and applied by a
 script that first checks nothing it relied on has changed, retrying if it has.
-Conversation ownership is a Redis lease lock (`hub.store_redis_lock`); a turn runner takes
-it with its turn context and frees it with its last commit (`turn_lease`).
+Conversation ownership is a Redis lease lock (`hub.store_redis_lock`); the hub's ingest takes
+it with the message that starts a turn when nobody holds it (`record_inbound_and_lease`),
+else the turn runner takes it with its turn context (`turn_lease`); the runner's last commit
+frees it. A plain turn is three calls: store + lease + context, commit + release, receipt.
 
 This module: connection, conversations, events and the outbox; the identity methods
 and the public `RedisStore` are in `hub.store_redis`.
@@ -19,7 +21,7 @@ import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from redis.commands.core import AsyncScript
 
@@ -120,10 +122,35 @@ class RedisCore(Backend):
 
     # ------------------------------------------------------------------ write path
     async def record_inbound(self, inbound: Inbound, *, now: float) -> Ingested:
+        ingested, _ = await self._record_inbound(inbound, now=now, limit=0)
+        return ingested
+
+    async def record_inbound_and_lease(
+        self, inbound: Inbound, *, now: float, limit: int
+    ) -> Ingested:
+        """`record_inbound`, and the turn lease in the same script when the message starts
+        a turn and nobody holds the conversation: the next holder of its lock in this
+        process (the turn runner the message starts) adopts it, with the turn context read
+        under it, instead of taking it (`RedisLeaseLocks.taken`)."""
+        ingested, taken = await self._record_inbound(inbound, now=now, limit=limit)
+        if taken is not None and self._locks is not None:
+            fence, token, context = taken
+            self._locks.taken(
+                f"conv:{ingested.conversation.id}", fence=fence, token=token, read=(limit, context)
+            )
+        return ingested
+
+    async def _record_inbound(
+        self, inbound: Inbound, *, now: float, limit: int
+    ) -> tuple[Ingested, tuple[int, str, TurnContext] | None]:
+        """Store the message; with `limit`, take the turn lease too if it is free: then also
+        (fence, token, the turn context of `limit` events)."""
+        token = os.urandom(16).hex() if limit and self._locks is not None else ""
+        ttl_ms = self._locks.ttl_ms if self._locks is not None else 0
         customer = Customer(id=new_id("cus"), identities=(inbound.identity,), created_at=now)
         opened = NewEvent(type=EventType.OPENED, data={"channel": inbound.channel})
         message = NewEvent(type=inbound.event_type, data=inbound.to_json())
-        duplicate, seq, customer_json, event_json, fields = await self._run(
+        duplicate, seq, customer_json, event_json, fields, fence, stored = await self._run(
             "RECORD_INBOUND",
             inbound.channel,
             inbound.message_id,
@@ -139,6 +166,9 @@ class RedisCore(Backend):
             inbound.thread_key,
             "1" if inbound.kind == InboundKind.MESSAGE else "0",
             "" if self.continuity_window is None else codec.num(self.continuity_window),
+            token,
+            ttl_ms,
+            limit,
         )
         if not customer_json:
             raise RuntimeError(f"customer of {inbound.identity!r} is missing from the store")
@@ -153,12 +183,19 @@ class RedisCore(Backend):
                 at=now,
                 data=message.data,
             )
-        return Ingested(
+        ingested = Ingested(
             conversation=conversation,
             customer=Customer.from_json(json.loads(customer_json)),
             event=event,
             duplicate=bool(duplicate),
         )
+        if not int(fence):
+            return ingested, None
+        start = conversation.handled_seq
+        events = [
+            codec.event(conversation.id, start + 1 + i, codec.text(s)) for i, s in enumerate(stored)
+        ]
+        return ingested, (int(fence), token, (conversation, events, ingested.customer))
 
     async def commit_turn(
         self,
@@ -288,9 +325,10 @@ class RedisCore(Backend):
     async def turn_lease(
         self, conversation_id: str, *, limit: int
     ) -> AsyncIterator[tuple[Lease, TurnContext]]:
-        """The lease and the turn context in one script (`TURN_LEASE`), retried while
-        another process holds the conversation; the commit that leaves nothing pending frees
-        it (`COMMIT_TURN`), unless the context was full (the runner reads on)."""
+        """The lease taken with the message (`record_inbound_and_lease`), or else the lease
+        and the turn context in one script (`TURN_LEASE`), retried while another process
+        holds the conversation; the commit that leaves nothing pending frees it
+        (`COMMIT_TURN`), unless the context was full (the runner reads on)."""
         if self._locks is None:
             raise RuntimeError("store is not open")
 
@@ -299,7 +337,16 @@ class RedisCore(Backend):
             fence = int(reply[0])
             return (fence, self._turn_context(conversation_id, reply[1:])) if fence else None
 
-        async with self._locks.hold_with(f"conv:{conversation_id}", take) as (held, context):
+        async def adopt(read: object) -> TurnContext:
+            """The context read with the lease when the message was stored, if it was read
+            for this limit (the turn runner's always is); else a fresh read."""
+            read_limit, context = cast(tuple[int, TurnContext], read)
+            if read_limit == limit:
+                return context
+            return await self.turn_context(conversation_id, limit=limit)
+
+        lock = self._locks.hold_with(f"conv:{conversation_id}", take, adopt)
+        async with lock as (held, context):
             held.releasable = context is not None and len(context[1]) < limit
             yield Lease(fence=held.fence), context
 

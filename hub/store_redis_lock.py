@@ -15,6 +15,14 @@ its commit names its fence and the store refuses it unless the lock still holds 
 A turn runner's lease is taken by the script that reads its turn context
 (`RedisCore.turn_lease`), and freed by its last commit (`COMMIT_TURN`), which finds
 nothing pending any more: a turn then costs Redis no round trip for the lock itself.
+
+The script that stores the message starting a turn may take the lease too, when nobody
+holds it (`RedisCore.record_inbound_and_lease`). The lock is then already ours in Redis
+before any holder of this process asks for it: it waits here (`taken`) for this process's
+next holder of the key to adopt it instead of taking it; normally the turn runner that the
+message started, but any holder will do, so one already waiting for the lock (a turn
+runner between two tries, an agent's reply) is never left waiting for a lease nobody uses.
+An adopted lease is the same lease: same fence, kept alive and freed like any other.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import asyncio
 import logging
 import os
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -44,6 +53,19 @@ T = TypeVar("T")
 # Takes the lock in one call: (its Redis key, our token, ttl in ms) → (fence, whatever else
 # the call read), or None while someone else holds it.
 Take = Callable[[str, str, int], Awaitable[tuple[int, T] | None]]
+# What a holder makes of a lease taken for it beforehand (`RedisLeaseLocks.taken`): from what
+# was read with it, what `Take` would have read.
+Adopt = Callable[[object], Awaitable[T]]
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A lock taken in Redis for this process's next holder of its key (not held yet)."""
+
+    fence: int
+    token: str
+    read: object  # what the taking call read with it
+    at: float  # time.monotonic() when it was taken
 
 
 @dataclass
@@ -66,6 +88,7 @@ class RedisLeaseLocks:
         self.ttl_ms = max(int(ttl * 1000), 10)
         self._local = KeyedLock()
         self._held: dict[str, Held] = {}
+        self._taken: dict[str, Taken] = {}  # oldest first
         self._acquire_script: AsyncScript = redis.register_script(LOCK_ACQUIRE)
         self._release: AsyncScript = redis.register_script(LOCK_RELEASE)
         self._release_token: AsyncScript = redis.register_script(LOCK_RELEASE_TOKEN)
@@ -88,17 +111,34 @@ class RedisLeaseLocks:
             )
             return (fence, None) if fence else None
 
-        async with self.hold_with(key, take) as (held, _):
+        async def adopt(_: object) -> None:
+            return None
+
+        async with self.hold_with(key, take, adopt) as (held, _):
             yield held
 
+    def taken(self, key: str, *, fence: int, token: str, read: object) -> None:
+        """A script took the lock on `key` ("fence token" in Redis) for this process: the
+        next holder of `key` here adopts it (`hold_with`). One never adopted (its holder
+        never came) expires in Redis after one ttl, and is forgotten here then."""
+        now = time.monotonic()
+        for old in list(self._taken):  # oldest first: stop at the first still alive
+            if now - self._taken[old].at < self.ttl_ms / 1000:
+                break
+            del self._taken[old]
+        self._taken.pop(key, None)
+        self._taken[key] = Taken(fence=fence, token=token, read=read, at=now)
+
     @asynccontextmanager
-    async def hold_with(self, key: str, take: Take[T]) -> AsyncIterator[tuple[Held, T]]:
+    async def hold_with(
+        self, key: str, take: Take[T], adopt: Adopt[T]
+    ) -> AsyncIterator[tuple[Held, T]]:
         """The lock on `key`, taken by `take`, which may read what its holder needs in the
-        same round trip."""
+        same round trip; or, when a script took it for this process beforehand (`taken`),
+        that lock, with what `adopt` makes of what the script read."""
         async with self._local.hold(key):
             redis_key = self.redis_key(key)
-            token = os.urandom(16).hex()
-            fence, read = await self._acquire(redis_key, token, take)
+            fence, token, read = await self._acquire(key, take, adopt)
             held = Held(fence=fence, value=f"{fence} {token}")
             self._held[key] = held
             keeper = asyncio.create_task(self._keep(redis_key, held))
@@ -118,20 +158,30 @@ class RedisLeaseLocks:
     def redis_key(self, key: str) -> str:
         return f"{self._prefix}lock:{key}"
 
-    async def _acquire(self, key: str, token: str, take: Take[T]) -> tuple[int, T]:
-        """Wait for the lock; its fence and what `take` read with it."""
+    async def _acquire(self, key: str, take: Take[T], adopt: Adopt[T]) -> tuple[int, str, T]:
+        """Wait for the lock: its fence, its token, and what was read with it."""
+        redis_key = self.redis_key(key)
+        token = os.urandom(16).hex()
         delay = _FIRST_BACKOFF
         try:
             while True:
-                taken = await take(key, token, self.ttl_ms)
+                # Looked at before every try: a lease taken for this process while we
+                # waited is the one we are waiting for (nobody else here would adopt it).
+                ready = self._taken.pop(key, None)
+                if ready is not None:
+                    if time.monotonic() - ready.at < self.ttl_ms / 2000:
+                        return ready.fence, ready.token, await adopt(ready.read)
+                    # Half its ttl gone unkept: take a fresh one rather than risk it.
+                    await self._release_shielded(redis_key, f"{ready.fence} {ready.token}")
+                taken = await take(redis_key, token, self.ttl_ms)
                 if taken is not None:
-                    return taken
+                    return taken[0], token, taken[1]
                 # Jitter keeps waiters of several processes from retrying in lockstep.
                 await asyncio.sleep(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 2, _MAX_BACKOFF)
         except BaseException:
             # Cancelled or failed while SET may have gone through: free it if it is ours.
-            await self._release_shielded(key, token, by_token=True)
+            await self._release_shielded(redis_key, token, by_token=True)
             raise
 
     async def _keep(self, key: str, held: Held) -> None:

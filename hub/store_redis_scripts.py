@@ -101,13 +101,49 @@ local function claim_head(conv_id, now, lease_until)
 end
 """
 
+# Lease lock: `take_lease(lock_key, token, ttl_ms)`. The lock holds "fence token", its
+# fencing counter is `lock_key:fence`. Taking it is SET NX PX with the next fence, except
+# that finding our own token counts as success: a resent call whose first reply was lost
+# must not wait a whole ttl for itself. → the fence, or 0 when someone else holds it.
+_LEASE = """
+local function take_lease(lock_key, token, ttl_ms)
+  local holder = redis.call('GET', lock_key)
+  if holder then
+    local sep = string.find(holder, ' ', 1, true)
+    if sep and string.sub(holder, sep + 1) == token then
+      return tonumber(string.sub(holder, 1, sep - 1))
+    end
+    return 0
+  end
+  local fence = redis.call('INCR', lock_key .. ':fence')
+  redis.call('SET', lock_key, fence .. ' ' .. token, 'PX', ttl_ms)
+  return fence
+end
+"""
+
 # ARGV: P channel message_id identity new_customer_id new_customer_json new_conversation_id
 #       now sender thread_hint opened_event_json inbound_event_json thread_key starts_turn(1/0)
-#       continuity_window_seconds|''
-# → {duplicate(0/1), seq, customer_json, event_json|false, conversation HGETALL}
+#       continuity_window_seconds|'' lease_token|'' lease_ttl_ms limit
+# → {duplicate(0/1), seq, customer_json, event_json|false, conversation HGETALL, fence,
+#    events}
+# With a lease token, a message that starts a turn (not a duplicate) also takes the
+# conversation's turn lease when nobody holds it, for the caller to run the turn: `fence`
+# is then its fencing token and `events` the turn context's events (at most `limit` after
+# handled_seq, read under the lease like `TURN_LEASE`'s); else fence 0 and no events.
 RECORD_INBOUND = (
     _COMMON
+    + _LEASE
     + """
+local function lease_turn(conv_id)
+  if ARGV[16] == '' or ARGV[14] ~= '1' then return {0, {}} end
+  local conv_key = P .. 'conv:' .. conv_id
+  local fence = take_lease(P .. 'lock:conv:' .. conv_id, ARGV[16], ARGV[17])
+  if fence == 0 then return {0, {}} end
+  local handled = tonumber(redis.call('HGET', conv_key, 'handled_seq'))
+  return {fence, redis.call('LRANGE', conv_key .. ':events', handled,
+    handled + tonumber(ARGV[18]) - 1)}
+end
+
 local dedupe_key = P .. 'dedupe:' .. ARGV[2]
 local seen = redis.call('HGET', dedupe_key, ARGV[3])
 if seen then
@@ -123,7 +159,10 @@ if seen then
   local customer = false
   if customer_id then customer = redis.call('GET', P .. 'customer:' .. customer_id) end
   local event = redis.call('LINDEX', conv_key .. ':events', seq - 1)
-  return {duplicate, seq, customer, event, redis.call('HGETALL', conv_key)}
+  -- A resent call takes the lease as the first did (finding our token counts as taking it).
+  local turn = {0, {}}
+  if duplicate == 0 then turn = lease_turn(conv_id) end
+  return {duplicate, seq, customer, event, redis.call('HGETALL', conv_key), turn[1], turn[2]}
 end
 
 local now = ARGV[8]
@@ -201,7 +240,8 @@ if ARGV[14] == '1' then
   end
 end
 redis.call('HSET', dedupe_key, ARGV[3], conv_id .. ' ' .. seq .. ' ' .. OP)
-return {0, seq, customer, false, redis.call('HGETALL', conv_key)}
+local turn = lease_turn(conv_id)
+return {0, seq, customer, false, redis.call('HGETALL', conv_key), turn[1], turn[2]}
 """
 )
 
@@ -573,26 +613,6 @@ end
 return out
 """
 
-# Lease lock: `take_lease(lock_key, token, ttl_ms)`. The lock holds "fence token", its
-# fencing counter is `lock_key:fence`. Taking it is SET NX PX with the next fence, except
-# that finding our own token counts as success: a resent call whose first reply was lost
-# must not wait a whole ttl for itself. → the fence, or 0 when someone else holds it.
-_LEASE = """
-local function take_lease(lock_key, token, ttl_ms)
-  local holder = redis.call('GET', lock_key)
-  if holder then
-    local sep = string.find(holder, ' ', 1, true)
-    if sep and string.sub(holder, sep + 1) == token then
-      return tonumber(string.sub(holder, 1, sep - 1))
-    end
-    return 0
-  end
-  local fence = redis.call('INCR', lock_key .. ':fence')
-  redis.call('SET', lock_key, fence .. ' ' .. token, 'PX', ttl_ms)
-  return fence
-end
-"""
-
 # KEYS[1] lock key; ARGV[1] token, ARGV[2] ttl in ms → the fence, or 0 (held by another).
 LOCK_ACQUIRE = (
     _LEASE
@@ -601,7 +621,8 @@ return take_lease(KEYS[1], ARGV[1], ARGV[2])
 """
 )
 
-# A conversation's lease and its turn context in one call (the turn runner's first step).
+# A conversation's lease and its turn context in one call (the turn runner's first step, when
+# storing the message did not take the lease already: `RECORD_INBOUND`).
 # ARGV: P conversation_id token ttl_ms limit → {0} when another holder has the lease, else
 # {fence, then the turn context's items (none for an unknown conversation)}.
 TURN_LEASE = (

@@ -17,8 +17,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 from hub.locks import Lease
-from hub.model import Conversation, Customer, Event
-from hub.ports.log import EventLog
+from hub.model import Conversation, Customer, Event, Inbound
+from hub.ports.log import EventLog, Ingested
 
 # What the turn runner reads under its lease: the conversation, events after its
 # `handled_seq`, its customer (`EventLog.turn_context`); None for an unknown conversation.
@@ -43,6 +43,19 @@ class Leases(Protocol):
         pending, when the context held fewer than `limit` events: its holder then reads
         and commits nothing more under it. Here: the lock, then the read."""
         return _lock_then_read(self, conversation_id, limit)
+
+    async def record_inbound_and_lease(
+        self: _LeasedLog, inbound: Inbound, *, now: float, limit: int
+    ) -> Ingested:
+        """`record_inbound`, by the process that runs the turn the message starts (the hub).
+
+        A shared backend may take the conversation's turn lease in the same round trip when
+        the message starts a turn and nobody holds the lease, and read the turn context
+        (`limit` events) under it; this process's next `turn_lease` (or
+        `conversation_lock`) of the conversation then adopts that lease instead of taking
+        one. A lease never adopted expires like the lease of a holder that died. Here: the
+        message alone; the turn runner takes the lease."""
+        return await self.record_inbound(inbound, now=now)
 
 
 class _LeasedLog(Leases, EventLog, Protocol):

@@ -5,17 +5,26 @@ commit that leaves nothing pending, so a turn's lease costs no round trip of its
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Self
 
 import pytest
 from redis.asyncio import Redis
 
-from hub.abc import TurnResult
+from hub import store_redis_scripts as lua
+from hub.abc import ChannelLinks, Connector, ConversationHandler, Turn, TurnResult
+from hub.config import Section
+from hub.delivery import RetryPolicy
 from hub.errors import LeaseLost
-from hub.model import Conversation, Inbound, InboundKind, Outbound
+from hub.hub import Hub
+from hub.model import Conversation, Delivery, EventType, Inbound, InboundKind, Outbound
 from hub.ports import Backend, TurnCommit
 from hub.store_redis import RedisStore
+from hub.store_redis_connect import RedisClient, connect
+from tests.support import channel_links
 
 TEXTS = [("Where is my order?", "It left today."), ("我的订单在哪里？", "今天已发出。")]
 
@@ -207,3 +216,262 @@ async def test_a_full_context_keeps_the_lease_for_the_next_read(
         )
         assert await observer.get(lock_key(redis_store, conversation_id)) is not None
     assert await observer.get(lock_key(redis_store, conversation_id)) is None
+
+
+# ---------------------------------------------------------------- a turn in three calls
+
+
+@pytest.fixture
+async def shared_observer(shared_store_url: str) -> AsyncIterator[RedisClient]:
+    """A client of its own on the Redis or the cluster (looking costs the store nothing)."""
+    client = await connect(shared_store_url)
+    yield client
+    await client.aclose()
+
+
+SCRIPTS = {
+    hashlib.sha1(text.encode()).hexdigest(): name
+    for name, text in vars(lua).items()
+    if name.isupper() and isinstance(text, str)
+}
+
+
+def count_calls(store: RedisStore) -> list[str]:
+    """What the store sends Redis from now on, one entry per round trip: a script call by
+    its name (`RECORD_INBOUND` …), any other command by itself."""
+    sent: list[str] = []
+    original: Callable[..., Awaitable[Any]] = store.redis.execute_command
+
+    async def counted(*args: Any, **options: Any) -> Any:
+        command = str(args[0]).upper()
+        sent.append(SCRIPTS.get(str(args[1]), command) if command == "EVALSHA" else command)
+        return await original(*args, **options)
+
+    store.redis.execute_command = counted  # type: ignore[method-assign]
+    return sent
+
+
+class Answers(ConversationHandler):
+    """Answers each question of `TEXTS` in its language."""
+
+    async def handle(self, turn: Turn) -> TurnResult:
+        return TurnResult(replies=(Outbound(text=dict(TEXTS).get(turn.inbound.text, "ok")),))
+
+
+class Phone(Connector):
+    """The network edge: what the hub delivered, in order, into a list the test shares."""
+
+    name = "api"
+
+    def __init__(self, *, links: ChannelLinks, sent: list[str]) -> None:
+        super().__init__(links=links)
+        self.sent = sent
+
+    @classmethod
+    def from_config(
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
+    ) -> Self:
+        return cls(links=links, sent=[])
+
+    async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
+        self.sent.append(delivery.outbound.text)
+        return {"ok": True}
+
+
+@asynccontextmanager
+async def running_hub(store: RedisStore, sent: list[str], files: Path) -> AsyncIterator[Hub]:
+    """A started hub on `store` whose background work (outbox poll, pending sweep) runs
+    once at start and then not while the test counts."""
+    await store.open()
+    hub = Hub(store=store, bot=Answers(), retry=RetryPolicy(poll_interval=3600.0))
+    hub.sweep_interval = 3600.0
+    hub.add_connector(Phone(links=channel_links(hub, files), sent=sent))
+    await hub.start()
+    try:
+        yield hub
+    finally:
+        await hub.stop()
+        await store.close()
+
+
+async def until(condition: Callable[[], Awaitable[bool]]) -> None:
+    """Wait until `condition()` holds (a guard against hanging, not a timing assertion)."""
+
+    async def poll() -> None:
+        while not await condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), 30)
+
+
+async def receipt_logged(observer: RedisClient, store: RedisStore, conversation_id: str) -> bool:
+    events = await observer.lrange(f"{store.prefix}conv:{conversation_id}:events", 0, -1)
+    return any(f'"{EventType.DELIVERED.value}"' in str(event) for event in events)
+
+
+@pytest.mark.parametrize(("question", "answer"), TEXTS)
+async def test_a_plain_turn_is_three_store_calls(
+    shared_store_url: str,
+    shared_observer: RedisClient,
+    tmp_path: Path,
+    question: str,
+    answer: str,
+) -> None:
+    """Store the message (and take the lease, and read the turn), commit (and free the
+    lease), record the receipt: on one Redis and on the cluster."""
+    sent: list[str] = []
+    store = RedisStore(shared_store_url)
+    async with running_hub(store, sent, tmp_path) as hub:
+        await hub.ingest(message("warm up", "warm-1", sender="warm"))  # loads every script
+        await until(lambda: asyncio.sleep(0, len(sent) == 1))
+        calls = count_calls(store)
+        receipt = await hub.ingest(message(question))
+        await until(lambda: receipt_logged(shared_observer, store, receipt.conversation_id))
+        assert calls == ["RECORD_INBOUND", "COMMIT_TURN", "DELIVERY_SUCCEEDED"]
+        assert sent == ["ok", answer]
+        # The commit freed the lease the message took; the next turn takes a later fence.
+        assert await shared_observer.get(lock_key(store, receipt.conversation_id)) is None
+        fence = await shared_observer.get(f"{lock_key(store, receipt.conversation_id)}:fence")
+        assert fence == "1"
+        again = await hub.ingest(message(question, "m2"))
+        await until(lambda: asyncio.sleep(0, len(sent) == 3))
+        assert await shared_observer.get(f"{lock_key(store, again.conversation_id)}:fence") == "2"
+
+
+@pytest.mark.parametrize(("question", "answer"), TEXTS)
+async def test_a_lease_held_elsewhere_is_waited_for_then_taken_with_the_context(
+    shared_store_url: str,
+    shared_observer: RedisClient,
+    tmp_path: Path,
+    question: str,
+    answer: str,
+) -> None:
+    """Another process holds the conversation (an agent's reply there): storing the message
+    does not take the lease; the turn runner waits for it and takes it with its context."""
+    sent: list[str] = []
+    store = RedisStore(shared_store_url)
+    other = RedisStore(shared_store_url)
+    await other.open()
+    try:
+        async with running_hub(store, sent, tmp_path) as hub:
+            first = await hub.ingest(message("warm up", "m0"))
+            await until(lambda: asyncio.sleep(0, len(sent) == 1))
+            conversation_id = first.conversation_id
+            calls = count_calls(store)
+            async with other.conversation_lock(conversation_id) as elsewhere:
+                await hub.ingest(message(question))
+                held = await shared_observer.get(lock_key(store, conversation_id))
+                assert str(held).split(" ")[0] == str(elsewhere.fence)  # not taken from them
+                await asyncio.sleep(0.05)  # the turn runner gets every chance to cut in
+                sent.append("released elsewhere")
+            await until(lambda: asyncio.sleep(0, len(sent) == 3))
+            assert sent == ["ok", "released elsewhere", answer]
+            assert calls[0] == "RECORD_INBOUND"
+            assert "TURN_LEASE" in calls and calls[-2:] == ["COMMIT_TURN", "DELIVERY_SUCCEEDED"]
+    finally:
+        await other.close()
+
+
+@pytest.mark.parametrize(("question", "answer"), TEXTS)
+async def test_a_lease_taken_with_the_message_and_lost_cannot_commit(
+    shared_store_url: str, shared_observer: RedisClient, question: str, answer: str
+) -> None:
+    """The process that stored the message stalls past its lease; another takes the
+    conversation and answers. The first one's commit, under its stale fence, is refused and
+    writes nothing."""
+    stalled = RedisStore(shared_store_url)
+    other = RedisStore(shared_store_url)
+    await stalled.open()
+    await other.open()
+    try:
+        got = await stalled.record_inbound_and_lease(message(question), now=1.0, limit=10)
+        conversation_id = got.conversation.id
+        assert await shared_observer.get(lock_key(stalled, conversation_id)) is not None
+        await shared_observer.delete(lock_key(stalled, conversation_id))  # as if expired
+        async with other.turn_lease(conversation_id, limit=10) as (theirs, context):
+            assert context is not None and context[1][-1].seq == got.event.seq
+            await commit_reply(
+                other, conversation_id, got.event.seq, answer, now=2.0, fence=theirs.fence
+            )
+        async with stalled.turn_lease(conversation_id, limit=10) as (ours, adopted):
+            assert ours.fence < theirs.fence
+            assert adopted is not None and adopted[1][-1].seq == got.event.seq  # as read then
+            with pytest.raises(LeaseLost):
+                await commit_reply(
+                    stalled, conversation_id, got.event.seq, answer, now=3.0, fence=ours.fence
+                )
+        replies = [
+            e for e in await other.events(conversation_id) if e.type == EventType.MESSAGE_OUT
+        ]
+        assert [Outbound.from_json(e.data["outbound"]).text for e in replies] == [answer]
+    finally:
+        await stalled.close()
+        await other.close()
+
+
+@pytest.mark.parametrize(("question", "answer"), TEXTS)
+async def test_a_process_that_died_holding_the_lease_of_a_stored_message_is_taken_over(
+    shared_store_url: str,
+    shared_observer: RedisClient,
+    tmp_path: Path,
+    question: str,
+    answer: str,
+) -> None:
+    """A process stores the message (taking the lease with it) and dies before its turn:
+    once the lease expires, another process's hub answers the pending turn."""
+    died = RedisStore(shared_store_url, lock_ttl=0.3)
+    await died.open()
+    got = await died.record_inbound_and_lease(message(question), now=1.0, limit=10)
+    conversation_id = got.conversation.id
+    assert await shared_observer.get(lock_key(died, conversation_id)) is not None
+    await died.redis.aclose()  # no release, no commit: gone
+    sent: list[str] = []
+    async with running_hub(RedisStore(shared_store_url, lock_ttl=0.3), sent, tmp_path):
+        await until(lambda: asyncio.sleep(0, len(sent) == 1))
+    assert sent == [answer]
+    assert await shared_observer.get(f"{lock_key(died, conversation_id)}:fence") == "2"
+
+
+@pytest.mark.parametrize(("question", "answer"), TEXTS)
+async def test_a_resent_message_takes_no_lease_and_gets_one_answer(
+    shared_store_url: str,
+    shared_observer: RedisClient,
+    tmp_path: Path,
+    question: str,
+    answer: str,
+) -> None:
+    sent: list[str] = []
+    store = RedisStore(shared_store_url)
+    async with running_hub(store, sent, tmp_path) as hub:
+        first = await hub.ingest(message(question))
+        await until(lambda: receipt_logged(shared_observer, store, first.conversation_id))
+        calls = count_calls(store)
+        again = await hub.ingest(message(question))
+        assert again.duplicate and again.seq == first.seq
+        assert calls == ["RECORD_INBOUND"]
+        assert await shared_observer.get(lock_key(store, first.conversation_id)) is None
+    assert sent == [answer]
+
+
+async def test_a_resent_script_call_takes_the_lease_it_took_the_first_time(
+    shared_store_url: str,
+) -> None:
+    """redis-py resends a call whose reply was lost: the resent call finds the message it
+    stored and the lease it took, and answers as the first one did (same fence)."""
+    store = RedisStore(shared_store_url)
+    await store.open()
+    try:
+        call = f"{store.prefix}op:resent"
+        args: list[str | int] = [
+            store.prefix,
+            *("api", "m1", "api:ana", "cus_1", '{"id": "cus_1", "identities": ["api:ana"]}'),
+            *("con_1", "1.0", "ana", "", '{"type": "conversation.opened", "at": 1.0}'),
+            *('{"type": "message.in", "at": 1.0, "data": {}}', "", "1", ""),
+            *("token-1", 10_000, 10),
+        ]
+        script = store._scripts["RECORD_INBOUND"]
+        first, resent = [await script(keys=[call], args=args) for _ in range(2)]
+        assert resent[0] == 0 and resent[1] == first[1]  # not a duplicate: our own write
+        assert resent[5] == first[5] == 1 and resent[6] == first[6]
+    finally:
+        await store.close()
