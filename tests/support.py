@@ -7,16 +7,16 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
-from hub.abc import ChannelLinks, Turn, TurnResult
+from hub.abc import ChannelLinks, Connector, Turn, TurnResult
 from hub.attachments import AttachmentSettings
 from hub.attachments_fs import FileAttachments
-from hub.config import Config, load_config
+from hub.config import Config, Section, load_config
 from hub.hub import Hub
-from hub.model import Inbound
+from hub.model import Delivery, Inbound, Outbound
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "config" / "frontdesk.yaml"
@@ -47,6 +47,27 @@ def channel_links(hub: Hub, directory: Path) -> ChannelLinks:
     return ChannelLinks(
         ingest=hub.ingest, log=hub, attachments=FileAttachments(directory, AttachmentSettings())
     )
+
+
+class RecordingConnector(Connector):
+    """A channel at the network edge: keeps what the hub delivers, per address (the
+    hand-off rig's, the turn lease tests')."""
+
+    name = "test"
+
+    def __init__(self, *, links: ChannelLinks) -> None:
+        super().__init__(links=links)
+        self.sent: dict[str, list[Outbound]] = {}
+
+    @classmethod
+    def from_config(
+        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
+    ) -> Self:
+        return cls(links=links)
+
+    async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
+        self.sent.setdefault(delivery.address, []).append(delivery.outbound)
+        return {"id": delivery.id}
 
 
 async def run_turn_again(hub: Hub, conversation_id: str, now: float) -> TurnResult:

@@ -10,7 +10,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from handoff.actions import AgentActions
@@ -19,14 +19,12 @@ from handoff.engine import HandoffEngine
 from handoff.escalation import Escalation
 from handoff.queue import Presence
 from handoff.settings import HandoffSettings, load_settings
-from hub.abc import ChannelLinks, Connector, ConversationHandler, Owners, Turn, TurnResult
-from hub.config import Section
+from hub.abc import ConversationHandler, Owners, Turn, TurnResult
 from hub.delivery import RetryPolicy
 from hub.hub import Hub
 from hub.model import (
     Conversation,
     ConversationStatus,
-    Delivery,
     Event,
     Inbound,
     NewEvent,
@@ -34,7 +32,7 @@ from hub.model import (
 )
 from hub.ports import Backend
 from hub.stores import store_from_url
-from tests.support import channel_links
+from tests.support import RecordingConnector, channel_links
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -187,26 +185,6 @@ def api_channel_config(tmp_path: Path, *, bot: Mapping[str, Any], callback_url: 
     path = tmp_path / "frontdesk.yaml"
     path.write_text(json.dumps(config), encoding="utf-8")
     return path
-
-
-class RecordingConnector(Connector):
-    """The network edge of the rig: keeps what the hub delivers, per address."""
-
-    name = "test"
-
-    def __init__(self, *, links: ChannelLinks) -> None:
-        super().__init__(links=links)
-        self.sent: dict[str, list[Outbound]] = {}
-
-    @classmethod
-    def from_config(
-        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
-    ) -> Self:
-        return cls(links=links)
-
-    async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
-        self.sent.setdefault(delivery.address, []).append(delivery.outbound)
-        return {"id": delivery.id}
 
 
 class Rig:

@@ -6,31 +6,33 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
 
 from hub import store_redis_scripts as lua
-from hub.abc import ChannelLinks, Connector, ConversationHandler, Turn, TurnResult
-from hub.config import Section
+from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.delivery import RetryPolicy
 from hub.errors import LeaseLost
 from hub.hub import Hub
-from hub.model import Conversation, Delivery, EventType, Inbound, InboundKind, Outbound
+from hub.model import Conversation, EventType, Inbound, InboundKind, Outbound
 from hub.ports import Backend, TurnCommit
 from hub.store_redis import RedisStore
 from hub.store_redis_connect import RedisClient, connect
-from tests.support import channel_links
+from tests.support import RecordingConnector, channel_links
 
 TEXTS = [("Where is my order?", "It left today."), ("我的订单在哪里？", "今天已发出。")]
 
 
-def message(text: str, message_id: str = "m1", *, sender: str = "ana", **kw: Any) -> Inbound:
-    return Inbound(channel="api", sender=sender, message_id=message_id, text=text, **kw)
+def message(
+    text: str, message_id: str = "m1", *, sender: str = "ana", channel: str = "api", **kw: Any
+) -> Inbound:
+    return Inbound(channel=channel, sender=sender, message_id=message_id, text=text, **kw)
 
 
 async def commit_reply(
@@ -258,47 +260,42 @@ class Answers(ConversationHandler):
         return TurnResult(replies=(Outbound(text=dict(TEXTS).get(turn.inbound.text, "ok")),))
 
 
-class Phone(Connector):
-    """The network edge: what the hub delivered, in order, into a list the test shares."""
+class Phone(RecordingConnector):
+    """What the hub delivered to `ana`, as texts."""
 
-    name = "api"
-
-    def __init__(self, *, links: ChannelLinks, sent: list[str]) -> None:
-        super().__init__(links=links)
-        self.sent = sent
-
-    @classmethod
-    def from_config(
-        cls, settings: Section, *, links: ChannelLinks, environ: Mapping[str, str]
-    ) -> Self:
-        return cls(links=links, sent=[])
-
-    async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
-        self.sent.append(delivery.outbound.text)
-        return {"ok": True}
+    def texts(self) -> list[str]:
+        return [outbound.text for outbound in self.sent.get("ana", [])]
 
 
 @asynccontextmanager
-async def running_hub(store: RedisStore, sent: list[str], files: Path) -> AsyncIterator[Hub]:
+async def running_hub(store: RedisStore, files: Path) -> AsyncIterator[tuple[Hub, Phone]]:
     """A started hub on `store` whose background work (outbox poll, pending sweep) runs
-    once at start and then not while the test counts."""
+    once at start and then not while the test counts; and its channel."""
     await store.open()
     hub = Hub(store=store, bot=Answers(), retry=RetryPolicy(poll_interval=3600.0))
     hub.sweep_interval = 3600.0
-    hub.add_connector(Phone(links=channel_links(hub, files), sent=sent))
+    phone = Phone(links=channel_links(hub, files))
+    hub.add_connector(phone)
     await hub.start()
     try:
-        yield hub
+        yield hub, phone
     finally:
         await hub.stop()
         await store.close()
 
 
-async def until(condition: Callable[[], Awaitable[bool]]) -> None:
+def to_phone(text: str, message_id: str = "m1") -> Inbound:
+    return message(text, message_id, channel=Phone.name)
+
+
+async def until(condition: Callable[[], bool | Awaitable[bool]]) -> None:
     """Wait until `condition()` holds (a guard against hanging, not a timing assertion)."""
 
     async def poll() -> None:
-        while not await condition():
+        while True:
+            held = condition()
+            if await held if inspect.isawaitable(held) else held:
+                return
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(poll(), 30)
@@ -309,76 +306,69 @@ async def receipt_logged(observer: RedisClient, store: RedisStore, conversation_
     return any(f'"{EventType.DELIVERED.value}"' in str(event) for event in events)
 
 
-@pytest.mark.parametrize(("question", "answer"), TEXTS)
+@pytest.fixture(params=TEXTS, ids=["en", "zh"])
+def qa(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """A question and its answer, in English and in Chinese."""
+    return cast(tuple[str, str], request.param)
+
+
 async def test_a_plain_turn_is_three_store_calls(
-    shared_store_url: str,
-    shared_observer: RedisClient,
-    tmp_path: Path,
-    question: str,
-    answer: str,
+    shared_store_url: str, shared_observer: RedisClient, tmp_path: Path, qa: tuple[str, str]
 ) -> None:
     """Store the message (and take the lease, and read the turn), commit (and free the
     lease), record the receipt: on one Redis and on the cluster."""
-    sent: list[str] = []
+    question, answer = qa
     store = RedisStore(shared_store_url)
-    async with running_hub(store, sent, tmp_path) as hub:
-        await hub.ingest(message("warm up", "warm-1", sender="warm"))  # loads every script
-        await until(lambda: asyncio.sleep(0, len(sent) == 1))
+    async with running_hub(store, tmp_path) as (hub, phone):
+        await hub.ingest(to_phone("warm up", "m0"))  # redis-py loads every script once
+        await until(lambda: len(phone.texts()) == 1)
         calls = count_calls(store)
-        receipt = await hub.ingest(message(question))
+        receipt = await hub.ingest(to_phone(question))
         await until(lambda: receipt_logged(shared_observer, store, receipt.conversation_id))
         assert calls == ["RECORD_INBOUND", "COMMIT_TURN", "DELIVERY_SUCCEEDED"]
-        assert sent == ["ok", answer]
-        # The commit freed the lease the message took; the next turn takes a later fence.
-        assert await shared_observer.get(lock_key(store, receipt.conversation_id)) is None
-        fence = await shared_observer.get(f"{lock_key(store, receipt.conversation_id)}:fence")
-        assert fence == "1"
-        again = await hub.ingest(message(question, "m2"))
-        await until(lambda: asyncio.sleep(0, len(sent) == 3))
-        assert await shared_observer.get(f"{lock_key(store, again.conversation_id)}:fence") == "2"
+        assert phone.texts() == ["ok", answer]
+        # The commit freed the lease the message took; each turn took a fence of its own.
+        lock = lock_key(store, receipt.conversation_id)
+        assert await shared_observer.get(lock) is None
+        assert await shared_observer.get(f"{lock}:fence") == "2"
 
 
-@pytest.mark.parametrize(("question", "answer"), TEXTS)
 async def test_a_lease_held_elsewhere_is_waited_for_then_taken_with_the_context(
-    shared_store_url: str,
-    shared_observer: RedisClient,
-    tmp_path: Path,
-    question: str,
-    answer: str,
+    shared_store_url: str, shared_observer: RedisClient, tmp_path: Path, qa: tuple[str, str]
 ) -> None:
     """Another process holds the conversation (an agent's reply there): storing the message
     does not take the lease; the turn runner waits for it and takes it with its context."""
-    sent: list[str] = []
+    question, answer = qa
     store = RedisStore(shared_store_url)
     other = RedisStore(shared_store_url)
     await other.open()
     try:
-        async with running_hub(store, sent, tmp_path) as hub:
-            first = await hub.ingest(message("warm up", "m0"))
-            await until(lambda: asyncio.sleep(0, len(sent) == 1))
+        async with running_hub(store, tmp_path) as (hub, phone):
+            first = await hub.ingest(to_phone("warm up", "m0"))
+            await until(lambda: len(phone.texts()) == 1)
             conversation_id = first.conversation_id
             calls = count_calls(store)
             async with other.conversation_lock(conversation_id) as elsewhere:
-                await hub.ingest(message(question))
+                await hub.ingest(to_phone(question))
                 held = await shared_observer.get(lock_key(store, conversation_id))
                 assert str(held).split(" ")[0] == str(elsewhere.fence)  # not taken from them
                 await asyncio.sleep(0.05)  # the turn runner gets every chance to cut in
-                sent.append("released elsewhere")
-            await until(lambda: asyncio.sleep(0, len(sent) == 3))
-            assert sent == ["ok", "released elsewhere", answer]
+                answered_while_held = phone.texts()[1:]
+            await until(lambda: len(phone.texts()) == 2)
+            assert answered_while_held == [] and phone.texts()[1] == answer
             assert calls[0] == "RECORD_INBOUND"
             assert "TURN_LEASE" in calls and calls[-2:] == ["COMMIT_TURN", "DELIVERY_SUCCEEDED"]
     finally:
         await other.close()
 
 
-@pytest.mark.parametrize(("question", "answer"), TEXTS)
 async def test_a_lease_taken_with_the_message_and_lost_cannot_commit(
-    shared_store_url: str, shared_observer: RedisClient, question: str, answer: str
+    shared_store_url: str, shared_observer: RedisClient, qa: tuple[str, str]
 ) -> None:
     """The process that stored the message stalls past its lease; another takes the
     conversation and answers. The first one's commit, under its stale fence, is refused and
     writes nothing."""
+    question, answer = qa
     stalled = RedisStore(shared_store_url)
     other = RedisStore(shared_store_url)
     await stalled.open()
@@ -409,48 +399,38 @@ async def test_a_lease_taken_with_the_message_and_lost_cannot_commit(
         await other.close()
 
 
-@pytest.mark.parametrize(("question", "answer"), TEXTS)
 async def test_a_process_that_died_holding_the_lease_of_a_stored_message_is_taken_over(
-    shared_store_url: str,
-    shared_observer: RedisClient,
-    tmp_path: Path,
-    question: str,
-    answer: str,
+    shared_store_url: str, shared_observer: RedisClient, tmp_path: Path, qa: tuple[str, str]
 ) -> None:
     """A process stores the message (taking the lease with it) and dies before its turn:
     once the lease expires, another process's hub answers the pending turn."""
+    question, answer = qa
     died = RedisStore(shared_store_url, lock_ttl=0.3)
     await died.open()
-    got = await died.record_inbound_and_lease(message(question), now=1.0, limit=10)
-    conversation_id = got.conversation.id
-    assert await shared_observer.get(lock_key(died, conversation_id)) is not None
+    got = await died.record_inbound_and_lease(to_phone(question), now=1.0, limit=10)
+    lock = lock_key(died, got.conversation.id)
+    assert await shared_observer.get(lock) is not None
     await died.redis.aclose()  # no release, no commit: gone
-    sent: list[str] = []
-    async with running_hub(RedisStore(shared_store_url, lock_ttl=0.3), sent, tmp_path):
-        await until(lambda: asyncio.sleep(0, len(sent) == 1))
-    assert sent == [answer]
-    assert await shared_observer.get(f"{lock_key(died, conversation_id)}:fence") == "2"
+    async with running_hub(RedisStore(shared_store_url, lock_ttl=0.3), tmp_path) as (_, phone):
+        await until(lambda: len(phone.texts()) == 1)
+    assert phone.texts() == [answer]
+    assert await shared_observer.get(f"{lock}:fence") == "2"
 
 
-@pytest.mark.parametrize(("question", "answer"), TEXTS)
 async def test_a_resent_message_takes_no_lease_and_gets_one_answer(
-    shared_store_url: str,
-    shared_observer: RedisClient,
-    tmp_path: Path,
-    question: str,
-    answer: str,
+    shared_store_url: str, shared_observer: RedisClient, tmp_path: Path, qa: tuple[str, str]
 ) -> None:
-    sent: list[str] = []
+    question, answer = qa
     store = RedisStore(shared_store_url)
-    async with running_hub(store, sent, tmp_path) as hub:
-        first = await hub.ingest(message(question))
+    async with running_hub(store, tmp_path) as (hub, phone):
+        first = await hub.ingest(to_phone(question))
         await until(lambda: receipt_logged(shared_observer, store, first.conversation_id))
         calls = count_calls(store)
-        again = await hub.ingest(message(question))
+        again = await hub.ingest(to_phone(question))
         assert again.duplicate and again.seq == first.seq
         assert calls == ["RECORD_INBOUND"]
         assert await shared_observer.get(lock_key(store, first.conversation_id)) is None
-    assert sent == [answer]
+    assert phone.texts() == [answer]
 
 
 async def test_a_resent_script_call_takes_the_lease_it_took_the_first_time(
