@@ -54,9 +54,11 @@ from hub.store_common import (
     reply_event_and_delivery,
 )
 from hub.store_redis_connect import RedisClient, connect, keyspace
+from hub.store_redis_keys import KeyNames, Recent
 from hub.store_redis_lock import RedisLeaseLocks
 
 CAS_ATTEMPTS = 100
+GUESSES = 10_000  # conversations (and senders) whose keys this process remembers
 _SCRIPTS = (
     *("RECORD_INBOUND", "COMMIT_TURN", "APPEND_EVENTS", "CLAIM_DELIVERIES", "DEAD_LETTERS"),
     *("DELIVERY_SUCCEEDED", "DELIVERY_FAILED", "PARKED_DELIVERY", "REDRIVE", "FIND_CUSTOMER"),
@@ -81,6 +83,12 @@ class RedisCore(Backend):
         self.base_prefix = prefix
         # Every key starts with this (`fd:{fd}:`): one hash tag, so one cluster slot.
         self.prefix = keyspace(prefix)
+        self.keys = KeyNames(self.prefix)
+        # What a script's declared keys are guessed from (`hub.store_redis_keys`): the
+        # conversation a sender's message last went to (by identity and thread key), and a
+        # conversation's customer and thread key.
+        self._continues: Recent[tuple[str, str], str] = Recent(GUESSES)
+        self._owners: Recent[str, tuple[str, str]] = Recent(GUESSES)
         self.lock_ttl = lock_ttl
         self._redis: RedisClient | None = None
         self._scripts: dict[str, AsyncScript] = {}
@@ -114,11 +122,17 @@ class RedisCore(Backend):
             raise RuntimeError("store is not open")
         return self._redis
 
-    async def _run(self, script: str, *args: str | int | float) -> Any:
+    async def _run(self, script: str, *args: str | int | float, keys: Sequence[str] = ()) -> Any:
         if self._redis is None:
             raise RuntimeError("store is not open")
         call = f"{self.prefix}op:{os.urandom(8).hex()}"  # names this call for its retries
-        return await self._scripts[script](keys=[call], args=[self.prefix, *args])
+        return await self._scripts[script](keys=[call, *keys], args=[self.prefix, *args])
+
+    def _seen(self, fields: Mapping[str, str]) -> Conversation:
+        """A conversation read from its hash; its customer and thread key are remembered
+        (the keys a later commit declares)."""
+        self._owners.put(fields["id"], (fields["customer_id"], fields.get("thread_key", "")))
+        return codec.conversation(fields)
 
     # ------------------------------------------------------------------ write path
     async def record_inbound(self, inbound: Inbound, *, now: float) -> Ingested:
@@ -148,6 +162,13 @@ class RedisCore(Backend):
         token = os.urandom(16).hex() if limit and self._locks is not None else ""
         ttl_ms = self._locks.ttl_ms if self._locks is not None else 0
         customer = Customer(id=new_id("cus"), identities=(inbound.identity,), created_at=now)
+        opening = new_id("con")
+        sender = (inbound.identity, inbound.thread_key)
+        # The lease's keys are declared: those of the conversation this sender's last
+        # message went to, and those of the one the message would open.
+        guess = self._continues.get(sender) or opening
+        keys = [*self.keys.conversation(guess), *self.keys.lease(guess)]
+        keys += [*self.keys.conversation(opening), *self.keys.lease(opening)]
         opened = NewEvent(type=EventType.OPENED, data={"channel": inbound.channel})
         message = NewEvent(type=inbound.event_type, data=inbound.to_json())
         duplicate, seq, customer_json, event_json, fields, fence, stored = await self._run(
@@ -157,7 +178,7 @@ class RedisCore(Backend):
             inbound.identity,
             customer.id,
             codec.dumps(customer.to_json()),
-            new_id("con"),
+            opening,
             codec.num(now),
             inbound.sender,
             inbound.thread_hint,
@@ -169,10 +190,12 @@ class RedisCore(Backend):
             token,
             ttl_ms,
             limit,
+            keys=keys,
         )
         if not customer_json:
             raise RuntimeError(f"customer of {inbound.identity!r} is missing from the store")
-        conversation = codec.conversation(codec.pairs(fields))
+        conversation = self._seen(codec.pairs(fields))
+        self._continues.put(sender, conversation.id)
         if duplicate:
             event = codec.event(conversation.id, int(seq), event_json)
         else:
@@ -255,6 +278,7 @@ class RedisCore(Backend):
                 release,
                 *(codec.event_json(event, now) for event in new_events),
                 *outbox,
+                keys=self._commit_keys(conversation, result, deliveries),
             )
             if reply[0] == "fenced":
                 raise LeaseLost(f"conversation {conversation_id}: lease {fence} is no longer held")
@@ -287,6 +311,29 @@ class RedisCore(Backend):
                 elsewhere=_elsewhere(result, reply[4:], now),
             )
         raise RuntimeError(f"conversation {conversation_id} kept changing during commit_turn")
+
+    def _commit_keys(
+        self, conversation: Conversation, result: TurnResult, deliveries: Sequence[Delivery]
+    ) -> list[str]:
+        """What `COMMIT_TURN` touches. The customer's thread key is this process's last
+        sight of it: wrong (or not known), the script refuses a status change, and the
+        retry reads the conversation afresh."""
+        customer_id, thread_key = self._owners.get(conversation.id) or ("", "")
+        if customer_id != conversation.customer_id:
+            thread_key = ""
+        outbox, _, lane = self.keys.outbox(conversation.id)
+        status = conversation.status.value
+        return [
+            *self.keys.conversation(conversation.id),
+            lane,
+            outbox,
+            self.keys.pending(),
+            self.keys.lease(conversation.id)[0],
+            self.keys.by_status(status),
+            self.keys.by_status(result.status.value if result.status else status),
+            *self.keys.open_conversations(conversation.customer_id, thread_key),
+            *(self.keys.delivery(delivery.id) for delivery in deliveries),
+        ]
 
     async def append_events(
         self, conversation_id: str, events: Sequence[NewEvent], *, now: float
@@ -333,9 +380,13 @@ class RedisCore(Backend):
             raise RuntimeError("store is not open")
 
         async def take(_: str, token: str, ttl_ms: int) -> tuple[int, TurnContext] | None:
-            reply = await self._run("TURN_LEASE", conversation_id, token, ttl_ms, limit)
-            fence = int(reply[0])
-            return (fence, self._turn_context(conversation_id, reply[1:])) if fence else None
+            customer_id = self._customer_guess(conversation_id)
+            keys = self._context_keys(conversation_id, customer_id)
+            keys += self.keys.lease(conversation_id)
+            reply = await self._run("TURN_LEASE", conversation_id, token, ttl_ms, limit, keys=keys)
+            if not int(reply[0]):
+                return None
+            return int(reply[0]), await self._turn_context(reply[1:], customer_id)
 
         async def adopt(read: object) -> TurnContext:
             """The context read with the lease when the message was stored, if it was read
@@ -382,6 +433,11 @@ class RedisCore(Backend):
             codec.num(now),
             codec.event_json(event, now),
             codec.num(now + lease) if lease else "",
+            keys=[
+                self.keys.delivery(delivery.id),
+                *self.keys.outbox(delivery.conversation_id),
+                *self.keys.conversation(delivery.conversation_id),
+            ],
         )
         return codec.delivery(*following) if following else None
 
@@ -450,7 +506,7 @@ class RedisCore(Backend):
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         fields = await self.redis.hgetall(f"{self.prefix}conv:{conversation_id}")
         return (
-            codec.conversation({codec.text(k): codec.text(v) for k, v in fields.items()})
+            self._seen({codec.text(k): codec.text(v) for k, v in fields.items()})
             if fields
             else None
         )
@@ -479,23 +535,34 @@ class RedisCore(Backend):
     async def turn_context(
         self, conversation_id: str, *, limit: int
     ) -> tuple[Conversation, list[Event], Customer | None] | None:
-        return self._turn_context(
-            conversation_id, await self._run("TURN_CONTEXT", conversation_id, limit)
-        )
+        customer_id = self._customer_guess(conversation_id)
+        keys = self._context_keys(conversation_id, customer_id)
+        reply = await self._run("TURN_CONTEXT", conversation_id, limit, keys=keys)
+        return await self._turn_context(reply, customer_id)
 
-    @staticmethod
-    def _turn_context(conversation_id: str, reply: Sequence[Any]) -> TurnContext:
-        """The turn context from its script's reply ({} for an unknown conversation)."""
+    def _customer_guess(self, conversation_id: str) -> str:
+        """The conversation's customer as this process last saw it ('' if never)."""
+        return (self._owners.get(conversation_id) or ("", ""))[0]
+
+    def _context_keys(self, conversation_id: str, customer_id: str) -> list[str]:
+        return [*self.keys.conversation(conversation_id), self.keys.customer(customer_id)]
+
+    async def _turn_context(self, reply: Sequence[Any], customer_id: str) -> TurnContext:
+        """The turn context from its script's reply ({} for an unknown conversation). A
+        customer other than the guessed `customer_id` (after a merge) is read here."""
         if not reply:
             return None
         fields, stored, customer = reply
-        conversation = codec.conversation(codec.pairs(fields))
+        conversation = self._seen(codec.pairs(fields))
         start = conversation.handled_seq
         events = [
-            codec.event(conversation_id, start + 1 + i, codec.text(s)) for i, s in enumerate(stored)
+            codec.event(conversation.id, start + 1 + i, codec.text(s)) for i, s in enumerate(stored)
         ]
-        found = Customer.from_json(json.loads(customer)) if customer else None
-        return conversation, events, found
+        if customer:
+            return conversation, events, Customer.from_json(json.loads(customer))
+        if conversation.customer_id != customer_id:  # not the key it was handed: unread
+            return conversation, events, await self.get_customer(conversation.customer_id)
+        return conversation, events, None
 
     async def get_customer(self, customer_id: str) -> Customer | None:
         stored = await self.redis.get(f"{self.prefix}customer:{customer_id}")

@@ -5,10 +5,15 @@ Conventions shared by all scripts:
 - ``KEYS[1]`` names this call (``P op:<random>``): a write remembers there, for a couple of
   minutes, that it happened, so redis-py may resend it after a dropped connection without
   applying it twice (the reply to the first attempt may have been lost, not the write).
-- ``ARGV[1]`` is the key prefix (``fd:{fd}:``). Keys are derived inside the script because
-  some depend on what it reads (the customer an identity points to), so a script touches
-  keys it was not handed in ``KEYS``. Every key shares the hash tag ``{fd}``, so they all
-  live on one slot, which a Redis Cluster accepts (see docs/architecture.md).
+- ``ARGV[1]`` is the key prefix (``fd:{fd}:``). Every key shares the hash tag ``{fd}``, so
+  they all live on one slot, which a Redis Cluster accepts (see docs/architecture.md).
+- The scripts of a turn (``RECORD_INBOUND``'s lease, ``TURN_LEASE``, ``TURN_CONTEXT``,
+  ``COMMIT_TURN``, ``DELIVERY_SUCCEEDED`` but for the next reply it promotes) are handed
+  every key they touch in ``KEYS`` (after the call's own). A key that depends on what the
+  script reads (a conversation's customer, the conversation a message continues) is the
+  caller's guess (`hub.store_redis_keys`), which the script checks before touching it: a
+  wrong guess costs a read or a retry. The other scripts still build some keys from what
+  they read (an identity's customer, a set's members): docs/architecture.md lists them.
 - User data never passes through cjson: events, customers and deliveries arrive as JSON
   strings built in Python and are stored as they are. An event is stored *without* its
   seq and conversation id (the seq is its position in the list, 1-based), so a script can
@@ -121,6 +126,8 @@ local function take_lease(lock_key, token, ttl_ms)
 end
 """
 
+# KEYS: op, then hash, events, lock, fence of the conversation the caller guesses the message
+#       continues, then the same four of the conversation it would open (new_conversation_id)
 # ARGV: P channel message_id identity new_customer_id new_customer_json new_conversation_id
 #       now sender thread_hint opened_event_json inbound_event_json thread_key starts_turn(1/0)
 #       continuity_window_seconds|'' lease_token|'' lease_ttl_ms limit
@@ -136,12 +143,16 @@ RECORD_INBOUND = (
     + """
 local function lease_turn(conv_id)
   if ARGV[16] == '' or ARGV[14] ~= '1' then return {0, {}} end
+  -- Only under keys the caller declared: those of the conversation it guessed the message
+  -- continues (KEYS[2..5]) or of the one it would open (KEYS[6..9]); else no lease here,
+  -- and the turn runner takes it (`TURN_LEASE`).
   local conv_key = P .. 'conv:' .. conv_id
-  local fence = take_lease(P .. 'lock:conv:' .. conv_id, ARGV[16], ARGV[17])
+  local at
+  if conv_key == KEYS[2] then at = 2 elseif conv_key == KEYS[6] then at = 6 else return {0, {}} end
+  local fence = take_lease(KEYS[at + 2], ARGV[16], ARGV[17])
   if fence == 0 then return {0, {}} end
-  local handled = tonumber(redis.call('HGET', conv_key, 'handled_seq'))
-  return {fence, redis.call('LRANGE', conv_key .. ':events', handled,
-    handled + tonumber(ARGV[18]) - 1)}
+  local handled = tonumber(redis.call('HGET', KEYS[at], 'handled_seq'))
+  return {fence, redis.call('LRANGE', KEYS[at + 1], handled, handled + tonumber(ARGV[18]) - 1)}
 end
 
 local dedupe_key = P .. 'dedupe:' .. ARGV[2]
@@ -245,6 +256,10 @@ return {0, seq, customer, false, redis.call('HGETALL', conv_key), turn[1], turn[
 """
 )
 
+# KEYS: op, conversation hash, events, lane, outbox, pending, lock, conversations:{status
+#       now}, conversations:{new status} (or the same), customer:{id}:open and its
+#       :{thread key} (the caller's guess, checked: {'conflict'} if wrong and the status
+#       changes), then delivery:{id} of each delivery
 # ARGV: P conversation_id now expect_status expect_channel expect_address expect_thread_hint
 #       handled_seq has_state state_json new_status|'' priority|'' n_events n_deliveries
 #       lease_until fence|'' release|'', n_events event_json, then n_deliveries (delivery_id
@@ -265,7 +280,7 @@ COMMIT_TURN = (
     _COMMON
     + """
 local conv_id = ARGV[2]
-local conv_key = P .. 'conv:' .. conv_id
+local conv_key = KEYS[2]
 local now = ARGV[3]
 local prior = redis.call('GET', OP)
 if prior then
@@ -273,7 +288,7 @@ if prior then
   for part in string.gmatch(prior, '%S+') do out[#out + 1] = part end
   return out
 end
-local lock_key = P .. 'lock:conv:' .. conv_id
+local lock_key = KEYS[7]
 if ARGV[16] ~= '' then
   local holder = redis.call('GET', lock_key) or ''
   if string.sub(holder, 1, #ARGV[16] + 1) ~= ARGV[16] .. ' ' then return {'fenced'} end
@@ -284,12 +299,18 @@ local cur = redis.call('HMGET', conv_key, 'status', 'channel', 'address', 'threa
 if cur[1] ~= ARGV[4] or cur[2] ~= ARGV[5] or cur[3] ~= ARGV[6] or cur[4] ~= ARGV[7] then
   return {'conflict'}
 end
+local status = ARGV[11]
+local open_key = P .. 'customer:' .. cur[7] .. ':open'
+local thread_open_key = open_key .. ':' .. (cur[9] or '')
+if status ~= '' and status ~= cur[1] and (open_key ~= KEYS[10] or thread_open_key ~= KEYS[11]) then
+  return {'conflict'}  -- not the customer's keys the caller declared: it reads and retries
+end
 local n_events = tonumber(ARGV[13])
 local n_deliveries = tonumber(ARGV[14])
 local first = tonumber(cur[8]) + 1
 local last = append(conv_key, now, 18, 17 + n_events)
 local base = 18 + n_events
-local lane = conv_key .. ':outbox'
+local lane = KEYS[4]
 local leased = 0
 if n_deliveries > 0 and redis.call('ZCARD', lane) == 0 then leased = 1 end
 for i = 0, n_deliveries - 1 do
@@ -303,13 +324,10 @@ end
 local handled = math.max(tonumber(cur[5]), tonumber(ARGV[8]))
 redis.call('HSET', conv_key, 'handled_seq', handled)
 if ARGV[9] == '1' then redis.call('HSET', conv_key, 'state', ARGV[10]) end
-local status = ARGV[11]
 if status ~= '' and status ~= cur[1] then
-  redis.call('ZREM', P .. 'conversations:' .. cur[1], conv_id)
-  redis.call('ZADD', P .. 'conversations:' .. status, 0, conv_id)
+  redis.call('ZREM', KEYS[8], conv_id)
+  redis.call('ZADD', KEYS[9], 0, conv_id)
   redis.call('HSET', conv_key, 'status', status)
-  local open_key = P .. 'customer:' .. cur[7] .. ':open'
-  local thread_open_key = open_key .. ':' .. (cur[9] or '')
   if status == 'resolved' then
     redis.call('ZREM', open_key, conv_id)
     redis.call('ZREM', thread_open_key, conv_id)
@@ -459,6 +477,8 @@ redis.call('HSET', key, 'parts', ARGV[3])
 return 1
 """
 
+# KEYS: op, delivery, outbox, dead, lane, conversation hash, its events; not the next
+#       reply's delivery (read from the lane: see docs/architecture.md, "Redis Cluster")
 # ARGV: P delivery_id conversation_id now event_json lease_until|''
 # → {data, seq, parts} of the conversation's next reply when lease_until is given and it is
 # due (now leased to the caller), else {} (also when the delivery was recorded already)
@@ -567,27 +587,31 @@ return redis.call('HGETALL', P .. 'conv:' .. ids[1])
 """
 
 # The turn runner's one read: {} or {conversation hash (flat), events after handled_seq
-# (at most `limit`), customer JSON or false}.
+# (at most `limit`), customer JSON or false}. The customer's key is the caller's guess (a
+# conversation's customer changes only in a merge): when the conversation names another
+# customer, theirs is not read here (false), and the caller reads it.
 _CONTEXT = """
-local function read_context(P, conv_id, limit)
-  local key = P .. 'conv:' .. conv_id
-  local fields = redis.call('HGETALL', key)
+local function read_context(P, conv_key, events_key, customer_key, limit)
+  local fields = redis.call('HGETALL', conv_key)
   if #fields == 0 then return {} end
   local handled, customer = 0, ''
   for i = 1, #fields, 2 do
     if fields[i] == 'handled_seq' then handled = tonumber(fields[i + 1])
     elseif fields[i] == 'customer_id' then customer = fields[i + 1] end
   end
-  local events = redis.call('LRANGE', key .. ':events', handled, handled + tonumber(limit) - 1)
-  return {fields, events, redis.call('GET', P .. 'customer:' .. customer)}
+  local events = redis.call('LRANGE', events_key, handled, handled + tonumber(limit) - 1)
+  local found = false
+  if P .. 'customer:' .. customer == customer_key then found = redis.call('GET', customer_key) end
+  return {fields, events, found}
 end
 """
 
+# KEYS: op, conversation hash, its events, its customer (guessed)
 # ARGV: P conversation_id limit → the turn context (above)
 TURN_CONTEXT = (
     _CONTEXT
     + """
-return read_context(ARGV[1], ARGV[2], ARGV[3])
+return read_context(ARGV[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3])
 """
 )
 
@@ -623,15 +647,16 @@ return take_lease(KEYS[1], ARGV[1], ARGV[2])
 
 # A conversation's lease and its turn context in one call (the turn runner's first step, when
 # storing the message did not take the lease already: `RECORD_INBOUND`).
+# KEYS: op, conversation hash, its events, its customer (guessed), its lock, the lock's fence
 # ARGV: P conversation_id token ttl_ms limit → {0} when another holder has the lease, else
 # {fence, then the turn context's items (none for an unknown conversation)}.
 TURN_LEASE = (
     _LEASE
     + _CONTEXT
     + """
-local fence = take_lease(ARGV[1] .. 'lock:conv:' .. ARGV[2], ARGV[3], ARGV[4])
+local fence = take_lease(KEYS[5], ARGV[3], ARGV[4])
 if fence == 0 then return {0} end
-local context = read_context(ARGV[1], ARGV[2], ARGV[5])
+local context = read_context(ARGV[1], KEYS[2], KEYS[3], KEYS[4], ARGV[5])
 return {fence, context[1], context[2], context[3]}
 """
 )

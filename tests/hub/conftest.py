@@ -42,6 +42,15 @@ TURN_TEXTS = {
 
 
 @pytest.fixture
+async def redis_store(redis_url: str) -> AsyncIterator[RedisStore]:
+    """An opened store on the private redis-server alone (tests of what only Redis does)."""
+    opened = RedisStore(redis_url)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
 async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
     """An opened SQLite store alone, for tests of what only that backend does."""
     opened = SQLiteStore(tmp_path / "frontdesk.db")

@@ -98,14 +98,6 @@ async def test_turn_lease_reads_the_context_under_an_exclusive_lease(
 
 
 @pytest.fixture
-async def redis_store(redis_url: str) -> AsyncIterator[RedisStore]:
-    store = RedisStore(redis_url)
-    await store.open()
-    yield store
-    await store.close()
-
-
-@pytest.fixture
 async def observer(redis_url: str) -> AsyncIterator[Redis]:
     """A client of its own, so looking at the lock costs the store nothing."""
     client = Redis.from_url(redis_url, decode_responses=True)
@@ -301,9 +293,13 @@ async def until(condition: Callable[[], bool | Awaitable[bool]]) -> None:
     await asyncio.wait_for(poll(), 30)
 
 
-async def receipt_logged(observer: RedisClient, store: RedisStore, conversation_id: str) -> bool:
+async def receipts_logged(
+    observer: RedisClient, store: RedisStore, conversation_id: str, count: int = 1
+) -> bool:
+    """Whether the conversation's log holds `count` delivery receipts (the last write of a
+    turn), as another client reads it."""
     events = await observer.lrange(f"{store.prefix}conv:{conversation_id}:events", 0, -1)
-    return any(f'"{EventType.DELIVERED.value}"' in str(event) for event in events)
+    return sum(f'"{EventType.DELIVERED.value}"' in str(event) for event in events) == count
 
 
 @pytest.fixture(params=TEXTS, ids=["en", "zh"])
@@ -320,11 +316,11 @@ async def test_a_plain_turn_is_three_store_calls(
     question, answer = qa
     store = RedisStore(shared_store_url)
     async with running_hub(store, tmp_path) as (hub, phone):
-        await hub.ingest(to_phone("warm up", "m0"))  # redis-py loads every script once
-        await until(lambda: len(phone.texts()) == 1)
+        warm = await hub.ingest(to_phone("warm up", "m0"))  # redis-py loads every script
+        await until(lambda: receipts_logged(shared_observer, store, warm.conversation_id))
         calls = count_calls(store)
         receipt = await hub.ingest(to_phone(question))
-        await until(lambda: receipt_logged(shared_observer, store, receipt.conversation_id))
+        await until(lambda: receipts_logged(shared_observer, store, receipt.conversation_id, 2))
         assert calls == ["RECORD_INBOUND", "COMMIT_TURN", "DELIVERY_SUCCEEDED"]
         assert phone.texts() == ["ok", answer]
         # The commit freed the lease the message took; each turn took a fence of its own.
@@ -345,7 +341,7 @@ async def test_a_lease_held_elsewhere_is_waited_for_then_taken_with_the_context(
     try:
         async with running_hub(store, tmp_path) as (hub, phone):
             first = await hub.ingest(to_phone("warm up", "m0"))
-            await until(lambda: len(phone.texts()) == 1)
+            await until(lambda: receipts_logged(shared_observer, store, first.conversation_id))
             conversation_id = first.conversation_id
             calls = count_calls(store)
             async with other.conversation_lock(conversation_id) as elsewhere:
@@ -354,7 +350,7 @@ async def test_a_lease_held_elsewhere_is_waited_for_then_taken_with_the_context(
                 assert str(held).split(" ")[0] == str(elsewhere.fence)  # not taken from them
                 await asyncio.sleep(0.05)  # the turn runner gets every chance to cut in
                 answered_while_held = phone.texts()[1:]
-            await until(lambda: len(phone.texts()) == 2)
+            await until(lambda: receipts_logged(shared_observer, store, conversation_id, 2))
             assert answered_while_held == [] and phone.texts()[1] == answer
             assert calls[0] == "RECORD_INBOUND"
             assert "TURN_LEASE" in calls and calls[-2:] == ["COMMIT_TURN", "DELIVERY_SUCCEEDED"]
@@ -424,7 +420,7 @@ async def test_a_resent_message_takes_no_lease_and_gets_one_answer(
     store = RedisStore(shared_store_url)
     async with running_hub(store, tmp_path) as (hub, phone):
         first = await hub.ingest(to_phone(question))
-        await until(lambda: receipt_logged(shared_observer, store, first.conversation_id))
+        await until(lambda: receipts_logged(shared_observer, store, first.conversation_id))
         calls = count_calls(store)
         again = await hub.ingest(to_phone(question))
         assert again.duplicate and again.seq == first.seq
@@ -449,8 +445,10 @@ async def test_a_resent_script_call_takes_the_lease_it_took_the_first_time(
             *('{"type": "message.in", "at": 1.0, "data": {}}', "", "1", ""),
             *("token-1", 10_000, 10),
         ]
+        opening = [*store.keys.conversation("con_1"), *store.keys.lease("con_1")]
+        keys = [call, *opening, *opening]  # no conversation to continue: the new one twice
         script = store._scripts["RECORD_INBOUND"]
-        first, resent = [await script(keys=[call], args=args) for _ in range(2)]
+        first, resent = [await script(keys=keys, args=args) for _ in range(2)]
         assert resent[0] == 0 and resent[1] == first[1]  # not a duplicate: our own write
         assert resent[5] == first[5] == 1 and resent[6] == first[6]
     finally:
