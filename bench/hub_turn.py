@@ -1,0 +1,190 @@
+"""Turns through a real Hub on Redis (or the cluster) without HTTP: what a turn costs.
+
+`--conversations` senders each write, wait for the echo bot's reply to reach a channel that
+takes it at once, and write again, for `--seconds`. Per run: turns/s, p50/p99 from ingest to
+the reply's send, the hub's CPU time per turn (this process: the hub is all that runs in
+it), and the store's round trips per turn by what they were (script calls named by script,
+counted where redis-py sends them). Each run is a fresh process on an emptied Redis; the
+outbox poll and the pending sweep run at their usual pace.
+
+    python bench/hub_turn.py --store redis                       # this tree
+    python bench/hub_turn.py --store cluster --baseline ../frontdesk-main --rounds 4
+
+With `--baseline PATH`, runs of this tree and of the other checkout alternate (its code,
+this venv), and the medians are compared. The last stdout line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# The repository root is on the path from here on.
+from bench.api import REPO, progress, start_redis
+
+# Runs in a child process whose PYTHONPATH picks the tree under test.
+CHILD = r"""
+import asyncio, collections, hashlib, json, sys, time
+from pathlib import Path
+from hub import store_redis_scripts as lua
+from hub.abc import Connector
+from hub.delivery import RetryPolicy
+from hub.echo import EchoBot
+from hub.hub import Hub
+from hub.model import Inbound
+from hub.store_redis import RedisStore
+from tests.support import channel_links
+
+url, seconds, senders, files = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+names = {hashlib.sha1(v.encode()).hexdigest(): k for k, v in vars(lua).items()
+         if k.isupper() and isinstance(v, str)}
+
+class Channel(Connector):
+    name = "api"
+    def __init__(self, *, links, waiting):
+        super().__init__(links=links)
+        self.waiting = waiting
+    @classmethod
+    def from_config(cls, settings, *, links, environ):
+        raise NotImplementedError
+    async def deliver(self, delivery):
+        future = self.waiting.pop(delivery.address, None)
+        if future is not None and not future.done():
+            future.set_result(time.perf_counter())
+        return {"ok": True}
+
+async def main():
+    store = RedisStore(url)
+    await store.open()
+    sent = collections.Counter()
+    original = store.redis.execute_command
+    async def counted(*args, **options):
+        command = str(args[0]).upper()
+        sent[names.get(str(args[1]), command) if command == "EVALSHA" else command] += 1
+        return await original(*args, **options)
+    store.redis.execute_command = counted
+    hub = Hub(store=store, bot=EchoBot(), retry=RetryPolicy())
+    waiting = {}
+    hub.add_connector(Channel(links=channel_links(hub, Path(files)), waiting=waiting))
+    await hub.start()
+    latencies, counter = [], 0
+
+    async def sender(index, until):
+        nonlocal counter
+        while time.perf_counter() < until:
+            counter += 1
+            reply = asyncio.get_running_loop().create_future()
+            waiting[f"s{index}"] = reply
+            started = time.perf_counter()
+            await hub.ingest(Inbound(channel="api", sender=f"s{index}",
+                                     message_id=f"{index}-{counter}", text=f"m{counter}"))
+            latencies.append(await asyncio.wait_for(reply, 30) - started)
+
+    await asyncio.gather(*(sender(i, time.perf_counter() + 1) for i in range(senders)))  # warm
+    latencies.clear()
+    sent.clear()
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(sender(i, wall + seconds) for i in range(senders)))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    turns = len(latencies)
+    calls = {k: round(v / turns, 2) for k, v in sent.most_common() if v / turns >= 0.01}
+    await hub.stop()
+    await store.close()
+    latencies.sort()
+    print(json.dumps({
+        "turns_per_second": round(turns / wall, 1),
+        "p50_ms": round(latencies[turns // 2] * 1000, 1),
+        "p99_ms": round(latencies[int(turns * 0.99)] * 1000, 1),
+        "cpu_us_per_turn": round(cpu / turns * 1e6, 1),
+        "store_round_trips_per_turn": round(sum(sent.values()) / turns, 2),
+        "by_call": calls,
+        "turns": turns,
+    }))
+
+asyncio.run(main())
+"""
+
+
+@contextmanager
+def redis(kind: str) -> Iterator[tuple[str, list[str]]]:
+    """A fresh Redis (or three-master cluster): its URL, and every server's (to empty)."""
+    tmp = Path(tempfile.mkdtemp(prefix="fd-hub-turn-"))
+    if kind == "redis":
+        process, url = start_redis(tmp)
+        try:
+            yield url, [url]
+        finally:
+            process.terminate()
+            process.wait()
+        return
+    from tests.redis_cluster import RedisTestCluster  # the test harness's private cluster
+
+    cluster = RedisTestCluster()
+    cluster.start()
+    try:
+        yield cluster.url, [f"redis://127.0.0.1:{port}/0" for port in cluster.ports]
+    finally:
+        cluster.close()
+
+
+def run(repo: Path, url: str, nodes: list[str], args: argparse.Namespace) -> dict[str, object]:
+    for node in nodes:
+        subprocess.run(["redis-cli", "-u", node, "FLUSHALL"], check=True, capture_output=True)
+    with tempfile.TemporaryDirectory() as files:
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, url, str(args.seconds), str(args.conversations), files],
+            env={**os.environ, "PYTHONPATH": str(repo)},
+            cwd=repo,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", choices=("redis", "cluster"), default="redis")
+    parser.add_argument("--conversations", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare against")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    trees = {"this": REPO}
+    if args.baseline is not None:
+        trees["baseline"] = args.baseline.resolve()
+    runs: dict[str, list[dict[str, object]]] = {name: [] for name in trees}
+    with redis(args.store) as (url, nodes):
+        for round_number in range(1, args.rounds + 1):
+            for name, repo in trees.items():
+                runs[name].append(run(repo, url, nodes, args))
+                progress(f"round {round_number} {name}: {json.dumps(runs[name][-1])}")
+
+    def median(name: str, figure: str) -> float:
+        return float(statistics.median(float(str(r[figure])) for r in runs[name]))
+
+    figures = ("turns_per_second", "p50_ms", "p99_ms", "cpu_us_per_turn")
+    result: dict[str, object] = {
+        name: {figure: median(name, figure) for figure in figures} for name in trees
+    }
+    result["runs"] = runs
+    if "baseline" in trees:
+        result["ratios"] = {
+            figure: round(median("this", figure) / median("baseline", figure), 2)
+            for figure in figures
+        }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
