@@ -268,7 +268,8 @@ async def measure(
         "FRONTDESK_API_TOKEN": "bench",
         "FRONTDESK_API_CHANNEL_TOKEN": CHANNEL_TOKEN,
     }
-    with (tmp / f"hub-{store.name}-{workers}.log").open("wb") as hub_log:
+    log_name = f"hub-{store.name}-{workers}-{'this' if repo == REPO else repo.name}.log"
+    with (tmp / log_name).open("ab") as hub_log:  # every run of a checkout, one after another
         hub = subprocess.Popen(
             [
                 sys.executable,
