@@ -6,7 +6,8 @@ fresh Redis (or cluster), drives it through the `api` channel in a closed loop (
 its reply before the next message; the signed reply reaching our callback server ends a
 turn), then:
 
-- throughput and p50/p99 latency over `--seconds`;
+- throughput and p50/p99 latency over `--seconds`, and the hub's CPU time per turn (its
+  processes', from `/proc`: steadier than turns/s on a busy machine);
 - Redis commands per turn over that window (`INFO commandstats` delta, scripts' inner
   commands included), with the busiest commands;
 - round trips per turn: a short second phase under `MONITOR`, counting the commands clients
@@ -58,6 +59,7 @@ from bench.api import (
     CHANNEL_TOKEN,
     REPO,
     Receiver,
+    cpu_seconds,
     free_port,
     progress,
     start_receiver,
@@ -95,6 +97,12 @@ def backend(name: str, tmp: Path) -> Iterator[Backend]:
         yield Backend(name, cluster.url, nodes)
     finally:
         cluster.close()
+
+
+def hub_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by the hub: its process and the workers it started."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
 
 
 async def _commandstats(nodes: list[Redis]) -> list[Counter[str]]:
@@ -297,9 +305,9 @@ async def measure(
             driver = Driver(url, receiver, session)
             await driver.loop(args.concurrency, 3, "warm")
             stats_before = await _commandstats(nodes)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), hub_cpu_seconds(hub.pid)
             latencies = await driver.loop(args.concurrency, args.seconds, "c")
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, hub_cpu_seconds(hub.pid) - cpu
             per_node = [
                 after - before
                 for after, before in zip(await _commandstats(nodes), stats_before, strict=True)
@@ -332,6 +340,7 @@ async def measure(
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
         "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else 0.0,
+        "hub_cpu_ms_per_turn": round(cpu / turns * 1000, 3),
         "redis_commands_per_turn": round(sum(stats.values()) / turns, 1),
         "top_commands_per_turn": {k: round(v / turns, 2) for k, v in stats.most_common(10)},
         "node_shares": sorted((round(sum(c.values()) / total, 3) for c in per_node), reverse=True),
@@ -339,7 +348,8 @@ async def measure(
     }
     progress(
         f"{row['code']} {store.name} N={workers}: {row['turns_per_second']} turns/s, p50 {row['p50_ms']} ms, "
-        f"p99 {row['p99_ms']} ms, {row['redis_commands_per_turn']} Redis commands/turn, "
+        f"p99 {row['p99_ms']} ms, hub CPU {row['hub_cpu_ms_per_turn']} ms/turn, "
+        f"{row['redis_commands_per_turn']} Redis commands/turn, "
         f"{row['round_trips_per_turn']} round trips/turn, "
         f"shares of the servers {row['node_shares']}, scripts/turn {row['scripts_per_turn']}"
     )
