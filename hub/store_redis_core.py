@@ -333,6 +333,7 @@ class RedisCore(Backend):
             self.keys.by_status(result.status.value if result.status else status),
             *self.keys.open_conversations(conversation.customer_id, thread_key),
             *(self.keys.delivery(delivery.id) for delivery in deliveries),
+            *(k for w in result.elsewhere for k in self.keys.conversation(w.conversation_id)),
         ]
 
     async def append_events(

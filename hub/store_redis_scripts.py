@@ -259,7 +259,8 @@ return {0, seq, customer, false, redis.call('HGETALL', conv_key), turn[1], turn[
 # KEYS: op, conversation hash, events, lane, outbox, pending, lock, conversations:{status
 #       now}, conversations:{new status} (or the same), customer:{id}:open and its
 #       :{thread key} (the caller's guess, checked: {'conflict'} if wrong and the status
-#       changes), then delivery:{id} of each delivery
+#       changes), then delivery:{id} of each delivery, then the hash and events of each
+#       other conversation
 # ARGV: P conversation_id now expect_status expect_channel expect_address expect_thread_hint
 #       handled_seq has_state state_json new_status|'' priority|'' n_events n_deliveries
 #       lease_until fence|'' release|'', n_events event_json, then n_deliveries (delivery_id

@@ -19,8 +19,8 @@ import pytest
 from redis.asyncio import Redis
 
 from hub import store_redis_scripts as lua
-from hub.abc import TurnResult
-from hub.model import ConversationStatus, Inbound, Outbound
+from hub.abc import Elsewhere, TurnResult
+from hub.model import ConversationStatus, Inbound, NewEvent, Outbound
 from hub.store_redis import RedisStore
 
 SCRIPTS = {
@@ -110,12 +110,26 @@ async def test_turn_path_scripts_touch_only_the_keys_they_are_handed(
     redis_store: RedisStore, redis_url: str
 ) -> None:
     store = redis_store
+    asked: list[str] = []
 
     async def work() -> None:
         # A new conversation, its status changed (the customer's open sets); then the
         # same customer's next message continues it; then a runner that reads on, and one
         # that takes the lease itself (nobody took it with a message).
-        await a_turn(store, "Where is my order?", "m1", status=ConversationStatus.QUEUED)
+        # The first also logs an answer in another conversation (`TurnResult.elsewhere`).
+        other = await store.record_inbound(
+            Inbound(channel="api", sender="bo", message_id="b1", text="你好"), now=0.5
+        )
+        asked.append(other.conversation.id)
+        score = NewEvent(type="csat.answered", data={"score": 5})
+        elsewhere = (Elsewhere(conversation_id=other.conversation.id, events=(score,)),)
+        await a_turn(
+            store,
+            "Where is my order?",
+            "m1",
+            status=ConversationStatus.QUEUED,
+            elsewhere=elsewhere,
+        )
         await a_turn(store, "我的订单在哪里？", "m2", status=ConversationStatus.BOT)
         conversation = await store.latest_conversation((await customer_id(store)) or "")
         assert conversation is not None
@@ -124,6 +138,7 @@ async def test_turn_path_scripts_touch_only_the_keys_they_are_handed(
             assert await store.turn_context(conversation.id, limit=10) == context
 
     calls = await watched(redis_url, work)
+    assert [e.type for e in await store.events(asked[0])][-1] == "csat.answered"
     seen = {call.script for call in calls}
     assert WHOLLY | {"RECORD_INBOUND"} <= seen
     for call in calls:
@@ -132,7 +147,9 @@ async def test_turn_path_scripts_touch_only_the_keys_they_are_handed(
             assert touched <= set(call.declared), call.script
         if call.script == "RECORD_INBOUND":
             leases = {key for key in touched if ":lock:" in key}
-            assert leases and leases <= set(call.declared)  # both messages took the lease
+            assert leases <= set(call.declared)
+    took = [c for c in calls if any(":lock:" in k for keys in c.ran for k in keys)]
+    assert [c.script for c in took if c.script == "RECORD_INBOUND"] == ["RECORD_INBOUND"] * 2
 
 
 async def customer_id(store: RedisStore) -> str | None:
