@@ -56,6 +56,20 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def run_child(repo: Path, code: str, *argv: str) -> dict[str, object]:
+    """Run `code` in a fresh Python whose imports come from checkout `repo` (this venv), and
+    return the JSON object its last stdout line prints."""
+    out = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
 class Receiver:
     """Matches each reply to the oldest unanswered message of its conversation."""
 

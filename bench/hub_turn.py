@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # The repository root is on the path from here on.
-from bench.api import REPO, progress, start_redis
+from bench.api import REPO, progress, run_child
+from bench.scale import Backend, backend
 
 # Runs in a child process whose PYTHONPATH picks the tree under test.
 CHILD = r"""
@@ -115,41 +113,11 @@ asyncio.run(main())
 """
 
 
-@contextmanager
-def redis(kind: str) -> Iterator[tuple[str, list[str]]]:
-    """A fresh Redis (or three-master cluster): its URL, and every server's (to empty)."""
-    tmp = Path(tempfile.mkdtemp(prefix="fd-hub-turn-"))
-    if kind == "redis":
-        process, url = start_redis(tmp)
-        try:
-            yield url, [url]
-        finally:
-            process.terminate()
-            process.wait()
-        return
-    from tests.redis_cluster import RedisTestCluster  # the test harness's private cluster
-
-    cluster = RedisTestCluster()
-    cluster.start()
-    try:
-        yield cluster.url, [f"redis://127.0.0.1:{port}/0" for port in cluster.ports]
-    finally:
-        cluster.close()
-
-
-def run(repo: Path, url: str, nodes: list[str], args: argparse.Namespace) -> dict[str, object]:
-    for node in nodes:
+def run(repo: Path, store: Backend, args: argparse.Namespace) -> dict[str, object]:
+    for node in store.nodes:
         subprocess.run(["redis-cli", "-u", node, "FLUSHALL"], check=True, capture_output=True)
     with tempfile.TemporaryDirectory() as files:
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, url, str(args.seconds), str(args.conversations), files],
-            env={**os.environ, "PYTHONPATH": str(repo)},
-            cwd=repo,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    return dict(json.loads(out.strip().splitlines()[-1]))
+        return run_child(repo, CHILD, store.url, str(args.seconds), str(args.conversations), files)
 
 
 def main() -> None:
@@ -164,10 +132,10 @@ def main() -> None:
     if args.baseline is not None:
         trees["baseline"] = args.baseline.resolve()
     runs: dict[str, list[dict[str, object]]] = {name: [] for name in trees}
-    with redis(args.store) as (url, nodes):
+    with backend(args.store, Path(tempfile.mkdtemp(prefix="fd-hub-turn-"))) as store:
         for round_number in range(1, args.rounds + 1):
             for name, repo in trees.items():
-                runs[name].append(run(repo, url, nodes, args))
+                runs[name].append(run(repo, store, args))
                 progress(f"round {round_number} {name}: {json.dumps(runs[name][-1])}")
 
     def median(name: str, figure: str) -> float:

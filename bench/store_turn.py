@@ -23,11 +23,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# The repository root is on the path from here on.
+from bench.api import REPO, run_child
 
 # Runs in a child process whose PYTHONPATH picks the tree under test.
 CHILD = r"""
@@ -119,15 +121,8 @@ asyncio.run(main())
 
 
 def run(repo: Path, conversations: int, turns: int) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(conversations), str(turns)],
-        env={**os.environ, "PYTHONPATH": str(repo)},
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return dict(json.loads(out.strip().splitlines()[-1]))
+    figures = run_child(repo, CHILD, str(conversations), str(turns))
+    return {key: float(str(value)) for key, value in figures.items()}
 
 
 def main() -> None:
