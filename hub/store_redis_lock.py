@@ -122,10 +122,11 @@ class RedisLeaseLocks:
         next holder of `key` here adopts it (`hold_with`). One never adopted (its holder
         never came) expires in Redis after one ttl, and is forgotten here then."""
         now = time.monotonic()
-        for old in list(self._taken):  # oldest first: stop at the first still alive
-            if now - self._taken[old].at < self.ttl_ms / 1000:
+        while self._taken:  # oldest first: stop at the first still alive
+            oldest = next(iter(self._taken))
+            if now - self._taken[oldest].at < self.ttl_ms / 1000:
                 break
-            del self._taken[old]
+            del self._taken[oldest]
         self._taken.pop(key, None)
         self._taken[key] = Taken(fence=fence, token=token, read=read, at=now)
 
@@ -169,10 +170,15 @@ class RedisLeaseLocks:
                 # waited is the one we are waiting for (nobody else here would adopt it).
                 ready = self._taken.pop(key, None)
                 if ready is not None:
+                    value = f"{ready.fence} {ready.token}"
                     if time.monotonic() - ready.at < self.ttl_ms / 2000:
-                        return ready.fence, ready.token, await adopt(ready.read)
+                        try:
+                            return ready.fence, ready.token, await adopt(ready.read)
+                        except BaseException:
+                            await self._release_shielded(redis_key, value)
+                            raise
                     # Half its ttl gone unkept: take a fresh one rather than risk it.
-                    await self._release_shielded(redis_key, f"{ready.fence} {ready.token}")
+                    await self._release_shielded(redis_key, value)
                 taken = await take(redis_key, token, self.ttl_ms)
                 if taken is not None:
                     return taken[0], token, taken[1]
