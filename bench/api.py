@@ -56,6 +56,21 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def add_baseline_options(parser: argparse.ArgumentParser, *, rounds: int = 3) -> None:
+    """`--baseline PATH` (another checkout to run in alternation with this tree) and
+    `--rounds N`; `checkouts(args)` reads them."""
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare against")
+    parser.add_argument("--rounds", type=int, default=rounds, help="runs of each checkout")
+
+
+def checkouts(args: argparse.Namespace) -> dict[str, Path]:
+    """This tree, and the baseline when one was given, by name."""
+    trees = {"this": REPO}
+    if args.baseline is not None:
+        trees["baseline"] = args.baseline.resolve()
+    return trees
+
+
 def run_child(repo: Path, code: str, *argv: str) -> dict[str, object]:
     """Run `code` in a fresh Python whose imports come from checkout `repo` (this venv), and
     return the JSON object its last stdout line prints."""

@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # The repository root is on the path from here on.
-from bench.api import REPO, progress, run_child
+from bench.api import add_baseline_options, checkouts, progress, run_child
 from bench.scale import Backend, backend
 
 # Runs in a child process whose PYTHONPATH picks the tree under test.
@@ -125,12 +125,9 @@ def main() -> None:
     parser.add_argument("--store", choices=("redis", "cluster"), default="redis")
     parser.add_argument("--conversations", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--baseline", type=Path, help="another checkout to compare against")
-    parser.add_argument("--rounds", type=int, default=3)
+    add_baseline_options(parser)
     args = parser.parse_args()
-    trees = {"this": REPO}
-    if args.baseline is not None:
-        trees["baseline"] = args.baseline.resolve()
+    trees = checkouts(args)
     runs: dict[str, list[dict[str, object]]] = {name: [] for name in trees}
     with backend(args.store, Path(tempfile.mkdtemp(prefix="fd-hub-turn-"))) as store:
         for round_number in range(1, args.rounds + 1):

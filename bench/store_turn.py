@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # The repository root is on the path from here on.
-from bench.api import REPO, run_child
+from bench.api import add_baseline_options, checkouts, run_child
 
 # Runs in a child process whose PYTHONPATH picks the tree under test.
 CHILD = r"""
@@ -129,12 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--conversations", type=int, default=64)
     parser.add_argument("--turns", type=int, default=60, help="turns per conversation")
-    parser.add_argument("--baseline", type=Path, help="another checkout to compare against")
-    parser.add_argument("--rounds", type=int, default=3)
+    add_baseline_options(parser)
     args = parser.parse_args()
-    trees = {"this": REPO}
-    if args.baseline is not None:
-        trees["baseline"] = args.baseline.resolve()
+    trees = checkouts(args)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
     for round_number in range(1, args.rounds + 1):
         for name, repo in trees.items():
