@@ -42,6 +42,7 @@ from hub.store_common import (
 )
 from hub.store_sqlite_base import _dumps
 from hub.store_sqlite_identity import SQLiteIdentity
+from hub.store_sqlite_rows import LazyJSON
 
 
 class SQLiteStore(SQLiteIdentity, Backend):
@@ -77,10 +78,14 @@ class SQLiteStore(SQLiteIdentity, Backend):
                     conversation=conversation, customer=customer, event=event, duplicate=True
                 )
 
+            # The sender's customer in one statement (identity → row).
             found = db.execute(
-                "SELECT customer_id FROM identities WHERE identity = ?", (inbound.identity,)
+                "SELECT customers.id, customers.data FROM identities"
+                " JOIN customers ON customers.id = identities.customer_id"
+                " WHERE identities.identity = ?",
+                (inbound.identity,),
             ).fetchone()
-            customer = self._load_customer(db, found[0]) if found else None
+            customer = self._customers.decode(found[0], found[1]) if found else None
             if customer is None:
                 customer = Customer(
                     id=new_id("cus"), identities=(inbound.identity,), created_at=now
@@ -491,16 +496,26 @@ class SQLiteStore(SQLiteIdentity, Backend):
         conversation = self._load_conversation(self.db, conversation_id)
         if conversation is None:
             return None
-        events = self._events(conversation_id, conversation.handled_seq, limit)
+        events = self._events(conversation_id, conversation.handled_seq, limit, lazy=True)
         return conversation, events, self._load_customer(self.db, conversation.customer_id)
 
-    def _events(self, conversation_id: str, after_seq: int, limit: int) -> list[Event]:
+    def _events(
+        self, conversation_id: str, after_seq: int, limit: int, *, lazy: bool = False
+    ) -> list[Event]:
+        """The events after `after_seq`; with `lazy`, only customer messages are decoded
+        now (what a turn answers), the others when read (`LazyJSON`)."""
         rows = self.db.execute(
             "SELECT seq, type, at, data FROM events WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             (conversation_id, after_seq, limit),
         ).fetchall()
         return [
-            Event(conversation_id=conversation_id, seq=seq, type=kind, at=at, data=json.loads(data))
+            Event(
+                conversation_id=conversation_id,
+                seq=seq,
+                type=kind,
+                at=at,
+                data=LazyJSON(data) if lazy and kind != EventType.MESSAGE_IN else json.loads(data),
+            )
             for seq, kind, at, data in rows
         ]
 

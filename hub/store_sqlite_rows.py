@@ -17,7 +17,7 @@ changes them in place.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -25,6 +25,38 @@ T = TypeVar("T")
 # Enough for every conversation a busy process has in flight, small enough to be no
 # concern for memory (a conversation's object and text are well under a kilobyte).
 DEFAULT_SIZE = 1024
+
+
+class LazyJSON(Mapping[str, Any]):
+    """An event's data left as its stored text until something reads it.
+
+    A turn reads back every event since its conversation's last turn, and the runner only
+    looks into the customer messages among them (the previous reply and its receipt are
+    counted and passed over): their JSON is decoded only if a reader asks. Equal to the
+    decoded mapping, and `dict(lazy)` gives it."""
+
+    __slots__ = ("_data", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._data: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = dict(json.loads(self._text))
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())
 
 
 class DecodedRows(Generic[T]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
@@ -132,3 +133,65 @@ async def test_an_erasure_keeps_no_decoded_row_in_memory(store: SQLiteStore, lan
     assert store._customers._rows == {}
     conversation = await store.get_conversation(got.conversation.id)
     assert conversation is not None and conversation.address != "ana"
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_turn_decodes_only_the_messages_it_answers(
+    store: SQLiteStore, language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question, answer = TEXTS[language]
+    first = await store.record_inbound(
+        Inbound(channel="api", sender="ana", message_id="m1", text=question), now=1.0
+    )
+    commit = await store.commit_turn(
+        first.conversation.id,
+        handled_seq=first.event.seq,
+        result=TurnResult(replies=(Outbound(text=answer),)),
+        now=2.0,
+        lease=30.0,
+    )
+    assert commit.lead is not None
+    await store.delivery_succeeded(commit.lead, receipt={"status": 200}, now=3.0)
+    second = await store.record_inbound(
+        Inbound(channel="api", sender="ana", message_id="m2", text=question), now=4.0
+    )
+    decoded: list[str] = []
+    loads = json.loads
+
+    def counting_loads(text: str | bytes) -> Any:
+        decoded.append(str(text))
+        return loads(text)
+
+    monkeypatch.setattr(json, "loads", counting_loads)
+    context = await store.turn_context(second.conversation.id, limit=10)
+    assert context is not None
+    _, events, _ = context
+    # The reply and its receipt since the last turn, then the message to answer: only
+    # that message is decoded now.
+    assert [e.type for e in events] == ["message.out", "delivery.delivered", "message.in"]
+    assert len(decoded) == 1 and question in decoded[0]
+    assert events[-1].data["text"] == question
+    # The others read as they are stored, when asked.
+    logged = await store.events(second.conversation.id, after_seq=events[0].seq - 1)
+    assert [dict(e.data) for e in events] == [dict(e.data) for e in logged]
+    assert events == logged
+    assert events[0].data["outbound"]["text"] == answer
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_known_customer_is_read_in_one_statement(store: SQLiteStore, language: str) -> None:
+    question, _ = TEXTS[language]
+    first = await store.record_inbound(
+        Inbound(channel="api", sender="ana", message_id="m1", text=question), now=1.0
+    )
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    try:
+        again = await store.record_inbound(
+            Inbound(channel="api", sender="ana", message_id="m2", text=question), now=2.0
+        )
+    finally:
+        store.db.set_trace_callback(None)
+    assert again.customer == first.customer
+    reads = [s for s in statements if "FROM identities" in s or "FROM customers" in s]
+    assert len(reads) == 1
