@@ -27,7 +27,8 @@ from hub.model import (
 )
 from hub.ports import CustomerMerge
 from hub.store_redis_connect import own_tag
-from hub.store_redis_core import CAS_ATTEMPTS, RedisCore
+from hub.store_redis_core import RedisCore
+from hub.store_redis_scripts import CAS_ATTEMPTS
 
 _CHALLENGE_SWEEP = 24 * 3600  # seconds an abandoned verification challenge lingers
 

@@ -10,8 +10,9 @@ it with the message that starts a turn when nobody holds it (`record_inbound_and
 else the turn runner takes it with its turn context (`turn_lease`); the runner's last commit
 frees it. A plain turn is three calls: store + lease + context, commit + release, receipt.
 
-This module: connection, conversations, events and the outbox; the identity methods
-and the public `RedisStore` are in `hub.store_redis`.
+This module: connection, conversations and events; the outbox is in
+`hub.store_redis_outbox`, the identity methods and the public `RedisStore` in
+`hub.store_redis`.
 """
 
 from __future__ import annotations
@@ -47,17 +48,12 @@ from hub.model import (
 from hub.ports import Backend, Ingested, Page, TurnCommit
 from hub.ports.leases import TurnContext
 from hub.ports.policy import DAY
-from hub.store_common import (
-    conversation_update_events,
-    failed_delivery,
-    redriven_delivery,
-    reply_event_and_delivery,
-)
+from hub.store_common import conversation_update_events, reply_event_and_delivery
 from hub.store_redis_connect import RedisClient, connect, keyspace
 from hub.store_redis_keys import KeyNames, Recent
 from hub.store_redis_lock import RedisLeaseLocks
+from hub.store_redis_outbox import RedisOutbox
 
-CAS_ATTEMPTS = 100
 GUESSES = 10_000  # conversations (and senders) whose keys this process remembers
 _SCRIPTS = (
     *("RECORD_INBOUND", "COMMIT_TURN", "APPEND_EVENTS", "CLAIM_DELIVERIES", "DEAD_LETTERS"),
@@ -68,8 +64,9 @@ _SCRIPTS = (
 )
 
 
-class RedisCore(Backend):
-    """The conversation stream on Redis; `hub.store_redis.RedisStore` adds identity."""
+class RedisCore(RedisOutbox, Backend):
+    """The conversation stream on Redis (its outbox: `RedisOutbox`);
+    `hub.store_redis.RedisStore` adds identity."""
 
     def __init__(
         self,
@@ -235,7 +232,7 @@ class RedisCore(Backend):
         held = self._locks.held(f"conv:{conversation_id}") if self._locks else None
         # The turn runner's lease goes with the commit that leaves nothing pending.
         release = held.value if held and held.fence == fence and held.releasable else ""
-        for attempt in range(CAS_ATTEMPTS):
+        for attempt in range(lua.CAS_ATTEMPTS):
             # The script checks the fields it relies on, so a stale `known` only costs a retry.
             conversation = known if attempt == 0 and known is not None else None
             if conversation is None:
@@ -401,107 +398,6 @@ class RedisCore(Backend):
         async with lock as (held, context):
             held.releasable = context is not None and len(context[1]) < limit
             yield Lease(fence=held.fence), context
-
-    # ------------------------------------------------------------------ outbox
-    async def claim_deliveries(self, *, now: float, limit: int, lease: float) -> list[Delivery]:
-        if limit == 0:
-            return []
-        flat = await self._run("CLAIM_DELIVERIES", codec.num(now), limit, codec.num(now + lease))
-        return codec.deliveries(flat)
-
-    async def claim_next(
-        self, conversation_id: str, *, now: float, lease: float
-    ) -> Delivery | None:
-        found = await self._run(
-            "CLAIM_NEXT", conversation_id, codec.num(now), codec.num(now + lease)
-        )
-        return codec.delivery(*found) if found else None
-
-    async def delivery_succeeded(
-        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
-    ) -> Delivery | None:
-        data = {
-            "delivery_id": delivery.id,
-            "seq": delivery.seq,
-            "attempts": delivery.attempts + 1,
-            "receipt": dict(receipt),
-        }
-        event = NewEvent(type=EventType.DELIVERED, data=data)
-        following = await self._run(
-            "DELIVERY_SUCCEEDED",
-            delivery.id,
-            delivery.conversation_id,
-            codec.num(now),
-            codec.event_json(event, now),
-            codec.num(now + lease) if lease else "",
-            keys=[
-                self.keys.delivery(delivery.id),
-                *self.keys.outbox(delivery.conversation_id),
-                *self.keys.conversation(delivery.conversation_id),
-            ],
-        )
-        return codec.delivery(*following) if following else None
-
-    async def delivery_failed(
-        self,
-        delivery: Delivery,
-        *,
-        error: str,
-        retry_at: float | None,
-        now: float,
-        throttled: bool = False,
-    ) -> Delivery:
-        updated, event = failed_delivery(
-            delivery, error=error, retry_at=retry_at, now=now, throttled=throttled
-        )
-        await self._run(
-            "DELIVERY_FAILED",
-            delivery.id,
-            delivery.conversation_id,
-            codec.num(now),
-            codec.dumps(updated.to_json()),
-            updated.seq,
-            "0" if retry_at is None else "1",
-            codec.num(updated.next_attempt_at),
-            codec.event_json(event, now),
-        )
-        return updated
-
-    async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
-        await self._run("DELIVERY_PROGRESS", delivery_id, codec.dumps(list(parts_sent)))
-
-    async def dead_letters(self, *, limit: int, cursor: str | None = None) -> Page:
-        start = f"({cursor}" if cursor else "-"
-        flat = await self._run("DEAD_LETTERS", start, limit + 1)
-        rows = codec.deliveries(flat)
-        items = rows[:limit]
-        return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
-
-    async def redrive(self, delivery_id: str, *, now: float) -> Delivery | None:
-        for _ in range(CAS_ATTEMPTS):
-            found = await self._run("PARKED_DELIVERY", delivery_id)
-            if not found or found[0] is None:
-                return None
-            stored, seq, parts = found
-            delivery = redriven_delivery(codec.delivery(stored, seq, parts), now=now)
-            event = NewEvent(
-                type=EventType.DELIVERY_REDRIVEN,
-                data={"delivery_id": delivery_id, "seq": delivery.seq},
-            )
-            outcome = await self._run(
-                "REDRIVE",
-                delivery_id,
-                delivery.conversation_id,
-                codec.num(now),
-                stored,
-                codec.dumps(delivery.to_json()),
-                codec.event_json(event, now),
-            )
-            if outcome == "gone":
-                return None
-            if outcome == "ok":
-                return delivery
-        raise RuntimeError(f"delivery {delivery_id} kept changing during redrive")
 
     # ------------------------------------------------------------------ reads
     async def get_conversation(self, conversation_id: str) -> Conversation | None:

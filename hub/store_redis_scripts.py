@@ -65,6 +65,10 @@ nothing they were built from has changed (the caller retries if it has).
 
 from __future__ import annotations
 
+# How often a caller rebuilds and resends a write whose script refused it because what the
+# write was built from changed meanwhile (`COMMIT_TURN`, `REDRIVE`, `WRITE_IF`).
+CAS_ATTEMPTS = 100
+
 # Appends ARGV[from..to] (event JSON strings) to a conversation; returns the last seq.
 _COMMON = """
 local P = ARGV[1]
