@@ -17,9 +17,9 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from handoff.actions import Actor
-from handoff.engine import HandoffEngine
 from handoff.queue import Queue
 from handoff.search import ConversationSearch
+from handoff.views import QueueView
 from hub.model import Inbound
 from hub.ports import Backend
 from hub.search_redis import RedisSearch
@@ -130,7 +130,7 @@ async def search_bench(kind: str, messages: int, rounds: int) -> dict[str, Any]:
             await index.catch_up()  # what the start does for data written before
         caught_up = time.perf_counter() - started
         # A supervisor: no visibility filter (an agent's scope only makes it smaller).
-        engine = cast(HandoffEngine, SimpleNamespace(queue=Queue()))
+        engine = cast(QueueView, SimpleNamespace(queue=Queue()))
         service = ConversationSearch(index, engine, store)
         actor = Actor("boss", sees_all=True)
         figures: dict[str, Any] = {

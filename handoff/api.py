@@ -27,9 +27,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from handoff.actions import Actor, AgentActions
-from handoff.engine import HandoffEngine
 from handoff.feed import stream
 from handoff.settings import agent_spec, raw_section
+from handoff.views import SurfaceView
 from hub.api import API_TOKEN, operator
 from hub.attachments import conversation_files
 from hub.attachments_http import attachment_store, serve_stored, upload_response
@@ -37,7 +37,8 @@ from hub.errors import ConfigError, InputError
 from hub.http import Fields, json_response, read_object, require_bearer
 from hub.model import Attachment, Button
 
-HANDOFF = web.AppKey("handoff", HandoffEngine)
+# What the routes read of the hand-off (the composition root puts the engine here).
+HANDOFF = web.AppKey[SurfaceView]("handoff")
 # The one service of agent actions, whichever surface (this API, the console) calls it.
 ACTIONS = web.AppKey("handoff_actions", AgentActions)
 PREFIX = "/api/v1/handoff"
@@ -47,7 +48,7 @@ MAX_FILES = 10  # per reply
 routes = web.RouteTableDef()
 
 
-def _engine(request: web.Request) -> HandoffEngine:
+def _engine(request: web.Request) -> SurfaceView:
     return request.app[HANDOFF]
 
 

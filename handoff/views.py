@@ -12,13 +12,26 @@ depends on what it reads and nothing else, and a test may provide it otherwise:
   (`handoff.actions.AgentActions`) read the queue;
 - `EscalationView`: the bot-side judge (`handoff.escalation.Escalation`) reads the log, the
   history and the queue, and writes nothing: what it decides, including what goes into
-  another conversation, it returns with the turn (`hub.abc.TurnResult.elsewhere`).
+  another conversation, it returns with the turn (`hub.abc.TurnResult.elsewhere`);
+- `SurfaceView`: the routes under the app key `handoff.api.HANDOFF` (the REST and
+  follow-up APIs, the console's pages) read the queue, the alert counts, the live feed,
+  the settings, the follow-up tasks and a conversation's details; their writes go through
+  `AgentActions`;
+- `BoardView`: the workspace's lists (`handoff.console.workspace.snapshot`) read the queue
+  and the alert counts;
+- `TypingView`: the customers' typing hints (`handoff.console.composing`) read who holds a
+  conversation and go onto the live feed;
+- `RosterView`: the roster (`handoff.console.roster`) seeds the accounts from the settings
+  and writes back the presence changes the feed carries (the agents it reads and writes
+  through `AgentActions`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
+from handoff.feed import Feed
 from handoff.history import History
 from handoff.hub_link import HandoffStore, HubLink
 from handoff.messages import Texts
@@ -31,11 +44,15 @@ if TYPE_CHECKING:
     from handoff.status import StatusReporter
 
 
-class Shared(Protocol):
-    """What every part reads: the settings, the customer history, the texts."""
+class Configured(Protocol):
+    """The hand-off's settings (agents, routing, the calendar, messages)."""
 
     @property
     def settings(self) -> HandoffSettings: ...
+
+
+class Shared(Configured, Protocol):
+    """What every turn-side part reads: the settings, the customer history, the texts."""
 
     @property
     def history(self) -> History: ...
@@ -106,12 +123,52 @@ class EscalationView(Shared, Protocol):
     def followups(self) -> FollowUps: ...
 
 
+class FeedView(Protocol):
+    """The live feed of queue and conversation changes, to subscribe to or publish on."""
+
+    @property
+    def feed(self) -> Feed: ...
+
+
+class BoardView(QueueView, Protocol):
+    """What the workspace's lists read: the queue, and the SLA alert counts."""
+
+    @property
+    def counters(self) -> Mapping[str, int]: ...
+
+
+class TypingView(QueueView, FeedView, Protocol):
+    """What the customers' typing hints read (who holds the conversation) and where they
+    go (the feed)."""
+
+
+class RosterView(Configured, FeedView, Protocol):
+    """What the roster reads beside `AgentActions`: the agents `handoff.yaml` seeds, and
+    the presence changes to write back to the accounts."""
+
+
+class SurfaceView(BoardView, FeedView, Configured, Protocol):
+    """What the routes under `handoff.api.HANDOFF` read (the REST and follow-up APIs, the
+    console's pages); every write goes through `AgentActions` or the follow-up tasks."""
+
+    @property
+    def followups(self) -> FollowUps: ...
+
+    async def details(self, conversation_id: str) -> dict[str, Any]: ...
+
+
 __all__ = [
     "ActingView",
+    "BoardView",
+    "Configured",
     "EscalationView",
+    "FeedView",
     "FollowUpView",
     "QueueView",
+    "RosterView",
     "Shared",
     "StatusView",
+    "SurfaceView",
     "TurnReads",
+    "TypingView",
 ]

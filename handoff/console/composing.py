@@ -19,7 +19,7 @@ from handoff.actions import Actor
 from handoff.api import ACTIONS, HANDOFF
 from handoff.console.accounts import Role
 from handoff.console.auth import principal_of, require
-from handoff.engine import HandoffEngine
+from handoff.views import QueueView, TypingView
 from hub.errors import InputError
 from hub.http import json_response, read_object
 from hub.signals import Side, Typing, TypingListener
@@ -46,7 +46,7 @@ async def agent_typing(request: web.Request) -> web.Response:
     return json_response({"ok": True, "sent": sent})
 
 
-def customer_typing_to_feed(engine: HandoffEngine) -> TypingListener:
+def customer_typing_to_feed(engine: TypingView) -> TypingListener:
     """A hub typing listener: a customer typing in a handed-off conversation becomes a
     `typing` hint on the live feed (the bot's conversations are nobody's business here)."""
 
@@ -57,7 +57,7 @@ def customer_typing_to_feed(engine: HandoffEngine) -> TypingListener:
     return publish
 
 
-def for_this_console(engine: HandoffEngine, actor: Actor) -> Callable[[dict[str, Any]], bool]:
+def for_this_console(engine: QueueView, actor: Actor) -> Callable[[dict[str, Any]], bool]:
     """Which feed messages one console wants: typing hints (many, and only of use to whoever
     has the conversation open) for the agent holding the conversation and for supervisors;
     everything else, everyone."""

@@ -22,9 +22,9 @@ from dataclasses import replace
 
 from handoff.actions import AgentActions
 from handoff.console.accounts import Account, AccountError, AccountStore, AgentProfile, Role
-from handoff.engine import HandoffEngine
 from handoff.queue import Presence
 from handoff.settings import AgentSpec
+from handoff.views import FeedView, RosterView
 from hub.periodic import Periodic
 
 log = logging.getLogger("frontdesk.console.roster")
@@ -109,9 +109,7 @@ async def refresh(store: AccountStore, actions: AgentActions, *, presence: bool 
                 writes.set_presence(account.id, Presence(account.presence))
 
 
-async def keep_presence(
-    store: AccountStore, engine: HandoffEngine, clock: Callable[[], float]
-) -> None:
+async def keep_presence(store: AccountStore, engine: FeedView, clock: Callable[[], float]) -> None:
     """Write every presence change the engine publishes to the account (until the feed
     closes)."""
     queue = engine.feed.subscribe()
@@ -133,7 +131,7 @@ async def keep_presence(
 async def run(
     store: AccountStore,
     actions: AgentActions,
-    engine: HandoffEngine,
+    engine: RosterView,
     *,
     clock: Callable[[], float] = time.time,
     every: float = REFRESH_EVERY,

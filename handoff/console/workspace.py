@@ -1,8 +1,9 @@
 """The agent workspace's JSON API and live socket, on the hand-off engine's Python API.
 
 Agents see the waiting queue and their own conversations; supervisors and operators see
-every open one. Every action goes through `HandoffEngine` (which re-checks ownership under
-the conversation's lock) and so through the hub: the console never talks to a channel.
+every open one. The routes read the hand-off as `SurfaceView` (`handoff/views.py`); every
+action goes through `AgentActions` (whose writes re-check ownership under the conversation's
+lock) and so through the hub: the console never talks to a channel.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ from handoff.console.canned import CannedResponses
 from handoff.console.composing import for_this_console, mention_hint
 from handoff.console.state import CONSOLE
 from handoff.console.views import agent_view, profile, queue_by_skill, ticket_view, timeline
-from handoff.engine import HandoffEngine
 from handoff.feed import stream
 from handoff.queue import Ticket
+from handoff.views import BoardView, SurfaceView
 from hub.errors import InputError
 from hub.http import Fields, json_response, read_object
 
@@ -50,7 +51,7 @@ CONVERSATION = "/console/api/conversations/{conversation_id}"
 TIMELINE_LIMIT = 2000
 
 
-def _engine(request: web.Request) -> HandoffEngine:
+def _engine(request: web.Request) -> SurfaceView:
     engine = request.app.get(HANDOFF)
     if engine is None:
         raise InputError("the hand-off is not enabled (bot.handoff_path)", status=503)
@@ -61,7 +62,7 @@ def _ticket(request: web.Request) -> Ticket:
     return request.app[ACTIONS].ticket(_actor(request), request.match_info["conversation_id"])
 
 
-def snapshot(engine: HandoffEngine, principal: Principal, now: float) -> dict[str, Any]:
+def snapshot(engine: BoardView, principal: Principal, now: float) -> dict[str, Any]:
     """Everything the workspace's lists show, in one read of the in-memory index."""
     me = principal.account.id
     waiting = list(engine.queue.waiting())

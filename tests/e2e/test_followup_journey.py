@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from handoff.api import HANDOFF
 from handoff.engine import HandoffEngine
 from hub.api import HUB
 from hub.app import create_app
@@ -25,6 +24,7 @@ from tests.handoff.helpers import (
     TinyBot,
     api_channel_config,
     at,
+    engine_of,
     handoff_yaml,
     until,
 )
@@ -73,7 +73,7 @@ async def hub(
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
-        yield client, app[HANDOFF]
+        yield client, engine_of(app)
     finally:
         await client.close()
 

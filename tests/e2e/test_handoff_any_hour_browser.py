@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
-from handoff.api import HANDOFF
 from handoff.console.accounts import Role
 from handoff.engine import HandoffEngine
 from handoff.queue import Presence
@@ -22,7 +21,7 @@ from hub.api import HUB
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_console_browser import OffsetClock, open_chat, say, sign_in
 from tests.handoff.console.helpers import HANDOFF_YAML, console_app, handoff_env, seed_sqlite
-from tests.handoff.helpers import at
+from tests.handoff.helpers import at, engine_of
 from tests.support import served
 
 DEMO_CALENDAR = """
@@ -57,9 +56,9 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
     app = console_app(env, clock=clock)
     # The whole server lives on Sunday night: the hub's log, the engine's SLA clocks.
     app[HUB].clock = clock
-    app[HANDOFF].clock = clock
+    engine_of(app).clock = clock
     async with served(app) as base:
-        yield Server(base, clock, app[HANDOFF])
+        yield Server(base, clock, engine_of(app))
 
 
 async def test_the_hand_off_works_on_a_sunday_night(server: Server, browser: Browser) -> None:

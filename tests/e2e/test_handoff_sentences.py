@@ -24,14 +24,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from handoff.api import HANDOFF
 from handoff.engine import HandoffEngine
 from handoff.messages import LEAVE_PAYLOAD
 from hub.api import HUB
 from hub.app import create_app
 from hub.config import load_config
 from hub.model import Event
-from tests.handoff.helpers import api_channel_config, handoff_yaml
+from tests.handoff.helpers import api_channel_config, engine_of, handoff_yaml
 from tests.support import REPO, CallbackReceiver, api_auth, channel_auth, hub_env
 
 AGENTS = [{"id": "gen", "skills": ["general", "complaints"], "languages": ["en", "zh"]}]
@@ -67,7 +66,7 @@ class Desk:
 
     @property
     def engine(self) -> HandoffEngine:
-        return self.client.app[HANDOFF]
+        return engine_of(self.client.app)
 
     async def say(self, sender: str, text: str) -> Said:
         response = await self.client.post(

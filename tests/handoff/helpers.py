@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiohttp import web
+
 from handoff.actions import AgentActions
 from handoff.agent_actions import HandoffActions
+from handoff.api import HANDOFF
 from handoff.engine import HandoffEngine
 from handoff.escalation import Escalation
 from handoff.queue import Presence
@@ -287,6 +290,14 @@ class Rig:
             await rig.hub.stop()
             await rig.engine.stop()
             await store.close()
+
+
+def engine_of(app: web.Application) -> HandoffEngine:
+    """The engine `create_app` built, for a test that drives it (its clock, its tick, the
+    history it rebuilds): the app's routes see it only as `SurfaceView` under `HANDOFF`."""
+    engine = app[HANDOFF]
+    assert isinstance(engine, HandoffEngine)
+    return engine
 
 
 async def _async(value: bool) -> bool:

@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from handoff.api import HANDOFF
 from hub.abc import IngestReceipt
 from hub.api import HUB
 from hub.app import create_app
@@ -24,7 +23,7 @@ from hub.delivery import RetryPolicy
 from hub.hub import Hub
 from hub.model import Inbound
 from hub.ports import TurnCommit
-from tests.handoff.helpers import FakeClock, Rig, at, handoff_yaml, until
+from tests.handoff.helpers import FakeClock, Rig, at, engine_of, handoff_yaml, until
 from tests.support import run_turn_again
 
 ASK = {"en": "my router, talk to a person", "zh": "路由器坏了，转人工"}
@@ -216,7 +215,7 @@ async def test_the_app_starts_the_hand_off_before_it_answers_what_a_crash_left(
     hub_start = Hub.start
 
     async def start(hub: Hub) -> None:
-        engine = app[HANDOFF]
+        engine = engine_of(app)
         known_at_hub_start.append(engine.history.past(crash.resolved_id) is not None)
         await hub_start(hub)
 

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from handoff.api import ACTIONS, HANDOFF
+from handoff.api import ACTIONS
 from handoff.console.accounts import Role
 from handoff.queue import Presence
 from tests.handoff.console.helpers import console_app, handoff_env, login, seed_sqlite, wait_until
+from tests.handoff.helpers import engine_of
 from tests.support import api_auth, channel_auth
 
 WORDS = {
@@ -43,7 +44,7 @@ async def test_console_and_rest_edit_through_one_audited_service(
     app = console_app(handoff_env(tmp_path))
     client: TestClient[Any, Any] = await aiohttp_client(app)
     customer_id, conversation_id = await ask(client, "ana", words["ask"])
-    engine = app[HANDOFF]
+    engine = engine_of(app)
     await wait_until(lambda: conversation_id in engine.queue.tickets)
     csrf = await login(client, "mei")
     headers = {"X-CSRF-Token": csrf}

@@ -27,6 +27,7 @@ from tests.handoff.console.helpers import (
 )
 from tests.handoff.console.test_cli import run, stored
 from tests.handoff.console.test_workspace import customer_says, snapshot
+from tests.handoff.helpers import engine_of
 
 
 async def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
@@ -55,7 +56,7 @@ async def test_the_role_makes_a_supervisor_as_the_readme_says(
     )
     app = console_app(handoff_env(tmp_path))
     client: TestClient[Any, Any] = await aiohttp_client(app)
-    engine = app[HANDOFF]
+    engine = engine_of(app)
     # The routing profile came from handoff.yaml; the role from the account.
     assert engine.agent("mei").supervisor and engine.agent("mei").skills == {"hardware"}
     assert not engine.agent("tom").supervisor and engine.agent("tom").skills == {"billing"}
@@ -85,7 +86,7 @@ async def test_agents_seeded_from_handoff_yaml_have_no_password_until_one_is_set
 ) -> None:
     app = console_app(handoff_env(tmp_path))
     client: TestClient[Any, Any] = await aiohttp_client(app)
-    engine = app[HANDOFF]
+    engine = engine_of(app)
     assert engine.agent("sara").supervisor  # `supervisor: true` seeded the role
     sara = await app[CONSOLE].accounts.get("sara")
     assert sara is not None and sara.password_hash == "" and sara.agent is not None
@@ -118,7 +119,7 @@ async def test_the_cli_edits_the_profile_and_the_engine_follows(
 ) -> None:
     app = console_app(handoff_env(tmp_path))
     await aiohttp_client(app)
-    engine = app[HANDOFF]
+    engine = engine_of(app)
     store = app[CONSOLE].accounts
     args = ("set", "tom", "--skills", "billing,vip", "--languages", "en,zh", "--capacity", "1")
     assert await cli(tmp_path, monkeypatch, *args, "--team", "north") == 0
@@ -166,7 +167,7 @@ async def test_a_supervisor_edits_an_agent_in_the_console(tmp_path: Path, aiohtt
     await seed_sqlite(tmp_path, ("mei", Role.AGENT), ("sara", Role.SUPERVISOR))
     app = console_app(handoff_env(tmp_path))
     client: TestClient[Any, Any] = await aiohttp_client(app)
-    engine, store = app[HANDOFF], app[CONSOLE].accounts
+    engine, store = engine_of(app), app[CONSOLE].accounts
     sara = await login(client, "sara")
     headers = {"X-CSRF-Token": sara}
     profile = {

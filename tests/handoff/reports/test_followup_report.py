@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handoff.api import HANDOFF
 from handoff.console.accounts import Role
 from handoff.console.state import CONSOLE
 from handoff.reports.seed import SeedPlan, seed_history, write_conversation
@@ -24,6 +23,7 @@ from hub.ports import Backend
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
 from tests.handoff.console.helpers import FakeClock, console_app, handoff_env, login, seed_sqlite
+from tests.handoff.helpers import engine_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=SHANGHAI).timestamp()  # a Sunday noon
@@ -108,7 +108,7 @@ async def console(aiohttp_client: Any, tmp_path: Path) -> Any:
     app = console_app(handoff_env(tmp_path), clock=FakeClock(NOW))
     client = await aiohttp_client(app)
     client.ids = await write_known_followups(client.app[CONSOLE].hub.store)
-    await client.app[HANDOFF].rebuild_history()  # what a restart reads back from the log
+    await engine_of(client.app).rebuild_history()  # what a restart reads back from the log
     return client
 
 

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from handoff.api import HANDOFF
 from handoff.engine import HandoffEngine
 from handoff.reports.mail import ReportMailer, last_slot
 from handoff.reports.mail_settings import ReportMailSettings, report_mail_settings
@@ -25,7 +24,14 @@ from hub.config import Section, load_config
 from hub.errors import ConfigError
 from hub.model import NewEvent
 from tests.connectors.email.harness import CaptureRelay, html_text, plain_text
-from tests.handoff.helpers import FakeClock, TinyBot, api_channel_config, at, handoff_yaml
+from tests.handoff.helpers import (
+    FakeClock,
+    TinyBot,
+    api_channel_config,
+    at,
+    engine_of,
+    handoff_yaml,
+)
 from tests.support import hub_env
 
 T = TypeVar("T")
@@ -86,7 +92,7 @@ async def hub(
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
-        engine = app[HANDOFF]
+        engine = engine_of(app)
         (job,) = engine.leader_jobs
         mailer = job.__self__  # type: ignore[attr-defined]
         assert isinstance(mailer, ReportMailer)
