@@ -8,33 +8,16 @@ import asyncio
 import pytest
 
 from hub.periodic import Periodic
-
-BOUND = 60.0  # s: only reached when stopping hangs, which is the failure
+from tests.cancels import BOUND, SwallowsFirstCancel, stops
 
 
 async def test_work_that_swallows_the_cancel_still_stops() -> None:
-    rounds = 0
-    busy = asyncio.Event()
-
-    async def work() -> None:
-        nonlocal rounds
-        rounds += 1
-        busy.set()
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            if rounds > 1:
-                raise
-            # The first cancel is swallowed, as redis-py's own timeouts can on Python 3.11.
-
+    work = SwallowsFirstCancel()
     periodic = Periodic("swallower", work, every=0.01)
     periodic.start()
-    await busy.wait()
-    try:
-        await asyncio.wait_for(periodic.stop(), BOUND)
-    except TimeoutError:
-        pytest.fail("Periodic.stop() hung: the loop went on after its cancel was swallowed")
-    assert rounds == 1  # the flag ended the loop: no round after the stop
+    await work.busy.wait()
+    await stops(periodic.stop(), "Periodic.stop()")
+    assert work.rounds == 1  # the flag ended the loop: no round after the stop
 
 
 async def test_a_failed_round_is_logged_and_the_next_one_runs(
