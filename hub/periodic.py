@@ -44,7 +44,7 @@ class Periodic:
 
     def start(self) -> None:
         self._stopping.clear()
-        self._task = asyncio.create_task(self._run())
+        self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self, within: float = STOP_WITHIN) -> None:
         """Ask the loop to end, then wait for it at most `within` seconds."""
