@@ -18,7 +18,6 @@ no confident intent are answered from it; its files are watched and reloaded the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from dialogs.flows import Bot
 from dialogs.kb_articles import article_files
 from dialogs.knowledge import KnowledgeBase
 from dialogs.loader import load_bot
-from dialogs.reload import content_hash, snapshot, watch
+from dialogs.reload import Watch, content_hash, snapshot
 from dialogs.state import State
 from dialogs.turns import ActionRunner, Context, Dialogue
 from dialogs.yamlsource import DialogsInvalid
@@ -60,8 +59,8 @@ class DialogEngine(ConversationHandler):
         self._knowledge_at_load = (
             snapshot(knowledge.path, article_files) if knowledge is not None else {}
         )
-        self._watcher: asyncio.Task[None] | None = None
-        self._knowledge_watcher: asyncio.Task[None] | None = None
+        self._watcher: Watch | None = None
+        self._knowledge_watcher: Watch | None = None
         self._dialogs_hash = content_hash(path) if path is not None else ""
         self._knowledge_hash = (
             content_hash(knowledge.path, article_files) if knowledge is not None else ""
@@ -226,33 +225,29 @@ class DialogEngine(ConversationHandler):
 
     async def start(self) -> None:
         if self.path is not None and self._watcher is None:
-            self._watcher = asyncio.create_task(
-                watch(
-                    self.path,
-                    self._on_change,
-                    interval=self.reload_interval,
-                    initial=self._files_at_load,
-                ),
-                name="dialogs-reload",
+            self._watcher = Watch(
+                "dialogs-reload",
+                self.path,
+                self._on_change,
+                interval=self.reload_interval,
+                initial=self._files_at_load,
             )
+            self._watcher.start()
         if self._knowledge is not None and self._knowledge_watcher is None:
-            self._knowledge_watcher = asyncio.create_task(
-                watch(
-                    self._knowledge.path,
-                    self._on_knowledge_change,
-                    interval=self.reload_interval,
-                    initial=self._knowledge_at_load,
-                    files_of=article_files,
-                ),
-                name="knowledge-reload",
+            self._knowledge_watcher = Watch(
+                "knowledge-reload",
+                self._knowledge.path,
+                self._on_knowledge_change,
+                interval=self.reload_interval,
+                initial=self._knowledge_at_load,
+                files_of=article_files,
             )
+            self._knowledge_watcher.start()
 
     async def stop(self) -> None:
         for watcher in (self._watcher, self._knowledge_watcher):
             if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+                await watcher.stop()
         self._watcher = self._knowledge_watcher = None
         close = getattr(self.actions, "close", None)
         if close is not None:

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from dialogs.yamlsource import dialog_files
-
-log = logging.getLogger("frontdesk.dialogs.reload")
+from hub.periodic import Periodic
 
 Snapshot = dict[str, tuple[int, int]]
 #: Which files under a path make up what is watched (the dialogs' YAML by default).
@@ -37,36 +35,51 @@ def snapshot(path: Path, files_of: Lister = dialog_files) -> Snapshot:
     return found
 
 
-async def watch(
-    path: Path,
-    on_change: Callable[[], Awaitable[None]],
-    *,
-    interval: float = 0.4,
-    initial: Snapshot | None = None,
-    files_of: Lister = dialog_files,
-) -> None:
-    """Call `on_change` after the files under `path` change (until cancelled).
+class Watch:
+    """Call `on_change` after the files under `path` change, from `start` until `stop`.
 
     A change is acted on once two polls agree, so an editor's write-then-rename or a
     `git checkout` of several files is reloaded once, whole. Pass `initial` (taken when the
     files were loaded) so that an edit made before the first poll is not missed.
+
+    The polls run in a `hub.periodic.Periodic`: `on_change` may announce on the bus (Redis),
+    where a cancel can be swallowed, and the watcher must still stop, within a bound.
+    A failed `on_change` is logged and the watcher goes on: the old bot keeps serving.
     """
-    last = initial if initial is not None else await asyncio.to_thread(snapshot, path, files_of)
-    while True:
-        await asyncio.sleep(interval)
-        current = await asyncio.to_thread(snapshot, path, files_of)
-        if current == last:
-            continue
-        await asyncio.sleep(interval / 2)
-        settled = await asyncio.to_thread(snapshot, path, files_of)
+
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        on_change: Callable[[], Awaitable[None]],
+        *,
+        interval: float = 0.4,
+        initial: Snapshot | None = None,
+        files_of: Lister = dialog_files,
+    ) -> None:
+        self.path = path
+        self.on_change = on_change
+        self.interval = interval
+        self.files_of = files_of
+        self._last = initial if initial is not None else snapshot(path, files_of)
+        self._polls = Periodic(name, self._poll, interval, first=False)
+
+    def start(self) -> None:
+        self._polls.start()
+
+    async def stop(self) -> None:
+        await self._polls.stop()
+
+    async def _poll(self) -> None:
+        current = await asyncio.to_thread(snapshot, self.path, self.files_of)
+        if current == self._last:
+            return
+        await asyncio.sleep(self.interval / 2)
+        settled = await asyncio.to_thread(snapshot, self.path, self.files_of)
         if settled != current:
-            continue  # still being written; look again next round
-        last = settled
-        try:
-            await on_change()
-        except Exception:
-            # The watcher must outlive any bad edit; the old bot keeps serving.
-            log.exception("dialogs reload failed")
+            return  # still being written; look again next round
+        self._last = settled
+        await self.on_change()
 
 
 def content_hash(path: Path, files_of: Lister = dialog_files) -> str:

@@ -13,6 +13,7 @@ import pytest
 from dialogs import cli
 from dialogs.engine import DialogEngine
 from hub import cli as hub_cli
+from tests.cancels import SwallowsFirstCancel, stops
 from tests.dialogs.talk import DEMO_DIALOGS, Chat, write_bot
 
 RELOAD_DEADLINE = 20.0  # generous: polling is every 0.4 s; the machine may be busy
@@ -108,6 +109,30 @@ async def test_an_invalid_edit_keeps_the_old_bot_and_logs_file_line(
         assert Chat.event(result, "handoff.requested") is not None
     finally:
         await engine.stop()
+
+
+@pytest.mark.parametrize("new_hours", ["08:00–22:00", "八点到二十二点"])
+async def test_a_reload_that_swallows_the_cancel_does_not_hang_stop(
+    demo_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    new_hours: str,
+) -> None:
+    """A reload announces on the bus (Redis), where a cancel can be swallowed on Python
+    3.11: the watcher must stop anyway, on its flag, within its bound."""
+    engine = DialogEngine.from_path(demo_copy)
+    engine.reload_interval = 0.05
+    reload = SwallowsFirstCancel()  # a bus that does not answer
+    monkeypatch.setattr(engine, "_on_change", reload)
+    await engine.start()
+    hours = demo_copy / "smalltalk.yml"
+    hours.write_text(
+        hours.read_text(encoding="utf-8").replace("10:00–21:00", new_hours), encoding="utf-8"
+    )
+    await asyncio.wait_for(reload.busy.wait(), RELOAD_DEADLINE)
+    await stops(engine.stop(), "DialogEngine.stop()")
+    assert reload.rounds == 1
+    assert not [r for r in caplog.records if r.message == "background work did not stop"]
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
