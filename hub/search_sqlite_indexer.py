@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from hub.memo import Memo
 from hub.model import Event
+from hub.periodic import STOP_WITHIN
 from hub.search_text import INDEXED_TYPES, TICKET_TYPE, event_text, tokens
 
 if TYPE_CHECKING:  # the store imports the search module, which imports this one
@@ -110,19 +111,26 @@ class Indexer:
         self.delay = delay
         self.batch = batch
         self._woken = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        self._stopping = False
         self._woken.set()  # first, what a previous run left pending
         self._task = asyncio.create_task(self._run(), name="sqlite-search-indexer")
 
     async def stop(self) -> None:
-        if self._task is None:
+        """A flag as well as the cancel, and a bounded wait (as `hub.periodic`): a cancel
+        turned into an error, or swallowed, must not keep the loop, and shutdown, going."""
+        task, self._task = self._task, None
+        if task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        self._stopping = True
+        self._woken.set()
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=STOP_WITHIN)
+        if not done:
+            log.error("search indexer did not stop")
 
     def wake(self, events: Sequence[Event]) -> None:
         """After a write of this process (a hub listener: must not block)."""
@@ -140,7 +148,7 @@ class Indexer:
         return taken
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(IDLE_CHECK):
                     await self._woken.wait()

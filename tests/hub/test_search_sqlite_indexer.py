@@ -15,6 +15,7 @@ from hub.model import Inbound
 from hub.search_sqlite import SQLiteSearch
 from hub.search_text import event_body, parse_query
 from hub.store_sqlite import SQLiteStore
+from tests.cancels import BOUND, SwallowsFirstCancel, stops
 from tests.hub.test_search_sqlite_triggers import count_body_calls
 
 TEXTS = {"en": ("where is my gift card", "gift"), "zh": ("我的礼品卡在哪里", "礼品卡")}
@@ -150,3 +151,19 @@ def test_a_repeated_text_is_tokenized_once_with_the_same_body(
     long = "退款 refund " * 100
     assert search_sqlite_indexer.text_body(long) == event_body("message.in", {"text": long})
     assert long not in search_sqlite_indexer._bodies._items
+
+
+async def test_an_indexer_that_swallows_the_cancel_still_stops(
+    sqlite_store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancel turned into an error or swallowed within a batch must not keep the indexer,
+    and the store's shutdown, going: it stops on a flag too (as `hub.periodic`)."""
+    search = SQLiteSearch(sqlite_store)
+    batch = SwallowsFirstCancel()  # a batch that does not end
+    monkeypatch.setattr(search.indexer, "catch_up", batch)
+    await search.start()  # the start's first round: what a previous run left pending
+    await asyncio.wait_for(batch.busy.wait(), BOUND)
+    task = search.indexer._task
+    assert task is not None
+    await stops(search.stop(), "the SQLite search indexer's stop()")
+    assert task.done() and batch.rounds == 1
