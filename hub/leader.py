@@ -21,6 +21,7 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 
+from hub.periodic import stop_task
 from hub.store_redis_connect import RedisClient, own_tag
 
 log = logging.getLogger("frontdesk.leader")
@@ -117,10 +118,9 @@ class RedisLease:
 
     async def stop(self) -> None:
         self._closing = True  # as well as the cancel, which a redis-py timeout may swallow
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait([self._task], timeout=5.0)
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            await stop_task(task, f"leader:{self.name}", within=5.0)
         if self.leading:
             with contextlib.suppress(RedisError, OSError, RuntimeError):
                 await self._redis().eval(_RELEASE, 1, self.key, self.holder)

@@ -50,13 +50,8 @@ class Periodic:
         """Ask the loop to end, then wait for it at most `within` seconds."""
         self._stopping.set()
         task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        # asyncio.wait never raises, nor waits longer than asked.
-        done, _ = await asyncio.wait([task], timeout=within)
-        if not done:
-            log.error("background work did not stop", extra={"work": self.name})
+        if task is not None:
+            await stop_task(task, self.name, within)
 
     async def _run(self) -> None:
         if not self.first:
@@ -77,4 +72,14 @@ class Periodic:
             stopping.cancel()
 
 
-__all__ = ["Periodic"]
+async def stop_task(task: asyncio.Task[None], name: str, within: float = STOP_WITHIN) -> None:
+    """Cancel a loop's task and wait for it at most `within` seconds, logging one that does
+    not end. The loop must also check a stop flag of its own: the cancel may be swallowed."""
+    task.cancel()
+    # asyncio.wait never raises, nor waits longer than asked.
+    done, _ = await asyncio.wait([task], timeout=within)
+    if not done:
+        log.error("background work did not stop", extra={"work": name})
+
+
+__all__ = ["Periodic", "stop_task"]

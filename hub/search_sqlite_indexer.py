@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from hub.memo import Memo
 from hub.model import Event
-from hub.periodic import STOP_WITHIN
+from hub.periodic import stop_task
 from hub.search_text import INDEXED_TYPES, TICKET_TYPE, event_text, tokens
 
 if TYPE_CHECKING:  # the store imports the search module, which imports this one
@@ -127,10 +127,7 @@ class Indexer:
             return
         self._stopping = True
         self._woken.set()
-        task.cancel()
-        done, _ = await asyncio.wait([task], timeout=STOP_WITHIN)
-        if not done:
-            log.error("search indexer did not stop")
+        await stop_task(task, "sqlite-search-indexer")
 
     def wake(self, events: Sequence[Event]) -> None:
         """After a write of this process (a hub listener: must not block)."""
