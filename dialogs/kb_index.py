@@ -28,7 +28,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import bm25s  # type: ignore[import-untyped]
 import numpy as np
 
 from dialogs.kb_articles import Article
@@ -123,6 +122,10 @@ class LanguageIndex:
         self.passages = tuple(passages)
         self._weight = BM25_WEIGHT.get(lang, 0.7)
         documents = [terms(f"{titles[p.article]} {p.heading} {p.text}") for p in self.passages]
+        # Imported here: bm25s brings SciPy (~30 MiB), which a hub without a knowledge
+        # base (the echo bot, a bot with no articles) never needs.
+        import bm25s  # type: ignore[import-untyped]
+
         self._retriever = bm25s.BM25(k1=K1)
         self._retriever.index(documents, show_progress=False)
         frequency: dict[str, int] = {}

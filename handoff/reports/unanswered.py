@@ -19,9 +19,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.feature_extraction.text import (  # type: ignore[import-untyped, unused-ignore]
-    TfidfVectorizer,
-)
 
 from hub.model import Conversation, Event
 from hub.terms import stem_word, terms
@@ -115,6 +112,12 @@ def _group_language(lang: str, lines: list[Line], similarity: float) -> list[Gro
     # The most repeated wordings lead: they are the clearest statement of a need.
     frequency = Counter(line.text for line in lines)
     lines = sorted(lines, key=lambda line: (-frequency[line.text], line.text))
+    # Imported here, not at the top: scikit-learn costs a hub process ~80 MiB of memory, and
+    # only this report (run on demand) needs it when the bot is not the dialog engine.
+    from sklearn.feature_extraction.text import (  # type: ignore[import-untyped, unused-ignore]
+        TfidfVectorizer,
+    )
+
     vectorizer = TfidfVectorizer(analyzer=terms, sublinear_tf=True)
     try:
         matrix = vectorizer.fit_transform([line.text for line in lines])
