@@ -42,7 +42,12 @@ class RedisStore(RedisCore):
 
     async def _write_if(self, writes: _Writes, *, now: float) -> bool:
         reply = await self._run(
-            "WRITE_IF", codec.num(now), len(writes.checks) // 4, *writes.checks, *writes.ops
+            "WRITE_IF",
+            codec.num(now),
+            len(writes.checks) // 4,
+            *writes.checks,
+            *writes.ops,
+            keys=[f"{self.prefix}{key}" for key in writes.keys],
         )
         return bool(reply == "ok")
 
@@ -247,8 +252,9 @@ class RedisStore(RedisCore):
         return CustomerMerge.from_json(json.loads(stored)) if stored else None
 
     async def customer_conversations(self, customer_id: str) -> list[Conversation]:
-        rows = await self._run("CUSTOMER_CONVERSATIONS", customer_id)
-        return [codec.conversation(codec.pairs(fields)) for fields in rows]
+        key = f"{self.keys.customer(customer_id)}:conversations"
+        ids = await self.redis.zrangebylex(key, "-", "+")
+        return await self._conversations([codec.text(i) for i in ids])
 
     async def _related_merges(self, customer_id: str) -> set[str]:
         """Every merge whose snapshots may hold this person's data, through chains of merges."""
@@ -342,7 +348,8 @@ class RedisStore(RedisCore):
             await pipe.execute()
 
     async def attempt_challenge(self, customer_id: str, *, now: float) -> dict[str, Any] | None:
-        found = await self._run("ATTEMPT_CHALLENGE", customer_id, codec.num(now))
+        key = f"{self.prefix}challenge:{customer_id}"
+        found = await self._run("ATTEMPT_CHALLENGE", customer_id, codec.num(now), keys=[key])
         if not found:
             return None
         data, attempts = found
@@ -365,17 +372,25 @@ class RedisStore(RedisCore):
 
 
 class _Writes:
-    """The checks and writes of one `WRITE_IF` call, flattened as the script reads them."""
+    """The checks and writes of one `WRITE_IF` call, flattened as the script reads them:
+    each names its key by its place in the call's `KEYS` (`keys`, without the prefix)."""
 
     def __init__(self) -> None:
         self.checks: list[str] = []
         self.ops: list[str] = []
+        self.keys: dict[str, int] = {}
+
+    def _at(self, key: str) -> str:
+        # KEYS[1] is the call's own; the declared keys follow it (Lua counts from 1).
+        return str(self.keys.setdefault(key, len(self.keys) + 2))
 
     def check(self, kind: str, key: str, field_or_expected: str, expected: str = "") -> None:
         if kind == "HGET":
-            self.checks += [kind, key, field_or_expected, expected]
+            self.checks += [kind, self._at(key), field_or_expected, expected]
         else:
-            self.checks += [kind, key, "", field_or_expected]
+            self.checks += [kind, self._at(key), "", field_or_expected]
 
     def op(self, name: str, key: str, a: str = "", b: str = "") -> None:
-        self.ops += [name, key, a, b]
+        if name == "APPEND":  # the script appends to the conversation's events too
+            self._at(f"{key}:events")
+        self.ops += [name, self._at(key), a, b]

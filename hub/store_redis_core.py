@@ -56,11 +56,9 @@ from hub.store_redis_outbox import RedisOutbox
 
 GUESSES = 10_000  # conversations (and senders) whose keys this process remembers
 _SCRIPTS = (
-    *("RECORD_INBOUND", "COMMIT_TURN", "APPEND_EVENTS", "CLAIM_DELIVERIES", "DEAD_LETTERS"),
-    *("DELIVERY_SUCCEEDED", "DELIVERY_FAILED", "PARKED_DELIVERY", "REDRIVE", "FIND_CUSTOMER"),
-    *("LIST_CONVERSATIONS", "LIST_CUSTOMERS", "LATEST_CONVERSATION", "TURN_CONTEXT"),
-    *("WRITE_IF", "ATTEMPT_CHALLENGE", "CUSTOMER_CONVERSATIONS", "CLAIM_NEXT"),
-    *("DELIVERY_PROGRESS", "TURN_LEASE"),
+    *("RECORD_INBOUND", "COMMIT_TURN", "APPEND_EVENTS", "CLAIM_DELIVERIES", "TURN_CONTEXT"),
+    *("DELIVERY_SUCCEEDED", "DELIVERY_FAILED", "PARKED_DELIVERY", "REDRIVE", "WRITE_IF"),
+    *("ATTEMPT_CHALLENGE", "CLAIM_NEXT", "DELIVERY_PROGRESS", "TURN_LEASE"),
 )
 
 
@@ -86,6 +84,9 @@ class RedisCore(RedisOutbox, Backend):
         # conversation's customer and thread key.
         self._continues: Recent[tuple[str, str], str] = Recent(GUESSES)
         self._owners: Recent[str, tuple[str, str]] = Recent(GUESSES)
+        # The replies this process committed to a conversation and has not seen leave its
+        # lane, in order: the head a receipt, a failure or a claim declares.
+        self._lanes: Recent[str, tuple[str, ...]] = Recent(GUESSES)
         self.lock_ttl = lock_ttl
         self._redis: RedisClient | None = None
         self._scripts: dict[str, AsyncScript] = {}
@@ -161,11 +162,8 @@ class RedisCore(RedisOutbox, Backend):
         customer = Customer(id=new_id("cus"), identities=(inbound.identity,), created_at=now)
         opening = new_id("con")
         sender = (inbound.identity, inbound.thread_key)
-        # The lease's keys are declared: those of the conversation this sender's last
-        # message went to, and those of the one the message would open.
         guess = self._continues.get(sender) or opening
-        keys = [*self.keys.conversation(guess), *self.keys.lease(guess)]
-        keys += [*self.keys.conversation(opening), *self.keys.lease(opening)]
+        keys = self._inbound_keys(inbound, continues=guess, opening=opening, customer=customer.id)
         opened = NewEvent(type=EventType.OPENED, data={"channel": inbound.channel})
         message = NewEvent(type=inbound.event_type, data=inbound.to_json())
         duplicate, seq, customer_json, event_json, fields, fence, stored = await self._run(
@@ -216,6 +214,27 @@ class RedisCore(RedisOutbox, Backend):
             codec.event(conversation.id, start + 1 + i, codec.text(s)) for i, s in enumerate(stored)
         ]
         return ingested, (int(fence), token, (conversation, events, ingested.customer))
+
+    def _inbound_keys(
+        self, inbound: Inbound, *, continues: str, opening: str, customer: str
+    ) -> list[str]:
+        """What `RECORD_INBOUND` is handed: the lease's keys, those of the conversation the
+        sender's last message went to (`continues`, a guess) and of the one the message
+        would open, then what the arguments name (a new customer's keys among them)."""
+        keys = [*self.keys.conversation(continues), *self.keys.lease(continues)]
+        keys += [*self.keys.conversation(opening), *self.keys.lease(opening)]
+        return [
+            *keys,
+            f"{self.prefix}dedupe:{inbound.channel}",
+            f"{self.prefix}identity:{inbound.identity}",
+            self.keys.customer(customer),
+            f"{self.keys.customer(customer)}:conversations",
+            *self.keys.open_conversations(customer, inbound.thread_key),
+            f"{self.prefix}customers",
+            f"{self.prefix}conversations",
+            self.keys.by_status(ConversationStatus.BOT.value),
+            self.keys.pending(),
+        ]
 
     async def commit_turn(
         self,
@@ -297,6 +316,8 @@ class RedisCore(RedisOutbox, Backend):
                 replace(delivery, seq=last - len(deliveries) + 1 + i)
                 for i, delivery in enumerate(deliveries)
             )
+            if placed:
+                self._queued(conversation_id, *(delivery.id for delivery in placed))
             lead = None
             if placed and str(reply[2]) == "1":
                 lead = replace(placed[0], next_attempt_at=now + lease)
@@ -342,6 +363,7 @@ class RedisCore(RedisOutbox, Backend):
                 conversation_id,
                 codec.num(now),
                 *(codec.event_json(event, now) for event in events),
+                keys=self.keys.conversation(conversation_id),
             )
         )
         if first < 0:
@@ -413,9 +435,25 @@ class RedisCore(RedisOutbox, Backend):
     ) -> Page:
         index = "conversations" if status is None else f"conversations:{status.value}"
         top = f"({cursor}" if cursor else "+"
-        rows = await self._run("LIST_CONVERSATIONS", index, top, limit + 1)
-        items = [codec.conversation(codec.pairs(fields)) for fields in rows[:limit]]
-        return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+        found = await self.redis.zrevrangebylex(f"{self.prefix}{index}", top, "-", 0, limit + 1)
+        ids = [codec.text(i) for i in found]
+        return _page(ids, limit, await self._conversations(ids[:limit]))
+
+    async def _conversations(self, ids: Sequence[str]) -> list[Conversation]:
+        """The conversations `ids` name, in that order, read in one pipelined round trip
+        (a listing reads ids first, then the records, so each read names its keys)."""
+        hashes = await self._read_each("hgetall", [self.keys.conversation(i)[0] for i in ids])
+        return [codec.conversation(fields) for fields in hashes if fields]
+
+    async def _read_each(self, command: str, keys: Sequence[str]) -> list[Any]:
+        """One read command (`get`, `hgetall`) of each key, pipelined, not atomic: a
+        record that went in between reads as missing (None, or an empty hash)."""
+        if not keys:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                getattr(pipe, command)(key)
+            return list(await pipe.execute())
 
     async def events(
         self, conversation_id: str, *, after_seq: int = 0, limit: int = 100
@@ -466,18 +504,44 @@ class RedisCore(RedisOutbox, Backend):
         return Customer.from_json(json.loads(stored)) if stored else None
 
     async def latest_conversation(self, customer_id: str) -> Conversation | None:
-        fields = await self._run("LATEST_CONVERSATION", customer_id)
-        return codec.conversation(codec.pairs(fields)) if fields else None
+        """The newest unresolved conversation, else the newest one (conversations are never
+        deleted, so the one read first is there to read)."""
+        customer = self.keys.customer(customer_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrevrangebylex(f"{customer}:open", "+", "-", 0, 1)
+            pipe.zrevrangebylex(f"{customer}:conversations", "+", "-", 0, 1)
+            opened, every = await pipe.execute()
+        found = await self._conversations([codec.text(i) for i in (opened or every)[:1]])
+        return found[0] if found else None
 
     async def find_customer(self, identity: str) -> Customer | None:
-        stored = await self._run("FIND_CUSTOMER", identity)
-        return Customer.from_json(json.loads(stored)) if stored else None
+        """The identity's customer: its id, then its record; a merge in between moves the
+        identity to the customer kept, so a record gone meanwhile is looked up again."""
+        named = None
+        for _ in range(lua.CAS_ATTEMPTS):
+            customer_id = await self.redis.get(f"{self.prefix}identity:{identity}")
+            if customer_id is None or customer_id == named:
+                return None
+            named = customer_id
+            found = await self.get_customer(codec.text(customer_id))
+            if found is not None:
+                return found
+        raise RuntimeError(f"identity {identity!r} kept changing during find_customer")
 
     async def list_customers(self, *, limit: int, cursor: str | None = None) -> Page:
         top = f"({cursor}" if cursor else "+"
-        rows = await self._run("LIST_CUSTOMERS", top, limit + 1)
-        items = [Customer.from_json(json.loads(row)) for row in rows[:limit]]
-        return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+        found = await self.redis.zrevrangebylex(f"{self.prefix}customers", top, "-", 0, limit + 1)
+        ids = [codec.text(i) for i in found]
+        stored = await self._read_each("get", [self.keys.customer(i) for i in ids[:limit]])
+        items = [Customer.from_json(json.loads(row)) for row in stored if row]
+        return _page(ids, limit, items)
+
+
+def _page(ids: Sequence[str], limit: int, items: Sequence[Any]) -> Page:
+    """A page of the records of `ids[:limit]` (`limit + 1` ids were read: one more means
+    another page). The cursor is the last id listed, even if its record went meanwhile."""
+    more = 0 < limit < len(ids)
+    return Page(items=list(items), next_cursor=codec.text(ids[limit - 1]) if more else None)
 
 
 def _elsewhere(result: TurnResult, firsts: Sequence[Any], now: float) -> tuple[Event, ...]:

@@ -1,44 +1,117 @@
 """The Redis store's outbox (`hub.ports.Outbox`): claim, receipt, retry or park, redrive.
 
-Each call is one Lua script (`hub.store_redis_scripts`, the `delivery:*`, `outbox` and
+Each write is one Lua script (`hub.store_redis_scripts`, the `delivery:*`, `outbox` and
 `dead` keys); a conversation's replies leave in order because only its head is in the
-`outbox` index. Mixed into `hub.store_redis_core.RedisCore`, which owns the connection.
+`outbox` index. A script that changes a lane is handed the delivery that heads it
+afterwards: this process's guess (the replies it committed, `_lanes`), which the script
+checks; a wrong one writes nothing and names the head, and the call is made again with it.
+Mixed into `hub.store_redis_core.RedisCore`, which owns the connection.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, cast
 
 from hub import store_redis_codec as codec
 from hub import store_redis_scripts as lua
 from hub.model import Delivery, EventType, NewEvent
 from hub.ports import Outbox, Page
 from hub.store_common import failed_delivery, redriven_delivery
-from hub.store_redis_keys import KeyNames
+from hub.store_redis_connect import RedisClient
+from hub.store_redis_keys import KeyNames, Recent
 
 
 class RedisOutbox(Outbox):
-    """The outbox methods; the store that mixes this in gives `keys` and `_run`."""
+    """The outbox methods; the store that mixes this in gives `keys`, `_lanes`, `redis`
+    and `_run`."""
 
     keys: KeyNames
+    _lanes: Recent[str, tuple[str, ...]]
+
+    @property
+    @abc.abstractmethod
+    def redis(self) -> RedisClient:
+        """The connection (`RedisCore.redis`)."""
 
     @abc.abstractmethod
     async def _run(self, script: str, *args: str | int | float, keys: Sequence[str] = ()) -> Any:
         """Run a registered script (`RedisCore._run`)."""
 
+    def _queued(self, conversation_id: str, *delivery_ids: str) -> None:
+        """Remember replies this process put in the conversation's lane, in order."""
+        lane = self._lanes.get(conversation_id) or ()
+        self._lanes.put(conversation_id, (*lane, *delivery_ids))
+
+    async def _heading(
+        self, conversation_id: str, leaving: str, call: Callable[[str], Awaitable[Any]]
+    ) -> Any:
+        """`call(key)` with the key of the delivery guessed to head the conversation's lane
+        once `leaving` has left it (or stayed in it); again with the head the script names
+        when the guess was wrong (it wrote nothing then). No guess: the key of no delivery."""
+        remembered = self._lanes.get(conversation_id)
+        lane = tuple(i for i in remembered or () if i != leaving)
+        if remembered is not None:
+            self._lanes.put(conversation_id, lane)
+        guess = lane[0] if lane else ""
+        for _ in range(lua.CAS_ATTEMPTS):
+            reply = await call(self.keys.delivery(guess))
+            if not (isinstance(reply, list) and len(reply) == 2 and reply[0] == "head"):
+                return reply
+            guess = codec.text(reply[1])
+        raise RuntimeError(f"the outbox of {conversation_id} kept changing")
+
+    async def _on_lane(
+        self, script: str, delivery: Delivery, leaving: str, *args: str | int | float
+    ) -> Any:
+        """A script that changes the delivery's lane (`DELIVERY_SUCCEEDED`, `_FAILED`,
+        `REDRIVE`): handed the delivery, the outbox, dead letters, the lane, the
+        conversation's hash and events, and the head guessed once `leaving` left it."""
+        conversation_id = delivery.conversation_id
+        keys = [
+            self.keys.delivery(delivery.id),
+            *self.keys.outbox(conversation_id),
+            *self.keys.conversation(conversation_id),
+        ]
+        return await self._heading(
+            conversation_id,
+            leaving,
+            lambda head: self._run(script, delivery.id, conversation_id, *args, keys=[*keys, head]),
+        )
+
     async def claim_deliveries(self, *, now: float, limit: int, lease: float) -> list[Delivery]:
+        """The due heads are read first; the script leases those still due then."""
         if limit == 0:
             return []
-        flat = await self._run("CLAIM_DELIVERIES", codec.num(now), limit, codec.num(now + lease))
+        outbox = self.keys.outbox("")[0]
+        found = await self.redis.zrangebyscore(outbox, "-inf", codec.num(now), 0, limit)
+        due = [codec.text(i) for i in cast(list[str], found)]
+        if not due:
+            return []
+        flat = await self._run(
+            "CLAIM_DELIVERIES",
+            codec.num(now),
+            codec.num(now + lease),
+            *due,
+            keys=[outbox, *(self.keys.delivery(i) for i in due)],
+        )
         return codec.deliveries(flat)
 
     async def claim_next(
         self, conversation_id: str, *, now: float, lease: float
     ) -> Delivery | None:
-        found = await self._run(
-            "CLAIM_NEXT", conversation_id, codec.num(now), codec.num(now + lease)
+        outbox, _, lane = self.keys.outbox(conversation_id)
+        found = await self._heading(
+            conversation_id,
+            "",
+            lambda head: self._run(
+                "CLAIM_NEXT",
+                conversation_id,
+                codec.num(now),
+                codec.num(now + lease),
+                keys=[outbox, lane, head],
+            ),
         )
         return codec.delivery(*found) if found else None
 
@@ -52,18 +125,13 @@ class RedisOutbox(Outbox):
             "receipt": dict(receipt),
         }
         event = NewEvent(type=EventType.DELIVERED, data=data)
-        following = await self._run(
+        following = await self._on_lane(
             "DELIVERY_SUCCEEDED",
+            delivery,
             delivery.id,
-            delivery.conversation_id,
             codec.num(now),
             codec.event_json(event, now),
             codec.num(now + lease) if lease else "",
-            keys=[
-                self.keys.delivery(delivery.id),
-                *self.keys.outbox(delivery.conversation_id),
-                *self.keys.conversation(delivery.conversation_id),
-            ],
         )
         return codec.delivery(*following) if following else None
 
@@ -79,10 +147,10 @@ class RedisOutbox(Outbox):
         updated, event = failed_delivery(
             delivery, error=error, retry_at=retry_at, now=now, throttled=throttled
         )
-        await self._run(
+        await self._on_lane(
             "DELIVERY_FAILED",
+            delivery,
             delivery.id,
-            delivery.conversation_id,
             codec.num(now),
             codec.dumps(updated.to_json()),
             updated.seq,
@@ -93,18 +161,36 @@ class RedisOutbox(Outbox):
         return updated
 
     async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
-        await self._run("DELIVERY_PROGRESS", delivery_id, codec.dumps(list(parts_sent)))
+        await self._run(
+            "DELIVERY_PROGRESS",
+            delivery_id,
+            codec.dumps(list(parts_sent)),
+            keys=[self.keys.delivery(delivery_id)],
+        )
 
     async def dead_letters(self, *, limit: int, cursor: str | None = None) -> Page:
+        """The parked ids, then their deliveries, pipelined (one redriven in between is
+        still listed, as a read a moment earlier would have; one erased is left out)."""
         start = f"({cursor}" if cursor else "-"
-        flat = await self._run("DEAD_LETTERS", start, limit + 1)
-        rows = codec.deliveries(flat)
-        items = rows[:limit]
-        return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+        dead = self.keys.outbox("")[1]
+        ids = [codec.text(i) for i in await self.redis.zrangebylex(dead, start, "+", 0, limit + 1)]
+        if not ids:
+            return Page(items=[], next_cursor=None)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for delivery_id in ids[:limit]:
+                pipe.hmget(self.keys.delivery(delivery_id), ["data", "seq", "parts"])
+            stored = await pipe.execute()
+        items = [codec.delivery(d, s, p or "[]") for d, s, p in stored if d is not None]
+        more = 0 < limit < len(ids)
+        return Page(items=items, next_cursor=ids[limit - 1] if more else None)
 
     async def redrive(self, delivery_id: str, *, now: float) -> Delivery | None:
         for _ in range(lua.CAS_ATTEMPTS):
-            found = await self._run("PARKED_DELIVERY", delivery_id)
+            found = await self._run(
+                "PARKED_DELIVERY",
+                delivery_id,
+                keys=[self.keys.outbox("")[1], self.keys.delivery(delivery_id)],
+            )
             if not found or found[0] is None:
                 return None
             stored, seq, parts = found
@@ -113,10 +199,10 @@ class RedisOutbox(Outbox):
                 type=EventType.DELIVERY_REDRIVEN,
                 data={"delivery_id": delivery_id, "seq": delivery.seq},
             )
-            outcome = await self._run(
+            outcome = await self._on_lane(
                 "REDRIVE",
-                delivery_id,
-                delivery.conversation_id,
+                delivery,
+                "",
                 codec.num(now),
                 stored,
                 codec.dumps(delivery.to_json()),

@@ -7,13 +7,14 @@ Conventions shared by all scripts:
   applying it twice (the reply to the first attempt may have been lost, not the write).
 - ``ARGV[1]`` is the key prefix (``fd:{fd}:``). Every key shares the hash tag ``{fd}``, so
   they all live on one slot, which a Redis Cluster accepts (see docs/architecture.md).
-- The scripts of a turn (``RECORD_INBOUND``'s lease, ``TURN_LEASE``, ``TURN_CONTEXT``,
-  ``COMMIT_TURN``, ``DELIVERY_SUCCEEDED`` but for the next reply it promotes) are handed
-  every key they touch in ``KEYS`` (after the call's own). A key that depends on what the
-  script reads (a conversation's customer, the conversation a message continues) is the
-  caller's guess (`hub.store_redis_keys`), which the script checks before touching it: a
-  wrong guess costs a read or a retry. The other scripts still build some keys from what
-  they read (an identity's customer, a set's members): docs/architecture.md lists them.
+- Every script is handed every key it touches in ``KEYS`` (after the call's own), but
+  ``RECORD_INBOUND`` for the customer an identity names and that customer's open
+  conversations (docs/architecture.md, "Redis Cluster", says why). A key that depends on
+  what the script reads (a conversation's customer, the conversation a message continues,
+  the delivery that heads a lane after a receipt) is the caller's guess
+  (`hub.store_redis_keys`), which the script checks before touching it: a wrong guess
+  costs a read or a second call, never an undeclared key. Listings are no scripts: the
+  caller reads the ids, then the records they name.
 - User data never passes through cjson: events, customers and deliveries arrive as JSON
   strings built in Python and are stored as they are. An event is stored *without* its
   seq and conversation id (the seq is its position in the list, 1-based), so a script can
@@ -88,24 +89,45 @@ end
 -- Keeps "the outbox index holds each conversation's head and nothing else" after its
 -- lane changed: the second of the lane leaves the index (a redriven reply may have gone
 -- in front of it) and the head joins it, due at its own `next` (a new head: at once).
-local function promote(conv_id, now)
-  local lane = redis.call('ZRANGE', P .. 'conv:' .. conv_id .. ':outbox', 0, 1)
-  if lane[2] then redis.call('ZREM', P .. 'outbox', lane[2]) end
+-- The head's hash is read only when it is not in the index yet: `unknown_head` has
+-- checked that the caller declared it.
+local function promote(lane_key, outbox_key, now)
+  local lane = redis.call('ZRANGE', lane_key, 0, 1)
+  if lane[2] then redis.call('ZREM', outbox_key, lane[2]) end
   local head = lane[1]
-  if head and not redis.call('ZSCORE', P .. 'outbox', head) then
+  if head and not redis.call('ZSCORE', outbox_key, head) then
     local due = redis.call('HGET', P .. 'delivery:' .. head, 'next') or now
-    redis.call('ZADD', P .. 'outbox', due, head)
+    redis.call('ZADD', outbox_key, due, head)
   end
 end
--- The conversation's head, leased until `lease_until`, if it is due: {data, seq, parts};
--- else {}.
-local function claim_head(conv_id, now, lease_until)
-  local head = redis.call('ZRANGE', P .. 'conv:' .. conv_id .. ':outbox', 0, 0)[1]
+-- The head of a lane once `id` has left it (seq nil), or sits in it at `seq` (a retry, a
+-- redrive): seqs are unique in a conversation, so the lowest score heads it.
+local function head_after(lane_key, id, seq)
+  local first = redis.call('ZRANGE', lane_key, 0, 1, 'WITHSCORES')
+  local head, score = first[1], first[2]
+  if head == id then head, score = first[3], first[4] end
+  if seq and (not head or tonumber(seq) < tonumber(score)) then head = id end
+  return head
+end
+-- Whether a script that changes a lane would read the hash of the delivery heading it
+-- afterwards (`promote`: when it is not in the index yet; a claim: always) without the
+-- caller having declared it (its guess, `guess_key`). The script then writes nothing and
+-- returns {'head', id}: the caller calls again with that key (hub.store_redis_keys).
+local function unknown_head(head, id, guess_key, outbox_key, claiming)
+  if not head or head == id or P .. 'delivery:' .. head == guess_key then return false end
+  return claiming or not redis.call('ZSCORE', outbox_key, head)
+end
+-- The lane's head, leased until `lease_until`, if it is due: {data, seq, parts}; else {};
+-- {'head', id} (nothing written) when its hash is not `guess_key`.
+local function claim_head(lane_key, outbox_key, now, lease_until, guess_key)
+  local head = redis.call('ZRANGE', lane_key, 0, 0)[1]
   if not head then return {} end
-  local due = redis.call('ZSCORE', P .. 'outbox', head)
+  local due = redis.call('ZSCORE', outbox_key, head)
   if not due or tonumber(due) > tonumber(now) then return {} end
-  redis.call('ZADD', P .. 'outbox', lease_until, head)
-  local d = redis.call('HMGET', P .. 'delivery:' .. head, 'data', 'seq', 'parts')
+  local delivery_key = P .. 'delivery:' .. head
+  if delivery_key ~= guess_key then return {'head', head} end
+  redis.call('ZADD', outbox_key, lease_until, head)
+  local d = redis.call('HMGET', delivery_key, 'data', 'seq', 'parts')
   return {d[1], d[2], d[3] or '[]'}
 end
 """
@@ -131,7 +153,11 @@ end
 """
 
 # KEYS: op, then hash, events, lock, fence of the conversation the caller guesses the message
-#       continues, then the same four of the conversation it would open (new_conversation_id)
+#       continues, then the same four of the conversation it would open (new_conversation_id),
+#       then dedupe:{channel}, identity:{identity}, the customer it would create and its
+#       :conversations, :open and :open:{thread key}, customers, conversations,
+#       conversations:bot, pending. Not declared: an existing customer (the identity names
+#       it) and their open sets, and the conversations in those sets (see the module).
 # ARGV: P channel message_id identity new_customer_id new_customer_json new_conversation_id
 #       now sender thread_hint opened_event_json inbound_event_json thread_key starts_turn(1/0)
 #       continuity_window_seconds|'' lease_token|'' lease_ttl_ms limit
@@ -159,7 +185,7 @@ local function lease_turn(conv_id)
   return {fence, redis.call('LRANGE', KEYS[at + 1], handled, handled + tonumber(ARGV[18]) - 1)}
 end
 
-local dedupe_key = P .. 'dedupe:' .. ARGV[2]
+local dedupe_key = KEYS[10]
 local seen = redis.call('HGET', dedupe_key, ARGV[3])
 if seen then
   local sep = string.find(seen, ' ', 1, true)
@@ -181,16 +207,16 @@ if seen then
 end
 
 local now = ARGV[8]
-local identity_key = P .. 'identity:' .. ARGV[4]
+local identity_key = KEYS[11]
 local customer_id = redis.call('GET', identity_key)
 local customer = false
 if customer_id then customer = redis.call('GET', P .. 'customer:' .. customer_id) end
 if not customer then
   customer_id = ARGV[5]
   customer = ARGV[6]
-  redis.call('SET', P .. 'customer:' .. customer_id, customer)
+  redis.call('SET', KEYS[12], customer)
   redis.call('SET', identity_key, customer_id)
-  redis.call('ZADD', P .. 'customers', 0, customer_id)
+  redis.call('ZADD', KEYS[16], 0, customer_id)
 end
 
 local customer_key = P .. 'customer:' .. customer_id
@@ -235,12 +261,12 @@ if conv_id then
   conv_key = P .. 'conv:' .. conv_id
 else
   conv_id = ARGV[7]
-  conv_key = P .. 'conv:' .. conv_id
+  conv_key = KEYS[6]
   redis.call('HSET', conv_key, 'id', conv_id, 'customer_id', customer_id, 'status', 'bot',
     'priority', 3, 'created_at', now, 'updated_at', now, 'last_seq', 0, 'handled_seq', 0,
     'inbound_seq', 0, 'thread_key', ARGV[13], 'state', '{}')
-  redis.call('ZADD', P .. 'conversations', 0, conv_id)
-  redis.call('ZADD', P .. 'conversations:bot', 0, conv_id)
+  redis.call('ZADD', KEYS[17], 0, conv_id)
+  redis.call('ZADD', KEYS[18], 0, conv_id)
   redis.call('ZADD', customer_key .. ':conversations', 0, conv_id)
   redis.call('ZADD', customer_key .. ':open', 0, conv_id)
   redis.call('ZADD', thread_open_key, 0, conv_id)
@@ -251,7 +277,7 @@ local seq = append(conv_key, now, 12, 12)
 if ARGV[14] == '1' then
   redis.call('HSET', conv_key, 'inbound_seq', seq)
   if seq > tonumber(redis.call('HGET', conv_key, 'handled_seq')) then
-    redis.call('ZADD', P .. 'pending', 0, conv_id)
+    redis.call('ZADD', KEYS[19], 0, conv_id)
   end
 end
 redis.call('HSET', dedupe_key, ARGV[3], conv_id .. ' ' .. seq .. ' ' .. OP)
@@ -368,10 +394,13 @@ return out
 """
 )
 
-# ARGV: P now n_checks, then n_checks × (kind key field expected), then ops × (op key a b).
+# KEYS: op, then every key the checks and ops name (an APPEND's conversation: its hash and
+#       its events)
+# ARGV: P now n_checks, then n_checks × (kind key field expected), then ops × (op key a b),
+#       where `key` is the key's index in KEYS.
 # Checks: GET / HGET (a missing value reads as '') / ZCARD / EXISTS against `expected`.
 # Ops: SET DEL HSET HDEL ZADD(score 0) ZREM SADD RPUSH LSET, and APPEND (key = a
-# conversation hash, a = event JSON: appended as the next seq). Keys come without the prefix.
+# conversation hash, a = event JSON: appended as the next seq).
 # → 'ok' | 'conflict' (a check failed; nothing was written)
 WRITE_IF = (
     _COMMON
@@ -380,7 +409,7 @@ if redis.call('GET', OP) then return 'ok' end
 local now = ARGV[2]
 local i = 4
 for _ = 1, tonumber(ARGV[3]) do
-  local kind, key, field = ARGV[i], P .. ARGV[i + 1], ARGV[i + 2]
+  local kind, key, field = ARGV[i], KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2]
   local actual
   if kind == 'GET' then actual = redis.call('GET', key) or ''
   elseif kind == 'HGET' then actual = redis.call('HGET', key, field) or ''
@@ -390,7 +419,7 @@ for _ = 1, tonumber(ARGV[3]) do
   i = i + 4
 end
 while i <= #ARGV do
-  local op, key, a, b = ARGV[i], P .. ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local op, key, a, b = ARGV[i], KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3]
   if op == 'SET' then redis.call('SET', key, a)
   elseif op == 'DEL' then redis.call('DEL', key)
   elseif op == 'HSET' then redis.call('HSET', key, a, b)
@@ -409,11 +438,11 @@ return 'ok'
 """
 )
 
+# KEYS: op, the customer's challenge
 # ARGV: P customer_id now → {data, attempts} after counting one attempt, or false when
 # there is no challenge or it expired (then it is deleted).
 ATTEMPT_CHALLENGE = """
-local P = ARGV[1]
-local key = P .. 'challenge:' .. ARGV[2]
+local key = KEYS[2]
 local expires_at = redis.call('HGET', key, 'expires_at')
 if not expires_at then return false end
 if tonumber(expires_at) <= tonumber(ARGV[3]) then
@@ -424,22 +453,14 @@ local attempts = redis.call('HINCRBY', key, 'attempts', 1)
 return {redis.call('HGET', key, 'data'), attempts}
 """
 
-# ARGV: P customer_id → {HGETALL, HGETALL …} of every conversation of the customer, oldest first
-CUSTOMER_CONVERSATIONS = """
-local P = ARGV[1]
-local ids = redis.call('ZRANGE', P .. 'customer:' .. ARGV[2] .. ':conversations', 0, -1)
-local out = {}
-for _, id in ipairs(ids) do out[#out + 1] = redis.call('HGETALL', P .. 'conv:' .. id) end
-return out
-"""
-
+# KEYS: op, conversation hash, its events
 # ARGV: P conversation_id now event_json… → first seq, or -1 when the conversation is unknown
 APPEND_EVENTS = (
     _COMMON
     + """
 local prior = redis.call('GET', OP)
 if prior then return tonumber(prior) end
-local conv_key = P .. 'conv:' .. ARGV[2]
+local conv_key = KEYS[2]
 if redis.call('EXISTS', conv_key) == 0 then return -1 end
 local first = tonumber(redis.call('HGET', conv_key, 'last_seq')) + 1
 append(conv_key, ARGV[3], 4, #ARGV)
@@ -448,148 +469,131 @@ return first
 """
 )
 
-# ARGV: P now limit lease_until → flat {data, seq, parts, data, seq, parts …}
-# The index holds heads only, so whatever is due may go.
+# KEYS: op, outbox, then delivery:{id} of each id in ARGV (read as due by the caller)
+# ARGV: P now lease_until id… → flat {data, seq, parts, data, seq, parts …} of those still
+# due (another process may have claimed some since). The index holds heads only, so
+# whatever is due may go.
 CLAIM_DELIVERIES = """
-local P = ARGV[1]
-local ids = redis.call('ZRANGEBYSCORE', P .. 'outbox', '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])
 local out = {}
-for _, id in ipairs(ids) do
-  redis.call('ZADD', P .. 'outbox', ARGV[4], id)
-  local d = redis.call('HMGET', P .. 'delivery:' .. id, 'data', 'seq', 'parts')
-  out[#out + 1] = d[1]
-  out[#out + 1] = d[2]
-  out[#out + 1] = d[3] or '[]'
+for i = 4, #ARGV do
+  local due = redis.call('ZSCORE', KEYS[2], ARGV[i])
+  if due and tonumber(due) <= tonumber(ARGV[2]) then
+    redis.call('ZADD', KEYS[2], ARGV[3], ARGV[i])
+    local d = redis.call('HMGET', KEYS[i - 1], 'data', 'seq', 'parts')
+    out[#out + 1] = d[1]
+    out[#out + 1] = d[2]
+    out[#out + 1] = d[3] or '[]'
+  end
 end
 return out
 """
 
+# KEYS: op, outbox, the conversation's lane, the delivery the caller guesses heads it
 # ARGV: P conversation_id now lease_until → {data, seq, parts} of the conversation's head
-# when it is due (now leased to the caller), else {}
+# when it is due (now leased to the caller), else {}; {'head', id} when the guess was wrong
 CLAIM_NEXT = (
     _COMMON
     + """
-return claim_head(ARGV[2], ARGV[3], ARGV[4])
+return claim_head(KEYS[3], KEYS[2], ARGV[3], ARGV[4], KEYS[4])
 """
 )
 
+# KEYS: op, the delivery
 # ARGV: P delivery_id parts_json → 1, or 0 when the delivery is no longer in the outbox
 DELIVERY_PROGRESS = """
-local P = ARGV[1]
-local key = P .. 'delivery:' .. ARGV[2]
+local key = KEYS[2]
 if redis.call('EXISTS', key) == 0 then return 0 end
 redis.call('HSET', key, 'parts', ARGV[3])
 return 1
 """
 
-# KEYS: op, delivery, outbox, dead, lane, conversation hash, its events; not the next
-#       reply's delivery (read from the lane: see docs/architecture.md, "Redis Cluster")
+# The receipt, the failure and the redrive of a delivery change its conversation's lane.
+# KEYS: op, delivery, outbox, dead, lane, conversation hash, its events, the delivery the
+#       caller guesses heads the lane afterwards (checked: `unknown_head`)
+
 # ARGV: P delivery_id conversation_id now event_json lease_until|''
 # → {data, seq, parts} of the conversation's next reply when lease_until is given and it is
-# due (now leased to the caller), else {} (also when the delivery was recorded already)
+# due (now leased to the caller), else {} (also when the delivery was recorded already);
+# {'head', id} (nothing written) when the guessed head was wrong
 DELIVERY_SUCCEEDED = (
     _COMMON
     + """
-if redis.call('DEL', P .. 'delivery:' .. ARGV[2]) == 0 then return {} end
-redis.call('ZREM', P .. 'outbox', ARGV[2])
-redis.call('ZREM', P .. 'dead', ARGV[2])
-redis.call('ZREM', P .. 'conv:' .. ARGV[3] .. ':outbox', ARGV[2])
-promote(ARGV[3], ARGV[4])
-local conv_key = P .. 'conv:' .. ARGV[3]
-if redis.call('EXISTS', conv_key) == 1 then append(conv_key, ARGV[4], 5, 5) end
+if redis.call('EXISTS', KEYS[2]) == 0 then return {} end
+local head = head_after(KEYS[5], ARGV[2], nil)
+if unknown_head(head, ARGV[2], KEYS[8], KEYS[3], ARGV[6] ~= '') then return {'head', head} end
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('ZREM', KEYS[4], ARGV[2])
+redis.call('ZREM', KEYS[5], ARGV[2])
+promote(KEYS[5], KEYS[3], ARGV[4])
+if redis.call('EXISTS', KEYS[6]) == 1 then append(KEYS[6], ARGV[4], 5, 5) end
 if ARGV[6] == '' then return {} end
-return claim_head(ARGV[3], ARGV[4], ARGV[6])
+return claim_head(KEYS[5], KEYS[3], ARGV[4], ARGV[6], KEYS[8])
 """
 )
 
 # ARGV: P delivery_id conversation_id now delivery_json seq retry(1/0) retry_at event_json
+# → 1 | {'head', id} (nothing written) when the guessed head was wrong
 DELIVERY_FAILED = (
     _COMMON
     + """
 if redis.call('GET', OP) then return 1 end
 local id = ARGV[2]
-local delivery_key = P .. 'delivery:' .. id
-local lane = P .. 'conv:' .. ARGV[3] .. ':outbox'
+local delivery_key, outbox, dead, lane = KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if redis.call('EXISTS', delivery_key) == 1 then
+  local retry = ARGV[7] == '1'
+  local head = head_after(lane, id, retry and ARGV[6] or nil)
+  if unknown_head(head, id, KEYS[8], outbox, false) then return {'head', head} end
   redis.call('HSET', delivery_key, 'data', ARGV[5], 'seq', ARGV[6], 'next', ARGV[8])
-  redis.call('ZREM', P .. 'outbox', id)
-  if ARGV[7] == '1' then
-    redis.call('ZREM', P .. 'dead', id)
+  redis.call('ZREM', outbox, id)
+  if retry then
+    redis.call('ZREM', dead, id)
     redis.call('ZADD', lane, ARGV[6], id)
   else
     redis.call('ZREM', lane, id)
-    redis.call('ZADD', P .. 'dead', 0, id)
+    redis.call('ZADD', dead, 0, id)
   end
   -- Back in the index at its retry time if it still heads the lane; a parked head lets
   -- the conversation's next reply go.
-  promote(ARGV[3], ARGV[4])
+  promote(lane, outbox, ARGV[4])
 end
-local conv_key = P .. 'conv:' .. ARGV[3]
-if redis.call('EXISTS', conv_key) == 1 then append(conv_key, ARGV[4], 9, 9) end
+if redis.call('EXISTS', KEYS[6]) == 1 then append(KEYS[6], ARGV[4], 9, 9) end
 remember(1)
 return 1
 """
 )
 
+# KEYS: op, dead, the delivery
 # ARGV: P delivery_id → {data, seq, parts} when parked, else {}
 PARKED_DELIVERY = """
-local P = ARGV[1]
-if not redis.call('ZSCORE', P .. 'dead', ARGV[2]) then return {} end
-local d = redis.call('HMGET', P .. 'delivery:' .. ARGV[2], 'data', 'seq', 'parts')
+if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return {} end
+local d = redis.call('HMGET', KEYS[3], 'data', 'seq', 'parts')
 return {d[1], d[2], d[3] or '[]'}
 """
 
 # ARGV: P delivery_id conversation_id now expect_data new_data event_json
-# → 'ok' | 'gone' (no longer parked) | 'conflict' (changed since it was read)
+# → 'ok' | 'gone' (no longer parked) | 'conflict' (changed since it was read) | {'head', id}
+# (nothing written) when the guessed head was wrong
 REDRIVE = (
     _COMMON
     + """
 if redis.call('GET', OP) then return 'ok' end
 local id = ARGV[2]
-local delivery_key = P .. 'delivery:' .. id
-if not redis.call('ZSCORE', P .. 'dead', id) then return 'gone' end
+local delivery_key, outbox, dead, lane = KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+if not redis.call('ZSCORE', dead, id) then return 'gone' end
 if redis.call('HGET', delivery_key, 'data') ~= ARGV[5] then return 'conflict' end
-redis.call('HSET', delivery_key, 'data', ARGV[6], 'next', ARGV[4], 'conv', ARGV[3])
-redis.call('ZREM', P .. 'dead', id)
 local seq = redis.call('HGET', delivery_key, 'seq')
-redis.call('ZADD', P .. 'conv:' .. ARGV[3] .. ':outbox', seq, id)
-promote(ARGV[3], ARGV[4])
-local conv_key = P .. 'conv:' .. ARGV[3]
-if redis.call('EXISTS', conv_key) == 1 then append(conv_key, ARGV[4], 7, 7) end
+local head = head_after(lane, id, seq)
+if unknown_head(head, id, KEYS[8], outbox, false) then return {'head', head} end
+redis.call('HSET', delivery_key, 'data', ARGV[6], 'next', ARGV[4], 'conv', ARGV[3])
+redis.call('ZREM', dead, id)
+redis.call('ZADD', lane, seq, id)
+promote(lane, outbox, ARGV[4])
+if redis.call('EXISTS', KEYS[6]) == 1 then append(KEYS[6], ARGV[4], 7, 7) end
 remember('ok')
 return 'ok'
 """
 )
-
-# ARGV: P index_key max('+' or '(cursor') count → {HGETALL, HGETALL …}, newest first
-LIST_CONVERSATIONS = """
-local P = ARGV[1]
-local ids = redis.call('ZREVRANGEBYLEX', P .. ARGV[2], ARGV[3], '-', 'LIMIT', 0, ARGV[4])
-local out = {}
-for _, id in ipairs(ids) do out[#out + 1] = redis.call('HGETALL', P .. 'conv:' .. id) end
-return out
-"""
-
-# ARGV: P max('+' or '(cursor') count → customer JSON strings, newest first
-LIST_CUSTOMERS = """
-local P = ARGV[1]
-local ids = redis.call('ZREVRANGEBYLEX', P .. 'customers', ARGV[2], '-', 'LIMIT', 0, ARGV[3])
-local out = {}
-for _, id in ipairs(ids) do out[#out + 1] = redis.call('GET', P .. 'customer:' .. id) end
-return out
-"""
-
-# ARGV: P customer_id → HGETALL of the newest unresolved conversation, else of the newest one
-LATEST_CONVERSATION = """
-local P = ARGV[1]
-local customer_key = P .. 'customer:' .. ARGV[2]
-local ids = redis.call('ZREVRANGEBYLEX', customer_key .. ':open', '+', '-', 'LIMIT', 0, 1)
-if not ids[1] then
-  ids = redis.call('ZREVRANGEBYLEX', customer_key .. ':conversations', '+', '-', 'LIMIT', 0, 1)
-end
-if not ids[1] then return {} end
-return redis.call('HGETALL', P .. 'conv:' .. ids[1])
-"""
 
 # The turn runner's one read: {} or {conversation hash (flat), events after handled_seq
 # (at most `limit`), customer JSON or false}. The customer's key is the caller's guess (a
@@ -619,28 +623,6 @@ TURN_CONTEXT = (
 return read_context(ARGV[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3])
 """
 )
-
-# ARGV: P identity → customer JSON or nil
-FIND_CUSTOMER = """
-local P = ARGV[1]
-local id = redis.call('GET', P .. 'identity:' .. ARGV[2])
-if not id then return false end
-return redis.call('GET', P .. 'customer:' .. id)
-"""
-
-# ARGV: P min('-' or '(cursor') count → flat {data, seq, parts …}, oldest id first
-DEAD_LETTERS = """
-local P = ARGV[1]
-local ids = redis.call('ZRANGEBYLEX', P .. 'dead', ARGV[2], '+', 'LIMIT', 0, ARGV[3])
-local out = {}
-for _, id in ipairs(ids) do
-  local d = redis.call('HMGET', P .. 'delivery:' .. id, 'data', 'seq', 'parts')
-  out[#out + 1] = d[1]
-  out[#out + 1] = d[2]
-  out[#out + 1] = d[3] or '[]'
-end
-return out
-"""
 
 # KEYS[1] lock key; ARGV[1] token, ARGV[2] ttl in ms → the fence, or 0 (held by another).
 LOCK_ACQUIRE = (

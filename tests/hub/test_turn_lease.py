@@ -445,8 +445,10 @@ async def test_a_resent_script_call_takes_the_lease_it_took_the_first_time(
             *('{"type": "message.in", "at": 1.0, "data": {}}', "", "1", ""),
             *("token-1", 10_000, 10),
         ]
-        opening = [*store.keys.conversation("con_1"), *store.keys.lease("con_1")]
-        keys = [call, *opening, *opening]  # no conversation to continue: the new one twice
+        inbound = Inbound(channel="api", sender="ana", message_id="m1", text="")
+        # No conversation to continue: the new one twice.
+        named = store._inbound_keys(inbound, continues="con_1", opening="con_1", customer="cus_1")
+        keys = [call, *named]
         script = store._scripts["RECORD_INBOUND"]
         first, resent = [await script(keys=keys, args=args) for _ in range(2)]
         assert resent[0] == 0 and resent[1] == first[1]  # not a duplicate: our own write
