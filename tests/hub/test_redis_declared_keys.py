@@ -1,10 +1,11 @@
-"""The Redis store's scripts on the turn path are handed (in KEYS) every key they touch
-(issue 15: a cluster routes a call by its keys): watched under MONITOR on a private
-redis-server, each command such a script runs names only keys its call declared.
+"""Every script of the Redis store is handed (in KEYS) every key it touches (issue 15: a
+cluster routes a call by its keys): watched under MONITOR on a private redis-server and on
+the private cluster's masters, each command a script runs names only keys its call declared,
+for every store operation.
 
-`RECORD_INBOUND` still reads keys it derives from what it reads (the customer an identity
-names, the conversations open for it: docs/architecture.md, "Redis Cluster"); of it, the
-turn lease it takes is checked here."""
+`RECORD_INBOUND` alone still reads keys it derives from what it reads (the customer an
+identity names, their open sets and the conversations in them: docs/architecture.md,
+"Redis Cluster"); those, and only those, are let through for it."""
 
 from __future__ import annotations
 
@@ -12,16 +13,20 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import cast
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.client import Monitor
 
 from hub import store_redis_scripts as lua
 from hub.abc import Elsewhere, TurnResult
 from hub.model import ConversationStatus, Inbound, NewEvent, Outbound
 from hub.store_redis import RedisStore
+from hub.store_redis_core import _SCRIPTS
+from tests.redis_cluster import RedisTestCluster
 
 SCRIPTS = {
     hashlib.sha1(text.encode()).hexdigest(): name
@@ -29,8 +34,10 @@ SCRIPTS = {
     if name.isupper() and isinstance(text, str)
 }
 ARG = re.compile(r'"((?:[^"\\]|\\.)*)"')
-# Scripts whose every key must be declared.
-WHOLLY = {"TURN_LEASE", "TURN_CONTEXT", "COMMIT_TURN", "DELIVERY_SUCCEEDED"}
+DONE = "watched-done"
+# What RECORD_INBOUND may touch undeclared: a customer's records (found through the
+# identity) and the conversations of their open sets.
+DERIVED = re.compile(r"fd:\{fd\}:(customer:[^:]+(:.*)?|conv:[^:]+(:events)?)")
 
 
 @dataclass
@@ -41,54 +48,76 @@ class Call:
     declared: list[str]
     ran: list[list[str]] = field(default_factory=list)
 
+    def undeclared(self) -> set[str]:
+        return {key for keys in self.ran for key in keys} - set(self.declared)
+
 
 def arguments(line: str) -> list[str]:
     """A MONITOR line's quoted arguments (keys here are plain ASCII)."""
     return [re.sub(r"\\(.)", r"\1", arg) for arg in ARG.findall(line.split("] ", 1)[1])]
 
 
-async def watched(redis_url: str, work: Callable[[], Awaitable[None]]) -> list[Call]:
-    """The script calls `work` makes, under MONITOR."""
-    client = Redis.from_url(redis_url, decode_responses=True)
-    calls: list[Call] = []
-    done = asyncio.Event()
+async def watched(node_urls: list[str], work: Callable[[], Awaitable[None]]) -> list[Call]:
+    """The script calls `work` makes, under MONITOR on each of `node_urls` (a single Redis,
+    or every master of a cluster)."""
+    clients = [Redis.from_url(url, decode_responses=True) for url in node_urls]
+    calls: list[list[Call]] = [[] for _ in clients]
     try:
-        async with client.monitor() as monitor:
-            assert monitor.connection is not None
-            connection = monitor.connection
-
-            async def watch() -> None:
-                while True:
-                    line = str(await connection.read_response())
-                    args = arguments(line)
-                    if args == ["SET", "watched", "done"]:
-                        done.set()
-                    elif " lua] " in line and calls:
-                        calls[-1].ran.append(args)
-                    elif args and args[0].upper() == "EVALSHA" and args[1] in SCRIPTS:
-                        declared = args[3 : 3 + int(args[2])]
-                        if calls and calls[-1].declared == declared:
-                            calls.pop()  # a first try redis-py resent after loading it
-                        calls.append(Call(script=SCRIPTS[args[1]], declared=declared))
-
-            watcher = asyncio.create_task(watch())
+        async with AsyncExitStack() as stack:
+            monitors = [await stack.enter_async_context(c.monitor()) for c in clients]
+            watchers = [
+                asyncio.create_task(watch(monitor, into))
+                for monitor, into in zip(monitors, calls, strict=True)
+            ]
             await asyncio.sleep(0.1)  # MONITOR is on before the first call
             await work()
-            await client.set("watched", "done")  # MONITOR shows it after all of `work`
-            await asyncio.wait_for(done.wait(), 30)
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
-        for call in calls:  # which arguments are keys: Redis says (`COMMAND GETKEYS`)
-            call.ran = [
-                [str(key) for key in await client.command_getkeys(*args)] for args in call.ran
-            ]
+            for client in clients:  # MONITOR shows it after all of `work`
+                await client.echo(DONE)
+            await asyncio.wait_for(asyncio.gather(*watchers), 30)
+        for client, node_calls in zip(clients, calls, strict=True):
+            for call in node_calls:  # which arguments are keys: Redis says (`COMMAND GETKEYS`)
+                call.ran = [
+                    [str(key) for key in await client.command_getkeys(*args)] for args in call.ran
+                ]
     finally:
-        await client.aclose()
-    return calls
+        for client in clients:
+            await client.aclose()
+    return [call for node_calls in calls for call in node_calls]
 
 
-async def a_turn(store: RedisStore, text: str, message_id: str, **result: object) -> None:
-    """A message, its turn (lease adopted or taken), its reply's receipt."""
+async def watch(monitor: Monitor, calls: list[Call]) -> None:
+    """Read one node's MONITOR lines into `calls` until our marker."""
+    connection = monitor.connection
+    assert connection is not None
+    while True:
+        line = str(await connection.read_response())
+        args = arguments(line)
+        if args == ["ECHO", DONE]:
+            return
+        if " lua] " in line and calls:
+            calls[-1].ran.append(args)
+        elif args and args[0].upper() == "EVALSHA" and args[1] in SCRIPTS:
+            declared = args[3 : 3 + int(args[2])]
+            if calls and calls[-1].declared == declared:
+                calls.pop()  # a first try redis-py resent after loading it
+            calls.append(Call(script=SCRIPTS[args[1]], declared=declared))
+
+
+@pytest.fixture(params=["redis", "redis-cluster"])
+def nodes(request: pytest.FixtureRequest) -> tuple[str, list[str]]:
+    """(the store URL, the URL of each node that may hold its keys)."""
+    if request.param == "redis":
+        url = str(request.getfixturevalue("redis_url"))
+        return url, [url]
+    url = str(request.getfixturevalue("redis_cluster_url"))
+    cluster = cast(RedisTestCluster, request.getfixturevalue("redis_cluster"))
+    return url, [f"redis://127.0.0.1:{port}" for port in cluster.ports]
+
+
+async def a_turn(
+    store: RedisStore, text: str, message_id: str, *replies: str, **result: object
+) -> None:
+    """A message, its turn (lease adopted or taken), its first reply's receipt."""
     inbound = Inbound(channel="api", sender="ana", message_id=message_id, text=text)
     got = await store.record_inbound_and_lease(inbound, now=1.0, limit=10)
     async with store.turn_lease(got.conversation.id, limit=10) as (lease, context):
@@ -96,7 +125,10 @@ async def a_turn(store: RedisStore, text: str, message_id: str, **result: object
         commit = await store.commit_turn(
             got.conversation.id,
             handled_seq=got.event.seq,
-            result=TurnResult(replies=(Outbound(text=text),), **result),  # type: ignore[arg-type]
+            result=TurnResult(
+                replies=tuple(Outbound(text=t) for t in (replies or (text,))),
+                **result,  # type: ignore[arg-type]
+            ),
             now=2.0,
             lease=30,
             known=context[0],
@@ -106,50 +138,141 @@ async def a_turn(store: RedisStore, text: str, message_id: str, **result: object
     await store.delivery_succeeded(commit.lead, receipt={}, now=3.0)
 
 
-async def test_turn_path_scripts_touch_only_the_keys_they_are_handed(
-    redis_store: RedisStore, redis_url: str
+async def the_turn_path(store: RedisStore) -> str:
+    """A new conversation, its status changed (the customer's open sets), with an answer
+    logged in another conversation (`TurnResult.elsewhere`); the same customer's next
+    message continues it; a runner that reads on, and one that takes the lease itself.
+    → the other conversation's id."""
+    other = await store.record_inbound(
+        Inbound(channel="api", sender="bo", message_id="b1", text="你好"), now=0.5
+    )
+    score = NewEvent(type="csat.answered", data={"score": 5})
+    elsewhere = (Elsewhere(conversation_id=other.conversation.id, events=(score,)),)
+    await a_turn(
+        store, "Where is my order?", "m1", status=ConversationStatus.QUEUED, elsewhere=elsewhere
+    )
+    await a_turn(store, "我的订单在哪里？", "m2", status=ConversationStatus.BOT)
+    conversation = await store.latest_conversation((await customer_id(store)) or "")
+    assert conversation is not None
+    async with store.turn_lease(conversation.id, limit=10) as (_, context):
+        assert context is not None and context[2] is not None
+        assert await store.turn_context(conversation.id, limit=10) == context
+    return other.conversation.id
+
+
+async def the_outbox(store: RedisStore, stranger: RedisStore) -> None:
+    """A turn of three replies: the first fails and waits, the poller claims it, its
+    receipt claims the second, which is parked, so the third is claimed next; the parked
+    one is listed and redriven ahead of it. `stranger`, a process that committed none of
+    them, records the third's receipt (it guesses no head), which claims the redriven one,
+    and that one's receipt."""
+    got = await store.record_inbound(
+        Inbound(channel="api", sender="cy", message_id="c1", text="Three answers, please"),
+        now=10.0,
+    )
+    commit = await store.commit_turn(
+        got.conversation.id,
+        handled_seq=got.event.seq,
+        result=TurnResult(replies=tuple(Outbound(text=t) for t in ("一", "two", "三"))),
+        now=11.0,
+        lease=30,
+    )
+    assert commit.lead is not None
+    await store.delivery_progress(commit.lead.id, ["part 1"])
+    waiting = await store.delivery_failed(commit.lead, error="busy", retry_at=12.0, now=11.5)
+    assert waiting.attempts == 1
+    [claimed] = await store.claim_deliveries(now=12.0, limit=10, lease=30)
+    assert claimed.id == commit.lead.id and claimed.parts_sent == ("part 1",)
+    second = await store.delivery_succeeded(claimed, receipt={}, now=13.0, lease=30)
+    assert second is not None and second.id == commit.deliveries[1].id
+    await store.delivery_failed(second, error="refused", retry_at=None, now=14.0)
+    third = await store.claim_next(got.conversation.id, now=15.0, lease=30)
+    assert third is not None and third.id == commit.deliveries[2].id
+    page = await store.dead_letters(limit=1)
+    assert [d.id for d in page.items] == [second.id] and page.next_cursor is None
+    redriven = await store.redrive(second.id, now=16.0)
+    assert redriven is not None
+    again = await stranger.delivery_succeeded(third, receipt={}, now=17.0, lease=30)
+    assert again is not None and again.id == second.id
+    assert await stranger.delivery_succeeded(again, receipt={}, now=18.0, lease=30) is None
+    assert await store.claim_next(got.conversation.id, now=19.0, lease=30) is None
+
+
+async def the_rest(store: RedisStore) -> None:
+    """The log's reads and appends, the directory, the limits and a plain lock."""
+    ana = await customer_id(store)
+    assert ana is not None
+    [conversation] = await store.customer_conversations(ana)
+    appended = await store.append_events(
+        conversation.id, [NewEvent(type="note", data={"text": "回电话"})], now=20.0
+    )
+    assert [e.seq for e in await store.events(conversation.id, after_seq=appended[0].seq - 1)] == [
+        appended[0].seq
+    ]
+    assert [e async for e in store.iter_events(conversation.id)][-1] == appended[0]
+    assert len(await store.pending_conversations()) == 1  # bo's message had no turn
+    found = await store.get_conversation(conversation.id)
+    assert found is not None and found.last_seq == appended[0].seq
+    first = await store.list_conversations(limit=1)
+    rest = await store.list_conversations(limit=10, cursor=first.next_cursor)
+    assert len(first.items) + len(rest.items) == 3 and rest.next_cursor is None
+    bots = await store.list_conversations(limit=10, status=ConversationStatus.BOT)
+    assert conversation.id in {c.id for c in bots.items}
+    customers = await store.list_customers(limit=10)
+    assert len(customers.items) == 3
+    dan, created = await store.ensure_customer("email:dan@example.com", now=21.0)
+    assert created
+    assert await store.add_identity(dan.id, "api:dan", now=21.0) == dan.id
+    updated = await store.update_customer(dan.id, attributes={"name": "丹"}, now=21.0)
+    assert updated is not None
+    merge = await store.merge_customers(ana, dan.id, reason={"by": "agent"}, now=22.0)
+    assert await store.get_merge(merge.id) == merge
+    assert await store.find_customer("api:dan") == await store.get_customer(ana)
+    assert await store.unmerge_customers(merge.id, now=23.0) is not None
+    await store.append_audit(dan.id, {"action": "viewed"}, now=24.0)
+    assert len(await store.audit_trail(dan.id)) == 1
+    assert await store.count_hit("otp:dan", window=60, now=24.0) == 1
+    await store.put_challenge(dan.id, {"code": "123456"}, expires_at=100.0)
+    assert await store.attempt_challenge(dan.id, now=25.0) is not None
+    await store.drop_challenge(dan.id)
+    assert await store.erase_customer(dan.id, now=26.0)
+    async with store.conversation_lock(conversation.id) as lease:
+        assert lease.fence > 0
+
+
+async def test_every_store_script_touches_only_the_keys_it_is_handed(
+    nodes: tuple[str, list[str]],
 ) -> None:
-    store = redis_store
+    url, node_urls = nodes
+    store, stranger = RedisStore(url), RedisStore(url)
+    await store.open()
+    await stranger.open()
     asked: list[str] = []
+    try:
 
-    async def work() -> None:
-        # A new conversation, its status changed (the customer's open sets); then the
-        # same customer's next message continues it; then a runner that reads on, and one
-        # that takes the lease itself (nobody took it with a message).
-        # The first also logs an answer in another conversation (`TurnResult.elsewhere`).
-        other = await store.record_inbound(
-            Inbound(channel="api", sender="bo", message_id="b1", text="你好"), now=0.5
-        )
-        asked.append(other.conversation.id)
-        score = NewEvent(type="csat.answered", data={"score": 5})
-        elsewhere = (Elsewhere(conversation_id=other.conversation.id, events=(score,)),)
-        await a_turn(
-            store,
-            "Where is my order?",
-            "m1",
-            status=ConversationStatus.QUEUED,
-            elsewhere=elsewhere,
-        )
-        await a_turn(store, "我的订单在哪里？", "m2", status=ConversationStatus.BOT)
-        conversation = await store.latest_conversation((await customer_id(store)) or "")
-        assert conversation is not None
-        async with store.turn_lease(conversation.id, limit=10) as (_, context):
-            assert context is not None and context[2] is not None
-            assert await store.turn_context(conversation.id, limit=10) == context
+        async def work() -> None:
+            asked.append(await the_turn_path(store))
+            await the_outbox(store, stranger)
+            await the_rest(store)
 
-    calls = await watched(redis_url, work)
-    assert [e.type for e in await store.events(asked[0])][-1] == "csat.answered"
-    seen = {call.script for call in calls}
-    assert WHOLLY | {"RECORD_INBOUND"} <= seen
+        calls = await watched(node_urls, work)
+        assert [e.type for e in await store.events(asked[0])][-1] == "csat.answered"
+    finally:
+        await store.close()
+        await stranger.close()
+    # Every script the store registers ran (and the lease lock's, checked alike).
+    assert {*_SCRIPTS, "LOCK_ACQUIRE", "LOCK_RELEASE"} <= {call.script for call in calls}
     for call in calls:
-        touched = {key for keys in call.ran for key in keys}
-        if call.script in WHOLLY:
-            assert touched <= set(call.declared), call.script
         if call.script == "RECORD_INBOUND":
-            leases = {key for key in touched if ":lock:" in key}
-            assert leases <= set(call.declared)
+            assert all(DERIVED.fullmatch(key) for key in call.undeclared()), call.undeclared()
+            assert not {key for key in call.undeclared() if ":lock:" in key}
+        else:
+            assert not call.undeclared(), (call.script, call.undeclared())
     took = [c for c in calls if any(":lock:" in k for keys in c.ran for k in keys)]
     assert [c.script for c in took if c.script == "RECORD_INBOUND"] == ["RECORD_INBOUND"] * 2
+    # The stranger's receipt guessed no head: it was told the head and called again.
+    heads = [c for c in calls if c.script == "DELIVERY_SUCCEEDED"]
+    assert any(c.declared[-1] == "fd:{fd}:delivery:" and len(c.ran) <= 3 for c in heads)
 
 
 async def customer_id(store: RedisStore) -> str | None:
