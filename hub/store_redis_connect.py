@@ -11,6 +11,10 @@ the store's scripts (the event bus's stream, leader leases, rate-limit buckets a
 counters, send pacing) carries a tag of its own (`own_tag`), so a cluster spreads it over
 other masters; the search index, busy on every message, gets one across the slot space
 from the store's (`far_tag`), so that a new cluster does not put it on the store's master.
+
+redis-py reads connection options from the URL's query string, over the defaults given
+here: `?socket_connect_timeout=10` sets the seconds to open a connection (`CONNECT_TIMEOUT`
+otherwise), for single servers and clusters alike.
 """
 
 from __future__ import annotations
@@ -30,6 +34,12 @@ RedisClient: TypeAlias = Redis | RedisCluster
 
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
 SINGLE_SCHEMES = ("redis://", "rediss://", "unix://")
+# Seconds to open one TCP connection (not to wait for a reply): a Redis that is up accepts
+# at once, so longer only delays noticing one that is down. On one server the pool's retry
+# tries a connection six times; the cluster client's node connections are tried once. A
+# hub starved of CPU (load far above its cores) can miss it: raise it with the URL's
+# `?socket_connect_timeout=`.
+CONNECT_TIMEOUT = 5.0
 
 
 def is_cluster_url(url: str) -> bool:
@@ -94,7 +104,7 @@ async def connect(url: str) -> RedisClient:
         client = RedisCluster.from_url(
             plain,
             decode_responses=True,
-            socket_connect_timeout=5,
+            socket_connect_timeout=CONNECT_TIMEOUT,
             retry=retry,
             # The cluster client cannot wait for a free connection: past the cap it raises
             # (a ConnectionError, which also makes it reload the slot map). Bursts of turns
@@ -109,7 +119,7 @@ async def connect(url: str) -> RedisClient:
             max_connections=64,
             timeout=30,
             decode_responses=True,
-            socket_connect_timeout=5,
+            socket_connect_timeout=CONNECT_TIMEOUT,
             retry=retry,
         )
         client = Redis(connection_pool=pool)

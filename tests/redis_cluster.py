@@ -4,6 +4,11 @@ Each node is a `redis-server --cluster-enabled yes` in its own temporary directo
 persistence: a test cluster lives for one session); `redis-cli --cluster create` joins
 them with no replicas and assigns the 16384 slots. Never the system Redis, never a fake:
 the cluster suites must exercise the real scripts under the real slot rules.
+
+As for the single server (`tests.redis_server`), every wait is a probe tried again within
+one generous deadline, and a command gets a long time to answer; the nodes' own failure
+detection (`cluster-node-timeout`) is long too, as a node starved of CPU on a loaded machine
+is slow, not down (and with no replicas a "failed" master would stop the whole cluster).
 """
 
 from __future__ import annotations
@@ -12,15 +17,25 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
-from tests.redis_server import free_port, redis_server_binary
+from tests.redis_server import (
+    PROBE_TIMEOUT,
+    READY_WITHIN,
+    REPLY_TIMEOUT,
+    ServerExited,
+    free_port,
+    ping,
+    redis_server_binary,
+    wait_until_ready,
+)
 
 # A cluster node also listens on its port + 10000 (the cluster bus), so its port must be at
 # most 55535; Linux hands out free ports up to 60999, about one in five of them too high.
 BUS_OFFSET = 10_000
 HIGHEST_PORT = 65_535 - BUS_OFFSET
+NODE_TIMEOUT_MS = 60_000  # before the other nodes think a node failed
 
 
 def free_node_port() -> int:
@@ -39,6 +54,10 @@ def _free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def _exited(process: subprocess.Popen[bytes]) -> str | None:
+    return None if process.poll() is None else f"it exited with status {process.returncode}"
 
 
 def redis_cli_binary() -> str | None:
@@ -64,7 +83,7 @@ class RedisTestCluster:
         """The store URL; the client discovers the other nodes from the first."""
         return f"redis+cluster://127.0.0.1:{self.ports[0]}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = READY_WITHIN) -> None:
         try:
             for index in range(self.masters):
                 self._spawn(index, timeout)
@@ -81,53 +100,68 @@ class RedisTestCluster:
         if created.returncode != 0:
             self.close()
             raise RuntimeError(f"redis-cli --cluster create failed:\n{created.stdout!r}")
-        deadline = time.monotonic() + timeout
-        while not all(self._state_ok(port) for port in self.ports):
-            if time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError("the test cluster did not reach cluster_state:ok")
-            time.sleep(0.05)
+        try:
+            wait_until_ready(
+                lambda: all(self._state_ok(port) for port in self.ports),
+                "the test cluster (cluster_state:ok)",
+                within=timeout,
+                pause=0.05,
+            )
+        except RuntimeError:
+            self.close()
+            raise
 
     def _spawn(self, index: int, timeout: float) -> None:
         for _ in range(3):  # another process may take the free port before we bind it
             port = free_node_port()
-            node_dir = self.dir / str(port)
-            node_dir.mkdir()
-            args = [
-                self.server,
-                "--bind", "127.0.0.1",
-                "--port", str(port),
-                "--protected-mode", "yes",
-                "--cluster-enabled", "yes",
-                "--cluster-config-file", str(node_dir / "nodes.conf"),
-                "--cluster-node-timeout", "5000",
-                "--dir", str(node_dir),
-                "--save", "",
-                "--appendonly", "no",
-                "--daemonize", "no",
-                "--logfile", str(node_dir / "redis.log"),
-            ]  # fmt: skip
-            process = subprocess.Popen(
-                args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
-            )
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and process.poll() is None:
-                if self._command(port, b"PING").startswith(b"+PONG"):
-                    self.ports.append(port)
-                    self._processes.append(process)
-                    return
-                time.sleep(0.02)
-            process.kill()
-            process.wait()
+            process = self._node(port)
+            try:
+                wait_until_ready(
+                    partial(ping, port),
+                    f"cluster node {index} on port {port}",
+                    within=timeout,
+                    gone=partial(_exited, process),
+                )
+            except ServerExited:
+                process.wait()
+                continue
+            except BaseException:
+                process.kill()
+                process.wait()
+                raise
+            self.ports.append(port)
+            self._processes.append(process)
+            return
         raise RuntimeError(f"cluster node {index} did not start")
+
+    def _node(self, port: int) -> subprocess.Popen[bytes]:
+        node_dir = self.dir / str(port)
+        node_dir.mkdir()
+        args = [
+            self.server,
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--protected-mode", "yes",
+            "--cluster-enabled", "yes",
+            "--cluster-config-file", str(node_dir / "nodes.conf"),
+            "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
+            "--dir", str(node_dir),
+            "--save", "",
+            "--appendonly", "no",
+            "--daemonize", "no",
+            "--logfile", str(node_dir / "redis.log"),
+        ]  # fmt: skip
+        return subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+        )
 
     def _state_ok(self, port: int) -> bool:
         return b"cluster_state:ok" in self._command(port, b"CLUSTER INFO")
 
     @staticmethod
-    def _command(port: int, line: bytes) -> bytes:
+    def _command(port: int, line: bytes, timeout: float = PROBE_TIMEOUT) -> bytes:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
                 sock.sendall(line + b"\r\n")
                 return sock.recv(4096)
         except OSError:
@@ -136,7 +170,7 @@ class RedisTestCluster:
     def flushall(self) -> None:
         """Empty every master (FLUSHALL acts on one node only, so ask each)."""
         for port in self.ports:
-            reply = self._command(port, b"FLUSHALL")
+            reply = self._command(port, b"FLUSHALL", timeout=REPLY_TIMEOUT)
             if not reply.startswith(b"+OK"):
                 raise RuntimeError(f"FLUSHALL on {port} failed: {reply!r}")
 

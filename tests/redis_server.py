@@ -3,16 +3,30 @@
 Never the system Redis on 6379 and never a fake: the contract tests must exercise the
 real Lua scripts. Persistence is an append-only file fsynced on every write, in a
 temporary directory, so `restart()` brings back everything written before it.
+
+Readiness is a PING answered, tried again and again within one generous deadline
+(`wait_until_ready`), never a short timeout on one connection: on a loaded machine (load
+over 20 on two cores) a server can take many seconds to start, or to answer a FLUSHDB that
+waits for its fsync, though nothing is wrong. One slow probe only costs its own try.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+READY_ENV = "FRONTDESK_TEST_REDIS_READY"
+# s: how long a server may take to answer its first PING. Generous: it is only reached when
+# the server is truly broken, and then the message says so.
+READY_WITHIN = float(os.environ.get(READY_ENV) or 120)
+PROBE_TIMEOUT = 2.0  # s for one PING: a probe that times out is simply tried again
+REPLY_TIMEOUT = 60.0  # s for a command's answer (FLUSHDB waits for an fsync on every write)
 
 
 def redis_server_binary() -> str | None:
@@ -26,6 +40,50 @@ def redis_server_binary() -> str | None:
         return None
     path = getattr(redis_server, "REDIS_SERVER_PATH", None)
     return str(path) if path and Path(str(path)).exists() else None
+
+
+class ServerExited(RuntimeError):
+    """The server process ended before it answered (say, its port was taken meanwhile)."""
+
+
+def wait_until_ready(
+    probe: Callable[[], bool],
+    what: str,
+    *,
+    within: float = READY_WITHIN,
+    gone: Callable[[], str | None] = lambda: None,
+    pause: float = 0.02,
+) -> None:
+    """Call `probe` (a PING) until it answers True, for at most `within` seconds overall.
+
+    `gone` says why the server can no longer answer (it exited), which ends the wait at once
+    (`ServerExited`); otherwise a probe that fails or times out is tried again after `pause`.
+    Past the deadline, a `RuntimeError` that says what did not answer and how to wait longer."""
+    deadline = time.monotonic() + within
+    tries = 0
+    while True:
+        reason = gone()
+        if reason is not None:
+            raise ServerExited(f"{what} stopped before it answered PING: {reason}")
+        tries += 1
+        if probe():
+            return
+        if time.monotonic() >= deadline:
+            raise RuntimeError(
+                f"{what} did not answer PING within {within:g} s ({tries} tries). A machine "
+                f"this loaded may need longer: set {READY_ENV} to a number of seconds."
+            )
+        time.sleep(pause)
+
+
+def ping(port: int, timeout: float = PROBE_TIMEOUT) -> bool:
+    """Whether a Redis on `port` answers PING within `timeout` (connecting included)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def free_port() -> int:
@@ -52,14 +110,14 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout: float = 10.0) -> None:
+    def start(self, timeout: float = READY_WITHIN) -> None:
         """Start (or start again, on the same port and data directory)."""
         if self._process is not None:
             return
         for attempt in range(3):
             try:
                 self._spawn(timeout)
-            except RuntimeError:
+            except ServerExited:
                 # Before the first start the port is ours to change: another process may
                 # have taken the free port between probing and binding it.
                 if self._started or attempt == 2:
@@ -82,20 +140,26 @@ class RedisServer:
             "--daemonize", "no",
             "--logfile", str(self.dir / "redis.log"),
         ]  # fmt: skip
-        self._process = subprocess.Popen(
+        process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                log = (self.dir / "redis.log").read_text(errors="replace")[-2000:]
-                self._process = None
-                raise RuntimeError(f"redis-server exited at start:\n{log}")
-            if self._ping():
-                return
-            time.sleep(0.02)
-        self.stop()
-        raise RuntimeError(f"redis-server did not answer on port {self.port} within {timeout}s")
+        self._process = process
+
+        def gone() -> str | None:
+            if process.poll() is None:
+                return None
+            return "it exited:\n" + (self.dir / "redis.log").read_text(errors="replace")[-2000:]
+
+        try:
+            wait_until_ready(
+                lambda: ping(self.port),
+                f"redis-server on port {self.port}",
+                within=timeout,
+                gone=gone,
+            )
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -116,16 +180,8 @@ class RedisServer:
         self.stop()
         self._tmp.cleanup()
 
-    def _ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
-        except OSError:
-            return False
-
     def flushdb(self) -> None:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=REPLY_TIMEOUT) as sock:
             sock.sendall(b"SELECT 0\r\nFLUSHDB\r\n")
             received = b""
             while received.count(b"\r\n") < 2:

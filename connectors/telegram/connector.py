@@ -14,6 +14,12 @@ instead of losing. That is why this connector drives `Bot` itself rather than PT
 `Bot.get_updates` also parses a whole batch at once, so one update it cannot parse would
 stall polling for ever; `_Bot.raw_updates` fetches the JSON and each update is parsed alone.
 
+The connect and poll loops stop on a flag as well as a cancel, and `stop` waits for them a
+bounded time (`hub.periodic.stop_task`): a cancel can be lost on its way through a store or
+an HTTP client (swallowed, or turned into an error), and a loop that went on would hang the
+hub's shutdown. At stop a long poll in flight is abandoned, an update not yet stored is left
+for Telegram to send again, and the offset past those stored is confirmed on the way out.
+
 Outbound: `render` (escaped HTML, split at 4,096, inline keyboards), paced by `Pacer`.
 Failures map onto the outbox: 429 → `RetryLater(retry_after)`; 403 (the user blocked the
 bot) → `DeliveryError`, parked with the reason; network errors → `RetryLater` with backoff.
@@ -62,6 +68,7 @@ from hub.http import error_response, read_json
 from hub.leader import Lease as LeaderLease
 from hub.logs import redact_secrets
 from hub.model import Attachment, Delivery, Event, Inbound, split_question
+from hub.periodic import stop_task
 
 log = logging.getLogger("frontdesk.connectors.telegram")
 
@@ -106,11 +113,16 @@ class _Bot(Bot):
     """`Bot` plus `raw_updates`: the `getUpdates` result as JSON, one dict per update."""
 
     async def raw_updates(
-        self, *, offset: int | None, wait_seconds: int, read_timeout: float
+        self, *, offset: int | None, wait_seconds: int, read_timeout: float, limit: int = 100
     ) -> list[Any]:
         result = await self._post(
             "getUpdates",
-            {"offset": offset, "timeout": wait_seconds, "allowed_updates": list(ALLOWED_UPDATES)},
+            {
+                "offset": offset,
+                "timeout": wait_seconds,
+                "limit": limit,
+                "allowed_updates": list(ALLOWED_UPDATES),
+            },
             read_timeout=read_timeout + wait_seconds,
         )
         return result if isinstance(result, list) else []
@@ -136,6 +148,7 @@ class TelegramConnector(Connector):
         self.callbacks = CallbackCache()
         self._bot: _Bot | None = None
         self._ready = asyncio.Event()
+        self._stopping = asyncio.Event()  # the loops' flag: a cancel alone can be lost
         self._runner: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         # Telegram serves getUpdates to one caller per bot (a second gets 409): with several
@@ -146,6 +159,10 @@ class TelegramConnector(Connector):
             else None
         )
         self.polling = False  # this process is the one calling getUpdates (polling mode)
+        # Polling: the next update wanted (everything before it is stored), and the offset
+        # Telegram was last sent; while they differ, stored updates await confirmation.
+        self._offset: int | None = None
+        self._offset_sent: int | None = None
 
     # ------------------------------------------------------------------ configuration
     @classmethod
@@ -222,16 +239,22 @@ class TelegramConnector(Connector):
         )
         if self._poll_lease is not None:
             await self._poll_lease.start()
-        self._runner = asyncio.create_task(self._run(self._bot))
+        self._stopping.clear()
+        self._offset = self._offset_sent = None
+        self._runner = asyncio.create_task(self._run(self._bot), name="telegram")
 
     async def stop(self) -> None:
         # The webhook stays registered: Telegram keeps updates queued while the hub is down.
-        tasks = [task for task in (self._runner, *self._tasks) if task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._runner = None
+        self._stopping.set()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await stop_task(runner, "telegram")
+        # Button answers still under way: a stale spinner is cosmetic.
+        await asyncio.gather(*(stop_task(task, "telegram-answer") for task in list(self._tasks)))
+        if runner is not None and runner.done():  # a loop still going may yet store more
+            await self._confirm_offset()
         self._ready.clear()
+        self.polling = False
         if self._poll_lease is not None:
             await self._poll_lease.stop()
         if self._bot is not None:
@@ -245,7 +268,7 @@ class TelegramConnector(Connector):
 
     async def _run(self, bot: _Bot) -> None:
         delay = self.settings.reconnect_delay
-        while True:
+        while not self._stopping.is_set():
             try:
                 await bot.initialize()  # getMe: proves the token and the network
                 if self.settings.mode == "webhook":
@@ -261,63 +284,100 @@ class TelegramConnector(Connector):
                     extra={"bot": bot.username, "mode": self.settings.mode},
                 )
                 self._ready.set()
-                if self.settings.mode == "webhook":
-                    return
-                await self._poll(bot)
-            except InvalidToken:
-                log.error(f"telegram rejected the bot token; check {TOKEN_ENV}")
-            except TelegramError as error:
-                log.warning("telegram unreachable", extra={"error": _describe(error)})
-            except Exception:
-                log.exception("telegram start-up failed")
+                if self.settings.mode == "polling":
+                    await self._poll(bot)  # until stopped, or an error to reconnect after
+                return
+            except Exception as error:
+                if self._stopping.is_set():
+                    return  # a cancel lost on its way, turned into this error: nothing failed
+                _report(error)
             wait = _jitter(delay)
             log.info("telegram: connecting again", extra={"in_seconds": round(wait, 2)})
-            await asyncio.sleep(wait)
+            await self._pause(wait)
             delay = min(delay * 2, self.settings.reconnect_max_delay)
 
     async def _poll(self, bot: _Bot) -> None:
-        """Long-poll for ever; an update's offset is confirmed only after it is stored."""
-        offset: int | None = None
+        """Long-poll until stopped; an update's offset moves only once it is stored."""
+        self._offset = self._offset_sent = None
         delay = self.settings.reconnect_delay
-        while True:
+        while not self._stopping.is_set():
             if self._poll_lease is not None and not self._poll_lease.leading:
                 # Another process polls; what it confirmed is gone from getUpdates, so a
                 # later turn of ours starts from whatever is still unconfirmed.
-                self.polling, offset = False, None
-                await asyncio.sleep(FOLLOWER_CHECK)
+                self.polling, self._offset = False, None
+                await self._pause(FOLLOWER_CHECK)
                 continue
             self.polling = True
             try:
+                self._offset_sent = self._offset
                 batch = await bot.raw_updates(
-                    offset=offset,
+                    offset=self._offset,
                     wait_seconds=self.settings.poll_timeout,
                     read_timeout=self.settings.request_timeout,
                 )
             except InvalidToken:
                 raise  # the outer loop reports it and reconnects
             except TelegramError as error:
+                if self._stopping.is_set():
+                    return  # the long poll abandoned at stop (its cancel may surface so)
                 wait = _jitter(delay)
                 log.warning(
                     "telegram getUpdates failed",
                     extra={"error": _describe(error), "retry_in": round(wait, 2)},
                 )
-                await asyncio.sleep(wait)
+                await self._pause(wait)
                 delay = min(delay * 2, self.settings.reconnect_max_delay)
                 continue
             delay = self.settings.reconnect_delay
-            for item in batch:
-                update_id = item.get("update_id") if isinstance(item, dict) else None
-                try:
-                    await self.handle_update(item)
-                except InputError as error:
-                    log.warning("telegram update skipped", extra={"reason": error.message})
-                except Exception:
-                    # Not stored: leave the offset where it is so Telegram sends it again.
-                    log.exception("telegram update not stored; fetching it again")
-                    await asyncio.sleep(_jitter(delay))
-                    break
-                if isinstance(update_id, int) and not isinstance(update_id, bool):
-                    offset = max(offset or 0, update_id + 1)
+            if not await self._store(batch, delay):
+                return
+
+    async def _store(self, batch: Sequence[Any], delay: float) -> bool:
+        """Hand each update to the hub in order, moving the offset past each one stored.
+        False when stopped part-way: what is left, Telegram sends again."""
+        for item in batch:
+            if self._stopping.is_set():
+                return False
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            try:
+                await self.handle_update(item)
+            except InputError as error:
+                log.warning("telegram update skipped", extra={"reason": error.message})
+            except Exception:
+                # Not stored: leave the offset where it is so Telegram sends it again.
+                if self._stopping.is_set():
+                    return False  # a cancel lost on its way, turned into an error
+                log.exception("telegram update not stored; fetching it again")
+                await self._pause(_jitter(delay))
+                return True
+            if isinstance(update_id, int) and not isinstance(update_id, bool):
+                self._offset = max(self._offset or 0, update_id + 1)
+        return True
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep `seconds`, or less when asked to stop meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stopping.wait()
+
+    async def _confirm_offset(self) -> None:
+        """At stop, tell Telegram which updates are stored (what the next `getUpdates` would
+        have said), so that a restart is not sent them again. Only while this process still
+        holds the poll: another caller would break the new poller's long poll (409)."""
+        bot, offset = self._bot, self._offset
+        if bot is None or not self.polling or offset is None or offset == self._offset_sent:
+            return
+        if self._poll_lease is not None and not self._poll_lease.leading:
+            return
+        timeout = self.settings.request_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                await bot.raw_updates(offset=offset, wait_seconds=0, read_timeout=timeout, limit=1)
+        except (TelegramError, TimeoutError) as error:
+            # Harmless: the stored updates come again and are recognised as duplicates.
+            log.info("telegram offset not confirmed at stop", extra={"error": repr(error)})
+        else:
+            self._offset_sent = offset
 
     # ------------------------------------------------------------------ inbound
     async def receive(self, request: web.Request) -> web.Response:
@@ -549,6 +609,16 @@ def _retry_after(error: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _report(error: Exception) -> None:
+    """Why connecting (or polling) failed, said once per attempt."""
+    if isinstance(error, InvalidToken):
+        log.error(f"telegram rejected the bot token; check {TOKEN_ENV}")
+    elif isinstance(error, TelegramError):
+        log.warning("telegram unreachable", extra={"error": _describe(error)})
+    else:
+        log.error("telegram start-up failed", exc_info=error)
 
 
 def _jitter(delay: float) -> float:

@@ -127,6 +127,8 @@ class FakeBotApi:
         self.user_files: dict[str, bytes] = {}
         self.sent_files: dict[int, list[dict[str, Any]]] = {}
         self.downloads: list[str] = []
+        self.held: dict[str, asyncio.Event] = {}  # method → calls wait until it is set
+        self.closing = False
         self._changed = asyncio.Condition()
         self._next_message_id = 1000
         self._runner: web.AppRunner | None = None
@@ -147,8 +149,27 @@ class FakeBotApi:
         self.base_file_url = f"http://127.0.0.1:{port}/file/bot"
 
     async def stop(self) -> None:
+        # Long polls and held calls a client abandoned answer now, not at their timeout.
+        self.closing = True
+        for gate in self.held.values():
+            gate.set()
+        await self._notify()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of `method` wait (arrived, unanswered) until the returned event is set."""
+        return self.held.setdefault(method, asyncio.Event())
+
+    async def in_flight(self, method: str, timeout: float = 30.0) -> Call:
+        """Until a call of `method` has arrived and is not yet answered; that call."""
+
+        def waiting() -> list[Call]:
+            return [c for c in self.called(method) if all(c is not a for a in self.answered)]
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: bool(waiting())), timeout)
+        return waiting()[0]
 
     def fail(self, method: str, status: int, description: str, *, times: int = 1, **params: Any):
         """The next `times` calls of `method` answer this error instead."""
@@ -200,6 +221,10 @@ class FakeBotApi:
         params = await self._params(request)
         call = Call(method, params)
         self.calls.append(call)
+        await self._notify()
+        gate = self.held.get(method)
+        if gate is not None:
+            await gate.wait()
         try:
             return await self._answer(request, method, params)
         finally:
@@ -284,7 +309,9 @@ class FakeBotApi:
         wait = float(params.get("timeout") or 0)
         async with self._changed:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait_for(lambda: bool(self.updates)), wait)
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: bool(self.updates) or self.closing), wait
+                )
         return list(self.updates[: int(params.get("limit") or 100)])
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
