@@ -55,11 +55,18 @@ class SQLiteStore(SQLiteIdentity, Backend):
     # ------------------------------------------------------------------ write path
     async def record_inbound(self, inbound: Inbound, *, now: float) -> Ingested:
         def work(db: sqlite3.Connection) -> Ingested:
-            seen = db.execute(
-                "SELECT conversation_id, seq FROM dedupe WHERE channel = ? AND message_id = ?",
-                (inbound.channel, inbound.message_id),
+            # Whether the message was stored already, and the sender's customer (identity →
+            # row), in one statement: one row either way, NULLs for what is not there.
+            conversation_id, seq, customer_id, customer_data = db.execute(
+                "SELECT dedupe.conversation_id, dedupe.seq, customers.id, customers.data"
+                " FROM (SELECT 1)"
+                " LEFT JOIN dedupe ON dedupe.channel = ? AND dedupe.message_id = ?"
+                " LEFT JOIN identities ON identities.identity = ?"
+                " LEFT JOIN customers ON customers.id = identities.customer_id",
+                (inbound.channel, inbound.message_id, inbound.identity),
             ).fetchone()
-            if seen:
+            if conversation_id is not None:
+                seen = (conversation_id, seq)
                 conversation = self._load_conversation(db, seen[0])
                 assert conversation is not None
                 customer = self._load_customer(db, conversation.customer_id)
@@ -78,14 +85,11 @@ class SQLiteStore(SQLiteIdentity, Backend):
                     conversation=conversation, customer=customer, event=event, duplicate=True
                 )
 
-            # The sender's customer in one statement (identity → row).
-            found = db.execute(
-                "SELECT customers.id, customers.data FROM identities"
-                " JOIN customers ON customers.id = identities.customer_id"
-                " WHERE identities.identity = ?",
-                (inbound.identity,),
-            ).fetchone()
-            customer = self._customers.decode(found[0], found[1]) if found else None
+            customer = (
+                self._customers.decode(customer_id, customer_data)
+                if customer_id is not None
+                else None
+            )
             if customer is None:
                 customer = Customer(
                     id=new_id("cus"), identities=(inbound.identity,), created_at=now
@@ -212,15 +216,18 @@ class SQLiteStore(SQLiteIdentity, Backend):
         def work(db: sqlite3.Connection) -> TurnCommit:
             if fence is not None:
                 self._check_fence(db, f"conv:{conversation_id}", fence)
-            before = self._load_conversation(db, conversation_id)
-            if before is None:
-                raise KeyError(conversation_id)
-            # The first reply is leased to the caller only if nothing of the conversation
-            # is still waiting to go: otherwise it queues behind that.
-            waiting = db.execute(
-                "SELECT 1 FROM outbox WHERE conversation_id = ? AND parked_at IS NULL LIMIT 1",
+            # The conversation, and whether any of its replies is still waiting to go (the
+            # first reply is leased to the caller only if none is: else it queues behind
+            # them), in one statement.
+            row = db.execute(
+                "SELECT data, EXISTS (SELECT 1 FROM outbox WHERE conversation_id = ?1"
+                " AND parked_at IS NULL) FROM conversations WHERE id = ?1",
                 (conversation_id,),
             ).fetchone()
+            if row is None:
+                raise KeyError(conversation_id)
+            before = self._conversations.decode(conversation_id, row[0])
+            waiting = bool(row[1])
             logged = [*result.events, *conversation_update_events(before, result)]
             replies = [
                 reply_event_and_delivery(before, outbound, now=now, route=route)
@@ -325,7 +332,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
         async with self._locks.hold(conversation_id):
             yield Lease(fence=self._next_fence())
 
-    # ------------------------------------------------------------------ outbox    # ------------------------------------------------------------------ outbox
+    # ------------------------------------------------------------------ outbox
     # A conversation's head: its outstanding entry with the lowest seq. Only heads are sent.
     _HEAD = (
         "parked_at IS NULL AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
@@ -357,17 +364,26 @@ class SQLiteStore(SQLiteIdentity, Backend):
 
         return await self._write(work)
 
+    # The conversation's head (or NULLs): its data, parts and due time.
+    _LANE_HEAD = (
+        "SELECT data, parts, next_attempt_at FROM outbox"
+        " WHERE conversation_id = ?1 AND parked_at IS NULL ORDER BY seq LIMIT 1"
+    )
+
     def _claim_head(
         self, db: sqlite3.Connection, conversation_id: str, *, now: float, lease: float
     ) -> Delivery | None:
-        row = db.execute(
-            "SELECT data, parts, next_attempt_at FROM outbox"
-            " WHERE conversation_id = ? AND parked_at IS NULL ORDER BY seq LIMIT 1",
-            (conversation_id,),
-        ).fetchone()
-        if row is None or row[2] > now:
+        head = db.execute(self._LANE_HEAD, (conversation_id,)).fetchone()
+        return self._lease_head(db, head, now=now, lease=lease)
+
+    @staticmethod
+    def _lease_head(
+        db: sqlite3.Connection, head: Sequence[Any] | None, *, now: float, lease: float
+    ) -> Delivery | None:
+        """Lease the head read as (data, parts, next_attempt_at) to the caller if it is due."""
+        if head is None or head[0] is None or head[2] > now:
             return None
-        claimed = _delivery(row[0], row[1])
+        claimed = _delivery(head[0], head[1])
         db.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (now + lease, claimed.id))
         return claimed
 
@@ -378,14 +394,19 @@ class SQLiteStore(SQLiteIdentity, Backend):
             gone = db.execute("DELETE FROM outbox WHERE id = ?", (delivery.id,)).rowcount
             if not gone:
                 return None  # already recorded by an earlier, duplicated delivery
-            following = (
-                self._claim_head(db, delivery.conversation_id, now=now, lease=lease)
-                if lease
-                else None
-            )
-            conversation = self._load_conversation(db, delivery.conversation_id)
-            if conversation is None:
+            # The conversation the receipt is logged in and the reply that is now its head,
+            # in one statement (one row either way: NULLs for what is missing).
+            row = db.execute(
+                "SELECT conversation.data, head.data, head.parts, head.next_attempt_at"
+                " FROM (SELECT 1) LEFT JOIN conversations AS conversation"
+                " ON conversation.id = ?1"
+                f" LEFT JOIN ({self._LANE_HEAD}) AS head",
+                (delivery.conversation_id,),
+            ).fetchone()
+            following = self._lease_head(db, row[1:], now=now, lease=lease) if lease else None
+            if row[0] is None:
                 return following
+            conversation = self._conversations.decode(delivery.conversation_id, row[0])
             data = {
                 "delivery_id": delivery.id,
                 "seq": delivery.seq,
@@ -492,12 +513,22 @@ class SQLiteStore(SQLiteIdentity, Backend):
     async def turn_context(
         self, conversation_id: str, *, limit: int
     ) -> tuple[Conversation, list[Event], Customer | None] | None:
-        # The three reads in one step: no await between them, so they see one state.
-        conversation = self._load_conversation(self.db, conversation_id)
-        if conversation is None:
+        # The reads in one step: no await between them, so they see one state. The
+        # conversation and its customer in one statement; the events after its watermark.
+        row = self.db.execute(
+            "SELECT conversations.data, customers.data FROM conversations"
+            " LEFT JOIN customers ON customers.id = conversations.customer_id"
+            " WHERE conversations.id = ?",
+            (conversation_id,),
+        ).fetchone()
+        if row is None:
             return None
+        conversation = self._conversations.decode(conversation_id, row[0])
         events = self._events(conversation_id, conversation.handled_seq, limit, lazy=True)
-        return conversation, events, self._load_customer(self.db, conversation.customer_id)
+        customer = (
+            self._customers.decode(conversation.customer_id, row[1]) if row[1] is not None else None
+        )
+        return conversation, events, customer
 
     def _events(
         self, conversation_id: str, after_seq: int, limit: int, *, lazy: bool = False
