@@ -28,8 +28,11 @@ def reply_event_and_delivery(
     *,
     now: float,
     route: Route | None = None,
+    seq: int = 0,
+    due: float | None = None,
 ) -> tuple[NewEvent, Delivery]:
-    """A reply's `message.out` event and its outbox entry (seq filled in once appended).
+    """A reply's `message.out` event and its outbox entry: at `seq` and due at `due` (now
+    by default) when the caller knows them, else with the seq filled in once appended.
 
     It goes where the customer last wrote from, unless `route` says otherwise.
 
@@ -55,12 +58,12 @@ def reply_event_and_delivery(
     delivery = Delivery(
         id=delivery_id,
         conversation_id=conversation.id,
-        seq=0,
+        seq=seq,
         channel=route.channel,
         address=route.address,
         thread_hint=route.thread_hint,
         outbound=outbound,
-        next_attempt_at=now,
+        next_attempt_at=now if due is None else due,
         created_at=now,
     )
     return event, delivery

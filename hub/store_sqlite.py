@@ -229,25 +229,24 @@ class SQLiteStore(SQLiteIdentity, Backend):
             before = self._conversations.decode(conversation_id, row[0])
             waiting = bool(row[1])
             logged = [*result.events, *conversation_update_events(before, result)]
+            # Each reply's entry made once, at the seq its event is about to get.
+            first_reply_seq = before.last_seq + len(logged) + 1
             replies = [
-                reply_event_and_delivery(before, outbound, now=now, route=route)
-                for outbound in result.replies
+                reply_event_and_delivery(
+                    before,
+                    outbound,
+                    now=now,
+                    route=route,
+                    seq=first_reply_seq + index,
+                    due=now + lease if index == 0 and not waiting else now,
+                )
+                for index, outbound in enumerate(result.replies)
             ]
+            deliveries = [delivery for _, delivery in replies]
             # Every event of the turn in one statement: the logged ones, then the replies.
             appended = self._insert_events(
                 db, before, [*logged, *(event for event, _ in replies)], now
             )
-            first_reply_seq = before.last_seq + len(logged) + 1
-            deliveries = [
-                replace(
-                    delivery,
-                    seq=first_reply_seq + index,
-                    next_attempt_at=(
-                        now + lease if index == 0 and not waiting else delivery.next_attempt_at
-                    ),
-                )
-                for index, (_, delivery) in enumerate(replies)
-            ]
             db.executemany(
                 "INSERT INTO outbox (id, next_attempt_at, data, conversation_id, seq)"
                 " VALUES (?, ?, ?, ?, ?)",

@@ -3,11 +3,14 @@ once, the ones that look up the same rows together (`docs/performance.md`, seven
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
+from hub import store_sqlite
 from hub.abc import TurnResult
 from hub.model import EventType, Inbound, Outbound
 from hub.ports import Ingested, TurnCommit
@@ -110,6 +113,27 @@ async def test_a_receipt_reads_its_conversation_and_the_next_reply_in_one_statem
     events = await store.events(got.conversation.id, after_seq=commit.events[-1].seq)
     assert [e.type for e in events] == [EventType.DELIVERED, EventType.DELIVERED]
     assert events[0].data["receipt"] == {"status": 200}
+
+
+async def test_a_replys_outbox_entry_is_made_once_at_its_seq(
+    store: SQLiteStore, texts: tuple[str, str], got: Ingested, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question, answer = texts
+    copied: list[str] = []
+    copy = dataclasses.replace
+
+    def counting(obj: Any, /, **changes: Any) -> Any:
+        copied.append(type(obj).__name__)
+        return copy(obj, **changes)
+
+    monkeypatch.setattr(store_sqlite, "replace", counting)
+    commit = await reply_to(store, got, answer, question, now=2.0)
+    assert copied == ["Conversation"]  # the conversation's one copy; no entry copied
+    first, second = commit.deliveries
+    assert [first.seq, second.seq] == [e.seq for e in commit.events]
+    assert commit.lead == first and first.next_attempt_at == 32.0  # leased to the caller
+    assert second.next_attempt_at == 2.0  # due at once, behind the first
+    assert [d.outbound.text for d in commit.deliveries] == [answer, question]
 
 
 async def test_a_turns_context_reads_its_conversation_and_customer_in_one_statement(
