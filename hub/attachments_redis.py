@@ -24,7 +24,7 @@ from hub.attachments import (
     AttachmentStore,
     StoredAttachment,
 )
-from hub.store_redis_connect import is_cluster_url
+from hub.store_redis_connect import CONNECT_TIMEOUT, is_cluster_url
 
 DAY = 24 * 3600
 
@@ -43,9 +43,9 @@ class RedisAttachments(AttachmentStore):
         if self._cluster:
             # redis-py names cluster nodes with the plain schemes; bytes stay bytes here.
             plain = self.url.replace("+cluster://", "://", 1)
-            self._redis = RedisCluster.from_url(plain, socket_connect_timeout=5)
+            self._redis = RedisCluster.from_url(plain, socket_connect_timeout=CONNECT_TIMEOUT)
         else:
-            self._redis = Redis.from_url(self.url, socket_connect_timeout=5)
+            self._redis = Redis.from_url(self.url, socket_connect_timeout=CONNECT_TIMEOUT)
 
     async def close(self) -> None:
         if self._redis is not None:
