@@ -245,22 +245,24 @@ class WebchatConnector(Connector):
     ) -> None:
         if not self.sessions.listeners(address):
             return
-        if not for_turn:  # an agent typing (or stopping): shown as it happens
-            self.sessions.publish(address, protocol.typing(on=on))
+        # Held for `typing_grace` (an agent's too): a reply within it takes its place.
+        frame, grace = protocol.typing(on=on), self.typing_grace
+        if not for_turn:  # an agent typing (or stopping)
+            self.sessions.publish_typing(address, frame, grace=grace)
             return
         # The hub starts this alongside the turn; a fast bot may already have answered,
         # and a late "typing…" after the reply would linger. Only show it while a customer
         # message is still waiting for its turn. The live feed usually says so already
         # (a reply seen since, or another process's turn, leave it to the log).
         if self.sessions.unanswered(self.sessions.conversation_of(address)):
-            self.sessions.publish(address, protocol.typing())
+            self.sessions.publish_typing(address, frame, grace=grace)
             return
         conversation = await self.log.latest_conversation(f"{self.name}:{address}")
         if conversation is None:
             return
         waiting = await self.log.events(conversation.id, after_seq=conversation.handled_seq)
         if any(event.type == "message.in" for event in waiting):
-            self.sessions.publish(address, protocol.typing())
+            self.sessions.publish_typing(address, frame, grace=grace)
 
     def customer_typing(self, visitor: str, on: bool) -> None:
         """The visitor types in their current conversation: an ephemeral signal to the hub
@@ -415,9 +417,7 @@ class WebchatConnector(Connector):
         if not self.sessions.add(listener):
             await _refuse(ws, CLOSE_TOO_MANY, "too_many_tabs", "too many open chat windows")
             return
-        writer = asyncio.create_task(
-            _write(ws, listener, batch=hello.batch, typing_grace=self.typing_grace)
-        )
+        writer = asyncio.create_task(_write(ws, listener, batch=hello.batch))
         refusal = await self._link_identity(visitor, hello.identity_token)
         if refusal:
             listener.offer(protocol.error("bad_identity", refusal))
@@ -662,9 +662,7 @@ class TooMany(Exception):
         )
 
 
-async def _write(
-    ws: web.WebSocketResponse, listener: SocketListener, *, batch: bool, typing_grace: float
-) -> None:
+async def _write(ws: web.WebSocketResponse, listener: SocketListener, *, batch: bool) -> None:
     """The one writer of a socket: frames leave in the order they were queued.
 
     It takes every frame queued by the time it runs (a turn's acknowledgement and echo are
@@ -672,18 +670,13 @@ async def _write(
     pointless, and — for a client that reads them (`batch`) — sends them as one `frames`
     message: each send is a system call, the largest part of what a frame costs.
 
-    A lone "typing" first waits up to `typing_grace` seconds for what follows it: most
-    replies come sooner, and then the indicator would only flicker (a send for nothing);
-    a slower turn shows it."""
+    It never waits for what follows a frame: a "typing" has waited out its grace before it
+    is queued (`Sessions.publish_typing`), so a fast reply wakes this writer once, not twice.
+    """
     queue = listener.queue
     while True:
         pending = [await queue.get()]
         _take_queued(queue, pending)
-        if typing_grace > 0 and all(f is not None and f.get("type") == "typing" for f in pending):
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(typing_grace):
-                    pending.append(await queue.get())
-            _take_queued(queue, pending)
         stop = pending[-1] is None
         texts = [
             protocol.encode(frame)

@@ -212,13 +212,18 @@ def frames(texts: Sequence[str]) -> str:
     return '{"type":"frames","frames":[' + ",".join(texts) + "]}"
 
 
+def is_reply(frame: Mapping[str, Any]) -> bool:
+    """An `out` message (the bot's or an agent's): the client hides "typing" when it comes."""
+    return frame.get("type") == "message" and frame.get("direction") == "out"
+
+
 def without_stale_typing(pending: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """`pending` without the `typing` frames a later reply in it makes pointless: a client
     hides the indicator at the next `out` message, so "typing" sent just before the reply
     would only flicker (and cost a send)."""
     last_reply = -1
     for index, frame in enumerate(pending):
-        if frame.get("type") == "message" and frame.get("direction") == "out":
+        if is_reply(frame):
             last_reply = index
     if last_reply < 0:
         return list(pending)
@@ -406,6 +411,7 @@ __all__ = [
     "encode",
     "event_frame",
     "frames",
+    "is_reply",
     "parse_client_frame",
     "to_inbound",
     "without_stale_typing",

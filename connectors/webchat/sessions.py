@@ -4,6 +4,11 @@ Frames from the conversation log are offered to each listener with their (conver
 seq); a listener passes on each one at most once and in log order. While a listener is
 catching up from the log ("syncing"), live frames are held back and released after the
 replay, minus those the replay already contained: that is what makes resume exactly-once.
+
+A "typing" frame can be held back for a grace period per visitor (`publish_typing`): most
+replies come sooner, and the indicator would only flicker. Holding it here, rather than in
+each socket's writer, costs one timer per turn and wakes no writer for a frame that is
+then dropped.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from connectors.webchat.protocol import SharedFrame
+from connectors.webchat.protocol import SharedFrame, is_reply
 from hub.shared_limits import LocalRateLimiter, RateLimiter
 
 JSON = dict[str, Any]
@@ -112,6 +117,15 @@ class PollListener(Listener):
         self.frames.append(frame)
 
 
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+def call_later(delay: float, callback: Callable[[], None]) -> Timer:
+    """The running loop's timer (tests put a hand-fired one in its place)."""
+    return asyncio.get_running_loop().call_later(delay, callback)
+
+
 class Sessions:
     """Listeners by visitor, the conversation each visitor is in, and their rate limits."""
 
@@ -137,6 +151,9 @@ class Sessions:
         # Per-visitor message bucket: the hub's shared limiter (alone: this process's own).
         self.limiter: RateLimiter = limiter or LocalRateLimiter(clock)
         self.prefix = "webchat"
+        # Per visitor: a "typing" frame waiting out its grace, and the timer that sends it.
+        self._held_typing: dict[str, tuple[JSON, Timer]] = {}
+        self.call_later: Callable[[float, Callable[[], None]], Timer] = call_later
 
     # -- membership
     def add(self, listener: Listener) -> bool:
@@ -154,6 +171,7 @@ class Sessions:
         group.discard(listener)
         if not group:
             del self._listeners[listener.visitor]
+            self._drop_held_typing(listener.visitor)
             conversation_id = self._conversation_of.pop(listener.visitor, "")
             self._visitor_of.pop(conversation_id, None)
             self._unanswered.discard(conversation_id)
@@ -198,7 +216,41 @@ class Sessions:
         return conversation_id in self._unanswered
 
     def publish(self, visitor: str, frame: JSON) -> int:
-        """Offer a frame to every connection of `visitor`; how many there are."""
+        """Offer a frame to every connection of `visitor`; how many there are.
+
+        A "typing" held for the visitor goes first, unless `frame` is a reply: the client
+        would hide the indicator at once."""
+        held = self._drop_held_typing(visitor)
+        if held is not None and not is_reply(frame):
+            self._offer(visitor, held)
+        return self._offer(visitor, frame)
+
+    def publish_typing(self, visitor: str, frame: JSON, *, grace: float) -> None:
+        """Publish a "typing" frame once `grace` seconds have passed with nothing else for
+        the visitor: a reply within them takes its place, any other frame takes it along
+        (as does a second "typing"). With nobody connected there is nothing to hold."""
+        if grace <= 0 or visitor in self._held_typing:
+            self.publish(visitor, frame)
+        elif visitor in self._listeners:
+            timer = self.call_later(grace, lambda: self._release_typing(visitor))
+            self._held_typing[visitor] = (frame, timer)
+
+    def holds_typing(self, visitor: str) -> bool:
+        return visitor in self._held_typing
+
+    def _release_typing(self, visitor: str) -> None:
+        held = self._held_typing.pop(visitor, None)
+        if held is not None:
+            self._offer(visitor, held[0])
+
+    def _drop_held_typing(self, visitor: str) -> JSON | None:
+        held = self._held_typing.pop(visitor, None)
+        if held is None:
+            return None
+        held[1].cancel()
+        return held[0]
+
+    def _offer(self, visitor: str, frame: JSON) -> int:
         group = self._listeners.get(visitor, ())
         if len(group) > 1:  # several tabs: the JSON text is made once for all of them
             frame = SharedFrame(frame)

@@ -9,7 +9,9 @@ from typing import Any
 
 from aiohttp import ClientWebSocketResponse, WSMsgType
 
+from connectors.webchat import protocol
 from hub.config import Config, load_config
+from hub.model import Outbound
 
 SECRET = "test-webchat-secret"
 
@@ -32,6 +34,13 @@ def webchat_config(tmp_path: Path, env: dict[str, str], **settings: Any) -> Conf
     path = tmp_path / "frontdesk.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return load_config(path, env)
+
+
+def bot_reply(text: str) -> dict[str, Any]:
+    """A reply frame as the live feed would publish it (conversation `con_1`, seq 2)."""
+    return protocol.message_out(
+        conversation_id="con_1", seq=2, at=1.0, outbound=Outbound(text=text), delivery_id="d_1"
+    )
 
 
 async def next_frame(ws: ClientWebSocketResponse, timeout: float = 10.0) -> dict[str, Any]:

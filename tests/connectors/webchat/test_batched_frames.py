@@ -17,8 +17,7 @@ from hub.api import HUB
 from hub.app import create_app
 from hub.echo import EchoBot
 from hub.errors import InputError
-from hub.model import Outbound
-from tests.connectors.webchat.helpers import webchat_config, webchat_env
+from tests.connectors.webchat.helpers import bot_reply, webchat_config, webchat_env
 
 WS = "/webchat/ws"
 TEXTS = {"en": "Where is my order?", "zh": "我的订单在哪里？"}
@@ -92,13 +91,7 @@ async def test_frames_ready_together_leave_as_one_message(chat: Any, language: s
         for ws in (plain, batching):
             welcome = (await messages_until(ws, is_type("synced")))[0][0]
             visitors.append(welcome["visitor"])
-        reply = protocol.message_out(
-            conversation_id="con_1",
-            seq=2,
-            at=1.0,
-            outbound=Outbound(text=TEXTS[language]),
-            delivery_id="d_1",
-        )
+        reply = bot_reply(TEXTS[language])
         for visitor in visitors:  # in one go: the writers run only after all are queued
             connector.sessions.publish(visitor, protocol.read("con_1", 1))
             connector.sessions.publish(visitor, protocol.typing(on=True))

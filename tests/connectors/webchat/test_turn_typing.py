@@ -16,8 +16,8 @@ from connectors.webchat.sessions import Sessions, SocketListener
 from hub.api import HUB
 from hub.app import create_app
 from hub.echo import EchoBot
-from hub.model import Outbound
 from tests.connectors.webchat.helpers import (
+    bot_reply,
     frames_until,
     hello,
     is_reply,
@@ -103,16 +103,10 @@ async def test_a_reply_within_the_grace_takes_the_place_of_typing(
     assert isinstance(connector, WebchatConnector)
     async with patient_chat.ws_connect(WS) as ws:
         visitor = (await hello(ws))[0]["visitor"]
-        connector.sessions.publish(visitor, protocol.typing())
-        for _ in range(5):  # the socket's writer takes the typing and waits behind it
+        connector.sessions.publish_typing(visitor, protocol.typing(), grace=30)
+        for _ in range(5):  # the typing waits out its grace; the writer has nothing yet
             await asyncio.sleep(0)
-        reply = protocol.message_out(
-            conversation_id="con_1",
-            seq=2,
-            at=1.0,
-            outbound=Outbound(text=TEXTS[language]),
-            delivery_id="d_1",
-        )
+        reply = bot_reply(TEXTS[language])
         connector.sessions.publish(visitor, reply)
         received = await frames_until(ws, lambda f: f["type"] == "message")
     assert received == [reply]
@@ -128,7 +122,7 @@ async def test_typing_goes_with_what_follows_when_that_is_not_a_reply(
         await frames_until(ws, is_reply(f"You said: {TEXTS[language]}"))
         connector = patient_chat.app[HUB].connectors["webchat"]
         assert isinstance(connector, WebchatConnector)
-        connector.sessions.publish(visitor, protocol.typing())
+        connector.sessions.publish_typing(visitor, protocol.typing(), grace=30)
         await ws.send_json({"type": "read", "seq": 3})  # the server answers with a read mark
         received = await frames_until(ws, lambda f: f["type"] == "read")
     assert [f["type"] for f in received] == ["typing", "read"]
