@@ -191,8 +191,10 @@ class Connector(abc.ABC):
     replies render natively (a connector that cannot must still render them as text);
     `supports_typing` makes the hub call `typing()` when a turn starts and while an agent
     types (`typing_per_process`: the indicator reaches only the clients connected to this
-    process, so every hub process is asked to show an agent's typing); `joins_replies`
-    makes it join a turn's replies into one (one email, not three);
+    process, so every hub process is asked to show an agent's typing;
+    `shows_turn_typing`: the connector shows a turn's typing itself, from the customer
+    message it sees in `on_events`, and the hub starts no `typing()` task per turn);
+    `joins_replies` makes it join a turn's replies into one (one email, not three);
     `observes_events` makes it call `on_events()` with every appended batch;
     `code_identities` names the identity kinds besides its own whose verification codes it
     carries (SMS carries ``phone:`` codes).
@@ -207,6 +209,7 @@ class Connector(abc.ABC):
     supports_buttons: ClassVar[bool] = False
     supports_typing: ClassVar[bool] = False
     typing_per_process: ClassVar[bool] = False
+    shows_turn_typing: ClassVar[bool] = False
     joins_replies: ClassVar[bool] = False  # one message per turn (email): the hub joins them
     observes_events: ClassVar[bool] = False
     code_identities: ClassVar[tuple[str, ...]] = ()

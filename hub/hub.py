@@ -507,8 +507,9 @@ class Hub:
 
     def _show_typing(self, conversation: Conversation) -> None:
         connector = self.connectors.get(conversation.channel)
-        if connector is not None and connector.supports_typing:
-            self._spawn_typing(connector.typing(conversation.address, conversation.thread_hint))
+        if connector is None or not connector.supports_typing or connector.shows_turn_typing:
+            return
+        self._spawn_typing(connector.typing(conversation.address, conversation.thread_hint))
 
     def _spawn_typing(self, typing: Coroutine[Any, Any, None]) -> None:
         # Nobody waits for a typing indicator; the set only keeps the task alive until done.

@@ -74,6 +74,9 @@ class WebchatConnector(Connector):
     supports_typing = True
     typing_per_process = True  # a typing frame reaches only the sockets of this process
     observes_events = True
+    # A turn's typing is held from the customer message's event (`on_events`): a timer per
+    # message rather than a task per turn, on whichever process has the visitor's tabs.
+    shows_turn_typing = True
 
     def __init__(
         self,
@@ -227,7 +230,8 @@ class WebchatConnector(Connector):
     def on_events(self, events: Sequence[Event]) -> None:
         for event in events:
             data = event.data
-            if data.get("channel") == self.name and event.type == "message.in":
+            asks = data.get("channel") == self.name and event.type == "message.in"
+            if asks:
                 visitor: str | None = str(data.get("sender", ""))
                 self.sessions.follow(str(visitor), event.conversation_id)
             else:
@@ -239,6 +243,8 @@ class WebchatConnector(Connector):
             frame = protocol.event_frame(event, channel=self.name)
             if frame is not None:
                 self.sessions.publish(visitor, files.with_links(frame, self.secret, visitor))
+            if asks:  # its turn is on its way: "typing" unless the reply beats the grace
+                self.sessions.publish_typing(visitor, protocol.typing(), grace=self.typing_grace)
 
     async def typing(
         self, address: str, thread_hint: str, *, on: bool = True, for_turn: bool = True

@@ -73,9 +73,11 @@ class GateBot(ConversationHandler):
     """Echoes once the test opens the gate: a turn slower than the grace."""
 
     def __init__(self) -> None:
+        self.started = asyncio.Event()
         self.gate = asyncio.Event()
 
     async def handle(self, turn: Turn) -> TurnResult:
+        self.started.set()
         await self.gate.wait()
         return TurnResult(replies=(Outbound(text=f"You said: {turn.inbound.text}"),))
 
@@ -113,6 +115,35 @@ async def test_a_fast_reply_takes_the_place_of_the_typing(make_client: Any, lang
         connector.sessions.publish(visitor, protocol.read(conversation_id, 99))
         after = await frames_until(ws, lambda f: f["type"] == "read")
     assert not [f for f in turn + after if f["type"] == "typing"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_turn_s_typing_is_held_from_its_message_with_no_task_per_turn(
+    make_client: Any, language: str
+) -> None:
+    """The connector sees the customer message go by (`on_events`) and holds the typing
+    there; the hub does not start a `typing()` task for each turn."""
+    bot = GateBot()
+    client = await make_client(bot=bot)
+    timers = HandTimers()
+    connector = connector_of(client, timers)
+    asked: list[str] = []
+
+    async def typing(address: str, thread_hint: str, **flags: Any) -> None:
+        asked.append(address)
+
+    connector.typing = typing  # type: ignore[method-assign]
+    async with client.ws_connect(WS) as ws:
+        visitor = (await hello(ws))[0]["visitor"]
+        await ws.send_json({"type": "message", "id": "c_1", "text": TEXTS[language]})
+        await timers.wait_armed(1)
+        assert connector.sessions.holds_typing(visitor)
+        # The turn is under way; a task the hub started with it would have run by now.
+        await asyncio.wait_for(bot.started.wait(), 10)
+        await asyncio.sleep(0)
+        bot.gate.set()
+        await frames_until(ws, is_reply(f"You said: {TEXTS[language]}"))
+    assert asked == []
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
