@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from connectors.webchat import files, protocol, tokens
+from connectors.webchat.idle import IdleWatch
 from connectors.webchat.limits import AddressLimits, AddressPolicy
 from connectors.webchat.protocol import JSON, CustomerTyping, Hello, Read, SendMessage
 from connectors.webchat.secret import default_path, kept_secret
@@ -454,21 +455,24 @@ class WebchatConnector(Connector):
     async def _read(
         self, ws: web.WebSocketResponse, listener: SocketListener, address: str
     ) -> None:
-        while not ws.closed and not listener.close_code:
-            try:
-                message = await ws.receive(timeout=self.idle_timeout)
-            except TimeoutError:
-                listener.close(CLOSE_IDLE, "idle")
-                return
-            if message.type == WSMsgType.TEXT:
-                await self._handle(listener, message.data, address)
-            elif message.type == WSMsgType.ERROR:
-                log.info("webchat socket error", extra={"error": repr(ws.exception())})
-                return
-            elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-                return
-            else:
-                listener.offer(protocol.error("bad_frame", "only JSON text frames are accepted"))
+        # Too long silent: the writer closes the socket, which ends the `receive` below.
+        idle = IdleWatch(self.idle_timeout, lambda: listener.close(CLOSE_IDLE, "idle"))
+        try:
+            while not ws.closed and not listener.close_code:
+                message = await ws.receive()
+                idle.heard()
+                if message.type == WSMsgType.TEXT:
+                    await self._handle(listener, message.data, address)
+                elif message.type == WSMsgType.ERROR:
+                    log.info("webchat socket error", extra={"error": repr(ws.exception())})
+                    return
+                elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                    return
+                else:
+                    error = protocol.error("bad_frame", "only JSON text frames are accepted")
+                    listener.offer(error)
+        finally:
+            idle.stop()
 
     async def _handle(self, listener: SocketListener, text: str, address: str) -> None:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,18 @@ def webchat_config(tmp_path: Path, env: dict[str, str], **settings: Any) -> Conf
     path = tmp_path / "frontdesk.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return load_config(path, env)
+
+
+class HandTimer:
+    """A timer a test fires by hand (it stands in for the loop's `TimerHandle`)."""
+
+    def __init__(self, callback: Callable[[], None], when: float = 0.0) -> None:
+        self.callback = callback
+        self.when = when
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
 
 
 def bot_reply(text: str) -> dict[str, Any]:

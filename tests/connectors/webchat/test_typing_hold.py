@@ -21,6 +21,7 @@ from hub.echo import EchoBot
 from hub.hub import Hub
 from hub.model import Outbound
 from tests.connectors.webchat.helpers import (
+    HandTimer,
     bot_reply,
     frames_until,
     hello,
@@ -31,15 +32,6 @@ from tests.connectors.webchat.helpers import (
 
 WS = "/webchat/ws"
 TEXTS = {"en": "Where is my order?", "zh": "我的订单在哪里？"}
-
-
-class HandTimer:
-    def __init__(self, callback: Callable[[], None]) -> None:
-        self.callback = callback
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
 
 
 class HandTimers:
