@@ -93,12 +93,19 @@ def write_config(directory: Path, args: argparse.Namespace) -> Path:
 
 
 async def start_server(
-    args: argparse.Namespace, directory: Path, repo: Path = REPO
+    args: argparse.Namespace,
+    directory: Path,
+    repo: Path = REPO,
+    *,
+    runner: tuple[str, ...] = ("-m", "hub"),
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[Any, str]:
-    """`frontdesk serve` from the checkout `repo` (default: this one) on a fresh SQLite file."""
+    """`frontdesk serve` from the checkout `repo` (default: this one) on a fresh SQLite file;
+    `runner` is what the interpreter runs instead of `-m hub` (a wrapper that counts)."""
     port = free_port()
     env = {
         **os.environ,
+        **(extra_env or {}),
         "PYTHONPATH": str(repo),  # the editable install points at one tree; pick this one
         "FRONTDESK_HOST": "127.0.0.1",
         "FRONTDESK_PORT": str(port),
@@ -109,7 +116,7 @@ async def start_server(
         "FRONTDESK_LOG_FORMAT": "text",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "hub", "serve", "--config", str(write_config(directory, args))],
+        [sys.executable, *runner, "serve", "--config", str(write_config(directory, args))],
         cwd=repo,
         env=env,
         stdout=subprocess.DEVNULL,
