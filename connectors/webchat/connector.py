@@ -685,9 +685,8 @@ async def _write(ws: web.WebSocketResponse, listener: SocketListener, *, batch: 
     """
     queue = listener.queue
     while True:
-        pending = [await queue.get()]
-        _take_queued(queue, pending)
-        stop = pending[-1] is None
+        pending = await queue.take()
+        stop = pending[-1] is None  # nothing is queued after the stop marker
         texts = [
             protocol.encode(frame)
             for frame in protocol.without_stale_typing([f for f in pending if f is not None])
@@ -704,12 +703,6 @@ async def _write(ws: web.WebSocketResponse, listener: SocketListener, *, batch: 
             with contextlib.suppress(Exception):
                 await ws.close(code=listener.close_code, message=listener.close_reason.encode())
             return
-
-
-def _take_queued(queue: asyncio.Queue[JSON | None], pending: list[JSON | None]) -> None:
-    """Move what is queued now into `pending`, up to the stop marker."""
-    while pending[-1] is not None and not queue.empty():
-        pending.append(queue.get_nowait())
 
 
 async def _refuse(ws: web.WebSocketResponse, code: int, error: str, message: str) -> None:

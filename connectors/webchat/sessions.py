@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from connectors.webchat.frame_queue import FrameQueue
 from connectors.webchat.protocol import SharedFrame, is_reply
 from hub.shared_limits import LocalRateLimiter, RateLimiter
 
@@ -76,26 +77,21 @@ class SocketListener(Listener):
 
     def __init__(self, visitor: str, *, max_pending: int) -> None:
         super().__init__(visitor)
-        self.queue: asyncio.Queue[JSON | None] = asyncio.Queue(maxsize=max_pending)
+        self.queue = FrameQueue(max_pending)
         self.close_code = 0
         self.close_reason = ""
 
     def _emit(self, frame: JSON) -> None:
         if self.close_code:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if not self.queue.put(frame):
             self.close(4008, "too many frames pending; reconnect to resume")
 
     def close(self, code: int, reason: str) -> None:
         if self.close_code:
             return
         self.close_code, self.close_reason = code, reason
-        # Make room for the stop marker: what was pending is replayed on resume anyway.
-        while self.queue.full():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)
+        self.queue.stop()
 
 
 class PollListener(Listener):

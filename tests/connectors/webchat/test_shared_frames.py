@@ -41,7 +41,7 @@ async def test_one_encoding_for_every_tab(monkeypatch: pytest.MonkeyPatch, langu
     monkeypatch.setattr(jsonio, "dumps", counting)  # the module protocol encodes with
     frame = reply_frame(TEXTS[language])
     assert sessions.publish("v1", frame) == 3
-    texts = [protocol.encode(tab.queue.get_nowait() or {}) for tab in tabs]
+    texts = [protocol.encode(tab.queue.take_nowait()[0] or {}) for tab in tabs]
     assert len(encoded) == 1
     assert texts == [real(frame)] * 3
     assert json.loads(texts[0])["text"] == TEXTS[language]
@@ -54,4 +54,4 @@ async def test_a_single_tab_gets_the_frame_itself(language: str) -> None:
     assert sessions.add(tab)
     frame = reply_frame(TEXTS[language])
     sessions.publish("v1", frame)
-    assert tab.queue.get_nowait() is frame  # nothing copied when nothing is shared
+    assert tab.queue.take_nowait()[0] is frame  # nothing copied when nothing is shared
