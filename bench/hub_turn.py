@@ -4,11 +4,19 @@
 takes it at once, and write again, for `--seconds`. Per run: turns/s, p50/p99 from ingest to
 the reply's send, the hub's CPU time per turn (this process: the hub is all that runs in
 it), and the store's round trips per turn by what they were (script calls named by script,
-counted where redis-py sends them). Each run is a fresh process on an emptied Redis; the
-outbox poll and the pending sweep run at their usual pace.
+counted where redis-py sends them, a pipeline as one). Each run is a fresh process on an
+emptied Redis; the outbox poll and the pending sweep run at their usual pace.
+
+`--senders` says who writes: `steady` (each conversation's sender again and again, on one
+hub), `new` (every message from a sender never seen before: a new customer each time),
+`unseen` (the steady senders, but the hub's store forgets what it saw of them before each
+message, as a process that never saw the sender would), or `alternating` (two hubs, each
+with its own store connection, as two processes would be; each sender's messages go to
+one, then the other). The counts are both hubs' together.
 
     python bench/hub_turn.py --store redis                       # this tree
     python bench/hub_turn.py --store cluster --baseline ../frontdesk-main --rounds 4
+    python bench/hub_turn.py --store redis --senders alternating
 
 With `--baseline PATH`, runs of this tree and of the other checkout alternate (its code,
 this venv), and the medians are compared. The last stdout line is one JSON object.
@@ -41,9 +49,11 @@ from hub.echo import EchoBot
 from hub.hub import Hub
 from hub.model import Inbound
 from hub.store_redis import RedisStore
+from hub.store_redis_keys import Recent
 from tests.support import channel_links
 
 url, seconds, senders, files = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+who = sys.argv[5]
 names = {hashlib.sha1(v.encode()).hexdigest(): k for k, v in vars(lua).items()
          if k.isupper() and isinstance(v, str)}
 
@@ -61,30 +71,48 @@ class Channel(Connector):
             future.set_result(time.perf_counter())
         return {"ok": True}
 
-async def main():
+async def a_hub(sent):
     store = RedisStore(url)
     await store.open()
-    sent = collections.Counter()
     original = store.redis.execute_command
     async def counted(*args, **options):
         command = str(args[0]).upper()
         sent[names.get(str(args[1]), command) if command == "EVALSHA" else command] += 1
         return await original(*args, **options)
     store.redis.execute_command = counted
+    pipeline = store.redis.pipeline
+    def counted_pipeline(*args, **options):  # one round trip however many reads it sends
+        sent["pipeline"] += 1
+        return pipeline(*args, **options)
+    store.redis.pipeline = counted_pipeline
     hub = Hub(store=store, bot=EchoBot(), retry=RetryPolicy())
-    waiting = {}
     hub.add_connector(Channel(links=channel_links(hub, Path(files)), waiting=waiting))
     await hub.start()
+    return hub, store
+
+waiting = {}
+
+async def main():
+    sent = collections.Counter()
+    hubs = [await a_hub(sent) for _ in range(2 if who == "alternating" else 1)]
     latencies, counter = [], 0
 
     async def sender(index, until):
         nonlocal counter
+        turn = 0
         while time.perf_counter() < until:
             counter += 1
+            turn += 1
+            name = f"s{index}-{counter}" if who == "new" else f"s{index}"
             reply = asyncio.get_running_loop().create_future()
-            waiting[f"s{index}"] = reply
+            waiting[name] = reply
             started = time.perf_counter()
-            await hub.ingest(Inbound(channel="api", sender=f"s{index}",
+            hub, store = hubs[turn % len(hubs)]
+            if who == "unseen":  # its guesses of every key a sender's calls declare
+                for guesses in vars(store).values():
+                    if isinstance(guesses, Recent):
+                        guesses._items.clear()
+            await hub.ingest(Inbound(channel="api", sender=name,
                                      message_id=f"{index}-{counter}", text=f"m{counter}"))
             latencies.append(await asyncio.wait_for(reply, 30) - started)
 
@@ -96,8 +124,9 @@ async def main():
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     turns = len(latencies)
     calls = {k: round(v / turns, 2) for k, v in sent.most_common() if v / turns >= 0.01}
-    await hub.stop()
-    await store.close()
+    for hub, store in hubs:
+        await hub.stop()
+        await store.close()
     latencies.sort()
     print(json.dumps({
         "turns_per_second": round(turns / wall, 1),
@@ -117,7 +146,8 @@ def run(repo: Path, store: Backend, args: argparse.Namespace) -> dict[str, objec
     for node in store.nodes:
         subprocess.run(["redis-cli", "-u", node, "FLUSHALL"], check=True, capture_output=True)
     with tempfile.TemporaryDirectory() as files:
-        return run_child(repo, CHILD, store.url, str(args.seconds), str(args.conversations), files)
+        argv = (store.url, str(args.seconds), str(args.conversations), files, args.senders)
+        return run_child(repo, CHILD, *argv)
 
 
 def main() -> None:
@@ -125,6 +155,9 @@ def main() -> None:
     parser.add_argument("--store", choices=("redis", "cluster"), default="redis")
     parser.add_argument("--conversations", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument(
+        "--senders", choices=("steady", "new", "unseen", "alternating"), default="steady"
+    )
     add_baseline_options(parser)
     args = parser.parse_args()
     trees = checkouts(args)

@@ -50,11 +50,15 @@ from hub.ports.leases import TurnContext
 from hub.ports.policy import DAY
 from hub.store_common import conversation_update_events, reply_event_and_delivery
 from hub.store_redis_connect import RedisClient, connect, keyspace
-from hub.store_redis_keys import KeyNames, Recent
+from hub.store_redis_keys import KeyNames, Recent, Sender
 from hub.store_redis_lock import RedisLeaseLocks
 from hub.store_redis_outbox import RedisOutbox
 
 GUESSES = 10_000  # conversations (and senders) whose keys this process remembers
+# How many more `RECORD_INBOUND` calls a message may take after its first, each correcting a
+# guess the script refused: one for a sender this process guessed wrong (another process
+# merged them, or opened a conversation of theirs), one more for a change in between.
+INBOUND_RETRIES = 2
 _SCRIPTS = (
     *("RECORD_INBOUND", "COMMIT_TURN", "APPEND_EVENTS", "CLAIM_DELIVERIES", "TURN_CONTEXT"),
     *("DELIVERY_SUCCEEDED", "DELIVERY_FAILED", "PARKED_DELIVERY", "REDRIVE", "WRITE_IF"),
@@ -79,10 +83,10 @@ class RedisCore(RedisOutbox, Backend):
         # Every key starts with this (`fd:{fd}:`): one hash tag, so one cluster slot.
         self.prefix = keyspace(prefix)
         self.keys = KeyNames(self.prefix)
-        # What a script's declared keys are guessed from (`hub.store_redis_keys`): the
-        # conversation a sender's message last went to (by identity and thread key), and a
-        # conversation's customer and thread key.
-        self._continues: Recent[tuple[str, str], str] = Recent(GUESSES)
+        # What a script's declared keys are guessed from (`hub.store_redis_keys`): a
+        # sender's customer, open conversations and last conversation (by identity and
+        # thread key), and a conversation's customer and thread key.
+        self._senders: Recent[tuple[str, str], Sender] = Recent(GUESSES)
         self._owners: Recent[str, tuple[str, str]] = Recent(GUESSES)
         # The replies this process committed to a conversation and has not seen leave its
         # lane, in order: the head a receipt, a failure or a claim declares.
@@ -161,36 +165,49 @@ class RedisCore(RedisOutbox, Backend):
         ttl_ms = self._locks.ttl_ms if self._locks is not None else 0
         customer = Customer(id=new_id("cus"), identities=(inbound.identity,), created_at=now)
         opening = new_id("con")
-        sender = (inbound.identity, inbound.thread_key)
-        guess = self._continues.get(sender) or opening
-        keys = self._inbound_keys(inbound, continues=guess, opening=opening, customer=customer.id)
+        seen_as = (inbound.identity, inbound.thread_key)
+        sender = self._senders.get(seen_as) or Sender()
         opened = NewEvent(type=EventType.OPENED, data={"channel": inbound.channel})
         message = NewEvent(type=inbound.event_type, data=inbound.to_json())
-        duplicate, seq, customer_json, event_json, fields, fence, stored = await self._run(
-            "RECORD_INBOUND",
-            inbound.channel,
-            inbound.message_id,
-            inbound.identity,
-            customer.id,
-            codec.dumps(customer.to_json()),
-            opening,
-            codec.num(now),
-            inbound.sender,
-            inbound.thread_hint,
-            codec.event_json(opened, now),
-            codec.event_json(message, now),
-            inbound.thread_key,
-            "1" if inbound.kind == InboundKind.MESSAGE else "0",
-            "" if self.continuity_window is None else codec.num(self.continuity_window),
-            token,
-            ttl_ms,
-            limit,
-            keys=keys,
-        )
+        for _ in range(1 + INBOUND_RETRIES):
+            reply = await self._run(
+                "RECORD_INBOUND",
+                inbound.channel,
+                inbound.message_id,
+                inbound.identity,
+                customer.id,
+                codec.dumps(customer.to_json()),
+                opening,
+                codec.num(now),
+                inbound.sender,
+                inbound.thread_hint,
+                codec.event_json(opened, now),
+                codec.event_json(message, now),
+                inbound.thread_key,
+                "1" if inbound.kind == InboundKind.MESSAGE else "0",
+                "" if self.continuity_window is None else codec.num(self.continuity_window),
+                token,
+                ttl_ms,
+                limit,
+                sender.customer,
+                sender.gone,
+                keys=self._inbound_keys(inbound, sender, opening=opening, customer=customer.id),
+            )
+            if reply[0] != "retry":
+                break
+            sender = await self._corrected(sender, reply[1:], inbound.thread_key)
+        else:
+            raise RuntimeError(
+                f"the customer or open conversations of {inbound.identity!r} kept changing"
+                " during record_inbound"
+            )
+        duplicate, seq, customer_json, event_json, fields, fence, stored, *open_sets = reply
         if not customer_json:
             raise RuntimeError(f"customer of {inbound.identity!r} is missing from the store")
         conversation = self._seen(codec.pairs(fields))
-        self._continues.put(sender, conversation.id)
+        found = Customer.from_json(json.loads(customer_json))
+        on_thread, plain = (tuple(codec.text(i) for i in ids) for ids in open_sets)
+        self._senders.put(seen_as, Sender(found.id, conversation.id, on_thread, plain))
         if duplicate:
             event = codec.event(conversation.id, int(seq), event_json)
         else:
@@ -203,7 +220,7 @@ class RedisCore(RedisOutbox, Backend):
             )
         ingested = Ingested(
             conversation=conversation,
-            customer=Customer.from_json(json.loads(customer_json)),
+            customer=found,
             event=event,
             duplicate=bool(duplicate),
         )
@@ -216,25 +233,51 @@ class RedisCore(RedisOutbox, Backend):
         return ingested, (int(fence), token, (conversation, events, ingested.customer))
 
     def _inbound_keys(
-        self, inbound: Inbound, *, continues: str, opening: str, customer: str
+        self, inbound: Inbound, sender: Sender, *, opening: str, customer: str
     ) -> list[str]:
-        """What `RECORD_INBOUND` is handed: the lease's keys, those of the conversation the
-        sender's last message went to (`continues`, a guess) and of the one the message
-        would open, then what the arguments name (a new customer's keys among them)."""
-        keys = [*self.keys.conversation(continues), *self.keys.lease(continues)]
-        keys += [*self.keys.conversation(opening), *self.keys.lease(opening)]
-        return [
-            *keys,
+        """What `RECORD_INBOUND` is handed: what the arguments name, the keys of the
+        customer the sender is guessed to be (else of the one it would create), then
+        hash, log and lease of the conversation the message would open and of each it is
+        guessed it may go to."""
+        keys = [
             f"{self.prefix}dedupe:{inbound.channel}",
             f"{self.prefix}identity:{inbound.identity}",
-            self.keys.customer(customer),
-            f"{self.keys.customer(customer)}:conversations",
-            *self.keys.open_conversations(customer, inbound.thread_key),
+            *self.keys.inbound(sender.customer or customer, inbound.thread_key),
             f"{self.prefix}customers",
             f"{self.prefix}conversations",
             self.keys.by_status(ConversationStatus.BOT.value),
             self.keys.pending(),
         ]
+        for conversation_id in [opening, *sender.conversations()]:
+            keys += [*self.keys.conversation(conversation_id), *self.keys.lease(conversation_id)]
+        return keys
+
+    async def _corrected(self, sender: Sender, found: Sequence[Any], thread_key: str) -> Sender:
+        """The guess `RECORD_INBOUND` refused, corrected from what it found (see there): a
+        duplicate's conversation and customer; a customer whose record is gone (none);
+        another customer, whose open sets are read here (one pipelined round trip); the
+        guessed customer's open sets as they are."""
+        customer, conversation, on_thread, plain, gone = found
+        if conversation:
+            if not customer:  # it could not read the conversation's customer: read here
+                key = self.keys.conversation(conversation)[0]
+                customer = await self.redis.hget(key, "customer_id") or ""
+            return replace(sender, customer=customer, conversation=conversation)
+        if int(gone):
+            return Sender(conversation=sender.conversation, gone=customer)
+        if customer != sender.customer:
+            on_thread, plain = await self._open_sets(customer, thread_key) if customer else ([], [])
+        return replace(
+            sender, customer=customer, thread_open=tuple(on_thread), plain_open=tuple(plain)
+        )
+
+    async def _open_sets(self, customer_id: str, thread_key: str) -> list[list[str]]:
+        """A customer's open conversations on `thread_key` and those without one."""
+        _, _, _, on_thread, plain = self.keys.inbound(customer_id, thread_key)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrange(on_thread, 0, -1)
+            pipe.zrange(plain, 0, -1)
+            return list(await pipe.execute())
 
     async def commit_turn(
         self,

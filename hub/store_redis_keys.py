@@ -12,9 +12,10 @@ The layout itself is described in `hub.store_redis_scripts`.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["KeyNames", "Recent"]
+__all__ = ["KeyNames", "Recent", "Sender"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -45,6 +46,13 @@ class KeyNames:
         """The customer's open conversations, and those of them on thread `thread_key`."""
         open_key = f"{self.customer(customer_id)}:open"
         return [open_key, f"{open_key}:{thread_key}"]
+
+    def inbound(self, customer_id: str, thread_key: str) -> list[str]:
+        """What a message's customer touches: their record, all their conversations, their
+        open ones, those on `thread_key` and those without one (continuation, rule 2)."""
+        every = f"{self.customer(customer_id)}:conversations"
+        open_key, thread_open = self.open_conversations(customer_id, thread_key)
+        return [self.customer(customer_id), every, open_key, thread_open, f"{open_key}:"]
 
     def outbox(self, conversation_id: str) -> list[str]:
         """The outbox index (heads only), the parked deliveries, the conversation's lane."""
@@ -82,3 +90,20 @@ class Recent(Generic[K, V]):
         self._items.move_to_end(key)
         if len(self._items) > self.size:
             self._items.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What this process last saw of a sender (an identity on a thread key): the keys a
+    message of theirs is stored under are declared from it (`RECORD_INBOUND` checks it)."""
+
+    customer: str = ""  # the customer the identity names ('' none yet)
+    conversation: str = ""  # the conversation their last message went to
+    thread_open: tuple[str, ...] = ()  # the customer's open conversations on the thread key
+    plain_open: tuple[str, ...] = ()  # … and those without one (continuation, rule 2)
+    gone: str = ""  # a customer the identity names whose record is gone: none
+
+    def conversations(self) -> list[str]:
+        """Every conversation the message may go to, the one it last went to first."""
+        ids = [self.conversation, *self.thread_open, *self.plain_open]
+        return [i for i in dict.fromkeys(ids) if i]

@@ -7,11 +7,10 @@ Conventions shared by all scripts:
   applying it twice (the reply to the first attempt may have been lost, not the write).
 - ``ARGV[1]`` is the key prefix (``fd:{fd}:``). Every key shares the hash tag ``{fd}``, so
   they all live on one slot, which a Redis Cluster accepts (see docs/architecture.md).
-- Every script is handed every key it touches in ``KEYS`` (after the call's own), but
-  ``RECORD_INBOUND`` for the customer an identity names and that customer's open
-  conversations (docs/architecture.md, "Redis Cluster", says why). A key that depends on
-  what the script reads (a conversation's customer, the conversation a message continues,
-  the delivery that heads a lane after a receipt) is the caller's guess
+- Every script is handed every key it touches in ``KEYS`` (after the call's own). A key
+  that depends on what the script reads (the customer an identity names, their open
+  conversations, a conversation's customer, the conversation a message continues, the
+  delivery that heads a lane after a receipt) is the caller's guess
   (`hub.store_redis_keys`), which the script checks before touching it: a wrong guess
   costs a read or a second call, never an undeclared key. Listings are no scripts: the
   caller reads the ids, then the records they name.
@@ -152,17 +151,27 @@ local function take_lease(lock_key, token, ttl_ms)
 end
 """
 
-# KEYS: op, then hash, events, lock, fence of the conversation the caller guesses the message
-#       continues, then the same four of the conversation it would open (new_conversation_id),
-#       then dedupe:{channel}, identity:{identity}, the customer it would create and its
-#       :conversations, :open and :open:{thread key}, customers, conversations,
-#       conversations:bot, pending. Not declared: an existing customer (the identity names
-#       it) and their open sets, and the conversations in those sets (see the module).
+# KEYS: op, dedupe:{channel}, identity:{identity}, then customer:{c}, its :conversations,
+#       :open, :open:{thread key} and :open: (no thread key) for the customer `c` the caller
+#       guesses the identity names (ARGV[19]; '' none: the customer it would create,
+#       ARGV[5]), customers, conversations, conversations:bot, pending, then hash, events,
+#       lock, fence of the conversation it would open (new_conversation_id), then the same
+#       four of each conversation the caller guesses the message may go to (the one the
+#       sender's last message went to, the guessed customer's open ones).
 # ARGV: P channel message_id identity new_customer_id new_customer_json new_conversation_id
 #       now sender thread_hint opened_event_json inbound_event_json thread_key starts_turn(1/0)
-#       continuity_window_seconds|'' lease_token|'' lease_ttl_ms limit
+#       continuity_window_seconds|'' lease_token|'' lease_ttl_ms limit guessed_customer|''
+#       gone_customer|'' (a customer id the identity may still name whose record is gone)
 # → {duplicate(0/1), seq, customer_json, event_json|false, conversation HGETALL, fence,
-#    events}
+#    events, the customer's open conversation ids on the thread key, … without one}
+#   | {'retry', customer found, conversation found, open ids on the thread key, … without
+#      one, gone(0/1)}: a guess was wrong, nothing was written (see below).
+# The script touches declared keys only (issue 15). Before any write it checks the guesses:
+# the identity names the guessed customer (else {'retry', that customer}: the caller reads
+# their open sets and calls again); that customer's record exists (else gone = 1: the caller
+# declares a new customer); every conversation in their open sets is declared (else
+# {'retry', customer, '', the open sets as found}); a duplicate's conversation and customer
+# are declared (else {'retry', its customer or '', its id}).
 # With a lease token, a message that starts a turn (not a duplicate) also takes the
 # conversation's turn lease when nobody holds it, for the caller to run the turn: `fence`
 # is then its fencing token and `events` the turn context's events (at most `limit` after
@@ -171,21 +180,27 @@ RECORD_INBOUND = (
     _COMMON
     + _LEASE
     + """
+local dedupe_key, identity_key, customer_key = KEYS[2], KEYS[3], KEYS[4]
+local thread_open_key, plain_open_key = KEYS[7], KEYS[8]
+-- Each declared conversation's hash key → its place in KEYS (then events, lock, fence).
+local declared = {}
+for at = 13, #KEYS, 4 do declared[KEYS[at]] = at end
+
 local function lease_turn(conv_id)
   if ARGV[16] == '' or ARGV[14] ~= '1' then return {0, {}} end
-  -- Only under keys the caller declared: those of the conversation it guessed the message
-  -- continues (KEYS[2..5]) or of the one it would open (KEYS[6..9]); else no lease here,
-  -- and the turn runner takes it (`TURN_LEASE`).
-  local conv_key = P .. 'conv:' .. conv_id
-  local at
-  if conv_key == KEYS[2] then at = 2 elseif conv_key == KEYS[6] then at = 6 else return {0, {}} end
+  local at = declared[P .. 'conv:' .. conv_id]
   local fence = take_lease(KEYS[at + 2], ARGV[16], ARGV[17])
   if fence == 0 then return {0, {}} end
   local handled = tonumber(redis.call('HGET', KEYS[at], 'handled_seq'))
   return {fence, redis.call('LRANGE', KEYS[at + 1], handled, handled + tonumber(ARGV[18]) - 1)}
 end
+-- The customer's open conversations (those without a thread key only matter for rule 2).
+local function open_sets()
+  local on_thread = redis.call('ZRANGE', thread_open_key, 0, -1)
+  if ARGV[13] == '' then return on_thread, on_thread end
+  return on_thread, redis.call('ZRANGE', plain_open_key, 0, -1)
+end
 
-local dedupe_key = KEYS[10]
 local seen = redis.call('HGET', dedupe_key, ARGV[3])
 if seen then
   local sep = string.find(seen, ' ', 1, true)
@@ -196,31 +211,49 @@ if seen then
   local duplicate = 1
   if string.sub(seen, sep2 + 1) == OP then duplicate = 0 end
   local conv_key = P .. 'conv:' .. conv_id
+  if not declared[conv_key] then return {'retry', '', conv_id, {}, {}, 0} end
   local customer_id = redis.call('HGET', conv_key, 'customer_id')
   local customer = false
-  if customer_id then customer = redis.call('GET', P .. 'customer:' .. customer_id) end
-  local event = redis.call('LINDEX', conv_key .. ':events', seq - 1)
+  if customer_id then
+    if P .. 'customer:' .. customer_id ~= customer_key then
+      return {'retry', customer_id, conv_id, {}, {}, 0}
+    end
+    customer = redis.call('GET', customer_key)
+  end
+  local event = redis.call('LINDEX', KEYS[declared[conv_key] + 1], seq - 1)
   -- A resent call takes the lease as the first did (finding our token counts as taking it).
   local turn = {0, {}}
   if duplicate == 0 then turn = lease_turn(conv_id) end
-  return {duplicate, seq, customer, event, redis.call('HGETALL', conv_key), turn[1], turn[2]}
+  local on_thread, plain = open_sets()
+  return {duplicate, seq, customer, event, redis.call('HGETALL', conv_key), turn[1], turn[2],
+    on_thread, plain}
 end
 
 local now = ARGV[8]
-local identity_key = KEYS[11]
-local customer_id = redis.call('GET', identity_key)
+local found = redis.call('GET', identity_key) or ''
+if found == ARGV[20] then found = '' end
+if found ~= ARGV[19] then return {'retry', found, '', {}, {}, 0} end
 local customer = false
-if customer_id then customer = redis.call('GET', P .. 'customer:' .. customer_id) end
-if not customer then
+if found ~= '' then
+  customer = redis.call('GET', customer_key)
+  if not customer then return {'retry', found, '', {}, {}, 1} end
+end
+local on_thread, plain = open_sets()
+for _, ids in ipairs({on_thread, plain}) do
+  for _, id in ipairs(ids) do
+    if not declared[P .. 'conv:' .. id] then return {'retry', found, '', on_thread, plain, 0} end
+  end
+end
+-- Every guess holds: from here on, writes.
+local customer_id = found
+if found == '' then
   customer_id = ARGV[5]
   customer = ARGV[6]
-  redis.call('SET', KEYS[12], customer)
+  redis.call('SET', customer_key, customer)
   redis.call('SET', identity_key, customer_id)
-  redis.call('ZADD', KEYS[16], 0, customer_id)
+  redis.call('ZADD', KEYS[9], 0, customer_id)
 end
 
-local customer_key = P .. 'customer:' .. customer_id
-local thread_open_key = customer_key .. ':open:' .. ARGV[13]
 -- Which open conversation this continues: the rule of `hub.ports.policy`, decided here
 -- because it must be atomic with the write (tests/hub/test_port_continuation.py holds both
 -- to one table of cases). Rule 1: the open conversation the customer moved last on this
@@ -229,7 +262,7 @@ local thread_open_key = customer_key .. ':open:' .. ARGV[13]
 -- from another channel.
 local conv_id = false
 local moved_at = nil
-for _, id in ipairs(redis.call('ZRANGE', thread_open_key, 0, -1)) do
+for _, id in ipairs(on_thread) do
   local at = tonumber(redis.call('HGET', P .. 'conv:' .. id, 'updated_at'))
   if moved_at == nil or at >= moved_at then conv_id, moved_at = id, at end
 end
@@ -244,7 +277,7 @@ end
 -- (Only those that moved at or after a stale rule-1 candidate are looked at: any older
 -- one is stale too.)
 if not conv_id and ARGV[13] ~= '' then
-  for _, id in ipairs(redis.call('ZRANGE', customer_key .. ':open:', 0, -1)) do
+  for _, id in ipairs(plain) do
     local at = tonumber(redis.call('HGET', P .. 'conv:' .. id, 'updated_at'))
     if moved_at == nil or at >= moved_at then conv_id, moved_at = id, at end
   end
@@ -261,14 +294,14 @@ if conv_id then
   conv_key = P .. 'conv:' .. conv_id
 else
   conv_id = ARGV[7]
-  conv_key = KEYS[6]
+  conv_key = KEYS[13]
   redis.call('HSET', conv_key, 'id', conv_id, 'customer_id', customer_id, 'status', 'bot',
     'priority', 3, 'created_at', now, 'updated_at', now, 'last_seq', 0, 'handled_seq', 0,
     'inbound_seq', 0, 'thread_key', ARGV[13], 'state', '{}')
-  redis.call('ZADD', KEYS[17], 0, conv_id)
-  redis.call('ZADD', KEYS[18], 0, conv_id)
-  redis.call('ZADD', customer_key .. ':conversations', 0, conv_id)
-  redis.call('ZADD', customer_key .. ':open', 0, conv_id)
+  redis.call('ZADD', KEYS[10], 0, conv_id)
+  redis.call('ZADD', KEYS[11], 0, conv_id)
+  redis.call('ZADD', KEYS[5], 0, conv_id)
+  redis.call('ZADD', KEYS[6], 0, conv_id)
   redis.call('ZADD', thread_open_key, 0, conv_id)
   append(conv_key, now, 11, 11)
 end
@@ -277,12 +310,14 @@ local seq = append(conv_key, now, 12, 12)
 if ARGV[14] == '1' then
   redis.call('HSET', conv_key, 'inbound_seq', seq)
   if seq > tonumber(redis.call('HGET', conv_key, 'handled_seq')) then
-    redis.call('ZADD', KEYS[19], 0, conv_id)
+    redis.call('ZADD', KEYS[12], 0, conv_id)
   end
 end
 redis.call('HSET', dedupe_key, ARGV[3], conv_id .. ' ' .. seq .. ' ' .. OP)
 local turn = lease_turn(conv_id)
-return {0, seq, customer, false, redis.call('HGETALL', conv_key), turn[1], turn[2]}
+on_thread, plain = open_sets()
+return {0, seq, customer, false, redis.call('HGETALL', conv_key), turn[1], turn[2], on_thread,
+  plain}
 """
 )
 

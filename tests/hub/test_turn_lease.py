@@ -24,6 +24,7 @@ from hub.model import Conversation, EventType, Inbound, InboundKind, Outbound
 from hub.ports import Backend, TurnCommit
 from hub.store_redis import RedisStore
 from hub.store_redis_connect import RedisClient, connect
+from hub.store_redis_keys import Sender
 from tests.support import RecordingConnector, channel_links
 
 TEXTS = [("Where is my order?", "It left today."), ("我的订单在哪里？", "今天已发出。")]
@@ -443,11 +444,11 @@ async def test_a_resent_script_call_takes_the_lease_it_took_the_first_time(
             *("api", "m1", "api:ana", "cus_1", '{"id": "cus_1", "identities": ["api:ana"]}'),
             *("con_1", "1.0", "ana", "", '{"type": "conversation.opened", "at": 1.0}'),
             *('{"type": "message.in", "at": 1.0, "data": {}}', "", "1", ""),
-            *("token-1", 10_000, 10),
+            *("token-1", 10_000, 10, "", ""),
         ]
         inbound = Inbound(channel="api", sender="ana", message_id="m1", text="")
-        # No conversation to continue: the new one twice.
-        named = store._inbound_keys(inbound, continues="con_1", opening="con_1", customer="cus_1")
+        # A sender never seen: the new customer's keys, and the new conversation's.
+        named = store._inbound_keys(inbound, Sender(), opening="con_1", customer="cus_1")
         keys = [call, *named]
         script = store._scripts["RECORD_INBOUND"]
         first, resent = [await script(keys=keys, args=args) for _ in range(2)]
