@@ -57,6 +57,12 @@ class RetryLater(FrontdeskError):
         super().__init__(message)
 
 
+class Contention(FrontdeskError):
+    """A checked write kept meeting other processes' changes past its retries: nothing
+    written. Transient (the same request succeeds once the burst of changes is over), so
+    callers answer "try again" (HTTP 503 with Retry-After), never an internal error."""
+
+
 class LeaseLost(FrontdeskError):
     """A commit under a lease whose fencing token is no longer current: nothing written.
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from hub import identity_records as records
 from hub import store_redis_codec as codec
+from hub.errors import Contention
 from hub.ids import new_id
 from hub.model import (
     Conversation,
@@ -68,7 +69,7 @@ class RedisStore(RedisCore):
             writes.op("ZADD", "customers", customer.id)
             if await self._write_if(writes, now=now):
                 return customer, True
-        raise RuntimeError(f"identity {identity!r} kept changing during ensure_customer")
+        raise Contention(f"identity {identity!r} kept changing during ensure_customer")
 
     async def add_identity(self, customer_id: str, identity: str, *, now: float) -> str | None:
         for _ in range(CAS_ATTEMPTS):
@@ -87,7 +88,7 @@ class RedisStore(RedisCore):
             writes.op("SET", f"customer:{customer_id}", codec.dumps(customer.to_json()))
             if await self._write_if(writes, now=now):
                 return customer_id
-        raise RuntimeError(f"customer {customer_id} kept changing during add_identity")
+        raise Contention(f"customer {customer_id} kept changing during add_identity")
 
     async def update_customer(
         self,
@@ -109,7 +110,7 @@ class RedisStore(RedisCore):
             writes.op("SET", f"customer:{customer_id}", codec.dumps(customer.to_json()))
             if await self._write_if(writes, now=now):
                 return customer
-        raise RuntimeError(f"customer {customer_id} kept changing during update_customer")
+        raise Contention(f"customer {customer_id} kept changing during update_customer")
 
     async def _conversation_fields(self, conversation_id: str, *names: str) -> list[str]:
         values = await self.redis.hmget(f"{self.prefix}conv:{conversation_id}", list(names))
@@ -198,7 +199,7 @@ class RedisStore(RedisCore):
                 writes.op("SADD", f"customer:{absorbed_id}:merges", merge_id)
             if await self._write_if(writes, now=now):
                 return merge
-        raise RuntimeError(f"customers {kept_id}, {absorbed_id} kept changing during a merge")
+        raise Contention(f"customers {kept_id}, {absorbed_id} kept changing during a merge")
 
     async def unmerge_customers(self, merge_id: str, *, now: float) -> CustomerMerge | None:
         for _ in range(CAS_ATTEMPTS):
@@ -245,7 +246,7 @@ class RedisStore(RedisCore):
             writes.op("SET", f"merge:{merge_id}", codec.dumps(merge.to_json()))
             if await self._write_if(writes, now=now):
                 return merge
-        raise RuntimeError(f"merge {merge_id} kept changing during unmerge")
+        raise Contention(f"merge {merge_id} kept changing during unmerge")
 
     async def get_merge(self, merge_id: str) -> CustomerMerge | None:
         stored = await self.redis.get(f"{self.prefix}merge:{merge_id}")
@@ -317,7 +318,7 @@ class RedisStore(RedisCore):
                 writes.op("RPUSH", f"customer:{customer_id}:audit", codec.dumps(entry))
             if await self._write_if(writes, now=now):
                 return True
-        raise RuntimeError(f"customer {customer_id} kept changing during erasure")
+        raise Contention(f"customer {customer_id} kept changing during erasure")
 
     async def count_hit(self, key: str, *, window: float, now: float) -> int:
         start = now - now % window

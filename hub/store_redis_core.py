@@ -29,7 +29,7 @@ from redis.commands.core import AsyncScript
 from hub import store_redis_codec as codec
 from hub import store_redis_scripts as lua
 from hub.abc import TurnResult
-from hub.errors import LeaseLost
+from hub.errors import Contention, LeaseLost
 from hub.ids import new_id
 from hub.locks import Lease
 from hub.migrations_redis import migrate
@@ -197,7 +197,7 @@ class RedisCore(RedisOutbox, Backend):
                 break
             sender = await self._corrected(sender, reply[1:], inbound.thread_key)
         else:
-            raise RuntimeError(
+            raise Contention(
                 f"the customer or open conversations of {inbound.identity!r} kept changing"
                 " during record_inbound"
             )
@@ -371,7 +371,7 @@ class RedisCore(RedisOutbox, Backend):
                 lead=lead,
                 elsewhere=_elsewhere(result, reply[4:], now),
             )
-        raise RuntimeError(f"conversation {conversation_id} kept changing during commit_turn")
+        raise Contention(f"conversation {conversation_id} kept changing during commit_turn")
 
     def _commit_keys(
         self, conversation: Conversation, result: TurnResult, deliveries: Sequence[Delivery]
@@ -569,7 +569,7 @@ class RedisCore(RedisOutbox, Backend):
             found = await self.get_customer(codec.text(customer_id))
             if found is not None:
                 return found
-        raise RuntimeError(f"identity {identity!r} kept changing during find_customer")
+        raise Contention(f"identity {identity!r} kept changing during find_customer")
 
     async def list_customers(self, *, limit: int, cursor: str | None = None) -> Page:
         top = f"({cursor}" if cursor else "+"

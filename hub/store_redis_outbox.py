@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from hub import store_redis_codec as codec
 from hub import store_redis_scripts as lua
+from hub.errors import Contention
 from hub.model import Delivery, EventType, NewEvent
 from hub.ports import Outbox, Page
 from hub.store_common import failed_delivery, redriven_delivery
@@ -60,7 +61,7 @@ class RedisOutbox(Outbox):
             if not (isinstance(reply, list) and len(reply) == 2 and reply[0] == "head"):
                 return reply
             guess = codec.text(reply[1])
-        raise RuntimeError(f"the outbox of {conversation_id} kept changing")
+        raise Contention(f"the outbox of {conversation_id} kept changing")
 
     async def _on_lane(
         self, script: str, delivery: Delivery, leaving: str, *args: str | int | float
@@ -212,4 +213,4 @@ class RedisOutbox(Outbox):
                 return None
             if outcome == "ok":
                 return delivery
-        raise RuntimeError(f"delivery {delivery_id} kept changing during redrive")
+        raise Contention(f"delivery {delivery_id} kept changing during redrive")

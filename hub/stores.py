@@ -20,7 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from hub.beside import Beside, LocalBeside, RedisBeside, SQLiteBeside
-from hub.errors import ConfigError, LeaseLost
+from hub.errors import ConfigError, Contention, LeaseLost
 from hub.ports import Backend
 from hub.ports.policy import DAY
 
@@ -176,7 +176,10 @@ def is_outage(error: BaseException) -> bool:
             return True
         # A Redis Cluster failing over or moving slots, or this process having stalled past
         # a conversation's lease: the same request succeeds later.
-        if isinstance(current, ClusterDownError | TryAgainError | SlotNotCoveredError | LeaseLost):
+        if isinstance(
+            current,
+            ClusterDownError | TryAgainError | SlotNotCoveredError | LeaseLost | Contention,
+        ):
             return True
         if isinstance(current, sqlite3.OperationalError) and any(
             words in str(current).lower() for words in _SQLITE_OUTAGES

@@ -11,7 +11,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from hub.app import create_app
 from hub.echo import EchoBot
-from hub.errors import LeaseLost
+from hub.errors import Contention, LeaseLost
+from hub.store_redis_core import RedisCore
 from hub.stores import is_outage
 from tests.action_server import ActionServer
 from tests.redis_server import RedisServer
@@ -103,6 +104,7 @@ def test_outages_are_told_apart_from_bugs() -> None:
     assert is_outage(ClusterDownError("CLUSTERDOWN The cluster is down"))
     assert is_outage(TryAgainError("TRYAGAIN Multiple keys request during rehashing of slot"))
     assert is_outage(LeaseLost("conv:con_1: lease 3 is no longer held"))
+    assert is_outage(Contention("the outbox of con_1 kept changing"))
     assert is_outage(sqlite3.OperationalError("database or disk is full"))
     assert is_outage(sqlite3.OperationalError("attempt to write a readonly database"))
     try:
@@ -114,3 +116,30 @@ def test_outages_are_told_apart_from_bugs() -> None:
         assert is_outage(wrapped)
     assert not is_outage(sqlite3.OperationalError("no such column: nope"))
     assert not is_outage(KeyError("conversation"))
+
+
+async def test_a_write_that_keeps_meeting_other_processes_is_a_503_to_retry(
+    aiohttp_client, tmp_path: Path, redis_url: str, monkeypatch
+) -> None:
+    """A checked Redis write that other processes' changes refused past its retries (a
+    sender merged and merged again mid-message) wrote nothing: the client is told to retry."""
+    env = hub_env(tmp_path, FRONTDESK_STORE_URL=redis_url, FRONTDESK_BOT="echo")
+    client = await aiohttp_client(create_app(hub_config(env), environ=env, bot=EchoBot()))
+    original = RedisCore.record_inbound_and_lease
+
+    async def refused(*args: object, **kwargs: object) -> object:
+        raise Contention("the customer or open conversations of api:a kept changing")
+
+    monkeypatch.setattr(RedisCore, "record_inbound_and_lease", refused)
+    for text in ("where is my order", "我的订单在哪里"):
+        sent = await client.post(
+            MESSAGE, json={"id": text, "sender": "a", "text": text}, headers=channel_auth()
+        )
+        assert sent.status == 503, await sent.text()
+        assert sent.headers["Retry-After"].isdigit()
+    monkeypatch.setattr(RedisCore, "record_inbound_and_lease", original)
+    for text in ("where is my order", "我的订单在哪里"):  # the same resend is then stored
+        sent = await client.post(
+            MESSAGE, json={"id": text, "sender": "a", "text": text}, headers=channel_auth()
+        )
+        assert sent.status == 202, await sent.text()
