@@ -20,14 +20,16 @@ from __future__ import annotations
 import functools
 import importlib.util
 import itertools
+import json
 import math
+import mmap
 import re
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -241,7 +243,9 @@ class WordVectors:
 
     __slots__ = ("_matrix", "_skip", "_skip_mask", "_tokenizer")
 
-    def __init__(self, matrix: Floats, tokenizer: Tokenizer, skip: frozenset[int]) -> None:
+    def __init__(
+        self, matrix: npt.NDArray[np.floating[Any]], tokenizer: Tokenizer, skip: frozenset[int]
+    ) -> None:
         self._matrix = matrix
         self._tokenizer = tokenizer
         self._skip = skip
@@ -259,7 +263,6 @@ class WordVectors:
 
         Raises `FileNotFoundError` if the `wordllama` package (or its files) is missing.
         """
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         spec = importlib.util.find_spec("wordllama")
@@ -271,8 +274,7 @@ class WordVectors:
         )
         tokenizer.no_padding()
         tokenizer.no_truncation()
-        weights = load_file(str(root / "weights" / "l2_supercat_256.safetensors"))
-        matrix = np.ascontiguousarray(weights["embedding.weight"], dtype=np.float32)
+        matrix = _mapped_table(root / "weights" / "l2_supercat_256.safetensors", "embedding.weight")
         # Special tokens, raw UTF-8 byte fallbacks (how the vocabulary spells most Chinese)
         # and the bare word-start marker carry no meaning of their own.
         skip = frozenset(range(0, 3 + 256)) | {tokenizer.token_to_id("▁") or 0}
@@ -285,7 +287,8 @@ class WordVectors:
         ids = [i for i in encoding.ids if i not in skip]
         if not ids:
             return np.zeros(self._matrix.shape[1], dtype=np.float32)
-        mean: Floats = self._matrix[ids].mean(axis=0)
+        # float16 → float32 is exact: the same rows, summed as before.
+        mean: Floats = self._matrix[ids].astype(np.float32).mean(axis=0)
         norm = float(np.linalg.norm(mean))
         return mean / norm if norm > 0.0 else mean
 
@@ -294,6 +297,8 @@ class WordVectors:
         from scipy import sparse
 
         result = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Training reads every row: a float32 copy for its time only (32 MB).
+        matrix = np.asarray(self._matrix, dtype=np.float32)
         # In slices: the tokenizer's encodings of 15 000 lines at once (offsets, token strings)
         # were the peak memory of training, over 150 MB, for ids only.
         for start in range(0, len(texts), _EMBED_BATCH):
@@ -312,7 +317,7 @@ class WordVectors:
                 (np.ones(int(kept.sum()), dtype=np.float32), (rows[kept], ids[kept])),
                 shape=(len(batch), len(self._matrix)),
             )
-            sums = np.asarray(counts @ self._matrix)
+            sums = np.asarray(counts @ matrix)
             norms = np.linalg.norm(sums, axis=1, keepdims=True)
             # The unit-length mean is the unit-length sum.
             result[start : start + len(batch)] = sums / np.where(norms > 0.0, norms, 1.0)
@@ -321,5 +326,33 @@ class WordVectors:
 
 @functools.cache
 def default_word_vectors() -> WordVectors:
-    """The shared `WordVectors` (loaded once per process: 32 MB, read-only)."""
+    """The shared `WordVectors` (loaded once per process, read-only)."""
     return WordVectors.load()
+
+
+# safetensors' names of the little-endian element types a table may be stored in.
+_SAFETENSORS_DTYPES = {"F16": "<f2", "F32": "<f4"}
+
+
+def _mapped_table(path: Path, name: str) -> npt.NDArray[np.floating[Any]]:
+    """The tensor `name` of the safetensors file `path`, memory-mapped read-only, as stored.
+
+    A hub only looks up the rows of the tokens its customers write: mapped, only the pages of
+    those rows are read, from the page cache every process shares, where the table loaded and
+    widened to float32 was 32 MB of each process's own memory. The file is a little-endian
+    8-byte header length, a JSON header, then the raw tensors.
+    """
+    with path.open("rb") as file:
+        size = int.from_bytes(file.read(8), "little")
+        header = json.loads(file.read(size))
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    entry = header[name]
+    dtype = _SAFETENSORS_DTYPES.get(entry["dtype"])
+    if dtype is None:
+        raise ValueError(f"{path}: {name} is stored as {entry['dtype']}, not a float table")
+    start, stop = entry["data_offsets"]
+    rows, columns = entry["shape"]
+    table = np.frombuffer(mapped, dtype=dtype, count=rows * columns, offset=8 + size + start)
+    if stop - start != table.nbytes:
+        raise ValueError(f"{path}: {name} holds {stop - start} bytes, not {rows}×{columns}")
+    return table.reshape(rows, columns)
