@@ -47,8 +47,12 @@ class DialogEngine(ConversationHandler):
         actions: ActionRunner | None = None,
         reload_interval: float = 0.4,
         knowledge: KnowledgeBase | None = None,
+        train_in_child: bool = False,
     ) -> None:
         self._bot = bot
+        # Where reloads fit the classifier: a hub's engine in a short-lived process of its
+        # own (`dialogs.training_process`), so that the hub never imports scikit-learn.
+        self._train_in_child = train_in_child
         self._knowledge = knowledge
         self.path = path
         self.actions = actions
@@ -76,15 +80,19 @@ class DialogEngine(ConversationHandler):
         knowledge_path: str | Path = "",
         public_url: str = "",
         reload_interval: float = 0.4,
+        train_in_child: bool = False,
     ) -> DialogEngine:
         """Load the bot under `path`; custom actions go to the rasa-sdk `action_endpoint`;
-        articles under `knowledge_path` ("" for none) answer what no intent does."""
+        articles under `knowledge_path` ("" for none) answer what no intent does.
+        `train_in_child`: fit the intent classifier, now and on every reload, in a process
+        of its own (a hub, whose memory stays free of scikit-learn); False trains in this
+        one (CLI tools, benchmarks, tests)."""
         actions: ActionRunner | None = None
         if action_endpoint:
             from dialogs.actions import ActionClient
 
             actions = ActionClient(action_endpoint)
-        bot = load_bot(path)
+        bot = load_bot(path, train_in_child=train_in_child)
         knowledge = KnowledgeBase.load(knowledge_path, bot, public_url) if knowledge_path else None
         return cls(
             bot,
@@ -92,6 +100,7 @@ class DialogEngine(ConversationHandler):
             actions=actions,
             knowledge=knowledge,
             reload_interval=reload_interval,
+            train_in_child=train_in_child,
         )
 
     @property
@@ -179,7 +188,7 @@ class DialogEngine(ConversationHandler):
             # Hashed before loading: an edit landing in between is newer than the hash, so
             # the watcher reloads once more rather than the version naming unserved files.
             digest = await asyncio.to_thread(content_hash, self.path)
-            bot = await asyncio.to_thread(load_bot, self.path)
+            bot = await asyncio.to_thread(load_bot, self.path, train_in_child=self._train_in_child)
         except DialogsInvalid as error:
             for problem in error.problems:
                 log.error("dialogs reload rejected: %s", problem.located())

@@ -56,9 +56,12 @@ IMPLICIT_ENTITY = {"email": "email", "phone": "phone"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def load_bot(path: str | Path) -> Bot:
-    """Read, validate and compile a bot; raises `DialogsInvalid` listing every problem."""
-    reader = Reader()
+def load_bot(path: str | Path, *, train_in_child: bool = False) -> Bot:
+    """Read, validate and compile a bot; raises `DialogsInvalid` listing every problem.
+
+    `train_in_child`: fit the intent classifier in a process of its own (a hub's engine:
+    `dialogs.training_process`), not in this one."""
+    reader = Reader(train_in_child=train_in_child)
     bot = reader.load(Path(path))
     if reader.problems or bot is None:
         raise DialogsInvalid(reader.problems.items)
@@ -68,7 +71,8 @@ def load_bot(path: str | Path) -> Bot:
 class Reader:
     """One load: accumulates definitions and problems across files."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, train_in_child: bool = False) -> None:
+        self.train_in_child = train_in_child
         self.problems = Problems()
         self.settings_node: Node | None = None
         self.slots: dict[str, Slot] = {}
@@ -162,6 +166,7 @@ class Reader:
                 },
                 word_vectors=settings.word_vectors,
                 vocabulary=bot_vocabulary(self.intents.values()),
+                in_child=self.train_in_child,
             )
         except ValueError as error:  # e.g. fewer than two intents with examples
             self.problems.add(Where(path=str(files[0]), line=1), f"cannot train intents: {error}")

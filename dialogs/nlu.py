@@ -29,7 +29,7 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -200,6 +200,23 @@ class IntentClassifier:
         # The model never changes, so a line's prediction is the same every time it is asked.
         self._memo: Memo[str, Prediction] = Memo(maxsize=_MEMO_SIZE)
 
+    def __reduce__(self) -> tuple[object, tuple[dict[str, object]]]:
+        # How a classifier trained in a process of its own reaches the hub's
+        # (`dialogs.training_process`): its weights, without the memo of predictions (a lock)
+        # and without the word-vector table, which each process reads from the installed files.
+        state: dict[str, object] = {
+            "intents": self._intents,
+            "vocabulary": self._vocabulary,
+            "segmenter": self._segmenter,
+            "ngram_weights": self._ngram_weights,
+            "bias": self._bias,
+            "vectors": self._vectors,
+            "threshold": self._threshold,
+            "intent_thresholds": self._intent_thresholds,
+            "calibration": self.calibration,
+        }
+        return _restore, (state,)
+
     @property
     def intents(self) -> tuple[str, ...]:
         """The intents this classifier knows, in training order."""
@@ -247,7 +264,7 @@ class IntentClassifier:
 
         `threshold` defaults to `default_threshold(len(examples))` (`dialogs.nlu_calibration`
         derives a better one from the examples). `word_vectors=False` leaves out the
-        `wordllama` embeddings (n-grams only: a little less accurate, no 32 MB matrix).
+        `wordllama` embeddings (n-grams only: a little less accurate, no word-vector table).
         `vocabulary`: the bot's own words (product names …) that Chinese segmentation keeps
         whole. Raises `ValueError` unless at least two intents have a non-blank example.
         """
@@ -390,6 +407,10 @@ class IntentClassifier:
             IntentScore(intent=intent, confidence=0.0) for intent in self._intents[:RANKING_SIZE]
         )
         return Prediction(intent=None, confidence=0.0, ranking=ranking)
+
+
+def _restore(state: dict[str, Any]) -> IntentClassifier:
+    return IntentClassifier(**state)
 
 
 def _with_dense(features: sparse.csr_matrix, dense: Floats) -> sparse.csr_matrix:

@@ -280,6 +280,11 @@ class WordVectors:
         skip = frozenset(range(0, 3 + 256)) | {tokenizer.token_to_id("▁") or 0}
         return cls(matrix, tokenizer, skip)
 
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        # There is one table, read from the installed files: a trained classifier sent from
+        # the training process to the hub's carries no copy of it, only this reference.
+        return default_word_vectors, ()
+
     def embed(self, text: str) -> Floats:
         """Unit-length mean of the token vectors of `text` (zeros when nothing is known)."""
         encoding = self._tokenizer.encode(text, add_special_tokens=False)

@@ -4,11 +4,13 @@ A hot reload that only changes a flow's wording keeps the same examples: reusing
 classifier makes such reloads instant (and the test suite, which loads the demo bot many
 times, fast). Classifiers are immutable after training, so sharing one is safe. The engine
 calls this from a worker thread on reload (`DialogEngine.reload`) and swaps the whole bot in
-one assignment, so turns never see a half-trained model.
+one assignment, so turns never see a half-trained model. A hub's engine has the fit run in a
+process of its own (`in_child`, `dialogs.training_process`): the cache stays in the hub's.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -20,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dialogs.flows import Intent
 from dialogs.nlu import IntentClassifier
 from dialogs.nlu_calibration import Calibration, calibrate
+from dialogs.training_process import in_process_of_its_own, warm_up
 from hub.text import normalize
 
 log = logging.getLogger("frontdesk.dialogs")
@@ -82,13 +85,16 @@ def train(
     word_vectors: bool = True,
     vocabulary: Iterable[str] = (),
     calibrated: bool = True,
+    in_child: bool = False,
 ) -> IntentClassifier:
     """A classifier for `examples` (intent → utterances), trained or from the cache.
 
     Examples of the `OUT_OF_SCOPE` intent are not an intent: they calibrate the threshold.
     The threshold is `threshold` when given, else calibrated on the bot's own examples
     (`dialogs.nlu_calibration`) unless `calibrated=False`; `intent_thresholds` override it per
-    intent.
+    intent. `in_child`: fit and calibrate in a short-lived process of their own
+    (`dialogs.training_process`), so that this one never imports scikit-learn; the same
+    classifier, the same errors.
     """
     words = sorted(set(vocabulary))
     key = hashlib.sha256(
@@ -107,23 +113,44 @@ def train(
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    in_scope = {k: list(v) for k, v in examples.items() if k != OUT_OF_SCOPE}
-    out_of_scope = list(examples.get(OUT_OF_SCOPE, ()))
-    classifier = fit(in_scope, word_vectors=word_vectors, vocabulary=words)
-    calibration: Calibration | None = None
-    if threshold is None and calibrated:
-        calibration, _ = calibrate(in_scope, out_of_scope, scorer(word_vectors, words))
-        threshold = calibration.threshold
-    classifier = classifier.with_threshold(
-        classifier.threshold if threshold is None else threshold,
-        intent_thresholds=intent_thresholds,
-        calibration=calibration,
+    call = functools.partial(
+        _fit_and_calibrate,
+        {k: list(v) for k, v in examples.items()},
+        threshold=threshold,
+        intent_thresholds=dict(intent_thresholds or {}),
+        word_vectors=word_vectors,
+        vocabulary=words,
+        calibrated=calibrated,
     )
+    classifier = in_process_of_its_own(call, meanwhile=warm_up) if in_child else call()
     with _lock:
         _cache[key] = classifier
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return classifier
+
+
+def _fit_and_calibrate(
+    examples: Mapping[str, Sequence[str]],
+    *,
+    threshold: float | None,
+    intent_thresholds: Mapping[str, float],
+    word_vectors: bool,
+    vocabulary: Sequence[str],
+    calibrated: bool,
+) -> IntentClassifier:
+    in_scope = {k: list(v) for k, v in examples.items() if k != OUT_OF_SCOPE}
+    out_of_scope = list(examples.get(OUT_OF_SCOPE, ()))
+    classifier = fit(in_scope, word_vectors=word_vectors, vocabulary=vocabulary)
+    calibration: Calibration | None = None
+    if threshold is None and calibrated:
+        calibration, _ = calibrate(in_scope, out_of_scope, scorer(word_vectors, vocabulary))
+        threshold = calibration.threshold
+    return classifier.with_threshold(
+        classifier.threshold if threshold is None else threshold,
+        intent_thresholds=intent_thresholds,
+        calibration=calibration,
+    )
 
 
 def scorer(
