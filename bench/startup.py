@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,10 +47,7 @@ async def one_start(args: argparse.Namespace, repo: Path) -> dict[str, float]:
             }
         finally:
             process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            process.wait(timeout=30)
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:

@@ -259,6 +259,7 @@ class IntentClassifier:
         threshold: float | None = None,
         word_vectors: bool = True,
         vocabulary: Iterable[str] = (),
+        segmenter: Segmenter | None = None,
     ) -> IntentClassifier:
         """Fit a classifier on `examples` (intent → example utterances, any language mix).
 
@@ -266,7 +267,9 @@ class IntentClassifier:
         derives a better one from the examples). `word_vectors=False` leaves out the
         `wordllama` embeddings (n-grams only: a little less accurate, no word-vector table).
         `vocabulary`: the bot's own words (product names …) that Chinese segmentation keeps
-        whole. Raises `ValueError` unless at least two intents have a non-blank example.
+        whole; `segmenter`, when given, must cut words as `Segmenter(vocabulary)` does (the
+        training process's, which knows the examples' words already). Raises `ValueError`
+        unless at least two intents have a non-blank example.
         """
         intents = tuple(examples)
         texts: list[str] = []
@@ -291,7 +294,14 @@ class IntentClassifier:
         )
 
         with threadpool_limits(limits=1, user_api="blas"):
-            return cls._train(intents, texts, labels, threshold, word_vectors, vocabulary)
+            return cls._train(
+                intents,
+                texts,
+                labels,
+                threshold,
+                word_vectors,
+                segmenter if segmenter is not None else Segmenter(vocabulary),
+            )
 
     @classmethod
     def _train(
@@ -301,9 +311,8 @@ class IntentClassifier:
         labels: list[int],
         threshold: float | None,
         word_vectors: bool,
-        vocabulary: Iterable[str],
+        segmenter: Segmenter,
     ) -> IntentClassifier:
-        segmenter = Segmenter(vocabulary)
         large = len(texts) >= _PROJECT_FROM
         longest = _LARGE_MAX_CHAR_LEN if large else None
         ngrams, features = NgramVocabulary.fit_transform(

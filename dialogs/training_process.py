@@ -8,7 +8,9 @@ classifier is back, which returns all of its memory. The child is a fresh interp
 this module (`python -m dialogs.training_process`), never a fork of a threaded server, and
 never a re-run of whatever script started the hub (as `multiprocessing`'s "spawn" would be).
 The call goes to it pickled on its stdin, the classifier comes back pickled on its stdout:
-its weights only, as `IntentClassifier.__reduce__` sends them.
+its weights only, as `IntentClassifier.__reduce__` sends them. The hub cuts the examples into
+words itself (`cuts_of`: it loads jieba's dictionary to predict anyway) while the child
+imports its libraries, so the child never loads that dictionary (`KnownCuts`).
 
 What the fit raises in the child is raised here, the same type with the same message (a
 bot with fewer than two intents still reads "cannot train intents: …" in `dialogs check` and
@@ -20,18 +22,19 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import os
 import pickle
 import subprocess
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from dialogs.nlu_features import default_word_vectors
-from hub.text import tokenize
+from hub.text import Segmenter, normalize
 
-__all__ = ["TrainingStopped", "in_process_of_its_own", "warm_up"]
+__all__ = ["KnownCuts", "TrainingStopped", "cuts_of", "in_process_of_its_own", "warm_up"]
 
 T = TypeVar("T")
 
@@ -41,11 +44,15 @@ class TrainingStopped(RuntimeError):
 
 
 def in_process_of_its_own(
-    call: functools.partial[T], *, meanwhile: Callable[[], object] = lambda: None
+    make_call: Callable[[], functools.partial[T]],
+    *,
+    meanwhile: Callable[[], object] = lambda: None,
 ) -> T:
-    """`call()` in a new process, ended before this returns; `meanwhile` runs here while
-    the child works. `call` must pickle (a module-level function and plain arguments)."""
-    payload = pickle.dumps(sys.path) + pickle.dumps(call)
+    """`make_call()()` in a new process, ended before this returns.
+
+    The child is started first and imports its libraries while `make_call` prepares the call
+    here; `meanwhile` runs here while the child works. The call must pickle (a module-level
+    function and plain arguments)."""
     child = subprocess.Popen(
         [sys.executable, "-m", __name__],
         stdin=subprocess.PIPE,
@@ -54,7 +61,9 @@ def in_process_of_its_own(
     assert child.stdin is not None and child.stdout is not None
     with child:
         with contextlib.suppress(BrokenPipeError):  # it died first: reported below
-            child.stdin.write(payload)
+            child.stdin.write(pickle.dumps(sys.path))
+            child.stdin.flush()
+            child.stdin.write(pickle.dumps(make_call()))
             child.stdin.close()
         meanwhile()
         answer = child.stdout.read()
@@ -67,11 +76,41 @@ def in_process_of_its_own(
     return result
 
 
+def cuts_of(texts: Iterable[Iterable[str]], vocabulary: Sequence[str]) -> dict[str, list[str]]:
+    """The words `Segmenter(vocabulary)` cuts each of `texts` (lists of examples) into, by
+    normalized text: what `KnownCuts` is told."""
+    segmenter = Segmenter(vocabulary)
+    normalized = {normalize(text) for group in texts for text in group}
+    return {text: segmenter.tokens(text) for text in normalized if text}
+
+
+class KnownCuts(Segmenter):
+    """A `Segmenter(vocabulary)` told the words of the texts it will see (`cuts_of`).
+
+    Training and calibrating only ever cut the bot's examples, so the training process never
+    loads jieba's dictionary; a text it was not told is cut as `Segmenter` would cut it. It
+    travels back to the hub as the plain `Segmenter(vocabulary)` it stands for.
+    """
+
+    __slots__ = ("_known", "_vocabulary")
+
+    def __init__(self, vocabulary: Sequence[str], known: Mapping[str, list[str]]) -> None:
+        super().__init__(vocabulary)
+        self._vocabulary = tuple(vocabulary)
+        self._known = known
+
+    def tokens(self, normalized: str) -> list[str]:
+        known = self._known.get(normalized)
+        return list(known) if known is not None else super().tokens(normalized)
+
+    def __reduce__(self) -> tuple[object, tuple[tuple[str, ...]]]:
+        return Segmenter, (self._vocabulary,)
+
+
 def warm_up() -> None:
-    """Load what predicting needs in this process (jieba's dictionary, the word vectors'
-    tokenizer), so that the first customer after a start does not wait for it: run while
-    the child trains, it adds little time to healthy."""
-    tokenize("你好世界")
+    """Load what predicting needs in this process besides jieba (`cuts_of` loaded it): the
+    word vectors' tokenizer, while the child trains, so that the first customer after a
+    start does not wait for it."""
     with contextlib.suppress(ImportError, FileNotFoundError):
         default_word_vectors()
 
@@ -82,6 +121,10 @@ def _serve() -> None:
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.path[:] = pickle.load(sys.stdin.buffer)
+    # What the fit will import, imported while the hub prepares the call.
+    with contextlib.suppress(ImportError):
+        importlib.import_module("dialogs.training")
+        importlib.import_module("sklearn.svm")
     call = pickle.load(sys.stdin.buffer)
     try:
         outcome: tuple[bool, object] = (True, call())
