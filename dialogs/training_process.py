@@ -108,9 +108,10 @@ class KnownCuts(Segmenter):
 
 
 def warm_up() -> None:
-    """Load what predicting needs in this process besides jieba (`cuts_of` loaded it): the
-    word vectors' tokenizer, while the child trains, so that the first customer after a
-    start does not wait for it."""
+    """Load what predicting needs in this process, while the child trains, so that the first
+    customer after a start does not wait for it: the word vectors' tokenizer, and jieba's
+    dictionary if `cuts_of` did not (a bot without Chinese examples still gets Chinese)."""
+    Segmenter().tokens("你好世界")
     with contextlib.suppress(ImportError, FileNotFoundError):
         default_word_vectors()
 
