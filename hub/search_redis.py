@@ -22,10 +22,17 @@ cluster puts the index on another master, see `hub.store_redis_connect.far_tag`)
 Up to schema version 2 they were under the store's own tag (`fd:{fd}:{search}:`: the first
 braces decide the slot); `hub.migrations_redis` moves them.
 
-Indexing reads the conversation log behind the watermark, so it is idempotent and can
-run anywhere: this process's own appends are indexed moments after they are stored (the
-hub's event listener wakes a background task), and on start every conversation whose log
-has moved past its watermark is caught up (this is also the migration for existing data).
+Indexing is idempotent (a document whose reference is known is not added again) and can
+run anywhere. The events the hub's listener hands over (every process's, in log order per
+conversation) are indexed moments after they are stored, in rounds: a background task
+takes everything handed over since its last round and indexes it with one read of the
+watermarks and one script call for all its conversations (`_ADD`), not a log read and a
+script per conversation. The events in hand are enough when they run on from the
+conversation's watermark without a hole (`_Hand`); otherwise (a process that just
+started, a bus that lost messages, a round that failed) that conversation's log is read
+behind its watermark. On start every conversation whose log has moved past its watermark
+is caught up (this is also the migration for existing data), and a search first indexes
+what was handed over and not indexed yet, so it finds what this process has seen stored.
 A customer's record is re-indexed whenever one of their conversations is, and each
 customer hit is checked against the live record before it is shown.
 """
@@ -68,33 +75,50 @@ BATCH = 200  # documents read per round trip while filling a page
 SCOPE_IN_REDIS = 100
 EVENTS_BATCH = 500
 CATCH_UP_PARALLEL = 16  # conversations indexed at once while catching up
+ROUND_DOCS = 256  # documents per script call of a round (Redis does nothing else meanwhile)
+MAX_PENDING = 10_000  # conversations in hand that start a round without an indexed event
 
-# Adds documents unless their reference is known; moves the watermark forward only.
-# KEYS: next, docs, ref, dict, seen, conv set, token keys…
-# ARGV: conversation, seq, token count, tokens…, doc count, then per doc:
-#       ref, json, score, n, n token positions (1-based among the tokens)
+# Adds documents unless their reference is known; moves each conversation's watermark
+# forward only. KEYS: next, docs, ref, dict, seen, conversation sets (one per conversation),
+# token keys… ARGV: conversation count, then per conversation: id, seq; token count,
+# tokens…, doc count, then per doc: ref, json, score, its conversation (1-based among the
+# conversations, 0: none, a customer), n, n token positions (1-based among the tokens).
 _ADD = """
-local ntok = tonumber(ARGV[3])
-for j = 1, ntok do redis.call('ZADD', KEYS[4], 0, ARGV[3 + j]) end
-local i = 4 + ntok
+local nconv = tonumber(ARGV[1])
+local t0 = 2 + 2 * nconv
+local ntok = tonumber(ARGV[t0])
+local tokens = 5 + nconv
+for j = 1, ntok do redis.call('ZADD', KEYS[4], 0, ARGV[t0 + j]) end
+local i = t0 + ntok + 1
 local ndocs = tonumber(ARGV[i]); i = i + 1
 for d = 1, ndocs do
-  local ref, doc, score, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  i = i + 4
+  local ref, doc, score = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local conv, n = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  i = i + 5
   if redis.call('HEXISTS', KEYS[3], ref) == 0 then
     local member = string.format('%012d', redis.call('INCR', KEYS[1]))
     redis.call('HSET', KEYS[2], member, doc)
     redis.call('HSET', KEYS[3], ref, member)
-    if KEYS[6] ~= KEYS[1] then redis.call('SADD', KEYS[6], member) end
-    for t = 0, n - 1 do redis.call('ZADD', KEYS[6 + tonumber(ARGV[i + t])], score, member) end
+    if conv > 0 then redis.call('SADD', KEYS[5 + conv], member) end
+    for t = 0, n - 1 do redis.call('ZADD', KEYS[tokens + tonumber(ARGV[i + t])], score, member) end
   end
   i = i + n
 end
-if ARGV[1] ~= '' then
-  local old = tonumber(redis.call('HGET', KEYS[5], ARGV[1]) or '0')
-  if tonumber(ARGV[2]) > old then redis.call('HSET', KEYS[5], ARGV[1], ARGV[2]) end
+for c = 1, nconv do
+  local old = tonumber(redis.call('HGET', KEYS[5], ARGV[2 * c]) or '0')
+  if tonumber(ARGV[2 * c + 1]) > old then redis.call('HSET', KEYS[5], ARGV[2 * c], ARGV[2 * c + 1]) end
 end
 return 1
+"""
+
+# A customer's document as stored: {member, json} or {} (one round trip, not two).
+# KEYS: ref, docs. ARGV: the customer's ref.
+_CUSTOMER_DOC = """
+local member = redis.call('HGET', KEYS[1], ARGV[1])
+if not member then return {} end
+local doc = redis.call('HGET', KEYS[2], member)
+if not doc then return {} end
+return {member, doc}
 """
 
 # Removes documents (checked: each must still be as read), and tokens left with no
@@ -203,8 +227,38 @@ class _Keys:
 
 
 @dataclass(slots=True)
+class _Hand:
+    """What the listener handed over of one conversation since the last round: the seqs
+    it saw, `first`..`last`, without a hole (a hole restarts it at the later seq), and the
+    indexed events among them."""
+
+    first: int
+    last: int
+    events: list[Event] = field(default_factory=list)
+    wakes: bool = False  # an indexed or customer event: the conversation and customer are read
+
+    def take(self, event: Event) -> bool:
+        """Keep `event`; whether it calls for a round (an indexed or customer event)."""
+        if event.seq <= self.last:
+            return False  # seen already
+        if event.seq > self.last + 1:
+            self.first = event.seq  # a hole: what came before it is read from the log
+        self.last = event.seq
+        if event.type in INDEXED_TYPES:
+            self.events.append(event)
+        elif not event.type.startswith("customer."):
+            return False
+        self.wakes = True
+        return True
+
+    def covers(self, watermark: int) -> bool:
+        """Everything after `watermark` is in hand (a conversation past it at all)."""
+        return self.first <= watermark + 1
+
+
+@dataclass(slots=True)
 class _Work:
-    pending: set[str] = field(default_factory=set)
+    pending: dict[str, _Hand] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     stopped: bool = False
 
@@ -244,9 +298,14 @@ class RedisSearch:
     def on_events(self, events: Sequence[Event]) -> None:
         if self._work is None:
             return
+        pending = self._work.pending
         for event in events:
-            if event.type in INDEXED_TYPES or event.type.startswith("customer."):
-                self._work.pending.add(event.conversation_id)
+            hand = pending.get(event.conversation_id)
+            if hand is None:
+                hand = pending[event.conversation_id] = _Hand(event.seq, event.seq - 1)
+            # Other events (receipts, typing) only move the seqs in hand: the round that
+            # an indexed event starts takes them along (the watermark moves past them).
+            if hand.take(event) or len(pending) > MAX_PENDING:
                 self._work.wake.set()
 
     def _stopped(self) -> bool:
@@ -262,17 +321,60 @@ class RedisSearch:
         while not self._stopped():
             await work.wake.wait()
             work.wake.clear()
-            batch, work.pending = work.pending, set()
-            for conversation_id in sorted(batch):
-                if self._stopped():
-                    return
-                try:
-                    await self.index_conversation(conversation_id)
-                except Exception:
-                    # Left behind its watermark: the next event or start catches it up.
-                    log.exception(
-                        "cannot index a conversation", extra={"conversation_id": conversation_id}
-                    )
+            await self._round()
+
+    async def _round(self) -> None:
+        """Index everything handed over so far (also called by a search, first)."""
+        work = self._work
+        if work is None or not work.pending:
+            return
+        hands, work.pending = work.pending, {}
+        try:
+            await self._index_hands(hands)
+        except Exception:
+            # Left behind their watermarks: the next event or start catches them up.
+            log.exception("cannot index a round", extra={"conversations": len(hands)})
+
+    async def _index_hands(self, hands: dict[str, _Hand]) -> None:
+        """One round: the events in hand where they run on from the watermark, in one
+        script call per `ROUND_DOCS` documents; the log behind the others."""
+        ids = sorted(hands)
+        marks = await self.store.redis.hmget(self.keys.of("seen"), ids)
+        # Read for its customer (and to skip an erased one): a conversation with something
+        # to index or a customer event; one with receipts alone only moves its watermark.
+        woken = [c for c in ids if hands[c].wakes]
+        conversations = await asyncio.gather(*map(self.store.get_conversation, woken))
+        read = dict(zip(woken, conversations, strict=True))
+        groups: list[tuple[str, int, Sequence[_Doc]]] = []
+        behind: list[str] = []
+        customers: set[str] = set()
+        for conversation_id, mark in zip(ids, marks, strict=True):
+            hand, watermark = hands[conversation_id], int(mark or 0)
+            if hand.wakes:
+                conversation = read[conversation_id]
+                if conversation is None:
+                    continue  # erased meanwhile
+                customers.add(conversation.customer_id)
+            if not hand.covers(watermark):
+                if hand.wakes:
+                    behind.append(conversation_id)  # else: read with its next indexed event
+            elif hand.last > watermark:
+                docs = [_event_doc(e) for e in hand.events if e.seq > watermark]
+                groups.append((conversation_id, hand.last, [d for d in docs if d is not None]))
+        size, start = 0, 0
+        for end, (_, _, group) in enumerate(groups, start=1):
+            size += len(group)
+            if size >= ROUND_DOCS or end == len(groups):
+                await self._add_many(groups[start:end])
+                size, start = 0, end
+        for conversation_id in behind:
+            if self._stopped():
+                return
+            await self.index_conversation(conversation_id, customer=False)
+        for customer_id in sorted(customers):
+            if self._stopped():
+                return
+            await self._index_customer(customer_id)
 
     async def catch_up(self) -> int:
         """Index every conversation whose log moved past its watermark, and every customer;
@@ -306,8 +408,9 @@ class RedisSearch:
             cursor = customers.next_cursor
 
     # ------------------------------------------------------------------ writing
-    async def index_conversation(self, conversation_id: str) -> None:
-        """Index the conversation's events past its watermark, and its customer."""
+    async def index_conversation(self, conversation_id: str, *, customer: bool = True) -> None:
+        """Index the conversation's events past its watermark (read from the log), and its
+        customer."""
         redis = self.store.redis
         conversation = await self.store.get_conversation(conversation_id)
         if conversation is None:
@@ -320,26 +423,44 @@ class RedisSearch:
             docs = [doc for doc in map(_event_doc, events) if doc is not None]
             await self._add(docs, conversation_id=conversation_id, seq=events[-1].seq)
             after = events[-1].seq
-        await self._index_customer(conversation.customer_id)
+        if customer:
+            await self._index_customer(conversation.customer_id)
 
     async def _add(
         self, docs: Sequence[_Doc], *, conversation_id: str, seq: int, kind: Kind = "conversation"
     ) -> None:
-        terms = sorted({t for d in docs for t in d.terms})
+        """Add one conversation's documents (its watermark moved to `seq`), or with no
+        conversation, customers' documents."""
+        if conversation_id:
+            await self._add_many([(conversation_id, seq, docs)], kind)
+        else:
+            await self._add_many([], kind, docs)
+
+    async def _add_many(
+        self,
+        groups: Sequence[tuple[str, int, Sequence[_Doc]]],
+        kind: Kind = "conversation",
+        loose: Sequence[_Doc] = (),
+    ) -> None:
+        """One script call: each (conversation, seq, documents) group's documents, and its
+        watermark moved to seq; `loose` documents belong to no conversation (customers)."""
+        docs = [(c, d) for c, (_, _, group) in enumerate(groups, start=1) for d in group]
+        docs += [(0, d) for d in loose]
+        terms = sorted({t for _, d in docs for t in d.terms})
         position = {t: j for j, t in enumerate(terms, start=1)}
-        args: list[str | int | float] = [conversation_id, seq, len(terms), *terms, len(docs)]
-        for d in docs:
+        args: list[str | int | float] = [len(groups)]
+        for conversation_id, seq, _ in groups:
+            args += [conversation_id, seq]
+        args += [len(terms), *terms, len(docs)]
+        for conversation, d in docs:
             mine = d.terms
-            args += [d.ref, json.dumps(d.doc, ensure_ascii=False), repr(d.score), len(mine)]
-            args += [position[t] for t in mine]
-        conversation_set = (
-            self.keys.conversation(conversation_id) if conversation_id else self.keys.of("next")
-        )
+            args += [d.ref, json.dumps(d.doc, ensure_ascii=False), repr(d.score), conversation]
+            args += [len(mine), *(position[t] for t in mine)]
         keys = [
             *(self.keys.of(k) for k in ("next", "docs", "ref")),
             self.keys.dictionary(kind),
             self.keys.of("seen"),
-            conversation_set,
+            *(self.keys.conversation(conversation_id) for conversation_id, _, _ in groups),
             *(self.keys.term(t, kind) for t in terms),
         ]
         await self._script(_ADD)(keys=keys, args=args)
@@ -377,8 +498,10 @@ class RedisSearch:
         redis = self.store.redis
         ref = f"c:{customer_id}"
         for _ in range(5):
-            member = await redis.hget(self.keys.of("ref"), ref)
-            stored = await redis.hget(self.keys.of("docs"), member) if member else None
+            found = await self._script(_CUSTOMER_DOC)(
+                keys=[self.keys.of("ref"), self.keys.of("docs")], args=[ref]
+            )
+            member, stored = (found[0], found[1]) if found else (None, None)
             customer = await self.store.get_customer(customer_id)
             body = customer_body(customer.to_json()) if customer is not None else ""
             if stored is not None and json.loads(stored)["b"] == body:
@@ -420,6 +543,7 @@ class RedisSearch:
         cursor: str | None = None,
     ) -> Hits:
         top, skip = _cursor(cursor)
+        await self._round()  # what this process has seen stored is found
         redis = self.store.redis
         temporary: list[str] = []
 
