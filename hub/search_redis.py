@@ -43,9 +43,10 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.model import Event
 from hub.search import Hit, Hits, Kind, Scope
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from hub.store_redis_core import RedisCore
 
 log = logging.getLogger("frontdesk.search.redis")
+T = TypeVar("T")
 
 EXPANSION = 256  # tokens a prefix may stand for (the most recent words past that are not)
 BATCH = 200  # documents read per round trip while filling a page
@@ -343,7 +345,7 @@ class RedisSearch:
         # Read for its customer (and to skip an erased one): a conversation with something
         # to index or a customer event; one with receipts alone only moves its watermark.
         woken = [c for c in ids if hands[c].wakes]
-        conversations = await asyncio.gather(*map(self.store.get_conversation, woken))
+        conversations = await _few_at_once(self.store.get_conversation, woken)
         read = dict(zip(woken, conversations, strict=True))
         groups: list[tuple[str, int, Sequence[_Doc]]] = []
         behind: list[str] = []
@@ -367,14 +369,8 @@ class RedisSearch:
             if size >= ROUND_DOCS or end == len(groups):
                 await self._add_many(groups[start:end])
                 size, start = 0, end
-        for conversation_id in behind:
-            if self._stopped():
-                return
-            await self.index_conversation(conversation_id, customer=False)
-        for customer_id in sorted(customers):
-            if self._stopped():
-                return
-            await self._index_customer(customer_id)
+        await _few_at_once(partial(self.index_conversation, customer=False), behind, self._stopped)
+        await _few_at_once(self._index_customer, sorted(customers), self._stopped)
 
     async def catch_up(self) -> int:
         """Index every conversation whose log moved past its watermark, and every customer;
@@ -391,10 +387,7 @@ class RedisSearch:
                 if c.last_seq > int(mark or 0)
             ]
             behind += len(late)
-            for start in range(0, len(late), CATCH_UP_PARALLEL):
-                await asyncio.gather(
-                    *map(self.index_conversation, late[start : start + CATCH_UP_PARALLEL])
-                )
+            await _few_at_once(self.index_conversation, late)
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
@@ -676,6 +669,22 @@ class RedisSearch:
         change without events: a merge, an edit in the contact panel)."""
         customer = await self.store.get_customer(customer_id)
         return customer is not None and query.matches(customer_body(customer.to_json()))
+
+
+async def _few_at_once(
+    call: Callable[[str], Awaitable[T]],
+    items: Sequence[str],
+    stopped: Callable[[], bool] = lambda: False,
+) -> list[T]:
+    """`call(item)` for every item, `CATCH_UP_PARALLEL` at a time: the turns share the
+    connection pool (64), and a round reading a hundred conversations at once was seen to
+    stall for seconds under load. Stops early once `stopped()`."""
+    results: list[T] = []
+    for start in range(0, len(items), CATCH_UP_PARALLEL):
+        if stopped():
+            break
+        results += await asyncio.gather(*map(call, items[start : start + CATCH_UP_PARALLEL]))
+    return results
 
 
 def _event_doc(event: Event) -> _Doc | None:
