@@ -24,8 +24,9 @@ braces decide the slot); `hub.migrations_redis` moves them.
 
 Indexing is idempotent (a document whose reference is known is not added again) and can
 run anywhere. The events the hub's listener hands over (every process's, in log order per
-conversation) are indexed moments after they are stored, in rounds: a background task
-takes everything handed over since its last round and indexes it with one read of the
+conversation) are indexed moments after they are stored, in rounds: a background task,
+woken by them, waits `ROUND_WAIT` (0.1 s, as the SQLite indexer) for more, takes
+everything handed over since its last round and indexes it with one read of the
 watermarks and one script call for all its conversations (`_ADD`), not a log read and a
 script per conversation. The events in hand are enough when they run on from the
 conversation's watermark without a hole (`_Hand`); otherwise (a process that just
@@ -78,6 +79,7 @@ SCOPE_IN_REDIS = 100
 EVENTS_BATCH = 500
 CATCH_UP_PARALLEL = 16  # conversations indexed at once while catching up
 ROUND_DOCS = 256  # documents per script call of a round (Redis does nothing else meanwhile)
+ROUND_WAIT = 0.1  # seconds a round waits after the event that woke it
 MAX_PENDING = 10_000  # conversations in hand that start a round without an indexed event
 
 # Adds documents unless their reference is known; moves each conversation's watermark
@@ -322,6 +324,10 @@ class RedisSearch:
             log.exception("search index catch-up failed; new messages are still indexed")
         while not self._stopped():
             await work.wake.wait()
+            # A moment for more to come (the SQLite indexer waits as long): a round's cost
+            # is mostly per round and per conversation (the watermarks, the script call, the
+            # customers), not per event.
+            await asyncio.sleep(ROUND_WAIT)
             work.wake.clear()
             await self._round()
 
