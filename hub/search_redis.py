@@ -22,18 +22,16 @@ cluster puts the index on another master, see `hub.store_redis_connect.far_tag`)
 Up to schema version 2 they were under the store's own tag (`fd:{fd}:{search}:`: the first
 braces decide the slot); `hub.migrations_redis` moves them.
 
-Indexing is idempotent (a document whose reference is known is not added again) and can
-run anywhere. The events the hub's listener hands over (every process's, in log order per
-conversation) are indexed moments after they are stored, in rounds: a background task,
-woken by them, waits `ROUND_WAIT` (0.1 s, as the SQLite indexer) for more, takes
-everything handed over since its last round and indexes it with one read of the
-watermarks and one script call for all its conversations (`_ADD`), not a log read and a
-script per conversation. The events in hand are enough when they run on from the
-conversation's watermark without a hole (`_Hand`); otherwise (a process that just
-started, a bus that lost messages, a round that failed) that conversation's log is read
-behind its watermark. On start every conversation whose log has moved past its watermark
-is caught up (this is also the migration for existing data), and a search first indexes
-what was handed over and not indexed yet, so it finds what this process has seen stored.
+Indexing reads the conversation log behind the watermark, so it is idempotent and can
+run anywhere. The hub's event listener names the conversations that moved; a background
+task, woken by them, waits `ROUND_WAIT` (0.1 s, as the SQLite indexer) for more, then
+indexes them all in one round: one read of their watermarks, their logs behind them (16
+at a time), and one script call for all their documents (`_ADD`), not a watermark read and
+a script per conversation. The log, not the events handed over, is what is indexed: the
+bus hands them over after its own queue, which runs behind under load, while the log is
+up to date. On start every conversation whose log has moved past its watermark is
+caught up (this is also the migration for existing data), and a search first runs a
+round of the conversations named so far, so it finds what this process has seen stored.
 A customer's record is re-indexed whenever one of their conversations is, and each
 customer hit is checked against the live record before it is shown.
 """
@@ -80,7 +78,6 @@ EVENTS_BATCH = 500
 CATCH_UP_PARALLEL = 16  # conversations indexed at once while catching up
 ROUND_DOCS = 256  # documents per script call of a round (Redis does nothing else meanwhile)
 ROUND_WAIT = 0.1  # seconds a round waits after the event that woke it
-MAX_PENDING = 10_000  # conversations in hand that start a round without an indexed event
 
 # Adds documents unless their reference is known; moves each conversation's watermark
 # forward only. KEYS: next, docs, ref, dict, seen, conversation sets (one per conversation),
@@ -231,38 +228,8 @@ class _Keys:
 
 
 @dataclass(slots=True)
-class _Hand:
-    """What the listener handed over of one conversation since the last round: the seqs
-    it saw, `first`..`last`, without a hole (a hole restarts it at the later seq), and the
-    indexed events among them."""
-
-    first: int
-    last: int
-    events: list[Event] = field(default_factory=list)
-    wakes: bool = False  # an indexed or customer event: the conversation and customer are read
-
-    def take(self, event: Event) -> bool:
-        """Keep `event`; whether it calls for a round (an indexed or customer event)."""
-        if event.seq <= self.last:
-            return False  # seen already
-        if event.seq > self.last + 1:
-            self.first = event.seq  # a hole: what came before it is read from the log
-        self.last = event.seq
-        if event.type in INDEXED_TYPES:
-            self.events.append(event)
-        elif not event.type.startswith("customer."):
-            return False
-        self.wakes = True
-        return True
-
-    def covers(self, watermark: int) -> bool:
-        """Everything after `watermark` is in hand (a conversation past it at all)."""
-        return self.first <= watermark + 1
-
-
-@dataclass(slots=True)
 class _Work:
-    pending: dict[str, _Hand] = field(default_factory=dict)
+    pending: set[str] = field(default_factory=set)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     stopped: bool = False
 
@@ -302,14 +269,9 @@ class RedisSearch:
     def on_events(self, events: Sequence[Event]) -> None:
         if self._work is None:
             return
-        pending = self._work.pending
         for event in events:
-            hand = pending.get(event.conversation_id)
-            if hand is None:
-                hand = pending[event.conversation_id] = _Hand(event.seq, event.seq - 1)
-            # Other events (receipts, typing) only move the seqs in hand: the round that
-            # an indexed event starts takes them along (the watermark moves past them).
-            if hand.take(event) or len(pending) > MAX_PENDING:
+            if event.type in INDEXED_TYPES or event.type.startswith("customer."):
+                self._work.pending.add(event.conversation_id)
                 self._work.wake.set()
 
     def _stopped(self) -> bool:
@@ -332,51 +294,47 @@ class RedisSearch:
             await self._round()
 
     async def _round(self) -> None:
-        """Index everything handed over so far (also called by a search, first)."""
+        """Index every conversation named so far (also called by a search, first)."""
         work = self._work
         if work is None or not work.pending:
             return
-        hands, work.pending = work.pending, {}
+        batch, work.pending = work.pending, set()
         try:
-            await self._index_hands(hands)
+            await self._index_round(sorted(batch))
         except Exception:
             # Left behind their watermarks: the next event or start catches them up.
-            log.exception("cannot index a round", extra={"conversations": len(hands)})
+            log.exception("cannot index a round", extra={"conversations": len(batch)})
 
-    async def _index_hands(self, hands: dict[str, _Hand]) -> None:
-        """One round: the events in hand where they run on from the watermark, in one
-        script call per `ROUND_DOCS` documents; the log behind the others."""
-        ids = sorted(hands)
+    async def _index_round(self, ids: list[str]) -> None:
+        """One round: the watermarks in one read, each log behind its watermark, every
+        document in one script call per `ROUND_DOCS`, then the customers."""
         marks = await self.store.redis.hmget(self.keys.of("seen"), ids)
-        # Read for its customer (and to skip an erased one): a conversation with something
-        # to index or a customer event; one with receipts alone only moves its watermark.
-        woken = [c for c in ids if hands[c].wakes]
-        conversations = await _few_at_once(self.store.get_conversation, woken)
-        read = dict(zip(woken, conversations, strict=True))
+        after = {c: int(mark or 0) for c, mark in zip(ids, marks, strict=True)}
+        conversations = await _few_at_once(self.store.get_conversation, ids)
+        moved = [c for c in conversations if c is not None and c.last_seq > after[c.id]]
+        logs = await _few_at_once(
+            lambda c: self.store.events(c, after_seq=after[c], limit=EVENTS_BATCH),
+            [c.id for c in moved],
+            self._stopped,
+        )
         groups: list[tuple[str, int, Sequence[_Doc]]] = []
-        behind: list[str] = []
-        customers: set[str] = set()
-        for conversation_id, mark in zip(ids, marks, strict=True):
-            hand, watermark = hands[conversation_id], int(mark or 0)
-            if hand.wakes:
-                conversation = read[conversation_id]
-                if conversation is None:
-                    continue  # erased meanwhile
-                customers.add(conversation.customer_id)
-            if not hand.covers(watermark):
-                if hand.wakes:
-                    behind.append(conversation_id)  # else: read with its next indexed event
-            elif hand.last > watermark:
-                docs = [_event_doc(e) for e in hand.events if e.seq > watermark]
-                groups.append((conversation_id, hand.last, [d for d in docs if d is not None]))
+        longer: list[str] = []  # more than a page behind: the rest page by page
+        for conversation, events in zip(moved, logs, strict=False):
+            if not events:
+                continue
+            docs = [doc for doc in map(_event_doc, events) if doc is not None]
+            groups.append((conversation.id, events[-1].seq, docs))
+            if events[-1].seq < conversation.last_seq:
+                longer.append(conversation.id)
         size, start = 0, 0
         for end, (_, _, group) in enumerate(groups, start=1):
             size += len(group)
             if size >= ROUND_DOCS or end == len(groups):
                 await self._add_many(groups[start:end])
                 size, start = 0, end
-        await _few_at_once(partial(self.index_conversation, customer=False), behind, self._stopped)
-        await _few_at_once(self._index_customer, sorted(customers), self._stopped)
+        await _few_at_once(partial(self.index_conversation, customer=False), longer, self._stopped)
+        customers = sorted({c.customer_id for c in conversations if c is not None})
+        await _few_at_once(self._index_customer, customers, self._stopped)
 
     async def catch_up(self) -> int:
         """Index every conversation whose log moved past its watermark, and every customer;

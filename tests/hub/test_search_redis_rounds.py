@@ -1,6 +1,6 @@
-"""The Redis search index in rounds: the events the hub's listener hands over are indexed
-from the hand-over itself, several conversations in one script call, and the log is read
-only behind a hole; a search first indexes what was handed over, so it finds it at once."""
+"""The Redis search index in rounds: the conversations the hub's listener names are indexed
+together, one script call for all of them, from their logs behind their watermarks; a
+search first runs the round, so it finds what was stored at once."""
 
 from __future__ import annotations
 
@@ -53,29 +53,27 @@ async def found(index: RedisSearch, word: str) -> list[str]:
     return [hit.conversation_id for hit in hits.items]
 
 
-async def test_handed_over_events_are_indexed_together_without_reading_the_log(
+async def test_the_conversations_of_a_round_are_indexed_in_one_script_call(
     index: RedisSearch, redis_store: RedisStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     logs = [await stored(redis_store, sender, text) for sender, text, _ in TEXTS]
-    log_reads = counting(monkeypatch, redis_store, "events")
     script_calls = counting(monkeypatch, index, "_add_many")
     for events in logs:
-        index.on_events(events)  # as the bus hands them over: each conversation from seq 1
-    # The search indexes the round first; both conversations in one call, no log read.
+        index.on_events(events)  # as the bus hands them over
+    # The search runs the round first: both conversations' messages in one call.
     for (_, _, word), events in zip(TEXTS, logs, strict=True):
         assert await found(index, word) == [events[0].conversation_id]
-    assert log_reads == []
     conversations = [[group[0] for group in call[0]] for call in script_calls if call[0]]
     assert conversations == [sorted(events[0].conversation_id for events in logs)]
 
 
 @pytest.mark.parametrize(("sender", "text", "word"), TEXTS)
-async def test_a_hand_over_with_a_hole_reads_the_log_behind_the_watermark(
+async def test_a_round_indexes_the_log_behind_the_watermark_not_just_what_was_named(
     index: RedisSearch, redis_store: RedisStore, sender: str, text: str, word: str
 ) -> None:
     events = await stored(redis_store, sender, text)
     later = await stored(redis_store, sender, f"{text} 2", n=2)
-    index.on_events(later[len(events) :])  # a process that saw only the second message
+    index.on_events(later[len(events) :])  # only the second message handed over
     assert await found(index, word) == [events[0].conversation_id] * 2
     watermark = await redis_store.redis.hget(index.keys.of("seen"), events[0].conversation_id)
     assert watermark == str(later[-1].seq)
