@@ -9,8 +9,12 @@ conversation because every process needs every conversation (the queue index, th
 feed, customer history): with one stream a process reads everything with a single blocking
 XREAD on one connection, where per-conversation streams would need a key list that grows
 without bound. Its own hash tag puts it on another Redis Cluster slot than the store's
-``{fd}`` (no script touches both); its cost is one XADD per committed batch. Entries carry the events themselves, so a reader does not go back to the
-log for each one; the log remains the truth for catching up.
+``{fd}`` (no script touches both). The writer sends what piled up while it waited as one
+pipeline, and the event batches published one after the other as one entry (a flat list
+of events, of any conversations, each conversation's in log order): a busy process's
+turns cost one XADD and one stream entry between them, not two each, and every reader
+parses one entry for them. Entries carry the events themselves, so a reader does not go
+back to the log for each one; the log remains the truth for catching up.
 
 Order and catch-up: every batch goes through the `hub.bus_order.Sequencer`, which drops
 what was seen and fills gaps from the log. A batch of this process is dispatched at once,
@@ -42,6 +46,7 @@ from hub.store_redis_connect import RedisClient, connect, own_tag
 log = logging.getLogger("frontdesk.bus")
 
 MAXLEN = 100_000
+ENTRY_EVENTS = 512  # events per stream entry at most (an entry is one reply to a reader)
 BLOCK_MS = 5_000
 READ_COUNT = 500
 SETTLE_TIMEOUT = 10.0  # a bus that cannot settle delays a turn this long at most, then it goes on
@@ -76,7 +81,8 @@ class RedisBus:
         self._redis: RedisClient | None = None
         self._reader_redis: RedisClient | None = None  # a blocking XREAD holds its connection
         self._inbox: asyncio.Queue[_Item] = asyncio.Queue()
-        self._outbox: list[dict[Any, Any]] = []
+        # What the writer sends next, in order: a signal's fields, or a batch of events.
+        self._outbox: list[dict[Any, Any] | list[dict[str, Any]]] = []
         self._out_ready = asyncio.Event()
         self._queued = 0  # entries handed to the writer …
         self._written = 0  # … and those it has written (or given up on)
@@ -108,8 +114,7 @@ class RedisBus:
                 self._enqueue(events, None)
         else:
             self._enqueue(events, None)
-        payload = json.dumps([e.to_json() for e in events], ensure_ascii=False)
-        self._send({"n": self.node, "k": "e", "d": payload})
+        self._send([e.to_json() for e in events])  # encoded with its neighbours by the writer
 
     def signal(self, topic: str, data: Mapping[str, Any]) -> None:
         self._send({"n": self.node, "k": "s", "t": topic, "d": json.dumps(dict(data))})
@@ -119,8 +124,8 @@ class RedisBus:
             self._waiting[conversation_id] += 1
         self._inbox.put_nowait(("events", events, entry_id))
 
-    def _send(self, fields: dict[Any, Any]) -> None:
-        self._outbox.append(fields)
+    def _send(self, item: dict[Any, Any] | list[dict[str, Any]]) -> None:
+        self._outbox.append(item)
         self._queued += 1
         self._out_ready.set()
 
@@ -194,10 +199,11 @@ class RedisBus:
             await self._out_ready.wait()
             self._out_ready.clear()
             batch, self._outbox = self._outbox, []
+            entries = self._entries(batch)
             for attempt in range(5):
                 try:
                     async with self._client().pipeline(transaction=False) as pipe:
-                        for fields in batch:
+                        for fields in entries:
                             pipe.xadd(self.key, fields, maxlen=self.maxlen, approximate=True)
                         await pipe.execute()
                     break
@@ -208,6 +214,32 @@ class RedisBus:
             async with self._progress:
                 self._written += len(batch)
                 self._progress.notify_all()
+
+    def _entries(
+        self, batch: Sequence[dict[Any, Any] | list[dict[str, Any]]]
+    ) -> list[dict[Any, Any]]:
+        """The stream entries of what was sent, in order: event batches next to each other
+        joined into one entry (their order, hence each conversation's log order, kept), up
+        to `ENTRY_EVENTS` events; a signal where it was sent."""
+        entries: list[dict[Any, Any]] = []
+        events: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            if events:
+                payload = json.dumps(events, ensure_ascii=False)
+                entries.append({"n": self.node, "k": "e", "d": payload})
+                events.clear()
+
+        for item in batch:
+            if isinstance(item, dict):  # a signal
+                flush()
+                entries.append(item)
+                continue
+            if len(events) + len(item) > ENTRY_EVENTS:
+                flush()
+            events.extend(item)
+        flush()
+        return entries
 
     async def _read_forever(self, last_id: str) -> None:
         assert self._reader_redis is not None

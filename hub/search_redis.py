@@ -23,9 +23,15 @@ Up to schema version 2 they were under the store's own tag (`fd:{fd}:{search}:`:
 braces decide the slot); `hub.migrations_redis` moves them.
 
 Indexing reads the conversation log behind the watermark, so it is idempotent and can
-run anywhere: this process's own appends are indexed moments after they are stored (the
-hub's event listener wakes a background task), and on start every conversation whose log
-has moved past its watermark is caught up (this is also the migration for existing data).
+run anywhere. The hub's event listener names the conversations that moved; a background
+task, woken by them, waits `ROUND_WAIT` (0.1 s, as the SQLite indexer) for more, then
+indexes them all in one round: one read of their watermarks, their logs behind them (16
+at a time), and one script call for all their documents (`_ADD`), not a watermark read and
+a script per conversation. The log, not the events handed over, is what is indexed: the
+bus hands them over after its own queue, which runs behind under load, while the log is
+up to date. On start every conversation whose log has moved past its watermark is
+caught up (this is also the migration for existing data), and a search first runs a
+round of the conversations named so far, so it finds what this process has seen stored.
 A customer's record is re-indexed whenever one of their conversations is, and each
 customer hit is checked against the live record before it is shown.
 """
@@ -36,9 +42,10 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.model import Event
 from hub.search import Hit, Hits, Kind, Scope
@@ -58,6 +65,7 @@ if TYPE_CHECKING:
     from hub.store_redis_core import RedisCore
 
 log = logging.getLogger("frontdesk.search.redis")
+T = TypeVar("T")
 
 EXPANSION = 256  # tokens a prefix may stand for (the most recent words past that are not)
 BATCH = 200  # documents read per round trip while filling a page
@@ -68,33 +76,50 @@ BATCH = 200  # documents read per round trip while filling a page
 SCOPE_IN_REDIS = 100
 EVENTS_BATCH = 500
 CATCH_UP_PARALLEL = 16  # conversations indexed at once while catching up
+ROUND_DOCS = 256  # documents per script call of a round (Redis does nothing else meanwhile)
+ROUND_WAIT = 0.1  # seconds a round waits after the event that woke it
 
-# Adds documents unless their reference is known; moves the watermark forward only.
-# KEYS: next, docs, ref, dict, seen, conv set, token keys…
-# ARGV: conversation, seq, token count, tokens…, doc count, then per doc:
-#       ref, json, score, n, n token positions (1-based among the tokens)
+# Adds documents unless their reference is known; moves each conversation's watermark
+# forward only. KEYS: next, docs, ref, dict, seen, conversation sets (one per conversation),
+# token keys… ARGV: conversation count, then per conversation: id, seq; token count,
+# tokens…, doc count, then per doc: ref, json, score, its conversation (1-based among the
+# conversations, 0: none, a customer), n, n token positions (1-based among the tokens).
 _ADD = """
-local ntok = tonumber(ARGV[3])
-for j = 1, ntok do redis.call('ZADD', KEYS[4], 0, ARGV[3 + j]) end
-local i = 4 + ntok
+local nconv = tonumber(ARGV[1])
+local t0 = 2 + 2 * nconv
+local ntok = tonumber(ARGV[t0])
+local tokens = 5 + nconv
+for j = 1, ntok do redis.call('ZADD', KEYS[4], 0, ARGV[t0 + j]) end
+local i = t0 + ntok + 1
 local ndocs = tonumber(ARGV[i]); i = i + 1
 for d = 1, ndocs do
-  local ref, doc, score, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  i = i + 4
+  local ref, doc, score = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local conv, n = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  i = i + 5
   if redis.call('HEXISTS', KEYS[3], ref) == 0 then
     local member = string.format('%012d', redis.call('INCR', KEYS[1]))
     redis.call('HSET', KEYS[2], member, doc)
     redis.call('HSET', KEYS[3], ref, member)
-    if KEYS[6] ~= KEYS[1] then redis.call('SADD', KEYS[6], member) end
-    for t = 0, n - 1 do redis.call('ZADD', KEYS[6 + tonumber(ARGV[i + t])], score, member) end
+    if conv > 0 then redis.call('SADD', KEYS[5 + conv], member) end
+    for t = 0, n - 1 do redis.call('ZADD', KEYS[tokens + tonumber(ARGV[i + t])], score, member) end
   end
   i = i + n
 end
-if ARGV[1] ~= '' then
-  local old = tonumber(redis.call('HGET', KEYS[5], ARGV[1]) or '0')
-  if tonumber(ARGV[2]) > old then redis.call('HSET', KEYS[5], ARGV[1], ARGV[2]) end
+for c = 1, nconv do
+  local old = tonumber(redis.call('HGET', KEYS[5], ARGV[2 * c]) or '0')
+  if tonumber(ARGV[2 * c + 1]) > old then redis.call('HSET', KEYS[5], ARGV[2 * c], ARGV[2 * c + 1]) end
 end
 return 1
+"""
+
+# A customer's document as stored: {member, json} or {} (one round trip, not two).
+# KEYS: ref, docs. ARGV: the customer's ref.
+_CUSTOMER_DOC = """
+local member = redis.call('HGET', KEYS[1], ARGV[1])
+if not member then return {} end
+local doc = redis.call('HGET', KEYS[2], member)
+if not doc then return {} end
+return {member, doc}
 """
 
 # Removes documents (checked: each must still be as read), and tokens left with no
@@ -261,18 +286,55 @@ class RedisSearch:
             log.exception("search index catch-up failed; new messages are still indexed")
         while not self._stopped():
             await work.wake.wait()
+            # A moment for more to come (the SQLite indexer waits as long): a round's cost
+            # is mostly per round and per conversation (the watermarks, the script call, the
+            # customers), not per event.
+            await asyncio.sleep(ROUND_WAIT)
             work.wake.clear()
-            batch, work.pending = work.pending, set()
-            for conversation_id in sorted(batch):
-                if self._stopped():
-                    return
-                try:
-                    await self.index_conversation(conversation_id)
-                except Exception:
-                    # Left behind its watermark: the next event or start catches it up.
-                    log.exception(
-                        "cannot index a conversation", extra={"conversation_id": conversation_id}
-                    )
+            await self._round()
+
+    async def _round(self) -> None:
+        """Index every conversation named so far (also called by a search, first)."""
+        work = self._work
+        if work is None or not work.pending:
+            return
+        batch, work.pending = work.pending, set()
+        try:
+            await self._index_round(sorted(batch))
+        except Exception:
+            # Left behind their watermarks: the next event or start catches them up.
+            log.exception("cannot index a round", extra={"conversations": len(batch)})
+
+    async def _index_round(self, ids: list[str]) -> None:
+        """One round: the watermarks in one read, each log behind its watermark, every
+        document in one script call per `ROUND_DOCS`, then the customers."""
+        marks = await self.store.redis.hmget(self.keys.of("seen"), ids)
+        after = {c: int(mark or 0) for c, mark in zip(ids, marks, strict=True)}
+        conversations = await _few_at_once(self.store.get_conversation, ids)
+        moved = [c for c in conversations if c is not None and c.last_seq > after[c.id]]
+        logs = await _few_at_once(
+            lambda c: self.store.events(c, after_seq=after[c], limit=EVENTS_BATCH),
+            [c.id for c in moved],
+            self._stopped,
+        )
+        groups: list[tuple[str, int, Sequence[_Doc]]] = []
+        longer: list[str] = []  # more than a page behind: the rest page by page
+        for conversation, events in zip(moved, logs, strict=False):
+            if not events:
+                continue
+            docs = [doc for doc in map(_event_doc, events) if doc is not None]
+            groups.append((conversation.id, events[-1].seq, docs))
+            if events[-1].seq < conversation.last_seq:
+                longer.append(conversation.id)
+        size, start = 0, 0
+        for end, (_, _, group) in enumerate(groups, start=1):
+            size += len(group)
+            if size >= ROUND_DOCS or end == len(groups):
+                await self._add_many(groups[start:end])
+                size, start = 0, end
+        await _few_at_once(partial(self.index_conversation, customer=False), longer, self._stopped)
+        customers = sorted({c.customer_id for c in conversations if c is not None})
+        await _few_at_once(self._index_customer, customers, self._stopped)
 
     async def catch_up(self) -> int:
         """Index every conversation whose log moved past its watermark, and every customer;
@@ -289,10 +351,7 @@ class RedisSearch:
                 if c.last_seq > int(mark or 0)
             ]
             behind += len(late)
-            for start in range(0, len(late), CATCH_UP_PARALLEL):
-                await asyncio.gather(
-                    *map(self.index_conversation, late[start : start + CATCH_UP_PARALLEL])
-                )
+            await _few_at_once(self.index_conversation, late)
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
@@ -306,8 +365,9 @@ class RedisSearch:
             cursor = customers.next_cursor
 
     # ------------------------------------------------------------------ writing
-    async def index_conversation(self, conversation_id: str) -> None:
-        """Index the conversation's events past its watermark, and its customer."""
+    async def index_conversation(self, conversation_id: str, *, customer: bool = True) -> None:
+        """Index the conversation's events past its watermark (read from the log), and its
+        customer."""
         redis = self.store.redis
         conversation = await self.store.get_conversation(conversation_id)
         if conversation is None:
@@ -320,26 +380,44 @@ class RedisSearch:
             docs = [doc for doc in map(_event_doc, events) if doc is not None]
             await self._add(docs, conversation_id=conversation_id, seq=events[-1].seq)
             after = events[-1].seq
-        await self._index_customer(conversation.customer_id)
+        if customer:
+            await self._index_customer(conversation.customer_id)
 
     async def _add(
         self, docs: Sequence[_Doc], *, conversation_id: str, seq: int, kind: Kind = "conversation"
     ) -> None:
-        terms = sorted({t for d in docs for t in d.terms})
+        """Add one conversation's documents (its watermark moved to `seq`), or with no
+        conversation, customers' documents."""
+        if conversation_id:
+            await self._add_many([(conversation_id, seq, docs)], kind)
+        else:
+            await self._add_many([], kind, docs)
+
+    async def _add_many(
+        self,
+        groups: Sequence[tuple[str, int, Sequence[_Doc]]],
+        kind: Kind = "conversation",
+        loose: Sequence[_Doc] = (),
+    ) -> None:
+        """One script call: each (conversation, seq, documents) group's documents, and its
+        watermark moved to seq; `loose` documents belong to no conversation (customers)."""
+        docs = [(c, d) for c, (_, _, group) in enumerate(groups, start=1) for d in group]
+        docs += [(0, d) for d in loose]
+        terms = sorted({t for _, d in docs for t in d.terms})
         position = {t: j for j, t in enumerate(terms, start=1)}
-        args: list[str | int | float] = [conversation_id, seq, len(terms), *terms, len(docs)]
-        for d in docs:
+        args: list[str | int | float] = [len(groups)]
+        for conversation_id, seq, _ in groups:
+            args += [conversation_id, seq]
+        args += [len(terms), *terms, len(docs)]
+        for conversation, d in docs:
             mine = d.terms
-            args += [d.ref, json.dumps(d.doc, ensure_ascii=False), repr(d.score), len(mine)]
-            args += [position[t] for t in mine]
-        conversation_set = (
-            self.keys.conversation(conversation_id) if conversation_id else self.keys.of("next")
-        )
+            args += [d.ref, json.dumps(d.doc, ensure_ascii=False), repr(d.score), conversation]
+            args += [len(mine), *(position[t] for t in mine)]
         keys = [
             *(self.keys.of(k) for k in ("next", "docs", "ref")),
             self.keys.dictionary(kind),
             self.keys.of("seen"),
-            conversation_set,
+            *(self.keys.conversation(conversation_id) for conversation_id, _, _ in groups),
             *(self.keys.term(t, kind) for t in terms),
         ]
         await self._script(_ADD)(keys=keys, args=args)
@@ -377,8 +455,10 @@ class RedisSearch:
         redis = self.store.redis
         ref = f"c:{customer_id}"
         for _ in range(5):
-            member = await redis.hget(self.keys.of("ref"), ref)
-            stored = await redis.hget(self.keys.of("docs"), member) if member else None
+            found = await self._script(_CUSTOMER_DOC)(
+                keys=[self.keys.of("ref"), self.keys.of("docs")], args=[ref]
+            )
+            member, stored = (found[0], found[1]) if found else (None, None)
             customer = await self.store.get_customer(customer_id)
             body = customer_body(customer.to_json()) if customer is not None else ""
             if stored is not None and json.loads(stored)["b"] == body:
@@ -420,6 +500,7 @@ class RedisSearch:
         cursor: str | None = None,
     ) -> Hits:
         top, skip = _cursor(cursor)
+        await self._round()  # what this process has seen stored is found
         redis = self.store.redis
         temporary: list[str] = []
 
@@ -552,6 +633,22 @@ class RedisSearch:
         change without events: a merge, an edit in the contact panel)."""
         customer = await self.store.get_customer(customer_id)
         return customer is not None and query.matches(customer_body(customer.to_json()))
+
+
+async def _few_at_once(
+    call: Callable[[str], Awaitable[T]],
+    items: Sequence[str],
+    stopped: Callable[[], bool] = lambda: False,
+) -> list[T]:
+    """`call(item)` for every item, `CATCH_UP_PARALLEL` at a time: the turns share the
+    connection pool (64), and a round reading a hundred conversations at once was seen to
+    stall for seconds under load. Stops early once `stopped()`."""
+    results: list[T] = []
+    for start in range(0, len(items), CATCH_UP_PARALLEL):
+        if stopped():
+            break
+        results += await asyncio.gather(*map(call, items[start : start + CATCH_UP_PARALLEL]))
+    return results
 
 
 def _event_doc(event: Event) -> _Doc | None:

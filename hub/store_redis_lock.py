@@ -3,10 +3,12 @@
 The process-local `KeyedLock` comes first, so coroutines of one process queue on an
 `asyncio.Lock` instead of polling Redis against each other. The Redis lock is
 ``SET key "fence token" NX PX ttl`` (in Lua, so that a resent SET finds its own token);
-while it is held a background task extends the lease every third of the ttl, so a long
-turn never loses it, and a process that dies loses it after one ttl at most. Release and
+while it is held the process's keeper extends the lease every third of the ttl, so a
+long turn never loses it, and a process that dies loses it after one ttl at most. Release and
 extension compare the value first (Lua), so a process never frees or prolongs a lock
-someone else has taken since.
+someone else has taken since. One keeper task per process extends every lease it holds
+(not a task per lease: a turn holds its lease for milliseconds, and creating, cancelling
+and awaiting a task for each one cost more than the turn's lock bookkeeping otherwise).
 
 The fence comes from ``INCR key:fence`` at each acquisition, so it only grows. A holder
 that stalls past the ttl (a long GC pause, a stopped VM) cannot tell it lost the lock;
@@ -89,6 +91,8 @@ class RedisLeaseLocks:
         self._local = KeyedLock()
         self._held: dict[str, Held] = {}
         self._taken: dict[str, Taken] = {}  # oldest first
+        self._kept: dict[str, Held] = {}  # Redis key → a lease held here, which the keeper extends
+        self._keeper: asyncio.Task[None] | None = None
         self._acquire_script: AsyncScript = redis.register_script(LOCK_ACQUIRE)
         self._release: AsyncScript = redis.register_script(LOCK_RELEASE)
         self._release_token: AsyncScript = redis.register_script(LOCK_RELEASE_TOKEN)
@@ -142,19 +146,21 @@ class RedisLeaseLocks:
             fence, token, read = await self._acquire(key, take, adopt)
             held = Held(fence=fence, value=f"{fence} {token}")
             self._held[key] = held
-            keeper = asyncio.create_task(self._keep(redis_key, held))
+            self._kept[redis_key] = held
+            if self._keeper is None or self._keeper.done():
+                self._keeper = asyncio.create_task(self._keep())
             try:
                 yield held, read
             finally:
                 del self._held[key]
-                keeper.cancel()
-                try:
-                    if not held.released:
-                        await self._release_shielded(redis_key, held.value)
-                finally:
-                    # asyncio.wait never raises the keeper's CancelledError, so a
-                    # cancellation of *this* task is not swallowed here.
-                    await asyncio.wait([keeper])
+                self._kept.pop(redis_key, None)
+                if not self._kept and self._keeper is not None:
+                    # Nothing left to keep: no task outlives the last lease (a store
+                    # closed afterwards leaves none pending).
+                    self._keeper.cancel()
+                    self._keeper = None
+                if not held.released:
+                    await self._release_shielded(redis_key, held.value)
 
     def redis_key(self, key: str) -> str:
         return f"{self._prefix}lock:{key}"
@@ -190,21 +196,28 @@ class RedisLeaseLocks:
             await self._release_shielded(redis_key, token, by_token=True)
             raise
 
-    async def _keep(self, key: str, held: Held) -> None:
+    async def _keep(self) -> None:
+        """Every third of the ttl, extend every lease held here. A lease taken just after
+        a round is extended at the next one, a third of its ttl later at most: as soon as
+        a task of its own would have."""
         interval = self.ttl_ms / 3000
-        while True:
+        while self._kept:
             await asyncio.sleep(interval)
-            if held.released:
-                return
-            try:
-                kept = await self._extend(keys=[key], args=[held.value, self.ttl_ms])
-            except RedisError:
-                log.warning("could not extend conversation lock", extra={"lock": key})
-                continue
-            if not kept:
-                if not held.released:  # a commit freeing it meanwhile is no loss
-                    log.error("conversation lock lost to its lease expiring", extra={"lock": key})
-                return
+            kept = [(key, held) for key, held in self._kept.items() if not held.released]
+            if kept:
+                await asyncio.gather(*(self._extend_one(key, held) for key, held in kept))
+
+    async def _extend_one(self, key: str, held: Held) -> None:
+        try:
+            kept = await self._extend(keys=[key], args=[held.value, self.ttl_ms])
+        except RedisError:
+            log.warning("could not extend conversation lock", extra={"lock": key})
+            return
+        if kept or held.released:  # a commit freeing it meanwhile is no loss
+            return
+        if self._kept.get(key) is held:
+            del self._kept[key]  # lost: not extended again
+        log.error("conversation lock lost to its lease expiring", extra={"lock": key})
 
     async def _release_shielded(self, key: str, value: str, *, by_token: bool = False) -> None:
         """Free the lock if it holds `value` ("fence token"), or any fence with our token

@@ -32,7 +32,7 @@ async def test_an_indexer_that_swallows_the_cancel_still_stops(
     await index.start()
     await asyncio.wait_for(caught_up.wait(), BOUND)
     indexing = SwallowsFirstCancel()  # a Redis call that does not answer
-    monkeypatch.setattr(index, "index_conversation", indexing)
+    monkeypatch.setattr(index, "_index_round", indexing)  # a round's indexing
     got = await redis_store.record_inbound(
         Inbound(channel="webchat", sender="v1", message_id="w1", text=text), now=1.0
     )

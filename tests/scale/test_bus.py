@@ -75,3 +75,32 @@ async def test_every_bus_sees_every_batch_in_log_order_and_settles(redis_url: st
     finally:
         for bus in buses:
             await bus.stop()
+
+
+async def test_a_burst_of_batches_is_one_stream_entry_and_keeps_log_order(redis_url: str) -> None:
+    """Batches published one after the other (a busy process's turns) go out as one XADD
+    of one entry, and every other process still gets each conversation's in log order."""
+    zh, en = "我的包裹到了吗？", "Has my parcel arrived?"
+    LOG["c3"] = [event(1, "c3", en), event(2, "c3", zh)]
+    LOG["c4"] = [event(1, "c4", zh), event(2, "c4", en)]
+    buses = [RedisBus(redis_url, read_log=read_log) for _ in range(2)]
+    seen: list[tuple[str, int, str]] = []
+    buses[1].subscribe(
+        lambda events: seen.extend((e.conversation_id, e.seq, str(e.data["text"])) for e in events)
+    )
+    for bus in buses:
+        await bus.start()
+    try:
+        a, b = buses
+        await a.settled()
+        redis = a._client()
+        before = int(await redis.xlen(a.key))
+        for batch in ([LOG["c3"][0]], [LOG["c4"][0]], [LOG["c3"][1]], [LOG["c4"][1]]):
+            a.publish(batch)
+        await b.settled()
+        assert int(await redis.xlen(a.key)) == before + 1
+        assert [s for s in seen if s[0] == "c3"] == [("c3", 1, en), ("c3", 2, zh)]
+        assert [s for s in seen if s[0] == "c4"] == [("c4", 1, zh), ("c4", 2, en)]
+    finally:
+        for bus in buses:
+            await bus.stop()

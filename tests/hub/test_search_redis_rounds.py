@@ -1,0 +1,79 @@
+"""The Redis search index in rounds: the conversations the hub's listener names are indexed
+together, one script call for all of them, from their logs behind their watermarks; a
+search first runs the round, so it finds what was stored at once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from hub.model import Event, Inbound
+from hub.search_redis import RedisSearch
+from hub.search_text import parse_query
+from hub.store_redis import RedisStore
+
+TEXTS = [
+    ("ana", "my parcel never arrived", "parcel"),
+    ("bo", "我的包裹还没到", "包裹"),
+]
+
+
+@pytest.fixture
+async def index(redis_store: RedisStore) -> AsyncIterator[RedisSearch]:
+    started = RedisSearch(redis_store)
+    await started.start()  # its catch-up finds nothing: everything is written afterwards
+    yield started
+    await started.stop()
+
+
+async def stored(store: RedisStore, sender: str, text: str, n: int = 1) -> list[Event]:
+    got = await store.record_inbound(
+        Inbound(channel="api", sender=sender, message_id=f"{sender}{n}", text=text), now=10.0 + n
+    )
+    return await store.events(got.conversation.id)
+
+
+def counting(monkeypatch: pytest.MonkeyPatch, target: object, name: str) -> list[tuple[Any, ...]]:
+    """The arguments of every call of `target.name` from now on."""
+    calls: list[tuple[Any, ...]] = []
+    real = getattr(target, name)
+
+    async def wrapped(*args: Any, **kw: Any) -> Any:
+        calls.append(args)
+        return await real(*args, **kw)
+
+    monkeypatch.setattr(target, name, wrapped)
+    return calls
+
+
+async def found(index: RedisSearch, word: str) -> list[str]:
+    hits = await index.search(parse_query(word), kind="conversation", scope=None, limit=10)
+    return [hit.conversation_id for hit in hits.items]
+
+
+async def test_the_conversations_of_a_round_are_indexed_in_one_script_call(
+    index: RedisSearch, redis_store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = [await stored(redis_store, sender, text) for sender, text, _ in TEXTS]
+    script_calls = counting(monkeypatch, index, "_add_many")
+    for events in logs:
+        index.on_events(events)  # as the bus hands them over
+    # The search runs the round first: both conversations' messages in one call.
+    for (_, _, word), events in zip(TEXTS, logs, strict=True):
+        assert await found(index, word) == [events[0].conversation_id]
+    conversations = [[group[0] for group in call[0]] for call in script_calls if call[0]]
+    assert conversations == [sorted(events[0].conversation_id for events in logs)]
+
+
+@pytest.mark.parametrize(("sender", "text", "word"), TEXTS)
+async def test_a_round_indexes_the_log_behind_the_watermark_not_just_what_was_named(
+    index: RedisSearch, redis_store: RedisStore, sender: str, text: str, word: str
+) -> None:
+    events = await stored(redis_store, sender, text)
+    later = await stored(redis_store, sender, f"{text} 2", n=2)
+    index.on_events(later[len(events) :])  # only the second message handed over
+    assert await found(index, word) == [events[0].conversation_id] * 2
+    watermark = await redis_store.redis.hget(index.keys.of("seen"), events[0].conversation_id)
+    assert watermark == str(later[-1].seq)
