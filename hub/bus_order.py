@@ -7,14 +7,22 @@ conversation, the last seq it passed on (its watermark): events at or below it a
 (seen already: our own echo, or a catch-up that got there first), and a batch that starts
 above watermark + 1 is completed from the log first. So subscribers see each
 conversation's events once each and in log order, whichever process appended them.
+
+Filling a gap is a log read. `Lanes` keeps it from holding up the other conversations: a
+conversation waiting on one gets a lane, where what comes after it in that conversation
+waits, in order, while the others go on.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import asyncio
+import logging
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 
 from hub.model import Event
+
+log = logging.getLogger("frontdesk.bus")
 
 ReadLog = Callable[[str, int, int], Awaitable[Sequence[Event]]]  # (conversation, after, limit)
 
@@ -85,4 +93,64 @@ class Sequencer:
             self._seen.popitem(last=False)
 
 
-__all__ = ["ReadLog", "Sequencer"]
+Step = Callable[[], Awaitable[None]]  # one queued piece of work of a lane
+
+
+class Lanes:
+    """Conversations with work waiting on a log read, each worked through by a task of its
+    own in the order it was queued. A conversation without a lane is dispatched at once by
+    the caller; once it has one, everything of it goes behind (`held`), so its order holds
+    while the others' batches pass."""
+
+    def __init__(self) -> None:
+        self._lanes: dict[str, deque[Step]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def held(self, conversation_id: str) -> bool:
+        return conversation_id in self._lanes
+
+    def __len__(self) -> int:
+        return len(self._lanes)
+
+    def add(self, conversation_id: str, step: Step) -> None:
+        """Queue `step` behind what that conversation has waiting (or start its lane)."""
+        lane = self._lanes.get(conversation_id)
+        if lane is not None:
+            lane.append(step)
+            return
+        lane = self._lanes[conversation_id] = deque([step])
+        self._idle.clear()
+        task = asyncio.create_task(self._run(conversation_id, lane))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drained(self) -> None:
+        """Return once no conversation has a lane (new ones may open after)."""
+        await self._idle.wait()
+
+    async def close(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5.0)
+
+    async def _run(self, conversation_id: str, lane: deque[Step]) -> None:
+        try:
+            while lane:
+                try:
+                    await lane[0]()
+                except Exception:  # a step reports its own failures; this keeps the lane going
+                    log.exception("event bus lane step failed")
+                lane.popleft()
+        finally:
+            # Nothing awaited between the empty check and this: no step can be queued on a
+            # lane that is about to go.
+            del self._lanes[conversation_id]
+            if not self._lanes:
+                self._idle.set()
+
+
+__all__ = ["Lanes", "ReadLog", "Sequencer", "Step"]

@@ -23,6 +23,14 @@ delivery starts), unless that conversation has batches waiting or a gap to fill:
 queues behind them. The echo of our own entries only moves the read position. After a
 lost connection the reader resumes from its last stream id and the gap listeners rebuild
 what they derive from the log (the stream may have been trimmed meanwhile).
+
+Lanes: a gap fill is a log read, and under load two appends of one conversation often
+announce themselves crossed. The dispatcher does not wait for that read: the conversation
+gets a lane (`hub.bus_order.Lanes`), its batches (and the signals naming it) queue there
+in arrival order while at most `MAX_FILLS` reads run at once, and every other
+conversation's batches are dispatched meanwhile. A lost connection waits for the lanes to
+empty before the gap listeners run, and `settled()` counts an entry dispatched once every
+batch of it has been, lanes included.
 """
 
 from __future__ import annotations
@@ -32,14 +40,15 @@ import contextlib
 import json
 import logging
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError
 
 from hub.bus import EventListener, GapListener, SignalListener, Subscribers
-from hub.bus_order import ReadLog, Sequencer
+from hub.bus_order import Lanes, ReadLog, Sequencer
 from hub.model import Event
 from hub.store_redis_connect import RedisClient, connect, own_tag
 
@@ -50,10 +59,21 @@ ENTRY_EVENTS = 512  # events per stream entry at most (an entry is one reply to 
 BLOCK_MS = 5_000
 READ_COUNT = 500
 SETTLE_TIMEOUT = 10.0  # a bus that cannot settle delays a turn this long at most, then it goes on
+MAX_FILLS = 16  # gap fills (log reads) under way at once; more conversations wait their turn
 
-# What the dispatcher works through, in order: ("events", events, stream id or None),
-# ("signal", (topic, data), id), ("mark", None, id) for an echo of ours, ("gap", None, None).
+# What the dispatcher works through, in order: ("events", events, stream id or a local
+# token), ("signal", (topic, data), id), ("mark", None, id) for an echo of ours,
+# ("gap", None, None).
 _Item = tuple[str, Any, Any]
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A stream entry read here, and how many of its batches (or its signal) still wait in
+    a lane: `settled()` counts it dispatched when none does, nor any entry before it."""
+
+    id: tuple[int, int]
+    held: int = 0
 
 
 def stream_key(prefix: str) -> str:
@@ -89,6 +109,13 @@ class RedisBus:
         self._progress = asyncio.Condition()
         self._dispatched = (0, 0)  # the last stream id dispatched here
         self._waiting: Counter[str] = Counter()  # batches queued per conversation
+        self._lanes = Lanes()  # conversations waiting on a gap fill, and what queued behind
+        self._fills = asyncio.Semaphore(MAX_FILLS)
+        self._unsettled: deque[_Entry] = deque()  # read, in stream order, not all dispatched
+        # Batches this process published that had to queue (they have no stream id until
+        # their echo, which does not wait for them): `settled()` waits for these too.
+        self._local_held: set[int] = set()
+        self._local_tokens = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
 
@@ -122,7 +149,12 @@ class RedisBus:
     def _enqueue(self, events: Sequence[Event], entry_id: str | None) -> None:
         for conversation_id in {event.conversation_id for event in events}:
             self._waiting[conversation_id] += 1
-        self._inbox.put_nowait(("events", events, entry_id))
+        if entry_id is None:
+            self._local_tokens += 1
+            self._local_held.add(self._local_tokens)
+            self._inbox.put_nowait(("events", events, self._local_tokens))
+        else:
+            self._inbox.put_nowait(("events", events, entry_id))
 
     def _send(self, item: dict[Any, Any] | list[dict[str, Any]]) -> None:
         self._outbox.append(item)
@@ -138,11 +170,14 @@ class RedisBus:
 
     async def _settle(self) -> None:
         target = self._queued
+        local = set(self._local_held)
         async with self._progress:
             await self._progress.wait_for(lambda: self._written >= target)
         last = await self._last_id()
         async with self._progress:
-            await self._progress.wait_for(lambda: self._dispatched >= last)
+            await self._progress.wait_for(
+                lambda: self._dispatched >= last and local.isdisjoint(self._local_held)
+            )
 
     async def _last_id(self) -> tuple[int, int]:
         entries: Any = await self._client().xrevrange(self.key, count=1)
@@ -177,6 +212,7 @@ class RedisBus:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=5.0)
         self._tasks = []
+        await self._lanes.close()
         for client in (self._redis, self._reader_redis):
             if client is not None:
                 await client.aclose()
@@ -274,36 +310,101 @@ class RedisBus:
                         self._enqueue(events, entry_id)
 
     async def _dispatch_forever(self) -> None:
+        """Stream order, except that a conversation waiting on a gap fill waits in its lane
+        and the others pass it."""
         while not self._closing:
             kind, payload, entry_id = await self._inbox.get()
+            entry = None
+            if isinstance(entry_id, str):
+                entry = _Entry(_id(entry_id))
+                self._unsettled.append(entry)
             try:
                 if kind == "events":
-                    await self._dispatch_events(payload)
+                    self._route_events(payload, entry, entry_id)
                 elif kind == "signal":
-                    self.subscribers.dispatch_signal(*payload)
+                    topic, data = payload
+                    self._route_signal(topic, data, entry)
                 elif kind == "gap":
+                    # The listeners rebuild from the log: after every batch read before the
+                    # loss, as with one queue, so none of those lands on the rebuilt state.
+                    await self._lanes.drained()
                     await self.subscribers.dispatch_gap()
             except Exception:
                 log.exception("event bus dispatch failed")
-            if entry_id is not None:
-                async with self._progress:
-                    self._dispatched = max(self._dispatched, _id(entry_id))
-                    self._progress.notify_all()
+            if entry is not None or isinstance(entry_id, int):
+                await self._advance()
 
-    async def _dispatch_events(self, events: Sequence[Event]) -> None:
+    def _route_events(self, events: Sequence[Event], entry: _Entry | None, token: Any) -> None:
         by_conversation: dict[str, list[Event]] = {}
         for event in events:
             by_conversation.setdefault(event.conversation_id, []).append(event)
-        for batch in by_conversation.values():
+        for conversation_id, batch in by_conversation.items():
+            batch.sort(key=lambda e: e.seq)
+            if not self._lanes.held(conversation_id):
+                ordered = self.sequencer.take(batch)
+                if ordered is not None:
+                    self.subscribers.dispatch(ordered)
+                    self._batch_done(conversation_id, token)
+                    continue
+            if entry is not None:
+                entry.held += 1
+            self._lanes.add(conversation_id, self._held_batch(batch, entry, token))
+
+    def _route_signal(self, topic: str, data: Mapping[str, Any], entry: _Entry | None) -> None:
+        """A signal about a conversation (typing) keeps its place behind that conversation's
+        held events; any other goes out at once."""
+        conversation_id = data.get("conversation_id")
+        if not isinstance(conversation_id, str) or not self._lanes.held(conversation_id):
+            self.subscribers.dispatch_signal(topic, data)
+            return
+
+        async def step() -> None:
             try:
-                ordered = await self.sequencer.order(sorted(batch, key=lambda e: e.seq))
+                self.subscribers.dispatch_signal(topic, data)
+            finally:
+                await self._lane_done(entry)
+
+        if entry is not None:
+            entry.held += 1
+        self._lanes.add(conversation_id, step)
+
+    def _held_batch(self, batch: list[Event], entry: _Entry | None, token: Any) -> Any:
+        conversation_id = batch[0].conversation_id
+
+        async def step() -> None:
+            try:
+                ordered = self.sequencer.take(batch)
+                if ordered is None:
+                    async with self._fills:
+                        ordered = await self.sequencer.order(batch)
                 if ordered:
                     self.subscribers.dispatch(ordered)
+            except Exception:
+                log.exception("event bus dispatch failed")
             finally:
-                conversation_id = batch[0].conversation_id
-                self._waiting[conversation_id] -= 1
-                if self._waiting[conversation_id] <= 0:
-                    del self._waiting[conversation_id]
+                self._batch_done(conversation_id, token)
+                await self._lane_done(entry)
+
+        return step
+
+    def _batch_done(self, conversation_id: str, token: Any) -> None:
+        self._waiting[conversation_id] -= 1
+        if self._waiting[conversation_id] <= 0:
+            del self._waiting[conversation_id]
+        if isinstance(token, int):
+            self._local_held.discard(token)
+
+    async def _lane_done(self, entry: _Entry | None) -> None:
+        if entry is not None:
+            entry.held -= 1
+        await self._advance()
+
+    async def _advance(self) -> None:
+        """Move the dispatched mark over the entries at the front that are done."""
+        async with self._progress:
+            while self._unsettled and self._unsettled[0].held <= 0:
+                self._dispatched = max(self._dispatched, self._unsettled.popleft().id)
+            self._progress.notify_all()
 
 
 __all__ = ["RedisBus", "stream_key"]
