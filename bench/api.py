@@ -38,6 +38,9 @@ from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
 CHANNEL_TOKEN = "bench-channel-token"
+# How the hub is started (after the interpreter): a bench that instruments the hub, such
+# as `bench/bus_lag.py`, starts it through itself instead.
+HUB_COMMAND: tuple[str, ...] = ("-m", "hub")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -184,7 +187,7 @@ async def run(args: argparse.Namespace, repo: Path = REPO) -> dict[str, object]:
     }
     with (tmp / "hub.log").open("wb") as hub_log:
         hub = subprocess.Popen(
-            [sys.executable, "-m", "hub", "serve", "--config", str(config)],
+            [sys.executable, *HUB_COMMAND, "serve", "--config", str(config)],
             cwd=repo,
             env=env,
             stdout=subprocess.DEVNULL,
