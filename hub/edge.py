@@ -89,28 +89,39 @@ def edge_middleware(*, trusted_proxies: tuple[Network, ...], body_timeout: float
 
     @web.middleware
     async def edge(request: web.Request, handler: Handler) -> web.StreamResponse:
-        request[CLIENT_ADDRESS] = forwarded_client(
-            request.remote or "-", request.headers.get("X-Forwarded-For", ""), trusted_proxies
+        peer = request.remote or "-"
+        request[CLIENT_ADDRESS] = (
+            forwarded_client(peer, request.headers.get("X-Forwarded-For", ""), trusted_proxies)
+            if trusted_proxies
+            else peer  # no proxy to vouch for the header: skip reading it
         )
         if request.body_exists and request.content_type != "multipart/form-data":
             # Read (and keep: request.read/json/post reuse it) while the clock runs.
             # Multipart is read as a stream by its handler; no route here accepts it.
             # Handlers ask `body_exists`: `can_read_body` is False once the body is read.
-            try:
-                async with asyncio.timeout(body_timeout):
-                    await request.read()
-            except TimeoutError:
-                log.warning(
-                    "request body too slow",
-                    extra={"path": request.path, "remote": client_address(request)},
-                )
-                raise InputError(
-                    f"the request body did not arrive within {body_timeout:g} seconds",
-                    status=408,
-                ) from None
+            if request.content.is_eof():
+                # The whole body came with the headers (a small POST nearly always does):
+                # reading it cannot wait, so no clock is started (a timer per request).
+                await request.read()
+            else:
+                await _read_within(request, body_timeout)
         return await handler(request)
 
     return edge
+
+
+async def _read_within(request: web.Request, body_timeout: float) -> None:
+    """Read the body, or a 408 when it has not all arrived within `body_timeout` seconds."""
+    try:
+        async with asyncio.timeout(body_timeout):
+            await request.read()
+    except TimeoutError:
+        log.warning(
+            "request body too slow", extra={"path": request.path, "remote": client_address(request)}
+        )
+        raise InputError(
+            f"the request body did not arrive within {body_timeout:g} seconds", status=408
+        ) from None
 
 
 def handler_options(*, keepalive_timeout: float) -> dict[str, Any]:

@@ -4,6 +4,7 @@ client address is read from X-Forwarded-For only behind a configured proxy."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -100,6 +101,30 @@ async def test_a_slow_body_times_out_with_408_and_stores_nothing(server: tuple[s
     )
     listed = await read_until_closed(reader)
     assert listed.startswith(b"HTTP/1.1 200") and b'"items": []' in listed
+    writer.close()
+
+
+@pytest.mark.parametrize("text", ["hello, a body in two pieces", "你好，分两段到达的消息"])
+async def test_a_body_split_across_packets_is_read_in_time(
+    server: tuple[str, int], text: str
+) -> None:
+    # The edge reads a body that came whole with its headers at once, and one still on
+    # its way under `body_timeout`: this is the second path, finishing well in time.
+    reader, writer = await asyncio.open_connection(*server)
+    body = json.dumps({"id": "split-1", "sender": "split", "text": text}).encode()
+    head = (
+        "POST /api/v1/channels/api/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        f"Authorization: Bearer {CHANNEL_TOKEN}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    writer.write(head.encode() + body[:10])
+    await writer.drain()
+    await asyncio.sleep(0.1)  # the rest arrives later, but inside the 0.5 s bound
+    writer.write(body[10:])
+    await writer.drain()
+    answer = await read_until_closed(reader)
+    assert answer.startswith(b"HTTP/1.1 202"), answer[:200]
+    assert b'"duplicate": false' in answer
     writer.close()
 
 
