@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hmac
 import json
 import logging
@@ -109,7 +108,9 @@ def json_response(
     return web.json_response(data, status=status, headers=headers, dumps=_strict_dumps)
 
 
-_strict_dumps = functools.partial(json.dumps, allow_nan=False)
+# One encoder for every response: `json.dumps` called with any option (here `allow_nan`)
+# builds a new `JSONEncoder` each time. Same bytes as `json.dumps(data, allow_nan=False)`.
+_strict_dumps = json.JSONEncoder(allow_nan=False).encode
 
 
 def require_bearer(request: web.Request, token: str, *, realm: str) -> None:
