@@ -55,9 +55,9 @@ def loads(text: str | bytes, *, what: str = "body") -> Any:
             raise InputError(f"{what} is not valid UTF-8 (byte {error.start})") from None
     _check_depth(text, what)
     try:
-        value = json.loads(
-            text, parse_constant=_constant, parse_float=_float, parse_int=_int, strict=True
-        )
+        if text.startswith("\ufeff"):  # what `json.loads` checks before it decodes
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except _Refused as error:
         raise InputError(f"{what} has {error}") from None
     except json.JSONDecodeError as error:
@@ -144,6 +144,13 @@ def _int(literal: str) -> int:
         shown = literal if len(literal) <= 40 else f"{literal[:20]}…({len(digits)} digits)"
         raise _Refused(f"the number {shown}, which is out of range (at most 2^63-1)")
     return value
+
+
+# One decoder for every call: `json.loads` with hooks builds a new decoder (and its
+# scanner) each time, which cost more than decoding a chat message.
+_DECODER = json.JSONDecoder(
+    parse_constant=_constant, parse_float=_float, parse_int=_int, strict=True
+)
 
 
 def _check_depth(text: str, what: str) -> None:

@@ -43,6 +43,15 @@ def refusal(text: str | bytes) -> InputError:
         (b'{"text": "\xed\xa0\x80"}', "body is not valid UTF-8 (byte 10)"),
         (b"\xff", "body is not valid UTF-8 (byte 0)"),
         ("{'a': 1}", "body is not valid JSON: Expecting property name enclosed in double quotes"),
+        # What `json.loads` refuses before or around decoding, kept by the shared decoder.
+        ('\ufeff{"text": "hello"}', "body is not valid JSON: Unexpected UTF-8 BOM"),
+        (
+            b'\xef\xbb\xbf{"text": "\xe4\xbd\xa0\xe5\xa5\xbd"}',
+            "not valid JSON: Unexpected UTF-8 BOM",
+        ),
+        ('{"text": "hello"} {}', "body is not valid JSON: Extra data at line 1 column 19"),
+        ('{"text": "你好\n"}', "body is not valid JSON: Invalid control character at"),
+        ("", "body is not valid JSON: Expecting value at line 1 column 1"),
     ],
 )
 def test_the_reader_refuses_precisely(text: str | bytes, message: str) -> None:
