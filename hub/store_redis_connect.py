@@ -41,6 +41,15 @@ SINGLE_SCHEMES = ("redis://", "rediss://", "unix://")
 # `?socket_connect_timeout=`.
 CONNECT_TIMEOUT = 5.0
 
+# Connections one process keeps to a single Redis server. Callers beyond it wait for one
+# to come free, and every store call does, so the pool must hold a busy process's turns
+# *and* what runs beside them: the event bus's gap fills (up to `MAX_FILLS` log reads at
+# once), the search index's rounds, the delivery poller. At 64, 64 concurrent turns and
+# the bus's fills queued for connections: closed-loop p99 146 -> 435-745 ms
+# (docs/benchmarks.md, "The store's connection pool"). The URL's `?max_connections=`
+# overrides it.
+POOL_SIZE = 128
+
 
 def is_cluster_url(url: str) -> bool:
     return url.startswith(CLUSTER_SCHEMES)
@@ -116,7 +125,7 @@ async def connect(url: str) -> RedisClient:
         # with "Too many connections" under bursts.
         pool = BlockingConnectionPool.from_url(
             url,
-            max_connections=64,
+            max_connections=POOL_SIZE,
             timeout=30,
             decode_responses=True,
             socket_connect_timeout=CONNECT_TIMEOUT,
