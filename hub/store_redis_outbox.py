@@ -18,7 +18,7 @@ from hub import store_redis_codec as codec
 from hub import store_redis_scripts as lua
 from hub.errors import Contention
 from hub.model import Delivery, EventType, NewEvent
-from hub.ports import Outbox, Page
+from hub.ports import Delivered, Outbox, Page
 from hub.store_common import failed_delivery, redriven_delivery
 from hub.store_redis_connect import RedisClient
 from hub.store_redis_keys import KeyNames, Recent
@@ -116,25 +116,29 @@ class RedisOutbox(Outbox):
         )
         return codec.delivery(*found) if found else None
 
-    async def delivery_succeeded(
+    async def record_delivered(
         self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
-    ) -> Delivery | None:
+    ) -> Delivered:
         data = {
             "delivery_id": delivery.id,
             "seq": delivery.seq,
             "attempts": delivery.attempts + 1,
             "receipt": dict(receipt),
         }
-        event = NewEvent(type=EventType.DELIVERED, data=data)
-        following = await self._on_lane(
+        stored = codec.event_json(NewEvent(type=EventType.DELIVERED, data=data), now)
+        logged, *following = await self._on_lane(
             "DELIVERY_SUCCEEDED",
             delivery,
             delivery.id,
             codec.num(now),
-            codec.event_json(event, now),
+            stored,
             codec.num(now + lease) if lease else "",
         )
-        return codec.delivery(*following) if following else None
+        return Delivered(
+            # Decoded from what was stored, so it is what a log read at that seq gives.
+            event=codec.event(delivery.conversation_id, int(logged), stored) if logged else None,
+            following=codec.delivery(*following) if following else None,
+        )
 
     async def delivery_failed(
         self,

@@ -547,13 +547,14 @@ return 1
 #       caller guesses heads the lane afterwards (checked: `unknown_head`)
 
 # ARGV: P delivery_id conversation_id now event_json lease_until|''
-# → {data, seq, parts} of the conversation's next reply when lease_until is given and it is
-# due (now leased to the caller), else {} (also when the delivery was recorded already);
-# {'head', id} (nothing written) when the guessed head was wrong
+# → {logged, data, seq, parts}: `logged` is the seq of the receipt's event (0 when nothing
+# was logged: the delivery was recorded already, or its conversation is gone), followed by
+# the conversation's next reply when lease_until is given and it is due (now leased to the
+# caller); {'head', id} (nothing written) when the guessed head was wrong
 DELIVERY_SUCCEEDED = (
     _COMMON
     + """
-if redis.call('EXISTS', KEYS[2]) == 0 then return {} end
+if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
 local head = head_after(KEYS[5], ARGV[2], nil)
 if unknown_head(head, ARGV[2], KEYS[8], KEYS[3], ARGV[6] ~= '') then return {'head', head} end
 redis.call('DEL', KEYS[2])
@@ -561,9 +562,12 @@ redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('ZREM', KEYS[4], ARGV[2])
 redis.call('ZREM', KEYS[5], ARGV[2])
 promote(KEYS[5], KEYS[3], ARGV[4])
-if redis.call('EXISTS', KEYS[6]) == 1 then append(KEYS[6], ARGV[4], 5, 5) end
-if ARGV[6] == '' then return {} end
-return claim_head(KEYS[5], KEYS[3], ARGV[4], ARGV[6], KEYS[8])
+local logged = 0
+if redis.call('EXISTS', KEYS[6]) == 1 then logged = append(KEYS[6], ARGV[4], 5, 5) end
+if ARGV[6] == '' then return {logged} end
+local following = claim_head(KEYS[5], KEYS[3], ARGV[4], ARGV[6], KEYS[8])
+if not following[1] or following[1] == 'head' then return {logged} end
+return {logged, following[1], following[2], following[3]}
 """
 )
 

@@ -33,7 +33,7 @@ from hub.model import (
     NewEvent,
     Route,
 )
-from hub.ports import Backend, Ingested, Page, TurnCommit, policy
+from hub.ports import Backend, Delivered, Ingested, Page, TurnCommit, policy
 from hub.store_common import (
     conversation_update_events,
     failed_delivery,
@@ -386,13 +386,13 @@ class SQLiteStore(SQLiteIdentity, Backend):
         db.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (now + lease, claimed.id))
         return claimed
 
-    async def delivery_succeeded(
+    async def record_delivered(
         self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
-    ) -> Delivery | None:
-        def work(db: sqlite3.Connection) -> Delivery | None:
+    ) -> Delivered:
+        def work(db: sqlite3.Connection) -> Delivered:
             gone = db.execute("DELETE FROM outbox WHERE id = ?", (delivery.id,)).rowcount
             if not gone:
-                return None  # already recorded by an earlier, duplicated delivery
+                return Delivered()  # already recorded by an earlier, duplicated delivery
             # The conversation the receipt is logged in and the reply that is now its head,
             # in one statement (one row either way: NULLs for what is missing).
             row = db.execute(
@@ -404,7 +404,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
             ).fetchone()
             following = self._lease_head(db, row[1:], now=now, lease=lease) if lease else None
             if row[0] is None:
-                return following
+                return Delivered(following=following)
             conversation = self._conversations.decode(delivery.conversation_id, row[0])
             data = {
                 "delivery_id": delivery.id,
@@ -412,8 +412,9 @@ class SQLiteStore(SQLiteIdentity, Backend):
                 "attempts": delivery.attempts + 1,
                 "receipt": dict(receipt),
             }
-            self._log(db, conversation, [NewEvent(type=EventType.DELIVERED, data=data)], now)
-            return following
+            new = [NewEvent(type=EventType.DELIVERED, data=data)]
+            _, (logged,) = self._log(db, conversation, new, now)
+            return Delivered(event=logged, following=following)
 
         return await self._write(work)
 

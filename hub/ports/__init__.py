@@ -31,7 +31,7 @@ from hub.ports.directory import CUSTOMER_MERGED, CUSTOMER_UNMERGED, CustomerDire
 from hub.ports.leases import Lease, Leases
 from hub.ports.limits import Limits, RateLimiter
 from hub.ports.log import EventLog, Ingested, TurnCommit
-from hub.ports.outbox import Outbox
+from hub.ports.outbox import Delivered, Outbox
 from hub.ports.page import Page
 
 
@@ -59,6 +59,7 @@ __all__ = [
     "Backend",
     "CustomerDirectory",
     "CustomerMerge",
+    "Delivered",
     "EventLog",
     "Ingested",
     "Lease",

@@ -12,10 +12,21 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from hub.model import Delivery
+from hub.model import Delivery, Event
 from hub.ports.page import Page
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivered:
+    """What recording a receipt did: the `delivery.delivered` event it logged, as a log
+    read at its seq gives it (None when nothing was logged: a duplicate receipt, or the
+    conversation is gone), and the conversation's next reply when it was claimed too."""
+
+    event: Event | None = None
+    following: Delivery | None = None
 
 
 class Outbox(Protocol):
@@ -34,12 +45,20 @@ class Outbox(Protocol):
         recorded, to carry on with the conversation's next reply at once)."""
 
     @abc.abstractmethod
+    async def record_delivered(
+        self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
+    ) -> Delivered:
+        """Remove from the outbox and log a `delivery.delivered` event. With `lease`, also
+        claim the conversation's next reply if it is due, as `claim_next` would (in the same
+        step: one round trip per reply). Returns both, so the caller can tell the event bus
+        of the receipt (nothing else publishes it)."""
+
     async def delivery_succeeded(
         self, delivery: Delivery, *, receipt: Mapping[str, Any], now: float, lease: float = 0.0
     ) -> Delivery | None:
-        """Remove from the outbox and log a `delivery.delivered` event. With `lease`, also
-        claim the conversation's next reply if it is due, as `claim_next` would (in the same
-        step: one round trip per reply), and return it."""
+        """`record_delivered`, for a caller that only wants the next reply."""
+        done = await self.record_delivered(delivery, receipt=receipt, now=now, lease=lease)
+        return done.following
 
     @abc.abstractmethod
     async def delivery_failed(
@@ -70,4 +89,4 @@ class Outbox(Protocol):
         """Move a parked delivery back into the outbox with a fresh retry budget."""
 
 
-__all__ = ["Outbox"]
+__all__ = ["Delivered", "Outbox"]

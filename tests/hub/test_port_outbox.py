@@ -8,7 +8,7 @@ from hub.model import (
     EventType,
     Outbound,
 )
-from hub.ports import Backend
+from hub.ports import Backend, Delivered
 from tests.hub.conftest import StoreFactory
 from tests.hub.test_port_log import inbound
 
@@ -102,6 +102,31 @@ async def test_outbox_hands_out_one_conversations_replies_strictly_in_order(
     assert await store.claim_next(one.conversation_id, now=113.0, lease=30) is None
     fresh = await _turn(store, "bye", "Bye! 再见！", message_id="m3", now=114.0)
     assert fresh.lead is not None  # nothing outstanding: leased to us again
+
+
+async def test_a_receipt_returns_the_event_it_logged_as_a_log_read_gives_it(
+    store: Backend,
+) -> None:
+    """What the caller publishes on the event bus is exactly the logged receipt."""
+    commit = await _turn(store, "hi", "Hello!", "你好！", message_id="m1", now=100.0)
+    one, two = commit.deliveries
+    assert commit.lead == one
+    receipt = {"message_ids": ["501"], "text": "已送达 delivered"}
+    done = await store.record_delivered(one, receipt=receipt, now=101.0, lease=30)
+    assert done.following is not None and done.following.id == two.id  # leased to us
+    assert done.event is not None
+    (logged,) = await store.events(one.conversation_id, after_seq=done.event.seq - 1, limit=1)
+    assert done.event == logged
+    assert (logged.type, logged.at, logged.data["receipt"]) == (EventType.DELIVERED, 101.0, receipt)
+    assert logged.data["delivery_id"] == one.id
+
+    # Without a lease: the event alone. A duplicate receipt logs nothing and says so.
+    last = await store.record_delivered(two, receipt={}, now=102.0)
+    assert last.following is None and last.event is not None
+    assert last.event.seq == done.event.seq + 1
+    assert await store.record_delivered(two, receipt={}, now=103.0, lease=30) == Delivered()
+    conversation = await store.get_conversation(one.conversation_id)
+    assert conversation is not None and conversation.last_seq == last.event.seq
 
 
 async def test_a_parked_reply_lets_the_next_go_and_others_are_not_held_up(store: Backend) -> None:
