@@ -26,13 +26,13 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hub.abc import Connector
 from hub.errors import DeliveryError, RetryLater
 from hub.metrics import Metrics
-from hub.model import Delivery
+from hub.model import Delivery, Event
 from hub.ports import Outbox
 
 log = logging.getLogger("frontdesk.delivery")
@@ -88,8 +88,13 @@ class DeliveryWorker:
         clock: Callable[[], float],
         metrics: Metrics,
         lease: float,
+        publish: Callable[[Sequence[Event]], None] = lambda events: None,
     ) -> None:
         self.store = store
+        # The event bus's publish: a receipt is logged here, outside any turn, and nothing
+        # else announces it (unannounced, every process would read it back from the log
+        # when the conversation's next event arrives: a gap).
+        self.publish = publish
         self.connectors = connectors
         self.policy = policy
         self.clock = clock
@@ -185,9 +190,12 @@ class DeliveryWorker:
                 "frontdesk_deliveries_total", channel=delivery.channel, outcome="delivered"
             )
             # Recording the receipt claims the next reply in the same step.
-            return await self.store.delivery_succeeded(
+            done = await self.store.record_delivered(
                 delivery, receipt=receipt, now=self.clock(), lease=self.lease
             )
+            if done.event is not None:
+                self.publish((done.event,))  # its conversation's batch, as a turn's are
+            return done.following
         if not parked:
             return None  # it waits for its retry, and the conversation's later replies with it
         return await self.store.claim_next(

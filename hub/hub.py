@@ -110,6 +110,7 @@ class Hub:
             clock=clock,
             metrics=self.metrics,
             lease=self.retry.lease,
+            publish=self.bus.publish,
         )
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
