@@ -50,7 +50,7 @@ def as_hub() -> None:
         now = time.time()
         times.append(now)
         # The newest event: the one whose notice this is (a gap fill's older events were
-        # appended earlier, unannounced, such as delivery receipts).
+        # appended earlier, unannounced: a failed or parked delivery, or a notice still in flight).
         lags["publish" if publishing else "dispatcher"].append(now - events[-1].at)
 
     def instrumented_publish(self: RedisBus, events: Any) -> None:
