@@ -21,6 +21,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 
 from hub.model import Event
+from hub.periodic import stop_task
 
 log = logging.getLogger("frontdesk.bus")
 
@@ -131,11 +132,9 @@ class Lanes:
         await self._idle.wait()
 
     async def close(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=5.0)
+        await asyncio.gather(
+            *(stop_task(task, "event-bus-lane", 5.0) for task in list(self._tasks))
+        )
 
     async def _run(self, conversation_id: str, lane: deque[Step]) -> None:
         try:

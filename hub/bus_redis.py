@@ -50,6 +50,7 @@ from redis.exceptions import RedisError
 from hub.bus import EventListener, GapListener, SignalListener, Subscribers
 from hub.bus_order import Lanes, ReadLog, Sequencer, Step
 from hub.model import Event
+from hub.periodic import stop_task
 from hub.store_redis_connect import RedisClient, connect, own_tag
 
 log = logging.getLogger("frontdesk.bus")
@@ -211,10 +212,7 @@ class RedisBus:
         # The loops also stop on this flag: a cancel that redis-py's own timeouts swallow
         # (Python 3.11's wait_for can) must not keep one running and hang the shutdown.
         self._closing = True
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=5.0)
+        await asyncio.gather(*(stop_task(task, "event-bus", 5.0) for task in self._tasks))
         self._tasks = []
         await self._lanes.close()
         for client in (self._redis, self._reader_redis):

@@ -48,6 +48,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.model import Event
+from hub.periodic import stop_task
 from hub.search import Hit, Hits, Kind, Scope
 from hub.search_text import (
     INDEXED_TYPES,
@@ -262,9 +263,8 @@ class RedisSearch:
         # client's own timeouts can be swallowed, and the task would wait for work forever.
         self._work.stopped = True
         self._work.wake.set()
-        self._task.cancel()
-        await asyncio.wait({self._task}, timeout=10)
-        self._task = None
+        task, self._task = self._task, None
+        await stop_task(task, "redis-search-indexer")
 
     def on_events(self, events: Sequence[Event]) -> None:
         if self._work is None:
@@ -641,7 +641,7 @@ async def _few_at_once(
     stopped: Callable[[], bool] = lambda: False,
 ) -> list[T]:
     """`call(item)` for every item, `CATCH_UP_PARALLEL` at a time: the turns share the
-    connection pool (64), and a round reading a hundred conversations at once was seen to
+    connection pool (`POOL_SIZE`), and a round reading a hundred conversations at once was seen to
     stall for seconds under load. Stops early once `stopped()`."""
     results: list[T] = []
     for start in range(0, len(items), CATCH_UP_PARALLEL):
