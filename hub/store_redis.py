@@ -53,7 +53,7 @@ class RedisStore(RedisCore):
         return bool(reply == "ok")
 
     async def _customer_json(self, customer_id: str) -> str:
-        stored = await self.redis.get(f"{self.prefix}customer:{customer_id}")
+        stored = await self.redis.get(self.keys.customer(customer_id))
         return codec.text(stored) if stored else ""
 
     async def ensure_customer(self, identity: str, *, now: float) -> tuple[Customer, bool]:
@@ -76,7 +76,7 @@ class RedisStore(RedisCore):
             stored = await self._customer_json(customer_id)
             if not stored:
                 return None
-            owner = await self.redis.get(f"{self.prefix}identity:{identity}")
+            owner = await self.redis.get(self.keys.identity(identity))
             if owner:
                 return codec.text(owner)
             customer = Customer.from_json(json.loads(stored))
@@ -113,7 +113,7 @@ class RedisStore(RedisCore):
         raise Contention(f"customer {customer_id} kept changing during update_customer")
 
     async def _conversation_fields(self, conversation_id: str, *names: str) -> list[str]:
-        values = await self.redis.hmget(f"{self.prefix}conv:{conversation_id}", list(names))
+        values = await self.redis.hmget(self.keys.conversation(conversation_id)[0], list(names))
         return [codec.text(v) if v is not None else "" for v in values]
 
     def _move(
@@ -193,7 +193,7 @@ class RedisStore(RedisCore):
             for identity in absorbed.identities:
                 writes.op("SET", f"identity:{identity}", kept_id)
             writes.op("SET", f"merge:{merge.id}", codec.dumps(merge.to_json()))
-            history = await self.redis.smembers(f"{self.prefix}customer:{absorbed_id}:merges")
+            history = await self.redis.smembers(f"{self.keys.customer(absorbed_id)}:merges")
             for merge_id in {merge.id, *(codec.text(m) for m in history)}:
                 writes.op("SADD", f"customer:{kept_id}:merges", merge_id)
                 writes.op("SADD", f"customer:{absorbed_id}:merges", merge_id)

@@ -240,11 +240,11 @@ class RedisCore(RedisOutbox, Backend):
         hash, log and lease of the conversation the message would open and of each it is
         guessed it may go to."""
         keys = [
-            f"{self.prefix}dedupe:{inbound.channel}",
-            f"{self.prefix}identity:{inbound.identity}",
+            self.keys.dedupe(inbound.channel),
+            self.keys.identity(inbound.identity),
             *self.keys.inbound(sender.customer or customer, inbound.thread_key),
-            f"{self.prefix}customers",
-            f"{self.prefix}conversations",
+            self.keys.listing("customers"),
+            self.keys.listing("conversations"),
             self.keys.by_status(ConversationStatus.BOT.value),
             self.keys.pending(),
         ]
@@ -417,9 +417,7 @@ class RedisCore(RedisOutbox, Backend):
         )
 
     async def pending_conversations(self) -> list[str]:
-        return [
-            codec.text(i) for i in await self.redis.zrangebylex(f"{self.prefix}pending", "-", "+")
-        ]
+        return [codec.text(i) for i in await self.redis.zrangebylex(self.keys.pending(), "-", "+")]
 
     def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[Lease]:
         return self._lease(f"conv:{conversation_id}")
@@ -466,7 +464,7 @@ class RedisCore(RedisOutbox, Backend):
 
     # ------------------------------------------------------------------ reads
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
-        fields = await self.redis.hgetall(f"{self.prefix}conv:{conversation_id}")
+        fields = await self.redis.hgetall(self.keys.conversation(conversation_id)[0])
         return (
             self._seen({codec.text(k): codec.text(v) for k, v in fields.items()})
             if fields
@@ -478,7 +476,7 @@ class RedisCore(RedisOutbox, Backend):
     ) -> Page:
         index = "conversations" if status is None else f"conversations:{status.value}"
         top = f"({cursor}" if cursor else "+"
-        found = await self.redis.zrevrangebylex(f"{self.prefix}{index}", top, "-", 0, limit + 1)
+        found = await self.redis.zrevrangebylex(self.keys.listing(index), top, "-", 0, limit + 1)
         ids = [codec.text(i) for i in found]
         return _page(ids, limit, await self._conversations(ids[:limit]))
 
@@ -505,7 +503,7 @@ class RedisCore(RedisOutbox, Backend):
             return []
         start = max(after_seq, 0)
         stop = -1 if limit < 0 else start + limit - 1
-        stored = await self.redis.lrange(f"{self.prefix}conv:{conversation_id}:events", start, stop)
+        stored = await self.redis.lrange(self.keys.conversation(conversation_id)[1], start, stop)
         return [
             codec.event(conversation_id, start + 1 + i, codec.text(s)) for i, s in enumerate(stored)
         ]
@@ -543,7 +541,7 @@ class RedisCore(RedisOutbox, Backend):
         return conversation, events, None
 
     async def get_customer(self, customer_id: str) -> Customer | None:
-        stored = await self.redis.get(f"{self.prefix}customer:{customer_id}")
+        stored = await self.redis.get(self.keys.customer(customer_id))
         return Customer.from_json(json.loads(stored)) if stored else None
 
     async def latest_conversation(self, customer_id: str) -> Conversation | None:
@@ -562,7 +560,7 @@ class RedisCore(RedisOutbox, Backend):
         identity to the customer kept, so a record gone meanwhile is looked up again."""
         named = None
         for _ in range(lua.CAS_ATTEMPTS):
-            customer_id = await self.redis.get(f"{self.prefix}identity:{identity}")
+            customer_id = await self.redis.get(self.keys.identity(identity))
             if customer_id is None or customer_id == named:
                 return None
             named = customer_id
@@ -573,7 +571,9 @@ class RedisCore(RedisOutbox, Backend):
 
     async def list_customers(self, *, limit: int, cursor: str | None = None) -> Page:
         top = f"({cursor}" if cursor else "+"
-        found = await self.redis.zrevrangebylex(f"{self.prefix}customers", top, "-", 0, limit + 1)
+        found = await self.redis.zrevrangebylex(
+            self.keys.listing("customers"), top, "-", 0, limit + 1
+        )
         ids = [codec.text(i) for i in found]
         stored = await self._read_each("get", [self.keys.customer(i) for i in ids[:limit]])
         items = [Customer.from_json(json.loads(row)) for row in stored if row]

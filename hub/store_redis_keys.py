@@ -42,6 +42,18 @@ class KeyNames:
     def customer(self, customer_id: str) -> str:
         return f"{self.prefix}customer:{customer_id}"
 
+    def identity(self, identity: str) -> str:
+        """The identity's customer id."""
+        return f"{self.prefix}identity:{identity}"
+
+    def dedupe(self, channel: str) -> str:
+        """A channel's message ids → the seq each was stored at."""
+        return f"{self.prefix}dedupe:{channel}"
+
+    def listing(self, name: str) -> str:
+        """A global index: ``customers``, ``conversations``."""
+        return f"{self.prefix}{name}"
+
     def open_conversations(self, customer_id: str, thread_key: str) -> list[str]:
         """The customer's open conversations, and those of them on thread `thread_key`."""
         open_key = f"{self.customer(customer_id)}:open"
