@@ -55,10 +55,6 @@ from hub.store_redis_lock import RedisLeaseLocks
 from hub.store_redis_outbox import RedisOutbox
 
 GUESSES = 10_000  # conversations (and senders) whose keys this process remembers
-# How many more `RECORD_INBOUND` calls a message may take after its first, each correcting a
-# guess the script refused: one for a sender this process guessed wrong (another process
-# merged them, or opened a conversation of theirs), one more for a change in between.
-INBOUND_RETRIES = 2
 _SCRIPTS = (
     *("RECORD_INBOUND", "COMMIT_TURN", "APPEND_EVENTS", "CLAIM_DELIVERIES", "TURN_CONTEXT"),
     *("DELIVERY_SUCCEEDED", "DELIVERY_FAILED", "PARKED_DELIVERY", "REDRIVE", "WRITE_IF"),
@@ -169,7 +165,10 @@ class RedisCore(RedisOutbox, Backend):
         sender = self._senders.get(seen_as) or Sender()
         opened = NewEvent(type=EventType.OPENED, data={"channel": inbound.channel})
         message = NewEvent(type=inbound.event_type, data=inbound.to_json())
-        for _ in range(1 + INBOUND_RETRIES):
+        # Each call after the first corrects a guess the script refused: another process
+        # merged the sender, or opened a conversation of theirs, since this one last saw
+        # them; a retry is refused again only when that churn went on in between.
+        for _ in range(lua.TURN_PATH_ATTEMPTS):
             reply = await self._run(
                 "RECORD_INBOUND",
                 inbound.channel,
@@ -294,7 +293,7 @@ class RedisCore(RedisOutbox, Backend):
         held = self._locks.held(f"conv:{conversation_id}") if self._locks else None
         # The turn runner's lease goes with the commit that leaves nothing pending.
         release = held.value if held and held.fence == fence and held.releasable else ""
-        for attempt in range(lua.CAS_ATTEMPTS):
+        for attempt in range(lua.TURN_PATH_ATTEMPTS):
             # The script checks the fields it relies on, so a stale `known` only costs a retry.
             conversation = known if attempt == 0 and known is not None else None
             if conversation is None:
@@ -559,7 +558,7 @@ class RedisCore(RedisOutbox, Backend):
         """The identity's customer: its id, then its record; a merge in between moves the
         identity to the customer kept, so a record gone meanwhile is looked up again."""
         named = None
-        for _ in range(lua.CAS_ATTEMPTS):
+        for _ in range(lua.TURN_PATH_ATTEMPTS):
             customer_id = await self.redis.get(self.keys.identity(identity))
             if customer_id is None or customer_id == named:
                 return None

@@ -66,8 +66,20 @@ nothing they were built from has changed (the caller retries if it has).
 from __future__ import annotations
 
 # How often a caller rebuilds and resends a write whose script refused it because what the
-# write was built from changed meanwhile (`COMMIT_TURN`, `REDRIVE`, `WRITE_IF`).
+# write was built from changed meanwhile (`REDRIVE`, `WRITE_IF`, the outbox's head guess).
+# Generous: a merge reads every conversation it moves, one at a time, so while the
+# customer keeps writing it may be refused many times in a row (bench/contention.py).
 CAS_ATTEMPTS = 100
+# The same for the calls of a message's turn, which are short to rebuild: storing it
+# (`RECORD_INBOUND` with a corrected guess), committing its turn (`COMMIT_TURN` on a fresh
+# read), and looking up its sender (`find_customer`, again when a merge moved the identity).
+# Measured by bench/contention.py (docs/benchmarks.md): while other processes merged and
+# unmerged the senders' customers and opened and resolved their conversations as fast as
+# they could, a message took at most 8 calls (p99 3-4), a commit and a look-up at most 2,
+# and a retry was refused less often than a first call, so retrying at once is best (no
+# backoff). Twice the worst seen: a customer's message is not refused for churn short of
+# a loop, and an endless change still ends, in `Contention` (503), after 16 quick calls.
+TURN_PATH_ATTEMPTS = 16
 
 # Appends ARGV[from..to] (event JSON strings) to a conversation; returns the last seq.
 _COMMON = """
