@@ -112,9 +112,17 @@ class RedisStore(RedisCore):
                 return customer
         raise Contention(f"customer {customer_id} kept changing during update_customer")
 
-    async def _conversation_fields(self, conversation_id: str, *names: str) -> list[str]:
-        values = await self.redis.hmget(self.keys.conversation(conversation_id)[0], list(names))
-        return [codec.text(v) if v is not None else "" for v in values]
+    async def _conversation_fields(self, ids: Sequence[str], *names: str) -> list[list[str]]:
+        """The fields `names` of each conversation of `ids`, in one pipelined round trip: a
+        merge reads every conversation it moves, and one trip each would widen the window
+        in which the customer's own messages refuse it (bench/contention.py)."""
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id in ids:
+                pipe.hmget(self.keys.conversation(conversation_id)[0], list(names))
+            found = await pipe.execute()
+        return [[codec.text(v) if v is not None else "" for v in values] for values in found]
 
     def _move(
         self,
@@ -171,10 +179,10 @@ class RedisStore(RedisCore):
             writes.check("GET", f"customer:{kept_id}", kept_json)
             writes.check("GET", f"customer:{absorbed_id}", absorbed_json)
             writes.check("ZCARD", f"customer:{absorbed_id}:conversations", str(len(moved)))
-            for conversation_id in moved:
-                status, thread_key, updated_at = await self._conversation_fields(
-                    conversation_id, "status", "thread_key", "updated_at"
-                )
+            fields = await self._conversation_fields(moved, "status", "thread_key", "updated_at")
+            for conversation_id, (status, thread_key, updated_at) in zip(
+                moved, fields, strict=True
+            ):
                 self._move(
                     writes,
                     conversation_id,
@@ -219,10 +227,12 @@ class RedisStore(RedisCore):
             writes.check("GET", f"merge:{merge_id}", merge_json)
             writes.check("GET", f"customer:{merge.kept_id}", kept_json)
             writes.check("EXISTS", f"customer:{merge.absorbed_id}", "0")
-            for conversation_id in merge.moved_conversations:
-                owner, status, thread_key, updated_at = await self._conversation_fields(
-                    conversation_id, "customer_id", "status", "thread_key", "updated_at"
-                )
+            fields = await self._conversation_fields(
+                merge.moved_conversations, "customer_id", "status", "thread_key", "updated_at"
+            )
+            for conversation_id, (owner, status, thread_key, updated_at) in zip(
+                merge.moved_conversations, fields, strict=True
+            ):
                 if owner != merge.kept_id:
                     continue  # erased or merged on since; it stays where it is
                 self._move(
@@ -297,7 +307,7 @@ class RedisStore(RedisCore):
                     for index_key in ("outbox", "dead", f"{key}:outbox"):
                         writes.op("ZREM", index_key, delivery_id)
                     writes.op("DEL", f"delivery:{delivery_id}")
-                (thread_key,) = await self._conversation_fields(conversation.id, "thread_key")
+                [[thread_key]] = await self._conversation_fields([conversation.id], "thread_key")
                 if conversation.status != ConversationStatus.RESOLVED and thread_key:
                     writes.op("ZREM", f"customer:{customer_id}:open:{thread_key}", conversation.id)
                     writes.op("ZADD", f"customer:{customer_id}:open:", conversation.id)

@@ -67,8 +67,9 @@ from __future__ import annotations
 
 # How often a caller rebuilds and resends a write whose script refused it because what the
 # write was built from changed meanwhile (`REDRIVE`, `WRITE_IF`, the outbox's head guess).
-# Generous: a merge reads every conversation it moves, one at a time, so while the
-# customer keeps writing it may be refused many times in a row (bench/contention.py).
+# Generous: a merge is built from several round trips of reads, so while the customer's
+# conversations change without pause it is refused many times in a row (up to 32 under
+# bench/contention.py's loop; 3 with the changes a tenth of a second apart).
 CAS_ATTEMPTS = 100
 # The same for the calls of a message's turn, which are short to rebuild: storing it
 # (`RECORD_INBOUND` with a corrected guess), committing its turn (`COMMIT_TURN` on a fresh
