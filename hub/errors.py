@@ -6,6 +6,8 @@ FrontdeskError
 ├── DeliveryError      a reply can never be delivered as it is (→ parked at once)
 ├── RetryLater         a delivery failed for now; try again (with `retry_after`: throttled,
 │                      wait exactly that long; not counted as a failed attempt)
+├── Contention         a checked store write kept meeting other processes' changes past
+│                      its limit of attempts: nothing written (→ 503, retry)
 └── LeaseLost          a commit came from a conversation lease that has expired and been
                        handed to someone else since: refused, nothing written
 """

@@ -68,18 +68,20 @@ from __future__ import annotations
 # How often a caller rebuilds and resends a write whose script refused it because what the
 # write was built from changed meanwhile (`REDRIVE`, `WRITE_IF`, the outbox's head guess).
 # Generous: a merge is built from several round trips of reads, so while the customer's
-# conversations change without pause it is refused many times in a row (up to 32 under
-# bench/contention.py's loop; 3 with the changes a tenth of a second apart).
+# conversations change without pause it is refused many times in a row (up to 38 under
+# bench/contention.py's loop; 3-6 with the changes a tenth of a second apart).
 CAS_ATTEMPTS = 100
 # The same for the calls of a message's turn, which are short to rebuild: storing it
 # (`RECORD_INBOUND` with a corrected guess), committing its turn (`COMMIT_TURN` on a fresh
 # read), and looking up its sender (`find_customer`, again when a merge moved the identity).
 # Measured by bench/contention.py (docs/benchmarks.md): while other processes merged and
 # unmerged the senders' customers and opened and resolved their conversations as fast as
-# they could, a message took at most 8 calls (p99 3-4), a commit and a look-up at most 2,
-# and a retry was refused less often than a first call, so retrying at once is best (no
-# backoff). Twice the worst seen: a customer's message is not refused for churn short of
-# a loop, and an endless change still ends, in `Contention` (503), after 16 quick calls.
+# they could, a message took at most 9 calls (p99 3; 3 would have refused up to 0.7 % of
+# them), a commit and a look-up at most 2; with the changes a second apart, 2. A retry was
+# refused less often than a first call (it follows the change it corrects at once), so it
+# is made at once, without a backoff. Well above the worst seen: a customer's message is
+# not refused for churn short of such a loop, and an endless change still ends, in
+# `Contention` (HTTP 503, Retry-After), after 16 quick calls.
 TURN_PATH_ATTEMPTS = 16
 
 # Appends ARGV[from..to] (event JSON strings) to a conversation; returns the last seq.
