@@ -66,6 +66,7 @@ bench: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
 	$(BIN)/python bench/webchat.py --visitors 100 --duration 20 --idle 0 --bot dialogs --json
 	$(BIN)/python bench/identity.py --store sqlite --identities 1000000
 	$(BIN)/python bench/identity.py --store redis --identities 1000000
+	$(BIN)/python bench/contention.py --calm 5 --seconds 10 --pauses 0 0.01 0.1 1
 	$(BIN)/python bench/handoff.py
 	$(BIN)/python bench/console.py
 
