@@ -44,8 +44,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,7 +288,11 @@ async def setup(url: str, senders: int) -> list[tuple[str, str]]:
         await store.close()
 
 
-def phase(store: Backend, args: argparse.Namespace, churn: Sequence[str], pause: float) -> dict:
+def phase(
+    store: Backend, args: argparse.Namespace, churn: Sequence[str], pause: float, seconds: float
+) -> dict:
+    """`seconds` of the senders, with the `churn` processes changing their customers
+    `pause` apart, on an emptied store: the figures of every process together."""
     senders = args.senders * args.sender_processes
     pairs = asyncio.run(setup(store.url, senders))
     roles = [Role("send", p * args.senders, args.senders) for p in range(args.sender_processes)]
@@ -299,16 +302,16 @@ def phase(store: Backend, args: argparse.Namespace, churn: Sequence[str], pause:
     results = context.Queue()
     processes = [
         context.Process(
-            target=process, args=(role, store.url, args.seconds, pause, pairs, barrier, results)
+            target=process, args=(role, store.url, seconds, pause, pairs, barrier, results)
         )
         for role in roles
     ]
     for child in processes:
         child.start()
-    gathered = [results.get(timeout=args.seconds + 300) for _ in processes]
+    gathered = [results.get(timeout=seconds + 300) for _ in processes]
     for child in processes:
         child.join()
-    return summary(gathered, args.seconds, "+".join(churn) or "calm", pause)
+    return summary(gathered, seconds, "+".join(churn) or "calm", pause)
 
 
 def summary(gathered: Sequence[tuple[str, Tallies]], seconds: float, churn: str, pause: float):
@@ -382,12 +385,6 @@ def table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-@contextmanager
-def quiet_backend(name: str) -> Iterator[Backend]:
-    with backend(name, Path(tempfile.mkdtemp(prefix="fd-contention-"))) as store:
-        yield store
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", choices=("redis", "cluster"), default="redis")
@@ -401,14 +398,14 @@ def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()
     rows = []
-    with quiet_backend(args.store) as store:
-        seconds = args.seconds
-        args.seconds = args.calm
-        rows.append(phase(store, args, [], 0.0))
+    with (
+        tempfile.TemporaryDirectory(prefix="fd-contention-") as tmp,
+        backend(args.store, Path(tmp)) as store,
+    ):
+        rows.append(phase(store, args, [], 0.0, args.calm))
         progress(table(rows[-1:]))
-        args.seconds = seconds
         for pause in args.pauses:
-            rows.append(phase(store, args, args.churn, pause))
+            rows.append(phase(store, args, args.churn, pause, args.seconds))
             progress(table(rows[-1:]))
     progress(f"\nload average before: {load[0]:.2f}, after: {os.getloadavg()[0]:.2f}")
     progress(table(rows))
