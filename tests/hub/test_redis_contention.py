@@ -3,8 +3,9 @@ Redis merges and unmerges the sender's customer, or resolves their conversation 
 another, just before each `RECORD_INBOUND` call of the storing process reaches Redis, so
 each of those calls is refused. A burst of such changes longer than the store used to
 allow still stores the message, once; an endless one ends in `Contention`, nothing
-written, which the HTTP API answers with 503 and Retry-After. The limit itself is chosen
-by `bench/contention.py` (docs/benchmarks.md)."""
+written, which the HTTP API answers with 503 and Retry-After. The same for a turn's
+commit whose conversation keeps changing, and a look-up whose identity keeps moving. The
+limit itself is chosen by `bench/contention.py` (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
