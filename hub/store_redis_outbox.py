@@ -17,8 +17,8 @@ from typing import Any, cast
 from hub import store_redis_codec as codec
 from hub import store_redis_scripts as lua
 from hub.errors import Contention
-from hub.model import Delivery, EventType, NewEvent
-from hub.ports import Delivered, Outbox, Page
+from hub.model import Delivery, Event, EventType, NewEvent
+from hub.ports import Delivered, Outbox, Page, Rescheduled
 from hub.store_common import failed_delivery, redriven_delivery
 from hub.store_redis_connect import RedisClient
 from hub.store_redis_keys import KeyNames, Recent
@@ -136,11 +136,11 @@ class RedisOutbox(Outbox):
         )
         return Delivered(
             # Decoded from what was stored, so it is what a log read at that seq gives.
-            event=codec.event(delivery.conversation_id, int(logged), stored) if logged else None,
+            event=self._logged(delivery, logged, stored),
             following=codec.delivery(*following) if following else None,
         )
 
-    async def delivery_failed(
+    async def record_failure(
         self,
         delivery: Delivery,
         *,
@@ -148,11 +148,12 @@ class RedisOutbox(Outbox):
         retry_at: float | None,
         now: float,
         throttled: bool = False,
-    ) -> Delivery:
+    ) -> Rescheduled:
         updated, event = failed_delivery(
             delivery, error=error, retry_at=retry_at, now=now, throttled=throttled
         )
-        await self._on_lane(
+        stored = codec.event_json(event, now)
+        logged = await self._on_lane(
             "DELIVERY_FAILED",
             delivery,
             delivery.id,
@@ -161,9 +162,14 @@ class RedisOutbox(Outbox):
             updated.seq,
             "0" if retry_at is None else "1",
             codec.num(updated.next_attempt_at),
-            codec.event_json(event, now),
+            stored,
         )
-        return updated
+        return Rescheduled(delivery=updated, event=self._logged(delivery, logged, stored))
+
+    def _logged(self, delivery: Delivery, seq: Any, stored: str) -> Event | None:
+        """The event a script appended at `seq` (0: none), decoded from what was stored, so
+        it is what a log read at that seq gives."""
+        return codec.event(delivery.conversation_id, int(seq), stored) if int(seq) else None
 
     async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
         await self._run(
@@ -189,7 +195,7 @@ class RedisOutbox(Outbox):
         more = 0 < limit < len(ids)
         return Page(items=items, next_cursor=ids[limit - 1] if more else None)
 
-    async def redrive(self, delivery_id: str, *, now: float) -> Delivery | None:
+    async def record_redrive(self, delivery_id: str, *, now: float) -> Rescheduled:
         for _ in range(lua.CAS_ATTEMPTS):
             found = await self._run(
                 "PARKED_DELIVERY",
@@ -197,12 +203,15 @@ class RedisOutbox(Outbox):
                 keys=[self.keys.outbox("")[1], self.keys.delivery(delivery_id)],
             )
             if not found or found[0] is None:
-                return None
+                return Rescheduled()
             stored, seq, parts = found
             delivery = redriven_delivery(codec.delivery(stored, seq, parts), now=now)
-            event = NewEvent(
-                type=EventType.DELIVERY_REDRIVEN,
-                data={"delivery_id": delivery_id, "seq": delivery.seq},
+            event = codec.event_json(
+                NewEvent(
+                    type=EventType.DELIVERY_REDRIVEN,
+                    data={"delivery_id": delivery_id, "seq": delivery.seq},
+                ),
+                now,
             )
             outcome = await self._on_lane(
                 "REDRIVE",
@@ -211,10 +220,12 @@ class RedisOutbox(Outbox):
                 codec.num(now),
                 stored,
                 codec.dumps(delivery.to_json()),
-                codec.event_json(event, now),
+                event,
             )
             if outcome == "gone":
-                return None
-            if outcome == "ok":
-                return delivery
+                return Rescheduled()
+            if isinstance(outcome, list) and codec.text(outcome[0]) == "ok":
+                return Rescheduled(
+                    delivery=delivery, event=self._logged(delivery, outcome[1], event)
+                )
         raise Contention(f"delivery {delivery_id} kept changing during redrive")

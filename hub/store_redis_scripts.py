@@ -587,11 +587,13 @@ return {logged, following[1], following[2], following[3]}
 )
 
 # ARGV: P delivery_id conversation_id now delivery_json seq retry(1/0) retry_at event_json
-# → 1 | {'head', id} (nothing written) when the guessed head was wrong
+# → the seq of the event logged (0: its conversation is gone; a resent call answers as the
+# first did) | {'head', id} (nothing written) when the guessed head was wrong
 DELIVERY_FAILED = (
     _COMMON
     + """
-if redis.call('GET', OP) then return 1 end
+local prior = redis.call('GET', OP)
+if prior then return tonumber(prior) end
 local id = ARGV[2]
 local delivery_key, outbox, dead, lane = KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if redis.call('EXISTS', delivery_key) == 1 then
@@ -611,9 +613,10 @@ if redis.call('EXISTS', delivery_key) == 1 then
   -- the conversation's next reply go.
   promote(lane, outbox, ARGV[4])
 end
-if redis.call('EXISTS', KEYS[6]) == 1 then append(KEYS[6], ARGV[4], 9, 9) end
-remember(1)
-return 1
+local logged = 0
+if redis.call('EXISTS', KEYS[6]) == 1 then logged = append(KEYS[6], ARGV[4], 9, 9) end
+remember(logged)
+return logged
 """
 )
 
@@ -626,12 +629,14 @@ return {d[1], d[2], d[3] or '[]'}
 """
 
 # ARGV: P delivery_id conversation_id now expect_data new_data event_json
-# → 'ok' | 'gone' (no longer parked) | 'conflict' (changed since it was read) | {'head', id}
-# (nothing written) when the guessed head was wrong
+# → {'ok', seq of the event logged (0: its conversation is gone)} | 'gone' (no longer
+# parked) | 'conflict' (changed since it was read) | {'head', id} (nothing written) when
+# the guessed head was wrong
 REDRIVE = (
     _COMMON
     + """
-if redis.call('GET', OP) then return 'ok' end
+local prior = redis.call('GET', OP)
+if prior then return {'ok', tonumber(prior)} end
 local id = ARGV[2]
 local delivery_key, outbox, dead, lane = KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if not redis.call('ZSCORE', dead, id) then return 'gone' end
@@ -643,9 +648,10 @@ redis.call('HSET', delivery_key, 'data', ARGV[6], 'next', ARGV[4], 'conv', ARGV[
 redis.call('ZREM', dead, id)
 redis.call('ZADD', lane, seq, id)
 promote(lane, outbox, ARGV[4])
-if redis.call('EXISTS', KEYS[6]) == 1 then append(KEYS[6], ARGV[4], 7, 7) end
-remember('ok')
-return 'ok'
+local logged = 0
+if redis.call('EXISTS', KEYS[6]) == 1 then logged = append(KEYS[6], ARGV[4], 7, 7) end
+remember(logged)
+return {'ok', logged}
 """
 )
 

@@ -33,7 +33,7 @@ from hub.model import (
     NewEvent,
     Route,
 )
-from hub.ports import Backend, Delivered, Ingested, Page, TurnCommit, policy
+from hub.ports import Backend, Delivered, Ingested, Page, Rescheduled, TurnCommit, policy
 from hub.store_common import (
     conversation_update_events,
     failed_delivery,
@@ -418,7 +418,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
 
         return await self._write(work)
 
-    async def delivery_failed(
+    async def record_failure(
         self,
         delivery: Delivery,
         *,
@@ -426,12 +426,12 @@ class SQLiteStore(SQLiteIdentity, Backend):
         retry_at: float | None,
         now: float,
         throttled: bool = False,
-    ) -> Delivery:
+    ) -> Rescheduled:
         updated, event = failed_delivery(
             delivery, error=error, retry_at=retry_at, now=now, throttled=throttled
         )
 
-        def work(db: sqlite3.Connection) -> None:
+        def work(db: sqlite3.Connection) -> Rescheduled:
             db.execute(
                 "UPDATE outbox SET next_attempt_at = ?, parked_at = ?, data = ? WHERE id = ?",
                 (
@@ -442,11 +442,12 @@ class SQLiteStore(SQLiteIdentity, Backend):
                 ),
             )
             conversation = self._load_conversation(db, delivery.conversation_id)
-            if conversation is not None:
-                self._log(db, conversation, [event], now)
+            if conversation is None:
+                return Rescheduled(delivery=updated)
+            _, (logged,) = self._log(db, conversation, [event], now)
+            return Rescheduled(delivery=updated, event=logged)
 
-        await self._write(work)
-        return updated
+        return await self._write(work)
 
     async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
         def work(db: sqlite3.Connection) -> None:
@@ -465,27 +466,28 @@ class SQLiteStore(SQLiteIdentity, Backend):
         items = [_delivery(row[1], row[2]) for row in rows[:limit]]
         return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
-    async def redrive(self, delivery_id: str, *, now: float) -> Delivery | None:
-        def work(db: sqlite3.Connection) -> Delivery | None:
+    async def record_redrive(self, delivery_id: str, *, now: float) -> Rescheduled:
+        def work(db: sqlite3.Connection) -> Rescheduled:
             row = db.execute(
                 "SELECT data, parts FROM outbox WHERE id = ? AND parked_at IS NOT NULL",
                 (delivery_id,),
             ).fetchone()
             if row is None:
-                return None
+                return Rescheduled()
             delivery = redriven_delivery(_delivery(row[0], row[1]), now=now)
             db.execute(
                 "UPDATE outbox SET parked_at = NULL, next_attempt_at = ?, data = ? WHERE id = ?",
                 (now, _dumps(delivery.to_json()), delivery_id),
             )
             conversation = self._load_conversation(db, delivery.conversation_id)
-            if conversation is not None:
-                event = NewEvent(
-                    type=EventType.DELIVERY_REDRIVEN,
-                    data={"delivery_id": delivery_id, "seq": delivery.seq},
-                )
-                self._log(db, conversation, [event], now)
-            return delivery
+            if conversation is None:
+                return Rescheduled(delivery=delivery)
+            event = NewEvent(
+                type=EventType.DELIVERY_REDRIVEN,
+                data={"delivery_id": delivery_id, "seq": delivery.seq},
+            )
+            _, (logged,) = self._log(db, conversation, [event], now)
+            return Rescheduled(delivery=delivery, event=logged)
 
         return await self._write(work)
 

@@ -31,7 +31,7 @@ from hub.ports.directory import CUSTOMER_MERGED, CUSTOMER_UNMERGED, CustomerDire
 from hub.ports.leases import Lease, Leases
 from hub.ports.limits import Limits, RateLimiter
 from hub.ports.log import EventLog, Ingested, TurnCommit
-from hub.ports.outbox import Delivered, Outbox
+from hub.ports.outbox import Delivered, Outbox, Rescheduled
 from hub.ports.page import Page
 
 
@@ -69,5 +69,6 @@ __all__ = [
     "Page",
     "RateLimiter",
     "Records",
+    "Rescheduled",
     "TurnCommit",
 ]

@@ -29,6 +29,17 @@ class Delivered:
     following: Delivery | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rescheduled:
+    """What recording a failed attempt or a redrive did: the delivery as it now stands
+    (None: there was no parked delivery of that id to redrive) and the `delivery.failed`,
+    `delivery.parked` or `delivery.redriven` event logged, as a log read at its seq gives it
+    (None when nothing was logged: the conversation is gone)."""
+
+    delivery: Delivery | None = None
+    event: Event | None = None
+
+
 class Outbox(Protocol):
     """Claim, receipt, retry or park, and redrive of the replies to send."""
 
@@ -61,6 +72,21 @@ class Outbox(Protocol):
         return done.following
 
     @abc.abstractmethod
+    async def record_failure(
+        self,
+        delivery: Delivery,
+        *,
+        error: str,
+        retry_at: float | None,
+        now: float,
+        throttled: bool = False,
+    ) -> Rescheduled:
+        """Reschedule for `retry_at`, or park it in the dead letters when `retry_at` is None
+        (the conversation's next reply may then go), and log it. `throttled`: the channel
+        asked us to come back later; counted apart from failures. Returns the updated
+        delivery and the event logged, so the caller can tell the event bus (nothing else
+        publishes it)."""
+
     async def delivery_failed(
         self,
         delivery: Delivery,
@@ -70,9 +96,12 @@ class Outbox(Protocol):
         now: float,
         throttled: bool = False,
     ) -> Delivery:
-        """Reschedule for `retry_at`, or park it in the dead letters when `retry_at` is None
-        (the conversation's next reply may then go). `throttled`: the channel asked us to
-        come back later; counted apart from failures."""
+        """`record_failure`, for a caller that only wants the updated delivery."""
+        done = await self.record_failure(
+            delivery, error=error, retry_at=retry_at, now=now, throttled=throttled
+        )
+        assert done.delivery is not None  # a failure always names its delivery
+        return done.delivery
 
     @abc.abstractmethod
     async def delivery_progress(self, delivery_id: str, parts_sent: Sequence[str]) -> None:
@@ -85,8 +114,14 @@ class Outbox(Protocol):
         """Parked deliveries, oldest first."""
 
     @abc.abstractmethod
+    async def record_redrive(self, delivery_id: str, *, now: float) -> Rescheduled:
+        """Move a parked delivery back into the outbox with a fresh retry budget, and log
+        it; `Rescheduled()` when no delivery of that id is parked. Returns the event logged
+        too, so the caller can tell the event bus."""
+
     async def redrive(self, delivery_id: str, *, now: float) -> Delivery | None:
-        """Move a parked delivery back into the outbox with a fresh retry budget."""
+        """`record_redrive`, for a caller that only wants the delivery."""
+        return (await self.record_redrive(delivery_id, now=now)).delivery
 
 
-__all__ = ["Delivered", "Outbox"]
+__all__ = ["Delivered", "Outbox", "Rescheduled"]

@@ -3,12 +3,15 @@ park, redrive and split progress, on SQLite, a real redis-server and a Redis Clu
 
 from __future__ import annotations
 
+import pytest
+
 from hub.abc import TurnResult
 from hub.model import (
+    Event,
     EventType,
     Outbound,
 )
-from hub.ports import Backend, Delivered
+from hub.ports import Backend, Delivered, Rescheduled
 from tests.hub.conftest import StoreFactory
 from tests.hub.test_port_log import inbound
 
@@ -127,6 +130,45 @@ async def test_a_receipt_returns_the_event_it_logged_as_a_log_read_gives_it(
     assert await store.record_delivered(two, receipt={}, now=103.0, lease=30) == Delivered()
     conversation = await store.get_conversation(one.conversation_id)
     assert conversation is not None and conversation.last_seq == last.event.seq
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("Your parcel is on its way.", "503 Service Unavailable"),
+        ("您的包裹已发出。", "503 服务不可用"),
+    ],
+)
+async def test_a_failure_a_parking_and_a_redrive_return_the_events_they_logged(
+    store: Backend, text: str, error: str
+) -> None:
+    """What the delivery worker publishes on the event bus is exactly what was logged."""
+    lead = (await _turn(store, "hi", text, message_id="m1", now=100.0)).lead
+    assert lead is not None
+
+    async def logged_at(seq: int) -> Event:
+        (event,) = await store.events(lead.conversation_id, after_seq=seq - 1, limit=1)
+        return event
+
+    failed = await store.record_failure(lead, error=error, retry_at=200.0, now=101.0)
+    assert failed.delivery is not None and failed.delivery.last_error == error
+    assert failed.event is not None and failed.event == await logged_at(failed.event.seq)
+    assert (failed.event.type, failed.event.data["error"]) == (EventType.DELIVERY_FAILED, error)
+
+    parked = await store.record_failure(failed.delivery, error=error, retry_at=None, now=201.0)
+    assert parked.event is not None and parked.event == await logged_at(parked.event.seq)
+    assert parked.event.type == EventType.DELIVERY_PARKED
+    assert parked.event.seq == failed.event.seq + 1
+
+    redriven = await store.record_redrive(failed.delivery.id, now=300.0)
+    assert redriven.delivery is not None and redriven.delivery.outbound.text == text
+    assert redriven.event is not None and redriven.event == await logged_at(redriven.event.seq)
+    assert redriven.event.type == EventType.DELIVERY_REDRIVEN
+    assert redriven.event.seq == parked.event.seq + 1
+    # Nothing parked under that id any more: nothing done, nothing logged.
+    assert await store.record_redrive(failed.delivery.id, now=301.0) == Rescheduled()
+    conversation = await store.get_conversation(lead.conversation_id)
+    assert conversation is not None and conversation.last_seq == redriven.event.seq
 
 
 async def test_a_parked_reply_lets_the_next_go_and_others_are_not_held_up(store: Backend) -> None:
