@@ -119,11 +119,9 @@ async def parked_deliveries(request: web.Request) -> web.Response:
 @routes.post("/api/v1/deliveries/{delivery_id}/redrive")
 @operator
 async def redrive_delivery(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
-    delivery = await hub.store.redrive(request.match_info["delivery_id"], now=hub.clock())
+    delivery = await request.app[HUB].delivery.redrive(request.match_info["delivery_id"])
     if delivery is None:
         return error_response(404, "no parked delivery with that id")
-    hub.delivery.wake()
     return json_response(delivery.to_json())
 
 

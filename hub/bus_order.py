@@ -11,14 +11,18 @@ conversation's events once each and in log order, whichever process appended the
 Filling a gap is a log read. `Lanes` keeps it from holding up the other conversations: a
 conversation waiting on one gets a lane, where what comes after it in that conversation
 waits, in order, while the others go on.
+
+`PublishOrder` is the publishing side's part: one process's notices of a conversation go
+out in log order even when its writes of that conversation answer out of order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter, OrderedDict, deque
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from hub.model import Event
 from hub.periodic import stop_task
@@ -39,6 +43,9 @@ class Sequencer:
         self.max_tracked = max_tracked
         self._seen: OrderedDict[str, int] = OrderedDict()
         self.gaps_filled = 0  # batches completed from the log (observable by tests, bench)
+        # The events those reads found, by type: what was appended without a notice, or
+        # whose notice came after a later one (bench/bus_lag.py reports them).
+        self.filled_types: Counter[str] = Counter()
 
     def watermark(self, conversation_id: str) -> int | None:
         return self._seen.get(conversation_id)
@@ -74,6 +81,7 @@ class Sequencer:
             missing = await self._read(conversation_id, seen, fresh[0].seq)
             fresh = [*missing, *fresh]
             self.gaps_filled += 1
+            self.filled_types.update(str(event.type) for event in missing)
         self._remember(conversation_id, fresh[-1].seq)
         return fresh
 
@@ -92,6 +100,52 @@ class Sequencer:
         self._seen.move_to_end(conversation_id)
         while len(self._seen) > self.max_tracked:
             self._seen.popitem(last=False)
+
+
+class PublishOrder:
+    """This process's batches of a conversation published in log order, whatever order its
+    writes of that conversation answer in.
+
+    Two writes of one conversation under way at once in one process (a delivery receipt
+    and the customer's next message, a turn's commit and a message that came meanwhile)
+    each run on a pooled connection of their own, and the one that appended second may
+    answer first. Published as they answer, every process would see the later batch first
+    and read the earlier one back from the log (a gap fill), then drop its notice. So a
+    write whose conversation is known before it starts runs under `writing()`; while one
+    does, that conversation's batches wait here (its own too, published inside the block)
+    and go out in seq order once none does: the wait is the other write's round trip. A
+    write that learns its conversation from the store (an inbound message) cannot say so
+    beforehand; its batch waits behind the writes that did."""
+
+    def __init__(self, publish: Callable[[Sequence[Event]], None]) -> None:
+        self._publish = publish
+        self._writes: Counter[str] = Counter()  # writes under way, per conversation
+        self._held: dict[str, list[Sequence[Event]]] = {}
+
+    def publish(self, events: Sequence[Event]) -> None:
+        """One conversation's events just appended, in order (never blocks)."""
+        if not events:
+            return
+        conversation_id = events[0].conversation_id
+        if self._writes[conversation_id]:
+            self._held.setdefault(conversation_id, []).append(events)
+        else:
+            self._publish(events)
+
+    @contextlib.contextmanager
+    def writing(self, conversation_id: str) -> Iterator[None]:
+        """Around a write of `conversation_id` and the publishing of what it appended."""
+        self._writes[conversation_id] += 1
+        try:
+            yield
+        finally:
+            self._writes[conversation_id] -= 1
+            if self._writes[conversation_id] <= 0:
+                del self._writes[conversation_id]
+                held = self._held.pop(conversation_id, [])
+                # Batches of distinct writes never interleave: the first seq orders them.
+                for batch in sorted(held, key=lambda batch: batch[0].seq):
+                    self._publish(batch)
 
 
 Step = Callable[[], Awaitable[None]]  # one queued piece of work of a lane
@@ -152,4 +206,4 @@ class Lanes:
                 self._idle.set()
 
 
-__all__ = ["Lanes", "ReadLog", "Sequencer", "Step"]
+__all__ = ["Lanes", "PublishOrder", "ReadLog", "Sequencer", "Step"]

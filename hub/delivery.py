@@ -26,13 +26,14 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from hub.abc import Connector
+from hub.bus_order import PublishOrder
 from hub.errors import DeliveryError, RetryLater
 from hub.metrics import Metrics
-from hub.model import Delivery, Event
+from hub.model import Delivery
 from hub.ports import Outbox
 
 log = logging.getLogger("frontdesk.delivery")
@@ -88,13 +89,14 @@ class DeliveryWorker:
         clock: Callable[[], float],
         metrics: Metrics,
         lease: float,
-        publish: Callable[[Sequence[Event]], None] = lambda events: None,
+        order: PublishOrder | None = None,
     ) -> None:
         self.store = store
-        # The event bus's publish: a receipt is logged here, outside any turn, and nothing
-        # else announces it (unannounced, every process would read it back from the log
+        # The event bus's publish, in this process's log order: receipts, failures,
+        # parkings and redrives are logged here, outside any turn, and nothing else
+        # announces them (unannounced, every process would read them back from the log
         # when the conversation's next event arrives: a gap).
-        self.publish = publish
+        self.order = order or PublishOrder(lambda events: None)
         self.connectors = connectors
         self.policy = policy
         self.clock = clock
@@ -135,6 +137,18 @@ class DeliveryWorker:
     def wake(self) -> None:
         """Look for due deliveries now instead of at the next poll (after a redrive …)."""
         self._wake.set()
+
+    async def redrive(self, delivery_id: str) -> Delivery | None:
+        """Put a parked delivery back in the outbox (an operator asked), tell the event bus
+        of the `delivery.redriven` event that logs it, and look for it at once. None when no
+        delivery of that id is parked."""
+        # Its conversation is known only once the store has read the delivery.
+        done = await self.store.record_redrive(delivery_id, now=self.clock())
+        if done.event is not None:
+            self.order.publish((done.event,))
+        if done.delivery is not None:
+            self.wake()
+        return done.delivery
 
     def _spawn(self, coro: object) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro)  # type: ignore[arg-type]
@@ -190,11 +204,12 @@ class DeliveryWorker:
                 "frontdesk_deliveries_total", channel=delivery.channel, outcome="delivered"
             )
             # Recording the receipt claims the next reply in the same step.
-            done = await self.store.record_delivered(
-                delivery, receipt=receipt, now=self.clock(), lease=self.lease
-            )
-            if done.event is not None:
-                self.publish((done.event,))  # its conversation's batch, as a turn's are
+            with self.order.writing(delivery.conversation_id):
+                done = await self.store.record_delivered(
+                    delivery, receipt=receipt, now=self.clock(), lease=self.lease
+                )
+                if done.event is not None:
+                    self.order.publish((done.event,))  # its conversation's batch, as a turn's
             return done.following
         if not parked:
             return None  # it waits for its retry, and the conversation's later replies with it
@@ -227,8 +242,11 @@ class DeliveryWorker:
             )
         else:
             outcome = "throttled" if throttled else "retry"
-        await self.store.delivery_failed(
-            delivery, error=error, retry_at=retry_at, now=now, throttled=throttled
-        )
+        with self.order.writing(delivery.conversation_id):
+            done = await self.store.record_failure(
+                delivery, error=error, retry_at=retry_at, now=now, throttled=throttled
+            )
+            if done.event is not None:
+                self.order.publish((done.event,))  # as a receipt is
         self.metrics.inc("frontdesk_deliveries_total", channel=delivery.channel, outcome=outcome)
         return retry_at is None

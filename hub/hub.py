@@ -26,6 +26,7 @@ from hub.abc import (
     TurnResult,
 )
 from hub.bus import EventBus, EventListener, LocalBus
+from hub.bus_order import PublishOrder
 from hub.delivery import DeliveryWorker, RetryPolicy
 from hub.errors import LeaseLost
 from hub.kv import KeyValue, MemoryKeyValue
@@ -103,6 +104,9 @@ class Hub:
         self._leaders = leaders or (lambda job: SoleLease())
         self.pacing: Pacing = pacing or LocalPacing()
         self.kv: KeyValue = kv or MemoryKeyValue()
+        # What this process appended goes on the bus in log order per conversation, though
+        # its writes of one conversation may answer out of order (`writing` marks them).
+        self.publish_order = PublishOrder(self.bus.publish)
         self.delivery = DeliveryWorker(
             store=store,
             connectors=self.connectors,
@@ -110,7 +114,7 @@ class Hub:
             clock=clock,
             metrics=self.metrics,
             lease=self.retry.lease,
-            publish=self.bus.publish,
+            order=self.publish_order,
         )
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
@@ -247,7 +251,7 @@ class Hub:
         for event in events:
             batches.setdefault(event.conversation_id, []).append(event)
         for batch in batches.values():
-            self.bus.publish(batch)
+            self.publish_order.publish(batch)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -302,8 +306,9 @@ class Hub:
 
     async def append(self, conversation_id: str, events: Sequence[NewEvent]) -> tuple[Event, ...]:
         """Log events that are not a turn (an edit, a typing notice worth keeping …)."""
-        appended = await self.store.append_events(conversation_id, events, now=self.clock())
-        self._notify(appended)
+        with self.publish_order.writing(conversation_id):
+            appended = await self.store.append_events(conversation_id, events, now=self.clock())
+            self._notify(appended)
         return appended
 
     async def send(
@@ -334,17 +339,18 @@ class Hub:
                     replies=tuple(replies), events=tuple(events), status=status, priority=priority
                 ),
             )
-            commit = await self.store.commit_turn(
-                conversation_id,
-                handled_seq=conversation.handled_seq,
-                result=result,
-                now=self.clock(),
-                lease=self.retry.lease,
-                known=conversation,
-                route=route,
-                fence=lease.fence,
-            )
-        self._notify(commit.events)
+            with self.publish_order.writing(conversation_id):
+                commit = await self.store.commit_turn(
+                    conversation_id,
+                    handled_seq=conversation.handled_seq,
+                    result=result,
+                    now=self.clock(),
+                    lease=self.retry.lease,
+                    known=conversation,
+                    route=route,
+                    fence=lease.fence,
+                )
+                self._notify(commit.events)
         self.delivery.deliver_now(commit.lead)
         return True
 
@@ -429,19 +435,21 @@ class Hub:
         # runs again adds nothing twice, while a crash right after the commit cannot lose
         # them (a "stop" to follow-ups is such a tag).
         await self._apply_tags(customer.id, result.events)
-        commit = await self.store.commit_turn(
-            conversation.id,
-            handled_seq=event.seq,
-            result=result,
-            now=self.clock(),
-            lease=self.retry.lease,
-            known=conversation,
-            route=route,
-            fence=lease.fence,  # refused if this process stalled and lost the conversation
-        )
+        with self.publish_order.writing(conversation.id):
+            commit = await self.store.commit_turn(
+                conversation.id,
+                handled_seq=event.seq,
+                result=result,
+                now=self.clock(),
+                lease=self.retry.lease,
+                known=conversation,
+                route=route,
+                fence=lease.fence,  # refused if this process stalled and lost the conversation
+            )
+            # What the turn logged in other conversations (a CSAT answer …) was committed
+            # with it.
+            self._notify((*commit.events, *commit.elsewhere))
         self.metrics.inc("frontdesk_turns_total")
-        # What the turn logged in other conversations (a CSAT answer …) was committed with it.
-        self._notify((*commit.events, *commit.elsewhere))
         self.delivery.deliver_now(commit.lead)
 
     async def _route(

@@ -4,10 +4,11 @@ filled from the log, read-your-writes across buses on one real redis-server."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from functools import partial
 
-from hub.bus_order import Sequencer
+from hub.bus_order import PublishOrder, Sequencer
 from hub.bus_redis import RedisBus
 from hub.model import Event
 
@@ -41,6 +42,38 @@ def test_take_passes_what_follows_on_and_refuses_a_gap_without_changing_anything
     assert [e.seq for e in sequencer.take([event(6), event(7)]) or []] == [6, 7]
     assert sequencer.take([event(9)]) is None
     assert sequencer.watermark("c1") == 7
+
+
+def test_one_process_publishes_a_conversation_in_log_order_whatever_order_its_writes_answer() -> (
+    None
+):
+    """Two writes of c1 under way at once answer the other way round (seq 5 first): the
+    bus gets 4 before 5, once no write of c1 is under way; c2 is not held up meanwhile."""
+    published: list[tuple[str, int]] = []
+    order = PublishOrder(
+        lambda events: published.extend((e.conversation_id, e.seq) for e in events)
+    )
+    receipt = contextlib.ExitStack()
+    receipt.enter_context(order.writing("c1"))  # a delivery receipt, logged at seq 4 …
+    with order.writing("c1"):  # … and a turn's commit, logged at 5, which answers first
+        order.publish([event(5, text="您好"), event(6, text="Hello")])
+        order.publish([event(1, "c2")])  # another conversation goes at once
+        assert published == [("c2", 1)]
+    assert published == [("c2", 1)]  # the receipt's write is still under way
+    order.publish([event(4)])
+    receipt.close()
+    assert published == [("c2", 1), ("c1", 4), ("c1", 5), ("c1", 6)]
+    order.publish([event(7, text="再见")])  # an inbound message: no write under way, at once
+    assert published[-1] == ("c1", 7)
+
+
+def test_a_failed_write_still_lets_the_batches_it_held_go() -> None:
+    published: list[int] = []
+    order = PublishOrder(lambda events: published.extend(e.seq for e in events))
+    with contextlib.suppress(ConnectionError), order.writing("c1"):
+        order.publish([event(3, text="Where is my order?")])  # another write's, held
+        raise ConnectionError("the store went away")
+    assert published == [3]
 
 
 def _record(into: list[tuple[int, str]], events: Sequence[Event]) -> None:

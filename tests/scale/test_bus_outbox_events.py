@@ -1,0 +1,135 @@
+"""A failed delivery, a parked one and a redrive are published on the event bus as their
+conversation's batch, as a receipt is: the next batch of that conversation follows on at
+every process, with no gap and no log read. On one redis-server and on the cluster, with
+messages in English and in Chinese."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from hub.bus_redis import RedisBus
+from hub.delivery import RetryPolicy
+from hub.hub import Hub
+from hub.model import Event, EventType
+from hub.store_redis import RedisStore
+from tests.hub.test_delivery import FAST, FlakyChannel, TwoReplies, message, until
+from tests.scale.test_bus_receipts import no_log_read
+from tests.support import channel_links
+
+TEXTS = pytest.mark.parametrize("text", ["Where is my parcel?", "我的包裹在哪里？"])
+
+
+@dataclass
+class Processes:
+    """Process A runs the turns and delivers; process B only listens, and may not read the
+    log (its `read_log` fails the test): every event must be announced."""
+
+    hub: Hub
+    store: RedisStore
+    own: RedisBus
+    other: RedisBus
+    seen: list[Event]  # what B's listeners got
+    sent: list[str]  # what the customer received
+
+
+@asynccontextmanager
+async def two_processes(
+    url: str, tmp_path: Path, *, policy: RetryPolicy, fail: int
+) -> AsyncIterator[Processes]:
+    store = RedisStore(url)
+    await store.open()
+
+    async def read_log(conversation_id: str, after: int, limit: int) -> list[Event]:
+        return await store.events(conversation_id, after_seq=after, limit=limit)
+
+    own = RedisBus(url, read_log=read_log)
+    other = RedisBus(url, read_log=no_log_read)
+    seen: list[Event] = []
+    other.subscribe(seen.extend)
+    await other.start()
+    sent: list[str] = []
+    hub = Hub(store=store, bot=TwoReplies(), retry=policy, bus=own)
+    hub.add_connector(FlakyChannel(links=channel_links(hub, tmp_path), sent=sent, fail=fail))
+    await own.start()
+    await hub.start()
+    try:
+        yield Processes(hub=hub, store=store, own=own, other=other, seen=seen, sent=sent)
+    finally:
+        await hub.stop()
+        await own.stop()
+        await other.stop()
+        await store.close()
+
+
+async def the_whole_log_reached_b(p: Processes, delivered: int) -> list[Event]:
+    """Wait until `delivered` receipts are logged and B has everything logged (a guard
+    against hanging: a batch B could not order never arrives); the log."""
+    conversation = await p.hub.latest_conversation("flaky:ana")
+    assert conversation is not None
+
+    async def receipts_logged() -> list[Event]:
+        while True:
+            logged = await p.store.events(conversation.id)
+            if sum(e.type == EventType.DELIVERED for e in logged) >= delivered:
+                return logged
+            await asyncio.sleep(0.01)
+
+    logged = await asyncio.wait_for(receipts_logged(), 20)
+    await until(lambda: len(p.seen) >= len(logged) - 1)
+    # B saw the whole log from the first message on (`conversation.opened` goes with no
+    # announcement of its own), in order, each event once; neither bus filled a gap.
+    assert logged[0].type == EventType.OPENED
+    assert p.seen == logged[1:]
+    assert p.other.sequencer.gaps_filled == 0 and p.own.sequencer.gaps_filled == 0
+    return logged
+
+
+@TEXTS
+async def test_a_failed_delivery_reaches_another_process_without_a_log_read(
+    shared_store_url: str, tmp_path: Path, text: str
+) -> None:
+    async with two_processes(shared_store_url, tmp_path, policy=FAST, fail=1) as p:
+        await p.hub.ingest(message(text, "m1"))
+        await until(lambda: len(p.sent) == 2)
+        logged = await the_whole_log_reached_b(p, delivered=2)
+        failed = [e for e in logged if e.type == EventType.DELIVERY_FAILED]
+        assert len(failed) == 1 and failed[0].data["retry_at"] is not None
+        assert p.sent == [f"1/2 {text}", f"2/2 {text}"]  # the retry went first, in order
+
+
+@TEXTS
+async def test_a_parked_delivery_reaches_another_process_without_a_log_read(
+    shared_store_url: str, tmp_path: Path, text: str
+) -> None:
+    # One failed attempt parks a reply; the conversation's next reply goes on.
+    policy = replace(FAST, max_attempts=1)
+    async with two_processes(shared_store_url, tmp_path, policy=policy, fail=1) as p:
+        await p.hub.ingest(message(text, "m1"))
+        await until(lambda: len(p.sent) == 1)
+        logged = await the_whole_log_reached_b(p, delivered=1)
+        assert [e.type for e in logged].count(EventType.DELIVERY_PARKED) == 1
+        assert p.sent == [f"2/2 {text}"]
+
+
+@TEXTS
+async def test_a_redrive_reaches_another_process_without_a_log_read(
+    shared_store_url: str, tmp_path: Path, text: str
+) -> None:
+    policy = replace(FAST, max_attempts=1)
+    async with two_processes(shared_store_url, tmp_path, policy=policy, fail=1) as p:
+        await p.hub.ingest(message(text, "m1"))
+        await until(lambda: len(p.sent) == 1)
+        await the_whole_log_reached_b(p, delivered=1)
+        (parked,) = (await p.store.dead_letters(limit=10)).items
+        redriven = await p.hub.delivery.redrive(parked.id)
+        assert redriven is not None and redriven.outbound.text == f"1/2 {text}"
+        await until(lambda: len(p.sent) == 2)
+        logged = await the_whole_log_reached_b(p, delivered=2)
+        assert [e.type for e in logged][-2:] == [EventType.DELIVERY_REDRIVEN, EventType.DELIVERED]
+        assert p.sent == [f"2/2 {text}", f"1/2 {text}"]
