@@ -35,7 +35,12 @@ def install_qa(app: web.Application) -> None:
         return {agent.spec.id: agent.spec.team for agent in agents}
 
     app[QA] = QualityInspection(
-        state.hub.store, settings, zone=zone, clock=state.clock, teams=teams
+        state.hub.store,
+        settings,
+        zone=zone,
+        clock=state.clock,
+        teams=teams,
+        append=state.hub.append,
     )
     app.router.add_routes(routes)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -15,6 +15,7 @@ from handoff.console.i18n import translator
 from handoff.console.settings import ConsoleSettings
 from handoff.hub_link import HandoffStore
 from hub.metrics import Metrics
+from hub.model import Event, NewEvent
 from hub.signals import TypingListener
 
 HERE = Path(__file__).parent
@@ -51,7 +52,7 @@ def duration(seconds: float | None, t: Callable[[str], str] | None = None) -> st
 class ConsoleLink(Protocol):
     """The hub as the console sees it: the log and the directory it reads, the metrics it
     adds its figures to, and the customers' typing it shows (its writes go through the
-    hand-off's actions)."""
+    hand-off's actions, and a review through `append`, which tells the event bus)."""
 
     @property
     def store(self) -> HandoffStore: ...
@@ -60,6 +61,10 @@ class ConsoleLink(Protocol):
     def metrics(self) -> Metrics: ...
 
     def add_typing_listener(self, listener: TypingListener) -> None: ...
+
+    async def append(
+        self, conversation_id: str, events: Sequence[NewEvent]
+    ) -> tuple[Event, ...]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,7 @@ conversation's review form, recording a review, and the scores per agent."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,10 @@ from handoff.qa.settings import QASettings
 from handoff.qa.trends import agreement_by_item, start_of, team_of, weekly_scores, weeks_back
 from handoff.reports.source import read_conversations
 from hub.errors import InputError
+from hub.model import Event, NewEvent
 from hub.ports import EventLog
+
+Append = Callable[[str, Sequence[NewEvent]], Awaitable[tuple[Event, ...]]]
 
 DAYS = 14
 TREND_WEEKS = 8  # the scores over time: this many weeks, this one last
@@ -48,8 +51,17 @@ class QualityInspection:
         zone: str,
         clock: Callable[[], float] = time.time,
         teams: Callable[[], Mapping[str, str]] = dict,
+        append: Append | None = None,
     ) -> None:
         self.store = store
+        # The hub's append (`ConversationLog.append`), which tells the event bus of the
+        # review; the store's alone would leave every process to read it back from the log
+        # at the conversation's next event (a gap).
+        self.append: Append = append or (
+            lambda conversation_id, events: store.append_events(
+                conversation_id, events, now=self.clock()
+            )
+        )
         self.settings = settings
         self.zone = zone
         self.clock = clock
@@ -180,6 +192,6 @@ class QualityInspection:
         if facts.resolved_at is None or not facts.agent:
             raise InputError("only a conversation an agent resolved can be reviewed")
         event = review_event(self.settings.rubric, reviewer=reviewer, agent=facts.agent, body=body)
-        (stored,) = await self.store.append_events(conversation_id, [event], now=self.clock())
+        (stored,) = await self.append(conversation_id, [event])
         (review,) = reviews_of([stored])
         return review

@@ -26,7 +26,7 @@ from handoff.qa.service import QualityInspection
 from handoff.qa.settings import load_qa_settings
 from handoff.reports.seed import write_conversation
 from hub.errors import ConfigError, InputError
-from hub.model import NewEvent
+from hub.model import Event, NewEvent
 from hub.ports import Backend, EventLog
 from hub.store_redis import RedisStore
 from hub.store_sqlite import SQLiteStore
@@ -211,6 +211,8 @@ async def test_supervisor_scores_agents_read_their_own(
     conversation_id = await handled_conversation(
         store, 9, "Hi, I'm Mei <b>from support</b>", csat=4
     )
+    announced: list[Event] = []  # what the event bus tells every process's listeners
+    console.app[CONSOLE].hub.add_listener(announced.extend)
     csrf = await login(console, "sara")
     await console.post(
         "/console/api/me/language", json={"language": language}, headers={"X-CSRF-Token": csrf}
@@ -226,6 +228,8 @@ async def test_supervisor_scores_agents_read_their_own(
     assert (await console.post(url, json={"scores": scores})).status == 403  # no CSRF token
     saved = await console.post(url, json={"scores": scores}, headers={"X-CSRF-Token": csrf})
     assert saved.status == 200 and (await saved.json())["review"]["total"] == 80.0
+    # The review is announced as it was logged, so no process reads it back from the log.
+    assert announced == (await store.events(conversation_id))[-1:]
 
     await login(console, "mei")
     own = await (await console.get("/console/api/qa")).json()
