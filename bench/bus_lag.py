@@ -67,7 +67,12 @@ def as_hub() -> None:
 
     async def instrumented_stop(self: RedisBus) -> None:
         span = (times[-1] - times[0]) if len(times) > 1 else 0.0
-        report = {"lags": lags, "gaps_filled": self.sequencer.gaps_filled, "span": span}
+        report = {
+            "lags": lags,
+            "gaps_filled": self.sequencer.gaps_filled,
+            "filled_types": dict(getattr(self.sequencer, "filled_types", {})),  # not on old trees
+            "span": span,
+        }
         out.write_text(json.dumps(report))
         await stop(self)
 
@@ -99,6 +104,11 @@ def figures(report: dict[str, Any]) -> dict[str, object]:
         "dispatcher_lag_p99_ms": pct(lags["dispatcher"], 0.99),
         "gap_fills": report["gaps_filled"],
         "gap_fills_per_second": round(report["gaps_filled"] / span, 1),
+        # The events the fills read from the log, by type, per second.
+        "filled_per_second": {
+            kind: round(count / span, 1)
+            for kind, count in sorted(report.get("filled_types", {}).items())
+        },
     }
 
 
