@@ -9,7 +9,9 @@ batch dispatched to the subscribers, the time since its last event was appended
 (`Event.at`, the hub's clock taken just before the append). Batches dispatched inside
 `publish()` (this process's own, nothing waiting) and those that went through the
 dispatcher (a gap fill, or what queued behind one) are counted apart: the second kind is
-what a log read holds up. It also counts gap fills (`Sequencer.gaps_filled`) per second.
+what a log read holds up. It also counts gap fills (`Sequencer.gaps_filled`) per second,
+and the events they read from the log by type (what was appended unannounced, or
+announced after a later event).
 With `--baseline` the two checkouts run in alternation, as in `bench/api.py`.
 
 Progress goes to stderr; the last stdout line is one JSON object with the figures.
@@ -26,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,7 @@ def as_hub() -> None:
     # Not `bench/` first on the path: its `handoff.py` would hide the `handoff` package.
     here = str(Path(__file__).resolve().parent)
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(here)]
+    from hub.bus_order import Sequencer
     from hub.bus_redis import RedisBus
 
     out = Path(os.environ[OUT_ENV])
@@ -45,6 +49,15 @@ def as_hub() -> None:
     times: list[float] = []
     publishing = False
     start, stop, publish = RedisBus.start, RedisBus.stop, RedisBus.publish
+    read = Sequencer._read
+    # What the gap fills read from the log, by type: events appended without a notice, or
+    # whose notice came after a later one's.
+    filled: Counter[str] = Counter()
+
+    async def counted_read(self: Sequencer, conversation_id: str, after: int, before: int) -> Any:
+        found = await read(self, conversation_id, after, before)
+        filled.update(str(event.type) for event in found)
+        return found
 
     def record(events: Any) -> None:
         now = time.time()
@@ -70,7 +83,7 @@ def as_hub() -> None:
         report = {
             "lags": lags,
             "gaps_filled": self.sequencer.gaps_filled,
-            "filled_types": dict(getattr(self.sequencer, "filled_types", {})),  # not on old trees
+            "filled_types": dict(filled),
             "span": span,
         }
         out.write_text(json.dumps(report))
@@ -79,6 +92,7 @@ def as_hub() -> None:
     RedisBus.start = instrumented_start  # type: ignore[method-assign]
     RedisBus.stop = instrumented_stop  # type: ignore[method-assign]
     RedisBus.publish = instrumented_publish  # type: ignore[method-assign]
+    Sequencer._read = counted_read  # type: ignore[method-assign]
     sys.argv = ["hub", *sys.argv[2:]]
     runpy.run_module("hub", run_name="__main__", alter_sys=True)
 

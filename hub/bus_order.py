@@ -43,9 +43,6 @@ class Sequencer:
         self.max_tracked = max_tracked
         self._seen: OrderedDict[str, int] = OrderedDict()
         self.gaps_filled = 0  # batches completed from the log (observable by tests, bench)
-        # The events those reads found, by type: what was appended without a notice, or
-        # whose notice came after a later one (bench/bus_lag.py reports them).
-        self.filled_types: Counter[str] = Counter()
 
     def watermark(self, conversation_id: str) -> int | None:
         return self._seen.get(conversation_id)
@@ -81,7 +78,6 @@ class Sequencer:
             missing = await self._read(conversation_id, seen, fresh[0].seq)
             fresh = [*missing, *fresh]
             self.gaps_filled += 1
-            self.filled_types.update(str(event.type) for event in missing)
         self._remember(conversation_id, fresh[-1].seq)
         return fresh
 
