@@ -6,65 +6,16 @@ messages in English and in Chinese."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from hub.bus_redis import RedisBus
-from hub.delivery import RetryPolicy
-from hub.hub import Hub
 from hub.model import Event, EventType
-from hub.store_redis import RedisStore
-from tests.hub.test_delivery import FAST, FlakyChannel, TwoReplies, message, until
-from tests.scale.test_bus_receipts import no_log_read
-from tests.support import channel_links
+from tests.hub.test_delivery import FAST, message, until
+from tests.scale.test_bus_receipts import Processes, two_processes
 
 TEXTS = pytest.mark.parametrize("text", ["Where is my parcel?", "我的包裹在哪里？"])
-
-
-@dataclass
-class Processes:
-    """Process A runs the turns and delivers; process B only listens, and may not read the
-    log (its `read_log` fails the test): every event must be announced."""
-
-    hub: Hub
-    store: RedisStore
-    own: RedisBus
-    other: RedisBus
-    seen: list[Event]  # what B's listeners got
-    sent: list[str]  # what the customer received
-
-
-@asynccontextmanager
-async def two_processes(
-    url: str, tmp_path: Path, *, policy: RetryPolicy, fail: int
-) -> AsyncIterator[Processes]:
-    store = RedisStore(url)
-    await store.open()
-
-    async def read_log(conversation_id: str, after: int, limit: int) -> list[Event]:
-        return await store.events(conversation_id, after_seq=after, limit=limit)
-
-    own = RedisBus(url, read_log=read_log)
-    other = RedisBus(url, read_log=no_log_read)
-    seen: list[Event] = []
-    other.subscribe(seen.extend)
-    await other.start()
-    sent: list[str] = []
-    hub = Hub(store=store, bot=TwoReplies(), retry=policy, bus=own)
-    hub.add_connector(FlakyChannel(links=channel_links(hub, tmp_path), sent=sent, fail=fail))
-    await own.start()
-    await hub.start()
-    try:
-        yield Processes(hub=hub, store=store, own=own, other=other, seen=seen, sent=sent)
-    finally:
-        await hub.stop()
-        await own.stop()
-        await other.stop()
-        await store.close()
 
 
 async def the_whole_log_reached_b(p: Processes, delivered: int) -> list[Event]:
@@ -103,29 +54,35 @@ async def test_a_failed_delivery_reaches_another_process_without_a_log_read(
         assert p.sent == [f"1/2 {text}", f"2/2 {text}"]  # the retry went first, in order
 
 
+# One failed attempt parks a reply; the conversation's next reply goes on.
+PARK_AT_ONCE = replace(FAST, max_attempts=1)
+
+
+async def first_reply_parked(p: Processes, text: str) -> list[Event]:
+    """The customer writes `text`; the first of the two replies is parked, the second goes
+    (and B has everything logged so far); the log."""
+    await p.hub.ingest(message(text, "m1"))
+    await until(lambda: len(p.sent) == 1)
+    logged = await the_whole_log_reached_b(p, delivered=1)
+    assert p.sent == [f"2/2 {text}"]
+    return logged
+
+
 @TEXTS
 async def test_a_parked_delivery_reaches_another_process_without_a_log_read(
     shared_store_url: str, tmp_path: Path, text: str
 ) -> None:
-    # One failed attempt parks a reply; the conversation's next reply goes on.
-    policy = replace(FAST, max_attempts=1)
-    async with two_processes(shared_store_url, tmp_path, policy=policy, fail=1) as p:
-        await p.hub.ingest(message(text, "m1"))
-        await until(lambda: len(p.sent) == 1)
-        logged = await the_whole_log_reached_b(p, delivered=1)
+    async with two_processes(shared_store_url, tmp_path, policy=PARK_AT_ONCE, fail=1) as p:
+        logged = await first_reply_parked(p, text)
         assert [e.type for e in logged].count(EventType.DELIVERY_PARKED) == 1
-        assert p.sent == [f"2/2 {text}"]
 
 
 @TEXTS
 async def test_a_redrive_reaches_another_process_without_a_log_read(
     shared_store_url: str, tmp_path: Path, text: str
 ) -> None:
-    policy = replace(FAST, max_attempts=1)
-    async with two_processes(shared_store_url, tmp_path, policy=policy, fail=1) as p:
-        await p.hub.ingest(message(text, "m1"))
-        await until(lambda: len(p.sent) == 1)
-        await the_whole_log_reached_b(p, delivered=1)
+    async with two_processes(shared_store_url, tmp_path, policy=PARK_AT_ONCE, fail=1) as p:
+        await first_reply_parked(p, text)
         (parked,) = (await p.store.dead_letters(limit=10)).items
         redriven = await p.hub.delivery.redrive(parked.id)
         assert redriven is not None and redriven.outbound.text == f"1/2 {text}"

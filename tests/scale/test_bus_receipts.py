@@ -4,10 +4,13 @@ redis-server and on the cluster, with replies in English and in Chinese."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from hub.bus_redis import RedisBus
+from hub.delivery import RetryPolicy
 from hub.hub import Hub
 from hub.model import Event, EventType
 from hub.store_redis import RedisStore
@@ -19,46 +22,65 @@ async def no_log_read(conversation_id: str, after: int, limit: int) -> Sequence[
     raise AssertionError(f"the bus read {conversation_id}'s log after seq {after}")
 
 
-async def test_a_receipt_reaches_another_process_without_a_log_read(
-    shared_store_url: str, tmp_path: Path
-) -> None:
-    store = RedisStore(shared_store_url)
+@dataclass
+class Processes:
+    """Process A runs the turns and delivers; process B only listens, and may not read the
+    log (its `read_log` fails the test): every event must be announced."""
+
+    hub: Hub
+    store: RedisStore
+    own: RedisBus
+    other: RedisBus
+    seen: list[Event]  # what B's listeners got
+    sent: list[str]  # what the customer received
+
+
+@asynccontextmanager
+async def two_processes(
+    url: str, tmp_path: Path, *, policy: RetryPolicy, fail: int = 0
+) -> AsyncIterator[Processes]:
+    store = RedisStore(url)
     await store.open()
 
-    async def read_log(conversation_id: str, after: int, limit: int) -> Sequence[Event]:
+    async def read_log(conversation_id: str, after: int, limit: int) -> list[Event]:
         return await store.events(conversation_id, after_seq=after, limit=limit)
 
-    # Process A runs the turns and delivers; process B only listens. Neither may need the
-    # log: every event of the conversation is announced, the receipts too.
-    own = RedisBus(shared_store_url, read_log=read_log)
-    other = RedisBus(shared_store_url, read_log=no_log_read)
+    own = RedisBus(url, read_log=read_log)
+    other = RedisBus(url, read_log=no_log_read)
     seen: list[Event] = []
     other.subscribe(seen.extend)
     await other.start()
     sent: list[str] = []
-    hub = Hub(store=store, bot=TwoReplies(), retry=FAST, bus=own)
-    hub.add_connector(FlakyChannel(links=channel_links(hub, tmp_path), sent=sent))
+    hub = Hub(store=store, bot=TwoReplies(), retry=policy, bus=own)
+    hub.add_connector(FlakyChannel(links=channel_links(hub, tmp_path), sent=sent, fail=fail))
     await own.start()
     await hub.start()
     try:
-        for number, text in enumerate(("Where is my parcel?", "我的包裹在哪里？", "Thanks!")):
-            await hub.ingest(message(text, f"m{number}"))
-            await until(lambda: len(sent) == 2 * (number + 1))  # noqa: B023 (awaited here)
-        # The last receipt is logged after its send: wait until B has it.
-        await until(lambda: sum(e.type == EventType.DELIVERED for e in seen) == 6)
-        conversation = await hub.latest_conversation("flaky:ana")
-        assert conversation is not None
-        logged = await store.events(conversation.id)
-        # B saw the whole log from the first message on (`conversation.opened` goes with
-        # no announcement of its own), in order, each event once, receipts as logged; and
-        # neither bus filled a gap.
-        assert logged[0].type == EventType.OPENED
-        assert seen == logged[1:]
-        assert other.sequencer.gaps_filled == 0 and own.sequencer.gaps_filled == 0
-        replies = [e.data["outbound"]["text"] for e in seen if e.type == EventType.MESSAGE_OUT]
-        assert replies == sent
+        yield Processes(hub=hub, store=store, own=own, other=other, seen=seen, sent=sent)
     finally:
         await hub.stop()
         await own.stop()
         await other.stop()
         await store.close()
+
+
+async def test_a_receipt_reaches_another_process_without_a_log_read(
+    shared_store_url: str, tmp_path: Path
+) -> None:
+    async with two_processes(shared_store_url, tmp_path, policy=FAST) as p:
+        for number, text in enumerate(("Where is my parcel?", "我的包裹在哪里？", "Thanks!")):
+            await p.hub.ingest(message(text, f"m{number}"))
+            await until(lambda: len(p.sent) == 2 * (number + 1))  # noqa: B023 (awaited here)
+        # The last receipt is logged after its send: wait until B has it.
+        await until(lambda: sum(e.type == EventType.DELIVERED for e in p.seen) == 6)
+        conversation = await p.hub.latest_conversation("flaky:ana")
+        assert conversation is not None
+        logged = await p.store.events(conversation.id)
+        # B saw the whole log from the first message on (`conversation.opened` goes with
+        # no announcement of its own), in order, each event once, receipts as logged; and
+        # neither bus filled a gap.
+        assert logged[0].type == EventType.OPENED
+        assert p.seen == logged[1:]
+        assert p.other.sequencer.gaps_filled == 0 and p.own.sequencer.gaps_filled == 0
+        replies = [e.data["outbound"]["text"] for e in p.seen if e.type == EventType.MESSAGE_OUT]
+        assert replies == p.sent
