@@ -26,7 +26,7 @@ from hub.model import (
     Customer,
     NewEvent,
 )
-from hub.ports import CustomerMerge
+from hub.ports import CustomerMerge, Moved
 from hub.store_redis_connect import own_tag
 from hub.store_redis_core import RedisCore
 from hub.store_redis_scripts import CAS_ATTEMPTS
@@ -42,6 +42,11 @@ class RedisStore(RedisCore):
     """
 
     async def _write_if(self, writes: _Writes, *, now: float) -> bool:
+        return await self._write_appending(writes, now=now) is not None
+
+    async def _write_appending(self, writes: _Writes, *, now: float) -> list[int] | None:
+        """`_write_if`, answering the seq each `APPEND` got, in order (none for a call
+        redis-py resent after a lost reply); None when a check failed."""
         reply = await self._run(
             "WRITE_IF",
             codec.num(now),
@@ -50,7 +55,19 @@ class RedisStore(RedisCore):
             *writes.ops,
             keys=[f"{self.prefix}{key}" for key in writes.keys],
         )
-        return bool(reply == "ok")
+        if isinstance(reply, list) and reply and codec.text(reply[0]) == "ok":
+            return [int(seq) for seq in reply[1:]]
+        return [] if reply == "ok" else None
+
+    @staticmethod
+    def _moved(
+        merge: CustomerMerge, moved: Sequence[str], seqs: Sequence[int], event: str
+    ) -> Moved:
+        """A merge's or unmerge's result: the event logged in each conversation moved."""
+        if len(seqs) != len(moved):  # a resent call: the seqs are not known
+            return Moved(merge=merge)
+        logged = (codec.event(c, seq, event) for c, seq in zip(moved, seqs, strict=True))
+        return Moved(merge=merge, events=tuple(logged))
 
     async def _customer_json(self, customer_id: str) -> str:
         stored = await self.redis.get(self.keys.customer(customer_id))
@@ -151,9 +168,9 @@ class RedisStore(RedisCore):
         # on when they (or the bot, or an agent) last moved it.
         writes.op("HSET", f"conv:{conversation_id}", "updated_at", updated_at)
 
-    async def merge_customers(
+    async def record_merge(
         self, kept_id: str, absorbed_id: str, *, reason: Mapping[str, Any], now: float
-    ) -> CustomerMerge:
+    ) -> Moved:
         if kept_id == absorbed_id:
             raise ValueError("a customer cannot be merged with itself")
         for _ in range(CAS_ATTEMPTS):
@@ -205,11 +222,12 @@ class RedisStore(RedisCore):
             for merge_id in {merge.id, *(codec.text(m) for m in history)}:
                 writes.op("SADD", f"customer:{kept_id}:merges", merge_id)
                 writes.op("SADD", f"customer:{absorbed_id}:merges", merge_id)
-            if await self._write_if(writes, now=now):
-                return merge
+            seqs = await self._write_appending(writes, now=now)
+            if seqs is not None:
+                return self._moved(merge, moved, seqs, event)
         raise Contention(f"customers {kept_id}, {absorbed_id} kept changing during a merge")
 
-    async def unmerge_customers(self, merge_id: str, *, now: float) -> CustomerMerge | None:
+    async def record_unmerge(self, merge_id: str, *, now: float) -> Moved | None:
         for _ in range(CAS_ATTEMPTS):
             merge_json = await self.redis.get(f"{self.prefix}merge:{merge_id}")
             if not merge_json:
@@ -230,11 +248,13 @@ class RedisStore(RedisCore):
             fields = await self._conversation_fields(
                 merge.moved_conversations, "customer_id", "status", "thread_key", "updated_at"
             )
+            back: list[str] = []
             for conversation_id, (owner, status, thread_key, updated_at) in zip(
                 merge.moved_conversations, fields, strict=True
             ):
                 if owner != merge.kept_id:
                     continue  # erased or merged on since; it stays where it is
+                back.append(conversation_id)
                 self._move(
                     writes,
                     conversation_id,
@@ -254,8 +274,9 @@ class RedisStore(RedisCore):
                 writes.op("SET", f"identity:{identity}", merge.absorbed_id)
             merge = replace(merge, undone_at=now)
             writes.op("SET", f"merge:{merge_id}", codec.dumps(merge.to_json()))
-            if await self._write_if(writes, now=now):
-                return merge
+            seqs = await self._write_appending(writes, now=now)
+            if seqs is not None:
+                return self._moved(merge, back, seqs, event)
         raise Contention(f"merge {merge_id} kept changing during unmerge")
 
     async def get_merge(self, merge_id: str) -> CustomerMerge | None:

@@ -451,12 +451,14 @@ return out
 # Checks: GET / HGET (a missing value reads as '') / ZCARD / EXISTS against `expected`.
 # Ops: SET DEL HSET HDEL ZADD(score 0) ZREM SADD RPUSH LSET, and APPEND (key = a
 # conversation hash, a = event JSON: appended as the next seq).
-# → 'ok' | 'conflict' (a check failed; nothing was written)
+# → {'ok', the seq of each APPEND, in order} | 'conflict' (a check failed; nothing was
+# written); a resent call: 'ok' alone
 WRITE_IF = (
     _COMMON
     + """
 if redis.call('GET', OP) then return 'ok' end
 local now = ARGV[2]
+local done = {'ok'}
 local i = 4
 for _ = 1, tonumber(ARGV[3]) do
   local kind, key, field = ARGV[i], KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2]
@@ -479,12 +481,12 @@ while i <= #ARGV do
   elseif op == 'SADD' then redis.call('SADD', key, a)
   elseif op == 'RPUSH' then redis.call('RPUSH', key, a)
   elseif op == 'LSET' then redis.call('LSET', key, tonumber(a), b)
-  elseif op == 'APPEND' then append(key, now, i + 2, i + 2)
+  elseif op == 'APPEND' then done[#done + 1] = append(key, now, i + 2, i + 2)
   else return redis.error_reply('WRITE_IF: unknown op ' .. op) end
   i = i + 4
 end
 remember('ok')
-return 'ok'
+return done
 """
 )
 

@@ -15,9 +15,10 @@ from hub.ids import new_id
 from hub.model import (
     Conversation,
     Customer,
+    Event,
     NewEvent,
 )
-from hub.ports import CustomerMerge
+from hub.ports import CustomerMerge, Moved
 from hub.store_sqlite_base import SQLiteBase, _dumps
 
 
@@ -44,17 +45,21 @@ class SQLiteIdentity(SQLiteBase):
         customer_id: str,
         event: NewEvent,
         now: float,
-    ) -> None:
+    ) -> tuple[Event, ...]:
+        """Give the conversations to `customer_id`, logging `event` in each; the events."""
+        logged: list[Event] = []
         for conversation_id in conversation_ids:
             conversation = self._load_conversation(db, conversation_id)
             if conversation is None:
                 continue
             moved_at = conversation.updated_at
             conversation = replace(conversation, customer_id=customer_id)
-            conversation, _ = self._append(db, conversation, [event], now)
+            conversation, appended = self._append(db, conversation, [event], now)
+            logged += appended
             # Bookkeeping is not activity: which conversation the customer continues
             # depends on when they (or the bot, or an agent) last moved it.
             self._save_conversation(db, replace(conversation, updated_at=moved_at))
+        return tuple(logged)
 
     async def ensure_customer(self, identity: str, *, now: float) -> tuple[Customer, bool]:
         with self._transaction() as db:
@@ -105,9 +110,9 @@ class SQLiteIdentity(SQLiteBase):
             self._save_customer(db, customer)
             return customer
 
-    async def merge_customers(
+    async def record_merge(
         self, kept_id: str, absorbed_id: str, *, reason: Mapping[str, Any], now: float
-    ) -> CustomerMerge:
+    ) -> Moved:
         if kept_id == absorbed_id:
             raise ValueError("a customer cannot be merged with itself")
         with self._transaction() as db:
@@ -139,14 +144,14 @@ class SQLiteIdentity(SQLiteBase):
                 (kept_id, absorbed_id),
             )
             db.execute("DELETE FROM challenges WHERE customer_id = ?", (absorbed_id,))
-            self._move_conversations(db, moved, kept_id, records.merge_event(merge), now)
+            logged = self._move_conversations(db, moved, kept_id, records.merge_event(merge), now)
             db.execute(
                 "INSERT INTO merges (id, kept_id, absorbed_id, data) VALUES (?, ?, ?, ?)",
                 (merge.id, kept_id, absorbed_id, _dumps(merge.to_json())),
             )
-            return merge
+            return Moved(merge=merge, events=logged)
 
-    async def unmerge_customers(self, merge_id: str, *, now: float) -> CustomerMerge | None:
+    async def record_unmerge(self, merge_id: str, *, now: float) -> Moved | None:
         with self._transaction() as db:
             merge = self._load_merge(db, merge_id)
             if merge is None:
@@ -170,14 +175,14 @@ class SQLiteIdentity(SQLiteBase):
                     (c, merge.kept_id),
                 ).fetchone()
             ]
-            self._move_conversations(
+            logged = self._move_conversations(
                 db, still_kept, merge.absorbed_id, records.unmerge_event(merge), now
             )
             merge = replace(merge, undone_at=now)
             db.execute(
                 "UPDATE merges SET data = ? WHERE id = ?", (_dumps(merge.to_json()), merge.id)
             )
-            return merge
+            return Moved(merge=merge, events=logged)
 
     async def get_merge(self, merge_id: str) -> CustomerMerge | None:
         return self._load_merge(self.db, merge_id)

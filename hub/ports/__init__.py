@@ -27,7 +27,13 @@ from __future__ import annotations
 import abc
 from typing import Protocol
 
-from hub.ports.directory import CUSTOMER_MERGED, CUSTOMER_UNMERGED, CustomerDirectory, CustomerMerge
+from hub.ports.directory import (
+    CUSTOMER_MERGED,
+    CUSTOMER_UNMERGED,
+    CustomerDirectory,
+    CustomerMerge,
+    Moved,
+)
 from hub.ports.leases import Lease, Leases
 from hub.ports.limits import Limits, RateLimiter
 from hub.ports.log import EventLog, Ingested, TurnCommit
@@ -65,6 +71,7 @@ __all__ = [
     "Lease",
     "Leases",
     "Limits",
+    "Moved",
     "Outbox",
     "Page",
     "RateLimiter",

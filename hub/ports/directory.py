@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from hub.model import Conversation, Customer
+from hub.model import Conversation, Customer, Event
 from hub.ports.page import Page
 
 CUSTOMER_MERGED = "customer.merged"
@@ -66,6 +66,17 @@ class CustomerMerge:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Moved:
+    """What a merge or an unmerge wrote: the merge record, and the `customer.merged` or
+    `customer.unmerged` event it logged in each conversation it moved, in the order of
+    `moved_conversations`, as a log read gives them. (A Redis call resent after a lost
+    reply returns none: that conversation's next batch then fills the gap from the log.)"""
+
+    merge: CustomerMerge
+    events: tuple[Event, ...] = ()
+
+
 class CustomerDirectory(Protocol):
     """Customers, their identities and profile, merges, privacy and audit."""
 
@@ -115,20 +126,33 @@ class CustomerDirectory(Protocol):
 
     # -- merge and unmerge
     @abc.abstractmethod
-    async def merge_customers(
+    async def record_merge(
         self, kept_id: str, absorbed_id: str, *, reason: Mapping[str, Any], now: float
-    ) -> CustomerMerge:
+    ) -> Moved:
         """Move the absorbed customer's identities, attributes (the kept record wins on
         conflicts), tags and conversations to `kept_id`, delete the absorbed record, and log a
         `customer.merged` event in every moved conversation. `KeyError` when either is missing,
-        `ValueError` when they are the same customer."""
+        `ValueError` when they are the same customer. Returns the events logged too, so the
+        caller can tell the event bus (nothing else publishes them)."""
+
+    async def merge_customers(
+        self, kept_id: str, absorbed_id: str, *, reason: Mapping[str, Any], now: float
+    ) -> CustomerMerge:
+        """`record_merge`, for a caller that only wants the merge."""
+        return (await self.record_merge(kept_id, absorbed_id, reason=reason, now=now)).merge
 
     @abc.abstractmethod
-    async def unmerge_customers(self, merge_id: str, *, now: float) -> CustomerMerge | None:
+    async def record_unmerge(self, merge_id: str, *, now: float) -> Moved | None:
         """Undo a merge: both records exactly as they were before it (identities linked to the
         kept customer since then stay with it), the moved conversations back to the absorbed
-        customer, a `customer.unmerged` event in each. None when there is no such merge;
-        `ValueError` when it was undone already or the kept customer is gone."""
+        customer, a `customer.unmerged` event in each (returned too, as `record_merge`'s
+        are). None when there is no such merge; `ValueError` when it was undone already or
+        the kept customer is gone."""
+
+    async def unmerge_customers(self, merge_id: str, *, now: float) -> CustomerMerge | None:
+        """`record_unmerge`, for a caller that only wants the merge."""
+        moved = await self.record_unmerge(merge_id, now=now)
+        return moved.merge if moved is not None else None
 
     @abc.abstractmethod
     async def get_merge(self, merge_id: str) -> CustomerMerge | None: ...
@@ -151,4 +175,4 @@ class CustomerDirectory(Protocol):
         """The customer's audit entries, oldest first, each with its `at`."""
 
 
-__all__ = ["CUSTOMER_MERGED", "CUSTOMER_UNMERGED", "CustomerDirectory", "CustomerMerge"]
+__all__ = ["CUSTOMER_MERGED", "CUSTOMER_UNMERGED", "CustomerDirectory", "CustomerMerge", "Moved"]

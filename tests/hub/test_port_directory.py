@@ -108,6 +108,30 @@ async def test_merge_moves_everything_and_unmerge_restores_both_records(store: B
     assert await store.unmerge_customers("mrg_missing", now=31.0) is None
 
 
+async def test_a_merge_and_an_unmerge_return_the_events_they_logged(store: Backend) -> None:
+    """What the identity service publishes on the event bus is exactly what was logged, in
+    every conversation moved (two here: the absorbed customer's in English and in Chinese)."""
+    web_id, tg_id, _, tg_conv = await _two_customers_with_state(store)
+    first = await store.get_conversation(tg_conv)
+    assert first is not None
+    resolved = TurnResult(status=ConversationStatus.RESOLVED)
+    await store.commit_turn(tg_conv, handled_seq=first.last_seq, result=resolved, now=7.0, lease=30)
+    again = await store.record_inbound(inbound("telegram", "42", "t2", "我的订单呢？"), now=8.0)
+    assert again.conversation.id != tg_conv  # the first was resolved: a new conversation
+    moved = await store.record_merge(web_id, tg_id, reason={"kind": "code"}, now=20.0)
+    assert len(moved.merge.moved_conversations) == 2 and tg_conv in moved.merge.moved_conversations
+    logs = {c: await store.events(c) for c in moved.merge.moved_conversations}
+    assert moved.events == tuple(logs[c][-1] for c in moved.merge.moved_conversations)
+    assert {e.type for e in moved.events} == {CUSTOMER_MERGED}
+
+    undone = await store.record_unmerge(moved.merge.id, now=30.0)
+    assert undone is not None and undone.merge.undone_at == 30.0
+    logs = {c: await store.events(c) for c in moved.merge.moved_conversations}
+    assert undone.events == tuple(logs[c][-1] for c in moved.merge.moved_conversations)
+    assert {e.type for e in undone.events} == {CUSTOMER_UNMERGED}
+    assert await store.record_unmerge("mrg_missing", now=31.0) is None
+
+
 async def test_merge_rejects_missing_and_identical_customers(store: Backend) -> None:
     ana, _ = await store.ensure_customer("crm:A1", now=1.0)
     with pytest.raises(KeyError):
