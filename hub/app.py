@@ -17,6 +17,7 @@ from hub.api import routes as api_routes
 from hub.attachments import AttachmentSettings, AttachmentStore
 from hub.attachments_http import ATTACHMENTS
 from hub.bot_sync import BotSync, VersionedBot
+from hub.bus_order import PublishOrder
 from hub.config import Config
 from hub.customers_api import IDENTITY
 from hub.customers_api import routes as customer_routes
@@ -109,8 +110,16 @@ def create_app(
     shared = beside(store)
     # The channels, filled in below: the hub delivers through them, and so do identity codes.
     channels: dict[str, Connector] = {}
+    bus = shared.bus()
+    # What this process appends goes on the bus in log order per conversation: the hub's
+    # writes, and a merge's events (the identity service is built before the hub).
+    publish_order = PublishOrder(bus.publish)
     identity = IdentityService(
-        store, sender=ConnectorCodeSender(channels), settings=identity_settings, clock=clock
+        store,
+        sender=ConnectorCodeSender(channels),
+        settings=identity_settings,
+        clock=clock,
+        publish=publish_order.publish,
     )
     bot = bot or build_bot(config)
     handoff = None
@@ -142,7 +151,8 @@ def create_app(
         retry=config.delivery,
         clock=clock,
         reply_to=identity_settings.reply_to,
-        bus=shared.bus(),
+        bus=bus,
+        publish_order=publish_order,
         limiter=shared.limiter(),
         leaders=shared.lease,
         pacing=shared.pacing(),

@@ -40,7 +40,7 @@ def _service(request: web.Request) -> IdentityService:
     service = request.app.get(IDENTITY)
     if service is None:  # not wired: verification codes cannot be sent, the rest works
         hub = request.app[HUB]
-        service = IdentityService(hub.store, clock=hub.clock)
+        service = IdentityService(hub.store, clock=hub.clock, publish=hub.publish_order.publish)
     return service
 
 

@@ -84,6 +84,7 @@ class Hub:
         metrics: Metrics | None = None,
         reply_to: str = "last",
         bus: EventBus | None = None,
+        publish_order: PublishOrder | None = None,
         limiter: RateLimiter | None = None,
         leaders: Callable[[str], LeaderLease] | None = None,
         pacing: Pacing | None = None,
@@ -106,7 +107,9 @@ class Hub:
         self.kv: KeyValue = kv or MemoryKeyValue()
         # What this process appended goes on the bus in log order per conversation, though
         # its writes of one conversation may answer out of order (`writing` marks them).
-        self.publish_order = PublishOrder(self.bus.publish)
+        # Given when others publish through it too (the identity service's merges): it
+        # must publish on `bus`.
+        self.publish_order = publish_order or PublishOrder(self.bus.publish)
         self.delivery = DeliveryWorker(
             store=store,
             connectors=self.connectors,

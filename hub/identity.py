@@ -47,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -56,8 +56,8 @@ from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.errors import RetryLater
 from hub.identity_limits import rate_key
 from hub.ids import new_id
-from hub.model import Customer, Delivery, NewEvent, Outbound
-from hub.ports import CustomerDirectory, CustomerMerge, Limits
+from hub.model import Customer, Delivery, Event, NewEvent, Outbound
+from hub.ports import CustomerDirectory, CustomerMerge, Limits, Moved
 from hub.text import detect_language
 
 if TYPE_CHECKING:
@@ -212,11 +212,15 @@ class IdentityService:
         sender: CodeSender | None = None,
         settings: IdentitySettings | None = None,
         clock: Callable[[], float] = time.time,
+        publish: Callable[[Sequence[Event]], None] = lambda events: None,
     ) -> None:
         self.store = store
         self.sender: CodeSender = sender or CapturingCodeSender()
         self.settings = settings or IdentitySettings()
         self.clock = clock
+        # The event bus's publish (`Hub.publish_order`): a merge logs an event in every
+        # conversation it moves, outside any turn, and nothing else announces them.
+        self.publish = publish
 
     # -- (unverified) claims
     async def note_claim(self, customer_id: str, identity: str) -> None:
@@ -393,12 +397,18 @@ class IdentityService:
                 customer_id, attributes={UNVERIFIED: claims or None}, now=self.clock()
             )
 
+    def _announce(self, moved: Moved) -> None:
+        for event in moved.events:  # one conversation each: a batch each
+            self.publish((event,))
+
     async def merge(
         self, kept_id: str, absorbed_id: str, *, reason: Mapping[str, Any], actor: str
     ) -> CustomerMerge:
-        merge = await self.store.merge_customers(
+        moved = await self.store.record_merge(
             kept_id, absorbed_id, reason={**dict(reason), "actor": actor}, now=self.clock()
         )
+        self._announce(moved)
+        merge = moved.merge
         await self.store.append_audit(
             kept_id,
             {"action": "customer.merged", "merge_id": merge.id, "absorbed_id": absorbed_id},
@@ -411,15 +421,17 @@ class IdentityService:
         return merge
 
     async def unmerge(self, merge_id: str, *, actor: str) -> CustomerMerge | None:
-        merge = await self.store.unmerge_customers(merge_id, now=self.clock())
-        if merge is not None:
-            for customer_id in (merge.kept_id, merge.absorbed_id):
-                await self.store.append_audit(
-                    customer_id,
-                    {"action": "customer.unmerged", "merge_id": merge_id, "actor": actor},
-                    now=self.clock(),
-                )
-        return merge
+        moved = await self.store.record_unmerge(merge_id, now=self.clock())
+        if moved is None:
+            return None
+        self._announce(moved)
+        for customer_id in (moved.merge.kept_id, moved.merge.absorbed_id):
+            await self.store.append_audit(
+                customer_id,
+                {"action": "customer.unmerged", "merge_id": merge_id, "actor": actor},
+                now=self.clock(),
+            )
+        return moved.merge
 
 
 # ------------------------------------------------------------------ the gate before the bot

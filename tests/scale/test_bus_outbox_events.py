@@ -5,7 +5,6 @@ messages in English and in Chinese."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,32 +12,9 @@ import pytest
 
 from hub.model import Event, EventType
 from tests.hub.test_delivery import FAST, message, until
-from tests.scale.test_bus_receipts import Processes, two_processes
+from tests.scale.test_bus_receipts import Processes, the_whole_log_reached_b, two_processes
 
 TEXTS = pytest.mark.parametrize("text", ["Where is my parcel?", "我的包裹在哪里？"])
-
-
-async def the_whole_log_reached_b(p: Processes, delivered: int) -> list[Event]:
-    """Wait until `delivered` receipts are logged and B has everything logged (a guard
-    against hanging: a batch B could not order never arrives); the log."""
-    conversation = await p.hub.latest_conversation("flaky:ana")
-    assert conversation is not None
-
-    async def receipts_logged() -> list[Event]:
-        while True:
-            logged = await p.store.events(conversation.id)
-            if sum(e.type == EventType.DELIVERED for e in logged) >= delivered:
-                return logged
-            await asyncio.sleep(0.01)
-
-    logged = await asyncio.wait_for(receipts_logged(), 20)
-    await until(lambda: len(p.seen) >= len(logged) - 1)
-    # B saw the whole log from the first message on (`conversation.opened` goes with no
-    # announcement of its own), in order, each event once; neither bus filled a gap.
-    assert logged[0].type == EventType.OPENED
-    assert p.seen == logged[1:]
-    assert p.other.sequencer.gaps_filled == 0 and p.own.sequencer.gaps_filled == 0
-    return logged
 
 
 @TEXTS

@@ -4,6 +4,7 @@ redis-server and on the cluster, with replies in English and in Chinese."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -62,6 +63,37 @@ async def two_processes(
         await own.stop()
         await other.stop()
         await store.close()
+
+
+async def the_whole_log_reached_b(
+    p: Processes, delivered: int, conversation_id: str = ""
+) -> list[Event]:
+    """Wait until `delivered` receipts are logged in the conversation (Ana's latest by
+    default) and B has all of its log (a guard against hanging: a batch B could not order
+    never arrives); the log."""
+    if not conversation_id:
+        conversation = await p.hub.latest_conversation("flaky:ana")
+        assert conversation is not None
+        conversation_id = conversation.id
+
+    async def receipts_logged() -> list[Event]:
+        while True:
+            logged = await p.store.events(conversation_id)
+            if sum(e.type == EventType.DELIVERED for e in logged) >= delivered:
+                return logged
+            await asyncio.sleep(0.01)
+
+    def seen() -> list[Event]:
+        return [e for e in p.seen if e.conversation_id == conversation_id]
+
+    logged = await asyncio.wait_for(receipts_logged(), 20)
+    await until(lambda: len(seen()) >= len(logged) - 1)
+    # B saw the whole log from the first message on (`conversation.opened` goes with no
+    # announcement of its own), in order, each event once; neither bus filled a gap.
+    assert logged[0].type == EventType.OPENED
+    assert seen() == logged[1:]
+    assert p.other.sequencer.gaps_filled == 0 and p.own.sequencer.gaps_filled == 0
+    return logged
 
 
 async def test_a_receipt_reaches_another_process_without_a_log_read(
