@@ -98,6 +98,10 @@ class Sequencer:
             self._seen.popitem(last=False)
 
 
+# Batches of one conversation `PublishOrder` holds at most while its writes are under way.
+MAX_HELD = 32
+
+
 class PublishOrder:
     """This process's batches of a conversation published in log order, whatever order its
     writes of that conversation answer in.
@@ -123,10 +127,16 @@ class PublishOrder:
         if not events:
             return
         conversation_id = events[0].conversation_id
-        if self._writes[conversation_id]:
-            self._held.setdefault(conversation_id, []).append(events)
-        else:
+        if not self._writes[conversation_id]:
             self._publish(events)
+            return
+        held = self._held.setdefault(conversation_id, [])
+        held.append(events)
+        if len(held) >= MAX_HELD:
+            # Writes of this conversation that keep overlapping must not keep its notices
+            # back: these go out now, in seq order, and a subscriber fills what a write
+            # still under way appends before them from the log, as without this order.
+            self._flush(conversation_id)
 
     @contextlib.contextmanager
     def writing(self, conversation_id: str) -> Iterator[None]:
@@ -138,10 +148,13 @@ class PublishOrder:
             self._writes[conversation_id] -= 1
             if self._writes[conversation_id] <= 0:
                 del self._writes[conversation_id]
-                held = self._held.pop(conversation_id, [])
-                # Batches of distinct writes never interleave: the first seq orders them.
-                for batch in sorted(held, key=lambda batch: batch[0].seq):
-                    self._publish(batch)
+                self._flush(conversation_id)
+
+    def _flush(self, conversation_id: str) -> None:
+        held = self._held.pop(conversation_id, [])
+        # Batches of distinct writes never interleave: the first seq orders them.
+        for batch in sorted(held, key=lambda batch: batch[0].seq):
+            self._publish(batch)
 
 
 Step = Callable[[], Awaitable[None]]  # one queued piece of work of a lane
@@ -202,4 +215,4 @@ class Lanes:
                 self._idle.set()
 
 
-__all__ = ["Lanes", "PublishOrder", "ReadLog", "Sequencer", "Step"]
+__all__ = ["MAX_HELD", "Lanes", "PublishOrder", "ReadLog", "Sequencer", "Step"]

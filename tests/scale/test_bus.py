@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Sequence
 from functools import partial
 
-from hub.bus_order import PublishOrder, Sequencer
+from hub.bus_order import MAX_HELD, PublishOrder, Sequencer
 from hub.bus_redis import RedisBus
 from hub.model import Event
 
@@ -74,6 +74,21 @@ def test_a_failed_write_still_lets_the_batches_it_held_go() -> None:
         order.publish([event(3, text="Where is my order?")])  # another write's, held
         raise ConnectionError("the store went away")
     assert published == [3]
+
+
+def test_writes_that_keep_overlapping_do_not_keep_a_conversations_notices_back() -> None:
+    """One write after another of c1 under way without a pause between them: at
+    `MAX_HELD` batches held, they go out (in seq order) without waiting for a quiet
+    moment that may not come; a subscriber fills any gap from the log."""
+    published: list[int] = []
+    order = PublishOrder(lambda events: published.extend(e.seq for e in events))
+    texts = ("Is it shipped yet?", "发货了吗？")
+    with order.writing("c1"):
+        for seq in range(MAX_HELD + 1, 1, -1):
+            order.publish([event(seq, text=texts[seq % 2])])
+        assert published == list(range(2, MAX_HELD + 2))
+        order.publish([event(1, text=texts[1])])
+    assert published == [*range(2, MAX_HELD + 2), 1]
 
 
 def _record(into: list[tuple[int, str]], events: Sequence[Event]) -> None:
