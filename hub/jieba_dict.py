@@ -142,9 +142,10 @@ class CompactTokenizer(_Tokenizer):  # type: ignore[misc]
     def get_DAG(self, sentence: str) -> dict[int, list[int]]:
         """For each position, the last positions of the dictionary words that start there
         (itself when none does), as `jieba.Tokenizer.get_DAG`, in one trie call each."""
-        freq: Frequencies = self.FREQ
-        if freq.added:
+        freq = self.FREQ
+        if not isinstance(freq, Frequencies) or freq.added:
             # Run-time words sit outside the trie: jieba's own scan asks `freq` for each.
+            # (So does a dictionary of jieba's own, after a `set_dictionary`.)
             dag: dict[int, list[int]] = super().get_DAG(sentence)
             return dag
         prefixes = freq.trie.iter_prefixes_with_ids
