@@ -35,6 +35,7 @@ import os
 import sys
 import tempfile
 import threading
+import zlib
 from array import array
 from math import log
 from pathlib import Path
@@ -54,8 +55,10 @@ __all__ = [
 log_ = logging.getLogger(__name__)
 
 #: Bumped when the cache file's layout changes, so an old file is never misread.
-_FORMAT = b"frontdesk-jieba-dict 1\n"
-_HEADER = len(_FORMAT) + 3 * 8  # magic, total, number of words, longest word
+_FORMAT = b"frontdesk-jieba-dict 2\n"
+# The format line, then the total, the number of words, the longest word and a CRC-32 of the
+# rest (a damaged trie would still load, and cut wrongly), each in 8 bytes.
+_HEADER = len(_FORMAT) + 4 * 8
 
 
 def _import_jieba() -> Any:
@@ -259,19 +262,21 @@ def build(dictionary: bytes) -> _Built:
 
 
 def _dump(built: _Built) -> bytes:
-    numbers = (built.total, len(built.counts), built.longest)
-    header = _FORMAT + b"".join(number.to_bytes(8, "little") for number in numbers)
     trie: bytes = built.trie.tobytes()
-    return header + built.counts.tobytes() + trie
+    body = built.counts.tobytes() + trie
+    numbers = (built.total, len(built.counts), built.longest, zlib.crc32(body))
+    return _FORMAT + b"".join(number.to_bytes(8, "little") for number in numbers) + body
 
 
 def _load(data: bytes) -> _Built | None:
     if not data.startswith(_FORMAT) or len(data) < _HEADER:
         return None
-    total, size, longest = (
+    total, size, longest, crc = (
         int.from_bytes(data[start : start + 8], "little")
         for start in range(len(_FORMAT), _HEADER, 8)
     )
+    if zlib.crc32(data[_HEADER:]) != crc:
+        return None
     counts = array("I")
     counts.frombytes(data[_HEADER : _HEADER + counts.itemsize * size])
     trie = marisa_trie.Trie().frombytes(data[_HEADER + counts.itemsize * size :])
@@ -289,15 +294,20 @@ def _cached(dictionary: bytes, directory: Path) -> _Built:
         if loaded is not None:
             return loaded
     built = build(dictionary)
+    temporary = None
     try:
         directory.mkdir(parents=True, exist_ok=True)
         # Written aside and renamed: a hub starting meanwhile reads the old file or none.
         fd, temporary = tempfile.mkstemp(dir=directory, prefix=".jieba-")
         with os.fdopen(fd, "wb") as file:
             file.write(_dump(built))
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would have other users build it again
         os.replace(temporary, path)
     except OSError as error:
         log_.debug("jieba dictionary cache not written in %s: %s", directory, error)
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
     return built
 
 

@@ -171,10 +171,14 @@ def test_the_cache_follows_the_dictionary_and_survives_a_damaged_file(tmp_path: 
     edited = SMALL.replace("礼品卡 20", "礼品卡 1").replace("卡 5", "卡 500")
     assert tokenizer_for(edited.encode(), cache).lcut("礼品卡") == ["礼品", "卡"]
     assert len(list(cache_files(cache))) == 2
-    # A truncated file is rebuilt, and cuts are still right.
-    (cache / name).write_bytes((cache / name).read_bytes()[:40])
-    assert tokenizer_for(SMALL.encode(), cache).lcut("礼品卡") == ["礼品卡"]
-    assert len((cache / name).read_bytes()) > 40
+    # A file cut short, in its header or in its trie, is rebuilt, and cuts are still right.
+    whole = (cache / name).read_bytes()
+    # So is one with a byte changed (the trie would load, and cut wrongly).
+    flipped = whole[:-60] + bytes([whole[-60] ^ 0xFF]) + whole[-59:]
+    for damaged in (whole[:40], whole[: len(whole) // 2], whole[:-1], flipped):
+        (cache / name).write_bytes(damaged)
+        assert tokenizer_for(SMALL.encode(), cache).lcut("礼品卡") == ["礼品卡"]
+        assert (cache / name).read_bytes() == whole
     # A cache that cannot be written (a file where the folder should be) costs a build only.
     blocked = tmp_path / "blocked"
     blocked.write_text("", encoding="utf-8")
