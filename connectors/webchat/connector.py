@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import secrets
@@ -420,11 +421,11 @@ class WebchatConnector(Connector):
         except tokens.TokenError as problem:
             await _refuse(ws, CLOSE_BAD_TOKEN, "bad_token", str(problem))
             return
-        listener = SocketListener(visitor, max_pending=self.max_pending)
+        write = functools.partial(_write, ws, batch=hello.batch)
+        listener = SocketListener(visitor, max_pending=self.max_pending, write=write)
         if not self.sessions.add(listener):
             await _refuse(ws, CLOSE_TOO_MANY, "too_many_tabs", "too many open chat windows")
             return
-        writer = asyncio.create_task(_write(ws, listener, batch=hello.batch))
         refusal = await self._link_identity(visitor, hello.identity_token)
         if refusal:
             listener.offer(protocol.error("bad_identity", refusal))
@@ -434,7 +435,7 @@ class WebchatConnector(Connector):
         finally:
             self.sessions.remove(listener)
             listener.close(1000, "")
-            await writer
+            await listener.written()
 
     async def _resume(self, listener: SocketListener, token: str, hello: Hello) -> None:
         listener.begin_sync()
@@ -672,8 +673,11 @@ class TooMany(Exception):
         )
 
 
-async def _write(ws: web.WebSocketResponse, listener: SocketListener, *, batch: bool) -> None:
-    """The one writer of a socket: frames leave in the order they were queued.
+async def _write(ws: web.WebSocketResponse, listener: SocketListener, *, batch: bool) -> bool:
+    """The one writer of a socket: frames leave in the order they were queued. It runs
+    while the tab has frames queued (`SocketListener` starts it) and returns once there are
+    none: True, or False when the socket is done with (closed after the stop marker, or
+    broken: the reader sees it close and cleans up).
 
     It takes every frame queued by the time it runs (a turn's acknowledgement and echo are
     queued together; under load, more), drops a "typing" a reply right behind it makes
@@ -681,11 +685,10 @@ async def _write(ws: web.WebSocketResponse, listener: SocketListener, *, batch: 
     message: each send is a system call, the largest part of what a frame costs.
 
     It never waits for what follows a frame: a "typing" has waited out its grace before it
-    is queued (`Sessions.publish_typing`), so a fast reply wakes this writer once, not twice.
+    is queued (`Sessions.publish_typing`), so a fast reply starts this writer once, not twice.
     """
     queue = listener.queue
-    while True:
-        pending = await queue.take()
+    while pending := queue.take_nowait():
         stop = pending[-1] is None  # nothing is queued after the stop marker
         texts = [
             protocol.encode(frame)
@@ -698,11 +701,12 @@ async def _write(ws: web.WebSocketResponse, listener: SocketListener, *, batch: 
                 for text in texts:
                     await ws.send_str(text)
         except (ConnectionError, RuntimeError):
-            return  # the reader sees the socket close and cleans up
+            return False
         if stop:
             with contextlib.suppress(Exception):
                 await ws.close(code=listener.close_code, message=listener.close_reason.encode())
-            return
+            return False
+    return True
 
 
 async def _refuse(ws: web.WebSocketResponse, code: int, error: str, message: str) -> None:

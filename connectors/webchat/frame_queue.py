@@ -3,26 +3,25 @@
 `asyncio.Queue` would do the job, but it carries four deques (its items, getters, putters
 and an `Event`'s waiters: about 3 KiB) for every open tab, and an idle tab's queue is empty
 nearly all its life: 10,000 idle visitors paid ~30 MiB for them. Here the frames are one
-list the writer takes whole, and a future exists only while the writer waits.
+list the writer takes whole. Nobody waits on it: the tab starts a writer when a frame
+arrives and none is running (`SocketListener`), and the writer ends when it is empty.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 Frame = dict[str, Any] | None  # None: the stop marker, the last thing a writer takes
 
 
 class FrameQueue:
-    """Bounded, one reader (the tab's writer task), any number of callers putting."""
+    """Bounded, one reader (the tab's writer), any number of callers putting."""
 
-    __slots__ = ("_frames", "_waiter", "maxsize")
+    __slots__ = ("_frames", "maxsize")
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize  # <= 0: unbounded
         self._frames: list[Frame] = []
-        self._waiter: asyncio.Future[None] | None = None
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -35,9 +34,6 @@ class FrameQueue:
         if self.full():
             return False
         self._frames.append(frame)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
         return True
 
     def stop(self) -> None:
@@ -51,13 +47,3 @@ class FrameQueue:
         """Everything queued, in order (possibly nothing)."""
         frames, self._frames = self._frames, []
         return frames
-
-    async def take(self) -> list[Frame]:
-        """Everything queued, waiting for at least one frame."""
-        while not self._frames:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self.take_nowait()

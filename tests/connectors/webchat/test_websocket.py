@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import WSCloseCode, WSMsgType
 
+from connectors import webchat
 from hub.abc import ConversationHandler, Turn, TurnResult
 from hub.api import HUB
 from hub.app import create_app
@@ -24,6 +25,7 @@ from tests.connectors.webchat.helpers import (
 )
 
 WS = "/webchat/ws"
+PACKAGE = str(Path(webchat.__file__).parent)  # the connector's code, not its tests
 
 
 @pytest.fixture
@@ -62,6 +64,35 @@ async def test_a_visitor_gets_a_token_chats_and_sees_sequence_numbers(make_clien
     assert mine["id"] == "c_1" and mine["seq"] == ack["seq"]
     assert reply["seq"] > mine["seq"]
     assert reply["conversation_id"] == ack["conversation_id"]
+
+
+@pytest.mark.parametrize("text", ["Is my watch waterproof?", "手表防水吗？"])
+async def test_idle_tabs_hold_no_task_of_the_connector(make_client, text: str) -> None:
+    """10,000 idle visitors are 10,000 open tabs: a tab that has sent and received what it
+    had holds no writer task (its writer runs while frames wait), yet still gets what
+    comes next."""
+    client = await make_client()
+    sockets = [await client.ws_connect(WS) for _ in range(6)]
+    for n, ws in enumerate(sockets):
+        await hello(ws)
+        await say(ws, f"idle_{n}", text)
+
+    def connector_tasks() -> list[asyncio.Task[Any]]:
+        return [
+            task
+            for task in asyncio.all_tasks()
+            if task.get_coro().cr_code.co_filename.startswith(PACKAGE)  # type: ignore[union-attr]
+        ]
+
+    for _ in range(200):  # the writers end once they have sent what they had
+        if not connector_tasks():
+            break
+        await asyncio.sleep(0.05)
+    assert connector_tasks() == []
+    frames = await say(sockets[0], "idle_again", text)
+    assert frames[-1]["text"] == f"You said: {text}"
+    for ws in sockets:
+        await ws.close()
 
 
 class GateBot(ConversationHandler):
