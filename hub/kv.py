@@ -41,13 +41,14 @@ class KeyValue(Protocol):
 SECRET_TTL = 100 * 365 * 86400.0
 
 
-async def shared_secret(kv: KeyValue, name: str) -> bytes:
-    """A random 256-bit secret made once for every process on the store: the first to ask
-    makes it, every other (and every later start) reads that one. For what one process signs
-    and another checks (an email's bounce address) when no secret is configured."""
+async def shared_secret(kv: KeyValue, name: str, *, offer: str = "") -> bytes:
+    """A secret made once for every process on the store: the first to ask makes it (random,
+    256 bits, or the secret it `offer`s: one it kept before the store did), every other (and
+    every later start) reads that one. For what one process signs and another checks (a
+    web chat visitor's token, an email's bounce address) when no secret is configured."""
     key = f"secret:{name}"
     for _ in range(3):
-        await kv.put_new(key, secrets.token_hex(32), ttl=SECRET_TTL)
+        await kv.put_new(key, offer or secrets.token_hex(32), ttl=SECRET_TTL)
         value = await kv.get(key)
         if value:  # None only if the key went between the two calls (deleted, evicted)
             return value.encode()

@@ -80,3 +80,9 @@ async def test_a_shared_secret_is_made_once_for_every_caller(kv: KeyValue) -> No
     assert len(set(made)) == 1 and len(made[0]) == 64
     assert await shared_secret(kv, "email:verp") == made[0]
     assert await shared_secret(kv, "other") != made[0]
+
+
+async def test_the_first_secret_offered_is_the_one_kept(kv: KeyValue) -> None:
+    # Machines that each generated a file before the store kept one: the first offer wins.
+    assert await shared_secret(kv, "webchat", offer="a" * 64) == b"a" * 64
+    assert await shared_secret(kv, "webchat", offer="b" * 64) == b"a" * 64
