@@ -38,7 +38,7 @@ from handoff.leaving import wants_to_leave
 from handoff.messages import LEAVE_PAYLOAD, Texts
 from handoff.queue import Presence, Queue, Ticket
 from handoff.settings import AgentSpec, HandoffSettings, agent_spec, raw_section
-from handoff.sla import SlaClock
+from handoff.sla import SlaClock, alert_frame
 from handoff.status import StatusReporter
 from handoff.summary import as_text, summarize
 from hub.abc import ConversationHandler, Turn, TurnResult
@@ -56,6 +56,7 @@ from hub.periodic import Periodic
 log = logging.getLogger("frontdesk.handoff")
 
 ASSIGNED = ConversationStatus.ASSIGNED
+SLA_ALERTS = ("sla.warning", "sla.breached")
 # What of an agent's JSON a profile signal carries to the other processes.
 AGENT_FIELDS = ("id", "name", "skills", "languages", "capacity", "supervisor", "team")
 
@@ -83,6 +84,7 @@ class HandoffEngine(ConversationHandler):
         self.texts = Texts(settings.messages)
         self.status = StatusReporter(self)
         self.feed = Feed()
+        # SLA alerts this process has seen raised (on any process), by kind and level.
         self.counters: Counter[str] = Counter()
         self.alert_sink = alerts  # the webhook notifier (`handoff.alerts`), or a test's list
         self.tick_interval = settings.routing.tick_interval
@@ -106,7 +108,6 @@ class HandoffEngine(ConversationHandler):
             catch_up=self.catch_up,
             held_by=self.held_by,
             leave_button=self._with_leave_button,
-            counters=self.counters,
             announce=self._announce,
         )
         self.dispatcher = Dispatcher(
@@ -186,10 +187,31 @@ class HandoffEngine(ConversationHandler):
         return replace(outbound, buttons=(self.texts.leave_button(ticket.language),))
 
     def _announce(self, alert: dict[str, Any]) -> None:
-        """An SLA alert: to the console's feed and the alert sink (the webhook)."""
-        self.feed.publish(alert)
+        """An SLA alert the leader raised: to the alert sink (the webhook), once for the
+        deployment. The consoles' feeds hear it from its `sla.*` event (`on_events`), on
+        every process: a supervisor's page may be served by any of them."""
         if self.alert_sink is not None:
             self.alert_sink(alert)
+
+    def _feed_alerts(self, raised: Sequence[Event]) -> None:
+        """The `sla.warning` / `sla.breached` events of a batch, as alerts on this
+        process's feed, after the whole batch is in the index (a breach's priority bump
+        follows it in the same batch)."""
+        for event in raised:
+            kind, level = str(event.data.get("kind", "")), event.type.removeprefix("sla.")
+            self.counters[f"{kind}.{level}"] += 1
+            ticket = self.queue.tickets.get(event.conversation_id)
+            self.feed.publish(
+                alert_frame(
+                    event.conversation_id,
+                    level=level,
+                    kind=kind,
+                    priority=ticket.priority if ticket else _priority(event.data),
+                    agent_id=ticket.agent_id if ticket else "",
+                    due=float(event.data.get("due", 0.0)),
+                    at=event.at,
+                )
+            )
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -213,7 +235,10 @@ class HandoffEngine(ConversationHandler):
     def on_events(self, events: Sequence[Event]) -> None:
         """The hub's listener: fold events into the index (no I/O), publish, dispatch."""
         changed = False
+        raised: list[Event] = []
         for event in events:
+            if event.type in SLA_ALERTS:
+                raised.append(event)
             change = self.queue.apply(event)
             self.history.apply(event)
             if change:
@@ -231,6 +256,7 @@ class HandoffEngine(ConversationHandler):
                 past = self.history.past(event.conversation_id)
                 if (past is not None and past.handed_off) or event.type.startswith("handoff."):
                     self.feed.publish({"type": "conversation.event", "event": event.to_json()})
+        self._feed_alerts(raised)
         if changed:
             self.kick()
 
@@ -401,6 +427,13 @@ class HandoffEngine(ConversationHandler):
                         await job(now)
                     except Exception:
                         log.exception("scheduled job failed")
+
+
+def _priority(data: Mapping[str, Any]) -> int:
+    """The priority number an `sla.*` event was raised at ("P2" → 2; 0 when unreadable)."""
+    with contextlib.suppress(ValueError):
+        return int(str(data.get("priority", "")).removeprefix("P"))
+    return 0
 
 
 def _visible(event: Event) -> Mapping[str, Any]:

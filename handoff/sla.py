@@ -4,13 +4,14 @@ An offer nobody accepted in time goes back to the queue; the pick-up and resolut
 deadlines of a ticket (its priority's SLA, shaped by business hours) raise a warning, then
 a breach, each once across every process (the write is a check-and-set through the hub,
 after catching up with what other processes wrote), bumping the priority when
-`sla.bump` says so and announcing the alert; waiting customers are told their new place.
+`sla.bump` says so and posting the alert to the webhook (every process's console feed
+hears it from the logged `sla.*` event, `HandoffEngine.on_events`); waiting customers are
+told their new place.
 The engine's `tick` decides when (on the leader only) and dispatches between them.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +25,29 @@ from hub.model import Conversation, ConversationStatus, NewEvent, Outbound
 OPEN = (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 
 When = Callable[[Conversation], Awaitable[bool]]
+
+
+def alert_frame(
+    conversation_id: str,
+    *,
+    level: str,
+    kind: str,
+    priority: int,
+    agent_id: str,
+    due: float,
+    at: float,
+) -> dict[str, Any]:
+    """An SLA alert as the webhook and the console's live feed carry it."""
+    return {
+        "type": "alert",
+        "alert": f"sla.{level}",
+        "kind": kind,
+        "conversation_id": conversation_id,
+        "priority": f"P{priority}",
+        "agent_id": agent_id,
+        "due": due,
+        "at": at,
+    }
 
 
 class SlaClock:
@@ -41,7 +65,6 @@ class SlaClock:
         catch_up: Callable[[str], Awaitable[None]],
         held_by: Callable[..., When],
         leave_button: Callable[[Outbound, Ticket], Outbound],
-        counters: Counter[str],
         announce: Callable[[dict[str, Any]], None],
     ) -> None:
         self.hub = hub
@@ -54,8 +77,7 @@ class SlaClock:
         self.catch_up = catch_up
         self.held_by = held_by  # a `when` check: still offered to / held by that agent
         self.leave_button = leave_button
-        self.counters = counters  # alerts raised here, by kind and level
-        self.announce = announce  # an alert for the console's feed and the webhook
+        self.announce = announce  # an alert for the webhook (the feeds hear the event)
 
     async def tick_ticket(self, ticket: Ticket, now: float) -> None:
         """The ticket's timers: an unanswered offer expires back to the queue; the pick-up
@@ -111,19 +133,18 @@ class SlaClock:
             ticket.conversation_id, (), events=events, priority=bumped, when=still_open
         ):
             return
-        self.counters[f"{kind}.{level}"] += 1
         self.hub.metrics.inc("frontdesk_handoff_sla_alerts_total", kind=kind, level=level)
-        alert = {
-            "type": "alert",
-            "alert": f"sla.{level}",
-            "kind": kind,
-            "conversation_id": ticket.conversation_id,
-            "priority": f"P{bumped or ticket.priority}",
-            "agent_id": ticket.agent_id,
-            "due": due,
-            "at": self.clock(),
-        }
-        self.announce(alert)
+        self.announce(
+            alert_frame(
+                ticket.conversation_id,
+                level=level,
+                kind=kind,
+                priority=bumped or ticket.priority,
+                agent_id=ticket.agent_id,
+                due=due,
+                at=self.clock(),
+            )
+        )
 
     async def tell_positions(self, now: float) -> None:
         """Tell waiting customers their new place, at most once per update interval."""
@@ -153,4 +174,4 @@ class SlaClock:
             )
 
 
-__all__ = ["SlaClock"]
+__all__ = ["SlaClock", "alert_frame"]

@@ -11,6 +11,7 @@ in the same SQLite file, or keys under the store's prefix in the same Redis.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sqlite3
 import time
 from pathlib import Path
@@ -33,6 +34,25 @@ class KeyValue(Protocol):
         """Remove `key` (only while it still holds `only_if`, when given)."""
 
     async def close(self) -> None: ...
+
+
+# A secret made for the deployment outlives any message it signed (no port keeps keys
+# without an expiry, so a century stands for "never").
+SECRET_TTL = 100 * 365 * 86400.0
+
+
+async def shared_secret(kv: KeyValue, name: str, *, offer: str = "") -> bytes:
+    """A secret made once for every process on the store: the first to ask makes it (random,
+    256 bits, or the secret it `offer`s: one it kept before the store did), every other (and
+    every later start) reads that one. For what one process signs and another checks (a
+    web chat visitor's token, an email's bounce address) when no secret is configured."""
+    key = f"secret:{name}"
+    for _ in range(3):
+        await kv.put_new(key, offer or secrets.token_hex(32), ttl=SECRET_TTL)
+        value = await kv.get(key)
+        if value:  # None only if the key went between the two calls (deleted, evicted)
+            return value.encode()
+    raise RuntimeError(f"the shared secret {name!r} cannot be kept in the store")
 
 
 class SQLiteKeyValue:
@@ -194,4 +214,4 @@ class RedisKeyValue:
             self._redis = None
 
 
-__all__ = ["KeyValue", "MemoryKeyValue", "RedisKeyValue", "SQLiteKeyValue"]
+__all__ = ["KeyValue", "MemoryKeyValue", "RedisKeyValue", "SQLiteKeyValue", "shared_secret"]

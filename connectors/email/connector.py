@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import re
 import time
 from collections.abc import Mapping
@@ -57,6 +56,7 @@ from connectors.email.verp import Verp
 from hub.abc import ChannelLinks, Connector
 from hub.config import Section
 from hub.errors import DeliveryError, RetryLater
+from hub.kv import shared_secret
 from hub.leader import Lease as LeaderLease
 from hub.model import Delivery, EventType, Inbound, InboundKind, Outbound
 
@@ -66,6 +66,7 @@ log = logging.getLogger("frontdesk.connectors.email")
 AGENT_MESSAGE_EVENT = "handoff.agent_message"
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
 _HISTORY_PAGE = 100
+VERP_KEY = "email:verp"  # the store's secret for return paths, when none is configured
 
 
 class EmailConnector(Connector):
@@ -92,7 +93,8 @@ class EmailConnector(Connector):
         self.sender = sender
         self.auth = auth or AuthSettings()
         self.dns = dns  # None: dkimpy asks the system's resolver
-        self.verp = verp or Verp(secret=os.urandom(32), local_part="bounces", domain=sender.domain)
+        # An empty secret is drawn from the store on first use (`_signing`).
+        self.verp = verp or Verp(secret=b"", local_part="bounces", domain=sender.domain)
         self.relay = dict(relay)
         # The loop breaker's budget is the hub's: one per address across every process.
         self.rate_limit = rate_limit or RateLimit(
@@ -167,7 +169,17 @@ class EmailConnector(Connector):
     def _leads(self) -> bool:
         return self._imap_lease is None or self._imap_lease.leading
 
+    async def _signing(self) -> Verp:
+        """The return-path scheme, with the secret made for the deployment when none is
+        configured: every process must sign and check bounce addresses alike, since a
+        bounce comes back to whichever process receives mail (or polls the mailbox)."""
+        if not self.verp.secret:
+            secret = await shared_secret(self.log.kv, VERP_KEY)
+            self.verp = replace(self.verp, secret=secret)
+        return self.verp
+
     async def start(self) -> None:
+        await self._signing()  # before any mail comes in
         if self.receiver is not None:
             await self.receiver.start()
         if self.poller is not None:
@@ -215,7 +227,8 @@ class EmailConnector(Connector):
         sender, root = mail.sender, mail.thread.root
         verified = await self._sender_verified(data, mail, raw)
         if mail.noise == "bounce":
-            owner = self.verp.owner(data, mail.recipients, list(raw.get("failed_recipients", ())))
+            verp = await self._signing()
+            owner = verp.owner(data, mail.recipients, list(raw.get("failed_recipients", ())))
             if owner is not None:
                 # Our own return path vouches for it, whoever the bounce says it is from.
                 (sender, root), verified, raw["bounce"] = owner, True, "verp"
@@ -337,7 +350,7 @@ class EmailConnector(Connector):
         try:
             _, response = await aiosmtplib.send(
                 source,
-                sender=self.verp.return_path(str(message["Message-ID"]), recipient),
+                sender=(await self._signing()).return_path(str(message["Message-ID"]), recipient),
                 recipients=[recipient],
                 hostname=relay["host"],
                 port=relay["port"],

@@ -6,8 +6,6 @@ from the environment only.
 
 from __future__ import annotations
 
-import logging
-import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,8 +15,6 @@ from connectors.email.imap_in import ImapSettings
 from connectors.email.smtp_in import SmtpSettings
 from connectors.email.verp import Verp
 from hub.config import Section
-
-log = logging.getLogger("frontdesk.connectors.email")
 
 RELAY_PASSWORD = "FRONTDESK_EMAIL_RELAY_PASSWORD"
 IMAP_PASSWORD = "FRONTDESK_EMAIL_IMAP_PASSWORD"
@@ -110,12 +106,10 @@ def verp_settings(settings: Section, domain: str, environ: Mapping[str, str]) ->
     local_part = settings.get_str("bounce_local_part", "bounces")
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,30}", local_part):
         raise settings.error("bounce_local_part", "must be a plain local part like 'bounces'")
+    # Without the variable the secret stays empty here: the connector draws one made for
+    # the deployment from the store (`hub.kv.shared_secret`), because a bounce comes back
+    # to whichever process receives the mail, not to the one that sent the reply.
     secret = environ.get(VERP_SECRET, "").encode()
-    if not secret:
-        # Without a shared secret each process signs its own return paths: bounces of mail
-        # sent before a restart (or by another process) are recorded, not attributed.
-        log.warning("email: %s is not set; using a per-process bounce secret", VERP_SECRET)
-        secret = os.urandom(32)
     return Verp(secret=secret, local_part=local_part, domain=domain)
 
 

@@ -48,12 +48,14 @@ from hub.config import Section
 from hub.edge import client_address
 from hub.errors import InputError
 from hub.http import error_response, json_response, read_object
+from hub.kv import shared_secret
 from hub.model import Attachment, Conversation, Delivery, Event
 
 log = logging.getLogger("frontdesk.connectors.webchat")
 
 STATIC = Path(__file__).parent / "static"
 SECRET_ENV = "FRONTDESK_WEBCHAT_SECRET"
+SHARED_SECRET = "webchat"  # its name in the store's key-value port, when not configured
 REPLAY_PAGE = 200
 
 # WebSocket close codes (4000-4999 are the application's own).
@@ -100,9 +102,13 @@ class WebchatConnector(Connector):
         typing_grace: float = 0.25,
         demo_page: bool = True,
         per_address: AddressPolicy | None = None,
+        secret_shared: bool = False,
     ) -> None:
         super().__init__(links=links)
         self.secret = secret
+        # A secret not configured is only offered to the store, which keeps one for every
+        # process (`start`): a visitor's token must be good on whichever process they reach.
+        self.secret_shared = secret_shared
         self.allowed_origins = frozenset(o.rstrip("/") for o in allowed_origins)
         self.max_frame_bytes = max_frame_bytes
         self.max_text_length = max_text_length
@@ -131,21 +137,23 @@ class WebchatConnector(Connector):
     ) -> Self:
         secret = environ.get(SECRET_ENV, "").encode()
         path = settings.get_str("secret_file", "") or str(default_path(environ))
-        if not secret:  # generated once and kept, so a restart does not forget visitors
+        shared = not secret
+        if shared:
+            # The store keeps the secret for every process and machine (`start`); the one in
+            # the data directory, generated once, is what a store that has none yet gets
+            # (so visitors of a release that signed with the file are still known).
             try:
                 secret = kept_secret(Path(path))
             except ValueError as error:
                 raise settings.error("secret_file", f"cannot keep the secret: {error}") from None
             except OSError as error:
-                # An unwritable data directory is the store's to report (it fails next);
-                # until it is fixed, visitors are remembered for this process only.
+                # An unwritable data directory is the store's to report (it fails next).
                 log.warning(
-                    "cannot keep the web chat secret in %s (%s): using one for this process; "
-                    "visitors will be forgotten when the server restarts",
+                    "cannot keep the web chat secret in %s (%s): the store keeps one",
                     path,
                     error.strerror or error,
                 )
-                secret = secrets.token_bytes(32)
+                secret = secrets.token_hex(32).encode()
         origins = settings.get_list("allowed_origins", [])
         for origin in origins:
             if not isinstance(origin, str) or not (
@@ -157,6 +165,7 @@ class WebchatConnector(Connector):
         connector = cls(
             links=links,
             secret=secret,
+            secret_shared=shared,
             allowed_origins=origins,
             max_frame_bytes=settings.get_int("max_frame_bytes", 16_384, minimum=1024),
             max_text_length=settings.get_int("max_text_length", 4_000, minimum=1),
@@ -209,6 +218,9 @@ class WebchatConnector(Connector):
         return routes
 
     async def start(self) -> None:
+        if self.secret_shared:  # before the first visitor: the app serves after start-up
+            offer = self.secret.decode("ascii")
+            self.secret = await shared_secret(self.log.kv, SHARED_SECRET, offer=offer)
         for name in ("widget.js", "widget.css", "demo.html"):
             self._static[name] = (STATIC / name).read_bytes()
 

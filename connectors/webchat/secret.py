@@ -1,6 +1,8 @@
 """The web chat's signing secret when `FRONTDESK_WEBCHAT_SECRET` is not given: generated once
-and kept in the data directory, readable by the server's user only (0600), so a restart does
-not forget every visitor.
+and kept in the data directory, readable by the server's user only (0600). It is what the
+connector offers the store (`hub.kv.shared_secret`), which keeps the one secret every process
+and machine signs with: the first offer wins, so a deployment that signed with this file
+before the store kept a secret keeps its visitors.
 
 The data directory is the SQLite store's directory when `FRONTDESK_STORE_URL` names one, else
 `data/` (where the demo keeps its store); `channels.webchat.secret_file` overrides the path.

@@ -4,8 +4,9 @@ A token is ``wv1.<visitor>.<signature>`` where the signature is the URL-safe bas
 HMAC-SHA256(secret, ``"wv1." + visitor``). The visitor id is random (128 bits), so a
 token cannot be guessed, and it cannot be forged or altered without the secret. It does
 not expire: a visitor's history follows the browser for as long as it keeps the token.
-The secret comes from ``FRONTDESK_WEBCHAT_SECRET``, else it is generated once and kept in
-the data directory (`secret.py`); rotating it forgets every visitor.
+The secret comes from ``FRONTDESK_WEBCHAT_SECRET``, else the store keeps one for every
+process (`hub.kv.shared_secret`, first offered the file `secret.py` keeps); rotating it
+forgets every visitor.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.kv import KeyValue, MemoryKeyValue, RedisKeyValue, SQLiteKeyValue
+from hub.kv import KeyValue, MemoryKeyValue, RedisKeyValue, SQLiteKeyValue, shared_secret
 
 
 @pytest.fixture(params=["sqlite", "redis", "redis-cluster", "memory"])
@@ -72,3 +72,17 @@ async def test_two_sqlite_connections_to_one_file_share_one_lease(tmp_path: Path
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_shared_secret_is_made_once_for_every_caller(kv: KeyValue) -> None:
+    # Eight processes starting together ask at once: one secret, kept (a century's ttl).
+    made = await asyncio.gather(*(shared_secret(kv, "email:verp") for _ in range(8)))
+    assert len(set(made)) == 1 and len(made[0]) == 64
+    assert await shared_secret(kv, "email:verp") == made[0]
+    assert await shared_secret(kv, "other") != made[0]
+
+
+async def test_the_first_secret_offered_is_the_one_kept(kv: KeyValue) -> None:
+    # Machines that each generated a file before the store kept one: the first offer wins.
+    assert await shared_secret(kv, "webchat", offer="a" * 64) == b"a" * 64
+    assert await shared_secret(kv, "webchat", offer="b" * 64) == b"a" * 64

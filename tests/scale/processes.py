@@ -17,7 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -175,8 +175,19 @@ def group_config(
 class HubGroup:
     """N hub processes sharing one store; `hubs[i].url` is process i's base URL."""
 
-    def __init__(self, directory: Path, config: Mapping[str, Any], count: int = 3) -> None:
-        self.hubs = [HubProcess(directory / f"hub{n}", "ABCDEFGH"[n], config) for n in range(count)]
+    def __init__(
+        self,
+        directory: Path,
+        config: Mapping[str, Any],
+        count: int = 3,
+        *,
+        each: Callable[[int, Mapping[str, Any]], Mapping[str, Any]] | None = None,
+    ) -> None:
+        """`each(n, config)`, when given, is process n's own config (a port of its own …)."""
+        self.hubs = [
+            HubProcess(directory / f"hub{n}", "ABCDEFGH"[n], each(n, config) if each else config)
+            for n in range(count)
+        ]
 
     async def start(self) -> None:
         for hub in self.hubs:
