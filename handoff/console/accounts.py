@@ -190,6 +190,28 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+# How often `update` reads again after another writer got in first. Writers are people
+# and presence changes, a few a second at most: more than a couple is a writer gone wild.
+UPDATE_ATTEMPTS = 16
+
+
+async def update(
+    store: AccountStore, account_id: str, change: Callable[[Account], Account]
+) -> Account | None:
+    """The account as `change` makes it, written only over what `change` was given: a
+    change made meanwhile by someone else (a supervisor disabling the account while a
+    process records the agent's presence) is read again and kept, never overwritten.
+    Returns what is stored then; None when there is no such account."""
+    for _ in range(UPDATE_ATTEMPTS):
+        account = await store.get(account_id)
+        if account is None:
+            return None
+        changed = change(account)
+        if changed == account or await store.replace_if(changed, was=account):
+            return changed
+    raise AccountError(f"account {account_id!r} kept changing while it was updated; try again")
+
+
 class AccountStore(abc.ABC):
     """Accounts, sessions and hit counters. Every method is atomic."""
 
@@ -214,6 +236,11 @@ class AccountStore(abc.ABC):
     @abc.abstractmethod
     async def replace(self, account: Account) -> None:
         """Write the account whole; AccountError when it does not exist."""
+
+    @abc.abstractmethod
+    async def replace_if(self, account: Account, *, was: Account) -> bool:
+        """Write the account whole if the stored one is still `was`; False, and nothing
+        written, when someone changed (or removed) it since it was read."""
 
     # -- sessions and API tokens
     @abc.abstractmethod

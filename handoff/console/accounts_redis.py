@@ -68,6 +68,16 @@ class RedisAccounts(AccountStore):
         if not written:
             raise AccountError(f"no account {account.id!r}")
 
+    async def replace_if(self, account: Account, *, was: Account) -> bool:
+        key = self._k("account", account.id)
+        raw = await self.redis.get(key)
+        # Compared as accounts, not as text (an older release may spell the same account
+        # differently); the write then checks that the text read is still there.
+        if not raw or Account.from_json(json.loads(raw)) != was:
+            return False
+        written = await self.redis.eval(_SET_IF, 1, key, raw, json.dumps(account.to_json()))
+        return bool(written)
+
     # ------------------------------------------------------------------ sessions
     async def put_session(self, session: Session) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -127,6 +137,13 @@ class RedisAccounts(AccountStore):
     async def clear_failures(self, key: str) -> None:
         await self.redis.delete(self._k("failures", key))
 
+
+# Compare and set: the new text only over the text the caller read.
+_SET_IF = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+"""
 
 # The streak restarts once forgotten (by the caller's clock, which tests move); the key's
 # own expiry only collects garbage.

@@ -87,6 +87,27 @@ class SQLiteAccounts(AccountStore):
         if cursor.rowcount == 0:
             raise AccountError(f"no account {account.id!r}")
 
+    async def replace_if(self, account: Account, *, was: Account) -> bool:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute(
+                "SELECT data FROM console_accounts WHERE id = ?", (account.id,)
+            ).fetchone()
+            # Compared as accounts, not as text: a record written by an older release may
+            # spell the same account differently.
+            same = row is not None and Account.from_json(json.loads(row[0])) == was
+            if same:
+                db.execute(
+                    "UPDATE console_accounts SET data = ? WHERE id = ?",
+                    (json.dumps(account.to_json()), account.id),
+                )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return same
+
     # ------------------------------------------------------------------ sessions
     async def put_session(self, session: Session) -> None:
         self.db.execute(

@@ -13,6 +13,7 @@ import getpass
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from handoff.console import passwords
@@ -28,6 +29,7 @@ from handoff.console.accounts import (
     check_account_id,
     new_secret,
     token_key,
+    update,
 )
 from handoff.console.settings import load_console_settings
 
@@ -169,37 +171,65 @@ async def _add(store: AccountStore, args: argparse.Namespace) -> int:
     if existing is not None and existing.password_hash:
         raise AccountError(f"account {account_id!r} exists already")
     password = _new_password(args)
+    hashed = passwords.hash_password(password)
     now = time.time()
-    account = Account(
-        id=account_id,
-        name=(args.name or (existing.name if existing else account_id))[:80],
-        role=Role(args.role),
-        password_hash=passwords.hash_password(password),
-        language=args.language,
-        created_at=existing.created_at if existing else now,
-        updated_at=now,
-        agent=_profile(args, existing.agent if existing else None),
-    )
     if existing is None:
-        await store.add(account)
+        await store.add(
+            Account(
+                id=account_id,
+                name=(args.name or account_id)[:80],
+                role=Role(args.role),
+                password_hash=hashed,
+                language=args.language,
+                created_at=now,
+                updated_at=now,
+                agent=_profile(args, None),
+            )
+        )
     else:
-        await store.replace(account)
+
+        def complete(seeded: Account) -> Account:
+            if seeded.password_hash:  # someone else completed it meanwhile
+                raise AccountError(f"account {account_id!r} exists already")
+            return replace(
+                seeded,
+                name=(args.name or seeded.name)[:80],
+                role=Role(args.role),
+                password_hash=hashed,
+                language=args.language,
+                updated_at=now,
+                agent=_profile(args, seeded.agent),
+            )
+
+        await _update(store, account_id, complete)
     print(f"added {args.role} {account_id}")
     return 0
 
 
 async def _set(store: AccountStore, args: argparse.Namespace) -> int:
-    account = await _get(store, args.id)
-    changed = replace(
-        account,
-        name=(args.name or account.name)[:80],
-        role=Role(args.role) if args.role else account.role,
-        agent=_profile(args, account.agent),
-        updated_at=time.time(),
-    )
-    await store.replace(changed)
+    def change(account: Account) -> Account:
+        return replace(
+            account,
+            name=(args.name or account.name)[:80],
+            role=Role(args.role) if args.role else account.role,
+            agent=_profile(args, account.agent),
+            updated_at=time.time(),
+        )
+
+    changed = await _update(store, args.id, change)
     print(f"{changed.id}: {_describe(changed)}")
     return 0
+
+
+async def _update(
+    store: AccountStore, account_id: str, change: Callable[[Account], Account]
+) -> Account:
+    """`change` applied over the account as stored, keeping what a running hub writes
+    meanwhile (the agent's presence …)."""
+    changed = await update(store, account_id, change)
+    if changed is None:
+        raise AccountError(f"no account {account_id!r}")
+    return changed
 
 
 def _describe(account: Account) -> str:
@@ -245,25 +275,30 @@ async def _get(store: AccountStore, account_id: str) -> Account:
 
 
 async def _disable(store: AccountStore, args: argparse.Namespace) -> int:
-    account = await _get(store, args.id)
-    await store.replace(replace(account, disabled=True, updated_at=time.time()))
+    account = await _update(
+        store, args.id, lambda account: replace(account, disabled=True, updated_at=time.time())
+    )
     dropped = await store.drop_sessions(account.id, api_tokens=True)
     print(f"disabled {account.id} ({dropped} session(s) and token(s) ended)")
     return 0
 
 
 async def _enable(store: AccountStore, args: argparse.Namespace) -> int:
-    account = await _get(store, args.id)
-    await store.replace(replace(account, disabled=False, updated_at=time.time()))
+    account = await _update(
+        store, args.id, lambda account: replace(account, disabled=False, updated_at=time.time())
+    )
     print(f"enabled {account.id}")
     return 0
 
 
 async def _reset(store: AccountStore, args: argparse.Namespace) -> int:
-    account = await _get(store, args.id)
+    await _get(store, args.id)  # before asking for a password
     password = _new_password(args)
-    await store.replace(
-        replace(account, password_hash=passwords.hash_password(password), updated_at=time.time())
+    hashed = passwords.hash_password(password)
+    account = await _update(
+        store,
+        args.id,
+        lambda account: replace(account, password_hash=hashed, updated_at=time.time()),
     )
     dropped = await store.drop_sessions(account.id)
     print(f"password of {account.id} reset ({dropped} session(s) ended)")

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from handoff.console import passwords
-from handoff.console.accounts import Role, Session, new_secret, token_key
+from handoff.console.accounts import Account, Role, Session, new_secret, token_key, update
 from handoff.console.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -110,8 +110,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     await throttle.succeeded(username, address)
     if passwords.needs_rehash(account.password_hash):
         rehashed = await asyncio.to_thread(passwords.hash_password, password)
-        account = replace(account, password_hash=rehashed, updated_at=now)
-        await state.accounts.replace(account)
+        old_hash = account.password_hash
+
+        def rehash(stored: Account) -> Account:
+            if stored.password_hash != old_hash:
+                return stored  # the password was reset meanwhile: that one stands
+            return replace(stored, password_hash=rehashed, updated_at=now)
+
+        account = await update(state.accounts, account.id, rehash) or account
     secret = new_secret()  # always a new session: a planted cookie is never promoted
     await state.accounts.put_session(
         Session(

@@ -6,10 +6,11 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from handoff.console.accounts import LANGUAGES, Role
+from handoff.console.accounts import LANGUAGES, Role, update
 from handoff.console.auth import principal_of, require
 from handoff.console.render import render
 from handoff.console.state import CONSOLE
+from hub.errors import InputError
 from hub.http import Fields, json_response, read_object
 
 routes = web.RouteTableDef()
@@ -52,8 +53,13 @@ async def set_language(request: web.Request) -> web.Response:
             {"error": {"status": 422, "message": f"field 'language' must be one of {LANGUAGES}"}},
             status=422,
         )
-    account = replace(principal.account, language=language, updated_at=state.clock())
-    await state.accounts.replace(account)
+    account = await update(
+        state.accounts,
+        principal.account.id,
+        lambda account: replace(account, language=language, updated_at=state.clock()),
+    )
+    if account is None:
+        raise InputError("this account no longer exists", status=404)
     return json_response({"account": account.public()})
 
 

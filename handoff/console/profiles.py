@@ -12,7 +12,7 @@ from dataclasses import replace
 from aiohttp import web
 
 from handoff.api import ACTIONS
-from handoff.console.accounts import LANGUAGES, AgentProfile, Role
+from handoff.console.accounts import LANGUAGES, AgentProfile, Role, update
 from handoff.console.auth import principal_of, require
 from handoff.console.roster import spec_of
 from handoff.console.state import CONSOLE
@@ -56,11 +56,13 @@ def profile_from(body: Fields) -> AgentProfile:
 async def edit_agent(request: web.Request) -> web.Response:
     state = request.app[CONSOLE]
     profile = profile_from(Fields(await read_object(request)))
-    account = await state.accounts.get(request.match_info["agent_id"])
+    account = await update(
+        state.accounts,
+        request.match_info["agent_id"],
+        lambda account: replace(account, agent=profile, updated_at=state.clock()),
+    )
     if account is None:
         raise InputError("no such agent", status=404)
-    account = replace(account, agent=profile, updated_at=state.clock())
-    await state.accounts.replace(account)
     actions = request.app.get(ACTIONS)
     if actions is not None:
         actions.writes.add_agent(spec_of(account))

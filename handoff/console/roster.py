@@ -21,7 +21,14 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
 
 from handoff.actions import AgentActions
-from handoff.console.accounts import Account, AccountError, AccountStore, AgentProfile, Role
+from handoff.console.accounts import (
+    Account,
+    AccountError,
+    AccountStore,
+    AgentProfile,
+    Role,
+    update,
+)
 from handoff.queue import Presence
 from handoff.settings import AgentSpec
 from handoff.views import FeedView, RosterView
@@ -83,7 +90,14 @@ async def seed(store: AccountStore, specs: Iterable[AgentSpec], *, now: float) -
                     raise
                 continue
         elif account.agent is None:
-            await store.replace(replace(account, agent=profile_of(spec), updated_at=now))
+            profile = profile_of(spec)
+
+            def complete(account: Account, profile: AgentProfile = profile) -> Account:
+                if account.agent is not None:
+                    return account  # what the store says is never overwritten
+                return replace(account, agent=profile, updated_at=now)
+
+            await update(store, spec.id, complete)
         else:
             continue
         seeded.append(spec.id)
@@ -120,10 +134,16 @@ async def keep_presence(store: AccountStore, engine: FeedView, clock: Callable[[
                 return
             if message.get("type") != "presence":
                 continue
-            account = await store.get(str(message.get("agent_id", "")))
             value = str(message.get("presence", ""))
-            if account is not None and account.presence != value:
-                await store.replace(replace(account, presence=value, updated_at=clock()))
+
+            def record(account: Account, value: str = value) -> Account:
+                if account.presence == value:
+                    return account  # another process wrote it already: nothing to write
+                return replace(account, presence=value, updated_at=clock())
+
+            # Every process hears the change and records it: only over the account as read,
+            # so a supervisor's edit made meanwhile (disabling it …) is kept.
+            await update(store, str(message.get("agent_id", "")), record)
     finally:
         engine.feed.unsubscribe(queue)
 

@@ -21,6 +21,7 @@ from handoff.console.accounts import (
     accounts_from_url,
     check_account_id,
     token_key,
+    update,
 )
 from handoff.console.accounts_redis import RedisAccounts
 from handoff.console.accounts_sqlite import SQLiteAccounts
@@ -81,6 +82,64 @@ async def test_the_routing_profile_and_presence_are_kept(store: AccountStore) ->
     stored = await store.get("mei")
     assert stored is not None and stored.agent == profile and stored.presence == "online"
     assert "password_hash" not in stored.public() and stored.public()["agent"]["team"] == "n"
+
+
+@pytest.mark.parametrize("name", ["Mei", "梅"])
+async def test_a_write_over_an_account_read_before_another_change_is_refused(
+    store: AccountStore, name: str
+) -> None:
+    read = replace(_account(), name=name)
+    await store.add(read)
+    assert await store.replace_if(replace(read, presence="online"), was=read)
+    # Still the account as first read: what was written meanwhile must not be overwritten.
+    assert not await store.replace_if(replace(read, disabled=True), was=read)
+    stored = await store.get("mei")
+    assert stored is not None and stored.presence == "online" and not stored.disabled
+    assert not await store.replace_if(_account("ghost"), was=_account("ghost"))
+    assert await store.get("ghost") is None
+
+
+@pytest.mark.parametrize("name", ["Mei", "梅"])
+async def test_an_update_keeps_what_another_writer_changed_meanwhile(
+    store: AccountStore, name: str
+) -> None:
+    """A process records the agent's presence while a supervisor disables the account
+    (between the process's read and its write): both changes stand."""
+    await store.add(replace(_account(), name=name))
+    reads = 0
+
+    def go_online(account: Account) -> Account:
+        nonlocal reads
+        reads += 1
+        return replace(account, presence="online")
+
+    async def disable_meanwhile() -> None:
+        current = await store.get("mei")
+        assert current is not None
+        await store.replace(replace(current, disabled=True))
+
+    class Meanwhile:
+        """The store, with the supervisor's write landing right after the first read."""
+
+        def __init__(self) -> None:
+            self.first = True
+
+        async def get(self, account_id: str) -> Account | None:
+            account = await store.get(account_id)
+            if self.first:
+                self.first = False
+                await disable_meanwhile()
+            return account
+
+        async def replace_if(self, account: Account, *, was: Account) -> bool:
+            return await store.replace_if(account, was=was)
+
+    updated = await update(Meanwhile(), "mei", go_online)  # type: ignore[arg-type]
+    stored = await store.get("mei")
+    assert stored == updated
+    assert stored is not None and stored.disabled and stored.presence == "online"
+    assert stored.name == name and reads == 2
+    assert await update(store, "ghost", go_online) is None
 
 
 async def test_sessions_expire_and_are_dropped_per_account(store: AccountStore) -> None:
