@@ -396,7 +396,8 @@ class Escalation(ConversationHandler):
         texts = self.engine.texts
         if offline:
             hours = _hours_text(self.engine, lang)
-            told = texts.say("queued_offline", lang, hours=hours, ticket=ticket)
+            key = self.engine.status.offline_key("queued")
+            told = texts.say(key, lang, hours=hours, ticket=ticket)
         elif reopened:
             told = texts.say("reopened", lang, ticket=ticket)
         else:

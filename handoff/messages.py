@@ -23,6 +23,11 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "person will answer on this channel as soon as we are back (ticket {ticket}).",
         "zh": "人工客服暂时不在线（{hours}）。请直接留言，我们上班后会在这里回复您（工单 {ticket}）。",
     },
+    "queued_unattended": {
+        "en": "Nobody from our team is online right now. Leave your message here and a person "
+        "will answer on this channel as soon as someone is available (ticket {ticket}).",
+        "zh": "暂时没有客服在线。请直接留言，客服上线后会在这里回复您（工单 {ticket}）。",
+    },
     "queue_update": {
         "en": "Update: you are now number {position} in the queue (about {wait}).",
         "zh": "最新进度：您现在排在第 {position} 位（约 {wait}）。",
@@ -48,6 +53,11 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "en": "Your ticket {ticket} is recorded; our team will answer here when we are back "
         "({hours}).",
         "zh": "您的工单 {ticket} 已记录，客服上班后会在这里回复您（{hours}）。",
+    },
+    "status_unattended": {
+        "en": "Your ticket {ticket} is recorded; nobody is online right now, and a person "
+        "will answer here as soon as someone is available.",
+        "zh": "您的工单 {ticket} 已记录；暂无客服在线，客服上线后会在这里回复您。",
     },
     "status_offered": {
         "en": "Your ticket {ticket} is still waiting: a person is about to pick it up.",

@@ -55,12 +55,23 @@ class StatusReporter:
         default = self.engine.settings.routing.default_wait
         return wait_text(self.engine.queue.expected_wait(position, default), lang)
 
+    def open_now(self) -> bool:
+        """Whether these are opening hours: nobody online then is not "closed until …"."""
+        calendar = self.engine.settings.calendar
+        return calendar.always_open or calendar.is_open(self.engine.clock())
+
+    def offline_key(self, kind: str) -> str:
+        """`queued` or `status` → the message for nobody online: `…_offline` out of hours
+        (closed, back at a named time), `…_unattended` in opening hours, where "when we are
+        back" and "上班后" would be wrong and the hours would say "nobody is online" twice."""
+        return f"{kind}_unattended" if self.open_now() else f"{kind}_offline"
+
     def away_text(self, lang: str) -> str:
         """Why nobody answers now: closed until a named time (with its zone), or simply
-        nobody online during opening hours."""
+        nobody online during opening hours (for operators' own `…_offline` texts)."""
         calendar = self.engine.settings.calendar
         now = self.engine.clock()
-        if calendar.always_open or calendar.is_open(now):
+        if self.open_now():
             return "nobody is online right now" if lang == "en" else "暂无客服在线"
         when = calendar.local_time(calendar.next_open(now))
         return f"back at {when}" if lang == "en" else f"{when} 恢复服务"
@@ -80,7 +91,8 @@ class StatusReporter:
             if state == "offered":
                 return texts.say("status_offered", lang, ticket=number)
             if not engine.queue.anyone_online():
-                return texts.say("status_offline", lang, ticket=number, hours=self.away_text(lang))
+                key = self.offline_key("status")
+                return texts.say(key, lang, ticket=number, hours=self.away_text(lang))
             position = engine.queue.position(conversation.id)
             return texts.say(
                 "status_queued",

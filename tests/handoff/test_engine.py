@@ -192,7 +192,7 @@ async def test_status_command_in_every_state(rig: Rig) -> None:
     conversation_id = await rig.say("cus", "I want a human")
     assert "Leave your message here" in rig.texts("cus")[-1]  # nobody is online
     await rig.say("cus", "status")
-    assert "is recorded; our team will answer here" in rig.texts("cus")[-1]
+    assert "is recorded; nobody is online right now" in rig.texts("cus")[-1]
     rig.online("ana")
     await rig.settle()
     await rig.agents.accept(conversation_id, "ana")

@@ -89,6 +89,28 @@ async def test_with_nobody_online_the_wait_is_not_a_number_of_minutes(rig: Rig) 
     assert "minute" not in told
 
 
+@pytest.mark.parametrize(
+    ("request_text", "ask", "nobody_online", "not_said"),
+    [
+        ("talk to a person", "status", "Nobody from our team is online right now", "back"),
+        ("转人工", "进度", "暂时没有客服在线", "上班后"),
+    ],
+)
+async def test_with_nobody_online_in_opening_hours_nobody_is_said_to_be_away_twice(
+    rig: Rig, request_text: str, ask: str, nobody_online: str, not_said: str
+) -> None:
+    # Monday 10:00 is in opening hours: no "(nobody is online right now)" after "not
+    # available right now", no "when we are back" / "上班后" while the team is at work.
+    await rig.say("cus", request_text)
+    told = rig.texts("cus")[-1]
+    assert nobody_online in told and "#1001" in told, told
+    assert not_said not in told and "（暂无客服在线）" not in told, told
+    assert "(nobody is online" not in told, told
+    await rig.say("cus", ask)
+    status = rig.texts("cus")[-1]
+    assert "#1001" in status and not_said not in status, status
+
+
 async def test_ticket_numbers_are_unique_and_survive_a_restart(tmp_path: Path) -> None:
     path = handoff_yaml(tmp_path)
     url = f"sqlite:///{tmp_path}/hub.db"
