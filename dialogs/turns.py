@@ -63,7 +63,7 @@ from hub.model import (
     mark_question,
     split_question,
 )
-from hub.text import clean, detect_language
+from hub.text import after_retraction, clean, detect_language
 
 log = logging.getLogger("frontdesk.dialogs")
 
@@ -270,6 +270,8 @@ class Dialogue:
         return intent, float(prediction.confidence), candidates
 
     async def _understand(self, text: str) -> None:
+        # "how do I complain… no wait, I just want the hours": read what is still meant.
+        text = after_retraction(text)
         intent, confidence, candidates = self._classify(text)
         self.intent, self.confidence = intent, confidence
         if intent is None:

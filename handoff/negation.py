@@ -15,6 +15,11 @@ further, so "it doesn't turn on, urgent!" and "开不了机，急" still fire.
   window of characters would swallow the verb a negator actually belongs to ("不开机急死了"
   is urgent); the filler list keeps the scope to what can stand between a negator and the
   word it denies.
+
+A word the customer takes back later in the same message does not count either: "how do I
+complain about… no wait, I just want the hours", "我想投诉…算了，问下几点开门". A retraction
+("no wait", "never mind", "scratch that", 算了, 不对不对, 说错了 …) reaches back over everything said
+before it, and only that: "never mind the hours, I want to complain" still complains.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+from hub.text import retracted_before
 
 EN_SCOPE = 4  # words a negation may reach across ("don't | want to file a | complaint")
 
@@ -104,8 +111,14 @@ def occurrences(text: str, words: Mapping[str, Sequence[str]]) -> list[Occurrenc
         if word
         for match in _pattern(normalise(word)).finditer(folded)
     ]
+    taken_back = retracted_before(folded)
     return [
-        Occurrence(word=word, start=start, end=end, negated=is_negated(folded, start))
+        Occurrence(
+            word=word,
+            start=start,
+            end=end,
+            negated=end <= taken_back or is_negated(folded, start),
+        )
         for start, end, word in sorted(found)
         if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in found)
     ]

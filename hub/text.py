@@ -29,13 +29,17 @@ if TYPE_CHECKING:
     from hub.jieba_dict import CompactTokenizer
 
 __all__ = [
+    "CJK_MARKS",
     "MAX_TEXT",
     "Segmenter",
+    "after_retraction",
     "clean",
     "detect_language",
     "has_cjk",
     "normalize",
+    "retracted_before",
     "tokenize",
+    "unfold_cjk",
 ]
 
 #: Longer messages are cut before understanding them; intents live in short utterances.
@@ -46,6 +50,9 @@ _CJK = re.compile(f"[{_CJK_CHARS}]")
 _CJK_RUN = re.compile(f"[{_CJK_CHARS}]+")
 _LATIN = re.compile(r"[A-Za-z]")
 _SPACE = re.compile(r"\s+")
+#: Chinese characters and the full-width punctuation written with them (a regex class body).
+CJK_MARKS = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_SPACE = re.compile(f"(?<=[{CJK_MARKS}]) (?=[{CJK_MARKS}])")
 # A Latin letter or digit next to a Chinese character, in either order ("登不进app了").
 _SCRIPT_EDGE = re.compile(f"(?<=[{_CJK_CHARS}])(?=[a-z0-9])|(?<=[a-z0-9])(?=[{_CJK_CHARS}])")
 # A run of Chinese characters, or of letters/digits (`\w` without the Chinese and the `_`).
@@ -97,6 +104,38 @@ _CONTRACTION = re.compile(
 )
 _SUFFIX = re.compile(r"(?<=[a-z])(?:'re|'m|'ll|'ve|'d)\b")
 _POSSESSIVE = re.compile(r"(?<=[a-z])'s\b")
+
+# A customer taking back what they began to say: "how do I complain about… no wait, I just
+# want the hours", "我想投诉…算了，问下几点开门". Matched in NFKC-casefolded text. "forget it"
+# and "cancel" are not here: "forget it, I'm filing a complaint" is anger, not a change of
+# mind; and a bare 不对 ("尺码不对") is a fault, not a correction.
+_RETRACTION = re.compile(
+    r"(?<![a-z])(?:no,? wait|wait,? no|never ?mind|scratch that|actually,? no)(?![a-z])"
+    r"|算了|不对不对|哦不对|说错了|說錯了|哦不是|不是不是"
+)
+_RETRACTION_TRIM = " \t,.;:!?-\u2013\u2014\u2026~"
+
+
+def retracted_before(folded: str) -> int:
+    """Where the last retraction in NFKC-casefolded `folded` starts: what the customer said
+    before it is taken back (-1: nothing is)."""
+    return max((match.start() for match in _RETRACTION.finditer(folded)), default=-1)
+
+
+def after_retraction(text: str) -> str:
+    """What the customer still means: the words after the last retraction, folded (NFKC,
+    casefold), or `text` itself when nothing is taken back or nothing follows ("不投诉了，算了")."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    ends = [match.end() for match in _RETRACTION.finditer(folded)]
+    tail = folded[ends[-1] :].strip(_RETRACTION_TRIM) if ends else ""
+    return tail or text
+
+
+def unfold_cjk(text: str) -> str:
+    """A folded (`>`) YAML text joins its lines with a space, which Chinese does not write
+    ("可货到付款； 订单满"): the one space between two Chinese characters or punctuation marks
+    is dropped. Spaces beside Latin words and numbers stay ("支持 Visa、", "5 分钟")."""
+    return _CJK_SPACE.sub("", text)
 
 
 def clean(text: str) -> str:

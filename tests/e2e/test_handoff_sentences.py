@@ -157,6 +157,25 @@ async def test_denied_words_and_answered_questions_are_not_handed_off(desk: Desk
     assert await desk.waiting() == []
 
 
+RETRACTED = [
+    # A complaint word taken back in the same message: the hours, not the complaint queue.
+    ("how do I complain about… no wait I just want the hours", "10:00–21:00"),
+    ("I want to complain — never mind, when do you open on Sunday?", "10:00–21:00"),
+    ("我想投诉一下…算了，问下你们几点开门", "10:00–21:00"),
+    ("我要投诉！不对不对，我是想问营业时间", "10:00–21:00"),
+]
+
+
+async def test_a_complaint_word_taken_back_is_not_a_complaint(desk: Desk) -> None:
+    for number, (text, answer) in enumerate(RETRACTED):
+        said = await desk.say(f"retracted-{number}", text)
+        requested = said.requested()
+        assert requested is None, (text, requested)
+        assert said.status == "bot", text
+        assert answer in said.text, (text, said.text)
+    assert await desk.waiting() == []
+
+
 async def test_the_issue_lines_are_never_p1(desk: Desk) -> None:
     # Wherever today's model places these (an answer, a fallback), never a P1 hand-off.
     for number, text in enumerate(
@@ -223,7 +242,7 @@ async def test_customers_leave_the_queue_and_the_bot_answers_again(desk: Desk) -
         conversation_id = queued.conversation_id
         assert queued.status == "queued", text
         # Nobody is online: the customer is asked to leave a message (out of hours alike) …
-        assert ("not available" if lang == "en" else "暂时不在线") in queued.text
+        assert ("Leave your message" if lang == "en" else "请直接留言") in queued.text
         # … and the way back is offered with it.
         assert {"title": BACK[lang], "payload": LEAVE_PAYLOAD} in queued.buttons
         assert conversation_id in await desk.waiting()

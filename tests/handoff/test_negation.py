@@ -68,6 +68,11 @@ DENIED = [
     "我没有要投诉的意思",
     "别急，我就问问",
     "不打算起诉，只想退货",
+    # Taken back later in the message.
+    "how do I complain about… no wait I just want the hours",
+    "I want to file a complaint. Scratch that, where is my order?",
+    "我想投诉一下…算了，问下你们几点开门",
+    "我要投诉！不对不对，我是想问营业时间",
 ]
 
 
@@ -88,6 +93,13 @@ def test_a_word_said_once_plainly_counts_even_if_denied_elsewhere() -> None:
     text = "not a complaint about you, but a complaint about the courier"
     assert asserted(text, COMPLAINT) == ("complaint",)
     assert [o.negated for o in occurrences(text, COMPLAINT)] == [True, False]
+
+
+def test_a_retraction_takes_back_only_what_came_before_it() -> None:
+    assert asserted("never mind the hours, I want to complain", COMPLAINT) == ("complain",)
+    assert asserted("算了，我要投诉", COMPLAINT) == ("投诉",)
+    # A fault is not a correction: "尺码不对" leaves the complaint standing.
+    assert asserted("我要投诉，尺码不对", COMPLAINT) == ("投诉",)
 
 
 def test_requests_for_a_person_read_the_sentence_too() -> None:
