@@ -33,6 +33,7 @@ import numpy as np
 from dialogs.kb_articles import Article
 from dialogs.nlu_features import Floats
 from hub.terms import split_terms, terms
+from hub.text import CJK_MARKS
 
 log = logging.getLogger("frontdesk.dialogs.kb")
 
@@ -47,6 +48,10 @@ DEFAULT_THRESHOLD = 0.2  # when the bot has no out-of-scope examples in a langua
 PASSAGE_CHARS = {"en": 600, "zh": 260}
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+# A line that starts a line of its own inside a paragraph: a list item, a table row, a heading.
+_OWN_LINE = re.compile(r"\s*(?:[-*+]\s|\d+[.)]\s|\||#{1,6}\s)")
+_CJK_END = re.compile(f"[{CJK_MARKS}]$")
+_CJK_START = re.compile(f"[{CJK_MARKS}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +107,32 @@ def split_passages(article: Article, lang: str) -> list[Passage]:
             block = rest.strip()
             if not block:
                 continue
+        block = unwrap(block)
         if chunk and sum(map(len, chunk)) + len(block) > limit:
             flush()
         chunk.append(block)
     flush()
     return passages
+
+
+def unwrap(block: str) -> str:
+    """One Markdown paragraph as a chat shows it: the line breaks an editor wrapped it at are
+    soft (a space, or nothing between Chinese characters), since a quoted passage otherwise
+    breaks mid-sentence in every chat window. A list item, a table row, a heading or a line
+    after a hard break (two trailing spaces) still starts a line of its own."""
+    lines = block.split("\n")
+    text = lines[0]
+    for line in lines[1:]:
+        if _OWN_LINE.match(line) or text.endswith("  "):
+            text = f"{text.rstrip()}\n{line}"
+            continue
+        line = line.strip()
+        if not line:
+            continue
+        text = text.rstrip()
+        glue = "" if _CJK_END.search(text) and _CJK_START.match(line) else " "
+        text = f"{text}{glue}{line}"
+    return text
 
 
 class LanguageIndex:

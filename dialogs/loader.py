@@ -37,6 +37,7 @@ from dialogs.messages import DEFAULT_MESSAGES
 from dialogs.templates import compile_template
 from dialogs.training import bot_vocabulary, train
 from dialogs.yamlsource import DialogsInvalid, Node, Problems, dialog_files, read
+from hub.text import unfold_cjk
 
 TOP_LEVEL = ("version", "settings", "entities", "slots", "intents", "faq", "flows", "nlu")
 SLOT_TYPES = ("text", "choice", "number", "email", "phone", "regex", "any")
@@ -303,7 +304,7 @@ class Reader:
     def text(self, node: Node) -> Text | None:
         """A template per language; syntax errors located at the template's own line."""
         if isinstance(node.value, str | int | float) and not isinstance(node.value, bool):
-            sources = {"*": (str(node.value), node)}
+            sources = {"*": (unfold_cjk(str(node.value)), node)}
         elif node.is_map and node.value:
             sources = {}
             for lang, child in node.items():
@@ -312,7 +313,7 @@ class Reader:
                 if not isinstance(child.value, str | int | float):
                     self.problems.add(child.where, f"the {lang} text must be a string")
                     continue
-                sources[lang] = (str(child.value), child)
+                sources[lang] = (unfold_cjk(str(child.value)), child)
         else:
             self.problems.add(node.where, "expected a text or a mapping of language → text")
             return None

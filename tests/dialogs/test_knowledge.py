@@ -12,6 +12,7 @@ import pytest
 
 from dialogs.engine import DialogEngine
 from dialogs.kb_articles import MAX_ARTICLE_BYTES, load_articles
+from dialogs.kb_index import split_passages
 from dialogs.knowledge import KnowledgeBase
 from dialogs.loader import load_bot
 from dialogs.yamlsource import DialogsInvalid
@@ -63,6 +64,39 @@ def test_one_language_article(tmp_path: Path) -> None:
     )
     (article,) = load_articles(tmp_path)
     assert article.languages == ("zh",) and article.title("en") == "春节营业时间"
+
+
+def test_passages_are_unwrapped_where_the_file_was_wrapped(tmp_path: Path) -> None:
+    # An editor wraps long lines; a chat window must not break a quoted sentence there.
+    write(
+        tmp_path,
+        "pickup",
+        """
+        ---
+        title: {en: Store pickup, zh: 门店自提}
+        ---
+        <!-- en -->
+        ## Picking up
+        Orders are ready for pickup two hours
+        after payment; bring the code we send you.
+        - your ID
+        - the order code
+        <!-- zh -->
+        ## 自提
+        付款两小时后即可到店自提，
+        请带上我们发给您的取货码和 ID
+        卡。
+        """,
+    )
+    (article,) = load_articles(tmp_path)
+    (en,) = split_passages(article, "en")
+    assert en.heading == "Picking up"
+    assert en.text == (
+        "Orders are ready for pickup two hours after payment; bring the code we send you."
+        "\n- your ID\n- the order code"
+    )
+    (zh,) = split_passages(article, "zh")
+    assert zh.text == "付款两小时后即可到店自提，请带上我们发给您的取货码和 ID 卡。"
 
 
 def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
