@@ -25,7 +25,7 @@ ORDER_ID = re.compile(r"\d{8}")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DemoOrder:
     status: str  # shipped, processing or delivered
-    carrier: str = ""
+    carrier: tuple[str, str] = ("", "")  # (English, Chinese): a carrier is named in each
     # Days from today: the demo's dates move with the calendar, so a shipped order is never
     # "due" on a day already past, whenever the demo is run.
     eta_in_days: int = 0  # shipped orders: when the parcel should arrive
@@ -40,7 +40,7 @@ class DemoOrder:
 
 # A real deployment asks the order system here; the demo keeps a table in the file.
 DEMO_ORDERS: dict[str, DemoOrder] = {
-    "20261001": DemoOrder(status="shipped", carrier="SF Express", eta_in_days=2),
+    "20261001": DemoOrder(status="shipped", carrier=("SF Express", "顺丰速运"), eta_in_days=2),
     "20261002": DemoOrder(status="processing"),
     "20261003": DemoOrder(status="delivered", delivered_days_ago=3),
 }
@@ -110,7 +110,7 @@ class ActionCheckOrder(Action):
         dispatcher.utter_message(
             text=TEXTS[order.status][lang].format(
                 id=order_id,
-                carrier=order.carrier,
+                carrier=order.carrier[lang],
                 eta=order.eta(today),
                 date=order.delivered_on(today),
             )

@@ -17,7 +17,8 @@ from tests.dialogs.through_hub import Customer, payloads, texts
     ("sentence", "answer"),
     [
         ("where is my order 20261001", "has shipped with SF Express"),
-        ("我的订单20261001到哪了", "已由SF Express发出"),
+        # The carrier by its Chinese name in a Chinese answer.
+        ("我的订单20261001到哪了", "已由顺丰速运发出"),
     ],
 )
 async def test_an_order_number_in_the_sentence_goes_straight_to_the_lookup(
