@@ -743,6 +743,9 @@ class Dialogue:
                     "intent": self.intent,
                     "lang": state.lang,
                     "tags": list(state.tags),
+                    # The step's own `say`, or the stock `handoff` message a hand-off engine
+                    # may replace with what it knows (the queue, nobody online).
+                    "own_words": text is not None,
                 },
             )
         )

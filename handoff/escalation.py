@@ -340,10 +340,13 @@ class Escalation(ConversationHandler):
         told = self._told(
             lang, offline=offline, position=position, reopened=prefer is not None, ticket=ticket
         )
-        # The flow's own words first ("connecting you to a person"), then the place in the
-        # queue, as one message.
+        # The flow's own words first ("I'm sorry about your experience"), then the place in
+        # the queue, as one message. The bot's stock hand-off line ("someone will be with you
+        # shortly") gives way to it: beside "nobody is online" it would be untrue.
         replies = list(result.replies) if flow_request else []
-        if replies:
+        if replies and flow_request.get("own_words") is False:
+            replies[-1] = told
+        elif replies:
             last = replies[-1]
             replies[-1] = replace(
                 last, text=f"{last.text}\n{told.text}", buttons=(*last.buttons, *told.buttons)

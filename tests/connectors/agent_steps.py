@@ -118,7 +118,7 @@ WHOLE_JOURNEY = [
         "check": "power button",
         "light": "charging light",
         "person": "talk to a person",
-        "queued": "passing you to one of our support team",
+        "queued": "Leave your message here",  # nobody is online yet
         "joined": "Ana from our team has joined",
         "answer": "Please try the reset button.",
         "csat": "How satisfied",
@@ -131,7 +131,7 @@ WHOLE_JOURNEY = [
         "check": "长按电源键",
         "light": "充电",
         "person": "转人工",
-        "queued": "正在为您转接客服专员",
+        "queued": "请直接留言",
         "joined": "客服 Bo 已接入",
         "answer": "请按一下复位键。",
         "csat": "您对本次服务满意吗",

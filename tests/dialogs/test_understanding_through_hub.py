@@ -210,8 +210,9 @@ async def test_the_offer_of_a_person_hands_off_only_on_a_yes(
 @pytest.mark.parametrize(
     ("lost", "yes", "queued"),
     [
-        (["xyzzy plugh", "qwerty asdf"], "yes please", "passing you"),
-        (["啊啊啊啊", "呃呃呃"], "好的", "转接"),
+        # Nobody is online: the queue's message, not "someone will be with you shortly".
+        (["xyzzy plugh", "qwerty asdf"], "yes please", "Leave your message here"),
+        (["啊啊啊啊", "呃呃呃"], "好的", "请直接留言"),
     ],
 )
 async def test_a_typed_yes_to_the_offer_hands_off(

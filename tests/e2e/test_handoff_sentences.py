@@ -176,6 +176,23 @@ async def test_a_complaint_word_taken_back_is_not_a_complaint(desk: Desk) -> Non
     assert await desk.waiting() == []
 
 
+@pytest.mark.parametrize(
+    ("text", "told", "stock"),
+    [
+        ("talk to a person", "Nobody from our team is online right now", "with you shortly"),
+        ("转人工", "暂时没有客服在线", "请稍候"),
+    ],
+)
+async def test_asking_for_a_person_with_nobody_online_is_told_one_true_thing(
+    desk: Desk, text: str, told: str, stock: str
+) -> None:
+    # Not "someone will be with you shortly" and then "nobody is online".
+    said = await desk.say("asker", text)
+    assert said.status == "queued", said.text
+    assert told in said.text and stock not in said.text, said.text
+    assert len(said.replies) == 1, said.text
+
+
 async def test_the_issue_lines_are_never_p1(desk: Desk) -> None:
     # Wherever today's model places these (an answer, a fallback), never a P1 hand-off.
     for number, text in enumerate(
