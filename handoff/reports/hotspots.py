@@ -3,8 +3,9 @@
 A conversation counts when it was handed to a person or its hand-off reason or intent is a
 complaint. For each week (Monday to Sunday in the team's time zone) the report lists the top
 reasons (the hand-off's reason, else its intent) and the top words of what the customers
-wrote in those conversations, each with its count the week before — so "refund" rising from
-4 to 19 stands out — and the conversations behind every figure, for the drill-down.
+wrote in those conversations up to the hand-off, each with its count the week before — so
+"refund" rising from 4 to 19 stands out — and the conversations behind every figure, for the
+drill-down.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def case_of(conversation: Conversation, events: Sequence[Event]) -> Case | None:
     intent = ""
     lines: list[str] = []
     for event in events:
-        if event.type == "message.in":
+        # The words are what the customer said up to the hand-off: after it come "status" /
+        # "进度" and what they tell the agent, which say nothing about why they complained.
+        if event.type == "message.in" and requested is None:
             lines.append(str(event.data.get("text") or ""))
         elif event.type == "bot.turn" and event.data.get("intent"):
             intent = intent or str(event.data["intent"])

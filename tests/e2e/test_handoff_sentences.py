@@ -26,6 +26,7 @@ from aiohttp.test_utils import TestClient
 
 from handoff.engine import HandoffEngine
 from handoff.messages import LEAVE_PAYLOAD
+from handoff.reports.service import Reports
 from hub.api import HUB
 from hub.app import create_app
 from hub.config import load_config
@@ -357,3 +358,27 @@ async def test_an_offered_hand_off_can_still_be_withdrawn(desk: Desk) -> None:
             "POST", f"/conversations/{conversation_id}/accept", {"agent_id": "gen"}
         )
         assert status in (404, 409)  # too late: the customer went back to the bot
+
+
+# ------------------------------------------------------------------ what the reports make of it
+
+
+@pytest.mark.parametrize(
+    ("complaint", "waiting", "word", "not_a_word"),
+    [
+        ("my router arrived broken, I want to complain", "status", "router", "status"),
+        ("路由器收到就是坏的，我要投诉", "进度", "路由器", "进度"),
+    ],
+)
+async def test_hotspot_words_are_the_complaint_not_the_status_command(
+    desk: Desk, complaint: str, waiting: str, word: str, not_a_word: str
+) -> None:
+    # The complaint hotspots' words are what the customer said up to the hand-off.
+    said = await desk.say("unhappy", complaint)
+    assert said.requested() is not None, said.text
+    await desk.say("unhappy", waiting)
+    report = await Reports(desk.client.app[HUB].store, zone="Asia/Shanghai").hotspots(7)
+    weeks: list[dict[str, Any]] = report["weeks"]  # type: ignore[assignment]
+    (week,) = weeks
+    words = {row["word"] for row in week["words"]}
+    assert word in words and not_a_word not in words, words
