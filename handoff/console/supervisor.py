@@ -23,6 +23,7 @@ from handoff.console.dashboard import (
     parse_drill,
     parse_filters,
 )
+from handoff.console.i18n import translator
 from handoff.console.render import render
 from handoff.console.state import CONSOLE, ConsoleState
 from handoff.console.views import ticket_view, timeline
@@ -135,18 +136,23 @@ async def whisper(request: web.Request) -> web.Response:
 @require(Role.SUPERVISOR, page=True)
 async def supervisor_page(request: web.Request) -> web.StreamResponse:
     principal = principal_of(request)
+    t = translator(principal.account.language)
     data = await _figures(request)
     t_first, t_resolve = data["first_response"], data["resolution"]
+    # "(none)" stays the filter's key; only the bar's label is translated.
+    intents = [
+        (t("chart.no_intent") if k == "(none)" else k, v) for k, v in data["by_intent"].items()
+    ]
     charts = [
-        bar_chart("Conversations by channel", list(data["by_channel"].items())),
-        bar_chart("Top intents", list(data["by_intent"].items())),
-        _times_chart(t_first, t_resolve),
+        bar_chart(t("chart.by_channel"), list(data["by_channel"].items())),
+        bar_chart(t("chart.top_intents"), intents),
+        _times_chart(t_first, t_resolve, t),
     ]
     gauges = [
-        gauge("Bot containment", data["containment_rate"]),
-        gauge("Hand-off rate", data["handoff_rate"]),
-        gauge("SLA attainment", data["sla_attainment"]),
-        gauge("CSAT satisfied", data["csat"]["satisfied"]),
+        gauge(t("gauge.containment"), data["containment_rate"]),
+        gauge(t("gauge.handoff_rate"), data["handoff_rate"]),
+        gauge(t("gauge.sla"), data["sla_attainment"]),
+        gauge(t("gauge.csat"), data["csat"]["satisfied"]),
     ]
     return render(
         request,
@@ -161,21 +167,22 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _times_chart(first: dict[str, Any], resolve: dict[str, Any]) -> Any:
+def _times_chart(first: dict[str, Any], resolve: dict[str, Any], t: Callable[[str], str]) -> Any:
     """Medians and p90s in seconds, or in minutes once any is two minutes or more."""
     values = [
-        (label, value)
-        for label, value in (
-            ("first, median", first["median"]),
-            ("first, p90", first["p90"]),
-            ("resolve, median", resolve["median"]),
-            ("resolve, p90", resolve["p90"]),
+        (t(key), value)
+        for key, value in (
+            ("chart.first_median", first["median"]),
+            ("chart.first_p90", first["p90"]),
+            ("chart.resolve_median", resolve["median"]),
+            ("chart.resolve_p90", resolve["p90"]),
         )
         if value is not None
     ]
+    title = t("chart.times")
     if any(value >= 120 for _, value in values):
-        return bar_chart("Response times", [(k, v / 60) for k, v in values], unit=" min")
-    return bar_chart("Response times", values, unit=" s")
+        return bar_chart(title, [(k, v / 60) for k, v in values], unit=" " + t("unit.min"))
+    return bar_chart(title, values, unit=" " + t("unit.s"))
 
 
 class MetricsFigures:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from handoff.console.accounts import Role
@@ -110,3 +111,48 @@ async def test_supervisor_page_json_and_metrics(tmp_path: Path, aiohttp_client) 
     assert "frontdesk_console_handoff_rate" in metrics
     await login(client, "mei")
     assert (await client.get("/console/api/dashboard")).status == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "not_words"),
+    [
+        (
+            "en",
+            ["Bot containment", "Hand-off rate", "Conversations by channel", "Top intents"],
+            ["机器人独立解决率"],
+        ),
+        (
+            "zh",
+            ["机器人独立解决率", "转人工率", "SLA 达成率", "满意率", "各渠道会话数", "热门意图"],
+            [
+                "Bot containment",
+                "Hand-off rate",
+                "SLA attainment",
+                "CSAT satisfied",
+                "Conversations by channel",
+                "Top intents",
+                "Response times",
+            ],
+        ),
+    ],
+)
+async def test_the_supervisor_charts_speak_the_consoles_language(
+    tmp_path: Path, aiohttp_client: Any, language: str, words: list[str], not_words: list[str]
+) -> None:
+    await seed_sqlite(tmp_path, ("sara", Role.SUPERVISOR))
+    client: TestClient[Any, Any] = await aiohttp_client(console_app(handoff_env(tmp_path)))
+    await client.post(
+        "/api/v1/channels/api/messages",
+        json={"id": "m1", "sender": "ana", "text": "转人工"},
+        headers={"Authorization": "Bearer test-channel-token"},
+    )
+    csrf = await login(client, "sara")
+    switched = await client.post(
+        "/console/api/me/language", json={"language": language}, headers={"X-CSRF-Token": csrf}
+    )
+    assert switched.status == 200, await switched.text()
+    html = await (await client.get("/console/supervisor?range=7d")).text()
+    for word in words:
+        assert word in html, word
+    for word in not_words:
+        assert word not in html, word
