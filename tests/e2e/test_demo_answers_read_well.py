@@ -11,11 +11,8 @@ from typing import Any
 
 import pytest
 
-from hub.app import create_app
-from hub.config import load_config
-from tests.e2e.test_handoff_sentences import Desk
-from tests.handoff.helpers import api_channel_config
-from tests.support import REPO, CallbackReceiver, hub_env
+from tests.e2e.test_handoff_sentences import Desk, running_desk
+from tests.support import REPO
 
 CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 SPACE_IN_CHINESE = re.compile(f"[{CJK}] [{CJK}]")
@@ -23,20 +20,13 @@ SPACE_IN_CHINESE = re.compile(f"[{CJK}] [{CJK}]")
 
 @pytest.fixture
 async def desk(aiohttp_client: Any, tmp_path: Path) -> AsyncIterator[Desk]:
-    receiver = CallbackReceiver()
-    await receiver.start()
     bot = {
         "kind": "dialogs",
         "dialogs_path": str(REPO / "config" / "dialogs"),
         "knowledge_path": str(REPO / "config" / "knowledge"),
     }
-    path = api_channel_config(tmp_path, bot=bot, callback_url=receiver.url)
-    env = hub_env(tmp_path)
-    client = await aiohttp_client(create_app(load_config(path, env), environ=env))
-    try:
-        yield Desk(client)
-    finally:
-        await receiver.stop()
+    async with running_desk(aiohttp_client, tmp_path, bot) as desk:
+        yield desk
 
 
 @pytest.mark.parametrize(

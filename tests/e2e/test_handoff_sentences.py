@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,16 +101,13 @@ class Desk:
         return [t["conversation_id"] for t in queue["waiting"]]
 
 
-@pytest.fixture
-async def desk(aiohttp_client: Any, tmp_path: Path) -> AsyncIterator[Desk]:
+@asynccontextmanager
+async def running_desk(
+    aiohttp_client: Any, tmp_path: Path, bot: Mapping[str, Any]
+) -> AsyncIterator[Desk]:
+    """A hub with `bot` behind the api channel, its callbacks received."""
     receiver = CallbackReceiver()
     await receiver.start()
-    bot = {
-        "kind": "dialogs",
-        "dialogs_path": str(REPO / "config" / "dialogs"),
-        # The shipped trigger words and priority rules, the test's agents and calendar.
-        "handoff_path": str(_shipped_rules(tmp_path)),
-    }
     path = api_channel_config(tmp_path, bot=bot, callback_url=receiver.url)
     env = hub_env(tmp_path)
     client = await aiohttp_client(create_app(load_config(path, env), environ=env))
@@ -117,6 +115,18 @@ async def desk(aiohttp_client: Any, tmp_path: Path) -> AsyncIterator[Desk]:
         yield Desk(client)
     finally:
         await receiver.stop()
+
+
+@pytest.fixture
+async def desk(aiohttp_client: Any, tmp_path: Path) -> AsyncIterator[Desk]:
+    bot = {
+        "kind": "dialogs",
+        "dialogs_path": str(REPO / "config" / "dialogs"),
+        # The shipped trigger words and priority rules, the test's agents and calendar.
+        "handoff_path": str(_shipped_rules(tmp_path)),
+    }
+    async with running_desk(aiohttp_client, tmp_path, bot) as desk:
+        yield desk
 
 
 def _shipped_rules(tmp_path: Path) -> Path:
