@@ -316,6 +316,7 @@ class Escalation(ConversationHandler):
             reasons=reasons,
             tried=flow_request.get("tried") or _tried_from_state(result),
         )
+        wait = None if offline else engine.status.expected_wait(position)
         data = {
             **{k: v for k, v in flow_request.items() if k not in ("priority", "skill")},
             "reasons": reasons,
@@ -332,13 +333,19 @@ class Escalation(ConversationHandler):
             "offline": offline,
             "ticket_number": number,
             "position": 0 if offline else position,
+            "wait_seconds": wait or 0.0,  # what the customer is told: the next may not jump
             "summary": summary,
         }
         if prefer is not None:
             data["previous_conversation"] = prefer.conversation_id
             data["prefer_agent"] = prefer.agent_id
         told = self._told(
-            lang, offline=offline, position=position, reopened=prefer is not None, ticket=ticket
+            lang,
+            offline=offline,
+            position=position,
+            wait=wait,
+            reopened=prefer is not None,
+            ticket=ticket,
         )
         # The flow's own words first ("I'm sorry about your experience"), then the place in
         # the queue, as one message. The bot's stock hand-off line ("someone will be with you
@@ -391,7 +398,14 @@ class Escalation(ConversationHandler):
         }
 
     def _told(
-        self, lang: str, *, offline: bool, position: int, reopened: bool, ticket: str
+        self,
+        lang: str,
+        *,
+        offline: bool,
+        position: int,
+        wait: float | None,
+        reopened: bool,
+        ticket: str,
     ) -> Outbound:
         """What the customer hears: their place and wait, or how to leave a message out of
         hours, or that their ticket is reopened; with the ticket's number and the way back
@@ -404,8 +418,8 @@ class Escalation(ConversationHandler):
         elif reopened:
             told = texts.say("reopened", lang, ticket=ticket)
         else:
-            wait = self.engine.status.wait_text(position, lang)
-            told = texts.say("queued", lang, position=position, wait=wait, ticket=ticket)
+            said = self.engine.status.wait_text(wait, lang)
+            told = texts.say("queued", lang, position=position, wait=said, ticket=ticket)
         if not self.engine.settings.leave.button:
             return told
         return replace(told, buttons=(texts.leave_button(lang),))

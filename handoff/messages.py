@@ -15,8 +15,8 @@ FOLLOWUP_PAYLOAD = "/followup"
 DEFAULTS: dict[str, dict[str, str]] = {
     "queued": {
         "en": "I'm passing you to a person (ticket {ticket}). You are number {position} in "
-        "the queue; the expected wait is about {wait}.",
-        "zh": "正在为您转接人工客服（工单 {ticket}）。您排在第 {position} 位，预计等待约 {wait}。",
+        "the queue. {wait}",
+        "zh": "正在为您转接人工客服（工单 {ticket}）。您排在第 {position} 位。{wait}",
     },
     "queued_offline": {
         "en": "Our team is not available right now ({hours}). Leave your message here and a "
@@ -29,8 +29,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "zh": "暂时没有客服在线。请直接留言，客服上线后会在这里回复您（工单 {ticket}）。",
     },
     "queue_update": {
-        "en": "Update: you are now number {position} in the queue (about {wait}).",
-        "zh": "最新进度：您现在排在第 {position} 位（约 {wait}）。",
+        "en": "Update: you are now number {position} in the queue. {wait}",
+        "zh": "最新进度：您现在排在第 {position} 位。{wait}",
     },
     "joined": {
         "en": "{agent} from our team has joined the conversation.",
@@ -45,9 +45,19 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "zh": "您目前没有进行中的工单。您上一个工单（{ticket}）已于 {date} 解决。",
     },
     "status_queued": {
-        "en": "Your ticket {ticket} is waiting for a person: number {position} in the queue, "
-        "about {wait}.",
-        "zh": "您的工单 {ticket} 正在排队：第 {position} 位，预计约 {wait}。",
+        "en": "Your ticket {ticket} is waiting for a person: number {position} in the "
+        "queue. {wait}",
+        "zh": "您的工单 {ticket} 正在排队：第 {position} 位。{wait}",
+    },
+    # The `{wait}` of the three above: a bucket from handoff/wait.py ("about 10 minutes" /
+    # "约 10 分钟"), or that it takes longer than usual; nothing when the history is too thin.
+    "wait_estimate": {
+        "en": "The expected wait is {wait}.",
+        "zh": "预计等待{wait}。",
+    },
+    "wait_longer": {
+        "en": "It is taking longer than usual; thank you for waiting.",
+        "zh": "等待时间比平时久一些，感谢您的耐心。",
     },
     "status_offline": {
         "en": "Your ticket {ticket} is recorded; our team will answer here when we are back "
@@ -148,7 +158,8 @@ class Texts:
     def text(self, key: str, lang: str, **values: object) -> str:
         texts = self._texts[key]
         template = texts.get(lang) or texts.get("en") or next(iter(texts.values()))
-        return template.format(**values)
+        # A sentence left empty at the end (no wait estimate yet) leaves no stray space.
+        return template.format(**values).rstrip()
 
     def say(self, key: str, lang: str, **values: object) -> Outbound:
         return Outbound(text=self.text(key, lang, **values))
@@ -173,12 +184,3 @@ def followup_question(texts: Texts, lang: str, *, ticket: str, date: str) -> Out
     return Outbound(
         text=texts.text("followup_question", lang, ticket=ticket, date=date), buttons=buttons
     )
-
-
-def wait_text(seconds: float, lang: str) -> str:
-    minutes = max(1, round(seconds / 60))
-    if lang == "zh":
-        return f"{minutes} 分钟" if minutes < 120 else f"{round(minutes / 60)} 小时"
-    if minutes < 120:
-        return f"{minutes} minute" + ("s" if minutes != 1 else "")
-    return f"{round(minutes / 60)} hours"

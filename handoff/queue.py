@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import enum
-import statistics
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any
 
 from handoff.settings import AgentSpec
 from handoff.tickets import label
+from handoff.wait import per_place
 from hub.model import Event
 
 PICKUP_HISTORY = 50  # recent pick-up times that estimate the expected wait
@@ -90,6 +90,7 @@ class Ticket:
     seen_seq: int = 0
     told_position: int = 0
     told_at: float = 0.0
+    told_wait: float = 0.0  # seconds last estimated to the customer at `told_position`
     noted: bool = False  # the customer was told once that the agent will see their messages
     participants: set[str] = field(default_factory=set)  # supervisors who joined (may reply)
     mentioned: set[str] = field(default_factory=set)  # agents called on in its notes
@@ -132,6 +133,7 @@ class Queue:
         self.tickets: dict[str, Ticket] = {}
         self._order: list[tuple[int, float, float, str]] = []  # waiting tickets, sorted
         self.pickups: deque[float] = deque(maxlen=PICKUP_HISTORY)
+        self.picked_at: deque[float] = deque(maxlen=PICKUP_HISTORY)  # when each was picked up
 
     # ------------------------------------------------------------------ reads
     def waiting(self) -> Iterator[Ticket]:
@@ -152,11 +154,13 @@ class Queue:
         """Where a ticket with this key would stand if it were queued now."""
         return bisect.bisect_left(self._order, key) + 1
 
-    def expected_wait(self, position: int, default: float) -> float:
-        """Median recent pick-up time, times the place, shared across the online agents."""
-        per_place = statistics.median(self.pickups) if self.pickups else default
-        online = sum(1 for a in self.agents.values() if a.presence == Presence.ONLINE)
-        return per_place * max(1, position) / max(1, online)
+    def per_place_wait(self, now: float) -> float | None:
+        """Seconds one place in the queue takes lately; None while too few pick-ups are
+        recent to say (handoff/wait.py)."""
+        return per_place(zip(self.picked_at, self.pickups, strict=True), now)
+
+    def online(self) -> int:
+        return sum(1 for a in self.agents.values() if a.presence == Presence.ONLINE)
 
     def anyone_online(self) -> bool:
         return any(a.presence == Presence.ONLINE for a in self.agents.values())
@@ -237,6 +241,10 @@ class Queue:
             agent.active.discard(ticket.conversation_id)
         ticket.agent_id, ticket.accepted = "", False
 
+    def _picked_up(self, ticket: Ticket, at: float) -> None:
+        self.pickups.append(max(0.0, at - ticket.requested_at))
+        self.picked_at.append(at)
+
     def drop(self, conversation_id: str) -> Ticket | None:
         ticket = self.tickets.pop(conversation_id, None)
         if ticket is not None:
@@ -277,11 +285,11 @@ class Queue:
                     agent.last_assigned = event.at
                 ticket.accepted = bool(data.get("accepted", False))
                 if ticket.accepted:
-                    self.pickups.append(max(0.0, event.at - ticket.requested_at))
+                    self._picked_up(ticket, event.at)
                 return "offered"
             case "handoff.accepted":
                 ticket.accepted = True
-                self.pickups.append(max(0.0, event.at - ticket.requested_at))
+                self._picked_up(ticket, event.at)
                 return "accepted"
             case "handoff.offer_expired" | "handoff.transferred":
                 self._release(ticket)
@@ -301,6 +309,7 @@ class Queue:
                 return "alert"
             case "handoff.queue_update":
                 ticket.told_position, ticket.told_at = int(data["position"]), event.at
+                ticket.told_wait = float(data.get("wait_seconds", 0.0))
                 return ""
             case "handoff.message_noted":
                 ticket.noted = True
@@ -347,4 +356,5 @@ def ticket_from(event: Event) -> Ticket:
         seen_seq=event.seq,
         told_position=int(data.get("position", 0)),
         told_at=event.at,
+        told_wait=float(data.get("wait_seconds", 0.0)),
     )

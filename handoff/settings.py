@@ -81,7 +81,7 @@ class Routing:
     intent_skills: Mapping[str, str] = field(default_factory=dict)
     reason_skills: Mapping[str, str] = field(default_factory=dict)
     vip_skill: str = "vip"
-    default_wait: float = 120.0
+    default_wait: float = 0.0  # per place while the history is thin; 0: say the place only
     update_interval: float = 120.0
     tick_interval: float = 1.0
     resync_interval: float = 15.0
@@ -282,7 +282,7 @@ def _routing(section: Section) -> Routing:
         intent_skills={str(k): str(v) for k, v in section.section("intent_skills").data.items()},
         reason_skills={str(k): str(v) for k, v in section.section("reason_skills").data.items()},
         vip_skill=section.get_str("vip_skill", "vip"),
-        default_wait=section.get_float("default_wait", 120.0, minimum=1.0),
+        default_wait=section.get_float("default_wait", 0.0, minimum=0.0),
         update_interval=section.get_float("update_interval", 120.0),
         tick_interval=section.get_float("tick_interval", 1.0, minimum=0.05),
         resync_interval=section.get_float("resync_interval", 15.0, minimum=1.0),

@@ -156,8 +156,9 @@ class SlaClock:
                 or now - ticket.told_at < interval
             ):
                 continue
-            wait = self.status.wait_text(position, ticket.language)
-            data = {"position": position, "wait": wait}
+            seconds = self.status.expected_wait(position, ticket)
+            wait = self.status.wait_text(seconds, ticket.language, waited=now - ticket.requested_at)
+            data = {"position": position, "wait": wait, "wait_seconds": seconds or 0.0}
             update = self.leave_button(
                 self.texts.say("queue_update", ticket.language, position=position, wait=wait),
                 ticket,

@@ -3,8 +3,9 @@ whoever owns the conversation, in the customer's language.
 
 One state machine tells the truth, read from the queue index at the moment of asking:
 
-    queued   waiting, nobody holds it  → place and expected wait (or, with nobody online,
-                                         that it is recorded and when the team is back)
+    queued   waiting, nobody holds it  → place and expected wait (handoff/wait.py: none while
+                                         history is thin; or, with nobody online, that it
+                                         is recorded and when the team is back)
     offered  an agent was offered it   → still waiting, someone is about to pick it up
     assigned an agent accepted it      → the agent's display name
     resolved no open ticket            → the last one's number and when, with its zone
@@ -17,10 +18,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from handoff.messages import wait_text
 from handoff.queue import Ticket
 from handoff.sentiment import language_of
 from handoff.tickets import label
+from handoff.wait import estimate, message_key, phrase
 from hub.abc import Turn
 from hub.model import ConversationStatus, Outbound
 
@@ -51,9 +52,31 @@ class StatusReporter:
         lang = language_of(text)
         return ticket.language if ticket is not None and lang == "en" else lang
 
-    def wait_text(self, position: int, lang: str) -> str:
-        default = self.engine.settings.routing.default_wait
-        return wait_text(self.engine.queue.expected_wait(position, default), lang)
+    def expected_wait(self, position: int, ticket: Ticket | None = None) -> float | None:
+        """Seconds the customer at `position` may still wait, steadied against what this
+        ticket was last told; None when the history is too thin and no `default_wait` is
+        configured (the customer then hears their place only)."""
+        queue = self.engine.queue
+        per_place = queue.per_place_wait(self.engine.clock())
+        if per_place is None and self.engine.settings.routing.default_wait > 0:
+            per_place = self.engine.settings.routing.default_wait
+        told = ticket.told_wait if ticket is not None else 0.0
+        told_position = ticket.told_position if ticket is not None else 0
+        return estimate(
+            per_place,
+            position=position,
+            online=queue.online(),
+            told=told,
+            told_position=told_position,
+        )
+
+    def wait_text(self, seconds: float | None, lang: str, *, waited: float = 0.0) -> str:
+        """The sentence that tells the wait ("The expected wait is about 10 minutes." /
+        "预计等待约 10 分钟。"), that it is longer than usual, or "" (place only)."""
+        key = message_key(seconds, waited)
+        if seconds is None or not key:
+            return ""
+        return self.engine.texts.text(key, lang, wait=phrase(seconds, lang))
 
     def open_now(self) -> bool:
         """Whether these are opening hours: nobody online then is not "closed until …"."""
@@ -94,12 +117,17 @@ class StatusReporter:
                 key = self.offline_key("status")
                 return texts.say(key, lang, ticket=number, hours=self.away_text(lang))
             position = engine.queue.position(conversation.id)
+            seconds = self.expected_wait(position, ticket)
+            # Remembered (in memory only) so the next message to this ticket cannot jump.
+            if seconds is not None:
+                ticket.told_wait, ticket.told_position = seconds, position
+            waited = engine.clock() - ticket.requested_at
             return texts.say(
                 "status_queued",
                 lang,
                 ticket=number,
                 position=position,
-                wait=self.wait_text(position, lang),
+                wait=self.wait_text(seconds, lang, waited=waited),
             )
         last = engine.history.last_resolved(turn.customer.id)
         if last is None:
