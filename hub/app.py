@@ -23,6 +23,7 @@ from hub.customers_api import IDENTITY
 from hub.customers_api import routes as customer_routes
 from hub.echo import EchoBot
 from hub.edge import edge_middleware, hide_versions, parse_networks
+from hub.favicon import routes as favicon_routes
 from hub.http import json_errors
 from hub.hub import Hub
 from hub.identity import ConnectorCodeSender, IdentityGate, IdentityService, IdentitySettings
@@ -200,6 +201,7 @@ def create_app(
     app.router.add_routes(customer_routes)
     app.router.add_routes(api_routes)
     app.router.add_routes(observe_routes)
+    app.router.add_routes(favicon_routes)
     articles = CurrentArticles(bot)
     if articles.current() is not None:  # the help centre serves the articles the bot answers from
         from dialogs.help_centre import help_routes

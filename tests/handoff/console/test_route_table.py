@@ -20,6 +20,7 @@ from tests.support import api_auth
 # the console's static files, and the channels, which authenticate callers their own way.
 PUBLIC = {
     ("GET", "/healthz"),
+    ("GET", "/favicon.ico"),
     ("GET", "/readyz"),
     ("GET", "/"),  # the web chat demo shop page
     ("GET", "/webchat/ws"),
