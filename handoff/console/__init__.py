@@ -38,6 +38,7 @@ def install_console(
         followups_view,
         inbox_routes,
         login,
+        not_found,
         pages,
         profiles,
         qa_view,
@@ -73,6 +74,7 @@ def install_console(
     app.router.add_routes(files.routes)
     app.router.add_static("/console/static", HERE / "static", append_version=False)
     app.on_response_prepare.append(security_headers)
+    app.middlewares.append(not_found.not_found_page)
 
     handoff = app.get(HANDOFF)
     if handoff is not None:  # the customer's typing, shown in the workspace
