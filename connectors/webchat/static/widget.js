@@ -1,6 +1,7 @@
 /* Frontdesk web chat widget. Embed with one tag:
  *   <script src="https://YOUR-HUB/webchat/widget.js" data-title="Help" data-color="#0a6cbd"
- *           data-greeting="Hi! How can we help?" data-lang="en" defer></script>
+ *           data-greeting="Hi! How can we help?" data-greeting-zh="您好！有什么可以帮您？"
+ *           data-lang="en" defer></script>
  * Plain JavaScript, no build step, nothing loaded from elsewhere. Every text from a customer,
  * the bot or an agent is put on the page with textContent, never parsed as HTML.
  * Protocol: docs/webchat-protocol.md.
@@ -49,9 +50,14 @@
   function langOf(code) { return String(code || "").slice(0, 2).toLowerCase() === "zh" ? "zh" : "en"; }
   var lang = langOf(store.get("lang", "") || data.lang || document.documentElement.lang || "en");
   var t = STRINGS[lang];
+  // The greeting in the visitor's language: the page's own for that language
+  // (data-greeting-en / data-greeting-zh), else its single data-greeting (as the page wrote
+  // it, in whatever language), else the widget's built-in one.
+  function greetingFor(code) {
+    return data[code === "zh" ? "greetingZh" : "greetingEn"] || data.greeting || STRINGS[code].greeting;
+  }
   var cfg = {
     title: data.title || t.title,
-    greeting: data.greeting || t.greeting,
     color: /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#0a5cad",
     transport: data.transport === "poll" ? "poll" : "auto"
   };
@@ -177,7 +183,7 @@
     input.setAttribute("placeholder", t.placeholder);
     sendBtn.textContent = t.send;
     if (!data.title) title.textContent = t.title;
-    if (!data.greeting && greet) greet.firstChild.textContent = t.greeting;
+    if (greet) greet.firstChild.textContent = greetingFor(code);
     root.setAttribute("lang", code === "zh" ? "zh-CN" : "en");
     setBadge();
     if (lastStatus) showStatus(lastStatus);
@@ -443,7 +449,7 @@
   reportOwnTyping();
 
   greet = el("li", "fdw-msg fdw-out fdw-greeting");
-  greet.appendChild(el("p", "fdw-text")).textContent = cfg.greeting;
+  greet.appendChild(el("p", "fdw-text")).textContent = greetingFor(lang);
   logEl.appendChild(greet);
   // ------------------------------------------------------------------ attachments (files both ways)
   // A file is uploaded first (POST /webchat/attachments with the visitor token), then a
