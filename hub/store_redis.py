@@ -133,12 +133,8 @@ class RedisStore(RedisCore):
         """The fields `names` of each conversation of `ids`, in one pipelined round trip: a
         merge reads every conversation it moves, and one trip each would widen the window
         in which the customer's own messages refuse it (bench/contention.py)."""
-        if not ids:
-            return []
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for conversation_id in ids:
-                pipe.hmget(self.keys.conversation(conversation_id)[0], list(names))
-            found = await pipe.execute()
+        keys = [self.keys.conversation(conversation_id)[0] for conversation_id in ids]
+        found = await self._read_each("hmget", keys, list(names))
         return [[codec.text(v) if v is not None else "" for v in values] for values in found]
 
     def _move(

@@ -485,14 +485,14 @@ class RedisCore(RedisOutbox, Backend):
         hashes = await self._read_each("hgetall", [self.keys.conversation(i)[0] for i in ids])
         return [codec.conversation(fields) for fields in hashes if fields]
 
-    async def _read_each(self, command: str, keys: Sequence[str]) -> list[Any]:
-        """One read command (`get`, `hgetall`) of each key, pipelined, not atomic: a
-        record that went in between reads as missing (None, or an empty hash)."""
+    async def _read_each(self, command: str, keys: Sequence[str], *args: Any) -> list[Any]:
+        """One read command (`get`, `hgetall`, `hmget` with `args`) of each key, pipelined,
+        not atomic: a record that went in between reads as missing (None, or an empty hash)."""
         if not keys:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
-                getattr(pipe, command)(key)
+                getattr(pipe, command)(key, *args)
             return list(await pipe.execute())
 
     async def events(

@@ -51,7 +51,7 @@ _CJK_RUN = re.compile(f"[{_CJK_CHARS}]+")
 _LATIN = re.compile(r"[A-Za-z]")
 _SPACE = re.compile(r"\s+")
 #: Chinese characters and the full-width punctuation written with them (a regex class body).
-CJK_MARKS = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+CJK_MARKS = f"\u3000-\u303f{_CJK_CHARS}\uff00-\uffef"
 _CJK_SPACE = re.compile(f"(?<=[{CJK_MARKS}]) (?=[{CJK_MARKS}])")
 # A Latin letter or digit next to a Chinese character, in either order ("登不进app了").
 _SCRIPT_EDGE = re.compile(f"(?<=[{_CJK_CHARS}])(?=[a-z0-9])|(?<=[a-z0-9])(?=[{_CJK_CHARS}])")
