@@ -196,6 +196,10 @@ class Connector(abc.ABC):
     message it sees in `on_events`, and the hub starts no `typing()` task per turn);
     `joins_replies` makes it join a turn's replies into one (one email, not three);
     `observes_events` makes it call `on_events()` with every appended batch;
+    `replies_read_from_log`: its clients read replies from the conversation log itself
+    (the web chat: live from `on_events`, after a reconnect from the log), so a reply is
+    delivered once it is committed and never enters the outbox (no `deliver()`, no
+    receipt: nothing can fail after the commit that a retry would fix);
     `code_identities` names the identity kinds besides its own whose verification codes it
     carries (SMS carries ``phone:`` codes).
     Delivery failures raise `RetryLater` (transient; with `retry_after` when the upstream
@@ -212,6 +216,7 @@ class Connector(abc.ABC):
     shows_turn_typing: ClassVar[bool] = False
     joins_replies: ClassVar[bool] = False  # one message per turn (email): the hub joins them
     observes_events: ClassVar[bool] = False
+    replies_read_from_log: ClassVar[bool] = False
     code_identities: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, links: ChannelLinks) -> None:

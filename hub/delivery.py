@@ -106,7 +106,11 @@ class DeliveryWorker:
         self._poller: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
-        metrics.describe("frontdesk_deliveries_total", "Delivery attempts by outcome")
+        metrics.describe(
+            "frontdesk_deliveries_total",
+            "Delivery attempts by outcome (logged: delivered by its commit, to a channel"
+            " whose clients read the log)",
+        )
         metrics.gauge(
             "frontdesk_deliveries_in_flight", "Deliveries being sent", lambda: len(self._tasks)
         )

@@ -49,6 +49,7 @@ from hub.model import (
 from hub.periodic import Periodic
 from hub.ports import CustomerDirectory, EventLog, Leases, Limits, Outbox
 from hub.ports.leases import TurnContext
+from hub.ports.log import TurnCommit
 from hub.shared_limits import LocalRateLimiter, RateLimiter
 from hub.shared_pacing import LocalPacing, Pacing
 from hub.signals import TOPIC as TYPING_TOPIC
@@ -99,6 +100,10 @@ class Hub:
         self.metrics = metrics or Metrics()
         # Shared with whoever else sends through a channel (the identity service's codes).
         self.connectors: dict[str, Connector] = {} if connectors is None else connectors
+        # Channels whose replies are delivered by their commit (`add_connector` keeps it).
+        self._read_from_log = frozenset(
+            name for name, c in self.connectors.items() if c.replies_read_from_log
+        )
         # Every appended event reaches every process's listeners through the bus.
         self.bus: EventBus = bus or LocalBus()
         self.limiter: RateLimiter = limiter or LocalRateLimiter()
@@ -161,6 +166,8 @@ class Hub:
         if connector.name in self.connectors:
             raise ValueError(f"connector {connector.name!r} is registered twice")
         self.connectors[connector.name] = connector
+        if connector.replies_read_from_log:
+            self._read_from_log |= {connector.name}
         if connector.observes_events:
             self.add_listener(connector.on_events)
 
@@ -352,9 +359,12 @@ class Hub:
                     known=conversation,
                     route=route,
                     fence=lease.fence,
+                    read_from_log=self._read_from_log,
                 )
                 self._notify(commit.events)
-        self.delivery.deliver_now(commit.lead)
+        self._hand_over(
+            commit, route.channel if route else conversation.channel, len(result.replies)
+        )
         return True
 
     def _schedule(self, conversation_id: str) -> None:
@@ -448,11 +458,23 @@ class Hub:
                 known=conversation,
                 route=route,
                 fence=lease.fence,  # refused if this process stalled and lost the conversation
+                read_from_log=self._read_from_log,
             )
             # What the turn logged in other conversations (a CSAT answer …) was committed
             # with it.
             self._notify((*commit.events, *commit.elsewhere))
         self.metrics.inc("frontdesk_turns_total")
+        self._hand_over(
+            commit, route.channel if route else conversation.channel, len(result.replies)
+        )
+
+    def _hand_over(self, commit: TurnCommit, channel: str, replies: int) -> None:
+        """Send a commit's leading reply now. Replies to a channel that reads them from the
+        log were delivered by the commit itself; they are counted as such."""
+        if replies and not commit.deliveries and channel in self._read_from_log:
+            self.metrics.inc(
+                "frontdesk_deliveries_total", replies, channel=channel, outcome="logged"
+            )
         self.delivery.deliver_now(commit.lead)
 
     async def _route(

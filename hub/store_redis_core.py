@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from typing import Any, cast
@@ -289,6 +289,7 @@ class RedisCore(RedisOutbox, Backend):
         known: Conversation | None = None,
         route: Route | None = None,
         fence: int | None = None,
+        read_from_log: Collection[str] = (),
     ) -> TurnCommit:
         held = self._locks.held(f"conv:{conversation_id}") if self._locks else None
         # The turn runner's lease goes with the commit that leaves nothing pending.
@@ -308,6 +309,9 @@ class RedisCore(RedisOutbox, Backend):
                 )
                 new_events.append(event)
                 deliveries.append(delivery)
+            # The script checks the conversation's channel unchanged, so this holds for it.
+            if (route.channel if route else conversation.channel) in read_from_log:
+                deliveries = []
             outbox: list[str] = []
             for delivery in deliveries:
                 outbox += [delivery.id, codec.dumps(delivery.to_json())]

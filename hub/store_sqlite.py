@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -212,6 +212,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
         known: Conversation | None = None,
         route: Route | None = None,
         fence: int | None = None,
+        read_from_log: Collection[str] = (),
     ) -> TurnCommit:
         def work(db: sqlite3.Connection) -> TurnCommit:
             if fence is not None:
@@ -242,7 +243,8 @@ class SQLiteStore(SQLiteIdentity, Backend):
                 )
                 for index, outbound in enumerate(result.replies)
             ]
-            deliveries = [delivery for _, delivery in replies]
+            queued = (route.channel if route else before.channel) not in read_from_log
+            deliveries = [delivery for _, delivery in replies] if queued else []
             # Every event of the turn in one statement: the logged ones, then the replies.
             appended = self._insert_events(
                 db, before, [*logged, *(event for event, _ in replies)], now

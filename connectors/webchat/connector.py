@@ -13,11 +13,12 @@ Routes:
     GET  /                    a demo shop page with the widget (`demo_page: true`)
 
 Delivery semantics: the conversation log is the visitor's mailbox. A reply is pushed live
-to every open tab as soon as it is appended (`on_events`, in log order); `deliver()` then
-pushes it to any tab that has not had it and reports how many tabs are connected. A
-visitor with no open tab is not an error: the reply is stored and replayed when they come
-back, so `deliver()` succeeds with ``stored_for_pickup`` instead of retrying and parking
-a message that is already safe.
+to every open tab as soon as it is appended (`on_events`, in log order, on every process),
+and a tab that was closed or disconnected reads what it missed from the log when it comes
+back. So a reply is delivered once its turn is committed: it never enters the outbox
+(`replies_read_from_log`), and there is nothing to retry or park. `deliver()` is kept for
+replies an earlier release queued: it reports how many tabs are connected
+(``stored_for_pickup`` when none).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class WebchatConnector(Connector):
     # A turn's typing is held from the customer message's event (`on_events`): a timer per
     # message rather than a task per turn, on whichever process has the visitor's tabs.
     shows_turn_typing = True
+    # The log is the visitor's mailbox: a committed reply needs no outbox (module docstring).
+    replies_read_from_log = True
 
     def __init__(
         self,

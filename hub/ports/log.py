@@ -9,7 +9,7 @@ have run. A turn commits in one atomic step: its events, its replies (which ente
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,7 +39,8 @@ class Ingested:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TurnCommit:
-    """What a committed turn appended: the events and the deliveries now in the outbox.
+    """What a committed turn appended: the events and the deliveries now in the outbox
+    (none for replies to a channel that reads them from the log).
 
     `lead` is the first of them when it is at the head of its conversation's outbox
     (nothing earlier is still waiting to go): it is leased to the caller to send at once.
@@ -94,6 +95,7 @@ class EventLog(Protocol):
         known: Conversation | None = None,
         route: Route | None = None,
         fence: int | None = None,
+        read_from_log: Collection[str] = (),
     ) -> TurnCommit:
         """Append the turn's events and replies, queue the replies for delivery (leased to
         the caller for `lease` seconds so it can deliver them at once), and move the
@@ -107,7 +109,10 @@ class EventLog(Protocol):
         `fence` is the caller's `Lease.fence` from `Leases.conversation_lock`: when that
         lease is no longer current (a shared backend: the lease expired and may be someone
         else's; an embedded one: a later lease has committed), the commit raises
-        `LeaseLost` and writes nothing."""
+        `LeaseLost` and writes nothing.
+        `read_from_log` names channels whose clients read replies from the log itself (the
+        web chat): replies routed to one of them are appended but not queued, since the
+        commit delivers them (`TurnCommit.deliveries` is then empty)."""
 
     @abc.abstractmethod
     async def append_events(

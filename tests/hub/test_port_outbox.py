@@ -10,6 +10,7 @@ from hub.model import (
     Event,
     EventType,
     Outbound,
+    Route,
 )
 from hub.ports import Backend, Delivered, Rescheduled
 from tests.hub.conftest import StoreFactory
@@ -237,3 +238,43 @@ async def test_split_progress_is_kept_with_the_delivery(make_store: StoreFactory
         assert await second.claim_deliveries(now=10_000.0, limit=10, lease=30) == []
     finally:
         await second.close()
+
+
+async def test_replies_to_a_channel_read_from_the_log_are_logged_but_never_queued(
+    store: Backend,
+) -> None:
+    """The web chat's clients read replies from the log: its replies are delivered by the
+    commit, so nothing of them waits in the outbox; a reply routed elsewhere still does."""
+    got = await store.record_inbound(inbound("hi 你好", message_id="m1"), now=100.0)
+    commit = await store.commit_turn(
+        got.conversation.id,
+        handled_seq=got.event.seq,
+        result=TurnResult(replies=(Outbound(text="Hello!"), Outbound(text="你好！"))),
+        now=100.0,
+        lease=30,
+        read_from_log={"api"},  # the channel `inbound()` writes on
+    )
+    assert (commit.deliveries, commit.lead) == ((), None)
+    replies = [e for e in commit.events if e.type == EventType.MESSAGE_OUT]
+    assert [e.data["outbound"]["text"] for e in replies] == ["Hello!", "你好！"]
+    assert all(e.data["delivery_id"] and e.data["channel"] == "api" for e in replies)
+    assert await store.events(got.conversation.id, after_seq=got.event.seq) == list(commit.events)
+    assert await store.claim_deliveries(now=10_000.0, limit=10, lease=30) == []
+    assert await store.claim_next(got.conversation.id, now=10_000.0, lease=30) is None
+    assert (await store.dead_letters(limit=10)).items == []
+    conversation = await store.get_conversation(got.conversation.id)
+    assert conversation is not None and conversation.handled_seq == got.event.seq
+
+    # Routed to a channel that is not read from the log, the same commit queues its reply.
+    routed = await store.commit_turn(
+        got.conversation.id,
+        handled_seq=got.event.seq,
+        result=TurnResult(replies=(Outbound(text="By mail. 邮件已发。"),)),
+        now=101.0,
+        lease=30,
+        route=Route(channel="email", address="ana@example.com"),
+        read_from_log={"api"},
+    )
+    (mailed,) = routed.deliveries
+    assert routed.lead == mailed and mailed.channel == "email"
+    assert mailed.outbound.text == "By mail. 邮件已发。"
