@@ -3,7 +3,9 @@
 Publishing never blocks the hub: each subscriber has a bounded queue, and one that falls
 too far behind is dropped (its socket closes; the console reconnects and reloads). A
 subscriber may say which messages it wants: the others never reach its queue (typing hints
-are many, and each is for a few consoles only).
+are many, and each is for a few consoles only). When the server begins to shut down,
+`hang_up` ends every socket's stream (close code 1001, "going away": the console
+reconnects), so the server need not wait for sockets that would stay open for ever.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from hub import jsonio
 
@@ -22,6 +24,7 @@ log = logging.getLogger("frontdesk.handoff.feed")
 
 BACKLOG = 1000
 CLOSED: dict[str, Any] = {"type": "closed"}
+GOING_AWAY: dict[str, Any] = {"type": "closed", "code": WSCloseCode.GOING_AWAY}
 
 
 Wants = Callable[[dict[str, Any]], bool]
@@ -30,15 +33,22 @@ Wants = Callable[[dict[str, Any]], bool]
 class Feed:
     def __init__(self) -> None:
         self._subscribers: dict[asyncio.Queue[dict[str, Any]], Wants | None] = {}
+        self._sockets: set[asyncio.Queue[dict[str, Any]]] = set()  # `stream`s' queues
 
-    def subscribe(self, wants: Wants | None = None) -> asyncio.Queue[dict[str, Any]]:
-        """A queue of every message published from now on (only those `wants` accepts)."""
+    def subscribe(
+        self, wants: Wants | None = None, *, socket: bool = False
+    ) -> asyncio.Queue[dict[str, Any]]:
+        """A queue of every message published from now on (only those `wants` accepts);
+        `socket` marks one a client's socket reads, which `hang_up` ends."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=BACKLOG)
         self._subscribers[queue] = wants
+        if socket:
+            self._sockets.add(queue)
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self._subscribers.pop(queue, None)
+        self._sockets.discard(queue)
 
     def publish(self, message: dict[str, Any]) -> None:
         for queue, wants in list(self._subscribers.items()):
@@ -48,13 +58,22 @@ class Feed:
                 queue.put_nowait(message)
             except asyncio.QueueFull:
                 log.warning("dropping a feed subscriber that fell %d messages behind", BACKLOG)
-                self._subscribers.pop(queue, None)
+                self.unsubscribe(queue)
                 _replace_last(queue, CLOSED)
+
+    def hang_up(self) -> None:
+        """End every client socket's stream (the server is shutting down): aiohttp waits
+        for open handlers before it stops, and a live feed never ends by itself. The
+        engine's own subscribers (presence kept in the accounts) go on until `close`."""
+        for queue in list(self._sockets):
+            self.unsubscribe(queue)
+            _replace_last(queue, GOING_AWAY)
 
     def close(self) -> None:
         for queue in list(self._subscribers):
-            _replace_last(queue, CLOSED)
+            _replace_last(queue, GOING_AWAY if queue in self._sockets else CLOSED)
         self._subscribers.clear()
+        self._sockets.clear()
 
     def __len__(self) -> int:
         return len(self._subscribers)
@@ -82,7 +101,8 @@ async def stream(
     `still_allowed`, it is asked
     every `recheck` seconds and the socket closes once it says no (a session that ended)."""
     loop = asyncio.get_running_loop()
-    queue = feed.subscribe(wants)
+    queue = feed.subscribe(wants, socket=True)
+    closing = WSCloseCode.OK
     reader = asyncio.create_task(_read_until_closed(ws))
     getter = asyncio.create_task(queue.get())
     checked = loop.time()
@@ -103,6 +123,7 @@ async def stream(
             message = getter.result()
             getter = asyncio.create_task(queue.get())
             if message.get("type") == "closed":
+                closing = message.get("code", WSCloseCode.OK)
                 break
             await ws.send_json(dict(shape(message)), dumps=jsonio.dumps)
     finally:
@@ -111,7 +132,7 @@ async def stream(
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
-        await ws.close()
+        await ws.close(code=closing)
 
 
 async def _read_until_closed(ws: web.WebSocketResponse) -> None:

@@ -111,12 +111,20 @@ class HandoffWiring:
         return self._actions
 
     def install(self, app: web.Application) -> HandoffEngine:
-        """Add the hand-off API (the app's lifecycle calls `start` and `stop`)."""
+        """Add the hand-off API (the app's lifecycle calls `start` and `stop`; its
+        shutdown ends the live feeds' sockets)."""
         engine = self.engine
         app[HANDOFF] = engine
         app[ACTIONS] = self.actions
         app.router.add_routes(routes)
         app.router.add_routes(followup_routes)
+
+        async def hang_up(app: web.Application) -> None:
+            # The live feeds (console, API) never end by themselves; the server's
+            # shutdown waits for them: end them first, so the consoles reconnect at once.
+            engine.feed.hang_up()
+
+        app.on_shutdown.append(hang_up)
         return engine
 
     async def start(self) -> None:

@@ -257,6 +257,11 @@ class Connector(abc.ABC):
     async def stop(self) -> None:  # noqa: B027 - optional hook
         """Stop background work and release connections."""
 
+    async def hang_up(self) -> None:  # noqa: B027 - optional hook
+        """Close clients' long-lived connections to this channel's routes (sockets, long
+        polls), telling them to come back: called when the server begins to shut down,
+        before aiohttp waits for every open handler to end (before `stop`)."""
+
     @abc.abstractmethod
     async def deliver(self, delivery: Delivery) -> Mapping[str, Any]:
         """Send one reply; return receipt details (provider message id …) for the log."""

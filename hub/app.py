@@ -244,6 +244,14 @@ def create_app(
         log.info("hub stopped")
 
     app.cleanup_ctx.append(lifecycle)
+
+    async def hang_up(app: web.Application) -> None:
+        # aiohttp calls this as it starts to shut down, then waits for every open handler:
+        # a live socket or long poll would hold the shutdown until its timeout.
+        for connector in connectors:
+            await connector.hang_up()
+
+    app.on_shutdown.append(hang_up)
     if handoff is not None:
         handoff.install(app)
     from handoff.console import install_console  # the agents' and supervisors' web app

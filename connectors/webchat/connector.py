@@ -227,6 +227,10 @@ class WebchatConnector(Connector):
         for name in ("widget.js", "widget.css", "demo.html"):
             self._static[name] = (STATIC / name).read_bytes()
 
+    async def hang_up(self) -> None:
+        # Without it a restart waits for the visitors' sockets (until a heartbeat fails).
+        await self.disconnect_all(code=CLOSE_GOING_AWAY, reason="server shutting down")
+
     async def stop(self) -> None:
         await self.disconnect_all(code=CLOSE_GOING_AWAY, reason="server shutting down")
 
