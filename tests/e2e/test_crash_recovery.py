@@ -98,11 +98,13 @@ channels:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
+            # Waited for off the event loop: the callback receiver this loop serves must
+            # still take the replies the hub sends on its way out.
             try:
-                self.process.wait(timeout=20)
+                await asyncio.to_thread(self.process.wait, 20)
             except subprocess.TimeoutExpired:
                 self.kill()
 
@@ -189,7 +191,7 @@ async def test_sigkill_mid_load_loses_nothing(
             everything
         )
     finally:
-        hub.stop()
+        await hub.stop()
 
 
 async def _wait_for_replies(receiver: CallbackReceiver, expected: set[str]) -> None:

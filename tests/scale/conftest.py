@@ -41,4 +41,4 @@ async def hubs(
         await group.start()
         yield group
     finally:
-        group.stop()
+        await group.stop()

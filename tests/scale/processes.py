@@ -123,21 +123,24 @@ class HubProcess:
             await asyncio.sleep(0.1)
         raise AssertionError(f"{self.name} did not start:\n{self.log.read_text()}")
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         self.terminate()
-        self.wait_stopped()
+        await self.wait_stopped()
 
     def terminate(self) -> None:
         """Ask for a clean stop (SIGTERM) without waiting for it."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
 
-    def wait_stopped(self) -> None:
-        """Wait for the clean stop; a process that hangs in it is killed after 30 s."""
+    async def wait_stopped(self) -> None:
+        """Wait for the clean stop; a process that hangs in it is killed after 30 s.
+        The wait leaves the event loop free: on its way out the process still delivers
+        replies to the test's callback receiver (served by this loop), and a blocked loop
+        would hold its clean stop until its delivery grace ran out."""
         if self.process is None:
             return
         try:
-            self.process.wait(timeout=30)
+            await asyncio.to_thread(self.process.wait, 30)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
@@ -195,13 +198,13 @@ class HubGroup:
         async with aiohttp.ClientSession() as session:
             await asyncio.gather(*(hub.ready(session) for hub in self.hubs))
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         # Every process is asked first and then waited for: the clean stops run side by
         # side instead of one after another (each takes seconds on a loaded machine).
         for hub in self.hubs:
             hub.terminate()
         for hub in self.hubs:
-            hub.wait_stopped()
+            await hub.wait_stopped()
 
     def __getitem__(self, index: int) -> HubProcess:
         return self.hubs[index]

@@ -93,7 +93,7 @@ async def test_a_bounce_reaching_any_process_is_filed_with_the_customer(
             filed = {i: _bounces(events) for i, events in logs.items() if _bounces(events)}
             assert filed == {customers: ["verp"] * 3}, filed
     finally:
-        group.stop()
+        await group.stop()
         await relay.stop()
 
 

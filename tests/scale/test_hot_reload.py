@@ -88,7 +88,7 @@ async def test_every_process_answers_from_the_reloaded_dialogs(
 
                 await eventually(reloaded, f"process {index} serving the new answer")
     finally:
-        group.stop()
+        await group.stop()
 
 
 async def _bot(session: aiohttp.ClientSession, hub: HubProcess) -> dict[str, Any]:
@@ -165,4 +165,4 @@ async def test_a_reload_on_one_process_is_followed_by_the_others(
             assert await answer(session, hubs[2]) == BEFORE[lang]
     finally:
         for hub in hubs:
-            hub.stop()
+            await hub.stop()

@@ -43,4 +43,4 @@ async def test_an_address_burst_is_shared_by_three_processes(
                         assert (await response.json())["type"] == "slow_down"
         assert statuses == [202] * BURST + [429, 429]
     finally:
-        group.stop()
+        await group.stop()

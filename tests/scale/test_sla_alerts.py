@@ -60,4 +60,4 @@ async def test_an_sla_breach_reaches_the_live_feed_and_figures_of_every_process(
                 stats = await Operator(session, hub).call("GET", "/api/v1/handoff/stats")
                 assert stats["alerts"] == {"pickup.warning": 1, "pickup.breached": 1}, hub.name
     finally:
-        group.stop()
+        await group.stop()

@@ -221,7 +221,7 @@ async def test_one_process_runs_the_hand_off_clocks_and_another_takes_over(
 
         found = await leaders()
         assert len(found) == 1, found
-        hubs[found[0]].stop()  # a clean stop hands the lease back at once
+        await hubs[found[0]].stop()  # a clean stop hands the lease back at once
         rest = [n for n in range(3) if n != found[0]]
 
         async def new_leader() -> list[int]:

@@ -55,4 +55,4 @@ async def test_a_visitor_from_one_machine_is_known_on_the_others_without_a_confi
                 assert said[0] == ("in", TEXTS[lang]) and said[1][0] == "out", (hub.name, said)
                 await again.close()
     finally:
-        group.stop()
+        await group.stop()
