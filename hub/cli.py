@@ -58,7 +58,10 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=None,
         reuse_port=args.reuse_port or None,
         loop=loop,
-        **handler_options(keepalive_timeout=config.server.keepalive_timeout),
+        **handler_options(
+            keepalive_timeout=config.server.keepalive_timeout,
+            body_timeout=config.server.body_timeout,
+        ),
     )
     return 0
 

@@ -7,7 +7,8 @@ server says about itself.
   the rightmost entry that is not itself a trusted proxy (entries further left were
   written by the client and prove nothing). Without trusted proxies the header is ignored.
 - **Slow bodies.** A request body must arrive within `server.body_timeout` seconds, or the
-  request answers 408 (aiohttp then closes the connection): a client trickling one byte a second
+  request answers 408 and the connection closes (aiohttp first reads and drops what is left
+  of the body, no longer than `body_timeout` again): a client trickling one byte a second
   cannot hold a handler (and its memory) forever. Slow *headers* are bounded by aiohttp's
   keep-alive timer (`server.keepalive_timeout`), which runs from the moment a connection
   opens until a whole request has arrived.
@@ -110,6 +111,9 @@ def edge_middleware(*, trusted_proxies: tuple[Network, ...], body_timeout: float
     return edge
 
 
+LINGER_AT_MOST = 10.0  # s: aiohttp's default lingering time
+
+
 async def _read_within(request: web.Request, body_timeout: float) -> None:
     """Read the body, or a 408 when it has not all arrived within `body_timeout` seconds."""
     try:
@@ -124,9 +128,15 @@ async def _read_within(request: web.Request, body_timeout: float) -> None:
         ) from None
 
 
-def handler_options(*, keepalive_timeout: float) -> dict[str, Any]:
-    """Keyword arguments for `web.run_app` / `web.AppRunner`: the slow-header bound."""
-    return {"keepalive_timeout": keepalive_timeout}
+def handler_options(*, keepalive_timeout: float, body_timeout: float) -> dict[str, Any]:
+    """Keyword arguments for `web.run_app` / `web.AppRunner`: the slow-header bound, and how
+    long a body left unread by the answer (a 408's) is read and dropped before the connection
+    closes: no longer than a body may take (aiohttp's own 10 s let a client too slow for
+    `body_timeout` keep its connection that much longer)."""
+    return {
+        "keepalive_timeout": keepalive_timeout,
+        "lingering_time": min(LINGER_AT_MOST, body_timeout),
+    }
 
 
 async def hide_versions(request: web.Request, response: web.StreamResponse) -> None:

@@ -40,9 +40,10 @@ async def server(tmp_path: Path) -> AsyncIterator[tuple[str, int]]:
     path.write_text(CONFIG)
     config = load_config(path, hub_env(tmp_path))
     app = create_app(config, environ=hub_env(tmp_path), bot=EchoBot())
-    runner = web.AppRunner(
-        app, **handler_options(keepalive_timeout=config.server.keepalive_timeout)
+    options = handler_options(
+        keepalive_timeout=config.server.keepalive_timeout, body_timeout=config.server.body_timeout
     )
+    runner = web.AppRunner(app, **options)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -102,6 +103,13 @@ async def test_a_slow_body_times_out_with_408_and_stores_nothing(server: tuple[s
     listed = await read_until_closed(reader)
     assert listed.startswith(b"HTTP/1.1 200") and b'"items": []' in listed
     writer.close()
+
+
+def test_a_body_left_unread_is_read_no_longer_than_a_body_may_take() -> None:
+    # After a 408 aiohttp reads and drops the rest of the body before it closes: a client
+    # too slow for `body_timeout` must not keep its connection for aiohttp's 10 s more.
+    assert handler_options(keepalive_timeout=1, body_timeout=0.5)["lingering_time"] == 0.5
+    assert handler_options(keepalive_timeout=75, body_timeout=30)["lingering_time"] == 10.0
 
 
 @pytest.mark.parametrize("text", ["hello, a body in two pieces", "你好，分两段到达的消息"])
