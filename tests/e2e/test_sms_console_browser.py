@@ -111,4 +111,3 @@ async def test_the_console_shows_the_sms_icon_and_the_carrier_rules(
         await text_in(url, stop)
         await mei.locator("#mine .ticket").click()
         await expect(mei.locator("#channel-window")).to_contain_text(opted_out)
-        await mei.context.close()  # its live socket would hold the server's shutdown

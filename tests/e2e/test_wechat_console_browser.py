@@ -89,4 +89,3 @@ async def test_the_console_shows_the_wechat_icon_and_the_48_hour_window(
         clock.offset = 49 * 3600  # past the window's end
         await mei.locator("#mine .ticket").click()
         await expect(mei.locator("#channel-window")).to_contain_text(closed)
-        await mei.context.close()  # its live socket would hold the server's shutdown

@@ -95,4 +95,3 @@ async def test_the_console_shows_the_whatsapp_icon_and_the_window(
         clock.offset = 25 * 3600  # past the window's end
         await mei.locator("#mine .ticket").click()
         await expect(mei.locator("#channel-window")).to_contain_text(closed)
-        await mei.context.close()  # its live socket would hold the server's shutdown
