@@ -4,7 +4,8 @@ live WebSocket feed at /api/v1/handoff/feed (bearer header; never a token in the
 proxies and logs would keep it).
 
     GET  queue                                  waiting and assigned tickets, in queue order
-    GET  agents · POST agents                   list / add an agent (same fields as the YAML)
+    GET  agents · POST agents                   list / add or change an agent (the YAML's fields;
+                                                 kept in the console's accounts: see `ROSTER`)
     PUT  agents/{agent_id}/presence             {"presence": "online" | "away" | "offline"}
     GET  conversations/{id}                     ticket, summary (JSON + text), transcript
     POST conversations/{id}/accept              {"agent_id"}  offered to them, or waiting ("Take")
@@ -24,11 +25,13 @@ proxies and logs would keep it).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from handoff.actions import Actor, AgentActions
 from handoff.feed import stream
-from handoff.settings import agent_spec, raw_section
+from handoff.settings import AgentSpec, agent_spec, raw_section
 from handoff.views import SurfaceView
 from hub.api import API_TOKEN, operator
 from hub.attachments import conversation_files
@@ -41,6 +44,12 @@ from hub.model import Attachment, Button
 HANDOFF = web.AppKey[SurfaceView]("handoff")
 # The one service of agent actions, whichever surface (this API, the console) calls it.
 ACTIONS = web.AppKey("handoff_actions", AgentActions)
+# Who the agents are is kept in one place, the console's account store; the console (installed
+# after the hand-off, and owner of that store) puts here what `POST agents` calls: write the
+# account first, then make the engine follow; it returns the agent as the engine now has it.
+# Without the console there is no store, and the agent lives in the running processes only.
+PutAgent = Callable[[AgentSpec], Awaitable[AgentSpec]]
+ROSTER = web.AppKey[PutAgent]("handoff_roster")
 PREFIX = "/api/v1/handoff"
 MAX_TEXT = 4000
 MAX_FILES = 10  # per reply
@@ -118,12 +127,18 @@ async def list_agents(request: web.Request) -> web.Response:
 @routes.post(f"{PREFIX}/agents")
 @operator
 async def add_agent(request: web.Request) -> web.Response:
+    """Add an agent, or change one (a whole new name and routing profile): validated like
+    `handoff.yaml`'s `agents:`, so a bad field is a 422 that names it and writes nothing."""
     body = await read_object(request)
     try:
         spec = agent_spec(raw_section(body, key="agent"))
     except ConfigError as error:
         raise InputError(f"{error.key}: {error.message}", status=422) from None
-    _actions(request).writes.add_agent(spec)
+    put = request.app.get(ROSTER)
+    if put is None:  # no console, no account store: here and on the running processes only
+        _actions(request).writes.add_agent(spec)
+    else:
+        spec = await put(spec)
     return json_response(_engine(request).queue.agents[spec.id].to_json(), status=201)
 
 

@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from handoff.api import ACTIONS, HANDOFF
+from handoff.api import ACTIONS, HANDOFF, ROSTER
 from handoff.console.accounts import AccountStore, accounts_from_url
 from handoff.console.auth import security_headers
 from handoff.console.cli import register
 from handoff.console.settings import load_console_settings
 from handoff.console.state import CONSOLE, HERE, ConsoleLink, ConsoleState, template_environment
+from handoff.settings import AgentSpec
 from hub.config import Config
 
 __all__ = ["install_console", "register"]
@@ -75,6 +76,15 @@ def install_console(
     app.router.add_static("/console/static", HERE / "static", append_version=False)
     app.on_response_prepare.append(security_headers)
     app.middlewares.append(not_found.not_found_page)
+
+    if app.get(ACTIONS) is not None:  # agents added through the hand-off API are accounts
+
+        async def put_agent(spec: AgentSpec) -> AgentSpec:
+            # The state as it is at the call: tests put a clock of their own in it.
+            current = app[CONSOLE]
+            return await roster.put_agent(current.accounts, app[ACTIONS], spec, now=current.clock())
+
+        app[ROSTER] = put_agent
 
     handoff = app.get(HANDOFF)
     if handoff is not None:  # the customer's typing, shown in the workspace

@@ -14,7 +14,7 @@ from aiohttp import web
 from handoff.api import ACTIONS
 from handoff.console.accounts import LANGUAGES, AgentProfile, Role, update
 from handoff.console.auth import principal_of, require
-from handoff.console.roster import spec_of
+from handoff.console.roster import follow
 from handoff.console.state import CONSOLE
 from hub.errors import InputError
 from hub.http import Fields, json_response, read_object
@@ -63,9 +63,7 @@ async def edit_agent(request: web.Request) -> web.Response:
     )
     if account is None:
         raise InputError("no such agent", status=404)
-    actions = request.app.get(ACTIONS)
-    if actions is not None:
-        actions.writes.add_agent(spec_of(account))
+    follow(request.app.get(ACTIONS), account)
     log.info(
         "agent profile changed",
         extra={"agent_id": account.id, "by": principal_of(request).account.id},

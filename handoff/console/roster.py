@@ -6,6 +6,9 @@ the console. `handoff.yaml`'s `agents:` only seeds it: an agent listed there get
 (without a password until someone sets one) or, when the account has no routing profile yet,
 that profile. A supervisor is an account whose role is supervisor or above, and nothing else.
 
+An agent added or changed through the hand-off API (`POST /api/v1/handoff/agents`) is
+written here too (`put_agent`), then the engine follows, as after a supervisor's edit.
+
 The engine's in-memory agents are refreshed from the store on start and every
 `REFRESH_EVERY` seconds (other processes, the CLI), and every presence change the engine
 publishes is written back, so a restart brings people back as they were.
@@ -63,6 +66,57 @@ def spec_of(account: Account) -> AgentSpec:
     )
 
 
+def new_account(spec: AgentSpec, *, now: float) -> Account:
+    """The account of an agent configured outside the console: no password until someone
+    sets one (it cannot log in), the supervisor role when `spec.supervisor`."""
+    return Account(
+        id=spec.id,
+        name=spec.name,
+        role=Role.SUPERVISOR if spec.supervisor else Role.AGENT,
+        password_hash="",
+        agent=profile_of(spec),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def follow(actions: AgentActions | None, account: Account) -> AgentSpec:
+    """Make the engine follow an account just written: here at once, on the other processes
+    through the bus (the refresh would get there too, later). Returns the engine's view."""
+    spec = spec_of(account)
+    if actions is not None:
+        actions.writes.add_agent(spec)
+    return spec
+
+
+async def put_agent(
+    store: AccountStore, actions: AgentActions | None, spec: AgentSpec, *, now: float
+) -> AgentSpec:
+    """An agent added or changed through the hand-off API: the store first, then the engine.
+    A new agent gets an account as `seed` makes them; an existing account gets the name and
+    routing profile (compare-and-set), while its role, password and disabled flag stay as an
+    operator or supervisor set them (the API's operator token manages routing, not logins)."""
+    profile = profile_of(spec)
+
+    def change(account: Account) -> Account:
+        if account.name == spec.name and account.agent == profile:
+            return account
+        return replace(account, name=spec.name, agent=profile, updated_at=now)
+
+    account = await update(store, spec.id, change)
+    if account is None:
+        account = new_account(spec, now=now)
+        try:
+            await store.add(account)
+        except AccountError:
+            # Created meanwhile (another process, the CLI): change that one instead.
+            changed = await update(store, spec.id, change)
+            if changed is None:
+                raise
+            account = changed
+    return follow(actions, account)
+
+
 async def seed(store: AccountStore, specs: Iterable[AgentSpec], *, now: float) -> list[str]:
     """Create or complete the accounts of the agents in `handoff.yaml`; returns their ids.
     What the store already says is never overwritten."""
@@ -70,19 +124,8 @@ async def seed(store: AccountStore, specs: Iterable[AgentSpec], *, now: float) -
     for spec in specs:
         account = await store.get(spec.id)
         if account is None:
-            role = Role.SUPERVISOR if spec.supervisor else Role.AGENT
             try:
-                await store.add(
-                    Account(
-                        id=spec.id,
-                        name=spec.name,
-                        role=role,
-                        password_hash="",
-                        agent=profile_of(spec),
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
+                await store.add(new_account(spec, now=now))
             except AccountError:
                 # Another hub process starting at the same moment seeded it first: the
                 # store now says who the agent is, which is all seeding wanted.
