@@ -5,6 +5,7 @@ and a real redis-server."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +172,42 @@ async def test_on_redis_every_process_knows_an_agent_added_by_api(
     ]
     stored = await account(later, "chenmei")
     assert stored.role == Role.SUPERVISOR and stored.password_hash == ""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+async def test_processes_adding_one_agent_at_once_make_one_account(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    from handoff.console.accounts_redis import RedisAccounts
+    from handoff.console.accounts_sqlite import SQLiteAccounts
+    from handoff.console.roster import put_agent
+    from handoff.settings import AgentSpec
+
+    def open_store() -> Any:
+        if backend == "sqlite":
+            return SQLiteAccounts(tmp_path / "accounts.db")
+        return RedisAccounts(request.getfixturevalue("redis_url"))
+
+    names = ("Mei Chen", "陈美", "Mei Chen")
+    specs = [
+        AgentSpec(id="mei", name=name, skills=frozenset(), languages=frozenset({"zh"}), capacity=2)
+        for name in names
+    ]
+    stores = [open_store() for _ in specs]
+    for store in stores:
+        await store.open()
+    try:
+        # Three processes get the same new agent at once: none fails, one account results,
+        # holding one of the names asked for.
+        await asyncio.gather(
+            *(
+                put_agent(store, None, spec, now=1.0)
+                for store, spec in zip(stores, specs, strict=True)
+            )
+        )
+        accounts = await stores[0].all()
+        assert [a.id for a in accounts] == ["mei"] and accounts[0].name in names
+        assert accounts[0].role == Role.AGENT and accounts[0].password_hash == ""
+    finally:
+        for store in stores:
+            await store.close()
