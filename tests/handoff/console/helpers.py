@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
@@ -98,6 +100,29 @@ async def add_accounts(store: AccountStore, *people: tuple[str, Role]) -> None:
 async def seed_sqlite(tmp_path: Path, *people: tuple[str, Role]) -> None:
     """Accounts in the hub's SQLite file (where the console looks by default)."""
     await add_accounts(SQLiteAccounts(tmp_path / "frontdesk.db"), *people)
+
+
+@contextlib.asynccontextmanager
+async def shared_stores(
+    backend: str, count: int, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[list[AccountStore]]:
+    """`count` open account stores on one SQLite file or one real Redis ("sqlite" or
+    "redis"): what as many hub processes starting at once would share."""
+    from handoff.console.accounts_redis import RedisAccounts
+
+    def build() -> AccountStore:
+        if backend == "sqlite":
+            return SQLiteAccounts(tmp_path / "accounts.db")
+        return RedisAccounts(request.getfixturevalue("redis_url"))
+
+    stores = [build() for _ in range(count)]
+    for store in stores:
+        await store.open()
+    try:
+        yield stores
+    finally:
+        for store in stores:
+            await store.close()
 
 
 async def login_form_token(client: TestClient[Any, Any]) -> str:

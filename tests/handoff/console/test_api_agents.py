@@ -19,6 +19,7 @@ from tests.handoff.console.helpers import (
     handoff_env,
     password_hash,
     seed_sqlite,
+    shared_stores,
     wait_until,
 )
 from tests.support import api_auth
@@ -178,25 +179,15 @@ async def test_on_redis_every_process_knows_an_agent_added_by_api(
 async def test_processes_adding_one_agent_at_once_make_one_account(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    from handoff.console.accounts_redis import RedisAccounts
-    from handoff.console.accounts_sqlite import SQLiteAccounts
     from handoff.console.roster import put_agent
     from handoff.settings import AgentSpec
-
-    def open_store() -> Any:
-        if backend == "sqlite":
-            return SQLiteAccounts(tmp_path / "accounts.db")
-        return RedisAccounts(request.getfixturevalue("redis_url"))
 
     names = ("Mei Chen", "陈美", "Mei Chen")
     specs = [
         AgentSpec(id="mei", name=name, skills=frozenset(), languages=frozenset({"zh"}), capacity=2)
         for name in names
     ]
-    stores = [open_store() for _ in specs]
-    for store in stores:
-        await store.open()
-    try:
+    async with shared_stores(backend, len(specs), tmp_path, request) as stores:
         # Three processes get the same new agent at once: none fails, one account results,
         # holding one of the names asked for.
         await asyncio.gather(
@@ -208,6 +199,3 @@ async def test_processes_adding_one_agent_at_once_make_one_account(
         accounts = await stores[0].all()
         assert [a.id for a in accounts] == ["mei"] and accounts[0].name in names
         assert accounts[0].role == Role.AGENT and accounts[0].password_hash == ""
-    finally:
-        for store in stores:
-            await store.close()

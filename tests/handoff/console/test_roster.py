@@ -23,6 +23,7 @@ from tests.handoff.console.helpers import (
     login,
     login_form_token,
     seed_sqlite,
+    shared_stores,
     wait_until,
 )
 from tests.handoff.console.test_cli import run, stored
@@ -212,14 +213,7 @@ async def test_a_supervisor_edits_an_agent_in_the_console(tmp_path: Path, aiohtt
 async def test_processes_starting_together_seed_each_agent_once(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    from handoff.console.accounts_redis import RedisAccounts
-    from handoff.console.accounts_sqlite import SQLiteAccounts
     from handoff.settings import AgentSpec
-
-    def open_store() -> Any:
-        if backend == "sqlite":
-            return SQLiteAccounts(tmp_path / "accounts.db")
-        return RedisAccounts(request.getfixturevalue("redis_url"))
 
     specs = [
         AgentSpec(
@@ -237,14 +231,8 @@ async def test_processes_starting_together_seed_each_agent_once(
             capacity=2,
         ),
     ]
-    stores = [open_store() for _ in range(3)]
-    for store in stores:
-        await store.open()
-    try:
+    async with shared_stores(backend, 3, tmp_path, request) as stores:
         # Three hub processes start at once on one store: none of them may fail its start.
         await asyncio.gather(*(roster.seed(store, specs, now=1.0) for store in stores))
         accounts = {a.id: a.name for a in await stores[0].all()}
         assert accounts == {"bo": "Bo", "lin": "林"}
-    finally:
-        for store in stores:
-            await store.close()
