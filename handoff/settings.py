@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,15 +304,16 @@ def _agents(root: Section) -> tuple[AgentSpec, ...]:
     return tuple(agents)
 
 
+# An agent's id is also their console account's id (in URLs, the CLI and @mentions): ASCII
+# only, one rule for handoff.yaml, the API and the account store.
+AGENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
 def agent_spec(section: Section) -> AgentSpec:
     """One agent from config or from the API (same validation for both)."""
     agent_id = section.get_str("id")
-    if (
-        not agent_id
-        or len(agent_id) > 64
-        or not agent_id.replace("-", "").replace("_", "").isalnum()
-    ):
-        raise section.error("id", "must be 1-64 letters, digits, '-' or '_'")
+    if not AGENT_ID.match(agent_id):
+        raise section.error("id", "must be 1-64 ASCII letters, digits, '-' or '_'")
     languages = frozenset(str(x) for x in section.get_list("languages", ["en"]))
     if not languages <= set(LANGUAGES):
         raise section.error("languages", f"must be a list of {', '.join(LANGUAGES)}")

@@ -15,16 +15,16 @@ from __future__ import annotations
 import abc
 import enum
 import hashlib
-import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from handoff.settings import AGENT_ID
 from hub.errors import ConfigError, FrontdeskError
 from hub.stores import backend_kind, sqlite_path
 
-ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ACCOUNT_ID = AGENT_ID  # one rule: an account id is an agent id
 LANGUAGES = ("en", "zh")
 
 
@@ -54,7 +54,9 @@ def check_account_id(account_id: str) -> str:
     """The id itself, or AccountError saying what is wrong with it. Ids double as the
     handoff engine's agent ids, so they follow the same rule."""
     if not ACCOUNT_ID.match(account_id):
-        raise AccountError(f"account id {account_id!r} must be 1-64 letters, digits, '-' or '_'")
+        raise AccountError(
+            f"account id {account_id!r} must be 1-64 ASCII letters, digits, '-' or '_'"
+        )
     return account_id
 
 

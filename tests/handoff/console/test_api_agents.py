@@ -132,6 +132,9 @@ async def test_a_second_post_changes_the_profile_and_leaves_the_login_alone(
         ({**MEI_CHEN, "languages": ["fr"]}, "languages"),
         ({**MEI_CHEN, "skills": "billing"}, "skills"),
         ({**MEI_CHEN, "id": "mei chen"}, "id"),
+        # Ids are account ids too (URLs, the CLI, @mentions): ASCII only, one rule.
+        ({**MEI_CHEN, "id": "陈美"}, "id"),
+        ({**MEI_CHEN, "id": "mei²"}, "id"),
         ({**MEI_CHEN, "colour": "red"}, "colour"),
     ]:
         refused = await client.post(AGENTS, json=bad, headers=api_auth())
