@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.settings import AGENT_ID
-from hub.errors import ConfigError, FrontdeskError
+from hub.errors import ConfigError, Contention, FrontdeskError
 from hub.stores import backend_kind, sqlite_path
 
 ACCOUNT_ID = AGENT_ID  # one rule: an account id is an agent id
@@ -211,7 +211,8 @@ async def update(
         changed = change(account)
         if changed == account or await store.replace_if(changed, was=account):
             return changed
-    raise AccountError(f"account {account_id!r} kept changing while it was updated; try again")
+    # Transient, not the caller's mistake: a surface answers "try again" (HTTP 503).
+    raise Contention(f"account {account_id!r} kept changing while it was updated; try again")
 
 
 class AccountStore(abc.ABC):

@@ -32,6 +32,7 @@ from handoff.console.accounts import (
     update,
 )
 from handoff.console.settings import load_console_settings
+from hub.errors import Contention
 
 DEFAULT_CONFIG = "config/frontdesk.yaml"
 TOKEN_LIFETIME_DAYS = 365
@@ -137,7 +138,7 @@ def _run(args: argparse.Namespace, verb: object) -> int:
         await store.open()
         try:
             return await verb(store, args)  # type: ignore[operator, no-any-return]
-        except AccountError as error:
+        except (AccountError, Contention) as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
         finally:

@@ -11,6 +11,7 @@ import pytest
 from handoff.console import passwords
 from handoff.console.accounts import (
     ACCOUNT_STORES,
+    UPDATE_ATTEMPTS,
     Account,
     AccountError,
     AccountStore,
@@ -25,8 +26,8 @@ from handoff.console.accounts import (
 )
 from handoff.console.accounts_redis import RedisAccounts
 from handoff.console.accounts_sqlite import SQLiteAccounts
-from hub.errors import ConfigError
-from hub.stores import BACKENDS
+from hub.errors import ConfigError, Contention
+from hub.stores import BACKENDS, is_outage
 
 
 @pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
@@ -140,6 +141,36 @@ async def test_an_update_keeps_what_another_writer_changed_meanwhile(
     assert stored is not None and stored.disabled and stored.presence == "online"
     assert stored.name == name and reads == 2
     assert await update(store, "ghost", go_online) is None
+
+
+@pytest.mark.parametrize("name", ["Mei", "梅"])
+async def test_an_update_that_never_gets_a_quiet_moment_says_try_again(
+    store: AccountStore, name: str
+) -> None:
+    """Another writer changes the account between every read and write: after its attempts
+    the update gives up with `Contention` (a surface answers 503, try again; the CLI says
+    so), writing nothing of its own."""
+    await store.add(replace(_account(), name=name))
+    edits = 0
+
+    class Busy:
+        async def get(self, account_id: str) -> Account | None:
+            nonlocal edits
+            account = await store.get(account_id)
+            assert account is not None
+            edits += 1
+            await store.replace(replace(account, updated_at=float(edits)))
+            return account
+
+        async def replace_if(self, account: Account, *, was: Account) -> bool:
+            return await store.replace_if(account, was=was)
+
+    with pytest.raises(Contention) as raised:
+        await update(Busy(), "mei", lambda a: replace(a, presence="online"))  # type: ignore[arg-type]
+    assert is_outage(raised.value)  # the HTTP middleware's 503 with Retry-After
+    assert edits == UPDATE_ATTEMPTS
+    stored = await store.get("mei")
+    assert stored is not None and stored.presence != "online" and stored.name == name
 
 
 async def test_sessions_expire_and_are_dropped_per_account(store: AccountStore) -> None:
