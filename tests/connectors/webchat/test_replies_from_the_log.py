@@ -5,9 +5,12 @@ who had no tab open reads the reply when they come back. In English and Chinese.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
+from hub.abc import TurnResult
 from hub.api import HUB
 from hub.app import create_app
 from hub.echo import EchoBot
@@ -56,3 +59,41 @@ async def test_replies_are_delivered_by_their_commit(aiohttp_client: Any, tmp_pa
         ("out", "Your parcel shipped. 您的包裹已发出。"),
     ]
     assert {f["type"] for f in frames} <= {"ack", "message", "typing"}
+
+
+async def test_a_reply_an_earlier_release_queued_is_still_sent_and_receipted(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """An upgrade can find web chat replies in the outbox: the worker still hands them to
+    `deliver()`, which records who had them open (nobody here: stored for pickup)."""
+    env = helpers.webchat_env(tmp_path)
+    app = create_app(helpers.webchat_config(tmp_path, env), environ=env, bot=EchoBot())
+    client = await aiohttp_client(app)
+    hub = client.app[HUB]
+    async with client.ws_connect(WS) as ws:
+        await helpers.hello(ws)
+        await ws.send_json({"type": "message", "id": "c_1", "text": "退货 return"})
+        frames = await helpers.frames_until(ws, helpers.is_reply("You said: 退货 return"))
+    conversation_id = next(f["conversation_id"] for f in frames if "conversation_id" in f)
+    conversation = await hub.store.get_conversation(conversation_id)
+    assert conversation is not None
+    # Committed as before this release: queued (no `read_from_log`).
+    commit = await hub.store.commit_turn(
+        conversation_id,
+        handled_seq=conversation.handled_seq,
+        result=TurnResult(replies=(Outbound(text="Label sent. 退货标签已发送。"),)),
+        now=time.time(),
+        lease=30,
+    )
+    assert len(commit.deliveries) == 1
+    hub.delivery.deliver_now(commit.lead)
+
+    async def receipt() -> dict[str, Any]:
+        while True:
+            for event in await hub.store.events(conversation_id):
+                if event.type == EventType.DELIVERED:
+                    return dict(event.data["receipt"])
+            await asyncio.sleep(0.02)
+
+    assert await asyncio.wait_for(receipt(), 10) == {"tabs": 0, "stored_for_pickup": True}
+    assert await hub.store.claim_deliveries(now=1e12, limit=10, lease=30) == []
