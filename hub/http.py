@@ -49,8 +49,21 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except Exception as error:
         if is_outage(error):
             return store_unavailable(request, error)
+        if client_gone(request, error):
+            # Not a fault: the client hung up before its request was read (a closed tab,
+            # a dropped mobile connection). Nothing was done; nobody is left to answer.
+            log.info("client went away", extra={"path": request.path, "method": request.method})
+            return error_response(400, "the connection closed before the request was read")
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(500, "internal error; the incident is logged")
+
+
+def client_gone(request: web.Request, error: BaseException) -> bool:
+    """Whether `error` is this request's own connection lost: a reset while the client's
+    transport is closing (a reset from a connection the handler opened, to a provider or
+    the store, is not the client going away)."""
+    transport = request.transport
+    return isinstance(error, ConnectionResetError) and (transport is None or transport.is_closing())
 
 
 STORE_RETRY_AFTER = 5  # seconds; a store outage is usually a restart or a failover

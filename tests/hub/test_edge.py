@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -94,6 +95,38 @@ async def test_a_slow_body_times_out_with_408_and_stores_nothing(server: tuple[s
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert b"did not arrive within 0.5 seconds" in answer
     writer.close()
+
+    reader, writer = await asyncio.open_connection(*server)
+    writer.write(
+        b"GET /api/v1/conversations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Authorization: Bearer test-api-token\r\n\r\n"
+    )
+    listed = await read_until_closed(reader)
+    assert listed.startswith(b"HTTP/1.1 200") and b'"items": []' in listed
+    writer.close()
+
+
+async def test_a_client_gone_before_its_body_arrived_is_no_error(
+    server: tuple[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A tab closed mid-upload: nothing stored, nothing logged as an error (it is routine)."""
+    caplog.set_level(logging.INFO)
+    reader, writer = await asyncio.open_connection(*server)
+    body = json.dumps({"id": "2", "sender": "b", "text": "订单 where is my order"}).encode()
+    head = (
+        "POST /api/v1/channels/api/messages HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {CHANNEL_TOKEN}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    writer.write(head.encode() + body[:12])
+    await writer.drain()
+    await asyncio.sleep(0.05)  # the server is waiting for the rest of the body
+    writer.transport.abort()  # gone, without a FIN's courtesy
+
+    async with asyncio.timeout(PATIENCE):
+        while not [r for r in caplog.records if r.getMessage() == "client went away"]:
+            await asyncio.sleep(0.02)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
     reader, writer = await asyncio.open_connection(*server)
     writer.write(

@@ -218,7 +218,12 @@ class FakeBotApi:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        params = await self._params(request)
+        try:
+            params = await self._params(request)
+        except ConnectionResetError:
+            # The client gave up on the call before its body arrived (a stopping connector
+            # abandons what is in flight): as Telegram does, forget it, without an error.
+            raise web.HTTPBadRequest() from None
         call = Call(method, params)
         self.calls.append(call)
         await self._notify()
