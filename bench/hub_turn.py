@@ -17,6 +17,11 @@ one, then the other). The counts are both hubs' together.
     python bench/hub_turn.py --store redis                       # this tree
     python bench/hub_turn.py --store cluster --baseline ../frontdesk-main --rounds 4
     python bench/hub_turn.py --store redis --senders alternating
+    python bench/hub_turn.py --store redis --log-read --baseline ../frontdesk-main  # web chat
+
+`--log-read` makes the channel one whose clients read replies from the log, as the web
+chat's do: the reply counts as arrived when its `message.out` reaches the connector's
+`on_events`, and the outbox, the send and the receipt are not part of the turn.
 
 With `--baseline PATH`, runs of this tree and of the other checkout alternate (its code,
 this venv), and the medians are compared. The last stdout line is one JSON object.
@@ -53,22 +58,35 @@ from hub.store_redis_keys import Recent
 from tests.support import channel_links
 
 url, seconds, senders, files = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-who = sys.argv[5]
+who, log_read = sys.argv[5], sys.argv[6] == "1"
 names = {hashlib.sha1(v.encode()).hexdigest(): k for k, v in vars(lua).items()
          if k.isupper() and isinstance(v, str)}
 
 class Channel(Connector):
     name = "api"
+    # --log-read: a channel whose clients read the log, as the web chat's do (a tree that
+    # predates the flag queues the reply and calls deliver() instead).
+    replies_read_from_log = log_read
+    observes_events = log_read
     def __init__(self, *, links, waiting):
         super().__init__(links=links)
         self.waiting = waiting
+        self.senders = {}
+    def on_events(self, events):
+        for event in events:
+            if event.type == "message.in":
+                self.senders[event.conversation_id] = event.data.get("sender")
+            elif event.type == "message.out":
+                self._arrived(self.senders.get(event.conversation_id))
+    def _arrived(self, address):
+        future = self.waiting.pop(address, None)
+        if future is not None and not future.done():
+            future.set_result(time.perf_counter())
     @classmethod
     def from_config(cls, settings, *, links, environ):
         raise NotImplementedError
     async def deliver(self, delivery):
-        future = self.waiting.pop(delivery.address, None)
-        if future is not None and not future.done():
-            future.set_result(time.perf_counter())
+        self._arrived(delivery.address)
         return {"ok": True}
 
 async def a_hub(sent):
@@ -146,7 +164,14 @@ def run(repo: Path, store: Backend, args: argparse.Namespace) -> dict[str, objec
     for node in store.nodes:
         subprocess.run(["redis-cli", "-u", node, "FLUSHALL"], check=True, capture_output=True)
     with tempfile.TemporaryDirectory() as files:
-        argv = (store.url, str(args.seconds), str(args.conversations), files, args.senders)
+        argv = (
+            store.url,
+            str(args.seconds),
+            str(args.conversations),
+            files,
+            args.senders,
+            "1" if args.log_read else "0",
+        )
         return run_child(repo, CHILD, *argv)
 
 
@@ -157,6 +182,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument(
         "--senders", choices=("steady", "new", "unseen", "alternating"), default="steady"
+    )
+    parser.add_argument(
+        "--log-read",
+        action="store_true",
+        help="the channel's clients read replies from the log (as the web chat's): no outbox",
     )
     add_baseline_options(parser)
     args = parser.parse_args()
