@@ -54,6 +54,7 @@ from dialogs.flows import (
 from dialogs.knowledge import KnowledgeBase
 from dialogs.slots import Invalid, validate
 from dialogs.state import State
+from dialogs.suggestions import hands_off, suggestions
 from dialogs.templates import evaluate, render
 from hub.model import (
     Button,
@@ -70,7 +71,6 @@ log = logging.getLogger("frontdesk.dialogs")
 #: Steps run in one turn before the engine assumes a `goto` loop and stops the flow.
 MAX_STEPS_PER_TURN = 50
 PRIORITY_NUMBER = {"P1": 1, "P2": 2, "P3": 3}
-MIN_CANDIDATE_CONFIDENCE = 0.05
 #: What an opening such as Telegram's `/start` is answered with, when the bot has it.
 GREETING_INTENT = "greet"
 #: Below this NLU confidence an intent gives way to a strong knowledge-base answer.
@@ -259,11 +259,7 @@ class Dialogue:
         if text.startswith("/") and text[1:] in self.bot.intents:
             return text[1:], 1.0, []
         prediction = self.bot.classifier.predict(text)
-        candidates = [
-            score.intent
-            for score in prediction.ranking
-            if self.bot.handles(score.intent) and score.confidence >= MIN_CANDIDATE_CONFIDENCE
-        ][:3]
+        candidates = suggestions(self.bot, prediction.ranking)
         intent = (
             prediction.intent if prediction.intent and self.bot.handles(prediction.intent) else None
         )
@@ -280,7 +276,7 @@ class Dialogue:
             return
         if confidence < WEAK_INTENT and self._answer_from_knowledge(text, strong_only=True):
             # A weak guess at an intent loses to an article that clearly answers the line:
-            # "耳机只有一边有声音" is not worth a power-on troubleshooting flow.
+            # "新买的耳机怎么连蓝牙" is not worth a sound troubleshooting flow.
             self.intent = None
             return
         if confidence < self.bot.settings.handoff_confidence and self._hands_off(intent):
@@ -367,9 +363,7 @@ class Dialogue:
             self._offer_human()
 
     def _hands_off(self, intent: str) -> bool:
-        """Whether `intent` starts a flow whose first step is a hand-off."""
-        flow = self.bot.flows.get(self.bot.triggers.get(intent, ""))
-        return flow is not None and isinstance(flow.steps[0], Handoff)
+        return hands_off(self.bot, intent)
 
     async def _start_intent(self, intent: str) -> None:
         faq = self.bot.faqs.get(intent)
