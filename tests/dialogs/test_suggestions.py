@@ -1,6 +1,5 @@
-"""A new customer's first lines: a greeting is greeted, "are you a bot?" is answered honestly,
-and a misunderstood line is never offered the complaint queue on a faint resemblance
-(`dialogs/suggestions.py`)."""
+"""A misunderstood line is never offered the complaint queue (or a person's) on a faint
+resemblance (`dialogs/suggestions.py`): in English and Chinese."""
 
 from __future__ import annotations
 
@@ -55,53 +54,11 @@ def test_the_rule_follows_an_operators_threshold(engine: DialogEngine) -> None:
 # ------------------------------------------------------------------ through the engine
 
 
-@pytest.mark.parametrize(
-    ("line", "greeting"),
-    [
-        ("嗨～", "您好"),
-        ("嗨，你好", "您好"),
-        ("哈罗", "您好"),
-        ("hey hey", "Hello"),
-        ("Hi!! 👋", "Hello"),
-    ],
-)
-async def test_a_greeting_is_greeted_without_buttons(
-    engine: DialogEngine, line: str, greeting: str
-) -> None:
-    result = await Chat(engine).say(line)
-    (reply,) = result.replies
-    assert reply.text.startswith(greeting) and reply.buttons == ()
-
-
-@pytest.mark.parametrize(
-    ("line", "said", "button"),
-    [
-        ("are you a bot?", '"agent"', "Talk to a person"),
-        ("is this a real person or an AI", '"agent"', "Talk to a person"),
-        ("你们是机器人吗", "「人工」", "转人工客服"),
-        ("是机器人在回复吗", "「人工」", "转人工客服"),
-    ],
-)
-async def test_are_you_a_bot_is_answered_honestly_and_queues_nobody(
-    engine: DialogEngine, line: str, said: str, button: str
-) -> None:
-    chat = Chat(engine)
-    result = await chat.say(line)
-    (reply,) = result.replies
-    assert said in reply.text
-    assert [b.title for b in reply.buttons] == [button]
-    assert not [e for e in result.events if e.type == "handoff.requested"]
-    # The way it names works: one word reaches a person.
-    result = await chat.say(said.strip('"「」'))
-    assert [e.data["reason"] for e in result.events if e.type == "handoff.requested"] == [
-        "customer_request"
-    ]
-
-
-# Each of these was offered "Make a complaint" / "投诉" by the top-three rule before.
-@pytest.mark.parametrize("line", ["emmm", "never mind", "等一下", "我朋友推荐来的"])
+# Lines a new customer writes that the demo bot does not understand, each offered "Make a
+# complaint" / "投诉" or "Talk to a person" by the top-three rule before, on a faint score.
+@pytest.mark.parametrize("line", ["嗨～", "等一下", "hmm"])
 async def test_a_harmless_line_is_not_offered_a_complaint(engine: DialogEngine, line: str) -> None:
     result = await Chat(engine).say(line)
     titles = [b.title for r in result.replies for b in r.buttons]
-    assert titles  # still a fallback with suggestions: the rule only drops the complaint
     assert not {"Make a complaint", "投诉", "Talk to a person", "转人工客服"} & set(titles)
+    assert not [e for e in result.events if e.type == "handoff.requested"]
