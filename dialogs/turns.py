@@ -276,7 +276,7 @@ class Dialogue:
             return
         if confidence < WEAK_INTENT and self._answer_from_knowledge(text, strong_only=True):
             # A weak guess at an intent loses to an article that clearly answers the line:
-            # "新买的耳机怎么连蓝牙" is not worth a sound troubleshooting flow.
+            # "耳机只有一边有声音" is not worth a power-on troubleshooting flow.
             self.intent = None
             return
         if confidence < self.bot.settings.handoff_confidence and self._hands_off(intent):
