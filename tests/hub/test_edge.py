@@ -64,6 +64,18 @@ async def read_until_closed(reader: asyncio.StreamReader) -> bytes:
     return received
 
 
+async def assert_nothing_stored(server: tuple[str, int]) -> None:
+    """The hub lists no conversation: nothing of a cut-off request was stored."""
+    reader, writer = await asyncio.open_connection(*server)
+    writer.write(
+        b"GET /api/v1/conversations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Authorization: Bearer test-api-token\r\n\r\n"
+    )
+    listed = await read_until_closed(reader)
+    assert listed.startswith(b"HTTP/1.1 200") and b'"items": []' in listed
+    writer.close()
+
+
 async def test_slow_headers_are_cut_off(server: tuple[str, int]) -> None:
     reader, writer = await asyncio.open_connection(*server)
     writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
@@ -96,14 +108,7 @@ async def test_a_slow_body_times_out_with_408_and_stores_nothing(server: tuple[s
     assert b"did not arrive within 0.5 seconds" in answer
     writer.close()
 
-    reader, writer = await asyncio.open_connection(*server)
-    writer.write(
-        b"GET /api/v1/conversations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-        b"Authorization: Bearer test-api-token\r\n\r\n"
-    )
-    listed = await read_until_closed(reader)
-    assert listed.startswith(b"HTTP/1.1 200") and b'"items": []' in listed
-    writer.close()
+    await assert_nothing_stored(server)
 
 
 async def test_a_client_gone_before_its_body_arrived_is_no_error(
@@ -111,7 +116,7 @@ async def test_a_client_gone_before_its_body_arrived_is_no_error(
 ) -> None:
     """A tab closed mid-upload: nothing stored, nothing logged as an error (it is routine)."""
     caplog.set_level(logging.INFO)
-    reader, writer = await asyncio.open_connection(*server)
+    _, writer = await asyncio.open_connection(*server)
     body = json.dumps({"id": "2", "sender": "b", "text": "订单 where is my order"}).encode()
     head = (
         "POST /api/v1/channels/api/messages HTTP/1.1\r\nHost: x\r\n"
@@ -128,14 +133,7 @@ async def test_a_client_gone_before_its_body_arrived_is_no_error(
             await asyncio.sleep(0.02)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
-    reader, writer = await asyncio.open_connection(*server)
-    writer.write(
-        b"GET /api/v1/conversations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-        b"Authorization: Bearer test-api-token\r\n\r\n"
-    )
-    listed = await read_until_closed(reader)
-    assert listed.startswith(b"HTTP/1.1 200") and b'"items": []' in listed
-    writer.close()
+    await assert_nothing_stored(server)
 
 
 def test_a_body_left_unread_is_read_no_longer_than_a_body_may_take() -> None:
