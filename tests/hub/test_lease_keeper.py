@@ -12,7 +12,10 @@ import pytest
 from hub.store_redis import RedisStore
 from hub.store_redis_connect import connect
 
-LEASE_TTL = 0.3  # seconds
+# Seconds. The keeper extends every third of it, so the event loop may stall for two thirds
+# (≈ 0.7 s: a busy two-core CI running a Redis Cluster) before a lease lapses; at 0.3 s a
+# stall of 0.2 s lost one.
+LEASE_TTL = 1.0
 
 
 def keepers() -> list[asyncio.Task[object]]:
