@@ -312,7 +312,7 @@ AGENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 def agent_spec(section: Section) -> AgentSpec:
     """One agent from config or from the API (same validation for both)."""
     agent_id = section.get_str("id")
-    if not AGENT_ID.match(agent_id):
+    if not AGENT_ID.fullmatch(agent_id):
         raise section.error("id", "must be 1-64 ASCII letters, digits, '-' or '_'")
     languages = frozenset(str(x) for x in section.get_list("languages", ["en"]))
     if not languages <= set(LANGUAGES):

@@ -53,7 +53,7 @@ class AccountError(FrontdeskError):
 def check_account_id(account_id: str) -> str:
     """The id itself, or AccountError saying what is wrong with it. Ids double as the
     handoff engine's agent ids, so they follow the same rule."""
-    if not ACCOUNT_ID.match(account_id):
+    if not ACCOUNT_ID.fullmatch(account_id):
         raise AccountError(
             f"account id {account_id!r} must be 1-64 ASCII letters, digits, '-' or '_'"
         )

@@ -227,7 +227,7 @@ def test_passwords_hash_with_argon2id_and_verify() -> None:
 
 def test_account_ids_and_token_keys() -> None:
     assert check_account_id("mei_2-x") == "mei_2-x"
-    for bad in ("", "a b", "x" * 65, "<script>", "../etc"):
+    for bad in ("", "a b", "x" * 65, "<script>", "../etc", "mei\n", "陈美"):
         with pytest.raises(AccountError):
             check_account_id(bad)
     assert token_key("secret") != "secret" and len(token_key("secret")) == 64
