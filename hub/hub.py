@@ -343,8 +343,9 @@ class Hub:
             if when is not None and not await when(conversation):
                 return False
             route = await self._route(conversation)
+            channel = route.channel if route else conversation.channel
             result = self._shape_for_channel(
-                route.channel if route else conversation.channel,
+                channel,
                 TurnResult(
                     replies=tuple(replies), events=tuple(events), status=status, priority=priority
                 ),
@@ -362,9 +363,7 @@ class Hub:
                     read_from_log=self._read_from_log,
                 )
                 self._notify(commit.events)
-        self._hand_over(
-            commit, route.channel if route else conversation.channel, len(result.replies)
-        )
+        self._hand_over(commit, channel, len(result.replies))
         return True
 
     def _schedule(self, conversation_id: str) -> None:
@@ -441,9 +440,8 @@ class Hub:
         )
         self._show_typing(conversation)
         route = await self._route(conversation, customer)
-        result = self._shape_for_channel(
-            route.channel if route else conversation.channel, await self._handle(turn)
-        )
+        channel = route.channel if route else conversation.channel
+        result = self._shape_for_channel(channel, await self._handle(turn))
         # Before the commit, not after: tags are a set, so a turn whose commit is lost and
         # runs again adds nothing twice, while a crash right after the commit cannot lose
         # them (a "stop" to follow-ups is such a tag).
@@ -464,9 +462,7 @@ class Hub:
             # with it.
             self._notify((*commit.events, *commit.elsewhere))
         self.metrics.inc("frontdesk_turns_total")
-        self._hand_over(
-            commit, route.channel if route else conversation.channel, len(result.replies)
-        )
+        self._hand_over(commit, channel, len(result.replies))
 
     def _hand_over(self, commit: TurnCommit, channel: str, replies: int) -> None:
         """Send a commit's leading reply now. Replies to a channel that reads them from the

@@ -64,6 +64,15 @@ async def read_until_closed(reader: asyncio.StreamReader) -> bytes:
     return received
 
 
+def message_head(body: bytes, extra: str = "") -> bytes:
+    """The request line and headers of an api channel message carrying `body`."""
+    return (
+        "POST /api/v1/channels/api/messages HTTP/1.1\r\nHost: x\r\n"
+        f"{extra}Authorization: Bearer {CHANNEL_TOKEN}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+
+
 async def assert_nothing_stored(server: tuple[str, int]) -> None:
     """The hub lists no conversation: nothing of a cut-off request was stored."""
     reader, writer = await asyncio.open_connection(*server)
@@ -96,12 +105,7 @@ async def test_an_idle_connection_is_closed(server: tuple[str, int]) -> None:
 async def test_a_slow_body_times_out_with_408_and_stores_nothing(server: tuple[str, int]) -> None:
     reader, writer = await asyncio.open_connection(*server)
     body = b'{"id": "1", "sender": "a", "text": "\xe4\xbd\xa0\xe5\xa5\xbd hello"}'
-    head = (
-        "POST /api/v1/channels/api/messages HTTP/1.1\r\nHost: x\r\n"
-        f"Authorization: Bearer {CHANNEL_TOKEN}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    writer.write(head.encode() + body[:10])  # then nothing more
+    writer.write(message_head(body) + body[:10])  # then nothing more
     await writer.drain()
     answer = await read_until_closed(reader)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
@@ -118,12 +122,7 @@ async def test_a_client_gone_before_its_body_arrived_is_no_error(
     caplog.set_level(logging.INFO)
     _, writer = await asyncio.open_connection(*server)
     body = json.dumps({"id": "2", "sender": "b", "text": "订单 where is my order"}).encode()
-    head = (
-        "POST /api/v1/channels/api/messages HTTP/1.1\r\nHost: x\r\n"
-        f"Authorization: Bearer {CHANNEL_TOKEN}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    writer.write(head.encode() + body[:12])
+    writer.write(message_head(body) + body[:12])
     await writer.drain()
     await asyncio.sleep(0.05)  # the server is waiting for the rest of the body
     writer.transport.abort()  # gone, without a FIN's courtesy
@@ -151,12 +150,7 @@ async def test_a_body_split_across_packets_is_read_in_time(
     # its way under `body_timeout`: this is the second path, finishing well in time.
     reader, writer = await asyncio.open_connection(*server)
     body = json.dumps({"id": "split-1", "sender": "split", "text": text}).encode()
-    head = (
-        "POST /api/v1/channels/api/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-        f"Authorization: Bearer {CHANNEL_TOKEN}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    writer.write(head.encode() + body[:10])
+    writer.write(message_head(body, "Connection: close\r\n") + body[:10])
     await writer.drain()
     await asyncio.sleep(0.1)  # the rest arrives later, but inside the 0.5 s bound
     writer.write(body[10:])
