@@ -46,9 +46,10 @@ HANDOFF = web.AppKey[SurfaceView]("handoff")
 ACTIONS = web.AppKey("handoff_actions", AgentActions)
 # Who the agents are is kept in one place, the console's account store; the console (installed
 # after the hand-off, and owner of that store) puts here what `POST agents` calls: write the
-# account first, then make the engine follow; it returns the agent as the engine now has it.
-# Without the console there is no store, and the agent lives in the running processes only.
-PutAgent = Callable[[AgentSpec], Awaitable[AgentSpec]]
+# account first, then make the engine follow; it returns the agent as the engine now has it,
+# and whether the account is new. Without the console there is no store, and the agent lives
+# in the running processes only.
+PutAgent = Callable[[AgentSpec], Awaitable[tuple[AgentSpec, bool]]]
 ROSTER = web.AppKey[PutAgent]("handoff_roster")
 PREFIX = "/api/v1/handoff"
 MAX_TEXT = 4000
@@ -127,8 +128,9 @@ async def list_agents(request: web.Request) -> web.Response:
 @routes.post(f"{PREFIX}/agents")
 @operator
 async def add_agent(request: web.Request) -> web.Response:
-    """Add an agent, or change one (a whole new name and routing profile): validated like
-    `handoff.yaml`'s `agents:`, so a bad field is a 422 that names it and writes nothing."""
+    """Add an agent (201), or change one (200: a whole new name and routing profile):
+    validated like `handoff.yaml`'s `agents:`, so a bad field is a 422 that names it and
+    writes nothing."""
     body = await read_object(request)
     try:
         spec = agent_spec(raw_section(body, key="agent"))
@@ -136,10 +138,12 @@ async def add_agent(request: web.Request) -> web.Response:
         raise InputError(f"{error.key}: {error.message}", status=422) from None
     put = request.app.get(ROSTER)
     if put is None:  # no console, no account store: here and on the running processes only
+        created = spec.id not in _engine(request).queue.agents
         _actions(request).writes.add_agent(spec)
     else:
-        spec = await put(spec)
-    return json_response(_engine(request).queue.agents[spec.id].to_json(), status=201)
+        spec, created = await put(spec)
+    agent = _engine(request).queue.agents[spec.id].to_json()
+    return json_response(agent, status=201 if created else 200)
 
 
 @routes.put(f"{PREFIX}/agents/{{agent_id}}/presence")

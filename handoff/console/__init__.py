@@ -79,7 +79,7 @@ def install_console(
 
     if app.get(ACTIONS) is not None:  # agents added through the hand-off API are accounts
 
-        async def put_agent(spec: AgentSpec) -> AgentSpec:
+        async def put_agent(spec: AgentSpec) -> tuple[AgentSpec, bool]:
             # The state as it is at the call: tests put a clock of their own in it.
             current = app[CONSOLE]
             return await roster.put_agent(current.accounts, app[ACTIONS], spec, now=current.clock())

@@ -91,11 +91,12 @@ def follow(actions: AgentActions | None, account: Account) -> AgentSpec:
 
 async def put_agent(
     store: AccountStore, actions: AgentActions | None, spec: AgentSpec, *, now: float
-) -> AgentSpec:
+) -> tuple[AgentSpec, bool]:
     """An agent added or changed through the hand-off API: the store first, then the engine.
     A new agent gets an account as `seed` makes them; an existing account gets the name and
     routing profile (compare-and-set), while its role, password and disabled flag stay as an
-    operator or supervisor set them (the API's operator token manages routing, not logins)."""
+    operator or supervisor set them (the API's operator token manages routing, not logins).
+    Returns the engine's view of the agent, and whether the account is new."""
     profile = profile_of(spec)
 
     def change(account: Account) -> Account:
@@ -104,6 +105,7 @@ async def put_agent(
         return replace(account, name=spec.name, agent=profile, updated_at=now)
 
     account = await update(store, spec.id, change)
+    created = account is None
     if account is None:
         account = new_account(spec, now=now)
         try:
@@ -113,8 +115,8 @@ async def put_agent(
             changed = await update(store, spec.id, change)
             if changed is None:
                 raise
-            account = changed
-    return follow(actions, account)
+            account, created = changed, False
+    return follow(actions, account), created
 
 
 async def seed(store: AccountStore, specs: Iterable[AgentSpec], *, now: float) -> list[str]:

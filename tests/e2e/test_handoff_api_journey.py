@@ -169,12 +169,14 @@ async def test_api_and_feed_need_the_token(client: TestClient) -> None:
 
 
 async def test_agents_can_be_added_by_api(client: TestClient) -> None:
-    created = await call(
-        client,
-        "POST",
-        "/agents",
-        {"id": "zed", "name": "Zed", "skills": ["billing"], "languages": ["zh"]},
-    )
+    zed = {"id": "zed", "name": "Zed", "skills": ["billing"], "languages": ["zh"]}
+    response = await client.post(f"{H}/agents", json=zed, headers=api_auth())
+    assert response.status == 201, await response.text()  # a new agent
+    created = await response.json()
     assert created["presence"] == "offline" and created["languages"] == ["zh"]
     listed = await call(client, "GET", "/agents")
     assert "zed" in [a["id"] for a in listed["items"]]
+    # The same id again changes that agent: 200, not another 201.
+    response = await client.post(f"{H}/agents", json={**zed, "name": "泽德"}, headers=api_auth())
+    assert response.status == 200, await response.text()
+    assert (await response.json())["name"] == "泽德"

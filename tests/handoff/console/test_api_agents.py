@@ -43,9 +43,12 @@ CHEN_MEI = {
 }
 
 
-async def post(client: TestClient[Any, Any], body: dict[str, Any]) -> dict[str, Any]:
+async def post(
+    client: TestClient[Any, Any], body: dict[str, Any], *, status: int = 201
+) -> dict[str, Any]:
+    """201 for an agent new to the store, 200 for a change to one it has."""
     response = await client.post(AGENTS, json=body, headers=api_auth())
-    assert response.status == 201, await response.text()
+    assert response.status == status, await response.text()
     created: dict[str, Any] = await response.json()
     return created
 
@@ -110,14 +113,18 @@ async def test_a_second_post_changes_the_profile_and_leaves_the_login_alone(
     env = handoff_env(tmp_path)
     client: TestClient[Any, Any] = await aiohttp_client(console_app(env))
     await post(client, MEI_CHEN)
-    changed = await post(client, {**MEI_CHEN, "name": "陈美", "skills": ["vip"], "capacity": 5})
+    changed = await post(
+        client, {**MEI_CHEN, "name": "陈美", "skills": ["vip"], "capacity": 5}, status=200
+    )
     assert changed["name"] == "陈美" and changed["skills"] == ["vip"] and changed["capacity"] == 5
     stored = await account(client, "meichen")
     assert stored.name == "陈美" and stored.agent is not None and stored.agent.capacity == 5
 
     # An account with a password and a role: the API changes who they are for routing, not
     # whether or as what they log in.
-    kai = await post(client, {"id": "kai", "name": "Kai Lin", "languages": ["zh"], "team": "北区"})
+    kai = await post(
+        client, {"id": "kai", "name": "Kai Lin", "languages": ["zh"], "team": "北区"}, status=200
+    )
     assert kai["supervisor"] is True  # the role the operator gave, not the body's default
     stored_kai = await account(client, "kai")
     assert stored_kai.role == Role.SUPERVISOR and stored_kai.password_hash == await password_hash()
@@ -193,12 +200,13 @@ async def test_processes_adding_one_agent_at_once_make_one_account(
     async with shared_stores(backend, len(specs), tmp_path, request) as stores:
         # Three processes get the same new agent at once: none fails, one account results,
         # holding one of the names asked for.
-        await asyncio.gather(
+        puts = await asyncio.gather(
             *(
                 put_agent(store, None, spec, now=1.0)
                 for store, spec in zip(stores, specs, strict=True)
             )
         )
+        assert sorted(created for _, created in puts) == [False, False, True]
         accounts = await stores[0].all()
         assert [a.id for a in accounts] == ["mei"] and accounts[0].name in names
         assert accounts[0].role == Role.AGENT and accounts[0].password_hash == ""
