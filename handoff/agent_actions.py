@@ -8,12 +8,20 @@ lock, with a `when` check that re-reads the conversation there: an action that l
 as it folds everything else; these actions never change it directly, except presence and
 agents, which are not in the log and travel to the other processes as bus signals.
 
+Read your writes: an action that changes the ticket returns once this process's index
+shows it. It reads its write back from the log (`catch_up`, one read from the index's
+last seq) rather than wait for the bus, which may hold the batch behind another write of
+the conversation under way here (a delivery receipt); the agent's next step (typing,
+a reply, the console's reload) then finds the ticket as they left it. The feed frames go
+out with the read-back, and the bus's copy later is dropped as seen (`handoff.fold`).
+
 `handoff.actions.AgentActions` puts who-may-act in front of these for the REST API and the
 console; both call the same method here.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
@@ -33,6 +41,8 @@ PRESENCE_SIGNAL = "handoff.presence"
 AGENT_SIGNAL = "handoff.agent"
 
 When = Callable[[Conversation], Awaitable[bool]]
+
+log = logging.getLogger("frontdesk.handoff")
 
 
 class HandoffIndex(Protocol):
@@ -81,8 +91,10 @@ class HandoffActions:
         status: ConversationStatus | None = None,
         accepted: bool = True,
         joined: bool = False,
+        read_back: bool = True,
     ) -> None:
-        """Write as `agent_id`, if they still hold (or were offered) the conversation."""
+        """Write as `agent_id`, if they still hold (or were offered) the conversation; with
+        `read_back`, return once the index shows the write."""
         self.index.agent(agent_id)
         self.index.ticket(conversation_id)
         ok = await self.hub.send(
@@ -95,6 +107,19 @@ class HandoffActions:
         if not ok:
             verb = "offered to" if not accepted else "held by"
             raise InputError(f"this conversation is not {verb} agent {agent_id!r}", status=409)
+        if read_back:
+            await self._read_back(conversation_id)
+
+    async def _read_back(self, conversation_id: str) -> None:
+        """This process's index, caught up with a write just committed (see the module
+        docstring). The write stands whatever happens here: a failed read is logged, and
+        the bus brings the events a moment later as it would have anyway."""
+        try:
+            await self.index.catch_up(conversation_id)
+        except Exception:
+            log.exception(
+                "reading an agent's write back failed", extra={"conversation_id": conversation_id}
+            )
 
     async def accept(self, conversation_id: str, agent_id: str) -> dict[str, Any]:
         """The agent takes the conversation — offered to them, or waiting in the queue
@@ -155,6 +180,7 @@ class HandoffActions:
             )
         if not won:
             raise InputError(refusal or "this conversation cannot be taken now", status=409)
+        await self._read_back(conversation_id)
 
     async def reply(
         self,
@@ -172,6 +198,9 @@ class HandoffActions:
             events=(NewEvent(type="handoff.agent_message", data=data),),
             replies=(Outbound(text=text, buttons=tuple(buttons), attachments=tuple(attachments)),),
             joined=True,  # a supervisor who joined replies too
+            # A reply changes nothing the index keeps of the ticket: no read back, no
+            # extra log read on the agents' busiest path (the bus brings it to the feed).
+            read_back=False,
         )
 
     async def note(
@@ -185,6 +214,8 @@ class HandoffActions:
         if mentions:
             data["mentions"] = list(mentions)
         await self.hub.append(conversation_id, (NewEvent(type="handoff.note", data=data),))
+        if mentions:  # the agents it calls on may open the conversation at once
+            await self._read_back(conversation_id)
 
     def _supervisor(self, agent_id: str) -> AgentSpec:
         spec = self.index.agent(agent_id)
@@ -212,6 +243,7 @@ class HandoffActions:
         )  # fmt: skip
         if not won:
             raise InputError("only a conversation an agent holds can be joined", status=409)
+        await self._read_back(conversation_id)
 
     async def whisper(self, conversation_id: str, supervisor_id: str, text: str) -> None:
         """A note for the agent who holds the conversation only: logged, never sent to the

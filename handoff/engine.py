@@ -31,6 +31,7 @@ from handoff.agent_actions import AGENT_SIGNAL, OPEN, PRESENCE_SIGNAL, When
 from handoff.capacity import CapacityGuard
 from handoff.dispatcher import Dispatcher
 from handoff.feed import Feed
+from handoff.fold import Fold
 from handoff.followups import FollowUps
 from handoff.history import WINDOW_90D, History
 from handoff.hub_link import HubLink
@@ -38,7 +39,7 @@ from handoff.leaving import wants_to_leave
 from handoff.messages import LEAVE_PAYLOAD, Texts
 from handoff.queue import Presence, Queue, Ticket
 from handoff.settings import AgentSpec, HandoffSettings, agent_spec, raw_section
-from handoff.sla import SlaClock, alert_frame
+from handoff.sla import SlaClock
 from handoff.status import StatusReporter
 from handoff.summary import as_text, summarize
 from hub.abc import ConversationHandler, Turn, TurnResult
@@ -56,7 +57,6 @@ from hub.periodic import Periodic
 log = logging.getLogger("frontdesk.handoff")
 
 ASSIGNED = ConversationStatus.ASSIGNED
-SLA_ALERTS = ("sla.warning", "sla.breached")
 # What of an agent's JSON a profile signal carries to the other processes.
 AGENT_FIELDS = ("id", "name", "skills", "languages", "capacity", "supervisor", "team")
 
@@ -86,6 +86,8 @@ class HandoffEngine(ConversationHandler):
         self.feed = Feed()
         # SLA alerts this process has seen raised (on any process), by kind and level.
         self.counters: Counter[str] = Counter()
+        # The one way events enter the index, from the bus or from the log (`catch_up`).
+        self.fold = Fold(self.queue, self.history, self.feed, self.counters)
         self.alert_sink = alerts  # the webhook notifier (`handoff.alerts`), or a test's list
         self.tick_interval = settings.routing.tick_interval
         self.resync_interval = settings.routing.resync_interval
@@ -193,30 +195,14 @@ class HandoffEngine(ConversationHandler):
         if self.alert_sink is not None:
             self.alert_sink(alert)
 
-    def _feed_alerts(self, raised: Sequence[Event]) -> None:
-        """The `sla.warning` / `sla.breached` events of a batch, as alerts on this
-        process's feed, after the whole batch is in the index (a breach's priority bump
-        follows it in the same batch)."""
-        for event in raised:
-            kind, level = str(event.data.get("kind", "")), event.type.removeprefix("sla.")
-            self.counters[f"{kind}.{level}"] += 1
-            ticket = self.queue.tickets.get(event.conversation_id)
-            self.feed.publish(
-                alert_frame(
-                    event.conversation_id,
-                    level=level,
-                    kind=kind,
-                    priority=ticket.priority if ticket else _priority(event.data),
-                    agent_id=ticket.agent_id if ticket else "",
-                    due=float(event.data.get("due", 0.0)),
-                    at=event.at,
-                )
-            )
-
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         await self.leader.start()
-        await self.resync()
+        # Quiet: the index is built from nothing, so everything open would be "news" (a
+        # frame per ticket and per event of its log, every SLA alert counted again) for a
+        # feed nobody reads yet: the server is not serving, and a console loads the queue
+        # whole when it connects. Later resyncs publish what they find (the bus missed it).
+        await self.resync(quiet=True)
         await self.rebuild_history()
         # Stops on a flag as well as a cancel (see hub.periodic): a tick reading Redis may
         # swallow the cancel, and the hub's shutdown must not wait for it for ever.
@@ -233,44 +219,24 @@ class HandoffEngine(ConversationHandler):
 
     # ------------------------------------------------------------------ the index
     def on_events(self, events: Sequence[Event]) -> None:
-        """The hub's listener: fold events into the index (no I/O), publish, dispatch."""
-        changed = False
-        raised: list[Event] = []
-        for event in events:
-            if event.type in SLA_ALERTS:
-                raised.append(event)
-            change = self.queue.apply(event)
-            self.history.apply(event)
-            if change:
-                changed = True
-                ticket = self.queue.tickets.get(event.conversation_id)
-                self.feed.publish(
-                    {
-                        "type": "queue.changed",
-                        "change": change,
-                        "conversation_id": event.conversation_id,
-                        "ticket": ticket.to_json() if ticket else None,
-                    }
-                )
-            if event.type.startswith(("message.", "handoff.", "csat.", "nps.", "sla.")):
-                past = self.history.past(event.conversation_id)
-                if (past is not None and past.handed_off) or event.type.startswith("handoff."):
-                    self.feed.publish({"type": "conversation.event", "event": event.to_json()})
-        self._feed_alerts(raised)
-        if changed:
+        """The hub's listener: fold events into the index and publish (no I/O), dispatch."""
+        if self.fold(events):
             self.kick()
 
-    async def catch_up(self, conversation_id: str) -> None:
-        """Read what other processes appended since the index last looked."""
-        ticket = self.queue.tickets.get(conversation_id)
-        after = ticket.seen_seq if ticket else 0
-        for event in await self.hub.store.events(conversation_id, after_seq=after, limit=1000):
-            self.queue.apply(event)
-            self.history.apply(event)
+    async def catch_up(self, conversation_id: str, *, quiet: bool = False) -> None:
+        """Read what the log has past what the index last folded (other processes' writes,
+        this process's own before the bus brings them) and fold it as `on_events` would,
+        feed frames included: whichever sees an event first publishes it (`handoff.fold`).
+        `quiet` folds without publishing (the index built at start)."""
+        after = self.fold.folded(conversation_id)
+        events = await self.hub.store.events(conversation_id, after_seq=after, limit=1000)
+        if self.fold(events, publish=not quiet):
+            self.kick()
 
-    async def resync(self) -> None:
+    async def resync(self, *, quiet: bool = False) -> None:
         """Rebuild the open part of the index from the store (start, and periodically: other
-        processes' changes reach this one this way)."""
+        processes' changes reach this one this way; after a bus gap). What it finds is
+        published as the bus would have, except `quiet` (at start, see `start`)."""
         self._last_resync = self.clock()
         open_ids: set[str] = set()
         for status in OPEN:
@@ -281,7 +247,7 @@ class HandoffEngine(ConversationHandler):
                 )
                 for conversation in page.items:
                     open_ids.add(conversation.id)
-                    await self.catch_up(conversation.id)
+                    await self.catch_up(conversation.id, quiet=quiet)
                 cursor = page.next_cursor
                 if cursor is None:
                     break
@@ -427,13 +393,6 @@ class HandoffEngine(ConversationHandler):
                         await job(now)
                     except Exception:
                         log.exception("scheduled job failed")
-
-
-def _priority(data: Mapping[str, Any]) -> int:
-    """The priority number an `sla.*` event was raised at ("P2" → 2; 0 when unreadable)."""
-    with contextlib.suppress(ValueError):
-        return int(str(data.get("priority", "")).removeprefix("P"))
-    return 0
 
 
 def _visible(event: Event) -> Mapping[str, Any]:
