@@ -23,6 +23,7 @@ from handoff.escalation import Escalation
 from handoff.queue import Presence
 from handoff.settings import HandoffSettings, load_settings
 from hub.abc import ConversationHandler, Owners, Turn, TurnResult
+from hub.bus import EventBus
 from hub.delivery import RetryPolicy
 from hub.hub import Hub
 from hub.model import (
@@ -34,7 +35,7 @@ from hub.model import (
     Outbound,
 )
 from hub.ports import Backend
-from hub.stores import store_from_url
+from hub.stores import beside, store_from_url
 from tests.support import RecordingConnector, channel_links
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -194,7 +195,14 @@ class Rig:
     """A real Hub on a real store with the hand-off installed, driven by a fake clock."""
 
     def __init__(
-        self, store: Backend, settings: HandoffSettings, clock: FakeClock, *, files: Path
+        self,
+        store: Backend,
+        settings: HandoffSettings,
+        clock: FakeClock,
+        *,
+        files: Path,
+        bus: EventBus | None = None,
+        connector: type[RecordingConnector] = RecordingConnector,
     ) -> None:
         self.clock = clock
         self.bot = TinyBot()
@@ -214,8 +222,9 @@ class Rig:
             owners=owners,
             clock=clock,
             retry=RetryPolicy(base_delay=0.01, max_delay=0.05, poll_interval=0.02),
+            bus=bus,
         )
-        self.connector = RecordingConnector(links=channel_links(self.hub, files))
+        self.connector = connector(links=channel_links(self.hub, files))
         self.hub.add_connector(self.connector)
         self._seq = 0
 
@@ -275,11 +284,28 @@ class Rig:
     @classmethod
     @asynccontextmanager
     async def running(
-        cls, store_url: str, settings_path: Path, clock: FakeClock
+        cls,
+        store_url: str,
+        settings_path: Path,
+        clock: FakeClock,
+        *,
+        shared_bus: bool = False,
+        connector: type[RecordingConnector] = RecordingConnector,
     ) -> AsyncIterator[Rig]:
+        """`shared_bus`: the store's own bus, as the app has it (Redis: the stream every
+        process reads), not the in-process one."""
         store = store_from_url(store_url)
-        rig = cls(store, load_settings(settings_path), clock, files=settings_path.parent / "files")
+        bus = beside(store).bus() if shared_bus else None
+        rig = cls(
+            store,
+            load_settings(settings_path),
+            clock,
+            files=settings_path.parent / "files",
+            bus=bus,
+            connector=connector,
+        )
         await store.open()
+        await rig.hub.bus.start()
         # As the app does: the engine (and the history it reads) before the hub runs the
         # turns left pending, and after the hub has finished its own.
         await rig.engine.start()
@@ -289,6 +315,7 @@ class Rig:
         finally:
             await rig.hub.stop()
             await rig.engine.stop()
+            await rig.hub.bus.stop()
             await store.close()
 
 
