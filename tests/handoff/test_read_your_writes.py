@@ -222,3 +222,36 @@ async def test_start_is_quiet_and_a_resync_publishes_what_the_bus_missed(
 
 async def _now(value: bool) -> bool:
     return value
+
+
+@pytest.mark.parametrize(("ask", "agent", "joined"), CASES, ids=["en", "zh"])
+async def test_two_processes_each_publish_an_accept_once(
+    redis_url: str, tmp_path: Path, ask: str, agent: str, joined: str
+) -> None:
+    """Two processes on one Redis: the accepting one reads its write back while the bus
+    holds it; the other reads it from the log (a resync) before the stream brings it.
+    Each feed hears of it once."""
+    path = handoff_yaml(tmp_path)
+    clock = FakeClock(at("2026-11-23 10:00"))
+    async with (
+        Rig.running(redis_url, path, clock, shared_bus=True) as here,
+        Rig.running(redis_url, path, clock, shared_bus=True) as there,
+    ):
+        here.online(agent)
+        there.online(agent)
+        conversation_id = await here.say("cus", ask)
+        await there.hub.bus.settled()
+        assert there.engine.queue.tickets[conversation_id].agent_id == agent
+        feeds = [here.engine.feed.subscribe(), there.engine.feed.subscribe()]
+
+        with here.hub.publish_order.writing(conversation_id):
+            await here.actions.accept(Actor(agent, sees_all=False), conversation_id)
+            await there.engine.resync()
+            assert there.engine.queue.tickets[conversation_id].accepted
+        for rig in (here, there):
+            await rig.hub.bus.settled()
+        for feed in feeds:
+            published = drain(feed)
+            assert changes(published, conversation_id, "accepted") == 1
+            assert logged(published, "handoff.accepted") == 1
+        await here.wait_text("cus", joined)
