@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +60,14 @@ def shared_store_url(request: pytest.FixtureRequest) -> str:
     """Each scale-out test twice: on one private redis-server and on the private cluster."""
     fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test twice: on a SQLite file of its own and on the private redis-server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/frontdesk.db"
+    return str(request.getfixturevalue("redis_url"))
 
 
 # ------------------------------------------------------------------ the rasa-sdk action server

@@ -44,13 +44,6 @@ COMPLAINT = {"en": "This is a complaint, nobody helps me", "zh": "我要投诉�
 QUESTION = {"en": "still solved", "zh": "还解决着吗"}
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/frontdesk.db"
-    return str(request.getfixturevalue("redis_url"))
-
-
 @pytest.fixture
 async def receiver() -> AsyncIterator[CallbackReceiver]:
     server = CallbackReceiver()

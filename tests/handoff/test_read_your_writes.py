@@ -26,6 +26,7 @@ CASES = [
     ("路由器坏了，转人工", "bo", "客服 Bo 已接入"),
 ]
 RigFactory = Callable[[], AbstractAsyncContextManager[Rig]]
+Frames = asyncio.Queue[dict[str, Any]]  # a subscriber's queue of the console feed
 
 
 class TypingChannel(RecordingConnector):
@@ -44,13 +45,6 @@ class TypingChannel(RecordingConnector):
             self.typed.append(address)
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/hub.db"
-    return str(request.getfixturevalue("redis_url"))
-
-
 @pytest.fixture
 def make_rig(store_url: str, tmp_path: Path) -> RigFactory:
     path = handoff_yaml(tmp_path)
@@ -64,7 +58,7 @@ async def rig(make_rig: RigFactory) -> AsyncIterator[Rig]:
         yield rig
 
 
-def drain(feed: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:
+def drain(feed: Frames) -> list[dict[str, Any]]:
     published: list[dict[str, Any]] = []
     while not feed.empty():
         published.append(feed.get_nowait())
@@ -87,6 +81,23 @@ def logged(published: list[dict[str, Any]], kind: str) -> int:
     )
 
 
+def published_once(feed: Frames, conversation_id: str) -> None:
+    """The feed heard of the accept once: one `queue.changed`, one `conversation.event`."""
+    published = drain(feed)
+    assert changes(published, conversation_id, "accepted") == 1
+    assert logged(published, "handoff.accepted") == 1
+
+
+async def offered(rig: Rig, ask: str, agent: str) -> tuple[str, Frames, list[Event]]:
+    """The customer asks for a person and `agent` (online) is offered the conversation;
+    from then on the feed and the accepts the bus brings are watched."""
+    rig.online(agent)
+    conversation_id = await rig.say("cus", ask)
+    ticket = rig.engine.queue.tickets[conversation_id]
+    assert (ticket.agent_id, ticket.accepted) == (agent, False)
+    return conversation_id, rig.engine.feed.subscribe(), heard(rig, "handoff.accepted")
+
+
 def heard(rig: Rig, kind: str) -> list[Event]:
     """The events of `kind` the bus delivers to this process, from now on."""
     seen: list[Event] = []
@@ -102,12 +113,7 @@ def heard(rig: Rig, kind: str) -> list[Event]:
 async def test_accept_is_in_the_index_when_it_returns_though_the_bus_holds_it(
     rig: Rig, ask: str, agent: str, joined: str
 ) -> None:
-    rig.online(agent)
-    conversation_id = await rig.say("cus", ask)
-    ticket = rig.engine.queue.tickets[conversation_id]
-    assert (ticket.agent_id, ticket.accepted) == (agent, False)  # offered, not yet accepted
-    feed = rig.engine.feed.subscribe()
-    accepts = heard(rig, "handoff.accepted")
+    conversation_id, feed, accepts = await offered(rig, ask, agent)
     actor = Actor(agent, sees_all=False)
 
     # Another write of this conversation is under way here (as a delivery receipt's is):
@@ -124,10 +130,7 @@ async def test_accept_is_in_the_index_when_it_returns_though_the_bus_holds_it(
         await until(lambda: _now(channel.typed == ["cus"]))
     await rig.hub.bus.settled()
     assert len(accepts) == 1  # the bus brought it after all, and it changed nothing more
-
-    published = drain(feed)
-    assert changes(published, conversation_id, "accepted") == 1
-    assert logged(published, "handoff.accepted") == 1
+    published_once(feed, conversation_id)
     await rig.wait_text("cus", joined)
 
 
@@ -135,18 +138,13 @@ async def test_accept_is_in_the_index_when_it_returns_though_the_bus_holds_it(
 async def test_accept_the_bus_brings_first_is_published_once(
     rig: Rig, ask: str, agent: str, joined: str
 ) -> None:
-    rig.online(agent)
-    conversation_id = await rig.say("cus", ask)
-    feed = rig.engine.feed.subscribe()
-    accepts = heard(rig, "handoff.accepted")
+    conversation_id, feed, accepts = await offered(rig, ask, agent)
 
     # Nothing holds the bus: it brings the accept during the write, before the read-back.
     await rig.actions.accept(Actor(agent, sees_all=False), conversation_id)
     assert len(accepts) == 1
     await rig.hub.bus.settled()
-    published = drain(feed)
-    assert changes(published, conversation_id, "accepted") == 1
-    assert logged(published, "handoff.accepted") == 1
+    published_once(feed, conversation_id)
     await rig.wait_text("cus", joined)
 
 
@@ -251,7 +249,5 @@ async def test_two_processes_each_publish_an_accept_once(
         for rig in (here, there):
             await rig.hub.bus.settled()
         for feed in feeds:
-            published = drain(feed)
-            assert changes(published, conversation_id, "accepted") == 1
-            assert logged(published, "handoff.accepted") == 1
+            published_once(feed, conversation_id)
         await here.wait_text("cus", joined)

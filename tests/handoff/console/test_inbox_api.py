@@ -15,13 +15,6 @@ from tests.handoff.console.helpers import add_accounts, console_app, handoff_env
 from tests.support import channel_auth
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/frontdesk.db"
-    return str(request.getfixturevalue("redis_url"))
-
-
 async def says(client: TestClient[Any, Any], sender: str, text: str, message_id: str) -> str:
     response = await client.post(
         "/api/v1/channels/api/messages",

@@ -47,13 +47,6 @@ async def within(step: Awaitable[T], what: str) -> T:
         pytest.fail(f"{what} did not finish within {HANG:.0f} s")
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/frontdesk.db"
-    return str(request.getfixturevalue("redis_url"))
-
-
 @pytest.fixture
 async def relay() -> AsyncIterator[CaptureRelay]:
     server = CaptureRelay()
