@@ -253,6 +253,9 @@ class HandoffEngine(ConversationHandler):
                     break
         for conversation_id in [c for c in self.queue.tickets if c not in open_ids]:
             self.queue.drop(conversation_id)
+            # It may be open after all (it moved between the two listings): the next
+            # catch-up of it reads its log from the start, as before it was folded.
+            self.fold.forget(conversation_id)
         self.kick()
 
     async def rebuild_history(self, *, limit: int = 5000) -> None:

@@ -7,10 +7,13 @@ Two paths bring a conversation's events to this process's index: the bus
 turn, the clocks, a resync). Either may come first: the bus holds a conversation's batch
 while another write of it is under way here (`hub.bus_order.PublishOrder`), so an accept
 can be read back before its own notice goes out. Both paths fold through `Fold`, which
-keeps per conversation the last seq it folded: an event at or below it was applied and
-its frames (`queue.changed`, `conversation.event`, SLA alerts) published already, and the
-later path drops it. Were only the first path to publish, the feed would miss what a
-catch-up saw first (the queue's own `seen_seq` check makes the bus's copy a no-op).
+keeps two marks per conversation: the last seq applied (an event at or below it is
+dropped: the later path's copy) and the last seq the feed was told of (its frames,
+`queue.changed`, `conversation.event`, SLA alerts, went out with it). Were only the first
+path to publish, the feed would miss what a catch-up saw first (the queue's own
+`seen_seq` check makes the bus's copy a no-op). The two part when the index lets a
+conversation go that is still open (a resync that missed it, `forget`): its log is read
+from the start again and applied, and the feed is not told it twice.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from handoff.sla import alert_frame
 from hub.model import Event
 
 SLA_ALERTS = ("sla.warning", "sla.breached")
-# Conversations whose last folded seq is kept (least recently folded forgotten). One
-# forgotten while its ticket is open still has the ticket's `seen_seq` to go by.
+# Conversations whose marks are kept (least recently folded forgotten). One forgotten
+# while its ticket is open still has the ticket's `seen_seq` to go by.
 MAX_TRACKED = 50_000
 
 
@@ -48,12 +51,21 @@ class Fold:
         self.feed = feed
         self.counters = counters  # SLA alerts seen raised, by kind and level
         self.max_tracked = max_tracked
-        self._folded: OrderedDict[str, int] = OrderedDict()
+        # Per conversation: (the last seq applied, the last seq the feed was told of).
+        self._marks: OrderedDict[str, tuple[int, int]] = OrderedDict()
 
     def folded(self, conversation_id: str) -> int:
-        """The last seq of the conversation folded here (0: none known)."""
+        """The last seq of the conversation applied here (0: none known)."""
         ticket = self.queue.tickets.get(conversation_id)
-        return max(self._folded.get(conversation_id, 0), ticket.seen_seq if ticket else 0)
+        applied, _ = self._marks.get(conversation_id, (0, 0))
+        return max(applied, ticket.seen_seq if ticket else 0)
+
+    def forget(self, conversation_id: str) -> None:
+        """The index let the conversation go: a later catch-up reads its log from the
+        start (what is still open comes back), and the feed is not told it again."""
+        marks = self._marks.get(conversation_id)
+        if marks is not None:
+            self._marks[conversation_id] = (0, marks[1])
 
     def __call__(self, events: Sequence[Event], *, publish: bool = True) -> bool:
         """Fold what of `events` (ascending per conversation) is new here; with `publish`,
@@ -61,13 +73,15 @@ class Fold:
         changed = False
         raised: list[Event] = []
         for event in events:
-            if event.seq <= self.folded(event.conversation_id):
+            conversation_id = event.conversation_id
+            if event.seq <= self.folded(conversation_id):
                 continue
-            self._remember(event.conversation_id, event.seq)
+            told = self._marks.get(conversation_id, (0, 0))[1]
+            self._remember(conversation_id, event.seq, max(told, event.seq))
             change = self.queue.apply(event)
             self.history.apply(event)
             changed = changed or bool(change)
-            if not publish:
+            if not publish or event.seq <= told:
                 continue
             if event.type in SLA_ALERTS:
                 raised.append(event)
@@ -108,11 +122,13 @@ class Fold:
                 )
             )
 
-    def _remember(self, conversation_id: str, seq: int) -> None:
-        self._folded[conversation_id] = seq
-        self._folded.move_to_end(conversation_id)
-        while len(self._folded) > self.max_tracked:
-            self._folded.popitem(last=False)
+    def _remember(self, conversation_id: str, applied: int, told: int) -> None:
+        # Told even when not published (`publish=False`): a quiet fold's events are not
+        # news later either.
+        self._marks[conversation_id] = (applied, told)
+        self._marks.move_to_end(conversation_id)
+        while len(self._marks) > self.max_tracked:
+            self._marks.popitem(last=False)
 
 
 def _priority(data: Mapping[str, Any]) -> int:

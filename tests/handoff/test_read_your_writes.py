@@ -251,3 +251,30 @@ async def test_two_processes_each_publish_an_accept_once(
         for feed in feeds:
             published_once(feed, conversation_id)
         await here.wait_text("cus", joined)
+
+
+@pytest.mark.parametrize("ask", ["I want a human", "我要转人工"], ids=["en", "zh"])
+async def test_a_ticket_a_resync_let_go_of_is_read_again_and_not_told_twice(
+    rig: Rig, ask: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resync lists the open conversations by status, one status after the other: one
+    that moved between the two listings (a transfer) is in neither, and the index lets
+    its ticket go. The next resync reads its whole log again and the ticket is back; the
+    feed, which heard of those events already, does not hear of them again."""
+    conversation_id = await rig.say("cus", ask)
+    feed = rig.engine.feed.subscribe()
+    listed = rig.hub.store.list_conversations
+
+    async def missing_it(**query: Any) -> Any:
+        page = await listed(**query)
+        items = [c for c in page.items if c.id != conversation_id]
+        return type(page)(items=items, next_cursor=page.next_cursor)
+
+    monkeypatch.setattr(rig.hub.store, "list_conversations", missing_it)
+    await rig.engine.resync()
+    assert conversation_id not in rig.engine.queue.tickets
+    monkeypatch.setattr(rig.hub.store, "list_conversations", listed)
+    await rig.engine.resync()
+    ticket = rig.engine.queue.tickets[conversation_id]
+    assert ticket.language == ("zh" if "转" in ask else "en")
+    assert not [m for m in drain(feed) if m.get("conversation_id") == conversation_id]
