@@ -198,11 +198,10 @@ class HandoffEngine(ConversationHandler):
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         await self.leader.start()
-        # Quiet: the index is built from nothing, so everything open would be "news" (a
-        # frame per ticket and per event of its log, every SLA alert counted again) for a
-        # feed nobody reads yet: the server is not serving, and a console loads the queue
-        # whole when it connects. Later resyncs publish what they find (the bus missed it).
-        await self.resync(quiet=True)
+        # The index is built from the log, which says nothing new to the feed: nobody reads
+        # it yet, and a console loads the queue whole when it connects (`handoff.fold`).
+        self.fold.since = self.clock()
+        await self.resync()
         await self.rebuild_history()
         # Stops on a flag as well as a cancel (see hub.periodic): a tick reading Redis may
         # swallow the cancel, and the hub's shutdown must not wait for it for ever.
@@ -223,20 +222,19 @@ class HandoffEngine(ConversationHandler):
         if self.fold(events):
             self.kick()
 
-    async def catch_up(self, conversation_id: str, *, quiet: bool = False) -> None:
+    async def catch_up(self, conversation_id: str) -> None:
         """Read what the log has past what the index last folded (other processes' writes,
         this process's own before the bus brings them) and fold it as `on_events` would,
-        feed frames included: whichever sees an event first publishes it (`handoff.fold`).
-        `quiet` folds without publishing (the index built at start)."""
+        feed frames included: whichever sees an event first publishes it (`handoff.fold`)."""
         after = self.fold.folded(conversation_id)
         events = await self.hub.store.events(conversation_id, after_seq=after, limit=1000)
-        if self.fold(events, publish=not quiet):
+        if self.fold(events):
             self.kick()
 
-    async def resync(self, *, quiet: bool = False) -> None:
+    async def resync(self) -> None:
         """Rebuild the open part of the index from the store (start, and periodically: other
         processes' changes reach this one this way; after a bus gap). What it finds is
-        published as the bus would have, except `quiet` (at start, see `start`)."""
+        published as the bus would have (at start: nothing, see `start`)."""
         self._last_resync = self.clock()
         open_ids: set[str] = set()
         for status in OPEN:
@@ -247,7 +245,7 @@ class HandoffEngine(ConversationHandler):
                 )
                 for conversation in page.items:
                     open_ids.add(conversation.id)
-                    await self.catch_up(conversation.id, quiet=quiet)
+                    await self.catch_up(conversation.id)
                 cursor = page.next_cursor
                 if cursor is None:
                     break

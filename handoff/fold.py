@@ -14,6 +14,13 @@ path to publish, the feed would miss what a catch-up saw first (the queue's own
 `seen_seq` check makes the bus's copy a no-op). The two part when the index lets a
 conversation go that is still open (a resync that missed it, `forget`): its log is read
 from the start again and applied, and the feed is not told it twice.
+
+The feed carries what happened since this process started (`since`): what came before
+is no news (a console loads the queue and a transcript whole when it connects). So the
+index built at start says nothing (no frame per open ticket and per event of its log, no
+SLA alert counted again), nor does a later read of an older conversation's log (the
+follow-ups reading a resolved one). Events appended by another process on a clock behind
+this one's in the moment it starts may be taken for older; nobody reads the feed then.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ class Fold:
         self.feed = feed
         self.counters = counters  # SLA alerts seen raised, by kind and level
         self.max_tracked = max_tracked
+        self.since = 0.0  # when this process started (events older are folded quietly)
         # Per conversation: (the last seq applied, the last seq the feed was told of).
         self._marks: OrderedDict[str, tuple[int, int]] = OrderedDict()
 
@@ -67,9 +75,10 @@ class Fold:
         if marks is not None:
             self._marks[conversation_id] = (0, marks[1])
 
-    def __call__(self, events: Sequence[Event], *, publish: bool = True) -> bool:
-        """Fold what of `events` (ascending per conversation) is new here; with `publish`,
-        the feed hears of it. Returns whether the queue changed (a dispatch may be due)."""
+    def __call__(self, events: Sequence[Event]) -> bool:
+        """Fold what of `events` (ascending per conversation) is new here, and tell the
+        feed what of it is news. Returns whether the queue changed (a dispatch may be
+        due)."""
         changed = False
         raised: list[Event] = []
         for event in events:
@@ -81,7 +90,7 @@ class Fold:
             change = self.queue.apply(event)
             self.history.apply(event)
             changed = changed or bool(change)
-            if not publish or event.seq <= told:
+            if event.seq <= told or event.at < self.since:
                 continue
             if event.type in SLA_ALERTS:
                 raised.append(event)
@@ -123,8 +132,7 @@ class Fold:
             )
 
     def _remember(self, conversation_id: str, applied: int, told: int) -> None:
-        # Told even when not published (`publish=False`): a quiet fold's events are not
-        # news later either.
+        # Told even when not published (older than `since`): not news later either.
         self._marks[conversation_id] = (applied, told)
         self._marks.move_to_end(conversation_id)
         while len(self._marks) > self.max_tracked:

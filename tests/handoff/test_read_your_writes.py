@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from handoff.actions import Actor
+from handoff.queue import Presence
 from hub.abc import ChannelLinks
 from hub.model import Event, NewEvent
 from hub.stores import store_from_url
@@ -184,14 +185,21 @@ async def test_start_is_quiet_and_a_resync_publishes_what_the_bus_missed(
     path = handoff_yaml(tmp_path)
     clock = FakeClock(at("2026-11-23 10:00"))
     async with Rig.running(store_url, path, clock) as first:
+        first.online("bo")
+        resolved_id = await first.say("earlier", ask)  # Bo takes it and resolves it
+        await first.agents.accept(resolved_id, "bo")
+        await first.agents.resolve(resolved_id, "bo")
+        first.agents.set_presence("bo", Presence.OFFLINE)
+        clock.advance(60.0)
         conversation_id = await first.say("cus", ask)
         ticket = first.engine.queue.tickets[conversation_id]
         clock.now = ticket.pickup_warn + 1.0
         await first.engine.tick()
         assert first.engine.counters["pickup.warning"] == 1
 
-    # A restart: the index is built from the log, and the feed hears nothing of it (no
-    # frame per open ticket and event, no alert counted twice).
+    # A restart (a second later): the index is built from the log, and the feed hears
+    # nothing of it (no frame per open ticket and event, no alert counted twice).
+    clock.advance(1.0)
     store = store_from_url(store_url)
     rig = Rig(store, first.engine.settings, clock, files=tmp_path / "files")
     feed = rig.engine.feed.subscribe()
@@ -202,6 +210,11 @@ async def test_start_is_quiet_and_a_resync_publishes_what_the_bus_missed(
         assert ticket.alerts == {"pickup.warning"}
         assert drain(feed) == []
         assert rig.engine.counters["pickup.warning"] == 0
+        # Nor does a later read of an older conversation's log (the follow-ups read a
+        # resolved one so): it all happened before this process started.
+        await rig.engine.catch_up(resolved_id)
+        assert rig.engine.history.past(resolved_id) is not None
+        assert drain(feed) == []
 
         # Another process changes the ticket and this one misses its bus notice (written
         # to the store directly): a resync reads it and publishes it, once.
