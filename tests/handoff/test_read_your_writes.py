@@ -291,3 +291,33 @@ async def test_a_ticket_a_resync_let_go_of_is_read_again_and_not_told_twice(
     ticket = rig.engine.queue.tickets[conversation_id]
     assert ticket.language == ("zh" if "转" in ask else "en")
     assert not [m for m in drain(feed) if m.get("conversation_id") == conversation_id]
+
+
+@pytest.mark.parametrize(("ask", "agent", "joined"), CASES, ids=["en", "zh"])
+async def test_every_action_that_changes_the_ticket_is_in_the_index_when_it_returns(
+    rig: Rig, ask: str, agent: str, joined: str
+) -> None:
+    """Accept, join, a note that mentions someone, transfer, reassign and resolve, while
+    the bus holds every batch of the conversation: each is in the index as it returns."""
+    conversation_id, feed, accepts = await offered(rig, ask, agent)
+    tickets = rig.engine.queue.tickets
+    with rig.hub.publish_order.writing(conversation_id):
+        await rig.agents.accept(conversation_id, agent)
+        assert tickets[conversation_id].accepted
+        await rig.agents.join(conversation_id, "sue")
+        assert tickets[conversation_id].participants == {"sue"}
+        await rig.agents.note(conversation_id, "sue", "see the order", mentions=[agent])
+        assert tickets[conversation_id].mentioned == {agent}
+        await rig.agents.transfer(conversation_id, agent, to_agent="sue")  # Sue is offline
+        ticket = tickets[conversation_id]
+        assert (ticket.agent_id, ticket.pinned_agent) == ("", "sue")
+        await rig.agents.reassign(conversation_id, "sue", agent)
+        assert (ticket.agent_id, ticket.accepted) == (agent, True)
+        await rig.agents.resolve(conversation_id, agent)
+        assert conversation_id not in tickets
+        assert accepts == []  # all of it still held on the bus
+    await rig.hub.bus.settled()
+    published = drain(feed)
+    told = [m["change"] for m in published if m["type"] == "queue.changed"]
+    assert told == ["accepted", "joined", "requeued", "requeued", "offered", "closed"]
+    await rig.wait_text("cus", joined)
