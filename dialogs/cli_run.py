@@ -58,13 +58,21 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _test(args: argparse.Namespace) -> int:
+def _engine_and_endpoint(args: argparse.Namespace) -> tuple[DialogEngine, str] | None:
+    """`test`'s and `try`'s engine with the action endpoint it calls; None (reported) when
+    the config or the dialogs are invalid."""
     endpoint = action_endpoint(args)
     if endpoint is None:
-        return EXIT_INVALID
+        return None
     engine = _load(args.path, endpoint)
-    if engine is None:
+    return None if engine is None else (engine, endpoint)
+
+
+def _test(args: argparse.Namespace) -> int:
+    loaded = _engine_and_endpoint(args)
+    if loaded is None:
         return EXIT_INVALID
+    engine, endpoint = loaded
     problems = Problems()
     files = test_files(Path(args.tests or args.path))
     tests = load_tests(files, problems)
@@ -125,13 +133,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _try(args: argparse.Namespace) -> int:
-    endpoint = action_endpoint(args)
-    if endpoint is None:
+    loaded = _engine_and_endpoint(args)
+    if loaded is None:
         return EXIT_INVALID
-    engine = _load(args.path, endpoint)
-    if engine is None:
-        return EXIT_INVALID
-    return asyncio.run(chat(engine, sys.stdin, sys.stdout))
+    return asyncio.run(chat(loaded[0], sys.stdin, sys.stdout))
 
 
 async def chat(engine: DialogEngine, stdin: TextIO, stdout: TextIO) -> int:
