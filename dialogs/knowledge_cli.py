@@ -1,16 +1,11 @@
 """`frontdesk knowledge check [PATH]` and `frontdesk knowledge search QUERY`: the operator's
-tools for the articles under `config/knowledge/` (docs/knowledge.md)."""
+tools for the articles under `config/knowledge/` (docs/knowledge.md). The knowledge base is
+imported by the commands as they run, not to build the parser."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-
-from dialogs.kb_articles import load_articles
-from dialogs.knowledge import KnowledgeBase
-from dialogs.loader import load_bot
-from dialogs.yamlsource import DialogsInvalid
-from hub.text import detect_language
 
 DEFAULT_PATH = "config/knowledge"
 DEFAULT_DIALOGS = "config/dialogs"
@@ -33,6 +28,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _check(args: argparse.Namespace) -> int:
+    from dialogs.kb_articles import load_articles
+    from dialogs.yamlsource import DialogsInvalid
+
     try:
         articles = load_articles(args.path)
     except DialogsInvalid as error:
@@ -46,6 +44,11 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
+    from dialogs.knowledge import KnowledgeBase
+    from dialogs.loader import load_bot
+    from dialogs.yamlsource import DialogsInvalid
+    from hub.text import detect_language
+
     try:
         kb = KnowledgeBase.load(args.path, load_bot(args.dialogs))
     except DialogsInvalid as error:

@@ -254,7 +254,7 @@ def create_app(
     app.on_shutdown.append(hang_up)
     if handoff is not None:
         handoff.install(app)
-    from handoff.console import install_console  # the agents' and supervisors' web app
+    from handoff.console.mount import install_console  # the agents' and supervisors' web app
 
     install_console(app, hub, config)
     return app

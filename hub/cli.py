@@ -1,28 +1,33 @@
-"""The `frontdesk` command."""
+"""The `frontdesk` command.
+
+Building the parser must stay cheap: operators run the command all day and the tests run it
+as a subprocess. So each package's `register` only declares its commands' arguments, and
+every command imports what it runs on when it runs (`serve` the whole hub, `dialogs` the
+engine, numpy and jieba …); `tests/hub/test_cli_start.py` checks that the parser alone
+imports none of it (docs/performance.md, "The command line starts fast").
+"""
 
 from __future__ import annotations
 
 import argparse
-import gc
-import logging
 import os
-import secrets
 import sys
 from collections.abc import Callable, Sequence
 
 from dialogs.cli import register as _dialogs_commands
 from dialogs.knowledge_cli import register as _knowledge_commands
-from handoff.console import register as _agents_commands
+from handoff.console.cli import register as _agents_commands
 from handoff.reports.cli import register as _reports_commands
 from hub.customers_cli import register as _customers_commands
 from hub.errors import ConfigError
 
 DEFAULT_CONFIG = "config/frontdesk.yaml"
 
-log = logging.getLogger("frontdesk.cli")
-
 
 def _serve(args: argparse.Namespace) -> int:
+    import gc
+    import secrets
+
     from aiohttp import web
 
     from hub.app import create_app

@@ -13,37 +13,21 @@ a copy of the database lets nobody log in.
 from __future__ import annotations
 
 import abc
-import enum
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# Re-exported: the console imports them from here; they live in `roles.py` so that the
+# command line can declare its choices without the stores.
+from handoff.console.roles import LANGUAGES as LANGUAGES
+from handoff.console.roles import Role as Role
 from handoff.settings import AGENT_ID
 from hub.errors import ConfigError, Contention, FrontdeskError
 from hub.stores import backend_kind, sqlite_path
 
 ACCOUNT_ID = AGENT_ID  # one rule: an account id is an agent id
-LANGUAGES = ("en", "zh")
-
-
-class Role(enum.StrEnum):
-    """What a person may do. Each role can do everything the ones before it can."""
-
-    AGENT = "agent"  # answers conversations
-    SUPERVISOR = "supervisor"  # watches and steers the floor, sees the dashboard
-    OPERATOR = "operator"  # manages accounts and integrations
-
-    @property
-    def rank(self) -> int:
-        return _RANKS[self]
-
-    def allows(self, needed: Role) -> bool:
-        return self.rank >= needed.rank
-
-
-_RANKS = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.OPERATOR: 3}
 
 
 class AccountError(FrontdeskError):

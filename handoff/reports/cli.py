@@ -1,11 +1,10 @@
 """`frontdesk demo seed` (history to try the reports on) and `frontdesk reports NAME` (a report
-as JSON or CSV on the terminal, the same figures as the console's)."""
+as JSON or CSV on the terminal, the same figures as the console's). What they run on is
+imported when they run, not to build the parser."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
 import time
 
@@ -34,6 +33,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _seed(args: argparse.Namespace) -> int:
+    import asyncio
+
     from handoff.reports.seed import SeedPlan, seed_history
     from handoff.settings import load_settings
     from hub.config import load_config
@@ -64,6 +65,9 @@ def _progress(day: int, days: int, written: int) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
     from handoff.reports.service import CSV, DEFAULT_DAYS, Reports
     from handoff.settings import load_settings
     from hub.config import load_config

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dialogs import cli
+from dialogs import cli_run
 from dialogs.engine import DialogEngine
 from hub import cli as hub_cli
 from tests.cancels import SwallowsFirstCancel, stops
@@ -233,7 +233,7 @@ def test_a_test_presses_buttons_by_title(
 async def test_try_chats_in_the_terminal() -> None:
     engine = DialogEngine.from_path(DEMO_DIALOGS)
     out = io.StringIO()
-    await cli.chat(engine, io.StringIO("my phone won't turn on\n2\nno\n"), out)
+    await cli_run.chat(engine, io.StringIO("my phone won't turn on\n2\nno\n"), out)
     transcript = out.getvalue()
     assert "[1] Yes" in transcript and "[2] No" in transcript
     assert "charging light" in transcript
