@@ -3,7 +3,7 @@ project's own bilingual set.
 
     python bench/nlu.py --dataset clinc150 [--data-dir ../shared/data] [--validation]
     python bench/nlu.py --dataset banking77 [--validation]
-    python bench/nlu.py --dataset frontdesk-bilingual
+    python bench/nlu.py --dataset frontdesk-bilingual [--split dev]
 
 Trains on the train split, predicts the test split one utterance per call (as the hub does), and
 prints progress to stderr and, as the last stdout line, one JSON object with the figures
@@ -19,7 +19,10 @@ frontdesk-bilingual: the demo bot (`config/dialogs`) is loaded as the hub loads 
 threshold calibrated on its own examples) and scored on `bench/data/frontdesk-bilingual`, a set
 written for this purpose and never trained on; English and Chinese are reported separately
 (Chinese also by Simplified / Traditional / mixed with Latin), beside a plain TF-IDF + LinearSVC
-baseline trained on the same examples. The set has no validation split: nothing is tuned on it.
+baseline trained on the same examples. Its test split is held out: nothing is tuned on it, and
+no per-line result of it is shown. `--split dev` scores the dev split instead (`dev_*.tsv`,
+written apart from the test lines for working on the bot), and lists its misread lines on
+stderr.
 
 `--validation` never reads a test split: for tuning. CLINC150 then reports the validation
 figures only; Banking77 trains on 90 % of its train split and scores the other 10 % (a fixed,
@@ -30,13 +33,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import gc
 import json
 import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -243,14 +247,24 @@ def bench_banking77(data_dir: Path, *, validation: bool = False) -> dict[str, ob
 BILINGUAL = REPO / "bench" / "data" / "frontdesk-bilingual"
 
 
-def load_bilingual(folder: Path = BILINGUAL) -> dict[str, Examples]:
-    """Language → (utterance, intent) rows, out-of-scope rows with intent `OOS`."""
+SPLITS = ("test", "dev")
+
+
+def load_bilingual(folder: Path = BILINGUAL, split: str = "test") -> dict[str, Examples]:
+    """Language → (utterance, intent) rows, out-of-scope rows with intent `OOS`.
+
+    `test`: the held-out `test_*.tsv` and `oos_*.tsv`; `dev`: `dev_*.tsv`, whose
+    out-of-scope lines are rows of intent `oos` in the same file.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     found: dict[str, Examples] = {}
     for lang in ("en", "zh"):
-        with (folder / f"test_{lang}.tsv").open(encoding="utf-8", newline="") as f:
+        with (folder / f"{split}_{lang}.tsv").open(encoding="utf-8", newline="") as f:
             rows = [(row["text"], row["intent"]) for row in csv.DictReader(f, delimiter="\t")]
-        with (folder / f"oos_{lang}.tsv").open(encoding="utf-8", newline="") as f:
-            rows += [(row["text"], OOS) for row in csv.DictReader(f, delimiter="\t")]
+        if split == "test":
+            with (folder / f"oos_{lang}.tsv").open(encoding="utf-8", newline="") as f:
+                rows += [(row["text"], OOS) for row in csv.DictReader(f, delimiter="\t")]
         found[lang] = rows
     return found
 
@@ -292,7 +306,20 @@ def baseline(examples: dict[str, list[str]]) -> object:
     return model.fit(texts, labels)
 
 
-def bench_bilingual(data_dir: Path, *, validation: bool = False) -> dict[str, object]:
+def log_misreads(
+    lang: str, predictions: Sequence[Prediction], rows: Examples, threshold: float
+) -> None:
+    """Each line read as another intent (or out of scope when it is not, and back), on stderr."""
+    for prediction, (text, gold) in zip(predictions, rows, strict=True):
+        guess = prediction.ranking[0].intent if prediction.confidence >= threshold else OOS
+        if guess != gold:
+            best = prediction.ranking[0]
+            log(f"{lang} {gold} → {guess} ({best.intent} {best.confidence:.2f}): {text}")
+
+
+def bench_bilingual(
+    data_dir: Path, *, validation: bool = False, split: str = "test"
+) -> dict[str, object]:
     from dialogs.loader import load_bot
     from dialogs.training import OUT_OF_SCOPE
 
@@ -307,14 +334,16 @@ def bench_bilingual(data_dir: Path, *, validation: bool = False) -> dict[str, ob
     }
     plain = baseline(examples)
     result: dict[str, object] = {
-        "dataset": "frontdesk-bilingual",
+        "dataset": "frontdesk-bilingual" if split == "test" else f"frontdesk-bilingual {split}",
         "threshold": classifier.threshold,
         "intents": len(examples),
         "examples": sum(len(v) for v in examples.values()),
         "load_seconds": round(load_seconds, 2),
     }
-    for lang, rows in load_bilingual().items():
+    for lang, rows in load_bilingual(split=split).items():
         predictions = predict_all(classifier, rows)
+        if split == "dev":  # the dev split is for working on the bot: show what it misreads
+            log_misreads(lang, predictions, rows, classifier.threshold)
         in_scope, recall, precision, _ = scores(predictions, rows, classifier.threshold)
         argmax = scores(predictions, rows, 0.0)[0]
         inside = [(p, gold) for p, (_, gold) in zip(predictions, rows, strict=True) if gold != OOS]
@@ -360,12 +389,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--validation", action="store_true", help="tune on validation data; never read test"
     )
+    parser.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="test",
+        help="frontdesk-bilingual only: the held-out test split, or the dev split to work on",
+    )
     args = parser.parse_args(argv)
-    bench = {
+    if args.split != "test" and args.dataset != "frontdesk-bilingual":
+        parser.error("--split is for --dataset frontdesk-bilingual")
+    benches: dict[str, Callable[..., dict[str, object]]] = {
         "clinc150": bench_clinc150,
         "banking77": bench_banking77,
-        "frontdesk-bilingual": bench_bilingual,
-    }[args.dataset]
+        "frontdesk-bilingual": functools.partial(bench_bilingual, split=args.split),
+    }
+    bench = benches[args.dataset]
     result = bench(args.data_dir, validation=args.validation)
     log(json.dumps(result, indent=2))
     print(json.dumps(result))
