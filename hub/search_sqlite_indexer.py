@@ -14,8 +14,13 @@ write no longer waits for the tokenizer or the index.
 - **Edits and erasures**: the event's entry is deleted in the edit's own transaction (by
   trigger) and the event noted again, so the old text is never found, even before the
   indexer runs.
-- **One batch is one write**: it runs in the store's group commit (`hub.store_sqlite_batch`),
-  synchronously, like any other write of the process.
+- **One batch is one write, and a short one**: it runs in the store's group commit
+  (`hub.store_sqlite_batch`), synchronously, like any other write of the process, so for as
+  long as it runs every turn of the process waits. A batch takes at most `BATCH` notes, and
+  stops taking more once their tokens took `BUDGET` (long texts, which the memo does not
+  keep); a backlog is worked through in several batches, each its own write, with the
+  loop free in between. One batch of 512 held the loop 10–37 ms under web chat load, the
+  largest stalls of the process (`docs/performance.md`, "Eleventh round").
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from hub.memo import Memo
@@ -38,7 +44,8 @@ if TYPE_CHECKING:  # the store imports the search module, which imports this one
 
 log = logging.getLogger("frontdesk.search.sqlite")
 
-BATCH = 512  # notes per write: bounds how long one batch holds the event loop
+BATCH = 64  # notes per write: bounds how long one batch holds the event loop (≈ 3 ms)
+BUDGET = 0.002  # seconds of tokenizing after which a batch takes no more notes
 DELAY = 0.1  # seconds a woken indexer waits for more messages to join its batch
 IDLE_CHECK = 5.0  # seconds between looks for notes written by another process
 _INDEXED = frozenset(INDEXED_TYPES)
@@ -74,9 +81,17 @@ def row_body(kind: str, data: str) -> str:
         return ""
 
 
-def index_pending(db: sqlite3.Connection, limit: int = BATCH) -> int:
+def index_pending(
+    db: sqlite3.Connection,
+    limit: int = BATCH,
+    *,
+    budget: float = BUDGET,
+    clock: Callable[[], float] = time.perf_counter,
+) -> int:
     """Index up to `limit` noted events, oldest note first, and drop their notes (in the
-    caller's transaction). Returns how many notes were taken."""
+    caller's transaction). Once tokenizing took `budget` seconds of `clock`, the notes
+    not reached yet are left for the next batch (at least one is always taken). Returns
+    how many notes were taken."""
     rows = db.execute(
         "SELECT p.id, p.conversation_id, p.seq, e.type, e.data FROM search_pending AS p"
         " LEFT JOIN events AS e ON e.conversation_id = p.conversation_id AND e.seq = p.seq"
@@ -86,11 +101,16 @@ def index_pending(db: sqlite3.Connection, limit: int = BATCH) -> int:
     if not rows:
         return 0
     documents = []
+    deadline = clock() + budget
+    taken = 0
     for _, conversation_id, seq, kind, data in rows:
+        taken += 1
         body = row_body(kind, data) if kind is not None else ""  # None: the event is gone
         if body:
             what = "ticket" if kind == TICKET_TYPE else "message"
             documents.append((what, conversation_id, seq, body))
+        if clock() > deadline:  # the FTS5 insert below costs about as much again
+            break
     # An event noted again after an edit had its entry deleted by the edit's trigger, and
     # `OR REPLACE` keeps one note per event: each is indexed once.
     db.executemany(
@@ -98,18 +118,26 @@ def index_pending(db: sqlite3.Connection, limit: int = BATCH) -> int:
         " VALUES (?, ?, ?, '', ?)",
         documents,
     )
-    db.execute("DELETE FROM search_pending WHERE id <= ?", (rows[-1][0],))
-    return len(rows)
+    db.execute("DELETE FROM search_pending WHERE id <= ?", (rows[taken - 1][0],))
+    return taken
 
 
 class Indexer:
     """Follows `search_pending` for one store: a task between `start` and `stop`, woken
     by `wake`; `catch_up` indexes everything pending now (what a search does first)."""
 
-    def __init__(self, store: SQLiteBase, *, delay: float = DELAY, batch: int = BATCH) -> None:
+    def __init__(
+        self,
+        store: SQLiteBase,
+        *,
+        delay: float = DELAY,
+        batch: int = BATCH,
+        budget: float = BUDGET,
+    ) -> None:
         self.store = store
         self.delay = delay
         self.batch = batch
+        self.budget = budget
         self._woken = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -138,10 +166,13 @@ class Indexer:
         return self.store.db.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is not None
 
     async def catch_up(self) -> int:
-        """Index every note there is now; returns how many were taken."""
+        """Index every note there is now; returns how many were taken. Each batch is a
+        write of its own: between two, the loop runs the turns that were waiting."""
         taken = 0
         while self.pending():
-            taken += await self.store._write(lambda db: index_pending(db, self.batch))
+            taken += await self.store._write(
+                lambda db: index_pending(db, self.batch, budget=self.budget)
+            )
         return taken
 
     async def _run(self) -> None:

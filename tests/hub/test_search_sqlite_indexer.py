@@ -123,6 +123,79 @@ async def test_an_erasure_before_the_indexer_ran_leaves_nothing_to_find(
     assert (indexed(sqlite_store), pending(sqlite_store)) == (1, 0)
 
 
+# One index batch is one synchronous write on the event loop: no batch may take more notes
+# than this (at ≈ 50 µs a note, ≈ 3 ms), whatever the backlog.
+MOST_NOTES_PER_WRITE = 64
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_backlog_is_indexed_in_short_writes(
+    sqlite_store: SQLiteStore, language: str
+) -> None:
+    text, word = TEXTS[language]
+    backlog = 2 * MOST_NOTES_PER_WRITE + 2
+    for i in range(backlog):
+        await say(sqlite_store, f"c{i}", f"{text} {i}")
+    indexer = SQLiteSearch(sqlite_store).indexer  # not started: caught up by hand
+    indexer.budget = float("inf")  # notes counted, not time: the budget has a test of its own
+    batches = sqlite_store._group.batches
+    assert await indexer.catch_up() == backlog
+    assert sqlite_store._group.batches - batches == 3  # 64 + 64 + 2 notes
+    assert (indexed(sqlite_store), pending(sqlite_store)) == (backlog, 0)
+    hits = await SQLiteSearch(sqlite_store).search(
+        parse_query(word), kind="conversation", scope=None, limit=backlog + 1
+    )
+    assert len(hits.items) == backlog
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_turn_written_during_a_backlog_waits_for_one_batch_only(
+    sqlite_store: SQLiteStore, language: str
+) -> None:
+    """The loop is free between two batches: a write asked for while the indexer works
+    through a backlog commits with the first batch, not after the whole backlog."""
+    text, _ = TEXTS[language]
+    backlog = 2 * MOST_NOTES_PER_WRITE + 2
+    for i in range(backlog):
+        await say(sqlite_store, f"c{i}", f"{text} {i}")
+    indexer = SQLiteSearch(sqlite_store).indexer
+    indexer.budget = float("inf")
+    catching_up = asyncio.create_task(indexer.catch_up())
+    await asyncio.sleep(0)  # the indexer's first batch is queued
+    await say(sqlite_store, "late", text)  # a customer's message, during the backlog
+    assert indexed(sqlite_store) == MOST_NOTES_PER_WRITE  # committed with the first batch
+    assert await catching_up == backlog + 1
+    assert pending(sqlite_store) == 0
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_batch_stops_taking_notes_once_its_tokenizing_budget_is_spent(
+    sqlite_store: SQLiteStore, language: str
+) -> None:
+    """Long texts (which the memo does not keep) make a batch slow: it stops taking notes
+    after `budget` seconds and leaves the rest, oldest first, for the next one."""
+    text, word = TEXTS[language]
+    conversations = [await say(sqlite_store, f"c{i}", f"{text} {i}") for i in range(5)]
+    ticks = iter(range(100))  # a clock that moves one second at each reading
+
+    def clock() -> float:
+        return float(next(ticks))
+
+    taken = await sqlite_store._write(
+        lambda db: search_sqlite_indexer.index_pending(db, budget=2.5, clock=clock)
+    )
+    assert taken == 3  # read at 0 (deadline 2.5), then 1, 2, 3: past it after the third
+    assert (indexed(sqlite_store), pending(sqlite_store)) == (3, 2)
+    found = sqlite_store.db.execute(
+        "SELECT conversation_id FROM search_docs WHERE kind = 'message'"
+    ).fetchall()
+    assert sorted(c for (c,) in found) == sorted(conversations[:3])
+    hits = await SQLiteSearch(sqlite_store).search(
+        parse_query(word), kind="conversation", scope=None, limit=10
+    )
+    assert len(hits.items) == 5 and pending(sqlite_store) == 0
+
+
 def test_a_repeated_text_is_tokenized_once_with_the_same_body(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
