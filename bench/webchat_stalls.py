@@ -4,15 +4,14 @@ A closed-loop p99 far above the median means the loop is now and then held by on
 piece of work, which every turn waiting behind it pays for. The hub runs as usual
 (`frontdesk serve`, demo bot, SQLite) with:
 
-- every callback of the loop timed (`Handle._run`): a histogram, and for each one over
-  `--slow` ms the Python stack at that moment, taken by a watchdog thread (it asks for the
-  GIL, so it gets it at the latest after one switch interval of a callback that holds it);
+- every callback of the loop timed (`Handle._run`) in wall time and in the thread's CPU
+  time (which another process taking the core does not inflate): histograms, and for each
+  callback past `--slow` ms the Python stack at that moment, taken by a watchdog thread
+  (it asks for the GIL, so it gets it at the latest one switch interval into the callback);
 - each iteration of the loop timed without its `select` (the work of one pass);
 - a probe task asleep for 2 ms at a time: how late it wakes (what any timer pays);
 - the group commit's batches (`GroupCommit.flush`: writes per batch, time), the search
-  indexer's batches (`index_pending`: notes, time) and the garbage collector's passes;
-  for the two batches also the thread's CPU time, which the other work of a shared
-  machine (a process scheduled in their place) does not inflate.
+  indexer's batches (`index_pending`: notes, time) and the garbage collector's passes.
 
 The load is `bench/webchat_vs_peer.py`'s closed loop. Timing costs the loop a little, so
 the replies/s printed beside are a rough check only.
@@ -84,7 +83,7 @@ def serve_timed(argv: list[str]) -> None:
     run = asyncio.events.Handle._run
 
     def timed_run(self: Any) -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         running[0], running[1] = self, started
         running[2] += 1
         try:
@@ -92,6 +91,7 @@ def serve_timed(argv: list[str]) -> None:
         finally:
             running[0] = None
             figures["callback"].add(time.perf_counter() - started)
+            figures["callback, CPU"].add(time.thread_time() - cpu)
 
     run_once = asyncio.base_events.BaseEventLoop._run_once  # type: ignore[attr-defined]
 
@@ -109,10 +109,11 @@ def serve_timed(argv: list[str]) -> None:
 
             selector.select, selector._fd_timed = timed_select, True
         selector._fd_waited = 0.0
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         ready = len(self._ready)
         run_once(self)
         figures["iteration"].add(time.perf_counter() - started - selector._fd_waited)
+        figures["iteration, CPU"].add(time.thread_time() - cpu)
         sizes[f"ready {bucket(ready)}"] += 1
 
     def watchdog() -> None:
