@@ -19,7 +19,7 @@ write no longer waits for the tokenizer or the index.
   long as it runs every turn of the process waits. A batch takes at most `BATCH` notes, and
   stops taking more once their tokens took `BUDGET` (long texts, which the memo does not
   keep); a backlog is worked through in several batches, each its own write, with the
-  loop free in between. One batch of 512 held the loop 10–37 ms under web chat load, the
+  loop free in between. Batches of up to 512 took 10–44 ms of CPU under web chat load, the
   largest stalls of the process (`docs/performance.md`, "Eleventh round").
 """
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # the store imports the search module, which imports this one
 
 log = logging.getLogger("frontdesk.search.sqlite")
 
-BATCH = 64  # notes per write: bounds how long one batch holds the event loop (≈ 3 ms)
+BATCH = 64  # notes per write: bounds how long one batch holds the event loop (2–5 ms)
 BUDGET = 0.002  # seconds of tokenizing after which a batch takes no more notes
 DELAY = 0.1  # seconds a woken indexer waits for more messages to join its batch
 IDLE_CHECK = 5.0  # seconds between looks for notes written by another process
