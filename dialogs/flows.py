@@ -221,6 +221,7 @@ class Settings:
     word_vectors: bool = True  # static word embeddings in the NLU (False: n-grams only)
     interrupt_confidence: float = 0.6
     handoff_confidence: float = 0.6  # a flow that starts with a hand-off needs this much
+    split_confidence: float = 0.5  # each question of a message asking several needs this much
     max_fallbacks: int = 2
     flow_timeout: float = 1800.0
     messages: Mapping[str, Text] = field(default_factory=dict)

@@ -216,6 +216,7 @@ class Reader:
             "word_vectors",
             "interrupt_confidence",
             "handoff_confidence",
+            "split_confidence",
             "max_fallbacks",
             "flow_timeout",
             "messages",
@@ -252,6 +253,7 @@ class Reader:
             interrupt_confidence=self.number(node.get("interrupt_confidence"), 0.6, 0.0, 1.0)
             or 0.6,
             handoff_confidence=self.number(node.get("handoff_confidence"), 0.6, 0.0, 1.0) or 0.6,
+            split_confidence=self.number(node.get("split_confidence"), 0.5, 0.0, 1.0) or 0.5,
             max_fallbacks=int(self.number(node.get("max_fallbacks"), 2, 1, 100) or 2),
             flow_timeout=self.number(node.get("flow_timeout"), 1800.0, 1.0, 10**7) or 1800.0,
             messages=messages,

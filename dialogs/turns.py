@@ -52,6 +52,7 @@ from dialogs.flows import (
     Text,
 )
 from dialogs.knowledge import KnowledgeBase
+from dialogs.questions import Question, asked
 from dialogs.slots import Invalid, validate
 from dialogs.state import State
 from dialogs.suggestions import hands_off, suggestions
@@ -157,6 +158,7 @@ class Dialogue:
         self.given: dict[str, Any] = {}  # slots this message filled from its entities
         self.rejected: dict[str, str] = {}  # slots whose entity in this message was invalid
         self.answer = ""  # the customer's answer quoted in a validation message
+        self.questions: list[dict[str, Any]] = []  # each question answered, when several
 
     # ------------------------------------------------------------------ the turn
     async def run(self, raw_text: str, *, now: float, deep_link: str = "") -> Outcome:
@@ -224,6 +226,8 @@ class Dialogue:
             "lang": self.state.lang,
             "fallbacks": self.state.fallbacks,
         }
+        if self.questions:
+            data["questions"] = self.questions
         if self.timed_out:
             data["timed_out"] = self.timed_out
         if self.found:
@@ -270,6 +274,10 @@ class Dialogue:
         text = after_retraction(text)
         intent, confidence, candidates = self._classify(text)
         self.intent, self.confidence = intent, confidence
+        questions = asked(self.bot, text, whole=(intent, confidence))
+        if questions:
+            await self._answer_each(questions)
+            return
         if intent is None:
             if not self._answer_from_knowledge(text):
                 self._fallback(candidates)
@@ -373,6 +381,19 @@ class Dialogue:
             return
         self.handled_as = "flow"
         await self._start_flow(self.bot.flows[self.bot.triggers[intent]])
+
+    async def _answer_each(self, questions: Sequence[Question]) -> None:
+        """A message asking several things (`dialogs.questions`): each FAQ answered in the
+        order asked, then the flow, if one was asked for, started as for that question alone."""
+        self.state.fallbacks = 0
+        self.questions = [
+            {"intent": q.intent, "confidence": round(q.confidence, 4)} for q in questions
+        ]
+        for question in questions:
+            # Each answer is rendered with its own intent as `latest_message.intent`; the
+            # last one (the flow's, when there is one) is what the turn leaves behind.
+            self.intent, self.confidence = question.intent, question.confidence
+            await self._start_intent(question.intent)
 
     def _fallback(self, candidates: list[str]) -> None:
         state = self.state
