@@ -71,6 +71,31 @@ async def test_chinese_conversation(client, receiver) -> None:
     assert "充电指示灯" in texts(await li.say("没反应"))
 
 
+@pytest.mark.parametrize(
+    ("sender", "message", "answer", "ask", "shipped"),
+    [
+        (
+            "fay",
+            "hi, where is my order? also can I change the delivery address?",
+            "change the address in the app",
+            "order number",
+            "has shipped with SF Express",
+        ),
+        ("fang", "你好，我的订单到哪了？另外能改收货地址吗", "修改地址", "订单号", "已由"),
+    ],
+)
+async def test_two_questions_in_one_message_get_both_answers(
+    client, receiver, sender: str, message: str, answer: str, ask: str, shipped: str
+) -> None:
+    fa = Customer(client, receiver, sender)
+    first, second = await fa.say(message, replies=2)
+    assert answer in first["text"] and ask in second["text"]
+    assert shipped in texts(await fa.say("20261001"))
+    turns = await fa.turns()
+    assert [q["intent"] for q in turns[0]["questions"]] == ["change_address", "check_order"]
+    assert turns[-1]["slots"]["order_status"] == "shipped" and "questions" not in turns[-1]
+
+
 async def test_talk_to_a_human_and_complaint(client, receiver) -> None:
     mo = Customer(client, receiver, "mo")
     await mo.say("I want to speak to a person")
