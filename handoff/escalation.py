@@ -33,7 +33,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from handoff import sentiment
-from handoff.history import Past
+from handoff.history import Past, turn_intents
 from handoff.messages import LEAVE_PAYLOAD
 from handoff.summary import summarize
 from handoff.tickets import label, next_number
@@ -196,7 +196,11 @@ class Escalation(ConversationHandler):
         history = await self._history(turn)
         bot_turn = next((e.data for e in result.events if e.type == "bot.turn"), {})
         engine.history.note_turn(
-            turn.customer.id, turn.conversation.id, str(bot_turn.get("intent") or ""), turn.now
+            turn.customer.id,
+            turn.conversation.id,
+            str(bot_turn.get("intent") or ""),
+            turn.now,
+            also=turn_intents(bot_turn),
         )
         signals = self._signals(turn, result, bot_turn, history)
         score = signals.scores[-1]

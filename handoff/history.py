@@ -7,7 +7,9 @@ the queue: rebuilt at start from recent conversations, then kept current by the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from handoff.summary import CustomerFacts
 from hub.model import Event
@@ -46,6 +48,19 @@ class Past:
     answered_as: str = ""
 
 
+def turn_intents(turn: Mapping[str, Any]) -> list[str]:
+    """The intents a `bot.turn` event's data says the bot answered: its `intent`, and each
+    of its `questions` when the message asked several (the dialog engine's
+    `dialogs.questions`)."""
+    found = [str(turn["intent"])] if turn.get("intent") else []
+    questions = turn.get("questions")
+    for question in questions if isinstance(questions, list) else ():
+        intent = question.get("intent") if isinstance(question, Mapping) else None
+        if intent and str(intent) not in found:
+            found.append(str(intent))
+    return found
+
+
 class History:
     def __init__(self, *, nps: bool = False) -> None:
         self.nps = nps
@@ -70,12 +85,19 @@ class History:
         return past
 
     def note_turn(
-        self, customer_id: str, conversation_id: str, intent: str, at: float, *, bot: bool = True
+        self,
+        customer_id: str,
+        conversation_id: str,
+        intent: str,
+        at: float,
+        *,
+        bot: bool = True,
+        also: Iterable[str] = (),
     ) -> None:
+        """A turn of the conversation; `also`: more intents it answered (`turn_intents`)."""
         past = self._get(customer_id, conversation_id, at)
         past.bot_turns += bot
-        if intent:
-            past.intents.add(intent)
+        past.intents.update(i for i in (intent, *also) if i)
 
     def apply(self, event: Event, customer_id: str = "") -> None:
         """Fold one event in; `customer_id` is needed only for a conversation not yet seen."""
@@ -87,8 +109,8 @@ class History:
                 return
             past = self._get(customer_id, event.conversation_id, event.at)
         match event.type:
-            case "bot.turn" if data.get("intent"):
-                past.intents.add(str(data["intent"]))
+            case "bot.turn":
+                past.intents.update(turn_intents(data))
             case "handoff.requested":
                 past.handed_off = True
                 past.language = str(data.get("language", past.language))

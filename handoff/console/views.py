@@ -153,11 +153,19 @@ def _files(logged: Any) -> list[dict[str, Any]]:
 
 
 def _bot_turn(data: Mapping[str, Any]) -> str:
+    questions = data.get("questions")
+    if isinstance(questions, list) and questions:
+        # A message asking several things: every intent answered, in the order answered.
+        return "bot: " + " + ".join(_intent(q) for q in questions if isinstance(q, Mapping))
+    return f"bot: {_intent(data)}"
+
+
+def _intent(data: Mapping[str, Any]) -> str:
     intent = data.get("intent") or "?"
     confidence = data.get("confidence")
     if isinstance(confidence, int | float):
-        return f"bot: {intent} ({confidence:.2f})"
-    return f"bot: {intent}"
+        return f"{intent} ({confidence:.2f})"
+    return str(intent)
 
 
 def _describe(kind: str, data: Mapping[str, Any]) -> str:
