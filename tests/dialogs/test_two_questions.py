@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,6 +53,20 @@ def starts(replies: list[str], beginnings: list[str]) -> bool:
     )
 
 
+async def answered(
+    demo: DialogEngine, message: str, words: list[str], intents: list[str]
+) -> tuple[Chat, dict[str, Any]]:
+    """Say `message`; assert one reply per question, each saying its `words`, and the
+    `bot.turn` listing `intents`; the chat and that `bot.turn`."""
+    chat = Chat(demo)
+    result = await chat.say(message)
+    assert starts(chat.texts(result), words)
+    turn = chat.event(result, "bot.turn")
+    assert turn is not None
+    assert [q["intent"] for q in turn["questions"]] == intents
+    return chat, turn
+
+
 @pytest.mark.parametrize(
     ("message", "lang"),
     [
@@ -64,12 +79,12 @@ def starts(replies: list[str], beginnings: list[str]) -> bool:
 async def test_two_faq_questions_get_two_answers_in_the_order_asked(
     demo: DialogEngine, message: str, lang: str
 ) -> None:
-    chat = Chat(demo)
-    result = await chat.say(message)
-    assert starts(chat.texts(result), [SHIPPING_COST[lang], SHIPPING_TIME[lang]])
-    turn = chat.event(result, "bot.turn")
-    assert turn is not None
-    assert [q["intent"] for q in turn["questions"]] == ["shipping_cost", "shipping_time"]
+    chat, turn = await answered(
+        demo,
+        message,
+        [SHIPPING_COST[lang], SHIPPING_TIME[lang]],
+        ["shipping_cost", "shipping_time"],
+    )
     assert all(q["confidence"] >= 0.5 for q in turn["questions"])
     # The turn names the last question answered, as a FAQ: what the escalation reads.
     assert (turn["intent"], turn["handled_as"], turn["lang"]) == ("shipping_time", "faq", lang)
@@ -86,14 +101,11 @@ async def test_two_faq_questions_get_two_answers_in_the_order_asked(
 async def test_the_faq_is_answered_first_then_the_flow_asks_its_question(
     demo: DialogEngine, message: str, lang: str
 ) -> None:
-    chat = Chat(demo)
-    result = await chat.say(message)
     # No greeting beside the answers; the order question comes last, so the next message
     # answers it.
-    assert starts(chat.texts(result), [CHANGE_ADDRESS[lang], ASK_ORDER[lang]])
-    turn = chat.event(result, "bot.turn")
-    assert turn is not None
-    assert [q["intent"] for q in turn["questions"]] == ["change_address", "check_order"]
+    chat, turn = await answered(
+        demo, message, [CHANGE_ADDRESS[lang], ASK_ORDER[lang]], ["change_address", "check_order"]
+    )
     assert (turn["intent"], turn["handled_as"]) == ("check_order", "flow")
     assert (chat.state["flow"], chat.state["step"]) == ("order_status", "ask_number")
 
