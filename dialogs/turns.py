@@ -15,7 +15,9 @@ The order of decisions, each explained where it is made:
    answered and the ask repeated; a flow is started and the interrupted one resumed when it
    ends);
 5. outside a flow, the intent starts a flow or gets its FAQ answer; a flow skips the asks whose
-   slots the message already gave ("where is my order 20261001");
+   slots the message already gave ("where is my order 20261001"). A message surely asking
+   several things (`dialogs.questions`) gets each FAQ answer in the order asked, then at most
+   one flow; inside a flow, an interruption asking several FAQs gets each answer;
 6. anything else is answered from the knowledge base when a passage is confident enough
    (`dialogs.knowledge`; "Did this help?" follows, and the answer is recorded per article);
    otherwise it is a fallback: candidates as buttons, then an offer of a person.
@@ -529,7 +531,7 @@ class Dialogue:
                 intent = None
             if intent is not None and other and (explicit or confident):
                 self.intent, self.confidence = intent, confidence
-                await self._interrupt(intent, step)
+                await self._interrupt(intent, step, text)
                 return
         self.handled_as = "slot"
         if isinstance(verdict, Invalid):
@@ -575,13 +577,19 @@ class Dialogue:
         name = INVALID_MESSAGES.get(verdict.reason, "invalid")
         self.say(slot.invalid or self.bot.message(name))
 
-    async def _interrupt(self, intent: str, step: Ask) -> None:
+    async def _interrupt(self, intent: str, step: Ask, text: str) -> None:
         """Another intent in the middle of a flow: answer it, then come back to `step`."""
         self.state.fallbacks = 0
         if intent in self.bot.faqs:
+            several = asked(self.bot, text, whole=(intent, self.confidence))
+            if several and all(q.intent in self.bot.faqs for q in several):
+                # Two FAQs asked at once are both answered; a flow asked beside them is not
+                # started (one waits already): the message is then one interruption, as ever.
+                await self._answer_each(several)
+            else:
+                faq = self.bot.faqs[intent]
+                self.say(faq.answer, faq.buttons)
             self.handled_as = "interruption"
-            faq = self.bot.faqs[intent]
-            self.say(faq.answer, faq.buttons)
             self.say(self.bot.message("resume"))
             self._prompt(step)
             return

@@ -171,16 +171,43 @@ async def test_a_complaint_beside_a_question_goes_the_usual_way(
     assert chat.last is not None and len(chat.last.replies) == 1
 
 
-async def test_inside_a_flow_two_questions_are_an_interruption_as_before(
-    demo: DialogEngine,
+RESUME = {"en": "Now, back to where we were.", "zh": "好的，我们继续刚才的话题。"}
+
+
+@pytest.mark.parametrize(
+    ("opening", "message", "lang"),
+    [
+        ("where is my order?", "how much is shipping and how long does it take", "en"),
+        ("我的订单到哪了", "运费多少，几天能到", "zh"),
+    ],
+)
+async def test_inside_a_flow_two_faqs_are_answered_then_its_question_asked_again(
+    demo: DialogEngine, opening: str, message: str, lang: str
 ) -> None:
     chat = Chat(demo)
-    await chat.say("where is my order?")
-    result = await chat.say("how much is shipping and how long does it take")
+    await chat.say(opening)
+    result = await chat.say(message)
+    assert starts(
+        chat.texts(result),
+        [SHIPPING_COST[lang], SHIPPING_TIME[lang], RESUME[lang], ASK_ORDER[lang]],
+    )
     turn = chat.event(result, "bot.turn")
     assert turn is not None and turn["handled_as"] == "interruption"
-    assert "questions" not in turn
-    assert chat.state["flow"] == "order_status"
+    assert [q["intent"] for q in turn["questions"]] == ["shipping_cost", "shipping_time"]
+    assert (chat.state["flow"], chat.state["step"]) == ("order_status", "ask_number")
+
+
+async def test_inside_a_flow_its_own_question_beside_a_faq_is_one_interruption(
+    demo: DialogEngine, unsplit: DialogEngine
+) -> None:
+    # The flow is already asking for the order number: no second flow, no split.
+    for engine in (demo, unsplit):
+        chat = Chat(engine)
+        await chat.say("track my order")
+        result = await chat.say("where is my order? also can I change the delivery address?")
+        assert starts(chat.texts(result), [CHANGE_ADDRESS["en"], RESUME["en"], ASK_ORDER["en"]])
+        turn = chat.event(result, "bot.turn")
+        assert turn is not None and "questions" not in turn
 
 
 SPLIT_OFF = """\
