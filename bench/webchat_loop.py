@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,14 +115,31 @@ async def start(repo: Path, directory: Path) -> tuple[subprocess.Popen[bytes], s
     return process, url
 
 
-async def measure(args: argparse.Namespace) -> None:
+Start = Callable[[Path, Path], Awaitable[tuple[subprocess.Popen[bytes], str]]]
+Report = Callable[[str, int, int, dict[str, float], dict[str, Any]], None]
+
+
+async def alternate(
+    start: Start,
+    *,
+    baseline: Path | None,
+    clients: Sequence[int],
+    rounds: int,
+    seconds: float,
+    found_in: str,
+    report: Report,
+) -> None:
+    """This tree's instrumented server and the baseline's, each started by `start(repo,
+    directory)`, measured in turn under the closed loop: SIGUSR1 starts a server's figures,
+    SIGUSR2 makes it write them to `directory / found_in`; `report(name, clients, round,
+    run, found)` prints each. Shared by this bench and `bench/webchat_stalls.py`."""
     from bench.webchat import raise_fd_limit
     from bench.webchat_vs_peer import closed_loop, frontdesk_target
 
-    raise_fd_limit(args.clients * 4 + 256)
+    raise_fd_limit(max(clients) * 4 + 256)
     trees = {"this tree": REPO}
-    if args.baseline is not None:
-        trees["baseline"] = args.baseline.resolve()
+    if baseline is not None:
+        trees["baseline"] = baseline.resolve()
     with tempfile.TemporaryDirectory(prefix="frontdesk-loop-") as tmp:
         servers = {}
         for index, (name, repo) in enumerate(trees.items()):
@@ -129,21 +147,34 @@ async def measure(args: argparse.Namespace) -> None:
         try:
             for name, (_, url) in servers.items():  # warm: caches, NLU model, SQLite pages
                 await closed_loop(frontdesk_target(url, name), 5, 2.0)
-            for round_ in range(args.rounds):
-                for index, (name, (process, url)) in enumerate(servers.items()):
-                    process.send_signal(signal.SIGUSR1)
-                    await asyncio.sleep(0.2)
-                    run = await closed_loop(
-                        frontdesk_target(url, name), args.clients, args.seconds, process.pid
-                    )
-                    process.send_signal(signal.SIGUSR2)
-                    await asyncio.sleep(0.5)
-                    found = json.loads((Path(tmp) / str(index) / "counts.json").read_text())
-                    report(name, round_, run, found, args)
+            for count in clients:
+                for round_ in range(rounds):
+                    for index, (name, (process, url)) in enumerate(servers.items()):
+                        process.send_signal(signal.SIGUSR1)
+                        await asyncio.sleep(0.2)
+                        run = await closed_loop(
+                            frontdesk_target(url, name), count, seconds, process.pid
+                        )
+                        process.send_signal(signal.SIGUSR2)
+                        await asyncio.sleep(0.5)
+                        found = json.loads((Path(tmp) / str(index) / found_in).read_text())
+                        report(name, count, round_, run, found)
         finally:
             for process, _ in servers.values():
                 process.terminate()
                 process.wait(timeout=10)
+
+
+async def measure(args: argparse.Namespace) -> None:
+    await alternate(
+        start,
+        baseline=args.baseline,
+        clients=[args.clients],
+        rounds=args.rounds,
+        seconds=args.seconds,
+        found_in="counts.json",
+        report=lambda name, _, round_, run, found: report(name, round_, run, found, args),
+    )
 
 
 def report(

@@ -33,7 +33,6 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -247,36 +246,19 @@ async def start(repo: Path, directory: Path, stall_ms: float) -> tuple[Any, str]
 
 
 async def measure(args: argparse.Namespace) -> None:
-    from bench.webchat import raise_fd_limit
-    from bench.webchat_vs_peer import closed_loop, frontdesk_target
+    from bench.webchat_loop import alternate
 
-    raise_fd_limit(max(args.clients) * 4 + 256)
-    trees = {"this tree": REPO}
-    if args.baseline is not None:
-        trees["baseline"] = args.baseline.resolve()
-    with tempfile.TemporaryDirectory(prefix="frontdesk-stalls-") as tmp:
-        servers = {}
-        for index, (name, repo) in enumerate(trees.items()):
-            servers[name] = await start(repo, Path(tmp) / str(index), args.slow)
-        try:
-            for name, (_, url) in servers.items():  # warm: caches, NLU model, SQLite pages
-                await closed_loop(frontdesk_target(url, name), 5, 2.0)
-            for clients in args.clients:
-                for round_ in range(args.rounds):
-                    for index, (name, (process, url)) in enumerate(servers.items()):
-                        process.send_signal(signal.SIGUSR1)
-                        await asyncio.sleep(0.2)
-                        run = await closed_loop(
-                            frontdesk_target(url, name), clients, args.seconds, process.pid
-                        )
-                        process.send_signal(signal.SIGUSR2)
-                        await asyncio.sleep(0.5)
-                        found = json.loads((Path(tmp) / str(index) / "stalls.json").read_text())
-                        report(f"{clients} clients, round {round_ + 1}, {name}", run, found, args)
-        finally:
-            for process, _ in servers.values():
-                process.terminate()
-                process.wait(timeout=10)
+    await alternate(
+        lambda repo, directory: start(repo, directory, args.slow),
+        baseline=args.baseline,
+        clients=args.clients,
+        rounds=args.rounds,
+        seconds=args.seconds,
+        found_in="stalls.json",
+        report=lambda name, clients, round_, run, found: report(
+            f"{clients} clients, round {round_ + 1}, {name}", run, found, args
+        ),
+    )
 
 
 def report(
