@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 from collections import Counter, deque
@@ -47,6 +46,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from hub import jsonio
 from hub.bus import EventListener, GapListener, SignalListener, Subscribers
 from hub.bus_order import Lanes, ReadLog, Sequencer, Step
 from hub.model import Event
@@ -149,7 +149,7 @@ class RedisBus:
         self._send([e.to_json() for e in events])  # encoded with its neighbours by the writer
 
     def signal(self, topic: str, data: Mapping[str, Any]) -> None:
-        self._send({"n": self.node, "k": "s", "t": topic, "d": json.dumps(dict(data))})
+        self._send({"n": self.node, "k": "s", "t": topic, "d": jsonio.dumps(dict(data))})
 
     def _enqueue(self, events: Sequence[Event], entry_id: str | None) -> None:
         for conversation_id in {event.conversation_id for event in events}:
@@ -264,7 +264,7 @@ class RedisBus:
 
         def flush() -> None:
             if events:
-                payload = json.dumps(events, ensure_ascii=False)
+                payload = jsonio.dumps(events)
                 entries.append({"n": self.node, "k": "e", "d": payload})
                 events.clear()
 
@@ -305,10 +305,12 @@ class RedisBus:
                     if fields.get("n") == self.node:
                         self._inbox.put_nowait(("mark", None, entry_id))
                     elif fields.get("k") == "s":
-                        data = json.loads(fields.get("d") or "{}")
+                        data = jsonio.stored(fields.get("d") or "{}")
                         self._inbox.put_nowait(("signal", (fields.get("t", ""), data), entry_id))
                     else:
-                        events = [Event.from_json(e) for e in json.loads(fields.get("d") or "[]")]
+                        events = [
+                            Event.from_json(e) for e in jsonio.stored(fields.get("d") or "[]")
+                        ]
                         self._enqueue(events, entry_id)
 
     async def _dispatch_forever(self) -> None:

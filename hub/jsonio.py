@@ -11,8 +11,15 @@ can hold, and says precisely why anything else is refused (`InputError`, 400):
 - a lone UTF-16 surrogate in any string or key (``"\\ud800"``): it is not a character, and
   neither SQLite nor Redis can encode it (RFC 7493 §2.1).
 
-Writing (`dumps`) refuses NaN and infinities (`allow_nan=False`) so the hub never emits a
-document a strict reader (a browser's ``JSON.parse``, Go, Rust …) cannot read.
+Writing (`dumps`) refuses NaN and infinities so the hub never emits a document a strict
+reader (a browser's ``JSON.parse``, Go, Rust …) cannot read. It encodes with orjson, which
+costs a tenth of the standard encoder (every event, row and frame of a turn is encoded:
+`docs/performance.md`, "Twelfth round"), and keeps the standard encoder's rules: orjson
+writes NaN as ``null``, so an output holding ``null`` is checked for a NaN (`finite`), and
+whatever orjson refuses (a lone surrogate, an integer past 64 bits, a non-string key) is
+encoded, or refused, by the standard encoder exactly as before. Text the hub wrote itself
+(a stored row, an event) is read back with `stored`, orjson's parser, without the checks
+`loads` makes of what comes from outside.
 
 Text that arrives without JSON (mail headers decoded leniently, a channel's own library)
 passes `clean_text` / `clean` at the edge: lone surrogates become U+FFFD, so a store never
@@ -26,6 +33,8 @@ import math
 import re
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from hub.errors import InputError
 
@@ -78,9 +87,32 @@ def loads(text: str | bytes, *, what: str = "body") -> Any:
 
 def dumps(value: Any) -> str:
     """Compact, UTF-8-friendly JSON; `ValueError` on NaN or infinity (never written)."""
-    return _ENCODER.encode(value)
+    try:
+        encoded = orjson.dumps(value, option=_STRICT)
+    except orjson.JSONEncodeError:
+        # What orjson refuses, the standard encoder writes (an integer past 64 bits, a
+        # non-string key) or refuses with its own error (a circular value, an unknown type).
+        return _ENCODER.encode(value)
+    # orjson writes NaN and infinities as null; a value without a null cannot hold one.
+    if b"null" in encoded and not finite(value):
+        raise ValueError("Out of range float values are not JSON compliant")
+    return encoded.decode()
 
 
+def stored(text: str | bytes) -> Any:
+    """JSON the hub wrote itself (`dumps`), read back: a stored row, an event's data.
+
+    No limits are checked (they were when it came in); a document orjson refuses is read
+    by the standard parser, so nothing stored by an earlier version becomes unreadable."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+# Dataclasses and datetimes go to the fallback, which refuses them as it always did: a
+# value that is not plain JSON is a mistake to hear of, not to store in some shape.
+_STRICT = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 # One encoder for every call: `json.dumps` with options builds a new one each time.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
@@ -115,9 +147,19 @@ def finite(value: Any) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            return False
-        if isinstance(item, Mapping):
+        kind = type(item)
+        # The exact types first: this walk runs for every document `dumps` writes with a
+        # null in it, and `isinstance` against the abstract `Mapping` costs most of it.
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif isinstance(item, Mapping):
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
             stack.extend(item)

@@ -39,7 +39,6 @@ customer hit is checked against the live record before it is shown.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
@@ -47,6 +46,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from hub import jsonio
 from hub.model import Event
 from hub.periodic import stop_task
 from hub.search import Hit, Hits, Kind, Scope
@@ -411,7 +411,7 @@ class RedisSearch:
         args += [len(terms), *terms, len(docs)]
         for conversation, d in docs:
             mine = d.terms
-            args += [d.ref, json.dumps(d.doc, ensure_ascii=False), repr(d.score), conversation]
+            args += [d.ref, jsonio.dumps(d.doc), repr(d.score), conversation]
             args += [len(mine), *(position[t] for t in mine)]
         keys = [
             *(self.keys.of(k) for k in ("next", "docs", "ref")),
@@ -431,7 +431,7 @@ class RedisSearch:
         """Remove (member, ref, json) documents, each only if unchanged since read."""
         if not members:
             return
-        bodies = [str(json.loads(doc)["b"]).split() for _, _, doc in members]
+        bodies = [str(jsonio.stored(doc)["b"]).split() for _, _, doc in members]
         terms = sorted({t for body in bodies for t in body})
         position = {t: j for j, t in enumerate(terms, start=1)}
         args: list[str | int] = [len(terms), *terms, len(members)]
@@ -461,7 +461,7 @@ class RedisSearch:
             member, stored = (found[0], found[1]) if found else (None, None)
             customer = await self.store.get_customer(customer_id)
             body = customer_body(customer.to_json()) if customer is not None else ""
-            if stored is not None and json.loads(stored)["b"] == body:
+            if stored is not None and jsonio.stored(stored)["b"] == body:
                 return
             if member and stored is not None:
                 await self._remove([(str(member), ref, str(stored))], "", "customer")
@@ -484,7 +484,7 @@ class RedisSearch:
                 found = []
                 for member, doc in zip(chunk, docs, strict=True):
                     if doc is not None:
-                        data = json.loads(doc)
+                        data = jsonio.stored(doc)
                         found.append((member, _ref(data), str(doc)))
                 await self._remove(found, conversation_id)
         await self._index_customer(customer_id)  # the erased record has nothing left
@@ -612,7 +612,7 @@ class RedisSearch:
         for (member, score), doc in zip(rows, docs, strict=True):
             if doc is None:
                 continue
-            data = json.loads(doc)
+            data = jsonio.stored(doc)
             if conversations is not None and data["c"] not in conversations:
                 continue  # outside the searcher's (large) scope
             if not query.matches(str(data["b"])):

@@ -29,6 +29,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from hub import jsonio
 from hub.model import Event
 from hub.search import Hit, Hits, Kind, Scope
 from hub.search_sqlite_indexer import Indexer, row_body
@@ -135,7 +136,7 @@ DROP TABLE IF EXISTS search_docs;
 
 def _customer_body(data: str) -> str:
     try:
-        return customer_body(json.loads(data))
+        return customer_body(jsonio.stored(data))
     except Exception:
         log.exception("cannot index a customer; it is stored but not searchable")
         return ""

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from hub import jsonio
 from hub.memo import Memo
 from hub.model import Event
 from hub.periodic import stop_task
@@ -74,7 +74,7 @@ def row_body(kind: str, data: str) -> str:
     if kind not in _INDEXED:
         return ""
     try:
-        text = event_text(kind, json.loads(data))
+        text = event_text(kind, jsonio.stored(data))
         return text_body(text) if text else ""
     except Exception:
         log.exception("cannot index an event; it is stored but not searchable")

@@ -10,13 +10,13 @@ Conversation ownership is a Redis lease lock (`hub.store_redis_lock`).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from hub import identity_records as records
+from hub import jsonio
 from hub import store_redis_codec as codec
 from hub.errors import Contention
 from hub.ids import new_id
@@ -96,7 +96,7 @@ class RedisStore(RedisCore):
             owner = await self.redis.get(self.keys.identity(identity))
             if owner:
                 return codec.text(owner)
-            customer = Customer.from_json(json.loads(stored))
+            customer = Customer.from_json(jsonio.stored(stored))
             customer = replace(customer, identities=(*customer.identities, identity))
             writes = _Writes()
             writes.check("GET", f"customer:{customer_id}", stored)
@@ -120,7 +120,7 @@ class RedisStore(RedisCore):
             if not stored:
                 return None
             customer = records.updated_customer(
-                Customer.from_json(json.loads(stored)), attributes, tags
+                Customer.from_json(jsonio.stored(stored)), attributes, tags
             )
             writes = _Writes()
             writes.check("GET", f"customer:{customer_id}", stored)
@@ -174,8 +174,8 @@ class RedisStore(RedisCore):
             absorbed_json = await self._customer_json(absorbed_id)
             if not kept_json or not absorbed_json:
                 raise KeyError(kept_id if not kept_json else absorbed_id)
-            kept = Customer.from_json(json.loads(kept_json))
-            absorbed = Customer.from_json(json.loads(absorbed_json))
+            kept = Customer.from_json(jsonio.stored(kept_json))
+            absorbed = Customer.from_json(jsonio.stored(absorbed_json))
             moved = [c.id for c in await self.customer_conversations(absorbed_id)]
             merge = CustomerMerge(
                 id=new_id("mrg"),
@@ -229,13 +229,13 @@ class RedisStore(RedisCore):
             if not merge_json:
                 return None
             merge_json = codec.text(merge_json)
-            merge = CustomerMerge.from_json(json.loads(merge_json))
+            merge = CustomerMerge.from_json(jsonio.stored(merge_json))
             if merge.undone_at is not None:
                 raise ValueError("this merge was undone already")
             kept_json = await self._customer_json(merge.kept_id)
             if not kept_json or await self._customer_json(merge.absorbed_id):
                 raise ValueError("the merged customer no longer exists as merged")
-            current = Customer.from_json(json.loads(kept_json))
+            current = Customer.from_json(jsonio.stored(kept_json))
             event = codec.event_json(records.unmerge_event(merge), now)
             writes = _Writes()
             writes.check("GET", f"merge:{merge_id}", merge_json)
@@ -277,7 +277,7 @@ class RedisStore(RedisCore):
 
     async def get_merge(self, merge_id: str) -> CustomerMerge | None:
         stored = await self.redis.get(f"{self.prefix}merge:{merge_id}")
-        return CustomerMerge.from_json(json.loads(stored)) if stored else None
+        return CustomerMerge.from_json(jsonio.stored(stored)) if stored else None
 
     async def customer_conversations(self, customer_id: str) -> list[Conversation]:
         key = f"{self.keys.customer(customer_id)}:conversations"
@@ -303,7 +303,7 @@ class RedisStore(RedisCore):
             stored = await self._customer_json(customer_id)
             if not stored:
                 return False
-            customer = Customer.from_json(json.loads(stored))
+            customer = Customer.from_json(jsonio.stored(stored))
             writes = _Writes()
             writes.check("GET", f"customer:{customer_id}", stored)
             for conversation in await self.customer_conversations(customer_id):
@@ -381,7 +381,7 @@ class RedisStore(RedisCore):
         if not found:
             return None
         data, attempts = found
-        challenge: dict[str, Any] = json.loads(data)
+        challenge: dict[str, Any] = jsonio.stored(data)
         challenge["attempts"] = int(attempts)
         return challenge
 
@@ -396,7 +396,7 @@ class RedisStore(RedisCore):
     async def audit_trail(self, customer_id: str, *, limit: int = 1000) -> list[dict[str, Any]]:
         stop = -1 if limit < 0 else limit - 1
         stored = await self.redis.lrange(f"{self.prefix}customer:{customer_id}:audit", 0, stop)
-        return [json.loads(s) for s in stored]
+        return [jsonio.stored(s) for s in stored]
 
 
 class _Writes:

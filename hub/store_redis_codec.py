@@ -5,7 +5,6 @@ Nothing here talks to Redis; the Lua scripts store these strings without decodin
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -32,7 +31,7 @@ def event_json(event: NewEvent, now: float) -> str:
 
 def event(conversation_id: str, seq: int, stored: str) -> Event:
     """The inverse of `event_json`."""
-    data = json.loads(stored)
+    data = jsonio.stored(stored)
     return Event(
         conversation_id=conversation_id,
         seq=seq,
@@ -66,7 +65,7 @@ def conversation(fields: Mapping[str, str]) -> Conversation:
         updated_at=float(fields.get("updated_at", 0.0)),
         last_seq=int(fields.get("last_seq", 0)),
         handled_seq=int(fields.get("handled_seq", 0)),
-        state=json.loads(fields.get("state", "{}")),
+        state=jsonio.stored(fields.get("state", "{}")),
     )
 
 
@@ -74,9 +73,9 @@ def delivery(data: str, seq: str, parts: str = "[]") -> Delivery:
     """A delivery from its hash; `seq` is kept apart because a script assigns it, and the
     parts sent because they are recorded while the rest of the entry may be rewritten."""
     return replace(
-        Delivery.from_json(json.loads(data)),
+        Delivery.from_json(jsonio.stored(data)),
         seq=int(seq),
-        parts_sent=tuple(str(part) for part in json.loads(parts)),
+        parts_sent=tuple(str(part) for part in jsonio.stored(parts)),
     )
 
 

@@ -17,7 +17,6 @@ This module: connection, conversations and events; the outbox is in
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -26,6 +25,7 @@ from typing import Any, cast
 
 from redis.commands.core import AsyncScript
 
+from hub import jsonio
 from hub import store_redis_codec as codec
 from hub import store_redis_scripts as lua
 from hub.abc import TurnResult
@@ -204,7 +204,7 @@ class RedisCore(RedisOutbox, Backend):
         if not customer_json:
             raise RuntimeError(f"customer of {inbound.identity!r} is missing from the store")
         conversation = self._seen(codec.pairs(fields))
-        found = Customer.from_json(json.loads(customer_json))
+        found = Customer.from_json(jsonio.stored(customer_json))
         on_thread, plain = (tuple(codec.text(i) for i in ids) for ids in open_sets)
         self._senders.put(seen_as, Sender(found.id, conversation.id, on_thread, plain))
         if duplicate:
@@ -538,14 +538,14 @@ class RedisCore(RedisOutbox, Backend):
             codec.event(conversation.id, start + 1 + i, codec.text(s)) for i, s in enumerate(stored)
         ]
         if customer:
-            return conversation, events, Customer.from_json(json.loads(customer))
+            return conversation, events, Customer.from_json(jsonio.stored(customer))
         if conversation.customer_id != customer_id:  # not the key it was handed: unread
             return conversation, events, await self.get_customer(conversation.customer_id)
         return conversation, events, None
 
     async def get_customer(self, customer_id: str) -> Customer | None:
         stored = await self.redis.get(self.keys.customer(customer_id))
-        return Customer.from_json(json.loads(stored)) if stored else None
+        return Customer.from_json(jsonio.stored(stored)) if stored else None
 
     async def latest_conversation(self, customer_id: str) -> Conversation | None:
         """The newest unresolved conversation, else the newest one (conversations are never
@@ -579,7 +579,7 @@ class RedisCore(RedisOutbox, Backend):
         )
         ids = [codec.text(i) for i in found]
         stored = await self._read_each("get", [self.keys.customer(i) for i in ids[:limit]])
-        items = [Customer.from_json(json.loads(row)) for row in stored if row]
+        items = [Customer.from_json(jsonio.stored(row)) for row in stored if row]
         return _page(ids, limit, items)
 
 

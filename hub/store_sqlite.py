@@ -10,13 +10,13 @@ loses nothing committed (WAL with synchronous=NORMAL survives a process crash).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+from hub import jsonio
 from hub.abc import TurnResult
 from hub.errors import LeaseLost
 from hub.ids import new_id
@@ -79,7 +79,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
                     seq=seen[1],
                     type=row[0],
                     at=row[1],
-                    data=json.loads(row[2]),
+                    data=jsonio.stored(row[2]),
                 )
                 return Ingested(
                     conversation=conversation, customer=customer, event=event, duplicate=True
@@ -175,7 +175,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
         ).fetchone()
         if row is None:
             return None
-        conversation = Conversation.from_json(json.loads(row[0]))
+        conversation = Conversation.from_json(jsonio.stored(row[0]))
         # Only a conversation opened on another channel: the api channel's own threads stay
         # apart from its unthreaded messages. The log starts with conversation.opened.
         opened = db.execute(
@@ -184,7 +184,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
         if opened is None:
             return None
         continues = policy.continues_across_channels(
-            json.loads(opened[0]).get("channel", ""),
+            jsonio.stored(opened[0]).get("channel", ""),
             conversation.updated_at,
             channel=inbound.channel,
             now=now,
@@ -506,7 +506,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
             query += " AND status = ?"
             args.append(status.value)
         rows = self.db.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit + 1)).fetchall()
-        items = [Conversation.from_json(json.loads(row[1])) for row in rows[:limit]]
+        items = [Conversation.from_json(jsonio.stored(row[1])) for row in rows[:limit]]
         return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
     async def events(
@@ -549,7 +549,9 @@ class SQLiteStore(SQLiteIdentity, Backend):
                 seq=seq,
                 type=kind,
                 at=at,
-                data=LazyJSON(data) if lazy and kind != EventType.MESSAGE_IN else json.loads(data),
+                data=LazyJSON(data)
+                if lazy and kind != EventType.MESSAGE_IN
+                else jsonio.stored(data),
             )
             for seq, kind, at, data in rows
         ]
@@ -563,7 +565,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
             " ORDER BY status != 'resolved' DESC, id DESC LIMIT 1",
             (customer_id,),
         ).fetchone()
-        return Conversation.from_json(json.loads(row[0])) if row else None
+        return Conversation.from_json(jsonio.stored(row[0])) if row else None
 
     async def find_customer(self, identity: str) -> Customer | None:
         row = self.db.execute(
@@ -576,7 +578,7 @@ class SQLiteStore(SQLiteIdentity, Backend):
             "SELECT id, data FROM customers WHERE id < ? ORDER BY id DESC LIMIT ?",
             (cursor or "\uffff", limit + 1),
         ).fetchall()
-        items = [Customer.from_json(json.loads(row[1])) for row in rows[:limit]]
+        items = [Customer.from_json(jsonio.stored(row[1])) for row in rows[:limit]]
         return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
 
@@ -584,5 +586,6 @@ def _delivery(data: str, parts: str) -> Delivery:
     """An outbox row → `Delivery`; the parts sent live in a column of their own, so that
     recording a failure (which rewrites `data`) never forgets them."""
     return replace(
-        Delivery.from_json(json.loads(data)), parts_sent=tuple(str(p) for p in json.loads(parts))
+        Delivery.from_json(jsonio.stored(data)),
+        parts_sent=tuple(str(p) for p in jsonio.stored(parts)),
     )

@@ -3,14 +3,13 @@ verification challenges, rate-limit counters, audit); part of `SQLiteStore`."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from hub import identity_records as records
-from hub import search_sqlite
+from hub import jsonio, search_sqlite
 from hub.ids import new_id
 from hub.model import (
     Conversation,
@@ -36,7 +35,7 @@ class SQLiteIdentity(SQLiteBase):
 
     def _load_merge(self, db: sqlite3.Connection, merge_id: str) -> CustomerMerge | None:
         row = db.execute("SELECT data FROM merges WHERE id = ?", (merge_id,)).fetchone()
-        return CustomerMerge.from_json(json.loads(row[0])) if row else None
+        return CustomerMerge.from_json(jsonio.stored(row[0])) if row else None
 
     def _move_conversations(
         self,
@@ -191,7 +190,7 @@ class SQLiteIdentity(SQLiteBase):
         rows = self.db.execute(
             "SELECT data FROM conversations WHERE customer_id = ? ORDER BY id", (customer_id,)
         ).fetchall()
-        return [Conversation.from_json(json.loads(row[0])) for row in rows]
+        return [Conversation.from_json(jsonio.stored(row[0])) for row in rows]
 
     def _related_merges(self, db: sqlite3.Connection, customer_id: str) -> set[str]:
         """Every merge whose snapshots may hold this person's data, through chains of merges."""
@@ -231,7 +230,7 @@ class SQLiteIdentity(SQLiteBase):
                     "SELECT seq, type, data FROM events WHERE conversation_id = ?",
                     (conversation_id,),
                 ).fetchall()
-                logged = [(kind, json.loads(data)) for _, kind, data in rows]
+                logged = [(kind, jsonio.stored(data)) for _, kind, data in rows]
                 db.executemany(
                     "DELETE FROM dedupe WHERE channel = ? AND message_id = ?",
                     records.dedupe_keys(logged),
@@ -256,7 +255,7 @@ class SQLiteIdentity(SQLiteBase):
             trail = db.execute(
                 "SELECT n, data FROM audit WHERE customer_id = ? ORDER BY n", (customer_id,)
             ).fetchall()
-            anonymous = records.erased_audit([json.loads(data) for _, data in trail])
+            anonymous = records.erased_audit([jsonio.stored(data) for _, data in trail])
             db.executemany(
                 "UPDATE audit SET data = ? WHERE customer_id = ? AND n = ?",
                 [(_dumps(a), customer_id, n) for (n, _), a in zip(trail, anonymous, strict=True)],
@@ -302,7 +301,7 @@ class SQLiteIdentity(SQLiteBase):
             if row[0] <= now:
                 db.execute("DELETE FROM challenges WHERE customer_id = ?", (customer_id,))
                 return None
-            challenge: dict[str, Any] = json.loads(row[1])
+            challenge: dict[str, Any] = jsonio.stored(row[1])
             challenge["attempts"] = int(challenge.get("attempts", 0)) + 1
             db.execute(
                 "UPDATE challenges SET data = ? WHERE customer_id = ?",
@@ -328,4 +327,4 @@ class SQLiteIdentity(SQLiteBase):
         rows = self.db.execute(
             "SELECT data FROM audit WHERE customer_id = ? ORDER BY n LIMIT ?", (customer_id, limit)
         ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return [jsonio.stored(row[0]) for row in rows]

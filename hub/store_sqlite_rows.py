@@ -16,9 +16,10 @@ changes them in place.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
+
+from hub import jsonio
 
 T = TypeVar("T")
 
@@ -43,7 +44,7 @@ class LazyJSON(Mapping[str, Any]):
 
     def _decoded(self) -> dict[str, Any]:
         if self._data is None:
-            self._data = dict(json.loads(self._text))
+            self._data = dict(jsonio.stored(self._text))
         return self._data
 
     def __getitem__(self, key: str) -> Any:
@@ -60,7 +61,7 @@ class LazyJSON(Mapping[str, Any]):
 
 
 class DecodedRows(Generic[T]):
-    """`decode(json.loads(text))` for a row's text, memoised per row key."""
+    """`decode(jsonio.stored(text))` for a row's text, memoised per row key."""
 
     def __init__(self, decode: Callable[[Mapping[str, Any]], T], *, size: int = DEFAULT_SIZE):
         self._decode = decode
@@ -76,7 +77,7 @@ class DecodedRows(Generic[T]):
             self.hits += 1
             return kept[1]
         self.misses += 1
-        value = self._decode(json.loads(text))
+        value = self._decode(jsonio.stored(text))
         self.keep(key, text, value)
         return value
 

@@ -4,10 +4,14 @@ HTTP: the CRM record check and `frontdesk customers import`."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub import cli, jsonio
 from hub.customers_cli import register
@@ -80,6 +84,78 @@ def test_the_writer_refuses_nan_and_infinity() -> None:
         with pytest.raises(ValueError):
             jsonio.dumps({"score": bad})
     assert jsonio.dumps({"text": "你好", "n": 1.5}) == '{"text":"你好","n":1.5}'
+
+
+def test_the_writer_finds_a_nan_beside_nulls_and_deep_inside() -> None:
+    # orjson writes NaN as null: a null in the output is where a NaN could hide.
+    nested = {"a": None, "b": [1, {"c": [None, 2.5, {"d": float("nan")}]}], "e": "null"}
+    with pytest.raises(ValueError):
+        jsonio.dumps(nested)
+    with pytest.raises(ValueError):
+        jsonio.dumps([None, float("inf")])
+    assert jsonio.dumps({"a": None, "b": [None]}) == '{"a":null,"b":[null]}'
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ({"x": "\ud800"}, '{"x":"\ud800"}'),  # lone surrogate: as the standard encoder did
+        ({1: "a", None: "b"}, '{"1":"a","null":"b"}'),  # keys that are not strings
+        (2**70, "1180591620717411303424"),  # past 64 bits
+        (("一", "two"), '["一","two"]'),
+    ],
+)
+def test_what_orjson_refuses_is_written_as_before(value: Any, text: str) -> None:
+    assert jsonio.dumps(value) == text
+    assert jsonio.dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_what_is_not_json_is_still_refused() -> None:
+    @dataclass
+    class Point:
+        x: int
+
+    circular: list[Any] = []
+    circular.append(circular)
+    for bad in (Point(1), {"at": datetime.now(UTC)}, {1, 2}, object()):
+        with pytest.raises(TypeError):
+            jsonio.dumps(bad)
+    with pytest.raises(ValueError):
+        jsonio.dumps(circular)
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_the_writer_reads_back_as_the_standard_library_reads_it(value: Any) -> None:
+    text = jsonio.dumps(value)
+    assert json.loads(text) == value
+    assert jsonio.stored(text) == value
+    # The same text as the standard encoder, but for how a float's exponent is spelled.
+    assert json.loads(json.dumps(value, ensure_ascii=False)) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    "text", ['{"text":"你好 hello","n":1.5e-07,"ok":true}', '["\\ud83d\\ude00"]', "[1e16]"]
+)
+def test_stored_reads_what_the_standard_parser_reads(text: str) -> None:
+    assert jsonio.stored(text) == json.loads(text)
+    assert jsonio.stored(text.encode()) == json.loads(text)
+
+
+def test_stored_reads_a_lone_surrogate_written_before_as_it_was() -> None:
+    # orjson refuses it; the standard parser, which earlier versions read with, does not.
+    assert jsonio.stored('{"x":"\\ud800"}') == {"x": "\ud800"}
 
 
 def test_clean_replaces_only_lone_surrogates() -> None:

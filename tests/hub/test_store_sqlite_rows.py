@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
@@ -156,13 +155,13 @@ async def test_a_turn_decodes_only_the_messages_it_answers(
         Inbound(channel="api", sender="ana", message_id="m2", text=question), now=4.0
     )
     decoded: list[str] = []
-    loads = json.loads
+    stored = jsonio.stored  # how the store reads back what it wrote
 
     def counting_loads(text: str | bytes) -> Any:
         decoded.append(str(text))
-        return loads(text)
+        return stored(text)
 
-    monkeypatch.setattr(json, "loads", counting_loads)
+    monkeypatch.setattr(jsonio, "stored", counting_loads)
     context = await store.turn_context(second.conversation.id, limit=10)
     assert context is not None
     _, events, _ = context
