@@ -23,11 +23,13 @@ from typing import TypeAlias
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import Connection, parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import EqualJitterBackoff
 from redis.crc import key_slot
 from redis.exceptions import RedisError
 
+from hub.redis_packing import packed_by_hiredis
 from hub.store_redis_codec import redacted
 
 RedisClient: TypeAlias = Redis | RedisCluster
@@ -125,6 +127,9 @@ async def connect(url: str) -> RedisClient:
         # with "Too many connections" under bursts.
         pool = BlockingConnectionPool.from_url(
             url,
+            # The class redis-py would pick for the URL (TCP, TLS, Unix socket), packing
+            # commands in C (`hub.redis_packing`).
+            connection_class=packed_by_hiredis(parse_url(url).get("connection_class", Connection)),
             max_connections=POOL_SIZE,
             timeout=30,
             decode_responses=True,
