@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +29,7 @@ from hub.hub import Hub
 from hub.identity import ConnectorCodeSender, IdentityGate, IdentityService, IdentitySettings
 from hub.knowledge import ARTICLES, Suggestion
 from hub.logs import redact_secrets, secrets_in
+from hub.model import Event
 from hub.observe import READINESS, Readiness
 from hub.observe import routes as observe_routes
 from hub.ports import Backend
@@ -112,9 +113,15 @@ def create_app(
     # The channels, filled in below: the hub delivers through them, and so do identity codes.
     channels: dict[str, Connector] = {}
     bus = shared.bus()
+    search = shared.search()
+
+    def publish(events: Sequence[Event]) -> None:
+        search.wrote(events)  # the writer indexes what it appended (`hub.search_redis`)
+        bus.publish(events)
+
     # What this process appends goes on the bus in log order per conversation: the hub's
     # writes, and a merge's events (the identity service is built before the hub).
-    publish_order = PublishOrder(bus.publish)
+    publish_order = PublishOrder(publish)
     identity = IdentityService(
         store,
         sender=ConnectorCodeSender(channels),
@@ -161,7 +168,6 @@ def create_app(
     )
     # Every process serves the bot version the last reload announced (`hub.bot_sync`).
     bot_sync = BotSync(hub.bus, bot) if isinstance(bot, VersionedBot) else None
-    search = shared.search()
     hub.add_listener(search.on_events)
     attachments = attachments or attachments_beside(
         config.store_url, AttachmentSettings.from_section(config.attachments)

@@ -4,7 +4,8 @@
   every event and customer write; existing files are indexed once on open.
 - Redis (`hub.search_redis`): an inverted index of tokens in sorted sets, filled from the
   conversation log behind a per-conversation watermark (the events this process appends,
-  at once; everything else on start and whenever a conversation moves again).
+  at once; another process's when it has not done so within a grace, or before a search;
+  everything else on start).
 
 Both tokenise and match with the same pure rules (`hub.search_text`). The index answers
 with references (conversation and seq, or customer) newest first; who may see which one
@@ -57,8 +58,12 @@ class SearchIndex(Protocol):
 
     async def stop(self) -> None: ...
 
+    def wrote(self, events: Sequence[Event]) -> None:
+        """Events this process has just appended, as it publishes them (must not block)."""
+
     def on_events(self, events: Sequence[Event]) -> None:
-        """Every batch of events this process appended (a hub listener; must not block)."""
+        """Every batch of events any process appended, from the bus (a hub listener; must
+        not block). An index shared by several processes leaves another's to it."""
 
     async def search(
         self,
@@ -87,6 +92,9 @@ class NoSearch:
         return None
 
     async def stop(self) -> None:
+        return None
+
+    def wrote(self, events: Sequence[Event]) -> None:
         return None
 
     def on_events(self, events: Sequence[Event]) -> None:

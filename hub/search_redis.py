@@ -34,13 +34,26 @@ caught up (this is also the migration for existing data), and a search first run
 round of the conversations named so far, so it finds what this process has seen stored.
 A customer's record is re-indexed whenever one of their conversations is, and each
 customer hit is checked against the live record before it is shown.
+
+**Who indexes what.** The process that appended events indexes them (`wrote`, called as it
+publishes them). The bus also brings every other process's events (`on_events`); those are
+only noted, with the highest seq seen, and left to their writer: after `REMOTE_GRACE` (5 s)
+one batched read of their watermarks shows which are still behind (their writer died before
+its round, or is far behind) and only those are indexed here. A search first does the same
+for every conversation noted so far, whatever its age, so it still finds what any process
+stored before it. Before, every process indexed every process's events: with N processes
+each log was read N times and each customer checked N times (`docs/benchmarks.md`,
+"Scale-out"), for documents the writer had already added.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -228,9 +241,18 @@ class _Keys:
         return f"{self.prefix}conv:{conversation_id}"
 
 
+REMOTE_GRACE = 5.0  # seconds another process has to index what it appended
+WRITTEN_KEPT = 50_000  # conversations whose last locally appended seq is remembered
+
+
 @dataclass(slots=True)
 class _Work:
-    pending: set[str] = field(default_factory=set)
+    pending: set[str] = field(default_factory=set)  # appended here: indexed next round
+    # Appended by another process: conversation -> (highest seq seen, when first noted).
+    remote: dict[str, tuple[int, float]] = field(default_factory=dict)
+    # The highest seq this process appended per conversation, so that its own events,
+    # when the bus brings them back, are not taken for another process's.
+    written: OrderedDict[str, int] = field(default_factory=OrderedDict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     stopped: bool = False
 
@@ -238,8 +260,9 @@ class _Work:
 class RedisSearch:
     """The `SearchIndex` of a Redis store (see the module docstring)."""
 
-    def __init__(self, store: RedisCore) -> None:
+    def __init__(self, store: RedisCore, *, remote_grace: float = REMOTE_GRACE) -> None:
         self.store = store
+        self.remote_grace = remote_grace
         self.keys = _Keys(keyspace(store.base_prefix))
         self._work: _Work | None = None
         self._task: asyncio.Task[None] | None = None
@@ -266,13 +289,37 @@ class RedisSearch:
         task, self._task = self._task, None
         await stop_task(task, "redis-search-indexer")
 
-    def on_events(self, events: Sequence[Event]) -> None:
-        if self._work is None:
+    def wrote(self, events: Sequence[Event]) -> None:
+        work = self._work
+        if work is None:
             return
         for event in events:
-            if event.type in INDEXED_TYPES or event.type.startswith("customer."):
-                self._work.pending.add(event.conversation_id)
-                self._work.wake.set()
+            written = work.written
+            if event.seq > written.get(event.conversation_id, 0):
+                written[event.conversation_id] = event.seq
+                written.move_to_end(event.conversation_id)
+                if len(written) > WRITTEN_KEPT:
+                    written.popitem(last=False)  # at worst, one watermark read more
+            if _moves_index(event):
+                work.pending.add(event.conversation_id)
+                work.wake.set()
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        work = self._work
+        if work is None:
+            return
+        for event in events:
+            if not _moves_index(event):
+                continue
+            conversation_id = event.conversation_id
+            if event.seq <= work.written.get(conversation_id, 0):
+                continue  # this process appended it (`wrote`)
+            seen = work.remote.get(conversation_id)
+            if seen is None:
+                work.remote[conversation_id] = (event.seq, time.monotonic())
+                work.wake.set()  # the runner times the grace from now
+            elif event.seq > seen[0]:
+                work.remote[conversation_id] = (event.seq, seen[1])
 
     def _stopped(self) -> bool:
         return self._work is None or self._work.stopped
@@ -285,7 +332,15 @@ class RedisSearch:
         except Exception:
             log.exception("search index catch-up failed; new messages are still indexed")
         while not self._stopped():
-            await work.wake.wait()
+            if work.remote and not work.pending:
+                # Only other processes' events are waiting: look again once the oldest
+                # of them is past its grace, unless this process appends first.
+                oldest = min(when for _, when in work.remote.values())
+                wait = max(0.0, oldest + self.remote_grace - time.monotonic())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(work.wake.wait(), wait)
+            else:
+                await work.wake.wait()
             # A moment for more to come (the SQLite indexer waits as long): a round's cost
             # is mostly per round and per conversation (the watermarks, the script call, the
             # customers), not per event.
@@ -293,17 +348,39 @@ class RedisSearch:
             work.wake.clear()
             await self._round()
 
-    async def _round(self) -> None:
-        """Index every conversation named so far (also called by a search, first)."""
+    async def _round(self, *, searching: bool = False) -> None:
+        """Index every conversation this process appended to since the last round, and
+        those other processes appended to that are still behind: after their grace, or
+        all of them before a search (`searching`)."""
         work = self._work
-        if work is None or not work.pending:
+        if work is None:
             return
         batch, work.pending = work.pending, set()
         try:
-            await self._index_round(sorted(batch))
+            batch |= await self._remote_behind(work, searching=searching)
+            if batch:
+                await self._index_round(sorted(batch))
         except Exception:
             # Left behind their watermarks: the next event or start catches them up.
             log.exception("cannot index a round", extra={"conversations": len(batch)})
+
+    async def _remote_behind(self, work: _Work, *, searching: bool) -> set[str]:
+        """Of the conversations other processes appended to, those due a look (past their
+        grace, or all before a search) whose watermark is still behind what the bus said
+        was appended; each is looked at once (a later event notes it again)."""
+        now = time.monotonic()
+        due = {
+            conversation_id: seq
+            for conversation_id, (seq, when) in work.remote.items()
+            if searching or now - when >= self.remote_grace
+        }
+        if not due:
+            return set()
+        for conversation_id in due:
+            del work.remote[conversation_id]
+        ids = sorted(due)
+        marks = await self.store.redis.hmget(self.keys.of("seen"), ids)
+        return {c for c, mark in zip(ids, marks, strict=True) if int(mark or 0) < due[c]}
 
     async def _index_round(self, ids: list[str]) -> None:
         """One round: the watermarks in one read, each log behind its watermark, every
@@ -500,7 +577,7 @@ class RedisSearch:
         cursor: str | None = None,
     ) -> Hits:
         top, skip = _cursor(cursor)
-        await self._round()  # what this process has seen stored is found
+        await self._round(searching=True)  # what this process has seen stored is found
         redis = self.store.redis
         temporary: list[str] = []
 
@@ -660,6 +737,11 @@ def _event_doc(event: Event) -> _Doc | None:
     kind = "ticket" if event.type == TICKET_TYPE else "message"
     doc = {"k": kind, "c": event.conversation_id, "s": event.seq, "u": "", "b": body}
     return _Doc(f"m:{event.conversation_id}:{event.seq}", doc, event.at)
+
+
+def _moves_index(event: Event) -> bool:
+    """An event whose conversation (or customer) a round must look at."""
+    return event.type in INDEXED_TYPES or event.type.startswith("customer.")
 
 
 def _ref(data: dict[str, Any]) -> str:

@@ -269,6 +269,9 @@ class SQLiteSearch:
     async def stop(self) -> None:
         await self.indexer.stop()
 
+    def wrote(self, events: Sequence[Event]) -> None:
+        return None  # one process: the bus brings the same events to `on_events` at once
+
     def on_events(self, events: Sequence[Event]) -> None:
         self.indexer.wake(events)
 
