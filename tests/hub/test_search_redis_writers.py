@@ -63,6 +63,15 @@ async def watermark(index: RedisSearch, conversation_id: str) -> int:
     return int(await index.store.redis.hget(index.keys.of("seen"), conversation_id) or 0)
 
 
+async def until_indexed(index: RedisSearch, conversation_id: str, seq: int) -> int:
+    """The conversation's watermark once it reached `seq`, or after about 5 s."""
+    for _ in range(100):
+        if await watermark(index, conversation_id) == seq:
+            break
+        await asyncio.sleep(0.05)
+    return await watermark(index, conversation_id)
+
+
 async def found(index: RedisSearch, word: str) -> list[str]:
     hits = await index.search(parse_query(word), kind="conversation", scope=None, limit=10)
     return [hit.conversation_id for hit in hits.items]
@@ -82,11 +91,7 @@ async def test_the_writer_indexes_and_the_other_process_leaves_it(
     a.wrote(events)  # A appended them and publishes them …
     a.on_events(events)  # … the bus brings them back to A …
     b.on_events(events)  # … and to B
-    for _ in range(100):  # A's round, a moment after
-        if await watermark(a, conversation_id) == events[-1].seq:
-            break
-        await asyncio.sleep(0.02)
-    assert await watermark(a, conversation_id) == events[-1].seq
+    assert await until_indexed(a, conversation_id, events[-1].seq) == events[-1].seq
     assert not a._work or not a._work.remote  # its own events are not another's
     await asyncio.sleep(GRACE + 0.3)  # B looks once the grace is over: nothing is behind
     assert b_rounds == []
@@ -109,12 +114,8 @@ async def test_a_writer_that_died_before_its_round_is_indexed_by_another_after_t
     b.on_events(events)
     await asyncio.sleep(GRACE / 2)  # past the round wait (0.1 s) a woken round waits
     assert b_rounds == []  # within the grace, left to its writer
-    for _ in range(100):
-        if await watermark(b, conversation_id) == events[-1].seq:
-            break
-        await asyncio.sleep(0.05)
+    assert await until_indexed(b, conversation_id, events[-1].seq) == events[-1].seq
     assert b_rounds == [[conversation_id]]
-    assert await watermark(b, conversation_id) == events[-1].seq
     assert await found(b, word) == [conversation_id]
 
 
