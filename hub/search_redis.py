@@ -57,10 +57,10 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from hub import jsonio
-from hub.model import Event
+from hub.model import Customer, Event
 from hub.periodic import stop_task
 from hub.search import Hit, Hits, Kind, Scope
 from hub.search_text import (
@@ -243,6 +243,7 @@ class _Keys:
 
 REMOTE_GRACE = 5.0  # seconds another process has to index what it appended
 WRITTEN_KEPT = 50_000  # conversations whose last locally appended seq is remembered
+CUSTOMERS_KEPT = 50_000  # customers whose last indexed record is remembered
 
 
 @dataclass(slots=True)
@@ -253,6 +254,8 @@ class _Work:
     # The highest seq this process appended per conversation, so that its own events,
     # when the bus brings them back, are not taken for another process's.
     written: OrderedDict[str, int] = field(default_factory=OrderedDict)
+    # Each customer's record as this process last indexed it (its stored text).
+    customers: OrderedDict[str, str] = field(default_factory=OrderedDict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     stopped: bool = False
 
@@ -410,8 +413,25 @@ class RedisSearch:
                 await self._add_many(groups[start:end])
                 size, start = 0, end
         await _few_at_once(partial(self.index_conversation, customer=False), longer, self._stopped)
-        customers = sorted({c.customer_id for c in conversations if c is not None})
-        await _few_at_once(self._index_customer, customers, self._stopped)
+        await self._index_changed_customers(
+            sorted({c.customer_id for c in conversations if c is not None})
+        )
+
+    async def _index_changed_customers(self, customer_ids: list[str]) -> None:
+        """Re-index those of the customers whose record is not as this process last indexed
+        it: their records in one read (every customer key is on the store's slot), then the
+        document check and the write only for the changed ones. A record changed anywhere
+        (a profile edit, a merge, an erasure) reads differently, so it is indexed again."""
+        work = self._work
+        if work is None or not customer_ids:
+            return
+        records = await self.store.redis.mget([self.store.keys.customer(c) for c in customer_ids])
+        changed = [
+            customer_id
+            for customer_id, record in zip(customer_ids, records, strict=True)
+            if record is None or work.customers.get(customer_id) != record
+        ]
+        await _few_at_once(self._index_customer, changed, self._stopped)
 
     async def catch_up(self) -> int:
         """Index every conversation whose log moved past its watermark, and every customer;
@@ -536,9 +556,11 @@ class RedisSearch:
                 keys=[self.keys.of("ref"), self.keys.of("docs")], args=[ref]
             )
             member, stored = (found[0], found[1]) if found else (None, None)
-            customer = await self.store.get_customer(customer_id)
+            record = cast(str | None, await redis.get(self.store.keys.customer(customer_id)))
+            customer = Customer.from_json(jsonio.stored(record)) if record else None
             body = customer_body(customer.to_json()) if customer is not None else ""
             if stored is not None and jsonio.stored(stored)["b"] == body:
+                self._indexed_record(customer_id, record)
                 return
             if member and stored is not None:
                 await self._remove([(str(member), ref, str(stored))], "", "customer")
@@ -549,7 +571,18 @@ class RedisSearch:
             doc = _Doc(ref, {"k": "customer", "c": "", "s": 0, "u": customer_id, "b": body}, 0.0)
             doc.score = customer.created_at if customer is not None else 0.0
             await self._add([doc], conversation_id="", seq=0, kind="customer")
+            self._indexed_record(customer_id, record)
             return
+
+    def _indexed_record(self, customer_id: str, record: str | None) -> None:
+        """Remember the record text the customer's document now stands for."""
+        work = self._work
+        if work is None or record is None:
+            return
+        work.customers[customer_id] = record
+        work.customers.move_to_end(customer_id)
+        if len(work.customers) > CUSTOMERS_KEPT:
+            work.customers.popitem(last=False)  # at worst, its document checked again
 
     async def forget_customer(self, customer_id: str, conversation_ids: Sequence[str]) -> None:
         redis = self.store.redis

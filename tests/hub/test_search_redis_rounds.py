@@ -77,3 +77,31 @@ async def test_a_round_indexes_the_log_behind_the_watermark_not_just_what_was_na
     assert await found(index, word) == [events[0].conversation_id] * 2
     watermark = await redis_store.redis.hget(index.keys.of("seen"), events[0].conversation_id)
     assert watermark == str(later[-1].seq)
+
+
+@pytest.mark.parametrize(("name", "word"), [("Ana Lima", "lima"), ("李安娜", "李安娜")])
+async def test_a_round_checks_only_the_customers_whose_record_changed(
+    index: RedisSearch,
+    redis_store: RedisStore,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    word: str,
+) -> None:
+    first = await stored(redis_store, "ana", "my parcel never arrived")
+    index.on_events(first)
+    await found(index, "parcel")  # the first round indexes the customer as well
+    checks = counting(monkeypatch, index, "_index_customer")
+    second = await stored(redis_store, "ana", "我的包裹还没到", n=2)
+    index.on_events(second[len(first) :])
+    assert await found(index, "包裹") == [first[0].conversation_id]
+    assert checks == []  # the record reads as it was indexed: no document check
+    customer = await redis_store.find_customer("api:ana")
+    assert customer is not None
+    # Another process edits the profile (no event in any log), then ana writes again.
+    await redis_store.update_customer(customer.id, attributes={"name": name}, now=50.0)
+    third = await stored(redis_store, "ana", "still waiting for it", n=3)
+    index.on_events(third[len(second) :])
+    await found(index, "waiting")
+    assert checks == [(customer.id,)]
+    hits = await index.search(parse_query(word), kind="customer", scope=None, limit=5)
+    assert [hit.customer_id for hit in hits.items] == [customer.id]
