@@ -32,7 +32,8 @@ bus hands them over after its own queue, which runs behind under load, while the
 up to date. On start every conversation whose log has moved past its watermark is
 caught up (this is also the migration for existing data), and a search first runs a
 round of the conversations named so far, so it finds what this process has seen stored.
-A customer's record is re-indexed whenever one of their conversations is, and each
+A customer's record is re-indexed whenever one of their conversations is and the record
+is not as this process last indexed it (all the round's records in one `MGET`), and each
 customer hit is checked against the live record before it is shown.
 
 **Who indexes what.** The process that appended events indexes them (`wrote`, called as it
