@@ -19,7 +19,8 @@ otherwise), for single servers and clusters alike.
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
@@ -101,6 +102,41 @@ def far_tag(prefix: str, name: str) -> str:
     return own_tag(prefix, f"{name}:{best}")
 
 
+def xread_keys(args: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The stream keys of an `XREAD` (the first half of what follows `STREAMS`); None
+    when the command does not read that way."""
+    for index, arg in enumerate(args):
+        # redis-py passes the keywords as bytes (b"STREAMS"), the keys as given.
+        if isinstance(arg, str | bytes) and arg.upper() in ("STREAMS", b"STREAMS"):
+            rest = tuple(args[index + 1 :])
+            return rest[: len(rest) // 2] if rest and len(rest) % 2 == 0 else None
+    return None
+
+
+def keys_read_locally(client: RedisCluster) -> None:
+    """Let the cluster client find an `XREAD`'s keys itself.
+
+    redis-py's cluster client routes a command by its keys; for a command whose keys move
+    (`XREAD`'s follow `STREAMS`) it asks a node with `COMMAND GETKEYS` first, twice (redis-py
+    8 works out the slot twice per command), so two round trips before every read: the event bus's reader reads a batch at a time, so on a cluster that
+    was ≈ 1 round trip per turn at four processes (`docs/benchmarks.md`, "Scale-out").
+    Other commands are asked about as before; a redis-py without this hook is left as it is
+    (it still asks)."""
+    parser = getattr(client, "commands_parser", None)
+    ask = getattr(parser, "get_keys", None)
+    if ask is None:
+        return
+
+    async def get_keys(*args: Any) -> Any:
+        if args and isinstance(args[0], str) and args[0].upper() == "XREAD":
+            keys = xread_keys(args)
+            if keys:
+                return keys
+        return await ask(*args)
+
+    setattr(parser, "get_keys", get_keys)  # noqa: B010 - an instance's method, replaced
+
+
 async def connect(url: str) -> RedisClient:
     """A pinged client for `url`; `ConnectionError` naming the (redacted) URL otherwise."""
     # Resending after a dropped connection is safe: write scripts are idempotent per
@@ -122,6 +158,7 @@ async def connect(url: str) -> RedisClient:
             # need a cap no burst reaches; Redis's own limit is 10,000 clients.
             max_connections=512,
         )
+        keys_read_locally(client)
     else:
         # A bounded pool that makes callers wait for a free connection instead of failing
         # with "Too many connections" under bursts.
