@@ -58,7 +58,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub import jsonio
 from hub.model import Customer, Event
@@ -426,7 +426,7 @@ class RedisSearch:
         work = self._work
         if work is None or not customer_ids:
             return
-        records = await self.store.redis.mget([self.store.keys.customer(c) for c in customer_ids])
+        records = await self.store.customer_records(customer_ids)
         changed = [
             customer_id
             for customer_id, record in zip(customer_ids, records, strict=True)
@@ -557,7 +557,7 @@ class RedisSearch:
                 keys=[self.keys.of("ref"), self.keys.of("docs")], args=[ref]
             )
             member, stored = (found[0], found[1]) if found else (None, None)
-            record = cast(str | None, await redis.get(self.store.keys.customer(customer_id)))
+            (record,) = await self.store.customer_records((customer_id,))
             customer = Customer.from_json(jsonio.stored(record)) if record else None
             body = customer_body(customer.to_json()) if customer is not None else ""
             if stored is not None and jsonio.stored(stored)["b"] == body:

@@ -544,8 +544,16 @@ class RedisCore(RedisOutbox, Backend):
         return conversation, events, None
 
     async def get_customer(self, customer_id: str) -> Customer | None:
-        stored = await self.redis.get(self.keys.customer(customer_id))
+        (stored,) = await self.customer_records((customer_id,))
         return Customer.from_json(jsonio.stored(stored)) if stored else None
+
+    async def customer_records(self, customer_ids: Sequence[str]) -> list[str | None]:
+        """The customers' records as stored (their JSON text; None for one that is not
+        there), in one read: every customer's key is on the store's slot."""
+        if not customer_ids:
+            return []
+        found = await self.redis.mget([self.keys.customer(c) for c in customer_ids])
+        return [None if record is None else codec.text(record) for record in found]
 
     async def latest_conversation(self, customer_id: str) -> Conversation | None:
         """The newest unresolved conversation, else the newest one (conversations are never

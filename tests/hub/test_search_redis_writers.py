@@ -23,6 +23,12 @@ TEXTS = {
 GRACE = 0.3  # seconds, instead of REMOTE_GRACE's 5
 
 
+@pytest.fixture(params=sorted(TEXTS))
+def said(request: pytest.FixtureRequest) -> tuple[str, str, str]:
+    """A customer's message in each language: (sender, text, a word of it to search)."""
+    return TEXTS[request.param]
+
+
 @pytest.fixture
 async def processes(redis_url: str) -> AsyncIterator[tuple[RedisStore, RedisSearch, RedisSearch]]:
     """Two processes' search indexes on one Redis (each with its own store connection)."""
@@ -77,14 +83,13 @@ async def found(index: RedisSearch, word: str) -> list[str]:
     return [hit.conversation_id for hit in hits.items]
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
 async def test_the_writer_indexes_and_the_other_process_leaves_it(
     processes: tuple[RedisStore, RedisSearch, RedisSearch],
     monkeypatch: pytest.MonkeyPatch,
-    lang: str,
+    said: tuple[str, str, str],
 ) -> None:
     store, a, b = processes
-    sender, text, word = TEXTS[lang]
+    sender, text, word = said
     events = await appended(store, sender, text)
     conversation_id = events[0].conversation_id
     b_rounds = rounds_of(b, monkeypatch)
@@ -99,14 +104,13 @@ async def test_the_writer_indexes_and_the_other_process_leaves_it(
     assert b_rounds == []  # the search found it indexed: B read no log
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
 async def test_a_writer_that_died_before_its_round_is_indexed_by_another_after_the_grace(
     processes: tuple[RedisStore, RedisSearch, RedisSearch],
     monkeypatch: pytest.MonkeyPatch,
-    lang: str,
+    said: tuple[str, str, str],
 ) -> None:
     store, a, b = processes
-    sender, text, word = TEXTS[lang]
+    sender, text, word = said
     await a.stop()  # A appends, publishes, and dies before it indexes anything
     events = await appended(store, sender, text)
     conversation_id = events[0].conversation_id
@@ -119,12 +123,11 @@ async def test_a_writer_that_died_before_its_round_is_indexed_by_another_after_t
     assert await found(b, word) == [conversation_id]
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
 async def test_a_search_finds_what_another_process_stored_before_its_writer_indexed_it(
-    processes: tuple[RedisStore, RedisSearch, RedisSearch], lang: str
+    processes: tuple[RedisStore, RedisSearch, RedisSearch], said: tuple[str, str, str]
 ) -> None:
     store, a, b = processes
-    sender, text, word = TEXTS[lang]
+    sender, text, word = said
     await a.stop()  # the writer has not indexed it (and will not)
     events = await appended(store, sender, text)
     b.on_events(events)  # the bus told B a moment ago, well within the grace
