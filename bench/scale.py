@@ -67,6 +67,7 @@ from bench.api import (
 )
 
 HEADERS = {"Authorization": f"Bearer {CHANNEL_TOKEN}"}
+INSTRUMENT = Path(__file__).resolve().parent / "instrument"  # each worker's bus counters
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,9 +271,13 @@ async def measure(
         "console: {enabled: false}\n"
         f"channels: {{api: {{callback_url: 'http://127.0.0.1:{receiver_port}/callback'}}}}\n"
     )
+    bus_counts = Path(tempfile.mkdtemp(prefix="bus-counts-", dir=tmp))
     env = {
         **os.environ,
-        "PYTHONPATH": str(repo),  # the editable install points at one tree; pick this one
+        # The editable install points at one tree; pick this one, after the counters
+        # (`bench/instrument/sitecustomize.py`: each worker's event bus counts its gap fills).
+        "PYTHONPATH": f"{INSTRUMENT}{os.pathsep}{repo}",
+        "FRONTDESK_BENCH_BUS_COUNTS": str(bus_counts),
         "FRONTDESK_API_TOKEN": "bench",
         "FRONTDESK_API_CHANNEL_TOKEN": CHANNEL_TOKEN,
     }
@@ -303,7 +308,7 @@ async def measure(
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
             driver = Driver(url, receiver, session)
-            await driver.loop(args.concurrency, 3, "warm")
+            warm = await driver.loop(args.concurrency, 3, "warm")
             stats_before = await _commandstats(nodes)
             started, cpu = time.perf_counter(), hub_cpu_seconds(hub.pid)
             latencies = await driver.loop(args.concurrency, args.seconds, "c")
@@ -324,6 +329,10 @@ async def measure(
             await redis.aclose()
     ordered = sorted(latencies)
     turns = max(1, len(ordered))
+    # Every turn of the hub's life (warm-up, measured, monitored) against every gap its
+    # processes' buses met in it.
+    lifetime = max(1, len(warm) + len(ordered) + int(monitored["monitored_turns"]))
+    bus = [json.loads(f.read_text()) for f in bus_counts.glob("*.json")]
 
     def pct(p: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 1)
@@ -345,12 +354,22 @@ async def measure(
         "top_commands_per_turn": {k: round(v / turns, 2) for k, v in stats.most_common(10)},
         "node_shares": sorted((round(sum(c.values()) / total, 3) for c in per_node), reverse=True),
         **monitored,
+        # Log reads by the event bus (a gap in a conversation's notices the stream did not
+        # fill), and gaps the stream filled, per 1,000 turns, summed over the processes.
+        "bus_gap_fills_per_1000_turns": round(
+            sum(b["gap_fills"] for b in bus) * 1000 / lifetime, 1
+        ),
+        "bus_stream_fills_per_1000_turns": round(
+            sum(b["stream_fills"] for b in bus) * 1000 / lifetime, 1
+        ),
     }
     progress(
         f"{row['code']} {store.name} N={workers}: {row['turns_per_second']} turns/s, p50 {row['p50_ms']} ms, "
         f"p99 {row['p99_ms']} ms, hub CPU {row['hub_cpu_ms_per_turn']} ms/turn, "
         f"{row['redis_commands_per_turn']} Redis commands/turn, "
-        f"{row['round_trips_per_turn']} round trips/turn, "
+        f"{row['round_trips_per_turn']} round trips/turn, bus gaps per 1,000 turns "
+        f"{row['bus_gap_fills_per_1000_turns']} from the log, "
+        f"{row['bus_stream_fills_per_1000_turns']} from the stream, "
         f"shares of the servers {row['node_shares']}, scripts/turn {row['scripts_per_turn']}"
     )
     return row

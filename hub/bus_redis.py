@@ -31,6 +31,19 @@ in arrival order while at most `MAX_FILLS` reads run at once, and every other
 conversation's batches are dispatched meanwhile. A lost connection waits for the lanes to
 empty before the gap listeners run, and `settled()` counts an entry dispatched once every
 batch of it has been, lanes included.
+
+The stream before the log: a gap is nearly always a notice still on its way, not one that
+never came. Two processes append to one conversation one after the other (a delivery
+receipt on A, the customer's next message on B), each announces after its own write, and
+B's notice can reach the stream first; every other process then sees seq 13 before seq 12,
+which comes an entry or two later. So a lane whose batch starts past the watermark first
+waits up to `STREAM_GRACE` for the missing events to come through the stream (`_GapWait`,
+offered every batch of that conversation queued in its lane, before or while it waits) and
+reads the log only when they do not all come: a writer that died between its write and its
+notice, an outage, a trimmed stream. Order is unchanged: the batches that brought them stay
+in the lane and find their events dispatched already (the watermark drops them). What it
+saves is a log read per crossed pair, with several processes the largest part of the bus's
+Redis work (`docs/benchmarks.md`, "Crossed notices wait for the stream").
 """
 
 from __future__ import annotations
@@ -41,7 +54,7 @@ import logging
 import os
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -65,6 +78,11 @@ SETTLE_TIMEOUT = 10.0  # a bus that cannot settle delays a turn this long at mos
 # busy event loop, and at 64 busy conversations 16 slots put the wait in the slots
 # (dispatch lag p50 365 ms, against 87 ms with 64; bench/bus_lag.py).
 MAX_FILLS = 64
+# How long a lane waits for a crossed notice to come through the stream before it reads the
+# log for it. The notice was sent right after a write that finished before ours began, so it
+# is normally one busy event loop's turn away (the other process's writer, one XADD); the
+# wait delays only that conversation, and only when a notice is missing.
+STREAM_GRACE = 0.1
 
 # What the dispatcher works through, in order: ("events", events, stream id or a local
 # token), ("signal", (topic, data), id), ("mark", None, id) for an echo of ours,
@@ -79,6 +97,25 @@ class _Entry:
 
     id: tuple[int, int]
     held: int = 0
+
+
+@dataclass(slots=True)
+class _GapWait:
+    """A lane's batch that starts past its conversation's watermark, waiting for the events
+    between (`after` < seq < `before`) to come through the stream."""
+
+    after: int
+    before: int
+    found: dict[int, Event] = field(default_factory=dict)
+    complete: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, batch: Sequence[Event]) -> None:
+        """Note what of `batch` is missing here (the batch keeps its events)."""
+        for event in batch:
+            if self.after < event.seq < self.before:
+                self.found[event.seq] = event
+        if len(self.found) >= self.before - self.after - 1:
+            self.complete.set()
 
 
 def stream_key(prefix: str) -> str:
@@ -115,6 +152,9 @@ class RedisBus:
         self._dispatched = (0, 0)  # the last stream id dispatched here
         self._waiting: Counter[str] = Counter()  # batches queued per conversation
         self._lanes = Lanes()  # conversations waiting on a gap fill, and what queued behind
+        self._laned: dict[str, list[list[Event]]] = {}  # event batches queued in each lane
+        self._gap_waits: dict[str, _GapWait] = {}  # lanes waiting for the stream to fill a gap
+        self.stream_filled = 0  # gaps the stream filled without a log read (tests, bench)
         self._fills = asyncio.Semaphore(MAX_FILLS)
         self._unsettled: deque[_Entry] = deque()  # read, in stream order, not all dispatched
         # Batches this process published that had to queue (they have no stream id until
@@ -353,6 +393,10 @@ class RedisBus:
                     continue
             if entry is not None:
                 entry.held += 1
+            self._laned.setdefault(conversation_id, []).append(batch)
+            waiting = self._gap_waits.get(conversation_id)
+            if waiting is not None:
+                waiting.offer(batch)
             self._lanes.add(conversation_id, self._held_batch(batch, entry, token))
 
     def _route_signal(self, topic: str, data: Mapping[str, Any], entry: _Entry | None) -> None:
@@ -378,10 +422,16 @@ class RedisBus:
 
         async def step() -> None:
             try:
+                self._unlane(batch)
                 ordered = self.sequencer.take(batch)
                 if ordered is None:
-                    async with self._fills:
-                        ordered = await self.sequencer.order(batch)
+                    found = await self._from_stream(batch)
+                    if found:  # all that was missing: together they start at the watermark
+                        ordered = self.sequencer.take([*found, *batch])
+                        self.stream_filled += 1
+                    if ordered is None:
+                        async with self._fills:
+                            ordered = await self.sequencer.order(batch)
                 if ordered:
                     self.subscribers.dispatch(ordered)
             except Exception:
@@ -391,6 +441,35 @@ class RedisBus:
                 await self._lane_done(entry)
 
         return step
+
+    def _unlane(self, batch: list[Event]) -> None:
+        """`batch`, whose lane step has started, is no longer one of those queued."""
+        conversation_id = batch[0].conversation_id
+        queued = self._laned.get(conversation_id, [])
+        for index, other in enumerate(queued):
+            if other is batch:
+                del queued[index]
+                break
+        if not queued:
+            self._laned.pop(conversation_id, None)
+
+    async def _from_stream(self, batch: list[Event]) -> list[Event]:
+        """The events missing before `batch` (at the head of its lane), in seq order, if
+        the stream brings them all within `STREAM_GRACE`; else none (the log is read)."""
+        conversation_id = batch[0].conversation_id
+        waiting = _GapWait(self.sequencer.watermark(conversation_id) or 0, batch[0].seq)
+        for queued in self._laned.get(conversation_id, ()):  # already behind it in the lane
+            waiting.offer(queued)
+        if not waiting.complete.is_set():
+            self._gap_waits[conversation_id] = waiting
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiting.complete.wait(), STREAM_GRACE)
+            finally:
+                del self._gap_waits[conversation_id]
+        if not waiting.complete.is_set():
+            return []
+        return [waiting.found[seq] for seq in sorted(waiting.found)]
 
     def _batch_done(self, conversation_id: str, token: Any) -> None:
         self._waiting[conversation_id] -= 1
