@@ -64,9 +64,7 @@ class Seen:
         await asyncio.wait_for(seen(), GUARD)
 
 
-async def _three_buses(
-    url: str, log: Log
-) -> tuple[list[RedisBus], list[Log], dict[str, Seen]]:
+async def _three_buses(url: str, log: Log) -> tuple[list[RedisBus], list[Log], dict[str, Seen]]:
     """Processes a and b append; c only listens. Each has its own count of log reads."""
     logs = [Log(log.events) for _ in range(3)]
     buses = [RedisBus(url, read_log=own.read) for own in logs]
