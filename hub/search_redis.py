@@ -24,8 +24,8 @@ braces decide the slot); `hub.migrations_redis` moves them.
 
 Indexing reads the conversation log behind the watermark, so it is idempotent and can
 run anywhere. The hub's event listener names the conversations that moved; a background
-task, woken by them, waits `ROUND_WAIT` (0.1 s, as the SQLite indexer) for more, then
-indexes them all in one round: one read of their watermarks, their logs behind them (16
+task, woken by them, waits `ROUND_WAIT` (0.5 s) for more, then indexes them all in one
+round: one read of their watermarks, their logs behind them (16
 at a time), and one script call for all their documents (`_ADD`), not a watermark read and
 a script per conversation. The log, not the events handed over, is what is indexed: the
 bus hands them over after its own queue, which runs behind under load, while the log is
@@ -92,7 +92,14 @@ SCOPE_IN_REDIS = 100
 EVENTS_BATCH = 500
 CATCH_UP_PARALLEL = 16  # conversations indexed at once while catching up
 ROUND_DOCS = 256  # documents per script call of a round (Redis does nothing else meanwhile)
-ROUND_WAIT = 0.1  # seconds a round waits after the event that woke it
+# Seconds a round waits after the event that woke it. A round costs two reads per
+# conversation (its record, its log) and a few calls, whatever the conversation's events
+# since the last one; a busy conversation has several turns in half a second, and with
+# several processes its turns are spread over them, each indexing its own share. A
+# search runs a round first, so the wait never hides a stored message from one
+# (`docs/benchmarks.md`, "Index rounds every half second": 0.1 s cost 0.55 reads per turn
+# at one process and 1.7 at four).
+ROUND_WAIT = 0.5
 
 # Adds documents unless their reference is known; moves each conversation's watermark
 # forward only. KEYS: next, docs, ref, dict, seen, conversation sets (one per conversation),
@@ -264,9 +271,18 @@ class _Work:
 class RedisSearch:
     """The `SearchIndex` of a Redis store (see the module docstring)."""
 
-    def __init__(self, store: RedisCore, *, remote_grace: float = REMOTE_GRACE) -> None:
+    def __init__(
+        self,
+        store: RedisCore,
+        *,
+        remote_grace: float = REMOTE_GRACE,
+        round_wait: float = ROUND_WAIT,
+    ) -> None:
         self.store = store
+        # The grace must outlast a writer's round wait (and its round), or the others
+        # would index what the writer is about to: harmless, but the work done twice.
         self.remote_grace = remote_grace
+        self.round_wait = round_wait
         self.keys = _Keys(keyspace(store.base_prefix))
         self._work: _Work | None = None
         self._task: asyncio.Task[None] | None = None
@@ -345,10 +361,9 @@ class RedisSearch:
                     await asyncio.wait_for(work.wake.wait(), wait)
             else:
                 await work.wake.wait()
-            # A moment for more to come (the SQLite indexer waits as long): a round's cost
-            # is mostly per round and per conversation (the watermarks, the script call, the
-            # customers), not per event.
-            await asyncio.sleep(ROUND_WAIT)
+            # A moment for more to come: a round's cost is mostly per round and per
+            # conversation (the watermarks, the script call, the customers), not per event.
+            await asyncio.sleep(self.round_wait)
             work.wake.clear()
             await self._round()
 

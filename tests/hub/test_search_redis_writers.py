@@ -20,7 +20,8 @@ TEXTS = {
     "en": ("ana", "my parcel never arrived", "parcel"),
     "zh": ("bo", "我的包裹还没到", "包裹"),
 }
-GRACE = 0.3  # seconds, instead of REMOTE_GRACE's 5
+GRACE = 0.3  # seconds, instead of REMOTE_GRACE's 5 …
+ROUND = 0.1  # … and ROUND_WAIT's 0.5: a writer's round comes well within the others' grace
 
 
 @pytest.fixture(params=sorted(TEXTS))
@@ -35,7 +36,7 @@ async def processes(redis_url: str) -> AsyncIterator[tuple[RedisStore, RedisSear
     store_a, store_b = RedisStore(redis_url), RedisStore(redis_url)
     await store_a.open()
     await store_b.open()
-    a, b = RedisSearch(store_a, remote_grace=GRACE), RedisSearch(store_b, remote_grace=GRACE)
+    a, b = (RedisSearch(s, remote_grace=GRACE, round_wait=ROUND) for s in (store_a, store_b))
     await a.start()
     await b.start()
     yield store_a, a, b
@@ -116,7 +117,7 @@ async def test_a_writer_that_died_before_its_round_is_indexed_by_another_after_t
     conversation_id = events[0].conversation_id
     b_rounds = rounds_of(b, monkeypatch)
     b.on_events(events)
-    await asyncio.sleep(GRACE / 2)  # past the round wait (0.1 s) a woken round waits
+    await asyncio.sleep(GRACE / 2)  # past the round wait a woken round waits
     assert b_rounds == []  # within the grace, left to its writer
     assert await until_indexed(b, conversation_id, events[-1].seq) == events[-1].seq
     assert b_rounds == [[conversation_id]]
