@@ -362,6 +362,8 @@ async def measure(
         "bus_stream_fills_per_1000_turns": round(
             sum(b["stream_fills"] for b in bus) * 1000 / lifetime, 1
         ),
+        # How long a gap waited for the stream (to the end of the grace when it did not come).
+        **percentiles_ms("bus_stream_wait", [w for b in bus for w in b.get("stream_waits", [])]),
     }
     progress(
         f"{row['code']} {store.name} N={workers}: {row['turns_per_second']} turns/s, p50 {row['p50_ms']} ms, "
@@ -369,10 +371,22 @@ async def measure(
         f"{row['redis_commands_per_turn']} Redis commands/turn, "
         f"{row['round_trips_per_turn']} round trips/turn, bus gaps per 1,000 turns "
         f"{row['bus_gap_fills_per_1000_turns']} from the log, "
-        f"{row['bus_stream_fills_per_1000_turns']} from the stream, "
+        f"{row['bus_stream_fills_per_1000_turns']} from the stream "
+        f"(waits p50 {row.get('bus_stream_wait_p50_ms', 0)} / p99 "
+        f"{row.get('bus_stream_wait_p99_ms', 0)} ms), "
         f"shares of the servers {row['node_shares']}, scripts/turn {row['scripts_per_turn']}"
     )
     return row
+
+
+def percentiles_ms(name: str, seconds: list[float]) -> dict[str, float]:
+    """`<name>_p50_ms` and `<name>_p99_ms` of `seconds` (0 for none)."""
+    ordered = sorted(seconds)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2)
+
+    return {f"{name}_p50_ms": pct(0.5), f"{name}_p99_ms": pct(0.99)} if ordered else {}
 
 
 async def run(args: argparse.Namespace) -> list[dict]:

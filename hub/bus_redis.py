@@ -52,6 +52,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ MAX_FILLS = 64
 # is normally one busy event loop's turn away (the other process's writer, one XADD); the
 # wait delays only that conversation, and only when a notice is missing.
 STREAM_GRACE = 0.1
+WAITS_KEPT = 100_000  # the latest waits kept for `stream_waits`
 
 # What the dispatcher works through, in order: ("events", events, stream id or a local
 # token), ("signal", (topic, data), id), ("mark", None, id) for an echo of ours,
@@ -155,6 +157,7 @@ class RedisBus:
         self._laned: dict[str, list[list[Event]]] = {}  # event batches queued in each lane
         self._gap_waits: dict[str, _GapWait] = {}  # lanes waiting for the stream to fill a gap
         self.stream_filled = 0  # gaps the stream filled without a log read (tests, bench)
+        self.stream_waits: list[float] = []  # seconds each of the last gaps waited (bench)
         self._fills = asyncio.Semaphore(MAX_FILLS)
         self._unsettled: deque[_Entry] = deque()  # read, in stream order, not all dispatched
         # Batches this process published that had to queue (they have no stream id until
@@ -462,11 +465,15 @@ class RedisBus:
             waiting.offer(queued)
         if not waiting.complete.is_set():
             self._gap_waits[conversation_id] = waiting
+            started = time.monotonic()
             try:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiting.complete.wait(), STREAM_GRACE)
             finally:
                 del self._gap_waits[conversation_id]
+                if len(self.stream_waits) >= WAITS_KEPT:
+                    del self.stream_waits[: WAITS_KEPT // 2]
+                self.stream_waits.append(time.monotonic() - started)
         if not waiting.complete.is_set():
             return []
         return [waiting.found[seq] for seq in sorted(waiting.found)]
