@@ -38,9 +38,11 @@ from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
 CHANNEL_TOKEN = "bench-channel-token"
-# How the hub is started (after the interpreter): a bench that instruments the hub, such
-# as `bench/bus_lag.py`, starts it through itself instead.
-HUB_COMMAND: tuple[str, ...] = ("-m", "hub")
+# What another bench adds to the hub it starts through `run`: directories put before the
+# checkout on its PYTHONPATH, and environment variables (`bench/bus_lag.py`: the bus counters
+# of `bench/instrument/`).
+HUB_PATH: tuple[str, ...] = ()
+HUB_ENV: dict[str, str] = {}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -181,13 +183,15 @@ async def run(args: argparse.Namespace, repo: Path = REPO) -> dict[str, object]:
     )
     env = {
         **os.environ,
-        "PYTHONPATH": str(repo),  # the editable install points at one tree; pick this one
+        # The editable install points at one tree; pick this one.
+        "PYTHONPATH": os.pathsep.join([*HUB_PATH, str(repo)]),
         "FRONTDESK_API_TOKEN": "bench",
         "FRONTDESK_API_CHANNEL_TOKEN": CHANNEL_TOKEN,
+        **HUB_ENV,
     }
     with (tmp / "hub.log").open("wb") as hub_log:
         hub = subprocess.Popen(
-            [sys.executable, *HUB_COMMAND, "serve", "--config", str(config)],
+            [sys.executable, "-m", "hub", "serve", "--config", str(config)],
             cwd=repo,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -16,7 +16,11 @@ turn), then:
   pollers) is included, spread over the turns. Script calls are named (`scripts_per_turn`:
   `RECORD_INBOUND`, `COMMIT_TURN` …) by the SHA1 of each script of the checkout that ran.
 - on the cluster, every master's counts are summed, and `node_shares` says how much of the
-  commands each master ran (the slots the keys hash to decide it).
+  commands each master ran (the slots the keys hash to decide it);
+- the event bus, counted inside each worker (`bench/instrument/sitecustomize.py`, put on
+  the workers' `PYTHONPATH`): gaps in a conversation's notices read from the log and those
+  the stream filled, per 1,000 turns, how long those waited for the stream, and how long
+  after its append another process's batch reached a worker's listeners (p50/p99).
 
     python bench/scale.py --workers 1 2 4 --seconds 20 --concurrency 64 --store redis cluster
     python bench/scale.py --workers 1 --baseline ../frontdesk-main --rounds 2   # this ÷ another
@@ -363,7 +367,9 @@ async def measure(
             sum(b["stream_fills"] for b in bus) * 1000 / lifetime, 1
         ),
         # How long a gap waited for the stream (to the end of the grace when it did not come).
-        **percentiles_ms("bus_stream_wait", [w for b in bus for w in b.get("stream_waits", [])]),
+        **percentiles_ms("bus_stream_wait", [w for b in bus for w in b["stream_waits"]]),
+        # From an append to another process's listeners (batches through the stream).
+        **percentiles_ms("bus_remote_lag", [w for b in bus for w in b["lags"]["dispatcher"]]),
     }
     progress(
         f"{row['code']} {store.name} N={workers}: {row['turns_per_second']} turns/s, p50 {row['p50_ms']} ms, "
@@ -373,7 +379,8 @@ async def measure(
         f"{row['bus_gap_fills_per_1000_turns']} from the log, "
         f"{row['bus_stream_fills_per_1000_turns']} from the stream "
         f"(waits p50 {row.get('bus_stream_wait_p50_ms', 0)} / p99 "
-        f"{row.get('bus_stream_wait_p99_ms', 0)} ms), "
+        f"{row.get('bus_stream_wait_p99_ms', 0)} ms), other processes' events heard after "
+        f"p50 {row.get('bus_remote_lag_p50_ms', 0)} / p99 {row.get('bus_remote_lag_p99_ms', 0)} ms, "
         f"shares of the servers {row['node_shares']}, scripts/turn {row['scripts_per_turn']}"
     )
     return row

@@ -7,7 +7,9 @@ notice). On one redis-server and on the cluster, in English and Chinese."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
 import pytest
 
@@ -64,15 +66,36 @@ class Seen:
         await asyncio.wait_for(seen(), GUARD)
 
 
-async def _three_buses(url: str, log: Log) -> tuple[list[RedisBus], list[Log], dict[str, Seen]]:
-    """Processes a and b append; c only listens. Each has its own count of log reads."""
-    logs = [Log(log.events) for _ in range(3)]
+@dataclass
+class Processes:
+    """Processes a and b append, c only listens; each counts its own reads of the log."""
+
+    buses: list[RedisBus]
+    logs: list[Log]
+    seen: dict[str, Seen]
+    events: list[Event]  # the conversation's log
+
+
+@contextlib.asynccontextmanager
+async def three_processes(
+    url: str, conversation_id: str, texts: Sequence[str]
+) -> AsyncIterator[Processes]:
+    """Three buses on `url`, each of which has seen the conversation's first event."""
+    events = [event(n + 1, conversation_id, text) for n, text in enumerate(texts)]
+    logs = [Log(events) for _ in range(3)]
     buses = [RedisBus(url, read_log=own.read) for own in logs]
     seen = {name: Seen() for name in "abc"}
-    for bus, name in zip(buses, "abc", strict=True):
-        bus.subscribe(seen[name].record)
-        await bus.start()
-    return buses, logs, seen
+    try:
+        for bus, name in zip(buses, "abc", strict=True):
+            bus.subscribe(seen[name].record)
+            await bus.start()
+        buses[0].publish([events[0]])
+        for name in "abc":
+            await seen[name].wait_for(1)
+        yield Processes(buses, logs, seen, events)
+    finally:
+        for bus in buses:
+            await bus.stop()
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -80,13 +103,9 @@ async def test_a_crossed_notice_is_ordered_from_the_stream(
     shared_store_url: str, language: str
 ) -> None:
     texts = CONVERSATIONS[language]
-    log = Log([event(n + 1, "c1", text) for n, text in enumerate(texts)])
-    (a, b, c), logs, seen = await _three_buses(shared_store_url, log)
-    first, second, third, fourth = log.events
-    try:
-        a.publish([first])
-        for name in "abc":
-            await seen[name].wait_for(1)
+    async with three_processes(shared_store_url, "c1", texts) as p:
+        (a, b, c), seen = p.buses, p.seen
+        _, second, third, fourth = p.events
         # a appended seq 2, then b appended seq 3; b's notice goes out first.
         b.publish([third])
         await b._flush()  # b's notice is on the stream before a's
@@ -99,34 +118,24 @@ async def test_a_crossed_notice_is_ordered_from_the_stream(
             await seen[name].wait_for(4)
             assert seen[name].seqs == [1, 2, 3, 4], name
             assert seen[name].texts == texts, name
-        assert [own.reads for own in logs] == [0, 0, 0]  # no process read the log
+        assert [own.reads for own in p.logs] == [0, 0, 0]  # no process read the log
         assert c.stream_filled == 1 and b.stream_filled == 1
         assert c.sequencer.gaps_filled == 0
-    finally:
-        for bus in (a, b, c):
-            await bus.stop()
 
 
 async def test_crossed_notices_read_together_wait_for_no_log(shared_store_url: str) -> None:
     """Seq 3's notice and then seq 2's in one pipeline (so one read of the stream, where
     seq 2 is queued behind seq 3 before its lane starts waiting): in order, no log read."""
     texts = [*CONVERSATIONS["en"][:2], CONVERSATIONS["zh"][2]]
-    log = Log([event(n + 1, "c2", text) for n, text in enumerate(texts)])
-    (a, b, c), logs, seen = await _three_buses(shared_store_url, log)
-    try:
-        a.publish([log.events[0]])
-        for name in "abc":
-            await seen[name].wait_for(1)
-        a.publish([log.events[2]])
+    async with three_processes(shared_store_url, "c2", texts) as p:
+        a = p.buses[0]
+        a.publish([p.events[2]])
         a.signal("typing", {"conversation_id": "c2", "side": "customer", "on": True})
-        a.publish([log.events[1]])
-        await seen["c"].wait_for(3)
-        assert seen["c"].seqs == [1, 2, 3]
-        assert seen["c"].texts == texts
-        assert logs[2].reads == 0
-    finally:
-        for bus in (a, b, c):
-            await bus.stop()
+        a.publish([p.events[1]])
+        await p.seen["c"].wait_for(3)
+        assert p.seen["c"].seqs == [1, 2, 3]
+        assert p.seen["c"].texts == texts
+        assert p.logs[2].reads == 0
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -136,21 +145,14 @@ async def test_a_notice_that_never_comes_is_read_from_the_log(
     """a appended seq 2 and died before telling anyone: b's seq 3 waits for it, then the
     log gives it, and everything after follows in order."""
     texts = CONVERSATIONS[language]
-    log = Log([event(n + 1, "c3", text) for n, text in enumerate(texts)])
-    (a, b, c), logs, seen = await _three_buses(shared_store_url, log)
-    try:
-        a.publish([log.events[0]])
-        for name in "abc":
-            await seen[name].wait_for(1)
-        b.publish([log.events[2]])
-        b.publish([log.events[3]])
+    async with three_processes(shared_store_url, "c3", texts) as p:
+        (_, b, c), seen = p.buses, p.seen
+        b.publish([p.events[2]])
+        b.publish([p.events[3]])
         await seen["c"].wait_for(4)
         assert seen["c"].seqs == [1, 2, 3, 4]
         assert seen["c"].texts == texts
         assert c.sequencer.gaps_filled == 1 and c.stream_filled == 0
-        assert logs[2].reads >= 1
+        assert p.logs[2].reads >= 1
         await b.settled()  # b, the writer of seq 3, got seq 2 from the log too
         assert seen["b"].seqs == [1, 2, 3, 4]
-    finally:
-        for bus in (a, b, c):
-            await bus.stop()
