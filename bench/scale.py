@@ -17,6 +17,9 @@ turn), then:
   `RECORD_INBOUND`, `COMMIT_TURN` …) by the SHA1 of each script of the checkout that ran.
 - on the cluster, every master's counts are summed, and `node_shares` says how much of the
   commands each master ran (the slots the keys hash to decide it);
+- Redis's own CPU per turn (`INFO cpu` delta over the measured window), summed and of the
+  busiest server, whose single command thread bounds the deployment: its ceiling is 1 s
+  of that server's CPU divided by its cost per turn (`redis_ceiling_turns_per_second`);
 - the event bus, counted inside each worker (`bench/instrument/sitecustomize.py`, put on
   the workers' `PYTHONPATH`): gaps in a conversation's notices read from the log and those
   the stream filled, per 1,000 turns, how long those waited for the stream, and how long
@@ -117,6 +120,15 @@ async def _commandstats(nodes: list[Redis]) -> list[Counter[str]]:
         found.append(
             Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in info.items()})
         )
+    return found
+
+
+async def _redis_cpu(nodes: list[Redis]) -> list[float]:
+    """CPU seconds each server has used so far (`INFO cpu`: its main thread and the rest)."""
+    found = []
+    for redis in nodes:
+        info: dict[str, Any] = await redis.info("cpu")
+        found.append(float(info["used_cpu_sys"]) + float(info["used_cpu_user"]))
     return found
 
 
@@ -313,13 +325,17 @@ async def measure(
         async with aiohttp.ClientSession(connector=connector) as session:
             driver = Driver(url, receiver, session)
             warm = await driver.loop(args.concurrency, 3, "warm")
-            stats_before = await _commandstats(nodes)
+            stats_before, redis_cpu = await _commandstats(nodes), await _redis_cpu(nodes)
             started, cpu = time.perf_counter(), hub_cpu_seconds(hub.pid)
             latencies = await driver.loop(args.concurrency, args.seconds, "c")
             elapsed, cpu = time.perf_counter() - started, hub_cpu_seconds(hub.pid) - cpu
             per_node = [
                 after - before
                 for after, before in zip(await _commandstats(nodes), stats_before, strict=True)
+            ]
+            redis_cpu = [
+                after - before
+                for after, before in zip(await _redis_cpu(nodes), redis_cpu, strict=True)
             ]
             for counts in per_node:
                 counts.pop("info", None)
@@ -357,6 +373,12 @@ async def measure(
         "redis_commands_per_turn": round(sum(stats.values()) / turns, 1),
         "top_commands_per_turn": {k: round(v / turns, 2) for k, v in stats.most_common(10)},
         "node_shares": sorted((round(sum(c.values()) / total, 3) for c in per_node), reverse=True),
+        # What a turn costs Redis in CPU, all servers and the busiest one; a server runs
+        # commands on one thread, so the busiest one's cost bounds the turns/s of any number
+        # of hub processes (`redis_ceiling_turns_per_second`, at 100 % of its core).
+        "redis_cpu_ms_per_turn": round(sum(redis_cpu) / turns * 1000, 3),
+        "busiest_redis_cpu_ms_per_turn": round(max(redis_cpu) / turns * 1000, 3),
+        "redis_ceiling_turns_per_second": round(turns / max(max(redis_cpu), 1e-9)),
         **monitored,
         # Log reads by the event bus (a gap in a conversation's notices the stream did not
         # fill), and gaps the stream filled, per 1,000 turns, summed over the processes.
@@ -374,7 +396,10 @@ async def measure(
     progress(
         f"{row['code']} {store.name} N={workers}: {row['turns_per_second']} turns/s, p50 {row['p50_ms']} ms, "
         f"p99 {row['p99_ms']} ms, hub CPU {row['hub_cpu_ms_per_turn']} ms/turn, "
-        f"{row['redis_commands_per_turn']} Redis commands/turn, "
+        f"{row['redis_commands_per_turn']} Redis commands/turn, Redis CPU "
+        f"{row['redis_cpu_ms_per_turn']} ms/turn (busiest server "
+        f"{row['busiest_redis_cpu_ms_per_turn']} ms: at most "
+        f"{row['redis_ceiling_turns_per_second']} turns/s), "
         f"{row['round_trips_per_turn']} round trips/turn, bus gaps per 1,000 turns "
         f"{row['bus_gap_fills_per_1000_turns']} from the log, "
         f"{row['bus_stream_fills_per_1000_turns']} from the stream "
