@@ -63,7 +63,7 @@ test:
 	@$(SETUP) setup-test
 	@$(MAKE) --no-print-directory lint typecheck pytest
 
-# Every benchmark in docs/benchmarks.md, with the same commands (about 10 minutes; the NLU
+# Every benchmark in docs/benchmarks.md, with the same commands (about 15 minutes; the NLU
 # benchmarks need the data sets in ../shared/data).
 bench: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
 	$(BIN)/python bench/api.py --store sqlite --concurrency 64 --seconds 20
@@ -79,6 +79,7 @@ bench: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
 	$(BIN)/python bench/identity.py --store sqlite --identities 1000000
 	$(BIN)/python bench/identity.py --store redis --identities 1000000
 	$(BIN)/python bench/contention.py --calm 5 --seconds 10 --pauses 0 0.01 0.1 1
+	$(BIN)/python bench/scale.py --workers 1 2 4 --seconds 10 --store redis cluster
 	$(BIN)/python bench/handoff.py
 	$(BIN)/python bench/console.py
 
