@@ -5,14 +5,13 @@
 
 It runs `bench/api.py`'s load (Redis store, closed loop) against a hub whose `RedisBus`
 is counted from inside (`bench/instrument/sitecustomize.py`, put first on the hub's
-`PYTHONPATH`): for every batch dispatched to the subscribers, the time since its last event
-was appended (`Event.at`, the hub's clock taken just before the append). Batches dispatched inside
-`publish()` (this process's own, nothing waiting) and those that went through the
-dispatcher (a gap fill, or what queued behind one) are counted apart: the second kind is
-what a log read holds up. It also counts gap fills (`Sequencer.gaps_filled`) per second,
-and the events they read from the log by type (what was appended unannounced, or
-announced after a later event).
-With `--baseline` the two checkouts run in alternation, as in `bench/api.py`.
+`PYTHONPATH`): for every batch dispatched to the subscribers, the time since its last
+event was appended (`Event.at`, the hub's clock taken just before the append). Batches
+dispatched inside `publish()` (this process's own, nothing waiting) and those that went
+through the dispatcher (a gap fill, or what queued behind one) are counted apart: the
+second kind is what a log read holds up. It also counts gap fills (`Sequencer.gaps_filled`)
+per second, and the events they read from the log by type (what was appended unannounced,
+or announced after a later event). With `--baseline` the two checkouts run in alternation, as in `bench/api.py`.
 
 Progress goes to stderr; the last stdout line is one JSON object with the figures.
 """

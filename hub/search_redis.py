@@ -25,9 +25,8 @@ braces decide the slot); `hub.migrations_redis` moves them.
 Indexing reads the conversation log behind the watermark, so it is idempotent and can
 run anywhere. The hub's event listener names the conversations that moved; a background
 task, woken by them, waits `ROUND_WAIT` (0.5 s) for more, then indexes them all in one
-round: one read of their watermarks, their logs behind them (16
-at a time), and one script call for all their documents (`_ADD`), not a watermark read and
-a script per conversation. The log, not the events handed over, is what is indexed: the
+round: one read of their watermarks, their logs behind them (16 at a time), and one script
+call for all their documents (`_ADD`), not a watermark read and a script per conversation. The log, not the events handed over, is what is indexed: the
 bus hands them over after its own queue, which runs behind under load, while the log is
 up to date. On start every conversation whose log has moved past its watermark is
 caught up (this is also the migration for existing data), and a search first runs a
@@ -97,8 +96,8 @@ ROUND_DOCS = 256  # documents per script call of a round (Redis does nothing els
 # since the last one; a busy conversation has several turns in half a second, and with
 # several processes its turns are spread over them, each indexing its own share. A
 # search runs a round first, so the wait never hides a stored message from one
-# (`docs/benchmarks.md`, "Index rounds every half second": 0.1 s cost 0.55 reads per turn
-# at one process and 1.7 at four).
+# (`docs/benchmarks.md`, "Crossed notices wait for the stream; index rounds every half
+# second": 0.1 s cost 0.50 reads per turn at one process and 1.4–1.9 at four).
 ROUND_WAIT = 0.5
 
 # Adds documents unless their reference is known; moves each conversation's watermark
