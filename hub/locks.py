@@ -43,5 +43,24 @@ class KeyedLock:
             else:
                 self._locks[key] = (lock, users - 1)
 
+    async def take(self, key: str) -> bool:
+        """Hold `key` if nobody holds it or waits for it, without waiting; False otherwise.
+        The lock then outlives this call: `release(key)` frees it, from any task."""
+        if key in self._locks:
+            return False
+        lock = asyncio.Lock()
+        self._locks[key] = (lock, 1)
+        await lock.acquire()  # a new lock nobody else can see: taken at once
+        return True
+
+    def release(self, key: str) -> None:
+        """Free a lock `take` took (its next waiter, if any, gets it)."""
+        lock, users = self._locks[key]
+        lock.release()
+        if users <= 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)
+
     def __len__(self) -> int:
         return len(self._locks)

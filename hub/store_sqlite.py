@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from hub import jsonio
@@ -34,6 +35,7 @@ from hub.model import (
     Route,
 )
 from hub.ports import Backend, Delivered, Ingested, Page, Rescheduled, TurnCommit, policy
+from hub.ports.leases import Leases, TurnContext
 from hub.store_common import (
     conversation_update_events,
     failed_delivery,
@@ -54,113 +56,149 @@ class SQLiteStore(SQLiteIdentity, Backend):
 
     # ------------------------------------------------------------------ write path
     async def record_inbound(self, inbound: Inbound, *, now: float) -> Ingested:
-        def work(db: sqlite3.Connection) -> Ingested:
-            # Whether the message was stored already, and the sender's customer (identity →
-            # row), in one statement: one row either way, NULLs for what is not there.
-            conversation_id, seq, customer_id, customer_data = db.execute(
-                "SELECT dedupe.conversation_id, dedupe.seq, customers.id, customers.data"
-                " FROM (SELECT 1)"
-                " LEFT JOIN dedupe ON dedupe.channel = ? AND dedupe.message_id = ?"
-                " LEFT JOIN identities ON identities.identity = ?"
-                " LEFT JOIN customers ON customers.id = identities.customer_id",
-                (inbound.channel, inbound.message_id, inbound.identity),
-            ).fetchone()
-            if conversation_id is not None:
-                seen = (conversation_id, seq)
-                conversation = self._load_conversation(db, seen[0])
-                assert conversation is not None
-                customer = self._load_customer(db, conversation.customer_id)
-                assert customer is not None
-                row = db.execute(
-                    "SELECT type, at, data FROM events WHERE conversation_id = ? AND seq = ?", seen
-                ).fetchone()
-                event = Event(
-                    conversation_id=seen[0],
-                    seq=seen[1],
-                    type=row[0],
-                    at=row[1],
-                    data=jsonio.stored(row[2]),
-                )
-                return Ingested(
-                    conversation=conversation, customer=customer, event=event, duplicate=True
-                )
+        ingested, _ = await self._write(partial(self._record_inbound, inbound, now, False))
+        return ingested
 
-            customer = (
-                self._customers.decode(customer_id, customer_data)
-                if customer_id is not None
-                else None
-            )
-            if customer is None:
-                customer = Customer(
-                    id=new_id("cus"), identities=(inbound.identity,), created_at=now
-                )
-                text = _dumps(customer.to_json())
-                db.execute("INSERT INTO customers (id, data) VALUES (?, ?)", (customer.id, text))
-                self._customers.keep(customer.id, text, customer)
-                db.execute(
-                    "INSERT INTO identities (identity, customer_id) VALUES (?, ?)",
-                    (inbound.identity, customer.id),
-                )
+    async def record_inbound_and_lease(
+        self, inbound: Inbound, *, now: float, limit: int
+    ) -> Ingested:
+        """`record_inbound`; when the message starts a turn and nobody holds the
+        conversation, also its turn lease with the turn context, both from the write
+        itself, which the turn runner adopts (`hub.store_sqlite_leases`) instead of taking
+        the lock and reading the context."""
+        starts_turn = inbound.kind == InboundKind.MESSAGE
+        write = partial(self._record_inbound, inbound, now, starts_turn)
+        ingested, unanswered = await self._write(write)
+        if unanswered and len(unanswered) < limit:
+            await self._adopted.offer(ingested, unanswered)
+        return ingested
 
-            # The conversation the customer moved last (after a merge they may have two).
+    def turn_lease(
+        self, conversation_id: str, *, limit: int
+    ) -> AbstractAsyncContextManager[tuple[Lease, TurnContext]]:
+        """The lease and context taken with the message, or else the lock, then a read."""
+        adopted = self._adopted.adopt(conversation_id, limit=limit)
+        return adopted or Leases.turn_lease(self, conversation_id, limit=limit)
+
+    def _record_inbound(
+        self, inbound: Inbound, now: float, unanswered: bool, db: sqlite3.Connection
+    ) -> tuple[Ingested, list[Event] | None]:
+        """The write of `record_inbound`; with `unanswered`, also the events a turn
+        starting now answers (the message, after a new conversation's opening), or None
+        when another message is waiting for a turn too."""
+        # Whether the message was stored already, and the sender's customer (identity →
+        # row), in one statement: one row either way, NULLs for what is not there.
+        conversation_id, seq, customer_id, customer_data = db.execute(
+            "SELECT dedupe.conversation_id, dedupe.seq, customers.id, customers.data"
+            " FROM (SELECT 1)"
+            " LEFT JOIN dedupe ON dedupe.channel = ? AND dedupe.message_id = ?"
+            " LEFT JOIN identities ON identities.identity = ?"
+            " LEFT JOIN customers ON customers.id = identities.customer_id",
+            (inbound.channel, inbound.message_id, inbound.identity),
+        ).fetchone()
+        if conversation_id is not None:
+            seen = (conversation_id, seq)
+            conversation = self._load_conversation(db, seen[0])
+            assert conversation is not None
+            customer = self._load_customer(db, conversation.customer_id)
+            assert customer is not None
             row = db.execute(
-                "SELECT id, data FROM conversations WHERE customer_id = ? AND thread_key = ?"
-                " AND status != 'resolved'"
-                " ORDER BY json_extract(data, '$.updated_at') DESC, id DESC LIMIT 1",
-                (customer.id, inbound.thread_key),
+                "SELECT type, at, data FROM events WHERE conversation_id = ? AND seq = ?", seen
             ).fetchone()
-            opening: list[NewEvent] = []
-            found_open = self._conversations.decode(row[0], row[1]) if row else None
-            if found_open is not None and not self._continues(found_open, inbound, now):
-                found_open = None
-            if found_open is None and inbound.thread_key:
-                found_open = self._continued_across_channels(db, customer.id, inbound, now)
-            before = found_open or Conversation(
-                id=new_id("con"),
-                customer_id=customer.id,
-                status=ConversationStatus.BOT,
-                channel=inbound.channel,
-                address=inbound.sender,
-                created_at=now,
+            event = Event(
+                conversation_id=seen[0],
+                seq=seen[1],
+                type=row[0],
+                at=row[1],
+                data=jsonio.stored(row[2]),
             )
-            if found_open is None:
-                opening.append(NewEvent(type=EventType.OPENED, data={"channel": inbound.channel}))
-            appended = self._insert_events(
-                db,
-                before,
-                [*opening, NewEvent(type=inbound.event_type, data=inbound.to_json())],
-                now,
+            ingested = Ingested(
+                conversation=conversation, customer=customer, event=event, duplicate=True
             )
-            event = appended[-1]
-            # One copy of the conversation for the whole write: the address it was last
-            # reached at, and its log moved on.
-            conversation = replace(
-                before,
-                channel=inbound.channel,
-                address=inbound.sender,
-                thread_hint=inbound.thread_hint,
-                last_seq=event.seq,
-                updated_at=now,
-            )
-            inbound_seq = event.seq if inbound.kind == InboundKind.MESSAGE else None
-            if found_open is None:
-                self._save_conversation(db, conversation, inbound_seq=inbound_seq)
-            else:
-                self._update_conversation(db, conversation, before, inbound_seq=inbound_seq)
-            if opening:
-                db.execute(
-                    "UPDATE conversations SET thread_key = ? WHERE id = ?",
-                    (inbound.thread_key, conversation.id),
-                )
+            return ingested, None
+
+        customer = (
+            self._customers.decode(customer_id, customer_data) if customer_id is not None else None
+        )
+        if customer is None:
+            customer = Customer(id=new_id("cus"), identities=(inbound.identity,), created_at=now)
+            text = _dumps(customer.to_json())
+            db.execute("INSERT INTO customers (id, data) VALUES (?, ?)", (customer.id, text))
+            self._customers.keep(customer.id, text, customer)
             db.execute(
-                "INSERT INTO dedupe (channel, message_id, conversation_id, seq) VALUES (?, ?, ?, ?)",
-                (inbound.channel, inbound.message_id, conversation.id, event.seq),
-            )
-            return Ingested(
-                conversation=conversation, customer=customer, event=event, duplicate=False
+                "INSERT INTO identities (identity, customer_id) VALUES (?, ?)",
+                (inbound.identity, customer.id),
             )
 
-        return await self._write(work)
+        # The conversation the customer moved last (after a merge they may have two).
+        row = db.execute(
+            "SELECT id, data FROM conversations WHERE customer_id = ? AND thread_key = ?"
+            " AND status != 'resolved'"
+            " ORDER BY json_extract(data, '$.updated_at') DESC, id DESC LIMIT 1",
+            (customer.id, inbound.thread_key),
+        ).fetchone()
+        opening: list[NewEvent] = []
+        found_open = self._conversations.decode(row[0], row[1]) if row else None
+        if found_open is not None and not self._continues(found_open, inbound, now):
+            found_open = None
+        if found_open is None and inbound.thread_key:
+            found_open = self._continued_across_channels(db, customer.id, inbound, now)
+        before = found_open or Conversation(
+            id=new_id("con"),
+            customer_id=customer.id,
+            status=ConversationStatus.BOT,
+            channel=inbound.channel,
+            address=inbound.sender,
+            created_at=now,
+        )
+        if found_open is None:
+            opening.append(NewEvent(type=EventType.OPENED, data={"channel": inbound.channel}))
+        appended = self._insert_events(
+            db,
+            before,
+            [*opening, NewEvent(type=inbound.event_type, data=inbound.to_json())],
+            now,
+        )
+        event = appended[-1]
+        # One copy of the conversation for the whole write: the address it was last
+        # reached at, and its log moved on.
+        conversation = replace(
+            before,
+            channel=inbound.channel,
+            address=inbound.sender,
+            thread_hint=inbound.thread_hint,
+            last_seq=event.seq,
+            updated_at=now,
+        )
+        inbound_seq = event.seq if inbound.kind == InboundKind.MESSAGE else None
+        if found_open is None:
+            self._save_conversation(db, conversation, inbound_seq=inbound_seq)
+        else:
+            self._update_conversation(db, conversation, before, inbound_seq=inbound_seq)
+        if opening:
+            db.execute(
+                "UPDATE conversations SET thread_key = ? WHERE id = ?",
+                (inbound.thread_key, conversation.id),
+            )
+        db.execute(
+            "INSERT INTO dedupe (channel, message_id, conversation_id, seq) VALUES (?, ?, ?, ?)",
+            (inbound.channel, inbound.message_id, conversation.id, event.seq),
+        )
+        ingested = Ingested(
+            conversation=conversation, customer=customer, event=event, duplicate=False
+        )
+        if not unanswered:
+            return ingested, None
+        if found_open is None:  # a new conversation: its opening and the message
+            return ingested, appended
+        # Any other message after `handled_seq` is waiting for a turn already (one that
+        # failed, or a restart's): the turn runner reads them all from the log.
+        (earlier,) = db.execute(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE conversation_id = ? AND seq > ?"
+            " AND seq < ? AND type = ?)",
+            (conversation.id, before.handled_seq, event.seq, EventType.MESSAGE_IN),
+        ).fetchone()
+        return ingested, None if earlier else [event]
 
     def _continued_across_channels(
         self, db: sqlite3.Connection, customer_id: str, inbound: Inbound, now: float

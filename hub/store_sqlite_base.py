@@ -33,6 +33,7 @@ from hub.model import (
 )
 from hub.ports.policy import DAY
 from hub.store_sqlite_batch import GroupCommit
+from hub.store_sqlite_leases import AdoptedLeases
 from hub.store_sqlite_rows import DecodedRows
 
 log = logging.getLogger("frontdesk.store.sqlite")
@@ -60,6 +61,8 @@ class SQLiteBase:
         # decoded once (`hub.store_sqlite_rows`).
         self._conversations = DecodedRows(Conversation.from_json)
         self._customers = DecodedRows(Customer.from_json)
+        # Turn leases taken with the message that starts the turn (`record_inbound_and_lease`).
+        self._adopted = AdoptedLeases(self._locks, self._conversations, self._next_fence)
         # A customer writing from another channel continues their open conversation if it
         # moved within this many seconds; else a new one opens (None: always continue).
         self.continuity_window = continuity_window
@@ -110,6 +113,7 @@ class SQLiteBase:
 
     async def close(self) -> None:
         self._group.flush()  # writes still queued are committed (and answered) first
+        self._adopted.close()
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None

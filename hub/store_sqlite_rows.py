@@ -89,6 +89,11 @@ class DecodedRows(Generic[T]):
         if len(rows) > self._size:
             del rows[next(iter(rows))]
 
+    def kept(self, key: str) -> T | None:
+        """The object last written or read for the row `key`, if still remembered."""
+        kept = self._rows.get(key)
+        return kept[1] if kept is not None else None
+
     def clear(self) -> None:
         """Forget every row (after an erasure: no erased text stays in memory)."""
         self._rows.clear()
