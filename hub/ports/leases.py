@@ -22,6 +22,8 @@ from hub.ports.log import EventLog, Ingested
 
 # What the turn runner reads under its lease: the conversation, events after its
 # `handled_seq`, its customer (`EventLog.turn_context`); None for an unknown conversation.
+# A context taken with the message (`record_inbound_and_lease`) may hold only what the turn
+# answers of those events: the customer messages (and a new conversation's opening).
 TurnContext = tuple[Conversation, list[Event], Customer | None] | None
 
 
