@@ -4,6 +4,7 @@ search first runs the round, so it finds what was stored at once."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -105,3 +106,21 @@ async def test_a_round_checks_only_the_customers_whose_record_changed(
     assert checks == [(customer.id,)]
     hits = await index.search(parse_query(word), kind="customer", scope=None, limit=5)
     assert [hit.customer_id for hit in hits.items] == [customer.id]
+
+
+@pytest.mark.parametrize(("sender", "text", "word"), TEXTS)
+async def test_a_search_finds_what_its_process_wrote_before_the_round_wait_is_over(
+    redis_store: RedisStore, sender: str, text: str, word: str
+) -> None:
+    """However long a round waits for more (`ROUND_WAIT`), a search runs the round first."""
+    index = RedisSearch(redis_store, round_wait=3600.0)  # no background round in this test
+    await index.start()
+    try:
+        await asyncio.sleep(0.1)  # the start's catch-up is over: it finds nothing
+        events = await stored(redis_store, sender, text)
+        conversation_id = events[0].conversation_id
+        index.wrote(events)  # this process appended them
+        assert await redis_store.redis.hget(index.keys.of("seen"), conversation_id) is None
+        assert await found(index, word) == [conversation_id]
+    finally:
+        await index.stop()
