@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -73,12 +73,15 @@ class SQLiteStore(SQLiteIdentity, Backend):
             await self._adopted.offer(ingested, unanswered)
         return ingested
 
-    def turn_lease(
+    @asynccontextmanager
+    async def turn_lease(
         self, conversation_id: str, *, limit: int
-    ) -> AbstractAsyncContextManager[tuple[Lease, TurnContext]]:
-        """The lease and context taken with the message, or else the lock, then a read."""
+    ) -> AsyncIterator[tuple[Lease, TurnContext]]:
+        """The lease and context taken with the message, or else the lock, then a read
+        (decided on entering, so a lease is only ever adopted by a block that frees it)."""
         adopted = self._adopted.adopt(conversation_id, limit=limit)
-        return adopted or Leases.turn_lease(self, conversation_id, limit=limit)
+        async with adopted or Leases.turn_lease(self, conversation_id, limit=limit) as taken:
+            yield taken
 
     def _record_inbound(
         self, inbound: Inbound, now: float, unanswered: bool, db: sqlite3.Connection
