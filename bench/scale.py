@@ -72,6 +72,7 @@ from bench.api import (
     start_receiver,
     start_redis,
 )
+from bench.bus_lag import pct
 
 HEADERS = {"Authorization": f"Bearer {CHANNEL_TOKEN}"}
 INSTRUMENT = Path(__file__).resolve().parent / "instrument"  # each worker's bus counters
@@ -412,13 +413,11 @@ async def measure(
 
 
 def percentiles_ms(name: str, seconds: list[float]) -> dict[str, float]:
-    """`<name>_p50_ms` and `<name>_p99_ms` of `seconds` (0 for none)."""
-    ordered = sorted(seconds)
-
-    def pct(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2)
-
-    return {f"{name}_p50_ms": pct(0.5), f"{name}_p99_ms": pct(0.99)} if ordered else {}
+    """`<name>_p50_ms` and `<name>_p99_ms` of `seconds` (neither when there are none), as
+    `bench/bus_lag.py` reads the same counters."""
+    if not seconds:
+        return {}
+    return {f"{name}_p50_ms": pct(seconds, 0.5), f"{name}_p99_ms": pct(seconds, 0.99)}
 
 
 async def run(args: argparse.Namespace) -> list[dict]:
