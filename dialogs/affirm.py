@@ -5,10 +5,13 @@ Customers rarely type the button's word. To "Did the device turn on?" they answe
 order:
 
 1. a question ("can I return it?", "可以退货吗") is not an answer;
-2. "I don't know", "不知道", "not sure" say neither;
-3. a negation anywhere ("not", "n't", "nothing", 没, 不, 未, 无 …) makes it a no: customers
+2. a greeting is not one either, though "你好" and "good morning" hold a yes word (好,
+   "good"), nor a polite "不好意思" (excuse me) with its 不: they are set aside, and what
+   is left ("你好，开机了", "不好意思，开机了") is read;
+3. "I don't know", "不知道", "not sure" say neither;
+4. a negation anywhere ("not", "n't", "nothing", 没, 不, 未, 无 …) makes it a no: customers
    qualify a no ("no, still nothing") far more often than they negate a yes;
-4. otherwise a yes word ("yes", "works", "did", 是, 对, 好, 可以, 亮, …) or, in Chinese, a
+5. otherwise a yes word ("yes", "works", "did", 是, 对, 好, 可以, 亮, …) or, in Chinese, a
    verb with the completed-action particle 了 ("开了", "开机了") makes it a yes.
 
 Only short replies are read this way (a long message is more likely a new question).
@@ -74,6 +77,37 @@ _QUESTION_WORDS_ZH = (
 #: ("好" looks like a greeting, "可以" like the refund question).
 SHORT_WORDS = 2
 SHORT_CJK = 3
+
+# Greetings set aside before reading (folded: Traditional is Simplified here). Longest
+# first, so "你们好" is taken whole and not as "你…" + "们好".
+_GREETINGS_ZH = tuple(
+    sorted(
+        (
+            "你好",
+            "您好",
+            "你们好",
+            "大家好",
+            "早上好",
+            "上午好",
+            "中午好",
+            "下午好",
+            "晚上好",
+            "早安",
+            "午安",
+            "晚安",
+            "好久不见",
+            "哈喽",
+            "哈啰",
+            "嗨",
+            "不好意思",  # "excuse me", "sorry": politeness, not a negation
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+_GREETING_EN = re.compile(
+    r"\b(?:good\s+(?:morning|afternoon|evening|night|day)|hi|hello|hey|hiya|howdy|greetings)\b"
+)
 
 _UNSURE_EN = ("not sure", "don't know", "do not know", "no idea", "dunno", "maybe", "not certain")
 _UNSURE_ZH = ("不知道", "不确定", "不清楚", "说不准", "不好说", "也许", "可能吧")
@@ -153,6 +187,7 @@ _YES_EN = frozenset(
 _NO_ZH = ("没", "不", "未", "无", "否", "别", "还是一样", "老样子", "黑屏")
 # "不错" (not bad) and "没问题" (no problem) are yeses in spite of their negation.
 _YES_DESPITE_NO_ZH = ("不错", "没问题", "没错", "不客气")
+_YES_DESPITE_NO_EN = re.compile(r"\b(?:no problem|no worries|not bad)\b")
 _YES_ZH = (
     "是",
     "对",
@@ -198,17 +233,29 @@ def polarity(text: str) -> Polarity | None:
     folded = fold(text)
     if not folded or is_question(folded):
         return None
+    folded = _without_greetings(folded)
     cjk = _CJK.findall(folded)
     words = _WORD.findall(folded.replace("n't", " not").replace("'", ""))
     if len(words) > MAX_WORDS or len(cjk) > MAX_CJK or (not words and not cjk):
         return None
     if any(phrase in folded for phrase in (*_UNSURE_EN, *_UNSURE_ZH)):
         return None
-    chinese = "".join(cjk)
-    if any(phrase in chinese for phrase in _YES_DESPITE_NO_ZH):
-        return "yes"
+    # "没问题" (no problem) is a yes in spite of its negation, unless another one follows
+    # ("no problem, but it still won't turn on").
+    rest = _YES_DESPITE_NO_EN.sub(" ", folded)
+    for phrase in _YES_DESPITE_NO_ZH:
+        rest = rest.replace(phrase, " ")
+    despite = rest != folded
+    words = _WORD.findall(rest.replace("n't", " not").replace("'", ""))
+    chinese = "".join(_CJK.findall(rest))
     if any(word in _NO_EN for word in words) or any(mark in chinese for mark in _NO_ZH):
         return "no"
-    if any(word in _YES_EN for word in words) or any(mark in chinese for mark in _YES_ZH):
+    if despite or any(word in _YES_EN for word in words) or any(m in chinese for m in _YES_ZH):
         return "yes"
     return None
+
+
+def _without_greetings(folded: str) -> str:
+    for greeting in _GREETINGS_ZH:
+        folded = folded.replace(greeting, " ")
+    return _GREETING_EN.sub(" ", folded)

@@ -99,6 +99,11 @@ def test_regex_and_lookup_entities() -> None:
         "yes it did",
         "it works now",
         "ＯＫ",
+        "你好，开机了",
+        "Good evening, yes it works",
+        "不好意思，开机了",
+        "no problem",
+        "not bad",
     ],
 )
 def test_yes_in_the_customers_own_words(text: str) -> None:
@@ -121,6 +126,11 @@ def test_yes_in_the_customers_own_words(text: str) -> None:
         "nope",
         "it didn't",
         "not really",
+        "您好，没有",
+        "hello, no",
+        "不好意思，还是没亮",
+        "没问题，但是还是没亮",
+        "no problem, still won't turn on",
     ],
 )
 def test_no_in_the_customers_own_words(text: str) -> None:
@@ -140,6 +150,13 @@ def test_no_in_the_customers_own_words(text: str) -> None:
         "what is your refund policy",
         "😀",
         "x" * 500,
+        # greetings, though "好" and "good" are yes words
+        "你好",
+        "您好！",
+        "你們好",
+        "早上好",
+        "good morning",
+        "Good evening!",
     ],
 )
 def test_neither_yes_nor_no(text: str) -> None:
