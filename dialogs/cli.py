@@ -9,6 +9,8 @@
 PATH defaults to `config/dialogs`. Custom actions go to the rasa-sdk action server configured
 in `config/frontdesk.yaml` (`bot.action_endpoint`, or `FRONTDESK_ACTION_ENDPOINT`), the same one
 the hub uses; `--action-endpoint URL` overrides it and `--config FILE` reads another file.
+`test` and `try` answer from the same knowledge base as the hub (`bot.knowledge_path`, or
+`FRONTDESK_KNOWLEDGE_PATH`; `--knowledge PATH` overrides it, `--knowledge ""` runs without).
 """
 
 from __future__ import annotations
@@ -45,7 +47,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         command.add_argument(
             "--config",
             default="",
-            help=f"hub config file to read the action endpoint from (default {DEFAULT_CONFIG})",
+            help=f"hub config file to read the action endpoint and knowledge base from (default {DEFAULT_CONFIG})",
+        )
+        command.add_argument(
+            "--knowledge",
+            default=None,
+            help='knowledge-base folder (default: bot.knowledge_path of --config; "" for none)',
         )
     evaluate = sub.add_parser(
         "evaluate", help="cross-validate the intent examples (per language) and report"

@@ -22,9 +22,11 @@ from hub.errors import ConfigError
 from hub.model import Conversation, ConversationStatus, Customer, Event, Inbound
 
 
-def _load(path: str, action_endpoint: str = "") -> DialogEngine | None:
+def _load(path: str, action_endpoint: str = "", knowledge_path: str = "") -> DialogEngine | None:
     try:
-        return DialogEngine.from_path(path, action_endpoint=action_endpoint)
+        return DialogEngine.from_path(
+            path, action_endpoint=action_endpoint, knowledge_path=knowledge_path
+        )
     except DialogsInvalid as error:
         for problem in error.problems:
             print(problem.located(), file=sys.stderr)
@@ -32,22 +34,29 @@ def _load(path: str, action_endpoint: str = "") -> DialogEngine | None:
         return None
 
 
-def action_endpoint(args: argparse.Namespace) -> str | None:
-    """The flag, else the hub config's `bot.action_endpoint` (with its environment override);
-    None (reported) when an explicitly named config file cannot be read."""
-    if args.action_endpoint:
-        return str(args.action_endpoint)
+def hub_settings(args: argparse.Namespace) -> tuple[str, str] | None:
+    """The action endpoint and the knowledge-base folder the hub would use: each flag, else
+    the hub config's `bot.action_endpoint` / `bot.knowledge_path` (with their environment
+    overrides); None (reported) when an explicitly named config file cannot be read."""
     path = Path(args.config or DEFAULT_CONFIG)
     if not path.exists():
         if args.config:
             print(f"{path}: no such config file", file=sys.stderr)
             return None
-        return os.environ.get("FRONTDESK_ACTION_ENDPOINT", "")
-    try:
-        return load_config(path).action_endpoint
-    except ConfigError as error:
-        print(f"{error.located()}", file=sys.stderr)
-        return None
+        endpoint = os.environ.get("FRONTDESK_ACTION_ENDPOINT", "")
+        knowledge = os.environ.get("FRONTDESK_KNOWLEDGE_PATH", "")
+    else:
+        try:
+            config = load_config(path)
+        except ConfigError as error:
+            print(f"{error.located()}", file=sys.stderr)
+            return None
+        endpoint, knowledge = config.action_endpoint, config.knowledge_path
+    if args.action_endpoint:
+        endpoint = str(args.action_endpoint)
+    if args.knowledge is not None:
+        knowledge = str(args.knowledge)
+    return endpoint, knowledge
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -61,10 +70,11 @@ def _check(args: argparse.Namespace) -> int:
 def _engine_and_endpoint(args: argparse.Namespace) -> tuple[DialogEngine, str] | None:
     """`test`'s and `try`'s engine with the action endpoint it calls; None (reported) when
     the config or the dialogs are invalid."""
-    endpoint = action_endpoint(args)
-    if endpoint is None:
+    settings = hub_settings(args)
+    if settings is None:
         return None
-    engine = _load(args.path, endpoint)
+    endpoint, knowledge = settings
+    engine = _load(args.path, endpoint, knowledge)
     return None if engine is None else (engine, endpoint)
 
 

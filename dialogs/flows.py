@@ -210,8 +210,11 @@ class Faq:
 
     intent: str
     where: Where
-    answer: Text
+    answer: Text  # said when none of `articles` can be quoted (knowledge answers off …)
     buttons: tuple[ButtonSpec, ...] = ()
+    #: Knowledge-base articles that answer the intent: their passage best matching the
+    #: message is quoted (with "Did this help?"), so the article stays the one source.
+    articles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

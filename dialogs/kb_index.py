@@ -252,6 +252,32 @@ class KnowledgeIndex:
         index = self._indexes.get(lang) or next(iter(self._indexes.values()), None)
         return index.search(query, k) if index is not None else []
 
+    def passage_of(self, query: str, lang: str, articles: Sequence[str]) -> Passage | None:
+        """The passage of `articles` to quote for `query`, once an intent has said they
+        answer it: the section whose heading shares the most words with the query ("how do
+        I wipe my watch" → "Watch", "耳机只有一边有声音" → "只有一边有声音"), else the lead
+        passage (the summary before the first heading) of the first article; in `lang`, or
+        the other language if it has none. The articles' titles do not count: every passage
+        of an article shares them, and the intent has chosen the articles already. None
+        when the index has none of them."""
+        wanted = [a for a in articles if a in self.articles]
+        index = self._indexes.get(lang) or next(iter(self._indexes.values()), None)
+        if not wanted or index is None:
+            return None
+        passages = [p for a in wanted for p in index.passages if p.article == a]
+        if not passages:
+            return None
+        titles = {
+            w for a in wanted for w in split_terms(self.articles[a].title(passages[0].lang))[0]
+        }
+        asked = set(split_terms(query)[0]) - titles
+        best, shared = passages[0], 0
+        for passage in passages:
+            words = set(split_terms(passage.heading)[0]) - titles if passage.heading else set()
+            if len(words & asked) > shared:
+                best, shared = passage, len(words & asked)
+        return best
+
     def answer(self, query: str, lang: str, margin: float = 1.0) -> Hit | None:
         """The passage to answer with, or None when nothing reaches `margin` × threshold."""
         hits = self.search(query, lang, k=1)

@@ -9,13 +9,13 @@ edit is logged with its `file:line` problems and the previous articles keep serv
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dialogs.flows import Bot
 from dialogs.kb_articles import Article, load_articles
-from dialogs.kb_index import Hit, KnowledgeIndex
+from dialogs.kb_index import Hit, KnowledgeIndex, Passage
 from dialogs.training import OUT_OF_SCOPE
 from hub.knowledge import Suggestion
 from hub.text import has_cjk
@@ -55,6 +55,9 @@ class KnowledgeBase:
                 log.warning("knowledge base: no word vectors; ranking by words only")
         index = KnowledgeIndex(articles, vectors=vectors, negatives=negatives_of(bot))
         log.info("knowledge base: %d articles, %d passages", len(articles), len(index))
+        # An FAQ whose article is missing still answers, with its own text: warn, not refuse.
+        for problem in missing_articles(bot, index.articles) if bot is not None else ():
+            log.warning("knowledge base: %s", problem)
         return cls(Path(path), index, public_url)
 
     def suggest(self, text: str, lang: str, k: int = 3) -> list[Suggestion]:
@@ -73,9 +76,24 @@ class KnowledgeBase:
             if hit.confidence >= floor
         ]
 
+    def passage_of(self, text: str, lang: str, articles: Sequence[str]) -> Passage | None:
+        """The passage of `articles` that answers `text` best (an FAQ's `articles:`)."""
+        return self.index.passage_of(text, lang, articles)
+
     def answer(self, text: str, lang: str, *, strong: bool = False) -> Hit | None:
         """The passage to answer with; `strong` asks for twice the calibrated threshold."""
         return self.index.answer(text, lang, margin=2.0 if strong else 1.0)
+
+
+def missing_articles(bot: Bot, articles: Mapping[str, Article]) -> list[str]:
+    """`file:line` lines for the FAQs whose `articles:` name one the knowledge base lacks."""
+    return [
+        f"{faq.where}: FAQ {faq.intent!r} names article {name!r}, which the knowledge base"
+        " does not have (its own answer is given instead)"
+        for faq in bot.faqs.values()
+        for name in faq.articles
+        if name not in articles
+    ]
 
 
 def negatives_of(bot: Bot | None) -> dict[str, list[str]]:

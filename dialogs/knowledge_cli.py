@@ -18,6 +18,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     sub = knowledge.add_subparsers(dest="knowledge_command", required=True)
     check = sub.add_parser("check", help="validate the articles (file:line for each problem)")
     check.add_argument("path", nargs="?", default=DEFAULT_PATH)
+    check.add_argument(
+        "--dialogs",
+        default=DEFAULT_DIALOGS,
+        help="the bot whose FAQs may name articles (`articles:`); '' for none",
+    )
     check.set_defaults(run=_check)
     search = sub.add_parser("search", help="what the bot would answer a line with, and why")
     search.add_argument("query")
@@ -38,6 +43,22 @@ def _check(args: argparse.Namespace) -> int:
             print(problem.located(), file=sys.stderr)
         print(f"{len(error.problems)} problem(s) found", file=sys.stderr)
         return EXIT_INVALID
+    if args.dialogs:
+        from dialogs.knowledge import missing_articles
+        from dialogs.loader import load_bot
+
+        try:
+            bot = load_bot(args.dialogs)
+        except DialogsInvalid as error:
+            for problem in error.problems:
+                print(problem.located(), file=sys.stderr)
+            return EXIT_INVALID
+        missing = missing_articles(bot, {a.id: a for a in articles})
+        for line in missing:
+            print(line, file=sys.stderr)
+        if missing:
+            print(f"{len(missing)} problem(s) found", file=sys.stderr)
+            return EXIT_INVALID
     both = sum(1 for a in articles if len(a.languages) == 2)
     print(f"{args.path}: OK ({len(articles)} articles, {both} in both languages)")
     return 0

@@ -55,6 +55,7 @@ SLOT_KEYS = (
 #: Slot types that are filled from a built-in entity without saying so.
 IMPLICIT_ENTITY = {"email": "email", "phone": "phone"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")  # as `dialogs.kb_articles` names them
 
 
 def load_bot(path: str | Path, *, train_in_child: bool = False) -> Bot:
@@ -114,7 +115,14 @@ class Reader:
                     self._intent(
                         name,
                         node,
-                        allow=("examples", "answer", "buttons", "title", "nlu_threshold"),
+                        allow=(
+                            "examples",
+                            "answer",
+                            "articles",
+                            "buttons",
+                            "title",
+                            "nlu_threshold",
+                        ),
                     )
             self.flow_nodes.extend(_section(root, "flows"))
         faqs = {name: faq for name, node in self.faq_nodes if (faq := self._faq(name, node))}
@@ -555,8 +563,27 @@ class Reader:
         if answer is None:
             return None
         return Faq(
-            intent=name, where=node.where, answer=answer, buttons=self.buttons(node.get("buttons"))
+            intent=name,
+            where=node.where,
+            answer=answer,
+            buttons=self.buttons(node.get("buttons")),
+            articles=self.article_ids(node.get("articles")),
         )
+
+    def article_ids(self, node: Node | None) -> tuple[str, ...]:
+        """An FAQ's `articles:` (knowledge-base article ids, the files' names without .md);
+        whether the knowledge base has them is checked when the two meet
+        (`DialogEngine`, `frontdesk knowledge check`)."""
+        if node is None:
+            return ()
+        items = node.elements() if node.is_list else [node]
+        found = []
+        for item in items:
+            if not isinstance(item.value, str) or not _ARTICLE_ID.match(item.value):
+                self.problems.add(item.where, "articles must be a list of article ids")
+                continue
+            found.append(item.value)
+        return tuple(found)
 
 
 def _error_line(node: Node, error: TemplateSyntaxError) -> int:

@@ -17,6 +17,11 @@ DEFAULT_MESSAGES: dict[str, dict[str, str]] = {
         "en": "From our help centre, “{{ article.title }}”:\n\n{{ article.passage }}\n\nMore: {{ article.link }}\n\nDid this help?",
         "zh": "帮助中心《{{ article.title }}》中写道：\n\n{{ article.passage }}\n\n详情：{{ article.link }}\n\n这对您有帮助吗？",
     },
+    # A passage quoted beside other answers, or in the middle of a flow: no question.
+    "kb_quote": {
+        "en": "From our help centre, “{{ article.title }}”:\n\n{{ article.passage }}\n\nMore: {{ article.link }}",
+        "zh": "帮助中心《{{ article.title }}》中写道：\n\n{{ article.passage }}\n\n详情：{{ article.link }}",
+    },
     "kb_yes": {"en": "Yes, thanks", "zh": "有帮助"},
     "kb_no": {"en": "No", "zh": "没有帮助"},
     "kb_helped": {

@@ -43,6 +43,7 @@ from dialogs.flows import (
     Branch,
     ButtonSpec,
     End,
+    Faq,
     Flow,
     Goto,
     Handoff,
@@ -53,6 +54,7 @@ from dialogs.flows import (
     Tag,
     Text,
 )
+from dialogs.kb_index import Passage
 from dialogs.knowledge import KnowledgeBase
 from dialogs.questions import Question, asked
 from dialogs.slots import Invalid, validate
@@ -278,7 +280,7 @@ class Dialogue:
         self.intent, self.confidence = intent, confidence
         questions = asked(self.bot, text, whole=(intent, confidence))
         if questions:
-            await self._answer_each(questions)
+            await self._answer_each(questions, text)
             return
         if intent is None:
             if not self._answer_from_knowledge(text):
@@ -296,27 +298,73 @@ class Dialogue:
             self._fallback([intent, *(c for c in candidates if c != intent)][:3])
             return
         self.state.fallbacks = 0
-        await self._start_intent(intent)
+        await self._start_intent(intent, text)
 
     def _answer_from_knowledge(self, text: str, *, strong_only: bool = False) -> bool:
         """Quote the passage that answers `text`, if one is confident enough (twice the
         threshold when `strong_only`); ask if it helped."""
         lang = self.state.lang
         hit = self.knowledge.answer(text, lang, strong=strong_only) if self.knowledge else None
-        if hit is None or self.knowledge is None:
+        if hit is None:
             return False
-        state, passage = self.state, hit.passage
+        self._quote(hit.passage, hit.confidence)
+        return True
+
+    def _say_faq(self, faq: Faq, text: str, *, ask: bool = True) -> None:
+        """An FAQ's answer: the passage of its knowledge-base articles that best answers
+        `text` when it has articles the knowledge base holds, else its own `answer`.
+        `ask=False` (an answer beside others, or while a flow waits for its own answer)
+        quotes without "Did this help?", whose reply would be taken for the flow's."""
+        passage = (
+            self.knowledge.passage_of(text, self.state.lang, faq.articles)
+            if faq.articles and self.knowledge is not None
+            else None
+        )
+        if passage is None:
+            self.handled_as = "faq"
+            self.say(faq.answer, faq.buttons)
+            return
+        self._quote(passage, self.confidence, ask=ask)
+
+    def _quote(self, passage: Passage, confidence: float, *, ask: bool = True) -> None:
+        """Quote a knowledge-base passage and (`ask`) ask if it helped."""
+        assert self.knowledge is not None
+        state = self.state
         article = self.knowledge.articles[passage.article]
         self.handled_as = "knowledge"
         state.fallbacks = 0
-        state.offer, state.offer_article = "kb", article.id
-        state.question += 1
         context = self.template_context()
         context["article"] = {
             "title": article.title(passage.lang),
             "passage": passage.text,
             "link": self.knowledge.link(article.id, passage.lang),
         }
+        lang, default = state.lang, self.bot.settings.language
+        if not ask:
+            self.replies.append(
+                Outbound(
+                    text=render(self.bot.message("kb_quote").pick(lang, default), context)
+                    or passage.text
+                )
+            )
+        else:
+            state.offer, state.offer_article = "kb", article.id
+            state.question += 1
+            self._ask_if_helped(passage, context)
+        self.events.append(
+            NewEvent(
+                type="kb.answered",
+                data={
+                    "article": article.id,
+                    "lang": passage.lang,
+                    "passage": passage.position,
+                    "confidence": round(confidence, 4),
+                },
+            )
+        )
+
+    def _ask_if_helped(self, passage: Passage, context: dict[str, Any]) -> None:
+        state = self.state
         lang, default = state.lang, self.bot.settings.language
         answer = render(self.bot.message("kb_answer").pick(lang, default), context)
         yes, no = self.bot.message("kb_yes"), self.bot.message("kb_no")
@@ -333,18 +381,6 @@ class Dialogue:
                 ),
             )
         )
-        self.events.append(
-            NewEvent(
-                type="kb.answered",
-                data={
-                    "article": article.id,
-                    "lang": passage.lang,
-                    "passage": passage.position,
-                    "confidence": round(hit.confidence, 4),
-                },
-            )
-        )
-        return True
 
     async def _answer_kb_feedback(self, text: str) -> None:
         """ "Did this help?": a yes or no is recorded for the article; anything else is a new
@@ -354,8 +390,12 @@ class Dialogue:
         said = {KB_HELPED: "yes", KB_NOT_HELPED: "no"}.get(text) or polarity(text)
         if said is not None and not is_short(text):
             intent, confidence, _ = self._classify(text)
-            if intent is not None and confidence >= self.bot.settings.interrupt_confidence:
-                said = None  # "no, how do I reset my password": the question wins
+            confident = confidence >= self.bot.settings.interrupt_confidence
+            # "no, how do I reset my password": the question wins. So does a no read from
+            # a problem that is an intent at all: "蓝牙耳机右边突然不响了" (不响, doesn't
+            # sound) describes the next problem, it does not rate the article.
+            if intent is not None and (confident or said == "no"):
+                said = None
         if said is None or not article:
             await self._understand(text)
             return
@@ -375,16 +415,15 @@ class Dialogue:
     def _hands_off(self, intent: str) -> bool:
         return hands_off(self.bot, intent)
 
-    async def _start_intent(self, intent: str) -> None:
+    async def _start_intent(self, intent: str, text: str = "", *, ask: bool = True) -> None:
         faq = self.bot.faqs.get(intent)
         if faq is not None:
-            self.handled_as = "faq"
-            self.say(faq.answer, faq.buttons)
+            self._say_faq(faq, text, ask=ask)
             return
         self.handled_as = "flow"
         await self._start_flow(self.bot.flows[self.bot.triggers[intent]])
 
-    async def _answer_each(self, questions: Sequence[Question]) -> None:
+    async def _answer_each(self, questions: Sequence[Question], text: str) -> None:
         """A message asking several things (`dialogs.questions`): each FAQ answered in the
         order asked, then the flow, if one was asked for, started as for that question alone."""
         self.state.fallbacks = 0
@@ -395,7 +434,7 @@ class Dialogue:
             # Each answer is rendered with its own intent as `latest_message.intent`; the
             # last one (the flow's, when there is one) is what the turn leaves behind.
             self.intent, self.confidence = question.intent, question.confidence
-            await self._start_intent(question.intent)
+            await self._start_intent(question.intent, text, ask=False)
 
     def _fallback(self, candidates: list[str]) -> None:
         state = self.state
@@ -585,10 +624,9 @@ class Dialogue:
             if several and all(q.intent in self.bot.faqs for q in several):
                 # Two FAQs asked at once are both answered; a flow asked beside them is not
                 # started (one waits already): the message is then one interruption, as ever.
-                await self._answer_each(several)
+                await self._answer_each(several, text)
             else:
-                faq = self.bot.faqs[intent]
-                self.say(faq.answer, faq.buttons)
+                self._say_faq(self.bot.faqs[intent], text, ask=False)
             self.handled_as = "interruption"
             self.say(self.bot.message("resume"))
             self._prompt(step)
