@@ -259,3 +259,17 @@ def _without_greetings(folded: str) -> str:
     for greeting in _GREETINGS_ZH:
         folded = folded.replace(greeting, " ")
     return _GREETING_EN.sub(" ", folded)
+
+
+def opens_with_answer(text: str) -> bool:
+    """Whether a message starts by answering yes or no ("no, not really", "没有帮助，还是没声音",
+    "yes thanks"), rather than carrying a yes or no word somewhere inside a sentence that
+    says something else ("蓝牙耳机右边突然不响了", "快递送来的音箱外壳裂了")."""
+    folded = _LEADING_MARKS.sub("", _without_greetings(fold(text)))
+    if _WORD.match(folded):
+        first = _WORD.findall(folded.replace("n't", " not").replace("'", ""))[0]
+        return first in _NO_EN or first in _YES_EN
+    return folded.startswith((*_NO_ZH, *_YES_ZH, *_YES_DESPITE_NO_ZH))
+
+
+_LEADING_MARKS = re.compile(r"^[\W_]+")

@@ -34,7 +34,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from dialogs import answers
-from dialogs.affirm import is_short, polarity
+from dialogs.affirm import is_short, opens_with_answer, polarity
 from dialogs.entities import Found, extract_all
 from dialogs.flows import (
     Action,
@@ -391,10 +391,11 @@ class Dialogue:
         if said is not None and not is_short(text):
             intent, confidence, _ = self._classify(text)
             confident = confidence >= self.bot.settings.interrupt_confidence
-            # "no, how do I reset my password": the question wins. So does a no read from
-            # a problem that is an intent at all: "蓝牙耳机右边突然不响了" (不响, doesn't
-            # sound) describes the next problem, it does not rate the article.
-            if intent is not None and (confident or said == "no"):
+            # "no, how do I reset my password": a confident question wins. So does a problem
+            # the bot knows that merely holds a yes or no word: "蓝牙耳机右边突然不响了" reads
+            # as a no (不) and "快递送来的音箱外壳裂了" as a yes (了), but neither opens with
+            # an answer; each describes the next problem, it does not rate the article.
+            if intent is not None and (confident or not opens_with_answer(text)):
                 said = None
         if said is None or not article:
             await self._understand(text)

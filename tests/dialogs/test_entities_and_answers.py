@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from dialogs.affirm import is_question, polarity
+from dialogs.affirm import is_question, opens_with_answer, polarity
 from dialogs.entities import EntityDef, builtin, extract
 from dialogs.flows import Where
 from dialogs.options import Option, choose
@@ -161,6 +161,23 @@ def test_no_in_the_customers_own_words(text: str) -> None:
 )
 def test_neither_yes_nor_no(text: str) -> None:
     assert polarity(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "opens"),
+    [
+        ("no, not really", True),
+        ("Hi, yes it helped", True),
+        ("没有帮助，耳机还是没声音", True),
+        ("有帮助，谢谢", True),
+        ("蓝牙耳机右边突然不响了", False),  # a no (不) inside a description
+        ("快递送来的音箱外壳裂了", False),  # a yes (了) inside one
+        ("the speaker arrived cracked, no sound", False),
+        ("", False),
+    ],
+)
+def test_a_message_that_opens_with_its_answer(text: str, opens: bool) -> None:
+    assert opens_with_answer(text) is opens
 
 
 def test_questions() -> None:

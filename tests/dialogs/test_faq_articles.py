@@ -73,14 +73,14 @@ async def test_without_a_knowledge_base_the_faq_gives_its_own_answer(line: str, 
 
 
 @pytest.mark.parametrize(
-    ("opening", "question", "resume", "yes"),
+    ("opening", "question", "resume", "no"),
     [
-        ("my phone won't turn on", "how do I factory reset it", "back to where", "yes"),
-        ("我的手机开不了机", "怎么恢复出厂设置", "继续刚才", "开了"),
+        ("my phone won't turn on", "how do I factory reset it", "back to where", "no"),
+        ("我的手机开不了机", "怎么恢复出厂设置", "继续刚才", "没亮"),
     ],
 )
 async def test_in_the_middle_of_a_flow_the_passage_asks_nothing(
-    engine: DialogEngine, opening: str, question: str, resume: str, yes: str
+    engine: DialogEngine, opening: str, question: str, resume: str, no: str
 ) -> None:
     """The flow waits for its own yes or no: the quoted passage must not ask "did this
     help?", or the customer's answer to the flow would be taken for a rating."""
@@ -94,7 +94,7 @@ async def test_in_the_middle_of_a_flow_the_passage_asks_nothing(
     texts = Chat.texts(result)
     assert resume in texts[-2] and chat.state["step"] == step
     assert not result.replies[0].buttons and chat.state.get("offer") != "kb"
-    result = await chat.say(yes)
+    result = await chat.say(no)  # the flow's answer: on to its next question
     assert not [e for e in result.events if e.type == "kb.feedback"]
     assert chat.state["flow"] == "power_troubleshooting" and chat.state["step"] != step
 
@@ -104,6 +104,13 @@ async def test_in_the_middle_of_a_flow_the_passage_asks_nothing(
     [
         ("is my watch ok for swimming in the sea", "my earbuds don't make any sound", "no_sound"),
         ("手表能戴着游泳吗", "蓝牙耳机右边突然不响了", "no_sound"),
+        # read as a yes (了, the completed action), but a new problem all the same
+        (
+            "is my watch ok for swimming in the sea",
+            "the speaker arrived cracked, box crushed",
+            "damaged_delivery",
+        ),
+        ("手表能戴着游泳吗", "快递送来的音箱外壳裂了", "damaged_delivery"),
     ],
 )
 async def test_a_new_problem_after_an_article_is_not_a_rating(

@@ -20,7 +20,7 @@ SHIPPING_COST = {
 SHIPPING_TIME = {"en": "Orders placed before 16:00", "zh": "16:00 前下单当天发货"}
 CHANGE_ADDRESS = {"en": "You can change the address", "zh": "订单发货前"}
 OPENING_HOURS = {"en": "Our stores are open", "zh": "门店营业时间"}
-REFUND_POLICY = {"en": "You can return"}
+DAMAGED_DELIVERY = {"en": "We are sorry. Please take photos"}
 ASK_ORDER = {"en": "What's your order number?", "zh": "请提供您的订单号"}
 
 
@@ -125,8 +125,13 @@ async def test_the_faq_is_answered_first_then_the_flow_asks_its_question(
             SHIPPING_TIME["en"],
         ),
         ("我上周买的，几天能到？", "shipping_time", SHIPPING_TIME["zh"]),
-        # A statement and the question it leads to are one question, not two.
-        ("the parcel arrived broken, I want to return it", "refund_policy", REFUND_POLICY["en"]),
+        # A statement and the question it leads to are one question, not two (a parcel
+        # that arrived broken is replaced or refunded: the damaged-delivery answer).
+        (
+            "the parcel arrived broken, I want to return it",
+            "damaged_delivery",
+            DAMAGED_DELIVERY["en"],
+        ),
         (
             "I moved last month, can I change where my order goes?",
             "change_address",

@@ -97,8 +97,8 @@ async def test_held_out_lines_are_answered_in_both_languages(
     turns = [await understood(engine, row["text"]) for row in rows]
     correct = sum(t["intent"] == row["intent"] for t, row in zip(turns, rows, strict=True))
     turned_away = sum(t["intent"] is None for t in turns)
-    # Measured 91.1 % (en) and 91.2 % (zh) answered correctly, 5.9 / 6.3 % turned away
-    # (`bench/nlu.py`, 30 intents).
+    # Measured 92.7 % (en) and 91.9 % (zh) answered correctly, 4.9 / 4.5 % turned away
+    # (`bench/nlu.py`, 31 intents).
     assert correct / len(rows) >= 0.85
     assert turned_away / len(rows) <= 0.10
     # A question the bot has an answer for never lands in the complaint queue, and very
@@ -118,7 +118,7 @@ async def test_held_out_out_of_scope_lines_are_turned_away(engine: DialogEngine,
     assert len(rows) >= 80
     turns = [await understood(engine, row["text"]) for row in rows]
     caught = sum(t["handled_as"] == "fallback" for t in turns)
-    # Measured 84 % (en) and 79 % (zh).
+    # Measured 82 % (en) and 78 % (zh).
     assert caught / len(rows) >= 0.65
 
 
