@@ -97,8 +97,8 @@ async def test_held_out_lines_are_answered_in_both_languages(
     turns = [await understood(engine, row["text"]) for row in rows]
     correct = sum(t["intent"] == row["intent"] for t, row in zip(turns, rows, strict=True))
     turned_away = sum(t["intent"] is None for t in turns)
-    # Measured 92.7 % (en) and 91.9 % (zh) answered correctly, 4.9 / 4.5 % turned away
-    # (`bench/nlu.py`, 31 intents).
+    # Measured 92.3 % (en) and 89.7 % (zh) answered correctly, 5.0 / 6.9 % turned away
+    # (`bench/nlu.py`, 33 intents).
     assert correct / len(rows) >= 0.85
     assert turned_away / len(rows) <= 0.10
     # A question the bot has an answer for never lands in the complaint queue, and very
@@ -106,7 +106,8 @@ async def test_held_out_lines_are_answered_in_both_languages(
     faq_rows = [
         (t, row)
         for t, row in zip(turns, rows, strict=True)
-        if row["intent"] not in ("talk_to_human", "complaint")
+        # a parcel that never came or a wrong item goes to a person by design
+        if row["intent"] not in ("talk_to_human", "complaint", "delivery_problem")
     ]
     assert not [row["text"] for t, row in faq_rows if t["intent"] == "complaint"]
     assert len([row["text"] for t, row in faq_rows if t["handoff"]]) <= 2
@@ -118,7 +119,7 @@ async def test_held_out_out_of_scope_lines_are_turned_away(engine: DialogEngine,
     assert len(rows) >= 80
     turns = [await understood(engine, row["text"]) for row in rows]
     caught = sum(t["handled_as"] == "fallback" for t in turns)
-    # Measured 82 % (en) and 78 % (zh).
+    # Measured 84 % (en) and 81 % (zh).
     assert caught / len(rows) >= 0.65
 
 
