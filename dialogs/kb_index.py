@@ -254,11 +254,10 @@ class KnowledgeIndex:
 
     def passage_of(self, query: str, lang: str, articles: Sequence[str]) -> Passage | None:
         """The passage of `articles` to quote for `query`, once an intent has said they
-        answer it: the section whose heading shares the most words with the query ("the sound
-        keeps cutting out" → "Crackling or cutting out", "耳机只有一边有声音" → "只有一边有声
-        音"), else the lead
-        passage (the summary before the first heading) of the first article; in `lang`, or
-        the other language if it has none. The articles' titles do not count: every passage
+        answer it: the section whose heading shares the most words with the query
+        ("the sound keeps cutting out" → "Crackling or cutting out"), else the lead passage
+        (the summary before the first heading) of the first article; in `lang`, or the
+        other language if it has none. The articles' titles do not count: every passage
         of an article shares them, and the intent has chosen the articles already. None
         when the index has none of them."""
         wanted = [a for a in articles if a in self.articles]
