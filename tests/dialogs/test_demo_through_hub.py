@@ -53,6 +53,34 @@ async def test_power_troubleshooting_hands_off_with_what_was_tried(client, recei
     assert (await conversation.json())["status"] == "queued"
 
 
+@pytest.mark.parametrize(
+    ("sender", "problem", "ask", "told"),
+    [
+        ("gus", "tracking says delivered but nothing came", "order number", "courier"),
+        ("hui", "物流显示已签收，可是我没收到东西", "订单号", "快递公司"),
+    ],
+)
+async def test_a_parcel_that_never_came_goes_to_a_person_with_its_order_number(
+    client, receiver, sender: str, problem: str, ask: str, told: str
+) -> None:
+    customer = Customer(client, receiver, sender)
+    assert ask in texts(await customer.say(problem))
+    handed = texts(await customer.say("20261001"))
+    assert told in handed and "20261001" in handed
+    (handoff,) = [e for e in await customer.events() if e["type"] == "handoff.requested"]
+    data = handoff["data"]
+    assert (data["reason"], data["skill"], data["priority"]) == (
+        "delivery_problem",
+        "general",
+        "P2",
+    )
+    assert data["slots"]["order_id"] == "20261001"  # the agent has it without asking
+    conversation = await client.get(
+        f"/api/v1/conversations/{customer.conversation_id}", headers=api_auth()
+    )
+    assert (await conversation.json())["status"] == "queued"
+
+
 async def test_power_troubleshooting_fixed(client, receiver) -> None:
     di = Customer(client, receiver, "di")
     await di.say("my device won't power on", replies=2)
