@@ -286,7 +286,23 @@ class Dialogue:
             if not self._answer_from_knowledge(text):
                 self._fallback(candidates)
             return
-        if confidence < WEAK_INTENT and self._answer_from_knowledge(text, strong_only=True):
+        faq = self.bot.faqs.get(intent)
+        if (
+            confidence < WEAK_INTENT
+            and faq is not None
+            and faq.articles
+            and self.knowledge is not None
+        ):
+            # An FAQ that quotes articles answers from the knowledge base anyway: on a weak
+            # guess the knowledge base's own pick wins at its usual threshold ("怎么把数据
+            # 导到新手机" is a weak factory reset, 数据 and 新手机, but the data-transfer
+            # article); when it picks one of the FAQ's articles, the FAQ quotes it.
+            hit = self.knowledge.answer(text, self.state.lang)
+            if hit is not None and hit.passage.article not in faq.articles:
+                self.intent = None
+                self._quote(hit.passage, hit.confidence)
+                return
+        elif confidence < WEAK_INTENT and self._answer_from_knowledge(text, strong_only=True):
             # A weak guess at an intent loses to an article that clearly answers the line:
             # "耳机只有一边有声音" is not worth a power-on troubleshooting flow.
             self.intent = None

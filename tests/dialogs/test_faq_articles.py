@@ -167,3 +167,17 @@ def test_an_article_id_is_checked_when_the_bot_loads(tmp_path: Path) -> None:
     dialogs = _bot_naming(tmp_path, "'Bad Name!'")
     code = frontdesk(["dialogs", "check", str(dialogs)])
     assert code == 2
+
+
+@pytest.mark.parametrize(
+    "line", ["怎么把数据导到新手机", "how do I move my photos to my new phone"]
+)
+async def test_a_weak_guess_at_an_article_faq_leaves_the_pick_to_the_knowledge_base(
+    engine: DialogEngine, line: str
+) -> None:
+    """ "怎么把数据导到新手机" reads weakly as a factory reset (数据, 新手机); that FAQ would
+    quote an article anyway, so the knowledge base's own pick answers: data transfer."""
+    result = await Chat(engine).say(line)
+    assert [e.data["article"] for e in result.events if e.type == "kb.answered"] == [
+        "data-transfer"
+    ]
