@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from dialogs import answers
 from dialogs.affirm import is_short, opens_with_answer, polarity
+from dialogs.closings import without_frame
 from dialogs.entities import Found, extract_all
 from dialogs.flows import (
     Action,
@@ -167,7 +168,8 @@ class Dialogue:
     # ------------------------------------------------------------------ the turn
     async def run(self, raw_text: str, *, now: float, deep_link: str = "") -> Outcome:
         state, settings = self.state, self.bot.settings
-        self.text = text = clean(raw_text)
+        # A mail's "Thanks,\nAna" or "祝好！\n李雷" is read as a frame, not as the message.
+        self.text = text = clean(without_frame(raw_text))
         text, question = split_question(text)
         if question is not None:
             if question != state.question or not self._question_open():

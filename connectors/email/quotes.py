@@ -26,6 +26,8 @@ _CHINESE_SEPARATORS = (
     re.compile(r"^\s*-{3,}\s*Original\s+Message\s*-{3,}\s*$", re.MULTILINE | re.IGNORECASE),
     re.compile(r"^\s*-{3,}\s*转发的邮件\s*-{3,}\s*$", re.MULTILINE),
 )
+# Gmail's attribution in Chinese, above the quote: "在 2026年11月29日 星期日 10:02，X <x@y> 写道：".
+_CHINESE_ATTRIBUTION = re.compile(r"^\s*在\s*\S.{0,150}?写道\s*[:：]\s*$", re.MULTILINE)
 # An Outlook-style header block in Chinese: "发件人:" followed within a few lines by a
 # date/recipient/subject field. A lone "发件人" in prose is not a separator.
 _CHINESE_HEADER_BLOCK = re.compile(
@@ -70,7 +72,7 @@ def _cut_trailing_quote(text: str) -> str:
 
 def _cut_chinese(text: str) -> str:
     end = len(text)
-    for pattern in (*_CHINESE_SEPARATORS, _CHINESE_HEADER_BLOCK):
+    for pattern in (*_CHINESE_SEPARATORS, _CHINESE_HEADER_BLOCK, _CHINESE_ATTRIBUTION):
         match = pattern.search(text)
         if match and match.start() < end:
             end = match.start()

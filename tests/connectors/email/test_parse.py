@@ -173,6 +173,12 @@ def test_quote_stripping_keeps_a_message_that_is_only_a_quote() -> None:
         "> q1\nanswer 1\n> q2\nanswer 2"
     )  # inline answers keep their context
     assert strip_quotes("好的\n\n-----原始邮件-----\n发件人: a") == "好的"
+    # Gmail's attribution in Chinese; the same words in a sentence are the customer's
+    assert (
+        strip_quotes("好的\n\n在 2026年11月29日 10:02，客服 <s@example.com> 写道：\n> 您好")
+        == "好的"
+    )
+    assert strip_quotes("他在信里写道：已经发货") == "他在信里写道：已经发货"
     assert (
         strip_quotes("OK\n\n发自我的iPhone\n\n------------------ 原始邮件 ------------------")
         == "OK"

@@ -358,3 +358,45 @@ async def test_the_demo_bot_troubleshoots_by_email_with_numbered_options(
     second = (await env.relay.wait_for(2))[1]
     assert "charger" in plain_text(second).lower()
     assert message_ids(second["References"])[0] == "dead-phone-1@example.net"
+
+
+@pytest.mark.parametrize(
+    ("body", "answered"),
+    [
+        (
+            "Hello,\n\nPlease cancel my order, I ordered the wrong size.\n\nKind regards\n"
+            "Tom Baker\nACME Ltd\nPhone: +44 20 7946 0000\n\n"
+            "On Sun, 29 Nov 2026 at 10:02, Example Support <support@example.com> wrote:\n"
+            "> How can we help?",
+            "can be cancelled",
+        ),
+        (
+            "我的耳机没声音了，怎么办？\n\n王芳\n上海市浦东新区\n电话：138 0013 8000\n\n"
+            "在 2026年11月29日 星期日 10:02，Example Support <support@example.com> 写道：\n"
+            "> 您好，请问还有什么可以帮您？",
+            "调高音量",
+        ),
+    ],
+)
+async def test_a_signed_reply_with_its_quote_is_read_for_what_it_asks(
+    start_hub: Start, body: str, answered: str
+) -> None:
+    """Through SMTP, the demo bot with its knowledge base: the quote ("wrote:", "写道："),
+    the sign-off and the signature with its phone number are not read as the question."""
+    from dialogs.engine import DialogEngine
+
+    repo = Path(__file__).resolve().parents[3]
+    env = await start_hub(
+        bot=DialogEngine.from_path(
+            repo / "config" / "dialogs", knowledge_path=repo / "config" / "knowledge"
+        )
+    )
+    mail = EmailMessage()
+    mail["From"] = "wang.fang@example.net"
+    mail["To"] = SUPPORT
+    mail["Subject"] = "Re: your question"
+    mail["Message-ID"] = "<signed-1@example.net>"
+    mail.set_content(body)
+    await env.send(mail.as_bytes(), sender="wang.fang@example.net")
+    [reply] = await env.relay.wait_for(1)
+    assert answered in plain_text(reply)
