@@ -26,8 +26,13 @@ _CHINESE_SEPARATORS = (
     re.compile(r"^\s*-{3,}\s*Original\s+Message\s*-{3,}\s*$", re.MULTILINE | re.IGNORECASE),
     re.compile(r"^\s*-{3,}\s*转发的邮件\s*-{3,}\s*$", re.MULTILINE),
 )
-# Gmail's attribution in Chinese, above the quote: "在 2026年11月29日 星期日 10:02，X <x@y> 写道：".
-_CHINESE_ATTRIBUTION = re.compile(r"^\s*在\s*\S.{0,150}?写道\s*[:：]\s*$", re.MULTILINE)
+# The attribution above the quote in Chinese: Gmail's "在 2026年11月29日 星期日 10:02，X <x@y>
+# 写道：", Apple Mail's "2026年11月29日 下午3:02，X <x@y> 写道：". It must name an address or a
+# year: "说明书上写道：" ending a customer's own line is not one.
+_CHINESE_ATTRIBUTION = re.compile(
+    r"^\s*(?:在\s*)?.{0,150}?(?:<[^<>\s]+@[^<>\s]+>|\d{4}\s*年).{0,150}?写道\s*[:：]\s*$",
+    re.MULTILINE,
+)
 # An Outlook-style header block in Chinese: "发件人:" followed within a few lines by a
 # date/recipient/subject field. A lone "发件人" in prose is not a separator.
 _CHINESE_HEADER_BLOCK = re.compile(

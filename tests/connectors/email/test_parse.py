@@ -179,6 +179,11 @@ def test_quote_stripping_keeps_a_message_that_is_only_a_quote() -> None:
         == "好的"
     )
     assert strip_quotes("他在信里写道：已经发货") == "他在信里写道：已经发货"
+    assert (  # Apple Mail's, without 在
+        strip_quotes("收到了\n\n2026年11月29日 下午3:02，客服 <s@example.com> 写道：\n\n> 您好")
+        == "收到了"
+    )
+    assert strip_quotes("说明书上写道：\n请勿进水") == "说明书上写道：\n请勿进水"
     assert (
         strip_quotes("OK\n\n发自我的iPhone\n\n------------------ 原始邮件 ------------------")
         == "OK"
