@@ -27,10 +27,12 @@ _SALUTATION = re.compile(
     r"|你好|您好|各位好|亲|亲爱的[\w ]{0,10}|[\w ]{1,10}(?:先生|女士|经理)?您好)"
     r"\s*(?:there|team|all)?\s*[,，.。!！~～:：]*$"
 )
-# Lines of a contact block: a labelled phone, fax, WeChat or address, a mail address, a web
-# site. A bare number is not one: it may be the order number the customer ends with.
+# Lines of a contact block: a labelled phone or fax number, WeChat or address, a mail
+# address, a web site. A bare number is not one: it may be the order number the customer
+# ends with; nor is "Phone: iPhone 15 Pro", which says which phone.
 _CONTACT = re.compile(
-    r"^(?:电话|手机|座机|tel|phone|mobile|cell|fax|传真|微信|wechat|地址|address)\s*[:：]"
+    r"^(?:电话|手机|座机|tel|phone|mobile|cell|fax|传真)\s*[:：]\s*\+?[\d ()-]{6,}$"
+    r"|^(?:微信|wechat|地址|address)\s*[:：]"
     r"|^[\w.+-]+@[\w-]+\.[\w.]+$|^(?:https?://|www\.)\S+$"
 )
 SIGNATURE_LINES = 4  # at most this many lines after a valediction (name, title, company …)

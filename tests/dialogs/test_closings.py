@@ -31,6 +31,7 @@ from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
         # a number at the end is the customer's (an order), not a signature
         ("Where is my order?\n20261001", "Where is my order?\n20261001"),
         ("订单还没到\n订单号：20261003", "订单还没到\n订单号：20261003"),
+        ("It won't charge.\nPhone: iPhone 15 Pro", "It won't charge.\nPhone: iPhone 15 Pro"),
         # nothing but the frame: the text as it is
         ("Thanks", "Thanks"),
         ("谢谢", "谢谢"),
