@@ -24,7 +24,7 @@ _CLOSING = re.compile(
 # A salutation alone on the first line.
 _SALUTATION = re.compile(
     r"^(?:hi|hello|hey|dear\s+[\w .'-]{1,40}|good (?:morning|afternoon|evening)"
-    r"|你好|您好|各位好|亲|亲爱的[\w ]{0,10}|[\w ]{1,10}(?:先生|女士|经理)?您好)"
+    r"|你好|您好|各位好|亲|亲爱的[\w ]{0,10}|\w{1,4}(?:先生|女士|经理|老师)您好|客服您好)"
     r"\s*(?:there|team|all)?\s*[,，.。!！~～:：]*$"
 )
 # Lines of a contact block: a labelled phone or fax number, WeChat or address, a mail

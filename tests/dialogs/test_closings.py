@@ -37,6 +37,9 @@ from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
         ("谢谢", "谢谢"),
         ("Thanks,\nAna", "Thanks,\nAna"),
         ("hi", "hi"),
+        ("王经理您好：\n发票还没收到", "发票还没收到"),
+        # a first line that ends in 您好 is not a salutation unless it names someone
+        ("订单没到您好\n请帮我查一下", "订单没到您好\n请帮我查一下"),
         # a thank-you inside a sentence is the message
         (
             "Thanks for the quick reply! The screen is still black though.",
