@@ -34,6 +34,7 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[a-z]+")
 _QUESTION_END = re.compile(r"[?？]\s*$|[吗嘛呢么]\s*[?？!！.。~]*\s*$")
 _A_NOT_A = re.compile(r"([\u3400-\u9fff])[不没]\1")
+_LEADING_MARKS = re.compile(r"^[\W_]+")
 _QUESTION_START = frozenset(
     [
         "what",
@@ -235,7 +236,7 @@ def polarity(text: str) -> Polarity | None:
         return None
     folded = _without_greetings(folded)
     cjk = _CJK.findall(folded)
-    words = _WORD.findall(folded.replace("n't", " not").replace("'", ""))
+    words = _words(folded)
     if len(words) > MAX_WORDS or len(cjk) > MAX_CJK or (not words and not cjk):
         return None
     if any(phrase in folded for phrase in (*_UNSURE_EN, *_UNSURE_ZH)):
@@ -246,13 +247,18 @@ def polarity(text: str) -> Polarity | None:
     for phrase in _YES_DESPITE_NO_ZH:
         rest = rest.replace(phrase, " ")
     despite = rest != folded
-    words = _WORD.findall(rest.replace("n't", " not").replace("'", ""))
+    words = _words(rest)
     chinese = "".join(_CJK.findall(rest))
     if any(word in _NO_EN for word in words) or any(mark in chinese for mark in _NO_ZH):
         return "no"
     if despite or any(word in _YES_EN for word in words) or any(m in chinese for m in _YES_ZH):
         return "yes"
     return None
+
+
+def _words(folded: str) -> list[str]:
+    """The English words, "n't" read as "not" ("didn't" → "did", "not")."""
+    return _WORD.findall(folded.replace("n't", " not").replace("'", ""))
 
 
 def _without_greetings(folded: str) -> str:
@@ -267,9 +273,6 @@ def opens_with_answer(text: str) -> bool:
     says something else ("蓝牙耳机右边突然不响了", "快递送来的音箱外壳裂了")."""
     folded = _LEADING_MARKS.sub("", _without_greetings(fold(text)))
     if _WORD.match(folded):
-        first = _WORD.findall(folded.replace("n't", " not").replace("'", ""))[0]
+        first = _words(folded)[0]
         return first in _NO_EN or first in _YES_EN
     return folded.startswith((*_NO_ZH, *_YES_ZH, *_YES_DESPITE_NO_ZH))
-
-
-_LEADING_MARKS = re.compile(r"^[\W_]+")

@@ -12,9 +12,11 @@ edges are taken, only when the message has something else to say.
 from __future__ import annotations
 
 import re
-import unicodedata
 
-# A valediction alone on its line, in either language (after NFKC and casefold).
+from dialogs.folding import fold
+
+# A valediction alone on its line, in either language (as `fold` leaves it: NFKC, casefold,
+# Traditional → Simplified).
 _CLOSING = re.compile(
     r"^(?:thanks|thank you|thanks again|many thanks|thx|regards|best regards|kind regards"
     r"|warm regards|best wishes|best|cheers|sincerely|yours sincerely|yours truly|br"
@@ -44,7 +46,7 @@ def without_frame(text: str) -> str:
     they are all there is."""
     lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
     end = _body_end(lines)
-    start = 1 if lines and _SALUTATION.match(_folded(lines[0])) else 0
+    start = 1 if lines and _SALUTATION.match(fold(lines[0])) else 0
     body = "\n".join(line for line in lines[start:end]).strip()
     return body or text
 
@@ -56,12 +58,12 @@ def _body_end(lines: list[str]) -> int:
     while last and not lines[last - 1]:
         last -= 1
     for i in range(last - 1, max(-1, last - 2 - SIGNATURE_LINES), -1):
-        if _CLOSING.match(_folded(lines[i])):
+        if _CLOSING.match(fold(lines[i])):
             tail = [line for line in lines[i + 1 : last] if line]
             if len(tail) <= SIGNATURE_LINES and all(len(t) <= SIGNATURE_CHARS for t in tail):
                 return i
     end = last
-    while end and (not lines[end - 1] or _CONTACT.search(_folded(lines[end - 1]))):
+    while end and (not lines[end - 1] or _CONTACT.search(fold(lines[end - 1]))):
         end -= 1
     if end < last and end and len(lines[end - 1]) <= 10 and not _ends_a_sentence(lines[end - 1]):
         end -= 1  # the name above the contact lines
@@ -70,10 +72,6 @@ def _body_end(lines: list[str]) -> int:
 
 def _ends_a_sentence(line: str) -> bool:
     return line[-1] in ".。!！?？"
-
-
-def _folded(line: str) -> str:
-    return unicodedata.normalize("NFKC", line).casefold().strip()
 
 
 __all__ = ["without_frame"]

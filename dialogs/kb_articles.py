@@ -41,7 +41,7 @@ from dialogs.yamlsource import DialogsInvalid, Problems
 #: document store, and one huge file would slow every reload.
 MAX_ARTICLE_BYTES = 256 * 1024
 LANGUAGES = ("en", "zh")
-_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+ARTICLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")  # a file's name without .md
 _MARKER = re.compile(r"^<!--\s*(\w+)\s*-->\s*$")
 _FRONT = "---"
 
@@ -115,7 +115,7 @@ def read_article(file: Path, problems: Problems) -> Article | None:
         problem(1, f"not UTF-8 text (byte {error.start})")
         return None
     article_id = file.stem
-    if not _ID.fullmatch(article_id):
+    if not ARTICLE_ID.fullmatch(article_id):
         problem(1, "the file name must be lower-case letters, digits and hyphens (it is the URL)")
         return None
     lines = text.splitlines()

@@ -33,6 +33,7 @@ from dialogs.flows import (
     Where,
 )
 from dialogs.folding import fold
+from dialogs.kb_articles import ARTICLE_ID
 from dialogs.messages import DEFAULT_MESSAGES
 from dialogs.templates import compile_template
 from dialogs.training import bot_vocabulary, train
@@ -55,7 +56,6 @@ SLOT_KEYS = (
 #: Slot types that are filled from a built-in entity without saying so.
 IMPLICIT_ENTITY = {"email": "email", "phone": "phone"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")  # as `dialogs.kb_articles` names them
 
 
 def load_bot(path: str | Path, *, train_in_child: bool = False) -> Bot:
@@ -579,7 +579,7 @@ class Reader:
         items = node.elements() if node.is_list else [node]
         found = []
         for item in items:
-            if not isinstance(item.value, str) or not _ARTICLE_ID.match(item.value):
+            if not isinstance(item.value, str) or not ARTICLE_ID.fullmatch(item.value):
                 self.problems.add(item.where, "articles must be a list of article ids")
                 continue
             found.append(item.value)

@@ -289,24 +289,15 @@ class Dialogue:
                 self._fallback(candidates)
             return
         faq = self.bot.faqs.get(intent)
-        if (
-            confidence < WEAK_INTENT
-            and faq is not None
-            and faq.articles
-            and self.knowledge is not None
+        articles = faq.articles if faq is not None else ()
+        # A weak guess at an intent loses to an article that clearly answers the line:
+        # "耳机只有一边有声音" is not worth a power-on troubleshooting flow. An FAQ that quotes
+        # articles answers from the knowledge base anyway, so there its own pick wins at its
+        # usual threshold ("怎么把数据导到新手机" is a weak factory reset, 数据 and 新手机, but
+        # the data-transfer article), unless it picks one of the FAQ's: the FAQ quotes that.
+        if confidence < WEAK_INTENT and self._answer_from_knowledge(
+            text, strong_only=not articles, unless=articles
         ):
-            # An FAQ that quotes articles answers from the knowledge base anyway: on a weak
-            # guess the knowledge base's own pick wins at its usual threshold ("怎么把数据
-            # 导到新手机" is a weak factory reset, 数据 and 新手机, but the data-transfer
-            # article); when it picks one of the FAQ's articles, the FAQ quotes it.
-            hit = self.knowledge.answer(text, self.state.lang)
-            if hit is not None and hit.passage.article not in faq.articles:
-                self.intent = None
-                self._quote(hit.passage, hit.confidence)
-                return
-        elif confidence < WEAK_INTENT and self._answer_from_knowledge(text, strong_only=True):
-            # A weak guess at an intent loses to an article that clearly answers the line:
-            # "耳机只有一边有声音" is not worth a power-on troubleshooting flow.
             self.intent = None
             return
         if confidence < self.bot.settings.handoff_confidence and self._hands_off(intent):
@@ -318,12 +309,14 @@ class Dialogue:
         self.state.fallbacks = 0
         await self._start_intent(intent, text)
 
-    def _answer_from_knowledge(self, text: str, *, strong_only: bool = False) -> bool:
+    def _answer_from_knowledge(
+        self, text: str, *, strong_only: bool = False, unless: Sequence[str] = ()
+    ) -> bool:
         """Quote the passage that answers `text`, if one is confident enough (twice the
-        threshold when `strong_only`); ask if it helped."""
+        threshold when `strong_only`) and not of an article in `unless`; ask if it helped."""
         lang = self.state.lang
         hit = self.knowledge.answer(text, lang, strong=strong_only) if self.knowledge else None
-        if hit is None:
+        if hit is None or hit.passage.article in unless:
             return False
         self._quote(hit.passage, hit.confidence)
         return True
