@@ -65,13 +65,14 @@ def log(message: str) -> None:
 
 
 def load_clinc150(data_dir: Path) -> tuple[Examples, Examples, Examples]:
-    """Train, validation and test splits; validation and test include out-of-scope rows."""
+    """Train, validation and test splits; each includes its out-of-scope rows (the train
+    split's 100 are the classifier's out-of-scope class, as a bot's `out_of_scope` lines)."""
     data = json.loads((data_dir / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
 
     def rows(*splits: str) -> Examples:
         return [(text, label) for split in splits for text, label in data[split]]
 
-    return rows("train"), rows("val", "oos_val"), rows("test", "oos_test")
+    return rows("train", "oos_train"), rows("val", "oos_val"), rows("test", "oos_test")
 
 
 def load_banking77(data_dir: Path) -> tuple[Examples, Examples]:
@@ -99,9 +100,10 @@ def train(rows: Examples) -> tuple[IntentClassifier, float]:
     examples: dict[str, list[str]] = defaultdict(list)
     for text, intent in rows:
         examples[intent].append(text)
+    out_of_scope = examples.pop(OOS, [])
     log(f"training on {len(rows)} examples, {len(examples)} intents ...")
     start, start_cpu = time.perf_counter(), time.process_time()
-    classifier = IntentClassifier.train(examples, threshold=0.0)
+    classifier = IntentClassifier.train(examples, threshold=0.0, out_of_scope=out_of_scope)
     seconds = time.perf_counter() - start
     TRAIN_CPU[:] = [time.process_time() - start_cpu]
     log(f"trained in {seconds:.2f} s ({TRAIN_CPU[0]:.2f} s CPU)")

@@ -129,6 +129,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         folds=args.folds,
         word_vectors=bot.settings.word_vectors,
         vocabulary=bot_vocabulary(bot.intents.values()),
+        large=bot.classifier.is_large,  # the kind of model the bot was trained as
     )
     print(render_markdown(result), end="")
     if args.report:

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dialogs.nlu import large_by_size
 from dialogs.nlu_calibration import Calibration, HeldBack, choose_threshold, held_back
 from dialogs.training import OUT_OF_SCOPE, scorer
 from hub.text import detect_language, normalize
@@ -71,12 +72,17 @@ def evaluate(
     folds: int = 5,
     word_vectors: bool = True,
     vocabulary: Sequence[str] = (),
+    large: bool | None = None,
 ) -> Evaluation:
-    """Cross-validate `examples` (intent → utterances; `out_of_scope` lines calibrate only)."""
+    """Cross-validate `examples` (intent → utterances; `out_of_scope` lines are the
+    out-of-scope class) as the kind of model `large` says (`IntentClassifier.is_large`;
+    None: by the number of examples)."""
     in_scope = {k: list(v) for k, v in examples.items() if k != OUT_OF_SCOPE}
     out_of_scope = list(examples.get(OUT_OF_SCOPE, ()))
+    if large is None:
+        large = large_by_size(sum(map(len, in_scope.values())) + len(out_of_scope))
     scored, rounds = held_back(
-        in_scope, out_of_scope, scorer(word_vectors, vocabulary), folds=folds
+        in_scope, out_of_scope, scorer(word_vectors, vocabulary, large=large), folds=folds
     )
     threshold = choose_threshold(scored, folds=rounds).threshold
 

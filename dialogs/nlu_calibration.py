@@ -10,7 +10,10 @@ A constant cannot fit every bot: confidences spread over 5 intents look nothing 
    instead of five. Intents with a
    single example stay in training and are never held back.
 2. **Out-of-scope examples.** Lines the operator lists under the `out_of_scope` intent are
-   scored by the same held-back classifiers (they are never trained on as an intent).
+   one more class of the classifier (`dialogs.nlu.OUT_OF_SCOPE`), dealt into the same folds:
+   each is scored by a classifier trained on the others (a large bot, which holds back one
+   fold, scores a fifth of them). A line the classifier finds nearest to that class scores
+   0.0: no threshold answers it.
 3. **The rule.** Candidate thresholds are the observed confidences. Only thresholds that
    turn away at most `MAX_REJECTED` of the held-back in-scope examples the classifier got
    right are allowed (turning away one it got wrong is a gain: suggestions beat a wrong
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Calibration", "HeldBack", "calibrate", "choose_threshold", "held_back"]
+__all__ = ["Calibration", "HeldBack", "Trainer", "calibrate", "choose_threshold", "held_back"]
 
 FOLDS = 5
 LARGE_BOT = 3000
@@ -67,7 +70,8 @@ class Calibration:
     oos_caught: float | None  # out-of-scope turned away (None without such examples)
 
 
-Trainer = Callable[[Mapping[str, Sequence[str]]], "Scorer"]
+# (intent → examples, out-of-scope lines) → scorer
+Trainer = Callable[[Mapping[str, Sequence[str]], Sequence[str]], "Scorer"]
 Scorer = Callable[[str], tuple[str, float, str]]  # text → (best, confidence, runner-up)
 
 
@@ -96,6 +100,9 @@ def held_back(
         position = np.empty(len(texts), dtype=np.int64)
         position[rng.permutation(len(texts))] = np.arange(len(texts))
         fold_of[intent] = [-1 if len(texts) < 2 else int(p) % folds for p in position]
+    position = np.empty(len(out_of_scope), dtype=np.int64)
+    position[rng.permutation(len(out_of_scope))] = np.arange(len(out_of_scope))
+    oos_fold = [int(p) % folds for p in position]
     found: list[HeldBack] = []
     for fold in range(rounds):
         kept = {
@@ -104,7 +111,7 @@ def held_back(
         }
         if any(not texts for texts in kept.values()):
             continue  # cannot happen with ≥ 2 examples per held-back intent; be safe
-        score = train(kept)
+        score = train(kept, [t for t, f in zip(out_of_scope, oos_fold, strict=True) if f != fold])
         for intent, texts in examples.items():
             for text, f in zip(texts, fold_of[intent], strict=True):
                 if f == fold:
@@ -118,7 +125,7 @@ def held_back(
                             second=second,
                         )
                     )
-        for text in out_of_scope[fold::rounds]:
+        for text in (t for t, f in zip(out_of_scope, oos_fold, strict=True) if f == fold):
             best, confidence, second = score(text)
             found.append(
                 HeldBack(

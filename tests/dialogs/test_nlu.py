@@ -209,3 +209,63 @@ def test_two_intents_confidences_are_complementary() -> None:
     prediction = IntentClassifier.train(examples).predict("sure, ok")
     assert prediction.intent == "yes"
     assert sum(score.confidence for score in prediction.ranking) == pytest.approx(1.0, abs=1e-4)
+
+
+OUT_OF_SCOPE_LINES = [
+    "what's the weather tomorrow",
+    "tell me a joke",
+    "who won the football match",
+    "recommend a good film",
+    "how do I cook rice",
+    "明天天气怎么样",
+    "讲个笑话",
+    "昨晚球赛谁赢了",
+    "推荐一部好看的电影",
+    "米饭怎么煮",
+]
+
+
+@pytest.fixture(scope="module")
+def with_class() -> IntentClassifier:
+    return IntentClassifier.train(EXAMPLES, threshold=0.0, out_of_scope=OUT_OF_SCOPE_LINES)
+
+
+@pytest.mark.parametrize(
+    "text", ["will it rain tomorrow, what's the weather", "明天会下雨吗，天气怎么样"]
+)
+def test_a_line_nearest_the_out_of_scope_lines_is_out_of_scope_at_any_threshold(
+    with_class: IntentClassifier, text: str
+) -> None:
+    # Threshold 0 answers anything by confidence; the class still turns these away.
+    prediction = with_class.predict(text)
+    assert prediction.intent is None and prediction.confidence == 0.0
+    # The class is no intent: never ranked, so never suggested.
+    assert "out_of_scope" not in [score.intent for score in prediction.ranking]
+    assert len(prediction.ranking) == min(5, len(EXAMPLES))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"), [("where is my parcel now", "order_status"), ("我要退钱", "refund")]
+)
+def test_the_out_of_scope_class_leaves_the_intents_their_lines(
+    with_class: IntentClassifier, text: str, intent: str
+) -> None:
+    assert with_class.predict(text).intent == intent
+    assert with_class.intents == tuple(EXAMPLES)
+
+
+def test_the_out_of_scope_class_survives_the_trip_between_processes(
+    with_class: IntentClassifier,
+) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(with_class))
+    assert copy.intents == with_class.intents
+    assert copy.predict("明天会下雨吗，天气怎么样").intent is None
+
+
+def test_out_of_scope_names_the_lines_not_an_intent() -> None:
+    with pytest.raises(ValueError, match="out_of_scope"):
+        IntentClassifier.train(
+            {**EXAMPLES, "out_of_scope": ["tell me a joke"]}, out_of_scope=["讲个笑话"]
+        )

@@ -60,11 +60,11 @@ def test_every_example_is_held_back_once_in_k_fold() -> None:
     seen: list[str] = []
 
     def train_subset(
-        subset: Mapping[str, Sequence[str]],
+        subset: Mapping[str, Sequence[str]], out_of_scope: Sequence[str]
     ) -> Callable[[str], tuple[str, float, str]]:
         def score(text: str) -> tuple[str, float, str]:
             # A classifier must never score a line it was trained on.
-            assert all(text not in texts for texts in subset.values())
+            assert all(text not in texts for texts in [*subset.values(), out_of_scope])
             seen.append(text)
             return "a", 0.5, "b"
 
@@ -175,3 +175,48 @@ def test_single_chinese_characters_suggest_but_never_decide() -> None:
     assert banana.ranking[0].intent == "abroad"
     # Two characters in a row are evidence enough.
     assert classifier.predict("香港").intent == "abroad"
+
+
+@pytest.fixture
+def kinds(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each classifier `dialogs.training` fits is a large one, in order."""
+    from dialogs import training
+
+    seen: list[bool] = []
+    fit = training.fit
+
+    def recording_fit(*args: object, **kwargs: object) -> IntentClassifier:
+        classifier = fit(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append(classifier.is_large)
+        return classifier
+
+    monkeypatch.setattr(training, "fit", recording_fit)
+    return seen
+
+
+def test_a_bot_is_calibrated_on_models_of_its_own_kind(kinds: list[bool]) -> None:
+    # A bot of 1,120 examples is a large bot by its size (`large_by_size`), but four fifths
+    # of it are not: calibrated on small models, its threshold came from confidences on
+    # another scale than its own (0.199 where its own scale gave 0.32 for the demo bot with
+    # four more intents), and out-of-scope lines were answered. Between that size and
+    # `LARGE_BOT` both kinds are calibrated, and the bot is the kind that did better.
+    from dialogs import nlu
+    from tests.dialogs.test_nlu_large_bot import large_bot
+
+    examples = {intent: lines[:35] for intent, lines in large_bot().items()}
+    size = sum(map(len, examples.values()))
+    assert nlu.large_by_size(size) and not nlu.large_by_size(size * 4 // 5)
+    classifier = train(examples, word_vectors=False)
+    assert classifier.calibration is not None
+    # Five held-back folds of each kind, each as that kind, then the bot as the one chosen.
+    assert kinds[:10] == [True] * 5 + [False] * 5
+    assert kinds[10:] == [classifier.is_large]
+    # A part trained for itself is small; told the whole's kind, large.
+    part = {intent: lines[:28] for intent, lines in examples.items()}
+    assert not IntentClassifier.train(part, word_vectors=False).is_large
+    assert IntentClassifier.train(part, word_vectors=False, large=True).is_large
+
+
+def test_a_small_bot_is_calibrated_as_its_size_says(kinds: list[bool]) -> None:
+    train({**EXAMPLES, "out_of_scope": OUT_OF_SCOPE}, word_vectors=False)
+    assert kinds == [False] * 6

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from dialogs.engine import DialogEngine
+from dialogs.messages import DEFAULT_MESSAGES
 from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
 from tests.dialogs.through_hub import Customer, texts
 
@@ -60,6 +61,41 @@ async def test_reported_lines_through_the_hub(client, receiver, line: str, answe
     assert turn["flow"] in ("", "order_status")  # never the power-on flow
 
 
+# Common questions the demo bot fell back on (or answered as opening hours, or a login
+# problem) until it had these intents; none of these lines is a training example.
+CONTACT_AND_ACCOUNT = [
+    ("is there a number I can ring to speak to your support team?", "contact_us", "+1 555 0100"),
+    ("有没有客服邮箱，我想发邮件说明情况", "contact_us", "support@example.com"),
+    (
+        "I switched to a new mobile number, how do I update it on my account",
+        "change_contact_details",
+        "Account → Profile",
+    ),
+    ("我换邮箱了，账户绑定的邮箱在哪里改", "change_contact_details", "个人资料"),
+    (
+        "please close my account for good, I don't shop here anymore",
+        "account_deletion",
+        "Delete account",
+    ),
+    ("我不想用了，怎么注销账户", "account_deletion", "注销账户"),
+    ("is the green Pixel 8 in stock at the moment?", "stock_availability", "Notify me"),
+    ("黑色 128G 的那款手机现在有货吗", "stock_availability", "到货通知"),
+]
+
+
+@pytest.mark.parametrize(("line", "intent", "answer"), CONTACT_AND_ACCOUNT)
+async def test_contact_and_account_questions_through_the_hub(
+    client, receiver, line: str, intent: str, answer: str
+) -> None:
+    customer = Customer(client, receiver, f"ca{CONTACT_AND_ACCOUNT.index((line, intent, answer))}")
+    replies = await customer.say(line)
+    assert answer in texts(replies)
+    events = await customer.events()
+    turn = next(e for e in events if e["type"] == "bot.turn")["data"]
+    assert turn["intent"] == intent
+    assert not [e for e in events if e["type"] == "handoff.requested"]
+
+
 @pytest.mark.parametrize(
     ("line", "lang"),
     [("we won!", "en"), ("who won the champions league final", "en"), ("欧冠决赛谁赢了", "zh")],
@@ -70,9 +106,9 @@ async def test_unrelated_lines_start_no_flow(client, receiver, line: str, lang: 
     turn = next(e for e in await customer.events() if e["type"] == "bot.turn")["data"]
     assert turn["handled_as"] == "fallback"
     assert turn["flow"] == ""
-    assert ("Did you mean" if lang == "en" else "您是想问") in texts(replies) or (
-        "rephrase" in texts(replies) or "换个说法" in texts(replies)
-    )
+    # Suggestions, or none for a line near nothing the bot knows: either is a fallback.
+    said = texts(replies)
+    assert DEFAULT_MESSAGES["fallback"][lang] in said or DEFAULT_MESSAGES["rephrase"][lang] in said
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +133,8 @@ async def test_held_out_lines_are_answered_in_both_languages(
     turns = [await understood(engine, row["text"]) for row in rows]
     correct = sum(t["intent"] == row["intent"] for t, row in zip(turns, rows, strict=True))
     turned_away = sum(t["intent"] is None for t in turns)
-    # Measured 92.3 % (en) and 89.7 % (zh) answered correctly, 5.0 / 6.9 % turned away
-    # (`bench/nlu.py`, 33 intents).
+    # Measured 93.2 % (en) and 91.2 % (zh) answered correctly, 3.1 / 4.8 % turned away
+    # (this test's own count, 37 intents; 92.3 / 89.7 % and 5.0 / 6.9 % with 33).
     assert correct / len(rows) >= 0.85
     assert turned_away / len(rows) <= 0.10
     # A question the bot has an answer for never lands in the complaint queue, and very
@@ -119,7 +155,7 @@ async def test_held_out_out_of_scope_lines_are_turned_away(engine: DialogEngine,
     assert len(rows) >= 80
     turns = [await understood(engine, row["text"]) for row in rows]
     caught = sum(t["handled_as"] == "fallback" for t in turns)
-    # Measured 84 % (en) and 81 % (zh).
+    # Measured 90 % (en) and 82 % (zh) (84 / 81 % before out-of-scope lines were a class).
     assert caught / len(rows) >= 0.65
 
 
