@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from dialogs import nlu
+from dialogs import nlu, training_cache
 from dialogs.flows import Intent
 from dialogs.nlu import IntentClassifier, large_by_size
 from dialogs.nlu_calibration import LARGE_BOT, Calibration, Trainer, calibrate
@@ -107,7 +107,8 @@ def train(
     calibrated: bool = True,
     in_child: bool = False,
 ) -> IntentClassifier:
-    """A classifier for `examples` (intent → utterances), trained or from the cache.
+    """A classifier for `examples` (intent → utterances), trained or from the caches (this
+    process's latest, then the ones kept on disk: `dialogs.training_cache`).
 
     Examples of the `OUT_OF_SCOPE` intent are not an intent: they calibrate the threshold.
     The threshold is `threshold` when given, else calibrated on the bot's own examples
@@ -133,6 +134,28 @@ def train(
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
+    classifier = training_cache.load(key)
+    if classifier is None:
+        classifier = _trained(
+            examples, threshold, intent_thresholds, word_vectors, words, calibrated, in_child
+        )
+        training_cache.store(key, classifier)
+    with _lock:
+        _cache[key] = classifier
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return classifier
+
+
+def _trained(
+    examples: Mapping[str, Sequence[str]],
+    threshold: float | None,
+    intent_thresholds: Mapping[str, float] | None,
+    word_vectors: bool,
+    words: list[str],
+    calibrated: bool,
+    in_child: bool,
+) -> IntentClassifier:
     call = functools.partial(
         _fit_and_calibrate,
         {k: list(v) for k, v in examples.items()},
@@ -143,20 +166,15 @@ def train(
         calibrated=calibrated,
     )
     if not in_child:
-        classifier = call()
-    else:
-        # The words of every example are cut here, where jieba's dictionary is needed anyway
-        # for predicting, while the child imports its libraries: it then never loads that
-        # dictionary itself (1.5 s of CPU and 70 MB).
-        def with_cuts() -> functools.partial[IntentClassifier]:
-            return functools.partial(call, cuts=cuts_of(examples.values(), words))
+        return call()
 
-        classifier = in_process_of_its_own(with_cuts, meanwhile=warm_up)
-    with _lock:
-        _cache[key] = classifier
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return classifier
+    # The words of every example are cut here, where jieba's dictionary is needed anyway
+    # for predicting, while the child imports its libraries: it then never loads that
+    # dictionary itself (1.5 s of CPU and 70 MB).
+    def with_cuts() -> functools.partial[IntentClassifier]:
+        return functools.partial(call, cuts=cuts_of(examples.values(), words))
+
+    return in_process_of_its_own(with_cuts, meanwhile=warm_up)
 
 
 def _fit_and_calibrate(

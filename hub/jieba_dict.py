@@ -43,6 +43,8 @@ from typing import Any, NamedTuple
 
 import marisa_trie
 
+from hub.cache_dir import cache_directory
+
 __all__ = [
     "CompactTokenizer",
     "Frequencies",
@@ -213,17 +215,6 @@ class _Dag(dict[int, list[int]]):
 def default_dictionary() -> Path:
     """jieba's own `dict.txt`, the one `jieba.lcut` reads."""
     return Path(str(_jieba.__file__)).parent / str(_jieba.DEFAULT_DICT_NAME)
-
-
-def cache_directory() -> Path:
-    """Where the built trie is kept (see the module's docstring)."""
-    configured = os.environ.get("FRONTDESK_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    checkout = Path(__file__).resolve().parents[1]
-    if (checkout / "pyproject.toml").is_file():
-        return checkout / "build" / "cache"
-    return Path(tempfile.gettempdir()) / "frontdesk"
 
 
 class _Built(NamedTuple):

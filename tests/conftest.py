@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,20 @@ import pytest
 
 from tests.redis_cluster import RedisTestCluster
 from tests.redis_server import RedisServer, redis_server_binary
+
+# ------------------------------------------------------------------ trained classifiers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """One cache directory for the session's processes (`FRONTDESK_CACHE_DIR`,
+    `hub/cache_dir.py`): the hubs the tests start train the demo bot once
+    (`dialogs/training_cache.py`), and nothing is read from or left in the checkout's."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base if worker_id == "master" else base.parent) / "cache"
+    os.environ["FRONTDESK_CACHE_DIR"] = str(folder)
+    return folder
+
 
 # ------------------------------------------------------------------ a private Redis
 

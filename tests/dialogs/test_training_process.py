@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dialogs import training
+from dialogs import training, training_cache
 from dialogs.loader import load_bot
 from dialogs.yamlsource import DialogsInvalid
 from tests.dialogs.talk import write_bot
@@ -51,6 +51,8 @@ LINES = ["what time do you open on saturday", "我想退钱", "my package has no
 def test_a_classifier_trained_apart_predicts_as_one_trained_here(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Nothing read from disk either: both must be trained.
+    monkeypatch.setattr(training_cache, "load", lambda key: None)
     apart = training.train(EXAMPLES, in_child=True)
     # A fresh cache: the same examples would otherwise return the classifier just trained.
     monkeypatch.setattr(training, "_cache", OrderedDict())
