@@ -278,14 +278,14 @@ class KnowledgeIndex:
                 best, shared = passage, len(words & asked)
         return best
 
-    def answer(self, query: str, lang: str, margin: float = 1.0) -> Hit | None:
-        """The passage to answer with, or None when nothing reaches `margin` × threshold."""
+    def answer(self, query: str, lang: str) -> Hit | None:
+        """The passage to answer with, or None when nothing reaches the threshold."""
         hits = self.search(query, lang, k=1)
         if not hits:
             return None
         hit = hits[0]
         threshold = self.thresholds.get(hit.passage.lang, DEFAULT_THRESHOLD)
-        return hit if hit.confidence >= threshold * margin else None
+        return hit if hit.confidence >= threshold else None
 
 
 def calibrate(index: KnowledgeIndex, negatives: Mapping[str, Iterable[str]]) -> dict[str, float]:

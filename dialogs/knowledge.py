@@ -80,9 +80,9 @@ class KnowledgeBase:
         """The passage of `articles` that answers `text` best (an FAQ's `articles:`)."""
         return self.index.passage_of(text, lang, articles)
 
-    def answer(self, text: str, lang: str, *, strong: bool = False) -> Hit | None:
-        """The passage to answer with; `strong` asks for twice the calibrated threshold."""
-        return self.index.answer(text, lang, margin=2.0 if strong else 1.0)
+    def answer(self, text: str, lang: str) -> Hit | None:
+        """The passage to answer with, when it reaches the calibrated threshold."""
+        return self.index.answer(text, lang)
 
 
 def missing_articles(bot: Bot, articles: Mapping[str, Article]) -> list[str]:
