@@ -110,7 +110,8 @@ def train(
     """A classifier for `examples` (intent → utterances), trained or from the caches (this
     process's latest, then the ones kept on disk: `dialogs.training_cache`).
 
-    Examples of the `OUT_OF_SCOPE` intent are not an intent: they calibrate the threshold.
+    Examples of the `OUT_OF_SCOPE` intent are not an intent: they are the out-of-scope class
+    (`dialogs.nlu.OUT_OF_SCOPE`) and calibrate the threshold.
     The threshold is `threshold` when given, else calibrated on the bot's own examples
     (`dialogs.nlu_calibration`) unless `calibrated=False`; `intent_thresholds` override it per
     intent. `in_child`: fit and calibrate in a short-lived process of their own
