@@ -25,11 +25,10 @@ import importlib.util
 import logging
 import os
 import pickle
-import tempfile
 from pathlib import Path
 
 from dialogs.nlu import IntentClassifier
-from hub.cache_dir import cache_directory
+from hub.cache_dir import cache_directory, write_aside
 
 log = logging.getLogger("frontdesk.dialogs")
 
@@ -104,15 +103,7 @@ def store(key: str, classifier: IntentClassifier) -> None:
     path = _path(key)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".partial")
-        try:
-            with os.fdopen(handle, "wb") as f:
-                pickle.dump(classifier, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        write_aside(path, pickle.dumps(classifier, protocol=pickle.HIGHEST_PROTOCOL))
         _prune(path.parent)
     except OSError as error:
         if not _warned:

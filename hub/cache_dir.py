@@ -5,11 +5,12 @@ being there: each cache checks what it reads (a hash in the name, the file's own
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["cache_directory"]
+__all__ = ["cache_directory", "write_aside"]
 
 
 def cache_directory() -> Path:
@@ -21,3 +22,20 @@ def cache_directory() -> Path:
     if (checkout / "pyproject.toml").is_file():
         return checkout / "build" / "cache"
     return Path(tempfile.gettempdir()) / "frontdesk"
+
+
+def write_aside(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write `data` to `path` through a temporary file in its directory (made if missing)
+    and a rename, so a process reading meanwhile gets the old file or none, never half of
+    one. A cache needs no fsync: a file lost to a crash is made again. Raises OSError."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

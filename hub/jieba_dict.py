@@ -31,9 +31,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import sys
-import tempfile
 import threading
 import zlib
 from array import array
@@ -43,7 +41,7 @@ from typing import Any, NamedTuple
 
 import marisa_trie
 
-from hub.cache_dir import cache_directory
+from hub.cache_dir import cache_directory, write_aside
 
 __all__ = [
     "CompactTokenizer",
@@ -285,20 +283,11 @@ def _cached(dictionary: bytes, directory: Path) -> _Built:
         if loaded is not None:
             return loaded
     built = build(dictionary)
-    temporary = None
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        # Written aside and renamed: a hub starting meanwhile reads the old file or none.
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".jieba-")
-        with os.fdopen(fd, "wb") as file:
-            file.write(_dump(built))
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would have other users build it again
-        os.replace(temporary, path)
+        # 0644: with mkstemp's 0600, other users would build it again.
+        write_aside(path, _dump(built), mode=0o644)
     except OSError as error:
         log_.debug("jieba dictionary cache not written in %s: %s", directory, error)
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
     return built
 
 

@@ -113,4 +113,4 @@ def test_only_the_latest_classifiers_are_kept(
     for n in range(3):
         training.train({**first, "thanks": [f"thank you {n}", "谢谢"]}, word_vectors=False)
     assert len(list(folder.glob("*.classifier"))) == 2
-    assert not list(folder.glob("*.partial"))
+    assert [p.name for p in folder.iterdir()] == [p.name for p in folder.glob("*.classifier")]
