@@ -95,14 +95,12 @@ def held_back(
         rounds = folds = FOLDS
     else:
         folds, rounds = max(FOLDS, round(total / LARGE_HOLD_OUT)), 1
-    fold_of: dict[str, list[int]] = {}
-    for intent, texts in examples.items():
-        position = np.empty(len(texts), dtype=np.int64)
-        position[rng.permutation(len(texts))] = np.arange(len(texts))
-        fold_of[intent] = [-1 if len(texts) < 2 else int(p) % folds for p in position]
-    position = np.empty(len(out_of_scope), dtype=np.int64)
-    position[rng.permutation(len(out_of_scope))] = np.arange(len(out_of_scope))
-    oos_fold = [int(p) % folds for p in position]
+    # An intent with a single example is never held back (fold -1).
+    fold_of = {
+        intent: _dealt(len(texts), folds, rng) if len(texts) >= 2 else [-1] * len(texts)
+        for intent, texts in examples.items()
+    }
+    oos_fold = _dealt(len(out_of_scope), folds, rng)
     found: list[HeldBack] = []
     for fold in range(rounds):
         kept = {
@@ -133,6 +131,13 @@ def held_back(
                 )
             )
     return found, rounds
+
+
+def _dealt(count: int, folds: int, rng: np.random.Generator) -> list[int]:
+    """The fold of each of `count` lines, dealt in turn after a seeded shuffle."""
+    position = np.empty(count, dtype=np.int64)
+    position[rng.permutation(count)] = np.arange(count)
+    return [int(p) % folds for p in position]
 
 
 def choose_threshold(scored: Sequence[HeldBack], *, folds: int) -> Calibration:

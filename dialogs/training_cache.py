@@ -11,8 +11,9 @@ Where: `nlu` in Frontdesk's cache directory (`hub.cache_dir`: `FRONTDESK_CACHE_D
 `build/cache` of a checkout, else the system's temporary directory). It is created private
 (0700) and only files this user owns are read, because a classifier is a pickle.
 Each file is written whole to a temporary name and renamed, so a reader never sees half of
-one; the `KEEP` most recently written or read are kept. The cache is an optimisation: a file that cannot be read
-is retrained (and replaced), a directory that cannot be written is warned about once.
+one; the `KEEP` most recently written or read are kept. The cache is an optimisation: a file
+that cannot be read is retrained (and replaced), a directory that cannot be written is
+warned about once.
 """
 
 from __future__ import annotations
@@ -116,7 +117,15 @@ def store(key: str, classifier: IntentClassifier) -> None:
 
 
 def _prune(folder: Path) -> None:
-    kept = sorted(folder.glob("*.classifier"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    kept = sorted(folder.glob("*.classifier"), key=_last_used, reverse=True)
     for old in kept[KEEP:]:
         with contextlib.suppress(OSError):
             old.unlink()
+
+
+def _last_used(path: Path) -> int:
+    # Another process may prune the same folder at the same time: a file gone is oldest.
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
