@@ -95,9 +95,9 @@ class Sentence:
     joined: bool = False
 
 
-def split(text: str) -> tuple[Sentence, ...]:
+def split(text: str, *, max_parts: int = MAX_PARTS) -> tuple[Sentence, ...]:
     """The sentences of `text` that say something (letters or Chinese), in order; a message
-    of one part, or of more than `MAX_PARTS`, is returned as one sentence."""
+    of one part, or of more than `max_parts`, is returned as one sentence."""
     normalized = normalize(text)
     text = normalized.strip(_TRIM)
     whole = Part(text, _asked(text, question_mark=normalized.rstrip().endswith("?")))
@@ -126,7 +126,7 @@ def split(text: str) -> tuple[Sentence, ...]:
             )
         connective_before = connective_after
     parts = sum(len(s.clauses) for s in sentences)
-    if parts < 2 or parts > MAX_PARTS:
+    if parts < 2 or parts > max_parts:
         return single
     return tuple(sentences)
 

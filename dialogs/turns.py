@@ -57,7 +57,7 @@ from dialogs.flows import (
 )
 from dialogs.kb_index import Passage
 from dialogs.knowledge import KnowledgeBase
-from dialogs.questions import Question, asked
+from dialogs.questions import Question, asked, story_question
 from dialogs.slots import Invalid, validate
 from dialogs.state import State
 from dialogs.suggestions import hands_off, suggestions
@@ -290,6 +290,12 @@ class Dialogue:
         if questions:
             await self._answer_each(questions, text)
             return
+        # "…I ordered it an hour ago and found it cheaper in town. Can I still cancel?": a
+        # story's one question, surely read alone, decides what the story only blurs.
+        question = story_question(self.bot, text, whole=(intent, confidence), weak=WEAK_INTENT)
+        if question is not None:
+            intent, confidence = question.intent, question.confidence
+            self.intent, self.confidence = intent, confidence
         if intent is None:
             if not self._answer_from_knowledge(text):
                 self._fallback(candidates)

@@ -37,11 +37,16 @@ def unsplit(demo: DialogEngine) -> DialogEngine:
 
 
 async def same_as_unsplit(demo: DialogEngine, unsplit: DialogEngine, message: str) -> Chat:
-    """Say `message` to both; assert the same replies and `bot.turn`; the demo's chat."""
+    """Say `message` to both; assert the same replies and `bot.turn`; the demo's chat.
+    (The confidence may differ: a question read alone lends the whole its own when it is
+    surer of the same intent, `dialogs.questions.story_question`.)"""
     chat, before = Chat(demo), Chat(unsplit)
     result, expected = await chat.say(message), await before.say(message)
     assert chat.texts(result) == before.texts(expected)
-    assert chat.event(result, "bot.turn") == before.event(expected, "bot.turn")
+    turn, expected_turn = chat.event(result, "bot.turn"), before.event(expected, "bot.turn")
+    assert turn is not None and expected_turn is not None
+    assert turn.pop("confidence") >= expected_turn.pop("confidence")
+    assert turn == expected_turn
     assert chat.state == before.state
     return chat
 

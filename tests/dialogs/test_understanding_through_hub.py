@@ -249,3 +249,43 @@ async def test_a_guess_at_a_complaint_offers_it_as_a_button_and_queues_nobody(
     await jo.say(in_flow, replies=2)
     assert await jo.handoffs() == []
     assert "on_after_hold" not in (await jo.turns())[-1]["slots"]
+
+
+# --------------------------------------------------------------------------- a story's question
+
+
+@pytest.mark.parametrize(
+    ("story", "answer", "handoff"),
+    [
+        (
+            "My headphones were due on Monday and the tracking has not moved since. I will just "
+            "buy a pair in town. How do I cancel my order?",
+            "Orders that have not shipped can be cancelled",
+            None,
+        ),
+        (
+            "昨天晚上冲动买了一个音箱，今天朋友说送我一个旧的，订单还没发货，请问订单怎么取消",
+            "未发货的订单可在",
+            None,
+        ),
+        (
+            "The courier dumped my parcel in the rain and was rude when I called. This is the "
+            "third time. How do I make a formal complaint?",
+            "passing this to a senior member of our team",
+            "complaint",
+        ),
+        (
+            "快递员把包裹扔在楼下就走了，打电话还被骂了一顿，这不是第一次了，我要怎么投诉他",
+            "我马上为您转接资深客服专员处理",
+            "complaint",
+        ),
+    ],
+)
+async def test_a_story_told_around_one_question_gets_that_question_answered(
+    client, receiver, story: str, answer: str, handoff: str | None
+) -> None:
+    ki = Customer(client, receiver, f"ki-{len(story)}")
+    replies = await ki.say(story)
+    assert answer in texts(replies)
+    handoffs = await ki.handoffs()
+    assert [h["reason"] for h in handoffs] == ([handoff] if handoff else [])
