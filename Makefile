@@ -74,6 +74,7 @@ bench: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
 	$(BIN)/python bench/nlu.py --dataset clinc150
 	$(BIN)/python bench/nlu.py --dataset banking77
 	$(BIN)/python bench/nlu.py --dataset frontdesk-bilingual
+	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/webchat.py --visitors 100 --duration 20 --idle 10000 --json
 	$(BIN)/python bench/webchat.py --visitors 100 --duration 20 --idle 0 --bot dialogs --json
 	$(BIN)/python bench/identity.py --store sqlite --identities 1000000
