@@ -227,6 +227,7 @@ class Settings:
     split_confidence: float = 0.5  # each question of a message asking several needs this much
     max_fallbacks: int = 2
     flow_timeout: float = 1800.0
+    follow_up_window: float = 300.0  # seconds a short question may lean on the last answer
     messages: Mapping[str, Text] = field(default_factory=dict)
     knowledge: bool = True  # answer from the knowledge base when no intent is confident
 

@@ -227,6 +227,7 @@ class Reader:
             "split_confidence",
             "max_fallbacks",
             "flow_timeout",
+            "follow_up_window",
             "messages",
             "knowledge",
         )
@@ -264,6 +265,7 @@ class Reader:
             split_confidence=self.number(node.get("split_confidence"), 0.5, 0.0, 1.0) or 0.5,
             max_fallbacks=int(self.number(node.get("max_fallbacks"), 2, 1, 100) or 2),
             flow_timeout=self.number(node.get("flow_timeout"), 1800.0, 1.0, 10**7) or 1800.0,
+            follow_up_window=self.number(node.get("follow_up_window"), 300.0, 0.0, 86400.0) or 0.0,
             messages=messages,
         )
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialogs.topic import Topic
+
 #: How many tried steps and answers a hand-off summary keeps.
 MAX_TRIED = 30
 #: How many interrupted flows wait to be resumed; older ones are forgotten.
@@ -34,6 +36,7 @@ class State:
     last_activity: float = 0.0
     tried: list[dict[str, Any]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    topic: Topic | None = None  # the question last answered (`dialogs.topic`)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, default_lang: str) -> State:
@@ -62,6 +65,7 @@ class State:
             last_activity=float(last) if isinstance(last, int | float) else 0.0,
             tried=[t for t in get("tried", list, []) if isinstance(t, dict)][-MAX_TRIED:],
             tags=[str(t) for t in get("tags", list, [])],
+            topic=Topic.from_json(data.get("topic")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -80,6 +84,7 @@ class State:
             "last_activity": self.last_activity,
             "tried": self.tried[-MAX_TRIED:],
             "tags": list(self.tags),
+            **({"topic": self.topic.to_json()} if self.topic is not None else {}),
         }
 
     def note(self, entry: dict[str, Any]) -> None:

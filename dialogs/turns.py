@@ -62,6 +62,7 @@ from dialogs.slots import Invalid, validate
 from dialogs.state import State
 from dialogs.suggestions import hands_off, suggestions
 from dialogs.templates import evaluate, render
+from dialogs.topic import MAX_TOPIC_TEXT, Topic, continued, in_context, points_back
 from hub.model import (
     Button,
     ConversationStatus,
@@ -170,10 +171,15 @@ class Dialogue:
         self.rejected: dict[str, str] = {}  # slots whose entity in this message was invalid
         self.answer = ""  # the customer's answer quoted in a validation message
         self.questions: list[dict[str, Any]] = []  # each question answered, when several
+        self.now = 0.0
+        self.asked = ""  # what the answer answers: the message, or it after the topic's question
+        self.quoted = ""  # the knowledge-base article quoted this turn
+        self.follow_up = False  # read as a follow-up of the conversation's topic
 
     # ------------------------------------------------------------------ the turn
     async def run(self, raw_text: str, *, now: float, deep_link: str = "") -> Outcome:
         state, settings = self.state, self.bot.settings
+        self.now = now
         # A mail's "Thanks,\nAna" or "祝好！\n李雷" is read as a frame, not as the message.
         self.text = text = clean(without_frame(raw_text))
         text, question = split_question(text)
@@ -240,6 +246,8 @@ class Dialogue:
         }
         if self.questions:
             data["questions"] = self.questions
+        if self.follow_up:
+            data["follow_up"] = True
         if self.timed_out:
             data["timed_out"] = self.timed_out
         if self.found:
@@ -282,8 +290,27 @@ class Dialogue:
         return intent, float(prediction.confidence), candidates
 
     async def _understand(self, text: str) -> None:
+        """Answer a message read as a question (or several, or a follow-up of the last one);
+        what it answered becomes the conversation's topic (`dialogs.topic`)."""
+        state = self.state
+        topic, state.topic = self._fresh_topic(), None
+        self.asked = text
+        await self._read_and_answer(text, topic)
+        if self.handled_as in ("faq", "knowledge") and not self.questions:
+            state.topic = Topic(
+                text=self.asked[-MAX_TOPIC_TEXT:],
+                intent=self.intent or "",
+                article=self.quoted if self.handled_as == "knowledge" else "",
+                at=self.now,
+            )
+
+    def _fresh_topic(self) -> Topic | None:
+        topic, window = self.state.topic, self.bot.settings.follow_up_window
+        return topic if topic is not None and self.now - topic.at <= window else None
+
+    async def _read_and_answer(self, text: str, topic: Topic | None) -> None:
         # "how do I complain… no wait, I just want the hours": read what is still meant.
-        text = after_retraction(text)
+        text = self.asked = after_retraction(text)
         intent, confidence, candidates = self._classify(text)
         self.intent, self.confidence = intent, confidence
         questions = asked(self.bot, text, whole=(intent, confidence))
@@ -296,8 +323,27 @@ class Dialogue:
         if question is not None:
             intent, confidence = question.intent, question.confidence
             self.intent, self.confidence = intent, confidence
+        # "can I cancel an order I placed an hour ago" … "what if it already shipped?": a
+        # message that says too little alone may continue the last question answered.
+        follow = (
+            continued(
+                self.bot,
+                text,
+                whole=(intent, confidence),
+                topic=topic,
+                weak=WEAK_INTENT,
+                article_for=self._article_for,
+            )
+            if topic is not None
+            else None
+        )
+        if follow is not None and topic is not None:
+            intent, confidence = follow.intent, follow.confidence
+            self.intent, self.confidence = intent, confidence
+            text = self.asked = in_context(topic, text)
+            self.follow_up = True
         if intent is None:
-            if not self._answer_from_knowledge(text):
+            if not (self._answer_from_knowledge(text) or self._answer_in_topic(text, topic)):
                 self._fallback(candidates)
             return
         faq = self.bot.faqs.get(intent)
@@ -318,6 +364,28 @@ class Dialogue:
             return
         self.state.fallbacks = 0
         await self._start_intent(intent, text)
+
+    def _article_for(self, text: str) -> str | None:
+        """The article the knowledge base answers `text` with, if any (nothing is said)."""
+        hit = self.knowledge.answer(text, self.state.lang) if self.knowledge else None
+        return hit.passage.article if hit is not None else None
+
+    def _answer_in_topic(self, text: str, topic: Topic | None) -> bool:
+        """A message not understood alone whose words point back, after an article answered
+        the last question: the passage of that article that answers it read after that
+        question ("is the watch waterproof?" … "can I wear it in the shower?"), if the
+        knowledge base finds one."""
+        if topic is None or not topic.article or self.knowledge is None:
+            return False
+        if not points_back(text):
+            return False
+        context = in_context(topic, text)
+        hit = self.knowledge.answer(context, self.state.lang)
+        if hit is None or hit.passage.article != topic.article:
+            return False
+        self._quote(hit.passage, hit.confidence)
+        self.asked, self.follow_up = context, True
+        return True
 
     def _answer_from_knowledge(self, text: str, *, unless: Sequence[str] = ()) -> bool:
         """Quote the passage that answers `text`, if one is confident enough and not of an
@@ -350,6 +418,7 @@ class Dialogue:
         assert self.knowledge is not None
         state = self.state
         article = self.knowledge.articles[passage.article]
+        self.quoted = article.id
         self.handled_as = "knowledge"
         state.fallbacks = 0
         context = self.template_context()

@@ -289,3 +289,32 @@ async def test_a_story_told_around_one_question_gets_that_question_answered(
     assert answer in texts(replies)
     handoffs = await ki.handoffs()
     assert [h["reason"] for h in handoffs] == ([handoff] if handoff else [])
+
+
+# --------------------------------------------------------------------------- a follow-up
+
+
+@pytest.mark.parametrize(
+    ("question", "follow_up", "intent"),
+    [
+        (
+            "can I cancel the order I placed this morning?",
+            "and if it has already shipped?",
+            "cancel_order",
+        ),
+        ("礼品卡有有效期吗", "那余额用不完怎么办", "gift_cards"),
+    ],
+)
+async def test_a_follow_up_is_read_after_the_question_it_follows(
+    client, receiver, question: str, follow_up: str, intent: str
+) -> None:
+    # The topic lives in the conversation's state, which the hub stores between turns.
+    lu = Customer(client, receiver, f"lu-{len(question)}")
+    first = await lu.say(question)
+    again = await lu.say(follow_up)
+    assert texts(again) == texts(first)  # the same FAQ answers again
+    turns = await lu.turns()
+    assert [(t["intent"], t.get("follow_up", False)) for t in turns] == [
+        (intent, False),
+        (intent, True),
+    ]
