@@ -11,11 +11,16 @@ what the turn did:
 - **wrong**: another intent or article answered;
 - **fallback**: nothing answered where something should have been.
 
-Two sets, each with a dev split (for working on the bot) and a test split (run once):
+Three sets, each with a dev split (for working on the bot) and a test split (run once):
 `stories_*` (a question about an intent, about an article, a generic "what should I do?", a
-question the shop cannot answer, a story about one topic asking about another) and
+question the shop cannot answer, a story about one topic asking about another),
 `remedies_*` (a story whose own topic answers a general question: "charged twice… can I
-get my money back?" is the double charge, not the refund policy).
+get my money back?" is the double charge, not the refund policy) and `followups_*` (two
+messages 20 seconds apart, the second leaning on the first: "can I cancel an order I placed
+an hour ago" … "what if it already shipped?"; the second is scored). A fourth, `pairs`, is
+made here from the NLU set's lines (`bench/data/frontdesk-bilingual/`, its dev and test
+splits): each line said after an unrelated question the bot answers (another FAQ's line,
+drawn with a fixed seed), to see that a new question is still read as itself.
 
     .venv/bin/python bench/stories.py                        # every set and split
     .venv/bin/python bench/stories.py --split dev --misses   # list what went wrong
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import sys
 from collections import Counter
 from pathlib import Path
@@ -33,7 +39,20 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parents[1]
 DATA = HERE / "bench" / "data" / "stories-bilingual"
-SETS = ("stories", "remedies")
+SETS = ("stories", "remedies", "followups", "pairs")
+NLU = HERE / "bench" / "data" / "frontdesk-bilingual"
+#: Intents whose lines do not open a pair: flows and small talk leave no topic.
+NOT_A_TOPIC = {
+    "oos",
+    "greet",
+    "thanks",
+    "goodbye",
+    "talk_to_human",
+    "complaint",
+    "check_order",
+    "delivery_problem",
+    "device_wont_power_on",
+}
 OUTCOMES = ("right", "wrong", "fallback")
 
 
@@ -50,10 +69,23 @@ def parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def load(name: str, split: str) -> list[tuple[str, str, str]]:
+#: One scored message: its language, its label and what the customer says, the last of
+#: which is scored (`followups_*`: the first question, then the follow-up).
+Row = tuple[str, str, tuple[str, ...]]
+
+
+def load(name: str, split: str) -> list[Row]:
+    if name == "pairs":
+        return pairs(split)
     lines = (DATA / f"{name}_{split}.tsv").read_text(encoding="utf-8").splitlines()
-    rows = [line.split("\t") for line in lines[1:] if line.strip()]
-    return [(lang, label, text) for lang, label, text in rows]
+    rows: list[Row] = []
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        lang, *cells = line.split("\t")
+        said = tuple(cells[1::2])  # label, text, [label, text]: the texts
+        rows.append((lang, cells[-2], said))
+    return rows
 
 
 def outcome(label: str, turn: dict[str, Any], article: str | None) -> tuple[str, str]:
@@ -66,7 +98,20 @@ def outcome(label: str, turn: dict[str, Any], article: str | None) -> tuple[str,
     return ("fallback" if did == "none" else "wrong"), did
 
 
-async def score(repo: Path, rows: list[tuple[str, str, str]], misses: bool) -> Counter[str]:
+def pairs(split: str) -> list[Row]:
+    """Each line of the NLU set's `split` after a line of another FAQ intent (fixed seed)."""
+    draw = random.Random(f"pairs-{split}")
+    rows: list[Row] = []
+    for lang in ("en", "zh"):
+        lines = (NLU / f"{split}_{lang}.tsv").read_text(encoding="utf-8").splitlines()[1:]
+        labelled = [tuple(line.split("\t", 1)) for line in lines if line.strip()]
+        for intent, text in labelled:
+            openers = [t for i, t in labelled if i != intent and i not in NOT_A_TOPIC]
+            rows.append((lang, "none" if intent == "oos" else intent, (draw.choice(openers), text)))
+    return rows
+
+
+async def score(repo: Path, rows: list[Row], misses: bool) -> Counter[str]:
     from dialogs.engine import DialogEngine
     from tests.dialogs.talk import Chat
 
@@ -74,15 +119,16 @@ async def score(repo: Path, rows: list[tuple[str, str, str]], misses: bool) -> C
         repo / "config" / "dialogs", knowledge_path=repo / "config" / "knowledge"
     )
     tally: Counter[str] = Counter()
-    for lang, label, text in rows:
+    for lang, label, said in rows:
         chat = Chat(engine)
-        result = await chat.say(text)
+        for text in said:
+            result = await chat.say(text, wait=20.0)
         turn = chat.event(result, "bot.turn") or {}
         answered = chat.event(result, "kb.answered")
         verdict, did = outcome(label, turn, answered["article"] if answered else None)
         tally[f"{lang} {verdict}"] += 1
         if misses and verdict != "right":
-            print(f"  {lang} {verdict:<8} want {label:<24} got {did:<24} {text}")
+            print(f"  {lang} {verdict:<8} want {label:<24} got {did:<24} {' || '.join(said)}")
     return tally
 
 
