@@ -325,8 +325,8 @@ class Dialogue:
             self.intent, self.confidence = intent, confidence
         # "can I cancel an order I placed an hour ago" … "what if it already shipped?": a
         # message that says too little alone may continue the last question answered.
-        follow = (
-            continued(
+        if topic is not None:
+            follow = continued(
                 self.bot,
                 text,
                 whole=(intent, confidence),
@@ -334,14 +334,11 @@ class Dialogue:
                 weak=WEAK_INTENT,
                 article_for=self._article_for,
             )
-            if topic is not None
-            else None
-        )
-        if follow is not None and topic is not None:
-            intent, confidence = follow.intent, follow.confidence
-            self.intent, self.confidence = intent, confidence
-            text = self.asked = in_context(topic, text)
-            self.follow_up = True
+            if follow is not None:
+                intent, confidence = follow.intent, follow.confidence
+                self.intent, self.confidence = intent, confidence
+                text = self.asked = in_context(topic, text)
+                self.follow_up = True
         if intent is None:
             if not (self._answer_from_knowledge(text) or self._answer_in_topic(text, topic)):
                 self._fallback(candidates)
@@ -375,9 +372,7 @@ class Dialogue:
         the last question: the passage of that article that answers it read after that
         question ("is the watch waterproof?" … "can I wear it in the shower?"), if the
         knowledge base finds one."""
-        if topic is None or not topic.article or self.knowledge is None:
-            return False
-        if not points_back(text):
+        if topic is None or not topic.article or self.knowledge is None or not points_back(text):
             return False
         context = in_context(topic, text)
         hit = self.knowledge.answer(context, self.state.lang)
