@@ -10,12 +10,42 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs.topic import Topic
-
 #: How many tried steps and answers a hand-off summary keeps.
 MAX_TRIED = 30
 #: How many interrupted flows wait to be resumed; older ones are forgotten.
 MAX_STACK = 3
+#: The end of what the customer asked that is kept (a question and its follow-ups).
+MAX_TOPIC_TEXT = 240
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Topic:
+    """What the customer asked that the bot answered last: `text` (the question, with the
+    follow-ups it took, at most `MAX_TOPIC_TEXT` characters), the FAQ's `intent` or the
+    quoted `article` ("" for none), and when (`at`)."""
+
+    text: str
+    intent: str = ""
+    article: str = ""
+    at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "intent": self.intent, "article": self.article, "at": self.at}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Topic | None:
+        """The topic kept in a state, or None when there is none or it is unreadable."""
+        if not isinstance(data, Mapping):
+            return None
+        text, intent, article, at = (data.get(k) for k in ("text", "intent", "article", "at"))
+        if not isinstance(text, str) or not text or not isinstance(at, int | float):
+            return None
+        return cls(
+            text=text[-MAX_TOPIC_TEXT:],
+            intent=intent if isinstance(intent, str) else "",
+            article=article if isinstance(article, str) else "",
+            at=float(at),
+        )
 
 
 @dataclass(slots=True, kw_only=True)

@@ -39,18 +39,15 @@ questions").
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
 from dialogs.flows import Bot
 from dialogs.questions import SMALL_TALK, Question
+from dialogs.state import MAX_TOPIC_TEXT, Topic
 from hub.text import normalize
 
 __all__ = ["MAX_TOPIC_TEXT", "Topic", "continued", "in_context", "points_back"]
 
-#: The end of what the customer asked that is kept (a question and its follow-ups).
-MAX_TOPIC_TEXT = 240
 # Words by which a message points back to what was said before: a connective that opens it
 # ("and…", "what about…", "那…", "如果…"), a pronoun ("it", "that", "those", "它", "这个"),
 # a closing 呢 ("…呢?": "and what about…?") or 也 ("…as well?").
@@ -59,36 +56,6 @@ _POINTS_BACK = re.compile(
     r"|\b(?:it|its|it's|that|this|they|them|those|these|one|ones|there)\b"
     r"|^(?:那|那么|如果|要是|还有)|呢[?!.]*$|[它这那]|也"
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Topic:
-    """What the customer asked that the bot answered last: `text` (the question, with the
-    follow-ups it took, at most `MAX_TOPIC_TEXT` characters), the FAQ's `intent` or the
-    quoted `article` ("" for none), and when (`at`)."""
-
-    text: str
-    intent: str = ""
-    article: str = ""
-    at: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "intent": self.intent, "article": self.article, "at": self.at}
-
-    @classmethod
-    def from_json(cls, data: Any) -> Topic | None:
-        """The topic kept in a state, or None when there is none or it is unreadable."""
-        if not isinstance(data, Mapping):
-            return None
-        text, intent, article, at = (data.get(k) for k in ("text", "intent", "article", "at"))
-        if not isinstance(text, str) or not text or not isinstance(at, int | float):
-            return None
-        return cls(
-            text=text[-MAX_TOPIC_TEXT:],
-            intent=intent if isinstance(intent, str) else "",
-            article=article if isinstance(article, str) else "",
-            at=float(at),
-        )
 
 
 def in_context(topic: Topic, text: str) -> str:

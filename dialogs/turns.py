@@ -372,22 +372,22 @@ class Dialogue:
         the last question: the passage of that article that answers it read after that
         question ("is the watch waterproof?" … "can I wear it in the shower?"), if the
         knowledge base finds one."""
-        if topic is None or not topic.article or self.knowledge is None or not points_back(text):
+        if topic is None or not topic.article or not points_back(text):
             return False
         context = in_context(topic, text)
-        hit = self.knowledge.answer(context, self.state.lang)
-        if hit is None or hit.passage.article != topic.article:
+        if not self._answer_from_knowledge(context, only=topic.article):
             return False
-        self._quote(hit.passage, hit.confidence)
         self.asked, self.follow_up = context, True
         return True
 
-    def _answer_from_knowledge(self, text: str, *, unless: Sequence[str] = ()) -> bool:
-        """Quote the passage that answers `text`, if one is confident enough and not of an
-        article in `unless`; ask if it helped."""
+    def _answer_from_knowledge(
+        self, text: str, *, unless: Sequence[str] = (), only: str = ""
+    ) -> bool:
+        """Quote the passage that answers `text`, if one is confident enough, not of an
+        article in `unless` and (`only`) of that article; ask if it helped."""
         lang = self.state.lang
         hit = self.knowledge.answer(text, lang) if self.knowledge else None
-        if hit is None or hit.passage.article in unless:
+        if hit is None or hit.passage.article in unless or only not in ("", hit.passage.article):
             return False
         self._quote(hit.passage, hit.confidence)
         return True
