@@ -55,7 +55,7 @@ from dialogs.flows import (
     Tag,
     Text,
 )
-from dialogs.kb_index import Passage
+from dialogs.kb_index import Hit, Passage
 from dialogs.knowledge import KnowledgeBase
 from dialogs.questions import Question, asked, story_question
 from dialogs.slots import Invalid, validate
@@ -175,6 +175,7 @@ class Dialogue:
         self.asked = ""  # what the answer answers: the message, or it after the topic's question
         self.quoted = ""  # the knowledge-base article quoted this turn
         self.follow_up = False  # read as a follow-up of the conversation's topic
+        self.kb_hits: dict[str, Hit | None] = {}  # texts looked up in the knowledge base
 
     # ------------------------------------------------------------------ the turn
     async def run(self, raw_text: str, *, now: float, deep_link: str = "") -> Outcome:
@@ -294,7 +295,6 @@ class Dialogue:
         what it answered becomes the conversation's topic (`dialogs.topic`)."""
         state = self.state
         topic, state.topic = self._fresh_topic(), None
-        self.asked = text
         await self._read_and_answer(text, topic)
         if self.handled_as in ("faq", "knowledge") and not self.questions:
             state.topic = Topic(
@@ -362,9 +362,18 @@ class Dialogue:
         self.state.fallbacks = 0
         await self._start_intent(intent, text)
 
+    def _kb_hit(self, text: str) -> Hit | None:
+        """What the knowledge base answers `text` with; a follow-up's rule and the answer
+        may both ask about the same text in one turn, and it is searched once."""
+        if self.knowledge is None:
+            return None
+        if text not in self.kb_hits:
+            self.kb_hits[text] = self.knowledge.answer(text, self.state.lang)
+        return self.kb_hits[text]
+
     def _article_for(self, text: str) -> str | None:
         """The article the knowledge base answers `text` with, if any (nothing is said)."""
-        hit = self.knowledge.answer(text, self.state.lang) if self.knowledge else None
+        hit = self._kb_hit(text)
         return hit.passage.article if hit is not None else None
 
     def _answer_in_topic(self, text: str, topic: Topic | None) -> bool:
@@ -385,8 +394,7 @@ class Dialogue:
     ) -> bool:
         """Quote the passage that answers `text`, if one is confident enough, not of an
         article in `unless` and (`only`) of that article; ask if it helped."""
-        lang = self.state.lang
-        hit = self.knowledge.answer(text, lang) if self.knowledge else None
+        hit = self._kb_hit(text)
         if hit is None or hit.passage.article in unless or only not in ("", hit.passage.article):
             return False
         self._quote(hit.passage, hit.confidence)
