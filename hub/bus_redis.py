@@ -236,7 +236,9 @@ class RedisBus:
         # The store's own way to connect: one server or a Redis Cluster (the stream's key
         # carries the store's hash tag, so it lives on the store's slot).
         self._redis = await connect(self.url)
-        self._reader_redis = await connect(self.url)
+        # The reader resends nothing itself (its loop backs off and catches up instead),
+        # so closing its connection ends a blocking read for good.
+        self._reader_redis = await connect(self.url, retries=0)
         # Start after what is there now: what came before is in the log, which the
         # consumers read when they start (after this, so nothing falls in between).
         last = await self._last_id()
@@ -255,6 +257,12 @@ class RedisBus:
         # The loops also stop on this flag: a cancel that redis-py's own timeouts swallow
         # (Python 3.11's wait_for can) must not keep one running and hang the shutdown.
         self._closing = True
+        if self._reader_redis is not None:
+            # A blocking XREAD ignores the cancel until its block ends (redis-py's timeouts
+            # can swallow it), which held every shutdown up to `BLOCK_MS`: closing the
+            # reader's connection ends the read at once.
+            with contextlib.suppress(RedisError, OSError):
+                await self._reader_redis.aclose()
         await asyncio.gather(*(stop_task(task, "event-bus", 5.0) for task in self._tasks))
         self._tasks = []
         await self._lanes.close()
@@ -262,6 +270,11 @@ class RedisBus:
             if client is not None:
                 await client.aclose()
         self._redis = self._reader_redis = None
+
+    def closing(self) -> bool:
+        """`stop` has begun (a call, not the flag: a loop that read it before an await
+        must read it again after)."""
+        return self._closing
 
     async def _flush(self) -> None:
         target = self._queued
@@ -332,6 +345,8 @@ class RedisBus:
                     {self.key: last_id}, count=READ_COUNT, block=BLOCK_MS
                 )
             except (RedisError, OSError) as error:
+                if self.closing():  # the read ended by `stop`
+                    return
                 if not lost:
                     log.warning("event bus connection lost", extra={"error": repr(error)})
                 lost = True

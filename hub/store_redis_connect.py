@@ -137,13 +137,15 @@ def keys_read_locally(client: RedisCluster) -> None:
     setattr(parser, "get_keys", get_keys)  # noqa: B010 - an instance's method, replaced
 
 
-async def connect(url: str) -> RedisClient:
-    """A pinged client for `url`; `ConnectionError` naming the (redacted) URL otherwise."""
+async def connect(url: str, *, retries: int = 5) -> RedisClient:
+    """A pinged client for `url`; `ConnectionError` naming the (redacted) URL otherwise.
+    `retries`: how often a command is resent after a dropped connection (0 for a caller
+    that retries on its own terms, such as a blocking reader that must stop when closed)."""
     # Resending after a dropped connection is safe: write scripts are idempotent per
     # call (see `hub.store_redis_scripts`); a resent claim at worst leaves the first batch
     # leased until its lease runs out. A restart drops every pooled connection at once,
     # so without retries the next few calls would all fail.
-    retry = Retry(EqualJitterBackoff(cap=1.0, base=0.02), retries=5)
+    retry = Retry(EqualJitterBackoff(cap=1.0, base=0.02), retries=retries)
     client: RedisClient
     if is_cluster_url(url):
         # redis-py names cluster nodes with the plain schemes.
@@ -173,7 +175,8 @@ async def connect(url: str) -> RedisClient:
             socket_connect_timeout=CONNECT_TIMEOUT,
             retry=retry,
         )
-        client = Redis(connection_pool=pool)
+        # The client owns its pool: closing it closes every connection, one in use too.
+        client = Redis.from_pool(pool)
     try:
         await client.ping()
     except (RedisError, OSError) as error:
