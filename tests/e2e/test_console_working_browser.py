@@ -372,3 +372,26 @@ async def test_a_row_keeps_its_element_through_live_updates(
     assert await row.evaluate("(node) => node.__marked === true")
     await row.click()
     await expect(mei.locator("#timeline")).to_contain_text(more, timeout=WAIT)
+
+
+@pytest.mark.parametrize(("lang", "ask"), CASES)
+async def test_a_click_across_a_live_update_of_its_row_opens_it(
+    server: str, browser: Browser, lang: str, ask: str
+) -> None:
+    """The agent presses the mouse on a row, a live event redraws the row's contents, the
+    agent lets go: that is still a click on the row. (A redraw that swapped the row's
+    children took the pressed element out of the page, and the browser sent no click.)"""
+    mei = await agent(browser, server, "mei", lang=lang)
+    customer = await open_chat(browser, server)
+    await say(customer, ask)
+    row = mei.locator("#mine .ticket").first
+    await expect(row).to_be_visible(timeout=WAIT)
+    box = await row.locator(".preview").bounding_box()
+    assert box is not None
+    await mei.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await mei.mouse.down()
+    more = "Are you there?" if lang == "en" else "有人吗？"
+    await say(customer, more)
+    await expect(row.locator(".preview")).to_contain_text(more, timeout=WAIT)
+    await mei.mouse.up()
+    await expect(mei.locator("#timeline")).to_contain_text(more, timeout=WAIT)

@@ -103,18 +103,37 @@ const Console = (() => {
 
   // Lists redrawn from the server on every live update keep their elements: a node whose
   // data-key is already shown stays (updated in place when its data-sig changed). Replacing an
-  // element under the pointer between mouse down and mouse up would swallow the click.
+  // element under the pointer between mouse down and mouse up would swallow the click, and
+  // that holds for the row's children too (the pointer is on one of them): they are patched,
+  // and replaced only where the new row has a different shape.
+  // The handlers `el` sets as properties go with the data they were made for.
+  const HANDLERS = ["onclick", "onchange", "oninput", "onkeydown", "onsubmit"];
+  function patch(target, source) {
+    for (const key of HANDLERS) if (target[key] !== source[key]) target[key] = source[key];
+    for (const name of target.getAttributeNames()) if (!source.hasAttribute(name)) target.removeAttribute(name);
+    for (const name of source.getAttributeNames()) {
+      const value = source.getAttribute(name);
+      if (target.getAttribute(name) !== value) target.setAttribute(name, value);
+    }
+    const olds = [...target.childNodes];
+    const news = [...source.childNodes];
+    if (olds.length !== news.length || olds.some((node, i) => node.nodeName !== news[i].nodeName)) {
+      target.replaceChildren(...news);
+      return;
+    }
+    olds.forEach((node, i) => {
+      if (node.nodeType === Node.ELEMENT_NODE) patch(node, news[i]);
+      else if (node.nodeValue !== news[i].nodeValue) node.nodeValue = news[i].nodeValue;
+    });
+  }
+
   function update(list, fresh) {
     const shown = new Map();
     for (const node of list.children) if (node.dataset.key) shown.set(node.dataset.key, node);
     const next = fresh.map((node) => {
       const kept = node.dataset.key ? shown.get(node.dataset.key) : undefined;
       if (!kept) return node;
-      if (kept.dataset.sig !== node.dataset.sig) {
-        kept.className = node.className;
-        kept.dataset.sig = node.dataset.sig;
-        kept.replaceChildren(...node.childNodes);
-      }
+      if (kept.dataset.sig !== node.dataset.sig) patch(kept, node);
       return kept;
     });
     const same = next.length === list.children.length && next.every((node, i) => list.children[i] === node);
