@@ -20,7 +20,9 @@ messages 20 seconds apart, the second leaning on the first: "can I cancel an ord
 an hour ago" … "what if it already shipped?"; the second is scored). A fourth, `pairs`, is
 made here from the NLU set's lines (`bench/data/frontdesk-bilingual/`, its dev and test
 splits): each line said after an unrelated question the bot answers (another FAQ's line,
-drawn with a fixed seed), to see that a new question is still read as itself.
+drawn with a fixed seed), to see that a new question is still read as itself. A fifth,
+`short` (dev only), is chat shorthand: a word or two asking for a person, hello, goodbye,
+thanks, and short lines with the same words that ask for something else.
 
     .venv/bin/python bench/stories.py                        # every set and split
     .venv/bin/python bench/stories.py --split dev --misses   # list what went wrong
@@ -39,7 +41,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parents[1]
 DATA = HERE / "bench" / "data" / "stories-bilingual"
-SETS = ("stories", "remedies", "followups", "pairs")
+SETS = ("stories", "remedies", "followups", "short", "pairs")
 NLU = HERE / "bench" / "data" / "frontdesk-bilingual"
 #: Intents whose lines do not open a pair: flows and small talk leave no topic.
 NOT_A_TOPIC = {
@@ -140,6 +142,8 @@ def main() -> None:
     print(f"dialog engine of {repo}")
     for name in SETS:
         for split in splits:
+            if name != "pairs" and not (DATA / f"{name}_{split}.tsv").exists():
+                continue  # `short` has a dev split only
             tally = asyncio.run(score(repo, load(name, split), args.misses))
             for lang in ("en", "zh"):
                 counts = [tally[f"{lang} {o}"] for o in OUTCOMES]
