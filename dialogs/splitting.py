@@ -69,6 +69,14 @@ _ZH_QUESTION = re.compile(
     r"[吗嘛呢几哪谁]|多少|多久|多长|多快|怎|什么|如何|为何|是否|能否|可否|有没有|是不是"
     r"|能不能|可不可以|会不会|要不要"
 )
+# The same characters in statements: "几乎没电了" (almost), "好几次" (several), "什么都没收到"
+# (nothing), "怎么也开不了机" (however hard), "不怎么好用" (not very), "哪怕" (even if), "还没开机
+# 呢" (not even … yet: 呢 after 还没/正在 ends a statement, "那退款呢" still asks).
+_ZH_DECLARATIVE = re.compile(
+    r"几乎|好几|十几|几十|几百|几千|什么[都也的]|没什么|不怎么|怎么[也都]|谁[都也]"
+    r"|哪(?:儿|里)?[都也]|哪怕|多少(?:有点|有些|也)"
+)
+_ZH_STATEMENT_NE = re.compile(r"((?:还没有?|还不|还在|正在|才)[^，,。！？!?；;]{0,12})呢")
 _WORDS = re.compile(f"[^\\W\\d_]|[{_CJK}]")  # a letter or a Chinese character
 _TRIM = " ,.;:!?-~。、"
 
@@ -133,7 +141,12 @@ def split(text: str, *, max_parts: int = MAX_PARTS) -> tuple[Sentence, ...]:
 
 def _asked(part: str, *, question_mark: bool) -> bool:
     """Whether `part` (tidied) reads as a question; `question_mark`: a "?" follows it."""
-    return question_mark or _OPENER.match(part) is not None or _ZH_QUESTION.search(part) is not None
+    if question_mark or _OPENER.match(part) is not None:
+        return True
+    if not has_cjk(part):
+        return False
+    plain = _ZH_DECLARATIVE.sub("", _ZH_STATEMENT_NE.sub(r"\1", part))
+    return _ZH_QUESTION.search(plain) is not None
 
 
 def _may_split(normalized: str) -> bool:

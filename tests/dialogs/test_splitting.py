@@ -136,6 +136,24 @@ def test_what_reads_as_a_question_and_what_a_connective_joins() -> None:
     assert sentence.clauses == (Part("hello", False), Part("shipping cost", True))
 
 
+@pytest.mark.parametrize(
+    ("message", "asked"),
+    [
+        # The question words and particles of Chinese also make statements.
+        ("收到的平板屏幕裂了，还没开机呢，怎么处理", [False, False, True]),
+        ("手机几乎没电了，好几次都这样，能修吗", [False, False, True]),
+        ("什么都没收到，客服怎么也打不通，退款多久到账", [False, False, True]),
+        ("才买了两个月呢，不怎么好用，可以退吗", [False, False, True]),
+        # … and still ask where they ask.
+        ("那退款呢，还要多久呢，几天能到", [True, True, True]),
+        # English: a clause asks with a question word or a question mark.
+        ("The screen cracked, I have not even turned it on, what should I do?", [False, False, True]),
+    ],
+)
+def test_which_clauses_ask(message: str, asked: list[bool]) -> None:
+    assert [clause.asked for sentence in split(message) for clause in sentence.clauses] == asked
+
+
 def test_a_message_of_many_parts_is_left_whole() -> None:
     message = ", ".join(["what"] * (MAX_PARTS + 1))
     (sentence,) = split(message)
