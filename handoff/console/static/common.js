@@ -106,7 +106,7 @@ const Console = (() => {
   // element under the pointer between mouse down and mouse up would swallow the click, and
   // that holds for the row's children too (the pointer is on one of them): they are patched,
   // and replaced only where the new row has a different shape.
-  // The handlers `el` sets as properties go with the data they were made for.
+  // The handlers el() sets as properties go with the data they were made for.
   const HANDLERS = ["onclick", "onchange", "oninput", "onkeydown", "onsubmit"];
   function patch(target, source) {
     for (const key of HANDLERS) if (target[key] !== source[key]) target[key] = source[key];
