@@ -80,6 +80,11 @@ DEFAULT_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Hello! How can I help you today?",
         "zh": "您好！请问有什么可以帮您？",
     },
+    # The customer dropped what a flow was asking ("never mind", "算了": dialogs.withdrawal).
+    "left_flow": {
+        "en": "OK, let's leave that there. Is there anything else I can help with?",
+        "zh": "好的，这件事先到这里。还有其他可以帮您的吗？",
+    },
     "gave_up": {
         "en": "Let's leave that for now. Is there anything else I can help with?",
         "zh": "我们先跳过这个问题。还有其他可以帮您的吗？",

@@ -58,11 +58,12 @@ from dialogs.flows import (
 from dialogs.kb_index import Hit, Passage
 from dialogs.knowledge import KnowledgeBase
 from dialogs.questions import Question, asked, story_question
-from dialogs.slots import Invalid, validate
+from dialogs.slots import Invalid, Valid, validate
 from dialogs.state import State
 from dialogs.suggestions import hands_off, suggestions
 from dialogs.templates import evaluate, render
 from dialogs.topic import MAX_TOPIC_TEXT, Topic, continued, in_context, points_back
+from dialogs.withdrawal import withdraws
 from hub.model import (
     Button,
     ConversationStatus,
@@ -80,6 +81,7 @@ MAX_STEPS_PER_TURN = 50
 PRIORITY_NUMBER = {"P1": 1, "P2": 2, "P3": 3}
 #: What an opening such as Telegram's `/start` is answered with, when the bot has it.
 GREETING_INTENT = "greet"
+GOODBYE_INTENT = "goodbye"
 #: Below this NLU confidence an intent gives way to a knowledge-base answer. Measured with
 #: out-of-scope lines as a class (threshold 0.128, where it had been 0.221): on the knowledge
 #: bench's validation questions through the engine, 36 / 33 of 63 (en / zh) got their article
@@ -640,6 +642,15 @@ class Dialogue:
             intents=self.bot.intents,
             classify=lambda t: self._classify(t)[0],
         )
+        # "never mind", "算了": the customer drops the question (and the flow), unless the
+        # words are exactly an option offered (a "Cancel" button) or the slot's own value.
+        strict = isinstance(reading.verdict, Valid) and not reading.lenient
+        if withdraws(text) and not (strict and slot.type not in ("text", "any")):
+            state.note({"flow": flow.name, "step": step.id, "left": True})
+            self.handled_as = "left_flow"
+            self.say(self.bot.message("left_flow"))
+            await self._end_flow(resume=False)
+            return
         # Typing the title of a button that stands for an intent is as if it was tapped.
         text = reading.intent or text
         explicit = text.startswith("/") and text[1:] in self.bot.intents
@@ -709,8 +720,15 @@ class Dialogue:
         self.say(slot.invalid or self.bot.message(name))
 
     async def _interrupt(self, intent: str, step: Ask, text: str) -> None:
-        """Another intent in the middle of a flow: answer it, then come back to `step`."""
+        """Another intent in the middle of a flow: answer it, then come back to `step`; a
+        goodbye ends the flow (and those it interrupted) instead of asking again."""
         self.state.fallbacks = 0
+        if intent == GOODBYE_INTENT and intent in self.bot.faqs:
+            self.state.note({"flow": self.state.flow, "step": step.id, "left": True})
+            self.handled_as = "interruption"
+            self._say_faq(self.bot.faqs[intent], text, ask=False)
+            await self._end_flow(resume=False)
+            return
         if intent in self.bot.faqs:
             several = asked(self.bot, text, whole=(intent, self.confidence))
             if several and all(q.intent in self.bot.faqs for q in several):

@@ -10,12 +10,12 @@ it ("I want to talk to the bot", "不需要人工了"; not "I don't want the bot
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from handoff.messages import LEAVE_PAYLOAD
-from handoff.negation import asserted, normalise
+from handoff.negation import asserted
 from handoff.settings import LeaveQueue
+from hub.said_only import says_only
 
 DEFAULT_WHOLE: Mapping[str, tuple[str, ...]] = {
     "en": (
@@ -62,10 +62,6 @@ DEFAULT_PHRASES: Mapping[str, tuple[str, ...]] = {
         "找机器人",
     ),
 }
-# Courtesy and particles around a withdrawal: "cancel please", "算了吧谢谢", "不用了哈".
-_COURTESY = re.compile(r"\b(?:please|pls|thanks|thank you|ok|okay)\b|[谢谢哈啊呀吧嗯哦了的]+$")
-_PUNCTUATION = re.compile(r"[\s,.;:!?，。；：！？、…~～'\"]+")
-_OPENER_END = re.compile(r"[,.;:!?，。；：！？—-]")
 
 
 def wants_to_leave(settings: LeaveQueue, text: str) -> bool:
@@ -74,22 +70,6 @@ def wants_to_leave(settings: LeaveQueue, text: str) -> bool:
         return True
     whole = settings.whole or DEFAULT_WHOLE
     phrases = settings.phrases or DEFAULT_PHRASES
-    wholes = {_bare(w) for words in whole.values() for w in words}
-    folded = normalise(text).strip()
-    if _bare(folded) in wholes:
-        return True
-    opener = _OPENER_END.split(folded, maxsplit=1)
-    if len(opener) == 2 and opener[1].strip() and _bare(opener[0]) in wholes:
+    if says_only(text, (w for words in whole.values() for w in words)):
         return True
     return bool(asserted(text, phrases))
-
-
-def _bare(text: str) -> str:
-    """A message without courtesy words, particles and punctuation, for a whole-message match."""
-    text = _PUNCTUATION.sub(" ", normalise(text)).strip()
-    for _ in range(3):  # "算了吧谢谢" → "算了吧" → "算了" is a whole match either way
-        stripped = _COURTESY.sub("", text).strip()
-        if stripped == text or not stripped:
-            break
-        text = stripped
-    return " ".join(text.split())

@@ -147,7 +147,10 @@ def test_what_reads_as_a_question_and_what_a_connective_joins() -> None:
         # … and still ask where they ask.
         ("那退款呢，还要多久呢，几天能到", [True, True, True]),
         # English: a clause asks with a question word or a question mark.
-        ("The screen cracked, I have not even turned it on, what should I do?", [False, False, True]),
+        (
+            "The screen cracked, I have not even turned it on, what should I do?",
+            [False, False, True],
+        ),
     ],
 )
 def test_which_clauses_ask(message: str, asked: list[bool]) -> None:
