@@ -87,6 +87,25 @@ async def test_power_troubleshooting_fixed(client, receiver) -> None:
     assert "working again" in texts(await di.say("yes"))
 
 
+@pytest.mark.parametrize(
+    ("sender", "problem", "dropped", "told", "then", "answer"),
+    [
+        ("ida", "my phone won't turn on", "never mind", "leave that", "bye", "Goodbye"),
+        ("jun", "我的手机开不了机", "算了", "先到这里", "再见", "再见"),
+    ],
+)
+async def test_a_dropped_troubleshooting_is_not_recorded_as_fixed(
+    client, receiver, sender: str, problem: str, dropped: str, told: str, then: str, answer: str
+) -> None:
+    customer = Customer(client, receiver, sender)
+    await customer.say(problem, replies=2)
+    assert told in texts(await customer.say(dropped))
+    turns = [e["data"] for e in await customer.events() if e["type"] == "bot.turn"]
+    assert turns[-1]["handled_as"] == "left_flow" and turns[-1]["flow"] == ""
+    assert "power_outcome" not in turns[-1]["slots"]
+    assert answer in texts(await customer.say(then))
+
+
 async def test_chinese_conversation(client, receiver) -> None:
     li = Customer(client, receiver, "li")
     assert "您好" in texts(await li.say("你好"))
