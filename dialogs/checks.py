@@ -57,8 +57,9 @@ def check_bot(
     for text in settings.messages.values():
         _check_text(problems, text, slots)
     for slot in slots.values():
-        if slot.invalid is not None:
-            _check_text(problems, slot.invalid, slots)
+        for said in (slot.invalid, slot.help):
+            if said is not None:
+                _check_text(problems, said, slots)
     for faq in faqs.values():
         if faq.intent in triggers:
             problems.add(

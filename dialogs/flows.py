@@ -95,6 +95,7 @@ class Slot:
     maximum: float | None = None
     max_length: int = 500
     invalid: Text | None = None  # said when an answer does not validate (else a default)
+    help: Text | None = None  # said when the customer does not have it ("I don't know …")
     max_attempts: int = 3
     entity: str = ""  # filled from this entity whenever a message contains it
 

@@ -50,6 +50,7 @@ SLOT_KEYS = (
     "max",
     "max_length",
     "invalid",
+    "help",
     "max_attempts",
     "entity",
 )
@@ -396,6 +397,7 @@ class Reader:
         if kind == "choice" and not choices:
             self.problems.add(node.where, f"slot {name!r} of type choice needs choices")
         invalid = node.get("invalid")
+        help_text = node.get("help")
         entity = str(node.value.get("entity") or IMPLICIT_ENTITY.get(kind, ""))
         if entity and entity not in self.entities:
             where = (node.get("entity") or node).where
@@ -411,6 +413,7 @@ class Reader:
             maximum=self.number(node.get("max"), None, -(10**12), 10**12),
             max_length=int(self.number(node.get("max_length"), 500, 1, 100_000) or 500),
             invalid=self.text(invalid) if invalid is not None else None,
+            help=self.text(help_text) if help_text is not None else None,
             max_attempts=int(self.number(node.get("max_attempts"), 3, 1, 100) or 3),
             entity=entity,
         )

@@ -63,6 +63,7 @@ from dialogs.state import State
 from dialogs.suggestions import hands_off, suggestions
 from dialogs.templates import evaluate, render
 from dialogs.topic import MAX_TOPIC_TEXT, Topic, continued, in_context, points_back
+from dialogs.unsure import unsure
 from dialogs.withdrawal import withdraws
 from hub.model import (
     Button,
@@ -676,6 +677,13 @@ class Dialogue:
                 await self._interrupt(intent, step, text)
                 return
         self.handled_as = "slot"
+        if isinstance(verdict, Invalid) and slot.help is not None and unsure(text):
+            # "I don't know my order number": where to find it, and the question again; not
+            # a failed attempt (dialogs.unsure).
+            self.handled_as = "slot_help"
+            self.say(slot.help)
+            self._prompt(step)
+            return
         if isinstance(verdict, Invalid):
             state.attempts += 1
             if state.attempts >= slot.max_attempts:

@@ -1,6 +1,8 @@
-"""A customer drops a flow ("never mind", "算了") or says goodbye in the middle of one: the
-flow ends, nothing is recorded as answered, and the bot does not ask again. A "Cancel"
-option the flow offers is still an answer. Real engine, the demo bot and a small bot."""
+"""Messages in the middle of a flow that are not answers. A customer drops the flow ("never
+mind", "算了") or says goodbye: the flow ends, nothing is recorded as answered, and the bot
+does not ask again; a "Cancel" option the flow offers is still an answer. A customer who
+does not have what is asked ("I don't know my order number", "订单号在哪里看") is told where
+to find it. Real engine, the demo bot and a small bot."""
 
 from __future__ import annotations
 
@@ -106,3 +108,31 @@ async def test_an_offered_cancel_option_is_an_answer(
     await chat.say(opening)
     result = await chat.say(cancel)
     assert Chat.texts(result) == ["Noted: cancel." if cancel == "Cancel" else "已记录：cancel。"]
+
+
+@pytest.mark.parametrize(
+    ("opening", "unsure", "where", "prompt"),
+    [
+        ("where is my order?", "I don't know my order number", "confirmation email", "8 digits"),
+        ("where is my order?", "where do I find it?", "My orders", "8 digits"),
+        ("我的订单到哪了", "我不记得订单号了", "确认邮件", "8 位数字"),
+        ("我的订单到哪了", "訂單號在哪裡看", "我的订单", "8 位数字"),
+    ],
+)
+async def test_a_customer_without_the_value_is_told_where_to_find_it(
+    demo: DialogEngine, opening: str, unsure: str, where: str, prompt: str
+) -> None:
+    """The slot's `help`, the question again, and no failed attempt: three such answers
+    do not give the question up (the order number allows three attempts)."""
+    chat = Chat(demo)
+    await chat.say(opening)
+    for _ in range(3):
+        result = await chat.say(unsure)
+        help_text, asked = Chat.texts(result)
+        assert where in help_text and prompt in asked
+        turn = Chat.event(result, "bot.turn")
+        assert turn is not None and turn["handled_as"] == "slot_help"
+    assert chat.state["flow"] == "order_status" and chat.state["attempts"] == 0
+    # A wrong value is still a failed attempt, told what is wrong with it.
+    wrong = Chat.texts(await chat.say("1234"))
+    assert "1234" in wrong[0] and chat.state["attempts"] == 1
