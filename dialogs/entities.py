@@ -5,6 +5,7 @@ An operator declares entities in YAML (`entities:` section, see docs/dialogs.md)
     entities:
       order_number:
         regex: '(?<!\\d)\\d{4,12}(?!\\d)'     # every match is a candidate
+        ignore: ' -'                        # left out of the value: "2026 1001" → 20261001
       device:
         lookup:                             # canonical value → what customers write
           phone: [phone, smartphone, 手机]
@@ -37,6 +38,9 @@ class EntityDef:
     name: str
     where: Where
     pattern: re.Pattern[str] | None = None
+    # Characters a regex match may contain that are not part of the value: customers group
+    # long numbers ("2026 1001", "2026-1001") as they read them off a screen or a receipt.
+    ignore: str = ""
     lookup: Mapping[str, str] = field(default_factory=dict)  # folded synonym → value
     builtin: str = ""
 
@@ -63,8 +67,14 @@ def extract(text: str, entity: EntityDef, *, today: date) -> list[Found]:
 
 def _extract_folded(folded: str, entity: EntityDef, *, today: date) -> list[Found]:
     if entity.pattern is not None:
+        left_out = str.maketrans("", "", entity.ignore)
         return [
-            Found(entity=entity.name, value=m.group(0), text=m.group(0), start=m.start())
+            Found(
+                entity=entity.name,
+                value=m.group(0).translate(left_out),
+                text=m.group(0),
+                start=m.start(),
+            )
             for m in entity.pattern.finditer(folded)
         ]
     if entity.lookup:

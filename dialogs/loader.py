@@ -433,18 +433,31 @@ class Reader:
             self.problems.add(node.where, f"entity {name!r} is already defined at {first}")
             return
         kinds = [key for key in node.names() if key in ("regex", "lookup")]
-        if len(kinds) != 1 or len(node.names()) != 1:
-            self.problems.add(node.where, f"entity {name!r} needs exactly one of regex, lookup")
+        if len(kinds) != 1 or len(node.names()) != 1 + ("ignore" in node.names()):
+            self.problems.add(
+                node.where, f"entity {name!r} needs exactly one of regex, lookup (and ignore)"
+            )
             return
         value = node.get(kinds[0])
         assert value is not None
+        ignore = node.get("ignore")
+        if ignore is not None and (kinds[0] != "regex" or not isinstance(ignore.value, str)):
+            self.problems.add(
+                ignore.where, "ignore goes with a regex: the characters left out of its value"
+            )
+            return
         if kinds[0] == "regex":
             try:
                 pattern = re.compile(str(value.value))
             except re.error as error:
                 self.problems.add(value.where, f"invalid regular expression: {error}")
                 return
-            self.entities[name] = EntityDef(name=name, where=node.where, pattern=pattern)
+            self.entities[name] = EntityDef(
+                name=name,
+                where=node.where,
+                pattern=pattern,
+                ignore=ignore.value if ignore is not None else "",
+            )
             return
         if not value.is_map or not value.value:
             self.problems.add(value.where, "lookup needs a mapping of value → list of synonyms")

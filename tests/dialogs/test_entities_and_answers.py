@@ -84,6 +84,22 @@ def test_regex_and_lookup_entities() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my order is 2026 1001", [("20261001", "2026 1001")]),
+        ("订单号：2026－1001", [("20261001", "2026-1001")]),  # full-width dash, folded
+        ("orders 20261001 and 2026-1002", [("20261001", "20261001"), ("20261002", "2026-1002")]),
+    ],
+)
+def test_a_regex_entity_leaves_out_what_it_ignores(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    grouped = re.compile(r"(?<![\d-])\d{4}[ -]\d{4}(?![\d-])|(?<!\d)\d{8}(?!\d)")
+    order = EntityDef(name="order", where=HERE, pattern=grouped, ignore=" -")
+    assert [(f.value, f.text) for f in extract(text, order, today=SUNDAY)] == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "开机了",

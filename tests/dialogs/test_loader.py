@@ -107,13 +107,26 @@ def test_entities_are_declared_and_named_by_slots(tmp_path: Path) -> None:
         write_bot(
             tmp_path / "bad",
             bot=GOOD.replace("    type: text", "    type: text\n    entity: ctiy"),
-            entities="entities:\n  broken: {regex: '(('}\n  both: {regex: x, lookup: {a: [b]}}\n",
+            entities="entities:\n  broken: {regex: '(('}\n  both: {regex: x, lookup: {a: [b]}}\n"
+            "  listed: {lookup: {a: [b]}, ignore: ' '}\n  odd: {regex: x, ignore: [1]}\n"
+            "  extra: {regex: x, ignore: ' ', typo: 1}\n",
         )
     )
     text = "\n".join(found)
     assert "slot 'answer': unknown entity 'ctiy'" in text
     assert "entities.yml:2: invalid regular expression" in text
     assert "entity 'both' needs exactly one of regex, lookup" in text
+    assert "entities.yml:4: ignore goes with a regex" in text
+    assert "entities.yml:5: ignore goes with a regex" in text
+    assert "entity 'extra' needs exactly one of regex, lookup" in text
+    grouped = load_bot(
+        write_bot(
+            tmp_path / "grouped",
+            bot=GOOD,
+            entities="entities:\n  order: {regex: '\\d{4}[ -]\\d{4}', ignore: ' -'}\n",
+        )
+    )
+    assert grouped.entities["order"].ignore == " -"
 
 
 def test_set_step_records_declared_slots_only(tmp_path: Path) -> None:
