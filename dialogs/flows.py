@@ -216,6 +216,10 @@ class Faq:
     #: Knowledge-base articles that answer the intent: their passage best matching the
     #: message is quoted (with "Did this help?"), so the article stays the one source.
     articles: tuple[str, ...] = ()
+    #: Said instead of `answer` when the intent comes while a flow waits for an answer, the
+    #: question then asked again at once: a pleasantry ("thanks", "hi") is no new topic, so
+    #: "Anything else?" and "back to where we were" would be wrong there.
+    in_flow: Text | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -123,6 +123,7 @@ class Reader:
                             "buttons",
                             "title",
                             "nlu_threshold",
+                            "in_flow",
                         ),
                     )
             self.flow_nodes.extend(_section(root, "flows"))
@@ -580,12 +581,14 @@ class Reader:
         answer = self.text(answer_node)
         if answer is None:
             return None
+        in_flow_node = node.get("in_flow")
         return Faq(
             intent=name,
             where=node.where,
             answer=answer,
             buttons=self.buttons(node.get("buttons")),
             articles=self.article_ids(node.get("articles")),
+            in_flow=self.text(in_flow_node) if in_flow_node is not None else None,
         )
 
     def article_ids(self, node: Node | None) -> tuple[str, ...]:

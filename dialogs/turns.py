@@ -738,13 +738,19 @@ class Dialogue:
             await self._end_flow(resume=False)
             return
         if intent in self.bot.faqs:
+            faq = self.bot.faqs[intent]
             several = asked(self.bot, text, whole=(intent, self.confidence))
+            if faq.in_flow is not None and not several:
+                self.handled_as = "interruption"
+                self.say(faq.in_flow)
+                self._prompt(step)
+                return
             if several and all(q.intent in self.bot.faqs for q in several):
                 # Two FAQs asked at once are both answered; a flow asked beside them is not
                 # started (one waits already): the message is then one interruption, as ever.
                 await self._answer_each(several, text)
             else:
-                self._say_faq(self.bot.faqs[intent], text, ask=False)
+                self._say_faq(faq, text, ask=False)
             self.handled_as = "interruption"
             self.say(self.bot.message("resume"))
             self._prompt(step)

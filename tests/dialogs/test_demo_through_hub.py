@@ -106,6 +106,36 @@ async def test_a_dropped_troubleshooting_is_not_recorded_as_fixed(
     assert answer in texts(await customer.say(then))
 
 
+@pytest.mark.parametrize(
+    ("sender", "ask", "thanks", "welcome", "number", "shipped", "not_said"),
+    [
+        ("kai", "where is my order?", "thanks", "You're welcome!", "it's 2026 1001",
+         "has shipped", ("Anything else", "back to where")),
+        ("lan", "我的订单到哪了", "谢谢", "不客气！", "订单号 2026-1001", "已由",
+         ("还有其他", "继续刚才")),
+    ],
+)  # fmt: skip
+async def test_thanks_while_asked_for_the_order_number_and_the_number_in_two_groups(
+    client,
+    receiver,
+    sender: str,
+    ask: str,
+    thanks: str,
+    welcome: str,
+    number: str,
+    shipped: str,
+    not_said: tuple[str, ...],
+) -> None:
+    customer = Customer(client, receiver, sender)
+    prompt = texts(await customer.say(ask))
+    aside = await customer.say(thanks, replies=2)
+    assert [reply["text"] for reply in aside] == [welcome, prompt]
+    assert not any(phrase in texts(aside) for phrase in not_said)
+    assert shipped in texts(await customer.say(number))
+    turns = [e["data"] for e in await customer.events() if e["type"] == "bot.turn"]
+    assert turns[-1]["slots"]["order_id"] == "20261001"
+
+
 async def test_chinese_conversation(client, receiver) -> None:
     li = Customer(client, receiver, "li")
     assert "您好" in texts(await li.say("你好"))

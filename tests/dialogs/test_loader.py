@@ -129,6 +129,21 @@ def test_entities_are_declared_and_named_by_slots(tmp_path: Path) -> None:
     assert grouped.entities["order"].ignore == " -"
 
 
+def test_a_faq_may_say_something_shorter_in_the_middle_of_a_flow(tmp_path: Path) -> None:
+    faq = (
+        "faq:\n  thanks:\n    examples: [thanks, 谢谢]\n"
+        "    answer: {en: 'Welcome! Anything else?', zh: '不客气！还有别的吗？'}\n"
+    )
+    aside = "    in_flow: {en: 'Welcome!', zh: '不客气！'}\n"
+    bot = load_bot(write_bot(tmp_path / "aside", bot=GOOD, smalltalk=faq + aside))
+    in_flow = bot.faqs["thanks"].in_flow
+    assert in_flow is not None and in_flow.sources["zh"] == "不客气！"
+    assert (
+        load_bot(write_bot(tmp_path / "plain", bot=GOOD, smalltalk=faq)).faqs["thanks"].in_flow
+        is None
+    )
+
+
 def test_set_step_records_declared_slots_only(tmp_path: Path) -> None:
     assert load_bot(write_bot(tmp_path / "good", bot=GOOD + "      - set: {answer: done}\n"))
     found = problems(write_bot(tmp_path / "bad", bot=GOOD + "      - set: {outcome: done}\n"))
