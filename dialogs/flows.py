@@ -121,6 +121,9 @@ class Ask(StepBase):
     prompt: Text
     buttons: tuple[ButtonSpec, ...] = ()
     on_fail: str = ""  # step id to go to after `max_attempts` invalid answers (else end)
+    #: Said when the answer only acknowledges the instruction before the question ("ok",
+    #: "好的我试试"): the question stays open, its buttons valid (dialogs.acknowledgement).
+    wait: Text | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

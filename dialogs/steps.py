@@ -3,7 +3,7 @@
 A step is a mapping with exactly one *kind* key and a few options:
 
     say: <text>            [buttons]
-    ask: <slot>            prompt: <text>  [buttons] [on_fail: <step id>]
+    ask: <slot>            prompt: <text>  [buttons] [on_fail: <step id>] [wait: <text>]
     branch: <condition>    [then: <step id>] [else: <step id>]
     goto: <step id>
     flow: <flow name>
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 KINDS: dict[str, tuple[str, ...]] = {
     "say": ("buttons",),
-    "ask": ("prompt", "buttons", "on_fail"),
+    "ask": ("prompt", "buttons", "on_fail", "wait"),
     "branch": ("then", "else"),
     "goto": (),
     "flow": (),
@@ -149,6 +149,7 @@ def parse_step(reader: Reader, node: Node, *, default_id: str) -> Step | None:
             prompt = reader.text(prompt_node)
             if prompt is None:
                 return None
+            wait_node = node.get("wait")
             return Ask(
                 id=step_id,
                 where=where,
@@ -156,6 +157,7 @@ def parse_step(reader: Reader, node: Node, *, default_id: str) -> Step | None:
                 prompt=prompt,
                 buttons=reader.buttons(node.get("buttons")),
                 on_fail=option("on_fail"),
+                wait=reader.text(wait_node) if wait_node is not None else None,
             )
         case "branch":
             source = str(value.value)

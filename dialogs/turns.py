@@ -34,6 +34,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from dialogs import answers
+from dialogs.acknowledgement import acknowledges
 from dialogs.affirm import is_short, opens_with_answer, polarity
 from dialogs.closings import without_frame
 from dialogs.entities import Found, extract_all
@@ -651,6 +652,12 @@ class Dialogue:
             self.handled_as = "left_flow"
             self.say(self.bot.message("left_flow"))
             await self._end_flow(resume=False)
+            return
+        if step.wait is not None and not strict and acknowledges(text):
+            # "ok", "好的我试试" to an instruction and its question: the customer is doing it,
+            # not answering yet. The question stays as asked (its buttons too); no attempt.
+            self.handled_as = "slot_wait"
+            self.say(step.wait)
             return
         # Typing the title of a button that stands for an intent is as if it was tapped.
         text = reading.intent or text

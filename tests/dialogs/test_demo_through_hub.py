@@ -136,6 +136,27 @@ async def test_thanks_while_asked_for_the_order_number_and_the_number_in_two_gro
     assert turns[-1]["slots"]["order_id"] == "20261001"
 
 
+@pytest.mark.parametrize(
+    ("sender", "problem", "heard", "wait", "fixed"),
+    [
+        ("mo", "my phone won't turn on", "ok, let me try", "Take your time", "working again"),
+        ("nan", "我的手机开不了机", "好的，我试试", "不着急", "恢复正常"),
+    ],
+)
+async def test_ok_to_an_instruction_waits_and_its_buttons_still_answer(
+    client, receiver, sender: str, problem: str, heard: str, wait: str, fixed: str
+) -> None:
+    customer = Customer(client, receiver, sender)
+    first = await customer.say(problem, replies=2)
+    yes = first[-1]["buttons"][0]["payload"]
+    (waiting,) = await customer.say(heard)
+    assert wait in waiting["text"] and not waiting["buttons"]
+    assert fixed in texts(await customer.say(yes))
+    turns = [e["data"] for e in await customer.events() if e["type"] == "bot.turn"]
+    assert [t["handled_as"] for t in turns[-2:]] == ["slot_wait", "slot"]
+    assert turns[-1]["slots"]["power_outcome"] == "fixed"
+
+
 async def test_chinese_conversation(client, receiver) -> None:
     li = Customer(client, receiver, "li")
     assert "您好" in texts(await li.say("你好"))

@@ -2,7 +2,8 @@
 mind", "算了") or says goodbye: the flow ends, nothing is recorded as answered, and the bot
 does not ask again; a "Cancel" option the flow offers is still an answer. A customer who
 does not have what is asked ("I don't know my order number", "订单号在哪里看") is told where
-to find it. Real engine, the demo bot and a small bot."""
+to find it. One who acknowledges an instruction ("ok", "好的我试试") is not taken to have
+answered its question. Real engine, the demo bot and a small bot."""
 
 from __future__ import annotations
 
@@ -136,3 +137,84 @@ async def test_a_customer_without_the_value_is_told_where_to_find_it(
     # A wrong value is still a failed attempt, told what is wrong with it.
     wrong = Chat.texts(await chat.say("1234"))
     assert "1234" in wrong[0] and chat.state["attempts"] == 1
+
+
+@pytest.mark.parametrize(
+    ("opening", "heard", "wait", "answer", "fixed"),
+    [
+        ("my phone won't turn on", "ok", "Take your time", "yes", "working again"),
+        ("my phone won't turn on", "Sure, one sec, let me try", "Take your time", "it did", "working again"),
+        ("我的手机开不了机", "好的", "不着急", "开机了", "恢复正常"),
+        ("我的手机开不了机", "好的，我試試", "不着急", "开了", "恢复正常"),
+    ],
+)  # fmt: skip
+async def test_acknowledging_the_instruction_is_not_an_answer(
+    demo: DialogEngine, opening: str, heard: str, wait: str, answer: str, fixed: str
+) -> None:
+    """ "ok" and "好" had been read as a yes: the device recorded as fixed before it was tried.
+    The step's `wait` text instead; the question stays as asked, buttons and all."""
+    chat = Chat(demo)
+    await chat.say(opening)
+    question = chat.state["question"]
+    for _ in range(3):  # no attempt is spent, however often
+        result = await chat.say(heard)
+        (text,) = Chat.texts(result)
+        assert wait in text and not result.replies[0].buttons
+        turn = Chat.event(result, "bot.turn")
+        assert turn is not None and turn["handled_as"] == "slot_wait"
+    assert "on_after_hold" not in chat.state["slots"] and chat.state["attempts"] == 0
+    assert chat.state["question"] == question  # the Yes/No buttons shown still answer
+    assert fixed in Chat.texts(await chat.say(answer))[0]
+    assert chat.state["slots"]["power_outcome"] == "fixed"
+
+
+WAIT_BOT = """\
+slots:
+  restarted:
+    type: choice
+    choices:
+      - value: "yes"
+        title: {en: "Yes", zh: "是"}
+      - value: "no"
+        title: {en: "No", zh: "否"}
+  go_on:
+    type: choice
+    choices:
+      - value: ok
+        title: {en: OK, zh: 好}
+      - value: stop
+        title: {en: Stop, zh: 停}
+intents:
+  router:
+    examples: [my router is down, the wifi stopped, 路由器断网了, 无线网没了]
+faq:
+  hello:
+    examples: [hi, hello, 你好]
+    answer: {en: Hello!, zh: 您好！}
+flows:
+  router:
+    intent: router
+    steps:
+      - ask: restarted
+        prompt: {en: Restart the router. Is the light green?, zh: 重启路由器。灯是绿的吗？}
+      - say: {en: "Light: {{ slots.restarted }}.", zh: "灯：{{ slots.restarted }}。"}
+      - ask: go_on
+        prompt: {en: Shall we go on?, zh: 继续吗？}
+        wait: {en: Waiting., zh: 等您。}
+      - say: {en: "Then: {{ slots.go_on }}.", zh: "然后：{{ slots.go_on }}。"}
+"""
+
+
+@pytest.mark.parametrize(("heard", "light", "then"), [
+    ("ok", "Light: yes.", "Then: ok."),
+    ("好的", "灯：yes。", "然后：ok。"),
+])  # fmt: skip
+async def test_only_a_step_with_wait_waits_and_an_offered_option_is_an_answer(
+    tmp_path: Path, heard: str, light: str, then: str
+) -> None:
+    """Without `wait` an acknowledgement is read as before (a yes); with it, an option of
+    that very name ("OK", "好") is still the answer."""
+    chat = Chat(DialogEngine.from_path(write_bot(tmp_path, bot=WAIT_BOT)))
+    await chat.say("/router")
+    assert Chat.texts(await chat.say(heard))[0] == light
+    assert Chat.texts(await chat.say("OK" if heard == "ok" else "好")) == [then]
