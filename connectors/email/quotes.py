@@ -2,8 +2,9 @@
 
 `mail-parser-reply` knows the Gmail, Outlook and Apple Mail quote headers in many
 languages; the Chinese clients' separators (Foxmail/QQ's ``-----原始邮件-----``, Outlook's
-``-----邮件原件-----`` and ``发件人:`` block) are cut here first, because the library only
-recognises part of them.
+``-----邮件原件-----`` and ``发件人:`` block, NetEase Mail Master's ``---- 回复的原邮件 ----``
+table, and their Traditional forms: ``-----原始郵件-----``, Outlook zh-TW's ``寄件者:``
+block, ``寫道：``) are cut here first, because the library only recognises part of them.
 Signatures are cut here too, conservatively: the library's own signature rule takes any
 line starting with "- " for one, which would eat a customer's bullet list.
 """
@@ -21,22 +22,26 @@ MAX_SCANNED = 100_000
 LANGUAGES = ("en", "zh", "de", "fr", "es", "it", "nl", "ja", "ko")
 
 _CHINESE_SEPARATORS = (
-    re.compile(r"^\s*-{3,}\s*原始邮件\s*-{3,}\s*$", re.MULTILINE),
-    re.compile(r"^\s*-{3,}\s*邮件原件\s*-{3,}\s*$", re.MULTILINE),  # Outlook (zh-CN)
+    re.compile(r"^\s*-{3,}\s*原始[邮郵]件\s*-{3,}\s*$", re.MULTILINE),
+    re.compile(r"^\s*-{3,}\s*[邮郵]件原件\s*-{3,}\s*$", re.MULTILINE),  # Outlook (zh-CN, zh-TW)
     re.compile(r"^\s*-{3,}\s*Original\s+Message\s*-{3,}\s*$", re.MULTILINE | re.IGNORECASE),
-    re.compile(r"^\s*-{3,}\s*转发的邮件\s*-{3,}\s*$", re.MULTILINE),
+    re.compile(r"^\s*-{3,}\s*[转轉][发發]的[邮郵]件\s*-{3,}\s*$", re.MULTILINE),
+    # NetEase Mail Master (163.com, 126.com): "---- 回复的原邮件 ----" above a table of the
+    # original's sender, date, recipient and subject; "转发的原邮件" when forwarding.
+    re.compile(r"^\s*-{2,}\s*(?:回[复覆]|[转轉][发發])的原[邮郵]件\s*-{2,}\s*$", re.MULTILINE),
 )
 # The attribution above the quote in Chinese: Gmail's "在 2026年11月29日 星期日 10:02，X <x@y>
 # 写道：", Apple Mail's "2026年11月29日 下午3:02，X <x@y> 写道：". It must name an address or a
 # year: "说明书上写道：" ending a customer's own line is not one.
 _CHINESE_ATTRIBUTION = re.compile(
-    r"^\s*(?:在\s*)?.{0,150}?(?:<[^<>\s]+@[^<>\s]+>|\d{4}\s*年).{0,150}?写道\s*[:：]\s*$",
+    r"^\s*(?:在\s*)?.{0,150}?(?:<[^<>\s]+@[^<>\s]+>|\d{4}\s*年).{0,150}?[写寫]道\s*[:：]\s*$",
     re.MULTILINE,
 )
-# An Outlook-style header block in Chinese: "发件人:" followed within a few lines by a
-# date/recipient/subject field. A lone "发件人" in prose is not a separator.
+# An Outlook-style header block in Chinese: "发件人:" (zh-TW: "寄件者:") followed within a
+# few lines by a date/recipient/subject field. A lone "发件人" in prose is not a separator.
 _CHINESE_HEADER_BLOCK = re.compile(
-    r"^\s*发件人\s*[:：].*\n(?:.*\n){0,3}?\s*(?:发送时间|日期|时间|收件人|主题)\s*[:：]",
+    r"^\s*(?:[发發]件人|寄件者|寄件人)\s*[:：].*\n(?:.*\n){0,3}?"
+    r"\s*(?:[发發]送[时時][间間]|寄件日期|日期|[时時][间間]|收件人|收件者|主[题題]|主旨)\s*[:：]",
     re.MULTILINE,
 )
 _SIGNATURE = re.compile(

@@ -190,6 +190,43 @@ def test_quote_stripping_keeps_a_message_that_is_only_a_quote() -> None:
     )
 
 
+NETEASE_REPLY = """我的耳机左边没声音了
+
+---- 回复的原邮件 ----
+| 发件人 | Frontdesk<support@example.com> |
+| 日期 | 2026年11月30日 10:02 |
+| 收件人 | 王芳<wang@163.com> |
+| 主题 | 回复：耳机问题 |
+请问是哪一边？
+"""
+OUTLOOK_ZH_TW_REPLY = """已經開機了，謝謝
+
+寄件者: Frontdesk <support@example.com>
+寄件日期: 2026年11月30日 上午 10:02
+收件者: 陳小姐 <chen@example.tw>
+主旨: 回覆: 無法開機
+
+設備開機了嗎？
+"""
+
+
+@pytest.mark.parametrize(
+    ("mail_text", "new_text"),
+    [
+        (NETEASE_REPLY, "我的耳机左边没声音了"),  # NetEase Mail Master (163.com, 126.com)
+        ("附上照片\n\n---- 转发的原邮件 ----\n| 发件人 | 快递 <kd@example.cn> |", "附上照片"),
+        (OUTLOOK_ZH_TW_REPLY, "已經開機了，謝謝"),  # Outlook in Traditional Chinese
+        ("好的\n\n-----原始郵件-----\n寄件者: Frontdesk", "好的"),
+        ("收到\n\n在 2026年11月30日 週一 10:02，客服 <s@example.com> 寫道：\n> 您好", "收到"),
+        # The same words in the customer's own lines are kept:
+        ("寄件人: 我自己\n这一行是正文", "寄件人: 我自己\n这一行是正文"),
+        ("他在信裡寫道：已經發貨", "他在信裡寫道：已經發貨"),
+    ],
+)
+def test_chinese_clients_quote_headers_are_cut(mail_text: str, new_text: str) -> None:
+    assert strip_quotes(mail_text) == new_text
+
+
 def test_gbk_only_characters_in_gb2312_labelled_headers_decode_as_gb18030() -> None:
     mail = parse_mail(fixture("outlook_zh_gbk_name.eml"), domain="example.com")
     assert mail.subject == "关于王喆的订单"

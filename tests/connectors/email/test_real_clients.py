@@ -1,6 +1,7 @@
 """What real clients send, through real SMTP, asserted on the bytes on the wire (issue 13,
 section 2): long Message-IDs, GBK in gb2312-labelled headers, auto-replies without
-machine headers, a person's reply, line lengths, Outlook's Chinese quote separator."""
+machine headers, a person's reply, line lengths, the Chinese clients' quote separators
+(Outlook's, NetEase Mail Master's, Outlook in Traditional Chinese)."""
 
 from __future__ import annotations
 
@@ -95,6 +96,34 @@ async def test_gbk_only_characters_in_gb2312_headers_are_read_and_answered_clean
     assert inbound.data["raw"]["subject"] == "关于王喆的订单"
     # Outlook's Chinese "-----邮件原件-----" separator is cut with the quote under it.
     assert inbound.data["text"] == "你好，我是王喆。订单还没到。"
+
+
+@pytest.mark.parametrize(
+    ("sender", "new_text", "quoted"),
+    [
+        (  # NetEase Mail Master (163.com): a dashed line, then a table of the original
+            "wang.fang@163.com",
+            "我的耳机左边没声音了",
+            "---- 回复的原邮件 ----\n| 发件人 | Frontdesk<support@example.com> |\n"
+            "| 日期 | 2026年11月30日 10:02 |\n| 主题 | 回复：耳机问题 |\n请问是哪一边？",
+        ),
+        (  # Outlook in Traditional Chinese
+            "chen@example.tw",
+            "已經開機了，謝謝",
+            "寄件者: Frontdesk <support@example.com>\n寄件日期: 2026年11月30日 上午 10:02\n"
+            "收件者: 陳小姐 <chen@example.tw>\n主旨: 回覆: 無法開機\n\n設備開機了嗎？",
+        ),
+    ],
+)
+async def test_chinese_clients_quoted_history_is_not_read_as_the_message(
+    start_hub: Start, sender: str, new_text: str, quoted: str
+) -> None:
+    env = await start_hub()
+    reply = mail(sender=sender, text=f"{new_text}\n\n{quoted}\n", subject="回复：耳机问题")
+    await env.send(reply.as_bytes(), sender=sender)
+    await env.relay.wait_for(1)
+    [inbound] = [e for e in await env.events(f"email:{sender}") if e.type == EventType.MESSAGE_IN]
+    assert inbound.data["text"] == new_text
 
 
 async def test_a_subject_that_cannot_be_decoded_is_not_echoed(start_hub: Start) -> None:
