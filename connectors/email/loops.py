@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from flufl.bounce import scan_message
 
 from hub.shared_limits import LocalRateLimiter, RateLimiter
+from hub.text import normalize
 
 AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponder")
 NOISY_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
@@ -76,10 +77,12 @@ def noise_reason(message: EmailMessage, *, envelope_sender: str | None, sender: 
 
 def auto_reply_text(subject: str, text: str) -> str:
     """Why a mail without machine headers is still an auto-reply (by its subject or the
-    start of its new text), or "" when it reads like a person's mail."""
-    if _AUTO_SUBJECT.match(subject):
+    start of its new text), or "" when it reads like a person's mail. Both are read in
+    their normal form (`hub.text.normalize`): a Traditional "這是一封自動回覆郵件" or a
+    full-width "（自動回覆）" is the same auto-reply as its Simplified, half-width spelling."""
+    if _AUTO_SUBJECT.match(normalize(subject)):
         return "auto-reply:subject"
-    if _AUTO_BODY.search(text[:_BODY_SCANNED]):
+    if _AUTO_BODY.search(normalize(text[:_BODY_SCANNED])):
         return "auto-reply:body"
     return ""
 

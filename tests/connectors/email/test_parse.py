@@ -250,12 +250,17 @@ def test_gbk_only_characters_in_gb2312_labelled_headers_decode_as_gb18030() -> N
         ("Re: Order", "I'm out of the office until Monday.", "auto-reply:body"),
         ("Re: 订单", "您好，我目前休假，12月1日回来。", "auto-reply:body"),
         ("AW: Bestellung", "Ich bin derzeit nicht im Büro.", "auto-reply:body"),
+        # Traditional Chinese and full-width forms read as their ordinary spelling:
+        ("Re: 訂單", "這是一封自動回覆郵件，請勿回覆。", "auto-reply:body"),
+        ("回覆: 訂單", "此為自動回覆，請勿直接回覆本郵件。", "auto-reply:body"),
+        ("（自動回復）訂單", "謝謝", "auto-reply:subject"),
         ("Re: Order", "This is an automated response.", "auto-reply:body"),
         # People, who must be answered:
         ("Out of office hours delivery?", "Can you deliver at night?", ""),
         ("休假期间能发货吗", "能发货吗？", ""),
         ("Re: Order", "I got an automatic reply from you, but no answer.", ""),
         ("Re: 订单", "我收到了你们的自动回复，但没人回答。", ""),
+        ("Re: 訂單", "我收到了你們的自動回覆，但沒有人回答。", ""),
     ],
 )
 def test_auto_replies_are_recognised_by_subject_and_text(
