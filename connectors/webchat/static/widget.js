@@ -422,7 +422,9 @@
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
   form.addEventListener("submit", function (e) { e.preventDefault(); send(input.value); input.value = ""; input.focus(); });
   input.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit ? form.requestSubmit() : form.onsubmit(); }
+    // An input method's Enter confirms a candidate (pinyin …); Safari sends it after
+    // compositionend with isComposing false, but keyCode 229 like every IME key press.
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); form.requestSubmit ? form.requestSubmit() : form.onsubmit(); }
   });
   document.addEventListener("visibilitychange", function () { if (!document.hidden && isOpen) markRead(); });
   window.addEventListener("online", function () { delay = 500; });

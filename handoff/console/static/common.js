@@ -10,6 +10,11 @@ const Console = (() => {
 
   function t(key) { return strings[key] || key; }
 
+  // Whether a key press belongs to an input method (pinyin, zhuyin …): its Enter confirms a
+  // candidate and must not send. Safari sends that Enter after compositionend, with
+  // isComposing false but keyCode 229, the code every IME key press has.
+  function composing(event) { return event.isComposing || event.keyCode === 229; }
+
   async function api(method, path, body, quiet) {
     const options = { method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
     if (body !== undefined) {
@@ -166,5 +171,5 @@ const Console = (() => {
 
   const me = document.getElementById("me").dataset.id;
 
-  return { t, api, now, el, duration, toast, beep, live, update, debounce, setupHeader, me };
+  return { t, api, now, el, duration, toast, beep, live, update, debounce, setupHeader, me, composing };
 })();

@@ -97,7 +97,7 @@
   // In the capture phase, so Enter picks a response instead of sending (workspace.js sends
   // on Enter in its own listener, which this one runs before).
   document.addEventListener("keydown", (event) => {
-    if (event.target !== reply || suggest.hidden || event.isComposing) return;
+    if (event.target !== reply || suggest.hidden || Console.composing(event)) return;
     const moves = { ArrowDown: 1, ArrowUp: -1 };
     if (event.key in moves && matches.length) {
       active = (active + moves[event.key] + matches.length) % matches.length;

@@ -54,7 +54,7 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !help.hidden) { toggleHelp(false); return; }
-    if (event.ctrlKey || event.altKey || event.metaKey || event.isComposing || typingInAField(event.target)) return;
+    if (event.ctrlKey || event.altKey || event.metaKey || Console.composing(event) || typingInAField(event.target)) return;
     const action = KEYS[event.key];
     if (!action) return;
     event.preventDefault();

@@ -177,7 +177,7 @@
       reply.focus();
     }
     reply.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
+      if (event.key === "Enter" && !event.shiftKey && !Console.composing(event)) { event.preventDefault(); send(); }
     });
     document.getElementById("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
     const later = debounce(async (conversationId) => {
