@@ -128,7 +128,7 @@ def summarize(
                 {"slot": name, "label": slot_label(name), "value": value}
                 for name, value in slots.items()
             ],
-            "tried": [describe_step(step) for step in steps],
+            "tried": [described for step in steps if (described := describe_step(step))],
         },
         "feeling": feeling(scores, [text for _, text in messages]),
         "key_sentences": key_sentences([text for _, text in messages], scores),
@@ -176,8 +176,12 @@ def slot_label(name: str) -> dict[str, str]:
 
 
 def describe_step(step: Mapping[str, Any]) -> str:
-    """One tried step, short: ``held power 10s: yes`` or ``ran check_order (failed)``."""
+    """One tried step, short: ``held power 10s: yes`` or ``ran check_order (failed)``; ""
+    for what the bot only said at a step the operator did not name (its number: "1"), which
+    is an opening line ("Let's try a few things"), nothing the customer tried."""
     name = str(step.get("step") or step.get("flow") or "step").replace("_", " ")
+    if "said" in step and name.isdigit():
+        return ""
     if "answer" in step:
         return f"{name}: {step['answer']}"
     if "gave_up" in step:
@@ -242,8 +246,10 @@ def as_text(summary: Mapping[str, Any]) -> str:
     name = who["name"] or who["customer_id"]
     tags = f" [{', '.join(who['tags'])}]" if who["tags"] else ""
     csat = who["last_csat"] if who["last_csat"] is not None else "–"
+    elsewhere = [channel for channel in who["channels"] if channel != summary["channel"]]
+    also = f" (also {', '.join(elsewhere)})" if elsewhere else ""
     lines = [
-        f"Who: {name}{tags} via {summary['channel']} (also {', '.join(who['channels'])}); "
+        f"Who: {name}{tags} via {summary['channel']}{also}; "
         f"{who['conversations_90d']} conversations and {who['complaints_90d']} complaints "
         f"in 90 days; last CSAT {csat}",
         f"Why: {', '.join(what['reasons']) or 'asked'}; intent {what['intent'] or 'unknown'}"

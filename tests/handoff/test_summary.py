@@ -29,6 +29,7 @@ CUSTOMER = Customer(
     tags=("vip",),
 )
 TRIED: list[dict[str, Any]] = [
+    {"flow": "router", "step": "1", "said": "Sorry to hear that! Let's try a few things."},
     {"flow": "router", "step": "held_power_10s", "asked": "Hold power 10 s?", "answer": "yes"},
     {"flow": "router", "step": "indicator_light", "answer": "off"},
     {"flow": "router", "step": "lookup", "action": "check_line", "failed": True},
@@ -88,14 +89,31 @@ def test_key_sentences_are_informative_and_in_order() -> None:
 def test_deterministic_and_readable() -> None:
     assert build() == build()
     text = as_text(build())
-    assert text.splitlines()[0].startswith("Who: Ana [vip] via telegram (also email, telegram)")
+    assert text.splitlines()[0].startswith("Who: Ana [vip] via telegram (also email);")
     assert "Tried: held power 10s: yes; indicator light: off" in text
     assert "Waiting: 7 min" in text
+
+
+def test_a_customer_on_one_channel_is_not_said_to_be_also_on_it() -> None:
+    alone = Customer(id="cus_2", identities=("telegram:7",), attributes={}, tags=())
+    summary = summarize(
+        events=EVENTS,
+        customer=alone,
+        facts=CustomerFacts(conversations_90d=0, complaints_90d=0, last_csat=None),
+        channel="telegram",
+        requested_at=1000.0,
+        now=1000.0,
+        reasons=[],
+        tried=[],
+    )
+    assert as_text(summary).splitlines()[0].startswith("Who: cus_2 via telegram; 0 conversations")
 
 
 def test_describe_step_variants() -> None:
     assert describe_step({"step": "ask_email", "gave_up": "email"}) == "ask email: no valid answer"
     assert describe_step({"step": "explain", "said": "…"}) == "explain: told the customer"
+    # An opening line at a step the operator did not name is nothing the customer tried.
+    assert describe_step({"step": "1", "said": "Let's try a few things together."}) == ""
 
 
 def said(*texts: str) -> list[Event]:
