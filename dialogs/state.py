@@ -67,6 +67,8 @@ class State:
     tried: list[dict[str, Any]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     topic: Topic | None = None  # the question last answered (`dialogs.topic`)
+    finished: str = ""  # the flow that last ran to its end, and when: it may run again
+    finished_at: float = 0.0  # with another value ("sorry, wrong number: 20261002")
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, default_lang: str) -> State:
@@ -96,6 +98,10 @@ class State:
             tried=[t for t in get("tried", list, []) if isinstance(t, dict)][-MAX_TRIED:],
             tags=[str(t) for t in get("tags", list, [])],
             topic=Topic.from_json(data.get("topic")),
+            finished=get("finished", str, ""),
+            finished_at=float(at)
+            if isinstance(at := data.get("finished_at"), int | float)
+            else 0.0,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -115,6 +121,11 @@ class State:
             "tried": self.tried[-MAX_TRIED:],
             "tags": list(self.tags),
             **({"topic": self.topic.to_json()} if self.topic is not None else {}),
+            **(
+                {"finished": self.finished, "finished_at": self.finished_at}
+                if self.finished
+                else {}
+            ),
         }
 
     def note(self, entry: dict[str, Any]) -> None:

@@ -343,6 +343,10 @@ class Dialogue:
                 self.intent, self.confidence = intent, confidence
                 text = self.asked = in_context(topic, text)
                 self.follow_up = True
+        # "sorry, wrong number: it's 20261002" just after a lookup: not understood alone, or
+        # only guessed at ("还有一个 20261003" reads a little as a stock question).
+        if (intent is None or confidence < WEAK_INTENT) and await self._finished_flow_again():
+            return
         if intent is None:
             if not (self._answer_from_knowledge(text) or self._answer_in_topic(text, topic)):
                 self._fallback(candidates)
@@ -365,6 +369,25 @@ class Dialogue:
             return
         self.state.fallbacks = 0
         await self._start_intent(intent, text)
+
+    async def _finished_flow_again(self) -> bool:
+        """A message not understood (or only weakly) that holds another value for a question
+        of the flow that just ran to its end ("sorry, wrong number: it's 20261002", "不好意思输错了，是
+        20261002", "and 20261003?", within `follow_up_window`): the flow runs again with it,
+        as when a message names the value along with the question."""
+        state = self.state
+        flow = self.bot.flows.get(state.finished)
+        if flow is None or self.now - state.finished_at > self.bot.settings.follow_up_window:
+            return False
+        asked_slots = [self.bot.slots[s.slot] for s in flow.steps if isinstance(s, Ask)]
+        given, _ = answers.from_message(asked_slots, self.found)
+        if not given:
+            return False
+        self.handled_as = "flow_again"
+        self.intent = None  # not what the classifier guessed, if it guessed
+        state.fallbacks = 0
+        await self._start_flow(flow)
+        return True
 
     def _kb_hit(self, text: str) -> Hit | None:
         """What the knowledge base answers `text` with; a follow-up's rule and the answer
@@ -651,7 +674,7 @@ class Dialogue:
             state.note({"flow": flow.name, "step": step.id, "left": True})
             self.handled_as = "left_flow"
             self.say(self.bot.message("left_flow"))
-            await self._end_flow(resume=False)
+            await self._end_flow(resume=False, left=True)
             return
         if step.wait is not None and not strict and acknowledges(text):
             # "ok", "好的我试试" to an instruction and its question: the customer is doing it,
@@ -742,7 +765,7 @@ class Dialogue:
             self.state.note({"flow": self.state.flow, "step": step.id, "left": True})
             self.handled_as = "interruption"
             self._say_faq(self.bot.faqs[intent], text, ask=False)
-            await self._end_flow(resume=False)
+            await self._end_flow(resume=False, left=True)
             return
         if intent in self.bot.faqs:
             faq = self.bot.faqs[intent]
@@ -851,8 +874,12 @@ class Dialogue:
         self.say(self.bot.message("error"))
         state.leave_flow()
 
-    async def _end_flow(self, *, resume: bool = True) -> None:
+    async def _end_flow(self, *, resume: bool = True, left: bool = False) -> None:
+        """The current flow is over; `resume`: the flows it interrupted go on (else they end
+        too); `left`: the customer dropped it, so another value does not run it again."""
         state = self.state
+        if not left:
+            state.finished, state.finished_at = state.flow, self.now
         state.leave_flow()
         if not resume:
             state.stack.clear()

@@ -157,6 +157,26 @@ async def test_ok_to_an_instruction_waits_and_its_buttons_still_answer(
     assert turns[-1]["slots"]["power_outcome"] == "fixed"
 
 
+@pytest.mark.parametrize(
+    ("sender", "ask", "shipped", "corrected", "prepared"),
+    [
+        ("ola", "where is my order?", "has shipped", "sorry, wrong number: it's 20261002",
+         "Order 20261002 is being prepared"),
+        ("pei", "我的订单到哪了", "已由", "不好意思输错了，是20261002", "订单 20261002 正在备货"),
+    ],
+)  # fmt: skip
+async def test_a_corrected_order_number_is_looked_up_after_the_first_answer(
+    client, receiver, sender: str, ask: str, shipped: str, corrected: str, prepared: str
+) -> None:
+    customer = Customer(client, receiver, sender)
+    await customer.say(ask)
+    assert shipped in texts(await customer.say("20261001"))
+    assert prepared in texts(await customer.say(corrected))
+    turns = await customer.turns()
+    assert turns[-1]["handled_as"] == "flow_again"
+    assert turns[-1]["slots"]["order_id"] == "20261002"
+
+
 async def test_chinese_conversation(client, receiver) -> None:
     li = Customer(client, receiver, "li")
     assert "您好" in texts(await li.say("你好"))
