@@ -81,6 +81,11 @@ DEFAULT_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "您好！请问有什么可以帮您？",
     },
     # The customer dropped what a flow was asking ("never mind", "算了": dialogs.withdrawal).
+    # "I have a problem", "我有个问题": a question announced, not asked yet.
+    "go_ahead": {
+        "en": "Of course. Tell me what it's about and I'll help.",
+        "zh": "好的，请告诉我是什么问题，我来帮您。",
+    },
     "left_flow": {
         "en": "OK, let's leave that there. Is there anything else I can help with?",
         "zh": "好的，这件事先到这里。还有其他可以帮您的吗？",

@@ -58,6 +58,7 @@ from dialogs.flows import (
 )
 from dialogs.kb_index import Hit, Passage
 from dialogs.knowledge import KnowledgeBase
+from dialogs.preamble import announces_question
 from dialogs.questions import Question, asked, story_question
 from dialogs.slots import Invalid, Valid, validate
 from dialogs.state import State
@@ -317,6 +318,14 @@ class Dialogue:
         text = self.asked = after_retraction(text)
         intent, confidence, candidates = self._classify(text)
         self.intent, self.confidence = intent, confidence
+        if announces_question(text):
+            # "I have a problem", "我有个问题": nothing asked yet; an article chosen by its
+            # one or two words would answer nothing (dialogs.preamble).
+            self.intent = GREETING_INTENT if self.bot.handles(GREETING_INTENT) else None
+            self.handled_as = "preamble"
+            self.state.fallbacks = 0
+            self.say(self.bot.message("go_ahead"))
+            return
         questions = asked(self.bot, text, whole=(intent, confidence))
         if questions:
             await self._answer_each(questions, text)

@@ -1,0 +1,168 @@
+"""A message that only announces a question: "I have a problem", "can u help me", "我有个问题",
+"我想问下", "您好，想咨询一下".
+
+Read as a question, such a message has one or two content words ("problem", "help", 问题),
+and the knowledge base answered it with whatever article shares them: "I have a problem"
+got "Installing software updates", "我有个问题" the firmware article, "can u help me"
+"Buying for a business". Nothing was asked yet, so the bot says `go_ahead` and waits for
+the question. Only messages made of nothing but such phrases, greetings and courtesy words
+count: "I have a problem with my order" or "我有个问题，订单还没到" are read as questions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hub.text import normalize
+
+# Phrases that announce a question or ask for help without saying with what.
+_ANNOUNCING = (
+    "i have a question",
+    "i have a quick question",
+    "i have a problem",
+    "i have an issue",
+    "i have a small problem",
+    "i got a question",
+    "i have got a question",
+    "got a question",
+    "quick question",
+    "a question",
+    "one question",
+    "question",
+    "i need help",
+    "i need some help",
+    "need help",
+    "need some help",
+    "i need assistance",
+    "i need some assistance",
+    "help",
+    "help me",
+    "help needed",
+    "can you help me",
+    "can you help",
+    "could you help me",
+    "can you help me out",
+    "can u help me",
+    "can u help",
+    "can someone help me",
+    "someone help me",
+    "can i ask something",
+    "can i ask you something",
+    "can i ask a question",
+    "i want to ask something",
+    "i would like to ask something",
+    "i would like to ask a question",
+    "我有个问题",
+    "我有一个问题",
+    "我有个小问题",
+    "我有问题",
+    "有个问题",
+    "有个小问题",
+    "问个问题",
+    "想问个问题",
+    "我想问个问题",
+    "我想问一下",
+    "我想问下",
+    "想问一下",
+    "想问下",
+    "问一下",
+    "请问",
+    "请问一下",
+    "咨询一下",
+    "想咨询一下",
+    "我想咨询一下",
+    "咨询个事",
+    "想咨询个事",
+    "有个事",
+    "有件事",
+    "有个事想问问",
+    "有点事想问问",
+    "帮我一下",
+    "能帮我一下吗",
+    "可以帮我一下吗",
+    "帮个忙",
+    "帮帮我",
+    "求助",
+    "我需要帮助",
+    "需要帮助",
+    "麻烦问一下",
+    "打扰一下",
+)
+# Said around them without asking anything ("hi, quick question", "您好，想咨询一下", "在吗？").
+_AROUND = (
+    "hi",
+    "hello",
+    "hey",
+    "hi there",
+    "hello there",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "please",
+    "pls",
+    "plz",
+    "thanks",
+    "thank you",
+    "sorry",
+    "excuse me",
+    "um",
+    "so",
+    "ok",
+    "anyone",
+    "anybody",
+    "there",
+    "你好",
+    "您好",
+    "你们好",
+    "在吗",
+    "在不在",
+    "客服",
+    "亲",
+    "嗯",
+    "那个",
+    "就是",
+    "呃",
+    "喂",
+    "谢谢",
+    "不好意思",
+    "吗",
+    "呢",
+    "啊",
+    "呀",
+    "哈",
+    "了",
+    "下",
+)
+
+_WORDS = sorted(
+    [(phrase, True) for phrase in _ANNOUNCING] + [(phrase, False) for phrase in _AROUND],
+    key=lambda item: len(item[0]),
+    reverse=True,
+)
+_MARKS = re.compile(r"[\s,.;:!?，。；：！？、…~～]+")
+
+
+def announces_question(text: str) -> bool:
+    """Whether `text` says only that a question or a request for help is coming."""
+    rest = _MARKS.sub(" ", normalize(text)).strip()
+    announced = False
+    while rest:
+        for phrase, announcing in _WORDS:
+            if rest.startswith(phrase) and _ends_word(rest, len(phrase)):
+                rest = rest[len(phrase) :].lstrip()
+                announced = announced or announcing
+                break
+        else:
+            return False
+    return announced
+
+
+def _ends_word(text: str, end: int) -> bool:
+    """A Latin phrase must end at a word boundary ("help" is not the start of "helpline");
+    Chinese has none to look for."""
+    if end >= len(text) or not text[end - 1].isascii():
+        return True
+    return not text[end].isascii() or not text[end].isalnum()
+
+
+__all__ = ["announces_question"]
