@@ -11,9 +11,7 @@ at least one of them must acknowledge: a lone "嗯" or "thanks" is not enough to
 
 from __future__ import annotations
 
-import re
-
-from hub.text import normalize
+from dialogs.made_of import Phrases
 
 # Words that acknowledge, or say the customer is about to do what was asked.
 _ACKNOWLEDGING = (
@@ -87,35 +85,12 @@ _ACKNOWLEDGING = (
 # Said around them without changing what they mean ("ok thanks", "嗯嗯好的", "sure, now").
 _FILLERS = ("thanks", "thank you", "please", "now", "then", "嗯", "嗯嗯", "哦", "噢", "那", "谢谢")
 
-_WORDS = sorted(
-    [(phrase, True) for phrase in _ACKNOWLEDGING] + [(phrase, False) for phrase in _FILLERS],
-    key=lambda item: len(item[0]),
-    reverse=True,
-)
-_MARKS = re.compile(r"[\s,.;:!?，。；：！？、…~～]+")
+_ACKNOWLEDGEMENT = Phrases(_ACKNOWLEDGING, _FILLERS)
 
 
 def acknowledges(text: str) -> bool:
     """Whether `text` says nothing but that the customer heard the instruction."""
-    rest = _MARKS.sub(" ", normalize(text)).strip()
-    acknowledged = False
-    while rest:
-        for phrase, acknowledging in _WORDS:
-            if rest.startswith(phrase) and _ends_word(rest, len(phrase)):
-                rest = rest[len(phrase) :].lstrip()
-                acknowledged = acknowledged or acknowledging
-                break
-        else:
-            return False
-    return acknowledged
-
-
-def _ends_word(text: str, end: int) -> bool:
-    """A Latin phrase must end at a word boundary ("ok" is not the start of "okdone");
-    Chinese has none to look for."""
-    if end >= len(text) or not text[end - 1].isascii():
-        return True
-    return not text[end].isascii() or not text[end].isalnum()
+    return _ACKNOWLEDGEMENT.make(text)
 
 
 __all__ = ["acknowledges"]

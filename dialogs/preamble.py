@@ -11,9 +11,7 @@ count: "I have a problem with my order" or "我有个问题，订单还没到" a
 
 from __future__ import annotations
 
-import re
-
-from hub.text import normalize
+from dialogs.made_of import Phrases
 
 # Phrases that announce a question or ask for help without saying with what.
 _ANNOUNCING = (
@@ -134,35 +132,12 @@ _AROUND = (
     "下",
 )
 
-_WORDS = sorted(
-    [(phrase, True) for phrase in _ANNOUNCING] + [(phrase, False) for phrase in _AROUND],
-    key=lambda item: len(item[0]),
-    reverse=True,
-)
-_MARKS = re.compile(r"[\s,.;:!?，。；：！？、…~～]+")
+_PREAMBLE = Phrases(_ANNOUNCING, _AROUND)
 
 
 def announces_question(text: str) -> bool:
     """Whether `text` says only that a question or a request for help is coming."""
-    rest = _MARKS.sub(" ", normalize(text)).strip()
-    announced = False
-    while rest:
-        for phrase, announcing in _WORDS:
-            if rest.startswith(phrase) and _ends_word(rest, len(phrase)):
-                rest = rest[len(phrase) :].lstrip()
-                announced = announced or announcing
-                break
-        else:
-            return False
-    return announced
-
-
-def _ends_word(text: str, end: int) -> bool:
-    """A Latin phrase must end at a word boundary ("help" is not the start of "helpline");
-    Chinese has none to look for."""
-    if end >= len(text) or not text[end - 1].isascii():
-        return True
-    return not text[end].isascii() or not text[end].isalnum()
+    return _PREAMBLE.make(text)
 
 
 __all__ = ["announces_question"]
