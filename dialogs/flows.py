@@ -226,6 +226,18 @@ class Faq:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TopicMenu:
+    """A subject customers name without saying what about it ("I have a problem with my
+    order", "我的订单有问题"): the bot asks `ask` and offers `intents` as buttons."""
+
+    name: str
+    where: Where
+    words: tuple[str, ...]  # what customers call the subject, in any language
+    intents: tuple[str, ...]
+    ask: Text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     languages: tuple[str, ...] = ("en", "zh")
     nlu_threshold: float | None = None  # None: calibrated on the bot's own examples
@@ -257,6 +269,7 @@ class Bot:
     classifier: IntentClassifier
     files: tuple[str, ...] = ()
     entities: Mapping[str, EntityDef] = field(default_factory=dict)  # looked for in every message
+    topics: tuple[TopicMenu, ...] = ()  # asked about when named without a question
 
     def message(self, name: str) -> Text:
         return self.settings.messages[name]

@@ -30,6 +30,7 @@ from dialogs.flows import (
     Settings,
     Slot,
     Text,
+    TopicMenu,
     Where,
 )
 from dialogs.folding import fold
@@ -40,7 +41,8 @@ from dialogs.training import bot_vocabulary, train
 from dialogs.yamlsource import DialogsInvalid, Node, Problems, dialog_files, read
 from hub.text import unfold_cjk
 
-TOP_LEVEL = ("version", "settings", "entities", "slots", "intents", "faq", "flows", "nlu")
+TOP_LEVEL = ("version", "settings", "entities", "slots", "intents", "faq", "flows", "topics", "nlu")
+TOPIC_KEYS = ("words", "intents", "ask")
 SLOT_TYPES = ("text", "choice", "number", "email", "phone", "regex", "any")
 SLOT_KEYS = (
     "type",
@@ -83,6 +85,7 @@ class Reader:
         self.intents: dict[str, Intent] = {}
         self.faq_nodes: list[tuple[str, Node]] = []
         self.flow_nodes: list[tuple[str, Node]] = []
+        self.topic_nodes: list[tuple[str, Node]] = []
         self.languages: tuple[str, ...] = ("en", "zh")
         # Where each example was written, for the duplicate-example check.
         self.example_lines: dict[str, list[tuple[Where, str]]] = {}
@@ -127,6 +130,7 @@ class Reader:
                         ),
                     )
             self.flow_nodes.extend(_section(root, "flows"))
+            self.topic_nodes.extend(_section(root, "topics"))
         faqs = {name: faq for name, node in self.faq_nodes if (faq := self._faq(name, node))}
         flows: dict[str, Flow] = {}
         for name, node in self.flow_nodes:
@@ -152,6 +156,12 @@ class Reader:
                 for found in (w for w in written if w is not None):
                     values = found.value if found.is_list else [found.value]
                     broken.update(str(v) for v in values)
+        handled = set(faqs) | set(triggers) | broken
+        topics = tuple(
+            topic
+            for name, node in self.topic_nodes
+            if (topic := self._topic(name, node, handled)) is not None
+        )
         check_bot(
             problems=self.problems,
             settings=settings,
@@ -192,6 +202,7 @@ class Reader:
             classifier=classifier,
             files=tuple(str(f) for f in files),
             entities=self._entities_in_use(),
+            topics=topics,
         )
 
     def _top_level(self, root: Node) -> None:
@@ -470,6 +481,41 @@ class Reader:
                 if (folded := fold(str(word))) and folded not in lookup:
                     lookup[folded] = canonical
         self.entities[name] = EntityDef(name=name, where=node.where, lookup=lookup)
+
+    def _topic(self, name: str, node: Node, handled: set[str]) -> TopicMenu | None:
+        """`words` (what customers call the subject), `intents` (offered as buttons, each
+        answered by an FAQ or a flow) and `ask` (the question back)."""
+        if not node.is_map:
+            self.problems.add(node.where, f"topic {name!r} needs words, intents and ask")
+            return None
+        for key in node.names():
+            if key not in TOPIC_KEYS:
+                self.problems.add(
+                    node.where,
+                    f"topic {name!r}: unknown key {key!r} (expected words, intents, ask)",
+                )
+        lists: dict[str, tuple[str, ...]] = {}
+        for key in ("words", "intents"):
+            found = node.get(key)
+            values = found.value if found is not None and found.is_list else None
+            if not values or not all(isinstance(v, str) and v.strip() for v in values):
+                self.problems.add(node.where, f"topic {name!r} needs {key}: a list of strings")
+                return None
+            lists[key] = tuple(str(v).strip() for v in values)
+        for intent in lists["intents"]:
+            if intent not in handled:
+                self.problems.add(
+                    node.where, f"topic {name!r}: intent {intent!r} has no FAQ or flow"
+                )
+        ask_node = node.get("ask")
+        ask = self.text(ask_node) if ask_node is not None else None
+        if ask is None:
+            if ask_node is None:
+                self.problems.add(node.where, f"topic {name!r} needs ask: the question back")
+            return None
+        return TopicMenu(
+            name=name, where=node.where, words=lists["words"], intents=lists["intents"], ask=ask
+        )
 
     def _choices(self, node: Node | None) -> tuple[Choice, ...]:
         if node is None:

@@ -25,16 +25,22 @@ class Phrases:
 
     def make(self, text: str) -> bool:
         """Whether `text` is nothing but these phrases, one that says something among them."""
+        return bool(self.said(text))
+
+    def said(self, text: str) -> list[str] | None:
+        """The phrases that say something, in the order `text` has them (normalized); None
+        when `text` is not made of these phrases alone."""
         rest = _MARKS.sub(" ", normalize(text)).strip()
-        said = False
+        said: list[str] = []
         while rest:
             for phrase, saying in self._words:
                 if rest.startswith(phrase) and _ends_word(rest, len(phrase)):
                     rest = rest[len(phrase) :].lstrip()
-                    said = said or saying
+                    if saying:
+                        said.append(phrase)
                     break
             else:
-                return False
+                return None
         return said
 
 

@@ -1,5 +1,6 @@
 """A message that only announces a question: "I have a problem", "can u help me", "我有个问题",
-"我想问下", "您好，想咨询一下".
+"我想问下", "您好，想咨询一下"; or that names a subject without the question about it: "I have
+a problem with my order", "我的订单有问题", "关于订单的问题".
 
 Read as a question, such a message has one or two content words ("problem", "help", 问题),
 and the knowledge base answered it with whatever article shares them: "I have a problem"
@@ -11,7 +12,10 @@ count: "I have a problem with my order" or "我有个问题，订单还没到" a
 
 from __future__ import annotations
 
+import functools
+
 from dialogs.made_of import Phrases
+from hub.text import normalize
 
 # Phrases that announce a question or ask for help without saying with what.
 _ANNOUNCING = (
@@ -134,10 +138,69 @@ _AROUND = (
 
 _PREAMBLE = Phrases(_ANNOUNCING, _AROUND)
 
+# A trouble named with a subject ("an issue with my order", "订单出问题了") and the words that
+# join them; what the subject is, a bot's `topics` say.
+_TROUBLE = (
+    *_ANNOUNCING,
+    "problem",
+    "problems",
+    "issue",
+    "issues",
+    "trouble",
+    "questions",
+    "有问题",
+    "出问题",
+    "出了问题",
+    "有点问题",
+    "问题",
+    "的事",
+    "的事情",
+)
+_JOINING = (
+    *_AROUND,
+    "with",
+    "about",
+    "regarding",
+    "concerning",
+    "on",
+    "for",
+    "my",
+    "the",
+    "a",
+    "an",
+    "there is",
+    "i have",
+    "have",
+    "got",
+    "关于",
+    "我的",
+    "我",
+    "的",
+    "有",
+    "个",
+    "一个",
+    "这个",
+)
+
 
 def announces_question(text: str) -> bool:
     """Whether `text` says only that a question or a request for help is coming."""
     return _PREAMBLE.make(text)
 
 
-__all__ = ["announces_question"]
+def names_subject(text: str, words: tuple[str, ...]) -> bool:
+    """Whether `text` names only a trouble with the subject customers call `words` ("I have
+    a problem with my order", "我的订单有问题"), and nothing about what it is."""
+    said = _subject(tuple(words)).said(text)
+    if not said:
+        return False
+    subject = {normalize(w) for w in words}
+    return any(p in subject for p in said) and any(p not in subject for p in said)
+
+
+@functools.lru_cache(maxsize=64)
+def _subject(words: tuple[str, ...]) -> Phrases:
+    return Phrases((*_TROUBLE, *words), _JOINING)
+
+
+__all__ = ["announces_question", "names_subject"]

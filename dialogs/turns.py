@@ -55,10 +55,11 @@ from dialogs.flows import (
     Slot,
     Tag,
     Text,
+    TopicMenu,
 )
 from dialogs.kb_index import Hit, Passage
 from dialogs.knowledge import KnowledgeBase
-from dialogs.preamble import announces_question
+from dialogs.preamble import announces_question, names_subject
 from dialogs.questions import Question, asked, story_question
 from dialogs.slots import Invalid, Valid, validate
 from dialogs.state import State
@@ -326,6 +327,20 @@ class Dialogue:
             self.state.fallbacks = 0
             self.say(self.bot.message("go_ahead"))
             return
+        if (menu := self._subject_named(text)) is not None:
+            # "I have a problem with my order", "我的订单有问题": what about it? The topic's
+            # intents as buttons, not an article that shares the word "order".
+            self.intent = None
+            self.handled_as = "topic_menu"
+            self.state.fallbacks = 0
+            self.reply(
+                menu.ask,
+                tuple(
+                    Button(title=self.bot.title(i, self.state.lang), payload=f"/{i}")
+                    for i in menu.intents
+                ),
+            )
+            return
         questions = asked(self.bot, text, whole=(intent, confidence))
         if questions:
             await self._answer_each(questions, text)
@@ -378,6 +393,10 @@ class Dialogue:
             return
         self.state.fallbacks = 0
         await self._start_intent(intent, text)
+
+    def _subject_named(self, text: str) -> TopicMenu | None:
+        """The bot's topic `text` names with a trouble and nothing more (`dialogs.preamble`)."""
+        return next((t for t in self.bot.topics if names_subject(text, t.words)), None)
 
     async def _finished_flow_again(self) -> bool:
         """A message not understood (or only weakly) that holds another value for a question

@@ -177,6 +177,24 @@ async def test_a_corrected_order_number_is_looked_up_after_the_first_answer(
     assert turns[-1]["slots"]["order_id"] == "20261002"
 
 
+@pytest.mark.parametrize(
+    ("sender", "said", "ask", "shipped"),
+    [
+        ("quinn", "there is an issue with my order", "what about your order", "has shipped"),
+        ("rui", "关于订单的问题", "订单遇到了什么问题", "已由"),
+    ],
+)
+async def test_a_problem_with_an_order_gets_the_order_topics_then_the_one_tapped(
+    client, receiver, sender: str, said: str, ask: str, shipped: str
+) -> None:
+    customer = Customer(client, receiver, sender)
+    (menu,) = await customer.say(said)
+    assert ask in menu["text"] and len(menu["buttons"]) == 4
+    assert "help centre" not in menu["text"] and "帮助中心" not in menu["text"]
+    await customer.say(menu["buttons"][0]["payload"])  # the order status: its number, please
+    assert shipped in texts(await customer.say("20261001"))
+
+
 async def test_chinese_conversation(client, receiver) -> None:
     li = Customer(client, receiver, "li")
     assert "您好" in texts(await li.say("你好"))

@@ -348,3 +348,28 @@ def test_an_unnamed_ask_keeps_its_id_when_a_step_is_inserted_above(tmp_path: Pat
     assert before.flows["survey"].steps[before.flows["survey"].index(saved) or 0].id == saved
     position = after.flows["survey"].index(saved)
     assert position == 1 and after.flows["survey"].steps[position].id == saved
+
+
+def test_topics_name_intents_the_bot_answers(tmp_path: Path) -> None:
+    topics = (
+        "topics:\n  surveys:\n    words: [survey, 问卷]\n    intents: [start_survey, greet]\n"
+        "    ask: {en: 'What about the survey?', zh: '问卷有什么问题？'}\n"
+    )
+    bot = load_bot(write_bot(tmp_path / "good", bot=GOOD, topics=topics))
+    (topic,) = bot.topics
+    assert (topic.name, topic.words, topic.intents) == (
+        "surveys",
+        ("survey", "问卷"),
+        ("start_survey", "greet"),
+    )
+    bad = (
+        "topics:\n  a:\n    words: [survey]\n    intents: [start_survey, refund]\n    ask: Why?\n"
+        "  b:\n    words: []\n    intents: [greet]\n    ask: Why?\n"
+        "  c:\n    words: [x]\n    intents: [greet]\n"
+        "  d:\n    words: [x]\n    intents: [greet]\n    ask: Why?\n    buttons: []\n"
+    )
+    text = "\n".join(problems(write_bot(tmp_path / "bad", bot=GOOD, topics=bad)))
+    assert "topic 'a': intent 'refund' has no FAQ or flow" in text
+    assert "topic 'b' needs words: a list of strings" in text
+    assert "topic 'c' needs ask: the question back" in text
+    assert "topic 'd': unknown key 'buttons'" in text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dialogs.engine import DialogEngine
-from dialogs.preamble import announces_question
+from dialogs.preamble import announces_question, names_subject
 from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
 
 
@@ -75,3 +75,74 @@ async def test_the_bot_waits_for_the_question_then_answers_it(
     assert turn is not None and turn["handled_as"] == "preamble"
     assert Chat.event(result, "kb.answered") is None  # no article for "problem" or 问题
     assert answered in Chat.texts(await chat.say(question))[0]
+
+
+ORDER_WORDS = ("order", "orders", "parcel", "订单", "包裹")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have a problem with my order",
+        "there is an issue with my order",
+        "question about my order",
+        "Problem with my parcel!",
+        "我的订单有问题",
+        "关于订单的问题",
+        "订单出问题了",
+        "我的訂單有問題",  # Traditional
+    ],
+)
+def test_a_subject_named_without_the_question(text: str) -> None:
+    assert names_subject(text, ORDER_WORDS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my order",  # a subject alone: the classifier reads it (the order status)
+        "订单",
+        "I have a problem",  # a trouble alone: `announces_question`
+        "where is my order",
+        "my order has not arrived",
+        "problem with my order 20261001",
+        "我的订单还没到",
+        "我的账号有问题",  # another subject
+    ],
+)
+def test_a_question_or_another_subject(text: str) -> None:
+    assert not names_subject(text, ORDER_WORDS)
+
+
+@pytest.mark.parametrize(
+    ("said", "ask", "buttons", "tap", "next_reply"),
+    [
+        (
+            "I have a problem with my order",
+            "what about your order?",
+            ["Order status", "Not received, wrong or missing item", "Change the delivery address",
+             "Cancel an order"],
+            "/delivery_problem",
+            "order number",
+        ),
+        (
+            "我的订单有问题",
+            "订单遇到了什么问题",
+            ["查询订单", "没收到货、发错或少件", "修改收货地址", "取消订单"],
+            "/delivery_problem",
+            "订单号",
+        ),
+        ("关于付款的问题", "付款遇到了什么问题", ["支付失败", "重复扣款", "支付方式", "发票"], "/charged_twice", "重复扣款"),
+    ],
+)  # fmt: skip
+async def test_the_bot_asks_what_about_the_subject_with_its_topics_as_buttons(
+    demo: DialogEngine, said: str, ask: str, buttons: list[str], tap: str, next_reply: str
+) -> None:
+    chat = Chat(demo)
+    result = await chat.say(said)
+    (reply,) = result.replies
+    assert ask in reply.text and [b.title for b in reply.buttons] == buttons
+    turn = Chat.event(result, "bot.turn")
+    assert turn is not None and turn["handled_as"] == "topic_menu"
+    assert Chat.event(result, "kb.answered") is None  # not the pre-orders article
+    assert next_reply in "\n".join(Chat.texts(await chat.say(tap)))
