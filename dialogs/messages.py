@@ -86,6 +86,11 @@ DEFAULT_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Of course. Tell me what it's about and I'll help.",
         "zh": "好的，请告诉我是什么问题，我来帮您。",
     },
+    # "no, that's all", "好的", "没有了" after an answer: the customer is done for now.
+    "closing": {
+        "en": "Alright! If anything else comes up, just write here.",
+        "zh": "好的！如有其他问题，随时在这里留言。",
+    },
     "left_flow": {
         "en": "OK, let's leave that there. Is there anything else I can help with?",
         "zh": "好的，这件事先到这里。还有其他可以帮您的吗？",

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from dialogs import answers
 from dialogs.acknowledgement import acknowledges
 from dialogs.affirm import is_short, opens_with_answer, polarity
+from dialogs.closing_words import closes
 from dialogs.closings import without_frame
 from dialogs.entities import Found, extract_all
 from dialogs.flows import (
@@ -326,6 +327,14 @@ class Dialogue:
             self.handled_as = "preamble"
             self.state.fallbacks = 0
             self.say(self.bot.message("go_ahead"))
+            return
+        if closes(text):
+            # "no, that's all", "好的", "没有了", "算了" after an answer: nothing to look up
+            # (dialogs.closing_words); read as a question they had found an article or a flow.
+            self.intent = None
+            self.handled_as = "closing"
+            self.state.fallbacks = 0
+            self.say(self.bot.message("closing"))
             return
         if (menu := self._subject_named(text)) is not None:
             # "I have a problem with my order", "我的订单有问题": what about it? The topic's
