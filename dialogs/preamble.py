@@ -188,14 +188,15 @@ def announces_question(text: str) -> bool:
     return _PREAMBLE.make(text)
 
 
-def names_subject(text: str, words: tuple[str, ...]) -> bool:
+def names_subject(text: str, words: tuple[str, ...], *, bare: bool = False) -> bool:
     """Whether `text` names only a trouble with the subject customers call `words` ("I have
-    a problem with my order", "我的订单有问题"), and nothing about what it is."""
+    a problem with my order", "我的订单有问题"), and nothing about what it is; `bare`: the
+    subject alone counts too ("my phone", "手机")."""
     said = _subject(tuple(words)).said(text)
     if not said:
         return False
     subject = {normalize(w) for w in words}
-    return any(p in subject for p in said) and any(p not in subject for p in said)
+    return any(p in subject for p in said) and (bare or any(p not in subject for p in said))
 
 
 @functools.lru_cache(maxsize=64)

@@ -95,6 +95,10 @@ GOODBYE_INTENT = "goodbye"
 #: handled as meant (91; `main` 92); the dev split lost 2 English and 3 Chinese weak but
 #: right intents to an article (docs/nlu-bench-results.md).
 WEAK_INTENT = 0.3
+#: A subject named alone ("my account", "付款") is read as an intent only this surely: below,
+#: the word alone decided it ("my account" was the account deletion FAQ at 0.51), and the
+#: bot asks what about it (its `topics`) instead.
+SUBJECT_ALONE = 0.6
 #: The payloads of "Did this help?" after a knowledge-base answer.
 KB_HELPED, KB_NOT_HELPED = "/kb_helped", "/kb_not_helped"
 INVALID_MESSAGES = {
@@ -336,7 +340,8 @@ class Dialogue:
             self.state.fallbacks = 0
             self.say(self.bot.message("closing"))
             return
-        if (menu := self._subject_named(text)) is not None:
+        menu = self._subject_named(text, bare=intent is None or confidence < SUBJECT_ALONE)
+        if menu is not None:
             # "I have a problem with my order", "我的订单有问题": what about it? The topic's
             # intents as buttons, not an article that shares the word "order".
             self.intent = None
@@ -403,9 +408,10 @@ class Dialogue:
         self.state.fallbacks = 0
         await self._start_intent(intent, text)
 
-    def _subject_named(self, text: str) -> TopicMenu | None:
-        """The bot's topic `text` names with a trouble and nothing more (`dialogs.preamble`)."""
-        return next((t for t in self.bot.topics if names_subject(text, t.words)), None)
+    def _subject_named(self, text: str, *, bare: bool) -> TopicMenu | None:
+        """The bot's topic `text` names with a trouble and nothing more; `bare`: or alone
+        ("my phone": when the classifier has no better reading) (`dialogs.preamble`)."""
+        return next((t for t in self.bot.topics if names_subject(text, t.words, bare=bare)), None)
 
     async def _finished_flow_again(self) -> bool:
         """A message not understood (or only weakly) that holds another value for a question

@@ -146,3 +146,34 @@ async def test_the_bot_asks_what_about_the_subject_with_its_topics_as_buttons(
     assert turn is not None and turn["handled_as"] == "topic_menu"
     assert Chat.event(result, "kb.answered") is None  # not the pre-orders article
     assert next_reply in "\n".join(Chat.texts(await chat.say(tap)))
+
+
+def test_a_subject_alone_counts_only_when_asked_for() -> None:
+    assert names_subject("my order", ORDER_WORDS, bare=True)
+    assert names_subject("订单", ORDER_WORDS, bare=True)
+    assert not names_subject("my order", ORDER_WORDS)
+    assert not names_subject("my order has not arrived", ORDER_WORDS, bare=True)
+
+
+@pytest.mark.parametrize(
+    ("said", "ask", "first_button"),
+    [
+        ("my account", "what about your account?", "Can't sign in"),
+        ("账号", "账号遇到了什么问题", "无法登录"),
+        ("my phone", "What is happening with it?", "Device won't turn on"),
+        ("耳机", "设备出现了什么情况", "设备无法开机"),
+    ],
+)
+async def test_a_subject_alone_read_unsurely_gets_the_topics(
+    demo: DialogEngine, said: str, ask: str, first_button: str
+) -> None:
+    """ "my account" had been the account deletion FAQ (0.51), "my phone" an article about
+    moving data to a new phone."""
+    result = await Chat(demo).say(said)
+    (reply,) = result.replies
+    assert ask in reply.text and reply.buttons[0].title == first_button
+
+
+async def test_a_subject_alone_read_surely_is_that_intent(demo: DialogEngine) -> None:
+    turn = Chat.event(await Chat(demo).say("my order"), "bot.turn")  # the order status, 0.69
+    assert turn is not None and turn["intent"] == "check_order" and turn["handled_as"] == "flow"
