@@ -229,6 +229,21 @@ def is_short(text: str) -> bool:
     return len(_WORD.findall(folded)) <= SHORT_WORDS and len(_CJK.findall(folded)) <= SHORT_CJK
 
 
+# "Did this help?" answered by saying the problem is still there: "I already updated it, it
+# still crashes", "试过了还是不行", "已经更新过了还是闪退" (a yes by its 了, before).
+_STILL_FAILING = re.compile(
+    r"\b(?:still|same (?:problem|issue|thing)|already (?:tried|did|done|updated|restarted)"
+    r"|tried (?:that|it|this|everything)|did that|no luck|(?:did|does|do) not work|not working"
+    r"|not help(?:ful|ing)?)\b"
+    r"|还是|仍然|依然|依旧|照样|试过|已经试|没用|没有用|不管用|没效果|没有效果|一样"
+)
+
+
+def still_failing(text: str) -> bool:
+    """Whether `text` says what was suggested did not solve the problem."""
+    return _STILL_FAILING.search(fold(text).replace("n't", " not")) is not None
+
+
 def polarity(text: str) -> Polarity | None:
     """ "yes", "no" or None (not a yes/no answer, or one that cannot be read)."""
     folded = fold(text)

@@ -36,6 +36,11 @@ DEFAULT_MESSAGES: dict[str, dict[str, str]] = {
         "en": "I'm having trouble understanding. Would you like to talk to a person?",
         "zh": "我好像没能理解您的问题。需要为您转接人工客服吗？",
     },
+    # After "Did this help?" was answered no: the bot understood, its answer fell short.
+    "offer_human_after_answer": {
+        "en": "Would you like me to bring in a person from our team?",
+        "zh": "需要为您转接人工客服吗？",
+    },
     "offer_declined": {
         "en": "No problem, let's keep trying. What can I help you with?",
         "zh": "好的，我们继续。请问有什么可以帮您？",

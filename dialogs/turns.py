@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from dialogs import answers
 from dialogs.acknowledgement import acknowledges
-from dialogs.affirm import is_short, opens_with_answer, polarity
+from dialogs.affirm import is_short, opens_with_answer, polarity, still_failing
 from dialogs.closing_words import closes
 from dialogs.closings import without_frame
 from dialogs.entities import Found, extract_all
@@ -548,15 +548,31 @@ class Dialogue:
         question, and the article is left unrated."""
         state = self.state
         article, state.offer, state.offer_article = state.offer_article, "", ""
-        said = {KB_HELPED: "yes", KB_NOT_HELPED: "no"}.get(text) or polarity(text)
+        failing = still_failing(text)
+        said = {KB_HELPED: "yes", KB_NOT_HELPED: "no"}.get(text) or (
+            "no" if failing else polarity(text)
+        )
         if said is not None and not is_short(text):
             intent, confidence, _ = self._classify(text)
             confident = confidence >= self.bot.settings.interrupt_confidence
+            faq = self.bot.faqs.get(intent or "")
+            # "I already updated it, still crashes", "已经更新过了还是闪退": the same problem
+            # (nothing else read surely, or the intent whose FAQ quotes this very article),
+            # still there: a no. A problem of another intent is a new question, below.
+            same_problem = failing and (
+                intent is None
+                or confidence < WEAK_INTENT
+                or (faq is not None and article in faq.articles)
+            )
             # "no, how do I reset my password": a confident question wins. So does a problem
             # the bot knows that merely holds a yes or no word: "蓝牙耳机右边突然不响了" reads
             # as a no (不) and "快递送来的音箱外壳裂了" as a yes (了), but neither opens with
             # an answer; each describes the next problem, it does not rate the article.
-            if intent is not None and (confident or not opens_with_answer(text)):
+            if (
+                not same_problem
+                and intent is not None
+                and (confident or not opens_with_answer(text))
+            ):
                 said = None
         if said is None or not article:
             await self._understand(text)
@@ -572,7 +588,7 @@ class Dialogue:
             # The bot has nothing better than its best article: a person may.
             self.handled_as = "kb_not_helped"
             self.say(self.bot.message("kb_not_helped"))
-            self._offer_human()
+            self._offer_human("offer_human_after_answer")
 
     def _hands_off(self, intent: str) -> bool:
         return hands_off(self.bot, intent)
@@ -611,13 +627,15 @@ class Dialogue:
         )
         self.reply(self.bot.message("fallback" if buttons else "rephrase"), buttons)
 
-    def _offer_human(self) -> None:
+    def _offer_human(self, message: str = "offer_human") -> None:
+        """Ask whether the customer wants a person: after misunderstandings (`offer_human`),
+        or after an answer that did not help (`offer_human_after_answer`)."""
         state = self.state
         state.offer = "human"
         state.question += 1
         yes, no = self.bot.message("yes"), self.bot.message("no")
         self.reply(
-            self.bot.message("offer_human"),
+            self.bot.message(message),
             (
                 Button(
                     title=self.render(yes),

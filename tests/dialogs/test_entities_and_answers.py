@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from dialogs.affirm import is_question, opens_with_answer, polarity
+from dialogs.affirm import is_question, opens_with_answer, polarity, still_failing
 from dialogs.entities import EntityDef, builtin, extract
 from dialogs.flows import Where
 from dialogs.options import Option, choose
@@ -235,3 +235,22 @@ def test_choosing_by_title_typo_or_by_the_buttons_intent() -> None:
     assert choose("换个订单号", options) == "check my order"
     assert choose("I want a real person", options, intent="talk_to_human") == "/talk_to_human"
     assert choose("I want a real person", options) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "failing"),
+    [
+        ("I already updated it, still crashes", True),
+        ("tried that, no luck", True),
+        ("it doesn't work", True),
+        ("已经更新过了还是闪退", True),
+        ("试过了，没用", True),
+        ("試過了，還是一樣", True),  # Traditional
+        ("yes it works now", False),
+        ("thanks, that fixed it", False),
+        ("开机了", False),
+        ("好了，谢谢", False),
+    ],
+)
+def test_still_failing(text: str, failing: bool) -> None:
+    assert still_failing(text) is failing

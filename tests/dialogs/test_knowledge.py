@@ -201,8 +201,8 @@ async def test_answer_and_helpful_feedback(
 @pytest.mark.parametrize(
     ("line", "no", "offer"),
     [
-        ("is my watch ok for swimming in the sea", "no, not really", "talk to a person"),
-        ("手表能戴着游泳吗", "没有帮助", "人工客服"),
+        ("is my watch ok for swimming in the sea", "no, not really", "bring in a person"),
+        ("手表能戴着游泳吗", "没有帮助", "转接人工客服"),
     ],
 )
 async def test_not_helpful_is_recorded_and_offers_a_person(
@@ -218,6 +218,50 @@ async def test_not_helpful_is_recorded_and_offers_a_person(
         {"article": "water-resistance", "helpful": False}
     ]
     assert offer in " ".join(r.text for r in result.replies)
+    # The bot understood; its answer fell short: not "I'm having trouble understanding".
+    assert "understand" not in " ".join(r.text for r in result.replies)
+    assert "理解" not in " ".join(r.text for r in result.replies)
+
+
+@pytest.mark.parametrize(
+    ("line", "still", "offer"),
+    [
+        ("the app crashes every time I open it", "I already updated it, still crashes", "person"),
+        ("the app crashes every time I open it", "tried that, no luck", "person"),
+        ("app 一打开就闪退", "已经更新过了还是闪退", "人工客服"),
+        ("app 一打开就闪退", "还是不行", "人工客服"),
+        ("app 一打開就閃退", "試過了，沒用", "人工客服"),  # Traditional
+    ],
+)
+async def test_the_problem_still_there_is_a_no(
+    engine: DialogEngine, line: str, still: str, offer: str
+) -> None:
+    """ "已经更新过了还是闪退" had been a yes by its 了 and then the same article again;
+    "还是不行" the bot-identity FAQ."""
+    chat = Chat(engine)
+    await chat.say(line)
+    result = await chat.say(still)
+    assert [e.data for e in result.events if e.type == "kb.feedback"] == [
+        {"article": "app-problems", "helpful": False}
+    ]
+    assert offer in result.replies[-1].text and chat.state["offer"] == "human"
+
+
+@pytest.mark.parametrize(
+    ("line", "other", "answer"),
+    [
+        ("the app crashes every time I open it", "I still have a question about returns", "30 days"),
+        ("app 一打开就闪退", "还是想问一下怎么退货", "30 天"),
+    ],
+)  # fmt: skip
+async def test_still_about_something_else_is_a_new_question(
+    engine: DialogEngine, line: str, other: str, answer: str
+) -> None:
+    chat = Chat(engine)
+    await chat.say(line)
+    result = await chat.say(other)
+    assert not [e for e in result.events if e.type == "kb.feedback"]
+    assert answer in result.replies[0].text
 
 
 async def test_a_new_question_instead_of_feedback_is_answered(engine: DialogEngine) -> None:
