@@ -13,6 +13,9 @@ flow's ask, "Did this help?" and the offer of a person read their own answers fi
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from dialogs.made_of import Phrases
 
 _CLOSING = (
@@ -94,10 +97,82 @@ _AROUND = (
 
 _CLOSINGS = Phrases(_CLOSING, _AROUND)
 
+# A thumbs-up or a smile says the same ("👍", "🙏", "好的👌", WeChat's "[强]" and "[抱拳]"):
+# read as text they were "didn't understand", and two of them offered a person. A negative
+# one ("👎", "😡", "[流泪]") is not a closing.
+_NEGATIVE_EMOJI = frozenset("👎😡😠😤😭😢💢🤬😞☹🙁😒😔😩😫💔🙄😑😣😖😓😰😱")
+_WECHAT_CODE = re.compile(r"\[([^\[\]\s]{1,4})\]")
+_WECHAT_POSITIVE = frozenset(
+    [
+        "强",
+        "抱拳",
+        "OK",
+        "ok",
+        "握手",
+        "微笑",
+        "愉快",
+        "耶",
+        "胜利",
+        "玫瑰",
+        "爱心",
+        "鼓掌",
+        "嘿哈",
+        "合十",
+        "拥抱",
+        "太阳",
+        "可爱",
+        "呲牙",
+        "憨笑",
+        "偷笑",
+        "害羞",
+        "好的",
+        "赞",
+        "奸笑",
+        "机智",
+        "庆祝",
+        "礼物",
+        "红包",
+        "月亮",
+        "咖啡",
+        "啤酒",
+        "蛋糕",
+        "转圈",
+        "跳跳",
+    ]
+)
+_EMOJI_JOINERS = "\u200d\ufe0f\ufe0e"
+
 
 def closes(text: str) -> bool:
     """Whether `text` says nothing but that the customer is done, or has taken it in."""
-    return _CLOSINGS.make(text)
+    words, emoji = _without_emoji(text)
+    if emoji is None:
+        return False  # a negative one
+    return _CLOSINGS.make(words) if words.strip() else emoji
+
+
+def _without_emoji(text: str) -> tuple[str, bool | None]:
+    """`text` without its emoji and WeChat emoji codes, and whether it had any (None: one
+    of them was negative, or a code not known to be friendly)."""
+    found = False
+    for code in _WECHAT_CODE.findall(text):
+        if code not in _WECHAT_POSITIVE:
+            return text, None
+        found = True
+    kept = []
+    for char in _WECHAT_CODE.sub(" ", text):
+        if char in _NEGATIVE_EMOJI:
+            return text, None
+        if unicodedata.category(char) == "So" or char in _EMOJI_JOINERS or _skin_tone(char):
+            found = True
+            kept.append(" ")
+        else:
+            kept.append(char)
+    return "".join(kept), found
+
+
+def _skin_tone(char: str) -> bool:
+    return 0x1F3FB <= ord(char) <= 0x1F3FF
 
 
 __all__ = ["closes"]

@@ -13,7 +13,8 @@ from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
 @pytest.mark.parametrize(
     "text",
     ["no", "No, that's all", "nope, all good", "ok", "got it!", "never mind", "no thanks",
-     "好的", "好", "没有了", "嗯嗯好的", "算了", "不用了", "就这些", "沒有了"],
+     "好的", "好", "没有了", "嗯嗯好的", "算了", "不用了", "就这些", "沒有了",
+     "👍", "🙏", "👍🏻", "😊", "好的👌", "ok 👍", "[强]", "[抱拳][抱拳]"],
 )  # fmt: skip
 def test_closing(text: str) -> None:
     assert closes(text)
@@ -24,7 +25,9 @@ def test_closing(text: str) -> None:
     ["", "yes", "thanks", "谢谢", "no sound", "no sound from my speaker", "ok where is my order",
      "好的，那运费多少", "没有收到货", "不用了，我要转人工", "没事了",
      # A thank-you is the bot's `thanks` to answer ("You're welcome!"):
-     "ok thanks", "no that is all, thanks", "好的谢谢", "没有了，谢谢"],
+     "ok thanks", "no that is all, thanks", "好的谢谢", "没有了，谢谢",
+     # An unhappy face is no closing, nor an emoji beside a question:
+     "👎", "😡", "[流泪]", "ok 😭", "[强] 那运费多少", "no sound 👍"],
 )  # fmt: skip
 def test_asking_or_something_else(text: str) -> None:
     assert not closes(text)
@@ -71,3 +74,18 @@ async def test_a_question_of_the_bot_reads_its_own_answers_first(
     await chat.say(answer)
     assert chat.state["slots"]["on_after_hold"] == "no"
     assert chat.state["flow"] == "power_troubleshooting"
+
+
+@pytest.mark.parametrize(
+    ("question", "thumbs"), [("what are your opening hours?", "👍"), ("你们几点开门", "[强]")]
+)
+async def test_a_thumbs_up_after_an_answer_is_no_misunderstanding(
+    demo: DialogEngine, question: str, thumbs: str
+) -> None:
+    """Two of them had been two "didn't understand" and then the offer of a person."""
+    chat = Chat(demo)
+    await chat.say(question)
+    for _ in range(2):
+        turn = Chat.event(await chat.say(thumbs), "bot.turn")
+        assert turn is not None and turn["handled_as"] == "closing"
+    assert chat.state["fallbacks"] == 0 and chat.state["offer"] == ""
