@@ -151,6 +151,17 @@ def closes(text: str) -> bool:
     return _CLOSINGS.make(words) if words.strip() else emoji
 
 
+def emoji_answer(text: str) -> str | None:
+    """ "yes" for a message of friendly emoji alone ("👍", "[强]"), "no" for one of unhappy
+    ones ("👎", "😡"): how "Did this help?" is often answered. None otherwise."""
+    words, emoji = _without_emoji(text)
+    if emoji is True and not words.strip():
+        return "yes"
+    if emoji is None and text.strip() and all(c in _NEGATIVE_EMOJI or c.isspace() for c in text):
+        return "no"
+    return None
+
+
 def _without_emoji(text: str) -> tuple[str, bool | None]:
     """`text` without its emoji and WeChat emoji codes, and whether it had any (None: one
     of them was negative, or a code not known to be friendly)."""
@@ -175,4 +186,4 @@ def _skin_tone(char: str) -> bool:
     return 0x1F3FB <= ord(char) <= 0x1F3FF
 
 
-__all__ = ["closes"]
+__all__ = ["closes", "emoji_answer"]

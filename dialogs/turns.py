@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from dialogs import answers
 from dialogs.acknowledgement import acknowledges
 from dialogs.affirm import is_short, opens_with_answer, polarity, still_failing
-from dialogs.closing_words import closes
+from dialogs.closing_words import closes, emoji_answer
 from dialogs.closings import without_frame
 from dialogs.entities import Found, extract_all
 from dialogs.flows import (
@@ -549,8 +549,10 @@ class Dialogue:
         state = self.state
         article, state.offer, state.offer_article = state.offer_article, "", ""
         failing = still_failing(text)
-        said = {KB_HELPED: "yes", KB_NOT_HELPED: "no"}.get(text) or (
-            "no" if failing else polarity(text)
+        said = (
+            {KB_HELPED: "yes", KB_NOT_HELPED: "no"}.get(text)
+            or ("no" if failing else polarity(text))
+            or emoji_answer(text)  # "👍", "[强]", "👎"
         )
         if said is not None and not is_short(text):
             intent, confidence, _ = self._classify(text)

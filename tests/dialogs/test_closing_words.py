@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.closing_words import closes
+from dialogs.closing_words import closes, emoji_answer
 from dialogs.engine import DialogEngine
 from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
 
@@ -89,3 +89,29 @@ async def test_a_thumbs_up_after_an_answer_is_no_misunderstanding(
         turn = Chat.event(await chat.say(thumbs), "bot.turn")
         assert turn is not None and turn["handled_as"] == "closing"
     assert chat.state["fallbacks"] == 0 and chat.state["offer"] == ""
+
+
+@pytest.mark.parametrize(
+    ("line", "emoji", "helpful"),
+    [("the app crashes every time I open it", "👍", True), ("app 一打开就闪退", "[强]", True),
+     ("the app crashes every time I open it", "👎", False)],
+)  # fmt: skip
+async def test_an_emoji_answers_did_this_help(
+    demo: DialogEngine, line: str, emoji: str, helpful: bool
+) -> None:
+    chat = Chat(demo)
+    await chat.say(line)
+    result = await chat.say(emoji)
+    assert [e.data for e in result.events if e.type == "kb.feedback"] == [
+        {"article": "app-problems", "helpful": helpful}
+    ]
+
+
+def test_emoji_answers() -> None:
+    assert [emoji_answer(t) for t in ("👍", "[强]", "👎😡", "ok 👍", "😭 no")] == [
+        "yes",
+        "yes",
+        "no",
+        None,
+        None,
+    ]
