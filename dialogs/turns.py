@@ -739,7 +739,8 @@ class Dialogue:
             self.say(self.bot.message("left_flow"))
             await self._end_flow(resume=False, left=True)
             return
-        if step.wait is not None and not strict and acknowledges(text):
+        heard = acknowledges(text) or emoji_answer(text) == "yes"  # "ok", "好的我试试", "👍"
+        if step.wait is not None and not strict and heard:
             # "ok", "好的我试试" to an instruction and its question: the customer is doing it,
             # not answering yet. The question stays as asked (its buttons too); no attempt.
             self.handled_as = "slot_wait"

@@ -146,6 +146,8 @@ async def test_a_customer_without_the_value_is_told_where_to_find_it(
         ("my phone won't turn on", "Sure, one sec, let me try", "Take your time", "it did", "working again"),
         ("我的手机开不了机", "好的", "不着急", "开机了", "恢复正常"),
         ("我的手机开不了机", "好的，我試試", "不着急", "开了", "恢复正常"),
+        ("my phone won't turn on", "👍", "Take your time", "yes", "working again"),
+        ("我的手机开不了机", "[强]", "不着急", "开机了", "恢复正常"),
     ],
 )  # fmt: skip
 async def test_acknowledging_the_instruction_is_not_an_answer(
