@@ -141,6 +141,8 @@ _WECHAT_POSITIVE = frozenset(
     ]
 )
 _EMOJI_JOINERS = "\u200d\ufe0f\ufe0e"
+# Where emoji live (the symbol blocks, dingbats, arrows and stars), and a WeChat code's "[".
+_MAYBE_EMOJI = re.compile("[\u2190-\u2bff\u3030\u303d\u3297\u3299\U0001f000-\U0001faff\\[]")
 
 
 def closes(text: str) -> bool:
@@ -165,6 +167,8 @@ def emoji_answer(text: str) -> str | None:
 def _without_emoji(text: str) -> tuple[str, bool | None]:
     """`text` without its emoji and WeChat emoji codes, and whether it had any (None: one
     of them was negative, or a code not known to be friendly)."""
+    if not _MAYBE_EMOJI.search(text):  # most messages: no character to look at one by one
+        return text, False
     found = False
     for code in _WECHAT_CODE.findall(text):
         if code not in _WECHAT_POSITIVE:

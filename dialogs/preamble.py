@@ -192,16 +192,17 @@ def names_subject(text: str, words: tuple[str, ...], *, bare: bool = False) -> b
     """Whether `text` names only a trouble with the subject customers call `words` ("I have
     a problem with my order", "我的订单有问题"), and nothing about what it is; `bare`: the
     subject alone counts too ("my phone", "手机")."""
-    said = _subject(tuple(words)).said(text)
+    phrases, subject = _subject(tuple(words))
+    said = phrases.said(text)
     if not said:
         return False
-    subject = {normalize(w) for w in words}
     return any(p in subject for p in said) and (bare or any(p not in subject for p in said))
 
 
 @functools.lru_cache(maxsize=64)
-def _subject(words: tuple[str, ...]) -> Phrases:
-    return Phrases((*_TROUBLE, *words), _JOINING)
+def _subject(words: tuple[str, ...]) -> tuple[Phrases, frozenset[str]]:
+    """The phrases of a trouble with the subject `words`, and the subject's own (normalized)."""
+    return Phrases((*_TROUBLE, *words), _JOINING), frozenset(normalize(w) for w in words)
 
 
 __all__ = ["announces_question", "names_subject"]
