@@ -141,12 +141,21 @@ _WECHAT_POSITIVE = frozenset(
     ]
 )
 _EMOJI_JOINERS = "\u200d\ufe0f\ufe0e"
+_WAVE = "\U0001f44b"  # 👋
 # Where emoji live (the symbol blocks, dingbats, arrows and stars), and a WeChat code's "[".
 _MAYBE_EMOJI = re.compile("[\u2190-\u2bff\u3030\u303d\u3297\u3299\U0001f000-\U0001faff\\[]")
 
 
+def waves(text: str) -> bool:
+    """Whether `text` is nothing but a wave ("👋", "👋🏻"): a hello, not a closing."""
+    rest = text.strip()
+    return bool(rest) and all(c == _WAVE or c in _EMOJI_JOINERS or _skin_tone(c) for c in rest)
+
+
 def closes(text: str) -> bool:
     """Whether `text` says nothing but that the customer is done, or has taken it in."""
+    if waves(text):
+        return False
     words, emoji = _without_emoji(text)
     if emoji is None:
         return False  # a negative one
@@ -190,4 +199,4 @@ def _skin_tone(char: str) -> bool:
     return 0x1F3FB <= ord(char) <= 0x1F3FF
 
 
-__all__ = ["closes", "emoji_answer"]
+__all__ = ["closes", "emoji_answer", "waves"]

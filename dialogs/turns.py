@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from dialogs import answers
 from dialogs.acknowledgement import acknowledges
 from dialogs.affirm import is_short, opens_with_answer, polarity, still_failing
-from dialogs.closing_words import closes, emoji_answer
+from dialogs.closing_words import closes, emoji_answer, waves
 from dialogs.closings import without_frame
 from dialogs.entities import Found, extract_all
 from dialogs.flows import (
@@ -331,6 +331,12 @@ class Dialogue:
             self.handled_as = "preamble"
             self.state.fallbacks = 0
             self.say(self.bot.message("go_ahead"))
+            return
+        if waves(text) and GREETING_INTENT in self.bot.faqs:
+            # "👋" alone: a hello (read as text it was nothing; as a closing, "Alright!").
+            self.intent = GREETING_INTENT
+            self.state.fallbacks = 0
+            self._say_faq(self.bot.faqs[GREETING_INTENT], text)
             return
         if closes(text):
             # "no, that's all", "好的", "没有了", "算了" after an answer: nothing to look up

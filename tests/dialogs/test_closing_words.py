@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.closing_words import closes, emoji_answer
+from dialogs.closing_words import closes, emoji_answer, waves
 from dialogs.engine import DialogEngine
 from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
 
@@ -115,3 +115,14 @@ def test_emoji_answers() -> None:
         None,
         None,
     ]
+
+
+@pytest.mark.parametrize(
+    ("wave", "hello"), [("👋", "Frontdesk assistant"), ("👋🏻", "Frontdesk assistant")]
+)
+async def test_a_wave_alone_is_a_hello(demo: DialogEngine, wave: str, hello: str) -> None:
+    assert waves(wave) and not closes(wave)
+    result = await Chat(demo).say(wave)
+    turn = Chat.event(result, "bot.turn")
+    assert turn is not None and turn["intent"] == "greet"
+    assert hello in Chat.texts(result)[0]
