@@ -324,42 +324,7 @@ class Dialogue:
         text = self.asked = after_retraction(text)
         intent, confidence, candidates = self._classify(text)
         self.intent, self.confidence = intent, confidence
-        if announces_question(text):
-            # "I have a problem", "我有个问题": nothing asked yet; an article chosen by its
-            # one or two words would answer nothing (dialogs.preamble).
-            self.intent = GREETING_INTENT if self.bot.handles(GREETING_INTENT) else None
-            self.handled_as = "preamble"
-            self.state.fallbacks = 0
-            self.say(self.bot.message("go_ahead"))
-            return
-        if waves(text) and GREETING_INTENT in self.bot.faqs:
-            # "👋" alone: a hello (read as text it was nothing; as a closing, "Alright!").
-            self.intent = GREETING_INTENT
-            self.state.fallbacks = 0
-            self._say_faq(self.bot.faqs[GREETING_INTENT], text)
-            return
-        if closes(text):
-            # "no, that's all", "好的", "没有了", "算了" after an answer: nothing to look up
-            # (dialogs.closing_words); read as a question they had found an article or a flow.
-            self.intent = None
-            self.handled_as = "closing"
-            self.state.fallbacks = 0
-            self.say(self.bot.message("closing"))
-            return
-        menu = self._subject_named(text, bare=intent is None or confidence < SUBJECT_ALONE)
-        if menu is not None:
-            # "I have a problem with my order", "我的订单有问题": what about it? The topic's
-            # intents as buttons, not an article that shares the word "order".
-            self.intent = None
-            self.handled_as = "topic_menu"
-            self.state.fallbacks = 0
-            self.reply(
-                menu.ask,
-                tuple(
-                    Button(title=self.bot.title(i, self.state.lang), payload=f"/{i}")
-                    for i in menu.intents
-                ),
-            )
+        if self._nothing_to_look_up(text, intent, confidence):
             return
         questions = asked(self.bot, text, whole=(intent, confidence))
         if questions:
@@ -413,6 +378,39 @@ class Dialogue:
             return
         self.state.fallbacks = 0
         await self._start_intent(intent, text)
+
+    def _nothing_to_look_up(self, text: str, intent: str | None, confidence: float) -> bool:
+        """Say what a message that asks nothing yet needs, if it is one: a question announced
+        ("I have a problem", `dialogs.preamble`), a wave, closing words ("no, that's all",
+        `dialogs.closing_words`), or a subject without the question ("I have a problem with
+        my order": its topic's intents as buttons). Read as questions, their one or two
+        words had found an unrelated article or flow."""
+        menu = None
+        if announces_question(text):
+            self.intent = GREETING_INTENT if self.bot.handles(GREETING_INTENT) else None
+            self.handled_as = "preamble"
+            self.say(self.bot.message("go_ahead"))
+        elif waves(text) and GREETING_INTENT in self.bot.faqs:
+            self.intent = GREETING_INTENT
+            self._say_faq(self.bot.faqs[GREETING_INTENT], text)
+        elif closes(text):
+            self.intent = None
+            self.handled_as = "closing"
+            self.say(self.bot.message("closing"))
+        elif menu := self._subject_named(text, bare=intent is None or confidence < SUBJECT_ALONE):
+            self.intent = None
+            self.handled_as = "topic_menu"
+            self.reply(
+                menu.ask,
+                tuple(
+                    Button(title=self.bot.title(i, self.state.lang), payload=f"/{i}")
+                    for i in menu.intents
+                ),
+            )
+        else:
+            return False
+        self.state.fallbacks = 0
+        return True
 
     def _subject_named(self, text: str, *, bare: bool) -> TopicMenu | None:
         """The bot's topic `text` names with a trouble and nothing more; `bare`: or alone
@@ -745,8 +743,11 @@ class Dialogue:
             self.say(self.bot.message("left_flow"))
             await self._end_flow(resume=False, left=True)
             return
-        heard = acknowledges(text) or emoji_answer(text) == "yes"  # "ok", "好的我试试", "👍"
-        if step.wait is not None and not strict and heard:
+        if (
+            step.wait is not None
+            and not strict
+            and (acknowledges(text) or emoji_answer(text) == "yes")  # "ok", "好的我试试", "👍"
+        ):
             # "ok", "好的我试试" to an instruction and its question: the customer is doing it,
             # not answering yet. The question stays as asked (its buttons too); no attempt.
             self.handled_as = "slot_wait"
