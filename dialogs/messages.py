@@ -28,6 +28,14 @@ DEFAULT_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Glad it helped! Anything else I can do for you?",
         "zh": "很高兴能帮到您！还有其他问题吗？",
     },
+    # Before an answer the customer was given just before, to the same topic's question.
+    "repeat": {"en": "As I said above:", "zh": "如上所说："},
+    # … and after it: the bot has nothing more on the topic, a person may.
+    "offer_human_after_repeat": {
+        "en": "If that doesn't answer your question, would you like me to bring in a person"
+        " from our team?",
+        "zh": "如果这没有解答您的问题，需要为您转接人工客服吗？",
+    },
     "kb_not_helped": {
         "en": "Sorry it didn't help.",
         "zh": "抱歉没能帮到您。",

@@ -22,22 +22,32 @@ MAX_TOPIC_TEXT = 240
 class Topic:
     """What the customer asked that the bot answered last: `text` (the question, with the
     follow-ups it took, at most `MAX_TOPIC_TEXT` characters), the FAQ's `intent` or the
-    quoted `article` ("" for none), and when (`at`)."""
+    quoted `article` ("" for none), when (`at`), and which answer it was (`answer`: the FAQ's
+    own text, or the article's passage; a follow-up given the same one is told so)."""
 
     text: str
     intent: str = ""
     article: str = ""
     at: float = 0.0
+    answer: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "intent": self.intent, "article": self.article, "at": self.at}
+        return {
+            "text": self.text,
+            "intent": self.intent,
+            "article": self.article,
+            "at": self.at,
+            "answer": self.answer,
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> Topic | None:
         """The topic kept in a state, or None when there is none or it is unreadable."""
         if not isinstance(data, Mapping):
             return None
-        text, intent, article, at = (data.get(k) for k in ("text", "intent", "article", "at"))
+        text, intent, article, at, answer = (
+            data.get(k) for k in ("text", "intent", "article", "at", "answer")
+        )
         if not isinstance(text, str) or not text or not isinstance(at, int | float):
             return None
         return cls(
@@ -45,6 +55,7 @@ class Topic:
             intent=intent if isinstance(intent, str) else "",
             article=article if isinstance(article, str) else "",
             at=float(at),
+            answer=answer if isinstance(answer, str) else "",
         )
 
 

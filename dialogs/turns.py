@@ -61,7 +61,7 @@ from dialogs.flows import (
 from dialogs.kb_index import Hit, Passage
 from dialogs.knowledge import KnowledgeBase
 from dialogs.preamble import announces_question, names_subject
-from dialogs.questions import Question, asked, story_question
+from dialogs.questions import SMALL_TALK, Question, asked, story_question
 from dialogs.slots import Invalid, Valid, validate
 from dialogs.state import State
 from dialogs.suggestions import hands_off, suggestions
@@ -186,6 +186,9 @@ class Dialogue:
         self.asked = ""  # what the answer answers: the message, or it after the topic's question
         self.quoted = ""  # the knowledge-base article quoted this turn
         self.follow_up = False  # read as a follow-up of the conversation's topic
+        self.previous: Topic | None = None  # the topic this message was read after, if any
+        self.answered = ""  # which answer was given this turn (`Topic.answer`)
+        self.repeated = False  # … and it was the one given last: said so, a person offered
         self.kb_hits: dict[str, Hit | None] = {}  # texts looked up in the knowledge base
 
     # ------------------------------------------------------------------ the turn
@@ -260,6 +263,8 @@ class Dialogue:
             data["questions"] = self.questions
         if self.follow_up:
             data["follow_up"] = True
+        if self.repeated:
+            data["repeated"] = True
         if self.timed_out:
             data["timed_out"] = self.timed_out
         if self.found:
@@ -306,6 +311,7 @@ class Dialogue:
         what it answered becomes the conversation's topic (`dialogs.topic`)."""
         state = self.state
         topic, state.topic = self._fresh_topic(), None
+        self.previous = topic
         await self._read_and_answer(text, topic)
         if self.handled_as in ("faq", "knowledge") and not self.questions:
             state.topic = Topic(
@@ -313,6 +319,7 @@ class Dialogue:
                 intent=self.intent or "",
                 article=self.quoted if self.handled_as == "knowledge" else "",
                 at=self.now,
+                answer=self.answered,
             )
 
     def _fresh_topic(self) -> Topic | None:
@@ -486,9 +493,29 @@ class Dialogue:
         )
         if passage is None:
             self.handled_as = "faq"
+            repeated = self._repeats(f"faq:{faq.intent}:{self.state.lang}", ask=ask)
             self.say(faq.answer, faq.buttons)
+            if repeated:
+                self._offer_human("offer_human_after_repeat")
             return
         self._quote(passage, self.confidence, ask=ask)
+
+    def _repeats(self, answer: str, *, ask: bool) -> bool:
+        """Whether `answer` is the one the bot gave to the topic's question; then it says
+        so first, and the caller offers a person after it. A follow-up that gets the very
+        answer the customer has just read ("I bought them two weeks ago", "没收到邮件")
+        says that the bot has nothing more on it: the same paragraph pasted again, with
+        nothing to say so, is the loop customers give up on. Not for small talk ("thanks"
+        twice is two welcomes), nor for an answer beside others or inside a flow (`ask`)."""
+        self.answered = answer
+        previous = self.previous
+        if not ask or previous is None or previous.answer != answer:
+            return False
+        if (self.intent or "") in SMALL_TALK:
+            return False
+        self.repeated = True
+        self.say(self.bot.message("repeat"))
+        return True
 
     def _quote(self, passage: Passage, confidence: float, *, ask: bool = True) -> None:
         """Quote a knowledge-base passage and (`ask`) ask if it helped."""
@@ -498,6 +525,7 @@ class Dialogue:
         self.quoted = article.id
         self.handled_as = "knowledge"
         state.fallbacks = 0
+        repeated = self._repeats(f"kb:{article.id}:{passage.lang}:{passage.position}", ask=ask)
         context = self.template_context()
         context["article"] = {
             "title": article.title(passage.lang),
@@ -505,13 +533,15 @@ class Dialogue:
             "link": self.knowledge.link(article.id, passage.lang),
         }
         lang, default = state.lang, self.bot.settings.language
-        if not ask:
+        if not ask or repeated:  # a repeat asks whether a person should help instead
             self.replies.append(
                 Outbound(
                     text=render(self.bot.message("kb_quote").pick(lang, default), context)
                     or passage.text
                 )
             )
+            if repeated:
+                self._offer_human("offer_human_after_repeat")
         else:
             state.offer, state.offer_article = "kb", article.id
             state.question += 1
@@ -680,8 +710,10 @@ class Dialogue:
             self.say(self.bot.message("offer_declined"))
             return
         intent = self._classify(text)[0]
-        if intent is not None:
-            # A new question the bot can answer: answer it, the offer lapses.
+        # A new question the bot can answer, from its intents or its articles, or one that
+        # leans on the last answer ("can I swim with it?"): answer it, the offer lapses.
+        leans = points_back(text) and self._fresh_topic() is not None
+        if intent is not None or leans or self._article_for(text) is not None:
             state.offer_repeats = 0
             if state.flow:
                 await self._answer_ask(text)

@@ -295,26 +295,35 @@ async def test_a_story_told_around_one_question_gets_that_question_answered(
 
 
 @pytest.mark.parametrize(
-    ("question", "follow_up", "intent"),
+    ("question", "follow_up", "intent", "said_above", "queued"),
     [
         (
             "can I cancel the order I placed this morning?",
             "and if it has already shipped?",
             "cancel_order",
+            "As I said above:",
+            "Leave your message here",
         ),
-        ("礼品卡有有效期吗", "那余额用不完怎么办", "gift_cards"),
+        ("礼品卡有有效期吗", "那余额用不完怎么办", "gift_cards", "如上所说：", "请直接留言"),
     ],
 )
 async def test_a_follow_up_is_read_after_the_question_it_follows(
-    client, receiver, question: str, follow_up: str, intent: str
+    client, receiver, question: str, follow_up: str, intent: str, said_above: str, queued: str
 ) -> None:
     # The topic lives in the conversation's state, which the hub stores between turns.
     lu = Customer(client, receiver, f"lu-{len(question)}")
     first = await lu.say(question)
-    again = await lu.say(follow_up)
-    assert texts(again) == texts(first)  # the same FAQ answers again
+    again = await lu.say(follow_up, replies=3)
+    # The same FAQ answers again, said to be the answer just read, and a person is offered:
+    # the bot has nothing more on the topic, and pasting it again alone is a loop.
+    assert [r["text"] for r in again[:2]] == [said_above, texts(first)]
+    assert payloads(again[2])[0].startswith("/handoff_accept")
     turns = await lu.turns()
-    assert [(t["intent"], t.get("follow_up", False)) for t in turns] == [
-        (intent, False),
-        (intent, True),
+    assert [(t["intent"], t.get("follow_up", False), t.get("repeated", False)) for t in turns] == [
+        (intent, False, False),
+        (intent, True, True),
     ]
+    assert await lu.handoffs() == []  # offered, not queued
+    assert queued in texts(await lu.say(payloads(again[2])[0]))  # one tap brings a person
+    (handoff,) = await lu.handoffs()
+    assert handoff["reason"] == "fallback"
