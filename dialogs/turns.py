@@ -377,9 +377,13 @@ class Dialogue:
         if confidence < WEAK_INTENT and self._answer_from_knowledge(text, unless=articles):
             self.intent = None
             return
-        if confidence < self.bot.settings.handoff_confidence and self._hands_off(intent):
-            # A person's queue (often at high priority) is never entered on a guess: the
-            # intent is offered as a button with the others, one tap confirms it.
+        if (confidence < self.bot.settings.handoff_confidence and self._hands_off(intent)) or (
+            confidence < WEAK_INTENT and intent not in self.bot.faqs
+        ):
+            # A person's queue (often at high priority) is never entered on a guess, nor a
+            # flow that asks for something ("太离谱了，退款等了三个星期还没到" read as an order
+            # lookup at 0.18 would be asked for an order number): the intent is offered as a
+            # button with the others, one tap confirms it.
             self.intent = None
             self._fallback([intent, *(c for c in candidates if c != intent)][:3])
             return
