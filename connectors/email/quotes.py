@@ -3,8 +3,9 @@
 `mail-parser-reply` knows the Gmail, Outlook and Apple Mail quote headers in many
 languages; the Chinese clients' separators (Foxmail/QQ's ``-----原始邮件-----``, Outlook's
 ``-----邮件原件-----`` and ``发件人:`` block, NetEase Mail Master's ``---- 回复的原邮件 ----``
-table, and their Traditional forms: ``-----原始郵件-----``, Outlook zh-TW's ``寄件者:``
-block, ``寫道：``) are cut here first, because the library only recognises part of them.
+table, Thunderbird's "在 2026/11/30 10:02, X 写道:", and their Traditional forms:
+``-----原始郵件-----``, Outlook zh-TW's ``寄件者:`` block, ``寫道：``) are cut here first,
+because the library only recognises part of them.
 Signatures are cut here too, conservatively: the library's own signature rule takes any
 line starting with "- " for one, which would eat a customer's bullet list.
 """
@@ -21,8 +22,10 @@ log = logging.getLogger("frontdesk.connectors.email")
 MAX_SCANNED = 100_000
 LANGUAGES = ("en", "zh", "de", "fr", "es", "it", "nl", "ja", "ko")
 
+# QQ Mail's plain-text part spells the spaces of its separator as "&nbsp;", literally.
+_GAP = r"(?:\s|&nbsp;)*"
 _CHINESE_SEPARATORS = (
-    re.compile(r"^\s*-{3,}\s*原始[邮郵]件\s*-{3,}\s*$", re.MULTILINE),
+    re.compile(rf"^{_GAP}-{{3,}}{_GAP}原始[邮郵]件{_GAP}-{{3,}}{_GAP}$", re.MULTILINE),
     re.compile(r"^\s*-{3,}\s*[邮郵]件原件\s*-{3,}\s*$", re.MULTILINE),  # Outlook (zh-CN, zh-TW)
     re.compile(r"^\s*-{3,}\s*Original\s+Message\s*-{3,}\s*$", re.MULTILINE | re.IGNORECASE),
     re.compile(r"^\s*-{3,}\s*[转轉][发發]的[邮郵]件\s*-{3,}\s*$", re.MULTILINE),
@@ -31,10 +34,12 @@ _CHINESE_SEPARATORS = (
     re.compile(r"^\s*-{2,}\s*(?:回[复覆]|[转轉][发發])的原[邮郵]件\s*-{2,}\s*$", re.MULTILINE),
 )
 # The attribution above the quote in Chinese: Gmail's "在 2026年11月29日 星期日 10:02，X <x@y>
-# 写道：", Apple Mail's "2026年11月29日 下午3:02，X <x@y> 写道：". It must name an address or a
-# year: "说明书上写道：" ending a customer's own line is not one.
+# 写道：", Apple Mail's "2026年11月29日 下午3:02，X <x@y> 写道：", Thunderbird's "在 2026/11/29
+# 10:02, X 写道:". It must name an address or a date: "说明书上写道：" ending a customer's own
+# line is not one.
 _CHINESE_ATTRIBUTION = re.compile(
-    r"^\s*(?:在\s*)?.{0,150}?(?:<[^<>\s]+@[^<>\s]+>|\d{4}\s*年).{0,150}?[写寫]道\s*[:：]\s*$",
+    r"^\s*(?:在\s*)?.{0,150}?(?:<[^<>\s]+@[^<>\s]+>|\d{4}\s*年|\d{4}[/-]\d{1,2}[/-]\d{1,2})"
+    r".{0,150}?[写寫]道\s*[:：]\s*$",
     re.MULTILINE,
 )
 # An Outlook-style header block in Chinese: "发件人:" (zh-TW: "寄件者:") followed within a
@@ -44,9 +49,16 @@ _CHINESE_HEADER_BLOCK = re.compile(
     r"\s*(?:[发發]送[时時][间間]|寄件日期|日期|[时時][间間]|收件人|收件者|主[题題]|主旨)\s*[:：]",
     re.MULTILINE,
 )
+# The lines mail apps add under what was written: iOS ("发自我的iPhone", zh-TW "從我的 iPhone
+# 傳送"), Android makers ("发自我的华为手机"), Outlook ("Get Outlook for iOS", "获取 Outlook for
+# Android"), Windows Mail ("从 Windows 版邮件发送"), NetEase Mail Master ("发自网易邮箱大师"),
+# Yahoo and Proton. Each is a whole line of its own, as the app writes it.
 _SIGNATURE = re.compile(
     r"^(?:-- ?|__+|Sent from my \w+.*|Sent from (?:Mail|Outlook) for .*|Get Outlook for .*"
-    r"|发自我的\w+.*|从我的\w+发送.*|Von meinem \w+ gesendet.*|Envoyé de mon \w+.*)\s*$",
+    r"|Sent from Yahoo Mail (?:on|for) .*|Sent with Proton ?Mail .*"
+    r"|[发發]自我的\s*[\w ]{1,20}|[从從]我的\s*[\w ]{1,20}?\s*(?:发送|傳送|發送)|[发發]自网易[邮郵]箱\w{0,4}"
+    r"|[从從]\s*Windows\s*版[邮郵]件[发發]送|[获獲]取\s*Outlook for .*"
+    r"|Von meinem \w+ gesendet.*|Envoyé de mon \w+.*)\s*$",
     re.MULTILINE | re.IGNORECASE,
 )
 
@@ -66,7 +78,7 @@ def strip_quotes(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> str:
     except Exception:  # the parser is regex-heavy; bad input must not lose the message
         log.warning("quote stripping failed; keeping the whole text", exc_info=True)
         body = cut
-    body = _cut_trailing_quote(_cut_signature(body)).strip()
+    body = _cut_trailing_separators(_cut_trailing_quote(_cut_signature(body))).strip()
     return body or text.strip()
 
 
@@ -76,6 +88,20 @@ def _cut_trailing_quote(text: str) -> str:
     lines = text.rstrip().split("\n")
     end = len(lines)
     while end and (lines[end - 1].lstrip().startswith(">") or not lines[end - 1].strip()):
+        end -= 1
+    return "\n".join(lines[:end])
+
+
+# A line that only separates ("----------", "________", "---------- Forwarded message
+# ---------"): left at the end once what it introduced was cut (WeChat Work puts a bare dash
+# line above its "发件人：" block, Gmail one around "Forwarded message").
+_SEPARATOR_LINE = re.compile(r"^\s*(?:[-_=*]{3,}|-{2,}[^\n]{0,60}?-{2,})\s*$")
+
+
+def _cut_trailing_separators(text: str) -> str:
+    lines = text.rstrip().split("\n")
+    end = len(lines)
+    while end and (_SEPARATOR_LINE.match(lines[end - 1]) or not lines[end - 1].strip()):
         end -= 1
     return "\n".join(lines[:end])
 

@@ -227,6 +227,82 @@ def test_chinese_clients_quote_headers_are_cut(mail_text: str, new_text: str) ->
     assert strip_quotes(mail_text) == new_text
 
 
+QQ_PLAIN_REPLY = """好的，谢谢
+
+
+------------------&nbsp;原始邮件&nbsp;------------------
+发件人: "客服"<support@example.com>;
+发送时间: 2026年11月30日(星期一) 上午10:02
+收件人: "我"<me@qq.com>;
+主题: 回复：订单
+
+您好，订单已发货。
+"""
+
+
+@pytest.mark.parametrize(
+    ("mail_text", "new_text"),
+    [
+        # QQ Mail's plain-text part writes the separator's spaces as "&nbsp;", literally,
+        (QQ_PLAIN_REPLY, "好的，谢谢"),
+        # … and its HTML part, read as text, as no-break spaces.
+        ("好的\n\n------------------\xa0原始邮件\xa0------------------\n发件人: a", "好的"),
+        # Thunderbird (zh-CN) dates the attribution with slashes and names no address.
+        ("好的\n\n在 2026/11/30 10:02, 客服 写道:\n> 您好", "好的"),
+        ("收到了\n\n在 2026-11-30 10:02, 客服 寫道:\n> 您好", "收到了"),
+        # WeChat Work puts a bare dash line above its "发件人：" block: not left behind.
+        ("好的\n\n----------\n发件人：客服 <s@example.com>\n时间：2026年11月30日 10:02", "好的"),
+        # Gmail's forward: the customer's own line, without the dangling separator.
+        (
+            "Can you help with this?\n\n---------- Forwarded message ---------\n"
+            "From: Courier <noreply@courier.example>\nDate: Mon, Nov 30, 2026\n\nNot delivered.",
+            "Can you help with this?",
+        ),
+        # A separator between the customer's own lines stays; so does a date in prose.
+        ("first point\n----------\nsecond point", "first point\n----------\nsecond point"),
+        (
+            "说明书 2026/11/30 版上写道：充满电要两小时",
+            "说明书 2026/11/30 版上写道：充满电要两小时",
+        ),
+    ],
+)
+def test_more_clients_quote_headers_and_separators_are_cut(mail_text: str, new_text: str) -> None:
+    assert strip_quotes(mail_text) == new_text
+
+
+@pytest.mark.parametrize(
+    "app_line",
+    [
+        "发自网易邮箱大师",  # NetEase Mail Master
+        "发自我的 iPad",
+        "從我的 iPhone 傳送",  # iOS in Traditional Chinese
+        "发自我的荣耀手机",
+        "从 Windows 版邮件发送",
+        "获取 Outlook for Android",
+        "Sent from Yahoo Mail on Android",
+        "Sent from Yahoo Mail for iPhone",
+        "Sent with Proton Mail secure email.",
+    ],
+)
+def test_mail_apps_lines_under_the_text_are_cut(app_line: str) -> None:
+    assert strip_quotes(f"退款到了吗？\n\n{app_line}") == "退款到了吗？"
+    assert strip_quotes(f"Has my refund arrived?\n\n{app_line}\n") == "Has my refund arrived?"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的手机是从我的朋友那里买的，发送不了短信",  # the words inside a sentence
+        "Yahoo Mail sent my order confirmation to spam",
+        "来自网易的邮件我都收不到",
+        "从我的手机发送邮件总是失败",  # a line that opens like an app's
+        "发自我的内心地说，你们的服务太差了",
+    ],
+)
+def test_the_same_words_in_a_customers_own_line_stay(text: str) -> None:
+    assert strip_quotes(f"你好\n{text}") == f"你好\n{text}"
+
+
 def test_gbk_only_characters_in_gb2312_labelled_headers_decode_as_gb18030() -> None:
     mail = parse_mail(fixture("outlook_zh_gbk_name.eml"), domain="example.com")
     assert mail.subject == "关于王喆的订单"
