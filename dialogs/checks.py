@@ -30,6 +30,7 @@ from dialogs.flows import (
     Text,
     Where,
 )
+from dialogs.payloads import intent_with_values
 from dialogs.templates import CONTEXT_NAMES, references
 from dialogs.yamlsource import Problems
 
@@ -201,11 +202,16 @@ def _check_buttons(
 ) -> None:
     for button in buttons:
         payload = button.payload
-        if (
-            payload.startswith("/")
-            and payload not in BUILTIN_PAYLOADS
-            and payload[1:] not in intents
-        ):
+        if not payload.startswith("/") or payload in BUILTIN_PAYLOADS:
+            continue
+        if "{" in payload:  # `/intent{"entity": "value"}` (`dialogs.payloads`)
+            if intent_with_values(payload, intents) is None:
+                problems.add(
+                    where,
+                    f"button payload {payload!r}: not /intent{{...}} with a known intent and "
+                    'a JSON object of values, e.g. /delivery_problem{"order_number": "20261003"}',
+                )
+        elif payload[1:] not in intents:
             problems.add(where, f"button payload {payload!r}: unknown intent {payload[1:]!r}")
 
 

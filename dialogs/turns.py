@@ -60,6 +60,7 @@ from dialogs.flows import (
 )
 from dialogs.kb_index import Hit, Passage
 from dialogs.knowledge import KnowledgeBase
+from dialogs.payloads import intent_with_values
 from dialogs.preamble import announces_question, names_subject
 from dialogs.questions import SMALL_TALK, Question, asked, story_question
 from dialogs.slots import Invalid, Valid, validate
@@ -206,6 +207,10 @@ class Dialogue:
                 self.say(self.bot.message("expired"))
                 return self._outcome()
             self.text = text
+        # `/delivery_problem{"order_number": "20261003"}`: the intent, and values for its flow.
+        named = intent_with_values(text, self.bot.intents)
+        if named is not None:
+            text, values = named
         # A chosen button sends its payload ("no", "/greet"), which says nothing about the
         # customer's language: keep the conversation's.
         if not (text.startswith("/") or text in self._offered_payloads()):
@@ -222,6 +227,8 @@ class Dialogue:
                 self.say(self.bot.message("timeout"))
         state.last_activity = now
         self.found = extract_all(text, self.bot.entities.values(), today=date.fromtimestamp(now))
+        if named is not None:
+            self._found_in_payload(values, today=date.fromtimestamp(now))
         if not text:
             self.handled_as = "empty"
             self.say(self.bot.message("empty"))
@@ -236,6 +243,13 @@ class Dialogue:
         else:
             await self._understand(text)
         return self._outcome()
+
+    def _found_in_payload(self, values: Mapping[str, str], *, today: date) -> None:
+        """A payload's values, each read as its entity reads a message (`dialogs.payloads`)."""
+        for name, value in values.items():
+            entity = self.bot.entities.get(name)
+            if entity is not None:
+                self.found.update(extract_all(value, (entity,), today=today))
 
     def _outcome(self) -> Outcome:
         state = self.state

@@ -71,6 +71,11 @@ NOT_FOUND_BUTTONS: tuple[tuple[tuple[str, str], str], ...] = (
     (("Try another number", "换一个订单号"), "check my order"),
     (("Talk to a human", "转人工客服"), "talk to a human"),
 )
+# A delivered order asked about is often one that did not arrive ("my order … hasn't
+# arrived"): the way on is one tap, the delivery-problem flow with this order's number.
+DELIVERED_BUTTONS: tuple[tuple[tuple[str, str], str], ...] = (
+    (("I didn't receive it", "我没有收到"), '/delivery_problem{{"order_number": "{id}"}}'),
+)
 
 
 def language_of(tracker: Tracker) -> int:
@@ -107,12 +112,17 @@ class ActionCheckOrder(Action):
             )
             return [SlotSet("order_status", "not_found")]
         today = date.today()
+        buttons = DELIVERED_BUTTONS if order.status == "delivered" else ()
         dispatcher.utter_message(
             text=TEXTS[order.status][lang].format(
                 id=order_id,
                 carrier=order.carrier[lang],
                 eta=order.eta(today),
                 date=order.delivered_on(today),
-            )
+            ),
+            buttons=[
+                {"title": titles[lang], "payload": payload.format(id=order_id)}
+                for titles, payload in buttons
+            ],
         )
         return [SlotSet("order_status", order.status)]

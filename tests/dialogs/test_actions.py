@@ -166,6 +166,19 @@ async def test_answers_in_chinese_when_the_language_slot_says_so(client: ActionC
     assert delivered.replies[0].text == f"Order 20261003 was delivered on {delivered_on}."
 
 
+@pytest.mark.parametrize(
+    ("language", "title"), [("en", "I didn't receive it"), ("zh", "我没有收到")]
+)
+async def test_a_delivered_order_offers_the_delivery_problem_with_its_number(
+    client: ActionClient, language: str, title: str
+) -> None:
+    outcome = await check_order(client, order_id="20261003", language=language)
+    (reply,) = outcome.replies
+    assert reply.buttons == (
+        Button(title=title, payload='/delivery_problem{"order_number": "20261003"}'),
+    )
+
+
 @pytest.mark.parametrize("order_id", ["20269999", "123", "2026100a"])
 async def test_unknown_order_offers_buttons(client: ActionClient, order_id: str) -> None:
     outcome = await check_order(client, order_id=order_id, language="en")

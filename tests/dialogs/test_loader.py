@@ -279,6 +279,37 @@ def test_unknown_intent_unanswered_intent_and_bad_button(tmp_path: Path) -> None
     assert "button payload '/nope': unknown intent 'nope'" in found
 
 
+@pytest.mark.parametrize(
+    "payload",
+    ['/nope{"order_number": "1"}', '/start_survey{"order_number": 1', "/start_survey[1]x{}"],
+)
+def test_a_button_payload_with_values_names_a_known_intent_and_a_json_object(
+    tmp_path: Path, payload: str
+) -> None:
+    folder = write_bot(
+        tmp_path,
+        bot=GOOD + f"      - say: pick\n        buttons: [{{title: Go, payload: '{payload}'}}]\n",
+    )
+    found = "\n".join(problems(folder))
+    assert f"button payload {payload!r}" in found
+
+
+def test_a_button_payload_with_values_is_accepted(tmp_path: Path) -> None:
+    payload = '/start_survey{"answer": "yes"}'
+    folder = write_bot(
+        tmp_path,
+        bot=GOOD + f"      - say: pick\n        buttons: [{{title: Go, payload: '{payload}'}}]\n",
+    )
+    bot = load_bot(folder)  # no problem to report
+    buttons = [
+        b.payload
+        for f in bot.flows.values()
+        for step in f.steps
+        for b in getattr(step, "buttons", ())
+    ]
+    assert buttons == [payload]
+
+
 def test_rasa_nlu_yml_is_accepted_unchanged(tmp_path: Path) -> None:
     folder = write_bot(
         tmp_path,

@@ -36,6 +36,29 @@ async def test_an_order_number_in_the_sentence_goes_straight_to_the_lookup(
 
 
 @pytest.mark.parametrize(
+    ("sentence", "button", "handed_over"),
+    [
+        ("my order 20261003 hasn't arrived", "I didn't receive it", "look into order 20261003"),
+        ("帮我查下订单20261003", "我没有收到", "就订单 20261003 与快递公司核实"),
+    ],
+)
+async def test_a_delivered_order_that_did_not_arrive_is_one_tap_from_a_person(
+    client, receiver, sentence: str, button: str, handed_over: str
+) -> None:
+    # The lookup says "delivered"; the customer says it never came: the action's button
+    # carries the order number into the delivery-problem flow, which does not ask again.
+    di = Customer(client, receiver, f"di-{len(sentence)}")
+    (delivered,) = await di.say(sentence)
+    (offered,) = delivered["buttons"]
+    assert offered["title"] == button
+    replies = await di.say(offered["payload"])
+    assert handed_over in texts(replies)
+    (handoff,) = await di.handoffs()
+    assert handoff["reason"] == "delivery_problem"
+    assert "20261003" in await di.summary_text()
+
+
+@pytest.mark.parametrize(
     ("sentence", "answer"),
     [
         ("my order 99999999 hasn't arrived", "could not find an order with the number 99999999"),
