@@ -36,6 +36,16 @@ DEFAULT_MESSAGES: dict[str, dict[str, str]] = {
         " from our team?",
         "zh": "如果这没有解答您的问题，需要为您转接人工客服吗？",
     },
+    # "That's not what I meant" after an answer: the question's other readings as buttons,
+    # or (none) a request to say it another way.
+    "misunderstood": {
+        "en": "Sorry, I misunderstood. Did you mean one of these?",
+        "zh": "抱歉，我理解错了。您是想问以下哪一项？",
+    },
+    "misunderstood_rephrase": {
+        "en": "Sorry, I misunderstood. Could you say it in other words?",
+        "zh": "抱歉，我理解错了。能换个说法再说一遍吗？",
+    },
     "kb_not_helped": {
         "en": "Sorry it didn't help.",
         "zh": "抱歉没能帮到您。",

@@ -63,6 +63,7 @@ from dialogs.knowledge import KnowledgeBase
 from dialogs.payloads import intent_with_values
 from dialogs.preamble import announces_question, names_subject
 from dialogs.questions import SMALL_TALK, Question, asked, story_question
+from dialogs.said_back import bare_yes, rejects_answer
 from dialogs.slots import Invalid, Valid, validate
 from dialogs.state import State
 from dialogs.suggestions import hands_off, suggestions
@@ -422,6 +423,13 @@ class Dialogue:
             self.intent = None
             self.handled_as = "closing"
             self.say(self.bot.message("closing"))
+        elif bare_yes(text):  # "Anything else I can do for you?" "yes" (`dialogs.said_back`)
+            self.intent = None
+            self.handled_as = "go_ahead"
+            self.say(self.bot.message("go_ahead"))
+        elif rejects_answer(text):  # "no, that's not what I meant", "不是这个意思"
+            self._misunderstood(self.previous)
+            return True
         elif menu := self._subject_named(text, bare=intent is None or confidence < SUBJECT_ALONE):
             self.intent = None
             self.handled_as = "topic_menu"
@@ -436,6 +444,33 @@ class Dialogue:
             return False
         self.state.fallbacks = 0
         return True
+
+    def _misunderstood(self, topic: Topic | None) -> None:
+        """The customer says the last answer missed: the bot says so and offers the other
+        readings of their question (`topic`, the question it answered), or asks them to say
+        it another way; a misunderstanding like any other, counted towards the offer of a
+        person, and the end of that topic."""
+        state = self.state
+        state.fallbacks += 1
+        self.intent = None
+        self.handled_as = "misunderstood"
+        if state.fallbacks >= self.bot.settings.max_fallbacks:
+            self._offer_human()
+            return
+        others: list[str] = []
+        if topic is not None:
+            # Its other readings, as any fallback offers them: a reading the classifier gave
+            # under `MIN_CANDIDATE_CONFIDENCE` is no evidence, even with the first ruled out
+            # (scaled up as if it were, "points" offered "Am I talking to a bot?").
+            _, _, candidates = self._classify(topic.text)
+            others = [c for c in candidates if c != topic.intent and c not in SMALL_TALK]
+        buttons = tuple(
+            Button(title=self.bot.title(intent, state.lang), payload=f"/{intent}")
+            for intent in others[:3]
+        )
+        self.reply(
+            self.bot.message("misunderstood" if buttons else "misunderstood_rephrase"), buttons
+        )
 
     def _subject_named(self, text: str, *, bare: bool) -> TopicMenu | None:
         """The bot's topic `text` names with a trouble and nothing more; `bare`: or alone
@@ -600,7 +635,8 @@ class Dialogue:
         question, and the article is left unrated."""
         state = self.state
         article, state.offer, state.offer_article = state.offer_article, "", ""
-        failing = still_failing(text)
+        # "答非所问", "wrong answer": a no to the article as much as "no" (`dialogs.said_back`).
+        failing = still_failing(text) or rejects_answer(text)
         said = (
             {KB_HELPED: "yes", KB_NOT_HELPED: "no"}.get(text)
             or ("no" if failing else polarity(text))
