@@ -70,7 +70,7 @@ from dataclasses import dataclass
 
 from dialogs.flows import Bot
 from dialogs.splitting import Part, Sentence, split
-from dialogs.suggestions import hands_off
+from dialogs.suggestions import SMALL_TALK, hands_off
 
 __all__ = [
     "MAX_QUESTIONS",
@@ -81,8 +81,6 @@ __all__ = [
     "story_question",
 ]
 
-#: Intents that are courtesy, not questions: never answered beside questions.
-SMALL_TALK = frozenset({"greet", "thanks", "goodbye"})
 #: A message asking more than this many things is read whole (a list of questions that long
 #: is rare; a story of that many sentences is not).
 MAX_QUESTIONS = 3

@@ -7,6 +7,10 @@ a person's queue — at P1 for a complaint. So such an intent is offered only wh
 near to being understood as it: a confidence of at least `HANDOFF_GUESS_SHARE` of the threshold
 that intent needs to be answered. The threshold is the bot's own (calibrated per bot, or an
 operator's `nlu_threshold`), so the rule holds for a small crisp bot and a large overlapping one.
+
+Nor are greetings, thanks and goodbyes offered: "did you mean Greeting?" under "你好，我上周买的
+笔记本到现在还没发货" (its 你好) or "Goodbye" beside "Order status" help nobody who was not
+understood.
 """
 
 from __future__ import annotations
@@ -20,9 +24,14 @@ __all__ = [
     "HANDOFF_GUESS_SHARE",
     "MAX_SUGGESTIONS",
     "MIN_CANDIDATE_CONFIDENCE",
+    "SMALL_TALK",
     "hands_off",
     "suggestions",
 ]
+
+#: Intents that are courtesy, not questions: never answered beside questions
+#: (`dialogs.questions`), never offered as "did you mean".
+SMALL_TALK = frozenset({"greet", "thanks", "goodbye"})
 
 #: No intent is offered below this confidence (a flat ranking is no evidence).
 MIN_CANDIDATE_CONFIDENCE = 0.05
@@ -41,7 +50,11 @@ def suggestions(bot: Bot, ranking: Iterable[IntentScore]) -> list[str]:
     """The intents to offer for a message ranked `ranking` (best first), at most three."""
     offered: list[str] = []
     for score in ranking:
-        if not bot.handles(score.intent) or score.confidence < MIN_CANDIDATE_CONFIDENCE:
+        if (
+            not bot.handles(score.intent)
+            or score.confidence < MIN_CANDIDATE_CONFIDENCE
+            or score.intent in SMALL_TALK
+        ):
             continue
         if hands_off(bot, score.intent) and score.confidence < (
             HANDOFF_GUESS_SHARE * bot.classifier.threshold_for(score.intent)

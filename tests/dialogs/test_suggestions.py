@@ -32,16 +32,44 @@ def test_a_faint_complaint_is_not_offered_but_a_faint_question_is(engine: Dialog
     offered = suggestions(
         bot, ranking(("complaint", faint), ("goodbye", faint), ("opening_hours", faint))
     )
-    assert offered == ["goodbye", "opening_hours"]
+    assert offered == ["opening_hours"]  # (nor a goodbye: small talk is no "did you mean")
     # The same faint score for a person's queue on request: not offered either.
-    assert suggestions(bot, ranking(("talk_to_human", faint), ("greet", faint))) == ["greet"]
+    assert suggestions(bot, ranking(("talk_to_human", faint), ("invoice", faint))) == ["invoice"]
 
 
 def test_a_complaint_near_the_threshold_is_still_offered(engine: DialogEngine) -> None:
     bot = engine.bot
     near = HANDOFF_GUESS_SHARE * bot.classifier.threshold_for("complaint") * 1.1
-    offered = suggestions(bot, ranking(("complaint", near), ("thanks", 0.06), ("invoice", 0.05)))
-    assert offered == ["complaint", "thanks", "invoice"]
+    offered = suggestions(bot, ranking(("complaint", near), ("refund", 0.06), ("invoice", 0.05)))
+    assert offered == ["complaint", "invoice"]  # ("refund" is no intent of the demo)
+
+
+def test_greetings_thanks_and_goodbyes_are_never_offered(engine: DialogEngine) -> None:
+    # "你好，我上周买的笔记本到现在还没发货": its 你好 had put "Greeting" among the buttons.
+    offered = suggestions(
+        engine.bot,
+        ranking(("greet", 0.3), ("check_order", 0.2), ("goodbye", 0.1), ("thanks", 0.1)),
+    )
+    assert offered == ["check_order"]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["你好，我那个东西到底怎么回事啊"],  # "Greeting" and "Goodbye" were its buttons
+        ["how do i delete my account", "will my order history be gone too?"],  # "Goodbye"
+    ],
+)
+async def test_small_talk_is_not_among_the_buttons_of_a_line_not_understood(
+    engine: DialogEngine, lines: list[str]
+) -> None:
+    chat = Chat(engine)
+    for line in lines:
+        result = await chat.say(line)
+    turn = Chat.event(result, "bot.turn")
+    assert turn is not None and turn["handled_as"] == "fallback"
+    offered = [b.payload for reply in result.replies for b in reply.buttons]
+    assert not {"/greet", "/thanks", "/goodbye"} & set(offered)
 
 
 def test_the_rule_follows_an_operators_threshold(engine: DialogEngine) -> None:
