@@ -33,11 +33,27 @@ _AUTO_SUBJECT = re.compile(
     r"\s*(?:[\]】)）:：]|$)",
     re.IGNORECASE,
 )
+# The body's own words: an auto-reply says so ("this is an automated response", "此邮件为系统
+# 自动发送", "please do not reply", a "【自动回复】" label opening it), and an out-of-office
+# says where its writer is, in the words such notices use ("I'm currently out of the
+# office", "I will be away until …", "with limited access to email", "我目前正在休假",
+# "本人出差中"). A person's "I'm out of office hours?" or "我出差了，下周回来再说退款的事" is
+# not one: the notice's adverb ("目前", "正在") or its subject matter is missing.
 _AUTO_BODY = re.compile(
     r"\bthis\s+is\s+an?\s+(?:automatic|automated|auto-generated)\s+(?:reply|response|message)"
-    r"|\bI(?:'m|’m|\s+am)\s+(?:currently\s+|now\s+)?(?:out\s+of\s+(?:the\s+)?office"
-    r"|away\s+from\s+(?:the\s+|my\s+)?(?:office|desk)|on\s+(?:annual\s+)?(?:leave|vacation|holiday))"
-    r"|我(?:目前|现在|正在|已)?(?:休假|不在办公室|外出|出差)"
+    r"|\bI(?:'m|’m|\s+am)\s+(?:currently\s+|now\s+)?(?:out\s+of\s+(?:the\s+)?"
+    r"office(?!\s+hours)|away\s+from\s+(?:the\s+|my\s+)?(?:office|desk)"
+    r"|away\s+(?:until|till|from)\b|on\s+(?:annual\s+|parental\s+|maternity\s+|paternity\s+"
+    r"|sick\s+)?(?:leave|vacation|holiday))"
+    r"|\bI\s+will\s+be\s+(?:out\s+of\s+(?:the\s+)?office|away|on\s+(?:\w+\s+)?leave)"
+    r"\s+(?:until|till|between|from\s+\d)\b"
+    r"|\bwith\s+limited\s+access\s+to\s+(?:my\s+)?e-?mail"
+    r"|\b(?:please\s+)?do\s+not\s+reply\s+to\s+this\s+(?:e-?mail|message)"
+    r"|\bthis\s+mailbox\s+is\s+not\s+monitored"
+    r"|我(?:目前|现在|正在|已经?)(?:在)?(?:休假|外出|出差)|我(?:目前|现在)?不在办公室"
+    r"|本人(?:目前|正在)?(?:休假|外出|出差)"
+    r"|^\s*[\[【(（]\s*自动(?:回复|答复)\s*[\]】)）]"
+    r"|(?:此|本|该)(?:邮件|信件|消息)(?:为|是|由)(?:系统)?自动(?:发送|发出|生成)"
     r"|(?:这|此|本)(?:是|为)?一?(?:封|条)?(?:邮件|信件|消息)?(?:为|是)?自动(?:回复|答复)"
     r"|\bich\s+bin\s+(?:bis|vom|derzeit|zurzeit|momentan|ab)\b.{0,80}?"
     r"(?:nicht\s+im\s+büro|abwesend|im\s+urlaub|nicht\s+erreichbar)"
