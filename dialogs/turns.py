@@ -280,6 +280,8 @@ class Dialogue:
             data["follow_up"] = True
         if self.repeated:
             data["repeated"] = True
+        if self.intent in SMALL_TALK:
+            data["small_talk"] = True  # courtesy, not an answer (the hand-off summary skips it)
         if self.timed_out:
             data["timed_out"] = self.timed_out
         if self.found:

@@ -92,6 +92,7 @@ def summarize(
     turn: Mapping[str, Any] = {}
     handoff: Mapping[str, Any] = {}
     messages: list[tuple[int, str]] = []
+    answered: dict[str, int] = {}  # what the bot already told the customer, and how often
     for event in events:
         if event.type == "message.in":
             messages.append((event.seq, str(event.data.get("text", ""))))
@@ -99,6 +100,12 @@ def summarize(
             scored[int(event.data.get("message_seq", 0))] = float(event.data.get("score", 0.0))
         elif event.type == "bot.turn" and event.data.get("intent"):
             turn = event.data
+            if event.data.get("handled_as") == "faq" and not event.data.get("small_talk"):
+                answer = str(event.data["intent"])
+                answered[answer] = answered.get(answer, 0) + 1
+        elif event.type == "kb.answered" and event.data.get("article"):
+            answer = f"article {event.data['article']}"
+            answered[answer] = answered.get(answer, 0) + 1
         elif event.type == "handoff.requested":
             handoff = event.data
     messages = [(seq, text) for seq, text in messages if not is_command(text, commands)]
@@ -129,6 +136,8 @@ def summarize(
                 for name, value in slots.items()
             ],
             "tried": [described for step in steps if (described := describe_step(step))],
+            # An agent need not say again what the bot said, twice perhaps ("As I said above").
+            "answered": [{"answer": a, "times": n} for a, n in answered.items()],
         },
         "feeling": feeling(scores, [text for _, text in messages]),
         "key_sentences": key_sentences([text for _, text in messages], scores),
@@ -261,6 +270,14 @@ def as_text(summary: Mapping[str, Any]) -> str:
         )
     if what["tried"]:
         lines.append("Tried: " + "; ".join(what["tried"]))
+    if what["answered"]:
+        lines.append(
+            "Answered: "
+            + "; ".join(
+                a["answer"] + (f" ×{a['times']}" if a["times"] > 1 else "")
+                for a in what["answered"]
+            )
+        )
     lines.append(f"Feeling: {feeling['label']} ({feeling['score']:+.2f}), {feeling['trend_label']}")
     for sentence in summary["key_sentences"]:
         lines.append(f"» {sentence}")

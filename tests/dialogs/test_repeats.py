@@ -168,3 +168,15 @@ def test_the_answer_is_kept_with_the_topic_and_an_older_state_reads_without_it()
     assert Topic.from_json({**older, "answer": 3}) == Topic(
         text="可以用支付宝吗", intent="payment_methods", at=5.0
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "small_talk"),
+    [("thanks", True), ("谢谢", True), ("hello", True), ("how do I reset my password", False)],
+)
+async def test_small_talk_is_marked_as_such_in_the_turn(
+    demo: DialogEngine, text: str, small_talk: bool
+) -> None:
+    # The hand-off summary lists what the bot answered, courtesy left out.
+    turn = Chat.event(await Chat(demo).say(text), "bot.turn")
+    assert turn is not None and turn.get("small_talk", False) is small_talk

@@ -350,3 +350,5 @@ async def test_a_follow_up_is_read_after_the_question_it_follows(
     assert queued in texts(await lu.say(payloads(again[2])[0]))  # one tap brings a person
     (handoff,) = await lu.handoffs()
     assert handoff["reason"] == "fallback"
+    # The agent reads what the customer was told, and that it was told twice.
+    assert f"Answered: {intent} ×2" in await lu.summary_text()

@@ -94,6 +94,35 @@ def test_deterministic_and_readable() -> None:
     assert "Waiting: 7 min" in text
 
 
+def test_what_the_bot_answered_is_listed_with_how_often() -> None:
+    # "As I said above": the same answer twice, then a person; an agent need not repeat it.
+    answered = [
+        event(1, "message.in", text="你好"),
+        event(2, "bot.turn", intent="greet", handled_as="faq", small_talk=True),
+        event(3, "message.in", text="我被扣了两次钱"),
+        event(4, "bot.turn", intent="charged_twice", confidence=0.93, handled_as="faq"),
+        event(5, "message.in", text="昨天扣的"),
+        event(6, "bot.turn", intent="charged_twice", handled_as="faq", repeated=True),
+        event(7, "message.in", text="do I need a receipt?"),
+        event(8, "bot.turn", intent=None, handled_as="knowledge"),
+        event(9, "kb.answered", article="receipts", lang="en", passage=0),
+    ]
+    summary = summarize(
+        events=answered,
+        customer=CUSTOMER,
+        facts=CustomerFacts(conversations_90d=0, complaints_90d=0, last_csat=None),
+        channel="api",
+        requested_at=1000.0,
+        now=1000.0,
+    )
+    assert summary["what"]["answered"] == [
+        {"answer": "charged_twice", "times": 2},
+        {"answer": "article receipts", "times": 1},
+    ]
+    assert "Answered: charged_twice ×2; article receipts" in as_text(summary)
+    assert "Answered:" not in as_text(build())  # nothing answered: no line
+
+
 def test_a_customer_on_one_channel_is_not_said_to_be_also_on_it() -> None:
     alone = Customer(id="cus_2", identities=("telegram:7",), attributes={}, tags=())
     summary = summarize(
