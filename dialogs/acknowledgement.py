@@ -5,8 +5,12 @@ button for 10 seconds, then release it. Did the device turn on?". Customers ofte
 instruction first ("ok", "好的我试试") and the question later; read as a yes/no, "ok" and
 "好" were a yes, and the flow recorded the device as fixed before it had been tried. An `ask`
 step with a `wait` text now says that instead and keeps the question open (its buttons stay
-valid, and no attempt is counted). Only messages made of nothing but such words count, and
-at least one of them must acknowledge: a lone "嗯" or "thanks" is not enough to tell.
+valid, and no attempt is counted). So does an answer that says the customer did it without
+saying how it went ("I tried that already", "试过了", "按过了"): read as a yes/no, "试过了" and
+"I did that" were a yes ("Great, it's working again!"), and "I tried that already" "couldn't
+match to one of the options"; the `wait` text asks the question again. Only messages made of
+nothing but such words count, and at least one of them must acknowledge: a lone "嗯" or
+"thanks" is not enough to tell; "试过了，还是不行" and "tried it, nothing" say how it went.
 """
 
 from __future__ import annotations
@@ -81,9 +85,67 @@ _ACKNOWLEDGING = (
     "我看看",
     "我看一下",
     "我这就试",
+    # Done, and nothing said of how it went: the question is still to be answered.
+    "i tried",
+    "i tried it",
+    "i tried that",
+    "tried it",
+    "tried that",
+    "i have tried",
+    "i have tried it",
+    "i have tried that",
+    "i already tried",
+    "i already tried it",
+    "i already tried that",
+    "already tried",
+    "already tried it",
+    "already tried that",
+    "i did that",
+    "i did it",
+    "i did that already",
+    "did that",
+    "did it",
+    "done",
+    "done that",
+    "i have done that",
+    "试过了",
+    "我试过了",
+    "已经试过了",
+    "我已经试过了",
+    "试了",
+    "我试了",
+    "试了一下",
+    "我试了一下",
+    "做过了",
+    "已经做过了",
+    "照做了",
+    "按过了",
+    "我按过了",
+    "我已经按过了",
+    "我已经做过了",
+    "我已经照做了",
+    "按了",
+    "我按了",
+    "我照做了",
+    "我做过了",
+    "弄过了",
 )
 # Said around them without changing what they mean ("ok thanks", "嗯嗯好的", "sure, now").
-_FILLERS = ("thanks", "thank you", "please", "now", "then", "嗯", "嗯嗯", "哦", "噢", "那", "谢谢")
+_FILLERS = (
+    "thanks",
+    "thank you",
+    "please",
+    "now",
+    "then",
+    "already",
+    "嗯",
+    "嗯嗯",
+    "哦",
+    "噢",
+    "那",
+    "谢谢",
+    "已经",
+)
 
 _ACKNOWLEDGEMENT = Phrases(_ACKNOWLEDGING, _FILLERS)
 

@@ -29,6 +29,13 @@ from dialogs.acknowledgement import acknowledges
         "等一下",
         "OK，我試試",  # Traditional
         "收到",
+        # Done, without saying how it went:
+        "I tried that already",
+        "did that",
+        "ok done",
+        "试过了",
+        "我已经试过了",
+        "按过了",
     ],
 )
 def test_acknowledging(text: str) -> None:
@@ -42,8 +49,10 @@ def test_acknowledging(text: str) -> None:
         "yes",
         "no",
         "ok it works",
-        "ok done",
         "okdone",
+        "试过了，还是不行",  # how it went: a no
+        "tried it, nothing",
+        "试过了开机了",  # a yes
         "thanks",  # a courtesy alone does not tell
         "嗯",  # nor a lone "mm", which is as often a yes
         "好了",  # "it is fine now": an answer

@@ -148,6 +148,10 @@ async def test_a_customer_without_the_value_is_told_where_to_find_it(
         ("我的手机开不了机", "好的，我試試", "不着急", "开了", "恢复正常"),
         ("my phone won't turn on", "👍", "Take your time", "yes", "working again"),
         ("我的手机开不了机", "[强]", "不着急", "开机了", "恢复正常"),
+        # Done, and nothing said of how it went ("试过了" had been a yes: "恢复正常了").
+        ("my phone won't turn on", "I tried that already", "Take your time", "yes", "working again"),
+        ("我的手机开不了机", "试过了", "不着急", "开机了", "恢复正常"),
+        ("我的手机开不了机", "我已经按过了", "不着急", "开了", "恢复正常"),
     ],
 )  # fmt: skip
 async def test_acknowledging_the_instruction_is_not_an_answer(
