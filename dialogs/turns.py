@@ -27,6 +27,7 @@ Replies are rendered from operator templates only; customer text is only ever a 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -548,7 +549,7 @@ class Dialogue:
         )
         if passage is None:
             self.handled_as = "faq"
-            repeated = self._repeats(f"faq:{faq.intent}:{self.state.lang}", ask=ask)
+            repeated = self._repeats(_fingerprint(self.render(faq.answer)), ask=ask)
             self.say(faq.answer, faq.buttons)
             if repeated:
                 self._offer_human("offer_human_after_repeat")
@@ -556,8 +557,10 @@ class Dialogue:
         self._quote(passage, self.confidence, ask=ask)
 
     def _repeats(self, answer: str, *, ask: bool) -> bool:
-        """Whether `answer` is the one the bot gave to the topic's question; then it says
-        so first, and the caller offers a person after it. A follow-up that gets the very
+        """Whether `answer` (its `_fingerprint`: the very text, so an answer the operator
+        has edited since, or the same one in the other language, is no repeat) is the one
+        the bot gave to the topic's question; then it says so first, and the caller offers
+        a person after it. A follow-up that gets the very
         answer the customer has just read ("I bought them two weeks ago", "没收到邮件")
         says that the bot has nothing more on it: the same paragraph pasted again, with
         nothing to say so, is the loop customers give up on. Not for small talk ("thanks"
@@ -580,7 +583,7 @@ class Dialogue:
         self.quoted = article.id
         self.handled_as = "knowledge"
         state.fallbacks = 0
-        repeated = self._repeats(f"kb:{article.id}:{passage.lang}:{passage.position}", ask=ask)
+        repeated = self._repeats(_fingerprint(article.id, passage.lang, passage.text), ask=ask)
         context = self.template_context()
         context["article"] = {
             "title": article.title(passage.lang),
@@ -1173,3 +1176,8 @@ class Dialogue:
         rendered = self.render(text)
         if rendered or buttons:
             self.replies.append(Outbound(text=rendered, buttons=buttons))
+
+
+def _fingerprint(*parts: str) -> str:
+    """A short, stable name for an answer's text, kept in the conversation's topic."""
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=8).hexdigest()

@@ -4,11 +4,13 @@ and Chinese."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dialogs.engine import DialogEngine
 from dialogs.state import Topic
-from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
+from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat, write_bot
 
 KNOWLEDGE = REPO / "config" / "knowledge"
 SAID_ABOVE = {"en": "As I said above:", "zh": "如上所说："}
@@ -180,3 +182,32 @@ async def test_small_talk_is_marked_as_such_in_the_turn(
     # The hand-off summary lists what the bot answered, courtesy left out.
     turn = Chat.event(await Chat(demo).say(text), "bot.turn")
     assert turn is not None and turn.get("small_talk", False) is small_talk
+
+
+HOURS = """
+faq:
+  hours:
+    title: {{en: Opening hours, zh: 营业时间}}
+    examples: [what are your opening hours, when are you open, 你们几点开门, 营业时间]
+    answer: {{en: "{en}", zh: "{zh}"}}
+  shipping:
+    title: {{en: Shipping costs, zh: 运费}}
+    examples: [how much is shipping, delivery fee, 运费多少, 包邮吗]
+    answer: {{en: Free over 99., zh: 满 99 包邮。}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "question"), [("en", "when are you open"), ("zh", "你们几点开门")]
+)
+async def test_an_answer_the_operator_has_edited_since_is_no_repeat(
+    tmp_path: Path, lang: str, question: str
+) -> None:
+    """A hot reload changed the text: the customer has not read the new one yet."""
+    before = {"en": "We open at 9.", "zh": "9 点开门。"}
+    after = {"en": "We now open at 8.", "zh": "现在 8 点开门。"}
+    chat = Chat(DialogEngine.from_path(write_bot(tmp_path / "v1", bot=HOURS.format(**before))))
+    assert Chat.texts(await chat.say(question)) == [before[lang]]
+    chat.engine = DialogEngine.from_path(write_bot(tmp_path / "v2", bot=HOURS.format(**after)))
+    assert Chat.texts(await chat.say(question)) == [after[lang]]
+    assert Chat.texts(await chat.say(question))[0] == SAID_ABOVE[lang]  # now it is one
