@@ -45,10 +45,17 @@ class Text:
     where: Where
 
     def pick(self, lang: str, default: str) -> Template:
+        return self.templates[self._language(lang, default)]
+
+    def source(self, lang: str, default: str) -> str:
+        """The template `pick` gives, as written."""
+        return self.sources[self._language(lang, default)]
+
+    def _language(self, lang: str, default: str) -> str:
         for candidate in (lang, default):
             if candidate in self.templates:
-                return self.templates[candidate]
-        return next(iter(self.templates.values()))
+                return candidate
+        return next(iter(self.templates))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

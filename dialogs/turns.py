@@ -63,11 +63,11 @@ from dialogs.kb_index import Hit, Passage
 from dialogs.knowledge import KnowledgeBase
 from dialogs.payloads import intent_with_values
 from dialogs.preamble import announces_question, names_subject
-from dialogs.questions import SMALL_TALK, Question, asked, story_question
+from dialogs.questions import Question, asked, story_question
 from dialogs.said_back import bare_yes, rejects_answer
 from dialogs.slots import Invalid, Valid, validate
 from dialogs.state import State
-from dialogs.suggestions import hands_off, suggestions
+from dialogs.suggestions import SMALL_TALK, hands_off, suggestions
 from dialogs.templates import evaluate, render
 from dialogs.topic import MAX_TOPIC_TEXT, Topic, continued, in_context, points_back
 from dialogs.unsure import unsure
@@ -549,7 +549,10 @@ class Dialogue:
         )
         if passage is None:
             self.handled_as = "faq"
-            repeated = self._repeats(_fingerprint(self.render(faq.answer)), ask=ask)
+            # The answer as written for this language: rendering it here as well as in
+            # `say` would cost every FAQ answer a second render for the same fingerprint.
+            written = faq.answer.source(self.state.lang, self.bot.settings.language)
+            repeated = self._repeats(_fingerprint(written), ask=ask)
             self.say(faq.answer, faq.buttons)
             if repeated:
                 self._offer_human("offer_human_after_repeat")
@@ -560,10 +563,10 @@ class Dialogue:
         """Whether `answer` (its `_fingerprint`: the very text, so an answer the operator
         has edited since, or the same one in the other language, is no repeat) is the one
         the bot gave to the topic's question; then it says so first, and the caller offers
-        a person after it. A follow-up that gets the very
-        answer the customer has just read ("I bought them two weeks ago", "没收到邮件")
-        says that the bot has nothing more on it: the same paragraph pasted again, with
-        nothing to say so, is the loop customers give up on. Not for small talk ("thanks"
+        a person after it. A follow-up that gets the very answer the customer has just read
+        ("I was charged twice" … "it was yesterday", "可以用支付宝吗" … "微信支付呢") says
+        that the bot has nothing more on it: the same paragraph pasted again, with nothing
+        to say so, is the loop customers give up on. Not for small talk ("thanks"
         twice is two welcomes), nor for an answer beside others or inside a flow (`ask`)."""
         self.answered = answer
         previous = self.previous

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from mailparser_reply import EmailReplyParser  # type: ignore[import-untyped]
 
@@ -85,11 +86,7 @@ def strip_quotes(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> str:
 def _cut_trailing_quote(text: str) -> str:
     """A ``>`` block at the end is history even without an "On … wrote:" line above it;
     quotes between the customer's own lines (inline answers) stay."""
-    lines = text.rstrip().split("\n")
-    end = len(lines)
-    while end and (lines[end - 1].lstrip().startswith(">") or not lines[end - 1].strip()):
-        end -= 1
-    return "\n".join(lines[:end])
+    return _cut_trailing_lines(text, lambda line: line.lstrip().startswith(">"))
 
 
 # A line that only separates ("----------", "________", "---------- Forwarded message
@@ -99,9 +96,14 @@ _SEPARATOR_LINE = re.compile(r"^\s*(?:[-_=*]{3,}|-{2,}[^\n]{0,60}?-{2,})\s*$")
 
 
 def _cut_trailing_separators(text: str) -> str:
+    return _cut_trailing_lines(text, lambda line: _SEPARATOR_LINE.match(line) is not None)
+
+
+def _cut_trailing_lines(text: str, cut: Callable[[str], bool]) -> str:
+    """`text` without the lines at its end that `cut` takes, or that are blank."""
     lines = text.rstrip().split("\n")
     end = len(lines)
-    while end and (_SEPARATOR_LINE.match(lines[end - 1]) or not lines[end - 1].strip()):
+    while end and (not lines[end - 1].strip() or cut(lines[end - 1])):
         end -= 1
     return "\n".join(lines[:end])
 
