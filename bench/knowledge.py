@@ -4,8 +4,10 @@ rates at the calibrated threshold, and retrieval latency with 5,000 passages.
 The labelled questions are `bench/data/knowledge-bilingual/questions.tsv` (the project's
 own, 168 per language over the 21 demo articles in `config/knowledge/`): the first three of
 each article and language are the validation split, used for tuning; the rest the test split.
-Out-of-scope lines are the NLU's held-out ones (`bench/data/frontdesk-bilingual/oos_*.tsv`):
-the threshold is calibrated on the demo bot's own `out_of_scope` examples, never on these.
+Out-of-scope lines are the NLU's held-out ones (`bench/data/frontdesk-bilingual/oos_*.tsv`,
+printed with the test split) and, to tune on, `bench/data/knowledge-bilingual/oos_validation.tsv`
+(printed with the validation split): the threshold is calibrated on the demo bot's own
+`out_of_scope` examples, never on these.
 
     .venv/bin/python bench/knowledge.py                  # both splits, and the latency
     .venv/bin/python bench/knowledge.py --split validation --no-latency
@@ -32,6 +34,7 @@ from dialogs.nlu_features import default_word_vectors  # noqa: E402
 
 QUESTIONS = REPO / "bench" / "data" / "knowledge-bilingual" / "questions.tsv"
 OOS = REPO / "bench" / "data" / "frontdesk-bilingual"
+OOS_VALIDATION = REPO / "bench" / "data" / "knowledge-bilingual" / "oos_validation.tsv"
 VALIDATION_PER_ARTICLE = 3
 
 Question = tuple[str, str, str, str]  # lang, article, text, split
@@ -57,6 +60,13 @@ def load_oos(lang: str) -> list[str]:
     return [line for line in lines[1:] if line.strip()]
 
 
+def load_oos_validation(lang: str) -> list[str]:
+    """The out-of-scope lines to tune on (`oos_validation.tsv`), not the held-out ones."""
+    lines = OOS_VALIDATION.read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+    return [text for line_lang, text in rows if line_lang == lang]
+
+
 def retrieval(kb: KnowledgeBase, rows: Sequence[Question]) -> dict[str, float]:
     ranks: list[int] = []
     answered = correct_answers = 0
@@ -78,8 +88,7 @@ def retrieval(kb: KnowledgeBase, rows: Sequence[Question]) -> dict[str, float]:
     }
 
 
-def false_answers(kb: KnowledgeBase, lang: str) -> tuple[int, float]:
-    lines = load_oos(lang)
+def false_answers(kb: KnowledgeBase, lines: Sequence[str], lang: str) -> tuple[int, float]:
     return len(lines), sum(kb.answer(line, lang) is not None for line in lines) / len(lines)
 
 
@@ -170,8 +179,12 @@ def main() -> None:
                 f"{m['answered_right']:.1%} |"
             )
     for lang in ("en", "zh"):
-        count, rate = false_answers(kb, lang)
-        print(f"out of scope {lang}: {rate:.1%} of {count} held-out lines answered (wrongly)")
+        if "validation" in splits:
+            count, rate = false_answers(kb, load_oos_validation(lang), lang)
+            print(f"out of scope {lang}: {rate:.1%} of {count} validation lines answered (wrongly)")
+        if "test" in splits:
+            count, rate = false_answers(kb, load_oos(lang), lang)
+            print(f"out of scope {lang}: {rate:.1%} of {count} held-out lines answered (wrongly)")
     if not args.no_latency:
         figures = latency(list(kb.articles.values()), rows, args.passages)
         print(

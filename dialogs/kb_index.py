@@ -33,7 +33,7 @@ import numpy as np
 from dialogs.kb_articles import Article
 from dialogs.nlu_features import Floats
 from hub.terms import split_terms, terms
-from hub.text import CJK_MARKS
+from hub.text import CJK_MARKS, has_cjk, tokenize
 
 log = logging.getLogger("frontdesk.dialogs.kb")
 
@@ -46,6 +46,14 @@ BM25_WEIGHT = {"en": 0.7, "zh": 0.85}
 MIN_THRESHOLD = 0.15
 DEFAULT_THRESHOLD = 0.2  # when the bot has no out-of-scope examples in a language
 PASSAGE_CHARS = {"en": 600, "zh": 260}
+#: Words that frame a question rather than say what it is about, beside the search's stop
+#: words (`hub.terms`, which hold the English ones): left out of the queries and of the
+#: articles' listed questions (`without_frame`).
+_QUESTION_FRAME = (
+    "怎么办 什么 什么时候 时候 多久 多少 多长时间 为什么 怎么样 哪里 哪儿 哪些 "
+    "是不是 能不能 可不可以 有没有 要不要 吗 呢 了 怎么 可以 请问"
+)
+QUESTION_FRAME = frozenset(_QUESTION_FRAME.split())
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 # A line that starts a line of its own inside a paragraph: a list item, a table row, a heading.
@@ -144,10 +152,18 @@ class LanguageIndex:
         passages: Sequence[Passage],
         titles: Mapping[str, str],
         vectors: Embedder | None,
+        asked: Mapping[Passage, Sequence[str]] | None = None,
     ) -> None:
         self.passages = tuple(passages)
         self._weight = BM25_WEIGHT.get(lang, 0.7)
-        documents = [terms(f"{titles[p.article]} {p.heading} {p.text}") for p in self.passages]
+        # A passage is found by its article's title, its heading, its text and the questions
+        # the operator listed for it (`questions:` in the article: how customers ask, in
+        # their words, which the answer itself seldom uses: "手机丢了怎么办" for "查找设备").
+        asked = asked or {}
+        documents = [
+            with_questions(terms(f"{titles[p.article]} {p.heading} {p.text}"), asked.get(p, ()))
+            for p in self.passages
+        ]
         # Imported here: bm25s brings SciPy (~30 MiB), which a hub without a knowledge
         # base (the echo bot, a bot with no articles) never needs.
         import bm25s  # type: ignore[import-untyped]
@@ -169,7 +185,7 @@ class LanguageIndex:
         )
 
     def search(self, query: str, k: int = 3) -> list[Hit]:
-        words, bigrams = split_terms(query)
+        words, bigrams = split_terms(without_frame(query))
         if not (words or bigrams) or not self.passages:
             return []
         scores = self._retriever.get_scores(words + bigrams)
@@ -211,6 +227,63 @@ class LanguageIndex:
         return list(best.values())[:k]
 
 
+def _questions_by_passage(
+    articles: Sequence[Article], passages: Sequence[Passage], lang: str
+) -> dict[Passage, list[str]]:
+    """Each article's `questions:` in `lang`, given to the passage that answers them: the
+    section whose heading shares the most words with the question, else the lead passage
+    (as `KnowledgeIndex.passage_of` chooses what to quote)."""
+    asked: dict[Passage, list[str]] = {}
+    for article in articles:
+        own = [p for p in passages if p.article == article.id]
+        if not own:
+            continue
+        title = set(split_terms(article.title(lang))[0])
+        for question in article.questions.get(lang, ()):
+            asked.setdefault(best_by_heading(own, question, title), []).append(question)
+    return asked
+
+
+def with_questions(words: list[str], questions: Sequence[str]) -> list[str]:
+    """A passage's words and those of its listed questions that it does not say itself: the
+    questions bring the customer's words, not more weight to the passage's own (with them,
+    "旧数据线和充电器你们回收吗" found the charger section twice over, not recycling)."""
+    own = set(words)
+    return words + [t for q in questions for t in terms(without_frame(q)) if t not in own]
+
+
+def without_frame(question: str) -> str:
+    """`question` without the words that frame any question ("what should I do", "怎么办",
+    "什么时候"), so that the words (and the Chinese character pairs) it is indexed and searched
+    by say what it asks about. An article's listed question kept them, and "那洗澡的时候能戴
+    吗" met "预订的商品什么时候扣款" by 时候; a query kept them, and "手机丢了怎么办" lost
+    confidence for its 怎么办, which no passage says."""
+    runs: list[list[str]] = [[]]
+    for token in tokenize(question):
+        if token in QUESTION_FRAME or not terms(token):
+            runs.append([])
+        else:
+            runs[-1].append(token)
+    # Chinese words stay joined within a run (their pairs across a word boundary count),
+    # English ones apart.
+    return " ".join(
+        "".join(run) if all(has_cjk(t) for t in run) else " ".join(run) for run in runs if run
+    )
+
+
+def best_by_heading(passages: Sequence[Passage], query: str, titles: set[str]) -> Passage:
+    """Of `passages` (one article's or a few, lead passage first), the one whose heading
+    shares the most words with `query`, the titles' words aside (every passage shares
+    them); the first when no heading does."""
+    asked = set(split_terms(query)[0]) - titles
+    best, shared = passages[0], 0
+    for passage in passages:
+        words = set(split_terms(passage.heading)[0]) - titles if passage.heading else set()
+        if len(words & asked) > shared:
+            best, shared = passage, len(words & asked)
+    return best
+
+
 def _idf(df: int, count: int) -> float:
     # bm25s' default ("lucene") IDF, so the bound matches the scores it returns.
     return math.log(1 + (count - df + 0.5) / (df + 0.5))
@@ -237,7 +310,8 @@ class KnowledgeIndex:
             ]
             if passages:
                 titles = {a.id: a.title(lang) for a in articles}
-                self._indexes[lang] = LanguageIndex(lang, passages, titles, vectors)
+                asked = _questions_by_passage(articles, passages, lang)
+                self._indexes[lang] = LanguageIndex(lang, passages, titles, vectors, asked)
         self.thresholds = calibrate(self, negatives or {})
 
     @property
@@ -270,13 +344,7 @@ class KnowledgeIndex:
         titles = {
             w for a in wanted for w in split_terms(self.articles[a].title(passages[0].lang))[0]
         }
-        asked = set(split_terms(query)[0]) - titles
-        best, shared = passages[0], 0
-        for passage in passages:
-            words = set(split_terms(passage.heading)[0]) - titles if passage.heading else set()
-            if len(words & asked) > shared:
-                best, shared = passage, len(words & asked)
-        return best
+        return best_by_heading(passages, query, titles)
 
     def answer(self, query: str, lang: str) -> Hit | None:
         """The passage to answer with, or None when nothing reaches the threshold."""
