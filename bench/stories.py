@@ -22,7 +22,11 @@ made here from the NLU set's lines (`bench/data/frontdesk-bilingual/`, its dev a
 splits): each line said after an unrelated question the bot answers (another FAQ's line,
 drawn with a fixed seed), to see that a new question is still read as itself. A fifth,
 `short` (dev only), is chat shorthand: a word or two asking for a person, hello, goodbye,
-thanks, and short lines with the same words that ask for something else.
+thanks, and short lines with the same words that ask for something else. A sixth, `inflow`
+(dev only), is the second message said while a flow waits for an answer (the power-on
+troubleshooting's "Did the device turn on?", the order lookup's order number): an answer
+or a remark that must not be taken for another question (`none`: "I already charged it",
+"正在充电呢") or a question that must interrupt the flow (its intent: "修一下要多少钱").
 
     .venv/bin/python bench/stories.py                        # every set and split
     .venv/bin/python bench/stories.py --split dev --misses   # list what went wrong
@@ -41,7 +45,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parents[1]
 DATA = HERE / "bench" / "data" / "stories-bilingual"
-SETS = ("stories", "remedies", "followups", "short", "pairs")
+SETS = ("stories", "remedies", "followups", "short", "inflow", "pairs")
 NLU = HERE / "bench" / "data" / "frontdesk-bilingual"
 #: Intents whose lines do not open a pair: flows and small talk leave no topic.
 NOT_A_TOPIC = {
@@ -143,7 +147,7 @@ def main() -> None:
     for name in SETS:
         for split in splits:
             if name != "pairs" and not (DATA / f"{name}_{split}.tsv").exists():
-                continue  # `short` has a dev split only
+                continue  # `short` and `inflow` have a dev split only
             tally = asyncio.run(score(repo, load(name, split), args.misses))
             for lang in ("en", "zh"):
                 counts = [tally[f"{lang} {o}"] for o in OUTCOMES]

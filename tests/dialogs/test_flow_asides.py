@@ -224,3 +224,51 @@ async def test_only_a_step_with_wait_waits_and_an_offered_option_is_an_answer(
     await chat.say("/router")
     assert Chat.texts(await chat.say(heard))[0] == light
     assert Chat.texts(await chat.say("OK" if heard == "ok" else "好")) == [then]
+
+
+@pytest.mark.parametrize(
+    ("opening", "said", "not_said"),
+    [
+        # Each read alone as a faint guess at an FAQ (0.15–0.29): before, the FAQ was
+        # answered in the middle of the troubleshooting ("A duplicate charge is refunded…").
+        ("my phone won't turn on", "I already charged it", "duplicate charge"),
+        ("my phone won't turn on", "I dropped it yesterday, maybe that's why", "damaged"),
+        ("我的手机开不了机", "正在充电呢", "耗电"),
+        ("where is my order", "I bought it with my husband's account", "delete"),
+        ("我的订单到哪了", "在邮件里，我找一下", "您好"),
+    ],
+)
+async def test_an_answer_that_fits_no_option_is_no_question_on_a_faint_guess(
+    demo: DialogEngine, opening: str, said: str, not_said: str
+) -> None:
+    chat = Chat(demo)
+    first = await chat.say(opening)
+    flow = chat.state["flow"]
+    result = await chat.say(said)
+    turn = Chat.event(result, "bot.turn")
+    assert turn is not None and turn["handled_as"] == "slot"
+    text = "\n".join(Chat.texts(result))
+    assert not_said not in text
+    # The question stands, asked again as it was.
+    assert Chat.texts(result)[-1] == Chat.texts(first)[-1]
+    assert chat.state["flow"] == flow and chat.state["stack"] == []
+
+
+@pytest.mark.parametrize(
+    ("opening", "asked", "intent"),
+    [
+        ("my phone won't turn on", "how much does a repair cost?", "repair_service"),
+        ("my phone won't turn on", "can I just return it for a refund?", "refund_policy"),
+        ("我的手机开不了机", "修一下要多少钱", "repair_service"),
+        ("我的手机开不了机", "你们几点开门", "opening_hours"),
+        ("where is my order", "do you take PayPal", "payment_methods"),
+        ("我的订单到哪了", "可以用支付宝吗", "payment_methods"),
+    ],
+)
+async def test_a_question_in_the_middle_of_a_flow_is_still_answered(
+    demo: DialogEngine, opening: str, asked: str, intent: str
+) -> None:
+    chat = Chat(demo)
+    await chat.say(opening)
+    turn = Chat.event(await chat.say(asked), "bot.turn")
+    assert turn is not None and (turn["handled_as"], turn["intent"]) == ("interruption", intent)
