@@ -382,7 +382,17 @@ class Dialogue:
         if (intent is None or confidence < WEAK_INTENT) and await self._finished_flow_again():
             return
         if intent is None:
-            if not (self._answer_from_knowledge(text) or self._answer_in_topic(text, topic)):
+            if self._answer_from_knowledge(text):
+                return
+            # "sorry, it's 20261001" after another answer: not understood as words, but its
+            # order number is what the likeliest flow asks first (and what it says, more
+            # than its "it's" leaning on the last answer).
+            if candidates and self._answers_first_ask(candidates[0]):
+                self.intent = candidates[0]
+                self.state.fallbacks = 0
+                await self._start_intent(candidates[0], text)
+                return
+            if not self._answer_in_topic(text, topic):
                 self._fallback(candidates)
             return
         faq = self.bot.faqs.get(intent)
@@ -396,7 +406,9 @@ class Dialogue:
             self.intent = None
             return
         if (confidence < self.bot.settings.handoff_confidence and self._hands_off(intent)) or (
-            confidence < WEAK_INTENT and intent not in self.bot.faqs
+            confidence < WEAK_INTENT
+            and intent not in self.bot.faqs
+            and not self._answers_first_ask(intent)
         ):
             # A person's queue (often at high priority) is never entered on a guess, nor a
             # flow that asks for something ("太离谱了，退款等了三个星期还没到" read as an order
@@ -687,6 +699,21 @@ class Dialogue:
             self.handled_as = "kb_not_helped"
             self.say(self.bot.message("kb_not_helped"))
             self._offer_human("offer_human_after_answer")
+
+    def _answers_first_ask(self, intent: str) -> bool:
+        """Whether `intent` starts a flow whose first question this message answers ("#20261001"
+        for the order lookup's order number): then even a weak guess at it is worth starting,
+        since the flow asks nothing before it acts on what the customer gave. Not a flow that
+        hands off: a person's queue is never entered on a guess."""
+        name = self.bot.triggers.get(intent)
+        flow = self.bot.flows.get(name) if name is not None else None
+        if flow is None or self._hands_off(intent):
+            return False
+        first = next((step for step in flow.steps if isinstance(step, Ask)), None)
+        if first is None:
+            return False
+        given, _ = answers.from_message([self.bot.slots[first.slot]], self.found)
+        return bool(given)
 
     def _hands_off(self, intent: str) -> bool:
         return hands_off(self.bot, intent)

@@ -53,7 +53,9 @@ async def test_not_once_the_follow_up_window_has_passed(
     chat = await looked_up(engine, ask)
     result = await chat.say(again, wait=301.0)  # the demo's window: 300 s
     turn = Chat.event(result, "bot.turn")
-    assert turn is not None and turn["handled_as"] == "fallback"
+    # Not the finished flow run again; read as any message (an order number alone may
+    # start the order lookup afresh, `test_guessed_flows.py`).
+    assert turn is not None and turn["handled_as"] != "flow_again"
 
 
 @pytest.mark.parametrize(
