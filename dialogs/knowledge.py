@@ -45,15 +45,7 @@ class KnowledgeBase:
     def load(cls, path: str | Path, bot: Bot | None = None, public_url: str = "") -> KnowledgeBase:
         """Read and index; raises `DialogsInvalid` listing every problem of the files."""
         articles = load_articles(path)
-        vectors = None
-        if bot is None or bot.settings.word_vectors:
-            try:
-                from dialogs.nlu_features import default_word_vectors
-
-                vectors = default_word_vectors()
-            except FileNotFoundError:
-                log.warning("knowledge base: no word vectors; ranking by words only")
-        index = KnowledgeIndex(articles, vectors=vectors, negatives=negatives_of(bot))
+        index = index_articles(articles, bot)
         log.info("knowledge base: %d articles, %d passages", len(articles), len(index))
         # An FAQ whose article is missing still answers, with its own text: warn, not refuse.
         for problem in missing_articles(bot, index.articles) if bot is not None else ():
@@ -83,6 +75,20 @@ class KnowledgeBase:
     def answer(self, text: str, lang: str) -> Hit | None:
         """The passage to answer with, when it reaches the calibrated threshold."""
         return self.index.answer(text, lang)
+
+
+def index_articles(articles: Sequence[Article], bot: Bot | None) -> KnowledgeIndex:
+    """The index of `articles`, with the word vectors unless `bot` turns them off, and its
+    thresholds calibrated on `bot`'s out-of-scope lines."""
+    vectors = None
+    if bot is None or bot.settings.word_vectors:
+        try:
+            from dialogs.nlu_features import default_word_vectors
+
+            vectors = default_word_vectors()
+        except FileNotFoundError:
+            log.warning("knowledge base: no word vectors; ranking by words only")
+    return KnowledgeIndex(articles, vectors=vectors, negatives=negatives_of(bot))
 
 
 def missing_articles(bot: Bot, articles: Mapping[str, Article]) -> list[str]:

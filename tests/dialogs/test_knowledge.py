@@ -216,6 +216,59 @@ def test_listed_questions_find_their_article_and_section(tmp_path: Path) -> None
         assert not hits or hits[0].passage.article != "lost-device", line
 
 
+def test_check_notes_questions_that_find_another_article(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Advice, not problems: the articles are valid, and the check says which listed question
+    # the index answers with another article, and which language has no questions at all.
+    from hub.cli import main as frontdesk
+
+    write(
+        tmp_path,
+        "gift-cards",
+        """
+        ---
+        title: {en: Gift cards, zh: 礼品卡}
+        questions:
+          en: [do gift cards expire, can I return my headphones]
+          zh: [礼品卡会过期吗, 耳机可以退货吗]
+        ---
+        <!-- en -->
+        Gift cards never expire and can be used in stores and online.
+        <!-- zh -->
+        礼品卡永久有效，门店和网上都能用。
+        """,
+    )
+    write(
+        tmp_path,
+        "returns",
+        """
+        ---
+        title: {en: Returns, zh: 退货}
+        questions:
+          en: [how do I return headphones I no longer want]
+        ---
+        <!-- en -->
+        Return headphones and other products within 30 days for a full refund.
+        <!-- zh -->
+        耳机等商品签收后 30 天内可退货，全额退款。
+        """,
+    )
+    assert frontdesk(["knowledge", "check", str(tmp_path), "--dialogs", ""]) == 0
+    assert "note:" not in capsys.readouterr().out  # without --questions: validation only
+    code = frontdesk(["knowledge", "check", str(tmp_path), "--dialogs", "", "--questions"])
+    out = capsys.readouterr().out
+    assert code == 0
+    gift_cards, returns = tmp_path / "gift-cards.md", tmp_path / "returns.md"
+    assert (
+        f"{gift_cards}: note: its question “can I return my headphones” (en) finds “returns” first"
+        in out
+    )
+    assert f"{gift_cards}: note: its question “耳机可以退货吗” (zh) finds “returns” first" in out
+    assert f"{returns}: note: no questions in zh" in out
+    assert "do gift cards expire" not in out and "礼品卡会过期吗" not in out
+
+
 @pytest.mark.parametrize(
     ("line", "lang"),
     [
