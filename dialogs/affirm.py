@@ -232,16 +232,48 @@ def is_short(text: str) -> bool:
 # "Did this help?" answered by saying the problem is still there: "I already updated it, it
 # still crashes", "试过了还是不行", "已经更新过了还是闪退" (a yes by its 了, before).
 _STILL_FAILING = re.compile(
-    r"\b(?:still|same (?:problem|issue|thing)|already (?:tried|did|done|updated|restarted)"
+    r"\b(?:still|same (?:problem|issue|thing)"
     r"|tried (?:that|it|this|everything)|did that|no luck|(?:did|does|do) not work|not working"
     r"|not help(?:ful|ing)?)\b"
     r"|还是|仍然|依然|依旧|照样|试过|已经试|没用|没有用|不管用|没效果|没有效果|一样"
 )
 
 
+# ... or by saying what was already done about it, a remedy tried before or after the answer:
+# "I already reinstalled it", "已經重開機了" ("already restarted it"). In reply to a fix, it
+# says the fix did not do it; read alone, "已經重開機了" was the power-on troubleshooting
+# (0.47) and "已经重装了" a damaged parcel. A remedy, not any "已经…了": "已经好了" and
+# "已经连上了" say it works.
+_TRIED_ALREADY = re.compile(
+    r"\balready (?:tried|did|done|re-?started|rebooted|re-?installed|reset|re-?paired|reconnected|updated"
+    r"|upgraded|charged|cleared|uninstalled|restored|(?:turned|switched) it (?:off|on))\b"
+    r"|\b(?:i've|i have) (?:already )?(?:re-?started|rebooted|re-?installed|reset|re-?paired"
+    r"|reconnected|uninstalled|cleared)\b"
+    r"|(?:已经|早就|都)(?:试过|重启|重新启动|重开机|重新开机|重[装裝]|重新安[装裝]|卸[载載]|更新|升级"
+    r"|重置|恢复出厂|重新配对|配对过|充电|充过电|清理|清除|关机|重新登录)"
+)
+
+
+# ... unless it says the remedy worked: "已经重启了，现在好了", "reset it and it works now".
+_FIXED = re.compile(
+    r"\b(?:works?|working|fixed|sorted|solved|fine now|ok now|back to normal)\b"
+    r"|好了|可以了|正常了|解决了|恢复了|没问题了|能用了"
+)
+
+
 def still_failing(text: str) -> bool:
-    """Whether `text` says what was suggested did not solve the problem."""
-    return _STILL_FAILING.search(fold(text).replace("n't", " not")) is not None
+    """Whether `text` says what was suggested did not solve the problem (or that a remedy
+    was tried already: `tried_already`)."""
+    folded = fold(text).replace("n't", " not")
+    return _STILL_FAILING.search(folded) is not None or tried_already(text)
+
+
+def tried_already(text: str) -> bool:
+    """Whether `text` reports a remedy already tried ("I already reinstalled it", "已经重启了"),
+    and not that it worked: what the customer did about the problem, whatever else its words
+    resemble."""
+    folded = fold(text)
+    return _TRIED_ALREADY.search(folded) is not None and _FIXED.search(folded) is None
 
 
 def polarity(text: str) -> Polarity | None:

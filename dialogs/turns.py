@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from dialogs import answers
 from dialogs.acknowledgement import acknowledges
-from dialogs.affirm import is_short, opens_with_answer, polarity, still_failing
+from dialogs.affirm import is_short, opens_with_answer, polarity, still_failing, tried_already
 from dialogs.closing_words import closes, emoji_answer, waves
 from dialogs.closings import without_frame
 from dialogs.entities import Found, extract_all
@@ -673,6 +673,7 @@ class Dialogue:
                 intent is None
                 or confidence < WEAK_INTENT
                 or (faq is not None and article in faq.articles)
+                or tried_already(text)  # "已經重開機了" is no power-on question (0.47)
             )
             # "no, how do I reset my password": a confident question wins. So does a problem
             # the bot knows that merely holds a yes or no word: "蓝牙耳机右边突然不响了" reads
@@ -681,6 +682,7 @@ class Dialogue:
             if (
                 not same_problem
                 and intent is not None
+                and confidence >= WEAK_INTENT  # "已经好了" is no goodbye at 0.22
                 and (confident or not opens_with_answer(text))
             ):
                 said = None

@@ -355,6 +355,12 @@ async def test_not_helpful_is_recorded_and_offers_a_person(
         ("app 一打开就闪退", "已经更新过了还是闪退", "人工客服"),
         ("app 一打开就闪退", "还是不行", "人工客服"),
         ("app 一打開就閃退", "試過了，沒用", "人工客服"),  # Traditional
+        # A remedy already tried says the article's did not do it: "I already reinstalled
+        # it" had been the same article "as I said above", "已经重装了" a damaged parcel.
+        ("the app crashes every time I open it", "I already reinstalled it", "person"),
+        ("the app crashes every time I open it", "I've reinstalled it twice", "person"),
+        ("app 一打开就闪退", "已经重装了", "人工客服"),
+        ("app 一打開就閃退", "早就卸載重裝過了", "人工客服"),
     ],
 )
 async def test_the_problem_still_there_is_a_no(
@@ -369,6 +375,31 @@ async def test_the_problem_still_there_is_a_no(
         {"article": "app-problems", "helpful": False}
     ]
     assert offer in result.replies[-1].text and chat.state["offer"] == "human"
+
+
+@pytest.mark.parametrize(
+    ("line", "said", "helpful"),
+    [
+        # "已經重開機了" ("restarted it already") had started the power-on troubleshooting
+        # (0.47): a remedy tried is no new question.
+        ("耳機沒有聲音", "已經重開機了", False),
+        ("my earbuds have no sound", "I already restarted them", False),
+        # Unless it worked, and then it is a yes (not the goodbye FAQ, 0.15–0.22).
+        ("耳机没有声音", "已经重启了，现在好了", True),
+        ("耳机没有声音", "已经好了", True),
+        ("my earbuds have no sound", "I already restarted them and it works now", True),
+    ],
+)
+async def test_a_remedy_tried_rates_the_article(
+    engine: DialogEngine, line: str, said: str, helpful: bool
+) -> None:
+    chat = Chat(engine)
+    await chat.say(line)
+    result = await chat.say(said)
+    assert [e.data for e in result.events if e.type == "kb.feedback"] == [
+        {"article": "sound-problems", "helpful": helpful}
+    ]
+    assert not chat.state["flow"]
 
 
 @pytest.mark.parametrize(
