@@ -44,18 +44,30 @@ from collections.abc import Callable
 from dialogs.flows import Bot
 from dialogs.questions import SMALL_TALK, Question
 from dialogs.state import MAX_TOPIC_TEXT, Topic
+from hub.terms import split_terms, terms
 from hub.text import normalize
 
 __all__ = ["MAX_TOPIC_TEXT", "Topic", "continued", "in_context", "points_back"]
 
-# Words by which a message points back to what was said before: a connective that opens it
-# ("and…", "what about…", "那…", "如果…"), a pronoun ("it", "that", "those", "它", "这个"),
-# a closing 呢 ("…呢?": "and what about…?") or 也 ("…as well?").
-_POINTS_BACK = re.compile(
+# A message built on the last one as a whole: it opens with a connective ("and…", "what
+# about…", "那…", "如果…") or closes with 呢 ("…呢?": "and what about…?").
+_ON_THE_LAST = (
     r"^(?:and|but|so|or|also|then|what about|how about|what if|if so|if not)\b"
-    r"|\b(?:it|its|it's|that|this|they|them|those|these|one|ones|there)\b"
-    r"|^(?:那|那么|如果|要是|还有)|呢[?!.]*$|[它这那]|也"
+    r"|^(?:那|那么|如果|要是|还有)|呢[?!.]*$"
 )
+_OPENS_ON_THE_LAST = re.compile(_ON_THE_LAST)
+# Words by which a message points back to what was said before: those, a pronoun ("it",
+# "that", "those", "它", "这个") or 也 ("…as well?").
+_POINTS_BACK = re.compile(
+    _ON_THE_LAST + r"|\b(?:it|its|it's|that|this|they|them|those|these|one|ones|there)\b"
+    r"|[它这那]|也"
+)
+
+
+def opens_on_the_last(text: str) -> bool:
+    """Whether `text` is built as a question on the last one ("and WeChat Pay?", "那银联呢"),
+    not merely holding a word that points back ("cool, appreciate it")."""
+    return _OPENS_ON_THE_LAST.search(normalize(text)) is not None
 
 
 def in_context(topic: Topic, text: str) -> str:
@@ -77,6 +89,7 @@ def continued(
     topic: Topic,
     weak: float,
     article_for: Callable[[str], str | None],
+    lang: str = "en",
 ) -> Question | None:
     """The topic's intent and the confidence read in context, when `text` continues an FAQ's
     topic (see the module's text); None: `text` is read alone. `whole`: `text` read alone;
@@ -86,9 +99,13 @@ def continued(
         return None
     intent, confidence = whole
     sure = bot.settings.split_confidence
-    # Thanks and greetings are never more of a topic; anything else that reads as another
-    # intent, or as nothing, continues it only when its words say so ("what if it…", "那…呢").
-    if intent in SMALL_TALK or (intent != topic.intent and not points_back(text)):
+    # Thanks and greetings are never more of a topic, unless only faintly read and built as
+    # a question on the last ("那银联呢" was a goodbye at 0.19; "cool, appreciate it" stays
+    # thanks); anything else that reads as another intent, or as nothing, continues it only
+    # when its words say so ("what if it…", "那…呢").
+    if (intent in SMALL_TALK and (confidence >= weak or not opens_on_the_last(text))) or (
+        intent != topic.intent and not points_back(text)
+    ):
         return None
     if intent is not None and confidence >= sure:
         return None
@@ -97,6 +114,24 @@ def continued(
         return None
     if intent is None or confidence < weak:
         alone = article_for(text)
-        if alone is not None and alone == article_for(in_context(topic, text)):
+        # Unless the topic's own answer names what the message asks about ("can I pay with
+        # Alipay?" … "and WeChat Pay?": "We accept … Alipay and WeChat Pay"), whatever
+        # article shares a word with it ("pay the rest at any time").
+        faq = bot.faqs.get(topic.intent)
+        answer = faq.answer.source(lang, bot.settings.language) if faq is not None else ""
+        if (
+            alone is not None
+            and alone == article_for(in_context(topic, text))
+            and not names_all(answer, text)
+        ):
             return None
     return Question(intent=topic.intent, confidence=float(read.confidence))
+
+
+def names_all(answer: str, text: str) -> bool:
+    """Whether `answer` holds every word `text` asks about (its search terms: stop words
+    aside, English stemmed; a Chinese word may stand in the answer inside a longer one), and
+    there is at least one."""
+    words = set(split_terms(text)[0])
+    said = set(terms(answer))
+    return bool(words) and words <= said

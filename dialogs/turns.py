@@ -371,6 +371,7 @@ class Dialogue:
                 topic=topic,
                 weak=WEAK_INTENT,
                 article_for=self._article_for,
+                lang=self.state.lang,
             )
             if follow is not None:
                 intent, confidence = follow.intent, follow.confidence

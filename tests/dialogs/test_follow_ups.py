@@ -55,6 +55,10 @@ async def ask_twice(
         ("礼品卡有有效期吗", "那余额用不完怎么办", "gift_cards", ""),
         # Alone: nothing; after the question: the return policy.
         ("买的手表不喜欢能退吗", "拆封了呢", "refund_policy", ""),
+        # Alone: the instalments article by its "pay"; but the answer names WeChat Pay.
+        ("can I pay with alipay", "and wechat pay?", "payment_methods", "WeChat Pay"),
+        # Alone: a goodbye, faintly (0.19); built on the last question, it is one.
+        ("可以用支付宝吗", "那银联呢", "payment_methods", "银联"),
     ],
 )
 async def test_a_follow_up_of_an_faq_is_answered_by_that_faq(
