@@ -42,6 +42,7 @@ import re
 from collections.abc import Callable
 
 from dialogs.flows import Bot
+from dialogs.kb_index import without_frame
 from dialogs.questions import SMALL_TALK, Question
 from dialogs.state import MAX_TOPIC_TEXT, Topic
 from hub.terms import split_terms, terms
@@ -109,21 +110,18 @@ def continued(
         return None
     if intent is not None and confidence >= sure:
         return None
+    # The topic's own answer naming every word the message asks about ("can I pay with
+    # Alipay?" … "and WeChat Pay?": "We accept … Alipay and WeChat Pay"; "超过30天还能退吗" …
+    # "如果是质量问题呢": "质量问题 1 年内可换新") is the topic's, read after its question
+    # less surely (0.30) or sharing a word with an article ("pay the rest at any time").
+    faq = bot.faqs.get(topic.intent)
+    named = faq is not None and names_all(faq.answer.source(lang, bot.settings.language), text)
     read = bot.classifier.predict(in_context(topic, text))
-    if read.intent != topic.intent or read.confidence < sure:
+    if read.intent != topic.intent or (read.confidence < sure and not named):
         return None
-    if intent is None or confidence < weak:
+    if (intent is None or confidence < weak) and not named:
         alone = article_for(text)
-        # Unless the topic's own answer names what the message asks about ("can I pay with
-        # Alipay?" … "and WeChat Pay?": "We accept … Alipay and WeChat Pay"), whatever
-        # article shares a word with it ("pay the rest at any time").
-        faq = bot.faqs.get(topic.intent)
-        answer = faq.answer.source(lang, bot.settings.language) if faq is not None else ""
-        if (
-            alone is not None
-            and alone == article_for(in_context(topic, text))
-            and not names_all(answer, text)
-        ):
+        if alone is not None and alone == article_for(in_context(topic, text)):
             return None
     return Question(intent=topic.intent, confidence=float(read.confidence))
 
@@ -132,6 +130,9 @@ def names_all(answer: str, text: str) -> bool:
     """Whether `answer` holds every word `text` asks about (its search terms: stop words
     aside, English stemmed; a Chinese word may stand in the answer inside a longer one), and
     there is at least one."""
-    words = set(split_terms(text)[0])
+    # The words that build it on the last question ("and…", "如果…呢") and frame it ("怎么办")
+    # ask about nothing.
+    asked = without_frame(_OPENS_ON_THE_LAST.sub(" ", normalize(text)))
+    words = set(split_terms(asked)[0])
     said = set(terms(answer))
     return bool(words) and words <= said

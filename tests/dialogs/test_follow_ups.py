@@ -59,6 +59,10 @@ async def ask_twice(
         ("can I pay with alipay", "and wechat pay?", "payment_methods", "WeChat Pay"),
         # Alone: a goodbye, faintly (0.19); built on the last question, it is one.
         ("可以用支付宝吗", "那银联呢", "payment_methods", "银联"),
+        # Read after its question, 0.30 only; the answer says "质量问题 1 年内可换新". Alone:
+        # the software-updates article by its 问题.
+        ("超过30天还能退吗", "如果是质量问题呢", "refund_policy", "质量问题"),
+        ("can I return it after 30 days", "what if it's faulty?", "refund_policy", "Faulty"),
     ],
 )
 async def test_a_follow_up_of_an_faq_is_answered_by_that_faq(
