@@ -48,7 +48,7 @@ DEFAULT_THRESHOLD = 0.2  # when the bot has no out-of-scope examples in a langua
 PASSAGE_CHARS = {"en": 600, "zh": 260}
 #: Words that frame a question rather than say what it is about, beside the search's stop
 #: words (`hub.terms`, which hold the English ones): left out of the queries and of the
-#: articles' listed questions (`without_frame`).
+#: articles' listed questions (`what_is_asked`).
 _QUESTION_FRAME = (
     "怎么办 什么 什么时候 时候 多久 多少 多长时间 为什么 怎么样 哪里 哪儿 哪些 "
     "是不是 能不能 可不可以 有没有 要不要 吗 呢 了 怎么 可以 请问"
@@ -185,7 +185,7 @@ class LanguageIndex:
         )
 
     def search(self, query: str, k: int = 3) -> list[Hit]:
-        words, bigrams = split_terms(without_frame(query))
+        words, bigrams = split_terms(what_is_asked(query))
         if not (words or bigrams) or not self.passages:
             return []
         scores = self._retriever.get_scores(words + bigrams)
@@ -249,10 +249,10 @@ def with_questions(words: list[str], questions: Sequence[str]) -> list[str]:
     questions bring the customer's words, not more weight to the passage's own (with them,
     "旧数据线和充电器你们回收吗" found the charger section twice over, not recycling)."""
     own = set(words)
-    return words + [t for q in questions for t in terms(without_frame(q)) if t not in own]
+    return words + [t for q in questions for t in terms(what_is_asked(q)) if t not in own]
 
 
-def without_frame(question: str) -> str:
+def what_is_asked(question: str) -> str:
     """`question` without the words that frame any question ("what should I do", "怎么办",
     "什么时候"), so that the words (and the Chinese character pairs) it is indexed and searched
     by say what it asks about. An article's listed question kept them, and "那洗澡的时候能戴

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from dialogs.flows import Bot
     from dialogs.kb_articles import Article
 
 DEFAULT_PATH = "config/knowledge"
@@ -53,6 +54,7 @@ def _check(args: argparse.Namespace) -> int:
             print(problem.located(), file=sys.stderr)
         print(f"{len(error.problems)} problem(s) found", file=sys.stderr)
         return EXIT_INVALID
+    bot: Bot | None = None
     if args.dialogs:
         from dialogs.knowledge import missing_articles
         from dialogs.loader import load_bot
@@ -72,20 +74,19 @@ def _check(args: argparse.Namespace) -> int:
     both = sum(1 for a in articles if len(a.languages) == 2)
     print(f"{args.path}: OK ({len(articles)} articles, {both} in both languages)")
     if args.questions:  # building the index takes seconds; the check alone, a fraction
-        for line in _question_notes(articles, args.dialogs):
+        for line in _question_notes(articles, bot):
             print(line)
     return 0
 
 
-def _question_notes(articles: Sequence[Article], dialogs: str) -> list[str]:
+def _question_notes(articles: Sequence[Article], bot: Bot | None) -> list[str]:
     """Advice on the articles' `questions:`, which the index finds them by: a language an
     article is written in with none listed, and a listed question the index answers with
     another article (or with none), so the operator sees which wording to change. Not
     problems: the articles are valid without them."""
     from dialogs.knowledge import index_articles
-    from dialogs.loader import load_bot
 
-    index = index_articles(articles, load_bot(dialogs) if dialogs else None)
+    index = index_articles(articles, bot)
     notes: list[str] = []
     for article in articles:
         for lang in article.languages:

@@ -42,7 +42,7 @@ import re
 from collections.abc import Callable
 
 from dialogs.flows import Bot
-from dialogs.kb_index import without_frame
+from dialogs.kb_index import what_is_asked
 from dialogs.questions import SMALL_TALK, Question
 from dialogs.state import MAX_TOPIC_TEXT, Topic
 from hub.terms import split_terms, terms
@@ -132,7 +132,7 @@ def names_all(answer: str, text: str) -> bool:
     there is at least one."""
     # The words that build it on the last question ("and…", "如果…呢") and frame it ("怎么办")
     # ask about nothing.
-    asked = without_frame(_OPENS_ON_THE_LAST.sub(" ", normalize(text)))
+    asked = what_is_asked(_OPENS_ON_THE_LAST.sub(" ", normalize(text)))
     words = set(split_terms(asked)[0])
     said = set(terms(answer))
     return bool(words) and words <= said

@@ -884,14 +884,13 @@ class Dialogue:
         free_text = slot.type in ("text", "any")
         if explicit or isinstance(verdict, Invalid) or free_text or lenient:
             intent, confidence, _ = self._classify(text)
-            # An answer that cannot fill the slot may be another question; a free-text answer
-            # always fills it, and an answer read generously ("开了" as a yes) may still be a
-            # new question, so then only a confident intent interrupts.
-            # An answer that fits no option interrupts when it is at least a fair guess at
-            # another question, or asks several the bot surely reads ("how much is shipping
-            # and how long does it take": 0.27 for each of two): a faint resemblance is no
-            # question ("I already charged it" to "Did the device turn on?" is no duplicate
-            # charge at 0.2), and the question is asked again instead.
+            # A free-text answer always fills the slot, and an answer read generously ("开了"
+            # as a yes) may still be a new question, so then only a confident intent
+            # interrupts. An answer that fits no option interrupts when it is at least a fair
+            # guess at another question, or asks several the bot surely reads ("how much is
+            # shipping and how long does it take": 0.27 for each of two): a faint resemblance
+            # is no question ("I already charged it" to "Did the device turn on?" is no
+            # duplicate charge at 0.2), and the question is asked again instead.
             generous = free_text or lenient
             if generous:
                 confident = confidence >= self.bot.settings.interrupt_confidence
