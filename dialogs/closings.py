@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from dialogs.folding import fold
+from hub.memo import TextMemo
 
 # A valediction alone on its line, in either language (as `fold` leaves it: NFKC, casefold,
 # Traditional → Simplified).
@@ -44,11 +45,19 @@ SIGNATURE_CHARS = 60  # each at most this long
 def without_frame(text: str) -> str:
     """`text` without its sign-off, signature and salutation lines; `text` itself when
     they are all there is."""
+    # Every turn asks, and customers repeat short lines ("退货政策是什么"): kept for those.
+    return _body_of(text)
+
+
+def _without_frame(text: str) -> str:
     lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
     end = _body_end(lines)
     start = 1 if lines and _SALUTATION.match(fold(lines[0])) else 0
     body = "\n".join(line for line in lines[start:end]).strip()
     return body or text
+
+
+_body_of = TextMemo(_without_frame)
 
 
 def _body_end(lines: list[str]) -> int:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hub.memo import TextMemo
 from hub.text import Segmenter, has_cjk, normalize
 
 __all__ = ["MAX_PARTS", "Part", "Sentence", "split"]
@@ -106,12 +107,24 @@ class Sentence:
 def split(text: str, *, max_parts: int = MAX_PARTS) -> tuple[Sentence, ...]:
     """The sentences of `text` that say something (letters or Chinese), in order; a message
     of one part, or of more than `max_parts`, is returned as one sentence."""
+    # A turn splits its message twice (for its questions, and for a story around one), with
+    # two limits: the cutting is done once and kept for a short line, the limit applied here.
+    whole, sentences = _sentences(text)
+    parts = sum(len(s.clauses) for s in sentences)
+    if parts < 2 or parts > max_parts:
+        return whole
+    return sentences
+
+
+def _cut_sentences(text: str) -> tuple[tuple[Sentence], tuple[Sentence, ...]]:
+    """`text` as one sentence, and cut into its sentences (`()` when it has no mark or
+    connective to cut at)."""
     normalized = normalize(text)
     text = normalized.strip(_TRIM)
     whole = Part(text, _asked(text, question_mark=normalized.rstrip().endswith("?")))
     single = (Sentence(whole.text, whole.asked, (whole,)),)
     if not _may_split(normalized):
-        return single
+        return single, ()
     sentences: list[Sentence] = []
     connective_before = False
     for chunk, mark, connective_after in _cut(normalized, _sentence_bounds(normalized)):
@@ -133,10 +146,10 @@ def split(text: str, *, max_parts: int = MAX_PARTS) -> tuple[Sentence, ...]:
                 )
             )
         connective_before = connective_after
-    parts = sum(len(s.clauses) for s in sentences)
-    if parts < 2 or parts > max_parts:
-        return single
-    return tuple(sentences)
+    return single, tuple(sentences)
+
+
+_sentences = TextMemo(_cut_sentences)
 
 
 def _asked(part: str, *, question_mark: bool) -> bool:

@@ -17,12 +17,19 @@ collector to find), and every model has its own.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["Memo"]
+__all__ = ["Memo", "TextMemo"]
+
+#: Texts up to this many characters have their readings kept (`TextMemo`): the lines
+#: customers repeat are short, and a long text would make the memo's size unpredictable.
+TEXT_MEMO_LENGTH = 256
+#: How many texts a `TextMemo` keeps: at most ~1 MB of keys per memo.
+TEXT_MEMO_SIZE = 2048
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -70,3 +77,28 @@ class Memo(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+class TextMemo(Generic[V]):
+    """A pure function of a message's text, its results for the `TEXT_MEMO_SIZE` most
+    recently read short texts kept: for a module's rules, which every turn applies to its
+    message, several of them to the same text (its normal form, its sentences, its frame).
+
+    Built on `functools.lru_cache`, whose look-up in C costs less than reading a short
+    line again, where `Memo`'s lock would not. The function must not belong to an object
+    that should die (the cache holds it): a module-level function."""
+
+    __slots__ = ("_compute", "_kept")
+
+    def __init__(self, compute: Callable[[str], V]) -> None:
+        self._compute = compute
+        self._kept = functools.lru_cache(maxsize=TEXT_MEMO_SIZE)(compute)
+
+    def __call__(self, text: str) -> V:
+        if len(text) <= TEXT_MEMO_LENGTH:
+            return self._kept(text)
+        return self._compute(text)
+
+    def cache_info(self) -> Any:
+        """`functools.lru_cache`'s hits, misses and size (for the tests)."""
+        return self._kept.cache_info()

@@ -23,6 +23,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from hub.memo import TextMemo
+
 if TYPE_CHECKING:
     from opencc import OpenCC
 
@@ -189,6 +191,12 @@ def normalize(text: str) -> str:
     """
     if not isinstance(text, str):
         return ""  # type: ignore[unreachable]  # callers outside the type checker
+    # A turn reads its message through several rules, each of which normalizes it (four
+    # times a turn with the demo bot), and customers repeat short lines.
+    return _normal_form(text)
+
+
+def _normalize(text: str) -> str:
     text = text[: MAX_TEXT * 2]
     if not (text.isascii() and text.isprintable()):
         text = unicodedata.normalize("NFKC", text)
@@ -207,6 +215,9 @@ def normalize(text: str) -> str:
     if _CJK.search(text):
         text = _SCRIPT_EDGE.sub(" ", _t2s().convert(text))
     return text
+
+
+_normal_form = TextMemo(_normalize)
 
 
 class Segmenter:

@@ -161,3 +161,18 @@ def test_a_message_of_many_parts_is_left_whole() -> None:
     message = ", ".join(["what"] * (MAX_PARTS + 1))
     (sentence,) = split(message)
     assert sentence.clauses == (Part(sentence.text, True),)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Hi, where is my order? Can I change the address?",
+        "你好，我的订单到哪了？能改地址吗？",
+    ],
+)
+def test_a_line_split_again_under_another_limit_gets_that_limits_answer(message: str) -> None:
+    # The cutting is remembered for a short line; the limit must still be each call's own.
+    for _ in range(2):
+        assert len(split(message, max_parts=2)) == 1
+        assert [len(s.clauses) for s in split(message)] == [2, 1]
+        assert len(split(message, max_parts=2)) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hub.memo import TEXT_MEMO_SIZE
 from hub.text import MAX_TEXT, Segmenter, has_cjk, normalize, tokenize
 
 
@@ -93,3 +94,31 @@ def test_bad_input_never_raises(raw: str) -> None:
 
 def test_not_a_string_is_empty() -> None:
     assert normalize(None) == ""  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["I can’t log in to my ＡＰＰ", "我買的手機到哪了，怎麼還沒到？"],
+)
+def test_a_repeated_line_has_one_form_and_the_memo_stays_bounded(line: str) -> None:
+    from hub import text
+
+    first = normalize(line)
+    before = text._normal_form.cache_info()
+    assert normalize(line) == first  # the second reading comes from the memo
+    assert text._normal_form.cache_info().hits == before.hits + 1
+    for n in range(TEXT_MEMO_SIZE + 50):  # many different lines push old ones out
+        normalize(f"{line} {n}")
+    assert text._normal_form.cache_info().currsize <= TEXT_MEMO_SIZE
+    assert normalize(line) == first
+
+
+def test_a_long_text_is_normalized_but_not_remembered() -> None:
+    from hub import text
+
+    long_en = "it doesn't charge " * 40  # 720 characters, past TEXT_MEMO_LENGTH
+    long_zh = "我買的手機到哪了" * 40
+    size = text._normal_form.cache_info().currsize
+    assert normalize(long_en).startswith("it does not charge it does not charge")
+    assert normalize(long_zh).startswith("我买的手机到哪了我买的手机到哪了")
+    assert text._normal_form.cache_info().currsize == size

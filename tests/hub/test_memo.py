@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from hub.memo import Memo
+from hub.memo import TEXT_MEMO_LENGTH, TEXT_MEMO_SIZE, Memo, TextMemo
 
 
 class Counting:
@@ -87,3 +87,17 @@ def test_threads_sharing_a_memo_get_the_right_values_and_keep_it_bounded() -> No
     assert wrong == []
     assert len(memo) == 16
     assert memo.hits + memo.misses == 8_000
+
+
+@pytest.mark.parametrize("line", ["what is your refund policy", "退货政策是什么"])
+def test_a_text_memo_reads_a_short_line_once_and_a_long_text_every_time(line: str) -> None:
+    upper = Counting()
+    read = TextMemo(upper)
+    assert [read(line), read(line)] == [line.upper()] * 2
+    assert upper.calls == [line]
+    long_text = line * (TEXT_MEMO_LENGTH // len(line) + 1)
+    assert [read(long_text), read(long_text)] == [long_text.upper()] * 2
+    assert upper.calls == [line, long_text, long_text]  # not kept: its size is unbounded
+    for n in range(TEXT_MEMO_SIZE + 10):
+        read(f"{line} {n}")
+    assert read.cache_info().currsize == TEXT_MEMO_SIZE
