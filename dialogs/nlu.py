@@ -41,6 +41,7 @@ from dialogs.nlu_features import (
     WordVectors,
     default_word_vectors,
     extract_terms,
+    vector_norm,
 )
 from hub.memo import Memo
 from hub.text import Segmenter, normalize
@@ -416,13 +417,13 @@ class IntentClassifier:
                 normalized, self._segmenter.tokens(normalized), longest=vocabulary.longest_char
             )
         )
-        if not columns:
+        if not len(columns):
             # No known n-gram: nothing resembles any example. The embedding may still say
             # which intents the line is near (suggestions), but it never decides alone.
             if self._vectors is None or not self._vectors.knows(normalized):
                 return self._out_of_scope()
             return self._rank(self._bias + self._vectors.scores(normalized), accept=False)
-        logits = self._bias + np.asarray(values, dtype=np.float32) @ self._ngram_weights[columns]
+        logits = self._bias + values.astype(np.float32) @ self._ngram_weights[columns]
         nearest: Floats | None = None
         if self._vectors is not None:
             embedding = self._vectors.embed(normalized)
@@ -433,7 +434,7 @@ class IntentClassifier:
         # Nor do single Chinese characters: a line sharing nothing longer with the examples
         # gets suggestions, not an answer.
         single = self._vocabulary.single
-        return self._rank(logits, accept=not single.issuperset(columns), nearest=nearest)
+        return self._rank(logits, accept=not single.issuperset(columns.tolist()), nearest=nearest)
 
     def _rank(self, logits: Floats, *, accept: bool, nearest: Floats | None = None) -> Prediction:
         exp = np.exp(logits - logits.max())
@@ -645,14 +646,14 @@ class _VectorBlock:
 
     def embed(self, text: str) -> Floats:
         centred: Floats = self.vectors.embed(text) - self.mean
-        norm = float(np.linalg.norm(centred))
+        norm = vector_norm(centred)
         if norm <= 1e-6:
             return np.zeros(self.dimensions, dtype=np.float32)
         centred = (centred / norm).astype(np.float32)
         if self.projection is None:
             return centred
         projected: Floats = centred @ self.projection
-        norm = float(np.linalg.norm(projected))
+        norm = vector_norm(projected)
         return projected / norm if norm > 1e-6 else np.zeros_like(projected)
 
     @property

@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dialogs.nlu_features import NgramVocabulary, default_word_vectors, extract_terms
+from dialogs.nlu_features import (
+    NgramVocabulary,
+    default_word_vectors,
+    extract_terms,
+    vector_norm,
+)
 from hub.text import Segmenter, normalize
 
 LINES = [
@@ -73,7 +78,10 @@ def test_a_vocabulary_without_long_character_terms_reads_the_same_without_counti
     text = normalize(line)
     short = extract_terms(text, Segmenter().tokens(text), longest=vocabulary.longest_char)
     assert not any(len(term) == 5 for term in short if term[0] != "\x00")
-    assert vocabulary.vectorize(short) == vocabulary.vectorize(terms(line))
+    for got, expected in zip(
+        vocabulary.vectorize(short), vocabulary.vectorize(terms(line)), strict=True
+    ):
+        assert np.array_equal(got, expected)
 
 
 def test_no_documents_give_an_empty_matrix() -> None:
@@ -88,3 +96,25 @@ def test_embedding_many_lines_in_slices_equals_one_at_a_time() -> None:
     rows = vectors.embed_many(lines)
     for i in (0, 999, 1000, 1499, 1500, 1501):
         assert np.allclose(rows[i], vectors.embed(lines[i]), atol=1e-6), lines[i]
+
+
+@pytest.mark.parametrize(
+    "line", ["where is my parcel", "track my parcel please", "我的包裹到哪了", "查一下 parcel 状态"]
+)
+def test_an_embedding_is_the_unit_mean_of_its_token_rows_to_the_bit(line: str) -> None:
+    vectors = default_word_vectors()
+    ids = [
+        i
+        for i in vectors._tokenizer.encode(line, add_special_tokens=False).ids
+        if i not in vectors._skip
+    ]
+    assert ids
+    mean = vectors._matrix[ids].astype(np.float32).mean(axis=0)
+    assert np.array_equal(vectors.embed(line), mean / np.linalg.norm(mean))
+
+
+def test_the_norm_of_a_vector_is_numpys_to_the_bit() -> None:
+    rows = np.random.default_rng(7).standard_normal((200, 256)).astype(np.float32)
+    for row in rows:
+        assert vector_norm(row) == float(np.linalg.norm(row))
+    assert vector_norm(np.zeros(256, dtype=np.float32)) == 0.0
