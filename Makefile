@@ -71,6 +71,8 @@ bench: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
 	$(BIN)/python bench/api.py --store redis --concurrency 64 --seconds 20
 	$(BIN)/python bench/api.py --store redis --rate 500 --seconds 20
 	$(BIN)/python bench/webchat_vs_peer.py
+	$(BIN)/python bench/dialog_turn.py
+	$(BIN)/python bench/sqlite_log_writes.py
 	$(BIN)/python bench/nlu.py --dataset clinc150
 	$(BIN)/python bench/nlu.py --dataset banking77
 	$(BIN)/python bench/nlu.py --dataset frontdesk-bilingual
