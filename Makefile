@@ -60,11 +60,13 @@ pytest: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
 	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 # The type check (about half a minute of one core) runs beside the suite, whose servers and
-# browsers leave a core idle for a third of its time; either failing fails the target.
+# browsers leave a core idle for a third of its time; either failing fails the target. No
+# output sync: it would hold the suite's progress back until the suite ends (mypy prints a
+# line or two, so the interleaving is harmless).
 test:
 	@$(SETUP) setup-test
 	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory --output-sync=line -j2 typecheck pytest
+	@$(MAKE) --no-print-directory --output-sync=none -j2 typecheck pytest
 
 # Every benchmark in docs/benchmarks.md, with the same commands (about 15 minutes; the NLU
 # benchmarks need the data sets in ../shared/data).
