@@ -59,14 +59,12 @@ typecheck: $(VENV)/.installed
 pytest: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
 	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
-# The type check (about half a minute of one core) runs beside the suite, whose servers and
-# browsers leave a core idle for a third of its time; either failing fails the target. No
-# output sync: it would hold the suite's progress back until the suite ends (mypy prints a
-# line or two, so the interleaving is harmless).
+# One after the other: the suite starts with its heaviest files (three hubs on a Redis
+# Cluster, browsers), and a type check beside them starved a cluster reload test past its
+# minute of patience on a slow host.
 test:
 	@$(SETUP) setup-test
-	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory --output-sync=none -j2 typecheck pytest
+	@$(MAKE) --no-print-directory lint typecheck pytest
 
 # Every benchmark in docs/benchmarks.md, with the same commands (about 15 minutes; the NLU
 # benchmarks need the data sets in ../shared/data).
