@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from hub.memo import Memo
+from hub.memo import TextMemo
 from hub.text import normalize
 
 _MARKS = re.compile(r"[\s,.;:!?，。；：！？、…~～]+")
@@ -36,7 +36,7 @@ class Phrases:
     def said(self, text: str) -> tuple[str, ...] | None:
         """The phrases that say something, in the order `text` has them (normalized); None
         when `text` is not made of these phrases alone (most messages: at their first word)."""
-        rest = _plain.get(text, _plain_form)
+        rest = _plain(text)
         said: list[str] = []
         while rest:
             for phrase, saying in self._by_first.get(rest[0], ()):
@@ -55,7 +55,7 @@ def _plain_form(text: str) -> str:
 
 
 # One normal form per message for every `Phrases` that reads it (a turn asks several).
-_plain: Memo[str, str] = Memo(maxsize=1024)
+_plain = TextMemo(_plain_form)
 
 
 def _ends_word(text: str, end: int) -> bool:

@@ -80,22 +80,32 @@ class Memo(Generic[K, V]):
 
 
 class TextMemo(Generic[V]):
-    """A pure function of a message's text, its results for the `TEXT_MEMO_SIZE` most
-    recently read short texts kept: for a module's rules, which every turn applies to its
-    message, several of them to the same text (its normal form, its sentences, its frame).
+    """A pure function of a text, its results for the `size` most recently read texts of at
+    most `longest` characters kept: for a module's rules, which every turn applies to its
+    message, several of them to the same text (its normal form, its sentences, its frame),
+    and for the index's tokens of the bot's answers, which repeat.
 
     Built on `functools.lru_cache`, whose look-up in C costs less than reading a short
-    line again, where `Memo`'s lock would not. The function must not belong to an object
-    that should die (the cache holds it): a module-level function."""
+    line again, where `Memo`'s lock would not. A longer text is read every time: long texts
+    rarely repeat, and the memo's size stays bounded whatever customers send. The function
+    must not belong to an object that should die (the cache holds it): a module-level
+    function."""
 
-    __slots__ = ("_compute", "_kept")
+    __slots__ = ("_compute", "_kept", "_longest")
 
-    def __init__(self, compute: Callable[[str], V]) -> None:
+    def __init__(
+        self,
+        compute: Callable[[str], V],
+        *,
+        longest: int = TEXT_MEMO_LENGTH,
+        size: int = TEXT_MEMO_SIZE,
+    ) -> None:
         self._compute = compute
-        self._kept = functools.lru_cache(maxsize=TEXT_MEMO_SIZE)(compute)
+        self._longest = longest
+        self._kept = functools.lru_cache(maxsize=size)(compute)
 
     def __call__(self, text: str) -> V:
-        if len(text) <= TEXT_MEMO_LENGTH:
+        if len(text) <= self._longest:
             return self._kept(text)
         return self._compute(text)
 

@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from hub import jsonio
-from hub.memo import Memo
+from hub.memo import TextMemo
 from hub.model import Event
 from hub.periodic import stop_task
 from hub.search_text import INDEXED_TYPES, TICKET_TYPE, event_text, tokens
@@ -53,19 +53,19 @@ _INDEXED = frozenset(INDEXED_TYPES)
 # Bot replies are the same few answers over and over, and customers repeat FAQ wording:
 # the tokens of a short text are kept (they depend on nothing but the text), so a repeated
 # one costs a look-up instead of the tokenizer, the largest part of indexing a message.
-MEMO_TEXT_CHARS = 500
-_bodies: Memo[str, str] = Memo(maxsize=2048)
+MEMO_TEXT_CHARS = 500  # the bot's answers are often longer than a customer's line
 
 
 def _body(text: str) -> str:
     return " ".join(tokens(text))
 
 
+_bodies = TextMemo(_body, longest=MEMO_TEXT_CHARS)
+
+
 def text_body(text: str) -> str:
     """What the index stores for a text: its tokens, space-separated (`event_body`)."""
-    if len(text) > MEMO_TEXT_CHARS:  # long texts rarely repeat; keep the memo small
-        return _body(text)
-    return _bodies.get(text, _body)
+    return _bodies(text)
 
 
 def row_body(kind: str, data: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub import jsonio, search_sqlite_indexer, search_text
-from hub.memo import Memo
+from hub.memo import TextMemo
 from hub.model import Inbound
 from hub.search_sqlite import SQLiteSearch
 from hub.search_text import event_body, parse_query
@@ -201,7 +201,9 @@ def test_a_repeated_text_is_tokenized_once_with_the_same_body(
 ) -> None:
     """Bot answers repeat: their tokens come from the memo, the very body computing gives,
     also once the memo has turned over."""
-    monkeypatch.setattr(search_sqlite_indexer, "_bodies", Memo(maxsize=3))
+    monkeypatch.setattr(
+        search_sqlite_indexer, "_bodies", TextMemo(search_sqlite_indexer._body, size=3)
+    )
     calls = [0]
     real = search_text.tokens
 
@@ -222,8 +224,9 @@ def test_a_repeated_text_is_tokenized_once_with_the_same_body(
         search_sqlite_indexer.row_body("message.in", jsonio.dumps({"text": texts[0]}))
     assert calls[0] == 1  # then kept
     long = "退款 refund " * 100
+    kept = search_sqlite_indexer._bodies.cache_info().currsize
     assert search_sqlite_indexer.text_body(long) == event_body("message.in", {"text": long})
-    assert long not in search_sqlite_indexer._bodies._items
+    assert search_sqlite_indexer._bodies.cache_info().currsize == kept  # not kept
 
 
 async def test_an_indexer_that_swallows_the_cancel_still_stops(
