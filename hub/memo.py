@@ -28,7 +28,8 @@ __all__ = ["Memo", "TextMemo"]
 #: Texts up to this many characters have their readings kept (`TextMemo`): the lines
 #: customers repeat are short, and a long text would make the memo's size unpredictable.
 TEXT_MEMO_LENGTH = 256
-#: How many texts a `TextMemo` keeps: at most ~1 MB of keys per memo.
+#: How many texts a `TextMemo` keeps: with their results, a few hundred kilobytes for the
+#: usual short lines, a few megabytes at most if every one were as long as kept texts go.
 TEXT_MEMO_SIZE = 2048
 
 K = TypeVar("K", bound=Hashable)
