@@ -201,9 +201,10 @@ def test_a_repeated_text_is_tokenized_once_with_the_same_body(
 ) -> None:
     """Bot answers repeat: their tokens come from the memo, the very body computing gives,
     also once the memo has turned over."""
-    monkeypatch.setattr(
-        search_sqlite_indexer, "_bodies", TextMemo(search_sqlite_indexer._body, size=3)
+    small = TextMemo(
+        search_sqlite_indexer._body, longest=search_sqlite_indexer.MEMO_TEXT_CHARS, size=3
     )
+    monkeypatch.setattr(search_sqlite_indexer, "_bodies", small)
     calls = [0]
     real = search_text.tokens
 
