@@ -87,17 +87,12 @@ class DialogEngine(ConversationHandler):
         `train_in_child`: fit the intent classifier, now and on every reload, in a process
         of its own (a hub, whose memory stays free of scikit-learn); False trains in this
         one (CLI tools, benchmarks, tests)."""
-        actions: ActionRunner | None = None
-        if action_endpoint:
-            from dialogs.actions import ActionClient
-
-            actions = ActionClient(action_endpoint)
         bot = load_bot(path, train_in_child=train_in_child)
         knowledge = KnowledgeBase.load(knowledge_path, bot, public_url) if knowledge_path else None
         return cls(
             bot,
             path=Path(path),
-            actions=actions,
+            actions=action_runner(action_endpoint),
             knowledge=knowledge,
             reload_interval=reload_interval,
             train_in_child=train_in_child,
@@ -261,6 +256,15 @@ class DialogEngine(ConversationHandler):
         close = getattr(self.actions, "close", None)
         if close is not None:
             await close()
+
+
+def action_runner(endpoint: str) -> ActionRunner | None:
+    """The client of the rasa-sdk action server at `endpoint`, or None when there is none."""
+    if not endpoint:
+        return None
+    from dialogs.actions import ActionClient  # imported only by a bot that has actions
+
+    return ActionClient(endpoint)
 
 
 def _version(dialogs: str, knowledge: str) -> str:

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from dialogs.engine import DialogEngine
 from hub.api import HUB
 from hub.model import Event
-from tests.dialogs.talk import DEMO_DIALOGS
+from tests.dialogs.talk import demo_engine
 from tests.handoff.helpers import handoff_yaml
 from tests.support import api_auth
 
@@ -104,7 +104,7 @@ DEMO_AGENTS = [
 def journey_bot_and_handoff(tmp_path: Path, action_endpoint: str) -> tuple[DialogEngine, Path]:
     """The demo bot on the real action server, and a hand-off file with `DEMO_AGENTS` and
     no comment window (the CSAT answer ends the journey)."""
-    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_endpoint)
+    bot = demo_engine(action_endpoint=action_endpoint)
     handoff = handoff_yaml(tmp_path, agents=DEMO_AGENTS, feedback={"comment_window": 0})
     return bot, handoff
 

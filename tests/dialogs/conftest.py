@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from dialogs.engine import DialogEngine
 from hub.app import create_app
-from tests.dialogs.talk import DEMO_DIALOGS
+from tests.dialogs.talk import demo_engine
 from tests.support import CallbackReceiver, hub_config, hub_env
 
 
@@ -28,5 +27,5 @@ async def client(
 ) -> Any:
     """The demo bot in a hub, its custom actions on the real rasa-sdk action server."""
     env = hub_env(tmp_path, FRONTDESK_API_CHANNEL_CALLBACK_URL=receiver.url)
-    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
+    bot = demo_engine(action_endpoint=action_server.url)
     return await aiohttp_client(create_app(hub_config(env), environ=env, bot=bot))

@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dialogs.engine import DialogEngine
+from dialogs.engine import DialogEngine, action_runner
+from dialogs.flows import Bot
+from dialogs.knowledge import KnowledgeBase
+from dialogs.loader import load_bot
 from hub.abc import Turn, TurnResult
 from hub.model import Conversation, ConversationStatus, Customer, Event, Inbound
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DIALOGS = REPO / "config" / "dialogs"
+DEMO_KNOWLEDGE = REPO / "config" / "knowledge"
+
+
+@functools.cache
+def demo_bot() -> Bot:
+    """The demo bot, read once per test process: a `Bot` is immutable (a reload makes a new
+    one), so every engine may share it, as a hub's conversations do. Reading it is a
+    tenth to a fifth of a second of YAML and templates that hundreds of tests would repeat;
+    `tests/dialogs/test_loader.py` and every hub process the tests start read it anew."""
+    return load_bot(DEMO_DIALOGS)
+
+
+@functools.cache
+def _demo_knowledge(path: Path) -> KnowledgeBase:
+    return KnowledgeBase.load(path, demo_bot())
+
+
+def demo_engine(*, knowledge: Path | None = None, action_endpoint: str = "") -> DialogEngine:
+    """A new engine around the demo bot (and the articles under `knowledge`), as
+    `DialogEngine.from_path` would build it: its own watchers, listeners and counters."""
+    return DialogEngine(
+        demo_bot(),
+        path=DEMO_DIALOGS,
+        actions=action_runner(action_endpoint),
+        knowledge=_demo_knowledge(knowledge) if knowledge is not None else None,
+    )
 
 
 def write_bot(folder: Path, **files: str) -> Path:

@@ -7,7 +7,7 @@ import pytest
 
 from dialogs.closings import without_frame
 from dialogs.engine import DialogEngine
-from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
+from tests.dialogs.talk import DEMO_KNOWLEDGE, Chat, demo_engine
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_the_frame_is_taken_off(text: str, read: str) -> None:
 
 @pytest.fixture(scope="module")
 def engine() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=REPO / "config" / "knowledge")
+    return demo_engine(knowledge=DEMO_KNOWLEDGE)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 from dialogs.engine import DialogEngine
 from hub.model import ConversationStatus, split_question
-from tests.dialogs.talk import DEMO_DIALOGS, Chat, write_bot
+from tests.dialogs.talk import Chat, demo_engine, write_bot
 
 SMALL_BOT = """\
 settings:
@@ -153,7 +153,7 @@ async def test_interruption_by_another_flow_resumes_the_first(engine: DialogEngi
 
 
 async def test_typed_interruption_in_the_demo_troubleshooting_flow() -> None:
-    chat = Chat(DialogEngine.from_path(DEMO_DIALOGS))
+    chat = Chat(demo_engine())
     await chat.say("my phone won't turn on")
     await chat.say("no")
     result = await chat.say("what is your refund policy?")
@@ -176,7 +176,7 @@ async def test_a_greeting_is_not_a_yes_to_the_demo_flows_question(
     """A greeting holds a yes word ("你好": 好; "good morning": good), but it is no answer:
     the bot greets back (its `in_flow` line, not the opening's introduction) and asks its
     question again, the step not taken."""
-    chat = Chat(DialogEngine.from_path(DEMO_DIALOGS))
+    chat = Chat(demo_engine())
     await chat.say(opening)
     step, slots = chat.state["step"], dict(chat.state["slots"])
     texts = Chat.texts(await chat.say(greeting))
@@ -333,7 +333,7 @@ async def test_state_from_an_older_bot_is_tolerated(engine: DialogEngine) -> Non
 
 
 async def test_a_chosen_button_keeps_the_conversation_language() -> None:
-    chat = Chat(DialogEngine.from_path(DEMO_DIALOGS))
+    chat = Chat(demo_engine())
     asked = await chat.say("我的手机开不了机")
     question = asked.replies[-1]
     payloads = {button.payload for button in question.buttons}
@@ -363,7 +363,7 @@ async def test_a_chosen_button_keeps_the_conversation_language() -> None:
     ],
 )
 async def test_bad_input_in_a_flow_and_outside_gets_a_sensible_reply(text: str) -> None:
-    engine = DialogEngine.from_path(DEMO_DIALOGS)
+    engine = demo_engine()
     for opening in ("", "我的手机开不了机"):
         chat = Chat(engine)
         if opening:

@@ -12,14 +12,12 @@ import pytest
 
 from dialogs.engine import DialogEngine
 from hub.cli import main as frontdesk
-from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
-
-DEMO_KNOWLEDGE = REPO / "config" / "knowledge"
+from tests.dialogs.talk import DEMO_KNOWLEDGE, Chat, demo_engine
 
 
 @pytest.fixture(scope="module")
 def engine() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=DEMO_KNOWLEDGE)
+    return demo_engine(knowledge=DEMO_KNOWLEDGE)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +63,7 @@ async def test_the_faq_quotes_its_article(
     ],
 )
 async def test_without_a_knowledge_base_the_faq_gives_its_own_answer(line: str, own: str) -> None:
-    result = await Chat(DialogEngine.from_path(DEMO_DIALOGS)).say(line)
+    result = await Chat(demo_engine()).say(line)
     turn = Chat.event(result, "bot.turn")
     assert turn is not None and turn["intent"] == "factory_reset" and turn["handled_as"] == "faq"
     assert own in result.replies[0].text

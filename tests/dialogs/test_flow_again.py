@@ -8,7 +8,7 @@ import pytest
 
 from dialogs.engine import DialogEngine
 from dialogs.state import State
-from tests.dialogs.talk import DEMO_DIALOGS, Chat
+from tests.dialogs.talk import Chat, demo_engine
 
 CASES = [
     ("where is my order?", "sorry, wrong number: it's 20261002", "20261002"),
@@ -23,7 +23,7 @@ def engine() -> DialogEngine:
     """The demo bot, without its action server: the lookup itself fails ("can't look that
     up right now"), which ends the flow as its end does; through the hub, with the action
     server, `test_demo_through_hub.py` has the real answers."""
-    return DialogEngine.from_path(DEMO_DIALOGS)
+    return demo_engine()
 
 
 async def looked_up(engine: DialogEngine, ask: str) -> Chat:

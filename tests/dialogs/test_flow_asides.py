@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dialogs.engine import DialogEngine
-from tests.dialogs.talk import DEMO_DIALOGS, Chat, write_bot
+from tests.dialogs.talk import Chat, demo_engine, write_bot
 
 CASES = [
     # (opening, what the customer says, what the bot says)
@@ -26,7 +26,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def demo() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS)
+    return demo_engine()
 
 
 @pytest.mark.parametrize(("opening", "said", "reply"), CASES)

@@ -11,14 +11,18 @@ import pytest
 from dialogs.engine import DialogEngine
 from dialogs.loader import load_bot
 from dialogs.topic import MAX_TOPIC_TEXT, Topic, points_back
-from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat, write_bot
-
-KNOWLEDGE = REPO / "config" / "knowledge"
+from tests.dialogs.talk import (
+    DEMO_KNOWLEDGE,
+    Chat,
+    demo_bot,
+    demo_engine,
+    write_bot,
+)
 
 
 @pytest.fixture(scope="module")
 def demo() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=KNOWLEDGE)
+    return demo_engine(knowledge=DEMO_KNOWLEDGE)
 
 
 async def ask_twice(
@@ -195,7 +199,7 @@ def test_the_window_is_a_setting(tmp_path: Any) -> None:
         """,
     )
     assert load_bot(folder).settings.follow_up_window == 0.0
-    assert load_bot(DEMO_DIALOGS).settings.follow_up_window == 300.0
+    assert demo_bot().settings.follow_up_window == 300.0
 
 
 def test_a_kept_topic_is_read_back_tolerantly() -> None:

@@ -8,12 +8,12 @@ import pytest
 
 from dialogs.engine import DialogEngine
 from dialogs.turns import WEAK_INTENT
-from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
+from tests.dialogs.talk import DEMO_KNOWLEDGE, Chat, demo_engine
 
 
 @pytest.fixture(scope="module")
 def demo() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=REPO / "config" / "knowledge")
+    return demo_engine(knowledge=DEMO_KNOWLEDGE)
 
 
 @pytest.mark.parametrize(

@@ -14,14 +14,11 @@ from dialogs.engine import DialogEngine
 from dialogs.kb_articles import MAX_ARTICLE_BYTES, load_articles
 from dialogs.kb_index import split_passages
 from dialogs.knowledge import KnowledgeBase
-from dialogs.loader import load_bot
 from dialogs.yamlsource import DialogsInvalid
 from hub.app import create_app
-from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
+from tests.dialogs.talk import DEMO_DIALOGS, DEMO_KNOWLEDGE, Chat, demo_bot, demo_engine
 from tests.dialogs.through_hub import Customer
 from tests.support import CallbackReceiver, hub_config, hub_env
-
-DEMO_KNOWLEDGE = REPO / "config" / "knowledge"
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -33,12 +30,12 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 @pytest.fixture(scope="module")
 def demo_kb() -> KnowledgeBase:
-    return KnowledgeBase.load(DEMO_KNOWLEDGE, load_bot(DEMO_DIALOGS))
+    return KnowledgeBase.load(DEMO_KNOWLEDGE, demo_bot())
 
 
 @pytest.fixture(scope="module")
 def engine() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=DEMO_KNOWLEDGE)
+    return demo_engine(knowledge=DEMO_KNOWLEDGE)
 
 
 # ---------------------------------------------------------------- articles

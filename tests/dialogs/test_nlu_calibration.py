@@ -11,7 +11,7 @@ from dialogs.loader import load_bot
 from dialogs.nlu import IntentClassifier
 from dialogs.nlu_calibration import FLOOR, HeldBack, choose_threshold, held_back
 from dialogs.training import train
-from tests.dialogs.talk import DEMO_DIALOGS, write_bot
+from tests.dialogs.talk import demo_bot, write_bot
 from tests.dialogs.test_nlu import EXAMPLES
 
 OUT_OF_SCOPE = [
@@ -91,7 +91,7 @@ def test_thresholds_are_derived_per_bot_from_its_examples() -> None:
     assert "out_of_scope" not in with_oos.intents
     assert with_oos.predict("讲个笑话吧").ranking[0].intent != "out_of_scope"
     # Two different bots, two different thresholds (neither is a global constant).
-    demo = load_bot(DEMO_DIALOGS).classifier
+    demo = demo_bot().classifier
     assert demo.calibration is not None
     assert demo.threshold != small.threshold
 

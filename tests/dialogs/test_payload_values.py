@@ -8,14 +8,14 @@ import pytest
 
 from dialogs.engine import DialogEngine
 from dialogs.payloads import MAX_VALUES, intent_with_values
-from tests.dialogs.talk import DEMO_DIALOGS, Chat
+from tests.dialogs.talk import Chat, demo_engine
 
 INTENTS = {"delivery_problem", "greet"}
 
 
 @pytest.fixture(scope="module")
 def demo() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS)
+    return demo_engine()
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 
 from dialogs.engine import DialogEngine
 from dialogs.preamble import announces_question, names_subject
-from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
+from tests.dialogs.talk import DEMO_KNOWLEDGE, Chat, demo_engine
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_asking_or_something_else(text: str) -> None:
 
 @pytest.fixture(scope="module")
 def demo() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=REPO / "config" / "knowledge")
+    return demo_engine(knowledge=DEMO_KNOWLEDGE)
 
 
 @pytest.mark.parametrize(

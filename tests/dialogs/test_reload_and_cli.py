@@ -14,7 +14,7 @@ from dialogs import cli_run
 from dialogs.engine import DialogEngine
 from hub import cli as hub_cli
 from tests.cancels import SwallowsFirstCancel, stops
-from tests.dialogs.talk import DEMO_DIALOGS, Chat, write_bot
+from tests.dialogs.talk import DEMO_DIALOGS, Chat, demo_engine, write_bot
 
 RELOAD_DEADLINE = 20.0  # generous: polling is every 0.4 s; the machine may be busy
 
@@ -231,7 +231,7 @@ def test_a_test_presses_buttons_by_title(
 
 
 async def test_try_chats_in_the_terminal() -> None:
-    engine = DialogEngine.from_path(DEMO_DIALOGS)
+    engine = demo_engine()
     out = io.StringIO()
     await cli_run.chat(engine, io.StringIO("my phone won't turn on\n2\nno\n"), out)
     transcript = out.getvalue()

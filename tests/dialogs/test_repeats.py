@@ -10,9 +10,8 @@ import pytest
 
 from dialogs.engine import DialogEngine
 from dialogs.state import Topic
-from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat, write_bot
+from tests.dialogs.talk import DEMO_KNOWLEDGE, Chat, demo_engine, write_bot
 
-KNOWLEDGE = REPO / "config" / "knowledge"
 SAID_ABOVE = {"en": "As I said above:", "zh": "如上所说："}
 OFFER = {
     "en": "If that doesn't answer your question, would you like me to bring in a person from"
@@ -23,7 +22,7 @@ OFFER = {
 
 @pytest.fixture(scope="module")
 def demo() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=KNOWLEDGE)
+    return demo_engine(knowledge=DEMO_KNOWLEDGE)
 
 
 def buttons(chat: Chat) -> list[str]:

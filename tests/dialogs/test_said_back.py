@@ -11,7 +11,7 @@ import pytest
 from dialogs.engine import DialogEngine
 from dialogs.said_back import bare_yes, rejects_answer
 from hub.abc import TurnResult
-from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat, write_bot
+from tests.dialogs.talk import DEMO_KNOWLEDGE, Chat, demo_engine, write_bot
 
 GO_AHEAD = {"en": "Of course. Tell me what it's about", "zh": "好的，请告诉我是什么问题"}
 MISUNDERSTOOD = {"en": "Sorry, I misunderstood.", "zh": "抱歉，我理解错了。"}
@@ -19,7 +19,7 @@ MISUNDERSTOOD = {"en": "Sorry, I misunderstood.", "zh": "抱歉，我理解错�
 
 @pytest.fixture(scope="module")
 def demo() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=REPO / "config" / "knowledge")
+    return demo_engine(knowledge=DEMO_KNOWLEDGE)
 
 
 def said(result: TurnResult) -> str:

@@ -9,7 +9,7 @@ import pytest
 from dialogs.engine import DialogEngine
 from dialogs.questions import story_question
 from dialogs.turns import WEAK_INTENT
-from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
+from tests.dialogs.talk import DEMO_KNOWLEDGE, Chat, demo_engine
 
 CANCEL_ORDER = {"en": "Orders that have not shipped can be cancelled", "zh": "未发货的订单可在"}
 OPENING_HOURS = "Our stores are open"
@@ -17,7 +17,7 @@ OPENING_HOURS = "Our stores are open"
 
 @pytest.fixture(scope="module")
 def demo() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=REPO / "config" / "knowledge")
+    return demo_engine(knowledge=DEMO_KNOWLEDGE)
 
 
 async def turn_of(demo: DialogEngine, message: str) -> tuple[list[str], dict[str, object]]:

@@ -10,12 +10,12 @@ import pytest
 from dialogs.engine import DialogEngine
 from dialogs.nlu import IntentScore
 from dialogs.suggestions import HANDOFF_GUESS_SHARE, suggestions
-from tests.dialogs.talk import DEMO_DIALOGS, Chat
+from tests.dialogs.talk import Chat, demo_engine
 
 
 @pytest.fixture(scope="module")
 def engine() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS)
+    return demo_engine()
 
 
 def ranking(*scores: tuple[str, float]) -> list[IntentScore]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dialogs.engine import DialogEngine
-from tests.dialogs.talk import DEMO_DIALOGS, Chat, write_bot
+from tests.dialogs.talk import Chat, demo_engine, write_bot
 
 # The first words of each demo answer or question the tests look for.
 SHIPPING_COST = {
@@ -26,7 +26,7 @@ ASK_ORDER = {"en": "What's your order number?", "zh": "请提供您的订单号"
 
 @pytest.fixture(scope="module")
 def demo() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS)
+    return demo_engine()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dialogs.engine import DialogEngine
 from dialogs.questions import MAX_QUESTIONS
-from tests.dialogs.talk import DEMO_DIALOGS, Chat
+from tests.dialogs.talk import Chat, demo_engine
 
 QUESTIONS = [
     "how much is shipping",
@@ -40,7 +40,7 @@ EXAMPLES = settings(max_examples=60, deadline=None, database=None)
 
 @pytest.fixture(scope="module")
 def engines() -> tuple[DialogEngine, DialogEngine]:
-    demo = DialogEngine.from_path(DEMO_DIALOGS)
+    demo = demo_engine()
     unsplit = replace(demo.bot.settings, split_confidence=1.0)  # every message read whole
     return demo, DialogEngine(replace(demo.bot, settings=unsplit))
 

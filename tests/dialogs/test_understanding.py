@@ -18,7 +18,7 @@ import pytest
 
 from dialogs.engine import DialogEngine
 from dialogs.messages import DEFAULT_MESSAGES
-from tests.dialogs.talk import DEMO_DIALOGS, REPO, Chat
+from tests.dialogs.talk import REPO, Chat, demo_engine
 from tests.dialogs.through_hub import Customer, texts
 
 HELD_OUT = REPO / "bench" / "data" / "frontdesk-bilingual"
@@ -113,7 +113,7 @@ async def test_unrelated_lines_start_no_flow(client, receiver, line: str, lang: 
 
 @pytest.fixture(scope="module")
 def engine() -> DialogEngine:
-    return DialogEngine.from_path(DEMO_DIALOGS)
+    return demo_engine()
 
 
 async def understood(engine: DialogEngine, line: str) -> dict[str, object]:
@@ -170,7 +170,7 @@ async def test_chinese_is_understood_about_as_well_as_english(engine: DialogEngi
 
 
 def test_the_held_out_set_is_not_trained_on() -> None:
-    bot = DialogEngine.from_path(DEMO_DIALOGS).bot
+    bot = demo_engine().bot
     examples = {e.casefold() for i in bot.intents.values() for e in i.examples}
     held_out = [r["text"] for f in ("test_en", "test_zh") for r in read(f"{f}.tsv")]
     held_out += [r["text"] for f in ("oos_en", "oos_zh") for r in read(f"{f}.tsv")]

@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
-from dialogs.engine import DialogEngine
 from hub.app import create_app
 from tests.connectors.webchat.helpers import webchat_config, webchat_env
-from tests.dialogs.talk import DEMO_DIALOGS, REPO
+from tests.dialogs.talk import DEMO_KNOWLEDGE, demo_engine
 from tests.support import served
 
 
 @pytest.fixture
 async def url(tmp_path: Path) -> AsyncIterator[str]:
     env = webchat_env(tmp_path)
-    bot = DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=REPO / "config" / "knowledge")
+    bot = demo_engine(knowledge=DEMO_KNOWLEDGE)
     async with served(create_app(webchat_config(tmp_path, env), environ=env, bot=bot)) as base:
         yield base
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from dialogs.engine import DialogEngine
 from tests.connectors.agent_steps import (
     HAND_OFF,
     WHOLE_JOURNEY,
@@ -30,7 +29,7 @@ from tests.connectors.wechat.harness import (
     text,
     wechat_app,
 )
-from tests.dialogs.talk import DEMO_DIALOGS
+from tests.dialogs.talk import demo_engine
 from tests.handoff.helpers import TinyBot, handoff_yaml
 from tests.support import api_auth
 
@@ -90,7 +89,7 @@ async def test_the_demo_bot_greets_answers_an_faq_and_a_flow_through_msgmenu(
     no: str,
     light: str,
 ) -> None:
-    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
+    bot = demo_engine(action_endpoint=action_server.url)
     app = wechat_app(tmp_path, fake, bot=bot, safe=safe)
     customer = Customer(await aiohttp_client(app), fake, safe)
     await customer.send(event("subscribe"))
@@ -116,7 +115,7 @@ async def test_the_demo_bot_greets_answers_an_faq_and_a_flow_through_msgmenu(
 async def test_a_parametric_qr_code_opens_the_flow_it_names(
     aiohttp_client: Any, tmp_path: Path, fake: FakeWeChatApi, action_server: Any
 ) -> None:
-    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
+    bot = demo_engine(action_endpoint=action_server.url)
     customer = Customer(await aiohttp_client(wechat_app(tmp_path, fake, bot=bot)), fake, False)
     await customer.send(event("subscribe", "qrscene_order_status"))
     await customer.sees("order number")

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from dialogs.engine import DialogEngine
 from tests.connectors.agent_steps import (
     HAND_OFF,
     WHOLE_JOURNEY,
@@ -34,7 +33,7 @@ from tests.connectors.whatsapp.harness import (
     text,
     whatsapp_app,
 )
-from tests.dialogs.talk import DEMO_DIALOGS
+from tests.dialogs.talk import demo_engine
 from tests.handoff.helpers import TinyBot, handoff_yaml
 from tests.support import api_auth
 
@@ -89,7 +88,7 @@ async def test_the_demo_bot_answers_an_faq_and_a_flow_with_reply_buttons(
     no: str,
     light: str,
 ) -> None:
-    bot = DialogEngine.from_path(DEMO_DIALOGS, action_endpoint=action_server.url)
+    bot = demo_engine(action_endpoint=action_server.url)
     customer = Customer(await aiohttp_client(whatsapp_app(tmp_path, fake, bot=bot)), fake)
     await customer.say(faq)
     await customer.sees(hours)

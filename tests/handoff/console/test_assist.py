@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from dialogs.engine import DialogEngine
 from handoff.console.accounts import Role
 from handoff.console.assist import rank_canned
 from handoff.console.canned import Canned
-from tests.dialogs.talk import DEMO_DIALOGS, REPO
+from tests.dialogs.talk import DEMO_KNOWLEDGE, REPO, demo_engine
 from tests.handoff.console.helpers import console_app, console_env, login, seed_sqlite, wait_until
 from tests.handoff.console.test_workspace import customer_says, snapshot
 
@@ -30,7 +29,7 @@ async def test_the_open_conversation_suggests_articles(
     tmp_path: Path, aiohttp_client: Any, handoff: str, problem: str, article: str, lang: str
 ) -> None:
     await seed_sqlite(tmp_path, ("mei", Role.AGENT))
-    bot = DialogEngine.from_path(DEMO_DIALOGS, knowledge_path=REPO / "config" / "knowledge")
+    bot = demo_engine(knowledge=DEMO_KNOWLEDGE)
     # The demo's hand-off: the bot's "talk to a person" asks for the general skill, which
     # mei has (config/handoff.yaml).
     env = console_env(tmp_path, FRONTDESK_HANDOFF_PATH=str(REPO / "config" / "handoff.yaml"))
