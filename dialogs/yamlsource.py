@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from dialogs.flows import Where
+from hub import yaml_load
 from hub.errors import ConfigError
 
 
@@ -179,7 +179,7 @@ def explain_syntax(error: MarkedYAMLError, opened: int) -> str:
 def read(path: Path, problems: Problems) -> Node | None:
     """Parse one file; syntax errors become problems located at the offending line."""
     try:
-        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+        data = yaml_load.load(path.read_text(encoding="utf-8"))
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1

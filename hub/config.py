@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from hub import yaml_load
 from hub.delivery import RetryPolicy
 from hub.errors import ConfigError
 from hub.stores import STORE_SCHEMES
@@ -189,7 +189,7 @@ def _read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read: {error}", path=str(path)) from None
     try:
-        return YAML(typ="rt").load(text)
+        return yaml_load.load(text)
     except MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else None
         raise ConfigError(f"invalid YAML: {error.problem}", path=str(path), line=line) from None
