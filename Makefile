@@ -53,11 +53,12 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
-# Two workers, one file each at a time (pytest-xdist): the suite's real servers and browsers
-# keep both cores busy, and CI stays within its time budget. Files go out in the order
+# Three workers on two cores, one file each at a time (pytest-xdist): with two, the cores
+# stood idle a third of the time while tests waited on their servers, browsers and leases
+# (docs/benchmarks.md, "The test suite's wall time"). Files go out in the order
 # tests/conftest.py gives them (the long process and browser files first), not by test count.
 pytest: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
-	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
+	$(BIN)/pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=25
 
 # One after the other: the suite starts with its heaviest files (three hubs on a Redis
 # Cluster, browsers), and a type check beside them starved a cluster reload test past its

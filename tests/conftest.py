@@ -89,12 +89,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 from tests.action_server import action_server  # noqa: E402, F401  (a session fixture)
 
-# ------------------------------------------------------------------ file order for two workers
+# ------------------------------------------------------------------ file order for the workers
 
 # Files that start real hub processes or browsers take tens of seconds each however few tests
 # they hold. With `--dist loadfile --no-loadscope-reorder` (see the Makefile) the workers take
-# files in this order: the long ones first, the many short ones after, so that neither worker
-# is left alone with a long file at the end while the other one idles.
+# files in this order: the long ones first, the many short ones after, so that no worker
+# is left alone with a long file at the end while the others idle.
 HEAVY_FIRST = ("scale", "e2e")
 
 
