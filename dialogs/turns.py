@@ -36,7 +36,14 @@ from typing import Any, Protocol
 
 from dialogs import answers
 from dialogs.acknowledgement import acknowledges
-from dialogs.affirm import is_short, opens_with_answer, polarity, still_failing, tried_already
+from dialogs.affirm import (
+    is_question,
+    is_short,
+    opens_with_answer,
+    polarity,
+    still_failing,
+    tried_already,
+)
 from dialogs.closing_words import closes, emoji_answer, waves
 from dialogs.closings import without_frame
 from dialogs.entities import Found, extract_all
@@ -382,6 +389,11 @@ class Dialogue:
         # only guessed at ("还有一个 20261003" reads a little as a stock question).
         if (intent is None or confidence < WEAK_INTENT) and await self._finished_flow_again():
             return
+        # A greeting, thanks or goodbye answers no question: only faintly read for a message
+        # that asks one, it is a misreading ("那洗澡能戴吗", can I shower with it on, read as a
+        # goodbye at 0.14 for its 那 would have said goodbye). It is read as nothing.
+        if intent in SMALL_TALK and confidence < WEAK_INTENT and is_question(text):
+            intent = self.intent = None
         if intent is None:
             if self._answer_from_knowledge(text):
                 return
