@@ -20,27 +20,44 @@ def demo() -> DialogEngine:
     return demo_engine(knowledge=DEMO_KNOWLEDGE)
 
 
-@pytest.mark.parametrize(
-    ("text", "misread_as"),
-    [
-        ("nice, does it come in red?", "goodbye"),
-        ("see, can it survive a drop?", "goodbye"),
-        ("well then, can I wear it while I sleep?", "greet"),
-        ("ok thanks but is it safe in the sauna?", "thanks"),
-        (
-            "那洗澡能戴吗",
-            "goodbye",
-        ),  # then can I wear it in the shower? (its 那 reads as 那我先走了)
-        ("那睡觉能戴吗", "goodbye"),
-        ("谢谢那送人可以包装吗", "thanks"),  # can you gift-wrap it?
+# Questions a customer asks about a product, each read (or once read) faintly as small talk
+# by the demo bot's classifier: a retrained classifier may read some of them otherwise, and
+# the test below checks that enough of them still exercise the rule.
+FAINTLY_SMALL_TALK = {
+    "en": [
+        "nice, does it come in red?",
+        "see, can it survive a drop?",
+        "well then, can I wear it while I sleep?",
+        "ok thanks but is it safe in the sauna?",
+        "hey so is the strap leather?",
     ],
-)
-async def test_a_question_faintly_read_as_small_talk_is_not_answered_as_small_talk(
-    demo: DialogEngine, text: str, misread_as: str
+    "zh": [
+        "那洗澡能戴吗",  # then can I wear it in the shower? (its 那 reads as 那我先走了)
+        "那睡觉能戴吗",
+        "谢谢那送人可以包装吗",  # can you gift-wrap it?
+        "好的，那孩子能玩吗",  # can children use it?
+        "那先这样，能开收据吗",  # that's it then: can I have a receipt?
+    ],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_questions_below_still_read_faintly_as_small_talk(
+    demo: DialogEngine, lang: str
 ) -> None:
-    prediction = demo.bot.classifier.predict(text)
-    assert prediction.intent == misread_as and prediction.confidence < WEAK_INTENT
-    assert is_question(text)
+    faint = []
+    for text in FAINTLY_SMALL_TALK[lang]:
+        assert is_question(text)
+        prediction = demo.bot.classifier.predict(text)
+        if prediction.intent in SMALL_TALK and prediction.confidence < WEAK_INTENT:
+            faint.append(text)
+    assert len(faint) >= 2, faint  # else find new examples: the rule is no longer tested
+
+
+@pytest.mark.parametrize("text", [t for lines in FAINTLY_SMALL_TALK.values() for t in lines])
+async def test_a_question_faintly_read_as_small_talk_is_not_answered_as_small_talk(
+    demo: DialogEngine, text: str
+) -> None:
     result = await Chat(demo).say(text)
     turn = Chat.event(result, "bot.turn")
     assert turn is not None and turn["intent"] not in SMALL_TALK
