@@ -389,9 +389,9 @@ class Dialogue:
         # only guessed at ("还有一个 20261003" reads a little as a stock question).
         if (intent is None or confidence < WEAK_INTENT) and await self._finished_flow_again():
             return
-        # A greeting, thanks or goodbye answers no question: only faintly read for a message
-        # that asks one, it is a misreading ("那洗澡能戴吗", can I shower with it on, read as a
-        # goodbye at 0.14 for its 那 would have said goodbye). It is read as nothing.
+        # A greeting, thanks or goodbye answers no question: read only faintly for a message
+        # that asks one, it is a misreading ("那洗澡能戴吗", can I wear it in the shower?, was
+        # a goodbye at 0.14 for its 那, and the bot said goodbye). It is read as nothing.
         if intent in SMALL_TALK and confidence < WEAK_INTENT and is_question(text):
             intent = self.intent = None
         if intent is None:
