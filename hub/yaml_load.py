@@ -67,12 +67,12 @@ if HAVE_LIBYAML:
 def load(text: str) -> Any:
     """What `YAML(typ="rt").load(text)` returns (raising what it raises), built faster."""
     if not HAVE_LIBYAML or "%YAML" in text:  # a version directive changes the typing
-        return YAML(typ="rt").load(text)
+        return _by_ruamel(text)
     parser = _Parser(text)
     try:
         document = parser.get_single_node()
     except YAMLError:
-        return YAML(typ="rt").load(text)  # raises the located error operators are shown
+        return _by_ruamel(text)  # raises the located error operators are shown
     finally:
         parser.dispose()
     if document is None:
@@ -80,7 +80,12 @@ def load(text: str) -> Any:
     try:
         return _Builder().build(document)
     except (_NotTheSame, TypeError):  # TypeError: a key that cannot be a dict key
-        return YAML(typ="rt").load(text)
+        return _by_ruamel(text)
+
+
+def _by_ruamel(text: str) -> Any:
+    """ruamel.yaml's own parse: whatever libyaml's path leaves to it."""
+    return YAML(typ="rt").load(text)
 
 
 class _Builder:
