@@ -11,6 +11,8 @@ Versions:
 1. The schema of the release that introduced versions; migrating to it brings any earlier
    file forward (tables created if missing, outbox columns added and backfilled).
 2. `leases` and `lease_epoch`: fencing tokens of conversation leases.
+3. `events` in the order it is written (an id per event, `events_by_seq` for the
+   conversation's order), where it was kept in (conversation, seq) order.
 """
 
 from __future__ import annotations
@@ -135,6 +137,29 @@ def _to_v2(db: sqlite3.Connection) -> None:
     db.execute("INSERT OR IGNORE INTO lease_epoch VALUES (1, 0)")
 
 
+def _to_v3(db: sqlite3.Connection) -> None:
+    # The log in the order it is written. Keyed by (conversation, seq), every turn's events
+    # went into as many pages as there were conversations in the batch (each a full page in
+    # the WAL at COMMIT); in write order they share the table's last page, and only the
+    # small entries of `events_by_seq` scatter. `AUTOINCREMENT`: an id is never given again,
+    # even after the highest is deleted, so the search indexer can follow the log by id
+    # (`hub.search_sqlite_indexer`). Dropping the old table drops its triggers; the search
+    # index is rebuilt on the next open (its `VERSION`).
+    db.execute(
+        "CREATE TABLE events_by_write ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " conversation_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+        " type TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO events_by_write (conversation_id, seq, type, at, data)"
+        " SELECT conversation_id, seq, type, at, data FROM events ORDER BY at, conversation_id, seq"
+    )
+    db.execute("DROP TABLE events")
+    db.execute("ALTER TABLE events_by_write RENAME TO events")
+    db.execute("CREATE UNIQUE INDEX events_by_seq ON events (conversation_id, seq)")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Migration:
     """Brings the file from `version - 1` to `version`."""
@@ -147,6 +172,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, summary="the schema before versions, brought forward", apply=_to_v1),
     Migration(version=2, summary="fencing tokens of conversation leases", apply=_to_v2),
+    Migration(version=3, summary="the event log in the order it is written", apply=_to_v3),
 )
 CURRENT = MIGRATIONS[-1].version
 

@@ -5,19 +5,21 @@ that turn an event or a customer into index tokens (`hub.search_text`), creates 
 and triggers when missing, and indexes whatever the file already holds (a file written
 before search existed is indexed once, on its first open by this version).
 
-Messages are indexed off the turn: a trigger on `events` only notes an indexed event's key
-in `search_pending` (in the write's own transaction, so nothing is missed, even after a
-crash), and `hub.search_sqlite_indexer` turns what is pending into index entries in
-batches, a moment later, and before every search (so a search finds everything stored
-before it). An edit or an erasure deletes the event's entry in its own transaction and
-notes the event again; a deleted event takes its entry with it. Customers are few and
-written rarely: triggers index them in their write's transaction. Only Frontdesk should
-write to the file (the customer triggers need its functions).
+Messages are indexed off the turn, by following the log: events have ids in the order they
+are written (`hub.migrations_sqlite`, version 3), and `search_indexed` holds the id up to
+which the index is complete. `hub.search_sqlite_indexer` indexes the events past it in
+batches, a moment after they are written, and before every search (so a search finds
+everything stored before it); a crash loses nothing, since the mark only moves in the
+transaction that indexes. A turn's write does nothing for the index. An edit or an erasure
+deletes the event's entry in its own transaction (trigger) and notes the event in
+`search_pending` to be indexed again; a deleted event takes its entry and its note with
+it. Customers are few and written rarely: triggers index them in their write's transaction.
+Only Frontdesk should write to the file (the customer triggers need its functions).
 
-Layout: `search_docs` holds one row per indexed thing (a message, a ticket, a customer)
-with its tokens; two external-content FTS5 tables index those rows, one for conversations
-(messages and tickets) and one for customers. Rowids grow with time, so newest first is
-rowid order, which FTS5 walks without sorting.
+Layout: `search_docs` holds one row per indexed event (a message, a ticket) under the
+event's own id, with its tokens, and `search_customers` one per customer; an
+external-content FTS5 table indexes each. Ids grow with time, so newest first is rowid
+order, which FTS5 walks without sorting.
 """
 
 from __future__ import annotations
@@ -32,32 +34,28 @@ from typing import TYPE_CHECKING, Any
 from hub import jsonio
 from hub.model import Event
 from hub.search import Hit, Hits, Kind, Scope
-from hub.search_sqlite_indexer import Indexer, row_body
-from hub.search_text import INDEXED_TYPES, TICKET_TYPE, Query, QueryError, customer_body
+from hub.search_sqlite_indexer import INDEXED_TYPES_SQL, Indexer, row_body
+from hub.search_text import TICKET_TYPE, Query, QueryError, customer_body
 
 if TYPE_CHECKING:  # the store imports this module to install the index
     from hub.store_sqlite_base import SQLiteBase
 
 log = logging.getLogger("frontdesk.search.sqlite")
 
-VERSION = "1"  # bump to rebuild every index from the log on the next open
+VERSION = "2"  # bump to rebuild every index from the log on the next open
 # Bump when only the triggers' text changes: they are replaced, the index is kept.
-TRIGGERS_VERSION = "3"
-_TYPES = ", ".join(f"'{t}'" for t in INDEXED_TYPES)
+TRIGGERS_VERSION = "4"
 
-# An indexed event is noted, not indexed: the indexer reads it back in a batch (the FTS5
-# index and the tokenizer cost far less per document in batches, and nothing of them is
-# paid inside a turn's write). `OR REPLACE`: an event noted again (edited before it was
-# indexed) is indexed once, from its latest text.
-_EVENT_PENDING = f"""
-    INSERT OR REPLACE INTO search_pending (conversation_id, seq)
-    SELECT new.conversation_id, new.seq WHERE new.type IN ({_TYPES});
+# An edited event is noted, not indexed: the indexer reads it back with the new events.
+_EVENT_NOTED = f"""
+    INSERT OR IGNORE INTO search_pending (event_id)
+    SELECT new.id WHERE new.type IN ({INDEXED_TYPES_SQL});
 """
 # `LIMIT 1` keeps SQLite from flattening the subquery into the outer one, which would
 # compute the body twice (once for the WHERE, once for the row): a Python call each.
 _CUSTOMER_DOC = """
-    INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)
-    SELECT 'customer', '', 0, new.id, body
+    INSERT INTO search_customers (customer_id, body)
+    SELECT new.id, body
     FROM (SELECT fd_search_customer(new.data) AS body LIMIT 1)
     WHERE body != '';
 """
@@ -69,68 +67,67 @@ CREATE TABLE IF NOT EXISTS search_docs (
     kind TEXT NOT NULL,
     conversation_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    customer_id TEXT NOT NULL,
     body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS search_docs_by_event ON search_docs (conversation_id, seq);
-CREATE INDEX IF NOT EXISTS search_docs_by_customer ON search_docs (customer_id)
-    WHERE kind = 'customer';
-CREATE TABLE IF NOT EXISTS search_pending (
+CREATE TABLE IF NOT EXISTS search_customers (
     id INTEGER PRIMARY KEY,
-    conversation_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    UNIQUE (conversation_id, seq)
+    customer_id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS search_indexed (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    through INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS search_pending (event_id INTEGER PRIMARY KEY);
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5 (
     body, content = 'search_docs', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 0'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS search_customer_fts USING fts5 (
-    body, content = 'search_docs', content_rowid = 'id',
+    body, content = 'search_customers', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 0'
 );
 CREATE TRIGGER IF NOT EXISTS search_doc_added AFTER INSERT ON search_docs BEGIN
-    INSERT INTO search_fts (rowid, body) SELECT new.id, new.body WHERE new.kind != 'customer';
-    INSERT INTO search_customer_fts (rowid, body)
-        SELECT new.id, new.body WHERE new.kind = 'customer';
+    INSERT INTO search_fts (rowid, body) VALUES (new.id, new.body);
 END;
 CREATE TRIGGER IF NOT EXISTS search_doc_removed AFTER DELETE ON search_docs BEGIN
-    INSERT INTO search_fts (search_fts, rowid, body)
-        SELECT 'delete', old.id, old.body WHERE old.kind != 'customer';
-    INSERT INTO search_customer_fts (search_customer_fts, rowid, body)
-        SELECT 'delete', old.id, old.body WHERE old.kind = 'customer';
+    INSERT INTO search_fts (search_fts, rowid, body) VALUES ('delete', old.id, old.body);
 END;
-CREATE TRIGGER IF NOT EXISTS search_event_added AFTER INSERT ON events
-WHEN new.type IN ({_TYPES}) BEGIN
-    {_EVENT_PENDING}
+CREATE TRIGGER IF NOT EXISTS search_customer_doc_added AFTER INSERT ON search_customers BEGIN
+    INSERT INTO search_customer_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER IF NOT EXISTS search_customer_doc_removed AFTER DELETE ON search_customers BEGIN
+    INSERT INTO search_customer_fts (search_customer_fts, rowid, body)
+        VALUES ('delete', old.id, old.body);
 END;
 CREATE TRIGGER IF NOT EXISTS search_event_changed AFTER UPDATE OF data ON events BEGIN
-    DELETE FROM search_docs
-        WHERE conversation_id = old.conversation_id AND seq = old.seq AND kind != 'customer';
-    {_EVENT_PENDING}
+    DELETE FROM search_docs WHERE id = old.id;
+    {_EVENT_NOTED}
 END;
 CREATE TRIGGER IF NOT EXISTS search_event_removed AFTER DELETE ON events BEGIN
-    DELETE FROM search_docs
-        WHERE conversation_id = old.conversation_id AND seq = old.seq AND kind != 'customer';
-    DELETE FROM search_pending WHERE conversation_id = old.conversation_id AND seq = old.seq;
+    DELETE FROM search_docs WHERE id = old.id;
+    DELETE FROM search_pending WHERE event_id = old.id;
 END;
 CREATE TRIGGER IF NOT EXISTS search_customer_added AFTER INSERT ON customers BEGIN
     {_CUSTOMER_DOC}
 END;
 CREATE TRIGGER IF NOT EXISTS search_customer_changed AFTER UPDATE OF data ON customers BEGIN
-    DELETE FROM search_docs WHERE kind = 'customer' AND customer_id = old.id;
+    DELETE FROM search_customers WHERE customer_id = old.id;
     {_CUSTOMER_DOC}
 END;
 CREATE TRIGGER IF NOT EXISTS search_customer_removed AFTER DELETE ON customers BEGIN
-    DELETE FROM search_docs WHERE kind = 'customer' AND customer_id = old.id;
+    DELETE FROM search_customers WHERE customer_id = old.id;
 END;
 """
 
+# Every table this module has ever made (a rebuild starts from none of them).
 _DROP = """
 DROP TABLE IF EXISTS search_pending;
+DROP TABLE IF EXISTS search_indexed;
 DROP TABLE IF EXISTS search_fts;
 DROP TABLE IF EXISTS search_customer_fts;
 DROP TABLE IF EXISTS search_docs;
+DROP TABLE IF EXISTS search_customers;
 """
 
 
@@ -191,7 +188,8 @@ def _replace_triggers(db: sqlite3.Connection) -> None:
 TRIGGERS = (
     "search_doc_added",
     "search_doc_removed",
-    "search_event_added",
+    "search_customer_doc_added",
+    "search_customer_doc_removed",
     "search_event_changed",
     "search_event_removed",
     "search_customer_added",
@@ -225,26 +223,31 @@ def _create(db: sqlite3.Connection) -> None:
 
 
 def _backfill(db: sqlite3.Connection) -> None:
-    """Index what the file already holds, oldest first (so rowids keep time order)."""
+    """Index what the file already holds, in the log's order, and mark it indexed."""
     db.execute(
         f"""
-        INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)
-        SELECT CASE WHEN type = '{TICKET_TYPE}' THEN 'ticket' ELSE 'message' END,
-               conversation_id, seq, '', body
-        FROM (SELECT type, conversation_id, seq, at, fd_search_event(type, data) AS body
-              FROM events WHERE type IN ({_TYPES}))
-        WHERE body != '' ORDER BY at, conversation_id, seq
+        INSERT INTO search_docs (id, kind, conversation_id, seq, body)
+        SELECT id, CASE WHEN type = '{TICKET_TYPE}' THEN 'ticket' ELSE 'message' END,
+               conversation_id, seq, body
+        FROM (SELECT id, type, conversation_id, seq, fd_search_event(type, data) AS body
+              FROM events WHERE type IN ({INDEXED_TYPES_SQL}))
+        WHERE body != '' ORDER BY id
         """
     )
     db.execute(
+        "INSERT INTO search_indexed (id, through) SELECT 1, coalesce(max(id), 0) FROM events"
+    )
+    db.execute(
         """
-        INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)
-        SELECT 'customer', '', 0, id, body
+        INSERT INTO search_customers (customer_id, body)
+        SELECT id, body
         FROM (SELECT id, fd_search_customer(data) AS body FROM customers) WHERE body != ''
         ORDER BY id
         """
     )
-    count = db.execute("SELECT count(*) FROM search_docs").fetchone()[0]
+    count = db.execute(
+        "SELECT (SELECT count(*) FROM search_docs) + (SELECT count(*) FROM search_customers)"
+    ).fetchone()[0]
     if count:
         log.info("search index built from the stored log", extra={"documents": count})
 
@@ -289,15 +292,21 @@ class SQLiteSearch:
         limit: int,
         cursor: str | None = None,
     ) -> Hits:
-        table = "search_customer_fts" if kind == "customer" else "search_fts"
         after = _cursor(cursor)
-        if kind != "customer":  # messages stored before this search are found by it
-            await self.indexer.catch_up()
-        sql = (
-            f"SELECT d.id, d.kind, d.conversation_id, d.seq, d.customer_id FROM {table}"
-            f" JOIN search_docs AS d ON d.id = {table}.rowid"
-            f" WHERE {table} MATCH ? AND {table}.rowid < ?"
-        )
+        if kind == "customer":
+            table = "search_customer_fts"
+            sql = (
+                f"SELECT d.id, 'customer', '', 0, d.customer_id FROM {table}"
+                f" JOIN search_customers AS d ON d.id = {table}.rowid"
+            )
+        else:
+            await self.indexer.catch_up()  # messages stored before this search are found
+            table = "search_fts"
+            sql = (
+                f"SELECT d.id, d.kind, d.conversation_id, d.seq, '' FROM {table}"
+                f" JOIN search_docs AS d ON d.id = {table}.rowid"
+            )
+        sql += f" WHERE {table} MATCH ? AND {table}.rowid < ?"
         args: list[Any] = [query.fts(), after]
         if scope is not None:
             if kind == "customer":

@@ -1,24 +1,26 @@
-"""The SQLite search index's indexer: what `search_pending` notes, made searchable in batches.
+"""The SQLite search index's indexer: the log's new events made searchable, in batches.
 
-A turn's write only notes each message it stores (a trigger, see `hub.search_sqlite`);
-this turns the notes into index entries, many per transaction, off the turn. In a batch
-the FTS5 index costs far less per document than one message at a time, and the turn's
-write no longer waits for the tokenizer or the index.
+Events have ids in the order they are written, and `search_indexed.through` is the id up
+to which the index is complete; a turn's write does nothing for the index. This indexes
+the events past the mark (and those an edit noted in `search_pending`) many per
+transaction, off the turn: in a batch the FTS5 index costs far less per document than one
+message at a time.
 
 - **How far behind**: the hub's listener wakes the indexer after every write that stored a
   message; it waits `delay` (0.1 s) for more to gather and indexes them all. A search first
-  indexes whatever is still pending, so it finds everything stored before it.
-- **Nothing is missed**: the note is written in the message's own transaction, and a note
-  is removed only in the transaction that indexes it. A crash loses no note; a restart
-  (`start`) indexes what the previous run left.
+  indexes whatever is still behind the mark, so it finds everything stored before it.
+- **Nothing is missed**: the mark moves only in the transaction that indexes the events
+  below it, and ids are never given twice (`AUTOINCREMENT`), so an event written after a
+  batch always lies past its mark. A crash loses nothing; a restart (`start`) indexes what
+  the previous run left.
 - **Edits and erasures**: the event's entry is deleted in the edit's own transaction (by
-  trigger) and the event noted again, so the old text is never found, even before the
-  indexer runs.
+  trigger) and the event noted, so the old text is never found, even before the indexer
+  runs.
 - **One batch is one write, and a short one**: it runs in the store's group commit
   (`hub.store_sqlite_batch`), synchronously, like any other write of the process, so for as
-  long as it runs every turn of the process waits. A batch takes at most `BATCH` notes, and
-  stops taking more once their tokens took `BUDGET` (long texts, which the memo does not
-  keep); a backlog is worked through in several batches, each its own write, with the
+  long as it runs every turn of the process waits. A batch takes at most `BATCH` events,
+  and stops taking more once their tokens took `BUDGET` (long texts, which the memo does
+  not keep); a backlog is worked through in several batches, each its own write, with the
   loop free in between. Batches of up to 512 took 10–44 ms of CPU under web chat load, the
   largest stalls of the process (`docs/performance.md`, "Eleventh round").
 """
@@ -49,6 +51,11 @@ BUDGET = 0.002  # seconds of tokenizing after which a batch takes no more notes
 DELAY = 0.1  # seconds a woken indexer waits for more messages to join its batch
 IDLE_CHECK = 5.0  # seconds between looks for notes written by another process
 _INDEXED = frozenset(INDEXED_TYPES)
+INDEXED_TYPES_SQL = ", ".join(f"'{t}'" for t in INDEXED_TYPES)
+_NEW_EVENTS = (
+    "SELECT id, conversation_id, seq, type, data FROM events"
+    f" WHERE id > ? AND type IN ({INDEXED_TYPES_SQL}) ORDER BY id LIMIT ?"
+)
 
 # Bot replies are the same few answers over and over, and customers repeat FAQ wording:
 # the tokens of a short text are kept (they depend on nothing but the text), so a repeated
@@ -88,43 +95,69 @@ def index_pending(
     budget: float = BUDGET,
     clock: Callable[[], float] = time.perf_counter,
 ) -> int:
-    """Index up to `limit` noted events, oldest note first, and drop their notes (in the
-    caller's transaction). Once tokenizing took `budget` seconds of `clock`, the notes
-    not reached yet are left for the next batch (at least one is always taken). Returns
-    how many notes were taken."""
-    rows = db.execute(
-        "SELECT p.id, p.conversation_id, p.seq, e.type, e.data FROM search_pending AS p"
-        " LEFT JOIN events AS e ON e.conversation_id = p.conversation_id AND e.seq = p.seq"
-        " ORDER BY p.id LIMIT ?",
+    """Index up to `limit` events not indexed yet, the noted (edited) ones first, then the
+    log's new ones in order, in the caller's transaction. Once tokenizing took `budget`
+    seconds of `clock`, the events not reached yet are left for the next batch (at least
+    one is always taken). Returns how many were taken."""
+    noted = db.execute(
+        "SELECT p.event_id, e.conversation_id, e.seq, e.type, e.data FROM search_pending AS p"
+        " LEFT JOIN events AS e ON e.id = p.event_id ORDER BY p.event_id LIMIT ?",
         (limit,),
     ).fetchall()
-    if not rows:
+    room = limit - len(noted)
+    fresh = db.execute(_NEW_EVENTS, (indexed_through(db), room)).fetchall() if room else []
+    if not noted and not fresh:
         return 0
     documents = []
     deadline = clock() + budget
     taken = 0
-    for _, conversation_id, seq, kind, data in rows:
+    for event_id, conversation_id, seq, kind, data in (*noted, *fresh):
         taken += 1
         body = row_body(kind, data) if kind is not None else ""  # None: the event is gone
         if body:
             what = "ticket" if kind == TICKET_TYPE else "message"
-            documents.append((what, conversation_id, seq, body))
+            documents.append((event_id, what, conversation_id, seq, body))
         if clock() > deadline:  # the FTS5 insert below costs about as much again
             break
-    # An event noted again after an edit had its entry deleted by the edit's trigger, and
-    # `OR REPLACE` keeps one note per event: each is indexed once.
+    # `OR IGNORE`: an event edited before the mark reached it is both noted and new; its
+    # entry (from its text as it is now) is written once. An edit deletes the entry first,
+    # so an ignored row is never a stale one.
     db.executemany(
-        "INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)"
-        " VALUES (?, ?, ?, '', ?)",
+        "INSERT OR IGNORE INTO search_docs (id, kind, conversation_id, seq, body)"
+        " VALUES (?, ?, ?, ?, ?)",
         documents,
     )
-    db.execute("DELETE FROM search_pending WHERE id <= ?", (rows[taken - 1][0],))
+    noted_taken = noted[:taken]
+    if noted_taken:
+        db.execute("DELETE FROM search_pending WHERE event_id <= ?", (noted_taken[-1][0],))
+    fresh_taken = fresh[: taken - len(noted_taken)]
+    if fresh_taken:
+        through = fresh_taken[-1][0]
+        if len(fresh) < room and len(fresh_taken) == len(fresh):
+            # Every indexed event up to the log's end is in: the mark goes past the events
+            # that are not indexed too (replies' receipts, turn records), so that looking
+            # for new ones starts at the end of the log.
+            through = max(through, int(db.execute("SELECT max(id) FROM events").fetchone()[0]))
+        db.execute("UPDATE search_indexed SET through = ? WHERE id = 1", (through,))
     return taken
 
 
+def indexed_through(db: sqlite3.Connection) -> int:
+    """The id of the log up to which every event is indexed."""
+    row = db.execute("SELECT through FROM search_indexed WHERE id = 1").fetchone()
+    return int(row[0]) if row else 0
+
+
+def behind(db: sqlite3.Connection) -> bool:
+    """Whether an event waits to be indexed (noted, or past the mark)."""
+    if db.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is not None:
+        return True
+    return db.execute(_NEW_EVENTS, (indexed_through(db), 1)).fetchone() is not None
+
+
 class Indexer:
-    """Follows `search_pending` for one store: a task between `start` and `stop`, woken
-    by `wake`; `catch_up` indexes everything pending now (what a search does first)."""
+    """Follows the log of one store: a task between `start` and `stop`, woken by `wake`;
+    `catch_up` indexes everything not indexed yet (what a search does first)."""
 
     def __init__(
         self,
@@ -163,7 +196,7 @@ class Indexer:
             self._woken.set()
 
     def pending(self) -> bool:
-        return self.store.db.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is not None
+        return behind(self.store.db)
 
     async def catch_up(self) -> int:
         """Index every note there is now; returns how many were taken. Each batch is a

@@ -263,9 +263,12 @@ async def test_sqlite_puts_its_triggers_back_after_a_table_is_rebuilt(tmp_path: 
     await store.open()
     await store.close()
     db = sqlite3.connect(tmp_path / "rebuilt.db")
+    (table,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'events'").fetchone()
     db.executescript(
-        "CREATE TABLE events_new AS SELECT * FROM events; DROP TABLE events;"
+        f"{table.replace('events', 'events_new', 1)};"
+        " INSERT INTO events_new SELECT * FROM events; DROP TABLE events;"
         " ALTER TABLE events_new RENAME TO events;"
+        " CREATE UNIQUE INDEX events_by_seq ON events (conversation_id, seq);"
     )
     db.close()
     store = SQLiteStore(tmp_path / "rebuilt.db")

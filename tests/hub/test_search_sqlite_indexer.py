@@ -1,5 +1,5 @@
-"""The SQLite search index is written off the turn: a message's write only notes it, the
-indexer makes it searchable a moment later (or a search, before it runs), a restart indexes
+"""The SQLite search index is written off the turn: a message's write does nothing for it, the
+indexer follows the log and makes the message searchable a moment later (or a search, before it runs), a restart indexes
 what was left, and an erasure before the indexer ran leaves nothing to find."""
 
 from __future__ import annotations
@@ -29,7 +29,12 @@ def indexed(store: SQLiteStore) -> int:
 
 
 def pending(store: SQLiteStore) -> int:
-    (count,) = store.db.execute("SELECT count(*) FROM search_pending").fetchone()
+    """Events waiting to be indexed: noted after an edit, or past the indexed mark."""
+    (count,) = store.db.execute(
+        "SELECT count(*) FROM (SELECT event_id FROM search_pending UNION SELECT id FROM events"
+        f" WHERE id > ? AND type IN ({search_sqlite_indexer.INDEXED_TYPES_SQL}))",
+        (search_sqlite_indexer.indexed_through(store.db),),
+    ).fetchone()
     return int(count)
 
 
@@ -50,7 +55,7 @@ async def say(store: SQLiteStore, sender: str, text: str, n: int = 1) -> str:
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
-async def test_a_message_is_noted_in_its_write_and_indexed_after(
+async def test_a_message_is_indexed_after_its_write(
     sqlite_store: SQLiteStore, language: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     text, word = TEXTS[language]
@@ -61,7 +66,7 @@ async def test_a_message_is_noted_in_its_write_and_indexed_after(
         got = await sqlite_store.record_inbound(
             Inbound(channel="api", sender="ana", message_id="m1", text=text), now=1.0
         )
-        # The write committed the message and its note, and nothing of the index.
+        # The write committed the message, and nothing of the index.
         assert (indexed(sqlite_store), pending(sqlite_store), bodies[0]) == (0, 1, 0)
         search.on_events([got.event])  # as the hub's listener does after the write
         await until_indexed(sqlite_store, 1)
@@ -121,6 +126,88 @@ async def test_an_erasure_before_the_indexer_ran_leaves_nothing_to_find(
     hits = await search.search(parse_query(word), kind="conversation", scope=None, limit=10)
     assert [h.conversation_id for h in hits.items] == [other]
     assert (indexed(sqlite_store), pending(sqlite_store)) == (1, 0)
+
+
+EDITS = {
+    "en": ("where is my gift card", "voucher code please", "gift", "voucher"),
+    "zh": ("我的礼品卡在哪里", "请给我优惠码", "礼品卡", "优惠码"),
+}
+
+
+def edit(store: SQLiteStore, conversation_id: str, text: str) -> None:
+    """The conversation's message changed in place, as an erasure changes it."""
+    with store._transaction() as db:
+        (seq, data) = db.execute(
+            "SELECT seq, data FROM events WHERE conversation_id = ? AND type = 'message.in'",
+            (conversation_id,),
+        ).fetchone()
+        changed = {**jsonio.stored(data), "text": text}
+        db.execute(
+            "UPDATE events SET data = ? WHERE conversation_id = ? AND seq = ?",
+            (jsonio.dumps(changed), conversation_id, seq),
+        )
+
+
+async def conversations_found(store: SQLiteStore, word: str) -> list[str]:
+    hits = await SQLiteSearch(store).search(
+        parse_query(word), kind="conversation", scope=None, limit=10
+    )
+    return [h.conversation_id for h in hits.items]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_message_edited_before_and_after_it_was_indexed_is_found_by_its_new_text_once(
+    sqlite_store: SQLiteStore, language: str
+) -> None:
+    old, new, old_word, new_word = EDITS[language]
+    early = await say(sqlite_store, "early", old)  # indexed, then edited
+    assert await conversations_found(sqlite_store, old_word) == [early]
+    late = await say(sqlite_store, "late", old)  # edited before the indexer reached it
+    edit(sqlite_store, early, new)
+    edit(sqlite_store, late, new)
+    assert pending(sqlite_store) == 2
+    assert await conversations_found(sqlite_store, old_word) == []
+    assert await conversations_found(sqlite_store, new_word) == [late, early]
+    assert (indexed(sqlite_store), pending(sqlite_store)) == (2, 0)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_the_mark_follows_the_log_past_events_that_are_not_indexed(
+    sqlite_store: SQLiteStore, language: str
+) -> None:
+    """Turn records and receipts are not indexed: once every message is, the indexer has
+    nothing left to look at, however many of them the log ends with."""
+    text, word = TEXTS[language]
+    conversation_id = await say(sqlite_store, "ana", text)
+    indexer = SQLiteSearch(sqlite_store).indexer
+    await sqlite_store._write(
+        lambda db: db.executemany(
+            "INSERT INTO events (conversation_id, seq, type, at, data) VALUES (?, ?, ?, 1.0, '{}')",
+            [(conversation_id, seq, "bot.turn") for seq in range(10, 15)],
+        )
+    )
+    assert indexer.pending()
+    await indexer.catch_up()
+    assert not indexer.pending()
+    (last,) = sqlite_store.db.execute("SELECT max(id) FROM events").fetchone()
+    assert search_sqlite_indexer.indexed_through(sqlite_store.db) == last
+    assert await conversations_found(sqlite_store, word) == [conversation_id]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_an_id_is_never_given_twice_so_no_message_is_skipped(
+    sqlite_store: SQLiteStore, language: str
+) -> None:
+    """The newest event deleted after it was indexed: the next message must not get its id,
+    which the mark has already passed."""
+    text, word = TEXTS[language]
+    first = await say(sqlite_store, "ana", text)
+    assert await conversations_found(sqlite_store, word) == [first]
+    await sqlite_store._write(
+        lambda db: db.execute("DELETE FROM events WHERE conversation_id = ?", (first,))
+    )
+    second = await say(sqlite_store, "bo", text)
+    assert await conversations_found(sqlite_store, word) == [second]
 
 
 # One index batch is one synchronous write on the event loop: no batch may take more notes

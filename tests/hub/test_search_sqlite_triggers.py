@@ -17,14 +17,15 @@ from hub.stores import beside
 
 TEXTS = {"en": ("refund for my order", "refund"), "zh": ("我想退款，订单还没到", "退款")}
 
-# The event trigger as files before TRIGGERS_VERSION 2 hold it: its subquery is flattened,
-# so the body function runs twice per event.
+# An older definition of the edit trigger: it indexed the edited event in the edit's own
+# write (the body function in the write, twice: its subquery is flattened).
 OLD_EVENT_TRIGGER = f"""
-CREATE TRIGGER search_event_added AFTER INSERT ON events BEGIN
-    INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)
-    SELECT 'message', new.conversation_id, new.seq, '', body
+CREATE TRIGGER search_event_changed AFTER UPDATE OF data ON events BEGIN
+    DELETE FROM search_docs WHERE id = old.id;
+    INSERT INTO search_docs (id, kind, conversation_id, seq, body)
+    SELECT new.id, 'message', new.conversation_id, new.seq, body
     FROM (SELECT fd_search_event(new.type, new.data) AS body)
-    WHERE new.type IN ({search_sqlite._TYPES}) AND body != '';
+    WHERE new.type IN ({search_sqlite_indexer.INDEXED_TYPES_SQL}) AND body != '';
 END
 """
 
@@ -63,7 +64,7 @@ async def test_old_triggers_are_replaced_and_the_index_kept(
 
     # Make it a file of the previous version: old trigger text, no triggers version.
     db = sqlite3.connect(path)
-    db.execute("DROP TRIGGER search_event_added")
+    db.execute("DROP TRIGGER search_event_changed")
     db.execute(OLD_EVENT_TRIGGER)
     db.execute("DELETE FROM search_meta WHERE key = 'triggers'")
     db.commit()

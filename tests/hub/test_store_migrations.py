@@ -156,7 +156,7 @@ async def test_sqlite_from_the_previous_release_keeps_its_data(
     store = SQLiteStore(path)
     await store.open()
     try:
-        assert migrations_sqlite.schema_version(store.db) == migrations_sqlite.CURRENT == 2
+        assert migrations_sqlite.schema_version(store.db) == migrations_sqlite.CURRENT == 3
         again = await store.record_inbound(an_inbound(sender, question), now=5.0)
         assert again.duplicate and again.conversation.id == "con_old"
         conversation = await store.get_conversation("con_old")
@@ -178,10 +178,134 @@ async def test_sqlite_from_the_previous_release_keeps_its_data(
     reopened = SQLiteStore(path)
     await reopened.open()
     try:
-        assert migrations_sqlite.schema_version(reopened.db) == 2
+        assert migrations_sqlite.schema_version(reopened.db) == 3
         assert len(await reopened.events("con_old")) == 4
     finally:
         await reopened.close()
+
+
+# What version 2 added, and the search index of that release (`search_meta.version` 1): its
+# documents keyed apart from the events, and a trigger on `events` noting each message.
+V2_SQLITE_SCHEMA = """
+CREATE TABLE leases (name TEXT PRIMARY KEY, fence INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE lease_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL);
+INSERT INTO lease_epoch VALUES (1, 0);
+CREATE TABLE search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO search_meta VALUES ('version', '1'), ('triggers', '3');
+CREATE TABLE search_docs (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL, customer_id TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE INDEX search_docs_by_event ON search_docs (conversation_id, seq);
+CREATE TABLE search_pending (
+    id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    UNIQUE (conversation_id, seq)
+);
+CREATE VIRTUAL TABLE search_fts USING fts5 (
+    body, content = 'search_docs', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 0'
+);
+CREATE VIRTUAL TABLE search_customer_fts USING fts5 (
+    body, content = 'search_docs', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 0'
+);
+CREATE TRIGGER search_doc_added AFTER INSERT ON search_docs BEGIN
+    INSERT INTO search_fts (rowid, body) SELECT new.id, new.body WHERE new.kind != 'customer';
+END;
+CREATE TRIGGER search_event_added AFTER INSERT ON events
+WHEN new.type IN ('message.in', 'message.out') BEGIN
+    INSERT OR REPLACE INTO search_pending (conversation_id, seq)
+    VALUES (new.conversation_id, new.seq);
+END;
+PRAGMA user_version = 2;
+"""
+
+V2_CONVERSATIONS = [
+    # (conversation, sender, the customer's question, the reply); written interleaved in time
+    ("con_en", "ana", "I want a refund for the blender", "Your refund is on its way."),
+    ("con_zh", "li", "我要退款，搅拌机坏了", "退款已经在处理了。"),
+]
+
+
+def write_v2_sqlite(path: Path) -> None:
+    """A file of the release before this one: events keyed by (conversation, seq), the
+    first message of each conversation indexed, the second only noted."""
+    db = sqlite3.connect(path)
+    db.executescript(OLD_SQLITE_SCHEMA + V2_SQLITE_SCHEMA)
+    for n, (conversation_id, sender, question, answer) in enumerate(V2_CONVERSATIONS):
+        customer = Customer(id=f"cus_{sender}", identities=(f"api:{sender}",), created_at=1.0)
+        db.execute("INSERT INTO customers VALUES (?, ?)", (customer.id, dumps(customer.to_json())))
+        db.execute("INSERT INTO identities VALUES (?, ?)", (f"api:{sender}", customer.id))
+        data = dumps(conversation_json(conversation_id, customer.id, sender))
+        db.execute(
+            "INSERT INTO conversations VALUES (?, ?, 'bot', 3, 3, '', ?)",
+            (conversation_id, customer.id, data),
+        )
+        events = [
+            (1, 1.0 + n, EventType.OPENED, {"channel": "api"}),
+            (2, 1.0 + n, EventType.MESSAGE_IN, an_inbound(sender, question).to_json()),
+            (3, 3.0 + n, EventType.MESSAGE_OUT, {"outbound": Outbound(text=answer).to_json()}),
+        ]
+        for seq, at, kind, event_data in events:
+            db.execute(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, seq, str(kind), at, dumps(event_data)),
+            )
+        # The indexer of that release had taken the question and not yet the reply.
+        db.execute(
+            "INSERT INTO search_docs (kind, conversation_id, seq, customer_id, body)"
+            " VALUES ('message', ?, 2, '', ?)",
+            (conversation_id, " ".join(tokens(question))),
+        )
+        db.execute(
+            "DELETE FROM search_pending WHERE conversation_id = ? AND seq = 2", (conversation_id,)
+        )
+    db.commit()
+    db.close()
+
+
+async def test_sqlite_version_2_gets_its_log_in_write_order_and_its_index_rebuilt(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v2.db"
+    write_v2_sqlite(path)
+    store = SQLiteStore(path)
+    await store.open()
+    index = beside(store).search()
+    try:
+        assert migrations_sqlite.schema_version(store.db) == 3
+        # Ids in the order the events were written (by time), each conversation's order kept.
+        rows = store.db.execute("SELECT conversation_id, seq FROM events ORDER BY id").fetchall()
+        assert rows == [
+            ("con_en", 1), ("con_en", 2), ("con_zh", 1), ("con_zh", 2),
+            ("con_en", 3), ("con_zh", 3),
+        ]  # fmt: skip
+        for conversation_id, _, question, answer in V2_CONVERSATIONS:
+            events = await store.events(conversation_id)
+            assert [e.seq for e in events] == [1, 2, 3]
+            assert Inbound.from_json(events[1].data).text == question
+            assert events[2].data["outbound"]["text"] == answer
+        # Both the indexed question and the reply that was only noted are found.
+        for word, conversation_id in (("blender", "con_en"), ("搅拌机", "con_zh")):
+            found = await index.search(parse_query(word), kind="conversation", scope=None, limit=5)
+            assert [(h.conversation_id, h.seq) for h in found.items] == [(conversation_id, 2)]
+        for word, conversation_id in (("way", "con_en"), ("处理", "con_zh")):
+            found = await index.search(parse_query(word), kind="conversation", scope=None, limit=5)
+            assert [(h.conversation_id, h.seq) for h in found.items] == [(conversation_id, 3)]
+        # A new message goes on after them: its conversation's next seq, and newest first.
+        for sender, text in (("ana", "another refund please"), ("li", "再次退款")):
+            got = await store.record_inbound(an_inbound(sender, text, f"{sender}-9"), now=9.0)
+            assert not got.duplicate and got.event.seq == 4
+        found = await index.search(parse_query("退款"), kind="conversation", scope=None, limit=5)
+        assert [(h.conversation_id, h.seq) for h in found.items] == [
+            ("con_zh", 4), ("con_zh", 3), ("con_zh", 2),
+        ]  # fmt: skip
+        found = await index.search(parse_query("refund"), kind="conversation", scope=None, limit=5)
+        assert [(h.conversation_id, h.seq) for h in found.items] == [
+            ("con_en", 4), ("con_en", 3), ("con_en", 2),
+        ]  # fmt: skip
+    finally:
+        await store.close()
 
 
 async def test_a_newer_sqlite_file_refuses_to_open(tmp_path: Path) -> None:
@@ -191,7 +315,7 @@ async def test_a_newer_sqlite_file_refuses_to_open(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(ConfigError) as raised:
         await SQLiteStore(path).open()
-    assert "schema version 99, newer than this Frontdesk knows (2)" in raised.value.message
+    assert "schema version 99, newer than this Frontdesk knows (3)" in raised.value.message
     assert str(path) in raised.value.message
 
 
