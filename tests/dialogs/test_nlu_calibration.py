@@ -9,8 +9,8 @@ import pytest
 
 from dialogs.loader import load_bot
 from dialogs.nlu import IntentClassifier
-from dialogs.nlu_calibration import FLOOR, HeldBack, choose_threshold, held_back
-from dialogs.training import train
+from dialogs.nlu_calibration import FLOOR, Calibration, HeldBack, choose_threshold, held_back
+from dialogs.training import better_calibrated, train
 from tests.dialogs.talk import demo_bot, write_bot
 from tests.dialogs.test_nlu import EXAMPLES
 
@@ -220,3 +220,39 @@ def test_a_bot_is_calibrated_on_models_of_its_own_kind(kinds: list[bool]) -> Non
 def test_a_small_bot_is_calibrated_as_its_size_says(kinds: list[bool]) -> None:
     train({**EXAMPLES, "out_of_scope": OUT_OF_SCOPE}, word_vectors=False)
     assert kinds == [False] * 6
+
+
+def a_calibration(*, accuracy: float, accepted_correct: float, oos: float | None) -> Calibration:
+    return Calibration(
+        threshold=0.2,
+        folds=5,
+        in_scope=1000,
+        out_of_scope=100 if oos is not None else 0,
+        accuracy=accuracy,
+        accepted_correct=accepted_correct,
+        rejected=0.05,
+        oos_caught=oos,
+    )
+
+
+def test_a_kind_that_catches_a_line_or_two_more_does_not_beat_a_more_accurate_one() -> None:
+    """With 100 out-of-scope lines, one line is a point of the objective, and how the
+    examples fell into folds alone moves a line or two: within that, accuracy decides."""
+    accurate = a_calibration(accuracy=0.87, accepted_correct=0.83, oos=0.95)
+    catches_one_more = a_calibration(accuracy=0.85, accepted_correct=0.83, oos=0.96)
+    assert not better_calibrated(catches_one_more, accurate)
+    assert better_calibrated(accurate, catches_one_more)
+    # Two lines' worth is still a tie; beyond it, the objective decides again.
+    catches_two_more = a_calibration(accuracy=0.85, accepted_correct=0.83, oos=0.97)
+    assert not better_calibrated(catches_two_more, accurate)
+    catches_five_more = a_calibration(accuracy=0.85, accepted_correct=0.83, oos=1.0)
+    assert better_calibrated(catches_five_more, accurate)
+    assert not better_calibrated(accurate, catches_five_more)
+
+
+def test_without_out_of_scope_lines_the_objective_alone_decides() -> None:
+    # In-scope shares are measured on every held-back example: no allowance for noise.
+    answers_more = a_calibration(accuracy=0.85, accepted_correct=0.84, oos=None)
+    more_accurate = a_calibration(accuracy=0.87, accepted_correct=0.835, oos=None)
+    assert better_calibrated(answers_more, more_accurate)
+    assert not better_calibrated(more_accurate, answers_more)
