@@ -72,9 +72,10 @@ class KnowledgeBase:
         """The passage of `articles` that answers `text` best (an FAQ's `articles:`)."""
         return self.index.passage_of(text, lang, articles)
 
-    def answer(self, text: str, lang: str) -> Hit | None:
-        """The passage to answer with, when it reaches the calibrated threshold."""
-        return self.index.answer(text, lang)
+    def answer(self, text: str, lang: str, *, read_alone: bool = True) -> Hit | None:
+        """The passage to answer with, when it reaches the calibrated threshold (see
+        `KnowledgeIndex.answer` for `read_alone`)."""
+        return self.index.answer(text, lang, read_alone=read_alone)
 
 
 def index_articles(articles: Sequence[Article], bot: Bot | None) -> KnowledgeIndex:

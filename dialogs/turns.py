@@ -199,7 +199,8 @@ class Dialogue:
         self.previous: Topic | None = None  # the topic this message was read after, if any
         self.answered = ""  # which answer was given this turn (`Topic.answer`)
         self.repeated = False  # … and it was the one given last: said so, a person offered
-        self.kb_hits: dict[str, Hit | None] = {}  # texts looked up in the knowledge base
+        # texts looked up in the knowledge base (and whether each was read alone)
+        self.kb_hits: dict[tuple[str, bool], Hit | None] = {}
 
     # ------------------------------------------------------------------ the turn
     async def run(self, raw_text: str, *, now: float, deep_link: str = "") -> Outcome:
@@ -395,7 +396,7 @@ class Dialogue:
         if intent in SMALL_TALK and confidence < WEAK_INTENT and is_question(text):
             intent = self.intent = None
         if intent is None:
-            if self._answer_from_knowledge(text):
+            if self._answer_from_knowledge(text, read_alone=not self.follow_up):
                 return
             # "sorry, it's 20261001" after another answer: not understood as words, but its
             # order number is what the likeliest flow asks first (and what it says, more
@@ -415,7 +416,9 @@ class Dialogue:
         # I buy a new one" is the trade-in article, not a change of contact details (0.15),
         # "怎么把数据导到新手机" the data-transfer article, not a factory reset. Unless the
         # article is one the FAQ quotes itself: then the FAQ quotes it.
-        if confidence < WEAK_INTENT and self._answer_from_knowledge(text, unless=articles):
+        if confidence < WEAK_INTENT and self._answer_from_knowledge(
+            text, unless=articles, read_alone=not self.follow_up
+        ):
             self.intent = None
             return
         if (confidence < self.bot.settings.handoff_confidence and self._hands_off(intent)) or (
@@ -524,14 +527,19 @@ class Dialogue:
         await self._start_flow(flow)
         return True
 
-    def _kb_hit(self, text: str) -> Hit | None:
+    def _kb_hit(self, text: str, *, read_alone: bool = False) -> Hit | None:
         """What the knowledge base answers `text` with; a follow-up's rule and the answer
-        may both ask about the same text in one turn, and it is searched once."""
+        may both ask about the same text in one turn, and it is searched once.
+        `read_alone`: `text` is the customer's line as it came, the answer to give if one is
+        found (`KnowledgeIndex.answer`: one word met barely over the threshold is not
+        enough); the rules that only compare articles, or read a line in context, ask
+        without it."""
         if self.knowledge is None:
             return None
-        if text not in self.kb_hits:
-            self.kb_hits[text] = self.knowledge.answer(text, self.state.lang)
-        return self.kb_hits[text]
+        key = (text, read_alone)
+        if key not in self.kb_hits:
+            self.kb_hits[key] = self.knowledge.answer(text, self.state.lang, read_alone=read_alone)
+        return self.kb_hits[key]
 
     def _article_for(self, text: str) -> str | None:
         """The article the knowledge base answers `text` with, if any (nothing is said)."""
@@ -552,11 +560,11 @@ class Dialogue:
         return True
 
     def _answer_from_knowledge(
-        self, text: str, *, unless: Sequence[str] = (), only: str = ""
+        self, text: str, *, unless: Sequence[str] = (), only: str = "", read_alone: bool = False
     ) -> bool:
         """Quote the passage that answers `text`, if one is confident enough, not of an
         article in `unless` and (`only`) of that article; ask if it helped."""
-        hit = self._kb_hit(text)
+        hit = self._kb_hit(text, read_alone=read_alone)
         if hit is None or hit.passage.article in unless or only not in ("", hit.passage.article):
             return False
         self._quote(hit.passage, hit.confidence)

@@ -12,7 +12,7 @@ import pytest
 
 from dialogs.engine import DialogEngine
 from dialogs.kb_articles import MAX_ARTICLE_BYTES, load_articles
-from dialogs.kb_index import split_passages
+from dialogs.kb_index import ONE_WORD_MARGIN, split_passages
 from dialogs.knowledge import KnowledgeBase
 from dialogs.yamlsource import DialogsInvalid
 from hub.app import create_app
@@ -559,3 +559,60 @@ async def test_help_centre_escapes_what_articles_say(aiohttp_client: Any, tmp_pa
     assert 'href="javascript:' not in html
     search = await (await client.get("/help", params={"q": "<b>returns</b>"})).text()
     assert "<b>returns</b>" not in search and "&lt;b&gt;returns&lt;/b&gt;" in search
+
+
+# ---------------------------------------------------------------- one word near the line
+
+# (line, language, whether the passage it finds has only one of the line's words)
+ONE_WORD = [
+    ("courier never showed up", "en", True),  # "courier": the customs article
+    ("物流三天没更新了", "zh", True),  # 更新: the software updates article
+    ("how do I pair my earbuds", "en", False),
+    ("手机丢了怎么办", "zh", False),
+]
+
+
+@pytest.mark.parametrize(("line", "lang", "one_word"), ONE_WORD)
+def test_a_passage_met_by_one_word_must_clear_the_threshold_by_a_margin(
+    demo_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, line: str, lang: str, one_word: bool
+) -> None:
+    """Thresholds are set around the line's own confidence, so the test holds whatever
+    the articles and the calibration make of it."""
+    (hit,) = demo_kb.index.search(line, lang, k=1)
+    met, words = demo_kb.index._indexes[lang].words_met(line, hit.passage)
+    assert words >= 2 and (met == 1) == one_word
+    thresholds = demo_kb.index.thresholds
+    # Just over the threshold: answered only when the passage has two of the words.
+    monkeypatch.setitem(thresholds, lang, hit.confidence - ONE_WORD_MARGIN / 3)
+    answer = demo_kb.answer(line, lang)
+    assert (answer is None) == one_word
+    # Clear of it by the margin: answered either way.
+    monkeypatch.setitem(thresholds, lang, hit.confidence - ONE_WORD_MARGIN - 0.001)
+    answer = demo_kb.answer(line, lang)
+    assert answer is not None and answer.passage == hit.passage
+    # Under the threshold: never.
+    monkeypatch.setitem(thresholds, lang, hit.confidence + 0.001)
+    assert demo_kb.answer(line, lang) is None
+
+
+def test_a_line_of_one_word_is_answered_by_it(
+    demo_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for line, lang in (("warranty", "en"), ("保修", "zh")):
+        (hit,) = demo_kb.index.search(line, lang, k=1)
+        monkeypatch.setitem(demo_kb.index.thresholds, lang, hit.confidence - 0.001)
+        assert demo_kb.answer(line, lang) is not None
+
+
+@pytest.mark.parametrize(
+    ("line", "choice"),
+    [("courier never showed up", "/delivery_problem"), ("叫你们客服来", "/talk_to_human")],
+)
+async def test_one_word_barely_over_the_line_gets_choices_not_an_article(
+    engine: DialogEngine, line: str, choice: str
+) -> None:
+    chat = Chat(engine)
+    result = await chat.say(line)
+    assert Chat.event(result, "kb.answered") is None
+    payloads = [b.payload for reply in result.replies for b in reply.buttons]
+    assert choice in payloads
