@@ -17,11 +17,15 @@ Versions:
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from hub.errors import ConfigError
+
+log = logging.getLogger("frontdesk.store.sqlite")
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS customers (
@@ -158,6 +162,8 @@ def _to_v3(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE events")
     db.execute("ALTER TABLE events_by_write RENAME TO events")
     db.execute("CREATE UNIQUE INDEX events_by_seq ON events (conversation_id, seq)")
+    (count,) = db.execute("SELECT count(*) FROM events").fetchone()
+    log.info("sqlite store: %d events copied into the log in write order", count)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -197,8 +203,22 @@ def migrate(db: sqlite3.Connection, *, path: str) -> int:
         try:
             # Read again under the write lock: another process may have just migrated.
             if schema_version(db) < migration.version:
+                # A large file takes a while (version 3 copies the whole log): say so first.
+                log.info(
+                    "sqlite store %s: migrating to schema version %d (%s)",
+                    path,
+                    migration.version,
+                    migration.summary,
+                )
+                started = time.monotonic()
                 migration.apply(db)
                 db.execute(f"PRAGMA user_version = {migration.version}")
+                log.info(
+                    "sqlite store %s: schema version %d in %.1f s",
+                    path,
+                    migration.version,
+                    time.monotonic() - started,
+                )
         except BaseException:
             db.execute("ROLLBACK")
             raise

@@ -224,6 +224,9 @@ def _create(db: sqlite3.Connection) -> None:
 
 def _backfill(db: sqlite3.Connection) -> None:
     """Index what the file already holds, in the log's order, and mark it indexed."""
+    (events,) = db.execute("SELECT count(*) FROM events").fetchone()
+    if events:  # a large log takes a while: say so before, not only after
+        log.info("building the search index from the stored log", extra={"events": events})
     db.execute(
         f"""
         INSERT INTO search_docs (id, kind, conversation_id, seq, body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -265,15 +266,22 @@ def write_v2_sqlite(path: Path) -> None:
 
 
 async def test_sqlite_version_2_gets_its_log_in_write_order_and_its_index_rebuilt(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "v2.db"
     write_v2_sqlite(path)
     store = SQLiteStore(path)
-    await store.open()
+    with caplog.at_level(logging.INFO, logger="frontdesk"):
+        await store.open()
     index = beside(store).search()
     try:
         assert migrations_sqlite.schema_version(store.db) == 3
+        # A long copy is announced before it starts, with what it does, and counted.
+        said = [r.getMessage() for r in caplog.records]
+        assert any("migrating to schema version 3 (the event log in" in m for m in said)
+        assert any("6 events copied into the log in write order" in m for m in said)
+        building = [r for r in caplog.records if r.getMessage().startswith("building the search")]
+        assert [getattr(r, "events", None) for r in building] == [6]
         # Ids in the order the events were written (by time), each conversation's order kept.
         rows = store.db.execute("SELECT conversation_id, seq FROM events ORDER BY id").fetchall()
         assert rows == [
