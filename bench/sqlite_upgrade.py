@@ -30,8 +30,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hub.store_sqlite import SQLiteStore
 from tests.hub.test_store_migrations import OLD_SQLITE_SCHEMA, V2_SQLITE_SCHEMA
 
-EN = "refund order parcel delivery screen battery warranty charger headphones laptop".split()
-ZH = "退款 订单 包裹 快递 屏幕 电池 保修 充电器 耳机 笔记本 手机 退货 换货 发票".split()
+EN = [
+    "refund",
+    "order",
+    "parcel",
+    "delivery",
+    "screen",
+    "battery",
+    "warranty",
+    "charger",
+    "headphones",
+    "laptop",
+]
+ZH = [
+    "退款",
+    "订单",
+    "包裹",
+    "快递",
+    "屏幕",
+    "电池",
+    "保修",
+    "充电器",
+    "耳机",
+    "笔记本",
+    "手机",
+    "退货",
+    "换货",
+    "发票",
+]
 ANSWER = "You can return any product within 30 days of delivery for a full refund."
 
 
