@@ -77,6 +77,7 @@ bench: $(VENV)/.installed $(ACTIONS_VENV)/.installed .test-deps.installed
 	$(BIN)/python bench/webchat_vs_peer.py
 	$(BIN)/python bench/dialog_turn.py
 	$(BIN)/python bench/sqlite_log_writes.py
+	$(BIN)/python bench/sqlite_upgrade.py --turns 100000
 	$(BIN)/python bench/nlu.py --dataset clinc150
 	$(BIN)/python bench/nlu.py --dataset banking77
 	$(BIN)/python bench/nlu.py --dataset frontdesk-bilingual
