@@ -163,7 +163,8 @@ def _to_v3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE events_by_write RENAME TO events")
     db.execute("CREATE UNIQUE INDEX events_by_seq ON events (conversation_id, seq)")
     (count,) = db.execute("SELECT count(*) FROM events").fetchone()
-    log.info("sqlite store: %d events copied into the log in write order", count)
+    if count:
+        log.info("sqlite store: %d events copied into the log in write order", count)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,6 +197,9 @@ def migrate(db: sqlite3.Connection, *, path: str) -> int:
             f"Frontdesk knows ({CURRENT}); run the newer Frontdesk, or restore a backup",
             key="store.url",
         )
+    # A new file is only created; a file that holds a store is told about (it may take a while).
+    holds_data = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone()
+    say = log.info if holds_data is not None else log.debug
     for migration in MIGRATIONS:
         if migration.version <= found:
             continue
@@ -204,7 +208,7 @@ def migrate(db: sqlite3.Connection, *, path: str) -> int:
             # Read again under the write lock: another process may have just migrated.
             if schema_version(db) < migration.version:
                 # A large file takes a while (version 3 copies the whole log): say so first.
-                log.info(
+                say(
                     "sqlite store %s: migrating to schema version %d (%s)",
                     path,
                     migration.version,
@@ -213,7 +217,7 @@ def migrate(db: sqlite3.Connection, *, path: str) -> int:
                 started = time.monotonic()
                 migration.apply(db)
                 db.execute(f"PRAGMA user_version = {migration.version}")
-                log.info(
+                say(
                     "sqlite store %s: schema version %d in %.1f s",
                     path,
                     migration.version,

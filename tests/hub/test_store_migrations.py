@@ -316,6 +316,20 @@ async def test_sqlite_version_2_gets_its_log_in_write_order_and_its_index_rebuil
         await store.close()
 
 
+async def test_a_new_sqlite_file_is_created_without_migration_notices(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = SQLiteStore(tmp_path / "new.db")
+    with caplog.at_level(logging.INFO, logger="frontdesk"):
+        await store.open()
+    try:
+        assert migrations_sqlite.schema_version(store.db) == migrations_sqlite.CURRENT
+        said = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+        assert not [m for m in said if "schema version" in m or "copied" in m], said
+    finally:
+        await store.close()
+
+
 async def test_a_newer_sqlite_file_refuses_to_open(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     db = sqlite3.connect(path)
