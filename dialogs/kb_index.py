@@ -181,10 +181,12 @@ class LanguageIndex:
 
         self._retriever = bm25s.BM25(k1=K1)
         self._retriever.index(documents, show_progress=False)
+        # Each passage's distinct words: its document frequencies, and the words a question
+        # meets in it (`words_met`).
         self._words = {p: frozenset(d) for p, d in zip(self.passages, documents, strict=True)}
         frequency: dict[str, int] = {}
-        for document in documents:
-            for word in set(document):
+        for words in self._words.values():
+            for word in words:
                 frequency[word] = frequency.get(word, 0) + 1
         count = len(documents)
         self._idf = {w: _idf(df, count) for w, df in frequency.items()}
